@@ -1,0 +1,110 @@
+# tcplab build. Sources are found by wildcard, so a new file in stack/, http/, tools/tcplab/
+# or tests/ joins the build without editing this file.
+#   make            build/tcplab, unit and scenario test binaries
+#   sudo make run   start the server in the current namespace (your own VM only)
+#   sudo make test  install test dependencies, build, run every test, print "N passed, N failed"
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
+#   make bench      benchmarks (side-by-side ratios)
+
+CXX      ?= g++
+CLANGXX  ?= clang++
+BUILD    := build
+WARN     := -Wall -Wextra -Werror
+BASE     := -std=c++20 $(WARN) -I. -MMD -MP
+REL_FLAGS:= -O2 -g
+SAN_FLAGS:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_FLAGS := -std=c++20 $(WARN) -I. -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
+LIB_SRCS   := $(sort $(shell find stack http -name '*.cpp' 2>/dev/null))
+TOOL_SRCS  := $(sort $(wildcard tools/tcplab/*.cpp))
+UNIT_SRCS  := $(sort $(wildcard tests/unit/*.cpp))
+SCEN_SRCS  := $(sort $(wildcard tests/scenarios/*.cpp))
+CLIENT_SRCS:= $(sort $(wildcard tests/clients/*.cpp))
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/*_fuzz.cpp))
+
+rel_obj = $(patsubst %.cpp,$(BUILD)/rel/%.o,$(1))
+san_obj = $(patsubst %.cpp,$(BUILD)/san/%.o,$(1))
+fuzz_obj = $(patsubst %.cpp,$(BUILD)/fuzzobj/%.o,$(1))
+
+TCPLAB      := $(BUILD)/tcplab
+UNIT        := $(BUILD)/unit-tests
+SCEN        := $(BUILD)/scenario-tests
+SAN_UNIT    := $(BUILD)/san/unit-tests
+SAN_SCEN    := $(BUILD)/san/scenario-tests
+CLIENTS     := $(patsubst tests/clients/%.cpp,$(BUILD)/clients/%,$(CLIENT_SRCS))
+FUZZERS     := $(patsubst tests/fuzz/%.cpp,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all run test unit scenarios sanitize integration fuzz fuzz-smoke bench clean format
+all: $(TCPLAB) $(UNIT) $(SCEN) $(CLIENTS)
+
+$(BUILD)/rel/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(BASE) $(REL_FLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(BASE) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/fuzzobj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CLANGXX) $(FUZZ_FLAGS) -c $< -o $@
+
+$(TCPLAB): $(call rel_obj,$(LIB_SRCS) $(TOOL_SRCS))
+	$(CXX) $(REL_FLAGS) -o $@ $^
+
+$(UNIT): $(call rel_obj,$(LIB_SRCS) $(UNIT_SRCS))
+	$(CXX) $(REL_FLAGS) -o $@ $^
+
+$(SCEN): $(call rel_obj,$(LIB_SRCS) $(SCEN_SRCS))
+	$(CXX) $(REL_FLAGS) -o $@ $^
+
+$(SAN_UNIT): $(call san_obj,$(LIB_SRCS) $(UNIT_SRCS))
+	$(CXX) $(SAN_FLAGS) -o $@ $^
+
+$(SAN_SCEN): $(call san_obj,$(LIB_SRCS) $(SCEN_SRCS))
+	$(CXX) $(SAN_FLAGS) -o $@ $^
+
+# Small kernel-socket clients the integration tests drive (one file, one program).
+$(BUILD)/clients/%: tests/clients/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(BASE) $(REL_FLAGS) -o $@ $<
+
+$(BUILD)/fuzz/%: $(call fuzz_obj,$(LIB_SRCS)) $(BUILD)/fuzzobj/tests/fuzz/%.o
+	@mkdir -p $(dir $@)
+	$(CLANGXX) -fsanitize=fuzzer,address,undefined -o $@ $^
+
+sanitize: $(SAN_UNIT) $(SAN_SCEN)
+
+unit: $(UNIT)
+	$(UNIT)
+
+scenarios: $(SCEN)
+	$(SCEN) tests/scenarios
+
+run: $(TCPLAB)
+	$(TCPLAB) serve $(ARGS)
+
+# The one command that runs everything (README, CI). It installs what it needs first.
+test:
+	bash tests/run-all.sh
+
+integration: all
+	bash tests/integration/run.sh
+
+fuzz: $(FUZZERS)
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: $(FUZZERS)
+	bash tests/fuzz/run.sh 5
+
+bench: all
+	bash tests/bench/run.sh
+
+format:
+	clang-format -i $$(find stack http tools tests -name '*.cpp' -o -name '*.hpp')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

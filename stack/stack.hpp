@@ -1,0 +1,55 @@
+// The whole sans-IO stack behind one address: IPv4 input and output, ICMP, and TCP.
+// The event loop hands it raw IPv4 packets with the time; it leaves packets in outbox().
+#pragma once
+#include <optional>
+#include <span>
+
+#include "stack/drop_reason.hpp"
+#include "stack/outbox.hpp"
+#include "stack/tcp/config.hpp"
+#include "stack/tcp/host.hpp"
+#include "stack/time.hpp"
+#include "stack/trace/trace.hpp"
+#include "stack/wire/ipv4.hpp"
+
+namespace tcplab {
+
+struct StackConfig {
+  wire::Ipv4Address address{0xC0000202};  // 192.0.2.2 (TEST-NET-1, RFC 5737)
+  uint16_t mtu = 1500;
+  uint8_t ttl = wire::kDefaultTtl;
+  tcp::TcpConfig tcp;
+};
+
+struct IpStats {
+  uint64_t packets_received = 0;
+  uint64_t packets_sent = 0;
+  uint64_t echo_replies = 0;
+  uint64_t unreachables_sent = 0;
+};
+
+class Stack {
+ public:
+  Stack(const StackConfig& config, trace::Tracer& tracer);
+  // One IPv4 packet from the link. Replies go to outbox().
+  void receive(std::span<const std::byte> packet, Instant now);
+  // Timers due at `now`; also sets the time used for application calls.
+  void advance(Instant now);
+  std::optional<Instant> next_deadline() const;
+
+  Outbox& outbox() { return outbox_; }
+  tcp::TcpHost& tcp() { return tcp_; }
+  const DropCounters& drops() const { return drops_; }
+  const IpStats& ip_stats() const { return ip_stats_; }
+  const StackConfig& config() const { return config_; }
+
+ private:
+  StackConfig config_;
+  trace::Tracer& tracer_;
+  Outbox outbox_;
+  DropCounters drops_;
+  IpStats ip_stats_;
+  tcp::TcpHost tcp_;
+};
+
+}  // namespace tcplab

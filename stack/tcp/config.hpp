@@ -1,0 +1,47 @@
+// Tunables of the TCP core, with the defaults `tcplab serve --help` shows.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "stack/time.hpp"
+
+namespace tcplab::tcp {
+
+struct TcpConfig {
+  // RFC 9293 §3.7.1: MSS = MTU - 20 (IPv4) - 20 (TCP). Set by the stack from --mtu.
+  uint16_t mss = 1460;
+  // Per-connection buffers. The receive buffer bounds the advertised window; with window
+  // scaling (RFC 7323 §2) the window can use all of it.
+  size_t receive_buffer = 1 << 20;
+  size_t send_buffer = 1 << 20;
+  bool window_scaling = true;
+  // Linux's TIME-WAIT is 60 s (MSL 30 s); RFC 9293 §3.4.2 suggests MSL = 2 min.
+  // Labs pass --msl 1 or so, so TIME-WAIT can be watched ending.
+  Duration msl = seconds(30);
+  // RFC 6298 §2.1: initial RTO 1 s. §2.4 asks for a 1 s minimum; Linux uses 200 ms, and
+  // over a TUN link the RTT is microseconds, so we default to Linux's value.
+  Duration rto_initial = seconds(1);
+  Duration rto_min = milliseconds(200);
+  Duration rto_max = seconds(60);  // RFC 6298 §2.5: a maximum of at least 60 s
+  int max_retransmissions = 8;     // data/FIN tries before abort (RFC 9293 §3.8.3, R2)
+  int max_syn_retransmissions = 5; // SYN and SYN-ACK tries (Linux tcp_syn_retries is 6)
+  // RFC 9293 §3.8.6.3: ACK at least every second full-sized segment and within 500 ms.
+  bool delayed_ack = true;
+  Duration delayed_ack_timeout = milliseconds(200);
+  bool nagle = true;               // RFC 896 / RFC 9293 §3.7.4
+  size_t backlog = 128;            // accept queue (established, not yet accepted)
+  size_t syn_backlog = 256;        // SYN-RECEIVED entries per listener
+  // Persist timer (RFC 9293 §3.8.6.1): zero-window probes back off up to this.
+  Duration persist_max = seconds(60);
+  // RFC 5961 §7: at most this many challenge ACKs per second across the host.
+  uint32_t challenge_ack_per_second = 100;
+  // A fixed ISN for reproducible labs (--isn N); otherwise RFC 6528 with isn_key.
+  std::optional<uint32_t> fixed_isn;
+  std::array<uint8_t, 16> isn_key{};
+  // Bytes of out-of-order data kept per connection for reassembly.
+  size_t max_out_of_order = 1 << 20;
+};
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,88 @@
+// The application's view of TCP (architecture rule 6): a small socket-like API driven by
+// callbacks. The HTTP server and the classic services use only this; tests fake it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "stack/four_tuple.hpp"
+#include "stack/tcp/state.hpp"
+#include "stack/time.hpp"
+
+namespace tcplab::tcp {
+
+enum class CloseReason {
+  Normal,       // both FINs exchanged (or our FIN acknowledged in LAST-ACK)
+  ResetByPeer,  // an acceptable RST arrived
+  Aborted,      // we called abort(): RST sent
+  TimedOut,     // retransmissions exhausted: RST sent (RFC 9293 §3.8.3)
+  Refused,      // active open answered with RST
+};
+
+constexpr std::string_view to_string(CloseReason r) {
+  switch (r) {
+    case CloseReason::Normal: return "normal";
+    case CloseReason::ResetByPeer: return "reset-by-peer";
+    case CloseReason::Aborted: return "aborted";
+    case CloseReason::TimedOut: return "timed-out";
+    case CloseReason::Refused: return "refused";
+  }
+  return "?";
+}
+
+// A snapshot for /tcp, SIGUSR1 listings and tests. Sequence numbers relative to iss/irs.
+struct ConnectionInfo {
+  FourTuple tuple;
+  State state = State::Closed;
+  uint32_t snd_una = 0, snd_nxt = 0, rcv_nxt = 0;  // relative
+  uint32_t snd_wnd = 0, rcv_wnd = 0;               // bytes, after scaling
+  Duration srtt{}, rto{};
+  uint64_t bytes_received = 0, bytes_sent = 0;
+  uint32_t retransmissions = 0;
+};
+
+class Socket;
+
+class SocketHandler {
+ public:
+  virtual ~SocketHandler() = default;
+  virtual void on_connected(Socket&) {}  // active open reached ESTABLISHED
+  virtual void on_readable(Socket&) {}   // in-order bytes (or the peer's FIN) can be read
+  virtual void on_writable(Socket&) {}   // send space freed after send() accepted less
+  virtual void on_peer_fin(Socket&) {}   // the peer will send nothing more
+  // The last call for this socket: after it returns the Socket& is gone.
+  virtual void on_closed(Socket&, CloseReason) {}
+};
+
+class Socket {
+ public:
+  virtual ~Socket() = default;
+  // Attaches the application; if bytes or a FIN already wait, on_readable follows.
+  virtual void set_handler(SocketHandler* handler) = 0;
+  // Queues up to send_space() bytes and returns how many were taken (backpressure).
+  virtual size_t send(std::span<const std::byte> data) = 0;
+  virtual size_t send_space() const = 0;
+  // Copies in-order received bytes out; reading frees receive window.
+  virtual size_t receive(std::span<std::byte> out) = 0;
+  virtual size_t readable() const = 0;
+  // The peer's FIN has arrived and every byte before it has been read.
+  virtual bool peer_closed() const = 0;
+  // RFC 9293 §3.10.4 CLOSE: FIN after queued data; receiving continues (half-close).
+  virtual void close() = 0;
+  // RFC 9293 §3.10.5 ABORT: RST now; on_closed(Aborted) follows.
+  virtual void abort() = 0;
+  virtual const FourTuple& tuple() const = 0;
+  virtual State state() const = 0;
+  virtual ConnectionInfo info() const = 0;
+};
+
+// Told when a listener's accept queue gains a connection; the application then calls
+// TcpHost::accept(port) as often as it wants connections (it may leave them queued).
+class AcceptHandler {
+ public:
+  virtual ~AcceptHandler() = default;
+  virtual void on_acceptable(uint16_t port) = 0;
+};
+
+}  // namespace tcplab::tcp

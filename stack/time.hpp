@@ -1,0 +1,31 @@
+// Time as the sans-IO core sees it: a point passed in by the caller, never read from a clock
+// inside protocol code (architecture rule 2). Tests start from Instant{} and add durations.
+#pragma once
+#include <chrono>
+
+namespace tcplab {
+
+using Instant = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::steady_clock::duration;
+using std::chrono::milliseconds;
+using std::chrono::microseconds;
+using std::chrono::seconds;
+
+// The real clock, used only by stack/loop and tools; tests use virtual time.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Instant now() const = 0;
+};
+
+class SteadyClock final : public Clock {
+ public:
+  Instant now() const override { return std::chrono::steady_clock::now(); }
+};
+
+// Seconds since `origin` as a double, for traces and JSON.
+inline double seconds_since(Instant origin, Instant t) {
+  return std::chrono::duration<double>(t - origin).count();
+}
+
+}  // namespace tcplab

@@ -1,0 +1,77 @@
+// Events the core reports at every step (architecture rule 5), and the fan-out to sinks.
+// Sinks (text, JSON, pcap, step) live beside this file. With no sink attached, each report
+// is one predictable branch: callers test enabled() before building anything costly.
+#pragma once
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "stack/drop_reason.hpp"
+#include "stack/four_tuple.hpp"
+#include "stack/seq.hpp"
+#include "stack/time.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::trace {
+
+enum class Direction { In, Out };
+
+enum class TimerAction { Armed, Fired, Cancelled };
+
+// A TCP segment as the connection saw it, with what is needed to print Wireshark-style
+// relative numbers: seq relative to the sender's ISN, ack relative to the receiver's ISN.
+struct SegmentEvent {
+  Direction direction;
+  FourTuple tuple;              // always local/remote from the stack's point of view
+  const wire::TcpSegment& segment;
+  bool relative = false;        // iss/irs known (false for RSTs to closed ports)
+  Seq iss;                      // our initial sequence number
+  Seq irs;                      // the peer's initial sequence number
+  std::string_view note = {};   // "retransmission", "challenge ACK", "window probe", ...
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Every IPv4 packet crossing the link, both ways, before any parsing (pcap tap).
+  virtual void packet(Instant, Direction, std::span<const std::byte> /*ipv4*/) {}
+  // A packet refused by the stack, with the reason and an optional detail.
+  virtual void drop(Instant, DropReason, std::span<const std::byte> /*ipv4*/, std::string_view /*detail*/) {}
+  virtual void segment(Instant, const SegmentEvent&) {}
+  // rule: the RFC section that caused the change, e.g. "RFC 9293 §3.10.7.2".
+  virtual void state_change(Instant, const FourTuple&, std::string_view /*from*/, std::string_view /*to*/,
+                            std::string_view /*rule*/) {}
+  virtual void timer(Instant, const FourTuple&, std::string_view /*name*/, TimerAction, Instant /*deadline*/) {}
+  // Anything else worth a line: ICMP replies, accept-queue events, HTTP decisions.
+  virtual void note(Instant, const FourTuple* /*may be null*/, std::string_view /*text*/) {}
+};
+
+class Tracer {
+ public:
+  void add(Sink* sink) { sinks_.push_back(sink); }
+  bool enabled() const { return !sinks_.empty(); }
+
+  void packet(Instant t, Direction d, std::span<const std::byte> ip) {
+    for (auto* s : sinks_) s->packet(t, d, ip);
+  }
+  void drop(Instant t, DropReason r, std::span<const std::byte> ip, std::string_view detail = {}) {
+    for (auto* s : sinks_) s->drop(t, r, ip, detail);
+  }
+  void segment(Instant t, const SegmentEvent& e) {
+    for (auto* s : sinks_) s->segment(t, e);
+  }
+  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to, std::string_view rule) {
+    for (auto* s : sinks_) s->state_change(t, c, from, to, rule);
+  }
+  void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction a, Instant deadline) {
+    for (auto* s : sinks_) s->timer(t, c, name, a, deadline);
+  }
+  void note(Instant t, const FourTuple* c, std::string_view text) {
+    for (auto* s : sinks_) s->note(t, c, text);
+  }
+
+ private:
+  std::vector<Sink*> sinks_;
+};
+
+}  // namespace tcplab::trace

@@ -1,0 +1,57 @@
+// IPv4 header (RFC 791) as a value type: parse verifies, emit writes with a correct checksum.
+#pragma once
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "stack/wire/bytes.hpp"
+#include "stack/wire/result.hpp"
+
+namespace tcplab::wire {
+
+struct Ipv4Address {
+  uint32_t value = 0;  // host byte order: 192.0.2.2 is 0xC0000202
+
+  static std::optional<Ipv4Address> parse(std::string_view dotted);
+  std::string to_string() const;
+  auto operator<=>(const Ipv4Address&) const = default;
+};
+
+enum class IpProtocol : uint8_t { Icmp = 1, Tcp = 6, Udp = 17 };
+
+constexpr size_t kIpv4MinHeaderLength = 20;
+constexpr uint8_t kDefaultTtl = 64;  // RFC 1700 / Linux default
+
+struct Ipv4Header {
+  uint8_t header_length = 20;   // bytes (IHL * 4)
+  uint8_t tos = 0;              // DSCP + ECN
+  uint16_t total_length = 0;    // header + payload, bytes
+  uint16_t identification = 0;
+  bool dont_fragment = true;
+  bool more_fragments = false;
+  uint16_t fragment_offset = 0; // in 8-byte units
+  uint8_t ttl = kDefaultTtl;
+  uint8_t protocol = 0;
+  uint16_t checksum = 0;        // as read; emit computes it
+  Ipv4Address source;
+  Ipv4Address destination;
+};
+
+struct Ipv4Packet {
+  Ipv4Header header;
+  ConstBytes header_bytes;  // the whole header including options (for ICMP quoting)
+  ConstBytes options;       // skipped safely, kept for display
+  ConstBytes payload;       // exactly total_length - header_length bytes
+};
+
+// Checks version, IHL, total length (trailing bytes beyond it are ignored), checksum and
+// fragmentation. It does not check the destination: that is stack/ip's decision.
+Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes);
+
+// Writes a 20-byte header (no options) for `payload_length` bytes of payload into out[0..20)
+// with a correct checksum; returns 20. `header.total_length` and `header_length` are ignored.
+size_t emit_ipv4_header(const Ipv4Header& header, size_t payload_length, MutableBytes out);
+
+}  // namespace tcplab::wire

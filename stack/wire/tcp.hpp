@@ -1,0 +1,75 @@
+// TCP header and options (RFC 9293 §3.1, RFC 7323, RFC 2018) as a value type.
+// Parse verifies the checksum over the pseudo-header; emit computes it.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "stack/seq.hpp"
+#include "stack/wire/bytes.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/result.hpp"
+
+namespace tcplab::wire {
+
+constexpr size_t kTcpMinHeaderLength = 20;
+constexpr size_t kTcpMaxHeaderLength = 60;
+
+struct TcpFlags {
+  bool fin = false, syn = false, rst = false, psh = false;
+  bool ack = false, urg = false, ece = false, cwr = false;
+
+  uint8_t to_byte() const;
+  static TcpFlags from_byte(uint8_t bits);
+  // packetdrill/tcpdump letters: "S", "S.", "P.", "F.", "R", "R." ('.' is ACK).
+  std::string to_string() const;
+  bool operator==(const TcpFlags&) const = default;
+};
+
+struct TcpTimestamps {
+  uint32_t value = 0;
+  uint32_t echo_reply = 0;
+  bool operator==(const TcpTimestamps&) const = default;
+};
+
+struct TcpOptions {
+  std::optional<uint16_t> mss;            // kind 2, SYN only (RFC 9293 §3.7.1)
+  std::optional<uint8_t> window_scale;    // kind 3, SYN only (RFC 7323 §2)
+  bool sack_permitted = false;            // kind 4 (RFC 2018)
+  std::optional<TcpTimestamps> timestamps;// kind 8 (RFC 7323 §3); parsed, not used yet
+  uint8_t sack_blocks = 0;                // kind 5 blocks seen; parsed and ignored
+  bool operator==(const TcpOptions&) const = default;
+  // Bytes these options take when emitted, padded to a multiple of 4.
+  size_t emitted_length() const;
+  // packetdrill style: "<mss 1460,sackOK,nop,wscale 7>"; empty string if no options.
+  std::string to_string() const;
+};
+
+struct TcpSegment {
+  uint16_t source_port = 0;
+  uint16_t destination_port = 0;
+  Seq seq;
+  Seq ack;
+  TcpFlags flags;
+  uint16_t window = 0;        // as on the wire, before scaling
+  uint16_t urgent_pointer = 0;
+  TcpOptions options;
+  ConstBytes payload;         // points into the packet (parse) or the send buffer (emit)
+
+  // SEG.LEN (RFC 9293 §3.4): payload plus one for SYN and one for FIN.
+  uint32_t length() const {
+    return static_cast<uint32_t>(payload.size()) + (flags.syn ? 1u : 0u) + (flags.fin ? 1u : 0u);
+  }
+};
+
+// Verifies header length, data offset, option lengths, flags that make no sense (SYN+FIN,
+// SYN+RST) and, when verify_checksum, the checksum over the RFC 9293 §3.1 pseudo-header.
+Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address destination,
+                             bool verify_checksum = true);
+
+// Writes header, options and payload with a correct checksum; returns the bytes written.
+// out must hold 60 + payload bytes.
+size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination,
+                MutableBytes out);
+
+}  // namespace tcplab::wire

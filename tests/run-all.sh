@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The whole test run (`sudo make test`, .ci/run): install, build, unit tests, the same tests
+# under ASan+UBSan, scenario scripts, integration tests in lab namespaces, a short fuzz run.
+# Ends with one line "N passed, N failed" and exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+passed=0
+failed=0
+failures=()
+
+record() {  # record SUITE PASSED FAILED
+  passed=$((passed + $2)); failed=$((failed + $3))
+  [ "$3" -gt 0 ] && failures+=("$1: $3 failed")
+  echo "== $1: $2 passed, $3 failed"
+}
+
+# doctest's summary line: "[doctest] test cases: 12 | 12 passed | 0 failed | 0 skipped"
+run_doctest() {  # run_doctest NAME BINARY
+  local out
+  out=$("$2" 2>&1); local rc=$?
+  echo "$out" | grep -vE '^\[doctest\] (doctest version|run with)' | tail -n 30
+  local line p f
+  line=$(echo "$out" | grep '\[doctest\] test cases:' | tail -1)
+  p=$(echo "$line" | sed -nE 's/.*\| *([0-9]+) passed.*/\1/p')
+  f=$(echo "$line" | sed -nE 's/.*\| *([0-9]+) failed.*/\1/p')
+  if [ -z "$p" ]; then p=0; f=1; echo "$1: no doctest summary (crashed? rc=$rc)"; fi
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  record "$1" "$p" "$f"
+}
+
+# Suites that print "ok - NAME" / "not ok - NAME" lines (scenarios, integration, fuzz).
+run_tap() {  # run_tap NAME COMMAND...
+  local name=$1; shift
+  local log; log=$(mktemp)
+  "$@" 2>&1 | tee "$log"; local rc=${PIPESTATUS[0]}
+  local p f
+  p=$(grep -cE '^ok - ' "$log"); f=$(grep -cE '^not ok - ' "$log")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: exited $rc without a failing line"; fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: ran no test"; fi
+  rm -f "$log"
+  record "$name" "$p" "$f"
+}
+
+echo "== setup"
+bash tests/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+echo "== build (release, sanitizers, clients, fuzzers)"
+if ! make -j"$(nproc)" all sanitize >build.log 2>&1; then
+  tail -n 60 build.log; echo "0 passed, 1 failed"; exit 1
+fi
+rm -f build.log
+
+run_doctest "unit" build/unit-tests
+run_doctest "unit (asan+ubsan)" build/san/unit-tests
+run_tap "scenarios" build/scenario-tests tests/scenarios
+run_tap "scenarios (asan+ubsan)" build/san/scenario-tests tests/scenarios
+run_tap "integration" bash tests/integration/run.sh
+if ls tests/fuzz/*_fuzz.cpp >/dev/null 2>&1; then
+  if make -j"$(nproc)" $(ls tests/fuzz/*_fuzz.cpp | sed -E 's#tests/fuzz/(.*)\.cpp#build/fuzz/\1#') >fuzz-build.log 2>&1; then
+    rm -f fuzz-build.log
+    run_tap "fuzz (brief)" bash tests/fuzz/run.sh 5
+  else
+    tail -n 30 fuzz-build.log; record "fuzz build" 0 1
+  fi
+fi
+
+echo
+echo "took $(( $(date +%s) - start )) s"
+for f in "${failures[@]:-}"; do [ -n "$f" ] && echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the tests need, only if missing (Debian/Ubuntu). Safe to run repeatedly.
+set -euo pipefail
+need=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+have_cmd g++        || need+=(g++)
+have_cmd make       || need+=(make)
+have_pkg doctest-dev|| need+=(doctest-dev)
+have_cmd curl       || need+=(curl)
+have_cmd ip         || need+=(iproute2)
+have_cmd ping       || need+=(iputils-ping)
+have_cmd nc         || need+=(netcat-openbsd)
+have_cmd ab         || need+=(apache2-utils)
+have_cmd tshark     || need+=(tshark)
+have_cmd clang++    || need+=(clang)
+have_pkg libclang-rt-14-dev || need+=(libclang-rt-14-dev)
+have_cmd chromium   || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing ${need[*]}; run as root (sudo make test) so they can be installed" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer once, non-interactively.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
