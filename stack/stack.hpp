@@ -3,13 +3,16 @@
 #pragma once
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "stack/drop_reason.hpp"
+#include "stack/ip/ipv4_output.hpp"
 #include "stack/outbox.hpp"
 #include "stack/tcp/config.hpp"
 #include "stack/tcp/host.hpp"
 #include "stack/time.hpp"
 #include "stack/trace/trace.hpp"
+#include "stack/wire/icmp.hpp"
 #include "stack/wire/ipv4.hpp"
 
 namespace tcplab {
@@ -22,8 +25,8 @@ struct StackConfig {
 };
 
 struct IpStats {
-  uint64_t packets_received = 0;
-  uint64_t packets_sent = 0;
+  uint64_t packets_received = 0;  // every packet handed to receive(), good or bad
+  uint64_t packets_sent = 0;      // packets the IP layer made itself (ICMP); TCP counts its own
   uint64_t echo_replies = 0;
   uint64_t unreachables_sent = 0;
 };
@@ -50,6 +53,12 @@ class Stack {
   DropCounters drops_;
   IpStats ip_stats_;
   tcp::TcpHost tcp_;
+  ip::Ipv4Output ip_output_;
+
+  void drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail = {});
+  void icmp_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
+  void send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& packet,
+                        std::span<const std::byte> raw, Instant now);
 };
 
 }  // namespace tcplab

@@ -1,0 +1,122 @@
+// The sans-IO stack: IPv4 input (verify, check addresses), dispatch by protocol to ICMP and
+// TCP, and the ICMP answers the IP layer gives itself (RFC 791, RFC 792, RFC 1122 §3.2).
+#include "stack/stack.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "stack/ip/icmp_responder.hpp"
+#include "stack/ip/ipv4_input.hpp"
+
+namespace tcplab {
+namespace {
+
+// RFC 9293 §3.7.1: MSS = MTU - 20 (IPv4 header) - 20 (TCP header). Never advertise more than
+// the link can carry, whatever the caller put into the TCP config.
+StackConfig with_consistent_mss(StackConfig config) {
+  constexpr uint16_t kHeaders = 40;
+  if (config.mtu > kHeaders) config.tcp.mss = std::min<uint16_t>(config.tcp.mss, config.mtu - kHeaders);
+  return config;
+}
+
+// Formats into a fixed buffer so tracing an ICMP reply allocates nothing.
+struct NoteBuffer {
+  char text[160];
+  int length = 0;
+  std::string_view view() const { return {text, static_cast<size_t>(std::max(length, 0))}; }
+};
+
+void append_address(char* out, size_t size, wire::Ipv4Address a) {
+  std::snprintf(out, size, "%u.%u.%u.%u", a.value >> 24, (a.value >> 16) & 0xff, (a.value >> 8) & 0xff,
+                a.value & 0xff);
+}
+
+}  // namespace
+
+Stack::Stack(const StackConfig& config, trace::Tracer& tracer)
+    : config_(with_consistent_mss(config)),
+      tracer_(tracer),
+      tcp_(config_.tcp, config_.address, tracer_, outbox_, drops_),
+      ip_output_(config_.address, config_.ttl) {}
+
+void Stack::drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail) {
+  drops_.count(reason);
+  if (tracer_.enabled()) tracer_.drop(now, reason, packet, detail);
+}
+
+void Stack::receive(std::span<const std::byte> packet, Instant now) {
+  ++ip_stats_.packets_received;
+  // RFC 791 / RFC 1122 §3.2.1.1-3.2.1.8: version, header length, total length, checksum and
+  // fragmentation are verified by the parser; each failure is a named reason.
+  auto parsed = wire::parse_ipv4(packet);
+  if (!parsed) return drop(parsed.error(), packet, now);
+  const wire::Ipv4Packet& ip = parsed.value();
+  if (auto reason = ip::check_addresses(ip.header, config_.address)) return drop(*reason, packet, now);
+
+  switch (ip.header.protocol) {
+    case static_cast<uint8_t>(wire::IpProtocol::Icmp):
+      return icmp_arrives(ip, packet, now);
+    case static_cast<uint8_t>(wire::IpProtocol::Tcp):
+      return tcp_.packet_arrives(ip, now);
+    case static_cast<uint8_t>(wire::IpProtocol::Udp):
+      // RFC 1122 §3.2.2.1: a host SHOULD send port unreachable when the transport protocol
+      // has no listener; we have no UDP at all, so every port is closed.
+      return send_unreachable(wire::UnreachableCode::Port, ip, packet, now);
+    default:
+      // RFC 1122 §3.2.2.1: protocol unreachable when "the designated transport protocol is
+      // not supported".
+      return send_unreachable(wire::UnreachableCode::Protocol, ip, packet, now);
+  }
+}
+
+void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> raw, Instant now) {
+  auto parsed = wire::parse_icmp(ip.payload);
+  if (!parsed) return drop(parsed.error(), raw, now);
+  const wire::IcmpMessage& message = parsed.value();
+  if (message.type != static_cast<uint8_t>(wire::IcmpType::EchoRequest)) {
+    // RFC 1122 §3.2.2: never answer an ICMP error with an ICMP error, and echo is the only
+    // query we serve; everything else (replies, unreachables, timestamps...) is only counted.
+    return drop(DropReason::IcmpUnhandledType, raw, now, "not an echo request");
+  }
+  ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source, ip::kIcmpHeaderLength + message.body.size(),
+                  [&](wire::MutableBytes out) { return ip::build_echo_reply(message, out); });
+  ++ip_stats_.echo_replies;
+  ++ip_stats_.packets_sent;
+  if (tracer_.enabled()) {
+    char to[16];
+    append_address(to, sizeof to, ip.header.source);
+    NoteBuffer note;
+    note.length = std::snprintf(note.text, sizeof note.text, "icmp echo reply to %s id %u seq %u, %zu data bytes",
+                                to, message.identifier(), message.sequence(), message.body.size());
+    tracer_.note(now, nullptr, note.view());
+  }
+}
+
+void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& ip, std::span<const std::byte> raw,
+                             Instant now) {
+  // The RFC 1122 §3.2.2 "MUST NOT send an ICMP error" cases are already gone by now: ICMP
+  // errors never reach here, broadcast/multicast destinations failed check_addresses,
+  // non-initial fragments were dropped by the parser, and sources that do not name one host
+  // were refused as Ipv4BadSource.
+  // Deviation: no rate limit on ICMP errors (RFC 1812 §4.3.2.8 suggests one); the stack only
+  // ever talks to its own lab namespace, and counting every answer is easier to teach.
+  auto quote = ip::icmp_error_quote(raw, ip);
+  ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source, ip::kIcmpHeaderLength + quote.size(),
+                  [&](wire::MutableBytes out) { return ip::build_unreachable(code, quote, out); });
+  ++ip_stats_.unreachables_sent;
+  ++ip_stats_.packets_sent;
+  if (tracer_.enabled()) {
+    char to[16];
+    append_address(to, sizeof to, ip.header.source);
+    NoteBuffer note;
+    note.length = std::snprintf(note.text, sizeof note.text, "icmp %s unreachable to %s (ip protocol %u)",
+                                code == wire::UnreachableCode::Port ? "port" : "protocol", to, ip.header.protocol);
+    tracer_.note(now, nullptr, note.view());
+  }
+}
+
+void Stack::advance(Instant now) { tcp_.advance(now); }
+
+std::optional<Instant> Stack::next_deadline() const { return tcp_.next_deadline(); }
+
+}  // namespace tcplab
