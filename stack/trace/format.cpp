@@ -1,0 +1,133 @@
+// Formatting shared by the trace sinks (see format.hpp).
+#include "stack/trace/format.hpp"
+
+#include <cstdio>
+
+#include "stack/wire/icmp.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::trace {
+
+SegmentNumbers segment_numbers(const SegmentEvent& e) {
+  const auto& s = e.segment;
+  SegmentNumbers n;
+  n.len = static_cast<uint32_t>(s.payload.size());
+  if (e.relative) {
+    // The sender's ISN is ours for outgoing segments and the peer's for incoming ones;
+    // the acknowledgment counts in the other side's sequence space.
+    Seq sender_isn = e.direction == Direction::Out ? e.iss : e.irs;
+    Seq receiver_isn = e.direction == Direction::Out ? e.irs : e.iss;
+    n.seq = seq_distance(sender_isn, s.seq);
+    n.ack = seq_distance(receiver_isn, s.ack);
+  } else {
+    n.seq = s.seq.raw();
+    n.ack = s.ack.raw();
+  }
+  n.end = n.seq + n.len;  // wraps like the sequence space itself
+  return n;
+}
+
+std::string segment_endpoints(Direction direction, const FourTuple& tuple) {
+  return tuple.to_string(/*remote_first=*/direction == Direction::In);
+}
+
+std::string segment_summary(const SegmentEvent& e) {
+  const auto& s = e.segment;
+  auto n = segment_numbers(e);
+  std::string out = s.flags.to_string();
+  char buf[96];
+  std::snprintf(buf, sizeof buf, " %u:%u(%u)", n.seq, n.end, n.len);
+  out += buf;
+  if (s.flags.ack) {
+    std::snprintf(buf, sizeof buf, " ack %u", n.ack);
+    out += buf;
+  }
+  std::snprintf(buf, sizeof buf, " win %u", unsigned{s.window});
+  out += buf;
+  if (s.flags.urg) {
+    std::snprintf(buf, sizeof buf, " urg %u", unsigned{s.urgent_pointer});
+    out += buf;
+  }
+  auto options = s.options.to_string();
+  if (!options.empty()) {
+    out += ' ';
+    out += options;
+  }
+  return out;
+}
+
+namespace {
+
+std::string hex_head(std::span<const std::byte> bytes) {
+  constexpr size_t kShown = 20;  // one minimal IPv4 header: enough to see what is wrong
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%zu bytes:", bytes.size());
+  std::string out = buf;
+  size_t shown = bytes.size() < kShown ? bytes.size() : kShown;
+  for (size_t i = 0; i < shown; ++i) {
+    std::snprintf(buf, sizeof buf, " %02x", static_cast<unsigned>(bytes[i]));
+    out += buf;
+  }
+  if (shown < bytes.size()) out += " ...";
+  return out;
+}
+
+}  // namespace
+
+std::string packet_summary(std::span<const std::byte> ipv4) {
+  auto ip = wire::parse_ipv4(ipv4);
+  if (!ip) return hex_head(ipv4);
+  const auto& h = ip->header;
+  char buf[128];
+  if (h.protocol == static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
+    // The checksum is not verified here: a drop line must describe even a corrupt segment.
+    auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false);
+    if (!tcp) {
+      return h.source.to_string() + " > " + h.destination.to_string() + " tcp (" +
+             std::string(to_string(tcp.error())) + ", " + std::to_string(ip->payload.size()) + " bytes)";
+    }
+    const auto& s = *tcp;
+    std::string out = h.source.to_string() + ":" + std::to_string(s.source_port) + " > " +
+                      h.destination.to_string() + ":" + std::to_string(s.destination_port) + " " +
+                      s.flags.to_string();
+    std::snprintf(buf, sizeof buf, " seq %u", s.seq.raw());
+    out += buf;
+    if (s.flags.ack) {
+      std::snprintf(buf, sizeof buf, " ack %u", s.ack.raw());
+      out += buf;
+    }
+    std::snprintf(buf, sizeof buf, " win %u len %zu", unsigned{s.window}, s.payload.size());
+    out += buf;
+    return out;
+  }
+  std::string out = h.source.to_string() + " > " + h.destination.to_string();
+  if (h.protocol == static_cast<uint8_t>(wire::IpProtocol::Icmp)) {
+    auto icmp = wire::parse_icmp(ip->payload);
+    if (icmp) {
+      std::snprintf(buf, sizeof buf, " icmp type %u code %u len %zu", unsigned{icmp->type},
+                    unsigned{icmp->code}, ip->payload.size());
+    } else {
+      std::snprintf(buf, sizeof buf, " icmp (%s) len %zu", std::string(to_string(icmp.error())).c_str(),
+                    ip->payload.size());
+    }
+  } else if (h.protocol == static_cast<uint8_t>(wire::IpProtocol::Udp)) {
+    std::snprintf(buf, sizeof buf, " udp len %zu", ip->payload.size());
+  } else {
+    std::snprintf(buf, sizeof buf, " proto %u len %zu", unsigned{h.protocol}, ip->payload.size());
+  }
+  return out + buf;
+}
+
+const char* to_string(Direction direction) { return direction == Direction::In ? "in" : "out"; }
+
+const char* to_string(TimerAction action) {
+  switch (action) {
+    case TimerAction::Armed: return "armed";
+    case TimerAction::Fired: return "fired";
+    case TimerAction::Cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+}  // namespace tcplab::trace

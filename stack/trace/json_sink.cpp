@@ -1,0 +1,208 @@
+// JSON Lines trace (see json_sink.hpp).
+#include "stack/trace/json_sink.hpp"
+
+#include "stack/trace/format.hpp"
+
+namespace tcplab::trace {
+
+namespace {
+
+std::string endpoint(wire::Ipv4Address ip, uint16_t port) { return ip.to_string() + ":" + std::to_string(port); }
+
+// Length of the valid UTF-8 sequence starting at s[i] (RFC 3629 §4), or 0 if invalid.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;            // overlong
+    if (c == 0xED) hi = 0x9F;            // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;            // overlong
+    if (c == 0xF4) hi = 0x8F;            // beyond U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", unsigned{c});
+            out += buf;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    size_t n = utf8_sequence_length(text, i);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  out += '"';
+}
+
+JsonSink::JsonSink(std::FILE* out) : out_(out) {}
+
+void JsonSink::begin(Instant t, const char* event) {
+  if (!origin_) origin_ = t;
+  line_ = "{";
+  seconds_field("t", seconds_since(*origin_, t));
+  string_field("event", event);
+}
+
+void JsonSink::key(const char* name) {
+  if (line_.size() > 1) line_ += ',';
+  line_ += '"';
+  line_ += name;
+  line_ += "\":";
+}
+
+void JsonSink::string_field(const char* name, std::string_view value) {
+  key(name);
+  append_json_string(line_, value);
+}
+
+void JsonSink::number_field(const char* name, uint64_t value) {
+  key(name);
+  line_ += std::to_string(value);
+}
+
+void JsonSink::seconds_field(const char* name, double value) {
+  key(name);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", value);
+  line_ += buf;
+}
+
+void JsonSink::bool_field(const char* name, bool value) {
+  key(name);
+  line_ += value ? "true" : "false";
+}
+
+void JsonSink::connection_fields(const FourTuple& c) {
+  string_field("local", endpoint(c.local_ip, c.local_port));
+  string_field("remote", endpoint(c.remote_ip, c.remote_port));
+}
+
+void JsonSink::end() {
+  line_ += "}\n";
+  std::fwrite(line_.data(), 1, line_.size(), out_);
+}
+
+void JsonSink::segment(Instant t, const SegmentEvent& e) {
+  const auto& s = e.segment;
+  const auto& c = e.tuple;
+  auto n = segment_numbers(e);
+  begin(t, "segment");
+  string_field("dir", to_string(e.direction));
+  auto local = endpoint(c.local_ip, c.local_port);
+  auto remote = endpoint(c.remote_ip, c.remote_port);
+  bool in = e.direction == Direction::In;
+  string_field("src", in ? remote : local);
+  string_field("dst", in ? local : remote);
+  string_field("flags", s.flags.to_string());
+  number_field("seq", n.seq);
+  number_field("end", n.end);
+  number_field("len", n.len);
+  if (s.flags.ack) number_field("ack", n.ack);
+  number_field("win", s.window);
+  bool_field("relative", e.relative);
+  // The numbers as on the wire, for matching against a pcap.
+  number_field("seq_raw", s.seq.raw());
+  if (s.flags.ack) number_field("ack_raw", s.ack.raw());
+  if (s.flags.urg) number_field("urg", s.urgent_pointer);
+  // Options as an object: only the options present appear (mss, wscale, sack_permitted,
+  // ts_val/ts_ecr, sack_blocks); the text trace shows the same in packetdrill form.
+  key("options");
+  line_ += '{';
+  size_t open = line_.size();
+  auto sub = [&](const char* name) {
+    if (line_.size() > open) line_ += ',';
+    line_ += '"';
+    line_ += name;
+    line_ += "\":";
+  };
+  const auto& o = s.options;
+  if (o.mss) { sub("mss"); line_ += std::to_string(*o.mss); }
+  if (o.window_scale) { sub("wscale"); line_ += std::to_string(*o.window_scale); }
+  if (o.sack_permitted) { sub("sack_permitted"); line_ += "true"; }
+  if (o.timestamps) {
+    sub("ts_val"); line_ += std::to_string(o.timestamps->value);
+    sub("ts_ecr"); line_ += std::to_string(o.timestamps->echo_reply);
+  }
+  if (o.sack_blocks) { sub("sack_blocks"); line_ += std::to_string(o.sack_blocks); }
+  line_ += '}';
+  if (!e.note.empty()) string_field("note", e.note);
+  end();
+}
+
+void JsonSink::state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
+                            std::string_view rule) {
+  begin(t, "state");
+  connection_fields(c);
+  string_field("from", from);
+  string_field("to", to);
+  string_field("rule", rule);
+  end();
+}
+
+void JsonSink::timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action, Instant deadline) {
+  begin(t, "timer");
+  connection_fields(c);
+  string_field("name", name);
+  string_field("action", to_string(action));
+  // Same clock as "t"; "in" is how long from now, in seconds.
+  seconds_field("deadline", seconds_since(*origin_, deadline));
+  seconds_field("in", seconds_since(t, deadline));
+  end();
+}
+
+void JsonSink::drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) {
+  begin(t, "drop");
+  string_field("reason", tcplab::to_string(reason));
+  if (!detail.empty()) string_field("detail", detail);
+  number_field("bytes", ipv4.size());
+  string_field("packet", packet_summary(ipv4));
+  end();
+}
+
+void JsonSink::note(Instant t, const FourTuple* c, std::string_view text) {
+  begin(t, "note");
+  if (c) connection_fields(*c);
+  string_field("text", text);
+  end();
+}
+
+}  // namespace tcplab::trace

@@ -1,0 +1,47 @@
+// Machine-readable trace: JSON Lines, one object per event with stable keys, for tools and
+// tests (key list in docs/observability.md). Same relative numbers as the text trace.
+#pragma once
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "stack/trace/trace.hpp"
+
+namespace tcplab::trace {
+
+class JsonSink final : public Sink {
+ public:
+  // Writes to `out` (not owned). One fwrite per event, so lines never interleave.
+  explicit JsonSink(std::FILE* out);
+
+  void drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) override;
+  void segment(Instant t, const SegmentEvent& e) override;
+  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
+                    std::string_view rule) override;
+  void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action, Instant deadline) override;
+  void note(Instant t, const FourTuple* c, std::string_view text) override;
+
+  void flush() { std::fflush(out_); }
+
+ private:
+  void begin(Instant t, const char* event);
+  void key(const char* name);
+  void string_field(const char* name, std::string_view value);
+  void number_field(const char* name, uint64_t value);
+  void seconds_field(const char* name, double value);
+  void bool_field(const char* name, bool value);
+  void connection_fields(const FourTuple& c);
+  void end();
+
+  std::FILE* out_;
+  std::optional<Instant> origin_;
+  std::string line_;  // reused between events
+};
+
+// Appends `text` to `out` as a JSON string literal with quotes. Control characters, quotes
+// and backslashes are escaped; bytes that are not valid UTF-8 become U+FFFD, so the output
+// is always valid JSON whatever a note or detail contains.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace tcplab::trace

@@ -1,0 +1,38 @@
+// Human-readable trace: one line per event in Wireshark/tcpdump/packetdrill terms, time in
+// seconds since the first event, seq/ack relative to each side's ISN (docs/observability.md).
+#pragma once
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "stack/trace/trace.hpp"
+
+namespace tcplab::trace {
+
+class TextSink final : public Sink {
+ public:
+  // Writes to `out` (not owned; stdout, stderr or an open file). Each line is written with
+  // one stdio call, so lines from the trace never interleave mid-line with other output.
+  explicit TextSink(std::FILE* out);
+
+  // Raw packets are not printed: segments come from segment events, drops from drop().
+  void drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) override;
+  void segment(Instant t, const SegmentEvent& e) override;
+  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
+                    std::string_view rule) override;
+  void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action, Instant deadline) override;
+  void note(Instant t, const FourTuple* c, std::string_view text) override;
+
+  void flush() { std::fflush(out_); }
+
+ private:
+  // "0.000123": seconds since the first event this sink saw.
+  void start_line(Instant t);
+  void finish_line();
+
+  std::FILE* out_;
+  std::optional<Instant> origin_;
+  std::string line_;  // reused between events
+};
+
+}  // namespace tcplab::trace
