@@ -1,0 +1,298 @@
+// TUN device setup and I/O (Linux): /dev/net/tun + TUNSETIFF, then the classic SIOCSIF*
+// ioctls on an AF_INET socket to give the kernel's side an address and bring it up.
+#include "stack/link/tun.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <utility>
+
+namespace tcplab::link {
+namespace {
+
+// Closes a descriptor when the setup path leaves early.
+class FdGuard {
+ public:
+  explicit FdGuard(int fd) : fd_(fd) {}
+  ~FdGuard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+std::string user_name() {
+  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  return "$USER";
+}
+
+// The uid a persistent TUN belongs to (-1: anyone with CAP_NET_ADMIN), from sysfs.
+std::string tun_owner(const std::string& name) {
+  std::ifstream in("/sys/class/net/" + name + "/owner");
+  std::string owner;
+  if (!(in >> owner)) return "unknown";
+  return owner;
+}
+
+ifreq request_for(const std::string& name) {
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name.data(), std::min(name.size(), sizeof ifr.ifr_name - 1));
+  return ifr;
+}
+
+sockaddr_in inet_sockaddr(wire::Ipv4Address address) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(address.value);
+  return sin;
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Fills `error` for a failed TUNSETIFF, with the fix for each case.
+std::string tunsetiff_error(int err, const std::string& name, bool existed) {
+  switch (err) {
+    case EPERM:
+    case EACCES:
+      if (existed) {
+        return "TUN " + name + " exists but you may not attach to it (it belongs to uid " + tun_owner(name) +
+               "); an admin can give it to you: sudo ip tuntap del mode tun name " + name +
+               " && sudo ip tuntap add mode tun user " + user_name() + " name " + name;
+      }
+      return "cannot create TUN " + name +
+             ": needs root or CAP_NET_ADMIN; or ask an admin for a persistent TUN: sudo ip tuntap add mode tun user " +
+             user_name() + " name " + name;
+    case EBUSY:
+      return "TUN " + name + " is busy: another process has it open (another tcplab serve?); stop it or pick another --tun NAME";
+    case EINVAL:
+      if (existed) return "interface " + name + " exists and is not a TUN device; pick another --tun NAME";
+      return "the kernel refused TUN name '" + name + "'; pick another --tun NAME";
+    default:
+      return "cannot set up TUN " + name + ": " + errno_text(err);
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> check_interface_name(const std::string& name) {
+  if (name.empty()) return "interface name is empty";
+  if (name.size() >= IFNAMSIZ) return "interface name '" + name + "' is longer than 15 characters";
+  if (name == "." || name == "..") return "interface name '" + name + "' is not allowed";
+  for (char c : name) {
+    // The kernel refuses '/', ':' and whitespace; '%' would make TUNSETIFF pick a name
+    // itself ("tun%d"), which is not what the user asked for.
+    if (c == '/' || c == ':' || c == '%' || c <= ' ' || c == 0x7f) {
+      return "interface name '" + name + "' contains a character the kernel does not allow";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> interface_with_address(wire::Ipv4Address address) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<std::string> found;
+  for (ifaddrs* it = list; it != nullptr; it = it->ifa_next) {
+    if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET) continue;
+    sockaddr_in sin;
+    std::memcpy(&sin, it->ifa_addr, sizeof sin);
+    if (ntohl(sin.sin_addr.s_addr) == address.value) {
+      found = it->ifa_name;
+      break;
+    }
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+std::optional<Tun> Tun::open(const TunConfig& config, std::string& error, std::vector<std::string>& warnings) {
+  const std::string& name = config.name;
+  if (auto bad = check_interface_name(name)) {
+    error = *bad;
+    return std::nullopt;
+  }
+  const bool existed = if_nametoindex(name.c_str()) != 0;
+
+  // Check before creating anything: the kernel would accept the same address twice and
+  // routing would then go wherever it pleases.
+  bool address_already_ours = false;
+  if (config.host) {
+    if (auto holder = interface_with_address(config.host->address)) {
+      if (*holder != name) {
+        error = "address " + config.host->address.to_string() + " is already on interface " + *holder +
+                "; pick another --host-ip (and --ip), or remove it: sudo ip addr del " + config.host->to_string() +
+                " dev " + *holder;
+        return std::nullopt;
+      }
+      address_already_ours = true;  // an admin configured the persistent TUN already
+    }
+  }
+
+  FdGuard tun(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  if (tun.get() < 0) {
+    int err = errno;
+    if (err == ENOENT || err == ENXIO || err == ENODEV) {
+      error = "no /dev/net/tun: the TUN driver is not loaded (sudo modprobe tun)";
+    } else if (err == EACCES || err == EPERM) {
+      error = "cannot open /dev/net/tun: permission denied (run as root, or ask an admin to make it usable: sudo chmod 0666 /dev/net/tun)";
+    } else {
+      error = "cannot open /dev/net/tun: " + errno_text(err);
+    }
+    return std::nullopt;
+  }
+
+  // IFF_TUN: IP packets, no Ethernet header. IFF_NO_PI: no 4-byte packet-info prefix, so a
+  // read() returns exactly one IPv4 packet as it would appear on a wire.
+  ifreq ifr = request_for(name);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (ioctl(tun.get(), TUNSETIFF, &ifr) < 0) {
+    error = tunsetiff_error(errno, name, existed);
+    return std::nullopt;
+  }
+  int flags = fcntl(tun.get(), F_GETFL);
+  if (flags < 0 || fcntl(tun.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+    error = "cannot make TUN " + name + " non-blocking: " + errno_text(errno);
+    return std::nullopt;
+  }
+
+  if (!existed) {
+    // A new TUN gets an IPv6 link-local address and the kernel starts router solicitations on
+    // it; those would show up as "ipv4-bad-version" drops and confuse a first trace.
+    // Best effort: nothing depends on it.
+    std::ofstream sysctl("/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6");
+    if (sysctl) sysctl << "1\n";
+  }
+
+  // The SIOCSIF* requests act on the interface by name through any socket.
+  FdGuard control(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (control.get() < 0) {
+    error = "cannot open a control socket: " + errno_text(errno);
+    return std::nullopt;
+  }
+
+  uint16_t mtu = config.mtu;
+  ifr = request_for(name);
+  if (ioctl(control.get(), SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu != config.mtu) {
+    int current = ifr.ifr_mtu;
+    ifr = request_for(name);
+    ifr.ifr_mtu = config.mtu;
+    if (ioctl(control.get(), SIOCSIFMTU, &ifr) < 0) {
+      int err = errno;
+      if ((err == EPERM || err == EACCES) && existed) {
+        warnings.push_back("cannot change the MTU of " + name + " (needs CAP_NET_ADMIN); using its MTU " +
+                           std::to_string(current));
+        mtu = static_cast<uint16_t>(current);
+      } else if (err == EINVAL) {
+        error = "the kernel refused MTU " + std::to_string(config.mtu) + " for " + name + "; pick another --mtu";
+        return std::nullopt;
+      } else {
+        error = "cannot set the MTU of " + name + ": " + errno_text(err);
+        return std::nullopt;
+      }
+    }
+  }
+
+  if (config.host && !address_already_ours) {
+    auto fail_address = [&](int err) {
+      if (err == EPERM || err == EACCES) {
+        error = "cannot assign " + config.host->to_string() + " to " + name +
+                ": needs CAP_NET_ADMIN; ask an admin (sudo ip addr add " + config.host->to_string() + " dev " + name +
+                " && sudo ip link set " + name + " up), then run with the same --host-ip or --host-ip none";
+      } else {
+        error = "cannot assign " + config.host->to_string() + " to " + name + ": " + errno_text(err);
+      }
+    };
+    ifr = request_for(name);
+    sockaddr_in address = inet_sockaddr(config.host->address);
+    std::memcpy(&ifr.ifr_addr, &address, sizeof address);
+    if (ioctl(control.get(), SIOCSIFADDR, &ifr) < 0) {
+      fail_address(errno);
+      return std::nullopt;
+    }
+    ifr = request_for(name);
+    sockaddr_in mask = inet_sockaddr(config.host->netmask());
+    std::memcpy(&ifr.ifr_netmask, &mask, sizeof mask);
+    if (ioctl(control.get(), SIOCSIFNETMASK, &ifr) < 0) {
+      fail_address(errno);
+      return std::nullopt;
+    }
+  }
+
+  ifr = request_for(name);
+  if (ioctl(control.get(), SIOCGIFFLAGS, &ifr) < 0) {
+    error = "cannot read the flags of " + name + ": " + errno_text(errno);
+    return std::nullopt;
+  }
+  if (!(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+    if (ioctl(control.get(), SIOCSIFFLAGS, &ifr) < 0) {
+      int err = errno;
+      if (err == EPERM || err == EACCES) {
+        error = "cannot bring " + name + " up: needs CAP_NET_ADMIN; ask an admin: sudo ip link set " + name + " up";
+      } else {
+        error = "cannot bring " + name + " up: " + errno_text(err);
+      }
+      return std::nullopt;
+    }
+  }
+  return Tun(tun.release(), name, mtu, existed);
+}
+
+Tun::Tun(Tun&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      name_(std::move(other.name_)),
+      mtu_(other.mtu_),
+      attached_(other.attached_) {}
+
+Tun& Tun::operator=(Tun&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    name_ = std::move(other.name_);
+    mtu_ = other.mtu_;
+    attached_ = other.attached_;
+  }
+  return *this;
+}
+
+Tun::~Tun() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+long Tun::read_packet(std::span<std::byte> buffer) {
+  for (;;) {
+    ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+    if (n >= 0) return static_cast<long>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return -static_cast<long>(errno);
+  }
+}
+
+int Tun::write_packet(std::span<const std::byte> packet) {
+  for (;;) {
+    ssize_t n = ::write(fd_, packet.data(), packet.size());
+    if (n >= 0) return 0;
+    if (errno == EINTR) continue;
+    return -errno;
+  }
+}
+
+}  // namespace tcplab::link

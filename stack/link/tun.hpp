@@ -1,0 +1,63 @@
+// The Linux TUN device the stack talks through: create (or attach to a persistent one),
+// configure the kernel's side (MTU, address, up) with ioctls, then read/write raw IPv4.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "stack/ip/cidr.hpp"
+#include "stack/wire/ipv4.hpp"
+
+namespace tcplab::link {
+
+struct TunConfig {
+  std::string name = "tcplab0";
+  uint16_t mtu = 1500;
+  // The kernel's address on the link; nullopt (--host-ip none) leaves addresses to an admin.
+  std::optional<ip::Ipv4Cidr> host = ip::Ipv4Cidr{wire::Ipv4Address{0xC0000201}, 24};
+};
+
+// Checks a name the kernel would accept for an interface: 1..15 bytes, no '/', ':', '%',
+// whitespace, not "." or "..". Returns an error text or nothing.
+std::optional<std::string> check_interface_name(const std::string& name);
+
+// The interface that already carries `address` (by getifaddrs), if any.
+std::optional<std::string> interface_with_address(wire::Ipv4Address address);
+
+class Tun {
+ public:
+  // Opens or attaches and configures. On failure returns nullopt and sets `error` to one line
+  // saying what went wrong and how to fix it. `warnings` collects lines worth printing.
+  static std::optional<Tun> open(const TunConfig& config, std::string& error, std::vector<std::string>& warnings);
+
+  Tun(Tun&& other) noexcept;
+  Tun& operator=(Tun&& other) noexcept;
+  Tun(const Tun&) = delete;
+  Tun& operator=(const Tun&) = delete;
+  // Closing the descriptor is what removes a TUN we created (it was never made persistent);
+  // a persistent TUN we attached to stays, as its admin left it.
+  ~Tun();
+
+  int fd() const { return fd_; }
+  const std::string& name() const { return name_; }
+  uint16_t mtu() const { return mtu_; }
+  bool attached_to_existing() const { return attached_; }
+
+  // One packet into `buffer`: bytes read (> 0), 0 when nothing is waiting (EAGAIN), or
+  // -errno on an error. A buffer smaller than the packet truncates it (use 65535 bytes).
+  long read_packet(std::span<std::byte> buffer);
+  // One packet out: 0 on success, -errno on an error.
+  int write_packet(std::span<const std::byte> packet);
+
+ private:
+  Tun(int fd, std::string name, uint16_t mtu, bool attached) : fd_(fd), name_(std::move(name)), mtu_(mtu), attached_(attached) {}
+  int fd_ = -1;
+  std::string name_;
+  uint16_t mtu_ = 0;
+  bool attached_ = false;
+};
+
+}  // namespace tcplab::link
