@@ -276,23 +276,4 @@ Tun::~Tun() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-long Tun::read_packet(std::span<std::byte> buffer) {
-  for (;;) {
-    ssize_t n = ::read(fd_, buffer.data(), buffer.size());
-    if (n >= 0) return static_cast<long>(n);
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    return -static_cast<long>(errno);
-  }
-}
-
-int Tun::write_packet(std::span<const std::byte> packet) {
-  for (;;) {
-    ssize_t n = ::write(fd_, packet.data(), packet.size());
-    if (n >= 0) return 0;
-    if (errno == EINTR) continue;
-    return -errno;
-  }
-}
-
 }  // namespace tcplab::link

@@ -1,10 +1,9 @@
 // The Linux TUN device the stack talks through: create (or attach to a persistent one),
-// configure the kernel's side (MTU, address, up) with ioctls, then read/write raw IPv4.
+// configure the kernel's side (MTU, address, up) with ioctls; its fd carries raw IPv4 packets.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -45,12 +44,8 @@ class Tun {
   const std::string& name() const { return name_; }
   uint16_t mtu() const { return mtu_; }
   bool attached_to_existing() const { return attached_; }
-
-  // One packet into `buffer`: bytes read (> 0), 0 when nothing is waiting (EAGAIN), or
-  // -errno on an error. A buffer smaller than the packet truncates it (use 65535 bytes).
-  long read_packet(std::span<std::byte> buffer);
-  // One packet out: 0 on success, -errno on an error.
-  int write_packet(std::span<const std::byte> packet);
+  // Reading and writing packets is the event loop's job (stack/loop): one read() or write()
+  // on fd() is exactly one IPv4 packet.
 
  private:
   Tun(int fd, std::string name, uint16_t mtu, bool attached) : fd_(fd), name_(std::move(name)), mtu_(mtu), attached_(attached) {}

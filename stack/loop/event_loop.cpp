@@ -1,0 +1,182 @@
+// The poll() loop: link + self-pipe, batch reads, timers by deadline, writes. The self-pipe
+// turns signals into ordinary readable bytes, so no real work ever runs in a signal handler.
+#include "stack/loop/event_loop.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+namespace tcplab::loop {
+namespace {
+
+// The write end of the current loop's self-pipe; the handler may only touch this.
+std::atomic<int> g_signal_pipe{-1};
+
+void on_signal(int signo) {
+  int saved = errno;  // write() may clobber errno under the interrupted code
+  int fd = g_signal_pipe.load();
+  if (fd >= 0) {
+    unsigned char byte = static_cast<unsigned char>(signo);
+    [[maybe_unused]] ssize_t n = ::write(fd, &byte, 1);  // pipe full: a wakeup is pending anyway
+  }
+  errno = saved;
+}
+
+// poll() takes whole milliseconds: round up, so we never wake just before a deadline and spin.
+int poll_timeout_ms(std::optional<Instant> deadline, Instant now, std::optional<Duration> max_wait) {
+  std::optional<Duration> wait;
+  if (deadline) wait = *deadline > now ? *deadline - now : Duration::zero();
+  if (max_wait && (!wait || *max_wait < *wait)) wait = *max_wait;
+  if (!wait) return -1;  // nothing scheduled: sleep until a packet or a signal
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wait).count();
+  constexpr long long kMaxPollMs = 24LL * 3600 * 1000;
+  return static_cast<int>(std::min<long long>(ms, kMaxPollMs));
+}
+
+}  // namespace
+
+EventLoop::EventLoop(int link_fd, Stack& stack, trace::Tracer& tracer, const Clock& clock)
+    : link_fd_(link_fd), stack_(stack), tracer_(tracer), clock_(clock), buffer_(kReadBufferSize) {
+  int fds[2];
+  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0) {
+    pipe_read_ = fds[0];
+    pipe_write_ = fds[1];
+  } else {
+    error_ = std::string("cannot create the signal pipe: ") + std::strerror(errno);
+  }
+}
+
+EventLoop::~EventLoop() {
+  int expected = pipe_write_;
+  g_signal_pipe.compare_exchange_strong(expected, -1);
+  if (pipe_read_ >= 0) ::close(pipe_read_);
+  if (pipe_write_ >= 0) ::close(pipe_write_);
+}
+
+void EventLoop::add_client(TimedClient& client) { clients_.push_back(&client); }
+
+bool EventLoop::install_signal_handlers() {
+  if (pipe_write_ < 0) return false;
+  g_signal_pipe.store(pipe_write_);
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int signo : {SIGINT, SIGTERM, SIGUSR1}) {
+    if (sigaction(signo, &action, nullptr) != 0) return false;
+  }
+  // A client that goes away must not kill us through a write to a closed pipe/socket.
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}
+
+void EventLoop::request_stop() {
+  stopping_ = true;
+  if (pipe_write_ >= 0) {
+    unsigned char byte = 0;
+    [[maybe_unused]] ssize_t n = ::write(pipe_write_, &byte, 1);
+  }
+}
+
+std::optional<Instant> EventLoop::earliest_deadline() const {
+  std::optional<Instant> earliest = stack_.next_deadline();
+  for (const TimedClient* client : clients_) {
+    auto d = client->next_deadline();
+    if (d && (!earliest || *d < *earliest)) earliest = d;
+  }
+  return earliest;
+}
+
+int EventLoop::run() {
+  if (!error_.empty()) return 1;
+  while (run_once()) {
+  }
+  return error_.empty() ? 0 : 1;
+}
+
+bool EventLoop::run_once(std::optional<Duration> max_wait) {
+  if (stopping_ || !error_.empty()) return false;
+  pollfd fds[2] = {{link_fd_, POLLIN, 0}, {pipe_read_, POLLIN, 0}};
+  int timeout = poll_timeout_ms(earliest_deadline(), clock_.now(), max_wait);
+  int ready = ::poll(fds, 2, timeout);
+  if (ready < 0 && errno != EINTR) {
+    error_ = std::string("poll failed: ") + std::strerror(errno);
+    return false;
+  }
+  ++stats_.wakeups;
+  Instant now = clock_.now();
+  if (ready > 0 && (fds[1].revents & POLLIN)) drain_signals();
+  if (ready > 0 && (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+    error_ = "the link went away (TUN deleted?)";
+    return false;
+  }
+  if (ready > 0 && (fds[0].revents & POLLIN)) read_batch(now);
+  advance_all(now);
+  flush_outbox(now);
+  return !stopping_ && error_.empty();
+}
+
+void EventLoop::drain_signals() {
+  unsigned char bytes[64];
+  for (;;) {
+    ssize_t n = ::read(pipe_read_, bytes, sizeof bytes);
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      int signo = bytes[i];
+      if (signo == SIGINT || signo == SIGTERM) stopping_ = true;
+      if (signo == SIGUSR1 && on_status_) on_status_();
+    }
+  }
+}
+
+void EventLoop::read_batch(Instant now) {
+  int count = 0;
+  while (count < kMaxBatch) {
+    ssize_t n = ::read(link_fd_, buffer_.data(), buffer_.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      error_ = std::string("reading the link failed: ") + std::strerror(errno);
+      break;
+    }
+    if (n == 0) break;
+    ++count;
+    ++stats_.packets_read;
+    std::span<const std::byte> packet(buffer_.data(), static_cast<size_t>(n));
+    if (tracer_.enabled()) tracer_.packet(now, trace::Direction::In, packet);
+    stack_.receive(packet, now);
+  }
+  if (count == kMaxBatch) ++stats_.full_batches;
+}
+
+void EventLoop::advance_all(Instant now) {
+  stack_.advance(now);
+  for (TimedClient* client : clients_) client->advance(now);
+}
+
+void EventLoop::flush_outbox(Instant now) {
+  Outbox& outbox = stack_.outbox();
+  for (size_t i = 0; i < outbox.size(); ++i) {
+    auto packet = outbox.packet(i);
+    if (tracer_.enabled()) tracer_.packet(now, trace::Direction::Out, packet);
+    ssize_t n;
+    do {
+      n = ::write(link_fd_, packet.data(), packet.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      // Deviation: a packet the kernel refuses (queue full, no route) is lost like on a
+      // wire; TCP retransmits, ICMP does not matter. Counted so a test can notice.
+      ++stats_.write_errors;
+    } else {
+      ++stats_.packets_written;
+    }
+  }
+  outbox.clear();
+}
+
+}  // namespace tcplab::loop

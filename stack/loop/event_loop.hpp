@@ -1,0 +1,81 @@
+// The event loop (architecture: "the only place that waits"): poll the link and a signal
+// self-pipe, feed packets in batches to the sans-IO stack with the time, write what it
+// queued, and sleep exactly until the earliest timer deadline.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "stack/loop/timed_client.hpp"
+#include "stack/stack.hpp"
+#include "stack/time.hpp"
+#include "stack/trace/trace.hpp"
+
+namespace tcplab::loop {
+
+// Packets read per wakeup before timers run and replies are written: enough to amortise a
+// poll() over a ping flood, small enough that timers are never starved.
+constexpr int kMaxBatch = 64;
+// Large enough for any IPv4 packet, so a read never truncates.
+constexpr size_t kReadBufferSize = 65535;
+
+struct LoopStats {
+  uint64_t wakeups = 0;
+  uint64_t packets_read = 0;
+  uint64_t packets_written = 0;
+  uint64_t write_errors = 0;  // the kernel refused a packet we wrote (counted, not fatal)
+  uint64_t full_batches = 0;  // wakeups that read kMaxBatch packets (more were waiting)
+};
+
+class EventLoop {
+ public:
+  // `link_fd` is a non-blocking descriptor on which one read()/write() is one IPv4 packet:
+  // the TUN device, or a SOCK_SEQPACKET socketpair in tests. Not owned.
+  EventLoop(int link_fd, Stack& stack, trace::Tracer& tracer, const Clock& clock);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Another timed client, advanced after the stack on every wakeup (not owned).
+  void add_client(TimedClient& client);
+  // Called (outside any signal handler) when SIGUSR1 arrives.
+  void on_status_request(std::function<void()> callback) { on_status_ = std::move(callback); }
+
+  // Routes SIGINT, SIGTERM and SIGUSR1 to this loop through its self-pipe. One loop per process.
+  bool install_signal_handlers();
+  // Runs until stop is requested (SIGINT/SIGTERM or request_stop()). Returns 0 then, or 1 on a
+  // link error (see error()).
+  int run();
+  // One wakeup: waits at most until the earliest deadline (and at most `max_wait` if given),
+  // then reads, advances and writes. False once stopping or after a link error.
+  bool run_once(std::optional<Duration> max_wait = std::nullopt);
+  // Makes run() return; safe from a signal handler.
+  void request_stop();
+
+  const LoopStats& stats() const { return stats_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  void read_batch(Instant now);
+  void advance_all(Instant now);
+  void flush_outbox(Instant now);
+  void drain_signals();
+  std::optional<Instant> earliest_deadline() const;
+
+  int link_fd_;
+  Stack& stack_;
+  trace::Tracer& tracer_;
+  const Clock& clock_;
+  std::vector<TimedClient*> clients_;
+  std::function<void()> on_status_;
+  std::vector<std::byte> buffer_;
+  int pipe_read_ = -1;
+  int pipe_write_ = -1;
+  bool stopping_ = false;
+  std::string error_;
+  LoopStats stats_;
+};
+
+}  // namespace tcplab::loop
