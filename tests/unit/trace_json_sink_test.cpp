@@ -1,0 +1,130 @@
+// Tests for the JSON Lines trace (stack/trace/json_sink.*): exact objects per event kind,
+// stable keys, and escaping that keeps every line valid JSON whatever the text holds.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "stack/trace/json_sink.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/tcp.hpp"
+
+using namespace tcplab;
+using namespace tcplab::trace;
+
+namespace {
+
+std::vector<std::string> run_sink(void (*fill)(JsonSink&)) {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  {
+    JsonSink sink(f);
+    fill(sink);
+  }
+  std::fflush(f);
+  std::rewind(f);
+  std::vector<std::string> lines;
+  std::string cur;
+  int c;
+  while ((c = std::fgetc(f)) != EOF) {
+    if (c == '\n') {
+      lines.push_back(cur);
+      cur.clear();
+    } else {
+      cur += static_cast<char>(c);
+    }
+  }
+  std::fclose(f);
+  if (!cur.empty()) lines.push_back(cur + "<no newline>");
+  return lines;
+}
+
+const FourTuple kTuple{wire::Ipv4Address{0xC0000202}, 80, wire::Ipv4Address{0xC0000201}, 40000};
+const Instant t0 = Instant{} + seconds(50);
+
+std::string escaped(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("json trace: a segment with relative numbers, raw numbers and options") {
+  auto lines = run_sink([](JsonSink& sink) {
+    wire::TcpSegment syn;
+    syn.source_port = 40000;
+    syn.destination_port = 80;
+    syn.seq = Seq(0xFFFFFFFF);  // the peer's ISN right at the wrap
+    syn.flags.syn = true;
+    syn.window = 64240;
+    syn.options.mss = 1460;
+    syn.options.sack_permitted = true;
+    syn.options.timestamps = wire::TcpTimestamps{7, 0};
+    syn.options.window_scale = 7;
+    sink.segment(t0, SegmentEvent{Direction::In, kTuple, syn, true, Seq(1000), Seq(0xFFFFFFFF)});
+
+    wire::TcpSegment synack;
+    synack.source_port = 80;
+    synack.destination_port = 40000;
+    synack.seq = Seq(1000);
+    synack.ack = Seq(0);  // irs + 1 wrapped
+    synack.flags.syn = synack.flags.ack = true;
+    synack.window = 65535;
+    sink.segment(t0 + microseconds(250), SegmentEvent{Direction::Out, kTuple, synack, true, Seq(1000),
+                                                      Seq(0xFFFFFFFF), "retransmission"});
+  });
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] ==
+        R"({"t":0.000000,"event":"segment","dir":"in","src":"192.0.2.1:40000","dst":"192.0.2.2:80",)"
+        R"("flags":"S","seq":0,"end":0,"len":0,"win":64240,"relative":true,"seq_raw":4294967295,)"
+        R"("options":{"mss":1460,"wscale":7,"sack_permitted":true,"ts_val":7,"ts_ecr":0}})");
+  CHECK(lines[1] ==
+        R"({"t":0.000250,"event":"segment","dir":"out","src":"192.0.2.2:80","dst":"192.0.2.1:40000",)"
+        R"("flags":"S.","seq":0,"end":0,"len":0,"ack":1,"win":65535,"relative":true,"seq_raw":1000,)"
+        R"("ack_raw":0,"options":{},"note":"retransmission"})");
+}
+
+TEST_CASE("json trace: state, timer, note and drop objects") {
+  auto lines = run_sink([](JsonSink& sink) {
+    sink.state_change(t0, kTuple, "LISTEN", "SYN-RECEIVED", "RFC 9293 §3.10.7.2");
+    sink.timer(t0 + milliseconds(1), kTuple, "rto", TimerAction::Armed, t0 + milliseconds(201));
+    sink.note(t0 + seconds(1), nullptr, "echo reply");
+    sink.note(t0 + seconds(1), &kTuple, "accepted");
+    std::vector<std::byte> tiny{std::byte{0x46}};
+    sink.drop(t0 + seconds(2), DropReason::Ipv4Truncated, tiny, "1 < 20");
+  });
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0] ==
+        R"({"t":0.000000,"event":"state","local":"192.0.2.2:80","remote":"192.0.2.1:40000",)"
+        R"("from":"LISTEN","to":"SYN-RECEIVED","rule":"RFC 9293 §3.10.7.2"})");
+  CHECK(lines[1] ==
+        R"({"t":0.001000,"event":"timer","local":"192.0.2.2:80","remote":"192.0.2.1:40000",)"
+        R"("name":"rto","action":"armed","deadline":0.201000,"in":0.200000})");
+  CHECK(lines[2] == R"({"t":1.000000,"event":"note","text":"echo reply"})");
+  CHECK(lines[3] ==
+        R"({"t":1.000000,"event":"note","local":"192.0.2.2:80","remote":"192.0.2.1:40000","text":"accepted"})");
+  CHECK(lines[4] ==
+        R"({"t":2.000000,"event":"drop","reason":"ipv4-truncated","detail":"1 < 20","bytes":1,)"
+        R"("packet":"1 bytes: 46"})");
+}
+
+TEST_CASE("json escaping: quotes, backslashes, control characters") {
+  CHECK(escaped("plain") == R"("plain")");
+  CHECK(escaped("say \"hi\"") == R"("say \"hi\"")");
+  CHECK(escaped("a\\b") == R"("a\\b")");
+  CHECK(escaped("line1\nline2\r\t") == R"("line1\nline2\r\t")");
+  CHECK(escaped(std::string_view("nul\0bell\x07" "del\x7f", 13)) == R"("nul\u0000bell\u0007del\u007f")");
+}
+
+TEST_CASE("json escaping: valid UTF-8 passes, invalid bytes become U+FFFD") {
+  CHECK(escaped("§3.10.7") == "\"§3.10.7\"");                 // 2-byte sequence
+  CHECK(escaped("→ TIME-WAIT") == "\"→ TIME-WAIT\"");         // 3-byte sequence
+  CHECK(escaped("\xF0\x9F\x93\xA6") == "\"\xF0\x9F\x93\xA6\"");  // 4-byte sequence
+  CHECK(escaped("a\xFFz") == R"("a\ufffdz")");                 // never valid
+  CHECK(escaped("\xC0\xAF") == R"("\ufffd\ufffd")");           // overlong '/'
+  CHECK(escaped("\xED\xA0\x80") == R"("\ufffd\ufffd\ufffd")"); // a UTF-16 surrogate
+  CHECK(escaped("cut \xE2\x86") == R"("cut \ufffd\ufffd")");   // truncated at the end
+  CHECK(escaped("\xF4\x90\x80\x80") == R"("\ufffd\ufffd\ufffd\ufffd")");  // beyond U+10FFFF
+}

@@ -1,0 +1,228 @@
+// Tests for the human-readable trace (stack/trace/text_sink.*): exact lines, relative
+// numbers from random-looking ISNs, wrap-around, drops, timers, notes.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "stack/trace/format.hpp"
+#include "stack/trace/text_sink.hpp"
+#include "stack/wire/icmp.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/tcp.hpp"
+
+using namespace tcplab;
+using namespace tcplab::trace;
+
+namespace {
+
+// Everything a sink wrote to a temporary file, read back.
+class Capture {
+ public:
+  Capture() : file_(std::tmpfile()) { REQUIRE(file_ != nullptr); }
+  ~Capture() { std::fclose(file_); }
+  std::FILE* file() { return file_; }
+  std::string text() {
+    std::fflush(file_);
+    std::rewind(file_);
+    std::string s;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0) s.append(buf, n);
+    return s;
+  }
+  std::vector<std::string> lines() {
+    std::vector<std::string> out;
+    std::string all = text(), cur;
+    for (char c : all) {
+      if (c == '\n') {
+        out.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    if (!cur.empty()) out.push_back(cur + "<no newline>");
+    return out;
+  }
+
+ private:
+  std::FILE* file_;
+};
+
+const FourTuple kTuple{wire::Ipv4Address{0xC0000202}, 80, wire::Ipv4Address{0xC0000201}, 40000};
+
+wire::TcpSegment segment(uint16_t src, uint16_t dst, uint32_t seq, uint32_t ack, const char* flags, uint16_t win,
+                         size_t payload_bytes = 0) {
+  static std::vector<std::byte> payload(70000, std::byte{'x'});
+  wire::TcpSegment s;
+  s.source_port = src;
+  s.destination_port = dst;
+  s.seq = Seq(seq);
+  s.ack = Seq(ack);
+  for (const char* f = flags; *f; ++f) {
+    switch (*f) {
+      case 'S': s.flags.syn = true; break;
+      case 'F': s.flags.fin = true; break;
+      case 'R': s.flags.rst = true; break;
+      case 'P': s.flags.psh = true; break;
+      case '.': s.flags.ack = true; break;
+    }
+  }
+  s.window = win;
+  s.payload = std::span<const std::byte>(payload).first(payload_bytes);
+  return s;
+}
+
+// A whole IPv4+TCP packet as it would cross the link.
+std::vector<std::byte> tcp_packet(const wire::TcpSegment& s, wire::Ipv4Address src, wire::Ipv4Address dst) {
+  std::vector<std::byte> out(20 + 60 + s.payload.size());
+  size_t n = wire::emit_tcp(s, src, dst, std::span(out).subspan(20));
+  wire::Ipv4Header h;
+  h.protocol = static_cast<uint8_t>(wire::IpProtocol::Tcp);
+  h.source = src;
+  h.destination = dst;
+  wire::emit_ipv4_header(h, n, out);
+  out.resize(20 + n);
+  return out;
+}
+
+const Instant t0 = Instant{} + seconds(1000);
+
+}  // namespace
+
+TEST_CASE("text trace: a handshake with Wireshark-style relative numbers") {
+  Capture cap;
+  TextSink sink(cap.file());
+  const uint32_t iss = 0x8a3c1f05, irs = 0x1234abcd;
+
+  auto syn = segment(40000, 80, irs, 0, "S", 64240);
+  syn.options.mss = 1460;
+  syn.options.sack_permitted = true;
+  syn.options.timestamps = wire::TcpTimestamps{1, 0};
+  syn.options.window_scale = 7;
+  sink.segment(t0 + microseconds(123), SegmentEvent{Direction::In, kTuple, syn, true, Seq(iss), Seq(irs)});
+
+  auto synack = segment(80, 40000, iss, irs + 1, "S.", 65535);
+  synack.options.mss = 1460;
+  sink.segment(t0 + microseconds(140), SegmentEvent{Direction::Out, kTuple, synack, true, Seq(iss), Seq(irs)});
+
+  auto data = segment(40000, 80, irs + 1, iss + 1, "P.", 502, 78);
+  sink.segment(t0 + microseconds(100140), SegmentEvent{Direction::In, kTuple, data, true, Seq(iss), Seq(irs)});
+
+  auto ack = segment(80, 40000, iss + 1, irs + 79, ".", 65535);
+  sink.segment(t0 + milliseconds(300), SegmentEvent{Direction::Out, kTuple, ack, true, Seq(iss), Seq(irs),
+                                                    "retransmission"});
+
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 4);
+  // Time counts from the first event, so the SYN is at 0.
+  CHECK(lines[0] ==
+        "0.000000 In  192.0.2.1:40000 > 192.0.2.2:80  S 0:0(0) win 64240 "
+        "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>");
+  CHECK(lines[1] == "0.000017 Out 192.0.2.2:80 > 192.0.2.1:40000  S. 0:0(0) ack 1 win 65535 <mss 1460>");
+  CHECK(lines[2] == "0.100017 In  192.0.2.1:40000 > 192.0.2.2:80  P. 1:79(78) ack 1 win 502");
+  CHECK(lines[3] == "0.299877 Out 192.0.2.2:80 > 192.0.2.1:40000  . 1:1(0) ack 79 win 65535 [retransmission]");
+}
+
+TEST_CASE("text trace: relative numbers survive the 2^32 wrap") {
+  Capture cap;
+  TextSink sink(cap.file());
+  const uint32_t iss = 0xFFFFFFF0, irs = 0xFFFFFF00;
+  // Our seq is iss + 1 + 100 = 0x55 after wrapping; the peer's ack of it likewise.
+  auto out = segment(80, 40000, iss + 101, irs + 1, "P.", 1000, 1460);
+  sink.segment(t0, SegmentEvent{Direction::Out, kTuple, out, true, Seq(iss), Seq(irs)});
+  auto in = segment(40000, 80, irs + 1, iss + 101 + 1460, ".", 500);
+  sink.segment(t0, SegmentEvent{Direction::In, kTuple, in, true, Seq(iss), Seq(irs)});
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "0.000000 Out 192.0.2.2:80 > 192.0.2.1:40000  P. 101:1561(1460) ack 1 win 1000");
+  CHECK(lines[1] == "0.000000 In  192.0.2.1:40000 > 192.0.2.2:80  . 1:1(0) ack 1561 win 500");
+}
+
+TEST_CASE("text trace: without known ISNs the numbers are absolute") {
+  Capture cap;
+  TextSink sink(cap.file());
+  // RFC 9293 §3.10.7.1: the RST answering a segment to a closed port has no connection.
+  auto rst = segment(81, 40000, 0, 3000000001u, "R.", 0);
+  sink.segment(t0, SegmentEvent{Direction::Out, kTuple, rst, false, Seq(), Seq()});
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "0.000000 Out 192.0.2.2:80 > 192.0.2.1:40000  R. 0:0(0) ack 3000000001 win 0");
+}
+
+TEST_CASE("text trace: state changes, timers and notes") {
+  Capture cap;
+  TextSink sink(cap.file());
+  sink.state_change(t0, kTuple, "LISTEN", "SYN-RECEIVED", "RFC 9293 §3.10.7.2");
+  sink.timer(t0 + milliseconds(1), kTuple, "rto", TimerAction::Armed, t0 + milliseconds(201));
+  sink.timer(t0 + milliseconds(201), kTuple, "rto", TimerAction::Fired, t0 + milliseconds(201));
+  sink.timer(t0 + milliseconds(250), kTuple, "time-wait", TimerAction::Cancelled, t0);
+  sink.note(t0 + seconds(2), &kTuple, "accept queue: 1 waiting");
+  sink.note(t0 + seconds(2), nullptr, "ICMP echo reply to 192.0.2.1");
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 6);
+  CHECK(lines[0] == "0.000000 state 192.0.2.2:80 <> 192.0.2.1:40000 LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2)");
+  CHECK(lines[1] == "0.001000 timer 192.0.2.2:80 <> 192.0.2.1:40000 rto armed +0.200000");
+  CHECK(lines[2] == "0.201000 timer 192.0.2.2:80 <> 192.0.2.1:40000 rto fired");
+  CHECK(lines[3] == "0.250000 timer 192.0.2.2:80 <> 192.0.2.1:40000 time-wait cancelled");
+  CHECK(lines[4] == "2.000000 note 192.0.2.2:80 <> 192.0.2.1:40000 accept queue: 1 waiting");
+  CHECK(lines[5] == "2.000000 note ICMP echo reply to 192.0.2.1");
+}
+
+TEST_CASE("text trace: drops name the reason and summarise the packet") {
+  Capture cap;
+  TextSink sink(cap.file());
+  auto syn = segment(40000, 81, 1234567, 0, "S", 64240);
+  auto packet = tcp_packet(syn, kTuple.remote_ip, kTuple.local_ip);
+  sink.drop(t0, DropReason::TcpNoConnection, packet, "port 81 closed");
+
+  // A corrupt IPv4 header cannot be parsed, so the line shows its first bytes instead.
+  auto bad = packet;
+  bad[10] ^= std::byte{0xff};
+  sink.drop(t0 + microseconds(5), DropReason::Ipv4BadChecksum, bad, {});
+  std::vector<std::byte> tiny{std::byte{0x45}, std::byte{0x00}};
+  sink.drop(t0 + microseconds(6), DropReason::Ipv4Truncated, tiny, {});
+
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] ==
+        "0.000000 drop tcp-no-connection port 81 closed  192.0.2.1:40000 > 192.0.2.2:81 S seq 1234567 win 64240 len 0");
+  CHECK(lines[1].rfind("0.000005 drop ipv4-bad-checksum  40 bytes: 45 00 00 28 ", 0) == 0);
+  CHECK(lines[1].size() == std::string("0.000005 drop ipv4-bad-checksum  40 bytes:").size() + 20 * 3 + 4);
+  CHECK(lines[1].substr(lines[1].size() - 4) == " ...");
+  CHECK(lines[2] == "0.000006 drop ipv4-truncated  2 bytes: 45 00");
+}
+
+TEST_CASE("text trace: raw packets are left to the pcap sink") {
+  Capture cap;
+  TextSink sink(cap.file());
+  std::vector<std::byte> bytes(40, std::byte{0x45});
+  sink.packet(t0, Direction::In, bytes);
+  CHECK(cap.text().empty());
+  // ...and the first printed event still starts the clock at 0.
+  sink.note(t0 + seconds(1), nullptr, "hello");
+  CHECK(cap.text() == "0.000000 note hello\n");
+}
+
+TEST_CASE("format: packet summaries for ICMP, UDP and other protocols") {
+  wire::Ipv4Header h;
+  h.source = kTuple.remote_ip;
+  h.destination = kTuple.local_ip;
+  std::vector<std::byte> p(20 + 16);
+  h.protocol = 17;
+  wire::emit_ipv4_header(h, 16, p);
+  CHECK(packet_summary(p) == "192.0.2.1 > 192.0.2.2 udp len 16");
+  h.protocol = 47;
+  wire::emit_ipv4_header(h, 16, p);
+  CHECK(packet_summary(p) == "192.0.2.1 > 192.0.2.2 proto 47 len 16");
+  h.protocol = 1;
+  wire::emit_ipv4_header(h, 16, p);
+  // All-zero ICMP bytes have a wrong checksum: the summary says so rather than guessing.
+  CHECK(packet_summary(p) == "192.0.2.1 > 192.0.2.2 icmp (icmp-bad-checksum) len 16");
+  std::vector<std::byte> echo(16);
+  size_t n = wire::emit_icmp(8, 0, 0x00010002, std::span(echo).first(0), std::span(p).subspan(20));
+  wire::emit_ipv4_header(h, n, p);
+  CHECK(packet_summary(std::span(p).first(20 + n)) == "192.0.2.1 > 192.0.2.2 icmp type 8 code 0 len 8");
+}
