@@ -1,0 +1,116 @@
+// IPv4 header parse and emit (RFC 791), with the checks RFC 1122 §3.2.1 asks of a host.
+#include "stack/wire/ipv4.hpp"
+
+#include "stack/wire/checksum.hpp"
+
+namespace tcplab::wire {
+
+namespace {
+// RFC 791 §3.1 field positions.
+constexpr size_t kVersionIhl = 0, kTos = 1, kTotalLength = 2, kIdentification = 4,
+                 kFlagsFragment = 6, kTtl = 8, kProtocol = 9, kChecksum = 10, kSource = 12,
+                 kDestination = 16;
+constexpr uint16_t kFlagDontFragment = 0x4000;
+constexpr uint16_t kFlagMoreFragments = 0x2000;
+constexpr uint16_t kFragmentOffsetMask = 0x1fff;
+}  // namespace
+
+std::optional<Ipv4Address> Ipv4Address::parse(std::string_view dotted) {
+  // Strict dotted quad: exactly four decimal parts 0..255. Leading zeros are refused because
+  // inet_aton() reads "010" as octal 8; refusing is clearer than guessing.
+  uint32_t value = 0;
+  size_t pos = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (pos >= dotted.size() || dotted[pos] != '.') return std::nullopt;
+      ++pos;
+    }
+    size_t start = pos;
+    unsigned n = 0;
+    while (pos < dotted.size() && dotted[pos] >= '0' && dotted[pos] <= '9' && pos - start < 3) {
+      n = n * 10 + static_cast<unsigned>(dotted[pos] - '0');
+      ++pos;
+    }
+    size_t digits = pos - start;
+    if (digits == 0 || n > 255) return std::nullopt;
+    if (digits > 1 && dotted[start] == '0') return std::nullopt;
+    value = (value << 8) | n;
+  }
+  if (pos != dotted.size()) return std::nullopt;
+  return Ipv4Address{value};
+}
+
+std::string Ipv4Address::to_string() const {
+  std::string s;
+  s.reserve(15);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    s += std::to_string((value >> shift) & 0xff);
+    if (shift > 0) s += '.';
+  }
+  return s;
+}
+
+Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
+  // The checks run in the order the fields must be trusted: each one only relies on fields
+  // an earlier check has already validated.
+  if (bytes.size() < kIpv4MinHeaderLength) return DropReason::Ipv4Truncated;
+  uint8_t version_ihl = read_u8(bytes, kVersionIhl);
+  if ((version_ihl >> 4) != 4) return DropReason::Ipv4BadVersion;
+  size_t header_length = size_t{version_ihl & 0x0fu} * 4;
+  // RFC 791 §3.1: IHL is in 32-bit words; 5 is the minimum for a well-formed header.
+  if (header_length < kIpv4MinHeaderLength || header_length > bytes.size())
+    return DropReason::Ipv4BadHeaderLength;
+  uint16_t total_length = read_u16(bytes, kTotalLength);
+  // RFC 1122 §3.2.1.1 (and link layers that pad): bytes beyond total_length are not ours.
+  if (total_length > bytes.size() || total_length < header_length)
+    return DropReason::Ipv4BadTotalLength;
+  ConstBytes header_bytes = bytes.first(header_length);
+  // RFC 1122 §3.2.1.2: a host MUST verify the header checksum and silently discard on failure.
+  // Summing a header that contains its own correct checksum yields 0 (RFC 1071 §1).
+  if (internet_checksum(header_bytes) != 0) return DropReason::Ipv4BadChecksum;
+  uint16_t flags_fragment = read_u16(bytes, kFlagsFragment);
+  Ipv4Header h;
+  h.header_length = static_cast<uint8_t>(header_length);
+  h.tos = read_u8(bytes, kTos);
+  h.total_length = total_length;
+  h.identification = read_u16(bytes, kIdentification);
+  h.dont_fragment = (flags_fragment & kFlagDontFragment) != 0;
+  h.more_fragments = (flags_fragment & kFlagMoreFragments) != 0;
+  h.fragment_offset = flags_fragment & kFragmentOffsetMask;
+  // Deviation: RFC 1122 §3.3.2 says a host MUST reassemble; we drop fragments instead,
+  // because over a TUN with MTU-sized TCP segments none arrive, and reassembly is not the lesson.
+  if (h.more_fragments || h.fragment_offset != 0) return DropReason::Ipv4Fragment;
+  h.ttl = read_u8(bytes, kTtl);
+  h.protocol = read_u8(bytes, kProtocol);
+  h.checksum = read_u16(bytes, kChecksum);
+  h.source = Ipv4Address{read_u32(bytes, kSource)};
+  h.destination = Ipv4Address{read_u32(bytes, kDestination)};
+  Ipv4Packet p;
+  p.header = h;
+  p.header_bytes = header_bytes;
+  // RFC 1122 §3.2.1.8: unknown options must be ignored; we keep them only for display.
+  p.options = header_bytes.subspan(kIpv4MinHeaderLength);
+  p.payload = bytes.subspan(header_length, total_length - header_length);
+  return p;
+}
+
+size_t emit_ipv4_header(const Ipv4Header& header, size_t payload_length, MutableBytes out) {
+  auto total = static_cast<uint16_t>(kIpv4MinHeaderLength + payload_length);
+  write_u8(out, kVersionIhl, 0x45);  // version 4, IHL 5: we never send options
+  write_u8(out, kTos, header.tos);
+  write_u16(out, kTotalLength, total);
+  write_u16(out, kIdentification, header.identification);
+  uint16_t flags_fragment = header.fragment_offset & kFragmentOffsetMask;
+  if (header.dont_fragment) flags_fragment |= kFlagDontFragment;
+  if (header.more_fragments) flags_fragment |= kFlagMoreFragments;
+  write_u16(out, kFlagsFragment, flags_fragment);
+  write_u8(out, kTtl, header.ttl);
+  write_u8(out, kProtocol, header.protocol);
+  write_u16(out, kChecksum, 0);  // RFC 791: the checksum field is zero while summing
+  write_u32(out, kSource, header.source.value);
+  write_u32(out, kDestination, header.destination.value);
+  write_u16(out, kChecksum, internet_checksum(out.first(kIpv4MinHeaderLength)));
+  return kIpv4MinHeaderLength;
+}
+
+}  // namespace tcplab::wire

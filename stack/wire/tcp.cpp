@@ -1,0 +1,263 @@
+// TCP segment parse and emit (RFC 9293 §3.1) with the options we understand
+// (MSS RFC 9293 §3.7.1, window scale and timestamps RFC 7323, SACK RFC 2018).
+#include "stack/wire/tcp.hpp"
+
+#include <cstring>
+
+#include "stack/wire/checksum.hpp"
+
+namespace tcplab::wire {
+
+namespace {
+// RFC 9293 §3.1 field positions.
+constexpr size_t kSourcePort = 0, kDestinationPort = 2, kSeq = 4, kAck = 8, kDataOffset = 12,
+                 kFlags = 13, kWindow = 14, kChecksum = 16, kUrgentPointer = 18;
+
+// Option kinds (IANA "TCP Option Kind Numbers") and their fixed lengths.
+constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptMss = 2, kOptWindowScale = 3,
+                  kOptSackPermitted = 4, kOptSack = 5, kOptTimestamps = 8;
+constexpr uint8_t kLenMss = 4, kLenWindowScale = 3, kLenSackPermitted = 2, kLenTimestamps = 10;
+constexpr size_t kSackBlockLength = 8;  // RFC 2018 §3: left edge + right edge, 32 bits each
+// RFC 7323 §2.3: a shift above 14 would let the window exceed 2^30, beyond what
+// sequence-number comparison can tell apart.
+constexpr uint8_t kMaxWindowShift = 14;
+
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAckBit = 0x10,
+                  kUrg = 0x20, kEce = 0x40, kCwr = 0x80;
+
+// RFC 9293 §3.1: the checksum also covers a pseudo-header of source and destination
+// address, a zero byte, the protocol number and the TCP length (header + data).
+void add_pseudo_header(ChecksumAccumulator& acc, Ipv4Address source, Ipv4Address destination,
+                       size_t tcp_length) {
+  acc.add_u32(source.value);
+  acc.add_u32(destination.value);
+  acc.add_u16(static_cast<uint16_t>(IpProtocol::Tcp));
+  acc.add_u16(static_cast<uint16_t>(tcp_length));
+}
+
+// Returns false if the option list is malformed.
+bool parse_options(ConstBytes opts, TcpOptions& out) {
+  size_t i = 0;
+  while (i < opts.size()) {
+    uint8_t kind = read_u8(opts, i);
+    if (kind == kOptEnd) break;  // RFC 9293 §3.2: end of option list; the rest is padding
+    if (kind == kOptNop) {
+      ++i;
+      continue;
+    }
+    // RFC 9293 §3.2: every other option carries a length byte counting kind and length.
+    if (i + 1 >= opts.size()) return false;
+    uint8_t len = read_u8(opts, i + 1);
+    if (len < 2 || i + len > opts.size()) return false;
+    ConstBytes opt = opts.subspan(i, len);
+    switch (kind) {
+      case kOptMss:
+        if (len != kLenMss) return false;
+        out.mss = read_u16(opt, 2);
+        break;
+      case kOptWindowScale: {
+        if (len != kLenWindowScale) return false;
+        uint8_t shift = read_u8(opt, 2);
+        // RFC 7323 §2.3: "MUST use 14 instead of the specified value" - clamp, don't drop.
+        out.window_scale = shift > kMaxWindowShift ? kMaxWindowShift : shift;
+        break;
+      }
+      case kOptSackPermitted:
+        if (len != kLenSackPermitted) return false;
+        out.sack_permitted = true;
+        break;
+      case kOptSack: {
+        // RFC 2018 §3: length is 8n + 2 for n blocks; a SACK option without blocks says nothing.
+        size_t body = len - 2u;
+        if (body == 0 || body % kSackBlockLength != 0) return false;
+        size_t total = out.sack_blocks + body / kSackBlockLength;
+        out.sack_blocks = static_cast<uint8_t>(total > 255 ? 255 : total);
+        break;
+      }
+      case kOptTimestamps:
+        if (len != kLenTimestamps) return false;
+        out.timestamps = TcpTimestamps{read_u32(opt, 2), read_u32(opt, 6)};
+        break;
+      default:
+        // RFC 9293 §3.2 / RFC 1122 §4.2.2.5: unknown options are skipped by their length.
+        break;
+    }
+    i += len;
+  }
+  return true;
+}
+}  // namespace
+
+uint8_t TcpFlags::to_byte() const {
+  return static_cast<uint8_t>((fin ? kFin : 0) | (syn ? kSyn : 0) | (rst ? kRst : 0) |
+                              (psh ? kPsh : 0) | (ack ? kAckBit : 0) | (urg ? kUrg : 0) |
+                              (ece ? kEce : 0) | (cwr ? kCwr : 0));
+}
+
+TcpFlags TcpFlags::from_byte(uint8_t bits) {
+  TcpFlags f;
+  f.fin = bits & kFin;
+  f.syn = bits & kSyn;
+  f.rst = bits & kRst;
+  f.psh = bits & kPsh;
+  f.ack = bits & kAckBit;
+  f.urg = bits & kUrg;
+  f.ece = bits & kEce;
+  f.cwr = bits & kCwr;
+  return f;
+}
+
+std::string TcpFlags::to_string() const {
+  // tcpdump's order and letters (print-tcp.c tcp_flag_values), which packetdrill shares.
+  std::string s;
+  if (fin) s += 'F';
+  if (syn) s += 'S';
+  if (rst) s += 'R';
+  if (psh) s += 'P';
+  if (ack) s += '.';
+  if (urg) s += 'U';
+  if (ece) s += 'E';
+  if (cwr) s += 'W';
+  if (s.empty()) s = "none";  // tcpdump prints [none] for a segment with no flags
+  return s;
+}
+
+size_t TcpOptions::emitted_length() const {
+  // The layout emit_tcp writes (Linux's tcp_options_write), already 32-bit aligned.
+  size_t n = 0;
+  if (mss) n += kLenMss;
+  if (timestamps) n += 12;                     // sackOK+TS, or nop,nop,TS
+  else if (sack_permitted) n += 4;             // nop,nop,sackOK
+  if (window_scale) n += 1 + kLenWindowScale;  // nop,wscale
+  return (n + 3) / 4 * 4;
+}
+
+std::string TcpOptions::to_string() const {
+  // Lists what emit_tcp puts on the wire, in wire order, including the alignment NOPs,
+  // so it reads like tcpdump/packetdrill: "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>".
+  std::string s;
+  auto item = [&s](const std::string& text) {
+    s += s.empty() ? "<" : ",";
+    s += text;
+  };
+  if (mss) item("mss " + std::to_string(*mss));
+  if (timestamps) {
+    if (sack_permitted) item("sackOK");
+    else { item("nop"); item("nop"); }
+    item("TS val " + std::to_string(timestamps->value) + " ecr " +
+         std::to_string(timestamps->echo_reply));
+  } else if (sack_permitted) {
+    item("nop");
+    item("nop");
+    item("sackOK");
+  }
+  if (window_scale) {
+    item("nop");
+    item("wscale " + std::to_string(*window_scale));
+  }
+  // Received SACK blocks are counted, not kept, so only their number can be shown.
+  if (sack_blocks) item("sack " + std::to_string(sack_blocks) + " blocks");
+  if (!s.empty()) s += '>';
+  return s;
+}
+
+Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address destination,
+                             bool verify_checksum) {
+  if (bytes.size() < kTcpMinHeaderLength) return DropReason::TcpTruncated;
+  // RFC 9293 §3.1: Data Offset counts 32-bit words; 5 is the bare header.
+  size_t header_length = static_cast<size_t>(read_u8(bytes, kDataOffset) >> 4) * 4;
+  if (header_length < kTcpMinHeaderLength || header_length > bytes.size())
+    return DropReason::TcpBadDataOffset;
+  if (verify_checksum) {
+    // RFC 9293 §3.10.7.1 (and RFC 1122 §4.2.2.7): a segment with a bad checksum is discarded.
+    ChecksumAccumulator acc;
+    add_pseudo_header(acc, source, destination, bytes.size());
+    acc.add(bytes);
+    if (acc.finish() != 0) return DropReason::TcpBadChecksum;
+  }
+  TcpSegment s;
+  if (!parse_options(bytes.subspan(kTcpMinHeaderLength, header_length - kTcpMinHeaderLength),
+                     s.options))
+    return DropReason::TcpBadOption;
+  s.flags = TcpFlags::from_byte(read_u8(bytes, kFlags));
+  // A segment cannot both open and close (SYN+FIN), open and abort (SYN+RST) or abort and
+  // close (RST+FIN); rejecting these here means the state machine never meets them.
+  if ((s.flags.syn && (s.flags.fin || s.flags.rst)) || (s.flags.rst && s.flags.fin))
+    return DropReason::TcpBadFlags;
+  s.source_port = read_u16(bytes, kSourcePort);
+  s.destination_port = read_u16(bytes, kDestinationPort);
+  s.seq = Seq(read_u32(bytes, kSeq));
+  s.ack = Seq(read_u32(bytes, kAck));
+  s.window = read_u16(bytes, kWindow);
+  s.urgent_pointer = read_u16(bytes, kUrgentPointer);
+  s.payload = bytes.subspan(header_length);
+  return s;
+}
+
+namespace {
+size_t emit_options(const TcpOptions& o, MutableBytes out) {
+  // Linux's order (tcp_options_write): MSS, then SACK-permitted tucked in front of the
+  // timestamps (or two NOPs), then NOP + window scale. Every group is 4-byte aligned.
+  size_t i = 0;
+  auto put = [&](uint8_t b) { write_u8(out, i++, b); };
+  if (o.mss) {
+    put(kOptMss);
+    put(kLenMss);
+    write_u16(out, i, *o.mss);
+    i += 2;
+  }
+  if (o.timestamps) {
+    if (o.sack_permitted) {
+      put(kOptSackPermitted);
+      put(kLenSackPermitted);
+    } else {
+      put(kOptNop);
+      put(kOptNop);
+    }
+    put(kOptTimestamps);
+    put(kLenTimestamps);
+    write_u32(out, i, o.timestamps->value);
+    write_u32(out, i + 4, o.timestamps->echo_reply);
+    i += 8;
+  } else if (o.sack_permitted) {
+    put(kOptNop);
+    put(kOptNop);
+    put(kOptSackPermitted);
+    put(kLenSackPermitted);
+  }
+  if (o.window_scale) {
+    put(kOptNop);
+    put(kOptWindowScale);
+    put(kLenWindowScale);
+    put(*o.window_scale);
+  }
+  // RFC 9293 §3.1: the header ends on a 32-bit boundary; pad with end-of-option-list.
+  while (i % 4 != 0) put(kOptEnd);
+  return i;
+}
+}  // namespace
+
+size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination,
+                MutableBytes out) {
+  size_t options_length = emit_options(segment.options, out.subspan(kTcpMinHeaderLength));
+  size_t header_length = kTcpMinHeaderLength + options_length;
+  write_u16(out, kSourcePort, segment.source_port);
+  write_u16(out, kDestinationPort, segment.destination_port);
+  write_u32(out, kSeq, segment.seq.raw());
+  write_u32(out, kAck, segment.ack.raw());
+  write_u8(out, kDataOffset, static_cast<uint8_t>((header_length / 4) << 4));
+  write_u8(out, kFlags, segment.flags.to_byte());
+  write_u16(out, kWindow, segment.window);
+  write_u16(out, kChecksum, 0);
+  write_u16(out, kUrgentPointer, segment.urgent_pointer);
+  if (!segment.payload.empty())
+    std::memmove(out.data() + header_length, segment.payload.data(), segment.payload.size());
+  size_t length = header_length + segment.payload.size();
+  ChecksumAccumulator acc;
+  add_pseudo_header(acc, source, destination, length);
+  acc.add(out.first(length));
+  write_u16(out, kChecksum, acc.finish());
+  return length;
+}
+
+}  // namespace tcplab::wire
