@@ -45,6 +45,10 @@ class PcapWriter final : public trace::Sink {
   void flush_due(Instant now);
   // When buffered records are due on disk, or nullopt if nothing is buffered.
   std::optional<Instant> next_flush_deadline() const;
+  // The same two under the names loop::TimedAdapter expects, so the event loop can wake
+  // for the flush: loop.add_client(*new TimedAdapter<PcapWriter>(pcap)).
+  std::optional<Instant> next_deadline() const { return next_flush_deadline(); }
+  void advance(Instant now) { flush_due(now); }
   // For tests and replays on a virtual clock: `steady` corresponds to wall time `wall`.
   void set_origin(Instant steady, std::chrono::system_clock::time_point wall);
 
