@@ -18,6 +18,8 @@ const char* kUsage =
     "  chargen  read until the server's FIN; there must be exactly N bytes, each equal to\n"
     "           RFC 864's pattern (run the server with a chargen byte limit of N)\n"
     "  discard  send N bytes, FIN, wait for the server's FIN\n"
+    "  --half-close   (chargen) shutdown(SHUT_WR) right after connecting: the server must\n"
+    "                 keep sending after our FIN (RFC 9293 §3.10.4, CLOSE-WAIT may send)\n"
     "  --rcvbuf       SO_RCVBUF before connect (small values shrink our advertised window)\n"
     "  --pause-every  stop reading for --pause-ms after every so many bytes received, so the\n"
     "                 receive buffer fills and the window the server sees drops to zero";
@@ -27,6 +29,7 @@ struct Options {
   uint64_t bytes = 0;
   uint64_t pause_every = 0;
   uint64_t pause_ms = 0;
+  bool half_close = false;
 };
 
 // Counts received bytes and sleeps at each --pause-every boundary.
@@ -115,6 +118,7 @@ void echo(int fd, const Options& o, Clock::time_point deadline) {
 }
 
 void chargen(int fd, const Options& o, Clock::time_point deadline) {
+  if (o.half_close && shutdown(fd, SHUT_WR) < 0) fail_errno("shutdown(SHUT_WR)");
   Pacer pacer(o);
   Fnv1a digest;
   std::vector<unsigned char> in(256 * 1024);
@@ -174,6 +178,7 @@ int main(int argc, char** argv) {
   o.bytes = args.num("bytes", 1 << 20);
   o.pause_every = args.num("pause-every", 0);
   o.pause_ms = args.num("pause-ms", 100);
+  o.half_close = args.flag("half-close");
   auto rcvbuf = static_cast<int>(args.num("rcvbuf", 0));
   auto timeout = args.num("timeout", 60);
   args.done();
