@@ -1,0 +1,935 @@
+// The scenario runner: a virtual clock, a remote peer that injects the script's segments, a
+// matcher for the segments the stack sends, and the socket calls mapped onto tcplab's API.
+#include "tests/scenarios/runner.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string_view>
+
+#include "stack/stack.hpp"
+#include "stack/tcp/socket.hpp"
+#include "stack/trace/format.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::scenario {
+namespace {
+
+constexpr wire::Ipv4Address kLocal{0xC0000202};   // 192.0.2.2: the stack under test
+constexpr wire::Ipv4Address kRemote{0xC0000201};  // 192.0.2.1: the script's peer(s)
+constexpr int kMaxPeers = 16;
+constexpr int kMaxTimerSteps = 100000;            // bound on timers fired between two lines
+constexpr Micros kAnyHorizon = 600'000'000;       // '*' waits at most 10 virtual minutes
+
+// Thrown to stop the run with a diagnosis.
+struct Stop {
+  std::string headline;
+  std::vector<std::string> details;
+  bool script_error = false;
+};
+
+std::string seconds_text(Micros us) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%lld.%06lld", us < 0 ? "-" : "", static_cast<long long>(std::llabs(us) / 1000000),
+                static_cast<long long>(std::llabs(us) % 1000000));
+  // Trim to milliseconds when the microseconds are zero: "1.000" reads better than "1.000000".
+  std::string s = buf;
+  if (s.ends_with("000")) s.resize(s.size() - 3);
+  return s;
+}
+
+Micros micros_since_start(Instant t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t - Instant{}).count();
+}
+Instant at(Micros us) { return Instant{} + std::chrono::microseconds(us); }
+
+std::string normalize_state_name(std::string s) {
+  for (auto& c : s) c = static_cast<char>(c == '_' ? '-' : std::toupper(static_cast<unsigned char>(c)));
+  if (s.starts_with("TCP-")) s = s.substr(4);
+  // Linux's names (tcp_states.h) next to the RFC's.
+  if (s == "SYN-RECV") return "SYN-RECEIVED";
+  if (s == "FIN-WAIT1") return "FIN-WAIT-1";
+  if (s == "FIN-WAIT2") return "FIN-WAIT-2";
+  if (s == "CLOSE") return "CLOSED";
+  return s;
+}
+
+// A trace sink that writes the core's events into the run's history (--trace).
+class HistorySink final : public trace::Sink {
+ public:
+  explicit HistorySink(std::vector<std::string>& history, const RunOptions& options)
+      : history_(history), options_(options) {}
+  void drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) override {
+    add(t, "drop " + std::string(to_string(reason)) + (detail.empty() ? "" : " (" + std::string(detail) + ")") +
+               ": " + trace::packet_summary(ipv4));
+  }
+  void segment(Instant t, const trace::SegmentEvent& e) override {
+    add(t, std::string(e.direction == trace::Direction::In ? "in  " : "out ") + trace::segment_summary(e) +
+               (e.note.empty() ? "" : "  [" + std::string(e.note) + "]"));
+  }
+  void state_change(Instant t, const FourTuple&, std::string_view from, std::string_view to,
+                    std::string_view rule) override {
+    add(t, "state " + std::string(from) + " -> " + std::string(to) + " (" + std::string(rule) + ")");
+  }
+  void timer(Instant t, const FourTuple&, std::string_view name, trace::TimerAction action, Instant deadline) override {
+    add(t, "timer " + std::string(name) + " " + trace::to_string(action) +
+               (action == trace::TimerAction::Armed ? " for " + seconds_text(micros_since_start(deadline)) : ""));
+  }
+  void note(Instant t, const FourTuple*, std::string_view text) override { add(t, "note " + std::string(text)); }
+
+ private:
+  void add(Instant t, const std::string& text) {
+    std::string line = "  " + seconds_text(micros_since_start(t)) + "          trace: " + text;
+    history_.push_back(line);
+    if (options_.verbose) std::fprintf(options_.out, "#%s\n", line.c_str());
+  }
+  std::vector<std::string>& history_;
+  const RunOptions& options_;
+};
+
+// What the runner knows about one remote endpoint 192.0.2.1:port.
+struct Peer {
+  uint16_t port = 0;          // the peer's own port
+  uint16_t local_port = 0;    // the stack's port this peer talks to
+  Seq remote_isn;             // random per run: script seq numbers are relative to it
+  Seq iss{0};                 // the stack's ISN as learned from its SYN/SYN-ACK (0 until then)
+  bool iss_known = false;
+  bool renew_iss = false;     // a new incarnation: learn the ISN again from the next SYN
+  std::optional<uint32_t> first_syn_rel;
+  uint32_t last_syn_rel = 0;  // relative seq of the peer's latest SYN (its data starts after it)
+};
+
+struct Emitted {
+  Micros at = 0;
+  std::vector<std::byte> bytes;
+};
+
+struct Decoded {
+  std::string error;       // non-empty when the packet is not a TCP segment we can read
+  wire::TcpSegment segment;
+  int peer = 0;            // 1-based; 0 when no peer matches the ports
+};
+
+class Runner;
+
+// One file descriptor of the script: a socket() not yet used, a listener, or a connection.
+struct Fd final : tcp::SocketHandler {
+  enum class Kind { Unbound, Listener, Connection };
+  int number = 0;
+  Kind kind = Kind::Unbound;
+  uint16_t port = 0;
+  tcp::Socket* socket = nullptr;  // null once on_closed has run
+  int peer = 1;
+  std::optional<tcp::CloseReason> closed;
+  bool connected = false;
+  bool shut_wr = false;
+  bool linger0 = false;
+  uint64_t written = 0, read = 0;
+  std::optional<uint32_t> origin;  // relative seq of the peer's SYN for this connection
+
+  void on_connected(tcp::Socket&) override { connected = true; }
+  void on_closed(tcp::Socket&, tcp::CloseReason reason) override {
+    socket = nullptr;
+    closed = reason;
+  }
+};
+
+class Runner final : public tcp::AcceptHandler {
+ public:
+  Runner(const Script& script, const RunOptions& options) : script_(script), options_(options), sink_(history_, options) {}
+
+  RunResult run() {
+    RunResult result;
+    try {
+      setup();
+      for (const Line& line : script_.lines) {
+        current_ = &line;
+        run_line(line);
+      }
+      current_ = nullptr;
+      expect_nothing_pending("at the end of the script");
+      result.passed = true;
+    } catch (const Stop& stop) {
+      result.script_error = stop.script_error;
+      result.diagnosis.push_back(stop.headline);
+      for (const auto& d : stop.details) result.diagnosis.push_back("  " + d);
+      if (!stop.script_error || !history_.empty()) {
+        result.diagnosis.push_back("lines that ran before (virtual time, seq/ack relative to each side's ISN):");
+        for (const auto& h : history_) result.diagnosis.push_back(h);
+        if (!options_.trace) result.diagnosis.push_back("(rerun with --trace to see the core's events in this history)");
+      }
+      result.diagnosis.push_back("seed " + std::to_string(options_.seed) + ": rerun with build/scenario-tests --seed " +
+                                 std::to_string(options_.seed) + " --verbose " + script_.path);
+    } catch (const std::exception& e) {
+      result.diagnosis.push_back("exception from the stack: " + std::string(e.what()));
+      for (const auto& h : history_) result.diagnosis.push_back(h);
+    }
+    return result;
+  }
+
+  void on_acceptable(uint16_t) override { ++acceptable_; }
+
+ private:
+  // ---------------------------------------------------------------- setup and config
+  [[noreturn]] void script_error(int line, const std::string& token, const std::string& message) const {
+    ScriptError e{script_.path, line, 0, token, message};
+    throw Stop{e.format(), {}, true};
+  }
+  [[noreturn]] void line_script_error(const std::string& message) const {
+    script_error(current_ ? current_->number : 0, "", message);
+  }
+
+  static std::optional<uint64_t> parse_uint(std::string_view s) {
+    if (s.empty() || s.size() > 19) return std::nullopt;
+    uint64_t v = 0;
+    for (char c : s) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return v;
+  }
+
+  // "200ms", "1s", "1.5s", "500us", or a plain number in `plain_unit_us` units.
+  static std::optional<Duration> parse_duration(std::string_view s, int64_t plain_unit_us) {
+    int64_t unit = plain_unit_us;
+    if (s.ends_with("ms")) unit = 1000, s.remove_suffix(2);
+    else if (s.ends_with("us")) unit = 1, s.remove_suffix(2);
+    else if (s.ends_with("s")) unit = 1000000, s.remove_suffix(1);
+    auto dot = s.find('.');
+    auto whole = parse_uint(s.substr(0, dot));
+    if (!whole || *whole > 100000000) return std::nullopt;
+    double frac = 0;
+    if (dot != std::string_view::npos) {
+      auto digits = s.substr(dot + 1);
+      auto f = parse_uint(digits);
+      if (!f || digits.size() > 6) return std::nullopt;
+      frac = static_cast<double>(*f);
+      for (size_t i = 0; i < digits.size(); ++i) frac /= 10;
+    }
+    auto us = static_cast<int64_t>((static_cast<double>(*whole) + frac) * static_cast<double>(unit) + 0.5);
+    return std::chrono::microseconds(us);
+  }
+
+  void apply_config(StackConfig& sc) {
+    tcp::TcpConfig& tc = sc.tcp;
+    for (const ConfigEntry& e : script_.config) {
+      const std::string item = e.key + "=" + e.value;
+      auto bad = [&](const std::string& why) { script_error(e.line, item, why); };
+      auto u = [&](uint64_t max) -> uint64_t {
+        auto v = parse_uint(e.value);
+        if (!v || *v > max) bad("expected a whole number up to " + std::to_string(max));
+        return *v;
+      };
+      auto b = [&]() -> bool {
+        if (e.value == "on" || e.value == "true" || e.value == "1") return true;
+        if (e.value == "off" || e.value == "false" || e.value == "0") return false;
+        bad("expected on or off");
+        return false;
+      };
+      auto d = [&](int64_t plain_unit_us) -> Duration {
+        auto v = parse_duration(e.value, plain_unit_us);
+        if (!v) bad("expected a duration like 200ms or 1s");
+        return *v;
+      };
+      const std::string& k = e.key;
+      if (k == "mss") tc.mss = static_cast<uint16_t>(u(65535));
+      else if (k == "mtu") sc.mtu = static_cast<uint16_t>(u(65535));
+      else if (k == "receive_buffer") tc.receive_buffer = u(1ull << 30);
+      else if (k == "send_buffer") tc.send_buffer = u(1ull << 30);
+      else if (k == "window_scaling") tc.window_scaling = b();
+      else if (k == "msl") tc.msl = d(1000000);
+      else if (k == "rto_initial") tc.rto_initial = d(1000);
+      else if (k == "rto_min") tc.rto_min = d(1000);
+      else if (k == "rto_max") tc.rto_max = d(1000);
+      else if (k == "max_retransmissions") tc.max_retransmissions = static_cast<int>(u(1000));
+      else if (k == "max_syn_retransmissions") tc.max_syn_retransmissions = static_cast<int>(u(1000));
+      else if (k == "delayed_ack") tc.delayed_ack = b();
+      else if (k == "delayed_ack_timeout") tc.delayed_ack_timeout = d(1000);
+      else if (k == "nagle") tc.nagle = b();
+      else if (k == "backlog") tc.backlog = u(1000000);
+      else if (k == "syn_backlog") tc.syn_backlog = u(1000000);
+      else if (k == "persist_max") tc.persist_max = d(1000);
+      else if (k == "challenge_ack_per_second") tc.challenge_ack_per_second = static_cast<uint32_t>(u(1000000000));
+      else if (k == "isn") tc.fixed_isn = static_cast<uint32_t>(u(0xffffffffull));
+      else if (k == "max_out_of_order") tc.max_out_of_order = u(1ull << 30);
+      // The runner's own settings.
+      else if (k == "tolerance") tolerance_ = std::chrono::duration_cast<std::chrono::microseconds>(d(1000)).count();
+      else if (k == "port") listen_port_ = static_cast<uint16_t>(u(65535));
+      else if (k == "remote_port") remote_port_ = static_cast<uint16_t>(u(65535 - kMaxPeers));
+      else if (k == "remote_isn") remote_isn_ = static_cast<uint32_t>(u(0xffffffffull));
+      else
+        bad("unknown config key (see docs/scenarios.md: mss mtu receive_buffer send_buffer window_scaling msl "
+            "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
+            "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second isn "
+            "max_out_of_order tolerance port remote_port remote_isn)");
+    }
+  }
+
+  void setup() {
+    // The seed covers everything random, mixed with the script's name so scripts differ.
+    uint64_t h = 1469598103934665603ull;
+    for (char c : script_.name) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+    std::mt19937_64 rng(options_.seed ^ h);
+    StackConfig sc;
+    sc.address = kLocal;
+    for (auto& byte : sc.tcp.isn_key) byte = static_cast<uint8_t>(rng());
+    apply_config(sc);
+    uint16_t base = remote_port_ ? *remote_port_ : static_cast<uint16_t>(32768 + rng() % (60999 - 32768 - kMaxPeers));
+    for (int i = 0; i < kMaxPeers; ++i) {
+      peers_[i].port = static_cast<uint16_t>(base + i);
+      peers_[i].local_port = listen_port_;
+      // Style guide: random ISNs catch code that quietly assumes 0.
+      peers_[i].remote_isn = Seq(static_cast<uint32_t>(rng()));
+    }
+    if (remote_isn_) peers_[0].remote_isn = Seq(*remote_isn_);
+    if (options_.trace) tracer_.add(&sink_);
+    stack_ = std::make_unique<Stack>(sc, tracer_);
+    stack_->advance(now_);
+    drain();
+  }
+
+  // ---------------------------------------------------------------- time
+  Micros resolve(TimeSpec::Kind kind, Micros value) const {
+    return kind == TimeSpec::Kind::Relative ? script_time_ + value : value;
+  }
+
+  void advance_to(Micros target_us) {
+    Instant target = at(target_us);
+    for (int steps = 0;; ++steps) {
+      auto deadline = stack_->next_deadline();
+      if (!deadline || *deadline > target) break;
+      if (steps >= kMaxTimerSteps)
+        throw Stop{"the core's timers never settle: next_deadline() stays at " +
+                       seconds_text(micros_since_start(*deadline)) + " after advance()",
+                   {}};
+      if (*deadline > now_) now_ = *deadline;
+      stack_->advance(now_);
+      drain();
+    }
+    if (target > now_) now_ = target;
+    stack_->advance(now_);
+    drain();
+  }
+
+  // Fires timers one deadline at a time (up to `limit`) until the stack sends something.
+  void advance_until_packet(Micros limit_us) {
+    Instant limit = at(limit_us);
+    for (int steps = 0; emitted_.empty(); ++steps) {
+      auto deadline = stack_->next_deadline();
+      if (!deadline || *deadline > limit || steps >= kMaxTimerSteps) return;
+      if (*deadline > now_) now_ = *deadline;
+      stack_->advance(now_);
+      drain();
+    }
+  }
+
+  // ---------------------------------------------------------------- packets out
+  void drain() {
+    Outbox& outbox = stack_->outbox();
+    for (size_t i = 0; i < outbox.size(); ++i) {
+      auto p = outbox.packet(i);
+      emitted_.push_back(Emitted{micros_since_start(now_), std::vector<std::byte>(p.begin(), p.end())});
+      learn_iss(emitted_.back());
+    }
+    outbox.clear();
+  }
+
+  Decoded decode(const Emitted& e) const {
+    Decoded d;
+    auto ip = wire::parse_ipv4(e.bytes);
+    if (!ip) {
+      d.error = "not a valid IPv4 packet (" + std::string(to_string(ip.error())) + ")";
+      return d;
+    }
+    const auto& h = ip->header;
+    if (h.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
+      d.error = "IPv4 protocol " + std::to_string(h.protocol) + ", not TCP";
+      return d;
+    }
+    if (h.source != kLocal || h.destination != kRemote) {
+      d.error = "TCP from " + h.source.to_string() + " to " + h.destination.to_string() + " (expected 192.0.2.2 > 192.0.2.1)";
+      return d;
+    }
+    auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, true);
+    if (!tcp) {
+      d.error = "TCP segment does not parse (" + std::string(to_string(tcp.error())) + ")";
+      return d;
+    }
+    d.segment = tcp.value();
+    for (int i = 0; i < kMaxPeers; ++i)
+      if (peers_[i].port == d.segment.destination_port && peers_[i].local_port == d.segment.source_port) d.peer = i + 1;
+    return d;
+  }
+
+  void learn_iss(const Emitted& e) {
+    Decoded d = decode(e);
+    if (!d.error.empty() || d.peer == 0 || !d.segment.flags.syn) return;
+    Peer& p = peers_[d.peer - 1];
+    if (!p.iss_known || p.renew_iss) {
+      p.iss = d.segment.seq;
+      p.iss_known = true;
+      p.renew_iss = false;
+    }
+  }
+
+  // "S. 0:0(0) ack 1 win 65535 <mss 1460,wscale 7>" with numbers relative to the peer's view.
+  std::string describe(const Emitted& e) const {
+    Decoded d = decode(e);
+    if (!d.error.empty()) return d.error;
+    const auto& s = d.segment;
+    std::string peer_text;
+    Seq iss{0}, irs{0};
+    if (d.peer == 0) {
+      peer_text = " (to port " + std::to_string(s.destination_port) + " from port " + std::to_string(s.source_port) +
+                  ": no peer of this script; numbers absolute)";
+    } else {
+      if (d.peer != 1) peer_text = "#" + std::to_string(d.peer) + " ";
+      iss = peers_[d.peer - 1].iss;
+      irs = peers_[d.peer - 1].remote_isn;
+    }
+    uint32_t seq = static_cast<uint32_t>(s.seq - iss);
+    uint32_t len = static_cast<uint32_t>(s.payload.size());
+    std::string text = (d.peer > 1 ? peer_text : "") + flags_to_string(s.flags) + " " + std::to_string(seq) + ":" +
+                       std::to_string(seq + len) + "(" + std::to_string(len) + ")";
+    if (s.flags.ack) text += " ack " + std::to_string(static_cast<uint32_t>(s.ack - irs));
+    text += " win " + std::to_string(s.window);
+    std::string opts = s.options.to_string();
+    if (!opts.empty()) text += " " + opts;
+    if (d.peer == 0) text += peer_text;
+    return text;
+  }
+
+  void expect_nothing_pending(const std::string& where) {
+    if (emitted_.empty()) return;
+    Stop stop{script_.path + (current_ ? ":" + std::to_string(current_->number) : "") + ": unexpected packet " + where +
+                  ": the stack sent " + std::to_string(emitted_.size()) + " packet(s) the script does not expect",
+              {}};
+    if (current_) stop.details.push_back("line " + std::to_string(current_->number) + ": " + current_->text);
+    for (const auto& e : emitted_) stop.details.push_back("unexpected packet at " + seconds_text(e.at) + ": " + describe(e));
+    stop.details.push_back("(add a '>' line for it before this line, or fix the stack)");
+    throw stop;
+  }
+
+  // ---------------------------------------------------------------- history
+  void record(const Line& line, Micros t, const std::string& extra = {}) {
+    char head[64];
+    std::snprintf(head, sizeof head, "  %-9s line %-4d ", seconds_text(t).c_str(), line.number);
+    std::string entry = head + line.text + (extra.empty() ? "" : "   -> " + extra);
+    history_.push_back(entry);
+    if (options_.verbose) std::fprintf(options_.out, "#%s\n", entry.c_str());
+  }
+
+  // ---------------------------------------------------------------- one line
+  void run_line(const Line& line) {
+    Micros t;
+    if (line.time.kind == TimeSpec::Kind::Any) {
+      t = micros_since_start(now_);
+    } else {
+      t = resolve(line.time.kind, line.time.value);
+      if (t < script_time_)
+        script_error(line.number, line.text, "time goes backwards (this line is at " + seconds_text(t) +
+                                                 ", the previous one at " + seconds_text(script_time_) + ")");
+    }
+    advance_to(t);
+    switch (line.kind) {
+      case Line::Kind::Inject:
+        expect_nothing_pending("before this injected segment");
+        inject(line.segment);
+        script_time_ = t;
+        record(line, t);
+        break;
+      case Line::Kind::Call:
+        expect_nothing_pending("before this call");
+        script_time_ = t;
+        record(line, t, call(line));
+        break;
+      case Line::Kind::ExpectNone:
+        expect_nothing_pending("where the script expects none");
+        script_time_ = t;
+        record(line, t, "nothing sent, as expected");
+        break;
+      case Line::Kind::Expect:
+        expect(line, t);
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------- inject
+  void inject(const SegmentSpec& spec) {
+    Peer& p = peers_[spec.peer - 1];
+    wire::TcpSegment seg;
+    seg.source_port = p.port;
+    seg.destination_port = p.local_port;
+    seg.seq = p.remote_isn + spec.seq;
+    seg.ack = spec.ack_given && spec.ack ? p.iss + *spec.ack : Seq(0);
+    seg.flags = spec.flags;
+    seg.window = static_cast<uint16_t>(spec.win.value_or(65535));
+    for (const OptionSpec& o : spec.options) {
+      switch (o.kind) {
+        case OptionSpec::Kind::Mss: seg.options.mss = static_cast<uint16_t>(*o.a); break;
+        case OptionSpec::Kind::WindowScale: seg.options.window_scale = static_cast<uint8_t>(*o.a); break;
+        case OptionSpec::Kind::SackPermitted: seg.options.sack_permitted = true; break;
+        case OptionSpec::Kind::Timestamps: seg.options.timestamps = wire::TcpTimestamps{*o.a, *o.b}; break;
+        case OptionSpec::Kind::Nop:
+        case OptionSpec::Kind::Eol: break;  // layout is emit_tcp's job
+      }
+    }
+    if (spec.flags.syn) {
+      if (!p.first_syn_rel) p.first_syn_rel = spec.seq;
+      else if (*p.first_syn_rel != spec.seq) p.renew_iss = true;  // a new incarnation (e.g. SYN in TIME-WAIT)
+      p.last_syn_rel = spec.seq;
+    }
+    uint32_t data_start = spec.seq + (spec.flags.syn ? 1u : 0u);
+    payload_.resize(spec.len);
+    for (uint32_t i = 0; i < spec.len; ++i) payload_[i] = static_cast<std::byte>(filler_byte(data_start + i - 1));
+    seg.payload = payload_;
+    std::vector<std::byte> packet(wire::kIpv4MinHeaderLength + wire::kTcpMaxHeaderLength + spec.len);
+    size_t tcp_length = wire::emit_tcp(seg, kRemote, kLocal, std::span(packet).subspan(wire::kIpv4MinHeaderLength));
+    wire::Ipv4Header ip;
+    ip.protocol = static_cast<uint8_t>(wire::IpProtocol::Tcp);
+    ip.source = kRemote;
+    ip.destination = kLocal;
+    ip.identification = ++ip_id_;
+    wire::emit_ipv4_header(ip, tcp_length, packet);
+    packet.resize(wire::kIpv4MinHeaderLength + tcp_length);
+    // The TCP checksum is bytes 16-17 of the TCP header (RFC 9293 §3.1); flip bits in it.
+    if (spec.bad_checksum) packet[wire::kIpv4MinHeaderLength + 16] ^= std::byte{0x5a};
+    stack_->receive(packet, now_);
+    drain();
+  }
+
+  // ---------------------------------------------------------------- expect
+  struct Row {
+    std::string field, expected, actual;
+    bool ok = true;
+  };
+
+  void expect(const Line& line, Micros t) {
+    const SegmentSpec& spec = line.segment;
+    Micros lo, hi;
+    if (line.time.kind == TimeSpec::Kind::Any) {
+      lo = t;
+      hi = t + kAnyHorizon;
+    } else if (line.time.range_end) {
+      lo = t;
+      hi = resolve(line.time.range_end->first, line.time.range_end->second);
+      if (hi < lo) script_error(line.number, line.text, "time range ends before it starts");
+    } else {
+      lo = t - tolerance_;
+      hi = t + tolerance_;
+    }
+    if (emitted_.empty()) advance_until_packet(hi);
+    std::string when = line.time.kind == TimeSpec::Kind::Any
+                           ? "at any time"
+                           : "at " + seconds_text(lo) + ".." + seconds_text(hi) + " s";
+    if (emitted_.empty()) {
+      auto deadline = stack_->next_deadline();
+      throw Stop{script_.path + ":" + std::to_string(line.number) + ": expected a packet " + when +
+                     " but the stack sent nothing",
+                 {"line " + std::to_string(line.number) + ": " + line.text,
+                  "next timer deadline of the stack: " +
+                      (deadline ? seconds_text(micros_since_start(*deadline)) + " s" : std::string("none"))}};
+    }
+    Emitted e = std::move(emitted_.front());
+    emitted_.erase(emitted_.begin());
+    std::string actual = describe(e);
+    std::vector<Row> rows;
+    rows.push_back({"time", when, seconds_text(e.at) + " s", e.at >= lo && e.at <= hi});
+    Decoded d = decode(e);
+    if (!d.error.empty()) {
+      rows.push_back({"packet", "a TCP segment", d.error, false});
+    } else {
+      compare(spec, d, rows);
+    }
+    bool ok = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.ok; });
+    script_time_ = (line.time.kind == TimeSpec::Kind::Any || line.time.range_end) ? e.at : t;
+    if (!ok) {
+      Stop stop{script_.path + ":" + std::to_string(line.number) + ": the stack's packet differs from the script", {}};
+      stop.details.push_back("script: " + line.text);
+      stop.details.push_back("actual: " + seconds_text(e.at) + " > " + actual);
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "%-9s %-24s %-24s", "field", "expected", "actual");
+      stop.details.push_back(buf);
+      for (const Row& r : rows) {
+        std::snprintf(buf, sizeof buf, "%-9s %-24s %-24s%s", r.field.c_str(), r.expected.c_str(), r.actual.c_str(),
+                      r.ok ? "" : "  <-- differs");
+        stop.details.push_back(buf);
+      }
+      record(line, t, "got " + actual + "   MISMATCH");
+      throw stop;
+    }
+    record(line, e.at, "got " + actual);
+  }
+
+  static std::string opt_value(const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : "*"; }
+
+  void compare(const SegmentSpec& spec, const Decoded& d, std::vector<Row>& rows) {
+    const auto& s = d.segment;
+    rows.push_back({"peer", "#" + std::to_string(spec.peer),
+                    d.peer ? "#" + std::to_string(d.peer) : "port " + std::to_string(s.destination_port),
+                    d.peer == spec.peer});
+    const Peer& p = peers_[spec.peer - 1];
+    rows.push_back({"flags", flags_to_string(spec.flags), flags_to_string(s.flags), spec.flags == s.flags});
+    uint32_t seq = static_cast<uint32_t>(s.seq - p.iss);
+    uint32_t len = static_cast<uint32_t>(s.payload.size());
+    auto seqtext = [](uint32_t a, uint32_t n) {
+      return std::to_string(a) + ":" + std::to_string(a + n) + "(" + std::to_string(n) + ")";
+    };
+    if (!spec.seq_any)
+      rows.push_back({"seq", seqtext(spec.seq, spec.len), seqtext(seq, len), seq == spec.seq && len == spec.len});
+    if (spec.ack_given) {
+      uint32_t ack = static_cast<uint32_t>(s.ack - p.remote_isn);
+      std::string a = s.flags.ack ? std::to_string(ack) : "(no ACK flag)";
+      rows.push_back({"ack", opt_value(spec.ack), a, s.flags.ack && (!spec.ack || *spec.ack == ack)});
+    }
+    if (spec.win_given)
+      rows.push_back({"win", opt_value(spec.win), std::to_string(s.window), !spec.win || *spec.win == s.window});
+    if (spec.options_given && !spec.options_any) compare_options(spec, s.options, rows);
+    // Payload bytes: what the script wrote (filler) at the same stream offset.
+    for (uint32_t i = 0; i < len; ++i) {
+      uint32_t rel = seq + (s.flags.syn ? 1u : 0u) + i;
+      char want = filler_byte(rel - 1);
+      char got = static_cast<char>(s.payload[i]);
+      if (want != got) {
+        rows.push_back({"payload", "'" + std::string(1, want) + "' at byte " + std::to_string(i),
+                        "'" + std::string(std::isprint(static_cast<unsigned char>(got)) ? 1 : 0, got) + "' (" +
+                            std::to_string(static_cast<uint8_t>(got)) + ")",
+                        false});
+        break;
+      }
+    }
+  }
+
+  void compare_options(const SegmentSpec& spec, const wire::TcpOptions& o, std::vector<Row>& rows) {
+    const OptionSpec *mss = nullptr, *ws = nullptr, *ts = nullptr;
+    bool sack = false;
+    for (const auto& x : spec.options) {
+      if (x.kind == OptionSpec::Kind::Mss) mss = &x;
+      if (x.kind == OptionSpec::Kind::WindowScale) ws = &x;
+      if (x.kind == OptionSpec::Kind::Timestamps) ts = &x;
+      if (x.kind == OptionSpec::Kind::SackPermitted) sack = true;
+    }
+    auto num = [](const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : std::string("*"); };
+    auto present = [](bool b) { return b ? std::string("present") : std::string("absent"); };
+    rows.push_back({"mss", mss ? num(mss->a) : "absent", o.mss ? std::to_string(*o.mss) : "absent",
+                    mss ? (o.mss && (!mss->a || *mss->a == *o.mss)) : !o.mss});
+    rows.push_back({"wscale", ws ? num(ws->a) : "absent", o.window_scale ? std::to_string(*o.window_scale) : "absent",
+                    ws ? (o.window_scale && (!ws->a || *ws->a == *o.window_scale)) : !o.window_scale});
+    rows.push_back({"sackOK", present(sack), present(o.sack_permitted), sack == o.sack_permitted});
+    std::string ts_actual = o.timestamps ? "val " + std::to_string(o.timestamps->value) + " ecr " +
+                                               std::to_string(o.timestamps->echo_reply)
+                                         : "absent";
+    bool ts_ok = ts ? (o.timestamps && (!ts->a || *ts->a == o.timestamps->value) &&
+                       (!ts->b || *ts->b == o.timestamps->echo_reply))
+                    : !o.timestamps;
+    rows.push_back({"TS", ts ? "val " + num(ts->a) + " ecr " + num(ts->b) : "absent", ts_actual, ts_ok});
+  }
+
+  // ---------------------------------------------------------------- calls
+  Fd& fd_arg(const CallSpec& c, size_t i = 0) {
+    if (c.args.size() <= i) line_script_error(c.name + "() needs a file descriptor argument");
+    auto n = parse_uint(c.args[i]);
+    if (!n) line_script_error(c.name + "(): '" + c.args[i] + "' is not a file descriptor number");
+    auto it = fds_.find(static_cast<int>(*n));
+    if (it == fds_.end())
+      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() on fd " + c.args[i] +
+                     ", which is not open (EBADF)",
+                 {"line " + std::to_string(current_->number) + ": " + current_->text}};
+    return *it->second;
+  }
+
+  size_t count_arg(const CallSpec& c, size_t i) {
+    if (c.args.size() <= i) line_script_error(c.name + "() needs a byte count as argument " + std::to_string(i + 1));
+    auto n = parse_uint(c.args[i]);
+    if (!n || *n > (64u << 20)) line_script_error(c.name + "(): byte count '" + c.args[i] + "' is not a number up to 64 MiB");
+    return static_cast<size_t>(*n);
+  }
+
+  Fd& new_fd(int number) {
+    if (number < 0) line_script_error("this call must return a new file descriptor number (like = 4)");
+    if (fds_.count(number)) line_script_error("fd " + std::to_string(number) + " is already open");
+    fd_storage_.push_back(std::make_unique<Fd>());
+    Fd& fd = *fd_storage_.back();
+    fd.number = number;
+    fds_[number] = &fd;
+    return fd;
+  }
+
+  // Compares the call's real result with the script's "= N" / "= -1 ENAME".
+  std::string check_result(const CallSpec& c, int64_t value, const std::string& error = {}) {
+    std::string actual = std::to_string(value) + (value == -1 ? " " + error : "");
+    std::string expected = c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "");
+    bool ok = !c.result_is_word && c.result == value && (value != -1 || c.error == error);
+    if (!ok)
+      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() returned " + actual +
+                     ", the script expects " + expected,
+                 {"line " + std::to_string(current_->number) + ": " + current_->text}};
+    return "returned " + actual;
+  }
+
+  static std::string errno_for(tcp::CloseReason r) {
+    switch (r) {
+      case tcp::CloseReason::ResetByPeer: return "ECONNRESET";
+      case tcp::CloseReason::TimedOut: return "ETIMEDOUT";
+      case tcp::CloseReason::Refused: return "ECONNREFUSED";
+      case tcp::CloseReason::Aborted: return "ECONNABORTED";
+      case tcp::CloseReason::Normal: return "EPIPE";
+    }
+    return "EIO";
+  }
+
+  Peer* peer_by_remote_port(uint16_t port) {
+    for (auto& p : peers_)
+      if (p.port == port) return &p;
+    return nullptr;
+  }
+
+  std::string call(const Line& line) {
+    const CallSpec& c = line.call;
+    const std::string& n = c.name;
+    if (n == "socket") {
+      if (c.result_is_word || c.result < 0) line_script_error("socket() must return a descriptor number (= 3)");
+      new_fd(static_cast<int>(c.result));
+      return "fd " + std::to_string(c.result);
+    }
+    if (n == "fcntl" || n == "ioctl") return "ignored (tcplab sockets never block)";
+    if (n == "bind") {
+      fd_arg(c);
+      return check_result(c, 0);
+    }
+    if (n == "setsockopt") return setsockopt(c);
+    if (n == "getsockopt") return getsockopt(c);
+    if (n == "listen") {
+      Fd& fd = fd_arg(c);
+      size_t backlog = c.args.size() > 1 ? count_arg(c, 1) : 0;
+      if (fd.kind != Fd::Kind::Unbound) line_script_error("listen() on a descriptor that is already in use");
+      // listen(fd, 0) would mean "config.backlog" to TcpHost; Linux treats 0 as a queue of 1.
+      bool ok = stack_->tcp().listen(listen_port_, this, backlog == 0 ? 1 : backlog);
+      drain();
+      if (ok) {
+        fd.kind = Fd::Kind::Listener;
+        fd.port = listen_port_;
+      }
+      return check_result(c, ok ? 0 : -1, "EADDRINUSE");
+    }
+    if (n == "accept") {
+      Fd& listener = fd_arg(c);
+      if (listener.kind != Fd::Kind::Listener) line_script_error("accept() on a descriptor that is not listening");
+      tcp::Socket* s = stack_->tcp().accept(listener.port);
+      drain();
+      if (!s) return check_result(c, -1, "EAGAIN");
+      if (c.result_is_word || c.result < 0)
+        throw Stop{script_.path + ":" + std::to_string(current_->number) +
+                       ": accept() returned a connection, the script expects " + c.error,
+                   {"line " + std::to_string(current_->number) + ": " + current_->text,
+                    "accepted: " + s->tuple().to_string()}};
+      Fd& fd = new_fd(static_cast<int>(c.result));
+      fd.kind = Fd::Kind::Connection;
+      fd.socket = s;
+      fd.connected = true;
+      if (Peer* p = peer_by_remote_port(s->tuple().remote_port)) {
+        fd.peer = static_cast<int>(p - peers_.data()) + 1;
+        fd.origin = p->last_syn_rel;
+      }
+      s->set_handler(&fd);
+      drain();
+      return "fd " + std::to_string(c.result) + " (" + s->tuple().to_string() + ")";
+    }
+    if (n == "connect") {
+      Fd& fd = fd_arg(c);
+      if (fd.kind != Fd::Kind::Unbound) line_script_error("connect() on a descriptor that is already in use");
+      if (c.result_is_word || c.result != -1 || c.error != "EINPROGRESS")
+        line_script_error("tcplab sockets are non-blocking: write connect(...) = -1 EINPROGRESS");
+      Peer& p = peers_[0];
+      tcp::Socket* s = stack_->tcp().connect(kRemote, p.port, &fd);
+      if (!s) {
+        drain();
+        return check_result(c, -1, "EADDRNOTAVAIL");
+      }
+      fd.kind = Fd::Kind::Connection;
+      fd.socket = s;
+      fd.peer = 1;
+      p.local_port = s->tuple().local_port;
+      p.renew_iss = true;
+      drain();
+      return check_result(c, -1, "EINPROGRESS") + " (local port " + std::to_string(p.local_port) + ")";
+    }
+    if (n == "write" || n == "send") return write(c);
+    if (n == "read" || n == "recv") return read(c);
+    if (n == "shutdown") {
+      Fd& fd = fd_arg(c);
+      if (c.args.size() < 2 || (c.args[1] != "SHUT_WR" && c.args[1] != "SHUT_RDWR"))
+        line_script_error("shutdown() supports SHUT_WR (and SHUT_RDWR): our close() sends FIN and keeps receiving");
+      if (fd.kind != Fd::Kind::Connection) return check_result(c, -1, "ENOTCONN");
+      if (fd.socket && !fd.shut_wr) fd.socket->close();
+      fd.shut_wr = true;
+      drain();
+      return check_result(c, 0);
+    }
+    if (n == "close" || n == "abort") {
+      Fd& fd = fd_arg(c);
+      std::string what = "closed";
+      if (fd.kind == Fd::Kind::Connection && fd.socket) {
+        if (n == "abort" || fd.linger0) {
+          fd.socket->abort();
+          what = "aborted (RST)";
+        } else if (!fd.shut_wr) {
+          fd.socket->close();
+        }
+      } else if (fd.kind == Fd::Kind::Listener) {
+        what = "closed (the listener stays: TcpHost has no way to stop listening)";
+      }
+      fds_.erase(fd.number);
+      drain();
+      return check_result(c, 0) + ", " + what;
+    }
+    if (n == "state") return state(c);
+    line_script_error("unknown call " + n + "()");
+  }
+
+  std::string setsockopt(const CallSpec& c) {
+    Fd& fd = fd_arg(c);
+    if (c.args.size() < 3) line_script_error("setsockopt(fd, level, name, value, length)");
+    const std::string& opt = c.args[2];
+    if (opt == "SO_REUSEADDR" || opt == "SO_REUSEPORT") return check_result(c, 0) + " (ignored)";
+    if (opt == "SO_LINGER") {
+      std::string v = c.args.size() > 3 ? c.args[3] : "";
+      v.erase(std::remove_if(v.begin(), v.end(), [](unsigned char ch) { return std::isspace(ch); }), v.end());
+      fd.linger0 = v.find("onoff=1") != std::string::npos && v.find("linger=0") != std::string::npos;
+      return check_result(c, 0) + (fd.linger0 ? " (close() will abort with RST)" : "");
+    }
+    if (opt == "TCP_NODELAY")
+      line_script_error("TCP_NODELAY is per stack in tcplab: use '// config: nagle=off' instead");
+    if (opt == "SO_RCVBUF" || opt == "SO_SNDBUF")
+      line_script_error(opt + " is per stack in tcplab: use '// config: receive_buffer=N' or send_buffer=N");
+    line_script_error("setsockopt " + opt + " is not supported by the scenario runner");
+  }
+
+  std::string getsockopt(const CallSpec& c) {
+    Fd& fd = fd_arg(c);
+    if (c.args.size() < 4 || c.args[2] != "SO_ERROR")
+      line_script_error("getsockopt supports only SO_ERROR: getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0");
+    std::string want = c.args[3];
+    if (want.size() < 2 || want.front() != '[' || want.back() != ']')
+      line_script_error("write the expected SO_ERROR in brackets: [0] or [ECONNREFUSED]");
+    want = want.substr(1, want.size() - 2);
+    std::string actual = fd.closed && *fd.closed != tcp::CloseReason::Normal ? errno_for(*fd.closed) : "0";
+    if (want != actual)
+      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": SO_ERROR is " + actual +
+                     ", the script expects " + want,
+                 {"line " + std::to_string(current_->number) + ": " + current_->text}};
+    return check_result(c, 0) + ", SO_ERROR " + actual;
+  }
+
+  std::string write(const CallSpec& c) {
+    Fd& fd = fd_arg(c);
+    size_t count = count_arg(c, 2);
+    if (fd.kind != Fd::Kind::Connection) return check_result(c, -1, "ENOTCONN");
+    if (fd.shut_wr) return check_result(c, -1, "EPIPE");
+    if (!fd.socket) return check_result(c, -1, fd.closed ? errno_for(*fd.closed) : "EPIPE");
+    payload_.resize(count);
+    for (size_t i = 0; i < count; ++i)
+      payload_[i] = static_cast<std::byte>(filler_byte(static_cast<uint32_t>(fd.written + i)));
+    size_t taken = fd.socket->send(payload_);
+    fd.written += taken;
+    drain();
+    if (taken == 0 && count > 0) return check_result(c, -1, "EAGAIN");
+    return check_result(c, static_cast<int64_t>(taken));
+  }
+
+  std::string read(const CallSpec& c) {
+    Fd& fd = fd_arg(c);
+    size_t count = count_arg(c, 2);
+    if (fd.kind != Fd::Kind::Connection) return check_result(c, -1, "ENOTCONN");
+    if (!fd.socket) {
+      if (!fd.closed || *fd.closed == tcp::CloseReason::Normal) return check_result(c, 0) + " (end of stream)";
+      return check_result(c, -1, errno_for(*fd.closed));
+    }
+    if (!fd.origin) fd.origin = peers_[fd.peer - 1].last_syn_rel;
+    payload_.assign(count, std::byte{0});
+    size_t got = fd.socket->receive(payload_);
+    drain();
+    for (size_t i = 0; i < got; ++i) {
+      char want = filler_byte(static_cast<uint32_t>(*fd.origin + fd.read + i));
+      char have = static_cast<char>(payload_[i]);
+      if (want != have)
+        throw Stop{script_.path + ":" + std::to_string(current_->number) + ": read() returned wrong bytes: stream byte " +
+                       std::to_string(fd.read + i) + " is '" + std::string(1, have) + "', the peer sent '" +
+                       std::string(1, want) + "'",
+                   {"line " + std::to_string(current_->number) + ": " + current_->text,
+                    "(bytes were delivered out of order, duplicated or lost)"}};
+    }
+    fd.read += got;
+    if (got == 0 && count > 0) {
+      if (fd.socket && fd.socket->peer_closed()) return check_result(c, 0) + " (end of stream)";
+      if (!fd.socket && fd.closed && *fd.closed != tcp::CloseReason::Normal)
+        return check_result(c, -1, errno_for(*fd.closed));
+      if (!fd.socket) return check_result(c, 0) + " (end of stream)";
+      return check_result(c, -1, "EAGAIN");
+    }
+    return check_result(c, static_cast<int64_t>(got));
+  }
+
+  std::string state(const CallSpec& c) {
+    if (!c.result_is_word) line_script_error("state() = NAME, like state(4) = ESTABLISHED or state(#1) = TIME-WAIT");
+    if (c.args.size() != 1) line_script_error("state() takes one argument: a descriptor or a peer like #1");
+    std::string actual = "CLOSED";
+    if (!c.args[0].empty() && c.args[0][0] == '#') {
+      auto k = parse_uint(std::string_view(c.args[0]).substr(1));
+      if (!k || *k < 1 || *k > kMaxPeers) line_script_error("peers are #1 to #16");
+      const Peer& p = peers_[*k - 1];
+      for (const auto& info : stack_->tcp().connections())
+        if (info.tuple.remote_port == p.port && info.tuple.local_port == p.local_port &&
+            info.state != tcp::State::Listen)
+          actual = std::string(to_string(info.state));
+    } else {
+      Fd& fd = fd_arg(c);
+      if (fd.socket) actual = std::string(to_string(fd.socket->state()));
+      else if (fd.kind == Fd::Kind::Listener) actual = "LISTEN";
+    }
+    std::string want = normalize_state_name(c.error);
+    if (want != actual)
+      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": the connection is in " + actual +
+                     ", the script expects " + want,
+                 {"line " + std::to_string(current_->number) + ": " + current_->text}};
+    return actual;
+  }
+
+  // ---------------------------------------------------------------- members
+  const Script& script_;
+  const RunOptions& options_;
+  std::vector<std::string> history_;
+  HistorySink sink_;
+  // Handlers outlive the stack (declared before it): the core may call them while it closes.
+  std::vector<std::unique_ptr<Fd>> fd_storage_;
+  std::map<int, Fd*> fds_;
+  trace::Tracer tracer_;
+  std::unique_ptr<Stack> stack_;
+  std::array<Peer, kMaxPeers> peers_{};
+  std::vector<Emitted> emitted_;
+  std::vector<std::byte> payload_;
+  Instant now_{};
+  Micros script_time_ = 0;
+  Micros tolerance_ = 10'000;  // 10 ms
+  uint16_t listen_port_ = 8080;
+  std::optional<uint16_t> remote_port_;
+  std::optional<uint32_t> remote_isn_;
+  uint16_t ip_id_ = 0;
+  uint64_t acceptable_ = 0;
+  const Line* current_ = nullptr;
+};
+
+}  // namespace
+
+RunResult run_script(const Script& script, const RunOptions& options) {
+  Runner runner(script, options);
+  return runner.run();
+}
+
+}  // namespace tcplab::scenario

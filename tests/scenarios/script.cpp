@@ -1,0 +1,499 @@
+// Parser for packet scenario scripts: packetdrill's line syntax plus a few tcplab directives
+// (`// config:`, `#N` peers, `> none`, `badsum`). Every mistake becomes a ScriptError.
+#include "tests/scenarios/script.hpp"
+
+#include <cctype>
+#include <set>
+#include <string_view>
+
+namespace tcplab::scenario {
+namespace {
+
+struct Token {
+  std::string text;
+  int column = 0;  // 1-based
+};
+
+struct Fail {
+  ScriptError error;
+};
+
+class LineParser {
+ public:
+  LineParser(const std::string& path, int number, std::string_view code) : path_(path), number_(number), code_(code) {}
+
+  [[noreturn]] void fail(int column, std::string token, std::string message) const {
+    throw Fail{ScriptError{path_, number_, column, std::move(token), std::move(message)}};
+  }
+  [[noreturn]] void fail(const Token& t, std::string message) const { fail(t.column, t.text, std::move(message)); }
+
+  Line parse() {
+    Line line;
+    line.number = number_;
+    line.text = std::string(trim(code_));
+    size_t pos = skip_space(0);
+    Token time = word(pos);
+    line.time = parse_time(time);
+    pos = skip_space(pos);
+    if (pos < code_.size() && (code_[pos] == '<' || code_[pos] == '>') &&
+        (pos + 1 == code_.size() || std::isspace(static_cast<unsigned char>(code_[pos + 1])))) {
+      bool inject = code_[pos] == '<';
+      parse_segment(line, inject, pos + 1);
+    } else {
+      if (line.time.range_end || line.time.kind == TimeSpec::Kind::Any)
+        fail(time, "a time range or '*' is only allowed on '>' lines");
+      parse_call(line, pos);
+    }
+    return line;
+  }
+
+ private:
+  static std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+  }
+  size_t skip_space(size_t pos) const {
+    while (pos < code_.size() && std::isspace(static_cast<unsigned char>(code_[pos]))) ++pos;
+    return pos;
+  }
+  Token word(size_t& pos) const {
+    size_t start = pos;
+    while (pos < code_.size() && !std::isspace(static_cast<unsigned char>(code_[pos]))) ++pos;
+    return Token{std::string(code_.substr(start, pos - start)), static_cast<int>(start) + 1};
+  }
+
+  // "0.100", "+0.1", "+.1", "1": microseconds, exactly (no floating point).
+  std::optional<Micros> parse_seconds(std::string_view s) const {
+    if (s.empty()) return std::nullopt;
+    Micros whole = 0, frac = 0;
+    int frac_digits = 0;
+    bool dot = false, any_digit = false;
+    for (char c : s) {
+      if (c == '.') {
+        if (dot) return std::nullopt;
+        dot = true;
+      } else if (std::isdigit(static_cast<unsigned char>(c))) {
+        any_digit = true;
+        if (!dot) {
+          whole = whole * 10 + (c - '0');
+          if (whole > 1'000'000) return std::nullopt;  // a million seconds is surely a typo
+        } else {
+          if (++frac_digits > 6) return std::nullopt;
+          frac = frac * 10 + (c - '0');
+        }
+      } else {
+        return std::nullopt;
+      }
+    }
+    if (!any_digit) return std::nullopt;
+    while (frac_digits++ < 6) frac *= 10;
+    return whole * 1'000'000 + frac;
+  }
+
+  std::pair<TimeSpec::Kind, Micros> parse_time_point(const Token& t, std::string_view s) const {
+    bool relative = !s.empty() && s.front() == '+';
+    if (relative) s.remove_prefix(1);
+    auto us = parse_seconds(s);
+    if (!us) fail(t, "bad time: expected seconds like 0.100, +0.1 or *");
+    return {relative ? TimeSpec::Kind::Relative : TimeSpec::Kind::Absolute, *us};
+  }
+
+  TimeSpec parse_time(const Token& t) const {
+    TimeSpec spec;
+    if (t.text.empty()) fail(t, "missing time");
+    if (t.text == "*") {
+      spec.kind = TimeSpec::Kind::Any;
+      return spec;
+    }
+    std::string_view s = t.text;
+    auto tilde = s.find('~');
+    auto first = parse_time_point(t, s.substr(0, tilde));
+    spec.kind = first.first;
+    spec.value = first.second;
+    if (tilde != std::string_view::npos) spec.range_end = parse_time_point(t, s.substr(tilde + 1));
+    return spec;
+  }
+
+  std::vector<Token> segment_tokens(size_t pos) const {
+    std::vector<Token> tokens;
+    for (pos = skip_space(pos); pos < code_.size(); pos = skip_space(pos)) {
+      if (code_[pos] == '<') {
+        size_t close = code_.find('>', pos);
+        if (close == std::string_view::npos) fail(static_cast<int>(pos) + 1, "<", "options have no closing '>'");
+        tokens.push_back(Token{std::string(code_.substr(pos, close - pos + 1)), static_cast<int>(pos) + 1});
+        pos = close + 1;
+      } else {
+        tokens.push_back(word(pos));
+      }
+    }
+    return tokens;
+  }
+
+  uint32_t number(const Token& t, std::string_view s, const char* what) const {
+    if (s.empty() || s.size() > 10) fail(t, std::string("bad ") + what + ": expected a number");
+    uint64_t v = 0;
+    for (char c : s) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) fail(t, std::string("bad ") + what + ": expected a number");
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (v > 0xffffffffull) fail(t, std::string(what) + " does not fit in 32 bits");
+    return static_cast<uint32_t>(v);
+  }
+
+  std::optional<uint32_t> number_or_any(const Token& t, std::string_view s, const char* what, bool inject) const {
+    if (s == "*") {
+      if (inject) fail(t, std::string("'*' is for expected segments; an injected segment needs a real ") + what);
+      return std::nullopt;
+    }
+    return number(t, s, what);
+  }
+
+  void parse_flags(const Token& t, wire::TcpFlags& f) const {
+    if (t.text.empty()) fail(t, "missing flags");
+    for (char c : t.text) {
+      bool* bit = nullptr;
+      switch (c) {
+        case 'S': bit = &f.syn; break;
+        case 'F': bit = &f.fin; break;
+        case 'R': bit = &f.rst; break;
+        case 'P': bit = &f.psh; break;
+        case '.': bit = &f.ack; break;
+        case 'U': bit = &f.urg; break;
+        case 'E': bit = &f.ece; break;
+        case 'W': bit = &f.cwr; break;
+        default: fail(t, "bad flags: use the letters S F R P . U E W (like \"S.\" or \"P.\")");
+      }
+      if (*bit) fail(t, "a flag letter appears twice");
+      *bit = true;
+    }
+  }
+
+  // "seq:end(len)"
+  void parse_seq(const Token& t, SegmentSpec& s, bool inject) const {
+    if (t.text == "*") {
+      if (inject) fail(t, "an injected segment needs seq:end(len)");
+      s.seq_any = true;
+      return;
+    }
+    std::string_view v = t.text;
+    auto colon = v.find(':');
+    auto open = v.find('(');
+    if (colon == std::string_view::npos || open == std::string_view::npos || open < colon || v.back() != ')')
+      fail(t, "expected seq:end(len), like 1:101(100)");
+    uint32_t seq = number(t, v.substr(0, colon), "seq");
+    uint32_t end = number(t, v.substr(colon + 1, open - colon - 1), "end");
+    uint32_t len = number(t, v.substr(open + 1, v.size() - open - 2), "len");
+    if (end - seq != len) fail(t, "end - seq is not len (seq:end(len) must agree)");
+    if (len > 65495) fail(t, "len is larger than an IPv4 packet can carry");
+    s.seq = seq;
+    s.len = len;
+  }
+
+  void parse_options(const Token& t, SegmentSpec& s, bool inject) const {
+    s.options_given = true;
+    std::string_view body = std::string_view(t.text).substr(1, t.text.size() - 2);
+    body = trim(body);
+    if (body == "...") {
+      if (inject) fail(t, "<...> is for expected segments; list the options to inject");
+      s.options_any = true;
+      return;
+    }
+    while (!body.empty()) {
+      auto comma = body.find(',');
+      std::string_view item = trim(body.substr(0, comma));
+      body = comma == std::string_view::npos ? std::string_view{} : body.substr(comma + 1);
+      std::vector<std::string_view> words;
+      while (!item.empty()) {
+        size_t n = 0;
+        while (n < item.size() && !std::isspace(static_cast<unsigned char>(item[n]))) ++n;
+        words.push_back(item.substr(0, n));
+        item = trim(item.substr(n));
+      }
+      if (words.empty()) fail(t, "empty option between commas");
+      OptionSpec o;
+      auto arity = [&](size_t n) {
+        if (words.size() != n) fail(t, "option '" + std::string(words[0]) + "' has the wrong number of values");
+      };
+      if (words[0] == "mss") {
+        arity(2);
+        o.kind = OptionSpec::Kind::Mss;
+        o.a = number_or_any(t, words[1], "mss", inject);
+        if (o.a && *o.a > 0xffff) fail(t, "mss does not fit in 16 bits");
+      } else if (words[0] == "wscale") {
+        arity(2);
+        o.kind = OptionSpec::Kind::WindowScale;
+        o.a = number_or_any(t, words[1], "wscale", inject);
+        if (o.a && *o.a > 255) fail(t, "wscale does not fit in 8 bits");
+      } else if (words[0] == "sackOK") {
+        arity(1);
+        o.kind = OptionSpec::Kind::SackPermitted;
+      } else if (words[0] == "TS") {
+        if (words.size() != 5 || words[1] != "val" || words[3] != "ecr") fail(t, "write timestamps as: TS val N ecr N");
+        o.kind = OptionSpec::Kind::Timestamps;
+        o.a = number_or_any(t, words[2], "TS val", inject);
+        o.b = number_or_any(t, words[4], "TS ecr", inject);
+      } else if (words[0] == "nop") {
+        arity(1);
+        o.kind = OptionSpec::Kind::Nop;
+      } else if (words[0] == "eol") {
+        arity(1);
+        o.kind = OptionSpec::Kind::Eol;
+      } else if (words[0] == "sack") {
+        fail(t, "SACK blocks are not supported by tcplab scripts (the core ignores SACK)");
+      } else {
+        fail(t, "unknown option '" + std::string(words[0]) + "' (known: mss, wscale, sackOK, TS, nop, eol)");
+      }
+      s.options.push_back(o);
+    }
+  }
+
+  void parse_segment(Line& line, bool inject, size_t pos) const {
+    line.kind = inject ? Line::Kind::Inject : Line::Kind::Expect;
+    SegmentSpec& s = line.segment;
+    auto tokens = segment_tokens(pos);
+    size_t i = 0;
+    auto need = [&](const char* what) -> const Token& {
+      if (i >= tokens.size()) fail(static_cast<int>(code_.size()) + 1, "", std::string("missing ") + what);
+      return tokens[i++];
+    };
+    if (i < tokens.size() && !tokens[i].text.empty() && tokens[i].text[0] == '#') {
+      const Token& t = tokens[i++];
+      uint32_t n = number(t, std::string_view(t.text).substr(1), "peer");
+      if (n < 1 || n > 16) fail(t, "peers are numbered #1 to #16");
+      s.peer = static_cast<int>(n);
+    }
+    if (!inject && i < tokens.size() && tokens[i].text == "none") {
+      line.kind = Line::Kind::ExpectNone;
+      if (++i < tokens.size()) fail(tokens[i], "nothing may follow '> none'");
+      if (line.time.range_end || line.time.kind == TimeSpec::Kind::Any)
+        fail(1, "", "'> none' needs a plain time (no packet up to and including that time)");
+      return;
+    }
+    parse_flags(need("flags"), s.flags);
+    parse_seq(need("seq:end(len)"), s, inject);
+    while (i < tokens.size()) {
+      const Token& t = tokens[i++];
+      if (t.text == "ack") {
+        const Token& v = need("ack value");
+        if (s.ack_given) fail(t, "ack given twice");
+        s.ack_given = true;
+        s.ack = number_or_any(v, v.text, "ack", inject);
+      } else if (t.text == "win") {
+        const Token& v = need("win value");
+        if (s.win_given) fail(t, "win given twice");
+        s.win_given = true;
+        s.win = number_or_any(v, v.text, "win", inject);
+        if (s.win && *s.win > 0xffff) fail(v, "win is the raw 16-bit field; it does not fit");
+      } else if (t.text.front() == '<') {
+        if (s.options_given) fail(t, "options given twice");
+        parse_options(t, s, inject);
+      } else if (t.text == "badsum") {
+        if (!inject) fail(t, "badsum only makes sense on an injected ('<') segment");
+        s.bad_checksum = true;
+      } else {
+        fail(t, "unknown segment field (known: ack N, win N, <options>, badsum)");
+      }
+    }
+    if (inject) {
+      if (s.flags.ack && !s.ack_given) fail(1, "", "an injected segment with the ACK flag ('.') needs 'ack N'");
+      if (!s.flags.ack && s.ack_given) fail(1, "", "'ack N' given but the flags have no '.' (ACK)");
+      if (!s.win_given) {
+        s.win_given = true;
+        s.win = 65535;
+      }
+    }
+  }
+
+  void parse_call(Line& line, size_t pos) const {
+    line.kind = Line::Kind::Call;
+    CallSpec& c = line.call;
+    size_t start = pos;
+    while (pos < code_.size() && (std::isalnum(static_cast<unsigned char>(code_[pos])) || code_[pos] == '_')) ++pos;
+    c.name = std::string(code_.substr(start, pos - start));
+    Token name{c.name, static_cast<int>(start) + 1};
+    if (c.name.empty() || pos >= code_.size() || code_[pos] != '(') {
+      Token t = word(start);
+      fail(t, "expected '<' (inject), '>' (expect) or a call like listen(3, 1) = 0");
+    }
+    static const std::set<std::string> known = {
+        "socket", "setsockopt", "getsockopt", "fcntl", "ioctl", "bind", "listen", "accept", "connect", "write",
+        "send", "read", "recv", "shutdown", "close", "abort", "state"};
+    if (!known.count(c.name))
+      fail(name, "unknown call (known: socket setsockopt getsockopt fcntl bind listen accept connect write send "
+                 "read recv shutdown close abort state)");
+    // Arguments: split on commas at depth 0 of (), [] and {}.
+    int depth = 0;
+    size_t arg_start = ++pos;
+    for (; pos < code_.size(); ++pos) {
+      char ch = code_[pos];
+      if (ch == '(' || ch == '[' || ch == '{') {
+        ++depth;
+      } else if (ch == ')' || ch == ']' || ch == '}') {
+        if (depth == 0) {
+          if (ch != ')') fail(static_cast<int>(pos) + 1, std::string(1, ch), "unbalanced bracket");
+          break;
+        }
+        --depth;
+      } else if (ch == ',' && depth == 0) {
+        c.args.emplace_back(trim(code_.substr(arg_start, pos - arg_start)));
+        arg_start = pos + 1;
+      }
+    }
+    if (pos >= code_.size()) fail(name, "the call's '(' is never closed");
+    std::string last(trim(code_.substr(arg_start, pos - arg_start)));
+    if (!last.empty() || !c.args.empty()) c.args.push_back(last);
+    pos = skip_space(pos + 1);
+    if (pos >= code_.size() || code_[pos] != '=') fail(static_cast<int>(pos) + 1, "", "expected '= RESULT' after the call");
+    pos = skip_space(pos + 1);
+    Token result = word(pos);
+    if (result.text.empty()) fail(result, "missing result after '='");
+    std::string_view r = result.text;
+    bool negative = !r.empty() && r.front() == '-';
+    std::string_view digits = negative ? r.substr(1) : r;
+    bool numeric = !digits.empty() && digits.size() <= 9 &&
+                   digits.find_first_not_of("0123456789") == std::string_view::npos;
+    if (numeric) {
+      int64_t v = 0;
+      for (char ch : digits) v = v * 10 + (ch - '0');
+      c.result = negative ? -v : v;
+      pos = skip_space(pos);
+      if (c.result == -1) {
+        Token err = word(pos);
+        if (err.text.empty() || err.text[0] != 'E') fail(err, "a -1 result needs an errno name, like -1 EAGAIN");
+        c.error = err.text;
+      } else if (c.result < 0) {
+        fail(result, "a failing call returns -1 with an errno name");
+      }
+    } else {
+      c.result_is_word = true;
+      c.error = result.text;
+    }
+    pos = skip_space(pos);
+    // packetdrill allows a human text after the errno: "-1 EAGAIN (Resource temporarily unavailable)".
+    if (pos < code_.size() && (code_[pos] != '(' || code_.back() != ')'))
+      fail(static_cast<int>(pos) + 1, std::string(code_.substr(pos)), "unexpected text after the result");
+  }
+
+  const std::string& path_;
+  int number_;
+  std::string_view code_;
+};
+
+// Replaces /* ... */ comments by spaces, keeping newlines so line numbers stay right.
+std::optional<int> strip_block_comments(std::string& text) {
+  int line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') ++line;
+    if (text[i] == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      int start_line = line;
+      size_t end = text.find("*/", i + 2);
+      if (end == std::string::npos) return start_line;
+      for (size_t j = i; j < end + 2; ++j) {
+        if (text[j] == '\n') ++line;
+        else text[j] = ' ';
+      }
+      i = end + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view trim_view(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string ScriptError::format() const {
+  std::string out = file + ":" + std::to_string(line);
+  if (column > 0) out += ":" + std::to_string(column);
+  out += ": script error: " + message;
+  if (!token.empty()) out += " (at '" + token + "')";
+  return out;
+}
+
+std::string flags_to_string(const wire::TcpFlags& f) {
+  std::string s;
+  if (f.fin) s += 'F';
+  if (f.syn) s += 'S';
+  if (f.rst) s += 'R';
+  if (f.psh) s += 'P';
+  if (f.ack) s += '.';
+  if (f.urg) s += 'U';
+  if (f.ece) s += 'E';
+  if (f.cwr) s += 'W';
+  return s;
+}
+
+ParseResult parse_script(const std::string& path, const std::string& original) {
+  ParseResult result;
+  Script script;
+  script.path = path;
+  auto slash = path.find_last_of('/');
+  script.name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (script.name.size() > 4 && script.name.ends_with(".pkt")) script.name.resize(script.name.size() - 4);
+
+  std::string text = original;
+  if (auto open_line = strip_block_comments(text)) {
+    result.error = ScriptError{path, *open_line, 0, "/*", "block comment is never closed"};
+    return result;
+  }
+  bool seen_event = false;
+  int number = 0;
+  size_t begin = 0;
+  try {
+    while (begin <= text.size()) {
+      size_t end = text.find('\n', begin);
+      if (end == std::string::npos) end = text.size();
+      std::string_view raw(text.data() + begin, end - begin);
+      begin = end + 1;
+      ++number;
+      std::string_view code = raw;
+      std::string_view comment;
+      if (auto c = raw.find("//"); c != std::string_view::npos) {
+        code = raw.substr(0, c);
+        comment = trim_view(raw.substr(c + 2));
+      }
+      if (comment.starts_with("config:")) {
+        if (seen_event)
+          throw Fail{ScriptError{path, number, 0, "", "'// config:' must come before the first event line"}};
+        std::string_view rest = trim_view(comment.substr(7));
+        while (!rest.empty()) {
+          size_t n = 0;
+          while (n < rest.size() && !std::isspace(static_cast<unsigned char>(rest[n]))) ++n;
+          std::string_view item = rest.substr(0, n);
+          rest = trim_view(rest.substr(n));
+          auto eq = item.find('=');
+          if (eq == std::string_view::npos || eq == 0 || eq + 1 == item.size())
+            throw Fail{ScriptError{path, number, 0, std::string(item), "config entries are key=value"}};
+          script.config.push_back({number, std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))});
+        }
+      } else if (comment.starts_with("expect-error:")) {
+        script.expect_error = std::string(trim_view(comment.substr(13)));
+      } else if (comment.starts_with("PENDING:")) {
+        script.pending = std::string(trim_view(comment.substr(8)));
+      }
+      if (trim_view(code).empty()) continue;
+      if (trim_view(code).front() == '`' || trim_view(code).starts_with("%{") || trim_view(code).starts_with("--"))
+        throw Fail{ScriptError{path, number, 1, std::string(trim_view(code)).substr(0, 12),
+                               "packetdrill shell commands, python blocks and command-line flags are not "
+                               "supported; use '// config:' for settings"}};
+      seen_event = true;
+      script.lines.push_back(LineParser(path, number, code).parse());
+    }
+  } catch (const Fail& f) {
+    result.error = f.error;
+    return result;
+  }
+  if (script.lines.empty()) {
+    result.error = ScriptError{path, number, 0, "", "the script has no event lines"};
+    return result;
+  }
+  result.script = std::move(script);
+  return result;
+}
+
+}  // namespace tcplab::scenario

@@ -1,0 +1,103 @@
+// A packet scenario script (packetdrill syntax, docs/scenarios.md) parsed into plain values:
+// timed lines that inject a segment, expect one, or make a socket call; plus config directives.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::scenario {
+
+// A mistake in the script itself (not in the stack): reported with file:line:column.
+struct ScriptError {
+  std::string file;
+  int line = 0;
+  int column = 0;  // 1-based; 0 when the whole line is meant
+  std::string token;
+  std::string message;
+  std::string format() const;
+};
+
+// Microseconds of script time since the start of the script.
+using Micros = int64_t;
+
+struct TimeSpec {
+  enum class Kind { Absolute, Relative, Any };
+  Kind kind = Kind::Relative;
+  Micros value = 0;
+  // "A~B": the event may happen anywhere in [A, B] instead of A ± tolerance.
+  std::optional<std::pair<Kind, Micros>> range_end;
+};
+
+// One TCP option as written between < and >. A missing value is the wildcard `*`.
+struct OptionSpec {
+  enum class Kind { Mss, WindowScale, SackPermitted, Timestamps, Nop, Eol };
+  Kind kind = Kind::Nop;
+  std::optional<uint32_t> a;  // mss value, wscale shift, TS val
+  std::optional<uint32_t> b;  // TS ecr
+};
+
+struct SegmentSpec {
+  int peer = 1;               // "#2" selects remote peer 2 (its own port and ISN)
+  wire::TcpFlags flags;
+  bool seq_any = false;       // "*" instead of seq:end(len)
+  uint32_t seq = 0;           // relative to the sender's ISN
+  uint32_t len = 0;           // payload bytes (SYN/FIN not counted, like packetdrill)
+  bool ack_given = false;
+  std::optional<uint32_t> ack;  // nullopt with ack_given = "ack *"
+  bool win_given = false;
+  std::optional<uint32_t> win;  // raw value on the wire; nullopt with win_given = "win *"
+  bool options_given = false;
+  bool options_any = false;   // "<...>"
+  std::vector<OptionSpec> options;
+  bool bad_checksum = false;  // "badsum": inject with a corrupted TCP checksum
+};
+
+struct CallSpec {
+  std::string name;
+  std::vector<std::string> args;  // top-level comma-separated arguments, trimmed
+  // Expected result: an integer (with an errno name when -1) or a word (state names).
+  bool result_is_word = false;
+  int64_t result = 0;
+  std::string error;   // "EINPROGRESS", "EAGAIN", ... or the word for word results
+};
+
+struct Line {
+  enum class Kind { Inject, Expect, ExpectNone, Call };
+  int number = 0;      // 1-based line in the file
+  std::string text;    // the line as written, for history and diagnoses
+  TimeSpec time;
+  Kind kind = Kind::Call;
+  SegmentSpec segment;
+  CallSpec call;
+};
+
+struct ConfigEntry {
+  int line = 0;
+  std::string key;
+  std::string value;
+};
+
+struct Script {
+  std::string path;
+  std::string name;  // file name without directory and ".pkt"
+  std::vector<ConfigEntry> config;
+  std::vector<Line> lines;
+  std::optional<std::string> expect_error;  // "// expect-error: TEXT" (self-test scripts)
+  std::optional<std::string> pending;       // "// PENDING: reason"
+};
+
+// Parses the text of a script; on the first mistake returns the error instead.
+struct ParseResult {
+  std::optional<Script> script;
+  std::optional<ScriptError> error;
+};
+ParseResult parse_script(const std::string& path, const std::string& text);
+
+// "S.", "FP.", "R": packetdrill's letters in its order (F S R P . U E W).
+std::string flags_to_string(const wire::TcpFlags& flags);
+
+}  // namespace tcplab::scenario
