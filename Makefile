@@ -73,6 +73,9 @@ $(BUILD)/clients/%: tests/clients/%.cpp
 $(BUILD)/fuzz/%: $(call fuzz_obj,$(LIB_SRCS)) $(BUILD)/fuzzobj/tests/fuzz/%.o
 	@mkdir -p $(dir $@)
 	$(CLANGXX) -fsanitize=fuzzer,address,undefined -o $@ $^
+# Keep the fuzz objects: they are only prerequisites of a pattern rule, which would make GNU
+# make treat them as intermediate and delete them, rebuilding the library on every fuzz run.
+.SECONDARY: $(call fuzz_obj,$(LIB_SRCS) $(FUZZ_SRCS))
 
 sanitize: $(SAN_UNIT) $(SAN_SCEN)
 
@@ -93,10 +96,10 @@ integration: all
 	bash tests/integration/run.sh
 
 fuzz: $(FUZZERS)
-	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+	FUZZ_BUILD_DIR=$(BUILD)/fuzz bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 fuzz-smoke: $(FUZZERS)
-	bash tests/fuzz/run.sh 5
+	FUZZ_BUILD_DIR=$(BUILD)/fuzz bash tests/fuzz/run.sh 5
 
 bench: all
 	bash tests/bench/run.sh
