@@ -1,0 +1,128 @@
+// Tests for stack/loop: the event loop over a SOCK_SEQPACKET socketpair standing in for the
+// TUN (one write = one packet), with the real clock; and the status report formatting.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack/loop/event_loop.hpp"
+#include "stack/loop/status.hpp"
+#include "tests/unit/wire_test_bytes.hpp"
+
+using namespace tcplab;
+
+namespace {
+
+struct LinkPair {
+  int stack_side = -1, test_side = -1;
+  LinkPair() {
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    stack_side = fds[0];
+    test_side = fds[1];
+  }
+  ~LinkPair() {
+    close(stack_side);
+    close(test_side);
+  }
+};
+
+struct CountingClient : loop::TimedClient {
+  std::optional<Instant> deadline;
+  int advances = 0;
+  std::optional<Instant> next_deadline() const override { return deadline; }
+  void advance(Instant now) override {
+    ++advances;
+    if (deadline && now >= *deadline) deadline.reset();
+  }
+};
+
+struct PacketCounter : trace::Sink {
+  int in = 0, out = 0;
+  void packet(Instant, trace::Direction d, std::span<const std::byte>) override {
+    (d == trace::Direction::In ? in : out)++;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("loop: a batch of pings read from the link are all answered") {
+  LinkPair link;
+  trace::Tracer tracer;
+  PacketCounter counter;
+  tracer.add(&counter);
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  auto ping = wire::test::hex(wire::test::kPingRequest);
+  const int n = 100;  // more than one batch
+  for (int i = 0; i < n; ++i) REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
+  for (int i = 0; i < 10 && loop.stats().packets_written < n; ++i) loop.run_once(std::chrono::milliseconds(200));
+  CHECK(loop.stats().packets_read == n);
+  CHECK(loop.stats().packets_written == n);
+  CHECK(loop.stats().full_batches >= 1);
+  CHECK(counter.in == n);
+  CHECK(counter.out == n);
+  std::vector<std::byte> reply(2000);
+  int replies = 0;
+  while (read(link.test_side, reply.data(), reply.size()) == static_cast<ssize_t>(ping.size())) {
+    CHECK(static_cast<uint8_t>(reply[20]) == 0);  // echo reply
+    ++replies;
+  }
+  CHECK(replies == n);
+  CHECK(stack.outbox().empty());
+}
+
+TEST_CASE("loop: sleeps until the earliest deadline, not longer and not busily") {
+  LinkPair link;
+  trace::Tracer tracer;
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  CountingClient client;
+  loop.add_client(client);
+  auto start = clock.now();
+  client.deadline = start + std::chrono::milliseconds(50);
+  int wakeups = 0;
+  while (client.deadline && wakeups < 100) {
+    loop.run_once(std::chrono::seconds(2));
+    ++wakeups;
+  }
+  auto elapsed = clock.now() - start;
+  CHECK_FALSE(client.deadline.has_value());
+  CHECK(elapsed >= std::chrono::milliseconds(50));
+  CHECK(elapsed < std::chrono::milliseconds(1000));
+  CHECK(wakeups <= 3);  // poll slept: no spinning until the deadline
+  CHECK(client.advances == wakeups);
+}
+
+TEST_CASE("loop: request_stop ends run() with 0") {
+  LinkPair link;
+  trace::Tracer tracer;
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.request_stop();
+  CHECK(loop.run() == 0);
+}
+
+TEST_CASE("status: drop counters by name, zeros left out; connection lines") {
+  DropCounters drops;
+  CHECK(loop::format_drops(drops) == "drops: none");
+  drops.count(DropReason::Ipv4BadChecksum);
+  drops.count(DropReason::Ipv4BadChecksum);
+  drops.count(DropReason::Ipv4Fragment);
+  CHECK(loop::format_drops(drops) == "drops: ipv4-bad-checksum 2, fragment 1");
+
+  tcp::ConnectionInfo c;
+  c.tuple = FourTuple{wire::Ipv4Address{0xC0000202}, 7, wire::Ipv4Address{0xC0000201}, 40000};
+  c.state = tcp::State::Established;
+  c.snd_una = 1;
+  c.snd_nxt = 11;
+  c.rcv_nxt = 6;
+  auto text = loop::format_connections({c});
+  CHECK(text.find("connections: 1\n") == 0);
+  CHECK(text.find("ESTABLISHED") != std::string::npos);
+  CHECK(text.find("192.0.2.2:7 > 192.0.2.1:40000") != std::string::npos);
+  CHECK(text.find("snd.una 1 snd.nxt 11 rcv.nxt 6") != std::string::npos);
+}
