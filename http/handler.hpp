@@ -1,0 +1,28 @@
+// What a session asks of the content side: one response per parsed request. The site, the
+// static root and the tests' fakes implement Responder.
+#pragma once
+#include <memory>
+
+#include "http/body_source.hpp"
+#include "http/request_parser.hpp"
+#include "http/response.hpp"
+
+namespace tcplab::http {
+
+struct Response {
+  ResponseHead head;                  // content_length is filled from body by the session
+  std::unique_ptr<BodySource> body;   // null: empty body
+  bool close = false;                 // close after this response whatever the policy says
+};
+
+// A response with a small in-memory body.
+Response text_response(int status, std::string content_type, std::string body);
+
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  // HEAD requests get the GET response here; the session drops the body (RFC 9110 §9.3.2).
+  virtual Response respond(const Request& request) = 0;
+};
+
+}  // namespace tcplab::http

@@ -1,0 +1,358 @@
+// Incremental HTTP/1.x request parsing: request line, field lines, Content-Length and chunked
+// bodies, with every limit and malformed-input case mapped to its status (RFC 9112).
+#include "http/request_parser.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace tcplab::http {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+bool is_tchar(char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Splits a comma-separated list (RFC 9110 §5.6.1), trimming OWS, skipping empty elements.
+std::vector<std::string> split_list(std::string_view value) {
+  std::vector<std::string> out;
+  while (true) {
+    auto comma = value.find(',');
+    auto item = trim_ows(value.substr(0, comma));
+    if (!item.empty()) {
+      std::string s(item);
+      for (auto& c : s) c = lower(c);
+      out.push_back(std::move(s));
+    }
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& h : headers)
+    if (iequals(h.name, name)) return h.value;
+  return {};
+}
+
+bool Request::has_connection_token(std::string_view token) const {
+  return std::find(connection.begin(), connection.end(), token) != connection.end();
+}
+
+bool is_known_method(std::string_view m) {
+  static constexpr std::string_view kKnown[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  return std::find(std::begin(kKnown), std::end(kKnown), m) != std::end(kKnown);
+}
+
+RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {}
+
+bool RequestParser::awaiting_body() const {
+  return stage_ == Stage::Body || stage_ == Stage::ChunkSize || stage_ == Stage::ChunkData ||
+         stage_ == Stage::ChunkEnd;
+}
+
+Request RequestParser::take() {
+  Request out = std::move(request_);
+  request_ = Request{};
+  stage_ = Stage::RequestLine;
+  status_ = Status::NeedMore;
+  line_.clear();
+  started_ = false;
+  empty_lines_ = header_bytes_ = fields_ = trailer_fields_ = 0;
+  remaining_ = 0;
+  return out;
+}
+
+bool RequestParser::fail(int status, std::string_view detail) {
+  stage_ = Stage::Failed;
+  status_ = Status::Error;
+  error_status_ = status;
+  error_detail_ = detail;
+  return false;
+}
+
+size_t RequestParser::line_limit() const {
+  switch (stage_) {
+    case Stage::RequestLine: return limits_.max_request_line;
+    case Stage::Headers:
+    case Stage::Trailers: return limits_.max_header_bytes - std::min(header_bytes_, limits_.max_header_bytes);
+    default: return limits_.max_chunk_line;
+  }
+}
+
+int RequestParser::line_limit_status() const {
+  switch (stage_) {
+    case Stage::RequestLine: return 414;  // RFC 9112 §3: a request-target longer than we parse
+    case Stage::Headers:
+    case Stage::Trailers: return 431;     // RFC 6585 §5: Request Header Fields Too Large
+    default: return 400;
+  }
+}
+
+size_t RequestParser::feed(std::string_view data) {
+  size_t used = 0;
+  while (used < data.size() && status_ == Status::NeedMore) {
+    auto rest = data.substr(used);
+    if (stage_ == Stage::Body || stage_ == Stage::ChunkData) {
+      // Bulk copy: bodies are not scanned byte by byte.
+      size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, rest.size()));
+      request_.body.append(rest.substr(0, n));
+      used += n;
+      remaining_ -= n;
+      if (remaining_ == 0) {
+        if (stage_ == Stage::Body) {
+          stage_ = Stage::Done;
+          status_ = Status::Complete;
+        } else {
+          stage_ = Stage::ChunkEnd;
+        }
+      }
+      continue;
+    }
+    // Line-oriented stages: collect up to LF, enforcing the stage's limit as bytes arrive so
+    // an endless line is refused early instead of buffered.
+    started_ = true;
+    auto lf = rest.find('\n');
+    auto piece = rest.substr(0, lf == std::string_view::npos ? rest.size() : lf);
+    // The line limit excludes the CRLF itself.
+    size_t content = line_.size() + piece.size();
+    if (lf != std::string_view::npos && content > 0 &&
+        (piece.empty() ? line_.back() : piece.back()) == '\r')
+      --content;
+    if (content > line_limit()) {
+      fail(line_limit_status(), stage_ == Stage::RequestLine ? "request line too long"
+                                                            : "header section too large");
+      return used;
+    }
+    line_.append(piece);
+    if (lf == std::string_view::npos) {
+      used += piece.size();
+      // A CR may only end a line; anything after it inside the line is a bare CR.
+      break;
+    }
+    used += piece.size() + 1;
+    std::string_view line = line_;
+    // RFC 9112 §2.2: lines end in CRLF; we also accept a bare LF there (a MAY) but a CR
+    // anywhere else is a bare CR, which the same section says to reject or replace.
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find('\r') != std::string_view::npos) {
+      fail(400, "bare CR");
+      return used;
+    }
+    std::string copy(line);  // on_line may clear line_
+    line_.clear();
+    if (!on_line(copy)) return used;
+  }
+  if (stage_ != Stage::Body && stage_ != Stage::ChunkData && status_ == Status::NeedMore) {
+    // A CR followed by something other than LF inside a pending line is also a bare CR.
+    auto cr = line_.find('\r');
+    if (cr != std::string::npos && cr + 1 < line_.size()) fail(400, "bare CR");
+  }
+  return used;
+}
+
+bool RequestParser::on_line(std::string_view line) {
+  switch (stage_) {
+    case Stage::RequestLine:
+      if (line.empty()) {
+        // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request.
+        if (++empty_lines_ > limits_.max_leading_empty_lines) return fail(400, "too many empty lines");
+        started_ = false;
+        return true;
+      }
+      return on_request_line(line);
+    case Stage::Headers:
+      header_bytes_ += line.size() + 2;
+      if (header_bytes_ > limits_.max_header_bytes) return fail(431, "header section too large");
+      if (line.empty()) return on_headers_end();
+      return on_header_line(line);
+    case Stage::ChunkSize: return on_chunk_size_line(line);
+    case Stage::ChunkEnd:
+      // RFC 9112 §7.1: chunk-data is followed by CRLF.
+      if (!line.empty()) return fail(400, "chunk data longer than its size");
+      stage_ = Stage::ChunkSize;
+      return true;
+    case Stage::Trailers:
+      // RFC 9112 §7.1.2: trailer fields are parsed but we use none of them.
+      header_bytes_ += line.size() + 2;
+      if (header_bytes_ > limits_.max_header_bytes) return fail(431, "trailer section too large");
+      if (line.empty()) {
+        stage_ = Stage::Done;
+        status_ = Status::Complete;
+        return true;
+      }
+      if (++trailer_fields_ + fields_ > limits_.max_fields) return fail(431, "too many trailer fields");
+      if (line.front() == ' ' || line.front() == '\t') return fail(400, "obs-fold in trailer");
+      if (line.find(':') == std::string_view::npos) return fail(400, "trailer without colon");
+      return true;
+    default: return fail(400, "unexpected state");
+  }
+}
+
+bool RequestParser::on_request_line(std::string_view line) {
+  // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
+  auto sp1 = line.find(' ');
+  auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
+    return fail(400, "request line is not 'method target version'");
+  auto method = line.substr(0, sp1);
+  auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  auto version = line.substr(sp2 + 1);
+  if (!is_token(method)) return fail(400, "bad method token");
+  if (target.empty()) return fail(400, "empty request target");
+  for (char c : target)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "control character in target");
+  // RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT) or asterisk-form.
+  bool form_ok = target.front() == '/' || target == "*" || target.starts_with("http://") ||
+                 target.starts_with("https://") || method == "CONNECT";
+  if (!form_ok) return fail(400, "bad request-target form");
+  // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
+  if (version.size() != 8 || !version.starts_with("HTTP/") || version[6] != '.' || version[5] < '0' ||
+      version[5] > '9' || version[7] < '0' || version[7] > '9')
+    return fail(400, "malformed HTTP version");
+  int major = version[5] - '0';
+  int minor = version[7] - '0';
+  // RFC 9110 §6.2 / §15.6.6: we speak HTTP/1.x only; 0.9, 2 and 3 get 505.
+  if (major != 1) return fail(505, "HTTP version not supported");
+  // RFC 9110 §2.5: a higher minor version of 1.x is understood as 1.1 (what we implement).
+  request_.minor = std::min(minor, 1);
+  request_.method = std::string(method);
+  request_.target = std::string(target);
+  started_ = true;
+  // RFC 9110 §9.1: a method we do not recognise is 501 Not Implemented.
+  if (!is_known_method(method)) return fail(501, "unknown method");
+  stage_ = Stage::Headers;
+  return true;
+}
+
+bool RequestParser::on_header_line(std::string_view line) {
+  // RFC 9112 §5.2: obs-fold (a line starting with whitespace) in a request -> 400.
+  if (line.front() == ' ' || line.front() == '\t') return fail(400, "obs-fold (line folding)");
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return fail(400, "field line without colon");
+  auto name = line.substr(0, colon);
+  // RFC 9112 §5.1: no whitespace between field name and colon -> 400.
+  if (!is_token(name)) return fail(400, "bad field name");
+  auto value = trim_ows(line.substr(colon + 1));
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    // RFC 9110 §5.5: field-vchar / SP / HTAB (obs-text allowed); other controls -> 400.
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return fail(400, "control character in field value");
+  }
+  if (++fields_ > limits_.max_fields) return fail(431, "too many header fields");
+  request_.headers.push_back(Header{std::string(name), std::string(value)});
+  return true;
+}
+
+bool RequestParser::on_headers_end() {
+  auto& r = request_;
+  size_t hosts = 0;
+  std::vector<std::string> te;
+  bool te_seen = false;
+  std::optional<uint64_t> length;
+  for (const auto& h : r.headers) {
+    if (iequals(h.name, "host")) {
+      ++hosts;
+    } else if (iequals(h.name, "connection")) {
+      for (auto& t : split_list(h.value)) r.connection.push_back(std::move(t));
+    } else if (iequals(h.name, "transfer-encoding")) {
+      te_seen = true;
+      for (auto& t : split_list(h.value)) te.push_back(std::move(t));
+    } else if (iequals(h.name, "expect")) {
+      if (iequals(trim_ows(h.value), "100-continue")) r.expect_continue = true;
+    } else if (iequals(h.name, "content-length")) {
+      // RFC 9110 §8.6: a list of identical values may be accepted as one; anything else,
+      // and any non-digit, is an invalid Content-Length -> 400 (RFC 9112 §6.3 item 5).
+      std::string_view v = h.value;
+      auto items = split_list(v);
+      if (items.empty()) return fail(400, "empty Content-Length");
+      for (const auto& item : items) {
+        if (item.size() > 18 || !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
+          return fail(400, "invalid Content-Length");
+        uint64_t n = std::stoull(item);
+        if (length && *length != n) return fail(400, "conflicting Content-Length");
+        length = n;
+      }
+    }
+  }
+  // RFC 9112 §3.2: a 1.1 request without Host, or with more than one, gets 400.
+  if (r.minor == 1 && hosts != 1) return fail(400, hosts == 0 ? "missing Host" : "more than one Host");
+  if (hosts > 1) return fail(400, "more than one Host");
+  if (te_seen) {
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+    if (r.minor == 0) return fail(400, "Transfer-Encoding in HTTP/1.0");
+    // RFC 9112 §6.3 item 3 and §11.2: TE with CL is how requests are smuggled; refuse it.
+    if (length) return fail(400, "Transfer-Encoding with Content-Length");
+    // RFC 9112 §6.3: chunked must be the final coding, else the length is unknowable -> 400.
+    if (te.empty() || te.back() != "chunked") return fail(400, "chunked is not the final transfer coding");
+    // RFC 9112 §7: chunked is never applied twice.
+    if (std::count(te.begin(), te.end(), "chunked") > 1) return fail(400, "chunked applied twice");
+    // RFC 9112 §6.1: a transfer coding we do not implement -> 501.
+    if (te.size() > 1) return fail(501, "unsupported transfer coding");
+    r.chunked = true;
+    stage_ = Stage::ChunkSize;
+    return true;
+  }
+  r.content_length = length;
+  if (length && *length > limits_.max_body) return fail(413, "body larger than the limit");
+  if (length && *length > 0) {
+    remaining_ = *length;
+    stage_ = Stage::Body;
+    return true;
+  }
+  // RFC 9112 §6.3 item 7: no CL, no TE -> a request has no body.
+  stage_ = Stage::Done;
+  status_ = Status::Complete;
+  return true;
+}
+
+bool RequestParser::on_chunk_size_line(std::string_view line) {
+  // RFC 9112 §7.1: chunk-size = 1*HEXDIG, then optional chunk extensions (ignored).
+  size_t i = 0;
+  uint64_t size = 0;
+  while (i < line.size() && std::isxdigit(static_cast<unsigned char>(line[i]))) {
+    if (i >= 15) return fail(400, "chunk size too large");
+    char c = lower(line[i]);
+    size = size * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    ++i;
+  }
+  if (i == 0) return fail(400, "bad chunk size");
+  auto rest = trim_ows(line.substr(i));
+  if (!rest.empty() && rest.front() != ';') return fail(400, "bad chunk size line");
+  if (size == 0) {
+    stage_ = Stage::Trailers;
+    return true;
+  }
+  if (request_.body.size() + size > limits_.max_body) return fail(413, "chunked body larger than the limit");
+  remaining_ = size;
+  stage_ = Stage::ChunkData;
+  return true;
+}
+
+}  // namespace tcplab::http

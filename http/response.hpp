@@ -1,0 +1,38 @@
+// Response heads (RFC 9112 §4, RFC 9110 §6.6): status line, Date, Server, framing, type,
+// Connection/Keep-Alive as the policy decided. Pure functions: the date comes in as a value.
+#pragma once
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/keepalive_policy.hpp"
+
+namespace tcplab::http {
+
+struct ResponseHead {
+  int status = 200;
+  std::string content_type;                // empty: no Content-Type
+  std::optional<uint64_t> content_length;  // nullopt: Transfer-Encoding: chunked
+  bool close_delimited = false;            // no length, no chunked: the body ends at close (HTTP/1.0)
+  std::vector<std::pair<std::string, std::string>> headers;  // extra fields (Allow, ...)
+};
+
+std::string_view reason_phrase(int status);
+
+// IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string format_http_date(std::time_t t);
+
+// The whole head, ending in the empty line. keepalive_timeout_s feeds Keep-Alive: timeout=.
+std::string render_head(const ResponseHead& head, const KeepAliveDecision& decision,
+                        std::string_view date, uint64_t keepalive_timeout_s);
+
+// Chunked framing (RFC 9112 §7.1) of one chunk into `out` (appends); an empty chunk is
+// never written here because a zero-size chunk ends the body: use kLastChunk.
+void append_chunk(std::string& out, std::string_view data);
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+}  // namespace tcplab::http

@@ -1,0 +1,333 @@
+// The per-connection HTTP state machine: Reading -> Writing -> (Reading | Lingering) -> Closed.
+#include "http/session.hpp"
+
+#include <algorithm>
+#include <span>
+
+namespace tcplab::http {
+namespace {
+
+constexpr size_t kMaxBufferedInput = 64 * 1024;  // beyond this we stop reading: TCP's window pushes back
+constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a source at a time
+constexpr int kMaxPumpRounds = 10000;            // bound on work per callback (pipelined requests)
+
+uint64_t whole_seconds(Duration d) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<seconds>(d).count());
+}
+
+CloseBy close_by_for(CloseCause cause) {
+  switch (cause) {
+    case CloseCause::MaxRequests: return CloseBy::MaxRequests;
+    case CloseCause::ShuttingDown: return CloseBy::Shutdown;
+    default: return CloseBy::Server;
+  }
+}
+
+}  // namespace
+
+Response text_response(int status, std::string content_type, std::string body) {
+  Response r;
+  r.head.status = status;
+  r.head.content_type = std::move(content_type);
+  r.body = std::make_unique<StringBody>(std::move(body));
+  return r;
+}
+
+Session::Session(tcp::Socket& socket, SessionEnv& env, std::function<void(Session&)> on_gone)
+    : socket_(&socket),
+      env_(env),
+      on_gone_(std::move(on_gone)),
+      tuple_(socket.tuple()),
+      parser_(ParserLimits{.max_body = env.config.max_body}) {}
+
+void Session::start() {
+  wait_since_ = env_.now;
+  ++env_.stats.connections_accepted;
+  ++env_.stats.connections_open;
+  // May call on_readable at once if the request already arrived with the handshake's ACK.
+  socket_->set_handler(this);
+}
+
+void Session::note(std::string_view text) {
+  if (env_.tracer && env_.tracer->enabled()) env_.tracer->note(env_.now, &tuple_, text);
+}
+
+void Session::count_close(CloseBy by) {
+  if (close_counted_) return;
+  close_counted_ = true;
+  env_.stats.count_close(by);
+}
+
+std::optional<Instant> Session::deadline() const {
+  switch (phase_) {
+    case Phase::Reading:
+      if (request_start_) return *request_start_ + env_.config.header_timeout;
+      // A fresh connection must send its first request within the header timeout; a used
+      // one may stay idle for the keep-alive timeout.
+      return wait_since_ + (requests_ == 0 ? env_.config.header_timeout : env_.config.keepalive_timeout);
+    case Phase::Lingering:
+      if (peer_fin_) return std::nullopt;
+      return linger_since_ + env_.config.linger;
+    case Phase::Writing:
+    case Phase::Closed: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void Session::on_timer() {
+  auto due = deadline();
+  if (!due || env_.now < *due || !socket_) return;
+  if (phase_ == Phase::Reading) {
+    if (request_start_) {
+      // RFC 9110 §15.5.9: 408 tells the client we gave up waiting for the rest.
+      note("header timeout: request incomplete after --header-timeout, 408 and close");
+      handle_error(408, "request not received in time", CloseBy::HeaderTimeout);
+      pump();
+    } else if (requests_ == 0) {
+      begin_close(CloseBy::HeaderTimeout, "no request within --header-timeout");
+    } else {
+      begin_close(CloseBy::Timeout,
+                  "keep-alive timeout: idle for --keepalive-timeout, the server closes first "
+                  "(active close: this side sends FIN and will hold TIME-WAIT)");
+    }
+    return;
+  }
+  if (phase_ == Phase::Lingering) {
+    // Lingering close: only give up once the client has acknowledged everything we sent
+    // (FIN-WAIT-2); while our data or FIN is still unacknowledged, keep waiting - TCP's own
+    // retransmission timeout ends a dead peer, and a RST now could destroy the response.
+    auto state = socket_->state();
+    if (state == tcp::State::FinWait1 || state == tcp::State::Closing || state == tcp::State::LastAck) {
+      linger_since_ = env_.now;
+      return;
+    }
+    if (state == tcp::State::FinWait2) {
+      note("lingering close over: the client never closed its side, sending RST");
+      ++env_.stats.lingering_aborts;
+      socket_->abort();
+      return;
+    }
+    peer_fin_ = true;  // TIME-WAIT or CLOSED: nothing left to wait for
+  }
+}
+
+void Session::shutdown() {
+  if (phase_ == Phase::Reading && !request_start_ && inbuf_.empty() && socket_)
+    begin_close(CloseBy::Shutdown, "server shutting down: closing idle connection");
+}
+
+void Session::on_peer_fin(tcp::Socket&) {
+  peer_fin_ = true;
+  pump();
+}
+
+void Session::on_closed(tcp::Socket&, tcp::CloseReason reason) {
+  socket_ = nullptr;
+  if (phase_ == Phase::Closed) return;
+  phase_ = Phase::Closed;
+  if (reason == tcp::CloseReason::ResetByPeer || reason == tcp::CloseReason::TimedOut) count_close(CloseBy::Reset);
+  count_close(CloseBy::Client);  // only counts if nothing else was counted
+  body_.reset();
+  ++env_.stats.requests_per_connection[requests_bucket(requests_)];
+  --env_.stats.connections_open;
+  if (on_gone_) on_gone_(*this);
+}
+
+void Session::pump() {
+  // Callbacks can nest (send() or close() may call back into us); run the loop once.
+  if (pumping_) {
+    pump_again_ = true;
+    return;
+  }
+  pumping_ = true;
+  for (int round = 0; round < kMaxPumpRounds; ++round) {
+    bool progress = false;
+    pump_again_ = false;
+    pump_once(progress);
+    if (!progress && !pump_again_) break;
+  }
+  pumping_ = false;
+}
+
+void Session::read_input() {
+  char buf[16 * 1024];
+  for (int i = 0; i < 256 && socket_ && socket_->readable() > 0; ++i) {
+    if (phase_ != Phase::Lingering && inbuf_.size() >= kMaxBufferedInput) break;
+    size_t n = socket_->receive(std::as_writable_bytes(std::span<char>(buf, sizeof buf)));
+    if (n == 0) break;
+    // While lingering, input is read only to keep the window open, and thrown away.
+    if (phase_ != Phase::Lingering) inbuf_.append(buf, n);
+  }
+}
+
+void Session::pump_once(bool& progress) {
+  if (!socket_ || phase_ == Phase::Closed) return;
+  read_input();
+  if (!socket_) return;
+  if (socket_->peer_closed()) peer_fin_ = true;
+  switch (phase_) {
+    case Phase::Closed:
+    case Phase::Lingering: return;
+    case Phase::Writing:
+      if (write_more()) progress = true;
+      return;
+    case Phase::Reading: break;
+  }
+  if (inbuf_.empty()) {
+    if (peer_fin_) {
+      // The client closed first (a passive close for us); an unfinished request dies with it.
+      begin_close(request_start_ ? CloseBy::Error : CloseBy::Client, "client closed its side: passive close");
+    }
+    return;
+  }
+  size_t used = parser_.feed(inbuf_);
+  inbuf_.erase(0, used);
+  if (parser_.in_progress() && !request_start_) request_start_ = env_.now;
+  switch (parser_.status()) {
+    case RequestParser::Status::Complete:
+      handle_request(parser_.take());
+      progress = true;
+      return;
+    case RequestParser::Status::Error:
+      note("bad request: " + std::to_string(parser_.error_status()) + " " + std::string(parser_.error_detail()));
+      handle_error(parser_.error_status(), parser_.error_detail(), CloseBy::Error);
+      progress = true;
+      return;
+    case RequestParser::Status::NeedMore:
+      // RFC 9110 §10.1.1: a client waiting on Expect: 100-continue gets the go-ahead.
+      if (parser_.awaiting_body() && parser_.request().expect_continue && parser_.request().minor >= 1 &&
+          !continue_sent_ && inbuf_.empty()) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        if (socket_->send_space() >= kContinue.size()) {
+          socket_->send(std::as_bytes(std::span(kContinue.data(), kContinue.size())));
+          continue_sent_ = true;
+        }
+      }
+      if (peer_fin_ && inbuf_.empty()) begin_close(CloseBy::Error, "client closed in the middle of a request");
+      return;
+  }
+}
+
+void Session::handle_request(Request request) {
+  ++requests_;
+  if (requests_ > 1) ++env_.stats.keepalive_reuses;
+  continue_sent_ = false;
+  request_start_.reset();
+  Response response = env_.responder.respond(request);
+  KeepAliveDecision decision = decide_keep_alive(KeepAliveInput{
+      .http_minor = request.minor,
+      .connection = request.connection,
+      .server_keepalive = env_.config.keepalive,
+      .requests_served = requests_,
+      .max_requests = env_.config.max_requests,
+      .shutting_down = env_.shutting_down,
+  });
+  if (response.close && decision.keep_open) {
+    decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
+  }
+  auto length = response.body ? response.body->length() : std::optional<uint64_t>(0);
+  if (!length && request.minor == 0 && decision.keep_open) {
+    // RFC 9112 §6.1: no chunked for an HTTP/1.0 client; the body ends when we close.
+    decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
+  }
+  if (env_.tracer && env_.tracer->enabled()) {
+    std::string line = "HTTP " + request.method + " " + request.target + " HTTP/1." +
+                       std::to_string(request.minor) + " -> " + std::to_string(response.head.status) +
+                       ", request " + std::to_string(requests_) + " on this connection, ";
+    line += decision.keep_open ? "keep-alive (connection stays open)"
+                               : "then close: " + std::string(to_string(decision.cause));
+    note(line);
+  }
+  start_response(std::move(response), request.method == "HEAD", request.minor, decision);
+  if (!decision.keep_open) {
+    close_by_ = close_by_for(decision.cause);
+    close_why_ = to_string(decision.cause);
+  }
+}
+
+void Session::handle_error(int status, std::string_view detail, CloseBy by) {
+  ++env_.stats.bad_requests;
+  inbuf_.clear();
+  request_start_.reset();
+  std::string body = std::to_string(status) + " " + std::string(reason_phrase(status)) + ": " + std::string(detail) + "\n";
+  Response response = text_response(status, "text/plain; charset=utf-8", std::move(body));
+  // RFC 9112 §9.6 / issue 4: after an error response the connection is closed cleanly.
+  KeepAliveDecision decision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
+  start_response(std::move(response), false, 1, decision);
+  close_by_ = by;
+  close_why_ = "error " + std::to_string(status);
+}
+
+void Session::start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision) {
+  ResponseHead& head = response.head;
+  head.content_length = response.body ? response.body->length() : std::optional<uint64_t>(0);
+  head.close_delimited = !head.content_length && minor == 0;
+  out_ = render_head(head, decision, env_.date, whole_seconds(env_.config.keepalive_timeout));
+  out_off_ = 0;
+  chunked_ = !head.content_length && !head.close_delimited;
+  body_ = head_only ? nullptr : std::move(response.body);
+  close_after_ = !decision.keep_open;
+  phase_ = Phase::Writing;
+}
+
+bool Session::write_more() {
+  for (int i = 0; i < 4096 && socket_; ++i) {
+    if (out_off_ < out_.size()) {
+      auto pending = std::string_view(out_).substr(out_off_);
+      size_t n = socket_->send(std::as_bytes(std::span(pending.data(), pending.size())));
+      out_off_ += n;
+      if (out_off_ < out_.size()) return false;  // send buffer full: wait for on_writable
+    }
+    if (!body_) {
+      response_done();
+      return true;
+    }
+    // Pull the next piece only when the previous one was taken: memory stays one chunk.
+    out_.clear();
+    out_off_ = 0;
+    if (chunked_) {
+      scratch_.resize(kBodyChunk);
+      size_t n = body_->read(std::span<char>(scratch_.data(), scratch_.size()));
+      if (n == 0) {
+        body_.reset();
+        out_ = kLastChunk;
+      } else {
+        append_chunk(out_, std::string_view(scratch_.data(), n));
+      }
+    } else {
+      out_.resize(kBodyChunk);
+      size_t n = body_->read(std::span<char>(out_.data(), out_.size()));
+      out_.resize(n);
+      if (n == 0) body_.reset();
+    }
+  }
+  return false;
+}
+
+void Session::response_done() {
+  ++env_.stats.requests_served;
+  out_.clear();
+  out_off_ = 0;
+  if (close_after_) {
+    begin_close(close_by_, close_why_);
+    return;
+  }
+  phase_ = Phase::Reading;
+  wait_since_ = env_.now;
+  if (env_.shutting_down && inbuf_.empty()) shutdown();
+}
+
+void Session::begin_close(CloseBy by, std::string_view why) {
+  if (!socket_ || phase_ == Phase::Lingering || phase_ == Phase::Closed) return;
+  count_close(by);
+  phase_ = Phase::Lingering;
+  linger_since_ = env_.now;
+  body_.reset();
+  inbuf_.clear();
+  note(std::string(why) + (peer_fin_ ? "" : "; lingering close: FIN sent, reading and discarding until the client closes"));
+  // RFC 9293 §3.10.4 CLOSE: FIN after everything queued; we keep receiving (half-close).
+  socket_->close();
+  pump_again_ = true;
+}
+
+}  // namespace tcplab::http

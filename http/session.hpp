@@ -1,0 +1,97 @@
+// One HTTP connection over the Socket API: parse -> respond in order (pipelining) ->
+// keep-alive or close, with the idle, header and lingering-close timers. Sans-IO: time comes
+// from SessionEnv::now, set by the server from advance(now); tests drive it with a FakeSocket.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/handler.hpp"
+#include "http/keepalive_policy.hpp"
+#include "http/request_parser.hpp"
+#include "http/server.hpp"
+#include "http/stats.hpp"
+#include "stack/four_tuple.hpp"
+#include "stack/tcp/socket.hpp"
+#include "stack/time.hpp"
+#include "stack/trace/trace.hpp"
+
+namespace tcplab::http {
+
+// What all sessions of a server share.
+struct SessionEnv {
+  ServerConfig config;
+  ServerStats& stats;
+  Responder& responder;
+  trace::Tracer* tracer = nullptr;
+  Instant now{};                // the time of the last advance(now)
+  bool shutting_down = false;
+  std::string date;             // the Date header value for responses now (may be empty)
+};
+
+class Session final : public tcp::SocketHandler {
+ public:
+  enum class Phase { Reading, Writing, Lingering, Closed };
+
+  // on_gone is called once, from on_closed, when the socket is gone; the server may destroy
+  // the session only after the current callback returns.
+  Session(tcp::Socket& socket, SessionEnv& env, std::function<void(Session&)> on_gone);
+
+  void start();  // attaches to the socket and starts the header timer
+  std::optional<Instant> deadline() const;
+  void on_timer();  // fires whatever timer is due at env.now
+  void shutdown();  // the server is stopping: close now if idle
+
+  Phase phase() const { return phase_; }
+  uint32_t requests() const { return requests_; }
+  const FourTuple& tuple() const { return tuple_; }
+
+  void on_readable(tcp::Socket&) override { pump(); }
+  void on_writable(tcp::Socket&) override { pump(); }
+  void on_peer_fin(tcp::Socket&) override;
+  void on_closed(tcp::Socket&, tcp::CloseReason reason) override;
+
+ private:
+  void pump();
+  void pump_once(bool& progress);
+  void read_input();
+  bool write_more();  // true once the current response is fully queued
+  void handle_request(Request request);
+  void handle_error(int status, std::string_view detail, CloseBy by);
+  void start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision);
+  void response_done();
+  void begin_close(CloseBy by, std::string_view why);
+  void count_close(CloseBy by);
+  void note(std::string_view text);
+
+  tcp::Socket* socket_;
+  SessionEnv& env_;
+  std::function<void(Session&)> on_gone_;
+  FourTuple tuple_;
+  RequestParser parser_;
+  Phase phase_ = Phase::Reading;
+
+  std::string inbuf_;   // received, not yet parsed (pipelined requests wait here)
+  std::string out_;     // bytes of the response not yet accepted by send()
+  std::string scratch_;  // reused buffer for one chunk of a chunked body
+  size_t out_off_ = 0;
+  std::unique_ptr<BodySource> body_;
+  bool chunked_ = false;
+  bool close_after_ = false;
+  CloseBy close_by_ = CloseBy::Server;
+  std::string close_why_;
+
+  uint32_t requests_ = 0;
+  bool continue_sent_ = false;
+  bool close_counted_ = false;
+  bool peer_fin_ = false;
+  bool pumping_ = false;
+  bool pump_again_ = false;
+  Instant wait_since_{};      // when the session last became idle (or was accepted)
+  std::optional<Instant> request_start_;  // first byte of the current request
+  Instant linger_since_{};
+};
+
+}  // namespace tcplab::http

@@ -1,0 +1,43 @@
+// The HTTP server's own counters for /stats (issue 4): connections, requests, requests per
+// connection, and who closed each connection. TCP and IP counters come from the Stack.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace tcplab::http {
+
+// Who ended a connection, counted once per connection.
+enum class CloseBy {
+  Client,         // the client's FIN came first (we were idle): passive close for us
+  Server,         // Connection: close / HTTP/1.0 / --keepalive off: we close after the response
+  Timeout,        // --keepalive-timeout expired on an idle persistent connection
+  HeaderTimeout,  // --header-timeout: a request that never finished arriving (408)
+  MaxRequests,    // --max-requests reached
+  Error,          // a bad request (4xx/5xx from the parser) closed the connection
+  Shutdown,       // the server is stopping
+  Reset,          // the client reset the connection (RST), or it timed out in TCP
+  Count_
+};
+std::string_view to_string(CloseBy by);
+
+// Histogram buckets of requests per connection: 0, 1, 2, 3-5, 6-10, 11-20, 21-50, 51-100, >100.
+inline constexpr std::array<std::string_view, 9> kRequestsPerConnectionBuckets = {
+    "0", "1", "2", "3-5", "6-10", "11-20", "21-50", "51-100", ">100"};
+size_t requests_bucket(uint64_t requests);
+
+struct ServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_open = 0;  // sessions the server holds right now
+  uint64_t requests_served = 0;   // responses completed (all statuses)
+  uint64_t keepalive_reuses = 0;  // requests that arrived on an already used connection
+  uint64_t bad_requests = 0;      // 4xx/5xx produced by the parser
+  std::array<uint64_t, static_cast<size_t>(CloseBy::Count_)> closes{};
+  std::array<uint64_t, kRequestsPerConnectionBuckets.size()> requests_per_connection{};
+  uint64_t lingering_aborts = 0;  // lingering close gave up and sent RST
+
+  void count_close(CloseBy by) { ++closes[static_cast<size_t>(by)]; }
+  uint64_t closed(CloseBy by) const { return closes[static_cast<size_t>(by)]; }
+};
+
+}  // namespace tcplab::http

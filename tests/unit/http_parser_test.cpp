@@ -1,0 +1,259 @@
+// Tests for http/request_parser: every limit and malformed case gets its status, and a
+// request parses the same whatever way its bytes are split.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "http/request_parser.hpp"
+
+using namespace tcplab::http;
+
+namespace {
+
+struct Outcome {
+  RequestParser::Status status;
+  int error = 0;
+  std::string detail;
+  size_t consumed = 0;
+};
+
+Outcome parse_all(std::string_view bytes, ParserLimits limits = {}) {
+  RequestParser p(limits);
+  size_t used = p.feed(bytes);
+  return {p.status(), p.error_status(), std::string(p.error_detail()), used};
+}
+
+int status_of(std::string_view bytes, ParserLimits limits = {}) {
+  auto o = parse_all(bytes, limits);
+  if (o.status == RequestParser::Status::Error) return o.error;
+  if (o.status == RequestParser::Status::Complete) return 200;
+  return 0;  // still waiting
+}
+
+// Feeds `bytes` split at the given points and returns the requests it produced.
+std::vector<Request> parse_split(std::string_view bytes, std::vector<size_t> cuts, RequestParser::Status* last = nullptr) {
+  RequestParser p;
+  std::vector<Request> out;
+  std::string pending;
+  size_t prev = 0;
+  cuts.push_back(bytes.size());
+  for (size_t cut : cuts) {
+    pending.append(bytes.substr(prev, cut - prev));
+    prev = cut;
+    while (!pending.empty()) {
+      size_t used = p.feed(pending);
+      pending.erase(0, used);
+      if (p.status() == RequestParser::Status::Complete) {
+        out.push_back(p.take());
+        continue;
+      }
+      break;
+    }
+  }
+  if (last) *last = p.status();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a simple GET parses into method, target, version and fields") {
+  RequestParser p;
+  std::string req = "GET /index.html HTTP/1.1\r\nHost: 192.0.2.2\r\nConnection: Keep-Alive, Foo\r\n\r\nextra";
+  size_t used = p.feed(req);
+  REQUIRE(p.status() == RequestParser::Status::Complete);
+  CHECK(used == req.size() - 5);  // "extra" belongs to the next request
+  auto r = p.take();
+  CHECK(r.method == "GET");
+  CHECK(r.target == "/index.html");
+  CHECK(r.minor == 1);
+  CHECK(r.header("host") == "192.0.2.2");
+  CHECK(r.header("HOST") == "192.0.2.2");
+  CHECK(r.has_connection_token("keep-alive"));
+  CHECK(r.has_connection_token("foo"));
+  CHECK_FALSE(r.has_connection_token("close"));
+  CHECK(p.status() == RequestParser::Status::NeedMore);
+  CHECK_FALSE(p.in_progress());
+}
+
+TEST_CASE("HTTP/1.0 needs no Host; HTTP/1.1 needs exactly one") {
+  CHECK(status_of("GET / HTTP/1.0\r\n\r\n") == 200);
+  CHECK(status_of("GET / HTTP/1.1\r\n\r\n") == 400);
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") == 400);
+  CHECK(status_of("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n") == 400);
+}
+
+TEST_CASE("a request split at every byte position parses identically") {
+  std::string req =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n"
+      "GET /last HTTP/1.0\r\n\r\n";
+  auto whole = parse_split(req, {});
+  REQUIRE(whole.size() == 3);
+  CHECK(whole[0].body == "hello world");
+  CHECK(whole[1].body == "hello world");
+  CHECK(whole[1].chunked);
+  CHECK(whole[2].target == "/last");
+  for (size_t i = 1; i < req.size(); ++i) {
+    RequestParser::Status last;
+    auto got = parse_split(req, {i}, &last);
+    INFO("split at " << i);
+    REQUIRE(got.size() == 3);
+    CHECK(got[0].body == "hello world");
+    CHECK(got[1].body == "hello world");
+    CHECK(got[2].method == "GET");
+    CHECK(last == RequestParser::Status::NeedMore);
+  }
+  // And one byte at a time.
+  std::vector<size_t> every;
+  for (size_t i = 1; i < req.size(); ++i) every.push_back(i);
+  auto bytewise = parse_split(req, every);
+  REQUIRE(bytewise.size() == 3);
+  CHECK(bytewise[1].body == "hello world");
+}
+
+TEST_CASE("pipelined requests in one buffer come out one by one, in order") {
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += "GET /r" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  auto got = parse_split(many, {});
+  REQUIRE(got.size() == 20);
+  for (int i = 0; i < 20; ++i) CHECK(got[i].target == "/r" + std::to_string(i));
+}
+
+TEST_CASE("request line limit: 8 KiB is accepted, one byte more is 414") {
+  auto line_of = [](size_t total) {
+    std::string prefix = "GET /", suffix = " HTTP/1.1";
+    return prefix + std::string(total - prefix.size() - suffix.size(), 'a') + suffix;
+  };
+  CHECK(status_of(line_of(8192) + "\r\nHost: h\r\n\r\n") == 200);
+  CHECK(status_of(line_of(8193) + "\r\nHost: h\r\n\r\n") == 414);
+  // Refused as soon as the limit is passed, without waiting for the end of the line.
+  auto o = parse_all("GET /" + std::string(9000, 'a'));
+  CHECK(o.status == RequestParser::Status::Error);
+  CHECK(o.error == 414);
+}
+
+TEST_CASE("header limits: more than 32 KiB or more than 100 fields is 431") {
+  std::string head = "GET / HTTP/1.1\r\nHost: h\r\n";
+  std::string big = "X-Big: " + std::string(32 * 1024, 'v') + "\r\n";
+  CHECK(status_of(head + big + "\r\n") == 431);
+  std::string fields;
+  for (int i = 0; i < 99; ++i) fields += "X-F" + std::to_string(i) + ": v\r\n";
+  CHECK(status_of(head + fields + "\r\n") == 200);  // 99 + Host = 100 fields
+  CHECK(status_of(head + fields + "X-One-More: v\r\n\r\n") == 431);
+  // Just under the byte limit passes: total field bytes (with CRLFs) 32768 exactly.
+  ParserLimits small;
+  small.max_header_bytes = 64;
+  std::string exact = "GET / HTTP/1.1\r\nHost: h\r\n";  // "Host: h\r\n" = 9 bytes
+  std::string pad = "X: " + std::string(64 - 9 - 2 - 5, 'p') + "\r\n";  // + 2 for the empty line
+  CHECK(status_of(exact + pad + "\r\n", small) == 200);
+  std::string pad2 = "X: " + std::string(64 - 9 - 2 - 5 + 1, 'p') + "\r\n";
+  CHECK(status_of(exact + pad2 + "\r\n", small) == 431);
+}
+
+TEST_CASE("malformed input gets 400") {
+  const char* bad[] = {
+      "GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",          // obs-fold
+      "GET / HTTP/1.1\r\nHost: h\r\n\tfolded\r\n\r\n",         // obs-fold with HTAB
+      "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n",               // bare CR in a field
+      "GET /\r HTTP/1.1\r\nHost: h\r\n\r\n",                   // bare CR in the request line
+      "GET / HTTP/1.1\r\nHost h\r\n\r\n",                      // no colon
+      "GET / HTTP/1.1\r\nHost : h\r\n\r\n",                    // space before colon (RFC 9112 §5.1)
+      "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01z\r\n\r\n",        // control character
+      "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",                    // two spaces
+      "GET / HTTP/1.1 \r\nHost: h\r\n\r\n",                    // trailing space
+      "GET /\r\n\r\n",                                         // HTTP/0.9 style, no version
+      "GET / HTTP/1\r\nHost: h\r\n\r\n",                       // malformed version
+      "GET / HTTX/1.1\r\nHost: h\r\n\r\n",
+      "GET index.html HTTP/1.1\r\nHost: h\r\n\r\n",            // not origin-form
+      "G(T / HTTP/1.1\r\nHost: h\r\n\r\n",                     // method is not a token
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 6\r\n\r\nhello!",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\nhello",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",           // chunked not final
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+      "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",          // TE in 1.0
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",  // bad chunk size
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n0\r\n\r\n",
+  };
+  for (const char* req : bad) {
+    auto o = parse_all(req);
+    INFO("request: " << req << " detail: " << o.detail);
+    CHECK(o.status == RequestParser::Status::Error);
+    CHECK(o.error == 400);
+  }
+}
+
+TEST_CASE("identical Content-Length values are one length (RFC 9110 §8.6)") {
+  RequestParser p;
+  p.feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\nContent-Length: 3\r\n\r\nabc");
+  REQUIRE(p.status() == RequestParser::Status::Complete);
+  CHECK(p.request().body == "abc");
+}
+
+TEST_CASE("versions: 2.0, 3.0 and 0.9 are 505; 1.x above 1.1 is treated as 1.1") {
+  CHECK(status_of("GET / HTTP/2.0\r\nHost: h\r\n\r\n") == 505);
+  CHECK(status_of("GET / HTTP/3.0\r\nHost: h\r\n\r\n") == 505);
+  CHECK(status_of("GET / HTTP/0.9\r\n\r\n") == 505);
+  RequestParser p;
+  p.feed("GET / HTTP/1.7\r\nHost: h\r\n\r\n");
+  REQUIRE(p.status() == RequestParser::Status::Complete);
+  CHECK(p.request().minor == 1);
+}
+
+TEST_CASE("unknown methods are 501, unknown transfer codings are 501") {
+  CHECK(status_of("BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n") == 501);
+  CHECK(status_of("get / HTTP/1.1\r\nHost: h\r\n\r\n") == 501);  // methods are case-sensitive
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") == 501);
+  CHECK(status_of("PUT / HTTP/1.1\r\nHost: h\r\n\r\n") == 200);  // known: 405 is the site's job
+}
+
+TEST_CASE("bodies above the limit are 413, at the limit accepted") {
+  ParserLimits l;
+  l.max_body = 10;
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789", l) == 200);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", l) == 413);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n", l) == 200);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n6\r\n", l) == 413);
+}
+
+TEST_CASE("empty lines before a request are ignored (RFC 9112 §2.2), but not forever") {
+  RequestParser p;
+  p.feed("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(p.status() == RequestParser::Status::Complete);
+  CHECK(status_of(std::string(20, '\n') + "GET / HTTP/1.0\r\n\r\n") == 400);
+}
+
+TEST_CASE("bare LF line endings are accepted; in_progress tracks a started request") {
+  RequestParser p;
+  CHECK_FALSE(p.in_progress());
+  p.feed("GET / HT");
+  CHECK(p.in_progress());
+  CHECK(p.status() == RequestParser::Status::NeedMore);
+  p.feed("TP/1.1\nHost: h\n\n");
+  CHECK(p.status() == RequestParser::Status::Complete);
+}
+
+TEST_CASE("Expect: 100-continue is noticed while the body is awaited") {
+  RequestParser p;
+  p.feed("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  CHECK(p.status() == RequestParser::Status::NeedMore);
+  CHECK(p.awaiting_body());
+  CHECK(p.request().expect_continue);
+  p.feed("body");
+  CHECK(p.status() == RequestParser::Status::Complete);
+}
+
+TEST_CASE("after an error the parser consumes nothing more") {
+  RequestParser p;
+  p.feed("GET / HTTP/2.0\r\n");
+  REQUIRE(p.status() == RequestParser::Status::Error);
+  CHECK(p.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+  CHECK(p.error_status() == 505);
+}

@@ -1,0 +1,394 @@
+// Tests for http/session over a FakeSocket: keep-alive and close in each mode, pipelining,
+// exact timer boundaries (idle, header, linger), max requests, backpressure, bad requests.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+
+#include "http/session.hpp"
+#include "tests/unit/http_test_support.hpp"
+
+using namespace tcplab;
+using namespace tcplab::http;
+using namespace tcplab::http::testing;
+
+namespace {
+
+struct Harness {
+  ServerStats stats;
+  TestResponder responder;
+  SessionEnv env;
+  FakeSocket sock;
+  std::unique_ptr<Session> session;
+  int gone = 0;
+
+  explicit Harness(ServerConfig config = {})
+      : env{config, stats, responder, nullptr, Instant{}, false, "Wed, 25 Nov 2026 12:00:00 GMT"} {
+    session = std::make_unique<Session>(sock, env, [this](Session&) { ++gone; });
+  }
+  void start() { session->start(); }
+  // Moves virtual time to t and fires due timers, as Server::advance does.
+  void at(Duration t) {
+    env.now = Instant{} + t;
+    session->on_timer();
+  }
+  std::vector<ParsedResponse> responses(bool head_only = false) const { return parse_responses(sock.sent, head_only); }
+};
+
+const char* kGet11 = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+
+}  // namespace
+
+TEST_CASE("HTTP/1.1 GET: 200, no Connection header, connection stays open and idle timer runs") {
+  Harness h;
+  h.start();
+  h.sock.client_send(kGet11);
+  auto r = h.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].status == 200);
+  CHECK(r[0].body == "hello /a");
+  CHECK(r[0].header("server") == "tcplab");
+  CHECK(r[0].header("date") == "Wed, 25 Nov 2026 12:00:00 GMT");
+  CHECK(r[0].header("content-length") == "8");
+  CHECK_FALSE(r[0].has("connection"));
+  CHECK_FALSE(h.sock.closed);
+  CHECK(h.session->phase() == Session::Phase::Reading);
+  REQUIRE(h.session->deadline().has_value());
+  CHECK(*h.session->deadline() == Instant{} + seconds(5));
+  CHECK(h.stats.requests_served == 1);
+  CHECK(h.stats.connections_accepted == 1);
+}
+
+TEST_CASE("idle timeout: nothing 1 ms before, an active close exactly at the timeout") {
+  ServerConfig c;
+  c.keepalive_timeout = seconds(5);
+  Harness h(c);
+  h.at(seconds(1));
+  h.start();
+  h.sock.client_send(kGet11);  // response done at t=1s
+  h.at(seconds(6) - milliseconds(1));
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(6));
+  CHECK(h.sock.closed);       // our FIN: the server closes first and will hold TIME-WAIT
+  CHECK_FALSE(h.sock.aborted);
+  CHECK(h.stats.closed(CloseBy::Timeout) == 1);
+  CHECK(h.session->phase() == Session::Phase::Lingering);
+}
+
+TEST_CASE("each request restarts the idle timer") {
+  Harness h;
+  h.start();
+  h.sock.client_send(kGet11);
+  h.at(seconds(4));
+  h.sock.client_send(kGet11);
+  h.at(seconds(8));
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(9));
+  CHECK(h.sock.closed);
+  CHECK(h.responses().size() == 2);
+}
+
+TEST_CASE("header timeout: a dribbled request gets 408 and a close exactly at the limit") {
+  ServerConfig c;
+  c.header_timeout = seconds(10);
+  Harness h(c);
+  h.start();
+  h.at(seconds(2));
+  h.sock.client_send("GET / HT");  // the request starts at t=2s
+  h.at(seconds(7));
+  h.sock.client_send("TP/1.1\r\n");  // still dribbling: the clock does not restart
+  h.at(seconds(12) - milliseconds(1));
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(12));
+  auto r = h.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].status == 408);
+  CHECK(r[0].header("connection") == "close");
+  CHECK(h.sock.closed);
+  CHECK(h.stats.closed(CloseBy::HeaderTimeout) == 1);
+}
+
+TEST_CASE("a connection that never sends anything is closed after the header timeout, silently") {
+  Harness h;
+  h.start();
+  h.at(seconds(10) - milliseconds(1));
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(10));
+  CHECK(h.sock.closed);
+  CHECK(h.sock.sent.empty());
+}
+
+TEST_CASE("HTTP/1.0 without keep-alive: Connection: close, then the server closes") {
+  Harness h;
+  h.start();
+  h.sock.client_send("GET /a HTTP/1.0\r\n\r\n");
+  auto r = h.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].header("connection") == "close");
+  CHECK(h.sock.closed);
+  CHECK(h.stats.closed(CloseBy::Server) == 1);
+}
+
+TEST_CASE("HTTP/1.0 with keep-alive: Connection: keep-alive and Keep-Alive parameters") {
+  ServerConfig c;
+  c.keepalive_timeout = seconds(7);
+  c.max_requests = 3;
+  Harness h(c);
+  h.start();
+  h.sock.client_send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  h.sock.client_send("GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  auto r = h.responses();
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].header("connection") == "keep-alive");
+  CHECK(r[0].header("keep-alive") == "timeout=7, max=2");
+  CHECK(r[1].header("keep-alive") == "timeout=7, max=1");
+  CHECK_FALSE(h.sock.closed);
+}
+
+TEST_CASE("Connection: close from an HTTP/1.1 client, and --keepalive off") {
+  Harness a;
+  a.start();
+  a.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  CHECK(a.responses().at(0).header("connection") == "close");
+  CHECK(a.sock.closed);
+
+  ServerConfig off;
+  off.keepalive = false;
+  Harness b(off);
+  b.start();
+  b.sock.client_send(kGet11);
+  CHECK(b.responses().at(0).header("connection") == "close");
+  CHECK(b.sock.closed);
+}
+
+TEST_CASE("20 pipelined requests in one write get 20 responses in order") {
+  Harness h;
+  h.start();
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += "GET /r" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  h.sock.client_send(many);
+  auto r = h.responses();
+  REQUIRE(r.size() == 20);
+  for (int i = 0; i < 20; ++i) CHECK(r[i].body == "hello /r" + std::to_string(i));
+  CHECK(h.stats.keepalive_reuses == 19);
+}
+
+TEST_CASE("pipelined requests split at every byte position give the same responses") {
+  std::string reqs = std::string(kGet11) + "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc" +
+                     "GET /z HTTP/1.1\r\nHost: h\r\n\r\n";
+  for (size_t cut = 1; cut < reqs.size(); ++cut) {
+    Harness h;
+    h.start();
+    h.sock.client_send(reqs.substr(0, cut));
+    h.sock.client_send(reqs.substr(cut));
+    auto r = h.responses();
+    INFO("cut at " << cut);
+    REQUIRE(r.size() == 3);
+    CHECK(r[0].body == "hello /a");
+    CHECK(r[1].body == "abc");
+    CHECK(r[2].body == "hello /z");
+  }
+}
+
+TEST_CASE("max requests: the Nth response says close and the server closes") {
+  ServerConfig c;
+  c.max_requests = 3;
+  Harness h(c);
+  h.start();
+  std::string four;
+  for (int i = 0; i < 4; ++i) four += kGet11;
+  h.sock.client_send(four);
+  auto r = h.responses();
+  REQUIRE(r.size() == 3);  // the fourth request is never answered
+  CHECK_FALSE(r[1].has("connection"));
+  CHECK(r[2].header("connection") == "close");
+  CHECK(h.sock.closed);
+  CHECK(h.stats.closed(CloseBy::MaxRequests) == 1);
+}
+
+TEST_CASE("lingering close: input after our FIN is read and discarded, RST only after linger in FIN-WAIT-2") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  Harness h(c);
+  h.start();
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  REQUIRE(h.sock.closed);
+  size_t sent = h.sock.sent.size();
+  h.sock.client_send("GET /late HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(h.sock.inbound.empty());        // read (so the window stays open)...
+  CHECK(h.sock.sent.size() == sent);    // ...and not answered
+  CHECK_FALSE(h.sock.sent_after_close);
+  // Our data is still unacknowledged (FIN-WAIT-1): never RST then, wait longer.
+  h.at(seconds(2));
+  CHECK_FALSE(h.sock.aborted);
+  h.sock.st = tcp::State::FinWait2;  // the client acknowledged everything, but keeps its side open
+  h.at(seconds(4) - milliseconds(1));
+  CHECK_FALSE(h.sock.aborted);
+  h.at(seconds(4));
+  CHECK(h.sock.aborted);
+  CHECK(h.stats.lingering_aborts == 1);
+  CHECK(h.gone == 1);
+}
+
+TEST_CASE("lingering close ends quietly when the client closes too") {
+  Harness h;
+  h.start();
+  h.sock.client_send("GET / HTTP/1.0\r\n\r\n");
+  REQUIRE(h.sock.closed);
+  h.sock.st = tcp::State::FinWait2;
+  h.sock.client_fin();
+  CHECK_FALSE(h.session->deadline().has_value());
+  h.at(seconds(100));
+  CHECK_FALSE(h.sock.aborted);
+  h.sock.finish(tcp::CloseReason::Normal);
+  CHECK(h.gone == 1);
+  CHECK(h.stats.requests_per_connection[1] == 1);
+  CHECK(h.stats.connections_open == 0);
+}
+
+TEST_CASE("backpressure: a large body goes out only as fast as send space frees") {
+  Harness h;
+  h.sock.space = 1000;
+  h.start();
+  h.sock.client_send("GET /big/300000 HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(h.sock.sent.size() == 1000);
+  CHECK(h.session->phase() == Session::Phase::Writing);
+  int rounds = 0;
+  while (h.session->phase() == Session::Phase::Writing && rounds < 10000) {
+    size_t before = h.sock.sent.size();
+    h.sock.drain(1000);
+    CHECK(h.sock.sent.size() - before <= 1000);
+    ++rounds;
+  }
+  auto r = h.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].body.size() == 300000);
+  CHECK(r[0].body == pattern(300000));
+  CHECK(rounds > 250);
+}
+
+TEST_CASE("a stream of unknown length is chunked for 1.1 and close-delimited for 1.0") {
+  Harness a;
+  a.start();
+  a.sock.client_send("GET /stream/200000 HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto r = a.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].header("transfer-encoding") == "chunked");
+  CHECK(r[0].body == pattern(200000));
+  CHECK_FALSE(a.sock.closed);
+
+  Harness b;
+  b.start();
+  b.sock.client_send("GET /stream/5000 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  auto r2 = b.responses();
+  REQUIRE(r2.size() == 1);
+  CHECK_FALSE(r2[0].has("transfer-encoding"));
+  CHECK(r2[0].header("connection") == "close");
+  CHECK(r2[0].body == pattern(5000));
+  CHECK(b.sock.closed);
+}
+
+TEST_CASE("HEAD sends the GET headers without the body") {
+  Harness h;
+  h.start();
+  h.sock.client_send("HEAD /big/5000 HTTP/1.1\r\nHost: h\r\n\r\n" + std::string(kGet11));
+  auto r = h.responses(true);
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].header("content-length") == "5000");
+  // The second response starts right after the first head: no body bytes in between.
+  CHECK(h.sock.sent.find("HTTP/1.1 200 OK", 10) == h.sock.sent.find("\r\n\r\n") + 4);
+}
+
+TEST_CASE("POST /echo with Content-Length and with chunked bodies; 100 Continue on Expect") {
+  Harness h;
+  h.start();
+  h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
+  h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  CHECK(h.sock.sent.ends_with("HTTP/1.1 100 Continue\r\n\r\n"));
+  h.sock.client_send("ok");
+  auto r = h.responses();
+  REQUIRE(r.size() == 4);
+  CHECK(r[0].body == "hello");
+  CHECK(r[1].body == "abcde");
+  CHECK(r[2].status == 100);
+  CHECK(r[3].body == "ok");
+}
+
+TEST_CASE("every bad request gets its status, Connection: close and a clean close") {
+  struct Case {
+    std::string bytes;
+    int status;
+  } cases[] = {
+      {"GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n", 414},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(33000, 'a') + "\r\n\r\n", 431},
+      {"GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: h\r\nA: b\rc\r\n\r\n", 400},
+      {"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n", 400},
+      {"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+      {"GET / HTTP/2.0\r\n\r\n", 505},
+      {"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n", 413},
+      {"BREW / HTTP/1.1\r\nHost: h\r\n\r\n", 501},
+  };
+  for (const auto& c : cases) {
+    Harness h;
+    h.start();
+    h.sock.client_send(c.bytes);
+    auto r = h.responses();
+    INFO("expected " << c.status);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].status == c.status);
+    CHECK(r[0].header("connection") == "close");
+    CHECK(h.sock.closed);
+    CHECK_FALSE(h.sock.aborted);
+    CHECK(h.stats.closed(CloseBy::Error) == 1);
+  }
+}
+
+TEST_CASE("the client closing an idle connection is a passive close for us") {
+  Harness h;
+  h.start();
+  h.sock.client_send(kGet11);
+  h.sock.client_fin();
+  CHECK(h.sock.closed);
+  CHECK(h.sock.st == tcp::State::LastAck);
+  CHECK(h.stats.closed(CloseBy::Client) == 1);
+}
+
+TEST_CASE("a request followed at once by the client's FIN is still answered") {
+  Harness h;
+  h.sock.inbound = kGet11;
+  h.sock.fin_in = true;
+  h.start();
+  auto r = h.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(h.sock.closed);
+}
+
+TEST_CASE("a reset connection is counted and reported gone") {
+  Harness h;
+  h.start();
+  h.sock.client_send(kGet11);
+  h.sock.finish(tcp::CloseReason::ResetByPeer);
+  CHECK(h.gone == 1);
+  CHECK(h.stats.closed(CloseBy::Reset) == 1);
+  CHECK(h.session->phase() == Session::Phase::Closed);
+  h.at(seconds(100));  // no timer touches the dead socket
+}
+
+TEST_CASE("shutdown closes idle connections and says close on the next response") {
+  Harness idle;
+  idle.start();
+  idle.sock.client_send(kGet11);
+  idle.env.shutting_down = true;
+  idle.session->shutdown();
+  CHECK(idle.sock.closed);
+  CHECK(idle.stats.closed(CloseBy::Shutdown) == 1);
+
+  Harness busy;
+  busy.start();
+  busy.env.shutting_down = true;
+  busy.sock.client_send(kGet11);
+  CHECK(busy.responses().at(0).header("connection") == "close");
+  CHECK(busy.sock.closed);
+}

@@ -1,0 +1,186 @@
+// Test helpers for http/: a FakeSocket implementing tcp::Socket in memory, a tiny client-side
+// response reader, and a responder with a few fixed routes, so sessions run without TCP.
+#pragma once
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/handler.hpp"
+#include "stack/tcp/socket.hpp"
+
+namespace tcplab::http::testing {
+
+class FakeSocket final : public tcp::Socket {
+ public:
+  std::string inbound;  // sent by the client, not yet read by the server
+  std::string sent;     // everything the server sent
+  size_t space = std::numeric_limits<size_t>::max() / 2;
+  bool fin_in = false;
+  bool closed = false;
+  bool aborted = false;
+  bool sent_after_close = false;
+  bool gone = false;
+  tcp::State st = tcp::State::Established;
+  tcp::SocketHandler* handler = nullptr;
+  FourTuple t{};
+
+  void set_handler(tcp::SocketHandler* h) override {
+    handler = h;
+    if (!inbound.empty() || fin_in) h->on_readable(*this);
+  }
+  size_t send(std::span<const std::byte> data) override {
+    if (closed) sent_after_close = true;
+    size_t n = std::min(space, data.size());
+    sent.append(reinterpret_cast<const char*>(data.data()), n);
+    space -= n;
+    return n;
+  }
+  size_t send_space() const override { return space; }
+  size_t receive(std::span<std::byte> out) override {
+    size_t n = std::min(out.size(), inbound.size());
+    std::memcpy(out.data(), inbound.data(), n);
+    inbound.erase(0, n);
+    return n;
+  }
+  size_t readable() const override { return inbound.size(); }
+  bool peer_closed() const override { return fin_in && inbound.empty(); }
+  void close() override {
+    closed = true;
+    if (st == tcp::State::Established) st = tcp::State::FinWait1;
+    if (st == tcp::State::CloseWait) st = tcp::State::LastAck;
+  }
+  void abort() override {
+    aborted = true;
+    finish(tcp::CloseReason::Aborted);
+  }
+  const FourTuple& tuple() const override { return t; }
+  tcp::State state() const override { return st; }
+  tcp::ConnectionInfo info() const override { return {}; }
+
+  // The client side.
+  void client_send(std::string_view bytes) {
+    inbound.append(bytes);
+    if (handler) handler->on_readable(*this);
+  }
+  void client_fin() {
+    fin_in = true;
+    if (st == tcp::State::Established) st = tcp::State::CloseWait;
+    if (st == tcp::State::FinWait2) st = tcp::State::TimeWait;
+    if (handler) {
+      handler->on_readable(*this);
+      if (handler) handler->on_peer_fin(*this);
+    }
+  }
+  void drain(size_t n) {  // the client acknowledged n bytes: send space frees up
+    space += n;
+    if (handler) handler->on_writable(*this);
+  }
+  void finish(tcp::CloseReason reason) {
+    if (gone) return;
+    gone = true;
+    auto* h = handler;
+    handler = nullptr;
+    if (h) h->on_closed(*this, reason);
+  }
+};
+
+// One parsed response from the server's byte stream.
+struct ParsedResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  bool has(const std::string& name) const { return headers.count(name) != 0; }
+};
+
+// Splits `stream` into responses. head_only: the requests were HEAD (no bodies).
+// A response without length or chunked runs to the end of the stream (close-delimited).
+inline std::vector<ParsedResponse> parse_responses(std::string_view stream, bool head_only = false) {
+  std::vector<ParsedResponse> out;
+  while (!stream.empty()) {
+    auto end = stream.find("\r\n\r\n");
+    if (end == std::string_view::npos) break;
+    ParsedResponse r;
+    auto head = stream.substr(0, end);
+    stream.remove_prefix(end + 4);
+    auto eol = head.find("\r\n");
+    auto status_line = head.substr(0, eol);
+    if (status_line.size() < 12) break;
+    r.status = std::stoi(std::string(status_line.substr(9, 3)));
+    head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
+    while (!head.empty()) {
+      auto e = head.find("\r\n");
+      auto line = head.substr(0, e);
+      auto colon = line.find(':');
+      std::string name(line.substr(0, colon));
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      r.headers[name] = std::string(value);
+      head.remove_prefix(e == std::string_view::npos ? head.size() : e + 2);
+    }
+    if (r.status == 100) {
+      out.push_back(r);
+      continue;
+    }
+    if (!head_only) {
+      if (r.has("content-length")) {
+        size_t n = std::stoul(r.header("content-length"));
+        r.body = std::string(stream.substr(0, n));
+        stream.remove_prefix(std::min(n, stream.size()));
+      } else if (r.header("transfer-encoding") == "chunked") {
+        while (true) {
+          auto e = stream.find("\r\n");
+          if (e == std::string_view::npos) break;
+          size_t n = std::stoul(std::string(stream.substr(0, e)), nullptr, 16);
+          stream.remove_prefix(e + 2);
+          if (n == 0) {
+            stream.remove_prefix(std::min<size_t>(2, stream.size()));
+            break;
+          }
+          r.body += stream.substr(0, n);
+          stream.remove_prefix(std::min(n + 2, stream.size()));
+        }
+      } else {
+        r.body = std::string(stream);
+        stream = {};
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+inline std::string pattern(uint64_t n) {
+  std::string s(n, '\0');
+  for (uint64_t i = 0; i < n; ++i) s[i] = static_cast<char>(i % 251);
+  return s;
+}
+
+// Routes: GET /hello -> "hello <target>", /big/N -> N pattern bytes (known length),
+// /stream/N -> N pattern bytes (unknown length), POST /echo -> the body.
+class TestResponder final : public Responder {
+ public:
+  Response respond(const Request& req) override {
+    std::string_view t = req.target;
+    if (req.method == "POST" && t == "/echo") return text_response(200, "application/octet-stream", req.body);
+    if (t.starts_with("/big/") || t.starts_with("/stream/")) {
+      bool known = t.starts_with("/big/");
+      uint64_t n = std::stoull(std::string(t.substr(known ? 5 : 8)));
+      Response r;
+      r.head.content_type = "application/octet-stream";
+      r.body = std::make_unique<PatternBody>(n, known);
+      return r;
+    }
+    return text_response(200, "text/plain", "hello " + req.target);
+  }
+};
+
+}  // namespace tcplab::http::testing
