@@ -29,6 +29,8 @@ std::string_view to_string(DropReason reason) {
     case DropReason::TcpOutOfOrderFull: return "tcp-out-of-order-full";
     case DropReason::TcpNoAckFlag: return "tcp-no-ack-flag";
     case DropReason::TcpInvalidInState: return "tcp-invalid-in-state";
+    case DropReason::TcpAckInListen: return "tcp-ack-in-listen";
+    case DropReason::TcpSynQueueEvicted: return "tcp-syn-queue-evicted";
     case DropReason::FaultInjected: return "fault-injected";
     case DropReason::Count_: break;
   }

@@ -38,6 +38,8 @@ enum class DropReason : uint8_t {
   TcpOutOfOrderFull,     // reassembly queue full
   TcpNoAckFlag,          // synchronized state, segment without ACK (§3.10.7.4 fifth)
   TcpInvalidInState,     // anything else the RFC says to drop in this state
+  TcpAckInListen,        // ACK to a listener: answered with RST (§3.10.7.2)
+  TcpSynQueueEvicted,    // SYN queue full: the oldest half-open entry was dropped (RFC 4987)
   // Fault injection (stack/link) for labs
   FaultInjected,
   Count_  // keep last

@@ -42,6 +42,10 @@ struct TcpConfig {
   std::array<uint8_t, 16> isn_key{};
   // Bytes of out-of-order data kept per connection for reassembly.
   size_t max_out_of_order = 1 << 20;
+  // IPv4 TTL of the segments we send (RFC 1122 §3.2.1.7; Linux uses 64).
+  uint8_t ttl = 64;
+  // RFC 6928: initial congestion window of 10 segments.
+  uint32_t initial_window_segments = 10;
 };
 
 }  // namespace tcplab::tcp

@@ -1,24 +1,302 @@
-// STUB until the TCP issue lands: every TCP packet is dropped as "no connection".
+// TcpHost: demultiplexing by 4-tuple, listeners with a SYN queue and an accept queue,
+// RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 (LISTEN), active opens with ephemeral ports,
+// timers of every connection, and destruction of closed connections at safe points.
 #include "stack/tcp/host.hpp"
 
-namespace tcplab::tcp {
+#include <algorithm>
+#include <deque>
+#include <unordered_map>
 
-struct TcpHost::Impl {
-  TcpConfig config;
-  DropCounters& drops;
-  TcpStats stats;
+#include "stack/tcp/connection.hpp"
+#include "stack/tcp/host_context.hpp"
+
+namespace tcplab::tcp {
+namespace {
+
+// RFC 6335 §6: the dynamic (ephemeral) port range, which Linux also uses by default half of.
+constexpr uint16_t kEphemeralFirst = 49152;
+constexpr uint16_t kEphemeralLast = 65535;
+
+struct Listener {
+  uint16_t port = 0;
+  AcceptHandler* handler = nullptr;
+  size_t backlog = 0;
+  std::deque<Connection*> syn_queue;     // SYN-RECEIVED, oldest first
+  std::deque<Connection*> accept_queue;  // ESTABLISHED, not yet accepted, oldest first
 };
 
-TcpHost::TcpHost(const TcpConfig& config, wire::Ipv4Address, trace::Tracer&, Outbox&, DropCounters& drops)
-    : impl_(std::make_unique<Impl>(Impl{config, drops, {}})) {}
+void remove_from(std::deque<Connection*>& queue, const Connection* c) {
+  auto it = std::find(queue.begin(), queue.end(), c);
+  if (it != queue.end()) queue.erase(it);
+}
+
+}  // namespace
+
+struct TcpHost::Impl final : ConnectionOwner {
+  Impl(const TcpConfig& cfg, wire::Ipv4Address local, trace::Tracer& tracer, Outbox& outbox, DropCounters& drops)
+      : config(cfg),
+        ctx{config, local, tracer, outbox, drops, stats, *this, IsnGenerator(config.isn_key, config.fixed_isn),
+            Instant{}, 0, ChallengeAckLimiter{}, wire::ConstBytes{}} {}
+
+  TcpConfig config;
+  TcpStats stats;
+  HostContext ctx;
+  std::unordered_map<uint16_t, Listener> listeners;
+  std::unordered_map<FourTuple, std::unique_ptr<Connection>, FourTupleHash> connections;
+  std::vector<Connection*> finished_list;  // closed, to destroy at the next safe point
+  std::vector<uint16_t> acceptable_ports;  // on_acceptable calls owed to listeners
+  std::vector<Connection*> due;            // scratch for advance(), reused
+  uint16_t next_ephemeral = kEphemeralFirst;
+
+  // --- ConnectionOwner ---
+  bool accept_queue_has_room(const Connection& c) const override {
+    auto it = listeners.find(c.tuple().local_port);
+    return it == listeners.end() || it->second.accept_queue.size() < it->second.backlog;
+  }
+  void established(Connection& c) override {
+    auto it = listeners.find(c.tuple().local_port);
+    if (it == listeners.end()) return;
+    remove_from(it->second.syn_queue, &c);
+    it->second.accept_queue.push_back(&c);
+    acceptable_ports.push_back(it->first);
+    if (ctx.tracer.enabled()) ctx.tracer.note(ctx.now, &c.tuple(), "connection queued for accept");
+  }
+  void finished(Connection& c) override { finished_list.push_back(&c); }
+
+  // Destroys closed connections. Only called at the start and end of host entry points,
+  // never while a connection or the application is in the middle of something.
+  void reap() {
+    for (Connection* c : finished_list) {
+      auto it = connections.find(c->tuple());
+      if (it == connections.end() || it->second.get() != c) continue;
+      if (c->origin() == Connection::Origin::Passive) {
+        auto l = listeners.find(c->tuple().local_port);
+        if (l != listeners.end()) {
+          remove_from(l->second.syn_queue, c);
+          remove_from(l->second.accept_queue, c);
+        }
+      }
+      connections.erase(it);
+    }
+    finished_list.clear();
+  }
+
+  // End of an entry point: tell listeners about new connections, then destroy the dead.
+  void finish_entry() {
+    for (size_t i = 0; i < acceptable_ports.size(); ++i) {
+      auto it = listeners.find(acceptable_ports[i]);
+      if (it != listeners.end() && it->second.handler != nullptr) it->second.handler->on_acceptable(it->first);
+    }
+    acceptable_ports.clear();
+    reap();
+  }
+
+  void trace_unconnected(trace::Direction dir, const FourTuple& tuple, const wire::TcpSegment& seg,
+                         std::string_view note = {}) {
+    if (!ctx.tracer.enabled()) return;
+    ctx.tracer.segment(ctx.now, trace::SegmentEvent{dir, tuple, seg, false, Seq(), Seq(), note});
+  }
+
+  void send_reset(const FourTuple& tuple, Seq seq, std::optional<Seq> ack) {
+    wire::TcpSegment rst;
+    rst.source_port = tuple.local_port;
+    rst.destination_port = tuple.remote_port;
+    rst.seq = seq;
+    rst.flags.rst = true;
+    if (ack) {
+      rst.flags.ack = true;
+      rst.ack = *ack;
+    }
+    ctx.emit(tuple, rst);
+    ++stats.resets_sent;
+    trace_unconnected(trace::Direction::Out, tuple, rst);
+  }
+
+  // RFC 9293 §3.10.7.1: no TCB and no listener.
+  void closed_arrives(const FourTuple& tuple, const wire::TcpSegment& seg) {
+    trace_unconnected(trace::Direction::In, tuple, seg);
+    // "An incoming segment containing a RST is discarded."
+    if (seg.flags.rst) return ctx.drop(DropReason::TcpNoConnection, "RST for no connection");
+    ctx.drop(DropReason::TcpNoConnection, "no connection: answered with RST (RFC 9293 §3.10.7.1)");
+    if (!seg.flags.ack) {
+      // "<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>"
+      send_reset(tuple, Seq(0), seg.seq + seg.length());
+    } else {
+      // "<SEQ=SEG.ACK><CTL=RST>"
+      send_reset(tuple, seg.ack, std::nullopt);
+    }
+  }
+
+  // RFC 9293 §3.10.7.2: LISTEN.
+  void listen_arrives(Listener& l, const FourTuple& tuple, const wire::TcpSegment& seg) {
+    trace_unconnected(trace::Direction::In, tuple, seg);
+    // First, check for a RST: "An incoming RST segment could not be valid ... ignore it".
+    if (seg.flags.rst) return ctx.drop(DropReason::TcpInvalidInState, "RST in LISTEN is ignored (RFC 9293 §3.10.7.2)");
+    // Second, check for an ACK: "<SEQ=SEG.ACK><CTL=RST>".
+    if (seg.flags.ack) {
+      ctx.drop(DropReason::TcpAckInListen, "ACK in LISTEN: answered with RST (RFC 9293 §3.10.7.2)");
+      return send_reset(tuple, seg.ack, std::nullopt);
+    }
+    // Fourth, "other text or control": drop it.
+    if (!seg.flags.syn) return ctx.drop(DropReason::TcpInvalidInState, "LISTEN: no SYN");
+    // Third, the SYN. A full accept queue refuses the SYN silently so the client retries
+    // later, as Linux does; a RST would make it give up.
+    if (l.accept_queue.size() >= l.backlog) return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
+    if (l.syn_queue.size() >= config.syn_backlog) {
+      // RFC 4987 §3.4 ("dropping the oldest half-open connection"): a flood of spoofed SYNs
+      // fills the SYN queue with entries that never complete; evicting the oldest keeps
+      // room for real clients instead of locking them out.
+      Connection* oldest = l.syn_queue.front();
+      l.syn_queue.pop_front();
+      oldest->discard();
+      ctx.drop(DropReason::TcpSynQueueEvicted, "SYN queue full: oldest half-open connection dropped (RFC 4987)");
+    }
+    auto owned = std::make_unique<Connection>(ctx, tuple, Connection::Origin::Passive);
+    Connection* c = owned.get();
+    connections.emplace(tuple, std::move(owned));
+    l.syn_queue.push_back(c);
+    c->open_passive(seg);
+  }
+
+  bool port_in_use(uint16_t port, wire::Ipv4Address remote, uint16_t remote_port) const {
+    if (listeners.contains(port)) return true;
+    return connections.contains(FourTuple{ctx.local_address, port, remote, remote_port});
+  }
+};
+
+TcpHost::TcpHost(const TcpConfig& config, wire::Ipv4Address local_address, trace::Tracer& tracer, Outbox& outbox,
+                 DropCounters& drops)
+    : impl_(std::make_unique<Impl>(config, local_address, tracer, outbox, drops)) {}
+
 TcpHost::~TcpHost() = default;
-void TcpHost::packet_arrives(const wire::Ipv4Packet&, Instant) { impl_->drops.count(DropReason::TcpNoConnection); }
-void TcpHost::advance(Instant) {}
-std::optional<Instant> TcpHost::next_deadline() const { return std::nullopt; }
-bool TcpHost::listen(uint16_t, AcceptHandler*, size_t) { return false; }
-Socket* TcpHost::accept(uint16_t) { return nullptr; }
-Socket* TcpHost::connect(wire::Ipv4Address, uint16_t, SocketHandler*, uint16_t) { return nullptr; }
-std::vector<ConnectionInfo> TcpHost::connections() const { return {}; }
+
+void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
+  Impl& h = *impl_;
+  h.ctx.now = now;
+  h.ctx.current_packet =
+      wire::ConstBytes(packet.header_bytes.data(), packet.header_bytes.size() + packet.payload.size());
+  h.reap();
+  // RFC 9293 §3.1: checksum over the pseudo-header; malformed headers and options refused.
+  auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination);
+  if (!parsed) {
+    h.ctx.drop(parsed.error());
+    return;
+  }
+  ++h.stats.segments_received;
+  const wire::TcpSegment& seg = parsed.value();
+  FourTuple tuple{packet.header.destination, seg.destination_port, packet.header.source, seg.source_port};
+  auto listener = h.listeners.find(seg.destination_port);
+
+  auto it = h.connections.find(tuple);
+  if (it != h.connections.end() && !it->second->finished()) {
+    Connection& c = *it->second;
+    // RFC 1122 §4.2.2.13 / RFC 9293 §3.10.7.4: a new SYN with a sequence number above
+    // RCV.NXT may reopen a connection in TIME-WAIT (the old duplicates cannot be confused
+    // with the new connection's numbers).
+    bool reopen = c.state() == State::TimeWait && seg.flags.syn && !seg.flags.ack && !seg.flags.rst &&
+                  seg.seq > c.tcb().rcv_nxt && listener != h.listeners.end();
+    if (!reopen) {
+      c.segment_arrives(seg);
+      h.finish_entry();
+      return;
+    }
+    if (h.ctx.tracer.enabled()) h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 1122 §4.2.2.13)");
+    c.discard();
+    h.reap();
+  }
+  if (listener != h.listeners.end()) {
+    h.listen_arrives(listener->second, tuple, seg);
+  } else {
+    h.closed_arrives(tuple, seg);
+  }
+  h.finish_entry();
+}
+
+void TcpHost::advance(Instant now) {
+  Impl& h = *impl_;
+  h.ctx.now = now;
+  h.reap();
+  // Collect first: timers may open connections (application callbacks) and so change the map.
+  h.due.clear();
+  for (auto& [tuple, c] : h.connections) {
+    auto deadline = c->next_deadline();
+    if (!c->finished() && deadline && *deadline <= now) h.due.push_back(c.get());
+  }
+  for (Connection* c : h.due) {
+    if (!c->finished()) c->on_timers();
+  }
+  h.finish_entry();
+}
+
+std::optional<Instant> TcpHost::next_deadline() const {
+  std::optional<Instant> next;
+  for (const auto& [tuple, c] : impl_->connections) {
+    if (c->finished()) continue;
+    auto d = c->next_deadline();
+    if (d && (!next || *d < *next)) next = d;
+  }
+  return next;
+}
+
+bool TcpHost::listen(uint16_t port, AcceptHandler* handler, size_t backlog) {
+  Impl& h = *impl_;
+  if (port == 0 || h.listeners.contains(port)) return false;
+  Listener l;
+  l.port = port;
+  l.handler = handler;
+  l.backlog = backlog == 0 ? h.config.backlog : backlog;
+  h.listeners.emplace(port, std::move(l));
+  return true;
+}
+
+Socket* TcpHost::accept(uint16_t port) {
+  auto it = impl_->listeners.find(port);
+  if (it == impl_->listeners.end()) return nullptr;
+  auto& queue = it->second.accept_queue;
+  while (!queue.empty()) {
+    Connection* c = queue.front();
+    queue.pop_front();
+    // One that was reset while waiting is skipped; reap() destroys it later.
+    if (!c->finished() && c->state() != State::Closed) return c;
+  }
+  return nullptr;
+}
+
+Socket* TcpHost::connect(wire::Ipv4Address remote, uint16_t remote_port, SocketHandler* handler,
+                         uint16_t local_port) {
+  Impl& h = *impl_;
+  if (local_port == 0) {
+    // Try each ephemeral port at most once.
+    for (int tries = 0; tries <= kEphemeralLast - kEphemeralFirst; ++tries) {
+      uint16_t candidate = h.next_ephemeral;
+      h.next_ephemeral = candidate == kEphemeralLast ? kEphemeralFirst : candidate + 1;
+      if (!h.port_in_use(candidate, remote, remote_port)) {
+        local_port = candidate;
+        break;
+      }
+    }
+    if (local_port == 0) return nullptr;
+  } else if (h.connections.contains(FourTuple{h.ctx.local_address, local_port, remote, remote_port})) {
+    return nullptr;
+  }
+  FourTuple tuple{h.ctx.local_address, local_port, remote, remote_port};
+  auto owned = std::make_unique<Connection>(h.ctx, tuple, Connection::Origin::Active);
+  Connection* c = owned.get();
+  h.connections.emplace(tuple, std::move(owned));
+  c->set_handler(handler);
+  c->open_active();
+  return c;
+}
+
+std::vector<ConnectionInfo> TcpHost::connections() const {
+  std::vector<ConnectionInfo> out;
+  out.reserve(impl_->connections.size());
+  for (const auto& [tuple, c] : impl_->connections) {
+    if (!c->finished()) out.push_back(c->info());
+  }
+  return out;
+}
+
 const TcpStats& TcpHost::stats() const { return impl_->stats; }
 const TcpConfig& TcpHost::config() const { return impl_->config; }
 

@@ -1,0 +1,185 @@
+// A connection's life: opening (passive and active), the one set_state, closing, and the
+// delivery of application events at points where the TCB is consistent.
+#include "stack/tcp/connection.hpp"
+
+#include <algorithm>
+
+namespace tcplab::tcp {
+namespace {
+
+// RFC 7323 §2.3: the smallest shift that lets the 16-bit field cover our whole buffer,
+// at most 14.
+uint8_t window_shift_for(size_t buffer) {
+  uint8_t shift = 0;
+  while (shift < 14 && (buffer >> shift) > 65535) ++shift;
+  return shift;
+}
+
+// RFC 9293 §3.7.1: without an MSS option the peer can take 536 bytes (576 - 40).
+constexpr uint16_t kDefaultPeerMss = 536;
+// Deviation: a peer announcing a tiny MSS would make us cut data into absurd slivers;
+// like Linux (which clamps at 48-88 bytes) we never go below this.
+constexpr uint16_t kMinMss = 64;
+
+bool counts_as_current(State s) { return s != State::Closed && s != State::Listen && s != State::TimeWait; }
+
+}  // namespace
+
+Connection::Connection(HostContext& ctx, const FourTuple& tuple, Origin origin)
+    : ctx_(ctx),
+      tuple_(tuple),
+      origin_(origin),
+      send_(ctx.config.send_buffer),
+      receive_(ctx.config.receive_buffer, ctx.config.max_out_of_order),
+      rto_(ctx.config.rto_initial, ctx.config.rto_min, ctx.config.rto_max) {}
+
+Connection::~Connection() {
+  // Keep the host's gauges right even when the host itself is torn down mid-connection
+  // (no trace here: sinks may already be gone).
+  if (counts_as_current(tcb_.state)) --ctx_.stats.connections_current;
+  if (tcb_.state == State::TimeWait) --ctx_.stats.connections_time_wait;
+}
+
+void Connection::set_state(State next, std::string_view rule) {
+  State prev = tcb_.state;
+  if (prev == next) return;
+  if (counts_as_current(prev)) --ctx_.stats.connections_current;
+  if (counts_as_current(next)) ++ctx_.stats.connections_current;
+  if (prev == State::TimeWait) --ctx_.stats.connections_time_wait;
+  if (next == State::TimeWait) ++ctx_.stats.connections_time_wait;
+  if (next == State::Established) ++ctx_.stats.handshakes_completed;
+  tcb_.state = next;
+  if (ctx_.tracer.enabled()) ctx_.tracer.state_change(ctx_.now, tuple_, to_string(prev), to_string(next), rule);
+}
+
+uint8_t Connection::our_window_shift() const { return window_shift_for(ctx_.config.receive_buffer); }
+
+void Connection::take_syn_options(const wire::TcpSegment& syn) {
+  uint16_t peer_mss = syn.options.mss.value_or(kDefaultPeerMss);
+  tcb_.mss = std::max<uint16_t>(kMinMss, std::min(peer_mss, ctx_.config.mss));
+  // RFC 7323 §2.2: scaling is on only if both SYNs carry the option; §2.3: a shift above
+  // 14 is treated as 14.
+  scale_offered_by_peer_ = syn.options.window_scale.has_value();
+  if (ctx_.config.window_scaling && syn.options.window_scale) {
+    tcb_.snd_wscale = std::min<uint8_t>(*syn.options.window_scale, 14);
+    tcb_.rcv_wscale = window_shift_for(ctx_.config.receive_buffer);
+  } else {
+    tcb_.snd_wscale = 0;
+    tcb_.rcv_wscale = 0;
+  }
+  // RFC 7323 §2.2: the window in a SYN is never scaled.
+  tcb_.snd_wnd = syn.window;
+  tcb_.snd_wl1 = syn.seq;
+  max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
+}
+
+void Connection::open_passive(const wire::TcpSegment& syn) {
+  // RFC 9293 §3.10.7.2 third: RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ, select an ISS,
+  // send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SND.NXT = ISS+1, SND.UNA = ISS.
+  tcb_.irs = syn.seq;
+  tcb_.rcv_nxt = syn.seq + 1;
+  tcb_.iss = ctx_.isn.next(tuple_, ctx_.now);
+  tcb_.snd_una = tcb_.iss;
+  tcb_.snd_nxt = tcb_.iss;
+  take_syn_options(syn);
+  cwnd_ = size_t{ctx_.config.initial_window_segments} * tcb_.mss;
+  ++ctx_.stats.passive_opens;
+  set_state(State::SynReceived, "RFC 9293 §3.10.7.2 (SYN in LISTEN)");
+  send_syn(true, {});
+}
+
+void Connection::open_active() {
+  // RFC 9293 §3.10.1 OPEN, active: select an ISS, send <SEQ=ISS><CTL=SYN>, SND.UNA = ISS,
+  // SND.NXT = ISS+1, enter SYN-SENT.
+  tcb_.iss = ctx_.isn.next(tuple_, ctx_.now);
+  tcb_.snd_una = tcb_.iss;
+  tcb_.snd_nxt = tcb_.iss;
+  tcb_.mss = std::min(kDefaultPeerMss, ctx_.config.mss);
+  ++ctx_.stats.active_opens;
+  set_state(State::SynSent, "RFC 9293 §3.10.1 (active OPEN)");
+  send_syn(false, {});
+}
+
+void Connection::discard() {
+  cancel(retransmission_timer_);
+  cancel(persist_timer_);
+  cancel(delayed_ack_timer_);
+  cancel(time_wait_timer_);
+  set_state(State::Closed, "discarded by the host");
+  handler_ = nullptr;
+  pending_closed_.reset();
+  closed_delivered_ = true;
+  if (!finished_) {
+    finished_ = true;
+    ctx_.owner.finished(*this);
+  }
+}
+
+void Connection::close_connection(CloseReason reason, std::string_view rule) {
+  cancel(retransmission_timer_);
+  cancel(persist_timer_);
+  cancel(delayed_ack_timer_);
+  cancel(time_wait_timer_);
+  set_state(State::Closed, rule);
+  if (!closed_delivered_) pending_closed_ = reason;
+}
+
+void Connection::deliver_events() {
+  if (delivering_ || finished_) return;
+  delivering_ = true;
+  // One callback at a time, re-checking after each: the application may send, read, close
+  // or abort from inside any of them. on_closed is always last.
+  while (handler_ != nullptr) {
+    if (pending_connected_) {
+      pending_connected_ = false;
+      handler_->on_connected(*this);
+    } else if (pending_readable_) {
+      pending_readable_ = false;
+      handler_->on_readable(*this);
+    } else if (pending_peer_fin_) {
+      pending_peer_fin_ = false;
+      handler_->on_peer_fin(*this);
+    } else if (pending_writable_) {
+      pending_writable_ = false;
+      handler_->on_writable(*this);
+    } else if (pending_closed_) {
+      CloseReason reason = *pending_closed_;
+      pending_closed_.reset();
+      closed_delivered_ = true;
+      SocketHandler* h = handler_;
+      handler_ = nullptr;
+      h->on_closed(*this, reason);
+    } else {
+      break;
+    }
+  }
+  // Nobody attached (a connection still in the accept queue): nobody to tell.
+  if (pending_closed_ && handler_ == nullptr) {
+    pending_closed_.reset();
+    closed_delivered_ = true;
+  }
+  delivering_ = false;
+  if (tcb_.state == State::Closed && !finished_) {
+    finished_ = true;
+    ctx_.owner.finished(*this);
+  }
+}
+
+ConnectionInfo Connection::info() const {
+  ConnectionInfo i;
+  i.tuple = tuple_;
+  i.state = tcb_.state;
+  i.snd_una = seq_distance(tcb_.iss, tcb_.snd_una);
+  i.snd_nxt = seq_distance(tcb_.iss, tcb_.snd_nxt);
+  i.rcv_nxt = seq_distance(tcb_.irs, tcb_.rcv_nxt);
+  i.snd_wnd = tcb_.snd_wnd;
+  i.rcv_wnd = tcb_.rcv_wnd;
+  i.srtt = rto_.srtt();
+  i.rto = rto_.rto();
+  i.bytes_received = bytes_received_;
+  i.bytes_sent = bytes_sent_;
+  i.retransmissions = retransmissions_;
+  return i;
+}
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,169 @@
+// One TCP connection: the TCB and its buffers, and the RFC 9293 §3.10 event processing split
+// by job - segment arrival (connection_input.cpp), what to send (connection_output.cpp),
+// timeouts (connection_timers.cpp) and the application's calls (connection_user.cpp).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "stack/four_tuple.hpp"
+#include "stack/tcp/host_context.hpp"
+#include "stack/tcp/receive_buffer.hpp"
+#include "stack/tcp/rto.hpp"
+#include "stack/tcp/send_buffer.hpp"
+#include "stack/tcp/socket.hpp"
+#include "stack/tcp/tcb.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::tcp {
+
+// A deadline stored in the connection (style: "timers are data").
+struct Timer {
+  std::string_view name;
+  std::optional<Instant> deadline;
+  bool armed() const { return deadline.has_value(); }
+  bool due(Instant now) const { return deadline && *deadline <= now; }
+};
+
+class Connection final : public Socket {
+ public:
+  enum class Origin { Passive, Active };
+
+  Connection(HostContext& ctx, const FourTuple& tuple, Origin origin);
+  ~Connection() override;
+
+  // --- Host entry points --------------------------------------------------------------
+  // RFC 9293 §3.10.7.2: LISTEN got a SYN; we become SYN-RECEIVED and answer SYN-ACK.
+  void open_passive(const wire::TcpSegment& syn);
+  // RFC 9293 §3.10.1 OPEN (active): send SYN, enter SYN-SENT.
+  void open_active();
+  // RFC 9293 §3.10.7: one segment for this 4-tuple.
+  void segment_arrives(const wire::TcpSegment& segment);
+  // Fires whatever timers are due at ctx.now.
+  void on_timers();
+  std::optional<Instant> next_deadline() const;
+  // Removed by the host without a word on the wire (SYN-queue eviction, TIME-WAIT reuse).
+  void discard();
+  // Closed, callbacks done: the host may destroy it at the end of its entry point.
+  bool finished() const { return finished_; }
+  Origin origin() const { return origin_; }
+  const Tcb& tcb() const { return tcb_; }
+
+  // --- Socket (connection_user.cpp) ---------------------------------------------------
+  void set_handler(SocketHandler* handler) override;
+  size_t send(std::span<const std::byte> data) override;
+  size_t send_space() const override;
+  size_t receive(std::span<std::byte> out) override;
+  size_t readable() const override;
+  bool peer_closed() const override;
+  void close() override;
+  void abort() override;
+  const FourTuple& tuple() const override { return tuple_; }
+  State state() const override { return tcb_.state; }
+  ConnectionInfo info() const override;
+
+ private:
+  // --- connection_input.cpp: RFC 9293 §3.10.7 in the RFC's order -----------------------
+  void syn_sent_arrives(const wire::TcpSegment& seg);
+  bool check_sequence(wire::TcpSegment& seg);
+  bool check_rst(const wire::TcpSegment& seg);
+  bool check_syn(const wire::TcpSegment& seg);
+  bool check_ack(const wire::TcpSegment& seg);
+  bool ack_in_syn_received(const wire::TcpSegment& seg);
+  bool ack_advances(const wire::TcpSegment& seg);
+  void update_send_window(const wire::TcpSegment& seg);
+  void count_duplicate_ack(const wire::TcpSegment& seg);
+  void process_text(const wire::TcpSegment& seg);
+  void check_fin(const wire::TcpSegment& seg);
+  void take_syn_options(const wire::TcpSegment& syn);
+  uint8_t our_window_shift() const;
+  void send_challenge_ack();
+
+  // --- connection_output.cpp ----------------------------------------------------------
+  // Sends what may be sent now; after_read: the application just freed receive space.
+  void output(bool after_read = false);
+  bool send_one_data_segment();
+  void send_syn(bool with_ack, std::string_view note);
+  void send_ack(std::string_view note = {});
+  void send_rst(Seq seq);
+  void send_data(Seq seq, size_t length, bool fin, std::string_view note);
+  void transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t offset, size_t length,
+                std::string_view note);
+  uint16_t window_to_advertise(bool syn);
+  bool window_update_worthwhile() const;
+  void schedule_ack(bool immediately);
+  size_t flight_size() const { return seq_distance(tcb_.snd_una, tcb_.snd_nxt); }
+  Seq send_base() const;
+  size_t sent_data_bytes() const;
+  size_t unsent_bytes() const { return send_.size() - sent_data_bytes(); }
+  size_t send_mss() const { return tcb_.mss; }
+  void trace_segment(trace::Direction dir, const wire::TcpSegment& seg, std::string_view note);
+
+  // --- connection_timers.cpp ----------------------------------------------------------
+  void arm(Timer& timer, Instant deadline);
+  void cancel(Timer& timer);
+  void restart_retransmission_timer();
+  void retransmission_timeout();
+  void retransmit_first(std::string_view note);
+  void persist_timeout();
+  void enter_time_wait(std::string_view rule);
+  void fast_retransmit();
+  void on_new_ack(size_t acked_bytes);
+
+  // --- state and application events ---------------------------------------------------
+  void set_state(State next, std::string_view rule);
+  void close_connection(CloseReason reason, std::string_view rule);
+  void deliver_events();
+
+  HostContext& ctx_;
+  FourTuple tuple_;
+  Origin origin_;
+  Tcb tcb_;
+  SendBuffer send_;
+  ReceiveBuffer receive_;
+  RtoEstimator rto_;
+
+  Timer retransmission_timer_{"retransmission", {}};
+  Timer persist_timer_{"persist", {}};
+  Timer delayed_ack_timer_{"delayed-ack", {}};
+  Timer time_wait_timer_{"time-wait", {}};
+  int retries_ = 0;                 // consecutive timeouts of the same data (RFC 9293 §3.8.3)
+  Duration persist_interval_{};     // backs off per probe (RFC 9293 §3.8.6.1)
+  bool probing_ = false;            // a zero-window probe byte is outstanding
+
+  // RTT measurement of one segment at a time; Karn's rule (RFC 6298 §3) voids it on
+  // retransmission.
+  std::optional<Seq> timed_seq_;
+  Instant timed_at_{};
+
+  // Congestion control (RFC 5681), Reno-style.
+  size_t cwnd_ = 0;
+  size_t ssthresh_ = SIZE_MAX;
+  int dup_acks_ = 0;
+  std::optional<Seq> recovery_point_;  // RFC 6582: retransmit at SND.UNA until here is ACKed
+  bool scale_offered_by_peer_ = false;
+  uint32_t max_snd_wnd_ = 0;           // largest window the peer offered (§3.8.6.2.1, RFC 5961 §5)
+
+  // FIN bookkeeping (RFC 9293 §3.10.4 CLOSE, §3.10.7.4 eighth).
+  bool close_requested_ = false;
+  std::optional<Seq> fin_seq_;          // our FIN's sequence number once sent
+  bool fin_acked_ = false;
+  bool peer_fin_ = false;               // the peer's FIN arrived in order
+
+  // Receive side: what we advertised and how much we owe the peer an ACK for.
+  Seq rcv_adv_;                         // right edge of the window we advertised
+  bool ack_now_ = false;
+  size_t unacked_bytes_ = 0;            // in-order bytes received since our last ACK
+
+  // Application events, delivered when the state is consistent again.
+  SocketHandler* handler_ = nullptr;
+  bool pending_connected_ = false, pending_readable_ = false, pending_peer_fin_ = false;
+  bool pending_writable_ = false, want_writable_ = false;
+  std::optional<CloseReason> pending_closed_;
+  bool closed_delivered_ = false, delivering_ = false, finished_ = false;
+
+  uint64_t bytes_received_ = 0, bytes_sent_ = 0;
+  uint32_t retransmissions_ = 0;
+};
+
+}  // namespace tcplab::tcp

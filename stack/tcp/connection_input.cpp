@@ -1,0 +1,412 @@
+// SEGMENT ARRIVES (RFC 9293 §3.10.7) for one connection, in the RFC's order: SYN-SENT
+// (§3.10.7.3), then the synchronized states and SYN-RECEIVED (§3.10.7.4) step by step.
+// LISTEN and CLOSED (§3.10.7.1-2) have no TCB and live in host.cpp.
+#include <algorithm>
+
+#include "stack/tcp/connection.hpp"
+
+namespace tcplab::tcp {
+
+void Connection::segment_arrives(const wire::TcpSegment& in) {
+  trace_segment(trace::Direction::In, in, {});
+  if (tcb_.state == State::SynSent) {
+    syn_sent_arrives(in);
+  } else {
+    // A copy we may trim to the window; payload still points into the packet.
+    wire::TcpSegment seg = in;
+    // RFC 9293 §3.10.7.4: first check sequence number, second RST, (third security: none),
+    // fourth SYN, fifth ACK, (sixth URG: ignored), seventh text, eighth FIN.
+    if (check_sequence(seg) && check_rst(seg) && check_syn(seg) && check_ack(seg)) {
+      // Deviation: URG (sixth step) is ignored; RFC 6093 §4 advises new applications not
+      // to use it, and the urgent byte is delivered in line like any other.
+      process_text(seg);
+      check_fin(seg);
+    }
+  }
+  output();
+  deliver_events();
+}
+
+// RFC 9293 §3.10.7.3: SYN-SENT.
+void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
+  bool ack_acceptable = false;
+  if (seg.flags.ack) {
+    // First, check the ACK bit: SEG.ACK =< ISS or SEG.ACK > SND.NXT acknowledges nothing we
+    // sent: <SEQ=SEG.ACK><CTL=RST> unless it is itself a RST.
+    if (seg.ack <= tcb_.iss || seg.ack > tcb_.snd_nxt) {
+      if (!seg.flags.rst) send_rst(seg.ack);
+      ctx_.drop(DropReason::TcpAckUnacceptable, "SYN-SENT: ACK does not cover our SYN (RFC 9293 §3.10.7.3)");
+      return;
+    }
+    ack_acceptable = tcb_.snd_una < seg.ack && seg.ack <= tcb_.snd_nxt;
+  }
+  // Second, the RST bit: with an acceptable ACK the peer refused us; otherwise drop it
+  // (RFC 5961 §3: a blind RST cannot guess the ACK of our SYN).
+  if (seg.flags.rst) {
+    if (ack_acceptable) {
+      ++ctx_.stats.resets_received;
+      close_connection(CloseReason::Refused, "RFC 9293 §3.10.7.3 (RST acknowledging our SYN)");
+    } else {
+      ctx_.drop(DropReason::TcpRstIgnored, "SYN-SENT: RST without an acceptable ACK");
+    }
+    return;
+  }
+  // Fourth, the SYN bit.
+  if (!seg.flags.syn) {
+    ctx_.drop(DropReason::TcpInvalidInState, "SYN-SENT: neither SYN nor RST");
+    return;
+  }
+  tcb_.irs = seg.seq;
+  tcb_.rcv_nxt = seg.seq + 1;
+  // The window we offered in our SYN now has a left edge.
+  rcv_adv_ = tcb_.rcv_nxt + tcb_.rcv_wnd;
+  take_syn_options(seg);
+  cwnd_ = size_t{ctx_.config.initial_window_segments} * tcb_.mss;
+  // Deviation: data and FIN carried on a SYN are not queued (RFC 9293 allows it); the peer
+  // retransmits them, and no common stack sends them without TCP Fast Open.
+  if (ack_acceptable) {
+    // Our SYN is acknowledged: SND.UNA = SEG.ACK, ESTABLISHED, send <SEQ=SND.NXT><ACK=RCV.NXT>.
+    tcb_.snd_una = seg.ack;
+    tcb_.snd_wl2 = seg.ack;
+    if (timed_seq_ && seg.ack > *timed_seq_) rto_.sample(ctx_.now - timed_at_);
+    timed_seq_.reset();
+    retries_ = 0;
+    cancel(retransmission_timer_);
+    set_state(State::Established, "RFC 9293 §3.10.7.3 (SYN,ACK acknowledges our SYN)");
+    pending_connected_ = true;
+    ack_now_ = true;
+    if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
+  } else {
+    // Simultaneous open: SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+    set_state(State::SynReceived, "RFC 9293 §3.10.7.3 (SYN without ACK: simultaneous open)");
+    send_syn(true, {});
+  }
+}
+
+// RFC 9293 §3.10.7.4 first: is the segment inside the receive window? Trims it to the window.
+bool Connection::check_sequence(wire::TcpSegment& seg) {
+  // Deviation: like Linux, a copy of the SYN that opened a half-open connection means our
+  // SYN,ACK was lost, so it is answered with the SYN,ACK again rather than a bare ACK.
+  if (tcb_.state == State::SynReceived && seg.flags.syn && !seg.flags.ack && seg.seq == tcb_.irs) {
+    if (!seg.flags.rst) send_syn(true, "retransmission (duplicate SYN)");
+    return false;
+  }
+  uint32_t wnd = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  tcb_.rcv_wnd = wnd;
+  Seq right = tcb_.rcv_nxt + wnd;
+  uint32_t len = seg.length();
+  bool acceptable;
+  bool zero_window_allowance = false;
+  if (len == 0) {
+    acceptable = wnd == 0 ? seg.seq == tcb_.rcv_nxt : seq_in_half_open(tcb_.rcv_nxt, seg.seq, right);
+  } else if (wnd == 0) {
+    // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should
+    // be made to accept valid ACKs, URGs, and RSTs": keep its ACK, drop its text.
+    acceptable = seg.seq == tcb_.rcv_nxt && !seg.flags.rst;
+    zero_window_allowance = acceptable;
+  } else {
+    acceptable = seq_in_half_open(tcb_.rcv_nxt, seg.seq, right) ||
+                 seq_in_half_open(tcb_.rcv_nxt, seg.seq + (len - 1), right);
+  }
+  if (!acceptable) {
+    if (seg.flags.rst) {
+      // RFC 5961 §3.2: a RST outside the window is dropped silently.
+      ctx_.drop(DropReason::TcpRstIgnored, "RST outside the window (RFC 5961 §3.2)");
+      return false;
+    }
+    if (tcb_.state == State::TimeWait && seg.flags.fin) {
+      // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is acknowledged again and
+      // restarts the 2 MSL timeout (our ACK of it was lost).
+      arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
+      send_ack("ACK of retransmitted FIN");
+    } else {
+      // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
+      send_ack("dup ACK");
+    }
+    ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
+    return false;
+  }
+  if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
+  if (zero_window_allowance) {
+    seg.payload = {};
+    seg.flags.fin = false;
+    ack_now_ = true;  // tell the prober the window is still closed
+    return true;
+  }
+  // Trim what was already received at the front...
+  if (seg.seq < tcb_.rcv_nxt) {
+    uint32_t cut = seq_distance(seg.seq, tcb_.rcv_nxt);
+    if (seg.flags.syn) {
+      seg.flags.syn = false;
+      seg.seq += 1;
+      --cut;
+    }
+    size_t from_payload = std::min<size_t>(cut, seg.payload.size());
+    seg.payload = seg.payload.subspan(from_payload);
+    seg.seq += static_cast<uint32_t>(from_payload);
+    ack_now_ = true;  // duplicate data: say at once where we are (RFC 5681 §4.2)
+  }
+  // ...and whatever lies beyond the right edge at the back. A FIN right after data that fits
+  // takes no buffer space, so it is kept.
+  uint32_t room = seq_distance(seg.seq, right);
+  if (seg.payload.size() > room) {
+    seg.payload = seg.payload.first(room);
+    seg.flags.fin = false;
+    ack_now_ = true;
+  }
+  return true;
+}
+
+// RFC 9293 §3.10.7.4 second, with RFC 5961 §3.2: only a RST at exactly RCV.NXT resets;
+// one elsewhere in the window gets a challenge ACK.
+bool Connection::check_rst(const wire::TcpSegment& seg) {
+  if (!seg.flags.rst) return true;
+  if (seg.seq != tcb_.rcv_nxt) {
+    send_challenge_ack();
+    ctx_.drop(DropReason::TcpRstIgnored, "RST in window but not at RCV.NXT: challenge ACK (RFC 5961 §3.2)");
+    return false;
+  }
+  ++ctx_.stats.resets_received;
+  switch (tcb_.state) {
+    case State::SynReceived:
+      if (origin_ == Origin::Passive) {
+        // "If this connection was initiated with a passive OPEN, then return this
+        // connection to the LISTEN state": the listener still listens; this TCB goes.
+        discard();
+      } else {
+        close_connection(CloseReason::Refused, "RFC 9293 §3.10.7.4 second (RST in SYN-RECEIVED, active OPEN)");
+      }
+      return false;
+    default:
+      // ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT: "any outstanding RECEIVEs and SEND should
+      // receive reset responses"; CLOSING, LAST-ACK, TIME-WAIT: enter CLOSED.
+      close_connection(CloseReason::ResetByPeer, "RFC 9293 §3.10.7.4 second (RST at RCV.NXT)");
+      return false;
+  }
+}
+
+// RFC 9293 §3.10.7.4 fourth, with RFC 5961 §4.2: a SYN in a synchronized state gets a
+// challenge ACK whatever its sequence number; an old half-open connection answers it.
+bool Connection::check_syn(const wire::TcpSegment& seg) {
+  if (!seg.flags.syn) return true;
+  if (tcb_.state == State::SynReceived && origin_ == Origin::Passive) {
+    // "If the connection was initiated with a passive OPEN, then return this connection to
+    // the LISTEN state and return."
+    discard();
+    return false;
+  }
+  send_challenge_ack();
+  ctx_.drop(DropReason::TcpInvalidInState, "SYN in a synchronized state: challenge ACK (RFC 5961 §4.2)");
+  return false;
+}
+
+void Connection::send_challenge_ack() {
+  // RFC 5961 §7: rate-limited host-wide.
+  if (!ctx_.challenge_acks.allow(ctx_.now, ctx_.config.challenge_ack_per_second)) {
+    if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &tuple_, "challenge ACK suppressed by rate limit (RFC 5961 §7)");
+    return;
+  }
+  ++ctx_.stats.challenge_acks_sent;
+  send_ack("challenge ACK");
+}
+
+// RFC 9293 §3.10.7.4 fifth: the ACK field.
+bool Connection::check_ack(const wire::TcpSegment& seg) {
+  if (!seg.flags.ack) {
+    ctx_.drop(DropReason::TcpNoAckFlag, "no ACK bit (RFC 9293 §3.10.7.4 fifth)");
+    return false;
+  }
+  if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
+  if (seg.ack > tcb_.snd_nxt) {
+    // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop
+    // the segment, and return."
+    send_ack();
+    ctx_.drop(DropReason::TcpAckUnacceptable, "ACK of data never sent (RFC 9293 §3.10.7.4 fifth)");
+    return false;
+  }
+  if (seg.ack < tcb_.snd_una - max_snd_wnd_) {
+    // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is a blind injection attempt.
+    send_ack();
+    ctx_.drop(DropReason::TcpAckUnacceptable, "ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5.2)");
+    return false;
+  }
+  return ack_advances(seg);
+}
+
+// RFC 9293 §3.10.7.4 fifth, SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter
+// ESTABLISHED state and continue processing"; otherwise <SEQ=SEG.ACK><CTL=RST>.
+bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
+  if (!(tcb_.snd_una < seg.ack && seg.ack <= tcb_.snd_nxt)) {
+    send_rst(seg.ack);
+    ctx_.drop(DropReason::TcpAckUnacceptable, "SYN-RECEIVED: ACK does not cover our SYN (RFC 9293 §3.10.7.4)");
+    return false;
+  }
+  if (origin_ == Origin::Passive && !ctx_.owner.accept_queue_has_room(*this)) {
+    // Like Linux: stay half-open and let our SYN,ACK retransmission ask again later.
+    ctx_.drop(DropReason::TcpListenQueueFull, "accept queue full: handshake ACK ignored");
+    return false;
+  }
+  // "SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK" (scaled: not a SYN).
+  tcb_.snd_wnd = uint32_t{seg.window} << tcb_.snd_wscale;
+  tcb_.snd_wl1 = seg.seq;
+  tcb_.snd_wl2 = seg.ack;
+  max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
+  set_state(State::Established, "RFC 9293 §3.10.7.4 fifth (SYN-RECEIVED: our SYN acknowledged)");
+  if (origin_ == Origin::Passive) {
+    ctx_.owner.established(*this);
+  } else {
+    pending_connected_ = true;
+  }
+  if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
+  return true;
+}
+
+// RFC 9293 §3.10.7.4 fifth, ESTABLISHED and the states after it.
+bool Connection::ack_advances(const wire::TcpSegment& seg) {
+  if (tcb_.snd_una < seg.ack) {
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any segments on the
+    // retransmission queue that are thereby entirely acknowledged are removed."
+    size_t acked = seq_distance(tcb_.snd_una, seg.ack);
+    size_t data = acked;
+    if (tcb_.snd_una == tcb_.iss) --data;  // our SYN
+    if (fin_seq_ && !fin_acked_ && *fin_seq_ < seg.ack) {
+      --data;  // our FIN
+      fin_acked_ = true;
+    }
+    send_.acknowledge(data);
+    tcb_.snd_una = seg.ack;
+    // RFC 6298 §3 (Karn): only segments never retransmitted give samples; timed_seq_ is
+    // cleared on every retransmission.
+    if (timed_seq_ && seg.ack > *timed_seq_) {
+      rto_.sample(ctx_.now - timed_at_);
+      timed_seq_.reset();
+    }
+    on_new_ack(data);
+    if (want_writable_ && send_.free() > 0) {
+      want_writable_ = false;
+      pending_writable_ = true;
+    }
+  } else if (seg.ack == tcb_.snd_una) {
+    count_duplicate_ack(seg);
+  }
+  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated" - if the segment is
+  // newer than the last one that updated it.
+  if (tcb_.snd_una <= seg.ack) update_send_window(seg);
+
+  switch (tcb_.state) {
+    case State::FinWait1:
+      if (fin_acked_) set_state(State::FinWait2, "RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
+      return true;
+    case State::Closing:
+      if (fin_acked_) enter_time_wait("RFC 9293 §3.10.7.4 fifth (CLOSING: our FIN acknowledged)");
+      return true;
+    case State::LastAck:
+      if (fin_acked_) {
+        close_connection(CloseReason::Normal, "RFC 9293 §3.10.7.4 fifth (LAST-ACK: our FIN acknowledged)");
+        return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+void Connection::update_send_window(const wire::TcpSegment& seg) {
+  if (!(tcb_.snd_wl1 < seg.seq || (tcb_.snd_wl1 == seg.seq && tcb_.snd_wl2 <= seg.ack))) return;
+  tcb_.snd_wnd = uint32_t{seg.window} << tcb_.snd_wscale;  // RFC 7323 §2.3
+  tcb_.snd_wl1 = seg.seq;
+  tcb_.snd_wl2 = seg.ack;
+  max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
+  if (tcb_.snd_wnd > 0 && (probing_ || persist_timer_.armed())) {
+    // The window opened: stop probing. An unacknowledged probe byte is simply sent again as
+    // ordinary data, so nothing is left in flight that the window does not cover.
+    if (probing_ && tcb_.snd_una < tcb_.snd_nxt) tcb_.snd_nxt = tcb_.snd_una;
+    probing_ = false;
+    cancel(persist_timer_);
+    persist_interval_ = Duration::zero();
+  }
+}
+
+// RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, no SYN/FIN, does
+// not change the window, and arrives while data is outstanding. §3.2: the third one
+// triggers fast retransmit.
+void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
+  bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
+                   !probing_ && tcb_.snd_wnd > 0 && (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
+  if (!duplicate) {
+    dup_acks_ = 0;
+    return;
+  }
+  ++dup_acks_;
+  if (dup_acks_ == 3 && !recovery_point_) {
+    fast_retransmit();
+  } else if (dup_acks_ > 3 && recovery_point_) {
+    cwnd_ += send_mss();  // RFC 5681 §3.2 step 4: each further dup ACK means a segment left
+  }
+}
+
+// RFC 9293 §3.10.7.4 seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
+void Connection::process_text(const wire::TcpSegment& seg) {
+  if (seg.payload.empty()) return;
+  if (tcb_.state != State::Established && tcb_.state != State::FinWait1 && tcb_.state != State::FinWait2) {
+    // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a FIN has been
+    // received from the remote side. Ignore the segment text."
+    return;
+  }
+  size_t offset = seq_distance(tcb_.rcv_nxt, seg.seq);
+  bool had_holes = receive_.has_out_of_order();
+  auto result = receive_.insert(offset, seg.payload);
+  switch (result.stored) {
+    case ReceiveBuffer::Stored::Refused:
+      ctx_.drop(DropReason::TcpOutOfOrderFull, "out-of-order data over the reassembly bound");
+      ack_now_ = true;
+      return;
+    case ReceiveBuffer::Stored::OutOfOrder:
+      // RFC 5681 §4.2: an out-of-order segment is ACKed at once (a duplicate ACK), so the
+      // sender can detect the loss.
+      ack_now_ = true;
+      return;
+    case ReceiveBuffer::Stored::InOrder:
+      break;
+  }
+  tcb_.rcv_nxt += static_cast<uint32_t>(result.advanced);
+  bytes_received_ += result.advanced;
+  unacked_bytes_ += result.advanced;
+  pending_readable_ = true;
+  // RFC 5681 §4.2: a segment that fills a hole is ACKed at once too.
+  schedule_ack(had_holes);
+}
+
+// RFC 9293 §3.10.7.4 eighth: the FIN bit, once every byte before it has arrived.
+void Connection::check_fin(const wire::TcpSegment& seg) {
+  if (!seg.flags.fin) return;
+  // A FIN beyond a hole cannot be processed yet: its data was kept, the peer resends it.
+  if (seg.seq + static_cast<uint32_t>(seg.payload.size()) != tcb_.rcv_nxt) return;
+  // "advance RCV.NXT over the FIN, and send an acknowledgment for the FIN".
+  tcb_.rcv_nxt += 1;
+  peer_fin_ = true;
+  pending_readable_ = true;
+  pending_peer_fin_ = true;
+  ack_now_ = true;
+  switch (tcb_.state) {
+    case State::SynReceived:
+    case State::Established:
+      set_state(State::CloseWait, "RFC 9293 §3.10.7.4 eighth (FIN received)");
+      break;
+    case State::FinWait1:
+      // "If our FIN has been ACKed ... enter TIME-WAIT ... otherwise, enter the CLOSING state."
+      if (fin_acked_) {
+        enter_time_wait("RFC 9293 §3.10.7.4 eighth (FIN-WAIT-1: FIN and our FIN acknowledged)");
+      } else {
+        set_state(State::Closing, "RFC 9293 §3.10.7.4 eighth (FIN-WAIT-1: simultaneous close)");
+      }
+      break;
+    case State::FinWait2:
+      enter_time_wait("RFC 9293 §3.10.7.4 eighth (FIN-WAIT-2: FIN received)");
+      break;
+    default:
+      break;  // CLOSE-WAIT, CLOSING, LAST-ACK: remain
+  }
+}
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,202 @@
+// What a connection sends and when: data cut to the MSS within the peer's window and the
+// congestion window, Nagle (RFC 896, RFC 9293 §3.7.4), sender and receiver silly window
+// avoidance (§3.8.6.2), delayed ACKs (§3.8.6.3), window scaling (RFC 7323 §2).
+#include <algorithm>
+
+#include "stack/tcp/connection.hpp"
+
+namespace tcplab::tcp {
+namespace {
+
+bool may_send_data(State s) {
+  // Data queued before CLOSE still goes out after it (RFC 9293 §3.10.4: the FIN follows it).
+  return s == State::Established || s == State::CloseWait || s == State::FinWait1 || s == State::Closing ||
+         s == State::LastAck;
+}
+
+}  // namespace
+
+Seq Connection::send_base() const {
+  // Sequence number of the first byte in the send buffer: the SYN takes ISS.
+  return tcb_.snd_una == tcb_.iss ? tcb_.iss + 1 : tcb_.snd_una;
+}
+
+size_t Connection::sent_data_bytes() const {
+  if (tcb_.snd_nxt <= send_base()) return 0;
+  size_t n = seq_distance(send_base(), tcb_.snd_nxt);
+  if (fin_seq_ && !fin_acked_) --n;
+  return n;
+}
+
+void Connection::output(bool after_read) {
+  if (may_send_data(tcb_.state)) {
+    // Bounded so a bug can never spin here: a whole send buffer in minimum-size segments.
+    size_t limit = send_.capacity() / 64 + 16;
+    while (limit-- > 0 && send_one_data_segment()) {
+    }
+    // RFC 6298 §5.1: the retransmission timer runs whenever data is outstanding.
+    if (flight_size() > 0 && !probing_ && !retransmission_timer_.armed()) {
+      arm(retransmission_timer_, ctx_.now + rto_.rto());
+    }
+    // RFC 9293 §3.8.6.1: with data waiting and a zero window, probe it (persist timer).
+    bool window_blocked = tcb_.snd_wnd == 0 && unsent_bytes() > 0 && (flight_size() == 0 || probing_);
+    if (window_blocked && !persist_timer_.armed()) {
+      cancel(retransmission_timer_);
+      if (persist_interval_ == Duration::zero()) persist_interval_ = rto_.rto();
+      arm(persist_timer_, ctx_.now + persist_interval_);
+    }
+  }
+  if (tcb_.state == State::Closed || tcb_.state == State::SynSent || tcb_.state == State::SynReceived) return;
+  if (ack_now_) {
+    send_ack();
+  } else if (after_read && window_update_worthwhile()) {
+    // RFC 9293 §3.8.6.2.2: the application freed a useful amount of buffer; say so.
+    send_ack("window update");
+  }
+}
+
+bool Connection::send_one_data_segment() {
+  size_t unsent = unsent_bytes();
+  bool fin_pending = close_requested_ && !fin_seq_;
+  if (unsent == 0 && !fin_pending) return false;
+  size_t flight = flight_size();
+  size_t window = std::min<size_t>(tcb_.snd_wnd, cwnd_);
+  size_t usable = window > flight ? window - flight : 0;
+  size_t len = std::min({unsent, send_mss(), usable});
+  // A FIN needs no window space; it goes with (or after) the last byte.
+  bool fin = fin_pending && len == unsent;
+  if (len == 0 && !fin) return false;
+  if (len < send_mss() && !fin) {
+    // RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and §3.7.4 / RFC 896 (Nagle): a short
+    // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
+    // off), or if it is at least half the largest window the peer ever offered.
+    bool empties_queue = len == unsent;
+    bool nagle_allows = !ctx_.config.nagle || flight == 0;
+    bool half_window = max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2;
+    if (!((empties_queue && nagle_allows) || half_window)) return false;
+  }
+  Seq seq = tcb_.snd_nxt;
+  send_data(seq, len, fin, {});
+  tcb_.snd_nxt += static_cast<uint32_t>(len) + (fin ? 1u : 0u);
+  if (fin) fin_seq_ = seq + static_cast<uint32_t>(len);
+  bytes_sent_ += len;
+  if (!timed_seq_) {
+    timed_seq_ = seq;
+    timed_at_ = ctx_.now;
+  }
+  return true;
+}
+
+void Connection::send_data(Seq seq, size_t length, bool fin, std::string_view note) {
+  wire::TcpSegment seg;
+  seg.seq = seq;
+  seg.flags.ack = true;
+  seg.flags.fin = fin;
+  size_t offset = seq_distance(send_base(), seq);
+  // PSH on the segment that carries the last queued byte, as BSD and Linux do.
+  seg.flags.psh = length > 0 && offset + length == send_.size();
+  transmit(seg, &send_, offset, length, note);
+}
+
+void Connection::send_syn(bool with_ack, std::string_view note) {
+  wire::TcpSegment seg;
+  seg.seq = tcb_.iss;
+  seg.flags.syn = true;
+  seg.flags.ack = with_ack;
+  // RFC 9293 §3.7.1: announce MSS = MTU - 40; RFC 7323 §2.2: offer the window scale in an
+  // initial SYN, and in a SYN,ACK only if the peer offered it.
+  seg.options.mss = ctx_.config.mss;
+  if (ctx_.config.window_scaling && (!with_ack || scale_offered_by_peer_)) {
+    seg.options.window_scale = our_window_shift();
+  }
+  bool first = tcb_.snd_nxt == tcb_.iss;
+  if (first) {
+    tcb_.snd_nxt = tcb_.iss + 1;
+    timed_seq_ = tcb_.iss;
+    timed_at_ = ctx_.now;
+  }
+  transmit(seg, nullptr, 0, 0, note);
+  if (!retransmission_timer_.armed()) arm(retransmission_timer_, ctx_.now + rto_.rto());
+}
+
+void Connection::send_ack(std::string_view note) {
+  wire::TcpSegment seg;
+  seg.seq = tcb_.snd_nxt;
+  seg.flags.ack = true;
+  transmit(seg, nullptr, 0, 0, note);
+}
+
+void Connection::send_rst(Seq seq) {
+  wire::TcpSegment seg;
+  seg.seq = seq;
+  seg.flags.rst = true;
+  ++ctx_.stats.resets_sent;
+  transmit(seg, nullptr, 0, 0, {});
+}
+
+void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t offset, size_t length,
+                          std::string_view note) {
+  seg.source_port = tuple_.local_port;
+  seg.destination_port = tuple_.remote_port;
+  if (seg.flags.ack) seg.ack = tcb_.rcv_nxt;
+  if (!seg.flags.rst) seg.window = window_to_advertise(seg.flags.syn);
+  seg.payload = ctx_.emit(tuple_, seg, data, offset, length);
+  if (seg.flags.ack) {
+    // Any segment carrying our ACK settles what we owed (RFC 9293 §3.8.6.3).
+    ack_now_ = false;
+    unacked_bytes_ = 0;
+    cancel(delayed_ack_timer_);
+  }
+  trace_segment(trace::Direction::Out, seg, note);
+}
+
+// The window field for the next segment, honouring RFC 9293 §3.8.6.2.2 (receiver SWS
+// avoidance: move the right edge only by min(half the buffer, one MSS) or more) and never
+// moving the right edge left (§3.8.6.2.2, RFC 7323 §2.4).
+uint16_t Connection::window_to_advertise(bool syn) {
+  size_t free = receive_.free();
+  if (syn) {
+    // RFC 7323 §2.2: the window in a SYN is never scaled.
+    auto w = static_cast<uint32_t>(std::min<size_t>(free, 65535));
+    tcb_.rcv_wnd = w;
+    rcv_adv_ = tcb_.rcv_nxt + w;
+    return static_cast<uint16_t>(w);
+  }
+  uint8_t shift = tcb_.rcv_wscale;
+  size_t current = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  size_t available = std::min(free, size_t{65535} << shift);
+  size_t threshold = std::min(receive_.capacity() / 2, size_t{tcb_.mss});
+  size_t wnd = available >= current + threshold ? available : current;
+  auto field = static_cast<uint16_t>(std::min<size_t>(wnd >> shift, 65535));
+  Seq right = tcb_.rcv_nxt + (uint32_t{field} << shift);
+  if (right > rcv_adv_) rcv_adv_ = right;
+  tcb_.rcv_wnd = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  return field;
+}
+
+bool Connection::window_update_worthwhile() const {
+  if (peer_fin_ || tcb_.state == State::Closed) return false;
+  size_t current = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  size_t available = std::min(receive_.free(), size_t{65535} << tcb_.rcv_wscale);
+  size_t cap = receive_.capacity();
+  size_t step = std::min(cap / 2, std::max(size_t{2} * tcb_.mss, cap / 4));
+  return available >= current + step;
+}
+
+// RFC 9293 §3.8.6.3: ACK at least every second full-sized segment, and never later than the
+// delayed-ACK timeout after the first unacknowledged byte.
+void Connection::schedule_ack(bool immediately) {
+  if (immediately || !ctx_.config.delayed_ack || unacked_bytes_ >= size_t{2} * tcb_.mss) {
+    ack_now_ = true;
+    return;
+  }
+  if (!delayed_ack_timer_.armed()) arm(delayed_ack_timer_, ctx_.now + ctx_.config.delayed_ack_timeout);
+}
+
+void Connection::trace_segment(trace::Direction dir, const wire::TcpSegment& seg, std::string_view note) {
+  if (!ctx_.tracer.enabled()) return;
+  bool relative = tcb_.state != State::SynSent || dir == trace::Direction::Out;
+  ctx_.tracer.segment(ctx_.now, trace::SegmentEvent{dir, tuple_, seg, relative, tcb_.iss, tcb_.irs, note});
+}
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,94 @@
+// The application's calls on a connection (RFC 9293 §3.10.2-3.10.5: SEND, RECEIVE, CLOSE,
+// ABORT) behind the Socket API.
+#include "stack/tcp/connection.hpp"
+
+namespace tcplab::tcp {
+namespace {
+
+bool accepts_send(State s) {
+  // RFC 9293 §3.10.2: SEND is queued in SYN-SENT/SYN-RECEIVED and sent in ESTABLISHED and
+  // CLOSE-WAIT; after CLOSE it is an error ("connection closing").
+  return s == State::SynSent || s == State::SynReceived || s == State::Established || s == State::CloseWait;
+}
+
+}  // namespace
+
+void Connection::set_handler(SocketHandler* handler) {
+  handler_ = handler;
+  // Whatever arrived before the application attached is announced now.
+  if (readable() > 0 || peer_fin_) pending_readable_ = true;
+  deliver_events();
+}
+
+size_t Connection::send(std::span<const std::byte> data) {
+  if (!accepts_send(tcb_.state) || close_requested_) return 0;
+  size_t taken = send_.push(data);
+  if (taken < data.size()) want_writable_ = true;
+  output();
+  deliver_events();
+  return taken;
+}
+
+size_t Connection::send_space() const {
+  return accepts_send(tcb_.state) && !close_requested_ ? send_.free() : 0;
+}
+
+size_t Connection::receive(std::span<std::byte> out) {
+  size_t n = receive_.read(out);
+  // Reading frees window: output() sends a window update if it opened enough (§3.8.6.2.2).
+  if (n > 0 && tcb_.state != State::Closed) {
+    output(true);
+    deliver_events();
+  }
+  return n;
+}
+
+size_t Connection::readable() const { return receive_.readable(); }
+
+bool Connection::peer_closed() const { return peer_fin_ && receive_.readable() == 0; }
+
+void Connection::close() {
+  switch (tcb_.state) {
+    case State::SynSent:
+      // RFC 9293 §3.10.4, SYN-SENT: "Delete the TCB".
+      close_connection(CloseReason::Normal, "RFC 9293 §3.10.4 (CLOSE in SYN-SENT)");
+      break;
+    case State::SynReceived:
+      // The FIN waits until the handshake completes (see ack_in_syn_received).
+      close_requested_ = true;
+      break;
+    case State::Established:
+      close_requested_ = true;
+      set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE in ESTABLISHED)");
+      break;
+    case State::CloseWait:
+      close_requested_ = true;
+      set_state(State::LastAck, "RFC 9293 §3.10.4 (CLOSE in CLOSE-WAIT)");
+      break;
+    default:
+      return;  // already closing: "error: connection closing"
+  }
+  output();
+  deliver_events();
+}
+
+void Connection::abort() {
+  switch (tcb_.state) {
+    case State::SynReceived:
+    case State::Established:
+    case State::FinWait1:
+    case State::FinWait2:
+    case State::CloseWait:
+      // RFC 9293 §3.10.5: "Send a reset segment: <SEQ=SND.NXT><CTL=RST>".
+      send_rst(tcb_.snd_nxt);
+      break;
+    case State::Closed:
+      return;
+    default:
+      break;  // SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: just delete the TCB
+  }
+  close_connection(CloseReason::Aborted, "RFC 9293 §3.10.5 (ABORT)");
+  deliver_events();
+}
+
+}  // namespace tcplab::tcp

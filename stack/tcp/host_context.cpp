@@ -1,0 +1,41 @@
+// Segment emission into the outbox, and drop accounting, shared by host and connections.
+#include "stack/tcp/host_context.hpp"
+
+namespace tcplab::tcp {
+
+void HostContext::drop(DropReason reason, std::string_view detail) {
+  drops.count(reason);
+  if (tracer.enabled()) tracer.drop(now, reason, current_packet, detail);
+}
+
+wire::ConstBytes HostContext::emit(const FourTuple& tuple, wire::TcpSegment segment, const SendBuffer* data,
+                                  size_t offset, size_t length) {
+  constexpr size_t kIp = wire::kIpv4MinHeaderLength;
+  auto& buffer = outbox.start_packet();
+  // The outbox reuses its buffers, so after warm-up this resize allocates nothing.
+  buffer.resize(kIp + wire::kTcpMaxHeaderLength + length);
+  wire::MutableBytes all(buffer);
+  if (data != nullptr && length > 0) {
+    // Put the payload where emit_tcp will want it; emit_tcp's move onto itself is a no-op.
+    auto at = all.subspan(kIp + wire::kTcpMinHeaderLength + segment.options.emitted_length(), length);
+    data->copy_out(offset, at);
+    segment.payload = at;
+  }
+  size_t tcp_length = wire::emit_tcp(segment, local_address, tuple.remote_ip, all.subspan(kIp));
+  buffer.resize(kIp + tcp_length);
+
+  wire::Ipv4Header header;
+  // RFC 6864 §4.1: DF is set, so the identification has no meaning; a counter still helps
+  // students tell packets apart in a capture.
+  header.identification = ip_identification++;
+  header.dont_fragment = true;
+  header.ttl = config.ttl;
+  header.protocol = static_cast<uint8_t>(wire::IpProtocol::Tcp);
+  header.source = local_address;
+  header.destination = tuple.remote_ip;
+  wire::emit_ipv4_header(header, tcp_length, wire::MutableBytes(buffer));
+  ++stats.segments_sent;
+  return segment.payload;
+}
+
+}  // namespace tcplab::tcp

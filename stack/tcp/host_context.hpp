@@ -1,0 +1,76 @@
+// What every connection shares with its host: configuration, the time of the current entry
+// point, where packets and events go, counters, and the host-wide challenge-ACK budget.
+#pragma once
+#include <cstdint>
+
+#include "stack/drop_reason.hpp"
+#include "stack/four_tuple.hpp"
+#include "stack/outbox.hpp"
+#include "stack/tcp/config.hpp"
+#include "stack/tcp/host.hpp"
+#include "stack/tcp/isn.hpp"
+#include "stack/tcp/send_buffer.hpp"
+#include "stack/time.hpp"
+#include "stack/trace/trace.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::tcp {
+
+class Connection;
+
+// The host's side of a connection's life: listener queues and removal.
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  // A passive connection is about to become ESTABLISHED: is there room in the accept queue?
+  virtual bool accept_queue_has_room(const Connection&) const = 0;
+  // A passive connection reached ESTABLISHED: move it from the SYN queue to the accept queue.
+  virtual void established(Connection&) = 0;
+  // The connection is closed and has told its application: destroy it after this entry point.
+  virtual void finished(Connection&) = 0;
+};
+
+// RFC 5961 §7: "limit the number of challenge ACKs ... sent per second" host-wide, so the
+// challenge ACK itself cannot be turned into an amplifier or side channel.
+class ChallengeAckLimiter {
+ public:
+  bool allow(Instant now, uint32_t per_second) {
+    if (now - window_start_ >= seconds(1) || now < window_start_) {
+      window_start_ = now;
+      sent_ = 0;
+    }
+    if (sent_ >= per_second) return false;
+    ++sent_;
+    return true;
+  }
+
+ private:
+  Instant window_start_{};
+  uint32_t sent_ = 0;
+};
+
+struct HostContext {
+  const TcpConfig& config;
+  wire::Ipv4Address local_address;
+  trace::Tracer& tracer;
+  Outbox& outbox;
+  DropCounters& drops;
+  TcpStats& stats;
+  ConnectionOwner& owner;
+  IsnGenerator isn;
+  Instant now{};
+  uint16_t ip_identification = 0;
+  ChallengeAckLimiter challenge_acks;
+
+  wire::ConstBytes current_packet;  // the IPv4 packet being processed, for drop traces
+
+  // Counts a refused segment and tells the tracer why.
+  void drop(DropReason reason, std::string_view detail = {});
+  // Builds IPv4 + TCP for `segment` directly in an outbox buffer. With `data` set, the
+  // payload is `length` bytes copied straight from the send buffer at `offset` (one copy).
+  // Returns the payload as written, so the caller can trace the segment.
+  wire::ConstBytes emit(const FourTuple& tuple, wire::TcpSegment segment, const SendBuffer* data = nullptr,
+                        size_t offset = 0, size_t length = 0);
+};
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,42 @@
+// The receive side's bytes: in-order data waiting for the application, and out-of-order
+// segments parked at their place right after it until the hole before them fills
+// (RFC 9293 §3.10.7.4 seventh). The free space is what we advertise as RCV.WND (§3.8.6.2).
+#pragma once
+#include <cstddef>
+
+#include "stack/tcp/byte_ring.hpp"
+#include "stack/tcp/reassembly.hpp"
+
+namespace tcplab::tcp {
+
+class ReceiveBuffer {
+ public:
+  ReceiveBuffer(size_t capacity, size_t max_out_of_order)
+      : ring_(capacity), max_out_of_order_(max_out_of_order) {}
+
+  enum class Stored { InOrder, OutOfOrder, Refused };
+  struct InsertResult {
+    Stored stored;
+    size_t advanced;  // bytes that became readable (RCV.NXT moves by this much)
+  };
+
+  // Stores `data` that starts `offset` bytes after the in-order point. The caller has
+  // trimmed it to the window, so offset + data.size() <= free().
+  InsertResult insert(size_t offset, wire::ConstBytes data);
+  // Copies in-order bytes to the application and frees their space.
+  size_t read(wire::MutableBytes out);
+
+  size_t readable() const { return ring_.size(); }
+  // Space after the in-order bytes; out-of-order bytes live inside it.
+  size_t free() const { return ring_.free(); }
+  size_t capacity() const { return ring_.capacity(); }
+  size_t out_of_order_bytes() const { return reassembly_.bytes(); }
+  bool has_out_of_order() const { return !reassembly_.empty(); }
+
+ private:
+  ByteRing ring_;
+  Reassembly reassembly_;
+  size_t max_out_of_order_;
+};
+
+}  // namespace tcplab::tcp

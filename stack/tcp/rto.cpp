@@ -1,0 +1,32 @@
+// RFC 6298 retransmission timeout, rule by rule.
+#include "stack/tcp/rto.hpp"
+
+#include <algorithm>
+
+namespace tcplab::tcp {
+
+RtoEstimator::RtoEstimator(Duration initial, Duration min, Duration max)
+    : min_(min), max_(max), rto_(initial) {}  // RFC 6298 §2.1: RTO <- 1 s before any sample
+
+Duration RtoEstimator::clamp(Duration d) const { return std::clamp(d, min_, max_); }
+
+void RtoEstimator::sample(Duration r) {
+  if (r < Duration::zero()) r = Duration::zero();
+  if (!has_sample_) {
+    // RFC 6298 §2.2: SRTT <- R, RTTVAR <- R/2.
+    srtt_ = r;
+    rttvar_ = r / 2;
+    has_sample_ = true;
+  } else {
+    // RFC 6298 §2.3 with alpha = 1/8, beta = 1/4; RTTVAR first, using the old SRTT.
+    Duration diff = srtt_ > r ? srtt_ - r : r - srtt_;
+    rttvar_ = (rttvar_ * 3 + diff) / 4;
+    srtt_ = (srtt_ * 7 + r) / 8;
+  }
+  // RFC 6298 §2.2/§2.3: RTO <- SRTT + max(G, K*RTTVAR), K = 4; then §2.4/§2.5 bounds.
+  rto_ = clamp(srtt_ + std::max(kGranularity, rttvar_ * 4));
+}
+
+void RtoEstimator::back_off() { rto_ = std::min(rto_ * 2, max_); }
+
+}  // namespace tcplab::tcp

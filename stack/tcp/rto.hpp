@@ -1,0 +1,37 @@
+// The retransmission timeout estimator of RFC 6298: SRTT and RTTVAR from RTT samples (§2),
+// clamped to [rto_min, rto_max], doubled on each timeout (§5.5). Karn's rule (§3) is the
+// caller's job: it only feeds samples from segments that were never retransmitted.
+#pragma once
+#include "stack/time.hpp"
+
+namespace tcplab::tcp {
+
+class RtoEstimator {
+ public:
+  RtoEstimator(Duration initial, Duration min, Duration max);
+
+  // One RTT measurement R (RFC 6298 §2.2 for the first, §2.3 afterwards). Also undoes any
+  // back-off: a fresh sample gives a fresh RTO.
+  void sample(Duration r);
+  // RFC 6298 §5.5: the timer expired, so RTO <- RTO * 2 (bounded by the maximum, §2.5).
+  void back_off();
+
+  Duration rto() const { return rto_; }
+  Duration srtt() const { return srtt_; }
+  Duration rttvar() const { return rttvar_; }
+  bool has_sample() const { return has_sample_; }
+
+  // RFC 6298 §2: "G" - the clock granularity we claim. Our clock is far finer; 1 ms keeps
+  // RTTVAR's 4x term from collapsing to nothing on a microsecond TUN link.
+  static constexpr Duration kGranularity = milliseconds(1);
+
+ private:
+  Duration clamp(Duration d) const;
+
+  Duration min_, max_;
+  Duration rto_;
+  Duration srtt_{}, rttvar_{};
+  bool has_sample_ = false;
+};
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,193 @@
+// A scripted remote peer for TCP unit tests: builds IPv4/TCP packets with wire::emit_* (a
+// random ISN each run), hands them to a tcplab::Stack on a virtual clock, and reads back what
+// the stack sent, parsed, so tests assert exact segments. History is printed on failure.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "stack/stack.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::testing {
+
+struct Sent {
+  wire::TcpFlags flags;
+  Seq seq, ack;
+  uint16_t window = 0;
+  wire::TcpOptions options;
+  std::string payload;
+  uint16_t source_port = 0, destination_port = 0;
+};
+
+// Records application callbacks.
+struct RecordingHandler : tcp::SocketHandler {
+  int connected = 0, readable = 0, writable = 0, peer_fin = 0, closed = 0;
+  std::optional<tcp::CloseReason> reason;
+  std::string received;
+  bool read_on_readable = true;
+  void on_connected(tcp::Socket&) override { ++connected; }
+  void on_readable(tcp::Socket& s) override {
+    ++readable;
+    if (!read_on_readable) return;
+    std::byte buf[4096];
+    while (size_t n = s.receive(buf)) received.append(reinterpret_cast<const char*>(buf), n);
+  }
+  void on_writable(tcp::Socket&) override { ++writable; }
+  void on_peer_fin(tcp::Socket&) override { ++peer_fin; }
+  void on_closed(tcp::Socket&, tcp::CloseReason r) override {
+    ++closed;
+    reason = r;
+  }
+};
+
+struct RecordingAccept : tcp::AcceptHandler {
+  int calls = 0;
+  void on_acceptable(uint16_t) override { ++calls; }
+};
+
+inline wire::ConstBytes bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+inline StackConfig default_stack_config() {
+  StackConfig c;
+  c.tcp.isn_key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  return c;
+}
+
+class Peer {
+ public:
+  explicit Peer(StackConfig config = default_stack_config(), uint16_t port = 40000)
+      : stack(config, tracer), port_(port) {
+    std::random_device rd;
+    isn = Seq(static_cast<uint32_t>(rd()));
+  }
+
+  trace::Tracer tracer;
+  Stack stack;
+  Instant now{std::chrono::seconds(1000)};
+  wire::Ipv4Address ip{0xC0000201};  // 192.0.2.1
+  Seq isn;                           // the peer's ISN (random each run)
+  std::vector<std::string> history;
+
+  uint16_t port() const { return port_; }
+  void set_port(uint16_t p) { port_ = p; }
+
+  // Sends one segment from the peer to the stack. `rel_seq` is relative to the peer's ISN.
+  void inject(wire::TcpSegment seg, uint16_t to_port, bool corrupt = false) {
+    seg.source_port = port_;
+    seg.destination_port = to_port;
+    std::vector<std::byte> packet(20 + 60 + seg.payload.size());
+    size_t n = wire::emit_tcp(seg, ip, stack.config().address, wire::MutableBytes(packet).subspan(20));
+    if (corrupt) packet[20 + 16] ^= std::byte{0x55};
+    wire::Ipv4Header h;
+    h.protocol = 6;
+    h.source = ip;
+    h.destination = stack.config().address;
+    wire::emit_ipv4_header(h, n, wire::MutableBytes(packet));
+    packet.resize(20 + n);
+    history.push_back("< " + seg.flags.to_string() + " seq " + std::to_string(seg.seq - isn) + " ack " +
+                      std::to_string(seg.ack.raw()) + " len " + std::to_string(seg.payload.size()));
+    stack.receive(packet, now);
+  }
+
+  // A segment with flags, absolute seq/ack, window and optional payload.
+  static wire::TcpSegment make(const std::string& flags, Seq seq, Seq ack, uint16_t window,
+                               wire::ConstBytes payload = {}) {
+    wire::TcpSegment s;
+    for (char c : flags) {
+      if (c == 'S') s.flags.syn = true;
+      if (c == 'F') s.flags.fin = true;
+      if (c == 'R') s.flags.rst = true;
+      if (c == 'P') s.flags.psh = true;
+      if (c == '.') s.flags.ack = true;
+    }
+    s.seq = seq;
+    s.ack = ack;
+    s.window = window;
+    s.payload = payload;
+    return s;
+  }
+
+  void advance(Duration d) {
+    now += d;
+    history.push_back("advance to +" + std::to_string(std::chrono::duration_cast<milliseconds>(d).count()) + "ms");
+    stack.advance(now);
+  }
+
+  // Everything the stack sent since the last call, parsed.
+  std::vector<Sent> take() {
+    std::vector<Sent> out;
+    auto& box = stack.outbox();
+    for (size_t i = 0; i < box.size(); ++i) {
+      auto ip4 = wire::parse_ipv4(box.packet(i));
+      REQUIRE(ip4.ok());
+      auto tcp = wire::parse_tcp(ip4->payload, ip4->header.source, ip4->header.destination);
+      REQUIRE(tcp.ok());
+      Sent s{tcp->flags, tcp->seq, tcp->ack, tcp->window, tcp->options,
+             std::string(reinterpret_cast<const char*>(tcp->payload.data()), tcp->payload.size()),
+             tcp->source_port, tcp->destination_port};
+      history.push_back("> " + s.flags.to_string() + " seq " + std::to_string(s.seq.raw()) + " ack " +
+                        std::to_string(s.ack - isn) + " len " + std::to_string(s.payload.size()));
+      out.push_back(std::move(s));
+    }
+    box.clear();
+    return out;
+  }
+
+  std::string dump() const {
+    std::string s;
+    for (const auto& h : history) s += "  " + h + "\n";
+    return s;
+  }
+
+ private:
+  uint16_t port_;
+};
+
+// Drives the common prologue: listener on `server_port`, SYN, SYN-ACK, ACK, accept.
+struct Established {
+  explicit Established(StackConfig config = default_stack_config(), uint16_t window = 65535,
+                       std::optional<uint8_t> wscale = std::nullopt, uint16_t server_port = 80)
+      : peer(config), port(server_port) {
+    REQUIRE(peer.stack.tcp().listen(port, &acceptor));
+    auto syn = Peer::make("S", peer.isn, Seq(0), window);
+    syn.options.mss = 1460;
+    syn.options.window_scale = wscale;
+    peer.inject(syn, port);
+    auto out = peer.take();
+    REQUIRE(out.size() == 1);
+    synack = out[0];
+    iss = synack.seq;
+    peer_nxt = peer.isn + 1;
+    our_nxt = iss + 1;
+    peer.inject(Peer::make(".", peer_nxt, our_nxt, window), port);
+    REQUIRE(peer.take().empty());
+    socket = peer.stack.tcp().accept(port);
+    REQUIRE(socket != nullptr);
+    socket->set_handler(&app);
+  }
+  // Injects data (or flags) from the peer at peer_nxt and advances peer_nxt.
+  void peer_sends(const std::string& flags, const std::string& data, uint16_t window = 65535) {
+    auto seg = Peer::make(flags, peer_nxt, our_nxt, window, bytes_of(data));
+    peer.inject(seg, port);
+    peer_nxt += static_cast<uint32_t>(seg.length());
+  }
+  void peer_acks(Seq ack, uint16_t window = 65535) { peer.inject(Peer::make(".", peer_nxt, ack, window), port); }
+
+  Peer peer;
+  uint16_t port;
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  Sent synack;
+  Seq iss, peer_nxt, our_nxt;
+  tcp::Socket* socket = nullptr;
+};
+
+}  // namespace tcplab::testing
