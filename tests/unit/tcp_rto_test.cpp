@@ -1,0 +1,52 @@
+// Tests for stack/tcp/rto.*: RFC 6298 §2 formulas, bounds and back-off.
+#include <doctest/doctest.h>
+
+#include "stack/tcp/rto.hpp"
+
+using namespace tcplab;
+using tcplab::tcp::RtoEstimator;
+
+TEST_CASE("rto: 1 s before any sample (RFC 6298 §2.1)") {
+  RtoEstimator e(seconds(1), milliseconds(200), seconds(60));
+  CHECK(e.rto() == seconds(1));
+  CHECK_FALSE(e.has_sample());
+}
+
+TEST_CASE("rto: first sample sets SRTT = R, RTTVAR = R/2 (§2.2)") {
+  RtoEstimator e(seconds(1), milliseconds(1), seconds(60));
+  e.sample(milliseconds(100));
+  CHECK(e.srtt() == milliseconds(100));
+  CHECK(e.rttvar() == milliseconds(50));
+  CHECK(e.rto() == milliseconds(300));  // 100 + 4*50
+}
+
+TEST_CASE("rto: later samples use alpha 1/8, beta 1/4 (§2.3)") {
+  RtoEstimator e(seconds(1), milliseconds(1), seconds(60));
+  e.sample(milliseconds(100));
+  e.sample(milliseconds(200));
+  // RTTVAR = 3/4*50 + 1/4*|100-200| = 62.5; SRTT = 7/8*100 + 1/8*200 = 112.5
+  CHECK(e.rttvar() == microseconds(62500));
+  CHECK(e.srtt() == microseconds(112500));
+  CHECK(e.rto() == microseconds(112500 + 250000));
+}
+
+TEST_CASE("rto: minimum and maximum bound it (§2.4, §2.5)") {
+  RtoEstimator e(seconds(1), milliseconds(200), seconds(60));
+  e.sample(microseconds(50));
+  CHECK(e.rto() == milliseconds(200));
+  RtoEstimator big(seconds(1), milliseconds(200), seconds(2));
+  big.sample(seconds(5));
+  CHECK(big.rto() == seconds(2));
+}
+
+TEST_CASE("rto: back-off doubles up to the maximum, a new sample restores (§5.5)") {
+  RtoEstimator e(seconds(1), milliseconds(200), seconds(5));
+  e.back_off();
+  CHECK(e.rto() == seconds(2));
+  e.back_off();
+  CHECK(e.rto() == seconds(4));
+  e.back_off();
+  CHECK(e.rto() == seconds(5));
+  e.sample(milliseconds(100));
+  CHECK(e.rto() == milliseconds(300));
+}
