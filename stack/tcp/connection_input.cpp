@@ -91,6 +91,14 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
     if (!seg.flags.rst) send_syn(true, "retransmission (duplicate SYN)");
     return false;
   }
+  // RFC 9293 §3.5 Figure 8 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
+  // lies just before RCV.NXT; its ACK still completes our handshake, so the SYN is trimmed
+  // off (as the front-trimming below would for data) and the rest processed, with an ACK.
+  if (tcb_.state == State::SynReceived && seg.flags.syn && seg.flags.ack && !seg.flags.rst && seg.seq == tcb_.irs) {
+    seg.flags.syn = false;
+    seg.seq += 1;
+    ack_now_ = true;
+  }
   uint32_t wnd = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
   tcb_.rcv_wnd = wnd;
   Seq right = tcb_.rcv_nxt + wnd;

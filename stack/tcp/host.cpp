@@ -283,8 +283,8 @@ Socket* TcpHost::connect(wire::Ipv4Address remote, uint16_t remote_port, SocketH
   auto owned = std::make_unique<Connection>(h.ctx, tuple, Connection::Origin::Active);
   Connection* c = owned.get();
   h.connections.emplace(tuple, std::move(owned));
+  c->open_active();  // first: a handler attached to a CLOSED TCB would see it as finished
   c->set_handler(handler);
-  c->open_active();
   return c;
 }
 
