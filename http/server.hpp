@@ -3,6 +3,8 @@
 // persistent connections (HTTP/1.1 keep-alive with an idle timeout).
 #pragma once
 #include <cstdint>
+#include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +12,7 @@
 #include "stack/stack.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/time.hpp"
+#include "stack/trace/trace.hpp"
 
 namespace tcplab::http {
 
@@ -22,7 +25,13 @@ struct ServerConfig {
   std::optional<std::string> root;               // --root DIR (default: built-in demo site)
   size_t max_body = 1 << 20;                     // request bodies above this get 413
   Duration linger = seconds(2);                  // lingering close after Connection: close
+  // Wall-clock seconds for the Date header only (RFC 9110 §6.6.1). Deviation from "no clock
+  // in http/": Date needs calendar time, which the steady `now` cannot give; this is the one
+  // place it is read, injected so tests fix it. Unset: std::time() in server.cpp.
+  std::function<std::time_t()> wall_clock;
 };
+
+struct ServerStats;
 
 class Server final : public tcp::AcceptHandler {
  public:
@@ -31,8 +40,15 @@ class Server final : public tcp::AcceptHandler {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Listens on config.port; false if the port is already taken.
+  // Listens on config.port; false if the port is already taken or --root is not a
+  // directory (error() says which).
   bool start();
+  const std::string& error() const;
+  // HTTP decisions (keep-alive or close and why, timeouts, who closes first) go to the
+  // trace as notes. Optional; call before start().
+  void set_tracer(trace::Tracer* tracer);
+  const ServerStats& stats() const;
+  size_t sessions() const;  // connections the server holds (including lingering ones)
   // Idle, header and linger timers.
   void advance(Instant now);
   std::optional<Instant> next_deadline() const;

@@ -41,15 +41,35 @@ Session::Session(tcp::Socket& socket, SessionEnv& env, std::function<void(Sessio
       parser_(ParserLimits{.max_body = env.config.max_body}) {}
 
 void Session::start() {
-  wait_since_ = env_.now;
+  wait_since_ = now_or_pending();
   ++env_.stats.connections_accepted;
   ++env_.stats.connections_open;
   // May call on_readable at once if the request already arrived with the handshake's ACK.
   socket_->set_handler(this);
 }
 
+Instant Session::now_or_pending() const { return in_timer_ ? env_.now : kPending; }
+
 void Session::note(std::string_view text) {
-  if (env_.tracer && env_.tracer->enabled()) env_.tracer->note(env_.now, &tuple_, text);
+  if (!env_.tracer || !env_.tracer->enabled()) return;
+  if (in_timer_) {
+    env_.tracer->note(env_.now, &tuple_, text);
+  } else {
+    pending_notes_.emplace_back(text);  // timestamped by the next advance (same wakeup)
+  }
+}
+
+void Session::stamp() {
+  auto fix = [&](Instant& t) {
+    if (t == kPending) t = env_.now;
+  };
+  fix(wait_since_);
+  fix(linger_since_);
+  if (request_start_) fix(*request_start_);
+  if (!pending_notes_.empty()) {
+    for (const auto& text : pending_notes_) env_.tracer->note(env_.now, &tuple_, text);
+    pending_notes_.clear();
+  }
 }
 
 void Session::count_close(CloseBy by) {
@@ -59,15 +79,17 @@ void Session::count_close(CloseBy by) {
 }
 
 std::optional<Instant> Session::deadline() const {
+  // A time still pending a stamp is "now": the loop advances us before it sleeps anyway.
+  auto base = [&](Instant t) { return t == kPending ? env_.now : t; };
   switch (phase_) {
     case Phase::Reading:
-      if (request_start_) return *request_start_ + env_.config.header_timeout;
+      if (request_start_) return base(*request_start_) + env_.config.header_timeout;
       // A fresh connection must send its first request within the header timeout; a used
       // one may stay idle for the keep-alive timeout.
-      return wait_since_ + (requests_ == 0 ? env_.config.header_timeout : env_.config.keepalive_timeout);
+      return base(wait_since_) + (requests_ == 0 ? env_.config.header_timeout : env_.config.keepalive_timeout);
     case Phase::Lingering:
       if (peer_fin_) return std::nullopt;
-      return linger_since_ + env_.config.linger;
+      return base(linger_since_) + env_.config.linger;
     case Phase::Writing:
     case Phase::Closed: return std::nullopt;
   }
@@ -75,6 +97,13 @@ std::optional<Instant> Session::deadline() const {
 }
 
 void Session::on_timer() {
+  in_timer_ = true;
+  stamp();
+  fire_timer();
+  in_timer_ = false;
+}
+
+void Session::fire_timer() {
   auto due = deadline();
   if (!due || env_.now < *due || !socket_) return;
   if (phase_ == Phase::Reading) {
@@ -182,7 +211,7 @@ void Session::pump_once(bool& progress) {
   }
   size_t used = parser_.feed(inbuf_);
   inbuf_.erase(0, used);
-  if (parser_.in_progress() && !request_start_) request_start_ = env_.now;
+  if (parser_.in_progress() && !request_start_) request_start_ = now_or_pending();
   switch (parser_.status()) {
     case RequestParser::Status::Complete:
       handle_request(parser_.take());
@@ -262,7 +291,7 @@ void Session::start_response(Response response, bool head_only, int minor, const
   ResponseHead& head = response.head;
   head.content_length = response.body ? response.body->length() : std::optional<uint64_t>(0);
   head.close_delimited = !head.content_length && minor == 0;
-  out_ = render_head(head, decision, env_.date, whole_seconds(env_.config.keepalive_timeout));
+  out_ = render_head(head, decision, env_.date ? env_.date() : std::string(), whole_seconds(env_.config.keepalive_timeout));
   out_off_ = 0;
   chunked_ = !head.content_length && !head.close_delimited;
   body_ = head_only ? nullptr : std::move(response.body);
@@ -313,7 +342,7 @@ void Session::response_done() {
     return;
   }
   phase_ = Phase::Reading;
-  wait_since_ = env_.now;
+  wait_since_ = now_or_pending();
   if (env_.shutting_down && inbuf_.empty()) shutdown();
 }
 
@@ -321,7 +350,7 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   if (!socket_ || phase_ == Phase::Lingering || phase_ == Phase::Closed) return;
   count_close(by);
   phase_ = Phase::Lingering;
-  linger_since_ = env_.now;
+  linger_since_ = now_or_pending();
   body_.reset();
   inbuf_.clear();
   note(std::string(why) + (peer_fin_ ? "" : "; lingering close: FIN sent, reading and discarding until the client closes"));

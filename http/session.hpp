@@ -1,12 +1,18 @@
 // One HTTP connection over the Socket API: parse -> respond in order (pipelining) ->
 // keep-alive or close, with the idle, header and lingering-close timers. Sans-IO: time comes
 // from SessionEnv::now, set by the server from advance(now); tests drive it with a FakeSocket.
+//
+// Socket callbacks arrive while the stack processes a packet, when the session cannot know
+// the time. What happens then is stamped "pending" and gets the time of the next
+// on_timer(): the event loop advances every client right after each batch of packets with
+// the same `now`, so the stamp is exact (and no clock is read here).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http/handler.hpp"
 #include "http/keepalive_policy.hpp"
@@ -28,7 +34,8 @@ struct SessionEnv {
   trace::Tracer* tracer = nullptr;
   Instant now{};                // the time of the last advance(now)
   bool shutting_down = false;
-  std::string date;             // the Date header value for responses now (may be empty)
+  // The Date header value (RFC 9110 §6.6.1) for a response sent now; empty function: no Date.
+  std::function<std::string()> date;
 };
 
 class Session final : public tcp::SocketHandler {
@@ -41,7 +48,7 @@ class Session final : public tcp::SocketHandler {
 
   void start();  // attaches to the socket and starts the header timer
   std::optional<Instant> deadline() const;
-  void on_timer();  // fires whatever timer is due at env.now
+  void on_timer();  // stamps pending times with env.now, then fires whatever timer is due
   void shutdown();  // the server is stopping: close now if idle
 
   Phase phase() const { return phase_; }
@@ -65,6 +72,10 @@ class Session final : public tcp::SocketHandler {
   void begin_close(CloseBy by, std::string_view why);
   void count_close(CloseBy by);
   void note(std::string_view text);
+  void fire_timer();
+  void stamp();
+  Instant now_or_pending() const;
+  static constexpr Instant kPending = Instant::max();
 
   tcp::Socket* socket_;
   SessionEnv& env_;
@@ -92,6 +103,8 @@ class Session final : public tcp::SocketHandler {
   Instant wait_since_{};      // when the session last became idle (or was accepted)
   std::optional<Instant> request_start_;  // first byte of the current request
   Instant linger_since_{};
+  bool in_timer_ = false;
+  std::vector<std::string> pending_notes_;
 };
 
 }  // namespace tcplab::http

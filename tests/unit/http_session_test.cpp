@@ -23,10 +23,14 @@ struct Harness {
   int gone = 0;
 
   explicit Harness(ServerConfig config = {})
-      : env{config, stats, responder, nullptr, Instant{}, false, "Wed, 25 Nov 2026 12:00:00 GMT"} {
+      : env{config, stats, responder, nullptr, Instant{}, false, [] { return std::string("Wed, 25 Nov 2026 12:00:00 GMT"); }} {
     session = std::make_unique<Session>(sock, env, [this](Session&) { ++gone; });
+    sock.after_event = [this] { session->on_timer(); };
   }
-  void start() { session->start(); }
+  void start() {
+    session->start();
+    session->on_timer();
+  }
   // Moves virtual time to t and fires due timers, as Server::advance does.
   void at(Duration t) {
     env.now = Instant{} + t;
@@ -391,4 +395,19 @@ TEST_CASE("shutdown closes idle connections and says close on the next response"
   busy.sock.client_send(kGet11);
   CHECK(busy.responses().at(0).header("connection") == "close");
   CHECK(busy.sock.closed);
+}
+
+TEST_CASE("what happens inside a socket callback is timed by the next advance, not the last one") {
+  Harness h;
+  h.sock.after_event = nullptr;  // the callback runs while env.now is still the old time
+  h.start();                      // stamped at t=0
+  h.env.now = Instant{} + seconds(1);  // the last advance was at 1 s...
+  h.sock.client_send(kGet11);          // ...the request arrives later, during packet processing
+  h.at(seconds(30));                    // the loop's advance right after that batch, at 30 s
+  REQUIRE(h.session->deadline().has_value());
+  CHECK(*h.session->deadline() == Instant{} + seconds(35));
+  h.at(seconds(35) - milliseconds(1));
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(35));
+  CHECK(h.sock.closed);
 }

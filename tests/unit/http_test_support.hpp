@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -27,6 +28,8 @@ class FakeSocket final : public tcp::Socket {
   tcp::State st = tcp::State::Established;
   tcp::SocketHandler* handler = nullptr;
   FourTuple t{};
+  // Runs after every client action, as the event loop advances its clients after each batch.
+  std::function<void()> after_event;
 
   void set_handler(tcp::SocketHandler* h) override {
     handler = h;
@@ -65,6 +68,7 @@ class FakeSocket final : public tcp::Socket {
   void client_send(std::string_view bytes) {
     inbound.append(bytes);
     if (handler) handler->on_readable(*this);
+    if (after_event) after_event();
   }
   void client_fin() {
     fin_in = true;
@@ -74,10 +78,12 @@ class FakeSocket final : public tcp::Socket {
       handler->on_readable(*this);
       if (handler) handler->on_peer_fin(*this);
     }
+    if (after_event) after_event();
   }
   void drain(size_t n) {  // the client acknowledged n bytes: send space frees up
     space += n;
     if (handler) handler->on_writable(*this);
+    if (after_event) after_event();
   }
   void finish(tcp::CloseReason reason) {
     if (gone) return;

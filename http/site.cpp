@@ -1,0 +1,180 @@
+// Routing, method rules (405 with Allow) and the built-in demo content.
+#include "http/site.hpp"
+
+#include <charconv>
+
+#include "http/stats_page.hpp"
+
+namespace tcplab::http {
+namespace {
+
+constexpr std::string_view kHtml = "text/html; charset=utf-8";
+
+Response method_not_allowed(std::string allow) {
+  // RFC 9110 §15.5.6: 405 carries Allow with the methods the resource supports.
+  auto r = text_response(405, "text/plain; charset=utf-8", "405 Method Not Allowed (allowed: " + allow + ")\n");
+  r.head.headers.emplace_back("Allow", std::move(allow));
+  return r;
+}
+
+Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
+
+std::optional<uint64_t> parse_count(std::string_view s) {
+  if (s.empty() || s.size() > 15) return std::nullopt;
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+Site::Site(std::optional<std::string> root, SiteHooks hooks) : hooks_(std::move(hooks)) {
+  if (root) root_.emplace(*root);
+}
+
+Response Site::respond(const Request& request) {
+  std::string_view target = request.target;
+  // RFC 9112 §3.2.2: absolute-form; we serve one host, so only the path matters.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.starts_with(scheme)) {
+      target.remove_prefix(scheme.size());
+      auto slash = target.find('/');
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    }
+  }
+  if (target.empty() || target.front() != '/')
+    return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: unsupported request target\n");
+  auto q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  const std::string& m = request.method;
+  if (path == "/echo") {
+    if (m == "POST") return text_response(200, "application/octet-stream", request.body);
+    if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST");
+    return text_response(200, "text/plain; charset=utf-8",
+                         "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
+  }
+  if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
+  return respond_get(path, query);
+}
+
+Response Site::respond_get(std::string_view path, std::string_view query) {
+  auto hook = [](const std::function<std::string()>& f, std::string_view type) {
+    return f ? text_response(200, std::string(type), f()) : not_found();
+  };
+  if (path == "/stats") return hook(hooks_.stats_json, "application/json");
+  if (path == "/stats.html") return hook(hooks_.stats_html, kHtml);
+  if (path == "/tcp") return hook(hooks_.tcp_json, "application/json");
+  if (path == "/tcp.html") return hook(hooks_.tcp_html, kHtml);
+  // /bytes/N: N deterministic bytes, byte i = i % 251, streamed with Content-Length;
+  // /stream/N: the same bytes as a stream of unknown length (chunked for 1.1).
+  for (std::string_view prefix : {"/bytes/", "/stream/"}) {
+    if (!path.starts_with(prefix)) continue;
+    auto n = parse_count(path.substr(prefix.size()));
+    if (!n || *n > kMaxPatternBytes)
+      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: /bytes/N needs 0 <= N <= 2^40\n");
+    Response r;
+    r.head.content_type = "application/octet-stream";
+    r.body = std::make_unique<PatternBody>(*n, prefix == "/bytes/");
+    return r;
+  }
+  (void)query;
+  if (root_) {
+    auto resolved = root_->resolve(path);
+    if (resolved.status == 400)
+      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+    if (resolved.status != 200) return not_found();
+    auto file = FileBody::open(resolved.path);
+    if (!file) return not_found();
+    Response r;
+    r.head.content_type = std::string(mime_type_for(resolved.path));
+    r.body = std::move(file);
+    return r;
+  }
+  if (path == "/" || path == "/index.html") return text_response(200, std::string(kHtml), demo_index_html());
+  if (path == "/about.html") return text_response(200, std::string(kHtml), demo_about_html());
+  if (path == "/style.css") return text_response(200, "text/css; charset=utf-8", demo_style_css());
+  if (path == "/app.js") return text_response(200, "text/javascript; charset=utf-8", demo_app_js());
+  if (path.starts_with("/img/") && path.ends_with(".svg")) {
+    auto n = parse_count(path.substr(5, path.size() - 5 - 4));
+    if (n && *n >= 1 && *n <= kDemoImages)
+      return text_response(200, "image/svg+xml", demo_image_svg(static_cast<int>(*n)));
+  }
+  return not_found();
+}
+
+std::string demo_index_html() {
+  std::string images;
+  for (int i = 1; i <= kDemoImages; ++i)
+    images += "  <img src=\"/img/" + std::to_string(i) + ".svg\" width=\"120\" height=\"90\" alt=\"asset " +
+              std::to_string(i) + "\">\n";
+  return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<title>tcplab: one page, many requests</title>\n"
+         "<link rel=\"icon\" href=\"data:,\">\n"
+         "<link rel=\"stylesheet\" href=\"/style.css\">\n"
+         "<script src=\"/app.js\" defer></script>\n</head>\n<body>\n"
+         "<h1>One page, " + std::to_string(kDemoImages + 3) + " requests</h1>\n"
+         "<p>This HTML is the first response. The stylesheet, the script and the " + std::to_string(kDemoImages) +
+         " images below are each one more HTTP request. With keep-alive they follow the HTML over the same "
+         "TCP connection(s), with no new handshake; with <code>--keepalive off</code> or HTTP/1.0 every one of them "
+         "costs a SYN, SYN-ACK, ACK and a close.</p>\n"
+         "<div class=\"gallery\">\n" + images + "</div>\n"
+         "<p id=\"status\">script not run yet</p>\n"
+         "<p><a href=\"/about.html\">What to look at</a> · <a href=\"/stats.html\">/stats.html</a> · "
+         "<a href=\"/tcp.html\">/tcp.html</a></p>\n</body>\n</html>\n";
+}
+
+std::string demo_about_html() {
+  return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>tcplab: what to look at</title>\n"
+         "<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n<body>\n<h1>What to look at</h1>\n<ol>\n"
+         "<li><b>Handshakes per page.</b> Run <code>tcplab serve --trace</code> and load <a href=\"/\">the demo "
+         "page</a>. Count the <code>S</code> (SYN) lines: with keep-alive, a handful (one per parallel browser "
+         "connection); with <code>--keepalive off</code>, one per asset.</li>\n"
+         "<li><b>The Connection header.</b> <code>curl -v http://192.0.2.2/</code> (HTTP/1.1): no Connection header, "
+         "the connection stays. <code>curl -v --http1.0 http://192.0.2.2/</code>: <code>Connection: close</code> and "
+         "the server closes. Add <code>-H 'Connection: keep-alive'</code> to the 1.0 request and the answer says "
+         "<code>Connection: keep-alive</code> with <code>Keep-Alive: timeout=5, max=99</code>.</li>\n"
+         "<li><b>Current connections.</b> <a href=\"/stats.html\">/stats.html</a> shows the counter the article "
+         "watched in IIS: it stays at 1 while a kept-alive connection waits and drops to 0 after each response "
+         "when keep-alive is off.</li>\n"
+         "<li><b>The idle timeout.</b> Leave a kept-alive connection idle: after <code>--keepalive-timeout</code> "
+         "seconds the server sends FIN first. The server is the active closer, so the <em>server</em> holds "
+         "TIME-WAIT (see <a href=\"/tcp.html\">/tcp.html</a>). The next request needs a new handshake.</li>\n"
+         "<li><b>Pipelining and limits.</b> <code>--max-requests N</code> closes after N requests; several requests "
+         "in one segment are answered in order.</li>\n</ol>\n"
+         "<p>Open the capture (<code>--pcap</code>) in Wireshark with relative sequence numbers: the handshake is "
+         "seq 0, ack 1, exactly as in the article.</p>\n<p><a href=\"/\">back</a></p>\n</body>\n</html>\n";
+}
+
+std::string demo_style_css() {
+  return "body { font-family: sans-serif; max-width: 50em; margin: 2em auto; line-height: 1.4; color: #222; }\n"
+         "h1 { color: #1a4d7a; }\n"
+         ".gallery { display: flex; flex-wrap: wrap; gap: 8px; margin: 1em 0; }\n"
+         ".gallery img { border: 1px solid #ccc; }\n"
+         "table { border-collapse: collapse; }\n"
+         "th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }\n"
+         "#status { font-style: italic; color: #555; }\n";
+}
+
+std::string demo_app_js() {
+  return "// tcplab demo: proves the script arrived and ran, and counts what loaded.\n"
+         "document.addEventListener('DOMContentLoaded', function () {\n"
+         "  var imgs = document.querySelectorAll('.gallery img');\n"
+         "  document.getElementById('status').textContent = 'script ran; ' + imgs.length + ' images on the page';\n"
+         "});\n";
+}
+
+std::string demo_image_svg(int n) {
+  static constexpr const char* kColors[] = {"#e4572e", "#29335c", "#f3a712", "#a8c686", "#669bbc", "#8e44ad"};
+  std::string color = kColors[(n - 1) % 6];
+  std::string num = std::to_string(n);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"90\" viewBox=\"0 0 120 90\">"
+         "<rect width=\"120\" height=\"90\" fill=\"" + color + "\"/>"
+         "<circle cx=\"60\" cy=\"40\" r=\"" + std::to_string(12 + 3 * n) + "\" fill=\"white\" fill-opacity=\"0.3\"/>"
+         "<text x=\"60\" y=\"50\" font-size=\"28\" font-family=\"sans-serif\" text-anchor=\"middle\" fill=\"white\">" +
+         num + "</text><text x=\"60\" y=\"80\" font-size=\"10\" font-family=\"sans-serif\" text-anchor=\"middle\" "
+         "fill=\"white\">request " + std::to_string(n + 3) + "</text></svg>\n";
+}
+
+}  // namespace tcplab::http

@@ -1,0 +1,43 @@
+// What the server serves: the built-in demo site (the article's page whose stylesheet,
+// script and images follow the HTML over the same connection), /bytes/N, POST /echo,
+// /stats and /tcp, or a directory given with --root. Routing and method rules live here.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "http/handler.hpp"
+#include "http/static_root.hpp"
+
+namespace tcplab::http {
+
+// Live pages the server fills in (it owns the counters); unset hooks answer 404.
+struct SiteHooks {
+  std::function<std::string()> stats_json, stats_html, tcp_json, tcp_html;
+};
+
+inline constexpr int kDemoImages = 6;
+// /bytes/N above this is refused with 400 (1 TiB: any test fits, a typo does not run forever).
+inline constexpr uint64_t kMaxPatternBytes = uint64_t{1} << 40;
+
+class Site final : public Responder {
+ public:
+  // root: --root DIR, or nullopt for the built-in demo site.
+  Site(std::optional<std::string> root, SiteHooks hooks);
+  bool root_ok() const { return !root_ || root_->valid(); }
+  Response respond(const Request& request) override;
+
+ private:
+  Response respond_get(std::string_view path, std::string_view query);
+  std::optional<StaticRoot> root_;
+  SiteHooks hooks_;
+};
+
+// The demo pages and assets (the same bytes every time, for tests and captures).
+std::string demo_index_html();
+std::string demo_about_html();
+std::string demo_style_css();
+std::string demo_app_js();
+std::string demo_image_svg(int n);
+
+}  // namespace tcplab::http

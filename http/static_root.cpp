@@ -1,0 +1,124 @@
+// Static file resolution under --root: no way out (issue 4), checked on the resolved path.
+#include "http/static_root.hpp"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <memory>
+#include <utility>
+
+namespace tcplab::http {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> real_path(const std::string& path) {
+  std::unique_ptr<char, decltype(&::free)> resolved(::realpath(path.c_str(), nullptr), &::free);
+  if (!resolved) return std::nullopt;
+  return std::string(resolved.get());
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return std::nullopt;  // '%' needs two hex digits after it
+    int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    char c = static_cast<char>(hi * 16 + lo);
+    if (c == '\0') return std::nullopt;  // an encoded NUL would cut the path short in C APIs
+    out += c;
+    i += 2;
+  }
+  return out;
+}
+
+std::string_view mime_type_for(std::string_view path) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kTypes = {{
+      {".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"}, {".json", "application/json"},
+      {".txt", "text/plain; charset=utf-8"}, {".md", "text/markdown; charset=utf-8"},
+      {".svg", "image/svg+xml"},             {".png", "image/png"},
+      {".jpg", "image/jpeg"},                {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},                 {".webp", "image/webp"},
+      {".ico", "image/x-icon"},              {".pdf", "application/pdf"},
+      {".wasm", "application/wasm"},         {".woff2", "font/woff2"},
+      {".xml", "application/xml"},           {".pcap", "application/vnd.tcpdump.pcap"},
+  }};
+  auto slash = path.rfind('/');
+  auto name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  auto dot = name.rfind('.');
+  if (dot == std::string_view::npos) return "application/octet-stream";
+  auto ext = name.substr(dot);
+  for (const auto& [e, type] : kTypes) {
+    if (e.size() != ext.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < e.size(); ++i) {
+      char c = ext[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != e[i]) same = false;
+    }
+    if (same) return type;
+  }
+  return "application/octet-stream";
+}
+
+StaticRoot::StaticRoot(const std::string& root) {
+  auto real = real_path(root);
+  struct stat st {};
+  if (real && ::stat(real->c_str(), &st) == 0 && S_ISDIR(st.st_mode)) root_ = *real;
+}
+
+bool StaticRoot::inside(const std::string& real) const {
+  if (root_ == "/") return true;
+  return real == root_ || (real.size() > root_.size() && real.compare(0, root_.size(), root_) == 0 &&
+                           real[root_.size()] == '/');
+}
+
+Resolved StaticRoot::resolve(std::string_view url_path) const {
+  if (!valid() || url_path.empty() || url_path.front() != '/') return {400, {}};
+  auto decoded = percent_decode(url_path);
+  if (!decoded) return {400, {}};
+  // Build the path from its segments; ".." is refused outright (even where it would stay
+  // inside), so the decision never depends on what is on disk. "%2e%2e" decodes to ".."
+  // first and is refused the same way.
+  std::string joined = root_;
+  std::string_view rest = *decoded;
+  while (!rest.empty()) {
+    auto slash = rest.find('/');
+    auto seg = rest.substr(0, slash);
+    rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") return {400, {}};
+    if (joined.back() != '/') joined += '/';
+    joined += seg;
+  }
+  // realpath() resolves every symlink; the result must still be inside the root.
+  auto real = real_path(joined);
+  if (!real || !inside(*real)) return {404, {}};
+  struct stat st {};
+  if (::stat(real->c_str(), &st) != 0) return {404, {}};
+  if (S_ISDIR(st.st_mode)) {
+    auto index = real_path(*real + "/index.html");
+    if (!index || !inside(*index) || ::stat(index->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {404, {}};
+    return {200, *index};
+  }
+  if (!S_ISREG(st.st_mode)) return {404, {}};
+  return {200, *real};
+}
+
+}  // namespace tcplab::http

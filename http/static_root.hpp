@@ -1,0 +1,35 @@
+// Mapping a request path onto a file under --root without ever leaving it: percent-decoding,
+// ".." refused, symlinks resolved with realpath() and checked against the root's own path.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tcplab::http {
+
+// RFC 3986 §2.1 percent-decoding. nullopt for a malformed escape or an encoded NUL.
+std::optional<std::string> percent_decode(std::string_view in);
+
+// Content-Type by file extension; application/octet-stream when unknown.
+std::string_view mime_type_for(std::string_view path);
+
+struct Resolved {
+  int status = 404;   // 200: `path` is a regular file inside the root; else 400 or 404
+  std::string path;   // the real (symlink-free) path of the file
+};
+
+class StaticRoot {
+ public:
+  // `root` must exist; valid() is false otherwise.
+  explicit StaticRoot(const std::string& root);
+  bool valid() const { return !root_.empty(); }
+  const std::string& real_root() const { return root_; }
+  // `url_path`: the request target's path (before '?'), still percent-encoded.
+  Resolved resolve(std::string_view url_path) const;
+
+ private:
+  bool inside(const std::string& real) const;
+  std::string root_;  // realpath of the root, no trailing slash (except "/")
+};
+
+}  // namespace tcplab::http

@@ -1,0 +1,165 @@
+// Rendering /stats and /tcp.
+#include "http/stats_page.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+namespace tcplab::http {
+namespace {
+
+void field(std::string& out, std::string_view name, uint64_t value, bool comma = true) {
+  out += '"';
+  out += name;
+  out += "\": ";
+  out += std::to_string(value);
+  if (comma) out += ", ";
+}
+
+double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+std::string fmt_ms(Duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", ms(d));
+  return buf;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string stats_json(const StatsSnapshot& s) {
+  std::string out = "{";
+  // The article's IIS counter "Current Connections": TCP connections open right now (not
+  // counting TIME-WAIT), including the one this response travels on.
+  field(out, "current_connections", s.tcp.connections_current);
+  field(out, "connections_accepted", s.http.connections_accepted);
+  field(out, "http_connections_open", s.http.connections_open);
+  field(out, "requests_served", s.http.requests_served);
+  field(out, "keepalive_reuses", s.http.keepalive_reuses);
+  field(out, "handshakes_completed", s.tcp.handshakes_completed);
+  field(out, "connections_time_wait", s.tcp.connections_time_wait);
+  field(out, "bad_requests", s.http.bad_requests);
+  field(out, "lingering_aborts", s.http.lingering_aborts);
+  out += "\"requests_per_connection\": {";
+  for (size_t i = 0; i < kRequestsPerConnectionBuckets.size(); ++i)
+    field(out, kRequestsPerConnectionBuckets[i], s.http.requests_per_connection[i],
+          i + 1 < kRequestsPerConnectionBuckets.size());
+  out += "}, \"closes\": {";
+  for (size_t i = 0; i < s.http.closes.size(); ++i)
+    field(out, to_string(static_cast<CloseBy>(i)), s.http.closes[i], i + 1 < s.http.closes.size());
+  out += "}, \"resets\": {";
+  field(out, "sent", s.tcp.resets_sent);
+  field(out, "received", s.tcp.resets_received, false);
+  out += "}, \"drops\": {";
+  for (size_t i = 0; i < kDropReasonCount; ++i)
+    field(out, to_string(static_cast<DropReason>(i)), s.drops.get(static_cast<DropReason>(i)), i + 1 < kDropReasonCount);
+  out += "}, \"tcp\": {";
+  field(out, "segments_received", s.tcp.segments_received);
+  field(out, "segments_sent", s.tcp.segments_sent);
+  field(out, "retransmissions", s.tcp.retransmissions);
+  field(out, "passive_opens", s.tcp.passive_opens, false);
+  out += "}, \"config\": {\"keepalive\": ";
+  out += s.keepalive ? "true, " : "false, ";
+  field(out, "keepalive_timeout_s", s.keepalive_timeout_s);
+  field(out, "max_requests", s.max_requests, false);
+  out += "}}\n";
+  return out;
+}
+
+std::string stats_html(const StatsSnapshot& s) {
+  std::string out =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>tcplab /stats</title>"
+      "<meta http-equiv=\"refresh\" content=\"2\"><link rel=\"stylesheet\" href=\"/style.css\"></head><body>"
+      "<h1>tcplab server statistics</h1><p>Refreshes every 2 s (each refresh is a request: watch "
+      "<em>connections accepted</em> stay put with keep-alive on, and grow with it off).</p><table>";
+  auto row = [&](std::string_view name, uint64_t v, std::string_view note = {}) {
+    out += "<tr><th>";
+    out += name;
+    out += "</th><td>";
+    out += std::to_string(v);
+    out += "</td><td>";
+    out += note;
+    out += "</td></tr>";
+  };
+  row("Current connections", s.tcp.connections_current, "IIS's \"Current Connections\": 1 stays with keep-alive, 0 after each response without");
+  row("Connections accepted", s.http.connections_accepted, "one TCP handshake each");
+  row("Handshakes completed", s.tcp.handshakes_completed);
+  row("Requests served", s.http.requests_served);
+  row("Requests on a reused connection", s.http.keepalive_reuses, "handshakes saved by keep-alive");
+  row("Connections in TIME-WAIT", s.tcp.connections_time_wait, "held by whoever closed first");
+  for (size_t i = 0; i < s.http.closes.size(); ++i)
+    row("Closed by " + std::string(to_string(static_cast<CloseBy>(i))), s.http.closes[i]);
+  row("Resets sent", s.tcp.resets_sent);
+  row("Resets received", s.tcp.resets_received);
+  row("Bad requests", s.http.bad_requests);
+  out += "</table><h2>Requests per connection</h2><table>";
+  for (size_t i = 0; i < kRequestsPerConnectionBuckets.size(); ++i) row(kRequestsPerConnectionBuckets[i], s.http.requests_per_connection[i]);
+  out += "</table><h2>Drops by reason</h2><table>";
+  for (size_t i = 0; i < kDropReasonCount; ++i) {
+    auto r = static_cast<DropReason>(i);
+    if (s.drops.get(r) > 0) row(to_string(r), s.drops.get(r));
+  }
+  out += "</table><p>Keep-alive ";
+  out += s.keepalive ? "on" : "off";
+  out += ", timeout " + std::to_string(s.keepalive_timeout_s) + " s, max requests " + std::to_string(s.max_requests);
+  out += ". <a href=\"/stats\">JSON</a> · <a href=\"/tcp.html\">connection table</a> · <a href=\"/\">demo page</a></p></body></html>\n";
+  return out;
+}
+
+std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections) {
+  std::string out = "{\"connections\": [";
+  bool first = true;
+  for (const auto& c : connections) {
+    if (!first) out += ", ";
+    first = false;
+    out += "{\"local\": \"" + c.tuple.local_ip.to_string() + ":" + std::to_string(c.tuple.local_port) + "\", ";
+    out += "\"remote\": \"" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) + "\", ";
+    out += "\"state\": \"" + std::string(tcp::to_string(c.state)) + "\", ";
+    field(out, "snd_una", c.snd_una);
+    field(out, "snd_nxt", c.snd_nxt);
+    field(out, "rcv_nxt", c.rcv_nxt);
+    field(out, "snd_wnd", c.snd_wnd);
+    field(out, "rcv_wnd", c.rcv_wnd);
+    out += "\"srtt_ms\": " + fmt_ms(c.srtt) + ", \"rto_ms\": " + fmt_ms(c.rto) + ", ";
+    field(out, "bytes_received", c.bytes_received);
+    field(out, "bytes_sent", c.bytes_sent);
+    field(out, "retransmissions", c.retransmissions, false);
+    out += "}";
+  }
+  out += "]}\n";
+  return out;
+}
+
+std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections) {
+  std::string out =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>tcplab /tcp</title>"
+      "<meta http-equiv=\"refresh\" content=\"2\"><link rel=\"stylesheet\" href=\"/style.css\"></head><body>"
+      "<h1>TCP connections</h1><p>Sequence numbers are relative (Wireshark's view): snd.* from our ISN, "
+      "rcv.nxt from the client's.</p><table><tr><th>remote</th><th>local</th><th>state</th><th>snd.una</th>"
+      "<th>snd.nxt</th><th>rcv.nxt</th><th>snd.wnd</th><th>rcv.wnd</th><th>SRTT ms</th><th>RTO ms</th></tr>";
+  for (const auto& c : connections) {
+    out += "<tr><td>" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) + "</td><td>" +
+           c.tuple.local_ip.to_string() + ":" + std::to_string(c.tuple.local_port) + "</td><td>" +
+           std::string(tcp::to_string(c.state)) + "</td><td>" + std::to_string(c.snd_una) + "</td><td>" +
+           std::to_string(c.snd_nxt) + "</td><td>" + std::to_string(c.rcv_nxt) + "</td><td>" +
+           std::to_string(c.snd_wnd) + "</td><td>" + std::to_string(c.rcv_wnd) + "</td><td>" + fmt_ms(c.srtt) +
+           "</td><td>" + fmt_ms(c.rto) + "</td></tr>";
+  }
+  out += "</table><p>" + std::to_string(connections.size()) +
+         " connection(s). <a href=\"/tcp\">JSON</a> · <a href=\"/stats.html\">stats</a></p></body></html>\n";
+  return out;
+}
+
+}  // namespace tcplab::http
