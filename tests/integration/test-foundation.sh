@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Foundation (issue 2) against the real kernel, in a lab namespace: ping (count, size,
+# bounded flood), every malformed IPv4 case injected onto the TUN and dropped with its
+# reason while ping keeps working, UDP -> ECONNREFUSED, unknown protocol -> protocol
+# unreachable, SIGUSR1 counters, SIGTERM -> exit 0 and the TUN gone, usage errors,
+# TUN busy / address in use, non-root errors, and a persistent TUN used without root.
+source "$(dirname "$0")/lib.sh"
+require_lab
+
+BUILD_DIR=$ROOT/${TCPLAB_BUILD:-build}
+TCPLAB=$BUILD_DIR/tcplab
+INJECT=$BUILD_DIR/clients/raw_inject
+UDP_PROBE=$BUILD_DIR/clients/udp_probe
+for b in "$TCPLAB" "$INJECT" "$UDP_PROBE"; do
+  [ -x "$b" ] || { not_ok "$(basename "$0"): $b not built (run make)"; exit 1; }
+done
+STACK=192.0.2.2
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+
+# wait_for_line PATTERN [TENTHS]: true once PATTERN (grep -E) appears in the server log.
+wait_for_line() {
+  local pattern=$1 tries=${2:-30}
+  for _ in $(seq "$tries"); do
+    grep -qE -- "$pattern" "$SERVER_LOG" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# ping_ok [ARGS...]: one ping answered within 2 s.
+ping_ok() { lab_exec timeout 5 ping -n -c 1 -W 2 "$@" "$STACK" >/dev/null 2>&1; }
+# run_cli ARGS...: runs tcplab inside the namespace (never in the root namespace, even for
+# argument errors), with a time limit; sets OUT (stdout+stderr) and RC.
+run_cli() { OUT=$(lab_exec timeout 10 "$@" 2>&1); RC=$?; }
+
+lab_up || { not_ok "make lab namespace"; exit 1; }
+
+# ------------------------------------------------------------------ usage (no TUN needed)
+run_cli "$TCPLAB" --version
+check "--version prints the version" grep -qE '^tcplab [0-9]+\.[0-9]+' <<<"$OUT"
+run_cli "$TCPLAB" serve --help
+missing=
+for flag in --tun --host-ip --ip --mtu --ttl --trace --trace-json --pcap --backlog --msl --isn --echo \
+  --discard --chargen --chargen-bytes --rto-min --no-delayed-ack --no-nagle --recv-buffer --send-buffer \
+  --http-port --keepalive --keepalive-timeout --max-requests --header-timeout --root; do
+  grep -qE -- "^  $flag( |$)" <<<"$OUT" || missing="$missing $flag"
+done
+check "serve --help lists every contract flag${missing:+ (missing:$missing)}" test -z "$missing" -a "$RC" -eq 0
+check "serve --help shows defaults" grep -q '(default: 192.0.2.1/24)' <<<"$OUT"
+for bad in "serve --mtu abc" "serve --mtu 100" "serve --ip 300.1.1.1" "serve --host-ip 192.0.2.1" \
+  "serve --ip 198.51.100.2" "serve --frobnicate" "serve --tun" "serve --keepalive maybe" \
+  "serve --echo 7 --discard 7" "serve --tun a/b" "frobnicate"; do
+  run_cli "$TCPLAB" $bad
+  lines=$(printf '%s\n' "$OUT" | grep -c .)
+  check "'tcplab $bad' exits 2 with one line" test "$RC" -eq 2 -a "$lines" -eq 1
+done
+run_cli "$TCPLAB" serve --mtu abc
+check "bad value names the flag and the allowed range" grep -q "bad value 'abc' for --mtu: expected a whole number from 576 to 65535" <<<"$OUT"
+check "no TUN was left behind by usage errors" bash -c "! ip -n '$LAB_NAME' link show tcplab0 >/dev/null 2>&1"
+
+# ------------------------------------------------------------------ non-root
+run_cli "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabx
+check "non-root: exit 1 naming CAP_NET_ADMIN and the persistent-TUN fix" \
+  bash -c "[ $RC -eq 1 ] && grep -q 'needs root or CAP_NET_ADMIN' <<<\"\$0\" && grep -q 'ip tuntap add mode tun user' <<<\"\$0\"" "$OUT"
+echo "# $OUT"
+
+# ------------------------------------------------------------------ server with defaults
+if ! start_server --trace; then
+  not_ok "server starts with default flags"
+  exit 1
+fi
+check "readiness line is exact" grep -qx 'tcplab: up on tcplab0, stack 192.0.2.2, host 192.0.2.1/24' "$SERVER_LOG"
+check "readiness is followed by the ping line to paste" grep -qx '  ping 192.0.2.2' "$SERVER_LOG"
+check "the kernel side has 192.0.2.1/24 and is up" \
+  bash -c "ip -n '$LAB_NAME' addr show tcplab0 | grep -q 'inet 192.0.2.1/24' && ip -n '$LAB_NAME' link show tcplab0 | grep -q ',UP'"
+
+out=$(lab_exec timeout 15 ping -n -c 5 -i 0.2 "$STACK" 2>&1)
+check "ping -c 5: 5 replies" grep -q '5 packets transmitted, 5 received' <<<"$out"
+out=$(lab_exec timeout 15 ping -n -c 3 -i 0.2 -s 1400 "$STACK" 2>&1)
+check "ping -s 1400: 3 replies of 1408 bytes" \
+  bash -c "grep -q '3 packets transmitted, 3 received' <<<\"\$0\" && grep -q '^1408 bytes from' <<<\"\$0\"" "$out"
+out=$(lab_exec timeout 30 ping -n -q -f -c 2000 -w 20 "$STACK" 2>&1)
+check "ping -f -c 2000: 0% loss" grep -q '2000 packets transmitted, 2000 received, 0% packet loss' <<<"$out"
+echo "# $(grep rtt <<<"$out")"
+
+# ------------------------------------------------------------------ malformed packets
+cases="bad-checksum:ipv4-bad-checksum bad-version:ipv4-bad-version ihl-lt-5:ipv4-bad-header-length
+ihl-past-packet:ipv4-bad-header-length total-length-gt-packet:ipv4-bad-total-length
+truncated-header:ipv4-truncated fragment:fragment fragment-offset:fragment
+wrong-destination:ipv4-not-for-us bad-source:ipv4-bad-source icmp-bad-checksum:icmp-bad-checksum
+icmp-truncated:icmp-truncated icmp-unhandled-type:icmp-unhandled-type"
+for c in $cases; do
+  name=${c%%:*} reason=${c#*:}
+  before=$(grep -c "drop $reason\b" "$SERVER_LOG")
+  lab_exec timeout 5 "$INJECT" "$name" >/dev/null
+  after=$before
+  for _ in $(seq 30); do
+    after=$(grep -c "drop $reason\b" "$SERVER_LOG")
+    [ "$after" -gt "$before" ] && break
+    sleep 0.1
+  done
+  if [ "$after" -eq $((before + 1)) ] && ping_ok; then
+    ok "malformed '$name' dropped as '$reason', ping still answered"
+  else
+    not_ok "malformed '$name' dropped as '$reason' (drop lines $before -> $after), ping still answered"
+  fi
+done
+
+# ------------------------------------------------------------------ ICMP errors
+out=$(lab_exec timeout 5 "$INJECT" unknown-protocol --expect-icmp 3/2 2>&1)
+check "unknown protocol 253: the kernel receives protocol unreachable quoting our packet" \
+  grep -q 'got ICMP 3/2 from the stack, quote matches, checksum ok' <<<"$out"
+before=$(lab_exec awk '/^Icmp:/ && ++n == 2 {print $5}' /proc/net/snmp)
+out=$(lab_exec timeout 5 "$UDP_PROBE" "$STACK" 9 2000 2>&1)
+after=$(lab_exec awk '/^Icmp:/ && ++n == 2 {print $5}' /proc/net/snmp)
+check "UDP: connected socket gets ECONNREFUSED" grep -q 'ECONNREFUSED' <<<"$out"
+check "UDP: the kernel counted one more ICMP destination unreachable ($before -> $after)" test "$after" -eq $((before + 1))
+check "trace notes the port unreachable" wait_for_line 'note icmp port unreachable to 192.0.2.1'
+check "ping still answered after the ICMP errors" ping_ok
+
+# ------------------------------------------------------------------ second server: busy, address in use
+run_cli "$TCPLAB" serve
+check "same TUN name while running: exit 1, 'busy'" bash -c "[ $RC -eq 1 ] && grep -q 'tcplab0 is busy' <<<\"\$0\"" "$OUT"
+echo "# $OUT"
+run_cli "$TCPLAB" serve --tun tcplab1
+check "host address already on tcplab0: exit 1, names the interface" \
+  bash -c "[ $RC -eq 1 ] && grep -q 'address 192.0.2.1 is already on interface tcplab0' <<<\"\$0\"" "$OUT"
+echo "# $OUT"
+run_cli "$TCPLAB" serve --tun tcplab1 --host-ip 192.0.2.9/24 --ip 192.0.2.1
+check "stack address already on an interface: exit 1" bash -c "[ $RC -eq 1 ] && grep -q 'already on interface tcplab0' <<<\"\$0\"" "$OUT"
+check "failed starts leave no tcplab1 behind" bash -c "! ip -n '$LAB_NAME' link show tcplab1 >/dev/null 2>&1"
+check "first server still answers" ping_ok
+
+# ------------------------------------------------------------------ SIGUSR1, SIGTERM
+kill -USR1 "$SERVER_PID"
+check "SIGUSR1 prints non-zero drop counters by name" wait_for_line '^tcplab: drops: .*ipv4-bad-checksum 1.*fragment 2'
+check "SIGUSR1 prints the connection table" wait_for_line '^tcplab: connections: [0-9]+'
+check "SIGUSR1 does not stop the server" ping_ok
+pid=$SERVER_PID
+stop_server
+rc=$?
+check "SIGTERM: exit code 0" test "$rc" -eq 0
+check "SIGTERM: counters printed at exit" bash -c "grep -A1 '^tcplab: stopping' '$SERVER_LOG' | grep -q '^tcplab: drops: .*ipv4-truncated 1'"
+check "SIGTERM: the TUN we created is gone" bash -c "! ip -n '$LAB_NAME' link show tcplab0 >/dev/null 2>&1"
+check "SIGTERM: process is gone" bash -c "! kill -0 $pid 2>/dev/null"
+
+# ------------------------------------------------------------------ SIGINT
+if start_server --http-port 0; then
+  kill -INT "$SERVER_PID"; stop_server; rc=$?
+  check "SIGINT: exit code 0 and the TUN is gone" bash -c "[ $rc -eq 0 ] && ! ip -n '$LAB_NAME' link show tcplab0 >/dev/null 2>&1"
+else
+  not_ok "server starts again after a clean stop"
+fi
+
+# ------------------------------------------------------------------ persistent TUN without root
+# An admin's setup: a TUN owned by an unprivileged user, addressed and up. The user then
+# runs tcplab without any privilege.
+ip -n "$LAB_NAME" tuntap add mode tun user 65534 name tcplabp &&
+  ip -n "$LAB_NAME" addr add 192.0.2.1/24 dev tcplabp &&
+  ip -n "$LAB_NAME" link set tcplabp up
+SERVER_LOG=$(mktemp)
+chmod 644 "$SERVER_LOG"
+ip netns exec "$LAB_NAME" "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabp --http-port 0 >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+if wait_for_line '^tcplab: up on tcplabp' 50; then
+  ok "unprivileged user attaches to a persistent TUN it owns (address already set)"
+  check "persistent TUN: ping answered" ping_ok
+  stop_server; rc=$?
+  check "persistent TUN: exit 0 and the TUN stays (it is the admin's)" \
+    bash -c "[ $rc -eq 0 ] && ip -n '$LAB_NAME' link show tcplabp >/dev/null 2>&1"
+else
+  not_ok "unprivileged user attaches to a persistent TUN it owns"
+  sed 's/^/# /' "$SERVER_LOG"
+  stop_server
+fi
+ip netns exec "$LAB_NAME" "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabp --host-ip none --http-port 0 >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+if wait_for_line '^tcplab: up on tcplabp, stack 192.0.2.2, host as configured' 50 && ping_ok; then
+  ok "--host-ip none on the persistent TUN: up and answering"
+else
+  not_ok "--host-ip none on the persistent TUN: up and answering"
+  sed 's/^/# /' "$SERVER_LOG"
+fi
+stop_server
+ip -n "$LAB_NAME" addr flush dev tcplabp
+run_cli "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabp
+check "persistent TUN without its address, as non-root: exit 1 with the admin's command" \
+  bash -c "[ $RC -eq 1 ] && grep -q 'sudo ip addr add 192.0.2.1/24 dev tcplabp' <<<\"\$0\"" "$OUT"
+echo "# $OUT"
+ip -n "$LAB_NAME" tuntap del mode tun name tcplabp
+ip -n "$LAB_NAME" tuntap add mode tun user 0 name tcplabr
+run_cli "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabr --host-ip none
+check "persistent TUN of another user: exit 1, says whose it is" \
+  bash -c "[ $RC -eq 1 ] && grep -q 'exists but you may not attach to it (it belongs to uid 0)' <<<\"\$0\"" "$OUT"
+echo "# $OUT"
+ip -n "$LAB_NAME" tuntap del mode tun name tcplabr
+exit 0
