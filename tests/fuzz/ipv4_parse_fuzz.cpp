@@ -1,11 +1,12 @@
-// Fuzz target for parse_ipv4: never crashes, and whatever it accepts emits and re-parses to the
-// same fields.
+// Fuzz target for parse_ipv4 (and dump_packet): never crashes, and whatever parse accepts
+// emits and re-parses to the same fields.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "stack/wire/checksum.hpp"
+#include "stack/wire/dump.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
@@ -13,6 +14,9 @@ using namespace tcplab::wire;
 
 namespace {
 void check(ConstBytes input) {
+  // The verbose trace dumps packets that were refused, so the dump must survive any bytes.
+  std::string dump = dump_packet(input);
+  FUZZ_CHECK(dump.rfind("IPv4 datagram, ", 0) == 0 && dump.back() == '\n');
   auto r = parse_ipv4(input);
   if (!r.ok()) return;
   const Ipv4Packet& p = *r;
