@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The HTTP server (issue 4) on tcplab's own TCP, with real clients in a lab namespace:
+# curl connection reuse, HTTP/1.0, Connection: close, --keepalive off, HEAD, POST /echo
+# (both body encodings), /bytes/64 MiB hashed, the idle timeout's FIN on time and who holds
+# TIME-WAIT, max requests, 20 pipelined requests, every bad input with a clean close, the
+# header timeout, path traversal under --root - and the server still serves afterwards.
+source "$(dirname "$0")/lib.sh"
+require_lab
+
+BUILD_DIR=$ROOT/${TCPLAB_BUILD:-build}
+TCPLAB=$BUILD_DIR/tcplab
+RAW=$BUILD_DIR/clients/http_raw
+PATTERN=$BUILD_DIR/clients/http_pattern
+for b in "$TCPLAB" "$RAW" "$PATTERN"; do
+  [ -x "$b" ] || { not_ok "$(basename "$0"): $b not built (run make)"; exit 1; }
+done
+URL=http://192.0.2.2
+
+# curl_ns ARGS...: curl inside the namespace with a time limit.
+curl_ns() { lab_exec timeout 60 curl -sS --max-time 50 "$@"; }
+# stat NAME: one top-level counter from /stats (the request itself is counted after).
+stat() { curl_ns "$URL/stats" | grep -oE "\"$1\": [0-9]+" | head -1 | grep -oE '[0-9]+$'; }
+# raw ARGS...: http_raw in the namespace; stdout -> $RAW_OUT, its result line -> $RAW_RESULT.
+raw() {
+  local err; err=$(mktemp)
+  RAW_OUT=$(lab_exec timeout 60 "$RAW" "$@" 2>"$err" | tr -d '\0')
+  RAW_RESULT=$(grep '^result:' "$err" | tail -1)
+  rm -f "$err"
+}
+result_field() { sed -nE "s/.*$1=([^ ]+).*/\1/p" <<<"$RAW_RESULT"; }
+restart() {
+  [ -n "$SERVER_PID" ] && stop_server
+  [ -n "$SERVER_LOG" ] && rm -f "$SERVER_LOG"
+  start_server --http-port 80 "$@"
+}
+# between X LOW HIGH: LOW <= X <= HIGH for decimals.
+between() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
+
+restart --trace || { not_ok "server starts"; exit 1; }
+
+# ---------------------------------------------------------------- keep-alive and close
+out=$(curl_ns -v "$URL/" "$URL/style.css" -o /dev/null -o /dev/null 2>&1)
+check "curl: two URLs in one invocation reuse the connection" grep -q "Re-using existing connection" <<<"$out"
+check "curl: HTTP/1.1 keep-alive response carries no Connection header" bash -c '! grep -qi "^< Connection:" <<<"$1"' _ "$out"
+accepted=$(stat connections_accepted)
+# Two connections so far: the curl above (one, reused) and the /stats request itself.
+check "/stats shows one accepted connection for the two URLs (+1 for /stats) [got $accepted]" test "$accepted" = 2
+cur=$(curl_ns "$URL/stats" | grep -oE '"current_connections": [0-9]+' | grep -oE '[0-9]+$')
+check "current_connections counts the live connection asking [got $cur]" test "$cur" = 1
+
+out=$(curl_ns -v --http1.0 "$URL/" -o /dev/null 2>&1)
+check "curl --http1.0: Connection: close" grep -qi "^< Connection: close" <<<"$out"
+check "curl --http1.0: the server closed first" grep -qiE "Closing connection|closing connection" <<<"$out"
+out=$(curl_ns -v --http1.0 -H 'Connection: keep-alive' "$URL/" "$URL/app.js" -o /dev/null -o /dev/null 2>&1)
+check "HTTP/1.0 + Connection: keep-alive: answered keep-alive with Keep-Alive parameters" \
+  grep -qi "^< Keep-Alive: timeout=5, max=99" <<<"$out"
+check "HTTP/1.0 keep-alive: curl reuses the connection" grep -q "Re-using existing connection" <<<"$out"
+out=$(curl_ns -v -H 'Connection: close' "$URL/" "$URL/" -o /dev/null -o /dev/null 2>&1)
+check "-H 'Connection: close': the response says close" grep -qi "^< Connection: close" <<<"$out"
+check "-H 'Connection: close': no reuse" bash -c '! grep -q "Re-using existing connection" <<<"$1"' _ "$out"
+
+# ---------------------------------------------------------------- the trace tells the story
+check "trace: the server notes its keep-alive decision" grep -q "keep-alive (connection stays open)" "$SERVER_LOG"
+check "trace: HTTP/1.0 close is explained" grep -q "HTTP/1.0 without Connection: keep-alive" "$SERVER_LOG"
+
+# ---------------------------------------------------------------- HEAD, POST /echo, bytes
+out=$(curl_ns -I "$URL/bytes/1000" 2>&1)
+check "HEAD: Content-Length of the GET body" grep -qi "^Content-Length: 1000" <<<"$out"
+raw --send 'HEAD /bytes/1000 HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' --wait-close 5
+check "HEAD: no body bytes before the next response" grep -qE "^HTTP/1.1 200 OK" <<<"$(sed -n '/^\r$/{n;p;q}' <<<"$RAW_OUT")"
+body=$(head -c 100000 /dev/urandom | base64 -w0)
+echo -n "$body" >/tmp/http-echo-$$.txt
+got=$(curl_ns --data-binary @/tmp/http-echo-$$.txt "$URL/echo" | sha256sum)
+check "POST /echo with Content-Length returns the body" test "$got" = "$(sha256sum </tmp/http-echo-$$.txt)"
+got=$(curl_ns -H 'Transfer-Encoding: chunked' --data-binary @/tmp/http-echo-$$.txt "$URL/echo" | sha256sum)
+check "POST /echo with a chunked body returns the body" test "$got" = "$(sha256sum </tmp/http-echo-$$.txt)"
+rm -f /tmp/http-echo-$$.txt
+code=$(curl_ns -o /dev/null -w '%{http_code}' -X PUT "$URL/")
+check "PUT / is 405 [got $code]" test "$code" = 405
+out=$(curl_ns -si -X DELETE "$URL/echo")
+check "405 carries Allow" grep -qi "^Allow: GET, HEAD, POST" <<<"$out"
+start=$(date +%s.%N)
+got=$(curl_ns "$URL/bytes/67108864" | sha256sum)
+secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+check "/bytes/67108864 hashes equal to the documented pattern (${secs}s)" test "$got" = "$("$PATTERN" 67108864 | sha256sum)"
+
+# ---------------------------------------------------------------- bad input, clean close
+bad() {  # bad NAME EXPECTED_STATUS RAW_BYTES
+  raw --send "$3" --wait-close 5
+  local status; status=$(head -1 <<<"$RAW_OUT" | cut -d' ' -f2)
+  check "bad input: $1 -> $2 and a clean close (got $status, $(result_field closed))" \
+    test "$status" = "$2" -a "$(result_field closed)" = fin
+}
+bad "request line > 8 KiB" 414 "GET /$(head -c 9000 /dev/zero | tr '\0' a) HTTP/1.1\r\nHost: x\r\n\r\n"
+bad "headers > 32 KiB" 431 "GET / HTTP/1.1\r\nHost: x\r\nX-Big: $(head -c 33000 /dev/zero | tr '\0' b)\r\n\r\n"
+fields=$(for i in $(seq 101); do printf 'X-F%d: v\\r\\n' "$i"; done)
+bad "more than 100 fields" 431 "GET / HTTP/1.1\r\nHost: x\r\n${fields}\r\n"
+bad "malformed request line" 400 "GET /\r\n\r\n"
+bad "bad header syntax" 400 "GET / HTTP/1.1\r\nHost x\r\n\r\n"
+bad "obs-fold" 400 "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n"
+bad "bare CR" 400 "GET / HTTP/1.1\r\nHost: x\rY: z\r\n\r\n"
+bad "conflicting Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"
+bad "invalid Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3x\r\n\r\nabc"
+bad "Transfer-Encoding with Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+bad "missing Host in HTTP/1.1" 400 "GET / HTTP/1.1\r\n\r\n"
+bad "unsupported version" 505 "GET / HTTP/2.0\r\nHost: x\r\n\r\n"
+bad "body over the limit" 413 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
+bad "unknown method" 501 "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"
+bad "known method not allowed (with close)" 405 "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/")
+check "after every bad input the server still serves [got $code]" test "$code" = 200
+
+# ---------------------------------------------------------------- pipelining, max requests
+reqs=""
+for i in $(seq 20); do reqs="${reqs}GET /bytes/$i HTTP/1.1\r\nHost: x\r\n"; [ "$i" = 20 ] && reqs="${reqs}Connection: close\r\n"; reqs="${reqs}\r\n"; done
+raw --send "$reqs" --wait-close 10
+lengths=$(grep -aoE '^Content-Length: [0-9]+' <<<"$RAW_OUT" | grep -oE '[0-9]+$' | tr '\n' ' ')
+check "20 pipelined requests in one write: 20 responses in order" test "$lengths" = "$(seq -s ' ' 20) "
+check "pipelined: closed cleanly after the last (Connection: close)" test "$(result_field closed)" = fin
+
+restart --max-requests 3 || not_ok "server restarts with --max-requests 3"
+raw --send 'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n' --wait-close 5
+check "--max-requests 3: 3 responses then the server closes ($RAW_RESULT)" \
+  test "$(result_field responses)" = 3 -a "$(result_field closed)" = fin
+check "--max-requests 3: the third response says Connection: close" \
+  test "$(grep -ac '^Connection: close' <<<"$RAW_OUT")" = 1
+out=$(curl_ns -v "$URL/" "$URL/" "$URL/" "$URL/" "$URL/" -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null 2>&1)
+check "--max-requests 3: curl needs two connections for five requests" test "$(grep -c 'Connected to' <<<"$out")" = 2
+
+# ---------------------------------------------------------------- idle timeout, TIME-WAIT
+restart --keepalive-timeout 3 --trace || not_ok "server restarts with --keepalive-timeout 3"
+raw --send 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' --responses 1 --mark --wait-close 10
+t=$(result_field since_mark)
+check "idle timeout 3 s: the server's FIN after ${t}s (3 s +-10%)" between "$t" 2.7 3.3
+check "idle timeout: the server closed with FIN (not RST)" test "$(result_field closed)" = fin
+check "trace: the timeout is an active close that leaves the server in TIME-WAIT" grep -q "will hold TIME-WAIT" "$SERVER_LOG"
+sleep 0.3
+tw=$(curl_ns "$URL/tcp" | grep -c TIME-WAIT)
+check "/tcp: the server holds TIME-WAIT for the timed-out connection" test "$tw" -ge 1
+port=$(result_field local_port)
+check "the client (kernel, port $port) holds no TIME-WAIT: it closed second" \
+  bash -c '! ip netns exec "$1" ss -tan state time-wait | grep -q ":$2 "' _ "$LAB_NAME" "$port"
+check "/tcp: that TIME-WAIT is the timed-out connection (remote port $port)" \
+  grep -q "\"remote\": \"192.0.2.1:$port\", \"state\": \"TIME-WAIT\"" <<<"$(curl_ns "$URL/tcp")"
+before=$(stat connections_accepted)
+out=$(curl_ns -v --rate 15/m "$URL/" "$URL/" -o /dev/null -o /dev/null 2>&1)
+after=$(stat connections_accepted)
+check "after the timeout the next request needs a new handshake (curl connected $(grep -c 'Connected to' <<<"$out") times)" \
+  test "$(grep -c 'Connected to' <<<"$out")" = 2
+check "/stats: two connections for two requests 4 s apart [$before -> $after]" test $((after - before)) = 3
+check "/stats counts closes by timeout" test "$(curl_ns "$URL/stats" | grep -oE '"timeout": [0-9]+' | grep -oE '[0-9]+$')" -ge 2
+
+# ---------------------------------------------------------------- header timeout
+restart --header-timeout 2 || not_ok "server restarts with --header-timeout 2"
+raw --send 'GET / HTTP/1.1\r\nHost: x\r\n' --mark --sleep 500 --send 'X-Slow: 1\r\n' --wait-close 6
+t=$(result_field since_mark)
+check "header timeout 2 s: a slow client gets 408 ($(head -1 <<<"$RAW_OUT" | tr -d '\r'))" grep -q "^HTTP/1.1 408" <<<"$RAW_OUT"
+check "header timeout: closed with FIN after ${t}s (2 s +-10%)" \
+  bash -c 'test "$1" = fin && awk -v x="$2" "BEGIN { exit !(x >= 1.8 && x <= 2.2) }"' _ "$(result_field closed)" "$t"
+
+# ---------------------------------------------------------------- --keepalive off
+restart --keepalive off || not_ok "server restarts with --keepalive off"
+out=$(curl_ns -v "$URL/" "$URL/style.css" -o /dev/null -o /dev/null 2>&1)
+check "--keepalive off: HTTP/1.1 gets Connection: close" grep -qi "^< Connection: close" <<<"$out"
+check "--keepalive off: every request its own connection" test "$(grep -c 'Connected to' <<<"$out")" = 2
+sleep 0.3
+cur=$(curl_ns "$URL/stats" | grep -oE '"current_connections": [0-9]+' | grep -oE '[0-9]+$')
+check "--keepalive off: current connections back to 1 (only the asker) [got $cur]" test "$cur" = 1
+
+# ---------------------------------------------------------------- --root and traversal
+DOCROOT=$(mktemp -d)
+mkdir -p "$DOCROOT/site/sub" "$DOCROOT/site/dir"
+echo "top secret" >"$DOCROOT/secret.txt"
+echo "<h1>root index</h1>" >"$DOCROOT/site/index.html"
+echo "sub file" >"$DOCROOT/site/sub/a.txt"
+echo "body { }" >"$DOCROOT/site/s.css"
+echo "dir index" >"$DOCROOT/site/dir/index.html"
+ln -s "$DOCROOT/secret.txt" "$DOCROOT/site/link-out"
+ln -s /etc "$DOCROOT/site/etc-link"
+ln -s "$DOCROOT/site/sub/a.txt" "$DOCROOT/site/link-in"
+restart --root "$DOCROOT/site" || not_ok "server restarts with --root"
+check "--root: / serves index.html" grep -q "root index" <<<"$(curl_ns "$URL/")"
+check "--root: a directory serves its index.html" grep -q "dir index" <<<"$(curl_ns "$URL/dir/")"
+check "--root: percent-decoded path" grep -q "sub file" <<<"$(curl_ns "$URL/%73ub/a.txt")"
+check "--root: a symlink inside the root is followed" grep -q "sub file" <<<"$(curl_ns "$URL/link-in")"
+check "--root: MIME type by extension" grep -qi "^Content-Type: text/css" <<<"$(curl_ns -sI "$URL/s.css")"
+leaked=0
+for p in "/../secret.txt" "/%2e%2e/secret.txt" "/%2E%2E/secret.txt" "/sub/../../secret.txt" "/sub/%2e%2e/%2e%2e/secret.txt" \
+         "/..%2fsecret.txt" "/link-out" "/etc-link/passwd" "//etc/passwd" "/%2fetc%2fpasswd" "/sub/..%2f..%2fsecret.txt" \
+         "/%00secret.txt" "/.%2e/secret.txt"; do
+  out=$(curl_ns --path-as-is -s -w '\n%{http_code}' "$URL$p")
+  code=$(tail -1 <<<"$out")
+  if grep -qE "top secret|root:" <<<"$out" || { [ "$code" != 404 ] && [ "$code" != 400 ]; }; then
+    leaked=1; echo "# traversal $p -> $code"
+  fi
+done
+raw --send 'GET http://x/../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' --wait-close 5
+grep -q "top secret" <<<"$RAW_OUT" && leaked=1
+check "--root: no traversal attempt returns a file outside the root (400/404 each)" test "$leaked" = 0
+code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/sub/a.txt")
+check "--root: still serving after the traversal attempts [got $code]" test "$code" = 200
+rm -rf "$DOCROOT"
+
+stop_server
+check "server exits cleanly on SIGTERM" test $? = 0
