@@ -212,3 +212,400 @@ TEST_CASE("tcp: bad checksum is dropped without an answer") {
   CHECK(peer.take().empty());
   CHECK(peer.stack.drops().get(DropReason::TcpBadChecksum) == 1);
 }
+
+TEST_CASE("tcp: SYN-ACK retransmission backs off 1 s, 2 s, 4 s and gives up quietly") {
+  auto config = default_stack_config();
+  config.tcp.max_syn_retransmissions = 2;
+  Peer peer(config);
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+  auto first = peer.take();
+  REQUIRE(first.size() == 1);
+  peer.advance(milliseconds(999));
+  CHECK(peer.take().empty());
+  peer.advance(milliseconds(1));
+  auto out = peer.take();
+  INFO(peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "S.");
+  CHECK(out[0].seq == first[0].seq);
+  peer.advance(milliseconds(1999));
+  CHECK(peer.take().empty());
+  peer.advance(milliseconds(1));
+  CHECK(peer.take().size() == 1);
+  peer.advance(milliseconds(4000));  // third expiry: give up, no RST for a half-open entry
+  CHECK(peer.take().empty());
+  CHECK(peer.stack.tcp().connections().empty());
+  CHECK(peer.stack.tcp().stats().connections_current == 0);
+}
+
+TEST_CASE("tcp: data retransmission: RTO boundary, back-off, Karn, give-up with RST") {
+  auto config = default_stack_config();
+  config.tcp.max_retransmissions = 2;
+  Established c(config);
+  c.socket->send(bytes_of("abc"));
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  // The handshake took no virtual time: SRTT = 0, so RTO is the 200 ms minimum.
+  CHECK(c.socket->info().rto == milliseconds(200));
+  c.peer.advance(milliseconds(199));
+  CHECK(c.peer.take().empty());
+  c.peer.advance(milliseconds(1));
+  out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seq == c.our_nxt);
+  CHECK(out[0].payload == "abc");
+  c.peer.advance(milliseconds(399));  // backed off to 400 ms
+  CHECK(c.peer.take().empty());
+  c.peer.advance(milliseconds(1));
+  CHECK(c.peer.take().size() == 1);
+  c.peer.advance(milliseconds(799));
+  CHECK(c.peer.take().empty());
+  c.peer.advance(milliseconds(1));  // third expiry: give up
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "R");
+  CHECK(out[0].seq == c.our_nxt + 3);
+  CHECK(c.app.reason == CloseReason::TimedOut);
+  CHECK(c.peer.stack.tcp().stats().timeouts == 1);
+}
+
+TEST_CASE("tcp: an RTT sample from a never-retransmitted segment sets the RTO") {
+  Established c;  // handshake sample: R = 0
+  c.socket->send(bytes_of("abc"));
+  c.peer.take();
+  c.peer.advance(milliseconds(100));
+  c.peer_acks(c.our_nxt + 3);
+  c.our_nxt += 3;
+  // RTTVAR = 3/4*0 + 1/4*100 = 25 ms; SRTT = 7/8*0 + 1/8*100 = 12.5 ms;
+  // RTO = 12.5 + 4*25 = 112.5 ms, raised to the 200 ms minimum.
+  CHECK(c.socket->info().srtt == microseconds(12500));
+  CHECK(c.socket->info().rto == milliseconds(200));
+  c.socket->send(bytes_of("d"));
+  c.peer.take();
+  c.peer.advance(microseconds(199999));
+  CHECK(c.peer.take().empty());
+  c.peer.advance(microseconds(1));
+  CHECK(c.peer.take().size() == 1);
+  // Karn: the ACK of a retransmitted segment gives no sample.
+  c.peer.advance(milliseconds(50));
+  c.peer_acks(c.our_nxt + 1);
+  CHECK(c.socket->info().srtt == microseconds(12500));
+}
+
+TEST_CASE("tcp: RST at exactly RCV.NXT resets; in window -> challenge ACK; outside -> ignored") {
+  Established c;
+  c.peer.inject(Peer::make("R", c.peer_nxt + 100, Seq(0), 0), c.port);
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == ".");
+  CHECK(out[0].seq == c.our_nxt);
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(c.peer.stack.tcp().stats().challenge_acks_sent == 1);
+  c.peer.inject(Peer::make("R", c.peer_nxt + 2000000, Seq(0), 0), c.port);
+  CHECK(c.peer.take().empty());
+  CHECK(c.peer.stack.drops().get(DropReason::TcpRstIgnored) == 2);
+  CHECK(c.socket->state() == State::Established);
+  c.peer.inject(Peer::make("R", c.peer_nxt, Seq(0), 0), c.port);
+  CHECK(c.peer.take().empty());
+  CHECK(c.app.reason == CloseReason::ResetByPeer);
+  CHECK(c.peer.stack.tcp().stats().resets_received == 1);
+}
+
+TEST_CASE("tcp: SYN in ESTABLISHED gets a challenge ACK; challenge ACKs are rate-limited") {
+  auto config = default_stack_config();
+  config.tcp.challenge_ack_per_second = 2;
+  Established c(config);
+  for (int i = 0; i < 3; ++i) c.peer.inject(Peer::make("S", c.peer.isn + 5000, Seq(0), 1000), c.port);
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  CHECK(out.size() == 2);
+  for (auto& s : out) CHECK(s.ack == c.peer_nxt);
+  c.peer.advance(seconds(1));
+  c.peer.inject(Peer::make("S", c.peer.isn + 5000, Seq(0), 1000), c.port);
+  CHECK(c.peer.take().size() == 1);
+  CHECK(c.socket->state() == State::Established);
+}
+
+TEST_CASE("tcp: out-of-order data is ACKed at once and delivered when the hole fills") {
+  Established c;
+  c.peer.inject(Peer::make(".", c.peer_nxt + 5, c.our_nxt, 65535, bytes_of("world")), c.port);
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);  // dup ACK
+  CHECK(c.app.received.empty());
+  c.peer.inject(Peer::make(".", c.peer_nxt, c.our_nxt, 65535, bytes_of("hello")), c.port);
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt + 10);
+  CHECK(c.app.received == "helloworld");
+}
+
+TEST_CASE("tcp: a duplicate segment is answered with an immediate ACK") {
+  Established c;
+  c.peer_sends("P.", "abc");
+  c.peer.advance(milliseconds(200));
+  c.peer.take();
+  c.peer.inject(Peer::make("P.", c.peer_nxt - 3, c.our_nxt, 65535, bytes_of("abc")), c.port);
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(c.app.received == "abc");
+}
+
+TEST_CASE("tcp: zero window: persist probes back off, window update resumes sending") {
+  Established c;
+  c.peer_acks(c.our_nxt, 0);
+  CHECK(c.socket->send(bytes_of("data")) == 4);
+  CHECK(c.peer.take().empty());  // window closed
+  c.peer.advance(milliseconds(199));
+  CHECK(c.peer.take().empty());
+  c.peer.advance(milliseconds(1));  // first probe after one RTO (200 ms)
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "d");
+  CHECK(out[0].seq == c.our_nxt);
+  c.peer_acks(c.our_nxt, 0);  // probe refused
+  c.peer.advance(milliseconds(399));
+  CHECK(c.peer.take().empty());
+  c.peer.advance(milliseconds(1));  // backed off to 400 ms
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "d");
+  c.peer_acks(c.our_nxt, 1000);  // window opens
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seq == c.our_nxt);
+  CHECK(out[0].payload == "data");
+}
+
+TEST_CASE("tcp: reading frees window and sends a window update") {
+  auto config = default_stack_config();
+  config.tcp.receive_buffer = 4096;
+  Established c(config);
+  c.app.read_on_readable = false;
+  c.peer_sends(".", std::string(1460, 'a'));
+  c.peer_sends(".", std::string(1460, 'b'));
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].window == 4096 - 2920);
+  c.peer_sends(".", std::string(1176, 'c'));
+  c.peer.advance(milliseconds(200));
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].window == 0);
+  std::byte buf[4096];
+  CHECK(c.socket->receive(buf) == 4096);
+  out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].window == 4096);
+}
+
+TEST_CASE("tcp: three duplicate ACKs trigger fast retransmit") {
+  Established c;
+  std::string data(1460 * 5, 'x');
+  CHECK(c.socket->send(bytes_of(data)) == data.size());
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 5);
+  c.peer_acks(c.our_nxt + 1460);
+  c.peer_acks(c.our_nxt + 1460);
+  c.peer_acks(c.our_nxt + 1460);
+  CHECK(c.peer.take().empty());
+  c.peer_acks(c.our_nxt + 1460);
+  out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seq == c.our_nxt + 1460);
+  CHECK(out[0].payload.size() == 1460);
+}
+
+TEST_CASE("tcp: Nagle holds a small segment while data is unacknowledged") {
+  Established c;
+  c.socket->send(bytes_of("a"));
+  CHECK(c.peer.take().size() == 1);
+  c.socket->send(bytes_of("b"));
+  c.socket->send(bytes_of("c"));
+  CHECK(c.peer.take().empty());
+  c.peer_acks(c.our_nxt + 1);
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "bc");
+}
+
+TEST_CASE("tcp: with Nagle off small segments go at once") {
+  auto config = default_stack_config();
+  config.tcp.nagle = false;
+  Established c(config);
+  c.socket->send(bytes_of("a"));
+  c.socket->send(bytes_of("b"));
+  CHECK(c.peer.take().size() == 2);
+}
+
+TEST_CASE("tcp: window scaling is applied to the peer's window and to ours") {
+  Established c(default_stack_config(), 100, uint8_t{3});
+  CHECK(c.synack.options.window_scale == 5);
+  c.peer_acks(c.our_nxt, 100);
+  CHECK(c.socket->info().snd_wnd == 800);
+  c.peer_sends(".", std::string(1460, 'a'));
+  c.peer_sends(".", std::string(1460, 'a'));
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].window == ((1u << 20) >> 5));  // free space again after the app read it
+}
+
+TEST_CASE("tcp: MSS is min(peer's, ours) and send() respects the buffer") {
+  auto config = default_stack_config();
+  config.tcp.send_buffer = 3000;
+  Peer peer(config);
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
+  syn.options.mss = 500;
+  peer.inject(syn, 80);
+  Seq iss = peer.take()[0].seq;
+  peer.inject(Peer::make(".", peer.isn + 1, iss + 1, 65535), 80);
+  auto* s = peer.stack.tcp().accept(80);
+  REQUIRE(s);
+  RecordingHandler app;
+  s->set_handler(&app);
+  std::string data(4000, 'z');
+  CHECK(s->send(bytes_of(data)) == 3000);
+  auto out = peer.take();
+  REQUIRE(out.size() == 6);
+  for (auto& seg : out) CHECK(seg.payload.size() == 500);
+  peer.inject(Peer::make(".", peer.isn + 1, iss + 1 + 1000, 65535), 80);
+  CHECK(app.writable == 1);
+  CHECK(s->send_space() == 1000);
+}
+
+TEST_CASE("tcp: full accept queue drops new SYNs; full SYN queue evicts the oldest half-open") {
+  auto config = default_stack_config();
+  config.tcp.syn_backlog = 2;
+  Peer peer(config);
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor, 1));
+  // One established, unaccepted connection fills the accept queue (backlog 1).
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+  Seq iss = peer.take()[0].seq;
+  peer.inject(Peer::make(".", peer.isn + 1, iss + 1, 1000), 80);
+  peer.set_port(40001);
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+  CHECK(peer.take().empty());
+  CHECK(peer.stack.drops().get(DropReason::TcpListenQueueFull) == 1);
+  // Accept it; now three SYNs from different ports overflow the SYN queue of 2.
+  REQUIRE(peer.stack.tcp().accept(80) != nullptr);
+  for (uint16_t p = 41000; p < 41003; ++p) {
+    peer.set_port(p);
+    peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+  }
+  CHECK(peer.take().size() == 3);
+  CHECK(peer.stack.drops().get(DropReason::TcpSynQueueEvicted) == 1);
+  peer.advance(milliseconds(1));
+  CHECK(peer.stack.tcp().connections().size() == 3);  // 1 established + 2 half-open
+}
+
+TEST_CASE("tcp: active open, data, and refusal by RST") {
+  Peer peer;
+  RecordingHandler app;
+  auto* s = peer.stack.tcp().connect(peer.ip, 7, &app);
+  REQUIRE(s != nullptr);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "S");
+  CHECK(out[0].options.window_scale == 5);
+  uint16_t local = out[0].source_port;
+  CHECK(local >= 49152);
+  peer.set_port(7);
+  Seq iss = out[0].seq;
+  auto synack = Peer::make("S.", peer.isn, iss + 1, 29200);
+  synack.options.mss = 1460;
+  synack.options.window_scale = 7;
+  peer.inject(synack, local);
+  out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == ".");
+  CHECK(out[0].ack == peer.isn + 1);
+  CHECK(app.connected == 1);
+  CHECK(s->state() == State::Established);
+  s->send(bytes_of("ping"));
+  out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "ping");
+
+  RecordingHandler app2;
+  auto* s2 = peer.stack.tcp().connect(peer.ip, 9, &app2);
+  REQUIRE(s2 != nullptr);
+  out = peer.take();
+  REQUIRE(out.size() == 1);
+  peer.set_port(9);
+  peer.inject(Peer::make("R.", Seq(0), out[0].seq + 1, 0), out[0].source_port);
+  CHECK(app2.reason == CloseReason::Refused);
+}
+
+TEST_CASE("tcp: simultaneous close passes through CLOSING to TIME-WAIT") {
+  Established c;
+  c.socket->close();
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  // The peer's FIN crosses ours: it does not ACK our FIN.
+  c.peer_sends("F.", "");
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(c.socket->state() == State::Closing);
+  c.peer_acks(c.our_nxt + 1);
+  CHECK(c.app.reason == CloseReason::Normal);
+  CHECK(c.peer.stack.tcp().stats().connections_time_wait == 1);
+}
+
+TEST_CASE("tcp: sequence numbers wrap at 2^32") {
+  Peer peer;
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  peer.isn = Seq(0xFFFFFFF0u);
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
+  Seq iss = peer.take()[0].seq;
+  peer.inject(Peer::make(".", peer.isn + 1, iss + 1, 65535), 80);
+  auto* s = peer.stack.tcp().accept(80);
+  RecordingHandler app;
+  s->set_handler(&app);
+  std::string data(40, 'w');
+  peer.inject(Peer::make(".", peer.isn + 1, iss + 1, 65535, bytes_of(data)), 80);
+  CHECK(app.received == data);
+  CHECK(s->info().rcv_nxt == 41);
+}
+
+TEST_CASE("tcp: TIME-WAIT is reopened by a SYN above RCV.NXT") {
+  Established c;
+  c.socket->close();
+  c.peer.take();
+  c.peer_acks(c.our_nxt + 1);
+  c.our_nxt += 1;
+  c.peer_sends("F.", "");
+  c.peer.take();
+  REQUIRE(c.peer.stack.tcp().stats().connections_time_wait == 1);
+  c.peer.inject(Peer::make("S", c.peer_nxt + 100000, Seq(0), 1000), c.port);
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "S.");
+  CHECK(out[0].ack == c.peer_nxt + 100001);
+  CHECK(c.peer.stack.tcp().stats().connections_time_wait == 0);
+}
+
+TEST_CASE("tcp: abort sends RST and reports Aborted") {
+  Established c;
+  c.socket->abort();
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "R");
+  CHECK(out[0].seq == c.our_nxt);
+  CHECK(c.app.reason == CloseReason::Aborted);
+  c.peer.advance(milliseconds(1));
+  CHECK(c.peer.stack.tcp().connections().empty());
+}
