@@ -65,6 +65,7 @@ class Session final : public tcp::SocketHandler {
   void pump_once(bool& progress);
   void read_input();
   bool write_more();  // true once the current response is fully queued
+  void append_body_piece();
   void handle_request(Request request);
   void handle_error(int status, std::string_view detail, CloseBy by);
   void start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision);
@@ -90,6 +91,7 @@ class Session final : public tcp::SocketHandler {
   size_t out_off_ = 0;
   std::unique_ptr<BodySource> body_;
   bool chunked_ = false;
+  bool at_body_end_ = false;
   bool close_after_ = false;
   CloseBy close_by_ = CloseBy::Server;
   std::string close_why_;

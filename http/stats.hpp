@@ -29,6 +29,9 @@ size_t requests_bucket(uint64_t requests);
 struct ServerStats {
   uint64_t connections_accepted = 0;
   uint64_t connections_open = 0;  // sessions the server holds right now
+  // Connections that carried at least one request. ab, browsers and curl sometimes open a
+  // connection they never use (ab opens a few spare ones at the end of a run).
+  uint64_t connections_used = 0;
   uint64_t requests_served = 0;   // responses completed (all statuses)
   uint64_t keepalive_reuses = 0;  // requests that arrived on an already used connection
   uint64_t bad_requests = 0;      // 4xx/5xx produced by the parser

@@ -45,6 +45,7 @@ std::string stats_json(const StatsSnapshot& s) {
   // counting TIME-WAIT), including the one this response travels on.
   field(out, "current_connections", s.tcp.connections_current);
   field(out, "connections_accepted", s.http.connections_accepted);
+  field(out, "connections_used", s.http.connections_used);
   field(out, "http_connections_open", s.http.connections_open);
   field(out, "requests_served", s.http.requests_served);
   field(out, "keepalive_reuses", s.http.keepalive_reuses);
@@ -95,6 +96,7 @@ std::string stats_html(const StatsSnapshot& s) {
   };
   row("Current connections", s.tcp.connections_current, "IIS's \"Current Connections\": 1 stays with keep-alive, 0 after each response without");
   row("Connections accepted", s.http.connections_accepted, "one TCP handshake each");
+  row("Connections used", s.http.connections_used, "accepted connections that carried a request");
   row("Handshakes completed", s.tcp.handshakes_completed);
   row("Requests served", s.http.requests_served);
   row("Requests on a reused connection", s.http.keepalive_reuses, "handshakes saved by keep-alive");

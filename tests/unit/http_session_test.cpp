@@ -175,6 +175,7 @@ TEST_CASE("20 pipelined requests in one write get 20 responses in order") {
   REQUIRE(r.size() == 20);
   for (int i = 0; i < 20; ++i) CHECK(r[i].body == "hello /r" + std::to_string(i));
   CHECK(h.stats.keepalive_reuses == 19);
+  CHECK(h.stats.connections_used == 1);
 }
 
 TEST_CASE("pipelined requests split at every byte position give the same responses") {
@@ -410,4 +411,16 @@ TEST_CASE("what happens inside a socket callback is timed by the next advance, n
   CHECK_FALSE(h.sock.closed);
   h.at(seconds(35));
   CHECK(h.sock.closed);
+}
+
+TEST_CASE("a small response leaves in a single send(): head and body together (no Nagle stall)") {
+  Harness h;
+  h.start();
+  h.sock.client_send("GET /stream/100 HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto r = h.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].body == pattern(100));
+  CHECK(h.sock.sends == 1);
+  h.sock.client_send(kGet11);
+  CHECK(h.sock.sends == 2);
 }

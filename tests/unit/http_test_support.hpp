@@ -25,6 +25,7 @@ class FakeSocket final : public tcp::Socket {
   bool aborted = false;
   bool sent_after_close = false;
   bool gone = false;
+  int sends = 0;  // send() calls that took bytes
   tcp::State st = tcp::State::Established;
   tcp::SocketHandler* handler = nullptr;
   FourTuple t{};
@@ -38,6 +39,7 @@ class FakeSocket final : public tcp::Socket {
   size_t send(std::span<const std::byte> data) override {
     if (closed) sent_after_close = true;
     size_t n = std::min(space, data.size());
+    if (n > 0) ++sends;
     sent.append(reinterpret_cast<const char*>(data.data()), n);
     space -= n;
     return n;
