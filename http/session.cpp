@@ -290,6 +290,7 @@ void Session::handle_error(int status, std::string_view detail, CloseBy by) {
 
 void Session::start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision) {
   ResponseHead& head = response.head;
+  if (head.status >= 100 && head.status < 600) ++env_.stats.responses_by_class[static_cast<size_t>(head.status / 100)];
   head.content_length = response.body ? response.body->length() : std::optional<uint64_t>(0);
   head.close_delimited = !head.content_length && minor == 0;
   out_ = render_head(head, decision, env_.date ? env_.date() : std::string(), whole_seconds(env_.config.keepalive_timeout));

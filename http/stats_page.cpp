@@ -53,7 +53,10 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "connections_time_wait", s.tcp.connections_time_wait);
   field(out, "bad_requests", s.http.bad_requests);
   field(out, "lingering_aborts", s.http.lingering_aborts);
-  out += "\"requests_per_connection\": {";
+  out += "\"responses\": {";
+  for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
+    field(out, std::to_string(i) + "xx", s.http.responses_by_class[i], i + 1 < s.http.responses_by_class.size());
+  out += "}, \"requests_per_connection\": {";
   for (size_t i = 0; i < kRequestsPerConnectionBuckets.size(); ++i)
     field(out, kRequestsPerConnectionBuckets[i], s.http.requests_per_connection[i],
           i + 1 < kRequestsPerConnectionBuckets.size());
