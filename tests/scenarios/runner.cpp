@@ -651,9 +651,15 @@ class Runner final : public tcp::AcceptHandler {
     return static_cast<size_t>(*n);
   }
 
-  Fd& new_fd(int number) {
-    if (number < 0) line_script_error("this call must return a new file descriptor number (like = 4)");
-    if (fds_.count(number)) line_script_error("fd " + std::to_string(number) + " is already open");
+  // Like the kernel, a new descriptor is the lowest number not in use (0-2 are stdio).
+  Fd& new_fd(const CallSpec& c) {
+    int number = 3;
+    while (fds_.count(number)) ++number;
+    if (c.result_is_word || c.result != number)
+      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() returned fd " +
+                     std::to_string(number) + ", the script expects " +
+                     (c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "")),
+                 {"line " + std::to_string(current_->number) + ": " + current_->text}};
     fd_storage_.push_back(std::make_unique<Fd>());
     Fd& fd = *fd_storage_.back();
     fd.number = number;
@@ -694,8 +700,7 @@ class Runner final : public tcp::AcceptHandler {
     const CallSpec& c = line.call;
     const std::string& n = c.name;
     if (n == "socket") {
-      if (c.result_is_word || c.result < 0) line_script_error("socket() must return a descriptor number (= 3)");
-      new_fd(static_cast<int>(c.result));
+      new_fd(c);
       return "fd " + std::to_string(c.result);
     }
     if (n == "fcntl" || n == "ioctl") return "ignored (tcplab sockets never block)";
@@ -724,12 +729,7 @@ class Runner final : public tcp::AcceptHandler {
       tcp::Socket* s = stack_->tcp().accept(listener.port);
       drain();
       if (!s) return check_result(c, -1, "EAGAIN");
-      if (c.result_is_word || c.result < 0)
-        throw Stop{script_.path + ":" + std::to_string(current_->number) +
-                       ": accept() returned a connection, the script expects " + c.error,
-                   {"line " + std::to_string(current_->number) + ": " + current_->text,
-                    "accepted: " + s->tuple().to_string()}};
-      Fd& fd = new_fd(static_cast<int>(c.result));
+      Fd& fd = new_fd(c);
       fd.kind = Fd::Kind::Connection;
       fd.socket = s;
       fd.connected = true;
