@@ -1,0 +1,237 @@
+// Tests for http/site, http/static_root and http/stats_page: routing and 405 + Allow, the
+// demo page's assets, /bytes/N, percent-decoding, and no way out of --root.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "http/site.hpp"
+#include "http/stats_page.hpp"
+#include "http/static_root.hpp"
+
+using namespace tcplab;
+using namespace tcplab::http;
+
+namespace {
+
+Request req(std::string method, std::string target, std::string body = {}) {
+  Request r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  return r;
+}
+
+std::string body_of(Response& r) {
+  std::string out;
+  if (!r.body) return out;
+  char buf[4096];
+  for (int i = 0; i < 100000; ++i) {
+    size_t n = r.body->read(std::span<char>(buf, sizeof buf));
+    if (n == 0) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+// A temporary tree: ROOT/site/{index.html, sub/a.txt, dir/index.html, link-out -> ../secret,
+// etc-link -> /etc, link-in -> sub/a.txt}, ROOT/secret.txt. Removed at the end.
+struct TempTree {
+  std::string top;
+  TempTree() {
+    char tmpl[] = "/tmp/tcplab-site-XXXXXX";
+    top = ::mkdtemp(tmpl);
+    mkdir((top + "/site").c_str(), 0755);
+    mkdir((top + "/site/sub").c_str(), 0755);
+    mkdir((top + "/site/dir").c_str(), 0755);
+    mkdir((top + "/site/empty").c_str(), 0755);
+    write(top + "/secret.txt", "top secret");
+    write(top + "/site/index.html", "root index");
+    write(top + "/site/sub/a.txt", "sub file");
+    write(top + "/site/sub/sp ace.css", "body{}");
+    write(top + "/site/dir/index.html", "dir index");
+    CHECK(::symlink((top + "/secret.txt").c_str(), (top + "/site/link-out").c_str()) == 0);
+    CHECK(::symlink("/etc", (top + "/site/etc-link").c_str()) == 0);
+    CHECK(::symlink("sub/a.txt", (top + "/site/link-in").c_str()) == 0);
+  }
+  ~TempTree() { std::system(("rm -rf '" + top + "'").c_str()); }
+  static void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+  std::string site() const { return top + "/site"; }
+};
+
+}  // namespace
+
+TEST_CASE("percent-decoding, including malformed escapes and encoded NUL") {
+  CHECK(percent_decode("/a%20b") == "/a b");
+  CHECK(percent_decode("/%2e%2E") == "/..");
+  CHECK(percent_decode("/plain") == "/plain");
+  CHECK_FALSE(percent_decode("/bad%2").has_value());
+  CHECK_FALSE(percent_decode("/bad%zz").has_value());
+  CHECK_FALSE(percent_decode("/nul%00x").has_value());
+}
+
+TEST_CASE("MIME types by extension") {
+  CHECK(mime_type_for("/a/index.html") == "text/html; charset=utf-8");
+  CHECK(mime_type_for("/s.CSS") == "text/css; charset=utf-8");
+  CHECK(mime_type_for("/x.svg") == "image/svg+xml");
+  CHECK(mime_type_for("/x.png") == "image/png");
+  CHECK(mime_type_for("/noext") == "application/octet-stream");
+  CHECK(mime_type_for("/dir.d/noext") == "application/octet-stream");
+}
+
+TEST_CASE("StaticRoot serves inside the root and never outside it") {
+  TempTree t;
+  StaticRoot root(t.site());
+  REQUIRE(root.valid());
+  auto ok = [&](std::string_view p, std::string_view suffix) {
+    auto r = root.resolve(p);
+    INFO(p);
+    CHECK(r.status == 200);
+    CHECK(r.path.ends_with(suffix));
+  };
+  ok("/", "/site/index.html");
+  ok("/dir", "/site/dir/index.html");
+  ok("/dir/", "/site/dir/index.html");
+  ok("/sub/a.txt", "/site/sub/a.txt");
+  ok("/%73ub/a.txt", "/site/sub/a.txt");
+  ok("/sub/sp%20ace.css", "/site/sub/sp ace.css");
+  ok("/./sub//a.txt", "/site/sub/a.txt");
+  ok("/link-in", "/site/sub/a.txt");
+  // Attempts to leave: 400 for "..", 404 for what resolves outside or does not exist.
+  const char* outside[] = {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2e/secret.txt", "/sub/../../secret.txt",
+                           "/sub/%2e%2e/%2e%2e/secret.txt", "/..%2fsecret.txt", "/sub/..%2f..%2fsecret.txt",
+                           "/link-out", "/etc-link/passwd", "//etc/passwd", "/%2fetc%2fpasswd", "/nul%00",
+                           "/.%2e/secret.txt", "/empty", "/missing", "relative", ""};
+  for (const char* p : outside) {
+    auto r = root.resolve(p);
+    INFO(p);
+    CHECK((r.status == 400 || r.status == 404));
+    CHECK(r.path.empty());
+  }
+  CHECK(root.resolve("/../secret.txt").status == 400);
+  CHECK(root.resolve("/link-out").status == 404);
+  CHECK_FALSE(StaticRoot(t.top + "/missing").valid());
+  CHECK_FALSE(StaticRoot(t.top + "/secret.txt").valid());
+}
+
+TEST_CASE("Site with --root serves files with their type, and 404s the rest") {
+  TempTree t;
+  Site site(t.site(), {});
+  REQUIRE(site.root_ok());
+  auto r = site.respond(req("GET", "/sub/a.txt?x=1"));
+  CHECK(r.head.status == 200);
+  CHECK(r.head.content_type == "text/plain; charset=utf-8");
+  CHECK(body_of(r) == "sub file");
+  auto abs = site.respond(req("GET", "http://192.0.2.2/dir/"));
+  CHECK(body_of(abs) == "dir index");
+  auto out = site.respond(req("GET", "http://x/../secret.txt"));
+  CHECK(out.head.status == 400);
+  CHECK(body_of(out).find("secret") == std::string::npos);
+  CHECK(site.respond(req("GET", "/link-out")).head.status == 404);
+  CHECK_FALSE(Site(std::string("/nonexistent/dir"), {}).root_ok());
+}
+
+TEST_CASE("the demo page references its assets, and each asset is served") {
+  Site site(std::nullopt, {});
+  auto index = site.respond(req("GET", "/"));
+  CHECK(index.head.status == 200);
+  CHECK(index.head.content_type == "text/html; charset=utf-8");
+  std::string html = body_of(index);
+  for (std::string asset : {"/style.css", "/app.js", "/about.html"}) {
+    CHECK(html.find("\"" + asset + "\"") != std::string::npos);
+    CHECK(site.respond(req("GET", asset)).head.status == 200);
+  }
+  for (int i = 1; i <= kDemoImages; ++i) {
+    std::string img = "/img/" + std::to_string(i) + ".svg";
+    CHECK(html.find(img) != std::string::npos);
+    auto r = site.respond(req("GET", img));
+    CHECK(r.head.status == 200);
+    CHECK(r.head.content_type == "image/svg+xml");
+    CHECK(body_of(r).starts_with("<svg"));
+  }
+  CHECK(site.respond(req("GET", "/img/0.svg")).head.status == 404);
+  CHECK(site.respond(req("GET", "/img/7.svg")).head.status == 404);
+  CHECK(site.respond(req("GET", "/nope")).head.status == 404);
+  CHECK(site.respond(req("GET", "/stats")).head.status == 404);  // no hooks in this test
+}
+
+TEST_CASE("methods: GET/HEAD everywhere, POST only on /echo, others 405 with Allow") {
+  Site site(std::nullopt, {});
+  auto echo = site.respond(req("POST", "/echo", "abc"));
+  CHECK(echo.head.status == 200);
+  CHECK(body_of(echo) == "abc");
+  auto post = site.respond(req("POST", "/"));
+  CHECK(post.head.status == 405);
+  REQUIRE(post.head.headers.size() == 1);
+  CHECK(post.head.headers[0] == std::pair<std::string, std::string>{"Allow", "GET, HEAD"});
+  auto del = site.respond(req("DELETE", "/echo"));
+  CHECK(del.head.status == 405);
+  CHECK(del.head.headers[0].second == "GET, HEAD, POST");
+  CHECK(site.respond(req("HEAD", "/")).head.status == 200);
+  CHECK(site.respond(req("OPTIONS", "*")).head.status == 400);
+}
+
+TEST_CASE("/bytes/N and /stream/N: N pattern bytes; bad N is 400") {
+  Site site(std::nullopt, {});
+  auto r = site.respond(req("GET", "/bytes/1000"));
+  REQUIRE(r.body);
+  CHECK(r.body->length() == 1000u);
+  std::string b = body_of(r);
+  REQUIRE(b.size() == 1000);
+  CHECK(static_cast<unsigned char>(b[250]) == 250);
+  CHECK(static_cast<unsigned char>(b[251]) == 0);
+  auto s = site.respond(req("GET", "/stream/10"));
+  CHECK_FALSE(s.body->length().has_value());
+  CHECK(site.respond(req("GET", "/bytes/0")).body->length() == 0u);
+  CHECK(site.respond(req("GET", "/bytes/abc")).head.status == 400);
+  CHECK(site.respond(req("GET", "/bytes/-1")).head.status == 400);
+  CHECK(site.respond(req("GET", "/bytes/99999999999999999999")).head.status == 400);
+}
+
+TEST_CASE("/stats JSON carries the issue's counters") {
+  ServerStats http;
+  http.connections_accepted = 3;
+  http.connections_used = 2;
+  http.requests_served = 7;
+  http.count_close(CloseBy::Timeout);
+  http.requests_per_connection[requests_bucket(4)] = 1;
+  http.responses_by_class[2] = 7;
+  tcp::TcpStats tcp;
+  tcp.connections_current = 1;
+  tcp.handshakes_completed = 3;
+  tcp.connections_time_wait = 2;
+  tcp.resets_received = 5;
+  DropCounters drops;
+  drops.count(DropReason::Ipv4BadChecksum);
+  auto json = stats_json(StatsSnapshot{http, tcp, drops, true, 5, 100});
+  for (const char* expected : {"\"current_connections\": 1", "\"connections_accepted\": 3", "\"connections_used\": 2",
+                               "\"requests_served\": 7", "\"handshakes_completed\": 3", "\"connections_time_wait\": 2",
+                               "\"timeout\": 1", "\"3-5\": 1", "\"received\": 5", "\"ipv4-bad-checksum\": 1",
+                               "\"2xx\": 7", "\"keepalive\": true"}) {
+    INFO(expected);
+    CHECK(json.find(expected) != std::string::npos);
+  }
+  auto html = stats_html(StatsSnapshot{http, tcp, drops, false, 5, 100});
+  CHECK(html.find("Current connections") != std::string::npos);
+  CHECK(html.find("Keep-alive off") != std::string::npos);
+}
+
+TEST_CASE("/tcp lists connections with relative numbers") {
+  tcp::ConnectionInfo c;
+  c.tuple.local_ip = wire::Ipv4Address{0xC0000202};
+  c.tuple.local_port = 80;
+  c.tuple.remote_ip = wire::Ipv4Address{0xC0000201};
+  c.tuple.remote_port = 40000;
+  c.state = tcp::State::TimeWait;
+  c.snd_nxt = 1234;
+  auto json = tcp_json({c});
+  CHECK(json.find("\"remote\": \"192.0.2.1:40000\", \"state\": \"TIME-WAIT\"") != std::string::npos);
+  CHECK(json.find("\"snd_nxt\": 1234") != std::string::npos);
+  CHECK(tcp_html({c}).find("TIME-WAIT") != std::string::npos);
+  CHECK(html_escape("<a&\"b>") == "&lt;a&amp;&quot;b&gt;");
+}
