@@ -258,6 +258,7 @@ class Runner final : public tcp::AcceptHandler {
       else if (k == "challenge_ack_per_second") tc.challenge_ack_per_second = static_cast<uint32_t>(u(1000000000));
       else if (k == "isn") tc.fixed_isn = static_cast<uint32_t>(u(0xffffffffull));
       else if (k == "max_out_of_order") tc.max_out_of_order = u(1ull << 30);
+      else if (k == "initial_window") tc.initial_window_segments = static_cast<uint32_t>(u(1000));
       // The runner's own settings.
       else if (k == "tolerance") tolerance_ = std::chrono::duration_cast<std::chrono::microseconds>(d(1000)).count();
       else if (k == "port") listen_port_ = static_cast<uint16_t>(u(65535));
@@ -267,7 +268,7 @@ class Runner final : public tcp::AcceptHandler {
         bad("unknown config key (see docs/scenarios.md: mss mtu receive_buffer send_buffer window_scaling msl "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second isn "
-            "max_out_of_order tolerance port remote_port remote_isn)");
+            "max_out_of_order initial_window tolerance port remote_port remote_isn)");
     }
   }
 
@@ -417,6 +418,20 @@ class Runner final : public tcp::AcceptHandler {
   }
 
   // ---------------------------------------------------------------- history
+  // Lines that act (inject, call) are recorded before they run, so the core's trace events
+  // follow them in the history; their outcome is appended afterwards.
+  size_t begin_record(const Line& line, Micros t) {
+    char head[64];
+    std::snprintf(head, sizeof head, "  %-9s line %-4d ", seconds_text(t).c_str(), line.number);
+    history_.push_back(head + line.text);
+    if (options_.verbose) std::fprintf(options_.out, "#%s\n", history_.back().c_str());
+    return history_.size() - 1;
+  }
+  void finish_record(size_t index, const std::string& outcome) {
+    history_[index] += "   -> " + outcome;
+    if (options_.verbose) std::fprintf(options_.out, "#                             -> %s\n", outcome.c_str());
+  }
+
   void record(const Line& line, Micros t, const std::string& extra = {}) {
     char head[64];
     std::snprintf(head, sizeof head, "  %-9s line %-4d ", seconds_text(t).c_str(), line.number);
@@ -440,15 +455,17 @@ class Runner final : public tcp::AcceptHandler {
     switch (line.kind) {
       case Line::Kind::Inject:
         expect_nothing_pending("before this injected segment");
+        begin_record(line, t);
         inject(line.segment);
         script_time_ = t;
-        record(line, t);
         break;
-      case Line::Kind::Call:
+      case Line::Kind::Call: {
         expect_nothing_pending("before this call");
         script_time_ = t;
-        record(line, t, call(line));
+        size_t index = begin_record(line, t);
+        finish_record(index, call(line));
         break;
+      }
       case Line::Kind::ExpectNone:
         expect_nothing_pending("where the script expects none");
         script_time_ = t;
@@ -521,7 +538,7 @@ class Runner final : public tcp::AcceptHandler {
       hi = resolve(line.time.range_end->first, line.time.range_end->second);
       if (hi < lo) script_error(line.number, line.text, "time range ends before it starts");
     } else {
-      lo = t - tolerance_;
+      lo = std::max<Micros>(0, t - tolerance_);
       hi = t + tolerance_;
     }
     if (emitted_.empty()) advance_until_packet(hi);
