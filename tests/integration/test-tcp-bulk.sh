@@ -18,7 +18,7 @@ bulk() {
   local name=$1 limit=$2; shift 2
   if client "$limit" tcp_bulk "$@"; then
     ok "$name"
-    echo "# $name: $(field mbps) MB/s ($(field seconds) s, fnv1a64 $(field fnv1a64), $(field pauses) reading pauses)"
+    echo "# $name: $(field mbps) MB/s ($(field seconds) s, digest $(field digest), $(field pauses) reading pauses)"
   else
     not_ok "$name"
   fi

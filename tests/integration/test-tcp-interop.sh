@@ -144,7 +144,7 @@ if command -v tshark >/dev/null; then
   zero=$(tshark -r "$PCAP" -Y 'tcp.analysis.zero_window && ip.src==192.0.2.1' 2>/dev/null | wc -l)
   probes=$(tshark -r "$PCAP" -Y 'tcp.analysis.zero_window_probe || tcp.analysis.keep_alive' 2>/dev/null | wc -l)
   if [ "$zero" -gt 0 ]; then
-    ok "pcap: the client advertised a zero window ($zero times) and the transfer still completed"
+    ok "pcap: the client advertised a zero window during the tiny-buffer transfer ($zero segments)"
     echo "# zero-window probes or keep-alives seen by tshark: $probes"
   else
     not_ok "pcap: the client advertised a zero window during the tiny-buffer transfer"
