@@ -127,6 +127,21 @@ int main(int argc, char** argv) {
       expect_error = parsed.script->expect_error;
       if (options.verbose) std::printf("# running %s (seed %llu)\n", path.c_str(), static_cast<unsigned long long>(options.seed));
       result = tcplab::scenario::run_script(*parsed.script, options);
+      // The run is deterministic for a seed, so a failure is replayed with a trace sink: the
+      // diagnosis then shows the core's state changes, timers and drops between the lines.
+      if (!result.passed && !result.script_error && !options.trace) {
+        RunOptions traced = options;
+        traced.trace = true;
+        traced.verbose = false;
+        auto again = tcplab::scenario::run_script(*parsed.script, traced);
+        if (!again.passed) {
+          result.diagnosis = std::move(again.diagnosis);
+          result.diagnosis.push_back("(history replayed with --trace, same seed)");
+        } else {
+          result.diagnosis.push_back("note: replayed with a trace sink attached, the script PASSES: tracing changes "
+                                     "the stack's behaviour, which is a bug of its own");
+        }
+      }
     }
     if (!expect_fail) {
       if (result.passed) {

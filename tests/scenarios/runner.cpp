@@ -162,7 +162,6 @@ class Runner final : public tcp::AcceptHandler {
       if (!stop.script_error || !history_.empty()) {
         result.diagnosis.push_back("lines that ran before (virtual time, seq/ack relative to each side's ISN):");
         for (const auto& h : history_) result.diagnosis.push_back(h);
-        if (!options_.trace) result.diagnosis.push_back("(rerun with --trace to see the core's events in this history)");
       }
       result.diagnosis.push_back("seed " + std::to_string(options_.seed) + ": rerun with build/scenario-tests --seed " +
                                  std::to_string(options_.seed) + " --verbose " + script_.path);
