@@ -11,11 +11,13 @@
 namespace tcplab {
 namespace {
 
-// RFC 9293 §3.7.1: MSS = MTU - 20 (IPv4 header) - 20 (TCP header). Never advertise more than
-// the link can carry, whatever the caller put into the TCP config.
-StackConfig with_consistent_mss(StackConfig config) {
+// One source of truth for what both layers need: RFC 9293 §3.7.1 MSS = MTU - 20 (IPv4
+// header) - 20 (TCP header), never more than the link carries whatever the TCP config says;
+// and the TTL (--ttl) for TCP segments as for ICMP replies.
+StackConfig consistent(StackConfig config) {
   constexpr uint16_t kHeaders = 40;
   if (config.mtu > kHeaders) config.tcp.mss = std::min<uint16_t>(config.tcp.mss, config.mtu - kHeaders);
+  config.tcp.ttl = config.ttl;
   return config;
 }
 
@@ -34,7 +36,7 @@ void append_address(char* out, size_t size, wire::Ipv4Address a) {
 }  // namespace
 
 Stack::Stack(const StackConfig& config, trace::Tracer& tracer)
-    : config_(with_consistent_mss(config)),
+    : config_(consistent(config)),
       tracer_(tracer),
       tcp_(config_.tcp, config_.address, tracer_, outbox_, drops_),
       ip_output_(config_.address, config_.ttl) {}

@@ -235,6 +235,17 @@ TEST_CASE("ip: TCP goes to the TCP host, not to ICMP") {
   CHECK(f.stack.ip_stats().unreachables_sent == 0);
 }
 
+TEST_CASE("ip: the configured TTL also applies to TCP segments") {
+  StackConfig config;
+  config.ttl = 17;
+  Fixture f(config);
+  f.receive(hex(wire::test::kLinuxSyn));  // to a closed port: the TCP host answers with RST
+  REQUIRE(f.stack.outbox().size() == 1);
+  auto rst = f.stack.outbox().packet(0);
+  CHECK(static_cast<uint8_t>(rst[9]) == 6);
+  CHECK(static_cast<uint8_t>(rst[8]) == 17);
+}
+
 TEST_CASE("ip: the MSS never exceeds MTU - 40") {
   StackConfig config;
   config.mtu = 1000;
