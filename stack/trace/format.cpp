@@ -20,8 +20,11 @@ SegmentNumbers segment_numbers(const SegmentEvent& e) {
     Seq receiver_isn = e.direction == Direction::Out ? e.irs : e.iss;
     n.seq = seq_distance(sender_isn, s.seq);
     n.ack = seq_distance(receiver_isn, s.ack);
+    n.relative_seq = n.relative_ack = true;
   } else {
-    n.seq = s.seq.raw();
+    // A SYN carries its sender's ISN, so it is its own origin; anything else stays absolute.
+    n.relative_seq = s.flags.syn;
+    n.seq = s.flags.syn ? 0 : s.seq.raw();
     n.ack = s.ack.raw();
   }
   n.end = n.seq + n.len;  // wraps like the sequence space itself

@@ -17,8 +17,13 @@ struct SegmentNumbers {
   uint32_t end = 0;  // seq + payload bytes (packetdrill's seq:end(len))
   uint32_t len = 0;  // payload bytes
   uint32_t ack = 0;  // meaningful only when the ACK flag is set
+  bool relative_seq = false;  // seq/end counted from the sender's ISN
+  bool relative_ack = false;  // ack counted from the receiver's ISN
 };
 
+// Without known ISNs (e.relative false: a SYN arriving in LISTEN, a segment to a closed port)
+// the numbers are absolute, except that a SYN's own sequence number is its sender's ISN
+// (RFC 9293 §3.4), so a SYN always reads "S 0:0(0)", as in Wireshark.
 SegmentNumbers segment_numbers(const SegmentEvent& e);
 
 // "192.0.2.1:40000 > 192.0.2.2:80": sender first, like tcpdump (In = remote sends to us).

@@ -138,7 +138,8 @@ void JsonSink::segment(Instant t, const SegmentEvent& e) {
   number_field("len", n.len);
   if (s.flags.ack) number_field("ack", n.ack);
   number_field("win", s.window);
-  bool_field("relative", e.relative);
+  // True when every number shown counts from an ISN; seq_raw/ack_raw are always absolute.
+  bool_field("relative", n.relative_seq && (n.relative_ack || !s.flags.ack));
   // The numbers as on the wire, for matching against a pcap.
   number_field("seq_raw", s.seq.raw());
   if (s.flags.ack) number_field("ack_raw", s.ack.raw());

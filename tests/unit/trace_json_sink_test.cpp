@@ -86,6 +86,33 @@ TEST_CASE("json trace: a segment with relative numbers, raw numbers and options"
         R"("ack_raw":0,"options":{},"note":"retransmission"})");
 }
 
+TEST_CASE("json trace: numbers without known ISNs say relative false, except a SYN's own") {
+  auto lines = run_sink([](JsonSink& sink) {
+    wire::TcpSegment syn;
+    syn.source_port = 40000;
+    syn.destination_port = 80;
+    syn.seq = Seq(123456);
+    syn.flags.syn = true;
+    syn.window = 1000;
+    sink.segment(t0, SegmentEvent{Direction::In, kTuple, syn, false, Seq(), Seq()});
+    wire::TcpSegment rst;
+    rst.source_port = 80;
+    rst.destination_port = 40000;
+    rst.seq = Seq(0);
+    rst.ack = Seq(123457);
+    rst.flags.rst = rst.flags.ack = true;
+    sink.segment(t0, SegmentEvent{Direction::Out, kTuple, rst, false, Seq(), Seq()});
+  });
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] ==
+        R"({"t":0.000000,"event":"segment","dir":"in","src":"192.0.2.1:40000","dst":"192.0.2.2:80",)"
+        R"("flags":"S","seq":0,"end":0,"len":0,"win":1000,"relative":true,"seq_raw":123456,"options":{}})");
+  CHECK(lines[1] ==
+        R"({"t":0.000000,"event":"segment","dir":"out","src":"192.0.2.2:80","dst":"192.0.2.1:40000",)"
+        R"("flags":"R.","seq":0,"end":0,"len":0,"ack":123457,"win":0,"relative":false,"seq_raw":0,)"
+        R"("ack_raw":123457,"options":{}})");
+}
+
 TEST_CASE("json trace: state, timer, note and drop objects") {
   auto lines = run_sink([](JsonSink& sink) {
     sink.state_change(t0, kTuple, "LISTEN", "SYN-RECEIVED", "RFC 9293 §3.10.7.2");

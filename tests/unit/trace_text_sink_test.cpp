@@ -152,6 +152,22 @@ TEST_CASE("text trace: without known ISNs the numbers are absolute") {
   CHECK(lines[0] == "0.000000 Out 192.0.2.2:80 > 192.0.2.1:40000  R. 0:0(0) ack 3000000001 win 0");
 }
 
+TEST_CASE("text trace: a SYN is its own origin even before the connection knows its ISNs") {
+  Capture cap;
+  TextSink sink(cap.file());
+  // A SYN arriving in LISTEN is traced before any TCB exists (relative = false), but its
+  // sequence number is the peer's ISN, so it reads S 0:0(0) as in Wireshark.
+  auto syn = segment(40000, 80, 120181493, 0, "S", 64240);
+  sink.segment(t0, SegmentEvent{Direction::In, kTuple, syn, false, Seq(), Seq()});
+  // A SYN-ACK without known ISNs: seq from itself, the ack stays absolute.
+  auto synack = segment(40000, 80, 77, 5001, "S.", 100);
+  sink.segment(t0, SegmentEvent{Direction::In, kTuple, synack, false, Seq(), Seq()});
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "0.000000 In  192.0.2.1:40000 > 192.0.2.2:80  S 0:0(0) win 64240");
+  CHECK(lines[1] == "0.000000 In  192.0.2.1:40000 > 192.0.2.2:80  S. 0:0(0) ack 5001 win 100");
+}
+
 TEST_CASE("text trace: state changes, timers and notes") {
   Capture cap;
   TextSink sink(cap.file());
