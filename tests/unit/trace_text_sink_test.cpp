@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "stack/stack.hpp"
 #include "stack/trace/format.hpp"
 #include "stack/trace/text_sink.hpp"
 #include "stack/wire/icmp.hpp"
@@ -241,4 +242,46 @@ TEST_CASE("format: packet summaries for ICMP, UDP and other protocols") {
   size_t n = wire::emit_icmp(8, 0, 0x00010002, std::span(echo).first(0), std::span(p).subspan(20));
   wire::emit_ipv4_header(h, n, p);
   CHECK(packet_summary(std::span(p).first(20 + n)) == "192.0.2.1 > 192.0.2.2 icmp type 8 code 0 len 8");
+}
+
+namespace {
+class IgnoreAccepts final : public tcp::AcceptHandler {
+ public:
+  void on_acceptable(uint16_t) override {}
+};
+}  // namespace
+
+TEST_CASE("text trace: a handshake through the real stack reads like Wireshark") {
+  Capture cap;
+  TextSink sink(cap.file());
+  trace::Tracer tracer;
+  tracer.add(&sink);
+  StackConfig config;
+  config.tcp.fixed_isn = 0xFFFFFFFE;  // our ISN two short of the wrap
+  Stack stack(config, tracer);
+  IgnoreAccepts accepts;
+  REQUIRE(stack.tcp().listen(80, &accepts));
+
+  const uint32_t irs = 3000000000u;
+  auto syn = segment(40000, 80, irs, 0, "S", 64240);
+  syn.options.mss = 1460;
+  stack.receive(tcp_packet(syn, kTuple.remote_ip, kTuple.local_ip), t0);
+  REQUIRE(stack.outbox().size() == 1);
+  stack.outbox().clear();
+  auto ack = segment(40000, 80, irs + 1, 0xFFFFFFFF, ".", 502);  // acks our SYN: ISN + 1
+  stack.receive(tcp_packet(ack, kTuple.remote_ip, kTuple.local_ip), t0 + microseconds(300));
+
+  std::vector<std::string> segments, states;
+  for (auto& line : cap.lines()) {
+    if (line.find(" In  ") != std::string::npos || line.find(" Out ") != std::string::npos) segments.push_back(line);
+    if (line.find(" state ") != std::string::npos) states.push_back(line);
+  }
+  REQUIRE(segments.size() == 3);
+  CHECK(segments[0] == "0.000000 In  192.0.2.1:40000 > 192.0.2.2:80  S 0:0(0) win 64240 <mss 1460>");
+  CHECK(segments[1].rfind("0.000000 Out 192.0.2.2:80 > 192.0.2.1:40000  S. 0:0(0) ack 1 win ", 0) == 0);
+  CHECK(segments[2] == "0.000300 In  192.0.2.1:40000 > 192.0.2.2:80  . 1:1(0) ack 1 win 502");
+  REQUIRE(states.size() == 2);
+  CHECK(states[0].find("192.0.2.2:80 <> 192.0.2.1:40000") != std::string::npos);
+  CHECK(states[0].find("-> SYN-RECEIVED (RFC 9293 §3.10.7.2") != std::string::npos);
+  CHECK(states[1].find("SYN-RECEIVED -> ESTABLISHED (RFC 9293 §3.10.7.4") != std::string::npos);
 }
