@@ -1,0 +1,25 @@
+// Tests for the parts of stack/link/tun that need no privilege: interface name checks and
+// the address lookup used before creating anything.
+#include <doctest/doctest.h>
+
+#include "stack/link/tun.hpp"
+
+using namespace tcplab;
+
+TEST_CASE("tun: interface names the kernel would accept") {
+  for (const char* good : {"tcplab0", "a", "tl-1_x.y", "fifteen-chars-x"}) {
+    CAPTURE(good);
+    CHECK_FALSE(link::check_interface_name(good).has_value());
+  }
+  for (const char* bad : {"", "sixteen-chars-xx", ".", "..", "a/b", "a:b", "tun%d", "a b", "tab\tname"}) {
+    CAPTURE(bad);
+    auto error = link::check_interface_name(bad);
+    REQUIRE(error.has_value());
+    CHECK(error->find("interface name") != std::string::npos);
+  }
+}
+
+TEST_CASE("tun: no interface holds an address nobody assigns") {
+  // 203.0.113.254 is TEST-NET-3 (RFC 5737): documentation only, never on a machine.
+  CHECK_FALSE(link::interface_with_address(wire::Ipv4Address{0xCB0071FE}).has_value());
+}
