@@ -1,6 +1,7 @@
 // ICMP message parse and emit (RFC 792): the 8-byte header, the body, and the checksum.
 #include "stack/wire/icmp.hpp"
 
+#include <cassert>
 #include <cstring>
 
 #include "stack/wire/checksum.hpp"
@@ -25,6 +26,7 @@ Parsed<IcmpMessage> parse_icmp(ConstBytes bytes) {
 }
 
 size_t emit_icmp(uint8_t type, uint8_t code, uint32_t rest, ConstBytes body, MutableBytes out) {
+  assert(out.size() >= kIcmpHeaderLength + body.size());  // caller's buffer, not network input
   write_u8(out, 0, type);
   write_u8(out, 1, code);
   write_u16(out, 2, 0);

@@ -1,6 +1,8 @@
 // IPv4 header parse and emit (RFC 791), with the checks RFC 1122 §3.2.1 asks of a host.
 #include "stack/wire/ipv4.hpp"
 
+#include <cassert>
+
 #include "stack/wire/checksum.hpp"
 
 namespace tcplab::wire {
@@ -95,6 +97,9 @@ Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
 }
 
 size_t emit_ipv4_header(const Ipv4Header& header, size_t payload_length, MutableBytes out) {
+  // Our own invariants, not network input (style: a broken invariant is an assertion).
+  assert(out.size() >= kIpv4MinHeaderLength);
+  assert(payload_length <= 0xffff - kIpv4MinHeaderLength);
   auto total = static_cast<uint16_t>(kIpv4MinHeaderLength + payload_length);
   write_u8(out, kVersionIhl, 0x45);  // version 4, IHL 5: we never send options
   write_u8(out, kTos, header.tos);

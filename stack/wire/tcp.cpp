@@ -2,6 +2,7 @@
 // (MSS RFC 9293 §3.7.1, window scale and timestamps RFC 7323, SACK RFC 2018).
 #include "stack/wire/tcp.hpp"
 
+#include <cassert>
 #include <cstring>
 
 #include "stack/wire/checksum.hpp"
@@ -239,6 +240,9 @@ size_t emit_options(const TcpOptions& o, MutableBytes out) {
 
 size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination,
                 MutableBytes out) {
+  // The caller's buffer, not network input: too small is our bug (tcp.hpp: 60 + payload).
+  assert(out.size() >= kTcpMinHeaderLength + segment.options.emitted_length() +
+                           segment.payload.size());
   size_t options_length = emit_options(segment.options, out.subspan(kTcpMinHeaderLength));
   size_t header_length = kTcpMinHeaderLength + options_length;
   write_u16(out, kSourcePort, segment.source_port);

@@ -210,7 +210,7 @@ TEST_CASE("tcp: options") {
              "0201",           // length 1
              "1e01",           // unknown kind with length < 2
              "010101 02",      // kind with no room for its length byte
-             "0108000000",     // runs past the header (8 > 4 left)... see below
+             "080a0000",       // timestamps claiming 10 bytes with 4 left in the header
              "020305",         // MSS with length 3
              "02050000000000", // MSS with length 5
              "0304050000",     // window scale with length 4
