@@ -16,6 +16,17 @@ for b in "$TCPLAB" "$INJECT" "$UDP_PROBE"; do
 done
 STACK=192.0.2.2
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+# The unprivileged runs use a copy of the binary in a world-readable place: a checkout in a
+# 0700 home directory (Debian's default) is out of reach for uid 65534.
+NOBODY_DIR=$(mktemp -d)
+chmod 755 "$NOBODY_DIR"
+cp "$TCPLAB" "$NOBODY_DIR/tcplab"
+NOBODY_TCPLAB=$NOBODY_DIR/tcplab
+# Each server gets a fresh log; lib.sh removes only the last one, so older ones are kept here.
+OLD_LOGS=()
+forget_log() { [ -n "${SERVER_LOG:-}" ] && OLD_LOGS+=("$SERVER_LOG"); SERVER_LOG=; }
+cleanup_all() { rm -rf "$NOBODY_DIR"; rm -f "${OLD_LOGS[@]}"; lab_cleanup; }
+trap cleanup_all EXIT
 
 # wait_for_line PATTERN [TENTHS]: true once PATTERN (grep -E) appears in the server log.
 wait_for_line() {
@@ -58,7 +69,7 @@ check "bad value names the flag and the allowed range" grep -q "bad value 'abc' 
 check "no TUN was left behind by usage errors" bash -c "! ip -n '$LAB_NAME' link show tcplab0 >/dev/null 2>&1"
 
 # ------------------------------------------------------------------ non-root
-run_cli "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabx
+run_cli "${NOBODY[@]}" "$NOBODY_TCPLAB" serve --tun tcplabx
 check "non-root: exit 1 naming CAP_NET_ADMIN and the persistent-TUN fix" \
   bash -c "[ $RC -eq 1 ] && grep -q 'needs root or CAP_NET_ADMIN' <<<\"\$0\" && grep -q 'ip tuntap add mode tun user' <<<\"\$0\"" "$OUT"
 echo "# $OUT"
@@ -144,6 +155,7 @@ check "SIGTERM: the TUN we created is gone" bash -c "! ip -n '$LAB_NAME' link sh
 check "SIGTERM: process is gone" bash -c "! kill -0 $pid 2>/dev/null"
 
 # ------------------------------------------------------------------ SIGINT
+forget_log
 if start_server --http-port 0; then
   kill -INT "$SERVER_PID"; stop_server; rc=$?
   check "SIGINT: exit code 0 and the TUN is gone" bash -c "[ $rc -eq 0 ] && ! ip -n '$LAB_NAME' link show tcplab0 >/dev/null 2>&1"
@@ -157,9 +169,10 @@ fi
 ip -n "$LAB_NAME" tuntap add mode tun user 65534 name tcplabp &&
   ip -n "$LAB_NAME" addr add 192.0.2.1/24 dev tcplabp &&
   ip -n "$LAB_NAME" link set tcplabp up
+forget_log
 SERVER_LOG=$(mktemp)
 chmod 644 "$SERVER_LOG"
-ip netns exec "$LAB_NAME" "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabp --http-port 0 >"$SERVER_LOG" 2>&1 &
+ip netns exec "$LAB_NAME" "${NOBODY[@]}" "$NOBODY_TCPLAB" serve --tun tcplabp --http-port 0 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 if wait_for_line '^tcplab: up on tcplabp' 50; then
   ok "unprivileged user attaches to a persistent TUN it owns (address already set)"
@@ -172,7 +185,7 @@ else
   sed 's/^/# /' "$SERVER_LOG"
   stop_server
 fi
-ip netns exec "$LAB_NAME" "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabp --host-ip none --http-port 0 >"$SERVER_LOG" 2>&1 &
+ip netns exec "$LAB_NAME" "${NOBODY[@]}" "$NOBODY_TCPLAB" serve --tun tcplabp --host-ip none --http-port 0 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 if wait_for_line '^tcplab: up on tcplabp, stack 192.0.2.2, host as configured' 50 && ping_ok; then
   ok "--host-ip none on the persistent TUN: up and answering"
@@ -182,13 +195,13 @@ else
 fi
 stop_server
 ip -n "$LAB_NAME" addr flush dev tcplabp
-run_cli "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabp
+run_cli "${NOBODY[@]}" "$NOBODY_TCPLAB" serve --tun tcplabp
 check "persistent TUN without its address, as non-root: exit 1 with the admin's command" \
   bash -c "[ $RC -eq 1 ] && grep -q 'sudo ip addr add 192.0.2.1/24 dev tcplabp' <<<\"\$0\"" "$OUT"
 echo "# $OUT"
 ip -n "$LAB_NAME" tuntap del mode tun name tcplabp
 ip -n "$LAB_NAME" tuntap add mode tun user 0 name tcplabr
-run_cli "${NOBODY[@]}" "$TCPLAB" serve --tun tcplabr --host-ip none
+run_cli "${NOBODY[@]}" "$NOBODY_TCPLAB" serve --tun tcplabr --host-ip none
 check "persistent TUN of another user: exit 1, says whose it is" \
   bash -c "[ $RC -eq 1 ] && grep -q 'exists but you may not attach to it (it belongs to uid 0)' <<<\"\$0\"" "$OUT"
 echo "# $OUT"
