@@ -254,6 +254,13 @@ void print_status(Stack& stack, const loop::EventLoop& loop) {
                static_cast<unsigned long long>(l.packets_read), static_cast<unsigned long long>(l.packets_written),
                static_cast<unsigned long long>(l.write_errors), static_cast<unsigned long long>(ip.echo_replies),
                static_cast<unsigned long long>(ip.unreachables_sent));
+  const auto& t = stack.tcp().stats();
+  std::fprintf(stderr,
+               "tcplab: tcp segments in %llu, out %llu, retransmissions %llu; handshakes %llu; resets sent %llu, "
+               "received %llu\n",
+               static_cast<unsigned long long>(t.segments_received), static_cast<unsigned long long>(t.segments_sent),
+               static_cast<unsigned long long>(t.retransmissions), static_cast<unsigned long long>(t.handshakes_completed),
+               static_cast<unsigned long long>(t.resets_sent), static_cast<unsigned long long>(t.resets_received));
   std::fprintf(stderr, "tcplab: %s", loop::format_connections(stack.tcp().connections()).c_str());
   std::fflush(stderr);
 }
