@@ -22,17 +22,17 @@ class EchoSession final : public Session {
     if (!flush_pending(s)) return;
     while (s.readable() > 0) {
       // RFC 862 says only "send back"; backpressure is ours: take no more than the send
-      // buffer can hold now. Unread bytes stay in TCP's receive buffer, the advertised
-      // window shrinks, and the client slows down (RFC 9293 §3.8.6 flow control).
+      // buffer can hold now, plus one byte. Unread bytes stay in TCP's receive buffer, the
+      // advertised window shrinks, and the client slows down (RFC 9293 §3.8.6 flow control).
+      // The one extra byte makes send() accept less than offered when the buffer is full,
+      // which is what arms on_writable (socket.hpp); it waits in pending_ until then.
       size_t room = s.send_space();
-      if (room == 0) return;  // on_writable resumes us
-      size_t n = s.receive(scratch_.first(std::min(room, scratch_.size())));
+      size_t n = s.receive(scratch_.first(std::min(room + 1, scratch_.size())));
       if (n == 0) break;
       size_t sent = s.send(scratch_.first(n));
       if (sent < n) {
-        // send_space() promised room; keep any remainder rather than lose it.
         pending_.assign(scratch_.begin() + static_cast<std::ptrdiff_t>(sent), scratch_.begin() + static_cast<std::ptrdiff_t>(n));
-        return;
+        return;  // on_writable resumes us
       }
     }
     // The client's FIN: everything before it has been read and queued back, so close our

@@ -48,12 +48,41 @@ TEST_CASE("echo: with little send space it stops reading and loses nothing") {
   auto data = bytes_of(100000, 3);  // more than the service's scratch buffer
   s.arrive(data);
   CHECK(s.sent.size() == 10);
-  CHECK(s.readable() == data.size() - 10);  // the rest stays in TCP: the window closes
+  // At most one byte beyond the send space is taken (to arm on_writable); the rest stays in
+  // TCP's receive buffer, so the advertised window closes.
+  CHECK(s.readable() == data.size() - 11);
   s.peer_fin();                              // FIN arrives while data is still unread
   CHECK_FALSE(s.closed);
   for (int round = 0; round < 100000 && s.sent.size() < data.size(); ++round) s.grant(777);
   CHECK(s.sent == data);
   CHECK(s.closed);  // only after the last byte was queued
+}
+
+TEST_CASE("echo: a send buffer filled exactly still gets resumed (on_writable needs a short send)") {
+  EchoService echo(nullptr);
+  FakeSocket s;
+  s.space_ = 10;
+  echo.adopt(s);
+  auto a = bytes_of(10, 1), b = bytes_of(5, 50);
+  s.arrive(a);  // fits exactly: space is now 0 without any short send yet
+  s.arrive(b);
+  CHECK(s.sent.size() == 10);
+  s.grant(100);  // the fake, like TCP, only calls on_writable after a short send
+  std::vector<std::byte> expected = a;
+  expected.insert(expected.end(), b.begin(), b.end());
+  CHECK(s.sent == expected);
+}
+
+TEST_CASE("chargen: a send buffer filled exactly still gets resumed") {
+  ChargenService chargen(nullptr, 300);
+  FakeSocket s;
+  s.space_ = 100;
+  chargen.adopt(s);
+  CHECK(s.sent.size() == 100);
+  s.grant(100);
+  s.grant(100);
+  CHECK(s.sent.size() == 300);
+  CHECK(s.closed);
 }
 
 TEST_CASE("echo: data and FIN already waiting when the service adopts the socket") {
