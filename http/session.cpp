@@ -9,7 +9,8 @@ namespace {
 
 constexpr size_t kMaxBufferedInput = 64 * 1024;  // beyond this we stop reading: TCP's window pushes back
 constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a source at a time
-constexpr int kMaxPumpRounds = 10000;            // bound on work per callback (pipelined requests)
+constexpr int kMaxPumpRounds = 10000;
+constexpr size_t kKeepBuffer = 16 * 1024;        // buffers above this are freed between responses            // bound on work per callback (pipelined requests)
 
 uint64_t whole_seconds(Duration d) {
   return static_cast<uint64_t>(std::chrono::duration_cast<seconds>(d).count());
@@ -296,6 +297,7 @@ void Session::start_response(Response response, bool head_only, int minor, const
   out_ = render_head(head, decision, env_.date ? env_.date() : std::string(), whole_seconds(env_.config.keepalive_timeout));
   out_off_ = 0;
   chunked_ = !head.content_length && !head.close_delimited;
+  body_left_ = head.content_length;
   body_ = head_only ? nullptr : std::move(response.body);
   close_after_ = !decision.keep_open;
   phase_ = Phase::Writing;
@@ -346,10 +348,18 @@ void Session::append_body_piece() {
     if (n > 0) append_chunk(out_, std::string_view(scratch_.data(), n));
     if (at_body_end_) out_ += kLastChunk;
   } else {
+    // A known length bounds the buffer: a 1 KiB page does not allocate a 64 KiB chunk.
+    size_t room = kBodyChunk;
+    if (body_left_ && *body_left_ < room) room = static_cast<size_t>(*body_left_);
     size_t old = out_.size();
-    out_.resize(old + kBodyChunk);
-    n = read_into(out_.data() + old, kBodyChunk);
+    out_.resize(old + room);
+    n = room == 0 ? 0 : read_into(out_.data() + old, room);
+    if (room == 0) at_body_end_ = true;
     out_.resize(old + n);
+    if (body_left_) {
+      *body_left_ -= n;
+      if (*body_left_ == 0) at_body_end_ = true;
+    }
   }
   if (at_body_end_) body_.reset();
 }
@@ -358,6 +368,10 @@ void Session::response_done() {
   ++env_.stats.requests_served;
   out_.clear();
   out_off_ = 0;
+  // An idle connection keeps no large buffer: thousands of them may wait (or sit in
+  // TIME-WAIT until on_closed) at once.
+  if (out_.capacity() > kKeepBuffer) std::string().swap(out_);
+  if (scratch_.capacity() > kKeepBuffer) std::string().swap(scratch_);
   if (close_after_) {
     begin_close(close_by_, close_why_);
     return;
@@ -373,7 +387,10 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   phase_ = Phase::Lingering;
   linger_since_ = now_or_pending();
   body_.reset();
-  inbuf_.clear();
+  std::string().swap(inbuf_);
+  std::string().swap(out_);
+  std::string().swap(scratch_);
+  out_off_ = 0;
   note(std::string(why) + (peer_fin_ ? "" : "; lingering close: FIN sent, reading and discarding until the client closes"));
   // RFC 9293 §3.10.4 CLOSE: FIN after everything queued; we keep receiving (half-close).
   socket_->close();

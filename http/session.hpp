@@ -92,6 +92,7 @@ class Session final : public tcp::SocketHandler {
   std::unique_ptr<BodySource> body_;
   bool chunked_ = false;
   bool at_body_end_ = false;
+  std::optional<uint64_t> body_left_;  // bytes of a known-length body not yet read
   bool close_after_ = false;
   CloseBy close_by_ = CloseBy::Server;
   std::string close_why_;
