@@ -38,12 +38,18 @@ void Connection::output(bool after_read) {
     if (flight_size() > 0 && !probing_ && !retransmission_timer_.armed()) {
       arm(retransmission_timer_, ctx_.now + rto_.rto());
     }
-    // RFC 9293 §3.8.6.1: with data waiting and a zero window, probe it (persist timer).
-    bool window_blocked = tcb_.snd_wnd == 0 && unsent_bytes() > 0 && (flight_size() == 0 || probing_);
-    if (window_blocked && !persist_timer_.armed()) {
+    // Data waits but nothing is in flight, so no ACK will come to release it: either the
+    // window is zero (RFC 9293 §3.8.6.1, persist: probe it) or sender SWS avoidance holds
+    // back a segment the window allows (§3.8.6.2.1, "override timeout"). One timer, the
+    // persist timer, covers both.
+    bool stalled = unsent_bytes() > 0 && (flight_size() == 0 || probing_);
+    if (stalled && !persist_timer_.armed()) {
       cancel(retransmission_timer_);
       if (persist_interval_ == Duration::zero()) persist_interval_ = rto_.rto();
       arm(persist_timer_, ctx_.now + persist_interval_);
+    } else if (!stalled && persist_timer_.armed()) {
+      cancel(persist_timer_);
+      persist_interval_ = Duration::zero();
     }
   }
   if (tcb_.state == State::Closed || tcb_.state == State::SynSent || tcb_.state == State::SynReceived) return;
@@ -66,7 +72,7 @@ bool Connection::send_one_data_segment() {
   // A FIN needs no window space; it goes with (or after) the last byte.
   bool fin = fin_pending && len == unsent;
   if (len == 0 && !fin) return false;
-  if (len < send_mss() && !fin) {
+  if (len < send_mss() && !fin && !override_sws_) {
     // RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and §3.7.4 / RFC 896 (Nagle): a short
     // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
     // off), or if it is at least half the largest window the peer ever offered.

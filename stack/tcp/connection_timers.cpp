@@ -128,7 +128,15 @@ void Connection::on_new_ack(size_t acked_bytes) {
 // RFC 9293 §3.8.6.1: "The sending TCP must regularly transmit at least one octet of new
 // data (if available) ... even if the send window is zero", backing off between probes.
 void Connection::persist_timeout() {
-  if (tcb_.snd_wnd > 0) return;
+  if (tcb_.snd_wnd > 0 && !probing_) {
+    // RFC 9293 §3.8.6.2.1: the override timeout - the window is open but smaller than SWS
+    // avoidance wants (a receiver with a tiny buffer); send what it allows now.
+    override_sws_ = true;
+    output();
+    override_sws_ = false;
+    persist_interval_ = Duration::zero();
+    return;
+  }
   if (probing_ && tcb_.snd_una < tcb_.snd_nxt) {
     send_data(tcb_.snd_una, 1, false, "window probe");
   } else if (unsent_bytes() > 0) {

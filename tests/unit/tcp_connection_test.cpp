@@ -609,3 +609,19 @@ TEST_CASE("tcp: abort sends RST and reports Aborted") {
   c.peer.advance(milliseconds(1));
   CHECK(c.peer.stack.tcp().connections().empty());
 }
+
+TEST_CASE("tcp: SWS override timeout sends into a window smaller than SWS avoidance wants") {
+  Established c;  // the peer once offered 65535
+  c.peer_acks(c.our_nxt, 500);
+  std::string data(3000, 'q');
+  c.socket->send(bytes_of(data));
+  CHECK(c.peer.take().empty());  // 500 < min(MSS, max window / 2): hold it
+  c.peer.advance(milliseconds(199));
+  CHECK(c.peer.take().empty());
+  c.peer.advance(milliseconds(1));  // override timeout (RFC 9293 §3.8.6.2.1)
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload.size() == 500);
+  CHECK(out[0].seq == c.our_nxt);
+}
