@@ -12,9 +12,8 @@ constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a sou
 constexpr int kMaxPumpRounds = 10000;
 constexpr size_t kKeepBuffer = 16 * 1024;        // buffers above this are freed between responses            // bound on work per callback (pipelined requests)
 
-uint64_t whole_seconds(Duration d) {
-  return static_cast<uint64_t>(std::chrono::duration_cast<seconds>(d).count());
-}
+// Keep-Alive: timeout= takes whole seconds; round up so 0.5 s is not announced as 0.
+uint64_t whole_seconds(Duration d) { return static_cast<uint64_t>(std::chrono::ceil<seconds>(d).count()); }
 
 CloseBy close_by_for(CloseCause cause) {
   switch (cause) {
