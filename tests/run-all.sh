@@ -56,6 +56,7 @@ run_doctest "unit (asan+ubsan)" build/san/unit-tests
 run_tap "scenarios" build/scenario-tests tests/scenarios
 run_tap "scenarios (asan+ubsan)" build/san/scenario-tests tests/scenarios
 run_tap "scenario runner self-tests (must fail)" build/scenario-tests --expect-fail tests/scenarios/selftest
+run_tap "scenario runner self-tests (must fail, asan+ubsan)" build/san/scenario-tests --expect-fail tests/scenarios/selftest
 run_tap "integration" bash tests/integration/run.sh
 if ls tests/fuzz/*_fuzz.cpp >/dev/null 2>&1; then
   if make -j"$(nproc)" $(ls tests/fuzz/*_fuzz.cpp | sed -E 's#tests/fuzz/(.*)\.cpp#build/fuzz/\1#') >fuzz-build.log 2>&1; then

@@ -64,9 +64,14 @@ start_server() {
   return 1
 }
 
-# stop_server: SIGTERM and wait (at most 5 s); returns the server's exit code.
+# stop_server: SIGTERM, wait at most 10 s (then SIGKILL); returns the server's exit code.
 stop_server() {
   kill -TERM "$SERVER_PID" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "# server did not stop within 10 s of SIGTERM; killing it"
+    kill -KILL "$SERVER_PID" 2>/dev/null
+  fi
   local rc=0
   wait "$SERVER_PID" 2>/dev/null || rc=$?
   SERVER_PID=
