@@ -153,6 +153,7 @@ class Connection final : public Socket {
 
   // Receive side: what we advertised and how much we owe the peer an ACK for.
   Seq rcv_adv_;                         // right edge of the window we advertised
+  Seq rcv_wup_;                         // RCV.NXT when we last sent an ACK
   bool ack_now_ = false;
   size_t unacked_bytes_ = 0;            // in-order bytes received since our last ACK
 

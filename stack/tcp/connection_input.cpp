@@ -105,7 +105,13 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
   uint32_t len = seg.length();
   bool acceptable;
   bool zero_window_allowance = false;
-  if (len == 0) {
+  if (len == 0 && !seg.flags.rst && seq_in_closed(rcv_wup_, seg.seq, tcb_.rcv_nxt)) {
+    // Deviation (Linux's tcp_sequence): a bare ACK whose SEG.SEQ lies between the RCV.NXT
+    // we last acknowledged and RCV.NXT was sent before the peer's latest data reached us
+    // (ACKs and data can be reordered on the way). RFC 9293 would drop it and lose its ACK
+    // and window; Linux keeps it, and so do we. RSTs stay strict (RFC 5961 §3.2).
+    acceptable = true;
+  } else if (len == 0) {
     acceptable = wnd == 0 ? seg.seq == tcb_.rcv_nxt : seq_in_half_open(tcb_.rcv_nxt, seg.seq, right);
   } else if (wnd == 0) {
     // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should

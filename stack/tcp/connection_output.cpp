@@ -148,6 +148,7 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   if (!seg.flags.rst) seg.window = window_to_advertise(seg.flags.syn);
   seg.payload = ctx_.emit(tuple_, seg, data, offset, length);
   if (seg.flags.ack) {
+    rcv_wup_ = tcb_.rcv_nxt;
     // Any segment carrying our ACK settles what we owed (RFC 9293 §3.8.6.3).
     ack_now_ = false;
     unacked_bytes_ = 0;

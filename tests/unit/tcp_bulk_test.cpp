@@ -127,3 +127,75 @@ TEST_CASE("tcp bulk: 2 MiB over a link that loses every 50th data packet still a
   CHECK_FALSE(rx.corrupt);
   CHECK(rx.fin);
 }
+
+#include "stack/services/echo.hpp"
+
+namespace {
+
+// Sends `total` bytes and reads the echo back into `echoed`, pausing reads now and then.
+struct EchoClient final : tcp::SocketHandler {
+  Sender tx;
+  uint64_t echoed = 0;
+  bool corrupt = false, paused = false;
+  std::vector<std::byte> buf = std::vector<std::byte>(4096);
+  void on_connected(tcp::Socket& s) override { tx.pump(s); }
+  void on_writable(tcp::Socket& s) override { tx.pump(s); }
+  void on_readable(tcp::Socket& s) override {
+    if (!paused) drain(s);
+  }
+  void drain(tcp::Socket& s) {
+    while (size_t n = s.receive(buf)) {
+      for (size_t i = 0; i < n; ++i) corrupt |= buf[i] != pattern(echoed + i);
+      echoed += n;
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("tcp bulk: echo to a client with a 2 KiB receive buffer that pauses reading") {
+  trace::Tracer tracer;
+  StackConfig server_config, client_config;
+  client_config.address = wire::Ipv4Address{0xC0000201};
+  client_config.tcp.receive_buffer = 2048;
+  Stack server(server_config, tracer), client(client_config, tracer);
+  services::EchoService echo(&server.tcp());
+  REQUIRE(echo.listen(7));
+  EchoClient app;
+  app.tx.total = 4'000'000;
+  app.tx.closed = true;  // keep the connection open: we only count the echo
+  Instant now{seconds(1)};
+  auto* s = client.tcp().connect(server_config.address, 7, &app);
+  REQUIRE(s != nullptr);
+  Instant resume{};
+  uint64_t next_pause = 1'000'000;
+  for (int rounds = 0; rounds < 2'000'000 && app.echoed < app.tx.total; ++rounds) {
+    bool moved = false;
+    for (auto [from, to] : {std::pair{&client, &server}, std::pair{&server, &client}}) {
+      auto& box = from->outbox();
+      for (size_t i = 0; i < box.size(); ++i) to->receive(box.packet(i), now), moved = true;
+      box.clear();
+    }
+    if (!app.paused && app.echoed >= next_pause) {
+      app.paused = true;
+      resume = now + milliseconds(300);
+      next_pause += 1'000'000;
+    }
+    if (!moved) {
+      auto a = client.next_deadline(), b = server.next_deadline();
+      Instant next = std::min(a.value_or(Instant::max()), b.value_or(Instant::max()));
+      if (app.paused) next = std::min(next, resume);
+      if (next == Instant::max()) break;
+      now = std::max(now, next);
+      if (app.paused && now >= resume) {
+        app.paused = false;
+        app.drain(*s);
+      }
+      client.advance(now);
+      server.advance(now);
+    }
+  }
+  INFO("sent " << app.tx.sent << " echoed " << app.echoed);
+  CHECK(app.echoed == app.tx.total);
+  CHECK_FALSE(app.corrupt);
+}
