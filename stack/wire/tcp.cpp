@@ -157,7 +157,8 @@ std::string TcpOptions::to_string() const {
     item("wscale " + std::to_string(*window_scale));
   }
   // Received SACK blocks are counted, not kept, so only their number can be shown.
-  if (sack_blocks) item("sack " + std::to_string(sack_blocks) + " blocks");
+  if (sack_blocks)
+    item("sack " + std::to_string(sack_blocks) + (sack_blocks == 1 ? " block" : " blocks"));
   if (!s.empty()) s += '>';
   return s;
 }

@@ -2,6 +2,7 @@
 # Runs every built libFuzzer target for SECONDS each, seeded from a scratch copy of its corpus,
 # and prints "ok - fuzz NAME" or "not ok - fuzz NAME" (with the crash report) per target.
 #   bash tests/fuzz/run.sh [SECONDS]      (FUZZ_BUILD_DIR overrides build/fuzz)
+# Crashing inputs are kept in $FUZZ_BUILD_DIR/crashes/ for replay.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
@@ -35,9 +36,13 @@ for bin in "${targets[@]}"; do
     echo "not ok - fuzz $name"
     # The report: the failing check or sanitizer output, the stack, and the crashing input.
     grep -vE '^#[0-9]+|^INFO:|^stat::|NEW_FUNC' "$work/log" | tail -n 60 | sed 's/^/#   /'
+    # Keep the crashing input outside the scratch dir so it can be replayed: BINARY FILE.
+    mkdir -p "$dir/crashes"
     for a in "$work"/artifacts/*; do
       [ -f "$a" ] || continue
-      echo "#   crashing input ($(basename "$a"), $(stat -c %s "$a") bytes):"
+      kept="$dir/crashes/$name-$(basename "$a")"
+      cp "$a" "$kept"
+      echo "#   crashing input ($(stat -c %s "$a") bytes), replay with: $bin $kept"
       od -An -tx1 -v "$a" | head -n 16 | sed 's/^/#   /'
     done
   fi

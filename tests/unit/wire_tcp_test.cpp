@@ -187,9 +187,11 @@ TEST_CASE("tcp: options") {
     auto r = parse_opts("0101 050a 0000000100000002");
     REQUIRE(r.ok());
     CHECK(r->options.sack_blocks == 1);
+    CHECK(r->options.to_string() == "<sack 1 block>");
     r = parse_opts("0101 051a 000000010000000200000003000000040000000500000006");
     REQUIRE(r.ok());
     CHECK(r->options.sack_blocks == 3);
+    CHECK(r->options.to_string() == "<sack 3 blocks>");
   }
   SUBCASE("unknown kinds are skipped by their length") {
     auto r = parse_opts("1e06aabbccdd 020405b4 fe04beef");  // MPTCP-ish kind 30, kind 254
