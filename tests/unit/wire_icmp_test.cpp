@@ -1,6 +1,8 @@
 // Tests for stack/wire/icmp: parse checks and emit with checksum.
 #include <doctest/doctest.h>
 
+#include <array>
+
 #include "stack/wire/icmp.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "tests/unit/wire_test_bytes.hpp"
@@ -73,4 +75,32 @@ TEST_CASE("icmp: rejections") {
   bad[40] ^= std::byte{0x10};  // a payload byte: the checksum covers the data too
   CHECK(parse_icmp(bad).error() == DropReason::IcmpBadChecksum);
   CHECK(parse_icmp(std::span(icmp).first(63)).error() == DropReason::IcmpBadChecksum);
+}
+
+TEST_CASE("icmp: golden Linux port unreachable parses, quotes the datagram, and emits back") {
+  auto p = hex(test::kPortUnreachable);
+  auto ip = parse_ipv4(p);
+  REQUIRE(ip.ok());
+  CHECK(ip->header.tos == 0xc0);  // Linux sends ICMP errors as DSCP CS6 (network control)
+  CHECK_FALSE(ip->header.dont_fragment);
+  REQUIRE(naive_checksum(ip->payload) == 0);
+  auto m = parse_icmp(ip->payload);
+  REQUIRE(m.ok());
+  CHECK(m->type == static_cast<uint8_t>(IcmpType::DestinationUnreachable));
+  CHECK(m->code == static_cast<uint8_t>(UnreachableCode::Port));
+  CHECK(m->rest == 0u);
+  // The body is the offending IPv4 datagram: it parses, and names the UDP port we refused.
+  auto quoted = parse_ipv4(m->body);
+  REQUIRE(quoted.ok());
+  CHECK(quoted->header.protocol == static_cast<uint8_t>(IpProtocol::Udp));
+  CHECK(quoted->header.source.to_string() == "192.0.2.1");
+  CHECK(static_cast<int>(quoted->payload[2]) * 256 + static_cast<int>(quoted->payload[3]) == 9999);
+  // Emitting type 3 code 3 with the same quote reproduces Linux's message byte for byte.
+  std::vector<std::byte> out(8 + m->body.size());
+  REQUIRE(emit_icmp(3, 3, 0, m->body, out) == out.size());
+  CHECK(std::equal(out.begin(), out.end(), ip->payload.begin(), ip->payload.end()));
+  // And the IPv4 header of the reply emits back byte for byte too.
+  std::array<std::byte, 20> header{};
+  emit_ipv4_header(ip->header, ip->payload.size(), header);
+  CHECK(std::equal(header.begin(), header.end(), p.begin()));
 }

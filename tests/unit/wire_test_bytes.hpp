@@ -70,6 +70,12 @@ constexpr std::string_view kPingReply =
 constexpr std::string_view kLinuxSyn =
     "4500003c8442400040063276c0000201c00002028dae00501ffe765300000000a002faf03cd10000"
     "020405b40402080a7a93ed53000000000103030a";
+// Linux's ICMP port unreachable (type 3 code 3) for `echo tcplab > /dev/udp/192.0.2.2/9999`,
+// quoting the whole offending datagram: RFC 1122 §3.2.2 asks for at least 8 data bytes, Linux
+// quotes as much as fits in 576 bytes (RFC 1812 §4.3.2.3).
+constexpr std::string_view kPortUnreachable =
+    "45c0003f38b900004001bd41c0000202c000020103037cfd0000000045000023482e400040116e98c0000201"
+    "c0000202848a270f000f84247463706c61620a";
 // Linux's answer from a closed port: RST+ACK, no options.
 constexpr std::string_view kLinuxRstAck =
     "45000028000040004006b6ccc0000202c00002010050d91600000000b8e8c6bb50140000d2c10000";
