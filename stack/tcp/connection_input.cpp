@@ -231,6 +231,11 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     return false;
   }
   if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
+  if (probing_ && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
+    // The receiver took our zero-window probe byte (persist_timeout): now it is sent.
+    tcb_.snd_nxt += 1;
+    bytes_sent_ += 1;
+  }
   if (seg.ack > tcb_.snd_nxt) {
     // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop
     // the segment, and return."
@@ -332,9 +337,8 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
   if (tcb_.snd_wnd > 0 && (probing_ || persist_timer_.armed())) {
-    // The window opened: stop probing. An unacknowledged probe byte is simply sent again as
-    // ordinary data, so nothing is left in flight that the window does not cover.
-    if (probing_ && tcb_.snd_una < tcb_.snd_nxt) tcb_.snd_nxt = tcb_.snd_una;
+    // The window opened: stop probing; a probe byte not yet acknowledged goes again as
+    // ordinary data (it never advanced SND.NXT).
     probing_ = false;
     cancel(persist_timer_);
     persist_interval_ = Duration::zero();

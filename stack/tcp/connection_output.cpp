@@ -42,7 +42,7 @@ void Connection::output(bool after_read) {
     // window is zero (RFC 9293 §3.8.6.1, persist: probe it) or sender SWS avoidance holds
     // back a segment the window allows (§3.8.6.2.1, "override timeout"). One timer, the
     // persist timer, covers both.
-    bool stalled = unsent_bytes() > 0 && (flight_size() == 0 || probing_);
+    bool stalled = unsent_bytes() > 0 && flight_size() == 0;
     if (stalled && !persist_timer_.armed()) {
       cancel(retransmission_timer_);
       if (persist_interval_ == Duration::zero()) persist_interval_ = rto_.rto();

@@ -137,12 +137,12 @@ void Connection::persist_timeout() {
     persist_interval_ = Duration::zero();
     return;
   }
-  if (probing_ && tcb_.snd_una < tcb_.snd_nxt) {
-    send_data(tcb_.snd_una, 1, false, "window probe");
-  } else if (unsent_bytes() > 0) {
+  if (unsent_bytes() > 0) {
+    // The probe byte does not advance SND.NXT: if the receiver refuses it (window still
+    // zero), our later ACKs must still carry a SEQ inside its window, or a strict receiver
+    // (Linux) drops them and both sides wait forever. check_ack counts the byte as sent
+    // once the peer acknowledges it.
     send_data(tcb_.snd_nxt, 1, false, "window probe");
-    tcb_.snd_nxt += 1;
-    bytes_sent_ += 1;
     probing_ = true;
   }
   persist_interval_ = std::min(persist_interval_ * 2, ctx_.config.persist_max);
