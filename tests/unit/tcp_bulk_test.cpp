@@ -199,3 +199,47 @@ TEST_CASE("tcp bulk: echo to a client with a 2 KiB receive buffer that pauses re
   CHECK(app.echoed == app.tx.total);
   CHECK_FALSE(app.corrupt);
 }
+
+#include "stack/services/chargen.hpp"
+
+TEST_CASE("tcp bulk: chargen keeps refilling the send buffer (on_writable after a short send)") {
+  trace::Tracer tracer;
+  StackConfig server_config, client_config;
+  client_config.address = wire::Ipv4Address{0xC0000201};
+  client_config.tcp.receive_buffer = 8192;  // a small window, as a Linux client starts with
+  Stack server(server_config, tracer), client(client_config, tracer);
+  services::ChargenService chargen(&server.tcp(), 0);
+  REQUIRE(chargen.listen(19));
+  EchoClient app;  // reads everything; sends nothing
+  app.tx.closed = true;
+  Instant now{seconds(1)};
+  auto* s = client.tcp().connect(server_config.address, 19, &app);
+  REQUIRE(s != nullptr);
+  uint64_t got = 0;
+  struct Counter final : tcp::SocketHandler {
+    uint64_t* got;
+    void on_readable(tcp::Socket& s) override {
+      std::byte b[8192];
+      while (size_t n = s.receive(b)) *got += n;
+    }
+  } counter;
+  counter.got = &got;
+  s->set_handler(&counter);
+  for (int rounds = 0; rounds < 200000 && got < (4u << 20); ++rounds) {
+    bool moved = false;
+    for (auto [from, to] : {std::pair{&client, &server}, std::pair{&server, &client}}) {
+      auto& box = from->outbox();
+      for (size_t i = 0; i < box.size(); ++i) to->receive(box.packet(i), now), moved = true;
+      box.clear();
+    }
+    if (!moved) {
+      auto a = client.next_deadline(), b = server.next_deadline();
+      Instant next = std::min(a.value_or(Instant::max()), b.value_or(Instant::max()));
+      if (next == Instant::max()) break;
+      now = std::max(now, next);
+      client.advance(now);
+      server.advance(now);
+    }
+  }
+  CHECK(got >= (4u << 20));
+}
