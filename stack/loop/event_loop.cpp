@@ -101,6 +101,9 @@ int EventLoop::run() {
 
 bool EventLoop::run_once(std::optional<Duration> max_wait) {
   if (stopping_ || !error_.empty()) return false;
+  // Packets made outside the loop (an application call between iterations, a shutdown
+  // drain) leave before we sleep, not after the next wakeup.
+  if (!stack_.outbox().empty()) flush_outbox(clock_.now());
   pollfd fds[2] = {{link_fd_, POLLIN, 0}, {pipe_read_, POLLIN, 0}};
   int timeout = poll_timeout_ms(earliest_deadline(), clock_.now(), max_wait);
   int ready = ::poll(fds, 2, timeout);

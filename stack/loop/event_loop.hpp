@@ -53,6 +53,9 @@ class EventLoop {
   bool run_once(std::optional<Duration> max_wait = std::nullopt);
   // Makes run() return; safe from a signal handler.
   void request_stop();
+  // Clears a stop request so a short drain can follow (serve's graceful shutdown); a new
+  // SIGINT/SIGTERM during the drain stops it again.
+  void resume() { stopping_ = false; }
 
   const LoopStats& stats() const { return stats_; }
   const std::string& error() const { return error_; }

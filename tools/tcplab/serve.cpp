@@ -75,6 +75,8 @@ auto seconds_into(Duration& target, double min, double max) {
 }
 
 constexpr uint64_t kMaxBuffer = uint64_t{1} << 30;
+// How long SIGTERM waits for idle HTTP connections to take their FIN before exiting.
+constexpr Duration kShutdownGrace = seconds(1);
 
 std::vector<Flag> serve_flags(ServeOptions& o) {
   const tcp::TcpConfig d;  // defaults for the help text
@@ -356,7 +358,11 @@ int serve_main(int argc, char** argv, int first) {
     return kExitRuntime;
   }
 
+  SteadyClock clock;
   Stack stack(config, tracer);
+  // The core learns the time from advance(); give it the real time before anything (listen,
+  // trace notes) happens, so the first trace line is not stamped with the clock's epoch.
+  stack.advance(clock.now());
   services::EchoService echo(&stack.tcp());
   services::DiscardService discard(&stack.tcp());
   services::ChargenService chargen(&stack.tcp(), o.chargen_bytes);
@@ -375,14 +381,17 @@ int serve_main(int argc, char** argv, int first) {
   bool http_up = false;
   if (o.http.port != 0) {
     http_server = std::make_unique<http::Server>(stack, o.http);
+    // Before start(): the idle-timeout and close notes go to the same trace as the segments.
+    http_server->set_tracer(&tracer);
+    http_server->advance(clock.now());
     http_up = http_server->start();
     if (!http_up) {
-      std::fprintf(stderr, "tcplab: warning: the HTTP server could not listen on port %u (not built yet?)\n",
-                   o.http.port);
+      std::fprintf(stderr, "tcplab: the HTTP server could not start on port %u: %s\n", o.http.port,
+                   http_server->error().c_str());
+      return kExitRuntime;
     }
   }
 
-  SteadyClock clock;
   loop::EventLoop loop(tun->fd(), stack, tracer, clock);
   std::unique_ptr<loop::TimedAdapter<http::Server>> http_timer;
   if (http_server) {
@@ -416,6 +425,15 @@ int serve_main(int argc, char** argv, int first) {
   int rc = loop.run();
   if (rc != kExitOk) std::fprintf(stderr, "tcplab: %s\n", loop.error().c_str());
   std::fprintf(stderr, "tcplab: stopping\n");
+  if (rc == kExitOk && http_server && http_server->sessions() > 0) {
+    // A clean goodbye: idle keep-alive connections get a FIN instead of vanishing, so their
+    // clients see the close (RFC 9112 §9.6). Bounded; a second signal ends it at once.
+    http_server->begin_shutdown();
+    loop.resume();
+    const Instant give_up = clock.now() + kShutdownGrace;
+    while (http_server->sessions() > 0 && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
+    }
+  }
   print_status(stack, loop);
   if (pcap) pcap->flush();
   std::fflush(nullptr);
