@@ -140,12 +140,18 @@ size_t RequestParser::feed(std::string_view data) {
     started_ = true;
     auto lf = rest.find('\n');
     auto piece = rest.substr(0, lf == std::string_view::npos ? rest.size() : lf);
-    // The line limit excludes the CRLF itself.
+    // The line limit excludes the CRLF itself; a final CR whose LF has not arrived yet may
+    // be the start of that CRLF, so it does not count either (the verdict must not depend on
+    // where the bytes were split).
     size_t content = line_.size() + piece.size();
-    if (lf != std::string_view::npos && content > 0 &&
-        (piece.empty() ? line_.back() : piece.back()) == '\r')
-      --content;
+    if (content > 0 && (piece.empty() ? line_.back() : piece.back()) == '\r') --content;
     if (content > line_limit()) {
+      // The verdict must not depend on how the bytes were split: fed one byte at a time, a
+      // bare CR whose next byte arrives before the limit is passed is refused first.
+      if (bare_cr_before(piece, line_limit())) {
+        fail(400, "bare CR");
+        return used;
+      }
       fail(line_limit_status(), stage_ == Stage::RequestLine ? "request line too long"
                                                             : "header section too large");
       return used;
@@ -175,6 +181,19 @@ size_t RequestParser::feed(std::string_view data) {
     if (cr != std::string::npos && cr + 1 < line_.size()) fail(400, "bare CR");
   }
   return used;
+}
+
+bool RequestParser::bare_cr_before(std::string_view piece, size_t limit) const {
+  // line_ never holds a bare CR (feed() refuses it as soon as the byte after it arrives),
+  // but it may end in a CR whose next byte is piece's first.
+  size_t cr = std::string::npos;
+  if (!line_.empty() && line_.back() == '\r' && !piece.empty()) {
+    cr = line_.size() - 1;
+  } else {
+    auto k = piece.find('\r');
+    if (k != std::string_view::npos && k + 1 < piece.size()) cr = line_.size() + k;
+  }
+  return cr != std::string::npos && cr + 1 < limit;
 }
 
 bool RequestParser::on_line(std::string_view line) {

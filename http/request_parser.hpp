@@ -76,6 +76,8 @@ class RequestParser {
   bool on_headers_end();
   bool on_chunk_size_line(std::string_view line);
   size_t line_limit() const;
+  // A CR followed by something other than LF in line_ + piece, at an offset below limit.
+  bool bare_cr_before(std::string_view piece, size_t limit) const;
   int line_limit_status() const;
 
   ParserLimits limits_;

@@ -257,3 +257,42 @@ TEST_CASE("after an error the parser consumes nothing more") {
   CHECK(p.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
   CHECK(p.error_status() == 505);
 }
+
+namespace {
+
+// The status a parser reaches when fed one byte at a time.
+int status_bytewise(std::string_view bytes, ParserLimits limits) {
+  RequestParser p(limits);
+  std::string pending;
+  for (char c : bytes) {
+    pending += c;
+    pending.erase(0, p.feed(pending));
+    if (p.status() == RequestParser::Status::Error) return p.error_status();
+    if (p.status() == RequestParser::Status::Complete) return 200;
+  }
+  return 0;
+}
+
+}  // namespace
+
+// Both found by the fuzzer: the verdict on an over-long line must not depend on the split.
+TEST_CASE("a bare CR before the line limit is 400 whether the line arrives whole or bytewise") {
+  ParserLimits limits;
+  limits.max_request_line = 32;
+  std::string line = "GET /a\rb" + std::string(40, 'x') + "\r\n";
+  CHECK(status_of(line, limits) == 400);
+  CHECK(status_bytewise(line, limits) == 400);
+}
+
+TEST_CASE("a CR exactly at the line limit is not counted before its LF arrives") {
+  ParserLimits limits;
+  limits.max_request_line = 16;
+  std::string line = "GET /" + std::string(16 - 5 - 9, 'a') + " HTTP/1.1";  // 16 bytes
+  REQUIRE(line.size() == 16);
+  std::string request = line + "\r\nHost: x\r\n\r\n";
+  CHECK(status_of(request, limits) == 200);
+  CHECK(status_bytewise(request, limits) == 200);
+  std::string too_long = "GET /" + std::string(3, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n";  // 17 bytes
+  CHECK(status_of(too_long, limits) == 414);
+  CHECK(status_bytewise(too_long, limits) == 414);
+}
