@@ -160,7 +160,8 @@ class Connection final : public Socket {
   // Application events, delivered when the state is consistent again.
   SocketHandler* handler_ = nullptr;
   bool pending_connected_ = false, pending_readable_ = false, pending_peer_fin_ = false;
-  bool pending_writable_ = false, want_writable_ = false;
+  bool pending_writable_ = false;
+  mutable bool want_writable_ = false;  // set by send_space() too, which is const to callers
   std::optional<CloseReason> pending_closed_;
   bool closed_delivered_ = false, delivering_ = false, finished_ = false;
 

@@ -30,7 +30,11 @@ size_t Connection::send(std::span<const std::byte> data) {
 }
 
 size_t Connection::send_space() const {
-  return accepts_send(tcb_.state) && !close_requested_ ? send_.free() : 0;
+  if (!accepts_send(tcb_.state) || close_requested_) return 0;
+  // An application that sees a full buffer waits for on_writable, whether it learned that
+  // from a short send() or from here.
+  if (send_.free() == 0) want_writable_ = true;
+  return send_.free();
 }
 
 size_t Connection::receive(std::span<std::byte> out) {

@@ -49,7 +49,7 @@ class SocketHandler {
   virtual ~SocketHandler() = default;
   virtual void on_connected(Socket&) {}  // active open reached ESTABLISHED
   virtual void on_readable(Socket&) {}   // in-order bytes (or the peer's FIN) can be read
-  virtual void on_writable(Socket&) {}   // send space freed after send() accepted less
+  virtual void on_writable(Socket&) {}   // send space freed after send() accepted less or send_space() was 0
   virtual void on_peer_fin(Socket&) {}   // the peer will send nothing more
   // The last call for this socket: after it returns the Socket& is gone.
   virtual void on_closed(Socket&, CloseReason) {}

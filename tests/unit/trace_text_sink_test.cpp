@@ -282,6 +282,6 @@ TEST_CASE("text trace: a handshake through the real stack reads like Wireshark")
   CHECK(segments[2] == "0.000300 In  192.0.2.1:40000 > 192.0.2.2:80  . 1:1(0) ack 1 win 502");
   REQUIRE(states.size() == 2);
   CHECK(states[0].find("192.0.2.2:80 <> 192.0.2.1:40000") != std::string::npos);
-  CHECK(states[0].find("-> SYN-RECEIVED (RFC 9293 §3.10.7.2") != std::string::npos);
+  CHECK(states[0].find("LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2") != std::string::npos);
   CHECK(states[1].find("SYN-RECEIVED -> ESTABLISHED (RFC 9293 §3.10.7.4") != std::string::npos);
 }
