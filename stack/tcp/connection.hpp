@@ -42,6 +42,12 @@ class Connection final : public Socket {
   // Fires whatever timers are due at ctx.now.
   void on_timers();
   std::optional<Instant> next_deadline() const;
+  // The deadline of this connection's entry in the host's TimerQueue, if it has one; the
+  // entry is never later than next_deadline() (arm() adds an earlier one when needed).
+  std::optional<Instant> queued_deadline() const { return queued_deadline_; }
+  void timer_entry_removed() { queued_deadline_.reset(); }
+  // Adds next_deadline() to the host's queue unless an entry at or before it is there.
+  void queue_timers();
   // Removed by the host without a word on the wire (SYN-queue eviction, TIME-WAIT reuse).
   void discard();
   // Closed, callbacks done: the host may destroy it at the end of its entry point.
@@ -127,6 +133,7 @@ class Connection final : public Socket {
   Timer persist_timer_{"persist", {}};
   Timer delayed_ack_timer_{"delayed-ack", {}};
   Timer time_wait_timer_{"time-wait", {}};
+  std::optional<Instant> queued_deadline_;  // see queued_deadline()
   int retries_ = 0;                 // consecutive timeouts of the same data (RFC 9293 §3.8.3)
   Duration persist_interval_{};     // backs off per probe (RFC 9293 §3.8.6.1)
   bool probing_ = false;            // a zero-window probe byte is outstanding

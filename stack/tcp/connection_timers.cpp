@@ -9,6 +9,12 @@ namespace tcplab::tcp {
 
 void Connection::arm(Timer& timer, Instant deadline) {
   timer.deadline = deadline;
+  // Re-arming later (every ACK moves the retransmission timer) needs no new entry: the
+  // earlier one wakes the host, which then re-queues the real deadline.
+  if (!queued_deadline_ || deadline < *queued_deadline_) {
+    ctx_.timers.push(deadline, tuple_);
+    queued_deadline_ = deadline;
+  }
   if (ctx_.tracer.enabled()) ctx_.tracer.timer(ctx_.now, tuple_, timer.name, trace::TimerAction::Armed, deadline);
 }
 
@@ -25,6 +31,14 @@ std::optional<Instant> Connection::next_deadline() const {
     if (t->deadline && (!next || *t->deadline < *next)) next = t->deadline;
   }
   return next;
+}
+
+void Connection::queue_timers() {
+  auto next = next_deadline();
+  if (next && (!queued_deadline_ || *next < *queued_deadline_)) {
+    ctx_.timers.push(*next, tuple_);
+    queued_deadline_ = next;
+  }
 }
 
 void Connection::on_timers() {

@@ -36,7 +36,7 @@ struct TcpHost::Impl final : ConnectionOwner {
   Impl(const TcpConfig& cfg, wire::Ipv4Address local, trace::Tracer& tracer, Outbox& outbox, DropCounters& drops)
       : config(cfg),
         ctx{config, local, tracer, outbox, drops, stats, *this, IsnGenerator(config.isn_key, config.fixed_isn),
-            Instant{}, 0, ChallengeAckLimiter{}, wire::ConstBytes{}} {}
+            Instant{}, 0, ChallengeAckLimiter{}, wire::ConstBytes{}, TimerQueue{}} {}
 
   TcpConfig config;
   TcpStats stats;
@@ -62,6 +62,24 @@ struct TcpHost::Impl final : ConnectionOwner {
     if (ctx.tracer.enabled()) ctx.tracer.note(ctx.now, &c.tuple(), "connection queued for accept");
   }
   void finished(Connection& c) override { finished_list.push_back(&c); }
+
+  // Pops queue heads that no longer stand for their connection's earliest timer (re-armed
+  // later, cancelled, connection gone) and re-queues the real one, until the head is exact.
+  // Each pop either removes an entry or replaces it by a later one, so this ends.
+  void settle_timers() {
+    while (const TimerQueue::Entry* head = ctx.timers.top()) {
+      TimerQueue::Entry e = *head;
+      auto it = connections.find(e.tuple);
+      Connection* c = it == connections.end() ? nullptr : it->second.get();
+      bool mine = c != nullptr && c->queued_deadline() == e.deadline;
+      if (mine && !c->finished() && c->next_deadline() == e.deadline) return;
+      ctx.timers.pop();
+      if (mine) {
+        c->timer_entry_removed();
+        if (!c->finished()) c->queue_timers();
+      }
+    }
+  }
 
   // Destroys closed connections. Only called at the start and end of host entry points,
   // never while a connection or the application is in the middle of something.
@@ -218,24 +236,26 @@ void TcpHost::advance(Instant now) {
   h.reap();
   // Collect first: timers may open connections (application callbacks) and so change the map.
   h.due.clear();
-  for (auto& [tuple, c] : h.connections) {
-    auto deadline = c->next_deadline();
-    if (!c->finished() && deadline && *deadline <= now) h.due.push_back(c.get());
+  for (h.settle_timers(); h.ctx.timers.top() && h.ctx.timers.top()->deadline <= now; h.settle_timers()) {
+    Connection* c = h.connections.find(h.ctx.timers.top()->tuple)->second.get();  // exact after settle
+    h.ctx.timers.pop();
+    c->timer_entry_removed();
+    h.due.push_back(c);
   }
   for (Connection* c : h.due) {
     if (!c->finished()) c->on_timers();
+    // Timers armed before and not yet due need their entry back.
+    if (!c->finished()) c->queue_timers();
   }
   h.finish_entry();
 }
 
 std::optional<Instant> TcpHost::next_deadline() const {
-  std::optional<Instant> next;
-  for (const auto& [tuple, c] : impl_->connections) {
-    if (c->finished()) continue;
-    auto d = c->next_deadline();
-    if (d && (!next || *d < *next)) next = d;
-  }
-  return next;
+  // The queue is tidied here too (impl_ is not const), so the answer is exact, not early.
+  impl_->settle_timers();
+  const TimerQueue::Entry* head = impl_->ctx.timers.top();
+  if (!head) return std::nullopt;
+  return head->deadline;
 }
 
 bool TcpHost::listen(uint16_t port, AcceptHandler* handler, size_t backlog) {

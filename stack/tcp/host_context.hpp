@@ -1,7 +1,10 @@
 // What every connection shares with its host: configuration, the time of the current entry
 // point, where packets and events go, counters, and the host-wide challenge-ACK budget.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "stack/drop_reason.hpp"
 #include "stack/four_tuple.hpp"
@@ -49,6 +52,32 @@ class ChallengeAckLimiter {
   uint32_t sent_ = 0;
 };
 
+// Which connection has the earliest timer, in O(log n) rather than a walk over every
+// connection per loop turn (thousands may sit in TIME-WAIT). A min-heap of (deadline, 4-tuple);
+// an entry may be stale (timer re-armed later, cancelled, connection gone): TcpHost checks
+// each head against its connection and re-queues the real deadline (host.cpp).
+class TimerQueue {
+ public:
+  struct Entry {
+    Instant deadline;
+    FourTuple tuple;
+  };
+  void push(Instant deadline, const FourTuple& tuple) {
+    heap_.push_back(Entry{deadline, tuple});
+    std::push_heap(heap_.begin(), heap_.end(), later);
+  }
+  const Entry* top() const { return heap_.empty() ? nullptr : &heap_.front(); }
+  void pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    heap_.pop_back();
+  }
+  size_t size() const { return heap_.size(); }
+
+ private:
+  static bool later(const Entry& a, const Entry& b) { return a.deadline > b.deadline; }
+  std::vector<Entry> heap_;  // grows to the peak number of entries, then is reused
+};
+
 struct HostContext {
   const TcpConfig& config;
   wire::Ipv4Address local_address;
@@ -63,6 +92,7 @@ struct HostContext {
   ChallengeAckLimiter challenge_acks;
 
   wire::ConstBytes current_packet;  // the IPv4 packet being processed, for drop traces
+  TimerQueue timers;                // every connection's earliest timer (see TimerQueue)
 
   // Counts a refused segment and tells the tracer why.
   void drop(DropReason reason, std::string_view detail = {});
