@@ -156,6 +156,12 @@ void Connection::deliver_events() {
       break;
     }
   }
+  // A read from a callback: send the window update now unless what the application sent
+  // meanwhile already carried it (transmit() moves RCV.WUP on every ACK).
+  if (window_update_owed_) {
+    window_update_owed_ = false;
+    if (tcb_.state != State::Closed) output(true);
+  }
   // Nobody attached (a connection still in the accept queue): nobody to tell.
   if (pending_closed_ && handler_ == nullptr) {
     pending_closed_.reset();

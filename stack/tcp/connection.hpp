@@ -171,6 +171,9 @@ class Connection final : public Socket {
   mutable bool want_writable_ = false;  // set by send_space() too, which is const to callers
   std::optional<CloseReason> pending_closed_;
   bool closed_delivered_ = false, delivering_ = false, finished_ = false;
+  // The application read inside a callback: the window update waits until the callback
+  // returns, so data it sends from there carries the new window (see receive()).
+  bool window_update_owed_ = false;
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;
   uint32_t retransmissions_ = 0;

@@ -40,9 +40,16 @@ size_t Connection::send_space() const {
 size_t Connection::receive(std::span<std::byte> out) {
   size_t n = receive_.read(out);
   // Reading frees window: output() sends a window update if it opened enough (§3.8.6.2.2).
+  // Inside a callback the application usually answers next (an HTTP response); RFC 9293
+  // §3.8.6.3 wants ACKs to ride on data where they can, so the update waits for the callback
+  // to return (deliver_events) instead of leaving as a pure ACK just before that data.
   if (n > 0 && tcb_.state != State::Closed) {
-    output(true);
-    deliver_events();
+    if (delivering_) {
+      window_update_owed_ = true;
+    } else {
+      output(true);
+      deliver_events();
+    }
   }
   return n;
 }

@@ -407,6 +407,47 @@ TEST_CASE("tcp: reading frees window and sends a window update") {
   CHECK(out[0].window == 4096);
 }
 
+// Reads the request and answers from inside on_readable, as the HTTP server does.
+struct ReplyingHandler : RecordingHandler {
+  std::string reply;
+  void on_readable(tcp::Socket& s) override {
+    RecordingHandler::on_readable(s);
+    if (!reply.empty()) s.send(bytes_of(reply));
+  }
+};
+
+TEST_CASE("tcp: a window update owed by a read in a callback rides on the data sent from it") {
+  // The SYN,ACK's window is unscaled (65535), so the first read opens the window a lot: a
+  // window update is owed. Sent as its own pure ACK it would precede the reply (RFC 9293
+  // §3.8.6.3: piggyback ACKs on data where possible).
+  Established c(default_stack_config(), 65535, uint8_t{7});
+  ReplyingHandler app;
+  app.reply = "response";
+  c.socket->set_handler(&app);
+  c.peer_sends("P.", "request");
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "response");
+  CHECK(out[0].ack == c.peer_nxt);
+  size_t window = size_t{out[0].window} << c.synack.options.window_scale.value_or(0);
+  CHECK(window > 65535);
+
+}
+
+TEST_CASE("tcp: a window update owed by a read in a callback still leaves without a reply") {
+  Established c(default_stack_config(), 65535, uint8_t{7});
+  c.peer_sends("P.", "request");  // the default handler reads in on_readable, sends nothing
+  CHECK(c.app.received == "request");
+  auto out = c.peer.take();  // at once, not after the delayed-ACK timeout
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload.empty());
+  CHECK(out[0].ack == c.peer_nxt);
+  size_t window = size_t{out[0].window} << c.synack.options.window_scale.value_or(0);
+  CHECK(window > 65535);
+}
+
 TEST_CASE("tcp: three duplicate ACKs trigger fast retransmit") {
   Established c;
   std::string data(1460 * 5, 'x');
