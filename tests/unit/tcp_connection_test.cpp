@@ -448,6 +448,37 @@ TEST_CASE("tcp: a window update owed by a read in a callback still leaves withou
   CHECK(window > 65535);
 }
 
+TEST_CASE("tcp: the host's next deadline follows re-armed and cancelled timers exactly") {
+  // The host keeps a heap of deadlines with stale entries; next_deadline() must still be the
+  // earliest live timer, never an old one (the event loop would wake for nothing).
+  Established c;
+  CHECK_FALSE(c.peer.stack.next_deadline().has_value());
+  std::string data(1460 * 4, 'x');
+  CHECK(c.socket->send(bytes_of(data)) == data.size());
+  c.peer.take();
+  auto first = c.peer.stack.next_deadline();
+  REQUIRE(first.has_value());
+  CHECK(*first > c.peer.now);
+  c.peer.advance(milliseconds(50));
+  c.peer_acks(c.our_nxt + 1460);  // RFC 6298 §5.3: restart the timer on new data ACKed
+  auto second = c.peer.stack.next_deadline();
+  REQUIRE(second.has_value());
+  CHECK(*second > *first);
+  CHECK(*second > c.peer.now);
+  c.peer.advance(milliseconds(50));
+  c.peer_acks(c.our_nxt + static_cast<uint32_t>(data.size()));  // all ACKed: timer off
+  CHECK_FALSE(c.peer.stack.next_deadline().has_value());
+  // Many connections' worth of stale entries do not matter either: re-arm repeatedly.
+  for (int i = 0; i < 100; ++i) {
+    c.our_nxt += static_cast<uint32_t>(data.size());
+    CHECK(c.socket->send(bytes_of(data)) == data.size());
+    c.peer.take();
+    c.peer.advance(milliseconds(1));
+    c.peer_acks(c.our_nxt + static_cast<uint32_t>(data.size()));
+  }
+  CHECK_FALSE(c.peer.stack.next_deadline().has_value());
+}
+
 TEST_CASE("tcp: three duplicate ACKs trigger fast retransmit") {
   Established c;
   std::string data(1460 * 5, 'x');
