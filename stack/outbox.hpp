@@ -9,12 +9,13 @@ namespace tcplab {
 
 class Outbox {
  public:
-  // A cleared buffer for one whole IPv4 packet; it stays in the outbox until clear().
+  // A buffer for one whole IPv4 packet; it stays in the outbox until clear(). It is reused
+  // as it was left (size and bytes of an earlier packet): the caller resizes it to the packet
+  // and writes every byte. Not clearing it first means resize() zero-fills nothing when the
+  // sizes repeat, which is the steady state of a bulk transfer (no per-packet memset).
   std::vector<std::byte>& start_packet() {
     if (used_ == buffers_.size()) buffers_.emplace_back();
-    auto& buffer = buffers_[used_++];
-    buffer.clear();
-    return buffer;
+    return buffers_[used_++];
   }
   // Gives back the last buffer from start_packet() when the packet was not built after all.
   void cancel_last() {

@@ -35,15 +35,12 @@ class ChargenSession final : public Session {
   void fill(tcp::Socket& s) {
     if (closing_) return;
     while (limit_ == 0 || offset_ < limit_) {
-      // Offer one byte more than fits: a send() that takes less than offered is what arms
-      // on_writable (socket.hpp). Unsent bytes are not lost: the pattern is regenerated
-      // from offset_ next time.
-      size_t n = std::min(s.send_space() + 1, scratch_.size());
+      size_t room = s.send_space();
+      if (room == 0) return;  // a full send buffer arms on_writable, which resumes us
+      size_t n = std::min(room, scratch_.size());
       if (limit_ != 0) n = static_cast<size_t>(std::min<uint64_t>(n, limit_ - offset_));
       chargen_fill(offset_, scratch_.first(n));
-      size_t sent = s.send(scratch_.first(n));
-      offset_ += sent;
-      if (sent < n) return;  // on_writable resumes us
+      offset_ += s.send(scratch_.first(n));  // takes all n: they fit in send_space()
     }
     closing_ = true;
     s.close();  // FIN after the last byte; may end in on_closed

@@ -3,7 +3,6 @@
 #include "stack/services/echo.hpp"
 
 #include <algorithm>
-#include <vector>
 
 namespace tcplab::services {
 namespace {
@@ -19,21 +18,16 @@ class EchoSession final : public Session {
  private:
   void pump(tcp::Socket& s) {
     if (closing_) return;
-    if (!flush_pending(s)) return;
     while (s.readable() > 0) {
       // RFC 862 says only "send back"; backpressure is ours: take no more than the send
-      // buffer can hold now, plus one byte. Unread bytes stay in TCP's receive buffer, the
-      // advertised window shrinks, and the client slows down (RFC 9293 §3.8.6 flow control).
-      // The one extra byte makes send() accept less than offered when the buffer is full,
-      // which is what arms on_writable (socket.hpp); it waits in pending_ until then.
+      // buffer can hold now. Unread bytes stay in TCP's receive buffer, the advertised window
+      // shrinks, and the client slows down (RFC 9293 §3.8.6 flow control). A full send
+      // buffer arms on_writable (socket.hpp), which resumes us.
       size_t room = s.send_space();
-      size_t n = s.receive(scratch_.first(std::min(room + 1, scratch_.size())));
+      if (room == 0) return;
+      size_t n = s.receive(scratch_.first(std::min(room, scratch_.size())));
       if (n == 0) break;
-      size_t sent = s.send(scratch_.first(n));
-      if (sent < n) {
-        pending_.assign(scratch_.begin() + static_cast<std::ptrdiff_t>(sent), scratch_.begin() + static_cast<std::ptrdiff_t>(n));
-        return;  // on_writable resumes us
-      }
+      s.send(scratch_.first(n));  // takes all n: they fit in send_space()
     }
     // The client's FIN: everything before it has been read and queued back, so close our
     // side too (FIN after the queued data, RFC 9293 §3.10.4).
@@ -43,16 +37,7 @@ class EchoSession final : public Session {
     }
   }
 
-  // True when nothing is left waiting to be sent.
-  bool flush_pending(tcp::Socket& s) {
-    if (pending_.empty()) return true;
-    size_t sent = s.send(pending_);
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(sent));
-    return pending_.empty();
-  }
-
   std::span<std::byte> scratch_;
-  std::vector<std::byte> pending_;
   bool closing_ = false;
 };
 

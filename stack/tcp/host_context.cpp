@@ -12,7 +12,8 @@ wire::ConstBytes HostContext::emit(const FourTuple& tuple, wire::TcpSegment segm
                                   size_t offset, size_t length) {
   constexpr size_t kIp = wire::kIpv4MinHeaderLength;
   auto& buffer = outbox.start_packet();
-  // The outbox reuses its buffers, so after warm-up this resize allocates nothing.
+  // The outbox reuses its buffers as they were left, so after warm-up this resize neither
+  // allocates nor zero-fills; every byte kept below is written by emit_tcp.
   buffer.resize(kIp + wire::kTcpMaxHeaderLength + length);
   wire::MutableBytes all(buffer);
   if (data != nullptr && length > 0) {

@@ -49,11 +49,15 @@ class FakeSocket final : public tcp::Socket {
     size_t n = std::min(space_, data.size());
     sent.insert(sent.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
     space_ -= n;
-    // Like the real TCP (socket.hpp): on_writable is promised only after a short send().
+    // Like the real TCP (socket.hpp): on_writable is promised after a short send() or after
+    // send_space() reported a full buffer.
     if (n < data.size()) blocked_ = true;
     return n;
   }
-  size_t send_space() const override { return space_; }
+  size_t send_space() const override {
+    if (space_ == 0) blocked_ = true;
+    return space_;
+  }
   size_t receive(std::span<std::byte> out) override {
     size_t n = std::min(out.size(), inbound_.size());
     std::copy_n(inbound_.begin(), n, out.begin());
@@ -74,7 +78,7 @@ class FakeSocket final : public tcp::Socket {
   tcp::SocketHandler* handler_ = nullptr;
   std::deque<std::byte> inbound_;
   bool fin_ = false;
-  bool blocked_ = false;
+  mutable bool blocked_ = false;  // set by send_space() too, as in the real TCP
   FourTuple tuple_;
 };
 

@@ -48,9 +48,9 @@ TEST_CASE("echo: with little send space it stops reading and loses nothing") {
   auto data = bytes_of(100000, 3);  // more than the service's scratch buffer
   s.arrive(data);
   CHECK(s.sent.size() == 10);
-  // At most one byte beyond the send space is taken (to arm on_writable); the rest stays in
-  // TCP's receive buffer, so the advertised window closes.
-  CHECK(s.readable() == data.size() - 11);
+  // No more than the send space is taken; the rest stays in TCP's receive buffer, so the
+  // advertised window closes.
+  CHECK(s.readable() == data.size() - 10);
   s.peer_fin();                              // FIN arrives while data is still unread
   CHECK_FALSE(s.closed);
   for (int round = 0; round < 100000 && s.sent.size() < data.size(); ++round) s.grant(777);
@@ -58,7 +58,7 @@ TEST_CASE("echo: with little send space it stops reading and loses nothing") {
   CHECK(s.closed);  // only after the last byte was queued
 }
 
-TEST_CASE("echo: a send buffer filled exactly still gets resumed (on_writable needs a short send)") {
+TEST_CASE("echo: a send buffer filled exactly still gets resumed (send_space() of 0 arms on_writable)") {
   EchoService echo(nullptr);
   FakeSocket s;
   s.space_ = 10;
@@ -67,7 +67,7 @@ TEST_CASE("echo: a send buffer filled exactly still gets resumed (on_writable ne
   s.arrive(a);  // fits exactly: space is now 0 without any short send yet
   s.arrive(b);
   CHECK(s.sent.size() == 10);
-  s.grant(100);  // the fake, like TCP, only calls on_writable after a short send
+  s.grant(100);  // the fake, like TCP, calls on_writable after send_space() reported 0
   std::vector<std::byte> expected = a;
   expected.insert(expected.end(), b.begin(), b.end());
   CHECK(s.sent == expected);
