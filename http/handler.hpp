@@ -10,9 +10,9 @@
 namespace tcplab::http {
 
 struct Response {
-  ResponseHead head;                  // content_length is filled from body by the session
-  std::unique_ptr<BodySource> body;   // null: empty body
-  bool close = false;                 // close after this response whatever the policy says
+  ResponseHead head;                 // content_length is filled from body by the session
+  std::unique_ptr<BodySource> body;  // null: empty body
+  bool close = false;                // close after this response whatever the policy says
 };
 
 // A response with a small in-memory body.

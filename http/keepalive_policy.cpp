@@ -7,12 +7,18 @@ namespace tcplab::http {
 
 std::string_view to_string(CloseCause cause) {
   switch (cause) {
-    case CloseCause::None: return "keep-alive";
-    case CloseCause::ClientClose: return "client sent Connection: close";
-    case CloseCause::Http10Default: return "HTTP/1.0 without Connection: keep-alive";
-    case CloseCause::ServerOff: return "server keep-alive is off";
-    case CloseCause::MaxRequests: return "max requests reached";
-    case CloseCause::ShuttingDown: return "server shutting down";
+    case CloseCause::None:
+      return "keep-alive";
+    case CloseCause::ClientClose:
+      return "client sent Connection: close";
+    case CloseCause::Http10Default:
+      return "HTTP/1.0 without Connection: keep-alive";
+    case CloseCause::ServerOff:
+      return "server keep-alive is off";
+    case CloseCause::MaxRequests:
+      return "max requests reached";
+    case CloseCause::ShuttingDown:
+      return "server shutting down";
   }
   return "?";
 }
@@ -55,7 +61,8 @@ KeepAliveDecision decide_keep_alive(const KeepAliveInput& in) {
   if (in.http_minor == 0 && !has("keep-alive")) return close(CloseCause::Http10Default);
   if (in.requests_served >= in.max_requests) return close(CloseCause::MaxRequests);
   uint32_t remaining = in.max_requests - in.requests_served;
-  if (in.http_minor == 0) return KeepAliveDecision{true, ConnectionHeader::KeepAlive, true, remaining, CloseCause::None};
+  if (in.http_minor == 0)
+    return KeepAliveDecision{true, ConnectionHeader::KeepAlive, true, remaining, CloseCause::None};
   return KeepAliveDecision{true, ConnectionHeader::None, false, remaining, CloseCause::None};
 }
 

@@ -9,12 +9,12 @@
 namespace tcplab::http {
 
 struct KeepAliveInput {
-  int http_minor = 1;                           // request version: 0 = HTTP/1.0, 1 = HTTP/1.1
-  std::span<const std::string> connection;      // request Connection tokens, lower-cased
-  bool server_keepalive = true;                 // --keepalive on|off
-  uint32_t requests_served = 1;                 // on this connection, including this one
-  uint32_t max_requests = 100;                  // --max-requests
-  bool shutting_down = false;                   // Server::begin_shutdown() was called
+  int http_minor = 1;                       // request version: 0 = HTTP/1.0, 1 = HTTP/1.1
+  std::span<const std::string> connection;  // request Connection tokens, lower-cased
+  bool server_keepalive = true;             // --keepalive on|off
+  uint32_t requests_served = 1;             // on this connection, including this one
+  uint32_t max_requests = 100;              // --max-requests
+  bool shutting_down = false;               // Server::begin_shutdown() was called
 };
 
 // Which Connection header the response carries.

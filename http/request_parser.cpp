@@ -25,9 +25,7 @@ bool is_tchar(char c) {
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
 }
 
-bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
-}
+bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
 
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -99,19 +97,25 @@ bool RequestParser::fail(int status, std::string_view detail) {
 
 size_t RequestParser::line_limit() const {
   switch (stage_) {
-    case Stage::RequestLine: return limits_.max_request_line;
+    case Stage::RequestLine:
+      return limits_.max_request_line;
     case Stage::Headers:
-    case Stage::Trailers: return limits_.max_header_bytes - std::min(header_bytes_, limits_.max_header_bytes);
-    default: return limits_.max_chunk_line;
+    case Stage::Trailers:
+      return limits_.max_header_bytes - std::min(header_bytes_, limits_.max_header_bytes);
+    default:
+      return limits_.max_chunk_line;
   }
 }
 
 int RequestParser::line_limit_status() const {
   switch (stage_) {
-    case Stage::RequestLine: return 414;  // RFC 9112 §3: a request-target longer than we parse
+    case Stage::RequestLine:
+      return 414;  // RFC 9112 §3: a request-target longer than we parse
     case Stage::Headers:
-    case Stage::Trailers: return 431;     // RFC 6585 §5: Request Header Fields Too Large
-    default: return 400;
+    case Stage::Trailers:
+      return 431;  // RFC 6585 §5: Request Header Fields Too Large
+    default:
+      return 400;
   }
 }
 
@@ -152,8 +156,8 @@ size_t RequestParser::feed(std::string_view data) {
         fail(400, "bare CR");
         return used;
       }
-      fail(line_limit_status(), stage_ == Stage::RequestLine ? "request line too long"
-                                                            : "header section too large");
+      fail(line_limit_status(),
+           stage_ == Stage::RequestLine ? "request line too long" : "header section too large");
       return used;
     }
     line_.append(piece);
@@ -211,7 +215,8 @@ bool RequestParser::on_line(std::string_view line) {
       if (header_bytes_ > limits_.max_header_bytes) return fail(431, "header section too large");
       if (line.empty()) return on_headers_end();
       return on_header_line(line);
-    case Stage::ChunkSize: return on_chunk_size_line(line);
+    case Stage::ChunkSize:
+      return on_chunk_size_line(line);
     case Stage::ChunkEnd:
       // RFC 9112 §7.1: chunk-data is followed by CRLF.
       if (!line.empty()) return fail(400, "chunk data longer than its size");
@@ -230,7 +235,8 @@ bool RequestParser::on_line(std::string_view line) {
       if (line.front() == ' ' || line.front() == '\t') return fail(400, "obs-fold in trailer");
       if (line.find(':') == std::string_view::npos) return fail(400, "trailer without colon");
       return true;
-    default: return fail(400, "unexpected state");
+    default:
+      return fail(400, "unexpected state");
   }
 }
 
@@ -312,7 +318,8 @@ bool RequestParser::on_headers_end() {
       auto items = split_list(v);
       if (items.empty()) return fail(400, "empty Content-Length");
       for (const auto& item : items) {
-        if (item.size() > 18 || !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        if (item.size() > 18 ||
+            !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
           return fail(400, "invalid Content-Length");
         uint64_t n = std::stoull(item);
         if (length && *length != n) return fail(400, "conflicting Content-Length");

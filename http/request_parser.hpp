@@ -20,7 +20,7 @@ struct Request {
   std::string target;  // as sent (origin-form, absolute-form or "*")
   int minor = 1;       // HTTP/1.minor; only major version 1 is accepted
   std::vector<Header> headers;
-  std::string body;    // decoded (chunked framing removed)
+  std::string body;  // decoded (chunked framing removed)
   bool chunked = false;
   std::optional<uint64_t> content_length;
   std::vector<std::string> connection;  // Connection tokens, lower-cased (RFC 9110 §7.6.1)
@@ -33,12 +33,12 @@ struct Request {
 
 // Hard limits (issue 4). Each one maps to the status the RFCs ask for.
 struct ParserLimits {
-  size_t max_request_line = 8 * 1024;  // longer -> 414 URI Too Long (RFC 9112 §3)
-  size_t max_header_bytes = 32 * 1024; // all field lines -> 431 (RFC 6585 §5)
-  size_t max_fields = 100;             // more field lines -> 431
-  size_t max_body = 1 << 20;           // decoded body -> 413 Content Too Large (RFC 9110 §15.5.14)
-  size_t max_chunk_line = 1024;        // chunk-size line with extensions -> 400
-  size_t max_leading_empty_lines = 8;  // RFC 9112 §2.2: ignore at least one empty line before
+  size_t max_request_line = 8 * 1024;   // longer -> 414 URI Too Long (RFC 9112 §3)
+  size_t max_header_bytes = 32 * 1024;  // all field lines -> 431 (RFC 6585 §5)
+  size_t max_fields = 100;              // more field lines -> 431
+  size_t max_body = 1 << 20;            // decoded body -> 413 Content Too Large (RFC 9110 §15.5.14)
+  size_t max_chunk_line = 1024;         // chunk-size line with extensions -> 400
+  size_t max_leading_empty_lines = 8;   // RFC 9112 §2.2: ignore at least one empty line before
 };
 
 // Methods RFC 9110 §9 defines: anything else is 501 Not Implemented (RFC 9110 §9.1).

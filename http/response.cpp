@@ -7,23 +7,40 @@ namespace tcplab::http {
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
   }
   return "Unknown";
 }
@@ -75,9 +92,14 @@ std::string render_head(const ResponseHead& head, const KeepAliveDecision& decis
     out += "\r\n";
   }
   switch (decision.header) {
-    case ConnectionHeader::None: break;
-    case ConnectionHeader::Close: out += "Connection: close\r\n"; break;
-    case ConnectionHeader::KeepAlive: out += "Connection: keep-alive\r\n"; break;
+    case ConnectionHeader::None:
+      break;
+    case ConnectionHeader::Close:
+      out += "Connection: close\r\n";
+      break;
+    case ConnectionHeader::KeepAlive:
+      out += "Connection: keep-alive\r\n";
+      break;
   }
   if (decision.keep_alive_params) {
     out += "Keep-Alive: timeout=";

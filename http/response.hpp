@@ -27,8 +27,8 @@ std::string_view reason_phrase(int status);
 std::string format_http_date(std::time_t t);
 
 // The whole head, ending in the empty line. keepalive_timeout_s feeds Keep-Alive: timeout=.
-std::string render_head(const ResponseHead& head, const KeepAliveDecision& decision,
-                        std::string_view date, uint64_t keepalive_timeout_s);
+std::string render_head(const ResponseHead& head, const KeepAliveDecision& decision, std::string_view date,
+                        uint64_t keepalive_timeout_s);
 
 // Chunked framing (RFC 9112 §7.1) of one chunk into `out` (appends); an empty chunk is
 // never written here because a zero-size chunk ends the body: use kLastChunk.

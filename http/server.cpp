@@ -35,12 +35,13 @@ struct Server::Impl {
   }
 
   StatsSnapshot snapshot() {
-    return StatsSnapshot{stats,
-                         stack.tcp().stats(),
-                         stack.drops(),
-                         config.keepalive,
-                         static_cast<uint64_t>(std::chrono::duration_cast<seconds>(config.keepalive_timeout).count()),
-                         config.max_requests};
+    return StatsSnapshot{
+        stats,
+        stack.tcp().stats(),
+        stack.drops(),
+        config.keepalive,
+        static_cast<uint64_t>(std::chrono::duration_cast<seconds>(config.keepalive_timeout).count()),
+        config.max_requests};
   }
 
   std::string date() {
@@ -107,8 +108,8 @@ bool Server::start() {
   }
   auto secs = [](Duration d) { return std::to_string(std::chrono::duration_cast<seconds>(d).count()); };
   impl_->note("HTTP server listening on port " + std::to_string(impl_->config.port) + ", keep-alive " +
-              (impl_->config.keepalive ? "on (timeout " + secs(impl_->config.keepalive_timeout) +
-                                             " s, max " + std::to_string(impl_->config.max_requests) + " requests)"
+              (impl_->config.keepalive ? "on (timeout " + secs(impl_->config.keepalive_timeout) + " s, max " +
+                                             std::to_string(impl_->config.max_requests) + " requests)"
                                        : std::string("off: every response says Connection: close")));
   return true;
 }

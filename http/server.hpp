@@ -18,13 +18,13 @@ namespace tcplab::http {
 
 struct ServerConfig {
   uint16_t port = 80;
-  bool keepalive = true;                         // --keepalive on|off
-  Duration keepalive_timeout = seconds(5);       // --keepalive-timeout SECONDS
-  uint32_t max_requests = 100;                   // --max-requests N
-  Duration header_timeout = seconds(10);         // --header-timeout SECONDS
-  std::optional<std::string> root;               // --root DIR (default: built-in demo site)
-  size_t max_body = 1 << 20;                     // request bodies above this get 413
-  Duration linger = seconds(2);                  // lingering close after Connection: close
+  bool keepalive = true;                    // --keepalive on|off
+  Duration keepalive_timeout = seconds(5);  // --keepalive-timeout SECONDS
+  uint32_t max_requests = 100;              // --max-requests N
+  Duration header_timeout = seconds(10);    // --header-timeout SECONDS
+  std::optional<std::string> root;          // --root DIR (default: built-in demo site)
+  size_t max_body = 1 << 20;                // request bodies above this get 413
+  Duration linger = seconds(2);             // lingering close after Connection: close
   // Wall-clock seconds for the Date header only (RFC 9110 §6.6.1). Deviation from "no clock
   // in http/": Date needs calendar time, which the steady `now` cannot give; this is the one
   // place it is read, injected so tests fix it. Unset: std::time() in server.cpp.

@@ -10,16 +10,20 @@ namespace {
 constexpr size_t kMaxBufferedInput = 64 * 1024;  // beyond this we stop reading: TCP's window pushes back
 constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a source at a time
 constexpr int kMaxPumpRounds = 10000;
-constexpr size_t kKeepBuffer = 16 * 1024;        // buffers above this are freed between responses            // bound on work per callback (pipelined requests)
+constexpr size_t kKeepBuffer = 16 * 1024;  // buffers above this are freed between responses            //
+                                           // bound on work per callback (pipelined requests)
 
 // Keep-Alive: timeout= takes whole seconds; round up so 0.5 s is not announced as 0.
 uint64_t whole_seconds(Duration d) { return static_cast<uint64_t>(std::chrono::ceil<seconds>(d).count()); }
 
 CloseBy close_by_for(CloseCause cause) {
   switch (cause) {
-    case CloseCause::MaxRequests: return CloseBy::MaxRequests;
-    case CloseCause::ShuttingDown: return CloseBy::Shutdown;
-    default: return CloseBy::Server;
+    case CloseCause::MaxRequests:
+      return CloseBy::MaxRequests;
+    case CloseCause::ShuttingDown:
+      return CloseBy::Shutdown;
+    default:
+      return CloseBy::Server;
   }
 }
 
@@ -86,12 +90,14 @@ std::optional<Instant> Session::deadline() const {
       if (request_start_) return base(*request_start_) + env_.config.header_timeout;
       // A fresh connection must send its first request within the header timeout; a used
       // one may stay idle for the keep-alive timeout.
-      return base(wait_since_) + (requests_ == 0 ? env_.config.header_timeout : env_.config.keepalive_timeout);
+      return base(wait_since_) +
+             (requests_ == 0 ? env_.config.header_timeout : env_.config.keepalive_timeout);
     case Phase::Lingering:
       if (peer_fin_) return std::nullopt;
       return base(linger_since_) + env_.config.linger;
     case Phase::Writing:
-    case Phase::Closed: return std::nullopt;
+    case Phase::Closed:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -154,7 +160,8 @@ void Session::on_closed(tcp::Socket&, tcp::CloseReason reason) {
   socket_ = nullptr;
   if (phase_ == Phase::Closed) return;
   phase_ = Phase::Closed;
-  if (reason == tcp::CloseReason::ResetByPeer || reason == tcp::CloseReason::TimedOut) count_close(CloseBy::Reset);
+  if (reason == tcp::CloseReason::ResetByPeer || reason == tcp::CloseReason::TimedOut)
+    count_close(CloseBy::Reset);
   count_close(CloseBy::Client);  // only counts if nothing else was counted
   body_.reset();
   ++env_.stats.requests_per_connection[requests_bucket(requests_)];
@@ -196,11 +203,13 @@ void Session::pump_once(bool& progress) {
   if (socket_->peer_closed()) peer_fin_ = true;
   switch (phase_) {
     case Phase::Closed:
-    case Phase::Lingering: return;
+    case Phase::Lingering:
+      return;
     case Phase::Writing:
       if (write_more()) progress = true;
       return;
-    case Phase::Reading: break;
+    case Phase::Reading:
+      break;
   }
   if (inbuf_.empty()) {
     if (peer_fin_) {
@@ -218,7 +227,8 @@ void Session::pump_once(bool& progress) {
       progress = true;
       return;
     case RequestParser::Status::Error:
-      note("bad request: " + std::to_string(parser_.error_status()) + " " + std::string(parser_.error_detail()));
+      note("bad request: " + std::to_string(parser_.error_status()) + " " +
+           std::string(parser_.error_detail()));
       handle_error(parser_.error_status(), parser_.error_detail(), CloseBy::Error);
       progress = true;
       return;
@@ -232,7 +242,8 @@ void Session::pump_once(bool& progress) {
           continue_sent_ = true;
         }
       }
-      if (peer_fin_ && inbuf_.empty()) begin_close(CloseBy::Error, "client closed in the middle of a request");
+      if (peer_fin_ && inbuf_.empty())
+        begin_close(CloseBy::Error, "client closed in the middle of a request");
       return;
   }
 }
@@ -279,7 +290,8 @@ void Session::handle_error(int status, std::string_view detail, CloseBy by) {
   ++env_.stats.bad_requests;
   inbuf_.clear();
   request_start_.reset();
-  std::string body = std::to_string(status) + " " + std::string(reason_phrase(status)) + ": " + std::string(detail) + "\n";
+  std::string body =
+      std::to_string(status) + " " + std::string(reason_phrase(status)) + ": " + std::string(detail) + "\n";
   Response response = text_response(status, "text/plain; charset=utf-8", std::move(body));
   // RFC 9112 §9.6 / issue 4: after an error response the connection is closed cleanly.
   KeepAliveDecision decision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
@@ -288,12 +300,15 @@ void Session::handle_error(int status, std::string_view detail, CloseBy by) {
   close_why_ = "error " + std::to_string(status);
 }
 
-void Session::start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision) {
+void Session::start_response(Response response, bool head_only, int minor,
+                             const KeepAliveDecision& decision) {
   ResponseHead& head = response.head;
-  if (head.status >= 100 && head.status < 600) ++env_.stats.responses_by_class[static_cast<size_t>(head.status / 100)];
+  if (head.status >= 100 && head.status < 600)
+    ++env_.stats.responses_by_class[static_cast<size_t>(head.status / 100)];
   head.content_length = response.body ? response.body->length() : std::optional<uint64_t>(0);
   head.close_delimited = !head.content_length && minor == 0;
-  out_ = render_head(head, decision, env_.date ? env_.date() : std::string(), whole_seconds(env_.config.keepalive_timeout));
+  out_ = render_head(head, decision, env_.date ? env_.date() : std::string(),
+                     whole_seconds(env_.config.keepalive_timeout));
   out_off_ = 0;
   chunked_ = !head.content_length && !head.close_delimited;
   body_left_ = head.content_length;
@@ -390,7 +405,8 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   std::string().swap(out_);
   std::string().swap(scratch_);
   out_off_ = 0;
-  note(std::string(why) + (peer_fin_ ? "" : "; lingering close: FIN sent, reading and discarding until the client closes"));
+  note(std::string(why) +
+       (peer_fin_ ? "" : "; lingering close: FIN sent, reading and discarding until the client closes"));
   // RFC 9293 §3.10.4 CLOSE: FIN after everything queued; we keep receiving (half-close).
   socket_->close();
   pump_again_ = true;

@@ -32,7 +32,7 @@ struct SessionEnv {
   ServerStats& stats;
   Responder& responder;
   trace::Tracer* tracer = nullptr;
-  Instant now{};                // the time of the last advance(now)
+  Instant now{};  // the time of the last advance(now)
   bool shutting_down = false;
   // The Date header value (RFC 9110 §6.6.1) for a response sent now; empty function: no Date.
   std::function<std::string()> date;
@@ -85,8 +85,8 @@ class Session final : public tcp::SocketHandler {
   RequestParser parser_;
   Phase phase_ = Phase::Reading;
 
-  std::string inbuf_;   // received, not yet parsed (pipelined requests wait here)
-  std::string out_;     // bytes of the response not yet accepted by send()
+  std::string inbuf_;    // received, not yet parsed (pipelined requests wait here)
+  std::string out_;      // bytes of the response not yet accepted by send()
   std::string scratch_;  // reused buffer for one chunk of a chunked body
   size_t out_off_ = 0;
   std::unique_ptr<BodySource> body_;
@@ -103,7 +103,7 @@ class Session final : public tcp::SocketHandler {
   bool peer_fin_ = false;
   bool pumping_ = false;
   bool pump_again_ = false;
-  Instant wait_since_{};      // when the session last became idle (or was accepted)
+  Instant wait_since_{};                  // when the session last became idle (or was accepted)
   std::optional<Instant> request_start_;  // first byte of the current request
   Instant linger_since_{};
   bool in_timer_ = false;

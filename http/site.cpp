@@ -12,7 +12,8 @@ constexpr std::string_view kHtml = "text/html; charset=utf-8";
 
 Response method_not_allowed(std::string allow) {
   // RFC 9110 §15.5.6: 405 carries Allow with the methods the resource supports.
-  auto r = text_response(405, "text/plain; charset=utf-8", "405 Method Not Allowed (allowed: " + allow + ")\n");
+  auto r =
+      text_response(405, "text/plain; charset=utf-8", "405 Method Not Allowed (allowed: " + allow + ")\n");
   r.head.headers.emplace_back("Allow", std::move(allow));
   return r;
 }
@@ -52,8 +53,9 @@ Response Site::respond(const Request& request) {
   if (path == "/echo") {
     if (m == "POST") return text_response(200, "application/octet-stream", request.body);
     if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST");
-    return text_response(200, "text/plain; charset=utf-8",
-                         "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
+    return text_response(
+        200, "text/plain; charset=utf-8",
+        "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
   }
   if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
   return respond_get(path, query);
@@ -73,7 +75,8 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
     if (!path.starts_with(prefix)) continue;
     auto n = parse_count(path.substr(prefix.size()));
     if (!n || *n > kMaxPatternBytes)
-      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: /bytes/N needs 0 <= N <= 2^40\n");
+      return text_response(400, "text/plain; charset=utf-8",
+                           "400 Bad Request: /bytes/N needs 0 <= N <= 2^40\n");
     Response r;
     r.head.content_type = "application/octet-stream";
     r.body = std::make_unique<PatternBody>(*n, prefix == "/bytes/");
@@ -114,41 +117,59 @@ std::string demo_index_html() {
          "<link rel=\"icon\" href=\"data:,\">\n"
          "<link rel=\"stylesheet\" href=\"/style.css\">\n"
          "<script src=\"/app.js\" defer></script>\n</head>\n<body>\n"
-         "<h1>One page, " + std::to_string(kDemoImages + 3) + " requests</h1>\n"
-         "<p>This HTML is the first response. The stylesheet, the script and the " + std::to_string(kDemoImages) +
+         "<h1>One page, " +
+         std::to_string(kDemoImages + 3) +
+         " requests</h1>\n"
+         "<p>This HTML is the first response. The stylesheet, the script and the " +
+         std::to_string(kDemoImages) +
          " images below are each one more HTTP request. With keep-alive they follow the HTML over the same "
-         "TCP connection(s), with no new handshake; with <code>--keepalive off</code> or HTTP/1.0 every one of them "
+         "TCP connection(s), with no new handshake; with <code>--keepalive off</code> or HTTP/1.0 every one "
+         "of them "
          "costs a SYN, SYN-ACK, ACK and a close.</p>\n"
-         "<div class=\"gallery\">\n" + images + "</div>\n"
+         "<div class=\"gallery\">\n" +
+         images +
+         "</div>\n"
          "<p id=\"status\">script not run yet</p>\n"
          "<p><a href=\"/about.html\">What to look at</a> · <a href=\"/stats.html\">/stats.html</a> · "
          "<a href=\"/tcp.html\">/tcp.html</a></p>\n</body>\n</html>\n";
 }
 
 std::string demo_about_html() {
-  return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>tcplab: what to look at</title>\n"
+  return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>tcplab: what to look "
+         "at</title>\n"
          "<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n<body>\n<h1>What to look at</h1>\n<ol>\n"
-         "<li><b>Handshakes per page.</b> Run <code>tcplab serve --trace</code> and load <a href=\"/\">the demo "
-         "page</a>. Count the <code>S</code> (SYN) lines: with keep-alive, a handful (one per parallel browser "
+         "<li><b>Handshakes per page.</b> Run <code>tcplab serve --trace</code> and load <a href=\"/\">the "
+         "demo "
+         "page</a>. Count the <code>S</code> (SYN) lines: with keep-alive, a handful (one per parallel "
+         "browser "
          "connection); with <code>--keepalive off</code>, one per asset.</li>\n"
-         "<li><b>The Connection header.</b> <code>curl -v http://192.0.2.2/</code> (HTTP/1.1): no Connection header, "
-         "the connection stays. <code>curl -v --http1.0 http://192.0.2.2/</code>: <code>Connection: close</code> and "
-         "the server closes. Add <code>-H 'Connection: keep-alive'</code> to the 1.0 request and the answer says "
+         "<li><b>The Connection header.</b> <code>curl -v http://192.0.2.2/</code> (HTTP/1.1): no Connection "
+         "header, "
+         "the connection stays. <code>curl -v --http1.0 http://192.0.2.2/</code>: <code>Connection: "
+         "close</code> and "
+         "the server closes. Add <code>-H 'Connection: keep-alive'</code> to the 1.0 request and the answer "
+         "says "
          "<code>Connection: keep-alive</code> with <code>Keep-Alive: timeout=5, max=99</code>.</li>\n"
-         "<li><b>Current connections.</b> <a href=\"/stats.html\">/stats.html</a> shows the counter the article "
-         "watched in IIS: it stays at 1 while a kept-alive connection waits and drops to 0 after each response "
+         "<li><b>Current connections.</b> <a href=\"/stats.html\">/stats.html</a> shows the counter the "
+         "article "
+         "watched in IIS: it stays at 1 while a kept-alive connection waits and drops to 0 after each "
+         "response "
          "when keep-alive is off.</li>\n"
-         "<li><b>The idle timeout.</b> Leave a kept-alive connection idle: after <code>--keepalive-timeout</code> "
+         "<li><b>The idle timeout.</b> Leave a kept-alive connection idle: after "
+         "<code>--keepalive-timeout</code> "
          "seconds the server sends FIN first. The server is the active closer, so the <em>server</em> holds "
          "TIME-WAIT (see <a href=\"/tcp.html\">/tcp.html</a>). The next request needs a new handshake.</li>\n"
-         "<li><b>Pipelining and limits.</b> <code>--max-requests N</code> closes after N requests; several requests "
+         "<li><b>Pipelining and limits.</b> <code>--max-requests N</code> closes after N requests; several "
+         "requests "
          "in one segment are answered in order.</li>\n</ol>\n"
-         "<p>Open the capture (<code>--pcap</code>) in Wireshark with relative sequence numbers: the handshake is "
+         "<p>Open the capture (<code>--pcap</code>) in Wireshark with relative sequence numbers: the "
+         "handshake is "
          "seq 0, ack 1, exactly as in the article.</p>\n<p><a href=\"/\">back</a></p>\n</body>\n</html>\n";
 }
 
 std::string demo_style_css() {
-  return "body { font-family: sans-serif; max-width: 50em; margin: 2em auto; line-height: 1.4; color: #222; }\n"
+  return "body { font-family: sans-serif; max-width: 50em; margin: 2em auto; line-height: 1.4; color: #222; "
+         "}\n"
          "h1 { color: #1a4d7a; }\n"
          ".gallery { display: flex; flex-wrap: wrap; gap: 8px; margin: 1em 0; }\n"
          ".gallery img { border: 1px solid #ccc; }\n"
@@ -161,7 +182,8 @@ std::string demo_app_js() {
   return "// tcplab demo: proves the script arrived and ran, and counts what loaded.\n"
          "document.addEventListener('DOMContentLoaded', function () {\n"
          "  var imgs = document.querySelectorAll('.gallery img');\n"
-         "  document.getElementById('status').textContent = 'script ran; ' + imgs.length + ' images on the page';\n"
+         "  document.getElementById('status').textContent = 'script ran; ' + imgs.length + ' images on the "
+         "page';\n"
          "});\n";
 }
 
@@ -170,11 +192,18 @@ std::string demo_image_svg(int n) {
   std::string color = kColors[(n - 1) % 6];
   std::string num = std::to_string(n);
   return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"90\" viewBox=\"0 0 120 90\">"
-         "<rect width=\"120\" height=\"90\" fill=\"" + color + "\"/>"
-         "<circle cx=\"60\" cy=\"40\" r=\"" + std::to_string(12 + 3 * n) + "\" fill=\"white\" fill-opacity=\"0.3\"/>"
-         "<text x=\"60\" y=\"50\" font-size=\"28\" font-family=\"sans-serif\" text-anchor=\"middle\" fill=\"white\">" +
-         num + "</text><text x=\"60\" y=\"80\" font-size=\"10\" font-family=\"sans-serif\" text-anchor=\"middle\" "
-         "fill=\"white\">request " + std::to_string(n + 3) + "</text></svg>\n";
+         "<rect width=\"120\" height=\"90\" fill=\"" +
+         color +
+         "\"/>"
+         "<circle cx=\"60\" cy=\"40\" r=\"" +
+         std::to_string(12 + 3 * n) +
+         "\" fill=\"white\" fill-opacity=\"0.3\"/>"
+         "<text x=\"60\" y=\"50\" font-size=\"28\" font-family=\"sans-serif\" text-anchor=\"middle\" "
+         "fill=\"white\">" +
+         num +
+         "</text><text x=\"60\" y=\"80\" font-size=\"10\" font-family=\"sans-serif\" text-anchor=\"middle\" "
+         "fill=\"white\">request " +
+         std::to_string(n + 3) + "</text></svg>\n";
 }
 
 }  // namespace tcplab::http

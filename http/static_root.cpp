@@ -48,16 +48,26 @@ std::optional<std::string> percent_decode(std::string_view in) {
 
 std::string_view mime_type_for(std::string_view path) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kTypes = {{
-      {".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".json", "application/json"},
-      {".txt", "text/plain; charset=utf-8"}, {".md", "text/markdown; charset=utf-8"},
-      {".svg", "image/svg+xml"},             {".png", "image/png"},
-      {".jpg", "image/jpeg"},                {".jpeg", "image/jpeg"},
-      {".gif", "image/gif"},                 {".webp", "image/webp"},
-      {".ico", "image/x-icon"},              {".pdf", "application/pdf"},
-      {".wasm", "application/wasm"},         {".woff2", "font/woff2"},
-      {".xml", "application/xml"},           {".pcap", "application/vnd.tcpdump.pcap"},
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".json", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".md", "text/markdown; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".webp", "image/webp"},
+      {".ico", "image/x-icon"},
+      {".pdf", "application/pdf"},
+      {".wasm", "application/wasm"},
+      {".woff2", "font/woff2"},
+      {".xml", "application/xml"},
+      {".pcap", "application/vnd.tcpdump.pcap"},
   }};
   auto slash = path.rfind('/');
   auto name = slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -114,7 +124,8 @@ Resolved StaticRoot::resolve(std::string_view url_path) const {
   if (::stat(real->c_str(), &st) != 0) return {404, {}};
   if (S_ISDIR(st.st_mode)) {
     auto index = real_path(*real + "/index.html");
-    if (!index || !inside(*index) || ::stat(index->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {404, {}};
+    if (!index || !inside(*index) || ::stat(index->c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      return {404, {}};
     return {200, *index};
   }
   if (!S_ISREG(st.st_mode)) return {404, {}};

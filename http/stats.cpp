@@ -5,15 +5,24 @@ namespace tcplab::http {
 
 std::string_view to_string(CloseBy by) {
   switch (by) {
-    case CloseBy::Client: return "client";
-    case CloseBy::Server: return "server";
-    case CloseBy::Timeout: return "timeout";
-    case CloseBy::HeaderTimeout: return "header-timeout";
-    case CloseBy::MaxRequests: return "max-requests";
-    case CloseBy::Error: return "error";
-    case CloseBy::Shutdown: return "shutdown";
-    case CloseBy::Reset: return "reset";
-    case CloseBy::Count_: break;
+    case CloseBy::Client:
+      return "client";
+    case CloseBy::Server:
+      return "server";
+    case CloseBy::Timeout:
+      return "timeout";
+    case CloseBy::HeaderTimeout:
+      return "header-timeout";
+    case CloseBy::MaxRequests:
+      return "max-requests";
+    case CloseBy::Error:
+      return "error";
+    case CloseBy::Shutdown:
+      return "shutdown";
+    case CloseBy::Reset:
+      return "reset";
+    case CloseBy::Count_:
+      break;
   }
   return "?";
 }

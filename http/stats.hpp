@@ -32,9 +32,9 @@ struct ServerStats {
   // Connections that carried at least one request. ab, browsers and curl sometimes open a
   // connection they never use (ab opens a few spare ones at the end of a run).
   uint64_t connections_used = 0;
-  uint64_t requests_served = 0;   // responses completed (all statuses)
-  uint64_t keepalive_reuses = 0;  // requests that arrived on an already used connection
-  uint64_t bad_requests = 0;      // 4xx/5xx produced by the parser
+  uint64_t requests_served = 0;                  // responses completed (all statuses)
+  uint64_t keepalive_reuses = 0;                 // requests that arrived on an already used connection
+  uint64_t bad_requests = 0;                     // 4xx/5xx produced by the parser
   std::array<uint64_t, 6> responses_by_class{};  // [2] counts 2xx responses, [4] 4xx, ...
   std::array<uint64_t, static_cast<size_t>(CloseBy::Count_)> closes{};
   std::array<uint64_t, kRequestsPerConnectionBuckets.size()> requests_per_connection{};

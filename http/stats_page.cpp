@@ -29,11 +29,20 @@ std::string html_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -55,7 +64,8 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "lingering_aborts", s.http.lingering_aborts);
   out += "\"responses\": {";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
-    field(out, std::to_string(i) + "xx", s.http.responses_by_class[i], i + 1 < s.http.responses_by_class.size());
+    field(out, std::to_string(i) + "xx", s.http.responses_by_class[i],
+          i + 1 < s.http.responses_by_class.size());
   out += "}, \"requests_per_connection\": {";
   for (size_t i = 0; i < kRequestsPerConnectionBuckets.size(); ++i)
     field(out, kRequestsPerConnectionBuckets[i], s.http.requests_per_connection[i],
@@ -68,7 +78,8 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "received", s.tcp.resets_received, false);
   out += "}, \"drops\": {";
   for (size_t i = 0; i < kDropReasonCount; ++i)
-    field(out, to_string(static_cast<DropReason>(i)), s.drops.get(static_cast<DropReason>(i)), i + 1 < kDropReasonCount);
+    field(out, to_string(static_cast<DropReason>(i)), s.drops.get(static_cast<DropReason>(i)),
+          i + 1 < kDropReasonCount);
   out += "}, \"tcp\": {";
   field(out, "segments_received", s.tcp.segments_received);
   field(out, "segments_sent", s.tcp.segments_sent);
@@ -97,7 +108,8 @@ std::string stats_html(const StatsSnapshot& s) {
     out += note;
     out += "</td></tr>";
   };
-  row("Current connections", s.tcp.connections_current, "IIS's \"Current Connections\": 1 stays with keep-alive, 0 after each response without");
+  row("Current connections", s.tcp.connections_current,
+      "IIS's \"Current Connections\": 1 stays with keep-alive, 0 after each response without");
   row("Connections accepted", s.http.connections_accepted, "one TCP handshake each");
   row("Connections used", s.http.connections_used, "accepted connections that carried a request");
   row("Handshakes completed", s.tcp.handshakes_completed);
@@ -110,7 +122,8 @@ std::string stats_html(const StatsSnapshot& s) {
   row("Resets received", s.tcp.resets_received);
   row("Bad requests", s.http.bad_requests);
   out += "</table><h2>Requests per connection</h2><table>";
-  for (size_t i = 0; i < kRequestsPerConnectionBuckets.size(); ++i) row(kRequestsPerConnectionBuckets[i], s.http.requests_per_connection[i]);
+  for (size_t i = 0; i < kRequestsPerConnectionBuckets.size(); ++i)
+    row(kRequestsPerConnectionBuckets[i], s.http.requests_per_connection[i]);
   out += "</table><h2>Drops by reason</h2><table>";
   for (size_t i = 0; i < kDropReasonCount; ++i) {
     auto r = static_cast<DropReason>(i);
@@ -118,8 +131,11 @@ std::string stats_html(const StatsSnapshot& s) {
   }
   out += "</table><p>Keep-alive ";
   out += s.keepalive ? "on" : "off";
-  out += ", timeout " + std::to_string(s.keepalive_timeout_s) + " s, max requests " + std::to_string(s.max_requests);
-  out += ". <a href=\"/stats\">JSON</a> · <a href=\"/tcp.html\">connection table</a> · <a href=\"/\">demo page</a></p></body></html>\n";
+  out += ", timeout " + std::to_string(s.keepalive_timeout_s) + " s, max requests " +
+         std::to_string(s.max_requests);
+  out +=
+      ". <a href=\"/stats\">JSON</a> · <a href=\"/tcp.html\">connection table</a> · <a href=\"/\">demo "
+      "page</a></p></body></html>\n";
   return out;
 }
 
@@ -129,8 +145,10 @@ std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections) {
   for (const auto& c : connections) {
     if (!first) out += ", ";
     first = false;
-    out += "{\"local\": \"" + c.tuple.local_ip.to_string() + ":" + std::to_string(c.tuple.local_port) + "\", ";
-    out += "\"remote\": \"" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) + "\", ";
+    out +=
+        "{\"local\": \"" + c.tuple.local_ip.to_string() + ":" + std::to_string(c.tuple.local_port) + "\", ";
+    out +=
+        "\"remote\": \"" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) + "\", ";
     out += "\"state\": \"" + std::string(tcp::to_string(c.state)) + "\", ";
     field(out, "snd_una", c.snd_una);
     field(out, "snd_nxt", c.snd_nxt);
@@ -155,12 +173,12 @@ std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections) {
       "rcv.nxt from the client's.</p><table><tr><th>remote</th><th>local</th><th>state</th><th>snd.una</th>"
       "<th>snd.nxt</th><th>rcv.nxt</th><th>snd.wnd</th><th>rcv.wnd</th><th>SRTT ms</th><th>RTO ms</th></tr>";
   for (const auto& c : connections) {
-    out += "<tr><td>" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) + "</td><td>" +
-           c.tuple.local_ip.to_string() + ":" + std::to_string(c.tuple.local_port) + "</td><td>" +
-           std::string(tcp::to_string(c.state)) + "</td><td>" + std::to_string(c.snd_una) + "</td><td>" +
-           std::to_string(c.snd_nxt) + "</td><td>" + std::to_string(c.rcv_nxt) + "</td><td>" +
-           std::to_string(c.snd_wnd) + "</td><td>" + std::to_string(c.rcv_wnd) + "</td><td>" + fmt_ms(c.srtt) +
-           "</td><td>" + fmt_ms(c.rto) + "</td></tr>";
+    out += "<tr><td>" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) +
+           "</td><td>" + c.tuple.local_ip.to_string() + ":" + std::to_string(c.tuple.local_port) +
+           "</td><td>" + std::string(tcp::to_string(c.state)) + "</td><td>" + std::to_string(c.snd_una) +
+           "</td><td>" + std::to_string(c.snd_nxt) + "</td><td>" + std::to_string(c.rcv_nxt) + "</td><td>" +
+           std::to_string(c.snd_wnd) + "</td><td>" + std::to_string(c.rcv_wnd) + "</td><td>" +
+           fmt_ms(c.srtt) + "</td><td>" + fmt_ms(c.rto) + "</td></tr>";
   }
   out += "</table><p>" + std::to_string(connections.size()) +
          " connection(s). <a href=\"/tcp\">JSON</a> · <a href=\"/stats.html\">stats</a></p></body></html>\n";

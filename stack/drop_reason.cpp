@@ -5,34 +5,62 @@ namespace tcplab {
 
 std::string_view to_string(DropReason reason) {
   switch (reason) {
-    case DropReason::Ipv4Truncated: return "ipv4-truncated";
-    case DropReason::Ipv4BadVersion: return "ipv4-bad-version";
-    case DropReason::Ipv4BadHeaderLength: return "ipv4-bad-header-length";
-    case DropReason::Ipv4BadTotalLength: return "ipv4-bad-total-length";
-    case DropReason::Ipv4BadChecksum: return "ipv4-bad-checksum";
-    case DropReason::Ipv4Fragment: return "fragment";
-    case DropReason::Ipv4NotForUs: return "ipv4-not-for-us";
-    case DropReason::Ipv4BadSource: return "ipv4-bad-source";
-    case DropReason::IcmpTruncated: return "icmp-truncated";
-    case DropReason::IcmpBadChecksum: return "icmp-bad-checksum";
-    case DropReason::IcmpUnhandledType: return "icmp-unhandled-type";
-    case DropReason::TcpTruncated: return "tcp-truncated";
-    case DropReason::TcpBadDataOffset: return "tcp-bad-data-offset";
-    case DropReason::TcpBadChecksum: return "tcp-bad-checksum";
-    case DropReason::TcpBadOption: return "tcp-bad-option";
-    case DropReason::TcpBadFlags: return "tcp-bad-flags";
-    case DropReason::TcpNoConnection: return "tcp-no-connection";
-    case DropReason::TcpListenQueueFull: return "tcp-listen-queue-full";
-    case DropReason::TcpUnacceptableSegment: return "tcp-unacceptable-segment";
-    case DropReason::TcpRstIgnored: return "tcp-rst-ignored";
-    case DropReason::TcpAckUnacceptable: return "tcp-ack-unacceptable";
-    case DropReason::TcpOutOfOrderFull: return "tcp-out-of-order-full";
-    case DropReason::TcpNoAckFlag: return "tcp-no-ack-flag";
-    case DropReason::TcpInvalidInState: return "tcp-invalid-in-state";
-    case DropReason::TcpAckInListen: return "tcp-ack-in-listen";
-    case DropReason::TcpSynQueueEvicted: return "tcp-syn-queue-evicted";
-    case DropReason::FaultInjected: return "fault-injected";
-    case DropReason::Count_: break;
+    case DropReason::Ipv4Truncated:
+      return "ipv4-truncated";
+    case DropReason::Ipv4BadVersion:
+      return "ipv4-bad-version";
+    case DropReason::Ipv4BadHeaderLength:
+      return "ipv4-bad-header-length";
+    case DropReason::Ipv4BadTotalLength:
+      return "ipv4-bad-total-length";
+    case DropReason::Ipv4BadChecksum:
+      return "ipv4-bad-checksum";
+    case DropReason::Ipv4Fragment:
+      return "fragment";
+    case DropReason::Ipv4NotForUs:
+      return "ipv4-not-for-us";
+    case DropReason::Ipv4BadSource:
+      return "ipv4-bad-source";
+    case DropReason::IcmpTruncated:
+      return "icmp-truncated";
+    case DropReason::IcmpBadChecksum:
+      return "icmp-bad-checksum";
+    case DropReason::IcmpUnhandledType:
+      return "icmp-unhandled-type";
+    case DropReason::TcpTruncated:
+      return "tcp-truncated";
+    case DropReason::TcpBadDataOffset:
+      return "tcp-bad-data-offset";
+    case DropReason::TcpBadChecksum:
+      return "tcp-bad-checksum";
+    case DropReason::TcpBadOption:
+      return "tcp-bad-option";
+    case DropReason::TcpBadFlags:
+      return "tcp-bad-flags";
+    case DropReason::TcpNoConnection:
+      return "tcp-no-connection";
+    case DropReason::TcpListenQueueFull:
+      return "tcp-listen-queue-full";
+    case DropReason::TcpUnacceptableSegment:
+      return "tcp-unacceptable-segment";
+    case DropReason::TcpRstIgnored:
+      return "tcp-rst-ignored";
+    case DropReason::TcpAckUnacceptable:
+      return "tcp-ack-unacceptable";
+    case DropReason::TcpOutOfOrderFull:
+      return "tcp-out-of-order-full";
+    case DropReason::TcpNoAckFlag:
+      return "tcp-no-ack-flag";
+    case DropReason::TcpInvalidInState:
+      return "tcp-invalid-in-state";
+    case DropReason::TcpAckInListen:
+      return "tcp-ack-in-listen";
+    case DropReason::TcpSynQueueEvicted:
+      return "tcp-syn-queue-evicted";
+    case DropReason::FaultInjected:
+      return "fault-injected";
+    case DropReason::Count_:
+      break;
   }
   return "unknown";
 }

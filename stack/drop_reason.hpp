@@ -11,35 +11,35 @@ namespace tcplab {
 
 enum class DropReason : uint8_t {
   // IPv4 (RFC 791, RFC 1122 §3.2.1)
-  Ipv4Truncated,         // fewer than 20 bytes
-  Ipv4BadVersion,        // version field is not 4
-  Ipv4BadHeaderLength,   // IHL < 5 or header longer than the packet
-  Ipv4BadTotalLength,    // total length > bytes read, or < header length
-  Ipv4BadChecksum,       // header checksum does not verify
-  Ipv4Fragment,          // MF set or offset != 0: we do not reassemble
-  Ipv4NotForUs,          // destination is not the stack's address
-  Ipv4BadSource,         // source is broadcast/multicast/ours (RFC 1122 §3.2.1.3)
+  Ipv4Truncated,        // fewer than 20 bytes
+  Ipv4BadVersion,       // version field is not 4
+  Ipv4BadHeaderLength,  // IHL < 5 or header longer than the packet
+  Ipv4BadTotalLength,   // total length > bytes read, or < header length
+  Ipv4BadChecksum,      // header checksum does not verify
+  Ipv4Fragment,         // MF set or offset != 0: we do not reassemble
+  Ipv4NotForUs,         // destination is not the stack's address
+  Ipv4BadSource,        // source is broadcast/multicast/ours (RFC 1122 §3.2.1.3)
   // ICMP (RFC 792)
   IcmpTruncated,
   IcmpBadChecksum,
-  IcmpUnhandledType,     // not an echo request: nothing to answer
+  IcmpUnhandledType,  // not an echo request: nothing to answer
   // TCP wire (RFC 9293 §3.1)
   TcpTruncated,
   TcpBadDataOffset,
   TcpBadChecksum,
-  TcpBadOption,          // option length runs past the header or is < 2
-  TcpBadFlags,           // SYN+FIN, SYN+RST and other nonsense
+  TcpBadOption,  // option length runs past the header or is < 2
+  TcpBadFlags,   // SYN+FIN, SYN+RST and other nonsense
   // TCP processing (RFC 9293 §3.10.7)
-  TcpNoConnection,       // no listener, no TCB: answered with RST unless it was a RST
-  TcpListenQueueFull,    // accept queue full: SYN dropped so the client retries
-  TcpUnacceptableSegment,// failed the §3.10.7.4 sequence check (an ACK is sent)
-  TcpRstIgnored,         // RST outside the window (RFC 5961 §3.2)
-  TcpAckUnacceptable,    // ACK of something never sent
-  TcpOutOfOrderFull,     // reassembly queue full
-  TcpNoAckFlag,          // synchronized state, segment without ACK (§3.10.7.4 fifth)
-  TcpInvalidInState,     // anything else the RFC says to drop in this state
-  TcpAckInListen,        // ACK to a listener: answered with RST (§3.10.7.2)
-  TcpSynQueueEvicted,    // SYN queue full: the oldest half-open entry was dropped (RFC 4987)
+  TcpNoConnection,         // no listener, no TCB: answered with RST unless it was a RST
+  TcpListenQueueFull,      // accept queue full: SYN dropped so the client retries
+  TcpUnacceptableSegment,  // failed the §3.10.7.4 sequence check (an ACK is sent)
+  TcpRstIgnored,           // RST outside the window (RFC 5961 §3.2)
+  TcpAckUnacceptable,      // ACK of something never sent
+  TcpOutOfOrderFull,       // reassembly queue full
+  TcpNoAckFlag,            // synchronized state, segment without ACK (§3.10.7.4 fifth)
+  TcpInvalidInState,       // anything else the RFC says to drop in this state
+  TcpAckInListen,          // ACK to a listener: answered with RST (§3.10.7.2)
+  TcpSynQueueEvicted,      // SYN queue full: the oldest half-open entry was dropped (RFC 4987)
   // Fault injection (stack/link) for labs
   FaultInjected,
   Count_  // keep last

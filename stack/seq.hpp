@@ -15,12 +15,13 @@ class Seq {
   // Moving forward or backward by a byte count wraps at 2^32 by design.
   friend constexpr Seq operator+(Seq s, uint32_t n) { return Seq(s.value_ + n); }
   friend constexpr Seq operator-(Seq s, uint32_t n) { return Seq(s.value_ - n); }
-  constexpr Seq& operator+=(uint32_t n) { value_ += n; return *this; }
+  constexpr Seq& operator+=(uint32_t n) {
+    value_ += n;
+    return *this;
+  }
 
   // Signed distance a - b: positive when a is "after" b within half the space.
-  friend constexpr int32_t operator-(Seq a, Seq b) {
-    return static_cast<int32_t>(a.value_ - b.value_);
-  }
+  friend constexpr int32_t operator-(Seq a, Seq b) { return static_cast<int32_t>(a.value_ - b.value_); }
 
   friend constexpr bool operator==(Seq a, Seq b) { return a.value_ == b.value_; }
   friend constexpr bool operator<(Seq a, Seq b) { return (a - b) < 0; }

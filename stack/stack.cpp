@@ -80,7 +80,8 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
     // query we serve; everything else (replies, unreachables, timestamps...) is only counted.
     return drop(DropReason::IcmpUnhandledType, raw, now, "not an echo request");
   }
-  ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source, ip::kIcmpHeaderLength + message.body.size(),
+  ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source,
+                  ip::kIcmpHeaderLength + message.body.size(),
                   [&](wire::MutableBytes out) { return ip::build_echo_reply(message, out); });
   ++ip_stats_.echo_replies;
   ++ip_stats_.packets_sent;
@@ -88,14 +89,15 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
     char to[16];
     append_address(to, sizeof to, ip.header.source);
     NoteBuffer note;
-    note.length = std::snprintf(note.text, sizeof note.text, "icmp echo reply to %s id %u seq %u, %zu data bytes",
-                                to, message.identifier(), message.sequence(), message.body.size());
+    note.length =
+        std::snprintf(note.text, sizeof note.text, "icmp echo reply to %s id %u seq %u, %zu data bytes", to,
+                      message.identifier(), message.sequence(), message.body.size());
     tracer_.note(now, nullptr, note.view());
   }
 }
 
-void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& ip, std::span<const std::byte> raw,
-                             Instant now) {
+void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& ip,
+                             std::span<const std::byte> raw, Instant now) {
   // The RFC 1122 §3.2.2 "MUST NOT send an ICMP error" cases are already gone by now: ICMP
   // errors never reach here, broadcast/multicast destinations failed check_addresses,
   // non-initial fragments were dropped by the parser, and sources that do not name one host
@@ -111,8 +113,9 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
     char to[16];
     append_address(to, sizeof to, ip.header.source);
     NoteBuffer note;
-    note.length = std::snprintf(note.text, sizeof note.text, "icmp %s unreachable to %s (ip protocol %u)",
-                                code == wire::UnreachableCode::Port ? "port" : "protocol", to, ip.header.protocol);
+    note.length =
+        std::snprintf(note.text, sizeof note.text, "icmp %s unreachable to %s (ip protocol %u)",
+                      code == wire::UnreachableCode::Port ? "port" : "protocol", to, ip.header.protocol);
     tracer_.note(now, nullptr, note.view());
   }
 }

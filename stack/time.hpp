@@ -7,8 +7,8 @@ namespace tcplab {
 
 using Instant = std::chrono::steady_clock::time_point;
 using Duration = std::chrono::steady_clock::duration;
-using std::chrono::milliseconds;
 using std::chrono::microseconds;
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // The real clock, used only by stack/loop and tools; tests use virtual time.

@@ -51,6 +51,7 @@ if ! make -j"$(nproc)" all sanitize >build.log 2>&1; then
 fi
 rm -f build.log
 
+run_tap "style (line length)" bash tests/style/line-length.sh
 run_doctest "unit" build/unit-tests
 run_doctest "unit (asan+ubsan)" build/san/unit-tests
 run_tap "scenarios" build/scenario-tests tests/scenarios

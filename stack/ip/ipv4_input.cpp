@@ -5,9 +5,9 @@ namespace tcplab::ip {
 
 bool is_invalid_source(wire::Ipv4Address address) {
   uint32_t first_octet = address.value >> 24;
-  if (first_octet == 0) return true;     // {0, <Host-number>}: "this network", only while booting
-  if (first_octet == 127) return true;   // {127, <any>}: loopback, "MUST NOT appear outside a host"
-  if (first_octet >= 224) return true;   // class D multicast and class E, incl. 255.255.255.255
+  if (first_octet == 0) return true;    // {0, <Host-number>}: "this network", only while booting
+  if (first_octet == 127) return true;  // {127, <any>}: loopback, "MUST NOT appear outside a host"
+  if (first_octet >= 224) return true;  // class D multicast and class E, incl. 255.255.255.255
   return false;
 }
 

@@ -18,8 +18,8 @@ class Ipv4Output {
   // into the span it gets and returns how many it wrote. The packet stays in the outbox.
   // The buffer is reused from earlier batches, so this allocates nothing once warm.
   template <class Fill>
-  size_t send(Outbox& outbox, wire::IpProtocol protocol, wire::Ipv4Address destination,
-              size_t max_payload, Fill&& fill) {
+  size_t send(Outbox& outbox, wire::IpProtocol protocol, wire::Ipv4Address destination, size_t max_payload,
+              Fill&& fill) {
     auto& buffer = outbox.start_packet();
     buffer.resize(wire::kIpv4MinHeaderLength + max_payload);
     wire::MutableBytes all(buffer);

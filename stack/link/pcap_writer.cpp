@@ -71,7 +71,8 @@ void PcapWriter::set_origin(Instant steady, std::chrono::system_clock::time_poin
 
 void PcapWriter::packet(Instant t, trace::Direction, std::span<const std::byte> ipv4) {
   if (!file_ || !ok()) return;
-  auto wall = wall_origin_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - steady_origin_);
+  auto wall =
+      wall_origin_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - steady_origin_);
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(wall.time_since_epoch()).count();
   if (us < 0) us = 0;  // a virtual clock far before the origin: clamp rather than wrap
   uint32_t orig_len = static_cast<uint32_t>(ipv4.size());

@@ -60,7 +60,7 @@ class PcapWriter final : public trace::Sink {
   struct FileCloser {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
-  std::vector<char> stdio_buffer_;  // records collect here; one write() per flush
+  std::vector<char> stdio_buffer_;               // records collect here; one write() per flush
   std::unique_ptr<std::FILE, FileCloser> file_;  // after the buffer: closed before it is freed
   std::string path_;
   std::string error_;

@@ -77,10 +77,13 @@ std::string tunsetiff_error(int err, const std::string& name, bool existed) {
                " && sudo ip tuntap add mode tun user " + user_name() + " name " + name;
       }
       return "cannot create TUN " + name +
-             ": needs root or CAP_NET_ADMIN; or ask an admin for a persistent TUN: sudo ip tuntap add mode tun user " +
+             ": needs root or CAP_NET_ADMIN; or ask an admin for a persistent TUN: sudo ip tuntap add mode "
+             "tun user " +
              user_name() + " name " + name;
     case EBUSY:
-      return "TUN " + name + " is busy: another process has it open (another tcplab serve?); stop it or pick another --tun NAME";
+      return "TUN " + name +
+             " is busy: another process has it open (another tcplab serve?); stop it or pick another --tun "
+             "NAME";
     case EINVAL:
       if (existed) return "interface " + name + " exists and is not a TUN device; pick another --tun NAME";
       return "the kernel refused TUN name '" + name + "'; pick another --tun NAME";
@@ -122,7 +125,8 @@ std::optional<std::string> interface_with_address(wire::Ipv4Address address) {
   return found;
 }
 
-std::optional<Tun> Tun::open(const TunConfig& config, std::string& error, std::vector<std::string>& warnings) {
+std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
+                             std::vector<std::string>& warnings) {
   const std::string& name = config.name;
   if (auto bad = check_interface_name(name)) {
     error = *bad;
@@ -137,8 +141,8 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error, std::v
     if (auto holder = interface_with_address(config.host->address)) {
       if (*holder != name) {
         error = "address " + config.host->address.to_string() + " is already on interface " + *holder +
-                "; pick another --host-ip (and --ip), or remove it: sudo ip addr del " + config.host->to_string() +
-                " dev " + *holder;
+                "; pick another --host-ip (and --ip), or remove it: sudo ip addr del " +
+                config.host->to_string() + " dev " + *holder;
         return std::nullopt;
       }
       address_already_ours = true;  // an admin configured the persistent TUN already
@@ -151,7 +155,9 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error, std::v
     if (err == ENOENT || err == ENXIO || err == ENODEV) {
       error = "no /dev/net/tun: the TUN driver is not loaded (sudo modprobe tun)";
     } else if (err == EACCES || err == EPERM) {
-      error = "cannot open /dev/net/tun: permission denied (run as root, or ask an admin to make it usable: sudo chmod 0666 /dev/net/tun)";
+      error =
+          "cannot open /dev/net/tun: permission denied (run as root, or ask an admin to make it usable: sudo "
+          "chmod 0666 /dev/net/tun)";
     } else {
       error = "cannot open /dev/net/tun: " + errno_text(err);
     }
@@ -200,7 +206,8 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error, std::v
                            std::to_string(current));
         mtu = static_cast<uint16_t>(current);
       } else if (err == EINVAL) {
-        error = "the kernel refused MTU " + std::to_string(config.mtu) + " for " + name + "; pick another --mtu";
+        error =
+            "the kernel refused MTU " + std::to_string(config.mtu) + " for " + name + "; pick another --mtu";
         return std::nullopt;
       } else {
         error = "cannot set the MTU of " + name + ": " + errno_text(err);
@@ -213,8 +220,9 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error, std::v
     auto fail_address = [&](int err) {
       if (err == EPERM || err == EACCES) {
         error = "cannot assign " + config.host->to_string() + " to " + name +
-                ": needs CAP_NET_ADMIN; ask an admin (sudo ip addr add " + config.host->to_string() + " dev " + name +
-                " && sudo ip link set " + name + " up), then run with the same --host-ip or --host-ip none";
+                ": needs CAP_NET_ADMIN; ask an admin (sudo ip addr add " + config.host->to_string() +
+                " dev " + name + " && sudo ip link set " + name +
+                " up), then run with the same --host-ip or --host-ip none";
       } else {
         error = "cannot assign " + config.host->to_string() + " to " + name + ": " + errno_text(err);
       }
@@ -245,7 +253,8 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error, std::v
     if (ioctl(control.get(), SIOCSIFFLAGS, &ifr) < 0) {
       int err = errno;
       if (err == EPERM || err == EACCES) {
-        error = "cannot bring " + name + " up: needs CAP_NET_ADMIN; ask an admin: sudo ip link set " + name + " up";
+        error = "cannot bring " + name + " up: needs CAP_NET_ADMIN; ask an admin: sudo ip link set " + name +
+                " up";
       } else {
         error = "cannot bring " + name + " up: " + errno_text(err);
       }

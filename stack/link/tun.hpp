@@ -30,7 +30,8 @@ class Tun {
  public:
   // Opens or attaches and configures. On failure returns nullopt and sets `error` to one line
   // saying what went wrong and how to fix it. `warnings` collects lines worth printing.
-  static std::optional<Tun> open(const TunConfig& config, std::string& error, std::vector<std::string>& warnings);
+  static std::optional<Tun> open(const TunConfig& config, std::string& error,
+                                 std::vector<std::string>& warnings);
 
   Tun(Tun&& other) noexcept;
   Tun& operator=(Tun&& other) noexcept;
@@ -48,7 +49,8 @@ class Tun {
   // on fd() is exactly one IPv4 packet.
 
  private:
-  Tun(int fd, std::string name, uint16_t mtu, bool attached) : fd_(fd), name_(std::move(name)), mtu_(mtu), attached_(attached) {}
+  Tun(int fd, std::string name, uint16_t mtu, bool attached)
+      : fd_(fd), name_(std::move(name)), mtu_(mtu), attached_(attached) {}
   int fd_ = -1;
   std::string name_;
   uint16_t mtu_ = 0;

@@ -29,8 +29,8 @@ std::string format_connections(const std::vector<tcp::ConnectionInfo>& connectio
     state.resize(std::max<size_t>(state.size(), 12), ' ');
     // Local first: the stack's own view of the connection. Numbers are relative to our ISS
     // (snd.*) and the peer's IRS (rcv.nxt), as Wireshark shows them.
-    out += "  " + state + " " + c.tuple.to_string(false) + "  snd.una " + std::to_string(c.snd_una) + " snd.nxt " +
-           std::to_string(c.snd_nxt) + " rcv.nxt " + std::to_string(c.rcv_nxt) + "\n";
+    out += "  " + state + " " + c.tuple.to_string(false) + "  snd.una " + std::to_string(c.snd_una) +
+           " snd.nxt " + std::to_string(c.snd_nxt) + " rcv.nxt " + std::to_string(c.rcv_nxt) + "\n";
   }
   return out;
 }

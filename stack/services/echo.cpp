@@ -43,6 +43,8 @@ class EchoSession final : public Session {
 
 }  // namespace
 
-std::unique_ptr<Session> EchoService::make_session(tcp::Socket&) { return std::make_unique<EchoSession>(scratch()); }
+std::unique_ptr<Session> EchoService::make_session(tcp::Socket&) {
+  return std::make_unique<EchoSession>(scratch());
+}
 
 }  // namespace tcplab::services

@@ -38,7 +38,7 @@ class Service : public tcp::AcceptHandler {
   // Takes one established connection; tests call it with a fake Socket.
   void adopt(tcp::Socket& socket);
 
-  size_t active() const;        // sessions whose socket has not closed yet
+  size_t active() const;  // sessions whose socket has not closed yet
   uint64_t accepted() const { return accepted_; }
 
  protected:

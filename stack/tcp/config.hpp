@@ -24,15 +24,15 @@ struct TcpConfig {
   // over a TUN link the RTT is microseconds, so we default to Linux's value.
   Duration rto_initial = seconds(1);
   Duration rto_min = milliseconds(200);
-  Duration rto_max = seconds(60);  // RFC 6298 §2.5: a maximum of at least 60 s
-  int max_retransmissions = 8;     // data/FIN tries before abort (RFC 9293 §3.8.3, R2)
-  int max_syn_retransmissions = 5; // SYN and SYN-ACK tries (Linux tcp_syn_retries is 6)
+  Duration rto_max = seconds(60);   // RFC 6298 §2.5: a maximum of at least 60 s
+  int max_retransmissions = 8;      // data/FIN tries before abort (RFC 9293 §3.8.3, R2)
+  int max_syn_retransmissions = 5;  // SYN and SYN-ACK tries (Linux tcp_syn_retries is 6)
   // RFC 9293 §3.8.6.3: ACK at least every second full-sized segment and within 500 ms.
   bool delayed_ack = true;
   Duration delayed_ack_timeout = milliseconds(200);
-  bool nagle = true;               // RFC 896 / RFC 9293 §3.7.4
-  size_t backlog = 128;            // accept queue (established, not yet accepted)
-  size_t syn_backlog = 256;        // SYN-RECEIVED entries per listener
+  bool nagle = true;         // RFC 896 / RFC 9293 §3.7.4
+  size_t backlog = 128;      // accept queue (established, not yet accepted)
+  size_t syn_backlog = 256;  // SYN-RECEIVED entries per listener
   // Persist timer (RFC 9293 §3.8.6.1): zero-window probes back off up to this.
   Duration persist_max = seconds(60);
   // RFC 5961 §7: at most this many challenge ACKs per second across the host.

@@ -49,7 +49,8 @@ void Connection::set_state(State next, std::string_view rule) {
   if (next == State::TimeWait) ++ctx_.stats.connections_time_wait;
   if (next == State::Established) ++ctx_.stats.handshakes_completed;
   tcb_.state = next;
-  if (ctx_.tracer.enabled()) ctx_.tracer.state_change(ctx_.now, tuple_, to_string(prev), to_string(next), rule);
+  if (ctx_.tracer.enabled())
+    ctx_.tracer.state_change(ctx_.now, tuple_, to_string(prev), to_string(next), rule);
 }
 
 uint8_t Connection::our_window_shift() const { return window_shift_for(ctx_.config.receive_buffer); }

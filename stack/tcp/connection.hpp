@@ -134,10 +134,10 @@ class Connection final : public Socket {
   Timer delayed_ack_timer_{"delayed-ack", {}};
   Timer time_wait_timer_{"time-wait", {}};
   std::optional<Instant> queued_deadline_;  // see queued_deadline()
-  int retries_ = 0;                 // consecutive timeouts of the same data (RFC 9293 §3.8.3)
-  Duration persist_interval_{};     // backs off per probe (RFC 9293 §3.8.6.1)
-  bool probing_ = false;            // a zero-window probe byte is outstanding
-  bool override_sws_ = false;       // the SWS override timeout fired: send what fits
+  int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
+  Duration persist_interval_{};             // backs off per probe (RFC 9293 §3.8.6.1)
+  bool probing_ = false;                    // a zero-window probe byte is outstanding
+  bool override_sws_ = false;               // the SWS override timeout fired: send what fits
 
   // RTT measurement of one segment at a time; Karn's rule (RFC 6298 §3) voids it on
   // retransmission.
@@ -150,19 +150,19 @@ class Connection final : public Socket {
   int dup_acks_ = 0;
   std::optional<Seq> recovery_point_;  // RFC 6582: retransmit at SND.UNA until here is ACKed
   bool scale_offered_by_peer_ = false;
-  uint32_t max_snd_wnd_ = 0;           // largest window the peer offered (§3.8.6.2.1, RFC 5961 §5)
+  uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (§3.8.6.2.1, RFC 5961 §5)
 
   // FIN bookkeeping (RFC 9293 §3.10.4 CLOSE, §3.10.7.4 eighth).
   bool close_requested_ = false;
-  std::optional<Seq> fin_seq_;          // our FIN's sequence number once sent
+  std::optional<Seq> fin_seq_;  // our FIN's sequence number once sent
   bool fin_acked_ = false;
-  bool peer_fin_ = false;               // the peer's FIN arrived in order
+  bool peer_fin_ = false;  // the peer's FIN arrived in order
 
   // Receive side: what we advertised and how much we owe the peer an ACK for.
-  Seq rcv_adv_;                         // right edge of the window we advertised
-  Seq rcv_wup_;                         // RCV.NXT when we last sent an ACK
+  Seq rcv_adv_;  // right edge of the window we advertised
+  Seq rcv_wup_;  // RCV.NXT when we last sent an ACK
   bool ack_now_ = false;
-  size_t unacked_bytes_ = 0;            // in-order bytes received since our last ACK
+  size_t unacked_bytes_ = 0;  // in-order bytes received since our last ACK
 
   // Application events, delivered when the state is consistent again.
   SocketHandler* handler_ = nullptr;

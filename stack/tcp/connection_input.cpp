@@ -94,7 +94,8 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
   // RFC 9293 §3.5 Figure 8 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
   // lies just before RCV.NXT; its ACK still completes our handshake, so the SYN is trimmed
   // off (as the front-trimming below would for data) and the rest processed, with an ACK.
-  if (tcb_.state == State::SynReceived && seg.flags.syn && seg.flags.ack && !seg.flags.rst && seg.seq == tcb_.irs) {
+  if (tcb_.state == State::SynReceived && seg.flags.syn && seg.flags.ack && !seg.flags.rst &&
+      seg.seq == tcb_.irs) {
     seg.flags.syn = false;
     seg.seq += 1;
     ack_now_ = true;
@@ -188,7 +189,8 @@ bool Connection::check_rst(const wire::TcpSegment& seg) {
         // connection to the LISTEN state": the listener still listens; this TCB goes.
         discard();
       } else {
-        close_connection(CloseReason::Refused, "RFC 9293 §3.10.7.4 second (RST in SYN-RECEIVED, active OPEN)");
+        close_connection(CloseReason::Refused,
+                         "RFC 9293 §3.10.7.4 second (RST in SYN-RECEIVED, active OPEN)");
       }
       return false;
     default:
@@ -217,7 +219,8 @@ bool Connection::check_syn(const wire::TcpSegment& seg) {
 void Connection::send_challenge_ack() {
   // RFC 5961 §7: rate-limited host-wide.
   if (!ctx_.challenge_acks.allow(ctx_.now, ctx_.config.challenge_ack_per_second)) {
-    if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &tuple_, "challenge ACK suppressed by rate limit (RFC 5961 §7)");
+    if (ctx_.tracer.enabled())
+      ctx_.tracer.note(ctx_.now, &tuple_, "challenge ACK suppressed by rate limit (RFC 5961 §7)");
     return;
   }
   ++ctx_.stats.challenge_acks_sent;
@@ -257,7 +260,8 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
 bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   if (!(tcb_.snd_una < seg.ack && seg.ack <= tcb_.snd_nxt)) {
     send_rst(seg.ack);
-    ctx_.drop(DropReason::TcpAckUnacceptable, "SYN-RECEIVED: ACK does not cover our SYN (RFC 9293 §3.10.7.4)");
+    ctx_.drop(DropReason::TcpAckUnacceptable,
+              "SYN-RECEIVED: ACK does not cover our SYN (RFC 9293 §3.10.7.4)");
     return false;
   }
   if (origin_ == Origin::Passive && !ctx_.owner.accept_queue_has_room(*this)) {
@@ -314,7 +318,8 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
 
   switch (tcb_.state) {
     case State::FinWait1:
-      if (fin_acked_) set_state(State::FinWait2, "RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
+      if (fin_acked_)
+        set_state(State::FinWait2, "RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
       return true;
     case State::Closing:
       if (fin_acked_) enter_time_wait("RFC 9293 §3.10.7.4 fifth (CLOSING: our FIN acknowledged)");

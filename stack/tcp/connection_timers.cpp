@@ -15,14 +15,16 @@ void Connection::arm(Timer& timer, Instant deadline) {
     ctx_.timers.push(deadline, tuple_);
     queued_deadline_ = deadline;
   }
-  if (ctx_.tracer.enabled()) ctx_.tracer.timer(ctx_.now, tuple_, timer.name, trace::TimerAction::Armed, deadline);
+  if (ctx_.tracer.enabled())
+    ctx_.tracer.timer(ctx_.now, tuple_, timer.name, trace::TimerAction::Armed, deadline);
 }
 
 void Connection::cancel(Timer& timer) {
   if (!timer.deadline) return;
   Instant deadline = *timer.deadline;
   timer.deadline.reset();
-  if (ctx_.tracer.enabled()) ctx_.tracer.timer(ctx_.now, tuple_, timer.name, trace::TimerAction::Cancelled, deadline);
+  if (ctx_.tracer.enabled())
+    ctx_.tracer.timer(ctx_.now, tuple_, timer.name, trace::TimerAction::Cancelled, deadline);
 }
 
 std::optional<Instant> Connection::next_deadline() const {

@@ -33,10 +33,22 @@ void remove_from(std::deque<Connection*>& queue, const Connection* c) {
 }  // namespace
 
 struct TcpHost::Impl final : ConnectionOwner {
-  Impl(const TcpConfig& cfg, wire::Ipv4Address local, trace::Tracer& tracer, Outbox& outbox, DropCounters& drops)
+  Impl(const TcpConfig& cfg, wire::Ipv4Address local, trace::Tracer& tracer, Outbox& outbox,
+       DropCounters& drops)
       : config(cfg),
-        ctx{config, local, tracer, outbox, drops, stats, *this, IsnGenerator(config.isn_key, config.fixed_isn),
-            Instant{}, 0, ChallengeAckLimiter{}, wire::ConstBytes{}, TimerQueue{}} {}
+        ctx{config,
+            local,
+            tracer,
+            outbox,
+            drops,
+            stats,
+            *this,
+            IsnGenerator(config.isn_key, config.fixed_isn),
+            Instant{},
+            0,
+            ChallengeAckLimiter{},
+            wire::ConstBytes{},
+            TimerQueue{}} {}
 
   TcpConfig config;
   TcpStats stats;
@@ -103,7 +115,8 @@ struct TcpHost::Impl final : ConnectionOwner {
   void finish_entry() {
     for (size_t i = 0; i < acceptable_ports.size(); ++i) {
       auto it = listeners.find(acceptable_ports[i]);
-      if (it != listeners.end() && it->second.handler != nullptr) it->second.handler->on_acceptable(it->first);
+      if (it != listeners.end() && it->second.handler != nullptr)
+        it->second.handler->on_acceptable(it->first);
     }
     acceptable_ports.clear();
     reap();
@@ -149,7 +162,8 @@ struct TcpHost::Impl final : ConnectionOwner {
   void listen_arrives(Listener& l, const FourTuple& tuple, const wire::TcpSegment& seg) {
     trace_unconnected(trace::Direction::In, tuple, seg);
     // First, check for a RST: "An incoming RST segment could not be valid ... ignore it".
-    if (seg.flags.rst) return ctx.drop(DropReason::TcpInvalidInState, "RST in LISTEN is ignored (RFC 9293 §3.10.7.2)");
+    if (seg.flags.rst)
+      return ctx.drop(DropReason::TcpInvalidInState, "RST in LISTEN is ignored (RFC 9293 §3.10.7.2)");
     // Second, check for an ACK: "<SEQ=SEG.ACK><CTL=RST>".
     if (seg.flags.ack) {
       ctx.drop(DropReason::TcpAckInListen, "ACK in LISTEN: answered with RST (RFC 9293 §3.10.7.2)");
@@ -159,7 +173,8 @@ struct TcpHost::Impl final : ConnectionOwner {
     if (!seg.flags.syn) return ctx.drop(DropReason::TcpInvalidInState, "LISTEN: no SYN");
     // Third, the SYN. A full accept queue refuses the SYN silently so the client retries
     // later, as Linux does; a RST would make it give up.
-    if (l.accept_queue.size() >= l.backlog) return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
+    if (l.accept_queue.size() >= l.backlog)
+      return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
     if (l.syn_queue.size() >= config.syn_backlog) {
       // RFC 4987 §3.4 ("dropping the oldest half-open connection"): a flood of spoofed SYNs
       // fills the SYN queue with entries that never complete; evicting the oldest keeps
@@ -167,7 +182,8 @@ struct TcpHost::Impl final : ConnectionOwner {
       Connection* oldest = l.syn_queue.front();
       l.syn_queue.pop_front();
       oldest->discard();
-      ctx.drop(DropReason::TcpSynQueueEvicted, "SYN queue full: oldest half-open connection dropped (RFC 4987)");
+      ctx.drop(DropReason::TcpSynQueueEvicted,
+               "SYN queue full: oldest half-open connection dropped (RFC 4987)");
     }
     auto owned = std::make_unique<Connection>(ctx, tuple, Connection::Origin::Passive);
     Connection* c = owned.get();
@@ -182,8 +198,8 @@ struct TcpHost::Impl final : ConnectionOwner {
   }
 };
 
-TcpHost::TcpHost(const TcpConfig& config, wire::Ipv4Address local_address, trace::Tracer& tracer, Outbox& outbox,
-                 DropCounters& drops)
+TcpHost::TcpHost(const TcpConfig& config, wire::Ipv4Address local_address, trace::Tracer& tracer,
+                 Outbox& outbox, DropCounters& drops)
     : impl_(std::make_unique<Impl>(config, local_address, tracer, outbox, drops)) {}
 
 TcpHost::~TcpHost() = default;
@@ -218,7 +234,8 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
       h.finish_entry();
       return;
     }
-    if (h.ctx.tracer.enabled()) h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 1122 §4.2.2.13)");
+    if (h.ctx.tracer.enabled())
+      h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 1122 §4.2.2.13)");
     c.discard();
     h.reap();
   }

@@ -23,21 +23,21 @@ struct TcpStats {
   uint64_t segments_received = 0;
   uint64_t segments_sent = 0;
   uint64_t retransmissions = 0;
-  uint64_t passive_opens = 0;        // SYN accepted by a listener
+  uint64_t passive_opens = 0;  // SYN accepted by a listener
   uint64_t active_opens = 0;
-  uint64_t handshakes_completed = 0; // reached ESTABLISHED
+  uint64_t handshakes_completed = 0;  // reached ESTABLISHED
   uint64_t resets_sent = 0;
   uint64_t resets_received = 0;
   uint64_t challenge_acks_sent = 0;
   uint64_t connections_current = 0;  // TCBs not in TIME-WAIT/CLOSED
   uint64_t connections_time_wait = 0;
-  uint64_t timeouts = 0;             // connections aborted after exhausting retransmissions
+  uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
 };
 
 class TcpHost {
  public:
-  TcpHost(const TcpConfig& config, wire::Ipv4Address local_address, trace::Tracer& tracer,
-          Outbox& outbox, DropCounters& drops);
+  TcpHost(const TcpConfig& config, wire::Ipv4Address local_address, trace::Tracer& tracer, Outbox& outbox,
+          DropCounters& drops);
   ~TcpHost();
   TcpHost(const TcpHost&) = delete;
   TcpHost& operator=(const TcpHost&) = delete;

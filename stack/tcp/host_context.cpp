@@ -9,7 +9,7 @@ void HostContext::drop(DropReason reason, std::string_view detail) {
 }
 
 wire::ConstBytes HostContext::emit(const FourTuple& tuple, wire::TcpSegment segment, const SendBuffer* data,
-                                  size_t offset, size_t length) {
+                                   size_t offset, size_t length) {
   constexpr size_t kIp = wire::kIpv4MinHeaderLength;
   auto& buffer = outbox.start_packet();
   // The outbox reuses its buffers as they were left, so after warm-up this resize neither

@@ -18,7 +18,8 @@ uint64_t siphash24(const std::array<uint8_t, 16>& key, wire::ConstBytes message)
 
 class IsnGenerator {
  public:
-  IsnGenerator(const std::array<uint8_t, 16>& key, std::optional<uint32_t> fixed) : key_(key), fixed_(fixed) {}
+  IsnGenerator(const std::array<uint8_t, 16>& key, std::optional<uint32_t> fixed)
+      : key_(key), fixed_(fixed) {}
   // `now` since the clock's epoch drives M (RFC 6528 §3: a 4 µs timer).
   Seq next(const FourTuple& tuple, Instant now) const;
 

@@ -22,11 +22,16 @@ enum class CloseReason {
 
 constexpr std::string_view to_string(CloseReason r) {
   switch (r) {
-    case CloseReason::Normal: return "normal";
-    case CloseReason::ResetByPeer: return "reset-by-peer";
-    case CloseReason::Aborted: return "aborted";
-    case CloseReason::TimedOut: return "timed-out";
-    case CloseReason::Refused: return "refused";
+    case CloseReason::Normal:
+      return "normal";
+    case CloseReason::ResetByPeer:
+      return "reset-by-peer";
+    case CloseReason::Aborted:
+      return "aborted";
+    case CloseReason::TimedOut:
+      return "timed-out";
+    case CloseReason::Refused:
+      return "refused";
   }
   return "?";
 }

@@ -20,17 +20,28 @@ enum class State {
 
 constexpr std::string_view to_string(State s) {
   switch (s) {
-    case State::Closed: return "CLOSED";
-    case State::Listen: return "LISTEN";
-    case State::SynSent: return "SYN-SENT";
-    case State::SynReceived: return "SYN-RECEIVED";
-    case State::Established: return "ESTABLISHED";
-    case State::FinWait1: return "FIN-WAIT-1";
-    case State::FinWait2: return "FIN-WAIT-2";
-    case State::CloseWait: return "CLOSE-WAIT";
-    case State::Closing: return "CLOSING";
-    case State::LastAck: return "LAST-ACK";
-    case State::TimeWait: return "TIME-WAIT";
+    case State::Closed:
+      return "CLOSED";
+    case State::Listen:
+      return "LISTEN";
+    case State::SynSent:
+      return "SYN-SENT";
+    case State::SynReceived:
+      return "SYN-RECEIVED";
+    case State::Established:
+      return "ESTABLISHED";
+    case State::FinWait1:
+      return "FIN-WAIT-1";
+    case State::FinWait2:
+      return "FIN-WAIT-2";
+    case State::CloseWait:
+      return "CLOSE-WAIT";
+    case State::Closing:
+      return "CLOSING";
+    case State::LastAck:
+      return "LAST-ACK";
+    case State::TimeWait:
+      return "TIME-WAIT";
   }
   return "?";
 }

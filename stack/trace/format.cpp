@@ -126,9 +126,12 @@ const char* to_string(Direction direction) { return direction == Direction::In ?
 
 const char* to_string(TimerAction action) {
   switch (action) {
-    case TimerAction::Armed: return "armed";
-    case TimerAction::Fired: return "fired";
-    case TimerAction::Cancelled: return "cancelled";
+    case TimerAction::Armed:
+      return "armed";
+    case TimerAction::Fired:
+      return "fired";
+    case TimerAction::Cancelled:
+      return "cancelled";
   }
   return "?";
 }

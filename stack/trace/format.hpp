@@ -13,10 +13,10 @@ namespace tcplab::trace {
 // Wireshark), seq counts from the sender's ISN and ack from the receiver's ISN, so a
 // handshake reads "S 0:0(0)", "S. 0:0(0) ack 1", ". 1:1(0) ack 1".
 struct SegmentNumbers {
-  uint32_t seq = 0;  // first sequence number of the segment
-  uint32_t end = 0;  // seq + payload bytes (packetdrill's seq:end(len))
-  uint32_t len = 0;  // payload bytes
-  uint32_t ack = 0;  // meaningful only when the ACK flag is set
+  uint32_t seq = 0;           // first sequence number of the segment
+  uint32_t end = 0;           // seq + payload bytes (packetdrill's seq:end(len))
+  uint32_t len = 0;           // payload bytes
+  uint32_t ack = 0;           // meaningful only when the ACK flag is set
   bool relative_seq = false;  // seq/end counted from the sender's ISN
   bool relative_ack = false;  // ack counted from the receiver's ISN
 };

@@ -7,7 +7,9 @@ namespace tcplab::trace {
 
 namespace {
 
-std::string endpoint(wire::Ipv4Address ip, uint16_t port) { return ip.to_string() + ":" + std::to_string(port); }
+std::string endpoint(wire::Ipv4Address ip, uint16_t port) {
+  return ip.to_string() + ":" + std::to_string(port);
+}
 
 // Length of the valid UTF-8 sequence starting at s[i] (RFC 3629 §4), or 0 if invalid.
 size_t utf8_sequence_length(std::string_view s, size_t i) {
@@ -19,12 +21,12 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     n = 2;
   } else if (c >= 0xE0 && c <= 0xEF) {
     n = 3;
-    if (c == 0xE0) lo = 0xA0;            // overlong
-    if (c == 0xED) hi = 0x9F;            // surrogates
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
   } else if (c >= 0xF0 && c <= 0xF4) {
     n = 4;
-    if (c == 0xF0) lo = 0x90;            // overlong
-    if (c == 0xF4) hi = 0x8F;            // beyond U+10FFFF
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // beyond U+10FFFF
   } else {
     return 0;
   }
@@ -44,11 +46,21 @@ void append_json_string(std::string& out, std::string_view text) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20 || c == 0x7F) {
             char buf[8];
@@ -156,14 +168,28 @@ void JsonSink::segment(Instant t, const SegmentEvent& e) {
     line_ += "\":";
   };
   const auto& o = s.options;
-  if (o.mss) { sub("mss"); line_ += std::to_string(*o.mss); }
-  if (o.window_scale) { sub("wscale"); line_ += std::to_string(*o.window_scale); }
-  if (o.sack_permitted) { sub("sack_permitted"); line_ += "true"; }
-  if (o.timestamps) {
-    sub("ts_val"); line_ += std::to_string(o.timestamps->value);
-    sub("ts_ecr"); line_ += std::to_string(o.timestamps->echo_reply);
+  if (o.mss) {
+    sub("mss");
+    line_ += std::to_string(*o.mss);
   }
-  if (o.sack_blocks) { sub("sack_blocks"); line_ += std::to_string(o.sack_blocks); }
+  if (o.window_scale) {
+    sub("wscale");
+    line_ += std::to_string(*o.window_scale);
+  }
+  if (o.sack_permitted) {
+    sub("sack_permitted");
+    line_ += "true";
+  }
+  if (o.timestamps) {
+    sub("ts_val");
+    line_ += std::to_string(o.timestamps->value);
+    sub("ts_ecr");
+    line_ += std::to_string(o.timestamps->echo_reply);
+  }
+  if (o.sack_blocks) {
+    sub("sack_blocks");
+    line_ += std::to_string(o.sack_blocks);
+  }
   line_ += '}';
   if (!e.note.empty()) string_field("note", e.note);
   end();
@@ -179,7 +205,8 @@ void JsonSink::state_change(Instant t, const FourTuple& c, std::string_view from
   end();
 }
 
-void JsonSink::timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action, Instant deadline) {
+void JsonSink::timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action,
+                     Instant deadline) {
   begin(t, "timer");
   connection_fields(c);
   string_field("name", name);

@@ -11,8 +11,8 @@ namespace {
 
 // "192.0.2.2:80 <> 192.0.2.1:40000": a connection, local side first, no direction.
 std::string connection(const FourTuple& c) {
-  return c.local_ip.to_string() + ":" + std::to_string(c.local_port) + " <> " + c.remote_ip.to_string() + ":" +
-         std::to_string(c.remote_port);
+  return c.local_ip.to_string() + ":" + std::to_string(c.local_port) + " <> " + c.remote_ip.to_string() +
+         ":" + std::to_string(c.remote_port);
 }
 
 }  // namespace
@@ -62,7 +62,8 @@ void TextSink::state_change(Instant t, const FourTuple& c, std::string_view from
   finish_line();
 }
 
-void TextSink::timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action, Instant deadline) {
+void TextSink::timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action,
+                     Instant deadline) {
   start_line(t);
   line_ += "timer ";
   line_ += connection(c);

@@ -20,7 +20,8 @@ class TextSink final : public Sink {
   void segment(Instant t, const SegmentEvent& e) override;
   void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
                     std::string_view rule) override;
-  void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action, Instant deadline) override;
+  void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action,
+             Instant deadline) override;
   void note(Instant t, const FourTuple* c, std::string_view text) override;
 
   void flush() { std::fflush(out_); }

@@ -22,12 +22,12 @@ enum class TimerAction { Armed, Fired, Cancelled };
 // relative numbers: seq relative to the sender's ISN, ack relative to the receiver's ISN.
 struct SegmentEvent {
   Direction direction;
-  FourTuple tuple;              // always local/remote from the stack's point of view
+  FourTuple tuple;  // always local/remote from the stack's point of view
   const wire::TcpSegment& segment;
-  bool relative = false;        // iss/irs known (false for RSTs to closed ports)
-  Seq iss;                      // our initial sequence number
-  Seq irs;                      // the peer's initial sequence number
-  std::string_view note = {};   // "retransmission", "challenge ACK", "window probe", ...
+  bool relative = false;       // iss/irs known (false for RSTs to closed ports)
+  Seq iss;                     // our initial sequence number
+  Seq irs;                     // the peer's initial sequence number
+  std::string_view note = {};  // "retransmission", "challenge ACK", "window probe", ...
 };
 
 class Sink {
@@ -41,7 +41,8 @@ class Sink {
   // rule: the RFC section that caused the change, e.g. "RFC 9293 §3.10.7.2".
   virtual void state_change(Instant, const FourTuple&, std::string_view /*from*/, std::string_view /*to*/,
                             std::string_view /*rule*/) {}
-  virtual void timer(Instant, const FourTuple&, std::string_view /*name*/, TimerAction, Instant /*deadline*/) {}
+  virtual void timer(Instant, const FourTuple&, std::string_view /*name*/, TimerAction,
+                     Instant /*deadline*/) {}
   // Anything else worth a line: ICMP replies, accept-queue events, HTTP decisions.
   virtual void note(Instant, const FourTuple* /*may be null*/, std::string_view /*text*/) {}
 };
@@ -60,7 +61,8 @@ class Tracer {
   void segment(Instant t, const SegmentEvent& e) {
     for (auto* s : sinks_) s->segment(t, e);
   }
-  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to, std::string_view rule) {
+  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
+                    std::string_view rule) {
     for (auto* s : sinks_) s->state_change(t, c, from, to, rule);
   }
   void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction a, Instant deadline) {

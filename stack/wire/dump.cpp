@@ -42,19 +42,27 @@ std::string hex_bytes(ConstBytes b, size_t limit) {
 
 const char* protocol_name(uint8_t p) {
   switch (p) {
-    case static_cast<uint8_t>(IpProtocol::Icmp): return " (ICMP)";
-    case static_cast<uint8_t>(IpProtocol::Tcp): return " (TCP)";
-    case static_cast<uint8_t>(IpProtocol::Udp): return " (UDP)";
-    default: return "";
+    case static_cast<uint8_t>(IpProtocol::Icmp):
+      return " (ICMP)";
+    case static_cast<uint8_t>(IpProtocol::Tcp):
+      return " (TCP)";
+    case static_cast<uint8_t>(IpProtocol::Udp):
+      return " (UDP)";
+    default:
+      return "";
   }
 }
 
 const char* icmp_type_name(uint8_t t) {
   switch (t) {
-    case static_cast<uint8_t>(IcmpType::EchoReply): return " (echo reply)";
-    case static_cast<uint8_t>(IcmpType::DestinationUnreachable): return " (destination unreachable)";
-    case static_cast<uint8_t>(IcmpType::EchoRequest): return " (echo request)";
-    default: return "";
+    case static_cast<uint8_t>(IcmpType::EchoReply):
+      return " (echo reply)";
+    case static_cast<uint8_t>(IcmpType::DestinationUnreachable):
+      return " (destination unreachable)";
+    case static_cast<uint8_t>(IcmpType::EchoRequest):
+      return " (echo request)";
+    default:
+      return "";
   }
 }
 
@@ -63,13 +71,13 @@ constexpr size_t kRawBytesShown = 32;  // enough for any header without flooding
 
 void dump_ipv4_header(const Ipv4Header& h, std::string& out) {
   line(out, "ipv4.version", "4");
-  line(out, "ipv4.ihl", std::to_string(h.header_length / 4) + " (" +
-                            std::to_string(h.header_length) + " bytes)");
-  line(out, "ipv4.tos", std::to_string(h.tos) + " (dscp " + std::to_string(h.tos >> 2) +
-                            ", ecn " + std::to_string(h.tos & 3) + ")");
+  line(out, "ipv4.ihl",
+       std::to_string(h.header_length / 4) + " (" + std::to_string(h.header_length) + " bytes)");
+  line(out, "ipv4.tos",
+       std::to_string(h.tos) + " (dscp " + std::to_string(h.tos >> 2) + ", ecn " + std::to_string(h.tos & 3) +
+           ")");
   line(out, "ipv4.total_length", std::to_string(h.total_length));
-  line(out, "ipv4.identification", hex16(h.identification) + " (" +
-                                       std::to_string(h.identification) + ")");
+  line(out, "ipv4.identification", hex16(h.identification) + " (" + std::to_string(h.identification) + ")");
   std::string flags;
   if (h.dont_fragment) flags += "DF";
   if (h.more_fragments) flags += flags.empty() ? "MF" : ",MF";
@@ -91,8 +99,8 @@ void dump_icmp(const IcmpMessage& m, std::string& out) {
     line(out, "icmp.identifier", std::to_string(m.identifier()));
     line(out, "icmp.sequence", std::to_string(m.sequence()));
   } else {
-    line(out, "icmp.rest", hex16(static_cast<uint16_t>(m.rest >> 16)) + " " +
-                               hex16(static_cast<uint16_t>(m.rest & 0xffff)));
+    line(out, "icmp.rest",
+         hex16(static_cast<uint16_t>(m.rest >> 16)) + " " + hex16(static_cast<uint16_t>(m.rest & 0xffff)));
   }
   line(out, "icmp.data", std::to_string(m.body.size()) + " bytes");
 }
@@ -100,8 +108,7 @@ void dump_icmp(const IcmpMessage& m, std::string& out) {
 namespace {
 // Header order of RFC 9293 §3.1. data_offset is in 32-bit words; checksum is shown only when
 // the bytes were read off the wire.
-void dump_tcp_fields(const TcpSegment& s, size_t data_offset, const uint16_t* checksum,
-                     std::string& out) {
+void dump_tcp_fields(const TcpSegment& s, size_t data_offset, const uint16_t* checksum, std::string& out) {
   line(out, "tcp.source_port", std::to_string(s.source_port));
   line(out, "tcp.destination_port", std::to_string(s.destination_port));
   line(out, "tcp.sequence_number", std::to_string(s.seq.raw()));
@@ -135,8 +142,8 @@ std::string dump_packet(ConstBytes bytes) {
   }
   dump_ipv4_header(ip->header, out);
   if (!ip->options.empty())
-    line(out, "ipv4.options", std::to_string(ip->options.size()) + " bytes: " +
-                                  hex_bytes(ip->options, kRawBytesShown));
+    line(out, "ipv4.options",
+         std::to_string(ip->options.size()) + " bytes: " + hex_bytes(ip->options, kRawBytesShown));
   ConstBytes payload = ip->payload;
   switch (ip->header.protocol) {
     case static_cast<uint8_t>(IpProtocol::Icmp): {

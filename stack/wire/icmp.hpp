@@ -15,8 +15,8 @@ struct IcmpMessage {
   uint8_t type = 0;
   uint8_t code = 0;
   uint16_t checksum = 0;
-  uint32_t rest = 0;     // identifier+sequence for echo, unused for unreachable
-  ConstBytes body;       // echo payload, or the quoted IP header + 8 bytes
+  uint32_t rest = 0;  // identifier+sequence for echo, unused for unreachable
+  ConstBytes body;    // echo payload, or the quoted IP header + 8 bytes
   uint16_t identifier() const { return static_cast<uint16_t>(rest >> 16); }
   uint16_t sequence() const { return static_cast<uint16_t>(rest & 0xffff); }
 };

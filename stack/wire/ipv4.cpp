@@ -9,9 +9,8 @@ namespace tcplab::wire {
 
 namespace {
 // RFC 791 §3.1 field positions.
-constexpr size_t kVersionIhl = 0, kTos = 1, kTotalLength = 2, kIdentification = 4,
-                 kFlagsFragment = 6, kTtl = 8, kProtocol = 9, kChecksum = 10, kSource = 12,
-                 kDestination = 16;
+constexpr size_t kVersionIhl = 0, kTos = 1, kTotalLength = 2, kIdentification = 4, kFlagsFragment = 6,
+                 kTtl = 8, kProtocol = 9, kChecksum = 10, kSource = 12, kDestination = 16;
 constexpr uint16_t kFlagDontFragment = 0x4000;
 constexpr uint16_t kFlagMoreFragments = 0x2000;
 constexpr uint16_t kFragmentOffsetMask = 0x1fff;
@@ -64,8 +63,7 @@ Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
     return DropReason::Ipv4BadHeaderLength;
   uint16_t total_length = read_u16(bytes, kTotalLength);
   // RFC 1122 §3.2.1.1 (and link layers that pad): bytes beyond total_length are not ours.
-  if (total_length > bytes.size() || total_length < header_length)
-    return DropReason::Ipv4BadTotalLength;
+  if (total_length > bytes.size() || total_length < header_length) return DropReason::Ipv4BadTotalLength;
   ConstBytes header_bytes = bytes.first(header_length);
   // RFC 1122 §3.2.1.2: a host MUST verify the header checksum and silently discard on failure.
   // Summing a header that contains its own correct checksum yields 0 (RFC 1071 §1).

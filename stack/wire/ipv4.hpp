@@ -25,16 +25,16 @@ constexpr size_t kIpv4MinHeaderLength = 20;
 constexpr uint8_t kDefaultTtl = 64;  // RFC 1700 / Linux default
 
 struct Ipv4Header {
-  uint8_t header_length = 20;   // bytes (IHL * 4)
-  uint8_t tos = 0;              // DSCP + ECN
-  uint16_t total_length = 0;    // header + payload, bytes
+  uint8_t header_length = 20;  // bytes (IHL * 4)
+  uint8_t tos = 0;             // DSCP + ECN
+  uint16_t total_length = 0;   // header + payload, bytes
   uint16_t identification = 0;
   bool dont_fragment = true;
   bool more_fragments = false;
-  uint16_t fragment_offset = 0; // in 8-byte units
+  uint16_t fragment_offset = 0;  // in 8-byte units
   uint8_t ttl = kDefaultTtl;
   uint8_t protocol = 0;
-  uint16_t checksum = 0;        // as read; emit computes it
+  uint16_t checksum = 0;  // as read; emit computes it
   Ipv4Address source;
   Ipv4Address destination;
 };

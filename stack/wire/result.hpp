@@ -10,8 +10,8 @@ namespace tcplab::wire {
 template <class T>
 class Parsed {
  public:
-  Parsed(T value) : v_(std::move(value)) {}            // NOLINT: implicit on purpose
-  Parsed(DropReason reason) : v_(reason) {}            // NOLINT
+  Parsed(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Parsed(DropReason reason) : v_(reason) {}  // NOLINT
   bool ok() const { return std::holds_alternative<T>(v_); }
   explicit operator bool() const { return ok(); }
   const T& value() const { return std::get<T>(v_); }

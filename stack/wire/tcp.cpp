@@ -11,20 +11,20 @@ namespace tcplab::wire {
 
 namespace {
 // RFC 9293 §3.1 field positions.
-constexpr size_t kSourcePort = 0, kDestinationPort = 2, kSeq = 4, kAck = 8, kDataOffset = 12,
-                 kFlags = 13, kWindow = 14, kChecksum = 16, kUrgentPointer = 18;
+constexpr size_t kSourcePort = 0, kDestinationPort = 2, kSeq = 4, kAck = 8, kDataOffset = 12, kFlags = 13,
+                 kWindow = 14, kChecksum = 16, kUrgentPointer = 18;
 
 // Option kinds (IANA "TCP Option Kind Numbers") and their fixed lengths.
-constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptMss = 2, kOptWindowScale = 3,
-                  kOptSackPermitted = 4, kOptSack = 5, kOptTimestamps = 8;
+constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptMss = 2, kOptWindowScale = 3, kOptSackPermitted = 4,
+                  kOptSack = 5, kOptTimestamps = 8;
 constexpr uint8_t kLenMss = 4, kLenWindowScale = 3, kLenSackPermitted = 2, kLenTimestamps = 10;
 constexpr size_t kSackBlockLength = 8;  // RFC 2018 §3: left edge + right edge, 32 bits each
 // RFC 7323 §2.3: a shift above 14 would let the window exceed 2^30, beyond what
 // sequence-number comparison can tell apart.
 constexpr uint8_t kMaxWindowShift = 14;
 
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAckBit = 0x10,
-                  kUrg = 0x20, kEce = 0x40, kCwr = 0x80;
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAckBit = 0x10, kUrg = 0x20,
+                  kEce = 0x40, kCwr = 0x80;
 
 // RFC 9293 §3.1: the checksum also covers a pseudo-header of source and destination
 // address, a zero byte, the protocol number and the TCP length (header + data).
@@ -90,9 +90,8 @@ bool parse_options(ConstBytes opts, TcpOptions& out) {
 }  // namespace
 
 uint8_t TcpFlags::to_byte() const {
-  return static_cast<uint8_t>((fin ? kFin : 0) | (syn ? kSyn : 0) | (rst ? kRst : 0) |
-                              (psh ? kPsh : 0) | (ack ? kAckBit : 0) | (urg ? kUrg : 0) |
-                              (ece ? kEce : 0) | (cwr ? kCwr : 0));
+  return static_cast<uint8_t>((fin ? kFin : 0) | (syn ? kSyn : 0) | (rst ? kRst : 0) | (psh ? kPsh : 0) |
+                              (ack ? kAckBit : 0) | (urg ? kUrg : 0) | (ece ? kEce : 0) | (cwr ? kCwr : 0));
 }
 
 TcpFlags TcpFlags::from_byte(uint8_t bits) {
@@ -127,8 +126,10 @@ size_t TcpOptions::emitted_length() const {
   // The layout emit_tcp writes (Linux's tcp_options_write), already 32-bit aligned.
   size_t n = 0;
   if (mss) n += kLenMss;
-  if (timestamps) n += 12;                     // sackOK+TS, or nop,nop,TS
-  else if (sack_permitted) n += 4;             // nop,nop,sackOK
+  if (timestamps)
+    n += 12;  // sackOK+TS, or nop,nop,TS
+  else if (sack_permitted)
+    n += 4;                                    // nop,nop,sackOK
   if (window_scale) n += 1 + kLenWindowScale;  // nop,wscale
   return (n + 3) / 4 * 4;
 }
@@ -143,10 +144,13 @@ std::string TcpOptions::to_string() const {
   };
   if (mss) item("mss " + std::to_string(*mss));
   if (timestamps) {
-    if (sack_permitted) item("sackOK");
-    else { item("nop"); item("nop"); }
-    item("TS val " + std::to_string(timestamps->value) + " ecr " +
-         std::to_string(timestamps->echo_reply));
+    if (sack_permitted)
+      item("sackOK");
+    else {
+      item("nop");
+      item("nop");
+    }
+    item("TS val " + std::to_string(timestamps->value) + " ecr " + std::to_string(timestamps->echo_reply));
   } else if (sack_permitted) {
     item("nop");
     item("nop");
@@ -157,8 +161,7 @@ std::string TcpOptions::to_string() const {
     item("wscale " + std::to_string(*window_scale));
   }
   // Received SACK blocks are counted, not kept, so only their number can be shown.
-  if (sack_blocks)
-    item("sack " + std::to_string(sack_blocks) + (sack_blocks == 1 ? " block" : " blocks"));
+  if (sack_blocks) item("sack " + std::to_string(sack_blocks) + (sack_blocks == 1 ? " block" : " blocks"));
   if (!s.empty()) s += '>';
   return s;
 }
@@ -178,8 +181,7 @@ Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address d
     if (acc.finish() != 0) return DropReason::TcpBadChecksum;
   }
   TcpSegment s;
-  if (!parse_options(bytes.subspan(kTcpMinHeaderLength, header_length - kTcpMinHeaderLength),
-                     s.options))
+  if (!parse_options(bytes.subspan(kTcpMinHeaderLength, header_length - kTcpMinHeaderLength), s.options))
     return DropReason::TcpBadOption;
   s.flags = TcpFlags::from_byte(read_u8(bytes, kFlags));
   // A segment cannot both open and close (SYN+FIN), open and abort (SYN+RST) or abort and
@@ -239,11 +241,9 @@ size_t emit_options(const TcpOptions& o, MutableBytes out) {
 }
 }  // namespace
 
-size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination,
-                MutableBytes out) {
+size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination, MutableBytes out) {
   // The caller's buffer, not network input: too small is our bug (tcp.hpp: 60 + payload).
-  assert(out.size() >= kTcpMinHeaderLength + segment.options.emitted_length() +
-                           segment.payload.size());
+  assert(out.size() >= kTcpMinHeaderLength + segment.options.emitted_length() + segment.payload.size());
   size_t options_length = emit_options(segment.options, out.subspan(kTcpMinHeaderLength));
   size_t header_length = kTcpMinHeaderLength + options_length;
   write_u16(out, kSourcePort, segment.source_port);

@@ -33,11 +33,11 @@ struct TcpTimestamps {
 };
 
 struct TcpOptions {
-  std::optional<uint16_t> mss;            // kind 2, SYN only (RFC 9293 §3.7.1)
-  std::optional<uint8_t> window_scale;    // kind 3, SYN only (RFC 7323 §2)
-  bool sack_permitted = false;            // kind 4 (RFC 2018)
-  std::optional<TcpTimestamps> timestamps;// kind 8 (RFC 7323 §3); parsed, not used yet
-  uint8_t sack_blocks = 0;                // kind 5 blocks seen; parsed and ignored
+  std::optional<uint16_t> mss;              // kind 2, SYN only (RFC 9293 §3.7.1)
+  std::optional<uint8_t> window_scale;      // kind 3, SYN only (RFC 7323 §2)
+  bool sack_permitted = false;              // kind 4 (RFC 2018)
+  std::optional<TcpTimestamps> timestamps;  // kind 8 (RFC 7323 §3); parsed, not used yet
+  uint8_t sack_blocks = 0;                  // kind 5 blocks seen; parsed and ignored
   bool operator==(const TcpOptions&) const = default;
   // Bytes these options take when emitted, padded to a multiple of 4.
   size_t emitted_length() const;
@@ -51,10 +51,10 @@ struct TcpSegment {
   Seq seq;
   Seq ack;
   TcpFlags flags;
-  uint16_t window = 0;        // as on the wire, before scaling
+  uint16_t window = 0;  // as on the wire, before scaling
   uint16_t urgent_pointer = 0;
   TcpOptions options;
-  ConstBytes payload;         // points into the packet (parse) or the send buffer (emit)
+  ConstBytes payload;  // points into the packet (parse) or the send buffer (emit)
 
   // SEG.LEN (RFC 9293 §3.4): payload plus one for SYN and one for FIN.
   uint32_t length() const {
@@ -69,7 +69,6 @@ Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address d
 
 // Writes header, options and payload with a correct checksum; returns the bytes written.
 // out must hold 60 + payload bytes.
-size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination,
-                MutableBytes out);
+size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination, MutableBytes out);
 
 }  // namespace tcplab::wire

@@ -83,7 +83,10 @@ int main(int argc, char** argv) {
       if (c < 0) continue;
       if (::fork() == 0) {
         ::alarm(static_cast<unsigned>(seconds));  // a child never outlives the benchmark
-        if (p.fd == chargen) serve_chargen(c, bytes); else serve_discard(c);
+        if (p.fd == chargen)
+          serve_chargen(c, bytes);
+        else
+          serve_discard(c);
         ::_exit(0);
       }
       ::close(c);

@@ -37,13 +37,17 @@ std::string unescape(std::string_view s) {
       continue;
     }
     char c = s[++i];
-    if (c == 'r') out += '\r';
-    else if (c == 'n') out += '\n';
-    else if (c == 't') out += '\t';
+    if (c == 'r')
+      out += '\r';
+    else if (c == 'n')
+      out += '\n';
+    else if (c == 't')
+      out += '\t';
     else if (c == 'x' && i + 2 < s.size()) {
       out += static_cast<char>(std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16));
       i += 2;
-    } else out += c;
+    } else
+      out += c;
   }
   return out;
 }
@@ -109,9 +113,12 @@ bool read_some(Conn& c, int ms) {
     count_responses(c);
     return true;
   }
-  if (n == 0) c.closed = "fin";
-  else if (errno == ECONNRESET) c.closed = "rst";
-  else c.closed = std::string("error:") + std::strerror(errno);
+  if (n == 0)
+    c.closed = "fin";
+  else if (errno == ECONNRESET)
+    c.closed = "rst";
+  else
+    c.closed = std::string("error:") + std::strerror(errno);
   return false;
 }
 
@@ -123,9 +130,12 @@ int main(int argc, char** argv) {
   int i = 1;
   for (; i + 1 < argc; i += 2) {
     std::string_view a = argv[i];
-    if (a == "--host") host = argv[i + 1];
-    else if (a == "--port") port = std::atoi(argv[i + 1]);
-    else break;
+    if (a == "--host")
+      host = argv[i + 1];
+    else if (a == "--port")
+      port = std::atoi(argv[i + 1]);
+    else
+      break;
   }
   Conn c;
   c.fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -134,7 +144,8 @@ int main(int argc, char** argv) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
   if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    std::fprintf(stderr, "http_raw: connect: %s\nresult: closed=refused responses=0 since_mark=0\n", std::strerror(errno));
+    std::fprintf(stderr, "http_raw: connect: %s\nresult: closed=refused responses=0 since_mark=0\n",
+                 std::strerror(errno));
     return 1;
   }
   sockaddr_in local{};

@@ -78,15 +78,39 @@ struct Case {
 };
 
 const Case kCases[] = {
-    {"good", "echo reply", [](const Addresses& a, Bytes& p) { p = echo_request(a); return true; }},
+    {"good", "echo reply",
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       return true;
+     }},
     {"bad-checksum", "ipv4-bad-checksum",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); p[10] ^= 0x55; return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       p[10] ^= 0x55;
+       return true;
+     }},
     {"bad-version", "ipv4-bad-version",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); p[0] = 0x55; fix_ip_checksum(p, 20); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       p[0] = 0x55;
+       fix_ip_checksum(p, 20);
+       return true;
+     }},
     {"ihl-lt-5", "ipv4-bad-header-length",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); p[0] = 0x44; fix_ip_checksum(p, 16); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       p[0] = 0x44;
+       fix_ip_checksum(p, 16);
+       return true;
+     }},
     {"ihl-past-packet", "ipv4-bad-header-length",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); p.resize(24); p[0] = 0x4f; put16(p, 2, 24); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       p.resize(24);
+       p[0] = 0x4f;
+       put16(p, 2, 24);
+       return true;
+     }},
     {"total-length-gt-packet", "ipv4-bad-total-length",
      [](const Addresses& a, Bytes& p) {
        p = echo_request(a);
@@ -95,19 +119,49 @@ const Case kCases[] = {
        return true;
      }},
     {"truncated-header", "ipv4-truncated",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); p.resize(12); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       p.resize(12);
+       return true;
+     }},
     {"fragment", "fragment",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); put16(p, 6, 0x2000); fix_ip_checksum(p, 20); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       put16(p, 6, 0x2000);
+       fix_ip_checksum(p, 20);
+       return true;
+     }},
     {"fragment-offset", "fragment",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); put16(p, 6, 0x0003); fix_ip_checksum(p, 20); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       put16(p, 6, 0x0003);
+       fix_ip_checksum(p, 20);
+       return true;
+     }},
     {"wrong-destination", "ipv4-not-for-us",
-     [](const Addresses& a, Bytes& p) { p = echo_request({a.src, a.dst + 1}); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request({a.src, a.dst + 1});
+       return true;
+     }},
     {"bad-source", "ipv4-bad-source",
-     [](const Addresses& a, Bytes& p) { p = echo_request({0xE0000001, a.dst}); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request({0xE0000001, a.dst});
+       return true;
+     }},
     {"icmp-bad-checksum", "icmp-bad-checksum",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); p[22] ^= 0x55; return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       p[22] ^= 0x55;
+       return true;
+     }},
     {"icmp-truncated", "icmp-truncated",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a); p.resize(24); put16(p, 2, 24); fix_ip_checksum(p, 20); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a);
+       p.resize(24);
+       put16(p, 2, 24);
+       fix_ip_checksum(p, 20);
+       return true;
+     }},
     {"icmp-unhandled-type", "icmp-unhandled-type",
      [](const Addresses& a, Bytes& p) {
        p = echo_request(a);
@@ -117,7 +171,10 @@ const Case kCases[] = {
        return true;
      }},
     {"unknown-protocol", "protocol unreachable",
-     [](const Addresses& a, Bytes& p) { p = echo_request(a, 253); return true; }},
+     [](const Addresses& a, Bytes& p) {
+       p = echo_request(a, 253);
+       return true;
+     }},
 };
 
 bool parse_hex(const std::string& text, Bytes& out) {
@@ -128,7 +185,8 @@ bool parse_hex(const std::string& text, Bytes& out) {
     digits += c;
   }
   if (digits.size() % 2) return false;
-  for (size_t i = 0; i < digits.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(digits.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i < digits.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoi(digits.substr(i, 2), nullptr, 16)));
   return true;
 }
 
@@ -157,16 +215,24 @@ int main(int argc, char** argv) {
     if (a == "--list") {
       for (const auto& c : kCases) std::printf("%-24s %s\n", c.name, c.reason);
       return 0;
-    } else if (a == "--dev") dev = next();
-    else if (a == "--src") { if (!addr(addrs.src)) return usage(); }
-    else if (a == "--dst") { if (!addr(addrs.dst)) return usage(); }
-    else if (a == "--count") count = std::atoi(next().c_str());
-    else if (a == "--timeout-ms") timeout_ms = std::atoi(next().c_str());
-    else if (a == "--hex") hex = next();
+    } else if (a == "--dev")
+      dev = next();
+    else if (a == "--src") {
+      if (!addr(addrs.src)) return usage();
+    } else if (a == "--dst") {
+      if (!addr(addrs.dst)) return usage();
+    } else if (a == "--count")
+      count = std::atoi(next().c_str());
+    else if (a == "--timeout-ms")
+      timeout_ms = std::atoi(next().c_str());
+    else if (a == "--hex")
+      hex = next();
     else if (a == "--expect-icmp") {
       if (std::sscanf(next().c_str(), "%d/%d", &expect_type, &expect_code) != 2) return usage();
-    } else if (!a.empty() && a[0] != '-' && case_name.empty()) case_name = a;
-    else return usage();
+    } else if (!a.empty() && a[0] != '-' && case_name.empty())
+      case_name = a;
+    else
+      return usage();
   }
   if (count < 1 || count > 100000) return usage();  // bounded, always
 
@@ -225,7 +291,9 @@ int main(int argc, char** argv) {
 
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
     if (left <= 0) break;
     pollfd p{icmp, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left)) <= 0) break;
@@ -233,7 +301,8 @@ int main(int argc, char** argv) {
     ssize_t n = recv(icmp, buf, sizeof buf, 0);
     if (n < 28) continue;
     size_t ihl = (buf[0] & 0x0f) * 4u;
-    uint32_t from = (uint32_t{buf[12]} << 24) | (uint32_t{buf[13]} << 16) | (uint32_t{buf[14]} << 8) | buf[15];
+    uint32_t from =
+        (uint32_t{buf[12]} << 24) | (uint32_t{buf[13]} << 16) | (uint32_t{buf[14]} << 8) | buf[15];
     if (from != addrs.dst || static_cast<size_t>(n) < ihl + 8) continue;
     const uint8_t* m = buf + ihl;
     if (m[0] != expect_type || m[1] != expect_code) continue;

@@ -52,8 +52,8 @@ class Pacer {
 void report(const Options& o, double seconds, uint64_t digest, uint64_t pauses) {
   double mbps = seconds > 0 ? static_cast<double>(o.bytes) / 1e6 / seconds : 0.0;
   std::printf("mode=%s bytes=%llu seconds=%.3f mbps=%.1f digest=%016llx pauses=%llu\n", o.mode.c_str(),
-              static_cast<unsigned long long>(o.bytes), seconds, mbps, static_cast<unsigned long long>(digest),
-              static_cast<unsigned long long>(pauses));
+              static_cast<unsigned long long>(o.bytes), seconds, mbps,
+              static_cast<unsigned long long>(digest), static_cast<unsigned long long>(pauses));
 }
 
 void echo(int fd, const Options& o, Clock::time_point deadline) {
@@ -144,7 +144,8 @@ void chargen(int fd, const Options& o, Clock::time_point deadline) {
     pacer.received(received);
   }
   double took = seconds_since(start);
-  if (received != o.bytes) fail("chargen ended after " + std::to_string(received) + " of " + std::to_string(o.bytes));
+  if (received != o.bytes)
+    fail("chargen ended after " + std::to_string(received) + " of " + std::to_string(o.bytes));
   report(o, took, digest.value(), pacer.pauses());
 }
 

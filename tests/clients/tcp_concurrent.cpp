@@ -23,7 +23,8 @@ struct Conn {
 
 // Polls every connection still in `pending` for `events` until `step` says it is done.
 template <class Step>
-void run_phase(std::vector<Conn>& conns, short events, Clock::time_point deadline, const char* what, Step step) {
+void run_phase(std::vector<Conn>& conns, short events, Clock::time_point deadline, const char* what,
+               Step step) {
   std::vector<size_t> pending;
   for (size_t i = 0; i < conns.size(); ++i) pending.push_back(i);
   std::vector<pollfd> fds;
@@ -31,8 +32,9 @@ void run_phase(std::vector<Conn>& conns, short events, Clock::time_point deadlin
     fds.clear();
     for (auto i : pending) fds.push_back(pollfd{conns[i].fd, events, 0});
     int n = poll(fds.data(), fds.size(), ms_left(deadline));
-    if (n == 0) fail(std::string("timed out in ") + what + " with " + std::to_string(pending.size()) + " of " +
-                     std::to_string(conns.size()) + " connections not done");
+    if (n == 0)
+      fail(std::string("timed out in ") + what + " with " + std::to_string(pending.size()) + " of " +
+           std::to_string(conns.size()) + " connections not done");
     if (n < 0) {
       if (errno == EINTR) continue;
       fail_errno("poll");
@@ -87,7 +89,8 @@ int main(int argc, char** argv) {
     c.in.insert(c.in.end(), buf, buf + k);
     if (c.in.size() > size) fail("connection " + std::to_string(i) + ": too many bytes echoed");
     if (c.in.size() < size) return false;
-    if (c.in != c.out) fail("connection " + std::to_string(i) + ": echoed bytes differ (crossed connections?)");
+    if (c.in != c.out)
+      fail("connection " + std::to_string(i) + ": echoed bytes differ (crossed connections?)");
     return true;
   });
   for (auto& c : conns) {

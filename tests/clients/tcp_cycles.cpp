@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
     close(fd);
   }
   double took = seconds_since(start);
-  std::printf("count=%llu seconds=%.3f conn_per_s=%.1f drained=%llu\n", static_cast<unsigned long long>(count), took,
+  std::printf("count=%llu seconds=%.3f conn_per_s=%.1f drained=%llu\n",
+              static_cast<unsigned long long>(count), took,
               took > 0 ? static_cast<double>(count) / took : 0.0, static_cast<unsigned long long>(drained));
   return 0;
 }

@@ -29,8 +29,9 @@ void round_trips(int fd, uint64_t count, size_t size, Clock::time_point deadline
     if (in != out) fail("round trip " + std::to_string(i) + ": echoed bytes differ");
   }
   double took = seconds_since(start);
-  std::printf("mode=roundtrip count=%llu size=%zu seconds=%.3f rtt_us=%.1f\n", static_cast<unsigned long long>(count),
-              size, took, count ? took / static_cast<double>(count) * 1e6 : 0.0);
+  std::printf("mode=roundtrip count=%llu size=%zu seconds=%.3f rtt_us=%.1f\n",
+              static_cast<unsigned long long>(count), size, took,
+              count ? took / static_cast<double>(count) * 1e6 : 0.0);
 }
 
 // Sends `size` bytes and reads the echo at the same time (an echo server that cannot send
@@ -55,12 +56,15 @@ void half_close(int fd, size_t size, Clock::time_point deadline) {
     if (n < 0 && errno != EINTR) fail_errno("poll");
     if (sent < size && (p.revents & POLLOUT)) {
       ssize_t k = send(fd, out.data() + sent, size - sent, MSG_NOSIGNAL);
-      if (k > 0) sent += static_cast<size_t>(k);
-      else if (k < 0 && errno != EAGAIN && errno != EINTR) fail_errno("send");
+      if (k > 0)
+        sent += static_cast<size_t>(k);
+      else if (k < 0 && errno != EAGAIN && errno != EINTR)
+        fail_errno("send");
     }
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t k = recv(fd, buf, sizeof buf, 0);
-      if (k == 0) fail("server closed after " + std::to_string(in.size()) + " of " + std::to_string(size) + " bytes");
+      if (k == 0)
+        fail("server closed after " + std::to_string(in.size()) + " of " + std::to_string(size) + " bytes");
       if (k < 0 && errno != EAGAIN && errno != EINTR) fail_errno("recv");
       if (k > 0) {
         in.insert(in.end(), buf, buf + k);

@@ -101,8 +101,10 @@ struct Harness {
     const auto& st = stack.tcp().stats();
     uint64_t current = 0, time_wait = 0;
     for (const auto& c : stack.tcp().connections()) {
-      if (c.state == tcp::State::TimeWait) ++time_wait;
-      else if (c.state != tcp::State::Closed) ++current;
+      if (c.state == tcp::State::TimeWait)
+        ++time_wait;
+      else if (c.state != tcp::State::Closed)
+        ++current;
     }
     FUZZ_CHECK(st.connections_current == current);
     FUZZ_CHECK(st.connections_time_wait == time_wait);
@@ -148,15 +150,23 @@ struct Harness {
         s->send(wire::ConstBytes(data, r.u16() % sizeof data));
         break;
       }
-      case 1: s->close(); break;
-      case 2: s->abort(); break;
+      case 1:
+        s->close();
+        break;
+      case 2:
+        s->abort();
+        break;
       case 3: {
         std::byte buf[512];
         s->receive(buf);
         break;
       }
-      case 4: app.read_eagerly = !app.read_eagerly; break;
-      default: (void)s->info(); break;
+      case 4:
+        app.read_eagerly = !app.read_eagerly;
+        break;
+      default:
+        (void)s->info();
+        break;
     }
   }
 };
@@ -169,10 +179,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Bounded: each operation consumes at least one byte.
   while (!r.empty()) {
     switch (r.u8() % 5) {
-      case 0: h.inject_raw(r.bytes(r.u8() * 2u)); break;
+      case 0:
+        h.inject_raw(r.bytes(r.u8() * 2u));
+        break;
       case 1:
-      case 2: h.inject_segment(r); break;
-      case 3: h.app_call(r); break;
+      case 2:
+        h.inject_segment(r);
+        break;
+      case 3:
+        h.app_call(r);
+        break;
       case 4: {
         // Jump the clock: up to ~65 s, so RTO back-off, persist and TIME-WAIT all fire.
         h.now += milliseconds(r.u16());

@@ -21,14 +21,19 @@ struct Outcome {
 };
 
 std::string describe(const Request& r) {
-  std::string s = r.method + ' ' + r.target + ' ' + std::to_string(r.minor) + ' ' + (r.chunked ? "c" : "-") + ' ';
+  std::string s =
+      r.method + ' ' + r.target + ' ' + std::to_string(r.minor) + ' ' + (r.chunked ? "c" : "-") + ' ';
   for (const auto& t : r.connection) s += t + ',';
   s += '|' + std::to_string(r.headers.size()) + '|' + r.body;
   return s;
 }
 
-constexpr ParserLimits kLimits{.max_request_line = 256, .max_header_bytes = 1024, .max_fields = 16,
-                               .max_body = 4096, .max_chunk_line = 64, .max_leading_empty_lines = 4};
+constexpr ParserLimits kLimits{.max_request_line = 256,
+                               .max_header_bytes = 1024,
+                               .max_fields = 16,
+                               .max_body = 4096,
+                               .max_chunk_line = 64,
+                               .max_leading_empty_lines = 4};
 
 Outcome run(std::string_view data, const std::vector<size_t>& cuts) {
   RequestParser p(kLimits);

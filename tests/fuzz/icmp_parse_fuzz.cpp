@@ -30,8 +30,7 @@ void check(ConstBytes input) {
   FUZZ_CHECK(again->sequence() == m.sequence());
   FUZZ_CHECK(std::equal(again->body.begin(), again->body.end(), m.body.begin(), m.body.end()));
   // Checksums may differ only as +0/-0 of one's-complement arithmetic.
-  FUZZ_CHECK(again->checksum == m.checksum ||
-             (again->checksum == 0x0000 && m.checksum == 0xffff) ||
+  FUZZ_CHECK(again->checksum == m.checksum || (again->checksum == 0x0000 && m.checksum == 0xffff) ||
              (again->checksum == 0xffff && m.checksum == 0x0000));
 }
 }  // namespace

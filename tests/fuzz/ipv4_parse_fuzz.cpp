@@ -46,8 +46,7 @@ void check(ConstBytes input) {
   FUZZ_CHECK(g.protocol == h.protocol);
   FUZZ_CHECK(g.source == h.source);
   FUZZ_CHECK(g.destination == h.destination);
-  FUZZ_CHECK(std::equal(again->payload.begin(), again->payload.end(), p.payload.begin(),
-                        p.payload.end()));
+  FUZZ_CHECK(std::equal(again->payload.begin(), again->payload.end(), p.payload.begin(), p.payload.end()));
   // A header without options emits back byte for byte, except the reserved flag bit (not
   // kept) and the checksum, where 0x0000 and 0xffff are the same one's-complement value.
   if (h.header_length == 20) {

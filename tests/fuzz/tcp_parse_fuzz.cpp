@@ -21,8 +21,7 @@ void check(ConstBytes input, bool verify) {
   const TcpSegment& s = *r;
   FUZZ_CHECK(s.payload.size() <= input.size() - 20);
   FUZZ_CHECK(s.payload.data() + s.payload.size() == input.data() + input.size());
-  FUZZ_CHECK(!(s.flags.syn && s.flags.fin) && !(s.flags.syn && s.flags.rst) &&
-             !(s.flags.rst && s.flags.fin));
+  FUZZ_CHECK(!(s.flags.syn && s.flags.fin) && !(s.flags.syn && s.flags.rst) && !(s.flags.rst && s.flags.fin));
   FUZZ_CHECK(!s.options.window_scale || *s.options.window_scale <= 14);
 
   std::vector<std::byte> out(kTcpMaxHeaderLength + s.payload.size());

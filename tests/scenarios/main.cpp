@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
     usage(stderr);
     return 2;
   }
-  if (!seed_given) options.seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
+  if (!seed_given)
+    options.seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
 
   std::vector<std::string> scripts;
   bool missing = false;
@@ -88,7 +89,8 @@ int main(int argc, char** argv) {
     if (std::filesystem::is_directory(p, ec)) {
       std::vector<std::string> found;
       for (const auto& entry : std::filesystem::directory_iterator(p, ec))
-        if (entry.is_regular_file() && entry.path().extension() == ".pkt") found.push_back(entry.path().string());
+        if (entry.is_regular_file() && entry.path().extension() == ".pkt")
+          found.push_back(entry.path().string());
       std::sort(found.begin(), found.end());
       if (found.empty()) {
         std::printf("not ok - %s: no *.pkt scripts in this directory\n", p.c_str());
@@ -125,7 +127,9 @@ int main(int argc, char** argv) {
         }
     } else {
       expect_error = parsed.script->expect_error;
-      if (options.verbose) std::printf("# running %s (seed %llu)\n", path.c_str(), static_cast<unsigned long long>(options.seed));
+      if (options.verbose)
+        std::printf("# running %s (seed %llu)\n", path.c_str(),
+                    static_cast<unsigned long long>(options.seed));
       result = tcplab::scenario::run_script(*parsed.script, options);
       // The run is deterministic for a seed, so a failure is replayed with a trace sink: the
       // diagnosis then shows the core's state changes, timers and drops between the lines.
@@ -138,8 +142,9 @@ int main(int argc, char** argv) {
           result.diagnosis = std::move(again.diagnosis);
           result.diagnosis.push_back("(history replayed with --trace, same seed)");
         } else {
-          result.diagnosis.push_back("note: replayed with a trace sink attached, the script PASSES: tracing changes "
-                                     "the stack's behaviour, which is a bug of its own");
+          result.diagnosis.push_back(
+              "note: replayed with a trace sink attached, the script PASSES: tracing changes "
+              "the stack's behaviour, which is a bug of its own");
         }
       }
     }

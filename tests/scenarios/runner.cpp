@@ -24,8 +24,8 @@ namespace {
 constexpr wire::Ipv4Address kLocal{0xC0000202};   // 192.0.2.2: the stack under test
 constexpr wire::Ipv4Address kRemote{0xC0000201};  // 192.0.2.1: the script's peer(s)
 constexpr int kMaxPeers = 16;
-constexpr int kMaxTimerSteps = 100000;            // bound on timers fired between two lines
-constexpr Micros kAnyHorizon = 600'000'000;       // '*' waits at most 10 virtual minutes
+constexpr int kMaxTimerSteps = 100000;       // bound on timers fired between two lines
+constexpr Micros kAnyHorizon = 600'000'000;  // '*' waits at most 10 virtual minutes
 
 // Thrown to stop the run with a diagnosis.
 struct Stop {
@@ -36,7 +36,8 @@ struct Stop {
 
 std::string seconds_text(Micros us) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%s%lld.%06lld", us < 0 ? "-" : "", static_cast<long long>(std::llabs(us) / 1000000),
+  std::snprintf(buf, sizeof buf, "%s%lld.%06lld", us < 0 ? "-" : "",
+                static_cast<long long>(std::llabs(us) / 1000000),
                 static_cast<long long>(std::llabs(us) % 1000000));
   // Trim to milliseconds when the microseconds are zero: "1.000" reads better than "1.000000".
   std::string s = buf;
@@ -66,8 +67,8 @@ class HistorySink final : public trace::Sink {
   explicit HistorySink(std::vector<std::string>& history, const RunOptions& options)
       : history_(history), options_(options) {}
   void drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) override {
-    add(t, "drop " + std::string(to_string(reason)) + (detail.empty() ? "" : " (" + std::string(detail) + ")") +
-               ": " + trace::packet_summary(ipv4));
+    add(t, "drop " + std::string(to_string(reason)) +
+               (detail.empty() ? "" : " (" + std::string(detail) + ")") + ": " + trace::packet_summary(ipv4));
   }
   void segment(Instant t, const trace::SegmentEvent& e) override {
     add(t, std::string(e.direction == trace::Direction::In ? "in  " : "out ") + trace::segment_summary(e) +
@@ -77,11 +78,15 @@ class HistorySink final : public trace::Sink {
                     std::string_view rule) override {
     add(t, "state " + std::string(from) + " -> " + std::string(to) + " (" + std::string(rule) + ")");
   }
-  void timer(Instant t, const FourTuple&, std::string_view name, trace::TimerAction action, Instant deadline) override {
+  void timer(Instant t, const FourTuple&, std::string_view name, trace::TimerAction action,
+             Instant deadline) override {
     add(t, "timer " + std::string(name) + " " + trace::to_string(action) +
-               (action == trace::TimerAction::Armed ? " for " + seconds_text(micros_since_start(deadline)) : ""));
+               (action == trace::TimerAction::Armed ? " for " + seconds_text(micros_since_start(deadline))
+                                                    : ""));
   }
-  void note(Instant t, const FourTuple*, std::string_view text) override { add(t, "note " + std::string(text)); }
+  void note(Instant t, const FourTuple*, std::string_view text) override {
+    add(t, "note " + std::string(text));
+  }
 
  private:
   void add(Instant t, const std::string& text) {
@@ -95,12 +100,12 @@ class HistorySink final : public trace::Sink {
 
 // What the runner knows about one remote endpoint 192.0.2.1:port.
 struct Peer {
-  uint16_t port = 0;          // the peer's own port
-  uint16_t local_port = 0;    // the stack's port this peer talks to
-  Seq remote_isn;             // random per run: script seq numbers are relative to it
-  Seq iss{0};                 // the stack's ISN as learned from its SYN/SYN-ACK (0 until then)
+  uint16_t port = 0;        // the peer's own port
+  uint16_t local_port = 0;  // the stack's port this peer talks to
+  Seq remote_isn;           // random per run: script seq numbers are relative to it
+  Seq iss{0};               // the stack's ISN as learned from its SYN/SYN-ACK (0 until then)
   bool iss_known = false;
-  bool renew_iss = false;     // a new incarnation: learn the ISN again from the next SYN
+  bool renew_iss = false;  // a new incarnation: learn the ISN again from the next SYN
   std::optional<uint32_t> first_syn_rel;
   uint32_t last_syn_rel = 0;  // relative seq of the peer's latest SYN (its data starts after it)
 };
@@ -111,9 +116,9 @@ struct Emitted {
 };
 
 struct Decoded {
-  std::string error;       // non-empty when the packet is not a TCP segment we can read
+  std::string error;  // non-empty when the packet is not a TCP segment we can read
   wire::TcpSegment segment;
-  int peer = 0;            // 1-based; 0 when no peer matches the ports
+  int peer = 0;  // 1-based; 0 when no peer matches the ports
 };
 
 class Runner;
@@ -142,7 +147,8 @@ struct Fd final : tcp::SocketHandler {
 
 class Runner final : public tcp::AcceptHandler {
  public:
-  Runner(const Script& script, const RunOptions& options) : script_(script), options_(options), sink_(history_, options) {}
+  Runner(const Script& script, const RunOptions& options)
+      : script_(script), options_(options), sink_(history_, options) {}
 
   RunResult run() {
     RunResult result;
@@ -160,11 +166,13 @@ class Runner final : public tcp::AcceptHandler {
       result.diagnosis.push_back(stop.headline);
       for (const auto& d : stop.details) result.diagnosis.push_back("  " + d);
       if (!stop.script_error || !history_.empty()) {
-        result.diagnosis.push_back("lines that ran before (virtual time, seq/ack relative to each side's ISN):");
+        result.diagnosis.push_back(
+            "lines that ran before (virtual time, seq/ack relative to each side's ISN):");
         for (const auto& h : history_) result.diagnosis.push_back(h);
       }
-      result.diagnosis.push_back("seed " + std::to_string(options_.seed) + ": rerun with build/scenario-tests --seed " +
-                                 std::to_string(options_.seed) + " --verbose " + script_.path);
+      result.diagnosis.push_back("seed " + std::to_string(options_.seed) +
+                                 ": rerun with build/scenario-tests --seed " + std::to_string(options_.seed) +
+                                 " --verbose " + script_.path);
     } catch (const std::exception& e) {
       result.diagnosis.push_back("exception from the stack: " + std::string(e.what()));
       for (const auto& h : history_) result.diagnosis.push_back(h);
@@ -197,9 +205,12 @@ class Runner final : public tcp::AcceptHandler {
   // "200ms", "1s", "1.5s", "500us", or a plain number in `plain_unit_us` units.
   static std::optional<Duration> parse_duration(std::string_view s, int64_t plain_unit_us) {
     int64_t unit = plain_unit_us;
-    if (s.ends_with("ms")) unit = 1000, s.remove_suffix(2);
-    else if (s.ends_with("us")) unit = 1, s.remove_suffix(2);
-    else if (s.ends_with("s")) unit = 1000000, s.remove_suffix(1);
+    if (s.ends_with("ms"))
+      unit = 1000, s.remove_suffix(2);
+    else if (s.ends_with("us"))
+      unit = 1, s.remove_suffix(2);
+    else if (s.ends_with("s"))
+      unit = 1000000, s.remove_suffix(1);
     auto dot = s.find('.');
     auto whole = parse_uint(s.substr(0, dot));
     if (!whole || *whole > 100000000) return std::nullopt;
@@ -237,34 +248,60 @@ class Runner final : public tcp::AcceptHandler {
         return *v;
       };
       const std::string& k = e.key;
-      if (k == "mss") tc.mss = static_cast<uint16_t>(u(65535));
-      else if (k == "mtu") sc.mtu = static_cast<uint16_t>(u(65535));
-      else if (k == "receive_buffer") tc.receive_buffer = u(1ull << 30);
-      else if (k == "send_buffer") tc.send_buffer = u(1ull << 30);
-      else if (k == "window_scaling") tc.window_scaling = b();
-      else if (k == "msl") tc.msl = d(1000000);
-      else if (k == "rto_initial") tc.rto_initial = d(1000);
-      else if (k == "rto_min") tc.rto_min = d(1000);
-      else if (k == "rto_max") tc.rto_max = d(1000);
-      else if (k == "max_retransmissions") tc.max_retransmissions = static_cast<int>(u(1000));
-      else if (k == "max_syn_retransmissions") tc.max_syn_retransmissions = static_cast<int>(u(1000));
-      else if (k == "delayed_ack") tc.delayed_ack = b();
-      else if (k == "delayed_ack_timeout") tc.delayed_ack_timeout = d(1000);
-      else if (k == "nagle") tc.nagle = b();
-      else if (k == "backlog") tc.backlog = u(1000000);
-      else if (k == "syn_backlog") tc.syn_backlog = u(1000000);
-      else if (k == "persist_max") tc.persist_max = d(1000);
-      else if (k == "challenge_ack_per_second") tc.challenge_ack_per_second = static_cast<uint32_t>(u(1000000000));
-      else if (k == "isn") tc.fixed_isn = static_cast<uint32_t>(u(0xffffffffull));
-      else if (k == "max_out_of_order") tc.max_out_of_order = u(1ull << 30);
-      else if (k == "initial_window") tc.initial_window_segments = static_cast<uint32_t>(u(1000));
+      if (k == "mss")
+        tc.mss = static_cast<uint16_t>(u(65535));
+      else if (k == "mtu")
+        sc.mtu = static_cast<uint16_t>(u(65535));
+      else if (k == "receive_buffer")
+        tc.receive_buffer = u(1ull << 30);
+      else if (k == "send_buffer")
+        tc.send_buffer = u(1ull << 30);
+      else if (k == "window_scaling")
+        tc.window_scaling = b();
+      else if (k == "msl")
+        tc.msl = d(1000000);
+      else if (k == "rto_initial")
+        tc.rto_initial = d(1000);
+      else if (k == "rto_min")
+        tc.rto_min = d(1000);
+      else if (k == "rto_max")
+        tc.rto_max = d(1000);
+      else if (k == "max_retransmissions")
+        tc.max_retransmissions = static_cast<int>(u(1000));
+      else if (k == "max_syn_retransmissions")
+        tc.max_syn_retransmissions = static_cast<int>(u(1000));
+      else if (k == "delayed_ack")
+        tc.delayed_ack = b();
+      else if (k == "delayed_ack_timeout")
+        tc.delayed_ack_timeout = d(1000);
+      else if (k == "nagle")
+        tc.nagle = b();
+      else if (k == "backlog")
+        tc.backlog = u(1000000);
+      else if (k == "syn_backlog")
+        tc.syn_backlog = u(1000000);
+      else if (k == "persist_max")
+        tc.persist_max = d(1000);
+      else if (k == "challenge_ack_per_second")
+        tc.challenge_ack_per_second = static_cast<uint32_t>(u(1000000000));
+      else if (k == "isn")
+        tc.fixed_isn = static_cast<uint32_t>(u(0xffffffffull));
+      else if (k == "max_out_of_order")
+        tc.max_out_of_order = u(1ull << 30);
+      else if (k == "initial_window")
+        tc.initial_window_segments = static_cast<uint32_t>(u(1000));
       // The runner's own settings.
-      else if (k == "tolerance") tolerance_ = std::chrono::duration_cast<std::chrono::microseconds>(d(1000)).count();
-      else if (k == "port") listen_port_ = static_cast<uint16_t>(u(65535));
-      else if (k == "remote_port") remote_port_ = static_cast<uint16_t>(u(65535 - kMaxPeers));
-      else if (k == "remote_isn") remote_isn_ = static_cast<uint32_t>(u(0xffffffffull));
+      else if (k == "tolerance")
+        tolerance_ = std::chrono::duration_cast<std::chrono::microseconds>(d(1000)).count();
+      else if (k == "port")
+        listen_port_ = static_cast<uint16_t>(u(65535));
+      else if (k == "remote_port")
+        remote_port_ = static_cast<uint16_t>(u(65535 - kMaxPeers));
+      else if (k == "remote_isn")
+        remote_isn_ = static_cast<uint32_t>(u(0xffffffffull));
       else
-        bad("unknown config key (see docs/scenarios.md: mss mtu receive_buffer send_buffer window_scaling msl "
+        bad("unknown config key (see docs/scenarios.md: mss mtu receive_buffer send_buffer window_scaling "
+            "msl "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second isn "
             "max_out_of_order initial_window tolerance port remote_port remote_isn)");
@@ -280,7 +317,8 @@ class Runner final : public tcp::AcceptHandler {
     sc.address = kLocal;
     for (auto& byte : sc.tcp.isn_key) byte = static_cast<uint8_t>(rng());
     apply_config(sc);
-    uint16_t base = remote_port_ ? *remote_port_ : static_cast<uint16_t>(32768 + rng() % (60999 - 32768 - kMaxPeers));
+    uint16_t base =
+        remote_port_ ? *remote_port_ : static_cast<uint16_t>(32768 + rng() % (60999 - 32768 - kMaxPeers));
     for (int i = 0; i < kMaxPeers; ++i) {
       peers_[i].port = static_cast<uint16_t>(base + i);
       peers_[i].local_port = listen_port_;
@@ -353,7 +391,8 @@ class Runner final : public tcp::AcceptHandler {
       return d;
     }
     if (h.source != kLocal || h.destination != kRemote) {
-      d.error = "TCP from " + h.source.to_string() + " to " + h.destination.to_string() + " (expected 192.0.2.2 > 192.0.2.1)";
+      d.error = "TCP from " + h.source.to_string() + " to " + h.destination.to_string() +
+                " (expected 192.0.2.2 > 192.0.2.1)";
       return d;
     }
     auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, true);
@@ -363,7 +402,8 @@ class Runner final : public tcp::AcceptHandler {
     }
     d.segment = tcp.value();
     for (int i = 0; i < kMaxPeers; ++i)
-      if (peers_[i].port == d.segment.destination_port && peers_[i].local_port == d.segment.source_port) d.peer = i + 1;
+      if (peers_[i].port == d.segment.destination_port && peers_[i].local_port == d.segment.source_port)
+        d.peer = i + 1;
     return d;
   }
 
@@ -386,8 +426,8 @@ class Runner final : public tcp::AcceptHandler {
     std::string peer_text;
     Seq iss{0}, irs{0};
     if (d.peer == 0) {
-      peer_text = " (to port " + std::to_string(s.destination_port) + " from port " + std::to_string(s.source_port) +
-                  ": no peer of this script; numbers absolute)";
+      peer_text = " (to port " + std::to_string(s.destination_port) + " from port " +
+                  std::to_string(s.source_port) + ": no peer of this script; numbers absolute)";
     } else {
       if (d.peer != 1) peer_text = "#" + std::to_string(d.peer) + " ";
       iss = peers_[d.peer - 1].iss;
@@ -395,8 +435,8 @@ class Runner final : public tcp::AcceptHandler {
     }
     uint32_t seq = static_cast<uint32_t>(s.seq - iss);
     uint32_t len = static_cast<uint32_t>(s.payload.size());
-    std::string text = (d.peer > 1 ? peer_text : "") + flags_to_string(s.flags) + " " + std::to_string(seq) + ":" +
-                       std::to_string(seq + len) + "(" + std::to_string(len) + ")";
+    std::string text = (d.peer > 1 ? peer_text : "") + flags_to_string(s.flags) + " " + std::to_string(seq) +
+                       ":" + std::to_string(seq + len) + "(" + std::to_string(len) + ")";
     if (s.flags.ack) text += " ack " + std::to_string(static_cast<uint32_t>(s.ack - irs));
     text += " win " + std::to_string(s.window);
     std::string opts = s.options.to_string();
@@ -407,11 +447,13 @@ class Runner final : public tcp::AcceptHandler {
 
   void expect_nothing_pending(const std::string& where) {
     if (emitted_.empty()) return;
-    Stop stop{script_.path + (current_ ? ":" + std::to_string(current_->number) : "") + ": unexpected packet " + where +
-                  ": the stack sent " + std::to_string(emitted_.size()) + " packet(s) the script does not expect",
+    Stop stop{script_.path + (current_ ? ":" + std::to_string(current_->number) : "") +
+                  ": unexpected packet " + where + ": the stack sent " + std::to_string(emitted_.size()) +
+                  " packet(s) the script does not expect",
               {}};
     if (current_) stop.details.push_back("line " + std::to_string(current_->number) + ": " + current_->text);
-    for (const auto& e : emitted_) stop.details.push_back("unexpected packet at " + seconds_text(e.at) + ": " + describe(e));
+    for (const auto& e : emitted_)
+      stop.details.push_back("unexpected packet at " + seconds_text(e.at) + ": " + describe(e));
     stop.details.push_back("(add a '>' line for it before this line, or fix the stack)");
     throw stop;
   }
@@ -428,7 +470,8 @@ class Runner final : public tcp::AcceptHandler {
   }
   void finish_record(size_t index, const std::string& outcome) {
     history_[index] += "   -> " + outcome;
-    if (options_.verbose) std::fprintf(options_.out, "#                             -> %s\n", outcome.c_str());
+    if (options_.verbose)
+      std::fprintf(options_.out, "#                             -> %s\n", outcome.c_str());
   }
 
   void record(const Line& line, Micros t, const std::string& extra = {}) {
@@ -447,8 +490,9 @@ class Runner final : public tcp::AcceptHandler {
     } else {
       t = resolve(line.time.kind, line.time.value);
       if (t < script_time_)
-        script_error(line.number, line.text, "time goes backwards (this line is at " + seconds_text(t) +
-                                                 ", the previous one at " + seconds_text(script_time_) + ")");
+        script_error(line.number, line.text,
+                     "time goes backwards (this line is at " + seconds_text(t) + ", the previous one at " +
+                         seconds_text(script_time_) + ")");
     }
     advance_to(t);
     switch (line.kind) {
@@ -488,25 +532,38 @@ class Runner final : public tcp::AcceptHandler {
     seg.window = static_cast<uint16_t>(spec.win.value_or(65535));
     for (const OptionSpec& o : spec.options) {
       switch (o.kind) {
-        case OptionSpec::Kind::Mss: seg.options.mss = static_cast<uint16_t>(*o.a); break;
-        case OptionSpec::Kind::WindowScale: seg.options.window_scale = static_cast<uint8_t>(*o.a); break;
-        case OptionSpec::Kind::SackPermitted: seg.options.sack_permitted = true; break;
-        case OptionSpec::Kind::Timestamps: seg.options.timestamps = wire::TcpTimestamps{*o.a, *o.b}; break;
+        case OptionSpec::Kind::Mss:
+          seg.options.mss = static_cast<uint16_t>(*o.a);
+          break;
+        case OptionSpec::Kind::WindowScale:
+          seg.options.window_scale = static_cast<uint8_t>(*o.a);
+          break;
+        case OptionSpec::Kind::SackPermitted:
+          seg.options.sack_permitted = true;
+          break;
+        case OptionSpec::Kind::Timestamps:
+          seg.options.timestamps = wire::TcpTimestamps{*o.a, *o.b};
+          break;
         case OptionSpec::Kind::Nop:
-        case OptionSpec::Kind::Eol: break;  // layout is emit_tcp's job
+        case OptionSpec::Kind::Eol:
+          break;  // layout is emit_tcp's job
       }
     }
     if (spec.flags.syn) {
-      if (!p.first_syn_rel) p.first_syn_rel = spec.seq;
-      else if (*p.first_syn_rel != spec.seq) p.renew_iss = true;  // a new incarnation (e.g. SYN in TIME-WAIT)
+      if (!p.first_syn_rel)
+        p.first_syn_rel = spec.seq;
+      else if (*p.first_syn_rel != spec.seq)
+        p.renew_iss = true;  // a new incarnation (e.g. SYN in TIME-WAIT)
       p.last_syn_rel = spec.seq;
     }
     uint32_t data_start = spec.seq + (spec.flags.syn ? 1u : 0u);
     payload_.resize(spec.len);
-    for (uint32_t i = 0; i < spec.len; ++i) payload_[i] = static_cast<std::byte>(filler_byte(data_start + i - 1));
+    for (uint32_t i = 0; i < spec.len; ++i)
+      payload_[i] = static_cast<std::byte>(filler_byte(data_start + i - 1));
     seg.payload = payload_;
     std::vector<std::byte> packet(wire::kIpv4MinHeaderLength + wire::kTcpMaxHeaderLength + spec.len);
-    size_t tcp_length = wire::emit_tcp(seg, kRemote, kLocal, std::span(packet).subspan(wire::kIpv4MinHeaderLength));
+    size_t tcp_length =
+        wire::emit_tcp(seg, kRemote, kLocal, std::span(packet).subspan(wire::kIpv4MinHeaderLength));
     wire::Ipv4Header ip;
     ip.protocol = static_cast<uint8_t>(wire::IpProtocol::Tcp);
     ip.source = kRemote;
@@ -566,15 +623,17 @@ class Runner final : public tcp::AcceptHandler {
     bool ok = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.ok; });
     script_time_ = (line.time.kind == TimeSpec::Kind::Any || line.time.range_end) ? e.at : t;
     if (!ok) {
-      Stop stop{script_.path + ":" + std::to_string(line.number) + ": the stack's packet differs from the script", {}};
+      Stop stop{
+          script_.path + ":" + std::to_string(line.number) + ": the stack's packet differs from the script",
+          {}};
       stop.details.push_back("script: " + line.text);
       stop.details.push_back("actual: " + seconds_text(e.at) + " > " + actual);
       char buf[256];
       std::snprintf(buf, sizeof buf, "%-9s %-24s %-24s", "field", "expected", "actual");
       stop.details.push_back(buf);
       for (const Row& r : rows) {
-        std::snprintf(buf, sizeof buf, "%-9s %-24s %-24s%s", r.field.c_str(), r.expected.c_str(), r.actual.c_str(),
-                      r.ok ? "" : "  <-- differs");
+        std::snprintf(buf, sizeof buf, "%-9s %-24s %-24s%s", r.field.c_str(), r.expected.c_str(),
+                      r.actual.c_str(), r.ok ? "" : "  <-- differs");
         stop.details.push_back(buf);
       }
       record(line, t, "got " + actual + "   MISMATCH");
@@ -598,14 +657,16 @@ class Runner final : public tcp::AcceptHandler {
       return std::to_string(a) + ":" + std::to_string(a + n) + "(" + std::to_string(n) + ")";
     };
     if (!spec.seq_any)
-      rows.push_back({"seq", seqtext(spec.seq, spec.len), seqtext(seq, len), seq == spec.seq && len == spec.len});
+      rows.push_back(
+          {"seq", seqtext(spec.seq, spec.len), seqtext(seq, len), seq == spec.seq && len == spec.len});
     if (spec.ack_given) {
       uint32_t ack = static_cast<uint32_t>(s.ack - p.remote_isn);
       std::string a = s.flags.ack ? std::to_string(ack) : "(no ACK flag)";
       rows.push_back({"ack", opt_value(spec.ack), a, s.flags.ack && (!spec.ack || *spec.ack == ack)});
     }
     if (spec.win_given)
-      rows.push_back({"win", opt_value(spec.win), std::to_string(s.window), !spec.win || *spec.win == s.window});
+      rows.push_back(
+          {"win", opt_value(spec.win), std::to_string(s.window), !spec.win || *spec.win == s.window});
     if (spec.options_given && !spec.options_any) compare_options(spec, s.options, rows);
     // Payload bytes: what the script wrote (filler) at the same stream offset.
     for (uint32_t i = 0; i < len; ++i) {
@@ -614,8 +675,8 @@ class Runner final : public tcp::AcceptHandler {
       char got = static_cast<char>(s.payload[i]);
       if (want != got) {
         rows.push_back({"payload", "'" + std::string(1, want) + "' at byte " + std::to_string(i),
-                        "'" + std::string(std::isprint(static_cast<unsigned char>(got)) ? 1 : 0, got) + "' (" +
-                            std::to_string(static_cast<uint8_t>(got)) + ")",
+                        "'" + std::string(std::isprint(static_cast<unsigned char>(got)) ? 1 : 0, got) +
+                            "' (" + std::to_string(static_cast<uint8_t>(got)) + ")",
                         false});
         break;
       }
@@ -635,7 +696,8 @@ class Runner final : public tcp::AcceptHandler {
     auto present = [](bool b) { return b ? std::string("present") : std::string("absent"); };
     rows.push_back({"mss", mss ? num(mss->a) : "absent", o.mss ? std::to_string(*o.mss) : "absent",
                     mss ? (o.mss && (!mss->a || *mss->a == *o.mss)) : !o.mss});
-    rows.push_back({"wscale", ws ? num(ws->a) : "absent", o.window_scale ? std::to_string(*o.window_scale) : "absent",
+    rows.push_back({"wscale", ws ? num(ws->a) : "absent",
+                    o.window_scale ? std::to_string(*o.window_scale) : "absent",
                     ws ? (o.window_scale && (!ws->a || *ws->a == *o.window_scale)) : !o.window_scale});
     rows.push_back({"sackOK", present(sack), present(o.sack_permitted), sack == o.sack_permitted});
     std::string ts_actual = o.timestamps ? "val " + std::to_string(o.timestamps->value) + " ecr " +
@@ -654,16 +716,18 @@ class Runner final : public tcp::AcceptHandler {
     if (!n) line_script_error(c.name + "(): '" + c.args[i] + "' is not a file descriptor number");
     auto it = fds_.find(static_cast<int>(*n));
     if (it == fds_.end())
-      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() on fd " + c.args[i] +
-                     ", which is not open (EBADF)",
+      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() on fd " +
+                     c.args[i] + ", which is not open (EBADF)",
                  {"line " + std::to_string(current_->number) + ": " + current_->text}};
     return *it->second;
   }
 
   size_t count_arg(const CallSpec& c, size_t i) {
-    if (c.args.size() <= i) line_script_error(c.name + "() needs a byte count as argument " + std::to_string(i + 1));
+    if (c.args.size() <= i)
+      line_script_error(c.name + "() needs a byte count as argument " + std::to_string(i + 1));
     auto n = parse_uint(c.args[i]);
-    if (!n || *n > (64u << 20)) line_script_error(c.name + "(): byte count '" + c.args[i] + "' is not a number up to 64 MiB");
+    if (!n || *n > (64u << 20))
+      line_script_error(c.name + "(): byte count '" + c.args[i] + "' is not a number up to 64 MiB");
     return static_cast<size_t>(*n);
   }
 
@@ -672,10 +736,11 @@ class Runner final : public tcp::AcceptHandler {
     int number = 3;
     while (fds_.count(number)) ++number;
     if (c.result_is_word || c.result != number)
-      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() returned fd " +
-                     std::to_string(number) + ", the script expects " +
-                     (c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "")),
-                 {"line " + std::to_string(current_->number) + ": " + current_->text}};
+      throw Stop{
+          script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() returned fd " +
+              std::to_string(number) + ", the script expects " +
+              (c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "")),
+          {"line " + std::to_string(current_->number) + ": " + current_->text}};
     fd_storage_.push_back(std::make_unique<Fd>());
     Fd& fd = *fd_storage_.back();
     fd.number = number;
@@ -686,22 +751,28 @@ class Runner final : public tcp::AcceptHandler {
   // Compares the call's real result with the script's "= N" / "= -1 ENAME".
   std::string check_result(const CallSpec& c, int64_t value, const std::string& error = {}) {
     std::string actual = std::to_string(value) + (value == -1 ? " " + error : "");
-    std::string expected = c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "");
+    std::string expected =
+        c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "");
     bool ok = !c.result_is_word && c.result == value && (value != -1 || c.error == error);
     if (!ok)
-      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() returned " + actual +
-                     ", the script expects " + expected,
+      throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() returned " +
+                     actual + ", the script expects " + expected,
                  {"line " + std::to_string(current_->number) + ": " + current_->text}};
     return "returned " + actual;
   }
 
   static std::string errno_for(tcp::CloseReason r) {
     switch (r) {
-      case tcp::CloseReason::ResetByPeer: return "ECONNRESET";
-      case tcp::CloseReason::TimedOut: return "ETIMEDOUT";
-      case tcp::CloseReason::Refused: return "ECONNREFUSED";
-      case tcp::CloseReason::Aborted: return "ECONNABORTED";
-      case tcp::CloseReason::Normal: return "EPIPE";
+      case tcp::CloseReason::ResetByPeer:
+        return "ECONNRESET";
+      case tcp::CloseReason::TimedOut:
+        return "ETIMEDOUT";
+      case tcp::CloseReason::Refused:
+        return "ECONNREFUSED";
+      case tcp::CloseReason::Aborted:
+        return "ECONNABORTED";
+      case tcp::CloseReason::Normal:
+        return "EPIPE";
     }
     return "EIO";
   }
@@ -741,7 +812,8 @@ class Runner final : public tcp::AcceptHandler {
     }
     if (n == "accept") {
       Fd& listener = fd_arg(c);
-      if (listener.kind != Fd::Kind::Listener) line_script_error("accept() on a descriptor that is not listening");
+      if (listener.kind != Fd::Kind::Listener)
+        line_script_error("accept() on a descriptor that is not listening");
       tcp::Socket* s = stack_->tcp().accept(listener.port);
       drain();
       if (!s) return check_result(c, -1, "EAGAIN");
@@ -781,7 +853,8 @@ class Runner final : public tcp::AcceptHandler {
     if (n == "shutdown") {
       Fd& fd = fd_arg(c);
       if (c.args.size() < 2 || (c.args[1] != "SHUT_WR" && c.args[1] != "SHUT_RDWR"))
-        line_script_error("shutdown() supports SHUT_WR (and SHUT_RDWR): our close() sends FIN and keeps receiving");
+        line_script_error(
+            "shutdown() supports SHUT_WR (and SHUT_RDWR): our close() sends FIN and keeps receiving");
       if (fd.kind != Fd::Kind::Connection) return check_result(c, -1, "ENOTCONN");
       if (fd.socket && !fd.shut_wr) fd.socket->close();
       fd.shut_wr = true;
@@ -830,7 +903,8 @@ class Runner final : public tcp::AcceptHandler {
   std::string getsockopt(const CallSpec& c) {
     Fd& fd = fd_arg(c);
     if (c.args.size() < 4 || c.args[2] != "SO_ERROR")
-      line_script_error("getsockopt supports only SO_ERROR: getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0");
+      line_script_error(
+          "getsockopt supports only SO_ERROR: getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0");
     std::string want = c.args[3];
     if (want.size() < 2 || want.front() != '[' || want.back() != ']')
       line_script_error("write the expected SO_ERROR in brackets: [0] or [ECONNREFUSED]");
@@ -864,7 +938,8 @@ class Runner final : public tcp::AcceptHandler {
     size_t count = count_arg(c, 2);
     if (fd.kind != Fd::Kind::Connection) return check_result(c, -1, "ENOTCONN");
     if (!fd.socket) {
-      if (!fd.closed || *fd.closed == tcp::CloseReason::Normal) return check_result(c, 0) + " (end of stream)";
+      if (!fd.closed || *fd.closed == tcp::CloseReason::Normal)
+        return check_result(c, 0) + " (end of stream)";
       return check_result(c, -1, errno_for(*fd.closed));
     }
     if (!fd.origin) fd.origin = peers_[fd.peer - 1].last_syn_rel;
@@ -875,9 +950,9 @@ class Runner final : public tcp::AcceptHandler {
       char want = filler_byte(static_cast<uint32_t>(*fd.origin + fd.read + i));
       char have = static_cast<char>(payload_[i]);
       if (want != have)
-        throw Stop{script_.path + ":" + std::to_string(current_->number) + ": read() returned wrong bytes: stream byte " +
-                       std::to_string(fd.read + i) + " is '" + std::string(1, have) + "', the peer sent '" +
-                       std::string(1, want) + "'",
+        throw Stop{script_.path + ":" + std::to_string(current_->number) +
+                       ": read() returned wrong bytes: stream byte " + std::to_string(fd.read + i) + " is '" +
+                       std::string(1, have) + "', the peer sent '" + std::string(1, want) + "'",
                    {"line " + std::to_string(current_->number) + ": " + current_->text,
                     "(bytes were delivered out of order, duplicated or lost)"}};
     }
@@ -893,7 +968,8 @@ class Runner final : public tcp::AcceptHandler {
   }
 
   std::string state(const CallSpec& c) {
-    if (!c.result_is_word) line_script_error("state() = NAME, like state(4) = ESTABLISHED or state(#1) = TIME-WAIT");
+    if (!c.result_is_word)
+      line_script_error("state() = NAME, like state(4) = ESTABLISHED or state(#1) = TIME-WAIT");
     if (c.args.size() != 1) line_script_error("state() takes one argument: a descriptor or a peer like #1");
     std::string actual = "CLOSED";
     if (!c.args[0].empty() && c.args[0][0] == '#') {
@@ -906,8 +982,10 @@ class Runner final : public tcp::AcceptHandler {
           actual = std::string(to_string(info.state));
     } else {
       Fd& fd = fd_arg(c);
-      if (fd.socket) actual = std::string(to_string(fd.socket->state()));
-      else if (fd.kind == Fd::Kind::Listener) actual = "LISTEN";
+      if (fd.socket)
+        actual = std::string(to_string(fd.socket->state()));
+      else if (fd.kind == Fd::Kind::Listener)
+        actual = "LISTEN";
     }
     std::string want = normalize_state_name(c.error);
     if (want != actual)

@@ -11,16 +11,16 @@
 namespace tcplab::scenario {
 
 struct RunOptions {
-  bool verbose = false;   // print every line as it runs, with the segments the stack sent
-  bool trace = false;     // attach a trace sink: state changes, timers, drops in the history
-  uint64_t seed = 0;      // random remote ISNs, ports and ISN key derive from it
+  bool verbose = false;  // print every line as it runs, with the segments the stack sent
+  bool trace = false;    // attach a trace sink: state changes, timers, drops in the history
+  uint64_t seed = 0;     // random remote ISNs, ports and ISN key derive from it
   std::FILE* out = stdout;
 };
 
 struct RunResult {
   bool passed = false;
-  bool script_error = false;          // the script itself is wrong (syntax, unknown key, ...)
-  std::vector<std::string> diagnosis; // why it failed: headline, details, history
+  bool script_error = false;           // the script itself is wrong (syntax, unknown key, ...)
+  std::vector<std::string> diagnosis;  // why it failed: headline, details, history
 };
 
 RunResult run_script(const Script& script, const RunOptions& options);

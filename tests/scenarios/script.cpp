@@ -20,12 +20,15 @@ struct Fail {
 
 class LineParser {
  public:
-  LineParser(const std::string& path, int number, std::string_view code) : path_(path), number_(number), code_(code) {}
+  LineParser(const std::string& path, int number, std::string_view code)
+      : path_(path), number_(number), code_(code) {}
 
   [[noreturn]] void fail(int column, std::string token, std::string message) const {
     throw Fail{ScriptError{path_, number_, column, std::move(token), std::move(message)}};
   }
-  [[noreturn]] void fail(const Token& t, std::string message) const { fail(t.column, t.text, std::move(message)); }
+  [[noreturn]] void fail(const Token& t, std::string message) const {
+    fail(t.column, t.text, std::move(message));
+  }
 
   Line parse() {
     Line line;
@@ -120,7 +123,8 @@ class LineParser {
     for (pos = skip_space(pos); pos < code_.size(); pos = skip_space(pos)) {
       if (code_[pos] == '<') {
         size_t close = code_.find('>', pos);
-        if (close == std::string_view::npos) fail(static_cast<int>(pos) + 1, "<", "options have no closing '>'");
+        if (close == std::string_view::npos)
+          fail(static_cast<int>(pos) + 1, "<", "options have no closing '>'");
         tokens.push_back(Token{std::string(code_.substr(pos, close - pos + 1)), static_cast<int>(pos) + 1});
         pos = close + 1;
       } else {
@@ -134,16 +138,19 @@ class LineParser {
     if (s.empty() || s.size() > 10) fail(t, std::string("bad ") + what + ": expected a number");
     uint64_t v = 0;
     for (char c : s) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) fail(t, std::string("bad ") + what + ": expected a number");
+      if (!std::isdigit(static_cast<unsigned char>(c)))
+        fail(t, std::string("bad ") + what + ": expected a number");
       v = v * 10 + static_cast<uint64_t>(c - '0');
     }
     if (v > 0xffffffffull) fail(t, std::string(what) + " does not fit in 32 bits");
     return static_cast<uint32_t>(v);
   }
 
-  std::optional<uint32_t> number_or_any(const Token& t, std::string_view s, const char* what, bool inject) const {
+  std::optional<uint32_t> number_or_any(const Token& t, std::string_view s, const char* what,
+                                        bool inject) const {
     if (s == "*") {
-      if (inject) fail(t, std::string("'*' is for expected segments; an injected segment needs a real ") + what);
+      if (inject)
+        fail(t, std::string("'*' is for expected segments; an injected segment needs a real ") + what);
       return std::nullopt;
     }
     return number(t, s, what);
@@ -154,15 +161,32 @@ class LineParser {
     for (char c : t.text) {
       bool* bit = nullptr;
       switch (c) {
-        case 'S': bit = &f.syn; break;
-        case 'F': bit = &f.fin; break;
-        case 'R': bit = &f.rst; break;
-        case 'P': bit = &f.psh; break;
-        case '.': bit = &f.ack; break;
-        case 'U': bit = &f.urg; break;
-        case 'E': bit = &f.ece; break;
-        case 'W': bit = &f.cwr; break;
-        default: fail(t, "bad flags: use the letters S F R P . U E W (like \"S.\" or \"P.\")");
+        case 'S':
+          bit = &f.syn;
+          break;
+        case 'F':
+          bit = &f.fin;
+          break;
+        case 'R':
+          bit = &f.rst;
+          break;
+        case 'P':
+          bit = &f.psh;
+          break;
+        case '.':
+          bit = &f.ack;
+          break;
+        case 'U':
+          bit = &f.urg;
+          break;
+        case 'E':
+          bit = &f.ece;
+          break;
+        case 'W':
+          bit = &f.cwr;
+          break;
+        default:
+          fail(t, "bad flags: use the letters S F R P . U E W (like \"S.\" or \"P.\")");
       }
       if (*bit) fail(t, "a flag letter appears twice");
       *bit = true;
@@ -213,7 +237,8 @@ class LineParser {
       if (words.empty()) fail(t, "empty option between commas");
       OptionSpec o;
       auto arity = [&](size_t n) {
-        if (words.size() != n) fail(t, "option '" + std::string(words[0]) + "' has the wrong number of values");
+        if (words.size() != n)
+          fail(t, "option '" + std::string(words[0]) + "' has the wrong number of values");
       };
       if (words[0] == "mss") {
         arity(2);
@@ -229,7 +254,8 @@ class LineParser {
         arity(1);
         o.kind = OptionSpec::Kind::SackPermitted;
       } else if (words[0] == "TS") {
-        if (words.size() != 5 || words[1] != "val" || words[3] != "ecr") fail(t, "write timestamps as: TS val N ecr N");
+        if (words.size() != 5 || words[1] != "val" || words[3] != "ecr")
+          fail(t, "write timestamps as: TS val N ecr N");
         o.kind = OptionSpec::Kind::Timestamps;
         o.a = number_or_any(t, words[2], "TS val", inject);
         o.b = number_or_any(t, words[4], "TS ecr", inject);
@@ -296,7 +322,8 @@ class LineParser {
       }
     }
     if (inject) {
-      if (s.flags.ack && !s.ack_given) fail(1, "", "an injected segment with the ACK flag ('.') needs 'ack N'");
+      if (s.flags.ack && !s.ack_given)
+        fail(1, "", "an injected segment with the ACK flag ('.') needs 'ack N'");
       if (!s.flags.ack && s.ack_given) fail(1, "", "'ack N' given but the flags have no '.' (ACK)");
       if (!s.win_given) {
         s.win_given = true;
@@ -309,7 +336,8 @@ class LineParser {
     line.kind = Line::Kind::Call;
     CallSpec& c = line.call;
     size_t start = pos;
-    while (pos < code_.size() && (std::isalnum(static_cast<unsigned char>(code_[pos])) || code_[pos] == '_')) ++pos;
+    while (pos < code_.size() && (std::isalnum(static_cast<unsigned char>(code_[pos])) || code_[pos] == '_'))
+      ++pos;
     c.name = std::string(code_.substr(start, pos - start));
     Token name{c.name, static_cast<int>(start) + 1};
     if (c.name.empty() || pos >= code_.size() || code_[pos] != '(') {
@@ -317,11 +345,12 @@ class LineParser {
       fail(t, "expected '<' (inject), '>' (expect) or a call like listen(3, 1) = 0");
     }
     static const std::set<std::string> known = {
-        "socket", "setsockopt", "getsockopt", "fcntl", "ioctl", "bind", "listen", "accept", "connect", "write",
-        "send", "read", "recv", "shutdown", "close", "abort", "state"};
+        "socket", "setsockopt", "getsockopt", "fcntl", "ioctl",    "bind",  "listen", "accept", "connect",
+        "write",  "send",       "read",       "recv",  "shutdown", "close", "abort",  "state"};
     if (!known.count(c.name))
-      fail(name, "unknown call (known: socket setsockopt getsockopt fcntl bind listen accept connect write send "
-                 "read recv shutdown close abort state)");
+      fail(name,
+           "unknown call (known: socket setsockopt getsockopt fcntl bind listen accept connect write send "
+           "read recv shutdown close abort state)");
     // Arguments: split on commas at depth 0 of (), [] and {}.
     int depth = 0;
     size_t arg_start = ++pos;
@@ -344,7 +373,8 @@ class LineParser {
     std::string last(trim(code_.substr(arg_start, pos - arg_start)));
     if (!last.empty() || !c.args.empty()) c.args.push_back(last);
     pos = skip_space(pos + 1);
-    if (pos >= code_.size() || code_[pos] != '=') fail(static_cast<int>(pos) + 1, "", "expected '= RESULT' after the call");
+    if (pos >= code_.size() || code_[pos] != '=')
+      fail(static_cast<int>(pos) + 1, "", "expected '= RESULT' after the call");
     pos = skip_space(pos + 1);
     Token result = word(pos);
     if (result.text.empty()) fail(result, "missing result after '='");
@@ -360,7 +390,8 @@ class LineParser {
       pos = skip_space(pos);
       if (c.result == -1) {
         Token err = word(pos);
-        if (err.text.empty() || err.text[0] != 'E') fail(err, "a -1 result needs an errno name, like -1 EAGAIN");
+        if (err.text.empty() || err.text[0] != 'E')
+          fail(err, "a -1 result needs an errno name, like -1 EAGAIN");
         c.error = err.text;
       } else if (c.result < 0) {
         fail(result, "a failing call returns -1 with an errno name");
@@ -390,8 +421,10 @@ std::optional<int> strip_block_comments(std::string& text) {
       size_t end = text.find("*/", i + 2);
       if (end == std::string::npos) return start_line;
       for (size_t j = i; j < end + 2; ++j) {
-        if (text[j] == '\n') ++line;
-        else text[j] = ' ';
+        if (text[j] == '\n')
+          ++line;
+        else
+          text[j] = ' ';
       }
       i = end + 1;
     }
@@ -469,7 +502,8 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
           auto eq = item.find('=');
           if (eq == std::string_view::npos || eq == 0 || eq + 1 == item.size())
             throw Fail{ScriptError{path, number, 0, std::string(item), "config entries are key=value"}};
-          script.config.push_back({number, std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))});
+          script.config.push_back(
+              {number, std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))});
         }
       } else if (comment.starts_with("expect-error:")) {
         script.expect_error = std::string(trim_view(comment.substr(13)));
@@ -477,7 +511,8 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
         script.pending = std::string(trim_view(comment.substr(8)));
       }
       if (trim_view(code).empty()) continue;
-      if (trim_view(code).front() == '`' || trim_view(code).starts_with("%{") || trim_view(code).starts_with("--"))
+      if (trim_view(code).front() == '`' || trim_view(code).starts_with("%{") ||
+          trim_view(code).starts_with("--"))
         throw Fail{ScriptError{path, number, 1, std::string(trim_view(code)).substr(0, 12),
                                "packetdrill shell commands, python blocks and command-line flags are not "
                                "supported; use '// config:' for settings"}};

@@ -41,17 +41,17 @@ struct OptionSpec {
 };
 
 struct SegmentSpec {
-  int peer = 1;               // "#2" selects remote peer 2 (its own port and ISN)
+  int peer = 1;  // "#2" selects remote peer 2 (its own port and ISN)
   wire::TcpFlags flags;
-  bool seq_any = false;       // "*" instead of seq:end(len)
-  uint32_t seq = 0;           // relative to the sender's ISN
-  uint32_t len = 0;           // payload bytes (SYN/FIN not counted, like packetdrill)
+  bool seq_any = false;  // "*" instead of seq:end(len)
+  uint32_t seq = 0;      // relative to the sender's ISN
+  uint32_t len = 0;      // payload bytes (SYN/FIN not counted, like packetdrill)
   bool ack_given = false;
   std::optional<uint32_t> ack;  // nullopt with ack_given = "ack *"
   bool win_given = false;
   std::optional<uint32_t> win;  // raw value on the wire; nullopt with win_given = "win *"
   bool options_given = false;
-  bool options_any = false;   // "<...>"
+  bool options_any = false;  // "<...>"
   std::vector<OptionSpec> options;
   bool bad_checksum = false;  // "badsum": inject with a corrupted TCP checksum
 };
@@ -62,13 +62,13 @@ struct CallSpec {
   // Expected result: an integer (with an errno name when -1) or a word (state names).
   bool result_is_word = false;
   int64_t result = 0;
-  std::string error;   // "EINPROGRESS", "EAGAIN", ... or the word for word results
+  std::string error;  // "EINPROGRESS", "EAGAIN", ... or the word for word results
 };
 
 struct Line {
   enum class Kind { Inject, Expect, ExpectNone, Call };
-  int number = 0;      // 1-based line in the file
-  std::string text;    // the line as written, for history and diagnoses
+  int number = 0;    // 1-based line in the file
+  std::string text;  // the line as written, for history and diagnoses
   TimeSpec time;
   Kind kind = Kind::Call;
   SegmentSpec segment;

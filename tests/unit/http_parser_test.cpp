@@ -31,7 +31,8 @@ int status_of(std::string_view bytes, ParserLimits limits = {}) {
 }
 
 // Feeds `bytes` split at the given points and returns the requests it produced.
-std::vector<Request> parse_split(std::string_view bytes, std::vector<size_t> cuts, RequestParser::Status* last = nullptr) {
+std::vector<Request> parse_split(std::string_view bytes, std::vector<size_t> cuts,
+                                 RequestParser::Status* last = nullptr) {
   RequestParser p;
   std::vector<Request> out;
   std::string pending;
@@ -85,7 +86,8 @@ TEST_CASE("HTTP/1.0 needs no Host; HTTP/1.1 needs exactly one") {
 TEST_CASE("a request split at every byte position parses identically") {
   std::string req =
       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world"
-      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n "
+      "world\r\n0\r\nTrailer: t\r\n\r\n"
       "GET /last HTTP/1.0\r\n\r\n";
   auto whole = parse_split(req, {});
   REQUIRE(whole.size() == 3);
@@ -143,7 +145,7 @@ TEST_CASE("header limits: more than 32 KiB or more than 100 fields is 431") {
   // Just under the byte limit passes: total field bytes (with CRLFs) 32768 exactly.
   ParserLimits small;
   small.max_header_bytes = 64;
-  std::string exact = "GET / HTTP/1.1\r\nHost: h\r\n";  // "Host: h\r\n" = 9 bytes
+  std::string exact = "GET / HTTP/1.1\r\nHost: h\r\n";                  // "Host: h\r\n" = 9 bytes
   std::string pad = "X: " + std::string(64 - 9 - 2 - 5, 'p') + "\r\n";  // + 2 for the empty line
   CHECK(status_of(exact + pad + "\r\n", small) == 200);
   std::string pad2 = "X: " + std::string(64 - 9 - 2 - 5 + 1, 'p') + "\r\n";
@@ -152,20 +154,20 @@ TEST_CASE("header limits: more than 32 KiB or more than 100 fields is 431") {
 
 TEST_CASE("malformed input gets 400") {
   const char* bad[] = {
-      "GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",          // obs-fold
-      "GET / HTTP/1.1\r\nHost: h\r\n\tfolded\r\n\r\n",         // obs-fold with HTAB
-      "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n",               // bare CR in a field
-      "GET /\r HTTP/1.1\r\nHost: h\r\n\r\n",                   // bare CR in the request line
-      "GET / HTTP/1.1\r\nHost h\r\n\r\n",                      // no colon
-      "GET / HTTP/1.1\r\nHost : h\r\n\r\n",                    // space before colon (RFC 9112 §5.1)
-      "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01z\r\n\r\n",        // control character
-      "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",                    // two spaces
-      "GET / HTTP/1.1 \r\nHost: h\r\n\r\n",                    // trailing space
-      "GET /\r\n\r\n",                                         // HTTP/0.9 style, no version
-      "GET / HTTP/1\r\nHost: h\r\n\r\n",                       // malformed version
+      "GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",    // obs-fold
+      "GET / HTTP/1.1\r\nHost: h\r\n\tfolded\r\n\r\n",   // obs-fold with HTAB
+      "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n",         // bare CR in a field
+      "GET /\r HTTP/1.1\r\nHost: h\r\n\r\n",             // bare CR in the request line
+      "GET / HTTP/1.1\r\nHost h\r\n\r\n",                // no colon
+      "GET / HTTP/1.1\r\nHost : h\r\n\r\n",              // space before colon (RFC 9112 §5.1)
+      "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01z\r\n\r\n",  // control character
+      "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",              // two spaces
+      "GET / HTTP/1.1 \r\nHost: h\r\n\r\n",              // trailing space
+      "GET /\r\n\r\n",                                   // HTTP/0.9 style, no version
+      "GET / HTTP/1\r\nHost: h\r\n\r\n",                 // malformed version
       "GET / HTTX/1.1\r\nHost: h\r\n\r\n",
-      "GET index.html HTTP/1.1\r\nHost: h\r\n\r\n",            // not origin-form
-      "G(T / HTTP/1.1\r\nHost: h\r\n\r\n",                     // method is not a token
+      "GET index.html HTTP/1.1\r\nHost: h\r\n\r\n",  // not origin-form
+      "G(T / HTTP/1.1\r\nHost: h\r\n\r\n",           // method is not a token
       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 6\r\n\r\nhello!",
       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n",
@@ -175,7 +177,7 @@ TEST_CASE("malformed input gets 400") {
       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n",
       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",           // chunked not final
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",  // chunked not final
       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
       "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",          // TE in 1.0
       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",  // bad chunk size
@@ -219,8 +221,11 @@ TEST_CASE("bodies above the limit are 413, at the limit accepted") {
   l.max_body = 10;
   CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789", l) == 200);
   CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", l) == 413);
-  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n", l) == 200);
-  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n6\r\n", l) == 413);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+                  "chunked\r\n\r\n5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n",
+                  l) == 200);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n6\r\n", l) ==
+        413);
 }
 
 TEST_CASE("empty lines before a request are ignored (RFC 9112 §2.2), but not forever") {

@@ -23,7 +23,9 @@ struct Harness {
   int gone = 0;
 
   explicit Harness(ServerConfig config = {})
-      : env{config, stats, responder, nullptr, Instant{}, false, [] { return std::string("Wed, 25 Nov 2026 12:00:00 GMT"); }} {
+      : env{config, stats, responder, nullptr, Instant{}, false, [] {
+              return std::string("Wed, 25 Nov 2026 12:00:00 GMT");
+            }} {
     session = std::make_unique<Session>(sock, env, [this](Session&) { ++gone; });
     sock.after_event = [this] { session->on_timer(); };
   }
@@ -36,7 +38,9 @@ struct Harness {
     env.now = Instant{} + t;
     session->on_timer();
   }
-  std::vector<ParsedResponse> responses(bool head_only = false) const { return parse_responses(sock.sent, head_only); }
+  std::vector<ParsedResponse> responses(bool head_only = false) const {
+    return parse_responses(sock.sent, head_only);
+  }
 };
 
 const char* kGet11 = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -73,7 +77,7 @@ TEST_CASE("idle timeout: nothing 1 ms before, an active close exactly at the tim
   h.at(seconds(6) - milliseconds(1));
   CHECK_FALSE(h.sock.closed);
   h.at(seconds(6));
-  CHECK(h.sock.closed);       // our FIN: the server closes first and will hold TIME-WAIT
+  CHECK(h.sock.closed);  // our FIN: the server closes first and will hold TIME-WAIT
   CHECK_FALSE(h.sock.aborted);
   CHECK(h.stats.closed(CloseBy::Timeout) == 1);
   CHECK(h.session->phase() == Session::Phase::Lingering);
@@ -220,8 +224,8 @@ TEST_CASE("lingering close: input after our FIN is read and discarded, RST only 
   REQUIRE(h.sock.closed);
   size_t sent = h.sock.sent.size();
   h.sock.client_send("GET /late HTTP/1.1\r\nHost: h\r\n\r\n");
-  CHECK(h.sock.inbound.empty());        // read (so the window stays open)...
-  CHECK(h.sock.sent.size() == sent);    // ...and not answered
+  CHECK(h.sock.inbound.empty());      // read (so the window stays open)...
+  CHECK(h.sock.sent.size() == sent);  // ...and not answered
   CHECK_FALSE(h.sock.sent_after_close);
   // Our data is still unacknowledged (FIN-WAIT-1): never RST then, wait longer.
   h.at(seconds(2));
@@ -308,7 +312,8 @@ TEST_CASE("POST /echo with Content-Length and with chunked bodies; 100 Continue 
   Harness h;
   h.start();
   h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
-  h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  h.sock.client_send(
+      "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
   CHECK(h.sock.sent.ends_with("HTTP/1.1 100 Continue\r\n\r\n"));
   h.sock.client_send("ok");
@@ -400,11 +405,11 @@ TEST_CASE("shutdown closes idle connections and says close on the next response"
 
 TEST_CASE("what happens inside a socket callback is timed by the next advance, not the last one") {
   Harness h;
-  h.sock.after_event = nullptr;  // the callback runs while env.now is still the old time
-  h.start();                      // stamped at t=0
+  h.sock.after_event = nullptr;        // the callback runs while env.now is still the old time
+  h.start();                           // stamped at t=0
   h.env.now = Instant{} + seconds(1);  // the last advance was at 1 s...
   h.sock.client_send(kGet11);          // ...the request arrives later, during packet processing
-  h.at(seconds(30));                    // the loop's advance right after that batch, at 30 s
+  h.at(seconds(30));                   // the loop's advance right after that batch, at 30 s
   REQUIRE(h.session->deadline().has_value());
   CHECK(*h.session->deadline() == Instant{} + seconds(35));
   h.at(seconds(35) - milliseconds(1));

@@ -1,7 +1,6 @@
 // Tests for http/site, http/static_root and http/stats_page: routing and 405 + Allow, the
 // demo page's assets, /bytes/N, percent-decoding, and no way out of --root.
 #include <doctest/doctest.h>
-
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -11,8 +10,8 @@
 #include <string>
 
 #include "http/site.hpp"
-#include "http/stats_page.hpp"
 #include "http/static_root.hpp"
+#include "http/stats_page.hpp"
 
 using namespace tcplab;
 using namespace tcplab::http;
@@ -103,10 +102,23 @@ TEST_CASE("StaticRoot serves inside the root and never outside it") {
   ok("/./sub//a.txt", "/site/sub/a.txt");
   ok("/link-in", "/site/sub/a.txt");
   // Attempts to leave: 400 for "..", 404 for what resolves outside or does not exist.
-  const char* outside[] = {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2e/secret.txt", "/sub/../../secret.txt",
-                           "/sub/%2e%2e/%2e%2e/secret.txt", "/..%2fsecret.txt", "/sub/..%2f..%2fsecret.txt",
-                           "/link-out", "/etc-link/passwd", "//etc/passwd", "/%2fetc%2fpasswd", "/nul%00",
-                           "/.%2e/secret.txt", "/empty", "/missing", "relative", ""};
+  const char* outside[] = {"/../secret.txt",
+                           "/%2e%2e/secret.txt",
+                           "/%2E%2e/secret.txt",
+                           "/sub/../../secret.txt",
+                           "/sub/%2e%2e/%2e%2e/secret.txt",
+                           "/..%2fsecret.txt",
+                           "/sub/..%2f..%2fsecret.txt",
+                           "/link-out",
+                           "/etc-link/passwd",
+                           "//etc/passwd",
+                           "/%2fetc%2fpasswd",
+                           "/nul%00",
+                           "/.%2e/secret.txt",
+                           "/empty",
+                           "/missing",
+                           "relative",
+                           ""};
   for (const char* p : outside) {
     auto r = root.resolve(p);
     INFO(p);
@@ -209,10 +221,11 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   DropCounters drops;
   drops.count(DropReason::Ipv4BadChecksum);
   auto json = stats_json(StatsSnapshot{http, tcp, drops, true, 5, 100});
-  for (const char* expected : {"\"current_connections\": 1", "\"connections_accepted\": 3", "\"connections_used\": 2",
-                               "\"requests_served\": 7", "\"handshakes_completed\": 3", "\"connections_time_wait\": 2",
-                               "\"timeout\": 1", "\"3-5\": 1", "\"received\": 5", "\"ipv4-bad-checksum\": 1",
-                               "\"2xx\": 7", "\"keepalive\": true"}) {
+  for (const char* expected :
+       {"\"current_connections\": 1", "\"connections_accepted\": 3", "\"connections_used\": 2",
+        "\"requests_served\": 7", "\"handshakes_completed\": 3", "\"connections_time_wait\": 2",
+        "\"timeout\": 1", "\"3-5\": 1", "\"received\": 5", "\"ipv4-bad-checksum\": 1", "\"2xx\": 7",
+        "\"keepalive\": true"}) {
     INFO(expected);
     CHECK(json.find(expected) != std::string::npos);
   }

@@ -28,7 +28,8 @@ TEST_CASE("cidr: parse, netmask, contains") {
 }
 
 TEST_CASE("ipv4 input: sources that cannot name one host (RFC 1122 §3.2.1.3)") {
-  for (uint32_t bad : {0x00000000u, 0x00010203u, 0x7F000001u, 0xE0000001u, 0xEFFFFFFFu, 0xF0000001u, 0xFFFFFFFFu}) {
+  for (uint32_t bad :
+       {0x00000000u, 0x00010203u, 0x7F000001u, 0xE0000001u, 0xEFFFFFFFu, 0xF0000001u, 0xFFFFFFFFu}) {
     CAPTURE(bad);
     CHECK(is_invalid_source(wire::Ipv4Address{bad}));
   }

@@ -20,7 +20,9 @@ namespace {
 struct RecordingSink : trace::Sink {
   std::vector<DropReason> drops;
   std::vector<std::string> notes;
-  void drop(Instant, DropReason r, std::span<const std::byte>, std::string_view) override { drops.push_back(r); }
+  void drop(Instant, DropReason r, std::span<const std::byte>, std::string_view) override {
+    drops.push_back(r);
+  }
   void note(Instant, const FourTuple*, std::string_view text) override { notes.emplace_back(text); }
 };
 
@@ -45,8 +47,8 @@ void check_reply_header(std::span<const std::byte> r, uint32_t to, uint8_t ttl) 
   REQUIRE(r.size() >= 20);
   CHECK(static_cast<uint8_t>(r[0]) == 0x45);
   CHECK(get16(r, 2) == r.size());
-  CHECK((get16(r, 6) & 0x4000) != 0);      // DF
-  CHECK((get16(r, 6) & 0x3fff) == 0);      // not a fragment
+  CHECK((get16(r, 6) & 0x4000) != 0);  // DF
+  CHECK((get16(r, 6) & 0x3fff) == 0);  // not a fragment
   CHECK(static_cast<uint8_t>(r[8]) == ttl);
   CHECK(static_cast<uint8_t>(r[9]) == 1);  // ICMP
   CHECK(get32(r, 12) == kStack);
@@ -155,30 +157,50 @@ TEST_CASE("ip: every malformed packet is dropped with its reason, counted and tr
   bad_icmp[2] ^= std::byte{0xFF};
 
   std::vector<Case> cases = {
-      {"truncated header", DropReason::Ipv4Truncated, std::vector<std::byte>(good.begin(), good.begin() + 19)},
+      {"truncated header", DropReason::Ipv4Truncated,
+       std::vector<std::byte>(good.begin(), good.begin() + 19)},
       {"empty", DropReason::Ipv4Truncated, {}},
-      {"version 6", DropReason::Ipv4BadVersion, with([&](auto& p) { p[0] = std::byte{0x65}; refix(p, 20); })},
-      {"IHL 4", DropReason::Ipv4BadHeaderLength, with([&](auto& p) { p[0] = std::byte{0x44}; refix(p, 16); })},
-      {"IHL past the packet", DropReason::Ipv4BadHeaderLength,
-       with([&](auto& p) { p.resize(24); p[0] = std::byte{0x4F}; put16(p, 2, 24); })},
-      {"total length > bytes", DropReason::Ipv4BadTotalLength,
-       with([&](auto& p) { put16(p, 2, static_cast<uint16_t>(p.size() + 1)); refix(p, 20); })},
-      {"total length < header", DropReason::Ipv4BadTotalLength, with([&](auto& p) { put16(p, 2, 19); refix(p, 20); })},
+      {"version 6", DropReason::Ipv4BadVersion, with([&](auto& p) {
+         p[0] = std::byte{0x65};
+         refix(p, 20);
+       })},
+      {"IHL 4", DropReason::Ipv4BadHeaderLength, with([&](auto& p) {
+         p[0] = std::byte{0x44};
+         refix(p, 16);
+       })},
+      {"IHL past the packet", DropReason::Ipv4BadHeaderLength, with([&](auto& p) {
+         p.resize(24);
+         p[0] = std::byte{0x4F};
+         put16(p, 2, 24);
+       })},
+      {"total length > bytes", DropReason::Ipv4BadTotalLength, with([&](auto& p) {
+         put16(p, 2, static_cast<uint16_t>(p.size() + 1));
+         refix(p, 20);
+       })},
+      {"total length < header", DropReason::Ipv4BadTotalLength, with([&](auto& p) {
+         put16(p, 2, 19);
+         refix(p, 20);
+       })},
       {"bad checksum", DropReason::Ipv4BadChecksum, with([](auto& p) { p[10] ^= std::byte{1}; })},
       {"more fragments", DropReason::Ipv4Fragment, ipv4_packet(fragment, icmp_message(8, 0, 1, pattern(8)))},
       {"fragment offset", DropReason::Ipv4Fragment, ipv4_packet(later_fragment, pattern(8))},
       {"wrong destination", DropReason::Ipv4NotForUs, ipv4_packet(elsewhere, icmp_message(8, 0, 1, {}))},
-      {"multicast source", DropReason::Ipv4BadSource, ipv4_packet(multicast_source, icmp_message(8, 0, 1, {}))},
-      {"broadcast source", DropReason::Ipv4BadSource, ipv4_packet(broadcast_source, icmp_message(8, 0, 1, {}))},
+      {"multicast source", DropReason::Ipv4BadSource,
+       ipv4_packet(multicast_source, icmp_message(8, 0, 1, {}))},
+      {"broadcast source", DropReason::Ipv4BadSource,
+       ipv4_packet(broadcast_source, icmp_message(8, 0, 1, {}))},
       {"loopback source", DropReason::Ipv4BadSource, ipv4_packet(loopback_source, icmp_message(8, 0, 1, {}))},
-      {"our own address as source", DropReason::Ipv4BadSource, ipv4_packet(own_source, icmp_message(8, 0, 1, {}))},
+      {"our own address as source", DropReason::Ipv4BadSource,
+       ipv4_packet(own_source, icmp_message(8, 0, 1, {}))},
       {"0.0.0.0 source", DropReason::Ipv4BadSource, ipv4_packet(zero_source, icmp_message(8, 0, 1, {}))},
       {"icmp bad checksum", DropReason::IcmpBadChecksum, ipv4_packet({}, bad_icmp)},
       {"icmp shorter than 8", DropReason::IcmpTruncated, ipv4_packet({}, pattern(4))},
       {"icmp echo reply", DropReason::IcmpUnhandledType, ipv4_packet({}, icmp_message(0, 0, 1, {}))},
-      {"icmp timestamp request", DropReason::IcmpUnhandledType, ipv4_packet({}, icmp_message(13, 0, 1, pattern(12)))},
+      {"icmp timestamp request", DropReason::IcmpUnhandledType,
+       ipv4_packet({}, icmp_message(13, 0, 1, pattern(12)))},
       // RFC 1122 §3.2.2: never an ICMP error about an ICMP error.
-      {"icmp port unreachable", DropReason::IcmpUnhandledType, ipv4_packet({}, icmp_message(3, 3, 0, pattern(28)))},
+      {"icmp port unreachable", DropReason::IcmpUnhandledType,
+       ipv4_packet({}, icmp_message(3, 3, 0, pattern(28)))},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);

@@ -17,7 +17,7 @@ struct PacketSpec {
   uint8_t protocol = 1;
   uint32_t source = kHost;
   uint32_t destination = kStack;
-  std::vector<std::byte> options;  // multiple of 4
+  std::vector<std::byte> options;    // multiple of 4
   uint16_t flags_fragment = 0x4000;  // DF
   uint8_t ttl = 64;
   uint16_t identification = 0x1234;
@@ -57,7 +57,8 @@ inline std::vector<std::byte> ipv4_packet(const PacketSpec& spec, std::span<cons
 }
 
 // An ICMP message (type, code, rest-of-header word, data) with a correct checksum.
-inline std::vector<std::byte> icmp_message(uint8_t type, uint8_t code, uint32_t rest, std::span<const std::byte> data) {
+inline std::vector<std::byte> icmp_message(uint8_t type, uint8_t code, uint32_t rest,
+                                           std::span<const std::byte> data) {
   std::vector<std::byte> m(8 + data.size());
   m[0] = std::byte{type};
   m[1] = std::byte{code};

@@ -1,6 +1,7 @@
 // Tests for the pcap tap (stack/link/pcap_writer.*): the global header and records byte by
 // byte, timestamps from the clock mapping, truncation at the snap length, flushing, errors.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -8,7 +9,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-#include <unistd.h>
 
 #include "stack/link/pcap_writer.hpp"
 
@@ -45,7 +45,9 @@ std::vector<uint8_t> read_all(const std::string& path) {
 uint32_t le32(const std::vector<uint8_t>& b, size_t at) {
   return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 | uint32_t{b[at + 3]} << 24;
 }
-uint16_t le16(const std::vector<uint8_t>& b, size_t at) { return static_cast<uint16_t>(b[at] | b[at + 1] << 8); }
+uint16_t le16(const std::vector<uint8_t>& b, size_t at) {
+  return static_cast<uint16_t>(b[at] | b[at + 1] << 8);
+}
 
 std::vector<std::byte> bytes(size_t n, uint8_t first) {
   std::vector<std::byte> v(n);

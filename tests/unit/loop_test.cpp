@@ -56,8 +56,10 @@ TEST_CASE("loop: a batch of pings read from the link are all answered") {
   loop::EventLoop loop(link.stack_side, stack, tracer, clock);
   auto ping = wire::test::hex(wire::test::kPingRequest);
   const int n = 100;  // more than one batch
-  for (int i = 0; i < n; ++i) REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
-  for (int i = 0; i < 10 && loop.stats().packets_written < n; ++i) loop.run_once(std::chrono::milliseconds(200));
+  for (int i = 0; i < n; ++i)
+    REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
+  for (int i = 0; i < 10 && loop.stats().packets_written < n; ++i)
+    loop.run_once(std::chrono::milliseconds(200));
   CHECK(loop.stats().packets_read == n);
   CHECK(loop.stats().packets_written == n);
   CHECK(loop.stats().full_batches >= 1);

@@ -1,7 +1,7 @@
 // Tests for stack/seq.hpp: modular comparisons across the 2^32 wrap (RFC 9293 §3.4).
-#include <doctest/doctest.h>
-
 #include "stack/seq.hpp"
+
+#include <doctest/doctest.h>
 
 using tcplab::Seq;
 

@@ -51,7 +51,7 @@ TEST_CASE("echo: with little send space it stops reading and loses nothing") {
   // No more than the send space is taken; the rest stays in TCP's receive buffer, so the
   // advertised window closes.
   CHECK(s.readable() == data.size() - 10);
-  s.peer_fin();                              // FIN arrives while data is still unread
+  s.peer_fin();  // FIN arrives while data is still unread
   CHECK_FALSE(s.closed);
   for (int round = 0; round < 100000 && s.sent.size() < data.size(); ++round) s.grant(777);
   CHECK(s.sent == data);
@@ -128,7 +128,8 @@ TEST_CASE("chargen: the RFC 864 pattern") {
   chargen_fill(kChargenPeriod + 123, piece);
   CHECK(std::equal(piece.begin(), piece.end(), big.begin() + 123));
   chargen_fill(kChargenPeriod - 100, piece);
-  CHECK(std::equal(piece.begin(), piece.end(), big.begin() + static_cast<std::ptrdiff_t>(kChargenPeriod - 100)));
+  CHECK(std::equal(piece.begin(), piece.end(),
+                   big.begin() + static_cast<std::ptrdiff_t>(kChargenPeriod - 100)));
 }
 
 TEST_CASE("chargen: a limit sends exactly N bytes then FIN, resuming on writable") {

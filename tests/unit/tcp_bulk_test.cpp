@@ -3,8 +3,8 @@
 // without a lossy link, and prints the core's throughput (no TUN, no syscalls).
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <vector>
@@ -116,7 +116,8 @@ TEST_CASE("tcp bulk: 16 MiB between two stacks arrives intact, then both sides c
   CHECK(rx.received == (16u << 20));
   CHECK_FALSE(rx.corrupt);
   CHECK(rx.fin);
-  MESSAGE("in-memory throughput incl. test pattern checks (CPU time): " << static_cast<int>(mbps) << " MiB/s");
+  MESSAGE("in-memory throughput incl. test pattern checks (CPU time): " << static_cast<int>(mbps)
+                                                                        << " MiB/s");
 }
 
 TEST_CASE("tcp bulk: 2 MiB over a link that loses every 50th data packet still arrives intact") {

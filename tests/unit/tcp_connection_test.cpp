@@ -432,7 +432,6 @@ TEST_CASE("tcp: a window update owed by a read in a callback rides on the data s
   CHECK(out[0].ack == c.peer_nxt);
   size_t window = size_t{out[0].window} << c.synack.options.window_scale.value_or(0);
   CHECK(window > 65535);
-
 }
 
 TEST_CASE("tcp: a window update owed by a read in a callback still leaves without a reply") {

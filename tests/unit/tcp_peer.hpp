@@ -117,7 +117,8 @@ class Peer {
 
   void advance(Duration d) {
     now += d;
-    history.push_back("advance to +" + std::to_string(std::chrono::duration_cast<milliseconds>(d).count()) + "ms");
+    history.push_back("advance to +" + std::to_string(std::chrono::duration_cast<milliseconds>(d).count()) +
+                      "ms");
     stack.advance(now);
   }
 
@@ -130,9 +131,14 @@ class Peer {
       REQUIRE(ip4.ok());
       auto tcp = wire::parse_tcp(ip4->payload, ip4->header.source, ip4->header.destination);
       REQUIRE(tcp.ok());
-      Sent s{tcp->flags, tcp->seq, tcp->ack, tcp->window, tcp->options,
+      Sent s{tcp->flags,
+             tcp->seq,
+             tcp->ack,
+             tcp->window,
+             tcp->options,
              std::string(reinterpret_cast<const char*>(tcp->payload.data()), tcp->payload.size()),
-             tcp->source_port, tcp->destination_port};
+             tcp->source_port,
+             tcp->destination_port};
       history.push_back("> " + s.flags.to_string() + " seq " + std::to_string(s.seq.raw()) + " ack " +
                         std::to_string(s.ack - isn) + " len " + std::to_string(s.payload.size()));
       out.push_back(std::move(s));
@@ -179,7 +185,9 @@ struct Established {
     peer.inject(seg, port);
     peer_nxt += static_cast<uint32_t>(seg.length());
   }
-  void peer_acks(Seq ack, uint16_t window = 65535) { peer.inject(Peer::make(".", peer_nxt, ack, window), port); }
+  void peer_acks(Seq ack, uint16_t window = 65535) {
+    peer.inject(Peer::make(".", peer_nxt, ack, window), port);
+  }
 
   Peer peer;
   uint16_t port;

@@ -4,14 +4,16 @@
 
 #include <string>
 
-#include "stack/tcp/receive_buffer.hpp"
 #include "stack/tcp/reassembly.hpp"
+#include "stack/tcp/receive_buffer.hpp"
 
 using tcplab::tcp::Reassembly;
 using tcplab::tcp::ReceiveBuffer;
 
 namespace {
-tcplab::wire::ConstBytes b(const std::string& s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+tcplab::wire::ConstBytes b(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
 std::string read_all(ReceiveBuffer& r) {
   std::string out(r.readable(), '\0');
   r.read({reinterpret_cast<std::byte*>(out.data()), out.size()});

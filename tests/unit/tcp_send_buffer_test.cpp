@@ -10,7 +10,9 @@ using tcplab::tcp::ByteRing;
 using tcplab::tcp::SendBuffer;
 
 namespace {
-tcplab::wire::ConstBytes b(const std::string& s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+tcplab::wire::ConstBytes b(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
 std::string copy(const SendBuffer& buf, size_t offset, size_t n) {
   std::string out(n, '\0');
   buf.copy_out(offset, {reinterpret_cast<std::byte*>(out.data()), n});

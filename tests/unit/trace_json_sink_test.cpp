@@ -123,18 +123,16 @@ TEST_CASE("json trace: state, timer, note and drop objects") {
     sink.drop(t0 + seconds(2), DropReason::Ipv4Truncated, tiny, "1 < 20");
   });
   REQUIRE(lines.size() == 5);
-  CHECK(lines[0] ==
-        R"({"t":0.000000,"event":"state","local":"192.0.2.2:80","remote":"192.0.2.1:40000",)"
-        R"("from":"LISTEN","to":"SYN-RECEIVED","rule":"RFC 9293 §3.10.7.2"})");
-  CHECK(lines[1] ==
-        R"({"t":0.001000,"event":"timer","local":"192.0.2.2:80","remote":"192.0.2.1:40000",)"
-        R"("name":"rto","action":"armed","deadline":0.201000,"in":0.200000})");
+  CHECK(lines[0] == R"({"t":0.000000,"event":"state","local":"192.0.2.2:80","remote":"192.0.2.1:40000",)"
+                    R"("from":"LISTEN","to":"SYN-RECEIVED","rule":"RFC 9293 §3.10.7.2"})");
+  CHECK(lines[1] == R"({"t":0.001000,"event":"timer","local":"192.0.2.2:80","remote":"192.0.2.1:40000",)"
+                    R"("name":"rto","action":"armed","deadline":0.201000,"in":0.200000})");
   CHECK(lines[2] == R"({"t":1.000000,"event":"note","text":"echo reply"})");
-  CHECK(lines[3] ==
-        R"({"t":1.000000,"event":"note","local":"192.0.2.2:80","remote":"192.0.2.1:40000","text":"accepted"})");
-  CHECK(lines[4] ==
-        R"({"t":2.000000,"event":"drop","reason":"ipv4-truncated","detail":"1 < 20","bytes":1,)"
-        R"("packet":"1 bytes: 46"})");
+  CHECK(
+      lines[3] ==
+      R"({"t":1.000000,"event":"note","local":"192.0.2.2:80","remote":"192.0.2.1:40000","text":"accepted"})");
+  CHECK(lines[4] == R"({"t":2.000000,"event":"drop","reason":"ipv4-truncated","detail":"1 < 20","bytes":1,)"
+                    R"("packet":"1 bytes: 46"})");
 }
 
 TEST_CASE("json escaping: quotes, backslashes, control characters") {
@@ -142,16 +140,18 @@ TEST_CASE("json escaping: quotes, backslashes, control characters") {
   CHECK(escaped("say \"hi\"") == R"("say \"hi\"")");
   CHECK(escaped("a\\b") == R"("a\\b")");
   CHECK(escaped("line1\nline2\r\t") == R"("line1\nline2\r\t")");
-  CHECK(escaped(std::string_view("nul\0bell\x07" "del\x7f", 13)) == R"("nul\u0000bell\u0007del\u007f")");
+  CHECK(escaped(std::string_view("nul\0bell\x07"
+                                 "del\x7f",
+                                 13)) == R"("nul\u0000bell\u0007del\u007f")");
 }
 
 TEST_CASE("json escaping: valid UTF-8 passes, invalid bytes become U+FFFD") {
-  CHECK(escaped("§3.10.7") == "\"§3.10.7\"");                 // 2-byte sequence
-  CHECK(escaped("→ TIME-WAIT") == "\"→ TIME-WAIT\"");         // 3-byte sequence
-  CHECK(escaped("\xF0\x9F\x93\xA6") == "\"\xF0\x9F\x93\xA6\"");  // 4-byte sequence
-  CHECK(escaped("a\xFFz") == R"("a\ufffdz")");                 // never valid
-  CHECK(escaped("\xC0\xAF") == R"("\ufffd\ufffd")");           // overlong '/'
-  CHECK(escaped("\xED\xA0\x80") == R"("\ufffd\ufffd\ufffd")"); // a UTF-16 surrogate
-  CHECK(escaped("cut \xE2\x86") == R"("cut \ufffd\ufffd")");   // truncated at the end
+  CHECK(escaped("§3.10.7") == "\"§3.10.7\"");                             // 2-byte sequence
+  CHECK(escaped("→ TIME-WAIT") == "\"→ TIME-WAIT\"");                     // 3-byte sequence
+  CHECK(escaped("\xF0\x9F\x93\xA6") == "\"\xF0\x9F\x93\xA6\"");           // 4-byte sequence
+  CHECK(escaped("a\xFFz") == R"("a\ufffdz")");                            // never valid
+  CHECK(escaped("\xC0\xAF") == R"("\ufffd\ufffd")");                      // overlong '/'
+  CHECK(escaped("\xED\xA0\x80") == R"("\ufffd\ufffd\ufffd")");            // a UTF-16 surrogate
+  CHECK(escaped("cut \xE2\x86") == R"("cut \ufffd\ufffd")");              // truncated at the end
   CHECK(escaped("\xF4\x90\x80\x80") == R"("\ufffd\ufffd\ufffd\ufffd")");  // beyond U+10FFFF
 }

@@ -54,8 +54,8 @@ class Capture {
 
 const FourTuple kTuple{wire::Ipv4Address{0xC0000202}, 80, wire::Ipv4Address{0xC0000201}, 40000};
 
-wire::TcpSegment segment(uint16_t src, uint16_t dst, uint32_t seq, uint32_t ack, const char* flags, uint16_t win,
-                         size_t payload_bytes = 0) {
+wire::TcpSegment segment(uint16_t src, uint16_t dst, uint32_t seq, uint32_t ack, const char* flags,
+                         uint16_t win, size_t payload_bytes = 0) {
   static std::vector<std::byte> payload(70000, std::byte{'x'});
   wire::TcpSegment s;
   s.source_port = src;
@@ -64,11 +64,21 @@ wire::TcpSegment segment(uint16_t src, uint16_t dst, uint32_t seq, uint32_t ack,
   s.ack = Seq(ack);
   for (const char* f = flags; *f; ++f) {
     switch (*f) {
-      case 'S': s.flags.syn = true; break;
-      case 'F': s.flags.fin = true; break;
-      case 'R': s.flags.rst = true; break;
-      case 'P': s.flags.psh = true; break;
-      case '.': s.flags.ack = true; break;
+      case 'S':
+        s.flags.syn = true;
+        break;
+      case 'F':
+        s.flags.fin = true;
+        break;
+      case 'R':
+        s.flags.rst = true;
+        break;
+      case 'P':
+        s.flags.psh = true;
+        break;
+      case '.':
+        s.flags.ack = true;
+        break;
     }
   }
   s.window = win;
@@ -107,14 +117,16 @@ TEST_CASE("text trace: a handshake with Wireshark-style relative numbers") {
 
   auto synack = segment(80, 40000, iss, irs + 1, "S.", 65535);
   synack.options.mss = 1460;
-  sink.segment(t0 + microseconds(140), SegmentEvent{Direction::Out, kTuple, synack, true, Seq(iss), Seq(irs)});
+  sink.segment(t0 + microseconds(140),
+               SegmentEvent{Direction::Out, kTuple, synack, true, Seq(iss), Seq(irs)});
 
   auto data = segment(40000, 80, irs + 1, iss + 1, "P.", 502, 78);
-  sink.segment(t0 + microseconds(100140), SegmentEvent{Direction::In, kTuple, data, true, Seq(iss), Seq(irs)});
+  sink.segment(t0 + microseconds(100140),
+               SegmentEvent{Direction::In, kTuple, data, true, Seq(iss), Seq(irs)});
 
   auto ack = segment(80, 40000, iss + 1, irs + 79, ".", 65535);
-  sink.segment(t0 + milliseconds(300), SegmentEvent{Direction::Out, kTuple, ack, true, Seq(iss), Seq(irs),
-                                                    "retransmission"});
+  sink.segment(t0 + milliseconds(300),
+               SegmentEvent{Direction::Out, kTuple, ack, true, Seq(iss), Seq(irs), "retransmission"});
 
   auto lines = cap.lines();
   REQUIRE(lines.size() == 4);
@@ -124,7 +136,8 @@ TEST_CASE("text trace: a handshake with Wireshark-style relative numbers") {
         "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>");
   CHECK(lines[1] == "0.000017 Out 192.0.2.2:80 > 192.0.2.1:40000  S. 0:0(0) ack 1 win 65535 <mss 1460>");
   CHECK(lines[2] == "0.100017 In  192.0.2.1:40000 > 192.0.2.2:80  P. 1:79(78) ack 1 win 502");
-  CHECK(lines[3] == "0.299877 Out 192.0.2.2:80 > 192.0.2.1:40000  . 1:1(0) ack 79 win 65535 [retransmission]");
+  CHECK(lines[3] ==
+        "0.299877 Out 192.0.2.2:80 > 192.0.2.1:40000  . 1:1(0) ack 79 win 65535 [retransmission]");
 }
 
 TEST_CASE("text trace: relative numbers survive the 2^32 wrap") {
@@ -180,7 +193,8 @@ TEST_CASE("text trace: state changes, timers and notes") {
   sink.note(t0 + seconds(2), nullptr, "ICMP echo reply to 192.0.2.1");
   auto lines = cap.lines();
   REQUIRE(lines.size() == 6);
-  CHECK(lines[0] == "0.000000 state 192.0.2.2:80 <> 192.0.2.1:40000 LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2)");
+  CHECK(lines[0] ==
+        "0.000000 state 192.0.2.2:80 <> 192.0.2.1:40000 LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2)");
   CHECK(lines[1] == "0.001000 timer 192.0.2.2:80 <> 192.0.2.1:40000 rto armed +0.200000");
   CHECK(lines[2] == "0.201000 timer 192.0.2.2:80 <> 192.0.2.1:40000 rto fired");
   CHECK(lines[3] == "0.250000 timer 192.0.2.2:80 <> 192.0.2.1:40000 time-wait cancelled");
@@ -205,7 +219,8 @@ TEST_CASE("text trace: drops name the reason and summarise the packet") {
   auto lines = cap.lines();
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] ==
-        "0.000000 drop tcp-no-connection port 81 closed  192.0.2.1:40000 > 192.0.2.2:81 S seq 1234567 win 64240 len 0");
+        "0.000000 drop tcp-no-connection port 81 closed  192.0.2.1:40000 > 192.0.2.2:81 S seq 1234567 win "
+        "64240 len 0");
   CHECK(lines[1].rfind("0.000005 drop ipv4-bad-checksum  40 bytes: 45 00 00 28 ", 0) == 0);
   CHECK(lines[1].size() == std::string("0.000005 drop ipv4-bad-checksum  40 bytes:").size() + 20 * 3 + 4);
   CHECK(lines[1].substr(lines[1].size() - 4) == " ...");
@@ -273,7 +288,8 @@ TEST_CASE("text trace: a handshake through the real stack reads like Wireshark")
 
   std::vector<std::string> segments, states;
   for (auto& line : cap.lines()) {
-    if (line.find(" In  ") != std::string::npos || line.find(" Out ") != std::string::npos) segments.push_back(line);
+    if (line.find(" In  ") != std::string::npos || line.find(" Out ") != std::string::npos)
+      segments.push_back(line);
     if (line.find(" state ") != std::string::npos) states.push_back(line);
   }
   REQUIRE(segments.size() == 3);

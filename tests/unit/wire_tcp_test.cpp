@@ -24,7 +24,7 @@ std::vector<std::byte> segment_with_options(std::vector<std::byte> options, uint
   s[0] = std::byte{0x9c};
   s[1] = std::byte{0x40};  // port 40000
   s[3] = std::byte{80};
-  s[7] = std::byte{1};     // seq 1
+  s[7] = std::byte{1};  // seq 1
   s[12] = std::byte((20 + options.size()) / 4 << 4);
   s[13] = std::byte{flags};
   s[14] = std::byte{0xff};  // window 0xff00
@@ -135,8 +135,7 @@ TEST_CASE("tcp: checksum mismatch and the pseudo-header") {
   }
   SUBCASE("wrong addresses in the pseudo-header") {
     CHECK(parse_tcp(seg, kServer, kClient).ok());  // swapping is invisible to a sum
-    CHECK(parse_tcp(seg, kClient, Ipv4Address{0xC0000203u}).error() ==
-          DropReason::TcpBadChecksum);
+    CHECK(parse_tcp(seg, kClient, Ipv4Address{0xC0000203u}).error() == DropReason::TcpBadChecksum);
   }
   SUBCASE("length is part of the pseudo-header") {
     std::vector<std::byte> longer = seg;
@@ -149,8 +148,7 @@ TEST_CASE("tcp: checksum mismatch and the pseudo-header") {
 TEST_CASE("tcp: header length checks") {
   auto seg = segment_with_options({});
   for (size_t n = 0; n < 20; ++n)
-    CHECK(parse_tcp(std::span(seg).first(n), kClient, kServer).error() ==
-          DropReason::TcpTruncated);
+    CHECK(parse_tcp(std::span(seg).first(n), kClient, kServer).error() == DropReason::TcpTruncated);
   for (uint8_t off = 0; off < 5; ++off) {
     auto s = seg;
     s[12] = std::byte(off << 4);
@@ -208,16 +206,16 @@ TEST_CASE("tcp: options") {
   }
   SUBCASE("malformed options are TcpBadOption") {
     for (const char* bad : {
-             "0200",           // length 0
-             "0201",           // length 1
-             "1e01",           // unknown kind with length < 2
-             "010101 02",      // kind with no room for its length byte
-             "080a0000",       // timestamps claiming 10 bytes with 4 left in the header
-             "020305",         // MSS with length 3
-             "02050000000000", // MSS with length 5
-             "0304050000",     // window scale with length 4
-             "0402 0403000000",// SACK-permitted with length 3
-             "0502",           // SACK with no blocks
+             "0200",                      // length 0
+             "0201",                      // length 1
+             "1e01",                      // unknown kind with length < 2
+             "010101 02",                 // kind with no room for its length byte
+             "080a0000",                  // timestamps claiming 10 bytes with 4 left in the header
+             "020305",                    // MSS with length 3
+             "02050000000000",            // MSS with length 5
+             "0304050000",                // window scale with length 4
+             "0402 0403000000",           // SACK-permitted with length 3
+             "0502",                      // SACK with no blocks
              "050b 0000000100000002 00",  // SACK length not 2+8n
              "0808 000000010000",         // timestamps length 8
              "01 1e0a 0000",              // unknown option running past the header
@@ -241,8 +239,7 @@ TEST_CASE("tcp: flags") {
   CHECK(TcpFlags{.ack = true}.to_string() == ".");
   CHECK(TcpFlags{.syn = true, .ece = true, .cwr = true}.to_string() == "SEW");
   CHECK(TcpFlags{}.to_string() == "none");
-  for (unsigned b = 0; b < 256; ++b)
-    CHECK(TcpFlags::from_byte(static_cast<uint8_t>(b)).to_byte() == b);
+  for (unsigned b = 0; b < 256; ++b) CHECK(TcpFlags::from_byte(static_cast<uint8_t>(b)).to_byte() == b);
   CHECK(TcpFlags::from_byte(0x12) == TcpFlags{.syn = true, .ack = true});
 
   for (uint8_t bad : {0x03 /*SYN+FIN*/, 0x06 /*SYN+RST*/, 0x05 /*RST+FIN*/, 0x07, 0x17, 0xff}) {
@@ -309,9 +306,9 @@ TEST_CASE("tcp: emit/parse round trips with payload") {
 TEST_CASE("tcp: options to_string in packetdrill syntax") {
   CHECK(TcpOptions{}.to_string() == "");
   CHECK(make_options(1460, {}, false, {}).to_string() == "<mss 1460>");
-  CHECK(make_options(1460, 7, true, {}).to_string() ==
-        "<mss 1460,nop,nop,sackOK,nop,wscale 7>");
-  CHECK(make_options(1460, 7, true, TcpTimestamps{1, 0}).to_string() == "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>");
+  CHECK(make_options(1460, 7, true, {}).to_string() == "<mss 1460,nop,nop,sackOK,nop,wscale 7>");
+  CHECK(make_options(1460, 7, true, TcpTimestamps{1, 0}).to_string() ==
+        "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>");
   CHECK(make_options(1460, 7, true, {}).emitted_length() == 12);
 }
 

@@ -37,7 +37,8 @@ std::optional<std::string> parse_flags(const std::vector<Flag>& flags, int argc,
       if (i + 1 >= argc) return flag->name + " needs a value (" + flag->value_name + ")";
       value = argv[++i];
     }
-    if (auto error = flag->set(value)) return "bad value '" + std::string(value) + "' for " + flag->name + ": " + *error;
+    if (auto error = flag->set(value))
+      return "bad value '" + std::string(value) + "' for " + flag->name + ": " + *error;
   }
   return std::nullopt;
 }

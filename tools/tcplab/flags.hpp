@@ -11,9 +11,9 @@
 namespace tcplab::cli {
 
 struct Flag {
-  std::string name;         // "--mtu"
-  std::string value_name;   // "N"; empty for a switch like --trace
-  std::string default_text; // shown as "(default: ...)"
+  std::string name;          // "--mtu"
+  std::string value_name;    // "N"; empty for a switch like --trace
+  std::string default_text;  // shown as "(default: ...)"
   std::string help;
   // Checks and stores the value (empty for switches); returns an error text or nothing.
   std::function<std::optional<std::string>(std::string_view)> set;

@@ -68,7 +68,9 @@ auto uint_into(T& target, uint64_t min, uint64_t max) {
 auto seconds_into(Duration& target, double min, double max) {
   return [&target, min, max](std::string_view v) -> std::optional<std::string> {
     auto s = parse_seconds(v, min, max);
-    if (!s) return "expected seconds from " + seconds_text(from_seconds(min)) + " to " + seconds_text(from_seconds(max));
+    if (!s)
+      return "expected seconds from " + seconds_text(from_seconds(min)) + " to " +
+             seconds_text(from_seconds(max));
     target = from_seconds(*s);
     return std::nullopt;
   };
@@ -84,7 +86,8 @@ std::vector<Flag> serve_flags(ServeOptions& o) {
   std::vector<Flag> flags;
   auto add = [&](std::string name, std::string value_name, std::string default_text, std::string help,
                  std::function<std::optional<std::string>(std::string_view)> set) {
-    flags.push_back(Flag{std::move(name), std::move(value_name), std::move(default_text), std::move(help), std::move(set)});
+    flags.push_back(Flag{std::move(name), std::move(value_name), std::move(default_text), std::move(help),
+                         std::move(set)});
   };
   auto on = [](bool& b, bool value) {
     return [&b, value](std::string_view) -> std::optional<std::string> {
@@ -124,11 +127,13 @@ std::vector<Flag> serve_flags(ServeOptions& o) {
       });
   add("--mtu", "N", std::to_string(o.tun.mtu), "link MTU in bytes; the TCP MSS is MTU - 40",
       uint_into(o.tun.mtu, 576, 65535));
-  add("--ttl", "N", std::to_string(o.ttl), "IPv4 time to live of the packets we send", uint_into(o.ttl, 1, 255));
+  add("--ttl", "N", std::to_string(o.ttl), "IPv4 time to live of the packets we send",
+      uint_into(o.ttl, 1, 255));
 
   // --- observability ---
   add("--trace", "", "off",
-      "print every event to stdout: segments, state changes, timers, drops with their reason", on(o.trace, true));
+      "print every event to stdout: segments, state changes, timers, drops with their reason",
+      on(o.trace, true));
   add("--trace-json", "FILE", "off", "write the same events as JSON lines to FILE ('-' for stdout)",
       [&o](std::string_view v) -> std::optional<std::string> {
         if (v.empty()) return std::string("expected a file name");
@@ -159,13 +164,15 @@ std::vector<Flag> serve_flags(ServeOptions& o) {
         return std::nullopt;
       });
   add("--echo", "PORT", "off", "run the echo service (RFC 862) on PORT", uint_into(o.echo_port, 1, 65535));
-  add("--discard", "PORT", "off", "run the discard service (RFC 863) on PORT", uint_into(o.discard_port, 1, 65535));
+  add("--discard", "PORT", "off", "run the discard service (RFC 863) on PORT",
+      uint_into(o.discard_port, 1, 65535));
   add("--chargen", "PORT", "off", "run the character generator (RFC 864) on PORT",
       uint_into(o.chargen_port, 1, 65535));
   add("--chargen-bytes", "N", "0",
       "chargen sends exactly N bytes of its pattern, then closes; 0 sends until the client closes",
       uint_into(o.chargen_bytes, 0, uint64_t{1} << 48));
-  add("--rto-min", "MS", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d.rto_min).count()),
+  add("--rto-min", "MS",
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d.rto_min).count()),
       "lowest retransmission timeout (RFC 6298 §2.4 says 1000; Linux uses 200)",
       [&o](std::string_view v) -> std::optional<std::string> {
         auto n = parse_uint(v, 1, 60000);
@@ -173,14 +180,16 @@ std::vector<Flag> serve_flags(ServeOptions& o) {
         o.tcp.rto_min = std::chrono::milliseconds(*n);
         return std::nullopt;
       });
-  add("--no-delayed-ack", "", "delayed ACK on", "ACK every segment at once (RFC 9293 §3.8.6.3 delayed ACK off)",
-      on(o.tcp.delayed_ack, false));
+  add("--no-delayed-ack", "", "delayed ACK on",
+      "ACK every segment at once (RFC 9293 §3.8.6.3 delayed ACK off)", on(o.tcp.delayed_ack, false));
   add("--no-nagle", "", "Nagle on", "send small segments at once (RFC 896 Nagle algorithm off)",
       on(o.tcp.nagle, false));
   add("--recv-buffer", "BYTES", std::to_string(d.receive_buffer),
-      "receive buffer per connection; bounds the advertised window", uint_into(o.tcp.receive_buffer, 1, kMaxBuffer));
+      "receive buffer per connection; bounds the advertised window",
+      uint_into(o.tcp.receive_buffer, 1, kMaxBuffer));
   add("--send-buffer", "BYTES", std::to_string(d.send_buffer),
-      "send buffer per connection; send() takes no more than this", uint_into(o.tcp.send_buffer, 1, kMaxBuffer));
+      "send buffer per connection; send() takes no more than this",
+      uint_into(o.tcp.send_buffer, 1, kMaxBuffer));
 
   // --- HTTP (issue 4) ---
   add("--http-port", "N", std::to_string(h.port), "HTTP server port; 0 runs no HTTP server",
@@ -188,9 +197,12 @@ std::vector<Flag> serve_flags(ServeOptions& o) {
   add("--keepalive", "on|off", h.keepalive ? "on" : "off",
       "off answers every request with Connection: close (one connection per request)",
       [&o](std::string_view v) -> std::optional<std::string> {
-        if (v == "on") o.http.keepalive = true;
-        else if (v == "off") o.http.keepalive = false;
-        else return std::string("expected on or off");
+        if (v == "on")
+          o.http.keepalive = true;
+        else if (v == "off")
+          o.http.keepalive = false;
+        else
+          return std::string("expected on or off");
         return std::nullopt;
       });
   add("--keepalive-timeout", "SECONDS", seconds_text(h.keepalive_timeout),
@@ -229,12 +241,15 @@ std::optional<std::string> check_combination(const ServeOptions& o) {
     const char* name;
     uint16_t port;
   };
-  const Use uses[] = {{"--echo", o.echo_port}, {"--discard", o.discard_port}, {"--chargen", o.chargen_port},
+  const Use uses[] = {{"--echo", o.echo_port},
+                      {"--discard", o.discard_port},
+                      {"--chargen", o.chargen_port},
                       {"--http-port", o.http.port}};
   for (size_t i = 0; i < std::size(uses); ++i) {
     for (size_t j = i + 1; j < std::size(uses); ++j) {
       if (uses[i].port != 0 && uses[i].port == uses[j].port) {
-        return std::string(uses[i].name) + " and " + uses[j].name + " both use port " + std::to_string(uses[i].port);
+        return std::string(uses[i].name) + " and " + uses[j].name + " both use port " +
+               std::to_string(uses[i].port);
       }
     }
   }
@@ -251,18 +266,20 @@ void print_status(Stack& stack, const loop::EventLoop& loop) {
   const auto& ip = stack.ip_stats();
   const auto& l = loop.stats();
   std::fprintf(stderr, "tcplab: %s\n", loop::format_drops(stack.drops()).c_str());
-  std::fprintf(stderr,
-               "tcplab: packets in %llu, out %llu (write errors %llu); echo replies %llu, unreachables %llu\n",
-               static_cast<unsigned long long>(l.packets_read), static_cast<unsigned long long>(l.packets_written),
-               static_cast<unsigned long long>(l.write_errors), static_cast<unsigned long long>(ip.echo_replies),
-               static_cast<unsigned long long>(ip.unreachables_sent));
+  std::fprintf(
+      stderr, "tcplab: packets in %llu, out %llu (write errors %llu); echo replies %llu, unreachables %llu\n",
+      static_cast<unsigned long long>(l.packets_read), static_cast<unsigned long long>(l.packets_written),
+      static_cast<unsigned long long>(l.write_errors), static_cast<unsigned long long>(ip.echo_replies),
+      static_cast<unsigned long long>(ip.unreachables_sent));
   const auto& t = stack.tcp().stats();
-  std::fprintf(stderr,
-               "tcplab: tcp segments in %llu, out %llu, retransmissions %llu; handshakes %llu; resets sent %llu, "
-               "received %llu\n",
-               static_cast<unsigned long long>(t.segments_received), static_cast<unsigned long long>(t.segments_sent),
-               static_cast<unsigned long long>(t.retransmissions), static_cast<unsigned long long>(t.handshakes_completed),
-               static_cast<unsigned long long>(t.resets_sent), static_cast<unsigned long long>(t.resets_received));
+  std::fprintf(
+      stderr,
+      "tcplab: tcp segments in %llu, out %llu, retransmissions %llu; handshakes %llu; resets sent %llu, "
+      "received %llu\n",
+      static_cast<unsigned long long>(t.segments_received), static_cast<unsigned long long>(t.segments_sent),
+      static_cast<unsigned long long>(t.retransmissions),
+      static_cast<unsigned long long>(t.handshakes_completed), static_cast<unsigned long long>(t.resets_sent),
+      static_cast<unsigned long long>(t.resets_received));
   std::fprintf(stderr, "tcplab: %s", loop::format_connections(stack.tcp().connections()).c_str());
   std::fflush(stderr);
 }
@@ -298,10 +315,11 @@ int serve_main(int argc, char** argv, int first) {
 
   // --- runtime from here: errors exit 1 ---
   if (auto holder = link::interface_with_address(o.ip)) {
-    std::fprintf(stderr,
-                 "tcplab: the stack's address %s is already on interface %s, so the kernel would answer for it; "
-                 "pick another --ip\n",
-                 o.ip.to_string().c_str(), holder->c_str());
+    std::fprintf(
+        stderr,
+        "tcplab: the stack's address %s is already on interface %s, so the kernel would answer for it; "
+        "pick another --ip\n",
+        o.ip.to_string().c_str(), holder->c_str());
     return kExitRuntime;
   }
 
@@ -320,7 +338,8 @@ int serve_main(int argc, char** argv, int first) {
   if (!o.trace_json.empty()) {
     json_file.reset(o.trace_json == "-" ? stdout : std::fopen(o.trace_json.c_str(), "w"));
     if (!json_file) {
-      std::fprintf(stderr, "tcplab: cannot write the JSON trace %s: %s\n", o.trace_json.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "tcplab: cannot write the JSON trace %s: %s\n", o.trace_json.c_str(),
+                   std::strerror(errno));
       return kExitRuntime;
     }
     if (json_file.get() != stdout) std::setvbuf(json_file.get(), nullptr, _IOLBF, 0);
@@ -353,7 +372,8 @@ int serve_main(int argc, char** argv, int first) {
   // RFC 9293 §3.7.1: MSS = MTU - 20 (IPv4) - 20 (TCP).
   config.tcp.mss = static_cast<uint16_t>(config.mtu - 40);
   // RFC 6528: the ISN hash needs a secret key, fresh for every run.
-  if (getrandom(config.tcp.isn_key.data(), config.tcp.isn_key.size(), 0) != static_cast<ssize_t>(config.tcp.isn_key.size())) {
+  if (getrandom(config.tcp.isn_key.data(), config.tcp.isn_key.size(), 0) !=
+      static_cast<ssize_t>(config.tcp.isn_key.size())) {
     std::fprintf(stderr, "tcplab: cannot read random bytes for the ISN key: %s\n", std::strerror(errno));
     return kExitRuntime;
   }
@@ -374,7 +394,8 @@ int serve_main(int argc, char** argv, int first) {
   for (const Start& s : {Start{echo, o.echo_port, "echo"}, Start{discard, o.discard_port, "discard"},
                          Start{chargen, o.chargen_port, "chargen"}}) {
     if (s.port != 0 && !s.service.listen(s.port)) {
-      std::fprintf(stderr, "tcplab: warning: %s could not listen on port %u (TCP not ready?)\n", s.name, s.port);
+      std::fprintf(stderr, "tcplab: warning: %s could not listen on port %u (TCP not ready?)\n", s.name,
+                   s.port);
     }
   }
   std::unique_ptr<http::Server> http_server;
@@ -411,10 +432,12 @@ int serve_main(int argc, char** argv, int first) {
 
   // The readiness line: tests and tools wait for it, so it goes out at once.
   std::string host = o.tun.host ? o.tun.host->to_string() : std::string("as configured on ") + tun->name();
-  std::printf("tcplab: up on %s, stack %s, host %s\n", tun->name().c_str(), o.ip.to_string().c_str(), host.c_str());
+  std::printf("tcplab: up on %s, stack %s, host %s\n", tun->name().c_str(), o.ip.to_string().c_str(),
+              host.c_str());
   const std::string ip = o.ip.to_string();
   if (http_up) {
-    std::printf("  curl http://%s%s/\n", ip.c_str(), o.http.port == 80 ? "" : (":" + std::to_string(o.http.port)).c_str());
+    std::printf("  curl http://%s%s/\n", ip.c_str(),
+                o.http.port == 80 ? "" : (":" + std::to_string(o.http.port)).c_str());
   }
   std::printf("  ping %s\n", ip.c_str());
   if (o.echo_port) std::printf("  nc %s %u    (echo)\n", ip.c_str(), o.echo_port);
