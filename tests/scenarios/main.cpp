@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/scenarios/runner.hpp"
-#include "tests/scenarios/script.hpp"
+#include "stack/script/runner.hpp"
+#include "stack/script/script.hpp"
 
 namespace {
 

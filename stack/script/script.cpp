@@ -1,6 +1,6 @@
 // Parser for packet scenario scripts: packetdrill's line syntax plus a few tcplab directives
 // (`// config:`, `#N` peers, `> none`, `badsum`). Every mistake becomes a ScriptError.
-#include "tests/scenarios/script.hpp"
+#include "stack/script/script.hpp"
 
 #include <cctype>
 #include <set>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/scenarios/script.hpp"
+#include "stack/script/script.hpp"
 
 namespace tcplab::scenario {
 

@@ -1,6 +1,6 @@
 // The scenario runner: a virtual clock, a remote peer that injects the script's segments, a
 // matcher for the segments the stack sends, and the socket calls mapped onto tcplab's API.
-#include "tests/scenarios/runner.hpp"
+#include "stack/script/runner.hpp"
 
 #include <algorithm>
 #include <array>
