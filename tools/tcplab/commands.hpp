@@ -1,18 +1,28 @@
-// The tcplab subcommands, one function each; main.cpp dispatches by name.
+// The tcplab subcommands, one function each; main.cpp dispatches through kCommands.
 #pragma once
+#include <span>
 
 namespace tcplab::cli {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = "0.2.0";
 
-// Exit codes: 0 fine, 1 runtime error, 2 usage error.
+// Exit codes: 0 fine, 1 runtime error (or a failed check), 2 usage error.
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
-// `tcplab serve [flags]`; argv[first] is the first flag.
+// Every subcommand: `tcplab NAME [flags] [operands]`; argv[first] is the first argument after
+// the name. `help` prints the command's flag table (for `tcplab --help` too).
+struct Command {
+  const char* name;
+  const char* summary;  // one line for `tcplab --help`
+  int (*run)(int argc, char** argv, int first);
+};
+
+// `tcplab serve [flags]`: the TUN, ping, TCP services and the HTTP server.
 int serve_main(int argc, char** argv, int first);
-// The serve flag list for `tcplab --help`.
-void print_serve_help();
+
+// The table main() dispatches through, in the order --help lists it.
+std::span<const Command> commands();
 
 }  // namespace tcplab::cli

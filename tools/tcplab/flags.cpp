@@ -3,15 +3,35 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace tcplab::cli {
 
-std::optional<std::string> parse_flags(const std::vector<Flag>& flags, int argc, char** argv, int first,
-                                       bool& help_requested) {
+void add_flag(FlagTable& flags, std::string name, std::string value_name, std::string default_text,
+              std::string help, FlagSetter set, bool repeatable) {
+  flags.push_back(Flag{std::move(name), std::move(value_name), std::move(default_text), std::move(help),
+                       std::move(set), repeatable});
+}
+
+std::optional<std::string> parse_flags(const FlagTable& flags, int argc, char** argv, int first,
+                                       ParsedArgs& parsed, size_t max_positionals) {
+  bool only_operands = false;
   for (int i = first; i < argc; ++i) {
     std::string_view arg = argv[i];
+    const bool looks_like_flag = arg.size() > 1 && arg.starts_with("-") && !only_operands;
+    if (!looks_like_flag) {
+      if (parsed.positionals.size() >= max_positionals) {
+        return "unexpected argument '" + std::string(arg) + "'";
+      }
+      parsed.positionals.emplace_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_operands = true;
+      continue;
+    }
     if (arg == "-h" || arg == "--help") {
-      help_requested = true;
+      parsed.help_requested = true;
       continue;
     }
     std::string_view name = arg;
@@ -24,10 +44,7 @@ std::optional<std::string> parse_flags(const std::vector<Flag>& flags, int argc,
     for (const auto& f : flags) {
       if (f.name == name) flag = &f;
     }
-    if (flag == nullptr) {
-      if (!arg.starts_with("-")) return "unexpected argument '" + std::string(arg) + "'";
-      return "unknown flag '" + std::string(name) + "'";
-    }
+    if (flag == nullptr) return "unknown flag '" + std::string(name) + "'";
     std::string_view value;
     if (flag->value_name.empty()) {
       if (inline_value) return flag->name + " takes no value";
@@ -37,8 +54,9 @@ std::optional<std::string> parse_flags(const std::vector<Flag>& flags, int argc,
       if (i + 1 >= argc) return flag->name + " needs a value (" + flag->value_name + ")";
       value = argv[++i];
     }
-    if (auto error = flag->set(value))
+    if (auto error = flag->set(value)) {
       return "bad value '" + std::string(value) + "' for " + flag->name + ": " + *error;
+    }
   }
   return std::nullopt;
 }
@@ -50,6 +68,7 @@ std::string describe_flags(const std::vector<Flag>& flags) {
     out += head;
     std::string text = f.help;
     if (!f.default_text.empty()) text += " (default: " + f.default_text + ")";
+    if (f.repeatable) text += " [repeatable]";
     // The help text starts at column 28, wrapped at 96 columns.
     constexpr size_t kColumn = 28, kWidth = 96;
     size_t col = head.size();
@@ -95,6 +114,45 @@ std::optional<double> parse_seconds(std::string_view text, double min, double ma
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
   if (!std::isfinite(value) || value < min || value > max) return std::nullopt;
   return value;
+}
+
+Duration from_seconds(double s) {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
+}
+
+std::string seconds_text(Duration d) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
+
+FlagSetter seconds_into(Duration& target, double min, double max) {
+  return [&target, min, max](std::string_view v) -> std::optional<std::string> {
+    auto s = parse_seconds(v, min, max);
+    if (!s) {
+      return "expected seconds from " + seconds_text(from_seconds(min)) + " to " +
+             seconds_text(from_seconds(max));
+    }
+    target = from_seconds(*s);
+    return std::nullopt;
+  };
+}
+
+FlagSetter switch_into(bool& target, bool value) {
+  return [&target, value](std::string_view) -> std::optional<std::string> {
+    target = value;
+    return std::nullopt;
+  };
+}
+
+FlagSetter file_into(std::string& target) {
+  return [&target](std::string_view v) -> std::optional<std::string> {
+    if (v.empty()) return std::string("expected a file name");
+    target = std::string(v);
+    return std::nullopt;
+  };
 }
 
 }  // namespace tcplab::cli

@@ -1,0 +1,14 @@
+// The subcommand table: one line per command, in the order `tcplab --help` lists them.
+#include "tools/tcplab/commands.hpp"
+
+namespace tcplab::cli {
+
+namespace {
+constexpr Command kCommands[] = {
+    {"serve", "create the TUN, answer ping, run TCP services and the HTTP server", serve_main},
+};
+}  // namespace
+
+std::span<const Command> commands() { return kCommands; }
+
+}  // namespace tcplab::cli
