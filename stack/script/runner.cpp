@@ -155,6 +155,11 @@ class Runner final : public tcp::AcceptHandler {
     try {
       setup();
       for (const Line& line : script_.lines) {
+        if (options_.stop_requested && options_.stop_requested()) {
+          result.stopped = true;
+          result.stopped_line = line.number;
+          return result;
+        }
         current_ = &line;
         run_line(line);
       }
@@ -170,8 +175,8 @@ class Runner final : public tcp::AcceptHandler {
             "lines that ran before (virtual time, seq/ack relative to each side's ISN):");
         for (const auto& h : history_) result.diagnosis.push_back(h);
       }
-      result.diagnosis.push_back("seed " + std::to_string(options_.seed) +
-                                 ": rerun with build/scenario-tests --seed " + std::to_string(options_.seed) +
+      result.diagnosis.push_back("seed " + std::to_string(options_.seed) + ": rerun with " +
+                                 options_.rerun_command + " --seed " + std::to_string(options_.seed) +
                                  " --verbose " + script_.path);
     } catch (const std::exception& e) {
       result.diagnosis.push_back("exception from the stack: " + std::string(e.what()));
@@ -327,7 +332,9 @@ class Runner final : public tcp::AcceptHandler {
     }
     if (remote_isn_) peers_[0].remote_isn = Seq(*remote_isn_);
     if (options_.trace) tracer_.add(&sink_);
+    for (trace::Sink* s : options_.sinks) tracer_.add(s);
     stack_ = std::make_unique<Stack>(sc, tracer_);
+    if (options_.on_start) options_.on_start(*stack_);
     stack_->advance(now_);
     drain();
   }
@@ -368,14 +375,17 @@ class Runner final : public tcp::AcceptHandler {
   }
 
   // ---------------------------------------------------------------- packets out
+  // Takes what the stack sent out of its outbox, like the event loop's write step.
   void drain() {
     Outbox& outbox = stack_->outbox();
     for (size_t i = 0; i < outbox.size(); ++i) {
       auto p = outbox.packet(i);
+      if (tracer_.enabled()) tracer_.packet(now_, trace::Direction::Out, p);
       emitted_.push_back(Emitted{micros_since_start(now_), std::vector<std::byte>(p.begin(), p.end())});
       learn_iss(emitted_.back());
     }
     outbox.clear();
+    if (options_.on_settle) options_.on_settle();
   }
 
   Decoded decode(const Emitted& e) const {
@@ -573,6 +583,7 @@ class Runner final : public tcp::AcceptHandler {
     packet.resize(wire::kIpv4MinHeaderLength + tcp_length);
     // The TCP checksum is bytes 16-17 of the TCP header (RFC 9293 §3.1); flip bits in it.
     if (spec.bad_checksum) packet[wire::kIpv4MinHeaderLength + 16] ^= std::byte{0x5a};
+    if (tracer_.enabled()) tracer_.packet(now_, trace::Direction::In, packet);
     stack_->receive(packet, now_);
     drain();
   }

@@ -3,10 +3,16 @@
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "stack/script/script.hpp"
+#include "stack/trace/trace.hpp"
+
+namespace tcplab {
+class Stack;
+}
 
 namespace tcplab::scenario {
 
@@ -15,11 +21,24 @@ struct RunOptions {
   bool trace = false;    // attach a trace sink: state changes, timers, drops in the history
   uint64_t seed = 0;     // random remote ISNs, ports and ISN key derive from it
   std::FILE* out = stdout;
+  // The command a failure diagnosis tells the reader to rerun with ("tcplab script").
+  std::string rerun_command = "build/scenario-tests";
+  // More sinks for the run's tracer (tcplab script: text, JSON, pcap, step). They see every
+  // packet both ways (Sink::packet), at virtual times counted from Instant{}.
+  std::vector<trace::Sink*> sinks;
+  // Called once the stack exists, before the first line (step mode takes TCB snapshots).
+  std::function<void(Stack&)> on_start;
+  // Called after every injected segment and every timer run has been processed.
+  std::function<void()> on_settle;
+  // Polled between lines: true ends the run early (q in step mode), reported as `stopped`.
+  std::function<bool()> stop_requested;
 };
 
 struct RunResult {
   bool passed = false;
-  bool script_error = false;           // the script itself is wrong (syntax, unknown key, ...)
+  bool script_error = false;  // the script itself is wrong (syntax, unknown key, ...)
+  bool stopped = false;       // stop_requested() ended the run before `stopped_line`
+  int stopped_line = 0;
   std::vector<std::string> diagnosis;  // why it failed: headline, details, history
 };
 

@@ -13,6 +13,7 @@
 #include "stack/tcp/send_buffer.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/tcp/tcb.hpp"
+#include "stack/tcp/tcb_snapshot.hpp"
 #include "stack/wire/tcp.hpp"
 
 namespace tcplab::tcp {
@@ -54,6 +55,8 @@ class Connection final : public Socket {
   bool finished() const { return finished_; }
   Origin origin() const { return origin_; }
   const Tcb& tcb() const { return tcb_; }
+  // A copy of the TCB, RTO, cwnd and armed timers for inspectors (tcb_snapshot.cpp).
+  TcbSnapshot snapshot() const;
 
   // --- Socket (connection_user.cpp) ---------------------------------------------------
   void set_handler(SocketHandler* handler) override;

@@ -334,6 +334,12 @@ std::vector<ConnectionInfo> TcpHost::connections() const {
   return out;
 }
 
+std::optional<TcbSnapshot> TcpHost::snapshot(const FourTuple& tuple) const {
+  auto it = impl_->connections.find(tuple);
+  if (it == impl_->connections.end() || it->second->finished()) return std::nullopt;
+  return it->second->snapshot();
+}
+
 const TcpStats& TcpHost::stats() const { return impl_->stats; }
 const TcpConfig& TcpHost::config() const { return impl_->config; }
 

@@ -13,6 +13,7 @@
 #include "stack/outbox.hpp"
 #include "stack/tcp/config.hpp"
 #include "stack/tcp/socket.hpp"
+#include "stack/tcp/tcb_snapshot.hpp"
 #include "stack/time.hpp"
 #include "stack/trace/trace.hpp"
 #include "stack/wire/ipv4.hpp"
@@ -58,6 +59,8 @@ class TcpHost {
                   uint16_t local_port = 0);
 
   std::vector<ConnectionInfo> connections() const;
+  // The TCB of the connection with this 4-tuple (step mode), or nothing if there is none.
+  std::optional<TcbSnapshot> snapshot(const FourTuple& tuple) const;
   const TcpStats& stats() const;
   const TcpConfig& config() const;
 

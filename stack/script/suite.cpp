@@ -1,0 +1,157 @@
+// The script list runner shared by build/scenario-tests and `tcplab script` (suite.hpp).
+#include "stack/script/suite.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "stack/script/script.hpp"
+
+namespace tcplab::scenario {
+
+namespace {
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+void print_diagnosis(std::FILE* out, const std::vector<std::string>& lines) {
+  for (const auto& l : lines) std::fprintf(out, "# %s\n", l.c_str());
+}
+
+// Self-tests of the parser carry their expected error on a comment line, which the parser
+// never reached when it stopped early.
+std::optional<std::string> expect_error_comment(const std::string& text) {
+  std::optional<std::string> found;
+  std::istringstream lines(text);
+  for (std::string l; std::getline(lines, l);)
+    if (auto at = l.find("// expect-error:"); at != std::string::npos) {
+      auto e = l.substr(at + 16);
+      e.erase(0, e.find_first_not_of(' '));
+      found = e;
+    }
+  return found;
+}
+
+}  // namespace
+
+ScriptList expand_script_paths(const std::vector<std::string>& paths) {
+  ScriptList list;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (const auto& entry : std::filesystem::directory_iterator(p, ec))
+        if (entry.is_regular_file() && entry.path().extension() == ".pkt")
+          found.push_back(entry.path().string());
+      std::sort(found.begin(), found.end());
+      if (found.empty()) list.empty_directories.push_back(p);
+      list.files.insert(list.files.end(), found.begin(), found.end());
+    } else {
+      list.files.push_back(p);
+    }
+  }
+  return list;
+}
+
+int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& options) {
+  std::FILE* out = options.run.out;
+  ScriptList list = expand_script_paths(paths);
+  for (const auto& d : list.empty_directories)
+    std::fprintf(out, "not ok - %s: no *.pkt scripts in this directory\n", d.c_str());
+
+  int passed = 0, failed = 0;
+  for (size_t index = 0; index < list.files.size(); ++index) {
+    const std::string& path = list.files[index];
+    std::string text;
+    std::string name = std::filesystem::path(path).stem().string();
+    if (!read_file(path, text)) {
+      std::fprintf(out, "not ok - %s\n# cannot read %s\n", name.c_str(), path.c_str());
+      ++failed;
+      continue;
+    }
+    auto parsed = parse_script(path, text);
+    RunResult result;
+    std::optional<std::string> expect_error;
+    if (parsed.error) {
+      result.script_error = true;
+      result.diagnosis.push_back(parsed.error->format());
+      expect_error = expect_error_comment(text);
+    } else {
+      expect_error = parsed.script->expect_error;
+      if (options.before_script) options.before_script(path);
+      if (options.run.verbose)
+        std::fprintf(out, "# running %s (seed %llu)\n", path.c_str(),
+                     static_cast<unsigned long long>(options.run.seed));
+      result = run_script(*parsed.script, options.run);
+      if (result.stopped) {
+        std::fprintf(out, "# stopped at %s line %d (quit in step mode); %zu script(s) not run\n",
+                     path.c_str(), result.stopped_line, list.files.size() - index - 1);
+        std::fprintf(out, "# %d passed, %d failed\n", passed, failed);
+        std::fflush(out);
+        return failed > 0 ? 1 : 0;
+      }
+      // The run is deterministic for a seed, so a failure is replayed with a trace sink: the
+      // diagnosis then shows the core's state changes, timers and drops between the lines.
+      // The replay has none of the caller's sinks or hooks: a capture holds each run once.
+      if (!result.passed && !result.script_error && !options.run.trace) {
+        RunOptions traced;
+        traced.trace = true;
+        traced.seed = options.run.seed;
+        traced.out = out;
+        traced.rerun_command = options.run.rerun_command;
+        auto again = run_script(*parsed.script, traced);
+        if (!again.passed) {
+          result.diagnosis = std::move(again.diagnosis);
+          result.diagnosis.push_back("(history replayed with --trace, same seed)");
+        } else {
+          result.diagnosis.push_back(
+              "note: replayed with a trace sink attached, the script PASSES: tracing changes "
+              "the stack's behaviour, which is a bug of its own");
+        }
+      }
+    }
+    if (!options.expect_fail) {
+      if (result.passed) {
+        std::fprintf(out, "ok - %s\n", name.c_str());
+        ++passed;
+      } else {
+        std::fprintf(out, "not ok - %s\n", name.c_str());
+        print_diagnosis(out, result.diagnosis);
+        ++failed;
+      }
+    } else {
+      // A self-test passes only when the script fails, and fails for the stated reason.
+      std::string all;
+      for (const auto& d : result.diagnosis) all += d + "\n";
+      if (result.passed) {
+        std::fprintf(out, "not ok - %s (expected to fail, but it passed)\n", name.c_str());
+        ++failed;
+      } else if (!expect_error) {
+        std::fprintf(out, "not ok - %s (a self-test needs a '// expect-error: TEXT' line)\n", name.c_str());
+        print_diagnosis(out, result.diagnosis);
+        ++failed;
+      } else if (all.find(*expect_error) == std::string::npos) {
+        std::fprintf(out, "not ok - %s (failed, but not with \"%s\")\n", name.c_str(), expect_error->c_str());
+        print_diagnosis(out, result.diagnosis);
+        ++failed;
+      } else {
+        std::fprintf(out, "ok - %s (failed as expected: %s)\n", name.c_str(), expect_error->c_str());
+        if (options.run.verbose) print_diagnosis(out, result.diagnosis);
+        ++passed;
+      }
+    }
+    std::fflush(out);
+  }
+  std::fprintf(out, "# %d passed, %d failed\n", passed, failed);
+  return (failed > 0 || !list.empty_directories.empty()) ? 1 : 0;
+}
+
+}  // namespace tcplab::scenario

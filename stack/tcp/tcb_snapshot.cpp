@@ -1,0 +1,26 @@
+// Connection::snapshot and TcpHost::snapshot: copy a TCB out for inspectors (tcb_snapshot.hpp).
+#include "stack/tcp/tcb_snapshot.hpp"
+
+#include "stack/tcp/connection.hpp"
+
+namespace tcplab::tcp {
+
+TcbSnapshot Connection::snapshot() const {
+  TcbSnapshot s;
+  s.tuple = tuple_;
+  s.state = tcb_.state;
+  s.iss = tcb_.iss;
+  s.irs = tcb_.irs;
+  s.snd_una = tcb_.snd_una;
+  s.snd_nxt = tcb_.snd_nxt;
+  s.rcv_nxt = tcb_.rcv_nxt;
+  s.snd_wnd = tcb_.snd_wnd;
+  s.rcv_wnd = tcb_.rcv_wnd;
+  s.rto = rto_.rto();
+  s.cwnd = cwnd_;
+  for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_})
+    if (t->armed()) s.timers.push_back({t->name, *t->deadline});
+  return s;
+}
+
+}  // namespace tcplab::tcp

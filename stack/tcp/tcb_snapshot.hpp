@@ -1,0 +1,33 @@
+// A read-only copy of one connection's TCB and the variables around it (RTO, congestion
+// window, armed timers), taken at any moment for step mode and other inspectors. Copying the
+// values out keeps inspectors from reaching into a live Connection.
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "stack/four_tuple.hpp"
+#include "stack/seq.hpp"
+#include "stack/tcp/state.hpp"
+#include "stack/time.hpp"
+
+namespace tcplab::tcp {
+
+struct TcbSnapshot {
+  FourTuple tuple;
+  State state = State::Closed;
+  // RFC 9293 §3.3.1 variables, raw (absolute) sequence numbers; iss/irs allow relative ones.
+  Seq iss, irs;
+  Seq snd_una, snd_nxt, rcv_nxt;
+  uint32_t snd_wnd = 0;  // bytes, after scaling
+  uint32_t rcv_wnd = 0;  // bytes, as last advertised
+  Duration rto{};        // RFC 6298 retransmission timeout
+  uint64_t cwnd = 0;     // RFC 5681 congestion window, bytes
+  struct ArmedTimer {
+    std::string_view name;  // "retransmission", "persist", "delayed-ack", "time-wait"
+    Instant deadline;
+  };
+  std::vector<ArmedTimer> timers;  // only the armed ones
+};
+
+}  // namespace tcplab::tcp
