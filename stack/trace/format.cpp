@@ -9,11 +9,14 @@
 
 namespace tcplab::trace {
 
-SegmentNumbers segment_numbers(const SegmentEvent& e) {
+SegmentNumbers segment_numbers(const SegmentEvent& e, bool absolute) {
   const auto& s = e.segment;
   SegmentNumbers n;
   n.len = static_cast<uint32_t>(s.payload.size());
-  if (e.relative) {
+  if (absolute) {
+    n.seq = s.seq.raw();
+    n.ack = s.ack.raw();
+  } else if (e.relative) {
     // The sender's ISN is ours for outgoing segments and the peer's for incoming ones;
     // the acknowledgment counts in the other side's sequence space.
     Seq sender_isn = e.direction == Direction::Out ? e.iss : e.irs;
@@ -35,9 +38,9 @@ std::string segment_endpoints(Direction direction, const FourTuple& tuple) {
   return tuple.to_string(/*remote_first=*/direction == Direction::In);
 }
 
-std::string segment_summary(const SegmentEvent& e) {
+std::string segment_summary(const SegmentEvent& e, bool absolute) {
   const auto& s = e.segment;
-  auto n = segment_numbers(e);
+  auto n = segment_numbers(e, absolute);
   std::string out = s.flags.to_string();
   char buf[96];
   std::snprintf(buf, sizeof buf, " %u:%u(%u)", n.seq, n.end, n.len);

@@ -23,15 +23,16 @@ struct SegmentNumbers {
 
 // Without known ISNs (e.relative false: a SYN arriving in LISTEN, a segment to a closed port)
 // the numbers are absolute, except that a SYN's own sequence number is its sender's ISN
-// (RFC 9293 §3.4), so a SYN always reads "S 0:0(0)", as in Wireshark.
-SegmentNumbers segment_numbers(const SegmentEvent& e);
+// (RFC 9293 §3.4), so a SYN always reads "S 0:0(0)", as in Wireshark. `absolute` prints the
+// raw numbers on the wire instead (--absolute; Wireshark's "relative sequence numbers" off).
+SegmentNumbers segment_numbers(const SegmentEvent& e, bool absolute = false);
 
 // "192.0.2.1:40000 > 192.0.2.2:80": sender first, like tcpdump (In = remote sends to us).
 std::string segment_endpoints(Direction direction, const FourTuple& tuple);
 
 // "S. 0:0(0) ack 1 win 65535 <mss 1460,wscale 7>": the packetdrill line without time and
 // direction. The note, if any, is not included.
-std::string segment_summary(const SegmentEvent& e);
+std::string segment_summary(const SegmentEvent& e, bool absolute = false);
 
 // A short description of a raw IPv4 packet for drop lines, robust to any bytes (the packet
 // was dropped because something about it is wrong): "192.0.2.1:40000 > 192.0.2.2:80 tcp S

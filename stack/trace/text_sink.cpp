@@ -15,9 +15,32 @@ std::string connection(const FourTuple& c) {
          ":" + std::to_string(c.remote_port);
 }
 
+// ANSI SGR codes (ECMA-48 §8.3.117), chosen to read on dark and light terminals.
+constexpr const char* kIn = "36";       // cyan
+constexpr const char* kOut = "32";      // green
+constexpr const char* kSyn = "1;32";    // bold green
+constexpr const char* kFin = "1;34";    // bold blue
+constexpr const char* kRst = "1;31";    // bold red
+constexpr const char* kState = "1;35";  // bold magenta
+constexpr const char* kDrop = "31";     // red
+constexpr const char* kNote = "33";     // yellow: [retransmission], [challenge ACK], ...
+
 }  // namespace
 
 TextSink::TextSink(std::FILE* out) : out_(out) {}
+TextSink::TextSink(std::FILE* out, Options options) : out_(out), options_(options) {}
+
+void TextSink::add(std::string_view text, const char* sgr) {
+  if (!options_.colour || sgr == nullptr) {
+    line_ += text;
+    return;
+  }
+  line_ += "\033[";
+  line_ += sgr;
+  line_ += 'm';
+  line_ += text;
+  line_ += "\033[0m";
+}
 
 void TextSink::start_line(Instant t) {
   if (!origin_) origin_ = t;
@@ -33,14 +56,19 @@ void TextSink::finish_line() {
 
 void TextSink::segment(Instant t, const SegmentEvent& e) {
   start_line(t);
-  line_ += e.direction == Direction::In ? "In  " : "Out ";
+  add(e.direction == Direction::In ? "In " : "Out", e.direction == Direction::In ? kIn : kOut);
+  line_ += ' ';
   line_ += segment_endpoints(e.direction, e.tuple);
   line_ += "  ";
-  line_ += segment_summary(e);
+  std::string summary = segment_summary(e, options_.absolute);
+  // The flags are the first word ("S.", "FP.", "R"): the part a reader scans for.
+  size_t flags_end = summary.find(' ');
+  const auto& f = e.segment.flags;
+  add(std::string_view(summary).substr(0, flags_end), f.rst ? kRst : f.syn ? kSyn : f.fin ? kFin : nullptr);
+  if (flags_end != std::string::npos) line_ += std::string_view(summary).substr(flags_end);
   if (!e.note.empty()) {
-    line_ += " [";
-    line_ += e.note;
-    line_ += ']';
+    line_ += ' ';
+    add("[" + std::string(e.note) + "]", kNote);
   }
   finish_line();
 }
@@ -51,9 +79,7 @@ void TextSink::state_change(Instant t, const FourTuple& c, std::string_view from
   line_ += "state ";
   line_ += connection(c);
   line_ += ' ';
-  line_ += from;
-  line_ += " -> ";
-  line_ += to;
+  add(std::string(from) + " -> " + std::string(to), kState);
   if (!rule.empty()) {
     line_ += " (";
     line_ += rule;
@@ -82,8 +108,7 @@ void TextSink::timer(Instant t, const FourTuple& c, std::string_view name, Timer
 
 void TextSink::drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) {
   start_line(t);
-  line_ += "drop ";
-  line_ += tcplab::to_string(reason);
+  add("drop " + std::string(tcplab::to_string(reason)), kDrop);
   if (!detail.empty()) {
     line_ += ' ';
     line_ += detail;

@@ -1,5 +1,6 @@
 // Human-readable trace: one line per event in Wireshark/tcpdump/packetdrill terms, time in
 // seconds since the first event, seq/ack relative to each side's ISN (docs/observability.md).
+// Optionally coloured for a terminal (flags, state changes, drops) and with raw numbers.
 #pragma once
 #include <cstdio>
 #include <optional>
@@ -14,6 +15,11 @@ class TextSink final : public Sink {
   // Writes to `out` (not owned; stdout, stderr or an open file). Each line is written with
   // one stdio call, so lines from the trace never interleave mid-line with other output.
   explicit TextSink(std::FILE* out);
+  struct Options {
+    bool colour = false;    // ANSI colours; the CLI decides (a terminal, and NO_COLOR unset)
+    bool absolute = false;  // raw sequence numbers instead of relative to each side's ISN
+  };
+  TextSink(std::FILE* out, Options options);
 
   // Raw packets are not printed: segments come from segment events, drops from drop().
   void drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) override;
@@ -25,13 +31,18 @@ class TextSink final : public Sink {
   void note(Instant t, const FourTuple* c, std::string_view text) override;
 
   void flush() { std::fflush(out_); }
+  // Times count from `origin` instead of the first event (a script's virtual time 0).
+  void set_origin(Instant origin) { origin_ = origin; }
 
  private:
   // "0.000123": seconds since the first event this sink saw.
   void start_line(Instant t);
   void finish_line();
+  // Appends `text`, wrapped in an ANSI colour when colour is on.
+  void add(std::string_view text, const char* sgr);
 
   std::FILE* out_;
+  Options options_;
   std::optional<Instant> origin_;
   std::string line_;  // reused between events
 };
