@@ -6,6 +6,7 @@ namespace tcplab::cli {
 namespace {
 constexpr Command kCommands[] = {
     {"serve", "create the TUN, answer ping, run TCP services and the HTTP server", serve_main},
+    {"script", "play packet scenario scripts against the stack on a virtual clock (no root)", script_main},
 };
 }  // namespace
 

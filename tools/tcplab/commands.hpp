@@ -21,6 +21,8 @@ struct Command {
 
 // `tcplab serve [flags]`: the TUN, ping, TCP services and the HTTP server.
 int serve_main(int argc, char** argv, int first);
+// `tcplab script FILE.pkt...`: scenario scripts in memory on a virtual clock (no root, no TUN).
+int script_main(int argc, char** argv, int first);
 
 // The table main() dispatches through, in the order --help lists it.
 std::span<const Command> commands();

@@ -2,9 +2,11 @@
 // server, attach the trace sinks, print the readiness line, and run the event loop.
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -23,6 +25,7 @@
 #include "stack/services/echo.hpp"
 #include "stack/stack.hpp"
 #include "stack/trace/json_sink.hpp"
+#include "stack/trace/step_sink.hpp"
 #include "stack/trace/text_sink.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
@@ -38,6 +41,7 @@ struct ServeOptions {
   uint16_t echo_port = 0, discard_port = 0, chargen_port = 0;
   uint64_t chargen_bytes = 0;
   http::ServerConfig http;
+  bool step = false;
 };
 
 // How long SIGTERM waits for idle HTTP connections to take their FIN before exiting.
@@ -54,6 +58,7 @@ FlagTable serve_flags(ServeOptions& o) {
 
   add_link_flags(flags, o.link);
   add_trace_flags(flags, o.trace);
+  add_step_flag(flags, o.step);
   add_tcp_flags(flags, o.tcp);
 
   // --- services ---
@@ -255,6 +260,21 @@ int serve_main(int argc, char** argv, int first) {
     pcap_timer = std::make_unique<loop::TimedAdapter<link::PcapWriter>>(*pcap);
     loop.add_client(*pcap_timer);
   }
+  // Step mode: a sink that blocks the loop at every segment while the user reads the TCB.
+  std::unique_ptr<trace::StepSink> step;
+  std::unique_ptr<loop::TimedAdapter<trace::StepSink>> step_timer;
+  if (o.step) {
+    step = std::make_unique<trace::StepSink>(
+        stdin, stdout,
+        trace::StepSink::Options{colour_wanted(stdout), o.trace.absolute, !isatty(STDIN_FILENO)});
+    step->set_snapshot_source([&stack](const FourTuple& t) { return stack.tcp().snapshot(t); });
+    // q stops the loop the way SIGTERM does, so the HTTP shutdown drain still runs.
+    step->set_on_quit([] { std::raise(SIGTERM); });
+    tracer.add(step.get());
+    // Every wakeup settles: the TCB after the last inbound segment is printed.
+    step_timer = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step);
+    loop.add_client(*step_timer);
+  }
   loop.on_status_request([&] { print_status(stack, loop); });
   if (!loop.install_signal_handlers()) {
     std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
@@ -275,6 +295,11 @@ int serve_main(int argc, char** argv, int first) {
   if (o.echo_port) std::printf("  nc %s %u    (echo)\n", ip.c_str(), o.echo_port);
   if (o.discard_port) std::printf("  nc %s %u    (discard)\n", ip.c_str(), o.discard_port);
   if (o.chargen_port) std::printf("  nc %s %u    (chargen)\n", ip.c_str(), o.chargen_port);
+  if (step) {
+    std::printf(
+        "tcplab: step mode: the stack stops at every segment, but real clients keep their own clocks: "
+        "a long pause makes them retransmit (Enter = next, c = continue, h = help)\n");
+  }
   std::fflush(stdout);
 
   int rc = loop.run();

@@ -1,7 +1,10 @@
 // The shared flag groups and the trace sinks they open.
 #include "tools/tcplab/stack_flags.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace tcplab::cli {
@@ -54,6 +57,22 @@ void add_trace_flags(FlagTable& flags, TraceOptions& o) {
            "write the same events as JSON lines to FILE ('-' for stdout)", file_into(o.trace_json));
   add_flag(flags, "--pcap", "FILE", "off",
            "capture every packet to FILE (pcap, opens in Wireshark while running)", file_into(o.pcap));
+  add_flag(flags, "--absolute", "", "relative",
+           "print raw sequence numbers in the trace instead of counting from each side's ISN",
+           switch_into(o.absolute, true));
+}
+
+void add_step_flag(FlagTable& flags, bool& step) {
+  add_flag(flags, "--step", "", "off",
+           "pause before each inbound segment is processed and after each outbound one is built; "
+           "show the TCB and what changed; commands from stdin (n, c, b STATE, b rst, b retransmission, "
+           "p, q)",
+           switch_into(step, true));
+}
+
+bool colour_wanted(std::FILE* out) {
+  const char* no_colour = std::getenv("NO_COLOR");
+  return isatty(fileno(out)) && (no_colour == nullptr || *no_colour == '\0');
 }
 
 void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
@@ -114,7 +133,8 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
   if (o.trace) {
     // Line-buffered, so a trace piped into a file or `grep` shows each event as it happens.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    text_ = std::make_unique<trace::TextSink>(stdout);
+    text_ = std::make_unique<trace::TextSink>(stdout,
+                                              trace::TextSink::Options{colour_wanted(stdout), o.absolute});
     tracer_.add(text_.get());
   }
   if (!o.trace_json.empty()) {

@@ -28,12 +28,18 @@ struct TraceOptions {
   bool trace = false;      // text trace on stdout
   std::string trace_json;  // JSON lines to a file, "-" for stdout
   std::string pcap;        // capture file
+  bool absolute = false;   // raw sequence numbers in the text trace and step mode
 };
 
 // --tun, --host-ip, --ip, --mtu, --ttl
 void add_link_flags(FlagTable& flags, LinkOptions& o);
-// --trace, --trace-json, --pcap
+// --trace, --trace-json, --pcap, --absolute
 void add_trace_flags(FlagTable& flags, TraceOptions& o);
+// --step: pause at every segment (stack/trace/step_sink.hpp); each command wires it itself.
+void add_step_flag(FlagTable& flags, bool& step);
+
+// Colour on `out` only for a terminal and when NO_COLOR (no-color.org) is unset or empty.
+bool colour_wanted(std::FILE* out);
 // --backlog, --msl, --isn, --rto-min, --no-delayed-ack, --no-nagle, --recv-buffer, --send-buffer
 void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o);
 
@@ -48,6 +54,7 @@ class TraceSinks {
   bool open(const TraceOptions& o, std::string& error);
   trace::Tracer& tracer() { return tracer_; }
   link::PcapWriter* pcap() { return pcap_.get(); }
+  trace::TextSink* text() { return text_.get(); }
   // Writes everything buffered to disk (before exit).
   void flush();
 
