@@ -301,3 +301,45 @@ TEST_CASE("text trace: a handshake through the real stack reads like Wireshark")
   CHECK(states[0].find("LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2") != std::string::npos);
   CHECK(states[1].find("SYN-RECEIVED -> ESTABLISHED (RFC 9293 §3.10.7.4") != std::string::npos);
 }
+
+TEST_CASE("text trace: colour marks flags, notes, state changes and drops; off by default") {
+  auto run = [](bool colour) {
+    Capture cap;
+    TextSink sink(cap.file(), TextSink::Options{colour, false});
+    auto rst = segment(40000, 80, 7, 0, "R", 0);
+    sink.segment(t0, SegmentEvent{Direction::In, kTuple, rst, false, Seq(), Seq()});
+    auto ack = segment(80, 40000, 1, 1, ".", 100);
+    sink.segment(t0, SegmentEvent{Direction::Out, kTuple, ack, true, Seq(0), Seq(0), "retransmission"});
+    sink.state_change(t0, kTuple, "ESTABLISHED", "CLOSED", "RFC 9293 §3.10.7.4 second");
+    std::vector<std::byte> junk(3, std::byte{0x45});
+    sink.drop(t0, DropReason::Ipv4Truncated, junk, {});
+    return cap.lines();
+  };
+  auto plain = run(false);
+  REQUIRE(plain.size() == 4);
+  CHECK(plain[0] == "0.000000 In  192.0.2.1:40000 > 192.0.2.2:80  R 7:7(0) win 0");
+  for (const auto& l : plain) CHECK(l.find('\033') == std::string::npos);
+
+  auto coloured = run(true);
+  REQUIRE(coloured.size() == 4);
+  CHECK(coloured[0] ==
+        "0.000000 \033[36mIn \033[0m 192.0.2.1:40000 > 192.0.2.2:80  \033[1;31mR\033[0m 7:7(0) win 0");
+  CHECK(coloured[1].find("\033[33m[retransmission]\033[0m") != std::string::npos);
+  CHECK(coloured[2].find("\033[1;35mESTABLISHED -> CLOSED\033[0m") != std::string::npos);
+  CHECK(coloured[3].starts_with("0.000000 \033[31mdrop ipv4-truncated\033[0m"));
+}
+
+TEST_CASE("text trace: --absolute prints the raw numbers, SYN included") {
+  Capture cap;
+  TextSink sink(cap.file(), TextSink::Options{false, true});
+  const uint32_t iss = 0x8a3c1f05, irs = 0x1234abcd;
+  auto syn = segment(40000, 80, irs, 0, "S", 64240);
+  sink.segment(t0, SegmentEvent{Direction::In, kTuple, syn, false, Seq(), Seq()});
+  auto synack = segment(80, 40000, iss, irs + 1, "S.", 65535);
+  sink.segment(t0, SegmentEvent{Direction::Out, kTuple, synack, true, Seq(iss), Seq(irs)});
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "0.000000 In  192.0.2.1:40000 > 192.0.2.2:80  S 305441741:305441741(0) win 64240");
+  CHECK(lines[1] ==
+        "0.000000 Out 192.0.2.2:80 > 192.0.2.1:40000  S. 2319195909:2319195909(0) ack 305441742 win 65535");
+}
