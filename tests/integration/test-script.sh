@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# `tcplab script` (scenario scripts in memory, no root) and step mode: every scenario passes
+# through the CLI, the self-tests fail as they must, a failing script prints its mismatch
+# table, usage errors exit 2, --pcap/--trace-json/--seed, --step driven through stdin - and
+# `serve --step` in a lab namespace, pausing a real curl's SYN until `c` arrives.
+source "$(dirname "$0")/lib.sh"
+
+SCEN=$ROOT/tests/scenarios
+[ -x "$TCPLAB" ] || { not_ok "$(basename "$0"): $TCPLAB not built (run make)"; exit 1; }
+TMP=$(mktemp -d)
+cleanup_all() { rm -rf "$TMP"; lab_cleanup; }
+trap cleanup_all EXIT
+
+# contains NAME FILE TEXT: ok if FILE has TEXT as a fixed string.
+contains() {
+  if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1"; echo "# missing: $3"; sed 's/^/#   /' "$2"; fi
+}
+
+# --- every scenario and the self-tests through the CLI ---------------------------------
+"$TCPLAB" script "$SCEN" >"$TMP/all" 2>&1; rc=$?
+scripts=$(ls "$SCEN"/*.pkt | wc -l)
+passed=$(grep -c '^ok - ' "$TMP/all")
+check "script: all $scripts scenarios pass (rc $rc, $passed ok)" \
+  test "$rc" -eq 0 -a "$passed" -eq "$scripts" -a "$scripts" -gt 0
+"$TCPLAB" script --expect-fail "$SCEN/selftest" >"$TMP/self" 2>&1; rc=$?
+selftests=$(ls "$SCEN"/selftest/*.pkt | wc -l)
+check "script --expect-fail: all $selftests self-tests fail as expected (rc $rc)" \
+  test "$rc" -eq 0 -a "$(grep -c '^ok - .*failed as expected' "$TMP/self")" -eq "$selftests"
+
+# --- a failing script: exit 1, the mismatch table, the rerun hint ---------------------
+sed 's/^+0    > S\. 0:0(0) ack 1 win 65535/+0    > S. 0:0(0) ack 2 win 65535/' "$SCEN/passive-open.pkt" \
+  >"$TMP/wrong-ack.pkt"
+"$TCPLAB" script --seed 7 "$TMP/wrong-ack.pkt" >"$TMP/fail" 2>&1; rc=$?
+check "failing script exits 1 (got $rc)" test "$rc" -eq 1
+contains "failing script: not ok line" "$TMP/fail" "not ok - wrong-ack"
+contains "failing script: mismatch table" "$TMP/fail" "#   field     expected                 actual"
+contains "failing script: the differing field" "$TMP/fail" \
+  "#   ack       2                        1                         <-- differs"
+contains "failing script: rerun hint names tcplab script" "$TMP/fail" \
+  "rerun with tcplab script --seed 7 --verbose"
+
+# --- usage errors exit 2 ------------------------------------------------------------------
+for args in "--bogus $SCEN/passive-open.pkt" "--seed x $SCEN/passive-open.pkt" "" "--pcap"; do
+  # shellcheck disable=SC2086
+  "$TCPLAB" script $args >/dev/null 2>"$TMP/err"; rc=$?
+  check "usage error exits 2: tcplab script $args (got $rc: $(head -1 "$TMP/err"))" test "$rc" -eq 2
+done
+"$TCPLAB" script --help >"$TMP/help"; rc=$?
+check "script --help exits 0" test "$rc" -eq 0
+contains "script --help lists --step" "$TMP/help" "--step"
+
+# --- captures and JSON without root -------------------------------------------------------
+"$TCPLAB" script --seed 3 --pcap "$TMP/p.pcap" --trace-json "$TMP/t.json" "$SCEN/passive-open.pkt" \
+  >/dev/null 2>&1
+if command -v tshark >/dev/null; then
+  # passive-open: SYN, SYN-ACK, ACK.
+  frames=$(tshark -r "$TMP/p.pcap" -T fields -e frame.number 2>/dev/null | wc -l)
+  check "--pcap: tshark reads 3 packets (got $frames)" test "$frames" -eq 3
+  synack=$(tshark -r "$TMP/p.pcap" -Y 'tcp.flags.syn==1 && tcp.flags.ack==1' -T fields \
+    -e frame.time_relative 2>/dev/null)
+  check "--pcap: SYN-ACK at script time 0 (got '$synack')" test "$synack" = "0.000000000"
+else
+  echo "SKIPPED - --pcap read by tshark: tshark not installed (tests/setup.sh installs it)"
+fi
+lines=$(wc -l <"$TMP/t.json")
+if python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    json.loads(line); n += 1
+sys.exit(0 if n > 0 else 1)' "$TMP/t.json"; then
+  ok "--trace-json: $lines lines, each parseable JSON"
+else
+  not_ok "--trace-json: parseable JSON lines"
+fi
+contains "--trace-json: the state change to ESTABLISHED" "$TMP/t.json" '"to":"ESTABLISHED"'
+
+# --- --seed: reproducible, and different seeds differ -----------------------------------
+run_seed() { "$TCPLAB" script --seed "$1" --trace --absolute "$SCEN/passive-open.pkt" 2>&1; }
+check "--seed 42 twice: identical output" test "$(run_seed 42)" = "$(run_seed 42)"
+check "--seed 42 and 43: different ISNs and ports" test "$(run_seed 42)" != "$(run_seed 43)"
+# Relative numbers do not depend on the ISNs: --absolute is what made the runs differ.
+"$TCPLAB" script --seed 42 --trace --absolute "$SCEN/passive-open.pkt" >"$TMP/abs" 2>&1
+check "--absolute: the SYN shows a raw sequence number" \
+  bash -c "grep -E '^0\.000000 In .*  S [0-9]+:' '$TMP/abs' | grep -vq ' S 0:0(0)'"
+
+# --- step mode through stdin ----------------------------------------------------------------
+printf 'n\np\nb ESTABLISHED\nc\nq\n' |
+  "$TCPLAB" script --step --seed 5 "$SCEN/passive-open.pkt" >"$TMP/step" 2>&1
+rc=${PIPESTATUS[1]}
+check "--step: the script still passes (rc $rc)" test "$rc" -eq 0
+contains "--step: passes" "$TMP/step" "ok - passive-open"
+contains "--step: pauses before the SYN is processed" "$TMP/step" "before: no TCB for this connection (yet)"
+check "--step: step 1 is the inbound SYN" grep -qE '^step 1  0\.000000  In  .* S 0:0\(0\) win 64240' "$TMP/step"
+check "--step: step 2 is our SYN-ACK, after it was built" \
+  grep -qE '^step 2  0\.000000  Out .* S\. 0:0\(0\) ack 1 win 65535' "$TMP/step"
+contains "--step: the TCB in SYN-RECEIVED" "$TMP/step" "  now:    SYN-RECEIVED  snd.una 0  snd.nxt 1"
+contains "--step: p prints it again" "$TMP/step" "step> p"
+contains "--step: b ESTABLISHED runs on" "$TMP/step" "(running until a connection enters ESTABLISHED)"
+check "--step: step 3 is the state change to ESTABLISHED" \
+  grep -qE '^step 3  0\.010000  state .* SYN-RECEIVED -> ESTABLISHED' "$TMP/step"
+contains "--step: changes shown as old->new" "$TMP/step" "SYN-RECEIVED->ESTABLISHED"
+check "--step: exactly 3 pauses" test "$(grep -cE '^step [0-9]+ ' "$TMP/step")" -eq 3
+no_escape() { ! grep -q $'\033' "$1"; }
+check "--step: no colour when piped" no_escape "$TMP/step"
+
+printf 'n\nq\n' | "$TCPLAB" script --step --seed 5 "$SCEN/passive-open.pkt" "$SCEN/active-open.pkt" \
+  >"$TMP/quit" 2>&1
+rc=${PIPESTATUS[1]}
+check "--step q: quits cleanly (rc $rc)" test "$rc" -eq 0
+contains "--step q: says where it stopped" "$TMP/quit" \
+  "# stopped at $SCEN/passive-open.pkt line 18 (quit in step mode); 1 script(s) not run"
+
+# --- serve --step with a real client (root and a TUN only) ------------------------------------
+why=
+[ "$(id -u)" -eq 0 ] || why="not root"
+[ -c /dev/net/tun ] || why="no /dev/net/tun"
+if [ -n "$why" ]; then
+  if [ "${CI:-}" = "true" ]; then not_ok "serve --step: $why (required under CI=true)"; exit 1; fi
+  echo "SKIPPED - serve --step: $why"
+  exit 0
+fi
+lab_up
+mkfifo "$TMP/cmds"
+exec 3<>"$TMP/cmds"  # read-write: the server never sees end of input while we hold it
+SERVER_LOG=$TMP/serve.log
+ip netns exec "$LAB_NAME" "$TCPLAB" serve --step --http-port 80 <&3 >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do grep -q '^tcplab: up on' "$SERVER_LOG" && break; sleep 0.1; done
+contains "serve --step: starts" "$SERVER_LOG" "tcplab: up on"
+contains "serve --step: warns that clients keep their own clocks" "$SERVER_LOG" \
+  "tcplab: step mode: the stack stops at every segment, but real clients keep their own clocks"
+lab_exec timeout 30 curl -sS --max-time 25 -o "$TMP/body" http://192.0.2.2/ 2>"$TMP/curl.err" &
+curl_pid=$!
+for _ in $(seq 100); do grep -q '^step> ' "$SERVER_LOG" && break; sleep 0.1; done
+check "serve --step: pauses on the inbound SYN" grep -qE '^step 1  .*  In  192\.0\.2\.1:[0-9]+ > 192\.0\.2\.2:80  S 0:0\(0\)' \
+  "$SERVER_LOG"
+sleep 0.5
+check "serve --step: curl waits while the stack is paused" kill -0 "$curl_pid"
+echo c >&3
+wait "$curl_pid"; rc=$?
+check "serve --step: c continues and curl succeeds (rc $rc)" test "$rc" -eq 0 -a -s "$TMP/body"
+check "serve --step: no further pause after c" test "$(grep -c '^step> ' "$SERVER_LOG")" -eq 1
+stop_server; rc=$?
+check "serve --step: stops cleanly on SIGTERM (rc $rc)" test "$rc" -eq 0
+exec 3>&-
