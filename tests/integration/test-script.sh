@@ -91,7 +91,8 @@ rc=${PIPESTATUS[1]}
 check "--step: the script still passes (rc $rc)" test "$rc" -eq 0
 contains "--step: passes" "$TMP/step" "ok - passive-open"
 contains "--step: pauses before the SYN is processed" "$TMP/step" "before: no TCB for this connection (yet)"
-check "--step: step 1 is the inbound SYN" grep -qE '^step 1  0\.000000  In  .* S 0:0\(0\) win 64240' "$TMP/step"
+check "--step: step 1 is the inbound SYN" \
+  grep -qE '^step 1  0\.000000  In  .* S 0:0\(0\) win 64240' "$TMP/step"
 check "--step: step 2 is our SYN-ACK, after it was built" \
   grep -qE '^step 2  0\.000000  Out .* S\. 0:0\(0\) ack 1 win 65535' "$TMP/step"
 contains "--step: the TCB in SYN-RECEIVED" "$TMP/step" "  now:    SYN-RECEIVED  snd.una 0  snd.nxt 1"
@@ -133,8 +134,8 @@ contains "serve --step: warns that clients keep their own clocks" "$SERVER_LOG" 
 lab_exec timeout 30 curl -sS --max-time 25 -o "$TMP/body" http://192.0.2.2/ 2>"$TMP/curl.err" &
 curl_pid=$!
 for _ in $(seq 100); do grep -q '^step> ' "$SERVER_LOG" && break; sleep 0.1; done
-check "serve --step: pauses on the inbound SYN" grep -qE '^step 1  .*  In  192\.0\.2\.1:[0-9]+ > 192\.0\.2\.2:80  S 0:0\(0\)' \
-  "$SERVER_LOG"
+check "serve --step: pauses on the inbound SYN" \
+  grep -qE '^step 1  .*  In  192\.0\.2\.1:[0-9]+ > 192\.0\.2\.2:80  S 0:0\(0\)' "$SERVER_LOG"
 sleep 0.5
 check "serve --step: curl waits while the stack is paused" kill -0 "$curl_pid"
 echo c >&3
