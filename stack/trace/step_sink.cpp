@@ -226,7 +226,6 @@ void StepSink::prompt(const FourTuple& tuple) {
     while ((ch = std::fgetc(in_)) != EOF && ch != '\n') line += static_cast<char>(ch);
     if (ch == EOF && line.empty()) {
       std::fputs("\n(end of input: continuing without stopping)\n", out_);
-      input_ended_ = true;
       goal_ = {StepGoal::Kind::Never, {}};
       return;
     }

@@ -123,7 +123,6 @@ class StepSink final : public Sink {
   Instant last_event_{};  // "in ..." of the timers counts from here
   StepGoal goal_;
   bool quit_ = false;
-  bool input_ended_ = false;
   uint64_t pauses_ = 0;
   // The TCB of each connection as last printed, so the next print can show what changed.
   std::unordered_map<FourTuple, tcp::TcbSnapshot, FourTupleHash> shown_;
