@@ -6,6 +6,7 @@ namespace tcplab::cli {
 namespace {
 constexpr Command kCommands[] = {
     {"serve", "create the TUN, answer ping, run TCP services and the HTTP server", serve_main},
+    {"demo", "run the keep-alive article's comparison and print what each mode cost", demo_main},
 };
 }  // namespace
 
