@@ -24,6 +24,9 @@ int serve_main(int argc, char** argv, int first);
 // `tcplab script FILE.pkt...`: scenario scripts in memory on a virtual clock (no root, no TUN).
 int script_main(int argc, char** argv, int first);
 
+// `tcplab demo keepalive [flags]`: the article's comparison, measured, in namespaces of its own.
+int demo_main(int argc, char** argv, int first);
+
 // The table main() dispatches through, in the order --help lists it.
 std::span<const Command> commands();
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Runs every lab's commands as written and checks their expected output (make test).
+
+A lab block is a fenced code block whose info string is `lab`:
+
+    ```lab
+    $ build/tcplab script tests/scenarios/passive-open.pkt
+    ok - passive-open
+    $ sudo tools/lab --name lab01 run -- build/tcplab serve --trace &
+    tcplab: up on tcplab0, stack 192.0.2.2, host 192.0.2.1/24
+    ...
+    ```
+
+Lines starting with `$ ` are commands, run from the repository root in one bash session per
+block, in order (a leading `sudo ` is dropped: the tests already run as root). The lines after
+a command are what its output must contain: each one must match a whole output line, in that
+order, with lines in between allowed. Inside an expected line `...` matches any text (times,
+ports, random numbers): timing-dependent lines are written loosely, exact ones exactly.
+
+A command ending in ` &` runs in the background (a server in a second terminal): the runner
+waits until its output has a line starting `tcplab: up on` (at most 10 s), checks its expected
+lines when the block ends, then stops it by PID. Every `tools/lab --name NAME` namespace a
+block used is removed at the end of the block, pass or fail.
+
+Prints one `ok - FILE: block N` or `not ok - ...` line per block.
+"""
+import glob
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def blocks(path):
+    """Yields (first line number, [lines]) for each ```lab block in a markdown file."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    i = 0
+    while i < len(lines):
+        if lines[i].strip() == "```lab":
+            start = i + 1
+            j = start
+            while j < len(lines) and lines[j].strip() != "```":
+                j += 1
+            yield start + 1, lines[start:j]
+            i = j
+        i += 1
+
+
+def steps(block):
+    """[(command, [expected lines])]"""
+    out = []
+    for line in block:
+        if line.startswith("$ "):
+            out.append([line[2:], []])
+        elif out and line.strip():
+            out[-1][1].append(line.rstrip())
+    return out
+
+
+def pattern(expected):
+    parts = [re.escape(p) for p in expected.split("...")]
+    return re.compile("^" + ".*".join(parts) + r"\s*$")
+
+
+def missing(expected, output):
+    """The first expected line not found (in order) in output, or None."""
+    lines = output.split("\n")
+    at = 0
+    for e in expected:
+        rx = pattern(e)
+        while at < len(lines) and not rx.match(lines[at].rstrip()):
+            at += 1
+        if at == len(lines):
+            return e
+        at += 1
+    return None
+
+
+def strip_sudo(command):
+    return command[5:] if command.startswith("sudo ") else command
+
+
+def run_block(path, lineno, block, env):
+    background = []  # (Popen, log path, expected, command)
+    names = set()
+    problems = []
+    try:
+        for command, expected in steps(block):
+            names.update(re.findall(r"tools/lab --name (\S+)", command))
+            cmd = strip_sudo(command)
+            if cmd.endswith(" &"):
+                log = tempfile.NamedTemporaryFile(delete=False, prefix="lab-bg-")
+                proc = subprocess.Popen(["bash", "-c", "exec " + cmd[:-2]], cwd=ROOT, env=env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+                background.append((proc, log.name, expected, command))
+                deadline = time.time() + 10
+                while time.time() < deadline and proc.poll() is None:
+                    with open(log.name, errors="replace") as f:
+                        if any(l.startswith("tcplab: up on") for l in f):
+                            break
+                    time.sleep(0.05)
+                continue
+            try:
+                done = subprocess.run(["bash", "-c", cmd], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, timeout=180)
+                output = done.stdout.decode(errors="replace")
+            except subprocess.TimeoutExpired:
+                problems.append("`%s` did not finish within 180 s" % command)
+                break
+            gone = missing(expected, output)
+            if gone is not None:
+                problems.append("`%s`: expected a line like %r; it printed:\n%s" % (command, gone, indent(output)))
+                break
+    finally:
+        for proc, log, expected, command in background:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+            with open(log, errors="replace") as f:
+                output = f.read()
+            os.unlink(log)
+            gone = missing(expected, output)
+            if gone is not None and not problems:
+                problems.append("`%s` (background): expected a line like %r; it printed:\n%s"
+                                % (command, gone, indent(output)))
+        for name in names:
+            subprocess.run([os.path.join(ROOT, "tools", "lab"), "--name", name, "down"], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return problems
+
+
+def indent(text, limit=40):
+    lines = text.rstrip("\n").split("\n")
+    if len(lines) > limit:
+        lines = lines[:limit] + ["... (%d more lines)" % (len(lines) - limit)]
+    return "\n".join("#   " + l for l in lines)
+
+
+def main():
+    files = sys.argv[1:] or sorted(glob.glob(os.path.join(ROOT, "docs", "labs", "*.md")))
+    env = dict(os.environ, NO_COLOR="1")
+    failures = 0
+    count = 0
+    for path in files:
+        rel = os.path.relpath(path, ROOT)
+        for n, (lineno, block) in enumerate(blocks(path), 1):
+            count += 1
+            problems = run_block(path, lineno, block, env)
+            if problems:
+                failures += 1
+                print("not ok - %s:%d: lab block %d" % (rel, lineno, n))
+                for p in problems:
+                    print("# " + p)
+            else:
+                print("ok - %s:%d: lab block %d" % (rel, lineno, n))
+    if count == 0:
+        print("not ok - no lab blocks found")
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
