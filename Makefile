@@ -101,7 +101,9 @@ fuzz: $(FUZZERS)
 fuzz-smoke: $(FUZZERS)
 	FUZZ_BUILD_DIR=$(BUILD)/fuzz bash tests/fuzz/run.sh 5
 
+# Installs what it needs (nginx, wrk, ab) like make test, then measures. BENCH=quick: a short run.
 bench: all
+	bash tests/setup.sh
 	bash tests/bench/run.sh
 
 format:

@@ -83,18 +83,7 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
     return r;
   }
   (void)query;
-  if (root_) {
-    auto resolved = root_->resolve(path);
-    if (resolved.status == 400)
-      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
-    if (resolved.status != 200) return not_found();
-    auto file = FileBody::open(resolved.path);
-    if (!file) return not_found();
-    Response r;
-    r.head.content_type = std::string(mime_type_for(resolved.path));
-    r.body = std::move(file);
-    return r;
-  }
+  if (root_) return file_response(path);
   if (path == "/" || path == "/index.html") return text_response(200, std::string(kHtml), demo_index_html());
   if (path == "/about.html") return text_response(200, std::string(kHtml), demo_about_html());
   if (path == "/style.css") return text_response(200, "text/css; charset=utf-8", demo_style_css());
@@ -105,6 +94,30 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
       return text_response(200, "image/svg+xml", demo_image_svg(static_cast<int>(*n)));
   }
   return not_found();
+}
+
+Response Site::file_response(std::string_view path) {
+  // A small file served before: one stat() proves it unchanged (http/file_cache.hpp).
+  auto cached = file_cache_.lookup(path);
+  if (!cached) {
+    auto resolved = root_->resolve(path);
+    if (resolved.status == 400)
+      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+    if (resolved.status != 200) return not_found();
+    cached = file_cache_.load(path, resolved.path);
+    if (!cached) {
+      auto file = FileBody::open(resolved.path);
+      if (!file) return not_found();
+      Response r;
+      r.head.content_type = std::string(mime_type_for(resolved.path));
+      r.body = std::move(file);
+      return r;
+    }
+  }
+  Response r;
+  r.head.content_type = std::string(mime_type_for(cached->real_path));
+  r.body = std::make_unique<SharedBody>(cached->bytes);
+  return r;
 }
 
 std::string demo_index_html() {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "http/file_cache.hpp"
 #include "http/handler.hpp"
 #include "http/static_root.hpp"
 
@@ -29,7 +30,9 @@ class Site final : public Responder {
 
  private:
   Response respond_get(std::string_view path, std::string_view query);
+  Response file_response(std::string_view path);
   std::optional<StaticRoot> root_;
+  FileCache file_cache_;
   SiteHooks hooks_;
 };
 

@@ -17,6 +17,8 @@ have_cmd python3    || need+=(python3)
 have_cmd clang++    || need+=(clang)
 have_pkg libclang-rt-14-dev || need+=(libclang-rt-14-dev)
 have_cmd chromium   || need+=(chromium)
+have_cmd nginx      || need+=(nginx-light)   # the benchmark's reference server
+have_cmd wrk        || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${need[*]}; run as root (sudo make test) so they can be installed" >&2
@@ -28,4 +30,9 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Debian starts an installed nginx on port 80 of the machine's own namespace; the benchmark
+  # runs its own inside a namespace, so stop the system one (where systemd runs at all).
+  if printf '%s\n' "${need[@]}" | grep -qx nginx-light && command -v systemctl >/dev/null; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+  fi
 fi

@@ -1,68 +1,263 @@
 #!/usr/bin/env bash
-# `make bench`: tcplab measured side by side with the Linux kernel's own TCP in one run, in a
-# namespace of its own. Prints figures and ratios; asserts nothing about speed (targets live
-# here, not in tests). Every load is bounded in count and time.
-#   BENCH_BYTES   bytes per bulk transfer (default 256 MiB)
-#   BENCH_REQUESTS requests per ab run (default 5000)
+# `sudo make bench`: tcplab measured side by side with references in one run, every load in
+# namespaces of its own, bounded in count and time. Prints one table and writes the same rows
+# to build/bench.json ({"commit", "machine", "rows": [{"name", "unit", "tcplab", "reference",
+# "reference_name", "ratio"}]}); ratio = tcplab / reference. Asserts nothing about speed.
+#   BENCH=quick      a short run (under a minute) that make test uses to prove the harness works
+#   BENCH_JSON=FILE  where to write the JSON (default build/bench.json)
+# References: the TUN's own packet rate (tests/clients/tun_limit) for bulk rows; nginx (one
+# worker, over a veth pair, serving the same bytes) for HTTP and connection rows.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-BYTES=${BENCH_BYTES:-268435456}
-REQUESTS=${BENCH_REQUESTS:-5000}
-NS=tl-bench-$$
-SRV_PID=; KERNEL_PID=
+QUICK=0; [ "${BENCH:-}" = quick ] && QUICK=1
+JSON_OUT=${BENCH_JSON:-$BUILD/bench.json}
+if [ $QUICK -eq 1 ]; then
+  BYTES=$((16 << 20)); KA_REQ=2000; CL_REQ=500; WRK_SECONDS=1; LAT_COUNT=200; STALL_COUNT=10
+  IDLE_COUNT=500; BIG_IDLE=0; BURST=200; TUN_SECONDS=1
+else
+  BYTES=$((256 << 20)); KA_REQ=30000; CL_REQ=5000; WRK_SECONDS=3; LAT_COUNT=2000; STALL_COUNT=100
+  IDLE_COUNT=10000; BIG_IDLE=100000; BURST=1000; TUN_SECONDS=2
+fi
+
+tag=tlb$$
+NS_S=$tag-s   # the servers: tcplab's TUN (and its clients), nginx on one end of a veth pair
+NS_C=$tag-c   # nginx's clients, on the other end of the veth pair
+NS_T=$tag-t   # the raw TUN measurement
+SRV_PID=; NGINX_PID=; HOLD_PIDS=
+WORK=$(mktemp -d)
 cleanup() {
-  for p in $SRV_PID $KERNEL_PID; do kill "$p" 2>/dev/null; done
-  for p in $SRV_PID $KERNEL_PID; do wait "$p" 2>/dev/null; done
-  ip netns del "$NS" 2>/dev/null
+  for p in $HOLD_PIDS $SRV_PID $NGINX_PID; do kill "$p" 2>/dev/null; done
+  for p in $HOLD_PIDS $SRV_PID $NGINX_PID; do wait "$p" 2>/dev/null; done
+  for ns in $NS_S $NS_C $NS_T; do ip netns del "$ns" 2>/dev/null; done
+  rm -rf "$WORK"
   return 0
 }
 trap cleanup EXIT
-[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (namespaces and a TUN): sudo make bench"; exit 1; }
-command -v ab >/dev/null || { echo "bench: needs ab (apt-get install apache2-utils)"; exit 1; }
+trap 'exit 130' INT TERM
 
-ip netns add "$NS" && ip -n "$NS" link set lo up
-log=$(mktemp)
-ip netns exec "$NS" "$BUILD/tcplab" serve --chargen 19 --chargen-bytes "$BYTES" --discard 9 \
-  --msl 1 >"$log" 2>&1 &
-SRV_PID=$!
-ip netns exec "$NS" "$BUILD/clients/bench_kernel_server" --host 127.0.0.1 --chargen-port 1919 \
-  --discard-port 1909 --bytes "$BYTES" --seconds 300 >/dev/null &
-KERNEL_PID=$!
-for _ in $(seq 50); do grep -q '^tcplab: up on' "$log" && break; sleep 0.1; done
-grep -q '^tcplab: up on' "$log" || { cat "$log"; exit 1; }
-sleep 0.3
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (namespaces and TUN devices): sudo make bench"; exit 1; }
+for tool in ab wrk nginx curl; do
+  command -v $tool >/dev/null || { echo "bench: needs $tool (sudo make bench installs it: tests/bench/setup.sh)"; exit 1; }
+done
 
-mbps() {  # mbps HOST PORT MODE -> MB/s from tcp_bulk
-  ip netns exec "$NS" timeout 120 "$BUILD/clients/tcp_bulk" --host "$1" --port "$2" --mode "$3" \
-    --bytes "$BYTES" --timeout 110 | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
+in_s() { ip netns exec "$NS_S" "$@"; }
+in_c() { ip netns exec "$NS_C" "$@"; }
+TCPLAB_ADDR=192.0.2.2
+NGINX_ADDR=198.51.100.1
+
+# --- the namespaces -----------------------------------------------------------------------
+for ns in $NS_S $NS_C $NS_T; do ip netns add "$ns" && ip -n "$ns" link set lo up; done
+ip link add "$tag-a" type veth peer name "$tag-b"
+ip link set "$tag-a" netns "$NS_S"; ip link set "$tag-b" netns "$NS_C"
+ip -n "$NS_S" addr add $NGINX_ADDR/24 dev "$tag-a"; ip -n "$NS_S" link set "$tag-a" up
+ip -n "$NS_C" addr add 198.51.100.2/24 dev "$tag-b"; ip -n "$NS_C" link set "$tag-b" up
+
+# The same bytes for both servers: /bytes/1024 (tcplab builds it in memory, nginx reads the
+# file), /f1k a 1 KiB file for both, /f1m a 1 MiB file for the stall row.
+ROOT=$WORK/root; mkdir -p "$ROOT/bytes"
+head -c 1024 /dev/zero | tr '\0' 'x' >"$ROOT/bytes/1024"
+cp "$ROOT/bytes/1024" "$ROOT/f1k"
+head -c $((1 << 20)) /dev/zero | tr '\0' 'y' >"$ROOT/f1m"
+cp "$ROOT/f1m" "$ROOT/bytes/1048576"
+chmod -R a+rX "$WORK"
+
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=100;
+  keepalive_timeout 60s;
+  keepalive_requests 1000000;
+  server { listen $NGINX_ADDR:8080 backlog=4096; root $ROOT; }
+}
+CONF
+ip netns exec "$NS_S" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" >"$WORK/nginx.out" 2>&1 &
+NGINX_PID=$!
+
+start_tcplab() {  # start_tcplab [ARGS...]
+  if [ -n "$SRV_PID" ]; then kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=; fi
+  # The kernel removes the old TUN shortly after its descriptor closes; wait for that.
+  for _ in $(seq 100); do ip -n "$NS_S" link show tcplab0 >/dev/null 2>&1 || break; sleep 0.05; done
+  ip netns exec "$NS_S" "$BUILD/tcplab" serve --host-ip 192.0.2.1/24 --ip $TCPLAB_ADDR --discard 9 --root "$ROOT" \
+    --keepalive-timeout 120 --max-requests 1000000 "$@" >"$WORK/tcplab.log" 2>&1 &
+  SRV_PID=$!
+  for _ in $(seq 100); do grep -q '^tcplab: up on' "$WORK/tcplab.log" && return 0; sleep 0.05; done
+  echo "bench: tcplab did not start:"; cat "$WORK/tcplab.log"; exit 1
+}
+start_tcplab
+for _ in $(seq 100); do in_c curl -s -o /dev/null "http://$NGINX_ADDR:8080/f1k" && break; sleep 0.05; done
+in_c curl -sf -o /dev/null "http://$NGINX_ADDR:8080/f1k" || { echo "bench: nginx did not start"; cat "$WORK"/nginx*; exit 1; }
+
+# --- measuring helpers ----------------------------------------------------------------------
+NAMES=(); UNITS=(); OURS=(); REFS=(); REFNAMES=()
+row() {  # row NAME UNIT TCPLAB REFERENCE REFERENCE_NAME
+  NAMES+=("$1"); UNITS+=("$2"); OURS+=("${3:-0}"); REFS+=("${4:-0}"); REFNAMES+=("$5")
+  printf '%-52s %-6s %12s %12s %7s  %s\n' "$1" "$2" "${3:-?}" "${4:-?}" "$(ratio "${3:-0}" "${4:-0}")" "$5"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-
-echo "tcplab benchmark: $((BYTES >> 20)) MiB transfers, $REQUESTS HTTP requests per run"
-echo
-printf '%-40s %12s %12s %8s\n' "bulk transfer (MB/s)" "tcplab" "kernel lo" "ratio"
-t_out=$(mbps 192.0.2.2 19 chargen); k_out=$(mbps 127.0.0.1 1919 chargen)
-printf '%-40s %12s %12s %8s\n' "server -> client (chargen)" "$t_out" "$k_out" "$(ratio "$t_out" "$k_out")"
-t_in=$(mbps 192.0.2.2 9 discard); k_in=$(mbps 127.0.0.1 1909 discard)
-printf '%-40s %12s %12s %8s\n' "client -> server (discard)" "$t_in" "$k_in" "$(ratio "$t_in" "$k_in")"
-echo "(the kernel pair talks over loopback with no TUN in the path: an upper bound, not a peer)"
-echo
-
-rps() {  # rps ARGS... -> requests per second from ab
-  ip netns exec "$NS" timeout 120 ab -q -s 10 "$@" http://192.0.2.2/ 2>/dev/null |
-    sed -nE 's/^Requests per second: +([0-9.]+).*/\1/p'
+cpu_ticks() {  # cpu_ticks PID...: user+system clock ticks of these processes
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo $t
 }
-if grep -q "could not listen on port 80" "$log"; then
-  echo "HTTP: the server did not listen on port 80; skipped"
-else
-  printf '%-40s %12s %12s %8s\n' "HTTP GET / (requests/s)" "keep-alive" "close" "ratio"
-  for c in 1 10; do
-    ka=$(rps -k -n "$REQUESTS" -c "$c"); cl=$(rps -n "$REQUESTS" -c "$c")
-    printf '%-40s %12s %12s %8s\n' "ab -c $c" "$ka" "$cl" "$(ratio "$ka" "$cl")"
+nginx_pids() { pgrep -f "nginx -c $WORK/nginx.conf" ; pgrep -P "$(pgrep -f "nginx -c $WORK/nginx.conf" | head -1)" 2>/dev/null; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+ab_rps() {  # ab_rps NS URL ARGS...: requests/s
+  local ns=$1 url=$2; shift 2
+  ip netns exec "$ns" timeout 120 ab -q -s 10 "$@" "$url" 2>/dev/null | sed -nE 's/^Requests per second: +([0-9.]+).*/\1/p'
+}
+wrk_rps() {  # wrk_rps NS URL ARGS...: requests/s
+  local ns=$1 url=$2; shift 2
+  ip netns exec "$ns" timeout 60 wrk -t2 -d"${WRK_SECONDS}s" "$@" "$url" 2>/dev/null |
+    sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'
+}
+# http_pair NAME TOOL ARGS...: the same load against tcplab and nginx, plus server CPU per request.
+http_pair() {
+  local name=$1 tool=$2 path=$3; shift 3
+  local t0 t1 n0 n1 ours ref
+  t0=$(cpu_ticks $SRV_PID); ours=$($tool "$NS_S" "http://$TCPLAB_ADDR$path" "$@"); t1=$(cpu_ticks $SRV_PID)
+  n0=$(cpu_ticks $(nginx_pids)); ref=$($tool "$NS_C" "http://$NGINX_ADDR:8080$path" "$@"); n1=$(cpu_ticks $(nginx_pids))
+  row "$name" "req/s" "$ours" "$ref" "nginx"
+  if [ "$tool" = ab_rps ]; then
+    local n; n=$(awk '{for (i = 1; i < NF; i++) if ($i == "-n") print $(i + 1)}' <<<"$*")
+    row "  server CPU per request" "us" "$(awk -v d=$((t1 - t0)) -v n="$n" -v u=$TICK_US 'BEGIN{printf "%.1f", d*u/n}')" \
+      "$(awk -v d=$((n1 - n0)) -v n="$n" -v u=$TICK_US 'BEGIN{printf "%.1f", d*u/n}')" "nginx"
+  fi
+}
+
+echo "tcplab benchmark ($([ $QUICK -eq 1 ] && echo quick || echo full)): $(nproc) cores, $((BYTES >> 20)) MiB transfers"
+echo "ratio = tcplab / reference; for 'us', 'ms' and 'x' rows lower is better"
+printf '%-52s %-6s %12s %12s %7s  %s\n' "row" "unit" "tcplab" "reference" "ratio" "reference is"
+
+# --- the TUN's own limit, and bulk transfers at two MTUs -------------------------------------
+tun_limit() {  # tun_limit MTU write|read -> MB/s
+  ip -n "$NS_T" link del tlim0 2>/dev/null
+  ip -n "$NS_T" tuntap add mode tun name tlim0
+  ip -n "$NS_T" link set tlim0 mtu "$1"
+  ip -n "$NS_T" addr add 198.18.0.1/24 dev tlim0
+  ip -n "$NS_T" link set tlim0 up
+  ip netns exec "$NS_T" timeout 30 "$BUILD/clients/tun_limit" --dev tlim0 --mtu "$1" --mode "$2" \
+    --seconds "$TUN_SECONDS" | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
+}
+download_mbps() {  # MB/s of a curl download of BYTES from tcplab
+  in_s timeout 120 curl -sS -o /dev/null -w "%{speed_download}" "http://$TCPLAB_ADDR/bytes/$BYTES" |
+    awk '{printf "%.1f", $1 / 1e6}'
+}
+upload_mbps() {  # MB/s of a kernel client writing BYTES into tcplab's discard service
+  in_s timeout 120 "$BUILD/clients/tcp_bulk" --host $TCPLAB_ADDR --port 9 --mode discard --bytes "$BYTES" \
+    --timeout 110 | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
+}
+MTUS="1500 9000"; [ $QUICK -eq 1 ] && MTUS=1500
+for mtu in $MTUS; do
+  [ "$mtu" = 1500 ] || start_tcplab --mtu "$mtu"
+  row "bulk download, MTU $mtu" "MB/s" "$(download_mbps)" "$(tun_limit "$mtu" write)" "TUN write limit"
+  row "bulk upload, MTU $mtu" "MB/s" "$(upload_mbps)" "$(tun_limit "$mtu" read)" "TUN read limit"
+done
+start_tcplab --pcap "$WORK/bench.pcap"
+with_pcap=$(download_mbps)
+start_tcplab --trace-json "$WORK/bench.jsonl"
+with_json=$(download_mbps)
+rm -f "$WORK/bench.pcap" "$WORK/bench.jsonl"
+start_tcplab
+plain=$(download_mbps)
+row "bulk download with --pcap" "MB/s" "$with_pcap" "$plain" "tcplab, no capture"
+row "bulk download with --trace-json" "MB/s" "$with_json" "$plain" "tcplab, no trace"
+
+# --- small HTTP responses ---------------------------------------------------------------------
+http_pair "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
+http_pair "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
+http_pair "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
+http_pair "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
+http_pair "1 KiB from memory, new connection, ab -c 10" ab_rps /bytes/1024 -n "$CL_REQ" -c 10
+http_pair "1 KiB from memory, new connection, wrk -c 50" wrk_rps /bytes/1024 -c 50 -H "Connection: close"
+http_pair "1 KiB file (--root), keep-alive, ab -c 10" ab_rps /f1k -k -n "$KA_REQ" -c 10
+http_pair "1 KiB file (--root), new connection, ab -c 10" ab_rps /f1k -n "$CL_REQ" -c 10
+
+# --- connections -----------------------------------------------------------------------------
+lat() {  # lat NS HOST PORT -> "p50 p99"
+  ip netns exec "$1" timeout 60 "$BUILD/clients/conn_load" --host "$2" --port "$3" --mode latency \
+    --count "$LAT_COUNT" | sed -nE 's/.*p50_us=([0-9.]+) p99_us=([0-9.]+).*/\1 \2/p'
+}
+read -r t50 t99 <<<"$(lat "$NS_S" $TCPLAB_ADDR 80)"
+read -r n50 n99 <<<"$(lat "$NS_C" $NGINX_ADDR 8080)"
+row "connect latency p50" "us" "$t50" "$n50" "nginx (kernel TCP)"
+row "connect latency p99" "us" "$t99" "$n99" "nginx (kernel TCP)"
+
+worst_over_median() {  # worst_over_median NS URL -> worst / median time of STALL_COUNT downloads
+  local i
+  for i in $(seq "$STALL_COUNT"); do
+    ip netns exec "$1" timeout 10 curl -s -o /dev/null -w '%{time_total}\n' "$2"
+  done | sort -n | awk '{ t[NR] = $1 } END { if (NR) printf "%.2f", t[NR] / t[int((NR + 1) / 2)] }'
+}
+row "$STALL_COUNT x 1 MiB download, worst / median" "x" "$(worst_over_median "$NS_S" "http://$TCPLAB_ADDR/f1m")" \
+  "$(worst_over_median "$NS_C" "http://$NGINX_ADDR:8080/f1m")" "nginx"
+
+burst_refused() {  # burst_refused NS HOST PORT -> connections not served
+  ip netns exec "$1" timeout 60 "$BUILD/clients/conn_load" --host "$2" --port "$3" --mode burst --count "$BURST" \
+    --timeout 20 | sed -nE 's/.*served=([0-9]+).*/\1/p' | awk -v n="$BURST" '{print n - $1}'
+}
+row "burst of $BURST connects: not served" "conns" "$(burst_refused "$NS_S" $TCPLAB_ADDR 80)" \
+  "$(burst_refused "$NS_C" $NGINX_ADDR 8080)" "nginx"
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# idle COUNT: COUNT idle keep-alive connections held open against tcplab: served count, bytes of
+# tcplab's memory per connection, and the time a new request takes while they are open.
+idle_row() {
+  local count=$1 per=18000 procs sources="" i
+  procs=$(( (count + per - 1) / per ))
+  # More than one process (the open-file limit) and, past 25,000, more host addresses (ports).
+  start_tcplab --keepalive-timeout 600
+  for i in $(seq 10 $((10 + count / 25000))); do
+    ip -n "$NS_S" addr add 192.0.2.$i/24 dev tcplab0; sources+="192.0.2.$i,"
   done
-  echo "(the article's point in numbers: a kept connection skips the handshake and the teardown)"
-fi
-echo
-rss=$(awk '/VmHWM/ {print $2}' /proc/$SRV_PID/status 2>/dev/null)
-echo "tcplab peak resident memory: ${rss:-?} kB"
+  local before; before=$(rss_kb $SRV_PID)
+  HOLD_PIDS=
+  for i in $(seq "$procs"); do
+    local n=$(( count / procs ))
+    ip netns exec "$NS_S" bash -c "ulimit -n 20000; exec '$BUILD/clients/conn_load' --host $TCPLAB_ADDR --port 80 --mode hold \
+      --count $n --batch 1000 --seconds 120 --timeout 100 --from '${sources%,}'" >"$WORK/hold$i.out" 2>&1 &
+    HOLD_PIDS+=" $!"
+  done
+  local served=0
+  for i in $(seq 1200); do
+    [ "$(cat "$WORK"/hold*.out 2>/dev/null | grep -c '^ready')" -ge "$procs" ] && break; sleep 0.1
+  done
+  served=$(cat "$WORK"/hold*.out | sed -nE 's/^ready .*served=([0-9]+).*/\1/p' | awk '{s += $1} END {print s + 0}')
+  local during; during=$(rss_kb $SRV_PID)
+  local t; t=$(in_s timeout 10 curl -s -o /dev/null -w '%{time_total}' "http://$TCPLAB_ADDR/f1k" | awk '{printf "%.2f", $1 * 1000}')
+  kill $HOLD_PIDS 2>/dev/null; wait $HOLD_PIDS 2>/dev/null; HOLD_PIDS=
+  rm -f "$WORK"/hold*.out
+  row "$count idle keep-alive connections: served" "conns" "$served" "$count" "asked for"
+  row "  tcplab memory per idle connection" "bytes" \
+    "$(awk -v a="$before" -v b="$during" -v n="$served" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1024 / n; else print 0 }')" \
+    "420" "nginx's own figure"
+  row "  tcplab RSS while they are open" "MiB" "$(awk -v b="$during" 'BEGIN{printf "%.1f", b / 1024}')" "256" "target"
+  row "  a new request while they are open" "ms" "$t" "10" "target"
+}
+idle_row "$IDLE_COUNT"
+[ "$BIG_IDLE" -gt 0 ] && idle_row "$BIG_IDLE"
+
+# --- the JSON --------------------------------------------------------------------------------
+mkdir -p "$(dirname "$JSON_OUT")"
+{
+  printf '{"commit": "%s", "machine": "%s", "mode": "%s", "rows": [' \
+    "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r)" \
+    "$([ $QUICK -eq 1 ] && echo quick || echo full)"
+  for i in "${!NAMES[@]}"; do
+    [ "$i" -gt 0 ] && printf ','
+    printf '\n  {"name": "%s", "unit": "%s", "tcplab": %s, "reference": %s, "reference_name": "%s", "ratio": %s}' \
+      "$(sed 's/^ *//' <<<"${NAMES[$i]}")" "${UNITS[$i]}" "${OURS[$i]:-0}" "${REFS[$i]:-0}" "${REFNAMES[$i]}" \
+      "$(ratio "${OURS[$i]:-0}" "${REFS[$i]:-0}" | sed 's#n/a#null#')"
+  done
+  printf '\n]}\n'
+} >"$JSON_OUT"
+echo "wrote $JSON_OUT"

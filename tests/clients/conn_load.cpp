@@ -1,0 +1,186 @@
+// conn_load: many HTTP connections at once, for the benchmark's scale rows.
+//   --mode latency: COUNT connects one after another; prints connect-time percentiles (µs).
+//   --mode burst:   COUNT connects started at the same moment, then one GET on each; counts
+//                   how many were established, refused (RST) or timed out, and served.
+//   --mode hold:    opens COUNT keep-alive connections (BATCH at a time), one GET on each so
+//                   each is an idle HTTP keep-alive connection, prints "ready N", then holds
+//                   them for SECONDS (or until killed) and prints how many are still open.
+// --from A,B,... binds the connections round-robin to these local addresses, so more than
+// one address's worth of ports can be used.
+#include <algorithm>
+#include <sstream>
+#include <vector>
+
+#include "tests/clients/tcp_client.hpp"
+
+using namespace tcpclient;
+
+namespace {
+
+const char* kUsage =
+    "usage: conn_load --host IP --port N --mode latency|burst|hold --count N [--batch 500]\n"
+    "                 [--seconds 10] [--timeout 30] [--from ADDR,ADDR,...] [--path /]";
+
+struct Conn {
+  int fd = -1;
+  std::string in;
+  bool connected = false, served = false, failed = false;
+};
+
+std::vector<sockaddr_in> parse_sources(const std::string& list) {
+  std::vector<sockaddr_in> out;
+  std::stringstream s(list);
+  std::string a;
+  while (std::getline(s, a, ',')) {
+    if (!a.empty()) out.push_back(make_address(a, 0));
+  }
+  return out;
+}
+
+int open_from(const std::vector<sockaddr_in>& sources, size_t i) {
+  int fd = make_socket(0);
+  if (!sources.empty()) {
+    const sockaddr_in& from = sources[i % sources.size()];
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) < 0) fail_errno("bind");
+  }
+  return fd;
+}
+
+// Drives connects and one request/response on each connection in `conns` until every one is
+// served or failed, or the deadline passes.
+void drive(std::vector<Conn>& conns, const sockaddr_in& to, const std::string& request,
+           Clock::time_point deadline) {
+  for (auto& c : conns) {
+    int rc = start_connect(c.fd, to);
+    if (rc != 0 && rc != EINPROGRESS) c.failed = true;
+  }
+  std::vector<pollfd> fds;
+  std::vector<size_t> index;
+  while (Clock::now() < deadline) {
+    fds.clear();
+    index.clear();
+    for (size_t i = 0; i < conns.size(); ++i) {
+      const Conn& c = conns[i];
+      if (c.failed || c.served) continue;
+      fds.push_back(pollfd{c.fd, static_cast<short>(c.connected ? POLLIN : POLLOUT), 0});
+      index.push_back(i);
+    }
+    if (fds.empty()) return;
+    int n = poll(fds.data(), fds.size(), std::min(ms_left(deadline), 200));
+    if (n < 0 && errno != EINTR) fail_errno("poll");
+    for (size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].revents == 0) continue;
+      Conn& c = conns[index[k]];
+      if (!c.connected) {
+        if (connect_result(c.fd) != 0) {
+          c.failed = true;
+          continue;
+        }
+        c.connected = true;
+        if (send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
+          c.failed = true;
+        continue;
+      }
+      char buf[4096];
+      ssize_t got = recv(c.fd, buf, sizeof buf, 0);
+      if (got <= 0) {
+        if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        c.failed = true;
+        continue;
+      }
+      c.in.append(buf, static_cast<size_t>(got));
+      // The benchmark's responses carry Content-Length; a whole response has arrived when
+      // the body after the blank line is that long.
+      size_t end = c.in.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      size_t cl = c.in.find("Content-Length: ");
+      if (cl == std::string::npos) cl = c.in.find("content-length: ");
+      size_t length = cl == std::string::npos ? 0 : std::strtoul(c.in.c_str() + cl + 16, nullptr, 10);
+      if (c.in.size() >= end + 4 + length) c.served = true;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args(argc, argv, kUsage);
+  const std::string host = args.str("host", "");
+  const auto port = static_cast<uint16_t>(args.num("port", 80));
+  const std::string mode = args.str("mode", "");
+  const size_t count = args.num("count", 100);
+  const size_t batch = std::max<size_t>(1, args.num("batch", 500));
+  const uint64_t hold_seconds = args.num("seconds", 10);
+  const uint64_t timeout = args.num("timeout", 30);
+  const auto sources = parse_sources(args.str("from", ""));
+  const std::string path = args.str("path", "/");
+  args.done();
+  if (host.empty() || (mode != "latency" && mode != "burst" && mode != "hold")) {
+    std::fprintf(stderr, "%s\n", kUsage);
+    return 2;
+  }
+  const sockaddr_in to = make_address(host, port);
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+  const auto deadline = Clock::now() + std::chrono::seconds(timeout);
+
+  if (mode == "latency") {
+    std::vector<double> micros;
+    for (size_t i = 0; i < count && Clock::now() < deadline; ++i) {
+      int fd = open_from(sources, i);
+      const auto t0 = Clock::now();
+      int rc = start_connect(fd, to);
+      if (rc == EINPROGRESS) {
+        wait_for(fd, POLLOUT, deadline, "connect");
+        rc = connect_result(fd);
+      }
+      const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+      if (rc != 0) fail(std::string("connect: ") + std::strerror(rc));
+      micros.push_back(us);
+      close(fd);
+    }
+    std::sort(micros.begin(), micros.end());
+    auto pct = [&](double p) {
+      return micros[std::min(micros.size() - 1, static_cast<size_t>(p * micros.size()))];
+    };
+    if (micros.empty()) fail("no connection made");
+    std::printf("connects=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f\n", micros.size(), pct(0.50), pct(0.99),
+                micros.back());
+    return 0;
+  }
+
+  std::vector<Conn> conns(count);
+  for (size_t i = 0; i < count; ++i) conns[i].fd = open_from(sources, i);
+  if (mode == "burst") {
+    drive(conns, to, request, deadline);
+  } else {
+    for (size_t first = 0; first < count; first += batch) {
+      std::vector<Conn> slice(conns.begin() + static_cast<long>(first),
+                              conns.begin() + static_cast<long>(std::min(count, first + batch)));
+      drive(slice, to, request, deadline);
+      std::copy(slice.begin(), slice.end(), conns.begin() + static_cast<long>(first));
+    }
+  }
+  size_t established = 0, served = 0, failed = 0;
+  for (const auto& c : conns) {
+    established += c.connected;
+    served += c.served;
+    failed += c.failed;
+  }
+  const size_t timed_out = count - served - failed;
+  std::printf("%s count=%zu established=%zu served=%zu failed=%zu timed_out=%zu\n",
+              mode == "hold" ? "ready" : "burst", count, established, served, failed, timed_out);
+  std::fflush(stdout);
+  if (mode == "hold") {
+    const auto until = Clock::now() + std::chrono::seconds(hold_seconds);
+    while (Clock::now() < until) usleep(100000);
+    size_t open = 0;
+    for (const auto& c : conns) {
+      if (!c.served) continue;
+      char b;
+      ssize_t n = recv(c.fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+      if (n < 0 && errno == EAGAIN) ++open;  // still open and idle
+    }
+    std::printf("held open=%zu\n", open);
+  }
+  return 0;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The benchmark harness works (BENCH=quick): it runs in namespaces of its own, prints its table
+# and writes bench.json with every row measured. It asserts nothing about speed: figures on a
+# shared 2-core machine say nothing in a test; `sudo make bench` is where they are read.
+source "$(dirname "$0")/lib.sh"
+require_lab
+json=$(mktemp); out=$(mktemp)
+trap 'rm -f "$json" "$out"; lab_cleanup' EXIT
+
+BENCH=quick BENCH_JSON="$json" timeout 300 bash "$ROOT/tests/bench/run.sh" >"$out" 2>&1
+rc=$?
+check "BENCH=quick exits 0" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$out" | tail -20
+check "the table has a header and at least 20 rows" \
+  test "$(grep -c '^row ' "$out")" -eq 1 -a "$(grep -cE ' (MB/s|req/s|us|x|conns|bytes|MiB|ms) ' "$out")" -ge 20
+
+python3 - "$json" <<'PY'
+import json, sys
+def check(name, cond):
+    print(("ok - " if cond else "not ok - ") + name)
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("not ok - bench.json parses (%s)" % e); sys.exit(0)
+check("bench.json has commit, machine and rows", all(k in d for k in ("commit", "machine", "rows")))
+rows = d.get("rows", [])
+keys = ["name", "unit", "tcplab", "reference", "reference_name", "ratio"]
+check("every row has exactly the contract's keys", rows and all(list(r) == keys for r in rows))
+names = [r["name"] for r in rows]
+for want in ("bulk download, MTU 1500", "bulk upload, MTU 1500", "1 KiB from memory, keep-alive, ab -c 10",
+             "1 KiB from memory, new connection, ab -c 10", "connect latency p50"):
+    r = next((r for r in rows if r["name"] == want), None)
+    check("row '%s' measured on both sides" % want,
+          r is not None and r["tcplab"] > 0 and r["reference"] > 0 and r["ratio"] is not None)
+PY
