@@ -6,6 +6,7 @@ namespace tcplab::cli {
 namespace {
 constexpr Command kCommands[] = {
     {"serve", "create the TUN, answer ping, run TCP services and the HTTP server", serve_main},
+    {"get", "tcplab as the HTTP client: fetch URLs from a kernel server over our own TCP", get_main},
 };
 }  // namespace
 

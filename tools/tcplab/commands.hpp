@@ -21,6 +21,8 @@ struct Command {
 
 // `tcplab serve [flags]`: the TUN, ping, TCP services and the HTTP server.
 int serve_main(int argc, char** argv, int first);
+// `tcplab get URL... [-o FILE]... [flags]`: the HTTP client on our own TCP.
+int get_main(int argc, char** argv, int first);
 
 // The table main() dispatches through, in the order --help lists it.
 std::span<const Command> commands();
