@@ -73,7 +73,7 @@ std::string build_request(const Url& url, const RequestOptions& options) {
 }
 
 // RFC 9112 §9.3, from the client's side: what we sent and what the server answered.
-Persistence decide_persistence(const RequestOptions& sent, const ResponseHead& head, BodyFraming framing) {
+Persistence decide_persistence(const RequestOptions& sent, const ReceivedHead& head, BodyFraming framing) {
   if (framing == BodyFraming::UntilClose) return {false, "the body ran until the server closed"};
   if (head.has_connection_token("close")) return {false, "the server sent Connection: close"};
   if (sent.minor >= 1 && !sent.keepalive) return {false, "we sent Connection: close (--keepalive off)"};

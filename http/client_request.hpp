@@ -39,6 +39,6 @@ struct Persistence {
   std::string why;  // one line for the output and the trace
 };
 
-Persistence decide_persistence(const RequestOptions& sent, const ResponseHead& head, BodyFraming framing);
+Persistence decide_persistence(const RequestOptions& sent, const ReceivedHead& head, BodyFraming framing);
 
 }  // namespace tcplab::http

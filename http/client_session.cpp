@@ -68,11 +68,7 @@ struct ClientSession::Conn final : tcp::SocketHandler {
 ClientSession::ClientSession(std::vector<Url> urls, ClientConfig config, Dialer dial, ClientEvents& events)
     : urls_(std::move(urls)), config_(std::move(config)), dial_(std::move(dial)), events_(events) {}
 
-ClientSession::~ClientSession() {
-  // Sockets that outlive us must not call back into freed memory.
-  for (auto& c : conns_)
-    if (c->socket != nullptr) c->socket->set_handler(nullptr);
-}
+ClientSession::~ClientSession() = default;
 
 void ClientSession::start(Instant now) {
   now_ = now;

@@ -78,6 +78,7 @@ using Dialer =
 class ClientSession {
  public:
   ClientSession(std::vector<Url> urls, ClientConfig config, Dialer dial, ClientEvents& events);
+  // Destroy once finished(), or together with the stack: a live socket keeps its handler.
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;

@@ -81,13 +81,13 @@ std::string_view to_string(BodyFraming framing) {
   return "?";
 }
 
-std::string_view ResponseHead::header(std::string_view name) const {
+std::string_view ReceivedHead::header(std::string_view name) const {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return h.value;
   return {};
 }
 
-bool ResponseHead::has_connection_token(std::string_view token) const {
+bool ReceivedHead::has_connection_token(std::string_view token) const {
   return std::find(connection.begin(), connection.end(), token) != connection.end();
 }
 
@@ -301,7 +301,7 @@ void ResponseParser::on_headers_end() {
       fail("more than " + std::to_string(limits_.max_interim) + " interim (1xx) responses");
       return;
     }
-    head_ = ResponseHead{};
+    head_ = ReceivedHead{};
     fields_ = 0;
     stage_ = Stage::StatusLine;
     return;

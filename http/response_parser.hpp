@@ -25,7 +25,7 @@ enum class BodyFraming {
 
 std::string_view to_string(BodyFraming framing);
 
-struct ResponseHead {
+struct ReceivedHead {
   int minor = 1;  // HTTP/1.minor
   int status = 0;
   std::string reason;
@@ -69,7 +69,7 @@ class ResponseParser {
   // True once any byte of the response arrived.
   bool started() const { return started_; }
   bool head_complete() const { return stage_ > Stage::Headers; }
-  const ResponseHead& head() const { return head_; }
+  const ReceivedHead& head() const { return head_; }
   BodyFraming framing() const { return framing_; }
   uint64_t header_bytes() const { return header_bytes_; }  // status line and fields, with CRLFs
   uint64_t body_bytes() const { return body_bytes_; }      // decoded body
@@ -92,7 +92,7 @@ class ResponseParser {
   bool head_request_ = false;
   Stage stage_ = Stage::StatusLine;
   Status status_ = Status::NeedMore;
-  ResponseHead head_;
+  ReceivedHead head_;
   BodyFraming framing_ = BodyFraming::None;
   std::string line_;
   bool started_ = false;
