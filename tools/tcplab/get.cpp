@@ -2,6 +2,8 @@
 // open) and the kernel is the server. Parses flags and URLs, opens the TUN and the stack the
 // way serve does, runs http::ClientSession on the event loop, prints what happened to each
 // URL and each connection, and stays while our side holds TIME-WAIT.
+#include <sys/random.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +24,9 @@
 
 namespace tcplab::cli {
 namespace {
+
+// RFC 6335 §6: the dynamic (ephemeral) port range.
+constexpr uint32_t kFirstEphemeral = 49152;
 
 struct GetOptions {
   LinkOptions link;
@@ -197,10 +202,20 @@ int get_main(int argc, char** argv, int first) {
   config.request.user_agent = std::string("tcplab/") + kVersion;
   config.timeout = o.timeout;
   Printer printer(files, o.outputs, o.tcp.msl);
+  // RFC 6056 §3.3.1: start the ephemeral ports at a random place. Counting from the same port
+  // on every run would meet, on the very same 4-tuple, the TIME-WAIT the server kept from
+  // the previous run, and the new SYN would be answered with an ACK for the old connection.
+  uint16_t next_port = 0;
+  if (getrandom(&next_port, sizeof next_port, 0) != static_cast<ssize_t>(sizeof next_port)) next_port = 0;
+  next_port = static_cast<uint16_t>(kFirstEphemeral + next_port % (65536 - kFirstEphemeral));
   http::ClientSession session(
       urls, config,
-      [&stack](wire::Ipv4Address address, uint16_t port, tcp::SocketHandler* handler) {
-        return stack.tcp().connect(address, port, handler);
+      [&stack, &next_port](wire::Ipv4Address address, uint16_t port, tcp::SocketHandler* handler) {
+        uint16_t local = next_port;
+        next_port = next_port == 65535 ? kFirstEphemeral : static_cast<uint16_t>(next_port + 1);
+        tcp::Socket* socket = stack.tcp().connect(address, port, handler, local);
+        // That 4-tuple is still in use: let the host pick the next free port.
+        return socket != nullptr ? socket : stack.tcp().connect(address, port, handler);
       },
       printer);
   session.set_tracer(&tracer);
