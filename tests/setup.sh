@@ -16,6 +16,7 @@ have_cmd tshark     || need+=(tshark)
 have_cmd clang++    || need+=(clang)
 have_pkg libclang-rt-14-dev || need+=(libclang-rt-14-dev)
 have_cmd chromium   || need+=(chromium)
+have_cmd python3    || need+=(python3)   # test-get.sh: the kernel server; tests/docs
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${need[*]}; run as root (sudo make test) so they can be installed" >&2
