@@ -11,8 +11,8 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
     auto colon = text.find("://");
     error = colon == std::string_view::npos
                 ? "'" + std::string(text) + "' is not a URL; expected http://ADDR[:PORT]/path"
-                : "only http:// URLs are supported (no TLS), not '" + std::string(text.substr(0, colon + 3)) +
-                      "'";
+                : "only http:// URLs are supported, not '" + std::string(text.substr(0, colon + 3)) + "'" +
+                      (text.substr(0, colon) == "https" ? " (tcplab has no TLS)" : "");
     return std::nullopt;
   }
   Url url;
