@@ -162,7 +162,8 @@ void ClientSession::step() {
 
 void ClientSession::start_fetch(size_t index) {
   const Url& url = urls_[index];
-  if (!active_ || *active_ != index) retried_ = false;
+  if (index != last_started_) retried_ = false;  // a retry starts the same URL again
+  last_started_ = index;
   active_ = index;
   report_ = FetchReport{};
   report_.index = index;

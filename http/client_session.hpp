@@ -128,7 +128,8 @@ class ClientSession {
   std::optional<size_t> active_;              // the URL in flight
   FetchReport report_;                        // of active_
   ResponseParser parser_;
-  bool retried_ = false;  // the active URL was already retried on a new connection
+  size_t last_started_ = SIZE_MAX;  // the URL start_fetch last began
+  bool retried_ = false;            // ... and it was already retried on a new connection
   bool work_pending_ = false;
   size_t failures_ = 0;
   unsigned opened_ = 0;

@@ -323,6 +323,22 @@ TEST_CASE("a kept connection the server closed just as we reused it: retried onc
   CHECK(r.reports[1].conn == 2);
 }
 
+TEST_CASE("the retry is made once: a new connection closed without a response is a failure") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(kOk11);
+  h.sock(0).client_fin();  // the reused connection dies: retried on conn 2
+  REQUIRE(h.sockets.size() == 2);
+  h.connect(1);
+  h.sock(1).client_fin();  // and the new one closes without a byte
+  REQUIRE(h.reports.size() == 2);
+  CHECK_FALSE(h.reports[1].ok);
+  CHECK(h.reports[1].error == "the server closed the connection without sending a response");
+  CHECK(h.sockets.size() == 2);
+  CHECK(h.session->failures() == 1);
+}
+
 TEST_CASE("extra bytes after a response: the connection is not reused") {
   Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
   h.start();
