@@ -47,6 +47,10 @@ start_python() {
 get() {
   OUT=$(lab_exec timeout 60 "$TCPLAB" get "$@" 2>&1); RC=$?
 }
+# our_ports: the local ports of the connections get reported closing, from $OUT.
+our_ports() { sed -nE 's/^conn [0-9]+ \(192\.0\.2\.2:([0-9]+) > .*/\1/p' <<<"$OUT"; }
+# kernel_time_wait PORT: the kernel holds a TIME-WAIT entry for its connection to our PORT.
+kernel_time_wait() { lab_exec ss -tanH state time-wait "( dport = :$1 )" | grep -q .; }
 # syns: connections we opened (active OPENs, so a retransmitted SYN counts once), from --trace.
 syns() { grep -c "CLOSED -> SYN-SENT" <<<"$OUT"; }
 
@@ -74,6 +78,9 @@ check "TIME-WAIT: our TCB went FIN-WAIT-1 first" grep -q "ESTABLISHED -> FIN-WAI
 check "TIME-WAIT: tcplab stayed until it ended (TIME-WAIT -> CLOSED in the trace)" \
   grep -q "TIME-WAIT -> CLOSED" <<<"$OUT"
 check "TIME-WAIT: the run lasted at least 2 x MSL [took $took_ms ms]" test "$took_ms" -ge 2000
+port=$(our_ports | head -1)
+no_kernel_time_wait() { [ -n "$1" ] && ! kernel_time_wait "$1"; }
+check "TIME-WAIT: the kernel (the passive closer) holds none for port ${port:-?}" no_kernel_time_wait "$port"
 
 # ---------------------------------------------------------------- --keepalive off
 get --trace --keepalive off "$U11/a.txt" "$U11/a.txt"
@@ -85,6 +92,11 @@ check "--keepalive off: we sent Connection: close" grep -q "we sent Connection: 
 check "--keepalive off: the server closed first, so TIME-WAIT is the server's" \
   grep -q "the server closed first: TIME-WAIT is on the server's side" <<<"$OUT"
 check "--keepalive off: no TIME-WAIT on our side" bash -c '! grep -q "TIME-WAIT on our side" <<<"$1"' _ "$OUT"
+ports=$(our_ports | tr '\n' ' ')
+held=0
+for p in $ports; do kernel_time_wait "$p" && held=$((held + 1)); done
+check "--keepalive off: ss in the namespace shows the kernel's TIME-WAIT for both [$held of: $ports]" \
+  test "$held" = 2
 
 # ---------------------------------------------------------------- HTTP/1.0
 get --trace --http1.0 "$U11/a.txt" "$U11/a.txt"
