@@ -45,9 +45,10 @@ std::string_view to_string(CloseCause cause) {
 // - RFC 1945 (HTTP/1.0) has no persistence at all: one request, one connection (row 4).
 // - RFC 2068 §19.7.1 / RFC 7230 §A.1.2: the HTTP/1.0 "keep-alive" extension; the server
 //   answers "Connection: keep-alive" and may send Keep-Alive parameters (row 6).
-// - The article (../shared/seed): IIS with keep-alive off answers "Connection: close" and
-//   its Current Connections drops to 0 after each response (row 2); with keep-alive on it
-//   sends no Connection header to 1.1 clients and the connection stays (row 7).
+// - The article (the 2014 Korean keep-alive blog post): IIS with keep-alive off answers
+//   "Connection: close" and its Current Connections drops to 0 after each response (row 2);
+//   with keep-alive on it sends no Connection header to 1.1 clients and the connection
+//   stays (row 7).
 KeepAliveDecision decide_keep_alive(const KeepAliveInput& in) {
   auto has = [&](std::string_view token) {
     return std::find(in.connection.begin(), in.connection.end(), token) != in.connection.end();

@@ -1,4 +1,4 @@
-// Static file resolution under --root: no way out (issue 4), checked on the resolved path.
+// Static file resolution under --root: no way out of DIR, checked on the resolved path.
 #include "http/static_root.hpp"
 
 #include <limits.h>

@@ -29,7 +29,7 @@ struct FourTupleHash {
   size_t operator()(const FourTuple& t) const noexcept {
     uint64_t a = (uint64_t{t.local_ip.value} << 32) | t.remote_ip.value;
     uint64_t b = (uint64_t{t.local_port} << 16) | t.remote_port;
-    // A multiplicative mix keeps demultiplexing O(1) on average (issue: "demux in O(1)").
+    // A multiplicative mix keeps demultiplexing O(1) on average, however many connections there are.
     uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
     return static_cast<size_t>(h ^ (h >> 29));
   }

@@ -52,6 +52,7 @@ fi
 rm -f build.log
 
 run_tap "style (line length)" bash tests/style/line-length.sh
+run_tap "docs match the code" bash tests/docs/run.sh
 run_doctest "unit" build/unit-tests
 run_doctest "unit (asan+ubsan)" build/san/unit-tests
 run_tap "scenarios" build/scenario-tests tests/scenarios

@@ -1,6 +1,6 @@
 // Fuzz target for http/request_parser: the input's first 8 bytes seed where the rest is
 // split; the requests (or the error) parsed from the split feed must equal those parsed
-// from one whole feed, limits must hold, and errors must carry one of the statuses.
+// from one whole feed, limits must hold, and errors must carry one of the statuses the limits map to.
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Foundation (issue 2) against the real kernel, in a lab namespace: ping (count, size,
+# TUN, IPv4 and ICMP against the real kernel, in a lab namespace: ping (count, size,
 # bounded flood), every malformed IPv4 case injected onto the TUN and dropped with its
 # reason while ping keeps working, UDP -> ECONNREFUSED, unknown protocol -> protocol
 # unreachable, SIGUSR1 counters, SIGTERM -> exit 0 and the TUN gone, usage errors,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ApacheBench against the HTTP server (issue 4): 2000 requests with 10 concurrent clients,
+# ApacheBench against the HTTP server: 2000 requests with 10 concurrent clients,
 # connection-per-request (ab) and keep-alive (ab -k), zero failures each; /stats counts the
 # connections each run used (2000 and <= 10). Also prints requests/s at -c 1 and -c 10.
 source "$(dirname "$0")/lib.sh"
@@ -33,7 +33,7 @@ run_ab() {
 }
 
 # --max-requests 5000: with the default 100, 2000 keep-alive requests need at least 20
-# connections; the issue asks for <= 10.
+# connections; the goal is at most 10.
 start_server --http-port 80 --msl 1 --max-requests 5000 || { not_ok "server starts"; exit 1; }
 
 run_ab "ab -n 2000 -c 10" -n 2000 -c 10
@@ -45,7 +45,7 @@ check "ab -k -n 2000 -c 10: 2000 complete, 0 failed" test "$AB_COMPLETE" = 2000 
 check "ab -k -n 2000 -c 10: /stats shows <= 10 connections used [got $AB_CONNS]" test "$AB_CONNS" -le 10 -a "$AB_CONNS" -ge 1
 check "ab -k: every request was answered keep-alive" grep -q "^Keep-Alive requests: *2000" <<<"$AB_OUT"
 
-# Figures for the issue's note (informational: the checks are failures only).
+# Figures to read, not to assert (informational: the checks are failures only).
 run_ab "ab -n 2000 -c 1" -n 2000 -c 1
 check "ab -n 2000 -c 1: 0 failed, 2000 connections [got $AB_CONNS]" test "$AB_FAILED" = 0 -a "$AB_COMPLETE" = 2000 -a "$AB_CONNS" = 2000
 run_ab "ab -k -n 2000 -c 1" -k -n 2000 -c 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Linux's own TCP against ours (issue 3, "Against the real Linux TCP"), in a lab namespace:
+# Linux's own TCP against ours, in a lab namespace:
 # echo round trips, half-close, client abort and our state afterwards, 1,000 connect/close
 # cycles leaving nothing behind but bounded TIME-WAIT, 100 concurrent connections, and a
 # capture written with --pcap that tshark parses. Bulk transfers: test-tcp-bulk.sh.

@@ -6,6 +6,7 @@ namespace tcplab::cli {
 namespace {
 constexpr Command kCommands[] = {
     {"serve", "create the TUN, answer ping, run TCP services and the HTTP server", serve_main},
+    {"get", "tcplab as the HTTP client: fetch URLs from a kernel server over our own TCP", get_main},
     {"script", "play packet scenario scripts against the stack on a virtual clock (no root)", script_main},
     {"demo", "run the keep-alive article's comparison and print what each mode cost", demo_main},
 };

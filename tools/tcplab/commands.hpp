@@ -26,6 +26,8 @@ int script_main(int argc, char** argv, int first);
 
 // `tcplab demo keepalive [flags]`: the article's comparison, measured, in namespaces of its own.
 int demo_main(int argc, char** argv, int first);
+// `tcplab get URL... [-o FILE]... [flags]`: the HTTP client on our own TCP.
+int get_main(int argc, char** argv, int first);
 
 // The table main() dispatches through, in the order --help lists it.
 std::span<const Command> commands();

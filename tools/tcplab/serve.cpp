@@ -1,6 +1,5 @@
 // `tcplab serve`: parse flags, open the TUN, build the stack with its services and the HTTP
 // server, attach the trace sinks, print the readiness line, and run the event loop.
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +29,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/stack_flags.hpp"
+#include "tools/tcplab/stack_setup.hpp"
 
 namespace tcplab::cli {
 namespace {
@@ -173,52 +173,14 @@ int serve_main(int argc, char** argv, int first) {
   }
 
   // --- runtime from here: errors exit 1 ---
-  if (auto holder = link::interface_with_address(o.link.ip)) {
-    std::fprintf(
-        stderr,
-        "tcplab: the stack's address %s is already on interface %s, so the kernel would answer for it; "
-        "pick another --ip\n",
-        o.link.ip.to_string().c_str(), holder->c_str());
-    return kExitRuntime;
-  }
-
-  // Sinks first: a capture file we cannot write is reported before touching the network.
-  TraceSinks sinks;
-  std::string error;
-  if (!sinks.open(o.trace, error)) {
-    std::fprintf(stderr, "tcplab: %s\n", error.c_str());
-    return kExitRuntime;
-  }
+  SteadyClock clock;
+  StackRuntime runtime;
+  if (!open_stack(o.link, o.trace, o.tcp, clock, runtime)) return kExitRuntime;
+  TraceSinks& sinks = runtime.sinks;
   trace::Tracer& tracer = sinks.tracer();
   link::PcapWriter* pcap = sinks.pcap();
-
-  std::vector<std::string> warnings;
-  auto tun = link::Tun::open(o.link.tun, error, warnings);
-  for (const auto& w : warnings) std::fprintf(stderr, "tcplab: warning: %s\n", w.c_str());
-  if (!tun) {
-    std::fprintf(stderr, "tcplab: %s\n", error.c_str());
-    return kExitRuntime;
-  }
-
-  StackConfig config;
-  config.address = o.link.ip;
-  config.mtu = tun->mtu();
-  config.ttl = o.link.ttl;
-  config.tcp = o.tcp;
-  // RFC 9293 §3.7.1: MSS = MTU - 20 (IPv4) - 20 (TCP).
-  config.tcp.mss = static_cast<uint16_t>(config.mtu - 40);
-  // RFC 6528: the ISN hash needs a secret key, fresh for every run.
-  if (getrandom(config.tcp.isn_key.data(), config.tcp.isn_key.size(), 0) !=
-      static_cast<ssize_t>(config.tcp.isn_key.size())) {
-    std::fprintf(stderr, "tcplab: cannot read random bytes for the ISN key: %s\n", std::strerror(errno));
-    return kExitRuntime;
-  }
-
-  SteadyClock clock;
-  Stack stack(config, tracer);
-  // The core learns the time from advance(); give it the real time before anything (listen,
-  // trace notes) happens, so the first trace line is not stamped with the clock's epoch.
-  stack.advance(clock.now());
+  auto& tun = runtime.tun;
+  Stack& stack = *runtime.stack;
   services::EchoService echo(&stack.tcp());
   services::DiscardService discard(&stack.tcp());
   services::ChargenService chargen(&stack.tcp(), o.chargen_bytes);

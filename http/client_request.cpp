@@ -1,0 +1,91 @@
+// URL parsing, the GET request `tcplab get` sends, and the client's keep-alive decision.
+#include "http/client_request.hpp"
+
+#include <algorithm>
+
+namespace tcplab::http {
+
+std::optional<Url> parse_url(std::string_view text, std::string& error) {
+  constexpr std::string_view kScheme = "http://";
+  if (text.substr(0, kScheme.size()) != kScheme) {
+    auto colon = text.find("://");
+    error = colon == std::string_view::npos
+                ? "'" + std::string(text) + "' is not a URL; expected http://ADDR[:PORT]/path"
+                : "only http:// URLs are supported, not '" + std::string(text.substr(0, colon + 3)) + "'" +
+                      (text.substr(0, colon) == "https" ? " (tcplab has no TLS)" : "");
+    return std::nullopt;
+  }
+  Url url;
+  url.text = std::string(text);
+  std::string_view rest = text.substr(kScheme.size());
+  size_t slash = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view target = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  if (authority.find('@') != std::string_view::npos) {
+    error = "user information in a URL is not supported: '" + std::string(text) + "'";
+    return std::nullopt;
+  }
+  std::string_view host = authority;
+  auto colon = authority.find(':');
+  if (colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    std::string_view port = authority.substr(colon + 1);
+    uint32_t n = 0;
+    bool digits = !port.empty() && port.size() <= 5 &&
+                  std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) n = static_cast<uint32_t>(std::stoul(std::string(port)));
+    if (!digits || n == 0 || n > 65535) {
+      error = "bad port '" + std::string(port) + "' in '" + std::string(text) + "' (expected 1-65535)";
+      return std::nullopt;
+    }
+    url.port = static_cast<uint16_t>(n);
+  }
+  auto address = wire::Ipv4Address::parse(host);
+  if (!address) {
+    error = "'" + std::string(host) + "' is not a dotted IPv4 address (tcplab has no DNS): '" +
+            std::string(text) + "'";
+    return std::nullopt;
+  }
+  url.address = *address;
+  url.authority = std::string(authority);
+  // The fragment is never sent (RFC 3986 §3.5); the query is part of the target.
+  target = target.substr(0, target.find('#'));
+  url.path = target.empty() ? "/" : (target.front() == '?' ? "/" : "") + std::string(target);
+  for (char c : url.path) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+      error = "a space or control character in the path of '" + std::string(text) + "'";
+      return std::nullopt;
+    }
+  }
+  return url;
+}
+
+std::string build_request(const Url& url, const RequestOptions& options) {
+  std::string r = "GET " + url.path + " HTTP/1." + std::to_string(options.minor) + "\r\n";
+  r += "Host: " + url.authority + "\r\n";  // RFC 9112 §3.2: MUST send Host (1.1); harmless in 1.0
+  r += "User-Agent: " + options.user_agent + "\r\n";
+  r += "Accept: */*\r\n";
+  if (options.minor >= 1 && !options.keepalive) r += "Connection: close\r\n";
+  // RFC 9112 §C.2.2: an HTTP/1.0 client asks for a persistent connection with keep-alive.
+  if (options.minor == 0 && options.keepalive) r += "Connection: keep-alive\r\n";
+  r += "\r\n";
+  return r;
+}
+
+// RFC 9112 §9.3, from the client's side: what we sent and what the server answered.
+Persistence decide_persistence(const RequestOptions& sent, const ReceivedHead& head, BodyFraming framing) {
+  if (framing == BodyFraming::UntilClose) return {false, "the body ran until the server closed"};
+  if (head.has_connection_token("close")) return {false, "the server sent Connection: close"};
+  if (sent.minor >= 1 && !sent.keepalive) return {false, "we sent Connection: close (--keepalive off)"};
+  if (sent.minor == 0 && !sent.keepalive) {
+    return {false, "HTTP/1.0 request without Connection: keep-alive closes after one response"};
+  }
+  if (head.minor == 0 && !head.has_connection_token("keep-alive")) {
+    return {false, "HTTP/1.0 response without Connection: keep-alive"};
+  }
+  if (head.minor == 0) return {true, "keep-alive negotiated (HTTP/1.0 Connection: keep-alive)"};
+  if (sent.minor == 0) return {true, "keep-alive negotiated (we asked; the server answered HTTP/1.1)"};
+  return {true, "HTTP/1.1 default keep-alive"};
+}
+
+}  // namespace tcplab::http

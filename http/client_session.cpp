@@ -1,0 +1,434 @@
+// `tcplab get`'s connection handling: one request at a time, reuse while keep-alive allows,
+// timeouts, the close handshake's order, and a clear line for every way a fetch can fail.
+#include "http/client_session.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+
+namespace tcplab::http {
+namespace {
+
+// "10 s", "0.5 s": a duration in an error message.
+std::string format_duration(Duration d) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  std::string text = std::to_string(ms / 1000);
+  if (ms % 1000 != 0) {
+    std::string frac = std::to_string(1000 + ms % 1000).substr(1);
+    while (frac.back() == '0') frac.pop_back();
+    text += "." + frac;
+  }
+  return text + " s";
+}
+
+}  // namespace
+
+// One connection. It only forwards socket callbacks to the session, which decides.
+struct ClientSession::Conn final : tcp::SocketHandler {
+  enum class Phase {
+    Connecting,  // SYN sent
+    Idle,        // open, no request in flight (kept for the next URL)
+    Busy,        // a request in flight
+    Closing,     // done with: waiting for the server's FIN (we_closed false) or our close to finish
+    Gone,        // on_closed arrived; the socket no longer exists
+  };
+
+  Conn(ClientSession& s, unsigned number, const Url& url)
+      : session(s), id(number), address(url.address), port(url.port) {}
+
+  void on_connected(tcp::Socket&) override {
+    progress_pending = true;
+    if (phase == Phase::Connecting) session.send_request(*this);
+  }
+  void on_readable(tcp::Socket&) override { session.pump(*this); }
+  void on_peer_fin(tcp::Socket&) override { session.pump(*this); }
+  void on_writable(tcp::Socket&) override {
+    progress_pending = true;
+    session.write_out(*this);
+  }
+  void on_closed(tcp::Socket&, tcp::CloseReason reason) override { session.connection_closed(*this, reason); }
+
+  ClientSession& session;
+  unsigned id;
+  wire::Ipv4Address address;
+  uint16_t port;
+  tcp::Socket* socket = nullptr;
+  FourTuple tuple{};
+  Phase phase = Phase::Connecting;
+  bool reusable = true;
+  bool peer_fin = false;
+  bool we_closed = false;
+  uint32_t requests = 0;
+  std::string out;  // request bytes send() has not taken yet
+  size_t out_off = 0;
+  Instant last_progress{};
+  bool progress_pending = false;
+};
+
+ClientSession::ClientSession(std::vector<Url> urls, ClientConfig config, Dialer dial, ClientEvents& events)
+    : urls_(std::move(urls)), config_(std::move(config)), dial_(std::move(dial)), events_(events) {}
+
+ClientSession::~ClientSession() = default;
+
+void ClientSession::start(Instant now) {
+  now_ = now;
+  work_pending_ = true;
+  advance(now);
+}
+
+bool ClientSession::finished() const {
+  return next_ == urls_.size() && !active_ && conns_.empty() && !work_pending_;
+}
+
+std::optional<Instant> ClientSession::next_deadline() const {
+  if (work_pending_ || !notes_.empty()) return now_;
+  std::optional<Instant> best;
+  auto consider = [&best](Instant t) {
+    if (!best || t < *best) best = t;
+  };
+  for (const auto& c : conns_) {
+    if (c->progress_pending) return now_;
+    switch (c->phase) {
+      case Conn::Phase::Connecting:
+      case Conn::Phase::Busy:
+        consider(c->last_progress + config_.timeout);
+        break;
+      case Conn::Phase::Closing:
+        consider(c->last_progress + (c->we_closed ? config_.timeout : config_.close_grace));
+        break;
+      default:
+        break;
+    }
+  }
+  return best;
+}
+
+void ClientSession::advance(Instant now) {
+  now_ = now;
+  for (auto& c : conns_) {
+    if (c->progress_pending) {
+      c->progress_pending = false;
+      c->last_progress = now;
+    }
+  }
+  flush_notes();
+  check_timers();
+  while (work_pending_) {
+    work_pending_ = false;
+    step();
+  }
+  flush_notes();
+  // Connections are destroyed here, never inside one of their own callbacks.
+  std::erase_if(conns_, [](const std::unique_ptr<Conn>& c) { return c->phase == Conn::Phase::Gone; });
+}
+
+void ClientSession::check_timers() {
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    Conn& c = *conns_[i];
+    const Duration waited = now_ - c.last_progress;
+    if ((c.phase == Conn::Phase::Connecting || c.phase == Conn::Phase::Busy) && waited >= config_.timeout) {
+      std::string what =
+          c.phase == Conn::Phase::Connecting ? "for the connection (no SYN-ACK from " + where(c) + ")"
+          : parser_.started()
+              ? "for the rest of the response (" +
+                    std::to_string(parser_.header_bytes() + parser_.body_bytes()) + " bytes so far)"
+              : "for the response";
+      fail_fetch(&c,
+                 "timed out after " + format_duration(config_.timeout) + " waiting " + what + " (--timeout)");
+      c.phase = Conn::Phase::Closing;
+      c.we_closed = true;
+      note(&c, "conn " + std::to_string(c.id) + ": timed out; aborting it (RST)");
+      c.socket->abort();  // on_closed follows at once
+    } else if (c.phase == Conn::Phase::Closing && !c.we_closed && waited >= config_.close_grace) {
+      close_ours(c, "the server did not close within " + format_duration(config_.close_grace));
+    } else if (c.phase == Conn::Phase::Closing && c.we_closed && waited >= config_.timeout) {
+      note(&c, "conn " + std::to_string(c.id) + ": the close did not finish in time; aborting it (RST)");
+      c.socket->abort();
+    }
+  }
+}
+
+void ClientSession::step() {
+  if (active_) return;
+  if (next_ == urls_.size()) {
+    // Nothing more to fetch: a connection kept open for reuse is closed by us, so our side
+    // goes through TIME-WAIT (RFC 9293 §3.6: the side that closes first).
+    if (current_ != nullptr && current_->phase == Conn::Phase::Idle) close_ours(*current_, "no more URLs");
+    current_ = nullptr;
+    return;
+  }
+  start_fetch(next_++);
+}
+
+void ClientSession::start_fetch(size_t index) {
+  const Url& url = urls_[index];
+  if (index != last_started_) retried_ = false;  // a retry starts the same URL again
+  last_started_ = index;
+  active_ = index;
+  report_ = FetchReport{};
+  report_.index = index;
+  report_.url = url.text;
+  parser_.expect(false);
+
+  Conn* c = current_;
+  const bool same_server = c != nullptr && c->address == url.address && c->port == url.port;
+  if (c != nullptr && c->phase == Conn::Phase::Idle && c->reusable && !c->peer_fin && same_server) {
+    report_.conn = c->id;
+    report_.reused = true;
+    send_request(*c);
+    return;
+  }
+  if (c != nullptr && c->phase == Conn::Phase::Idle) close_ours(*c, "the next URL is on another server");
+  current_ = nullptr;
+
+  auto conn = std::make_unique<Conn>(*this, opened_ + 1, url);
+  conn->last_progress = now_;
+  Conn& fresh = *conn;
+  conns_.push_back(std::move(conn));
+  current_ = &fresh;
+  report_.conn = fresh.id;
+  tcp::Socket* socket = dial_(url.address, url.port, &fresh);
+  if (socket == nullptr) {
+    fresh.phase = Conn::Phase::Gone;
+    current_ = nullptr;
+    report_.conn = 0;
+    fail_fetch(nullptr, "cannot open a connection to " + url.address.to_string() + ":" +
+                            std::to_string(url.port) + " (no free local port)");
+    return;
+  }
+  ++opened_;
+  // connect() may already have reported (a refusal in a test); the tuple exists either way.
+  if (fresh.phase != Conn::Phase::Gone) {
+    fresh.socket = socket;
+    fresh.tuple = socket->tuple();
+    note(&fresh, "conn " + std::to_string(fresh.id) + ": opening a new connection for " + url.text);
+  }
+}
+
+void ClientSession::send_request(Conn& c) {
+  c.phase = Conn::Phase::Busy;
+  ++c.requests;
+  c.out = build_request(urls_[*active_], config_.request);
+  c.out_off = 0;
+  note(&c, "GET " + urls_[*active_].path + " on conn " + std::to_string(c.id) +
+               (report_.reused ? " (reused)" : " (new)"));
+  write_out(c);
+}
+
+void ClientSession::write_out(Conn& c) {
+  if (c.socket == nullptr) return;
+  while (c.out_off < c.out.size()) {
+    auto bytes = std::as_bytes(std::span(c.out.data() + c.out_off, c.out.size() - c.out_off));
+    size_t n = c.socket->send(bytes);
+    if (n == 0) break;  // on_writable comes back when the send buffer has room
+    c.out_off += n;
+  }
+}
+
+void ClientSession::pump(Conn& c) {
+  if (c.socket == nullptr || c.phase == Conn::Phase::Gone) return;
+  c.progress_pending = true;
+  if (c.phase == Conn::Phase::Busy && active_ && current_ == &c) {
+    read_response(c);
+  } else {
+    read_idle(c);
+  }
+}
+
+// Bytes on a connection with no request in flight are not a response to anything
+// (RFC 9112 §9.3: a client reads one response per request): drop them and reuse nothing.
+void ClientSession::read_idle(Conn& c) {
+  std::array<char, 4096> buf;
+  size_t dropped = 0;
+  while (size_t n = c.socket->receive(std::as_writable_bytes(std::span(buf)))) dropped += n;
+  if (dropped > 0 && c.phase == Conn::Phase::Idle) {
+    c.reusable = false;
+    note(&c, "conn " + std::to_string(c.id) + ": " + std::to_string(dropped) +
+                 " unexpected bytes while idle; it will not be reused");
+  }
+  if (c.socket->peer_closed() && !c.peer_fin) {
+    c.peer_fin = true;
+    if (c.phase == Conn::Phase::Idle) {
+      note(&c, "conn " + std::to_string(c.id) + ": the server closed the idle connection first");
+    }
+    if (!c.we_closed) close_ours(c, "the server closed first");
+  }
+}
+
+void ClientSession::read_response(Conn& c) {
+  std::array<char, 16384> buf;
+  const size_t index = *active_;
+  auto body = [this, index](std::string_view piece) { events_.on_body(index, piece); };
+  while (c.phase == Conn::Phase::Busy) {
+    size_t n = c.socket->receive(std::as_writable_bytes(std::span(buf)));
+    if (n == 0) break;
+    std::string_view data(buf.data(), n);
+    size_t used = parser_.feed(data, body);
+    if (parser_.status() == ResponseParser::Status::Error) {
+      fail_fetch(&c, "bad response: " + parser_.error());
+      c.phase = Conn::Phase::Closing;
+      c.we_closed = true;
+      note(&c, "conn " + std::to_string(c.id) + ": bad response; aborting it (RST)");
+      c.socket->abort();
+      return;
+    }
+    if (parser_.status() == ResponseParser::Status::Complete) {
+      if (used < n) {
+        c.reusable = false;  // more than one response to one request: the framing is off
+        note(&c, "conn " + std::to_string(c.id) + ": " + std::to_string(n - used) +
+                     " bytes after the response; it will not be reused");
+      }
+      complete_fetch(c);
+      if (c.socket != nullptr) read_idle(c);
+      return;
+    }
+  }
+  if (c.phase != Conn::Phase::Busy || !c.socket->peer_closed()) return;
+  // The server closed while the response was in progress (or before it started).
+  c.peer_fin = true;
+  parser_.eof();
+  if (parser_.status() == ResponseParser::Status::Complete) {
+    complete_fetch(c);  // a close-delimited body (RFC 9112 §6.3 rule 8)
+    return;
+  }
+  if (report_.reused && !parser_.started() && !retried_) {
+    // RFC 9112 §9.3.1: the server may close an idle connection just as we send on it; a
+    // GET is idempotent, so it is retried once on a new connection.
+    retried_ = true;
+    note(&c, "conn " + std::to_string(c.id) +
+                 ": closed by the server before any response; retrying on a new"
+                 " connection");
+    c.reusable = false;
+    c.phase = Conn::Phase::Closing;
+    current_ = nullptr;
+    close_ours(c, "the server closed it");
+    next_ = *active_;
+    active_.reset();
+    work_pending_ = true;
+    return;
+  }
+  c.phase = Conn::Phase::Closing;
+  fail_fetch(&c, parser_.error());
+  close_ours(c, "the response was cut short");
+}
+
+void ClientSession::complete_fetch(Conn& c) {
+  const auto& head = parser_.head();
+  report_.ok = true;
+  report_.minor = head.minor;
+  report_.status = head.status;
+  report_.reason = head.reason;
+  report_.header_bytes = parser_.header_bytes();
+  report_.body_bytes = parser_.body_bytes();
+  report_.framing = parser_.framing();
+  report_.persistence = decide_persistence(config_.request, head, parser_.framing());
+  if (report_.persistence.keep_open && !c.reusable) {
+    report_.persistence = {false, "the server sent bytes beyond the response"};
+  }
+  note(&c, "conn " + std::to_string(c.id) + (report_.persistence.keep_open ? " stays open: " : " closes: ") +
+               report_.persistence.why);
+  if (report_.persistence.keep_open) {
+    c.phase = Conn::Phase::Idle;
+  } else {
+    c.phase = Conn::Phase::Closing;
+    c.reusable = false;
+    c.progress_pending = true;  // the close grace starts now
+    if (c.peer_fin || c.socket->peer_closed()) {
+      c.peer_fin = true;
+      close_ours(c, "the server closed first");
+    }
+    if (current_ == &c) current_ = nullptr;
+  }
+  events_.on_fetched(report_);
+  active_.reset();
+  work_pending_ = true;
+}
+
+void ClientSession::fail_fetch(Conn* c, std::string error) {
+  report_.ok = false;
+  report_.error = std::move(error);
+  if (parser_.head_complete()) {
+    report_.minor = parser_.head().minor;
+    report_.status = parser_.head().status;
+    report_.reason = parser_.head().reason;
+  }
+  report_.header_bytes = parser_.header_bytes();
+  report_.body_bytes = parser_.body_bytes();
+  ++failures_;
+  if (c != nullptr) {
+    c->reusable = false;
+    if (current_ == c) current_ = nullptr;
+  }
+  events_.on_fetched(report_);
+  active_.reset();
+  work_pending_ = true;
+}
+
+void ClientSession::close_ours(Conn& c, std::string_view why) {
+  if (c.we_closed || c.socket == nullptr) return;
+  c.we_closed = true;
+  c.phase = Conn::Phase::Closing;
+  c.progress_pending = true;
+  note(&c, "conn " + std::to_string(c.id) + ": we close (" + std::string(why) + ")" +
+               (c.peer_fin ? "" : "; we close first, so TIME-WAIT will be ours"));
+  c.socket->close();
+}
+
+void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
+  const auto was = c.phase;
+  const bool time_wait = c.socket != nullptr && c.socket->state() == tcp::State::TimeWait;
+  c.phase = Conn::Phase::Gone;
+  c.socket = nullptr;  // gone once this callback returns
+  if (active_ && current_ == &c && (was == Conn::Phase::Connecting || was == Conn::Phase::Busy)) {
+    std::string error;
+    switch (reason) {
+      case tcp::CloseReason::Refused:
+        error =
+            "connection refused: " + where(c) + " answered our SYN with RST (is a server listening there?)";
+        break;
+      case tcp::CloseReason::TimedOut:
+        error = "no answer from " + where(c) + ": TCP gave up after its retransmissions";
+        break;
+      case tcp::CloseReason::ResetByPeer:
+        error = "connection reset by the server (RST) after " +
+                std::to_string(parser_.header_bytes() + parser_.body_bytes()) + " response bytes";
+        break;
+      default:
+        error = "the connection closed before the response was complete";
+        break;
+    }
+    fail_fetch(&c, error);
+  }
+  if (current_ == &c) current_ = nullptr;
+  ConnectionReport r;
+  r.conn = c.id;
+  r.tuple = c.tuple;
+  r.requests = c.requests;
+  r.we_closed_first = c.we_closed && !c.peer_fin;
+  r.time_wait_ours = time_wait;
+  r.reason = reason;
+  note(&c, "conn " + std::to_string(c.id) + " closed (" + std::string(tcp::to_string(reason)) + ")" +
+               (time_wait ? ": TIME-WAIT on our side" : ""));
+  events_.on_connection_closed(r);
+  work_pending_ = true;  // finished() may have become true
+}
+
+std::string ClientSession::where(const Conn& c) const {
+  return c.address.to_string() + ":" + std::to_string(c.port);
+}
+
+void ClientSession::note(const Conn* c, std::string text) {
+  if (tracer_ == nullptr || !tracer_->enabled()) return;
+  notes_.push_back({c != nullptr, c != nullptr ? c->tuple : FourTuple{}, "http client: " + std::move(text)});
+}
+
+void ClientSession::flush_notes() {
+  if (tracer_ == nullptr) {
+    notes_.clear();
+    return;
+  }
+  for (const auto& n : notes_) tracer_->note(now_, n.has_tuple ? &n.tuple : nullptr, n.text);
+  notes_.clear();
+}
+
+}  // namespace tcplab::http

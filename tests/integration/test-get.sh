@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# `tcplab get`: tcplab as the HTTP client on its own TCP, the kernel as the server
+# (python3 -m http.server inside the lab namespace, started and stopped by PID). Two URLs on
+# one kept connection, --keepalive off (two connections, the server closes first),
+# --http1.0 with and without keep-alive, -o writing the exact bytes, an HTTP/1.0 server that
+# closes first, a refused port, a timeout, usage errors, and TIME-WAIT on our side when we
+# close first, held until it ends.
+source "$(dirname "$0")/lib.sh"
+require_lab
+
+BUILD_DIR=$ROOT/${TCPLAB_BUILD:-build}
+TCPLAB=$BUILD_DIR/tcplab
+[ -x "$TCPLAB" ] || { not_ok "$(basename "$0"): $TCPLAB not built (run make)"; exit 1; }
+command -v python3 >/dev/null || { not_ok "$(basename "$0"): python3 missing (tests/setup.sh installs it)"; exit 1; }
+
+HOST=192.0.2.1   # the kernel's side of the TUN (tcplab's default --host-ip)
+PORT11=8000      # python http.server speaking HTTP/1.1 (keep-alive)
+PORT10=8010      # python http.server speaking HTTP/1.0 (closes after each response)
+WORK=$(mktemp -d)
+PY_PIDS=()
+
+get_cleanup() {
+  for pid in "${PY_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  rm -rf "$WORK"
+  lab_cleanup
+}
+trap get_cleanup EXIT
+
+# start_python PORT PROTOCOL: a kernel HTTP server in the namespace, serving $WORK/site.
+start_python() {
+  lab_exec python3 -m http.server --bind 0.0.0.0 --directory "$WORK/site" --protocol "$2" "$1" \
+    >"$WORK/python-$1.log" 2>&1 &
+  PY_PIDS+=($!)
+  for _ in $(seq 100); do
+    lab_exec ss -ltnH "sport = :$1" | grep -q LISTEN && return 0
+    sleep 0.1
+  done
+  echo "# python3 -m http.server on port $1 did not start:"; cat "$WORK/python-$1.log"
+  return 1
+}
+
+# get ARGS...: tcplab get in the namespace (bounded in time); stdout+stderr -> $OUT, exit -> $RC.
+get() {
+  OUT=$(lab_exec timeout 60 "$TCPLAB" get "$@" 2>&1); RC=$?
+}
+# our_ports: the local ports of the connections get reported closing, from $OUT.
+our_ports() { sed -nE 's/^conn [0-9]+ \(192\.0\.2\.2:([0-9]+) > .*/\1/p' <<<"$OUT"; }
+# kernel_time_wait PORT: the kernel holds a TIME-WAIT entry for its connection to our PORT.
+kernel_time_wait() { lab_exec ss -tanH state time-wait "( dport = :$1 )" | grep -q .; }
+# syns: connections we opened (active OPENs, so a retransmitted SYN counts once), from --trace.
+syns() { grep -c "CLOSED -> SYN-SENT" <<<"$OUT"; }
+
+mkdir -p "$WORK/site"
+head -c 300000 /dev/urandom >"$WORK/site/big.bin"
+echo "hello from the kernel's server" >"$WORK/site/a.txt"
+lab_up || { not_ok "lab namespace"; exit 1; }
+start_python $PORT11 HTTP/1.1 || { not_ok "python3 http.server (HTTP/1.1) starts"; exit 1; }
+start_python $PORT10 HTTP/1.0 || { not_ok "python3 http.server (HTTP/1.0) starts"; exit 1; }
+U11=http://$HOST:$PORT11
+U10=http://$HOST:$PORT10
+
+# ---------------------------------------------------------------- keep-alive: one connection
+start=$(date +%s%N)
+get --trace --msl 1 "$U11/a.txt" "$U11/big.bin"
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "keep-alive: both URLs fetched, exit 0 [rc $RC]" test "$RC" = 0
+check "keep-alive: the first URL opens conn 1" grep -q "a.txt: HTTP/1.1 200 OK.*conn 1 (new)" <<<"$OUT"
+check "keep-alive: the second URL reuses conn 1" grep -q "big.bin: HTTP/1.1 200 OK.*conn 1 (reused)" <<<"$OUT"
+check "keep-alive: the trace shows one active open [got $(syns)]" test "$(syns)" = 1
+check "keep-alive: the body size is reported" grep -q "body 300000 bytes (Content-Length)" <<<"$OUT"
+check "TIME-WAIT: we closed first and say so" \
+  grep -q "we closed first: TIME-WAIT on our side for 2 x MSL = 2 s (--msl)" <<<"$OUT"
+check "TIME-WAIT: our TCB went FIN-WAIT-1 first" grep -q "ESTABLISHED -> FIN-WAIT-1" <<<"$OUT"
+check "TIME-WAIT: tcplab stayed until it ended (TIME-WAIT -> CLOSED in the trace)" \
+  grep -q "TIME-WAIT -> CLOSED" <<<"$OUT"
+check "TIME-WAIT: the run lasted at least 2 x MSL [took $took_ms ms]" test "$took_ms" -ge 2000
+port=$(our_ports | head -1)
+no_kernel_time_wait() { [ -n "$1" ] && ! kernel_time_wait "$1"; }
+check "TIME-WAIT: the kernel (the passive closer) holds none for port ${port:-?}" no_kernel_time_wait "$port"
+
+# ---------------------------------------------------------------- --keepalive off
+get --trace --keepalive off "$U11/a.txt" "$U11/a.txt"
+check "--keepalive off: exit 0 [rc $RC]" test "$RC" = 0
+check "--keepalive off: a new connection per URL (conn 1, conn 2)" \
+  bash -c 'grep -q "conn 1 (new)" <<<"$1" && grep -q "conn 2 (new)" <<<"$1"' _ "$OUT"
+check "--keepalive off: two active opens [got $(syns)]" test "$(syns)" = 2
+check "--keepalive off: we sent Connection: close" grep -q "we sent Connection: close" <<<"$OUT"
+check "--keepalive off: the server closed first, so TIME-WAIT is the server's" \
+  grep -q "the server closed first: TIME-WAIT is on the server's side" <<<"$OUT"
+check "--keepalive off: no TIME-WAIT on our side" bash -c '! grep -q "TIME-WAIT on our side" <<<"$1"' _ "$OUT"
+ports=$(our_ports | tr '\n' ' ')
+held=0
+for p in $ports; do kernel_time_wait "$p" && held=$((held + 1)); done
+check "--keepalive off: ss in the namespace shows the kernel's TIME-WAIT for both [$held of: $ports]" \
+  test "$held" = 2
+
+# ---------------------------------------------------------------- HTTP/1.0
+get --trace --http1.0 "$U11/a.txt" "$U11/a.txt"
+check "--http1.0: exit 0 [rc $RC]" test "$RC" = 0
+check "--http1.0: the server saw HTTP/1.0 requests" grep -q '"GET /a.txt HTTP/1.0" 200' "$WORK/python-$PORT11.log"
+check "--http1.0: closes after each response (two active opens) [got $(syns)]" test "$(syns)" = 2
+check "--http1.0: says why" grep -q "HTTP/1.0 request without Connection: keep-alive" <<<"$OUT"
+get --trace --msl 0.5 --http1.0 --keepalive on "$U11/a.txt" "$U11/a.txt"
+check "--http1.0 --keepalive on: keep-alive negotiated, one connection [got $(syns) active opens]" \
+  bash -c 'test "$2" = 1 && grep -q "conn 1 (reused)" <<<"$1"' _ "$OUT" "$(syns)"
+
+# ---------------------------------------------------------------- an HTTP/1.0 server
+get --trace "$U10/a.txt" "$U10/a.txt"
+check "HTTP/1.0 server: exit 0 [rc $RC]" test "$RC" = 0
+check "HTTP/1.0 server: its response without keep-alive ends the connection" \
+  grep -q "HTTP/1.0 response without Connection: keep-alive" <<<"$OUT"
+check "HTTP/1.0 server: two connections [got $(syns) active opens]" test "$(syns)" = 2
+check "HTTP/1.0 server: the server closed first" grep -q "the server closed first" <<<"$OUT"
+
+# ---------------------------------------------------------------- -o writes the exact bytes
+get --msl 0.5 "$U11/big.bin" "$U11/a.txt" -o "$WORK/big.out" -o "$WORK/a.out"
+check "-o: exit 0 [rc $RC]" test "$RC" = 0
+want=$(sha256sum <"$WORK/site/big.bin" | cut -d' ' -f1)
+got=$(sha256sum <"$WORK/big.out" 2>/dev/null | cut -d' ' -f1)
+check "-o: the first file has the served bytes (sha256 ${got:0:12})" test "$want" = "$got"
+check "-o: the second file pairs with the second URL" cmp -s "$WORK/site/a.txt" "$WORK/a.out"
+get --msl 0.5 "$U11/a.txt" "$U11/big.bin" -o "$WORK/only.out"
+check "-o: fewer files than URLs: the rest is discarded [rc $RC]" \
+  bash -c 'test "$1" = 0 && cmp -s "$2" "$3"' _ "$RC" "$WORK/site/a.txt" "$WORK/only.out"
+get --msl 0.5 "$U11/missing.txt"
+check "a 404 is a response: exit 0 [rc $RC]" \
+  bash -c 'test "$1" = 0 && grep -q "HTTP/1.1 404" <<<"$2"' _ "$RC" "$OUT"
+
+# ---------------------------------------------------------------- failures
+get "http://$HOST:9/"
+check "refused port: exit 1 [rc $RC]" test "$RC" = 1
+check "refused port: a clear message" \
+  grep -q "connection refused: $HOST:9 answered our SYN with RST" <<<"$OUT"
+get --timeout 1 "http://192.0.2.3:$PORT11/"
+check "no answer: exit 1 [rc $RC]" test "$RC" = 1
+check "no answer: timed out with a clear message" \
+  grep -q "timed out after 1 s waiting for the connection" <<<"$OUT"
+get "$U11/a.txt" -o "$WORK/x" -o "$WORK/y"
+check "more -o than URLs: usage error [rc $RC]" \
+  bash -c 'test "$1" = 2 && grep -q "2 -o files for 1 URLs" <<<"$2"' _ "$RC" "$OUT"
+get "https://$HOST/"
+check "https: usage error with the reason [rc $RC]" \
+  bash -c 'test "$1" = 2 && grep -q "only http:// URLs" <<<"$2"' _ "$RC" "$OUT"
+get
+check "no URL: usage error [rc $RC]" test "$RC" = 2

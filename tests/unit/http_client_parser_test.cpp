@@ -1,0 +1,242 @@
+// Tests for http/response_parser and http/client_request: the body framings of RFC 9112
+// §6.3 (Content-Length, chunked, close-delimited, none), byte-by-byte splits, interim
+// responses, every malformed input with its message, URLs, the request, and the client's
+// keep-alive decision.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "http/client_request.hpp"
+#include "http/response_parser.hpp"
+
+using namespace tcplab;
+using namespace tcplab::http;
+
+namespace {
+
+struct Parsed {
+  ResponseParser parser;
+  std::string body;
+  size_t consumed = 0;
+};
+
+// Feeds `bytes` in pieces of `step` bytes (0: all at once) until complete or failed.
+Parsed parse(std::string_view bytes, size_t step = 0, bool head_request = false) {
+  Parsed p;
+  p.parser.expect(head_request);
+  auto sink = [&p](std::string_view piece) { p.body.append(piece); };
+  if (step == 0) step = bytes.size() == 0 ? 1 : bytes.size();
+  while (p.consumed < bytes.size() && p.parser.status() == ResponseParser::Status::NeedMore) {
+    auto piece = bytes.substr(p.consumed, step);
+    size_t used = p.parser.feed(piece, sink);
+    p.consumed += used;
+    if (used < piece.size()) break;
+  }
+  return p;
+}
+
+std::string error_of(std::string_view bytes) {
+  auto p = parse(bytes);
+  if (p.parser.status() == ResponseParser::Status::NeedMore) p.parser.eof();
+  REQUIRE(p.parser.status() == ResponseParser::Status::Error);
+  return p.parser.error();
+}
+
+}  // namespace
+
+TEST_CASE("a Content-Length response: status line, fields, body, sizes") {
+  const std::string r = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nhello";
+  auto p = parse(r);
+  REQUIRE(p.parser.status() == ResponseParser::Status::Complete);
+  CHECK(p.parser.head().minor == 1);
+  CHECK(p.parser.head().status == 200);
+  CHECK(p.parser.head().reason == "OK");
+  CHECK(p.parser.head().header("server") == "x");
+  CHECK(p.parser.framing() == BodyFraming::Length);
+  CHECK(p.body == "hello");
+  CHECK(p.parser.body_bytes() == 5);
+  CHECK(p.parser.header_bytes() == r.size() - 5);
+  CHECK(p.consumed == r.size());
+}
+
+TEST_CASE("a response split at every byte gives the same head and body") {
+  const std::string r =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n"
+      "0\r\nTrailer-Field: y\r\n\r\n";
+  for (size_t step : {1u, 2u, 3u, 7u, 64u}) {
+    auto p = parse(r, step);
+    REQUIRE(p.parser.status() == ResponseParser::Status::Complete);
+    CHECK(p.parser.framing() == BodyFraming::Chunked);
+    CHECK(p.body == "hello, world");
+    CHECK(p.consumed == r.size());
+  }
+}
+
+TEST_CASE("bytes after a complete response are not consumed (they belong to nothing)") {
+  auto p = parse("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\n");
+  REQUIRE(p.parser.status() == ResponseParser::Status::Complete);
+  CHECK(p.consumed == std::string("HTTP/1.1 204 No Content\r\n\r\n").size());
+}
+
+TEST_CASE("a response without framing runs until the server closes (RFC 9112 §6.3 rule 8)") {
+  auto p = parse("HTTP/1.0 200 OK\r\nServer: old\r\n\r\nsome bytes");
+  CHECK(p.parser.status() == ResponseParser::Status::NeedMore);
+  CHECK(p.parser.framing() == BodyFraming::UntilClose);
+  p.parser.eof();
+  CHECK(p.parser.status() == ResponseParser::Status::Complete);
+  CHECK(p.body == "some bytes");
+}
+
+TEST_CASE("a Transfer-Encoding other than chunked also runs until the close") {
+  auto p = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef");
+  CHECK(p.parser.framing() == BodyFraming::UntilClose);
+  CHECK(p.body == "abcdef");
+}
+
+TEST_CASE("Transfer-Encoding: chunked overrides Content-Length") {
+  auto p = parse(
+      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  REQUIRE(p.parser.status() == ResponseParser::Status::Complete);
+  CHECK(p.body == "abc");
+}
+
+TEST_CASE("HEAD, 204 and 304 responses have no body whatever Content-Length says") {
+  auto head = parse("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 0, true);
+  CHECK(head.parser.status() == ResponseParser::Status::Complete);
+  CHECK(head.parser.framing() == BodyFraming::None);
+  auto not_modified = parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
+  CHECK(not_modified.parser.status() == ResponseParser::Status::Complete);
+  CHECK(not_modified.parser.body_bytes() == 0);
+}
+
+TEST_CASE("interim 1xx responses are skipped; the final response follows") {
+  auto p = parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  REQUIRE(p.parser.status() == ResponseParser::Status::Complete);
+  CHECK(p.parser.head().status == 200);
+  CHECK(p.parser.interim_responses() == 1);
+  CHECK(p.body == "ok");
+}
+
+TEST_CASE("fields: obs-fold is unfolded, Connection tokens are lower-cased, LF alone ends a line") {
+  auto p = parse("HTTP/1.1 200 OK\nX-Long: a\n  b\nConnection: Keep-Alive, Close\nContent-Length: 0\n\n");
+  REQUIRE(p.parser.status() == ResponseParser::Status::Complete);
+  CHECK(p.parser.head().header("x-long") == "a b");
+  CHECK(p.parser.head().has_connection_token("close"));
+  CHECK(p.parser.head().has_connection_token("keep-alive"));
+}
+
+TEST_CASE("equal Content-Length values in a list are one value (RFC 9110 §8.6)") {
+  auto p = parse("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok");
+  CHECK(p.parser.status() == ResponseParser::Status::Complete);
+}
+
+TEST_CASE("malformed responses fail with a message that says what is wrong") {
+  CHECK(error_of("SSH-2.0-OpenSSH_9.6\r\n").find("not an HTTP/1.x status line: 'SSH-2.0-OpenSSH_9.6'") !=
+        std::string::npos);
+  CHECK(error_of("HTTP/2.0 200 OK\r\n\r\n").find("only HTTP/1.x") != std::string::npos);
+  CHECK(error_of("HTTP/1.1 20x OK\r\n\r\n").find("three digits") != std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n").find("invalid Content-Length") !=
+        std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").find("conflicting") !=
+        std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n").find("malformed header field line") !=
+        std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nName : v\r\n\r\n").find("malformed header field line") !=
+        std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\n x: folded first\r\n\r\n").find("continuation line") !=
+        std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").find("invalid chunk-size") !=
+        std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n")
+            .find("not followed by CRLF") != std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n")
+            .find("too large") != std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\rX: y\r\n\r\n").find("bare CR") != std::string::npos);
+  CHECK(error_of("HTTP/1.1 101 Switching Protocols\r\n\r\n").find("101") != std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nX: " + std::string(9000, 'a') + "\r\n\r\n").find("longer than 8192") !=
+        std::string::npos);
+}
+
+TEST_CASE("a close in the middle of a response is an error that says where") {
+  CHECK(error_of("") == "the server closed the connection without sending a response");
+  CHECK(error_of("HTTP/1.1 200 OK\r\nContent-") ==
+        "the server closed the connection before the end of the response header");
+  CHECK(error_of("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc") ==
+        "the server closed the connection after 3 of 10 body bytes");
+  CHECK(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+            .find("inside the chunked") != std::string::npos);
+}
+
+TEST_CASE("expect() starts a fresh response on the same parser") {
+  ResponseParser parser;
+  parser.expect();
+  parser.feed("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na", {});
+  REQUIRE(parser.status() == ResponseParser::Status::Complete);
+  parser.expect();
+  CHECK(parser.status() == ResponseParser::Status::NeedMore);
+  CHECK_FALSE(parser.started());
+  parser.feed("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n", {});
+  CHECK(parser.head().status == 404);
+  CHECK(parser.head().minor == 0);
+}
+
+TEST_CASE("URLs: http://ADDR[:PORT]/path only, with a clear refusal otherwise") {
+  std::string error;
+  auto u = parse_url("http://192.0.2.1:8000/a/b.txt?x=1#frag", error);
+  REQUIRE(u);
+  CHECK(u->address.to_string() == "192.0.2.1");
+  CHECK(u->port == 8000);
+  CHECK(u->authority == "192.0.2.1:8000");
+  CHECK(u->path == "/a/b.txt?x=1");
+  auto bare = parse_url("http://192.0.2.1", error);
+  REQUIRE(bare);
+  CHECK(bare->port == 80);
+  CHECK(bare->path == "/");
+  CHECK_FALSE(parse_url("https://192.0.2.1/", error));
+  CHECK(error.find("only http://") != std::string::npos);
+  CHECK_FALSE(parse_url("http://example.com/", error));
+  CHECK(error.find("no DNS") != std::string::npos);
+  CHECK_FALSE(parse_url("http://192.0.2.1:0/", error));
+  CHECK(error.find("bad port") != std::string::npos);
+  CHECK_FALSE(parse_url("http://192.0.2.1:99999/", error));
+  CHECK_FALSE(parse_url("192.0.2.1/", error));
+  CHECK(error.find("not a URL") != std::string::npos);
+  CHECK_FALSE(parse_url("http://user@192.0.2.1/", error));
+}
+
+TEST_CASE("the request: version, Host, and the Connection field each mode sends") {
+  auto u = *[] {
+    std::string e;
+    return parse_url("http://192.0.2.1:8000/x", e);
+  }();
+  CHECK(build_request(u, {1, true, "t"}) ==
+        "GET /x HTTP/1.1\r\nHost: 192.0.2.1:8000\r\nUser-Agent: t\r\n"
+        "Accept: */*\r\n\r\n");
+  CHECK(build_request(u, {1, false, "t"}).find("\r\nConnection: close\r\n") != std::string::npos);
+  auto v10 = build_request(u, {0, false, "t"});
+  CHECK(v10.starts_with("GET /x HTTP/1.0\r\n"));
+  CHECK(v10.find("Connection") == std::string::npos);
+  CHECK(build_request(u, {0, true, "t"}).find("\r\nConnection: keep-alive\r\n") != std::string::npos);
+}
+
+TEST_CASE("the client's keep-alive decision (RFC 9112 §9.3)") {
+  auto head = [](int minor, std::vector<std::string> connection) {
+    ReceivedHead h;
+    h.minor = minor;
+    h.connection = std::move(connection);
+    return h;
+  };
+  const RequestOptions v11{1, true, "t"}, v11_close{1, false, "t"}, v10{0, false, "t"}, v10_ka{0, true, "t"};
+  CHECK(decide_persistence(v11, head(1, {}), BodyFraming::Length).keep_open);
+  CHECK_FALSE(decide_persistence(v11, head(1, {"close"}), BodyFraming::Length).keep_open);
+  CHECK_FALSE(decide_persistence(v11, head(1, {}), BodyFraming::UntilClose).keep_open);
+  CHECK_FALSE(decide_persistence(v11_close, head(1, {}), BodyFraming::Length).keep_open);
+  CHECK_FALSE(decide_persistence(v11, head(0, {}), BodyFraming::Length).keep_open);
+  CHECK(decide_persistence(v11, head(0, {"keep-alive"}), BodyFraming::Length).keep_open);
+  CHECK_FALSE(decide_persistence(v10, head(1, {}), BodyFraming::Length).keep_open);
+  CHECK(decide_persistence(v10_ka, head(0, {"keep-alive"}), BodyFraming::Length).keep_open);
+  CHECK(decide_persistence(v10_ka, head(1, {}), BodyFraming::Length).keep_open);
+  CHECK_FALSE(decide_persistence(v10_ka, head(0, {}), BodyFraming::Length).keep_open);
+  CHECK(decide_persistence(v11, head(1, {"close"}), BodyFraming::Length).why ==
+        "the server sent Connection: close");
+}

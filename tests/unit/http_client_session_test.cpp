@@ -1,0 +1,349 @@
+// Tests for http/client_session over fake sockets: keep-alive reuse, Connection: close from
+// either side, HTTP/1.0 with and without keep-alive, close-delimited bodies, who closes
+// first (TIME-WAIT), refusal, timeouts, bad responses and the retry on a stale connection.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/client_session.hpp"
+#include "tests/unit/http_test_support.hpp"
+
+using namespace tcplab;
+using namespace tcplab::http;
+using tcplab::http::testing::FakeSocket;
+
+namespace {
+
+// In FakeSocket's words the "client" is the peer: client_send() is the server's bytes
+// arriving, client_fin() its FIN, `sent` what the session sent.
+struct Harness : ClientEvents {
+  std::vector<std::unique_ptr<FakeSocket>> sockets;
+  std::vector<FetchReport> reports;
+  std::vector<ConnectionReport> closes;
+  std::vector<std::string> bodies;
+  std::unique_ptr<ClientSession> session;
+  Instant now{};
+
+  explicit Harness(std::vector<std::string> urls, ClientConfig config = {}) {
+    std::vector<Url> parsed;
+    for (const auto& u : urls) {
+      std::string error;
+      parsed.push_back(*parse_url(u, error));
+    }
+    bodies.resize(urls.size());
+    auto dial = [this](wire::Ipv4Address, uint16_t port, tcp::SocketHandler* h) -> tcp::Socket* {
+      auto s = std::make_unique<FakeSocket>();
+      s->st = tcp::State::SynSent;
+      s->t.local_port = static_cast<uint16_t>(49152 + sockets.size());
+      s->t.remote_port = port;
+      s->after_event = [this] { session->advance(now); };
+      s->set_handler(h);
+      sockets.push_back(std::move(s));
+      return sockets.back().get();
+    };
+    session = std::make_unique<ClientSession>(std::move(parsed), config, dial, *this);
+  }
+  void on_body(size_t index, std::string_view bytes) override { bodies[index].append(bytes); }
+  void on_fetched(const FetchReport& r) override { reports.push_back(r); }
+  void on_connection_closed(const ConnectionReport& r) override { closes.push_back(r); }
+
+  void start() { session->start(now); }
+  void at(Duration t) {
+    now = Instant{} + t;
+    session->advance(now);
+  }
+  FakeSocket& sock(size_t i) {
+    REQUIRE(i < sockets.size());
+    return *sockets[i];
+  }
+  void connect(size_t i) {
+    sock(i).st = tcp::State::Established;
+    sock(i).handler->on_connected(sock(i));
+    session->advance(now);
+  }
+  // The peer acknowledges our FIN and sends its own: our side enters TIME-WAIT.
+  void finish_in_time_wait(size_t i) {
+    sock(i).st = tcp::State::TimeWait;
+    sock(i).finish(tcp::CloseReason::Normal);
+    session->advance(now);
+  }
+  // We answered the server's FIN with ours and it was acknowledged (LAST-ACK -> CLOSED).
+  void finish_passive(size_t i) {
+    sock(i).st = tcp::State::Closed;
+    sock(i).finish(tcp::CloseReason::Normal);
+    session->advance(now);
+  }
+};
+
+const char* kOk11 = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+}  // namespace
+
+TEST_CASE("keep-alive: two URLs on one connection, then we close first and hold TIME-WAIT") {
+  Harness h({"http://192.0.2.1:8000/a", "http://192.0.2.1:8000/b"});
+  h.start();
+  REQUIRE(h.sockets.size() == 1);
+  CHECK(h.sock(0).sent.empty());  // nothing before the handshake completes
+  h.connect(0);
+  CHECK(h.sock(0).sent ==
+        "GET /a HTTP/1.1\r\nHost: 192.0.2.1:8000\r\nUser-Agent: tcplab\r\nAccept: */*\r\n\r\n");
+  h.sock(0).sent.clear();
+  h.sock(0).client_send(kOk11);
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].ok);
+  CHECK(h.reports[0].conn == 1);
+  CHECK_FALSE(h.reports[0].reused);
+  CHECK(h.reports[0].persistence.keep_open);
+  CHECK(h.bodies[0] == "hello");
+  // The second request goes out on the same socket.
+  CHECK(h.sockets.size() == 1);
+  CHECK(h.sock(0).sent.starts_with("GET /b HTTP/1.1\r\n"));
+  h.sock(0).client_send("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbye");
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[1].reused);
+  CHECK(h.reports[1].conn == 1);
+  CHECK(h.bodies[1] == "bye");
+  // No more URLs: we close the kept connection ourselves.
+  CHECK(h.sock(0).closed);
+  CHECK_FALSE(h.session->finished());
+  h.finish_in_time_wait(0);
+  REQUIRE(h.closes.size() == 1);
+  CHECK(h.closes[0].we_closed_first);
+  CHECK(h.closes[0].time_wait_ours);
+  CHECK(h.closes[0].requests == 2);
+  CHECK(h.session->finished());
+  CHECK(h.session->failures() == 0);
+  CHECK(h.session->connections_opened() == 1);
+}
+
+TEST_CASE("--keepalive off: Connection: close, the server closes first, a new connection per URL") {
+  ClientConfig config;
+  config.request.keepalive = false;
+  Harness h({"http://192.0.2.1:8000/a", "http://192.0.2.1:8000/b"}, config);
+  h.start();
+  h.connect(0);
+  CHECK(h.sock(0).sent.find("\r\nConnection: close\r\n") != std::string::npos);
+  h.sock(0).client_send("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello");
+  REQUIRE(h.reports.size() == 1);
+  CHECK_FALSE(h.reports[0].persistence.keep_open);
+  // We wait for the server's FIN rather than closing first (RFC 9112 §9.6).
+  CHECK_FALSE(h.sock(0).closed);
+  REQUIRE(h.sockets.size() == 2);  // the next URL does not wait for the close
+  h.sock(0).client_fin();
+  CHECK(h.sock(0).closed);  // our FIN answers theirs
+  h.finish_passive(0);
+  REQUIRE(h.closes.size() == 1);
+  CHECK_FALSE(h.closes[0].we_closed_first);
+  CHECK_FALSE(h.closes[0].time_wait_ours);
+  h.connect(1);
+  CHECK(h.sock(1).sent.starts_with("GET /b HTTP/1.1\r\n"));
+  h.sock(1).client_send("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[1].conn == 2);
+  CHECK_FALSE(h.reports[1].reused);
+  h.sock(1).client_fin();
+  h.finish_passive(1);
+  CHECK(h.session->finished());
+  CHECK(h.session->connections_opened() == 2);
+}
+
+TEST_CASE("a server that says close but does not close is closed by us after the grace") {
+  ClientConfig config;
+  config.close_grace = seconds(1);
+  Harness h({"http://192.0.2.1/"}, config);
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  h.at(milliseconds(999));
+  CHECK_FALSE(h.sock(0).closed);
+  h.at(seconds(1));
+  CHECK(h.sock(0).closed);
+  h.finish_in_time_wait(0);
+  CHECK(h.closes.at(0).time_wait_ours);
+  CHECK(h.session->finished());
+}
+
+TEST_CASE("HTTP/1.0: closes after one response unless keep-alive is negotiated") {
+  ClientConfig plain;
+  plain.request.minor = 0;
+  plain.request.keepalive = false;
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"}, plain);
+  h.start();
+  h.connect(0);
+  CHECK(h.sock(0).sent.starts_with("GET /a HTTP/1.0\r\n"));
+  CHECK(h.sock(0).sent.find("Connection") == std::string::npos);
+  h.sock(0).client_send("HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+  CHECK_FALSE(h.reports.at(0).persistence.keep_open);
+  CHECK(h.sockets.size() == 2);
+
+  ClientConfig negotiated;
+  negotiated.request.minor = 0;
+  negotiated.request.keepalive = true;
+  Harness k({"http://192.0.2.1/a", "http://192.0.2.1/b"}, negotiated);
+  k.start();
+  k.connect(0);
+  CHECK(k.sock(0).sent.find("\r\nConnection: keep-alive\r\n") != std::string::npos);
+  k.sock(0).client_send("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello");
+  CHECK(k.reports.at(0).persistence.keep_open);
+  CHECK(k.sockets.size() == 1);
+  CHECK(k.sock(0).sent.find("GET /b HTTP/1.0") != std::string::npos);
+  // An HTTP/1.0 answer without keep-alive ends it.
+  k.sock(0).client_send("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx");
+  CHECK_FALSE(k.reports.at(1).persistence.keep_open);
+  CHECK(k.reports.at(1).reused);
+}
+
+TEST_CASE("a body without framing ends at the server's FIN") {
+  Harness h({"http://192.0.2.1/"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send("HTTP/1.0 200 OK\r\n\r\npart one, ");
+  h.sock(0).client_send("part two");
+  CHECK(h.reports.empty());
+  h.sock(0).client_fin();
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].ok);
+  CHECK(h.reports[0].framing == BodyFraming::UntilClose);
+  CHECK(h.bodies[0] == "part one, part two");
+  CHECK(h.sock(0).closed);  // the server closed first; we answer
+}
+
+TEST_CASE("the server's Connection: close on HTTP/1.1 moves the next URL to a new connection") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  CHECK(h.reports.at(0).persistence.why == "the server sent Connection: close");
+  CHECK(h.sockets.size() == 2);
+}
+
+TEST_CASE("a different server closes the kept connection and opens a new one") {
+  Harness h({"http://192.0.2.1:8000/a", "http://192.0.2.1:8001/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(kOk11);
+  CHECK(h.sock(0).closed);
+  REQUIRE(h.sockets.size() == 2);
+  CHECK(h.sock(1).t.remote_port == 8001);
+}
+
+TEST_CASE("refused: a clear failure, and the next URL is still fetched") {
+  Harness h({"http://192.0.2.1:9/", "http://192.0.2.1:8000/"});
+  h.start();
+  h.sock(0).st = tcp::State::Closed;
+  h.sock(0).finish(tcp::CloseReason::Refused);
+  h.session->advance(h.now);
+  REQUIRE(h.reports.size() == 1);
+  CHECK_FALSE(h.reports[0].ok);
+  CHECK(h.reports[0].error.find("connection refused: 192.0.2.1:9 answered our SYN with RST") !=
+        std::string::npos);
+  REQUIRE(h.sockets.size() == 2);
+  h.connect(1);
+  h.sock(1).client_send(kOk11);
+  CHECK(h.reports.at(1).ok);
+  CHECK(h.session->failures() == 1);
+}
+
+TEST_CASE("timeouts: no SYN-ACK, and no response, each fail with a message and end the connection") {
+  ClientConfig config;
+  config.timeout = seconds(3);
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"}, config);
+  h.start();
+  h.at(milliseconds(2999));
+  CHECK(h.reports.empty());
+  h.at(seconds(3));
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].error ==
+        "timed out after 3 s waiting for the connection (no SYN-ACK from 192.0.2.1:80) "
+        "(--timeout)");
+  CHECK(h.sock(0).aborted);
+  REQUIRE(h.sockets.size() == 2);
+  h.at(seconds(4));
+  h.connect(1);
+  h.sock(1).client_send("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+  h.at(seconds(6) + milliseconds(999));
+  CHECK(h.reports.size() == 1);  // progress at 4 s restarted the clock
+  h.at(seconds(7));
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[1].error.find("waiting for the rest of the response") != std::string::npos);
+  CHECK(h.sock(1).aborted);
+  CHECK(h.session->failures() == 2);
+  CHECK(h.session->finished());
+}
+
+TEST_CASE("a bad response fails the fetch and aborts the connection") {
+  Harness h({"http://192.0.2.1/"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send("SSH-2.0-OpenSSH_9.6\r\n");
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].error.starts_with("bad response: not an HTTP/1.x status line"));
+  CHECK(h.sock(0).aborted);
+  CHECK(h.session->finished());
+}
+
+TEST_CASE("a response cut short by the server's FIN is a failure") {
+  Harness h({"http://192.0.2.1/"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+  h.sock(0).client_fin();
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].error == "the server closed the connection after 3 of 10 body bytes");
+  CHECK(h.sock(0).closed);
+}
+
+TEST_CASE("a kept connection the server closed just as we reused it: retried once on a new one") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).after_event = nullptr;  // deliver the FIN and the request in the same "batch"
+  h.sock(0).client_send(kOk11);
+  h.sock(0).client_fin();
+  h.session->advance(h.now);
+  // The FIN arrived before the second request was started: it goes to a new connection.
+  REQUIRE(h.sockets.size() == 2);
+  CHECK(h.sock(0).sent.find("GET /b") == std::string::npos);
+
+  Harness r({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  r.start();
+  r.connect(0);
+  r.sock(0).client_send(kOk11);
+  REQUIRE(r.sock(0).sent.find("GET /b") != std::string::npos);
+  r.sock(0).client_fin();  // closed with no byte of the second response
+  REQUIRE(r.sockets.size() == 2);
+  CHECK(r.reports.size() == 1);  // no failure reported: retried
+  r.connect(1);
+  CHECK(r.sock(1).sent.starts_with("GET /b HTTP/1.1\r\n"));
+  r.sock(1).client_send(kOk11);
+  REQUIRE(r.reports.size() == 2);
+  CHECK(r.reports[1].ok);
+  CHECK(r.reports[1].conn == 2);
+}
+
+TEST_CASE("the retry is made once: a new connection closed without a response is a failure") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(kOk11);
+  h.sock(0).client_fin();  // the reused connection dies: retried on conn 2
+  REQUIRE(h.sockets.size() == 2);
+  h.connect(1);
+  h.sock(1).client_fin();  // and the new one closes without a byte
+  REQUIRE(h.reports.size() == 2);
+  CHECK_FALSE(h.reports[1].ok);
+  CHECK(h.reports[1].error == "the server closed the connection without sending a response");
+  CHECK(h.sockets.size() == 2);
+  CHECK(h.session->failures() == 1);
+}
+
+TEST_CASE("extra bytes after a response: the connection is not reused") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(std::string(kOk11) + "junk");
+  CHECK_FALSE(h.reports.at(0).persistence.keep_open);
+  CHECK(h.sockets.size() == 2);
+}

@@ -1,0 +1,259 @@
+// `tcplab get`: the other half of the lab. tcplab is the HTTP client on its own TCP (active
+// open) and the kernel is the server. Parses flags and URLs, opens the TUN and the stack the
+// way serve does, runs http::ClientSession on the event loop, prints what happened to each
+// URL and each connection, and stays while our side holds TIME-WAIT.
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/client_session.hpp"
+#include "stack/link/pcap_writer.hpp"
+#include "stack/loop/event_loop.hpp"
+#include "stack/loop/timed_client.hpp"
+#include "stack/stack.hpp"
+#include "tools/tcplab/commands.hpp"
+#include "tools/tcplab/flags.hpp"
+#include "tools/tcplab/stack_flags.hpp"
+#include "tools/tcplab/stack_setup.hpp"
+
+namespace tcplab::cli {
+namespace {
+
+// RFC 6335 §6: the dynamic (ephemeral) port range.
+constexpr uint32_t kFirstEphemeral = 49152;
+
+struct GetOptions {
+  LinkOptions link;
+  TraceOptions trace;
+  tcp::TcpConfig tcp;
+  std::vector<std::string> outputs;  // -o FILE, paired with the URLs in order
+  bool http10 = false;
+  std::optional<bool> keepalive;  // unset: on for HTTP/1.1, off for HTTP/1.0
+  Duration timeout = seconds(10);
+};
+
+FlagTable get_flags(GetOptions& o) {
+  FlagTable flags;
+  add_link_flags(flags, o.link);
+  add_trace_flags(flags, o.trace);
+  add_tcp_flags(flags, o.tcp);
+  add_flag(
+      flags, "-o", "FILE", "bodies are discarded",
+      "write the body of the next URL (in order) to FILE, exactly as decoded (chunked framing removed)",
+      [&o](std::string_view v) -> std::optional<std::string> {
+        if (v.empty()) return std::string("expected a file name");
+        o.outputs.emplace_back(v);
+        return std::nullopt;
+      },
+      true);
+  add_flag(flags, "--http1.0", "", "HTTP/1.1",
+           "send HTTP/1.0 requests: the connection closes after each response unless keep-alive is "
+           "negotiated (--keepalive on sends Connection: keep-alive)",
+           switch_into(o.http10, true));
+  add_flag(
+      flags, "--keepalive", "on|off", "on; off with --http1.0",
+      "off sends Connection: close, so every URL gets its own connection; on reuses one connection while "
+      "the server allows",
+      [&o](std::string_view v) -> std::optional<std::string> {
+        if (v == "on")
+          o.keepalive = true;
+        else if (v == "off")
+          o.keepalive = false;
+        else
+          return std::string("expected on or off");
+        return std::nullopt;
+      });
+  add_flag(flags, "--timeout", "SECONDS", seconds_text(o.timeout),
+           "a fetch fails when its connection makes no progress for this long",
+           seconds_into(o.timeout, 0.001, 3600));
+  return flags;
+}
+
+// Writes bodies to the -o files and prints each result as it happens.
+class Printer final : public http::ClientEvents {
+ public:
+  Printer(std::vector<std::FILE*> files, std::vector<std::string> names, Duration msl)
+      : files_(std::move(files)), names_(std::move(names)), msl_(msl) {}
+
+  void on_body(size_t index, std::string_view bytes) override {
+    if (index >= files_.size() || files_[index] == nullptr) return;
+    if (std::fwrite(bytes.data(), 1, bytes.size(), files_[index]) != bytes.size() && !write_failed_) {
+      write_failed_ = true;
+      std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", names_[index].c_str(), std::strerror(errno));
+    }
+  }
+
+  void on_fetched(const http::FetchReport& r) override {
+    std::string conn = r.conn == 0 ? std::string("no connection")
+                                   : "conn " + std::to_string(r.conn) + (r.reused ? " (reused)" : " (new)");
+    if (!r.ok) {
+      std::printf("%s: failed on %s\n", r.url.c_str(), conn.c_str());
+      std::fprintf(stderr, "tcplab get: %s: %s\n", r.url.c_str(), r.error.c_str());
+    } else {
+      std::string saved;
+      if (r.index < names_.size()) saved = " -> " + names_[r.index];
+      std::printf("%s: HTTP/1.%d %d %s; header %llu bytes, body %llu bytes (%.*s)%s; %s\n", r.url.c_str(),
+                  r.minor, r.status, r.reason.c_str(), static_cast<unsigned long long>(r.header_bytes),
+                  static_cast<unsigned long long>(r.body_bytes),
+                  static_cast<int>(http::to_string(r.framing).size()), http::to_string(r.framing).data(),
+                  saved.c_str(), conn.c_str());
+      std::printf("  conn %u %s: %s\n", r.conn, r.persistence.keep_open ? "stays open" : "closes",
+                  r.persistence.why.c_str());
+    }
+    if (r.index < files_.size() && files_[r.index] != nullptr) {
+      if (std::fclose(files_[r.index]) != 0 && !write_failed_) {
+        write_failed_ = true;
+        std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", names_[r.index].c_str(),
+                     std::strerror(errno));
+      }
+      files_[r.index] = nullptr;
+    }
+    std::fflush(stdout);
+  }
+
+  void on_connection_closed(const http::ConnectionReport& r) override {
+    std::string id = "conn " + std::to_string(r.conn) + " (" + r.tuple.to_string(false) + ")";
+    if (r.time_wait_ours) {
+      std::printf(
+          "%s: we closed first: TIME-WAIT on our side for 2 x MSL = %s s (--msl); tcplab stays until "
+          "it ends (Ctrl-C leaves now)\n",
+          id.c_str(), seconds_text(2 * msl_).c_str());
+    } else if (r.reason == tcp::CloseReason::Normal) {
+      std::printf("%s: the server closed first: TIME-WAIT is on the server's side\n", id.c_str());
+    } else if (r.reason != tcp::CloseReason::Refused) {
+      std::printf("%s: ended (%.*s)\n", id.c_str(), static_cast<int>(tcp::to_string(r.reason).size()),
+                  tcp::to_string(r.reason).data());
+    }
+    std::fflush(stdout);
+  }
+
+  bool write_failed() const { return write_failed_; }
+
+ private:
+  std::vector<std::FILE*> files_;
+  std::vector<std::string> names_;
+  Duration msl_;
+  bool write_failed_ = false;
+};
+
+}  // namespace
+
+int get_main(int argc, char** argv, int first) {
+  GetOptions o;
+  auto flags = get_flags(o);
+  ParsedArgs args;
+  auto usage = [](const std::string& error) {
+    std::fprintf(stderr, "tcplab get: %s (see tcplab get --help)\n", error.c_str());
+    return kExitUsage;
+  };
+  if (auto error = parse_flags(flags, argc, argv, first, args, SIZE_MAX)) return usage(*error);
+  if (args.help_requested) {
+    std::printf(
+        "usage: tcplab get URL... [-o FILE]... [flags]\n\n"
+        "The other half of the lab: tcplab is the HTTP client on its own TCP, the kernel the server\n"
+        "(python3 -m http.server in the namespace, say). Fetches each http://ADDR[:PORT]/path in order,\n"
+        "reusing one connection while keep-alive allows, and prints per URL the status line, the sizes\n"
+        "and the connection used, then who closed each connection first. When we close first, tcplab\n"
+        "stays for TIME-WAIT (2 x --msl). Exit 0 if every URL got a response, 1 if not, 2 on a usage "
+        "error.\n\n");
+    std::fputs(describe_flags(flags).c_str(), stdout);
+    return kExitOk;
+  }
+  if (args.positionals.empty()) return usage("expected at least one URL (http://ADDR[:PORT]/path)");
+  if (o.outputs.size() > args.positionals.size()) {
+    return usage(std::to_string(o.outputs.size()) + " -o files for " +
+                 std::to_string(args.positionals.size()) + " URLs; each -o pairs with one URL, in order");
+  }
+  if (auto error = check_link(o.link)) return usage(*error);
+  std::vector<http::Url> urls;
+  for (const auto& text : args.positionals) {
+    std::string error;
+    auto url = http::parse_url(text, error);
+    if (!url) return usage(error);
+    urls.push_back(*url);
+  }
+
+  // --- runtime from here: errors exit 1 ---
+  std::vector<std::FILE*> files;
+  for (const auto& name : o.outputs) {
+    std::FILE* f = std::fopen(name.c_str(), "wb");
+    if (f == nullptr) {
+      std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", name.c_str(), std::strerror(errno));
+      return kExitRuntime;
+    }
+    files.push_back(f);
+  }
+
+  SteadyClock clock;
+  StackRuntime runtime;
+  if (!open_stack(o.link, o.trace, o.tcp, clock, runtime)) return kExitRuntime;
+  Stack& stack = *runtime.stack;
+  trace::Tracer& tracer = runtime.sinks.tracer();
+
+  http::ClientConfig config;
+  config.request.minor = o.http10 ? 0 : 1;
+  config.request.keepalive = o.keepalive.value_or(!o.http10);
+  config.request.user_agent = std::string("tcplab/") + kVersion;
+  config.timeout = o.timeout;
+  Printer printer(files, o.outputs, o.tcp.msl);
+  // RFC 6056 §3.3.1: start the ephemeral ports at a random place. Counting from the same port
+  // on every run would meet, on the very same 4-tuple, the TIME-WAIT the server kept from
+  // the previous run, and the new SYN would be answered with an ACK for the old connection.
+  uint16_t next_port = 0;
+  if (getrandom(&next_port, sizeof next_port, 0) != static_cast<ssize_t>(sizeof next_port)) next_port = 0;
+  next_port = static_cast<uint16_t>(kFirstEphemeral + next_port % (65536 - kFirstEphemeral));
+  http::ClientSession session(
+      urls, config,
+      [&stack, &next_port](wire::Ipv4Address address, uint16_t port, tcp::SocketHandler* handler) {
+        uint16_t local = next_port;
+        next_port = next_port == 65535 ? kFirstEphemeral : static_cast<uint16_t>(next_port + 1);
+        tcp::Socket* socket = stack.tcp().connect(address, port, handler, local);
+        // That 4-tuple is still in use: let the host pick the next free port.
+        return socket != nullptr ? socket : stack.tcp().connect(address, port, handler);
+      },
+      printer);
+  session.set_tracer(&tracer);
+
+  loop::EventLoop loop(runtime.tun->fd(), stack, tracer, clock);
+  loop::TimedAdapter<http::ClientSession> session_timer(session);
+  loop.add_client(session_timer);
+  std::unique_ptr<loop::TimedAdapter<link::PcapWriter>> pcap_timer;
+  if (auto* pcap = runtime.sinks.pcap()) {
+    pcap_timer = std::make_unique<loop::TimedAdapter<link::PcapWriter>>(*pcap);
+    loop.add_client(*pcap_timer);
+  }
+  if (!loop.install_signal_handlers()) {
+    std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
+    return kExitRuntime;
+  }
+
+  session.start(clock.now());
+  while (!session.finished() && loop.run_once()) {
+  }
+  int rc = session.failures() == 0 && !printer.write_failed() ? kExitOk : kExitRuntime;
+  if (!loop.error().empty()) {
+    std::fprintf(stderr, "tcplab: %s\n", loop.error().c_str());
+    rc = kExitRuntime;
+  } else if (!session.finished()) {
+    std::fprintf(stderr, "tcplab get: interrupted before every URL was fetched\n");
+    rc = kExitRuntime;
+  } else {
+    // RFC 9293 §3.6: the side that closed first waits 2 x MSL in TIME-WAIT, answering a
+    // retransmitted FIN; we stay so that our side really does (SIGINT leaves at once).
+    while (stack.tcp().stats().connections_time_wait > 0 && loop.run_once()) {
+    }
+  }
+  runtime.sinks.flush();
+  std::fflush(nullptr);
+  // Deviation from tidy teardown, as in serve: the kernel closes the TUN (removing one we
+  // created) and every file is flushed above.
+  std::_Exit(rc);
+}
+
+}  // namespace tcplab::cli

@@ -1,0 +1,63 @@
+// open_stack: the address check, sinks, TUN and Stack construction shared by serve and get.
+#include "tools/tcplab/stack_setup.hpp"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tools/tcplab/commands.hpp"
+
+namespace tcplab::cli {
+
+bool open_stack(const LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp,
+                const Clock& clock, StackRuntime& out) {
+  if (auto holder = link::interface_with_address(link.ip)) {
+    std::fprintf(
+        stderr,
+        "tcplab: the stack's address %s is already on interface %s, so the kernel would answer for it; "
+        "pick another --ip\n",
+        link.ip.to_string().c_str(), holder->c_str());
+    return false;
+  }
+
+  // Sinks first: a capture file we cannot write is reported before touching the network.
+  std::string error;
+  if (!out.sinks.open(trace, error)) {
+    std::fprintf(stderr, "tcplab: %s\n", error.c_str());
+    return false;
+  }
+
+  std::vector<std::string> warnings;
+  out.tun = link::Tun::open(link.tun, error, warnings);
+  for (const auto& w : warnings) std::fprintf(stderr, "tcplab: warning: %s\n", w.c_str());
+  if (!out.tun) {
+    std::fprintf(stderr, "tcplab: %s\n", error.c_str());
+    return false;
+  }
+
+  StackConfig config;
+  config.address = link.ip;
+  config.mtu = out.tun->mtu();
+  config.ttl = link.ttl;
+  config.tcp = tcp;
+  // RFC 9293 §3.7.1: MSS = MTU - 20 (IPv4) - 20 (TCP).
+  config.tcp.mss = static_cast<uint16_t>(config.mtu - 40);
+  // RFC 6528: the ISN hash needs a secret key, fresh for every run.
+  if (getrandom(config.tcp.isn_key.data(), config.tcp.isn_key.size(), 0) !=
+      static_cast<ssize_t>(config.tcp.isn_key.size())) {
+    std::fprintf(stderr, "tcplab: cannot read random bytes for the ISN key: %s\n", std::strerror(errno));
+    return false;
+  }
+
+  out.stack = std::make_unique<Stack>(config, out.sinks.tracer());
+  // The core learns the time from advance(); give it the real time before anything (listen,
+  // connect, trace notes) happens, so the first trace line is not stamped with the clock's epoch.
+  out.stack->advance(clock.now());
+  return true;
+}
+
+}  // namespace tcplab::cli

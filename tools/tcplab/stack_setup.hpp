@@ -1,0 +1,33 @@
+// The start-up steps every command that runs the stack on a TUN shares (serve, get): check
+// the stack's address is free, open the trace sinks, open or attach to the TUN, and build
+// the Stack with a fresh ISN key. One place, so both commands fail the same way.
+#pragma once
+#include <memory>
+#include <optional>
+
+#include "stack/link/tun.hpp"
+#include "stack/stack.hpp"
+#include "stack/tcp/config.hpp"
+#include "stack/time.hpp"
+#include "tools/tcplab/stack_flags.hpp"
+
+namespace tcplab::cli {
+
+// What open_stack builds. Constructed in place by the caller and never moved: the Stack
+// keeps a reference to the sinks' tracer.
+struct StackRuntime {
+  StackRuntime() = default;
+  StackRuntime(const StackRuntime&) = delete;
+  StackRuntime& operator=(const StackRuntime&) = delete;
+
+  TraceSinks sinks;
+  std::optional<link::Tun> tun;
+  std::unique_ptr<Stack> stack;
+};
+
+// Runs the steps in order; on failure prints one line ("tcplab: ...") to stderr and returns
+// false. On success the stack has been advanced to clock.now().
+bool open_stack(const LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp,
+                const Clock& clock, StackRuntime& out);
+
+}  // namespace tcplab::cli
