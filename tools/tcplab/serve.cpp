@@ -168,8 +168,12 @@ int serve_main(int argc, char** argv, int first) {
     std::printf(
         "usage: tcplab serve [flags]\n\n"
         "Creates the TUN device (or attaches to a persistent one), gives the kernel's side --host-ip,\n"
-        "and answers as --ip: ping, TCP services, HTTP. Stop with Ctrl-C (SIGINT) or SIGTERM; SIGUSR1\n"
-        "prints drop counters and the connection table to stderr.\n\n");
+        "and answers as --ip: ping, TCP services, HTTP. Without flags it picks an address range that\n"
+        "nothing on this machine uses (any address, route of any table, or gateway) and says which;\n"
+        "an explicit --host-ip or --ip that clashes is refused before anything is touched. The lines\n"
+        "printed after 'tcplab: up on ...' work as printed, also from outside its network namespace.\n"
+        "Stop with Ctrl-C (SIGINT) or SIGTERM; SIGUSR1 prints drop counters and the connection table\n"
+        "to stderr (and to --status-file).\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
