@@ -182,7 +182,11 @@ class NetlinkSocket {
   uint32_t seq_ = 0;
 };
 
-void add_address(Bytes payload, ip::NetworkView& view) {
+}  // namespace
+
+void add_address_message(std::span<const uint8_t> bytes, ip::NetworkView& view,
+                         const InterfaceNamer& name_of) {
+  const Bytes payload{bytes.data(), bytes.size()};
   ifaddrmsg ifa{};
   if (!read_struct(payload, ifa) || ifa.ifa_family != AF_INET) return;
   std::optional<wire::Ipv4Address> local, address;
@@ -191,7 +195,7 @@ void add_address(Bytes payload, ip::NetworkView& view) {
                        if (type == IFA_LOCAL) local = ipv4_attribute(value);
                        if (type == IFA_ADDRESS) address = ipv4_attribute(value);
                      });
-  const std::string name = interface_name(ifa.ifa_index);
+  const std::string name = name_of(ifa.ifa_index);
   if (local && address && *local != *address) {
     // Point-to-point: IFA_LOCAL is ours alone, the prefix belongs to the peer (IFA_ADDRESS).
     view.addresses.push_back({name, ip::Ipv4Cidr{*local, 32}});
@@ -201,7 +205,8 @@ void add_address(Bytes payload, ip::NetworkView& view) {
   }
 }
 
-void add_route(Bytes payload, ip::NetworkView& view) {
+void add_route_message(std::span<const uint8_t> bytes, ip::NetworkView& view, const InterfaceNamer& name_of) {
+  const Bytes payload{bytes.data(), bytes.size()};
   rtmsg rtm{};
   if (!read_struct(payload, rtm) || rtm.rtm_family != AF_INET) return;
   ip::Route route;
@@ -246,13 +251,11 @@ void add_route(Bytes payload, ip::NetworkView& view) {
   if (hops.empty()) hops.push_back(single);
   for (const Hop& hop : hops) {
     ip::Route r = route;
-    r.interface = hop.index != 0 ? interface_name(hop.index) : std::string();
+    r.interface = hop.index != 0 ? name_of(hop.index) : std::string();
     r.gateway = hop.gateway;
     view.routes.push_back(std::move(r));
   }
 }
-
-}  // namespace
 
 std::optional<ip::NetworkView> read_network_view(std::string& error) {
   NetlinkSocket socket;
@@ -266,14 +269,22 @@ std::optional<ip::NetworkView> read_network_view(std::string& error) {
     ifaddrmsg addresses{};
     addresses.ifa_family = AF_INET;
     auto a = socket.dump(
-        RTM_GETADDR, addresses, [&](Bytes p) { add_address(p, view); }, error);
+        RTM_GETADDR, addresses,
+        [&](Bytes p) {
+          add_address_message({p.data, p.size}, view, interface_name);
+        },
+        error);
     if (a == NetlinkSocket::Outcome::Failed) return std::nullopt;
     // RT_TABLE_UNSPEC in a dump request means every table, not only main.
     rtmsg routes{};
     routes.rtm_family = AF_INET;
     routes.rtm_table = RT_TABLE_UNSPEC;
     auto r = socket.dump(
-        RTM_GETROUTE, routes, [&](Bytes p) { add_route(p, view); }, error);
+        RTM_GETROUTE, routes,
+        [&](Bytes p) {
+          add_route_message({p.data, p.size}, view, interface_name);
+        },
+        error);
     if (r == NetlinkSocket::Outcome::Failed) return std::nullopt;
     if (a == NetlinkSocket::Outcome::Done && r == NetlinkSocket::Outcome::Done) return view;
   }
