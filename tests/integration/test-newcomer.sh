@@ -64,11 +64,26 @@ ping_line_works() {
 # The namespace's routes (every table) and addresses, to compare before and after.
 snapshot() { ip -n "$1" route show table all; echo ---; ip -n "$1" addr; }
 snapshot4() { ip -n "$1" -4 route show table all; echo ---; ip -n "$1" -4 addr; }
+# settle SNAPSHOT NS: waits (at most 5 s) until SNAPSHOT of NS stops changing by itself: the
+# kernel updates carrier ("linkdown") and link state a moment after a device changes.
+settle() {
+  local previous current
+  previous=$("$1" "$2")
+  for _ in $(seq 25); do
+    sleep 0.2
+    current=$("$1" "$2")
+    [ "$current" == "$previous" ] && return 0
+    previous=$current
+  done
+  return 1
+}
 # run_cli ARGS...: tcplab inside the VM namespace, with a time limit; sets OUT and RC.
 run_cli() { OUT=$(lab_exec timeout 10 "$TCPLAB" "$@" 2>&1); RC=$?; }
 
 # ------------------------------------------------------------------ the VM
 lab_up || { not_ok "make lab namespace"; exit 1; }
+# No IPv6 in the VM: its duplicate address detection would change `ip addr` while we compare.
+lab_exec sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 ip netns add "$GW_NS" && ip -n "$GW_NS" link set lo up &&
   ip -n "$LAB_NAME" link add vm0 type veth peer name gw0 netns "$GW_NS" &&
   ip -n "$LAB_NAME" addr add 192.0.2.2/24 dev vm0 && ip -n "$LAB_NAME" link set vm0 up &&
@@ -80,6 +95,7 @@ ip netns add "$GW_NS" && ip -n "$GW_NS" link set lo up &&
   { not_ok "build the VM's network in a namespace"; exit 1; }
 gateway_answers() { lab_exec timeout 5 ping -q -n -c 1 -W 2 192.0.2.1 >/dev/null; }
 check "the VM reaches its gateway 192.0.2.1" gateway_answers
+settle snapshot "$LAB_NAME" || echo "# the VM's routes and addresses kept changing for 5 s"
 
 # ------------------------------------------------------------------ clashing choices are refused
 FREE='use a free range instead, e.g. --host-ip 198.51.100.1/24 --ip 198.51.100.2'
@@ -108,6 +124,7 @@ for r in "${refusals[@]}"; do
   fi
   [[ "$args" == --host-ip\ none* ]] || check "'serve $args' names a free alternative" grep -qF -- "$FREE" <<<"$OUT"
   check "'serve $args' left routes (all tables) and addresses byte-identical" test "$before" == "$after"
+  [ "$before" == "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/# /'
 done
 echo "# $OUT"
 
@@ -163,6 +180,17 @@ if start_server; then
   stop_server
 else
   not_ok "serve starts again"
+fi
+
+# Started through sudo (SUDO_USER set), the user's next terminal is not root: the lines say sudo.
+# (Only their form is checked: they cannot be run where sudo is not installed.)
+if SUDO_USER=student start_server --http-port 0; then
+  check "through sudo: the lines to paste start with sudo" \
+    grep -qx "  sudo $LAB exec --name $LAB_NAME -- ping -c 3 198.51.100.2" "$SERVER_LOG"
+  check "through sudo: kill -USR1 with sudo" grep -qx "  sudo kill -USR1 $SERVER_PID" "$SERVER_LOG"
+  stop_server
+else
+  not_ok "serve starts with SUDO_USER set"
 fi
 
 # ------------------------------------------------------------------ tools/lab run, both option orders
@@ -239,6 +267,7 @@ ip netns add "$FRESH_NS" && ip -n "$FRESH_NS" link set lo up &&
 for args in "" "--host-ip 192.0.2.1/24"; do
   log=$TMP/persistent.log
   # IPv4 only: bringing up the admin's TUN lets the kernel add its IPv6 link-local address.
+  settle snapshot4 "$FRESH_NS"
   before=$(snapshot4 "$FRESH_NS")
   ip netns exec "$FRESH_NS" "$TCPLAB" serve --tun tcplabp $args >"$log" 2>&1 &
   pid=$!
@@ -251,7 +280,10 @@ for args in "" "--host-ip 192.0.2.1/24"; do
     not_ok "persistent TUN with 192.0.2.1/24, serve --tun tcplabp $args: comes up"; sed 's/^/# /' "$log"
   fi
   kill -TERM "$pid"; wait "$pid"; rc=$?
+  settle snapshot4 "$FRESH_NS"
+  after=$(snapshot4 "$FRESH_NS")
   check "persistent TUN, $args: exit 0, routes and addresses as the admin left them" \
-    test "$rc" -eq 0 -a "$before" == "$(snapshot4 "$FRESH_NS")"
+    test "$rc" -eq 0 -a "$before" == "$after"
+  [ "$before" == "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/# /'
 done
 exit 0
