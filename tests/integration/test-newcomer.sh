@@ -265,7 +265,8 @@ ip netns add "$FRESH_NS" && ip -n "$FRESH_NS" link set lo up &&
   ip -n "$FRESH_NS" addr add 192.0.2.1/24 dev tcplabp && ip -n "$FRESH_NS" link set tcplabp up ||
   not_ok "make a persistent TUN with 192.0.2.1/24"
 for args in "" "--host-ip 192.0.2.1/24"; do
-  log=$TMP/persistent.log
+  # A log of its own each time: the background job truncates it only once it has started.
+  log=$TMP/persistent${args:+-explicit}.log
   # IPv4 only: bringing up the admin's TUN lets the kernel add its IPv6 link-local address.
   settle snapshot4 "$FRESH_NS"
   before=$(snapshot4 "$FRESH_NS")
