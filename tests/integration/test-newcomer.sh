@@ -4,7 +4,8 @@
 # second namespace of our own). `tcplab serve` without flags must pick a free range and answer
 # there; every explicit choice that clashes (addresses, supersets, gateways, routes of non-main
 # tables) must be refused with exit 1 and leave routes and addresses byte-identical; an admin's
-# persistent TUN with 192.0.2.1/24 keeps working; the banner's lines work exactly as printed
+# persistent TUN with 192.0.2.1/24 keeps working and a second TUN beside it steps over its
+# range; the banner's lines work exactly as printed
 # (named namespace, tools/lab run with options before or after the command, an unnamed
 # namespace); tools/lab status names the tcplab PID and tools/lab table shows its table.
 source "$(dirname "$0")/lib.sh"
@@ -287,4 +288,19 @@ for args in "" "--host-ip 192.0.2.1/24"; do
     test "$rc" -eq 0 -a "$before" == "$after"
   [ "$before" == "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/# /'
 done
+# A second TUN beside the admin's: auto steps over the range the first one uses.
+log=$TMP/second.log
+ip netns exec "$FRESH_NS" "$TCPLAB" serve --tun tcplab1 >"$log" 2>&1 &
+pid=$!
+BG_PIDS+=("$pid")
+if wait_for "$log" '^tcplab: up on' 100; then
+  check "a second TUN beside one with 192.0.2.1/24 gets 198.51.100.0/24" \
+    grep -qx 'tcplab: up on tcplab1, stack 198.51.100.2, host 198.51.100.1/24' "$log"
+  check "... and says it stepped over tcplabp's range" \
+    grep -q 'overlaps address 192.0.2.1/24 on interface tcplabp), so tcplab took 198.51.100.0/24' "$log"
+  check "... its banner's ping line works" ping_line_works "$log" "$LAB exec --name $FRESH_NS -- "
+else
+  not_ok "a second TUN beside the admin's comes up"; sed 's/^/# /' "$log"
+fi
+kill -TERM "$pid"; wait "$pid"
 exit 0
