@@ -16,6 +16,7 @@ TCPLAB=$ROOT/${TCPLAB_BUILD:-build}/tcplab
 GW_NS=$LAB_NAME-gw      # the VM's gateway
 RUN1=$LAB_NAME-r1       # made by tools/lab run, options before the command
 RUN2=$LAB_NAME-r2       # options after the command
+RUN3=$LAB_NAME-r3       # SIGTERM to tools/lab itself
 FRESH_NS=$LAB_NAME-p    # an admin's persistent TUN
 TMP=$(mktemp -d)
 BG_PIDS=()
@@ -27,7 +28,12 @@ cleanup_all() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null
   done
-  for ns in "$GW_NS" "$RUN1" "$RUN2" "$FRESH_NS"; do ip netns del "$ns" 2>/dev/null; done
+  # Whatever still runs in our own namespaces was started by this test.
+  for ns in "$LAB_NAME" "$GW_NS" "$RUN1" "$RUN2" "$RUN3" "$FRESH_NS"; do
+    pids=$(ip netns pids "$ns" 2>/dev/null)
+    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+  done
   rm -rf "$TMP"
   lab_cleanup
 }
@@ -240,6 +246,17 @@ for order in before after; do
   check "tools/lab run ($order): SIGTERM to tcplab ends run, which removes the namespace" stop_lab "$ns" "$log"
   check "tools/lab run ($order): and the status file it set" test ! -e "/run/tcplab-lab/$ns.status"
 done
+# SIGTERM to `tools/lab run` itself reaches the command at once, and run still cleans up.
+if run_lab "$RUN3" "$TMP/run-term.log" run --name "$RUN3" -- "$TCPLAB" serve; then
+  kill -TERM "$LAB_PID"
+  for _ in $(seq 100); do kill -0 "$LAB_PID" 2>/dev/null || break; sleep 0.1; done
+  rc=0
+  wait "$LAB_PID" || rc=$?
+  check "SIGTERM to tools/lab run: tcplab stops cleanly (exit 0) and the namespace is removed" \
+    bash -c "[ $rc -eq 0 ] && grep -q '^tcplab: stopping' '$TMP/run-term.log' && ! ip netns list | awk '{print \$1}' | grep -qx '$RUN3'"
+else
+  not_ok "tools/lab run comes up for the SIGTERM check"; sed 's/^/# /' "$TMP/run-term.log"
+fi
 out=$("$LAB" exec --name "$LAB_NAME" -- echo --name x 2>&1)
 check "tools/lab: words after -- belong to the command" test "$out" == "--name x"
 out=$("$LAB" status --frobnicate 2>&1); rc=$?
