@@ -222,7 +222,7 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
         error = "cannot assign " + config.host->to_string() + " to " + name +
                 ": needs CAP_NET_ADMIN; ask an admin (sudo ip addr add " + config.host->to_string() +
                 " dev " + name + " && sudo ip link set " + name +
-                " up), then run with the same --host-ip or --host-ip none";
+                " up), then run tcplab again: it takes the address the TUN already carries";
       } else {
         error = "cannot assign " + config.host->to_string() + " to " + name + ": " + errno_text(err);
       }

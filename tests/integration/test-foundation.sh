@@ -56,9 +56,9 @@ for flag in --tun --host-ip --ip --mtu --ttl --trace --trace-json --pcap --backl
   grep -qE -- "^  $flag( |$)" <<<"$OUT" || missing="$missing $flag"
 done
 check "serve --help lists every contract flag${missing:+ (missing:$missing)}" test -z "$missing" -a "$RC" -eq 0
-check "serve --help shows defaults" grep -q '(default: 192.0.2.1/24)' <<<"$OUT"
+check "serve --help shows defaults" grep -q '(default: auto)' <<<"$OUT"
 for bad in "serve --mtu abc" "serve --mtu 100" "serve --ip 300.1.1.1" "serve --host-ip 192.0.2.1" \
-  "serve --ip 198.51.100.2" "serve --frobnicate" "serve --tun" "serve --keepalive maybe" \
+  "serve --host-ip 192.0.2.1/24 --ip 198.51.100.2" "serve --frobnicate" "serve --tun" "serve --keepalive maybe" \
   "serve --echo 7 --discard 7" "serve --tun a/b" "frobnicate"; do
   run_cli "$TCPLAB" $bad
   lines=$(printf '%s\n' "$OUT" | grep -c .)
@@ -80,7 +80,8 @@ if ! start_server --trace; then
   exit 1
 fi
 check "readiness line is exact" grep -qx 'tcplab: up on tcplab0, stack 192.0.2.2, host 192.0.2.1/24' "$SERVER_LOG"
-check "readiness is followed by the ping line to paste" grep -qx '  ping 192.0.2.2' "$SERVER_LOG"
+check "readiness is followed by the ping line to paste, into this namespace" \
+  grep -qx "  $LAB exec --name $LAB_NAME -- ping -c 3 192.0.2.2" "$SERVER_LOG"
 check "the kernel side has 192.0.2.1/24 and is up" \
   bash -c "ip -n '$LAB_NAME' addr show tcplab0 | grep -q 'inet 192.0.2.1/24' && ip -n '$LAB_NAME' link show tcplab0 | grep -q ',UP'"
 
@@ -132,12 +133,13 @@ check "ping still answered after the ICMP errors" ping_ok
 run_cli "$TCPLAB" serve
 check "same TUN name while running: exit 1, 'busy'" bash -c "[ $RC -eq 1 ] && grep -q 'tcplab0 is busy' <<<\"\$0\"" "$OUT"
 echo "# $OUT"
-run_cli "$TCPLAB" serve --tun tcplab1
+run_cli "$TCPLAB" serve --tun tcplab1 --host-ip 192.0.2.1/24
 check "host address already on tcplab0: exit 1, names the interface" \
-  bash -c "[ $RC -eq 1 ] && grep -q 'address 192.0.2.1 is already on interface tcplab0' <<<\"\$0\"" "$OUT"
+  bash -c "[ $RC -eq 1 ] && grep -q 'overlaps address 192.0.2.1/24 on interface tcplab0' <<<\"\$0\"" "$OUT"
 echo "# $OUT"
-run_cli "$TCPLAB" serve --tun tcplab1 --host-ip 192.0.2.9/24 --ip 192.0.2.1
-check "stack address already on an interface: exit 1" bash -c "[ $RC -eq 1 ] && grep -q 'already on interface tcplab0' <<<\"\$0\"" "$OUT"
+run_cli "$TCPLAB" serve --tun tcplab1 --host-ip none --ip 192.0.2.1
+check "stack address already on an interface: exit 1" \
+  bash -c "[ $RC -eq 1 ] && grep -q -- '--ip 192.0.2.1 overlaps address 192.0.2.1/24 on interface tcplab0' <<<\"\$0\"" "$OUT"
 check "failed starts leave no tcplab1 behind" bash -c "! ip -n '$LAB_NAME' link show tcplab1 >/dev/null 2>&1"
 check "first server still answers" ping_ok
 

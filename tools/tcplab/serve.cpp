@@ -26,10 +26,12 @@
 #include "stack/trace/json_sink.hpp"
 #include "stack/trace/step_sink.hpp"
 #include "stack/trace/text_sink.hpp"
+#include "tools/tcplab/banner.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 #include "tools/tcplab/stack_setup.hpp"
+#include "tools/tcplab/status_file.hpp"
 
 namespace tcplab::cli {
 namespace {
@@ -37,6 +39,7 @@ namespace {
 struct ServeOptions {
   LinkOptions link;
   TraceOptions trace;
+  StatusOptions status;
   tcp::TcpConfig tcp;
   uint16_t echo_port = 0, discard_port = 0, chargen_port = 0;
   uint64_t chargen_bytes = 0;
@@ -60,6 +63,7 @@ FlagTable serve_flags(ServeOptions& o) {
   add_trace_flags(flags, o.trace);
   add_step_flag(flags, o.step);
   add_tcp_flags(flags, o.tcp);
+  add_status_flags(flags, o.status);
 
   // --- services ---
   add("--echo", "PORT", "off", "run the echo service (RFC 862) on PORT", uint_into(o.echo_port, 1, 65535));
@@ -126,25 +130,31 @@ std::optional<std::string> check_combination(const ServeOptions& o) {
   return std::nullopt;
 }
 
-void print_status(Stack& stack, const loop::EventLoop& loop) {
+// The status report: drop counters, packet and TCP counters, the connection table.
+std::string status_report(Stack& stack, const loop::EventLoop& loop) {
   const auto& ip = stack.ip_stats();
   const auto& l = loop.stats();
-  std::fprintf(stderr, "tcplab: %s\n", loop::format_drops(stack.drops()).c_str());
-  std::fprintf(
-      stderr, "tcplab: packets in %llu, out %llu (write errors %llu); echo replies %llu, unreachables %llu\n",
-      static_cast<unsigned long long>(l.packets_read), static_cast<unsigned long long>(l.packets_written),
-      static_cast<unsigned long long>(l.write_errors), static_cast<unsigned long long>(ip.echo_replies),
-      static_cast<unsigned long long>(ip.unreachables_sent));
+  auto n = [](uint64_t v) { return std::to_string(v); };
+  std::string out = "tcplab: " + loop::format_drops(stack.drops()) + "\n";
+  out += "tcplab: packets in " + n(l.packets_read) + ", out " + n(l.packets_written) + " (write errors " +
+         n(l.write_errors) + "); echo replies " + n(ip.echo_replies) + ", unreachables " +
+         n(ip.unreachables_sent) + "\n";
   const auto& t = stack.tcp().stats();
-  std::fprintf(
-      stderr,
-      "tcplab: tcp segments in %llu, out %llu, retransmissions %llu; handshakes %llu; resets sent %llu, "
-      "received %llu\n",
-      static_cast<unsigned long long>(t.segments_received), static_cast<unsigned long long>(t.segments_sent),
-      static_cast<unsigned long long>(t.retransmissions),
-      static_cast<unsigned long long>(t.handshakes_completed), static_cast<unsigned long long>(t.resets_sent),
-      static_cast<unsigned long long>(t.resets_received));
-  std::fprintf(stderr, "tcplab: %s", loop::format_connections(stack.tcp().connections()).c_str());
+  out += "tcplab: tcp segments in " + n(t.segments_received) + ", out " + n(t.segments_sent) +
+         ", retransmissions " + n(t.retransmissions) + "; handshakes " + n(t.handshakes_completed) +
+         "; resets sent " + n(t.resets_sent) + ", received " + n(t.resets_received) + "\n";
+  out += "tcplab: " + loop::format_connections(stack.tcp().connections());
+  return out;
+}
+
+// SIGUSR1 and exit: the report to stderr, and to --status-file if one was asked for.
+void print_status(Stack& stack, const loop::EventLoop& loop, const StatusOptions& status) {
+  const std::string report = status_report(stack, loop);
+  std::fputs(report.c_str(), stderr);
+  std::string error;
+  if (!status.status_file.empty() && !write_status_file(status.status_file, report, error)) {
+    std::fprintf(stderr, "tcplab: warning: %s\n", error.c_str());
+  }
   std::fflush(stderr);
 }
 
@@ -162,8 +172,12 @@ int serve_main(int argc, char** argv, int first) {
     std::printf(
         "usage: tcplab serve [flags]\n\n"
         "Creates the TUN device (or attaches to a persistent one), gives the kernel's side --host-ip,\n"
-        "and answers as --ip: ping, TCP services, HTTP. Stop with Ctrl-C (SIGINT) or SIGTERM; SIGUSR1\n"
-        "prints drop counters and the connection table to stderr.\n\n");
+        "and answers as --ip: ping, TCP services, HTTP. Without flags it picks an address range that\n"
+        "nothing on this machine uses (any address, route of any table, or gateway) and says which;\n"
+        "an explicit --host-ip or --ip that clashes is refused before anything is touched. The lines\n"
+        "printed after 'tcplab: up on ...' work as printed, also from outside its network namespace.\n"
+        "Stop with Ctrl-C (SIGINT) or SIGTERM; SIGUSR1 prints drop counters and the connection table\n"
+        "to stderr (and to --status-file).\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
@@ -237,26 +251,27 @@ int serve_main(int argc, char** argv, int first) {
     step_timer = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step);
     loop.add_client(*step_timer);
   }
-  loop.on_status_request([&] { print_status(stack, loop); });
+  loop.on_status_request([&] { print_status(stack, loop, o.status); });
   if (!loop.install_signal_handlers()) {
     std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
     return kExitRuntime;
   }
 
-  // The readiness line: tests and tools wait for it, so it goes out at once.
-  std::string host =
+  // The readiness line (tests and tools wait for it, so it goes out at once), then lines to
+  // paste that reach the namespace this runs in.
+  BannerInfo banner;
+  banner.tun = tun->name();
+  banner.ip = o.link.ip;
+  banner.host_text =
       o.link.tun.host ? o.link.tun.host->to_string() : std::string("as configured on ") + tun->name();
-  std::printf("tcplab: up on %s, stack %s, host %s\n", tun->name().c_str(), o.link.ip.to_string().c_str(),
-              host.c_str());
-  const std::string ip = o.link.ip.to_string();
-  if (http_up) {
-    std::printf("  curl http://%s%s/\n", ip.c_str(),
-                o.http.port == 80 ? "" : (":" + std::to_string(o.http.port)).c_str());
-  }
-  std::printf("  ping %s\n", ip.c_str());
-  if (o.echo_port) std::printf("  nc %s %u    (echo)\n", ip.c_str(), o.echo_port);
-  if (o.discard_port) std::printf("  nc %s %u    (discard)\n", ip.c_str(), o.discard_port);
-  if (o.chargen_port) std::printf("  nc %s %u    (chargen)\n", ip.c_str(), o.chargen_port);
+  banner.note = o.link.address_note;
+  banner.http_port = http_up ? o.http.port : 0;
+  banner.echo_port = o.echo_port;
+  banner.discard_port = o.discard_port;
+  banner.chargen_port = o.chargen_port;
+  banner.pid = static_cast<long>(getpid());
+  banner.status_file = o.status.status_file;
+  std::fputs(banner_text(banner, current_banner_context()).c_str(), stdout);
   if (step) {
     std::printf(
         "tcplab: step mode: the stack stops at every segment, but real clients keep their own clocks: "
@@ -276,7 +291,7 @@ int serve_main(int argc, char** argv, int first) {
     while (http_server->sessions() > 0 && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
     }
   }
-  print_status(stack, loop);
+  print_status(stack, loop, o.status);
   sinks.flush();
   std::fflush(nullptr);
   // Deviation from tidy teardown: we leave without running destructors. The kernel closes

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "stack/link/netlink_view.hpp"
+
 namespace tcplab::cli {
 
 namespace {
@@ -22,25 +24,32 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
              if (auto bad = link::check_interface_name(o.tun.name)) return *bad;
              return std::nullopt;
            });
-  add_flag(flags, "--host-ip", "CIDR|none", o.tun.host ? o.tun.host->to_string() : "none",
-           "address given to the kernel's side of the TUN before bringing it up; 'none' leaves the addresses "
-           "of an admin-configured persistent TUN alone",
+  add_flag(flags, "--host-ip", "CIDR|auto|none", "auto",
+           "address of the kernel's side of the TUN. auto takes the address an admin already gave the TUN, "
+           "else the first of 192.0.2.1/24, 198.51.100.1/24, 203.0.113.1/24, 100.64.0-255.1/24 that overlaps "
+           "no address, route (of any table) or gateway on another interface; an explicit CIDR that overlaps "
+           "one is refused, never applied. 'none' leaves the addresses of an admin-configured persistent TUN "
+           "alone",
            [&o](std::string_view v) -> std::optional<std::string> {
-             if (v == "none") {
+             if (v == "none" || v == "auto") {
+               o.host_choice = v == "none" ? ip::HostChoice::None : ip::HostChoice::Auto;
                o.tun.host.reset();
                return std::nullopt;
              }
              auto c = ip::Ipv4Cidr::parse(v);
-             if (!c) return std::string("expected ADDRESS/PREFIX like 192.0.2.1/24, or none");
+             if (!c) return std::string("expected ADDRESS/PREFIX like 192.0.2.1/24, auto or none");
+             o.host_choice = ip::HostChoice::Given;
              o.tun.host = *c;
              return std::nullopt;
            });
-  add_flag(flags, "--ip", "ADDR", o.ip.to_string(),
-           "the stack's own address (TEST-NET-1, RFC 5737, never a real LAN)",
+  add_flag(flags, "--ip", "ADDR", "the address next to --host-ip's",
+           "the stack's own address; with --host-ip auto, the host side becomes .1 of its /24 (documentation "
+           "ranges, RFC 5737, are never a real LAN)",
            [&o](std::string_view v) -> std::optional<std::string> {
              auto a = wire::Ipv4Address::parse(v);
              if (!a) return std::string("expected a dotted IPv4 address like 192.0.2.2");
              o.ip = *a;
+             o.ip_given = true;
              return std::nullopt;
            });
   add_flag(flags, "--mtu", "N", std::to_string(o.tun.mtu), "link MTU in bytes; the TCP MSS is MTU - 40",
@@ -115,18 +124,61 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
            uint_into(o.send_buffer, 1, kMaxBuffer));
 }
 
+void add_status_flags(FlagTable& flags, StatusOptions& o) {
+  const char* from_env = std::getenv("TCPLAB_STATUS_FILE");
+  if (from_env != nullptr) o.status_file = from_env;
+  add_flag(flags, "--status-file", "FILE", "$TCPLAB_STATUS_FILE, else off",
+           "on SIGUSR1 and at exit also write the status report (drops, counters, connection table) to "
+           "FILE, replaced whole each time; tools/lab run sets TCPLAB_STATUS_FILE so `tools/lab table` "
+           "can show it",
+           file_into(o.status_file));
+}
+
 std::optional<std::string> check_link(const LinkOptions& o) {
-  if (!o.tun.host) return std::nullopt;
-  const auto& host = *o.tun.host;
-  if (o.ip == host.address) return "--ip " + o.ip.to_string() + " is the host's own address (--host-ip)";
-  if (!host.contains(o.ip)) {
-    return "--ip " + o.ip.to_string() + " is outside " + host.to_string() +
+  // The host side the addresses will have, as far as the flags alone decide it.
+  std::optional<ip::Ipv4Cidr> host;
+  if (o.host_choice == ip::HostChoice::Given) host = o.tun.host;
+  if (o.host_choice == ip::HostChoice::Auto && o.ip_given) host = ip::host_range_around(o.ip);
+  if (!host) return std::nullopt;
+  wire::Ipv4Address stack = o.ip;
+  if (!o.ip_given) {
+    auto next = ip::stack_address_next_to(*host);
+    if (!next)
+      return "--host-ip " + host->to_string() + " leaves no address for the stack; give a shorter prefix";
+    stack = *next;
+  }
+  if (stack == host->address) return "--ip " + stack.to_string() + " is the host's own address (--host-ip)";
+  if (!host->contains(stack)) {
+    return "--ip " + stack.to_string() + " is outside " + host->to_string() +
            ", so the kernel would not route to it; pick an address inside --host-ip's prefix";
   }
-  if (host.prefix_length <= 30 && (o.ip == host.network() || o.ip == host.broadcast())) {
-    return "--ip " + o.ip.to_string() + " is the network or broadcast address of " + host.to_string();
+  if (host->prefix_length <= 30 && (stack == host->network() || stack == host->broadcast())) {
+    return "--ip " + stack.to_string() + " is the network or broadcast address of " + host->to_string();
   }
   return std::nullopt;
+}
+
+bool resolve_link_addresses(LinkOptions& o, std::string& error) {
+  auto view = link::read_network_view(error);
+  if (!view) {
+    error = "cannot check which addresses are free: " + error;
+    return false;
+  }
+  ip::AddressRequest request;
+  request.host_choice = o.host_choice;
+  request.host = o.tun.host;
+  if (o.ip_given) request.ip = o.ip;
+  request.default_ip = o.ip;
+  request.interface = o.tun.name;
+  ip::AddressDecision decision = ip::decide_addresses(request, *view);
+  if (!decision.ok()) {
+    error = decision.error;
+    return false;
+  }
+  o.tun.host = decision.host;
+  o.ip = decision.ip;
+  o.address_note = decision.note;
+  return true;
 }
 
 bool TraceSinks::open(const TraceOptions& o, std::string& error) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "stack/ip/address_choice.hpp"
 #include "stack/link/pcap_writer.hpp"
 #include "stack/link/tun.hpp"
 #include "stack/tcp/config.hpp"
@@ -19,9 +20,19 @@
 namespace tcplab::cli {
 
 struct LinkOptions {
+  // tun.host and ip hold the final addresses once resolve_link_addresses has run; before
+  // that, tun.host is what --host-ip gave (with host_choice Given) and ip what --ip gave.
   link::TunConfig tun;
+  ip::HostChoice host_choice = ip::HostChoice::Auto;
   wire::Ipv4Address ip{0xC0000202};  // 192.0.2.2
+  bool ip_given = false;
   uint8_t ttl = wire::kDefaultTtl;
+  // Why auto did not take the first range (for the banner); set by resolve_link_addresses.
+  std::string address_note;
+};
+
+struct StatusOptions {
+  std::string status_file;  // where SIGUSR1 also writes the status report; empty: stderr only
 };
 
 struct TraceOptions {
@@ -43,8 +54,17 @@ bool colour_wanted(std::FILE* out);
 // --backlog, --msl, --isn, --rto-min, --no-delayed-ack, --no-nagle, --recv-buffer, --send-buffer
 void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o);
 
+// --status-file (default: $TCPLAB_STATUS_FILE, which tools/lab run sets)
+void add_status_flags(FlagTable& flags, StatusOptions& o);
+
 // Checks the link group as a whole (is --ip inside --host-ip's prefix, ...). A usage error or nothing.
 std::optional<std::string> check_link(const LinkOptions& o);
+
+// Reads the namespace's addresses and routes (every table) and settles --host-ip and --ip:
+// auto picks a free range, an explicit choice that overlaps anything on another interface is
+// refused. Touches nothing. Returns false with `error` set to one line naming the clash and a
+// free alternative (a runtime error: exit 1).
+bool resolve_link_addresses(LinkOptions& o, std::string& error);
 
 // The sinks the trace group asks for, opened and attached to one tracer. Opening comes before
 // anything touches the network, so a capture file we cannot write is reported first.

@@ -13,19 +13,16 @@
 
 namespace tcplab::cli {
 
-bool open_stack(const LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp,
+bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp,
                 const Clock& clock, StackRuntime& out) {
-  if (auto holder = link::interface_with_address(link.ip)) {
-    std::fprintf(
-        stderr,
-        "tcplab: the stack's address %s is already on interface %s, so the kernel would answer for it; "
-        "pick another --ip\n",
-        link.ip.to_string().c_str(), holder->c_str());
+  // Addresses first: a clash with the machine's own network is refused before anything exists.
+  std::string error;
+  if (!resolve_link_addresses(link, error)) {
+    std::fprintf(stderr, "tcplab: %s\n", error.c_str());
     return false;
   }
 
-  // Sinks first: a capture file we cannot write is reported before touching the network.
-  std::string error;
+  // Sinks next: a capture file we cannot write is reported before touching the network.
   if (!out.sinks.open(trace, error)) {
     std::fprintf(stderr, "tcplab: %s\n", error.c_str());
     return false;

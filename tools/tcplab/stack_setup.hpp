@@ -1,6 +1,6 @@
-// The start-up steps every command that runs the stack on a TUN shares (serve, get): check
-// the stack's address is free, open the trace sinks, open or attach to the TUN, and build
-// the Stack with a fresh ISN key. One place, so both commands fail the same way.
+// The start-up steps every command that runs the stack on a TUN shares (serve, get): settle
+// addresses that clash with nothing on the machine, open the trace sinks, open or attach to the TUN, and
+// build the Stack with a fresh ISN key. One place, so both commands fail the same way.
 #pragma once
 #include <memory>
 #include <optional>
@@ -25,9 +25,10 @@ struct StackRuntime {
   std::unique_ptr<Stack> stack;
 };
 
-// Runs the steps in order; on failure prints one line ("tcplab: ...") to stderr and returns
-// false. On success the stack has been advanced to clock.now().
-bool open_stack(const LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp,
-                const Clock& clock, StackRuntime& out);
+// Runs the steps in order (the address choice is settled into `link`, as --host-ip auto asks); on failure
+// prints one line ("tcplab: ...") to stderr and returns false. On success the stack has been advanced to
+// clock.now().
+bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp, const Clock& clock,
+                StackRuntime& out);
 
 }  // namespace tcplab::cli

@@ -1,0 +1,29 @@
+// Reading the machine's IPv4 addresses and routes (every routing table) over rtnetlink, so
+// that the TUN's addresses can be checked against them before anything is touched.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "stack/ip/address_choice.hpp"
+
+namespace tcplab::link {
+
+// One snapshot of the namespace's IPv4 addresses (RTM_GETADDR) and the routes of all its
+// tables (RTM_GETROUTE dump, including local, default and policy tables). Needs no privilege.
+// On failure returns nothing and sets `error` to one line.
+std::optional<ip::NetworkView> read_network_view(std::string& error);
+
+// The parsers behind it, exposed so tests can feed hand-built messages. Each takes one
+// RTM_NEWADDR / RTM_NEWROUTE payload (the bytes after the nlmsghdr) and appends what it
+// describes to `view`; other families are ignored, a malformed attribute ends the parse.
+// `name_of` turns an interface index into its name.
+using InterfaceNamer = std::function<std::string(uint32_t)>;
+void add_address_message(std::span<const uint8_t> payload, ip::NetworkView& view,
+                         const InterfaceNamer& name_of);
+void add_route_message(std::span<const uint8_t> payload, ip::NetworkView& view,
+                       const InterfaceNamer& name_of);
+
+}  // namespace tcplab::link

@@ -1,0 +1,214 @@
+// Tests for stack/ip/address_choice: overlap decisions, the automatic range and the refusal
+// of explicit choices that clash, over hand-made snapshots of a machine's network.
+#include <doctest/doctest.h>
+
+#include "stack/ip/address_choice.hpp"
+
+using namespace tcplab;
+using namespace tcplab::ip;
+
+namespace {
+
+Ipv4Cidr cidr(const char* text) {
+  auto c = Ipv4Cidr::parse(text);
+  REQUIRE(c);
+  return *c;
+}
+wire::Ipv4Address addr(const char* text) {
+  auto a = wire::Ipv4Address::parse(text);
+  REQUIRE(a);
+  return *a;
+}
+Route route(const char* dev, const char* dst, const char* via = nullptr, uint32_t table = 254,
+            const char* type = "unicast") {
+  Route r;
+  r.interface = dev;
+  r.destination = cidr(dst);
+  if (via) r.gateway = addr(via);
+  r.table = table;
+  r.type = type;
+  return r;
+}
+
+// The VM from the bug report: eth0 192.0.2.2/24, default via 192.0.2.1, plus loopback.
+NetworkView vm_on_test_net_1() {
+  NetworkView v;
+  v.addresses = {{"lo", cidr("127.0.0.1/8")}, {"eth0", cidr("192.0.2.2/24")}};
+  v.routes = {route("eth0", "0.0.0.0/0", "192.0.2.1"), route("eth0", "192.0.2.0/24"),
+              route("lo", "127.0.0.0/8", nullptr, 255, "local"),
+              route("eth0", "192.0.2.2/32", nullptr, 255, "local"),
+              route("eth0", "192.0.2.255/32", nullptr, 255, "broadcast")};
+  return v;
+}
+
+AddressRequest request(HostChoice choice, const char* host = nullptr, const char* ip = nullptr) {
+  AddressRequest r;
+  r.host_choice = choice;
+  if (host) r.host = cidr(host);
+  if (ip) r.ip = addr(ip);
+  r.interface = "tcplab0";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("address choice: overlap is symmetric and covers containment both ways") {
+  CHECK(overlaps(cidr("192.0.2.0/24"), cidr("192.0.2.2/24")));
+  CHECK(overlaps(cidr("192.0.2.0/16"), cidr("192.0.2.77/24")));
+  CHECK(overlaps(cidr("192.0.2.77/24"), cidr("192.0.0.0/16")));
+  CHECK(overlaps(cidr("192.0.2.9/32"), cidr("192.0.2.0/24")));
+  CHECK(overlaps(cidr("10.0.0.0/8"), cidr("0.0.0.0/0")));
+  CHECK_FALSE(overlaps(cidr("192.0.2.0/24"), cidr("192.0.3.0/24")));
+  CHECK_FALSE(overlaps(cidr("198.51.100.1/24"), cidr("192.0.2.2/24")));
+  CHECK_FALSE(overlaps(cidr("192.0.2.1/32"), cidr("192.0.2.2/32")));
+}
+
+TEST_CASE("address choice: the VM on 192.0.2.0/24 gets 198.51.100.0/24 and a note saying why") {
+  auto d = decide_addresses(request(HostChoice::Auto), vm_on_test_net_1());
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "198.51.100.1/24");
+  CHECK(d.ip.to_string() == "198.51.100.2");
+  CHECK(d.note ==
+        "192.0.2.0/24 is in use here (it overlaps address 192.0.2.2/24 on interface eth0), so "
+        "tcplab took 198.51.100.0/24");
+}
+
+TEST_CASE("address choice: a clean machine keeps 192.0.2.1/24 and 192.0.2.2 without a note") {
+  NetworkView v;
+  v.addresses = {{"lo", cidr("127.0.0.1/8")}};
+  v.routes = {route("lo", "127.0.0.0/8", nullptr, 255, "local")};
+  auto d = decide_addresses(request(HostChoice::Auto), v);
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "192.0.2.1/24");
+  CHECK(d.ip.to_string() == "192.0.2.2");
+  CHECK(d.note.empty());
+}
+
+TEST_CASE("address choice: explicit choices that clash are refused with the clash and a free range") {
+  const NetworkView v = vm_on_test_net_1();
+  auto d = decide_addresses(request(HostChoice::Given, "192.0.2.1/24"), v);
+  CHECK(d.error ==
+        "--host-ip 192.0.2.1/24 overlaps address 192.0.2.2/24 on interface eth0; use a free range instead, "
+        "e.g. "
+        "--host-ip 198.51.100.1/24 --ip 198.51.100.2, or leave both out to have one picked");
+  // A superset of the VM's network.
+  d = decide_addresses(request(HostChoice::Given, "192.0.0.1/16"), v);
+  CHECK(d.error.find("--host-ip 192.0.0.1/16 overlaps address 192.0.2.2/24 on interface eth0") == 0);
+  // --ip alone implies its /24 on the host side.
+  d = decide_addresses(request(HostChoice::Auto, nullptr, "192.0.2.50"), v);
+  CHECK(d.error.find(
+            "--ip 192.0.2.50 needs the host side 192.0.2.1/24, which overlaps address 192.0.2.2/24") == 0);
+  CHECK(d.error.find("--host-ip 198.51.100.1/24 --ip 198.51.100.2") != std::string::npos);
+  // With --host-ip none only the stack's own address is checked.
+  d = decide_addresses(request(HostChoice::None, nullptr, "192.0.2.50"), v);
+  CHECK(d.error.find("--ip 192.0.2.50 overlaps address 192.0.2.2/24 on interface eth0") == 0);
+  d = decide_addresses(request(HostChoice::None, nullptr, "198.51.100.2"), v);
+  CHECK(d.ok());
+  CHECK_FALSE(d.host.has_value());
+}
+
+TEST_CASE("address choice: explicit choices that are free are taken as given") {
+  auto d = decide_addresses(request(HostChoice::Given, "203.0.113.9/24"), vm_on_test_net_1());
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "203.0.113.9/24");
+  CHECK(d.ip.to_string() == "203.0.113.10");  // --ip follows --host-ip
+  d = decide_addresses(request(HostChoice::Given, "203.0.113.9/24", "203.0.113.200"), vm_on_test_net_1());
+  REQUIRE(d.ok());
+  CHECK(d.ip.to_string() == "203.0.113.200");
+  d = decide_addresses(request(HostChoice::Auto, nullptr, "198.51.100.1"), vm_on_test_net_1());
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "198.51.100.2/24");
+}
+
+TEST_CASE("address choice: a gateway inside the prefix clashes even when no address does") {
+  NetworkView v;
+  v.routes = {route("veth0", "10.20.30.0/24", "100.64.7.1", 101)};
+  auto clash = find_clash(cidr("100.64.7.0/24"), v, "tcplab0");
+  REQUIRE(clash);
+  CHECK(*clash ==
+        "contains 100.64.7.1, the gateway of route 10.20.30.0/24 via 100.64.7.1 dev veth0 table 101");
+  // The default route's gateway too, though the default route itself covers everything.
+  v.routes = {route("eth0", "0.0.0.0/0", "172.16.5.1")};
+  CHECK_FALSE(find_clash(cidr("192.0.2.0/24"), v, "tcplab0"));
+  clash = find_clash(cidr("172.16.0.1/16"), v, "tcplab0");
+  REQUIRE(clash);
+  CHECK(*clash == "contains 172.16.5.1, the gateway of default route via 172.16.5.1 dev eth0");
+}
+
+TEST_CASE("address choice: a VPN's 0/1 + 128/1 routes are default routes, not clashes") {
+  NetworkView v;
+  v.routes = {route("tun9", "0.0.0.0/1", "10.8.0.1"), route("tun9", "128.0.0.0/1", "10.8.0.1")};
+  auto d = decide_addresses(request(HostChoice::Auto), v);
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "192.0.2.1/24");
+  CHECK(find_clash(cidr("10.8.0.0/24"), v, "tcplab0").has_value());  // its gateway still is
+  // Anything longer than /1 is a real route, even when it is big.
+  v.routes = {route("tun9", "192.0.0.0/2")};
+  CHECK(*find_clash(cidr("192.0.2.0/24"), v, "tcplab0") == "overlaps route 192.0.0.0/2 dev tun9");
+}
+
+TEST_CASE("address choice: routes of every table count, also those without an interface") {
+  NetworkView v;
+  v.routes = {route("veth0", "203.0.113.0/24", nullptr, 100),
+              route("", "192.0.2.0/25", nullptr, 254, "blackhole")};
+  CHECK(*find_clash(cidr("203.0.113.1/24"), v, "tcplab0") ==
+        "overlaps route 203.0.113.0/24 dev veth0 table 100");
+  CHECK(*find_clash(cidr("192.0.2.1/24"), v, "tcplab0") == "overlaps blackhole route 192.0.2.0/25");
+  auto d = decide_addresses(request(HostChoice::Auto), v);
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "198.51.100.1/24");
+}
+
+TEST_CASE("address choice: the target TUN's own addresses and routes never clash") {
+  NetworkView v;
+  v.addresses = {{"tcplab0", cidr("192.0.2.1/24")}};
+  v.routes = {route("tcplab0", "192.0.2.0/24"), route("tcplab0", "192.0.2.1/32", nullptr, 255, "local")};
+  auto d = decide_addresses(request(HostChoice::Given, "192.0.2.1/24"), v);
+  CHECK(d.ok());
+  // Auto adopts what the admin configured.
+  v.addresses = {{"tcplab0", cidr("10.9.0.1/24")}};
+  v.routes = {route("tcplab0", "10.9.0.0/24")};
+  d = decide_addresses(request(HostChoice::Auto), v);
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "10.9.0.1/24");
+  CHECK(d.ip.to_string() == "10.9.0.2");
+  // The same prefix on another TUN does clash.
+  auto other = request(HostChoice::Given, "10.9.0.1/24");
+  other.interface = "tcplab1";
+  CHECK(decide_addresses(other, v).error.find("overlaps address 10.9.0.1/24 on interface tcplab0") !=
+        std::string::npos);
+}
+
+TEST_CASE("address choice: when every candidate is taken, auto refuses and says what to do") {
+  NetworkView v;
+  v.routes = {route("eth0", "192.0.2.0/24"), route("eth0", "198.51.100.0/24"),
+              route("eth0", "203.0.113.0/24"), route("eth0", "100.64.0.0/10")};
+  auto d = decide_addresses(request(HostChoice::Auto), v);
+  CHECK(d.error.find("every automatic range") == 0);
+  // One /24 left in 100.64.0.0/10 is found.
+  v.routes.back() = route("eth0", "100.64.0.0/17");
+  d = decide_addresses(request(HostChoice::Auto), v);
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "100.64.128.1/24");
+  CHECK(candidate_host_ranges().size() == 3 + 256);
+}
+
+TEST_CASE("address choice: the stack's address next to the host's") {
+  CHECK(stack_address_next_to(cidr("192.0.2.1/24"))->to_string() == "192.0.2.2");
+  CHECK(stack_address_next_to(cidr("192.0.2.254/24"))->to_string() == "192.0.2.253");
+  CHECK(stack_address_next_to(cidr("10.0.0.1/30"))->to_string() == "10.0.0.2");
+  CHECK(stack_address_next_to(cidr("10.0.0.2/30"))->to_string() == "10.0.0.1");
+  CHECK(stack_address_next_to(cidr("10.0.0.1/31"))->to_string() == "10.0.0.0");
+  CHECK_FALSE(stack_address_next_to(cidr("10.0.0.1/32")).has_value());
+  CHECK(host_range_around(addr("192.0.2.50")).to_string() == "192.0.2.1/24");
+  CHECK(host_range_around(addr("192.0.2.1")).to_string() == "192.0.2.2/24");
+}
+
+TEST_CASE("address choice: routes described as ip route prints them") {
+  CHECK(describe(route("eth0", "0.0.0.0/0", "192.0.2.1")) == "default route via 192.0.2.1 dev eth0");
+  CHECK(describe(route("eth0", "192.0.2.2/32", nullptr, 255, "local")) ==
+        "local route 192.0.2.2/32 dev eth0 table local");
+  CHECK(describe(route("veth0", "203.0.113.7/24", nullptr, 100)) ==
+        "route 203.0.113.0/24 dev veth0 table 100");
+  CHECK(table_name(253) == "default");
+}

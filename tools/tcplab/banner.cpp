@@ -1,0 +1,192 @@
+// The readiness banner and the namespace detection behind its paste-able lines.
+#include "tools/tcplab/banner.hpp"
+
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+namespace tcplab::cli {
+namespace {
+
+struct Identity {
+  dev_t dev;
+  ino_t ino;
+  bool operator==(const Identity&) const = default;
+};
+
+std::optional<Identity> identity_of(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return Identity{st.st_dev, st.st_ino};
+}
+
+// The parent PID from /proc/PID/stat ("pid (comm) state ppid ..."; comm may hold spaces and
+// parentheses, so read after the last ')'). 0 when unknown.
+long parent_of(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return 0;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 1));
+  std::string state;
+  long ppid = 0;
+  if (!(rest >> state >> ppid)) return 0;
+  return ppid;
+}
+
+// A name `tools/lab --name` accepts (its own rule): letters, digits, '-' and '_'.
+bool lab_accepts(const std::string& name) {
+  if (name.empty() || name.size() > 40) return false;
+  for (char c : name) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Single-quotes a word for the shell unless it is plainly safe.
+std::string shell_word(const std::string& word) {
+  bool plain = !word.empty();
+  for (char c : word) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.' || c == '/' || c == ':' || c == '=' || c == '+';
+    if (!safe) plain = false;
+  }
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// The words that run a command in this process's network namespace, ending in a space.
+std::string command_prefix(const BannerInfo& info, const BannerContext& c) {
+  const std::string sudo = c.sudo ? "sudo " : "";
+  switch (c.where.kind) {
+    case NetworkNamespace::Kind::Default:
+      return "";
+    case NetworkNamespace::Kind::Named:
+      if (!c.lab_path.empty() && lab_accepts(c.where.name)) {
+        return sudo + shell_word(c.lab_path) + " exec --name " + c.where.name + " -- ";
+      }
+      return sudo + "ip netns exec " + shell_word(c.where.name) + " ";
+    case NetworkNamespace::Kind::Unnamed:
+      return sudo + "nsenter --net=/proc/" + std::to_string(info.pid) + "/ns/net -- ";
+  }
+  return "";
+}
+
+}  // namespace
+
+NetworkNamespace current_network_namespace() {
+  NetworkNamespace result;
+  auto self = identity_of("/proc/self/ns/net");
+  if (!self) return result;
+  if (DIR* dir = opendir("/run/netns")) {
+    while (dirent* entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      if (identity_of("/run/netns/" + name) == self) {
+        result.kind = NetworkNamespace::Kind::Named;
+        result.name = name;
+        break;
+      }
+    }
+    closedir(dir);
+    if (result.kind == NetworkNamespace::Kind::Named) return result;
+  }
+  if (auto init = identity_of("/proc/1/ns/net")) {
+    if (*init != *self) result.kind = NetworkNamespace::Kind::Unnamed;
+    return result;
+  }
+  // PID 1's namespace may be out of reach (an unprivileged user, a sandbox). Then the nearest
+  // ancestor we can see stands for "where the user's terminals are": `unshare --net` leaves
+  // its parent shell behind in the namespace the user came from.
+  for (long pid = parent_of(getpid()); pid > 1; pid = parent_of(pid)) {
+    auto theirs = identity_of("/proc/" + std::to_string(pid) + "/ns/net");
+    if (!theirs) break;
+    if (*theirs != *self) {
+      result.kind = NetworkNamespace::Kind::Unnamed;
+      break;
+    }
+  }
+  return result;
+}
+
+std::string lab_script_path() {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return "";
+  std::string path(exe, static_cast<size_t>(n));
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return "";
+  std::string candidate = path.substr(0, slash) + "/../tools/lab";
+  char resolved[PATH_MAX];
+  if (realpath(candidate.c_str(), resolved) == nullptr || access(resolved, X_OK) != 0) return "";
+  return resolved;
+}
+
+BannerContext current_banner_context() {
+  BannerContext c;
+  c.where = current_network_namespace();
+  c.lab_path = lab_script_path();
+  // Entering a namespace needs root. Through sudo, the user's next terminal is not root.
+  c.sudo = geteuid() != 0 || std::getenv("SUDO_USER") != nullptr;
+  // Signalling a process started through sudo needs sudo too; a plain root shell does not.
+  c.kill_sudo = geteuid() == 0 && std::getenv("SUDO_USER") != nullptr;
+  return c;
+}
+
+std::string banner_text(const BannerInfo& info, const BannerContext& c) {
+  const std::string ip = info.ip.to_string();
+  std::string out = "tcplab: up on " + info.tun + ", stack " + ip + ", host " + info.host_text + "\n";
+  if (!info.note.empty()) out += "tcplab: " + info.note + "\n";
+  std::string services;
+  auto service = [&](const char* name, uint16_t port) {
+    if (port == 0) return;
+    services += std::string(services.empty() ? " (" : ", ") + name + " on port " + std::to_string(port);
+  };
+  service("echo", info.echo_port);
+  service("discard", info.discard_port);
+  service("chargen", info.chargen_port);
+  if (!services.empty()) services += ")";
+  if (c.where.kind == NetworkNamespace::Kind::Named) {
+    out += "tcplab: this runs in network namespace " + c.where.name + "; from another terminal" + services +
+           ":\n";
+  } else if (c.where.kind == NetworkNamespace::Kind::Unnamed) {
+    out +=
+        "tcplab: this runs in a network namespace without a name; from another terminal" + services + ":\n";
+  } else {
+    out += "tcplab: from another terminal" + services + ":\n";
+  }
+  const std::string prefix = command_prefix(info, c);
+  if (info.http_port != 0) {
+    out += "  " + prefix + "curl http://" + ip +
+           (info.http_port == 80 ? "" : ":" + std::to_string(info.http_port)) + "/\n";
+  }
+  out += "  " + prefix + "ping -c 3 " + ip + "\n";
+  for (uint16_t port : {info.echo_port, info.discard_port, info.chargen_port}) {
+    if (port != 0) out += "  " + prefix + "nc " + ip + " " + std::to_string(port) + "\n";
+  }
+  out += "tcplab: drop counters and the connection table, printed by this process on its stderr:\n";
+  out += "  " + std::string(c.kill_sudo ? "sudo " : "") + "kill -USR1 " + std::to_string(info.pid) + "\n";
+  if (!info.status_file.empty()) {
+    if (c.where.kind == NetworkNamespace::Kind::Named && !c.lab_path.empty() && lab_accepts(c.where.name)) {
+      out += "tcplab: or shown where you type it (also written to " + info.status_file + "):\n";
+      out += "  " + std::string(c.sudo ? "sudo " : "") + shell_word(c.lab_path) + " table --name " +
+             c.where.name + "\n";
+    } else {
+      out += "tcplab: each report is also written to " + info.status_file + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace tcplab::cli

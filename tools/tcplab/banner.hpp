@@ -1,0 +1,53 @@
+// What `tcplab serve` prints once it is up: the readiness line scripts wait for, then lines a
+// newcomer can paste into another terminal as printed. When the stack runs in a network
+// namespace, a bare `curl` in another terminal would go to the machine's own network (and
+// `ping` might even be answered there), so the lines carry the prefix that enters the namespace.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "stack/wire/ipv4.hpp"
+
+namespace tcplab::cli {
+
+// Which network namespace this process is in.
+struct NetworkNamespace {
+  enum class Kind { Default, Named, Unnamed };
+  Kind kind = Kind::Default;
+  std::string name;  // with Named: its entry in /run/netns (as `ip netns` names it)
+};
+
+// Compares /proc/self/ns/net with every /run/netns entry (by device and inode), then with
+// /proc/1/ns/net. If that cannot be read (no privilege, a sandbox), with the nearest ancestor
+// process whose namespace can be read; with none, assumes the default namespace.
+NetworkNamespace current_network_namespace();
+
+// tools/lab beside the binary's own directory (build/tcplab -> tools/lab), if it is there.
+std::string lab_script_path();
+
+struct BannerInfo {
+  std::string tun;
+  wire::Ipv4Address ip;
+  std::string host_text;   // "198.51.100.1/24" or "as configured on tcplab0"
+  std::string note;        // why the automatic choice skipped a range; may be empty
+  uint16_t http_port = 0;  // 0: no HTTP server
+  uint16_t echo_port = 0, discard_port = 0, chargen_port = 0;
+  long pid = 0;
+  std::string status_file;  // --status-file, may be empty
+};
+
+// Where the lines go and who may run them.
+struct BannerContext {
+  NetworkNamespace where;
+  std::string lab_path;    // empty: no tools/lab found
+  bool sudo = false;       // entering the namespace needs `sudo ` (started through sudo, or not root)
+  bool kill_sudo = false;  // signalling us needs `sudo ` (started through sudo)
+};
+
+// The whole banner. The first line is exactly "tcplab: up on NAME, stack ADDR, host CIDR".
+std::string banner_text(const BannerInfo& info, const BannerContext& context);
+
+// The context of this process: namespace, tools/lab, and whether sudo is needed.
+BannerContext current_banner_context();
+
+}  // namespace tcplab::cli

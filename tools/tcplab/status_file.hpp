@@ -1,0 +1,12 @@
+// The status report written to a file (--status-file) as well as to stderr, so that another
+// terminal (`tools/lab table`) can show what SIGUSR1 asked for.
+#pragma once
+#include <string>
+
+namespace tcplab::cli {
+
+// Replaces `path` whole with `text`: written to a temporary file beside it, then renamed, so a
+// reader sees the previous report or the new one, never half of one. False with `error` set.
+bool write_status_file(const std::string& path, const std::string& text, std::string& error);
+
+}  // namespace tcplab::cli
