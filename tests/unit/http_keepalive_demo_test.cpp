@@ -42,7 +42,8 @@ TEST_CASE("each mode's plan") {
 
   // With a long emulated delay the pause grows, so the server's FIN has crossed the link.
   o.one_way_delay = milliseconds(400);
-  CHECK(make_plan(Mode::IdleTimeout, o).requests.back().pause_before >= o.keepalive_timeout + milliseconds(1600));
+  const Duration pause = make_plan(Mode::IdleTimeout, o).requests.back().pause_before;
+  CHECK(pause >= o.keepalive_timeout + milliseconds(1600));
 
   auto capped = make_plan(Mode::MaxRequests, o);
   CHECK(capped.max_requests == 2);
@@ -69,8 +70,14 @@ TEST_CASE("the JSON rows carry exactly the contract's keys, in order") {
 TEST_CASE("the table has a header and one aligned line per row") {
   Row a{"http1.0-close", 0, 9, 9, 9, 81, 3492, 0.001, 9, 0};
   Row b{"http1.1-keepalive", 20, 9, 1, 1, 26, 1068, 0.41, 0, 1};
-  CHECK(format_table({a, b}) ==
-        "mode               delay  requests  conns  handshakes  segments  hdr bytes  seconds  TIME-WAIT\n"
-        "http1.0-close       0 ms         9      9           9        81       3492    0.001  server 9, client 0\n"
-        "http1.1-keepalive  20 ms         9      1           1        26       1068    0.410  server 0, client 1\n");
+  const std::string table = format_table({a, b});
+  const std::string head =
+      "mode               delay  requests  conns  handshakes  segments  hdr bytes  seconds  TIME-WAIT\n";
+  const std::string row_a =
+      "http1.0-close       0 ms         9      9           9        81       3492    0.001  "
+      "server 9, client 0\n";
+  const std::string row_b =
+      "http1.1-keepalive  20 ms         9      1           1        26       1068    0.410  "
+      "server 0, client 1\n";
+  CHECK(table == head + row_a + row_b);
 }
