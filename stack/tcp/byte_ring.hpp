@@ -1,5 +1,9 @@
-// A fixed-capacity ring of bytes, the storage under the send and receive buffers. Storage is
-// allocated once, on first use, and never touched per byte beyond the copy.
+// A bounded ring of bytes, the storage under the send and receive buffers. `capacity` is the
+// limit (what the window and backpressure see); the storage behind it is only as large as the
+// bytes need: it starts small when data arrives, doubles as it fills, and is given back when
+// the ring empties. An idle connection (a keep-alive connection between requests, one in
+// TIME-WAIT) then holds no buffer memory at all, and a small response never costs a large
+// allocation.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -12,6 +16,9 @@ namespace tcplab::tcp {
 
 class ByteRing {
  public:
+  // The first storage allocated: enough for a request or a small response.
+  static constexpr size_t kInitialStorage = 4096;
+
   explicit ByteRing(size_t capacity) : capacity_(capacity) {}
 
   size_t capacity() const { return capacity_; }
@@ -29,9 +36,9 @@ class ByteRing {
   // parked in the receive buffer). Caller guarantees size + offset + data.size() <= capacity.
   void write_after_end(size_t offset, wire::ConstBytes data) {
     if (data.empty()) return;
-    ensure_storage();
+    reserve(size_ + offset + data.size());
     size_t at = wrap(head_ + size_ + offset);
-    size_t first = std::min(data.size(), capacity_ - at);
+    size_t first = std::min(data.size(), allocated_ - at);
     std::memcpy(storage_.get() + at, data.data(), first);
     if (first < data.size()) std::memcpy(storage_.get(), data.data() + first, data.size() - first);
   }
@@ -41,29 +48,52 @@ class ByteRing {
   void copy_out(size_t offset, wire::MutableBytes out) const {
     if (out.empty()) return;
     size_t at = wrap(head_ + offset);
-    size_t first = std::min(out.size(), capacity_ - at);
+    size_t first = std::min(out.size(), allocated_ - at);
     std::memcpy(out.data(), storage_.get() + at, first);
     if (first < out.size()) std::memcpy(out.data() + first, storage_.get(), out.size() - first);
   }
   // Forgets the first n bytes.
   void pop(size_t n) {
     n = std::min(n, size_);
+    if (n == 0) return;
     head_ = wrap(head_ + n);
     size_ -= n;
   }
-  // With nothing stored, restart at the front so later copies rarely wrap.
-  void rewind_if_empty() {
-    if (size_ == 0) head_ = 0;
+  // With nothing stored, gives the storage back. The owner calls it only when no bytes are
+  // parked past the end (the receive buffer's out-of-order data lives there).
+  void release_if_empty() {
+    if (size_ != 0) return;
+    storage_.reset();
+    allocated_ = 0;
+    head_ = 0;
   }
+  // Bytes of storage held now (for tests and memory accounting).
+  size_t allocated() const { return allocated_; }
 
  private:
-  size_t wrap(size_t i) const { return i >= capacity_ ? i - capacity_ : i; }
-  void ensure_storage() {
-    if (!storage_) storage_ = std::make_unique_for_overwrite<std::byte[]>(capacity_);
+  size_t wrap(size_t i) const { return i >= allocated_ ? i - allocated_ : i; }
+  // Makes the storage hold at least `needed` bytes from the head (needed <= capacity), keeping
+  // every byte already there (also those parked past the end) at the same distance from it.
+  void reserve(size_t needed) {
+    if (needed <= allocated_) return;
+    size_t grown = std::max(allocated_ * 2, kInitialStorage);
+    while (grown < needed) grown *= 2;
+    grown = std::min(grown, capacity_);
+    auto bigger = std::make_unique_for_overwrite<std::byte[]>(grown);
+    if (allocated_ != 0) {
+      // Unwrapped into the front of the new storage: head_ becomes 0.
+      const size_t first = allocated_ - head_;
+      std::memcpy(bigger.get(), storage_.get() + head_, first);
+      std::memcpy(bigger.get() + first, storage_.get(), head_);
+    }
+    storage_ = std::move(bigger);
+    allocated_ = grown;
+    head_ = 0;
   }
 
   std::unique_ptr<std::byte[]> storage_;
   size_t capacity_;
+  size_t allocated_ = 0;
   size_t head_ = 0;
   size_t size_ = 0;
 };

@@ -26,7 +26,7 @@ size_t ReceiveBuffer::read(wire::MutableBytes out) {
   ring_.copy_out(0, out.first(n));
   ring_.pop(n);
   // Parked out-of-order bytes are addressed from the head, so only rewind when none wait.
-  if (reassembly_.empty()) ring_.rewind_if_empty();
+  if (reassembly_.empty()) ring_.release_if_empty();
   return n;
 }
 

@@ -20,7 +20,7 @@ class SendBuffer {
   // The peer acknowledged the first n bytes: they are never needed again.
   void acknowledge(size_t n) {
     ring_.pop(n);
-    ring_.rewind_if_empty();
+    ring_.release_if_empty();
   }
   // Copies bytes [offset, offset + out.size()) into a segment being built.
   void copy_out(size_t offset, wire::MutableBytes out) const { ring_.copy_out(offset, out); }
