@@ -140,6 +140,7 @@ class Connection final : public Socket {
   int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
   Duration persist_interval_{};             // backs off per probe (RFC 9293 §3.8.6.1)
   bool probing_ = false;                    // a zero-window probe byte is outstanding
+  std::optional<Seq> small_segment_end_;    // a segment shorter than the MSS in flight ends here
   bool override_sws_ = false;               // the SWS override timeout fired: send what fits
 
   // RTT measurement of one segment at a time; Karn's rule (RFC 6298 §3) voids it on

@@ -77,13 +77,21 @@ bool Connection::send_one_data_segment() {
     // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
     // off), or if it is at least half the largest window the peer ever offered.
     bool empties_queue = len == unsent;
-    bool nagle_allows = !ctx_.config.nagle || flight == 0;
+    // Deviation: Minshall's variant of Nagle, as Linux has it (tcp_minshall_check): a short
+    // segment is held only while an earlier *short* segment is unacknowledged, not while any
+    // data is. RFC 896 as written holds the tail of every response that is not a multiple of
+    // the MSS until the peer's delayed ACK (up to 40 ms on Linux) releases it; one tinygram
+    // in flight at a time still keeps the network free of floods of them.
+    if (small_segment_end_ && *small_segment_end_ <= tcb_.snd_una) small_segment_end_.reset();
+    bool small_in_flight = flight > 0 && small_segment_end_.has_value();
+    bool nagle_allows = !ctx_.config.nagle || flight == 0 || !small_in_flight;
     bool half_window = max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2;
     if (!((empties_queue && nagle_allows) || half_window)) return false;
   }
   Seq seq = tcb_.snd_nxt;
   send_data(seq, len, fin, {});
   tcb_.snd_nxt += static_cast<uint32_t>(len) + (fin ? 1u : 0u);
+  if (len > 0 && len < send_mss()) small_segment_end_ = seq + static_cast<uint32_t>(len);
   if (fin) fin_seq_ = seq + static_cast<uint32_t>(len);
   bytes_sent_ += len;
   if (!timed_seq_) {
