@@ -1,5 +1,6 @@
 // A fixed-capacity ring of bytes, the storage under the send and receive buffers. Storage is
-// allocated once, on first use, and never touched per byte beyond the copy.
+// allocated on first use, and never touched per byte beyond the copy; an empty ring may give
+// it back (release_storage_if_empty).
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -55,6 +56,15 @@ class ByteRing {
   void rewind_if_empty() {
     if (size_ == 0) head_ = 0;
   }
+  // With nothing stored, gives the storage back (a connection that will hold nothing for a
+  // long while, e.g. in FIN-WAIT-2 or TIME-WAIT); a later write allocates it again.
+  void release_storage_if_empty() {
+    if (size_ != 0) return;
+    storage_.reset();
+    head_ = 0;
+  }
+  // Bytes of memory the ring holds right now (0 until the first write, and after a release).
+  size_t storage_bytes() const { return storage_ ? capacity_ : 0; }
 
  private:
   size_t wrap(size_t i) const { return i >= capacity_ ? i - capacity_ : i; }
