@@ -310,7 +310,7 @@ void Session::handle_error(int status, std::string_view detail, CloseBy by) {
   std::string body =
       std::to_string(status) + " " + std::string(reason_phrase(status)) + ": " + std::string(detail) + "\n";
   Response response = text_response(status, "text/plain; charset=utf-8", std::move(body));
-  // RFC 9112 §9.6 / issue 4: after an error response the connection is closed cleanly.
+  // RFC 9112 §9.6: after an error response the connection is closed cleanly.
   KeepAliveDecision decision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
   start_response(std::move(response), false, 1, decision);
   close_by_ = by;

@@ -1,4 +1,4 @@
-// The HTTP server's own counters for /stats (issue 4): connections, requests, requests per
+// The HTTP server's own counters for /stats: connections, requests, requests per
 // connection, and who closed each connection. TCP and IP counters come from the Stack.
 #pragma once
 #include <array>
