@@ -34,6 +34,8 @@ struct Server::Impl {
     return h;
   }
 
+  // asking_connections stays 1: the hooks run only while answering a request, whose connection
+  // is open (ESTABLISHED or CLOSE-WAIT) and counted by TCP; /stats reports the others.
   StatsSnapshot snapshot() {
     return StatsSnapshot{
         stats,

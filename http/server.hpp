@@ -24,7 +24,9 @@ struct ServerConfig {
   Duration header_timeout = seconds(10);    // --header-timeout SECONDS
   std::optional<std::string> root;          // --root DIR (default: built-in demo site)
   size_t max_body = 1 << 20;                // request bodies above this get 413
-  Duration linger = seconds(2);             // lingering close after Connection: close
+  // --linger SECONDS: a lingering close (request bytes still arriving after Connection: close
+  // or an error, http/session_close.cpp) reads and discards this long, then sends RST.
+  Duration linger = seconds(2);
   // Wall-clock seconds for the Date header only (RFC 9110 §6.6.1). Deviation from "no clock
   // in http/": Date needs calendar time, which the steady `now` cannot give; this is the one
   // place it is read, injected so tests fix it. Unset: std::time() in server.cpp.

@@ -1,4 +1,5 @@
-// The per-connection HTTP state machine: Reading -> Writing -> (Reading | Lingering) -> Closed.
+// The per-connection HTTP state machine:
+// Reading -> Writing -> (Reading | Closing | Lingering) -> Closed.
 #include "http/session.hpp"
 
 #include <algorithm>
@@ -95,6 +96,7 @@ std::optional<Instant> Session::deadline() const {
     case Phase::Lingering:
       if (peer_fin_) return std::nullopt;
       return base(linger_since_) + env_.config.linger;
+    case Phase::Closing:  // TCP's own timers (FIN-WAIT-2, TIME-WAIT) end it
     case Phase::Writing:
     case Phase::Closed:
       return std::nullopt;
@@ -137,7 +139,9 @@ void Session::fire_timer() {
       return;
     }
     if (state == tcp::State::FinWait2) {
-      note("lingering close over: the client never closed its side, sending RST");
+      note(
+          "lingering close over: request bytes kept arriving and the client did not close within "
+          "--linger, sending RST");
       ++env_.stats.lingering_aborts;
       socket_->abort();
       return;
@@ -187,12 +191,17 @@ void Session::pump() {
 
 void Session::read_input() {
   char buf[16 * 1024];
+  bool closing = phase_ == Phase::Closing || phase_ == Phase::Lingering;
   for (int i = 0; i < 256 && socket_ && socket_->readable() > 0; ++i) {
-    if (phase_ != Phase::Lingering && inbuf_.size() >= kMaxBufferedInput) break;
+    if (!closing && inbuf_.size() >= kMaxBufferedInput) break;
     size_t n = socket_->receive(std::as_writable_bytes(std::span<char>(buf, sizeof buf)));
     if (n == 0) break;
-    // While lingering, input is read only to keep the window open, and thrown away.
-    if (phase_ != Phase::Lingering) inbuf_.append(buf, n);
+    // After our FIN, input is read only to keep the window open, and thrown away.
+    if (closing) {
+      input_discarded_ = true;
+    } else {
+      inbuf_.append(buf, n);
+    }
   }
 }
 
@@ -202,6 +211,12 @@ void Session::pump_once(bool& progress) {
   if (!socket_) return;
   if (socket_->peer_closed()) peer_fin_ = true;
   switch (phase_) {
+    case Phase::Closing:
+      // Request bytes after our FIN: maybe the lingering close after all (session_close.cpp).
+      if (input_discarded_ &&
+          choose_close_path(CloseInput{closing_by_, true, peer_fin_}) == ClosePath::Lingering)
+        start_lingering("request bytes arrived after our FIN");
+      return;
     case Phase::Closed:
     case Phase::Lingering:
       return;
@@ -288,6 +303,8 @@ void Session::handle_request(Request request) {
 
 void Session::handle_error(int status, std::string_view detail, CloseBy by) {
   ++env_.stats.bad_requests;
+  // What is left of the bad request is dropped; whether more of it is still coming shows
+  // after our FIN (pump_once, Phase::Closing) or as bytes TCP holds unread (begin_close).
   inbuf_.clear();
   request_start_.reset();
   std::string body =
@@ -396,20 +413,41 @@ void Session::response_done() {
 }
 
 void Session::begin_close(CloseBy by, std::string_view why) {
-  if (!socket_ || phase_ == Phase::Lingering || phase_ == Phase::Closed) return;
+  if (!socket_ || phase_ == Phase::Closing || phase_ == Phase::Lingering || phase_ == Phase::Closed) return;
   count_close(by);
-  phase_ = Phase::Lingering;
-  linger_since_ = now_or_pending();
+  closing_by_ = by;
+  bool unanswered = input_discarded_ || !inbuf_.empty() || socket_->readable() > 0;
+  ClosePath path = choose_close_path(CloseInput{by, unanswered, peer_fin_ || socket_->peer_closed()});
+  phase_ = Phase::Closing;
   body_.reset();
   std::string().swap(inbuf_);
   std::string().swap(out_);
   std::string().swap(scratch_);
   out_off_ = 0;
-  note(std::string(why) +
-       (peer_fin_ ? "" : "; lingering close: FIN sent, reading and discarding until the client closes"));
+  if (path == ClosePath::Lingering) {
+    start_lingering(why);
+  } else if (peer_fin_ || socket_->peer_closed()) {
+    note(std::string(why));
+  } else {
+    note(std::string(why) +
+         "; FIN: nothing unanswered, so TCP finishes the close - FIN-WAIT-2 until the client's FIN, then "
+         "TIME-WAIT (if the client never closes, TCP drops the connection silently after --fin-timeout)");
+  }
   // RFC 9293 §3.10.4 CLOSE: FIN after everything queued; we keep receiving (half-close).
   socket_->close();
   pump_again_ = true;
+}
+
+// RFC 9112 §9.6: the client is still sending requests we will not answer. Keep reading (and
+// discarding) so its data does not meet a closed socket and an RST that could destroy the
+// response it has not read yet; give up with RST after --linger (fire_timer).
+void Session::start_lingering(std::string_view why) {
+  phase_ = Phase::Lingering;
+  linger_since_ = now_or_pending();
+  ++env_.stats.lingering_closes;
+  note(std::string(why) +
+       "; lingering close: request bytes are still arriving, so the server reads and discards them and "
+       "sends RST if the client has not closed after --linger");
 }
 
 }  // namespace tcplab::http

@@ -1,5 +1,6 @@
 // One HTTP connection over the Socket API: parse -> respond in order (pipelining) ->
-// keep-alive or close, with the idle, header and lingering-close timers. Sans-IO: time comes
+// keep-alive or close (a plain FIN or a lingering close, http/session_close.hpp), with the
+// idle, header and linger timers. Sans-IO: time comes
 // from SessionEnv::now, set by the server from advance(now); tests drive it with a FakeSocket.
 //
 // Socket callbacks arrive while the stack processes a packet, when the session cannot know
@@ -18,6 +19,7 @@
 #include "http/keepalive_policy.hpp"
 #include "http/request_parser.hpp"
 #include "http/server.hpp"
+#include "http/session_close.hpp"
 #include "http/stats.hpp"
 #include "stack/four_tuple.hpp"
 #include "stack/tcp/socket.hpp"
@@ -40,7 +42,10 @@ struct SessionEnv {
 
 class Session final : public tcp::SocketHandler {
  public:
-  enum class Phase { Reading, Writing, Lingering, Closed };
+  // Closing: our FIN is on its way and TCP finishes the close (FIN-WAIT-2 and TIME-WAIT, or
+  // LAST-ACK); the session has no timer. Lingering: the same, but request bytes are still
+  // arriving, so after --linger the session resets the connection.
+  enum class Phase { Reading, Writing, Closing, Lingering, Closed };
 
   // on_gone is called once, from on_closed, when the socket is gone; the server may destroy
   // the session only after the current callback returns.
@@ -71,6 +76,7 @@ class Session final : public tcp::SocketHandler {
   void start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision);
   void response_done();
   void begin_close(CloseBy by, std::string_view why);
+  void start_lingering(std::string_view why);
   void count_close(CloseBy by);
   void note(std::string_view text);
   void fire_timer();
@@ -95,6 +101,8 @@ class Session final : public tcp::SocketHandler {
   std::optional<uint64_t> body_left_;  // bytes of a known-length body not yet read
   bool close_after_ = false;
   CloseBy close_by_ = CloseBy::Server;
+  CloseBy closing_by_ = CloseBy::Server;  // why begin_close() was called
+  bool input_discarded_ = false;          // request bytes thrown away since the close began
   std::string close_why_;
 
   uint32_t requests_ = 0;

@@ -27,6 +27,30 @@ std::string_view to_string(CloseBy by) {
   return "?";
 }
 
+std::string_view close_by_meaning(CloseBy by) {
+  switch (by) {
+    case CloseBy::Client:
+      return "the client's FIN came first while the connection was idle: a passive close for the server";
+    case CloseBy::Server:
+      return "Connection: close, HTTP/1.0 or --keepalive off: the server closed after the response";
+    case CloseBy::Timeout:
+      return "--keepalive-timeout: idle too long, the server closed first (and holds TIME-WAIT)";
+    case CloseBy::HeaderTimeout:
+      return "--header-timeout: no request, or not all of it, in time (408 if it had started)";
+    case CloseBy::MaxRequests:
+      return "--max-requests reached: the last response said Connection: close";
+    case CloseBy::Error:
+      return "a bad request (4xx/5xx) or the client closing half-way through a request";
+    case CloseBy::Shutdown:
+      return "the server was stopping (SIGINT/SIGTERM)";
+    case CloseBy::Reset:
+      return "the client reset the connection, or TCP gave up retransmitting";
+    case CloseBy::Count_:
+      break;
+  }
+  return "";
+}
+
 size_t requests_bucket(uint64_t r) {
   if (r <= 2) return static_cast<size_t>(r);
   if (r <= 5) return 3;

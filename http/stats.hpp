@@ -20,6 +20,8 @@ enum class CloseBy {
   Count_
 };
 std::string_view to_string(CloseBy by);
+// One line for /stats.html saying what a close counted under `by` means.
+std::string_view close_by_meaning(CloseBy by);
 
 // Histogram buckets of requests per connection: 0, 1, 2, 3-5, 6-10, 11-20, 21-50, 51-100, >100.
 inline constexpr std::array<std::string_view, 9> kRequestsPerConnectionBuckets = {
@@ -38,7 +40,11 @@ struct ServerStats {
   std::array<uint64_t, 6> responses_by_class{};  // [2] counts 2xx responses, [4] 4xx, ...
   std::array<uint64_t, static_cast<size_t>(CloseBy::Count_)> closes{};
   std::array<uint64_t, kRequestsPerConnectionBuckets.size()> requests_per_connection{};
-  uint64_t lingering_aborts = 0;  // lingering close gave up and sent RST
+  // Closes that took the lingering path (request bytes still arriving after Connection: close
+  // or an error, see http/session_close.cpp), and those of them that ended with RST because
+  // the client had not closed within --linger.
+  uint64_t lingering_closes = 0;
+  uint64_t lingering_aborts = 0;
 
   void count_close(CloseBy by) { ++closes[static_cast<size_t>(by)]; }
   uint64_t closed(CloseBy by) const { return closes[static_cast<size_t>(by)]; }

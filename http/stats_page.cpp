@@ -48,11 +48,18 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
+uint64_t current_connections_excluding_asker(const StatsSnapshot& s) {
+  uint64_t all = s.tcp.connections_current;
+  return all > s.asking_connections ? all - s.asking_connections : 0;
+}
+
 std::string stats_json(const StatsSnapshot& s) {
   std::string out = "{";
-  // The article's IIS counter "Current Connections": TCP connections open right now (not
-  // counting TIME-WAIT), including the one this response travels on.
-  field(out, "current_connections", s.tcp.connections_current);
+  // The article's IIS counter "Current Connections": open TCP connections (any state but
+  // LISTEN, TIME-WAIT and CLOSED) other than the one this response travels on, so it reads 0
+  // right after a response with keep-alive off and 1 with one other idle keep-alive connection.
+  field(out, "current_connections", current_connections_excluding_asker(s));
+  field(out, "current_connections_including_this", s.tcp.connections_current);
   field(out, "connections_accepted", s.http.connections_accepted);
   field(out, "connections_used", s.http.connections_used);
   field(out, "http_connections_open", s.http.connections_open);
@@ -61,6 +68,7 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "handshakes_completed", s.tcp.handshakes_completed);
   field(out, "connections_time_wait", s.tcp.connections_time_wait);
   field(out, "bad_requests", s.http.bad_requests);
+  field(out, "lingering_closes", s.http.lingering_closes);
   field(out, "lingering_aborts", s.http.lingering_aborts);
   out += "\"responses\": {";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
@@ -84,7 +92,8 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "segments_received", s.tcp.segments_received);
   field(out, "segments_sent", s.tcp.segments_sent);
   field(out, "retransmissions", s.tcp.retransmissions);
-  field(out, "passive_opens", s.tcp.passive_opens, false);
+  field(out, "passive_opens", s.tcp.passive_opens);
+  field(out, "fin_timeouts", s.tcp.fin_timeouts, false);
   out += "}, \"config\": {\"keepalive\": ";
   out += s.keepalive ? "true, " : "false, ";
   field(out, "keepalive_timeout_s", s.keepalive_timeout_s);
@@ -98,41 +107,82 @@ std::string stats_html(const StatsSnapshot& s) {
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>tcplab /stats</title>"
       "<meta http-equiv=\"refresh\" content=\"2\"><link rel=\"stylesheet\" href=\"/style.css\"></head><body>"
       "<h1>tcplab server statistics</h1><p>Refreshes every 2 s (each refresh is a request: watch "
-      "<em>connections accepted</em> stay put with keep-alive on, and grow with it off).</p><table>";
-  auto row = [&](std::string_view name, uint64_t v, std::string_view note = {}) {
+      "<em>connections accepted</em> stay put with keep-alive on, and grow with it off). Every "
+      "counter also appears in <a href=\"/stats\">/stats</a> (JSON) under the name in brackets."
+      "</p><table>";
+  auto row = [&](std::string_view name, std::string_view key, uint64_t v, std::string_view note = {}) {
     out += "<tr><th>";
     out += name;
+    if (!key.empty()) {
+      out += " <code>[";
+      out += key;
+      out += "]</code>";
+    }
     out += "</th><td>";
     out += std::to_string(v);
     out += "</td><td>";
     out += note;
     out += "</td></tr>";
   };
-  row("Current connections", s.tcp.connections_current,
-      "IIS's \"Current Connections\": 1 stays with keep-alive, 0 after each response without");
-  row("Connections accepted", s.http.connections_accepted, "one TCP handshake each");
-  row("Connections used", s.http.connections_used, "accepted connections that carried a request");
-  row("Handshakes completed", s.tcp.handshakes_completed);
-  row("Requests served", s.http.requests_served);
-  row("Requests on a reused connection", s.http.keepalive_reuses, "handshakes saved by keep-alive");
-  row("Connections in TIME-WAIT", s.tcp.connections_time_wait, "held by whoever closed first");
-  for (size_t i = 0; i < s.http.closes.size(); ++i)
-    row("Closed by " + std::string(to_string(static_cast<CloseBy>(i))), s.http.closes[i]);
-  row("Resets sent", s.tcp.resets_sent);
-  row("Resets received", s.tcp.resets_received);
-  row("Bad requests", s.http.bad_requests);
-  out += "</table><h2>Requests per connection</h2><table>";
+  row("Current connections", "current_connections", current_connections_excluding_asker(s),
+      "IIS's \"Current Connections\": open TCP connections (any port, any state but TIME-WAIT) other than "
+      "the one this page came on. 1 while another keep-alive connection waits; 0 after each response "
+      "with keep-alive off");
+  row("Current connections, including this one", "current_connections_including_this",
+      s.tcp.connections_current, "the same, counting the connection asking");
+  row("Connections accepted", "connections_accepted", s.http.connections_accepted,
+      "connections handed to the HTTP server, one TCP handshake each");
+  row("Connections used", "connections_used", s.http.connections_used,
+      "accepted connections that carried a request (browsers and ab open some they never use)");
+  row("HTTP connections open", "http_connections_open", s.http.connections_open,
+      "connections the HTTP server still holds, closing ones included (until TIME-WAIT or CLOSED)");
+  row("Requests served", "requests_served", s.http.requests_served, "responses completed, any status");
+  row("Requests on a reused connection", "keepalive_reuses", s.http.keepalive_reuses,
+      "handshakes saved by keep-alive");
+  row("Handshakes completed", "handshakes_completed", s.tcp.handshakes_completed,
+      "TCP connections that reached ESTABLISHED (all ports)");
+  row("Connections in TIME-WAIT", "connections_time_wait", s.tcp.connections_time_wait,
+      "held for 2 x MSL by whichever side closed first");
+  row("Bad requests", "bad_requests", s.http.bad_requests,
+      "4xx/5xx answers from the parser, each then closed");
+  row("Lingering closes", "lingering_closes", s.http.lingering_closes,
+      "closes after Connection: close or an error while request bytes were still arriving: the server "
+      "read and discarded them instead of a plain FIN");
+  row("Lingering aborts", "lingering_aborts", s.http.lingering_aborts,
+      "lingering closes that ended with RST: the client kept its side open for --linger");
+  row("FIN-WAIT-2 timeouts", "tcp.fin_timeouts", s.tcp.fin_timeouts,
+      "connections dropped silently after --fin-timeout: our FIN was acknowledged, the client's never came");
+  for (size_t i = 0; i < s.http.closes.size(); ++i) {
+    auto by = static_cast<CloseBy>(i);
+    row("Closed by " + std::string(to_string(by)), "closes." + std::string(to_string(by)), s.http.closes[i],
+        close_by_meaning(by));
+  }
+  row("Resets sent", "resets.sent", s.tcp.resets_sent, "RST segments we sent (any port)");
+  row("Resets received", "resets.received", s.tcp.resets_received, "acceptable RSTs that ended a connection");
+  row("Segments received", "tcp.segments_received", s.tcp.segments_received);
+  row("Segments sent", "tcp.segments_sent", s.tcp.segments_sent);
+  row("Retransmissions", "tcp.retransmissions", s.tcp.retransmissions,
+      "segments sent again (timeout or fast)");
+  row("Passive opens", "tcp.passive_opens", s.tcp.passive_opens, "SYNs a listener accepted");
+  out += "</table><h2>Responses by class <code>[responses]</code></h2><table>";
+  for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
+    row(std::to_string(i) + "xx", {}, s.http.responses_by_class[i]);
+  out +=
+      "</table><h2>Requests per connection <code>[requests_per_connection]</code></h2><p>How many requests "
+      "each closed connection carried: without keep-alive everything lands in 1.</p><table>";
   for (size_t i = 0; i < kRequestsPerConnectionBuckets.size(); ++i)
-    row(kRequestsPerConnectionBuckets[i], s.http.requests_per_connection[i]);
-  out += "</table><h2>Drops by reason</h2><table>";
+    row(kRequestsPerConnectionBuckets[i], {}, s.http.requests_per_connection[i]);
+  out +=
+      "</table><h2>Drops by reason <code>[drops]</code></h2><p>Packets the stack refused, by the reason "
+      "the trace names (only reasons seen so far are listed here; the JSON has all).</p><table>";
   for (size_t i = 0; i < kDropReasonCount; ++i) {
     auto r = static_cast<DropReason>(i);
-    if (s.drops.get(r) > 0) row(to_string(r), s.drops.get(r));
+    if (s.drops.get(r) > 0) row(to_string(r), {}, s.drops.get(r));
   }
   out += "</table><p>Keep-alive ";
   out += s.keepalive ? "on" : "off";
   out += ", timeout " + std::to_string(s.keepalive_timeout_s) + " s, max requests " +
-         std::to_string(s.max_requests);
+         std::to_string(s.max_requests) + " <code>[config]</code>";
   out +=
       ". <a href=\"/stats\">JSON</a> · <a href=\"/tcp.html\">connection table</a> · <a href=\"/\">demo "
       "page</a></p></body></html>\n";
@@ -158,7 +208,8 @@ std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections) {
     out += "\"srtt_ms\": " + fmt_ms(c.srtt) + ", \"rto_ms\": " + fmt_ms(c.rto) + ", ";
     field(out, "bytes_received", c.bytes_received);
     field(out, "bytes_sent", c.bytes_sent);
-    field(out, "retransmissions", c.retransmissions, false);
+    field(out, "retransmissions", c.retransmissions);
+    field(out, "buffer_bytes", c.buffer_bytes, false);
     out += "}";
   }
   out += "]}\n";
@@ -170,15 +221,19 @@ std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections) {
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>tcplab /tcp</title>"
       "<meta http-equiv=\"refresh\" content=\"2\"><link rel=\"stylesheet\" href=\"/style.css\"></head><body>"
       "<h1>TCP connections</h1><p>Sequence numbers are relative (Wireshark's view): snd.* from our ISN, "
-      "rcv.nxt from the client's.</p><table><tr><th>remote</th><th>local</th><th>state</th><th>snd.una</th>"
-      "<th>snd.nxt</th><th>rcv.nxt</th><th>snd.wnd</th><th>rcv.wnd</th><th>SRTT ms</th><th>RTO ms</th></tr>";
+      "rcv.nxt from the client's; <em>buffers</em> is the send and receive buffer memory held (none once a "
+      "connection waits in FIN-WAIT-2 or TIME-WAIT with nothing "
+      "unread).</p><table><tr><th>remote</th><th>local</th><th>state</th><th>snd.una</th>"
+      "<th>snd.nxt</th><th>rcv.nxt</th><th>snd.wnd</th><th>rcv.wnd</th><th>SRTT ms</th><th>RTO ms</th>"
+      "<th>buffers</th></tr>";
   for (const auto& c : connections) {
     out += "<tr><td>" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) +
            "</td><td>" + c.tuple.local_ip.to_string() + ":" + std::to_string(c.tuple.local_port) +
            "</td><td>" + std::string(tcp::to_string(c.state)) + "</td><td>" + std::to_string(c.snd_una) +
            "</td><td>" + std::to_string(c.snd_nxt) + "</td><td>" + std::to_string(c.rcv_nxt) + "</td><td>" +
            std::to_string(c.snd_wnd) + "</td><td>" + std::to_string(c.rcv_wnd) + "</td><td>" +
-           fmt_ms(c.srtt) + "</td><td>" + fmt_ms(c.rto) + "</td></tr>";
+           fmt_ms(c.srtt) + "</td><td>" + fmt_ms(c.rto) + "</td><td>" + std::to_string(c.buffer_bytes) +
+           "</td></tr>";
   }
   out += "</table><p>" + std::to_string(connections.size()) +
          " connection(s). <a href=\"/tcp\">JSON</a> · <a href=\"/stats.html\">stats</a></p></body></html>\n";

@@ -18,7 +18,13 @@ struct StatsSnapshot {
   bool keepalive = true;
   uint64_t keepalive_timeout_s = 5;
   uint32_t max_requests = 100;
+  // Connections the request for this page travels on and that tcp.connections_current
+  // therefore counts: 1 when served over HTTP (the server's hooks), 0 for a bare snapshot.
+  uint64_t asking_connections = 1;
 };
+
+// The article's "Current Connections": open TCP connections other than the one asking.
+uint64_t current_connections_excluding_asker(const StatsSnapshot& s);
 
 std::string stats_json(const StatsSnapshot& s);
 std::string stats_html(const StatsSnapshot& s);

@@ -265,6 +265,8 @@ class Runner final : public tcp::AcceptHandler {
         tc.window_scaling = b();
       else if (k == "msl")
         tc.msl = d(1000000);
+      else if (k == "fin_timeout")
+        tc.fin_timeout = d(1000000);
       else if (k == "rto_initial")
         tc.rto_initial = d(1000);
       else if (k == "rto_min")
@@ -306,7 +308,7 @@ class Runner final : public tcp::AcceptHandler {
         remote_isn_ = static_cast<uint32_t>(u(0xffffffffull));
       else
         bad("unknown config key (see docs/scenarios.md: mss mtu receive_buffer send_buffer window_scaling "
-            "msl "
+            "msl fin_timeout "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second isn "
             "max_out_of_order initial_window tolerance port remote_port remote_isn)");

@@ -20,6 +20,11 @@ struct TcpConfig {
   // Linux's TIME-WAIT is 60 s (MSL 30 s); RFC 9293 §3.4.2 suggests MSL = 2 min.
   // Labs pass --msl 1 or so, so TIME-WAIT can be watched ending.
   Duration msl = seconds(30);
+  // Deviation: RFC 9293 lets FIN-WAIT-2 last as long as the peer keeps its side open (the
+  // peer may still send). Like Linux's tcp_fin_timeout for orphaned connections, a
+  // connection whose FIN was acknowledged but whose peer never sends its own is dropped
+  // silently (no RST) after this long (--fin-timeout).
+  Duration fin_timeout = seconds(60);
   // RFC 6298 §2.1: initial RTO 1 s. §2.4 asks for a 1 s minimum; Linux uses 200 ms, and
   // over a TUN link the RTT is microseconds, so we default to Linux's value.
   Duration rto_initial = seconds(1);

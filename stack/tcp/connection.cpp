@@ -109,6 +109,7 @@ void Connection::discard() {
   cancel(persist_timer_);
   cancel(delayed_ack_timer_);
   cancel(time_wait_timer_);
+  cancel(fin_wait_2_timer_);
   set_state(State::Closed, "discarded by the host");
   handler_ = nullptr;
   pending_closed_.reset();
@@ -124,6 +125,7 @@ void Connection::close_connection(CloseReason reason, std::string_view rule) {
   cancel(persist_timer_);
   cancel(delayed_ack_timer_);
   cancel(time_wait_timer_);
+  cancel(fin_wait_2_timer_);
   set_state(State::Closed, rule);
   if (!closed_delivered_) pending_closed_ = reason;
 }
@@ -189,6 +191,7 @@ ConnectionInfo Connection::info() const {
   i.bytes_received = bytes_received_;
   i.bytes_sent = bytes_sent_;
   i.retransmissions = retransmissions_;
+  i.buffer_bytes = send_.storage_bytes() + receive_.storage_bytes();
   return i;
 }
 

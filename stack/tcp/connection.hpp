@@ -116,6 +116,9 @@ class Connection final : public Socket {
   void retransmit_first(std::string_view note);
   void persist_timeout();
   void enter_time_wait(std::string_view rule);
+  void enter_fin_wait_2(std::string_view rule);
+  void fin_wait_2_timeout();
+  void release_idle_buffers();
   void fast_retransmit();
   void on_new_ack(size_t acked_bytes);
 
@@ -136,6 +139,8 @@ class Connection final : public Socket {
   Timer persist_timer_{"persist", {}};
   Timer delayed_ack_timer_{"delayed-ack", {}};
   Timer time_wait_timer_{"time-wait", {}};
+  // --fin-timeout: how long FIN-WAIT-2 may last (a deviation, see config.hpp).
+  Timer fin_wait_2_timer_{"fin-wait-2", {}};
   std::optional<Instant> queued_deadline_;  // see queued_deadline()
   int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
   Duration persist_interval_{};             // backs off per probe (RFC 9293 §3.8.6.1)

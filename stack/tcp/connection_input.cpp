@@ -318,8 +318,7 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
 
   switch (tcb_.state) {
     case State::FinWait1:
-      if (fin_acked_)
-        set_state(State::FinWait2, "RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
+      if (fin_acked_) enter_fin_wait_2("RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
       return true;
     case State::Closing:
       if (fin_acked_) enter_time_wait("RFC 9293 §3.10.7.4 fifth (CLOSING: our FIN acknowledged)");

@@ -1,6 +1,7 @@
 // A connection's timers as deadlines: retransmission (RFC 6298, RFC 9293 §3.8.1/§3.8.3),
-// persist (§3.8.6.1), delayed ACK (§3.8.6.3) and TIME-WAIT (§3.10.7.4, 2 MSL); plus the loss
-// responses of RFC 5681 (fast retransmit, slow start, congestion avoidance).
+// persist (§3.8.6.1), delayed ACK (§3.8.6.3), TIME-WAIT (§3.10.7.4, 2 MSL) and FIN-WAIT-2
+// (--fin-timeout, a deviation); plus the loss responses of RFC 5681 (fast retransmit, slow
+// start, congestion avoidance).
 #include <algorithm>
 
 #include "stack/tcp/connection.hpp"
@@ -29,7 +30,8 @@ void Connection::cancel(Timer& timer) {
 
 std::optional<Instant> Connection::next_deadline() const {
   std::optional<Instant> next;
-  for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_}) {
+  for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_,
+                         &fin_wait_2_timer_}) {
     if (t->deadline && (!next || *t->deadline < *next)) next = t->deadline;
   }
   return next;
@@ -56,6 +58,7 @@ void Connection::on_timers() {
     // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB".
     close_connection(CloseReason::Normal, "RFC 9293 §3.10.7.4 (TIME-WAIT: 2 MSL elapsed)");
   }
+  if (fire(fin_wait_2_timer_)) fin_wait_2_timeout();
   if (fire(retransmission_timer_)) retransmission_timeout();
   if (fire(persist_timer_)) persist_timeout();
   if (fire(delayed_ack_timer_) && tcb_.state != State::Closed) send_ack("delayed ACK");
@@ -169,9 +172,41 @@ void Connection::enter_time_wait(std::string_view rule) {
   set_state(State::TimeWait, rule);
   cancel(retransmission_timer_);
   cancel(persist_timer_);
+  cancel(fin_wait_2_timer_);
   arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
+  release_idle_buffers();
   // Both FINs are exchanged: the application's part is over (the TCB lingers alone).
   if (!closed_delivered_) pending_closed_ = CloseReason::Normal;
+}
+
+// RFC 9293 §3.10.7.4 fifth: our FIN is acknowledged, nothing of ours is left to send; the
+// peer may still send data and its FIN. The FIN-WAIT-2 timer bounds how long we wait.
+void Connection::enter_fin_wait_2(std::string_view rule) {
+  set_state(State::FinWait2, rule);
+  arm(fin_wait_2_timer_, ctx_.now + ctx_.config.fin_timeout);
+  release_idle_buffers();
+}
+
+// Deviation: RFC 9293 has no FIN-WAIT-2 timeout (§3.10.7.4 only says the user's CLOSE can be
+// acknowledged). A peer that vanished after acknowledging our FIN would hold the TCB forever,
+// so, like Linux's tcp_fin_timeout (60 s) for connections the application has closed, we
+// delete it after --fin-timeout. Silently, as Linux does by default: the peer acknowledged our
+// FIN, so it knows we are done; an RST would only matter to a peer still sending, and that
+// is the application's call (the HTTP server's lingering close sends one).
+void Connection::fin_wait_2_timeout() {
+  if (tcb_.state != State::FinWait2) return;
+  ++ctx_.stats.fin_timeouts;
+  close_connection(CloseReason::TimedOut,
+                   "Deviation: fin-timeout (FIN-WAIT-2: no FIN from the peer within --fin-timeout, "
+                   "dropped without RST like Linux's tcp_fin_timeout)");
+}
+
+// A connection that will neither send nor, for now, hold received bytes keeps no buffer
+// memory: thousands may wait in FIN-WAIT-2 or TIME-WAIT at once. Bytes arriving later (data in
+// FIN-WAIT-2) allocate the receive buffer again.
+void Connection::release_idle_buffers() {
+  send_.release_if_empty();
+  receive_.release_if_empty();
 }
 
 }  // namespace tcplab::tcp

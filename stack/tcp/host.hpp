@@ -33,6 +33,8 @@ struct TcpStats {
   uint64_t connections_current = 0;  // TCBs not in TIME-WAIT/CLOSED
   uint64_t connections_time_wait = 0;
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
+  // FIN-WAIT-2 connections dropped silently after --fin-timeout.
+  uint64_t fin_timeouts = 0;
 };
 
 class TcpHost {

@@ -32,6 +32,11 @@ class ReceiveBuffer {
   size_t capacity() const { return ring_.capacity(); }
   size_t out_of_order_bytes() const { return reassembly_.bytes(); }
   bool has_out_of_order() const { return !reassembly_.empty(); }
+  // Frees the storage if the application has read everything and no out-of-order bytes wait.
+  void release_if_empty() {
+    if (reassembly_.empty()) ring_.release_if_empty();
+  }
+  size_t storage_bytes() const { return ring_.allocated(); }
 
  private:
   ByteRing ring_;

@@ -22,6 +22,9 @@ class SendBuffer {
     ring_.pop(n);
     ring_.release_if_empty();
   }
+  // Frees the storage if nothing is held (everything sent was acknowledged).
+  void release_if_empty() { ring_.release_if_empty(); }
+  size_t storage_bytes() const { return ring_.allocated(); }
   // Copies bytes [offset, offset + out.size()) into a segment being built.
   void copy_out(size_t offset, wire::MutableBytes out) const { ring_.copy_out(offset, out); }
 

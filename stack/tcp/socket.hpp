@@ -16,7 +16,8 @@ enum class CloseReason {
   Normal,       // both FINs exchanged (or our FIN acknowledged in LAST-ACK)
   ResetByPeer,  // an acceptable RST arrived
   Aborted,      // we called abort(): RST sent
-  TimedOut,     // retransmissions exhausted: RST sent (RFC 9293 §3.8.3)
+  TimedOut,     // retransmissions exhausted: RST sent (RFC 9293 §3.8.3); or the FIN-WAIT-2
+                // --fin-timeout ran out: dropped without a word on the wire
   Refused,      // active open answered with RST
 };
 
@@ -45,6 +46,7 @@ struct ConnectionInfo {
   Duration srtt{}, rto{};
   uint64_t bytes_received = 0, bytes_sent = 0;
   uint32_t retransmissions = 0;
+  uint64_t buffer_bytes = 0;  // memory the send and receive buffers hold right now
 };
 
 class Socket;

@@ -1,5 +1,6 @@
 // Tests for http/session over a FakeSocket: keep-alive and close in each mode, pipelining,
-// exact timer boundaries (idle, header, linger), max requests, backpressure, bad requests.
+// exact timer boundaries (idle, header, linger), max requests, backpressure, bad requests, and
+// how the server closes (a plain FIN or a lingering close, http/session_close.cpp).
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -80,7 +81,9 @@ TEST_CASE("idle timeout: nothing 1 ms before, an active close exactly at the tim
   CHECK(h.sock.closed);  // our FIN: the server closes first and will hold TIME-WAIT
   CHECK_FALSE(h.sock.aborted);
   CHECK(h.stats.closed(CloseBy::Timeout) == 1);
-  CHECK(h.session->phase() == Session::Phase::Lingering);
+  // A plain FIN: TCP finishes the close (FIN-WAIT-2, TIME-WAIT); the session sets no timer.
+  CHECK(h.session->phase() == Session::Phase::Closing);
+  CHECK_FALSE(h.session->deadline().has_value());
 }
 
 TEST_CASE("each request restarts the idle timer") {
@@ -235,6 +238,7 @@ TEST_CASE("lingering close: input after our FIN is read and discarded, RST only 
   CHECK_FALSE(h.sock.aborted);
   h.at(seconds(4));
   CHECK(h.sock.aborted);
+  CHECK(h.stats.lingering_closes == 1);
   CHECK(h.stats.lingering_aborts == 1);
   CHECK(h.gone == 1);
 }
@@ -428,4 +432,134 @@ TEST_CASE("a small response leaves in a single send(): head and body together (n
   CHECK(h.sock.sends == 1);
   h.sock.client_send(kGet11);
   CHECK(h.sock.sends == 2);
+}
+
+// ------------------------------------------------------------------ how the server closes
+
+TEST_CASE("close path table: FIN unless request bytes are still arriving after close or an error") {
+  auto path = [](CloseBy by, bool arriving, bool peer_closed = false) {
+    return choose_close_path(CloseInput{by, arriving, peer_closed});
+  };
+  // Row 1: the client closed first: nothing more can arrive.
+  CHECK(path(CloseBy::Server, true, true) == ClosePath::Fin);
+  CHECK(path(CloseBy::Error, true, true) == ClosePath::Fin);
+  // Row 2: an idle close never lingers, even if a request crosses our FIN.
+  CHECK(path(CloseBy::Timeout, false) == ClosePath::Fin);
+  CHECK(path(CloseBy::Timeout, true) == ClosePath::Fin);
+  CHECK(path(CloseBy::Shutdown, true) == ClosePath::Fin);
+  // Row 3: Connection: close, HTTP/1.0, max requests, an error, a 408 - with bytes arriving.
+  for (CloseBy by : {CloseBy::Server, CloseBy::MaxRequests, CloseBy::Error, CloseBy::HeaderTimeout}) {
+    INFO(to_string(by));
+    CHECK(path(by, true) == ClosePath::Lingering);
+    CHECK(path(by, false) == ClosePath::Fin);  // row 4
+  }
+  CHECK(to_string(ClosePath::Lingering) == "lingering close");
+}
+
+TEST_CASE("idle timeout: FIN, then the session leaves the rest to TCP - no RST however long it waits") {
+  Harness h;
+  h.start();
+  h.sock.client_send(kGet11);
+  h.at(seconds(5));
+  REQUIRE(h.sock.closed);
+  h.sock.st = tcp::State::FinWait2;  // the client acknowledged our FIN but keeps its side open
+  h.at(seconds(5) + seconds(3600));
+  CHECK_FALSE(h.sock.aborted);  // TCP's --fin-timeout, not the session, ends FIN-WAIT-2
+  CHECK(h.stats.lingering_closes == 0);
+  CHECK(h.stats.lingering_aborts == 0);
+  h.sock.finish(tcp::CloseReason::TimedOut);  // what TCP reports when --fin-timeout drops it
+  CHECK(h.gone == 1);
+  CHECK(h.stats.closed(CloseBy::Timeout) == 1);
+  CHECK(h.stats.closed(CloseBy::Reset) == 0);  // counted once, as the timeout it was
+}
+
+TEST_CASE("idle timeout: the client's FIN after ours ends in TIME-WAIT with no session timer") {
+  Harness h;
+  h.start();
+  h.sock.client_send(kGet11);
+  h.at(seconds(5));
+  REQUIRE(h.sock.closed);
+  h.sock.st = tcp::State::FinWait2;
+  h.sock.client_fin();
+  CHECK(h.sock.st == tcp::State::TimeWait);
+  CHECK_FALSE(h.session->deadline().has_value());
+  h.at(seconds(60));
+  CHECK_FALSE(h.sock.aborted);
+  h.sock.finish(tcp::CloseReason::Normal);  // 2 MSL later
+  CHECK(h.gone == 1);
+}
+
+TEST_CASE("idle timeout: a request crossing our FIN is discarded, not answered, and causes no RST") {
+  Harness h;
+  h.start();
+  h.sock.client_send(kGet11);
+  h.at(seconds(5));
+  REQUIRE(h.sock.closed);
+  size_t sent = h.sock.sent.size();
+  h.sock.client_send(kGet11);
+  CHECK(h.sock.inbound.empty());
+  CHECK(h.sock.sent.size() == sent);
+  CHECK(h.session->phase() == Session::Phase::Closing);
+  h.sock.st = tcp::State::FinWait2;
+  h.at(seconds(60));
+  CHECK_FALSE(h.sock.aborted);
+  CHECK(h.stats.lingering_closes == 0);
+}
+
+TEST_CASE("Connection: close with nothing more arriving: a plain FIN, no RST after --linger") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  Harness h(c);
+  h.start();
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  REQUIRE(h.sock.closed);
+  CHECK(h.session->phase() == Session::Phase::Closing);
+  h.sock.st = tcp::State::FinWait2;
+  h.at(seconds(30));
+  CHECK_FALSE(h.sock.aborted);
+  CHECK(h.stats.lingering_closes == 0);
+}
+
+TEST_CASE("Connection: close with a pipelined request behind it: lingering close from the start") {
+  ServerConfig c;
+  c.linger = seconds(3);
+  Harness h(c);
+  h.start();
+  h.sock.client_send(
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+  REQUIRE(h.sock.closed);
+  CHECK(h.responses().size() == 1);
+  CHECK(h.session->phase() == Session::Phase::Lingering);
+  CHECK(h.stats.lingering_closes == 1);
+  h.sock.st = tcp::State::FinWait2;
+  h.at(seconds(3) - milliseconds(1));
+  CHECK_FALSE(h.sock.aborted);
+  h.at(seconds(3));
+  CHECK(h.sock.aborted);
+  CHECK(h.stats.lingering_aborts == 1);
+}
+
+TEST_CASE("an error with the rest of the request still arriving lingers; a lone bad request does not") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  Harness trailing(c);
+  trailing.start();
+  trailing.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n");
+  REQUIRE(trailing.sock.closed);
+  CHECK(trailing.session->phase() == Session::Phase::Closing);
+  trailing.sock.client_send("X-More: still sending\r\n");  // the client has not read the 400 yet
+  CHECK(trailing.session->phase() == Session::Phase::Lingering);
+  trailing.sock.st = tcp::State::FinWait2;
+  trailing.at(seconds(2));
+  CHECK(trailing.sock.aborted);
+  CHECK(trailing.stats.lingering_aborts == 1);
+
+  Harness lone(c);
+  lone.start();
+  lone.sock.client_send("GET / HTTP/2.0\r\n\r\n");
+  REQUIRE(lone.sock.closed);
+  lone.sock.st = tcp::State::FinWait2;
+  lone.at(seconds(30));
+  CHECK_FALSE(lone.sock.aborted);
+  CHECK(lone.stats.closed(CloseBy::Error) == 1);
 }

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "http/site.hpp"
 #include "http/static_root.hpp"
@@ -213,8 +214,11 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   http.count_close(CloseBy::Timeout);
   http.requests_per_connection[requests_bucket(4)] = 1;
   http.responses_by_class[2] = 7;
+  http.lingering_closes = 4;
+  http.lingering_aborts = 1;
   tcp::TcpStats tcp;
-  tcp.connections_current = 1;
+  tcp.connections_current = 3;  // the connection asking and two others
+  tcp.fin_timeouts = 6;
   tcp.handshakes_completed = 3;
   tcp.connections_time_wait = 2;
   tcp.resets_received = 5;
@@ -222,16 +226,81 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   drops.count(DropReason::Ipv4BadChecksum);
   auto json = stats_json(StatsSnapshot{http, tcp, drops, true, 5, 100});
   for (const char* expected :
-       {"\"current_connections\": 1", "\"connections_accepted\": 3", "\"connections_used\": 2",
-        "\"requests_served\": 7", "\"handshakes_completed\": 3", "\"connections_time_wait\": 2",
-        "\"timeout\": 1", "\"3-5\": 1", "\"received\": 5", "\"ipv4-bad-checksum\": 1", "\"2xx\": 7",
-        "\"keepalive\": true"}) {
+       {"\"current_connections\": 2", "\"current_connections_including_this\": 3", "\"lingering_closes\": 4",
+        "\"lingering_aborts\": 1", "\"fin_timeouts\": 6", "\"connections_accepted\": 3",
+        "\"connections_used\": 2", "\"requests_served\": 7", "\"handshakes_completed\": 3",
+        "\"connections_time_wait\": 2", "\"timeout\": 1", "\"3-5\": 1", "\"received\": 5",
+        "\"ipv4-bad-checksum\": 1", "\"2xx\": 7", "\"keepalive\": true"}) {
     INFO(expected);
     CHECK(json.find(expected) != std::string::npos);
   }
   auto html = stats_html(StatsSnapshot{http, tcp, drops, false, 5, 100});
   CHECK(html.find("Current connections") != std::string::npos);
   CHECK(html.find("Keep-alive off") != std::string::npos);
+}
+
+TEST_CASE("/stats current_connections leaves out the connection asking, and never goes below 0") {
+  ServerStats http;
+  tcp::TcpStats tcp;
+  DropCounters drops;
+  tcp.connections_current = 1;  // keep-alive off, right after a response: only the asker is open
+  auto json = stats_json(StatsSnapshot{http, tcp, drops, false, 5, 100});
+  CHECK(json.find("\"current_connections\": 0,") != std::string::npos);
+  CHECK(json.find("\"current_connections_including_this\": 1,") != std::string::npos);
+  tcp.connections_current = 0;  // a snapshot that claims an asker TCP does not count
+  CHECK(stats_json(StatsSnapshot{http, tcp, drops, false, 5, 100}).find("\"current_connections\": 0,") !=
+        std::string::npos);
+  tcp.connections_current = 2;  // one other idle keep-alive connection
+  StatsSnapshot bare{http, tcp, drops, true, 5, 100};
+  bare.asking_connections = 0;  // not asked over a connection: every one counts
+  CHECK(stats_json(bare).find("\"current_connections\": 2,") != std::string::npos);
+}
+
+TEST_CASE("/stats.html explains every counter the JSON shows, under the JSON name") {
+  ServerStats http;
+  tcp::TcpStats tcp;
+  DropCounters drops;
+  StatsSnapshot snap{http, tcp, drops, true, 5, 100};
+  std::string json = stats_json(snap), html = stats_html(snap);
+  // Every number in the JSON by its path ("current_connections", "closes.timeout", ...) and
+  // every object ("responses", "drops", ...). A number at the top level or inside closes,
+  // resets and tcp has a row named [path]; the groups have a heading named [group].
+  std::vector<std::string> path;
+  std::vector<std::string> numbers, groups;
+  for (size_t i = 1; i < json.size(); ++i) {
+    if (json[i] == '}') {
+      if (!path.empty()) path.pop_back();
+    } else if (json[i] == '"') {
+      size_t close = json.find('"', i + 1);
+      std::string key = json.substr(i + 1, close - i - 1);
+      size_t value = json.find_first_not_of(": ", close + 1);
+      std::string full = path.empty() ? key : path.back() + "." + key;
+      if (json[value] == '{') {
+        if (path.empty()) groups.push_back(key);
+        path.push_back(key);
+      } else if (path.size() <= 1) {
+        numbers.push_back(full);
+      }
+      i = value;
+      if (json[value] == '{') continue;
+    }
+  }
+  size_t checked = 0;
+  for (const auto& group : groups) {
+    if (group == "closes" || group == "resets" || group == "tcp") continue;  // a row per counter
+    INFO(group);
+    CHECK(html.find("[" + group + "]") != std::string::npos);
+  }
+  for (const auto& key : numbers) {
+    bool grouped = key.find('.') != std::string::npos;
+    std::string group = grouped ? key.substr(0, key.find('.')) : "";
+    if (grouped && group != "closes" && group != "resets" && group != "tcp") continue;
+    INFO(key);
+    CHECK(html.find("[" + key + "]") != std::string::npos);
+    ++checked;
+  }
+  CHECK(checked > 25);
+  CHECK(html.find("Lingering aborts") != std::string::npos);
 }
 
 TEST_CASE("/tcp lists connections with relative numbers") {

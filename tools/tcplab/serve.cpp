@@ -97,6 +97,10 @@ FlagTable serve_flags(ServeOptions& o) {
   add("--header-timeout", "SECONDS", seconds_text(h.header_timeout),
       "close a connection whose request headers have not arrived within this time",
       seconds_into(o.http.header_timeout, 0.001, 3600));
+  add("--linger", "SECONDS", seconds_text(h.linger),
+      "lingering close: after Connection: close or an error while request bytes are still arriving, read "
+      "and discard this long, then RST if the client has not closed (an idle close is a plain FIN)",
+      seconds_into(o.http.linger, 0.001, 3600));
   add("--root", "DIR", "built-in demo site", "serve files from DIR instead",
       [&o](std::string_view v) -> std::optional<std::string> {
         struct stat st {};

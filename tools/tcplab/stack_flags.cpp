@@ -94,6 +94,10 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
       "maximum segment lifetime; TIME-WAIT lasts 2 x MSL. RFC 9293 suggests 120 s, Linux uses 30 s (60 s "
       "TIME-WAIT); labs pass 1 or 2 so TIME-WAIT can be watched ending",
       seconds_into(o.msl, 0.001, 600));
+  add_flag(flags, "--fin-timeout", "SECONDS", seconds_text(d.fin_timeout),
+           "how long a connection waits in FIN-WAIT-2 for the peer's FIN after ours was acknowledged, "
+           "then is dropped silently (no RST); like Linux's tcp_fin_timeout, not in RFC 9293",
+           seconds_into(o.fin_timeout, 0.001, 3600));
   add_flag(flags, "--isn", "N", "RFC 6528 keyed hash",
            "fix the initial sequence number (0..4294967295) for reproducible traces",
            [&o](std::string_view v) -> std::optional<std::string> {
