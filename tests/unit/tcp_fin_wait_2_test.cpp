@@ -82,7 +82,7 @@ TEST_CASE("tcp: a connection in FIN-WAIT-2 or TIME-WAIT holds no buffer memory")
   REQUIRE(c.socket->send(bytes_of(reply)) == reply.size());
   // The request was read, so the receive ring gave its storage back; the reply waits for its
   // ACK in the send ring's first, small allocation (stack/tcp/byte_ring.hpp).
-  CHECK(c.socket->info().buffer_bytes == ByteRing::kInitialStorage);
+  CHECK(c.socket->info().buffer_bytes == tcp::ByteRing::kInitialStorage);
   c.socket->close();
   c.peer.take();
   c.our_nxt += static_cast<uint32_t>(reply.size()) + 1;
@@ -109,7 +109,7 @@ TEST_CASE("tcp: unread bytes keep the receive buffer in FIN-WAIT-2") {
   c.our_nxt += 1;
   c.peer_acks(c.our_nxt);
   REQUIRE(c.socket->state() == State::FinWait2);
-  CHECK(c.socket->info().buffer_bytes == ByteRing::kInitialStorage);
+  CHECK(c.socket->info().buffer_bytes == tcp::ByteRing::kInitialStorage);
   std::byte buf[16];
   CHECK(c.socket->receive(buf) == 6);  // still readable: nothing was lost
 }
