@@ -1,5 +1,6 @@
-// Tests for the pcap tap (stack/link/pcap_writer.*): the global header and records byte by
-// byte, timestamps from the clock mapping, truncation at the snap length, flushing, errors.
+// Tests for the pcap tap (stack/link/pcap_writer.*) in classic pcap format: the global header
+// and records byte by byte, timestamps from the clock mapping, truncation at the snap length,
+// flushing, errors. The pcapng format and its comments: link_pcapng_test.cpp.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -62,7 +63,7 @@ const auto wall0 = std::chrono::system_clock::time_point{} + seconds(1700000000)
 
 TEST_CASE("pcap: the global header says pcap 2.4, microseconds, raw IPv4") {
   TempPath tmp;
-  PcapWriter w(tmp.path());
+  PcapWriter w(tmp.path(), link::PcapFormat::Pcap);
   REQUIRE(w.ok());
   CHECK(w.error().empty());
   // Written at construction and flushed: an empty capture is already a valid file.
@@ -80,7 +81,7 @@ TEST_CASE("pcap: the global header says pcap 2.4, microseconds, raw IPv4") {
 TEST_CASE("pcap: records carry wall-clock timestamps, lengths and the bytes") {
   TempPath tmp;
   {
-    PcapWriter w(tmp.path());
+    PcapWriter w(tmp.path(), link::PcapFormat::Pcap);
     REQUIRE(w.ok());
     w.set_origin(t0, wall0);
     auto p1 = bytes(40, 0x45);
@@ -110,7 +111,7 @@ TEST_CASE("pcap: records carry wall-clock timestamps, lengths and the bytes") {
 TEST_CASE("pcap: packets beyond the snap length are cut, their length kept") {
   TempPath tmp;
   {
-    PcapWriter w(tmp.path());
+    PcapWriter w(tmp.path(), link::PcapFormat::Pcap);
     w.set_origin(t0, wall0);
     auto big = bytes(70000, 0);
     w.packet(t0, trace::Direction::In, big);
@@ -123,7 +124,7 @@ TEST_CASE("pcap: packets beyond the snap length are cut, their length kept") {
 
 TEST_CASE("pcap: the file can be read while running, within the flush interval") {
   TempPath tmp;
-  PcapWriter w(tmp.path());
+  PcapWriter w(tmp.path(), link::PcapFormat::Pcap);
   w.set_origin(t0, wall0);
   auto p = bytes(40, 0x45);
   // The first packet after a quiet spell is on disk at once.
@@ -146,7 +147,7 @@ TEST_CASE("pcap: the file can be read while running, within the flush interval")
 }
 
 TEST_CASE("pcap: an unwritable path is a clear error, not a crash") {
-  PcapWriter w("/nonexistent-dir-for-tcplab/capture.pcap");
+  PcapWriter w("/nonexistent-dir-for-tcplab/capture.pcap", link::PcapFormat::Pcap);
   CHECK_FALSE(w.ok());
   CHECK(w.error().find("/nonexistent-dir-for-tcplab/capture.pcap") != std::string::npos);
   CHECK(w.error().find("No such file") != std::string::npos);

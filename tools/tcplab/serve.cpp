@@ -13,6 +13,7 @@
 
 #include "http/server.hpp"
 #include "stack/ip/cidr.hpp"
+#include "stack/link/fault_injector.hpp"
 #include "stack/link/pcap_writer.hpp"
 #include "stack/link/tun.hpp"
 #include "stack/loop/event_loop.hpp"
@@ -34,6 +35,7 @@ namespace {
 struct ServeOptions {
   LinkOptions link;
   TraceOptions trace;
+  FaultOptions faults;
   tcp::TcpConfig tcp;
   uint16_t echo_port = 0, discard_port = 0, chargen_port = 0;
   uint64_t chargen_bytes = 0;
@@ -55,6 +57,7 @@ FlagTable serve_flags(ServeOptions& o) {
   add_link_flags(flags, o.link);
   add_trace_flags(flags, o.trace);
   add_tcp_flags(flags, o.tcp);
+  add_fault_flags(flags, o.faults);
 
   // --- services ---
   add("--echo", "PORT", "off", "run the echo service (RFC 862) on PORT", uint_into(o.echo_port, 1, 65535));
@@ -121,7 +124,28 @@ std::optional<std::string> check_combination(const ServeOptions& o) {
   return std::nullopt;
 }
 
-void print_status(Stack& stack, const loop::EventLoop& loop) {
+// "in drop 3, dup 1; out drop 2" or "none": what the fault injector did, per direction.
+std::string format_faults(const link::FaultStats& stats) {
+  std::string out;
+  for (auto d : {trace::Direction::In, trace::Direction::Out}) {
+    const auto& c = d == trace::Direction::In ? stats.in() : stats.out();
+    std::string part;
+    auto add = [&](const char* name, uint64_t n) {
+      if (n) part += (part.empty() ? "" : ", ") + std::string(name) + " " + std::to_string(n);
+    };
+    add("drop", c.dropped);
+    add("dup", c.duplicated);
+    add("reorder", c.reordered);
+    add("corrupt", c.corrupted);
+    add("delayed", c.delayed);
+    add("queue-full drop", c.queue_full);
+    if (part.empty()) continue;
+    out += (out.empty() ? "" : "; ") + std::string(d == trace::Direction::In ? "in " : "out ") + part;
+  }
+  return out.empty() ? "none" : out;
+}
+
+void print_status(Stack& stack, const loop::EventLoop& loop, const link::FaultInjector* faults) {
   const auto& ip = stack.ip_stats();
   const auto& l = loop.stats();
   std::fprintf(stderr, "tcplab: %s\n", loop::format_drops(stack.drops()).c_str());
@@ -139,6 +163,7 @@ void print_status(Stack& stack, const loop::EventLoop& loop) {
       static_cast<unsigned long long>(t.retransmissions),
       static_cast<unsigned long long>(t.handshakes_completed), static_cast<unsigned long long>(t.resets_sent),
       static_cast<unsigned long long>(t.resets_received));
+  if (faults) std::fprintf(stderr, "tcplab: faults injected: %s\n", format_faults(faults->stats()).c_str());
   std::fprintf(stderr, "tcplab: %s", loop::format_connections(stack.tcp().connections()).c_str());
   std::fflush(stderr);
 }
@@ -255,7 +280,13 @@ int serve_main(int argc, char** argv, int first) {
     pcap_timer = std::make_unique<loop::TimedAdapter<link::PcapWriter>>(*pcap);
     loop.add_client(*pcap_timer);
   }
-  loop.on_status_request([&] { print_status(stack, loop); });
+  // The fault injector sits between the TUN and the stack, both ways, only when asked for.
+  std::unique_ptr<link::FaultInjector> faults;
+  if (o.faults.any()) {
+    faults = std::make_unique<link::FaultInjector>(o.faults, &tracer);
+    loop.set_fault_injector(faults.get());
+  }
+  loop.on_status_request([&] { print_status(stack, loop, faults.get()); });
   if (!loop.install_signal_handlers()) {
     std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
     return kExitRuntime;
@@ -275,6 +306,7 @@ int serve_main(int argc, char** argv, int first) {
   if (o.echo_port) std::printf("  nc %s %u    (echo)\n", ip.c_str(), o.echo_port);
   if (o.discard_port) std::printf("  nc %s %u    (discard)\n", ip.c_str(), o.discard_port);
   if (o.chargen_port) std::printf("  nc %s %u    (chargen)\n", ip.c_str(), o.chargen_port);
+  if (faults) std::printf("  %s\n", link::describe(o.faults).c_str());
   std::fflush(stdout);
 
   int rc = loop.run();
@@ -289,7 +321,7 @@ int serve_main(int argc, char** argv, int first) {
     while (http_server->sessions() > 0 && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
     }
   }
-  print_status(stack, loop);
+  print_status(stack, loop, faults.get());
   sinks.flush();
   std::fflush(nullptr);
   // Deviation from tidy teardown: we leave without running destructors. The kernel closes

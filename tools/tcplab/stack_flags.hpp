@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "stack/link/fault_spec.hpp"
 #include "stack/link/pcap_writer.hpp"
 #include "stack/link/tun.hpp"
 #include "stack/tcp/config.hpp"
@@ -28,12 +29,19 @@ struct TraceOptions {
   bool trace = false;      // text trace on stdout
   std::string trace_json;  // JSON lines to a file, "-" for stdout
   std::string pcap;        // capture file
+  link::PcapFormat pcap_format = link::PcapFormat::Pcapng;
 };
+
+// The fault injector's settings (stack/link/fault_spec.hpp); FaultOptions::any() says
+// whether the injector is wanted at all.
+using FaultOptions = link::FaultOptions;
 
 // --tun, --host-ip, --ip, --mtu, --ttl
 void add_link_flags(FlagTable& flags, LinkOptions& o);
-// --trace, --trace-json, --pcap
+// --trace, --trace-json, --pcap, --pcap-format
 void add_trace_flags(FlagTable& flags, TraceOptions& o);
+// --drop, --dup, --reorder, --corrupt, --delay, --seed, --fault (all but --seed repeatable)
+void add_fault_flags(FlagTable& flags, FaultOptions& o);
 // --backlog, --msl, --isn, --rto-min, --no-delayed-ack, --no-nagle, --recv-buffer, --send-buffer
 void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o);
 
