@@ -345,3 +345,51 @@ TEST_CASE("pcapng: packets carry the state change, retransmission, drop and faul
   CHECK(p[4].comments == std::vector<std::string>{"fault injector: dropped (drop out data#1)"});
   CHECK(p[4].ns == 1700000002ull * 1000000000ull);
 }
+
+TEST_CASE("pcapng: inbound faults are marked when the packet reaches the stack") {
+  TempPath tmp;
+  auto first = tcp_packet(true, false, true, 200, 5);
+  auto second = tcp_packet(true, false, true, 205, 5);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    // The injector reports at decision time; the packets reach the tap later.
+    tracer.fault(t0, trace::Direction::In, "duplicated (dup in data#1)", first);
+    tracer.fault(t0, trace::Direction::In, "delayed 2000 ms (delay in data#2 2000)", second);
+    CHECK(w.packets_written() == 0);
+    tracer.packet(t0, trace::Direction::In, first);
+    tracer.packet(t0, trace::Direction::In, first);
+    tracer.packet(t0 + seconds(2), trace::Direction::In, second);
+    tracer.packet(t0 + seconds(3), trace::Direction::In, first);  // a third copy: no fault of ours
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 4);
+  CHECK(p[0].comments == std::vector<std::string>{"fault injector: duplicated (dup in data#1), copy 1 of 2"});
+  CHECK(p[1].comments == std::vector<std::string>{"fault injector: duplicated (dup in data#1), copy 2 of 2"});
+  CHECK(p[2].comments == std::vector<std::string>{"fault injector: delayed 2000 ms (delay in data#2 2000)"});
+  CHECK(p[3].comments.empty());
+}
+
+TEST_CASE("pcapng: a state change from a user call goes on the segment it sends") {
+  TempPath tmp;
+  auto sent = tcp_packet(false, false, true, 7000);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    tracer.state_change(t0, kConnection, "ESTABLISHED", "FIN-WAIT-1",
+                        "RFC 9293 §3.10.4 (CLOSE in ESTABLISHED)");
+    auto ip = wire::parse_ipv4(sent);
+    auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
+    REQUIRE(seg);
+    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, true, Seq(6000), Seq(100)});
+    tracer.packet(t0, trace::Direction::Out, sent);
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].comments ==
+        std::vector<std::string>{"ESTABLISHED -> FIN-WAIT-1 (RFC 9293 §3.10.4 (CLOSE in ESTABLISHED))"});
+}
