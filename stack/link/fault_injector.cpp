@@ -113,7 +113,7 @@ void FaultInjector::push(trace::Direction d, wire::ConstBytes packet, Instant no
     }
     Held copy = i + 1 < copies ? held : std::move(held);
     if (delay > Duration::zero())
-      schedule(std::move(copy), now + delay, now);
+      schedule(std::move(copy), now + delay);
     else
       make_ready(std::move(copy), now);
   }
@@ -121,7 +121,7 @@ void FaultInjector::push(trace::Direction d, wire::ConstBytes packet, Instant no
 
 bool FaultInjector::held_count_would_overflow() const { return held() >= kMaxHeldPackets; }
 
-void FaultInjector::schedule(Held held, Instant release, Instant) {
+void FaultInjector::schedule(Held held, Instant release) {
   delayed_.emplace(std::pair{release, sequence_++}, std::move(held));
 }
 

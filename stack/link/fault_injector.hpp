@@ -74,7 +74,7 @@ class FaultInjector {
   void report(Instant now, trace::Direction d, const std::string& what, wire::ConstBytes bytes);
   // Flips one random bit; returns its index.
   size_t corrupt(std::vector<std::byte>& bytes);
-  void schedule(Held held, Instant release, Instant now);
+  void schedule(Held held, Instant release);
   bool held_count_would_overflow() const;
   void make_ready(Held held, Instant now);
 
