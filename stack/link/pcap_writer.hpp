@@ -1,14 +1,19 @@
-// A pcap tap: writes every IPv4 packet crossing the link to a classic pcap file
-// (LINKTYPE_RAW, microsecond timestamps) that Wireshark and tshark open, even while running.
+// A pcap tap: writes every IPv4 packet crossing the stack's link to a capture that Wireshark
+// and tshark open, even while running. pcapng (the default) carries a comment on each packet
+// that says why it matters: the state change it caused, a retransmission, the stack's drop
+// reason, a fault injected on purpose. Classic pcap (--pcap-format pcap) has no comments.
 #pragma once
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "stack/four_tuple.hpp"
 #include "stack/trace/trace.hpp"
 
 namespace tcplab::link {
@@ -21,21 +26,35 @@ constexpr uint32_t kPcapSnapLength = 65535;
 // `tshark -r` see every packet older than this without a write() per packet.
 constexpr std::chrono::milliseconds kPcapFlushInterval{100};
 
+enum class PcapFormat { Pcap, Pcapng };
+// "pcap" / "pcapng"; nothing for anything else.
+std::optional<PcapFormat> parse_pcap_format(std::string_view text);
+
 class PcapWriter final : public trace::Sink {
  public:
-  // Creates (truncates) `path` and writes the pcap global header. Check ok() afterwards.
-  explicit PcapWriter(const std::string& path);
-  ~PcapWriter() override;  // flushes and closes
+  // Creates (truncates) `path` and writes the file header. Check ok() afterwards.
+  explicit PcapWriter(const std::string& path, PcapFormat format = PcapFormat::Pcapng);
+  ~PcapWriter() override;  // writes what is pending, flushes and closes
   PcapWriter(const PcapWriter&) = delete;
   PcapWriter& operator=(const PcapWriter&) = delete;
 
   bool ok() const { return error_.empty(); }
   // "cannot open capture.pcap: Permission denied"; empty while ok().
   const std::string& error() const { return error_; }
+  PcapFormat format() const { return format_; }
 
   // Records one packet. Timestamps are wall-clock time: the stack's steady Instant is
   // mapped through the (steady, system) clock pair taken at construction or set_origin().
+  // In pcapng the record waits (in memory) until the events it causes are known: it is
+  // written at the next packet, at advance() or at flush().
   void packet(Instant t, trace::Direction direction, std::span<const std::byte> ipv4) override;
+  // The events that become packet comments (pcapng only).
+  void segment(Instant t, const trace::SegmentEvent& e) override;
+  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
+                    std::string_view rule) override;
+  void drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) override;
+  void fault(Instant t, trace::Direction direction, std::string_view what,
+             std::span<const std::byte> ipv4) override;
 
   // Writes buffered records to the file now.
   void flush();
@@ -43,24 +62,62 @@ class PcapWriter final : public trace::Sink {
   // The event loop calls this every iteration and wakes up by next_flush_deadline(), so a
   // capture is complete on disk within ~100 ms even when traffic stops.
   void flush_due(Instant now);
-  // When buffered records are due on disk, or nullopt if nothing is buffered.
+  // When buffered records are due on disk, or nullopt if nothing is buffered. A pending
+  // pcapng record is due at once (its events are known by the loop's next iteration).
   std::optional<Instant> next_flush_deadline() const;
   // The same two under the names loop::TimedAdapter expects, so the event loop can wake
   // for the flush: loop.add_client(*new TimedAdapter<PcapWriter>(pcap)).
   std::optional<Instant> next_deadline() const { return next_flush_deadline(); }
-  void advance(Instant now) { flush_due(now); }
+  void advance(Instant now);
   // For tests and replays on a virtual clock: `steady` corresponds to wall time `wall`.
   void set_origin(Instant steady, std::chrono::system_clock::time_point wall);
 
   uint64_t packets_written() const { return packets_; }
+  uint64_t comments_written() const { return comments_; }
 
  private:
-  void fail(const std::string& what);
+  struct Record {
+    Instant t;
+    trace::Direction direction = trace::Direction::In;
+    std::vector<std::byte> bytes;
+    std::vector<std::string> comments;
+    std::optional<FourTuple> tuple;  // a TCP segment's connection, from the stack's side
+  };
+  // Comments for an outbound segment, made when the stack built it (segment event), waiting
+  // for the packet to reach the tap; matched by ports, sequence number, flags and length.
+  struct OutboundNote {
+    uint16_t source_port = 0, destination_port = 0;
+    uint32_t seq = 0, length = 0;
+    uint8_t flags = 0;
+    std::vector<std::string> comments;
+  };
+  // A state change a user call or timer made, waiting for the segment that goes with it.
+  struct StateNote {
+    Instant t;
+    FourTuple tuple;
+    std::string text;
+  };
+  // A fault that changes how an inbound packet reaches the stack (delay, duplicate, ...),
+  // waiting for that packet to reach the tap; matched by its bytes.
+  struct InboundNote {
+    std::vector<std::byte> bytes;
+    std::string text;
+    int copies = 1;  // a duplicated packet arrives twice
+    int seen = 0;
+  };
 
+  void fail(const std::string& what);
+  void write_classic(Instant t, std::span<const std::byte> ipv4);
+  void write_pending();
+  void start_pending(Instant t, trace::Direction direction, std::span<const std::byte> ipv4);
+  void write_block(uint32_t type, const std::vector<std::byte>& body);
+  uint64_t wall_nanoseconds(Instant t) const;
+
+  PcapFormat format_;
+  std::vector<char> stdio_buffer_;  // records collect here; one write() per flush
   struct FileCloser {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
-  std::vector<char> stdio_buffer_;               // records collect here; one write() per flush
   std::unique_ptr<std::FILE, FileCloser> file_;  // after the buffer: closed before it is freed
   std::string path_;
   std::string error_;
@@ -69,6 +126,13 @@ class PcapWriter final : public trace::Sink {
   std::optional<Instant> last_flush_;
   bool dirty_ = false;
   uint64_t packets_ = 0;
+  uint64_t comments_ = 0;
+  bool has_pending_ = false;
+  Record pending_;                // reused: its buffers stay allocated between packets
+  std::vector<std::byte> block_;  // reused scratch space for one pcapng block
+  std::deque<OutboundNote> outbound_notes_;
+  std::vector<StateNote> state_notes_;
+  std::deque<InboundNote> inbound_notes_;
 };
 
 }  // namespace tcplab::link

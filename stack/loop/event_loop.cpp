@@ -85,6 +85,10 @@ void EventLoop::request_stop() {
 
 std::optional<Instant> EventLoop::earliest_deadline() const {
   std::optional<Instant> earliest = stack_.next_deadline();
+  if (faults_) {
+    auto d = faults_->next_deadline();
+    if (d && (!earliest || *d < *earliest)) earliest = d;
+  }
   for (const TimedClient* client : clients_) {
     auto d = client->next_deadline();
     if (d && (!earliest || *d < *earliest)) earliest = d;
@@ -117,6 +121,12 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   if (ready > 0 && (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
     error_ = "the link went away (TUN deleted?)";
     return false;
+  }
+  // Packets the fault injector held (delay, reordering) and whose time has come go first:
+  // they arrived before anything read now.
+  if (faults_) {
+    faults_->advance(now);
+    deliver_from_injector(now);
   }
   if (ready > 0 && (fds[0].revents & POLLIN)) read_batch(now);
   advance_all(now);
@@ -151,10 +161,26 @@ void EventLoop::read_batch(Instant now) {
     ++count;
     ++stats_.packets_read;
     std::span<const std::byte> packet(buffer_.data(), static_cast<size_t>(n));
-    if (tracer_.enabled()) tracer_.packet(now, trace::Direction::In, packet);
-    stack_.receive(packet, now);
+    if (faults_) {
+      faults_->push(trace::Direction::In, packet, now);
+      deliver_from_injector(now);
+    } else {
+      deliver(packet, now);
+    }
   }
   if (count == kMaxBatch) ++stats_.full_batches;
+}
+
+void EventLoop::deliver(std::span<const std::byte> packet, Instant now) {
+  // The tap sits on the stack's side of the fault injector: a capture shows what the stack
+  // received and sent; the injector reports what it did to a packet as a fault event.
+  if (tracer_.enabled()) tracer_.packet(now, trace::Direction::In, packet);
+  stack_.receive(packet, now);
+}
+
+void EventLoop::deliver_from_injector(Instant now) {
+  if (!faults_->has_ready(trace::Direction::In)) return;
+  for (const auto& packet : faults_->take(trace::Direction::In)) deliver(packet, now);
 }
 
 void EventLoop::advance_all(Instant now) {
@@ -167,19 +193,29 @@ void EventLoop::flush_outbox(Instant now) {
   for (size_t i = 0; i < outbox.size(); ++i) {
     auto packet = outbox.packet(i);
     if (tracer_.enabled()) tracer_.packet(now, trace::Direction::Out, packet);
-    ssize_t n;
-    do {
-      n = ::write(link_fd_, packet.data(), packet.size());
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      // Deviation: a packet the kernel refuses (queue full, no route) is lost like on a
-      // wire; TCP retransmits, ICMP does not matter. Counted so a test can notice.
-      ++stats_.write_errors;
-    } else {
-      ++stats_.packets_written;
-    }
+    if (faults_)
+      faults_->push(trace::Direction::Out, packet, now);
+    else
+      write_packet(packet);
   }
   outbox.clear();
+  if (faults_ && faults_->has_ready(trace::Direction::Out)) {
+    for (const auto& packet : faults_->take(trace::Direction::Out)) write_packet(packet);
+  }
+}
+
+void EventLoop::write_packet(std::span<const std::byte> packet) {
+  ssize_t n;
+  do {
+    n = ::write(link_fd_, packet.data(), packet.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    // Deviation: a packet the kernel refuses (queue full, no route) is lost like on a
+    // wire; TCP retransmits, ICMP does not matter. Counted so a test can notice.
+    ++stats_.write_errors;
+  } else {
+    ++stats_.packets_written;
+  }
 }
 
 }  // namespace tcplab::loop

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "stack/link/fault_injector.hpp"
 #include "stack/loop/timed_client.hpp"
 #include "stack/stack.hpp"
 #include "stack/time.hpp"
@@ -40,6 +41,9 @@ class EventLoop {
 
   // Another timed client, advanced after the stack on every wakeup (not owned).
   void add_client(TimedClient& client);
+  // Puts a fault injector between the link and the stack, both ways (not owned; null for
+  // none). The loop wakes for its held packets. Call before run().
+  void set_fault_injector(link::FaultInjector* injector) { faults_ = injector; }
   // Called (outside any signal handler) when SIGUSR1 arrives.
   void on_status_request(std::function<void()> callback) { on_status_ = std::move(callback); }
 
@@ -64,6 +68,12 @@ class EventLoop {
   void read_batch(Instant now);
   void advance_all(Instant now);
   void flush_outbox(Instant now);
+  // Hands one inbound packet to the stack, through the tap.
+  void deliver(std::span<const std::byte> packet, Instant now);
+  // Hands the packets the fault injector releases to the stack.
+  void deliver_from_injector(Instant now);
+  // Writes one packet to the link; false on a write error (counted).
+  void write_packet(std::span<const std::byte> packet);
   void drain_signals();
   std::optional<Instant> earliest_deadline() const;
 
@@ -72,6 +82,7 @@ class EventLoop {
   trace::Tracer& tracer_;
   const Clock& clock_;
   std::vector<TimedClient*> clients_;
+  link::FaultInjector* faults_ = nullptr;
   std::function<void()> on_status_;
   std::vector<std::byte> buffer_;
   int pipe_read_ = -1;

@@ -234,3 +234,16 @@ void JsonSink::note(Instant t, const FourTuple* c, std::string_view text) {
 }
 
 }  // namespace tcplab::trace
+
+namespace tcplab::trace {
+
+void JsonSink::fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) {
+  begin(t, "fault");
+  string_field("dir", to_string(direction));
+  string_field("what", what);
+  number_field("bytes", ipv4.size());
+  string_field("packet", packet_summary(ipv4));
+  end();
+}
+
+}  // namespace tcplab::trace

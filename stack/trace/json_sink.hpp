@@ -22,6 +22,7 @@ class JsonSink final : public Sink {
   void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action,
              Instant deadline) override;
   void note(Instant t, const FourTuple* c, std::string_view text) override;
+  void fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) override;
 
   void flush() { std::fflush(out_); }
 

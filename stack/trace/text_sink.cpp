@@ -130,3 +130,19 @@ void TextSink::note(Instant t, const FourTuple* c, std::string_view text) {
 }
 
 }  // namespace tcplab::trace
+
+namespace tcplab::trace {
+
+// "fault out dropped (drop out data#3)  192.0.2.2:80 > 192.0.2.1:40000 tcp P. seq ... len 1460"
+void TextSink::fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) {
+  start_line(t);
+  line_ += "fault ";
+  line_ += to_string(direction);
+  line_ += ' ';
+  line_ += what;
+  line_ += "  ";
+  line_ += packet_summary(ipv4);
+  finish_line();
+}
+
+}  // namespace tcplab::trace

@@ -29,6 +29,7 @@ class TextSink final : public Sink {
   void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action,
              Instant deadline) override;
   void note(Instant t, const FourTuple* c, std::string_view text) override;
+  void fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) override;
 
   void flush() { std::fflush(out_); }
   // Times count from `origin` instead of the first event (a script's virtual time 0).

@@ -45,6 +45,9 @@ class Sink {
                      Instant /*deadline*/) {}
   // Anything else worth a line: ICMP replies, accept-queue events, HTTP decisions.
   virtual void note(Instant, const FourTuple* /*may be null*/, std::string_view /*text*/) {}
+  // A fault injected on purpose (stack/link/fault_injector): what happened ("dropped (drop
+  // out data#3)") and the packet as the stack sent it (Out) or as it will receive it (In).
+  virtual void fault(Instant, Direction, std::string_view /*what*/, std::span<const std::byte> /*ipv4*/) {}
 };
 
 class Tracer {
@@ -70,6 +73,9 @@ class Tracer {
   }
   void note(Instant t, const FourTuple* c, std::string_view text) {
     for (auto* s : sinks_) s->note(t, c, text);
+  }
+  void fault(Instant t, Direction d, std::string_view what, std::span<const std::byte> ip) {
+    for (auto* s : sinks_) s->fault(t, d, what, ip);
   }
 
  private:

@@ -1,5 +1,6 @@
-// Tests for the pcap tap (stack/link/pcap_writer.*): the global header and records byte by
-// byte, timestamps from the clock mapping, truncation at the snap length, flushing, errors.
+// Tests for the pcap tap (stack/link/pcap_writer.*). Classic pcap: the global header and
+// records byte by byte, timestamps from the clock mapping, truncation at the snap length,
+// flushing, errors. pcapng: the block structure and the packet comments.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "stack/link/pcap_writer.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/tcp.hpp"
 
 using namespace tcplab;
 using tcplab::link::PcapWriter;
@@ -62,7 +65,7 @@ const auto wall0 = std::chrono::system_clock::time_point{} + seconds(1700000000)
 
 TEST_CASE("pcap: the global header says pcap 2.4, microseconds, raw IPv4") {
   TempPath tmp;
-  PcapWriter w(tmp.path());
+  PcapWriter w(tmp.path(), link::PcapFormat::Pcap);
   REQUIRE(w.ok());
   CHECK(w.error().empty());
   // Written at construction and flushed: an empty capture is already a valid file.
@@ -80,7 +83,7 @@ TEST_CASE("pcap: the global header says pcap 2.4, microseconds, raw IPv4") {
 TEST_CASE("pcap: records carry wall-clock timestamps, lengths and the bytes") {
   TempPath tmp;
   {
-    PcapWriter w(tmp.path());
+    PcapWriter w(tmp.path(), link::PcapFormat::Pcap);
     REQUIRE(w.ok());
     w.set_origin(t0, wall0);
     auto p1 = bytes(40, 0x45);
@@ -110,7 +113,7 @@ TEST_CASE("pcap: records carry wall-clock timestamps, lengths and the bytes") {
 TEST_CASE("pcap: packets beyond the snap length are cut, their length kept") {
   TempPath tmp;
   {
-    PcapWriter w(tmp.path());
+    PcapWriter w(tmp.path(), link::PcapFormat::Pcap);
     w.set_origin(t0, wall0);
     auto big = bytes(70000, 0);
     w.packet(t0, trace::Direction::In, big);
@@ -123,7 +126,7 @@ TEST_CASE("pcap: packets beyond the snap length are cut, their length kept") {
 
 TEST_CASE("pcap: the file can be read while running, within the flush interval") {
   TempPath tmp;
-  PcapWriter w(tmp.path());
+  PcapWriter w(tmp.path(), link::PcapFormat::Pcap);
   w.set_origin(t0, wall0);
   auto p = bytes(40, 0x45);
   // The first packet after a quiet spell is on disk at once.
@@ -146,7 +149,7 @@ TEST_CASE("pcap: the file can be read while running, within the flush interval")
 }
 
 TEST_CASE("pcap: an unwritable path is a clear error, not a crash") {
-  PcapWriter w("/nonexistent-dir-for-tcplab/capture.pcap");
+  PcapWriter w("/nonexistent-dir-for-tcplab/capture.pcap", link::PcapFormat::Pcap);
   CHECK_FALSE(w.ok());
   CHECK(w.error().find("/nonexistent-dir-for-tcplab/capture.pcap") != std::string::npos);
   CHECK(w.error().find("No such file") != std::string::npos);
@@ -154,4 +157,239 @@ TEST_CASE("pcap: an unwritable path is a clear error, not a crash") {
   w.packet(t0, trace::Direction::In, p);  // ignored
   w.flush();
   CHECK(w.packets_written() == 0);
+}
+
+// ---------------------------------------------------------------- pcapng
+
+namespace {
+
+struct Block {
+  uint32_t type = 0;
+  std::vector<uint8_t> body;  // between the leading length and the trailing one
+};
+
+// Splits a pcapng file into blocks, checking that each block's two length fields agree, are
+// a multiple of 4 and that the file ends exactly after the last block.
+std::vector<Block> blocks_of(const std::vector<uint8_t>& b) {
+  std::vector<Block> out;
+  size_t at = 0;
+  while (at < b.size()) {
+    REQUIRE(at + 12 <= b.size());
+    uint32_t len = le32(b, at + 4);
+    REQUIRE(len % 4 == 0);
+    REQUIRE(len >= 12);
+    REQUIRE(at + len <= b.size());
+    CHECK(le32(b, at + len - 4) == len);
+    out.push_back({le32(b, at), std::vector<uint8_t>(b.begin() + at + 8, b.begin() + at + len - 4)});
+    at += len;
+  }
+  return out;
+}
+
+struct Option {
+  uint16_t code;
+  std::string value;
+};
+// The options starting at `at` in a block body, up to and including opt_endofopt.
+std::vector<Option> options_of(const std::vector<uint8_t>& body, size_t at) {
+  std::vector<Option> out;
+  while (at + 4 <= body.size()) {
+    uint16_t code = le16(body, at), len = le16(body, at + 2);
+    REQUIRE(at + 4 + len <= body.size());
+    out.push_back({code, std::string(body.begin() + at + 4, body.begin() + at + 4 + len)});
+    if (code == 0) break;
+    at += 4 + ((len + 3u) & ~3u);
+  }
+  return out;
+}
+
+struct Epb {
+  uint64_t ns = 0;
+  uint32_t captured = 0, original = 0, flags = 0;
+  std::vector<uint8_t> data;
+  std::vector<std::string> comments;
+};
+std::vector<Epb> packets_of(const std::vector<uint8_t>& file) {
+  std::vector<Epb> out;
+  for (const auto& blk : blocks_of(file)) {
+    if (blk.type != 6) continue;
+    Epb e;
+    REQUIRE(le32(blk.body, 0) == 0);  // the one interface
+    e.ns = uint64_t{le32(blk.body, 4)} << 32 | le32(blk.body, 8);
+    e.captured = le32(blk.body, 12);
+    e.original = le32(blk.body, 16);
+    e.data.assign(blk.body.begin() + 20, blk.body.begin() + 20 + e.captured);
+    for (const auto& o : options_of(blk.body, 20 + ((e.captured + 3u) & ~3u))) {
+      if (o.code == 1) e.comments.push_back(o.value);
+      if (o.code == 2) {
+        REQUIRE(o.value.size() == 4);
+        e.flags = le32(std::vector<uint8_t>(o.value.begin(), o.value.end()), 0);
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+const wire::Ipv4Address kPeer{0xC0000201}, kUs{0xC0000202};
+
+// A TCP segment from the peer (in) or from us (out) on 192.0.2.2:80 <> 192.0.2.1:40000.
+std::vector<std::byte> tcp_packet(bool in, bool syn, bool ack, uint32_t seq, size_t payload = 0) {
+  wire::TcpSegment s;
+  s.source_port = in ? 40000 : 80;
+  s.destination_port = in ? 80 : 40000;
+  s.flags.syn = syn;
+  s.flags.ack = ack;
+  s.seq = Seq(seq);
+  s.ack = Seq(1);
+  s.window = 1000;
+  std::vector<std::byte> data(payload, std::byte{'d'});
+  s.payload = data;
+  std::vector<std::byte> p(20 + 60 + payload);
+  size_t n = wire::emit_tcp(s, in ? kPeer : kUs, in ? kUs : kPeer, wire::MutableBytes(p).subspan(20));
+  wire::Ipv4Header h;
+  h.protocol = 6;
+  h.source = in ? kPeer : kUs;
+  h.destination = in ? kUs : kPeer;
+  wire::emit_ipv4_header(h, n, p);
+  p.resize(20 + n);
+  return p;
+}
+
+const FourTuple kConnection{kUs, 80, kPeer, 40000};
+
+}  // namespace
+
+TEST_CASE("pcapng: section header and one raw-IPv4 interface with nanosecond timestamps") {
+  TempPath tmp;
+  PcapWriter w(tmp.path());  // pcapng is the default
+  REQUIRE(w.ok());
+  CHECK(w.format() == link::PcapFormat::Pcapng);
+  auto b = read_all(tmp.path());  // on disk at once: an empty capture is a valid file
+  auto blocks = blocks_of(b);
+  REQUIRE(blocks.size() == 2);
+  CHECK(blocks[0].type == 0x0A0D0D0Au);
+  CHECK(le32(blocks[0].body, 0) == 0x1A2B3C4Du);  // byte-order magic, little-endian
+  CHECK(le16(blocks[0].body, 4) == 1);
+  CHECK(le16(blocks[0].body, 6) == 0);
+  CHECK(le32(blocks[0].body, 8) == 0xFFFFFFFFu);  // section length unknown
+  CHECK(le32(blocks[0].body, 12) == 0xFFFFFFFFu);
+  auto shb = options_of(blocks[0].body, 16);
+  REQUIRE(shb.size() == 2);
+  CHECK(shb[0].code == 4);  // shb_userappl
+  CHECK(shb[0].value == "tcplab");
+  CHECK(blocks[1].type == 1u);
+  CHECK(le16(blocks[1].body, 0) == 101);  // LINKTYPE_RAW
+  CHECK(le32(blocks[1].body, 4) == 65535u);
+  bool tsresol = false;
+  for (const auto& o : options_of(blocks[1].body, 8)) {
+    if (o.code == 9) tsresol = o.value == std::string(1, '\x09');  // 10^-9 s
+  }
+  CHECK(tsresol);
+}
+
+TEST_CASE("pcapng: packets carry the state change, retransmission, drop and fault they stand for") {
+  TempPath tmp;
+  auto syn = tcp_packet(true, true, false, 100);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    // 1. The peer's SYN; processing it moves the connection (the pcap tap sees the packet
+    // first, the state change after: the record waits for it).
+    tracer.packet(t0, trace::Direction::In, syn);
+    tracer.state_change(t0, kConnection, "LISTEN", "SYN-RECEIVED", "RFC 9293 §3.10.7.2 (SYN in LISTEN)");
+    // 2. Our SYN-ACK: built (segment event) before it reaches the tap.
+    auto synack = tcp_packet(false, true, true, 5000);
+    auto synack_ip = wire::parse_ipv4(synack);
+    auto synack_seg = wire::parse_tcp(synack_ip->payload, kUs, kPeer);
+    REQUIRE(synack_seg);
+    tracer.segment(
+        t0, {trace::Direction::Out, kConnection, *synack_seg, true, Seq(5000), Seq(100), "retransmission"});
+    tracer.packet(t0 + microseconds(1), trace::Direction::Out, synack);
+    // 3. A packet the stack refuses; 4. a packet the fault injector drops before the stack.
+    auto bad = tcp_packet(true, false, true, 101, 10);
+    tracer.packet(t0 + microseconds(2), trace::Direction::In, bad);
+    tracer.drop(t0 + microseconds(2), DropReason::TcpBadChecksum, bad, "");
+    auto lost = tcp_packet(true, false, true, 111, 20);
+    tracer.fault(t0 + microseconds(3), trace::Direction::In, "dropped (drop in data#2)", lost);
+    // 5. A timer's state change at a later time does not stick to the last packet.
+    tracer.state_change(t0 + seconds(1), kConnection, "TIME-WAIT", "CLOSED",
+                        "RFC 9293 §3.10.7.4 (TIME-WAIT: 2 MSL elapsed)");
+    // 6. An outbound packet the injector drops: the tap saw it, the fault follows.
+    auto data = tcp_packet(false, false, true, 5001, 30);
+    tracer.packet(t0 + seconds(2), trace::Direction::Out, data);
+    tracer.fault(t0 + seconds(2), trace::Direction::Out, "dropped (drop out data#1)", data);
+    CHECK(w.next_flush_deadline() == t0 + seconds(2));  // the pending record is due at once
+    w.flush();
+    CHECK(w.packets_written() == 5);
+    CHECK(w.comments_written() == 5);
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 5);
+  CHECK(p[0].ns == 1700000000ull * 1000000000ull);
+  CHECK(p[0].captured == syn.size());
+  CHECK(p[0].original == syn.size());
+  CHECK(p[0].flags == 1);  // inbound
+  CHECK(p[0].data[0] == 0x45);
+  REQUIRE(p[0].comments.size() == 1);
+  CHECK(p[0].comments[0] == "LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2 (SYN in LISTEN))");
+  CHECK(p[1].ns == 1700000000ull * 1000000000ull + 1000);
+  CHECK(p[1].flags == 2);  // outbound
+  CHECK(p[1].comments == std::vector<std::string>{"retransmission"});
+  CHECK(p[2].comments == std::vector<std::string>{"dropped by the stack: tcp-bad-checksum"});
+  CHECK(p[3].comments == std::vector<std::string>{"fault injector: dropped (drop in data#2)"});
+  CHECK(p[3].flags == 1);
+  CHECK(p[3].captured == 60u);
+  CHECK(p[4].comments == std::vector<std::string>{"fault injector: dropped (drop out data#1)"});
+  CHECK(p[4].ns == 1700000002ull * 1000000000ull);
+}
+
+TEST_CASE("pcapng: inbound faults are marked when the packet reaches the stack") {
+  TempPath tmp;
+  auto first = tcp_packet(true, false, true, 200, 5);
+  auto second = tcp_packet(true, false, true, 205, 5);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    // The injector reports at decision time; the packets reach the tap later.
+    tracer.fault(t0, trace::Direction::In, "duplicated (dup in data#1)", first);
+    tracer.fault(t0, trace::Direction::In, "delayed 2000 ms (delay in data#2 2000)", second);
+    CHECK(w.packets_written() == 0);
+    tracer.packet(t0, trace::Direction::In, first);
+    tracer.packet(t0, trace::Direction::In, first);
+    tracer.packet(t0 + seconds(2), trace::Direction::In, second);
+    tracer.packet(t0 + seconds(3), trace::Direction::In, first);  // a third copy: no fault of ours
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 4);
+  CHECK(p[0].comments == std::vector<std::string>{"fault injector: duplicated (dup in data#1), copy 1 of 2"});
+  CHECK(p[1].comments == std::vector<std::string>{"fault injector: duplicated (dup in data#1), copy 2 of 2"});
+  CHECK(p[2].comments == std::vector<std::string>{"fault injector: delayed 2000 ms (delay in data#2 2000)"});
+  CHECK(p[3].comments.empty());
+}
+
+TEST_CASE("pcapng: a state change from a user call goes on the segment it sends") {
+  TempPath tmp;
+  auto sent = tcp_packet(false, false, true, 7000);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    tracer.state_change(t0, kConnection, "ESTABLISHED", "FIN-WAIT-1",
+                        "RFC 9293 §3.10.4 (CLOSE in ESTABLISHED)");
+    auto ip = wire::parse_ipv4(sent);
+    auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
+    REQUIRE(seg);
+    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, true, Seq(6000), Seq(100)});
+    tracer.packet(t0, trace::Direction::Out, sent);
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].comments ==
+        std::vector<std::string>{"ESTABLISHED -> FIN-WAIT-1 (RFC 9293 §3.10.4 (CLOSE in ESTABLISHED))"});
 }

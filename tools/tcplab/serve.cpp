@@ -14,6 +14,7 @@
 
 #include "http/server.hpp"
 #include "stack/ip/cidr.hpp"
+#include "stack/link/fault_injector.hpp"
 #include "stack/link/pcap_writer.hpp"
 #include "stack/link/tun.hpp"
 #include "stack/loop/event_loop.hpp"
@@ -40,6 +41,7 @@ struct ServeOptions {
   LinkOptions link;
   TraceOptions trace;
   StatusOptions status;
+  FaultOptions faults;
   tcp::TcpConfig tcp;
   uint16_t echo_port = 0, discard_port = 0, chargen_port = 0;
   uint64_t chargen_bytes = 0;
@@ -64,6 +66,7 @@ FlagTable serve_flags(ServeOptions& o) {
   add_step_flag(flags, o.step);
   add_tcp_flags(flags, o.tcp);
   add_status_flags(flags, o.status);
+  add_fault_flags(flags, o.faults);
 
   // --- services ---
   add("--echo", "PORT", "off", "run the echo service (RFC 862) on PORT", uint_into(o.echo_port, 1, 65535));
@@ -134,8 +137,29 @@ std::optional<std::string> check_combination(const ServeOptions& o) {
   return std::nullopt;
 }
 
-// The status report: drop counters, packet and TCP counters, the connection table.
-std::string status_report(Stack& stack, const loop::EventLoop& loop) {
+// "in drop 3, dup 1; out drop 2" or "none": what the fault injector did, per direction.
+std::string format_faults(const link::FaultStats& stats) {
+  std::string out;
+  for (auto d : {trace::Direction::In, trace::Direction::Out}) {
+    const auto& c = d == trace::Direction::In ? stats.in() : stats.out();
+    std::string part;
+    auto add = [&](const char* name, uint64_t n) {
+      if (n) part += (part.empty() ? "" : ", ") + std::string(name) + " " + std::to_string(n);
+    };
+    add("drop", c.dropped);
+    add("dup", c.duplicated);
+    add("reorder", c.reordered);
+    add("corrupt", c.corrupted);
+    add("delayed", c.delayed);
+    add("queue-full drop", c.queue_full);
+    if (part.empty()) continue;
+    out += (out.empty() ? "" : "; ") + std::string(d == trace::Direction::In ? "in " : "out ") + part;
+  }
+  return out.empty() ? "none" : out;
+}
+
+// The status report: drop counters, packet and TCP counters, faults, the connection table.
+std::string status_report(Stack& stack, const loop::EventLoop& loop, const link::FaultInjector* faults) {
   const auto& ip = stack.ip_stats();
   const auto& l = loop.stats();
   auto n = [](uint64_t v) { return std::to_string(v); };
@@ -147,13 +171,15 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop) {
   out += "tcplab: tcp segments in " + n(t.segments_received) + ", out " + n(t.segments_sent) +
          ", retransmissions " + n(t.retransmissions) + "; handshakes " + n(t.handshakes_completed) +
          "; resets sent " + n(t.resets_sent) + ", received " + n(t.resets_received) + "\n";
+  if (faults) out += "tcplab: faults injected: " + format_faults(faults->stats()) + "\n";
   out += "tcplab: " + loop::format_connections(stack.tcp().connections());
   return out;
 }
 
 // SIGUSR1 and exit: the report to stderr, and to --status-file if one was asked for.
-void print_status(Stack& stack, const loop::EventLoop& loop, const StatusOptions& status) {
-  const std::string report = status_report(stack, loop);
+void print_status(Stack& stack, const loop::EventLoop& loop, const StatusOptions& status,
+                  const link::FaultInjector* faults) {
+  const std::string report = status_report(stack, loop, faults);
   std::fputs(report.c_str(), stderr);
   std::string error;
   if (!status.status_file.empty() && !write_status_file(status.status_file, report, error)) {
@@ -255,7 +281,13 @@ int serve_main(int argc, char** argv, int first) {
     step_timer = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step);
     loop.add_client(*step_timer);
   }
-  loop.on_status_request([&] { print_status(stack, loop, o.status); });
+  // The fault injector sits between the TUN and the stack, both ways, only when asked for.
+  std::unique_ptr<link::FaultInjector> faults;
+  if (o.faults.any()) {
+    faults = std::make_unique<link::FaultInjector>(o.faults, &tracer);
+    loop.set_fault_injector(faults.get());
+  }
+  loop.on_status_request([&] { print_status(stack, loop, o.status, faults.get()); });
   if (!loop.install_signal_handlers()) {
     std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
     return kExitRuntime;
@@ -281,6 +313,8 @@ int serve_main(int argc, char** argv, int first) {
         "tcplab: step mode: the stack stops at every segment, but real clients keep their own clocks: "
         "a long pause makes them retransmit (Enter = next, c = continue, h = help)\n");
   }
+  // Not a line to paste: says which faults this run injects, so a capture can be read.
+  if (faults) std::printf("tcplab: %s\n", link::describe(o.faults).c_str());
   std::fflush(stdout);
 
   int rc = loop.run();
@@ -295,7 +329,7 @@ int serve_main(int argc, char** argv, int first) {
     while (http_server->sessions() > 0 && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
     }
   }
-  print_status(stack, loop, o.status);
+  print_status(stack, loop, o.status, faults.get());
   sinks.flush();
   std::fflush(nullptr);
   // Deviation from tidy teardown: we leave without running destructors. The kernel closes

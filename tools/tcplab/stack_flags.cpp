@@ -65,7 +65,17 @@ void add_trace_flags(FlagTable& flags, TraceOptions& o) {
   add_flag(flags, "--trace-json", "FILE", "off",
            "write the same events as JSON lines to FILE ('-' for stdout)", file_into(o.trace_json));
   add_flag(flags, "--pcap", "FILE", "off",
-           "capture every packet to FILE (pcap, opens in Wireshark while running)", file_into(o.pcap));
+           "capture every packet to FILE (opens in Wireshark while running); in pcapng each packet that "
+           "changed a state, was retransmitted, dropped or hit by a fault carries a comment saying so",
+           file_into(o.pcap));
+  add_flag(flags, "--pcap-format", "pcapng|pcap", "pcapng",
+           "capture file format: pcapng with packet comments, or classic pcap (no comments)",
+           [&o](std::string_view v) -> std::optional<std::string> {
+             auto f = link::parse_pcap_format(v);
+             if (!f) return std::string("expected pcapng or pcap");
+             o.pcap_format = *f;
+             return std::nullopt;
+           });
   add_flag(flags, "--absolute", "", "relative",
            "print raw sequence numbers in the trace instead of counting from each side's ISN",
            switch_into(o.absolute, true));
@@ -82,6 +92,58 @@ void add_step_flag(FlagTable& flags, bool& step) {
 bool colour_wanted(std::FILE* out) {
   const char* no_colour = std::getenv("NO_COLOR");
   return isatty(fileno(out)) && (no_colour == nullptr || *no_colour == '\0');
+}
+
+void add_fault_flags(FlagTable& flags, FaultOptions& o) {
+  using link::RandomFaultKind;
+  auto random = [&o](RandomFaultKind kind) {
+    return [&o, kind](std::string_view v) { return link::apply_random_fault(o, kind, v); };
+  };
+  const char* both = " Prefix in: or out: for one direction (both by default).";
+  add_flag(flags, "--drop", "[in:|out:]P", "0",
+           std::string("lose each packet with probability P (0.05 or 5%), injected between the TUN and the "
+                       "stack.") +
+               both,
+           random(RandomFaultKind::Drop), true);
+  add_flag(flags, "--dup", "[in:|out:]P", "0",
+           std::string("deliver each packet twice with probability P.") + both, random(RandomFaultKind::Dup),
+           true);
+  add_flag(flags, "--reorder", "[in:|out:]P", "0",
+           std::string("with probability P hold a packet back until the next one in its direction has "
+                       "passed (at most 10 ms).") +
+               both,
+           random(RandomFaultKind::Reorder), true);
+  add_flag(flags, "--corrupt", "[in:|out:]P", "0",
+           std::string("flip one random bit of a packet with probability P (checksums catch it).") + both,
+           random(RandomFaultKind::Corrupt), true);
+  add_flag(flags, "--delay", "[in:|out:]MS[:JITTER]", "0",
+           std::string("one-way delay in milliseconds added to every packet in each direction it applies "
+                       "to, spread uniformly by +/- JITTER (which may reorder); --delay 20 makes a ping RTT "
+                       "of about 40 ms.") +
+               both,
+           random(RandomFaultKind::Delay), true);
+  add_flag(flags, "--seed", "N", std::to_string(o.seed),
+           "seed of the fault injector's random numbers: the same seed and traffic make the same faults",
+           [&o](std::string_view v) -> std::optional<std::string> {
+             auto n = parse_uint(v, 0, UINT64_MAX);
+             if (!n) return std::string("expected a whole number");
+             o.seed = *n;
+             return std::nullopt;
+           });
+  add_flag(
+      flags, "--fault", "'ACTION DIR KIND[#N] [MS]'", "none",
+      "a targeted fault on every connection: ACTION is drop, dup, corrupt or delay MS; DIR in or out; "
+      "KIND syn, synack, ack, ack-of-synack, ack-of-fin, data, fin, rst or any; #N the Nth segment of that "
+      "kind in that "
+      "direction (retransmissions count; default 1), e.g. 'drop out data#3' or 'delay in syn 2000'",
+      [&o](std::string_view v) -> std::optional<std::string> {
+        std::string error;
+        auto f = link::parse_targeted_fault(v, error);
+        if (!f) return error;
+        o.targeted.push_back(std::move(*f));
+        return std::nullopt;
+      },
+      true);
 }
 
 void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
@@ -204,7 +266,7 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
     tracer_.add(json_.get());
   }
   if (!o.pcap.empty()) {
-    pcap_ = std::make_unique<link::PcapWriter>(o.pcap);
+    pcap_ = std::make_unique<link::PcapWriter>(o.pcap, o.pcap_format);
     if (!pcap_->ok()) {
       error = pcap_->error();
       return false;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "stack/ip/address_choice.hpp"
+#include "stack/link/fault_spec.hpp"
 #include "stack/link/pcap_writer.hpp"
 #include "stack/link/tun.hpp"
 #include "stack/tcp/config.hpp"
@@ -40,14 +41,21 @@ struct TraceOptions {
   std::string trace_json;  // JSON lines to a file, "-" for stdout
   std::string pcap;        // capture file
   bool absolute = false;   // raw sequence numbers in the text trace and step mode
+  link::PcapFormat pcap_format = link::PcapFormat::Pcapng;
 };
+
+// The fault injector's settings (stack/link/fault_spec.hpp); FaultOptions::any() says
+// whether the injector is wanted at all.
+using FaultOptions = link::FaultOptions;
 
 // --tun, --host-ip, --ip, --mtu, --ttl
 void add_link_flags(FlagTable& flags, LinkOptions& o);
-// --trace, --trace-json, --pcap, --absolute
+// --trace, --trace-json, --pcap, --pcap-format, --absolute
 void add_trace_flags(FlagTable& flags, TraceOptions& o);
 // --step: pause at every segment (stack/trace/step_sink.hpp); each command wires it itself.
 void add_step_flag(FlagTable& flags, bool& step);
+// --drop, --dup, --reorder, --corrupt, --delay, --seed, --fault (all but --seed repeatable)
+void add_fault_flags(FlagTable& flags, FaultOptions& o);
 
 // Colour on `out` only for a terminal and when NO_COLOR (no-color.org) is unset or empty.
 bool colour_wanted(std::FILE* out);

@@ -1,0 +1,99 @@
+// The event loop with a fault injector between the link and the stack: a socketpair stands
+// in for the TUN. Delayed replies leave when the injector's deadline comes (the loop wakes
+// for it), inbound drops never reach the stack, and the tap sees the stack's side.
+#include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stack/link/fault_injector.hpp"
+#include "stack/loop/event_loop.hpp"
+#include "tests/unit/wire_test_bytes.hpp"
+
+using namespace tcplab;
+
+namespace {
+
+struct Link {
+  int stack_side = -1, test_side = -1;
+  Link() {
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    stack_side = fds[0];
+    test_side = fds[1];
+  }
+  ~Link() {
+    close(stack_side);
+    close(test_side);
+  }
+};
+
+struct Taps : trace::Sink {
+  int in = 0, out = 0, faults = 0;
+  void packet(Instant, trace::Direction d, std::span<const std::byte>) override {
+    (d == trace::Direction::In ? in : out)++;
+  }
+  void fault(Instant, trace::Direction, std::string_view, std::span<const std::byte>) override { ++faults; }
+};
+
+int read_replies(int fd) {
+  std::vector<std::byte> buf(2000);
+  int n = 0;
+  while (read(fd, buf.data(), buf.size()) > 0) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("loop + faults: an outbound delay holds the reply until the injector's deadline") {
+  Link link;
+  trace::Tracer tracer;
+  Taps taps;
+  tracer.add(&taps);
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  link::FaultOptions options;
+  REQUIRE_FALSE(link::apply_random_fault(options, link::RandomFaultKind::Delay, "out:30"));
+  link::FaultInjector faults(options, &tracer);
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_fault_injector(&faults);
+  auto ping = wire::test::hex(wire::test::kPingRequest);
+  Instant sent = clock.now();
+  REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
+  loop.run_once(std::chrono::milliseconds(500));  // reads the ping; the reply is held
+  CHECK(taps.in == 1);
+  CHECK(taps.out == 1);  // the tap saw the reply leave the stack
+  CHECK(loop.stats().packets_written == 0);
+  CHECK(read_replies(link.test_side) == 0);
+  REQUIRE(faults.next_deadline().has_value());
+  // No packet arrives now: only the injector's deadline can wake the loop before 500 ms.
+  loop.run_once(std::chrono::milliseconds(500));
+  CHECK(loop.stats().packets_written == 1);
+  CHECK(clock.now() - sent >= std::chrono::milliseconds(30));
+  CHECK(read_replies(link.test_side) == 1);
+  CHECK(faults.stats().out().delayed == 1);
+  CHECK(taps.faults == 0);  // the link delay is not a fault event
+}
+
+TEST_CASE("loop + faults: an inbound drop never reaches the stack or the tap") {
+  Link link;
+  trace::Tracer tracer;
+  Taps taps;
+  tracer.add(&taps);
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  link::FaultOptions options;
+  REQUIRE_FALSE(link::apply_random_fault(options, link::RandomFaultKind::Drop, "in:100%"));
+  link::FaultInjector faults(options, &tracer);
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_fault_injector(&faults);
+  auto ping = wire::test::hex(wire::test::kPingRequest);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
+  loop.run_once(std::chrono::milliseconds(200));
+  CHECK(loop.stats().packets_read == 3);
+  CHECK(taps.in == 0);
+  CHECK(taps.faults == 3);
+  CHECK(stack.ip_stats().echo_replies == 0);
+  CHECK(faults.stats().in().dropped == 3);
+  CHECK(read_replies(link.test_side) == 0);
+}
