@@ -21,6 +21,7 @@
 
 #include "http/keepalive_demo.hpp"
 #include "http/server.hpp"
+#include "stack/link/fault_injector.hpp"
 #include "stack/link/tun.hpp"
 #include "stack/loop/event_loop.hpp"
 #include "stack/loop/timed_client.hpp"
@@ -121,7 +122,15 @@ bool run_in_namespace(const demo::Plan& plan, const DemoOptions& o, uint32_t del
   loop::EventLoop loop(tun->fd(), stack, tracer, clock);
   loop::TimedAdapter<http::Server> server_timer(server);
   loop.add_client(server_timer);
-  (void)delay_ms;  // the emulated delay joins here with the link's fault injector
+  // The emulated round trip: the link's own fault injector delays every packet both ways,
+  // exactly as `serve --delay MS` does.
+  std::unique_ptr<link::FaultInjector> delay;
+  if (delay_ms != 0) {
+    link::FaultOptions faults;
+    faults.in.delay = faults.out.delay = milliseconds(delay_ms);
+    delay = std::make_unique<link::FaultInjector>(faults, &tracer);
+    loop.set_fault_injector(delay.get());
+  }
 
   int result_pipe[2];
   if (::pipe2(result_pipe, O_CLOEXEC) != 0) {

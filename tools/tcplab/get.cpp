@@ -19,6 +19,7 @@
 #include "stack/stack.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
+#include "tools/tcplab/loop_extras.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 #include "tools/tcplab/stack_setup.hpp"
 
@@ -31,6 +32,8 @@ constexpr uint32_t kFirstEphemeral = 49152;
 struct GetOptions {
   LinkOptions link;
   TraceOptions trace;
+  FaultOptions faults;
+  bool step = false;
   tcp::TcpConfig tcp;
   std::vector<std::string> outputs;  // -o FILE, paired with the URLs in order
   bool http10 = false;
@@ -42,6 +45,8 @@ FlagTable get_flags(GetOptions& o) {
   FlagTable flags;
   add_link_flags(flags, o.link);
   add_trace_flags(flags, o.trace);
+  add_step_flag(flags, o.step);
+  add_fault_flags(flags, o.faults);
   add_tcp_flags(flags, o.tcp);
   add_flag(
       flags, "-o", "FILE", "bodies are discarded",
@@ -223,11 +228,9 @@ int get_main(int argc, char** argv, int first) {
   loop::EventLoop loop(runtime.tun->fd(), stack, tracer, clock);
   loop::TimedAdapter<http::ClientSession> session_timer(session);
   loop.add_client(session_timer);
-  std::unique_ptr<loop::TimedAdapter<link::PcapWriter>> pcap_timer;
-  if (auto* pcap = runtime.sinks.pcap()) {
-    pcap_timer = std::make_unique<loop::TimedAdapter<link::PcapWriter>>(*pcap);
-    loop.add_client(*pcap_timer);
-  }
+  LoopExtras extras;
+  extras.attach(stack, runtime.sinks, loop, o.faults, o.step, o.trace.absolute);
+  if (extras.stepping()) std::printf("%s\n", kStepWithRealClients);
   if (!loop.install_signal_handlers()) {
     std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
     return kExitRuntime;

@@ -30,6 +30,7 @@
 #include "tools/tcplab/banner.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
+#include "tools/tcplab/loop_extras.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 #include "tools/tcplab/stack_setup.hpp"
 #include "tools/tcplab/status_file.hpp"
@@ -222,7 +223,6 @@ int serve_main(int argc, char** argv, int first) {
   if (!open_stack(o.link, o.trace, o.tcp, clock, runtime)) return kExitRuntime;
   TraceSinks& sinks = runtime.sinks;
   trace::Tracer& tracer = sinks.tracer();
-  link::PcapWriter* pcap = sinks.pcap();
   auto& tun = runtime.tun;
   Stack& stack = *runtime.stack;
   services::EchoService echo(&stack.tcp());
@@ -261,33 +261,10 @@ int serve_main(int argc, char** argv, int first) {
     http_timer = std::make_unique<loop::TimedAdapter<http::Server>>(*http_server);
     loop.add_client(*http_timer);
   }
-  std::unique_ptr<loop::TimedAdapter<link::PcapWriter>> pcap_timer;
-  if (pcap) {
-    pcap_timer = std::make_unique<loop::TimedAdapter<link::PcapWriter>>(*pcap);
-    loop.add_client(*pcap_timer);
-  }
-  // Step mode: a sink that blocks the loop at every segment while the user reads the TCB.
-  std::unique_ptr<trace::StepSink> step;
-  std::unique_ptr<loop::TimedAdapter<trace::StepSink>> step_timer;
-  if (o.step) {
-    step = std::make_unique<trace::StepSink>(
-        stdin, stdout,
-        trace::StepSink::Options{colour_wanted(stdout), o.trace.absolute, !isatty(STDIN_FILENO)});
-    step->set_snapshot_source([&stack](const FourTuple& t) { return stack.tcp().snapshot(t); });
-    // q stops the loop the way SIGTERM does, so the HTTP shutdown drain still runs.
-    step->set_on_quit([] { std::raise(SIGTERM); });
-    tracer.add(step.get());
-    // Every wakeup settles: the TCB after the last inbound segment is printed.
-    step_timer = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step);
-    loop.add_client(*step_timer);
-  }
-  // The fault injector sits between the TUN and the stack, both ways, only when asked for.
-  std::unique_ptr<link::FaultInjector> faults;
-  if (o.faults.any()) {
-    faults = std::make_unique<link::FaultInjector>(o.faults, &tracer);
-    loop.set_fault_injector(faults.get());
-  }
-  loop.on_status_request([&] { print_status(stack, loop, o.status, faults.get()); });
+  LoopExtras extras;
+  extras.attach(stack, sinks, loop, o.faults, o.step, o.trace.absolute);
+  const link::FaultInjector* faults = extras.faults();
+  loop.on_status_request([&] { print_status(stack, loop, o.status, faults); });
   if (!loop.install_signal_handlers()) {
     std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
     return kExitRuntime;
@@ -308,11 +285,7 @@ int serve_main(int argc, char** argv, int first) {
   banner.pid = static_cast<long>(getpid());
   banner.status_file = o.status.status_file;
   std::fputs(banner_text(banner, current_banner_context()).c_str(), stdout);
-  if (step) {
-    std::printf(
-        "tcplab: step mode: the stack stops at every segment, but real clients keep their own clocks: "
-        "a long pause makes them retransmit (Enter = next, c = continue, h = help)\n");
-  }
+  if (extras.stepping()) std::printf("%s\n", kStepWithRealClients);
   // Not a line to paste: says which faults this run injects, so a capture can be read.
   if (faults) std::printf("tcplab: %s\n", link::describe(o.faults).c_str());
   std::fflush(stdout);
@@ -329,7 +302,7 @@ int serve_main(int argc, char** argv, int first) {
     while (http_server->sessions() > 0 && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
     }
   }
-  print_status(stack, loop, o.status, faults.get());
+  print_status(stack, loop, o.status, faults);
   sinks.flush();
   std::fflush(nullptr);
   // Deviation from tidy teardown: we leave without running destructors. The kernel closes

@@ -1,0 +1,37 @@
+// The fault injector, step mode and capture flush for commands that run the stack on a TUN.
+#include "tools/tcplab/loop_extras.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+
+namespace tcplab::cli {
+
+void LoopExtras::attach(Stack& stack, TraceSinks& sinks, loop::EventLoop& loop, const FaultOptions& faults,
+                        bool step, bool absolute) {
+  trace::Tracer& tracer = sinks.tracer();
+  if (auto* pcap = sinks.pcap()) {
+    // The capture is flushed on a timer too, so Wireshark sees packets while traffic pauses.
+    pcap_timer_ = std::make_unique<loop::TimedAdapter<link::PcapWriter>>(*pcap);
+    loop.add_client(*pcap_timer_);
+  }
+  if (step) {
+    // A sink that blocks the loop at every segment while the user reads the TCB.
+    step_ = std::make_unique<trace::StepSink>(
+        stdin, stdout, trace::StepSink::Options{colour_wanted(stdout), absolute, !isatty(STDIN_FILENO)});
+    step_->set_snapshot_source([&stack](const FourTuple& t) { return stack.tcp().snapshot(t); });
+    step_->set_on_quit([] { std::raise(SIGTERM); });
+    tracer.add(step_.get());
+    // Every wakeup settles: the TCB after the last inbound segment is printed.
+    step_timer_ = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step_);
+    loop.add_client(*step_timer_);
+  }
+  // The fault injector sits between the TUN and the stack, both ways, only when asked for.
+  if (faults.any()) {
+    faults_ = std::make_unique<link::FaultInjector>(faults, &tracer);
+    loop.set_fault_injector(faults_.get());
+  }
+}
+
+}  // namespace tcplab::cli
