@@ -12,6 +12,7 @@
 #include <random>
 #include <string_view>
 
+#include "stack/link/fault_injector.hpp"
 #include "stack/stack.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/trace/format.hpp"
@@ -336,6 +337,7 @@ class Runner final : public tcp::AcceptHandler {
     if (options_.trace) tracer_.add(&sink_);
     for (trace::Sink* s : options_.sinks) tracer_.add(s);
     stack_ = std::make_unique<Stack>(sc, tracer_);
+    if (options_.faults.any()) injector_ = std::make_unique<link::FaultInjector>(options_.faults, &tracer_);
     if (options_.on_start) options_.on_start(*stack_);
     stack_->advance(now_);
     drain();
@@ -346,10 +348,20 @@ class Runner final : public tcp::AcceptHandler {
     return kind == TimeSpec::Kind::Relative ? script_time_ + value : value;
   }
 
+  // The stack's next timer, or the fault injector's next release of a held packet.
+  std::optional<Instant> next_deadline() const {
+    auto deadline = stack_->next_deadline();
+    if (injector_) {
+      auto held = injector_->next_deadline();
+      if (held && (!deadline || *held < *deadline)) deadline = held;
+    }
+    return deadline;
+  }
+
   void advance_to(Micros target_us) {
     Instant target = at(target_us);
     for (int steps = 0;; ++steps) {
-      auto deadline = stack_->next_deadline();
+      auto deadline = next_deadline();
       if (!deadline || *deadline > target) break;
       if (steps >= kMaxTimerSteps)
         throw Stop{"the core's timers never settle: next_deadline() stays at " +
@@ -368,7 +380,7 @@ class Runner final : public tcp::AcceptHandler {
   void advance_until_packet(Micros limit_us) {
     Instant limit = at(limit_us);
     for (int steps = 0; emitted_.empty(); ++steps) {
-      auto deadline = stack_->next_deadline();
+      auto deadline = next_deadline();
       if (!deadline || *deadline > limit || steps >= kMaxTimerSteps) return;
       if (*deadline > now_) now_ = *deadline;
       stack_->advance(now_);
@@ -383,11 +395,51 @@ class Runner final : public tcp::AcceptHandler {
     for (size_t i = 0; i < outbox.size(); ++i) {
       auto p = outbox.packet(i);
       if (tracer_.enabled()) tracer_.packet(now_, trace::Direction::Out, p);
-      emitted_.push_back(Emitted{micros_since_start(now_), std::vector<std::byte>(p.begin(), p.end())});
-      learn_iss(emitted_.back());
+      if (injector_) {
+        injector_->push(trace::Direction::Out, p, now_);
+      } else {
+        emit(std::vector<std::byte>(p.begin(), p.end()));
+      }
     }
     outbox.clear();
+    if (injector_) release_held();
     if (options_.on_settle) options_.on_settle();
+  }
+
+  void emit(std::vector<std::byte> bytes) {
+    emitted_.push_back(Emitted{micros_since_start(now_), std::move(bytes)});
+    learn_iss(emitted_.back());
+  }
+
+  // Hands on what the fault injector lets through now: the peer's segments to the stack (whose
+  // answers go through the injector in turn), the stack's segments to the script.
+  void release_held() {
+    injector_->advance(now_);
+    for (int rounds = 0; rounds < kMaxTimerSteps; ++rounds) {
+      bool moved = false;
+      for (auto& p : injector_->take(trace::Direction::Out)) {
+        emit(std::move(p));
+        moved = true;
+      }
+      for (auto& p : injector_->take(trace::Direction::In)) {
+        deliver(p);
+        moved = true;
+      }
+      if (!moved) return;
+    }
+  }
+
+  // One packet from the peer into the stack, and whatever the stack sends back.
+  void deliver(wire::ConstBytes packet) {
+    if (tracer_.enabled()) tracer_.packet(now_, trace::Direction::In, packet);
+    stack_->receive(packet, now_);
+    Outbox& outbox = stack_->outbox();
+    for (size_t i = 0; i < outbox.size(); ++i) {
+      auto p = outbox.packet(i);
+      if (tracer_.enabled()) tracer_.packet(now_, trace::Direction::Out, p);
+      injector_->push(trace::Direction::Out, p, now_);
+    }
+    outbox.clear();
   }
 
   Decoded decode(const Emitted& e) const {
@@ -585,8 +637,13 @@ class Runner final : public tcp::AcceptHandler {
     packet.resize(wire::kIpv4MinHeaderLength + tcp_length);
     // The TCP checksum is bytes 16-17 of the TCP header (RFC 9293 §3.1); flip bits in it.
     if (spec.bad_checksum) packet[wire::kIpv4MinHeaderLength + 16] ^= std::byte{0x5a};
-    if (tracer_.enabled()) tracer_.packet(now_, trace::Direction::In, packet);
-    stack_->receive(packet, now_);
+    if (injector_) {
+      injector_->push(trace::Direction::In, packet, now_);
+      release_held();
+    } else {
+      if (tracer_.enabled()) tracer_.packet(now_, trace::Direction::In, packet);
+      stack_->receive(packet, now_);
+    }
     drain();
   }
 
@@ -1018,6 +1075,7 @@ class Runner final : public tcp::AcceptHandler {
   std::map<int, Fd*> fds_;
   trace::Tracer tracer_;
   std::unique_ptr<Stack> stack_;
+  std::unique_ptr<link::FaultInjector> injector_;  // only when options_.faults asks for faults
   std::array<Peer, kMaxPeers> peers_{};
   std::vector<Emitted> emitted_;
   std::vector<std::byte> payload_;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "stack/link/fault_spec.hpp"
 #include "stack/script/script.hpp"
 #include "stack/trace/trace.hpp"
 
@@ -32,6 +33,10 @@ struct RunOptions {
   std::function<void()> on_settle;
   // Polled between lines: true ends the run early (q in step mode), reported as `stopped`.
   std::function<bool()> stop_requested;
+  // Faults between the script's peer and the stack, as `serve --drop/--fault` puts them
+  // between the TUN and the stack (stack/link/fault_injector.hpp): injected segments may be
+  // lost or late, and the segments the script expects are those that got through.
+  link::FaultOptions faults;
 };
 
 struct RunResult {

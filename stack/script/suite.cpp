@@ -105,6 +105,7 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
         RunOptions traced;
         traced.trace = true;
         traced.seed = options.run.seed;
+        traced.faults = options.run.faults;
         traced.out = out;
         traced.rerun_command = options.run.rerun_command;
         auto again = run_script(*parsed.script, traced);

@@ -112,6 +112,19 @@ check "--step q: quits cleanly (rc $rc)" test "$rc" -eq 0
 contains "--step q: says where it stopped" "$TMP/quit" \
   "# stopped at $SCEN/passive-open.pkt line 18 (quit in step mode); 1 script(s) not run"
 
+# --- faults in a script: the same injector as serve's, between the peer and the stack ------
+lost=tests/scenarios/with-faults/drop-third-data-segment.pkt
+"$TCPLAB" script --trace --fault 'drop out data#3' "$lost" >"$TMP/fault.out" 2>&1; rc=$?
+check "script --fault 'drop out data#3': the RTO retransmission the script expects (rc $rc)" test "$rc" -eq 0
+contains "script --fault: the trace names the injected drop" "$TMP/fault.out" \
+  "fault out dropped (drop out data#3)"
+contains "script --fault: the same bytes retransmitted at 0.45 s" "$TMP/fault.out" \
+  "0.450000 Out 192.0.2.2:8080 > "
+"$TCPLAB" script "$lost" >/dev/null 2>&1; rc=$?
+check "the same script without the fault fails (nothing was lost; rc $rc)" test "$rc" -eq 1
+"$TCPLAB" script --fault 'drop sideways data' "$lost" >/dev/null 2>&1; rc=$?
+check "script --fault with a bad spec is a usage error (rc $rc)" test "$rc" -eq 2
+
 # --- serve --step with a real client (root and a TUN only) ------------------------------------
 why=
 [ "$(id -u)" -eq 0 ] || why="not root"

@@ -28,20 +28,21 @@ struct ScriptOptions {
   bool expect_fail = false;
   bool seed_given = false;
   uint64_t seed = 0;
+  FaultOptions faults;
 };
 
 FlagTable script_flags(ScriptOptions& o) {
   FlagTable flags;
   add_trace_flags(flags, o.trace);
   add_step_flag(flags, o.step);
-  // Fault injection: the shared fault group (add_fault_flags in stack_flags) is added here,
-  // in this one place, once it exists; the runner then applies it like serve does.
+  // The shared fault group; its random numbers follow this command's own --seed.
+  add_fault_flags(flags, o.faults, /*with_seed=*/false);
   add_flag(flags, "--verbose", "", "off",
            "print every script line as it runs, with the segments the stack sent and the outcome",
            switch_into(o.verbose, true));
   add_flag(flags, "--seed", "N", "random",
-           "fix the peers' ISNs and ports and the stack's ISN key, so two runs print the same; a "
-           "failure prints the seed it used",
+           "fix the peers' ISNs and ports, the stack's ISN key and the fault flags' random numbers, so "
+           "two runs print the same; a failure prints the seed it used",
            [&o](std::string_view v) -> std::optional<std::string> {
              auto n = parse_uint(v, 0, UINT64_MAX);
              if (!n) return std::string("expected a whole number");
@@ -74,6 +75,9 @@ class ForwardSink final : public trace::Sink {
     to_.timer(t, c, name, a, deadline);
   }
   void note(Instant t, const FourTuple* c, std::string_view text) override { to_.note(t, c, text); }
+  void fault(Instant t, trace::Direction d, std::string_view what, std::span<const std::byte> ip) override {
+    to_.fault(t, d, what, ip);
+  }
 
  private:
   trace::Tracer& to_;
@@ -129,6 +133,8 @@ int script_main(int argc, char** argv, int first) {
   run.verbose = o.verbose || o.step;  // stepping shows which script line is running
   run.seed =
       o.seed_given ? o.seed : std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
+  run.faults = o.faults;
+  run.faults.seed = run.seed;
   if (sinks.tracer().enabled()) run.sinks.push_back(&forward);
 
   std::unique_ptr<trace::StepSink> step;

@@ -94,7 +94,7 @@ bool colour_wanted(std::FILE* out) {
   return isatty(fileno(out)) && (no_colour == nullptr || *no_colour == '\0');
 }
 
-void add_fault_flags(FlagTable& flags, FaultOptions& o) {
+void add_fault_flags(FlagTable& flags, FaultOptions& o, bool with_seed) {
   using link::RandomFaultKind;
   auto random = [&o](RandomFaultKind kind) {
     return [&o, kind](std::string_view v) { return link::apply_random_fault(o, kind, v); };
@@ -122,14 +122,15 @@ void add_fault_flags(FlagTable& flags, FaultOptions& o) {
                        "of about 40 ms.") +
                both,
            random(RandomFaultKind::Delay), true);
-  add_flag(flags, "--seed", "N", std::to_string(o.seed),
-           "seed of the fault injector's random numbers: the same seed and traffic make the same faults",
-           [&o](std::string_view v) -> std::optional<std::string> {
-             auto n = parse_uint(v, 0, UINT64_MAX);
-             if (!n) return std::string("expected a whole number");
-             o.seed = *n;
-             return std::nullopt;
-           });
+  if (with_seed)
+    add_flag(flags, "--seed", "N", std::to_string(o.seed),
+             "seed of the fault injector's random numbers: the same seed and traffic make the same faults",
+             [&o](std::string_view v) -> std::optional<std::string> {
+               auto n = parse_uint(v, 0, UINT64_MAX);
+               if (!n) return std::string("expected a whole number");
+               o.seed = *n;
+               return std::nullopt;
+             });
   add_flag(
       flags, "--fault", "'ACTION DIR KIND[#N] [MS]'", "none",
       "a targeted fault on every connection: ACTION is drop, dup, corrupt or delay MS; DIR in or out; "

@@ -55,7 +55,8 @@ void add_trace_flags(FlagTable& flags, TraceOptions& o);
 // --step: pause at every segment (stack/trace/step_sink.hpp); each command wires it itself.
 void add_step_flag(FlagTable& flags, bool& step);
 // --drop, --dup, --reorder, --corrupt, --delay, --seed, --fault (all but --seed repeatable)
-void add_fault_flags(FlagTable& flags, FaultOptions& o);
+// `with_seed` false leaves --seed to a command that has its own (tcplab script).
+void add_fault_flags(FlagTable& flags, FaultOptions& o, bool with_seed = true);
 
 // Colour on `out` only for a terminal and when NO_COLOR (no-color.org) is unset or empty.
 bool colour_wanted(std::FILE* out);
