@@ -2,7 +2,9 @@
 // sessions' timers from advance(now), and fills /stats and /tcp from the Stack (read-only).
 #include "http/server.hpp"
 
+#include <queue>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "http/response.hpp"
@@ -13,9 +15,11 @@
 
 namespace tcplab::http {
 namespace {
-// Beyond this many sessions new connections are refused with RST (bounded memory).
-constexpr size_t kMaxSessions = 4096;
 constexpr int kMaxAcceptsPerCall = 1024;
+// The timer heap: earliest deadline on top. Entries go stale when a session's deadline moves
+// or the session goes; a stale entry costs one visit that finds nothing due.
+using TimerEntry = std::pair<Instant, Session*>;
+using TimerHeap = std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>>;
 }  // namespace
 
 struct Server::Impl {
@@ -23,7 +27,14 @@ struct Server::Impl {
       : stack(stack),
         config(config),
         site(config.root, hooks()),
-        env{config, stats, site, nullptr, Instant{}, false, [this] { return date(); }} {}
+        env{config,
+            stats,
+            site,
+            nullptr,
+            Instant{},
+            false,
+            [this] { return date(); },
+            [this](Session& s) { touched.push_back(&s); }} {}
 
   SiteHooks hooks() {
     SiteHooks h;
@@ -63,14 +74,44 @@ struct Server::Impl {
     for (int i = 0; i < kMaxAcceptsPerCall; ++i) {
       tcp::Socket* socket = stack.tcp().accept(port);
       if (!socket) break;
-      if (sessions.size() >= kMaxSessions) {
+      if (sessions.size() >= config.max_connections && !close_oldest_idle()) {
+        // Every connection is busy with a request: there is nothing idle to give up.
         socket->abort();
+        ++stats.refused_full;
         continue;
       }
       auto session = std::make_unique<Session>(*socket, env, [this](Session& s) { gone(s); });
       Session* raw = session.get();
       sessions.emplace(raw, std::move(session));
       raw->start();
+    }
+  }
+
+  // At --max-connections, a new client is worth more than the connection idle the longest:
+  // close that one (RFC 9112 §9.6: a server may close an idle connection at any time; the
+  // client retries its next request on a new one). A scan, but only when the limit is hit.
+  bool close_oldest_idle() {
+    Session* oldest = nullptr;
+    for (auto& [raw, owned] : sessions) {
+      if (raw->idle_keepalive() && (!oldest || raw->idle_since() < oldest->idle_since())) oldest = raw;
+    }
+    if (!oldest) return false;
+    oldest->evict();
+    return true;
+  }
+
+  // Visits one session: stamps and fires what is due, then files its next deadline.
+  void visit(Session* s) {
+    if (!sessions.contains(s)) return;  // gone since it was filed
+    s->on_timer();
+    if (!sessions.contains(s)) return;
+    auto due = s->deadline();
+    // A later deadline needs no entry of its own: the earlier one visits and re-files it.
+    if (due && (!s->scheduled || *due < *s->scheduled || *s->scheduled <= env.now)) {
+      s->scheduled = due;
+      timers.emplace(*due, s);
+    } else if (!due) {
+      s->scheduled.reset();
     }
   }
 
@@ -91,6 +132,8 @@ struct Server::Impl {
   std::unordered_map<Session*, std::unique_ptr<Session>> sessions;
   std::vector<std::unique_ptr<Session>> graveyard;
   std::vector<Session*> scratch;
+  std::vector<Session*> touched;  // sessions with an event since the last advance
+  TimerHeap timers;
   std::time_t date_second = -1;
   std::string date_text;
   std::string error;
@@ -129,20 +172,23 @@ size_t Server::sessions() const { return impl_->sessions.size(); }
 void Server::advance(Instant now) {
   impl_->env.now = now;
   impl_->graveyard.clear();
-  // Copy first: a timer may close a session, which moves it to the graveyard.
+  // Only sessions that had an event or whose deadline has come: the rest sleep, however many.
   auto& list = impl_->scratch;
   list.clear();
-  for (auto& [raw, owned] : impl_->sessions) list.push_back(raw);
-  for (Session* s : list) s->on_timer();
+  list.swap(impl_->touched);
+  while (!impl_->timers.empty() && impl_->timers.top().first <= now) {
+    list.push_back(impl_->timers.top().second);
+    impl_->timers.pop();
+  }
+  for (Session* s : list) impl_->visit(s);
+  list.clear();
 }
 
 std::optional<Instant> Server::next_deadline() const {
-  std::optional<Instant> earliest;
-  for (const auto& [raw, owned] : impl_->sessions) {
-    auto d = raw->deadline();
-    if (d && (!earliest || *d < *earliest)) earliest = d;
-  }
-  return earliest;
+  // A session with an event waits for its stamp from the next advance: that is now.
+  if (!impl_->touched.empty()) return impl_->env.now;
+  if (impl_->timers.empty()) return std::nullopt;
+  return impl_->timers.top().first;
 }
 
 void Server::begin_shutdown() {

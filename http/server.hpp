@@ -21,6 +21,9 @@ struct ServerConfig {
   bool keepalive = true;                    // --keepalive on|off
   Duration keepalive_timeout = seconds(5);  // --keepalive-timeout SECONDS
   uint32_t max_requests = 100;              // --max-requests N
+  // --max-connections N: sessions held at once; at the limit the longest-idle keep-alive
+  // connection is closed to make room. An idle session costs a few KB, not buffers.
+  size_t max_connections = 100000;
   Duration header_timeout = seconds(10);    // --header-timeout SECONDS
   std::optional<std::string> root;          // --root DIR (default: built-in demo site)
   size_t max_body = 1 << 20;                // request bodies above this get 413

@@ -46,6 +46,7 @@ Session::Session(tcp::Socket& socket, SessionEnv& env, std::function<void(Sessio
       parser_(ParserLimits{.max_body = env.config.max_body}) {}
 
 void Session::start() {
+  touch();
   wait_since_ = now_or_pending();
   ++env_.stats.connections_accepted;
   ++env_.stats.connections_open;
@@ -104,7 +105,14 @@ std::optional<Instant> Session::deadline() const {
   return std::nullopt;
 }
 
+void Session::touch() {
+  if (touch_queued_ || !env_.touched) return;
+  touch_queued_ = true;
+  env_.touched(*this);
+}
+
 void Session::on_timer() {
+  touch_queued_ = false;
   in_timer_ = true;
   stamp();
   fire_timer();
@@ -151,11 +159,19 @@ void Session::fire_timer() {
 }
 
 void Session::shutdown() {
+  touch();
   if (phase_ == Phase::Reading && !request_start_ && inbuf_.empty() && socket_)
     begin_close(CloseBy::Shutdown, "server shutting down: closing idle connection");
 }
 
+void Session::evict() {
+  touch();
+  if (idle_keepalive() && socket_)
+    begin_close(CloseBy::Evicted, "--max-connections reached: closing the connection idle the longest");
+}
+
 void Session::on_peer_fin(tcp::Socket&) {
+  touch();
   peer_fin_ = true;
   pump();
 }
@@ -174,6 +190,7 @@ void Session::on_closed(tcp::Socket&, tcp::CloseReason reason) {
 }
 
 void Session::pump() {
+  touch();
   // Callbacks can nest (send() or close() may call back into us); run the loop once.
   if (pumping_) {
     pump_again_ = true;

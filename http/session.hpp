@@ -29,6 +29,8 @@
 namespace tcplab::http {
 
 // What all sessions of a server share.
+class Session;
+
 struct SessionEnv {
   ServerConfig config;
   ServerStats& stats;
@@ -38,6 +40,9 @@ struct SessionEnv {
   bool shutting_down = false;
   // The Date header value (RFC 9110 §6.6.1) for a response sent now; empty function: no Date.
   std::function<std::string()> date;
+  // Told once per event batch that a session's state (and so its deadline) may have changed,
+  // so the server visits only sessions that had an event or whose timer is due, never all.
+  std::function<void(Session&)> touched;
 };
 
 class Session final : public tcp::SocketHandler {
@@ -55,9 +60,18 @@ class Session final : public tcp::SocketHandler {
   std::optional<Instant> deadline() const;
   void on_timer();  // stamps pending times with env.now, then fires whatever timer is due
   void shutdown();  // the server is stopping: close now if idle
+  void evict();     // the server is full: close this idle keep-alive connection now
 
   Phase phase() const { return phase_; }
   uint32_t requests() const { return requests_; }
+  // Waiting for the next request on a connection that has served one: the connection a server
+  // may close first when it runs out of room (RFC 9112 §9.6 lets it close idle ones any time).
+  bool idle_keepalive() const {
+    return phase_ == Phase::Reading && requests_ > 0 && !request_start_ && inbuf_.empty();
+  }
+  Instant idle_since() const { return wait_since_; }
+  // The deadline the server's timer heap holds for this session, if any (the server's to set).
+  std::optional<Instant> scheduled;
   const FourTuple& tuple() const { return tuple_; }
 
   void on_readable(tcp::Socket&) override { pump(); }
@@ -66,6 +80,7 @@ class Session final : public tcp::SocketHandler {
   void on_closed(tcp::Socket&, tcp::CloseReason reason) override;
 
  private:
+  void touch();
   void pump();
   void pump_once(bool& progress);
   void read_input();
@@ -115,6 +130,7 @@ class Session final : public tcp::SocketHandler {
   std::optional<Instant> request_start_;  // first byte of the current request
   Instant linger_since_{};
   bool in_timer_ = false;
+  bool touch_queued_ = false;  // already in the server's list of sessions to visit
   std::vector<std::string> pending_notes_;
 };
 

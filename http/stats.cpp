@@ -21,6 +21,8 @@ std::string_view to_string(CloseBy by) {
       return "shutdown";
     case CloseBy::Reset:
       return "reset";
+    case CloseBy::Evicted:
+      return "evicted";
     case CloseBy::Count_:
       break;
   }
@@ -45,6 +47,8 @@ std::string_view close_by_meaning(CloseBy by) {
       return "the server was stopping (SIGINT/SIGTERM)";
     case CloseBy::Reset:
       return "the client reset the connection, or TCP gave up retransmitting";
+    case CloseBy::Evicted:
+      return "--max-connections reached: the connection idle the longest was closed to make room";
     case CloseBy::Count_:
       break;
   }

@@ -17,6 +17,7 @@ enum class CloseBy {
   Error,          // a bad request (4xx/5xx from the parser) closed the connection
   Shutdown,       // the server is stopping
   Reset,          // the client reset the connection (RST), or it timed out in TCP
+  Evicted,        // --max-connections reached: the longest-idle keep-alive connection made room
   Count_
 };
 std::string_view to_string(CloseBy by);
@@ -45,6 +46,8 @@ struct ServerStats {
   // the client had not closed within --linger.
   uint64_t lingering_closes = 0;
   uint64_t lingering_aborts = 0;
+  // At --max-connections: new clients refused because every connection was busy (none idle).
+  uint64_t refused_full = 0;
 
   void count_close(CloseBy by) { ++closes[static_cast<size_t>(by)]; }
   uint64_t closed(CloseBy by) const { return closes[static_cast<size_t>(by)]; }

@@ -70,6 +70,7 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "bad_requests", s.http.bad_requests);
   field(out, "lingering_closes", s.http.lingering_closes);
   field(out, "lingering_aborts", s.http.lingering_aborts);
+  field(out, "refused_full", s.http.refused_full);
   out += "\"responses\": {";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
     field(out, std::to_string(i) + "xx", s.http.responses_by_class[i],
@@ -150,6 +151,8 @@ std::string stats_html(const StatsSnapshot& s) {
       "read and discarded them instead of a plain FIN");
   row("Lingering aborts", "lingering_aborts", s.http.lingering_aborts,
       "lingering closes that ended with RST: the client kept its side open for --linger");
+  row("Refused, server full", "refused_full", s.http.refused_full,
+      "new connections reset at --max-connections because no connection was idle to close instead");
   row("FIN-WAIT-2 timeouts", "tcp.fin_timeouts", s.tcp.fin_timeouts,
       "connections dropped silently after --fin-timeout: our FIN was acknowledged, the client's never came");
   for (size_t i = 0; i < s.http.closes.size(); ++i) {

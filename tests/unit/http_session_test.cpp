@@ -24,9 +24,9 @@ struct Harness {
   int gone = 0;
 
   explicit Harness(ServerConfig config = {})
-      : env{config, stats, responder, nullptr, Instant{}, false, [] {
-              return std::string("Wed, 25 Nov 2026 12:00:00 GMT");
-            }} {
+      : env{config, stats, responder, nullptr, Instant{}, false,
+            [] { return std::string("Wed, 25 Nov 2026 12:00:00 GMT"); },
+            [](Session&) {}} {
     session = std::make_unique<Session>(sock, env, [this](Session&) { ++gone; });
     sock.after_event = [this] { session->on_timer(); };
   }

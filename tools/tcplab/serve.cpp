@@ -98,6 +98,10 @@ FlagTable serve_flags(ServeOptions& o) {
       seconds_into(o.http.keepalive_timeout, 0.001, 3600));
   add("--max-requests", "N", std::to_string(h.max_requests), "close a persistent connection after N requests",
       uint_into(o.http.max_requests, 1, 1000000));
+  add("--max-connections", "N", std::to_string(h.max_connections),
+      "connections the HTTP server holds at once; at the limit the one idle the longest is closed to "
+      "make room, and a client is refused only when none is idle",
+      uint_into(o.http.max_connections, 1, 10000000));
   add("--header-timeout", "SECONDS", seconds_text(h.header_timeout),
       "close a connection whose request headers have not arrived within this time",
       seconds_into(o.http.header_timeout, 0.001, 3600));
