@@ -327,6 +327,7 @@ class Runner final : public tcp::AcceptHandler {
     }
     if (remote_isn_) peers_[0].remote_isn = Seq(*remote_isn_);
     if (options_.trace) tracer_.add(&sink_);
+    if (options_.sink) tracer_.add(options_.sink);
     stack_ = std::make_unique<Stack>(sc, tracer_);
     stack_->advance(now_);
     drain();
@@ -372,6 +373,7 @@ class Runner final : public tcp::AcceptHandler {
     Outbox& outbox = stack_->outbox();
     for (size_t i = 0; i < outbox.size(); ++i) {
       auto p = outbox.packet(i);
+      tracer_.packet(now_, trace::Direction::Out, p);
       emitted_.push_back(Emitted{micros_since_start(now_), std::vector<std::byte>(p.begin(), p.end())});
       learn_iss(emitted_.back());
     }
@@ -573,6 +575,7 @@ class Runner final : public tcp::AcceptHandler {
     packet.resize(wire::kIpv4MinHeaderLength + tcp_length);
     // The TCP checksum is bytes 16-17 of the TCP header (RFC 9293 §3.1); flip bits in it.
     if (spec.bad_checksum) packet[wire::kIpv4MinHeaderLength + 16] ^= std::byte{0x5a};
+    tracer_.packet(now_, trace::Direction::In, packet);
     stack_->receive(packet, now_);
     drain();
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "stack/script/script.hpp"
+#include "stack/trace/trace.hpp"
 
 namespace tcplab::scenario {
 
@@ -14,6 +15,9 @@ struct RunOptions {
   bool verbose = false;  // print every line as it runs, with the segments the stack sent
   bool trace = false;    // attach a trace sink: state changes, timers, drops in the history
   uint64_t seed = 0;     // random remote ISNs, ports and ISN key derive from it
+  // An extra sink for the run's trace events and every packet in and out (a PcapWriter or
+  // JsonSink writing the run to a file); not owned, may be null.
+  trace::Sink* sink = nullptr;
   std::FILE* out = stdout;
 };
 

@@ -22,6 +22,9 @@ struct Command {
 // `tcplab serve [flags]`: the TUN, ping, TCP services and the HTTP server.
 int serve_main(int argc, char** argv, int first);
 
+// `tcplab ladder FILE`: sequence diagrams of the TCP connections in a capture or JSON trace.
+int ladder_main(int argc, char** argv, int first);
+
 // The table main() dispatches through, in the order --help lists it.
 std::span<const Command> commands();
 
