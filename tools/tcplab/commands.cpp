@@ -7,6 +7,8 @@ namespace {
 constexpr Command kCommands[] = {
     {"serve", "create the TUN, answer ping, run TCP services and the HTTP server", serve_main},
     {"ladder", "draw the TCP connections in a pcap, pcapng or JSON trace as sequence diagrams", ladder_main},
+    {"doctor", "check this machine for what stops tcplab (TUN, privileges, addresses, firewall)",
+     doctor_main},
 };
 }  // namespace
 
