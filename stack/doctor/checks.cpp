@@ -193,9 +193,12 @@ Check check_addresses(const std::string& tun, const std::optional<ip::Ipv4Cidr>&
                       (covers_stack ? stack.to_string() : host->to_string()),
                   fix);
   }
-  return ok(name, wanted + ": not on any other interface and not routed elsewhere (" +
-                      std::to_string(addresses.size()) + " addresses, " + std::to_string(routes.size()) +
-                      " routes checked)");
+  auto count = [](size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  return ok(name, wanted + ": not on any other interface and not routed elsewhere (checked " +
+                      count(addresses.size(), "address", "addresses") + ", " +
+                      count(routes.size(), "route", "routes") + ")");
 }
 
 Check check_rp_filter(const RpFilter& rp, const std::string& tun) {

@@ -20,8 +20,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 extern char** environ;
 
@@ -29,11 +27,24 @@ namespace tcplab::cli {
 
 namespace {
 
+// open/read rather than ifstream: some /sys files fail on read (carrier of a device that is
+// down gives EINVAL), and libstdc++'s filebuf throws on that.
 std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::string s{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) return std::nullopt;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string s;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    s.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
   return s;
 }
 
