@@ -92,7 +92,6 @@ Recorded record(const std::string& name) {
       }
     } both(&pcap, &json);
     scenario::RunOptions options;
-    options.out = nullptr;
     options.sink = &both;
     auto result = scenario::run_script(*parsed.script, options);
     REQUIRE(result.passed);
