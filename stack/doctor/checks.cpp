@@ -126,7 +126,12 @@ Check check_tun_device(const TunNode& node, const Identity& me) {
                 "sudo chmod 0666 /dev/net/tun");
   std::string what = "/dev/net/tun (10,200) mode " + octal(node.mode) + " owner " +
                      std::to_string(node.owner_uid) + ":" + std::to_string(node.owner_gid);
-  if (node.open_errno == 0) return ok(name, what + " opens read-write as uid " + std::to_string(me.uid));
+  if (node.open_errno == 0) {
+    std::string detail = what + " opens read-write as uid " + std::to_string(me.uid);
+    // Root passes any mode; a teacher preparing the machine wants to know about the others.
+    if (me.root() && (node.mode & 0006) != 0006) detail += " (root only: other users cannot open it)";
+    return ok(name, detail);
+  }
   std::string why =
       what + "; open() as uid " + std::to_string(me.uid) + " fails: " + std::strerror(node.open_errno);
   if (node.open_errno == EACCES || node.open_errno == EPERM)

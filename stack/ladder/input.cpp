@@ -26,9 +26,15 @@ std::string_view trim(std::string_view s) {
 
 // "[192.0.2.2:80] FROM -> TO [(rule)]" -> state change; anything else is not one.
 std::optional<StateComment> parse_state_comment(std::string_view text) {
+  // "->" or the Unicode arrow U+2192 "→".
+  size_t arrow_length = 4;
   auto arrow = text.find(" -> ");
+  if (arrow == std::string_view::npos) {
+    arrow = text.find(" \u2192 ");
+    arrow_length = 5;
+  }
   if (arrow == std::string_view::npos) return std::nullopt;
-  std::string_view left = trim(text.substr(0, arrow)), right = trim(text.substr(arrow + 4));
+  std::string_view left = trim(text.substr(0, arrow)), right = trim(text.substr(arrow + arrow_length));
   auto space = left.rfind(' ');
   std::string_view from = space == std::string_view::npos ? left : left.substr(space + 1);
   auto end = right.find(' ');

@@ -172,8 +172,8 @@ class Builder {
     find_exact_sides(first);
     for (int side : {kClient, kServer}) {
       StateCell& initial = side == kClient ? c_.client_initial : c_.server_initial;
-      initial = exact_[side] ? StateCell{first_exact_[side], false}
-                             : StateCell{std::string(tcp::to_string(inference.state(side))), true};
+      initial = exact_[side] ? StateCell{first_exact_[side], false, ""}
+                             : StateCell{std::string(tcp::to_string(inference.state(side))), true, ""};
     }
     for (size_t i = 0; i < g_.events.size(); ++i) {
       const Event& e = *g_.events[i];
@@ -265,7 +265,7 @@ class Builder {
     inference.on_segment(a, s, r.lost);
     for (int side : {kClient, kServer}) {
       if (exact_[side] || inference.state(side) == before[side]) continue;
-      cell(r, side) = StateCell{std::string(tcp::to_string(inference.state(side))), true};
+      cell(r, side) = StateCell{std::string(tcp::to_string(inference.state(side))), true, ""};
     }
     // Exact changes the trace reported just before this segment left its sender.
     if (!pending_[a].empty() && cell(r, a).empty()) {
@@ -278,12 +278,12 @@ class Builder {
     pending_[a].clear();
     if (comment_side_)
       for (const auto& sc : s.state_comments)
-        put_state(*comment_side_, StateCell{sc.to, false}, s.time_ns - origin_);
+        put_state(*comment_side_, StateCell{sc.to, false, sc.rule}, s.time_ns - origin_);
   }
 
   void state(const StateInput& st, size_t index) {
     int side = side_of(st.local);
-    StateCell value{st.to, false};
+    StateCell value{st.to, false, st.rule};
     int64_t t = st.time_ns - origin_;
     // A change caused by a segment the side received: on that segment's row.
     if (!c_.rows.empty()) {

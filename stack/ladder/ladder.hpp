@@ -15,6 +15,7 @@ namespace tcplab::ladder {
 struct StateCell {
   std::string name;  // "ESTABLISHED"; empty when nothing changed on this row
   bool inferred = false;
+  std::string rule;  // the RFC rule that caused the change, when the input says (SVG tooltip)
   bool empty() const { return name.empty(); }
   std::string text() const { return name.empty() ? "" : name + (inferred ? "?" : ""); }
 };

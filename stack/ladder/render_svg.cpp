@@ -53,9 +53,13 @@ std::string num(double v) {
 
 class Svg {
  public:
-  void text(double x, double y, std::string_view s, const char* anchor, const char* style = "") {
+  // `tooltip`, if any, becomes a <title> child: viewers show it on hover.
+  void text(double x, double y, std::string_view s, const char* anchor, const char* style = "",
+            std::string_view tooltip = {}) {
     body_ += "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + anchor + "\"" + style + ">" +
-             escape(s) + "</text>\n";
+             escape(s);
+    if (!tooltip.empty()) body_ += "<title>" + escape(tooltip) + "</title>";
+    body_ += "</text>\n";
   }
   void line(double x1, double y1, double x2, double y2, const char* style) {
     body_ += "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" + num(y2) +
@@ -110,9 +114,10 @@ std::string render_svg(const Ladder& ladder) {
       y += kRowHeight;
       svg.text(kMargin + 8, y, time_text(r.time_ns), "start", " fill=\"#444444\"");
       if (!r.client_state.empty())
-        svg.text(left - 8, y, r.client_state.text(), "end", state_style(r.client_state));
+        svg.text(left - 8, y, r.client_state.text(), "end", state_style(r.client_state), r.client_state.rule);
       if (!r.server_state.empty())
-        svg.text(right + 8, y, r.server_state.text(), "start", state_style(r.server_state));
+        svg.text(right + 8, y, r.server_state.text(), "start", state_style(r.server_state),
+                 r.server_state.rule);
       if (r.kind == RowKind::Note) {
         svg.text(r.note_from_client ? left + 10 : right - 10, y, r.label,
                  r.note_from_client ? "start" : "end", " fill=\"#7a4b00\" font-style=\"italic\"");

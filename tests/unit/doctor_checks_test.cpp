@@ -39,6 +39,11 @@ const ip::Ipv4Cidr kHost{wire::Ipv4Address{0xC0000201}, 24};
 
 TEST_CASE("doctor: /dev/net/tun") {
   CHECK(check_tun_device(good_node(), student()).status == Status::Ok);
+  auto private_node = good_node();
+  private_node.mode = 0600;
+  CHECK(check_tun_device(private_node, root()).detail ==
+        "/dev/net/tun (10,200) mode 0600 owner 0:0 opens read-write as uid 0 (root only: other users cannot "
+        "open it)");
   auto missing = check_tun_device(TunNode{}, root());
   CHECK(missing.status == Status::Fail);
   CHECK(missing.fix.find("modprobe tun") != std::string::npos);

@@ -114,7 +114,7 @@ TEST_CASE("ladder: a resent sequence range is marked as a retransmission") {
 TEST_CASE("ladder: tcplab's pcapng comments give exact states, notes and lost segments") {
   auto steps = exchange();
   steps[0].comments = {"LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2)"};
-  steps[2].comments = {"SYN-RECEIVED -> ESTABLISHED (RFC 9293 §3.10.7.4)"};
+  steps[2].comments = {"SYN-RECEIVED \u2192 ESTABLISHED (RFC 9293 §3.10.7.4)"};
   steps[4].comments = {"injected fault: drop"};
   steps.insert(steps.begin() + 5, Step{steps[4].tcp, {"retransmission"}});
   steps[6].comments = {"ESTABLISHED -> CLOSE-WAIT (RFC 9293 §3.10.7.4); a second note"};
@@ -123,6 +123,7 @@ TEST_CASE("ladder: tcplab's pcapng comments give exact states, notes and lost se
   CHECK(c.server_initial.text() == "LISTEN");
   CHECK(c.client_initial.text() == "CLOSED?");
   CHECK(c.rows[0].server_state.text() == "SYN-RECEIVED");
+  CHECK(c.rows[0].server_state.rule == "RFC 9293 §3.10.7.2");
   CHECK(c.rows[2].server_state.text() == "ESTABLISHED");
   CHECK(c.rows[4].lost);
   CHECK(c.rows[4].notes == std::vector<std::string>{"injected fault: drop"});
@@ -232,6 +233,8 @@ TEST_CASE("ladder: the JSON trace gives exact states on the rows that caused the
   CHECK(c.rows[3].label == "gone");
   std::string svg = render_svg(l);
   CHECK(svg.find("abort &lt;sends&gt; &quot;RST&quot;") != std::string::npos);
+  // The rule of an exact state is its tooltip.
+  CHECK(svg.find(">SYN-RECEIVED<title>RFC 9293 §3.10.7.2</title></text>") != std::string::npos);
   CHECK(svg.find("<sends>") == std::string::npos);
 }
 
