@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace tcplab::ladder {
@@ -16,7 +15,10 @@ struct JsonValue {
   Type type = Type::Null;
   bool boolean = false;
   std::string text;  // a string's value, or a number as written
-  std::vector<std::pair<std::string, JsonValue>> members;
+  // An object's members as two parallel lists: a std::pair with the still incomplete
+  // JsonValue would not compile with libc++/clang (the fuzz build).
+  std::vector<std::string> keys;
+  std::vector<JsonValue> values;
   std::vector<JsonValue> items;
 
   // The member named `key` of an object, or null.

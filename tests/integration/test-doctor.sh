@@ -13,7 +13,13 @@ for tool in nft setpriv unshare python3; do
 done
 NOBODY=65534
 
-fresh_lab() { ip netns del "$LAB_NAME" 2>/dev/null; lab_up; }
+# A new namespace inherits the machine's IPv4 conf/all and conf/default (with
+# net.core.devconf_inherit_init_net=0, the default), so rp_filter is set explicitly: the
+# good setup must not depend on the VM.
+fresh_lab() {
+  ip netns del "$LAB_NAME" 2>/dev/null
+  lab_up && lab_exec sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
 # doctor [ARGS...]: run doctor in the lab as root; output in $OUT, exit status in $RC.
 doctor() { OUT=$(lab_exec "$TCPLAB" doctor "$@" 2>&1); RC=$?; }
 # expect NAME STATUS REGEX TITLE: the line of check NAME has STATUS and matches REGEX.
