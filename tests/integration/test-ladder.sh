@@ -33,24 +33,43 @@ trap cleanup EXIT
 start_server --http-port 80 --pcap "$DIR/serve.pcap" --trace-json "$DIR/trace.jsonl" ||
   { not_ok "server starts"; exit 1; }
 
-# tshark on the TUN, twice: its default pcapng and classic pcap. It says "Capturing on" on
-# stderr once the capture runs; only then does the traffic start.
+# tshark on the TUN, twice: its default pcapng and classic pcap. "Capturing on" can come
+# before packets are really captured, and a capture stopped too early misses the last ones,
+# so pings mark both ends: each tshark prints every packet (-l -P), and the traffic starts
+# only after both have shown an echo reply, and they stop only after both have shown one
+# sent after the traffic.
 start_tshark() {  # start_tshark FILE [tshark args...]
   local file=$1; shift
-  lab_exec tshark -q -i tcplab0 -w "$file" "$@" 2>"$file.log" &
+  lab_exec tshark -l -P -i tcplab0 -w "$file" "$@" >"$file.out" 2>"$file.log" &
   TSHARK_PIDS+=($!)
   for _ in $(seq 100); do grep -q "Capturing on" "$file.log" 2>/dev/null && return 0; sleep 0.1; done
   echo "# tshark did not start:"; cat "$file.log"; return 1
 }
+PINGS=0
+replies() { grep -c "Echo (ping) reply" "$1.out"; }
+# ping_until_seen N: ping until each tshark has printed more than N echo replies (at most 50).
+ping_until_seen() {
+  for _ in $(seq 50); do
+    lab_exec ping -c 1 -W 1 192.0.2.2 >/dev/null && PINGS=$((PINGS + 1))
+    local seen=1
+    for f in "$DIR/tshark.pcapng" "$DIR/tshark.pcap"; do [ "$(replies "$f")" -gt "$1" ] || seen=0; done
+    [ "$seen" = 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
 start_tshark "$DIR/tshark.pcapng" || { not_ok "tshark captures on tcplab0 (pcapng)"; exit 1; }
 start_tshark "$DIR/tshark.pcap" -F pcap || { not_ok "tshark captures on tcplab0 (pcap)"; exit 1; }
+ping_until_seen 0 || { not_ok "both tsharks see traffic on tcplab0"; exit 1; }
+before=$(( $(replies "$DIR/tshark.pcapng") > $(replies "$DIR/tshark.pcap") ?
+           $(replies "$DIR/tshark.pcapng") : $(replies "$DIR/tshark.pcap") ))
 
-lab_exec ping -c 1 -W 2 192.0.2.2 >/dev/null
 out=$(lab_exec timeout 30 curl -sS -v --max-time 20 http://192.0.2.2/ http://192.0.2.2/style.css \
   -o /dev/null -o /dev/null 2>&1)
 check "curl reused one connection for both URLs" grep -q "Re-using existing connection" <<<"$out"
-# The client's FIN/ACK exchange is over within milliseconds; give the captures time to see it.
-sleep 1
+# The client's FIN/ACK exchange is over within milliseconds; a ping after it marks the end.
+sleep 0.5
+ping_until_seen "$before" || { not_ok "both tsharks saw the traffic end"; exit 1; }
 stop_tsharks
 stop_server
 
@@ -58,8 +77,9 @@ stop_server
 "$TCPLAB" ladder "$DIR/serve.pcap" >"$DIR/serve.txt" 2>"$DIR/err.txt"; rc=$?
 check "ladder of --pcap exits 0 [rc $rc]" test "$rc" = 0
 cat "$DIR/serve.txt"
-check "one connection, ICMP counted as skipped" \
-  grep -qE "^1 connection, [0-9]+ segments from pcap; 2 packets skipped \(not TCP over IPv4\)" "$DIR/serve.txt"
+check "one connection, the $PINGS pings' $((2 * PINGS)) ICMP packets counted as skipped" \
+  grep -qE "^1 connection, [0-9]+ segments from pcap; $((2 * PINGS)) packets skipped \(not TCP over IPv4\)" \
+  "$DIR/serve.txt"
 check "the handshake: SYN, SYN-ACK, ACK with relative numbers" bash -c '
   grep -qE "\|-+ S seq=0 len=0 win=[0-9]+ -+>\|" "$1" &&
   grep -qE "\|<-+ S\. seq=0 ack=1 len=0 win=[0-9]+ -+\|" "$1" &&
