@@ -2,6 +2,8 @@
 // Only inline attributes and generic font families, so the file renders the same anywhere.
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
+#include <vector>
 
 #include "stack/ladder/render.hpp"
 
@@ -79,6 +81,21 @@ class Svg {
   std::string body_;
 };
 
+// Splits text into lines of at most `width` characters, at spaces where possible.
+std::vector<std::string> wrap(const std::string& text, size_t width) {
+  std::vector<std::string> lines;
+  std::string_view rest = text;
+  while (rest.size() > width) {
+    size_t cut = rest.rfind(' ', width);
+    if (cut == std::string_view::npos || cut == 0) cut = width;
+    lines.emplace_back(rest.substr(0, cut));
+    rest.remove_prefix(cut);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  }
+  if (!rest.empty() || lines.empty()) lines.emplace_back(rest);
+  return lines;
+}
+
 const char* state_style(const StateCell& s) {
   return s.inferred ? " fill=\"#666666\" font-style=\"italic\"" : " fill=\"#006400\" font-weight=\"bold\"";
 }
@@ -89,11 +106,13 @@ std::string render_svg(const Ladder& ladder) {
   double arrow_width = kMinArrowWidth;
   for (const auto& c : ladder.connections)
     for (const auto& r : c.rows)
-      if (r.kind != RowKind::State)
+      if (r.kind == RowKind::Segment)
         arrow_width = std::max(arrow_width, static_cast<double>(r.label.size()) * kCharWidth + 40);
   const double left = kMargin + kTimeColumn + kStateColumn;
   const double right = left + arrow_width;
   const double width = right + kStateColumn + 2 * kMargin;
+  // Notes wrap between the lifelines; arrows set the width.
+  const size_t line_chars = static_cast<size_t>((arrow_width - 20) / kCharWidth);
   Svg svg;
   double y = kMargin + 14;
   svg.text(kMargin, y, summary_line(ladder), "start", " font-weight=\"bold\"");
@@ -119,8 +138,12 @@ std::string render_svg(const Ladder& ladder) {
         svg.text(right + 8, y, r.server_state.text(), "start", state_style(r.server_state),
                  r.server_state.rule);
       if (r.kind == RowKind::Note) {
-        svg.text(r.note_from_client ? left + 10 : right - 10, y, r.label,
-                 r.note_from_client ? "start" : "end", " fill=\"#7a4b00\" font-style=\"italic\"");
+        auto lines = wrap(r.label, line_chars);
+        for (size_t i = 0; i < lines.size(); ++i) {
+          if (i) y += kNoteHeight;
+          svg.text(r.note_from_client ? left + 10 : right - 10, y, lines[i],
+                   r.note_from_client ? "start" : "end", " fill=\"#7a4b00\" font-style=\"italic\"");
+        }
       }
       if (r.kind != RowKind::Segment) continue;
       const char* colour = r.lost ? "#b00000" : (r.to_server ? "#000000" : "#1f4e99");
@@ -143,8 +166,10 @@ std::string render_svg(const Ladder& ladder) {
       if (!r.notes.empty()) {
         std::string notes;
         for (const auto& n : r.notes) notes += (notes.empty() ? "" : "; ") + n;
-        y += kNoteHeight;
-        svg.text((left + right) / 2, y, notes, "middle", " fill=\"#b00000\" font-style=\"italic\"");
+        for (const auto& line : wrap(notes, line_chars)) {
+          y += kNoteHeight;
+          svg.text((left + right) / 2, y, line, "middle", " fill=\"#b00000\" font-style=\"italic\"");
+        }
       }
     }
     y += 12;

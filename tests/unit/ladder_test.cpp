@@ -284,3 +284,33 @@ TEST_CASE("ladder: the SVG has every segment, the states and nothing external") 
   CHECK(svg.find("href") == std::string::npos);
   CHECK(std::count(svg.begin(), svg.end(), '<') == std::count(svg.begin(), svg.end(), '>'));
 }
+
+TEST_CASE("ladder: long notes wrap between the SVG's lifelines instead of widening it") {
+  std::string words;
+  for (int i = 0; i < 40; ++i) words += (i ? " " : "") + std::string("word") + std::to_string(i);
+  std::string json =
+      R"({"t":0,"event":"segment","dir":"in","src":"192.0.2.1:40000","dst":"192.0.2.2:80","flags":"S",)"
+      R"("seq":0,"end":0,"len":0,"win":1,"relative":true,"seq_raw":7,"options":{}})"
+      "\n"
+      R"({"t":0,"event":"note","local":"192.0.2.2:80","remote":"192.0.2.1:40000","text":")" +
+      words + "\"}\n";
+  std::string error;
+  auto input = from_json_trace(json, error);
+  REQUIRE_MESSAGE(input, error);
+  auto l = build_ladder(*input);
+  std::string short_svg = render_svg(ladder_from(exchange()));
+  std::string svg = render_svg(l);
+  // Same width as a diagram without the note, every word present, never all on one line.
+  auto width = [](const std::string& doc) { return doc.substr(doc.find("width="), 14); };
+  CHECK(width(svg) == width(short_svg));
+  CHECK(width(svg) == "width=\"726.0\" ");
+  for (int i = 0; i < 40; ++i) {
+    std::string w = "word" + std::to_string(i);
+    CHECK((svg.find(w + " ") != std::string::npos || svg.find(w + "<") != std::string::npos));
+  }
+  auto first = svg.find("word0 ");
+  CHECK(svg.find("</text>", first) < svg.find("word39", first));
+  std::string text = render_text(l);
+  CHECK(text.find("word0 word1") != std::string::npos);
+  CHECK(text.find("... * |") != std::string::npos);  // the terminal shortens it
+}
