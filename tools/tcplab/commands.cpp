@@ -9,6 +9,9 @@ constexpr Command kCommands[] = {
     {"get", "tcplab as the HTTP client: fetch URLs from a kernel server over our own TCP", get_main},
     {"script", "play packet scenario scripts against the stack on a virtual clock (no root)", script_main},
     {"demo", "run the keep-alive article's comparison and print what each mode cost", demo_main},
+    {"ladder", "draw the TCP connections in a pcap, pcapng or JSON trace as sequence diagrams", ladder_main},
+    {"doctor", "check this machine for what stops tcplab (TUN, privileges, addresses, firewall)",
+     doctor_main},
 };
 }  // namespace
 

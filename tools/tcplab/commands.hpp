@@ -29,6 +29,12 @@ int demo_main(int argc, char** argv, int first);
 // `tcplab get URL... [-o FILE]... [flags]`: the HTTP client on our own TCP.
 int get_main(int argc, char** argv, int first);
 
+// `tcplab ladder FILE`: sequence diagrams of the TCP connections in a capture or JSON trace.
+int ladder_main(int argc, char** argv, int first);
+
+// `tcplab doctor [--json]`: checks the machine and prints a fix for each failure.
+int doctor_main(int argc, char** argv, int first);
+
 // The table main() dispatches through, in the order --help lists it.
 std::span<const Command> commands();
 

@@ -1,0 +1,400 @@
+// The doctor's checks (see checks.hpp). Each says what it saw in numbers a user can verify
+// (modes, uids, sysctl values, the offending rule) and a command that fixes it.
+#include "stack/doctor/checks.hpp"
+
+#include <arpa/inet.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include "stack/trace/json_sink.hpp"
+
+namespace tcplab::doctor {
+
+namespace {
+
+constexpr int kCapNetAdmin = 12;  // linux/capability.h
+
+Check ok(std::string name, std::string detail) {
+  return {std::move(name), Status::Ok, std::move(detail), ""};
+}
+Check info(std::string name, std::string detail, std::string fix = "") {
+  return {std::move(name), Status::Info, std::move(detail), std::move(fix)};
+}
+Check fail(std::string name, std::string detail, std::string fix) {
+  return {std::move(name), Status::Fail, std::move(detail), std::move(fix)};
+}
+
+std::string octal(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+// Lines of a text, without the newline.
+std::vector<std::string_view> lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    auto cut = text.find('\n');
+    out.push_back(text.substr(0, cut));
+    if (cut == std::string_view::npos) break;
+    text.remove_prefix(cut + 1);
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
+
+// Does the prefix a/len_a overlap b/len_b? Two prefixes overlap when one contains the other.
+bool overlaps(wire::Ipv4Address a, uint8_t len_a, wire::Ipv4Address b, uint8_t len_b) {
+  uint8_t shorter = len_a < len_b ? len_a : len_b;
+  return ip::Ipv4Cidr{a, shorter}.contains(b);
+}
+
+uint8_t prefix_of_mask(wire::Ipv4Address mask) {
+  uint8_t n = 0;
+  for (uint32_t m = mask.value; m & 0x80000000u; m <<= 1) ++n;
+  return n;
+}
+
+const char* rp_name(int v) { return v == 0 ? "off" : v == 1 ? "strict" : v == 2 ? "loose" : "unknown"; }
+
+}  // namespace
+
+bool Identity::net_admin() const { return root() || (cap_effective >> kCapNetAdmin) & 1; }
+
+bool Identity::in_group(int64_t group) const {
+  if (group < 0) return false;
+  if (static_cast<uint32_t>(group) == gid) return true;
+  for (auto g : groups)
+    if (g == static_cast<uint32_t>(group)) return true;
+  return false;
+}
+
+std::optional<uint64_t> parse_cap_effective(std::string_view proc_status) {
+  for (auto line : lines(proc_status)) {
+    if (line.substr(0, 7) != "CapEff:") continue;
+    auto hex = trim(line.substr(7));
+    if (hex.empty() || hex.size() > 16) return std::nullopt;
+    uint64_t v = 0;
+    for (char c : hex) {
+      int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+      if (d < 0) return std::nullopt;
+      v = v << 4 | static_cast<uint64_t>(d);
+    }
+    return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<Route> parse_proc_net_route(std::string_view text) {
+  std::vector<Route> routes;
+  bool header = true;
+  for (auto line : lines(text)) {
+    if (header) {  // "Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT"
+      header = false;
+      continue;
+    }
+    std::istringstream in{std::string(line)};
+    std::string iface, destination, gateway, flags, refcnt, use, metric, mask;
+    if (!(in >> iface >> destination >> gateway >> flags >> refcnt >> use >> metric >> mask)) continue;
+    auto address = [](const std::string& hex) {
+      return wire::Ipv4Address{ntohl(static_cast<uint32_t>(std::strtoul(hex.c_str(), nullptr, 16)))};
+    };
+    routes.push_back(Route{iface, address(destination), address(gateway), address(mask)});
+  }
+  return routes;
+}
+
+Check check_tun_device(const TunNode& node, const Identity& me) {
+  const char* name = "tun-device";
+  if (!node.exists)
+    return fail(name, "/dev/net/tun does not exist",
+                "load the driver: sudo modprobe tun (in a container, pass the device in: "
+                "docker run --device /dev/net/tun --cap-add NET_ADMIN ...)");
+  if (!node.char_device || node.major != 10 || node.minor != 200)
+    return fail(name, "/dev/net/tun is not the TUN character device (10,200)",
+                "recreate it: sudo rm /dev/net/tun && sudo mknod /dev/net/tun c 10 200 && "
+                "sudo chmod 0666 /dev/net/tun");
+  std::string what = "/dev/net/tun (10,200) mode " + octal(node.mode) + " owner " +
+                     std::to_string(node.owner_uid) + ":" + std::to_string(node.owner_gid);
+  if (node.open_errno == 0) {
+    std::string detail = what + " opens read-write as uid " + std::to_string(me.uid);
+    // Root passes any mode; a teacher preparing the machine wants to know about the others.
+    if (me.root() && (node.mode & 0006) != 0006) detail += " (root only: other users cannot open it)";
+    return ok(name, detail);
+  }
+  std::string why =
+      what + "; open() as uid " + std::to_string(me.uid) + " fails: " + std::strerror(node.open_errno);
+  if (node.open_errno == EACCES || node.open_errno == EPERM)
+    return fail(name, why + " (the node's mode is checked before any TUN's owner)",
+                "run as root (sudo build/tcplab serve), or an admin makes the node usable: "
+                "sudo chmod 0666 /dev/net/tun (or a group: sudo chgrp GROUP /dev/net/tun && "
+                "sudo chmod 0660 /dev/net/tun; or an ACL: sudo setfacl -m u:USER:rw /dev/net/tun), "
+                "then optionally a persistent TUN (README: Without root)");
+  if (node.open_errno == ENODEV || node.open_errno == ENXIO || node.open_errno == ENOENT)
+    return fail(name, why, "load the driver: sudo modprobe tun");
+  return fail(name, why, "check dmesg; the TUN driver refuses to open");
+}
+
+Check check_privilege(const Identity& me, const std::string& tun, const Interface& device) {
+  const char* name = "privilege";
+  if (me.root()) return ok(name, "running as root");
+  if (me.net_admin()) return ok(name, "uid " + std::to_string(me.uid) + " has CAP_NET_ADMIN");
+  bool mine = device.exists && device.is_tun_driver && !device.tap() && device.persistent() &&
+              (device.owner == me.uid || me.in_group(device.group));
+  if (mine)
+    return ok(name, "not root and no CAP_NET_ADMIN, but " + tun + " is a persistent TUN that uid " +
+                        std::to_string(me.uid) + " may use: tcplab attaches to it");
+  std::string detail =
+      "uid " + std::to_string(me.uid) + " is not root, has no CAP_NET_ADMIN, and " +
+      (device.exists ? tun + " is not a persistent TUN it owns" : "there is no persistent TUN " + tun);
+  return fail(name, detail,
+              "run as root (sudo build/tcplab serve), or an admin prepares a persistent TUN once: "
+              "sudo ip tuntap add mode tun user $USER name " +
+                  tun + " && sudo ip addr add 192.0.2.1/24 dev " + tun + " && sudo ip link set " + tun +
+                  " up");
+}
+
+Check check_addresses(const std::string& tun, const std::optional<ip::Ipv4Cidr>& host,
+                      wire::Ipv4Address stack, const std::vector<InterfaceAddress>& addresses,
+                      const std::vector<Route>& routes) {
+  const char* name = "addresses";
+  std::string wanted =
+      (host ? "host " + host->to_string() + ", " : std::string()) + "stack " + stack.to_string();
+  const std::string fix =
+      "pick free addresses for both tcplab and doctor: --host-ip 198.51.100.1/24 --ip 198.51.100.2 "
+      "(RFC 5737 TEST-NET-2), or remove the clashing address/route";
+  for (const auto& a : addresses) {
+    if (a.interface == tun) continue;  // an admin's persistent TUN, or a running tcplab
+    if (a.address == stack || (host && a.address == host->address))
+      return fail(name,
+                  a.address.to_string() + " (wanted: " + wanted + ") is already on interface " + a.interface,
+                  fix);
+    if (host && overlaps(a.address, a.prefix_length, host->address, host->prefix_length))
+      return fail(name,
+                  "interface " + a.interface + " has " + a.address.to_string() + "/" +
+                      std::to_string(a.prefix_length) + ", which overlaps " + host->to_string() +
+                      ": the kernel could route the lab's packets there instead of " + tun,
+                  fix);
+  }
+  for (const auto& r : routes) {
+    if (r.interface == tun || r.mask.value == 0) continue;  // ours, or a default route
+    uint8_t len = prefix_of_mask(r.mask);
+    bool covers_stack = ip::Ipv4Cidr{r.destination, len}.contains(stack);
+    bool covers_host = host && overlaps(r.destination, len, host->address, host->prefix_length);
+    if (covers_stack || covers_host)
+      return fail(name,
+                  "a route to " + r.destination.to_string() + "/" + std::to_string(len) + " via " +
+                      r.interface + " already covers " +
+                      (covers_stack ? stack.to_string() : host->to_string()),
+                  fix);
+  }
+  auto count = [](size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  return ok(name, wanted + ": not on any other interface and not routed elsewhere (checked " +
+                      count(addresses.size(), "address", "addresses") + ", " +
+                      count(routes.size(), "route", "routes") + ")");
+}
+
+Check check_rp_filter(const RpFilter& rp, const std::string& tun) {
+  const char* name = "rp_filter";
+  if (!rp.all) return info(name, "cannot read /proc/sys/net/ipv4/conf/all/rp_filter");
+  // The kernel uses max(conf/all, conf/DEVICE); a new device starts with conf/default.
+  int device = rp.device ? *rp.device : rp.default_value.value_or(0);
+  int effective = *rp.all > device ? *rp.all : device;
+  std::string detail = "net.ipv4.conf.all.rp_filter = " + std::to_string(*rp.all);
+  if (rp.default_value) detail += ", default = " + std::to_string(*rp.default_value);
+  if (rp.device) detail += ", " + tun + " = " + std::to_string(*rp.device);
+  detail += std::string(": ") + rp_name(effective) + " reverse-path filtering for " + tun;
+  if (effective != 1) return ok(name, detail);
+  std::string fix = "sudo sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2";
+  if (rp.device) fix += " net.ipv4.conf." + tun + ".rp_filter=2";
+  fix += " (2 = loose, 0 = off)";
+  return fail(name,
+              detail +
+                  " (RFC 3704): the kernel silently drops a packet from the TUN unless its reply would "
+                  "leave through the TUN too, which breaks any stack address not routed via " +
+                  tun,
+              fix);
+}
+
+Check check_firewall(const Firewall& fw, const std::string& tun) {
+  const char* name = "firewall";
+  if (!fw.nft && !fw.iptables) return ok(name, "neither nft nor iptables is installed: no rules to check");
+  if (!fw.could_read) return info(name, "listing firewall rules needs root", "sudo build/tcplab doctor");
+  std::vector<std::string> problems, notes;
+  const std::string quoted = "\"" + tun + "\"";
+  if (fw.iptables) {
+    bool accepts_in = false, accepts_out = false;
+    std::vector<std::string> policies;
+    for (auto raw : lines(*fw.iptables)) {
+      auto l = trim(raw);
+      bool names_tun = contains(l, "-i " + tun) || contains(l, "-o " + tun);
+      bool drops = contains(l, "-j DROP") || contains(l, "-j REJECT");
+      if (contains(l, "-A INPUT") && contains(l, "-i " + tun) && contains(l, "-j ACCEPT")) accepts_in = true;
+      if (contains(l, "-A OUTPUT") && contains(l, "-o " + tun) && contains(l, "-j ACCEPT"))
+        accepts_out = true;
+      if (l == "-P INPUT DROP" || l == "-P OUTPUT DROP") policies.emplace_back(l);
+      if (l == "-P FORWARD DROP")
+        notes.push_back("iptables FORWARD policy DROP (does not affect local traffic)");
+      if (names_tun && drops) problems.push_back("iptables rule `" + std::string(l) + "`");
+    }
+    for (const auto& p : policies) {
+      bool input = contains(p, "INPUT");
+      if ((input && !accepts_in) || (!input && !accepts_out))
+        problems.push_back("iptables `" + p + "` with no ACCEPT rule for " + tun);
+    }
+  }
+  if (fw.nft) {
+    std::string chain_hook;
+    bool chain_accepts = false;
+    std::string chain_policy_line;
+    auto close_chain = [&] {
+      if (!chain_policy_line.empty() && !chain_accepts)
+        problems.push_back("nft chain with `" + chain_policy_line + "` and no accept rule for " + tun);
+      chain_hook.clear();
+      chain_policy_line.clear();
+      chain_accepts = false;
+    };
+    for (auto raw : lines(*fw.nft)) {
+      auto l = trim(raw);
+      if (l.substr(0, 6) == "chain ") close_chain();
+      if (contains(l, "type filter hook") && contains(l, "policy drop")) {
+        bool hook_input = contains(l, "hook input"), hook_output = contains(l, "hook output");
+        if (hook_input || hook_output) {
+          chain_hook = hook_input ? "iifname" : "oifname";
+          chain_policy_line = std::string(l);
+        }
+        if (contains(l, "hook forward"))
+          notes.push_back("nft forward policy drop (does not affect local traffic)");
+      }
+      bool names_tun = contains(l, quoted) || contains(l, "name " + tun);
+      if (!chain_hook.empty() && names_tun && contains(l, chain_hook) && contains(l, "accept"))
+        chain_accepts = true;
+      if (names_tun && (contains(l, " drop") || contains(l, " reject")))
+        problems.push_back("nft rule `" + std::string(l) + "`");
+    }
+    close_chain();
+  }
+  std::string tools = fw.nft && fw.iptables ? "nft and iptables" : fw.nft ? "nft" : "iptables";
+  if (problems.empty()) {
+    std::string detail = "no " + tools + " rule drops traffic on " + tun;
+    for (const auto& n : notes) detail += "; " + n;
+    return ok(name, detail);
+  }
+  std::string detail;
+  for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
+  return fail(name, detail,
+              "let the lab's interface through: sudo iptables -I INPUT -i " + tun +
+                  " -j ACCEPT && sudo iptables -I "
+                  "OUTPUT -o " +
+                  tun + " -j ACCEPT (nft: sudo nft insert rule inet filter input iifname " + tun +
+                  " accept, and the same for output with oifname)");
+}
+
+Check check_device_name(const Interface& device, const std::string& tun, const Identity& me) {
+  const char* name = "device-name";
+  if (!device.exists) return ok(name, "no interface named " + tun + " yet: tcplab creates it");
+  const std::string other = "pick another name with --tun NAME, or remove it: sudo ip link del " + tun;
+  if (!device.is_tun_driver) return fail(name, tun + " exists and is not a TUN device", other);
+  if (device.tap()) return fail(name, tun + " exists and is a TAP device (tcplab needs TUN)", other);
+  if (!device.persistent() || device.carrier)
+    return fail(name, tun + " is a TUN that another process holds open (is tcplab already running?)",
+                "stop that process, or use another name: --tun tcplab1");
+  bool usable = me.net_admin() || device.owner == me.uid || me.in_group(device.group);
+  std::string owner = device.owner < 0 ? "no owner" : "owner uid " + std::to_string(device.owner);
+  if (device.group >= 0) owner += ", group " + std::to_string(device.group);
+  if (!usable)
+    return fail(
+        name,
+        tun + " is a persistent TUN (" + owner + ") that uid " + std::to_string(me.uid) + " may not use",
+        "an admin gives it to you: sudo ip tuntap del mode tun name " + tun +
+            " && sudo ip tuntap add mode tun user $USER name " + tun);
+  return ok(name, tun + " is a persistent TUN (" + owner + "), not in use: tcplab attaches to it");
+}
+
+Check check_tun_settings(const Interface& device, const std::string& tun, uint16_t mtu,
+                         const std::optional<std::string>& ethtool_k) {
+  const char* name = "tun-settings";
+  if (!device.exists)
+    return info(name, tun + " does not exist: tcplab creates it with MTU " + std::to_string(mtu) +
+                          " and no offloads (the kernel segments and checksums before the TUN)");
+  std::string detail = tun + " MTU " + std::to_string(device.mtu);
+  if (device.mtu != mtu)
+    detail += " (tcplab keeps an existing TUN's MTU; --mtu asks for " + std::to_string(mtu) + ")";
+  if (!ethtool_k) return info(name, detail + "; offloads not shown (ethtool is not installed)");
+  const std::pair<const char*, const char*> features[] = {{"tx-checksumming:", "tx-checksum"},
+                                                          {"scatter-gather:", "sg"},
+                                                          {"tcp-segmentation-offload:", "tso"},
+                                                          {"generic-segmentation-offload:", "gso"},
+                                                          {"generic-receive-offload:", "gro"}};
+  std::string shown;
+  for (auto l : lines(*ethtool_k)) {
+    for (const auto& [key, label] : features) {
+      if (l.substr(0, std::strlen(key)) != key) continue;
+      auto value = trim(l.substr(std::strlen(key)));
+      shown += (shown.empty() ? "" : ", ") + std::string(label) + " " +
+               std::string(value.substr(0, value.find(' ')));
+    }
+  }
+  return info(name, detail + "; offloads: " + (shown.empty() ? "none reported" : shown));
+}
+
+Check check_netem(const Netem& netem) {
+  const char* name = "netem";
+  const char* own = "; tcplab's own fault flags (tcplab serve --help) do not need it";
+  if (netem.loaded) return info(name, std::string("sch_netem is loaded: tc qdisc ... netem works") + own);
+  if (netem.built_in) return info(name, std::string("sch_netem is built into the kernel") + own);
+  if (netem.module_file)
+    return info(name, std::string("sch_netem is installed as a module (loaded on first use)") + own);
+  return info(name, std::string("sch_netem is not available: tc qdisc ... netem would fail") + own,
+              "optional: sudo apt-get install linux-modules-extra-$(uname -r) (Debian/Ubuntu)");
+}
+
+std::string format_text(const std::vector<Check>& checks) {
+  std::string out;
+  for (const auto& c : checks) {
+    const char* status = c.status == Status::Ok ? "ok  " : c.status == Status::Fail ? "FAIL" : "info";
+    char head[64];
+    std::snprintf(head, sizeof head, "%s  %-14s", status, c.name.c_str());
+    out += head + c.detail;
+    if (!c.fix.empty()) out += (c.status == Status::Fail ? "; fix: " : "; ") + c.fix;
+    out += "\n";
+  }
+  return out;
+}
+
+std::string format_json(const std::vector<Check>& checks) {
+  std::string out = "[";
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const auto& c = checks[i];
+    out += i ? ",\n " : "";
+    out += "{\"check\":";
+    trace::append_json_string(out, c.name);
+    out += c.status == Status::Fail ? ",\"ok\":false" : ",\"ok\":true";
+    out += ",\"detail\":";
+    trace::append_json_string(out, c.detail);
+    out += ",\"fix\":";
+    trace::append_json_string(out, c.fix);
+    out += "}";
+  }
+  return out + "]\n";
+}
+
+bool all_ok(const std::vector<Check>& checks) {
+  for (const auto& c : checks)
+    if (c.status == Status::Fail) return false;
+  return true;
+}
+
+}  // namespace tcplab::doctor

@@ -1,0 +1,116 @@
+// `tcplab doctor`'s checks as pure functions: each takes facts about the machine as values
+// (gathered by tools/tcplab/doctor_probe.cpp) and says ok, FAIL or info, with the detail and
+// the fix a user needs. Keeping them pure lets the unit tests cover every broken setup.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stack/ip/cidr.hpp"
+#include "stack/wire/ipv4.hpp"
+
+namespace tcplab::doctor {
+
+enum class Status { Ok, Fail, Info };
+
+struct Check {
+  std::string name;  // "tun-device", "privilege", ...
+  Status status = Status::Ok;
+  std::string detail;
+  std::string fix;  // empty unless something can be done
+};
+
+// The user running doctor.
+struct Identity {
+  uint32_t uid = 0;  // effective
+  uint32_t gid = 0;
+  std::vector<uint32_t> groups;  // supplementary
+  uint64_t cap_effective = 0;    // /proc/self/status CapEff
+  bool root() const { return uid == 0; }
+  bool net_admin() const;  // root or CAP_NET_ADMIN
+  bool in_group(int64_t group) const;
+};
+
+// CapEff from the text of /proc/self/status; nothing if the line is missing or malformed.
+std::optional<uint64_t> parse_cap_effective(std::string_view proc_status);
+
+// /dev/net/tun as stat() and open(O_RDWR) saw it.
+struct TunNode {
+  bool exists = false;
+  bool char_device = false;
+  unsigned major = 0, minor = 0;
+  uint32_t mode = 0;  // permission bits, e.g. 0666
+  uint32_t owner_uid = 0, owner_gid = 0;
+  int open_errno = 0;  // 0: it opened read-write
+};
+
+// An interface with the TUN's name, from /sys/class/net/NAME.
+struct Interface {
+  bool exists = false;
+  bool is_tun_driver = false;      // has tun_flags
+  uint32_t tun_flags = 0;          // IFF_TUN 0x1, IFF_TAP 0x2, IFF_PERSIST 0x800
+  int64_t owner = -1, group = -1;  // -1: none set
+  bool carrier = false;            // a TUN has carrier while a process has it open
+  uint32_t mtu = 0;
+  bool tap() const { return (tun_flags & 0x2) != 0; }
+  bool persistent() const { return (tun_flags & 0x800) != 0; }
+};
+
+struct InterfaceAddress {
+  std::string interface;
+  wire::Ipv4Address address;
+  uint8_t prefix_length = 32;
+};
+
+struct Route {
+  std::string interface;
+  wire::Ipv4Address destination, gateway, mask;
+};
+
+// The routes in the text of /proc/net/route (addresses there are in network byte order,
+// printed as the host reads them).
+std::vector<Route> parse_proc_net_route(std::string_view text);
+
+struct RpFilter {
+  std::optional<int> all, default_value, device;  // device only if the TUN exists
+};
+
+// What `nft list ruleset` and `iptables -S` printed; nothing when the tool is missing.
+struct Firewall {
+  std::optional<std::string> nft;
+  std::optional<std::string> iptables;
+  bool could_read = true;  // false: not root, the rules cannot be listed
+};
+
+struct Netem {
+  bool loaded = false;       // in /proc/modules
+  bool built_in = false;     // in modules.builtin
+  bool module_file = false;  // sch_netem.ko* under /lib/modules/$(uname -r)
+};
+
+// The checks, in the order doctor runs them. `tun` is the device name (--tun), host/stack
+// are --host-ip and --ip.
+Check check_tun_device(const TunNode& node, const Identity& me);
+Check check_privilege(const Identity& me, const std::string& tun, const Interface& device);
+// Deviation: a getifaddrs + /proc/net/route check of our own; `tcplab serve` is getting an
+// rtnetlink overlap check, and doctor should share it once both exist.
+Check check_addresses(const std::string& tun, const std::optional<ip::Ipv4Cidr>& host,
+                      wire::Ipv4Address stack, const std::vector<InterfaceAddress>& addresses,
+                      const std::vector<Route>& routes);
+Check check_rp_filter(const RpFilter& rp, const std::string& tun);
+Check check_firewall(const Firewall& fw, const std::string& tun);
+Check check_device_name(const Interface& device, const std::string& tun, const Identity& me);
+// `ethtool_k`: what `ethtool -k NAME` printed, if it ran.
+Check check_tun_settings(const Interface& device, const std::string& tun, uint16_t mtu,
+                         const std::optional<std::string>& ethtool_k);
+Check check_netem(const Netem& netem);
+
+// One line per check: "ok   name  detail", "FAIL name  detail; fix: ...".
+std::string format_text(const std::vector<Check>& checks);
+// A JSON array of {"check","ok","detail","fix"} objects (info counts as ok).
+std::string format_json(const std::vector<Check>& checks);
+bool all_ok(const std::vector<Check>& checks);
+
+}  // namespace tcplab::doctor

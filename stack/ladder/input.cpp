@@ -1,0 +1,292 @@
+// Reading ladder input (see input.hpp): captures through stack/wire, and the JSON trace.
+#include "stack/ladder/input.hpp"
+
+#include <cmath>
+
+#include "stack/ladder/json_value.hpp"
+#include "stack/tcp/state.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::ladder {
+
+namespace {
+
+bool is_state_name(std::string_view name) {
+  for (int s = 0; s <= static_cast<int>(tcp::State::TimeWait); ++s)
+    if (tcp::to_string(static_cast<tcp::State>(s)) == name) return true;
+  return false;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// "[192.0.2.2:80] FROM -> TO [(rule)]" -> state change; anything else is not one.
+std::optional<StateComment> parse_state_comment(std::string_view text) {
+  // "->" or the Unicode arrow U+2192 "→".
+  size_t arrow_length = 4;
+  auto arrow = text.find(" -> ");
+  if (arrow == std::string_view::npos) {
+    arrow = text.find(" \u2192 ");
+    arrow_length = 5;
+  }
+  if (arrow == std::string_view::npos) return std::nullopt;
+  std::string_view left = trim(text.substr(0, arrow)), right = trim(text.substr(arrow + arrow_length));
+  auto space = left.rfind(' ');
+  std::string_view from = space == std::string_view::npos ? left : left.substr(space + 1);
+  auto end = right.find(' ');
+  std::string_view to = right.substr(0, end);
+  if (!is_state_name(from) || !is_state_name(to)) return std::nullopt;
+  std::string_view rule = end == std::string_view::npos ? std::string_view{} : trim(right.substr(end));
+  if (rule.size() >= 2 && rule.front() == '(' && rule.back() == ')') rule = rule.substr(1, rule.size() - 2);
+  return StateComment{std::string(from), std::string(to), std::string(rule)};
+}
+
+// A JSON trace line's field, checked: the reader names the line and the key when it is off.
+struct Line {
+  const JsonValue& object;
+  std::string& error;
+  int number;
+
+  bool bad(const std::string& what) {
+    if (error.empty()) error = "line " + std::to_string(number) + ": " + what;
+    return false;
+  }
+  const JsonValue* need(const char* key, JsonValue::Type type) {
+    const JsonValue* v = object.find(key);
+    if (!v || v->type != type) {
+      bad(std::string("missing or mistyped \"") + key + "\"");
+      return nullptr;
+    }
+    return v;
+  }
+  bool text(const char* key, std::string& out) {
+    auto* v = need(key, JsonValue::Type::String);
+    if (v) out = v->text;
+    return v != nullptr;
+  }
+  bool endpoint(const char* key, Endpoint& out) {
+    std::string t;
+    if (!text(key, t)) return false;
+    auto e = Endpoint::parse(t);
+    if (!e) return bad(std::string("\"") + key + "\" is not ip:port");
+    out = *e;
+    return true;
+  }
+  bool uint(const char* key, uint64_t max, uint64_t& out) {
+    auto* v = need(key, JsonValue::Type::Number);
+    if (!v) return false;
+    auto n = v->as_uint(max);
+    if (!n) return bad(std::string("\"") + key + "\" out of range");
+    out = *n;
+    return true;
+  }
+};
+
+std::optional<wire::TcpFlags> parse_flags(std::string_view letters) {
+  wire::TcpFlags f;
+  if (letters == "none") return f;
+  for (char c : letters) {
+    switch (c) {
+      case 'F':
+        f.fin = true;
+        break;
+      case 'S':
+        f.syn = true;
+        break;
+      case 'R':
+        f.rst = true;
+        break;
+      case 'P':
+        f.psh = true;
+        break;
+      case '.':
+        f.ack = true;
+        break;
+      case 'U':
+        f.urg = true;
+        break;
+      case 'E':
+        f.ece = true;
+        break;
+      case 'W':
+        f.cwr = true;
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return f;
+}
+
+bool read_segment(Line& line, int64_t t, Input& input) {
+  SegmentInput s;
+  s.time_ns = t;
+  std::string flags;
+  uint64_t seq, len, window, ack = 0;
+  if (!line.endpoint("src", s.src) || !line.endpoint("dst", s.dst) || !line.text("flags", flags) ||
+      !line.uint("seq_raw", UINT32_MAX, seq) || !line.uint("len", UINT32_MAX, len) ||
+      !line.uint("win", UINT16_MAX, window))
+    return false;
+  auto f = parse_flags(flags);
+  if (!f) return line.bad("unknown flags \"" + flags + "\"");
+  s.flags = *f;
+  if (s.flags.ack && !line.uint("ack_raw", UINT32_MAX, ack)) return false;
+  s.seq = Seq(static_cast<uint32_t>(seq));
+  s.ack = Seq(static_cast<uint32_t>(ack));
+  s.payload_length = static_cast<uint32_t>(len);
+  s.window = static_cast<uint16_t>(window);
+  if (auto* note = line.object.find("note"); note && note->type == JsonValue::Type::String)
+    s.notes.push_back(note->text);
+  input.events.push_back(std::move(s));
+  return true;
+}
+
+}  // namespace
+
+std::string Endpoint::to_string() const { return ip.to_string() + ":" + std::to_string(port); }
+
+std::optional<Endpoint> Endpoint::parse(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto ip = wire::Ipv4Address::parse(text.substr(0, colon));
+  auto port = text.substr(colon + 1);
+  if (!ip || port.empty() || port.size() > 5) return std::nullopt;
+  uint32_t p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return std::nullopt;
+    p = p * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (p > 65535) return std::nullopt;
+  return Endpoint{*ip, static_cast<uint16_t>(p)};
+}
+
+void classify_comment(std::string_view comment, std::vector<StateComment>& states,
+                      std::vector<std::string>& notes) {
+  while (!comment.empty()) {
+    size_t cut = comment.find_first_of("\n;");
+    std::string_view piece = trim(comment.substr(0, cut));
+    comment = cut == std::string_view::npos ? std::string_view{} : comment.substr(cut + 1);
+    if (piece.empty()) continue;
+    if (auto state = parse_state_comment(piece))
+      states.push_back(*state);
+    else
+      notes.emplace_back(piece);
+  }
+}
+
+Input from_capture(const capture::Capture& capture) {
+  Input input;
+  input.source = capture.format == capture::Format::Pcapng ? "pcapng" : "pcap";
+  for (const auto& packet : capture.packets) {
+    auto bytes = capture::ipv4_in_frame(packet.linktype, packet.data);
+    if (!bytes) {
+      ++input.skipped;
+      continue;
+    }
+    auto ip = wire::parse_ipv4(*bytes);
+    if (!ip || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
+      ++input.skipped;
+      continue;
+    }
+    // Checksums are not verified: captures of locally sent packets often hold partial
+    // checksums that the NIC (or nobody, on a TUN with offloads) fills in later.
+    auto tcp = wire::parse_tcp(ip->payload, ip->header.source, ip->header.destination, false);
+    if (!tcp) {
+      ++input.skipped;
+      continue;
+    }
+    SegmentInput s;
+    s.time_ns = packet.time_ns;
+    s.src = Endpoint{ip->header.source, tcp->source_port};
+    s.dst = Endpoint{ip->header.destination, tcp->destination_port};
+    s.flags = tcp->flags;
+    s.seq = tcp->seq;
+    s.ack = tcp->ack;
+    s.payload_length = static_cast<uint32_t>(tcp->payload.size());
+    s.window = tcp->window;
+    for (const auto& c : packet.comments) classify_comment(c, s.state_comments, s.notes);
+    input.events.push_back(std::move(s));
+  }
+  return input;
+}
+
+bool looks_like_json_trace(std::string_view text) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+std::optional<Input> from_json_trace(std::string_view text, std::string& error) {
+  Input input;
+  input.source = "JSON trace";
+  int number = 0;
+  while (!text.empty()) {
+    auto cut = text.find('\n');
+    std::string_view raw = text.substr(0, cut);
+    text = cut == std::string_view::npos ? std::string_view{} : text.substr(cut + 1);
+    ++number;
+    if (trim(raw).empty()) continue;
+    std::string parse_error;
+    auto value = parse_json(raw, parse_error);
+    if (!value || value->type != JsonValue::Type::Object) {
+      error = "line " + std::to_string(number) + ": not a JSON object" +
+              (parse_error.empty() ? "" : " (" + parse_error + ")");
+      return std::nullopt;
+    }
+    Line line{*value, error, number};
+    std::string event;
+    auto* t = line.need("t", JsonValue::Type::Number);
+    if (!t || !line.text("event", event)) return std::nullopt;
+    auto seconds = t->as_double();
+    if (!seconds || !std::isfinite(*seconds) || *seconds < 0 || *seconds > 1e9) {
+      line.bad("\"t\" out of range");
+      return std::nullopt;
+    }
+    auto time_ns = static_cast<int64_t>(std::llround(*seconds * 1e9));
+    if (event == "segment") {
+      if (!read_segment(line, time_ns, input)) return std::nullopt;
+    } else if (event == "state") {
+      StateInput s;
+      s.time_ns = time_ns;
+      if (!line.endpoint("local", s.local) || !line.endpoint("remote", s.remote) ||
+          !line.text("from", s.from) || !line.text("to", s.to) || !line.text("rule", s.rule))
+        return std::nullopt;
+      input.events.push_back(std::move(s));
+    } else if (event == "note" && value->find("local")) {
+      NoteInput n;
+      n.time_ns = time_ns;
+      if (!line.endpoint("local", n.local) || !line.endpoint("remote", n.remote) ||
+          !line.text("text", n.text))
+        return std::nullopt;
+      input.events.push_back(std::move(n));
+    } else if (event == "drop") {
+      ++input.skipped;  // a refused packet: the summary is text, not a segment to draw
+    }
+    // timers and connection-less notes are not part of a ladder
+  }
+  return input;
+}
+
+}  // namespace tcplab::ladder
+
+namespace tcplab::ladder {
+
+std::optional<Input> read_input(std::span<const std::byte> file, std::string& error) {
+  if (capture::looks_like_pcapng(file) || capture::looks_like_pcap(file)) {
+    auto result = capture::parse_capture(file);
+    if (!result.capture) {
+      error = result.error;
+      return std::nullopt;
+    }
+    return from_capture(*result.capture);
+  }
+  std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+  if (looks_like_json_trace(text)) return from_json_trace(text, error);
+  error = file.empty() ? "empty file" : "not a pcap, pcapng or tcplab JSON trace (--trace-json) file";
+  return std::nullopt;
+}
+
+}  // namespace tcplab::ladder

@@ -1,0 +1,126 @@
+// The terminal ladder (see render.hpp). Layout of one row, columns fixed per connection:
+//   | time | client state | |---- arrow with label ---->| server state |
+#include <algorithm>
+#include <cstdio>
+
+#include "stack/ladder/render.hpp"
+
+namespace tcplab::ladder {
+
+namespace {
+
+constexpr size_t kTimeWidth = 11;
+constexpr size_t kStateWidth = 13;  // "SYN-RECEIVED?"
+constexpr size_t kMinArrowWidth = 40;
+
+std::string pad_left(const std::string& s, size_t width) {
+  return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
+}
+std::string pad_right(const std::string& s, size_t width) {
+  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+}
+std::string centered(const std::string& s, size_t width, char fill) {
+  if (s.size() >= width) return s.substr(0, width);
+  size_t left = (width - s.size()) / 2;
+  return std::string(left, fill) + s + std::string(width - s.size() - left, fill);
+}
+
+struct Columns {
+  size_t left, arrow, right;
+  size_t inner() const { return 1 + kTimeWidth + 1 + left + 2 + arrow + 2 + right + 1; }
+};
+
+std::string line(const Columns& k, const std::string& time, const std::string& left, char left_bar,
+                 const std::string& arrow, char right_bar, const std::string& right) {
+  std::string s = "| " + pad_left(time, kTimeWidth) + " " + pad_left(left, k.left) + " ";
+  s += left_bar;
+  s += pad_right(arrow, k.arrow);
+  s += right_bar;
+  s += " " + pad_right(right, k.right) + " |";
+  return s;
+}
+
+std::string arrow_text(const Row& r, size_t width) {
+  std::string body = centered(" " + r.label + " ", width - 1, '-');
+  char head = r.lost ? 'x' : (r.to_server ? '>' : '<');
+  return r.to_server ? body + head : head + body;
+}
+
+}  // namespace
+
+std::string time_text(int64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(ns / 1'000'000'000),
+                static_cast<long long>((ns % 1'000'000'000) / 1000));
+  return buf;
+}
+
+std::string connection_title(const Connection& c) {
+  std::string s = "connection " + std::to_string(c.number) + ": client " + c.client.to_string() +
+                  " -> server " + c.server.to_string() + ", " + std::to_string(c.segments) +
+                  (c.segments == 1 ? " segment" : " segments");
+  if (!c.handshake_seen) s += " (no SYN in the input)";
+  return s;
+}
+
+std::string summary_line(const Ladder& ladder) {
+  uint64_t segments = 0;
+  for (const auto& c : ladder.connections) segments += c.segments;
+  size_t n = ladder.connections.size();
+  std::string s = std::to_string(n) + (n == 1 ? " connection, " : " connections, ") +
+                  std::to_string(segments) + (segments == 1 ? " segment" : " segments") + " from " +
+                  ladder.source;
+  if (ladder.skipped)
+    s += "; " + std::to_string(ladder.skipped) + (ladder.skipped == 1 ? " packet" : " packets") +
+         " skipped (not TCP over IPv4)";
+  return s;
+}
+
+std::string render_text(const Ladder& ladder) {
+  std::string out = summary_line(ladder) + "\n";
+  for (const Connection& c : ladder.connections) {
+    Columns k{kStateWidth, kMinArrowWidth, kStateWidth};
+    k.left = std::max({k.left, c.client.to_string().size(), c.client_initial.text().size()});
+    k.right = std::max({k.right, c.server.to_string().size(), c.server_initial.text().size()});
+    for (const Row& r : c.rows) {
+      if (r.kind == RowKind::Segment) k.arrow = std::max(k.arrow, r.label.size() + 6);
+      k.left = std::max(k.left, r.client_state.text().size());
+      k.right = std::max(k.right, r.server_state.text().size());
+    }
+    std::string title = "+- " + connection_title(c) + " ";
+    out += "\n" + title + std::string(k.inner() > title.size() - 1 ? k.inner() - title.size() + 1 : 0, '-') +
+           "+\n";
+    out += line(k, "time (s)", "client", ' ', "", ' ', "server") + "\n";
+    out += line(k, "", c.client.to_string(), ' ', "", ' ', c.server.to_string()) + "\n";
+    out += line(k, "", c.client_initial.text(), '|', "", '|', c.server_initial.text()) + "\n";
+    for (const Row& r : c.rows) {
+      std::string time = time_text(r.time_ns);
+      switch (r.kind) {
+        case RowKind::Segment:
+          out +=
+              line(k, time, r.client_state.text(), '|', arrow_text(r, k.arrow), '|', r.server_state.text()) +
+              "\n";
+          if (!r.notes.empty()) {
+            std::string notes;
+            for (const auto& n : r.notes) notes += (notes.empty() ? "" : "; ") + n;
+            out += line(k, "", "", '|', centered("^ " + notes, k.arrow, ' '), '|', "") + "\n";
+          }
+          break;
+        case RowKind::State:
+          out += line(k, time, r.client_state.text(), '|', "", '|', r.server_state.text()) + "\n";
+          break;
+        case RowKind::Note: {
+          std::string text = r.label.size() + 4 > k.arrow ? r.label.substr(0, k.arrow - 7) + "..." : r.label;
+          std::string shown = r.note_from_client ? " * " + text : pad_left(text + " * ", k.arrow);
+          out += line(k, time, "", '|', shown, '|', "") + "\n";
+          break;
+        }
+      }
+    }
+    out += "+" + std::string(k.inner(), '-') + "+\n";
+  }
+  if (ladder.any_inferred) out += std::string("\n") + kInferredLegend + "\n";
+  return out;
+}
+
+}  // namespace tcplab::ladder

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# `tcplab doctor` on a good setup and on deliberately broken ones, each built inside a lab
+# namespace (or, for /dev/net/tun's mode, a private mount namespace inside it), never on the
+# machine itself: a 0600 device node for an unprivileged user, a persistent TUN owned by that
+# user, a running tcplab holding the name, a non-TUN device with the name, rp_filter=1, an
+# address clash on a veth, a route clash, and an nftables input chain with policy drop.
+source "$(dirname "$0")/lib.sh"
+require_lab
+
+[ -x "$TCPLAB" ] || { not_ok "$(basename "$0"): $TCPLAB not built (run make)"; exit 1; }
+for tool in nft setpriv unshare python3; do
+  command -v "$tool" >/dev/null || { not_ok "$(basename "$0"): $tool missing (run tests/setup.sh)"; exit 1; }
+done
+NOBODY=65534
+
+# A new namespace inherits the machine's IPv4 conf/all and conf/default (with
+# net.core.devconf_inherit_init_net=0, the default), so rp_filter is set explicitly: the
+# good setup must not depend on the VM.
+fresh_lab() {
+  ip netns del "$LAB_NAME" 2>/dev/null
+  lab_up && lab_exec sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+# doctor [ARGS...]: run doctor in the lab as root; output in $OUT, exit status in $RC.
+doctor() { OUT=$(lab_exec "$TCPLAB" doctor "$@" 2>&1); RC=$?; }
+# expect NAME STATUS REGEX TITLE: the line of check NAME has STATUS and matches REGEX.
+expect() {
+  local line
+  line=$(grep -E "^(ok  |FAIL|info)  $1 " <<<"$OUT")
+  if [[ "$line" == "$2"* ]] && grep -qE -- "$3" <<<"$line"; then ok "$4"; else
+    not_ok "$4"; echo "# got: ${line:-no line for $1}"
+  fi
+}
+# as_nobody MODE [SETUP]: doctor as uid 65534 with /dev/net/tun replaced, in a private mount
+# namespace, by a node of MODE. The node's mode is not per network namespace.
+as_nobody() {
+  OUT=$(lab_exec unshare -m sh -c '
+    set -e
+    dir=$(mktemp -d)
+    mknod "$dir/tun" c 10 200
+    chmod "$1" "$dir/tun"
+    mount --bind "$dir/tun" /dev/net/tun
+    setpriv --reuid="$2" --regid="$2" --clear-groups "$3" doctor; rc=$?
+    umount /dev/net/tun; rm -rf "$dir"; exit $rc' _ "$1" "$NOBODY" "$TCPLAB" 2>&1)
+  RC=$?
+}
+
+# ---------------------------------------------------------------- a good setup
+fresh_lab
+doctor
+check "good setup: exit 0 [rc $RC]" test "$RC" = 0
+[ "$RC" = 0 ] || echo "$OUT"
+check "good setup: one line per check, eight checks, none FAIL" bash -c '
+  [ "$(grep -cE "^(ok  |info)  [a-z_-]+ " <<<"$1")" = 8 ] && ! grep -q "^FAIL" <<<"$1"' _ "$OUT"
+expect tun-device ok "opens read-write as uid 0" "good setup: tun-device ok"
+expect privilege ok "running as root" "good setup: privilege ok"
+expect addresses ok "host 192.0.2.1/24, stack 192.0.2.2: not on any other interface" "good setup: addresses ok"
+expect device-name ok "no interface named tcplab0" "good setup: no tcplab0 yet"
+expect netem info "sch_netem" "good setup: netem is information"
+echo "$OUT" | sed 's/^/# /'
+
+json=$(lab_exec "$TCPLAB" doctor --json); rc=$?
+check "--json: exit 0, an array of objects with exactly check/ok/detail/fix [rc $rc]" python3 -c '
+import json, sys
+checks = json.loads(sys.argv[1])
+assert [c["check"] for c in checks] == ["tun-device", "privilege", "addresses", "rp_filter", "firewall",
+                                        "device-name", "tun-settings", "netem"], checks
+for c in checks:
+    assert set(c) == {"check", "ok", "detail", "fix"}, c
+    assert c["ok"] is True and isinstance(c["detail"], str) and isinstance(c["fix"], str), c
+' "$json"
+
+# ---------------------------------------------------------------- /dev/net/tun 0600, unprivileged user
+as_nobody 0600
+check "node 0600 as uid $NOBODY: exit 1 [rc $RC]" test "$RC" = 1
+expect tun-device FAIL "mode 0600 owner 0:0; open\(\) as uid $NOBODY fails: Permission denied" \
+  "node 0600: tun-device FAIL says the mode and the error"
+expect tun-device FAIL "fix: run as root .*sudo chmod 0666 /dev/net/tun" "node 0600: the fix is root or chmod"
+expect privilege FAIL "uid $NOBODY is not root, has no CAP_NET_ADMIN" "node 0600: privilege FAIL"
+expect firewall info "needs root" "unprivileged: firewall rules cannot be listed (info)"
+
+as_nobody 0666
+expect tun-device ok "mode 0666 .* opens read-write as uid $NOBODY" "node 0666: tun-device ok for uid $NOBODY"
+expect privilege FAIL "there is no persistent TUN tcplab0" "node 0666, no persistent TUN: privilege FAIL"
+expect privilege FAIL "sudo ip tuntap add mode tun user \\\$USER name tcplab0" "privilege fix: a persistent TUN"
+
+ip -n "$LAB_NAME" tuntap add mode tun user "$NOBODY" name tcplab0
+as_nobody 0666
+check "node 0666 and a persistent TUN owned by uid $NOBODY: exit 0 [rc $RC]" test "$RC" = 0
+expect privilege ok "persistent TUN that uid $NOBODY may use" "persistent TUN: privilege ok"
+expect device-name ok "persistent TUN \(owner uid $NOBODY\), not in use" "persistent TUN: device-name ok"
+expect tun-settings info "tcplab0 MTU 1500" "persistent TUN: its MTU is reported"
+
+# ---------------------------------------------------------------- name clashes
+fresh_lab
+start_server --http-port 80 || { not_ok "server starts"; exit 1; }
+doctor
+check "tcplab already running: exit 1 [rc $RC]" test "$RC" = 1
+expect device-name FAIL "another process holds open \(is tcplab already running\?\)" \
+  "tcplab already running: device-name FAIL"
+expect addresses ok "not on any other interface" "tcplab already running: its own address is no clash"
+expect tun-settings info "offloads: " "tcplab0 exists: MTU and offloads reported"
+stop_server
+
+fresh_lab
+ip -n "$LAB_NAME" link add tcplab0 type veth peer name tl-peer
+doctor
+expect device-name FAIL "tcplab0 exists and is not a TUN device" "a veth named tcplab0: device-name FAIL"
+expect device-name FAIL "fix: pick another name with --tun NAME" "a veth named tcplab0: the fix names --tun"
+doctor --tun tcplab1
+check "--tun tcplab1 avoids the clash [rc $RC]" test "$RC" = 0
+
+fresh_lab
+ip -n "$LAB_NAME" tuntap add mode tun name tcplab0
+doctor
+expect device-name ok "persistent TUN \(no owner\), not in use: tcplab attaches" \
+  "root and an unused persistent TUN: device-name ok"
+
+# ---------------------------------------------------------------- rp_filter
+fresh_lab
+lab_exec sysctl -qw net.ipv4.conf.all.rp_filter=1
+doctor
+check "rp_filter=1: exit 1 [rc $RC]" test "$RC" = 1
+expect rp_filter FAIL "net.ipv4.conf.all.rp_filter = 1.*strict" "rp_filter=1: FAIL"
+expect rp_filter FAIL "fix: sudo sysctl -w net.ipv4.conf.all.rp_filter=2" "rp_filter=1: the fix is loose mode"
+lab_exec sysctl -qw net.ipv4.conf.all.rp_filter=2
+doctor
+expect rp_filter ok "loose" "rp_filter=2: ok"
+
+# ---------------------------------------------------------------- address and route clashes
+fresh_lab
+ip -n "$LAB_NAME" link add v0 type veth peer name v1
+ip -n "$LAB_NAME" addr add 192.0.2.2/24 dev v0
+doctor
+check "192.0.2.2/24 on a veth: exit 1 [rc $RC]" test "$RC" = 1
+expect addresses FAIL "192.0.2.2 \(wanted: host 192.0.2.1/24, stack 192.0.2.2\) is already on interface v0" \
+  "address clash: addresses FAIL names the interface"
+doctor --host-ip 198.51.100.1/24 --ip 198.51.100.2
+expect addresses ok "host 198.51.100.1/24, stack 198.51.100.2" "the suggested other addresses are free"
+
+fresh_lab
+ip -n "$LAB_NAME" link add v0 type veth peer name v1
+ip -n "$LAB_NAME" link set v1 up
+ip -n "$LAB_NAME" route add 192.0.2.0/25 dev v1
+doctor
+expect addresses FAIL "a route to 192.0.2.0/25 via v1 already covers 192.0.2.2" "route clash: addresses FAIL"
+
+# ---------------------------------------------------------------- firewall (nftables is per namespace)
+fresh_lab
+lab_exec nft add table inet lab
+lab_exec nft add chain inet lab input '{ type filter hook input priority 0; policy drop; }'
+doctor
+check "nft input policy drop: exit 1 [rc $RC]" test "$RC" = 1
+expect firewall FAIL "policy drop;\` and no accept rule for tcplab0" "nft input policy drop: firewall FAIL"
+lab_exec nft add rule inet lab input iifname '"tcplab0"' accept
+doctor
+expect firewall ok "no nft rule drops traffic on tcplab0" "nft policy drop with an accept for tcplab0: ok"
+
+"$TCPLAB" doctor --help | grep -q "rp_filter"; rc=$?
+check "--help lists the checks" test "$rc" = 0
+"$TCPLAB" doctor --bogus >/dev/null 2>&1; rc=$?
+check "an unknown flag is a usage error (exit 2) [rc $rc]" test "$rc" = 2

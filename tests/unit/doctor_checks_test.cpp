@@ -1,0 +1,218 @@
+// Tests for `tcplab doctor`'s checks (stack/doctor/checks.*): each check on a good setup and
+// on each broken one, given as values, and the text and JSON output.
+#include <doctest/doctest.h>
+
+#include <cerrno>
+
+#include "stack/doctor/checks.hpp"
+
+using namespace tcplab;
+using namespace tcplab::doctor;
+
+namespace {
+
+Identity root() { return Identity{0, 0, {}, 0x000001ffffffffffULL}; }
+Identity student() { return Identity{1000, 1000, {27, 100}, 0}; }
+
+TunNode good_node() {
+  TunNode n;
+  n.exists = n.char_device = true;
+  n.major = 10;
+  n.minor = 200;
+  n.mode = 0666;
+  return n;
+}
+
+Interface persistent_tun(int64_t owner) {
+  Interface d;
+  d.exists = d.is_tun_driver = true;
+  d.tun_flags = 0x1 | 0x1000 | 0x800;  // IFF_TUN | IFF_NO_PI | IFF_PERSIST
+  d.owner = owner;
+  d.mtu = 1500;
+  return d;
+}
+
+const wire::Ipv4Address kStack{0xC0000202};
+const ip::Ipv4Cidr kHost{wire::Ipv4Address{0xC0000201}, 24};
+
+}  // namespace
+
+TEST_CASE("doctor: /dev/net/tun") {
+  CHECK(check_tun_device(good_node(), student()).status == Status::Ok);
+  auto private_node = good_node();
+  private_node.mode = 0600;
+  CHECK(check_tun_device(private_node, root()).detail ==
+        "/dev/net/tun (10,200) mode 0600 owner 0:0 opens read-write as uid 0 (root only: other users cannot "
+        "open it)");
+  auto missing = check_tun_device(TunNode{}, root());
+  CHECK(missing.status == Status::Fail);
+  CHECK(missing.fix.find("modprobe tun") != std::string::npos);
+  auto n = good_node();
+  n.mode = 0600;
+  n.open_errno = EACCES;
+  auto denied = check_tun_device(n, student());
+  CHECK(denied.status == Status::Fail);
+  CHECK(denied.detail ==
+        "/dev/net/tun (10,200) mode 0600 owner 0:0; open() as uid 1000 fails: Permission denied "
+        "(the node's mode is checked before any TUN's owner)");
+  CHECK(denied.fix.find("run as root") == 0);
+  CHECK(denied.fix.find("sudo chmod 0666 /dev/net/tun") != std::string::npos);
+  n = good_node();
+  n.minor = 3;
+  CHECK(check_tun_device(n, root()).fix.find("mknod /dev/net/tun c 10 200") != std::string::npos);
+}
+
+TEST_CASE("doctor: privilege") {
+  CHECK(check_privilege(root(), "tcplab0", {}).status == Status::Ok);
+  Identity cap = student();
+  cap.cap_effective = uint64_t{1} << 12;
+  CHECK(check_privilege(cap, "tcplab0", {}).detail == "uid 1000 has CAP_NET_ADMIN");
+  CHECK(check_privilege(student(), "tcplab0", persistent_tun(1000)).status == Status::Ok);
+  Interface by_group = persistent_tun(-1);
+  by_group.group = 100;
+  CHECK(check_privilege(student(), "tcplab0", by_group).status == Status::Ok);
+  auto none = check_privilege(student(), "tcplab0", {});
+  CHECK(none.status == Status::Fail);
+  CHECK(none.fix.find("sudo ip tuntap add mode tun user $USER name tcplab0") != std::string::npos);
+  CHECK(check_privilege(student(), "tcplab0", persistent_tun(1001)).status == Status::Fail);
+  CHECK(parse_cap_effective("Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t0000000000001000\n") == 0x1000u);
+  CHECK_FALSE(parse_cap_effective("CapEff:\tzz\n"));
+  CHECK_FALSE(parse_cap_effective("Name:\tx\n"));
+}
+
+TEST_CASE("doctor: addresses and routes") {
+  std::vector<InterfaceAddress> lo = {{"lo", wire::Ipv4Address{0x7f000001}, 8}};
+  CHECK(check_addresses("tcplab0", kHost, kStack, lo, {}).status == Status::Ok);
+  // The TUN itself may carry the host address (a persistent TUN, a running tcplab).
+  auto on_tun = lo;
+  on_tun.push_back({"tcplab0", kHost.address, 24});
+  CHECK(check_addresses("tcplab0", kHost, kStack, on_tun, {{"tcplab0", kHost.network(), {}, kHost.netmask()}})
+            .status == Status::Ok);
+  auto taken = check_addresses("tcplab0", kHost, kStack, {{"eth0", kStack, 24}}, {});
+  CHECK(taken.status == Status::Fail);
+  CHECK(taken.detail ==
+        "192.0.2.2 (wanted: host 192.0.2.1/24, stack 192.0.2.2) is already on interface eth0");
+  auto overlap = check_addresses("tcplab0", kHost, kStack, {{"v1", wire::Ipv4Address{0xC0000263}, 25}}, {});
+  CHECK(overlap.status == Status::Fail);
+  CHECK(overlap.detail.find("interface v1 has 192.0.2.99/25, which overlaps 192.0.2.1/24") == 0);
+  auto routes = parse_proc_net_route(
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "eth0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+      "wg0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
+  REQUIRE(routes.size() == 2);
+  CHECK(routes[0].gateway.to_string() == "10.0.0.1");
+  CHECK(routes[1].destination.to_string() == "192.0.2.0");
+  CHECK(routes[1].mask.to_string() == "255.255.255.0");
+  auto routed = check_addresses("tcplab0", kHost, kStack, lo, routes);
+  CHECK(routed.status == Status::Fail);
+  CHECK(routed.detail == "a route to 192.0.2.0/24 via wg0 already covers 192.0.2.2");
+  // The default route alone is no clash.
+  CHECK(check_addresses("tcplab0", kHost, kStack, lo, {routes[0]}).status == Status::Ok);
+  // --host-ip none: only the stack's address counts.
+  CHECK(check_addresses("tcplab0", std::nullopt, kStack, {{"v1", wire::Ipv4Address{0xC0000263}, 24}}, {})
+            .status == Status::Ok);
+}
+
+TEST_CASE("doctor: rp_filter") {
+  CHECK(check_rp_filter({0, 0, std::nullopt}, "tcplab0").status == Status::Ok);
+  CHECK(check_rp_filter({2, 2, std::nullopt}, "tcplab0").detail.find("loose") != std::string::npos);
+  auto strict = check_rp_filter({1, 0, std::nullopt}, "tcplab0");
+  CHECK(strict.status == Status::Fail);
+  CHECK(strict.fix.find("sudo sysctl -w net.ipv4.conf.all.rp_filter=2") == 0);
+  // A new device starts from "default"; an existing one has its own value; the max counts.
+  CHECK(check_rp_filter({0, 1, std::nullopt}, "tcplab0").status == Status::Fail);
+  CHECK(check_rp_filter({0, 1, 0}, "tcplab0").status == Status::Ok);
+  CHECK(check_rp_filter({2, 1, 1}, "tcplab0").status == Status::Ok);  // max(2, 1) = loose
+  CHECK(check_rp_filter({0, 0, 1}, "tcplab0").fix.find("net.ipv4.conf.tcplab0.rp_filter=2") !=
+        std::string::npos);
+  CHECK(check_rp_filter({}, "tcplab0").status == Status::Info);
+}
+
+TEST_CASE("doctor: firewall rules") {
+  CHECK(check_firewall({}, "tcplab0").status == Status::Ok);
+  CHECK(check_firewall({"", "", false}, "tcplab0").status == Status::Info);
+  std::string open =
+      "-P INPUT ACCEPT\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n-A INPUT -p tcp --dport 22 -j DROP\n";
+  auto fine = check_firewall({std::nullopt, open, true}, "tcplab0");
+  CHECK(fine.status == Status::Ok);
+  CHECK(fine.detail.find("FORWARD policy DROP (does not affect local traffic)") != std::string::npos);
+  auto policy = check_firewall({std::nullopt, "-P INPUT DROP\n-P OUTPUT ACCEPT\n", true}, "tcplab0");
+  CHECK(policy.status == Status::Fail);
+  CHECK(policy.detail == "iptables `-P INPUT DROP` with no ACCEPT rule for tcplab0");
+  CHECK(check_firewall({std::nullopt, "-P INPUT DROP\n-A INPUT -i tcplab0 -j ACCEPT\n", true}, "tcplab0")
+            .status == Status::Ok);
+  auto rule = check_firewall({std::nullopt, "-A OUTPUT -o tcplab0 -j REJECT\n", true}, "tcplab0");
+  CHECK(rule.detail == "iptables rule `-A OUTPUT -o tcplab0 -j REJECT`");
+  std::string nft_drop =
+      "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n"
+      "\t\tct state established accept\n\t}\n\tchain output {\n"
+      "\t\ttype filter hook output priority filter; policy accept;\n\t}\n}\n";
+  auto nft = check_firewall({nft_drop, std::nullopt, true}, "tcplab0");
+  CHECK(nft.status == Status::Fail);
+  CHECK(nft.detail.find("policy drop;` and no accept rule for tcplab0") != std::string::npos);
+  std::string nft_allowed = nft_drop;
+  nft_allowed.insert(nft_allowed.find("\t\tct state"), "\t\tiifname \"tcplab0\" accept\n");
+  CHECK(check_firewall({nft_allowed, std::nullopt, true}, "tcplab0").status == Status::Ok);
+  auto nft_rule =
+      check_firewall({"table ip t {\n chain c {\n  type filter hook output priority 0; policy accept;\n"
+                      "  oifname \"tcplab0\" drop\n }\n}\n",
+                      std::nullopt, true},
+                     "tcplab0");
+  CHECK(nft_rule.detail == "nft rule `oifname \"tcplab0\" drop`");
+}
+
+TEST_CASE("doctor: a device with the TUN's name") {
+  CHECK(check_device_name({}, "tcplab0", student()).status == Status::Ok);
+  Interface veth;
+  veth.exists = true;
+  CHECK(check_device_name(veth, "tcplab0", root()).detail == "tcplab0 exists and is not a TUN device");
+  Interface busy = persistent_tun(-1);
+  busy.tun_flags &= ~0x800u;  // not persistent: alive only while a process holds it
+  CHECK(check_device_name(busy, "tcplab0", root()).detail.find("another process holds open") !=
+        std::string::npos);
+  Interface attached = persistent_tun(-1);
+  attached.carrier = true;
+  CHECK(check_device_name(attached, "tcplab0", root()).status == Status::Fail);
+  Interface tap = persistent_tun(-1);
+  tap.tun_flags = 0x2 | 0x800;
+  CHECK(check_device_name(tap, "tcplab0", root()).detail.find("TAP") != std::string::npos);
+  CHECK(check_device_name(persistent_tun(-1), "tcplab0", root()).status == Status::Ok);
+  CHECK(check_device_name(persistent_tun(1000), "tcplab0", student()).status == Status::Ok);
+  CHECK(check_device_name(persistent_tun(-1), "tcplab0", student()).status == Status::Fail);
+}
+
+TEST_CASE("doctor: TUN settings and netem are information") {
+  auto absent = check_tun_settings({}, "tcplab0", 1500, std::nullopt);
+  CHECK(absent.status == Status::Info);
+  Interface d = persistent_tun(-1);
+  d.mtu = 1400;
+  auto shown = check_tun_settings(d, "tcplab0", 1500,
+                                  "Features for tcplab0:\nrx-checksumming: off [fixed]\ntx-checksumming: on\n"
+                                  "scatter-gather: on\ntcp-segmentation-offload: off\n"
+                                  "generic-segmentation-offload: on\ngeneric-receive-offload: on\n");
+  CHECK(
+      shown.detail ==
+      "tcplab0 MTU 1400 (tcplab keeps an existing TUN's MTU; --mtu asks for 1500); offloads: tx-checksum on, "
+      "sg on, tso off, gso on, gro on");
+  CHECK(check_tun_settings(d, "tcplab0", 1400, std::nullopt).detail.find("ethtool is not installed") !=
+        std::string::npos);
+  CHECK(check_netem({true, false, false}).status == Status::Info);
+  CHECK(check_netem({}).detail.find("not available") != std::string::npos);
+}
+
+TEST_CASE("doctor: text and JSON output, exit status") {
+  std::vector<Check> checks = {{"tun-device", Status::Ok, "fine", ""},
+                               {"rp_filter", Status::Fail, "strict \"1\"", "sysctl"},
+                               {"netem", Status::Info, "absent", ""}};
+  CHECK(format_text(checks) ==
+        "ok    tun-device    fine\n"
+        "FAIL  rp_filter     strict \"1\"; fix: sysctl\n"
+        "info  netem         absent\n");
+  CHECK(format_json(checks) ==
+        "[{\"check\":\"tun-device\",\"ok\":true,\"detail\":\"fine\",\"fix\":\"\"},\n"
+        " {\"check\":\"rp_filter\",\"ok\":false,\"detail\":\"strict \\\"1\\\"\",\"fix\":\"sysctl\"},\n"
+        " {\"check\":\"netem\",\"ok\":true,\"detail\":\"absent\",\"fix\":\"\"}]\n");
+  CHECK_FALSE(all_ok(checks));
+  checks.erase(checks.begin() + 1);
+  CHECK(all_ok(checks));
+}

@@ -1,0 +1,316 @@
+// Tests for the ladder model and renderers (stack/ladder/): connections and their numbering,
+// relative numbers, inferred and exact states, retransmissions, injected faults, the JSON
+// trace reader and the SVG output.
+#include "stack/ladder/ladder.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "stack/ladder/input.hpp"
+#include "stack/ladder/json_value.hpp"
+#include "stack/ladder/render.hpp"
+#include "tests/unit/capture_test_files.hpp"
+
+using namespace tcplab;
+using namespace tcplab::ladder;
+using namespace tcplab::capture::test;
+
+namespace {
+
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+constexpr uint32_t kC = 1000;   // client ISN
+constexpr uint32_t kS = 90000;  // server ISN
+
+struct Step {
+  Tcp tcp;
+  std::vector<std::string> comments = {};
+};
+
+Ladder ladder_from(const std::vector<Step>& steps, LadderOptions options = {}) {
+  Writer w{false, {}};
+  section_header(w);
+  interface(w, capture::kLinktypeRaw);
+  uint64_t t = 1'000000;
+  for (const auto& s : steps) enhanced_packet(w, 0, t += 1000, ipv4_tcp(s.tcp), s.comments);
+  std::string error;
+  auto input = read_input(w.out, error);
+  REQUIRE_MESSAGE(input, error);
+  return build_ladder(*input, options);
+}
+
+// A keep-alive exchange: handshake, two requests and responses, client closes.
+std::vector<Step> exchange(uint16_t port = 40000) {
+  return {
+      {{true, port, kSyn, kC, 0}},
+      {{false, port, kSyn | kAck, kS, kC + 1}},
+      {{true, port, kAck, kC + 1, kS + 1}},
+      {{true, port, kPsh | kAck, kC + 1, kS + 1, 78}},
+      {{false, port, kPsh | kAck, kS + 1, kC + 79, 300}},
+      {{true, port, kFin | kAck, kC + 79, kS + 301}},
+      {{false, port, kFin | kAck, kS + 301, kC + 80}},
+      {{true, port, kAck, kC + 80, kS + 302}},
+  };
+}
+
+std::vector<std::string> labels(const Connection& c) {
+  std::vector<std::string> out;
+  for (const auto& r : c.rows)
+    if (r.kind == RowKind::Segment) out.push_back(r.label);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ladder: relative numbers, client left, states inferred from the flags") {
+  auto l = ladder_from(exchange());
+  REQUIRE(l.connections.size() == 1);
+  const auto& c = l.connections[0];
+  CHECK(c.client.to_string() == "192.0.2.1:40000");
+  CHECK(c.server.to_string() == "192.0.2.2:80");
+  CHECK(c.handshake_seen);
+  CHECK(c.segments == 8);
+  CHECK(labels(c) ==
+        std::vector<std::string>{"S seq=0 len=0 win=1000", "S. seq=0 ack=1 len=0 win=1000",
+                                 ". seq=1 ack=1 len=0 win=1000", "P. seq=1 ack=1 len=78 win=1000",
+                                 "P. seq=1 ack=79 len=300 win=1000", "F. seq=79 ack=301 len=0 win=1000",
+                                 "F. seq=301 ack=80 len=0 win=1000", ". seq=80 ack=302 len=0 win=1000"});
+  CHECK(c.client_initial.text() == "CLOSED?");
+  CHECK(c.server_initial.text() == "LISTEN?");
+  CHECK(c.rows[0].client_state.text() == "SYN-SENT?");
+  CHECK(c.rows[0].server_state.text() == "SYN-RECEIVED?");
+  CHECK(c.rows[1].client_state.text() == "ESTABLISHED?");
+  CHECK(c.rows[2].server_state.text() == "ESTABLISHED?");
+  CHECK(c.rows[5].client_state.text() == "FIN-WAIT-1?");
+  CHECK(c.rows[5].server_state.text() == "CLOSE-WAIT?");
+  // The server's FIN acknowledges the client's: FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT at once.
+  CHECK(c.rows[6].client_state.text() == "TIME-WAIT?");
+  CHECK(c.rows[6].server_state.text() == "LAST-ACK?");
+  CHECK(c.rows[7].server_state.text() == "CLOSED?");
+  CHECK(l.any_inferred);
+  CHECK(render_text(l).find(kInferredLegend) != std::string::npos);
+}
+
+TEST_CASE("ladder: --absolute shows the numbers as on the wire") {
+  auto l = ladder_from(exchange(), {true});
+  CHECK(labels(l.connections[0])[1] == "S. seq=90000 ack=1001 len=0 win=1000");
+}
+
+TEST_CASE("ladder: a resent sequence range is marked as a retransmission") {
+  auto steps = exchange();
+  steps.insert(steps.begin() + 4, steps[3]);  // the request again
+  steps.insert(steps.begin() + 1, steps[0]);  // the SYN again
+  auto l = ladder_from(steps);
+  const auto& rows = l.connections[0].rows;
+  REQUIRE(rows.size() == 10);
+  CHECK(rows[0].notes.empty());
+  CHECK(rows[1].notes == std::vector<std::string>{"retransmission"});
+  CHECK(rows[4].notes.empty());
+  CHECK(rows[5].notes == std::vector<std::string>{"retransmission"});
+  // Pure ACKs occupy no sequence space and are never retransmissions.
+  CHECK(rows[3].notes.empty());
+}
+
+TEST_CASE("ladder: tcplab's pcapng comments give exact states, notes and lost segments") {
+  auto steps = exchange();
+  steps[0].comments = {"LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2)"};
+  steps[2].comments = {"SYN-RECEIVED \u2192 ESTABLISHED (RFC 9293 §3.10.7.4)"};
+  steps[4].comments = {"injected fault: drop"};
+  steps.insert(steps.begin() + 5, Step{steps[4].tcp, {"retransmission"}});
+  steps[6].comments = {"ESTABLISHED -> CLOSE-WAIT (RFC 9293 §3.10.7.4); a second note"};
+  auto l = ladder_from(steps);
+  const auto& c = l.connections[0];
+  CHECK(c.server_initial.text() == "LISTEN");
+  CHECK(c.client_initial.text() == "CLOSED?");
+  CHECK(c.rows[0].server_state.text() == "SYN-RECEIVED");
+  CHECK(c.rows[0].server_state.rule == "RFC 9293 §3.10.7.2");
+  CHECK(c.rows[2].server_state.text() == "ESTABLISHED");
+  CHECK(c.rows[4].lost);
+  CHECK(c.rows[4].notes == std::vector<std::string>{"injected fault: drop"});
+  CHECK_FALSE(c.rows[5].lost);
+  CHECK(c.rows[5].notes == std::vector<std::string>{"retransmission"});  // said once, not twice
+  CHECK(c.rows[6].server_state.text() == "CLOSE-WAIT");
+  CHECK(c.rows[6].notes == std::vector<std::string>{"a second note"});
+  // No inferred state for the commented side anywhere.
+  for (const auto& r : c.rows) CHECK_FALSE(r.server_state.inferred);
+  std::string text = render_text(l);
+  CHECK(text.find("|x-- P. seq=1 ack=79 len=300 win=1000 ---|") != std::string::npos);
+  CHECK(text.find("^ injected fault: drop") != std::string::npos);
+}
+
+TEST_CASE("ladder: connections are split by four-tuple and by a new SYN, and numbered in order") {
+  auto steps = exchange(40000);
+  auto second = exchange(40001);
+  auto third = exchange(40000);
+  for (auto& s : third) {  // the same four-tuple again with new ISNs
+    s.tcp.seq += 777;
+    if (s.tcp.flags & kAck) s.tcp.ack += s.tcp.to_server ? 0 : 777;
+  }
+  steps.insert(steps.begin() + 3, second.begin(), second.end());  // interleaved
+  steps.insert(steps.end(), third.begin(), third.end());
+  auto l = ladder_from(steps);
+  REQUIRE(l.connections.size() == 3);
+  CHECK(l.connections[0].client.port == 40000);
+  CHECK(l.connections[1].client.port == 40001);
+  CHECK(l.connections[2].client.port == 40000);
+  for (const auto& c : l.connections) {
+    CHECK(c.segments == 8);
+    CHECK(labels(c)[0] == "S seq=0 len=0 win=1000");
+  }
+  CHECK(l.connections[2].number == 3);
+  std::string text = render_text(l);
+  CHECK(text.find("+- connection 3: client 192.0.2.1:40000 -> server 192.0.2.2:80, 8 segments") !=
+        std::string::npos);
+}
+
+TEST_CASE("ladder: a connection that began before the capture starts counting at 1") {
+  auto steps = exchange();
+  steps.erase(steps.begin(), steps.begin() + 3);
+  auto l = ladder_from(steps);
+  REQUIRE(l.connections.size() == 1);
+  const auto& c = l.connections[0];
+  CHECK_FALSE(c.handshake_seen);
+  CHECK(c.client.port == 40000);  // the ephemeral port
+  CHECK(labels(c)[0] == "P. seq=1 ack=1 len=78 win=1000");
+  CHECK(labels(c)[1] == "P. seq=1 ack=79 len=300 win=1000");
+  CHECK(c.client_initial.text() == "ESTABLISHED?");
+  CHECK(render_text(l).find("(no SYN in the input)") != std::string::npos);
+}
+
+TEST_CASE("ladder: a reset closes both ends") {
+  auto l = ladder_from({{{true, 40000, kSyn, kC, 0}}, {{false, 40000, kRst | kAck, 0, kC + 1}}});
+  const auto& c = l.connections[0];
+  CHECK(labels(c)[1] == "R. seq=1 ack=1 len=0 win=1000");
+  CHECK(c.rows[1].client_state.text() == "CLOSED?");
+}
+
+TEST_CASE("ladder: the JSON trace gives exact states on the rows that caused them") {
+  std::string json =
+      R"({"t":0.000000,"event":"segment","dir":"in",)"
+      R"("src":"192.0.2.1:40000","dst":"192.0.2.2:80","flags":"S",)"
+      R"("seq":0,"end":0,"len":0,"win":64240,"relative":true,"seq_raw":1000,"options":{"mss":1460}})"
+      "\n"
+      R"({"t":0.000000,"event":"state","local":"192.0.2.2:80","remote":"192.0.2.1:40000","from":"LISTEN",)"
+      R"("to":"SYN-RECEIVED","rule":"RFC 9293 §3.10.7.2"})"
+      "\n"
+      R"({"t":0.000000,"event":"segment","dir":"out",)"
+      R"("src":"192.0.2.2:80","dst":"192.0.2.1:40000","flags":"S.",)"
+      R"("seq":0,"end":0,"len":0,"ack":1,"win":65535,"relative":true,)"
+      R"("seq_raw":90000,"ack_raw":1001,"options":{}})"
+      "\n"
+      R"({"t":0.5,"event":"timer","local":"192.0.2.2:80","remote":"192.0.2.1:40000","name":"rto",)"
+      R"("action":"armed","deadline":1.5,"in":1.0})"
+      "\n\n"
+      R"({"t":1.000000,"event":"state","local":"192.0.2.2:80","remote":"192.0.2.1:40000",)"
+      R"("from":"SYN-RECEIVED",)"
+      R"("to":"CLOSED","rule":"user abort"})"
+      "\n"
+      R"({"t":1.000000,"event":"segment","dir":"out",)"
+      R"("src":"192.0.2.2:80","dst":"192.0.2.1:40000","flags":"R.",)"
+      R"("seq":1,"end":1,"len":0,"ack":1,"win":0,"relative":true,)"
+      R"("seq_raw":90001,"ack_raw":1001,"options":{},)"
+      R"("note":"abort <sends> \"RST\""})"
+      "\n"
+      R"({"t":1.5,"event":"note","local":"192.0.2.2:80","remote":"192.0.2.1:40000","text":"gone"})"
+      "\n"
+      R"({"t":1.6,"event":"drop","reason":"ipv4-bad-checksum","bytes":40,"packet":"..."})"
+      "\n";
+  std::string error;
+  auto input = from_json_trace(json, error);
+  REQUIRE_MESSAGE(input, error);
+  CHECK(input->skipped == 1);
+  auto l = build_ladder(*input);
+  REQUIRE(l.connections.size() == 1);
+  const auto& c = l.connections[0];
+  CHECK(c.server_initial.text() == "LISTEN");
+  REQUIRE(c.rows.size() == 4);
+  CHECK(c.rows[0].server_state.text() == "SYN-RECEIVED");  // caused by the SYN that arrived
+  CHECK(c.rows[2].kind == RowKind::Segment);
+  CHECK(c.rows[2].server_state.text() == "CLOSED");  // said just before the RST left
+  CHECK(c.rows[2].notes == std::vector<std::string>{"abort <sends> \"RST\""});
+  CHECK(c.rows[2].time_ns == 1'000000000);
+  CHECK(c.rows[3].kind == RowKind::Note);
+  CHECK(c.rows[3].label == "gone");
+  std::string svg = render_svg(l);
+  CHECK(svg.find("abort &lt;sends&gt; &quot;RST&quot;") != std::string::npos);
+  // The rule of an exact state is its tooltip.
+  CHECK(svg.find(">SYN-RECEIVED<title>RFC 9293 §3.10.7.2</title></text>") != std::string::npos);
+  CHECK(svg.find("<sends>") == std::string::npos);
+}
+
+TEST_CASE("ladder: JSON trace errors name the line") {
+  std::string error;
+  CHECK_FALSE(from_json_trace("{\"t\":0,\"event\":\"note\",\"text\":\"x\"}\n{oops\n", error));
+  CHECK(error.find("line 2: not a JSON object") == 0);
+  error.clear();
+  CHECK_FALSE(from_json_trace(R"({"t":0,"event":"segment","src":"1.2.3.4","dst":"1.2.3.4:5"})", error));
+  CHECK(error == "line 1: \"src\" is not ip:port");
+  error.clear();
+  CHECK_FALSE(from_json_trace(R"({"t":0,"event":"state","local":"1.2.3.4:1","remote":"1.2.3.4:5"})", error));
+  CHECK(error == "line 1: missing or mistyped \"from\"");
+  error.clear();
+  CHECK_FALSE(read_input(std::span<const std::byte>(), error));
+  CHECK(error == "empty file");
+}
+
+TEST_CASE("ladder: the small JSON reader") {
+  std::string error;
+  auto v = parse_json(R"( {"a":[1,-2.5e3,true,null],"b":"x\u00e9\ud83d\ude00\n","c":{}} )", error);
+  REQUIRE_MESSAGE(v, error);
+  CHECK(v->find("b")->text == "x\xc3\xa9\xf0\x9f\x98\x80\n");
+  CHECK(v->find("a")->items.size() == 4);
+  CHECK(v->find("a")->items[0].as_uint(10) == 1u);
+  CHECK_FALSE(v->find("a")->items[1].as_uint(10));
+  CHECK(v->find("zz") == nullptr);
+  CHECK_FALSE(parse_json(std::string(100, '['), error));
+  CHECK(error.find("nested too deeply") == 0);
+  CHECK_FALSE(parse_json("{\"a\":1} x", error));
+  CHECK_FALSE(parse_json("\"unterminated", error));
+  CHECK_FALSE(parse_json("[1,]", error));
+}
+
+TEST_CASE("ladder: the SVG has every segment, the states and nothing external") {
+  auto l = ladder_from(exchange());
+  std::string svg = render_svg(l);
+  CHECK(svg.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"",
+                  0) == 0);
+  CHECK(svg.size() > 100);
+  CHECK(svg.substr(svg.size() - 7) == "</svg>\n");
+  for (const auto& label : labels(l.connections[0]))
+    CHECK(svg.find(">" + label + "</text>") != std::string::npos);
+  CHECK(svg.find(">TIME-WAIT?</text>") != std::string::npos);
+  CHECK(svg.find("font-family=\"monospace\"") != std::string::npos);
+  CHECK(svg.find("<script") == std::string::npos);
+  CHECK(svg.find("href") == std::string::npos);
+  CHECK(std::count(svg.begin(), svg.end(), '<') == std::count(svg.begin(), svg.end(), '>'));
+}
+
+TEST_CASE("ladder: long notes wrap between the SVG's lifelines instead of widening it") {
+  std::string words;
+  for (int i = 0; i < 40; ++i) words += (i ? " " : "") + std::string("word") + std::to_string(i);
+  std::string json =
+      R"({"t":0,"event":"segment","dir":"in","src":"192.0.2.1:40000","dst":"192.0.2.2:80","flags":"S",)"
+      R"("seq":0,"end":0,"len":0,"win":1,"relative":true,"seq_raw":7,"options":{}})"
+      "\n"
+      R"({"t":0,"event":"note","local":"192.0.2.2:80","remote":"192.0.2.1:40000","text":")" +
+      words + "\"}\n";
+  std::string error;
+  auto input = from_json_trace(json, error);
+  REQUIRE_MESSAGE(input, error);
+  auto l = build_ladder(*input);
+  std::string short_svg = render_svg(ladder_from(exchange()));
+  std::string svg = render_svg(l);
+  // Same width as a diagram without the note, every word present, never all on one line.
+  auto width = [](const std::string& doc) { return doc.substr(doc.find("width="), 14); };
+  CHECK(width(svg) == width(short_svg));
+  CHECK(width(svg) == "width=\"726.0\" ");
+  for (int i = 0; i < 40; ++i) {
+    std::string w = "word" + std::to_string(i);
+    CHECK((svg.find(w + " ") != std::string::npos || svg.find(w + "<") != std::string::npos));
+  }
+  auto first = svg.find("word0 ");
+  CHECK(svg.find("</text>", first) < svg.find("word39", first));
+  std::string text = render_text(l);
+  CHECK(text.find("word0 word1") != std::string::npos);
+  CHECK(text.find("... * |") != std::string::npos);  // the terminal shortens it
+}
