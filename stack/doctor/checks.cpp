@@ -53,18 +53,6 @@ std::string_view trim(std::string_view s) {
 
 bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
 
-// Does the prefix a/len_a overlap b/len_b? Two prefixes overlap when one contains the other.
-bool overlaps(wire::Ipv4Address a, uint8_t len_a, wire::Ipv4Address b, uint8_t len_b) {
-  uint8_t shorter = len_a < len_b ? len_a : len_b;
-  return ip::Ipv4Cidr{a, shorter}.contains(b);
-}
-
-uint8_t prefix_of_mask(wire::Ipv4Address mask) {
-  uint8_t n = 0;
-  for (uint32_t m = mask.value; m & 0x80000000u; m <<= 1) ++n;
-  return n;
-}
-
 const char* rp_name(int v) { return v == 0 ? "off" : v == 1 ? "strict" : v == 2 ? "loose" : "unknown"; }
 
 }  // namespace
@@ -93,25 +81,6 @@ std::optional<uint64_t> parse_cap_effective(std::string_view proc_status) {
     return v;
   }
   return std::nullopt;
-}
-
-std::vector<Route> parse_proc_net_route(std::string_view text) {
-  std::vector<Route> routes;
-  bool header = true;
-  for (auto line : lines(text)) {
-    if (header) {  // "Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT"
-      header = false;
-      continue;
-    }
-    std::istringstream in{std::string(line)};
-    std::string iface, destination, gateway, flags, refcnt, use, metric, mask;
-    if (!(in >> iface >> destination >> gateway >> flags >> refcnt >> use >> metric >> mask)) continue;
-    auto address = [](const std::string& hex) {
-      return wire::Ipv4Address{ntohl(static_cast<uint32_t>(std::strtoul(hex.c_str(), nullptr, 16)))};
-    };
-    routes.push_back(Route{iface, address(destination), address(gateway), address(mask)});
-  }
-  return routes;
 }
 
 Check check_tun_device(const TunNode& node, const Identity& me) {
@@ -164,46 +133,19 @@ Check check_privilege(const Identity& me, const std::string& tun, const Interfac
                   " up");
 }
 
-Check check_addresses(const std::string& tun, const std::optional<ip::Ipv4Cidr>& host,
-                      wire::Ipv4Address stack, const std::vector<InterfaceAddress>& addresses,
-                      const std::vector<Route>& routes) {
+Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision) {
   const char* name = "addresses";
-  std::string wanted =
-      (host ? "host " + host->to_string() + ", " : std::string()) + "stack " + stack.to_string();
-  const std::string fix =
-      "pick free addresses for both tcplab and doctor: --host-ip 198.51.100.1/24 --ip 198.51.100.2 "
-      "(RFC 5737 TEST-NET-2), or remove the clashing address/route";
-  for (const auto& a : addresses) {
-    if (a.interface == tun) continue;  // an admin's persistent TUN, or a running tcplab
-    if (a.address == stack || (host && a.address == host->address))
-      return fail(name,
-                  a.address.to_string() + " (wanted: " + wanted + ") is already on interface " + a.interface,
-                  fix);
-    if (host && overlaps(a.address, a.prefix_length, host->address, host->prefix_length))
-      return fail(name,
-                  "interface " + a.interface + " has " + a.address.to_string() + "/" +
-                      std::to_string(a.prefix_length) + ", which overlaps " + host->to_string() +
-                      ": the kernel could route the lab's packets there instead of " + tun,
-                  fix);
-  }
-  for (const auto& r : routes) {
-    if (r.interface == tun || r.mask.value == 0) continue;  // ours, or a default route
-    uint8_t len = prefix_of_mask(r.mask);
-    bool covers_stack = ip::Ipv4Cidr{r.destination, len}.contains(stack);
-    bool covers_host = host && overlaps(r.destination, len, host->address, host->prefix_length);
-    if (covers_stack || covers_host)
-      return fail(name,
-                  "a route to " + r.destination.to_string() + "/" + std::to_string(len) + " via " +
-                      r.interface + " already covers " +
-                      (covers_stack ? stack.to_string() : host->to_string()),
-                  fix);
-  }
-  auto count = [](size_t n, const char* one, const char* many) {
-    return std::to_string(n) + " " + (n == 1 ? one : many);
-  };
-  return ok(name, wanted + ": not on any other interface and not routed elsewhere (checked " +
-                      count(addresses.size(), "address", "addresses") + ", " +
-                      count(routes.size(), "route", "routes") + ")");
+  if (!decision.ok())
+    return fail(name, decision.error,
+                "use the free range it names, or leave --host-ip and --ip out: tcplab then picks a free "
+                "documentation range by itself");
+  std::string chosen = (decision.host ? "host " + decision.host->to_string() + ", " : std::string()) +
+                       "stack " + decision.ip.to_string();
+  std::string how = request.host_choice == ip::HostChoice::Auto ? "free, chosen automatically"
+                                                                : "free: clash with no address or route";
+  std::string detail = chosen + ": " + how;
+  if (!decision.note.empty()) detail += " (" + decision.note + ")";
+  return ok(name, detail);
 }
 
 Check check_rp_filter(const RpFilter& rp, const std::string& tun) {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stack/ip/address_choice.hpp"
 #include "stack/ip/cidr.hpp"
 #include "stack/wire/ipv4.hpp"
 
@@ -58,21 +59,6 @@ struct Interface {
   bool persistent() const { return (tun_flags & 0x800) != 0; }
 };
 
-struct InterfaceAddress {
-  std::string interface;
-  wire::Ipv4Address address;
-  uint8_t prefix_length = 32;
-};
-
-struct Route {
-  std::string interface;
-  wire::Ipv4Address destination, gateway, mask;
-};
-
-// The routes in the text of /proc/net/route (addresses there are in network byte order,
-// printed as the host reads them).
-std::vector<Route> parse_proc_net_route(std::string_view text);
-
 struct RpFilter {
   std::optional<int> all, default_value, device;  // device only if the TUN exists
 };
@@ -94,11 +80,10 @@ struct Netem {
 // are --host-ip and --ip.
 Check check_tun_device(const TunNode& node, const Identity& me);
 Check check_privilege(const Identity& me, const std::string& tun, const Interface& device);
-// Deviation: a getifaddrs + /proc/net/route check of our own; `tcplab serve` is getting an
-// rtnetlink overlap check, and doctor should share it once both exist.
-Check check_addresses(const std::string& tun, const std::optional<ip::Ipv4Cidr>& host,
-                      wire::Ipv4Address stack, const std::vector<InterfaceAddress>& addresses,
-                      const std::vector<Route>& routes);
+// The addresses serve would use, decided by the same rules (stack/ip/address_choice.hpp) over
+// the same rtnetlink view of every routing table: ok with what auto would take (and why it
+// skipped a range), FAIL with the clash and a free alternative for an explicit choice.
+Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision);
 Check check_rp_filter(const RpFilter& rp, const std::string& tun);
 Check check_firewall(const Firewall& fw, const std::string& tun);
 Check check_device_name(const Interface& device, const std::string& tun, const Identity& me);

@@ -53,7 +53,7 @@ check "good setup: one line per check, eight checks, none FAIL" bash -c '
   [ "$(grep -cE "^(ok  |info)  [a-z_-]+ " <<<"$1")" = 8 ] && ! grep -q "^FAIL" <<<"$1"' _ "$OUT"
 expect tun-device ok "opens read-write as uid 0" "good setup: tun-device ok"
 expect privilege ok "running as root" "good setup: privilege ok"
-expect addresses ok "host 192.0.2.1/24, stack 192.0.2.2: not on any other interface" "good setup: addresses ok"
+expect addresses ok "host 192.0.2.1/24, stack 192.0.2.2: free, chosen automatically" "good setup: addresses ok"
 expect device-name ok "no interface named tcplab0" "good setup: no tcplab0 yet"
 expect netem info "sch_netem" "good setup: netem is information"
 echo "$OUT" | sed 's/^/# /'
@@ -97,7 +97,7 @@ doctor
 check "tcplab already running: exit 1 [rc $RC]" test "$RC" = 1
 expect device-name FAIL "another process holds open \(is tcplab already running\?\)" \
   "tcplab already running: device-name FAIL"
-expect addresses ok "not on any other interface" "tcplab already running: its own address is no clash"
+expect addresses ok "host 192.0.2.1/24, stack 192.0.2.2: free" "tcplab already running: its own address is no clash"
 expect tun-settings info "offloads: " "tcplab0 exists: MTU and offloads reported"
 stop_server
 
@@ -130,10 +130,14 @@ expect rp_filter ok "loose" "rp_filter=2: ok"
 fresh_lab
 ip -n "$LAB_NAME" link add v0 type veth peer name v1
 ip -n "$LAB_NAME" addr add 192.0.2.2/24 dev v0
+# With no flags doctor answers as serve would: auto steps over the range in use.
 doctor
-check "192.0.2.2/24 on a veth: exit 1 [rc $RC]" test "$RC" = 1
-expect addresses FAIL "192.0.2.2 \(wanted: host 192.0.2.1/24, stack 192.0.2.2\) is already on interface v0" \
-  "address clash: addresses FAIL names the interface"
+expect addresses ok "host 198.51.100.1/24, stack 198.51.100.2: free, chosen automatically \(192.0.2.0/24 is in use" \
+  "address clash, automatic choice: addresses ok on the next free range"
+# An explicit choice that clashes is refused, as serve refuses it.
+doctor --host-ip 192.0.2.1/24 --ip 192.0.2.2
+check "192.0.2.2/24 on a veth, asked for explicitly: exit 1 [rc $RC]" test "$RC" = 1
+expect addresses FAIL "v0" "address clash: addresses FAIL names the interface"
 doctor --host-ip 198.51.100.1/24 --ip 198.51.100.2
 expect addresses ok "host 198.51.100.1/24, stack 198.51.100.2" "the suggested other addresses are free"
 
@@ -141,8 +145,8 @@ fresh_lab
 ip -n "$LAB_NAME" link add v0 type veth peer name v1
 ip -n "$LAB_NAME" link set v1 up
 ip -n "$LAB_NAME" route add 192.0.2.0/25 dev v1
-doctor
-expect addresses FAIL "a route to 192.0.2.0/25 via v1 already covers 192.0.2.2" "route clash: addresses FAIL"
+doctor --host-ip 192.0.2.1/24
+expect addresses FAIL "192.0.2.0/25" "route clash: addresses FAIL names the route"
 
 # ---------------------------------------------------------------- firewall (nftables is per namespace)
 fresh_lab

@@ -80,37 +80,28 @@ TEST_CASE("doctor: privilege") {
   CHECK_FALSE(parse_cap_effective("Name:\tx\n"));
 }
 
-TEST_CASE("doctor: addresses and routes") {
-  std::vector<InterfaceAddress> lo = {{"lo", wire::Ipv4Address{0x7f000001}, 8}};
-  CHECK(check_addresses("tcplab0", kHost, kStack, lo, {}).status == Status::Ok);
-  // The TUN itself may carry the host address (a persistent TUN, a running tcplab).
-  auto on_tun = lo;
-  on_tun.push_back({"tcplab0", kHost.address, 24});
-  CHECK(check_addresses("tcplab0", kHost, kStack, on_tun, {{"tcplab0", kHost.network(), {}, kHost.netmask()}})
-            .status == Status::Ok);
-  auto taken = check_addresses("tcplab0", kHost, kStack, {{"eth0", kStack, 24}}, {});
-  CHECK(taken.status == Status::Fail);
-  CHECK(taken.detail ==
-        "192.0.2.2 (wanted: host 192.0.2.1/24, stack 192.0.2.2) is already on interface eth0");
-  auto overlap = check_addresses("tcplab0", kHost, kStack, {{"v1", wire::Ipv4Address{0xC0000263}, 25}}, {});
-  CHECK(overlap.status == Status::Fail);
-  CHECK(overlap.detail.find("interface v1 has 192.0.2.99/25, which overlaps 192.0.2.1/24") == 0);
-  auto routes = parse_proc_net_route(
-      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-      "eth0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
-      "wg0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
-  REQUIRE(routes.size() == 2);
-  CHECK(routes[0].gateway.to_string() == "10.0.0.1");
-  CHECK(routes[1].destination.to_string() == "192.0.2.0");
-  CHECK(routes[1].mask.to_string() == "255.255.255.0");
-  auto routed = check_addresses("tcplab0", kHost, kStack, lo, routes);
-  CHECK(routed.status == Status::Fail);
-  CHECK(routed.detail == "a route to 192.0.2.0/24 via wg0 already covers 192.0.2.2");
-  // The default route alone is no clash.
-  CHECK(check_addresses("tcplab0", kHost, kStack, lo, {routes[0]}).status == Status::Ok);
-  // --host-ip none: only the stack's address counts.
-  CHECK(check_addresses("tcplab0", std::nullopt, kStack, {{"v1", wire::Ipv4Address{0xC0000263}, 24}}, {})
-            .status == Status::Ok);
+TEST_CASE("doctor: addresses, decided as serve decides them") {
+  ip::NetworkView vm;  // a VM whose own network is TEST-NET-1, as some clouds have it
+  vm.addresses.push_back({"eth0", ip::Ipv4Cidr{wire::Ipv4Address{0xC0000202}, 24}});
+  vm.routes.push_back({"eth0", ip::Ipv4Cidr{wire::Ipv4Address{0}, 0}, wire::Ipv4Address{0xC0000201}});
+  ip::AddressRequest automatic;
+  automatic.interface = "tcplab0";
+  auto chosen = check_addresses(automatic, ip::decide_addresses(automatic, vm));
+  CHECK(chosen.status == Status::Ok);
+  CHECK(chosen.detail.find("host 198.51.100.1/24, stack 198.51.100.2: free, chosen automatically (") == 0);
+
+  ip::AddressRequest explicit_clash = automatic;
+  explicit_clash.host_choice = ip::HostChoice::Given;
+  explicit_clash.host = kHost;
+  explicit_clash.ip = kStack;
+  auto refused = check_addresses(explicit_clash, ip::decide_addresses(explicit_clash, vm));
+  CHECK(refused.status == Status::Fail);
+  CHECK(refused.detail.find("eth0") != std::string::npos);
+  CHECK_FALSE(refused.fix.empty());
+
+  auto free = check_addresses(explicit_clash, ip::decide_addresses(explicit_clash, ip::NetworkView{}));
+  CHECK(free.status == Status::Ok);
+  CHECK(free.detail == "host 192.0.2.1/24, stack 192.0.2.2: free: clash with no address or route");
 }
 
 TEST_CASE("doctor: rp_filter") {

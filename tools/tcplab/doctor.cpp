@@ -3,12 +3,24 @@
 #include <cstdio>
 
 #include "stack/doctor/checks.hpp"
+#include "stack/link/netlink_view.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/doctor_probe.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 
 namespace tcplab::cli {
+
+namespace {
+// The same decision serve makes before it creates anything (stack/ip/address_choice.hpp).
+doctor::Check address_check(const LinkOptions& link) {
+  std::string error;
+  auto view = link::read_network_view(error);
+  if (!view)
+    return doctor::Check{"addresses", doctor::Status::Fail, "cannot read addresses and routes: " + error, ""};
+  return doctor::check_addresses(address_request(link), ip::decide_addresses(address_request(link), *view));
+}
+}  // namespace
 
 int doctor_main(int argc, char** argv, int first) {
   LinkOptions link;
@@ -49,7 +61,7 @@ int doctor_main(int argc, char** argv, int first) {
   std::vector<doctor::Check> checks = {
       doctor::check_tun_device(probe_tun_node(), me),
       doctor::check_privilege(me, tun, device),
-      doctor::check_addresses(tun, link.tun.host, link.ip, probe_addresses(), probe_routes()),
+      address_check(link),
       doctor::check_rp_filter(probe_rp_filter(tun), tun),
       doctor::check_firewall(probe_firewall(me), tun),
       doctor::check_device_name(device, tun, me),

@@ -183,26 +183,6 @@ doctor::Interface probe_interface(const std::string& name) {
   return device;
 }
 
-std::vector<doctor::InterfaceAddress> probe_addresses() {
-  std::vector<doctor::InterfaceAddress> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* it = list; it; it = it->ifa_next) {
-    if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET) continue;
-    sockaddr_in address, mask{};
-    std::memcpy(&address, it->ifa_addr, sizeof address);
-    if (it->ifa_netmask) std::memcpy(&mask, it->ifa_netmask, sizeof mask);
-    uint8_t prefix = static_cast<uint8_t>(__builtin_popcount(ntohl(mask.sin_addr.s_addr)));
-    out.push_back({it->ifa_name, wire::Ipv4Address{ntohl(address.sin_addr.s_addr)}, prefix});
-  }
-  freeifaddrs(list);
-  return out;
-}
-
-std::vector<doctor::Route> probe_routes() {
-  auto text = read_text("/proc/net/route");
-  return text ? doctor::parse_proc_net_route(*text) : std::vector<doctor::Route>{};
-}
 
 doctor::RpFilter probe_rp_filter(const std::string& device) {
   doctor::RpFilter rp;

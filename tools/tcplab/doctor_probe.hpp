@@ -12,8 +12,6 @@ namespace tcplab::cli {
 doctor::Identity probe_identity();
 doctor::TunNode probe_tun_node(const char* path = "/dev/net/tun");
 doctor::Interface probe_interface(const std::string& name);
-std::vector<doctor::InterfaceAddress> probe_addresses();
-std::vector<doctor::Route> probe_routes();
 doctor::RpFilter probe_rp_filter(const std::string& device);
 doctor::Firewall probe_firewall(const doctor::Identity& me);
 std::optional<std::string> probe_ethtool(const std::string& device);

@@ -225,19 +225,23 @@ std::optional<std::string> check_link(const LinkOptions& o) {
   return std::nullopt;
 }
 
-bool resolve_link_addresses(LinkOptions& o, std::string& error) {
-  auto view = link::read_network_view(error);
-  if (!view) {
-    error = "cannot check which addresses are free: " + error;
-    return false;
-  }
+ip::AddressRequest address_request(const LinkOptions& o) {
   ip::AddressRequest request;
   request.host_choice = o.host_choice;
   request.host = o.tun.host;
   if (o.ip_given) request.ip = o.ip;
   request.default_ip = o.ip;
   request.interface = o.tun.name;
-  ip::AddressDecision decision = ip::decide_addresses(request, *view);
+  return request;
+}
+
+bool resolve_link_addresses(LinkOptions& o, std::string& error) {
+  auto view = link::read_network_view(error);
+  if (!view) {
+    error = "cannot check which addresses are free: " + error;
+    return false;
+  }
+  ip::AddressDecision decision = ip::decide_addresses(address_request(o), *view);
   if (!decision.ok()) {
     error = decision.error;
     return false;

@@ -69,6 +69,10 @@ void add_status_flags(FlagTable& flags, StatusOptions& o);
 // Checks the link group as a whole (is --ip inside --host-ip's prefix, ...). A usage error or nothing.
 std::optional<std::string> check_link(const LinkOptions& o);
 
+// What the link flags ask of the address choice (stack/ip/address_choice.hpp); doctor asks
+// the same question serve does.
+ip::AddressRequest address_request(const LinkOptions& o);
+
 // Reads the namespace's addresses and routes (every table) and settles --host-ip and --ip:
 // auto picks a free range, an explicit choice that overlaps anything on another interface is
 // refused. Touches nothing. Returns false with `error` set to one line naming the clash and a
