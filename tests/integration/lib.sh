@@ -12,6 +12,19 @@ SERVER_LOG=
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; }
 skipped() { echo "SKIPPED - $1: $2"; }  # skipped NAME WHY: counted by run-all.sh, never silent
+
+# wait_for SECONDS COMMAND...: true as soon as COMMAND succeeds, polled every 0.1 s; false if
+# it still fails after SECONDS (it is tried once more at the end). Tests synchronise on the
+# condition they need, never on a fixed sleep.
+wait_for() {
+  local limit=$1; shift
+  local end=$((${EPOCHREALTIME//[.,]/} + limit * 1000000))
+  while [ "${EPOCHREALTIME//[.,]/}" -lt "$end" ]; do
+    "$@" && return 0
+    sleep 0.1
+  done
+  "$@"
+}
 check() {  # check NAME COMMAND...: ok if COMMAND succeeds
   local name=$1; shift
   if "$@"; then ok "$name"; else not_ok "$name"; fi
