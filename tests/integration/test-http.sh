@@ -103,12 +103,21 @@ bad "conflicting Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-
 bad "invalid Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3x\r\n\r\nabc"
 bad "Transfer-Encoding with Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
 bad "missing Host in HTTP/1.1" 400 "GET / HTTP/1.1\r\n\r\n"
+bad "Host with userinfo" 400 "GET / HTTP/1.1\r\nHost: user@x\r\n\r\n"
+bad "bare LF in chunked framing" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n"
 bad "unsupported version" 505 "GET / HTTP/2.0\r\nHost: x\r\n\r\n"
 bad "body over the limit" 413 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
 bad "unknown method" 501 "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"
 bad "known method not allowed (with close)" 405 "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/")
 check "after every bad input the server still serves [got $code]" test "$code" = 200
+# RFC 9110 §9.3.7: OPTIONS * is about the server as a whole.
+out=$(curl_ns -si -X OPTIONS --request-target '*' "$URL" | tr -d '\r')
+check "OPTIONS *: 200, Allow lists the server's methods, Content-Length: 0" bash -c 'grep -q "^HTTP/1.1 200" <<<"$1" &&
+  grep -qx "Allow: GET, HEAD, POST, OPTIONS" <<<"$1" && grep -qx "Content-Length: 0" <<<"$1"' _ "$out"
+raw --send 'GET HTTP://192.0.2.2/style.css HTTP/1.1\r\nHost: 192.0.2.2\r\nConnection: close\r\n\r\n' --wait-close 5
+status=$(head -1 <<<"$RAW_OUT" | cut -d' ' -f2)
+check "absolute-form with an upper-case scheme (GET HTTP://...) is served [got $status]" test "$status" = 200
 
 # ---------------------------------------------------------------- pipelining, max requests
 reqs=""
