@@ -116,6 +116,14 @@ check "ping -c 5: 5 replies" grep -q '5 packets transmitted, 5 received' <<<"$ou
 out=$(lab_exec timeout 15 ping -n -c 3 -i 0.2 -s 1400 "$STACK" 2>&1)
 check "ping -s 1400: 3 replies of 1408 bytes" \
   bash -c "grep -q '3 packets transmitted, 3 received' <<<\"\$0\" && grep -q '^1408 bytes from' <<<\"\$0\"" "$out"
+# Bigger than the MTU: the kernel fragments the request, the stack reassembles it (RFC 791
+# §3.2, RFC 1122 §3.3.2) and fragments its reply, which the kernel reassembles in turn.
+for size in 4000 8000; do
+  out=$(lab_exec timeout 15 ping -n -c 3 -i 0.2 -s "$size" "$STACK" 2>&1)
+  check "ping -s $size (fragments both ways): 3 replies of $((size + 8)) bytes" \
+    bash -c "grep -q '3 packets transmitted, 3 received' <<<\"\$0\" && grep -q '^$((size + 8)) bytes from' <<<\"\$0\"" "$out"
+done
+check "the trace shows the reassembled requests" grep -q 'note reassembled datagram id [0-9]*, 8028 bytes' "$SERVER_LOG"
 out=$(lab_exec timeout 30 ping -n -q -f -c 2000 -w 20 "$STACK" 2>&1)
 check "ping -f -c 2000: 0% loss" grep -q '2000 packets transmitted, 2000 received, 0% packet loss' <<<"$out"
 echo "# $(grep rtt <<<"$out")"
@@ -123,7 +131,8 @@ echo "# $(grep rtt <<<"$out")"
 # ------------------------------------------------------------------ malformed packets
 cases="bad-checksum:ipv4-bad-checksum bad-version:ipv4-bad-version ihl-lt-5:ipv4-bad-header-length
 ihl-past-packet:ipv4-bad-header-length total-length-gt-packet:ipv4-bad-total-length
-truncated-header:ipv4-truncated fragment:fragment fragment-offset:fragment
+truncated-header:ipv4-truncated fragment-bad-length:fragment-bad-length fragment-too-big:fragment-too-big
+fragment-overlap:fragment-overlap
 wrong-destination:ipv4-not-for-us bad-source:ipv4-bad-source icmp-bad-checksum:icmp-bad-checksum
 icmp-truncated:icmp-truncated icmp-unhandled-type:icmp-unhandled-type"
 for c in $cases; do
@@ -170,7 +179,8 @@ check "first server still answers" ping_ok
 
 # ------------------------------------------------------------------ SIGUSR1, SIGTERM
 kill -USR1 "$SERVER_PID"
-check "SIGUSR1 prints non-zero drop counters by name" wait_for_line '^tcplab: drops: .*ipv4-bad-checksum 1.*fragment 2'
+check "SIGUSR1 prints non-zero drop counters by name (an overlap drops both fragments)" \
+  wait_for_line '^tcplab: drops: .*ipv4-bad-checksum 1.*fragment-bad-length 1, fragment-too-big 1, fragment-overlap 2'
 check "SIGUSR1 prints the connection table" wait_for_line '^tcplab: connections: [0-9]+'
 check "SIGUSR1 does not stop the server" ping_ok
 pid=$SERVER_PID
