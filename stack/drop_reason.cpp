@@ -69,6 +69,8 @@ std::string_view to_string(DropReason reason) {
       return "tcp-syn-queue-evicted";
     case DropReason::FaultInjected:
       return "fault-injected";
+    case DropReason::IcmpErrorRateLimited:
+      return "icmp-error-rate-limited";
     case DropReason::Count_:
       break;
   }

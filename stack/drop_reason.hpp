@@ -48,6 +48,8 @@ enum class DropReason : uint8_t {
   TcpSynQueueEvicted,      // SYN queue full: the oldest half-open entry was dropped (RFC 4987)
   // Fault injection (stack/link) for labs
   FaultInjected,
+  // ICMP errors not sent (RFC 1812 §4.3.2.8; stack/ip/icmp_rate_limit.hpp)
+  IcmpErrorRateLimited,
   Count_  // keep last
 };
 

@@ -1,6 +1,6 @@
 // The sans-IO stack: IPv4 input (verify, check addresses, reassemble fragments), dispatch by
 // protocol to ICMP and TCP, and the ICMP answers the IP layer gives itself (RFC 791, RFC 792,
-// RFC 1122 §3.2).
+// RFC 1122 §3.2), rate-limited when they are errors (RFC 1812 §4.3.2.8).
 #include "stack/stack.hpp"
 
 #include <algorithm>
@@ -41,7 +41,8 @@ Stack::Stack(const StackConfig& config, trace::Tracer& tracer)
       tracer_(tracer),
       tcp_(config_.tcp, config_.address, tracer_, outbox_, drops_),
       ip_output_(config_.address, config_.ttl, config_.mtu),
-      reassembler_(config_.reassembly) {}
+      reassembler_(config_.reassembly),
+      icmp_error_limiter_(config_.icmp_errors) {}
 
 void Stack::drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail,
                  uint64_t count) {
@@ -136,8 +137,13 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
   // errors never reach here, broadcast/multicast destinations failed check_addresses,
   // only whole datagrams get here (fragments are reassembled first), and sources that do not
   // name one host were refused as Ipv4BadSource.
-  // Deviation: no rate limit on ICMP errors (RFC 1812 §4.3.2.8 suggests one); the stack only
-  // ever talks to its own lab namespace, and counting every answer is easier to teach.
+  // RFC 1812 §4.3.2.8: the rate of ICMP errors is limited (a token bucket, icmp_rate_limit.hpp),
+  // so a flood of bad packets is not answered with a flood of errors. The packet that would
+  // have had the answer is counted as dropped for that reason.
+  if (!icmp_error_limiter_.allow(now))
+    return drop(
+        DropReason::IcmpErrorRateLimited, raw, now,
+        code == wire::UnreachableCode::Port ? "port unreachable not sent" : "protocol unreachable not sent");
   auto quote = ip::icmp_error_quote(raw, ip);
   count_sent(
       ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source, ip::kIcmpHeaderLength + quote.size(),

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "stack/drop_reason.hpp"
+#include "stack/ip/icmp_rate_limit.hpp"
 #include "stack/ip/ipv4_output.hpp"
 #include "stack/ip/reassembly.hpp"
 #include "stack/outbox.hpp"
@@ -24,6 +25,7 @@ struct StackConfig {
   uint8_t ttl = wire::kDefaultTtl;
   tcp::TcpConfig tcp;
   ip::ReassemblyLimits reassembly;
+  ip::IcmpRateLimit icmp_errors;
 };
 
 struct IpStats {
@@ -61,6 +63,7 @@ class Stack {
   tcp::TcpHost tcp_;
   ip::Ipv4Output ip_output_;
   ip::Reassembler reassembler_;
+  ip::IcmpErrorLimiter icmp_error_limiter_;
 
   void drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail = {},
             uint64_t count = 1);

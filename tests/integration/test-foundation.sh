@@ -163,6 +163,14 @@ check "UDP: connected socket gets ECONNREFUSED" grep -q 'ECONNREFUSED' <<<"$out"
 check "UDP: the kernel counted one more ICMP destination unreachable ($before -> $after)" test "$after" -eq $((before + 1))
 check "trace notes the port unreachable" wait_for_line 'note icmp port unreachable to 192.0.2.1'
 check "ping still answered after the ICMP errors" ping_ok
+# RFC 1812 §4.3.2.8: 2000 packets that each deserve an error get a burst of 50 errors and
+# then one per millisecond; the rest are counted as not sent (unless the 2000 took 2 s).
+lab_exec timeout 20 "$INJECT" unknown-protocol --count 2000 >/dev/null
+check "a burst of 2000 bad packets: the ICMP errors beyond the bucket are not sent, each traced" \
+  wait_for_line 'drop icmp-error-rate-limited protocol unreachable not sent'
+echo "# so far: $(grep -c 'drop icmp-error-rate-limited' "$SERVER_LOG") errors not sent, sent: \
+$(grep -c 'note icmp protocol unreachable' "$SERVER_LOG") (for 2000 + 1 earlier packets)"
+check "ping still answered after the burst (echo replies are not rate-limited)" ping_ok
 
 # ------------------------------------------------------------------ second server: busy, address in use
 run_cli "$TCPLAB" serve
