@@ -160,20 +160,35 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
   }
 }
 
-void Stack::advance(Instant now) {
+void Stack::reassembly_timed_out(const ip::Reassembler::Expired& expired, Instant now) {
   // RFC 1122 §3.3.2: a datagram not complete within the reassembly timeout is dropped, all
-  // its fragments counted.
-  // Deviation: no ICMP time exceeded (code 1) is sent for it, though RFC 1122 §3.3.2 says
-  // SHOULD when fragment zero arrived; the trace and the counter say what happened.
-  for (const auto& expired : reassembler_.expire(now)) {
-    auto waited = std::chrono::duration_cast<seconds>(reassembler_.limits().timeout).count();
-    NoteBuffer note;
-    note.length = std::snprintf(note.text, sizeof note.text,
-                                "id %u protocol %u: %zu fragments (%zu bytes) incomplete after %llds",
-                                expired.header.identification, expired.header.protocol, expired.fragments,
-                                expired.bytes, static_cast<long long>(waited));
-    drop(DropReason::FragmentTimeout, {}, now, note.view(), expired.fragments);
+  // its fragments counted, and if fragment zero had arrived the source SHOULD get an ICMP
+  // time exceeded, code 1 (RFC 792) - an error, so rate-limited like the others.
+  auto waited = std::chrono::duration_cast<seconds>(reassembler_.limits().timeout).count();
+  NoteBuffer note;
+  note.length = std::snprintf(note.text, sizeof note.text,
+                              "id %u protocol %u: %zu fragments (%zu bytes) incomplete after %llds",
+                              expired.header.identification, expired.header.protocol, expired.fragments,
+                              expired.bytes, static_cast<long long>(waited));
+  drop(DropReason::FragmentTimeout, {}, now, note.view(), expired.fragments);
+  if (expired.quote.empty()) return;
+  if (!icmp_error_limiter_.allow(now))
+    return drop(DropReason::IcmpErrorRateLimited, {}, now, "time exceeded (reassembly) not sent");
+  count_sent(ip_output_.send(
+      outbox_, wire::IpProtocol::Icmp, expired.header.source, ip::kIcmpHeaderLength + expired.quote.size(),
+      [&](wire::MutableBytes out) { return ip::build_reassembly_time_exceeded(expired.quote, out); }));
+  ++ip_stats_.time_exceeded_sent;
+  if (tracer_.enabled()) {
+    char to[16];
+    append_address(to, sizeof to, expired.header.source);
+    note.length = std::snprintf(note.text, sizeof note.text, "icmp time exceeded (reassembly) to %s, id %u",
+                                to, expired.header.identification);
+    tracer_.note(now, nullptr, note.view());
   }
+}
+
+void Stack::advance(Instant now) {
+  for (const auto& expired : reassembler_.expire(now)) reassembly_timed_out(expired, now);
   tcp_.advance(now);
 }
 

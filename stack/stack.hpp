@@ -33,6 +33,7 @@ struct IpStats {
   uint64_t packets_sent = 0;      // packets the IP layer made itself (ICMP); TCP counts its own
   uint64_t echo_replies = 0;
   uint64_t unreachables_sent = 0;
+  uint64_t time_exceeded_sent = 0;     // ICMP 11/1: a datagram timed out in reassembly
   uint64_t fragments_received = 0;     // fragments handed to reassembly, kept or not
   uint64_t datagrams_reassembled = 0;  // complete datagrams made of them
   uint64_t fragments_sent = 0;         // packets of our replies cut to fit the MTU
@@ -70,6 +71,7 @@ class Stack {
   void fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const std::byte> raw, Instant now);
   void datagram_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
   void count_sent(size_t packets);
+  void reassembly_timed_out(const ip::Reassembler::Expired& expired, Instant now);
   void icmp_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
   void send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& packet,
                         std::span<const std::byte> raw, Instant now);

@@ -4,6 +4,15 @@
 #include <algorithm>
 
 namespace tcplab::ip {
+namespace {
+
+// RFC 792's error messages: destination unreachable, source quench, redirect, time
+// exceeded, parameter problem (the rest are queries and their replies).
+bool is_icmp_error_type(uint8_t type) {
+  return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+}  // namespace
 
 bool Reassembler::same_datagram(const wire::Ipv4Header& a, const wire::Ipv4Header& b) {
   // RFC 791 §3.2: "the source, destination, protocol, and identification" name a datagram.
@@ -88,7 +97,18 @@ Reassembler::Outcome Reassembler::add(const wire::Ipv4Packet& fragment, Instant 
   d.pieces.insert(after, std::move(piece));
   d.bytes += length;
   bytes_held_ += length;
-  if (begin == 0) d.first = h;
+  if (begin == 0) {
+    d.first = h;
+    // RFC 1122 §3.2.2: no ICMP error about an ICMP error, so an ICMP error in fragments
+    // (its type is the first data byte) keeps no quote and gets no time exceeded.
+    bool icmp_error = h.protocol == static_cast<uint8_t>(wire::IpProtocol::Icmp) &&
+                      is_icmp_error_type(static_cast<uint8_t>(fragment.payload[0]));
+    if (!icmp_error) {
+      d.quote.assign(fragment.header_bytes.begin(), fragment.header_bytes.end());
+      auto data = fragment.payload.first(std::min<size_t>(8, length));
+      d.quote.insert(d.quote.end(), data.begin(), data.end());
+    }
+  }
   if (!h.more_fragments) d.end = static_cast<uint32_t>(end);
 
   if (!complete(d)) return Outcome{};
@@ -132,7 +152,8 @@ std::vector<Reassembler::Expired> Reassembler::expire(Instant now) {
       ++i;
       continue;
     }
-    out.push_back(Expired{pending_[i].key, pending_[i].pieces.size(), pending_[i].bytes});
+    out.push_back(
+        Expired{pending_[i].key, pending_[i].pieces.size(), pending_[i].bytes, std::move(pending_[i].quote)});
     forget(i);
   }
   return out;

@@ -46,6 +46,9 @@ class Reassembler {
     wire::Ipv4Header header;  // of a fragment of it: source, destination, protocol, identification
     size_t fragments = 0;
     size_t bytes = 0;
+    // Fragment zero's header and first 8 data bytes as received, for the ICMP time exceeded
+    // message (RFC 792); empty if fragment zero never came (RFC 1122 §3.3.2: then no message).
+    std::vector<std::byte> quote;
   };
 
   explicit Reassembler(ReassemblyLimits limits = {}) : limits_(limits) {}
@@ -68,6 +71,7 @@ class Reassembler {
   struct Datagram {
     wire::Ipv4Header key;                   // the first fragment that arrived: the key fields and the header
     std::optional<wire::Ipv4Header> first;  // the offset-0 fragment's header, once it came
+    std::vector<std::byte> quote;           // its header and first 8 data bytes (Expired)
     std::optional<uint32_t> end;            // known from the last fragment (MF clear)
     std::vector<Piece> pieces;              // sorted by begin, never overlapping
     size_t bytes = 0;

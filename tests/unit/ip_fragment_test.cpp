@@ -289,10 +289,55 @@ TEST_CASE("reassembly timeout: 30 s after the first fragment, on the stack's clo
   CHECK(f.sink.drops[0].first == DropReason::FragmentTimeout);
   CHECK(f.sink.drops[0].second.find("2 fragments") != std::string::npos);
   CHECK_FALSE(f.stack.next_deadline().has_value());
+  // Fragment zero had arrived, so the source hears about it (RFC 1122 §3.3.2, RFC 792):
+  // time exceeded, code 1, quoting fragment zero's header and first 8 data bytes.
+  auto out = f.take();
+  REQUIRE(out.size() == 1);
+  const auto& icmp = out[0];
+  REQUIRE(icmp.size() == 20 + 8 + 20 + 8);
+  CHECK(get32(icmp, 16) == kHost);
+  CHECK(static_cast<uint8_t>(icmp[20]) == 11);
+  CHECK(static_cast<uint8_t>(icmp[21]) == 1);
+  CHECK(get32(icmp, 24) == 0);
+  CHECK(naive_checksum(std::span(icmp).subspan(20)) == 0);
+  CHECK(std::equal(icmp.begin() + 28, icmp.end(), frags[0].begin()));
+  CHECK(f.stack.ip_stats().time_exceeded_sent == 1);
   // The missing middle now arrives too late: alone, it completes nothing.
   f.now = Instant{} + seconds(131);
   f.receive(frags[1]);
   CHECK(f.stack.outbox().empty());
+}
+
+TEST_CASE("reassembly timeout without fragment zero, or of an ICMP error: no time exceeded") {
+  SUBCASE("fragment zero never came") {
+    Fixture f;
+    f.receive(fragments(echo_request(3000), {1000, 2000})[2]);
+    f.stack.advance(Instant{} + seconds(30));
+    CHECK(f.drops(DropReason::FragmentTimeout) == 1);
+    CHECK(f.stack.outbox().empty());
+  }
+  SUBCASE("the datagram was an ICMP error itself (RFC 1122 §3.2.2)") {
+    Fixture f;
+    auto unreachable = icmp_message(3, 3, 0, pattern(1200));
+    f.receive(fragments(unreachable, {600})[0]);
+    f.stack.advance(Instant{} + seconds(30));
+    CHECK(f.drops(DropReason::FragmentTimeout) == 1);
+    CHECK(f.stack.outbox().empty());
+  }
+  SUBCASE("rate-limited like every ICMP error") {
+    StackConfig config;
+    config.icmp_errors.burst = 1;
+    config.icmp_errors.interval = seconds(100);
+    Fixture f(config);
+    for (uint16_t id = 1; id <= 2; ++id) {
+      PacketSpec spec;
+      spec.identification = id;
+      f.receive(fragments(echo_request(2000), {1000}, spec)[0]);
+    }
+    f.stack.advance(Instant{} + seconds(30));
+    CHECK(f.take().size() == 1);
+    CHECK(f.drops(DropReason::IcmpErrorRateLimited) == 1);
+  }
 }
 
 TEST_CASE("the timeout is a StackConfig setting, and the deadline joins TCP's") {
