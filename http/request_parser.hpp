@@ -31,7 +31,7 @@ struct Request {
   bool has_connection_token(std::string_view token) const;
 };
 
-// Hard limits (issue 4). Each one maps to the status the RFCs ask for.
+// Hard limits. Each one maps to the status the RFCs ask for.
 struct ParserLimits {
   size_t max_request_line = 8 * 1024;   // longer -> 414 URI Too Long (RFC 9112 §3)
   size_t max_header_bytes = 32 * 1024;  // all field lines -> 431 (RFC 6585 §5)

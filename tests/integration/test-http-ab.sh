@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ApacheBench against the HTTP server (issue 4): 2000 requests with 10 concurrent clients,
+# ApacheBench against the HTTP server: 2000 requests with 10 concurrent clients,
 # connection-per-request (ab) and keep-alive (ab -k), zero failures each; /stats counts the
 # connections each run used (2000 and <= 10). Also prints requests/s at -c 1 and -c 10.
 source "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real browser (issue 4): headless Chromium inside the lab namespace loads the demo page
+# A real browser: headless Chromium inside the lab namespace loads the demo page
 # - the article's page whose stylesheet, script and images follow the HTML - with
 # keep-alive on and off. All assets must arrive (/stats: 9 more 2xx responses, the script
 # ran), and /stats tells how many connections the page load cost each way.

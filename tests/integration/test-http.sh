@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The HTTP server (issue 4) on tcplab's own TCP, with real clients in a lab namespace:
+# The HTTP server on tcplab's own TCP, with real clients in a lab namespace:
 # curl connection reuse, HTTP/1.0, Connection: close, --keepalive off, HEAD, POST /echo
 # (both body encodings), /bytes/64 MiB hashed, the idle timeout's FIN on time and who holds
 # TIME-WAIT, max requests, 20 pipelined requests, every bad input with a clean close, the

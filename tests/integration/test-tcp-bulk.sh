@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bulk transfers between Linux's TCP and ours (issue 3), in a lab namespace: 64 MiB each way,
+# Bulk transfers between Linux's TCP and ours, in a lab namespace: 64 MiB each way,
 # every byte verified, with MB/s; then the same toward a tiny client receive buffer that
 # forces zero windows (our persist timer and window updates must carry the transfer).
 source "$(dirname "$0")/lib.sh"
