@@ -27,6 +27,69 @@ bool is_tchar(char c) {
 
 bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
 
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hexdig(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// RFC 3986 §2.3 unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
+bool is_unreserved(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+// RFC 3986 §2.2 sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
+bool is_sub_delim(char c) { return c != '\0' && std::strchr("!$&'()*+,;=", c) != nullptr; }
+
+// RFC 3986 §3.2.2 reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4address is a
+// subset of it. No "@" (userinfo), no ":" (that starts the port), no whitespace.
+bool is_reg_name(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size() || !is_hexdig(s[i + 1]) || !is_hexdig(s[i + 2])) return false;
+      i += 2;
+    } else if (!is_unreserved(s[i]) && !is_sub_delim(s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// RFC 3986 §3.2.2 IP-literal = "[" ( IPv6address / IPvFuture ) "]", without the brackets:
+// IPv6 as its character set (HEXDIG, ":", "." for an embedded IPv4 part, at least one ":"),
+// IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
+bool is_ip_literal_body(std::string_view s) {
+  if (!s.empty() && (s.front() == 'v' || s.front() == 'V')) {
+    auto dot = s.find('.');
+    if (dot == std::string_view::npos || dot < 2 || dot + 1 == s.size()) return false;
+    auto version = s.substr(1, dot - 1);
+    auto rest = s.substr(dot + 1);
+    return std::all_of(version.begin(), version.end(), is_hexdig) &&
+           std::all_of(rest.begin(), rest.end(),
+                       [](char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':'; });
+  }
+  return s.find(':') != std::string_view::npos &&
+         std::all_of(s.begin(), s.end(), [](char c) { return is_hexdig(c) || c == ':' || c == '.'; });
+}
+
+// RFC 9112 §3.2: Host = uri-host [ ":" port ] (RFC 3986 §3.2.2, §3.2.3 port = *DIGIT).
+bool is_valid_host(std::string_view v) {
+  std::string_view port;
+  if (!v.empty() && v.front() == '[') {
+    auto close = v.find(']');
+    if (close == std::string_view::npos || !is_ip_literal_body(v.substr(1, close - 1))) return false;
+    auto rest = v.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    if (!rest.empty()) port = rest.substr(1);
+  } else {
+    auto colon = v.find(':');
+    if (!is_reg_name(v.substr(0, colon))) return false;
+    if (colon != std::string_view::npos) port = v.substr(colon + 1);
+  }
+  return std::all_of(port.begin(), port.end(), is_digit);
+}
+
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -170,7 +233,15 @@ size_t RequestParser::feed(std::string_view data) {
     std::string_view line = line_;
     // RFC 9112 §2.2: lines end in CRLF; we also accept a bare LF there (a MAY) but a CR
     // anywhere else is a bare CR, which the same section says to reject or replace.
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    bool crlf = !line.empty() && line.back() == '\r';
+    if (crlf) line.remove_suffix(1);
+    // That MAY is not taken in the chunked framing (RFC 9112 §7.1 spells every chunk line
+    // with CRLF): a peer that reads a bare LF differently from us there sees a different body
+    // end, which is how request smuggling begins (RFC 9112 §11.2).
+    if (!crlf && (stage_ == Stage::ChunkSize || stage_ == Stage::ChunkEnd || stage_ == Stage::Trailers)) {
+      fail(400, "bare LF in chunked framing");
+      return used;
+    }
     if (line.find('\r') != std::string_view::npos) {
       fail(400, "bare CR");
       return used;
@@ -254,9 +325,13 @@ bool RequestParser::on_request_line(std::string_view line) {
   for (char c : target)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "control character in target");
   // RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT) or asterisk-form.
-  bool form_ok = target.front() == '/' || target == "*" || target.starts_with("http://") ||
-                 target.starts_with("https://") || method == "CONNECT";
+  // RFC 3986 §3.1: the scheme of an absolute-form target is case-insensitive.
+  bool form_ok = target.front() == '/' || target == "*" || starts_with_ci(target, "http://") ||
+                 starts_with_ci(target, "https://") || method == "CONNECT";
   if (!form_ok) return fail(400, "bad request-target form");
+  // RFC 9112 §3.2.4: the asterisk-form is only for a server-wide OPTIONS.
+  if (target == "*" && method != "OPTIONS")
+    return fail(400, "asterisk-form with a method other than OPTIONS");
   // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
   if (version.size() != 8 || !version.starts_with("HTTP/") || version[6] != '.' || version[5] < '0' ||
       version[5] > '9' || version[7] < '0' || version[7] > '9')
@@ -304,6 +379,9 @@ bool RequestParser::on_headers_end() {
   for (const auto& h : r.headers) {
     if (iequals(h.name, "host")) {
       ++hosts;
+      // RFC 9112 §3.2: a Host field with an invalid value gets 400 (userinfo, spaces, a port
+      // that is not all digits): it is what the server would route on.
+      if (!is_valid_host(h.value)) return fail(400, "invalid Host");
     } else if (iequals(h.name, "connection")) {
       for (auto& t : split_list(h.value)) r.connection.push_back(std::move(t));
     } else if (iequals(h.name, "transfer-encoding")) {

@@ -1,6 +1,7 @@
 // Routing, method rules (405 with Allow) and the built-in demo content.
 #include "http/site.hpp"
 
+#include <cctype>
 #include <charconv>
 
 #include "http/stats_page.hpp"
@@ -16,6 +17,14 @@ Response method_not_allowed(std::string allow) {
       text_response(405, "text/plain; charset=utf-8", "405 Method Not Allowed (allowed: " + allow + ")\n");
   r.head.headers.emplace_back("Allow", std::move(allow));
   return r;
+}
+
+// RFC 3986 §3.1: schemes are case-insensitive.
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
 }
 
 Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
@@ -36,9 +45,18 @@ Site::Site(std::optional<std::string> root, SiteHooks hooks) : hooks_(std::move(
 
 Response Site::respond(const Request& request) {
   std::string_view target = request.target;
+  if (target == "*") {
+    // RFC 9110 §9.3.7: OPTIONS * asks about the server itself: 200 with the methods it
+    // supports and no content (the request parser lets only OPTIONS use the asterisk-form).
+    if (request.method != "OPTIONS")
+      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: * is only for OPTIONS\n");
+    auto r = text_response(200, "", "");
+    r.head.headers.emplace_back("Allow", "GET, HEAD, POST, OPTIONS");
+    return r;
+  }
   // RFC 9112 §3.2.2: absolute-form; we serve one host, so only the path matters.
   for (std::string_view scheme : {"http://", "https://"}) {
-    if (target.starts_with(scheme)) {
+    if (starts_with_ci(target, scheme)) {
       target.remove_prefix(scheme.size());
       auto slash = target.find('/');
       target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);

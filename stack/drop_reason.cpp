@@ -15,12 +15,22 @@ std::string_view to_string(DropReason reason) {
       return "ipv4-bad-total-length";
     case DropReason::Ipv4BadChecksum:
       return "ipv4-bad-checksum";
-    case DropReason::Ipv4Fragment:
-      return "fragment";
     case DropReason::Ipv4NotForUs:
       return "ipv4-not-for-us";
     case DropReason::Ipv4BadSource:
       return "ipv4-bad-source";
+    case DropReason::FragmentBadLength:
+      return "fragment-bad-length";
+    case DropReason::FragmentTooBig:
+      return "fragment-too-big";
+    case DropReason::FragmentOverlap:
+      return "fragment-overlap";
+    case DropReason::FragmentDuplicate:
+      return "fragment-duplicate";
+    case DropReason::FragmentNoRoom:
+      return "fragment-no-room";
+    case DropReason::FragmentTimeout:
+      return "fragment-timeout";
     case DropReason::IcmpTruncated:
       return "icmp-truncated";
     case DropReason::IcmpBadChecksum:
@@ -59,6 +69,8 @@ std::string_view to_string(DropReason reason) {
       return "tcp-syn-queue-evicted";
     case DropReason::FaultInjected:
       return "fault-injected";
+    case DropReason::IcmpErrorRateLimited:
+      return "icmp-error-rate-limited";
     case DropReason::Count_:
       break;
   }

@@ -16,9 +16,15 @@ enum class DropReason : uint8_t {
   Ipv4BadHeaderLength,  // IHL < 5 or header longer than the packet
   Ipv4BadTotalLength,   // total length > bytes read, or < header length
   Ipv4BadChecksum,      // header checksum does not verify
-  Ipv4Fragment,         // MF set or offset != 0: we do not reassemble
   Ipv4NotForUs,         // destination is not the stack's address
   Ipv4BadSource,        // source is broadcast/multicast/ours (RFC 1122 §3.2.1.3)
+  // IPv4 reassembly (RFC 791 §3.2, RFC 815; stack/ip/reassembly.hpp)
+  FragmentBadLength,   // empty, or not a multiple of 8 bytes though more fragments follow
+  FragmentTooBig,      // would end past the 65,535-byte limit of a datagram
+  FragmentOverlap,     // overlaps another fragment or the end: the whole datagram is dropped
+  FragmentDuplicate,   // exactly a fragment already held (the copy is dropped, not the datagram)
+  FragmentNoRoom,      // too many datagrams, fragments or bytes held already
+  FragmentTimeout,     // a datagram not complete within the reassembly timeout
   // ICMP (RFC 792)
   IcmpTruncated,
   IcmpBadChecksum,
@@ -42,6 +48,8 @@ enum class DropReason : uint8_t {
   TcpSynQueueEvicted,      // SYN queue full: the oldest half-open entry was dropped (RFC 4987)
   // Fault injection (stack/link) for labs
   FaultInjected,
+  // ICMP errors not sent (RFC 1812 §4.3.2.8; stack/ip/icmp_rate_limit.hpp)
+  IcmpErrorRateLimited,
   Count_  // keep last
 };
 

@@ -1,5 +1,6 @@
-// The sans-IO stack: IPv4 input (verify, check addresses), dispatch by protocol to ICMP and
-// TCP, and the ICMP answers the IP layer gives itself (RFC 791, RFC 792, RFC 1122 §3.2).
+// The sans-IO stack: IPv4 input (verify, check addresses, reassemble fragments), dispatch by
+// protocol to ICMP and TCP, and the ICMP answers the IP layer gives itself (RFC 791, RFC 792,
+// RFC 1122 §3.2), rate-limited when they are errors (RFC 1812 §4.3.2.8).
 #include "stack/stack.hpp"
 
 #include <algorithm>
@@ -39,22 +40,56 @@ Stack::Stack(const StackConfig& config, trace::Tracer& tracer)
     : config_(consistent(config)),
       tracer_(tracer),
       tcp_(config_.tcp, config_.address, tracer_, outbox_, drops_),
-      ip_output_(config_.address, config_.ttl) {}
+      ip_output_(config_.address, config_.ttl, config_.mtu),
+      reassembler_(config_.reassembly),
+      icmp_error_limiter_(config_.icmp_errors) {}
 
-void Stack::drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail) {
-  drops_.count(reason);
+void Stack::drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail,
+                 uint64_t count) {
+  for (uint64_t i = 0; i < count; ++i) drops_.count(reason);
   if (tracer_.enabled()) tracer_.drop(now, reason, packet, detail);
+}
+
+void Stack::count_sent(size_t packets) {
+  ip_stats_.packets_sent += packets;
+  if (packets > 1) ip_stats_.fragments_sent += packets;
 }
 
 void Stack::receive(std::span<const std::byte> packet, Instant now) {
   ++ip_stats_.packets_received;
-  // RFC 791 / RFC 1122 §3.2.1.1-3.2.1.8: version, header length, total length, checksum and
-  // fragmentation are verified by the parser; each failure is a named reason.
+  // RFC 791 / RFC 1122 §3.2.1.1-3.2.1.8: version, header length, total length and checksum
+  // are verified by the parser; each failure is a named reason.
   auto parsed = wire::parse_ipv4(packet);
   if (!parsed) return drop(parsed.error(), packet, now);
   const wire::Ipv4Packet& ip = parsed.value();
+  // Addresses first: a fragment that is not for us is not ours to reassemble either.
   if (auto reason = ip::check_addresses(ip.header, config_.address)) return drop(*reason, packet, now);
+  if (ip.header.is_fragment()) return fragment_arrives(ip, packet, now);
+  datagram_arrives(ip, packet, now);
+}
 
+void Stack::fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const std::byte> raw, Instant now) {
+  // RFC 1122 §3.3.2: a host MUST reassemble. Only a whole datagram goes up, so no layer
+  // above (nor an ICMP error, RFC 1122 §3.2.2) ever sees a non-initial fragment.
+  ++ip_stats_.fragments_received;
+  auto outcome = reassembler_.add(fragment, now);
+  using Kind = ip::Reassembler::Outcome::Kind;
+  if (outcome.kind == Kind::Held) return;
+  if (outcome.kind == Kind::Refused)
+    return drop(outcome.reason, raw, now, outcome.detail, outcome.fragments_dropped);
+  ++ip_stats_.datagrams_reassembled;
+  auto whole = wire::parse_ipv4(outcome.datagram);
+  if (!whole) return drop(whole.error(), outcome.datagram, now);  // cannot happen: we built it
+  if (tracer_.enabled()) {
+    NoteBuffer note;
+    note.length = std::snprintf(note.text, sizeof note.text, "reassembled datagram id %u, %zu bytes",
+                                whole->header.identification, outcome.datagram.size());
+    tracer_.note(now, nullptr, note.view());
+  }
+  datagram_arrives(*whole, outcome.datagram, now);
+}
+
+void Stack::datagram_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> packet, Instant now) {
   switch (ip.header.protocol) {
     case static_cast<uint8_t>(wire::IpProtocol::Icmp):
       return icmp_arrives(ip, packet, now);
@@ -80,11 +115,11 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
     // query we serve; everything else (replies, unreachables, timestamps...) is only counted.
     return drop(DropReason::IcmpUnhandledType, raw, now, "not an echo request");
   }
-  ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source,
-                  ip::kIcmpHeaderLength + message.body.size(),
-                  [&](wire::MutableBytes out) { return ip::build_echo_reply(message, out); });
+  // A reply bigger than the MTU (to a reassembled request) leaves in fragments.
+  count_sent(ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source,
+                             ip::kIcmpHeaderLength + message.body.size(),
+                             [&](wire::MutableBytes out) { return ip::build_echo_reply(message, out); }));
   ++ip_stats_.echo_replies;
-  ++ip_stats_.packets_sent;
   if (tracer_.enabled()) {
     char to[16];
     append_address(to, sizeof to, ip.header.source);
@@ -100,15 +135,20 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
                              std::span<const std::byte> raw, Instant now) {
   // The RFC 1122 §3.2.2 "MUST NOT send an ICMP error" cases are already gone by now: ICMP
   // errors never reach here, broadcast/multicast destinations failed check_addresses,
-  // non-initial fragments were dropped by the parser, and sources that do not name one host
-  // were refused as Ipv4BadSource.
-  // Deviation: no rate limit on ICMP errors (RFC 1812 §4.3.2.8 suggests one); the stack only
-  // ever talks to its own lab namespace, and counting every answer is easier to teach.
+  // only whole datagrams get here (fragments are reassembled first), and sources that do not
+  // name one host were refused as Ipv4BadSource.
+  // RFC 1812 §4.3.2.8: the rate of ICMP errors is limited (a token bucket, icmp_rate_limit.hpp),
+  // so a flood of bad packets is not answered with a flood of errors. The packet that would
+  // have had the answer is counted as dropped for that reason.
+  if (!icmp_error_limiter_.allow(now))
+    return drop(
+        DropReason::IcmpErrorRateLimited, raw, now,
+        code == wire::UnreachableCode::Port ? "port unreachable not sent" : "protocol unreachable not sent");
   auto quote = ip::icmp_error_quote(raw, ip);
-  ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source, ip::kIcmpHeaderLength + quote.size(),
-                  [&](wire::MutableBytes out) { return ip::build_unreachable(code, quote, out); });
+  count_sent(
+      ip_output_.send(outbox_, wire::IpProtocol::Icmp, ip.header.source, ip::kIcmpHeaderLength + quote.size(),
+                      [&](wire::MutableBytes out) { return ip::build_unreachable(code, quote, out); }));
   ++ip_stats_.unreachables_sent;
-  ++ip_stats_.packets_sent;
   if (tracer_.enabled()) {
     char to[16];
     append_address(to, sizeof to, ip.header.source);
@@ -120,8 +160,44 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
   }
 }
 
-void Stack::advance(Instant now) { tcp_.advance(now); }
+void Stack::reassembly_timed_out(const ip::Reassembler::Expired& expired, Instant now) {
+  // RFC 1122 §3.3.2: a datagram not complete within the reassembly timeout is dropped, all
+  // its fragments counted, and if fragment zero had arrived the source SHOULD get an ICMP
+  // time exceeded, code 1 (RFC 792) - an error, so rate-limited like the others.
+  auto waited = std::chrono::duration_cast<seconds>(reassembler_.limits().timeout).count();
+  NoteBuffer note;
+  note.length = std::snprintf(note.text, sizeof note.text,
+                              "id %u protocol %u: %zu fragments (%zu bytes) incomplete after %llds",
+                              expired.header.identification, expired.header.protocol, expired.fragments,
+                              expired.bytes, static_cast<long long>(waited));
+  drop(DropReason::FragmentTimeout, {}, now, note.view(), expired.fragments);
+  if (expired.quote.empty()) return;
+  if (!icmp_error_limiter_.allow(now))
+    return drop(DropReason::IcmpErrorRateLimited, {}, now, "time exceeded (reassembly) not sent");
+  count_sent(ip_output_.send(
+      outbox_, wire::IpProtocol::Icmp, expired.header.source, ip::kIcmpHeaderLength + expired.quote.size(),
+      [&](wire::MutableBytes out) { return ip::build_reassembly_time_exceeded(expired.quote, out); }));
+  ++ip_stats_.time_exceeded_sent;
+  if (tracer_.enabled()) {
+    char to[16];
+    append_address(to, sizeof to, expired.header.source);
+    note.length = std::snprintf(note.text, sizeof note.text, "icmp time exceeded (reassembly) to %s, id %u",
+                                to, expired.header.identification);
+    tracer_.note(now, nullptr, note.view());
+  }
+}
 
-std::optional<Instant> Stack::next_deadline() const { return tcp_.next_deadline(); }
+void Stack::advance(Instant now) {
+  for (const auto& expired : reassembler_.expire(now)) reassembly_timed_out(expired, now);
+  tcp_.advance(now);
+}
+
+std::optional<Instant> Stack::next_deadline() const {
+  auto tcp = tcp_.next_deadline();
+  auto fragments = reassembler_.next_deadline();
+  if (!tcp) return fragments;
+  if (!fragments) return tcp;
+  return std::min(*tcp, *fragments);
+}
 
 }  // namespace tcplab

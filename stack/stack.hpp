@@ -6,7 +6,9 @@
 #include <string_view>
 
 #include "stack/drop_reason.hpp"
+#include "stack/ip/icmp_rate_limit.hpp"
 #include "stack/ip/ipv4_output.hpp"
+#include "stack/ip/reassembly.hpp"
 #include "stack/outbox.hpp"
 #include "stack/tcp/config.hpp"
 #include "stack/tcp/host.hpp"
@@ -22,6 +24,8 @@ struct StackConfig {
   uint16_t mtu = 1500;
   uint8_t ttl = wire::kDefaultTtl;
   tcp::TcpConfig tcp;
+  ip::ReassemblyLimits reassembly;
+  ip::IcmpRateLimit icmp_errors;
 };
 
 struct IpStats {
@@ -29,6 +33,10 @@ struct IpStats {
   uint64_t packets_sent = 0;      // packets the IP layer made itself (ICMP); TCP counts its own
   uint64_t echo_replies = 0;
   uint64_t unreachables_sent = 0;
+  uint64_t time_exceeded_sent = 0;     // ICMP 11/1: a datagram timed out in reassembly
+  uint64_t fragments_received = 0;     // fragments handed to reassembly, kept or not
+  uint64_t datagrams_reassembled = 0;  // complete datagrams made of them
+  uint64_t fragments_sent = 0;         // packets of our replies cut to fit the MTU
 };
 
 class Stack {
@@ -36,7 +44,8 @@ class Stack {
   Stack(const StackConfig& config, trace::Tracer& tracer);
   // One IPv4 packet from the link. Replies go to outbox().
   void receive(std::span<const std::byte> packet, Instant now);
-  // Timers due at `now`; also sets the time used for application calls.
+  // Timers due at `now` (TCP's, and the reassembly timeout); also sets the time used for
+  // application calls.
   void advance(Instant now);
   std::optional<Instant> next_deadline() const;
 
@@ -54,8 +63,15 @@ class Stack {
   IpStats ip_stats_;
   tcp::TcpHost tcp_;
   ip::Ipv4Output ip_output_;
+  ip::Reassembler reassembler_;
+  ip::IcmpErrorLimiter icmp_error_limiter_;
 
-  void drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail = {});
+  void drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail = {},
+            uint64_t count = 1);
+  void fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const std::byte> raw, Instant now);
+  void datagram_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
+  void count_sent(size_t packets);
+  void reassembly_timed_out(const ip::Reassembler::Expired& expired, Instant now);
   void icmp_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
   void send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& packet,
                         std::span<const std::byte> raw, Instant now);

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The whole test run (`sudo make test`, .ci/run): install, build, unit tests, the same tests
 # under ASan+UBSan, scenario scripts, integration tests in lab namespaces, a short fuzz run.
-# Ends with one line "N passed, N failed" and exits non-zero if anything failed.
+# Ends with one line "N passed, N failed" (plus ", N skipped" when a test printed a
+# "SKIPPED - NAME: why" line) and exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 passed=0
 failed=0
+skipped=0
 failures=()
+skips=()
 
-record() {  # record SUITE PASSED FAILED
-  passed=$((passed + $2)); failed=$((failed + $3))
+record() {  # record SUITE PASSED FAILED [SKIPPED]
+  local s=${4:-0}
+  passed=$((passed + $2)); failed=$((failed + $3)); skipped=$((skipped + s))
   [ "$3" -gt 0 ] && failures+=("$1: $3 failed")
-  echo "== $1: $2 passed, $3 failed"
+  if [ "$s" -gt 0 ]; then echo "== $1: $2 passed, $3 failed, $s skipped"; else echo "== $1: $2 passed, $3 failed"; fi
 }
 
 # doctest's summary line: "[doctest] test cases: 12 | 12 passed | 0 failed | 0 skipped"
@@ -34,12 +38,13 @@ run_tap() {  # run_tap NAME COMMAND...
   local name=$1; shift
   local log; log=$(mktemp)
   "$@" 2>&1 | tee "$log"; local rc=${PIPESTATUS[0]}
-  local p f
-  p=$(grep -cE '^ok - ' "$log"); f=$(grep -cE '^not ok - ' "$log")
+  local p f s
+  p=$(grep -cE '^ok - ' "$log"); f=$(grep -cE '^not ok - ' "$log"); s=$(grep -cE '^SKIPPED - ' "$log")
+  while IFS= read -r line; do skips+=("$name: ${line#SKIPPED - }"); done < <(grep -E '^SKIPPED - ' "$log")
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: exited $rc without a failing line"; fi
-  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: ran no test"; fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then f=1; echo "$name: ran no test"; fi
   rm -f "$log"
-  record "$name" "$p" "$f"
+  record "$name" "$p" "$f" "$s"
 }
 
 echo "== setup"
@@ -71,6 +76,8 @@ fi
 
 echo
 echo "took $(( $(date +%s) - start )) s"
+for s in "${skips[@]:-}"; do [ -n "$s" ] && echo "SKIPPED: $s"; done
 for f in "${failures[@]:-}"; do [ -n "$f" ] && echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
+else echo "$passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ]

@@ -4,6 +4,22 @@ set -euo pipefail
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+apt_knows() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
+# The sanitizer and libFuzzer runtimes: their package is named after clang's major version
+# (libclang-rt-N-dev), so ask the installed clang which one; without clang, the unversioned
+# libclang-rt-dev follows the distribution's default clang installed with it. On releases
+# that know neither, the runtimes ship in libclang-common-N-dev, which clang depends on.
+clang_runtime() {
+  local major
+  if have_cmd clang++; then
+    major=$(clang++ -dumpversion 2>/dev/null | cut -d. -f1)
+    if [ -n "$major" ] && apt_knows "libclang-rt-$major-dev"; then
+      have_pkg "libclang-rt-$major-dev" || need+=("libclang-rt-$major-dev")
+    fi
+  elif apt_knows libclang-rt-dev; then
+    need+=(libclang-rt-dev)
+  fi
+}
 have_cmd g++        || need+=(g++)
 have_cmd make       || need+=(make)
 have_pkg doctest-dev|| need+=(doctest-dev)
@@ -17,8 +33,10 @@ have_cmd python3    || need+=(python3)   # JSON checks, the labs runner, the doc
 have_cmd xmllint    || need+=(libxml2-utils)
 have_cmd nft        || need+=(nftables)
 have_cmd ethtool    || need+=(ethtool)
+# apt-cache knows no package before the first apt-get update on a fresh machine.
+if [ "$(id -u)" -eq 0 ] && ! apt_knows make; then apt-get update -qq; fi
+clang_runtime
 have_cmd clang++    || need+=(clang)
-have_pkg libclang-rt-14-dev || need+=(libclang-rt-14-dev)
 have_cmd chromium   || need+=(chromium)
 have_cmd nginx      || need+=(nginx-light)   # the benchmark's reference server
 have_cmd wrk        || need+=(wrk)

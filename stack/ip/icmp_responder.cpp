@@ -24,4 +24,9 @@ size_t build_unreachable(wire::UnreachableCode code, wire::ConstBytes quote, wir
                          static_cast<uint8_t>(code), 0, quote, out);
 }
 
+size_t build_reassembly_time_exceeded(wire::ConstBytes quote, wire::MutableBytes out) {
+  // RFC 792 time exceeded: like destination unreachable, an unused zero word, then the quote.
+  return wire::emit_icmp(kIcmpTimeExceeded, kIcmpFragmentReassemblyTimeExceeded, 0, quote, out);
+}
+
 }  // namespace tcplab::ip

@@ -21,6 +21,14 @@ wire::ConstBytes icmp_error_quote(wire::ConstBytes packet, const wire::Ipv4Packe
 // checksum recomputed. Writes 8 + request.body.size() bytes into out (which must hold them).
 size_t build_echo_reply(const wire::IcmpMessage& request, wire::MutableBytes out);
 
+// RFC 792 time exceeded (type 11), code 1: "fragment reassembly time exceeded".
+constexpr uint8_t kIcmpTimeExceeded = 11;
+constexpr uint8_t kIcmpFragmentReassemblyTimeExceeded = 1;
+
+// RFC 792 time exceeded with code 1, the unused field zero, and `quote` (fragment zero's
+// header and first 8 data bytes) as the body. Writes 8 + quote.size() bytes into out.
+size_t build_reassembly_time_exceeded(wire::ConstBytes quote, wire::MutableBytes out);
+
 // RFC 792 destination unreachable (type 3) with `code`, the unused field zero, and `quote`
 // (from icmp_error_quote) as the body. Writes 8 + quote.size() bytes into out.
 size_t build_unreachable(wire::UnreachableCode code, wire::ConstBytes quote, wire::MutableBytes out);

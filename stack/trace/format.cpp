@@ -82,10 +82,20 @@ std::string hex_head(std::span<const std::byte> bytes) {
 }  // namespace
 
 std::string packet_summary(std::span<const std::byte> ipv4) {
+  // No packet: a drop about a whole datagram in reassembly (its detail says which).
+  if (ipv4.empty()) return "(datagram in reassembly)";
   auto ip = wire::parse_ipv4(ipv4);
   if (!ip) return hex_head(ipv4);
   const auto& h = ip->header;
   char buf[128];
+  if (h.is_fragment()) {
+    // Only the first fragment holds the transport header, so none is decoded: where the
+    // piece goes is what matters (RFC 791 §3.2).
+    std::snprintf(buf, sizeof buf, " frag id %u offset %u%s proto %u len %zu", unsigned{h.identification},
+                  unsigned{h.fragment_offset} * 8, h.more_fragments ? " +" : "", unsigned{h.protocol},
+                  ip->payload.size());
+    return h.source.to_string() + " > " + h.destination.to_string() + buf;
+  }
   if (h.protocol == static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
     // The checksum is not verified here: a drop line must describe even a corrupt segment.
     auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false);

@@ -77,9 +77,8 @@ Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
   h.dont_fragment = (flags_fragment & kFlagDontFragment) != 0;
   h.more_fragments = (flags_fragment & kFlagMoreFragments) != 0;
   h.fragment_offset = flags_fragment & kFragmentOffsetMask;
-  // Deviation: RFC 1122 §3.3.2 says a host MUST reassemble; we drop fragments instead,
-  // because over a TUN with MTU-sized TCP segments none arrive, and reassembly is not the lesson.
-  if (h.more_fragments || h.fragment_offset != 0) return DropReason::Ipv4Fragment;
+  // Fragments parse like any packet (is_fragment() tells them apart); RFC 1122 §3.3.2's
+  // reassembly is stack/ip's job, with the checks only a collection of fragments allows.
   h.ttl = read_u8(bytes, kTtl);
   h.protocol = read_u8(bytes, kProtocol);
   h.checksum = read_u16(bytes, kChecksum);

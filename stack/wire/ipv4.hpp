@@ -37,6 +37,9 @@ struct Ipv4Header {
   uint16_t checksum = 0;  // as read; emit computes it
   Ipv4Address source;
   Ipv4Address destination;
+
+  // RFC 791 §3.2: a piece of a larger datagram (more follow, or not the first).
+  bool is_fragment() const { return more_fragments || fragment_offset != 0; }
 };
 
 struct Ipv4Packet {
@@ -46,8 +49,9 @@ struct Ipv4Packet {
   ConstBytes payload;       // exactly total_length - header_length bytes
 };
 
-// Checks version, IHL, total length (trailing bytes beyond it are ignored), checksum and
-// fragmentation. It does not check the destination: that is stack/ip's decision.
+// Checks version, IHL, total length (trailing bytes beyond it are ignored) and checksum.
+// Fragments are parsed too: reassembling them (and checking their lengths and offsets) is
+// stack/ip's job, as is the destination.
 Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes);
 
 // Writes a 20-byte header (no options) for `payload_length` bytes of payload into out[0..20)

@@ -75,7 +75,20 @@ struct Case {
   const char* name;
   const char* reason;  // the drop reason tcplab should trace, or what it should answer
   bool (*make)(const Addresses&, Bytes&);
+  void (*then)(const Addresses&, Bytes&) = nullptr;  // a second packet, sent after the first
 };
+
+// A fragment of echo_request's datagram: its ICMP bytes [begin, end), at offset `begin`.
+Bytes echo_fragment(const Addresses& a, size_t begin, size_t end, bool more) {
+  Bytes whole = echo_request(a);
+  Bytes p(whole.begin(), whole.begin() + 20);
+  p.insert(p.end(), whole.begin() + 20 + static_cast<long>(begin),
+           whole.begin() + 20 + static_cast<long>(end));
+  put16(p, 2, static_cast<uint16_t>(p.size()));
+  put16(p, 6, static_cast<uint16_t>((more ? 0x2000 : 0) | (begin / 8)));
+  fix_ip_checksum(p, 20);
+  return p;
+}
 
 const Case kCases[] = {
     {"good", "echo reply",
@@ -124,20 +137,25 @@ const Case kCases[] = {
        p.resize(12);
        return true;
      }},
-    {"fragment", "fragment",
+    // Fragments tcplab refuses (whole fragmented datagrams it reassembles: ping -s 4000).
+    {"fragment-bad-length", "fragment-bad-length",  // 20 bytes, yet more fragments follow
+     [](const Addresses& a, Bytes& p) {
+       p = echo_fragment(a, 0, 20, true);
+       return true;
+     }},
+    {"fragment-too-big", "fragment-too-big",  // offset 65,528 + 24 bytes: past 65,535
      [](const Addresses& a, Bytes& p) {
        p = echo_request(a);
-       put16(p, 6, 0x2000);
+       put16(p, 6, 0x1fff);
        fix_ip_checksum(p, 20);
        return true;
      }},
-    {"fragment-offset", "fragment",
+    {"fragment-overlap", "fragment-overlap",  // [0, 16) then [8, 24): both dropped
      [](const Addresses& a, Bytes& p) {
-       p = echo_request(a);
-       put16(p, 6, 0x0003);
-       fix_ip_checksum(p, 20);
+       p = echo_fragment(a, 0, 16, true);
        return true;
-     }},
+     },
+     [](const Addresses& a, Bytes& p) { p = echo_fragment(a, 8, 24, false); }},
     {"wrong-destination", "ipv4-not-for-us",
      [](const Addresses& a, Bytes& p) {
        p = echo_request({a.src, a.dst + 1});
@@ -236,7 +254,7 @@ int main(int argc, char** argv) {
   }
   if (count < 1 || count > 100000) return usage();  // bounded, always
 
-  Bytes packet;
+  Bytes packet, then;
   if (!hex.empty()) {
     if (!parse_hex(hex, packet) || packet.empty()) {
       std::fprintf(stderr, "raw_inject: bad hex\n");
@@ -252,6 +270,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     found->make(addrs, packet);
+    if (found->then) found->then(addrs, then);
   }
 
   unsigned ifindex = if_nametoindex(dev.c_str());
@@ -280,6 +299,11 @@ int main(int argc, char** argv) {
   to.sll_ifindex = static_cast<int>(ifindex);
   for (int i = 0; i < count; ++i) {
     if (sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
+      std::fprintf(stderr, "raw_inject: sendto: %s\n", std::strerror(errno));
+      return 1;
+    }
+    if (!then.empty() &&
+        sendto(fd, then.data(), then.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
       std::fprintf(stderr, "raw_inject: sendto: %s\n", std::strerror(errno));
       return 1;
     }

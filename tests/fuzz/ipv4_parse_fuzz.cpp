@@ -28,7 +28,7 @@ void check(ConstBytes input) {
   FUZZ_CHECK(p.options.size() == h.header_length - 20u);
   FUZZ_CHECK(p.payload.size() == size_t{h.total_length} - h.header_length);
   FUZZ_CHECK(p.payload.data() == input.data() + h.header_length);
-  FUZZ_CHECK(!h.more_fragments && h.fragment_offset == 0);
+  FUZZ_CHECK(h.is_fragment() == (h.more_fragments || h.fragment_offset != 0));
 
   // Round trip: emit (without options) + the same payload, parse again.
   std::vector<std::byte> out(20 + p.payload.size());
@@ -42,6 +42,8 @@ void check(ConstBytes input) {
   FUZZ_CHECK(g.tos == h.tos);
   FUZZ_CHECK(g.identification == h.identification);
   FUZZ_CHECK(g.dont_fragment == h.dont_fragment);
+  FUZZ_CHECK(g.more_fragments == h.more_fragments);
+  FUZZ_CHECK(g.fragment_offset == h.fragment_offset);
   FUZZ_CHECK(g.ttl == h.ttl);
   FUZZ_CHECK(g.protocol == h.protocol);
   FUZZ_CHECK(g.source == h.source);

@@ -36,19 +36,22 @@ client() {
 field() { echo "$CLIENT_OUT" | tr ' ' '\n' | sed -n "s/^$1=//p" | tail -1; }
 
 # connection_table: asks the server for its status (SIGUSR1) and prints the connection
-# table it writes: a "connections: N" line, then one indented line per connection.
+# table it writes: a "connections: N" line, then one indented line per connection. Waits (at
+# most 5 s) until all N lines are there.
 connection_table() {
   local before
   before=$(wc -l <"$SERVER_LOG")
   kill -USR1 "$SERVER_PID" 2>/dev/null || return 1
-  local i
-  for i in $(seq 50); do
-    tail -n +"$((before + 1))" "$SERVER_LOG" | grep -q 'connections: [0-9]' && break
-    sleep 0.1
-  done
-  sleep 0.2  # let the rest of the table arrive
-  tail -n +"$((before + 1))" "$SERVER_LOG" |
-    awk '/connections: [0-9]/ { p = 1; print; next } p && /^[ \t]/ { print; next } p { exit }'
+  new_table() {
+    tail -n +"$((before + 1))" "$SERVER_LOG" |
+      awk '/connections: [0-9]/ { p = 1; print; next } p && /^[ \t]/ { print; next } p { exit }'
+  }
+  table_complete() {
+    local t n; t=$(new_table); n=$(table_count "$t")
+    [ -n "$n" ] && [ "$(echo "$t" | tail -n +2 | grep -c .)" -eq "$n" ]
+  }
+  wait_for 5 table_complete
+  new_table
 }
 
 # table_count TABLE: the N of "connections: N".
@@ -56,13 +59,11 @@ table_count() { echo "$1" | sed -nE 's/.*connections: ([0-9]+).*/\1/p' | head -1
 
 # wait_table_empty SECONDS: polls the table until it lists no connection; prints the last one.
 wait_table_empty() {
-  local end=$((SECONDS + $1)) t
-  while :; do
-    t=$(connection_table)
-    [ "$(table_count "$t")" = "0" ] && { echo "$t"; return 0; }
-    [ $SECONDS -ge $end ] && { echo "$t"; return 1; }
-    sleep 0.5
-  done
+  local t
+  table_empty() { t=$(connection_table); [ "$(table_count "$t")" = "0" ]; }
+  wait_for "$1" table_empty; local rc=$?
+  echo "$t"
+  return $rc
 }
 
 # show TEXT: prints TEXT as "# " comment lines (diagnostics under a failing check).

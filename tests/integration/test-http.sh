@@ -106,12 +106,21 @@ bad "conflicting Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-
 bad "invalid Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3x\r\n\r\nabc"
 bad "Transfer-Encoding with Content-Length" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
 bad "missing Host in HTTP/1.1" 400 "GET / HTTP/1.1\r\n\r\n"
+bad "Host with userinfo" 400 "GET / HTTP/1.1\r\nHost: user@x\r\n\r\n"
+bad "bare LF in chunked framing" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n"
 bad "unsupported version" 505 "GET / HTTP/2.0\r\nHost: x\r\n\r\n"
 bad "body over the limit" 413 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
 bad "unknown method" 501 "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"
 bad "known method not allowed (with close)" 405 "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/")
 check "after every bad input the server still serves [got $code]" test "$code" = 200
+# RFC 9110 §9.3.7: OPTIONS * is about the server as a whole.
+out=$(curl_ns -si -X OPTIONS --request-target '*' "$URL" | tr -d '\r')
+check "OPTIONS *: 200, Allow lists the server's methods, Content-Length: 0" bash -c 'grep -q "^HTTP/1.1 200" <<<"$1" &&
+  grep -qx "Allow: GET, HEAD, POST, OPTIONS" <<<"$1" && grep -qx "Content-Length: 0" <<<"$1"' _ "$out"
+raw --send 'GET HTTP://192.0.2.2/style.css HTTP/1.1\r\nHost: 192.0.2.2\r\nConnection: close\r\n\r\n' --wait-close 5
+status=$(head -1 <<<"$RAW_OUT" | cut -d' ' -f2)
+check "absolute-form with an upper-case scheme (GET HTTP://...) is served [got $status]" test "$status" = 200
 
 # ---------------------------------------------------------------- pipelining, max requests
 reqs=""
@@ -137,9 +146,9 @@ t=$(result_field since_mark)
 check "idle timeout 3 s: the server's FIN after ${t}s (3 s +-10%)" between "$t" 2.7 3.3
 check "idle timeout: the server closed with FIN (not RST)" test "$(result_field closed)" = fin
 check "trace: the timeout is an active close that leaves the server in TIME-WAIT" grep -q "will hold TIME-WAIT" "$SERVER_LOG"
-sleep 0.3
-tw=$(curl_ns "$URL/tcp" | grep -c TIME-WAIT)
-check "/tcp: the server holds TIME-WAIT for the timed-out connection" test "$tw" -ge 1
+# The client's FIN and our ACK of it may still be on their way when http_raw returns.
+tcp_lists_time_wait() { curl_ns "$URL/tcp" | grep -q TIME-WAIT; }
+check "/tcp: the server holds TIME-WAIT for the timed-out connection" wait_for 5 tcp_lists_time_wait
 port=$(result_field local_port)
 check "the client (kernel, port $port) holds no TIME-WAIT: it closed second" \
   bash -c '! ip netns exec "$1" ss -tan state time-wait | grep -q ":$2 "' _ "$LAB_NAME" "$port"
@@ -150,7 +159,9 @@ out=$(curl_ns -v --rate 15/m "$URL/" "$URL/" -o /dev/null -o /dev/null 2>&1)
 after=$(stat connections_accepted)
 check "after the timeout the next request needs a new handshake (curl connected $(grep -c 'Connected to' <<<"$out") times)" \
   test "$(grep -c 'Connected to' <<<"$out")" = 2
-check "/stats: two connections for two requests 4 s apart [$before -> $after]" test $((after - before)) = 3
+# The counter also counts the connection that reads it the second time.
+check "/stats: two connections for two requests 4 s apart (+1 for reading /stats) [$before -> $after]" \
+  test $((after - before - 1)) = 2
 check "/stats counts closes by timeout" test "$(curl_ns "$URL/stats" | grep -oE '"timeout": [0-9]+' | grep -oE '[0-9]+$')" -ge 2
 
 # ---------------------------------------------------------------- header timeout
@@ -166,8 +177,13 @@ restart --keepalive off || not_ok "server restarts with --keepalive off"
 out=$(curl_ns -v "$URL/" "$URL/style.css" -o /dev/null -o /dev/null 2>&1)
 check "--keepalive off: HTTP/1.1 gets Connection: close" grep -qi "^< Connection: close" <<<"$out"
 check "--keepalive off: every request its own connection" test "$(grep -c 'Connected to' <<<"$out")" = 2
-sleep 0.3
-cur=$(curl_ns "$URL/stats" | grep -oE '"current_connections": [0-9]+' | grep -oE '[0-9]+$')
+# The two closed connections may still be finishing their close handshakes: poll (at most 5 s).
+# current_connections leaves out the connection asking, as the article's counter does.
+no_other_connection() {
+  cur=$(curl_ns "$URL/stats" | grep -oE '"current_connections": [0-9]+' | grep -oE '[0-9]+$')
+  [ "$cur" = 0 ]
+}
+wait_for 5 no_other_connection
 check "--keepalive off: current connections back to 0 (the asker is not counted) [got $cur]" test "$cur" = 0
 
 # ---------------------------------------------------------------- --root and traversal

@@ -301,3 +301,70 @@ TEST_CASE("a CR exactly at the line limit is not counted before its LF arrives")
   CHECK(status_of(too_long, limits) == 414);
   CHECK(status_bytewise(too_long, limits) == 414);
 }
+
+TEST_CASE("Host must be a valid uri-host[:port] (RFC 9112 §3.2, RFC 3986 §3.2.2)") {
+  auto with_host = [](std::string value) { return "GET / HTTP/1.1\r\nHost: " + value + "\r\n\r\n"; };
+  const char* good[] = {"h",           "example.com",           "example.com:8080", "192.0.2.2:80", "[::1]",
+                        "[::1]:8080",  "[2001:db8::192.0.2.2]", "a%41b.c",          "h:",           "",
+                        "[v1.x:y]:80", "x-y_z~!$&'()*+,;="};
+  for (const char* v : good) {
+    INFO("Host: '" << v << "'");
+    CHECK(status_of(with_host(v)) == 200);
+  }
+  const char* bad[] = {"user@h", "user:pw@h:80", "h h", "h:8o",   "h:80:90", "h:-1", "[::1",
+                       "[::1]x", "[::1]:8x",     "[]",  "[g::1]", "h/x",     "h?x",  "a%4",
+                       "a%zzb",  "h\"",          "<h>", "[v1]",   "h\\x"};
+  for (const char* v : bad) {
+    auto o = parse_all(with_host(v));
+    INFO("Host: '" << v << "' detail: " << o.detail);
+    CHECK(o.status == RequestParser::Status::Error);
+    CHECK(o.error == 400);
+    CHECK(o.detail == "invalid Host");
+  }
+  // HTTP/1.0 needs no Host, but one it sends is checked all the same.
+  CHECK(status_of("GET / HTTP/1.0\r\nHost: a b\r\n\r\n") == 400);
+}
+
+TEST_CASE("a bare LF in chunked framing is 400 (RFC 9112 §7.1), wherever it is") {
+  std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  CHECK(status_of(head + "3\r\nabc\r\n0\r\n\r\n") == 200);  // the CRLF original
+  const char* framing[] = {
+      "3\nabc\r\n0\r\n\r\n",          // after the chunk size
+      "3;ext=1\nabc\r\n0\r\n\r\n",    // after an extension
+      "3\r\nabc\n0\r\n\r\n",          // after the chunk data
+      "3\r\nabc\r\n0\n\r\n",          // after the last chunk
+      "3\r\nabc\r\n0\r\nT: v\n\r\n",  // after a trailer field
+      "3\r\nabc\r\n0\r\n\n",          // the final empty line
+  };
+  for (const char* body : framing) {
+    auto o = parse_all(head + body);
+    INFO("body: " << body << " detail: " << o.detail);
+    CHECK(o.status == RequestParser::Status::Error);
+    CHECK(o.error == 400);
+    CHECK(o.detail == "bare LF in chunked framing");
+    // The verdict does not depend on how the bytes arrive.
+    RequestParser::Status last{};
+    std::string all = head + body;
+    std::vector<size_t> cuts;
+    for (size_t i = 1; i < all.size(); ++i) cuts.push_back(i);
+    CHECK(parse_split(all, cuts, &last).empty());
+    CHECK(last == RequestParser::Status::Error);
+  }
+}
+
+TEST_CASE("absolute-form: the scheme is case-insensitive (RFC 3986 §3.1)") {
+  for (const char* target : {"http://h/x", "HTTP://h/x", "Http://h/x", "HTTPS://h/x"}) {
+    INFO(target);
+    CHECK(status_of(std::string("GET ") + target + " HTTP/1.1\r\nHost: h\r\n\r\n") == 200);
+  }
+  CHECK(status_of("GET HTTX://h/x HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+}
+
+TEST_CASE("asterisk-form is for OPTIONS only (RFC 9112 §3.2.4)") {
+  auto ok = parse_split("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", {});
+  REQUIRE(ok.size() == 1);
+  CHECK(ok[0].method == "OPTIONS");
+  CHECK(ok[0].target == "*");
+  CHECK(status_of("GET * HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+  CHECK(status_of("POST * HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n") == 400);
+}

@@ -186,7 +186,27 @@ TEST_CASE("methods: GET/HEAD everywhere, POST only on /echo, others 405 with All
   CHECK(del.head.status == 405);
   CHECK(del.head.headers[0].second == "GET, HEAD, POST");
   CHECK(site.respond(req("HEAD", "/")).head.status == 200);
-  CHECK(site.respond(req("OPTIONS", "*")).head.status == 400);
+  CHECK(site.respond(req("OPTIONS", "/")).head.status == 405);
+}
+
+TEST_CASE("OPTIONS *: 200 with Allow listing the server's methods and no content (RFC 9110 §9.3.7)") {
+  Site site(std::nullopt, {});
+  auto r = site.respond(req("OPTIONS", "*"));
+  CHECK(r.head.status == 200);
+  REQUIRE(r.head.headers.size() == 1);
+  CHECK(r.head.headers[0] == std::pair<std::string, std::string>{"Allow", "GET, HEAD, POST, OPTIONS"});
+  CHECK(r.head.content_type.empty());
+  CHECK(body_of(r).empty());
+  CHECK(site.respond(req("GET", "*")).head.status == 400);
+}
+
+TEST_CASE("absolute-form targets route by their path whatever the scheme's case") {
+  Site site(std::nullopt, {});
+  auto upper = site.respond(req("POST", "HTTP://192.0.2.2/echo", "x"));
+  CHECK(body_of(upper) == "x");
+  auto mixed = site.respond(req("POST", "hTTp://192.0.2.2/echo", "y"));
+  CHECK(body_of(mixed) == "y");
+  CHECK(site.respond(req("GET", "HTTPS://h/style.css")).head.status == 200);
 }
 
 TEST_CASE("/bytes/N and /stream/N: N pattern bytes; bad N is 400") {

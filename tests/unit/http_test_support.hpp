@@ -1,4 +1,4 @@
-// Test helpers for http/: a FakeSocket implementing tcp::Socket in memory, a tiny client-side
+// Test helpers for http/: the shared FakeSocket (fake_socket.hpp), a tiny client-side
 // response reader, and a responder with a few fixed routes, so sessions run without TCP.
 #pragma once
 #include <algorithm>
@@ -12,89 +12,11 @@
 
 #include "http/handler.hpp"
 #include "stack/tcp/socket.hpp"
+#include "tests/unit/fake_socket.hpp"
 
 namespace tcplab::http::testing {
 
-class FakeSocket final : public tcp::Socket {
- public:
-  std::string inbound;  // sent by the client, not yet read by the server
-  std::string sent;     // everything the server sent
-  size_t space = std::numeric_limits<size_t>::max() / 2;
-  bool fin_in = false;
-  bool closed = false;
-  bool aborted = false;
-  bool sent_after_close = false;
-  bool gone = false;
-  int sends = 0;  // send() calls that took bytes
-  tcp::State st = tcp::State::Established;
-  tcp::SocketHandler* handler = nullptr;
-  FourTuple t{};
-  // Runs after every client action, as the event loop advances its clients after each batch.
-  std::function<void()> after_event;
-
-  void set_handler(tcp::SocketHandler* h) override {
-    handler = h;
-    if (!inbound.empty() || fin_in) h->on_readable(*this);
-  }
-  size_t send(std::span<const std::byte> data) override {
-    if (closed) sent_after_close = true;
-    size_t n = std::min(space, data.size());
-    if (n > 0) ++sends;
-    sent.append(reinterpret_cast<const char*>(data.data()), n);
-    space -= n;
-    return n;
-  }
-  size_t send_space() const override { return space; }
-  size_t receive(std::span<std::byte> out) override {
-    size_t n = std::min(out.size(), inbound.size());
-    std::memcpy(out.data(), inbound.data(), n);
-    inbound.erase(0, n);
-    return n;
-  }
-  size_t readable() const override { return inbound.size(); }
-  bool peer_closed() const override { return fin_in && inbound.empty(); }
-  void close() override {
-    closed = true;
-    if (st == tcp::State::Established) st = tcp::State::FinWait1;
-    if (st == tcp::State::CloseWait) st = tcp::State::LastAck;
-  }
-  void abort() override {
-    aborted = true;
-    finish(tcp::CloseReason::Aborted);
-  }
-  const FourTuple& tuple() const override { return t; }
-  tcp::State state() const override { return st; }
-  tcp::ConnectionInfo info() const override { return {}; }
-
-  // The client side.
-  void client_send(std::string_view bytes) {
-    inbound.append(bytes);
-    if (handler) handler->on_readable(*this);
-    if (after_event) after_event();
-  }
-  void client_fin() {
-    fin_in = true;
-    if (st == tcp::State::Established) st = tcp::State::CloseWait;
-    if (st == tcp::State::FinWait2) st = tcp::State::TimeWait;
-    if (handler) {
-      handler->on_readable(*this);
-      if (handler) handler->on_peer_fin(*this);
-    }
-    if (after_event) after_event();
-  }
-  void drain(size_t n) {  // the client acknowledged n bytes: send space frees up
-    space += n;
-    if (handler) handler->on_writable(*this);
-    if (after_event) after_event();
-  }
-  void finish(tcp::CloseReason reason) {
-    if (gone) return;
-    gone = true;
-    auto* h = handler;
-    handler = nullptr;
-    if (h) h->on_closed(*this, reason);
-  }
-};
+using tcplab::testing::FakeSocket;
 
 // One parsed response from the server's byte stream.
 struct ParsedResponse {

@@ -139,8 +139,8 @@ TEST_CASE("ip: every malformed packet is dropped with its reason, counted and tr
   };
   PacketSpec fragment;
   fragment.flags_fragment = 0x2000;  // MF
-  PacketSpec later_fragment;
-  later_fragment.flags_fragment = 0x0001;  // offset 8 bytes
+  PacketSpec last_possible_fragment;
+  last_possible_fragment.flags_fragment = 0x1fff;  // offset 65,528 bytes, no MF
   PacketSpec elsewhere;
   elsewhere.destination = 0xC0000203;
   PacketSpec multicast_source;
@@ -182,8 +182,12 @@ TEST_CASE("ip: every malformed packet is dropped with its reason, counted and tr
          refix(p, 20);
        })},
       {"bad checksum", DropReason::Ipv4BadChecksum, with([](auto& p) { p[10] ^= std::byte{1}; })},
-      {"more fragments", DropReason::Ipv4Fragment, ipv4_packet(fragment, icmp_message(8, 0, 1, pattern(8)))},
-      {"fragment offset", DropReason::Ipv4Fragment, ipv4_packet(later_fragment, pattern(8))},
+      // Fragments refused on arrival (the rest of reassembly: ip_fragment_test.cpp).
+      {"fragment of 12 bytes with more to follow", DropReason::FragmentBadLength,
+       ipv4_packet(fragment, pattern(12))},
+      {"empty fragment", DropReason::FragmentBadLength, ipv4_packet(fragment, {})},
+      {"fragment ending past 65,535 bytes", DropReason::FragmentTooBig,
+       ipv4_packet(last_possible_fragment, pattern(8))},
       {"wrong destination", DropReason::Ipv4NotForUs, ipv4_packet(elsewhere, icmp_message(8, 0, 1, {}))},
       {"multicast source", DropReason::Ipv4BadSource,
        ipv4_packet(multicast_source, icmp_message(8, 0, 1, {}))},

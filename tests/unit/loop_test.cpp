@@ -113,8 +113,8 @@ TEST_CASE("status: drop counters by name, zeros left out; connection lines") {
   CHECK(loop::format_drops(drops) == "drops: none");
   drops.count(DropReason::Ipv4BadChecksum);
   drops.count(DropReason::Ipv4BadChecksum);
-  drops.count(DropReason::Ipv4Fragment);
-  CHECK(loop::format_drops(drops) == "drops: ipv4-bad-checksum 2, fragment 1");
+  drops.count(DropReason::FragmentOverlap);
+  CHECK(loop::format_drops(drops) == "drops: ipv4-bad-checksum 2, fragment-overlap 1");
 
   tcp::ConnectionInfo c;
   c.tuple = FourTuple{wire::Ipv4Address{0xC0000202}, 7, wire::Ipv4Address{0xC0000201}, 40000};

@@ -1,4 +1,5 @@
-// Tests for stack/services (echo RFC 862, discard RFC 863, chargen RFC 864) over a fake Socket.
+// Tests for stack/services (echo RFC 862, discard RFC 863, chargen RFC 864) over the shared
+// FakeSocket, which keeps the real socket's on_writable contract.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -7,11 +8,11 @@
 #include "stack/services/chargen.hpp"
 #include "stack/services/discard.hpp"
 #include "stack/services/echo.hpp"
-#include "tests/unit/services_fake_socket.hpp"
+#include "tests/unit/fake_socket.hpp"
 
 using namespace tcplab;
 using namespace tcplab::services;
-using tcplab::services::test::FakeSocket;
+using tcplab::testing::FakeSocket;
 
 namespace {
 std::vector<std::byte> bytes_of(size_t n, uint8_t seed) {
@@ -31,7 +32,7 @@ TEST_CASE("echo: bytes come back in order and the FIN is answered with a FIN") {
   s.arrive(b);
   std::vector<std::byte> expected = a;
   expected.insert(expected.end(), b.begin(), b.end());
-  CHECK(s.sent == expected);
+  CHECK(s.sent == text(expected));
   CHECK_FALSE(s.closed);
   s.peer_fin();
   CHECK(s.closed);
@@ -43,7 +44,7 @@ TEST_CASE("echo: bytes come back in order and the FIN is answered with a FIN") {
 TEST_CASE("echo: with little send space it stops reading and loses nothing") {
   EchoService echo(nullptr);
   FakeSocket s;
-  s.space_ = 10;
+  s.space = 10;
   echo.adopt(s);
   auto data = bytes_of(100000, 3);  // more than the service's scratch buffer
   s.arrive(data);
@@ -54,14 +55,14 @@ TEST_CASE("echo: with little send space it stops reading and loses nothing") {
   s.peer_fin();  // FIN arrives while data is still unread
   CHECK_FALSE(s.closed);
   for (int round = 0; round < 100000 && s.sent.size() < data.size(); ++round) s.grant(777);
-  CHECK(s.sent == data);
+  CHECK(s.sent == text(data));
   CHECK(s.closed);  // only after the last byte was queued
 }
 
 TEST_CASE("echo: a send buffer filled exactly still gets resumed (send_space() of 0 arms on_writable)") {
   EchoService echo(nullptr);
   FakeSocket s;
-  s.space_ = 10;
+  s.space = 10;
   echo.adopt(s);
   auto a = bytes_of(10, 1), b = bytes_of(5, 50);
   s.arrive(a);  // fits exactly: space is now 0 without any short send yet
@@ -70,13 +71,13 @@ TEST_CASE("echo: a send buffer filled exactly still gets resumed (send_space() o
   s.grant(100);  // the fake, like TCP, calls on_writable after send_space() reported 0
   std::vector<std::byte> expected = a;
   expected.insert(expected.end(), b.begin(), b.end());
-  CHECK(s.sent == expected);
+  CHECK(s.sent == text(expected));
 }
 
 TEST_CASE("chargen: a send buffer filled exactly still gets resumed") {
   ChargenService chargen(nullptr, 300);
   FakeSocket s;
-  s.space_ = 100;
+  s.space = 100;
   chargen.adopt(s);
   CHECK(s.sent.size() == 100);
   s.grant(100);
@@ -92,7 +93,7 @@ TEST_CASE("echo: data and FIN already waiting when the service adopts the socket
   s.arrive(data);  // no handler yet
   s.peer_fin();
   echo.adopt(s);
-  CHECK(s.sent == data);
+  CHECK(s.sent == text(data));
   CHECK(s.closed);
 }
 
@@ -136,7 +137,7 @@ TEST_CASE("chargen: a limit sends exactly N bytes then FIN, resuming on writable
   const uint64_t n = 100000;
   ChargenService chargen(nullptr, n);
   FakeSocket s;
-  s.space_ = 5000;
+  s.space = 5000;
   chargen.adopt(s);
   CHECK(s.sent.size() == 5000);
   CHECK_FALSE(s.closed);
@@ -147,13 +148,13 @@ TEST_CASE("chargen: a limit sends exactly N bytes then FIN, resuming on writable
   REQUIRE(s.sent.size() == n);
   std::vector<std::byte> expected(n);
   chargen_fill(0, expected);
-  CHECK(s.sent == expected);
+  CHECK(s.sent == text(expected));
 }
 
 TEST_CASE("chargen: without a limit it sends until the client closes") {
   ChargenService chargen(nullptr, 0);
   FakeSocket s;
-  s.space_ = 3000;
+  s.space = 3000;
   chargen.adopt(s);
   CHECK(s.sent.size() == 3000);
   s.grant(1000);
@@ -166,7 +167,7 @@ TEST_CASE("chargen: without a limit it sends until the client closes") {
 TEST_CASE("chargen: a limit is honoured even if the client half-closes first") {
   ChargenService chargen(nullptr, 10000);
   FakeSocket s;
-  s.space_ = 100;
+  s.space = 100;
   chargen.adopt(s);
   s.peer_fin();
   CHECK_FALSE(s.closed);

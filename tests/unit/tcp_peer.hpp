@@ -1,11 +1,14 @@
 // A scripted remote peer for TCP unit tests: builds IPv4/TCP packets with wire::emit_* (a
-// random ISN each run), hands them to a tcplab::Stack on a virtual clock, and reads back what
-// the stack sent, parsed, so tests assert exact segments. History is printed on failure.
+// random ISN each run, shown with every failure and replayable with TCPLAB_TEST_ISN=N), hands
+// them to a tcplab::Stack on a virtual clock, and reads back what the stack sent, parsed, so
+// tests assert exact segments. History is printed on failure.
 #pragma once
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,19 +64,41 @@ inline StackConfig default_stack_config() {
   return c;
 }
 
+// The peer's ISN: TCPLAB_TEST_ISN (decimal or 0x hex) if set, to replay a failure; otherwise
+// random, so the tests cover sequence numbers that wrap at every point over many runs.
+inline Seq draw_peer_isn() {
+  if (const char* text = std::getenv("TCPLAB_TEST_ISN")) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(text, &end, 0);
+    REQUIRE_MESSAGE((*text != '\0' && *end == '\0' && v <= 0xffffffffULL),
+                    "TCPLAB_TEST_ISN must be a 32-bit number, got '" << std::string(text) << "'");
+    return Seq(static_cast<uint32_t>(v));
+  }
+  std::random_device rd;
+  return Seq(static_cast<uint32_t>(rd()));
+}
+
+// Adds "peer ISN N (replay: TCPLAB_TEST_ISN=N ...)" to the report of every failure while the
+// Peer lives: doctest's INFO, held for the Peer's lifetime instead of one block's.
+struct PeerIsnInfo {
+  const Seq* isn;
+  void operator()(std::ostream* out) const {
+    *out << "peer ISN " << isn->raw() << " (replay: TCPLAB_TEST_ISN=" << isn->raw() << " build/unit-tests)";
+  }
+};
+
 class Peer {
  public:
   explicit Peer(StackConfig config = default_stack_config(), uint16_t port = 40000)
-      : stack(config, tracer), port_(port) {
-    std::random_device rd;
-    isn = Seq(static_cast<uint32_t>(rd()));
-  }
+      : stack(config, tracer), isn(draw_peer_isn()), port_(port) {}
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
 
   trace::Tracer tracer;
   Stack stack;
   Instant now{std::chrono::seconds(1000)};
   wire::Ipv4Address ip{0xC0000201};  // 192.0.2.1
-  Seq isn;                           // the peer's ISN (random each run)
+  Seq isn;                           // the peer's ISN (random each run, or TCPLAB_TEST_ISN)
   std::vector<std::string> history;
 
   uint16_t port() const { return port_; }
@@ -155,6 +180,7 @@ class Peer {
 
  private:
   uint16_t port_;
+  doctest::detail::ContextScope<PeerIsnInfo> isn_info_{PeerIsnInfo{&isn}};
 };
 
 // Drives the common prologue: listener on `server_port`, SYN, SYN-ACK, ACK, accept.

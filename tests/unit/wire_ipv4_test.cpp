@@ -179,25 +179,34 @@ TEST_CASE("ipv4: every rejection reason, each isolated") {
       CHECK(parse_ipv4(p).error() == DropReason::Ipv4BadChecksum);
     }
   }
-  SUBCASE("fragment: MF set") {
+  SUBCASE("fragment: MF set parses, with its fields (stack/ip reassembles)") {
     auto p = good;
     p[6] = std::byte{0x20};  // MF, offset 0
     fix_checksum(p);
-    CHECK(parse_ipv4(p).error() == DropReason::Ipv4Fragment);
+    auto r = parse_ipv4(p);
+    REQUIRE(r.ok());
+    CHECK(r->header.more_fragments);
+    CHECK(r->header.fragment_offset == 0);
+    CHECK_FALSE(r->header.dont_fragment);
+    CHECK(r->header.is_fragment());
   }
-  SUBCASE("fragment: non-zero offset") {
+  SUBCASE("fragment: non-zero offset parses, with its fields") {
     auto p = good;
     p[6] = std::byte{0x00};
     p[7] = std::byte{0x01};  // last fragment, offset 8 bytes
     fix_checksum(p);
-    CHECK(parse_ipv4(p).error() == DropReason::Ipv4Fragment);
+    auto r = parse_ipv4(p);
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->header.more_fragments);
+    CHECK(r->header.fragment_offset == 1);
+    CHECK(r->header.is_fragment());
   }
   SUBCASE("order: version is checked before the checksum") {
     auto p = good;
     p[0] = std::byte{0x55};  // version 5 and checksum now wrong
     CHECK(parse_ipv4(p).error() == DropReason::Ipv4BadVersion);
   }
-  SUBCASE("order: checksum is checked before fragmentation") {
+  SUBCASE("a fragment with a bad checksum is refused for the checksum") {
     auto p = good;
     p[6] = std::byte{0x20};  // MF set, checksum not fixed
     CHECK(parse_ipv4(p).error() == DropReason::Ipv4BadChecksum);
