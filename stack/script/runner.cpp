@@ -84,6 +84,12 @@ class HistorySink final : public trace::Sink {
                (action == trace::TimerAction::Armed ? " for " + seconds_text(micros_since_start(deadline))
                                                     : ""));
   }
+  void congestion(Instant t, const FourTuple&, uint64_t cwnd, uint64_t ssthresh,
+                  std::string_view rule) override {
+    add(t, "cwnd " + std::to_string(cwnd) + " ssthresh " +
+               (ssthresh == UINT64_MAX ? std::string("inf") : std::to_string(ssthresh)) + " (" +
+               std::string(rule) + ")");
+  }
   void note(Instant t, const FourTuple*, std::string_view text) override {
     add(t, "note " + std::string(text));
   }

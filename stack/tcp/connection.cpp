@@ -83,7 +83,6 @@ void Connection::open_passive(const wire::TcpSegment& syn) {
   tcb_.snd_una = tcb_.iss;
   tcb_.snd_nxt = tcb_.iss;
   take_syn_options(syn);
-  cwnd_ = size_t{ctx_.config.initial_window_segments} * tcb_.mss;
   ++ctx_.stats.passive_opens;
   // The new TCB is the listener's, specialised to this peer (RFC 9293 §3.10.7.2): it starts
   // in LISTEN so the trace shows the RFC's own transition, LISTEN -> SYN-RECEIVED.

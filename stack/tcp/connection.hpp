@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "stack/four_tuple.hpp"
+#include "stack/tcp/congestion.hpp"
 #include "stack/tcp/host_context.hpp"
 #include "stack/tcp/receive_buffer.hpp"
 #include "stack/tcp/rto.hpp"
@@ -110,11 +111,19 @@ class Connection final : public Socket {
   void cancel(Timer& timer);
   void restart_retransmission_timer();
   void retransmission_timeout();
-  void retransmit_first(std::string_view note);
+  uint32_t retransmit_first(std::string_view note);
   void persist_timeout();
   void enter_time_wait(std::string_view rule);
-  void fast_retransmit();
   void on_new_ack(size_t acked_bytes);
+  void start_congestion_control();
+  void act_on(NewReno::Response response, std::string_view note);
+
+  // --- connection_recovery.cpp: which lost segments to resend, and when ----------------
+  uint32_t retransmit_at(Seq seq, size_t limit, std::string_view note);
+  void start_timeout_recovery(uint32_t first_length);
+  void recovery_ack();
+  bool send_recovery_segment();
+  size_t pipe() const;
 
   // --- state and application events ---------------------------------------------------
   void set_state(State next, std::string_view rule);
@@ -144,11 +153,13 @@ class Connection final : public Socket {
   std::optional<Seq> timed_seq_;
   Instant timed_at_{};
 
-  // Congestion control (RFC 5681), Reno-style.
-  size_t cwnd_ = 0;
-  size_t ssthresh_ = SIZE_MAX;
-  int dup_acks_ = 0;
-  std::optional<Seq> recovery_point_;  // RFC 6582: retransmit at SND.UNA until here is ACKed
+  // Congestion control: NewReno (RFC 5681, RFC 6582), stack/tcp/congestion.hpp.
+  NewReno congestion_;
+  // RFC 5681 §3.1 after a timeout: everything sent before it is presumed lost and resent
+  // in slow start, from rtx_next_ up to rtx_end_ (SND.NXT at the timeout).
+  bool timeout_recovery_ = false;
+  Seq rtx_next_;  // next sequence number to retransmit
+  Seq rtx_end_;   // end of the data presumed lost
   bool scale_offered_by_peer_ = false;
   uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (§3.8.6.2.1, RFC 5961 §5)
 

@@ -61,7 +61,6 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
   // The window we offered in our SYN now has a left edge.
   rcv_adv_ = tcb_.rcv_nxt + tcb_.rcv_wnd;
   take_syn_options(seg);
-  cwnd_ = size_t{ctx_.config.initial_window_segments} * tcb_.mss;
   // Deviation: data and FIN carried on a SYN are not queued (RFC 9293 allows it); the peer
   // retransmits them, and no common stack sends them without TCP Fast Open.
   if (ack_acceptable) {
@@ -73,6 +72,7 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     retries_ = 0;
     cancel(retransmission_timer_);
     set_state(State::Established, "RFC 9293 §3.10.7.3 (SYN,ACK acknowledges our SYN)");
+    start_congestion_control();
     pending_connected_ = true;
     ack_now_ = true;
     if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
@@ -275,6 +275,7 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
   set_state(State::Established, "RFC 9293 §3.10.7.4 fifth (SYN-RECEIVED: our SYN acknowledged)");
+  start_congestion_control();
   if (origin_ == Origin::Passive) {
     ctx_.owner.established(*this);
   } else {
@@ -351,21 +352,13 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
 }
 
 // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, no SYN/FIN, does
-// not change the window, and arrives while data is outstanding. §3.2: the third one
-// triggers fast retransmit.
+// not change the window, and arrives while data is outstanding. What it does to cwnd (the
+// third starts fast retransmit, §3.2) is the congestion module's decision.
 void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
                    !probing_ && tcb_.snd_wnd > 0 && (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
-  if (!duplicate) {
-    dup_acks_ = 0;
-    return;
-  }
-  ++dup_acks_;
-  if (dup_acks_ == 3 && !recovery_point_) {
-    fast_retransmit();
-  } else if (dup_acks_ > 3 && recovery_point_) {
-    cwnd_ += send_mss();  // RFC 5681 §3.2 step 4: each further dup ACK means a segment left
-  }
+  if (!duplicate) return;
+  act_on(congestion_.on_duplicate_ack(seg.ack, flight_size(), tcb_.snd_nxt), "fast retransmit");
 }
 
 // RFC 9293 §3.10.7.4 seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.

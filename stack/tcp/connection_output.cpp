@@ -62,12 +62,19 @@ void Connection::output(bool after_read) {
 }
 
 bool Connection::send_one_data_segment() {
+  // After a timeout, data presumed lost goes first, in order (connection_recovery.cpp).
+  if (timeout_recovery_ && rtx_next_ < rtx_end_) return send_recovery_segment();
   size_t unsent = unsent_bytes();
   bool fin_pending = close_requested_ && !fin_seq_;
   if (unsent == 0 && !fin_pending) return false;
   size_t flight = flight_size();
-  size_t window = std::min<size_t>(tcb_.snd_wnd, cwnd_);
-  size_t usable = window > flight ? window - flight : 0;
+  // RFC 5681 §4.1: after an idle period longer than the RTO, restart from min(IW, cwnd).
+  if (flight == 0 && unsent > 0) congestion_.before_sending_after_idle(ctx_.now, rto_.rto());
+  // The peer's window limits what is outstanding; cwnd limits what is in the pipe.
+  size_t in_pipe = pipe();
+  size_t window_room = tcb_.snd_wnd > flight ? tcb_.snd_wnd - flight : 0;
+  size_t cwnd_room = congestion_.cwnd() > in_pipe ? congestion_.cwnd() - in_pipe : 0;
+  size_t usable = std::min(window_room, cwnd_room);
   size_t len = std::min({unsent, send_mss(), usable});
   // A FIN needs no window space; it goes with (or after) the last byte.
   bool fin = fin_pending && len == unsent;
@@ -102,6 +109,7 @@ void Connection::send_data(Seq seq, size_t length, bool fin, std::string_view no
   // PSH on the segment that carries the last queued byte, as BSD and Linux do.
   seg.flags.psh = length > 0 && offset + length == send_.size();
   transmit(seg, &send_, offset, length, note);
+  if (length > 0) congestion_.data_sent(ctx_.now);  // RFC 5681 §4.1 measures idle from here
 }
 
 void Connection::send_syn(bool with_ack, std::string_view note) {

@@ -226,6 +226,22 @@ void JsonSink::drop(Instant t, DropReason reason, std::span<const std::byte> ipv
   end();
 }
 
+void JsonSink::congestion(Instant t, const FourTuple& c, uint64_t cwnd, uint64_t ssthresh,
+                          std::string_view rule) {
+  begin(t, "congestion");
+  connection_fields(c);
+  number_field("cwnd", cwnd);
+  // An ssthresh not yet set (RFC 5681 §3.1: "arbitrarily high") is null, not 2^64 - 1.
+  if (ssthresh == UINT64_MAX) {
+    key("ssthresh");
+    line_ += "null";
+  } else {
+    number_field("ssthresh", ssthresh);
+  }
+  string_field("rule", rule);
+  end();
+}
+
 void JsonSink::note(Instant t, const FourTuple* c, std::string_view text) {
   begin(t, "note");
   if (c) connection_fields(*c);

@@ -6,6 +6,7 @@ namespace tcplab::cli {
 namespace {
 constexpr Command kCommands[] = {
     {"serve", "create the TUN, answer ping, run TCP services and the HTTP server", serve_main},
+    {"cwnd", "print a connection's congestion window from a JSON trace as CSV (and SVG)", cwnd_main},
 };
 }  // namespace
 

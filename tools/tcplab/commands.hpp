@@ -21,6 +21,8 @@ struct Command {
 
 // `tcplab serve [flags]`: the TUN, ping, TCP services and the HTTP server.
 int serve_main(int argc, char** argv, int first);
+// `tcplab cwnd TRACE.jsonl [--conn N] [--svg FILE]`: cwnd/ssthresh series as CSV (and SVG).
+int cwnd_main(int argc, char** argv, int first);
 
 // The table main() dispatches through, in the order --help lists it.
 std::span<const Command> commands();
