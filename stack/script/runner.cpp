@@ -264,6 +264,8 @@ class Runner final : public tcp::AcceptHandler {
         tc.send_buffer = u(1ull << 30);
       else if (k == "window_scaling")
         tc.window_scaling = b();
+      else if (k == "sack")
+        tc.sack = b();
       else if (k == "msl")
         tc.msl = d(1000000);
       else if (k == "rto_initial")
@@ -445,7 +447,7 @@ class Runner final : public tcp::AcceptHandler {
                        ":" + std::to_string(seq + len) + "(" + std::to_string(len) + ")";
     if (s.flags.ack) text += " ack " + std::to_string(static_cast<uint32_t>(s.ack - irs));
     text += " win " + std::to_string(s.window);
-    std::string opts = s.options.to_string();
+    std::string opts = s.options.to_string(irs);  // SACK blocks count like the ACK
     if (!opts.empty()) text += " " + opts;
     if (d.peer == 0) text += peer_text;
     return text;
@@ -549,6 +551,14 @@ class Runner final : public tcp::AcceptHandler {
           break;
         case OptionSpec::Kind::Timestamps:
           seg.options.timestamps = wire::TcpTimestamps{*o.a, *o.b};
+          break;
+        case OptionSpec::Kind::Sack:
+          // Relative to the stack's ISN, like the ACK of an injected segment.
+          for (const auto& [left, right] : o.blocks) {
+            if (seg.options.sack_blocks < wire::kMaxSackBlocks)
+              seg.options.sack[seg.options.sack_blocks] = wire::SackBlock{p.iss + left, p.iss + right};
+            ++seg.options.sack_blocks;
+          }
           break;
         case OptionSpec::Kind::Nop:
         case OptionSpec::Kind::Eol:
@@ -690,9 +700,10 @@ class Runner final : public tcp::AcceptHandler {
   }
 
   void compare_options(const SegmentSpec& spec, const wire::TcpOptions& o, std::vector<Row>& rows) {
-    const OptionSpec *mss = nullptr, *ws = nullptr, *ts = nullptr;
+    const OptionSpec *mss = nullptr, *ws = nullptr, *ts = nullptr, *blocks = nullptr;
     bool sack = false;
     for (const auto& x : spec.options) {
+      if (x.kind == OptionSpec::Kind::Sack) blocks = &x;
       if (x.kind == OptionSpec::Kind::Mss) mss = &x;
       if (x.kind == OptionSpec::Kind::WindowScale) ws = &x;
       if (x.kind == OptionSpec::Kind::Timestamps) ts = &x;
@@ -713,6 +724,21 @@ class Runner final : public tcp::AcceptHandler {
                        (!ts->b || *ts->b == o.timestamps->echo_reply))
                     : !o.timestamps;
     rows.push_back({"TS", ts ? "val " + num(ts->a) + " ecr " + num(ts->b) : "absent", ts_actual, ts_ok});
+    // SACK blocks, relative to the peer's ISN like the ACK, in the order sent (RFC 2018 §4).
+    const Peer& p = peers_[spec.peer - 1];
+    std::string want = "absent", got = "absent";
+    if (blocks) {
+      want.clear();
+      for (const auto& [l, r] : blocks->blocks)
+        want += (want.empty() ? "" : " ") + std::to_string(l) + ":" + std::to_string(r);
+    }
+    if (o.sack_blocks) {
+      got.clear();
+      for (size_t b = 0; b < std::min<size_t>(o.sack_blocks, wire::kMaxSackBlocks); ++b)
+        got += (got.empty() ? "" : " ") + std::to_string(seq_distance(p.remote_isn, o.sack[b].left)) + ":" +
+               std::to_string(seq_distance(p.remote_isn, o.sack[b].right));
+    }
+    rows.push_back({"sack", want, got, want == got});
   }
 
   // ---------------------------------------------------------------- calls

@@ -17,6 +17,8 @@ struct TcpConfig {
   size_t receive_buffer = 1 << 20;
   size_t send_buffer = 1 << 20;
   bool window_scaling = true;
+  // RFC 2018: offer and accept SACK-permitted (--no-sack turns it off).
+  bool sack = true;
   // Linux's TIME-WAIT is 60 s (MSL 30 s); RFC 9293 §3.4.2 suggests MSL = 2 min.
   // Labs pass --msl 1 or so, so TIME-WAIT can be watched ending.
   Duration msl = seconds(30);

@@ -40,11 +40,15 @@ NewReno::Response NewReno::on_new_ack(size_t acked, Seq snd_una, size_t flight_s
       // RFC 6582 §3.2 step 3, full ACK: "Set cwnd to ... (1) min (ssthresh, max(FlightSize,
       // SMSS) + SMSS)" - option (1), which keeps a burst from following recovery.
       in_recovery_ = false;
+      sack_recovery_ = false;
       partial_ack_seen_ = false;
       set(std::min(ssthresh_, std::max(flight_size, smss_) + smss_), ssthresh_,
           "RFC 6582 §3.2 step 3 (full ACK: leave fast recovery)");
       return r;
     }
+    // RFC 6675 §5: a partial ACK changes neither cwnd nor what to send - the scoreboard
+    // and the pipe decide that.
+    if (sack_recovery_) return r;
     // RFC 6582 §3.2 step 3, partial ACK: retransmit the first unacknowledged segment,
     // "deflate the congestion window by the amount of new data acknowledged ... If the
     // partial ACK acknowledges at least one SMSS of new data, then add back SMSS bytes".
@@ -68,16 +72,19 @@ NewReno::Response NewReno::on_new_ack(size_t acked, Seq snd_una, size_t flight_s
   return r;
 }
 
-NewReno::Response NewReno::on_duplicate_ack(Seq ack, size_t flight_size, Seq snd_nxt) {
+NewReno::Response NewReno::on_duplicate_ack(Seq ack, size_t flight_size, Seq snd_nxt, bool sack,
+                                            bool lost_by_sack) {
   Response r;
   ++dup_acks_;
+  if (in_recovery_ && sack_recovery_) return r;  // RFC 6675: the pipe, not cwnd, counts these
   if (in_recovery_) {
     // RFC 5681 §3.2 step 4: "For each additional duplicate ACK received (after the third),
     // cwnd MUST be incremented by SMSS" - a segment has left the network.
     set(cwnd_ + smss_, ssthresh_, "RFC 5681 §3.2 step 4 (fast recovery: inflate)");
     return r;
   }
-  if (dup_acks_ != 3) return r;
+  // RFC 5681 §3.2: the third duplicate; RFC 6675 §5: or the scoreboard says SND.UNA is lost.
+  if (dup_acks_ != 3 && !(sack && lost_by_sack && dup_acks_ < 3)) return r;
   // RFC 6582 §3.2 step 2: fast retransmit only "if the Cumulative Acknowledgment field
   // covers more than recover"; otherwise these duplicates may answer retransmissions of an
   // earlier loss episode, and a second reduction would be wrong.
@@ -86,9 +93,15 @@ NewReno::Response NewReno::on_duplicate_ack(Seq ack, size_t flight_size, Seq snd
   // RFC 6582 §3.2 step 2: recover = highest sequence number transmitted.
   recover_ = snd_nxt - 1;
   in_recovery_ = true;
+  sack_recovery_ = sack;
   partial_ack_seen_ = false;
   size_t ssthresh = half_flight(flight_size);
-  set(ssthresh + 3 * smss_, ssthresh, "RFC 5681 §3.2 (fast retransmit: enter fast recovery)");
+  if (sack) {
+    // RFC 6675 §5 step 4.2: "ssthresh = cwnd = (FlightSize / 2)" (with RFC 5681's floor).
+    set(ssthresh, ssthresh, "RFC 6675 §5 (SACK loss recovery: cwnd = ssthresh)");
+  } else {
+    set(ssthresh + 3 * smss_, ssthresh, "RFC 5681 §3.2 (fast retransmit: enter fast recovery)");
+  }
   r.retransmit_first = true;
   r.restart_timer = true;
   return r;
@@ -99,6 +112,7 @@ void NewReno::on_retransmission_timeout(size_t flight_size, Seq snd_nxt, bool fi
   // transmitted in the variable recover, and exit the fast recovery procedure".
   recover_ = snd_nxt - 1;
   in_recovery_ = false;
+  sack_recovery_ = false;
   partial_ack_seen_ = false;
   dup_acks_ = 0;
   // RFC 5681 §3.1 eq. (4), and its implementation note: when the segment has already been

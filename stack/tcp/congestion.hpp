@@ -41,7 +41,11 @@ class NewReno {
   Response on_new_ack(size_t acked, Seq snd_una, size_t flight_size);
   // A duplicate ACK as RFC 5681 §2 defines it. flight_size before the ACK; snd_nxt the next
   // sequence number to send (recover = SND.NXT - 1, the highest transmitted).
-  Response on_duplicate_ack(Seq ack, size_t flight_size, Seq snd_nxt);
+  // sack: the peer reports SACK blocks, so a recovery started now follows RFC 6675 (cwnd =
+  // ssthresh, no inflation or deflation: the connection's pipe does that job);
+  // lost_by_sack: the scoreboard already says SND.UNA is lost (RFC 6675 §5 IsLost trigger).
+  Response on_duplicate_ack(Seq ack, size_t flight_size, Seq snd_nxt, bool sack = false,
+                            bool lost_by_sack = false);
   // The retransmission timer expired (RFC 5681 §3.1 eq. 4 and its implementation note;
   // RFC 6582 §3.2 step 4). first_timeout: this data had not timed out before.
   void on_retransmission_timeout(size_t flight_size, Seq snd_nxt, bool first_timeout);
@@ -70,6 +74,7 @@ class NewReno {
   size_t initial_window_ = 0;
   int dup_acks_ = 0;
   bool in_recovery_ = false;
+  bool sack_recovery_ = false;     // this recovery follows RFC 6675
   bool partial_ack_seen_ = false;  // RFC 6582 §3.2 step 3: timer reset on the first one only
   Seq recover_;                    // RFC 6582 §3.2: highest sequence number transmitted
   Instant last_send_{};

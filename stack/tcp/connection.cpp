@@ -61,6 +61,9 @@ void Connection::take_syn_options(const wire::TcpSegment& syn) {
   // RFC 7323 §2.2: scaling is on only if both SYNs carry the option; §2.3: a shift above
   // 14 is treated as 14.
   scale_offered_by_peer_ = syn.options.window_scale.has_value();
+  // RFC 2018 §2: SACK is used only if both SYNs carried SACK-permitted.
+  sack_offered_by_peer_ = syn.options.sack_permitted;
+  sack_ok_ = ctx_.config.sack && syn.options.sack_permitted;
   if (ctx_.config.window_scaling && syn.options.window_scale) {
     tcb_.snd_wscale = std::min<uint8_t>(*syn.options.window_scale, 14);
     tcb_.rcv_wscale = window_shift_for(ctx_.config.receive_buffer);

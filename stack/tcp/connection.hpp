@@ -11,6 +11,7 @@
 #include "stack/tcp/host_context.hpp"
 #include "stack/tcp/receive_buffer.hpp"
 #include "stack/tcp/rto.hpp"
+#include "stack/tcp/sack_scoreboard.hpp"
 #include "stack/tcp/send_buffer.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/tcp/tcb.hpp"
@@ -121,9 +122,16 @@ class Connection final : public Socket {
   // --- connection_recovery.cpp: which lost segments to resend, and when ----------------
   uint32_t retransmit_at(Seq seq, size_t limit, std::string_view note);
   void start_timeout_recovery(uint32_t first_length);
+  void start_sack_recovery(uint32_t first_length);
   void recovery_ack();
-  bool send_recovery_segment();
+  enum class RecoverySend { Sent, Blocked, Nothing };
+  RecoverySend send_recovery_segment();
   size_t pipe() const;
+
+  // --- connection_sack.cpp: RFC 2018 both ways ------------------------------------------
+  void take_sack_blocks(const wire::TcpSegment& seg);
+  void remember_out_of_order(Seq seq);
+  void add_sack_blocks(wire::TcpOptions& options) const;
 
   // --- state and application events ---------------------------------------------------
   void set_state(State next, std::string_view rule);
@@ -155,11 +163,21 @@ class Connection final : public Socket {
 
   // Congestion control: NewReno (RFC 5681, RFC 6582), stack/tcp/congestion.hpp.
   NewReno congestion_;
-  // RFC 5681 §3.1 after a timeout: everything sent before it is presumed lost and resent
-  // in slow start, from rtx_next_ up to rtx_end_ (SND.NXT at the timeout).
-  bool timeout_recovery_ = false;
+  // Loss recovery (connection_recovery.cpp). Timeout: RFC 5681 §3.1, everything sent before
+  // the timeout is presumed lost and resent in slow start, from rtx_next_ to rtx_end_ (SND.NXT
+  // at the timeout). Sack: RFC 6675, holes the scoreboard says are lost, up to rtx_end_ (the
+  // RecoveryPoint); rtx_next_ plays HighRxt.
+  enum class Recovery { None, Timeout, Sack };
+  Recovery recovery_ = Recovery::None;
   Seq rtx_next_;  // next sequence number to retransmit
-  Seq rtx_end_;   // end of the data presumed lost
+  Seq rtx_end_;   // end of the data presumed lost / RecoveryPoint
+  // RFC 2018: both SYNs carried SACK-permitted (sack_ok_); the scoreboard of what the peer
+  // holds; the starts of the out-of-order segments we received most recently (RFC 2018 §4).
+  bool sack_ok_ = false;
+  bool sack_offered_by_peer_ = false;
+  SackScoreboard scoreboard_;
+  std::array<Seq, wire::kMaxSackBlocks> sack_recent_{};
+  size_t sack_recent_count_ = 0;
   bool scale_offered_by_peer_ = false;
   uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (§3.8.6.2.1, RFC 5961 §5)
 

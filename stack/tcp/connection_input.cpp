@@ -299,6 +299,8 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     }
     send_.acknowledge(data);
     tcb_.snd_una = seg.ack;
+    scoreboard_.acknowledge(tcb_.snd_una);
+    take_sack_blocks(seg);
     // RFC 6298 §3 (Karn): only segments never retransmitted give samples; timed_seq_ is
     // cleared on every retransmission.
     if (timed_seq_ && seg.ack > *timed_seq_) {
@@ -311,6 +313,7 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
       pending_writable_ = true;
     }
   } else if (seg.ack == tcb_.snd_una) {
+    take_sack_blocks(seg);
     count_duplicate_ack(seg);
   }
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated" - if the segment is
@@ -358,7 +361,15 @@ void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
                    !probing_ && tcb_.snd_wnd > 0 && (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
   if (!duplicate) return;
-  act_on(congestion_.on_duplicate_ack(seg.ack, flight_size(), tcb_.snd_nxt), "fast retransmit");
+  // RFC 6675 §5: with a scoreboard, recovery also starts when IsLost(HighACK + 1), and then
+  // follows the scoreboard instead of NewReno's window inflation.
+  bool sack_recovery = sack_ok_ && !scoreboard_.empty();
+  bool lost_by_sack = sack_recovery && scoreboard_.lost_boundary(tcb_.snd_una, send_mss()) > tcb_.snd_una;
+  auto response =
+      congestion_.on_duplicate_ack(seg.ack, flight_size(), tcb_.snd_nxt, sack_recovery, lost_by_sack);
+  uint32_t resent = response.retransmit_first ? retransmit_first("fast retransmit") : 0;
+  if (response.restart_timer) arm(retransmission_timer_, ctx_.now + rto_.rto());
+  if (response.retransmit_first && sack_recovery) start_sack_recovery(resent);
 }
 
 // RFC 9293 §3.10.7.4 seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
@@ -379,7 +390,8 @@ void Connection::process_text(const wire::TcpSegment& seg) {
       return;
     case ReceiveBuffer::Stored::OutOfOrder:
       // RFC 5681 §4.2: an out-of-order segment is ACKed at once (a duplicate ACK), so the
-      // sender can detect the loss.
+      // sender can detect the loss; with SACK its block leads the option (RFC 2018 §4).
+      remember_out_of_order(seg.seq);
       ack_now_ = true;
       return;
     case ReceiveBuffer::Stored::InOrder:

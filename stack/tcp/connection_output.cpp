@@ -62,8 +62,17 @@ void Connection::output(bool after_read) {
 }
 
 bool Connection::send_one_data_segment() {
-  // After a timeout, data presumed lost goes first, in order (connection_recovery.cpp).
-  if (timeout_recovery_ && rtx_next_ < rtx_end_) return send_recovery_segment();
+  // Data presumed lost goes before new data (connection_recovery.cpp); after a timeout it
+  // all goes first, in order (go-back-N), so new data waits until the cursor reaches the end.
+  switch (send_recovery_segment()) {
+    case RecoverySend::Sent:
+      return true;
+    case RecoverySend::Blocked:
+      return false;
+    case RecoverySend::Nothing:
+      if (recovery_ == Recovery::Timeout && rtx_next_ < rtx_end_) return false;
+      break;
+  }
   size_t unsent = unsent_bytes();
   bool fin_pending = close_requested_ && !fin_seq_;
   if (unsent == 0 && !fin_pending) return false;
@@ -123,6 +132,8 @@ void Connection::send_syn(bool with_ack, std::string_view note) {
   if (ctx_.config.window_scaling && (!with_ack || scale_offered_by_peer_)) {
     seg.options.window_scale = our_window_shift();
   }
+  // RFC 2018 §2: SACK-permitted in a SYN, and in a SYN,ACK only if the peer's SYN had it.
+  seg.options.sack_permitted = ctx_.config.sack && (!with_ack || sack_offered_by_peer_);
   bool first = tcb_.snd_nxt == tcb_.iss;
   if (first) {
     tcb_.snd_nxt = tcb_.iss + 1;
@@ -153,6 +164,8 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   seg.source_port = tuple_.local_port;
   seg.destination_port = tuple_.remote_port;
   if (seg.flags.ack) seg.ack = tcb_.rcv_nxt;
+  // RFC 2018 §4: every ACK carries SACK blocks while we hold out-of-order data.
+  if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst) add_sack_blocks(seg.options);
   if (!seg.flags.rst) seg.window = window_to_advertise(seg.flags.syn);
   seg.payload = ctx_.emit(tuple_, seg, data, offset, length);
   if (seg.flags.ack) {

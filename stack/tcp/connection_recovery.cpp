@@ -26,40 +26,86 @@ uint32_t Connection::retransmit_at(Seq seq, size_t limit, std::string_view note)
 
 // The timer expired and the segment at SND.UNA (first_length long) has been resent.
 void Connection::start_timeout_recovery(uint32_t first_length) {
+  // RFC 2018 §8: "the data sender MUST ignore prior SACK information in determining which
+  // data to retransmit" after a timeout - the receiver may have reneged.
+  scoreboard_.clear();
   rtx_next_ = tcb_.snd_una + first_length;
   rtx_end_ = tcb_.snd_nxt;
-  timeout_recovery_ = rtx_next_ < rtx_end_;
+  recovery_ = rtx_next_ < rtx_end_ ? Recovery::Timeout : Recovery::None;
+}
+
+// RFC 6675 §5 steps 4.1-4.3: RecoveryPoint = HighData; the first segment has been resent.
+void Connection::start_sack_recovery(uint32_t first_length) {
+  rtx_next_ = tcb_.snd_una + first_length;
+  rtx_end_ = tcb_.snd_nxt;
+  recovery_ = Recovery::Sack;
 }
 
 // SND.UNA moved: whatever it covers needs no retransmission (the peer had it after all).
+// RFC 6675 §5: recovery ends once the cumulative ACK reaches RecoveryPoint.
 void Connection::recovery_ack() {
-  if (!timeout_recovery_) return;
+  if (recovery_ == Recovery::None) return;
   if (tcb_.snd_una >= rtx_end_) {
-    timeout_recovery_ = false;
+    recovery_ = Recovery::None;
     return;
   }
   if (rtx_next_ < tcb_.snd_una) rtx_next_ = tcb_.snd_una;
 }
 
-// Bytes in the network as far as the congestion window is concerned (RFC 6675 §2 "pipe";
-// RFC 5681's FlightSize outside recovery). After a timeout, data not yet resent is presumed
-// lost and does not count.
+// Bytes in the network as far as the congestion window is concerned: RFC 6675 §4 SetPipe
+// with a scoreboard, RFC 5681's FlightSize without one. SACKed bytes have left the network;
+// bytes presumed lost have too, unless they were retransmitted.
 size_t Connection::pipe() const {
-  if (!timeout_recovery_) return flight_size();
-  return seq_distance(tcb_.snd_una, rtx_next_) + seq_distance(rtx_end_, tcb_.snd_nxt);
+  size_t flight = flight_size();
+  switch (recovery_) {
+    case Recovery::None:
+      // Deviation: outside recovery cwnd limits FlightSize (RFC 5681), even if some of it
+      // is SACKed; Limited Transmit (RFC 3042) is not implemented.
+      return flight;
+    case Recovery::Timeout: {
+      // Resent so far, plus new data sent since; what still waits to be resent is lost.
+      size_t resent = seq_distance(tcb_.snd_una, rtx_next_) - scoreboard_.sacked_in(tcb_.snd_una, rtx_next_);
+      size_t fresh = seq_distance(rtx_end_, tcb_.snd_nxt) - scoreboard_.sacked_in(rtx_end_, tcb_.snd_nxt);
+      return resent + fresh;
+    }
+    case Recovery::Sack: {
+      size_t unsacked = flight - std::min(flight, scoreboard_.sacked_bytes());
+      Seq lost_end = scoreboard_.lost_boundary(tcb_.snd_una, send_mss());
+      size_t lost = seq_distance(tcb_.snd_una, lost_end) - scoreboard_.sacked_in(tcb_.snd_una, lost_end);
+      size_t resent = seq_distance(tcb_.snd_una, rtx_next_) - scoreboard_.sacked_in(tcb_.snd_una, rtx_next_);
+      // Resent bytes below the lost boundary were subtracted as lost and count again (RFC
+      // 6675 §4: "if (S1 <= HighRxt) pipe++"); resent bytes above it were never lost.
+      size_t resent_lost = std::min(resent, lost);
+      return unsacked - lost + resent_lost + (resent - resent_lost);
+    }
+  }
+  return flight;
 }
 
 // One retransmission of presumed-lost data if the congestion window has room for it.
-bool Connection::send_recovery_segment() {
-  size_t remaining = seq_distance(rtx_next_, rtx_end_);
+Connection::RecoverySend Connection::send_recovery_segment() {
+  if (recovery_ == Recovery::None) return RecoverySend::Nothing;
+  // RFC 6675 §4 NextSeg (1): the first byte above HighRxt that is not SACKed and is lost.
+  Seq limit = recovery_ == Recovery::Timeout ? rtx_end_ : scoreboard_.lost_boundary(tcb_.snd_una, send_mss());
+  Seq cursor = std::max(rtx_next_, tcb_.snd_una);
+  while (cursor < limit) {
+    auto end = scoreboard_.sacked_range_end(cursor);
+    if (!end) break;
+    cursor = *end;  // SACKed: the peer holds it, skip it
+  }
+  rtx_next_ = std::max(rtx_next_, std::min(cursor, limit));
+  if (!(cursor < limit)) return RecoverySend::Nothing;
+  size_t hole = seq_distance(cursor, scoreboard_.next_sacked(cursor, limit));
   size_t in_pipe = pipe();
   size_t room = congestion_.cwnd() > in_pipe ? congestion_.cwnd() - in_pipe : 0;
   // RFC 6675 §5 step (C): send while "cwnd - pipe >= 1 SMSS" (or what is left is smaller).
-  if (room < std::min(send_mss(), remaining)) return false;
-  uint32_t sent = retransmit_at(rtx_next_, room, "retransmission (after timeout)");
-  rtx_next_ += sent;
-  if (rtx_next_ >= rtx_end_) rtx_next_ = rtx_end_;
-  return sent > 0;
+  if (room < std::min(send_mss(), hole)) return RecoverySend::Blocked;
+  const char* note =
+      recovery_ == Recovery::Timeout ? "retransmission (after timeout)" : "retransmission (SACK recovery)";
+  uint32_t sent = retransmit_at(cursor, std::min(room, hole), note);
+  if (sent == 0) return RecoverySend::Nothing;
+  rtx_next_ = cursor + sent;
+  return RecoverySend::Sent;
 }
 
 }  // namespace tcplab::tcp

@@ -32,6 +32,8 @@ class ReceiveBuffer {
   size_t capacity() const { return ring_.capacity(); }
   size_t out_of_order_bytes() const { return reassembly_.bytes(); }
   bool has_out_of_order() const { return !reassembly_.empty(); }
+  // Out-of-order ranges as offsets from the in-order point, lowest first.
+  const std::vector<Reassembly::Range>& out_of_order_ranges() const { return reassembly_.ranges(); }
 
  private:
   ByteRing ring_;

@@ -181,15 +181,18 @@ TEST_CASE("tcp: options") {
     REQUIRE(r.ok());
     CHECK(r->options.window_scale == 0);
   }
-  SUBCASE("SACK blocks are counted") {
+  SUBCASE("SACK blocks are kept (RFC 2018 §3)") {
     auto r = parse_opts("0101 050a 0000000100000002");
     REQUIRE(r.ok());
     CHECK(r->options.sack_blocks == 1);
-    CHECK(r->options.to_string() == "<sack 1 block>");
+    CHECK(r->options.sack[0] == SackBlock{Seq(1), Seq(2)});
+    CHECK(r->options.to_string() == "<nop,nop,sack 1:2>");
+    CHECK(r->options.to_string(Seq(1)) == "<nop,nop,sack 0:1>");
     r = parse_opts("0101 051a 000000010000000200000003000000040000000500000006");
     REQUIRE(r.ok());
     CHECK(r->options.sack_blocks == 3);
-    CHECK(r->options.to_string() == "<sack 3 blocks>");
+    CHECK(r->options.sack[2] == SackBlock{Seq(5), Seq(6)});
+    CHECK(r->options.to_string() == "<nop,nop,sack 1:2 3:4 5:6>");
   }
   SUBCASE("unknown kinds are skipped by their length") {
     auto r = parse_opts("1e06aabbccdd 020405b4 fe04beef");  // MPTCP-ish kind 30, kind 254

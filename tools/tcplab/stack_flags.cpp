@@ -88,6 +88,9 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
            switch_into(o.delayed_ack, false));
   add_flag(flags, "--no-nagle", "", "Nagle on", "send small segments at once (RFC 896 Nagle algorithm off)",
            switch_into(o.nagle, false));
+  add_flag(flags, "--no-sack", "", "SACK on",
+           "neither offer nor accept selective acknowledgments (RFC 2018); recovery is NewReno only",
+           switch_into(o.sack, false));
   add_flag(flags, "--recv-buffer", "BYTES", std::to_string(d.receive_buffer),
            "receive buffer per connection; bounds the advertised window",
            uint_into(o.receive_buffer, 1, kMaxBuffer));
