@@ -114,6 +114,9 @@ struct Peer {
   bool renew_iss = false;  // a new incarnation: learn the ISN again from the next SYN
   std::optional<uint32_t> first_syn_rel;
   uint32_t last_syn_rel = 0;  // relative seq of the peer's latest SYN (its data starts after it)
+  // The stack's TSval clock (RFC 7323) minus script milliseconds, learned from its SYN: script
+  // TS values of the stack are milliseconds of script time, whatever its random offset.
+  std::optional<uint32_t> ts_base;
 };
 
 struct Emitted {
@@ -266,6 +269,8 @@ class Runner final : public tcp::AcceptHandler {
         tc.window_scaling = b();
       else if (k == "sack")
         tc.sack = b();
+      else if (k == "timestamps")
+        tc.timestamps = b();
       else if (k == "msl")
         tc.msl = d(1000000);
       else if (k == "rto_initial")
@@ -423,6 +428,8 @@ class Runner final : public tcp::AcceptHandler {
       p.iss = d.segment.seq;
       p.iss_known = true;
       p.renew_iss = false;
+      if (d.segment.options.timestamps)
+        p.ts_base = d.segment.options.timestamps->value - static_cast<uint32_t>(e.at / 1000);
     }
   }
 
@@ -447,7 +454,10 @@ class Runner final : public tcp::AcceptHandler {
                        ":" + std::to_string(seq + len) + "(" + std::to_string(len) + ")";
     if (s.flags.ack) text += " ack " + std::to_string(static_cast<uint32_t>(s.ack - irs));
     text += " win " + std::to_string(s.window);
-    std::string opts = s.options.to_string(irs);  // SACK blocks count like the ACK
+    wire::TcpOptions shown = s.options;
+    if (shown.timestamps && d.peer != 0 && peers_[d.peer - 1].ts_base)
+      shown.timestamps->value -= *peers_[d.peer - 1].ts_base;  // script milliseconds
+    std::string opts = shown.to_string(irs);                   // SACK blocks count like the ACK
     if (!opts.empty()) text += " " + opts;
     if (d.peer == 0) text += peer_text;
     return text;
@@ -550,7 +560,10 @@ class Runner final : public tcp::AcceptHandler {
           seg.options.sack_permitted = true;
           break;
         case OptionSpec::Kind::Timestamps:
-          seg.options.timestamps = wire::TcpTimestamps{*o.a, *o.b};
+          // With ACK set, TSecr echoes the stack's TSval, written in script milliseconds like
+          // it; without ACK (a first SYN) TSecr means nothing and is sent as written.
+          seg.options.timestamps =
+              wire::TcpTimestamps{*o.a, spec.flags.ack ? *o.b + p.ts_base.value_or(0) : *o.b};
           break;
         case OptionSpec::Kind::Sack:
           // Relative to the stack's ISN, like the ACK of an injected segment.
@@ -717,15 +730,17 @@ class Runner final : public tcp::AcceptHandler {
                     o.window_scale ? std::to_string(*o.window_scale) : "absent",
                     ws ? (o.window_scale && (!ws->a || *ws->a == *o.window_scale)) : !o.window_scale});
     rows.push_back({"sackOK", present(sack), present(o.sack_permitted), sack == o.sack_permitted});
-    std::string ts_actual = o.timestamps ? "val " + std::to_string(o.timestamps->value) + " ecr " +
-                                               std::to_string(o.timestamps->echo_reply)
-                                         : "absent";
-    bool ts_ok = ts ? (o.timestamps && (!ts->a || *ts->a == o.timestamps->value) &&
-                       (!ts->b || *ts->b == o.timestamps->echo_reply))
-                    : !o.timestamps;
+    const Peer& peer = peers_[spec.peer - 1];
+    uint32_t ts_val = o.timestamps ? o.timestamps->value - peer.ts_base.value_or(0) : 0;
+    std::string ts_actual =
+        o.timestamps ? "val " + std::to_string(ts_val) + " ecr " + std::to_string(o.timestamps->echo_reply)
+                     : "absent";
+    bool ts_ok =
+        ts ? (o.timestamps && (!ts->a || *ts->a == ts_val) && (!ts->b || *ts->b == o.timestamps->echo_reply))
+           : !o.timestamps;
     rows.push_back({"TS", ts ? "val " + num(ts->a) + " ecr " + num(ts->b) : "absent", ts_actual, ts_ok});
     // SACK blocks, relative to the peer's ISN like the ACK, in the order sent (RFC 2018 §4).
-    const Peer& p = peers_[spec.peer - 1];
+    const Peer& p = peer;
     std::string want = "absent", got = "absent";
     if (blocks) {
       want.clear();

@@ -19,6 +19,8 @@ struct TcpConfig {
   bool window_scaling = true;
   // RFC 2018: offer and accept SACK-permitted (--no-sack turns it off).
   bool sack = true;
+  // RFC 7323 §3: offer and accept timestamps (--no-timestamps turns them off).
+  bool timestamps = true;
   // Linux's TIME-WAIT is 60 s (MSL 30 s); RFC 9293 §3.4.2 suggests MSL = 2 min.
   // Labs pass --msl 1 or so, so TIME-WAIT can be watched ending.
   Duration msl = seconds(30);

@@ -64,6 +64,13 @@ void Connection::take_syn_options(const wire::TcpSegment& syn) {
   // RFC 2018 §2: SACK is used only if both SYNs carried SACK-permitted.
   sack_offered_by_peer_ = syn.options.sack_permitted;
   sack_ok_ = ctx_.config.sack && syn.options.sack_permitted;
+  // RFC 7323 §3.2: timestamps only if both SYNs carried them; TS.Recent starts at the
+  // peer's SYN TSval.
+  ts_offered_by_peer_ = syn.options.timestamps.has_value();
+  if (ctx_.config.timestamps && syn.options.timestamps) {
+    timestamps_.enable(syn.options.timestamps->value, ctx_.now);
+    ts_sampled_until_ = tcb_.iss;
+  }
   if (ctx_.config.window_scaling && syn.options.window_scale) {
     tcb_.snd_wscale = std::min<uint8_t>(*syn.options.window_scale, 14);
     tcb_.rcv_wscale = window_shift_for(ctx_.config.receive_buffer);
@@ -85,6 +92,7 @@ void Connection::open_passive(const wire::TcpSegment& syn) {
   tcb_.iss = ctx_.isn.next(tuple_, ctx_.now);
   tcb_.snd_una = tcb_.iss;
   tcb_.snd_nxt = tcb_.iss;
+  timestamps_.set_offset(tcb_.iss.raw());
   take_syn_options(syn);
   ++ctx_.stats.passive_opens;
   // The new TCB is the listener's, specialised to this peer (RFC 9293 §3.10.7.2): it starts
@@ -101,6 +109,7 @@ void Connection::open_active() {
   tcb_.snd_una = tcb_.iss;
   tcb_.snd_nxt = tcb_.iss;
   tcb_.mss = std::min(kDefaultPeerMss, ctx_.config.mss);
+  timestamps_.set_offset(tcb_.iss.raw());
   ++ctx_.stats.active_opens;
   set_state(State::SynSent, "RFC 9293 §3.10.1 (active OPEN)");
   send_syn(false, {});

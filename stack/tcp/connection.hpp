@@ -15,6 +15,7 @@
 #include "stack/tcp/send_buffer.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/tcp/tcb.hpp"
+#include "stack/tcp/timestamps.hpp"
 #include "stack/wire/tcp.hpp"
 
 namespace tcplab::tcp {
@@ -104,7 +105,9 @@ class Connection final : public Socket {
   Seq send_base() const;
   size_t sent_data_bytes() const;
   size_t unsent_bytes() const { return send_.size() - sent_data_bytes(); }
-  size_t send_mss() const { return tcb_.mss; }
+  // RFC 6691 §2 / RFC 7323: the MSS counts data and options, so with timestamps on every
+  // segment 12 bytes fewer data fit (SMSS for RFC 5681 too).
+  size_t send_mss() const { return tcb_.mss - (timestamps_.enabled() ? 12u : 0u); }
   void trace_segment(trace::Direction dir, const wire::TcpSegment& seg, std::string_view note);
 
   // --- connection_timers.cpp ----------------------------------------------------------
@@ -131,7 +134,13 @@ class Connection final : public Socket {
   // --- connection_sack.cpp: RFC 2018 both ways ------------------------------------------
   void take_sack_blocks(const wire::TcpSegment& seg);
   void remember_out_of_order(Seq seq);
-  void add_sack_blocks(wire::TcpOptions& options) const;
+  void add_sack_blocks(wire::TcpOptions& options, size_t payload) const;
+
+  // --- connection_timestamps.cpp: RFC 7323 ---------------------------------------------
+  bool check_paws(const wire::TcpSegment& seg);
+  bool record_timestamp(const wire::TcpSegment& original);
+  bool timestamp_rtt_sample(const wire::TcpSegment& seg);
+  void add_timestamps(wire::TcpOptions& options) const;
 
   // --- state and application events ---------------------------------------------------
   void set_state(State next, std::string_view rule);
@@ -178,6 +187,10 @@ class Connection final : public Socket {
   SackScoreboard scoreboard_;
   std::array<Seq, wire::kMaxSackBlocks> sack_recent_{};
   size_t sack_recent_count_ = 0;
+  // RFC 7323: negotiated if both SYNs carried the option; RTT sampled once per flight.
+  Timestamps timestamps_;
+  bool ts_offered_by_peer_ = false;
+  Seq ts_sampled_until_;
   bool scale_offered_by_peer_ = false;
   uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (§3.8.6.2.1, RFC 5961 §5)
 

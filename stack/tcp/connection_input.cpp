@@ -16,7 +16,9 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
     wire::TcpSegment seg = in;
     // RFC 9293 §3.10.7.4: first check sequence number, second RST, (third security: none),
     // fourth SYN, fifth ACK, (sixth URG: ignored), seventh text, eighth FIN.
-    if (check_sequence(seg) && check_rst(seg) && check_syn(seg) && check_ack(seg)) {
+    // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.
+    if (check_paws(seg) && check_sequence(seg) && record_timestamp(in) && check_rst(seg) && check_syn(seg) &&
+        check_ack(seg)) {
       // Deviation: URG (sixth step) is ignored; RFC 6093 §4 advises new applications not
       // to use it, and the urgent byte is delivered in line like any other.
       process_text(seg);
@@ -302,8 +304,10 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     scoreboard_.acknowledge(tcb_.snd_una);
     take_sack_blocks(seg);
     // RFC 6298 §3 (Karn): only segments never retransmitted give samples; timed_seq_ is
-    // cleared on every retransmission.
-    if (timed_seq_ && seg.ack > *timed_seq_) {
+    // cleared on every retransmission. With timestamps, TSecr gives the samples instead.
+    if (timestamp_rtt_sample(seg)) {
+      timed_seq_.reset();
+    } else if (timed_seq_ && seg.ack > *timed_seq_) {
       rto_.sample(ctx_.now - timed_at_);
       timed_seq_.reset();
     }

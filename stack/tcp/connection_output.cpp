@@ -134,6 +134,10 @@ void Connection::send_syn(bool with_ack, std::string_view note) {
   }
   // RFC 2018 §2: SACK-permitted in a SYN, and in a SYN,ACK only if the peer's SYN had it.
   seg.options.sack_permitted = ctx_.config.sack && (!with_ack || sack_offered_by_peer_);
+  // RFC 7323 §3.2: TSopt in a SYN (TSecr 0), in a SYN,ACK only if the SYN had it (echoing it).
+  if (ctx_.config.timestamps && (!with_ack || ts_offered_by_peer_))
+    seg.options.timestamps =
+        wire::TcpTimestamps{timestamps_.value(ctx_.now), with_ack ? timestamps_.recent() : 0};
   bool first = tcb_.snd_nxt == tcb_.iss;
   if (first) {
     tcb_.snd_nxt = tcb_.iss + 1;
@@ -165,7 +169,8 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   seg.destination_port = tuple_.remote_port;
   if (seg.flags.ack) seg.ack = tcb_.rcv_nxt;
   // RFC 2018 §4: every ACK carries SACK blocks while we hold out-of-order data.
-  if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst) add_sack_blocks(seg.options);
+  if (!seg.flags.syn && !seg.flags.rst) add_timestamps(seg.options);
+  if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst) add_sack_blocks(seg.options, length);
   if (!seg.flags.rst) seg.window = window_to_advertise(seg.flags.syn);
   seg.payload = ctx_.emit(tuple_, seg, data, offset, length);
   if (seg.flags.ack) {

@@ -34,7 +34,7 @@ void Connection::remember_out_of_order(Seq seq) {
 // RFC 2018 §4: "The first SACK block ... MUST specify the contiguous block of data
 // containing the segment which triggered this ACK"; the others repeat the most recently
 // reported blocks, then the rest. emit_tcp keeps as many as fit (3 beside timestamps).
-void Connection::add_sack_blocks(wire::TcpOptions& options) const {
+void Connection::add_sack_blocks(wire::TcpOptions& options, size_t payload) const {
   const auto& ranges = receive_.out_of_order_ranges();
   if (!sack_ok_ || ranges.empty()) return;
   uint8_t n = 0;
@@ -56,6 +56,10 @@ void Connection::add_sack_blocks(wire::TcpOptions& options) const {
   }
   for (size_t i = ranges.size(); i-- > 0 && n < wire::kMaxSackBlocks;) add_range(i);
   options.sack_blocks = n;
+  // RFC 6691 §2: data and options together stay within the peer's MSS, so a full-sized
+  // data segment carries fewer blocks (or none) rather than exceed the path's MTU.
+  while (options.sack_blocks > 0 && payload > 0 && payload + options.emitted_length() > tcb_.mss)
+    --options.sack_blocks;
 }
 
 }  // namespace tcplab::tcp

@@ -91,6 +91,9 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
   add_flag(flags, "--no-sack", "", "SACK on",
            "neither offer nor accept selective acknowledgments (RFC 2018); recovery is NewReno only",
            switch_into(o.sack, false));
+  add_flag(flags, "--no-timestamps", "", "timestamps on",
+           "neither offer nor accept TCP timestamps (RFC 7323: RTT measurement, PAWS)",
+           switch_into(o.timestamps, false));
   add_flag(flags, "--recv-buffer", "BYTES", std::to_string(d.receive_buffer),
            "receive buffer per connection; bounds the advertised window",
            uint_into(o.receive_buffer, 1, kMaxBuffer));

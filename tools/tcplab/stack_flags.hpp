@@ -34,8 +34,8 @@ struct TraceOptions {
 void add_link_flags(FlagTable& flags, LinkOptions& o);
 // --trace, --trace-json, --pcap
 void add_trace_flags(FlagTable& flags, TraceOptions& o);
-// --backlog, --msl, --isn, --rto-min, --no-delayed-ack, --no-nagle, --no-sack, --recv-buffer,
-// --send-buffer
+// --backlog, --msl, --isn, --rto-min, --no-delayed-ack, --no-nagle, --no-sack, --no-timestamps,
+// --recv-buffer, --send-buffer
 void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o);
 
 // Checks the link group as a whole (is --ip inside --host-ip's prefix, ...). A usage error or nothing.
