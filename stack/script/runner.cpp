@@ -271,7 +271,17 @@ class Runner final : public tcp::AcceptHandler {
         tc.sack = b();
       else if (k == "timestamps")
         tc.timestamps = b();
-      else if (k == "msl")
+      else if (k == "keepalive") {
+        // IDLE,INTERVAL,COUNT like --tcp-keepalive; durations take units, plain is seconds.
+        auto c1 = e.value.find(','), c2 = e.value.rfind(',');
+        if (c1 == std::string::npos || c1 == c2) bad("expected IDLE,INTERVAL,COUNT like 10,2,3");
+        auto idle = parse_duration(e.value.substr(0, c1), 1000000);
+        auto interval = parse_duration(e.value.substr(c1 + 1, c2 - c1 - 1), 1000000);
+        auto count = parse_uint(e.value.substr(c2 + 1));
+        if (!idle || !interval || !count || *count == 0 || *count > 1000)
+          bad("expected IDLE,INTERVAL,COUNT like 10,2,3");
+        tc.keepalive = tcp::TcpConfig::KeepAlive{*idle, *interval, static_cast<int>(*count)};
+      } else if (k == "msl")
         tc.msl = d(1000000);
       else if (k == "rto_initial")
         tc.rto_initial = d(1000);
@@ -317,7 +327,8 @@ class Runner final : public tcp::AcceptHandler {
             "msl "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second isn "
-            "max_out_of_order initial_window tolerance port remote_port remote_isn)");
+            "max_out_of_order initial_window sack timestamps keepalive tolerance port remote_port "
+            "remote_isn)");
     }
   }
 

@@ -120,6 +120,7 @@ void Connection::discard() {
   cancel(persist_timer_);
   cancel(delayed_ack_timer_);
   cancel(time_wait_timer_);
+  cancel(keepalive_timer_);
   set_state(State::Closed, "discarded by the host");
   handler_ = nullptr;
   pending_closed_.reset();
@@ -135,6 +136,7 @@ void Connection::close_connection(CloseReason reason, std::string_view rule) {
   cancel(persist_timer_);
   cancel(delayed_ack_timer_);
   cancel(time_wait_timer_);
+  cancel(keepalive_timer_);
   set_state(State::Closed, rule);
   if (!closed_delivered_) pending_closed_ = reason;
 }

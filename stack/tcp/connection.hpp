@@ -136,6 +136,10 @@ class Connection final : public Socket {
   void remember_out_of_order(Seq seq);
   void add_sack_blocks(wire::TcpOptions& options, size_t payload) const;
 
+  // --- connection_keepalive.cpp: RFC 1122 §4.2.3.6 -----------------------------------
+  void start_keepalive();
+  void keepalive_timeout();
+
   // --- connection_timestamps.cpp: RFC 7323 ---------------------------------------------
   bool check_paws(const wire::TcpSegment& seg);
   bool record_timestamp(const wire::TcpSegment& original);
@@ -159,6 +163,9 @@ class Connection final : public Socket {
   Timer persist_timer_{"persist", {}};
   Timer delayed_ack_timer_{"delayed-ack", {}};
   Timer time_wait_timer_{"time-wait", {}};
+  Timer keepalive_timer_{"keep-alive", {}};
+  Instant last_heard_{};                    // last segment from the peer (RFC 1122 §4.2.3.6 idle time)
+  int keepalive_probes_ = 0;                // probes sent since the peer was last heard
   std::optional<Instant> queued_deadline_;  // see queued_deadline()
   int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
   Duration persist_interval_{};             // backs off per probe (RFC 9293 §3.8.6.1)

@@ -9,6 +9,9 @@ namespace tcplab::tcp {
 
 void Connection::segment_arrives(const wire::TcpSegment& in) {
   trace_segment(trace::Direction::In, in, {});
+  // RFC 1122 §4.2.3.6: anything from the peer shows it is alive.
+  last_heard_ = ctx_.now;
+  keepalive_probes_ = 0;
   if (tcb_.state == State::SynSent) {
     syn_sent_arrives(in);
   } else {
@@ -75,6 +78,7 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     cancel(retransmission_timer_);
     set_state(State::Established, "RFC 9293 §3.10.7.3 (SYN,ACK acknowledges our SYN)");
     start_congestion_control();
+    start_keepalive();
     pending_connected_ = true;
     ack_now_ = true;
     if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
@@ -278,6 +282,7 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
   set_state(State::Established, "RFC 9293 §3.10.7.4 fifth (SYN-RECEIVED: our SYN acknowledged)");
   start_congestion_control();
+  start_keepalive();
   if (origin_ == Origin::Passive) {
     ctx_.owner.established(*this);
   } else {

@@ -29,7 +29,8 @@ void Connection::cancel(Timer& timer) {
 
 std::optional<Instant> Connection::next_deadline() const {
   std::optional<Instant> next;
-  for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_}) {
+  for (const Timer* t :
+       {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_, &keepalive_timer_}) {
     if (t->deadline && (!next || *t->deadline < *next)) next = t->deadline;
   }
   return next;
@@ -59,6 +60,7 @@ void Connection::on_timers() {
   if (fire(retransmission_timer_)) retransmission_timeout();
   if (fire(persist_timer_)) persist_timeout();
   if (fire(delayed_ack_timer_) && tcb_.state != State::Closed) send_ack("delayed ACK");
+  if (fire(keepalive_timer_) && tcb_.state != State::Closed) keepalive_timeout();
   if (tcb_.state != State::Closed) output();
   deliver_events();
 }
@@ -162,6 +164,7 @@ void Connection::enter_time_wait(std::string_view rule) {
   set_state(State::TimeWait, rule);
   cancel(retransmission_timer_);
   cancel(persist_timer_);
+  cancel(keepalive_timer_);
   arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
   // Both FINs are exchanged: the application's part is over (the TCB lingers alone).
   if (!closed_delivered_) pending_closed_ = CloseReason::Normal;

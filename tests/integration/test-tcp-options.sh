@@ -3,8 +3,9 @@
 # TCP, in a lab namespace: the kernel's SYN offers SACK and timestamps and our SYN,ACK
 # accepts both (seen in the JSON trace); data carries timestamps; a 4 MiB chargen transfer
 # stays byte-exact and `tcplab cwnd` draws its window from the trace; with --no-sack
-# --no-timestamps neither is answered; and, where netem exists, a lossy link toward the
-# stack makes Linux recover with our SACK blocks while 16 MiB of echo stays byte-exact.
+# --no-timestamps neither is answered; Linux answers our keep-alive probes; and, where netem
+# exists, a lossy link toward the stack makes Linux recover with our SACK blocks while 16 MiB
+# of echo stays byte-exact.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tcp_lib.sh"
 require_lab
@@ -82,6 +83,26 @@ if grep -q '"sack_permitted":true' <<<"$syn" && ! grep -q 'sack_permitted\|ts_va
   ok "--no-sack --no-timestamps: the kernel offers both, our SYN,ACK answers neither"
 else
   not_ok "--no-sack --no-timestamps: the kernel offers both, our SYN,ACK answers neither"
+fi
+stop_server >/dev/null
+
+# ---------------------------------------------------------------- keep-alive (RFC 1122)
+# An idle nc for 3.5 s against --tcp-keepalive 1,1,3: Linux answers every probe with an
+# ACK, so probes keep coming about once a second and the connection is never reset.
+: >"$TRACE"
+if ! start_server --echo 7 --msl 1 --tcp-keepalive 1,1,3 --trace-json "$TRACE"; then
+  not_ok "server starts with --tcp-keepalive 1,1,3"
+  exit 1
+fi
+if command -v nc >/dev/null; then
+  sleep 3.5 | lab_exec timeout 6 nc -N "$STACK_IP" 7 >/dev/null 2>&1
+  probes=$(grep -c '"dir":"out".*"note":"keep-alive probe"' "$TRACE")
+  resets=$(grep -c '"dir":"out","src":"192.0.2.2:7".*"flags":"R' "$TRACE")
+  echo "# keep-alive: $probes probes during 3.5 s idle, $resets resets"
+  check "keep-alive: Linux answers our probes, so the idle connection lives on" \
+    test "$probes" -ge 2 -a "$resets" -eq 0
+else
+  echo "SKIPPED - keep-alive: nc is not installed"
 fi
 stop_server >/dev/null
 

@@ -35,7 +35,7 @@ void add_link_flags(FlagTable& flags, LinkOptions& o);
 // --trace, --trace-json, --pcap
 void add_trace_flags(FlagTable& flags, TraceOptions& o);
 // --backlog, --msl, --isn, --rto-min, --no-delayed-ack, --no-nagle, --no-sack, --no-timestamps,
-// --recv-buffer, --send-buffer
+// --tcp-keepalive, --recv-buffer, --send-buffer
 void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o);
 
 // Checks the link group as a whole (is --ip inside --host-ip's prefix, ...). A usage error or nothing.
