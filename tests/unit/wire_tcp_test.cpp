@@ -315,6 +315,29 @@ TEST_CASE("tcp: options to_string in packetdrill syntax") {
   CHECK(make_options(1460, 7, true, {}).emitted_length() == 12);
 }
 
+TEST_CASE("tcp: SACK blocks are emitted as far as they fit beside the other options (RFC 2018 §3)") {
+  TcpOptions o;
+  o.sack_blocks = 4;
+  for (uint32_t b = 0; b < 4; ++b) o.sack[b] = SackBlock{Seq(1000 * b + 1), Seq(1000 * b + 501)};
+  CHECK(o.emitted_sack_blocks() == 4);  // 2 NOPs + 2 + 4 * 8 = 36 bytes
+  CHECK(o.emitted_length() == 36);
+  o.timestamps = TcpTimestamps{7, 9};
+  CHECK(o.emitted_sack_blocks() == 3);  // 12 for timestamps + 28: three blocks
+  CHECK(o.emitted_length() == 40);
+  std::vector<std::byte> out(kTcpMaxHeaderLength);
+  TcpSegment s;
+  s.flags.ack = true;
+  s.options = o;
+  size_t n = emit_tcp(s, Ipv4Address{0xC0000201}, Ipv4Address{0xC0000202}, out);
+  CHECK(n == 60);
+  auto r = parse_tcp(std::span(out).first(n), Ipv4Address{0xC0000201}, Ipv4Address{0xC0000202});
+  REQUIRE(r.ok());
+  CHECK(r->options.sack_blocks == 3);
+  CHECK(r->options.sack[2] == o.sack[2]);
+  CHECK(r->options.timestamps == o.timestamps);
+  CHECK(r->options.to_string() == "<nop,nop,TS val 7 ecr 9,nop,nop,sack 1:501 1001:1501 2001:2501>");
+}
+
 TEST_CASE("tcp: SYN+FIN is rejected even with a correct checksum; SEG.LEN counts SYN and FIN") {
   TcpSegment s;
   s.flags = TcpFlags{.fin = true, .ack = true};
