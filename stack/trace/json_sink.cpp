@@ -189,6 +189,16 @@ void JsonSink::segment(Instant t, const SegmentEvent& e) {
   if (o.sack_blocks) {
     sub("sack_blocks");
     line_ += std::to_string(o.sack_blocks);
+    // RFC 2018 blocks count in the acknowledging side's sequence space, like the ACK.
+    Seq base = e.relative ? (e.direction == Direction::Out ? e.irs : e.iss) : Seq(0);
+    sub("sack");
+    line_ += '[';
+    for (size_t b = 0; b < std::min<size_t>(o.sack_blocks, wire::kMaxSackBlocks); ++b) {
+      if (b > 0) line_ += ',';
+      line_ += '[' + std::to_string(seq_distance(base, o.sack[b].left)) + ',' +
+               std::to_string(seq_distance(base, o.sack[b].right)) + ']';
+    }
+    line_ += ']';
   }
   line_ += '}';
   if (!e.note.empty()) string_field("note", e.note);
