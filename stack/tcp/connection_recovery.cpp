@@ -94,6 +94,18 @@ Connection::RecoverySend Connection::send_recovery_segment() {
     cursor = *end;  // SACKed: the peer holds it, skip it
   }
   rtx_next_ = std::max(rtx_next_, std::min(cursor, limit));
+  bool new_data_waits = unsent_bytes() > 0 || (close_requested_ && !fin_seq_);
+  if (!(cursor < limit) && recovery_ == Recovery::Sack && !new_data_waits) {
+    // RFC 6675 §4 NextSeg (3): nothing is lost yet and there is no new data (rule 2), so an
+    // unSACKed hole below the highest SACKed byte goes anyway - otherwise a hole with fewer
+    // than DupThresh segments SACKed above it would wait for the RTO.
+    limit = scoreboard_.next_sacked_end(cursor);
+    while (cursor < limit) {
+      auto end = scoreboard_.sacked_range_end(cursor);
+      if (!end) break;
+      cursor = *end;
+    }
+  }
   if (!(cursor < limit)) return RecoverySend::Nothing;
   size_t hole = seq_distance(cursor, scoreboard_.next_sacked(cursor, limit));
   size_t in_pipe = pipe();

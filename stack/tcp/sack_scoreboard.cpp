@@ -72,6 +72,11 @@ Seq SackScoreboard::next_sacked(Seq seq, Seq limit) const {
   return limit;
 }
 
+Seq SackScoreboard::next_sacked_end(Seq seq) const {
+  if (ranges_.empty() || !(seq < ranges_.back().right)) return seq;
+  return ranges_.back().right;
+}
+
 Seq SackScoreboard::lost_boundary(Seq snd_una, size_t smss) const {
   // Walk down from the highest range: the hole just below range i has ranges i.. above it.
   size_t above_bytes = 0;

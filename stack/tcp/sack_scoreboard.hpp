@@ -40,6 +40,8 @@ class SackScoreboard {
   std::optional<Seq> sacked_range_end(Seq seq) const;
   // The first SACKed byte at or after `seq` (or `limit` if none before it).
   Seq next_sacked(Seq seq, Seq limit) const;
+  // The right edge of the highest SACKed range if it lies above `seq`, else `seq`.
+  Seq next_sacked_end(Seq seq) const;
   // RFC 6675 §4 IsLost, for every byte below the returned point: "DupThresh discontiguous
   // SACKed sequences" above it, or more than (DupThresh - 1) * SMSS SACKed bytes above it.
   // Unsacked bytes in [snd_una, result) are presumed lost; snd_una itself means none.
