@@ -31,6 +31,8 @@ TEST_CASE("sack scoreboard: blocks merge, and count new bytes once") {
   CHECK_FALSE(sb.sacked_range_end(kBase + 999).has_value());
   CHECK(sb.next_sacked(kBase, kBase + 9000) == kBase + 1000);
   CHECK(sb.next_sacked(kBase + 4000, kBase + 9000) == kBase + 9000);
+  CHECK(sb.next_sacked_end(kBase) == kBase + 4000);  // the highest range's right edge
+  CHECK(sb.next_sacked_end(kBase + 4000) == kBase + 4000);
 }
 
 TEST_CASE("sack scoreboard: blocks outside SND.UNA..SND.NXT are ignored (RFC 2018 §3)") {
