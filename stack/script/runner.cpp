@@ -85,6 +85,12 @@ class HistorySink final : public trace::Sink {
                (action == trace::TimerAction::Armed ? " for " + seconds_text(micros_since_start(deadline))
                                                     : ""));
   }
+  void congestion(Instant t, const FourTuple&, uint64_t cwnd, uint64_t ssthresh,
+                  std::string_view rule) override {
+    add(t, "cwnd " + std::to_string(cwnd) + " ssthresh " +
+               (ssthresh == UINT64_MAX ? std::string("inf") : std::to_string(ssthresh)) + " (" +
+               std::string(rule) + ")");
+  }
   void note(Instant t, const FourTuple*, std::string_view text) override {
     add(t, "note " + std::string(text));
   }
@@ -109,6 +115,9 @@ struct Peer {
   bool renew_iss = false;  // a new incarnation: learn the ISN again from the next SYN
   std::optional<uint32_t> first_syn_rel;
   uint32_t last_syn_rel = 0;  // relative seq of the peer's latest SYN (its data starts after it)
+  // The stack's TSval clock (RFC 7323) minus script milliseconds, learned from its SYN: script
+  // TS values of the stack are milliseconds of script time, whatever its random offset.
+  std::optional<uint32_t> ts_base;
 };
 
 struct Emitted {
@@ -264,7 +273,21 @@ class Runner final : public tcp::AcceptHandler {
         tc.send_buffer = u(1ull << 30);
       else if (k == "window_scaling")
         tc.window_scaling = b();
-      else if (k == "msl")
+      else if (k == "sack")
+        tc.sack = b();
+      else if (k == "timestamps")
+        tc.timestamps = b();
+      else if (k == "keepalive") {
+        // IDLE,INTERVAL,COUNT like --tcp-keepalive; durations take units, plain is seconds.
+        auto c1 = e.value.find(','), c2 = e.value.rfind(',');
+        if (c1 == std::string::npos || c1 == c2) bad("expected IDLE,INTERVAL,COUNT like 10,2,3");
+        auto idle = parse_duration(e.value.substr(0, c1), 1000000);
+        auto interval = parse_duration(e.value.substr(c1 + 1, c2 - c1 - 1), 1000000);
+        auto count = parse_uint(e.value.substr(c2 + 1));
+        if (!idle || !interval || !count || *count == 0 || *count > 1000)
+          bad("expected IDLE,INTERVAL,COUNT like 10,2,3");
+        tc.keepalive = tcp::TcpConfig::KeepAlive{*idle, *interval, static_cast<int>(*count)};
+      } else if (k == "msl")
         tc.msl = d(1000000);
       else if (k == "fin_timeout")
         tc.fin_timeout = d(1000000);
@@ -312,7 +335,8 @@ class Runner final : public tcp::AcceptHandler {
             "msl fin_timeout "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second isn "
-            "max_out_of_order initial_window tolerance port remote_port remote_isn)");
+            "max_out_of_order initial_window sack timestamps keepalive tolerance port remote_port "
+            "remote_isn)");
     }
   }
 
@@ -479,6 +503,8 @@ class Runner final : public tcp::AcceptHandler {
       p.iss = d.segment.seq;
       p.iss_known = true;
       p.renew_iss = false;
+      if (d.segment.options.timestamps)
+        p.ts_base = d.segment.options.timestamps->value - static_cast<uint32_t>(e.at / 1000);
     }
   }
 
@@ -503,7 +529,10 @@ class Runner final : public tcp::AcceptHandler {
                        ":" + std::to_string(seq + len) + "(" + std::to_string(len) + ")";
     if (s.flags.ack) text += " ack " + std::to_string(static_cast<uint32_t>(s.ack - irs));
     text += " win " + std::to_string(s.window);
-    std::string opts = s.options.to_string();
+    wire::TcpOptions shown = s.options;
+    if (shown.timestamps && d.peer != 0 && peers_[d.peer - 1].ts_base)
+      shown.timestamps->value -= *peers_[d.peer - 1].ts_base;  // script milliseconds
+    std::string opts = shown.to_string(irs);                   // SACK blocks count like the ACK
     if (!opts.empty()) text += " " + opts;
     if (d.peer == 0) text += peer_text;
     return text;
@@ -606,7 +635,18 @@ class Runner final : public tcp::AcceptHandler {
           seg.options.sack_permitted = true;
           break;
         case OptionSpec::Kind::Timestamps:
-          seg.options.timestamps = wire::TcpTimestamps{*o.a, *o.b};
+          // With ACK set, TSecr echoes the stack's TSval, written in script milliseconds like
+          // it; without ACK (a first SYN) TSecr means nothing and is sent as written.
+          seg.options.timestamps =
+              wire::TcpTimestamps{*o.a, spec.flags.ack ? *o.b + p.ts_base.value_or(0) : *o.b};
+          break;
+        case OptionSpec::Kind::Sack:
+          // Relative to the stack's ISN, like the ACK of an injected segment.
+          for (const auto& [left, right] : o.blocks) {
+            if (seg.options.sack_blocks < wire::kMaxSackBlocks)
+              seg.options.sack[seg.options.sack_blocks] = wire::SackBlock{p.iss + left, p.iss + right};
+            ++seg.options.sack_blocks;
+          }
           break;
         case OptionSpec::Kind::Nop:
         case OptionSpec::Kind::Eol:
@@ -754,9 +794,10 @@ class Runner final : public tcp::AcceptHandler {
   }
 
   void compare_options(const SegmentSpec& spec, const wire::TcpOptions& o, std::vector<Row>& rows) {
-    const OptionSpec *mss = nullptr, *ws = nullptr, *ts = nullptr;
+    const OptionSpec *mss = nullptr, *ws = nullptr, *ts = nullptr, *blocks = nullptr;
     bool sack = false;
     for (const auto& x : spec.options) {
+      if (x.kind == OptionSpec::Kind::Sack) blocks = &x;
       if (x.kind == OptionSpec::Kind::Mss) mss = &x;
       if (x.kind == OptionSpec::Kind::WindowScale) ws = &x;
       if (x.kind == OptionSpec::Kind::Timestamps) ts = &x;
@@ -770,13 +811,30 @@ class Runner final : public tcp::AcceptHandler {
                     o.window_scale ? std::to_string(*o.window_scale) : "absent",
                     ws ? (o.window_scale && (!ws->a || *ws->a == *o.window_scale)) : !o.window_scale});
     rows.push_back({"sackOK", present(sack), present(o.sack_permitted), sack == o.sack_permitted});
-    std::string ts_actual = o.timestamps ? "val " + std::to_string(o.timestamps->value) + " ecr " +
-                                               std::to_string(o.timestamps->echo_reply)
-                                         : "absent";
-    bool ts_ok = ts ? (o.timestamps && (!ts->a || *ts->a == o.timestamps->value) &&
-                       (!ts->b || *ts->b == o.timestamps->echo_reply))
-                    : !o.timestamps;
+    const Peer& peer = peers_[spec.peer - 1];
+    uint32_t ts_val = o.timestamps ? o.timestamps->value - peer.ts_base.value_or(0) : 0;
+    std::string ts_actual =
+        o.timestamps ? "val " + std::to_string(ts_val) + " ecr " + std::to_string(o.timestamps->echo_reply)
+                     : "absent";
+    bool ts_ok =
+        ts ? (o.timestamps && (!ts->a || *ts->a == ts_val) && (!ts->b || *ts->b == o.timestamps->echo_reply))
+           : !o.timestamps;
     rows.push_back({"TS", ts ? "val " + num(ts->a) + " ecr " + num(ts->b) : "absent", ts_actual, ts_ok});
+    // SACK blocks, relative to the peer's ISN like the ACK, in the order sent (RFC 2018 §4).
+    const Peer& p = peer;
+    std::string want = "absent", got = "absent";
+    if (blocks) {
+      want.clear();
+      for (const auto& [l, r] : blocks->blocks)
+        want += (want.empty() ? "" : " ") + std::to_string(l) + ":" + std::to_string(r);
+    }
+    if (o.sack_blocks) {
+      got.clear();
+      for (size_t b = 0; b < std::min<size_t>(o.sack_blocks, wire::kMaxSackBlocks); ++b)
+        got += (got.empty() ? "" : " ") + std::to_string(seq_distance(p.remote_isn, o.sack[b].left)) + ":" +
+               std::to_string(seq_distance(p.remote_isn, o.sack[b].right));
+    }
+    rows.push_back({"sack", want, got, want == got});
   }
 
   // ---------------------------------------------------------------- calls

@@ -266,9 +266,23 @@ class LineParser {
         arity(1);
         o.kind = OptionSpec::Kind::Eol;
       } else if (words[0] == "sack") {
-        fail(t, "SACK blocks are not supported by tcplab scripts (the core ignores SACK)");
+        // RFC 2018 §3: "sack LEFT:RIGHT ..." - 1 to 4 blocks, relative numbers like ack.
+        if (words.size() < 2 || words.size() > 5)
+          fail(t, "write SACK blocks as: sack LEFT:RIGHT (1 to 4 blocks)");
+        o.kind = OptionSpec::Kind::Sack;
+        for (size_t w = 1; w < words.size(); ++w) {
+          auto colon = words[w].find(':');
+          if (colon == std::string_view::npos) fail(t, "a SACK block is LEFT:RIGHT, like 1001:2001");
+          uint32_t left = number(t, words[w].substr(0, colon), "SACK left edge");
+          uint32_t right = number(t, words[w].substr(colon + 1), "SACK right edge");
+          o.blocks.emplace_back(left, right);
+        }
+        for (const auto& x : s.options) {
+          if (x.kind == OptionSpec::Kind::Sack) fail(t, "one sack option per segment; list all blocks in it");
+        }
       } else {
-        fail(t, "unknown option '" + std::string(words[0]) + "' (known: mss, wscale, sackOK, TS, nop, eol)");
+        fail(t, "unknown option '" + std::string(words[0]) +
+                    "' (known: mss, wscale, sackOK, TS, sack, nop, eol)");
       }
       s.options.push_back(o);
     }

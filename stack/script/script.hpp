@@ -34,10 +34,12 @@ struct TimeSpec {
 
 // One TCP option as written between < and >. A missing value is the wildcard `*`.
 struct OptionSpec {
-  enum class Kind { Mss, WindowScale, SackPermitted, Timestamps, Nop, Eol };
+  enum class Kind { Mss, WindowScale, SackPermitted, Timestamps, Sack, Nop, Eol };
   Kind kind = Kind::Nop;
   std::optional<uint32_t> a;  // mss value, wscale shift, TS val
   std::optional<uint32_t> b;  // TS ecr
+  // "sack 1001:2001 3001:4001": blocks relative to the ISN of the side being acknowledged.
+  std::vector<std::pair<uint32_t, uint32_t>> blocks;
 };
 
 struct SegmentSpec {

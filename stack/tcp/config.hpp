@@ -17,6 +17,10 @@ struct TcpConfig {
   size_t receive_buffer = 1 << 20;
   size_t send_buffer = 1 << 20;
   bool window_scaling = true;
+  // RFC 2018: offer and accept SACK-permitted (--no-sack turns it off).
+  bool sack = true;
+  // RFC 7323 §3: offer and accept timestamps (--no-timestamps turns them off).
+  bool timestamps = true;
   // Linux's TIME-WAIT is 60 s (MSL 30 s); RFC 9293 §3.4.2 suggests MSL = 2 min.
   // Labs pass --msl 1 or so, so TIME-WAIT can be watched ending.
   Duration msl = seconds(30);
@@ -49,6 +53,15 @@ struct TcpConfig {
   size_t max_out_of_order = 1 << 20;
   // IPv4 TTL of the segments we send (RFC 1122 §3.2.1.7; Linux uses 64).
   uint8_t ttl = 64;
+  // RFC 1122 §4.2.3.6 keep-alive, off by default ("MUST default to off"): after `idle`
+  // without a segment from the peer, a probe every `interval`; after `count` unanswered
+  // probes the connection is reset (--tcp-keepalive IDLE,INTERVAL,COUNT).
+  struct KeepAlive {
+    Duration idle = seconds(7200);  // "MUST ... default to no less than two hours"
+    Duration interval = seconds(75);
+    int count = 9;
+  };
+  std::optional<KeepAlive> keepalive;
   // RFC 6928: initial congestion window of 10 segments.
   uint32_t initial_window_segments = 10;
 };

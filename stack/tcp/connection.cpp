@@ -61,6 +61,16 @@ void Connection::take_syn_options(const wire::TcpSegment& syn) {
   // RFC 7323 §2.2: scaling is on only if both SYNs carry the option; §2.3: a shift above
   // 14 is treated as 14.
   scale_offered_by_peer_ = syn.options.window_scale.has_value();
+  // RFC 2018 §2: SACK is used only if both SYNs carried SACK-permitted.
+  sack_offered_by_peer_ = syn.options.sack_permitted;
+  sack_ok_ = ctx_.config.sack && syn.options.sack_permitted;
+  // RFC 7323 §3.2: timestamps only if both SYNs carried them; TS.Recent starts at the
+  // peer's SYN TSval.
+  ts_offered_by_peer_ = syn.options.timestamps.has_value();
+  if (ctx_.config.timestamps && syn.options.timestamps) {
+    timestamps_.enable(syn.options.timestamps->value, ctx_.now);
+    ts_sampled_until_ = tcb_.iss;
+  }
   if (ctx_.config.window_scaling && syn.options.window_scale) {
     tcb_.snd_wscale = std::min<uint8_t>(*syn.options.window_scale, 14);
     tcb_.rcv_wscale = window_shift_for(ctx_.config.receive_buffer);
@@ -82,8 +92,8 @@ void Connection::open_passive(const wire::TcpSegment& syn) {
   tcb_.iss = ctx_.isn.next(tuple_, ctx_.now);
   tcb_.snd_una = tcb_.iss;
   tcb_.snd_nxt = tcb_.iss;
+  timestamps_.set_offset(tcb_.iss.raw());
   take_syn_options(syn);
-  cwnd_ = size_t{ctx_.config.initial_window_segments} * tcb_.mss;
   ++ctx_.stats.passive_opens;
   // The new TCB is the listener's, specialised to this peer (RFC 9293 §3.10.7.2): it starts
   // in LISTEN so the trace shows the RFC's own transition, LISTEN -> SYN-RECEIVED.
@@ -99,6 +109,7 @@ void Connection::open_active() {
   tcb_.snd_una = tcb_.iss;
   tcb_.snd_nxt = tcb_.iss;
   tcb_.mss = std::min(kDefaultPeerMss, ctx_.config.mss);
+  timestamps_.set_offset(tcb_.iss.raw());
   ++ctx_.stats.active_opens;
   set_state(State::SynSent, "RFC 9293 §3.10.1 (active OPEN)");
   send_syn(false, {});
@@ -110,6 +121,7 @@ void Connection::discard() {
   cancel(delayed_ack_timer_);
   cancel(time_wait_timer_);
   cancel(fin_wait_2_timer_);
+  cancel(keepalive_timer_);
   set_state(State::Closed, "discarded by the host");
   handler_ = nullptr;
   pending_closed_.reset();
@@ -126,6 +138,7 @@ void Connection::close_connection(CloseReason reason, std::string_view rule) {
   cancel(delayed_ack_timer_);
   cancel(time_wait_timer_);
   cancel(fin_wait_2_timer_);
+  cancel(keepalive_timer_);
   set_state(State::Closed, rule);
   if (!closed_delivered_) pending_closed_ = reason;
 }

@@ -7,13 +7,16 @@
 #include <string_view>
 
 #include "stack/four_tuple.hpp"
+#include "stack/tcp/congestion.hpp"
 #include "stack/tcp/host_context.hpp"
 #include "stack/tcp/receive_buffer.hpp"
 #include "stack/tcp/rto.hpp"
+#include "stack/tcp/sack_scoreboard.hpp"
 #include "stack/tcp/send_buffer.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/tcp/tcb.hpp"
 #include "stack/tcp/tcb_snapshot.hpp"
+#include "stack/tcp/timestamps.hpp"
 #include "stack/wire/tcp.hpp"
 
 namespace tcplab::tcp {
@@ -105,7 +108,9 @@ class Connection final : public Socket {
   Seq send_base() const;
   size_t sent_data_bytes() const;
   size_t unsent_bytes() const { return send_.size() - sent_data_bytes(); }
-  size_t send_mss() const { return tcb_.mss; }
+  // RFC 6691 §2 / RFC 7323: the MSS counts data and options, so with timestamps on every
+  // segment 12 bytes fewer data fit (SMSS for RFC 5681 too).
+  size_t send_mss() const { return tcb_.mss - (timestamps_.enabled() ? 12u : 0u); }
   void trace_segment(trace::Direction dir, const wire::TcpSegment& seg, std::string_view note);
 
   // --- connection_timers.cpp ----------------------------------------------------------
@@ -113,14 +118,39 @@ class Connection final : public Socket {
   void cancel(Timer& timer);
   void restart_retransmission_timer();
   void retransmission_timeout();
-  void retransmit_first(std::string_view note);
+  uint32_t retransmit_first(std::string_view note);
   void persist_timeout();
   void enter_time_wait(std::string_view rule);
   void enter_fin_wait_2(std::string_view rule);
   void fin_wait_2_timeout();
   void release_idle_buffers();
-  void fast_retransmit();
   void on_new_ack(size_t acked_bytes);
+  void start_congestion_control();
+  void act_on(NewReno::Response response, std::string_view note);
+
+  // --- connection_recovery.cpp: which lost segments to resend, and when ----------------
+  uint32_t retransmit_at(Seq seq, size_t limit, std::string_view note);
+  void start_timeout_recovery(uint32_t first_length);
+  void start_sack_recovery(uint32_t first_length);
+  void recovery_ack();
+  enum class RecoverySend { Sent, Blocked, Nothing };
+  RecoverySend send_recovery_segment();
+  size_t pipe() const;
+
+  // --- connection_sack.cpp: RFC 2018 both ways ------------------------------------------
+  void take_sack_blocks(const wire::TcpSegment& seg);
+  void remember_out_of_order(Seq seq);
+  void add_sack_blocks(wire::TcpOptions& options, size_t payload) const;
+
+  // --- connection_keepalive.cpp: RFC 1122 §4.2.3.6 -----------------------------------
+  void start_keepalive();
+  void keepalive_timeout();
+
+  // --- connection_timestamps.cpp: RFC 7323 ---------------------------------------------
+  bool check_paws(const wire::TcpSegment& seg);
+  bool record_timestamp(const wire::TcpSegment& original);
+  bool timestamp_rtt_sample(const wire::TcpSegment& seg);
+  void add_timestamps(wire::TcpOptions& options) const;
 
   // --- state and application events ---------------------------------------------------
   void set_state(State next, std::string_view rule);
@@ -141,11 +171,13 @@ class Connection final : public Socket {
   Timer time_wait_timer_{"time-wait", {}};
   // --fin-timeout: how long FIN-WAIT-2 may last (a deviation, see config.hpp).
   Timer fin_wait_2_timer_{"fin-wait-2", {}};
+  Timer keepalive_timer_{"keep-alive", {}};
+  Instant last_heard_{};                    // last segment from the peer (RFC 1122 §4.2.3.6 idle time)
+  int keepalive_probes_ = 0;                // probes sent since the peer was last heard
   std::optional<Instant> queued_deadline_;  // see queued_deadline()
   int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
   Duration persist_interval_{};             // backs off per probe (RFC 9293 §3.8.6.1)
   bool probing_ = false;                    // a zero-window probe byte is outstanding
-  std::optional<Seq> small_segment_end_;    // a segment shorter than the MSS in flight ends here
   bool override_sws_ = false;               // the SWS override timeout fired: send what fits
 
   // RTT measurement of one segment at a time; Karn's rule (RFC 6298 §3) voids it on
@@ -153,11 +185,27 @@ class Connection final : public Socket {
   std::optional<Seq> timed_seq_;
   Instant timed_at_{};
 
-  // Congestion control (RFC 5681), Reno-style.
-  size_t cwnd_ = 0;
-  size_t ssthresh_ = SIZE_MAX;
-  int dup_acks_ = 0;
-  std::optional<Seq> recovery_point_;  // RFC 6582: retransmit at SND.UNA until here is ACKed
+  // Congestion control: NewReno (RFC 5681, RFC 6582), stack/tcp/congestion.hpp.
+  NewReno congestion_;
+  // Loss recovery (connection_recovery.cpp). Timeout: RFC 5681 §3.1, everything sent before
+  // the timeout is presumed lost and resent in slow start, from rtx_next_ to rtx_end_ (SND.NXT
+  // at the timeout). Sack: RFC 6675, holes the scoreboard says are lost, up to rtx_end_ (the
+  // RecoveryPoint); rtx_next_ plays HighRxt.
+  enum class Recovery { None, Timeout, Sack };
+  Recovery recovery_ = Recovery::None;
+  Seq rtx_next_;  // next sequence number to retransmit
+  Seq rtx_end_;   // end of the data presumed lost / RecoveryPoint
+  // RFC 2018: both SYNs carried SACK-permitted (sack_ok_); the scoreboard of what the peer
+  // holds; the starts of the out-of-order segments we received most recently (RFC 2018 §4).
+  bool sack_ok_ = false;
+  bool sack_offered_by_peer_ = false;
+  SackScoreboard scoreboard_;
+  std::array<Seq, wire::kMaxSackBlocks> sack_recent_{};
+  size_t sack_recent_count_ = 0;
+  // RFC 7323: negotiated if both SYNs carried the option; RTT sampled once per flight.
+  Timestamps timestamps_;
+  bool ts_offered_by_peer_ = false;
+  Seq ts_sampled_until_;
   bool scale_offered_by_peer_ = false;
   uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (§3.8.6.2.1, RFC 5961 §5)
 

@@ -9,6 +9,9 @@ namespace tcplab::tcp {
 
 void Connection::segment_arrives(const wire::TcpSegment& in) {
   trace_segment(trace::Direction::In, in, {});
+  // RFC 1122 §4.2.3.6: anything from the peer shows it is alive.
+  last_heard_ = ctx_.now;
+  keepalive_probes_ = 0;
   if (tcb_.state == State::SynSent) {
     syn_sent_arrives(in);
   } else {
@@ -16,7 +19,9 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
     wire::TcpSegment seg = in;
     // RFC 9293 §3.10.7.4: first check sequence number, second RST, (third security: none),
     // fourth SYN, fifth ACK, (sixth URG: ignored), seventh text, eighth FIN.
-    if (check_sequence(seg) && check_rst(seg) && check_syn(seg) && check_ack(seg)) {
+    // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.
+    if (check_paws(seg) && check_sequence(seg) && record_timestamp(in) && check_rst(seg) && check_syn(seg) &&
+        check_ack(seg)) {
       // Deviation: URG (sixth step) is ignored; RFC 6093 §4 advises new applications not
       // to use it, and the urgent byte is delivered in line like any other.
       process_text(seg);
@@ -61,7 +66,6 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
   // The window we offered in our SYN now has a left edge.
   rcv_adv_ = tcb_.rcv_nxt + tcb_.rcv_wnd;
   take_syn_options(seg);
-  cwnd_ = size_t{ctx_.config.initial_window_segments} * tcb_.mss;
   // Deviation: data and FIN carried on a SYN are not queued (RFC 9293 allows it); the peer
   // retransmits them, and no common stack sends them without TCP Fast Open.
   if (ack_acceptable) {
@@ -73,6 +77,8 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     retries_ = 0;
     cancel(retransmission_timer_);
     set_state(State::Established, "RFC 9293 §3.10.7.3 (SYN,ACK acknowledges our SYN)");
+    start_congestion_control();
+    start_keepalive();
     pending_connected_ = true;
     ack_now_ = true;
     if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
@@ -275,6 +281,8 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
   set_state(State::Established, "RFC 9293 §3.10.7.4 fifth (SYN-RECEIVED: our SYN acknowledged)");
+  start_congestion_control();
+  start_keepalive();
   if (origin_ == Origin::Passive) {
     ctx_.owner.established(*this);
   } else {
@@ -298,9 +306,13 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     }
     send_.acknowledge(data);
     tcb_.snd_una = seg.ack;
+    scoreboard_.acknowledge(tcb_.snd_una);
+    take_sack_blocks(seg);
     // RFC 6298 §3 (Karn): only segments never retransmitted give samples; timed_seq_ is
-    // cleared on every retransmission.
-    if (timed_seq_ && seg.ack > *timed_seq_) {
+    // cleared on every retransmission. With timestamps, TSecr gives the samples instead.
+    if (timestamp_rtt_sample(seg)) {
+      timed_seq_.reset();
+    } else if (timed_seq_ && seg.ack > *timed_seq_) {
       rto_.sample(ctx_.now - timed_at_);
       timed_seq_.reset();
     }
@@ -310,6 +322,7 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
       pending_writable_ = true;
     }
   } else if (seg.ack == tcb_.snd_una) {
+    take_sack_blocks(seg);
     count_duplicate_ack(seg);
   }
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated" - if the segment is
@@ -350,21 +363,21 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
 }
 
 // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, no SYN/FIN, does
-// not change the window, and arrives while data is outstanding. §3.2: the third one
-// triggers fast retransmit.
+// not change the window, and arrives while data is outstanding. What it does to cwnd (the
+// third starts fast retransmit, §3.2) is the congestion module's decision.
 void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
                    !probing_ && tcb_.snd_wnd > 0 && (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
-  if (!duplicate) {
-    dup_acks_ = 0;
-    return;
-  }
-  ++dup_acks_;
-  if (dup_acks_ == 3 && !recovery_point_) {
-    fast_retransmit();
-  } else if (dup_acks_ > 3 && recovery_point_) {
-    cwnd_ += send_mss();  // RFC 5681 §3.2 step 4: each further dup ACK means a segment left
-  }
+  if (!duplicate) return;
+  // RFC 6675 §5: with a scoreboard, recovery also starts when IsLost(HighACK + 1), and then
+  // follows the scoreboard instead of NewReno's window inflation.
+  bool sack_recovery = sack_ok_ && !scoreboard_.empty();
+  bool lost_by_sack = sack_recovery && scoreboard_.lost_boundary(tcb_.snd_una, send_mss()) > tcb_.snd_una;
+  auto response =
+      congestion_.on_duplicate_ack(seg.ack, flight_size(), tcb_.snd_nxt, sack_recovery, lost_by_sack);
+  uint32_t resent = response.retransmit_first ? retransmit_first("fast retransmit") : 0;
+  if (response.restart_timer) arm(retransmission_timer_, ctx_.now + rto_.rto());
+  if (response.retransmit_first && sack_recovery) start_sack_recovery(resent);
 }
 
 // RFC 9293 §3.10.7.4 seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
@@ -385,7 +398,8 @@ void Connection::process_text(const wire::TcpSegment& seg) {
       return;
     case ReceiveBuffer::Stored::OutOfOrder:
       // RFC 5681 §4.2: an out-of-order segment is ACKed at once (a duplicate ACK), so the
-      // sender can detect the loss.
+      // sender can detect the loss; with SACK its block leads the option (RFC 2018 §4).
+      remember_out_of_order(seg.seq);
       ack_now_ = true;
       return;
     case ReceiveBuffer::Stored::InOrder:

@@ -62,12 +62,28 @@ void Connection::output(bool after_read) {
 }
 
 bool Connection::send_one_data_segment() {
+  // Data presumed lost goes before new data (connection_recovery.cpp); after a timeout it
+  // all goes first, in order (go-back-N), so new data waits until the cursor reaches the end.
+  switch (send_recovery_segment()) {
+    case RecoverySend::Sent:
+      return true;
+    case RecoverySend::Blocked:
+      return false;
+    case RecoverySend::Nothing:
+      if (recovery_ == Recovery::Timeout && rtx_next_ < rtx_end_) return false;
+      break;
+  }
   size_t unsent = unsent_bytes();
   bool fin_pending = close_requested_ && !fin_seq_;
   if (unsent == 0 && !fin_pending) return false;
   size_t flight = flight_size();
-  size_t window = std::min<size_t>(tcb_.snd_wnd, cwnd_);
-  size_t usable = window > flight ? window - flight : 0;
+  // RFC 5681 §4.1: after an idle period longer than the RTO, restart from min(IW, cwnd).
+  if (flight == 0 && unsent > 0) congestion_.before_sending_after_idle(ctx_.now, rto_.rto());
+  // The peer's window limits what is outstanding; cwnd limits what is in the pipe.
+  size_t in_pipe = pipe();
+  size_t window_room = tcb_.snd_wnd > flight ? tcb_.snd_wnd - flight : 0;
+  size_t cwnd_room = congestion_.cwnd() > in_pipe ? congestion_.cwnd() - in_pipe : 0;
+  size_t usable = std::min(window_room, cwnd_room);
   size_t len = std::min({unsent, send_mss(), usable});
   // A FIN needs no window space; it goes with (or after) the last byte.
   bool fin = fin_pending && len == unsent;
@@ -77,21 +93,13 @@ bool Connection::send_one_data_segment() {
     // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
     // off), or if it is at least half the largest window the peer ever offered.
     bool empties_queue = len == unsent;
-    // Deviation: Minshall's variant of Nagle, as Linux has it (tcp_minshall_check): a short
-    // segment is held only while an earlier *short* segment is unacknowledged, not while any
-    // data is. RFC 896 as written holds the tail of every response that is not a multiple of
-    // the MSS until the peer's delayed ACK (up to 40 ms on Linux) releases it; one tinygram
-    // in flight at a time still keeps the network free of floods of them.
-    if (small_segment_end_ && *small_segment_end_ <= tcb_.snd_una) small_segment_end_.reset();
-    bool small_in_flight = flight > 0 && small_segment_end_.has_value();
-    bool nagle_allows = !ctx_.config.nagle || flight == 0 || !small_in_flight;
+    bool nagle_allows = !ctx_.config.nagle || flight == 0;
     bool half_window = max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2;
     if (!((empties_queue && nagle_allows) || half_window)) return false;
   }
   Seq seq = tcb_.snd_nxt;
   send_data(seq, len, fin, {});
   tcb_.snd_nxt += static_cast<uint32_t>(len) + (fin ? 1u : 0u);
-  if (len > 0 && len < send_mss()) small_segment_end_ = seq + static_cast<uint32_t>(len);
   if (fin) fin_seq_ = seq + static_cast<uint32_t>(len);
   bytes_sent_ += len;
   if (!timed_seq_) {
@@ -110,6 +118,7 @@ void Connection::send_data(Seq seq, size_t length, bool fin, std::string_view no
   // PSH on the segment that carries the last queued byte, as BSD and Linux do.
   seg.flags.psh = length > 0 && offset + length == send_.size();
   transmit(seg, &send_, offset, length, note);
+  if (length > 0) congestion_.data_sent(ctx_.now);  // RFC 5681 §4.1 measures idle from here
 }
 
 void Connection::send_syn(bool with_ack, std::string_view note) {
@@ -123,6 +132,12 @@ void Connection::send_syn(bool with_ack, std::string_view note) {
   if (ctx_.config.window_scaling && (!with_ack || scale_offered_by_peer_)) {
     seg.options.window_scale = our_window_shift();
   }
+  // RFC 2018 §2: SACK-permitted in a SYN, and in a SYN,ACK only if the peer's SYN had it.
+  seg.options.sack_permitted = ctx_.config.sack && (!with_ack || sack_offered_by_peer_);
+  // RFC 7323 §3.2: TSopt in a SYN (TSecr 0), in a SYN,ACK only if the SYN had it (echoing it).
+  if (ctx_.config.timestamps && (!with_ack || ts_offered_by_peer_))
+    seg.options.timestamps =
+        wire::TcpTimestamps{timestamps_.value(ctx_.now), with_ack ? timestamps_.recent() : 0};
   bool first = tcb_.snd_nxt == tcb_.iss;
   if (first) {
     tcb_.snd_nxt = tcb_.iss + 1;
@@ -153,6 +168,9 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   seg.source_port = tuple_.local_port;
   seg.destination_port = tuple_.remote_port;
   if (seg.flags.ack) seg.ack = tcb_.rcv_nxt;
+  // RFC 2018 §4: every ACK carries SACK blocks while we hold out-of-order data.
+  if (!seg.flags.syn && !seg.flags.rst) add_timestamps(seg.options);
+  if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst) add_sack_blocks(seg.options, length);
   if (!seg.flags.rst) seg.window = window_to_advertise(seg.flags.syn);
   seg.payload = ctx_.emit(tuple_, seg, data, offset, length);
   if (seg.flags.ack) {

@@ -1,7 +1,7 @@
 // A connection's timers as deadlines: retransmission (RFC 6298, RFC 9293 §3.8.1/§3.8.3),
-// persist (§3.8.6.1), delayed ACK (§3.8.6.3), TIME-WAIT (§3.10.7.4, 2 MSL) and FIN-WAIT-2
-// (--fin-timeout, a deviation); plus the loss responses of RFC 5681 (fast retransmit, slow
-// start, congestion avoidance).
+// persist (§3.8.6.1), delayed ACK (§3.8.6.3), TIME-WAIT (§3.10.7.4, 2 MSL), FIN-WAIT-2
+// (--fin-timeout, a deviation) and keep-alive (RFC 1122 §4.2.3.6). What a loss does to the
+// congestion window is decided in congestion.cpp (NewReno).
 #include <algorithm>
 
 #include "stack/tcp/connection.hpp"
@@ -31,7 +31,7 @@ void Connection::cancel(Timer& timer) {
 std::optional<Instant> Connection::next_deadline() const {
   std::optional<Instant> next;
   for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_,
-                         &fin_wait_2_timer_}) {
+                         &fin_wait_2_timer_, &keepalive_timer_}) {
     if (t->deadline && (!next || *t->deadline < *next)) next = t->deadline;
   }
   return next;
@@ -62,6 +62,7 @@ void Connection::on_timers() {
   if (fire(retransmission_timer_)) retransmission_timeout();
   if (fire(persist_timer_)) persist_timeout();
   if (fire(delayed_ack_timer_) && tcb_.state != State::Closed) send_ack("delayed ACK");
+  if (fire(keepalive_timer_) && tcb_.state != State::Closed) keepalive_timeout();
   if (tcb_.state != State::Closed) output();
   deliver_events();
 }
@@ -85,63 +86,56 @@ void Connection::retransmission_timeout() {
   }
   ++retries_;
   rto_.back_off();  // RFC 6298 §5.5
-  if (!opening) {
-    // RFC 5681 §3.1 (4): ssthresh = max(FlightSize / 2, 2*SMSS); cwnd = 1 segment.
-    ssthresh_ = std::max(flight_size() / 2, size_t{2} * send_mss());
-    cwnd_ = send_mss();
-    recovery_point_ = tcb_.snd_nxt;
-    dup_acks_ = 0;
-  }
-  retransmit_first("retransmission");
+  // RFC 5681 §3.1 eq. 4 (cwnd = 1 segment), RFC 6582 §3.2 step 4.
+  if (!opening) congestion_.on_retransmission_timeout(flight_size(), tcb_.snd_nxt, retries_ == 1);
+  uint32_t resent = retransmit_first("retransmission");
+  if (!opening) start_timeout_recovery(resent);       // the rest follows as cwnd opens
   arm(retransmission_timer_, ctx_.now + rto_.rto());  // RFC 6298 §5.6
 }
 
-void Connection::retransmit_first(std::string_view note) {
-  timed_seq_.reset();  // RFC 6298 §3 (Karn): no RTT sample across a retransmission
-  ++retransmissions_;
-  ++ctx_.stats.retransmissions;
-  if (tcb_.state == State::SynSent) return send_syn(false, note);
-  if (tcb_.state == State::SynReceived) return send_syn(true, note);
-  size_t sent = sent_data_bytes();
-  size_t len = std::min(sent, send_mss());
-  bool fin = fin_seq_ && !fin_acked_ && len == sent;
-  if (len == 0 && !fin) return;
-  send_data(tcb_.snd_una, len, fin, note);
+// Resends the earliest unacknowledged segment; returns the sequence space it covers.
+uint32_t Connection::retransmit_first(std::string_view note) {
+  if (tcb_.state == State::SynSent || tcb_.state == State::SynReceived) {
+    timed_seq_.reset();  // RFC 6298 §3 (Karn): no RTT sample across a retransmission
+    ++retransmissions_;
+    ++ctx_.stats.retransmissions;
+    send_syn(tcb_.state == State::SynReceived, note);
+    return 1;
+  }
+  return retransmit_at(tcb_.snd_una, SIZE_MAX, note);
 }
 
-// RFC 5681 §3.2 steps 2-3.
-void Connection::fast_retransmit() {
-  ssthresh_ = std::max(flight_size() / 2, size_t{2} * send_mss());
-  recovery_point_ = tcb_.snd_nxt;
-  retransmit_first("fast retransmit");
-  cwnd_ = ssthresh_ + size_t{3} * send_mss();
-  arm(retransmission_timer_, ctx_.now + rto_.rto());
+// The handshake is complete: NewReno starts with the initial window (RFC 5681 §3.1,
+// RFC 6928), one segment if our SYN or SYN,ACK had to be retransmitted.
+void Connection::start_congestion_control() {
+  congestion_.set_observer([this](size_t cwnd, size_t ssthresh, std::string_view rule) {
+    if (ctx_.tracer.enabled()) ctx_.tracer.congestion(ctx_.now, tuple_, cwnd, ssthresh, rule);
+  });
+  congestion_.start(send_mss(), ctx_.config.initial_window_segments, retransmissions_ > 0, tcb_.iss);
 }
 
-// New data acknowledged: RFC 6298 §5.2-5.3 for the timer, RFC 5681 §3.1-3.2 and RFC 6582
-// (partial ACKs) for the congestion window.
+// What NewReno asked for after an ACK: retransmit the segment at SND.UNA (RFC 5681 §3.2
+// step 2, RFC 6582 §3.2 step 3) and restart the retransmission timer.
+void Connection::act_on(NewReno::Response response, std::string_view note) {
+  if (response.retransmit_first) retransmit_first(note);
+  if (response.restart_timer) arm(retransmission_timer_, ctx_.now + rto_.rto());
+}
+
+// New data acknowledged: RFC 6298 §5.2-5.3 for the timer; the congestion window moves in
+// congestion.cpp (RFC 5681 §3.1-3.2, RFC 6582 §3.2 step 3).
 void Connection::on_new_ack(size_t acked_bytes) {
   retries_ = 0;
-  dup_acks_ = 0;
-  if (recovery_point_) {
-    if (tcb_.snd_una >= *recovery_point_) {
-      cwnd_ = std::max(ssthresh_, send_mss());  // RFC 5681 §3.2 step 6: deflate
-      recovery_point_.reset();
-    } else {
-      // RFC 6582 §3.2 step 5: a partial ACK means the next segment was lost too.
-      retransmit_first("retransmission (partial ACK)");
-      cwnd_ = std::max(cwnd_ > acked_bytes ? cwnd_ - acked_bytes : 0, send_mss()) + send_mss();
-    }
-  } else if (cwnd_ < ssthresh_) {
-    cwnd_ += std::min(acked_bytes, send_mss());  // RFC 5681 §3.1 slow start
-  } else {
-    cwnd_ += std::max<size_t>(1, send_mss() * send_mss() / cwnd_);  // congestion avoidance
-  }
+  recovery_ack();
+  NewReno::Response response = congestion_.on_new_ack(acked_bytes, tcb_.snd_una, flight_size());
   if (tcb_.snd_una == tcb_.snd_nxt) {
     cancel(retransmission_timer_);  // RFC 6298 §5.2
-  } else {
-    arm(retransmission_timer_, ctx_.now + rto_.rto());  // RFC 6298 §5.3
+  } else if (!response.retransmit_first || response.restart_timer) {
+    // RFC 6298 §5.3; in fast recovery RFC 6582 §3.2 step 3 (the "Impatient" variant of
+    // §4) restarts the timer only for the first partial ACK, so a long recovery ends in a
+    // timeout rather than one retransmission per RTT.
+    arm(retransmission_timer_, ctx_.now + rto_.rto());
   }
+  act_on(response, "retransmission (partial ACK)");
 }
 
 // RFC 9293 §3.8.6.1: "The sending TCP must regularly transmit at least one octet of new
@@ -173,6 +167,7 @@ void Connection::enter_time_wait(std::string_view rule) {
   cancel(retransmission_timer_);
   cancel(persist_timer_);
   cancel(fin_wait_2_timer_);
+  cancel(keepalive_timer_);
   arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
   release_idle_buffers();
   // Both FINs are exchanged: the application's part is over (the TCB lingers alone).

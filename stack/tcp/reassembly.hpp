@@ -27,10 +27,13 @@ class Reassembly {
   size_t range_count() const { return ranges_.size(); }
   void clear() { ranges_.clear(); }
 
- private:
   struct Range {
-    size_t begin, end;
+    size_t begin, end;  // offsets from the in-order point
   };
+  // The held ranges, lowest first (for SACK blocks, RFC 2018 §4).
+  const std::vector<Range>& ranges() const { return ranges_; }
+
+ private:
   std::vector<Range> ranges_;  // sorted, disjoint, not touching
 };
 

@@ -37,6 +37,8 @@ class ReceiveBuffer {
     if (reassembly_.empty()) ring_.release_if_empty();
   }
   size_t storage_bytes() const { return ring_.allocated(); }
+  // Out-of-order ranges as offsets from the in-order point, lowest first.
+  const std::vector<Reassembly::Range>& out_of_order_ranges() const { return reassembly_.ranges(); }
 
  private:
   ByteRing ring_;

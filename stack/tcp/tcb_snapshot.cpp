@@ -17,7 +17,7 @@ TcbSnapshot Connection::snapshot() const {
   s.snd_wnd = tcb_.snd_wnd;
   s.rcv_wnd = tcb_.rcv_wnd;
   s.rto = rto_.rto();
-  s.cwnd = cwnd_;
+  s.cwnd = congestion_.cwnd();
   for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_})
     if (t->armed()) s.timers.push_back({t->name, *t->deadline});
   return s;

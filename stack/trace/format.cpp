@@ -55,7 +55,9 @@ std::string segment_summary(const SegmentEvent& e, bool absolute) {
     std::snprintf(buf, sizeof buf, " urg %u", unsigned{s.urgent_pointer});
     out += buf;
   }
-  auto options = s.options.to_string();
+  // SACK blocks count in the acknowledging side's sequence space, like the ACK.
+  Seq sack_base = e.relative ? (e.direction == Direction::Out ? e.irs : e.iss) : Seq(0);
+  auto options = s.options.to_string(sack_base);
   if (!options.empty()) {
     out += ' ';
     out += options;

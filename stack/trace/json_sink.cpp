@@ -189,6 +189,16 @@ void JsonSink::segment(Instant t, const SegmentEvent& e) {
   if (o.sack_blocks) {
     sub("sack_blocks");
     line_ += std::to_string(o.sack_blocks);
+    // RFC 2018 blocks count in the acknowledging side's sequence space, like the ACK.
+    Seq base = e.relative ? (e.direction == Direction::Out ? e.irs : e.iss) : Seq(0);
+    sub("sack");
+    line_ += '[';
+    for (size_t b = 0; b < std::min<size_t>(o.sack_blocks, wire::kMaxSackBlocks); ++b) {
+      if (b > 0) line_ += ',';
+      line_ += '[' + std::to_string(seq_distance(base, o.sack[b].left)) + ',' +
+               std::to_string(seq_distance(base, o.sack[b].right)) + ']';
+    }
+    line_ += ']';
   }
   line_ += '}';
   if (!e.note.empty()) string_field("note", e.note);
@@ -223,6 +233,22 @@ void JsonSink::drop(Instant t, DropReason reason, std::span<const std::byte> ipv
   if (!detail.empty()) string_field("detail", detail);
   number_field("bytes", ipv4.size());
   string_field("packet", packet_summary(ipv4));
+  end();
+}
+
+void JsonSink::congestion(Instant t, const FourTuple& c, uint64_t cwnd, uint64_t ssthresh,
+                          std::string_view rule) {
+  begin(t, "congestion");
+  connection_fields(c);
+  number_field("cwnd", cwnd);
+  // An ssthresh not yet set (RFC 5681 §3.1: "arbitrarily high") is null, not 2^64 - 1.
+  if (ssthresh == UINT64_MAX) {
+    key("ssthresh");
+    line_ += "null";
+  } else {
+    number_field("ssthresh", ssthresh);
+  }
+  string_field("rule", rule);
   end();
 }
 

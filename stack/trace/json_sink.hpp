@@ -21,6 +21,8 @@ class JsonSink final : public Sink {
                     std::string_view rule) override;
   void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction action,
              Instant deadline) override;
+  void congestion(Instant t, const FourTuple& c, uint64_t cwnd, uint64_t ssthresh,
+                  std::string_view rule) override;
   void note(Instant t, const FourTuple* c, std::string_view text) override;
   void fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) override;
 

@@ -118,6 +118,21 @@ void TextSink::drop(Instant t, DropReason reason, std::span<const std::byte> ipv
   finish_line();
 }
 
+void TextSink::congestion(Instant t, const FourTuple& c, uint64_t cwnd, uint64_t ssthresh,
+                          std::string_view rule) {
+  start_line(t);
+  line_ += "cwnd ";
+  line_ += connection(c);
+  line_ += ' ';
+  line_ += std::to_string(cwnd);
+  line_ += " ssthresh ";
+  line_ += ssthresh == UINT64_MAX ? std::string("inf") : std::to_string(ssthresh);
+  line_ += " (";
+  line_ += rule;
+  line_ += ')';
+  finish_line();
+}
+
 void TextSink::note(Instant t, const FourTuple* c, std::string_view text) {
   start_line(t);
   line_ += "note ";

@@ -43,6 +43,10 @@ class Sink {
                             std::string_view /*rule*/) {}
   virtual void timer(Instant, const FourTuple&, std::string_view /*name*/, TimerAction,
                      Instant /*deadline*/) {}
+  // The congestion window or slow-start threshold changed (RFC 5681), with the rule.
+  // ssthresh == SIZE_MAX means "not set yet" (infinite, RFC 5681 §3.1).
+  virtual void congestion(Instant, const FourTuple&, uint64_t /*cwnd*/, uint64_t /*ssthresh*/,
+                          std::string_view /*rule*/) {}
   // Anything else worth a line: ICMP replies, accept-queue events, HTTP decisions.
   virtual void note(Instant, const FourTuple* /*may be null*/, std::string_view /*text*/) {}
   // A fault injected on purpose (stack/link/fault_injector): what happened ("dropped (drop
@@ -70,6 +74,9 @@ class Tracer {
   }
   void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction a, Instant deadline) {
     for (auto* s : sinks_) s->timer(t, c, name, a, deadline);
+  }
+  void congestion(Instant t, const FourTuple& c, uint64_t cwnd, uint64_t ssthresh, std::string_view rule) {
+    for (auto* s : sinks_) s->congestion(t, c, cwnd, ssthresh, rule);
   }
   void note(Instant t, const FourTuple* c, std::string_view text) {
     for (auto* s : sinks_) s->note(t, c, text);

@@ -2,6 +2,7 @@
 // (MSS RFC 9293 §3.7.1, window scale and timestamps RFC 7323, SACK RFC 2018).
 #include "stack/wire/tcp.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -71,8 +72,13 @@ bool parse_options(ConstBytes opts, TcpOptions& out) {
         // RFC 2018 §3: length is 8n + 2 for n blocks; a SACK option without blocks says nothing.
         size_t body = len - 2u;
         if (body == 0 || body % kSackBlockLength != 0) return false;
-        size_t total = out.sack_blocks + body / kSackBlockLength;
-        out.sack_blocks = static_cast<uint8_t>(total > 255 ? 255 : total);
+        for (size_t b = 0; b < body / kSackBlockLength; ++b) {
+          if (out.sack_blocks < kMaxSackBlocks) {
+            size_t at = 2 + b * kSackBlockLength;
+            out.sack[out.sack_blocks] = SackBlock{Seq(read_u32(opt, at)), Seq(read_u32(opt, at + 4))};
+          }
+          if (out.sack_blocks < 255) ++out.sack_blocks;
+        }
         break;
       }
       case kOptTimestamps:
@@ -122,6 +128,19 @@ std::string TcpFlags::to_string() const {
   return s;
 }
 
+namespace {
+constexpr size_t kMaxOptionBytes = kTcpMaxHeaderLength - kTcpMinHeaderLength;
+}
+
+size_t TcpOptions::emitted_sack_blocks() const {
+  TcpOptions others = *this;
+  others.sack_blocks = 0;
+  size_t used = others.emitted_length();
+  size_t room = used < kMaxOptionBytes ? kMaxOptionBytes - used : 0;
+  if (room < 4 + kSackBlockLength) return 0;
+  return std::min<size_t>({sack_blocks, kMaxSackBlocks, (room - 4) / kSackBlockLength});
+}
+
 size_t TcpOptions::emitted_length() const {
   // The layout emit_tcp writes (Linux's tcp_options_write), already 32-bit aligned.
   size_t n = 0;
@@ -131,10 +150,12 @@ size_t TcpOptions::emitted_length() const {
   else if (sack_permitted)
     n += 4;                                    // nop,nop,sackOK
   if (window_scale) n += 1 + kLenWindowScale;  // nop,wscale
+  size_t blocks = sack_blocks ? emitted_sack_blocks() : 0;
+  if (blocks > 0) n += 2 + 2 + kSackBlockLength * blocks;  // nop,nop,sack
   return (n + 3) / 4 * 4;
 }
 
-std::string TcpOptions::to_string() const {
+std::string TcpOptions::to_string(Seq sack_base) const {
   // Lists what emit_tcp puts on the wire, in wire order, including the alignment NOPs,
   // so it reads like tcpdump/packetdrill: "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>".
   std::string s;
@@ -160,8 +181,18 @@ std::string TcpOptions::to_string() const {
     item("nop");
     item("wscale " + std::to_string(*window_scale));
   }
-  // Received SACK blocks are counted, not kept, so only their number can be shown.
-  if (sack_blocks) item("sack " + std::to_string(sack_blocks) + (sack_blocks == 1 ? " block" : " blocks"));
+  if (sack_blocks) {
+    item("nop");
+    item("nop");
+    std::string text = "sack";
+    for (size_t b = 0; b < std::min<size_t>(sack_blocks, kMaxSackBlocks); ++b) {
+      text += ' ' + std::to_string(seq_distance(sack_base, sack[b].left)) + ':' +
+              std::to_string(seq_distance(sack_base, sack[b].right));
+    }
+    // Blocks beyond the fourth (several SACK options in one header) are counted, not kept.
+    if (sack_blocks > kMaxSackBlocks) text += " +" + std::to_string(sack_blocks - kMaxSackBlocks);
+    item(text);
+  }
   if (!s.empty()) s += '>';
   return s;
 }
@@ -234,6 +265,19 @@ size_t emit_options(const TcpOptions& o, MutableBytes out) {
     put(kOptWindowScale);
     put(kLenWindowScale);
     put(*o.window_scale);
+  }
+  size_t blocks = o.emitted_sack_blocks();
+  if (blocks > 0) {
+    // RFC 2018 §3 with Linux's two leading NOPs, so the blocks are 32-bit aligned.
+    put(kOptNop);
+    put(kOptNop);
+    put(kOptSack);
+    put(static_cast<uint8_t>(2 + kSackBlockLength * blocks));
+    for (size_t b = 0; b < blocks; ++b) {
+      write_u32(out, i, o.sack[b].left.raw());
+      write_u32(out, i + 4, o.sack[b].right.raw());
+      i += kSackBlockLength;
+    }
   }
   // RFC 9293 §3.1: the header ends on a 32-bit boundary; pad with end-of-option-list.
   while (i % 4 != 0) put(kOptEnd);

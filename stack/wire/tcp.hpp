@@ -1,6 +1,7 @@
 // TCP header and options (RFC 9293 §3.1, RFC 7323, RFC 2018) as a value type.
 // Parse verifies the checksum over the pseudo-header; emit computes it.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,17 +33,35 @@ struct TcpTimestamps {
   bool operator==(const TcpTimestamps&) const = default;
 };
 
+// RFC 2018 §3: one SACK block, [left, right) of data the receiver holds.
+struct SackBlock {
+  Seq left;
+  Seq right;
+  bool operator==(const SackBlock&) const = default;
+};
+
+// RFC 2018 §3: 40 option bytes hold at most 4 blocks (3 beside timestamps).
+constexpr size_t kMaxSackBlocks = 4;
+
 struct TcpOptions {
   std::optional<uint16_t> mss;              // kind 2, SYN only (RFC 9293 §3.7.1)
   std::optional<uint8_t> window_scale;      // kind 3, SYN only (RFC 7323 §2)
   bool sack_permitted = false;              // kind 4 (RFC 2018)
-  std::optional<TcpTimestamps> timestamps;  // kind 8 (RFC 7323 §3); parsed, not used yet
-  uint8_t sack_blocks = 0;                  // kind 5 blocks seen; parsed and ignored
+  std::optional<TcpTimestamps> timestamps;  // kind 8 (RFC 7323 §3)
+  // kind 5 (RFC 2018 §3): the number of blocks, and the first kMaxSackBlocks of them. emit_tcp
+  // writes min(sack_blocks, kMaxSackBlocks) blocks after the other options.
+  uint8_t sack_blocks = 0;
+  std::array<SackBlock, kMaxSackBlocks> sack{};
   bool operator==(const TcpOptions&) const = default;
   // Bytes these options take when emitted, padded to a multiple of 4.
   size_t emitted_length() const;
-  // packetdrill style: "<mss 1460,sackOK,nop,wscale 7>"; empty string if no options.
-  std::string to_string() const;
+  // SACK blocks emit_tcp writes: as many of the kept ones as fit in the 40 option bytes
+  // beside the other options (RFC 2018 §3: 4 alone, 3 beside timestamps).
+  size_t emitted_sack_blocks() const;
+  // packetdrill style: "<mss 1460,sackOK,nop,wscale 7>"; empty string if no options. SACK
+  // blocks are shown minus sack_base ("sack 1001:2001"), so a trace can print them relative
+  // to the ISN they refer to, as it does the ACK.
+  std::string to_string(Seq sack_base = Seq(0)) const;
 };
 
 struct TcpSegment {

@@ -85,6 +85,9 @@ TEST_CASE("faults: dropping the third data segment causes one RFC 6298 retransmi
   server_config.tcp.rto_min = seconds(1);  // RFC 6298 §2.4's minimum, not Linux's 200 ms
   client_config.address = wire::Ipv4Address{0xC0000201};
   client_config.tcp.delayed_ack = false;  // every segment ACKed at once: RTT samples are exact
+  // Without timestamps the segments carry the full MSS and RTT samples follow RFC 6298's
+  // one-timed-segment rule, which is what this test computes the RTO from.
+  server_config.tcp.timestamps = client_config.tcp.timestamps = false;
   Stack server(server_config, server_tracer), client(client_config, client_tracer);
   Server app;
   app.host = &server.tcp();

@@ -86,6 +86,24 @@ TEST_CASE("json trace: a segment with relative numbers, raw numbers and options"
         R"("ack_raw":0,"options":{},"note":"retransmission"})");
 }
 
+TEST_CASE("json trace: SACK blocks relative to the ISN they acknowledge (RFC 2018)") {
+  auto lines = run_sink([](JsonSink& sink) {
+    wire::TcpSegment ack;
+    ack.source_port = 80;
+    ack.destination_port = 40000;
+    ack.seq = Seq(1001);
+    ack.ack = Seq(100);  // the peer's ISN is 0xFFFFFFFF: relative 101
+    ack.flags.ack = true;
+    ack.window = 512;
+    ack.options.sack_blocks = 2;
+    ack.options.sack[0] = wire::SackBlock{Seq(1000), Seq(2000)};
+    ack.options.sack[1] = wire::SackBlock{Seq(300), Seq(400)};
+    sink.segment(t0, SegmentEvent{Direction::Out, kTuple, ack, true, Seq(1000), Seq(0xFFFFFFFF)});
+  });
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].ends_with(R"("options":{"sack_blocks":2,"sack":[[1001,2001],[301,401]]}})"));
+}
+
 TEST_CASE("json trace: numbers without known ISNs say relative false, except a SYN's own") {
   auto lines = run_sink([](JsonSink& sink) {
     wire::TcpSegment syn;

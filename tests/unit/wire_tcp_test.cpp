@@ -181,15 +181,18 @@ TEST_CASE("tcp: options") {
     REQUIRE(r.ok());
     CHECK(r->options.window_scale == 0);
   }
-  SUBCASE("SACK blocks are counted") {
+  SUBCASE("SACK blocks are kept (RFC 2018 §3)") {
     auto r = parse_opts("0101 050a 0000000100000002");
     REQUIRE(r.ok());
     CHECK(r->options.sack_blocks == 1);
-    CHECK(r->options.to_string() == "<sack 1 block>");
+    CHECK(r->options.sack[0] == SackBlock{Seq(1), Seq(2)});
+    CHECK(r->options.to_string() == "<nop,nop,sack 1:2>");
+    CHECK(r->options.to_string(Seq(1)) == "<nop,nop,sack 0:1>");
     r = parse_opts("0101 051a 000000010000000200000003000000040000000500000006");
     REQUIRE(r.ok());
     CHECK(r->options.sack_blocks == 3);
-    CHECK(r->options.to_string() == "<sack 3 blocks>");
+    CHECK(r->options.sack[2] == SackBlock{Seq(5), Seq(6)});
+    CHECK(r->options.to_string() == "<nop,nop,sack 1:2 3:4 5:6>");
   }
   SUBCASE("unknown kinds are skipped by their length") {
     auto r = parse_opts("1e06aabbccdd 020405b4 fe04beef");  // MPTCP-ish kind 30, kind 254
@@ -310,6 +313,29 @@ TEST_CASE("tcp: options to_string in packetdrill syntax") {
   CHECK(make_options(1460, 7, true, TcpTimestamps{1, 0}).to_string() ==
         "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>");
   CHECK(make_options(1460, 7, true, {}).emitted_length() == 12);
+}
+
+TEST_CASE("tcp: SACK blocks are emitted as far as they fit beside the other options (RFC 2018 §3)") {
+  TcpOptions o;
+  o.sack_blocks = 4;
+  for (uint32_t b = 0; b < 4; ++b) o.sack[b] = SackBlock{Seq(1000 * b + 1), Seq(1000 * b + 501)};
+  CHECK(o.emitted_sack_blocks() == 4);  // 2 NOPs + 2 + 4 * 8 = 36 bytes
+  CHECK(o.emitted_length() == 36);
+  o.timestamps = TcpTimestamps{7, 9};
+  CHECK(o.emitted_sack_blocks() == 3);  // 12 for timestamps + 28: three blocks
+  CHECK(o.emitted_length() == 40);
+  std::vector<std::byte> out(kTcpMaxHeaderLength);
+  TcpSegment s;
+  s.flags.ack = true;
+  s.options = o;
+  size_t n = emit_tcp(s, Ipv4Address{0xC0000201}, Ipv4Address{0xC0000202}, out);
+  CHECK(n == 60);
+  auto r = parse_tcp(std::span(out).first(n), Ipv4Address{0xC0000201}, Ipv4Address{0xC0000202});
+  REQUIRE(r.ok());
+  CHECK(r->options.sack_blocks == 3);
+  CHECK(r->options.sack[2] == o.sack[2]);
+  CHECK(r->options.timestamps == o.timestamps);
+  CHECK(r->options.to_string() == "<nop,nop,TS val 7 ecr 9,nop,nop,sack 1:501 1001:1501 2001:2501>");
 }
 
 TEST_CASE("tcp: SYN+FIN is rejected even with a correct checksum; SEG.LEN counts SYN and FIN") {

@@ -12,6 +12,7 @@ constexpr Command kCommands[] = {
     {"ladder", "draw the TCP connections in a pcap, pcapng or JSON trace as sequence diagrams", ladder_main},
     {"doctor", "check this machine for what stops tcplab (TUN, privileges, addresses, firewall)",
      doctor_main},
+    {"cwnd", "print a connection's congestion window from a JSON trace as CSV (and SVG)", cwnd_main},
 };
 }  // namespace
 

@@ -35,6 +35,9 @@ int ladder_main(int argc, char** argv, int first);
 // `tcplab doctor [--json]`: checks the machine and prints a fix for each failure.
 int doctor_main(int argc, char** argv, int first);
 
+// `tcplab cwnd TRACE.jsonl [--conn N] [--svg FILE]`: cwnd/ssthresh series as CSV (and SVG).
+int cwnd_main(int argc, char** argv, int first);
+
 // The table main() dispatches through, in the order --help lists it.
 std::span<const Command> commands();
 

@@ -183,6 +183,27 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
            switch_into(o.delayed_ack, false));
   add_flag(flags, "--no-nagle", "", "Nagle on", "send small segments at once (RFC 896 Nagle algorithm off)",
            switch_into(o.nagle, false));
+  add_flag(flags, "--no-sack", "", "SACK on",
+           "neither offer nor accept selective acknowledgments (RFC 2018); recovery is NewReno only",
+           switch_into(o.sack, false));
+  add_flag(flags, "--no-timestamps", "", "timestamps on",
+           "neither offer nor accept TCP timestamps (RFC 7323: RTT measurement, PAWS)",
+           switch_into(o.timestamps, false));
+  add_flag(flags, "--tcp-keepalive", "IDLE,INTERVAL,COUNT", "off",
+           "RFC 1122 keep-alive: after IDLE seconds without a segment from the peer, probe every INTERVAL "
+           "seconds; reset the connection after COUNT unanswered probes (Linux: 7200,75,9)",
+           [&o](std::string_view v) -> std::optional<std::string> {
+             auto c1 = v.find(','), c2 = v.rfind(',');
+             const std::string usage = "expected IDLE,INTERVAL,COUNT like 60,10,5 (seconds, seconds, probes)";
+             if (c1 == std::string_view::npos || c1 == c2) return usage;
+             auto idle = parse_seconds(v.substr(0, c1), 0.001, 864000);
+             auto interval = parse_seconds(v.substr(c1 + 1, c2 - c1 - 1), 0.001, 86400);
+             auto count = parse_uint(v.substr(c2 + 1), 1, 1000);
+             if (!idle || !interval || !count) return usage;
+             o.keepalive = tcp::TcpConfig::KeepAlive{from_seconds(*idle), from_seconds(*interval),
+                                                     static_cast<int>(*count)};
+             return std::nullopt;
+           });
   add_flag(flags, "--recv-buffer", "BYTES", std::to_string(d.receive_buffer),
            "receive buffer per connection; bounds the advertised window",
            uint_into(o.receive_buffer, 1, kMaxBuffer));

@@ -1,0 +1,193 @@
+// Tests for stack/tcp/congestion.*: NewReno (RFC 5681, RFC 6582) with exact numbers, SMSS 1000
+// so the arithmetic can be checked by hand.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "stack/tcp/congestion.hpp"
+
+using namespace tcplab;
+using tcplab::tcp::kSsthreshInfinite;
+using tcplab::tcp::NewReno;
+
+namespace {
+
+constexpr size_t kSmss = 1000;
+const Seq kIss(1000000);
+
+struct Recorder {
+  std::vector<std::string> rules;
+  std::vector<size_t> cwnds, ssthreshes;
+  void attach(NewReno& cc) {
+    cc.set_observer([this](size_t cwnd, size_t ssthresh, std::string_view rule) {
+      cwnds.push_back(cwnd);
+      ssthreshes.push_back(ssthresh);
+      rules.emplace_back(rule);
+    });
+  }
+};
+
+NewReno started(uint32_t iw = 10) {
+  NewReno cc;
+  cc.start(kSmss, iw, false, kIss);
+  return cc;
+}
+
+}  // namespace
+
+TEST_CASE("congestion: initial window is 10 segments, ssthresh unset (RFC 6928 §2, RFC 5681 §3.1)") {
+  NewReno cc;
+  Recorder r;
+  r.attach(cc);
+  cc.start(kSmss, 10, false, kIss);
+  CHECK(cc.cwnd() == 10000);
+  CHECK(cc.ssthresh() == kSsthreshInfinite);
+  REQUIRE(r.rules.size() == 1);
+  CHECK(r.rules[0] == "RFC 6928 §2 (initial window)");
+}
+
+TEST_CASE("congestion: a retransmitted SYN leaves an initial window of one segment (RFC 5681 §3.1)") {
+  NewReno cc;
+  cc.start(kSmss, 10, true, kIss);
+  CHECK(cc.cwnd() == 1000);
+  CHECK(cc.initial_window() == 1000);
+}
+
+TEST_CASE("congestion: slow start adds min(N, SMSS) per ACK (RFC 5681 §3.1 eq. 2)") {
+  NewReno cc = started();
+  Recorder r;
+  r.attach(cc);
+  cc.on_new_ack(2000, kIss + 2001, 8000);  // a delayed ACK of two segments: + 1 SMSS only
+  CHECK(cc.cwnd() == 11000);
+  cc.on_new_ack(500, kIss + 2501, 7500);  // a short segment: + 500
+  CHECK(cc.cwnd() == 11500);
+  CHECK(r.rules.back() == "RFC 5681 §3.1 (slow start)");
+}
+
+TEST_CASE("congestion: fast retransmit on the third duplicate ACK (RFC 5681 §3.2, eq. 4)") {
+  NewReno cc = started();
+  Recorder r;
+  r.attach(cc);
+  Seq una = kIss + 1, nxt = kIss + 10001;  // ten segments in flight
+  CHECK_FALSE(cc.on_duplicate_ack(una, 10000, nxt).retransmit_first);
+  CHECK_FALSE(cc.on_duplicate_ack(una, 10000, nxt).retransmit_first);
+  CHECK(r.rules.empty());
+  auto resp = cc.on_duplicate_ack(una, 10000, nxt);
+  CHECK(resp.retransmit_first);
+  CHECK(resp.restart_timer);
+  CHECK(cc.in_recovery());
+  CHECK(cc.ssthresh() == 5000);  // max(10000 / 2, 2 * 1000)
+  CHECK(cc.cwnd() == 8000);      // ssthresh + 3 * SMSS
+  // §3.2 step 4: each further duplicate inflates by one SMSS.
+  CHECK_FALSE(cc.on_duplicate_ack(una, 10000, nxt).retransmit_first);
+  CHECK(cc.cwnd() == 9000);
+  CHECK(r.rules.back() == "RFC 5681 §3.2 step 4 (fast recovery: inflate)");
+}
+
+TEST_CASE("congestion: ssthresh is at least two segments (RFC 5681 §3.1 eq. 4)") {
+  NewReno cc = started();
+  Seq una = kIss + 1, nxt = kIss + 3001;
+  for (int i = 0; i < 3; ++i) cc.on_duplicate_ack(una, 3000, nxt);
+  CHECK(cc.ssthresh() == 2000);
+  CHECK(cc.cwnd() == 5000);
+}
+
+TEST_CASE("congestion: partial ACK retransmits and deflates; full ACK ends recovery (RFC 6582 §3.2)") {
+  NewReno cc = started();
+  Recorder r;
+  r.attach(cc);
+  Seq una = kIss + 1, nxt = kIss + 10001;
+  for (int i = 0; i < 3; ++i) cc.on_duplicate_ack(una, 10000, nxt);
+  cc.on_duplicate_ack(una, 10000, nxt);  // cwnd 9000
+  // Segments 1 and 3 were lost: the retransmission of 1 brings an ACK up to segment 3.
+  auto partial = cc.on_new_ack(2000, kIss + 2001, 8000);
+  CHECK(partial.retransmit_first);
+  CHECK(partial.restart_timer);  // the first partial ACK resets the timer
+  CHECK(cc.cwnd() == 8000);      // 9000 - 2000 acknowledged + 1000 (at least one SMSS acked)
+  CHECK(cc.in_recovery());
+  auto second = cc.on_new_ack(500, kIss + 2501, 7500);
+  CHECK(second.retransmit_first);
+  CHECK_FALSE(second.restart_timer);  // only the first one does
+  CHECK(cc.cwnd() == 7500);           // less than one SMSS acknowledged: nothing added back
+  CHECK(r.rules.back() == "RFC 6582 §3.2 step 3 (partial ACK: deflate)");
+  // A full ACK (everything up to recover = SND.NXT - 1 when recovery began).
+  auto full = cc.on_new_ack(7500, kIss + 10001, 3000);
+  CHECK_FALSE(full.retransmit_first);
+  CHECK_FALSE(cc.in_recovery());
+  CHECK(cc.cwnd() == 4000);  // min(ssthresh 5000, max(FlightSize 3000, SMSS) + SMSS)
+  CHECK(r.rules.back() == "RFC 6582 §3.2 step 3 (full ACK: leave fast recovery)");
+  // Now cwnd < ssthresh: slow start again.
+  cc.on_new_ack(1000, kIss + 11001, 2000);
+  CHECK(cc.cwnd() == 5000);
+  // cwnd == ssthresh: congestion avoidance, SMSS*SMSS/cwnd = 200 bytes per ACK.
+  cc.on_new_ack(1000, kIss + 12001, 1000);
+  CHECK(cc.cwnd() == 5200);
+  CHECK(r.rules.back() == "RFC 5681 §3.1 (congestion avoidance)");
+}
+
+TEST_CASE(
+    "congestion: duplicates that do not cover recover start no second recovery (RFC 6582 §3.2 step 2)") {
+  NewReno cc = started();
+  Seq nxt = kIss + 10001;
+  cc.on_retransmission_timeout(10000, nxt, true);  // recover = SND.NXT - 1
+  size_t cwnd = cc.cwnd();
+  // Duplicates for data sent before the timeout: ACK <= recover.
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(cc.on_duplicate_ack(kIss + 5001, 8000, nxt).retransmit_first);
+  CHECK_FALSE(cc.in_recovery());
+  CHECK(cc.cwnd() == cwnd);
+}
+
+TEST_CASE("congestion: a timeout collapses cwnd to one segment (RFC 5681 §3.1 eq. 4)") {
+  NewReno cc = started();
+  Recorder r;
+  r.attach(cc);
+  cc.on_retransmission_timeout(8000, kIss + 8001, true);
+  CHECK(cc.cwnd() == 1000);
+  CHECK(cc.ssthresh() == 4000);
+  CHECK(r.rules.back() == "RFC 5681 §3.1 eq. 4 (retransmission timeout: cwnd = 1 segment)");
+  // The same segment times out again: ssthresh is held (the implementation note of §3.1).
+  cc.on_retransmission_timeout(8000, kIss + 8001, false);
+  CHECK(cc.ssthresh() == 4000);
+  CHECK(cc.cwnd() == 1000);
+  // Slow start from one segment: 1000 -> 2000 -> 3000.
+  cc.on_new_ack(1000, kIss + 1001, 7000);
+  cc.on_new_ack(1000, kIss + 2001, 6000);
+  CHECK(cc.cwnd() == 3000);
+}
+
+TEST_CASE("congestion: a timeout during fast recovery leaves it (RFC 6582 §3.2 step 4)") {
+  NewReno cc = started();
+  Seq una = kIss + 1, nxt = kIss + 10001;
+  for (int i = 0; i < 3; ++i) cc.on_duplicate_ack(una, 10000, nxt);
+  REQUIRE(cc.in_recovery());
+  cc.on_retransmission_timeout(10000, nxt, true);
+  CHECK_FALSE(cc.in_recovery());
+  CHECK(cc.cwnd() == 1000);
+  CHECK(cc.ssthresh() == 5000);
+}
+
+TEST_CASE("congestion: restart after an idle period longer than the RTO (RFC 5681 §4.1)") {
+  NewReno cc = started(4);  // IW 4000
+  for (int i = 0; i < 6; ++i) cc.on_new_ack(1000, kIss + 1001 + static_cast<uint32_t>(i) * 1000, 0);
+  CHECK(cc.cwnd() == 10000);
+  Instant t0{};
+  cc.data_sent(t0);
+  cc.before_sending_after_idle(t0 + milliseconds(300), milliseconds(300));  // not longer: kept
+  CHECK(cc.cwnd() == 10000);
+  cc.before_sending_after_idle(t0 + milliseconds(301), milliseconds(300));
+  CHECK(cc.cwnd() == 4000);  // RW = min(IW, cwnd)
+  // A connection that never sent keeps its initial window.
+  NewReno fresh = started(4);
+  fresh.before_sending_after_idle(t0 + seconds(10), milliseconds(300));
+  CHECK(fresh.cwnd() == 4000);
+}
+
+TEST_CASE("congestion: no observer call when nothing changes") {
+  NewReno cc = started();
+  Recorder r;
+  r.attach(cc);
+  cc.on_duplicate_ack(kIss + 1, 5000, kIss + 5001);  // first duplicate: nothing to do
+  cc.before_sending_after_idle(Instant{}, seconds(1));
+  CHECK(r.rules.empty());
+}

@@ -1,0 +1,83 @@
+// `tcplab cwnd TRACE.jsonl [--conn N] [--svg OUT]`: the congestion window of one connection
+// from a JSON trace, as CSV on stdout and optionally as an SVG plot. The reading and drawing
+// live in stack/trace/cwnd_series.* (unit-tested); this file only handles flags and files.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "stack/trace/cwnd_series.hpp"
+#include "tools/tcplab/commands.hpp"
+#include "tools/tcplab/flags.hpp"
+
+namespace tcplab::cli {
+
+int cwnd_main(int argc, char** argv, int first) {
+  size_t conn = 1;
+  std::string svg;
+  FlagTable flags;
+  add_flag(flags, "--conn", "N", "1",
+           "which connection: the Nth to appear in the trace's congestion events (the list is on stderr)",
+           uint_into(conn, 1, 1000000));
+  add_flag(flags, "--svg", "FILE", "off", "also draw cwnd and ssthresh over time as a standalone SVG",
+           file_into(svg));
+  ParsedArgs args;
+  if (auto error = parse_flags(flags, argc, argv, first, args, 1)) {
+    std::fprintf(stderr, "tcplab cwnd: %s (see tcplab cwnd --help)\n", error->c_str());
+    return kExitUsage;
+  }
+  if (args.help_requested) {
+    std::printf(
+        "usage: tcplab cwnd TRACE.jsonl [--conn N] [--svg FILE]\n\n"
+        "Prints the congestion window and slow-start threshold of one connection as CSV\n"
+        "(time,cwnd,ssthresh,rule; an empty ssthresh is not set yet), read from a trace written\n"
+        "with --trace-json. Each row is one change with the RFC rule that made it.\n\n");
+    std::fputs(describe_flags(flags).c_str(), stdout);
+    return kExitOk;
+  }
+  if (args.positionals.size() != 1) {
+    std::fprintf(stderr, "tcplab cwnd: expected one trace file (see tcplab cwnd --help)\n");
+    return kExitUsage;
+  }
+  const std::string& path = args.positionals[0];
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "tcplab cwnd: cannot read %s: %s\n", path.c_str(), std::strerror(errno));
+    return kExitRuntime;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  trace::CwndTrace t = trace::read_cwnd_trace(text.str());
+  if (t.malformed > 0)
+    std::fprintf(stderr, "tcplab cwnd: %zu congestion lines could not be read and were skipped\n",
+                 t.malformed);
+  if (t.connections.empty()) {
+    std::fprintf(stderr, "tcplab cwnd: %s has no congestion events (write one with --trace-json)\n",
+                 path.c_str());
+    return kExitRuntime;
+  }
+  for (size_t i = 0; i < t.connections.size(); ++i) {
+    const auto& c = t.connections[i];
+    std::fprintf(stderr, "tcplab cwnd: %s connection %zu: %s -> %s, %zu changes\n", i + 1 == conn ? "*" : " ",
+                 i + 1, c.local.c_str(), c.remote.c_str(), c.points.size());
+  }
+  if (conn > t.connections.size()) {
+    std::fprintf(stderr, "tcplab cwnd: --conn %zu, but the trace has %zu connections\n", conn,
+                 t.connections.size());
+    return kExitRuntime;
+  }
+  const trace::CwndConnection& c = t.connections[conn - 1];
+  std::fputs(trace::cwnd_csv(c).c_str(), stdout);
+  if (!svg.empty()) {
+    std::FILE* f = std::fopen(svg.c_str(), "w");
+    std::string drawing = trace::cwnd_svg(c);
+    if (!f || std::fwrite(drawing.data(), 1, drawing.size(), f) != drawing.size() || std::fclose(f) != 0) {
+      std::fprintf(stderr, "tcplab cwnd: cannot write %s: %s\n", svg.c_str(), std::strerror(errno));
+      return kExitRuntime;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace tcplab::cli
