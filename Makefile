@@ -13,7 +13,7 @@ WARN     := -Wall -Wextra -Werror
 BASE     := -std=c++20 $(WARN) -I. -MMD -MP
 REL_FLAGS:= -O2 -g
 SAN_FLAGS:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-FUZZ_FLAGS := -std=c++20 $(WARN) -I. -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS := -std=c++20 $(WARN) -I. -MMD -MP -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 
 LIB_SRCS   := $(sort $(shell find stack http -name '*.cpp' 2>/dev/null))
