@@ -110,7 +110,7 @@ printf 'n\nq\n' | "$TCPLAB" script --step --seed 5 "$SCEN/passive-open.pkt" "$SC
 rc=${PIPESTATUS[1]}
 check "--step q: quits cleanly (rc $rc)" test "$rc" -eq 0
 contains "--step q: says where it stopped" "$TMP/quit" \
-  "# stopped at $SCEN/passive-open.pkt line 18 (quit in step mode); 1 script(s) not run"
+  "# stopped at $SCEN/passive-open.pkt line 21 (quit in step mode); 1 script(s) not run"
 
 # --- faults in a script: the same injector as serve's, between the peer and the stack ------
 lost=tests/scenarios/with-faults/drop-third-data-segment.pkt
@@ -124,6 +124,15 @@ contains "script --fault: the same bytes retransmitted at 0.45 s" "$TMP/fault.ou
 check "the same script without the fault fails (nothing was lost; rc $rc)" test "$rc" -eq 1
 "$TCPLAB" script --fault 'drop sideways data' "$lost" >/dev/null 2>&1; rc=$?
 check "script --fault with a bad spec is a usage error (rc $rc)" test "$rc" -eq 2
+
+# --- --ladder: each script drawn after its result, states exact from the trace --------------
+"$TCPLAB" script --ladder tests/scenarios/passive-close.pkt >"$TMP/ladder.out" 2>&1; rc=$?
+check "script --ladder: exit 0 (rc $rc)" test "$rc" -eq 0
+contains "script --ladder: one connection from the JSON trace" "$TMP/ladder.out" \
+  "1 connection, 8 segments from JSON trace"
+check "script --ladder: the server's states are exact, the retransmitted FIN marked" bash -c '
+  grep -qE "\| LAST-ACK +\|$" "$1" && grep -q "^ok - passive-close" "$1" && grep -q "retransmission" "$1"' \
+  _ "$TMP/ladder.out"
 
 # --- serve --step with a real client (root and a TUN only) ------------------------------------
 why=

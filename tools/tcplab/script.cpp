@@ -11,8 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "stack/ladder/input.hpp"
+#include "stack/ladder/ladder.hpp"
+#include "stack/ladder/render.hpp"
 #include "stack/script/suite.hpp"
 #include "stack/stack.hpp"
+#include "stack/trace/json_sink.hpp"
 #include "stack/trace/step_sink.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
@@ -29,6 +33,7 @@ struct ScriptOptions {
   bool seed_given = false;
   uint64_t seed = 0;
   FaultOptions faults;
+  bool ladder = false;
 };
 
 FlagTable script_flags(ScriptOptions& o) {
@@ -37,6 +42,10 @@ FlagTable script_flags(ScriptOptions& o) {
   add_step_flag(flags, o.step);
   // The shared fault group; its random numbers follow this command's own --seed.
   add_fault_flags(flags, o.faults, /*with_seed=*/false);
+  add_flag(flags, "--ladder", "", "off",
+           "after each script, draw its connections as a ladder diagram (as tcplab ladder does with "
+           "a JSON trace: exact states, relative numbers)",
+           switch_into(o.ladder, true));
   add_flag(flags, "--verbose", "", "off",
            "print every script line as it runs, with the segments the stack sent and the outcome",
            switch_into(o.verbose, true));
@@ -81,6 +90,71 @@ class ForwardSink final : public trace::Sink {
 
  private:
   trace::Tracer& to_;
+};
+
+// --ladder: records one script's events as a JSON trace in memory and, when the script is over,
+// draws them with the same code as `tcplab ladder` (stack/ladder/).
+class LadderCollector final : public trace::Sink {
+ public:
+  LadderCollector() { reopen(); }
+  ~LadderCollector() override { close(); }
+  LadderCollector(const LadderCollector&) = delete;
+  LadderCollector& operator=(const LadderCollector&) = delete;
+
+  void packet(Instant t, trace::Direction d, std::span<const std::byte> ip) override {
+    json_->packet(t, d, ip);
+  }
+  void drop(Instant t, DropReason r, std::span<const std::byte> ip, std::string_view detail) override {
+    json_->drop(t, r, ip, detail);
+  }
+  void segment(Instant t, const trace::SegmentEvent& e) override { json_->segment(t, e); }
+  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
+                    std::string_view rule) override {
+    json_->state_change(t, c, from, to, rule);
+  }
+  void timer(Instant t, const FourTuple& c, std::string_view name, trace::TimerAction a,
+             Instant deadline) override {
+    json_->timer(t, c, name, a, deadline);
+  }
+  void note(Instant t, const FourTuple* c, std::string_view text) override { json_->note(t, c, text); }
+  void fault(Instant t, trace::Direction d, std::string_view what, std::span<const std::byte> ip) override {
+    json_->fault(t, d, what, ip);
+  }
+
+  // Draws what the last script recorded (if anything) and starts afresh.
+  void draw(bool absolute) {
+    std::fflush(file_);
+    std::string_view text(buffer_ ? buffer_ : "", size_);
+    if (!text.empty()) {
+      std::string error;
+      auto bytes = std::as_bytes(std::span<const char>(text.data(), text.size()));
+      if (auto input = ladder::read_input(bytes, error)) {
+        std::fputs(ladder::render_text(ladder::build_ladder(*input, {absolute})).c_str(), stdout);
+      } else {
+        std::printf("# ladder: %s\n", error.c_str());
+      }
+    }
+    close();
+    reopen();
+  }
+
+ private:
+  void reopen() {
+    file_ = open_memstream(&buffer_, &size_);
+    json_ = std::make_unique<trace::JsonSink>(file_);
+  }
+  void close() {
+    json_.reset();
+    if (file_) std::fclose(file_);
+    std::free(buffer_);
+    file_ = nullptr;
+    buffer_ = nullptr;
+    size_ = 0;
+  }
+  std::FILE* file_ = nullptr;
+  char* buffer_ = nullptr;
+  size_t size_ = 0;
+  std::unique_ptr<trace::JsonSink> json_;
 };
 
 void print_help(const FlagTable& flags) {
@@ -155,7 +229,13 @@ int script_main(int argc, char** argv, int first) {
         "# step mode: Enter or n = next, c = continue, b STATE, b rst, b retransmission, "
         "p = print TCB, q = quit, h = help\n");
   }
+  std::unique_ptr<LadderCollector> ladder;
+  if (o.ladder) {
+    ladder = std::make_unique<LadderCollector>();
+    run.sinks.push_back(ladder.get());
+  }
   suite.before_script = [&](const std::string&) {
+    if (ladder) ladder->draw(o.trace.absolute);
     if (sinks.text()) sinks.text()->set_origin(Instant{});
     if (step) {
       step->set_origin(Instant{});
@@ -164,6 +244,7 @@ int script_main(int argc, char** argv, int first) {
   };
 
   int rc = scenario::run_scripts(args.positionals, suite);
+  if (ladder) ladder->draw(o.trace.absolute);
   sinks.flush();
   return rc;
 }
