@@ -54,7 +54,13 @@ PY
 
 out=$(timeout 60 "$TCPLAB" demo keepalive --delay 0 --assets 1 --keepalive-timeout 0.2 2>/dev/null); rc=$?
 check "demo table: exit 0, a header and 4 rows without --delay" \
-  test "$rc" -eq 0 -a "$(grep -cE '^(http1|keepalive)' <<<"$out")" -eq 4 -a "$(grep -c '^mode ' <<<"$out")" -eq 1
+  test "$rc" -eq 0 -a "$(grep -cE '^(http1|keepalive)[^:]* +0 ms ' <<<"$out")" -eq 4 -a "$(grep -c '^mode ' <<<"$out")" -eq 1
+check "demo: a ladder of a short run of each mode after the table" bash -c '
+  [ "$(grep -c "as the stack saw them$" <<<"$1")" = 4 ] &&
+  grep -A3 "^http1.0-close: 2 requests" <<<"$1" | grep -q "^2 connections, " &&
+  grep -A3 "^http1.1-keepalive: 2 requests" <<<"$1" | grep -q "^1 connection, "' _ "$out"
+out=$(timeout 60 "$TCPLAB" demo keepalive --delay 0 --assets 1 --keepalive-timeout 0.2 --no-ladders 2>/dev/null)
+check "demo --no-ladders: the table only" test "$(grep -c "as the stack saw them" <<<"$out")" -eq 0
 
 "$TCPLAB" demo >/dev/null 2>&1; rc1=$?
 "$TCPLAB" demo nosuch >/dev/null 2>&1; rc2=$?

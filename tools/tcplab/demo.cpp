@@ -30,6 +30,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/demo_client.hpp"
 #include "tools/tcplab/flags.hpp"
+#include "tools/tcplab/ladder_collector.hpp"
 
 namespace tcplab::cli {
 namespace {
@@ -42,6 +43,7 @@ struct DemoOptions {
   Duration keepalive_timeout = seconds(2);
   uint32_t max_requests = 3;
   bool json = false;
+  bool ladders = true;
 };
 
 // Inside every run's private namespace: the same addresses as `serve`'s defaults, which are
@@ -83,7 +85,7 @@ uint64_t server_time_wait_count(Stack& stack) {
 
 // One run, in the calling (child) process: returns the row or sets `error`.
 bool run_in_namespace(const demo::Plan& plan, const DemoOptions& o, uint32_t delay_ms, demo::Row& row,
-                      std::string& error) {
+                      std::string* ladder, std::string& error) {
   if (::unshare(CLONE_NEWNET) != 0) {
     error = std::string("cannot create a network namespace: ") + std::strerror(errno) +
             " (the demo needs root: sudo build/tcplab demo keepalive)";
@@ -107,6 +109,8 @@ bool run_in_namespace(const demo::Plan& plan, const DemoOptions& o, uint32_t del
   trace::Tracer tracer;
   trace::SegmentCounter counter;
   tracer.add(&counter);
+  LadderCollector collector;
+  if (ladder) tracer.add(&collector);
   SteadyClock clock;
   Stack stack(config, tracer);
   stack.advance(clock.now());
@@ -190,12 +194,13 @@ bool run_in_namespace(const demo::Plan& plan, const DemoOptions& o, uint32_t del
   row.header_bytes = counter.both().header_bytes;
   row.time_wait_server = server_time_wait_count(stack);
   row.time_wait_client = kernel_time_wait_count();
+  if (ladder) *ladder = collector.take_ladder(false);
   return true;
 }
 
 // Forks the run so its namespace and TUN disappear with it; the row comes back over a pipe.
 bool run_one(const demo::Plan& plan, const DemoOptions& o, uint32_t delay_ms, demo::Row& row,
-             std::string& error) {
+             std::string* ladder, std::string& error) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     error = std::string("pipe: ") + std::strerror(errno);
@@ -213,11 +218,12 @@ bool run_one(const demo::Plan& plan, const DemoOptions& o, uint32_t delay_ms, de
     demo::Row r;
     std::string why;
     std::string line;
-    if (run_in_namespace(plan, o, delay_ms, r, why)) {
+    std::string drawn;
+    if (run_in_namespace(plan, o, delay_ms, r, ladder ? &drawn : nullptr, why)) {
       line = "ok " + std::to_string(r.requests) + " " + std::to_string(r.connections) + " " +
              std::to_string(r.handshakes) + " " + std::to_string(r.segments) + " " +
              std::to_string(r.header_bytes) + " " + std::to_string(r.seconds) + " " +
-             std::to_string(r.time_wait_server) + " " + std::to_string(r.time_wait_client) + "\n";
+             std::to_string(r.time_wait_server) + " " + std::to_string(r.time_wait_client) + "\n" + drawn;
     } else {
       line = "error " + why + "\n";
     }
@@ -247,6 +253,11 @@ bool run_one(const demo::Plan& plan, const DemoOptions& o, uint32_t delay_ms, de
   }
   fields >> row.requests >> row.connections >> row.handshakes >> row.segments >> row.header_bytes >>
       row.seconds >> row.time_wait_server >> row.time_wait_client;
+  if (ladder) {
+    // Everything after the figures' line is the run's ladder diagram.
+    auto eol = reply.find('\n');
+    *ladder = eol == std::string::npos ? std::string() : reply.substr(eol + 1);
+  }
   row.mode = std::string(demo::mode_name(plan.mode));
   row.delay_ms = delay_ms;
   return true;
@@ -267,6 +278,9 @@ FlagTable demo_flags(DemoOptions& o) {
   add_flag(flags, "--max-requests", "N", std::to_string(o.max_requests),
            "the server's --max-requests in the keepalive-max-requests run",
            uint_into(o.max_requests, 1, 1000));
+  add_flag(flags, "--no-ladders", "", "ladders shown",
+           "leave out the ladder diagrams of a short run of each mode after the table",
+           switch_into(o.ladders, false));
   add_flag(flags, "--json", "", "off", "print the rows as a JSON array on stdout (progress goes to stderr)",
            switch_into(o.json, true));
   return flags;
@@ -331,7 +345,7 @@ int demo_main(int argc, char** argv, int first) {
       std::fflush(stderr);
       demo::Row row;
       std::string error;
-      if (!run_one(plan, o, delay, row, error)) {
+      if (!run_one(plan, o, delay, row, nullptr, error)) {
         std::fprintf(stderr, "failed\ntcplab demo: %s\n", error.c_str());
         return kExitRuntime;
       }
@@ -346,6 +360,28 @@ int demo_main(int argc, char** argv, int first) {
   }
   std::printf("\n");
   std::fputs(demo::format_table(rows).c_str(), stdout);
+  if (!o.ladders) return kExitOk;
+
+  // A short version of each mode, drawn: the page and one asset on the bare link.
+  demo::PlanOptions short_options = plan_options;
+  short_options.assets = 1;
+  short_options.one_way_delay = Duration{};
+  for (demo::Mode mode : demo::kAllModes) {
+    auto plan = demo::make_plan(mode, short_options);
+    if (mode == demo::Mode::MaxRequests) plan.max_requests = 1;
+    std::fprintf(stderr, "demo: short %s run for its ladder ... ",
+                 std::string(demo::mode_name(mode)).c_str());
+    demo::Row row;
+    std::string ladder, error;
+    if (!run_one(plan, o, 0, row, &ladder, error)) {
+      std::fprintf(stderr, "failed\ntcplab demo: %s\n", error.c_str());
+      return kExitRuntime;
+    }
+    std::fprintf(stderr, "done\n");
+    std::printf("\n%s: %zu requests%s, as the stack saw them\n%s", std::string(demo::mode_name(mode)).c_str(),
+                plan.requests.size(), mode == demo::Mode::MaxRequests ? " with --max-requests 1" : "",
+                ladder.c_str());
+  }
   return kExitOk;
 }
 

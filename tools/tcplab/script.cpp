@@ -11,15 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "stack/ladder/input.hpp"
-#include "stack/ladder/ladder.hpp"
-#include "stack/ladder/render.hpp"
 #include "stack/script/suite.hpp"
 #include "stack/stack.hpp"
-#include "stack/trace/json_sink.hpp"
 #include "stack/trace/step_sink.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
+#include "tools/tcplab/ladder_collector.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 
 namespace tcplab::cli {
@@ -90,71 +87,6 @@ class ForwardSink final : public trace::Sink {
 
  private:
   trace::Tracer& to_;
-};
-
-// --ladder: records one script's events as a JSON trace in memory and, when the script is over,
-// draws them with the same code as `tcplab ladder` (stack/ladder/).
-class LadderCollector final : public trace::Sink {
- public:
-  LadderCollector() { reopen(); }
-  ~LadderCollector() override { close(); }
-  LadderCollector(const LadderCollector&) = delete;
-  LadderCollector& operator=(const LadderCollector&) = delete;
-
-  void packet(Instant t, trace::Direction d, std::span<const std::byte> ip) override {
-    json_->packet(t, d, ip);
-  }
-  void drop(Instant t, DropReason r, std::span<const std::byte> ip, std::string_view detail) override {
-    json_->drop(t, r, ip, detail);
-  }
-  void segment(Instant t, const trace::SegmentEvent& e) override { json_->segment(t, e); }
-  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
-                    std::string_view rule) override {
-    json_->state_change(t, c, from, to, rule);
-  }
-  void timer(Instant t, const FourTuple& c, std::string_view name, trace::TimerAction a,
-             Instant deadline) override {
-    json_->timer(t, c, name, a, deadline);
-  }
-  void note(Instant t, const FourTuple* c, std::string_view text) override { json_->note(t, c, text); }
-  void fault(Instant t, trace::Direction d, std::string_view what, std::span<const std::byte> ip) override {
-    json_->fault(t, d, what, ip);
-  }
-
-  // Draws what the last script recorded (if anything) and starts afresh.
-  void draw(bool absolute) {
-    std::fflush(file_);
-    std::string_view text(buffer_ ? buffer_ : "", size_);
-    if (!text.empty()) {
-      std::string error;
-      auto bytes = std::as_bytes(std::span<const char>(text.data(), text.size()));
-      if (auto input = ladder::read_input(bytes, error)) {
-        std::fputs(ladder::render_text(ladder::build_ladder(*input, {absolute})).c_str(), stdout);
-      } else {
-        std::printf("# ladder: %s\n", error.c_str());
-      }
-    }
-    close();
-    reopen();
-  }
-
- private:
-  void reopen() {
-    file_ = open_memstream(&buffer_, &size_);
-    json_ = std::make_unique<trace::JsonSink>(file_);
-  }
-  void close() {
-    json_.reset();
-    if (file_) std::fclose(file_);
-    std::free(buffer_);
-    file_ = nullptr;
-    buffer_ = nullptr;
-    size_ = 0;
-  }
-  std::FILE* file_ = nullptr;
-  char* buffer_ = nullptr;
-  size_t size_ = 0;
-  std::unique_ptr<trace::JsonSink> json_;
 };
 
 void print_help(const FlagTable& flags) {
@@ -235,7 +167,7 @@ int script_main(int argc, char** argv, int first) {
     run.sinks.push_back(ladder.get());
   }
   suite.before_script = [&](const std::string&) {
-    if (ladder) ladder->draw(o.trace.absolute);
+    if (ladder) std::fputs(ladder->take_ladder(o.trace.absolute).c_str(), stdout);
     if (sinks.text()) sinks.text()->set_origin(Instant{});
     if (step) {
       step->set_origin(Instant{});
@@ -244,7 +176,7 @@ int script_main(int argc, char** argv, int first) {
   };
 
   int rc = scenario::run_scripts(args.positionals, suite);
-  if (ladder) ladder->draw(o.trace.absolute);
+  if (ladder) std::fputs(ladder->take_ladder(o.trace.absolute).c_str(), stdout);
   sinks.flush();
   return rc;
 }
