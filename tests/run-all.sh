@@ -65,6 +65,8 @@ run_tap "scenarios (asan+ubsan)" build/san/scenario-tests tests/scenarios
 run_tap "scenario runner self-tests (must fail)" build/scenario-tests --expect-fail tests/scenarios/selftest
 run_tap "scenario runner self-tests (must fail, asan+ubsan)" build/san/scenario-tests --expect-fail tests/scenarios/selftest
 run_tap "integration" bash tests/integration/run.sh
+run_tap "labs (every lab's commands, as written)" python3 tests/labs/run-labs.py
+run_tap "labs runner self-tests (must fail)" python3 tests/labs/run-labs.py --expect-fail tests/labs/selftest
 if ls tests/fuzz/*_fuzz.cpp >/dev/null 2>&1; then
   if make -j"$(nproc)" $(ls tests/fuzz/*_fuzz.cpp | sed -E 's#tests/fuzz/(.*)\.cpp#build/fuzz/\1#') >fuzz-build.log 2>&1; then
     rm -f fuzz-build.log

@@ -57,6 +57,7 @@ class Sink {
 class Tracer {
  public:
   void add(Sink* sink) { sinks_.push_back(sink); }
+  void clear() { sinks_.clear(); }
   bool enabled() const { return !sinks_.empty(); }
 
   void packet(Instant t, Direction d, std::span<const std::byte> ip) {
@@ -87,6 +88,37 @@ class Tracer {
 
  private:
   std::vector<Sink*> sinks_;
+};
+
+// A sink that hands every event on to another tracer: how one run's events reach a second
+// set of sinks (tcplab script's text/JSON/pcap sinks, a ladder kept in memory). Every event
+// kind is forwarded, so a new kind added to Sink must be added here too, once.
+class ForwardingSink final : public Sink {
+ public:
+  explicit ForwardingSink(Tracer& to) : to_(to) {}
+  void packet(Instant t, Direction d, std::span<const std::byte> ip) override { to_.packet(t, d, ip); }
+  void drop(Instant t, DropReason r, std::span<const std::byte> ip, std::string_view detail) override {
+    to_.drop(t, r, ip, detail);
+  }
+  void segment(Instant t, const SegmentEvent& e) override { to_.segment(t, e); }
+  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
+                    std::string_view rule) override {
+    to_.state_change(t, c, from, to, rule);
+  }
+  void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction a, Instant deadline) override {
+    to_.timer(t, c, name, a, deadline);
+  }
+  void congestion(Instant t, const FourTuple& c, uint64_t cwnd, uint64_t ssthresh,
+                  std::string_view rule) override {
+    to_.congestion(t, c, cwnd, ssthresh, rule);
+  }
+  void note(Instant t, const FourTuple* c, std::string_view text) override { to_.note(t, c, text); }
+  void fault(Instant t, Direction d, std::string_view what, std::span<const std::byte> ip) override {
+    to_.fault(t, d, what, ip);
+  }
+
+ private:
+  Tracer& to_;
 };
 
 }  // namespace tcplab::trace

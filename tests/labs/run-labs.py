@@ -147,7 +147,14 @@ def indent(text, limit=40):
 
 
 def main():
-    files = sys.argv[1:] or sorted(glob.glob(os.path.join(ROOT, "docs", "labs", "*.md")))
+    args = sys.argv[1:]
+    # --expect-fail: every block must fail (the runner's own self-test: a check that cannot
+    # fail is no check).
+    expect_fail = "--expect-fail" in args
+    args = [a for a in args if a != "--expect-fail"]
+    files = []
+    for a in args or [os.path.join(ROOT, "docs", "labs")]:
+        files += sorted(glob.glob(os.path.join(a, "*.md"))) if os.path.isdir(a) else [a]
     env = dict(os.environ, NO_COLOR="1")
     failures = 0
     count = 0
@@ -156,6 +163,13 @@ def main():
         for n, (lineno, block) in enumerate(blocks(path), 1):
             count += 1
             problems = run_block(path, lineno, block, env)
+            if expect_fail:
+                if problems:
+                    print("ok - %s:%d: lab block %d fails as it must" % (rel, lineno, n))
+                else:
+                    failures += 1
+                    print("not ok - %s:%d: lab block %d passed but must fail" % (rel, lineno, n))
+                continue
             if problems:
                 failures += 1
                 print("not ok - %s:%d: lab block %d" % (rel, lineno, n))

@@ -110,7 +110,7 @@ bool run_in_namespace(const demo::Plan& plan, const DemoOptions& o, uint32_t del
   trace::SegmentCounter counter;
   tracer.add(&counter);
   LadderCollector collector;
-  if (ladder) tracer.add(&collector);
+  if (ladder) tracer.add(collector.sink());
   SteadyClock clock;
   Stack stack(config, tracer);
   stack.advance(clock.now());

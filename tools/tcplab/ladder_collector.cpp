@@ -13,27 +13,6 @@ namespace tcplab::cli {
 LadderCollector::LadderCollector() { reopen(); }
 LadderCollector::~LadderCollector() { close(); }
 
-void LadderCollector::packet(Instant t, trace::Direction d, std::span<const std::byte> ip) {
-  json_->packet(t, d, ip);
-}
-void LadderCollector::drop(Instant t, DropReason r, std::span<const std::byte> ip, std::string_view detail) {
-  json_->drop(t, r, ip, detail);
-}
-void LadderCollector::segment(Instant t, const trace::SegmentEvent& e) { json_->segment(t, e); }
-void LadderCollector::state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
-                                   std::string_view rule) {
-  json_->state_change(t, c, from, to, rule);
-}
-void LadderCollector::timer(Instant t, const FourTuple& c, std::string_view name, trace::TimerAction a,
-                            Instant deadline) {
-  json_->timer(t, c, name, a, deadline);
-}
-void LadderCollector::note(Instant t, const FourTuple* c, std::string_view text) { json_->note(t, c, text); }
-void LadderCollector::fault(Instant t, trace::Direction d, std::string_view what,
-                            std::span<const std::byte> ip) {
-  json_->fault(t, d, what, ip);
-}
-
 std::string LadderCollector::take_ladder(bool absolute) {
   std::fflush(file_);
   std::string text(buffer_ ? buffer_ : "", size_);
@@ -55,9 +34,11 @@ std::string LadderCollector::take_ladder(bool absolute) {
 void LadderCollector::reopen() {
   file_ = open_memstream(&buffer_, &size_);
   json_ = std::make_unique<trace::JsonSink>(file_);
+  tracer_.add(json_.get());
 }
 
 void LadderCollector::close() {
+  tracer_.clear();
   json_.reset();
   if (file_) std::fclose(file_);
   std::free(buffer_);

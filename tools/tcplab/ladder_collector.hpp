@@ -11,29 +11,23 @@
 
 namespace tcplab::cli {
 
-class LadderCollector final : public trace::Sink {
+class LadderCollector {
  public:
   LadderCollector();
-  ~LadderCollector() override;
+  ~LadderCollector();
   LadderCollector(const LadderCollector&) = delete;
   LadderCollector& operator=(const LadderCollector&) = delete;
 
-  void packet(Instant t, trace::Direction d, std::span<const std::byte> ip) override;
-  void drop(Instant t, DropReason r, std::span<const std::byte> ip, std::string_view detail) override;
-  void segment(Instant t, const trace::SegmentEvent& e) override;
-  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
-                    std::string_view rule) override;
-  void timer(Instant t, const FourTuple& c, std::string_view name, trace::TimerAction a,
-             Instant deadline) override;
-  void note(Instant t, const FourTuple* c, std::string_view text) override;
-  void fault(Instant t, trace::Direction d, std::string_view what, std::span<const std::byte> ip) override;
-
+  // The sink to add to the run's tracer.
+  trace::Sink* sink() { return &forward_; }
   // The ladder of everything recorded since the last call ("" if nothing), and a fresh start.
   std::string take_ladder(bool absolute);
 
  private:
   void reopen();
   void close();
+  trace::Tracer tracer_;  // holds json_, the current recording
+  trace::ForwardingSink forward_{tracer_};
   std::FILE* file_ = nullptr;
   char* buffer_ = nullptr;
   size_t size_ = 0;

@@ -63,32 +63,6 @@ FlagTable script_flags(ScriptOptions& o) {
   return flags;
 }
 
-// Hands the runner's events to the command's shared sinks (text, JSON, pcap) in one piece.
-class ForwardSink final : public trace::Sink {
- public:
-  explicit ForwardSink(trace::Tracer& to) : to_(to) {}
-  void packet(Instant t, trace::Direction d, std::span<const std::byte> ip) override { to_.packet(t, d, ip); }
-  void drop(Instant t, DropReason r, std::span<const std::byte> ip, std::string_view detail) override {
-    to_.drop(t, r, ip, detail);
-  }
-  void segment(Instant t, const trace::SegmentEvent& e) override { to_.segment(t, e); }
-  void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
-                    std::string_view rule) override {
-    to_.state_change(t, c, from, to, rule);
-  }
-  void timer(Instant t, const FourTuple& c, std::string_view name, trace::TimerAction a,
-             Instant deadline) override {
-    to_.timer(t, c, name, a, deadline);
-  }
-  void note(Instant t, const FourTuple* c, std::string_view text) override { to_.note(t, c, text); }
-  void fault(Instant t, trace::Direction d, std::string_view what, std::span<const std::byte> ip) override {
-    to_.fault(t, d, what, ip);
-  }
-
- private:
-  trace::Tracer& to_;
-};
-
 void print_help(const FlagTable& flags) {
   std::printf(
       "usage: tcplab script [flags] FILE.pkt|DIR...\n\n"
@@ -130,7 +104,8 @@ int script_main(int argc, char** argv, int first) {
   }
   // Virtual time 0 is written as the Unix epoch, so a capture's timestamps are script time.
   if (sinks.pcap()) sinks.pcap()->set_origin(Instant{}, std::chrono::system_clock::time_point{});
-  ForwardSink forward(sinks.tracer());
+  // The runner's events reach the command's shared sinks (text, JSON, pcap) through this.
+  trace::ForwardingSink forward(sinks.tracer());
 
   scenario::SuiteOptions suite;
   suite.expect_fail = o.expect_fail;
@@ -164,7 +139,7 @@ int script_main(int argc, char** argv, int first) {
   std::unique_ptr<LadderCollector> ladder;
   if (o.ladder) {
     ladder = std::make_unique<LadderCollector>();
-    run.sinks.push_back(ladder.get());
+    run.sinks.push_back(ladder->sink());
   }
   suite.before_script = [&](const std::string&) {
     if (ladder) std::fputs(ladder->take_ladder(o.trace.absolute).c_str(), stdout);
