@@ -86,7 +86,7 @@ start_tcplab() {  # start_tcplab [ARGS...]
   # The kernel removes the old TUN shortly after its descriptor closes; wait for that.
   for _ in $(seq 100); do ip -n "$NS_S" link show tcplab0 >/dev/null 2>&1 || break; sleep 0.05; done
   ip netns exec "$NS_S" "$BUILD/tcplab" serve --host-ip 192.0.2.1/24 --ip $TCPLAB_ADDR --discard 9 --root "$ROOT" \
-    --keepalive-timeout 120 --max-requests 1000000 "$@" >"$WORK/tcplab.log" 2>&1 &
+    --keepalive-timeout 120 --max-requests 1000000 --backlog 4096 "$@" >"$WORK/tcplab.log" 2>&1 &
   SRV_PID=$!
   for _ in $(seq 100); do grep -q '^tcplab: up on' "$WORK/tcplab.log" && return 0; sleep 0.05; done
   echo "bench: tcplab did not start:"; cat "$WORK/tcplab.log"; exit 1
@@ -223,7 +223,7 @@ idle_row() {
   for i in $(seq "$procs"); do
     local n=$(( count / procs ))
     ip netns exec "$NS_S" bash -c "ulimit -n 20000; exec '$BUILD/clients/conn_load' --host $TCPLAB_ADDR --port 80 --mode hold \
-      --count $n --batch 1000 --seconds 120 --timeout 100 --from '${sources%,}'" >"$WORK/hold$i.out" 2>&1 &
+      --count $n --batch 500 --seconds 120 --timeout 100 --from '${sources%,}'" >"$WORK/hold$i.out" 2>&1 &
     HOLD_PIDS+=" $!"
   done
   local served=0

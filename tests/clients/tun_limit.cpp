@@ -14,6 +14,7 @@
 #include <netinet/udp.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -92,7 +93,9 @@ int main(int argc, char** argv) {
       // sender's system calls are not what is measured. Plain sends if the kernel lacks it.
       const int segment = static_cast<int>(mtu - 28);
       const bool gso = setsockopt(s, IPPROTO_UDP, UDP_SEGMENT, &segment, sizeof segment) == 0;
-      std::vector<char> payload(static_cast<size_t>(segment) * (gso ? 40 : 1), 'x');
+      // A GSO send carries at most 64 KiB of payload (and 64 segments).
+      const size_t per_send = gso ? std::max<size_t>(1, std::min<size_t>(64, 65000 / segment)) : 1;
+      std::vector<char> payload(static_cast<size_t>(segment) * per_send, 'x');
       while (!stop.load(std::memory_order_relaxed)) (void)!send(s, payload.data(), payload.size(), 0);
       close(s);
     });
