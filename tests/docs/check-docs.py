@@ -4,7 +4,8 @@ mentions exists (asked from `build/tcplab --help` and `build/tcplab CMD --help`)
 repository path they name exists. Prints "ok - ..." / "not ok - FILE:LINE: ..." lines.
 
 What counts as a mention:
-- a tcplab command line: in code (a fenced block or an inline code span), `tcplab WORD`
+- a tcplab command line: in code (a fenced block, except ```text blocks of program output,
+  or an inline code span), `tcplab WORD`
   (also `build/tcplab`, after `sudo`, `--`, `|`, ...) names a subcommand, and the `--flags`
   that follow it up to the end of that shell command belong to it; `make run ARGS="..."`
   passes its flags to `tcplab serve`;
@@ -183,14 +184,18 @@ class Checker:
         with open(os.path.join(self.root, doc), encoding="utf-8") as f:
             lines = f.read().split("\n")
         in_fence = False
+        output_fence = False  # ```text blocks hold a program's output, not commands to type
         pending = ""  # a code line continued with a backslash
         pending_where = ""
         for number, line in enumerate(lines, 1):
             where = "%s:%d" % (doc, number)
             if line.lstrip().startswith("```"):
                 in_fence = not in_fence
+                output_fence = in_fence and line.strip()[3:].strip() == "text"
                 continue
             self.check_paths(where, doc, line)
+            if in_fence and output_fence:
+                continue
             if in_fence:
                 if line.rstrip().endswith("\\"):
                     pending += line.rstrip()[:-1] + " "
