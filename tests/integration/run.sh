@@ -6,8 +6,10 @@ status=0
 for t in tests/integration/test-*.sh; do
   [ -e "$t" ] || continue
   echo "# $t"
+  start=$(date +%s)
   out=$(timeout 300 bash "$t" 2>&1); rc=$?
   echo "$out"
+  echo "# $t took $(( $(date +%s) - start )) s"
   if [ $rc -ne 0 ] && ! echo "$out" | grep -q '^not ok - '; then
     echo "not ok - $t exited $rc"
   fi

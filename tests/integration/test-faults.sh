@@ -56,7 +56,7 @@ line=$(grep -m1 ' fault out dropped (drop out data#3)' "$SERVER_LOG")
 check "trace: the fault line names the spec and the segment" test -n "$line"
 abs=$(sed -nE 's/.* seq ([0-9]+) .*/\1/p' <<<"$line")
 rel=$((abs - ISN))
-rtx=$(grep -E "^[0-9.]+ Out .*  [^ ]+ $rel:[0-9]+\(1460\).*\[(fast )?retransmi" "$SERVER_LOG" | head -1)
+rtx=$(grep -E "^[0-9.]+ Out .*  [^ ]+ $rel:[0-9]+\([0-9]+\).*\[(fast )?retransmi" "$SERVER_LOG" | head -1)
 check "trace: the same segment (relative seq $rel) is retransmitted" test -n "$rtx"
 kill -USR1 "$SERVER_PID"; sleep 0.3
 check "SIGUSR1: the summary counts the injected drop" grep -q "faults injected: out drop 1$" "$SERVER_LOG"
