@@ -414,6 +414,8 @@ void Session::append_body_piece() {
 
 void Session::response_done() {
   ++env_.stats.requests_served;
+  // The response is whole: its last short segment need not wait for an ACK (Nagle).
+  if (socket_) socket_->push();
   out_.clear();
   out_off_ = 0;
   // An idle connection keeps no large buffer: thousands of them may wait (or sit in

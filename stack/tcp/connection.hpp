@@ -64,6 +64,7 @@ class Connection final : public Socket {
   // --- Socket (connection_user.cpp) ---------------------------------------------------
   void set_handler(SocketHandler* handler) override;
   size_t send(std::span<const std::byte> data) override;
+  void push() override;
   size_t send_space() const override;
   size_t receive(std::span<std::byte> out) override;
   size_t readable() const override;
@@ -178,6 +179,7 @@ class Connection final : public Socket {
   int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
   Duration persist_interval_{};             // backs off per probe (RFC 9293 §3.8.6.1)
   bool probing_ = false;                    // a zero-window probe byte is outstanding
+  std::optional<Seq> push_end_;             // the application's last PUSH: send up to here now
   bool override_sws_ = false;               // the SWS override timeout fired: send what fits
 
   // RTT measurement of one segment at a time; Karn's rule (RFC 6298 §3) voids it on

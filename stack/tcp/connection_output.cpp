@@ -93,7 +93,14 @@ bool Connection::send_one_data_segment() {
     // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
     // off), or if it is at least half the largest window the peer ever offered.
     bool empties_queue = len == unsent;
-    bool nagle_allows = !ctx_.config.nagle || flight == 0;
+    // Deviation (push-ends-nagle): a short segment that ends a message the application
+    // PUSHed (RFC 9293 §3.9.1) goes at once, as if TCP_NODELAY were set for that one write.
+    // RFC 896 alone would hold the tail of every keep-alive response that is not a multiple
+    // of the MSS until the client's delayed ACK releases it (40 ms on Linux): a stall per
+    // response on a real network. Short writes that are not pushed still coalesce.
+    if (push_end_ && *push_end_ <= tcb_.snd_nxt) push_end_.reset();
+    bool ends_push = push_end_ && tcb_.snd_nxt + static_cast<uint32_t>(len) >= *push_end_;
+    bool nagle_allows = !ctx_.config.nagle || flight == 0 || ends_push;
     bool half_window = max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2;
     if (!((empties_queue && nagle_allows) || half_window)) return false;
   }

@@ -29,6 +29,13 @@ size_t Connection::send(std::span<const std::byte> data) {
   return taken;
 }
 
+void Connection::push() {
+  if (!accepts_send(tcb_.state) || unsent_bytes() == 0) return;
+  push_end_ = tcb_.snd_nxt + static_cast<uint32_t>(unsent_bytes());
+  output();
+  deliver_events();
+}
+
 size_t Connection::send_space() const {
   if (!accepts_send(tcb_.state) || close_requested_) return 0;
   // An application that sees a full buffer waits for on_writable, whether it learned that

@@ -75,6 +75,9 @@ class Socket {
   virtual size_t readable() const = 0;
   // The peer's FIN has arrived and every byte before it has been read.
   virtual bool peer_closed() const = 0;
+  // RFC 9293 §3.9.1 SEND with PUSH: what is queued so far is a whole message (an HTTP
+  // response), so its last, short segment should leave at once rather than wait for an ACK.
+  virtual void push() {}
   // RFC 9293 §3.10.4 CLOSE: FIN after queued data; receiving continues (half-close).
   virtual void close() = 0;
   // RFC 9293 §3.10.5 ABORT: RST now; on_closed(Aborted) follows.
