@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # What SACK (RFC 2018, RFC 6675) saves against Linux's TCP, in a lab namespace: the same
 # 16 MiB chargen download through the same random faults (--drop 2% --reorder 5% both ways,
-# same seed) once with SACK and once with --no-sack; every byte is checked by tcp_bulk
-# against RFC 864's pattern, and the stack's own exit summary gives the payload bytes it
-# resent. With SACK it resends only the holes the kernel reports; without, NewReno (RFC 6582)
-# learns one hole per round trip and a timeout resends everything outstanding, so SACK must
-# resend fewer bytes (how many fewer depends on the seed and timing, so only the order is
-# asserted). Then tshark, capturing on the TUN inside the namespace, must see our
-# --tcp-keepalive 1,1,3 probes (seq = SND.NXT - 1, no payload) on an idle kernel connection.
+# same seed; three seeds) once with SACK and once with --no-sack; every byte is checked by
+# tcp_bulk against RFC 864's pattern, and the stack's own exit summary gives the payload
+# bytes it resent, printed side by side (see below why the comparison is not asserted).
+# Then tshark, capturing on the TUN inside the namespace, must see our --tcp-keepalive 1,1,3
+# probes (seq = SND.NXT - 1, no payload) on an idle kernel connection.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tcp_lib.sh"
 require_lab
@@ -22,13 +20,12 @@ cleanup_all() {
 TSHARK_PID=
 trap cleanup_all EXIT
 
-# 16 MiB: with 2% loss both ways each run takes a few seconds here; 64 MiB made the pair of
-# runs approach a minute on a loaded 2-core VM without making the comparison any clearer.
+# 16 MiB: with 2% loss both ways each run takes 3 to 7 s on a loaded 2-core VM, so the six
+# runs and the keep-alive check stay near a minute.
 BYTES=$((16 * 1024 * 1024))
-SEED=${SACK_LOSS_SEED:-7}
-# --rto-min 50: the lab RTT is far below a millisecond; Linux's 200 ms minimum would make the
-# run mostly wait for timers (see test-faults.sh).
-FAULTS=(--drop 2% --reorder 5% --seed "$SEED" --rto-min 50)
+SEEDS=${SACK_LOSS_SEEDS:-1 2 3}
+# --rto-min 50 (in FAULTS below): the lab RTT is far below a millisecond; Linux's 200 ms
+# minimum would make the run mostly wait for timers (see test-faults.sh).
 
 # download LABEL ARGS...: one chargen download of $BYTES; sets RTX_BYTES from the exit summary.
 download() {
@@ -54,13 +51,32 @@ download() {
   check "$label: the exit summary gives the retransmitted bytes [${RTX_BYTES:-none}]" test -n "$RTX_BYTES"
 }
 
-download "SACK on"
-with_sack=$RTX_BYTES
-download "--no-sack" --no-sack
-without_sack=$RTX_BYTES
-echo "# retransmitted payload bytes for 16 MiB, seed $SEED: SACK ${with_sack:-?}, no SACK ${without_sack:-?}"
-check "SACK resends fewer bytes than --no-sack [${with_sack:-?} < ${without_sack:-?}]" \
-  test -n "$with_sack" -a -n "$without_sack" -a "${with_sack:-0}" -lt "${without_sack:-0}"
+# Measured, not asserted (yet): on this lab link both recoveries resend little more than what
+# was lost. NewReno (RFC 6582) repairs one hole per round trip, but a round trip here is well
+# under a millisecond, so it rarely reaches a timeout, the only place where it resends data
+# the receiver already holds; and after a timeout our SACK sender resets its scoreboard
+# (RFC 2018 §8), so it too resends data the receiver had SACKed before the timeout. Single
+# seeds came out either way (SACK from 5% more to 15% fewer bytes), so asserting "SACK
+# resends fewer" would assert noise. The byte-exact transfers and the counters are asserted;
+# the comparison is printed.
+total_sack=0
+total_nosack=0
+for SEED in $SEEDS; do
+  FAULTS=(--drop 2% --reorder 5% --seed "$SEED" --rto-min 50)
+  download "seed $SEED, SACK on"
+  with_sack=$RTX_BYTES
+  download "seed $SEED, --no-sack" --no-sack
+  without_sack=$RTX_BYTES
+  echo "# seed $SEED: retransmitted payload bytes: SACK ${with_sack:-?}, no SACK ${without_sack:-?}"
+  total_sack=$((total_sack + ${with_sack:-0}))
+  total_nosack=$((total_nosack + ${without_sack:-0}))
+done
+echo "# retransmitted payload bytes, 16 MiB per run, seeds $SEEDS: SACK $total_sack, no SACK $total_nosack"
+if [ "$total_sack" -lt "$total_nosack" ]; then
+  echo "# SACK resent $((total_nosack - total_sack)) bytes fewer in total"
+else
+  echo "# SACK did not resend fewer bytes: $((total_sack - total_nosack)) more in total (not asserted)"
+fi
 
 # ---------------------------------------------------------------- keep-alive on the wire
 # RFC 1122 §4.2.3.6: a probe is a segment with SEG.SEQ = SND.NXT - 1 and no data, so the
@@ -94,11 +110,14 @@ kill -INT "$TSHARK_PID" 2>/dev/null
 wait "$TSHARK_PID" 2>/dev/null
 TSHARK_PID=
 stop_server
+packets=$(tshark -r "$CAP" 2>/dev/null | wc -l)
+echo "# tshark captured $packets packets on port 7"
 probes=$(tshark -r "$CAP" -Y 'tcp.analysis.keep_alive && ip.src == 192.0.2.2 && tcp.len == 0' 2>/dev/null |
   wc -l)
 answers=$(tshark -r "$CAP" -Y 'tcp.analysis.keep_alive_ack && ip.src == 192.0.2.1' 2>/dev/null | wc -l)
 resets=$(tshark -r "$CAP" -Y 'tcp.flags.reset == 1' 2>/dev/null | wc -l)
-echo "# tshark on tcplab0: $probes keep-alive probes from the stack, $answers answered by Linux, $resets resets"
+echo "# tshark on tcplab0: $probes keep-alive probes from the stack," \
+  "$answers answered by Linux, $resets resets"
 tshark -r "$CAP" -Y 'tcp.analysis.keep_alive || tcp.analysis.keep_alive_ack' 2>/dev/null | head -4 |
   sed 's/^/#   /'
 check "keep-alive: tshark sees at least 2 probes (seq = SND.NXT - 1, len 0) on the wire [$probes]" \
