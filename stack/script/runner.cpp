@@ -582,6 +582,8 @@ class Runner final : public tcp::AcceptHandler {
       t = micros_since_start(now_);
     } else {
       t = resolve(line.time.kind, line.time.value);
+      if (line.time.range_end && resolve(line.time.range_end->first, line.time.range_end->second) < t)
+        script_error(line.number, line.text, "time range ends before it starts");
       if (t < script_time_)
         script_error(line.number, line.text,
                      "time goes backwards (this line is at " + seconds_text(t) + ", the previous one at " +
@@ -1021,6 +1023,8 @@ class Runner final : public tcp::AcceptHandler {
       fd.linger0 = v.find("onoff=1") != std::string::npos && v.find("linger=0") != std::string::npos;
       return check_result(c, 0) + (fd.linger0 ? " (close() will abort with RST)" : "");
     }
+    if (opt == "TCP_FASTOPEN" || opt == "TCP_FASTOPEN_CONNECT")
+      line_script_error(opt + ": TCP Fast Open (RFC 7413) is not implemented by tcplab");
     if (opt == "TCP_NODELAY")
       line_script_error("TCP_NODELAY is per stack in tcplab: use '// config: nagle=off' instead");
     if (opt == "SO_RCVBUF" || opt == "SO_SNDBUF")
@@ -1030,9 +1034,10 @@ class Runner final : public tcp::AcceptHandler {
 
   std::string getsockopt(const CallSpec& c) {
     Fd& fd = fd_arg(c);
+    if (c.args.size() >= 4 && c.args[2] == "TCP_INFO") return tcp_info(c, fd);
     if (c.args.size() < 4 || c.args[2] != "SO_ERROR")
       line_script_error(
-          "getsockopt supports only SO_ERROR: getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0");
+          "getsockopt supports SO_ERROR and TCP_INFO: getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0");
     std::string want = c.args[3];
     if (want.size() < 2 || want.front() != '[' || want.back() != ']')
       line_script_error("write the expected SO_ERROR in brackets: [0] or [ECONNREFUSED]");
@@ -1043,6 +1048,96 @@ class Runner final : public tcp::AcceptHandler {
                      ", the script expects " + want,
                  {"line " + std::to_string(current_->number) + ": " + current_->text}};
     return check_result(c, 0) + ", SO_ERROR " + actual;
+  }
+
+  // Linux's numbers for tcpi_state (include/net/tcp_states.h), for scripts that write them.
+  static std::string linux_state_name(std::string_view v) {
+    static constexpr std::string_view kNames[] = {"",           "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+                                                  "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+                                                  "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING"};
+    auto n = parse_uint(v);
+    if (n && *n >= 1 && *n < std::size(kNames)) return std::string(kNames[*n]);
+    return std::string(v);
+  }
+
+  // getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_rto=200000, ...}, LEN):
+  // the fields tcplab keeps are compared; the others are ignored and named in the history.
+  std::string tcp_info(const CallSpec& c, Fd& fd) {
+    std::string want = c.args[3];
+    if (want.size() < 2 || want.front() != '{' || want.back() != '}')
+      line_script_error("write the expected TCP_INFO fields in braces: {tcpi_state=TCP_ESTABLISHED, ...}");
+    std::optional<tcp::TcbSnapshot> snap;
+    std::optional<tcp::ConnectionInfo> info;
+    if (fd.socket) {
+      snap = stack_->tcp().snapshot(fd.socket->tuple());
+      for (const auto& i : stack_->tcp().connections())
+        if (i.tuple == fd.socket->tuple()) info = i;
+    }
+    auto micros = [](Duration d) {
+      return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+    };
+    std::vector<std::string> compared, ignored;
+    std::string body = want.substr(1, want.size() - 2);
+    size_t start = 0;
+    while (start <= body.size()) {
+      size_t comma = body.find(',', start);
+      if (comma == std::string::npos) comma = body.size();
+      std::string item(trim_text(std::string_view(body).substr(start, comma - start)));
+      start = comma + 1;
+      if (item.empty()) continue;
+      auto eq = item.find('=');
+      if (eq == std::string::npos) line_script_error("TCP_INFO field '" + item + "' needs =VALUE");
+      std::string field(trim_text(std::string_view(item).substr(0, eq)));
+      std::string value(trim_text(std::string_view(item).substr(eq + 1)));
+      std::string actual;
+      bool numeric = true;
+      if (field == "tcpi_state") {
+        numeric = false;
+        actual = fd.socket ? std::string(to_string(fd.socket->state()))
+                           : (fd.kind == Fd::Kind::Listener ? "LISTEN" : "CLOSED");
+        value = normalize_state_name(linux_state_name(value));
+      } else if (!snap) {
+        ignored.push_back(field + " (no connection)");
+        continue;
+      } else if (field == "tcpi_rto") {
+        actual = std::to_string(micros(snap->rto));
+      } else if (field == "tcpi_rtt") {
+        actual = std::to_string(micros(snap->srtt));
+      } else if (field == "tcpi_snd_cwnd") {
+        actual = std::to_string(snap->send_mss ? snap->cwnd / snap->send_mss : 0);
+      } else if (field == "tcpi_snd_ssthresh") {
+        actual = snap->ssthresh == SIZE_MAX || !snap->send_mss
+                     ? std::to_string(0x7fffffff)
+                     : std::to_string(snap->ssthresh / snap->send_mss);
+      } else if (field == "tcpi_snd_mss") {
+        actual = std::to_string(snap->send_mss);
+      } else if (field == "tcpi_total_retrans" && info) {
+        actual = std::to_string(info->retransmissions);
+      } else {
+        ignored.push_back(field);
+        continue;
+      }
+      if (numeric && !parse_uint(value))
+        line_script_error("TCP_INFO field " + field + ": '" + value + "' is not a number");
+      if (value != actual)
+        throw Stop{script_.path + ":" + std::to_string(current_->number) + ": TCP_INFO " + field + " is " +
+                       actual + ", the script expects " + value,
+                   {"line " + std::to_string(current_->number) + ": " + current_->text}};
+      compared.push_back(field + "=" + actual);
+    }
+    std::string out = check_result(c, 0) + ", TCP_INFO";
+    for (const auto& f : compared) out += " " + f;
+    if (!ignored.empty()) {
+      out += "; not kept by tcplab, ignored:";
+      for (const auto& f : ignored) out += " " + f;
+    }
+    return out;
+  }
+
+  static std::string_view trim_text(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
   }
 
   std::string write(const CallSpec& c) {

@@ -18,6 +18,34 @@ struct Fail {
   ScriptError error;
 };
 
+// Options packetdrill knows that tcplab does not implement: a script using them cannot mean
+// anything here, so it is refused with the reason instead of a generic "unknown option".
+const char* unsupported_option(std::string_view name) {
+  struct Known {
+    std::string_view name;
+    const char* why;
+  };
+  static constexpr Known kKnown[] = {
+      {"FO", "TCP Fast Open (RFC 7413, option kind 34) is not implemented by tcplab"},
+      {"FOEXP", "TCP Fast Open (RFC 7413 experimental kind 254) is not implemented by tcplab"},
+      {"md5", "TCP MD5 signatures (RFC 2385) are not implemented by tcplab"},
+      {"exp", "experimental options (RFC 6994) are not implemented by tcplab"},
+      {"mpcapable", "Multipath TCP (RFC 8684) is not implemented by tcplab"},
+      {"mpjoin", "Multipath TCP (RFC 8684) is not implemented by tcplab"},
+      {"dss", "Multipath TCP (RFC 8684) is not implemented by tcplab"},
+      {"add_address", "Multipath TCP (RFC 8684) is not implemented by tcplab"},
+      {"remove_address", "Multipath TCP (RFC 8684) is not implemented by tcplab"},
+      {"mp_prio", "Multipath TCP (RFC 8684) is not implemented by tcplab"},
+      {"mp_fail", "Multipath TCP (RFC 8684) is not implemented by tcplab"},
+      {"mp_fastclose", "Multipath TCP (RFC 8684) is not implemented by tcplab"},
+      {"tcp_ao", "TCP-AO (RFC 5925) is not implemented by tcplab"},
+      {"ecn", "ECN (RFC 3168) negotiation is not implemented by tcplab"},
+  };
+  for (const auto& k : kKnown)
+    if (k.name == name) return k.why;
+  return nullptr;
+}
+
 class LineParser {
  public:
   LineParser(const std::string& path, int number, std::string_view code)
@@ -43,8 +71,9 @@ class LineParser {
       bool inject = code_[pos] == '<';
       parse_segment(line, inject, pos + 1);
     } else {
-      if (line.time.range_end || line.time.kind == TimeSpec::Kind::Any)
-        fail(time, "a time range or '*' is only allowed on '>' lines");
+      // A range on a call is packetdrill's blocking call; tcplab's calls never block, so the
+      // call is made at the range's start (docs/scenarios.md, "Time ranges").
+      if (line.time.kind == TimeSpec::Kind::Any) fail(time, "'*' is only allowed on '>' lines");
       parse_call(line, pos);
     }
     return line;
@@ -110,11 +139,23 @@ class LineParser {
       return spec;
     }
     std::string_view s = t.text;
-    auto tilde = s.find('~');
-    auto first = parse_time_point(t, s.substr(0, tilde));
+    // packetdrill writes a range "A...B" ("+.01...0.011"); tcplab's older form is "A~B".
+    size_t split = s.find("...");
+    size_t skip = 3;
+    if (split == std::string_view::npos) {
+      split = s.find('~');
+      skip = 1;
+    }
+    auto first = parse_time_point(t, s.substr(0, split));
     spec.kind = first.first;
     spec.value = first.second;
-    if (tilde != std::string_view::npos) spec.range_end = parse_time_point(t, s.substr(tilde + 1));
+    if (split == std::string_view::npos) return spec;
+    std::string_view rest = s.substr(split + skip);
+    if (rest.empty()) fail(t, "a time range needs an end, like 0.100...0.200");
+    auto end = parse_time_point(t, rest);
+    // In "+A...B" packetdrill counts B from the previous line as well: both ends are relative.
+    if (skip == 3 && spec.kind == TimeSpec::Kind::Relative) end.first = TimeSpec::Kind::Relative;
+    spec.range_end = end;
     return spec;
   }
 
@@ -280,6 +321,8 @@ class LineParser {
         for (const auto& x : s.options) {
           if (x.kind == OptionSpec::Kind::Sack) fail(t, "one sack option per segment; list all blocks in it");
         }
+      } else if (const char* why = unsupported_option(words[0])) {
+        fail(t, "option '" + std::string(words[0]) + "' is not supported: " + why);
       } else {
         fail(t, "unknown option '" + std::string(words[0]) +
                     "' (known: mss, wscale, sackOK, TS, sack, nop, eol)");
@@ -452,7 +495,30 @@ std::string_view trim_view(std::string_view s) {
   return s;
 }
 
+// The line without a leading time ("+0 `sysctl ...`" or "0.1 %{ ... }%"), trimmed.
+std::string_view after_time(std::string_view raw) {
+  std::string_view s = trim_view(raw);
+  size_t n = 0;
+  while (n < s.size() && !std::isspace(static_cast<unsigned char>(s[n]))) ++n;
+  std::string_view first = s.substr(0, n);
+  bool is_time = !first.empty() && (first == "*" || first.find_first_not_of("+.0123456789~") == first.npos);
+  return is_time ? trim_view(s.substr(n)) : s;
+}
+
 }  // namespace
+
+std::string skipped_note(const Script& script) {
+  auto plural = [](int n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  int shell = script.skipped_shell_lines, python = script.skipped_python_blocks;
+  if (shell == 0 && python == 0) return "";
+  std::string what;
+  if (shell) what = plural(shell, "shell line", "shell lines");
+  if (shell && python) what += " and ";
+  if (python) what += plural(python, "python block", "python blocks");
+  return "skipped " + what + ": tcplab does not run them";
+}
 
 std::string ScriptError::format() const {
   std::string out = file + ":" + std::to_string(line);
@@ -490,6 +556,7 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
   }
   bool seen_event = false;
   int number = 0;
+  int python_open_line = 0;  // the line of a %{ whose }% has not come yet
   size_t begin = 0;
   try {
     while (begin <= text.size()) {
@@ -498,6 +565,20 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
       std::string_view raw(text.data() + begin, end - begin);
       begin = end + 1;
       ++number;
+      // A %{ python }% block may span lines and hold "//" (Python's floor division), so it is
+      // looked for before comments are cut off.
+      if (python_open_line) {
+        if (raw.find("}%") != std::string_view::npos) python_open_line = 0;
+        continue;
+      }
+      if (std::string_view body = after_time(raw); body.starts_with("%{")) {
+        ++script.skipped_python_blocks;
+        if (body.find("}%", 2) == std::string_view::npos) python_open_line = number;
+        continue;
+      } else if (body.starts_with("`")) {
+        ++script.skipped_shell_lines;
+        continue;
+      }
       std::string_view code = raw;
       std::string_view comment;
       if (auto c = raw.find("//"); c != std::string_view::npos) {
@@ -525,16 +606,19 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
         script.pending = std::string(trim_view(comment.substr(8)));
       }
       if (trim_view(code).empty()) continue;
-      if (trim_view(code).front() == '`' || trim_view(code).starts_with("%{") ||
-          trim_view(code).starts_with("--"))
+      if (trim_view(code).starts_with("--"))
         throw Fail{ScriptError{path, number, 1, std::string(trim_view(code)).substr(0, 12),
-                               "packetdrill shell commands, python blocks and command-line flags are not "
-                               "supported; use '// config:' for settings"}};
+                               "packetdrill command-line flags are not supported; use '// config:' "
+                               "for settings"}};
       seen_event = true;
       script.lines.push_back(LineParser(path, number, code).parse());
     }
   } catch (const Fail& f) {
     result.error = f.error;
+    return result;
+  }
+  if (python_open_line) {
+    result.error = ScriptError{path, python_open_line, 0, "%{", "python block is never closed with }%"};
     return result;
   }
   if (script.lines.empty()) {

@@ -28,7 +28,8 @@ struct TimeSpec {
   enum class Kind { Absolute, Relative, Any };
   Kind kind = Kind::Relative;
   Micros value = 0;
-  // "A~B": the event may happen anywhere in [A, B] instead of A ± tolerance.
+  // "A~B" or packetdrill's "A...B": the event may happen anywhere in [A, B] instead of
+  // A ± tolerance. In "+A...B" the end counts from the previous line too, like the start.
   std::optional<std::pair<Kind, Micros>> range_end;
 };
 
@@ -90,7 +91,13 @@ struct Script {
   std::vector<Line> lines;
   std::optional<std::string> expect_error;  // "// expect-error: TEXT" (self-test scripts)
   std::optional<std::string> pending;       // "// PENDING: reason"
+  // packetdrill lines tcplab parses but never runs: `shell commands` and %{ python }% blocks.
+  int skipped_shell_lines = 0;
+  int skipped_python_blocks = 0;
 };
+
+// "skipped 3 shell lines and 1 python block: tcplab does not run them", or "" if none.
+std::string skipped_note(const Script& script);
 
 // Parses the text of a script; on the first mistake returns the error instead.
 struct ParseResult {

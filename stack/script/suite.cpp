@@ -86,6 +86,8 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
       expect_error = expect_error_comment(text);
     } else {
       expect_error = parsed.script->expect_error;
+      if (std::string note = skipped_note(*parsed.script); !note.empty())
+        std::fprintf(out, "# %s: %s\n", name.c_str(), note.c_str());
       if (options.before_script) options.before_script(path);
       if (options.run.verbose)
         std::fprintf(out, "# running %s (seed %llu)\n", path.c_str(),

@@ -20,6 +20,7 @@ uint32_t Connection::retransmit_at(Seq seq, size_t limit, std::string_view note)
   timed_seq_.reset();  // RFC 6298 §3 (Karn): no RTT sample across a retransmission
   ++retransmissions_;
   ++ctx_.stats.retransmissions;
+  ctx_.stats.retransmitted_bytes += len;
   send_data(seq, len, fin, note);
   return static_cast<uint32_t>(len) + (fin ? 1u : 0u);
 }

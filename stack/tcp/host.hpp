@@ -24,6 +24,8 @@ struct TcpStats {
   uint64_t segments_received = 0;
   uint64_t segments_sent = 0;
   uint64_t retransmissions = 0;
+  // Payload bytes resent (SYN/FIN not counted): what SACK saves shows here (RFC 2018 §1).
+  uint64_t retransmitted_bytes = 0;
   uint64_t passive_opens = 0;  // SYN accepted by a listener
   uint64_t active_opens = 0;
   uint64_t handshakes_completed = 0;  // reached ESTABLISHED

@@ -18,6 +18,9 @@ TcbSnapshot Connection::snapshot() const {
   s.rcv_wnd = tcb_.rcv_wnd;
   s.rto = rto_.rto();
   s.cwnd = congestion_.cwnd();
+  s.ssthresh = congestion_.ssthresh();
+  s.srtt = rto_.srtt();
+  s.send_mss = send_mss();
   for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_})
     if (t->armed()) s.timers.push_back({t->name, *t->deadline});
   return s;

@@ -19,10 +19,13 @@ struct TcbSnapshot {
   // RFC 9293 §3.3.1 variables, raw (absolute) sequence numbers; iss/irs allow relative ones.
   Seq iss, irs;
   Seq snd_una, snd_nxt, rcv_nxt;
-  uint32_t snd_wnd = 0;  // bytes, after scaling
-  uint32_t rcv_wnd = 0;  // bytes, as last advertised
-  Duration rto{};        // RFC 6298 retransmission timeout
-  uint64_t cwnd = 0;     // RFC 5681 congestion window, bytes
+  uint32_t snd_wnd = 0;   // bytes, after scaling
+  uint32_t rcv_wnd = 0;   // bytes, as last advertised
+  Duration rto{};         // RFC 6298 retransmission timeout
+  uint64_t cwnd = 0;      // RFC 5681 congestion window, bytes
+  uint64_t ssthresh = 0;  // RFC 5681 slow start threshold, bytes (SIZE_MAX: not yet set)
+  Duration srtt{};        // RFC 6298 smoothed round-trip time (0 before the first sample)
+  size_t send_mss = 0;    // RFC 9293 §3.7.1 effective send MSS, bytes
   struct ArmedTimer {
     std::string_view name;  // "retransmission", "persist", "delayed-ack", "time-wait"
     Instant deadline;

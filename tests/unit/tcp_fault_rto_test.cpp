@@ -184,6 +184,7 @@ TEST_CASE("faults: dropping the third data segment causes one RFC 6298 retransmi
   CHECK(connections[0].snd_una == 1 + kTotal);
   CHECK(connections[0].snd_nxt == 1 + kTotal);
   CHECK(server.tcp().stats().retransmissions == 1);
+  CHECK(server.tcp().stats().retransmitted_bytes == rtx.payload.size());
   CHECK(injector.stats().out().dropped == 1);
   CHECK(injector.stats().out().delayed > 0);
   CHECK(injector.stats().in().delayed > 0);

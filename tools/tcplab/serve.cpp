@@ -174,8 +174,9 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop, const link:
          n(ip.unreachables_sent) + "\n";
   const auto& t = stack.tcp().stats();
   out += "tcplab: tcp segments in " + n(t.segments_received) + ", out " + n(t.segments_sent) +
-         ", retransmissions " + n(t.retransmissions) + "; handshakes " + n(t.handshakes_completed) +
-         "; resets sent " + n(t.resets_sent) + ", received " + n(t.resets_received) + "\n";
+         ", retransmissions " + n(t.retransmissions) + " (" + n(t.retransmitted_bytes) +
+         " bytes); handshakes " + n(t.handshakes_completed) + "; resets sent " + n(t.resets_sent) +
+         ", received " + n(t.resets_received) + "\n";
   if (faults) out += "tcplab: faults injected: " + format_faults(faults->stats()) + "\n";
   out += "tcplab: " + loop::format_connections(stack.tcp().connections());
   return out;
