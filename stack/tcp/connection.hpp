@@ -78,6 +78,13 @@ class Connection final : public Socket {
   // --- connection_input.cpp: RFC 9293 §3.10.7 in the RFC's order -----------------------
   void syn_sent_arrives(const wire::TcpSegment& seg);
   bool check_sequence(wire::TcpSegment& seg);
+  bool answer_duplicate_syn(const wire::TcpSegment& seg);
+  void strip_repeated_syn(wire::TcpSegment& seg);
+  uint32_t advertised_window() const;
+  bool late_bare_ack(const wire::TcpSegment& seg) const;
+  bool zero_window_allowance(const wire::TcpSegment& seg) const;
+  void reject_unacceptable(const wire::TcpSegment& seg);
+  void trim_to_window(wire::TcpSegment& seg);
   bool check_rst(const wire::TcpSegment& seg);
   bool check_syn(const wire::TcpSegment& seg);
   bool check_ack(const wire::TcpSegment& seg);

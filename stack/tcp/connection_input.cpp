@@ -3,6 +3,7 @@
 // LISTEN and CLOSED (§3.10.7.1-2) have no TCB and live in host.cpp.
 #include <algorithm>
 
+#include "stack/tcp/acceptability.hpp"
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {
@@ -22,8 +23,8 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
     // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.
     if (check_paws(seg) && check_sequence(seg) && record_timestamp(in) && check_rst(seg) && check_syn(seg) &&
         check_ack(seg)) {
-      // Deviation: URG (sixth step) is ignored; RFC 6093 §4 advises new applications not
-      // to use it, and the urgent byte is delivered in line like any other.
+      // Deviation (urg-ignored): URG (sixth step) is ignored; RFC 6093 §4 advises new
+      // applications not to use it, and the urgent byte is delivered in line like any other.
       process_text(seg);
       check_fin(seg);
     }
@@ -66,8 +67,9 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
   // The window we offered in our SYN now has a left edge.
   rcv_adv_ = tcb_.rcv_nxt + tcb_.rcv_wnd;
   take_syn_options(seg);
-  // Deviation: data and FIN carried on a SYN are not queued (RFC 9293 allows it); the peer
-  // retransmits them, and no common stack sends them without TCP Fast Open.
+  // Deviation (syn-data-not-queued): data and FIN carried on a SYN are not queued (RFC 9293
+  // allows them); the peer retransmits them, and no common stack sends them without TCP Fast
+  // Open.
   if (ack_acceptable) {
     // Our SYN is acknowledged: SND.UNA = SEG.ACK, ESTABLISHED, send <SEQ=SND.NXT><ACK=RCV.NXT>.
     tcb_.snd_una = seg.ack;
@@ -90,70 +92,99 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
 }
 
 // RFC 9293 §3.10.7.4 first: is the segment inside the receive window? Trims it to the window.
+// The RFC's four-case table is segment_acceptable() (acceptability.hpp); around it come the
+// SYN-RECEIVED repeats of the peer's SYN, the RFC's zero-window allowance and one deviation.
 bool Connection::check_sequence(wire::TcpSegment& seg) {
-  // Deviation: like Linux, a copy of the SYN that opened a half-open connection means our
-  // SYN,ACK was lost, so it is answered with the SYN,ACK again rather than a bare ACK.
-  if (tcb_.state == State::SynReceived && seg.flags.syn && !seg.flags.ack && seg.seq == tcb_.irs) {
-    if (!seg.flags.rst) send_syn(true, "retransmission (duplicate SYN)");
+  if (answer_duplicate_syn(seg)) return false;
+  strip_repeated_syn(seg);
+  tcb_.rcv_wnd = advertised_window();
+  bool acceptable = segment_acceptable(seg.length(), tcb_.rcv_wnd, seg.seq, tcb_.rcv_nxt) ||
+                    late_bare_ack(seg);
+  bool zero_window_ack = !acceptable && zero_window_allowance(seg);
+  if (!acceptable && !zero_window_ack) {
+    reject_unacceptable(seg);
     return false;
   }
-  // RFC 9293 §3.5 Figure 8 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
-  // lies just before RCV.NXT; its ACK still completes our handshake, so the SYN is trimmed
-  // off (as the front-trimming below would for data) and the rest processed, with an ACK.
+  if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
+  if (zero_window_ack) {
+    // Keep its ACK, drop its text.
+    seg.payload = {};
+    seg.flags.fin = false;
+    ack_now_ = true;  // tell the prober the window is still closed
+    return true;
+  }
+  trim_to_window(seg);
+  return true;
+}
+
+// Deviation (synrecv-duplicate-syn): like Linux, a copy of the SYN that opened a half-open
+// connection means our SYN,ACK was lost, so it is answered with the SYN,ACK again rather than
+// a bare ACK. Returns true when the segment was such a copy (and is done with).
+bool Connection::answer_duplicate_syn(const wire::TcpSegment& seg) {
+  if (!(tcb_.state == State::SynReceived && seg.flags.syn && !seg.flags.ack && seg.seq == tcb_.irs))
+    return false;
+  if (!seg.flags.rst) send_syn(true, "retransmission (duplicate SYN)");
+  return true;
+}
+
+// RFC 9293 §3.5 Figure 8 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
+// lies just before RCV.NXT; its ACK still completes our handshake, so the SYN is trimmed
+// off (as the front-trimming in trim_to_window would for data) and the rest processed, with
+// an ACK.
+void Connection::strip_repeated_syn(wire::TcpSegment& seg) {
   if (tcb_.state == State::SynReceived && seg.flags.syn && seg.flags.ack && !seg.flags.rst &&
       seg.seq == tcb_.irs) {
     seg.flags.syn = false;
     seg.seq += 1;
     ack_now_ = true;
   }
-  uint32_t wnd = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
-  tcb_.rcv_wnd = wnd;
-  Seq right = tcb_.rcv_nxt + wnd;
-  uint32_t len = seg.length();
-  bool acceptable;
-  bool zero_window_allowance = false;
-  if (len == 0 && !seg.flags.rst && seq_in_closed(rcv_wup_, seg.seq, tcb_.rcv_nxt)) {
-    // Deviation (Linux's tcp_sequence): a bare ACK whose SEG.SEQ lies between the RCV.NXT
-    // we last acknowledged and RCV.NXT was sent before the peer's latest data reached us
-    // (ACKs and data can be reordered on the way). RFC 9293 would drop it and lose its ACK
-    // and window; Linux keeps it, and so do we. RSTs stay strict (RFC 5961 §3.2).
-    acceptable = true;
-  } else if (len == 0) {
-    acceptable = wnd == 0 ? seg.seq == tcb_.rcv_nxt : seq_in_half_open(tcb_.rcv_nxt, seg.seq, right);
-  } else if (wnd == 0) {
-    // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should
-    // be made to accept valid ACKs, URGs, and RSTs": keep its ACK, drop its text.
-    acceptable = seg.seq == tcb_.rcv_nxt && !seg.flags.rst;
-    zero_window_allowance = acceptable;
+}
+
+// The receive window as the peer knows it: from RCV.NXT to the right edge we last advertised
+// (never negative: RCV.NXT can pass that edge only by a FIN or a zero-window allowance).
+uint32_t Connection::advertised_window() const {
+  return rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+}
+
+// Deviation (late-bare-ack): Linux's tcp_sequence rule. A bare ACK whose SEG.SEQ lies between
+// the RCV.NXT we last acknowledged and RCV.NXT was sent before the peer's latest data reached
+// us (ACKs and data can be reordered on the way). RFC 9293 would drop it and lose its ACK and
+// window; Linux keeps it, and so do we. RSTs stay strict (RFC 5961 §3.2).
+bool Connection::late_bare_ack(const wire::TcpSegment& seg) const {
+  return seg.length() == 0 && !seg.flags.rst && seq_in_closed(rcv_wup_, seg.seq, tcb_.rcv_nxt);
+}
+
+// RFC 9293 §3.10.7.4 first: "If the RCV.WND is zero, no segments will be acceptable, but
+// special allowance should be made to accept valid ACKs, URGs, and RSTs." A segment with text
+// at exactly RCV.NXT into a zero window is let through for its ACK (RSTs excepted: RFC 5961
+// §3.2 wants them at RCV.NXT inside a window, and a zero-length RST already passes the table).
+bool Connection::zero_window_allowance(const wire::TcpSegment& seg) const {
+  return tcb_.rcv_wnd == 0 && seg.length() > 0 && seg.seq == tcb_.rcv_nxt && !seg.flags.rst;
+}
+
+// RFC 9293 §3.10.7.4 first: "If an incoming segment is not acceptable, an acknowledgment
+// should be sent in reply (unless the RST bit is set, if so drop the segment and return)".
+void Connection::reject_unacceptable(const wire::TcpSegment& seg) {
+  if (seg.flags.rst) {
+    // RFC 5961 §3.2: a RST outside the window is dropped silently.
+    ctx_.drop(DropReason::TcpRstIgnored, "RST outside the window (RFC 5961 §3.2)");
+    return;
+  }
+  if (tcb_.state == State::TimeWait && seg.flags.fin) {
+    // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is acknowledged again and
+    // restarts the 2 MSL timeout (our ACK of it was lost).
+    arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
+    send_ack("ACK of retransmitted FIN");
   } else {
-    acceptable = seq_in_half_open(tcb_.rcv_nxt, seg.seq, right) ||
-                 seq_in_half_open(tcb_.rcv_nxt, seg.seq + (len - 1), right);
+    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
+    send_ack("dup ACK");
   }
-  if (!acceptable) {
-    if (seg.flags.rst) {
-      // RFC 5961 §3.2: a RST outside the window is dropped silently.
-      ctx_.drop(DropReason::TcpRstIgnored, "RST outside the window (RFC 5961 §3.2)");
-      return false;
-    }
-    if (tcb_.state == State::TimeWait && seg.flags.fin) {
-      // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is acknowledged again and
-      // restarts the 2 MSL timeout (our ACK of it was lost).
-      arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
-      send_ack("ACK of retransmitted FIN");
-    } else {
-      // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
-      send_ack("dup ACK");
-    }
-    ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
-    return false;
-  }
-  if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
-  if (zero_window_allowance) {
-    seg.payload = {};
-    seg.flags.fin = false;
-    ack_now_ = true;  // tell the prober the window is still closed
-    return true;
-  }
+  ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
+}
+
+// RFC 9293 §3.10.7.4 first: "trimming off any portions that lie outside the window
+// (including SYN and FIN)", so the rest of the steps see the idealized segment.
+void Connection::trim_to_window(wire::TcpSegment& seg) {
   // Trim what was already received at the front...
   if (seg.seq < tcb_.rcv_nxt) {
     uint32_t cut = seq_distance(seg.seq, tcb_.rcv_nxt);
@@ -169,13 +200,12 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
   }
   // ...and whatever lies beyond the right edge at the back. A FIN right after data that fits
   // takes no buffer space, so it is kept.
-  uint32_t room = seq_distance(seg.seq, right);
+  uint32_t room = seq_distance(seg.seq, tcb_.rcv_nxt + tcb_.rcv_wnd);
   if (seg.payload.size() > room) {
     seg.payload = seg.payload.first(room);
     seg.flags.fin = false;
     ack_now_ = true;
   }
-  return true;
 }
 
 // RFC 9293 §3.10.7.4 second, with RFC 5961 §3.2: only a RST at exactly RCV.NXT resets;
@@ -241,7 +271,8 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
   }
   if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
   if (probing_ && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
-    // The receiver took our zero-window probe byte (persist_timeout): now it is sent.
+    // Deviation (zero-window-probe-byte): the probe byte (persist_timeout) did not advance
+    // SND.NXT when it was sent; the receiver took it, so now it counts as sent.
     tcb_.snd_nxt += 1;
     bytes_sent_ += 1;
   }
@@ -271,7 +302,8 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
     return false;
   }
   if (origin_ == Origin::Passive && !ctx_.owner.accept_queue_has_room(*this)) {
-    // Like Linux: stay half-open and let our SYN,ACK retransmission ask again later.
+    // Deviation (accept-queue-full-ack): RFC 9293 would enter ESTABLISHED; like Linux we
+    // stay half-open and let our SYN,ACK retransmission ask again later.
     ctx_.drop(DropReason::TcpListenQueueFull, "accept queue full: handshake ACK ignored");
     return false;
   }
@@ -371,6 +403,8 @@ void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
   if (!duplicate) return;
   // RFC 6675 §5: with a scoreboard, recovery also starts when IsLost(HighACK + 1), and then
   // follows the scoreboard instead of NewReno's window inflation.
+  // Deviation (sack-without-blocks-newreno): a peer that negotiated SACK but sends no blocks
+  // gets NewReno's recovery (RFC 6582), not RFC 6675's.
   bool sack_recovery = sack_ok_ && !scoreboard_.empty();
   bool lost_by_sack = sack_recovery && scoreboard_.lost_boundary(tcb_.snd_una, send_mss()) > tcb_.snd_una;
   auto response =
@@ -416,7 +450,8 @@ void Connection::process_text(const wire::TcpSegment& seg) {
 // RFC 9293 §3.10.7.4 eighth: the FIN bit, once every byte before it has arrived.
 void Connection::check_fin(const wire::TcpSegment& seg) {
   if (!seg.flags.fin) return;
-  // A FIN beyond a hole cannot be processed yet: its data was kept, the peer resends it.
+  // Deviation (fin-beyond-hole): a FIN beyond a hole is not remembered (RFC 9293 §3.10.7.4
+  // holds such segments for later, SHLD-31): its data was kept, and the peer resends the FIN.
   if (seg.seq + static_cast<uint32_t>(seg.payload.size()) != tcb_.rcv_nxt) return;
   // "advance RCV.NXT over the FIN, and send an acknowledgment for the FIN".
   tcb_.rcv_nxt += 1;

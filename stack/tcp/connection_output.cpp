@@ -196,20 +196,20 @@ uint16_t Connection::window_to_advertise(bool syn) {
     return static_cast<uint16_t>(w);
   }
   uint8_t shift = tcb_.rcv_wscale;
-  size_t current = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  size_t current = advertised_window();
   size_t available = std::min(free, size_t{65535} << shift);
   size_t threshold = std::min(receive_.capacity() / 2, size_t{tcb_.mss});
   size_t wnd = available >= current + threshold ? available : current;
   auto field = static_cast<uint16_t>(std::min<size_t>(wnd >> shift, 65535));
   Seq right = tcb_.rcv_nxt + (uint32_t{field} << shift);
   if (right > rcv_adv_) rcv_adv_ = right;
-  tcb_.rcv_wnd = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  tcb_.rcv_wnd = advertised_window();
   return field;
 }
 
 bool Connection::window_update_worthwhile() const {
   if (peer_fin_ || tcb_.state == State::Closed) return false;
-  size_t current = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  size_t current = advertised_window();
   size_t available = std::min(receive_.free(), size_t{65535} << tcb_.rcv_wscale);
   size_t cap = receive_.capacity();
   size_t step = std::min(cap / 2, std::max(size_t{2} * tcb_.mss, cap / 4));
