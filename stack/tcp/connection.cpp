@@ -17,7 +17,7 @@ uint8_t window_shift_for(size_t buffer) {
 
 // RFC 9293 §3.7.1: without an MSS option the peer can take 536 bytes (576 - 40).
 constexpr uint16_t kDefaultPeerMss = 536;
-// Deviation: a peer announcing a tiny MSS would make us cut data into absurd slivers;
+// Deviation (min-peer-mss): a peer announcing a tiny MSS would make us cut data into slivers;
 // like Linux (which clamps at 48-88 bytes) we never go below this.
 constexpr uint16_t kMinMss = 64;
 

@@ -59,8 +59,8 @@ size_t Connection::pipe() const {
   size_t flight = flight_size();
   switch (recovery_) {
     case Recovery::None:
-      // Deviation: outside recovery cwnd limits FlightSize (RFC 5681), even if some of it
-      // is SACKed; Limited Transmit (RFC 3042) is not implemented.
+      // Deviation (no-limited-transmit): outside recovery cwnd limits FlightSize (RFC 5681),
+      // even if some of it is SACKed; Limited Transmit (RFC 3042) is not implemented.
       return flight;
     case Recovery::Timeout: {
       // Resent so far, plus new data sent since; what still waits to be resent is lost.
@@ -96,6 +96,9 @@ Connection::RecoverySend Connection::send_recovery_segment() {
   rtx_next_ = std::max(rtx_next_, std::min(cursor, limit));
   bool new_data_waits = unsent_bytes() > 0 || (close_requested_ && !fin_seq_);
   if (!(cursor < limit) && recovery_ == Recovery::Sack && !new_data_waits) {
+    // Deviation (nextseg-rules-3-4): NextSeg (3) is used only when no new data waits at all
+    // (not when the peer's window holds it back), and rule (4), the rescue retransmission,
+    // is not implemented.
     // RFC 6675 §4 NextSeg (3): nothing is lost yet and there is no new data (rule 2), so an
     // unSACKed hole below the highest SACKed byte goes anyway - otherwise a hole with fewer
     // than DupThresh segments SACKed above it would wait for the RTO.

@@ -69,6 +69,9 @@ void Connection::on_timers() {
 
 // RFC 6298 §5.4-5.6 and RFC 9293 §3.8.3: retransmit the earliest unacknowledged segment,
 // back off, restart the timer; after too many tries give up with RST.
+// Deviation (syn-give-up-early): R2 for SYN and SYN,ACK is max_syn_retransmissions tries
+// (5: about 63 s with the default RTO), like Linux's tcp_syn_retries; RFC 9293 §3.8.3 asks
+// R2 for a SYN to cover at least 3 minutes (MUST-23).
 void Connection::retransmission_timeout() {
   bool opening = tcb_.state == State::SynSent || tcb_.state == State::SynReceived;
   int limit = opening ? ctx_.config.max_syn_retransmissions : ctx_.config.max_retransmissions;
@@ -151,10 +154,11 @@ void Connection::persist_timeout() {
     return;
   }
   if (unsent_bytes() > 0) {
-    // The probe byte does not advance SND.NXT: if the receiver refuses it (window still
-    // zero), our later ACKs must still carry a SEQ inside its window, or a strict receiver
-    // (Linux) drops them and both sides wait forever. check_ack counts the byte as sent
-    // once the peer acknowledges it.
+    // Deviation (zero-window-probe-byte): the probe byte does not advance SND.NXT (RFC 9293
+    // §3.8.6.1 sends it as new data): if the receiver refuses it (window still zero), our
+    // later ACKs must still carry a SEQ inside its window, or a strict receiver (Linux)
+    // drops them and both sides wait forever. check_ack counts the byte as sent once the
+    // peer acknowledges it.
     send_data(tcb_.snd_nxt, 1, false, "window probe");
     probing_ = true;
   }
@@ -182,7 +186,7 @@ void Connection::enter_fin_wait_2(std::string_view rule) {
   release_idle_buffers();
 }
 
-// Deviation: RFC 9293 has no FIN-WAIT-2 timeout (§3.10.7.4 only says the user's CLOSE can be
+// Deviation (fin-timeout): RFC 9293 has no FIN-WAIT-2 timeout (§3.10.7.4 only says the user's CLOSE can be
 // acknowledged). A peer that vanished after acknowledging our FIN would hold the TCB forever,
 // so, like Linux's tcp_fin_timeout (60 s) for connections the application has closed, we
 // delete it after --fin-timeout. Silently, as Linux does by default: the peer acknowledged our
