@@ -81,9 +81,9 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     set_state(State::Established, "RFC 9293 §3.10.7.3 (SYN,ACK acknowledges our SYN)");
     start_congestion_control();
     start_keepalive();
-    pending_connected_ = true;
-    ack_now_ = true;
-    if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
+    events_.connected = true;
+    ack_.now = true;
+    if (fin_.close_requested) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
   } else {
     // Simultaneous open: SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
     set_state(State::SynReceived, "RFC 9293 §3.10.7.3 (SYN without ACK: simultaneous open)");
@@ -98,8 +98,8 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
   if (answer_duplicate_syn(seg)) return false;
   strip_repeated_syn(seg);
   tcb_.rcv_wnd = advertised_window();
-  bool acceptable = segment_acceptable(seg.length(), tcb_.rcv_wnd, seg.seq, tcb_.rcv_nxt) ||
-                    late_bare_ack(seg);
+  bool acceptable =
+      segment_acceptable(seg.length(), tcb_.rcv_wnd, seg.seq, tcb_.rcv_nxt) || late_bare_ack(seg);
   bool zero_window_ack = !acceptable && zero_window_allowance(seg);
   if (!acceptable && !zero_window_ack) {
     reject_unacceptable(seg);
@@ -110,7 +110,7 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
     // Keep its ACK, drop its text.
     seg.payload = {};
     seg.flags.fin = false;
-    ack_now_ = true;  // tell the prober the window is still closed
+    ack_.now = true;  // tell the prober the window is still closed
     return true;
   }
   trim_to_window(seg);
@@ -136,7 +136,7 @@ void Connection::strip_repeated_syn(wire::TcpSegment& seg) {
       seg.seq == tcb_.irs) {
     seg.flags.syn = false;
     seg.seq += 1;
-    ack_now_ = true;
+    ack_.now = true;
   }
 }
 
@@ -196,7 +196,7 @@ void Connection::trim_to_window(wire::TcpSegment& seg) {
     size_t from_payload = std::min<size_t>(cut, seg.payload.size());
     seg.payload = seg.payload.subspan(from_payload);
     seg.seq += static_cast<uint32_t>(from_payload);
-    ack_now_ = true;  // duplicate data: say at once where we are (RFC 5681 §4.2)
+    ack_.now = true;  // duplicate data: say at once where we are (RFC 5681 §4.2)
   }
   // ...and whatever lies beyond the right edge at the back. A FIN right after data that fits
   // takes no buffer space, so it is kept.
@@ -204,7 +204,7 @@ void Connection::trim_to_window(wire::TcpSegment& seg) {
   if (seg.payload.size() > room) {
     seg.payload = seg.payload.first(room);
     seg.flags.fin = false;
-    ack_now_ = true;
+    ack_.now = true;
   }
 }
 
@@ -270,7 +270,7 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     return false;
   }
   if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
-  if (probing_ && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
+  if (persist_.probing && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
     // Deviation (zero-window-probe-byte): the probe byte (persist_timeout) did not advance
     // SND.NXT when it was sent; the receiver took it, so now it counts as sent.
     tcb_.snd_nxt += 1;
@@ -318,9 +318,9 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   if (origin_ == Origin::Passive) {
     ctx_.owner.established(*this);
   } else {
-    pending_connected_ = true;
+    events_.connected = true;
   }
-  if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
+  if (fin_.close_requested) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
   return true;
 }
 
@@ -332,9 +332,9 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     size_t acked = seq_distance(tcb_.snd_una, seg.ack);
     size_t data = acked;
     if (tcb_.snd_una == tcb_.iss) --data;  // our SYN
-    if (fin_seq_ && !fin_acked_ && *fin_seq_ < seg.ack) {
+    if (fin_.sent_seq && !fin_.acked && *fin_.sent_seq < seg.ack) {
       --data;  // our FIN
-      fin_acked_ = true;
+      fin_.acked = true;
     }
     send_.acknowledge(data);
     tcb_.snd_una = seg.ack;
@@ -351,7 +351,7 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     on_new_ack(data);
     if (want_writable_ && send_.free() > 0) {
       want_writable_ = false;
-      pending_writable_ = true;
+      events_.writable = true;
     }
   } else if (seg.ack == tcb_.snd_una) {
     take_sack_blocks(seg);
@@ -363,13 +363,13 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
 
   switch (tcb_.state) {
     case State::FinWait1:
-      if (fin_acked_) enter_fin_wait_2("RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
+      if (fin_.acked) enter_fin_wait_2("RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
       return true;
     case State::Closing:
-      if (fin_acked_) enter_time_wait("RFC 9293 §3.10.7.4 fifth (CLOSING: our FIN acknowledged)");
+      if (fin_.acked) enter_time_wait("RFC 9293 §3.10.7.4 fifth (CLOSING: our FIN acknowledged)");
       return true;
     case State::LastAck:
-      if (fin_acked_) {
+      if (fin_.acked) {
         close_connection(CloseReason::Normal, "RFC 9293 §3.10.7.4 fifth (LAST-ACK: our FIN acknowledged)");
         return false;
       }
@@ -385,12 +385,12 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
   tcb_.snd_wl1 = seg.seq;
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
-  if (tcb_.snd_wnd > 0 && (probing_ || persist_timer_.armed())) {
+  if (tcb_.snd_wnd > 0 && (persist_.probing || persist_timer_.armed())) {
     // The window opened: stop probing; a probe byte not yet acknowledged goes again as
     // ordinary data (it never advanced SND.NXT).
-    probing_ = false;
+    persist_.probing = false;
     cancel(persist_timer_);
-    persist_interval_ = Duration::zero();
+    persist_.interval = Duration::zero();
   }
 }
 
@@ -399,7 +399,8 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
 // third starts fast retransmit, §3.2) is the congestion module's decision.
 void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
-                   !probing_ && tcb_.snd_wnd > 0 && (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
+                   !persist_.probing && tcb_.snd_wnd > 0 &&
+                   (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
   if (!duplicate) return;
   // RFC 6675 §5: with a scoreboard, recovery also starts when IsLost(HighACK + 1), and then
   // follows the scoreboard instead of NewReno's window inflation.
@@ -428,21 +429,21 @@ void Connection::process_text(const wire::TcpSegment& seg) {
   switch (result.stored) {
     case ReceiveBuffer::Stored::Refused:
       ctx_.drop(DropReason::TcpOutOfOrderFull, "out-of-order data over the reassembly bound");
-      ack_now_ = true;
+      ack_.now = true;
       return;
     case ReceiveBuffer::Stored::OutOfOrder:
       // RFC 5681 §4.2: an out-of-order segment is ACKed at once (a duplicate ACK), so the
       // sender can detect the loss; with SACK its block leads the option (RFC 2018 §4).
       remember_out_of_order(seg.seq);
-      ack_now_ = true;
+      ack_.now = true;
       return;
     case ReceiveBuffer::Stored::InOrder:
       break;
   }
   tcb_.rcv_nxt += static_cast<uint32_t>(result.advanced);
   bytes_received_ += result.advanced;
-  unacked_bytes_ += result.advanced;
-  pending_readable_ = true;
+  ack_.unacked_bytes += result.advanced;
+  events_.readable = true;
   // RFC 5681 §4.2: a segment that fills a hole is ACKed at once too.
   schedule_ack(had_holes);
 }
@@ -455,10 +456,10 @@ void Connection::check_fin(const wire::TcpSegment& seg) {
   if (seg.seq + static_cast<uint32_t>(seg.payload.size()) != tcb_.rcv_nxt) return;
   // "advance RCV.NXT over the FIN, and send an acknowledgment for the FIN".
   tcb_.rcv_nxt += 1;
-  peer_fin_ = true;
-  pending_readable_ = true;
-  pending_peer_fin_ = true;
-  ack_now_ = true;
+  fin_.peer_fin = true;
+  events_.readable = true;
+  events_.peer_fin = true;
+  ack_.now = true;
   switch (tcb_.state) {
     case State::SynReceived:
     case State::Established:
@@ -466,7 +467,7 @@ void Connection::check_fin(const wire::TcpSegment& seg) {
       break;
     case State::FinWait1:
       // "If our FIN has been ACKed ... enter TIME-WAIT ... otherwise, enter the CLOSING state."
-      if (fin_acked_) {
+      if (fin_.acked) {
         enter_time_wait("RFC 9293 §3.10.7.4 eighth (FIN-WAIT-1: FIN and our FIN acknowledged)");
       } else {
         set_state(State::Closing, "RFC 9293 §3.10.7.4 eighth (FIN-WAIT-1: simultaneous close)");

@@ -144,13 +144,13 @@ void Connection::on_new_ack(size_t acked_bytes) {
 // RFC 9293 §3.8.6.1: "The sending TCP must regularly transmit at least one octet of new
 // data (if available) ... even if the send window is zero", backing off between probes.
 void Connection::persist_timeout() {
-  if (tcb_.snd_wnd > 0 && !probing_) {
+  if (tcb_.snd_wnd > 0 && !persist_.probing) {
     // RFC 9293 §3.8.6.2.1: the override timeout - the window is open but smaller than SWS
     // avoidance wants (a receiver with a tiny buffer); send what it allows now.
-    override_sws_ = true;
+    persist_.override_sws = true;
     output();
-    override_sws_ = false;
-    persist_interval_ = Duration::zero();
+    persist_.override_sws = false;
+    persist_.interval = Duration::zero();
     return;
   }
   if (unsent_bytes() > 0) {
@@ -160,10 +160,10 @@ void Connection::persist_timeout() {
     // drops them and both sides wait forever. check_ack counts the byte as sent once the
     // peer acknowledges it.
     send_data(tcb_.snd_nxt, 1, false, "window probe");
-    probing_ = true;
+    persist_.probing = true;
   }
-  persist_interval_ = std::min(persist_interval_ * 2, ctx_.config.persist_max);
-  arm(persist_timer_, ctx_.now + persist_interval_);
+  persist_.interval = std::min(persist_.interval * 2, ctx_.config.persist_max);
+  arm(persist_timer_, ctx_.now + persist_.interval);
 }
 
 void Connection::enter_time_wait(std::string_view rule) {
@@ -175,7 +175,7 @@ void Connection::enter_time_wait(std::string_view rule) {
   arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
   release_idle_buffers();
   // Both FINs are exchanged: the application's part is over (the TCB lingers alone).
-  if (!closed_delivered_) pending_closed_ = CloseReason::Normal;
+  if (!events_.closed_delivered) events_.closed = CloseReason::Normal;
 }
 
 // RFC 9293 §3.10.7.4 fifth: our FIN is acknowledged, nothing of ours is left to send; the
