@@ -202,7 +202,9 @@ void ResponseParser::on_line(std::string_view line) {
 
 // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
 void ResponseParser::on_status_line(std::string_view line) {
-  if (line.empty()) return;  // Deviation: tolerate a stray CRLF a sloppy server left after a body.
+  // Deviation (stray-crlf-before-status): tolerate a stray CRLF a sloppy server left after a
+  // body (RFC 9112 §2.2 asks this only of servers, before a request-line).
+  if (line.empty()) return;
   if (line.size() < 12 || line.substr(0, 5) != "HTTP/" || !is_digit(line[5]) || line[6] != '.' ||
       !is_digit(line[7]) || line[8] != ' ') {
     fail("not an HTTP/1.x status line: " + quote(line));

@@ -30,9 +30,10 @@ struct ServerConfig {
   // --linger SECONDS: a lingering close (request bytes still arriving after Connection: close
   // or an error, http/session_close.cpp) reads and discards this long, then sends RST.
   Duration linger = seconds(2);
-  // Wall-clock seconds for the Date header only (RFC 9110 §6.6.1). Deviation from "no clock
-  // in http/": Date needs calendar time, which the steady `now` cannot give; this is the one
-  // place it is read, injected so tests fix it. Unset: std::time() in server.cpp.
+  // Deviation (date-header-clock): wall-clock seconds for the Date header only (RFC 9110
+  // §6.6.1), against "no clock in http/": Date needs calendar time, which the steady `now`
+  // cannot give; this is the one place it is read, injected so tests fix it. Unset:
+  // std::time() in server.cpp.
   std::function<std::time_t()> wall_clock;
 };
 

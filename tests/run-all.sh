@@ -58,6 +58,7 @@ rm -f build.log
 
 run_tap "style (line length)" bash tests/style/line-length.sh
 run_tap "docs match the code" bash tests/docs/run.sh
+run_tap "deviations listed" bash tests/docs/deviations.sh
 run_doctest "unit" build/unit-tests
 run_doctest "unit (asan+ubsan)" build/san/unit-tests
 run_tap "scenarios" build/scenario-tests tests/scenarios

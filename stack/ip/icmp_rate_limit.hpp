@@ -4,9 +4,10 @@
 //
 // Policy, after Linux's host-wide limit (net.ipv4.icmp_msgs_per_sec = 1000,
 // icmp_msgs_burst = 50): 50 errors at once, then one per millisecond. Echo replies are not
-// errors and are not limited (Linux's icmp_ratemask leaves them out too). Linux adds a
-// per-destination limit (icmp_ratelimit, 1 s); tcplab talks to one host, its own lab's, so
-// that would limit the same traffic twice.
+// errors and are not limited (Linux's icmp_ratemask leaves them out too).
+// Deviation (icmp-no-per-destination-limit): Linux adds a per-destination limit
+// (icmp_ratelimit, 1 s); tcplab talks to one host, its own lab's, so that would limit the
+// same traffic twice.
 #pragma once
 #include <algorithm>
 #include <cstdint>

@@ -210,8 +210,8 @@ void EventLoop::write_packet(std::span<const std::byte> packet) {
     n = ::write(link_fd_, packet.data(), packet.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    // Deviation: a packet the kernel refuses (queue full, no route) is lost like on a
-    // wire; TCP retransmits, ICMP does not matter. Counted so a test can notice.
+    // Deviation (tun-write-refused): a packet the kernel refuses (queue full, no route) is
+    // lost like on a wire; TCP retransmits, ICMP does not matter. Counted so a test can notice.
     ++stats_.write_errors;
   } else {
     ++stats_.packets_written;

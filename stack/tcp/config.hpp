@@ -21,21 +21,25 @@ struct TcpConfig {
   bool sack = true;
   // RFC 7323 §3: offer and accept timestamps (--no-timestamps turns them off).
   bool timestamps = true;
-  // Linux's TIME-WAIT is 60 s (MSL 30 s); RFC 9293 §3.4.2 suggests MSL = 2 min.
+  // Deviation (msl-30s): Linux's TIME-WAIT is 60 s (MSL 30 s); RFC 9293 (§3.4.2, glossary)
+  // takes MSL = 2 min.
   // Labs pass --msl 1 or so, so TIME-WAIT can be watched ending.
   Duration msl = seconds(30);
-  // Deviation: RFC 9293 lets FIN-WAIT-2 last as long as the peer keeps its side open (the
-  // peer may still send). Like Linux's tcp_fin_timeout for orphaned connections, a
+  // Deviation (fin-timeout): RFC 9293 lets FIN-WAIT-2 last as long as the peer keeps its side
+  // open (the peer may still send). Like Linux's tcp_fin_timeout for orphaned connections, a
   // connection whose FIN was acknowledged but whose peer never sends its own is dropped
   // silently (no RST) after this long (--fin-timeout).
   Duration fin_timeout = seconds(60);
-  // RFC 6298 §2.1: initial RTO 1 s. §2.4 asks for a 1 s minimum; Linux uses 200 ms, and
-  // over a TUN link the RTT is microseconds, so we default to Linux's value.
+  // RFC 6298 §2.1: initial RTO 1 s.
   Duration rto_initial = seconds(1);
+  // Deviation (rto-min-200ms): RFC 6298 §2.4 asks for a 1 s minimum; Linux uses 200 ms, and
+  // over a TUN link the RTT is microseconds, so we default to Linux's value.
   Duration rto_min = milliseconds(200);
   Duration rto_max = seconds(60);   // RFC 6298 §2.5: a maximum of at least 60 s
   int max_retransmissions = 8;      // data/FIN tries before abort (RFC 9293 §3.8.3, R2)
-  int max_syn_retransmissions = 5;  // SYN and SYN-ACK tries (Linux tcp_syn_retries is 6)
+  // Deviation (syn-give-up-early): SYN and SYN-ACK tries, fewer than RFC 9293 §3.8.3 asks
+  // (see Connection::retransmission_timeout); Linux's tcp_syn_retries is 6.
+  int max_syn_retransmissions = 5;
   // RFC 9293 §3.8.6.3: ACK at least every second full-sized segment and within 500 ms.
   bool delayed_ack = true;
   Duration delayed_ack_timeout = milliseconds(200);

@@ -57,7 +57,8 @@ NewReno::Response NewReno::on_new_ack(size_t acked, Seq snd_una, size_t flight_s
     partial_ack_seen_ = true;
     size_t deflated = cwnd_ > acked ? cwnd_ - acked : 0;
     if (acked >= smss_) deflated += smss_;
-    // Deviation: never below one segment, so the retransmission itself is always allowed.
+    // Deviation (partial-ack-cwnd-floor): never below one segment, so the retransmission
+    // itself is always allowed.
     set(std::max(deflated, smss_), ssthresh_, "RFC 6582 §3.2 step 3 (partial ACK: deflate)");
     return r;
   }

@@ -3,6 +3,8 @@
 // of partial ACKs. Sans-IO and clock-free: the connection reports ACKs, timeouts and sends;
 // this class only moves cwnd and ssthresh and tells the connection what to retransmit.
 // Every change of cwnd or ssthresh is reported with the rule that made it (for the trace).
+// Deviation (newreno-not-cubic): Linux peers use CUBIC (RFC 9438) by default, so a Linux
+// sender's window grows along a different curve than ours.
 #pragma once
 #include <cstddef>
 #include <cstdint>

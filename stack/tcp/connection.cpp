@@ -17,7 +17,7 @@ uint8_t window_shift_for(size_t buffer) {
 
 // RFC 9293 §3.7.1: without an MSS option the peer can take 536 bytes (576 - 40).
 constexpr uint16_t kDefaultPeerMss = 536;
-// Deviation: a peer announcing a tiny MSS would make us cut data into absurd slivers;
+// Deviation (min-peer-mss): a peer announcing a tiny MSS would make us cut data into slivers;
 // like Linux (which clamps at 48-88 bytes) we never go below this.
 constexpr uint16_t kMinMss = 64;
 
@@ -60,13 +60,13 @@ void Connection::take_syn_options(const wire::TcpSegment& syn) {
   tcb_.mss = std::max<uint16_t>(kMinMss, std::min(peer_mss, ctx_.config.mss));
   // RFC 7323 §2.2: scaling is on only if both SYNs carry the option; §2.3: a shift above
   // 14 is treated as 14.
-  scale_offered_by_peer_ = syn.options.window_scale.has_value();
+  peer_syn_.window_scale = syn.options.window_scale.has_value();
   // RFC 2018 §2: SACK is used only if both SYNs carried SACK-permitted.
-  sack_offered_by_peer_ = syn.options.sack_permitted;
+  peer_syn_.sack = syn.options.sack_permitted;
   sack_ok_ = ctx_.config.sack && syn.options.sack_permitted;
   // RFC 7323 §3.2: timestamps only if both SYNs carried them; TS.Recent starts at the
   // peer's SYN TSval.
-  ts_offered_by_peer_ = syn.options.timestamps.has_value();
+  peer_syn_.timestamps = syn.options.timestamps.has_value();
   if (ctx_.config.timestamps && syn.options.timestamps) {
     timestamps_.enable(syn.options.timestamps->value, ctx_.now);
     ts_sampled_until_ = tcb_.iss;
@@ -124,8 +124,8 @@ void Connection::discard() {
   cancel(keepalive_timer_);
   set_state(State::Closed, "discarded by the host");
   handler_ = nullptr;
-  pending_closed_.reset();
-  closed_delivered_ = true;
+  events_.closed.reset();
+  events_.closed_delivered = true;
   if (!finished_) {
     finished_ = true;
     ctx_.owner.finished(*this);
@@ -140,31 +140,31 @@ void Connection::close_connection(CloseReason reason, std::string_view rule) {
   cancel(fin_wait_2_timer_);
   cancel(keepalive_timer_);
   set_state(State::Closed, rule);
-  if (!closed_delivered_) pending_closed_ = reason;
+  if (!events_.closed_delivered) events_.closed = reason;
 }
 
 void Connection::deliver_events() {
-  if (delivering_ || finished_) return;
-  delivering_ = true;
+  if (events_.delivering || finished_) return;
+  events_.delivering = true;
   // One callback at a time, re-checking after each: the application may send, read, close
   // or abort from inside any of them. on_closed is always last.
   while (handler_ != nullptr) {
-    if (pending_connected_) {
-      pending_connected_ = false;
+    if (events_.connected) {
+      events_.connected = false;
       handler_->on_connected(*this);
-    } else if (pending_readable_) {
-      pending_readable_ = false;
+    } else if (events_.readable) {
+      events_.readable = false;
       handler_->on_readable(*this);
-    } else if (pending_peer_fin_) {
-      pending_peer_fin_ = false;
+    } else if (events_.peer_fin) {
+      events_.peer_fin = false;
       handler_->on_peer_fin(*this);
-    } else if (pending_writable_) {
-      pending_writable_ = false;
+    } else if (events_.writable) {
+      events_.writable = false;
       handler_->on_writable(*this);
-    } else if (pending_closed_) {
-      CloseReason reason = *pending_closed_;
-      pending_closed_.reset();
-      closed_delivered_ = true;
+    } else if (events_.closed) {
+      CloseReason reason = *events_.closed;
+      events_.closed.reset();
+      events_.closed_delivered = true;
       SocketHandler* h = handler_;
       handler_ = nullptr;
       h->on_closed(*this, reason);
@@ -174,16 +174,16 @@ void Connection::deliver_events() {
   }
   // A read from a callback: send the window update now unless what the application sent
   // meanwhile already carried it (transmit() moves RCV.WUP on every ACK).
-  if (window_update_owed_) {
-    window_update_owed_ = false;
+  if (ack_.window_update_owed) {
+    ack_.window_update_owed = false;
     if (tcb_.state != State::Closed) output(true);
   }
   // Nobody attached (a connection still in the accept queue): nobody to tell.
-  if (pending_closed_ && handler_ == nullptr) {
-    pending_closed_.reset();
-    closed_delivered_ = true;
+  if (events_.closed && handler_ == nullptr) {
+    events_.closed.reset();
+    events_.closed_delivered = true;
   }
-  delivering_ = false;
+  events_.delivering = false;
   if (tcb_.state == State::Closed && !finished_) {
     finished_ = true;
     ctx_.owner.finished(*this);

@@ -79,6 +79,13 @@ class Connection final : public Socket {
   // --- connection_input.cpp: RFC 9293 §3.10.7 in the RFC's order -----------------------
   void syn_sent_arrives(const wire::TcpSegment& seg);
   bool check_sequence(wire::TcpSegment& seg);
+  bool answer_duplicate_syn(const wire::TcpSegment& seg);
+  void strip_repeated_syn(wire::TcpSegment& seg);
+  uint32_t advertised_window() const;
+  bool late_bare_ack(const wire::TcpSegment& seg) const;
+  bool zero_window_allowance(const wire::TcpSegment& seg) const;
+  void reject_unacceptable(const wire::TcpSegment& seg);
+  void trim_to_window(wire::TcpSegment& seg);
   bool check_rst(const wire::TcpSegment& seg);
   bool check_syn(const wire::TcpSegment& seg);
   bool check_ack(const wire::TcpSegment& seg);
@@ -177,10 +184,15 @@ class Connection final : public Socket {
   int keepalive_probes_ = 0;                // probes sent since the peer was last heard
   std::optional<Instant> queued_deadline_;  // see queued_deadline()
   int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
-  Duration persist_interval_{};             // backs off per probe (RFC 9293 §3.8.6.1)
-  bool probing_ = false;                    // a zero-window probe byte is outstanding
-  std::optional<Seq> push_end_;             // the application's last PUSH: send up to here now
-  bool override_sws_ = false;               // the SWS override timeout fired: send what fits
+  // What the persist timer decides for the sender: zero-window probes (RFC 9293 §3.8.6.1)
+  // and the SWS override timeout (§3.8.6.2.1).
+  struct PersistState {
+    Duration interval{};        // backs off per probe (RFC 9293 §3.8.6.1)
+    bool probing = false;       // a zero-window probe byte is outstanding
+    bool override_sws = false;  // the SWS override timeout fired: send what fits
+  };
+  PersistState persist_;
+  std::optional<Seq> push_end_;  // the application's last PUSH (RFC 9293 §3.9.1): send up to here now
 
   // RTT measurement of one segment at a time; Karn's rule (RFC 6298 §3) voids it on
   // retransmission.
@@ -200,39 +212,60 @@ class Connection final : public Socket {
   // RFC 2018: both SYNs carried SACK-permitted (sack_ok_); the scoreboard of what the peer
   // holds; the starts of the out-of-order segments we received most recently (RFC 2018 §4).
   bool sack_ok_ = false;
-  bool sack_offered_by_peer_ = false;
   SackScoreboard scoreboard_;
   std::array<Seq, wire::kMaxSackBlocks> sack_recent_{};
   size_t sack_recent_count_ = 0;
   // RFC 7323: negotiated if both SYNs carried the option; RTT sampled once per flight.
   Timestamps timestamps_;
-  bool ts_offered_by_peer_ = false;
   Seq ts_sampled_until_;
-  bool scale_offered_by_peer_ = false;
+  // What the peer's SYN offered (RFC 2018, RFC 7323 §2-3): a SYN,ACK of ours may carry an
+  // option only if the peer's SYN did.
+  struct PeerSynOptions {
+    bool sack = false;
+    bool timestamps = false;
+    bool window_scale = false;
+  };
+  PeerSynOptions peer_syn_;
   uint32_t max_snd_wnd_ = 0;  // largest window the peer offered (§3.8.6.2.1, RFC 5961 §5)
 
   // FIN bookkeeping (RFC 9293 §3.10.4 CLOSE, §3.10.7.4 eighth).
-  bool close_requested_ = false;
-  std::optional<Seq> fin_seq_;  // our FIN's sequence number once sent
-  bool fin_acked_ = false;
-  bool peer_fin_ = false;  // the peer's FIN arrived in order
+  struct FinState {
+    bool close_requested = false;  // the application called close()
+    std::optional<Seq> sent_seq;   // our FIN's sequence number once sent
+    bool acked = false;            // the peer acknowledged our FIN
+    bool peer_fin = false;         // the peer's FIN arrived in order
+  };
+  FinState fin_;
 
   // Receive side: what we advertised and how much we owe the peer an ACK for.
   Seq rcv_adv_;  // right edge of the window we advertised
   Seq rcv_wup_;  // RCV.NXT when we last sent an ACK
-  bool ack_now_ = false;
-  size_t unacked_bytes_ = 0;  // in-order bytes received since our last ACK
+  // What we owe the peer (RFC 9293 §3.8.6.3 delayed ACKs, §3.8.6.2.2 window updates).
+  struct AckState {
+    bool now = false;          // the next output() sends an ACK even without data
+    size_t unacked_bytes = 0;  // in-order bytes received since our last ACK
+    // The application read inside a callback: the window update waits until the callback
+    // returns, so data it sends from there carries the new window (see receive()).
+    bool window_update_owed = false;
+  };
+  AckState ack_;
 
   // Application events, delivered when the state is consistent again.
   SocketHandler* handler_ = nullptr;
-  bool pending_connected_ = false, pending_readable_ = false, pending_peer_fin_ = false;
-  bool pending_writable_ = false;
+  struct ApplicationEvents {
+    // Owed to the handler, each delivered once by deliver_events().
+    bool connected = false;
+    bool readable = false;
+    bool peer_fin = false;
+    bool writable = false;
+    std::optional<CloseReason> closed;
+    // Delivery bookkeeping: inside deliver_events() now; on_closed already called.
+    bool delivering = false;
+    bool closed_delivered = false;
+  };
+  ApplicationEvents events_;
   mutable bool want_writable_ = false;  // set by send_space() too, which is const to callers
-  std::optional<CloseReason> pending_closed_;
-  bool closed_delivered_ = false, delivering_ = false, finished_ = false;
-  // The application read inside a callback: the window update waits until the callback
-  // returns, so data it sends from there carries the new window (see receive()).
-  bool window_update_owed_ = false;
+  bool finished_ = false;               // see finished()
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;
   uint32_t retransmissions_ = 0;

@@ -3,6 +3,7 @@
 // LISTEN and CLOSED (§3.10.7.1-2) have no TCB and live in host.cpp.
 #include <algorithm>
 
+#include "stack/tcp/acceptability.hpp"
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {
@@ -22,8 +23,8 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
     // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.
     if (check_paws(seg) && check_sequence(seg) && record_timestamp(in) && check_rst(seg) && check_syn(seg) &&
         check_ack(seg)) {
-      // Deviation: URG (sixth step) is ignored; RFC 6093 §4 advises new applications not
-      // to use it, and the urgent byte is delivered in line like any other.
+      // Deviation (urg-ignored): URG (sixth step) is ignored; RFC 6093 §4 advises new
+      // applications not to use it, and the urgent byte is delivered in line like any other.
       process_text(seg);
       check_fin(seg);
     }
@@ -66,8 +67,9 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
   // The window we offered in our SYN now has a left edge.
   rcv_adv_ = tcb_.rcv_nxt + tcb_.rcv_wnd;
   take_syn_options(seg);
-  // Deviation: data and FIN carried on a SYN are not queued (RFC 9293 allows it); the peer
-  // retransmits them, and no common stack sends them without TCP Fast Open.
+  // Deviation (syn-data-not-queued): data and FIN carried on a SYN are not queued (RFC 9293
+  // allows them); the peer retransmits them, and no common stack sends them without TCP Fast
+  // Open.
   if (ack_acceptable) {
     // Our SYN is acknowledged: SND.UNA = SEG.ACK, ESTABLISHED, send <SEQ=SND.NXT><ACK=RCV.NXT>.
     tcb_.snd_una = seg.ack;
@@ -79,9 +81,9 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     set_state(State::Established, "RFC 9293 §3.10.7.3 (SYN,ACK acknowledges our SYN)");
     start_congestion_control();
     start_keepalive();
-    pending_connected_ = true;
-    ack_now_ = true;
-    if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
+    events_.connected = true;
+    ack_.now = true;
+    if (fin_.close_requested) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
   } else {
     // Simultaneous open: SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
     set_state(State::SynReceived, "RFC 9293 §3.10.7.3 (SYN without ACK: simultaneous open)");
@@ -90,70 +92,99 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
 }
 
 // RFC 9293 §3.10.7.4 first: is the segment inside the receive window? Trims it to the window.
+// The RFC's four-case table is segment_acceptable() (acceptability.hpp); around it come the
+// SYN-RECEIVED repeats of the peer's SYN, the RFC's zero-window allowance and one deviation.
 bool Connection::check_sequence(wire::TcpSegment& seg) {
-  // Deviation: like Linux, a copy of the SYN that opened a half-open connection means our
-  // SYN,ACK was lost, so it is answered with the SYN,ACK again rather than a bare ACK.
-  if (tcb_.state == State::SynReceived && seg.flags.syn && !seg.flags.ack && seg.seq == tcb_.irs) {
-    if (!seg.flags.rst) send_syn(true, "retransmission (duplicate SYN)");
+  if (answer_duplicate_syn(seg)) return false;
+  strip_repeated_syn(seg);
+  tcb_.rcv_wnd = advertised_window();
+  bool acceptable =
+      segment_acceptable(seg.length(), tcb_.rcv_wnd, seg.seq, tcb_.rcv_nxt) || late_bare_ack(seg);
+  bool zero_window_ack = !acceptable && zero_window_allowance(seg);
+  if (!acceptable && !zero_window_ack) {
+    reject_unacceptable(seg);
     return false;
   }
-  // RFC 9293 §3.5 Figure 8 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
-  // lies just before RCV.NXT; its ACK still completes our handshake, so the SYN is trimmed
-  // off (as the front-trimming below would for data) and the rest processed, with an ACK.
+  if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
+  if (zero_window_ack) {
+    // Keep its ACK, drop its text.
+    seg.payload = {};
+    seg.flags.fin = false;
+    ack_.now = true;  // tell the prober the window is still closed
+    return true;
+  }
+  trim_to_window(seg);
+  return true;
+}
+
+// Deviation (synrecv-duplicate-syn): like Linux, a copy of the SYN that opened a half-open
+// connection means our SYN,ACK was lost, so it is answered with the SYN,ACK again rather than
+// a bare ACK. Returns true when the segment was such a copy (and is done with).
+bool Connection::answer_duplicate_syn(const wire::TcpSegment& seg) {
+  if (!(tcb_.state == State::SynReceived && seg.flags.syn && !seg.flags.ack && seg.seq == tcb_.irs))
+    return false;
+  if (!seg.flags.rst) send_syn(true, "retransmission (duplicate SYN)");
+  return true;
+}
+
+// RFC 9293 §3.5 Figure 8 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
+// lies just before RCV.NXT; its ACK still completes our handshake, so the SYN is trimmed
+// off (as the front-trimming in trim_to_window would for data) and the rest processed, with
+// an ACK.
+void Connection::strip_repeated_syn(wire::TcpSegment& seg) {
   if (tcb_.state == State::SynReceived && seg.flags.syn && seg.flags.ack && !seg.flags.rst &&
       seg.seq == tcb_.irs) {
     seg.flags.syn = false;
     seg.seq += 1;
-    ack_now_ = true;
+    ack_.now = true;
   }
-  uint32_t wnd = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
-  tcb_.rcv_wnd = wnd;
-  Seq right = tcb_.rcv_nxt + wnd;
-  uint32_t len = seg.length();
-  bool acceptable;
-  bool zero_window_allowance = false;
-  if (len == 0 && !seg.flags.rst && seq_in_closed(rcv_wup_, seg.seq, tcb_.rcv_nxt)) {
-    // Deviation (Linux's tcp_sequence): a bare ACK whose SEG.SEQ lies between the RCV.NXT
-    // we last acknowledged and RCV.NXT was sent before the peer's latest data reached us
-    // (ACKs and data can be reordered on the way). RFC 9293 would drop it and lose its ACK
-    // and window; Linux keeps it, and so do we. RSTs stay strict (RFC 5961 §3.2).
-    acceptable = true;
-  } else if (len == 0) {
-    acceptable = wnd == 0 ? seg.seq == tcb_.rcv_nxt : seq_in_half_open(tcb_.rcv_nxt, seg.seq, right);
-  } else if (wnd == 0) {
-    // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should
-    // be made to accept valid ACKs, URGs, and RSTs": keep its ACK, drop its text.
-    acceptable = seg.seq == tcb_.rcv_nxt && !seg.flags.rst;
-    zero_window_allowance = acceptable;
+}
+
+// The receive window as the peer knows it: from RCV.NXT to the right edge we last advertised
+// (never negative: RCV.NXT can pass that edge only by a FIN or a zero-window allowance).
+uint32_t Connection::advertised_window() const {
+  return rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+}
+
+// Deviation (late-bare-ack): Linux's tcp_sequence rule. A bare ACK whose SEG.SEQ lies between
+// the RCV.NXT we last acknowledged and RCV.NXT was sent before the peer's latest data reached
+// us (ACKs and data can be reordered on the way). RFC 9293 would drop it and lose its ACK and
+// window; Linux keeps it, and so do we. RSTs stay strict (RFC 5961 §3.2).
+bool Connection::late_bare_ack(const wire::TcpSegment& seg) const {
+  return seg.length() == 0 && !seg.flags.rst && seq_in_closed(rcv_wup_, seg.seq, tcb_.rcv_nxt);
+}
+
+// RFC 9293 §3.10.7.4 first: "If the RCV.WND is zero, no segments will be acceptable, but
+// special allowance should be made to accept valid ACKs, URGs, and RSTs." A segment with text
+// at exactly RCV.NXT into a zero window is let through for its ACK (RSTs excepted: RFC 5961
+// §3.2 wants them at RCV.NXT inside a window, and a zero-length RST already passes the table).
+bool Connection::zero_window_allowance(const wire::TcpSegment& seg) const {
+  return tcb_.rcv_wnd == 0 && seg.length() > 0 && seg.seq == tcb_.rcv_nxt && !seg.flags.rst;
+}
+
+// RFC 9293 §3.10.7.4 first: "If an incoming segment is not acceptable, an acknowledgment
+// should be sent in reply (unless the RST bit is set, if so drop the segment and return)".
+void Connection::reject_unacceptable(const wire::TcpSegment& seg) {
+  if (seg.flags.rst) {
+    // RFC 5961 §3.2: a RST outside the window is dropped silently.
+    ctx_.drop(DropReason::TcpRstIgnored, "RST outside the window (RFC 5961 §3.2)");
+    return;
+  }
+  if (tcb_.state == State::TimeWait && seg.flags.fin) {
+    // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is acknowledged again and
+    // restarts the 2 MSL timeout (our ACK of it was lost).
+    arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
+    send_ack("ACK of retransmitted FIN");
   } else {
-    acceptable = seq_in_half_open(tcb_.rcv_nxt, seg.seq, right) ||
-                 seq_in_half_open(tcb_.rcv_nxt, seg.seq + (len - 1), right);
+    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
+    send_ack("dup ACK");
   }
-  if (!acceptable) {
-    if (seg.flags.rst) {
-      // RFC 5961 §3.2: a RST outside the window is dropped silently.
-      ctx_.drop(DropReason::TcpRstIgnored, "RST outside the window (RFC 5961 §3.2)");
-      return false;
-    }
-    if (tcb_.state == State::TimeWait && seg.flags.fin) {
-      // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is acknowledged again and
-      // restarts the 2 MSL timeout (our ACK of it was lost).
-      arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
-      send_ack("ACK of retransmitted FIN");
-    } else {
-      // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
-      send_ack("dup ACK");
-    }
-    ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
-    return false;
-  }
-  if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
-  if (zero_window_allowance) {
-    seg.payload = {};
-    seg.flags.fin = false;
-    ack_now_ = true;  // tell the prober the window is still closed
-    return true;
-  }
+  ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
+}
+
+// RFC 9293 §3.10.7.4 first: "trimming off any portions that lie outside the window
+// (including SYN and FIN)", so the rest of the steps see the idealized segment.
+void Connection::trim_to_window(wire::TcpSegment& seg) {
   // Trim what was already received at the front...
   if (seg.seq < tcb_.rcv_nxt) {
     uint32_t cut = seq_distance(seg.seq, tcb_.rcv_nxt);
@@ -165,17 +196,16 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
     size_t from_payload = std::min<size_t>(cut, seg.payload.size());
     seg.payload = seg.payload.subspan(from_payload);
     seg.seq += static_cast<uint32_t>(from_payload);
-    ack_now_ = true;  // duplicate data: say at once where we are (RFC 5681 §4.2)
+    ack_.now = true;  // duplicate data: say at once where we are (RFC 5681 §4.2)
   }
   // ...and whatever lies beyond the right edge at the back. A FIN right after data that fits
   // takes no buffer space, so it is kept.
-  uint32_t room = seq_distance(seg.seq, right);
+  uint32_t room = seq_distance(seg.seq, tcb_.rcv_nxt + tcb_.rcv_wnd);
   if (seg.payload.size() > room) {
     seg.payload = seg.payload.first(room);
     seg.flags.fin = false;
-    ack_now_ = true;
+    ack_.now = true;
   }
-  return true;
 }
 
 // RFC 9293 §3.10.7.4 second, with RFC 5961 §3.2: only a RST at exactly RCV.NXT resets;
@@ -240,8 +270,9 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     return false;
   }
   if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
-  if (probing_ && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
-    // The receiver took our zero-window probe byte (persist_timeout): now it is sent.
+  if (persist_.probing && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
+    // Deviation (zero-window-probe-byte): the probe byte (persist_timeout) did not advance
+    // SND.NXT when it was sent; the receiver took it, so now it counts as sent.
     tcb_.snd_nxt += 1;
     bytes_sent_ += 1;
   }
@@ -271,7 +302,8 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
     return false;
   }
   if (origin_ == Origin::Passive && !ctx_.owner.accept_queue_has_room(*this)) {
-    // Like Linux: stay half-open and let our SYN,ACK retransmission ask again later.
+    // Deviation (accept-queue-full-ack): RFC 9293 would enter ESTABLISHED; like Linux we
+    // stay half-open and let our SYN,ACK retransmission ask again later.
     ctx_.drop(DropReason::TcpListenQueueFull, "accept queue full: handshake ACK ignored");
     return false;
   }
@@ -286,9 +318,9 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   if (origin_ == Origin::Passive) {
     ctx_.owner.established(*this);
   } else {
-    pending_connected_ = true;
+    events_.connected = true;
   }
-  if (close_requested_) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
+  if (fin_.close_requested) set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE queued while opening)");
   return true;
 }
 
@@ -300,9 +332,9 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     size_t acked = seq_distance(tcb_.snd_una, seg.ack);
     size_t data = acked;
     if (tcb_.snd_una == tcb_.iss) --data;  // our SYN
-    if (fin_seq_ && !fin_acked_ && *fin_seq_ < seg.ack) {
+    if (fin_.sent_seq && !fin_.acked && *fin_.sent_seq < seg.ack) {
       --data;  // our FIN
-      fin_acked_ = true;
+      fin_.acked = true;
     }
     send_.acknowledge(data);
     tcb_.snd_una = seg.ack;
@@ -319,7 +351,7 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     on_new_ack(data);
     if (want_writable_ && send_.free() > 0) {
       want_writable_ = false;
-      pending_writable_ = true;
+      events_.writable = true;
     }
   } else if (seg.ack == tcb_.snd_una) {
     take_sack_blocks(seg);
@@ -331,13 +363,13 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
 
   switch (tcb_.state) {
     case State::FinWait1:
-      if (fin_acked_) enter_fin_wait_2("RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
+      if (fin_.acked) enter_fin_wait_2("RFC 9293 §3.10.7.4 fifth (FIN-WAIT-1: our FIN acknowledged)");
       return true;
     case State::Closing:
-      if (fin_acked_) enter_time_wait("RFC 9293 §3.10.7.4 fifth (CLOSING: our FIN acknowledged)");
+      if (fin_.acked) enter_time_wait("RFC 9293 §3.10.7.4 fifth (CLOSING: our FIN acknowledged)");
       return true;
     case State::LastAck:
-      if (fin_acked_) {
+      if (fin_.acked) {
         close_connection(CloseReason::Normal, "RFC 9293 §3.10.7.4 fifth (LAST-ACK: our FIN acknowledged)");
         return false;
       }
@@ -353,12 +385,12 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
   tcb_.snd_wl1 = seg.seq;
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
-  if (tcb_.snd_wnd > 0 && (probing_ || persist_timer_.armed())) {
+  if (tcb_.snd_wnd > 0 && (persist_.probing || persist_timer_.armed())) {
     // The window opened: stop probing; a probe byte not yet acknowledged goes again as
     // ordinary data (it never advanced SND.NXT).
-    probing_ = false;
+    persist_.probing = false;
     cancel(persist_timer_);
-    persist_interval_ = Duration::zero();
+    persist_.interval = Duration::zero();
   }
 }
 
@@ -367,10 +399,13 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
 // third starts fast retransmit, §3.2) is the congestion module's decision.
 void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
-                   !probing_ && tcb_.snd_wnd > 0 && (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
+                   !persist_.probing && tcb_.snd_wnd > 0 &&
+                   (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
   if (!duplicate) return;
   // RFC 6675 §5: with a scoreboard, recovery also starts when IsLost(HighACK + 1), and then
   // follows the scoreboard instead of NewReno's window inflation.
+  // Deviation (sack-without-blocks-newreno): a peer that negotiated SACK but sends no blocks
+  // gets NewReno's recovery (RFC 6582), not RFC 6675's.
   bool sack_recovery = sack_ok_ && !scoreboard_.empty();
   bool lost_by_sack = sack_recovery && scoreboard_.lost_boundary(tcb_.snd_una, send_mss()) > tcb_.snd_una;
   auto response =
@@ -394,21 +429,21 @@ void Connection::process_text(const wire::TcpSegment& seg) {
   switch (result.stored) {
     case ReceiveBuffer::Stored::Refused:
       ctx_.drop(DropReason::TcpOutOfOrderFull, "out-of-order data over the reassembly bound");
-      ack_now_ = true;
+      ack_.now = true;
       return;
     case ReceiveBuffer::Stored::OutOfOrder:
       // RFC 5681 §4.2: an out-of-order segment is ACKed at once (a duplicate ACK), so the
       // sender can detect the loss; with SACK its block leads the option (RFC 2018 §4).
       remember_out_of_order(seg.seq);
-      ack_now_ = true;
+      ack_.now = true;
       return;
     case ReceiveBuffer::Stored::InOrder:
       break;
   }
   tcb_.rcv_nxt += static_cast<uint32_t>(result.advanced);
   bytes_received_ += result.advanced;
-  unacked_bytes_ += result.advanced;
-  pending_readable_ = true;
+  ack_.unacked_bytes += result.advanced;
+  events_.readable = true;
   // RFC 5681 §4.2: a segment that fills a hole is ACKed at once too.
   schedule_ack(had_holes);
 }
@@ -416,14 +451,15 @@ void Connection::process_text(const wire::TcpSegment& seg) {
 // RFC 9293 §3.10.7.4 eighth: the FIN bit, once every byte before it has arrived.
 void Connection::check_fin(const wire::TcpSegment& seg) {
   if (!seg.flags.fin) return;
-  // A FIN beyond a hole cannot be processed yet: its data was kept, the peer resends it.
+  // Deviation (fin-beyond-hole): a FIN beyond a hole is not remembered (RFC 9293 §3.10.7.4
+  // holds such segments for later, SHLD-31): its data was kept, and the peer resends the FIN.
   if (seg.seq + static_cast<uint32_t>(seg.payload.size()) != tcb_.rcv_nxt) return;
   // "advance RCV.NXT over the FIN, and send an acknowledgment for the FIN".
   tcb_.rcv_nxt += 1;
-  peer_fin_ = true;
-  pending_readable_ = true;
-  pending_peer_fin_ = true;
-  ack_now_ = true;
+  fin_.peer_fin = true;
+  events_.readable = true;
+  events_.peer_fin = true;
+  ack_.now = true;
   switch (tcb_.state) {
     case State::SynReceived:
     case State::Established:
@@ -431,7 +467,7 @@ void Connection::check_fin(const wire::TcpSegment& seg) {
       break;
     case State::FinWait1:
       // "If our FIN has been ACKed ... enter TIME-WAIT ... otherwise, enter the CLOSING state."
-      if (fin_acked_) {
+      if (fin_.acked) {
         enter_time_wait("RFC 9293 §3.10.7.4 eighth (FIN-WAIT-1: FIN and our FIN acknowledged)");
       } else {
         set_state(State::Closing, "RFC 9293 §3.10.7.4 eighth (FIN-WAIT-1: simultaneous close)");

@@ -24,7 +24,7 @@ void Connection::keepalive_timeout() {
     return;
   }
   // Data outstanding or waiting: the retransmission and persist timers watch the peer.
-  if (flight_size() > 0 || unsent_bytes() > 0 || probing_) {
+  if (flight_size() > 0 || unsent_bytes() > 0 || persist_.probing) {
     arm(keepalive_timer_, ctx_.now + ka.idle);
     return;
   }

@@ -24,7 +24,7 @@ Seq Connection::send_base() const {
 size_t Connection::sent_data_bytes() const {
   if (tcb_.snd_nxt <= send_base()) return 0;
   size_t n = seq_distance(send_base(), tcb_.snd_nxt);
-  if (fin_seq_ && !fin_acked_) --n;
+  if (fin_.sent_seq && !fin_.acked) --n;
   return n;
 }
 
@@ -35,7 +35,7 @@ void Connection::output(bool after_read) {
     while (limit-- > 0 && send_one_data_segment()) {
     }
     // RFC 6298 §5.1: the retransmission timer runs whenever data is outstanding.
-    if (flight_size() > 0 && !probing_ && !retransmission_timer_.armed()) {
+    if (flight_size() > 0 && !persist_.probing && !retransmission_timer_.armed()) {
       arm(retransmission_timer_, ctx_.now + rto_.rto());
     }
     // Data waits but nothing is in flight, so no ACK will come to release it: either the
@@ -45,15 +45,15 @@ void Connection::output(bool after_read) {
     bool stalled = unsent_bytes() > 0 && flight_size() == 0;
     if (stalled && !persist_timer_.armed()) {
       cancel(retransmission_timer_);
-      if (persist_interval_ == Duration::zero()) persist_interval_ = rto_.rto();
-      arm(persist_timer_, ctx_.now + persist_interval_);
+      if (persist_.interval == Duration::zero()) persist_.interval = rto_.rto();
+      arm(persist_timer_, ctx_.now + persist_.interval);
     } else if (!stalled && persist_timer_.armed()) {
       cancel(persist_timer_);
-      persist_interval_ = Duration::zero();
+      persist_.interval = Duration::zero();
     }
   }
   if (tcb_.state == State::Closed || tcb_.state == State::SynSent || tcb_.state == State::SynReceived) return;
-  if (ack_now_) {
+  if (ack_.now) {
     send_ack();
   } else if (after_read && window_update_worthwhile()) {
     // RFC 9293 §3.8.6.2.2: the application freed a useful amount of buffer; say so.
@@ -74,7 +74,7 @@ bool Connection::send_one_data_segment() {
       break;
   }
   size_t unsent = unsent_bytes();
-  bool fin_pending = close_requested_ && !fin_seq_;
+  bool fin_pending = fin_.close_requested && !fin_.sent_seq;
   if (unsent == 0 && !fin_pending) return false;
   size_t flight = flight_size();
   // RFC 5681 §4.1: after an idle period longer than the RTO, restart from min(IW, cwnd).
@@ -88,7 +88,7 @@ bool Connection::send_one_data_segment() {
   // A FIN needs no window space; it goes with (or after) the last byte.
   bool fin = fin_pending && len == unsent;
   if (len == 0 && !fin) return false;
-  if (len < send_mss() && !fin && !override_sws_) {
+  if (len < send_mss() && !fin && !persist_.override_sws) {
     // RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and §3.7.4 / RFC 896 (Nagle): a short
     // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
     // off), or if it is at least half the largest window the peer ever offered.
@@ -107,7 +107,7 @@ bool Connection::send_one_data_segment() {
   Seq seq = tcb_.snd_nxt;
   send_data(seq, len, fin, {});
   tcb_.snd_nxt += static_cast<uint32_t>(len) + (fin ? 1u : 0u);
-  if (fin) fin_seq_ = seq + static_cast<uint32_t>(len);
+  if (fin) fin_.sent_seq = seq + static_cast<uint32_t>(len);
   bytes_sent_ += len;
   if (!timed_seq_) {
     timed_seq_ = seq;
@@ -136,13 +136,13 @@ void Connection::send_syn(bool with_ack, std::string_view note) {
   // RFC 9293 §3.7.1: announce MSS = MTU - 40; RFC 7323 §2.2: offer the window scale in an
   // initial SYN, and in a SYN,ACK only if the peer offered it.
   seg.options.mss = ctx_.config.mss;
-  if (ctx_.config.window_scaling && (!with_ack || scale_offered_by_peer_)) {
+  if (ctx_.config.window_scaling && (!with_ack || peer_syn_.window_scale)) {
     seg.options.window_scale = our_window_shift();
   }
   // RFC 2018 §2: SACK-permitted in a SYN, and in a SYN,ACK only if the peer's SYN had it.
-  seg.options.sack_permitted = ctx_.config.sack && (!with_ack || sack_offered_by_peer_);
+  seg.options.sack_permitted = ctx_.config.sack && (!with_ack || peer_syn_.sack);
   // RFC 7323 §3.2: TSopt in a SYN (TSecr 0), in a SYN,ACK only if the SYN had it (echoing it).
-  if (ctx_.config.timestamps && (!with_ack || ts_offered_by_peer_))
+  if (ctx_.config.timestamps && (!with_ack || peer_syn_.timestamps))
     seg.options.timestamps =
         wire::TcpTimestamps{timestamps_.value(ctx_.now), with_ack ? timestamps_.recent() : 0};
   bool first = tcb_.snd_nxt == tcb_.iss;
@@ -183,8 +183,8 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   if (seg.flags.ack) {
     rcv_wup_ = tcb_.rcv_nxt;
     // Any segment carrying our ACK settles what we owed (RFC 9293 §3.8.6.3).
-    ack_now_ = false;
-    unacked_bytes_ = 0;
+    ack_.now = false;
+    ack_.unacked_bytes = 0;
     cancel(delayed_ack_timer_);
   }
   trace_segment(trace::Direction::Out, seg, note);
@@ -203,20 +203,20 @@ uint16_t Connection::window_to_advertise(bool syn) {
     return static_cast<uint16_t>(w);
   }
   uint8_t shift = tcb_.rcv_wscale;
-  size_t current = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  size_t current = advertised_window();
   size_t available = std::min(free, size_t{65535} << shift);
   size_t threshold = std::min(receive_.capacity() / 2, size_t{tcb_.mss});
   size_t wnd = available >= current + threshold ? available : current;
   auto field = static_cast<uint16_t>(std::min<size_t>(wnd >> shift, 65535));
   Seq right = tcb_.rcv_nxt + (uint32_t{field} << shift);
   if (right > rcv_adv_) rcv_adv_ = right;
-  tcb_.rcv_wnd = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  tcb_.rcv_wnd = advertised_window();
   return field;
 }
 
 bool Connection::window_update_worthwhile() const {
-  if (peer_fin_ || tcb_.state == State::Closed) return false;
-  size_t current = rcv_adv_ > tcb_.rcv_nxt ? seq_distance(tcb_.rcv_nxt, rcv_adv_) : 0;
+  if (fin_.peer_fin || tcb_.state == State::Closed) return false;
+  size_t current = advertised_window();
   size_t available = std::min(receive_.free(), size_t{65535} << tcb_.rcv_wscale);
   size_t cap = receive_.capacity();
   size_t step = std::min(cap / 2, std::max(size_t{2} * tcb_.mss, cap / 4));
@@ -226,8 +226,8 @@ bool Connection::window_update_worthwhile() const {
 // RFC 9293 §3.8.6.3: ACK at least every second full-sized segment, and never later than the
 // delayed-ACK timeout after the first unacknowledged byte.
 void Connection::schedule_ack(bool immediately) {
-  if (immediately || !ctx_.config.delayed_ack || unacked_bytes_ >= size_t{2} * tcb_.mss) {
-    ack_now_ = true;
+  if (immediately || !ctx_.config.delayed_ack || ack_.unacked_bytes >= size_t{2} * tcb_.mss) {
+    ack_.now = true;
     return;
   }
   if (!delayed_ack_timer_.armed()) arm(delayed_ack_timer_, ctx_.now + ctx_.config.delayed_ack_timeout);

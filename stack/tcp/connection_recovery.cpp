@@ -11,11 +11,11 @@ namespace tcplab::tcp {
 // Resends already-sent data from `seq`: one segment of at most `limit` bytes and one MSS,
 // with our FIN if it reaches it. Returns the sequence space it covers (0: nothing to send).
 uint32_t Connection::retransmit_at(Seq seq, size_t limit, std::string_view note) {
-  bool fin_outstanding = fin_seq_ && !fin_acked_;
-  Seq data_end = fin_outstanding ? *fin_seq_ : tcb_.snd_nxt;
+  bool fin_outstanding = fin_.sent_seq && !fin_.acked;
+  Seq data_end = fin_outstanding ? *fin_.sent_seq : tcb_.snd_nxt;
   size_t available = seq < data_end ? seq_distance(seq, data_end) : 0;
   size_t len = std::min({available, send_mss(), limit});
-  bool fin = fin_outstanding && seq + static_cast<uint32_t>(len) == *fin_seq_;
+  bool fin = fin_outstanding && seq + static_cast<uint32_t>(len) == *fin_.sent_seq;
   if (len == 0 && !fin) return 0;
   timed_seq_.reset();  // RFC 6298 §3 (Karn): no RTT sample across a retransmission
   ++retransmissions_;
@@ -60,8 +60,8 @@ size_t Connection::pipe() const {
   size_t flight = flight_size();
   switch (recovery_) {
     case Recovery::None:
-      // Deviation: outside recovery cwnd limits FlightSize (RFC 5681), even if some of it
-      // is SACKed; Limited Transmit (RFC 3042) is not implemented.
+      // Deviation (no-limited-transmit): outside recovery cwnd limits FlightSize (RFC 5681),
+      // even if some of it is SACKed; Limited Transmit (RFC 3042) is not implemented.
       return flight;
     case Recovery::Timeout: {
       // Resent so far, plus new data sent since; what still waits to be resent is lost.
@@ -95,8 +95,11 @@ Connection::RecoverySend Connection::send_recovery_segment() {
     cursor = *end;  // SACKed: the peer holds it, skip it
   }
   rtx_next_ = std::max(rtx_next_, std::min(cursor, limit));
-  bool new_data_waits = unsent_bytes() > 0 || (close_requested_ && !fin_seq_);
+  bool new_data_waits = unsent_bytes() > 0 || (fin_.close_requested && !fin_.sent_seq);
   if (!(cursor < limit) && recovery_ == Recovery::Sack && !new_data_waits) {
+    // Deviation (nextseg-rules-3-4): NextSeg (3) is used only when no new data waits at all
+    // (not when the peer's window holds it back), and rule (4), the rescue retransmission,
+    // is not implemented.
     // RFC 6675 §4 NextSeg (3): nothing is lost yet and there is no new data (rule 2), so an
     // unSACKed hole below the highest SACKed byte goes anyway - otherwise a hole with fewer
     // than DupThresh segments SACKed above it would wait for the RTO.

@@ -69,6 +69,9 @@ void Connection::on_timers() {
 
 // RFC 6298 §5.4-5.6 and RFC 9293 §3.8.3: retransmit the earliest unacknowledged segment,
 // back off, restart the timer; after too many tries give up with RST.
+// Deviation (syn-give-up-early): R2 for SYN and SYN,ACK is max_syn_retransmissions tries
+// (5: about 63 s with the default RTO), like Linux's tcp_syn_retries; RFC 9293 §3.8.3 asks
+// R2 for a SYN to cover at least 3 minutes (MUST-23).
 void Connection::retransmission_timeout() {
   bool opening = tcb_.state == State::SynSent || tcb_.state == State::SynReceived;
   int limit = opening ? ctx_.config.max_syn_retransmissions : ctx_.config.max_retransmissions;
@@ -141,25 +144,26 @@ void Connection::on_new_ack(size_t acked_bytes) {
 // RFC 9293 §3.8.6.1: "The sending TCP must regularly transmit at least one octet of new
 // data (if available) ... even if the send window is zero", backing off between probes.
 void Connection::persist_timeout() {
-  if (tcb_.snd_wnd > 0 && !probing_) {
+  if (tcb_.snd_wnd > 0 && !persist_.probing) {
     // RFC 9293 §3.8.6.2.1: the override timeout - the window is open but smaller than SWS
     // avoidance wants (a receiver with a tiny buffer); send what it allows now.
-    override_sws_ = true;
+    persist_.override_sws = true;
     output();
-    override_sws_ = false;
-    persist_interval_ = Duration::zero();
+    persist_.override_sws = false;
+    persist_.interval = Duration::zero();
     return;
   }
   if (unsent_bytes() > 0) {
-    // The probe byte does not advance SND.NXT: if the receiver refuses it (window still
-    // zero), our later ACKs must still carry a SEQ inside its window, or a strict receiver
-    // (Linux) drops them and both sides wait forever. check_ack counts the byte as sent
-    // once the peer acknowledges it.
+    // Deviation (zero-window-probe-byte): the probe byte does not advance SND.NXT (RFC 9293
+    // §3.8.6.1 sends it as new data): if the receiver refuses it (window still zero), our
+    // later ACKs must still carry a SEQ inside its window, or a strict receiver (Linux)
+    // drops them and both sides wait forever. check_ack counts the byte as sent once the
+    // peer acknowledges it.
     send_data(tcb_.snd_nxt, 1, false, "window probe");
-    probing_ = true;
+    persist_.probing = true;
   }
-  persist_interval_ = std::min(persist_interval_ * 2, ctx_.config.persist_max);
-  arm(persist_timer_, ctx_.now + persist_interval_);
+  persist_.interval = std::min(persist_.interval * 2, ctx_.config.persist_max);
+  arm(persist_timer_, ctx_.now + persist_.interval);
 }
 
 void Connection::enter_time_wait(std::string_view rule) {
@@ -171,7 +175,7 @@ void Connection::enter_time_wait(std::string_view rule) {
   arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
   release_idle_buffers();
   // Both FINs are exchanged: the application's part is over (the TCB lingers alone).
-  if (!closed_delivered_) pending_closed_ = CloseReason::Normal;
+  if (!events_.closed_delivered) events_.closed = CloseReason::Normal;
 }
 
 // RFC 9293 §3.10.7.4 fifth: our FIN is acknowledged, nothing of ours is left to send; the
@@ -182,7 +186,7 @@ void Connection::enter_fin_wait_2(std::string_view rule) {
   release_idle_buffers();
 }
 
-// Deviation: RFC 9293 has no FIN-WAIT-2 timeout (§3.10.7.4 only says the user's CLOSE can be
+// Deviation (fin-timeout): RFC 9293 has no FIN-WAIT-2 timeout (§3.10.7.4 only says the user's CLOSE can be
 // acknowledged). A peer that vanished after acknowledging our FIN would hold the TCB forever,
 // so, like Linux's tcp_fin_timeout (60 s) for connections the application has closed, we
 // delete it after --fin-timeout. Silently, as Linux does by default: the peer acknowledged our

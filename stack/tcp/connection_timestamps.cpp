@@ -10,8 +10,8 @@ namespace tcplab::tcp {
 // segment as not acceptable: Send an acknowledgment in reply ... and drop the segment."
 bool Connection::check_paws(const wire::TcpSegment& seg) {
   if (!timestamps_.enabled() || !seg.options.timestamps || seg.flags.rst) return true;
-  // Deviation: a segment without the option after negotiation is accepted, as Linux does;
-  // RFC 7323 §3.2 says a receiver SHOULD silently drop it.
+  // Deviation (timestamp-missing-accepted): a segment without the option after negotiation
+  // is accepted, as Linux does; RFC 7323 §3.2 says a receiver SHOULD silently drop it.
   if (!timestamps_.paws_rejects(seg.options.timestamps->value, ctx_.now)) return true;
   send_ack("dup ACK (PAWS)");
   ctx_.drop(DropReason::TcpUnacceptableSegment, "PAWS: SEG.TSval older than TS.Recent (RFC 7323 §5.3 R1)");
@@ -33,8 +33,9 @@ bool Connection::record_timestamp(const wire::TcpSegment& original) {
 bool Connection::timestamp_rtt_sample(const wire::TcpSegment& seg) {
   if (!timestamps_.enabled()) return false;
   if (!seg.options.timestamps || seg.options.timestamps->echo_reply == 0) return true;
-  // RFC 7323 Appendix G: RFC 6298's gains assume about one sample per RTT; one per flight
-  // keeps RTTVAR from shrinking to nothing when every ACK carries a sample.
+  // Deviation (ts-rtt-once-per-flight): RFC 7323 §4.2 lets every ACK of new data give a
+  // sample; we take one per flight (Appendix G: RFC 6298's gains assume about one sample per
+  // RTT), which keeps RTTVAR from shrinking to nothing when every ACK carries a sample.
   if (!(tcb_.snd_una > ts_sampled_until_)) return true;
   if (auto r = timestamps_.rtt(seg.options.timestamps->echo_reply, ctx_.now)) {
     rto_.sample(*r);

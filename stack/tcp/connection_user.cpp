@@ -16,12 +16,12 @@ bool accepts_send(State s) {
 void Connection::set_handler(SocketHandler* handler) {
   handler_ = handler;
   // Whatever arrived before the application attached is announced now.
-  if (readable() > 0 || peer_fin_) pending_readable_ = true;
+  if (readable() > 0 || fin_.peer_fin) events_.readable = true;
   deliver_events();
 }
 
 size_t Connection::send(std::span<const std::byte> data) {
-  if (!accepts_send(tcb_.state) || close_requested_) return 0;
+  if (!accepts_send(tcb_.state) || fin_.close_requested) return 0;
   size_t taken = send_.push(data);
   if (taken < data.size()) want_writable_ = true;
   output();
@@ -37,7 +37,7 @@ void Connection::push() {
 }
 
 size_t Connection::send_space() const {
-  if (!accepts_send(tcb_.state) || close_requested_) return 0;
+  if (!accepts_send(tcb_.state) || fin_.close_requested) return 0;
   // An application that sees a full buffer waits for on_writable, whether it learned that
   // from a short send() or from here.
   if (send_.free() == 0) want_writable_ = true;
@@ -51,8 +51,8 @@ size_t Connection::receive(std::span<std::byte> out) {
   // §3.8.6.3 wants ACKs to ride on data where they can, so the update waits for the callback
   // to return (deliver_events) instead of leaving as a pure ACK just before that data.
   if (n > 0 && tcb_.state != State::Closed) {
-    if (delivering_) {
-      window_update_owed_ = true;
+    if (events_.delivering) {
+      ack_.window_update_owed = true;
     } else {
       output(true);
       deliver_events();
@@ -63,7 +63,7 @@ size_t Connection::receive(std::span<std::byte> out) {
 
 size_t Connection::readable() const { return receive_.readable(); }
 
-bool Connection::peer_closed() const { return peer_fin_ && receive_.readable() == 0; }
+bool Connection::peer_closed() const { return fin_.peer_fin && receive_.readable() == 0; }
 
 void Connection::close() {
   switch (tcb_.state) {
@@ -73,14 +73,14 @@ void Connection::close() {
       break;
     case State::SynReceived:
       // The FIN waits until the handshake completes (see ack_in_syn_received).
-      close_requested_ = true;
+      fin_.close_requested = true;
       break;
     case State::Established:
-      close_requested_ = true;
+      fin_.close_requested = true;
       set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE in ESTABLISHED)");
       break;
     case State::CloseWait:
-      close_requested_ = true;
+      fin_.close_requested = true;
       set_state(State::LastAck, "RFC 9293 §3.10.4 (CLOSE in CLOSE-WAIT)");
       break;
     default:

@@ -171,8 +171,8 @@ struct TcpHost::Impl final : ConnectionOwner {
     }
     // Fourth, "other text or control": drop it.
     if (!seg.flags.syn) return ctx.drop(DropReason::TcpInvalidInState, "LISTEN: no SYN");
-    // Third, the SYN. A full accept queue refuses the SYN silently so the client retries
-    // later, as Linux does; a RST would make it give up.
+    // Third, the SYN. Deviation (accept-queue-full-syn): a full accept queue refuses the SYN
+    // silently so the client retries later, as Linux does; a RST would make it give up.
     if (l.accept_queue.size() >= l.backlog)
       return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
     if (l.syn_queue.size() >= config.syn_backlog) {

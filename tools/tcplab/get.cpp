@@ -254,8 +254,8 @@ int get_main(int argc, char** argv, int first) {
   }
   runtime.sinks.flush();
   std::fflush(nullptr);
-  // Deviation from tidy teardown, as in serve: the kernel closes the TUN (removing one we
-  // created) and every file is flushed above.
+  // Deviation (exit-without-teardown), as in serve: the kernel closes the TUN (removing one
+  // we created) and every file is flushed above.
   std::_Exit(rc);
 }
 

@@ -310,7 +310,7 @@ int serve_main(int argc, char** argv, int first) {
   print_status(stack, loop, o.status, faults);
   sinks.flush();
   std::fflush(nullptr);
-  // Deviation from tidy teardown: we leave without running destructors. The kernel closes
+  // Deviation (exit-without-teardown): we leave without running destructors. The kernel closes
   // the TUN descriptor, which removes a TUN we created (it was never made persistent), and
   // every file is flushed above; tearing down live connections one by one would only add
   // callbacks into half-destroyed applications.
