@@ -315,7 +315,12 @@ tcp::Socket* KernelTcp::accept(uint16_t port) {
   sockaddr_in peer{};
   socklen_t len = sizeof peer;
   int fd = ::accept4(it->second.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd < 0) return nullptr;  // EAGAIN, or out of descriptors: the connection waits in the queue
+  if (fd < 0) {
+    // Out of descriptors: the connection waits in the kernel's queue. The listener stays
+    // readable, so stop watching it until one of our sockets closes, instead of spinning.
+    if (errno == EMFILE || errno == ENFILE) set_listening_paused(port, it->second, true);
+    return nullptr;
+  }
   // Our HTTP responses go out as header and body writes: without TCP_NODELAY Nagle's algorithm
   // (RFC 896) would hold the body for the client's delayed ACK on every keep-alive request.
   int one = 1;
@@ -388,6 +393,15 @@ bool KernelTcp::run_once(std::optional<Duration> max_wait) {
 
 void KernelTcp::finish_later(KernelSocket* socket) { finishing_.push_back(socket); }
 
+void KernelTcp::set_listening_paused(uint16_t port, Listener& listener, bool paused) {
+  if (listener.paused == paused) return;
+  listener.paused = paused;
+  epoll_event ev{};
+  ev.events = paused ? 0u : static_cast<uint32_t>(EPOLLIN);
+  ev.data.u64 = cookie(Kind::Listener, port);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listener.fd, &ev);
+}
+
 void KernelTcp::finish_closed() {
   std::vector<KernelSocket*> batch;
   while (!finishing_.empty()) {
@@ -400,6 +414,8 @@ void KernelTcp::finish_closed() {
       stats_.connections_current = sockets_.size();
       owned->deliver_closed();
     }
+    // A descriptor came free: listeners paused at the limit may accept again.
+    for (auto& [port, l] : listeners_) set_listening_paused(port, l, false);
     batch.clear();
   }
 }

@@ -56,8 +56,10 @@ class KernelTcp final : public tcp::SocketProvider {
   struct Listener {
     int fd = -1;
     tcp::AcceptHandler* handler = nullptr;
+    bool paused = false;  // out of descriptors: not watched until a socket closes
   };
   void finish_closed();
+  void set_listening_paused(uint16_t port, Listener& listener, bool paused);
 
   wire::Ipv4Address address_;
   int epoll_fd_ = -1;

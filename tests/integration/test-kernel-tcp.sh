@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `tcplab serve --kernel-tcp`: the same HTTP server on the kernel's TCP (no TUN), in a namespace
 # of this test's own, bound to its 127.0.0.1: keep-alive reuse, HTTP/1.0 close, /stats JSON
-# (with the TCP internals marked unavailable), a 64 MiB body byte-exact, refused flags, and a
-# clean exit on SIGTERM. Root is needed only for the namespace, not by tcplab.
+# (with the TCP internals marked unavailable), a 64 MiB body byte-exact, the echo service,
+# refused flags, and a clean exit on SIGTERM. Root is needed only for the namespace, not by tcplab.
 source "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then not_ok "$(basename "$0"): not root (required under CI=true)"; exit 1; fi
@@ -25,7 +25,7 @@ check "--kernel-tcp without a port is refused with exit 2 [$rc: $out]" \
   bash -c '[ "$1" = 2 ] && grep -q "ADDR:PORT" <<<"$2"' _ "$rc" "$out"
 check "--help documents --kernel-tcp" bash -c '"$1" serve --help | grep -q -- "--kernel-tcp ADDR:PORT"' _ "$TCPLAB"
 
-start_server --kernel-tcp 127.0.0.1:8080 --trace || { not_ok "server starts"; exit 1; }
+start_server --kernel-tcp 127.0.0.1:8080 --echo 7007 --trace || { not_ok "server starts"; exit 1; }
 ok "server starts on the kernel's TCP without a TUN"
 check "--trace is answered with one 'no trace' line" test "$(grep -c '^tcplab: no trace' "$SERVER_LOG")" = 1
 check "no TUN device in the namespace" bash -c '! ip -n "$1" link show type tun | grep -q .' _ "$LAB_NAME"
@@ -67,6 +67,10 @@ want = (pattern * (n // 251 + 1))[:n]
 assert open(sys.argv[1], "rb").read() == want
 ' "$WORK/big" "$N"
 rm -f "$WORK/big"
+
+# The services run on the same provider: echo answers what it is sent.
+echoed=$(lab_exec timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7007; echo kernel-echo >&3; head -n1 <&3')
+check "echo (--echo 7007) on the kernel's TCP answers [$echoed]" test "$echoed" = kernel-echo
 
 # SIGTERM: exits 0 and prints its goodbye report.
 stop_server; rc=$?
