@@ -1,5 +1,6 @@
-// The HTTP server glue: accepts connections from TcpHost, gives each a Session, drives the
-// sessions' timers from advance(now), and fills /stats and /tcp from the Stack (read-only).
+// The HTTP server glue: accepts connections from the SocketProvider, gives each a Session,
+// drives the sessions' timers from advance(now), and fills /stats and /tcp from the provider
+// (read-only).
 #include "http/server.hpp"
 
 #include <queue>
@@ -23,8 +24,8 @@ using TimerHeap = std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::
 }  // namespace
 
 struct Server::Impl {
-  Impl(Stack& stack, const ServerConfig& config)
-      : stack(stack),
+  Impl(tcp::SocketProvider& tcp, const ServerConfig& config)
+      : tcp(tcp),
         config(config),
         site(config.root, hooks()),
         env{config,
@@ -40,8 +41,8 @@ struct Server::Impl {
     SiteHooks h;
     h.stats_json = [this] { return stats_json(snapshot()); };
     h.stats_html = [this] { return stats_html(snapshot()); };
-    h.tcp_json = [this] { return tcp_json(this->stack.tcp().connections()); };
-    h.tcp_html = [this] { return tcp_html(this->stack.tcp().connections()); };
+    h.tcp_json = [this] { return tcp_json(this->tcp.connections()); };
+    h.tcp_html = [this] { return tcp_html(this->tcp.connections()); };
     return h;
   }
 
@@ -50,11 +51,14 @@ struct Server::Impl {
   StatsSnapshot snapshot() {
     return StatsSnapshot{
         stats,
-        stack.tcp().stats(),
-        stack.drops(),
+        tcp.stats(),
+        tcp.drops(),
         config.keepalive,
         static_cast<uint64_t>(std::chrono::duration_cast<seconds>(config.keepalive_timeout).count()),
-        config.max_requests};
+        config.max_requests,
+        1,
+        tcp.tcp_internals_available(),
+        std::string(tcp.tcp_name())};
   }
 
   std::string date() {
@@ -72,7 +76,7 @@ struct Server::Impl {
 
   void accept_all(uint16_t port) {
     for (int i = 0; i < kMaxAcceptsPerCall; ++i) {
-      tcp::Socket* socket = stack.tcp().accept(port);
+      tcp::Socket* socket = tcp.accept(port);
       if (!socket) break;
       if (sessions.size() >= config.max_connections && !close_oldest_idle()) {
         // Every connection is busy with a request: there is nothing idle to give up.
@@ -123,7 +127,7 @@ struct Server::Impl {
     sessions.erase(it);
   }
 
-  Stack& stack;
+  tcp::SocketProvider& tcp;
   ServerConfig config;
   ServerStats stats;
   Site site;
@@ -139,7 +143,8 @@ struct Server::Impl {
   std::string error;
 };
 
-Server::Server(Stack& stack, const ServerConfig& config) : impl_(std::make_unique<Impl>(stack, config)) {}
+Server::Server(tcp::SocketProvider& tcp, const ServerConfig& config)
+    : impl_(std::make_unique<Impl>(tcp, config)) {}
 Server::~Server() = default;
 
 bool Server::start() {
@@ -147,7 +152,7 @@ bool Server::start() {
     impl_->error = "--root " + *impl_->config.root + " is not a readable directory";
     return false;
   }
-  if (!impl_->stack.tcp().listen(impl_->config.port, this)) {
+  if (!impl_->tcp.listen(impl_->config.port, this)) {
     impl_->error = "port " + std::to_string(impl_->config.port) + " is already in use";
     return false;
   }

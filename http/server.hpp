@@ -1,4 +1,5 @@
-// The HTTP server on tcplab's own TCP, using only the Socket API (architecture rule 7).
+// The HTTP server over any TCP (tcplab's own, or kernel sockets), using only the Socket API and
+// a SocketProvider for listen/accept and the /stats counters (architecture rule 7).
 // It shows connection-per-request (HTTP/1.0, Connection: close, --keepalive off) against
 // persistent connections (HTTP/1.1 keep-alive with an idle timeout).
 #pragma once
@@ -9,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "stack/stack.hpp"
+#include "stack/tcp/provider.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/time.hpp"
 #include "stack/trace/trace.hpp"
@@ -24,9 +25,9 @@ struct ServerConfig {
   // --max-connections N: sessions held at once; at the limit the longest-idle keep-alive
   // connection is closed to make room. An idle session costs a few KB, not buffers.
   size_t max_connections = 100000;
-  Duration header_timeout = seconds(10);    // --header-timeout SECONDS
-  std::optional<std::string> root;          // --root DIR (default: built-in demo site)
-  size_t max_body = 1 << 20;                // request bodies above this get 413
+  Duration header_timeout = seconds(10);  // --header-timeout SECONDS
+  std::optional<std::string> root;        // --root DIR (default: built-in demo site)
+  size_t max_body = 1 << 20;              // request bodies above this get 413
   // --linger SECONDS: a lingering close (request bytes still arriving after Connection: close
   // or an error, http/session_close.cpp) reads and discards this long, then sends RST.
   Duration linger = seconds(2);
@@ -41,7 +42,7 @@ struct ServerStats;
 
 class Server final : public tcp::AcceptHandler {
  public:
-  Server(Stack& stack, const ServerConfig& config);
+  Server(tcp::SocketProvider& tcp, const ServerConfig& config);
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

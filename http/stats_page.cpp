@@ -15,6 +15,17 @@ void field(std::string& out, std::string_view name, uint64_t value, bool comma =
   if (comma) out += ", ";
 }
 
+// A counter only the TCP underneath can know: null in JSON when that TCP (the kernel's) does
+// not tell us, so nobody mistakes "not measured" for zero.
+void tcp_field(std::string& out, const StatsSnapshot& s, std::string_view name, uint64_t value,
+               bool comma = true) {
+  if (s.tcp_internals) return field(out, name, value, comma);
+  out += '"';
+  out += name;
+  out += "\": null";
+  if (comma) out += ", ";
+}
+
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 std::string fmt_ms(Duration d) {
@@ -66,7 +77,7 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "requests_served", s.http.requests_served);
   field(out, "keepalive_reuses", s.http.keepalive_reuses);
   field(out, "handshakes_completed", s.tcp.handshakes_completed);
-  field(out, "connections_time_wait", s.tcp.connections_time_wait);
+  tcp_field(out, s, "connections_time_wait", s.tcp.connections_time_wait);
   field(out, "bad_requests", s.http.bad_requests);
   field(out, "lingering_closes", s.http.lingering_closes);
   field(out, "lingering_aborts", s.http.lingering_aborts);
@@ -85,16 +96,23 @@ std::string stats_json(const StatsSnapshot& s) {
   out += "}, \"resets\": {";
   field(out, "sent", s.tcp.resets_sent);
   field(out, "received", s.tcp.resets_received, false);
-  out += "}, \"drops\": {";
-  for (size_t i = 0; i < kDropReasonCount; ++i)
-    field(out, to_string(static_cast<DropReason>(i)), s.drops.get(static_cast<DropReason>(i)),
-          i + 1 < kDropReasonCount);
-  out += "}, \"tcp\": {";
-  field(out, "segments_received", s.tcp.segments_received);
-  field(out, "segments_sent", s.tcp.segments_sent);
-  field(out, "retransmissions", s.tcp.retransmissions);
+  out += "}, \"drops\": ";
+  if (s.tcp_internals) {
+    out += "{";
+    for (size_t i = 0; i < kDropReasonCount; ++i)
+      field(out, to_string(static_cast<DropReason>(i)), s.drops.get(static_cast<DropReason>(i)),
+            i + 1 < kDropReasonCount);
+    out += "}";
+  } else {
+    out += "null";
+  }
+  out += ", \"tcp\": {\"name\": \"" + s.tcp_name + "\", \"internals_available\": ";
+  out += s.tcp_internals ? "true, " : "false, ";
+  tcp_field(out, s, "segments_received", s.tcp.segments_received);
+  tcp_field(out, s, "segments_sent", s.tcp.segments_sent);
+  tcp_field(out, s, "retransmissions", s.tcp.retransmissions);
   field(out, "passive_opens", s.tcp.passive_opens);
-  field(out, "fin_timeouts", s.tcp.fin_timeouts, false);
+  tcp_field(out, s, "fin_timeouts", s.tcp.fin_timeouts, false);
   out += "}, \"config\": {\"keepalive\": ";
   out += s.keepalive ? "true, " : "false, ";
   field(out, "keepalive_timeout_s", s.keepalive_timeout_s);
@@ -111,7 +129,13 @@ std::string stats_html(const StatsSnapshot& s) {
       "<em>connections accepted</em> stay put with keep-alive on, and grow with it off). Every "
       "counter also appears in <a href=\"/stats\">/stats</a> (JSON) under the name in brackets."
       "</p><table>";
-  auto row = [&](std::string_view name, std::string_view key, uint64_t v, std::string_view note = {}) {
+  if (!s.tcp_internals) {
+    out += "<p><strong>TCP: " + html_escape(s.tcp_name) +
+           "</strong>. The connections run on the kernel's TCP, which does not show us its segments: "
+           "counters marked <em>not available</em> are not measured (the JSON has null).</p>";
+  }
+  auto row = [&](std::string_view name, std::string_view key, uint64_t v, std::string_view note = {},
+                 bool available = true) {
     out += "<tr><th>";
     out += name;
     if (!key.empty()) {
@@ -120,11 +144,18 @@ std::string stats_html(const StatsSnapshot& s) {
       out += "]</code>";
     }
     out += "</th><td>";
-    out += std::to_string(v);
+    out += available ? std::to_string(v) : std::string("not available");
     out += "</td><td>";
     out += note;
     out += "</td></tr>";
   };
+  out += "<tr><th>TCP underneath <code>[tcp.name]</code></th><td>" + html_escape(s.tcp_name) +
+         "</td><td>tcplab's own, or the kernel's (serve --kernel-tcp)</td></tr>";
+  out += "<tr><th>TCP internals available <code>[tcp.internals_available]</code></th><td>";
+  out += s.tcp_internals ? "yes" : "no";
+  out +=
+      "</td><td>no on kernel sockets: segment, retransmission and drop counters are not ours to "
+      "see</td></tr>";
   row("Current connections", "current_connections", current_connections_excluding_asker(s),
       "IIS's \"Current Connections\": open TCP connections (any port, any state but TIME-WAIT) other than "
       "the one this page came on. 1 while another keep-alive connection waits; 0 after each response "
@@ -143,7 +174,7 @@ std::string stats_html(const StatsSnapshot& s) {
   row("Handshakes completed", "handshakes_completed", s.tcp.handshakes_completed,
       "TCP connections that reached ESTABLISHED (all ports)");
   row("Connections in TIME-WAIT", "connections_time_wait", s.tcp.connections_time_wait,
-      "held for 2 x MSL by whichever side closed first");
+      "held for 2 x MSL by whichever side closed first", s.tcp_internals);
   row("Bad requests", "bad_requests", s.http.bad_requests,
       "4xx/5xx answers from the parser, each then closed");
   row("Lingering closes", "lingering_closes", s.http.lingering_closes,
@@ -154,7 +185,8 @@ std::string stats_html(const StatsSnapshot& s) {
   row("Refused, server full", "refused_full", s.http.refused_full,
       "new connections reset at --max-connections because no connection was idle to close instead");
   row("FIN-WAIT-2 timeouts", "tcp.fin_timeouts", s.tcp.fin_timeouts,
-      "connections dropped silently after --fin-timeout: our FIN was acknowledged, the client's never came");
+      "connections dropped silently after --fin-timeout: our FIN was acknowledged, the client's never came",
+      s.tcp_internals);
   for (size_t i = 0; i < s.http.closes.size(); ++i) {
     auto by = static_cast<CloseBy>(i);
     row("Closed by " + std::string(to_string(by)), "closes." + std::string(to_string(by)), s.http.closes[i],
@@ -162,10 +194,10 @@ std::string stats_html(const StatsSnapshot& s) {
   }
   row("Resets sent", "resets.sent", s.tcp.resets_sent, "RST segments we sent (any port)");
   row("Resets received", "resets.received", s.tcp.resets_received, "acceptable RSTs that ended a connection");
-  row("Segments received", "tcp.segments_received", s.tcp.segments_received);
-  row("Segments sent", "tcp.segments_sent", s.tcp.segments_sent);
+  row("Segments received", "tcp.segments_received", s.tcp.segments_received, {}, s.tcp_internals);
+  row("Segments sent", "tcp.segments_sent", s.tcp.segments_sent, {}, s.tcp_internals);
   row("Retransmissions", "tcp.retransmissions", s.tcp.retransmissions,
-      "segments sent again (timeout or fast)");
+      "segments sent again (timeout or fast)", s.tcp_internals);
   row("Passive opens", "tcp.passive_opens", s.tcp.passive_opens, "SYNs a listener accepted");
   out += "</table><h2>Responses by class <code>[responses]</code></h2><table>";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
@@ -180,7 +212,7 @@ std::string stats_html(const StatsSnapshot& s) {
       "the trace names (only reasons seen so far are listed here; the JSON has all).</p><table>";
   for (size_t i = 0; i < kDropReasonCount; ++i) {
     auto r = static_cast<DropReason>(i);
-    if (s.drops.get(r) > 0) row(to_string(r), {}, s.drops.get(r));
+    if (s.tcp_internals && s.drops.get(r) > 0) row(to_string(r), {}, s.drops.get(r));
   }
   out += "</table><p>Keep-alive ";
   out += s.keepalive ? "on" : "off";

@@ -1,12 +1,13 @@
 // /stats and /tcp rendered from plain counters (JSON for tools and tests, HTML for people).
-// Pure functions: the server gathers the inputs from the Stack (read-only) and ServerStats.
+// Pure functions: the server gathers the inputs from its SocketProvider (read-only) and
+// ServerStats.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "http/stats.hpp"
 #include "stack/drop_reason.hpp"
-#include "stack/tcp/host.hpp"
+#include "stack/tcp/provider.hpp"
 #include "stack/tcp/socket.hpp"
 
 namespace tcplab::http {
@@ -21,6 +22,10 @@ struct StatsSnapshot {
   // Connections the request for this page travels on and that tcp.connections_current
   // therefore counts: 1 when served over HTTP (the server's hooks), 0 for a bare snapshot.
   uint64_t asking_connections = 1;
+  // False on kernel sockets: segment, retransmission, reset and drop counters are not ours to
+  // see, so /stats marks them "not available" instead of showing zeros as if measured.
+  bool tcp_internals = true;
+  std::string tcp_name = "tcplab";  // which TCP carries the connections
 };
 
 // The article's "Current Connections": open TCP connections other than the one asking.

@@ -21,7 +21,7 @@ void chargen_fill(uint64_t offset, std::span<std::byte> out);
 class ChargenService final : public Service {
  public:
   // limit 0: send until the client closes (RFC 864); otherwise exactly `limit` bytes, then FIN.
-  ChargenService(tcp::TcpHost* host, uint64_t limit) : Service(host), limit_(limit) {}
+  ChargenService(tcp::SocketProvider* host, uint64_t limit) : Service(host), limit_(limit) {}
 
  private:
   std::unique_ptr<Session> make_session(tcp::Socket& socket) override;

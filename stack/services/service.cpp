@@ -9,7 +9,7 @@ namespace {
 constexpr size_t kScratchBytes = 64 * 1024;
 }
 
-Service::Service(tcp::TcpHost* host) : host_(host), scratch_(kScratchBytes) {}
+Service::Service(tcp::SocketProvider* host) : host_(host), scratch_(kScratchBytes) {}
 Service::~Service() = default;
 
 bool Service::listen(uint16_t port) { return host_ != nullptr && host_->listen(port, this); }

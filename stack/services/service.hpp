@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "stack/tcp/host.hpp"
+#include "stack/tcp/provider.hpp"
 #include "stack/tcp/socket.hpp"
 
 namespace tcplab::services {
@@ -27,8 +27,9 @@ class Session : public tcp::SocketHandler {
 
 class Service : public tcp::AcceptHandler {
  public:
-  // `host` may be null in tests that hand sockets to adopt() directly.
-  explicit Service(tcp::TcpHost* host);
+  // `host` (tcplab's TcpHost or kernel sockets) may be null in tests that hand sockets to
+  // adopt() directly.
+  explicit Service(tcp::SocketProvider* host);
   ~Service() override;
 
   // Passive open on `port` (RFC 9293 §3.10.1). False if the port is taken.
@@ -50,7 +51,7 @@ class Service : public tcp::AcceptHandler {
  private:
   void forget_finished();
 
-  tcp::TcpHost* host_;
+  tcp::SocketProvider* host_;
   std::vector<std::unique_ptr<Session>> sessions_;
   std::vector<std::byte> scratch_;
   uint64_t accepted_ = 0;

@@ -341,6 +341,7 @@ std::optional<TcbSnapshot> TcpHost::snapshot(const FourTuple& tuple) const {
 }
 
 const TcpStats& TcpHost::stats() const { return impl_->stats; }
+const DropCounters& TcpHost::drops() const { return impl_->ctx.drops; }
 const TcpConfig& TcpHost::config() const { return impl_->config; }
 
 }  // namespace tcplab::tcp

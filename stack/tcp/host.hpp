@@ -12,6 +12,7 @@
 #include "stack/drop_reason.hpp"
 #include "stack/outbox.hpp"
 #include "stack/tcp/config.hpp"
+#include "stack/tcp/provider.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/tcp/tcb_snapshot.hpp"
 #include "stack/time.hpp"
@@ -20,30 +21,11 @@
 
 namespace tcplab::tcp {
 
-struct TcpStats {
-  uint64_t segments_received = 0;
-  uint64_t segments_sent = 0;
-  uint64_t retransmissions = 0;
-  // Payload bytes resent (SYN/FIN not counted): what SACK saves shows here (RFC 2018 §1).
-  uint64_t retransmitted_bytes = 0;
-  uint64_t passive_opens = 0;  // SYN accepted by a listener
-  uint64_t active_opens = 0;
-  uint64_t handshakes_completed = 0;  // reached ESTABLISHED
-  uint64_t resets_sent = 0;
-  uint64_t resets_received = 0;
-  uint64_t challenge_acks_sent = 0;
-  uint64_t connections_current = 0;  // TCBs not in TIME-WAIT/CLOSED
-  uint64_t connections_time_wait = 0;
-  uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
-  // FIN-WAIT-2 connections dropped silently after --fin-timeout.
-  uint64_t fin_timeouts = 0;
-};
-
-class TcpHost {
+class TcpHost final : public SocketProvider {
  public:
   TcpHost(const TcpConfig& config, wire::Ipv4Address local_address, trace::Tracer& tracer, Outbox& outbox,
           DropCounters& drops);
-  ~TcpHost();
+  ~TcpHost() override;
   TcpHost(const TcpHost&) = delete;
   TcpHost& operator=(const TcpHost&) = delete;
 
@@ -54,18 +36,22 @@ class TcpHost {
   // The earliest timer deadline of any connection, for the event loop's poll timeout.
   std::optional<Instant> next_deadline() const;
 
-  // Passive open (RFC 9293 §3.10.1). backlog 0 means config.backlog. False if in use.
-  bool listen(uint16_t port, AcceptHandler* handler, size_t backlog = 0);
+  // Passive open (RFC 9293 §3.10.1) with config.backlog. False if in use.
+  bool listen(uint16_t port, AcceptHandler* handler) override { return listen(port, handler, 0); }
+  // The same with an accept-queue limit; backlog 0 means config.backlog.
+  bool listen(uint16_t port, AcceptHandler* handler, size_t backlog);
   // The oldest established connection waiting on `port`, or null.
-  Socket* accept(uint16_t port);
+  Socket* accept(uint16_t port) override;
   // Active open (RFC 9293 §3.10.1); local_port 0 picks an ephemeral port.
   Socket* connect(wire::Ipv4Address remote, uint16_t remote_port, SocketHandler* handler,
                   uint16_t local_port = 0);
 
-  std::vector<ConnectionInfo> connections() const;
+  std::vector<ConnectionInfo> connections() const override;
   // The TCB of the connection with this 4-tuple (step mode), or nothing if there is none.
   std::optional<TcbSnapshot> snapshot(const FourTuple& tuple) const;
-  const TcpStats& stats() const;
+  const TcpStats& stats() const override;
+  // The drop counters this host counts into (the stack's, shared with IP).
+  const DropCounters& drops() const override;
   const TcpConfig& config() const;
 
  private:

@@ -6,7 +6,9 @@
 #   BENCH=quick      a short run (under a minute) that make test uses to prove the harness works
 #   BENCH_JSON=FILE  where to write the JSON (default build/bench.json)
 # References: the TUN's own packet rate (tests/clients/tun_limit) for bulk rows; nginx (one
-# worker, over a veth pair, serving the same bytes) for HTTP and connection rows.
+# worker, over a veth pair, serving the same bytes) for HTTP and connection rows; and for the
+# small-response rows also tcplab's own HTTP code on the kernel's TCP (serve --kernel-tcp, over
+# the same veth pair as nginx): the difference is then our TCP and the TUN alone.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -24,11 +26,11 @@ tag=tlb$$
 NS_S=$tag-s   # the servers: tcplab's TUN (and its clients), nginx on one end of a veth pair
 NS_C=$tag-c   # nginx's clients, on the other end of the veth pair
 NS_T=$tag-t   # the raw TUN measurement
-SRV_PID=; NGINX_PID=; HOLD_PIDS=
+SRV_PID=; NGINX_PID=; HOLD_PIDS=; KT_PID=
 WORK=$(mktemp -d)
 cleanup() {
-  for p in $HOLD_PIDS $SRV_PID $NGINX_PID; do kill "$p" 2>/dev/null; done
-  for p in $HOLD_PIDS $SRV_PID $NGINX_PID; do wait "$p" 2>/dev/null; done
+  for p in $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID; do kill "$p" 2>/dev/null; done
+  for p in $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID; do wait "$p" 2>/dev/null; done
   for ns in $NS_S $NS_C $NS_T; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$WORK"
   return 0
@@ -92,6 +94,15 @@ start_tcplab() {  # start_tcplab [ARGS...]
   echo "bench: tcplab did not start:"; cat "$WORK/tcplab.log"; exit 1
 }
 start_tcplab
+# The same HTTP code on the kernel's TCP, beside nginx in NS_S (an address of our namespace).
+KT_PORT=8081
+ip netns exec "$NS_S" "$BUILD/tcplab" serve --kernel-tcp $NGINX_ADDR:$KT_PORT --root "$ROOT" \
+  --keepalive-timeout 120 --max-requests 1000000 >"$WORK/kernel-tcp.log" 2>&1 &
+KT_PID=$!
+for _ in $(seq 100); do grep -q '^tcplab: up on' "$WORK/kernel-tcp.log" && break; sleep 0.05; done
+if ! grep -q '^tcplab: up on' "$WORK/kernel-tcp.log"; then
+  echo "bench: tcplab --kernel-tcp did not start:"; cat "$WORK/kernel-tcp.log"; exit 1
+fi
 for _ in $(seq 100); do in_c curl -s -o /dev/null "http://$NGINX_ADDR:8080/f1k" && break; sleep 0.05; done
 in_c curl -sf -o /dev/null "http://$NGINX_ADDR:8080/f1k" || { echo "bench: nginx did not start"; cat "$WORK"/nginx*; exit 1; }
 
@@ -126,11 +137,21 @@ http_pair() {
   t0=$(cpu_ticks $SRV_PID); ours=$($tool "$NS_S" "http://$TCPLAB_ADDR$path" "$@"); t1=$(cpu_ticks $SRV_PID)
   n0=$(cpu_ticks $(nginx_pids)); ref=$($tool "$NS_C" "http://$NGINX_ADDR:8080$path" "$@"); n1=$(cpu_ticks $(nginx_pids))
   row "$name" "req/s" "$ours" "$ref" "nginx"
+  PAIR_OURS=$ours
   if [ "$tool" = ab_rps ]; then
     local n; n=$(awk '{for (i = 1; i < NF; i++) if ($i == "-n") print $(i + 1)}' <<<"$*")
     row "  server CPU per request" "us" "$(awk -v d=$((t1 - t0)) -v n="$n" -v u=$TICK_US 'BEGIN{printf "%.1f", d*u/n}')" \
       "$(awk -v d=$((n1 - n0)) -v n="$n" -v u=$TICK_US 'BEGIN{printf "%.1f", d*u/n}')" "nginx"
   fi
+}
+
+# http_triple NAME TOOL ARGS...: http_pair, then the same load against tcplab's HTTP code on the
+# kernel's TCP as a second reference row.
+http_triple() {
+  local name=$1 tool=$2 path=$3 kt; shift 3
+  http_pair "$name" "$tool" "$path" "$@"
+  kt=$($tool "$NS_C" "http://$NGINX_ADDR:$KT_PORT$path" "$@")
+  row "$name (same HTTP code on the kernel's TCP)" "req/s" "$PAIR_OURS" "$kt" "tcplab on kernel TCP"
 }
 
 echo "tcplab benchmark ($([ $QUICK -eq 1 ] && echo quick || echo full)): $(nproc) cores, $((BYTES >> 20)) MiB transfers"
@@ -172,12 +193,12 @@ row "bulk download with --pcap" "MB/s" "$with_pcap" "$plain" "tcplab, no capture
 row "bulk download with --trace-json" "MB/s" "$with_json" "$plain" "tcplab, no trace"
 
 # --- small HTTP responses ---------------------------------------------------------------------
-http_pair "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
-http_pair "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
-http_pair "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
-http_pair "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
-http_pair "1 KiB from memory, new connection, ab -c 10" ab_rps /bytes/1024 -n "$CL_REQ" -c 10
-http_pair "1 KiB from memory, new connection, wrk -c 50" wrk_rps /bytes/1024 -c 50 -H "Connection: close"
+http_triple "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
+http_triple "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
+http_triple "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
+http_triple "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
+http_triple "1 KiB from memory, new connection, ab -c 10" ab_rps /bytes/1024 -n "$CL_REQ" -c 10
+http_triple "1 KiB from memory, new connection, wrk -c 50" wrk_rps /bytes/1024 -c 50 -H "Connection: close"
 http_pair "1 KiB file (--root), keep-alive, ab -c 10" ab_rps /f1k -k -n "$KA_REQ" -c 10
 http_pair "1 KiB file (--root), new connection, ab -c 10" ab_rps /f1k -n "$CL_REQ" -c 10
 

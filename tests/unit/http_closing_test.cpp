@@ -18,7 +18,7 @@ namespace {
 
 struct Lab {
   explicit Lab(http::ServerConfig http_config = {}, Duration fin_timeout = seconds(60))
-      : peer(config(fin_timeout)), server(peer.stack, http_config) {
+      : peer(config(fin_timeout)), server(peer.stack.tcp(), http_config) {
     REQUIRE(server.start());
     auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
     syn.options.mss = 1460;

@@ -22,7 +22,9 @@ struct Many {
     std::vector<Sent> got;
   };
 
-  explicit Many(http::ServerConfig http_config) : server(peer.stack, http_config) { REQUIRE(server.start()); }
+  explicit Many(http::ServerConfig http_config) : server(peer.stack.tcp(), http_config) {
+    REQUIRE(server.start());
+  }
 
   void deliver(uint16_t port, const std::string& flags, const std::string& data = {}) {
     Client& c = clients[port];

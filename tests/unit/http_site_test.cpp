@@ -302,6 +302,7 @@ TEST_CASE("/stats.html explains every counter the JSON shows, under the JSON nam
         numbers.push_back(full);
       }
       i = value;
+      if (json[value] == '"') i = json.find('"', value + 1);  // a string value: skip it whole
       if (json[value] == '{') continue;
     }
   }

@@ -124,7 +124,7 @@ bool run_in_namespace(const demo::Plan& plan, const DemoOptions& o, uint32_t del
   http::ServerConfig server_config;
   server_config.keepalive_timeout = o.keepalive_timeout;
   if (plan.max_requests != 0) server_config.max_requests = plan.max_requests;
-  http::Server server(stack, server_config);
+  http::Server server(stack.tcp(), server_config);
   server.advance(clock.now());
   if (!server.start()) {
     error = "the HTTP server could not start: " + server.error();

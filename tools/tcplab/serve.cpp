@@ -31,6 +31,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/loop_extras.hpp"
+#include "tools/tcplab/serve_kernel.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 #include "tools/tcplab/stack_setup.hpp"
 #include "tools/tcplab/status_file.hpp"
@@ -48,6 +49,7 @@ struct ServeOptions {
   uint64_t chargen_bytes = 0;
   http::ServerConfig http;
   bool step = false;
+  std::optional<KernelServeOptions> kernel;  // --kernel-tcp ADDR:PORT
 };
 
 // How long SIGTERM waits for idle HTTP connections to take their FIN before exiting.
@@ -109,6 +111,15 @@ FlagTable serve_flags(ServeOptions& o) {
       "lingering close: after Connection: close or an error while request bytes are still arriving, read "
       "and discard this long, then RST if the client has not closed (an idle close is a plain FIN)",
       seconds_into(o.http.linger, 0.001, 3600));
+  add("--kernel-tcp", "ADDR:PORT", "off",
+      "for comparing against the kernel's TCP: the same HTTP server (and services) on kernel sockets "
+      "bound to ADDR, HTTP on PORT; no TUN, no root, no trace of TCP",
+      [&o](std::string_view v) -> std::optional<std::string> {
+        KernelServeOptions k;
+        if (auto error = parse_kernel_endpoint(v, k.address, k.http.port)) return error;
+        o.kernel = k;
+        return std::nullopt;
+      });
   add("--root", "DIR", "built-in demo site", "serve files from DIR instead",
       [&o](std::string_view v) -> std::optional<std::string> {
         struct stat st {};
@@ -213,9 +224,34 @@ int serve_main(int argc, char** argv, int first) {
         "an explicit --host-ip or --ip that clashes is refused before anything is touched. The lines\n"
         "printed after 'tcplab: up on ...' work as printed, also from outside its network namespace.\n"
         "Stop with Ctrl-C (SIGINT) or SIGTERM; SIGUSR1 prints drop counters and the connection table\n"
-        "to stderr (and to --status-file).\n\n");
+        "to stderr (and to --status-file).\n\n"
+        "With --kernel-tcp ADDR:PORT it runs the same HTTP server (and --echo/--discard/--chargen) on\n"
+        "the kernel's TCP instead, for comparing against it: no TUN, no root, no trace of TCP; the\n"
+        "link, fault, capture and TCP flags are refused.\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
+  }
+  if (o.kernel) {
+    if (auto error = flag_refused_with_kernel_tcp(argc, argv, first)) {
+      std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());
+      return kExitUsage;
+    }
+    KernelServeOptions k = *o.kernel;
+    const uint16_t port = k.http.port;
+    k.http = o.http;
+    k.http.port = port;
+    k.echo_port = o.echo_port;
+    k.discard_port = o.discard_port;
+    k.chargen_port = o.chargen_port;
+    k.chargen_bytes = o.chargen_bytes;
+    k.trace_requested = o.trace.trace || !o.trace.trace_json.empty();
+    k.status_file = o.status.status_file;
+    o.http.port = port;  // for the port-clash check below
+    if (auto error = check_combination(o)) {
+      std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());
+      return kExitUsage;
+    }
+    return serve_kernel_tcp(k);
   }
   if (auto error = check_combination(o)) {
     std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());
@@ -248,7 +284,7 @@ int serve_main(int argc, char** argv, int first) {
   std::unique_ptr<http::Server> http_server;
   bool http_up = false;
   if (o.http.port != 0) {
-    http_server = std::make_unique<http::Server>(stack, o.http);
+    http_server = std::make_unique<http::Server>(stack.tcp(), o.http);
     // Before start(): the idle-timeout and close notes go to the same trace as the segments.
     http_server->set_tracer(&tracer);
     http_server->advance(clock.now());

@@ -1,0 +1,54 @@
+// What an application needs from whatever TCP is underneath it: passive open, accept, and
+// read-only counters and a connection table for /stats and /tcp. tcplab's own TcpHost is one
+// provider; kernel sockets (stack/loop/kernel_tcp.hpp) are another, so the HTTP server and the
+// services run unchanged on either (architecture rule 7: the application sees only sockets).
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "stack/drop_reason.hpp"
+#include "stack/tcp/socket.hpp"
+
+namespace tcplab::tcp {
+
+struct TcpStats {
+  uint64_t segments_received = 0;
+  uint64_t segments_sent = 0;
+  uint64_t retransmissions = 0;
+  // Payload bytes resent (SYN/FIN not counted): what SACK saves shows here (RFC 2018 §1).
+  uint64_t retransmitted_bytes = 0;
+  uint64_t passive_opens = 0;  // SYN accepted by a listener
+  uint64_t active_opens = 0;
+  uint64_t handshakes_completed = 0;  // reached ESTABLISHED
+  uint64_t resets_sent = 0;
+  uint64_t resets_received = 0;
+  uint64_t challenge_acks_sent = 0;
+  uint64_t connections_current = 0;  // TCBs not in TIME-WAIT/CLOSED
+  uint64_t connections_time_wait = 0;
+  uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
+  // FIN-WAIT-2 connections dropped silently after --fin-timeout.
+  uint64_t fin_timeouts = 0;
+};
+
+class SocketProvider {
+ public:
+  virtual ~SocketProvider() = default;
+  // Passive open (RFC 9293 §3.10.1) on `port`; `handler` hears when connections wait.
+  // False if the port is taken.
+  virtual bool listen(uint16_t port, AcceptHandler* handler) = 0;
+  // The oldest established connection waiting on `port`, or null.
+  virtual Socket* accept(uint16_t port) = 0;
+
+  // Read-only views for /stats and /tcp.
+  virtual std::vector<ConnectionInfo> connections() const = 0;
+  virtual const TcpStats& stats() const = 0;
+  virtual const DropCounters& drops() const = 0;
+  // False when the TCP underneath keeps no segment-level counters of its own (the kernel's):
+  // then stats() holds only what the provider counts itself and drops() is all zeros.
+  virtual bool tcp_internals_available() const { return true; }
+  // "tcplab" or "kernel": which TCP carries the connections, for /stats.
+  virtual std::string_view tcp_name() const { return "tcplab"; }
+};
+
+}  // namespace tcplab::tcp

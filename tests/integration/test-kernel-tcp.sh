@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `tcplab serve --kernel-tcp`: the same HTTP server on the kernel's TCP (no TUN), in a namespace
+# of this test's own, bound to its 127.0.0.1: keep-alive reuse, HTTP/1.0 close, /stats JSON
+# (with the TCP internals marked unavailable), a 64 MiB body byte-exact, the echo service,
+# refused flags, and a clean exit on SIGTERM. Root is needed only for the namespace, not by tcplab.
+source "$(dirname "$0")/lib.sh"
+if [ "$(id -u)" -ne 0 ]; then
+  if [ "${CI:-}" = "true" ]; then not_ok "$(basename "$0"): not root (required under CI=true)"; exit 1; fi
+  echo "SKIPPED - $(basename "$0"): not root (needed for the namespace)"; exit 0
+fi
+BUILD_DIR=$ROOT/${TCPLAB_BUILD:-build}
+TCPLAB=$BUILD_DIR/tcplab
+[ -x "$TCPLAB" ] || { not_ok "$(basename "$0"): $TCPLAB not built (run make)"; exit 1; }
+URL=http://127.0.0.1:8080
+WORK=$(mktemp -d)
+trap 'lab_cleanup; rm -rf "$WORK"' EXIT
+curl_ns() { lab_exec timeout 60 curl -sS --max-time 50 "$@"; }
+
+# Usage errors come before anything runs: exit 2 and one line naming the flag.
+out=$("$TCPLAB" serve --kernel-tcp 127.0.0.1:8080 --pcap /dev/null 2>&1); rc=$?
+check "--pcap with --kernel-tcp is refused with exit 2 [$rc: $out]" \
+  bash -c '[ "$1" = 2 ] && grep -q -- "--pcap has no meaning with --kernel-tcp" <<<"$2"' _ "$rc" "$out"
+out=$("$TCPLAB" serve --kernel-tcp 127.0.0.1 2>&1); rc=$?
+check "--kernel-tcp without a port is refused with exit 2 [$rc: $out]" \
+  bash -c '[ "$1" = 2 ] && grep -q "ADDR:PORT" <<<"$2"' _ "$rc" "$out"
+check "--help documents --kernel-tcp" bash -c '"$1" serve --help | grep -q -- "--kernel-tcp ADDR:PORT"' _ "$TCPLAB"
+
+start_server --kernel-tcp 127.0.0.1:8080 --echo 7007 --trace || { not_ok "server starts"; exit 1; }
+ok "server starts on the kernel's TCP without a TUN"
+check "--trace is answered with one 'no trace' line" test "$(grep -c '^tcplab: no trace' "$SERVER_LOG")" = 1
+check "no TUN device in the namespace" bash -c '! ip -n "$1" link show type tun | grep -q .' _ "$LAB_NAME"
+
+# Two URLs on one curl: the second request reuses the first connection (keep-alive).
+curl_ns -v -o /dev/null -o /dev/null "$URL/" "$URL/bytes/100" 2>"$WORK/v.txt"
+check "keep-alive: curl reuses the connection for the second URL" grep -q 'Re-using existing connection' "$WORK/v.txt"
+check "keep-alive: one connection for two URLs" test "$(grep -c '^\* Connected to' "$WORK/v.txt")" = 1
+
+# HTTP/1.0: the server answers with Connection: close and closes.
+curl_ns -0 -v -o /dev/null "$URL/bytes/10" 2>"$WORK/h10.txt"
+check "HTTP/1.0: the response says Connection: close" grep -qi '^< Connection: close' "$WORK/h10.txt"
+check "HTTP/1.0: curl sees the connection closed, not left intact" \
+  bash -c 'grep -q "Closing connection" "$1" && ! grep -q "left intact" "$1"' _ "$WORK/h10.txt"
+
+# /stats parses as JSON and says which TCP it is, with the internals marked unavailable.
+curl_ns -o "$WORK/stats.json" "$URL/stats"
+check "/stats is JSON" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$WORK/stats.json"
+check "/stats names the kernel's TCP and marks its internals unavailable" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = s["tcp"]
+assert t["name"] == "kernel" and t["internals_available"] is False, t
+assert t["segments_sent"] is None and s["drops"] is None, s
+assert s["connections_accepted"] >= 3 and s["requests_served"] >= 3, s
+assert t["passive_opens"] == s["connections_accepted"], s
+' "$WORK/stats.json"
+
+# 64 MiB byte-exact: /bytes/N is byte i = i % 251 (http/site.cpp); compared whole.
+N=$((64 << 20))
+curl_ns -o "$WORK/big" "$URL/bytes/$N"
+size=$(stat -c %s "$WORK/big" 2>/dev/null || echo 0)
+check "64 MiB /bytes/$N arrives whole [$size bytes]" test "$size" = "$N"
+check "64 MiB body is byte-exact (byte i = i % 251)" python3 -c '
+import sys
+n = int(sys.argv[2])
+pattern = bytes(range(251))
+want = (pattern * (n // 251 + 1))[:n]
+assert open(sys.argv[1], "rb").read() == want
+' "$WORK/big" "$N"
+rm -f "$WORK/big"
+
+# The services run on the same provider: echo answers what it is sent.
+echoed=$(lab_exec timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7007; echo kernel-echo >&3; head -n1 <&3')
+check "echo (--echo 7007) on the kernel's TCP answers [$echoed]" test "$echoed" = kernel-echo
+
+# SIGTERM: exits 0 and prints its goodbye report.
+stop_server; rc=$?
+check "SIGTERM exits 0 [$rc]" test "$rc" = 0
+check "the exit report says kernel TCP" grep -q '^tcplab: kernel TCP:' "$SERVER_LOG"
