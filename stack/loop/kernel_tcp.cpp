@@ -20,8 +20,8 @@ namespace {
 // What send_space() promises while the kernel has not refused a write: the kernel's own send
 // buffer is the real limit, and a short write tells us it is full.
 constexpr size_t kSendSpaceEstimate = 256 * 1024;
-// Deviation from a kernel-only server: the kernel would keep an orphaned FIN-WAIT-2 socket for
-// tcp_fin_timeout, but we keep the fd open after close() to read the peer's FIN (and tell the
+// Deviation (kernel-tcp-close-timeout): unlike a kernel-only server, which would leave an
+// orphaned FIN-WAIT-2 socket to the kernel's tcp_fin_timeout, we keep the fd open after close() to read the peer's FIN (and tell the
 // application on_closed), so a peer that never closes would hold it forever. This ends it.
 constexpr Duration kCloseTimeout = seconds(60);
 constexpr Duration kCloseScanInterval = seconds(1);
