@@ -21,8 +21,9 @@ namespace {
 // buffer is the real limit, and a short write tells us it is full.
 constexpr size_t kSendSpaceEstimate = 256 * 1024;
 // Deviation (kernel-tcp-close-timeout): unlike a kernel-only server, which would leave an
-// orphaned FIN-WAIT-2 socket to the kernel's tcp_fin_timeout, we keep the fd open after close() to read the peer's FIN (and tell the
-// application on_closed), so a peer that never closes would hold it forever. This ends it.
+// orphaned FIN-WAIT-2 socket to the kernel's tcp_fin_timeout, we keep the fd open after
+// close() to read the peer's FIN (and tell the application on_closed), so a peer that never
+// closes would hold it forever. This ends it.
 constexpr Duration kCloseTimeout = seconds(60);
 constexpr Duration kCloseScanInterval = seconds(1);
 constexpr int kMaxEvents = 256;
