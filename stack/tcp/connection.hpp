@@ -91,6 +91,9 @@ class Connection final : public Socket {
   uint8_t our_window_shift() const;
   void send_challenge_ack();
 
+  // --- connection_invalid_ack.cpp: the per-connection limit on ACKs to bad segments -----
+  void send_invalid_ack(const wire::TcpSegment& seg, std::string_view note);
+
   // --- connection_output.cpp ----------------------------------------------------------
   // Sends what may be sent now; after_read: the application just freed receive space.
   void output(bool after_read = false);
@@ -231,6 +234,9 @@ class Connection final : public Socket {
   // The application read inside a callback: the window update waits until the callback
   // returns, so data it sends from there carries the new window (see receive()).
   bool window_update_owed_ = false;
+
+  // When we last answered an unacceptable segment with an ACK (connection_invalid_ack.cpp).
+  std::optional<Instant> last_invalid_ack_;
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;
   uint32_t retransmissions_ = 0;
