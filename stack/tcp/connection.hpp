@@ -43,6 +43,9 @@ class Connection final : public Socket {
   void open_active();
   // RFC 9293 §3.10.7: one segment for this 4-tuple.
   void segment_arrives(const wire::TcpSegment& segment);
+  // RFC 5961 §4.2: SYN+FIN in a synchronized state gets a challenge ACK and nothing else
+  // (connection_illegal_flags.cpp).
+  void illegal_syn_fin_arrives(const wire::TcpSegment& segment);
   // Fires whatever timers are due at ctx.now.
   void on_timers();
   std::optional<Instant> next_deadline() const;
