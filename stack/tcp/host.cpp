@@ -267,6 +267,23 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
   h.finish_entry();
 }
 
+void TcpHost::fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_hop_mtu,
+                                   wire::ConstBytes packet, Instant now) {
+  Impl& h = *impl_;
+  h.ctx.now = now;
+  h.ctx.current_packet = packet;
+  h.reap();
+  // The quoted segment went from us to the peer: its source is our side of the 4-tuple.
+  FourTuple tuple{quote.source, quote.source_port, quote.destination, quote.destination_port};
+  auto it = h.connections.find(tuple);
+  if (it == h.connections.end() || it->second->finished()) {
+    h.ctx.drop(DropReason::IcmpNoConnection, "fragmentation needed for no connection");
+  } else {
+    it->second->fragmentation_needed(Seq(quote.tcp_seq), next_hop_mtu, quote.total_length);
+  }
+  h.finish_entry();
+}
+
 void TcpHost::advance(Instant now) {
   Impl& h = *impl_;
   h.ctx.now = now;

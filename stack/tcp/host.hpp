@@ -16,6 +16,7 @@
 #include "stack/tcp/tcb_snapshot.hpp"
 #include "stack/time.hpp"
 #include "stack/trace/trace.hpp"
+#include "stack/wire/icmp_quote.hpp"
 #include "stack/wire/ipv4.hpp"
 
 namespace tcplab::tcp {
@@ -32,6 +33,8 @@ struct TcpStats {
   uint64_t challenge_acks_sent = 0;
   // ACKs to unacceptable segments not sent because of config.invalid_ack_interval.
   uint64_t invalid_acks_suppressed = 0;
+  // Connections whose MSS an ICMP fragmentation needed lowered (RFC 1191).
+  uint64_t path_mtu_reductions = 0;
   uint64_t connections_current = 0;  // TCBs not in TIME-WAIT/CLOSED
   uint64_t connections_time_wait = 0;
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
@@ -49,6 +52,10 @@ class TcpHost {
 
   // A verified IPv4 packet whose protocol is TCP and whose destination is ours.
   void packet_arrives(const wire::Ipv4Packet& packet, Instant now);
+  // RFC 1191 / RFC 5927: ICMP fragmentation needed quoting one of our TCP segments; `packet`
+  // is the ICMP packet (for drop traces). next_hop_mtu 0: an old router (RFC 1191 §5).
+  void fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_hop_mtu, wire::ConstBytes packet,
+                            Instant now);
   // Fires every timer due at `now` and remembers `now` for calls the application makes.
   void advance(Instant now);
   // The earliest timer deadline of any connection, for the event loop's poll timeout.
