@@ -37,6 +37,12 @@ std::string_view to_string(DropReason reason) {
       return "icmp-bad-checksum";
     case DropReason::IcmpUnhandledType:
       return "icmp-unhandled-type";
+    case DropReason::IcmpBadQuote:
+      return "icmp-bad-quote";
+    case DropReason::IcmpNoConnection:
+      return "icmp-no-connection";
+    case DropReason::IcmpSeqNotInFlight:
+      return "icmp-seq-not-in-flight";
     case DropReason::TcpTruncated:
       return "tcp-truncated";
     case DropReason::TcpBadDataOffset:

@@ -29,12 +29,15 @@ enum class DropReason : uint8_t {
   IcmpTruncated,
   IcmpBadChecksum,
   IcmpUnhandledType,  // not an echo request: nothing to answer
+  IcmpBadQuote,       // an error whose quote is too short, not IPv4, or not about our TCP
+  IcmpNoConnection,   // fragmentation needed for a 4-tuple we have no connection for
+  IcmpSeqNotInFlight,  // its quoted SEG.SEQ is outside SND.UNA..SND.NXT (RFC 5927 §4.1)
   // TCP wire (RFC 9293 §3.1)
   TcpTruncated,
   TcpBadDataOffset,
   TcpBadChecksum,
   TcpBadOption,  // option length runs past the header or is < 2
-  TcpBadFlags,   // SYN+FIN, SYN+RST and other nonsense
+  TcpBadFlags,   // SYN+RST, RST+FIN; SYN+FIN (a challenge ACK if the connection is synchronized)
   // TCP processing (RFC 9293 §3.10.7)
   TcpNoConnection,         // no listener, no TCB: answered with RST unless it was a RST
   TcpListenQueueFull,      // accept queue full: SYN dropped so the client retries

@@ -8,6 +8,7 @@
 
 #include "stack/ip/icmp_responder.hpp"
 #include "stack/ip/ipv4_input.hpp"
+#include "stack/wire/icmp_quote.hpp"
 
 namespace tcplab {
 namespace {
@@ -110,6 +111,9 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
   auto parsed = wire::parse_icmp(ip.payload);
   if (!parsed) return drop(parsed.error(), raw, now);
   const wire::IcmpMessage& message = parsed.value();
+  if (message.type == static_cast<uint8_t>(wire::IcmpType::DestinationUnreachable) &&
+      message.code == static_cast<uint8_t>(wire::UnreachableCode::FragmentationNeeded))
+    return fragmentation_needed_arrives(message, raw, now);
   if (message.type != static_cast<uint8_t>(wire::IcmpType::EchoRequest)) {
     // RFC 1122 §3.2.2: never answer an ICMP error with an ICMP error, and echo is the only
     // query we serve; everything else (replies, unreachables, timestamps...) is only counted.
@@ -129,6 +133,19 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
                       message.identifier(), message.sequence(), message.body.size());
     tracer_.note(now, nullptr, note.view());
   }
+}
+
+// RFC 1191 §4: a router that had to fragment a datagram with DF set (every TCP segment of
+// ours) says so with the next-hop MTU; the connection the quote names lowers its MSS. The
+// quote must be of a TCP segment we sent; the rest (4-tuple, RFC 5927 §4.1's sequence
+// check) is TCP's to judge. Never answered: it is an ICMP error (RFC 1122 §3.2.2).
+void Stack::fragmentation_needed_arrives(const wire::IcmpMessage& message, std::span<const std::byte> raw,
+                                         Instant now) {
+  auto quote = wire::parse_icmp_quote(message.body);
+  if (!quote) return drop(quote.error(), raw, now, "fragmentation needed: quote unreadable");
+  if (quote->source != config_.address || quote->protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp))
+    return drop(DropReason::IcmpBadQuote, raw, now, "fragmentation needed: not about a TCP segment of ours");
+  tcp_.fragmentation_needed(*quote, static_cast<uint16_t>(message.rest & 0xffff), raw, now);
 }
 
 void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& ip,

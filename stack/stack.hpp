@@ -73,6 +73,8 @@ class Stack {
   void count_sent(size_t packets);
   void reassembly_timed_out(const ip::Reassembler::Expired& expired, Instant now);
   void icmp_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
+  void fragmentation_needed_arrives(const wire::IcmpMessage& message, std::span<const std::byte> raw,
+                                    Instant now);
   void send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& packet,
                         std::span<const std::byte> raw, Instant now);
 };

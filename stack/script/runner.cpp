@@ -315,6 +315,8 @@ class Runner final : public tcp::AcceptHandler {
         tc.persist_max = d(1000);
       else if (k == "challenge_ack_per_second")
         tc.challenge_ack_per_second = static_cast<uint32_t>(u(1000000000));
+      else if (k == "invalid_ack_interval")
+        tc.invalid_ack_interval = d(1000);
       else if (k == "isn")
         tc.fixed_isn = static_cast<uint32_t>(u(0xffffffffull));
       else if (k == "max_out_of_order")
@@ -334,7 +336,8 @@ class Runner final : public tcp::AcceptHandler {
         bad("unknown config key (see docs/scenarios.md: mss mtu receive_buffer send_buffer window_scaling "
             "msl fin_timeout "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
-            "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second isn "
+            "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second "
+            "invalid_ack_interval isn "
             "max_out_of_order initial_window sack timestamps keepalive tolerance port remote_port "
             "remote_isn)");
     }

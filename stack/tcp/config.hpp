@@ -50,6 +50,11 @@ struct TcpConfig {
   Duration persist_max = seconds(60);
   // RFC 5961 §7: at most this many challenge ACKs per second across the host.
   uint32_t challenge_ack_per_second = 100;
+  // RFC 9293 §3.10.7.4 answers an unacceptable segment (outside the window, an ACK of data
+  // never sent, a PAWS reject) with an ACK. Like Linux's tcp_invalid_ratelimit, one
+  // connection sends at most one such ACK per this interval, so two stacks that disagree
+  // about sequence numbers cannot ACK each other forever. Zero turns the limit off.
+  Duration invalid_ack_interval = milliseconds(500);
   // A fixed ISN for reproducible labs (--isn N); otherwise RFC 6528 with isn_key.
   std::optional<uint32_t> fixed_isn;
   std::array<uint8_t, 16> isn_key{};

@@ -31,6 +31,9 @@ class NewReno {
   // RFC 5681 §3.1: if the SYN or SYN,ACK had to be retransmitted, IW is one segment.
   // iss: RFC 6582 §3.2 step 1, "recover" starts at the initial send sequence number.
   void start(size_t smss, uint32_t initial_window_segments, bool syn_retransmitted, Seq iss);
+  // The path MTU shrank (RFC 1191): later increases count in the new SMSS. cwnd keeps its
+  // bytes, as RFC 1191 says nothing about congestion and the loss was no congestion signal.
+  void set_smss(size_t smss) { smss_ = smss > 0 ? smss : 1; }
 
   // What the connection must do after an ACK.
   struct Response {

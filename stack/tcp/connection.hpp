@@ -43,6 +43,12 @@ class Connection final : public Socket {
   void open_active();
   // RFC 9293 §3.10.7: one segment for this 4-tuple.
   void segment_arrives(const wire::TcpSegment& segment);
+  // RFC 5961 §4.2: SYN+FIN in a synchronized state gets a challenge ACK and nothing else
+  // (connection_illegal_flags.cpp).
+  void illegal_syn_fin_arrives(const wire::TcpSegment& segment);
+  // RFC 1191 / RFC 5927 §4.1: ICMP fragmentation needed quoting our segment at `quoted_seq`
+  // (connection_path_mtu.cpp). quoted_length: the quoted datagram's total length.
+  void fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uint16_t quoted_length);
   // Fires whatever timers are due at ctx.now.
   void on_timers();
   std::optional<Instant> next_deadline() const;
@@ -99,6 +105,9 @@ class Connection final : public Socket {
   uint8_t our_window_shift() const;
   void send_challenge_ack();
 
+  // --- connection_invalid_ack.cpp: the per-connection limit on ACKs to bad segments -----
+  void send_invalid_ack(const wire::TcpSegment& seg, std::string_view note);
+
   // --- connection_output.cpp ----------------------------------------------------------
   // Sends what may be sent now; after_read: the application just freed receive space.
   void output(bool after_read = false);
@@ -118,7 +127,9 @@ class Connection final : public Socket {
   size_t unsent_bytes() const { return send_.size() - sent_data_bytes(); }
   // RFC 6691 §2 / RFC 7323: the MSS counts data and options, so with timestamps on every
   // segment 12 bytes fewer data fit (SMSS for RFC 5681 too).
-  size_t send_mss() const { return tcb_.mss - (timestamps_.enabled() ? 12u : 0u); }
+  size_t send_mss() const { return effective_mss() - (timestamps_.enabled() ? 12u : 0u); }
+  // RFC 1191 §3: the MSS the path allows, once an ICMP fragmentation needed lowered it.
+  uint16_t effective_mss() const { return path_mss_ && *path_mss_ < tcb_.mss ? *path_mss_ : tcb_.mss; }
   void trace_segment(trace::Direction dir, const wire::TcpSegment& seg, std::string_view note);
 
   // --- connection_timers.cpp ----------------------------------------------------------
@@ -266,6 +277,11 @@ class Connection final : public Socket {
   ApplicationEvents events_;
   mutable bool want_writable_ = false;  // set by send_space() too, which is const to callers
   bool finished_ = false;               // see finished()
+
+  // MTU - 40 of the path as ICMP fragmentation needed reported it (RFC 1191), if it did.
+  std::optional<uint16_t> path_mss_;
+  // When we last answered an unacceptable segment with an ACK (connection_invalid_ack.cpp).
+  std::optional<Instant> last_invalid_ack_;
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;
   uint32_t retransmissions_ = 0;

@@ -174,10 +174,10 @@ void Connection::reject_unacceptable(const wire::TcpSegment& seg) {
     // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: a retransmitted FIN is acknowledged again and
     // restarts the 2 MSL timeout (our ACK of it was lost).
     arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
-    send_ack("ACK of retransmitted FIN");
+    send_invalid_ack(seg, "ACK of retransmitted FIN");
   } else {
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
-    send_ack("dup ACK");
+    send_invalid_ack(seg, "dup ACK");
   }
   ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
 }
@@ -279,13 +279,13 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
   if (seg.ack > tcb_.snd_nxt) {
     // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop
     // the segment, and return."
-    send_ack();
+    send_invalid_ack(seg, "ACK to an ACK of unsent data");
     ctx_.drop(DropReason::TcpAckUnacceptable, "ACK of data never sent (RFC 9293 §3.10.7.4 fifth)");
     return false;
   }
   if (seg.ack < tcb_.snd_una - max_snd_wnd_) {
     // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is a blind injection attempt.
-    send_ack();
+    send_invalid_ack(seg, "ACK to an old ACK");
     ctx_.drop(DropReason::TcpAckUnacceptable, "ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5.2)");
     return false;
   }

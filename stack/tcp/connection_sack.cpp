@@ -58,7 +58,7 @@ void Connection::add_sack_blocks(wire::TcpOptions& options, size_t payload) cons
   options.sack_blocks = n;
   // RFC 6691 §2: data and options together stay within the peer's MSS, so a full-sized
   // data segment carries fewer blocks (or none) rather than exceed the path's MTU.
-  while (options.sack_blocks > 0 && payload > 0 && payload + options.emitted_length() > tcb_.mss)
+  while (options.sack_blocks > 0 && payload > 0 && payload + options.emitted_length() > effective_mss())
     --options.sack_blocks;
 }
 

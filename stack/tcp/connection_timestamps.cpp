@@ -13,7 +13,7 @@ bool Connection::check_paws(const wire::TcpSegment& seg) {
   // Deviation (timestamp-missing-accepted): a segment without the option after negotiation
   // is accepted, as Linux does; RFC 7323 §3.2 says a receiver SHOULD silently drop it.
   if (!timestamps_.paws_rejects(seg.options.timestamps->value, ctx_.now)) return true;
-  send_ack("dup ACK (PAWS)");
+  send_invalid_ack(seg, "dup ACK (PAWS)");
   ctx_.drop(DropReason::TcpUnacceptableSegment, "PAWS: SEG.TSval older than TS.Recent (RFC 7323 §5.3 R1)");
   return false;
 }

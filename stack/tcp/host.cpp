@@ -192,6 +192,20 @@ struct TcpHost::Impl final : ConnectionOwner {
     c->open_passive(seg);
   }
 
+  // SYN+FIN opens and closes at once. RFC 5961 §4.2: "If the SYN bit is set, irrespective
+  // of the sequence number, TCP MUST send an ACK (also referred to as challenge ACK)" in a
+  // synchronized state; for anything else (no connection, LISTEN, SYN-SENT, SYN-RECEIVED)
+  // it is refused and counted as tcp-bad-flags, with no answer, as the parser used to do.
+  void syn_fin_arrives(Connection* c, const wire::TcpSegment& seg) {
+    if (c != nullptr && !c->finished() && is_synchronized(c->state())) {
+      ++stats.segments_received;
+      c->illegal_syn_fin_arrives(seg);
+    } else {
+      ctx.drop(DropReason::TcpBadFlags, "SYN+FIN for no synchronized connection");
+    }
+    finish_entry();
+  }
+
   bool port_in_use(uint16_t port, wire::Ipv4Address remote, uint16_t remote_port) const {
     if (listeners.contains(port)) return true;
     return connections.contains(FourTuple{ctx.local_address, port, remote, remote_port});
@@ -211,17 +225,23 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
       wire::ConstBytes(packet.header_bytes.data(), packet.header_bytes.size() + packet.payload.size());
   h.reap();
   // RFC 9293 §3.1: checksum over the pseudo-header; malformed headers and options refused.
-  auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination);
+  // SYN+FIN is kept by the parser only so that syn_fin_arrives can look for its connection.
+  auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination, true,
+                                wire::SynFin::Keep);
   if (!parsed) {
     h.ctx.drop(parsed.error());
     return;
   }
-  ++h.stats.segments_received;
   const wire::TcpSegment& seg = parsed.value();
   FourTuple tuple{packet.header.destination, seg.destination_port, packet.header.source, seg.source_port};
+  auto it = h.connections.find(tuple);
+  if (seg.flags.syn && seg.flags.fin) {
+    h.syn_fin_arrives(it == h.connections.end() ? nullptr : it->second.get(), seg);
+    return;
+  }
+  ++h.stats.segments_received;
   auto listener = h.listeners.find(seg.destination_port);
 
-  auto it = h.connections.find(tuple);
   if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
     // RFC 1122 §4.2.2.13 / RFC 9293 §3.10.7.4: a new SYN with a sequence number above
@@ -243,6 +263,23 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
     h.listen_arrives(listener->second, tuple, seg);
   } else {
     h.closed_arrives(tuple, seg);
+  }
+  h.finish_entry();
+}
+
+void TcpHost::fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_hop_mtu,
+                                   wire::ConstBytes packet, Instant now) {
+  Impl& h = *impl_;
+  h.ctx.now = now;
+  h.ctx.current_packet = packet;
+  h.reap();
+  // The quoted segment went from us to the peer: its source is our side of the 4-tuple.
+  FourTuple tuple{quote.source, quote.source_port, quote.destination, quote.destination_port};
+  auto it = h.connections.find(tuple);
+  if (it == h.connections.end() || it->second->finished()) {
+    h.ctx.drop(DropReason::IcmpNoConnection, "fragmentation needed for no connection");
+  } else {
+    it->second->fragmentation_needed(Seq(quote.tcp_seq), next_hop_mtu, quote.total_length);
   }
   h.finish_entry();
 }

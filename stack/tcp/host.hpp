@@ -17,6 +17,7 @@
 #include "stack/tcp/tcb_snapshot.hpp"
 #include "stack/time.hpp"
 #include "stack/trace/trace.hpp"
+#include "stack/wire/icmp_quote.hpp"
 #include "stack/wire/ipv4.hpp"
 
 namespace tcplab::tcp {
@@ -31,6 +32,10 @@ class TcpHost final : public SocketProvider {
 
   // A verified IPv4 packet whose protocol is TCP and whose destination is ours.
   void packet_arrives(const wire::Ipv4Packet& packet, Instant now);
+  // RFC 1191 / RFC 5927: ICMP fragmentation needed quoting one of our TCP segments; `packet`
+  // is the ICMP packet (for drop traces). next_hop_mtu 0: an old router (RFC 1191 §5).
+  void fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_hop_mtu, wire::ConstBytes packet,
+                            Instant now);
   // Fires every timer due at `now` and remembers `now` for calls the application makes.
   void advance(Instant now);
   // The earliest timer deadline of any connection, for the event loop's poll timeout.

@@ -24,6 +24,10 @@ struct TcpStats {
   uint64_t resets_sent = 0;
   uint64_t resets_received = 0;
   uint64_t challenge_acks_sent = 0;
+  // ACKs to unacceptable segments not sent because of config.invalid_ack_interval.
+  uint64_t invalid_acks_suppressed = 0;
+  // Connections whose MSS an ICMP fragmentation needed lowered (RFC 1191).
+  uint64_t path_mtu_reductions = 0;
   uint64_t connections_current = 0;  // TCBs not in TIME-WAIT/CLOSED
   uint64_t connections_time_wait = 0;
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions

@@ -9,13 +9,15 @@ namespace tcplab::wire {
 
 enum class IcmpType : uint8_t { EchoReply = 0, DestinationUnreachable = 3, EchoRequest = 8 };
 
-enum class UnreachableCode : uint8_t { Protocol = 2, Port = 3 };
+// RFC 792 codes of destination unreachable; FragmentationNeeded carries the next-hop MTU in
+// the low 16 bits of the "rest" word (RFC 1191 §4).
+enum class UnreachableCode : uint8_t { Protocol = 2, Port = 3, FragmentationNeeded = 4 };
 
 struct IcmpMessage {
   uint8_t type = 0;
   uint8_t code = 0;
   uint16_t checksum = 0;
-  uint32_t rest = 0;  // identifier+sequence for echo, unused for unreachable
+  uint32_t rest = 0;  // identifier+sequence for echo; next-hop MTU for fragmentation needed
   ConstBytes body;    // echo payload, or the quoted IP header + 8 bytes
   uint16_t identifier() const { return static_cast<uint16_t>(rest >> 16); }
   uint16_t sequence() const { return static_cast<uint16_t>(rest & 0xffff); }

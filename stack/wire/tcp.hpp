@@ -81,10 +81,16 @@ struct TcpSegment {
   }
 };
 
-// Verifies header length, data offset, option lengths, flags that make no sense (SYN+FIN,
-// SYN+RST) and, when verify_checksum, the checksum over the RFC 9293 §3.1 pseudo-header.
+// What parse_tcp does with SYN+FIN. Refuse: tcp-bad-flags like every other nonsense
+// combination. Keep: parsed, so the TCP host can give a connection in a synchronized
+// state the RFC 5961 §4 challenge ACK (and refuse it itself for anything else).
+enum class SynFin { Refuse, Keep };
+
+// Verifies header length, data offset, option lengths, flags that make no sense (SYN+FIN
+// unless syn_fin is Keep, SYN+RST, RST+FIN) and, when verify_checksum, the checksum over the
+// RFC 9293 §3.1 pseudo-header.
 Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address destination,
-                             bool verify_checksum = true);
+                             bool verify_checksum = true, SynFin syn_fin = SynFin::Refuse);
 
 // Writes header, options and payload with a correct checksum; returns the bytes written.
 // out must hold 60 + payload bytes.

@@ -1,0 +1,77 @@
+// Path MTU discovery (RFC 1191) for one connection, with RFC 5927's defence against forged
+// ICMP: every segment leaves with DF set, so a router that cannot forward it says
+// "fragmentation needed" with its next-hop MTU; we lower the MSS and resend what is
+// outstanding in the smaller size.
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include "stack/tcp/connection.hpp"
+
+namespace tcplab::tcp {
+namespace {
+
+constexpr uint16_t kIpTcpHeaders = 40;
+// RFC 1122 §3.3.3: every host takes 576-byte datagrams, so MSS 536 always gets through.
+constexpr uint16_t kMinPathMtu = 576;
+// RFC 1191 §7, Table 7-1: the plateaus to guess from when the router left the MTU field 0.
+constexpr std::array<uint16_t, 11> kPlateaus{65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68};
+
+// RFC 1191 §5: "the largest plateau value that is less than the Total Length field of the
+// datagram" that was too big.
+uint16_t plateau_below(uint16_t total_length) {
+  for (uint16_t p : kPlateaus)
+    if (p < total_length) return p;
+  return kPlateaus.back();
+}
+
+}  // namespace
+
+void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uint16_t quoted_length) {
+  // RFC 5927 §4.1: an error about a segment we sent quotes a sequence number in
+  // SND.UNA =< SEG.SEQ < SND.NXT; anything else is forged or stale and is ignored.
+  if (!(tcb_.snd_una <= quoted_seq && quoted_seq < tcb_.snd_nxt)) {
+    ctx_.drop(DropReason::IcmpSeqNotInFlight,
+              "fragmentation needed: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
+    return;
+  }
+  uint16_t mtu = next_hop_mtu != 0 ? next_hop_mtu : plateau_below(quoted_length);
+  // Deviation: RFC 1191 §3 lets the estimate fall to 68 bytes. Like Linux (min_pmtu 552),
+  // we never go below 576 (MSS 536): a forged ICMP could otherwise force 28-byte segments
+  // (RFC 5927 §7), and RFC 1122 §3.3.3 guarantees 576 gets through.
+  mtu = std::max(mtu, kMinPathMtu);
+  uint16_t before = effective_mss();
+  uint16_t after = static_cast<uint16_t>(mtu - kIpTcpHeaders);
+  char text[96];
+  if (after >= before) {
+    // Deviation: RFC 1191 §6.3 raises the estimate again after a while (10 minutes); we only
+    // ever lower it, for the connection's life. A report that allows more changes nothing.
+    if (ctx_.tracer.enabled()) {
+      int n = std::snprintf(text, sizeof text, "path MTU %u: MSS stays %u", unsigned{mtu}, unsigned{before});
+      ctx_.tracer.note(ctx_.now, &tuple_, std::string_view(text, static_cast<size_t>(std::max(n, 0))));
+    }
+    return;
+  }
+  path_mss_ = after;
+  ++ctx_.stats.path_mtu_reductions;
+  if (ctx_.tracer.enabled()) {
+    int n = std::snprintf(text, sizeof text, "path MTU %u: MSS %u -> %u", unsigned{mtu}, unsigned{before},
+                          unsigned{after});
+    ctx_.tracer.note(ctx_.now, &tuple_, std::string_view(text, static_cast<size_t>(std::max(n, 0))));
+  }
+  if (tcb_.state == State::SynSent || tcb_.state == State::SynReceived) return;  // SYNs are small
+  congestion_.set_smss(send_mss());
+  if (flight_size() == 0) return;
+  // RFC 1191 §6.4: "retransmit ... datagrams that were too big". Everything outstanding is
+  // resent from SND.UNA in the new size, as after a timeout but without touching cwnd (like
+  // Linux's tcp_simple_retransmit: the path, not congestion, dropped them).
+  scoreboard_.clear();
+  rtx_next_ = tcb_.snd_una;
+  rtx_end_ = tcb_.snd_nxt;
+  recovery_ = Recovery::Timeout;
+  arm(retransmission_timer_, ctx_.now + rto_.rto());
+  output();
+  deliver_events();
+}
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,123 @@
+// Tests for path MTU discovery (stack.cpp fragmentation_needed_arrives, TcpHost and
+// connection_path_mtu.cpp): a hand-built ICMP "fragmentation needed" (type 3 code 4) quoting
+// one of our segments goes through Stack::receive like any packet from the link.
+#include <doctest/doctest.h>
+
+#include "stack/wire/icmp.hpp"
+#include "tests/unit/tcp_peer.hpp"
+
+using namespace tcplab;
+using namespace tcplab::testing;
+
+namespace {
+
+// An ICMP type 3 code 4 from a router, quoting the first 28 bytes of `ours` (IP + 8 TCP).
+std::vector<std::byte> frag_needed(const Peer& peer, std::span<const std::byte> ours, uint16_t mtu,
+                                   size_t quoted = 28) {
+  std::vector<std::byte> packet(20 + 8 + quoted);
+  wire::emit_icmp(3, 4, mtu, ours.first(quoted), wire::MutableBytes(packet).subspan(20));
+  wire::Ipv4Header h;
+  h.protocol = 1;
+  h.source = wire::Ipv4Address{0xC6336401};  // 198.51.100.1, a router on the way
+  h.destination = peer.stack.config().address;
+  wire::emit_ipv4_header(h, 8 + quoted, wire::MutableBytes(packet));
+  return packet;
+}
+
+// Sends `n` bytes and keeps a copy of the first packet the stack sent.
+std::vector<std::byte> send_and_keep_first(Established& c, size_t n) {
+  std::string data(n, 'x');
+  REQUIRE(c.socket->send(bytes_of(data)) == n);
+  REQUIRE(c.peer.stack.outbox().size() > 0);
+  auto first = c.peer.stack.outbox().packet(0);
+  return std::vector<std::byte>(first.begin(), first.end());
+}
+
+}  // namespace
+
+TEST_CASE("tcp: fragmentation needed lowers the MSS and resends what is outstanding") {
+  Established c;
+  auto first = send_and_keep_first(c, 2920);
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].payload.size() == 1460);
+  c.peer.stack.receive(frag_needed(c.peer, first, 1400), c.peer.now);
+  out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 3);  // 1360 + 1360 + 200, from SND.UNA
+  CHECK(out[0].seq == c.our_nxt);
+  CHECK(out[0].payload.size() == 1360);
+  CHECK(out[1].payload.size() == 1360);
+  CHECK(out[2].payload.size() == 200);
+  CHECK(c.peer.stack.tcp().stats().path_mtu_reductions == 1);
+  CHECK(c.peer.stack.tcp().stats().retransmissions == 3);
+  // New data after the ACK also goes in 1360-byte segments.
+  c.peer_acks(c.our_nxt + 2920);
+  c.our_nxt += 2920;
+  c.peer.take();
+  send_and_keep_first(c, 2720);
+  out = c.peer.take();
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].payload.size() == 1360);
+  CHECK(out[1].payload.size() == 1360);
+  // A report of a larger MTU changes nothing (RFC 1191 never raises from an ICMP).
+  c.peer_acks(c.our_nxt + 2720);
+  c.our_nxt += 2720;
+  auto again = send_and_keep_first(c, 10);
+  c.peer.take();
+  c.peer.stack.receive(frag_needed(c.peer, again, 1500), c.peer.now);
+  CHECK(c.peer.take().empty());
+  CHECK(c.peer.stack.tcp().stats().path_mtu_reductions == 1);
+}
+
+TEST_CASE("tcp: fragmentation needed with MTU 0 uses the RFC 1191 plateaus; 576 is the floor") {
+  SUBCASE("MTU field 0: the plateau below 1500 is 1492") {
+    Established c;
+    auto first = send_and_keep_first(c, 1460);
+    c.peer.take();
+    c.peer.stack.receive(frag_needed(c.peer, first, 0), c.peer.now);
+    auto out = c.peer.take();
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].payload.size() == 1452);
+    CHECK(out[1].payload.size() == 8);
+  }
+  SUBCASE("MTU 300 is taken as 576") {
+    Established c;
+    auto first = send_and_keep_first(c, 1000);
+    c.peer.take();
+    c.peer.stack.receive(frag_needed(c.peer, first, 300), c.peer.now);
+    auto out = c.peer.take();
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].payload.size() == 536);
+    CHECK(out[1].payload.size() == 464);
+  }
+}
+
+TEST_CASE("tcp: fragmentation needed that does not match a segment in flight is ignored and counted") {
+  Established c;
+  auto first = send_and_keep_first(c, 1000);
+  c.peer.take();
+  c.peer_acks(c.our_nxt + 1000);  // nothing in flight now: SEG.SEQ < SND.UNA
+  c.peer.take();
+  c.peer.stack.receive(frag_needed(c.peer, first, 1200), c.peer.now);
+  CHECK(c.peer.take().empty());
+  CHECK(c.peer.stack.drops().get(DropReason::IcmpSeqNotInFlight) == 1);
+  // Another 4-tuple: no connection.
+  auto other = first;
+  other[20] = std::byte{0x12};  // source port of the quoted TCP header
+  c.peer.stack.receive(frag_needed(c.peer, other, 1200), c.peer.now);
+  CHECK(c.peer.stack.drops().get(DropReason::IcmpNoConnection) == 1);
+  // A quote cut inside the TCP header, and one of a datagram we did not send.
+  c.peer.stack.receive(frag_needed(c.peer, first, 1200, 24), c.peer.now);
+  auto foreign = first;
+  foreign[12] = std::byte{10};  // quoted source address 10.x: not ours (checksum not checked)
+  c.peer.stack.receive(frag_needed(c.peer, foreign, 1200), c.peer.now);
+  CHECK(c.peer.stack.drops().get(DropReason::IcmpBadQuote) == 2);
+  CHECK(c.peer.take().empty());
+  CHECK(c.peer.stack.tcp().stats().path_mtu_reductions == 0);
+  // Later data still uses 1460 bytes.
+  send_and_keep_first(c, 2920);
+  auto out = c.peer.take();
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].payload.size() == 1460);
+}
