@@ -1,7 +1,7 @@
 // The TCP endpoint of one stack address: demultiplexes segments by 4-tuple to connections,
-// owns listeners (SYN queue + accept queue), answers closed ports with RST
-// (RFC 9293 §3.10.7.1) and drives every connection's timers. Sans-IO: segments and `now`
-// in, packets into the Outbox, events to the Tracer.
+// owns listeners (SYN queue + accept queue, SYN cookies when the SYN queue is full), answers
+// closed ports with RST (RFC 9293 §3.10.7.1) and drives every connection's timers. Sans-IO:
+// segments and `now` in, packets into the Outbox, events to the Tracer.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -35,6 +35,11 @@ struct TcpStats {
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
   // FIN-WAIT-2 connections dropped silently after --fin-timeout.
   uint64_t fin_timeouts = 0;
+  // RFC 4987 §3.6: SYN-ACKs sent with a cookie instead of a SYN-queue entry; final ACKs
+  // whose cookie proved good (a connection was made from it) or did not.
+  uint64_t syn_cookies_sent = 0;
+  uint64_t syn_cookies_validated = 0;
+  uint64_t syn_cookies_rejected = 0;
 };
 
 class TcpHost {
