@@ -218,17 +218,20 @@ row "burst of $BIG_BURST connects, $BIG_BATCH at a time: refused" "conns" \
   "$(batch_refused "$NS_S" $TCPLAB_ADDR 80)" "$(batch_refused "$NS_C" $NGINX_ADDR 8080)" "nginx"
 
 # A flood of spoofed SYNs (tests/clients/syn_flood, from 198.18.0.0/15 into the TUN) while a real
-# client makes one request at a time, each with a 5 s limit: its failures and slowest request,
-# and how many packets tcplab read meanwhile (its SIGUSR1 "packets in") of the SYNs sent.
+# client makes one request at a time, each with a 5 s limit: its failures and slowest request;
+# then how many packets tcplab read (its SIGUSR1 "packets in", the client's included) and how
+# many the TUN dropped because tcplab did not read them in time (the kernel's tx_dropped).
 flood_rows() {
   start_tcplab
-  local seconds=$(( FLOOD / FLOOD_RATE + 2 )) fpid out sent read
+  local seconds=$(( FLOOD / FLOOD_RATE + 2 )) fpid out sent read dropped0 dropped1
+  dropped0=$(in_s cat /sys/class/net/tcplab0/statistics/tx_dropped)
   in_s timeout 120 "$BUILD/clients/syn_flood" --dst $TCPLAB_ADDR --port 80 --count "$FLOOD" --rate "$FLOOD_RATE" \
     --seconds 100 >"$WORK/flood.out" 2>&1 &
   fpid=$!
   out=$(in_s timeout 120 "$BUILD/clients/conn_load" --host $TCPLAB_ADDR --port 80 --mode serial --count 1000000 \
     --seconds "$seconds" --request-timeout-ms 5000 --path /f1k)
   wait "$fpid"
+  dropped1=$(in_s cat /sys/class/net/tcplab0/statistics/tx_dropped)
   sent=$(sed -nE 's/^sent ([0-9]+).*/\1/p' "$WORK/flood.out")
   kill -USR1 "$SRV_PID"
   for _ in $(seq 50); do grep -q '^tcplab: packets in' "$WORK/tcplab.log" && break; sleep 0.1; done
@@ -237,8 +240,9 @@ flood_rows() {
     "$(sed -nE 's/.*failures=([0-9]+).*/\1/p' <<<"$out")" "0" "target"
   row "  the real client's slowest request" "ms" "$(sed -nE 's/.*max_ms=([0-9.]+).*/\1/p' <<<"$out")" "1000" \
     "target"
-  row "  requests made during the flood" "reqs" "$(sed -nE 's/.*requests=([0-9]+).*/\1/p' <<<"$out")" "" ""
-  row "  packets tcplab read of the SYNs sent" "pkts" "${read:-0}" "${sent:-0}" "sent by syn_flood"
+  row "  the real client's requests meanwhile" "reqs" "$(sed -nE 's/.*requests=([0-9]+).*/\1/p' <<<"$out")" "" ""
+  row "  packets tcplab read (with the client's)" "pkts" "${read:-0}" "${sent:-0}" "SYNs sent"
+  row "  packets the TUN dropped unread" "pkts" "$(( ${dropped1:-0} - ${dropped0:-0} ))" "${sent:-0}" "SYNs sent"
   grep '^tcplab: syn cookies' "$WORK/tcplab.log" | tail -1 | sed 's/^/# /'
 }
 flood_rows
