@@ -69,3 +69,13 @@ echo "# $line"
 check "the flood was answered with SYN cookies (sent > 5000)" test "$(count_after sent "$line" | grep . || echo 0)" -gt 5000
 check "a request after the flood succeeds" lab_exec timeout 10 curl -sf -o /dev/null --max-time 5 "http://$ADDR/"
 check "the server exits 0 on SIGTERM" stop_server
+
+# ------------------------------------------------------------------ the flags
+help=$(lab_exec "$TCPLAB" serve --help 2>&1)
+check "serve --help lists --syn-backlog and --syn-cookies" \
+  bash -c 'grep -qE "^  --syn-backlog N" <<<"$1" && grep -qE "^  --syn-cookies auto\|always\|never" <<<"$1"' _ "$help"
+for bad in "--syn-cookies maybe" "--syn-backlog 0" "--syn-backlog x"; do
+  # shellcheck disable=SC2086 # the flag and its value are two words on purpose
+  out=$(lab_exec timeout 10 "$TCPLAB" serve $bad 2>&1); rc=$?
+  check "'tcplab serve $bad' exits 2 with one line" test "$rc" -eq 2 -a "$(grep -c . <<<"$out")" -eq 1
+done
