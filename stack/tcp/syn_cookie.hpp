@@ -10,7 +10,8 @@
 //                derived from the RFC 6528 ISN key
 // Trade-off: nothing else of the SYN survives. Window scale, SACK-permitted and timestamps
 // are not encoded, so the SYN-ACK offers none of them and the connection runs without them
-// (Linux hides wscale and SACK in the timestamp value; tcplab does not).
+// (Linux hides wscale and SACK in the timestamp value; tcplab does not). A fixed ISN (--isn)
+// does not apply to a cookie: a fixed number could carry none of this.
 #pragma once
 #include <array>
 #include <cstdint>
