@@ -112,6 +112,9 @@ std::string stats_json(const StatsSnapshot& s) {
   tcp_field(out, s, "segments_sent", s.tcp.segments_sent);
   tcp_field(out, s, "retransmissions", s.tcp.retransmissions);
   field(out, "passive_opens", s.tcp.passive_opens);
+  tcp_field(out, s, "syn_cookies_sent", s.tcp.syn_cookies_sent);
+  tcp_field(out, s, "syn_cookies_validated", s.tcp.syn_cookies_validated);
+  tcp_field(out, s, "syn_cookies_rejected", s.tcp.syn_cookies_rejected);
   tcp_field(out, s, "fin_timeouts", s.tcp.fin_timeouts, false);
   out += "}, \"config\": {\"keepalive\": ";
   out += s.keepalive ? "true, " : "false, ";
@@ -184,6 +187,12 @@ std::string stats_html(const StatsSnapshot& s) {
       "lingering closes that ended with RST: the client kept its side open for --linger");
   row("Refused, server full", "refused_full", s.http.refused_full,
       "new connections reset at --max-connections because no connection was idle to close instead");
+  row("SYN cookies sent", "tcp.syn_cookies_sent", s.tcp.syn_cookies_sent,
+      "SYN-ACKs sent with a SYN cookie because the SYN queue was full (RFC 4987 §3.6)");
+  row("SYN cookies validated", "tcp.syn_cookies_validated", s.tcp.syn_cookies_validated,
+      "connections made from the ACK of a SYN cookie (MSS only: no window scale, SACK or timestamps)");
+  row("SYN cookies rejected", "tcp.syn_cookies_rejected", s.tcp.syn_cookies_rejected,
+      "ACKs for no connection whose cookie was forged or expired, answered with RST");
   row("FIN-WAIT-2 timeouts", "tcp.fin_timeouts", s.tcp.fin_timeouts,
       "connections dropped silently after --fin-timeout: our FIN was acknowledged, the client's never came",
       s.tcp_internals);

@@ -311,6 +311,12 @@ class Runner final : public tcp::AcceptHandler {
         tc.backlog = u(1000000);
       else if (k == "syn_backlog")
         tc.syn_backlog = u(1000000);
+      else if (k == "syn_cookies") {
+        if (e.value == "auto") tc.syn_cookies = tcp::TcpConfig::SynCookieMode::Auto;
+        else if (e.value == "always") tc.syn_cookies = tcp::TcpConfig::SynCookieMode::Always;
+        else if (e.value == "never") tc.syn_cookies = tcp::TcpConfig::SynCookieMode::Never;
+        else bad("expected auto, always or never");
+      }
       else if (k == "persist_max")
         tc.persist_max = d(1000);
       else if (k == "challenge_ack_per_second")
@@ -336,8 +342,8 @@ class Runner final : public tcp::AcceptHandler {
         bad("unknown config key (see docs/scenarios.md: mss mtu receive_buffer send_buffer window_scaling "
             "msl fin_timeout "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
-            "delayed_ack_timeout nagle backlog syn_backlog persist_max challenge_ack_per_second "
-            "invalid_ack_interval isn "
+            "delayed_ack_timeout nagle backlog syn_backlog syn_cookies persist_max "
+            "challenge_ack_per_second invalid_ack_interval isn "
             "max_out_of_order initial_window sack timestamps keepalive tolerance port remote_port "
             "remote_isn)");
     }

@@ -39,6 +39,10 @@ class Connection final : public Socket {
   // --- Host entry points --------------------------------------------------------------
   // RFC 9293 §3.10.7.2: LISTEN got a SYN; we become SYN-RECEIVED and answer SYN-ACK.
   void open_passive(const wire::TcpSegment& syn);
+  // RFC 4987 §3.6: the final ACK of a handshake answered with a SYN cookie (iss) that
+  // remembered `mss`; we become SYN-RECEIVED as if the SYN had been queued, then take the
+  // ACK (connection_cookie.cpp).
+  void open_from_cookie(const wire::TcpSegment& ack, Seq iss, uint16_t mss);
   // RFC 9293 §3.10.1 OPEN (active): send SYN, enter SYN-SENT.
   void open_active();
   // RFC 9293 §3.10.7: one segment for this 4-tuple.

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <deque>
+#include <string>
 #include <unordered_map>
 
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/host_context.hpp"
+#include "stack/tcp/syn_cookie.hpp"
 
 namespace tcplab::tcp {
 namespace {
@@ -48,7 +50,8 @@ struct TcpHost::Impl final : ConnectionOwner {
             0,
             ChallengeAckLimiter{},
             wire::ConstBytes{},
-            TimerQueue{}} {}
+            TimerQueue{}},
+        cookies(config.isn_key) {}
 
   TcpConfig config;
   TcpStats stats;
@@ -59,6 +62,8 @@ struct TcpHost::Impl final : ConnectionOwner {
   std::vector<uint16_t> acceptable_ports;  // on_acceptable calls owed to listeners
   std::vector<Connection*> due;            // scratch for advance(), reused
   uint16_t next_ephemeral = kEphemeralFirst;
+  SynCookies cookies;
+  std::optional<Instant> last_cookie_sent;  // auto mode checks ACKs only while cookies may be out
 
   // --- ConnectionOwner ---
   bool accept_queue_has_room(const Connection& c) const override {
@@ -160,6 +165,7 @@ struct TcpHost::Impl final : ConnectionOwner {
 
   // RFC 9293 §3.10.7.2: LISTEN.
   void listen_arrives(Listener& l, const FourTuple& tuple, const wire::TcpSegment& seg) {
+    if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst && cookie_ack_arrives(l, tuple, seg)) return;
     trace_unconnected(trace::Direction::In, tuple, seg);
     // First, check for a RST: "An incoming RST segment could not be valid ... ignore it".
     if (seg.flags.rst)
@@ -175,10 +181,14 @@ struct TcpHost::Impl final : ConnectionOwner {
     // silently so the client retries later, as Linux does; a RST would make it give up.
     if (l.accept_queue.size() >= l.backlog)
       return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
-    if (l.syn_queue.size() >= config.syn_backlog) {
-      // RFC 4987 §3.4 ("dropping the oldest half-open connection"): a flood of spoofed SYNs
-      // fills the SYN queue with entries that never complete; evicting the oldest keeps
-      // room for real clients instead of locking them out.
+    using Mode = TcpConfig::SynCookieMode;
+    bool queue_full = l.syn_queue.size() >= config.syn_backlog;
+    if (config.syn_cookies == Mode::Always || (config.syn_cookies == Mode::Auto && queue_full))
+      return send_cookie(tuple, seg);
+    if (queue_full) {
+      // RFC 4987 §3.4 ("dropping the oldest half-open connection"), with SYN cookies off: a
+      // flood of spoofed SYNs fills the SYN queue with entries that never complete; evicting
+      // the oldest keeps room for real clients instead of locking them out.
       Connection* oldest = l.syn_queue.front();
       l.syn_queue.pop_front();
       oldest->discard();
@@ -204,6 +214,64 @@ struct TcpHost::Impl final : ConnectionOwner {
       ctx.drop(DropReason::TcpBadFlags, "SYN+FIN for no synchronized connection");
     }
     finish_entry();
+  }
+
+  // RFC 4987 §3.6: answer the SYN statelessly; the ISN is the cookie (syn_cookie.hpp). Only
+  // the MSS survives, so the SYN-ACK offers no window scale, SACK or timestamps (RFC 7323
+  // §2.2, RFC 2018 §2: an option not offered back is simply off).
+  void send_cookie(const FourTuple& tuple, const wire::TcpSegment& syn) {
+    // RFC 9293 §3.7.1: without an MSS option the peer takes 536.
+    uint16_t mss = std::min<uint16_t>(syn.options.mss.value_or(536), config.mss);
+    wire::TcpSegment synack;
+    synack.source_port = tuple.local_port;
+    synack.destination_port = tuple.remote_port;
+    synack.seq = cookies.make(tuple, syn.seq, mss, ctx.now);
+    synack.ack = syn.seq + 1;
+    synack.flags.syn = true;
+    synack.flags.ack = true;
+    // Unscaled as in every SYN; open_from_cookie assumes the same value.
+    synack.window = static_cast<uint16_t>(std::min<size_t>(config.receive_buffer, 65535));
+    synack.options.mss = config.mss;
+    ++stats.syn_cookies_sent;
+    last_cookie_sent = ctx.now;
+    if (ctx.tracer.enabled())
+      ctx.tracer.note(ctx.now, &tuple, "SYN cookie sent (RFC 4987 §3.6): no SYN-queue entry");
+    synack.payload = ctx.emit(tuple, synack);
+    trace_unconnected(trace::Direction::Out, tuple, synack, "SYN cookie");
+  }
+
+  // RFC 4987 §3.6: an ACK for no connection may be the end of a cookie handshake. True if it
+  // was one (a connection now exists, or the full accept queue dropped it); false leaves it
+  // to RFC 9293 §3.10.7.2 (RST).
+  bool cookie_ack_arrives(Listener& l, const FourTuple& tuple, const wire::TcpSegment& seg) {
+    using Mode = TcpConfig::SynCookieMode;
+    if (config.syn_cookies == Mode::Never) return false;
+    // In auto mode, only while a cookie we sent could still be valid: otherwise no ACK is
+    // checked, so blind guessing of cookies gets nowhere when no flood is on.
+    if (config.syn_cookies == Mode::Auto &&
+        (!last_cookie_sent || ctx.now - *last_cookie_sent > kSynCookiePeriod * (kSynCookieMaxAge + 1)))
+      return false;
+    auto mss = cookies.check(tuple, seg.seq - 1, seg.ack - 1, ctx.now);
+    if (!mss) {
+      ++stats.syn_cookies_rejected;
+      return false;
+    }
+    if (l.accept_queue.size() >= l.backlog) {
+      // Like Linux: no connection and no answer; the client's retransmission (its request,
+      // or the ACK again) may find room.
+      trace_unconnected(trace::Direction::In, tuple, seg);
+      ctx.drop(DropReason::TcpListenQueueFull, "accept queue full: ACK of a SYN cookie dropped");
+      return true;
+    }
+    ++stats.syn_cookies_validated;
+    if (ctx.tracer.enabled())
+      ctx.tracer.note(ctx.now, &tuple, "connection from a SYN cookie (RFC 4987 §3.6): MSS " +
+                                           std::to_string(*mss) + ", no window scale, SACK or timestamps");
+    auto owned = std::make_unique<Connection>(ctx, tuple, Connection::Origin::Passive);
+    Connection* c = owned.get();
+    connections.emplace(tuple, std::move(owned));
+    c->open_from_cookie(seg, seg.ack - 1, *mss);
+    return true;
   }
 
   bool port_in_use(uint16_t port, wire::Ipv4Address remote, uint16_t remote_port) const {

@@ -1,7 +1,7 @@
 // The TCP endpoint of one stack address: demultiplexes segments by 4-tuple to connections,
-// owns listeners (SYN queue + accept queue), answers closed ports with RST
-// (RFC 9293 §3.10.7.1) and drives every connection's timers. Sans-IO: segments and `now`
-// in, packets into the Outbox, events to the Tracer.
+// owns listeners (SYN queue + accept queue, SYN cookies when the SYN queue is full), answers
+// closed ports with RST (RFC 9293 §3.10.7.1) and drives every connection's timers. Sans-IO:
+// segments and `now` in, packets into the Outbox, events to the Tracer.
 #pragma once
 #include <cstdint>
 #include <functional>

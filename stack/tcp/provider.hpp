@@ -33,6 +33,11 @@ struct TcpStats {
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
   // FIN-WAIT-2 connections dropped silently after --fin-timeout.
   uint64_t fin_timeouts = 0;
+  // RFC 4987 §3.6: SYN-ACKs sent with a cookie instead of a SYN-queue entry; final ACKs
+  // whose cookie proved good (a connection was made from it) or did not.
+  uint64_t syn_cookies_sent = 0;
+  uint64_t syn_cookies_validated = 0;
+  uint64_t syn_cookies_rejected = 0;
 };
 
 class SocketProvider {

@@ -16,10 +16,12 @@ QUICK=0; [ "${BENCH:-}" = quick ] && QUICK=1
 JSON_OUT=${BENCH_JSON:-$BUILD/bench.json}
 if [ $QUICK -eq 1 ]; then
   BYTES=$((16 << 20)); KA_REQ=2000; CL_REQ=500; WRK_SECONDS=1; LAT_COUNT=200; STALL_COUNT=10
-  IDLE_COUNT=500; BIG_IDLE=0; BURST=200; TUN_SECONDS=1
+  IDLE_COUNT=500; BIG_IDLE=0; BURST=200; TUN_SECONDS=1; BIG_BURST=300; BIG_BATCH=100
+  FLOOD=5000; FLOOD_RATE=10000
 else
   BYTES=$((256 << 20)); KA_REQ=30000; CL_REQ=5000; WRK_SECONDS=3; LAT_COUNT=2000; STALL_COUNT=100
-  IDLE_COUNT=10000; BIG_IDLE=100000; BURST=1000; TUN_SECONDS=2
+  IDLE_COUNT=10000; BIG_IDLE=100000; BURST=1000; TUN_SECONDS=2; BIG_BURST=3000; BIG_BATCH=1000
+  FLOOD=100000; FLOOD_RATE=50000
 fi
 
 tag=tlb$$
@@ -227,6 +229,44 @@ burst_refused() {  # burst_refused NS HOST PORT -> connections not served
 }
 row "burst of $BURST connects: not served" "conns" "$(burst_refused "$NS_S" $TCPLAB_ADDR 80)" \
   "$(burst_refused "$NS_C" $NGINX_ADDR 8080)" "nginx"
+
+# RFC 4987 §3.6 (SYN cookies): more connects than the SYN queue holds, a batch at a time.
+batch_refused() {  # batch_refused NS HOST PORT -> connections refused (RST) by the server
+  ip netns exec "$1" bash -c "ulimit -n 20000; exec timeout 120 '$BUILD/clients/conn_load' --host $2 --port $3 \
+    --mode burst --count $BIG_BURST --batch $BIG_BATCH --timeout 100" | sed -nE 's/.*refused=([0-9]+).*/\1/p'
+}
+row "burst of $BIG_BURST connects, $BIG_BATCH at a time: refused" "conns" \
+  "$(batch_refused "$NS_S" $TCPLAB_ADDR 80)" "$(batch_refused "$NS_C" $NGINX_ADDR 8080)" "nginx"
+
+# A flood of spoofed SYNs (tests/clients/syn_flood, from 198.18.0.0/15 into the TUN) while a real
+# client makes one request at a time, each with a 5 s limit: its failures and slowest request;
+# then how many packets tcplab read (its SIGUSR1 "packets in", the client's included) and how
+# many the TUN dropped because tcplab did not read them in time (the kernel's tx_dropped).
+flood_rows() {
+  start_tcplab
+  local seconds=$(( FLOOD / FLOOD_RATE + 2 )) fpid out sent read dropped0 dropped1
+  dropped0=$(in_s cat /sys/class/net/tcplab0/statistics/tx_dropped)
+  in_s timeout 120 "$BUILD/clients/syn_flood" --dst $TCPLAB_ADDR --port 80 --count "$FLOOD" --rate "$FLOOD_RATE" \
+    --seconds 100 >"$WORK/flood.out" 2>&1 &
+  fpid=$!
+  out=$(in_s timeout 120 "$BUILD/clients/conn_load" --host $TCPLAB_ADDR --port 80 --mode serial --count 1000000 \
+    --seconds "$seconds" --request-timeout-ms 5000 --path /f1k)
+  wait "$fpid"
+  dropped1=$(in_s cat /sys/class/net/tcplab0/statistics/tx_dropped)
+  sent=$(sed -nE 's/^sent ([0-9]+).*/\1/p' "$WORK/flood.out")
+  kill -USR1 "$SRV_PID"
+  for _ in $(seq 50); do grep -q '^tcplab: packets in' "$WORK/tcplab.log" && break; sleep 0.1; done
+  read=$(sed -nE 's/^tcplab: packets in ([0-9]+).*/\1/p' "$WORK/tcplab.log" | tail -1)
+  row "$FLOOD spoofed SYNs: real client's failed requests" "reqs" \
+    "$(sed -nE 's/.*failures=([0-9]+).*/\1/p' <<<"$out")" "0" "target"
+  row "  the real client's slowest request" "ms" "$(sed -nE 's/.*max_ms=([0-9.]+).*/\1/p' <<<"$out")" "1000" \
+    "target"
+  row "  the real client's requests meanwhile" "reqs" "$(sed -nE 's/.*requests=([0-9]+).*/\1/p' <<<"$out")" "" ""
+  row "  packets tcplab read (with the client's)" "pkts" "${read:-0}" "${sent:-0}" "SYNs sent"
+  row "  packets the TUN dropped unread" "pkts" "$(( ${dropped1:-0} - ${dropped0:-0} ))" "${sent:-0}" "SYNs sent"
+  grep '^tcplab: syn cookies' "$WORK/tcplab.log" | tail -1 | sed 's/^/# /'
+}
+flood_rows
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # idle COUNT: COUNT idle keep-alive connections held open against tcplab: served count, bytes of

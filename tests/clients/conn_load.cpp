@@ -1,10 +1,15 @@
 // conn_load: many HTTP connections at once, for the benchmark's scale rows.
 //   --mode latency: COUNT connects one after another; prints connect-time percentiles (µs).
-//   --mode burst:   COUNT connects started at the same moment, then one GET on each; counts
-//                   how many were established, refused (RST) or timed out, and served.
+//   --mode burst:   COUNT connects started at the same moment (or BATCH at a time with
+//                   --batch, each batch driven to the end before the next), then one GET on
+//                   each; counts how many were established, served, failed (refused: a RST),
+//                   or timed out.
 //   --mode hold:    opens COUNT keep-alive connections (BATCH at a time), one GET on each so
 //                   each is an idle HTTP keep-alive connection, prints "ready N", then holds
 //                   them for SECONDS (or until killed) and prints how many are still open.
+//   --mode serial:  one GET on a new connection at a time, each given --request-timeout-ms,
+//                   until COUNT requests or SECONDS have passed; prints how many failed (an
+//                   error or no whole response in time) and the slowest request (ms).
 // --from A,B,... binds the connections round-robin to these local addresses, so more than
 // one address's worth of ports can be used.
 #include <algorithm>
@@ -18,13 +23,14 @@ using namespace tcpclient;
 namespace {
 
 const char* kUsage =
-    "usage: conn_load --host IP --port N --mode latency|burst|hold --count N [--batch 500]\n"
-    "                 [--seconds 10] [--timeout 30] [--from ADDR,ADDR,...] [--path /]";
+    "usage: conn_load --host IP --port N --mode latency|burst|hold|serial --count N [--batch 500]\n"
+    "                 [--seconds 10] [--timeout 30] [--request-timeout-ms 2000] [--from ADDR,ADDR,...]\n"
+    "                 [--path /]";
 
 struct Conn {
   int fd = -1;
   std::string in;
-  bool connected = false, served = false, failed = false;
+  bool connected = false, served = false, failed = false, refused = false;
 };
 
 std::vector<sockaddr_in> parse_sources(const std::string& list) {
@@ -72,8 +78,9 @@ void drive(std::vector<Conn>& conns, const sockaddr_in& to, const std::string& r
       if (fds[k].revents == 0) continue;
       Conn& c = conns[index[k]];
       if (!c.connected) {
-        if (connect_result(c.fd) != 0) {
+        if (int rc = connect_result(c.fd); rc != 0) {
           c.failed = true;
+          c.refused = rc == ECONNREFUSED || rc == ECONNRESET;
           continue;
         }
         c.connected = true;
@@ -86,6 +93,7 @@ void drive(std::vector<Conn>& conns, const sockaddr_in& to, const std::string& r
       if (got <= 0) {
         if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
         c.failed = true;
+        c.refused = got < 0 && errno == ECONNRESET;
         continue;
       }
       c.in.append(buf, static_cast<size_t>(got));
@@ -109,13 +117,15 @@ int main(int argc, char** argv) {
   const auto port = static_cast<uint16_t>(args.num("port", 80));
   const std::string mode = args.str("mode", "");
   const size_t count = args.num("count", 100);
-  const size_t batch = std::max<size_t>(1, args.num("batch", 500));
+  // hold: 500 at a time unless told; burst: all at once unless told.
+  const size_t batch_arg = args.num("batch", 0);
   const uint64_t hold_seconds = args.num("seconds", 10);
   const uint64_t timeout = args.num("timeout", 30);
   const auto sources = parse_sources(args.str("from", ""));
   const std::string path = args.str("path", "/");
+  const uint64_t request_timeout_ms = args.num("request-timeout-ms", 2000);
   args.done();
-  if (host.empty() || (mode != "latency" && mode != "burst" && mode != "hold")) {
+  if (host.empty() || (mode != "latency" && mode != "burst" && mode != "hold" && mode != "serial")) {
     std::fprintf(stderr, "%s\n", kUsage);
     return 2;
   }
@@ -148,11 +158,30 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (mode == "serial") {
+    // Bounded by COUNT and by SECONDS (the hold time), whichever ends first.
+    const auto until = std::min(deadline, Clock::now() + std::chrono::seconds(hold_seconds));
+    size_t requests = 0, failures = 0;
+    double worst_ms = 0;
+    for (size_t i = 0; i < count && Clock::now() < until; ++i) {
+      std::vector<Conn> one(1);
+      one[0].fd = open_from(sources, i);
+      const auto t0 = Clock::now();
+      drive(one, to, request, t0 + std::chrono::milliseconds(request_timeout_ms));
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      close(one[0].fd);
+      ++requests;
+      if (!one[0].served) ++failures;
+      worst_ms = std::max(worst_ms, ms);
+    }
+    std::printf("serial requests=%zu failures=%zu max_ms=%.1f\n", requests, failures, worst_ms);
+    return 0;
+  }
+
   std::vector<Conn> conns(count);
   for (size_t i = 0; i < count; ++i) conns[i].fd = open_from(sources, i);
-  if (mode == "burst") {
-    drive(conns, to, request, deadline);
-  } else {
+  const size_t batch = batch_arg > 0 ? batch_arg : (mode == "burst" ? count : 500);
+  {
     for (size_t first = 0; first < count; first += batch) {
       std::vector<Conn> slice(conns.begin() + static_cast<long>(first),
                               conns.begin() + static_cast<long>(std::min(count, first + batch)));
@@ -160,15 +189,16 @@ int main(int argc, char** argv) {
       std::copy(slice.begin(), slice.end(), conns.begin() + static_cast<long>(first));
     }
   }
-  size_t established = 0, served = 0, failed = 0;
+  size_t established = 0, served = 0, failed = 0, refused = 0;
   for (const auto& c : conns) {
     established += c.connected;
     served += c.served;
     failed += c.failed;
+    refused += c.refused;
   }
   const size_t timed_out = count - served - failed;
-  std::printf("%s count=%zu established=%zu served=%zu failed=%zu timed_out=%zu\n",
-              mode == "hold" ? "ready" : "burst", count, established, served, failed, timed_out);
+  std::printf("%s count=%zu established=%zu served=%zu failed=%zu refused=%zu timed_out=%zu\n",
+              mode == "hold" ? "ready" : "burst", count, established, served, failed, refused, timed_out);
   std::fflush(stdout);
   if (mode == "hold") {
     const auto until = Clock::now() + std::chrono::seconds(hold_seconds);

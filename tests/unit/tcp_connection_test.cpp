@@ -558,6 +558,8 @@ TEST_CASE("tcp: MSS is min(peer's, ours) and send() respects the buffer") {
 TEST_CASE("tcp: full accept queue drops new SYNs; full SYN queue evicts the oldest half-open") {
   auto config = default_stack_config();
   config.tcp.syn_backlog = 2;
+  // Eviction is what a full SYN queue does without SYN cookies (tcp_syn_cookie_test.cpp).
+  config.tcp.syn_cookies = tcp::TcpConfig::SynCookieMode::Never;
   Peer peer(config);
   RecordingAccept acceptor;
   REQUIRE(peer.stack.tcp().listen(80, &acceptor, 1));

@@ -188,6 +188,10 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop, const link:
          ", retransmissions " + n(t.retransmissions) + " (" + n(t.retransmitted_bytes) +
          " bytes); handshakes " + n(t.handshakes_completed) + "; resets sent " + n(t.resets_sent) +
          ", received " + n(t.resets_received) + "\n";
+  // RFC 4987 §3.6: only once the SYN queue has overflowed (or --syn-cookies always).
+  if (t.syn_cookies_sent + t.syn_cookies_rejected > 0)
+    out += "tcplab: syn cookies sent " + n(t.syn_cookies_sent) + ", validated " + n(t.syn_cookies_validated) +
+           ", rejected " + n(t.syn_cookies_rejected) + "\n";
   if (faults) out += "tcplab: faults injected: " + format_faults(faults->stats()) + "\n";
   out += "tcplab: " + loop::format_connections(stack.tcp().connections());
   return out;

@@ -152,6 +152,22 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
   add_flag(flags, "--backlog", "N", std::to_string(d.backlog),
            "accept queue length per listening port (established connections not yet accepted)",
            uint_into(o.backlog, 1, 65535));
+  add_flag(flags, "--syn-backlog", "N", std::to_string(d.syn_backlog),
+           "SYN queue length per listening port (half-open connections in SYN-RECEIVED); when it is "
+           "full, SYN cookies answer (see --syn-cookies)",
+           uint_into(o.syn_backlog, 1, 1000000));
+  add_flag(flags, "--syn-cookies", "auto|always|never", "auto",
+           "RFC 4987 SYN cookies: auto answers with a cookie when the SYN queue is full, always for every "
+           "SYN (labs), never drops the oldest half-open connection instead. A cookie keeps only the MSS: "
+           "no window scale, SACK or timestamps on such connections",
+           [&o](std::string_view v) -> std::optional<std::string> {
+             using Mode = tcp::TcpConfig::SynCookieMode;
+             if (v == "auto") o.syn_cookies = Mode::Auto;
+             else if (v == "always") o.syn_cookies = Mode::Always;
+             else if (v == "never") o.syn_cookies = Mode::Never;
+             else return std::string("expected auto, always or never");
+             return std::nullopt;
+           });
   add_flag(
       flags, "--msl", "SECONDS", seconds_text(d.msl),
       "maximum segment lifetime; TIME-WAIT lasts 2 x MSL. RFC 9293 suggests 120 s, Linux uses 30 s (60 s "
