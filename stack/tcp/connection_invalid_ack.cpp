@@ -8,7 +8,7 @@
 
 namespace tcplab::tcp {
 
-// Deviation: RFC 9293 §3.10.7.4 says to send the ACK every time. One per
+// Deviation (invalid-ack-rate-limit): RFC 9293 §3.10.7.4 says to send the ACK every time. One per
 // config.invalid_ack_interval is sent; the others are counted and traced.
 void Connection::send_invalid_ack(const wire::TcpSegment& seg, std::string_view note) {
   const Duration interval = ctx_.config.invalid_ack_interval;
