@@ -36,16 +36,17 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
     return;
   }
   uint16_t mtu = next_hop_mtu != 0 ? next_hop_mtu : plateau_below(quoted_length);
-  // Deviation (path-mtu-floor-576): RFC 1191 §3 lets the estimate fall to 68 bytes. Like Linux (min_pmtu 552),
-  // we never go below 576 (MSS 536): a forged ICMP could otherwise force 28-byte segments
-  // (RFC 5927 §7), and RFC 1122 §3.3.3 guarantees 576 gets through.
+  // Deviation (path-mtu-floor-576): RFC 1191 §3 lets the estimate fall to 68 bytes. Like
+  // Linux (min_pmtu 552), we never go below 576 (MSS 536): a forged ICMP could otherwise
+  // force 28-byte segments (RFC 5927 §7), and RFC 1122 §3.3.3 guarantees 576 gets through.
   mtu = std::max(mtu, kMinPathMtu);
   uint16_t before = effective_mss();
   uint16_t after = static_cast<uint16_t>(mtu - kIpTcpHeaders);
   char text[96];
   if (after >= before) {
-    // Deviation (path-mtu-never-raised): RFC 1191 §6.3 raises the estimate again after a while (10 minutes); we only
-    // ever lower it, for the connection's life. A report that allows more changes nothing.
+    // Deviation (path-mtu-never-raised): RFC 1191 §6.3 raises the estimate again after a
+    // while (10 minutes); we only ever lower it, for the connection's life. A report that
+    // allows more changes nothing.
     if (ctx_.tracer.enabled()) {
       int n = std::snprintf(text, sizeof text, "path MTU %u: MSS stays %u", unsigned{mtu}, unsigned{before});
       ctx_.tracer.note(ctx_.now, &tuple_, std::string_view(text, static_cast<size_t>(std::max(n, 0))));
