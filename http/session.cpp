@@ -10,9 +10,8 @@ namespace {
 
 constexpr size_t kMaxBufferedInput = 64 * 1024;  // beyond this we stop reading: TCP's window pushes back
 constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a source at a time
-constexpr int kMaxPumpRounds = 10000;
-constexpr size_t kKeepBuffer = 16 * 1024;  // buffers above this are freed between responses            //
-                                           // bound on work per callback (pipelined requests)
+constexpr int kMaxPumpRounds = 10000;      // bound on work per callback (pipelined requests)
+constexpr size_t kKeepBuffer = 16 * 1024;  // buffers above this are freed between responses
 
 // Keep-Alive: timeout= takes whole seconds; round up so 0.5 s is not announced as 0.
 uint64_t whole_seconds(Duration d) { return static_cast<uint64_t>(std::chrono::ceil<seconds>(d).count()); }

@@ -138,10 +138,11 @@ class KernelSocket final : public tcp::Socket {
     if (done_) return;
     if (fd_ >= 0) {
       linger l{1, 0};
-      ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      // Without SO_LINGER 0 the close below would be a FIN, not the RST ABORT promises.
+      const bool rst = ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l) == 0;
       ::close(fd_);
       fd_ = -1;
-      ++owner_.counters().resets_sent;
+      if (rst) ++owner_.counters().resets_sent;
     }
     finish(tcp::CloseReason::Aborted);
   }
@@ -400,7 +401,9 @@ void KernelTcp::set_listening_paused(uint16_t port, Listener& listener, bool pau
   epoll_event ev{};
   ev.events = paused ? 0u : static_cast<uint32_t>(EPOLLIN);
   ev.data.u64 = cookie(Kind::Listener, port);
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listener.fd, &ev);
+  // A listener left paused would never accept again: say so rather than go quiet.
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listener.fd, &ev) != 0 && error_.empty())
+    error_ = std::string("epoll_ctl on the listener: ") + std::strerror(errno);
 }
 
 void KernelTcp::finish_closed() {

@@ -49,7 +49,9 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
     // allows more changes nothing.
     if (ctx_.tracer.enabled()) {
       int n = std::snprintf(text, sizeof text, "path MTU %u: MSS stays %u", unsigned{mtu}, unsigned{before});
-      ctx_.tracer.note(ctx_.now, &tuple_, std::string_view(text, static_cast<size_t>(std::max(n, 0))));
+      ctx_.tracer.note(
+          ctx_.now, &tuple_,
+          std::string_view(text, std::min(sizeof text - 1, static_cast<size_t>(std::max(n, 0)))));
     }
     return;
   }
@@ -58,7 +60,8 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   if (ctx_.tracer.enabled()) {
     int n = std::snprintf(text, sizeof text, "path MTU %u: MSS %u -> %u", unsigned{mtu}, unsigned{before},
                           unsigned{after});
-    ctx_.tracer.note(ctx_.now, &tuple_, std::string_view(text, static_cast<size_t>(std::max(n, 0))));
+    ctx_.tracer.note(ctx_.now, &tuple_,
+                     std::string_view(text, std::min(sizeof text - 1, static_cast<size_t>(std::max(n, 0)))));
   }
   if (tcb_.state == State::SynSent || tcb_.state == State::SynReceived) return;  // SYNs are small
   congestion_.set_smss(send_mss());

@@ -102,20 +102,20 @@ check "ladder of --trace-json exits 0 [rc $rc]" test "$rc" = 0
 check "JSON trace: the server's states are exact (no '?')" bash -c '
   grep -qE "\| LISTEN +\|$" "$1" && grep -qE "\| SYN-RECEIVED +\|$" "$1" && grep -qE "\| ESTABLISHED +\|$" "$1"' \
   _ "$DIR/json.txt"
-check "JSON trace: same segments as the capture" bash -c '
-  diff <(grep -oE "[-<][-]* [FSRP.]+ seq=[^-]*" "$1") <(grep -oE "[-<][-]* [FSRP.]+ seq=[^-]*" "$2")' \
-  _ "$DIR/serve.txt" "$DIR/json.txt"
+# The arrows of a ladder, one per segment; two empty lists would compare equal, so a list
+# must hold at least the handshake's three arrows before it is compared.
+segments() { grep -oE "[-<][-]* [FSRP.]+ seq=[^-]*" "$1"; }
+same_segments() { [ "$(segments "$1" | wc -l)" -ge 3 ] && diff <(segments "$1") <(segments "$2"); }
+check "JSON trace: same segments as the capture" same_segments "$DIR/serve.txt" "$DIR/json.txt"
 
 # ---------------------------------------------------------------- tshark's captures
 # Arrows and states must be the same as from tcplab's capture; only the times differ.
-segments() { grep -oE "[-<][-]* [FSRP.]+ seq=[^-]*" "$1"; }
 for f in tshark.pcapng tshark.pcap; do
   "$TCPLAB" ladder "$DIR/$f" >"$DIR/$f.txt" 2>&1; rc=$?
   check "ladder of tshark's $f exits 0 [rc $rc]" test "$rc" = 0
   check "tshark's $f: read as ${f##*.}" grep -qE "^1 connection, [0-9]+ segments from ${f##*.};" "$DIR/$f.txt"
   # tshark's captures carry no comments, so their states are all inferred: compare the arrows.
-  check "tshark's $f: the same segments as tcplab's own capture" diff <(segments "$DIR/serve.txt") \
-    <(segments "$DIR/$f.txt")
+  check "tshark's $f: the same segments as tcplab's own capture" same_segments "$DIR/serve.txt" "$DIR/$f.txt"
 done
 
 # ---------------------------------------------------------------- SVG

@@ -39,8 +39,8 @@ cleanup_all() {
 }
 trap cleanup_all EXIT
 
-# wait_for FILE PATTERN [TENTHS]: true once PATTERN (grep -E) is in FILE.
-wait_for() {
+# wait_for_log FILE PATTERN [TENTHS]: true once PATTERN (grep -E) is in FILE.
+wait_for_log() {
   local file=$1 pattern=$2 tries=${3:-100}
   for _ in $(seq "$tries"); do
     grep -qE -- "$pattern" "$file" 2>/dev/null && return 0
@@ -172,7 +172,7 @@ if start_server --status-file "$STATUS"; then
   check "tools/lab table: exit 0, the drop counters and the live connection" \
     bash -c "[ $rc -eq 0 ] && grep -q '^tcplab: drops: ' <<<\"\$0\" && grep -qE 'ESTABLISHED +198.51.100.2:80 ' <<<\"\$0\"" "$out"
   echo "$out" | sed 's/^/# /'
-  check "the same report went to the server's stderr" wait_for "$SERVER_LOG" 'ESTABLISHED +198.51.100.2:80 ' 30
+  check "the same report went to the server's stderr" wait_for_log "$SERVER_LOG" 'ESTABLISHED +198.51.100.2:80 ' 30
   stop_server
 else
   not_ok "serve --status-file starts"
@@ -183,7 +183,7 @@ if start_server; then
   rc=$?
   check "tools/lab table without a status file: exit 1 and the fix" \
     bash -c "[ $rc -eq 1 ] && grep -q 'start it with --status-file FILE' <<<\"\$0\"" "$out"
-  check "... and the table still went to the server's stderr" wait_for "$SERVER_LOG" '^tcplab: connections: ' 30
+  check "... and the table still went to the server's stderr" wait_for_log "$SERVER_LOG" '^tcplab: connections: ' 30
   stop_server
 else
   not_ok "serve starts again"
@@ -207,7 +207,7 @@ run_lab() {
   "$LAB" "$@" >"$log" 2>&1 &
   LAB_PID=$!
   BG_PIDS+=("$LAB_PID")
-  wait_for "$log" '^tcplab: up on' 100
+  wait_for_log "$log" '^tcplab: up on' 100
 }
 # stop_lab NS LOG: SIGTERM to the tcplab the banner names; run must exit and remove NS.
 stop_lab() {
@@ -267,7 +267,7 @@ UNNAMED_LOG=$TMP/unnamed.log
 unshare --net -- bash -c "ip link set lo up && exec '$TCPLAB' serve" >"$UNNAMED_LOG" 2>&1 &
 UNNAMED_PID=$!
 BG_PIDS+=("$UNNAMED_PID")
-if wait_for "$UNNAMED_LOG" '^tcplab: up on' 100; then
+if wait_for_log "$UNNAMED_LOG" '^tcplab: up on' 100; then
   PREFIX="nsenter --net=/proc/$UNNAMED_PID/ns/net -- "
   check "unnamed namespace: the banner's curl line works as printed (nsenter)" curl_line_works "$UNNAMED_LOG" "$PREFIX"
   check "unnamed namespace: the banner's ping line works as printed (nsenter)" ping_line_works "$UNNAMED_LOG" "$PREFIX"
@@ -291,7 +291,7 @@ for args in "" "--host-ip 192.0.2.1/24"; do
   ip netns exec "$FRESH_NS" "$TCPLAB" serve --tun tcplabp $args >"$log" 2>&1 &
   pid=$!
   BG_PIDS+=("$pid")
-  if wait_for "$log" '^tcplab: up on' 100; then
+  if wait_for_log "$log" '^tcplab: up on' 100; then
     check "persistent TUN with 192.0.2.1/24, serve --tun tcplabp $args: keeps its addresses" \
       grep -qx 'tcplab: up on tcplabp, stack 192.0.2.2, host 192.0.2.1/24' "$log"
     check "persistent TUN, $args: the banner's ping line works" ping_line_works "$log" "$LAB exec --name $FRESH_NS -- "
@@ -310,7 +310,7 @@ log=$TMP/second.log
 ip netns exec "$FRESH_NS" "$TCPLAB" serve --tun tcplab1 >"$log" 2>&1 &
 pid=$!
 BG_PIDS+=("$pid")
-if wait_for "$log" '^tcplab: up on' 100; then
+if wait_for_log "$log" '^tcplab: up on' 100; then
   check "a second TUN beside one with 192.0.2.1/24 gets 198.51.100.0/24" \
     grep -qx 'tcplab: up on tcplab1, stack 198.51.100.2, host 198.51.100.1/24' "$log"
   check "... and says it stepped over tcplabp's range" \

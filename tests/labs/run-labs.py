@@ -12,13 +12,14 @@ A lab block is a fenced code block whose info string is `lab`:
     ```
 
 Lines starting with `$ ` are commands, run from the repository root in one bash session per
-block, in order (a leading `sudo ` is dropped: the tests already run as root). The lines after
+block, in order (a leading `sudo ` is dropped: the tests already run as root); each must exit 0. The lines after
 a command are what its output must contain: each one must match a whole output line, in that
 order, with lines in between allowed. Inside an expected line `...` matches any text (times,
 ports, random numbers): timing-dependent lines are written loosely, exact ones exactly.
 
 A command ending in ` &` runs in the background (a server in a second terminal): the runner
-waits until its output has a line starting `tcplab: up on` (at most 10 s), checks its expected
+waits until its output has a line starting `tcplab: up on` (at most 10 s: a server that never
+comes up fails the block), checks its expected
 lines when the block ends, then stops it by PID. Every `tools/lab --name NAME` namespace a
 block used is removed at the end of the block, pass or fail.
 
@@ -100,11 +101,15 @@ def run_block(path, lineno, block, env):
                                         stderr=subprocess.STDOUT, start_new_session=True)
                 background.append((proc, log.name, expected, command))
                 deadline = time.time() + 10
-                while time.time() < deadline and proc.poll() is None:
+                up = False
+                while not up and time.time() < deadline and proc.poll() is None:
                     with open(log.name, errors="replace") as f:
-                        if any(l.startswith("tcplab: up on") for l in f):
-                            break
-                    time.sleep(0.05)
+                        up = any(l.startswith("tcplab: up on") for l in f)
+                    if not up:
+                        time.sleep(0.05)
+                if not up:
+                    problems.append("`%s` (background) did not print 'tcplab: up on' within 10 s" % command)
+                    break
                 continue
             try:
                 done = subprocess.run(["bash", "-c", cmd], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -112,6 +117,9 @@ def run_block(path, lineno, block, env):
                 output = done.stdout.decode(errors="replace")
             except subprocess.TimeoutExpired:
                 problems.append("`%s` did not finish within 180 s" % command)
+                break
+            if done.returncode != 0:
+                problems.append("`%s` exited %d; it printed:\n%s" % (command, done.returncode, indent(output)))
                 break
             gone = missing(expected, output)
             if gone is not None:

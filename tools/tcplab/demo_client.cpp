@@ -13,6 +13,8 @@
 #include <optional>
 #include <thread>
 
+#include "http/response_parser.hpp"
+
 namespace tcplab::cli {
 namespace {
 
@@ -35,7 +37,10 @@ class Connection {
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_port = htons(port);
-    ::inet_pton(AF_INET, address.c_str(), &sin.sin_addr);
+    if (::inet_pton(AF_INET, address.c_str(), &sin.sin_addr) != 1) {
+      error = "not an IPv4 address: " + address;
+      return false;
+    }
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) return fail("connect", error);
     buffered_.clear();
     return true;
@@ -105,50 +110,27 @@ class Connection {
   std::string buffered_;
 };
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-struct ResponseHead {
-  int status = 0;
-  std::optional<size_t> content_length;
-  bool close = false;
-};
-
-// Reads one response whose framing is Content-Length (all the demo site sends) and leaves
-// what follows it buffered. Tells whether the server will close.
-bool read_response(Connection& conn, ResponseHead& head, std::string& error) {
-  size_t end;
-  while ((end = conn.buffered().find("\r\n\r\n")) == std::string::npos) {
-    if (conn.buffered().size() > 65536) {
-      error = "response headers longer than 64 KiB";
+// Reads one response with the HTTP layer's own parser (http/response_parser), leaving what
+// follows it buffered. Tells whether the server will close the connection after it.
+bool read_response(Connection& conn, http::ResponseParser& parser, int& status, bool& close,
+                   std::string& error) {
+  parser.expect();
+  while (true) {
+    std::string& buffered = conn.buffered();
+    size_t used = parser.feed(buffered, [](std::string_view) {});
+    buffered.erase(0, used);
+    if (parser.status() == http::ResponseParser::Status::Error) {
+      error = "bad response: " + parser.error();
       return false;
     }
+    if (parser.status() == http::ResponseParser::Status::Complete) break;
     if (!conn.read_some(error)) return false;
   }
-  const std::string headers = lower(conn.buffered().substr(0, end));
-  if (std::sscanf(headers.c_str(), "http/%*d.%*d %d", &head.status) != 1) {
-    error = "not an HTTP response";
-    return false;
-  }
-  size_t pos = 0;
-  while ((pos = headers.find("\r\n", pos)) != std::string::npos) {
-    pos += 2;
-    const size_t eol = std::min(headers.find("\r\n", pos), headers.size());
-    const std::string line = headers.substr(pos, eol - pos);
-    if (line.starts_with("content-length:")) head.content_length = std::stoul(line.substr(15));
-    if (line.starts_with("connection:") && line.find("close") != std::string::npos) head.close = true;
-  }
-  if (headers.starts_with("http/1.0") && headers.find("connection: keep-alive") == std::string::npos)
-    head.close = true;
-  if (!head.content_length) {
-    error = "response without Content-Length";
-    return false;
-  }
-  const size_t total = end + 4 + *head.content_length;
-  if (!conn.fill(total, error)) return false;
-  conn.buffered().erase(0, total);
+  const auto& head = parser.head();
+  status = head.status;
+  // RFC 9112 §9.3: HTTP/1.0 closes unless keep-alive was agreed; Connection: close closes.
+  close = parser.framing() == http::BodyFraming::UntilClose || head.has_connection_token("close") ||
+          (head.minor == 0 && !head.has_connection_token("keep-alive"));
   return true;
 }
 
@@ -157,6 +139,7 @@ bool read_response(Connection& conn, ResponseHead& head, std::string& error) {
 DemoClientResult run_demo_client(const http::demo::Plan& plan, const std::string& address, uint16_t port) {
   DemoClientResult result;
   Connection conn;
+  http::ResponseParser parser;
   const auto start = std::chrono::steady_clock::now();
   auto last_response = start;
   for (const auto& request : plan.requests) {
@@ -169,15 +152,17 @@ DemoClientResult run_demo_client(const http::demo::Plan& plan, const std::string
     const std::string version = plan.http10 ? "HTTP/1.0" : "HTTP/1.1";
     const std::string text = "GET " + request.path + " " + version + "\r\nHost: " + address +
                              "\r\nUser-Agent: tcplab-demo\r\nAccept: */*\r\n\r\n";
-    ResponseHead head;
-    if (!conn.send_all(text, result.error) || !read_response(conn, head, result.error)) return result;
-    if (head.status != 200) {
-      result.error = request.path + ": status " + std::to_string(head.status);
+    int status = 0;
+    bool close = false;
+    if (!conn.send_all(text, result.error) || !read_response(conn, parser, status, close, result.error))
+      return result;
+    if (status != 200) {
+      result.error = request.path + ": status " + std::to_string(status);
       return result;
     }
     ++result.requests;
     last_response = std::chrono::steady_clock::now();
-    if (head.close) {
+    if (close) {
       // Wait for the server's FIN before closing our side, as a browser does: the server
       // closed first, so the TIME-WAIT is its own (RFC 9293 §3.6).
       if (!conn.read_to_eof(result.error)) return result;

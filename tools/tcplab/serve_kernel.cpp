@@ -135,7 +135,9 @@ int serve_kernel_tcp(const KernelServeOptions& o) {
   }
 
   bool stop = false;
-  tcp.watch(sig_fd, [&] {
+  // The signals are blocked and come only through this descriptor: without it nothing but
+  // SIGKILL could stop the server, so a failure here is fatal.
+  if (!tcp.watch(sig_fd, [&] {
     signalfd_siginfo info{};
     while (read(sig_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       if (info.ssi_signo == SIGUSR1)
@@ -143,7 +145,10 @@ int serve_kernel_tcp(const KernelServeOptions& o) {
       else
         stop = true;
     }
-  });
+  })) {
+    std::fprintf(stderr, "tcplab: cannot watch the signal descriptor: %s\n", tcp.error().c_str());
+    return kExitRuntime;
+  }
 
   const std::string where = o.address.to_string() + ":" + std::to_string(o.http.port);
   std::printf("tcplab: up on %s (the kernel's TCP, no TUN)\n", where.c_str());
