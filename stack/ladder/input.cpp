@@ -3,12 +3,15 @@
 
 #include <cmath>
 
-#include "stack/ladder/json_value.hpp"
+#include "stack/trace/json_value.hpp"
 #include "stack/tcp/state.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/tcp.hpp"
 
 namespace tcplab::ladder {
+
+using trace::JsonValue;
+using trace::parse_json;
 
 namespace {
 

@@ -1,6 +1,8 @@
 // The congestion window series from a JSON trace, as CSV or SVG (see cwnd_series.hpp).
 #include "stack/trace/cwnd_series.hpp"
 
+#include "stack/trace/json_value.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -9,202 +11,23 @@
 namespace tcplab::trace {
 namespace {
 
-// One value of a flat JSON object: the congestion events have no nesting.
-struct JsonValue {
-  enum class Kind { String, Number, Null, Bool } kind = Kind::Null;
-  std::string text;  // the string, or the number as written
-};
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-class FlatObjectReader {
- public:
-  explicit FlatObjectReader(std::string_view s) : s_(s) {}
-
-  // Fills `out`; false if the line is not a flat JSON object.
-  bool read(std::map<std::string, JsonValue>& out) {
-    skip_space();
-    if (!take('{')) return false;
-    skip_space();
-    if (take('}')) return at_end();
-    while (true) {
-      std::string key;
-      skip_space();
-      if (!string(key)) return false;
-      skip_space();
-      if (!take(':')) return false;
-      skip_space();
-      JsonValue v;
-      if (!value(v)) return false;
-      out[key] = std::move(v);
-      skip_space();
-      if (take('}')) return at_end();
-      if (!take(',')) return false;
-    }
-  }
-
- private:
-  bool at_end() {
-    skip_space();
-    return i_ == s_.size();
-  }
-  void skip_space() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
-  }
-  bool take(char c) {
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  bool hex4(uint32_t& v) {
-    if (i_ + 4 > s_.size()) return false;
-    v = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = s_[i_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9')
-        v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f')
-        v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F')
-        v |= static_cast<uint32_t>(c - 'A' + 10);
-      else
-        return false;
-    }
-    return true;
-  }
-  bool string(std::string& out) {
-    if (!take('"')) return false;
-    while (i_ < s_.size()) {
-      char c = s_[i_++];
-      if (c == '"') return true;
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (i_ >= s_.size()) return false;
-      char e = s_[i_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out += e;
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'u': {
-          uint32_t cp;
-          if (!hex4(cp)) return false;
-          if (cp >= 0xD800 && cp <= 0xDBFF && i_ + 1 < s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
-            i_ += 2;
-            uint32_t low;
-            if (!hex4(low) || low < 0xDC00 || low > 0xDFFF) return false;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default:
-          return false;
-      }
-    }
-    return false;
-  }
-  bool word(std::string_view w) {
-    if (s_.substr(i_, w.size()) != w) return false;
-    i_ += w.size();
-    return true;
-  }
-  bool value(JsonValue& v) {
-    if (i_ >= s_.size()) return false;
-    char c = s_[i_];
-    if (c == '"') {
-      v.kind = JsonValue::Kind::String;
-      return string(v.text);
-    }
-    if (word("null")) {
-      v.kind = JsonValue::Kind::Null;
-      return true;
-    }
-    if (word("true") || word("false")) {
-      v.kind = JsonValue::Kind::Bool;
-      return true;
-    }
-    size_t start = i_;
-    while (i_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' ||
-                              s_[i_] == '+' || s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E'))
-      ++i_;
-    if (i_ == start) return false;  // an object or array: not a congestion event
-    v.kind = JsonValue::Kind::Number;
-    v.text = std::string(s_.substr(start, i_ - start));
-    return true;
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-};
-
-std::optional<uint64_t> whole_number(const JsonValue& v) {
-  if (v.kind != JsonValue::Kind::Number || v.text.empty() ||
-      v.text.find_first_not_of("0123456789") != std::string::npos || v.text.size() > 19)
-    return std::nullopt;
-  return std::strtoull(v.text.c_str(), nullptr, 10);
-}
-
 // Reads one congestion event; false if a field is missing or of the wrong kind.
-bool to_point(const std::map<std::string, JsonValue>& o, CwndPoint& p, std::string& local,
-              std::string& remote) {
-  auto field = [&](const char* k) -> const JsonValue* {
-    auto it = o.find(k);
-    return it == o.end() ? nullptr : &it->second;
-  };
-  const JsonValue *t = field("t"), *cwnd = field("cwnd"), *ss = field("ssthresh"), *rule = field("rule"),
-                  *l = field("local"), *r = field("remote");
-  if (!t || t->kind != JsonValue::Kind::Number || !cwnd || !ss || !rule ||
-      rule->kind != JsonValue::Kind::String || !l || !r || l->kind != JsonValue::Kind::String ||
-      r->kind != JsonValue::Kind::String)
+bool to_point(const JsonValue& o, CwndPoint& p, std::string& local, std::string& remote) {
+  using Type = JsonValue::Type;
+  const JsonValue *t = o.find("t"), *cwnd = o.find("cwnd"), *ss = o.find("ssthresh"), *rule = o.find("rule"),
+                  *l = o.find("local"), *r = o.find("remote");
+  if (!t || !cwnd || !ss || !rule || rule->type != Type::String || !l || !r || l->type != Type::String ||
+      r->type != Type::String)
     return false;
-  char* end = nullptr;
-  p.t = std::strtod(t->text.c_str(), &end);
-  if (end == t->text.c_str() || *end != '\0') return false;
-  auto c = whole_number(*cwnd);
-  if (!c) return false;
+  auto time = t->as_double();
+  auto c = cwnd->as_uint(UINT64_MAX);
+  if (!time || !c) return false;
+  p.t = *time;
   p.cwnd = *c;
-  if (ss->kind == JsonValue::Kind::Null) {
+  if (ss->type == Type::Null) {
     p.ssthresh.reset();
   } else {
-    auto s = whole_number(*ss);
+    auto s = ss->as_uint(UINT64_MAX);
     if (!s) return false;
     p.ssthresh = *s;
   }
@@ -282,17 +105,18 @@ CwndTrace read_cwnd_trace(std::string_view text) {
     ++out.lines;
     // Cheap test first: most lines are segments and timers.
     if (line.find("\"congestion\"") == std::string_view::npos) continue;
-    std::map<std::string, JsonValue> fields;
-    if (!FlatObjectReader(line).read(fields)) {
-      // A segment whose note happens to say "congestion" has nested options: not ours.
+    std::string error;
+    auto fields = parse_json(line, error);
+    if (!fields || fields->type != JsonValue::Type::Object) {
+      ++out.malformed;
       continue;
     }
-    auto ev = fields.find("event");
-    if (ev == fields.end() || ev->second.kind != JsonValue::Kind::String || ev->second.text != "congestion")
-      continue;
+    // A segment whose note happens to say "congestion" is not a congestion event.
+    const JsonValue* ev = fields->find("event");
+    if (!ev || ev->type != JsonValue::Type::String || ev->text != "congestion") continue;
     CwndPoint p;
     std::string local, remote;
-    if (!to_point(fields, p, local, remote)) {
+    if (!to_point(*fields, p, local, remote)) {
       ++out.malformed;
       continue;
     }

@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "stack/ladder/input.hpp"
-#include "stack/ladder/json_value.hpp"
+#include "stack/trace/json_value.hpp"
 #include "stack/ladder/render.hpp"
 #include "tests/unit/capture_test_files.hpp"
 
@@ -254,6 +254,7 @@ TEST_CASE("ladder: JSON trace errors name the line") {
 }
 
 TEST_CASE("ladder: the small JSON reader") {
+  using trace::parse_json;
   std::string error;
   auto v = parse_json(R"( {"a":[1,-2.5e3,true,null],"b":"x\u00e9\ud83d\ude00\n","c":{}} )", error);
   REQUIRE_MESSAGE(v, error);

@@ -83,7 +83,8 @@ TEST_CASE("cwnd series: malformed congestion lines are counted, not fatal") {
       "not json at all \"congestion\"\n"
       "{\"t\":0.3,\"event\":\"congestion\",\"local\":\"a\"}\n";
   CwndTrace t = read_cwnd_trace(text);
-  CHECK(t.malformed == 2);
+  // The bad cwnd, the line that is not JSON and the event without its fields.
+  CHECK(t.malformed == 3);
   REQUIRE(t.connections.size() == 1);
   CHECK(t.connections[0].points.size() == 1);
   CHECK(t.connections[0].points[0].cwnd == 10);

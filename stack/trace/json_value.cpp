@@ -1,10 +1,10 @@
 // JSON reader (see json_value.hpp), recursive descent over RFC 8259 §2-§7.
-#include "stack/ladder/json_value.hpp"
+#include "stack/trace/json_value.hpp"
 
 #include <cctype>
 #include <cstdlib>
 
-namespace tcplab::ladder {
+namespace tcplab::trace {
 
 namespace {
 
@@ -261,4 +261,4 @@ std::optional<JsonValue> parse_json(std::string_view text, std::string& error) {
   return Parser(text).document(error);
 }
 
-}  // namespace tcplab::ladder
+}  // namespace tcplab::trace

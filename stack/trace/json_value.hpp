@@ -1,6 +1,7 @@
-// A small JSON (RFC 8259) reader for tcplab's own JSON trace lines: objects, arrays, strings,
-// numbers (kept as text), true/false/null. Total: bad input is an error text, nesting is
-// bounded so hostile input cannot exhaust the stack.
+// A small JSON (RFC 8259) reader for tcplab's own JSON trace lines, which tcplab ladder and
+// tcplab cwnd read back: objects, arrays, strings, numbers (kept as text), true/false/null.
+// Total: bad input is an error text, nesting is bounded so hostile input cannot exhaust the
+// stack.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tcplab::ladder {
+namespace tcplab::trace {
 
 struct JsonValue {
   enum class Type { Null, Bool, Number, String, Object, Array };
@@ -31,4 +32,4 @@ struct JsonValue {
 // Parses exactly one value (surrounding whitespace allowed).
 std::optional<JsonValue> parse_json(std::string_view text, std::string& error);
 
-}  // namespace tcplab::ladder
+}  // namespace tcplab::trace
