@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "stack/text/markup_escape.hpp"
+
 namespace tcplab::http {
 namespace {
 
@@ -35,29 +37,6 @@ std::string fmt_ms(Duration d) {
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 uint64_t current_connections_excluding_asker(const StatsSnapshot& s) {
   uint64_t all = s.tcp.connections_current;
@@ -133,7 +112,7 @@ std::string stats_html(const StatsSnapshot& s) {
       "counter also appears in <a href=\"/stats\">/stats</a> (JSON) under the name in brackets."
       "</p><table>";
   if (!s.tcp_internals) {
-    out += "<p><strong>TCP: " + html_escape(s.tcp_name) +
+    out += "<p><strong>TCP: " + text::markup_escape(s.tcp_name) +
            "</strong>. The connections run on the kernel's TCP, which does not show us its segments: "
            "counters marked <em>not available</em> are not measured (the JSON has null).</p>";
   }
@@ -152,7 +131,7 @@ std::string stats_html(const StatsSnapshot& s) {
     out += note;
     out += "</td></tr>";
   };
-  out += "<tr><th>TCP underneath <code>[tcp.name]</code></th><td>" + html_escape(s.tcp_name) +
+  out += "<tr><th>TCP underneath <code>[tcp.name]</code></th><td>" + text::markup_escape(s.tcp_name) +
          "</td><td>tcplab's own, or the kernel's (serve --kernel-tcp)</td></tr>";
   out += "<tr><th>TCP internals available <code>[tcp.internals_available]</code></th><td>";
   out += s.tcp_internals ? "yes" : "no";

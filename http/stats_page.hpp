@@ -36,7 +36,4 @@ std::string stats_html(const StatsSnapshot& s);
 std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections);
 std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections);
 
-// Escapes &, <, >, " for HTML text and attributes.
-std::string html_escape(std::string_view text);
-
 }  // namespace tcplab::http

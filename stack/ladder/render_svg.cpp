@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "stack/ladder/render.hpp"
+#include "stack/text/markup_escape.hpp"
 
 namespace tcplab::ladder {
 
@@ -20,33 +21,6 @@ constexpr double kNoteHeight = 16;
 constexpr double kTitleHeight = 30;
 constexpr double kMinArrowWidth = 360;
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters even escaped: show them as '?'.
-        out += (static_cast<unsigned char>(c) < 0x20 && c != '\t') ? '?' : c;
-    }
-  }
-  return out;
-}
-
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
@@ -59,8 +33,8 @@ class Svg {
   void text(double x, double y, std::string_view s, const char* anchor, const char* style = "",
             std::string_view tooltip = {}) {
     body_ += "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + anchor + "\"" + style + ">" +
-             escape(s);
-    if (!tooltip.empty()) body_ += "<title>" + escape(tooltip) + "</title>";
+             text::markup_escape(s);
+    if (!tooltip.empty()) body_ += "<title>" + text::markup_escape(tooltip) + "</title>";
     body_ += "</text>\n";
   }
   void line(double x1, double y1, double x2, double y2, const char* style) {
