@@ -25,21 +25,26 @@ size_t SharedBody::read(std::span<char> out) {
   return n;
 }
 
-std::optional<CachedFile> FileCache::lookup(std::string_view url_path) {
-  auto it = entries_.find(std::string(url_path));
-  if (it == entries_.end()) return std::nullopt;
+const CachedFile* FileCache::lookup(std::string_view url_path) {
+  auto it = entries_.find(url_path);
+  if (it == entries_.end()) return nullptr;
+  CachedFile& file = it->second;
+  const auto now = clock_();
+  if (now - file.checked < kFileRevalidateAfter) return &file;
   struct stat st {};
-  if (::stat(it->second.real_path.c_str(), &st) != 0 || !same_file(st, it->second)) {
-    bytes_ -= it->second.bytes->size();
+  if (::stat(file.real_path.c_str(), &st) != 0 || !same_file(st, file)) {
+    bytes_ -= file.bytes->size();
     entries_.erase(it);
-    return std::nullopt;
+    return nullptr;
   }
-  return it->second;
+  file.checked = now;
+  return &file;
 }
 
-std::optional<CachedFile> FileCache::load(std::string_view url_path, const std::string& real_path) {
+const CachedFile* FileCache::load(std::string_view url_path, const std::string& real_path,
+                                  std::string_view content_type) {
   int fd = ::open(real_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
+  if (fd < 0) return nullptr;
   struct stat st {};
   std::optional<CachedFile> entry;
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -56,18 +61,24 @@ std::optional<CachedFile> FileCache::load(std::string_view url_path, const std::
     struct stat after {};
     if (got == bytes->size() && ::fstat(fd, &after) == 0 && after.st_size == st.st_size &&
         after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec) {
-      entry = CachedFile{real_path, std::move(bytes), st.st_size, st.st_mtim, st.st_ino};
+      entry = CachedFile{real_path,   std::string(content_type), std::move(bytes), st.st_size,
+                         st.st_mtim, st.st_ino,   clock_()};
     }
   }
   ::close(fd);
-  if (!entry) return std::nullopt;
+  if (!entry) return nullptr;
   if (bytes_ + entry->bytes->size() > kFileCacheBudgetBytes) {
     entries_.clear();
     bytes_ = 0;
   }
   bytes_ += entry->bytes->size();
-  entries_[std::string(url_path)] = *entry;
-  return entry;
+  auto it = entries_.find(url_path);
+  if (it != entries_.end()) {
+    bytes_ -= it->second.bytes->size();
+    it->second = std::move(*entry);
+    return &it->second;
+  }
+  return &entries_.emplace(std::string(url_path), std::move(*entry)).first->second;
 }
 
 }  // namespace tcplab::http

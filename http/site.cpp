@@ -39,7 +39,8 @@ std::optional<uint64_t> parse_count(std::string_view s) {
 
 }  // namespace
 
-Site::Site(std::optional<std::string> root, SiteHooks hooks) : hooks_(std::move(hooks)) {
+Site::Site(std::optional<std::string> root, SiteHooks hooks, FileCache::Clock clock)
+    : file_cache_(std::move(clock)), hooks_(std::move(hooks)) {
   if (root) root_.emplace(*root);
 }
 
@@ -115,14 +116,15 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
 }
 
 Response Site::file_response(std::string_view path) {
-  // A small file served before: one stat() proves it unchanged (http/file_cache.hpp).
-  auto cached = file_cache_.lookup(path);
+  // A small file served before comes from memory, checked against the disk at most once a
+  // second (http/file_cache.hpp).
+  const CachedFile* cached = file_cache_.lookup(path);
   if (!cached) {
     auto resolved = root_->resolve(path);
     if (resolved.status == 400)
       return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
     if (resolved.status != 200) return not_found();
-    cached = file_cache_.load(path, resolved.path);
+    cached = file_cache_.load(path, resolved.path, mime_type_for(resolved.path));
     if (!cached) {
       auto file = FileBody::open(resolved.path);
       if (!file) return not_found();
@@ -133,7 +135,7 @@ Response Site::file_response(std::string_view path) {
     }
   }
   Response r;
-  r.head.content_type = std::string(mime_type_for(cached->real_path));
+  r.head.content_type = cached->content_type;
   r.body = std::make_unique<SharedBody>(cached->bytes);
   return r;
 }

@@ -23,8 +23,10 @@ inline constexpr uint64_t kMaxPatternBytes = uint64_t{1} << 40;
 
 class Site final : public Responder {
  public:
-  // root: --root DIR, or nullopt for the built-in demo site.
-  Site(std::optional<std::string> root, SiteHooks hooks);
+  // root: --root DIR, or nullopt for the built-in demo site. clock: for the file cache's
+  // revalidation interval (tests step it).
+  Site(std::optional<std::string> root, SiteHooks hooks,
+       FileCache::Clock clock = &std::chrono::steady_clock::now);
   bool root_ok() const { return !root_ || root_->valid(); }
   Response respond(const Request& request) override;
 

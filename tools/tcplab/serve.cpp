@@ -120,7 +120,9 @@ FlagTable serve_flags(ServeOptions& o) {
         o.kernel = k;
         return std::nullopt;
       });
-  add("--root", "DIR", "built-in demo site", "serve files from DIR instead",
+  add("--root", "DIR", "built-in demo site",
+      "serve files from DIR instead (files up to 64 KiB are kept in memory and checked against "
+      "the disk once a second, so an edit shows within a second)",
       [&o](std::string_view v) -> std::optional<std::string> {
         struct stat st {};
         std::string dir(v);
