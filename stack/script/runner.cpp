@@ -814,7 +814,7 @@ class Runner final : public tcp::AcceptHandler {
     std::vector<Row> rows;
     rows.push_back({"time", when, seconds_text(e.at) + " s", e.at >= lo && e.at <= hi});
     if (line.protocol == Protocol::Icmp) {
-      compare_icmp(line.icmp, e, rows);
+      compare_icmp(line.icmp, spec.peer, e, rows);
     } else {
       Decoded d = decode(e);
       if (!d.error.empty()) {
@@ -851,8 +851,8 @@ class Runner final : public tcp::AcceptHandler {
   static std::string opt_value(const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : "*"; }
 
   // A '>' icmp line: an ICMP error from the stack to the peer, of this type and code, about
-  // a packet the peer sent (its quote names 192.0.2.1 as the source), with the MTU if given.
-  void compare_icmp(const IcmpSpec& want, const Emitted& e, std::vector<Row>& rows) const {
+  // a packet peer N sent (its quote names 192.0.2.1 and N's port), with the MTU if given.
+  void compare_icmp(const IcmpSpec& want, int peer, const Emitted& e, std::vector<Row>& rows) const {
     auto ip = wire::parse_ipv4(e.bytes);
     if (!ip || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Icmp)) {
       rows.push_back({"packet", "an ICMP message", ip ? "not ICMP" : "not a valid IPv4 packet", false});
@@ -871,10 +871,12 @@ class Runner final : public tcp::AcceptHandler {
       auto mtu = static_cast<uint16_t>(icmp->rest & 0xffff);
       rows.push_back({"mtu", std::to_string(*want.mtu), std::to_string(mtu), mtu == *want.mtu});
     }
+    // The quote names the packet's sender: peer N's address and port.
     auto quote = wire::parse_icmp_quote(icmp->body);
-    rows.push_back({"quote", "from " + kRemote.to_string(),
-                    quote ? "from " + quote->source.to_string() : "unreadable",
-                    quote && quote->source == kRemote});
+    std::string from = kRemote.to_string() + ":" + std::to_string(peers_[peer - 1].port);
+    std::string got =
+        quote ? quote->source.to_string() + ":" + std::to_string(quote->source_port) : "unreadable";
+    rows.push_back({"quote", "from " + from, quote ? "from " + got : got, got == from});
   }
 
   // "icmp unreachable port_unreachable to 192.0.2.1 (quoting udp 192.0.2.1:40000 > 192.0.2.2:8080)"
