@@ -334,6 +334,14 @@ class Runner final : public tcp::AcceptHandler {
         tc.max_out_of_order = u(1ull << 30);
       else if (k == "initial_window")
         tc.initial_window_segments = static_cast<uint32_t>(u(1000));
+      // The IP layer's (stack/stack.hpp StackConfig): the ICMP error token bucket and the
+      // reassembly timeout.
+      else if (k == "icmp_error_burst")
+        sc.icmp_errors.burst = static_cast<uint32_t>(u(1000000));
+      else if (k == "icmp_error_interval")
+        sc.icmp_errors.interval = d(1000);
+      else if (k == "reassembly_timeout")
+        sc.reassembly.timeout = d(1000000);
       // The runner's own settings.
       else if (k == "tolerance")
         tolerance_ = std::chrono::duration_cast<std::chrono::microseconds>(d(1000)).count();
@@ -349,8 +357,8 @@ class Runner final : public tcp::AcceptHandler {
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog syn_cookies persist_max "
             "challenge_ack_per_second invalid_ack_interval isn "
-            "max_out_of_order initial_window sack timestamps keepalive tolerance port remote_port "
-            "remote_isn)");
+            "max_out_of_order initial_window sack timestamps keepalive icmp_error_burst "
+            "icmp_error_interval reassembly_timeout tolerance port remote_port remote_isn)");
     }
   }
 
