@@ -13,9 +13,12 @@
 #include <string_view>
 
 #include "stack/link/fault_injector.hpp"
+#include "stack/script/udp_datagram.hpp"
 #include "stack/stack.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/trace/format.hpp"
+#include "stack/wire/icmp.hpp"
+#include "stack/wire/icmp_quote.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/tcp.hpp"
 
@@ -24,6 +27,8 @@ namespace {
 
 constexpr wire::Ipv4Address kLocal{0xC0000202};   // 192.0.2.2: the stack under test
 constexpr wire::Ipv4Address kRemote{0xC0000201};  // 192.0.2.1: the script's peer(s)
+// 198.51.100.1 (TEST-NET-2): a router between them, the sender of ICMP errors about the path.
+constexpr wire::Ipv4Address kRouter{0xC6336401};
 constexpr int kMaxPeers = 16;
 constexpr int kMaxTimerSteps = 100000;       // bound on timers fired between two lines
 constexpr Micros kAnyHorizon = 600'000'000;  // '*' waits at most 10 virtual minutes
@@ -329,6 +334,14 @@ class Runner final : public tcp::AcceptHandler {
         tc.max_out_of_order = u(1ull << 30);
       else if (k == "initial_window")
         tc.initial_window_segments = static_cast<uint32_t>(u(1000));
+      // The IP layer's (stack/stack.hpp StackConfig): the ICMP error token bucket and the
+      // reassembly timeout.
+      else if (k == "icmp_error_burst")
+        sc.icmp_errors.burst = static_cast<uint32_t>(u(1000000));
+      else if (k == "icmp_error_interval")
+        sc.icmp_errors.interval = d(1000);
+      else if (k == "reassembly_timeout")
+        sc.reassembly.timeout = d(1000000);
       // The runner's own settings.
       else if (k == "tolerance")
         tolerance_ = std::chrono::duration_cast<std::chrono::microseconds>(d(1000)).count();
@@ -344,8 +357,8 @@ class Runner final : public tcp::AcceptHandler {
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog syn_cookies persist_max "
             "challenge_ack_per_second invalid_ack_interval isn "
-            "max_out_of_order initial_window sack timestamps keepalive tolerance port remote_port "
-            "remote_isn)");
+            "max_out_of_order initial_window sack timestamps keepalive icmp_error_burst "
+            "icmp_error_interval reassembly_timeout tolerance port remote_port remote_isn)");
     }
   }
 
@@ -519,6 +532,8 @@ class Runner final : public tcp::AcceptHandler {
 
   // "S. 0:0(0) ack 1 win 65535 <mss 1460,wscale 7>" with numbers relative to the peer's view.
   std::string describe(const Emitted& e) const {
+    auto ip = wire::parse_ipv4(e.bytes);
+    if (ip && ip->header.protocol == static_cast<uint8_t>(wire::IpProtocol::Icmp)) return describe_icmp(*ip);
     Decoded d = decode(e);
     if (!d.error.empty()) return d.error;
     const auto& s = d.segment;
@@ -603,7 +618,12 @@ class Runner final : public tcp::AcceptHandler {
       case Line::Kind::Inject:
         expect_nothing_pending("before this injected segment");
         begin_record(line, t);
-        inject(line.segment);
+        if (line.protocol == Protocol::Icmp)
+          inject_icmp(line);
+        else if (line.protocol == Protocol::Udp)
+          inject_udp(line);
+        else
+          inject(line);
         script_time_ = t;
         break;
       case Line::Kind::Call: {
@@ -625,7 +645,8 @@ class Runner final : public tcp::AcceptHandler {
   }
 
   // ---------------------------------------------------------------- inject
-  void inject(const SegmentSpec& spec) {
+  void inject(const Line& line) {
+    const SegmentSpec& spec = line.segment;
     Peer& p = peers_[spec.peer - 1];
     wire::TcpSegment seg;
     seg.source_port = p.port;
@@ -676,18 +697,83 @@ class Runner final : public tcp::AcceptHandler {
     for (uint32_t i = 0; i < spec.len; ++i)
       payload_[i] = static_cast<std::byte>(filler_byte(data_start + i - 1));
     seg.payload = payload_;
-    std::vector<std::byte> packet(wire::kIpv4MinHeaderLength + wire::kTcpMaxHeaderLength + spec.len);
-    size_t tcp_length =
-        wire::emit_tcp(seg, kRemote, kLocal, std::span(packet).subspan(wire::kIpv4MinHeaderLength));
-    wire::Ipv4Header ip;
-    ip.protocol = static_cast<uint8_t>(wire::IpProtocol::Tcp);
-    ip.source = kRemote;
-    ip.destination = kLocal;
-    ip.identification = ++ip_id_;
-    wire::emit_ipv4_header(ip, tcp_length, packet);
-    packet.resize(wire::kIpv4MinHeaderLength + tcp_length);
+    std::vector<std::byte> tcp(wire::kTcpMaxHeaderLength + spec.len);
+    tcp.resize(wire::emit_tcp(seg, kRemote, kLocal, tcp));
     // The TCP checksum is bytes 16-17 of the TCP header (RFC 9293 §3.1); flip bits in it.
-    if (spec.bad_checksum) packet[wire::kIpv4MinHeaderLength + 16] ^= std::byte{0x5a};
+    if (spec.bad_checksum) tcp[16] ^= std::byte{0x5a};
+    send_from_peer(wire::IpProtocol::Tcp, kRemote, tcp, line);
+  }
+
+  // "< udp (LEN)": a datagram from the peer's port to the listening port. tcplab has no UDP,
+  // so the stack answers port unreachable (RFC 1122 §3.2.2.1), rate-limited like every ICMP
+  // error (RFC 1812 §4.3.2.8): the trigger for scripts about those errors.
+  void inject_udp(const Line& line) {
+    const Peer& p = peers_[line.segment.peer - 1];
+    send_from_peer(wire::IpProtocol::Udp, kRemote, udp_datagram(p.port, p.local_port, line.udp_len), line);
+  }
+
+  // "< icmp TYPE CODE [mtu N] [SEQ:END(LEN)]": an ICMP error about a segment the stack sent
+  // to the peer. RFC 792: the error carries "Internet Header + 64 bits of Original Data
+  // Datagram", so the quote is our segment's IPv4 header and the first 8 bytes of its TCP
+  // header (ports and SEG.SEQ), as a router would have copied them.
+  void inject_icmp(const Line& line) {
+    const IcmpSpec& m = line.icmp;
+    const Peer& p = peers_[line.segment.peer - 1];
+    wire::TcpSegment quoted;
+    quoted.source_port = p.local_port;
+    quoted.destination_port = p.port;
+    quoted.seq = p.iss + m.quote_seq;
+    quoted.ack = Seq(0);
+    quoted.flags = m.quote_flags;
+    std::array<std::byte, wire::kTcpMaxHeaderLength> tcp{};
+    size_t tcp_header = wire::emit_tcp(quoted, kLocal, kRemote, tcp);
+    wire::Ipv4Header ours;  // DF set, as on every segment the stack sends (RFC 1191 §3)
+    ours.protocol = static_cast<uint8_t>(wire::IpProtocol::Tcp);
+    ours.source = kLocal;
+    ours.destination = kRemote;
+    // Its total length as sent, which RFC 1191 §5 reads when the router gives no MTU.
+    std::vector<std::byte> quote(wire::kIpv4MinHeaderLength + 8);
+    wire::emit_ipv4_header(ours, tcp_header + m.quote_len, quote);
+    std::copy_n(tcp.begin(), 8, quote.begin() + wire::kIpv4MinHeaderLength);
+    // RFC 1191 §4: the next-hop MTU is the low-order 16 bits of the "unused" word.
+    uint32_t rest = m.mtu.value_or(0);
+    std::vector<std::byte> icmp(8 + quote.size());
+    wire::emit_icmp(m.type, m.code, rest, quote, icmp);
+    // Port and protocol unreachable come from the peer host itself; the others (a network,
+    // host or MTU on the way, a TTL run out) from a router on the path.
+    bool from_host = m.type == 3 && (m.code == 2 || m.code == 3);
+    send_from_peer(wire::IpProtocol::Icmp, from_host ? kRemote : kRouter, icmp, line);
+  }
+
+  // Wraps one transport payload in IPv4 and puts it on the link towards the stack: whole,
+  // or only the fragment that "frag A:B" names (RFC 791 §3.2: fragments of one datagram
+  // share its identification; MF on all but the last; offsets in 8-byte units).
+  void send_from_peer(wire::IpProtocol protocol, wire::Ipv4Address source, std::span<const std::byte> payload,
+                      const Line& line) {
+    wire::Ipv4Header ip;
+    ip.protocol = static_cast<uint8_t>(protocol);
+    ip.source = source;
+    ip.destination = kLocal;
+    std::span<const std::byte> carried = payload;
+    if (!line.fragment) {
+      ip.identification = ++ip_id_;
+    } else {
+      const FragmentSpec& f = *line.fragment;
+      if (f.end > payload.size())
+        line_script_error("frag " + std::to_string(f.offset) + ":" + std::to_string(f.end) +
+                          " ends past the datagram: its IP payload (transport header included) is " +
+                          std::to_string(payload.size()) + " bytes");
+      auto [entry, fresh] = datagram_ids_.try_emplace(line.datagram, uint16_t{0});
+      if (fresh) entry->second = ++ip_id_;
+      ip.identification = entry->second;
+      ip.dont_fragment = false;
+      ip.more_fragments = f.end < payload.size();
+      ip.fragment_offset = static_cast<uint16_t>(f.offset / 8);
+      carried = payload.subspan(f.offset, f.end - f.offset);
+    }
+    std::vector<std::byte> packet(wire::kIpv4MinHeaderLength + carried.size());
+    wire::emit_ipv4_header(ip, carried.size(), packet);
+    std::copy(carried.begin(), carried.end(), packet.begin() + wire::kIpv4MinHeaderLength);
     if (injector_) {
       injector_->push(trace::Direction::In, packet, now_);
       release_held();
@@ -735,11 +821,15 @@ class Runner final : public tcp::AcceptHandler {
     std::string actual = describe(e);
     std::vector<Row> rows;
     rows.push_back({"time", when, seconds_text(e.at) + " s", e.at >= lo && e.at <= hi});
-    Decoded d = decode(e);
-    if (!d.error.empty()) {
-      rows.push_back({"packet", "a TCP segment", d.error, false});
+    if (line.protocol == Protocol::Icmp) {
+      compare_icmp(line.icmp, spec.peer, e, rows);
     } else {
-      compare(spec, d, rows);
+      Decoded d = decode(e);
+      if (!d.error.empty()) {
+        rows.push_back({"packet", "a TCP segment", d.error, false});
+      } else {
+        compare(spec, d, rows);
+      }
     }
     bool ok = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.ok; });
     script_time_ = (line.time.kind == TimeSpec::Kind::Any || line.time.range_end) ? e.at : t;
@@ -749,11 +839,14 @@ class Runner final : public tcp::AcceptHandler {
           {}};
       stop.details.push_back("script: " + line.text);
       stop.details.push_back("actual: " + seconds_text(e.at) + " > " + actual);
+      // Columns as wide as their longest entry ("unreachable port_unreachable"), 24 at least.
+      int wide = 24;
+      for (const Row& r : rows) wide = std::max({wide, static_cast<int>(r.expected.size()) + 1});
       char buf[256];
-      std::snprintf(buf, sizeof buf, "%-9s %-24s %-24s", "field", "expected", "actual");
+      std::snprintf(buf, sizeof buf, "%-9s %-*s %-24s", "field", wide, "expected", "actual");
       stop.details.push_back(buf);
       for (const Row& r : rows) {
-        std::snprintf(buf, sizeof buf, "%-9s %-24s %-24s%s", r.field.c_str(), r.expected.c_str(),
+        std::snprintf(buf, sizeof buf, "%-9s %-*s %-24s%s", r.field.c_str(), wide, r.expected.c_str(),
                       r.actual.c_str(), r.ok ? "" : "  <-- differs");
         stop.details.push_back(buf);
       }
@@ -764,6 +857,52 @@ class Runner final : public tcp::AcceptHandler {
   }
 
   static std::string opt_value(const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : "*"; }
+
+  // A '>' icmp line: an ICMP error from the stack to the peer, of this type and code, about
+  // a packet peer N sent (its quote names 192.0.2.1 and N's port), with the MTU if given.
+  void compare_icmp(const IcmpSpec& want, int peer, const Emitted& e, std::vector<Row>& rows) const {
+    auto ip = wire::parse_ipv4(e.bytes);
+    if (!ip || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Icmp)) {
+      rows.push_back({"packet", "an ICMP message", ip ? "not ICMP" : "not a valid IPv4 packet", false});
+      return;
+    }
+    auto icmp = wire::parse_icmp(ip->payload);
+    if (!icmp) {
+      rows.push_back({"packet", "an ICMP message", "ICMP does not parse", false});
+      return;
+    }
+    rows.push_back({"to", kRemote.to_string(), ip->header.destination.to_string(),
+                    ip->header.destination == kRemote});
+    rows.push_back({"icmp", icmp_to_string(want.type, want.code), icmp_to_string(icmp->type, icmp->code),
+                    want.type == icmp->type && want.code == icmp->code});
+    if (want.mtu) {
+      auto mtu = static_cast<uint16_t>(icmp->rest & 0xffff);
+      rows.push_back({"mtu", std::to_string(*want.mtu), std::to_string(mtu), mtu == *want.mtu});
+    }
+    // The quote names the packet's sender: peer N's address and port.
+    auto quote = wire::parse_icmp_quote(icmp->body);
+    std::string from = kRemote.to_string() + ":" + std::to_string(peers_[peer - 1].port);
+    std::string got =
+        quote ? quote->source.to_string() + ":" + std::to_string(quote->source_port) : "unreadable";
+    rows.push_back({"quote", "from " + from, quote ? "from " + got : got, got == from});
+  }
+
+  // "icmp unreachable port_unreachable to 192.0.2.1 (quoting udp 192.0.2.1:40000 > 192.0.2.2:8080)"
+  static std::string describe_icmp(const wire::Ipv4Packet& ip) {
+    auto icmp = wire::parse_icmp(ip.payload);
+    if (!icmp) return "ICMP that does not parse (" + std::string(to_string(icmp.error())) + ")";
+    std::string text = "icmp " + icmp_to_string(icmp->type, icmp->code);
+    if (icmp->type == 3 && icmp->code == 4) text += " mtu " + std::to_string(icmp->rest & 0xffff);
+    text += " to " + ip.header.destination.to_string();
+    if (icmp->type != 3 && icmp->type != 11) return text;
+    auto q = wire::parse_icmp_quote(icmp->body);
+    if (!q) return text + " (quote unreadable)";
+    std::string proto = q->protocol == 6    ? "tcp"
+                        : q->protocol == 17 ? "udp"
+                                            : "protocol " + std::to_string(q->protocol);
+    return text + " (quoting " + proto + " " + q->source.to_string() + ":" + std::to_string(q->source_port) +
+           " > " + q->destination.to_string() + ":" + std::to_string(q->destination_port) + ")";
+  }
 
   void compare(const SegmentSpec& spec, const Decoded& d, std::vector<Row>& rows) {
     const auto& s = d.segment;
@@ -1248,6 +1387,7 @@ class Runner final : public tcp::AcceptHandler {
   std::optional<uint16_t> remote_port_;
   std::optional<uint32_t> remote_isn_;
   uint16_t ip_id_ = 0;
+  std::map<std::string, uint16_t> datagram_ids_;  // "frag" lines' datagram text -> its IP id
   uint64_t acceptable_ = 0;
   const Line* current_ = nullptr;
 };

@@ -46,6 +46,41 @@ const char* unsupported_option(std::string_view name) {
   return nullptr;
 }
 
+// ICMP types and codes (RFC 792) by packetdrill's names (its icmp_packet.c tables, IPv4),
+// limited to what tcplab's stack reads or sends: destination unreachable with the codes below
+// (frag_needed carries the next-hop MTU, RFC 1191 §4) and time exceeded. For time exceeded
+// packetdrill has names only for IPv6; its IPv6 name of code 1 is kept, and code 0 is named
+// to match it.
+struct IcmpName {
+  uint8_t type;
+  uint8_t code;
+  std::string_view type_name;
+  std::string_view code_name;
+};
+constexpr IcmpName kIcmpNames[] = {
+    {3, 0, "unreachable", "net_unreachable"},     {3, 1, "unreachable", "host_unreachable"},
+    {3, 2, "unreachable", "protocol_unreachable"}, {3, 3, "unreachable", "port_unreachable"},
+    {3, 4, "unreachable", "frag_needed"},          {11, 0, "time_exceeded", "exceeded_ttl"},
+    {11, 1, "time_exceeded", "exceeded_frag_time"},
+};
+constexpr std::string_view kIcmpSupported =
+    "supported: unreachable (net_unreachable, host_unreachable, protocol_unreachable, port_unreachable, "
+    "frag_needed) and time_exceeded (exceeded_ttl, exceeded_frag_time)";
+
+// packetdrill's other ICMP words: known there, refused here with the reason.
+bool packetdrill_icmp_word(std::string_view word) {
+  static constexpr std::string_view kOthers[] = {
+      "echo_reply", "source_quench", "redirect", "echo_request", "parameter_problem",
+      "timestamp_request", "timestamp_reply", "information_request", "information_reply",
+      "address_mask_request", "address_mask_reply", "packet_too_big", "source_route_failed",
+      "net_unknown", "host_unknown", "source_host_isolated", "net_prohibited", "host_prohibited",
+      "net_unreachable_for_tos", "host_unreachable_for_tos", "packet_filtered",
+      "precedence_violation", "precedence_cutoff"};
+  for (auto w : kOthers)
+    if (w == word) return true;
+  return false;
+}
+
 class LineParser {
  public:
   LineParser(const std::string& path, int number, std::string_view code)
@@ -166,6 +201,13 @@ class LineParser {
         size_t close = code_.find('>', pos);
         if (close == std::string_view::npos)
           fail(static_cast<int>(pos) + 1, "<", "options have no closing '>'");
+        tokens.push_back(Token{std::string(code_.substr(pos, close - pos + 1)), static_cast<int>(pos) + 1});
+        pos = close + 1;
+      } else if (code_[pos] == '[') {
+        // An ICMP line's quoted segment, "[S. 0:0(0)]": one token, spaces and all.
+        size_t close = code_.find(']', pos);
+        if (close == std::string_view::npos)
+          fail(static_cast<int>(pos) + 1, "[", "the quoted segment has no closing ']'");
         tokens.push_back(Token{std::string(code_.substr(pos, close - pos + 1)), static_cast<int>(pos) + 1});
         pos = close + 1;
       } else {
@@ -353,11 +395,18 @@ class LineParser {
         fail(1, "", "'> none' needs a plain time (no packet up to and including that time)");
       return;
     }
+    if (i < tokens.size() &&
+        (tokens[i].text == "icmp" || (tokens[i].text.front() == '[' && i + 1 < tokens.size() &&
+                                      tokens[i + 1].text == "icmp")))
+      return parse_icmp(line, inject, tokens, i);
+    if (i < tokens.size() && tokens[i].text == "udp") return parse_udp(line, inject, tokens, i, pos);
     parse_flags(need("flags"), s.flags);
     parse_seq(need("seq:end(len)"), s, inject);
     while (i < tokens.size()) {
       const Token& t = tokens[i++];
-      if (t.text == "ack") {
+      if (t.text == "frag") {
+        parse_fragment(line, inject, t, tokens, i, pos);
+      } else if (t.text == "ack") {
         const Token& v = need("ack value");
         if (s.ack_given) fail(t, "ack given twice");
         s.ack_given = true;
@@ -375,7 +424,7 @@ class LineParser {
         if (!inject) fail(t, "badsum only makes sense on an injected ('<') segment");
         s.bad_checksum = true;
       } else {
-        fail(t, "unknown segment field (known: ack N, win N, <options>, badsum)");
+        fail(t, "unknown segment field (known: ack N, win N, <options>, badsum, frag A:B)");
       }
     }
     if (inject) {
@@ -387,6 +436,126 @@ class LineParser {
         s.win = 65535;
       }
     }
+  }
+
+  // "frag A:B" (tcplab extension), the last thing on a '<' TCP or udp line.
+  void parse_fragment(Line& line, bool inject, const Token& t, const std::vector<Token>& tokens, size_t& i,
+                      size_t segment_start) const {
+    if (!inject) fail(t, "frag only makes sense on an injected ('<') segment");
+    if (i >= tokens.size()) fail(t, "frag needs the bytes it carries: frag A:B, like frag 0:512");
+    const Token& range = tokens[i++];
+    auto colon = range.text.find(':');
+    if (colon == std::string::npos) fail(range, "write a fragment as frag A:B (bytes of the IP payload)");
+    uint32_t a = number(range, std::string_view(range.text).substr(0, colon), "fragment offset");
+    uint32_t b = number(range, std::string_view(range.text).substr(colon + 1), "fragment end");
+    // RFC 791 §3.1: "The fragment offset is measured in units of 8 octets (64 bits)".
+    if (a % 8 != 0) fail(range, "a fragment offset is a multiple of 8 bytes (RFC 791 §3.1)");
+    if (b <= a) fail(range, "a fragment carries at least one byte: A:B needs B > A");
+    if (b > 65535 - wire::kIpv4MinHeaderLength) fail(range, "a fragment ends within 65,515 payload bytes");
+    if (i < tokens.size()) fail(tokens[i], "frag A:B comes last on the line");
+    line.fragment = FragmentSpec{a, b};
+    // The datagram's text: everything between '<' and "frag".
+    size_t frag_at = static_cast<size_t>(t.column - 1);
+    line.datagram = std::string(trim(code_.substr(segment_start, frag_at - segment_start)));
+  }
+
+  // "udp (LEN)" as packetdrill writes it: a UDP datagram the stack has no port for.
+  void parse_udp(Line& line, bool inject, const std::vector<Token>& tokens, size_t i, size_t start) const {
+    const Token& udp = tokens[i++];
+    if (!inject) fail(udp, "'> udp' is not supported: tcplab sends no UDP");
+    line.protocol = Protocol::Udp;
+    if (i >= tokens.size()) fail(udp, "write a UDP datagram as udp (LEN), like udp (100)");
+    const Token& len = tokens[i++];
+    if (len.text.size() < 3 || len.text.front() != '(' || len.text.back() != ')')
+      fail(len, "write a UDP datagram as udp (LEN), like udp (100)");
+    line.udp_len = number(len, std::string_view(len.text).substr(1, len.text.size() - 2), "UDP length");
+    if (line.udp_len > 65535 - wire::kIpv4MinHeaderLength - 8)
+      fail(len, "UDP length is larger than an IPv4 packet can carry");
+    if (i < tokens.size()) {
+      const Token& t = tokens[i++];
+      if (t.text != "frag") fail(t, "unknown udp field (known: frag A:B)");
+      parse_fragment(line, inject, t, tokens, i, start);
+    }
+  }
+
+  // "[S. 0:0(0)]" or "[1:1461(1460)]": the segment an ICMP error quotes.
+  void parse_quote(const Token& t, IcmpSpec& icmp) const {
+    if (icmp.quote_given) fail(t, "the quoted segment is given twice");
+    std::string_view body = trim(std::string_view(t.text).substr(1, t.text.size() - 2));
+    auto space = body.find(' ');
+    SegmentSpec quoted;
+    if (space != std::string_view::npos) {
+      parse_flags(Token{std::string(body.substr(0, space)), t.column}, quoted.flags);
+      body = trim(body.substr(space));
+    }
+    parse_seq(Token{std::string(body), t.column}, quoted, true);
+    icmp.quote_given = true;
+    icmp.quote_flags = quoted.flags;
+    icmp.quote_seq = quoted.seq;
+    icmp.quote_len = quoted.len;
+  }
+
+  // packetdrill: "icmp TYPE [CODE] [mtu N] [SEGMENT]" (the segment may also come first).
+  void parse_icmp(Line& line, bool inject, const std::vector<Token>& tokens, size_t i) const {
+    line.protocol = Protocol::Icmp;
+    IcmpSpec& icmp = line.icmp;
+    if (tokens[i].text.front() == '[') parse_quote(tokens[i++], icmp);
+    const Token& word = tokens[i++];  // "icmp"
+    if (i >= tokens.size()) fail(word, "missing ICMP type (" + std::string(kIcmpSupported) + ")");
+    const Token& type = tokens[i++];
+    const IcmpName* type_entry = nullptr;
+    for (const auto& n : kIcmpNames)
+      if (n.type_name == type.text && !type_entry) type_entry = &n;
+    if (!type_entry) {
+      if (packetdrill_icmp_word(type.text))
+        fail(type, "ICMP type '" + type.text + "' is not supported by tcplab's scenario player (" +
+                       std::string(kIcmpSupported) + ")");
+      fail(type, "unknown ICMP type (" + std::string(kIcmpSupported) + ")");
+    }
+    icmp.type = type_entry->type;
+    icmp.code = 0;  // packetdrill: a missing code is code 0
+    if (i < tokens.size() && tokens[i].text != "mtu" && tokens[i].text.front() != '[') {
+      const Token& code = tokens[i++];
+      bool found = false;
+      for (const auto& n : kIcmpNames) {
+        bool numbered = code.text == "code_" + std::to_string(n.code);
+        if (n.type == icmp.type && (n.code_name == code.text || numbered)) {
+          icmp.code = n.code;
+          found = true;
+        }
+      }
+      if (!found) {
+        if (packetdrill_icmp_word(code.text) || code.text.starts_with("code_"))
+          fail(code, "ICMP " + type.text + " code '" + code.text +
+                         "' is not supported by tcplab's scenario player (" +
+                         std::string(kIcmpSupported) + ")");
+        fail(code, "unknown ICMP code for " + type.text + " (" + std::string(kIcmpSupported) + ")");
+      }
+    }
+    while (i < tokens.size()) {
+      const Token& t = tokens[i++];
+      if (t.text == "mtu") {
+        if (i >= tokens.size()) fail(t, "missing mtu value");
+        const Token& v = tokens[i++];
+        if (icmp.mtu) fail(t, "mtu given twice");
+        uint32_t mtu = number(v, v.text, "mtu");
+        // packetdrill: "ICMPv4 MTU is only valid for unreachable-frag_needed".
+        if (icmp.type != 3 || icmp.code != 4) fail(t, "mtu is only valid for unreachable frag_needed");
+        if (mtu > 0xffff) fail(v, "mtu does not fit in 16 bits");
+        icmp.mtu = static_cast<uint16_t>(mtu);
+      } else if (t.text.front() == '[') {
+        parse_quote(t, icmp);
+      } else if (t.text == "frag") {
+        fail(t, "frag is for '<' TCP segments and udp lines, not icmp");
+      } else {
+        fail(t, "unknown icmp field (known: CODE, mtu N, [SEQ:END(LEN)])");
+      }
+    }
+    if (inject && !icmp.quote_given)
+      fail(word, "an injected ICMP error quotes the segment it is about (RFC 792): add it, like " +
+                     std::string("[1:1461(1460)]"));
+    if (!inject && icmp.quote_given)
+      fail(word, "a '>' icmp line matches type, code and mtu; it takes no quoted segment");
   }
 
   void parse_call(Line& line, size_t pos) const {
@@ -526,6 +695,12 @@ std::string ScriptError::format() const {
   out += ": script error: " + message;
   if (!token.empty()) out += " (at '" + token + "')";
   return out;
+}
+
+std::string icmp_to_string(uint8_t type, uint8_t code) {
+  for (const auto& n : kIcmpNames)
+    if (n.type == type && n.code == code) return std::string(n.type_name) + " " + std::string(n.code_name);
+  return "type_" + std::to_string(type) + " code_" + std::to_string(code);
 }
 
 std::string flags_to_string(const wire::TcpFlags& f) {

@@ -59,6 +59,31 @@ struct SegmentSpec {
   bool bad_checksum = false;  // "badsum": inject with a corrupted TCP checksum
 };
 
+// "frag A:B" (tcplab extension): inject only bytes [A, B) of the IPv4 payload (transport
+// header + data) as one fragment (RFC 791 §3.2). MF is set unless B is the payload's end.
+struct FragmentSpec {
+  uint32_t offset = 0;  // a multiple of 8: the header counts offsets in 8-byte units
+  uint32_t end = 0;
+};
+
+// An ICMP message (RFC 792) in packetdrill's words: "icmp unreachable frag_needed mtu 1200
+// [1:1461(1460)]". Only the error types tcplab's stack sends or reads are supported.
+struct IcmpSpec {
+  uint8_t type = 0;
+  uint8_t code = 0;
+  std::optional<uint16_t> mtu;  // next-hop MTU of frag_needed (RFC 1191 §4)
+  // The quoted TCP segment the stack sent (its seq relative to the stack's ISN); required
+  // on '<' lines, which quote it as RFC 792's "Internet Header + 64 bits" of it.
+  bool quote_given = false;
+  wire::TcpFlags quote_flags;
+  uint32_t quote_seq = 0;
+  uint32_t quote_len = 0;
+};
+
+// What a '<' or '>' line carries: a TCP segment, an ICMP message, or (packetdrill's
+// "udp (LEN)") a UDP datagram of LEN payload bytes to the listening port.
+enum class Protocol { Tcp, Icmp, Udp };
+
 struct CallSpec {
   std::string name;
   std::vector<std::string> args;  // top-level comma-separated arguments, trimmed
@@ -74,7 +99,14 @@ struct Line {
   std::string text;  // the line as written, for history and diagnoses
   TimeSpec time;
   Kind kind = Kind::Call;
-  SegmentSpec segment;
+  Protocol protocol = Protocol::Tcp;
+  SegmentSpec segment;  // Tcp; `peer` also names the sender of Icmp and Udp lines
+  IcmpSpec icmp;
+  uint32_t udp_len = 0;
+  std::optional<FragmentSpec> fragment;  // '<' Tcp and Udp lines only
+  // Fragment lines with the same datagram text (the line between '<' and "frag") belong to
+  // one IPv4 datagram: they share its identification.
+  std::string datagram;
   CallSpec call;
 };
 
@@ -105,6 +137,10 @@ struct ParseResult {
   std::optional<ScriptError> error;
 };
 ParseResult parse_script(const std::string& path, const std::string& text);
+
+// packetdrill's names: "unreachable frag_needed", "time_exceeded exceeded_frag_time", or
+// "type_N code_N" for a pair it has no name for.
+std::string icmp_to_string(uint8_t type, uint8_t code);
 
 // "S.", "FP.", "R": packetdrill's letters in its order (F S R P . U E W).
 std::string flags_to_string(const wire::TcpFlags& flags);

@@ -72,3 +72,93 @@ TEST_CASE("script: Fast Open and other unimplemented options are refused by name
   REQUIRE(unknown.error);
   CHECK(unknown.error->message.find("unknown option 'frobnicate'") != std::string::npos);
 }
+
+TEST_CASE("script: an icmp line in packetdrill's words, the quoted segment before or after") {
+  auto r = parse(
+      "+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]\n"
+      "+0 < [S. 0:0(0)] icmp unreachable frag_needed mtu 576\n"
+      "+0 < #2 icmp time_exceeded code_1 [P. 10:20(10)]\n"
+      "+0 > icmp unreachable port_unreachable\n"
+      "+0 > icmp unreachable\n");
+  REQUIRE(r.script);
+  const auto& l = r.script->lines;
+  CHECK(l[2].protocol == Protocol::Icmp);
+  CHECK(l[2].kind == Line::Kind::Inject);
+  CHECK(l[2].icmp.type == 3);
+  CHECK(l[2].icmp.code == 4);
+  CHECK(l[2].icmp.mtu == 1200);
+  CHECK(l[2].icmp.quote_seq == 1);
+  CHECK(l[2].icmp.quote_len == 1460);
+  CHECK(l[3].icmp.quote_flags.syn);
+  CHECK(l[3].icmp.quote_flags.ack);
+  CHECK(l[3].icmp.mtu == 576);
+  CHECK(l[4].segment.peer == 2);
+  CHECK(l[4].icmp.type == 11);
+  CHECK(l[4].icmp.code == 1);
+  CHECK(l[4].icmp.quote_seq == 10);
+  CHECK(l[5].kind == Line::Kind::Expect);
+  CHECK(l[5].icmp.code == 3);
+  CHECK_FALSE(l[5].icmp.mtu);
+  CHECK(l[6].icmp.code == 0);  // packetdrill: a missing code is code 0
+  CHECK(icmp_to_string(3, 4) == "unreachable frag_needed");
+  CHECK(icmp_to_string(11, 1) == "time_exceeded exceeded_frag_time");
+  CHECK(icmp_to_string(5, 1) == "type_5 code_1");
+}
+
+TEST_CASE("script: icmp mistakes are refused with the reason") {
+  auto message = [](const std::string& line) {
+    auto r = parse(line + "\n");
+    REQUIRE(r.error);
+    return r.error->message;
+  };
+  CHECK(message("+0 < icmp redirect [1:1(0)]").find("'redirect' is not supported") != std::string::npos);
+  CHECK(message("+0 < icmp bogus [1:1(0)]").find("unknown ICMP type") != std::string::npos);
+  CHECK(message("+0 < icmp unreachable packet_filtered [1:1(0)]").find("not supported") != std::string::npos);
+  CHECK(message("+0 < icmp unreachable code_9 [1:1(0)]").find("not supported") != std::string::npos);
+  CHECK(message("+0 < icmp unreachable port_unreachable mtu 1200 [1:1(0)]")
+            .find("mtu is only valid for unreachable frag_needed") != std::string::npos);
+  CHECK(message("+0 < icmp unreachable frag_needed mtu 70000 [1:1(0)]").find("16 bits") != std::string::npos);
+  CHECK(message("+0 < icmp unreachable frag_needed").find("quotes the segment") != std::string::npos);
+  CHECK(message("+0 > icmp unreachable frag_needed [1:1(0)]").find("no quoted segment") != std::string::npos);
+  CHECK(message("+0 < icmp unreachable frag_needed [1:5(1)]").find("must agree") != std::string::npos);
+  CHECK(message("+0 < icmp unreachable frag_needed [1:1(0)").find("no closing ']'") != std::string::npos);
+  CHECK(message("+0 < icmp").find("missing ICMP type") != std::string::npos);
+  CHECK(message("+0 < icmp unreachable frag_needed [1:1(0)] frag 0:8").find("not icmp") != std::string::npos);
+}
+
+TEST_CASE("script: 'frag A:B' and 'udp (LEN)' on injected lines") {
+  auto r = parse(
+      "+0 < P. 1:1001(1000) ack 1 win 500 frag 0:512\n"
+      "+0 < P. 1:1001(1000) ack 1 win 500 frag 512:1020\n"
+      "+0 < udp (100)\n"
+      "+0 < #3 udp (100) frag 8:108\n");
+  REQUIRE(r.script);
+  const auto& l = r.script->lines;
+  REQUIRE(l[2].fragment);
+  CHECK(l[2].fragment->offset == 0);
+  CHECK(l[2].fragment->end == 512);
+  CHECK(l[2].datagram == "P. 1:1001(1000) ack 1 win 500");
+  CHECK(l[3].datagram == l[2].datagram);  // one datagram: one IP identification
+  CHECK(l[2].segment.win == 500);
+  CHECK(l[4].protocol == Protocol::Udp);
+  CHECK(l[4].udp_len == 100);
+  CHECK_FALSE(l[4].fragment);
+  CHECK(l[5].segment.peer == 3);
+  CHECK(l[5].fragment->offset == 8);
+  CHECK(l[5].datagram == "#3 udp (100)");
+  auto message = [](const std::string& line) {
+    auto r = parse(line + "\n");
+    REQUIRE(r.error);
+    return r.error->message;
+  };
+  CHECK(message("+0 < . 1:1(0) ack 1 frag 4:20").find("multiple of 8") != std::string::npos);
+  CHECK(message("+0 < . 1:1(0) ack 1 frag 16:8").find("B > A") != std::string::npos);
+  CHECK(message("+0 < . 1:1(0) ack 1 frag 0:70000").find("65,515") != std::string::npos);
+  CHECK(message("+0 < . 1:1(0) ack 1 frag 0-8").find("frag A:B") != std::string::npos);
+  CHECK(message("+0 < . 1:1(0) ack 1 frag").find("frag A:B") != std::string::npos);
+  CHECK(message("+0 < . 1:1(0) ack 1 frag 0:8 badsum").find("comes last") != std::string::npos);
+  CHECK(message("+0 > . 1:1(0) ack 1 frag 0:8").find("injected") != std::string::npos);
+  CHECK(message("+0 > udp (10)").find("tcplab sends no UDP") != std::string::npos);
+  CHECK(message("+0 < udp 10").find("udp (LEN)") != std::string::npos);
+  CHECK(message("+0 < udp (70000)").find("larger than an IPv4 packet") != std::string::npos);
+}
