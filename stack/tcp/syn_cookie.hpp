@@ -12,9 +12,10 @@
 // The ISN has no room for more, so the other SYN options ride in our timestamp, as Linux
 // does: when the SYN carries TSopt (and timestamps are on), the SYN-ACK offers timestamps
 // and the low kSynCookieOptionBits of its TSval hold the peer's window shift (4 bits, 15 =
-// no scaling) and SACK-permitted (1 bit). The peer must echo that TSval as TSecr in its
-// final ACK (RFC 7323 §3.2, §4.3), which gives the bits back. Our own window shift follows
-// from the configured receive buffer, so it is recomputed instead of stored.
+// no scaling) and SACK-permitted (1 bit), laid out as Linux's lowest five bits (its sixth,
+// ECN, has no use here). The peer must echo that TSval as TSecr in its final ACK (RFC 7323
+// §3.2, §4.3), which gives the bits back. Our own window shift follows from the configured
+// receive buffer, so it is recomputed instead of stored.
 //
 // Trade-off: without TSopt in the SYN (or with --no-timestamps) only the MSS survives, and
 // the SYN-ACK offers no window scale, SACK or timestamps (the connection runs without
