@@ -169,7 +169,7 @@ std::string stats_html(const StatsSnapshot& s) {
   row("SYN cookies sent", "tcp.syn_cookies_sent", s.tcp.syn_cookies_sent,
       "SYN-ACKs sent with a SYN cookie because the SYN queue was full (RFC 4987 §3.6)");
   row("SYN cookies validated", "tcp.syn_cookies_validated", s.tcp.syn_cookies_validated,
-      "connections made from the ACK of a SYN cookie (MSS only: no window scale, SACK or timestamps)");
+      "connections made from the ACK of a SYN cookie (wscale, SACK, timestamps only if the SYN had TS)");
   row("SYN cookies rejected", "tcp.syn_cookies_rejected", s.tcp.syn_cookies_rejected,
       "ACKs for no connection whose cookie was forged or expired, answered with RST");
   row("FIN-WAIT-2 timeouts", "tcp.fin_timeouts", s.tcp.fin_timeouts,

@@ -46,9 +46,10 @@ struct TcpConfig {
   bool nagle = true;         // RFC 896 / RFC 9293 §3.7.4
   size_t backlog = 128;      // accept queue (established, not yet accepted)
   size_t syn_backlog = 256;  // SYN-RECEIVED entries per listener
-  // RFC 4987 §3.6 SYN cookies (stack/tcp/syn_cookie.hpp). Auto: answer with a cookie only
-  // when the SYN queue is full (no option but MSS survives a cookie); Always: every SYN
-  // (tests, labs); Never: a full SYN queue drops its oldest half-open entry instead (§3.4).
+  // RFC 4987 §3.6 SYN cookies (stack/tcp/syn_cookie.hpp: a cookie keeps the MSS, and window
+  // scale, SACK and timestamps only when the SYN has timestamps). Auto: answer with a cookie
+  // only when the SYN queue is full; Always: every SYN (tests, labs); Never: a full SYN queue
+  // drops its oldest half-open entry instead (§3.4).
   enum class SynCookieMode { Auto, Always, Never };
   SynCookieMode syn_cookies = SynCookieMode::Auto;
   // Persist timer (RFC 9293 §3.8.6.1): zero-window probes back off up to this.

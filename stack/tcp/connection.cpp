@@ -7,14 +7,6 @@
 namespace tcplab::tcp {
 namespace {
 
-// RFC 7323 §2.3: the smallest shift that lets the 16-bit field cover our whole buffer,
-// at most 14.
-uint8_t window_shift_for(size_t buffer) {
-  uint8_t shift = 0;
-  while (shift < 14 && (buffer >> shift) > 65535) ++shift;
-  return shift;
-}
-
 // RFC 9293 §3.7.1: without an MSS option the peer can take 536 bytes (576 - 40).
 constexpr uint16_t kDefaultPeerMss = 536;
 // Deviation (min-peer-mss): a peer announcing a tiny MSS would make us cut data into slivers;
@@ -51,6 +43,14 @@ void Connection::set_state(State next, std::string_view rule) {
   tcb_.state = next;
   if (ctx_.tracer.enabled())
     ctx_.tracer.state_change(ctx_.now, tuple_, to_string(prev), to_string(next), rule);
+}
+
+// RFC 7323 §2.3: the smallest shift that lets the 16-bit field cover our whole buffer,
+// at most 14.
+uint8_t Connection::window_shift_for(size_t buffer) {
+  uint8_t shift = 0;
+  while (shift < 14 && (buffer >> shift) > 65535) ++shift;
+  return shift;
 }
 
 uint8_t Connection::our_window_shift() const { return window_shift_for(ctx_.config.receive_buffer); }

@@ -21,6 +21,8 @@
 
 namespace tcplab::tcp {
 
+struct SynCookieContents;  // syn_cookie.hpp
+
 // A deadline stored in the connection (style: "timers are data").
 struct Timer {
   std::string_view name;
@@ -40,9 +42,13 @@ class Connection final : public Socket {
   // RFC 9293 §3.10.7.2: LISTEN got a SYN; we become SYN-RECEIVED and answer SYN-ACK.
   void open_passive(const wire::TcpSegment& syn);
   // RFC 4987 §3.6: the final ACK of a handshake answered with a SYN cookie (iss) that
-  // remembered `mss`; we become SYN-RECEIVED as if the SYN had been queued, then take the
-  // ACK (connection_cookie.cpp).
-  void open_from_cookie(const wire::TcpSegment& ack, Seq iss, uint16_t mss);
+  // remembered `cookie` (MSS, and window scale, SACK and timestamps if they rode in our
+  // TSval); we become SYN-RECEIVED as if the SYN had been queued, then take the ACK
+  // (connection_cookie.cpp).
+  void open_from_cookie(const wire::TcpSegment& ack, Seq iss, const SynCookieContents& cookie);
+  // RFC 7323 §2.3: the window shift we offer for a receive buffer of this size (the host's
+  // cookie SYN-ACK offers the same one the connection will use).
+  static uint8_t window_shift_for(size_t receive_buffer);
   // RFC 9293 §3.10.1 OPEN (active): send SYN, enter SYN-SENT.
   void open_active();
   // RFC 9293 §3.10.7: one segment for this 4-tuple.

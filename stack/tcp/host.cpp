@@ -216,26 +216,44 @@ struct TcpHost::Impl final : ConnectionOwner {
     finish_entry();
   }
 
-  // RFC 4987 §3.6: answer the SYN statelessly; the ISN is the cookie (syn_cookie.hpp). Only
-  // the MSS survives, so the SYN-ACK offers no window scale, SACK or timestamps (RFC 7323
-  // §2.2, RFC 2018 §2: an option not offered back is simply off).
+  // RFC 4987 §3.6: answer the SYN statelessly; the ISN is the cookie (syn_cookie.hpp). The
+  // MSS always survives; window scale and SACK-permitted only when the SYN carried
+  // timestamps, in our TSval's low bits. An option not offered back is simply off (RFC 7323
+  // §2.2 and §3.2, RFC 2018 §2), as when the SYN did not offer it.
   void send_cookie(const FourTuple& tuple, const wire::TcpSegment& syn) {
     // RFC 9293 §3.7.1: without an MSS option the peer takes 536.
     uint16_t mss = std::min<uint16_t>(syn.options.mss.value_or(536), config.mss);
+    SynCookieOptions options;
+    if (config.timestamps && syn.options.timestamps) {
+      options.timestamps = true;
+      if (config.window_scaling && syn.options.window_scale) options.window_shift = *syn.options.window_scale;
+      options.sack_permitted = config.sack && syn.options.sack_permitted;
+      options = options.normalised();  // a shift above 14 is kept as 14 (RFC 7323 §2.3)
+    }
     wire::TcpSegment synack;
     synack.source_port = tuple.local_port;
     synack.destination_port = tuple.remote_port;
-    synack.seq = cookies.make(tuple, syn.seq, mss, ctx.now);
+    synack.seq = cookies.make(tuple, syn.seq, mss, options, ctx.now);
     synack.ack = syn.seq + 1;
     synack.flags.syn = true;
     synack.flags.ack = true;
     // Unscaled as in every SYN; open_from_cookie assumes the same value.
     synack.window = static_cast<uint16_t>(std::min<size_t>(config.receive_buffer, 65535));
+    // The options the connection's own SYN-ACK would carry (Connection::send_syn).
     synack.options.mss = config.mss;
+    if (options.window_shift)
+      synack.options.window_scale = Connection::window_shift_for(config.receive_buffer);
+    synack.options.sack_permitted = options.sack_permitted;
+    if (options.timestamps)
+      synack.options.timestamps =
+          wire::TcpTimestamps{SynCookies::tsval(synack.seq, options, ctx.now), syn.options.timestamps->value};
     ++stats.syn_cookies_sent;
     last_cookie_sent = ctx.now;
-    if (ctx.tracer.enabled())
-      ctx.tracer.note(ctx.now, &tuple, "SYN cookie sent (RFC 4987 §3.6): no SYN-queue entry");
+    if (ctx.tracer.enabled()) {
+      SynCookieContents kept{kSynCookieMssTable[SynCookies::mss_index(mss)], options};
+      ctx.tracer.note(ctx.now, &tuple,
+                      "SYN cookie sent (RFC 4987 §3.6), no SYN-queue entry: " + describe(kept));
+    }
     synack.payload = ctx.emit(tuple, synack);
     trace_unconnected(trace::Direction::Out, tuple, synack, "SYN cookie");
   }
@@ -251,9 +269,14 @@ struct TcpHost::Impl final : ConnectionOwner {
     if (config.syn_cookies == Mode::Auto &&
         (!last_cookie_sent || ctx.now - *last_cookie_sent > kSynCookiePeriod * (kSynCookieMaxAge + 1)))
       return false;
-    auto mss = cookies.check(tuple, seg.seq - 1, seg.ack - 1, ctx.now);
-    if (!mss) {
+    std::optional<uint32_t> tsecr;
+    if (seg.options.timestamps) tsecr = seg.options.timestamps->echo_reply;
+    auto checked = cookies.check(tuple, seg.seq - 1, seg.ack - 1, tsecr, ctx.now);
+    if (!checked.contents) {
       ++stats.syn_cookies_rejected;
+      if (ctx.tracer.enabled())
+        ctx.tracer.note(ctx.now, &tuple,
+                        "SYN cookie refused (RFC 4987 §3.6): " + std::string(checked.refusal));
       return false;
     }
     if (l.accept_queue.size() >= l.backlog) {
@@ -265,12 +288,12 @@ struct TcpHost::Impl final : ConnectionOwner {
     }
     ++stats.syn_cookies_validated;
     if (ctx.tracer.enabled())
-      ctx.tracer.note(ctx.now, &tuple, "connection from a SYN cookie (RFC 4987 §3.6): MSS " +
-                                           std::to_string(*mss) + ", no window scale, SACK or timestamps");
+      ctx.tracer.note(ctx.now, &tuple,
+                      "connection from a SYN cookie (RFC 4987 §3.6): " + describe(*checked.contents));
     auto owned = std::make_unique<Connection>(ctx, tuple, Connection::Origin::Passive);
     Connection* c = owned.get();
     connections.emplace(tuple, std::move(owned));
-    c->open_from_cookie(seg, seg.ack - 1, *mss);
+    c->open_from_cookie(seg, seg.ack - 1, *checked.contents);
     return true;
   }
 

@@ -2,11 +2,14 @@
 // answering from a full SYN queue with cookies and making connections from their ACKs.
 #include <doctest/doctest.h>
 
+#include "stack/tcp/connection.hpp"
 #include "stack/tcp/syn_cookie.hpp"
+#include "stack/tcp/timestamps.hpp"
 #include "tcp_peer.hpp"
 
 using namespace tcplab;
 using namespace tcplab::testing;
+using tcplab::tcp::SynCookieOptions;
 using tcplab::tcp::SynCookies;
 using Mode = tcplab::tcp::TcpConfig::SynCookieMode;
 
@@ -97,8 +100,10 @@ TEST_CASE("tcp: a full SYN queue answers with a SYN cookie and its ACK makes a c
   REQUIRE(out.size() == 1);
   CHECK(out[0].options.window_scale.has_value());
   CHECK(peer.stack.tcp().stats().syn_cookies_sent == 0);
-  // The second client finds the queue full: a cookie, with the MSS and nothing else.
+  // The second client finds the queue full: a cookie. Its SYN has no timestamps, so only the
+  // MSS can ride on the cookie (the other options travel in our TSval).
   peer.set_port(40001);
+  syn.options.timestamps.reset();
   peer.inject(syn, 80);
   out = peer.take();
   REQUIRE(out.size() == 1);
@@ -212,4 +217,205 @@ TEST_CASE("tcp: in auto mode no ACK is checked against cookies when none was sen
   REQUIRE(out.size() == 1);
   CHECK(out[0].flags.to_string() == "R");
   CHECK(peer.stack.tcp().stats().syn_cookies_rejected == 0);
+}
+
+// ------------------------------------------------------------------ options in the TSval
+
+namespace {
+
+// Our timestamp clock for a connection whose ISS is `cookie` (RFC 7323 §5.4 offset = ISS).
+uint32_t clock_of(Seq cookie, Instant now) {
+  tcp::Timestamps clock;
+  clock.set_offset(cookie.raw());
+  return clock.value(now);
+}
+
+SynCookieOptions ts_options(std::optional<uint8_t> shift, bool sack) {
+  SynCookieOptions o;
+  o.timestamps = true;
+  o.window_shift = shift;
+  o.sack_permitted = sack;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("syn cookie options: every window shift and SACK bit survive the TSval's low bits") {
+  std::vector<std::optional<uint8_t>> shifts{std::nullopt};
+  for (uint8_t s = 0; s <= 14; ++s) shifts.push_back(s);
+  std::vector<uint32_t> seen;
+  for (auto shift : shifts) {
+    for (bool sack : {false, true}) {
+      SynCookieOptions o = ts_options(shift, sack);
+      uint32_t bits = o.bits();
+      CHECK(bits < (1u << tcp::kSynCookieOptionBits));
+      // Only the low bits count: whatever the clock put above them is ignored.
+      CHECK(SynCookieOptions::from_bits(bits | 0xabcd1200u) == o);
+      CHECK(std::find(seen.begin(), seen.end(), bits) == seen.end());  // no two alike
+      seen.push_back(bits);
+    }
+  }
+  // RFC 7323 §2.3: a shift above 14 is used as 14.
+  CHECK(ts_options(uint8_t{15}, false).normalised().window_shift == uint8_t{14});
+  CHECK(ts_options(uint8_t{200}, true).normalised().window_shift == uint8_t{14});
+  // Without timestamps nothing else can be carried.
+  SynCookieOptions no_ts;
+  no_ts.window_shift = 7;
+  no_ts.sack_permitted = true;
+  CHECK(no_ts.normalised() == SynCookieOptions{});
+  CHECK(tcp::describe({1460, ts_options(7, true)}) == "mss 1460 wscale 7 sack ts");
+  CHECK(tcp::describe({536, SynCookieOptions{}}) == "mss 536");
+}
+
+TEST_CASE("syn cookie TSval: carries the bits, never ahead of the clock, never backwards") {
+  SynCookies cookies(kKey);
+  for (auto o :
+       {ts_options(7, true), ts_options(std::nullopt, false), ts_options(0, true), ts_options(14, false)}) {
+    Instant t{seconds(9000)};
+    Seq cookie = cookies.make(kTuple, Seq(5), 1460, o, t);
+    uint32_t previous = SynCookies::tsval(cookie, o, t);
+    // Over 200 ms, a millisecond at a time: every TSval has the bits, is at most 31 ms behind
+    // the connection's clock and never after it (RFC 7323 §5.3 R1 at the peer), and does not
+    // go back from one millisecond to the next.
+    for (int ms = 0; ms < 200; ++ms) {
+      Instant now = t + milliseconds(ms);
+      uint32_t ts = SynCookies::tsval(cookie, o, now);
+      uint32_t behind = clock_of(cookie, now) - ts;
+      CHECK(SynCookieOptions::from_bits(ts) == o);
+      CHECK(behind < (1u << tcp::kSynCookieOptionBits));
+      CHECK(static_cast<int32_t>(ts - previous) >= 0);
+      previous = ts;
+    }
+  }
+}
+
+TEST_CASE("syn cookie: the options come back from the echoed TSval, and an altered echo is refused") {
+  SynCookies cookies(kKey);
+  Instant t{seconds(12345)};
+  SynCookieOptions o = ts_options(7, true);
+  Seq cookie = cookies.make(kTuple, Seq(99), 1460, o, t);
+  uint32_t ts = SynCookies::tsval(cookie, o, t);
+  auto good = cookies.check(kTuple, Seq(99), cookie, ts, t + milliseconds(20));
+  REQUIRE(good.contents.has_value());
+  CHECK(good.contents->mss == 1460);
+  CHECK(good.contents->options == o);
+  CHECK(good.refusal.empty());
+  // Any changed option bit fails the hash, which covers them: a peer cannot turn SACK on or
+  // pick another window shift by echoing something else.
+  for (int bit = 0; bit < tcp::kSynCookieOptionBits; ++bit) {
+    auto bad = cookies.check(kTuple, Seq(99), cookie, ts ^ (1u << bit), t + milliseconds(20));
+    CHECK_FALSE(bad.contents.has_value());
+    CHECK_FALSE(bad.refusal.empty());
+  }
+  // An echo ahead of our clock, or older than the cookie may be, is no TSval we sent.
+  auto future = cookies.check(kTuple, Seq(99), cookie, ts + 64, t);
+  CHECK_FALSE(future.contents.has_value());
+  CHECK(future.refusal == "TSecr echoes no TSval of this cookie");
+  auto ancient = cookies.check(kTuple, Seq(99), cookie, ts - 200000, t);
+  CHECK_FALSE(ancient.contents.has_value());
+  CHECK(ancient.refusal == "TSecr echoes no TSval of this cookie");
+  // The bits are gone without TSopt on the ACK: refused, not guessed.
+  CHECK_FALSE(cookies.check(kTuple, Seq(99), cookie, std::nullopt, t).contents.has_value());
+  CHECK_FALSE(cookies.check(kTuple, Seq(99), cookie, t).has_value());
+  // A cookie made without options ignores a TSopt on its ACK (RFC 7323 §3.2).
+  Seq plain = cookies.make(kTuple, Seq(99), 1400, t);
+  auto ignored = cookies.check(kTuple, Seq(99), plain, 0x12345678u, t);
+  REQUIRE(ignored.contents.has_value());
+  CHECK(ignored.contents->mss == 1400);
+  CHECK(ignored.contents->options == SynCookieOptions{});
+}
+
+namespace {
+
+// A SYN offering everything Linux offers.
+wire::TcpSegment full_syn(Seq isn, uint32_t tsval) {
+  auto syn = Peer::make("S", isn, Seq(0), 64240);
+  syn.options.mss = 1460;
+  syn.options.window_scale = 7;
+  syn.options.sack_permitted = true;
+  syn.options.timestamps = wire::TcpTimestamps{tsval, 0};
+  return syn;
+}
+
+}  // namespace
+
+TEST_CASE("tcp: a cookie SYN-ACK offers wscale, SACK and timestamps; its ACK gets them all") {
+  auto config = default_stack_config();
+  config.tcp.syn_cookies = Mode::Always;
+  Peer peer(config);
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  peer.inject(full_syn(peer.isn, 5000), 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(peer.stack.tcp().connections().empty());  // still no state
+  CHECK(out[0].options.mss == uint16_t{1460});
+  CHECK(out[0].options.window_scale == tcp::Connection::window_shift_for(config.tcp.receive_buffer));
+  CHECK(out[0].options.sack_permitted);
+  REQUIRE(out[0].options.timestamps.has_value());
+  CHECK(out[0].options.timestamps->echo_reply == 5000);
+  Seq cookie = out[0].seq;
+  uint32_t tsval = out[0].options.timestamps->value;
+  CHECK(SynCookieOptions::from_bits(tsval) == ts_options(7, true));
+
+  // A tampered echo (SACK bit flipped) is refused like a forged cookie: RST, no connection.
+  peer.advance(milliseconds(10));
+  auto ack = Peer::make(".", peer.isn + 1, cookie + 1, 500);
+  ack.options.timestamps = wire::TcpTimestamps{5010, tsval ^ 0x10};
+  peer.inject(ack, 80);
+  out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "R");
+  CHECK(peer.stack.tcp().stats().syn_cookies_rejected == 1);
+  CHECK(peer.stack.tcp().accept(80) == nullptr);
+
+  // The true echo makes the connection with everything negotiated.
+  ack.options.timestamps = wire::TcpTimestamps{5011, tsval};
+  peer.inject(ack, 80);
+  CHECK(peer.take().empty());
+  CHECK(peer.stack.tcp().stats().syn_cookies_validated == 1);
+  tcp::Socket* s = peer.stack.tcp().accept(80);
+  REQUIRE(s != nullptr);
+  auto snap = peer.stack.tcp().snapshot(s->tuple());
+  REQUIRE(snap.has_value());
+  CHECK(snap->state == tcp::State::Established);
+  CHECK(snap->snd_wnd == 500u << 7);      // the peer's window, scaled by its shift
+  CHECK(snap->send_mss == 1460 - 12);     // timestamps take 12 bytes of every segment
+  CHECK(snap->srtt == Duration::zero());  // no RTT sample from the rounded-down echo
+  // Our data carries timestamps echoing the ACK's TSval, and our window is scaled.
+  CHECK(s->send(bytes_of(std::string(3000, 'z'))) == 3000);
+  out = peer.take();
+  REQUIRE(out.size() == 2);
+  REQUIRE(out[0].options.timestamps.has_value());
+  CHECK(out[0].options.timestamps->echo_reply == 5011);
+  CHECK(static_cast<int32_t>(out[0].options.timestamps->value - tsval) >= 0);
+  CHECK(out[0].payload.size() == 1448);
+  uint8_t shift = tcp::Connection::window_shift_for(config.tcp.receive_buffer);
+  REQUIRE(shift > 0);
+  CHECK((size_t{out[0].window} << shift) > 65535);  // our window beyond 16 bits
+}
+
+TEST_CASE("tcp: without timestamps (SYN or --no-timestamps) a cookie keeps only the MSS") {
+  for (bool ours : {true, false}) {
+    auto config = default_stack_config();
+    config.tcp.syn_cookies = Mode::Always;
+    config.tcp.timestamps = ours;
+    Peer peer(config);
+    RecordingAccept acceptor;
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+    auto syn = full_syn(peer.isn, 777);
+    if (ours) syn.options.timestamps.reset();  // the SYN lacks them; else we turned them off
+    peer.inject(syn, 80);
+    auto out = peer.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].options.mss == uint16_t{1460});
+    CHECK_FALSE(out[0].options.window_scale.has_value());
+    CHECK_FALSE(out[0].options.sack_permitted);
+    CHECK_FALSE(out[0].options.timestamps.has_value());
+    peer.inject(Peer::make(".", peer.isn + 1, out[0].seq + 1, 500), 80);
+    tcp::Socket* s = peer.stack.tcp().accept(80);
+    REQUIRE(s != nullptr);
+    CHECK(peer.stack.tcp().snapshot(s->tuple())->snd_wnd == 500);  // not scaled
+    CHECK(peer.stack.tcp().snapshot(s->tuple())->send_mss == 1460);
+  }
 }

@@ -158,8 +158,9 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
            uint_into(o.syn_backlog, 1, 1000000));
   add_flag(flags, "--syn-cookies", "auto|always|never", "auto",
            "RFC 4987 SYN cookies: auto answers with a cookie when the SYN queue is full, always for every "
-           "SYN (labs), never drops the oldest half-open connection instead. A cookie keeps only the MSS: "
-           "no window scale, SACK or timestamps on such connections",
+           "SYN (labs), never drops the oldest half-open connection instead. A cookie keeps the MSS, and "
+           "window scale, SACK and timestamps when the SYN has timestamps (they ride in our TSval); "
+           "without them (or with --no-timestamps) only the MSS",
            [&o](std::string_view v) -> std::optional<std::string> {
              using Mode = tcp::TcpConfig::SynCookieMode;
              if (v == "auto") o.syn_cookies = Mode::Auto;
