@@ -55,6 +55,10 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
     }
     return;
   }
+  // Deviation (path-mtu-per-connection): RFC 1191 §6.2 has the IP layer keep the estimate
+  // per path (a per-host route), so every later connection to that host starts from it. We
+  // keep it in this connection only: the next connection to the same host starts at its full
+  // MSS and learns the path again from the ICMP its first too-big segments bring back.
   path_mss_ = after;
   ++ctx_.stats.path_mtu_reductions;
   if (ctx_.tracer.enabled()) {
