@@ -7,6 +7,8 @@
 # needed, next-hop MTU 1200" through the TUN; tcplab must lower its MSS to 1160, resend at
 # once in the smaller size and finish the transfer byte-exact (no black hole). The negative
 # case: with our own MTU below the path's (--mtu 1100) nothing is reported and nothing changes.
+# A 1400-byte ping crosses the same hop: our echo replies carry no DF, so the router
+# fragments them instead of dropping them.
 # An ICMP quoting a sequence number not in flight does not happen naturally on this path
 # (the router answers each datagram as it forwards it); tests/unit/tcp_path_mtu_test.cpp
 # covers that refusal with a hand-built ICMP.
@@ -105,6 +107,12 @@ else
   not_ok "4 MB echo client -> stack -> client across the path, every byte compared"
 fi
 sed 's/^/#   /' "$WORK/bulk"
+# A big ping: our 1428-byte echo replies do not fit the 1200 hop either. They leave without
+# DF (they cannot be resent smaller), so the router fragments them and the client reassembles.
+out=$(client_exec timeout 15 ping -n -c 3 -i 0.2 -W 2 -M do -s 1400 "$STACK" 2>&1)
+received=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' <<<"$out")
+check "ping -M do -s 1400 from the client: every reply arrives across the 1200 hop [$received of 3]" \
+  test "${received:-0}" = 3
 stop_server
 
 note=$(grep -m1 -n "path MTU $PATH_MTU: MSS 1460 -> 1160" "$SERVER_LOG")
@@ -155,7 +163,10 @@ largest_tcp=$(tshark_max tcp.len "$OURS && frame.number > ${last:-0}")
 echo "# capture: after the last ICMP, $later data segments, largest IP length $largest, tcp.len $largest_tcp"
 check "capture: after the last ICMP, our datagrams are at most $PATH_MTU bytes (tcp.len <= 1160)" \
   test "$later" -gt 100 -a "$largest" -le "$PATH_MTU" -a "$largest_tcp" -le 1160
-check "capture: every datagram of ours carries DF" test "$(tshark_count "$OURS && ip.flags.df == 0")" = 0
+check "capture: every TCP segment of ours carries DF" test "$(tshark_count "$OURS && ip.flags.df == 0")" = 0
+replies="ip.src == $STACK && icmp.type == 0"
+check "capture: our 3 echo replies are 1428 bytes, without DF, never fragmented by us" \
+  test "$(tshark_count "$replies && ip.len == 1428 && ip.flags.df == 0 && ip.flags.mf == 0")" = 3
 check "capture: no malformed packets" test "$(tshark_count _ws.malformed)" = 0
 
 # ---------------------------------------------------------------- our MTU below the path's

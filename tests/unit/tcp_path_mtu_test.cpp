@@ -121,3 +121,35 @@ TEST_CASE("tcp: fragmentation needed that does not match a segment in flight is 
   REQUIRE(out.size() == 2);
   CHECK(out[0].payload.size() == 1460);
 }
+
+TEST_CASE("path MTU: TCP segments carry DF, echo replies do not; an ICMP about an echo reply is refused") {
+  Established c;
+  auto segment = send_and_keep_first(c, 100);
+  c.peer.take();
+  CHECK((static_cast<uint8_t>(segment[6]) & 0x40) != 0);  // DF: TCP does path MTU discovery
+  // A 1400-byte ping (ping -s 1400) from the peer, as a router would forward it to us.
+  std::vector<std::byte> data(1400, std::byte{0x5a});
+  std::vector<std::byte> ping(20 + 8 + data.size());
+  wire::emit_icmp(8, 0, 0x00010001, data, wire::MutableBytes(ping).subspan(20));
+  wire::Ipv4Header h;
+  h.protocol = 1;
+  h.source = c.peer.ip;
+  h.destination = c.peer.stack.config().address;
+  wire::emit_ipv4_header(h, 8 + data.size(), wire::MutableBytes(ping));
+  c.peer.stack.receive(ping, c.peer.now);
+  REQUIRE(c.peer.stack.outbox().size() == 1);
+  auto packet = c.peer.stack.outbox().packet(0);
+  std::vector<std::byte> reply(packet.begin(), packet.end());
+  c.peer.stack.outbox().clear();
+  REQUIRE(reply.size() == ping.size());
+  CHECK(static_cast<uint8_t>(reply[9]) == 1);  // ICMP
+  // No DF: a hop smaller than 1428 bytes fragments the reply instead of dropping it (RFC 1191
+  // §3 allows a host to stop setting DF; the reply cannot be resent in a smaller size).
+  CHECK((static_cast<uint8_t>(reply[6]) & 0x40) == 0);
+  // Had a router still answered "fragmentation needed" about it, the quote names no TCP
+  // segment: refused as a bad quote; no connection changes.
+  c.peer.stack.receive(frag_needed(c.peer, reply, 1200), c.peer.now);
+  CHECK(c.peer.stack.drops().get(DropReason::IcmpBadQuote) == 1);
+  CHECK(c.peer.stack.tcp().stats().path_mtu_reductions == 0);
+  CHECK(c.peer.take().empty());
+}
