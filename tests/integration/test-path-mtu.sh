@@ -80,6 +80,7 @@ trace_max_len() {
     sed -nE 's/.* [0-9]+:[0-9]+\(([0-9]+)\).*/\1/p' | awk '$1 > m { m = $1 } END { print m + 0 }'
 }
 
+echo "# $TCPLAB"
 path_up || { not_ok "the two namespaces, the veth pair and the mtu $PATH_MTU route are set up"; exit 1; }
 route=$(ip -n "$LAB_NAME" route show 198.51.100.0/24)
 echo "# lab namespace (router): $route"
@@ -113,7 +114,7 @@ out=$(client_exec timeout 15 ping -n -c 3 -i 0.2 -W 2 -M do -s 1400 "$STACK" 2>&
 received=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' <<<"$out")
 check "ping -M do -s 1400 from the client: every reply arrives across the 1200 hop [$received of 3]" \
   test "${received:-0}" = 3
-stop_server
+if stop_server; then ok "server exits cleanly on SIGTERM"; else not_ok "server exits cleanly on SIGTERM"; fi
 
 note=$(grep -m1 -n "path MTU $PATH_MTU: MSS 1460 -> 1160" "$SERVER_LOG")
 check "trace: fragmentation needed accepted, 'path MTU $PATH_MTU: MSS 1460 -> 1160'" test -n "$note"
@@ -175,7 +176,7 @@ restart --pcap "$CAP" --mtu 1100 || { not_ok "server starts with --mtu 1100"; ex
 secs=$(fetch 30 $N "$WORK/body")
 check "--mtu 1100 (MSS 1060 < path 1160): curl /bytes/$N, bytes equal the pattern" same_bytes "$WORK/body" $N
 echo "# transfer took ${secs:-?} s"
-stop_server
+if stop_server; then ok "--mtu 1100: server exits cleanly"; else not_ok "--mtu 1100: server exits cleanly"; fi
 largest=$(tshark_max ip.len "$OURS")
 check "--mtu 1100: no ICMP fragmentation needed arrives" test "$(tshark_count "$frag_needed")" = 0
 check "--mtu 1100: the trace has no 'path MTU' note" bash -c '! grep -q "path MTU" "$1"' _ "$SERVER_LOG"
