@@ -9,6 +9,7 @@
 # case: with our own MTU below the path's (--mtu 1100) nothing is reported and nothing changes.
 # A 1400-byte ping crosses the same hop: our echo replies carry no DF, so the router
 # fragments them instead of dropping them.
+# A 500-byte hop, below tcplab's 576-byte floor: its segments must leave without DF.
 # An ICMP quoting a sequence number not in flight does not happen naturally on this path
 # (the router answers each datagram as it forwards it); tests/unit/tcp_path_mtu_test.cpp
 # covers that refusal with a hand-built ICMP.
@@ -169,6 +170,33 @@ replies="ip.src == $STACK && icmp.type == 0"
 check "capture: our 3 echo replies are 1428 bytes, without DF, never fragmented by us" \
   test "$(tshark_count "$replies && ip.len == 1428 && ip.flags.df == 0 && ip.flags.mf == 0")" = 3
 check "capture: no malformed packets" test "$(tshark_count _ws.malformed)" = 0
+
+# ---------------------------------------------------------------- a hop below tcplab's floor
+# A 500-byte hop: tcplab never takes the path MTU below 576 (Deviation path-mtu-floor-576), so
+# its 576-byte segments still do not fit. It must stop setting DF on them (RFC 1191 §3; Linux
+# does the same below its own floor): the router fragments them, nothing is lost for ever.
+ip -n "$LAB_NAME" route replace 198.51.100.0/24 dev pmtu-router src "$ROUTER" mtu 500 ||
+  { not_ok "the route toward the client network takes mtu 500"; exit 1; }
+CAP=$WORK/floor.pcapng
+restart --pcap "$CAP" || { not_ok "server starts for the 500-byte hop"; exit 1; }
+secs=$(fetch 30 $N "$WORK/body")
+check "mtu 500 hop: curl /bytes/$N, bytes equal the pattern (no black hole)" same_bytes "$WORK/body" $N
+echo "# transfer took ${secs:-?} s"
+if stop_server; then ok "mtu 500 hop: server exits cleanly"; else not_ok "mtu 500 hop: server exits cleanly"; fi
+note=$(grep -m1 "path MTU 500, below 576: MSS 1460 -> 536, segments leave without DF" "$SERVER_LOG")
+check "mtu 500 hop: trace 'path MTU 500, below 576: MSS 1460 -> 536, segments leave without DF'" test -n "$note"
+fired=$(grep -cE ' retransmission fired' "$SERVER_LOG")
+icmps=$(tshark_count "$frag_needed")
+last=$(tshark -r "$CAP" -Y "$frag_needed" -T fields -e frame.number 2>/dev/null | tail -1)
+later=$(tshark_count "$OURS && tcp.len > 0 && frame.number > ${last:-0}")
+largest=$(tshark_max ip.len "$OURS && frame.number > ${last:-0}")
+with_df=$(tshark_count "$OURS && tcp.len > 0 && frame.number > ${last:-0} && ip.flags.df == 1")
+echo "# mtu 500 hop: $icmps ICMPs, $fired retransmission timeouts; after the last ICMP $later data" \
+  "segments, largest IP length $largest, $with_df with DF"
+check "mtu 500 hop: after the last ICMP, 576-byte datagrams at most, none with DF" \
+  test "$later" -gt 100 -a "$largest" -le 576 -a "$with_df" = 0
+ip -n "$LAB_NAME" route replace 198.51.100.0/24 dev pmtu-router src "$ROUTER" mtu "$PATH_MTU" ||
+  { not_ok "the route toward the client network takes mtu $PATH_MTU again"; exit 1; }
 
 # ---------------------------------------------------------------- our MTU below the path's
 CAP=$WORK/small.pcapng

@@ -33,6 +33,14 @@ std::vector<std::byte> send_and_keep_first(Established& c, size_t n) {
   return std::vector<std::byte>(first.begin(), first.end());
 }
 
+// The DF bit of every packet in the outbox, in order (read before Peer::take empties it).
+std::vector<bool> df_bits(Peer& peer) {
+  std::vector<bool> out;
+  for (size_t i = 0; i < peer.stack.outbox().size(); ++i)
+    out.push_back((static_cast<uint8_t>(peer.stack.outbox().packet(i)[6]) & 0x40) != 0);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("tcp: fragmentation needed lowers the MSS and resends what is outstanding") {
@@ -81,15 +89,54 @@ TEST_CASE("tcp: fragmentation needed with MTU 0 uses the RFC 1191 plateaus; 576 
     CHECK(out[0].payload.size() == 1452);
     CHECK(out[1].payload.size() == 8);
   }
-  SUBCASE("MTU 300 is taken as 576") {
+  SUBCASE("MTU 300 is taken as 576, and the segments leave without DF") {
     Established c;
     auto first = send_and_keep_first(c, 1000);
     c.peer.take();
     c.peer.stack.receive(frag_needed(c.peer, first, 300), c.peer.now);
+    CHECK(df_bits(c.peer) == std::vector<bool>{false, false});
     auto out = c.peer.take();
     REQUIRE(out.size() == 2);
     CHECK(out[0].payload.size() == 536);
     CHECK(out[1].payload.size() == 464);
+  }
+}
+
+TEST_CASE("tcp: below 576 DF goes off for good; at 576 or above it stays on") {
+  SUBCASE("MTU 1200 keeps DF on the resent segments") {
+    Established c;
+    auto first = send_and_keep_first(c, 1460);
+    c.peer.take();
+    c.peer.stack.receive(frag_needed(c.peer, first, 1200), c.peer.now);
+    CHECK(df_bits(c.peer) == std::vector<bool>{true, true});  // 1160 + 300
+  }
+  SUBCASE("MTU 576 exactly keeps DF; a later report of 500 turns it off and resends at once") {
+    Established c;
+    auto first = send_and_keep_first(c, 1000);
+    c.peer.take();
+    c.peer.stack.receive(frag_needed(c.peer, first, 576), c.peer.now);
+    CHECK(df_bits(c.peer) == std::vector<bool>{true, true});
+    auto resent = c.peer.stack.outbox().packet(0);
+    std::vector<std::byte> second(resent.begin(), resent.end());
+    c.peer.take();
+    // The 576-byte datagram did not fit a 500-byte hop either: same MSS, now without DF, so
+    // the router fragments instead of dropping (RFC 1191 §3), and nothing waits for the RTO.
+    c.peer.stack.receive(frag_needed(c.peer, second, 500), c.peer.now);
+    CHECK(df_bits(c.peer) == std::vector<bool>{false, false});
+    auto out = c.peer.take();
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].seq == c.our_nxt);
+    CHECK(out[0].payload.size() == 536);
+    CHECK(c.peer.stack.tcp().stats().path_mtu_reductions == 1);  // DF off is not a reduction
+    // New data and a later report of a larger MTU: DF stays off.
+    c.peer_acks(c.our_nxt + 1000);
+    c.our_nxt += 1000;
+    c.peer.take();
+    auto later = send_and_keep_first(c, 100);
+    CHECK(df_bits(c.peer) == std::vector<bool>{false});
+    c.peer.take();
+    c.peer.stack.receive(frag_needed(c.peer, later, 1200), c.peer.now);
+    CHECK(c.peer.take().empty());
   }
 }
 
