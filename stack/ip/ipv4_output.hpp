@@ -38,10 +38,16 @@ class Ipv4Output {
     header.source = source_;
     header.destination = destination;
     if (buffer.size() <= mtu_) {
-      // RFC 6864 §4.1: for atomic datagrams (DF set, not fragmented) the identification
-      // carries no meaning; a counter still lets a student tell packets apart in a capture.
-      // DF, as Linux sets it with path MTU discovery: the reply fits our link.
-      header.dont_fragment = true;
+      // No DF. RFC 1191 §3 lets a host answer a too-big report by no longer setting DF
+      // instead of sending smaller. The IP layer's replies cannot be sent again in a smaller
+      // size: with DF, a reply that fits our link but not a later hop would be dropped there,
+      // and the router's "fragmentation needed" quotes no TCP segment, so nothing learns from
+      // it (a large ping across a smaller hop was never answered). Without DF the router
+      // fragments it and the peer reassembles. Linux's own echo replies carry no DF either.
+      // TCP sets DF on every segment (host_context.cpp) for path MTU discovery.
+      // RFC 6864: a datagram that may be fragmented needs an identification that does not
+      // soon repeat for its source, destination and protocol; the counter repeats after 65,536.
+      header.dont_fragment = false;
       wire::emit_ipv4_header(header, payload_length, wire::MutableBytes(buffer));
       return 1;
     }

@@ -290,6 +290,8 @@ class Connection final : public Socket {
 
   // MTU - 40 of the path as ICMP fragmentation needed reported it (RFC 1191), if it did.
   std::optional<uint16_t> path_mss_;
+  // A report below 576 bytes came: our segments leave without DF (connection_path_mtu.cpp).
+  bool path_below_floor_ = false;
   // When we last answered an unacceptable segment with an ACK (connection_invalid_ack.cpp).
   std::optional<Instant> last_invalid_ack_;
 

@@ -179,7 +179,7 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   if (!seg.flags.syn && !seg.flags.rst) add_timestamps(seg.options);
   if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst) add_sack_blocks(seg.options, length);
   if (!seg.flags.rst) seg.window = window_to_advertise(seg.flags.syn);
-  seg.payload = ctx_.emit(tuple_, seg, data, offset, length);
+  seg.payload = ctx_.emit(tuple_, seg, data, offset, length, !path_below_floor_);
   if (seg.flags.ack) {
     rcv_wup_ = tcb_.rcv_nxt;
     // Any segment carrying our ACK settles what we owed (RFC 9293 §3.8.6.3).

@@ -35,33 +35,47 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
               "fragmentation needed: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
     return;
   }
-  uint16_t mtu = next_hop_mtu != 0 ? next_hop_mtu : plateau_below(quoted_length);
+  uint16_t reported = next_hop_mtu != 0 ? next_hop_mtu : plateau_below(quoted_length);
   // Deviation (path-mtu-floor-576): RFC 1191 §3 lets the estimate fall to 68 bytes. Like
   // Linux (min_pmtu 552), we never go below 576 (MSS 536): a forged ICMP could otherwise
   // force 28-byte segments (RFC 5927 §7), and RFC 1122 §3.3.3 guarantees 576 gets through.
-  mtu = std::max(mtu, kMinPathMtu);
+  // A path that really is smaller would then drop our 576-byte DF segments for ever (a black
+  // hole), so a report below 576 also makes this connection stop setting DF, as RFC 1191 §3
+  // allows and Linux does below its floor: the router fragments what it cannot forward whole.
+  uint16_t mtu = std::max(reported, kMinPathMtu);
+  bool df_off_now = reported < kMinPathMtu && !path_below_floor_;
+  if (df_off_now) path_below_floor_ = true;
   uint16_t before = effective_mss();
   uint16_t after = static_cast<uint16_t>(mtu - kIpTcpHeaders);
-  char text[96];
-  if (after >= before) {
-    // Deviation (path-mtu-never-raised): RFC 1191 §6.3 raises the estimate again after a
-    // while (10 minutes); we only ever lower it, for the connection's life. A report that
-    // allows more changes nothing.
-    if (ctx_.tracer.enabled()) {
-      int n = std::snprintf(text, sizeof text, "path MTU %u: MSS stays %u", unsigned{mtu}, unsigned{before});
-      ctx_.tracer.note(
-          ctx_.now, &tuple_,
-          std::string_view(text, std::min(sizeof text - 1, static_cast<size_t>(std::max(n, 0)))));
-    }
-    return;
-  }
-  path_mss_ = after;
-  ++ctx_.stats.path_mtu_reductions;
-  if (ctx_.tracer.enabled()) {
-    int n = std::snprintf(text, sizeof text, "path MTU %u: MSS %u -> %u", unsigned{mtu}, unsigned{before},
-                          unsigned{after});
+  bool lowered = after < before;
+  auto trace = [&](const char* what) {
+    if (!ctx_.tracer.enabled()) return;
+    char text[128];
+    int n = reported < kMinPathMtu
+                ? std::snprintf(text, sizeof text, "path MTU %u, below %u: %s, segments leave without DF",
+                                unsigned{reported}, unsigned{kMinPathMtu}, what)
+                : std::snprintf(text, sizeof text, "path MTU %u: %s", unsigned{reported}, what);
     ctx_.tracer.note(ctx_.now, &tuple_,
                      std::string_view(text, std::min(sizeof text - 1, static_cast<size_t>(std::max(n, 0)))));
+  };
+  char what[32];
+  if (!lowered) {
+    std::snprintf(what, sizeof what, "MSS stays %u", unsigned{before});
+    trace(what);
+    // Deviation (path-mtu-never-raised): RFC 1191 §6.3 raises the estimate again after a
+    // while (10 minutes); we only ever lower it, for the connection's life. A report that
+    // allows more changes nothing (unless it is the first below 576: DF goes off, and what
+    // is outstanding is resent without it below).
+    if (!df_off_now) return;
+  } else {
+    std::snprintf(what, sizeof what, "MSS %u -> %u", unsigned{before}, unsigned{after});
+    trace(what);
+    // Deviation (path-mtu-per-connection): RFC 1191 §6.2 has the IP layer keep the estimate
+    // per path (a per-host route), so every later connection to that host starts from it. We
+    // keep it in this connection only: the next connection to the same host starts at its
+    // full MSS and learns the path again from the ICMP its first too-big segments bring back.
+    path_mss_ = after;
+    ++ctx_.stats.path_mtu_reductions;
   }
   if (tcb_.state == State::SynSent || tcb_.state == State::SynReceived) return;  // SYNs are small
   congestion_.set_smss(send_mss());

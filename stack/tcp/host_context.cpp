@@ -9,7 +9,7 @@ void HostContext::drop(DropReason reason, std::string_view detail) {
 }
 
 wire::ConstBytes HostContext::emit(const FourTuple& tuple, wire::TcpSegment segment, const SendBuffer* data,
-                                   size_t offset, size_t length) {
+                                   size_t offset, size_t length, bool dont_fragment) {
   constexpr size_t kIp = wire::kIpv4MinHeaderLength;
   auto& buffer = outbox.start_packet();
   // The outbox reuses its buffers as they were left, so after warm-up this resize neither
@@ -26,10 +26,11 @@ wire::ConstBytes HostContext::emit(const FourTuple& tuple, wire::TcpSegment segm
   buffer.resize(kIp + tcp_length);
 
   wire::Ipv4Header header;
-  // RFC 6864 §4.1: DF is set, so the identification has no meaning; a counter still helps
-  // students tell packets apart in a capture.
+  // RFC 1191: DF on every segment, so a router with a smaller next hop says so (path MTU
+  // discovery). RFC 6864 §4.1: with DF set the identification has no meaning; a counter
+  // still helps students tell packets apart in a capture (and serves when DF is off).
   header.identification = ip_identification++;
-  header.dont_fragment = true;
+  header.dont_fragment = dont_fragment;
   header.ttl = config.ttl;
   header.protocol = static_cast<uint8_t>(wire::IpProtocol::Tcp);
   header.source = local_address;

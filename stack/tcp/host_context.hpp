@@ -98,9 +98,10 @@ struct HostContext {
   void drop(DropReason reason, std::string_view detail = {});
   // Builds IPv4 + TCP for `segment` directly in an outbox buffer. With `data` set, the
   // payload is `length` bytes copied straight from the send buffer at `offset` (one copy).
-  // Returns the payload as written, so the caller can trace the segment.
+  // Returns the payload as written, so the caller can trace the segment. DF is set unless
+  // `dont_fragment` is false (a connection whose path is below 576 bytes, connection_path_mtu.cpp).
   wire::ConstBytes emit(const FourTuple& tuple, wire::TcpSegment segment, const SendBuffer* data = nullptr,
-                        size_t offset = 0, size_t length = 0);
+                        size_t offset = 0, size_t length = 0, bool dont_fragment = true);
 };
 
 }  // namespace tcplab::tcp
