@@ -406,10 +406,11 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
 // congestion module's decision. new_sack_info: the ACK SACKed bytes not SACKed before.
 void Connection::count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_info) {
   bool same_window = (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
-  // RFC 6675 §2: with SACK, "an ACK [that] contains previously unknown SACK information" is
-  // a duplicate even if its window changed - a Linux receiver's window grows with nearly
-  // every segment while it autotunes its buffer, and without this its duplicates would not
-  // count and a loss would wait for the retransmission timer.
+  // RFC 6675 §2: "an ACK which carries new SACK data is counted as a duplicate
+  // acknowledgment ... even if it ... changes the advertised window" (RFC 5681 §2 allows it
+  // too). We take that part: an ACK of SND.UNA with new SACK information counts whatever its
+  // window. A Linux receiver's window grows with nearly every segment while it autotunes its
+  // buffer; without this its duplicates would not count and a loss would wait for the timer.
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
                    !persist_.probing && tcb_.snd_wnd > 0 && (same_window || (sack_ok_ && new_sack_info));
   if (!duplicate) return;

@@ -32,12 +32,14 @@ uint32_t Connection::retransmit_at(Seq seq, size_t limit, std::string_view note)
 
 // The timer expired and the segment at SND.UNA (first_length long) has been resent.
 void Connection::start_timeout_recovery(uint32_t first_length) {
-  // Deviation (sack-kept-after-timeout): RFC 2018 §8 says that after a timeout "the data
-  // sender MUST ignore prior SACK information in determining which data to retransmit"; like
-  // Linux we keep the scoreboard and resend only what the peer has not SACKed, as RFC 6675
-  // §5.1 notes is acceptable "as long as robust tests for reneging are present": SACKed data
-  // stays in the send buffer until cumulatively ACKed, and a cumulative ACK that stops inside
-  // SACKed data clears the scoreboard and resends it (detect_reneging, connection_sack.cpp).
+  // Deviation (sack-kept-after-timeout): RFC 2018 §5.1 says that "when a retransmit timeout
+  // occurs the data sender MUST ignore prior SACK information in determining which data to
+  // retransmit" (the receiver may have reneged). Like Linux we keep the scoreboard and resend
+  // only what the peer has not SACKed: RFC 6675 §5.1 notes that SACK information may be kept
+  // across a timeout where reneging is tested for, and says "a SACK TCP sender SHOULD utilize
+  // all SACK information made available during the loss recovery following an RTO". Our test:
+  // SACKed data stays in the send buffer until cumulatively ACKed, and a cumulative ACK that
+  // stops inside SACKed data clears the scoreboard and resends it (detect_reneging).
   rtx_next_ = tcb_.snd_una + first_length;
   rtx_end_ = tcb_.snd_nxt;
   recovery_ = rtx_next_ < rtx_end_ ? Recovery::Timeout : Recovery::None;
@@ -157,7 +159,7 @@ bool Connection::new_data_sendable() const {
 // RFC 6675 §4 NextSeg (4), the rescue retransmission: rules (1)-(3) found nothing, yet
 // unSACKed data is outstanding - typically the tail of a flight, lost with nothing sent
 // after it to produce the duplicate ACKs that would reveal it. "If HighACK > RescueRxt (or
-// RescueRxt is undefined), then one segment of upto SMSS octets that MUST include the
+// RescueRxt is undefined), then one segment of up to SMSS octets that MUST include the
 // highest outstanding unSACKed sequence number SHOULD be returned, and RescueRxt set to
 // RecoveryPoint. HighRxt MUST NOT be updated." HighACK passes RescueRxt only once a partial
 // ACK covers more than the first retransmission, and RecoveryPoint only when recovery ends:

@@ -38,7 +38,8 @@ size_t Connection::take_sack_blocks(const wire::TcpSegment& seg) {
 }
 
 // Sender: RFC 2018 §8, "the data receiver is permitted to discard data in its queue that
-// has not been acknowledged ... but that has already been reported in a SACK". A new
+// has not been acknowledged to the data sender, even if the data has already been reported
+// in a SACK option" (reneging). A new
 // cumulative ACK that stops at or inside data the peer SACKed shows it did: a receiver still
 // holding that data would have acknowledged past it. The scoreboard is then wrong, so it is
 // cleared, and a recovery under way resends in order from the new SND.UNA (go-back-N), as

@@ -32,7 +32,7 @@ class SackScoreboard {
   static bool first_is_dsack(std::span<const wire::SackBlock> blocks, Seq ack);
   // SND.UNA advanced: forget what lies below it.
   void acknowledge(Seq snd_una);
-  // RFC 2018 §8: after a retransmission timeout the sender must not trust SACK information.
+  // RFC 2018 §8: the peer reneged; everything it SACKed may be gone.
   void clear() { ranges_.clear(); }
 
   bool empty() const { return ranges_.empty(); }
