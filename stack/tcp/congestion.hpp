@@ -55,7 +55,8 @@ class NewReno {
   Response on_duplicate_ack(Seq ack, size_t flight_size, Seq snd_nxt, bool sack = false,
                             bool lost_by_sack = false, bool may_release = true);
   // RFC 3042 §2: how far beyond cwnd the amount outstanding may go now (0, 1 or 2 SMSS:
-  // one segment for each of the first two duplicate ACKs).
+  // one segment for each of the first two duplicate ACKs). Non-zero also says a Limited
+  // Transmit episode is on, which with SACK follows RFC 6675's pipe instead (§5 step 3).
   size_t limited_transmit_allowance() const { return limited_transmit_segments_ * smss_; }
   // `bytes` of new data went out beyond cwnd under that allowance; RFC 5681 §3.2 step 2
   // leaves them out of the FlightSize that ssthresh is computed from.

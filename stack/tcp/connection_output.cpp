@@ -80,11 +80,20 @@ bool Connection::send_one_data_segment() {
   // RFC 5681 §4.1: after an idle period longer than the RTO, restart from min(IW, cwnd).
   if (flight == 0 && unsent > 0) congestion_.before_sending_after_idle(ctx_.now, rto_.rto());
   // The peer's window limits what is outstanding; cwnd limits what is in the pipe.
-  // RFC 3042 §2 (Limited Transmit): before recovery, each of the first two duplicate ACKs
-  // lets one more segment go beyond cwnd (pipe is FlightSize outside recovery).
   size_t in_pipe = pipe();
   size_t cwnd = congestion_.cwnd();
-  size_t allowed = cwnd + (recovery_ == Recovery::None ? congestion_.limited_transmit_allowance() : 0);
+  size_t allowed = cwnd;
+  if (recovery_ == Recovery::None && congestion_.limited_transmit_allowance() > 0) {
+    if (sack_ok_ && !scoreboard_.empty()) {
+      // RFC 6675 §5 step (3): on a duplicate before recovery, Limited Transmit "except that
+      // the number of octets which can be sent is determined by pipe and cwnd": SetPipe with
+      // HighRxt = HighACK and nothing lost yet is FlightSize less what the peer SACKed.
+      in_pipe = flight - std::min(flight, scoreboard_.sacked_bytes());
+    } else {
+      // RFC 3042 §2: each of the first two duplicates lets one more segment beyond cwnd.
+      allowed += congestion_.limited_transmit_allowance();
+    }
+  }
   size_t window_room = tcb_.snd_wnd > flight ? tcb_.snd_wnd - flight : 0;
   size_t cwnd_room = allowed > in_pipe ? allowed - in_pipe : 0;
   size_t usable = std::min(window_room, cwnd_room);
@@ -109,7 +118,10 @@ bool Connection::send_one_data_segment() {
     if (!((empties_queue && nagle_allows) || half_window)) return false;
   }
   Seq seq = tcb_.snd_nxt;
-  size_t beyond_cwnd = in_pipe + len > cwnd ? in_pipe + len - std::max(in_pipe, cwnd) : 0;
+  // Data sent while FlightSize exceeds cwnd is Limited Transmit data, left out of the
+  // FlightSize that ssthresh is computed from (RFC 5681 §3.2 step 2).
+  size_t beyond_cwnd =
+      recovery_ == Recovery::None && flight + len > cwnd ? flight + len - std::max(flight, cwnd) : 0;
   if (beyond_cwnd > 0) congestion_.limited_transmit_sent(beyond_cwnd);
   send_data(seq, len, fin, beyond_cwnd > 0 ? "limited transmit" : std::string_view{});
   tcb_.snd_nxt += static_cast<uint32_t>(len) + (fin ? 1u : 0u);
