@@ -95,10 +95,10 @@ NewReno::Response NewReno::on_duplicate_ack(Seq ack, size_t flight_size, Seq snd
   if (!loss_detected) {
     // RFC 3042 §2: on each of the first two duplicate ACKs one new segment may go, cwnd
     // unchanged, as long as the amount outstanding stays within cwnd + 2*SMSS. RFC 6675 §5
-    // keeps this before its own recovery starts ("The first and second duplicate ACKs can
-    // also be used ... using the Limited Transmit mechanism"); with SACK, RFC 3042 §2 lets
-    // only an ACK carrying new SACK information release data (a receiver could otherwise
-    // make up duplicate ACKs to pull data out of us).
+    // step (3) keeps this before its own recovery starts ("The TCP MAY transmit previously
+    // unsent data segments as per Limited Transmit"), sized by its pipe (the connection does
+    // that); with SACK, RFC 3042 §2 lets only an ACK carrying new SACK information release
+    // data (a receiver could otherwise make up duplicate ACKs to pull data out of us).
     if (dup_acks_ <= 2 && may_release) {
       ++limited_transmit_segments_;
       r.limited_transmit = true;

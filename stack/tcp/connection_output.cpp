@@ -86,7 +86,7 @@ bool Connection::send_one_data_segment() {
   if (recovery_ == Recovery::None && congestion_.limited_transmit_allowance() > 0) {
     if (sack_ok_ && !scoreboard_.empty()) {
       // RFC 6675 §5 step (3): on a duplicate before recovery, Limited Transmit "except that
-      // the number of octets which can be sent is determined by pipe and cwnd": SetPipe with
+      // the number of octets which may be sent is governed by pipe and cwnd": SetPipe with
       // HighRxt = HighACK and nothing lost yet is FlightSize less what the peer SACKed.
       in_pipe = flight - std::min(flight, scoreboard_.sacked_bytes());
     } else {
