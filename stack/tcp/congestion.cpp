@@ -20,6 +20,7 @@ void NewReno::start(size_t smss, uint32_t initial_window_segments, bool syn_retr
   recover_ = iss;  // RFC 6582 §3.2 step 1: "recover is initialized to the initial send sequence number"
   dup_acks_ = 0;
   in_recovery_ = false;
+  end_limited_transmit();
   if (syn_retransmitted) {
     // RFC 5681 §3.1: "if the SYN or SYN/ACK is lost, the initial window used by a sender
     // after a correctly transmitted SYN MUST be one segment consisting of at most SMSS bytes."
@@ -35,6 +36,7 @@ void NewReno::start(size_t smss, uint32_t initial_window_segments, bool syn_retr
 NewReno::Response NewReno::on_new_ack(size_t acked, Seq snd_una, size_t flight_size) {
   Response r;
   dup_acks_ = 0;
+  end_limited_transmit();
   if (in_recovery_) {
     if (snd_una > recover_) {
       // RFC 6582 §3.2 step 3, full ACK: "Set cwnd to ... (1) min (ssthresh, max(FlightSize,
@@ -74,7 +76,7 @@ NewReno::Response NewReno::on_new_ack(size_t acked, Seq snd_una, size_t flight_s
 }
 
 NewReno::Response NewReno::on_duplicate_ack(Seq ack, size_t flight_size, Seq snd_nxt, bool sack,
-                                            bool lost_by_sack) {
+                                            bool lost_by_sack, bool may_release) {
   Response r;
   ++dup_acks_;
   if (in_recovery_ && sack_recovery_) return r;  // RFC 6675: the pipe, not cwnd, counts these
@@ -85,18 +87,34 @@ NewReno::Response NewReno::on_duplicate_ack(Seq ack, size_t flight_size, Seq snd
     return r;
   }
   // RFC 5681 §3.2: the third duplicate; RFC 6675 §5: or the scoreboard says SND.UNA is lost.
-  if (dup_acks_ != 3 && !(sack && lost_by_sack && dup_acks_ < 3)) return r;
+  bool loss_detected = dup_acks_ == 3 || (sack && lost_by_sack && dup_acks_ < 3);
   // RFC 6582 §3.2 step 2: fast retransmit only "if the Cumulative Acknowledgment field
   // covers more than recover"; otherwise these duplicates may answer retransmissions of an
   // earlier loss episode, and a second reduction would be wrong.
-  if (!(ack > recover_)) return r;
+  if (loss_detected && !(ack > recover_)) return r;
+  if (!loss_detected) {
+    // RFC 3042 §2: on each of the first two duplicate ACKs one new segment may go, cwnd
+    // unchanged, as long as the amount outstanding stays within cwnd + 2*SMSS. RFC 6675 §5
+    // step (3) keeps this before its own recovery starts ("The TCP MAY transmit previously
+    // unsent data segments as per Limited Transmit"), sized by its pipe (the connection does
+    // that); with SACK, RFC 3042 §2 lets only an ACK carrying new SACK information release
+    // data (a receiver could otherwise make up duplicate ACKs to pull data out of us).
+    if (dup_acks_ <= 2 && may_release) {
+      ++limited_transmit_segments_;
+      r.limited_transmit = true;
+    }
+    return r;
+  }
   // RFC 5681 §3.2 steps 2-3: ssthresh by eq. (4), retransmit, cwnd = ssthresh + 3*SMSS;
   // RFC 6582 §3.2 step 2: recover = highest sequence number transmitted.
   recover_ = snd_nxt - 1;
   in_recovery_ = true;
   sack_recovery_ = sack;
   partial_ack_seen_ = false;
-  size_t ssthresh = half_flight(flight_size);
+  // RFC 5681 §3.2 step 2: "additional data sent in limited transmit MUST NOT be included in
+  // this calculation" of FlightSize.
+  size_t ssthresh = half_flight(flight_size - std::min(flight_size, limited_transmit_bytes_));
+  end_limited_transmit();
   if (sack) {
     // RFC 6675 §5 step 4.2: "ssthresh = cwnd = (FlightSize / 2)" (with RFC 5681's floor).
     set(ssthresh, ssthresh, "RFC 6675 §5 (SACK loss recovery: cwnd = ssthresh)");
@@ -116,6 +134,7 @@ void NewReno::on_retransmission_timeout(size_t flight_size, Seq snd_nxt, bool fi
   sack_recovery_ = false;
   partial_ack_seen_ = false;
   dup_acks_ = 0;
+  end_limited_transmit();
   // RFC 5681 §3.1 eq. (4), and its implementation note: when the segment has already been
   // retransmitted by the timer, "the value of ssthresh is held constant". cwnd = LW = 1 SMSS.
   size_t ssthresh = first_timeout ? half_flight(flight_size) : ssthresh_;

@@ -39,6 +39,7 @@ class NewReno {
   struct Response {
     bool retransmit_first = false;  // resend the segment at SND.UNA (fast or partial-ACK rtx)
     bool restart_timer = false;     // re-arm the retransmission timer (RFC 6582 §3.2 step 3)
+    bool limited_transmit = false;  // RFC 3042: one new segment may go beyond cwnd
   };
 
   // An ACK acknowledged `acked` new bytes; snd_una is the new SND.UNA, flight_size what is
@@ -49,8 +50,17 @@ class NewReno {
   // sack: the peer reports SACK blocks, so a recovery started now follows RFC 6675 (cwnd =
   // ssthresh, no inflation or deflation: the connection's pipe does that job);
   // lost_by_sack: the scoreboard already says SND.UNA is lost (RFC 6675 §5 IsLost trigger).
+  // may_release: the ACK may release new data by Limited Transmit (RFC 3042 §2: with SACK
+  // only if it carries new SACK information).
   Response on_duplicate_ack(Seq ack, size_t flight_size, Seq snd_nxt, bool sack = false,
-                            bool lost_by_sack = false);
+                            bool lost_by_sack = false, bool may_release = true);
+  // RFC 3042 §2: how far beyond cwnd the amount outstanding may go now (0, 1 or 2 SMSS:
+  // one segment for each of the first two duplicate ACKs). Non-zero also says a Limited
+  // Transmit episode is on, which with SACK follows RFC 6675's pipe instead (§5 step 3).
+  size_t limited_transmit_allowance() const { return limited_transmit_segments_ * smss_; }
+  // `bytes` of new data went out beyond cwnd under that allowance; RFC 5681 §3.2 step 2
+  // leaves them out of the FlightSize that ssthresh is computed from.
+  void limited_transmit_sent(size_t bytes) { limited_transmit_bytes_ += bytes; }
   // The retransmission timer expired (RFC 5681 §3.1 eq. 4 and its implementation note;
   // RFC 6582 §3.2 step 4). first_timeout: this data had not timed out before.
   void on_retransmission_timeout(size_t flight_size, Seq snd_nxt, bool first_timeout);
@@ -72,6 +82,11 @@ class NewReno {
  private:
   void set(size_t cwnd, size_t ssthresh, std::string_view rule);
   size_t half_flight(size_t flight_size) const;
+  // A new ACK, a recovery or a timeout ends the Limited Transmit episode (RFC 3042 §2).
+  void end_limited_transmit() {
+    limited_transmit_segments_ = 0;
+    limited_transmit_bytes_ = 0;
+  }
 
   size_t smss_ = 536;
   size_t cwnd_ = 0;
@@ -79,9 +94,11 @@ class NewReno {
   size_t initial_window_ = 0;
   int dup_acks_ = 0;
   bool in_recovery_ = false;
-  bool sack_recovery_ = false;     // this recovery follows RFC 6675
-  bool partial_ack_seen_ = false;  // RFC 6582 §3.2 step 3: timer reset on the first one only
-  Seq recover_;                    // RFC 6582 §3.2: highest sequence number transmitted
+  bool sack_recovery_ = false;            // this recovery follows RFC 6675
+  bool partial_ack_seen_ = false;         // RFC 6582 §3.2 step 3: timer reset on the first one only
+  size_t limited_transmit_segments_ = 0;  // RFC 3042: duplicate ACKs that released a segment
+  size_t limited_transmit_bytes_ = 0;     // sent beyond cwnd under RFC 3042 since the last new ACK
+  Seq recover_;                           // RFC 6582 §3.2: highest sequence number transmitted
   Instant last_send_{};
   bool sent_any_ = false;
   Observer observer_;

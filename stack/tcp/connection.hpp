@@ -108,7 +108,7 @@ class Connection final : public Socket {
   bool ack_in_syn_received(const wire::TcpSegment& seg);
   bool ack_advances(const wire::TcpSegment& seg);
   void update_send_window(const wire::TcpSegment& seg);
-  void count_duplicate_ack(const wire::TcpSegment& seg);
+  void count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_info);
   void process_text(const wire::TcpSegment& seg);
   void check_fin(const wire::TcpSegment& seg);
   void take_syn_options(const wire::TcpSegment& syn);
@@ -164,11 +164,17 @@ class Connection final : public Socket {
   void recovery_ack();
   enum class RecoverySend { Sent, Blocked, Nothing };
   RecoverySend send_recovery_segment();
+  RecoverySend send_rescue_segment();
+  Seq skip_sacked(Seq seq, Seq limit) const;
+  size_t recovery_room(size_t wanted) const;
+  bool new_data_sendable() const;
   size_t pipe() const;
 
   // --- connection_sack.cpp: RFC 2018 both ways ------------------------------------------
-  void take_sack_blocks(const wire::TcpSegment& seg);
+  size_t take_sack_blocks(const wire::TcpSegment& seg);
+  void detect_reneging(Seq ack);
   void remember_out_of_order(Seq seq);
+  void note_duplicate(Seq seq, size_t length);
   void add_sack_blocks(wire::TcpOptions& options, size_t payload) const;
 
   // --- connection_keepalive.cpp: RFC 1122 §4.2.3.6 -----------------------------------
@@ -230,12 +236,17 @@ class Connection final : public Socket {
   Recovery recovery_ = Recovery::None;
   Seq rtx_next_;  // next sequence number to retransmit
   Seq rtx_end_;   // end of the data presumed lost / RecoveryPoint
+  // RFC 6675 RescueRxt, as the sequence number after it (like rtx_next_ for HighRxt).
+  std::optional<Seq> rescue_rxt_;
   // RFC 2018: both SYNs carried SACK-permitted (sack_ok_); the scoreboard of what the peer
   // holds; the starts of the out-of-order segments we received most recently (RFC 2018 §4).
   bool sack_ok_ = false;
   SackScoreboard scoreboard_;
   std::array<Seq, wire::kMaxSackBlocks> sack_recent_{};
   size_t sack_recent_count_ = 0;
+  // RFC 2883: duplicate data the segment being processed brought, for our next ACK's first
+  // SACK block (a D-SACK); cleared once sent and at the end of the segment's processing.
+  std::optional<wire::SackBlock> dsack_;
   // RFC 7323: negotiated if both SYNs carried the option; RTT sampled once per flight.
   Timestamps timestamps_;
   Seq ts_sampled_until_;

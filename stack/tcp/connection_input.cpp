@@ -30,6 +30,7 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
     }
   }
   output();
+  dsack_.reset();  // RFC 2883: a D-SACK reports this segment only (rate-limited ACK: never)
   deliver_events();
 }
 
@@ -176,6 +177,9 @@ void Connection::reject_unacceptable(const wire::TcpSegment& seg) {
     arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
     send_invalid_ack(seg, "ACK of retransmitted FIN");
   } else {
+    // RFC 2883 §4: text entirely below RCV.NXT is a duplicate; the ACK reports it in a D-SACK.
+    Seq end = seg.seq + static_cast<uint32_t>(seg.payload.size());
+    if (!seg.payload.empty() && end <= tcb_.rcv_nxt) note_duplicate(seg.seq, seg.payload.size());
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
     send_invalid_ack(seg, "dup ACK");
   }
@@ -194,6 +198,7 @@ void Connection::trim_to_window(wire::TcpSegment& seg) {
       --cut;
     }
     size_t from_payload = std::min<size_t>(cut, seg.payload.size());
+    note_duplicate(seg.seq, from_payload);  // RFC 2883 §4: the repeated part, as a D-SACK
     seg.payload = seg.payload.subspan(from_payload);
     seg.seq += static_cast<uint32_t>(from_payload);
     ack_.now = true;  // duplicate data: say at once where we are (RFC 5681 §4.2)
@@ -338,6 +343,7 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     }
     send_.acknowledge(data);
     tcb_.snd_una = seg.ack;
+    detect_reneging(tcb_.snd_una);  // RFC 2018 §8, before this ACK's blocks are recorded
     scoreboard_.acknowledge(tcb_.snd_una);
     take_sack_blocks(seg);
     // RFC 6298 §3 (Karn): only segments never retransmitted give samples; timed_seq_ is
@@ -354,8 +360,8 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
       events_.writable = true;
     }
   } else if (seg.ack == tcb_.snd_una) {
-    take_sack_blocks(seg);
-    count_duplicate_ack(seg);
+    size_t newly_sacked = take_sack_blocks(seg);
+    count_duplicate_ack(seg, newly_sacked > 0);
   }
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated" - if the segment is
   // newer than the last one that updated it.
@@ -396,11 +402,17 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
 
 // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, no SYN/FIN, does
 // not change the window, and arrives while data is outstanding. What it does to cwnd (the
-// third starts fast retransmit, §3.2) is the congestion module's decision.
-void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
+// third starts fast retransmit, §3.2; the first two may release new data, RFC 3042) is the
+// congestion module's decision. new_sack_info: the ACK SACKed bytes not SACKed before.
+void Connection::count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_info) {
+  bool same_window = (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
+  // RFC 6675 §2: "an ACK which carries new SACK data is counted as a duplicate
+  // acknowledgment ... even if it ... changes the advertised window" (RFC 5681 §2 allows it
+  // too). We take that part: an ACK of SND.UNA with new SACK information counts whatever its
+  // window. A Linux receiver's window grows with nearly every segment while it autotunes its
+  // buffer; without this its duplicates would not count and a loss would wait for the timer.
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
-                   !persist_.probing && tcb_.snd_wnd > 0 &&
-                   (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
+                   !persist_.probing && tcb_.snd_wnd > 0 && (same_window || (sack_ok_ && new_sack_info));
   if (!duplicate) return;
   // RFC 6675 §5: with a scoreboard, recovery also starts when IsLost(HighACK + 1), and then
   // follows the scoreboard instead of NewReno's window inflation.
@@ -408,8 +420,10 @@ void Connection::count_duplicate_ack(const wire::TcpSegment& seg) {
   // gets NewReno's recovery (RFC 6582), not RFC 6675's.
   bool sack_recovery = sack_ok_ && !scoreboard_.empty();
   bool lost_by_sack = sack_recovery && scoreboard_.lost_boundary(tcb_.snd_una, send_mss()) > tcb_.snd_una;
-  auto response =
-      congestion_.on_duplicate_ack(seg.ack, flight_size(), tcb_.snd_nxt, sack_recovery, lost_by_sack);
+  // RFC 3042 §2: with SACK in use, only an ACK with new SACK information releases new data.
+  bool may_release = !sack_ok_ || new_sack_info;
+  auto response = congestion_.on_duplicate_ack(seg.ack, flight_size(), tcb_.snd_nxt, sack_recovery,
+                                               lost_by_sack, may_release);
   uint32_t resent = response.retransmit_first ? retransmit_first("fast retransmit") : 0;
   if (response.restart_timer) arm(retransmission_timer_, ctx_.now + rto_.rto());
   if (response.retransmit_first && sack_recovery) start_sack_recovery(resent);
@@ -424,6 +438,7 @@ void Connection::process_text(const wire::TcpSegment& seg) {
     return;
   }
   size_t offset = seq_distance(tcb_.rcv_nxt, seg.seq);
+  note_duplicate(seg.seq, seg.payload.size());  // RFC 2883 §4: bytes we already hold out of order
   bool had_holes = receive_.has_out_of_order();
   auto result = receive_.insert(offset, seg.payload);
   switch (result.stored) {

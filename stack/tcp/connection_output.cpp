@@ -81,8 +81,21 @@ bool Connection::send_one_data_segment() {
   if (flight == 0 && unsent > 0) congestion_.before_sending_after_idle(ctx_.now, rto_.rto());
   // The peer's window limits what is outstanding; cwnd limits what is in the pipe.
   size_t in_pipe = pipe();
+  size_t cwnd = congestion_.cwnd();
+  size_t allowed = cwnd;
+  if (recovery_ == Recovery::None && congestion_.limited_transmit_allowance() > 0) {
+    if (sack_ok_ && !scoreboard_.empty()) {
+      // RFC 6675 §5 step (3): on a duplicate before recovery, Limited Transmit "except that
+      // the number of octets which may be sent is governed by pipe and cwnd": SetPipe with
+      // HighRxt = HighACK and nothing lost yet is FlightSize less what the peer SACKed.
+      in_pipe = flight - std::min(flight, scoreboard_.sacked_bytes());
+    } else {
+      // RFC 3042 §2: each of the first two duplicates lets one more segment beyond cwnd.
+      allowed += congestion_.limited_transmit_allowance();
+    }
+  }
   size_t window_room = tcb_.snd_wnd > flight ? tcb_.snd_wnd - flight : 0;
-  size_t cwnd_room = congestion_.cwnd() > in_pipe ? congestion_.cwnd() - in_pipe : 0;
+  size_t cwnd_room = allowed > in_pipe ? allowed - in_pipe : 0;
   size_t usable = std::min(window_room, cwnd_room);
   size_t len = std::min({unsent, send_mss(), usable});
   // A FIN needs no window space; it goes with (or after) the last byte.
@@ -105,7 +118,12 @@ bool Connection::send_one_data_segment() {
     if (!((empties_queue && nagle_allows) || half_window)) return false;
   }
   Seq seq = tcb_.snd_nxt;
-  send_data(seq, len, fin, {});
+  // Data sent while FlightSize exceeds cwnd is Limited Transmit data, left out of the
+  // FlightSize that ssthresh is computed from (RFC 5681 §3.2 step 2).
+  size_t beyond_cwnd =
+      recovery_ == Recovery::None && flight + len > cwnd ? flight + len - std::max(flight, cwnd) : 0;
+  if (beyond_cwnd > 0) congestion_.limited_transmit_sent(beyond_cwnd);
+  send_data(seq, len, fin, beyond_cwnd > 0 ? "limited transmit" : std::string_view{});
   tcb_.snd_nxt += static_cast<uint32_t>(len) + (fin ? 1u : 0u);
   if (fin) fin_.sent_seq = seq + static_cast<uint32_t>(len);
   bytes_sent_ += len;
@@ -177,7 +195,11 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   if (seg.flags.ack) seg.ack = tcb_.rcv_nxt;
   // RFC 2018 §4: every ACK carries SACK blocks while we hold out-of-order data.
   if (!seg.flags.syn && !seg.flags.rst) add_timestamps(seg.options);
-  if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst) add_sack_blocks(seg.options, length);
+  if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst) {
+    add_sack_blocks(seg.options, length);
+    // RFC 2883 §4: a duplicate is reported once (it leads, so it went if any block did).
+    if (seg.options.sack_blocks > 0) dsack_.reset();
+  }
   if (!seg.flags.rst) seg.window = window_to_advertise(seg.flags.syn);
   seg.payload = ctx_.emit(tuple_, seg, data, offset, length, !path_below_floor_);
   if (seg.flags.ack) {

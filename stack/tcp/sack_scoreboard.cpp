@@ -37,6 +37,13 @@ SackScoreboard::Update SackScoreboard::add(std::span<const wire::SackBlock> bloc
   return u;
 }
 
+bool SackScoreboard::first_is_dsack(std::span<const wire::SackBlock> blocks, Seq ack) {
+  if (blocks.empty() || !(blocks[0].left < blocks[0].right)) return false;
+  const auto& first = blocks[0];
+  if (first.right <= ack) return true;
+  return blocks.size() >= 2 && blocks[1].left <= first.left && first.right <= blocks[1].right;
+}
+
 void SackScoreboard::acknowledge(Seq snd_una) {
   auto keep = std::find_if(ranges_.begin(), ranges_.end(), [&](const Range& r) { return snd_una < r.right; });
   ranges_.erase(ranges_.begin(), keep);
@@ -75,6 +82,23 @@ Seq SackScoreboard::next_sacked(Seq seq, Seq limit) const {
 Seq SackScoreboard::next_sacked_end(Seq seq) const {
   if (ranges_.empty() || !(seq < ranges_.back().right)) return seq;
   return ranges_.back().right;
+}
+
+std::optional<SackScoreboard::Run> SackScoreboard::highest_unsacked(Seq low, Seq high) const {
+  Seq end = high;
+  for (size_t i = ranges_.size(); i-- > 0;) {
+    if (ranges_[i].left < end && end <= ranges_[i].right) {
+      end = ranges_[i].left;  // the top is SACKed: look below this range
+    } else if (ranges_[i].right < end) {
+      break;
+    }
+  }
+  if (!(low < end)) return std::nullopt;
+  Seq first = low;
+  for (const auto& r : ranges_) {
+    if (first < r.right && r.right <= end) first = r.right;
+  }
+  return Run{first, end};
 }
 
 Seq SackScoreboard::lost_boundary(Seq snd_una, size_t smss) const {

@@ -26,9 +26,13 @@ class SackScoreboard {
   // Records the blocks of one ACK. RFC 2018 §3 / RFC 6675 §5: a block must lie within
   // [SND.UNA, SND.NXT]; a block covering data not yet sent, or below SND.UNA, is ignored.
   Update add(std::span<const wire::SackBlock> blocks, Seq snd_una, Seq snd_nxt);
+  // RFC 2883 §4: the first block of an ACK is a D-SACK - a report of data received twice,
+  // not new SACK information - if it lies at or below the cumulative ACK `ack`, or inside the
+  // second block.
+  static bool first_is_dsack(std::span<const wire::SackBlock> blocks, Seq ack);
   // SND.UNA advanced: forget what lies below it.
   void acknowledge(Seq snd_una);
-  // RFC 2018 §8: after a retransmission timeout the sender must not trust SACK information.
+  // RFC 2018 §8: the peer reneged; everything it SACKed may be gone.
   void clear() { ranges_.clear(); }
 
   bool empty() const { return ranges_.empty(); }
@@ -42,6 +46,12 @@ class SackScoreboard {
   Seq next_sacked(Seq seq, Seq limit) const;
   // The right edge of the highest SACKed range if it lies above `seq`, else `seq`.
   Seq next_sacked_end(Seq seq) const;
+  // The highest unSACKed run below `high` and at or above `low`, as [first, end); nothing if
+  // all of [low, high) is SACKed. RFC 6675 §4 NextSeg (4) resends the top of it.
+  struct Run {
+    Seq first, end;
+  };
+  std::optional<Run> highest_unsacked(Seq low, Seq high) const;
   // RFC 6675 §4 IsLost, for every byte below the returned point: "DupThresh discontiguous
   // SACKed sequences" above it, or more than (DupThresh - 1) * SMSS SACKed bytes above it.
   // Unsacked bytes in [snd_una, result) are presumed lost; snd_una itself means none.

@@ -85,6 +85,51 @@ TEST_CASE("congestion: fast retransmit on the third duplicate ACK (RFC 5681 §3.
   CHECK(r.rules.back() == "RFC 5681 §3.2 step 4 (fast recovery: inflate)");
 }
 
+TEST_CASE("congestion: Limited Transmit - one segment beyond cwnd per early duplicate (RFC 3042 §2)") {
+  NewReno cc = started();
+  Recorder r;
+  r.attach(cc);
+  Seq una = kIss + 1, nxt = kIss + 10001;
+  CHECK(cc.limited_transmit_allowance() == 0);
+  auto first = cc.on_duplicate_ack(una, 10000, nxt);
+  CHECK(first.limited_transmit);
+  CHECK(cc.limited_transmit_allowance() == 1000);
+  cc.limited_transmit_sent(1000);
+  auto second = cc.on_duplicate_ack(una, 11000, nxt + 1000);
+  CHECK(second.limited_transmit);
+  CHECK(cc.limited_transmit_allowance() == 2000);
+  cc.limited_transmit_sent(1000);
+  CHECK(r.rules.empty());  // "the congestion window (cwnd) MUST NOT be changed"
+  CHECK(cc.cwnd() == 10000);
+  // The third: no more Limited Transmit; RFC 5681 §3.2 step 2 leaves its 2000 bytes out of
+  // FlightSize: ssthresh = (12000 - 2000) / 2.
+  auto third = cc.on_duplicate_ack(una, 12000, nxt + 2000);
+  CHECK_FALSE(third.limited_transmit);
+  CHECK(third.retransmit_first);
+  CHECK(cc.ssthresh() == 5000);
+  CHECK(cc.cwnd() == 8000);
+  CHECK(cc.limited_transmit_allowance() == 0);
+}
+
+TEST_CASE("congestion: Limited Transmit needs new SACK information with SACK; a new ACK ends it") {
+  NewReno cc = started();
+  Seq una = kIss + 1, nxt = kIss + 10001;
+  // may_release = false: a duplicate that brought no new SACK information (RFC 3042 §2).
+  CHECK_FALSE(cc.on_duplicate_ack(una, 10000, nxt, true, false, false).limited_transmit);
+  CHECK(cc.limited_transmit_allowance() == 0);
+  CHECK(cc.on_duplicate_ack(una, 10000, nxt, true, false, true).limited_transmit);
+  CHECK(cc.limited_transmit_allowance() == 1000);
+  cc.on_new_ack(1000, una + 1000, 9000);
+  CHECK(cc.limited_transmit_allowance() == 0);
+  // A recovery that starts on IsLost (RFC 6675 §5) at the second duplicate sends no
+  // Limited Transmit segment on it.
+  cc.on_duplicate_ack(una + 1000, 9000, nxt, true, false, true);
+  auto lost = cc.on_duplicate_ack(una + 1000, 9000, nxt, true, true, true);
+  CHECK(lost.retransmit_first);
+  CHECK_FALSE(lost.limited_transmit);
+  CHECK(cc.limited_transmit_allowance() == 0);
+}
+
 TEST_CASE("congestion: ssthresh is at least two segments (RFC 5681 §3.1 eq. 4)") {
   NewReno cc = started();
   Seq una = kIss + 1, nxt = kIss + 3001;

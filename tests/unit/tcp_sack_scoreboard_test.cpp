@@ -91,3 +91,45 @@ TEST_CASE("sack scoreboard: the number of ranges is bounded") {
   }
   CHECK(sb.range_count() == SackScoreboard::kMaxRanges);
 }
+
+TEST_CASE("sack scoreboard: D-SACK - a first block below the ACK or inside the second (RFC 2883 §4)") {
+  const Seq ack = kBase + 2000;
+  std::vector<SackBlock> below{block(1000, 2000)};  // example: a duplicate below the ACK
+  CHECK(SackScoreboard::first_is_dsack(below, ack));
+  std::vector<SackBlock> inside{block(4000, 5000), block(3000, 6000)};  // out of order duplicate
+  CHECK(SackScoreboard::first_is_dsack(inside, ack));
+  std::vector<SackBlock> equal{block(4000, 5000), block(4000, 5000)};  // a whole block repeated
+  CHECK(SackScoreboard::first_is_dsack(equal, ack));
+  std::vector<SackBlock> plain{block(4000, 5000), block(3000, 3500)};  // ordinary SACK
+  CHECK_FALSE(SackScoreboard::first_is_dsack(plain, ack));
+  std::vector<SackBlock> above_second{block(4000, 5000), block(4500, 6000)};  // overlaps only
+  CHECK_FALSE(SackScoreboard::first_is_dsack(above_second, ack));
+  std::vector<SackBlock> straddles{block(1500, 2500)};  // reaches past the ACK: not below it
+  CHECK_FALSE(SackScoreboard::first_is_dsack(straddles, ack));
+  CHECK_FALSE(SackScoreboard::first_is_dsack({}, ack));
+}
+
+TEST_CASE("sack scoreboard: the highest unSACKed run, for the rescue retransmission (RFC 6675 §4)") {
+  SackScoreboard sb;
+  std::vector<SackBlock> a{block(1000, 2000), block(3000, 4000)};
+  sb.add(a, kBase, kBase + 6000);
+  // The tail 4000-6000 is unSACKed: it is the highest run.
+  auto tail = sb.highest_unsacked(kBase, kBase + 6000);
+  REQUIRE(tail.has_value());
+  CHECK(tail->first == kBase + 4000);
+  CHECK(tail->end == kBase + 6000);
+  // With the top SACKed, the run below the highest range.
+  std::vector<SackBlock> b{block(4000, 6000)};
+  sb.add(b, kBase, kBase + 6000);
+  auto hole = sb.highest_unsacked(kBase, kBase + 6000);
+  REQUIRE(hole.has_value());
+  CHECK(hole->first == kBase + 2000);
+  CHECK(hole->end == kBase + 3000);
+  // Searching only above the hole: everything there is SACKed.
+  CHECK_FALSE(sb.highest_unsacked(kBase + 3000, kBase + 6000).has_value());
+  // The lowest run, from `low` up to the first range.
+  auto low = sb.highest_unsacked(kBase, kBase + 2000);
+  REQUIRE(low.has_value());
+  CHECK(low->first == kBase);
+  CHECK(low->end == kBase + 1000);
+}
