@@ -1,5 +1,8 @@
 // Connection::time_wait_record: what a connection in TIME-WAIT hands to the host's
 // TimeWaitTable (time_wait.hpp) so that the rest of it can be freed.
+#include <algorithm>
+#include <cstdint>
+
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {
@@ -40,10 +43,12 @@ std::optional<TimeWaitRecord> Connection::time_wait_record() const {
     r.last_invalid_ack = *last_invalid_ack_;
     r.invalid_ack_sent = true;
   }
-  r.srtt = rto_.srtt();
-  r.rto = rto_.rto();
-  r.cwnd = congestion_.cwnd();
-  r.ssthresh = congestion_.ssthresh();
+  auto micros = [](Duration d) {
+    auto us = std::chrono::round<microseconds>(d).count();
+    return static_cast<uint32_t>(std::clamp<decltype(us)>(us, 0, UINT32_MAX));
+  };
+  r.srtt_us = micros(rto_.srtt());
+  r.rto_us = micros(rto_.rto());
   r.bytes_received = bytes_received_;
   r.bytes_sent = bytes_sent_;
   r.retransmissions = retransmissions_;

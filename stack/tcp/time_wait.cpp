@@ -30,22 +30,22 @@ void TimeWaitTable::add(const TimeWaitRecord& record) {
   // over later expiries keeps the order even if a record came with an earlier deadline.
   auto at = fifo_.end();
   while (at != fifo_.begin() && std::prev(at)->expiry > record.expiry) --at;
-  auto it = fifo_.insert(at, record);
-  index_[record.tuple] = it;
+  index_.insert(fifo_.insert(at, record));
   ++ctx_.stats.connections_time_wait;
   ++ctx_.stats.time_wait_records;
 }
 
 TimeWaitRecord* TimeWaitTable::find(const FourTuple& tuple) {
   auto it = index_.find(tuple);
-  return it == index_.end() ? nullptr : &*it->second;
+  return it == index_.end() ? nullptr : &**it;
 }
 
 void TimeWaitTable::remove(const FourTuple& tuple) {
   auto it = index_.find(tuple);
   if (it == index_.end()) return;
-  fifo_.erase(it->second);
+  Fifo::iterator record = *it;
   index_.erase(it);
+  fifo_.erase(record);
   --ctx_.stats.connections_time_wait;
   --ctx_.stats.time_wait_records;
 }
@@ -54,7 +54,7 @@ void TimeWaitTable::remove(const FourTuple& tuple) {
 // moves to the back of the FIFO, where the latest expiry belongs.
 void TimeWaitTable::restart(TimeWaitRecord& r) {
   r.expiry = ctx_.now + 2 * ctx_.config.msl;
-  fifo_.splice(fifo_.end(), fifo_, index_.at(r.tuple));
+  fifo_.splice(fifo_.end(), fifo_, *index_.find(r.tuple));  // iterators stay valid
   if (ctx_.tracer.enabled())
     ctx_.tracer.timer(ctx_.now, r.tuple, "time-wait", trace::TimerAction::Armed, r.expiry);
 }
@@ -306,8 +306,8 @@ ConnectionInfo TimeWaitTable::info(const TimeWaitRecord& r) {
   i.rcv_nxt = seq_distance(r.irs, r.rcv_nxt);
   i.snd_wnd = r.snd_wnd;
   i.rcv_wnd = advertised_window(r);
-  i.srtt = r.srtt;
-  i.rto = r.rto;
+  i.srtt = microseconds(r.srtt_us);
+  i.rto = microseconds(r.rto_us);
   i.bytes_received = r.bytes_received;
   i.bytes_sent = r.bytes_sent;
   i.retransmissions = r.retransmissions;
@@ -326,10 +326,10 @@ TcbSnapshot TimeWaitTable::snapshot(const TimeWaitRecord& r) {
   s.rcv_nxt = r.rcv_nxt;
   s.snd_wnd = r.snd_wnd;
   s.rcv_wnd = advertised_window(r);
-  s.rto = r.rto;
-  s.cwnd = r.cwnd;
-  s.ssthresh = r.ssthresh;
-  s.srtt = r.srtt;
+  s.rto = microseconds(r.rto_us);
+  s.srtt = microseconds(r.srtt_us);
+  s.cwnd = 0;  // no congestion state is kept: nothing is left to send
+  s.ssthresh = 0;
   s.send_mss = r.send_mss;
   s.timers.push_back({"time-wait", r.expiry});
   return s;

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <list>
 #include <optional>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "stack/four_tuple.hpp"
@@ -37,16 +37,16 @@ struct TimeWaitRecord {
   uint32_t max_snd_wnd = 0;  // RFC 5961 §5.2: ACKs below SND.UNA - MAX.SND.WND are refused
   uint16_t mss = 0;          // receiver SWS avoidance moves the right edge by min(buffer/2, MSS)
   uint8_t snd_wscale = 0, rcv_wscale = 0;
-  bool sack_ok = false;   // RFC 2018: SACK blocks arriving are traced as ignored
+  bool sack_ok = false;  // RFC 2018: SACK blocks arriving are traced as ignored
+  // RFC 9293 §3.10.7.4 ACKs to unacceptable segments are limited per connection
+  // (connection_invalid_ack.cpp): when the last one went, if one did.
+  bool invalid_ack_sent = false;
+  Instant last_invalid_ack{};
   Timestamps timestamps;  // RFC 7323: TS.Recent for PAWS and TSecr; our TSval clock
   Instant expiry{};       // 2 MSL after the last restart
-  // RFC 9293 §3.10.7.4 ACKs to unacceptable segments, limited per connection
-  // (connection_invalid_ack.cpp); Instant{} with the flag clear: none sent yet.
-  Instant last_invalid_ack{};
-  bool invalid_ack_sent = false;
-  // For /tcp and the step mode's TCB view: the connection's last figures.
-  Duration srtt{}, rto{};
-  uint64_t cwnd = 0, ssthresh = 0;
+  // For /tcp and the step mode's TCB view, the connection's last figures (no congestion
+  // state: nothing is left to send). Microseconds: an RTO is at most 60 s.
+  uint32_t srtt_us = 0, rto_us = 0;
   uint64_t bytes_received = 0, bytes_sent = 0;
   uint32_t retransmissions = 0;
   uint16_t send_mss = 0;
@@ -65,7 +65,7 @@ class TimeWaitTable {
   // Takes over a connection in TIME-WAIT (its Connection is gone; nothing is traced).
   void add(const TimeWaitRecord& record);
   TimeWaitRecord* find(const FourTuple& tuple);
-  bool contains(const FourTuple& tuple) const { return index_.contains(tuple); }
+  bool contains(const FourTuple& tuple) const { return index_.find(tuple) != index_.end(); }
   size_t size() const { return index_.size(); }
 
   // RFC 9293 §3.10.7.4 for one segment to a record, as the connection would have answered.
@@ -102,9 +102,26 @@ class TimeWaitTable {
   void trace_segment(const TimeWaitRecord& r, trace::Direction dir, const wire::TcpSegment& seg,
                      std::string_view note);
 
+  // The index holds only the FIFO's iterators (16 bytes a node) and finds them by the
+  // record's 4-tuple; a FourTuple can be looked up directly (C++20 transparent lookup).
+  struct ByTupleHash {
+    using is_transparent = void;
+    size_t operator()(const FourTuple& t) const noexcept { return FourTupleHash{}(t); }
+    size_t operator()(std::list<TimeWaitRecord>::const_iterator r) const noexcept {
+      return (*this)(r->tuple);
+    }
+  };
+  struct ByTupleEqual {
+    using is_transparent = void;
+    using It = std::list<TimeWaitRecord>::const_iterator;
+    bool operator()(It a, It b) const { return a->tuple == b->tuple; }
+    bool operator()(const FourTuple& t, It r) const { return t == r->tuple; }
+    bool operator()(It r, const FourTuple& t) const { return t == r->tuple; }
+  };
+
   HostContext& ctx_;
   Fifo fifo_;  // earliest expiry first
-  std::unordered_map<FourTuple, Fifo::iterator, FourTupleHash> index_;
+  std::unordered_set<Fifo::iterator, ByTupleHash, ByTupleEqual> index_;
   bool ack_owed_ = false;  // one segment's answer is still owed (Connection's ack_.now)
 };
 
