@@ -54,7 +54,7 @@ struct TimeWaitRecord {
 
 // The records, by 4-tuple, and in order of expiry. 2 MSL is the same for every record, so a
 // record that starts or restarts its 2 MSL belongs at the back of a FIFO: expiry and restart
-// cost O(1) each, however many records there are, and nothing ever walks the whole table.
+// cost O(1) each, however many records there are; only /tcp's listing walks the table.
 class TimeWaitTable {
  public:
   explicit TimeWaitTable(HostContext& ctx) : ctx_(ctx) {}
@@ -74,7 +74,7 @@ class TimeWaitTable {
   void illegal_syn_fin_arrives(TimeWaitRecord& record, const wire::TcpSegment& segment);
   // RFC 5927 §4.1: an ICMP error can only be about data in flight, and there is none.
   void fragmentation_needed(TimeWaitRecord& record);
-  // RFC 1122 §4.2.2.13: a new SYN reopens the 4-tuple; the record goes without a word.
+  // RFC 1122 §4.2.2.13: a new SYN reopens the 4-tuple; the record goes, nothing is sent.
   void discard(TimeWaitRecord& record);
   // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB". Every record
   // due at ctx.now, oldest first.
