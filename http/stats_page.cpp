@@ -94,7 +94,9 @@ std::string stats_json(const StatsSnapshot& s) {
   tcp_field(out, s, "syn_cookies_sent", s.tcp.syn_cookies_sent);
   tcp_field(out, s, "syn_cookies_validated", s.tcp.syn_cookies_validated);
   tcp_field(out, s, "syn_cookies_rejected", s.tcp.syn_cookies_rejected);
-  tcp_field(out, s, "fin_timeouts", s.tcp.fin_timeouts, false);
+  tcp_field(out, s, "fin_timeouts", s.tcp.fin_timeouts);
+  tcp_field(out, s, "time_wait_records", s.tcp.time_wait_records);
+  tcp_field(out, s, "full_tcbs", s.tcp.full_tcbs, false);
   out += "}, \"config\": {\"keepalive\": ";
   out += s.keepalive ? "true, " : "false, ";
   field(out, "keepalive_timeout_s", s.keepalive_timeout_s);
@@ -174,6 +176,12 @@ std::string stats_html(const StatsSnapshot& s) {
       "ACKs for no connection whose cookie was forged or expired, answered with RST");
   row("FIN-WAIT-2 timeouts", "tcp.fin_timeouts", s.tcp.fin_timeouts,
       "connections dropped silently after --fin-timeout: our FIN was acknowledged, the client's never came",
+      s.tcp_internals);
+  row("TIME-WAIT records", "tcp.time_wait_records", s.tcp.time_wait_records,
+      "connections in TIME-WAIT held as a compact record of their last numbers, their full TCB freed",
+      s.tcp_internals);
+  row("Full TCBs", "tcp.full_tcbs", s.tcp.full_tcbs,
+      "connections held as a whole TCB with buffers and timers (any state; TIME-WAIT records not counted)",
       s.tcp_internals);
   for (size_t i = 0; i < s.http.closes.size(); ++i) {
     auto by = static_cast<CloseBy>(i);

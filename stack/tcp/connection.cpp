@@ -23,9 +23,12 @@ Connection::Connection(HostContext& ctx, const FourTuple& tuple, Origin origin)
       origin_(origin),
       send_(ctx.config.send_buffer),
       receive_(ctx.config.receive_buffer, ctx.config.max_out_of_order),
-      rto_(ctx.config.rto_initial, ctx.config.rto_min, ctx.config.rto_max) {}
+      rto_(ctx.config.rto_initial, ctx.config.rto_min, ctx.config.rto_max) {
+  ++ctx_.stats.full_tcbs;
+}
 
 Connection::~Connection() {
+  --ctx_.stats.full_tcbs;
   // Keep the host's gauges right even when the host itself is torn down mid-connection
   // (no trace here: sinks may already be gone).
   if (counts_as_current(tcb_.state)) --ctx_.stats.connections_current;

@@ -16,6 +16,7 @@
 #include "stack/tcp/socket.hpp"
 #include "stack/tcp/tcb.hpp"
 #include "stack/tcp/tcb_snapshot.hpp"
+#include "stack/tcp/time_wait.hpp"
 #include "stack/tcp/timestamps.hpp"
 #include "stack/wire/tcp.hpp"
 
@@ -76,6 +77,9 @@ class Connection final : public Socket {
   const Tcb& tcb() const { return tcb_; }
   // A copy of the TCB, RTO, cwnd and armed timers for inspectors (tcb_snapshot.cpp).
   TcbSnapshot snapshot() const;
+  // In TIME-WAIT with the application done, only the 2 MSL timer armed and no bytes held:
+  // the compact record that can stand in for this connection (connection_time_wait.cpp).
+  std::optional<TimeWaitRecord> time_wait_record() const;
 
   // --- Socket (connection_user.cpp) ---------------------------------------------------
   void set_handler(SocketHandler* handler) override;

@@ -1,6 +1,7 @@
 // TcpHost: demultiplexing by 4-tuple, listeners with a SYN queue and an accept queue,
 // RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 (LISTEN), active opens with ephemeral ports,
-// timers of every connection, and destruction of closed connections at safe points.
+// timers of every connection, destruction of closed connections at safe points, and
+// TIME-WAIT held as compact records (time_wait.hpp) instead of whole connections.
 #include "stack/tcp/host.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/host_context.hpp"
 #include "stack/tcp/syn_cookie.hpp"
+#include "stack/tcp/time_wait.hpp"
 
 namespace tcplab::tcp {
 namespace {
@@ -32,6 +34,13 @@ void remove_from(std::deque<Connection*>& queue, const Connection* c) {
   if (it != queue.end()) queue.erase(it);
 }
 
+// RFC 1122 §4.2.2.13 / RFC 9293 §3.10.7.4: a new SYN with a sequence number above RCV.NXT
+// may reopen a connection in TIME-WAIT (the old duplicates cannot be confused with the new
+// connection's numbers), if a listener will take it.
+bool reopens_time_wait(const wire::TcpSegment& seg, Seq rcv_nxt, bool listening) {
+  return seg.flags.syn && !seg.flags.ack && !seg.flags.rst && seg.seq > rcv_nxt && listening;
+}
+
 }  // namespace
 
 struct TcpHost::Impl final : ConnectionOwner {
@@ -51,7 +60,8 @@ struct TcpHost::Impl final : ConnectionOwner {
             ChallengeAckLimiter{},
             wire::ConstBytes{},
             TimerQueue{}},
-        cookies(config.isn_key) {}
+        cookies(config.isn_key),
+        time_wait(ctx) {}
 
   TcpConfig config;
   TcpStats stats;
@@ -64,6 +74,7 @@ struct TcpHost::Impl final : ConnectionOwner {
   uint16_t next_ephemeral = kEphemeralFirst;
   SynCookies cookies;
   std::optional<Instant> last_cookie_sent;  // auto mode checks ACKs only while cookies may be out
+  TimeWaitTable time_wait;                  // TIME-WAIT connections whose Connection is freed
 
   // --- ConnectionOwner ---
   bool accept_queue_has_room(const Connection& c) const override {
@@ -114,6 +125,23 @@ struct TcpHost::Impl final : ConnectionOwner {
       connections.erase(it);
     }
     finished_list.clear();
+  }
+
+  // RFC 9293 §3.10.7.4's TIME-WAIT rules read only a few numbers: once a connection is in
+  // TIME-WAIT and its application is done, a compact record takes its place and the
+  // Connection (buffers, timers, congestion and SACK state) is freed. The record answers
+  // every later segment as the connection would have, with the same trace lines.
+  void hold_time_wait_compactly(Connection& c) {
+    if (!config.compact_time_wait) return;
+    std::optional<TimeWaitRecord> record = c.time_wait_record();
+    if (!record) return;
+    auto l = listeners.find(record->tuple.local_port);
+    if (c.origin() == Connection::Origin::Passive && l != listeners.end()) {
+      remove_from(l->second.syn_queue, &c);
+      remove_from(l->second.accept_queue, &c);
+    }
+    connections.erase(record->tuple);  // its TimerQueue entry goes stale: settle_timers drops it
+    time_wait.add(*record);
   }
 
   // End of an entry point: tell listeners about new connections, then destroy the dead.
@@ -299,7 +327,10 @@ struct TcpHost::Impl final : ConnectionOwner {
 
   bool port_in_use(uint16_t port, wire::Ipv4Address remote, uint16_t remote_port) const {
     if (listeners.contains(port)) return true;
-    return connections.contains(FourTuple{ctx.local_address, port, remote, remote_port});
+    return tuple_in_use(FourTuple{ctx.local_address, port, remote, remote_port});
+  }
+  bool tuple_in_use(const FourTuple& tuple) const {
+    return connections.contains(tuple) || time_wait.contains(tuple);
   }
 };
 
@@ -326,22 +357,34 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
   const wire::TcpSegment& seg = parsed.value();
   FourTuple tuple{packet.header.destination, seg.destination_port, packet.header.source, seg.source_port};
   auto it = h.connections.find(tuple);
+  TimeWaitRecord* record = it == h.connections.end() ? h.time_wait.find(tuple) : nullptr;
   if (seg.flags.syn && seg.flags.fin) {
+    if (record != nullptr) {
+      ++h.stats.segments_received;
+      h.time_wait.illegal_syn_fin_arrives(*record, seg);
+      return h.finish_entry();
+    }
     h.syn_fin_arrives(it == h.connections.end() ? nullptr : it->second.get(), seg);
     return;
   }
   ++h.stats.segments_received;
   auto listener = h.listeners.find(seg.destination_port);
+  bool listening = listener != h.listeners.end();
 
-  if (it != h.connections.end() && !it->second->finished()) {
+  if (record != nullptr) {
+    if (!reopens_time_wait(seg, record->rcv_nxt, listening)) {
+      h.time_wait.segment_arrives(*record, seg);
+      return h.finish_entry();
+    }
+    if (h.ctx.tracer.enabled())
+      h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 1122 §4.2.2.13)");
+    h.time_wait.discard(*record);
+  } else if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
-    // RFC 1122 §4.2.2.13 / RFC 9293 §3.10.7.4: a new SYN with a sequence number above
-    // RCV.NXT may reopen a connection in TIME-WAIT (the old duplicates cannot be confused
-    // with the new connection's numbers).
-    bool reopen = c.state() == State::TimeWait && seg.flags.syn && !seg.flags.ack && !seg.flags.rst &&
-                  seg.seq > c.tcb().rcv_nxt && listener != h.listeners.end();
+    bool reopen = c.state() == State::TimeWait && reopens_time_wait(seg, c.tcb().rcv_nxt, listening);
     if (!reopen) {
       c.segment_arrives(seg);
+      h.hold_time_wait_compactly(c);
       h.finish_entry();
       return;
     }
@@ -367,7 +410,9 @@ void TcpHost::fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_h
   // The quoted segment went from us to the peer: its source is our side of the 4-tuple.
   FourTuple tuple{quote.source, quote.source_port, quote.destination, quote.destination_port};
   auto it = h.connections.find(tuple);
-  if (it == h.connections.end() || it->second->finished()) {
+  if (TimeWaitRecord* record = h.time_wait.find(tuple)) {
+    h.time_wait.fragmentation_needed(*record);
+  } else if (it == h.connections.end() || it->second->finished()) {
     h.ctx.drop(DropReason::IcmpNoConnection, "fragmentation needed for no connection");
   } else {
     it->second->fragmentation_needed(Seq(quote.tcp_seq), next_hop_mtu, quote.total_length);
@@ -379,6 +424,8 @@ void TcpHost::advance(Instant now) {
   Impl& h = *impl_;
   h.ctx.now = now;
   h.reap();
+  // Records leave in order of expiry: O(1) each, however many there are.
+  h.time_wait.expire();
   // Collect first: timers may open connections (application callbacks) and so change the map.
   h.due.clear();
   for (h.settle_timers(); h.ctx.timers.top() && h.ctx.timers.top()->deadline <= now; h.settle_timers()) {
@@ -399,7 +446,9 @@ std::optional<Instant> TcpHost::next_deadline() const {
   // The queue is tidied here too (impl_ is not const), so the answer is exact, not early.
   impl_->settle_timers();
   const TimerQueue::Entry* head = impl_->ctx.timers.top();
-  if (!head) return std::nullopt;
+  std::optional<Instant> record = impl_->time_wait.next_expiry();
+  if (!head) return record;
+  if (record && *record < head->deadline) return record;
   return head->deadline;
 }
 
@@ -441,7 +490,7 @@ Socket* TcpHost::connect(wire::Ipv4Address remote, uint16_t remote_port, SocketH
       }
     }
     if (local_port == 0) return nullptr;
-  } else if (h.connections.contains(FourTuple{h.ctx.local_address, local_port, remote, remote_port})) {
+  } else if (h.tuple_in_use(FourTuple{h.ctx.local_address, local_port, remote, remote_port})) {
     return nullptr;
   }
   FourTuple tuple{h.ctx.local_address, local_port, remote, remote_port};
@@ -455,14 +504,16 @@ Socket* TcpHost::connect(wire::Ipv4Address remote, uint16_t remote_port, SocketH
 
 std::vector<ConnectionInfo> TcpHost::connections() const {
   std::vector<ConnectionInfo> out;
-  out.reserve(impl_->connections.size());
+  out.reserve(impl_->connections.size() + impl_->time_wait.size());
   for (const auto& [tuple, c] : impl_->connections) {
     if (!c->finished()) out.push_back(c->info());
   }
+  impl_->time_wait.append_info(out);
   return out;
 }
 
 std::optional<TcbSnapshot> TcpHost::snapshot(const FourTuple& tuple) const {
+  if (const TimeWaitRecord* record = impl_->time_wait.find(tuple)) return TimeWaitTable::snapshot(*record);
   auto it = impl_->connections.find(tuple);
   if (it == impl_->connections.end() || it->second->finished()) return std::nullopt;
   return it->second->snapshot();

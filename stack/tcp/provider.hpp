@@ -30,6 +30,10 @@ struct TcpStats {
   uint64_t path_mtu_reductions = 0;
   uint64_t connections_current = 0;  // TCBs not in TIME-WAIT/CLOSED
   uint64_t connections_time_wait = 0;
+  // Of those, held as a compact record (stack/tcp/time_wait.hpp) rather than a full TCB.
+  uint64_t time_wait_records = 0;
+  // Full TCBs (Connection objects, with buffers and timers) alive, in any state.
+  uint64_t full_tcbs = 0;
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
   // FIN-WAIT-2 connections dropped silently after --fin-timeout.
   uint64_t fin_timeouts = 0;

@@ -1,6 +1,7 @@
 // A read-only copy of one connection's TCB and the variables around it (RTO, congestion
 // window, armed timers), taken at any moment for step mode and other inspectors. Copying the
-// values out keeps inspectors from reaching into a live Connection.
+// values out keeps inspectors from reaching into a live Connection. A connection in TIME-WAIT
+// held as a compact record (time_wait.hpp) keeps no congestion state: cwnd and ssthresh read 0.
 #pragma once
 #include <cstdint>
 #include <string_view>

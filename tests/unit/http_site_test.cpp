@@ -241,6 +241,8 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   tcp.fin_timeouts = 6;
   tcp.handshakes_completed = 3;
   tcp.connections_time_wait = 2;
+  tcp.time_wait_records = 1;
+  tcp.full_tcbs = 4;
   tcp.resets_received = 5;
   DropCounters drops;
   drops.count(DropReason::Ipv4BadChecksum);
@@ -250,7 +252,8 @@ TEST_CASE("/stats JSON carries the issue's counters") {
         "\"lingering_aborts\": 1", "\"fin_timeouts\": 6", "\"connections_accepted\": 3",
         "\"connections_used\": 2", "\"requests_served\": 7", "\"handshakes_completed\": 3",
         "\"connections_time_wait\": 2", "\"timeout\": 1", "\"3-5\": 1", "\"received\": 5",
-        "\"ipv4-bad-checksum\": 1", "\"2xx\": 7", "\"keepalive\": true"}) {
+        "\"ipv4-bad-checksum\": 1", "\"2xx\": 7", "\"keepalive\": true", "\"time_wait_records\": 1",
+        "\"full_tcbs\": 4"}) {
     INFO(expected);
     CHECK(json.find(expected) != std::string::npos);
   }

@@ -1,0 +1,59 @@
+// Connection::time_wait_record: what a connection in TIME-WAIT hands to the host's
+// TimeWaitTable (time_wait.hpp) so that the rest of it can be freed.
+#include <algorithm>
+#include <cstdint>
+
+#include "stack/tcp/connection.hpp"
+
+namespace tcplab::tcp {
+
+std::optional<TimeWaitRecord> Connection::time_wait_record() const {
+  // The application has had on_closed and holds no pointer to us any more.
+  if (tcb_.state != State::TimeWait || finished_ || handler_ != nullptr || events_.delivering ||
+      !events_.closed_delivered)
+    return std::nullopt;
+  // Nothing owed or held that a record could not answer for: our FIN acknowledged, no
+  // timer but the 2 MSL one, no ACK pending, no bytes in either buffer (so no SACK blocks).
+  if (tcb_.snd_una != tcb_.snd_nxt || !time_wait_timer_.armed() || ack_.now || ack_.window_update_owed)
+    return std::nullopt;
+  for (const Timer* t :
+       {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &fin_wait_2_timer_, &keepalive_timer_})
+    if (t->armed()) return std::nullopt;
+  if (send_.size() > 0 || receive_.readable() > 0 || receive_.has_out_of_order()) return std::nullopt;
+
+  TimeWaitRecord r;
+  r.tuple = tuple_;
+  r.iss = tcb_.iss;
+  r.irs = tcb_.irs;
+  r.snd_nxt = tcb_.snd_nxt;
+  r.rcv_nxt = tcb_.rcv_nxt;
+  r.rcv_adv = rcv_adv_;
+  r.rcv_wup = rcv_wup_;
+  r.snd_wl1 = tcb_.snd_wl1;
+  r.snd_wl2 = tcb_.snd_wl2;
+  r.snd_wnd = tcb_.snd_wnd;
+  r.max_snd_wnd = max_snd_wnd_;
+  r.mss = tcb_.mss;
+  r.snd_wscale = tcb_.snd_wscale;
+  r.rcv_wscale = tcb_.rcv_wscale;
+  r.sack_ok = sack_ok_;
+  r.timestamps = timestamps_;
+  r.expiry = *time_wait_timer_.deadline;
+  if (last_invalid_ack_) {
+    r.last_invalid_ack = *last_invalid_ack_;
+    r.invalid_ack_sent = true;
+  }
+  auto micros = [](Duration d) {
+    auto us = std::chrono::round<microseconds>(d).count();
+    return static_cast<uint32_t>(std::clamp<decltype(us)>(us, 0, UINT32_MAX));
+  };
+  r.srtt_us = micros(rto_.srtt());
+  r.rto_us = micros(rto_.rto());
+  r.bytes_received = bytes_received_;
+  r.bytes_sent = bytes_sent_;
+  r.retransmissions = retransmissions_;
+  r.send_mss = static_cast<uint16_t>(send_mss());
+  return r;
+}
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,338 @@
+// TimeWaitTable: RFC 9293 §3.10.7.4 for a connection in TIME-WAIT held as a compact record.
+// Each step answers exactly as Connection's own code for TIME-WAIT (connection_input.cpp,
+// connection_invalid_ack.cpp, connection_output.cpp), with the same trace lines, drops and
+// counters; tests/unit/tcp_time_wait_test.cpp replays segments against both and compares.
+#include "stack/tcp/time_wait.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "stack/tcp/acceptability.hpp"
+
+namespace tcplab::tcp {
+namespace {
+
+// RCV.WND as the peer knows it: from RCV.NXT to the right edge we last advertised.
+uint32_t advertised_window(const TimeWaitRecord& r) {
+  return r.rcv_adv > r.rcv_nxt ? seq_distance(r.rcv_nxt, r.rcv_adv) : 0;
+}
+
+}  // namespace
+
+TimeWaitTable::~TimeWaitTable() {
+  // Keep the host's gauges right when the host itself goes (as ~Connection does).
+  ctx_.stats.connections_time_wait -= index_.size();
+  ctx_.stats.time_wait_records -= index_.size();
+}
+
+void TimeWaitTable::add(const TimeWaitRecord& record) {
+  // 2 MSL is constant, so the newest record expires last and goes at the back; walking back
+  // over later expiries keeps the order even if a record came with an earlier deadline.
+  auto at = fifo_.end();
+  while (at != fifo_.begin() && std::prev(at)->expiry > record.expiry) --at;
+  index_.insert(fifo_.insert(at, record));
+  ++ctx_.stats.connections_time_wait;
+  ++ctx_.stats.time_wait_records;
+}
+
+TimeWaitRecord* TimeWaitTable::find(const FourTuple& tuple) {
+  auto it = index_.find(tuple);
+  return it == index_.end() ? nullptr : &**it;
+}
+
+void TimeWaitTable::remove(const FourTuple& tuple) {
+  auto it = index_.find(tuple);
+  if (it == index_.end()) return;
+  Fifo::iterator record = *it;
+  index_.erase(it);
+  fifo_.erase(record);
+  --ctx_.stats.connections_time_wait;
+  --ctx_.stats.time_wait_records;
+}
+
+// RFC 9293 §3.10.7.4 eighth, TIME-WAIT: "Restart the 2 MSL time-wait timeout": the record
+// moves to the back of the FIFO, where the latest expiry belongs.
+void TimeWaitTable::restart(TimeWaitRecord& r) {
+  r.expiry = ctx_.now + 2 * ctx_.config.msl;
+  fifo_.splice(fifo_.end(), fifo_, *index_.find(r.tuple));  // iterators stay valid
+  if (ctx_.tracer.enabled())
+    ctx_.tracer.timer(ctx_.now, r.tuple, "time-wait", trace::TimerAction::Armed, r.expiry);
+}
+
+void TimeWaitTable::close(TimeWaitRecord& r, std::string_view rule, bool timer_fired) {
+  if (ctx_.tracer.enabled()) {
+    auto action = timer_fired ? trace::TimerAction::Fired : trace::TimerAction::Cancelled;
+    ctx_.tracer.timer(ctx_.now, r.tuple, "time-wait", action, r.expiry);
+    ctx_.tracer.state_change(ctx_.now, r.tuple, to_string(State::TimeWait), to_string(State::Closed), rule);
+  }
+  FourTuple tuple = r.tuple;  // r goes with the record
+  remove(tuple);
+}
+
+void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, "discarded by the host", false); }
+
+void TimeWaitTable::expire() {
+  while (!fifo_.empty() && fifo_.front().expiry <= ctx_.now)
+    close(fifo_.front(), "RFC 9293 §3.10.7.4 (TIME-WAIT: 2 MSL elapsed)", true);
+}
+
+std::optional<Instant> TimeWaitTable::next_expiry() const {
+  if (fifo_.empty()) return std::nullopt;
+  return fifo_.front().expiry;
+}
+
+void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& in) {
+  trace_segment(r, trace::Direction::In, in, {});
+  ack_owed_ = false;
+  wire::TcpSegment seg = in;  // may be trimmed to the window
+  // First (with RFC 7323 §5.3 R1 before it), check the sequence number.
+  if (!check_paws(r, seg) || !check_sequence(r, seg)) return;
+  // RFC 7323 §5.3 R3: TS.Recent from a segment that passed, compared with Last.ACK.sent.
+  if (in.options.timestamps)
+    r.timestamps.note_arrival(in.options.timestamps->value, in.seq, r.rcv_wup, ctx_.now);
+  if (seg.flags.rst) {
+    // Second, the RST bit (RFC 5961 §3.2). Only one at exactly RCV.NXT closes.
+    if (seg.seq == r.rcv_nxt) {
+      ++ctx_.stats.resets_received;
+      return close(r, "RFC 9293 §3.10.7.4 second (RST at RCV.NXT)", false);
+    }
+    send_challenge_ack(r);
+    ctx_.drop(DropReason::TcpRstIgnored, "RST in window but not at RCV.NXT: challenge ACK (RFC 5961 §3.2)");
+  } else if (seg.flags.syn) {
+    // Fourth, the SYN bit (RFC 5961 §4.2); a SYN that may reopen never reaches here (host.cpp).
+    send_challenge_ack(r);
+    ctx_.drop(DropReason::TcpInvalidInState, "SYN in a synchronized state: challenge ACK (RFC 5961 §4.2)");
+  } else if (check_ack(r, seg) && seg.flags.fin &&
+             seg.seq + static_cast<uint32_t>(seg.payload.size()) == r.rcv_nxt) {
+    // Sixth and seventh: URG and text are ignored in TIME-WAIT. Eighth, a FIN right at
+    // RCV.NXT (one beyond the peer's first FIN, which no real peer sends): RCV.NXT moves over
+    // it and it is acknowledged, as in Connection::check_fin.
+    r.rcv_nxt += 1;
+    ack_owed_ = true;
+  }
+  if (ack_owed_) send_ack(r, {});
+}
+
+void TimeWaitTable::illegal_syn_fin_arrives(TimeWaitRecord& r, const wire::TcpSegment& seg) {
+  trace_segment(r, trace::Direction::In, seg, {});
+  send_challenge_ack(r);
+  ctx_.drop(DropReason::TcpBadFlags, "SYN+FIN in a synchronized state: challenge ACK (RFC 5961 §4.2)");
+}
+
+void TimeWaitTable::fragmentation_needed(TimeWaitRecord&) {
+  // SND.UNA = SND.NXT: no quoted SEG.SEQ can lie in SND.UNA..SND.NXT.
+  ctx_.drop(DropReason::IcmpSeqNotInFlight,
+            "fragmentation needed: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
+}
+
+// RFC 7323 §5.3 R1 (PAWS), as Connection::check_paws.
+bool TimeWaitTable::check_paws(TimeWaitRecord& r, const wire::TcpSegment& seg) {
+  if (!r.timestamps.enabled() || !seg.options.timestamps || seg.flags.rst) return true;
+  if (!r.timestamps.paws_rejects(seg.options.timestamps->value, ctx_.now)) return true;
+  send_invalid_ack(r, seg, "dup ACK (PAWS)");
+  ctx_.drop(DropReason::TcpUnacceptableSegment, "PAWS: SEG.TSval older than TS.Recent (RFC 7323 §5.3 R1)");
+  return false;
+}
+
+// RFC 9293 §3.10.7.4 first, as Connection::check_sequence with its late-bare-ack and
+// zero-window allowances, reject_unacceptable and trim_to_window. The retransmitted FIN that
+// TIME-WAIT exists for lies before RCV.NXT, so it lands in the "not acceptable" branch.
+bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
+  uint32_t rcv_wnd = advertised_window(r);
+  bool late_bare_ack = seg.length() == 0 && !seg.flags.rst && seq_in_closed(r.rcv_wup, seg.seq, r.rcv_nxt);
+  bool acceptable = segment_acceptable(seg.length(), rcv_wnd, seg.seq, r.rcv_nxt) || late_bare_ack;
+  bool zero_window_ack =
+      !acceptable && rcv_wnd == 0 && seg.length() > 0 && seg.seq == r.rcv_nxt && !seg.flags.rst;
+  if (!acceptable && !zero_window_ack) {
+    if (seg.flags.rst) {
+      ctx_.drop(DropReason::TcpRstIgnored, "RST outside the window (RFC 5961 §3.2)");
+      return false;
+    }
+    if (seg.flags.fin) {
+      // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: the peer did not get our ACK of its FIN.
+      restart(r);
+      send_invalid_ack(r, seg, "ACK of retransmitted FIN");
+    } else {
+      send_invalid_ack(r, seg, "dup ACK");
+    }
+    ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
+    return false;
+  }
+  if (seg.flags.rst) return true;
+  if (zero_window_ack) {
+    seg.payload = {};
+    seg.flags.fin = false;
+    ack_owed_ = true;
+    return true;
+  }
+  if (seg.seq < r.rcv_nxt) {
+    uint32_t cut = seq_distance(seg.seq, r.rcv_nxt);
+    if (seg.flags.syn) {
+      seg.flags.syn = false;
+      seg.seq += 1;
+      --cut;
+    }
+    size_t from_payload = std::min<size_t>(cut, seg.payload.size());
+    seg.payload = seg.payload.subspan(from_payload);
+    seg.seq += static_cast<uint32_t>(from_payload);
+    ack_owed_ = true;
+  }
+  uint32_t room = seq_distance(seg.seq, r.rcv_nxt + rcv_wnd);
+  if (seg.payload.size() > room) {
+    seg.payload = seg.payload.first(room);
+    seg.flags.fin = false;
+    ack_owed_ = true;
+  }
+  return true;
+}
+
+// RFC 9293 §3.10.7.4 fifth, as Connection::check_ack. SND.UNA = SND.NXT: nothing is left to
+// acknowledge, only the send window can still move.
+bool TimeWaitTable::check_ack(TimeWaitRecord& r, const wire::TcpSegment& seg) {
+  if (!seg.flags.ack) {
+    ctx_.drop(DropReason::TcpNoAckFlag, "no ACK bit (RFC 9293 §3.10.7.4 fifth)");
+    return false;
+  }
+  if (seg.ack > r.snd_nxt) {
+    send_invalid_ack(r, seg, "ACK to an ACK of unsent data");
+    ctx_.drop(DropReason::TcpAckUnacceptable, "ACK of data never sent (RFC 9293 §3.10.7.4 fifth)");
+    return false;
+  }
+  if (seg.ack < r.snd_nxt - r.max_snd_wnd) {
+    send_invalid_ack(r, seg, "ACK to an old ACK");
+    ctx_.drop(DropReason::TcpAckUnacceptable, "ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5.2)");
+    return false;
+  }
+  if (seg.ack != r.snd_nxt) return true;
+  // RFC 2018 §3: every SACK block lies outside SND.UNA..SND.NXT, which is empty.
+  if (r.sack_ok && seg.options.sack_blocks > 0 && ctx_.tracer.enabled())
+    ctx_.tracer.note(
+        ctx_.now, &r.tuple,
+        "SACK block outside SND.UNA..SND.NXT ignored (RFC 2018 §3: it covers no data in flight)");
+  if (r.snd_wl1 < seg.seq || (r.snd_wl1 == seg.seq && r.snd_wl2 <= seg.ack)) {
+    r.snd_wnd = uint32_t{seg.window} << r.snd_wscale;  // RFC 7323 §2.3
+    r.snd_wl1 = seg.seq;
+    r.snd_wl2 = seg.ack;
+    r.max_snd_wnd = std::max(r.max_snd_wnd, r.snd_wnd);
+  }
+  return true;
+}
+
+// Deviation (invalid-ack-rate-limit), as Connection::send_invalid_ack: one ACK to
+// unacceptable segments per config.invalid_ack_interval unless the segment takes sequence
+// space and is no SYN.
+void TimeWaitTable::send_invalid_ack(TimeWaitRecord& r, const wire::TcpSegment& seg, std::string_view note) {
+  const Duration interval = ctx_.config.invalid_ack_interval;
+  bool could_loop = seg.length() == 0 || seg.flags.syn;
+  if (interval > Duration::zero() && could_loop && r.invalid_ack_sent) {
+    Duration elapsed = ctx_.now - r.last_invalid_ack;
+    if (elapsed >= Duration::zero() && elapsed < interval) {
+      ++ctx_.stats.invalid_acks_suppressed;
+      if (ctx_.tracer.enabled()) {
+        char text[120];
+        auto ms = std::chrono::duration_cast<milliseconds>(interval).count();
+        int n =
+            std::snprintf(text, sizeof text, "%.*s suppressed: one ACK to unacceptable segments per %lld ms",
+                          static_cast<int>(note.size()), note.data(), static_cast<long long>(ms));
+        size_t length = n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof text - 1);
+        ctx_.tracer.note(ctx_.now, &r.tuple, std::string_view(text, length));
+      }
+      return;
+    }
+  }
+  if (could_loop) {
+    r.last_invalid_ack = ctx_.now;
+    r.invalid_ack_sent = true;
+  }
+  send_ack(r, note);
+}
+
+// RFC 5961 §7: challenge ACKs are rate-limited host-wide.
+void TimeWaitTable::send_challenge_ack(TimeWaitRecord& r) {
+  if (!ctx_.challenge_acks.allow(ctx_.now, ctx_.config.challenge_ack_per_second)) {
+    if (ctx_.tracer.enabled())
+      ctx_.tracer.note(ctx_.now, &r.tuple, "challenge ACK suppressed by rate limit (RFC 5961 §7)");
+    return;
+  }
+  ++ctx_.stats.challenge_acks_sent;
+  send_ack(r, "challenge ACK");
+}
+
+// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with the window Connection::window_to_advertise would
+// give: the receive buffer is empty (records are made only then), so receiver SWS avoidance
+// (RFC 9293 §3.8.6.2.2) may open the right edge to the whole buffer, never move it left.
+void TimeWaitTable::send_ack(TimeWaitRecord& r, std::string_view note) {
+  wire::TcpSegment seg;
+  seg.source_port = r.tuple.local_port;
+  seg.destination_port = r.tuple.remote_port;
+  seg.seq = r.snd_nxt;
+  seg.flags.ack = true;
+  seg.ack = r.rcv_nxt;
+  // RFC 7323 §3.2: TSopt on every non-RST segment once negotiated. No SACK blocks: no
+  // out-of-order data is held (RFC 2018 §4).
+  if (r.timestamps.enabled())
+    seg.options.timestamps = wire::TcpTimestamps{r.timestamps.value(ctx_.now), r.timestamps.recent()};
+  size_t capacity = ctx_.config.receive_buffer;
+  size_t current = advertised_window(r);
+  size_t available = std::min(capacity, size_t{65535} << r.rcv_wscale);
+  size_t threshold = std::min(capacity / 2, size_t{r.mss});
+  size_t wnd = available >= current + threshold ? available : current;
+  auto field = static_cast<uint16_t>(std::min<size_t>(wnd >> r.rcv_wscale, 65535));
+  Seq right = r.rcv_nxt + (uint32_t{field} << r.rcv_wscale);
+  if (right > r.rcv_adv) r.rcv_adv = right;
+  seg.window = field;
+  seg.payload = ctx_.emit(r.tuple, seg);
+  r.rcv_wup = r.rcv_nxt;
+  ack_owed_ = false;
+  trace_segment(r, trace::Direction::Out, seg, note);
+}
+
+void TimeWaitTable::trace_segment(const TimeWaitRecord& r, trace::Direction dir, const wire::TcpSegment& seg,
+                                  std::string_view note) {
+  if (!ctx_.tracer.enabled()) return;
+  ctx_.tracer.segment(ctx_.now, trace::SegmentEvent{dir, r.tuple, seg, true, r.iss, r.irs, note});
+}
+
+void TimeWaitTable::append_info(std::vector<ConnectionInfo>& out) const {
+  for (const TimeWaitRecord& r : fifo_) out.push_back(info(r));
+}
+
+ConnectionInfo TimeWaitTable::info(const TimeWaitRecord& r) {
+  ConnectionInfo i;
+  i.tuple = r.tuple;
+  i.state = State::TimeWait;
+  i.snd_una = seq_distance(r.iss, r.snd_nxt);
+  i.snd_nxt = i.snd_una;
+  i.rcv_nxt = seq_distance(r.irs, r.rcv_nxt);
+  i.snd_wnd = r.snd_wnd;
+  i.rcv_wnd = advertised_window(r);
+  i.srtt = microseconds(r.srtt_us);
+  i.rto = microseconds(r.rto_us);
+  i.bytes_received = r.bytes_received;
+  i.bytes_sent = r.bytes_sent;
+  i.retransmissions = r.retransmissions;
+  i.buffer_bytes = 0;
+  return i;
+}
+
+TcbSnapshot TimeWaitTable::snapshot(const TimeWaitRecord& r) {
+  TcbSnapshot s;
+  s.tuple = r.tuple;
+  s.state = State::TimeWait;
+  s.iss = r.iss;
+  s.irs = r.irs;
+  s.snd_una = r.snd_nxt;
+  s.snd_nxt = r.snd_nxt;
+  s.rcv_nxt = r.rcv_nxt;
+  s.snd_wnd = r.snd_wnd;
+  s.rcv_wnd = advertised_window(r);
+  s.rto = microseconds(r.rto_us);
+  s.srtt = microseconds(r.srtt_us);
+  s.cwnd = 0;  // no congestion state is kept: nothing is left to send
+  s.ssthresh = 0;
+  s.send_mss = r.send_mss;
+  s.timers.push_back({"time-wait", r.expiry});
+  return s;
+}
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,128 @@
+// TIME-WAIT without a connection: once both FINs are exchanged, RFC 9293 §3.10.7.4 asks a
+// TCB only to acknowledge a retransmitted FIN (restarting 2 MSL), to answer or drop what else
+// arrives, and to be deleted after 2 MSL. Those rules read a handful of numbers, so the host
+// keeps a compact TimeWaitRecord instead of a whole Connection (buffers, timers, congestion
+// and SACK state), and a TimeWaitTable that finds a record by 4-tuple and expires the oldest
+// first. Sans-IO like the rest of stack/tcp: segments and `now` in, packets and events out.
+#pragma once
+#include <cstdint>
+#include <list>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
+#include "stack/four_tuple.hpp"
+#include "stack/seq.hpp"
+#include "stack/tcp/host_context.hpp"
+#include "stack/tcp/socket.hpp"
+#include "stack/tcp/tcb_snapshot.hpp"
+#include "stack/tcp/timestamps.hpp"
+#include "stack/time.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::tcp {
+
+// What TIME-WAIT still needs of a connection (Connection::time_wait_record fills it).
+struct TimeWaitRecord {
+  FourTuple tuple;
+  // RFC 9293 §3.3.1 variables. Our FIN is acknowledged, so SND.UNA = SND.NXT. ISS and IRS
+  // print relative sequence numbers, as the connection's own trace lines did.
+  Seq iss, irs;
+  Seq snd_nxt;
+  Seq rcv_nxt;
+  Seq rcv_adv;  // right edge of the window we advertised: RCV.WND = rcv_adv - RCV.NXT
+  Seq rcv_wup;  // RCV.NXT in our last ACK (RFC 7323's Last.ACK.sent)
+  Seq snd_wl1, snd_wl2;
+  uint32_t snd_wnd = 0;      // bytes, after scaling
+  uint32_t max_snd_wnd = 0;  // RFC 5961 §5.2: ACKs below SND.UNA - MAX.SND.WND are refused
+  uint16_t mss = 0;          // receiver SWS avoidance moves the right edge by min(buffer/2, MSS)
+  uint8_t snd_wscale = 0, rcv_wscale = 0;
+  bool sack_ok = false;  // RFC 2018: SACK blocks arriving are traced as ignored
+  // RFC 9293 §3.10.7.4 ACKs to unacceptable segments are limited per connection
+  // (connection_invalid_ack.cpp): when the last one went, if one did.
+  bool invalid_ack_sent = false;
+  Instant last_invalid_ack{};
+  Timestamps timestamps;  // RFC 7323: TS.Recent for PAWS and TSecr; our TSval clock
+  Instant expiry{};       // 2 MSL after the last restart
+  // For /tcp and the step mode's TCB view, the connection's last figures (no congestion
+  // state: nothing is left to send). Microseconds: an RTO is at most 60 s.
+  uint32_t srtt_us = 0, rto_us = 0;
+  uint64_t bytes_received = 0, bytes_sent = 0;
+  uint32_t retransmissions = 0;
+  uint16_t send_mss = 0;
+};
+
+// The records, by 4-tuple, and in order of expiry. 2 MSL is the same for every record, so a
+// record that starts or restarts its 2 MSL belongs at the back of a FIFO: expiry and restart
+// cost O(1) each, however many records there are; only /tcp's listing walks the table.
+class TimeWaitTable {
+ public:
+  explicit TimeWaitTable(HostContext& ctx) : ctx_(ctx) {}
+  ~TimeWaitTable();
+  TimeWaitTable(const TimeWaitTable&) = delete;
+  TimeWaitTable& operator=(const TimeWaitTable&) = delete;
+
+  // Takes over a connection in TIME-WAIT (its Connection is gone; nothing is traced).
+  void add(const TimeWaitRecord& record);
+  TimeWaitRecord* find(const FourTuple& tuple);
+  bool contains(const FourTuple& tuple) const { return index_.find(tuple) != index_.end(); }
+  size_t size() const { return index_.size(); }
+
+  // RFC 9293 §3.10.7.4 for one segment to a record, as the connection would have answered.
+  void segment_arrives(TimeWaitRecord& record, const wire::TcpSegment& segment);
+  // RFC 5961 §4.2: SYN+FIN in a synchronized state gets a challenge ACK and nothing else.
+  void illegal_syn_fin_arrives(TimeWaitRecord& record, const wire::TcpSegment& segment);
+  // RFC 5927 §4.1: an ICMP error can only be about data in flight, and there is none.
+  void fragmentation_needed(TimeWaitRecord& record);
+  // RFC 1122 §4.2.2.13: a new SYN reopens the 4-tuple; the record goes, nothing is sent.
+  void discard(TimeWaitRecord& record);
+  // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB". Every record
+  // due at ctx.now, oldest first.
+  void expire();
+  // The earliest expiry, for the event loop's poll timeout.
+  std::optional<Instant> next_expiry() const;
+
+  void append_info(std::vector<ConnectionInfo>& out) const;
+  static ConnectionInfo info(const TimeWaitRecord& record);
+  static TcbSnapshot snapshot(const TimeWaitRecord& record);
+
+ private:
+  using Fifo = std::list<TimeWaitRecord>;
+  void restart(TimeWaitRecord& record);
+  void close(TimeWaitRecord& record, std::string_view rule, bool timer_fired);
+  void remove(const FourTuple& tuple);
+
+  // The steps of §3.10.7.4 that can still do something in TIME-WAIT (time_wait.cpp).
+  bool check_paws(TimeWaitRecord& r, const wire::TcpSegment& seg);
+  bool check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg);
+  bool check_ack(TimeWaitRecord& r, const wire::TcpSegment& seg);
+  void send_invalid_ack(TimeWaitRecord& r, const wire::TcpSegment& seg, std::string_view note);
+  void send_challenge_ack(TimeWaitRecord& r);
+  void send_ack(TimeWaitRecord& r, std::string_view note);
+  void trace_segment(const TimeWaitRecord& r, trace::Direction dir, const wire::TcpSegment& seg,
+                     std::string_view note);
+
+  // The index holds only the FIFO's iterators (16 bytes a node) and finds them by the
+  // record's 4-tuple; a FourTuple can be looked up directly (C++20 transparent lookup).
+  struct ByTupleHash {
+    using is_transparent = void;
+    size_t operator()(const FourTuple& t) const noexcept { return FourTupleHash{}(t); }
+    size_t operator()(std::list<TimeWaitRecord>::const_iterator r) const noexcept {
+      return (*this)(r->tuple);
+    }
+  };
+  struct ByTupleEqual {
+    using is_transparent = void;
+    using It = std::list<TimeWaitRecord>::const_iterator;
+    bool operator()(It a, It b) const { return a->tuple == b->tuple; }
+    bool operator()(const FourTuple& t, It r) const { return t == r->tuple; }
+    bool operator()(It r, const FourTuple& t) const { return t == r->tuple; }
+  };
+
+  HostContext& ctx_;
+  Fifo fifo_;  // earliest expiry first
+  std::unordered_set<Fifo::iterator, ByTupleHash, ByTupleEqual> index_;
+  bool ack_owed_ = false;  // one segment's answer is still owed (Connection's ack_.now)
+};
+
+}  // namespace tcplab::tcp

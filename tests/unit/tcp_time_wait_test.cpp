@@ -1,0 +1,278 @@
+// Tests for stack/tcp/time_wait.* (and the host's use of it): a connection in TIME-WAIT is
+// held as a compact record of at most 256 bytes and its Connection is freed; the record
+// answers every kind of segment exactly as the full connection does (same segments out, same
+// trace lines, same counters), and expires after 2 MSL.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "stack/tcp/time_wait.hpp"
+#include "stack/trace/text_sink.hpp"
+#include "tests/unit/tcp_peer.hpp"
+
+using namespace tcplab;
+using namespace tcplab::testing;
+using tcp::State;
+
+namespace {
+
+StackConfig time_wait_config(bool compact) {
+  auto config = default_stack_config();
+  config.tcp.msl = seconds(1);
+  config.tcp.compact_time_wait = compact;
+  return config;
+}
+
+// One connection from the peer's port `port` to port 80 (listening already), with timestamps,
+// SACK and window scaling, closed by our side first (FIN-WAIT-1, FIN-WAIT-2), then the peer's
+// FIN: TIME-WAIT. Returns the sequence numbers where both sides stand.
+struct Closed {
+  Seq iss, peer_nxt, our_nxt;
+  uint32_t peer_tsval = 5000;
+};
+
+Closed open_and_close_first(Peer& peer, uint16_t port, RecordingHandler& app) {
+  Closed c;
+  peer.set_port(port);
+  auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
+  syn.options.mss = 1460;
+  syn.options.window_scale = 7;
+  syn.options.sack_permitted = true;
+  syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval, 0};
+  peer.inject(syn, 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  c.iss = out[0].seq;
+  c.peer_nxt = peer.isn + 1;
+  c.our_nxt = c.iss + 1;
+  uint32_t our_tsval = out[0].options.timestamps ? out[0].options.timestamps->value : 0;
+  auto ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
+  ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, our_tsval};
+  peer.inject(ack, 80);
+  auto* socket = peer.stack.tcp().accept(80);
+  REQUIRE(socket != nullptr);
+  socket->set_handler(&app);
+  std::string request = "GET / HTTP/1.0\r\n\r\n";
+  auto data = Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of(request));
+  data.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, our_tsval};
+  peer.inject(data, 80);
+  c.peer_nxt += static_cast<uint32_t>(request.size());
+  std::string reply = "HTTP/1.0 200 OK\r\n\r\nhello";
+  REQUIRE(socket->send(bytes_of(reply)) == reply.size());
+  socket->close();
+  c.our_nxt += static_cast<uint32_t>(reply.size()) + 1;  // the reply and our FIN
+  auto fin_ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
+  fin_ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, our_tsval};
+  peer.inject(fin_ack, 80);
+  auto fin = Peer::make("F.", c.peer_nxt, c.our_nxt, 1000);
+  fin.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, our_tsval};
+  peer.inject(fin, 80);
+  c.peer_nxt += 1;
+  peer.take();
+  REQUIRE(app.closed == 1);  // on_closed comes with TIME-WAIT: the socket is gone
+  return c;
+}
+
+// A whole run against one stack: every segment it sent, its trace as text, its counters.
+struct Run {
+  explicit Run(bool compact, Seq peer_isn) : peer(time_wait_config(compact)) {
+    peer.isn = peer_isn;
+    trace_file = open_memstream(&trace_text, &trace_size);
+    REQUIRE(trace_file != nullptr);
+    sink = std::make_unique<trace::TextSink>(trace_file);
+    peer.tracer.add(sink.get());
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  }
+  ~Run() {
+    peer.tracer.clear();
+    if (trace_file) std::fclose(trace_file);
+    std::free(trace_text);
+  }
+  std::string trace() {
+    std::fflush(trace_file);
+    return std::string(trace_text, trace_size);
+  }
+  // Sends from the peer, with a TSval unless `tsval` is 0, and records what came back.
+  void send(const std::string& flags, Seq seq, Seq ack, const std::string& data = {}, uint32_t tsval = 1) {
+    auto seg = Peer::make(flags, seq, ack, 1000, bytes_of(data));
+    if (tsval != 0) seg.options.timestamps = wire::TcpTimestamps{tsval, 0};
+    peer.inject(seg, 80);
+    collect();
+  }
+  void advance(Duration d) {
+    peer.advance(d);
+    collect();
+  }
+  void collect() {
+    for (const auto& s : peer.take()) {
+      std::string line = s.flags.to_string() + " " + std::to_string(s.seq.raw()) + " " +
+                         std::to_string(s.ack.raw()) + " win " + std::to_string(s.window);
+      if (s.options.timestamps)
+        line += " ts " + std::to_string(s.options.timestamps->value) + "/" +
+                std::to_string(s.options.timestamps->echo_reply);
+      line += " sack " + std::to_string(s.options.sack_blocks);
+      sent.push_back(line);
+    }
+  }
+
+  Peer peer;
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  char* trace_text = nullptr;
+  size_t trace_size = 0;
+  std::FILE* trace_file = nullptr;
+  std::unique_ptr<trace::TextSink> sink;
+  std::vector<std::string> sent;
+};
+
+// Everything a TIME-WAIT connection can be sent, in one run, then one of three endings.
+enum class Ending { Expires, ResetAtRcvNxt, ReopenedBySyn };
+
+void drive(Run& run, Ending ending) {
+  Closed c = open_and_close_first(run.peer, 40000, run.app);
+  uint32_t ts = c.peer_tsval + 1;
+  run.advance(milliseconds(300));
+  run.send("F.", c.peer_nxt - 1, c.our_nxt, {}, ts++);             // retransmitted FIN: ACK, 2 MSL again
+  run.send(".", c.peer_nxt, c.our_nxt, {}, ts++);                  // in-window bare ACK: taken quietly
+  run.send(".", c.peer_nxt - 2000, c.our_nxt, {}, ts++);           // old bare ACK: dup ACK
+  run.send(".", c.peer_nxt - 2000, c.our_nxt, {}, ts++);           // again: rate-limited
+  run.send("P.", c.peer_nxt - 10, c.our_nxt, "0123456789", ts++);  // old data: always answered
+  run.send("P.", c.peer_nxt - 4, c.our_nxt, "01234567", ts++);     // overlaps RCV.NXT: trimmed
+  run.send("P.", c.peer_nxt, c.our_nxt, "late data", ts++);        // in window: text ignored
+  run.advance(milliseconds(600));
+  run.send("R", c.peer_nxt + 100, Seq(0), {}, 0);         // RST in window: challenge
+  run.send("R", c.peer_nxt + 0x7fffffff, Seq(0), {}, 0);  // RST outside: dropped
+  run.send(".", c.peer_nxt, c.our_nxt + 5, {}, ts++);     // ACK of unsent data
+  run.advance(milliseconds(600));
+  run.send(".", c.peer_nxt, c.our_nxt - 0x40000000, {}, ts++);  // ACK far too old
+  run.send(".", c.peer_nxt, c.our_nxt, {}, 7);                  // PAWS: TSval went back
+  run.send("S", run.peer.isn, Seq(0), {}, ts++);                // old duplicate SYN: ACK
+  run.send("S", c.peer_nxt, Seq(0), {}, ts++);                  // SYN at RCV.NXT: challenge
+  run.send("SF", c.peer_nxt, Seq(0), {}, ts++);                 // SYN+FIN: challenge ACK
+  run.send("P", c.peer_nxt, Seq(0), "no ack", ts++);            // no ACK bit: dropped
+  auto sacked = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);   // SACK blocks: ignored
+  sacked.options.timestamps = wire::TcpTimestamps{ts++, 0};
+  sacked.options.sack[0] = wire::SackBlock{c.our_nxt - 5, c.our_nxt};
+  sacked.options.sack_blocks = 1;
+  run.peer.inject(sacked, 80);
+  run.collect();
+  run.send("F.", c.peer_nxt - 1, c.our_nxt, {}, ts++);  // the FIN once more
+  switch (ending) {
+    case Ending::Expires:
+      run.advance(milliseconds(1999));
+      REQUIRE(run.peer.stack.tcp().connections().size() == 1);
+      run.advance(milliseconds(1));
+      break;
+    case Ending::ResetAtRcvNxt:
+      run.send("R", c.peer_nxt, Seq(0), {}, 0);
+      break;
+    case Ending::ReopenedBySyn: {
+      auto syn = Peer::make("S", c.peer_nxt + 100000, Seq(0), 65535);
+      syn.options.mss = 1460;
+      run.peer.inject(syn, 80);
+      run.collect();
+      break;
+    }
+  }
+  run.advance(seconds(10));
+}
+
+std::string counters(Run& run) {
+  const auto& s = run.peer.stack.tcp().stats();
+  std::string out =
+      "segments " + std::to_string(s.segments_received) + "/" + std::to_string(s.segments_sent) + " resets " +
+      std::to_string(s.resets_sent) + "/" + std::to_string(s.resets_received) + " challenge " +
+      std::to_string(s.challenge_acks_sent) + " suppressed " + std::to_string(s.invalid_acks_suppressed) +
+      " current " + std::to_string(s.connections_current) + " time-wait " +
+      std::to_string(s.connections_time_wait) + " drops";
+  for (size_t i = 0; i < kDropReasonCount; ++i)
+    out += " " + std::to_string(run.peer.stack.tcp().drops().get(static_cast<DropReason>(i)));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("time-wait: a compact record is at most 256 bytes") {
+  MESSAGE("sizeof(TimeWaitRecord) = " << sizeof(tcp::TimeWaitRecord));
+  CHECK(sizeof(tcp::TimeWaitRecord) <= 256);
+}
+
+TEST_CASE("time-wait: N connections in TIME-WAIT hold N compact records and no Connection") {
+  constexpr uint16_t kConnections = 50;
+  Peer peer(time_wait_config(true));
+  RecordingAccept acceptor;
+  std::vector<RecordingHandler> apps(kConnections);
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  for (uint16_t i = 0; i < kConnections; ++i) open_and_close_first(peer, 40000 + i, apps[i]);
+  INFO(peer.dump());
+  const auto& stats = peer.stack.tcp().stats();
+  CHECK(stats.connections_time_wait == kConnections);
+  CHECK(stats.time_wait_records == kConnections);
+  CHECK(stats.full_tcbs == 0);
+  CHECK(stats.connections_current == 0);
+  auto table = peer.stack.tcp().connections();
+  REQUIRE(table.size() == kConnections);
+  for (const auto& info : table) {
+    CHECK(info.state == State::TimeWait);
+    CHECK(info.buffer_bytes == 0);
+    CHECK(info.bytes_sent == 24);  // the reply, kept for /tcp
+  }
+  // The step mode's view of one of them: the 2 MSL timer is the only one.
+  auto snap = peer.stack.tcp().snapshot(table[0].tuple);
+  REQUIRE(snap.has_value());
+  CHECK(snap->state == State::TimeWait);
+  REQUIRE(snap->timers.size() == 1);
+  CHECK(snap->timers[0].name == "time-wait");
+  // The event loop wakes for the first expiry, and 2 MSL later all are gone.
+  REQUIRE(peer.stack.next_deadline().has_value());
+  CHECK(*peer.stack.next_deadline() == peer.now + seconds(2));
+  peer.advance(seconds(2));
+  CHECK(stats.connections_time_wait == 0);
+  CHECK(stats.time_wait_records == 0);
+  CHECK(peer.stack.tcp().connections().empty());
+  CHECK(peer.stack.next_deadline() == std::nullopt);
+}
+
+TEST_CASE("time-wait: with compaction off the same connections stay full TCBs") {
+  Peer peer(time_wait_config(false));
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  open_and_close_first(peer, 40000, app);
+  CHECK(peer.stack.tcp().stats().connections_time_wait == 1);
+  CHECK(peer.stack.tcp().stats().time_wait_records == 0);
+  CHECK(peer.stack.tcp().stats().full_tcbs == 1);
+}
+
+TEST_CASE("time-wait: an active open skips a 4-tuple a record still holds") {
+  Peer peer(time_wait_config(true));
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  open_and_close_first(peer, 40000, app);
+  REQUIRE(peer.stack.tcp().stats().time_wait_records == 1);
+  RecordingHandler client;
+  CHECK(peer.stack.tcp().connect(peer.ip, 40000, &client, 80) == nullptr);
+}
+
+TEST_CASE("time-wait: the record answers every segment exactly as the full connection") {
+  for (Ending ending : {Ending::Expires, Ending::ResetAtRcvNxt, Ending::ReopenedBySyn}) {
+    CAPTURE(static_cast<int>(ending));
+    Seq isn = draw_peer_isn();
+    Run full(false, isn);
+    Run compact(true, isn);
+    drive(full, ending);
+    drive(compact, ending);
+    CHECK(compact.peer.stack.tcp().stats().full_tcbs <= full.peer.stack.tcp().stats().full_tcbs);
+    REQUIRE(full.sent.size() >= 8);  // the run did provoke answers (ACKs, challenge ACKs)
+    CHECK(compact.sent == full.sent);
+    CHECK(counters(compact) == counters(full));
+    std::string full_trace = full.trace(), compact_trace = compact.trace();
+    CHECK(full_trace.find("TIME-WAIT -> CLOSED") != std::string::npos);
+    CHECK(compact_trace == full_trace);
+    if (compact_trace != full_trace) MESSAGE("full:\n" << full_trace << "\ncompact:\n" << compact_trace);
+  }
+}
