@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <span>
+#include <string>
 
 #include "stack/tcp/acceptability.hpp"
+#include "stack/tcp/sack_scoreboard.hpp"
 
 namespace tcplab::tcp {
 namespace {
@@ -84,6 +87,7 @@ std::optional<Instant> TimeWaitTable::next_expiry() const {
 void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& in) {
   trace_segment(r, trace::Direction::In, in, {});
   ack_owed_ = false;
+  dsack_.reset();  // RFC 2883: a D-SACK reports the segment that brought the duplicate only
   wire::TcpSegment seg = in;  // may be trimmed to the window
   // First (with RFC 7323 §5.3 R1 before it), check the sequence number.
   if (!check_paws(r, seg) || !check_sequence(r, seg)) return;
@@ -111,6 +115,7 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
     ack_owed_ = true;
   }
   if (ack_owed_) send_ack(r, {});
+  dsack_.reset();  // not reported if no ACK went (a rate-limited one), as Connection does
 }
 
 void TimeWaitTable::illegal_syn_fin_arrives(TimeWaitRecord& r, const wire::TcpSegment& seg) {
@@ -153,6 +158,9 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
       restart(r);
       send_invalid_ack(r, seg, "ACK of retransmitted FIN");
     } else {
+      // RFC 2883 §4: text entirely below RCV.NXT is a duplicate; the ACK reports it.
+      Seq end = seg.seq + static_cast<uint32_t>(seg.payload.size());
+      if (!seg.payload.empty() && end <= r.rcv_nxt) note_duplicate(r, seg.seq, seg.payload.size());
       send_invalid_ack(r, seg, "dup ACK");
     }
     ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
@@ -173,6 +181,7 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
       --cut;
     }
     size_t from_payload = std::min<size_t>(cut, seg.payload.size());
+    note_duplicate(r, seg.seq, from_payload);  // RFC 2883 §4: the repeated part, as a D-SACK
     seg.payload = seg.payload.subspan(from_payload);
     seg.seq += static_cast<uint32_t>(from_payload);
     ack_owed_ = true;
@@ -204,11 +213,7 @@ bool TimeWaitTable::check_ack(TimeWaitRecord& r, const wire::TcpSegment& seg) {
     return false;
   }
   if (seg.ack != r.snd_nxt) return true;
-  // RFC 2018 §3: every SACK block lies outside SND.UNA..SND.NXT, which is empty.
-  if (r.sack_ok && seg.options.sack_blocks > 0 && ctx_.tracer.enabled())
-    ctx_.tracer.note(
-        ctx_.now, &r.tuple,
-        "SACK block outside SND.UNA..SND.NXT ignored (RFC 2018 §3: it covers no data in flight)");
+  take_sack_blocks(r, seg);
   if (r.snd_wl1 < seg.seq || (r.snd_wl1 == seg.seq && r.snd_wl2 <= seg.ack)) {
     r.snd_wnd = uint32_t{seg.window} << r.snd_wscale;  // RFC 7323 §2.3
     r.snd_wl1 = seg.seq;
@@ -216,6 +221,40 @@ bool TimeWaitTable::check_ack(TimeWaitRecord& r, const wire::TcpSegment& seg) {
     r.max_snd_wnd = std::max(r.max_snd_wnd, r.snd_wnd);
   }
   return true;
+}
+
+// As Connection::take_sack_blocks: RFC 2883 §4, a first block at or below the cumulative ACK
+// is a D-SACK (the peer received data twice); RFC 2018 §3, every other block lies outside
+// SND.UNA..SND.NXT, which is empty in TIME-WAIT, and is ignored.
+void TimeWaitTable::take_sack_blocks(const TimeWaitRecord& r, const wire::TcpSegment& seg) {
+  if (!r.sack_ok || seg.options.sack_blocks == 0 || !ctx_.tracer.enabled()) return;
+  size_t n = std::min<size_t>(seg.options.sack_blocks, wire::kMaxSackBlocks);
+  std::span blocks(seg.options.sack.data(), n);
+  if (SackScoreboard::first_is_dsack(blocks, seg.ack)) {
+    ctx_.tracer.note(ctx_.now, &r.tuple,
+                     "D-SACK " + std::to_string(seq_distance(r.iss, blocks[0].left)) + ":" +
+                         std::to_string(seq_distance(r.iss, blocks[0].right)) +
+                         " (RFC 2883: the peer received these bytes twice; not new SACK "
+                         "information, not reneging)");
+    blocks = blocks.subspan(1);
+  }
+  if (!blocks.empty())
+    ctx_.tracer.note(
+        ctx_.now, &r.tuple,
+        "SACK block outside SND.UNA..SND.NXT ignored (RFC 2018 §3: it covers no data in flight)");
+}
+
+// As Connection::note_duplicate: RFC 2883 §4, bytes [seq, seq + length) repeat what we hold.
+// A record holds no out-of-order data, so only the part below RCV.NXT can be a duplicate.
+void TimeWaitTable::note_duplicate(const TimeWaitRecord& r, Seq seq, size_t length) {
+  if (!r.sack_ok || length == 0 || dsack_ || !(seq < r.rcv_nxt)) return;
+  Seq end = seq + static_cast<uint32_t>(length);
+  dsack_ = wire::SackBlock{seq, std::min(end, r.rcv_nxt)};
+  if (ctx_.tracer.enabled())
+    ctx_.tracer.note(ctx_.now, &r.tuple,
+                     "D-SACK " + std::to_string(seq_distance(r.irs, dsack_->left)) + ":" +
+                         std::to_string(seq_distance(r.irs, dsack_->right)) +
+                         " (RFC 2883 §4: these bytes arrived twice; our ACK reports them first)");
 }
 
 // Deviation (invalid-ack-rate-limit), as Connection::send_invalid_ack: one ACK to
@@ -268,10 +307,15 @@ void TimeWaitTable::send_ack(TimeWaitRecord& r, std::string_view note) {
   seg.seq = r.snd_nxt;
   seg.flags.ack = true;
   seg.ack = r.rcv_nxt;
-  // RFC 7323 §3.2: TSopt on every non-RST segment once negotiated. No SACK blocks: no
-  // out-of-order data is held (RFC 2018 §4).
+  // RFC 7323 §3.2: TSopt on every non-RST segment once negotiated. No SACK blocks but a
+  // D-SACK: no out-of-order data is held (RFC 2018 §4, RFC 2883 §4).
   if (r.timestamps.enabled())
     seg.options.timestamps = wire::TcpTimestamps{r.timestamps.value(ctx_.now), r.timestamps.recent()};
+  if (dsack_) {
+    seg.options.sack[0] = *dsack_;
+    seg.options.sack_blocks = 1;
+    dsack_.reset();
+  }
   size_t capacity = ctx_.config.receive_buffer;
   size_t current = advertised_window(r);
   size_t available = std::min(capacity, size_t{65535} << r.rcv_wscale);

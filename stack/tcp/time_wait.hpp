@@ -37,7 +37,7 @@ struct TimeWaitRecord {
   uint32_t max_snd_wnd = 0;  // RFC 5961 §5.2: ACKs below SND.UNA - MAX.SND.WND are refused
   uint16_t mss = 0;          // receiver SWS avoidance moves the right edge by min(buffer/2, MSS)
   uint8_t snd_wscale = 0, rcv_wscale = 0;
-  bool sack_ok = false;  // RFC 2018: SACK blocks arriving are traced as ignored
+  bool sack_ok = false;  // RFC 2018, RFC 2883: D-SACKs both ways; other blocks traced as ignored
   // RFC 9293 §3.10.7.4 ACKs to unacceptable segments are limited per connection
   // (connection_invalid_ack.cpp): when the last one went, if one did.
   bool invalid_ack_sent = false;
@@ -99,6 +99,8 @@ class TimeWaitTable {
   void send_invalid_ack(TimeWaitRecord& r, const wire::TcpSegment& seg, std::string_view note);
   void send_challenge_ack(TimeWaitRecord& r);
   void send_ack(TimeWaitRecord& r, std::string_view note);
+  void note_duplicate(const TimeWaitRecord& r, Seq seq, size_t length);
+  void take_sack_blocks(const TimeWaitRecord& r, const wire::TcpSegment& seg);
   void trace_segment(const TimeWaitRecord& r, trace::Direction dir, const wire::TcpSegment& seg,
                      std::string_view note);
 
@@ -123,6 +125,9 @@ class TimeWaitTable {
   Fifo fifo_;  // earliest expiry first
   std::unordered_set<Fifo::iterator, ByTupleHash, ByTupleEqual> index_;
   bool ack_owed_ = false;  // one segment's answer is still owed (Connection's ack_.now)
+  // RFC 2883 §4: the duplicate this segment brought, reported first in its ACK (as
+  // Connection's dsack_); only for the segment being processed.
+  std::optional<wire::SackBlock> dsack_;
 };
 
 }  // namespace tcplab::tcp
