@@ -240,6 +240,9 @@ class Connection final : public Socket {
   Recovery recovery_ = Recovery::None;
   Seq rtx_next_;  // next sequence number to retransmit
   Seq rtx_end_;   // end of the data presumed lost / RecoveryPoint
+  // What a go-back-N resend (Recovery::Timeout) is called in the trace: after the timer, or
+  // after an ICMP said the path's MTU is smaller (RFC 1191 §6.4), where no timer fired.
+  const char* go_back_note_ = "retransmission (after timeout)";
   // RFC 6675 RescueRxt, as the sequence number after it (like rtx_next_ for HighRxt).
   std::optional<Seq> rescue_rxt_;
   // RFC 2018: both SYNs carried SACK-permitted (sack_ok_); the scoreboard of what the peer

@@ -87,6 +87,7 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   rtx_next_ = tcb_.snd_una;
   rtx_end_ = tcb_.snd_nxt;
   recovery_ = Recovery::Timeout;
+  go_back_note_ = "retransmission (path MTU)";
   arm(retransmission_timer_, ctx_.now + rto_.rto());
   output();
   deliver_events();

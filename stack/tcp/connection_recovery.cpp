@@ -43,6 +43,7 @@ void Connection::start_timeout_recovery(uint32_t first_length) {
   rtx_next_ = tcb_.snd_una + first_length;
   rtx_end_ = tcb_.snd_nxt;
   recovery_ = rtx_next_ < rtx_end_ ? Recovery::Timeout : Recovery::None;
+  go_back_note_ = "retransmission (after timeout)";
 }
 
 // RFC 6675 §5 steps 4.1-4.3: RecoveryPoint = HighData; the first segment has been resent.
@@ -108,8 +109,7 @@ Connection::RecoverySend Connection::send_recovery_segment() {
   Seq limit = recovery_ == Recovery::Timeout ? rtx_end_ : scoreboard_.lost_boundary(tcb_.snd_una, send_mss());
   Seq cursor = skip_sacked(std::max(rtx_next_, tcb_.snd_una), limit);
   rtx_next_ = std::max(rtx_next_, std::min(cursor, limit));
-  const char* note =
-      recovery_ == Recovery::Timeout ? "retransmission (after timeout)" : "retransmission (SACK recovery)";
+  const char* note = recovery_ == Recovery::Timeout ? go_back_note_ : "retransmission (SACK recovery)";
   if (!(cursor < limit) && recovery_ == Recovery::Sack && !new_data_sendable()) {
     // RFC 6675 §4 NextSeg (3): nothing is lost yet and rule (2) has no new data to send, so
     // an unSACKed hole below the highest SACKed byte goes anyway - otherwise a hole with

@@ -53,6 +53,7 @@ void Connection::detect_reneging(Seq ack) {
                      "cleared, that data goes again (RFC 2018 §8)");
   if (recovery_ == Recovery::None) return;
   recovery_ = Recovery::Timeout;
+  go_back_note_ = "retransmission (SACK reneging)";
   rtx_next_ = ack;
 }
 

@@ -136,6 +136,8 @@ check "trace: after it, every data segment is at most 1160 bytes [$after]" \
 resent=$(grep -E "^$stamp Out $STACK:80 > $CLIENT:$port .*\(([0-9]+)\)" "$SERVER_LOG" | head -1)
 check "trace: what was outstanding is resent in the smaller size at once, not after a timeout" \
   test -n "$resent"
+check "trace: the resend is labelled [retransmission (path MTU)]" \
+  grep -q '\[retransmission (path MTU)\]' <<<"$resent"
 echo "# ${resent}"
 reductions=$(grep -c "path MTU $PATH_MTU: MSS 1460 -> 1160" "$SERVER_LOG")
 check "trace: each of the 3 connections lowered its own MSS once [$reductions]" test "$reductions" = 3
