@@ -2,11 +2,12 @@
 # TIME-WAIT at scale with real kernel clients: 20,000 HTTP/1.0 requests (ab -c 10, four runs
 # of 5,000), each connection closed by the server first and so left in TIME-WAIT on tcplab's
 # side for 2 MSL = 120 s (--msl 60). While they all wait: /stats shows them held as compact
-# records with no full TCB left over, and tcplab's RSS (VmRSS) grew by at most 512 bytes per
-# connection in TIME-WAIT (a record is 136 bytes, plus its table entries; the full
-# connection used to cost about 1.5 KB). Requests/s and the server's CPU time per request
-# of each 5,000 are printed: per-request cost must not grow with the connections waiting,
-# but a shared machine says nothing reliable about speed (figures to read, not to assert).
+# records with no full TCB left over. tcplab's RSS (VmRSS) growth per connection in
+# TIME-WAIT is printed (a record is 136 bytes, plus its table entries, about 225 bytes of RSS
+# measured; the full connection used to cost about 1.5 KB): memory and speed targets live in
+# `make bench`, not in assertions here, since RSS depends on the allocator and the machine.
+# Requests/s and the server's CPU time per request of each 5,000 are printed too:
+# per-request cost must not grow with the connections waiting (figures to read).
 # TIME_WAIT_TCPLAB=PATH measures another build the same way and prints figures only.
 source "$(dirname "$0")/lib.sh"
 require_lab
@@ -88,6 +89,5 @@ check "thousands of connections wait in TIME-WAIT [got $held of $((RUNS * PER_RU
   test "$held" -ge $((RUNS * PER_RUN / 4))
 check "/stats: every TIME-WAIT connection is a compact record [$records of $tw_after]" test "$records" = "$tw_after"
 check "/stats: no full TCB is left over beyond the 10 clients [got $tcbs]" test "$tcbs" -le 10
-check "RSS grows at most 512 bytes per TIME-WAIT connection [got $per_conn]" test "$per_conn" -le 512
 stop_server
 check "server exits cleanly" test $? = 0
