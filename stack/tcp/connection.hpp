@@ -9,6 +9,7 @@
 #include "stack/four_tuple.hpp"
 #include "stack/tcp/congestion.hpp"
 #include "stack/tcp/host_context.hpp"
+#include "stack/tcp/invalid_ack_limit.hpp"
 #include "stack/tcp/receive_buffer.hpp"
 #include "stack/tcp/rto.hpp"
 #include "stack/tcp/sack_scoreboard.hpp"
@@ -119,8 +120,10 @@ class Connection final : public Socket {
   uint8_t our_window_shift() const;
   void send_challenge_ack();
 
-  // --- connection_invalid_ack.cpp: the per-connection limit on ACKs to bad segments -----
-  void send_invalid_ack(const wire::TcpSegment& seg, std::string_view note);
+  // The ACK to an unacceptable segment, within the per-connection limit (invalid_ack_limit).
+  void send_invalid_ack(const wire::TcpSegment& seg, std::string_view note) {
+    if (invalid_ack_allowed(ctx_, tuple_, seg, note, invalid_ack_clock_)) send_ack(note);
+  }
 
   // --- connection_output.cpp ----------------------------------------------------------
   // Sends what may be sent now; after_read: the application just freed receive space.
@@ -310,8 +313,8 @@ class Connection final : public Socket {
   std::optional<uint16_t> path_mss_;
   // A report below 576 bytes came: our segments leave without DF (connection_path_mtu.cpp).
   bool path_below_floor_ = false;
-  // When we last answered an unacceptable segment with an ACK (connection_invalid_ack.cpp).
-  std::optional<Instant> last_invalid_ack_;
+  // When we last answered an unacceptable segment with an ACK (invalid_ack_limit.hpp).
+  InvalidAckClock invalid_ack_clock_;
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;
   uint32_t retransmissions_ = 0;

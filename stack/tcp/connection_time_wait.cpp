@@ -39,10 +39,7 @@ std::optional<TimeWaitRecord> Connection::time_wait_record() const {
   r.sack_ok = sack_ok_;
   r.timestamps = timestamps_;
   r.expiry = *time_wait_timer_.deadline;
-  if (last_invalid_ack_) {
-    r.last_invalid_ack = *last_invalid_ack_;
-    r.invalid_ack_sent = true;
-  }
+  r.invalid_ack_clock = invalid_ack_clock_;
   auto micros = [](Duration d) {
     auto us = std::chrono::round<microseconds>(d).count();
     return static_cast<uint32_t>(std::clamp<decltype(us)>(us, 0, UINT32_MAX));

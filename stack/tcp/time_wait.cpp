@@ -1,6 +1,6 @@
 // TimeWaitTable: RFC 9293 §3.10.7.4 for a connection in TIME-WAIT held as a compact record.
 // Each step answers exactly as Connection's own code for TIME-WAIT (connection_input.cpp,
-// connection_invalid_ack.cpp, connection_output.cpp), with the same trace lines, drops and
+// invalid_ack_limit.cpp, connection_output.cpp), with the same trace lines, drops and
 // counters; tests/unit/tcp_time_wait_test.cpp replays segments against both and compares.
 #include "stack/tcp/time_wait.hpp"
 
@@ -257,33 +257,9 @@ void TimeWaitTable::note_duplicate(const TimeWaitRecord& r, Seq seq, size_t leng
                          " (RFC 2883 §4: these bytes arrived twice; our ACK reports them first)");
 }
 
-// Deviation (invalid-ack-rate-limit), as Connection::send_invalid_ack: one ACK to
-// unacceptable segments per config.invalid_ack_interval unless the segment takes sequence
-// space and is no SYN.
+// The ACK to an unacceptable segment, within the per-connection limit, as Connection's.
 void TimeWaitTable::send_invalid_ack(TimeWaitRecord& r, const wire::TcpSegment& seg, std::string_view note) {
-  const Duration interval = ctx_.config.invalid_ack_interval;
-  bool could_loop = seg.length() == 0 || seg.flags.syn;
-  if (interval > Duration::zero() && could_loop && r.invalid_ack_sent) {
-    Duration elapsed = ctx_.now - r.last_invalid_ack;
-    if (elapsed >= Duration::zero() && elapsed < interval) {
-      ++ctx_.stats.invalid_acks_suppressed;
-      if (ctx_.tracer.enabled()) {
-        char text[120];
-        auto ms = std::chrono::duration_cast<milliseconds>(interval).count();
-        int n =
-            std::snprintf(text, sizeof text, "%.*s suppressed: one ACK to unacceptable segments per %lld ms",
-                          static_cast<int>(note.size()), note.data(), static_cast<long long>(ms));
-        size_t length = n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof text - 1);
-        ctx_.tracer.note(ctx_.now, &r.tuple, std::string_view(text, length));
-      }
-      return;
-    }
-  }
-  if (could_loop) {
-    r.last_invalid_ack = ctx_.now;
-    r.invalid_ack_sent = true;
-  }
-  send_ack(r, note);
+  if (invalid_ack_allowed(ctx_, r.tuple, seg, note, r.invalid_ack_clock)) send_ack(r, note);
 }
 
 // RFC 5961 §7: challenge ACKs are rate-limited host-wide.

@@ -14,6 +14,7 @@
 #include "stack/four_tuple.hpp"
 #include "stack/seq.hpp"
 #include "stack/tcp/host_context.hpp"
+#include "stack/tcp/invalid_ack_limit.hpp"
 #include "stack/tcp/socket.hpp"
 #include "stack/tcp/tcb_snapshot.hpp"
 #include "stack/tcp/timestamps.hpp"
@@ -39,9 +40,8 @@ struct TimeWaitRecord {
   uint8_t snd_wscale = 0, rcv_wscale = 0;
   bool sack_ok = false;  // RFC 2018, RFC 2883: D-SACKs both ways; other blocks traced as ignored
   // RFC 9293 §3.10.7.4 ACKs to unacceptable segments are limited per connection
-  // (connection_invalid_ack.cpp): when the last one went, if one did.
-  bool invalid_ack_sent = false;
-  Instant last_invalid_ack{};
+  // (invalid_ack_limit.hpp): when the last one went, if one did.
+  InvalidAckClock invalid_ack_clock;
   Timestamps timestamps;  // RFC 7323: TS.Recent for PAWS and TSecr; our TSval clock
   Instant expiry{};       // 2 MSL after the last restart
   // For /tcp and the step mode's TCB view, the connection's last figures (no congestion

@@ -1,4 +1,4 @@
-// Tests for connection_invalid_ack.cpp: ACKs to unacceptable segments are limited per
+// Tests for stack/tcp/invalid_ack_limit.cpp: ACKs to unacceptable segments are limited per
 // connection (one per TcpConfig::invalid_ack_interval), counted, and data is always answered.
 #include <doctest/doctest.h>
 

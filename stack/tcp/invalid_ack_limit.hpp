@@ -1,0 +1,26 @@
+// The per-connection limit on ACKs sent in reply to unacceptable segments (RFC 9293
+// §3.10.7.4), shared by a full Connection and a compact TIME-WAIT record: like Linux's
+// tcp_oow_rate_limited (tcp_invalid_ratelimit, 500 ms), so two stacks that disagree about
+// sequence numbers do not answer each other's ACKs forever.
+#pragma once
+#include <string_view>
+
+#include "stack/four_tuple.hpp"
+#include "stack/tcp/host_context.hpp"
+#include "stack/time.hpp"
+#include "stack/wire/tcp.hpp"
+
+namespace tcplab::tcp {
+
+// When a connection last answered an unacceptable segment with an ACK, if it ever did.
+struct InvalidAckClock {
+  Instant last{};
+  bool sent = false;
+};
+
+// Whether the ACK to unacceptable segment `seg` may go now (then `clock` records it). A
+// suppressed one is counted in stats.invalid_acks_suppressed and traced with `note`.
+bool invalid_ack_allowed(HostContext& ctx, const FourTuple& tuple, const wire::TcpSegment& seg,
+                         std::string_view note, InvalidAckClock& clock);
+
+}  // namespace tcplab::tcp
