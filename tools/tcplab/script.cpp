@@ -17,6 +17,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/ladder_collector.hpp"
+#include "tools/tcplab/script_apps.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 
 namespace tcplab::cli {
@@ -116,6 +117,7 @@ int script_main(int argc, char** argv, int first) {
       o.seed_given ? o.seed : std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
   run.faults = o.faults;
   run.faults.seed = run.seed;
+  run.app_factory = scenario::script_app_factory();  // `// config: http=PORT`
   if (sinks.tracer().enabled()) run.sinks.push_back(&forward);
 
   std::unique_ptr<trace::StepSink> step;
