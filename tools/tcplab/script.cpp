@@ -70,9 +70,12 @@ void print_help(const FlagTable& flags) {
       "Plays packet scenario scripts (packetdrill syntax, docs/scenarios.md) against the stack in\n"
       "memory on a virtual clock: no root, no TUN. Prints 'ok - NAME' or 'not ok - NAME' with the\n"
       "mismatch table and the lines that ran before; exits 0 when every script passed, 1 otherwise,\n"
-      "2 on a usage error. A directory means every *.pkt in it.\n\n"
+      "2 on a usage error. A directory means every *.pkt in it. A script with\n"
+      "'// config: http=PORT' runs tcplab's HTTP server on the stack and talks to it in payload\n"
+      "text (\"GET / HTTP/1.1\\r\\n...\" on '<' lines, a prefix of the response on '>' lines).\n\n"
       "  tcplab script tests/scenarios/passive-open.pkt --trace\n"
       "  tcplab script tests/scenarios/passive-open.pkt --step      (Enter = next, h = help)\n"
+      "  tcplab script tests/scenarios/http-options-star.pkt --verbose --trace\n"
       "  tcplab script tests/scenarios --pcap all.pcap --seed 1\n\n");
   std::fputs(describe_flags(flags).c_str(), stdout);
 }
