@@ -18,14 +18,15 @@ namespace {
 // Listens on the port it is given and wants one wakeup, 2 s after it started.
 struct FakeApp final : ScriptApp, tcp::AcceptHandler {
   std::optional<Instant> due;
+  // The run's record: the app itself goes with the runner.
   std::vector<Instant>* advanced = nullptr;
-  uint64_t acceptable = 0;
+  uint64_t* acceptable = nullptr;
   std::optional<Instant> next_deadline() const override { return due; }
   void advance(Instant now) override {
     advanced->push_back(now);
     if (due && now >= *due) due.reset();
   }
-  void on_acceptable(uint16_t) override { ++acceptable; }
+  void on_acceptable(uint16_t) override { ++*acceptable; }
 };
 
 struct Run {
@@ -45,7 +46,6 @@ Run run(const std::string& text, Factory factory) {
   RunOptions options;
   options.seed = 7;
   options.out = stderr;
-  FakeApp* app = nullptr;
   if (factory != Factory::None) {
     options.app_factory = [&](const AppStart& start, std::string& error) -> std::unique_ptr<ScriptApp> {
       if (factory == Factory::Fails) {
@@ -61,12 +61,11 @@ Run run(const std::string& text, Factory factory) {
       }
       made->due = start.now + seconds(2);
       made->advanced = &out.advanced;
-      app = made.get();
+      made->acceptable = &out.acceptable;
       return made;
     };
   }
   out.result = run_script(*parsed.script, options);
-  if (app) out.acceptable = app->acceptable;
   return out;
 }
 
