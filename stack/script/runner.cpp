@@ -1432,6 +1432,7 @@ class Runner final : public tcp::AcceptHandler {
   std::vector<std::string> history_;
   HistorySink sink_;
   // Handlers outlive the stack (declared before it): the core may call them while it closes.
+  // The app's sessions are handlers too.
   std::vector<std::unique_ptr<Fd>> fd_storage_;
   std::map<int, Fd*> fds_;
   std::unique_ptr<ScriptApp> app_;  // `// config: http=PORT`: tcplab's HTTP server
