@@ -32,6 +32,7 @@ constexpr wire::Ipv4Address kRouter{0xC6336401};
 constexpr int kMaxPeers = 16;
 constexpr int kMaxTimerSteps = 100000;       // bound on timers fired between two lines
 constexpr Micros kAnyHorizon = 600'000'000;  // '*' waits at most 10 virtual minutes
+constexpr size_t kShownTextBytes = 32;        // payload text in tables and the history
 
 // Thrown to stop the run with a diagnosis.
 struct Stop {
@@ -345,8 +346,16 @@ class Runner final : public tcp::AcceptHandler {
       // The runner's own settings.
       else if (k == "tolerance")
         tolerance_ = std::chrono::duration_cast<std::chrono::microseconds>(d(1000)).count();
-      else if (k == "port")
+      else if (k == "port") {
         listen_port_ = static_cast<uint16_t>(u(65535));
+        port_given_ = true;
+      }
+      // An application on the stack (stack/script/app.hpp): tcplab's HTTP server on PORT.
+      else if (k == "http") {
+        app_port_ = static_cast<uint16_t>(u(65535));
+        if (*app_port_ == 0) bad("expected the port the HTTP server listens on, like http=80");
+        app_line_ = e.line;
+      }
       else if (k == "remote_port")
         remote_port_ = static_cast<uint16_t>(u(65535 - kMaxPeers));
       else if (k == "remote_isn")
@@ -358,7 +367,7 @@ class Runner final : public tcp::AcceptHandler {
             "delayed_ack_timeout nagle backlog syn_backlog syn_cookies persist_max "
             "challenge_ack_per_second invalid_ack_interval isn "
             "max_out_of_order initial_window sack timestamps keepalive icmp_error_burst "
-            "icmp_error_interval reassembly_timeout tolerance port remote_port remote_isn)");
+            "icmp_error_interval reassembly_timeout tolerance port remote_port remote_isn http)");
     }
   }
 
@@ -371,6 +380,8 @@ class Runner final : public tcp::AcceptHandler {
     sc.address = kLocal;
     for (auto& byte : sc.tcp.isn_key) byte = static_cast<uint8_t>(rng());
     apply_config(sc);
+    // The peers talk to the HTTP server unless the script names another port for them.
+    if (app_port_ && !port_given_) listen_port_ = *app_port_;
     uint16_t base =
         remote_port_ ? *remote_port_ : static_cast<uint16_t>(32768 + rng() % (60999 - 32768 - kMaxPeers));
     for (int i = 0; i < kMaxPeers; ++i) {
@@ -386,6 +397,26 @@ class Runner final : public tcp::AcceptHandler {
     if (options_.faults.any()) injector_ = std::make_unique<link::FaultInjector>(options_.faults, &tracer_);
     if (options_.on_start) options_.on_start(*stack_);
     stack_->advance(now_);
+    if (app_port_) start_app();
+    drain();
+  }
+
+  void start_app() {
+    const std::string item = "http=" + std::to_string(*app_port_);
+    if (!options_.app_factory)
+      script_error(app_line_, item, "this program cannot start an HTTP server (use build/scenario-tests or "
+                                    "tcplab script)");
+    std::string error;
+    app_ = options_.app_factory(AppStart{"http", *app_port_, stack_->tcp(), tracer_, now_}, error);
+    if (!app_) script_error(app_line_, item, "the HTTP server did not start: " + error);
+    app_->advance(now_);
+  }
+
+  // One wakeup of the event loop at now_: the stack's timers, then the application's (which
+  // also stamps what it did in socket callbacks since the last call), then what they sent.
+  void advance_all() {
+    stack_->advance(now_);
+    if (app_) app_->advance(now_);
     drain();
   }
 
@@ -401,6 +432,10 @@ class Runner final : public tcp::AcceptHandler {
       auto held = injector_->next_deadline();
       if (held && (!deadline || *held < *deadline)) deadline = held;
     }
+    if (app_) {
+      auto due = app_->next_deadline();
+      if (due && (!deadline || *due < *deadline)) deadline = due;
+    }
     return deadline;
   }
 
@@ -414,12 +449,10 @@ class Runner final : public tcp::AcceptHandler {
                        seconds_text(micros_since_start(*deadline)) + " after advance()",
                    {}};
       if (*deadline > now_) now_ = *deadline;
-      stack_->advance(now_);
-      drain();
+      advance_all();
     }
     if (target > now_) now_ = target;
-    stack_->advance(now_);
-    drain();
+    advance_all();
   }
 
   // Fires timers one deadline at a time (up to `limit`) until the stack sends something.
@@ -429,8 +462,7 @@ class Runner final : public tcp::AcceptHandler {
       auto deadline = next_deadline();
       if (!deadline || *deadline > limit || steps >= kMaxTimerSteps) return;
       if (*deadline > now_) now_ = *deadline;
-      stack_->advance(now_);
-      drain();
+      advance_all();
     }
   }
 
@@ -695,7 +727,8 @@ class Runner final : public tcp::AcceptHandler {
     uint32_t data_start = spec.seq + (spec.flags.syn ? 1u : 0u);
     payload_.resize(spec.len);
     for (uint32_t i = 0; i < spec.len; ++i)
-      payload_[i] = static_cast<std::byte>(filler_byte(data_start + i - 1));
+      payload_[i] = spec.text ? static_cast<std::byte>((*spec.text)[i])
+                              : static_cast<std::byte>(filler_byte(data_start + i - 1));
     seg.payload = payload_;
     std::vector<std::byte> tcp(wire::kTcpMaxHeaderLength + spec.len);
     tcp.resize(wire::emit_tcp(seg, kRemote, kLocal, tcp));
@@ -782,6 +815,9 @@ class Runner final : public tcp::AcceptHandler {
       stack_->receive(packet, now_);
     }
     drain();
+    // Like the event loop after a batch of packets: the application stamps what its socket
+    // callbacks did at this very time.
+    if (app_) advance_all();
   }
 
   // ---------------------------------------------------------------- expect
@@ -842,7 +878,7 @@ class Runner final : public tcp::AcceptHandler {
       // Columns as wide as their longest entry ("unreachable port_unreachable"), 24 at least.
       int wide = 24;
       for (const Row& r : rows) wide = std::max({wide, static_cast<int>(r.expected.size()) + 1});
-      char buf[256];
+      char buf[1024];  // payload texts make the widest rows
       std::snprintf(buf, sizeof buf, "%-9s %-*s %-24s", "field", wide, "expected", "actual");
       stop.details.push_back(buf);
       for (const Row& r : rows) {
@@ -853,7 +889,15 @@ class Runner final : public tcp::AcceptHandler {
       record(line, t, "got " + actual + "   MISMATCH");
       throw stop;
     }
-    record(line, e.at, "got " + actual);
+    record(line, e.at, "got " + actual + (spec.text ? " " + payload_preview(e) : ""));
+  }
+
+  // The first bytes of a segment's payload as a script writes them, for lines with a text.
+  std::string payload_preview(const Emitted& e) const {
+    Decoded d = decode(e);
+    if (!d.error.empty()) return "";
+    const auto& p = d.segment.payload;
+    return quote_text(std::string_view(reinterpret_cast<const char*>(p.data()), p.size()), kShownTextBytes);
   }
 
   static std::string opt_value(const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : "*"; }
@@ -916,7 +960,9 @@ class Runner final : public tcp::AcceptHandler {
     auto seqtext = [](uint32_t a, uint32_t n) {
       return std::to_string(a) + ":" + std::to_string(a + n) + "(" + std::to_string(n) + ")";
     };
-    if (!spec.seq_any)
+    if (spec.len_any)
+      rows.push_back({"seq", std::to_string(spec.seq) + ":*(*)", seqtext(seq, len), seq == spec.seq});
+    else if (!spec.seq_any)
       rows.push_back(
           {"seq", seqtext(spec.seq, spec.len), seqtext(seq, len), seq == spec.seq && len == spec.len});
     if (spec.ack_given) {
@@ -928,6 +974,10 @@ class Runner final : public tcp::AcceptHandler {
       rows.push_back(
           {"win", opt_value(spec.win), std::to_string(s.window), !spec.win || *spec.win == s.window});
     if (spec.options_given && !spec.options_any) compare_options(spec, s.options, rows);
+    if (spec.text) {
+      compare_text(*spec.text, s.payload, rows);
+      return;
+    }
     // Payload bytes: what the script wrote (filler) at the same stream offset.
     for (uint32_t i = 0; i < len; ++i) {
       uint32_t rel = seq + (s.flags.syn ? 1u : 0u) + i;
@@ -941,6 +991,16 @@ class Runner final : public tcp::AcceptHandler {
         break;
       }
     }
+  }
+
+  // A '>' line's "TEXT": the payload starts with it (a prefix: a student checks the status line
+  // of a response without spelling out its Date). Both sides are shown as the script writes them.
+  static void compare_text(const std::string& want, std::span<const std::byte> payload,
+                           std::vector<Row>& rows) {
+    std::string_view got(reinterpret_cast<const char*>(payload.data()), payload.size());
+    bool ok = got.starts_with(want);
+    rows.push_back({"payload", "starts " + quote_text(want, kShownTextBytes),
+                    quote_text(got, std::max(want.size(), kShownTextBytes)), ok});
   }
 
   void compare_options(const SegmentSpec& spec, const wire::TcpOptions& o, std::vector<Row>& rows) {
@@ -1372,8 +1432,10 @@ class Runner final : public tcp::AcceptHandler {
   std::vector<std::string> history_;
   HistorySink sink_;
   // Handlers outlive the stack (declared before it): the core may call them while it closes.
+  // The app's sessions are handlers too.
   std::vector<std::unique_ptr<Fd>> fd_storage_;
   std::map<int, Fd*> fds_;
+  std::unique_ptr<ScriptApp> app_;  // `// config: http=PORT`: tcplab's HTTP server
   trace::Tracer tracer_;
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<link::FaultInjector> injector_;  // only when options_.faults asks for faults
@@ -1384,6 +1446,9 @@ class Runner final : public tcp::AcceptHandler {
   Micros script_time_ = 0;
   Micros tolerance_ = 10'000;  // 10 ms
   uint16_t listen_port_ = 8080;
+  bool port_given_ = false;
+  std::optional<uint16_t> app_port_;
+  int app_line_ = 0;
   std::optional<uint16_t> remote_port_;
   std::optional<uint32_t> remote_isn_;
   uint16_t ip_id_ = 0;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "stack/link/fault_spec.hpp"
+#include "stack/script/app.hpp"
 #include "stack/script/script.hpp"
 #include "stack/trace/trace.hpp"
 
@@ -37,6 +38,9 @@ struct RunOptions {
   // between the TUN and the stack (stack/link/fault_injector.hpp): injected segments may be
   // lost or late, and the segments the script expects are those that got through.
   link::FaultOptions faults;
+  // Starts the application a script names in its config (`http=PORT`): the front ends set it
+  // to build tcplab's HTTP server. Unset, such a script is a script error.
+  AppFactory app_factory;
 };
 
 struct RunResult {

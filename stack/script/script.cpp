@@ -2,7 +2,9 @@
 // (`// config:`, `#N` peers, `> none`, `badsum`). Every mistake becomes a ScriptError.
 #include "stack/script/script.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <set>
 #include <string_view>
 
@@ -210,11 +212,52 @@ class LineParser {
           fail(static_cast<int>(pos) + 1, "[", "the quoted segment has no closing ']'");
         tokens.push_back(Token{std::string(code_.substr(pos, close - pos + 1)), static_cast<int>(pos) + 1});
         pos = close + 1;
+      } else if (code_[pos] == '"') {
+        // A payload text (tcplab extension): one token up to the closing quote that no
+        // backslash escapes, spaces and all; decode_text() reads the escapes.
+        size_t close = pos + 1;
+        while (close < code_.size() && code_[close] != '"') close += code_[close] == '\\' ? 2 : 1;
+        if (close >= code_.size())
+          fail(static_cast<int>(pos) + 1, std::string(code_.substr(pos, 12)),
+               "unterminated string: the payload text has no closing '\"'");
+        tokens.push_back(Token{std::string(code_.substr(pos, close - pos + 1)), static_cast<int>(pos) + 1});
+        pos = close + 1;
       } else {
         tokens.push_back(word(pos));
       }
     }
     return tokens;
+  }
+
+  // "GET / HTTP/1.1\r\n" -> its bytes. C's escapes: \r \n \t \\ \" and \xNN (two hex
+  // digits, any byte); any other backslash is a mistake, not a guess.
+  std::string decode_text(const Token& t) const {
+    std::string_view body = std::string_view(t.text).substr(1, t.text.size() - 2);
+    std::string out;
+    for (size_t i = 0; i < body.size(); ++i) {
+      if (body[i] != '\\') {
+        out += body[i];
+        continue;
+      }
+      char e = ++i < body.size() ? body[i] : '\0';
+      if (e == 'r') {
+        out += '\r';
+      } else if (e == 'n') {
+        out += '\n';
+      } else if (e == 't') {
+        out += '\t';
+      } else if (e == '\\' || e == '"') {
+        out += e;
+      } else if (e == 'x' && i + 2 < body.size() && std::isxdigit(static_cast<unsigned char>(body[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(body[i + 2]))) {
+        out += static_cast<char>(std::stoi(std::string(body.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        fail(t.column + static_cast<int>(i), "\\" + std::string(1, e),
+             "unknown escape in payload text (known: \\r \\n \\t \\\\ \\\" \\xNN)");
+      }
+    }
+    return out;
   }
 
   uint32_t number(const Token& t, std::string_view s, const char* what) const {
@@ -289,6 +332,14 @@ class LineParser {
     if (colon == std::string_view::npos || open == std::string_view::npos || open < colon || v.back() != ')')
       fail(t, "expected seq:end(len), like 1:101(100)");
     uint32_t seq = number(t, v.substr(0, colon), "seq");
+    if (v.substr(colon + 1) == "*(*)") {
+      // tcplab extension: an expected segment of any length, when the size is not the point
+      // (a server's response, say); its payload text, if given, is still checked.
+      if (inject) fail(t, "an injected segment needs its real length: seq:end(len)");
+      s.seq = seq;
+      s.len_any = true;
+      return;
+    }
     uint32_t end = number(t, v.substr(colon + 1, open - colon - 1), "end");
     uint32_t len = number(t, v.substr(open + 1, v.size() - open - 2), "len");
     if (end - seq != len) fail(t, "end - seq is not len (seq:end(len) must agree)");
@@ -402,6 +453,7 @@ class LineParser {
     if (i < tokens.size() && tokens[i].text == "udp") return parse_udp(line, inject, tokens, i, pos);
     parse_flags(need("flags"), s.flags);
     parse_seq(need("seq:end(len)"), s, inject);
+    const Token* text_token = nullptr;
     while (i < tokens.size()) {
       const Token& t = tokens[i++];
       if (t.text == "frag") {
@@ -420,13 +472,25 @@ class LineParser {
       } else if (t.text.front() == '<') {
         if (s.options_given) fail(t, "options given twice");
         parse_options(t, s, inject);
+      } else if (t.text.front() == '"') {
+        if (s.text) fail(t, "payload text given twice");
+        s.text = decode_text(t);
+        text_token = &t;
       } else if (t.text == "badsum") {
         if (!inject) fail(t, "badsum only makes sense on an injected ('<') segment");
         s.bad_checksum = true;
       } else {
-        fail(t, "unknown segment field (known: ack N, win N, <options>, badsum, frag A:B)");
+        fail(t, "unknown segment field (known: ack N, win N, <options>, \"TEXT\", badsum, frag A:B)");
       }
     }
+    if (s.text && inject && s.text->size() != s.len)
+      fail(text_token->column, "", "the payload text is " + std::to_string(s.text->size()) +
+                                       " bytes but seq:end(len) says " + std::to_string(s.len) +
+                                       ": the two must agree");
+    if (s.text && !inject && !s.len_any && s.text->size() > s.len)
+      fail(text_token->column, "", "the expected payload text (" + std::to_string(s.text->size()) +
+                      " bytes) is longer than the segment's len " + std::to_string(s.len) +
+                      ": it could never match (write seq:*(*) for any length)");
     if (inject) {
       if (s.flags.ack && !s.ack_given)
         fail(1, "", "an injected segment with the ACK flag ('.') needs 'ack N'");
@@ -637,11 +701,41 @@ class LineParser {
   std::string_view code_;
 };
 
-// Replaces /* ... */ comments by spaces, keeping newlines so line numbers stay right.
+// Steps over a payload text "..." that starts at `i` (a quote): returns the index of its
+// closing quote, or of the line's end when it has none (the line parser reports that).
+size_t skip_quoted(std::string_view text, size_t i) {
+  for (++i; i < text.size() && text[i] != '"' && text[i] != '\n'; ++i)
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i;
+  return std::min(i, text.size());
+}
+
+// Where "//" starts a comment on this line: not inside a payload text ("GET http://h/ ...").
+size_t find_line_comment(std::string_view line) {
+  for (size_t i = 0; i + 1 < line.size(); ++i) {
+    if (line[i] == '"') i = skip_quoted(line, i);
+    else if (line[i] == '/' && line[i + 1] == '/') return i;
+  }
+  return std::string_view::npos;
+}
+
+// Replaces /* ... */ comments by spaces, keeping newlines so line numbers stay right. A "/*"
+// inside a payload text is text; after "//" the rest of the line is a comment already.
 std::optional<int> strip_block_comments(std::string& text) {
   int line = 1;
+  bool line_comment = false;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') ++line;
+    if (text[i] == '\n') {
+      ++line;
+      line_comment = false;
+      continue;
+    }
+    if (line_comment) continue;
+    if (text[i] == '"') {
+      i = skip_quoted(text, i);
+      if (i < text.size() && text[i] == '\n') --i;  // an unclosed text ends with its line
+      continue;
+    }
+    if (text[i] == '/' && i + 1 < text.size() && text[i + 1] == '/') line_comment = true;
     if (text[i] == '/' && i + 1 < text.size() && text[i + 1] == '*') {
       int start_line = line;
       size_t end = text.find("*/", i + 2);
@@ -703,6 +797,32 @@ std::string icmp_to_string(uint8_t type, uint8_t code) {
   return "type_" + std::to_string(type) + " code_" + std::to_string(code);
 }
 
+std::string quote_text(std::string_view bytes, size_t limit) {
+  std::string out = "\"";
+  for (size_t i = 0; i < bytes.size() && i < limit; ++i) {
+    auto c = static_cast<unsigned char>(bytes[i]);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\\' || c == '"') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  if (bytes.size() > limit) out += "...";
+  return out;
+}
+
 std::string flags_to_string(const wire::TcpFlags& f) {
   std::string s;
   if (f.fin) s += 'F';
@@ -756,7 +876,7 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
       }
       std::string_view code = raw;
       std::string_view comment;
-      if (auto c = raw.find("//"); c != std::string_view::npos) {
+      if (auto c = find_line_comment(raw); c != std::string_view::npos) {
         code = raw.substr(0, c);
         comment = trim_view(raw.substr(c + 2));
       }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,7 @@ struct SegmentSpec {
   bool seq_any = false;  // "*" instead of seq:end(len)
   uint32_t seq = 0;      // relative to the sender's ISN
   uint32_t len = 0;      // payload bytes (SYN/FIN not counted, like packetdrill)
+  bool len_any = false;  // "seq:*(*)" on a '>' line: any payload length (tcplab extension)
   bool ack_given = false;
   std::optional<uint32_t> ack;  // nullopt with ack_given = "ack *"
   bool win_given = false;
@@ -57,6 +59,10 @@ struct SegmentSpec {
   bool options_any = false;  // "<...>"
   std::vector<OptionSpec> options;
   bool bad_checksum = false;  // "badsum": inject with a corrupted TCP checksum
+  // "GET / HTTP/1.1\r\n..." (tcplab extension), escapes decoded: on a '<' line the payload
+  // itself (exactly len bytes); on a '>' line what the payload must start with. Without it
+  // the payload is filler_byte() text, as packetdrill scripts expect.
+  std::optional<std::string> text;
 };
 
 // "frag A:B" (tcplab extension): inject only bytes [A, B) of the IPv4 payload (transport
@@ -141,6 +147,10 @@ ParseResult parse_script(const std::string& path, const std::string& text);
 // packetdrill's names: "unreachable frag_needed", "time_exceeded exceeded_frag_time", or
 // "type_N code_N" for a pair it has no name for.
 std::string icmp_to_string(uint8_t type, uint8_t code);
+
+// Payload bytes as a script would write them: printable ASCII as is, the C escapes \r \n \t
+// \\ \" for those bytes and \xNN for any other; at most `limit` bytes, then "...".
+std::string quote_text(std::string_view bytes, size_t limit);
 
 // "S.", "FP.", "R": packetdrill's letters in its order (F S R P . U E W).
 std::string flags_to_string(const wire::TcpFlags& flags);

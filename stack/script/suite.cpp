@@ -110,6 +110,7 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
         traced.faults = options.run.faults;
         traced.out = out;
         traced.rerun_command = options.run.rerun_command;
+        traced.app_factory = options.run.app_factory;  // a hook the script needs, not a sink
         auto again = run_script(*parsed.script, traced);
         if (!again.passed) {
           result.diagnosis = std::move(again.diagnosis);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "stack/script/suite.hpp"
+#include "tools/tcplab/script_apps.hpp"
 
 namespace {
 
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
   if (!seed_given)
     options.seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
 
+  // `// config: http=PORT` scripts run tcplab's HTTP server on the stack.
+  options.app_factory = tcplab::scenario::script_app_factory();
   tcplab::scenario::SuiteOptions suite;
   suite.run = options;
   suite.expect_fail = expect_fail;

@@ -17,6 +17,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/ladder_collector.hpp"
+#include "tools/tcplab/script_apps.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 
 namespace tcplab::cli {
@@ -69,9 +70,12 @@ void print_help(const FlagTable& flags) {
       "Plays packet scenario scripts (packetdrill syntax, docs/scenarios.md) against the stack in\n"
       "memory on a virtual clock: no root, no TUN. Prints 'ok - NAME' or 'not ok - NAME' with the\n"
       "mismatch table and the lines that ran before; exits 0 when every script passed, 1 otherwise,\n"
-      "2 on a usage error. A directory means every *.pkt in it.\n\n"
+      "2 on a usage error. A directory means every *.pkt in it. A script with\n"
+      "'// config: http=PORT' runs tcplab's HTTP server on the stack and talks to it in payload\n"
+      "text (\"GET / HTTP/1.1\\r\\n...\" on '<' lines, a prefix of the response on '>' lines).\n\n"
       "  tcplab script tests/scenarios/passive-open.pkt --trace\n"
       "  tcplab script tests/scenarios/passive-open.pkt --step      (Enter = next, h = help)\n"
+      "  tcplab script tests/scenarios/http-options-star.pkt --verbose --trace\n"
       "  tcplab script tests/scenarios --pcap all.pcap --seed 1\n\n");
   std::fputs(describe_flags(flags).c_str(), stdout);
 }
@@ -116,6 +120,7 @@ int script_main(int argc, char** argv, int first) {
       o.seed_given ? o.seed : std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
   run.faults = o.faults;
   run.faults.seed = run.seed;
+  run.app_factory = scenario::script_app_factory();  // `// config: http=PORT`
   if (sinks.tracer().enabled()) run.sinks.push_back(&forward);
 
   std::unique_ptr<trace::StepSink> step;
