@@ -89,10 +89,12 @@ start_tcplab() {  # start_tcplab [ARGS...]
   if [ -n "$SRV_PID" ]; then kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=; fi
   # The kernel removes the old TUN shortly after its descriptor closes; wait for that.
   for _ in $(seq 100); do ip -n "$NS_S" link show tcplab0 >/dev/null 2>&1 || break; sleep 0.05; done
+  # The old log says "up on" too: without it, the wait below cannot end before the new one is up.
+  rm -f "$WORK/tcplab.log"
   ip netns exec "$NS_S" "$BUILD/tcplab" serve --host-ip 192.0.2.1/24 --ip $TCPLAB_ADDR --discard 9 --root "$ROOT" \
     --keepalive-timeout 120 --max-requests 1000000 --backlog 4096 "$@" >"$WORK/tcplab.log" 2>&1 &
   SRV_PID=$!
-  for _ in $(seq 100); do grep -q '^tcplab: up on' "$WORK/tcplab.log" && return 0; sleep 0.05; done
+  for _ in $(seq 100); do grep -qs '^tcplab: up on' "$WORK/tcplab.log" && return 0; sleep 0.05; done
   echo "bench: tcplab did not start:"; cat "$WORK/tcplab.log"; exit 1
 }
 start_tcplab
@@ -101,7 +103,7 @@ KT_PORT=8081
 ip netns exec "$NS_S" "$BUILD/tcplab" serve --kernel-tcp $NGINX_ADDR:$KT_PORT --root "$ROOT" \
   --keepalive-timeout 120 --max-requests 1000000 >"$WORK/kernel-tcp.log" 2>&1 &
 KT_PID=$!
-for _ in $(seq 100); do grep -q '^tcplab: up on' "$WORK/kernel-tcp.log" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs '^tcplab: up on' "$WORK/kernel-tcp.log" && break; sleep 0.05; done
 if ! grep -q '^tcplab: up on' "$WORK/kernel-tcp.log"; then
   echo "bench: tcplab --kernel-tcp did not start:"; cat "$WORK/kernel-tcp.log"; exit 1
 fi
@@ -271,20 +273,28 @@ flood_rows
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # idle COUNT: COUNT idle keep-alive connections held open against tcplab: served count, bytes of
 # tcplab's memory per connection, and the time a new request takes while they are open.
+# More than one client process (the open-file limit here is 20,000 a process) and host
+# addresses enough that none holds more than 10,000 ports, a third of Linux's ephemeral range:
+# with 20,000 a address, bind() with port 0 crawled (minutes) as the range filled. The clients
+# keep IDLE_WINDOW connections opening at a time in all (conn_load --batch is a window): 500
+# at a time in each of six processes overflowed the TUN's 500-packet queue into tcplab, and
+# every SYN lost there waited out the kernel's 1 s, 3 s, 7 s... retransmission back-off.
+IDLE_WINDOW=240
 idle_row() {
   local count=$1 per=18000 procs sources="" i
   procs=$(( (count + per - 1) / per ))
-  # More than one process (the open-file limit) and, past 25,000, more host addresses (ports).
   start_tcplab --keepalive-timeout 600
-  for i in $(seq 10 $((10 + count / 25000))); do
+  for i in $(seq 10 $((10 + count / 10000))); do
     ip -n "$NS_S" addr add 192.0.2.$i/24 dev tcplab0; sources+="192.0.2.$i,"
   done
   local before; before=$(rss_kb $SRV_PID)
+  local dropped0; dropped0=$(in_s cat /sys/class/net/tcplab0/statistics/tx_dropped)
+  local window=$(( IDLE_WINDOW / procs < 20 ? 20 : IDLE_WINDOW / procs ))
   HOLD_PIDS=
   for i in $(seq "$procs"); do
-    local n=$(( count / procs ))
+    local n=$(( count / procs + (i <= count % procs ? 1 : 0) ))
     ip netns exec "$NS_S" bash -c "ulimit -n 20000; exec '$BUILD/clients/conn_load' --host $TCPLAB_ADDR --port 80 --mode hold \
-      --count $n --batch 500 --seconds 120 --timeout 100 --from '${sources%,}'" >"$WORK/hold$i.out" 2>&1 &
+      --count $n --batch $window --seconds 120 --timeout 100 --from '${sources%,}'" >"$WORK/hold$i.out" 2>&1 &
     HOLD_PIDS+=" $!"
   done
   local served=0
@@ -292,8 +302,20 @@ idle_row() {
     [ "$(cat "$WORK"/hold*.out 2>/dev/null | grep -c '^ready')" -ge "$procs" ] && break; sleep 0.1
   done
   served=$(cat "$WORK"/hold*.out | sed -nE 's/^ready .*served=([0-9]+).*/\1/p' | awk '{s += $1} END {print s + 0}')
+  local dropped1; dropped1=$(in_s cat /sys/class/net/tcplab0/statistics/tx_dropped)
+  local slowest
+  slowest=$(sed -nE 's/^ready .*seconds=([0-9.]+).*/\1/p' "$WORK"/hold*.out | sort -n | tail -1)
+  echo "# $count idle: $procs client process(es), $window opening at a time each," \
+    "$(tr -cd , <<<"$sources" | wc -c) source addresses; the slowest opened its share in ${slowest:-?} s;" \
+    "the TUN dropped $(( dropped1 - dropped0 )) packets unread meanwhile"
+  grep -h '^FAIL' "$WORK"/hold*.out | sort | uniq -c | sed 's/^/# conn_load: /'
   local during; during=$(rss_kb $SRV_PID)
   local t; t=$(in_s timeout 10 curl -s -o /dev/null -w '%{time_total}' "http://$TCPLAB_ADDR/f1k" | awk '{printf "%.2f", $1 * 1000}')
+  # At --max-connections (default 100,000) each new connection first closes the one idle the
+  # longest; /stats counts those closes ("evicted"), its own request's included.
+  local evicted
+  evicted=$(in_s timeout 10 curl -s "http://$TCPLAB_ADDR/stats" | sed -nE 's/.*"evicted": ([0-9]+).*/\1/p')
+  echo "# $count idle: connections closed by tcplab at --max-connections to admit new ones: ${evicted:-?}"
   kill $HOLD_PIDS 2>/dev/null; wait $HOLD_PIDS 2>/dev/null; HOLD_PIDS=
   rm -f "$WORK"/hold*.out
   row "$count idle keep-alive connections: served" "conns" "$served" "$count" "asked for"

@@ -14,6 +14,8 @@ check "BENCH=quick exits 0" test "$rc" -eq 0
 check "the table has a header and at least 20 rows" \
   test "$(grep -c '^row ' "$out")" -eq 1 -a "$(grep -cE ' (MB/s|req/s|us|x|conns|bytes|MiB|ms) ' "$out")" -ge 20
 
+# The idle row opened all it asked for: what the harness must do, whatever the speed.
+sed -n '/idle: /p; /^# conn_load: /p' "$out"
 python3 - "$json" <<'PY'
 import json, sys
 def check(name, cond):
@@ -32,4 +34,7 @@ for want in ("bulk download, MTU 1500", "bulk upload, MTU 1500", "1 KiB from mem
     r = next((r for r in rows if r["name"] == want), None)
     check("row '%s' measured on both sides" % want,
           r is not None and r["tcplab"] > 0 and r["reference"] > 0 and r["ratio"] is not None)
+idle = next((r for r in rows if r["name"].endswith("idle keep-alive connections: served")), None)
+check("idle row: every connection asked for was served",
+      idle is not None and idle["reference"] > 0 and idle["tcplab"] == idle["reference"])
 PY
