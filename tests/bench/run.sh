@@ -5,6 +5,8 @@
 # "reference_name", "ratio"}]}); ratio = tcplab / reference. Asserts nothing about speed.
 #   BENCH=quick      a short run (under a minute) that make test uses to prove the harness works
 #   BENCH_JSON=FILE  where to write the JSON (default build/bench.json)
+#   BENCH_SACK_SEEDS="1 2 3 4"  fault seeds of the SACK against no-SACK downloads (quick: "1")
+#   BENCH_SACK_DELAY=MS         add --delay MS to those downloads' faults (default: none)
 # References: the TUN's own packet rate (tests/clients/tun_limit) for bulk rows; nginx (one
 # worker, over a veth pair, serving the same bytes) for HTTP and connection rows; and for the
 # small-response rows also tcplab's own HTTP code on the kernel's TCP (serve --kernel-tcp, over
@@ -18,10 +20,12 @@ if [ $QUICK -eq 1 ]; then
   BYTES=$((16 << 20)); KA_REQ=2000; CL_REQ=500; WRK_SECONDS=1; LAT_COUNT=200; STALL_COUNT=10
   IDLE_COUNT=500; BIG_IDLE=0; BURST=200; TUN_SECONDS=1; BIG_BURST=300; BIG_BATCH=100
   FLOOD=5000; FLOOD_RATE=10000
+  SACK_BYTES=$((4 << 20)); SACK_SEEDS=${BENCH_SACK_SEEDS:-1}; SACK_TIMEOUT=60
 else
   BYTES=$((256 << 20)); KA_REQ=30000; CL_REQ=5000; WRK_SECONDS=3; LAT_COUNT=2000; STALL_COUNT=100
   IDLE_COUNT=10000; BIG_IDLE=100000; BURST=1000; TUN_SECONDS=2; BIG_BURST=3000; BIG_BATCH=1000
   FLOOD=100000; FLOOD_RATE=50000
+  SACK_BYTES=$((64 << 20)); SACK_SEEDS=${BENCH_SACK_SEEDS:-1 2 3 4}; SACK_TIMEOUT=150
 fi
 
 tag=tlb$$
@@ -29,11 +33,12 @@ NS_S=$tag-s   # the servers: tcplab's TUN (and its clients), nginx on one end of
 NS_C=$tag-c   # nginx's clients, on the other end of the veth pair
 NS_T=$tag-t   # the raw TUN measurement
 SRV_PID=; NGINX_PID=; HOLD_PIDS=; KT_PID=
+LOSS_PIDS=; LOSS_NS=  # the SACK rows' servers and clients, and their namespaces
 WORK=$(mktemp -d)
 cleanup() {
-  for p in $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID; do kill "$p" 2>/dev/null; done
-  for p in $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID; do wait "$p" 2>/dev/null; done
-  for ns in $NS_S $NS_C $NS_T; do ip netns del "$ns" 2>/dev/null; done
+  for p in $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS; do kill "$p" 2>/dev/null; done
+  for p in $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS; do wait "$p" 2>/dev/null; done
+  for ns in $NS_S $NS_C $NS_T $LOSS_NS; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$WORK"
   return 0
 }
@@ -89,10 +94,12 @@ start_tcplab() {  # start_tcplab [ARGS...]
   if [ -n "$SRV_PID" ]; then kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=; fi
   # The kernel removes the old TUN shortly after its descriptor closes; wait for that.
   for _ in $(seq 100); do ip -n "$NS_S" link show tcplab0 >/dev/null 2>&1 || break; sleep 0.05; done
+  # The old log says "up on" too: without it, the wait below cannot end before the new one is up.
+  rm -f "$WORK/tcplab.log"
   ip netns exec "$NS_S" "$BUILD/tcplab" serve --host-ip 192.0.2.1/24 --ip $TCPLAB_ADDR --discard 9 --root "$ROOT" \
     --keepalive-timeout 120 --max-requests 1000000 --backlog 4096 "$@" >"$WORK/tcplab.log" 2>&1 &
   SRV_PID=$!
-  for _ in $(seq 100); do grep -q '^tcplab: up on' "$WORK/tcplab.log" && return 0; sleep 0.05; done
+  for _ in $(seq 100); do grep -qs '^tcplab: up on' "$WORK/tcplab.log" && return 0; sleep 0.05; done
   echo "bench: tcplab did not start:"; cat "$WORK/tcplab.log"; exit 1
 }
 start_tcplab
@@ -101,7 +108,7 @@ KT_PORT=8081
 ip netns exec "$NS_S" "$BUILD/tcplab" serve --kernel-tcp $NGINX_ADDR:$KT_PORT --root "$ROOT" \
   --keepalive-timeout 120 --max-requests 1000000 >"$WORK/kernel-tcp.log" 2>&1 &
 KT_PID=$!
-for _ in $(seq 100); do grep -q '^tcplab: up on' "$WORK/kernel-tcp.log" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs '^tcplab: up on' "$WORK/kernel-tcp.log" && break; sleep 0.05; done
 if ! grep -q '^tcplab: up on' "$WORK/kernel-tcp.log"; then
   echo "bench: tcplab --kernel-tcp did not start:"; cat "$WORK/kernel-tcp.log"; exit 1
 fi
@@ -157,7 +164,7 @@ http_triple() {
 }
 
 echo "tcplab benchmark ($([ $QUICK -eq 1 ] && echo quick || echo full)): $(nproc) cores, $((BYTES >> 20)) MiB transfers"
-echo "ratio = tcplab / reference; for 'us', 'ms' and 'x' rows lower is better"
+echo "ratio = tcplab / reference; for 'us', 'ms', 's', 'x', 'bytes' and 'conns' rows lower is better"
 printf '%-52s %-6s %12s %12s %7s  %s\n' "row" "unit" "tcplab" "reference" "ratio" "reference is"
 
 # --- the TUN's own limit, and bulk transfers at two MTUs -------------------------------------
@@ -193,6 +200,82 @@ start_tcplab
 plain=$(download_mbps)
 row "bulk download with --pcap" "MB/s" "$with_pcap" "$plain" "tcplab, no capture"
 row "bulk download with --trace-json" "MB/s" "$with_json" "$plain" "tcplab, no trace"
+
+# --- bulk through loss: SACK against no SACK ---------------------------------------------------
+# The same download by curl (the kernel's TCP as the receiver) from tcplab through the same
+# random faults (--drop 2% --reorder 5% both ways, BENCH_SACK_DELAY ms of --delay if set) with
+# SACK (RFC 2018, RFC 6675) and with --no-sack (NewReno, RFC 6582), for each seed in
+# BENCH_SACK_SEEDS. Every body is checked against /bytes/N's pattern (tests/clients/http_pattern);
+# tcplab's exit summary gives the payload bytes it resent. The runs are bounded by retransmission
+# timeouts, not by the CPU, so all of them run at once, each in a namespace of its own: both
+# recoveries see the same machine at the same time, and the group takes one download's time.
+# A seed is compared only when both of its downloads completed and were verified.
+loss_rows() {
+  local mib=$((SACK_BYTES >> 20)) faults=(--drop 2% --reorder 5%) name seed kind ns i
+  name="$mib MiB through 2% drop, 5% reorder"
+  if [ "${BENCH_SACK_DELAY:-0}" -gt 0 ]; then
+    faults+=(--delay "$BENCH_SACK_DELAY"); name+=", ${BENCH_SACK_DELAY} ms delay"
+  fi
+  local want; want=$("$BUILD/clients/http_pattern" "$SACK_BYTES" | sha256sum | cut -d' ' -f1)
+  declare -A srv curl_pid
+  for seed in $SACK_SEEDS; do
+    for kind in sack nosack; do
+      ns=$tag-l$seed$kind; LOSS_NS+=" $ns"
+      ip netns add "$ns" && ip -n "$ns" link set lo up
+      ip netns exec "$ns" "$BUILD/tcplab" serve --host-ip 192.0.2.1/24 --ip $TCPLAB_ADDR "${faults[@]}" \
+        --seed "$seed" $([ $kind = nosack ] && echo --no-sack) >"$WORK/loss-$seed$kind.log" 2>&1 &
+      srv[$seed$kind]=$!; LOSS_PIDS+=" $!"
+    done
+  done
+  for i in "${!srv[@]}"; do
+    for _ in $(seq 100); do grep -qs '^tcplab: up on' "$WORK/loss-$i.log" && break; sleep 0.05; done
+  done
+  for i in "${!srv[@]}"; do
+    ip netns exec "$tag-l$i" curl -sS --max-time "$SACK_TIMEOUT" -o "$WORK/loss-$i.body" \
+      -w '%{http_code} %{size_download} %{time_total}\n' "http://$TCPLAB_ADDR/bytes/$SACK_BYTES" \
+      >"$WORK/loss-$i.curl" 2>&1 &
+    curl_pid[$i]=$!; LOSS_PIDS+=" $!"
+  done
+  for i in "${!srv[@]}"; do
+    wait "${curl_pid[$i]}"
+    kill "${srv[$i]}" 2>/dev/null; wait "${srv[$i]}" 2>/dev/null
+  done
+  LOSS_PIDS=
+  # Per run: "BYTES SECONDS" if the body is whole and right, else "failed WHY".
+  local -A result
+  for i in "${!srv[@]}"; do
+    local code size secs rtx got
+    read -r code size secs <<<"$(tail -1 "$WORK/loss-$i.curl")"
+    got=$(sha256sum <"$WORK/loss-$i.body" 2>/dev/null | cut -d' ' -f1); rm -f "$WORK/loss-$i.body"
+    rtx=$(sed -nE 's/^tcplab: tcp segments .*retransmissions [0-9]+ \(([0-9]+) bytes\).*/\1/p' \
+      "$WORK/loss-$i.log")
+    if [ "$code" != 200 ] || [ "$got" != "$want" ] || [ -z "$rtx" ]; then
+      result[$i]="failed (curl: $(tail -1 "$WORK/loss-$i.curl"); body"
+      result[$i]+=" $([ "$got" = "$want" ] && echo right || echo wrong); summary ${rtx:-missing})"
+    else
+      result[$i]="$rtx $(awk -v s="$secs" 'BEGIN { printf "%.1f", s }')"
+    fi
+  done
+  for ns in $LOSS_NS; do ip netns del "$ns" 2>/dev/null; done
+  LOSS_NS=
+  local bytes_sack=0 bytes_nosack=0 secs_sack=0 secs_nosack=0 compared=0 b1 s1 b2 s2
+  for seed in $SACK_SEEDS; do
+    if [[ ${result[${seed}sack]} == failed* || ${result[${seed}nosack]} == failed* ]]; then
+      echo "# seed $seed not compared: SACK ${result[${seed}sack]}; --no-sack ${result[${seed}nosack]}"
+      continue
+    fi
+    read -r b1 s1 <<<"${result[${seed}sack]}"; read -r b2 s2 <<<"${result[${seed}nosack]}"
+    echo "# seed $seed: SACK resent $b1 bytes in $s1 s; --no-sack resent $b2 bytes in $s2 s"
+    bytes_sack=$((bytes_sack + b1)); bytes_nosack=$((bytes_nosack + b2)); compared=$((compared + 1))
+    secs_sack=$(awk -v a="$secs_sack" -v b="$s1" 'BEGIN { printf "%.1f", a + b }')
+    secs_nosack=$(awk -v a="$secs_nosack" -v b="$s2" 'BEGIN { printf "%.1f", a + b }')
+  done
+  echo "# SACK against no SACK: $compared of $(wc -w <<<"$SACK_SEEDS") seeds compared" \
+    "(both downloads whole and verified); the rows are totals over them"
+  row "$name: bytes retransmitted" "bytes" "$bytes_sack" "$bytes_nosack" "tcplab --no-sack"
+  row "  the same downloads: total time" "s" "$secs_sack" "$secs_nosack" "tcplab --no-sack"
+}
+loss_rows
 
 # --- small HTTP responses ---------------------------------------------------------------------
 http_triple "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
@@ -271,20 +354,28 @@ flood_rows
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # idle COUNT: COUNT idle keep-alive connections held open against tcplab: served count, bytes of
 # tcplab's memory per connection, and the time a new request takes while they are open.
+# More than one client process (the open-file limit here is 20,000 a process) and host
+# addresses enough that none holds more than 10,000 ports, a third of Linux's ephemeral range:
+# with 20,000 a address, bind() with port 0 crawled (minutes) as the range filled. The clients
+# keep IDLE_WINDOW connections opening at a time in all (conn_load --batch is a window): 500
+# at a time in each of six processes overflowed the TUN's 500-packet queue into tcplab, and
+# every SYN lost there waited out the kernel's 1 s, 3 s, 7 s... retransmission back-off.
+IDLE_WINDOW=240
 idle_row() {
   local count=$1 per=18000 procs sources="" i
   procs=$(( (count + per - 1) / per ))
-  # More than one process (the open-file limit) and, past 25,000, more host addresses (ports).
   start_tcplab --keepalive-timeout 600
-  for i in $(seq 10 $((10 + count / 25000))); do
+  for i in $(seq 10 $((10 + count / 10000))); do
     ip -n "$NS_S" addr add 192.0.2.$i/24 dev tcplab0; sources+="192.0.2.$i,"
   done
   local before; before=$(rss_kb $SRV_PID)
+  local dropped0; dropped0=$(in_s cat /sys/class/net/tcplab0/statistics/tx_dropped)
+  local window=$(( IDLE_WINDOW / procs < 20 ? 20 : IDLE_WINDOW / procs ))
   HOLD_PIDS=
   for i in $(seq "$procs"); do
-    local n=$(( count / procs ))
+    local n=$(( count / procs + (i <= count % procs ? 1 : 0) ))
     ip netns exec "$NS_S" bash -c "ulimit -n 20000; exec '$BUILD/clients/conn_load' --host $TCPLAB_ADDR --port 80 --mode hold \
-      --count $n --batch 500 --seconds 120 --timeout 100 --from '${sources%,}'" >"$WORK/hold$i.out" 2>&1 &
+      --count $n --batch $window --seconds 120 --timeout 100 --from '${sources%,}'" >"$WORK/hold$i.out" 2>&1 &
     HOLD_PIDS+=" $!"
   done
   local served=0
@@ -292,8 +383,20 @@ idle_row() {
     [ "$(cat "$WORK"/hold*.out 2>/dev/null | grep -c '^ready')" -ge "$procs" ] && break; sleep 0.1
   done
   served=$(cat "$WORK"/hold*.out | sed -nE 's/^ready .*served=([0-9]+).*/\1/p' | awk '{s += $1} END {print s + 0}')
+  local dropped1; dropped1=$(in_s cat /sys/class/net/tcplab0/statistics/tx_dropped)
+  local slowest
+  slowest=$(sed -nE 's/^ready .*seconds=([0-9.]+).*/\1/p' "$WORK"/hold*.out | sort -n | tail -1)
+  echo "# $count idle: $procs client process(es), $window opening at a time each," \
+    "$(tr -cd , <<<"$sources" | wc -c) source addresses; the slowest opened its share in ${slowest:-?} s;" \
+    "the TUN dropped $(( dropped1 - dropped0 )) packets unread meanwhile"
+  grep -h '^FAIL' "$WORK"/hold*.out | sort | uniq -c | sed 's/^/# conn_load: /'
   local during; during=$(rss_kb $SRV_PID)
   local t; t=$(in_s timeout 10 curl -s -o /dev/null -w '%{time_total}' "http://$TCPLAB_ADDR/f1k" | awk '{printf "%.2f", $1 * 1000}')
+  # At --max-connections (default 100,000) each new connection first closes the one idle the
+  # longest; /stats counts those closes ("evicted"), its own request's included.
+  local evicted
+  evicted=$(in_s timeout 10 curl -s "http://$TCPLAB_ADDR/stats" | sed -nE 's/.*"evicted": ([0-9]+).*/\1/p')
+  echo "# $count idle: connections closed by tcplab at --max-connections to admit new ones: ${evicted:-?}"
   kill $HOLD_PIDS 2>/dev/null; wait $HOLD_PIDS 2>/dev/null; HOLD_PIDS=
   rm -f "$WORK"/hold*.out
   row "$count idle keep-alive connections: served" "conns" "$served" "$count" "asked for"

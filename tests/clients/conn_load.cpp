@@ -4,14 +4,19 @@
 //                   --batch, each batch driven to the end before the next), then one GET on
 //                   each; counts how many were established, served, failed (refused: a RST),
 //                   or timed out.
-//   --mode hold:    opens COUNT keep-alive connections (BATCH at a time), one GET on each so
-//                   each is an idle HTTP keep-alive connection, prints "ready N", then holds
-//                   them for SECONDS (or until killed) and prints how many are still open.
+//   --mode hold:    opens COUNT keep-alive connections, at most BATCH opening at a time (a
+//                   new one starts as soon as one is served), one GET on each so each is an
+//                   idle HTTP keep-alive connection, prints "ready ... served=N ... seconds=S"
+//                   (S: the time the opening took), then holds them for SECONDS (or until
+//                   killed) and prints how many are still open.
 //   --mode serial:  one GET on a new connection at a time, each given --request-timeout-ms,
 //                   until COUNT requests or SECONDS have passed; prints how many failed (an
 //                   error or no whole response in time) and the slowest request (ms).
 // --from A,B,... binds the connections round-robin to these local addresses, so more than
-// one address's worth of ports can be used.
+// one address's worth of ports can be used. The port is left to connect()
+// (IP_BIND_ADDRESS_NO_PORT): bind() with port 0 must find a port no other socket on that
+// address holds, a search that grows with every port taken and took over 100 s per process
+// when 100,000 connections shared five addresses.
 #include <algorithm>
 #include <sstream>
 #include <vector>
@@ -47,65 +52,107 @@ int open_from(const std::vector<sockaddr_in>& sources, size_t i) {
   int fd = make_socket(0);
   if (!sources.empty()) {
     const sockaddr_in& from = sources[i % sources.size()];
+    int on = 1;
+    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on) < 0)
+      fail_errno("IP_BIND_ADDRESS_NO_PORT");
     if (bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) < 0) fail_errno("bind");
   }
   return fd;
 }
 
+// One poll() event on a connection: a finished connect sends the request; readable bytes
+// are gathered until a whole response has arrived (served) or the connection ends (failed).
+void on_ready(Conn& c, const std::string& request) {
+  if (!c.connected) {
+    if (int rc = connect_result(c.fd); rc != 0) {
+      c.failed = true;
+      c.refused = rc == ECONNREFUSED || rc == ECONNRESET;
+      return;
+    }
+    c.connected = true;
+    if (send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
+      c.failed = true;
+    return;
+  }
+  char buf[4096];
+  ssize_t got = recv(c.fd, buf, sizeof buf, 0);
+  if (got <= 0) {
+    if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    c.failed = true;
+    c.refused = got < 0 && errno == ECONNRESET;
+    return;
+  }
+  c.in.append(buf, static_cast<size_t>(got));
+  // The benchmark's responses carry Content-Length; a whole response has arrived when
+  // the body after the blank line is that long.
+  size_t end = c.in.find("\r\n\r\n");
+  if (end == std::string::npos) return;
+  size_t cl = c.in.find("Content-Length: ");
+  if (cl == std::string::npos) cl = c.in.find("content-length: ");
+  size_t length = cl == std::string::npos ? 0 : std::strtoul(c.in.c_str() + cl + 16, nullptr, 10);
+  if (c.in.size() >= end + 4 + length) {
+    c.served = true;
+    c.in.clear();
+    c.in.shrink_to_fit();  // 100,000 held connections keep no response bytes
+  }
+}
+
+void start(Conn& c, const sockaddr_in& to) {
+  int rc = start_connect(c.fd, to);
+  if (rc != 0 && rc != EINPROGRESS) c.failed = true;
+}
+
+// Polls the connections of `conns` named by `live` (those neither served nor failed) once,
+// at most until the deadline and 200 ms.
+void poll_once(std::vector<Conn>& conns, const std::vector<size_t>& live, const std::string& request,
+               Clock::time_point deadline) {
+  std::vector<pollfd> fds;
+  fds.reserve(live.size());
+  for (size_t i : live)
+    fds.push_back(pollfd{conns[i].fd, static_cast<short>(conns[i].connected ? POLLIN : POLLOUT), 0});
+  int n = poll(fds.data(), fds.size(), std::min(ms_left(deadline), 200));
+  if (n < 0 && errno != EINTR) fail_errno("poll");
+  for (size_t k = 0; k < fds.size(); ++k) {
+    if (fds[k].revents != 0) on_ready(conns[live[k]], request);
+  }
+}
+
+bool finished(const Conn& c) { return c.failed || c.served; }
+
 // Drives connects and one request/response on each connection in `conns` until every one is
 // served or failed, or the deadline passes.
 void drive(std::vector<Conn>& conns, const sockaddr_in& to, const std::string& request,
            Clock::time_point deadline) {
-  for (auto& c : conns) {
-    int rc = start_connect(c.fd, to);
-    if (rc != 0 && rc != EINPROGRESS) c.failed = true;
-  }
-  std::vector<pollfd> fds;
-  std::vector<size_t> index;
+  for (auto& c : conns) start(c, to);
+  std::vector<size_t> live;
   while (Clock::now() < deadline) {
-    fds.clear();
-    index.clear();
+    live.clear();
     for (size_t i = 0; i < conns.size(); ++i) {
-      const Conn& c = conns[i];
-      if (c.failed || c.served) continue;
-      fds.push_back(pollfd{c.fd, static_cast<short>(c.connected ? POLLIN : POLLOUT), 0});
-      index.push_back(i);
+      if (!finished(conns[i])) live.push_back(i);
     }
-    if (fds.empty()) return;
-    int n = poll(fds.data(), fds.size(), std::min(ms_left(deadline), 200));
-    if (n < 0 && errno != EINTR) fail_errno("poll");
-    for (size_t k = 0; k < fds.size(); ++k) {
-      if (fds[k].revents == 0) continue;
-      Conn& c = conns[index[k]];
-      if (!c.connected) {
-        if (int rc = connect_result(c.fd); rc != 0) {
-          c.failed = true;
-          c.refused = rc == ECONNREFUSED || rc == ECONNRESET;
-          continue;
-        }
-        c.connected = true;
-        if (send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
-          c.failed = true;
-        continue;
-      }
-      char buf[4096];
-      ssize_t got = recv(c.fd, buf, sizeof buf, 0);
-      if (got <= 0) {
-        if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        c.failed = true;
-        c.refused = got < 0 && errno == ECONNRESET;
-        continue;
-      }
-      c.in.append(buf, static_cast<size_t>(got));
-      // The benchmark's responses carry Content-Length; a whole response has arrived when
-      // the body after the blank line is that long.
-      size_t end = c.in.find("\r\n\r\n");
-      if (end == std::string::npos) continue;
-      size_t cl = c.in.find("Content-Length: ");
-      if (cl == std::string::npos) cl = c.in.find("content-length: ");
-      size_t length = cl == std::string::npos ? 0 : std::strtoul(c.in.c_str() + cl + 16, nullptr, 10);
-      if (c.in.size() >= end + 4 + length) c.served = true;
+    if (live.empty()) return;
+    poll_once(conns, live, request, deadline);
+  }
+}
+
+// hold: keeps at most `window` connections opening (connecting or awaiting their response)
+// and starts the next one as soon as one is served or has failed. Unlike batches driven to
+// the end, one connection whose SYN was lost (the kernel resends it after 1 s, 3 s, 7 s, ...)
+// does not stall the others, and a steady window never overflows a queue on the way.
+void open_windowed(std::vector<Conn>& conns, size_t window, const std::vector<sockaddr_in>& sources,
+                   const sockaddr_in& to, const std::string& request, Clock::time_point deadline) {
+  std::vector<size_t> live;
+  size_t next = 0;
+  while (Clock::now() < deadline) {
+    std::erase_if(live, [&](size_t i) { return finished(conns[i]); });
+    while (live.size() < window && next < conns.size()) {
+      conns[next].fd = open_from(sources, next);
+      start(conns[next], to);
+      if (!finished(conns[next])) live.push_back(next);
+      ++next;
     }
+    if (live.empty()) return;
+    poll_once(conns, live, request, deadline);
   }
 }
 
@@ -179,9 +226,12 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Conn> conns(count);
-  for (size_t i = 0; i < count; ++i) conns[i].fd = open_from(sources, i);
+  const auto opening = Clock::now();
   const size_t batch = batch_arg > 0 ? batch_arg : (mode == "burst" ? count : 500);
-  {
+  if (mode == "hold") {
+    open_windowed(conns, batch, sources, to, request, deadline);
+  } else {
+    for (size_t i = 0; i < count; ++i) conns[i].fd = open_from(sources, i);
     for (size_t first = 0; first < count; first += batch) {
       std::vector<Conn> slice(conns.begin() + static_cast<long>(first),
                               conns.begin() + static_cast<long>(std::min(count, first + batch)));
@@ -197,8 +247,9 @@ int main(int argc, char** argv) {
     refused += c.refused;
   }
   const size_t timed_out = count - served - failed;
-  std::printf("%s count=%zu established=%zu served=%zu failed=%zu refused=%zu timed_out=%zu\n",
-              mode == "hold" ? "ready" : "burst", count, established, served, failed, refused, timed_out);
+  std::printf("%s count=%zu established=%zu served=%zu failed=%zu refused=%zu timed_out=%zu seconds=%.1f\n",
+              mode == "hold" ? "ready" : "burst", count, established, served, failed, refused, timed_out,
+              seconds_since(opening));
   std::fflush(stdout);
   if (mode == "hold") {
     const auto until = Clock::now() + std::chrono::seconds(hold_seconds);

@@ -14,6 +14,11 @@ check "BENCH=quick exits 0" test "$rc" -eq 0
 check "the table has a header and at least 20 rows" \
   test "$(grep -c '^row ' "$out")" -eq 1 -a "$(grep -cE ' (MB/s|req/s|us|x|conns|bytes|MiB|ms) ' "$out")" -ge 20
 
+# The SACK group ran its downloads (both ways, every body verified) and the idle row opened all
+# it asked for: what the harness must do, whatever the speed.
+sed -n '/^# seed\|^# SACK against\|idle: /p; /^# conn_load: /p' "$out"
+check "SACK against no SACK: every seed's two downloads whole and verified" \
+  grep -qE '^# SACK against no SACK: ([1-9][0-9]*) of \1 seeds compared' "$out"
 python3 - "$json" <<'PY'
 import json, sys
 def check(name, cond):
@@ -32,4 +37,10 @@ for want in ("bulk download, MTU 1500", "bulk upload, MTU 1500", "1 KiB from mem
     r = next((r for r in rows if r["name"] == want), None)
     check("row '%s' measured on both sides" % want,
           r is not None and r["tcplab"] > 0 and r["reference"] > 0 and r["ratio"] is not None)
+sack = next((r for r in rows if r["name"].endswith("through 2% drop, 5% reorder: bytes retransmitted")), None)
+check("SACK row: tcplab with SACK and with --no-sack both resent bytes through the faults",
+      sack is not None and sack["tcplab"] > 0 and sack["reference"] > 0 and sack["reference_name"] == "tcplab --no-sack")
+idle = next((r for r in rows if r["name"].endswith("idle keep-alive connections: served")), None)
+check("idle row: every connection asked for was served",
+      idle is not None and idle["reference"] > 0 and idle["tcplab"] == idle["reference"])
 PY
