@@ -72,6 +72,8 @@ class Session final : public tcp::SocketHandler {
   Instant idle_since() const { return wait_since_; }
   // The deadline the server's timer heap holds for this session, if any (the server's to set).
   std::optional<Instant> scheduled;
+  // The idle_since() under which the server last filed this session as idle (the server's).
+  std::optional<Instant> idle_filed;
   const FourTuple& tuple() const { return tuple_; }
 
   void on_readable(tcp::Socket&) override { pump(); }

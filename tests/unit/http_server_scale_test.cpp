@@ -102,6 +102,28 @@ TEST_CASE("http: at --max-connections the longest-idle keep-alive connection mak
   CHECK(lab.server.stats().refused_full == 0);
 }
 
+TEST_CASE("http: a connection busy again since it first went idle is not the oldest idle one") {
+  http::ServerConfig config;
+  config.max_connections = 2;
+  config.max_requests = 1000000;
+  Many lab(config);
+  lab.connect(50001);
+  request(lab, 50001);
+  lab.peer.advance(seconds(1));
+  lab.connect(50002);
+  request(lab, 50002);
+  lab.peer.advance(seconds(1));
+  // 50001 asks again (many times: stale entries pile up and must be skipped): it is now the
+  // connection idle the shortest, so 50002 makes room for the newcomer.
+  for (int i = 0; i < 3000; ++i) request(lab, 50001);
+  lab.connect(50003);
+  request(lab, 50003);
+  CHECK(lab.got_flag(50002, 'F'));
+  CHECK_FALSE(lab.got_flag(50001, 'F'));
+  CHECK(lab.payload(50003).starts_with("HTTP/1.1 200 OK"));
+  CHECK(lab.server.stats().closed(http::CloseBy::Evicted) == 1);
+}
+
 TEST_CASE("http: a client is refused only when no connection is idle") {
   http::ServerConfig config;
   config.max_connections = 1;
