@@ -24,18 +24,22 @@ inline uint64_t load_u64(const std::byte* p) {
 // a zero low byte, RFC 1071 §4.1), folded to 16 bits. RFC 1071 §2(B) and (C): the sum may be
 // taken over 64-bit words in the machine's own byte order with end-around carry and folded at
 // the end; on a little-endian machine that yields the byte-swapped 16-bit sum, swapped back
-// here. Several times faster than one 16-bit word per step; it is this stack's per-byte cost.
+// here. Several times faster than one 16-bit word per step: it is a bulk transfer's main
+// per-byte cost in this process.
 uint16_t sum_words(ConstBytes bytes) {
   const std::byte* p = bytes.data();
   size_t n = bytes.size();
-  uint64_t sum = 0;
-  // Four independent adds per step keep the CPU's adders busy; a carry is never lost.
+  // Four sums that do not wait for each other (each add waits for the previous carry), so
+  // the CPU runs them side by side: about three times faster than one chain. One's-complement
+  // addition is associative, so they are combined at the end without losing a carry.
+  uint64_t a = 0, b = 0, c = 0, d = 0;
   for (; n >= 32; p += 32, n -= 32) {
-    sum = add_carry(sum, load_u64(p));
-    sum = add_carry(sum, load_u64(p + 8));
-    sum = add_carry(sum, load_u64(p + 16));
-    sum = add_carry(sum, load_u64(p + 24));
+    a = add_carry(a, load_u64(p));
+    b = add_carry(b, load_u64(p + 8));
+    c = add_carry(c, load_u64(p + 16));
+    d = add_carry(d, load_u64(p + 24));
   }
+  uint64_t sum = add_carry(add_carry(a, b), add_carry(c, d));
   for (; n >= 8; p += 8, n -= 8) sum = add_carry(sum, load_u64(p));
   if (n > 0) {
     // The last 1..7 bytes padded with zeros after them: each keeps its place in its 16-bit
