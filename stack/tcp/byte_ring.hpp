@@ -63,12 +63,18 @@ class ByteRing {
   // parked past the end (the receive buffer's out-of-order data lives there).
   void release_if_empty() {
     if (size_ != 0) return;
-    storage_.reset();
+    if (allocated_ == kInitialStorage && !spare_first_storage) {
+      spare_first_storage = std::move(storage_);
+    } else {
+      storage_.reset();
+    }
     allocated_ = 0;
     head_ = 0;
   }
   // Bytes of storage held now (for tests and memory accounting).
   size_t allocated() const { return allocated_; }
+  // Whether a given-back first storage waits for the next ring of this thread (for tests).
+  static bool spare_storage_waiting() { return spare_first_storage != nullptr; }
 
  private:
   size_t wrap(size_t i) const { return i >= allocated_ ? i - allocated_ : i; }
@@ -79,7 +85,11 @@ class ByteRing {
     size_t grown = std::max(allocated_ * 2, kInitialStorage);
     while (grown < needed) grown *= 2;
     grown = std::min(grown, capacity_);
-    auto bigger = std::make_unique_for_overwrite<std::byte[]>(grown);
+    std::unique_ptr<std::byte[]> bigger;
+    if (grown == kInitialStorage && spare_first_storage)
+      bigger = std::move(spare_first_storage);
+    else
+      bigger = std::make_unique_for_overwrite<std::byte[]>(grown);
     if (allocated_ != 0) {
       // Unwrapped into the front of the new storage: head_ becomes 0.
       const size_t first = allocated_ - head_;
@@ -90,6 +100,12 @@ class ByteRing {
     allocated_ = grown;
     head_ = 0;
   }
+
+  // One first-size storage given back by any ring of this thread, handed to the next ring that
+  // needs one. A bulk receiver's ring empties after every segment the application reads and
+  // fills again with the next: without this, a malloc and a free per packet. It belongs to no
+  // connection, so an idle connection still holds no buffer memory; at most 4 KiB in all.
+  static inline thread_local std::unique_ptr<std::byte[]> spare_first_storage;
 
   std::unique_ptr<std::byte[]> storage_;
   size_t capacity_;

@@ -77,3 +77,33 @@ TEST_CASE("the capacity is the limit, never the storage") {
   ring.release_if_empty();
   CHECK(ring.allocated() == ByteRing::kInitialStorage);
 }
+
+TEST_CASE("a first storage given back is reused by the next ring, never read as data") {
+  // A bulk receiver empties its ring after every segment: the storage goes to a one-block
+  // spare instead of free(), and the next first allocation takes it instead of malloc().
+  {
+    ByteRing warm(1 << 20);
+    warm.push(bytes_of("x"));
+    warm.pop(1);
+    warm.release_if_empty();  // whatever the earlier tests left, a spare waits now
+  }
+  REQUIRE(ByteRing::spare_storage_waiting());
+  ByteRing a(1 << 20), b(1 << 20);
+  CHECK(a.push(bytes_of("secret bytes of a")) == 17);
+  CHECK_FALSE(ByteRing::spare_storage_waiting());  // a took it
+  a.pop(17);
+  a.release_if_empty();
+  CHECK(a.allocated() == 0);  // the connection holds nothing...
+  CHECK(ByteRing::spare_storage_waiting());  // ...the spare does
+  CHECK(b.push(bytes_of("b")) == 1);
+  CHECK_FALSE(ByteRing::spare_storage_waiting());
+  CHECK(b.size() == 1);
+  CHECK(read_all(b, 0, 1) == "b");
+  // A larger storage is not kept: only the first size is worth a spare.
+  b.push(bytes_of(pattern(10000)));
+  CHECK(b.allocated() == 16384);
+  b.pop(10001);
+  b.release_if_empty();
+  CHECK(b.allocated() == 0);
+  CHECK_FALSE(ByteRing::spare_storage_waiting());
+}
