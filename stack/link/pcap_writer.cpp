@@ -6,6 +6,9 @@
 // order from the magic), so files are identical on any host.
 #include "stack/link/pcap_writer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -21,7 +24,10 @@ namespace {
 constexpr uint32_t kPcapMagicMicroseconds = 0xa1b2c3d4;
 constexpr uint16_t kPcapVersionMajor = 2;
 constexpr uint16_t kPcapVersionMinor = 4;
-constexpr size_t kStdioBufferSize = 256 * 1024;  // a burst of full-size packets per write()
+constexpr size_t kOutBufferSize = 256 * 1024;  // a burst of full-size packets per write()
+// An Enhanced Packet Block up to its packet data: type, total length, interface ID,
+// timestamp (high, low), captured length, original length.
+constexpr size_t kEpbHeaderSize = 28;
 
 // pcapng block types and option codes.
 constexpr uint32_t kSectionHeaderBlock = 0x0A0D0D0A;
@@ -72,6 +78,15 @@ void append_option(std::vector<std::byte>& out, uint16_t code, std::string_view 
   append_option(out, code, std::as_bytes(std::span(text.data(), text.size())));
 }
 
+// A whole pcapng block: type, total length, body, total length again.
+void append_block(std::vector<std::byte>& out, uint32_t type, std::span<const std::byte> body) {
+  const auto total = static_cast<uint32_t>(12 + body.size());
+  append_le32(out, type);
+  append_le32(out, total);
+  out.insert(out.end(), body.begin(), body.end());
+  append_le32(out, total);
+}
+
 bool same_bytes(std::span<const std::byte> a, std::span<const std::byte> b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
@@ -104,29 +119,24 @@ std::optional<PcapFormat> parse_pcap_format(std::string_view text) {
 
 PcapWriter::PcapWriter(const std::string& path, PcapFormat format)
     : format_(format),
-      stdio_buffer_(kStdioBufferSize),
       path_(path),
       steady_origin_(std::chrono::steady_clock::now()),
       wall_origin_(std::chrono::system_clock::now()) {
-  file_.reset(std::fopen(path.c_str(), "wb"));
-  if (!file_) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd_ < 0) {
     fail("cannot open");
     return;
   }
-  std::setvbuf(file_.get(), stdio_buffer_.data(), _IOFBF, stdio_buffer_.size());
+  // Room for a full buffer plus the largest record, so appending never reallocates.
+  out_.reserve(kOutBufferSize + kPcapSnapLength + 1024);
   if (format_ == PcapFormat::Pcap) {
-    std::array<std::byte, 24> header{};
-    put_le32(&header[0], kPcapMagicMicroseconds);
-    put_le16(&header[4], kPcapVersionMajor);
-    put_le16(&header[6], kPcapVersionMinor);
-    put_le32(&header[8], 0);   // thiszone: timestamps are UTC
-    put_le32(&header[12], 0);  // sigfigs: always 0
-    put_le32(&header[16], kPcapSnapLength);
-    put_le32(&header[20], kLinktypeRaw);
-    if (std::fwrite(header.data(), 1, header.size(), file_.get()) != header.size()) {
-      fail("cannot write");
-      return;
-    }
+    append_le32(out_, kPcapMagicMicroseconds);
+    append_le16(out_, kPcapVersionMajor);
+    append_le16(out_, kPcapVersionMinor);
+    append_le32(out_, 0);  // thiszone: timestamps are UTC
+    append_le32(out_, 0);  // sigfigs: always 0
+    append_le32(out_, kPcapSnapLength);
+    append_le32(out_, kLinktypeRaw);
   } else {
     std::vector<std::byte> body;
     append_le32(body, kByteOrderMagic);
@@ -136,7 +146,7 @@ PcapWriter::PcapWriter(const std::string& path, PcapFormat format)
     append_le32(body, 0xFFFFFFFF);
     append_option(body, kShbUserAppl, std::string_view("tcplab"));
     append_option(body, kOptEndOfOpt, std::span<const std::byte>{});
-    write_block(kSectionHeaderBlock, body);
+    append_block(out_, kSectionHeaderBlock, body);
     body.clear();
     append_le16(body, static_cast<uint16_t>(kLinktypeRaw));
     append_le16(body, 0);  // reserved
@@ -145,18 +155,15 @@ PcapWriter::PcapWriter(const std::string& path, PcapFormat format)
     const std::byte resolution{kNanosecondResolution};
     append_option(body, kIfTsResol, std::span(&resolution, 1));
     append_option(body, kOptEndOfOpt, std::span<const std::byte>{});
-    write_block(kInterfaceDescriptionBlock, body);
-    if (!ok()) return;
+    append_block(out_, kInterfaceDescriptionBlock, body);
   }
   // The header goes to disk at once so even an empty capture is a valid file.
   flush();
 }
 
 PcapWriter::~PcapWriter() {
-  write_pending();
-  // fclose writes what is still buffered; stdio_buffer_ is declared first, so it is still
-  // alive here and also when file_'s own destructor would run.
-  file_.reset();
+  flush();
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void PcapWriter::fail(const std::string& what) {
@@ -175,76 +182,86 @@ uint64_t PcapWriter::wall_nanoseconds(Instant t) const {
   return ns < 0 ? 0 : static_cast<uint64_t>(ns);  // a virtual clock far before the origin: clamp
 }
 
-void PcapWriter::write_block(uint32_t type, const std::vector<std::byte>& body) {
-  if (!file_ || !ok()) return;
-  std::array<std::byte, 8> head{};
-  const auto total = static_cast<uint32_t>(12 + body.size());
-  put_le32(&head[0], type);
-  put_le32(&head[4], total);
-  if (std::fwrite(head.data(), 1, 8, file_.get()) != 8 ||
-      std::fwrite(body.data(), 1, body.size(), file_.get()) != body.size() ||
-      std::fwrite(&head[4], 1, 4, file_.get()) != 4) {
-    fail("cannot write");
+void PcapWriter::write_out(size_t n) {
+  if (fd_ < 0 || !ok()) return;
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = ::write(fd_, out_.data() + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      fail("cannot write");
+      return;
+    }
+    done += static_cast<size_t>(w);
   }
+  out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (has_pending_) pending_.offset -= n;
 }
 
 void PcapWriter::write_classic(Instant t, std::span<const std::byte> ipv4) {
   uint64_t us = wall_nanoseconds(t) / 1000;
   uint32_t orig_len = static_cast<uint32_t>(ipv4.size());
   uint32_t incl_len = orig_len < kPcapSnapLength ? orig_len : kPcapSnapLength;
-  std::array<std::byte, 16> record{};
-  put_le32(&record[0], static_cast<uint32_t>(us / 1000000));
-  put_le32(&record[4], static_cast<uint32_t>(us % 1000000));
-  put_le32(&record[8], incl_len);
-  put_le32(&record[12], orig_len);
-  if (std::fwrite(record.data(), 1, record.size(), file_.get()) != record.size() ||
-      std::fwrite(ipv4.data(), 1, incl_len, file_.get()) != incl_len) {
-    fail("cannot write");
-    return;
-  }
+  append_le32(out_, static_cast<uint32_t>(us / 1000000));
+  append_le32(out_, static_cast<uint32_t>(us % 1000000));
+  append_le32(out_, incl_len);
+  append_le32(out_, orig_len);
+  out_.insert(out_.end(), ipv4.begin(), ipv4.begin() + incl_len);
   ++packets_;
   dirty_ = true;
+  if (out_.size() >= kOutBufferSize) write_out(out_.size());
 }
 
 void PcapWriter::write_pending() {
   if (!has_pending_) return;
   has_pending_ = false;
-  if (!file_ || !ok()) return;
+  if (fd_ < 0 || !ok()) return;
   const Record& r = pending_;
-  const uint64_t ns = wall_nanoseconds(r.t);
-  const auto orig_len = static_cast<uint32_t>(r.bytes.size());
-  const uint32_t incl_len = std::min(orig_len, kPcapSnapLength);
-  block_.clear();
-  append_le32(block_, 0);  // interface ID: the one interface
-  append_le32(block_, static_cast<uint32_t>(ns >> 32));
-  append_le32(block_, static_cast<uint32_t>(ns & 0xFFFFFFFF));
-  append_le32(block_, incl_len);
-  append_le32(block_, orig_len);
-  append_padded(block_, std::span(r.bytes).first(incl_len));
-  for (const auto& comment : r.comments) append_option(block_, kOptComment, comment);
+  for (const auto& comment : r.comments) append_option(out_, kOptComment, comment);
   std::array<std::byte, 4> flags{};
   put_le32(flags.data(), r.direction == trace::Direction::In ? kEpbFlagInbound : kEpbFlagOutbound);
-  append_option(block_, kEpbFlags, flags);
-  append_option(block_, kOptEndOfOpt, std::span<const std::byte>{});
-  write_block(kEnhancedPacketBlock, block_);
-  if (!ok()) return;
+  append_option(out_, kEpbFlags, flags);
+  append_option(out_, kOptEndOfOpt, std::span<const std::byte>{});
+  const auto total = static_cast<uint32_t>(out_.size() + 4 - r.offset);
+  append_le32(out_, total);
+  put_le32(&out_[r.offset + 4], total);
   ++packets_;
   comments_ += r.comments.size();
   dirty_ = true;
 }
 
+std::span<const std::byte> PcapWriter::pending_bytes() const {
+  return std::span(out_).subspan(pending_.offset + kEpbHeaderSize, pending_.kept);
+}
+
 void PcapWriter::start_pending(Instant t, trace::Direction direction, std::span<const std::byte> ipv4) {
   write_pending();
+  if (fd_ < 0 || !ok()) return;
+  if (out_.size() >= kOutBufferSize) write_out(out_.size());
   pending_.t = t;
   pending_.direction = direction;
-  pending_.bytes.assign(ipv4.begin(), ipv4.end());
+  pending_.offset = out_.size();
+  pending_.length = static_cast<uint32_t>(ipv4.size());
+  pending_.kept = std::min(pending_.length, kPcapSnapLength);
   pending_.comments.clear();
   pending_.tuple.reset();
   has_pending_ = true;
+  // The block up to the packet's end is known now; the length is patched in write_pending.
+  const uint64_t ns = wall_nanoseconds(t);
+  out_.resize(out_.size() + kEpbHeaderSize);
+  std::byte* header = &out_[pending_.offset];
+  put_le32(header, kEnhancedPacketBlock);
+  put_le32(header + 4, 0);  // total length: once the comments are known
+  put_le32(header + 8, 0);  // interface ID: the one interface
+  put_le32(header + 12, static_cast<uint32_t>(ns >> 32));
+  put_le32(header + 16, static_cast<uint32_t>(ns & 0xFFFFFFFF));
+  put_le32(header + 20, pending_.kept);
+  put_le32(header + 24, pending_.length);
+  append_padded(out_, ipv4.first(pending_.kept));
 }
 
 void PcapWriter::packet(Instant t, trace::Direction direction, std::span<const std::byte> ipv4) {
-  if (!file_ || !ok()) return;
+  if (fd_ < 0 || !ok()) return;
   if (format_ == PcapFormat::Pcap) {
     write_classic(t, ipv4);
     // The first packet after a quiet spell goes out at once; a burst collects in the buffer.
@@ -327,7 +344,7 @@ void PcapWriter::state_change(Instant t, const FourTuple& c, std::string_view fr
 
 void PcapWriter::drop(Instant, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) {
   if (format_ != PcapFormat::Pcapng || !has_pending_ || pending_.direction != trace::Direction::In) return;
-  if (!same_bytes(pending_.bytes, ipv4)) return;
+  if (!same_bytes(pending_bytes(), ipv4)) return;
   std::string text = "dropped by the stack: " + std::string(tcplab::to_string(reason));
   if (!detail.empty()) text += " (" + std::string(detail) + ")";
   pending_.comments.push_back(std::move(text));
@@ -335,13 +352,13 @@ void PcapWriter::drop(Instant, DropReason reason, std::span<const std::byte> ipv
 
 void PcapWriter::fault(Instant t, trace::Direction direction, std::string_view what,
                        std::span<const std::byte> ipv4) {
-  if (format_ != PcapFormat::Pcapng || !file_ || !ok()) return;
+  if (format_ != PcapFormat::Pcapng || fd_ < 0 || !ok()) return;
   std::string text = "fault injector: " + std::string(what);
   if (direction == trace::Direction::Out) {
     // The tap saw the packet as the stack sent it, just before the injector got it (a
     // corrupted copy differs in one bit, so match by time, size and direction).
     if (has_pending_ && pending_.direction == direction && pending_.t == t &&
-        pending_.bytes.size() == ipv4.size()) {
+        pending_.length == ipv4.size()) {
       pending_.comments.push_back(std::move(text));
       return;
     }
@@ -364,8 +381,7 @@ void PcapWriter::fault(Instant t, trace::Direction direction, std::string_view w
 
 void PcapWriter::flush() {
   write_pending();
-  if (!file_ || !ok()) return;
-  if (std::fflush(file_.get()) != 0) fail("cannot write");
+  write_out(out_.size());
   dirty_ = false;
 }
 
@@ -383,8 +399,8 @@ void PcapWriter::advance(Instant now) {
 void PcapWriter::flush_due(Instant now) {
   if (!dirty_) return;
   if (!last_flush_ || now - *last_flush_ >= kPcapFlushInterval) {
-    if (!file_ || !ok()) return;
-    if (std::fflush(file_.get()) != 0) fail("cannot write");
+    // The pending record stays: its comments may still come.
+    write_out(committed());
     dirty_ = false;
     last_flush_ = now;
   }

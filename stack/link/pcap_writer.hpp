@@ -5,10 +5,9 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <deque>
-#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,10 +75,14 @@ class PcapWriter final : public trace::Sink {
   uint64_t comments_written() const { return comments_; }
 
  private:
+  // The packet whose comments are still being collected. Its block header and bytes are
+  // already in out_ (at `offset`); the options and the block's length follow when it ends.
   struct Record {
     Instant t;
     trace::Direction direction = trace::Direction::In;
-    std::vector<std::byte> bytes;
+    size_t offset = 0;         // where its block starts in out_
+    uint32_t length = 0;       // the packet's length (orig_len)
+    uint32_t kept = 0;         // the bytes kept in the block (incl_len)
     std::vector<std::string> comments;
     std::optional<FourTuple> tuple;  // a TCP segment's connection, from the stack's side
   };
@@ -110,26 +113,29 @@ class PcapWriter final : public trace::Sink {
   void write_classic(Instant t, std::span<const std::byte> ipv4);
   void write_pending();
   void start_pending(Instant t, trace::Direction direction, std::span<const std::byte> ipv4);
-  void write_block(uint32_t type, const std::vector<std::byte>& body);
+  // The pending packet's bytes as they sit in out_.
+  std::span<const std::byte> pending_bytes() const;
+  // Bytes in out_ that are complete records (all but the pending one).
+  size_t committed() const { return has_pending_ ? pending_.offset : out_.size(); }
+  // write()s the first `n` bytes of out_ to the file and drops them from out_.
+  void write_out(size_t n);
   uint64_t wall_nanoseconds(Instant t) const;
 
   PcapFormat format_;
-  std::vector<char> stdio_buffer_;  // records collect here; one write() per flush
-  struct FileCloser {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<std::FILE, FileCloser> file_;  // after the buffer: closed before it is freed
+  // Every record is built in place here, packet bytes copied once, and reaches the file in
+  // one write() per kOutBufferSize (or per flush): no allocation or stdio call per packet.
+  std::vector<std::byte> out_;
+  int fd_ = -1;
   std::string path_;
   std::string error_;
   Instant steady_origin_;
   std::chrono::system_clock::time_point wall_origin_;
   std::optional<Instant> last_flush_;
-  bool dirty_ = false;
+  bool dirty_ = false;  // complete records in out_ that are not on disk yet
   uint64_t packets_ = 0;
   uint64_t comments_ = 0;
   bool has_pending_ = false;
-  Record pending_;                // reused: its buffers stay allocated between packets
-  std::vector<std::byte> block_;  // reused scratch space for one pcapng block
+  Record pending_;  // reused: its comment list keeps its capacity between packets
   std::deque<OutboundNote> outbound_notes_;
   std::vector<StateNote> state_notes_;
   std::deque<InboundNote> inbound_notes_;

@@ -1,14 +1,55 @@
 // JSON Lines trace (see json_sink.hpp).
 #include "stack/trace/json_sink.hpp"
 
+#include <charconv>
+
 #include "stack/trace/format.hpp"
 
 namespace tcplab::trace {
 
 namespace {
 
-std::string endpoint(wire::Ipv4Address ip, uint16_t port) {
-  return ip.to_string() + ":" + std::to_string(port);
+// Appends a number in decimal without a temporary string (one event per segment adds up).
+void append_number(std::string& out, uint64_t value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, end);
+}
+
+// "192.0.2.2:80" as a JSON string: digits, dots and a colon need no escaping.
+void append_endpoint(std::string& out, wire::Ipv4Address ip, uint16_t port) {
+  out += '"';
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    append_number(out, (ip.value >> shift) & 0xff);
+    out += shift > 0 ? '.' : ':';
+  }
+  append_number(out, port);
+  out += '"';
+}
+
+// The seconds from `from` to `to` with 6 decimals, exactly as printf's "%.6f" prints the
+// double seconds_since(from, to), but from the integer nanoseconds: rounding to the
+// microsecond can only differ from the double's when the nanoseconds end in exactly 500
+// (a tie), so that case, negative times and huge ones go through snprintf.
+void append_seconds(std::string& out, Instant from, Instant to) {
+  const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count();
+  constexpr int64_t kLimit = int64_t{1000000} * 1000000000;  // 10^6 s: the double is exact enough
+  if (ns < 0 || ns % 1000 == 500 || ns >= kLimit) {
+    char buf[48];
+    int n = std::snprintf(buf, sizeof buf, "%.6f", seconds_since(from, to));
+    out.append(buf, n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof buf - 1));
+    return;
+  }
+  const auto us = static_cast<uint64_t>((ns + 500) / 1000);
+  append_number(out, us / 1000000);
+  out += '.';
+  char frac[6];
+  uint64_t rest = us % 1000000;
+  for (int i = 5; i >= 0; --i) {
+    frac[i] = static_cast<char>('0' + rest % 10);
+    rest /= 10;
+  }
+  out.append(frac, sizeof frac);
 }
 
 // Length of the valid UTF-8 sequence starting at s[i] (RFC 3629 §4), or 0 if invalid.
@@ -43,6 +84,18 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (size_t i = 0; i < text.size();) {
+    // Printable ASCII other than '"' and '\\' goes through as it is, a run at a time.
+    size_t run = i;
+    while (run < text.size()) {
+      auto r = static_cast<unsigned char>(text[run]);
+      if (r < 0x20 || r >= 0x7F || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(text.substr(i, run - i));
+      i = run;
+      continue;
+    }
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       switch (c) {
@@ -89,8 +142,9 @@ JsonSink::JsonSink(std::FILE* out) : out_(out) {}
 
 void JsonSink::begin(Instant t, const char* event) {
   if (!origin_) origin_ = t;
+  event_time_ = t;
   line_ = "{";
-  seconds_field("t", seconds_since(*origin_, t));
+  seconds_field("t", *origin_, t);
   string_field("event", event);
 }
 
@@ -108,14 +162,17 @@ void JsonSink::string_field(const char* name, std::string_view value) {
 
 void JsonSink::number_field(const char* name, uint64_t value) {
   key(name);
-  line_ += std::to_string(value);
+  append_number(line_, value);
 }
 
-void JsonSink::seconds_field(const char* name, double value) {
+void JsonSink::seconds_field(const char* name, Instant from, Instant to) {
   key(name);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6f", value);
-  line_ += buf;
+  append_seconds(line_, from, to);
+}
+
+void JsonSink::endpoint_field(const char* name, wire::Ipv4Address ip, uint16_t port) {
+  key(name);
+  append_endpoint(line_, ip, port);
 }
 
 void JsonSink::bool_field(const char* name, bool value) {
@@ -124,13 +181,25 @@ void JsonSink::bool_field(const char* name, bool value) {
 }
 
 void JsonSink::connection_fields(const FourTuple& c) {
-  string_field("local", endpoint(c.local_ip, c.local_port));
-  string_field("remote", endpoint(c.remote_ip, c.remote_port));
+  endpoint_field("local", c.local_ip, c.local_port);
+  endpoint_field("remote", c.remote_ip, c.remote_port);
 }
 
 void JsonSink::end() {
   line_ += "}\n";
   std::fwrite(line_.data(), 1, line_.size(), out_);
+  if (!unflushed_since_) unflushed_since_ = event_time_;
+}
+
+void JsonSink::flush() {
+  std::fflush(out_);
+  unflushed_since_.reset();
+}
+
+std::optional<Instant> JsonSink::next_deadline() const { return unflushed_since_; }
+
+void JsonSink::advance(Instant) {
+  if (unflushed_since_) flush();
 }
 
 void JsonSink::segment(Instant t, const SegmentEvent& e) {
@@ -139,11 +208,9 @@ void JsonSink::segment(Instant t, const SegmentEvent& e) {
   auto n = segment_numbers(e);
   begin(t, "segment");
   string_field("dir", to_string(e.direction));
-  auto local = endpoint(c.local_ip, c.local_port);
-  auto remote = endpoint(c.remote_ip, c.remote_port);
   bool in = e.direction == Direction::In;
-  string_field("src", in ? remote : local);
-  string_field("dst", in ? local : remote);
+  endpoint_field("src", in ? c.remote_ip : c.local_ip, in ? c.remote_port : c.local_port);
+  endpoint_field("dst", in ? c.local_ip : c.remote_ip, in ? c.local_port : c.remote_port);
   string_field("flags", s.flags.to_string());
   number_field("seq", n.seq);
   number_field("end", n.end);
@@ -170,11 +237,11 @@ void JsonSink::segment(Instant t, const SegmentEvent& e) {
   const auto& o = s.options;
   if (o.mss) {
     sub("mss");
-    line_ += std::to_string(*o.mss);
+    append_number(line_, *o.mss);
   }
   if (o.window_scale) {
     sub("wscale");
-    line_ += std::to_string(*o.window_scale);
+    append_number(line_, *o.window_scale);
   }
   if (o.sack_permitted) {
     sub("sack_permitted");
@@ -182,13 +249,13 @@ void JsonSink::segment(Instant t, const SegmentEvent& e) {
   }
   if (o.timestamps) {
     sub("ts_val");
-    line_ += std::to_string(o.timestamps->value);
+    append_number(line_, o.timestamps->value);
     sub("ts_ecr");
-    line_ += std::to_string(o.timestamps->echo_reply);
+    append_number(line_, o.timestamps->echo_reply);
   }
   if (o.sack_blocks) {
     sub("sack_blocks");
-    line_ += std::to_string(o.sack_blocks);
+    append_number(line_, o.sack_blocks);
     // RFC 2018 blocks count in the acknowledging side's sequence space, like the ACK.
     Seq base = e.relative ? (e.direction == Direction::Out ? e.irs : e.iss) : Seq(0);
     sub("sack");
@@ -222,8 +289,8 @@ void JsonSink::timer(Instant t, const FourTuple& c, std::string_view name, Timer
   string_field("name", name);
   string_field("action", to_string(action));
   // Same clock as "t"; "in" is how long from now, in seconds.
-  seconds_field("deadline", seconds_since(*origin_, deadline));
-  seconds_field("in", seconds_since(t, deadline));
+  seconds_field("deadline", *origin_, deadline);
+  seconds_field("in", t, deadline);
   end();
 }
 

@@ -12,7 +12,10 @@ namespace tcplab::trace {
 
 class JsonSink final : public Sink {
  public:
-  // Writes to `out` (not owned). One fwrite per event, so lines never interleave.
+  // Writes to `out` (not owned). One fwrite per event, so lines never interleave. How the
+  // lines reach the file is the FILE's buffering; with a fully buffered FILE the event loop
+  // flushes it through advance() once per wakeup, after the stack and before the packets of
+  // that wakeup are written: a line is on disk before the peer can see what it describes.
   explicit JsonSink(std::FILE* out);
 
   void drop(Instant t, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) override;
@@ -26,20 +29,27 @@ class JsonSink final : public Sink {
   void note(Instant t, const FourTuple* c, std::string_view text) override;
   void fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) override;
 
-  void flush() { std::fflush(out_); }
+  void flush();
+  // For loop::TimedAdapter: events not yet flushed are due at once (nullopt when there are
+  // none), and advance() flushes them.
+  std::optional<Instant> next_deadline() const;
+  void advance(Instant now);
 
  private:
   void begin(Instant t, const char* event);
   void key(const char* name);
   void string_field(const char* name, std::string_view value);
   void number_field(const char* name, uint64_t value);
-  void seconds_field(const char* name, double value);
+  void seconds_field(const char* name, Instant from, Instant to);  // seconds, 6 decimals
+  void endpoint_field(const char* name, wire::Ipv4Address ip, uint16_t port);
   void bool_field(const char* name, bool value);
   void connection_fields(const FourTuple& c);
   void end();
 
   std::FILE* out_;
   std::optional<Instant> origin_;
+  Instant event_time_;                      // of the event being built
+  std::optional<Instant> unflushed_since_;  // the oldest event written since the last flush
   std::string line_;  // reused between events
 };
 

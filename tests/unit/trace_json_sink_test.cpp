@@ -1,6 +1,7 @@
 // Tests for the JSON Lines trace (stack/trace/json_sink.*): exact objects per event kind,
 // stable keys, and escaping that keeps every line valid JSON whatever the text holds.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <string>
@@ -172,4 +173,82 @@ TEST_CASE("json escaping: valid UTF-8 passes, invalid bytes become U+FFFD") {
   CHECK(escaped("\xED\xA0\x80") == R"("\ufffd\ufffd\ufffd")");            // a UTF-16 surrogate
   CHECK(escaped("cut \xE2\x86") == R"("cut \ufffd\ufffd")");              // truncated at the end
   CHECK(escaped("\xF4\x90\x80\x80") == R"("\ufffd\ufffd\ufffd\ufffd")");  // beyond U+10FFFF
+}
+
+namespace {
+long long bytes_on_disk(std::FILE* f) {
+  struct stat st {};
+  REQUIRE(fstat(fileno(f), &st) == 0);
+  return static_cast<long long>(st.st_size);
+}
+}  // namespace
+
+TEST_CASE("json trace: a fully buffered file reaches the disk at the loop's next advance") {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  std::vector<char> buffer(64 * 1024);
+  std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
+  {
+    JsonSink sink(f);
+    CHECK_FALSE(sink.next_deadline().has_value());  // nothing written, nothing to wake for
+    sink.note(t0, nullptr, "first");
+    sink.note(t0 + milliseconds(30), nullptr, "second");
+    CHECK(bytes_on_disk(f) == 0);  // still in the buffer: no write() per event
+    // Due at once, from the oldest unflushed event: the loop does not sleep on them.
+    REQUIRE(sink.next_deadline().has_value());
+    CHECK(*sink.next_deadline() == t0);
+    sink.advance(t0 + milliseconds(30));
+    auto flushed = bytes_on_disk(f);
+    CHECK(flushed > 0);
+    CHECK_FALSE(sink.next_deadline().has_value());
+    sink.advance(t0 + milliseconds(40));  // nothing new: nothing written
+    CHECK(bytes_on_disk(f) == flushed);
+    sink.note(t0 + seconds(1), nullptr, "third");
+    CHECK(*sink.next_deadline() == t0 + seconds(1));
+    sink.flush();
+    CHECK(bytes_on_disk(f) > flushed);
+    CHECK_FALSE(sink.next_deadline().has_value());
+  }
+  std::fclose(f);
+}
+
+TEST_CASE("json trace: times print exactly as printf's %.6f of the seconds, ties included") {
+  // Nanosecond offsets around every rounding case: ties (…500), just below and above them,
+  // negative spans ("in" of a timer that fired late), and spans beyond the integer path.
+  std::vector<int64_t> offsets{0,      1,          499,           500,           501,         1500,
+                               2500,   999'999'499, 999'999'500,   999'999'501,  -1,          -500,
+                               -1'500, -2'000'000,  1'234'567'890, 3'000'000'500, 86'400'000'000'999};
+  offsets.push_back(int64_t{2'000'000} * 1'000'000'000 + 123'456'789);  // 2 million seconds
+  uint64_t x = 0x9E3779B97F4A7C15u;  // a fixed xorshift sequence: the same cases every run
+  for (int i = 0; i < 2000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    offsets.push_back(static_cast<int64_t>(x % 100'000'000'000'000) - 1'000'000'000'000);
+  }
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  {
+    JsonSink sink(f);
+    sink.note(t0, nullptr, "origin");
+    for (int64_t ns : offsets)
+      sink.timer(t0, kTuple, "rto", TimerAction::Armed, t0 + std::chrono::nanoseconds(ns));
+  }
+  std::rewind(f);
+  std::vector<char> line(4096);
+  REQUIRE(std::fgets(line.data(), static_cast<int>(line.size()), f) != nullptr);  // the origin note
+  size_t mismatches = 0;
+  for (int64_t ns : offsets) {
+    REQUIRE(std::fgets(line.data(), static_cast<int>(line.size()), f) != nullptr);
+    char want[64];
+    std::snprintf(want, sizeof want, "%.6f", seconds_since(t0, t0 + std::chrono::nanoseconds(ns)));
+    std::string got(line.data());
+    std::string expect_deadline = std::string("\"deadline\":") + want + ",";
+    std::string expect_in = std::string("\"in\":") + want + "}";
+    if (got.find(expect_deadline) == std::string::npos || got.find(expect_in) == std::string::npos) {
+      if (++mismatches <= 5) MESSAGE(got << " should have " << want);
+    }
+  }
+  CHECK(mismatches == 0);
+  std::fclose(f);
 }

@@ -16,6 +16,11 @@ void LoopExtras::attach(Stack& stack, TraceSinks& sinks, loop::EventLoop& loop, 
     pcap_timer_ = std::make_unique<loop::TimedAdapter<link::PcapWriter>>(*pcap);
     loop.add_client(*pcap_timer_);
   }
+  if (auto* json = sinks.json()) {
+    // The JSON trace file is written once per wakeup, not once per event.
+    json_timer_ = std::make_unique<loop::TimedAdapter<trace::JsonSink>>(*json);
+    loop.add_client(*json_timer_);
+  }
   if (step) {
     // A sink that blocks the loop at every segment while the user reads the TCB.
     step_ = std::make_unique<trace::StepSink>(

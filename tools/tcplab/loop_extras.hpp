@@ -1,6 +1,6 @@
 // What a command that runs the stack on a TUN may add to its event loop, shared by serve and
 // get: the fault injector between the TUN and the stack, step mode, and the capture's flush
-// timer. Each is built only when its flags ask for it.
+// and JSON trace's flushes. Each is built only when its flags ask for it.
 #pragma once
 #include <memory>
 
@@ -28,6 +28,7 @@ class LoopExtras {
   std::unique_ptr<trace::StepSink> step_;
   std::unique_ptr<loop::TimedAdapter<trace::StepSink>> step_timer_;
   std::unique_ptr<loop::TimedAdapter<link::PcapWriter>> pcap_timer_;
+  std::unique_ptr<loop::TimedAdapter<trace::JsonSink>> json_timer_;
 };
 
 // The one line step mode prints when it starts with real clients on the other side.

@@ -12,6 +12,9 @@
 namespace tcplab::cli {
 
 namespace {
+
+// A burst of JSON events per write() (see TraceSinks::open).
+constexpr size_t kJsonFileBuffer = 256 * 1024;
 constexpr uint64_t kMaxBuffer = uint64_t{1} << 30;
 }
 
@@ -304,7 +307,13 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
       error = "cannot write the JSON trace " + o.trace_json + ": " + std::strerror(errno);
       return false;
     }
-    if (json_file_.get() != stdout) std::setvbuf(json_file_.get(), nullptr, _IOLBF, 0);
+    // A file fills a large buffer that the event loop flushes once per wakeup (JsonSink::
+    // advance), so a bulk transfer costs one write() per wakeup, not one per event, and a
+    // line is still on disk before the packets it describes leave. stdout keeps its mode.
+    if (json_file_.get() != stdout) {
+      json_buffer_.resize(kJsonFileBuffer);
+      std::setvbuf(json_file_.get(), json_buffer_.data(), _IOFBF, json_buffer_.size());
+    }
     json_ = std::make_unique<trace::JsonSink>(json_file_.get());
     tracer_.add(json_.get());
   }
@@ -321,7 +330,7 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
 
 void TraceSinks::flush() {
   if (pcap_) pcap_->flush();
-  if (json_file_) std::fflush(json_file_.get());
+  if (json_) json_->flush();
   std::fflush(stdout);
 }
 

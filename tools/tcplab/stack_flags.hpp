@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "stack/ip/address_choice.hpp"
 #include "stack/link/fault_spec.hpp"
@@ -88,6 +89,7 @@ class TraceSinks {
   bool open(const TraceOptions& o, std::string& error);
   trace::Tracer& tracer() { return tracer_; }
   link::PcapWriter* pcap() { return pcap_.get(); }
+  trace::JsonSink* json() { return json_.get(); }
   trace::TextSink* text() { return text_.get(); }
   // Writes everything buffered to disk (before exit).
   void flush();
@@ -100,6 +102,7 @@ class TraceSinks {
   };
   trace::Tracer tracer_;
   std::unique_ptr<trace::TextSink> text_;
+  std::vector<char> json_buffer_;  // the JSON file's stdio buffer: declared first, freed last
   std::unique_ptr<std::FILE, FileCloser> json_file_;
   std::unique_ptr<trace::JsonSink> json_;
   std::unique_ptr<link::PcapWriter> pcap_;
