@@ -55,6 +55,16 @@ TEST_CASE("tcp: FIN-WAIT-2 without the peer's FIN ends silently after --fin-time
   CHECK(stats.connections_time_wait == 0);
 }
 
+TEST_CASE("tcp: the TCB snapshot (step mode, inspectors) lists the armed fin-wait-2 timer") {
+  Established c(fin_timeout_config(seconds(60)));
+  exchange_then_close(c);
+  auto snap = c.peer.stack.tcp().snapshot(c.socket->tuple());
+  REQUIRE(snap);
+  bool listed = false;
+  for (const auto& t : snap->timers) listed = listed || t.name == std::string_view("fin-wait-2");
+  CHECK(listed);
+}
+
 TEST_CASE("tcp: the peer's FIN in FIN-WAIT-2 cancels the fin-timeout: TIME-WAIT lasts 2 MSL") {
   Established c(fin_timeout_config(seconds(3)));
   exchange_then_close(c);
