@@ -5,6 +5,7 @@
 
 #include "stack/tcp/acceptability.hpp"
 #include "stack/tcp/connection.hpp"
+#include "stack/tcp/segment_trim.hpp"
 
 namespace tcplab::tcp {
 
@@ -190,27 +191,12 @@ void Connection::reject_unacceptable(const wire::TcpSegment& seg) {
 // (including SYN and FIN)", so the rest of the steps see the idealized segment.
 void Connection::trim_to_window(wire::TcpSegment& seg) {
   // Trim what was already received at the front...
-  if (seg.seq < tcb_.rcv_nxt) {
-    uint32_t cut = seq_distance(seg.seq, tcb_.rcv_nxt);
-    if (seg.flags.syn) {
-      seg.flags.syn = false;
-      seg.seq += 1;
-      --cut;
-    }
-    size_t from_payload = std::min<size_t>(cut, seg.payload.size());
-    note_duplicate(seg.seq, from_payload);  // RFC 2883 §4: the repeated part, as a D-SACK
-    seg.payload = seg.payload.subspan(from_payload);
-    seg.seq += static_cast<uint32_t>(from_payload);
-    ack_.now = true;  // duplicate data: say at once where we are (RFC 5681 §4.2)
+  if (auto cut = trim_front(seg, tcb_.rcv_nxt); cut.trimmed) {
+    note_duplicate(cut.seq, cut.payload);  // RFC 2883 §4: the repeated part, as a D-SACK
+    ack_.now = true;                       // duplicate data: say at once where we are (RFC 5681 §4.2)
   }
-  // ...and whatever lies beyond the right edge at the back. A FIN right after data that fits
-  // takes no buffer space, so it is kept.
-  uint32_t room = seq_distance(seg.seq, tcb_.rcv_nxt + tcb_.rcv_wnd);
-  if (seg.payload.size() > room) {
-    seg.payload = seg.payload.first(room);
-    seg.flags.fin = false;
-    ack_.now = true;
-  }
+  // ...and whatever lies beyond the right edge at the back.
+  if (trim_back(seg, tcb_.rcv_nxt + tcb_.rcv_wnd)) ack_.now = true;
 }
 
 // RFC 9293 §3.10.7.4 second, with RFC 5961 §3.2: only a RST at exactly RCV.NXT resets;

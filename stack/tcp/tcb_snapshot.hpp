@@ -28,7 +28,8 @@ struct TcbSnapshot {
   Duration srtt{};        // RFC 6298 smoothed round-trip time (0 before the first sample)
   size_t send_mss = 0;    // RFC 9293 §3.7.1 effective send MSS, bytes
   struct ArmedTimer {
-    std::string_view name;  // "retransmission", "persist", "delayed-ack", "fin-wait-2", "keep-alive", "time-wait"
+    // "retransmission", "persist", "delayed-ack", "fin-wait-2", "keep-alive", "time-wait"
+    std::string_view name;
     Instant deadline;
   };
   std::vector<ArmedTimer> timers;  // only the armed ones

@@ -11,6 +11,7 @@
 
 #include "stack/tcp/acceptability.hpp"
 #include "stack/tcp/sack_scoreboard.hpp"
+#include "stack/tcp/segment_trim.hpp"
 
 namespace tcplab::tcp {
 namespace {
@@ -173,25 +174,11 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
     ack_owed_ = true;
     return true;
   }
-  if (seg.seq < r.rcv_nxt) {
-    uint32_t cut = seq_distance(seg.seq, r.rcv_nxt);
-    if (seg.flags.syn) {
-      seg.flags.syn = false;
-      seg.seq += 1;
-      --cut;
-    }
-    size_t from_payload = std::min<size_t>(cut, seg.payload.size());
-    note_duplicate(r, seg.seq, from_payload);  // RFC 2883 §4: the repeated part, as a D-SACK
-    seg.payload = seg.payload.subspan(from_payload);
-    seg.seq += static_cast<uint32_t>(from_payload);
+  if (auto cut = trim_front(seg, r.rcv_nxt); cut.trimmed) {
+    note_duplicate(r, cut.seq, cut.payload);  // RFC 2883 §4: the repeated part, as a D-SACK
     ack_owed_ = true;
   }
-  uint32_t room = seq_distance(seg.seq, r.rcv_nxt + rcv_wnd);
-  if (seg.payload.size() > room) {
-    seg.payload = seg.payload.first(room);
-    seg.flags.fin = false;
-    ack_owed_ = true;
-  }
+  if (trim_back(seg, r.rcv_nxt + rcv_wnd)) ack_owed_ = true;
   return true;
 }
 
