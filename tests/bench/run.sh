@@ -181,7 +181,7 @@ client_notes() {
 }
 
 # --- profiles (BENCH_PROFILE=1) ----------------------------------------------------------------
-# perf samples tcplab (call graphs, 999 Hz) while it serves a row's load; the row's figure then
+# perf samples tcplab (call graphs, 2999 Hz) while it serves a row's load; the row's figure then
 # includes perf's cost. Never fails the bench: without perf, one line says why.
 PROFILE=0
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
@@ -199,7 +199,7 @@ fi
 profile_start() {  # perf-records tcplab until profile_stop, for at most 150 s (longer than any load)
   [ $PROFILE -eq 1 ] || return 0
   rm -f "$WORK/perf.data"
-  timeout -s INT 150 perf record -g -F 999 -p "$SRV_PID" -o "$WORK/perf.data" >"$WORK/perf.log" 2>&1 &
+  timeout -s INT 150 perf record -g -F 2999 -p "$SRV_PID" -o "$WORK/perf.data" >"$WORK/perf.log" 2>&1 &
   PERF_PID=$!
   for _ in $(seq 40); do grep -qs . "$WORK/perf.data" && break; sleep 0.05; done
 }
@@ -215,8 +215,13 @@ profile_print() {  # profile_print NAME: tcplab's top 8 symbols by self time, un
   if [ -z "$top" ]; then
     echo "# profile: no samples for $(sed 's/^ *//' <<<"$1") ($(tail -1 "$WORK/perf.log" | cut -c1-80))"
   else
+    # Where the samples fell by object first (the kernel's share is the system calls' work),
+    # then by symbol; C++ template names are cut to keep the table readable.
     echo "# profile of tcplab, $(sed 's/^ *//' <<<"$1") (self %, symbols over 2 %):"
-    sed -E 's/^ +/#   /; s/ +$//' <<<"$top"
+    perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1 --sort dso -g none 2>/dev/null |
+      awk '/^# Samples:/ { n = $3 } /^ +[0-9.]+%/ { by = by sep $2 " " $1; sep = ", " }
+        END { printf "#   %s samples; by object: %s\n", n, by }'
+    sed -E 's/^ +/#   /; s/ +$//' <<<"$top" | cut -c1-110
   fi
   rm -f "$WORK/perf.data"
 }
