@@ -193,6 +193,8 @@ if [ "${BENCH_PROFILE:-0}" = 1 ]; then
       "kernel.perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null))"
   else
     PROFILE=1
+    echo "# profile: perf records tcplab during its rows; their figures include perf's cost" \
+      "(rows served one request at a time most): read figures from a run without BENCH_PROFILE"
   fi
   rm -f "$WORK/probe.data"
 fi
