@@ -40,6 +40,9 @@ have_cmd clang++    || need+=(clang)
 have_cmd chromium   || need+=(chromium)
 have_cmd nginx      || need+=(nginx-light)   # the benchmark's reference server
 have_cmd wrk        || need+=(wrk)
+# perf, for the benchmark's profiles only (`sudo BENCH_PROFILE=1 make bench`): make test never
+# profiles, so its set-up does not install it.
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then have_cmd perf || need+=(linux-perf); fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${need[*]}; run as root (sudo make test) so they can be installed" >&2

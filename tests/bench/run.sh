@@ -7,6 +7,10 @@
 #   BENCH_JSON=FILE  where to write the JSON (default build/bench.json)
 #   BENCH_SACK_SEEDS="1 2 3 4"  fault seeds of the SACK against no-SACK downloads (quick: "1")
 #   BENCH_SACK_DELAY=MS         add --delay MS to those downloads' faults (default: none)
+#   BENCH_PROFILE=1  perf-record tcplab during each of its bulk, HTTP and connect rows and print
+#                    its top symbols under the row (tests/setup.sh installs linux-perf then)
+# Every HTTP, bulk and connect row also reports the load generator's CPU time (and the server's),
+# and a "# generator-bound:" line where the client itself used most of a core.
 # References: the TUN's own packet rate (tests/clients/tun_limit) for bulk rows; nginx (one
 # worker, over a veth pair, serving the same bytes) for HTTP and connection rows; and for the
 # small-response rows also tcplab's own HTTP code on the kernel's TCP (serve --kernel-tcp, over
@@ -32,12 +36,12 @@ tag=tlb$$
 NS_S=$tag-s   # the servers: tcplab's TUN (and its clients), nginx on one end of a veth pair
 NS_C=$tag-c   # nginx's clients, on the other end of the veth pair
 NS_T=$tag-t   # the raw TUN measurement
-SRV_PID=; NGINX_PID=; HOLD_PIDS=; KT_PID=
+SRV_PID=; NGINX_PID=; HOLD_PIDS=; KT_PID=; PERF_PID=
 LOSS_PIDS=; LOSS_NS=  # the SACK rows' servers and clients, and their namespaces
 WORK=$(mktemp -d)
 cleanup() {
-  for p in $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS; do kill "$p" 2>/dev/null; done
-  for p in $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS; do wait "$p" 2>/dev/null; done
+  for p in $PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS; do kill "$p" 2>/dev/null; done
+  for p in $PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS; do wait "$p" 2>/dev/null; done
   for ns in $NS_S $NS_C $NS_T $LOSS_NS; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$WORK"
   return 0
@@ -129,29 +133,132 @@ cpu_ticks() {  # cpu_ticks PID...: user+system clock ticks of these processes
 }
 nginx_pids() { pgrep -f "nginx -c $WORK/nginx.conf" ; pgrep -P "$(pgrep -f "nginx -c $WORK/nginx.conf" | head -1)" 2>/dev/null; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-
-ab_rps() {  # ab_rps NS URL ARGS...: requests/s
-  local ns=$1 url=$2; shift 2
-  ip netns exec "$ns" timeout 120 ab -q -s 10 "$@" "$url" 2>/dev/null | sed -nE 's/^Requests per second: +([0-9.]+).*/\1/p'
+# cpu_us PID...: microseconds these processes have run, all their threads: the scheduler's own
+# count (/proc/PID/task/TID/schedstat, in ns) where the kernel keeps it, else the clock ticks
+# above (10 ms each: too coarse for a short row's CPU per request).
+cpu_us() {
+  local t=0 p
+  for p in "$@"; do
+    if [ -r "/proc/$p/schedstat" ]; then
+      t=$((t + $(cat /proc/"$p"/task/*/schedstat 2>/dev/null |
+        awk '{ s += $1 } END { printf "%d", s / 1000 }')))
+    else
+      t=$((t + $(cpu_ticks "$p") * TICK_US))
+    fi
+  done
+  echo $t
 }
-wrk_rps() {  # wrk_rps NS URL ARGS...: requests/s
+per_us() {  # per_us MICROSECONDS COUNT -> microseconds of CPU per item
+  awk -v d="$1" -v n="${2:-0}" 'BEGIN { if (n > 0) printf "%.1f", d / n }'
+}
+
+# measured FILE CMD...: runs CMD (its output passes through) and writes "WALL_S CPU_S" to FILE: the
+# wall time, and the user + system time of CMD's whole process tree. bash's `times`, run in the
+# subshell that waited for CMD, gives its children's times, each child's waited-for children in
+# them (timeout, ab or wrk's threads, curl, conn_load). A forked process starts them at zero.
+measured() {
+  local file=$1 s e; shift
+  s=$(date +%s%N)
+  ( "$@"; times >"$file.times" )
+  e=$(date +%s%N)
+  awk -v w=$((e - s)) 'NR == 2 { c = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); c += a[1] * 60 + a[2] }
+    printf "%.3f %.3f\n", w / 1e9, c }' "$file.times" >"$file"
+}
+client_share() { awk '{ if ($1 > 0) printf "%.2f", $2 / $1 }' "$1"; }  # cores the client used
+client_us() {  # client_us FILE COUNT -> the client's CPU microseconds per item
+  awk -v n="${2:-0}" '{ if (n > 0) printf "%.1f", $2 * 1e6 / n }' "$1"
+}
+# client_notes NAME FILE_TCPLAB FILE_REF REF: one line with the clients' share of a core, and a
+# "# generator-bound:" line where a client used more than 90 % of one: that figure then measures
+# the client, and the server CPU per request (or per connect) row is the one to compare.
+client_notes() {
+  local a b bound=
+  a=$(client_share "$2"); b=$(client_share "$3")
+  echo "#   client CPU: ${a:-?} of a core against tcplab, ${b:-?} against $4"
+  awk -v x="${a:-0}" 'BEGIN { exit !(x > 0.9) }' && bound="tcplab's client (${a} of a core)"
+  awk -v x="${b:-0}" 'BEGIN { exit !(x > 0.9) }' && bound+="${bound:+, }$4's client (${b} of a core)"
+  [ -z "$bound" ] || echo "# generator-bound: $(sed 's/^ *//' <<<"$1"): $bound; read the server CPU rows"
+}
+
+# --- profiles (BENCH_PROFILE=1) ----------------------------------------------------------------
+# perf samples tcplab (call graphs, 2999 Hz) while it serves a row's load; the row's figure then
+# includes perf's cost. Never fails the bench: without perf, one line says why.
+PROFILE=0
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+  if ! command -v perf >/dev/null; then
+    echo "# profile: perf unavailable (not installed;" \
+      "tests/setup.sh installs linux-perf when BENCH_PROFILE=1)"
+  elif ! why=$(perf record -o "$WORK/probe.data" -- true 2>&1 >/dev/null); then
+    echo "# profile: perf unavailable ($(grep -v '^ *$' <<<"$why" | head -1 | cut -c1-100);" \
+      "kernel.perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null))"
+  else
+    PROFILE=1
+    echo "# profile: perf records tcplab during its rows; their figures include perf's cost" \
+      "(rows served one request at a time most): read figures from a run without BENCH_PROFILE"
+  fi
+  rm -f "$WORK/probe.data"
+fi
+profile_start() {  # perf-records tcplab until profile_stop, for at most 150 s (longer than any load)
+  [ $PROFILE -eq 1 ] || return 0
+  rm -f "$WORK/perf.data"
+  timeout -s INT 150 perf record -g -F 2999 -p "$SRV_PID" -o "$WORK/perf.data" >"$WORK/perf.log" 2>&1 &
+  PERF_PID=$!
+  for _ in $(seq 40); do grep -qs . "$WORK/perf.data" && break; sleep 0.05; done
+}
+profile_stop() {  # stop recording as soon as tcplab's part of a row is over
+  [ -n "$PERF_PID" ] || return 0
+  kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null; PERF_PID=
+}
+profile_print() {  # profile_print NAME: tcplab's top 8 symbols by self time, under the row
+  [ $PROFILE -eq 1 ] || return 0
+  local top
+  top=$(perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 2 --sort dso,sym -g none \
+    2>/dev/null | grep -E '^ +[0-9.]+%' | head -8)
+  if [ -z "$top" ]; then
+    echo "# profile: no samples for $(sed 's/^ *//' <<<"$1") ($(tail -1 "$WORK/perf.log" | cut -c1-80))"
+  else
+    # Where the samples fell by object first (the kernel's share is the system calls' work),
+    # then by symbol; C++ template names are cut to keep the table readable.
+    echo "# profile of tcplab, $(sed 's/^ *//' <<<"$1") (self %, symbols over 2 %):"
+    perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1 --sort dso -g none 2>/dev/null |
+      awk '/^# Samples:/ { n = $3 } /^ +[0-9.]+%/ { by = by sep $2 " " $1; sep = ", " }
+        END { printf "#   %s samples; by object: %s\n", n, by }'
+    sed -E 's/^ +/#   /; s/ +$//' <<<"$top" | cut -c1-110
+  fi
+  rm -f "$WORK/perf.data"
+}
+
+ab_rps() {  # ab_rps NS URL ARGS...: "REQUESTS/S REQUESTS"
+  local ns=$1 url=$2; shift 2
+  ip netns exec "$ns" timeout 120 ab -q -s 10 "$@" "$url" 2>/dev/null |
+    awk '/^Requests per second:/ { r = $4 } /^Complete requests:/ { n = $3 } END { if (r != "") print r, n }'
+}
+wrk_rps() {  # wrk_rps NS URL ARGS...: "REQUESTS/S REQUESTS"; two threads, one a core
   local ns=$1 url=$2; shift 2
   ip netns exec "$ns" timeout 60 wrk -t2 -d"${WRK_SECONDS}s" "$@" "$url" 2>/dev/null |
-    sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'
+    awk '/^Requests\/sec:/ { r = $2 } / requests in / { n = $1 } END { if (r != "") print r, n }'
 }
-# http_pair NAME TOOL ARGS...: the same load against tcplab and nginx, plus server CPU per request.
+# http_pair NAME TOOL ARGS...: the same load against tcplab and nginx, plus the server's and the
+# client's CPU per request (the requests each side completed), and the profile if asked for.
 http_pair() {
   local name=$1 tool=$2 path=$3; shift 3
-  local t0 t1 n0 n1 ours ref
-  t0=$(cpu_ticks $SRV_PID); ours=$($tool "$NS_S" "http://$TCPLAB_ADDR$path" "$@"); t1=$(cpu_ticks $SRV_PID)
-  n0=$(cpu_ticks $(nginx_pids)); ref=$($tool "$NS_C" "http://$NGINX_ADDR:8080$path" "$@"); n1=$(cpu_ticks $(nginx_pids))
+  local t0 t1 n0 n1 ours ref ours_n ref_n
+  profile_start
+  t0=$(cpu_us $SRV_PID)
+  read -r ours ours_n <<<"$(measured "$WORK/client-ours" $tool "$NS_S" "http://$TCPLAB_ADDR$path" "$@")"
+  t1=$(cpu_us $SRV_PID)
+  profile_stop
+  n0=$(cpu_us $(nginx_pids))
+  read -r ref ref_n <<<"$(measured "$WORK/client-ref" $tool "$NS_C" "http://$NGINX_ADDR:8080$path" "$@")"
+  n1=$(cpu_us $(nginx_pids))
   row "$name" "req/s" "$ours" "$ref" "nginx"
   PAIR_OURS=$ours
-  if [ "$tool" = ab_rps ]; then
-    local n; n=$(awk '{for (i = 1; i < NF; i++) if ($i == "-n") print $(i + 1)}' <<<"$*")
-    row "  server CPU per request" "us" "$(awk -v d=$((t1 - t0)) -v n="$n" -v u=$TICK_US 'BEGIN{printf "%.1f", d*u/n}')" \
-      "$(awk -v d=$((n1 - n0)) -v n="$n" -v u=$TICK_US 'BEGIN{printf "%.1f", d*u/n}')" "nginx"
-  fi
+  row "  server CPU per request" "us" "$(per_us $((t1 - t0)) "$ours_n")" "$(per_us $((n1 - n0)) "$ref_n")" \
+    "nginx"
+  row "  client CPU per request" "us" "$(client_us "$WORK/client-ours" "$ours_n")" \
+    "$(client_us "$WORK/client-ref" "$ref_n")" "nginx's client"
+  client_notes "$name" "$WORK/client-ours" "$WORK/client-ref" nginx
+  profile_print "$name"
 }
 
 # http_triple NAME TOOL ARGS...: http_pair, then the same load against tcplab's HTTP code on the
@@ -159,7 +266,7 @@ http_pair() {
 http_triple() {
   local name=$1 tool=$2 path=$3 kt; shift 3
   http_pair "$name" "$tool" "$path" "$@"
-  kt=$($tool "$NS_C" "http://$NGINX_ADDR:$KT_PORT$path" "$@")
+  read -r kt _ <<<"$($tool "$NS_C" "http://$NGINX_ADDR:$KT_PORT$path" "$@")"
   row "$name (same HTTP code on the kernel's TCP)" "req/s" "$PAIR_OURS" "$kt" "tcplab on kernel TCP"
 }
 
@@ -185,11 +292,25 @@ upload_mbps() {  # MB/s of a kernel client writing BYTES into tcplab's discard s
   in_s timeout 120 "$BUILD/clients/tcp_bulk" --host $TCPLAB_ADDR --port 9 --mode discard --bytes "$BYTES" \
     --timeout 110 | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
 }
+# bulk_row NAME WHAT MTU write|read: a bulk row, then the cores its client (curl or tcp_bulk) and
+# tcplab used during the transfer: whichever is near one core is the limit.
+bulk_row() {
+  local name=$1 what=$2 mtu=$3 mode=$4 t0 t1 ours server
+  profile_start
+  t0=$(cpu_us $SRV_PID); ours=$(measured "$WORK/client-bulk" "$what"); t1=$(cpu_us $SRV_PID)
+  profile_stop
+  server=$(awk -v d=$((t1 - t0)) '{ if ($1 > 0) printf "%.2f", d / 1e6 / $1 }' "$WORK/client-bulk")
+  row "$name" "MB/s" "$ours" "$(tun_limit "$mtu" "$mode")" "TUN $mode limit"
+  row "  CPU during it: the client's, tcplab's" "cores" "$(client_share "$WORK/client-bulk")" "$server" \
+    "tcplab (server)"
+  client_notes "$name" "$WORK/client-bulk" /dev/null "no reference" | grep '^# generator-bound'
+  profile_print "$name"
+}
 MTUS="1500 9000"; [ $QUICK -eq 1 ] && MTUS=1500
 for mtu in $MTUS; do
   [ "$mtu" = 1500 ] || start_tcplab --mtu "$mtu"
-  row "bulk download, MTU $mtu" "MB/s" "$(download_mbps)" "$(tun_limit "$mtu" write)" "TUN write limit"
-  row "bulk upload, MTU $mtu" "MB/s" "$(upload_mbps)" "$(tun_limit "$mtu" read)" "TUN read limit"
+  bulk_row "bulk download, MTU $mtu" download_mbps "$mtu" write
+  bulk_row "bulk upload, MTU $mtu" upload_mbps "$mtu" read
 done
 start_tcplab --pcap "$WORK/bench.pcap"
 with_pcap=$(download_mbps)
@@ -292,10 +413,23 @@ lat() {  # lat NS HOST PORT -> "p50 p99"
   ip netns exec "$1" timeout 60 "$BUILD/clients/conn_load" --host "$2" --port "$3" --mode latency \
     --count "$LAT_COUNT" | sed -nE 's/.*p50_us=([0-9.]+) p99_us=([0-9.]+).*/\1 \2/p'
 }
-read -r t50 t99 <<<"$(lat "$NS_S" $TCPLAB_ADDR 80)"
-read -r n50 n99 <<<"$(lat "$NS_C" $NGINX_ADDR 8080)"
+profile_start
+t0=$(cpu_us $SRV_PID)
+read -r t50 t99 <<<"$(measured "$WORK/client-ours" lat "$NS_S" $TCPLAB_ADDR 80)"
+t1=$(cpu_us $SRV_PID); profile_stop; n0=$(cpu_us $(nginx_pids))
+read -r n50 n99 <<<"$(measured "$WORK/client-ref" lat "$NS_C" $NGINX_ADDR 8080)"
+n1=$(cpu_us $(nginx_pids))
 row "connect latency p50" "us" "$t50" "$n50" "nginx (kernel TCP)"
 row "connect latency p99" "us" "$t99" "$n99" "nginx (kernel TCP)"
+# Each connect is one connection opened and closed with no request: the server's CPU per connect
+# is TCB set-up, accept and teardown (for nginx, its process's part only: the kernel's TCP answers
+# a SYN in softirq time, which lands on whatever process was running).
+row "  server CPU per connect" "us" "$(per_us $((t1 - t0)) "$LAT_COUNT")" \
+  "$(per_us $((n1 - n0)) "$LAT_COUNT")" "nginx"
+row "  client CPU per connect" "us" "$(client_us "$WORK/client-ours" "$LAT_COUNT")" \
+  "$(client_us "$WORK/client-ref" "$LAT_COUNT")" "nginx's client"
+client_notes "connect latency" "$WORK/client-ours" "$WORK/client-ref" nginx
+profile_print "connect latency"
 
 worst_over_median() {  # worst_over_median NS URL -> worst / median time of STALL_COUNT downloads
   local i

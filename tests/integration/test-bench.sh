@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark harness works (BENCH=quick): it runs in namespaces of its own, prints its table
-# and writes bench.json with every row measured. It asserts nothing about speed: figures on a
-# shared 2-core machine say nothing in a test; `sudo make bench` is where they are read.
+# and writes bench.json with every row measured, the load generators' CPU beside the rows. It
+# asserts nothing about speed: figures on a shared 2-core machine say nothing in a test;
+# `sudo make bench` is where they are read.
 source "$(dirname "$0")/lib.sh"
 require_lab
 json=$(mktemp); out=$(mktemp)
@@ -17,6 +18,9 @@ check "the table has a header and at least 20 rows" \
 # The SACK group ran its downloads (both ways, every body verified) and the idle row opened all
 # it asked for: what the harness must do, whatever the speed.
 sed -n '/^# seed\|^# SACK against\|idle: /p; /^# conn_load: /p' "$out"
+check "every HTTP row and connect latency print the clients' share of a core" \
+  test "$(grep -c '^#   client CPU: [0-9.]* of a core against tcplab, [0-9.]* against nginx$' "$out")" -ge 9
+check "no profile without BENCH_PROFILE=1" bash -c "! grep -q '^# profile' '$out'"
 check "SACK against no SACK: every seed's two downloads whole and verified" \
   grep -qE '^# SACK against no SACK: ([1-9][0-9]*) of \1 seeds compared' "$out"
 python3 - "$json" <<'PY'
@@ -40,6 +44,19 @@ for want in ("bulk download, MTU 1500", "bulk upload, MTU 1500", "1 KiB from mem
 sack = next((r for r in rows if r["name"].endswith("through 2% drop, 5% reorder: bytes retransmitted")), None)
 check("SACK row: tcplab with SACK and with --no-sack both resent bytes through the faults",
       sack is not None and sack["tcplab"] > 0 and sack["reference"] > 0 and sack["reference_name"] == "tcplab --no-sack")
+# The load generators' CPU beside the rows (their values are CPU time spent, not speed: any
+# measured load costs its client some).
+client = [r for r in rows if r["name"] == "client CPU per request"]
+check("a 'client CPU per request' row for each of the 8 HTTP rows, both clients measured",
+      len(client) >= 8 and all(r["tcplab"] > 0 and r["reference"] > 0 for r in client))
+server = [r for r in rows if r["name"] == "server CPU per request"]
+check("a 'server CPU per request' row for each of the 8 HTTP rows (wrk's too)", len(server) >= 8)
+conn = next((r for r in rows if r["name"] == "client CPU per connect"), None)
+check("connect latency: the client's CPU per connect measured on both sides",
+      conn is not None and conn["tcplab"] > 0 and conn["reference"] > 0)
+bulk = [r for r in rows if r["name"] == "CPU during it: the client's, tcplab's"]
+check("bulk rows: the client's and tcplab's CPU (cores) measured",
+      len(bulk) >= 2 and all(r["tcplab"] > 0 and r["reference"] > 0 for r in bulk))
 idle = next((r for r in rows if r["name"].endswith("idle keep-alive connections: served")), None)
 check("idle row: every connection asked for was served",
       idle is not None and idle["reference"] > 0 and idle["tcplab"] == idle["reference"])
