@@ -252,13 +252,23 @@ bool RequestParser::bare_cr_before(std::string_view piece, size_t limit) const {
   // line_ never holds a bare CR (feed() refuses it as soon as the byte after it arrives),
   // but it may end in a CR whose next byte is piece's first.
   size_t cr = std::string::npos;
+  char next = 0;
   if (!line_.empty() && line_.back() == '\r' && !piece.empty()) {
     cr = line_.size() - 1;
+    next = piece.front();
   } else {
     auto k = piece.find('\r');
-    if (k != std::string_view::npos && k + 1 < piece.size()) cr = line_.size() + k;
+    if (k != std::string_view::npos && k + 1 < piece.size()) {
+      cr = line_.size() + k;
+      next = piece[k + 1];
+    }
   }
-  return cr != std::string::npos && cr + 1 < limit;
+  if (cr == std::string::npos) return false;
+  // Fed a byte at a time, the byte after the CR is taken (and the bare CR seen) if the line
+  // is still within the limit with it; a final CR does not count towards the limit, so a
+  // second CR there fits one byte later than anything else would.
+  size_t counted = next == '\r' ? cr + 1 : cr + 2;
+  return counted <= limit;
 }
 
 bool RequestParser::on_line(std::string_view line) {

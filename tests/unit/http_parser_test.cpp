@@ -289,6 +289,19 @@ TEST_CASE("a bare CR before the line limit is 400 whether the line arrives whole
   CHECK(status_bytewise(line, limits) == 400);
 }
 
+TEST_CASE("CR CR at the line limit: the same verdict whole or bytewise (found by the fuzzer)") {
+  // The second CR, as a possible start of CRLF, does not count towards the limit, so fed a
+  // byte at a time it is taken and the first CR is seen to be bare; fed whole the verdict
+  // must be the same, not 414.
+  ParserLimits limits;
+  limits.max_request_line = 16;
+  for (size_t before : {14u, 15u, 16u}) {
+    std::string line = "GET /" + std::string(before - 5, 'a') + "\r\r\x06\n";
+    INFO("bytes before the first CR: " << before);
+    CHECK(status_of(line, limits) == status_bytewise(line, limits));
+  }
+}
+
 TEST_CASE("a CR exactly at the line limit is not counted before its LF arrives") {
   ParserLimits limits;
   limits.max_request_line = 16;
