@@ -41,8 +41,7 @@ Session::Session(tcp::Socket& socket, SessionEnv& env, std::function<void(Sessio
     : socket_(&socket),
       env_(env),
       on_gone_(std::move(on_gone)),
-      tuple_(socket.tuple()),
-      parser_(ParserLimits{.max_body = env.config.max_body}) {}
+      tuple_(socket.tuple()) {}
 
 void Session::start() {
   touch();
@@ -249,23 +248,28 @@ void Session::pump_once(bool& progress) {
     }
     return;
   }
-  size_t used = parser_.feed(inbuf_);
+  if (!parser_) parser_ = std::make_unique<RequestParser>(ParserLimits{.max_body = env_.config.max_body});
+  RequestParser& parser = *parser_;
+  size_t used = parser.feed(inbuf_);
   inbuf_.erase(0, used);
-  if (parser_.in_progress() && !request_start_) request_start_ = now_or_pending();
-  switch (parser_.status()) {
-    case RequestParser::Status::Complete:
-      handle_request(parser_.take());
+  if (parser.in_progress() && !request_start_) request_start_ = now_or_pending();
+  switch (parser.status()) {
+    case RequestParser::Status::Complete: {
+      Request request = parser.take();
+      if (inbuf_.empty()) parser_.reset();  // nothing pipelined: the parser is not needed now
+      handle_request(std::move(request));
       progress = true;
       return;
+    }
     case RequestParser::Status::Error:
-      note("bad request: " + std::to_string(parser_.error_status()) + " " +
-           std::string(parser_.error_detail()));
-      handle_error(parser_.error_status(), parser_.error_detail(), CloseBy::Error);
+      note("bad request: " + std::to_string(parser.error_status()) + " " +
+           std::string(parser.error_detail()));
+      handle_error(parser.error_status(), parser.error_detail(), CloseBy::Error);
       progress = true;
       return;
     case RequestParser::Status::NeedMore:
       // RFC 9110 §10.1.1: a client waiting on Expect: 100-continue gets the go-ahead.
-      if (parser_.awaiting_body() && parser_.request().expect_continue && parser_.request().minor >= 1 &&
+      if (parser.awaiting_body() && parser.request().expect_continue && parser.request().minor >= 1 &&
           !continue_sent_ && inbuf_.empty()) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         if (socket_->send_space() >= kContinue.size()) {
@@ -411,16 +415,28 @@ void Session::append_body_piece() {
   if (at_body_end_) body_.reset();
 }
 
+size_t Session::held_bytes() const {
+  const size_t inline_room = std::string().capacity();
+  auto heap = [&](const std::string& s) { return s.capacity() > inline_room ? s.capacity() : 0; };
+  return heap(inbuf_) + heap(out_) + heap(scratch_) + (parser_ ? sizeof(RequestParser) : 0);
+}
+
 void Session::response_done() {
   ++env_.stats.requests_served;
   // The response is whole: its last short segment need not wait for an ACK (Nagle).
   if (socket_) socket_->push();
   out_.clear();
   out_off_ = 0;
-  // An idle connection keeps no large buffer: thousands of them may wait (or sit in
-  // TIME-WAIT until on_closed) at once.
-  if (out_.capacity() > kKeepBuffer) std::string().swap(out_);
-  if (scratch_.capacity() > kKeepBuffer) std::string().swap(scratch_);
+  // An idle connection keeps no buffer: thousands of them may wait (or sit in TIME-WAIT
+  // until on_closed) at once. One with the next request already here (pipelined) keeps
+  // buffers up to kKeepBuffer for it.
+  if (!inbuf_.empty() && out_.capacity() <= kKeepBuffer) {
+    if (scratch_.capacity() > kKeepBuffer) std::string().swap(scratch_);
+  } else {
+    std::string().swap(out_);
+    std::string().swap(scratch_);
+    if (inbuf_.empty()) std::string().swap(inbuf_);
+  }
   if (close_after_) {
     begin_close(close_by_, close_why_);
     return;

@@ -70,6 +70,9 @@ class Session final : public tcp::SocketHandler {
     return phase_ == Phase::Reading && requests_ > 0 && !request_start_ && inbuf_.empty();
   }
   Instant idle_since() const { return wait_since_; }
+  // Heap bytes held besides the Session itself: buffers grown past a string's inline room, and
+  // the request parser while a request is being read. An idle connection holds none.
+  size_t held_bytes() const;
   // The deadline the server's timer heap holds for this session, if any (the server's to set).
   std::optional<Instant> scheduled;
   // The idle_since() under which the server last filed this session as idle (the server's).
@@ -105,7 +108,9 @@ class Session final : public tcp::SocketHandler {
   SessionEnv& env_;
   std::function<void(Session&)> on_gone_;
   FourTuple tuple_;
-  RequestParser parser_;
+  // Made when a request's first bytes arrive and given back once it is parsed with nothing
+  // pipelined behind it: an idle keep-alive connection holds no parser (thousands may wait).
+  std::unique_ptr<RequestParser> parser_;
   Phase phase_ = Phase::Reading;
 
   std::string inbuf_;    // received, not yet parsed (pipelined requests wait here)

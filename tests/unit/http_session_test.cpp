@@ -68,6 +68,21 @@ TEST_CASE("HTTP/1.1 GET: 200, no Connection header, connection stays open and id
   CHECK(h.stats.connections_accepted == 1);
 }
 
+TEST_CASE("an idle keep-alive connection holds no buffer and no parser between requests") {
+  Harness h;
+  h.start();
+  h.sock.client_send("GET /a HTTP/1.1\r\nHost: h\r\nX-Pad: " + std::string(200, 'p') + "\r\n");
+  CHECK(h.session->held_bytes() > 0);  // half a request: the parser and the bytes so far
+  h.sock.client_send("\r\n");
+  REQUIRE(h.responses().size() == 1);
+  CHECK(h.session->idle_keepalive());
+  CHECK(h.session->held_bytes() == 0);
+  // The next request on the same connection is served as before.
+  h.sock.client_send(kGet11);
+  CHECK(h.responses().size() == 2);
+  CHECK(h.session->held_bytes() == 0);
+}
+
 TEST_CASE("idle timeout: nothing 1 ms before, an active close exactly at the timeout") {
   ServerConfig c;
   c.keepalive_timeout = seconds(5);
