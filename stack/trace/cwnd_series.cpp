@@ -1,6 +1,7 @@
 // The congestion window series from a JSON trace, as CSV or SVG (see cwnd_series.hpp).
 #include "stack/trace/cwnd_series.hpp"
 
+#include "stack/text/markup_escape.hpp"
 #include "stack/trace/json_value.hpp"
 
 #include <algorithm>
@@ -46,29 +47,6 @@ std::string csv_field(std::string_view s) {
     out += c;
   }
   return out + '"';
-}
-
-std::string xml_text(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string fixed(double v, int decimals) {
@@ -168,7 +146,7 @@ std::string cwnd_svg(const CwndConnection& c) {
        "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   s += "<text x=\"" + fixed(kLeft, 0) + "\" y=\"22\" font-size=\"14\">cwnd and ssthresh, " +
-       xml_text(c.local) + " &#8594; " + xml_text(c.remote) + "</text>\n";
+       text::markup_escape(c.local) + " &#8594; " + text::markup_escape(c.remote) + "</text>\n";
   // Axes and ticks.
   s += "<g stroke=\"black\" fill=\"none\"><path d=\"M" + fixed(kLeft, 1) + " " + fixed(kTop, 1) + " V" +
        fixed(kTop + plot_h, 1) + " H" + fixed(kLeft + plot_w, 1) + "\"/></g>\n";

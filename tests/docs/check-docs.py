@@ -15,7 +15,8 @@ What counts as a mention:
 - a path starting with a top-level directory of the repository (stack/, http/, tools/,
   tests/, docs/) or a Markdown link target must exist (globs must match something; a module
   named without its extension, like stack/loop/event_loop, must have a source file); build/
-  outputs are not checked; nothing may point outside the repository (../shared).
+  outputs are not checked; a relative path that climbs with ../ must lead to something in
+  the repository: the repository stands alone, so nothing may point outside it.
 
 Usage: check-docs.py [--root DIR] [--tcplab BIN] [FILE.md...]   (default: README.md docs/**/*.md)
 """
@@ -33,6 +34,8 @@ OTHER_PROGRAMS = re.compile(
 ROOT_DIRS = ("stack", "http", "tools", "tests", "docs")
 PATH_RE = re.compile(r"(?<![\w./:@-])((?:%s)/[\w.*/+-]*)" % "|".join(ROOT_DIRS))
 LINK_RE = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+# A relative path that climbs (../x, ../../docs/y.md) outside a Markdown link target.
+CLIMB_RE = re.compile(r"(?<![\w./-])((?:\.\./)+[\w.*/+-]*)")
 FLAG_RE = re.compile(r"(?<![\w-])(--[a-z][\w.-]*)")
 # Where a shell command ends: pipes, lists, comments, a "then" in a prose-like code line.
 SEGMENT_END = re.compile(r"\s\|\s|\|\||&&|;|\s#\s|\s{2,}then\s|\)")
@@ -158,8 +161,13 @@ class Checker:
 
     # --- paths --------------------------------------------------------------------
     def check_paths(self, where, doc, line):
-        if "../shared" in line:
-            self.problem(where, "points outside the repository ('../shared'); the repository must stand alone")
+        for m in CLIMB_RE.finditer(LINK_RE.sub("", line)):
+            token = m.group(1).rstrip(".,:;")
+            path = os.path.normpath(os.path.join(os.path.dirname(doc), token))
+            self.checked += 1
+            if path.startswith("..") or not os.path.exists(os.path.join(self.root, path)):
+                self.problem(where, "'%s' leads outside the repository or to nothing; the repository must "
+                                    "stand alone" % token)
         for target in LINK_RE.findall(line):
             if re.match(r"^[a-z]+:", target) or target.startswith("#"):
                 continue
