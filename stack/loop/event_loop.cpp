@@ -109,8 +109,19 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   // drain) leave before we sleep, not after the next wakeup.
   if (!stack_.outbox().empty()) flush_outbox(clock_.now());
   pollfd fds[2] = {{link_fd_, POLLIN, 0}, {pipe_read_, POLLIN, 0}};
-  int timeout = poll_timeout_ms(earliest_deadline(), clock_.now(), max_wait);
-  int ready = ::poll(fds, 2, timeout);
+  const Instant before = clock_.now();
+  const std::optional<Instant> deadline = earliest_deadline();
+  int ready = 0;
+  if (busy_poll_ > Duration::zero()) {
+    Instant spin_end = last_packet_ + busy_poll_;
+    if (deadline && *deadline < spin_end) spin_end = *deadline;
+    if (max_wait && before + *max_wait < spin_end) spin_end = before + *max_wait;
+    if (spin_end > before) {
+      ready = spin_poll(fds, spin_end);
+      if (ready > 0 && (fds[0].revents & POLLIN)) ++stats_.busy_poll_hits;
+    }
+  }
+  if (ready == 0) ready = ::poll(fds, 2, poll_timeout_ms(deadline, clock_.now(), max_wait));
   if (ready < 0 && errno != EINTR) {
     error_ = std::string("poll failed: ") + std::strerror(errno);
     return false;
@@ -128,10 +139,21 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
     faults_->advance(now);
     deliver_from_injector(now);
   }
-  if (ready > 0 && (fds[0].revents & POLLIN)) read_batch(now);
+  if (ready > 0 && (fds[0].revents & POLLIN)) {
+    read_batch(now);
+    last_packet_ = now;
+  }
   advance_all(now);
   flush_outbox(now);
   return !stopping_ && error_.empty();
+}
+
+int EventLoop::spin_poll(pollfd (&fds)[2], Instant until) {
+  for (;;) {
+    int ready = ::poll(fds, 2, 0);
+    if (ready != 0) return ready;
+    if (clock_.now() >= until) return 0;
+  }
 }
 
 void EventLoop::drain_signals() {

@@ -2,6 +2,8 @@
 // self-pipe, feed packets in batches to the sans-IO stack with the time, write what it
 // queued, and sleep exactly until the earliest timer deadline.
 #pragma once
+#include <poll.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -28,6 +30,7 @@ struct LoopStats {
   uint64_t packets_written = 0;
   uint64_t write_errors = 0;  // the kernel refused a packet we wrote (counted, not fatal)
   uint64_t full_batches = 0;  // wakeups that read kMaxBatch packets (more were waiting)
+  uint64_t busy_poll_hits = 0;  // wakeups whose packets were found by spinning, not by sleeping
 };
 
 class EventLoop {
@@ -44,6 +47,11 @@ class EventLoop {
   // Puts a fault injector between the link and the stack, both ways (not owned; null for
   // none). The loop wakes for its held packets. Call before run().
   void set_fault_injector(link::FaultInjector* injector) { faults_ = injector; }
+  // After handling packets, keep checking the link for up to `budget` before sleeping in
+  // poll(): a packet that comes within it is read at once, without the wake-up of a sleeping
+  // process (the largest cost of a one-client request/response, see docs/performance.md).
+  // Zero sleeps at once. Never spins past a timer deadline or run_once's max_wait.
+  void set_busy_poll(Duration budget) { busy_poll_ = budget; }
   // Called (outside any signal handler) when SIGUSR1 arrives.
   void on_status_request(std::function<void()> callback) { on_status_ = std::move(callback); }
 
@@ -75,6 +83,8 @@ class EventLoop {
   // Writes one packet to the link; false on a write error (counted).
   void write_packet(std::span<const std::byte> packet);
   void drain_signals();
+  // Polls without sleeping until something is ready or `until`; the poll() result.
+  int spin_poll(pollfd (&fds)[2], Instant until);
   std::optional<Instant> earliest_deadline() const;
 
   int link_fd_;
@@ -90,6 +100,8 @@ class EventLoop {
   bool stopping_ = false;
   std::string error_;
   LoopStats stats_;
+  Duration busy_poll_{};
+  Instant last_packet_{};  // when the link last had packets to read (the spin's start)
 };
 
 }  // namespace tcplab::loop

@@ -368,8 +368,17 @@ bool KernelTcp::run_once(std::optional<Duration> max_wait) {
     timeout_ms = static_cast<int>(std::min<int64_t>((us + 999) / 1000, 60'000));
   }
   epoll_event events[kMaxEvents];
-  int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+  int n = 0;
+  if (busy_poll_ > Duration::zero()) {
+    const auto start = std::chrono::steady_clock::now();
+    auto spin_end = last_event_ + busy_poll_;
+    if (max_wait && start + *max_wait < spin_end) spin_end = start + *max_wait;
+    while (n == 0 && std::chrono::steady_clock::now() < spin_end)
+      n = ::epoll_wait(epoll_fd_, events, kMaxEvents, 0);
+  }
+  if (n == 0) n = ::epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
   if (n < 0) return errno == EINTR;
+  if (n > 0 && busy_poll_ > Duration::zero()) last_event_ = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
     uint64_t c = events[i].data.u64;
     switch (kind_of(c)) {

@@ -42,6 +42,9 @@ class KernelTcp final : public tcp::SocketProvider {
   // One wakeup: waits at most `max_wait` (forever if none), calls the handlers of every
   // ready descriptor, then finishes sockets that closed. False on an epoll error.
   bool run_once(std::optional<Duration> max_wait);
+  // The same busy polling as EventLoop::set_busy_poll: after events, check again without
+  // sleeping for up to `budget`, so the comparison with tcplab's TCP stays like for like.
+  void set_busy_poll(Duration budget) { busy_poll_ = budget; }
   // The FIN-WAIT timeout of sockets we closed whose peer never closes (see kernel_tcp.cpp).
   void advance(Instant now);
   std::optional<Instant> next_deadline() const;
@@ -74,6 +77,8 @@ class KernelTcp final : public tcp::SocketProvider {
   Instant now_{};
   Instant next_scan_{};  // when advance() next looks for overdue closes
   std::string error_;
+  Duration busy_poll_{};
+  std::chrono::steady_clock::time_point last_event_{};
 };
 
 }  // namespace tcplab::loop

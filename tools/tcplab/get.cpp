@@ -226,6 +226,7 @@ int get_main(int argc, char** argv, int first) {
   session.set_tracer(&tracer);
 
   loop::EventLoop loop(runtime.tun->fd(), stack, tracer, clock);
+  loop.set_busy_poll(o.link.busy_poll);
   loop::TimedAdapter<http::ClientSession> session_timer(session);
   loop.add_client(session_timer);
   LoopExtras extras;

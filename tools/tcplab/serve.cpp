@@ -233,7 +233,7 @@ int serve_main(int argc, char** argv, int first) {
         "to stderr (and to --status-file).\n\n"
         "With --kernel-tcp ADDR:PORT it runs the same HTTP server (and --echo/--discard/--chargen) on\n"
         "the kernel's TCP instead, for comparing against it: no TUN, no root, no trace of TCP; the\n"
-        "link, fault, capture and TCP flags are refused.\n\n");
+        "link, fault, capture and TCP flags are refused; --busy-poll applies to its epoll loop.\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
@@ -252,6 +252,7 @@ int serve_main(int argc, char** argv, int first) {
     k.chargen_bytes = o.chargen_bytes;
     k.trace_requested = o.trace.trace || !o.trace.trace_json.empty();
     k.status_file = o.status.status_file;
+    k.busy_poll = o.link.busy_poll;
     o.http.port = port;  // for the port-clash check below
     if (auto error = check_combination(o)) {
       std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());
@@ -303,6 +304,7 @@ int serve_main(int argc, char** argv, int first) {
   }
 
   loop::EventLoop loop(tun->fd(), stack, tracer, clock);
+  loop.set_busy_poll(o.link.busy_poll);
   std::unique_ptr<loop::TimedAdapter<http::Server>> http_timer;
   if (http_server) {
     http_timer = std::make_unique<loop::TimedAdapter<http::Server>>(*http_server);

@@ -77,6 +77,7 @@ std::optional<std::string> flag_refused_with_kernel_tcp(int argc, char** argv, i
                                                      "--chargen",
                                                      "--chargen-bytes",
                                                      "--status-file",
+                                                     "--busy-poll",
                                                      "--trace",
                                                      "--trace-json"};
   for (int i = first; i < argc; ++i) {
@@ -108,6 +109,7 @@ int serve_kernel_tcp(const KernelServeOptions& o) {
 
   SteadyClock clock;
   loop::KernelTcp tcp(o.address);
+  tcp.set_busy_poll(o.busy_poll);
   tcp.advance(clock.now());
   std::unique_ptr<http::Server> server = std::make_unique<http::Server>(tcp, o.http);
   server->advance(clock.now());

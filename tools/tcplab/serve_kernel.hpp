@@ -18,6 +18,7 @@ struct KernelServeOptions {
   uint64_t chargen_bytes = 0;
   bool trace_requested = false;  // --trace or --trace-json: said once that there is none
   std::string status_file;
+  Duration busy_poll{};  // --busy-poll, as EventLoop::set_busy_poll
 };
 
 // "127.0.0.1:8080" into address and port; an error line otherwise.

@@ -21,6 +21,10 @@
 
 namespace tcplab::cli {
 
+// 50 µs where this process may run on two or more CPUs, else 0: on one CPU a spinning
+// server would only take the time its clients need.
+Duration default_busy_poll();
+
 struct LinkOptions {
   // tun.host and ip hold the final addresses once resolve_link_addresses has run; before
   // that, tun.host is what --host-ip gave (with host_choice Given) and ip what --ip gave.
@@ -29,6 +33,9 @@ struct LinkOptions {
   wire::Ipv4Address ip{0xC0000202};  // 192.0.2.2
   bool ip_given = false;
   uint8_t ttl = wire::kDefaultTtl;
+  // How long the event loop keeps checking the link after packets before it sleeps
+  // (--busy-poll); default_busy_poll() until a flag says otherwise.
+  Duration busy_poll = default_busy_poll();
   // Why auto did not take the first range (for the banner); set by resolve_link_addresses.
   std::string address_note;
 };
@@ -49,7 +56,7 @@ struct TraceOptions {
 // whether the injector is wanted at all.
 using FaultOptions = link::FaultOptions;
 
-// --tun, --host-ip, --ip, --mtu, --ttl
+// --tun, --host-ip, --ip, --mtu, --ttl, --busy-poll
 void add_link_flags(FlagTable& flags, LinkOptions& o);
 // --trace, --trace-json, --pcap, --pcap-format, --absolute
 void add_trace_flags(FlagTable& flags, TraceOptions& o);
