@@ -177,9 +177,11 @@ void Connection::deliver_events() {
   }
   // A read from a callback: send the window update now unless what the application sent
   // meanwhile already carried it (transmit() moves RCV.WUP on every ACK).
-  if (ack_.window_update_owed) {
+  if (ack_.window_update_owed || events_.output_owed) {
+    const bool after_read = ack_.window_update_owed;
     ack_.window_update_owed = false;
-    if (tcb_.state != State::Closed) output(true);
+    events_.output_owed = false;
+    if (tcb_.state != State::Closed) output(after_read);
   }
   // Nobody attached (a connection still in the accept queue): nobody to tell.
   if (events_.closed && handler_ == nullptr) {

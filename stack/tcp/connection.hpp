@@ -128,6 +128,8 @@ class Connection final : public Socket {
   // --- connection_output.cpp ----------------------------------------------------------
   // Sends what may be sent now; after_read: the application just freed receive space.
   void output(bool after_read = false);
+  // output() now, or when the callback being delivered returns (see connection_user.cpp).
+  void output_or_defer();
   bool send_one_data_segment();
   void send_syn(bool with_ack, std::string_view note);
   void send_ack(std::string_view note = {});
@@ -303,6 +305,7 @@ class Connection final : public Socket {
     std::optional<CloseReason> closed;
     // Delivery bookkeeping: inside deliver_events() now; on_closed already called.
     bool delivering = false;
+    bool output_owed = false;  // the application sent or closed inside a callback
     bool closed_delivered = false;
   };
   ApplicationEvents events_;

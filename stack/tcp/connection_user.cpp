@@ -24,15 +24,26 @@ size_t Connection::send(std::span<const std::byte> data) {
   if (!accepts_send(tcb_.state) || fin_.close_requested) return 0;
   size_t taken = send_.push(data);
   if (taken < data.size()) want_writable_ = true;
-  output();
+  output_or_defer();
   deliver_events();
   return taken;
+}
+
+void Connection::output_or_defer() {
+  // Inside a callback the application usually has more to say: an HTTP server sends a
+  // response, pushes it and closes. Sending when the callback returns lets the FIN ride on
+  // the last data segment (RFC 9293 §3.10.4: the FIN follows the queued data) and several
+  // sends share segments, instead of a segment per call.
+  if (events_.delivering)
+    events_.output_owed = true;
+  else
+    output();
 }
 
 void Connection::push() {
   if (!accepts_send(tcb_.state) || unsent_bytes() == 0) return;
   push_end_ = tcb_.snd_nxt + static_cast<uint32_t>(unsent_bytes());
-  output();
+  output_or_defer();
   deliver_events();
 }
 
@@ -86,7 +97,7 @@ void Connection::close() {
     default:
       return;  // already closing: "error: connection closing"
   }
-  output();
+  output_or_defer();
   deliver_events();
 }
 

@@ -434,6 +434,35 @@ TEST_CASE("tcp: a window update owed by a read in a callback rides on the data s
   CHECK(window > 65535);
 }
 
+// Answers and closes from inside on_readable, as the HTTP server does after a response
+// with Connection: close: several sends and the close, then the callback returns.
+struct ReplyAndCloseHandler : RecordingHandler {
+  void on_readable(tcp::Socket& s) override {
+    RecordingHandler::on_readable(s);
+    s.send(bytes_of(std::string("HTTP/1.0 200 OK\r\n\r\n")));
+    s.send(bytes_of(std::string("body")));
+    s.push();
+    s.close();
+  }
+};
+
+TEST_CASE("tcp: sends and a close inside one callback leave as one segment with the FIN") {
+  // RFC 9293 §3.10.4: the FIN follows the queued data; output waits for the callback to
+  // return, so the FIN rides on the last data segment instead of a segment of its own.
+  Established c;
+  ReplyAndCloseHandler app;
+  c.socket->set_handler(&app);
+  c.peer_sends("P.", "GET / HTTP/1.0\r\n\r\n");
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "HTTP/1.0 200 OK\r\n\r\nbody");
+  CHECK(out[0].flags.fin);
+  CHECK(out[0].flags.psh);
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(c.socket->state() == tcp::State::FinWait1);
+}
+
 TEST_CASE("tcp: a window update owed by a read in a callback still leaves without a reply") {
   Established c(default_stack_config(), 65535, uint8_t{7});
   c.peer_sends("P.", "request");  // the default handler reads in on_readable, sends nothing
