@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -153,6 +154,9 @@ int EventLoop::spin_poll(pollfd (&fds)[2], Instant until) {
     int ready = ::poll(fds, 2, 0);
     if (ready != 0) return ready;
     if (clock_.now() >= until) return 0;
+    // On a busy machine the process that will send the next packet may be waiting for this
+    // very core: let it run. On an idle one this returns at once.
+    sched_yield();
   }
 }
 

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -373,8 +374,10 @@ bool KernelTcp::run_once(std::optional<Duration> max_wait) {
     const auto start = std::chrono::steady_clock::now();
     auto spin_end = last_event_ + busy_poll_;
     if (max_wait && start + *max_wait < spin_end) spin_end = start + *max_wait;
-    while (n == 0 && std::chrono::steady_clock::now() < spin_end)
+    while (n == 0 && std::chrono::steady_clock::now() < spin_end) {
       n = ::epoll_wait(epoll_fd_, events, kMaxEvents, 0);
+      if (n == 0) sched_yield();  // as EventLoop::spin_poll: a waiting process goes first
+    }
   }
   if (n == 0) n = ::epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
   if (n < 0) return errno == EINTR;
