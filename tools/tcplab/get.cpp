@@ -197,6 +197,7 @@ int get_main(int argc, char** argv, int first) {
 
   SteadyClock clock;
   StackRuntime runtime;
+  no_offload_with_faults(o.link, o.faults);
   if (!open_stack(o.link, o.trace, o.tcp, clock, runtime)) return kExitRuntime;
   Stack& stack = *runtime.stack;
   trace::Tracer& tracer = runtime.sinks.tracer();
@@ -226,6 +227,7 @@ int get_main(int argc, char** argv, int first) {
   session.set_tracer(&tracer);
 
   loop::EventLoop loop(runtime.tun->fd(), stack, tracer, clock);
+  loop.set_vnet_header(runtime.tun->vnet_header());
   loop::TimedAdapter<http::ClientSession> session_timer(session);
   loop.add_client(session_timer);
   LoopExtras extras;
