@@ -1,7 +1,7 @@
 // Tests for the event loop with a virtio-net header on the link (--offload), over a
 // SOCK_SEQPACKET socketpair standing in for the TUN: a partial checksum is finished before
 // the stack sees the packet, a header that cannot be honoured is a counted refusal, and what
-// the loop writes starts with a zero header.
+// the loop writes starts with a zero header, and a run of segments leaves as one GSO write.
 #include <doctest/doctest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +12,7 @@
 #include "stack/wire/bytes.hpp"
 #include "stack/wire/checksum.hpp"
 #include "stack/wire/virtio_net_header.hpp"
+#include "tests/unit/gso_test_segments.hpp"
 #include "tests/unit/wire_test_bytes.hpp"
 
 using namespace tcplab;
@@ -97,4 +98,70 @@ TEST_CASE("loop with vnet header: a header the packet cannot honour is refused a
   CHECK(loop.stats().vnet_refused == 2);
   CHECK(stack.ip_stats().packets_received == 0);
   CHECK(loop.stats().link_writes == 0);
+}
+
+TEST_CASE("loop with vnet header: a run of segments is one GSO write, the rest go alone") {
+  VnetLink link;
+  trace::Tracer tracer;
+  struct OutCounter : trace::Sink {
+    int out = 0;
+    void packet(Instant, trace::Direction d, std::span<const std::byte>) override {
+      out += d == trace::Direction::Out ? 1 : 0;
+    }
+  } counter;
+  tracer.add(&counter);
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_vnet_header(true);
+  auto packets = wire::test::train(4, 300);  // 3 x 1448 + 300, PSH on the last
+  packets.push_back(wire::test::segment({.seq = 1000 + 3 * 1448 + 300, .payload = 0}));  // a pure ACK
+  for (const auto& p : packets) {
+    auto& buffer = stack.outbox().start_packet();
+    buffer.assign(p.begin(), p.end());
+  }
+  loop.run_once(std::chrono::milliseconds(0));
+  CHECK(counter.out == 5);  // the tap saw every segment as the stack made it
+  CHECK(loop.stats().link_writes == 2);
+  CHECK(loop.stats().gso_writes == 1);
+  CHECK(loop.stats().gso_segments == 4);
+  CHECK(loop.stats().packets_written == 5);
+
+  // First frame: virtio-net header, the first segment's headers (52 bytes), then every payload
+  // in order: exactly what the iovecs laid out.
+  std::vector<std::byte> frame(70000);
+  ssize_t n = read(link.test_side, frame.data(), frame.size());
+  REQUIRE(n == static_cast<ssize_t>(10 + 52 + 3 * 1448 + 300));
+  frame.resize(static_cast<size_t>(n));
+  auto header = wire::parse_virtio_net_header(frame);
+  REQUIRE(header);
+  CHECK(header->gso() == wire::VirtioGso::TcpV4);
+  CHECK(header->gso_size == 1448);
+  std::vector<std::byte> payloads;
+  for (size_t i = 0; i < 4; ++i) payloads.insert(payloads.end(), packets[i].begin() + 52, packets[i].end());
+  CHECK(std::equal(payloads.begin(), payloads.end(), frame.begin() + 62));
+  // Second frame: the pure ACK, alone behind a zero header.
+  n = read(link.test_side, frame.data(), 70000);
+  REQUIRE(n == static_cast<ssize_t>(10 + packets[4].size()));
+  CHECK(*wire::parse_virtio_net_header(frame) == wire::VirtioNetHeader{});
+  CHECK(std::equal(packets[4].begin(), packets[4].end(), frame.begin() + 10));
+}
+
+TEST_CASE("loop without vnet header: the same segments are written one by one") {
+  VnetLink link;
+  trace::Tracer tracer;
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  auto packets = wire::test::train(4, 300);
+  for (const auto& p : packets) stack.outbox().start_packet().assign(p.begin(), p.end());
+  loop.run_once(std::chrono::milliseconds(0));
+  CHECK(loop.stats().link_writes == 4);
+  CHECK(loop.stats().gso_writes == 0);
+  std::vector<std::byte> frame(70000);
+  for (const auto& p : packets) {
+    ssize_t n = read(link.test_side, frame.data(), frame.size());
+    REQUIRE(n == static_cast<ssize_t>(p.size()));
+    CHECK(std::equal(p.begin(), p.end(), frame.begin()));
+  }
 }

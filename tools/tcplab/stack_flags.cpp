@@ -59,11 +59,12 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
            uint_into(o.tun.mtu, 576, 65535));
   add_flag(flags, "--ttl", "N", std::to_string(o.ttl), "IPv4 time to live of the packets we send",
            uint_into(o.ttl, 1, 255));
-  add_flag(flags, "--offload", "", o.tun.offload ? "on" : "off",
+  const char* offload_default = o.tun.offload ? "offloads on" : "offloads off";
+  add_flag(flags, "--offload", "", offload_default,
            "TUN offloads (IFF_VNET_HDR): runs of our segments leave as one 64 KiB GSO write, and the "
            "kernel may hand us 64 KiB TSO segments; off while any fault flag is given",
            switch_into(o.tun.offload, true));
-  add_flag(flags, "--no-offload", "", o.tun.offload ? "on" : "off",
+  add_flag(flags, "--no-offload", "", offload_default,
            "no TUN offloads: one read() or write() per MTU-sized packet", switch_into(o.tun.offload, false));
 }
 
