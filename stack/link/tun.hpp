@@ -17,6 +17,10 @@ struct TunConfig {
   uint16_t mtu = 1500;
   // The kernel's address on the link; nullopt (--host-ip none) leaves addresses to an admin.
   std::optional<ip::Ipv4Cidr> host = ip::Ipv4Cidr{wire::Ipv4Address{0xC0000201}, 24};
+  // Offloads (--offload): every packet both ways carries a virtio-net header (IFF_VNET_HDR),
+  // our writes may be GSO super-packets, and the kernel may hand us TSO super-packets with a
+  // partial checksum (TUNSETOFFLOAD TUN_F_CSUM | TUN_F_TSO4). See docs/architecture.md.
+  bool offload = false;
 };
 
 // Checks a name the kernel would accept for an interface: 1..15 bytes, no '/', ':', '%',
@@ -45,16 +49,20 @@ class Tun {
   const std::string& name() const { return name_; }
   uint16_t mtu() const { return mtu_; }
   bool attached_to_existing() const { return attached_; }
+  // True when every read() and write() on fd() starts with a 10-byte virtio-net header
+  // (stack/wire/virtio_net_header.hpp); false without --offload or when the kernel refused.
+  bool vnet_header() const { return vnet_header_; }
   // Reading and writing packets is the event loop's job (stack/loop): one read() or write()
-  // on fd() is exactly one IPv4 packet.
+  // on fd() is exactly one IPv4 packet (after the virtio-net header, if vnet_header()).
 
  private:
-  Tun(int fd, std::string name, uint16_t mtu, bool attached)
-      : fd_(fd), name_(std::move(name)), mtu_(mtu), attached_(attached) {}
+  Tun(int fd, std::string name, uint16_t mtu, bool attached, bool vnet_header)
+      : fd_(fd), name_(std::move(name)), mtu_(mtu), attached_(attached), vnet_header_(vnet_header) {}
   int fd_ = -1;
   std::string name_;
   uint16_t mtu_ = 0;
   bool attached_ = false;
+  bool vnet_header_ = false;
 };
 
 }  // namespace tcplab::link

@@ -12,6 +12,8 @@
 #include <csignal>
 #include <cstring>
 
+#include "stack/wire/tcp_gso.hpp"
+
 namespace tcplab::loop {
 namespace {
 
@@ -187,6 +189,11 @@ void EventLoop::read_batch(Instant now) {
     ++count;
     ++stats_.packets_read;
     std::span<const std::byte> packet(buffer_.data(), static_cast<size_t>(n));
+    if (vnet_header_) {
+      auto stripped = strip_vnet_header(std::span(buffer_.data(), static_cast<size_t>(n)));
+      if (!stripped) continue;
+      packet = *stripped;
+    }
     if (faults_) {
       faults_->push(trace::Direction::In, packet, now);
       deliver_from_injector(now);
@@ -195,6 +202,28 @@ void EventLoop::read_batch(Instant now) {
     }
   }
   if (count == kMaxBatch) ++stats_.full_batches;
+}
+
+std::optional<std::span<const std::byte>> EventLoop::strip_vnet_header(std::span<std::byte> read) {
+  auto header = wire::parse_virtio_net_header(read);
+  if (!header) {
+    ++stats_.vnet_refused;
+    return std::nullopt;
+  }
+  std::span<std::byte> packet = read.subspan(wire::kVirtioNetHeaderLength);
+  if (header->gso() != wire::VirtioGso::None) ++stats_.gso_reads;
+  // A TSO super-packet is one IPv4 datagram of up to 64 KiB with a correct total length: the
+  // stack takes it as one large segment, so nothing needs cutting. Its checksum is partial
+  // (the sending socket is on this host), so finish it here: the capture, the fault injector
+  // and the stack's own checksum check then see an ordinary packet.
+  if (header->needs_checksum()) {
+    if (!wire::complete_partial_checksum(*header, packet)) {
+      ++stats_.vnet_refused;
+      return std::nullopt;
+    }
+    ++stats_.checksums_completed;
+  }
+  return packet;
 }
 
 void EventLoop::deliver(std::span<const std::byte> packet, Instant now) {
@@ -216,6 +245,18 @@ void EventLoop::advance_all(Instant now) {
 
 void EventLoop::flush_outbox(Instant now) {
   Outbox& outbox = stack_.outbox();
+  if (vnet_header_ && !faults_) {
+    // The tap sees every segment as the stack made it; coalescing happens after it.
+    pending_.clear();
+    for (size_t i = 0; i < outbox.size(); ++i) {
+      auto packet = outbox.packet(i);
+      if (tracer_.enabled()) tracer_.packet(now, trace::Direction::Out, packet);
+      pending_.push_back(packet);
+    }
+    for (size_t i = 0; i < pending_.size();) i += write_coalesced(i);
+    outbox.clear();
+    return;
+  }
   for (size_t i = 0; i < outbox.size(); ++i) {
     auto packet = outbox.packet(i);
     if (tracer_.enabled()) tracer_.packet(now, trace::Direction::Out, packet);
@@ -230,18 +271,53 @@ void EventLoop::flush_outbox(Instant now) {
   }
 }
 
+size_t EventLoop::write_coalesced(size_t first) {
+  std::span<const wire::ConstBytes> rest(pending_.data() + first, pending_.size() - first);
+  const wire::GsoRun run = wire::plan_tcp_gso(rest);
+  if (run.count < 2) {
+    write_packet(rest[0]);
+    return 1;
+  }
+  const size_t header_bytes = wire::emit_tcp_gso_headers(rest, run, gso_header_);
+  parts_.clear();
+  parts_.push_back(iovec{gso_header_.data(), header_bytes});
+  for (size_t i = 0; i < run.count; ++i) {
+    auto payload = rest[i].subspan(run.header_length);
+    // writev() takes non-const pointers but only reads them.
+    parts_.push_back(iovec{const_cast<std::byte*>(payload.data()), payload.size()});
+  }
+  if (write_parts(parts_, run.count)) {
+    ++stats_.gso_writes;
+    stats_.gso_segments += run.count;
+  }
+  return run.count;
+}
+
 void EventLoop::write_packet(std::span<const std::byte> packet) {
+  // A zero virtio-net header: no GSO, checksums complete (the stack computed them).
+  static const std::array<std::byte, wire::kVirtioNetHeaderLength> kPlain{};
+  iovec parts[2] = {{const_cast<std::byte*>(kPlain.data()), kPlain.size()},
+                    {const_cast<std::byte*>(packet.data()), packet.size()}};
+  if (vnet_header_)
+    write_parts(parts, 1);
+  else
+    write_parts(std::span(parts).subspan(1), 1);
+}
+
+bool EventLoop::write_parts(std::span<const iovec> parts, size_t packets) {
   ssize_t n;
   do {
-    n = ::write(link_fd_, packet.data(), packet.size());
+    n = ::writev(link_fd_, parts.data(), static_cast<int>(parts.size()));
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     // Deviation (tun-write-refused): a packet the kernel refuses (queue full, no route) is
     // lost like on a wire; TCP retransmits, ICMP does not matter. Counted so a test can notice.
-    ++stats_.write_errors;
-  } else {
-    ++stats_.packets_written;
+    stats_.write_errors += packets;
+    return false;
   }
+  ++stats_.link_writes;
+  stats_.packets_written += packets;
+  return true;
 }
 
 }  // namespace tcplab::loop

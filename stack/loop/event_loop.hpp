@@ -3,7 +3,9 @@
 // queued, and sleep exactly until the earliest timer deadline.
 #pragma once
 #include <poll.h>
+#include <sys/uio.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -15,14 +17,15 @@
 #include "stack/stack.hpp"
 #include "stack/time.hpp"
 #include "stack/trace/trace.hpp"
+#include "stack/wire/virtio_net_header.hpp"
 
 namespace tcplab::loop {
 
 // Packets read per wakeup before timers run and replies are written: enough to amortise a
 // poll() over a ping flood, small enough that timers are never starved.
 constexpr int kMaxBatch = 64;
-// Large enough for any IPv4 packet, so a read never truncates.
-constexpr size_t kReadBufferSize = 65535;
+// Large enough for any IPv4 packet after a virtio-net header, so a read never truncates.
+constexpr size_t kReadBufferSize = 65535 + wire::kVirtioNetHeaderLength;
 
 struct LoopStats {
   uint64_t wakeups = 0;
@@ -31,6 +34,13 @@ struct LoopStats {
   uint64_t write_errors = 0;  // the kernel refused a packet we wrote (counted, not fatal)
   uint64_t full_batches = 0;  // wakeups that read kMaxBatch packets (more were waiting)
   uint64_t busy_poll_hits = 0;  // wakeups whose packets were found by spinning, not by sleeping
+  // With a virtio-net header on the link (--offload):
+  uint64_t link_writes = 0;     // write system calls that succeeded (one per packet without)
+  uint64_t gso_writes = 0;      // of them, GSO super-packets ...
+  uint64_t gso_segments = 0;    // ... carrying this many of our segments
+  uint64_t gso_reads = 0;       // TSO super-packets the kernel handed us (gso_type TCPV4)
+  uint64_t checksums_completed = 0;  // reads whose partial checksum (NEEDS_CSUM) we finished
+  uint64_t vnet_refused = 0;    // reads with a virtio-net header we could not honour (dropped)
 };
 
 class EventLoop {
@@ -52,6 +62,11 @@ class EventLoop {
   // process (the largest cost of a one-client request/response, see docs/performance.md).
   // Zero sleeps at once. Never spins past a timer deadline or run_once's max_wait.
   void set_busy_poll(Duration budget) { busy_poll_ = budget; }
+  // Every read()/write() on the link starts with a virtio-net header (link::Tun::vnet_header):
+  // reads finish partial checksums, and runs of segments leave as GSO super-packets unless a
+  // fault injector is set (it sees and writes single packets). Call before run().
+  void set_vnet_header(bool on) { vnet_header_ = on; }
+  bool vnet_header() const { return vnet_header_; }
   // Called (outside any signal handler) when SIGUSR1 arrives.
   void on_status_request(std::function<void()> callback) { on_status_ = std::move(callback); }
 
@@ -80,8 +95,16 @@ class EventLoop {
   void deliver(std::span<const std::byte> packet, Instant now);
   // Hands the packets the fault injector releases to the stack.
   void deliver_from_injector(Instant now);
-  // Writes one packet to the link; false on a write error (counted).
+  // Writes one packet to the link (behind a zero virtio-net header if there is one); write
+  // errors are counted.
   void write_packet(std::span<const std::byte> packet);
+  // Writes outbox packets from `first` on, as one GSO super-packet when several merge;
+  // returns how many it took.
+  size_t write_coalesced(size_t first);
+  // Strips and honours the virtio-net header of a packet read; nothing if it is refused.
+  std::optional<std::span<const std::byte>> strip_vnet_header(std::span<std::byte> read);
+  // One write system call of `parts`; counts success or error for `packets` packets.
+  bool write_parts(std::span<const iovec> parts, size_t packets);
   void drain_signals();
   // Polls without sleeping until something is ready or `until`; the poll() result.
   int spin_poll(pollfd (&fds)[2], Instant until);
@@ -95,6 +118,11 @@ class EventLoop {
   link::FaultInjector* faults_ = nullptr;
   std::function<void()> on_status_;
   std::vector<std::byte> buffer_;
+  bool vnet_header_ = false;
+  std::vector<wire::ConstBytes> pending_;  // the outbox as spans, for plan_tcp_gso
+  std::vector<iovec> parts_;               // reused: headers + one slice per payload
+  // Virtio-net header + the largest IPv4 (60) and TCP (60) headers.
+  std::array<std::byte, wire::kVirtioNetHeaderLength + 120> gso_header_{};
   int pipe_read_ = -1;
   int pipe_write_ = -1;
   bool stopping_ = false;

@@ -275,14 +275,14 @@ echo "ratio = tcplab / reference; for 'us', 'ms', 's', 'x', 'bytes' and 'conns' 
 printf '%-52s %-6s %12s %12s %7s  %s\n' "row" "unit" "tcplab" "reference" "ratio" "reference is"
 
 # --- the TUN's own limit, and bulk transfers at two MTUs -------------------------------------
-tun_limit() {  # tun_limit MTU write|read -> MB/s
+tun_limit() {  # tun_limit MTU write|read [OFFLOAD 0|1] -> MB/s
   ip -n "$NS_T" link del tlim0 2>/dev/null
   ip -n "$NS_T" tuntap add mode tun name tlim0
   ip -n "$NS_T" link set tlim0 mtu "$1"
   ip -n "$NS_T" addr add 198.18.0.1/24 dev tlim0
   ip -n "$NS_T" link set tlim0 up
   ip netns exec "$NS_T" timeout 30 "$BUILD/clients/tun_limit" --dev tlim0 --mtu "$1" --mode "$2" \
-    --seconds "$TUN_SECONDS" | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
+    --seconds "$TUN_SECONDS" --offload "${3:-0}" | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
 }
 download_mbps() {  # MB/s of a curl download of BYTES from tcplab
   in_s timeout 120 curl -sS -o /dev/null -w "%{speed_download}" "http://$TCPLAB_ADDR/bytes/$BYTES" |
@@ -292,15 +292,17 @@ upload_mbps() {  # MB/s of a kernel client writing BYTES into tcplab's discard s
   in_s timeout 120 "$BUILD/clients/tcp_bulk" --host $TCPLAB_ADDR --port 9 --mode discard --bytes "$BYTES" \
     --timeout 110 | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
 }
-# bulk_row NAME WHAT MTU write|read: a bulk row, then the cores its client (curl or tcp_bulk) and
-# tcplab used during the transfer: whichever is near one core is the limit.
+# bulk_row NAME WHAT MTU write|read [OFFLOAD 0|1]: a bulk row, then the cores its client (curl or
+# tcp_bulk) and tcplab used during the transfer: whichever is near one core is the limit. With
+# OFFLOAD 1 the reference is the TUN limit measured with the same offloads (GSO writes, USO reads).
 bulk_row() {
-  local name=$1 what=$2 mtu=$3 mode=$4 t0 t1 ours server
+  local name=$1 what=$2 mtu=$3 mode=$4 offload=${5:-0} t0 t1 ours server limit_name="TUN $4 limit"
+  [ "$offload" = 1 ] && limit_name="TUN $mode limit with offloads"
   profile_start
   t0=$(cpu_us $SRV_PID); ours=$(measured "$WORK/client-bulk" "$what"); t1=$(cpu_us $SRV_PID)
   profile_stop
   server=$(awk -v d=$((t1 - t0)) '{ if ($1 > 0) printf "%.2f", d / 1e6 / $1 }' "$WORK/client-bulk")
-  row "$name" "MB/s" "$ours" "$(tun_limit "$mtu" "$mode")" "TUN $mode limit"
+  row "$name" "MB/s" "$ours" "$(tun_limit "$mtu" "$mode" "$offload")" "$limit_name"
   row "  CPU during it: the client's, tcplab's" "cores" "$(client_share "$WORK/client-bulk")" "$server" \
     "tcplab (server)"
   client_notes "$name" "$WORK/client-bulk" /dev/null "no reference" | grep '^# generator-bound'
@@ -311,6 +313,14 @@ for mtu in $MTUS; do
   [ "$mtu" = 1500 ] || start_tcplab --mtu "$mtu"
   bulk_row "bulk download, MTU $mtu" download_mbps "$mtu" write
   bulk_row "bulk upload, MTU $mtu" upload_mbps "$mtu" read
+done
+# The same transfers with tcplab --offload (GSO super-packet writes, TSO reads), each against
+# the TUN limit measured with the same offloads: a ratio against the plain limit would mean
+# nothing.
+for mtu in $MTUS; do
+  start_tcplab --mtu "$mtu" --offload
+  bulk_row "bulk download with offloads, MTU $mtu" download_mbps "$mtu" write 1
+  bulk_row "bulk upload with offloads, MTU $mtu" upload_mbps "$mtu" read 1
 done
 start_tcplab --pcap "$WORK/bench.pcap"
 with_pcap=$(download_mbps)

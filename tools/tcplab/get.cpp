@@ -197,6 +197,7 @@ int get_main(int argc, char** argv, int first) {
 
   SteadyClock clock;
   StackRuntime runtime;
+  no_offload_with_faults(o.link, o.faults);
   if (!open_stack(o.link, o.trace, o.tcp, clock, runtime)) return kExitRuntime;
   Stack& stack = *runtime.stack;
   trace::Tracer& tracer = runtime.sinks.tracer();
@@ -227,6 +228,7 @@ int get_main(int argc, char** argv, int first) {
 
   loop::EventLoop loop(runtime.tun->fd(), stack, tracer, clock);
   loop.set_busy_poll(o.link.busy_poll);
+  loop.set_vnet_header(runtime.tun->vnet_header());
   loop::TimedAdapter<http::ClientSession> session_timer(session);
   loop.add_client(session_timer);
   LoopExtras extras;

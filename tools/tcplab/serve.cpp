@@ -185,6 +185,11 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop, const link:
   out += "tcplab: packets in " + n(l.packets_read) + ", out " + n(l.packets_written) + " (write errors " +
          n(l.write_errors) + "); echo replies " + n(ip.echo_replies) + ", unreachables " +
          n(ip.unreachables_sent) + "\n";
+  if (loop.vnet_header())
+    out += "tcplab: offload: link writes " + n(l.link_writes) + ", of them GSO super-packets " +
+           n(l.gso_writes) + " carrying " + n(l.gso_segments) + " segments; TSO super-packets read " +
+           n(l.gso_reads) + ", checksums completed " + n(l.checksums_completed) + ", refused " +
+           n(l.vnet_refused) + "\n";
   const auto& t = stack.tcp().stats();
   out += "tcplab: tcp segments in " + n(t.segments_received) + ", out " + n(t.segments_sent) +
          ", retransmissions " + n(t.retransmissions) + " (" + n(t.retransmitted_bytes) +
@@ -268,6 +273,7 @@ int serve_main(int argc, char** argv, int first) {
   // --- runtime from here: errors exit 1 ---
   SteadyClock clock;
   StackRuntime runtime;
+  no_offload_with_faults(o.link, o.faults);
   if (!open_stack(o.link, o.trace, o.tcp, clock, runtime)) return kExitRuntime;
   TraceSinks& sinks = runtime.sinks;
   trace::Tracer& tracer = sinks.tracer();
@@ -305,6 +311,7 @@ int serve_main(int argc, char** argv, int first) {
 
   loop::EventLoop loop(tun->fd(), stack, tracer, clock);
   loop.set_busy_poll(o.link.busy_poll);
+  loop.set_vnet_header(tun->vnet_header());
   std::unique_ptr<loop::TimedAdapter<http::Server>> http_timer;
   if (http_server) {
     http_timer = std::make_unique<loop::TimedAdapter<http::Server>>(*http_server);

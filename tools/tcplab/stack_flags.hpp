@@ -56,7 +56,7 @@ struct TraceOptions {
 // whether the injector is wanted at all.
 using FaultOptions = link::FaultOptions;
 
-// --tun, --host-ip, --ip, --mtu, --ttl, --busy-poll
+// --tun, --host-ip, --ip, --mtu, --ttl, --busy-poll, --offload, --no-offload
 void add_link_flags(FlagTable& flags, LinkOptions& o);
 // --trace, --trace-json, --pcap, --pcap-format, --absolute
 void add_trace_flags(FlagTable& flags, TraceOptions& o);

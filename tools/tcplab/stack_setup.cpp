@@ -13,6 +13,12 @@
 
 namespace tcplab::cli {
 
+void no_offload_with_faults(LinkOptions& link, const FaultOptions& faults) {
+  if (!link.tun.offload || !faults.any()) return;
+  std::fprintf(stderr, "tcplab: warning: --offload is off while faults are injected\n");
+  link.tun.offload = false;
+}
+
 bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp,
                 const Clock& clock, StackRuntime& out) {
   // Addresses first: a clash with the machine's own network is refused before anything exists.

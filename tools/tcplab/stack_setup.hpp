@@ -25,6 +25,10 @@ struct StackRuntime {
   std::unique_ptr<Stack> stack;
 };
 
+// The fault injector acts on single packets: with any fault flag the link runs without offloads
+// (a warning says so if --offload asked for them).
+void no_offload_with_faults(LinkOptions& link, const FaultOptions& faults);
+
 // Runs the steps in order (the address choice is settled into `link`, as --host-ip auto asks); on failure
 // prints one line ("tcplab: ...") to stderr and returns false. On success the stack has been advanced to
 // clock.now().

@@ -1,0 +1,41 @@
+// TCP segmentation offload on the way out (the GSO half of IFF_VNET_HDR): a run of our own
+// MSS-sized TCP segments that differ only in what segmentation would make them differ in
+// (sequence number, IP id and length, checksums, PSH on the last) is handed to the kernel as
+// one super-packet: a virtio-net header saying "TCPV4, gso_size = MSS, checksum partial", the
+// first segment's headers covering every payload, then the payloads. The kernel's receive path
+// takes it whole (as if GRO had merged the segments); a forwarding path would cut it back into
+// exactly the segments we built. Pure functions: the event loop does the writev().
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "stack/wire/bytes.hpp"
+
+namespace tcplab::wire {
+
+// One IPv4 datagram: total length is a 16-bit field.
+constexpr size_t kGsoMaxPacketLength = 65535;
+
+struct GsoRun {
+  size_t count = 1;          // packets from the first that merge (1: write it as it is)
+  size_t header_length = 0;  // IPv4 + TCP header bytes, the same in every merged packet
+  uint16_t segment_size = 0;  // payload bytes of the first; all but the last have exactly these
+  size_t payload_length = 0;  // all merged payloads together
+};
+
+// How many of `packets`, from the first, merge into one super-packet of at most `max_length`
+// bytes (IP header + TCP header + payloads). A packet merges when it and the one before are
+// plain IPv4/TCP data segments (no fragment, flags ACK only, PSH allowed on the last), its
+// header bytes equal the first's except seq, IP id, total length, checksums and PSH, its
+// sequence number follows on, and every payload before it had segment_size bytes.
+GsoRun plan_tcp_gso(std::span<const ConstBytes> packets, size_t max_length = kGsoMaxPacketLength);
+
+// The bytes that go before the payloads of a run with count >= 2: the virtio-net header
+// (NEEDS_CSUM, GSO TCPV4) then the first packet's IP and TCP headers with the total length of
+// the whole, a fresh IP header checksum, PSH if the last had it, and in the TCP checksum field
+// the folded pseudo-header sum over the whole TCP length (not complemented: the kernel adds
+// the rest). `out` needs 10 + run.header_length bytes; returns the bytes written.
+size_t emit_tcp_gso_headers(std::span<const ConstBytes> packets, const GsoRun& run, MutableBytes out);
+
+}  // namespace tcplab::wire

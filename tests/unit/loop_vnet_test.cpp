@@ -1,0 +1,167 @@
+// Tests for the event loop with a virtio-net header on the link (--offload), over a
+// SOCK_SEQPACKET socketpair standing in for the TUN: a partial checksum is finished before
+// the stack sees the packet, a header that cannot be honoured is a counted refusal, and what
+// the loop writes starts with a zero header, and a run of segments leaves as one GSO write.
+#include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "stack/loop/event_loop.hpp"
+#include "stack/wire/bytes.hpp"
+#include "stack/wire/checksum.hpp"
+#include "stack/wire/virtio_net_header.hpp"
+#include "tests/unit/gso_test_segments.hpp"
+#include "tests/unit/wire_test_bytes.hpp"
+
+using namespace tcplab;
+
+namespace {
+
+struct VnetLink {
+  int stack_side = -1, test_side = -1;
+  VnetLink() {
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    stack_side = fds[0];
+    test_side = fds[1];
+  }
+  ~VnetLink() {
+    close(stack_side);
+    close(test_side);
+  }
+  void send(const wire::VirtioNetHeader& header, std::vector<std::byte> packet) const {
+    std::vector<std::byte> frame(wire::kVirtioNetHeaderLength);
+    wire::emit_virtio_net_header(header, frame);
+    frame.insert(frame.end(), packet.begin(), packet.end());
+    REQUIRE(write(test_side, frame.data(), frame.size()) == static_cast<ssize_t>(frame.size()));
+  }
+};
+
+// The ping with its ICMP checksum left partial, as a sender with TUN_F_CSUM leaves it: ICMP
+// has no pseudo-header, so the field holds zero.
+std::vector<std::byte> partial_ping() {
+  auto ping = wire::test::hex(wire::test::kPingRequest);
+  wire::write_u16(ping, 22, 0);
+  return ping;
+}
+
+wire::VirtioNetHeader needs_checksum_at(uint16_t start, uint16_t offset) {
+  wire::VirtioNetHeader h;
+  h.flags = wire::kVirtioNeedsChecksum;
+  h.checksum_start = start;
+  h.checksum_offset = offset;
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("loop with vnet header: a partial checksum is finished and the ping answered") {
+  VnetLink link;
+  trace::Tracer tracer;
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_vnet_header(true);
+  link.send(needs_checksum_at(20, 2), partial_ping());
+  for (int i = 0; i < 10 && loop.stats().packets_written < 1; ++i)
+    loop.run_once(std::chrono::milliseconds(200));
+  CHECK(loop.stats().checksums_completed == 1);
+  CHECK(loop.stats().vnet_refused == 0);
+  CHECK(loop.stats().link_writes == 1);
+  CHECK(stack.ip_stats().echo_replies == 1);
+  std::vector<std::byte> reply(2000);
+  ssize_t n = read(link.test_side, reply.data(), reply.size());
+  REQUIRE(n == static_cast<ssize_t>(wire::kVirtioNetHeaderLength + partial_ping().size()));
+  auto header = wire::parse_virtio_net_header(reply);
+  REQUIRE(header);
+  CHECK(*header == wire::VirtioNetHeader{});  // the stack's own checksums are complete
+  std::span<const std::byte> ip(reply.data() + wire::kVirtioNetHeaderLength, partial_ping().size());
+  CHECK(wire::read_u8(ip, 20) == 0);  // echo reply
+  CHECK(wire::internet_checksum(ip.subspan(20)) == 0);
+}
+
+TEST_CASE("loop with vnet header: a header the packet cannot honour is refused and counted") {
+  VnetLink link;
+  trace::Tracer tracer;
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_vnet_header(true);
+  const auto ping = partial_ping();
+  link.send(needs_checksum_at(static_cast<uint16_t>(ping.size()), 2), ping);  // beyond the end
+  const std::byte stub[4] = {};  // shorter than a virtio-net header
+  REQUIRE(write(link.test_side, stub, sizeof stub) == 4);
+  for (int i = 0; i < 10 && loop.stats().packets_read < 2; ++i) loop.run_once(std::chrono::milliseconds(50));
+  CHECK(loop.stats().packets_read == 2);
+  CHECK(loop.stats().vnet_refused == 2);
+  CHECK(stack.ip_stats().packets_received == 0);
+  CHECK(loop.stats().link_writes == 0);
+}
+
+TEST_CASE("loop with vnet header: a run of segments is one GSO write, the rest go alone") {
+  VnetLink link;
+  trace::Tracer tracer;
+  struct OutCounter : trace::Sink {
+    int out = 0;
+    void packet(Instant, trace::Direction d, std::span<const std::byte>) override {
+      out += d == trace::Direction::Out ? 1 : 0;
+    }
+  } counter;
+  tracer.add(&counter);
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_vnet_header(true);
+  auto packets = wire::test::train(4, 300);  // 3 x 1448 + 300, PSH on the last
+  packets.push_back(wire::test::segment({.seq = 1000 + 3 * 1448 + 300, .payload = 0}));  // a pure ACK
+  for (const auto& p : packets) {
+    auto& buffer = stack.outbox().start_packet();
+    buffer.assign(p.begin(), p.end());
+  }
+  loop.run_once(std::chrono::milliseconds(0));
+  CHECK(counter.out == 5);  // the tap saw every segment as the stack made it
+  CHECK(loop.stats().link_writes == 2);
+  CHECK(loop.stats().gso_writes == 1);
+  CHECK(loop.stats().gso_segments == 4);
+  CHECK(loop.stats().packets_written == 5);
+
+  // First frame: virtio-net header, the first segment's headers (52 bytes), then every payload
+  // in order: exactly what the iovecs laid out.
+  std::vector<std::byte> frame(70000);
+  ssize_t n = read(link.test_side, frame.data(), frame.size());
+  REQUIRE(n == static_cast<ssize_t>(10 + 52 + 3 * 1448 + 300));
+  frame.resize(static_cast<size_t>(n));
+  auto header = wire::parse_virtio_net_header(frame);
+  REQUIRE(header);
+  CHECK(header->gso() == wire::VirtioGso::TcpV4);
+  CHECK(header->gso_size == 1448);
+  std::vector<std::byte> payloads;
+  for (size_t i = 0; i < 4; ++i) payloads.insert(payloads.end(), packets[i].begin() + 52, packets[i].end());
+  CHECK(std::equal(payloads.begin(), payloads.end(), frame.begin() + 62));
+  // Second frame: the pure ACK, alone behind a zero header.
+  n = read(link.test_side, frame.data(), 70000);
+  REQUIRE(n == static_cast<ssize_t>(10 + packets[4].size()));
+  CHECK(*wire::parse_virtio_net_header(frame) == wire::VirtioNetHeader{});
+  CHECK(std::equal(packets[4].begin(), packets[4].end(), frame.begin() + 10));
+}
+
+TEST_CASE("loop without vnet header: the same segments are written one by one") {
+  VnetLink link;
+  trace::Tracer tracer;
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  auto packets = wire::test::train(4, 300);
+  for (const auto& p : packets) stack.outbox().start_packet().assign(p.begin(), p.end());
+  loop.run_once(std::chrono::milliseconds(0));
+  CHECK(loop.stats().link_writes == 4);
+  CHECK(loop.stats().gso_writes == 0);
+  std::vector<std::byte> frame(70000);
+  for (const auto& p : packets) {
+    ssize_t n = read(link.test_side, frame.data(), frame.size());
+    REQUIRE(n == static_cast<ssize_t>(p.size()));
+    CHECK(std::equal(p.begin(), p.end(), frame.begin()));
+  }
+}
