@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ApacheBench against the HTTP server: 2000 requests with 10 concurrent clients,
 # connection-per-request (ab) and keep-alive (ab -k), zero failures each; /stats counts the
-# connections each run used (2000 and <= 10). Also prints requests/s at -c 1 and -c 10.
+# connections each run used (2000 and <= 10). Also prints requests/s at -c 1 and -c 10, and
+# checks that --busy-poll spins by default on two or more CPUs and not with --busy-poll 0.
 source "$(dirname "$0")/lib.sh"
 require_lab
 
@@ -53,5 +54,24 @@ check "ab -k -n 2000 -c 1: 0 failed, one connection [got $AB_CONNS]" test "$AB_F
 
 code=$(lab_exec timeout 20 curl -sS -o /dev/null -w '%{http_code}' "$URL/")
 check "the server still serves after the benchmarks [got $code]" test "$code" = 200
+# --busy-poll (default 50 us on two or more CPUs): one client sends its next packet within
+# microseconds of our answer, so some wake-ups must have found packets by spinning; with
+# --busy-poll 0 the summary has no such line.
+cpus=$(nproc)
 stop_server
 check "server exits cleanly" test $? = 0
+spin_line=$(grep -E '^tcplab: wake-ups [0-9]+, of them [0-9]+ found packets by busy polling' "$SERVER_LOG")
+if [ "$cpus" -ge 2 ]; then
+  check "default --busy-poll on $cpus CPUs: the summary counts packets found by spinning [$spin_line]" \
+    test -n "$spin_line"
+else
+  check "default --busy-poll on 1 CPU is 0: no spinning line [$spin_line]" test -z "$spin_line"
+fi
+rm -f "$SERVER_LOG"
+start_server --http-port 80 --busy-poll 0 || { not_ok "server starts with --busy-poll 0"; exit 1; }
+run_ab "ab -k -n 500 -c 1, --busy-poll 0" -k -n 500 -c 1
+check "--busy-poll 0: 500 complete, 0 failed" test "$AB_COMPLETE" = 500 -a "$AB_FAILED" = 0
+stop_server
+check "--busy-poll 0: no packet found by spinning" bash -c "! grep -q 'found packets by busy polling' '$SERVER_LOG'"
+bad=$("$TCPLAB" serve --busy-poll 2000000 2>&1); rc=$?
+check "--busy-poll 2000000: usage error, exit 2 [rc $rc: $bad]" test "$rc" = 2

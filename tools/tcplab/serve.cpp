@@ -185,6 +185,10 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop, const link:
   out += "tcplab: packets in " + n(l.packets_read) + ", out " + n(l.packets_written) + " (write errors " +
          n(l.write_errors) + "); echo replies " + n(ip.echo_replies) + ", unreachables " +
          n(ip.unreachables_sent) + "\n";
+  // --busy-poll: how often the spin found the next packet (each one a process wake-up saved).
+  if (l.busy_poll_hits > 0)
+    out += "tcplab: wake-ups " + n(l.wakeups) + ", of them " + n(l.busy_poll_hits) +
+           " found packets by busy polling\n";
   if (loop.vnet_header())
     out += "tcplab: offload: link writes " + n(l.link_writes) + ", of them GSO super-packets " +
            n(l.gso_writes) + " carrying " + n(l.gso_segments) + " segments; TSO super-packets read " +
