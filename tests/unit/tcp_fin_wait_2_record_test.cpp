@@ -307,3 +307,35 @@ TEST_CASE("fin-wait-2 record: answers every segment exactly as the full connecti
     if (compact_trace != full_trace) MESSAGE("full:\n" << full_trace << "\ncompact:\n" << compact_trace);
   }
 }
+
+TEST_CASE("fin-wait-2 record: bytes held beyond a hole at release are discarded once it fills") {
+  Peer peer(fin_wait_2_config(true));
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  peer.set_port(40000);
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  Seq ours = out[0].seq + 1, theirs = peer.isn + 1;
+  peer.inject(Peer::make(".", theirs, ours, 65535), 80);
+  auto* socket = peer.stack.tcp().accept(80);
+  REQUIRE(socket != nullptr);
+  socket->set_handler(&app);
+  peer.inject(Peer::make("P.", theirs + 10, ours, 65535, bytes_of("later")), 80);  // beyond a hole
+  socket->close();
+  REQUIRE(socket->release());
+  peer.inject(Peer::make(".", theirs, ours + 1, 65535), 80);  // our FIN acknowledged
+  const auto& stats = peer.stack.tcp().stats();
+  CHECK(stats.fin_wait_2_records == 0);  // the out-of-order bytes keep it whole
+  CHECK(stats.full_tcbs == 1);
+  peer.take();
+  peer.inject(Peer::make("P.", theirs, ours + 1, 65535, bytes_of("0123456789")), 80);  // the hole
+  out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == theirs + 15);  // everything taken, at once
+  CHECK(app.readable == 0);          // and nobody told
+  CHECK(app.received.empty());
+  CHECK(stats.fin_wait_2_records == 1);
+  CHECK(stats.full_tcbs == 0);
+}
