@@ -114,6 +114,7 @@ void Session::on_timer() {
   in_timer_ = true;
   stamp();
   fire_timer();
+  if (let_go_owed_) let_go();
   in_timer_ = false;
 }
 
@@ -177,9 +178,25 @@ void Session::on_peer_fin(tcp::Socket&) {
 void Session::on_closed(tcp::Socket&, tcp::CloseReason reason) {
   socket_ = nullptr;
   if (phase_ == Phase::Closed) return;
-  phase_ = Phase::Closed;
   if (reason == tcp::CloseReason::ResetByPeer || reason == tcp::CloseReason::TimedOut)
     count_close(CloseBy::Reset);
+  end();
+}
+
+// Rows 1 and 2 of the close-path table (session_close.cpp): whatever the client still sends
+// would be read and thrown away, which TCP does as well alone. Letting go frees the session
+// now and lets TCP hold FIN-WAIT-2 as a compact record (docs/keepalive.md); a TCP that cannot
+// (the kernel's) keeps the socket with us until on_closed, as before.
+void Session::let_go() {
+  let_go_owed_ = false;
+  if (!socket_ || phase_ != Phase::Closing || !socket_->release()) return;
+  socket_ = nullptr;
+  end();
+}
+
+// The session is over (on_closed, or let go): counted once, then handed to the server.
+void Session::end() {
+  phase_ = Phase::Closed;
   count_close(CloseBy::Client);  // only counts if nothing else was counted
   body_.reset();
   ++env_.stats.requests_per_connection[requests_bucket(requests_)];
@@ -451,7 +468,8 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   count_close(by);
   closing_by_ = by;
   bool unanswered = input_discarded_ || !inbuf_.empty() || socket_->readable() > 0;
-  ClosePath path = choose_close_path(CloseInput{by, unanswered, peer_fin_ || socket_->peer_closed()});
+  bool peer_closed = peer_fin_ || socket_->peer_closed();
+  ClosePath path = choose_close_path(CloseInput{by, unanswered, peer_closed});
   phase_ = Phase::Closing;
   body_.reset();
   std::string().swap(inbuf_);
@@ -460,7 +478,7 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   out_off_ = 0;
   if (path == ClosePath::Lingering) {
     start_lingering(why);
-  } else if (peer_fin_ || socket_->peer_closed()) {
+  } else if (peer_closed) {
     note(std::string(why));
   } else {
     note(std::string(why) +
@@ -470,6 +488,12 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   // RFC 9293 §3.10.4 CLOSE: FIN after everything queued; we keep receiving (half-close).
   socket_->close();
   pump_again_ = true;
+  bool late_bytes_change_nothing =
+      choose_close_path(CloseInput{by, true, peer_closed}) == ClosePath::Fin;
+  if (path == ClosePath::Fin && late_bytes_change_nothing) {
+    let_go_owed_ = true;
+    touch();
+  }
 }
 
 // RFC 9112 §9.6: the client is still sending requests we will not answer. Keep reading (and

@@ -52,8 +52,9 @@ class Session final : public tcp::SocketHandler {
   // arriving, so after --linger the session resets the connection.
   enum class Phase { Reading, Writing, Closing, Lingering, Closed };
 
-  // on_gone is called once, from on_closed, when the socket is gone; the server may destroy
-  // the session only after the current callback returns.
+  // on_gone is called once, from on_closed (or when the session let go of its socket), when
+  // the socket is gone; the server may destroy the session only after the current callback
+  // returns.
   Session(tcp::Socket& socket, SessionEnv& env, std::function<void(Session&)> on_gone);
 
   void start();  // attaches to the socket and starts the header timer
@@ -97,6 +98,8 @@ class Session final : public tcp::SocketHandler {
   void response_done();
   void begin_close(CloseBy by, std::string_view why);
   void start_lingering(std::string_view why);
+  void let_go();
+  void end();
   void count_close(CloseBy by);
   void note(std::string_view text);
   void fire_timer();
@@ -137,6 +140,9 @@ class Session final : public tcp::SocketHandler {
   std::optional<Instant> request_start_;  // first byte of the current request
   Instant linger_since_{};
   bool in_timer_ = false;
+  // The close is a plain FIN whose late request bytes would only be thrown away: the session
+  // lets TCP finish alone (tcp::Socket::release) at its next visit, once its notes are out.
+  bool let_go_owed_ = false;
   bool touch_queued_ = false;  // already in the server's list of sessions to visit
   std::vector<std::string> pending_notes_;
 };

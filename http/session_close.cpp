@@ -10,10 +10,12 @@
 //
 // Row 2: a request that crosses our idle FIN on the wire was never started; the client sees
 // the FIN before any response and may retry on a new connection (RFC 9112 §9.3.1), so it is
-// discarded and TCP closes as usual. Row 3 is RFC 9112 §9.6: closing at once while the client
-// is still sending would make TCP answer its data with RST, which can destroy the response it
-// has not read yet; so the server keeps reading and throws the bytes away, and resets only
-// after --linger (Apache httpd's lingering close).
+// discarded and TCP closes as usual. The session need not even read it: it lets go of the
+// socket (tcp::Socket::release) and TCP acknowledges and discards it alone.
+// Row 3 is RFC 9112 §9.6: closing at once while the client is still sending would make TCP
+// answer its data with RST, which can destroy the response it has not read yet; so the server
+// keeps reading and throws the bytes away, and resets only after --linger (Apache httpd's
+// lingering close).
 #include "http/session_close.hpp"
 
 namespace tcplab::http {

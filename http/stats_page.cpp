@@ -96,6 +96,7 @@ std::string stats_json(const StatsSnapshot& s) {
   tcp_field(out, s, "syn_cookies_rejected", s.tcp.syn_cookies_rejected);
   tcp_field(out, s, "fin_timeouts", s.tcp.fin_timeouts);
   tcp_field(out, s, "time_wait_records", s.tcp.time_wait_records);
+  tcp_field(out, s, "fin_wait_2_records", s.tcp.fin_wait_2_records);
   tcp_field(out, s, "full_tcbs", s.tcp.full_tcbs, false);
   out += "}, \"config\": {\"keepalive\": ";
   out += s.keepalive ? "true, " : "false, ";
@@ -180,8 +181,11 @@ std::string stats_html(const StatsSnapshot& s) {
   row("TIME-WAIT records", "tcp.time_wait_records", s.tcp.time_wait_records,
       "connections in TIME-WAIT held as a compact record of their last numbers, their full TCB freed",
       s.tcp_internals);
+  row("FIN-WAIT-2 records", "tcp.fin_wait_2_records", s.tcp.fin_wait_2_records,
+      "connections in FIN-WAIT-2 the server let go of, held as the same compact record, their full TCB freed",
+      s.tcp_internals);
   row("Full TCBs", "tcp.full_tcbs", s.tcp.full_tcbs,
-      "connections held as a whole TCB with buffers and timers (any state; TIME-WAIT records not counted)",
+      "connections held as a whole TCB with buffers and timers (any state; compact records not counted)",
       s.tcp_internals);
   for (size_t i = 0; i < s.http.closes.size(); ++i) {
     auto by = static_cast<CloseBy>(i);

@@ -28,6 +28,8 @@ struct TcpConfig {
   // Hold TIME-WAIT as a compact record instead of the whole connection (time_wait.hpp).
   // Off only in tests that check the record answers exactly as the connection did.
   bool compact_time_wait = true;
+  // The same for FIN-WAIT-2 once the application let go of the connection (Socket::release).
+  bool compact_fin_wait_2 = true;
   // Deviation (fin-timeout): RFC 9293 lets FIN-WAIT-2 last as long as the peer keeps its side
   // open (the peer may still send). Like Linux's tcp_fin_timeout for orphaned connections, a
   // connection whose FIN was acknowledged but whose peer never sends its own is dropped

@@ -81,6 +81,9 @@ class Connection final : public Socket {
   // In TIME-WAIT with the application done, only the 2 MSL timer armed and no bytes held:
   // the compact record that can stand in for this connection (connection_time_wait.cpp).
   std::optional<TimeWaitRecord> time_wait_record() const;
+  // In FIN-WAIT-2 after the application let go (release), only the --fin-timeout armed and
+  // no bytes held: the compact record that can stand in for it (connection_fin_wait_2.cpp).
+  std::optional<TimeWaitRecord> fin_wait_2_record() const;
 
   // --- Socket (connection_user.cpp) ---------------------------------------------------
   void set_handler(SocketHandler* handler) override;
@@ -92,6 +95,7 @@ class Connection final : public Socket {
   bool peer_closed() const override;
   void close() override;
   void abort() override;
+  bool release() override;  // connection_fin_wait_2.cpp
   const FourTuple& tuple() const override { return tuple_; }
   State state() const override { return tcb_.state; }
   ConnectionInfo info() const override;
@@ -115,6 +119,8 @@ class Connection final : public Socket {
   void update_send_window(const wire::TcpSegment& seg);
   void count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_info);
   void process_text(const wire::TcpSegment& seg);
+  void take_released_text(const wire::TcpSegment& seg);  // connection_fin_wait_2.cpp
+  void discard_readable();                               // connection_fin_wait_2.cpp
   void check_fin(const wire::TcpSegment& seg);
   void take_syn_options(const wire::TcpSegment& syn);
   uint8_t our_window_shift() const;
@@ -195,6 +201,10 @@ class Connection final : public Socket {
   bool record_timestamp(const wire::TcpSegment& original);
   bool timestamp_rtt_sample(const wire::TcpSegment& seg);
   void add_timestamps(wire::TcpOptions& options) const;
+
+  // --- connection_time_wait.cpp: the compact record's common part ----------------------
+  bool holds_only(const Timer& kept) const;
+  TimeWaitRecord compact_record(const Timer& kept) const;
 
   // --- state and application events ---------------------------------------------------
   void set_state(State next, std::string_view rule);
@@ -311,6 +321,8 @@ class Connection final : public Socket {
   ApplicationEvents events_;
   mutable bool want_writable_ = false;  // set by send_space() too, which is const to callers
   bool finished_ = false;               // see finished()
+  // The application let go after CLOSE (release()): no one reads, no callback is owed.
+  bool released_ = false;
 
   // MTU - 40 of the path as ICMP fragmentation needed reported it (RFC 1191), if it did.
   std::optional<uint16_t> path_mss_;

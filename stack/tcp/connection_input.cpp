@@ -423,6 +423,7 @@ void Connection::process_text(const wire::TcpSegment& seg) {
     // received from the remote side. Ignore the segment text."
     return;
   }
+  if (released_ && !receive_.has_out_of_order()) return take_released_text(seg);
   size_t offset = seq_distance(tcb_.rcv_nxt, seg.seq);
   note_duplicate(seg.seq, seg.payload.size());  // RFC 2883 §4: bytes we already hold out of order
   bool had_holes = receive_.has_out_of_order();
@@ -445,6 +446,7 @@ void Connection::process_text(const wire::TcpSegment& seg) {
   bytes_received_ += result.advanced;
   ack_.unacked_bytes += result.advanced;
   events_.readable = true;
+  if (released_) return discard_readable();  // a hole held at release() just filled
   // RFC 5681 §4.2: a segment that fills a hole is ACKed at once too.
   schedule_ack(had_holes);
 }

@@ -1,5 +1,6 @@
 // Connection::time_wait_record: what a connection in TIME-WAIT hands to the host's
-// TimeWaitTable (time_wait.hpp) so that the rest of it can be freed.
+// TimeWaitTable (time_wait.hpp) so that the rest of it can be freed; and the part of it a
+// released FIN-WAIT-2 connection shares (connection_fin_wait_2.cpp).
 #include <algorithm>
 #include <cstdint>
 
@@ -7,22 +8,31 @@
 
 namespace tcplab::tcp {
 
+// Nothing owed or held that a record could not answer for: our FIN acknowledged, no timer
+// but `kept`, no ACK pending, no bytes in either buffer (so no SACK blocks), and segments
+// leaving with DF as a record's do.
+bool Connection::holds_only(const Timer& kept) const {
+  if (tcb_.snd_una != tcb_.snd_nxt || !kept.armed() || ack_.now || ack_.window_update_owed) return false;
+  for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_,
+                         &fin_wait_2_timer_, &keepalive_timer_})
+    if (t != &kept && t->armed()) return false;
+  if (send_.size() > 0 || receive_.readable() > 0 || receive_.has_out_of_order()) return false;
+  return !path_below_floor_ && !persist_.probing;
+}
+
 std::optional<TimeWaitRecord> Connection::time_wait_record() const {
-  // The application has had on_closed and holds no pointer to us any more.
+  // The application has had on_closed (or let go) and holds no pointer to us any more.
   if (tcb_.state != State::TimeWait || finished_ || handler_ != nullptr || events_.delivering ||
       !events_.closed_delivered)
     return std::nullopt;
-  // Nothing owed or held that a record could not answer for: our FIN acknowledged, no
-  // timer but the 2 MSL one, no ACK pending, no bytes in either buffer (so no SACK blocks).
-  if (tcb_.snd_una != tcb_.snd_nxt || !time_wait_timer_.armed() || ack_.now || ack_.window_update_owed)
-    return std::nullopt;
-  for (const Timer* t :
-       {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &fin_wait_2_timer_, &keepalive_timer_})
-    if (t->armed()) return std::nullopt;
-  if (send_.size() > 0 || receive_.readable() > 0 || receive_.has_out_of_order()) return std::nullopt;
+  if (!holds_only(time_wait_timer_)) return std::nullopt;
+  return compact_record(time_wait_timer_);
+}
 
+TimeWaitRecord Connection::compact_record(const Timer& kept) const {
   TimeWaitRecord r;
   r.tuple = tuple_;
+  r.state = tcb_.state;
   r.iss = tcb_.iss;
   r.irs = tcb_.irs;
   r.snd_nxt = tcb_.snd_nxt;
@@ -38,7 +48,7 @@ std::optional<TimeWaitRecord> Connection::time_wait_record() const {
   r.rcv_wscale = tcb_.rcv_wscale;
   r.sack_ok = sack_ok_;
   r.timestamps = timestamps_;
-  r.expiry = *time_wait_timer_.deadline;
+  r.expiry = *kept.deadline;
   r.invalid_ack_clock = invalid_ack_clock_;
   auto micros = [](Duration d) {
     auto us = std::chrono::round<microseconds>(d).count();

@@ -1,7 +1,8 @@
 // TcpHost: demultiplexing by 4-tuple, listeners with a SYN queue and an accept queue,
 // RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 (LISTEN), active opens with ephemeral ports,
 // timers of every connection, destruction of closed connections at safe points, and
-// TIME-WAIT held as compact records (time_wait.hpp) instead of whole connections.
+// TIME-WAIT (and FIN-WAIT-2 once the application let go) held as compact records
+// (time_wait.hpp) instead of whole connections.
 #include "stack/tcp/host.hpp"
 
 #include <algorithm>
@@ -36,9 +37,10 @@ void remove_from(std::deque<Connection*>& queue, const Connection* c) {
 
 // RFC 1122 §4.2.2.13 / RFC 9293 §3.10.7.4: a new SYN with a sequence number above RCV.NXT
 // may reopen a connection in TIME-WAIT (the old duplicates cannot be confused with the new
-// connection's numbers), if a listener will take it.
-bool reopens_time_wait(const wire::TcpSegment& seg, Seq rcv_nxt, bool listening) {
-  return seg.flags.syn && !seg.flags.ack && !seg.flags.rst && seg.seq > rcv_nxt && listening;
+// connection's numbers), if a listener will take it. Any other state answers the SYN itself.
+bool reopens_time_wait(State state, const wire::TcpSegment& seg, Seq rcv_nxt, bool listening) {
+  return state == State::TimeWait && seg.flags.syn && !seg.flags.ack && !seg.flags.rst && seg.seq > rcv_nxt &&
+         listening;
 }
 
 }  // namespace
@@ -71,6 +73,8 @@ struct TcpHost::Impl final : ConnectionOwner {
   std::vector<Connection*> finished_list;  // closed, to destroy at the next safe point
   std::vector<uint16_t> acceptable_ports;  // on_acceptable calls owed to listeners
   std::vector<Connection*> due;            // scratch for advance(), reused
+  std::vector<FourTuple> released_list;    // let go by their application, to compact if they can
+  std::vector<FourTuple> compact_scratch;  // connections whose timers fired, to compact if they can
   uint16_t next_ephemeral = kEphemeralFirst;
   SynCookies cookies;
   std::optional<Instant> last_cookie_sent;  // auto mode checks ACKs only while cookies may be out
@@ -90,6 +94,7 @@ struct TcpHost::Impl final : ConnectionOwner {
     if (ctx.tracer.enabled()) ctx.tracer.note(ctx.now, &c.tuple(), "connection queued for accept");
   }
   void finished(Connection& c) override { finished_list.push_back(&c); }
+  void released(Connection& c) override { released_list.push_back(c.tuple()); }
 
   // Pops queue heads that no longer stand for their connection's earliest timer (re-armed
   // later, cancelled, connection gone) and re-queues the real one, until the head is exact.
@@ -109,9 +114,12 @@ struct TcpHost::Impl final : ConnectionOwner {
     }
   }
 
-  // Destroys closed connections. Only called at the start and end of host entry points,
-  // never while a connection or the application is in the middle of something.
+  // Destroys closed connections and compacts released ones. Only called at the start and
+  // end of host entry points, never while a connection or the application is in the middle
+  // of something.
   void reap() {
+    for (const FourTuple& tuple : released_list) hold_compactly(tuple);
+    released_list.clear();
     for (Connection* c : finished_list) {
       auto it = connections.find(c->tuple());
       if (it == connections.end() || it->second.get() != c) continue;
@@ -130,10 +138,12 @@ struct TcpHost::Impl final : ConnectionOwner {
   // RFC 9293 §3.10.7.4's TIME-WAIT rules read only a few numbers: once a connection is in
   // TIME-WAIT and its application is done, a compact record takes its place and the
   // Connection (buffers, timers, congestion and SACK state) is freed. The record answers
-  // every later segment as the connection would have, with the same trace lines.
-  void hold_time_wait_compactly(Connection& c) {
-    if (!config.compact_time_wait) return;
-    std::optional<TimeWaitRecord> record = c.time_wait_record();
+  // every later segment as the connection would have, with the same trace lines. So does a
+  // FIN-WAIT-2 connection its application let go of (Socket::release).
+  void hold_compactly(Connection& c) {
+    std::optional<TimeWaitRecord> record;
+    if (config.compact_time_wait) record = c.time_wait_record();
+    if (!record && config.compact_fin_wait_2) record = c.fin_wait_2_record();
     if (!record) return;
     auto l = listeners.find(record->tuple.local_port);
     if (c.origin() == Connection::Origin::Passive && l != listeners.end()) {
@@ -142,6 +152,10 @@ struct TcpHost::Impl final : ConnectionOwner {
     }
     connections.erase(record->tuple);  // its TimerQueue entry goes stale: settle_timers drops it
     time_wait.add(*record);
+  }
+  void hold_compactly(const FourTuple& tuple) {
+    auto it = connections.find(tuple);
+    if (it != connections.end() && !it->second->finished()) hold_compactly(*it->second);
   }
 
   // End of an entry point: tell listeners about new connections, then destroy the dead.
@@ -372,7 +386,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
   bool listening = listener != h.listeners.end();
 
   if (record != nullptr) {
-    if (!reopens_time_wait(seg, record->rcv_nxt, listening)) {
+    if (!reopens_time_wait(record->state, seg, record->rcv_nxt, listening)) {
       h.time_wait.segment_arrives(*record, seg);
       return h.finish_entry();
     }
@@ -381,10 +395,10 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
     h.time_wait.discard(*record);
   } else if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
-    bool reopen = c.state() == State::TimeWait && reopens_time_wait(seg, c.tcb().rcv_nxt, listening);
+    bool reopen = reopens_time_wait(c.state(), seg, c.tcb().rcv_nxt, listening);
     if (!reopen) {
       c.segment_arrives(seg);
-      h.hold_time_wait_compactly(c);
+      h.hold_compactly(c);
       h.finish_entry();
       return;
     }
@@ -434,11 +448,16 @@ void TcpHost::advance(Instant now) {
     c->timer_entry_removed();
     h.due.push_back(c);
   }
+  h.compact_scratch.clear();
   for (Connection* c : h.due) {
     if (!c->finished()) c->on_timers();
     // Timers armed before and not yet due need their entry back.
     if (!c->finished()) c->queue_timers();
+    // A timer that fired (a delayed ACK, a keep-alive's last no-op) may have been all that
+    // kept a released FIN-WAIT-2 connection whole.
+    if (!c->finished()) h.compact_scratch.push_back(c->tuple());
   }
+  for (const FourTuple& tuple : h.compact_scratch) h.hold_compactly(tuple);
   h.finish_entry();
 }
 

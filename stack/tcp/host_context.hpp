@@ -31,6 +31,9 @@ class ConnectionOwner {
   virtual void established(Connection&) = 0;
   // The connection is closed and has told its application: destroy it after this entry point.
   virtual void finished(Connection&) = 0;
+  // The application let go of the connection (Socket::release): the host may put a compact
+  // record in its place once it is in FIN-WAIT-2 or TIME-WAIT, at its next safe point.
+  virtual void released(Connection&) = 0;
 };
 
 // RFC 5961 §7: "limit the number of challenge ACKs ... sent per second" host-wide, so the

@@ -32,6 +32,9 @@ struct TcpStats {
   uint64_t connections_time_wait = 0;
   // Of those, held as a compact record (stack/tcp/time_wait.hpp) rather than a full TCB.
   uint64_t time_wait_records = 0;
+  // Connections in FIN-WAIT-2 whose application let go (Socket::release), held as the same
+  // compact record until the peer's FIN or the --fin-timeout (counted in connections_current).
+  uint64_t fin_wait_2_records = 0;
   // Full TCBs (Connection objects, with buffers and timers) alive, in any state.
   uint64_t full_tcbs = 0;
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions

@@ -82,6 +82,13 @@ class Socket {
   virtual void close() = 0;
   // RFC 9293 §3.10.5 ABORT: RST now; on_closed(Aborted) follows.
   virtual void abort() = 0;
+  // After close(): the application is done with this socket for good - it will read nothing
+  // more and wants no further callback, not even on_closed; TCP finishes the close alone.
+  // Bytes the peer still sends are acknowledged and thrown away (RFC 9293 §3.10.7.4 seventh
+  // lets FIN-WAIT-1/2 receive them; nobody will read them). True if the socket was let go:
+  // the Socket& must not be used again. False if this TCP cannot (the caller keeps the
+  // socket, and on_closed comes as before).
+  virtual bool release() { return false; }
   virtual const FourTuple& tuple() const = 0;
   virtual State state() const = 0;
   virtual ConnectionInfo info() const = 0;

@@ -1,7 +1,9 @@
-// TimeWaitTable: RFC 9293 §3.10.7.4 for a connection in TIME-WAIT held as a compact record.
-// Each step answers exactly as Connection's own code for TIME-WAIT (connection_input.cpp,
-// invalid_ack_limit.cpp, connection_output.cpp), with the same trace lines, drops and
-// counters; tests/unit/tcp_time_wait_test.cpp replays segments against both and compares.
+// TimeWaitTable: RFC 9293 §3.10.7.4 for a connection in TIME-WAIT (or in FIN-WAIT-2 after its
+// application let go) held as a compact record. Each step answers exactly as Connection's own
+// code for that state (connection_input.cpp, connection_fin_wait_2.cpp, invalid_ack_limit.cpp,
+// connection_output.cpp), with the same trace lines, drops and counters;
+// tests/unit/tcp_time_wait_test.cpp and tcp_fin_wait_2_record_test.cpp replay segments
+// against both and compare.
 #include "stack/tcp/time_wait.hpp"
 
 #include <algorithm>
@@ -21,22 +23,41 @@ uint32_t advertised_window(const TimeWaitRecord& r) {
   return r.rcv_adv > r.rcv_nxt ? seq_distance(r.rcv_nxt, r.rcv_adv) : 0;
 }
 
+// The connection's timer this record's expiry stands for.
+std::string_view timer_name(const TimeWaitRecord& r) {
+  return r.state == State::FinWait2 ? "fin-wait-2" : "time-wait";
+}
+
 }  // namespace
 
 TimeWaitTable::~TimeWaitTable() {
   // Keep the host's gauges right when the host itself goes (as ~Connection does).
-  ctx_.stats.connections_time_wait -= index_.size();
-  ctx_.stats.time_wait_records -= index_.size();
+  for (const TimeWaitRecord& r : fifo_) count(r, -1);
+  for (const TimeWaitRecord& r : fin_wait_2_) count(r, -1);
+}
+
+// The host's gauges for one record: a FIN-WAIT-2 connection is current (as a Connection in
+// that state counts), a TIME-WAIT one is not.
+void TimeWaitTable::count(const TimeWaitRecord& r, int delta) {
+  auto d = static_cast<uint64_t>(static_cast<int64_t>(delta));
+  if (r.state == State::FinWait2) {
+    ctx_.stats.connections_current += d;
+    ctx_.stats.fin_wait_2_records += d;
+  } else {
+    ctx_.stats.connections_time_wait += d;
+    ctx_.stats.time_wait_records += d;
+  }
 }
 
 void TimeWaitTable::add(const TimeWaitRecord& record) {
-  // 2 MSL is constant, so the newest record expires last and goes at the back; walking back
-  // over later expiries keeps the order even if a record came with an earlier deadline.
-  auto at = fifo_.end();
-  while (at != fifo_.begin() && std::prev(at)->expiry > record.expiry) --at;
-  index_.insert(fifo_.insert(at, record));
-  ++ctx_.stats.connections_time_wait;
-  ++ctx_.stats.time_wait_records;
+  // 2 MSL (or the --fin-timeout) is constant, so the newest record expires last and goes at
+  // the back; walking back over later expiries keeps the order even if a record came with an
+  // earlier deadline.
+  Fifo& fifo = fifo_of(record);
+  auto at = fifo.end();
+  while (at != fifo.begin() && std::prev(at)->expiry > record.expiry) --at;
+  index_.insert(fifo.insert(at, record));
+  count(record, +1);
 }
 
 TimeWaitRecord* TimeWaitTable::find(const FourTuple& tuple) {
@@ -49,9 +70,8 @@ void TimeWaitTable::remove(const FourTuple& tuple) {
   if (it == index_.end()) return;
   Fifo::iterator record = *it;
   index_.erase(it);
-  fifo_.erase(record);
-  --ctx_.stats.connections_time_wait;
-  --ctx_.stats.time_wait_records;
+  count(*record, -1);
+  fifo_of(*record).erase(record);
 }
 
 // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: "Restart the 2 MSL time-wait timeout": the record
@@ -66,8 +86,8 @@ void TimeWaitTable::restart(TimeWaitRecord& r) {
 void TimeWaitTable::close(TimeWaitRecord& r, std::string_view rule, bool timer_fired) {
   if (ctx_.tracer.enabled()) {
     auto action = timer_fired ? trace::TimerAction::Fired : trace::TimerAction::Cancelled;
-    ctx_.tracer.timer(ctx_.now, r.tuple, "time-wait", action, r.expiry);
-    ctx_.tracer.state_change(ctx_.now, r.tuple, to_string(State::TimeWait), to_string(State::Closed), rule);
+    ctx_.tracer.timer(ctx_.now, r.tuple, timer_name(r), action, r.expiry);
+    ctx_.tracer.state_change(ctx_.now, r.tuple, to_string(r.state), to_string(State::Closed), rule);
   }
   FourTuple tuple = r.tuple;  // r goes with the record
   remove(tuple);
@@ -78,11 +98,19 @@ void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, "discarded by the host
 void TimeWaitTable::expire() {
   while (!fifo_.empty() && fifo_.front().expiry <= ctx_.now)
     close(fifo_.front(), "RFC 9293 §3.10.7.4 (TIME-WAIT: 2 MSL elapsed)", true);
+  // Deviation (fin-timeout): as Connection::fin_wait_2_timeout, dropped silently (no RST)
+  // after --fin-timeout in FIN-WAIT-2, and counted.
+  while (!fin_wait_2_.empty() && fin_wait_2_.front().expiry <= ctx_.now) {
+    ++ctx_.stats.fin_timeouts;
+    close(fin_wait_2_.front(), kFinTimeoutRule, true);
+  }
 }
 
 std::optional<Instant> TimeWaitTable::next_expiry() const {
-  if (fifo_.empty()) return std::nullopt;
-  return fifo_.front().expiry;
+  std::optional<Instant> next;
+  for (const Fifo* fifo : {&fifo_, &fin_wait_2_})
+    if (!fifo->empty() && (!next || fifo->front().expiry < *next)) next = fifo->front().expiry;
+  return next;
 }
 
 void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& in) {
@@ -107,16 +135,53 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
     // Fourth, the SYN bit (RFC 5961 §4.2); a SYN that may reopen never reaches here (host.cpp).
     send_challenge_ack(r);
     ctx_.drop(DropReason::TcpInvalidInState, "SYN in a synchronized state: challenge ACK (RFC 5961 §4.2)");
-  } else if (check_ack(r, seg) && seg.flags.fin &&
-             seg.seq + static_cast<uint32_t>(seg.payload.size()) == r.rcv_nxt) {
-    // Sixth and seventh: URG and text are ignored in TIME-WAIT. Eighth, a FIN right at
-    // RCV.NXT (one beyond the peer's first FIN, which no real peer sends): RCV.NXT moves over
-    // it and it is acknowledged, as in Connection::check_fin.
-    r.rcv_nxt += 1;
-    ack_owed_ = true;
+  } else if (check_ack(r, seg)) {
+    // Sixth, URG: ignored. Seventh, text: ignored in TIME-WAIT; in a released FIN-WAIT-2
+    // acknowledged and discarded (take_text).
+    if (r.state == State::FinWait2) take_text(r, seg);
+    // Eighth, a FIN right at RCV.NXT, as in Connection::check_fin: RCV.NXT moves over it and
+    // it is acknowledged. FIN-WAIT-2 enters TIME-WAIT; in TIME-WAIT it is one beyond the
+    // peer's first FIN, which no real peer sends.
+    if (seg.flags.fin && seg.seq + static_cast<uint32_t>(seg.payload.size()) == r.rcv_nxt) {
+      r.rcv_nxt += 1;
+      ack_owed_ = true;
+      if (r.state == State::FinWait2) enter_time_wait(r);
+    }
   }
   if (ack_owed_) send_ack(r, {});
   dsack_.reset();  // not reported if no ACK went (a rate-limited one), as Connection does
+}
+
+// RFC 9293 §3.10.7.4 seventh in FIN-WAIT-2, for a connection nobody reads any more
+// (Connection::take_released_text): in-order bytes move RCV.NXT and are thrown away, bytes
+// beyond a hole are not kept; either way an ACK goes at once, the buffer staying empty.
+// Deviation (released-data-discarded): no RST for them (RFC 1122 §4.2.2.13 SHOULD), see there.
+void TimeWaitTable::take_text(TimeWaitRecord& r, const wire::TcpSegment& seg) {
+  if (seg.payload.empty()) return;
+  ack_owed_ = true;
+  if (seg.seq != r.rcv_nxt) return ctx_.drop(DropReason::TcpOutOfOrderFull, kReleasedOutOfOrderDrop);
+  r.rcv_nxt += static_cast<uint32_t>(seg.payload.size());
+  r.bytes_received += seg.payload.size();
+  if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &r.tuple, kReleasedTextNote);
+}
+
+// RFC 9293 §3.10.7.4 eighth, FIN-WAIT-2: "Enter the TIME-WAIT state. Start the time-wait
+// timer, turn off the other timers", in Connection::enter_time_wait's order and trace lines.
+// The record moves to the back of the TIME-WAIT FIFO: its 2 MSL starts now, the latest.
+void TimeWaitTable::enter_time_wait(TimeWaitRecord& r) {
+  constexpr std::string_view rule = "RFC 9293 §3.10.7.4 eighth (FIN-WAIT-2: FIN received)";
+  if (ctx_.tracer.enabled()) {
+    ctx_.tracer.state_change(ctx_.now, r.tuple, to_string(State::FinWait2), to_string(State::TimeWait), rule);
+    ctx_.tracer.timer(ctx_.now, r.tuple, "fin-wait-2", trace::TimerAction::Cancelled, r.expiry);
+  }
+  Fifo::iterator node = *index_.find(r.tuple);
+  count(r, -1);
+  r.state = State::TimeWait;
+  count(r, +1);
+  fifo_.splice(fifo_.end(), fin_wait_2_, node);  // iterators (and the index) stay valid
+  r.expiry = ctx_.now + 2 * ctx_.config.msl;
+  if (ctx_.tracer.enabled())
+    ctx_.tracer.timer(ctx_.now, r.tuple, "time-wait", trace::TimerAction::Armed, r.expiry);
 }
 
 void TimeWaitTable::illegal_syn_fin_arrives(TimeWaitRecord& r, const wire::TcpSegment& seg) {
@@ -154,7 +219,7 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
       ctx_.drop(DropReason::TcpRstIgnored, "RST outside the window (RFC 5961 §3.2)");
       return false;
     }
-    if (seg.flags.fin) {
+    if (seg.flags.fin && r.state == State::TimeWait) {
       // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: the peer did not get our ACK of its FIN.
       restart(r);
       send_invalid_ack(r, seg, "ACK of retransmitted FIN");
@@ -301,13 +366,14 @@ void TimeWaitTable::trace_segment(const TimeWaitRecord& r, trace::Direction dir,
 }
 
 void TimeWaitTable::append_info(std::vector<ConnectionInfo>& out) const {
+  for (const TimeWaitRecord& r : fin_wait_2_) out.push_back(info(r));
   for (const TimeWaitRecord& r : fifo_) out.push_back(info(r));
 }
 
 ConnectionInfo TimeWaitTable::info(const TimeWaitRecord& r) {
   ConnectionInfo i;
   i.tuple = r.tuple;
-  i.state = State::TimeWait;
+  i.state = r.state;
   i.snd_una = seq_distance(r.iss, r.snd_nxt);
   i.snd_nxt = i.snd_una;
   i.rcv_nxt = seq_distance(r.irs, r.rcv_nxt);
@@ -325,7 +391,7 @@ ConnectionInfo TimeWaitTable::info(const TimeWaitRecord& r) {
 TcbSnapshot TimeWaitTable::snapshot(const TimeWaitRecord& r) {
   TcbSnapshot s;
   s.tuple = r.tuple;
-  s.state = State::TimeWait;
+  s.state = r.state;
   s.iss = r.iss;
   s.irs = r.irs;
   s.snd_una = r.snd_nxt;
@@ -338,7 +404,7 @@ TcbSnapshot TimeWaitTable::snapshot(const TimeWaitRecord& r) {
   s.cwnd = 0;  // no congestion state is kept: nothing is left to send
   s.ssthresh = 0;
   s.send_mss = r.send_mss;
-  s.timers.push_back({"time-wait", r.expiry});
+  s.timers.push_back({timer_name(r), r.expiry});
   return s;
 }
 

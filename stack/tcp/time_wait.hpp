@@ -4,10 +4,16 @@
 // keeps a compact TimeWaitRecord instead of a whole Connection (buffers, timers, congestion
 // and SACK state), and a TimeWaitTable that finds a record by 4-tuple and expires the oldest
 // first. Sans-IO like the rest of stack/tcp: segments and `now` in, packets and events out.
+//
+// The same record holds a FIN-WAIT-2 connection whose application has let go of it
+// (Socket::release): our FIN is acknowledged, nothing is left to send and nobody will read,
+// so what can still happen is the peer's data (acknowledged and discarded), its FIN (the
+// record moves on to TIME-WAIT, as the connection would have), a RST, or the --fin-timeout.
 #pragma once
 #include <cstdint>
 #include <list>
 #include <optional>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -16,6 +22,7 @@
 #include "stack/tcp/host_context.hpp"
 #include "stack/tcp/invalid_ack_limit.hpp"
 #include "stack/tcp/socket.hpp"
+#include "stack/tcp/state.hpp"
 #include "stack/tcp/tcb_snapshot.hpp"
 #include "stack/tcp/timestamps.hpp"
 #include "stack/time.hpp"
@@ -23,9 +30,11 @@
 
 namespace tcplab::tcp {
 
-// What TIME-WAIT still needs of a connection (Connection::time_wait_record fills it).
+// What TIME-WAIT (or a released FIN-WAIT-2) still needs of a connection
+// (Connection::time_wait_record and fin_wait_2_record fill it).
 struct TimeWaitRecord {
   FourTuple tuple;
+  State state = State::TimeWait;  // or FinWait2, until the peer's FIN or the --fin-timeout
   // RFC 9293 §3.3.1 variables. Our FIN is acknowledged, so SND.UNA = SND.NXT. ISS and IRS
   // print relative sequence numbers, as the connection's own trace lines did.
   Seq iss, irs;
@@ -43,7 +52,7 @@ struct TimeWaitRecord {
   // (invalid_ack_limit.hpp): when the last one went, if one did.
   InvalidAckClock invalid_ack_clock;
   Timestamps timestamps;  // RFC 7323: TS.Recent for PAWS and TSecr; our TSval clock
-  Instant expiry{};       // 2 MSL after the last restart
+  Instant expiry{};       // 2 MSL after the last restart; in FIN-WAIT-2, the --fin-timeout
   // For /tcp and the step mode's TCB view, the connection's last figures (no congestion
   // state: nothing is left to send). Microseconds: an RTO is at most 60 s.
   uint32_t srtt_us = 0, rto_us = 0;
@@ -52,9 +61,22 @@ struct TimeWaitRecord {
   uint16_t send_mss = 0;
 };
 
+// Data after the application let go (Socket::release), in FIN-WAIT-1 or FIN-WAIT-2: the trace
+// lines the connection and the record both write, so the two stay word for word the same.
+inline constexpr std::string_view kReleasedTextNote =
+    "data after the application let go: acknowledged and discarded (nobody will read it)";
+inline constexpr std::string_view kReleasedOutOfOrderDrop =
+    "data beyond a hole after the application let go: not kept (nobody will read it)";
+// The fin-timeout deviation's rule, as Connection::fin_wait_2_timeout traces it.
+inline constexpr std::string_view kFinTimeoutRule =
+    "Deviation: fin-timeout (FIN-WAIT-2: no FIN from the peer within --fin-timeout, "
+    "dropped without RST like Linux's tcp_fin_timeout)";
+
 // The records, by 4-tuple, and in order of expiry. 2 MSL is the same for every record, so a
 // record that starts or restarts its 2 MSL belongs at the back of a FIFO: expiry and restart
-// cost O(1) each, however many records there are; only /tcp's listing walks the table.
+// cost O(1) each, however many records there are; only /tcp's listing walks the table. The
+// --fin-timeout is the same for every FIN-WAIT-2 record too: a second FIFO, and a record
+// that goes on to TIME-WAIT moves from the back of one list to the back of the other.
 class TimeWaitTable {
  public:
   explicit TimeWaitTable(HostContext& ctx) : ctx_(ctx) {}
@@ -62,11 +84,13 @@ class TimeWaitTable {
   TimeWaitTable(const TimeWaitTable&) = delete;
   TimeWaitTable& operator=(const TimeWaitTable&) = delete;
 
-  // Takes over a connection in TIME-WAIT (its Connection is gone; nothing is traced).
+  // Takes over a connection in TIME-WAIT or FIN-WAIT-2 (record.state), whose Connection is
+  // gone; nothing is traced.
   void add(const TimeWaitRecord& record);
   TimeWaitRecord* find(const FourTuple& tuple);
   bool contains(const FourTuple& tuple) const { return index_.find(tuple) != index_.end(); }
   size_t size() const { return index_.size(); }
+  size_t fin_wait_2_size() const { return fin_wait_2_.size(); }
 
   // RFC 9293 §3.10.7.4 for one segment to a record, as the connection would have answered.
   void segment_arrives(TimeWaitRecord& record, const wire::TcpSegment& segment);
@@ -76,8 +100,8 @@ class TimeWaitTable {
   void fragmentation_needed(TimeWaitRecord& record);
   // RFC 1122 §4.2.2.13: a new SYN reopens the 4-tuple; the record goes, nothing is sent.
   void discard(TimeWaitRecord& record);
-  // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB". Every record
-  // due at ctx.now, oldest first.
+  // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB"; and FIN-WAIT-2
+  // records whose --fin-timeout ran out. Every record due at ctx.now, oldest first.
   void expire();
   // The earliest expiry, for the event loop's poll timeout.
   std::optional<Instant> next_expiry() const;
@@ -88,9 +112,14 @@ class TimeWaitTable {
 
  private:
   using Fifo = std::list<TimeWaitRecord>;
+  Fifo& fifo_of(const TimeWaitRecord& r) { return r.state == State::FinWait2 ? fin_wait_2_ : fifo_; }
+  void count(const TimeWaitRecord& r, int delta);
   void restart(TimeWaitRecord& record);
   void close(TimeWaitRecord& record, std::string_view rule, bool timer_fired);
   void remove(const FourTuple& tuple);
+  // FIN-WAIT-2 (connection_fin_wait_2.cpp's rules for a released connection).
+  void take_text(TimeWaitRecord& r, const wire::TcpSegment& seg);
+  void enter_time_wait(TimeWaitRecord& r);
 
   // The steps of §3.10.7.4 that can still do something in TIME-WAIT (time_wait.cpp).
   bool check_paws(TimeWaitRecord& r, const wire::TcpSegment& seg);
@@ -122,7 +151,8 @@ class TimeWaitTable {
   };
 
   HostContext& ctx_;
-  Fifo fifo_;  // earliest expiry first
+  Fifo fifo_;        // TIME-WAIT, earliest expiry first
+  Fifo fin_wait_2_;  // released FIN-WAIT-2, earliest --fin-timeout first
   std::unordered_set<Fifo::iterator, ByTupleHash, ByTupleEqual> index_;
   bool ack_owed_ = false;  // one segment's answer is still owed (Connection's ack_.now)
   // RFC 2883 §4: the duplicate this segment brought, reported first in its ACK (as

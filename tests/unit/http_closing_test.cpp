@@ -94,11 +94,18 @@ TEST_CASE("http close: idle timeout -> FIN, FIN-WAIT-2, client FIN -> TIME-WAIT 
   REQUIRE(fin.size() == 1);
   CHECK(fin[0].flags.to_string() == "F.");
   CHECK(lab.state() == State::FinWait2);
+  // The server let go: no session, and TCP holds FIN-WAIT-2 as a compact record.
+  CHECK(lab.server.sessions() == 0);
+  CHECK(lab.server.stats().connections_open == 0);
+  CHECK(lab.peer.stack.tcp().stats().fin_wait_2_records == 1);
+  CHECK(lab.peer.stack.tcp().stats().full_tcbs == 0);
   lab.wait(seconds(10));  // far past the old 2 s linger: still waiting, nothing sent
   CHECK(lab.peer.take().empty());
   CHECK(lab.state() == State::FinWait2);
   lab.send("F.", "");
   CHECK(lab.state() == State::TimeWait);
+  CHECK(lab.peer.stack.tcp().stats().fin_wait_2_records == 0);
+  CHECK(lab.peer.stack.tcp().stats().time_wait_records == 1);
   lab.take_and_ack();  // the ACK of the client's FIN
   lab.wait(seconds(2) - milliseconds(1));
   CHECK(lab.state() == State::TimeWait);
@@ -139,6 +146,9 @@ TEST_CASE("http close: Connection: close with request bytes still arriving -> li
   REQUIRE_FALSE(out.empty());
   CHECK(out.back().flags.fin);
   CHECK(lab.state() == State::FinWait2);
+  // Bytes after this FIN would start a lingering close: the server keeps the socket.
+  CHECK(lab.server.sessions() == 1);
+  CHECK(lab.peer.stack.tcp().stats().fin_wait_2_records == 0);
   // The client keeps sending (a request it pipelined), never closes.
   lab.wait(milliseconds(500));
   lab.send("P.", "GET /more HTTP/1.1\r\n");
@@ -171,4 +181,27 @@ TEST_CASE("http close: Connection: close and nothing more from the client -> FIN
   CHECK(lab.state() == State::TimeWait);
   CHECK_FALSE(lab.any_rst());
   CHECK(lab.server.stats().lingering_closes == 0);
+}
+
+TEST_CASE("http close: a request crossing the idle-timeout FIN is acknowledged and discarded, no RST") {
+  Lab lab({}, seconds(30));
+  INFO(lab.peer.dump());
+  lab.send("P.", kGet);
+  lab.take_and_ack();
+  lab.wait(seconds(5));
+  REQUIRE(lab.take_and_ack().size() == 1);  // our FIN, acknowledged
+  REQUIRE(lab.peer.stack.tcp().stats().fin_wait_2_records == 1);
+  lab.send("P.", kGet);  // sent before the client saw our FIN
+  auto out = lab.peer.take();
+  REQUIRE(out.size() == 1);  // an ACK of the request, at once, and nothing else
+  CHECK(out[0].flags.to_string() == ".");
+  CHECK(out[0].ack == lab.peer_nxt);
+  CHECK(out[0].payload.empty());
+  CHECK(lab.server.stats().lingering_closes == 0);
+  CHECK(lab.peer.stack.tcp().stats().fin_wait_2_records == 1);
+  lab.send("F.", "");
+  CHECK(lab.state() == State::TimeWait);
+  CHECK_FALSE(lab.any_rst());
+  CHECK(lab.peer.stack.tcp().stats().resets_sent == 0);
+  CHECK(lab.server.stats().requests_served == 1);
 }

@@ -242,6 +242,7 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   tcp.handshakes_completed = 3;
   tcp.connections_time_wait = 2;
   tcp.time_wait_records = 1;
+  tcp.fin_wait_2_records = 8;
   tcp.full_tcbs = 4;
   tcp.resets_received = 5;
   DropCounters drops;
@@ -253,7 +254,7 @@ TEST_CASE("/stats JSON carries the issue's counters") {
         "\"connections_used\": 2", "\"requests_served\": 7", "\"handshakes_completed\": 3",
         "\"connections_time_wait\": 2", "\"timeout\": 1", "\"3-5\": 1", "\"received\": 5",
         "\"ipv4-bad-checksum\": 1", "\"2xx\": 7", "\"keepalive\": true", "\"time_wait_records\": 1",
-        "\"full_tcbs\": 4"}) {
+        "\"fin_wait_2_records\": 8", "\"full_tcbs\": 4"}) {
     INFO(expected);
     CHECK(json.find(expected) != std::string::npos);
   }

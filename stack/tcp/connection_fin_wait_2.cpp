@@ -1,0 +1,61 @@
+// A connection its application has let go of (Socket::release, after CLOSE): nobody reads it
+// and no callback is owed, so in FIN-WAIT-2 it can be held as a compact record (time_wait.hpp)
+// until the peer's FIN or the --fin-timeout. What the peer still sends is acknowledged and
+// thrown away - here for the full connection, in TimeWaitTable::take_text for the record.
+#include <array>
+
+#include "stack/tcp/connection.hpp"
+
+namespace tcplab::tcp {
+
+bool Connection::release() {
+  // Only a socket the application has closed (RFC 9293 §3.10.4 CLOSE): it still sends what
+  // it queued and its FIN, but will never read or be told anything again.
+  if (!fin_.close_requested || finished_ || tcb_.state == State::Closed || released_) return false;
+  handler_ = nullptr;
+  released_ = true;
+  events_.connected = events_.readable = events_.peer_fin = events_.writable = false;
+  events_.closed.reset();
+  events_.closed_delivered = true;
+  // Bytes already waiting are thrown away as a read would take them: the window reopens
+  // (RFC 9293 §3.8.6.2.2) just as if the application had read them.
+  std::array<std::byte, 4096> sink;
+  for (size_t n = receive_.capacity() / sink.size() + 1; n > 0 && receive(sink) > 0; --n) {
+  }
+  ctx_.owner.released(*this);
+  return true;
+}
+
+// RFC 9293 §3.10.7.4 seventh in FIN-WAIT-1/2 after release(): in-order text moves RCV.NXT and
+// is discarded, text beyond a hole is not kept; either way an ACK goes at once (no delayed
+// ACK: nobody will read, so there is no response for it to ride on).
+// Deviation (released-data-discarded): RFC 1122 §4.2.2.13 says a TCP SHOULD answer data
+// arriving after CLOSE with RST "to show that data was lost". The application that let go
+// asked for the opposite: the HTTP server lets go only where it would read and throw such
+// bytes away itself (a request crossing its idle-timeout FIN), and an RST can destroy the
+// response the client has not read yet (RFC 9112 §9.6). --fin-timeout still bounds the wait.
+void Connection::take_released_text(const wire::TcpSegment& seg) {
+  ack_.now = true;
+  if (seg.seq != tcb_.rcv_nxt) return ctx_.drop(DropReason::TcpOutOfOrderFull, kReleasedOutOfOrderDrop);
+  tcb_.rcv_nxt += static_cast<uint32_t>(seg.payload.size());
+  bytes_received_ += seg.payload.size();
+  if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &tuple_, kReleasedTextNote);
+}
+
+// Out-of-order bytes held when the application let go became readable: nobody will read them.
+void Connection::discard_readable() {
+  std::array<std::byte, 4096> sink;
+  for (size_t n = receive_.capacity() / sink.size() + 1; n > 0 && receive_.read(sink) > 0; --n) {
+  }
+  events_.readable = false;
+  ack_.now = true;
+}
+
+std::optional<TimeWaitRecord> Connection::fin_wait_2_record() const {
+  if (tcb_.state != State::FinWait2 || !released_ || finished_ || handler_ != nullptr || events_.delivering)
+    return std::nullopt;
+  if (!holds_only(fin_wait_2_timer_)) return std::nullopt;
+  return compact_record(fin_wait_2_timer_);
+}
+
+}  // namespace tcplab::tcp

@@ -1,0 +1,341 @@
+// Tests for a FIN-WAIT-2 connection whose application let go of it (Socket::release): the
+// host holds it as a compact record (stack/tcp/time_wait.*) and frees the Connection; the
+// record answers every kind of segment exactly as the full connection does (same segments
+// out, same trace lines, same counters), goes on to TIME-WAIT on the peer's FIN, and is
+// dropped after --fin-timeout.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "stack/tcp/time_wait.hpp"
+#include "stack/trace/text_sink.hpp"
+#include "tests/unit/tcp_peer.hpp"
+
+using namespace tcplab;
+using namespace tcplab::testing;
+using tcp::State;
+
+namespace {
+
+StackConfig fin_wait_2_config(bool compact) {
+  auto config = default_stack_config();
+  config.tcp.msl = seconds(1);
+  config.tcp.fin_timeout = seconds(5);
+  config.tcp.compact_time_wait = compact;
+  config.tcp.compact_fin_wait_2 = compact;
+  return config;
+}
+
+// Where both sides stand once our FIN is acknowledged.
+struct Open {
+  Seq peer_nxt, our_nxt;
+  uint32_t peer_tsval = 5000;
+  uint32_t our_tsval = 0;
+};
+
+// One connection from the peer's port `port` to port 80, with timestamps, SACK and window
+// scaling: a request, our reply, our FIN (the application closes and lets go), and the
+// peer's ACK of everything: FIN-WAIT-2, the peer's side still open.
+Open open_to_fin_wait_2(Peer& peer, uint16_t port, RecordingHandler& app) {
+  Open c;
+  peer.set_port(port);
+  auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
+  syn.options.mss = 1460;
+  syn.options.window_scale = 7;
+  syn.options.sack_permitted = true;
+  syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval, 0};
+  peer.inject(syn, 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  c.peer_nxt = peer.isn + 1;
+  c.our_nxt = out[0].seq + 1;
+  c.our_tsval = out[0].options.timestamps ? out[0].options.timestamps->value : 0;
+  auto ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
+  ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
+  peer.inject(ack, 80);
+  auto* socket = peer.stack.tcp().accept(80);
+  REQUIRE(socket != nullptr);
+  socket->set_handler(&app);
+  std::string request = "GET / HTTP/1.0\r\n\r\n";
+  auto data = Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of(request));
+  data.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
+  peer.inject(data, 80);
+  c.peer_nxt += static_cast<uint32_t>(request.size());
+  std::string reply = "HTTP/1.0 200 OK\r\n\r\nhello";
+  REQUIRE(socket->send(bytes_of(reply)) == reply.size());
+  socket->close();
+  REQUIRE(socket->release());  // the application is done: no read, no callback from now on
+  c.our_nxt += static_cast<uint32_t>(reply.size()) + 1;  // the reply and our FIN
+  auto fin_ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
+  fin_ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
+  peer.inject(fin_ack, 80);
+  peer.take();
+  REQUIRE(app.closed == 0);  // let go: on_closed is not owed any more
+  return c;
+}
+
+// A whole run against one stack: every segment it sent, its trace as text, its counters.
+struct Run {
+  explicit Run(bool compact, Seq peer_isn) : peer(fin_wait_2_config(compact)) {
+    peer.isn = peer_isn;
+    trace_file = open_memstream(&trace_text, &trace_size);
+    REQUIRE(trace_file != nullptr);
+    sink = std::make_unique<trace::TextSink>(trace_file);
+    peer.tracer.add(sink.get());
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  }
+  ~Run() {
+    peer.tracer.clear();
+    if (trace_file) std::fclose(trace_file);
+    std::free(trace_text);
+  }
+  std::string trace() {
+    std::fflush(trace_file);
+    return std::string(trace_text, trace_size);
+  }
+  // Sends from the peer, with a TSval unless `tsval` is 0, and records what came back.
+  void send(const std::string& flags, Seq seq, Seq ack, const std::string& data = {}, uint32_t tsval = 1) {
+    auto seg = Peer::make(flags, seq, ack, 1000, bytes_of(data));
+    if (tsval != 0) seg.options.timestamps = wire::TcpTimestamps{tsval, 0};
+    peer.inject(seg, 80);
+    collect();
+  }
+  void advance(Duration d) {
+    peer.advance(d);
+    collect();
+  }
+  void collect() {
+    for (const auto& s : peer.take()) {
+      std::string line = s.flags.to_string() + " " + std::to_string(s.seq.raw()) + " " +
+                         std::to_string(s.ack.raw()) + " win " + std::to_string(s.window);
+      if (s.options.timestamps)
+        line += " ts " + std::to_string(s.options.timestamps->value) + "/" +
+                std::to_string(s.options.timestamps->echo_reply);
+      line += " sack " + std::to_string(s.options.sack_blocks);
+      for (size_t i = 0; i < s.options.sack_blocks; ++i)
+        line += " " + std::to_string(s.options.sack[i].left.raw()) + "-" +
+                std::to_string(s.options.sack[i].right.raw());
+      sent.push_back(line);
+    }
+  }
+
+  Peer peer;
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  char* trace_text = nullptr;
+  size_t trace_size = 0;
+  std::FILE* trace_file = nullptr;
+  std::unique_ptr<trace::TextSink> sink;
+  std::vector<std::string> sent;
+  bool held_compactly = false;  // in FIN-WAIT-2: a record and no Connection
+};
+
+// Everything a released FIN-WAIT-2 connection can be sent, in one run, then one ending.
+enum class Ending { FinThenTimeWait, FinTimeout, ResetAtRcvNxt };
+
+void drive(Run& run, Ending ending) {
+  Open c = open_to_fin_wait_2(run.peer, 40000, run.app);
+  const auto& stats = run.peer.stack.tcp().stats();
+  run.held_compactly = stats.fin_wait_2_records == 1 && stats.full_tcbs == 0;
+  Seq rcv = c.peer_nxt;  // where the peer's next byte goes (RCV.NXT)
+  uint32_t ts = c.peer_tsval + 1;
+  run.advance(milliseconds(300));
+  run.send(".", rcv, c.our_nxt, {}, ts++);                       // bare ACK: taken quietly
+  run.send("P.", rcv, c.our_nxt, "late request", ts++);          // data: ACKed and discarded
+  rcv += 12;
+  run.send("P.", rcv - 12, c.our_nxt, "late request", ts++);     // the same again: D-SACK
+  run.send("P.", rcv - 4, c.our_nxt, "uestMORE", ts++);          // overlaps RCV.NXT: trimmed
+  rcv += 4;
+  run.send("P.", rcv + 100, c.our_nxt, "beyond a hole", ts++);   // out of order: not kept
+  run.send(".", rcv - 1, c.our_nxt, {}, ts++);                   // keep-alive probe: ACK
+  run.send(".", rcv - 2000, c.our_nxt, {}, ts++);                // old bare ACK: dup ACK
+  run.send(".", rcv - 2000, c.our_nxt, {}, ts++);                // again: rate-limited
+  run.advance(milliseconds(600));
+  run.send("R", rcv + 100, Seq(0), {}, 0);                       // RST in window: challenge
+  run.send("R", rcv + 0x7fffffff, Seq(0), {}, 0);                // RST outside: dropped
+  run.send(".", rcv, c.our_nxt + 5, {}, ts++);                   // ACK of unsent data
+  run.advance(milliseconds(600));
+  run.send(".", rcv, c.our_nxt - 0x40000000, {}, ts++);          // ACK far too old
+  run.send(".", rcv, c.our_nxt, {}, 7);                          // PAWS: TSval went back
+  run.send("P.", rcv, c.our_nxt, "paws", 8);                     // PAWS with data
+  run.send("S", run.peer.isn, Seq(0), {}, ts++);                 // old duplicate SYN
+  run.send("S", rcv + 100000, Seq(0), {}, ts++);                 // new SYN: challenge, no reopen
+  run.send("SF", rcv, Seq(0), {}, ts++);                         // SYN+FIN: challenge ACK
+  run.send("P", rcv, Seq(0), "no ack", ts++);                    // no ACK bit: dropped
+  auto sacked = Peer::make(".", rcv, c.our_nxt, 2000);           // SACK block, new window
+  sacked.options.timestamps = wire::TcpTimestamps{ts++, 0};
+  sacked.options.sack[0] = wire::SackBlock{c.our_nxt - 5, c.our_nxt};
+  sacked.options.sack_blocks = 1;
+  run.peer.inject(sacked, 80);
+  run.collect();
+  run.send("F.", rcv - 1, c.our_nxt, {}, ts++);                  // a FIN below RCV.NXT: dup ACK
+  run.send("P.", rcv, c.our_nxt, std::string(3000, 'x'), ts++);  // a larger write: discarded
+  rcv += 3000;
+  switch (ending) {
+    case Ending::FinThenTimeWait:
+      run.send("FP.", rcv, c.our_nxt, "bye", ts++);  // data and FIN: TIME-WAIT
+      rcv += 4;
+      run.advance(milliseconds(500));
+      run.send("F.", rcv - 1, c.our_nxt, {}, ts++);  // retransmitted FIN: 2 MSL again
+      run.send("P.", rcv, c.our_nxt, "after", ts++);  // text in TIME-WAIT: ignored
+      run.advance(milliseconds(1999));
+      REQUIRE(run.peer.stack.tcp().connections().size() == 1);
+      run.advance(milliseconds(1));
+      break;
+    case Ending::FinTimeout:
+      run.advance(seconds(3));
+      REQUIRE(run.peer.stack.tcp().connections().size() == 1);
+      run.advance(seconds(2));
+      break;
+    case Ending::ResetAtRcvNxt:
+      run.send("R", rcv, Seq(0), {}, 0);
+      break;
+  }
+  run.advance(seconds(10));
+}
+
+std::string counters(Run& run) {
+  const auto& s = run.peer.stack.tcp().stats();
+  std::string out =
+      "segments " + std::to_string(s.segments_received) + "/" + std::to_string(s.segments_sent) + " resets " +
+      std::to_string(s.resets_sent) + "/" + std::to_string(s.resets_received) + " challenge " +
+      std::to_string(s.challenge_acks_sent) + " suppressed " + std::to_string(s.invalid_acks_suppressed) +
+      " current " + std::to_string(s.connections_current) + " time-wait " +
+      std::to_string(s.connections_time_wait) + " fin-timeouts " + std::to_string(s.fin_timeouts) + " drops";
+  for (size_t i = 0; i < kDropReasonCount; ++i)
+    out += " " + std::to_string(run.peer.stack.tcp().drops().get(static_cast<DropReason>(i)));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fin-wait-2 record: at most 256 bytes with its share of the table") {
+  // A FIFO node (two pointers around the record), an index node (next pointer, the FIFO
+  // iterator, the cached hash) and one bucket pointer at load factor <= 1.
+  size_t per_connection = sizeof(tcp::TimeWaitRecord) + 2 * sizeof(void*) + 3 * sizeof(void*) + sizeof(void*);
+  MESSAGE("sizeof(TimeWaitRecord) = " << sizeof(tcp::TimeWaitRecord) << ", with the table's share about "
+                                      << per_connection);
+  CHECK(per_connection <= 256);
+}
+
+TEST_CASE("fin-wait-2 record: N released connections hold N compact records and no Connection") {
+  constexpr uint16_t kConnections = 50;
+  Peer peer(fin_wait_2_config(true));
+  RecordingAccept acceptor;
+  std::vector<RecordingHandler> apps(kConnections);
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  for (uint16_t i = 0; i < kConnections; ++i) open_to_fin_wait_2(peer, 40000 + i, apps[i]);
+  INFO(peer.dump());
+  const auto& stats = peer.stack.tcp().stats();
+  CHECK(stats.fin_wait_2_records == kConnections);
+  CHECK(stats.full_tcbs == 0);
+  CHECK(stats.connections_current == kConnections);
+  CHECK(stats.connections_time_wait == 0);
+  auto table = peer.stack.tcp().connections();
+  REQUIRE(table.size() == kConnections);
+  for (const auto& info : table) {
+    CHECK(info.state == State::FinWait2);
+    CHECK(info.buffer_bytes == 0);
+    CHECK(info.bytes_sent == 24);  // the reply, kept for /tcp
+  }
+  auto snap = peer.stack.tcp().snapshot(table[0].tuple);
+  REQUIRE(snap.has_value());
+  CHECK(snap->state == State::FinWait2);
+  REQUIRE(snap->timers.size() == 1);
+  CHECK(snap->timers[0].name == "fin-wait-2");
+  // The event loop wakes for the first --fin-timeout; then all are gone, silently.
+  REQUIRE(peer.stack.next_deadline().has_value());
+  CHECK(*peer.stack.next_deadline() == peer.now + seconds(5));
+  peer.advance(seconds(5));
+  CHECK(peer.take().empty());
+  CHECK(stats.fin_wait_2_records == 0);
+  CHECK(stats.fin_timeouts == kConnections);
+  CHECK(stats.connections_current == 0);
+  CHECK(peer.stack.tcp().connections().empty());
+}
+
+TEST_CASE("fin-wait-2 record: a connection the application did not let go stays whole") {
+  Peer peer(fin_wait_2_config(true));
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  peer.set_port(40000);
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  Seq ours = out[0].seq + 1, theirs = peer.isn + 1;
+  peer.inject(Peer::make(".", theirs, ours, 65535), 80);
+  auto* socket = peer.stack.tcp().accept(80);
+  REQUIRE(socket != nullptr);
+  socket->set_handler(&app);
+  CHECK_FALSE(socket->release());  // not closed yet: nothing to let go of
+  socket->close();
+  peer.inject(Peer::make(".", theirs, ours + 1, 65535), 80);
+  REQUIRE(socket->state() == State::FinWait2);
+  CHECK(peer.stack.tcp().stats().fin_wait_2_records == 0);
+  CHECK(peer.stack.tcp().stats().full_tcbs == 1);
+  // It still reads: the peer's bytes reach the application.
+  peer.inject(Peer::make("P.", theirs, ours + 1, 65535, bytes_of("hi")), 80);
+  CHECK(app.received == "hi");
+}
+
+TEST_CASE("fin-wait-2 record: answers every segment exactly as the full connection") {
+  for (Ending ending : {Ending::FinThenTimeWait, Ending::FinTimeout, Ending::ResetAtRcvNxt}) {
+    CAPTURE(static_cast<int>(ending));
+    Seq isn = draw_peer_isn();
+    Run full(false, isn);
+    Run compact(true, isn);
+    drive(full, ending);
+    drive(compact, ending);
+    CHECK_FALSE(full.held_compactly);
+    CHECK(compact.held_compactly);
+    REQUIRE(full.sent.size() >= 12);  // the run did provoke answers (ACKs, challenge ACKs)
+    CHECK(compact.sent == full.sent);
+    CHECK(counters(compact) == counters(full));
+    std::string full_trace = full.trace(), compact_trace = compact.trace();
+    CHECK(full_trace.find("acknowledged and discarded") != std::string::npos);
+    if (ending == Ending::FinThenTimeWait) {
+      CHECK(full_trace.find("FIN-WAIT-2 -> TIME-WAIT") != std::string::npos);
+      CHECK(full_trace.find("TIME-WAIT -> CLOSED") != std::string::npos);
+    } else {
+      CHECK(full_trace.find("FIN-WAIT-2 -> CLOSED") != std::string::npos);
+    }
+    CHECK(compact_trace == full_trace);
+    if (compact_trace != full_trace) MESSAGE("full:\n" << full_trace << "\ncompact:\n" << compact_trace);
+  }
+}
+
+TEST_CASE("fin-wait-2 record: bytes held beyond a hole at release are discarded once it fills") {
+  Peer peer(fin_wait_2_config(true));
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  peer.set_port(40000);
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  Seq ours = out[0].seq + 1, theirs = peer.isn + 1;
+  peer.inject(Peer::make(".", theirs, ours, 65535), 80);
+  auto* socket = peer.stack.tcp().accept(80);
+  REQUIRE(socket != nullptr);
+  socket->set_handler(&app);
+  peer.inject(Peer::make("P.", theirs + 10, ours, 65535, bytes_of("later")), 80);  // beyond a hole
+  socket->close();
+  REQUIRE(socket->release());
+  peer.inject(Peer::make(".", theirs, ours + 1, 65535), 80);  // our FIN acknowledged
+  const auto& stats = peer.stack.tcp().stats();
+  CHECK(stats.fin_wait_2_records == 0);  // the out-of-order bytes keep it whole
+  CHECK(stats.full_tcbs == 1);
+  peer.take();
+  peer.inject(Peer::make("P.", theirs, ours + 1, 65535, bytes_of("0123456789")), 80);  // the hole
+  out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == theirs + 15);  // everything taken, at once
+  CHECK(app.readable == 0);          // and nobody told
+  CHECK(app.received.empty());
+  CHECK(stats.fin_wait_2_records == 1);
+  CHECK(stats.full_tcbs == 0);
+}
