@@ -191,6 +191,10 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
       error = "cannot set the virtio-net header size of " + name + ": " + errno_text(errno);
       return std::nullopt;
     }
+    // The header's fields are little-endian (stack/wire/virtio_net_header) on any host; the
+    // kernel's default is the host's own order. Harmless where that is little-endian already.
+    int little_endian = 1;
+    [[maybe_unused]] int ignored = ioctl(tun.get(), TUNSETVNETLE, &little_endian);
     // TUN_F_CSUM: the kernel may leave a TCP checksum partial (we finish it); TUN_F_TSO4: it
     // may send us TCP super-packets up to 64 KiB. A kernel that refuses still takes our GSO
     // writes, so only the read side falls back.
@@ -198,6 +202,11 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
       warnings.push_back("the kernel refused TUN offloads (" + errno_text(errno) + ") on " + name +
                          "; reads stay one MTU-sized packet each");
     }
+  } else if (existed) {
+    // Offloads belong to the device, not the descriptor: a persistent TUN that an --offload
+    // run left with TSO on would hand this run super-packets and partial checksums it cannot
+    // recognise without the header. Turn them off; an older kernel without them fails harmlessly.
+    [[maybe_unused]] int ignored = ioctl(tun.get(), TUNSETOFFLOAD, 0);
   }
   int flags = fcntl(tun.get(), F_GETFL);
   if (flags < 0 || fcntl(tun.get(), F_SETFL, flags | O_NONBLOCK) < 0) {

@@ -119,12 +119,15 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
     Instant spin_end = last_packet_ + busy_poll_;
     if (deadline && *deadline < spin_end) spin_end = *deadline;
     if (max_wait && before + *max_wait < spin_end) spin_end = before + *max_wait;
-    if (spin_end > before) {
-      ready = spin_poll(fds, spin_end);
-      if (ready > 0 && (fds[0].revents & POLLIN)) ++stats_.busy_poll_hits;
-    }
+    if (spin_end > before) ready = spin_poll(fds, spin_end - before);
   }
-  if (ready == 0) ready = ::poll(fds, 2, poll_timeout_ms(deadline, clock_.now(), max_wait));
+  if (ready == 0) {
+    // Whatever the spin used comes off max_wait: run_once never waits longer than asked.
+    const Instant now = clock_.now();
+    std::optional<Duration> left = max_wait;
+    if (left) left = std::max(*left - (now - before), Duration::zero());
+    ready = ::poll(fds, 2, poll_timeout_ms(deadline, now, left));
+  }
   if (ready < 0 && errno != EINTR) {
     error_ = std::string("poll failed: ") + std::strerror(errno);
     return false;
@@ -142,20 +145,27 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
     faults_->advance(now);
     deliver_from_injector(now);
   }
-  if (ready > 0 && (fds[0].revents & POLLIN)) {
-    read_batch(now);
-    last_packet_ = now;
-  }
+  const bool had_packets = ready > 0 && (fds[0].revents & POLLIN);
+  if (had_packets) read_batch(now);
   advance_all(now);
   flush_outbox(now);
+  // The spin's window starts when the answers have left, not when the packets came: a long
+  // batch (or a trace to a slow terminal) must not use it up.
+  if (had_packets) last_packet_ = clock_.now();
   return !stopping_ && error_.empty();
 }
 
-int EventLoop::spin_poll(pollfd (&fds)[2], Instant until) {
-  for (;;) {
+int EventLoop::spin_poll(pollfd (&fds)[2], Duration budget) {
+  // Bounded by the real clock whatever clock_ is, so a clock that does not move cannot make
+  // it spin for ever.
+  const auto end = std::chrono::steady_clock::now() + budget;
+  for (bool waited = false;; waited = true) {
     int ready = ::poll(fds, 2, 0);
+    // A packet found after at least one empty check is a wake-up saved; one already waiting
+    // (more than a batch arrived) would have been found without spinning.
+    if (ready > 0 && (fds[0].revents & POLLIN) && waited) ++stats_.busy_poll_hits;
     if (ready != 0) return ready;
-    if (clock_.now() >= until) return 0;
+    if (std::chrono::steady_clock::now() >= end) return 0;
     // On a busy machine the process that will send the next packet may be waiting for this
     // very core: let it run. On an idle one this returns at once.
     sched_yield();

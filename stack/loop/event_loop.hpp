@@ -106,8 +106,8 @@ class EventLoop {
   // One write system call of `parts`; counts success or error for `packets` packets.
   bool write_parts(std::span<const iovec> parts, size_t packets);
   void drain_signals();
-  // Polls without sleeping until something is ready or `until`; the poll() result.
-  int spin_poll(pollfd (&fds)[2], Instant until);
+  // Polls without sleeping until something is ready or `budget` has passed; the poll() result.
+  int spin_poll(pollfd (&fds)[2], Duration budget);
   std::optional<Instant> earliest_deadline() const;
 
   int link_fd_;

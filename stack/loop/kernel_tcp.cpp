@@ -363,15 +363,10 @@ bool KernelTcp::watch(int fd, std::function<void()> on_ready) {
 }
 
 bool KernelTcp::run_once(std::optional<Duration> max_wait) {
-  int timeout_ms = -1;
-  if (max_wait) {
-    auto us = std::chrono::duration_cast<microseconds>(std::max(*max_wait, Duration::zero())).count();
-    timeout_ms = static_cast<int>(std::min<int64_t>((us + 999) / 1000, 60'000));
-  }
+  const auto start = std::chrono::steady_clock::now();
   epoll_event events[kMaxEvents];
   int n = 0;
   if (busy_poll_ > Duration::zero()) {
-    const auto start = std::chrono::steady_clock::now();
     auto spin_end = last_event_ + busy_poll_;
     if (max_wait && start + *max_wait < spin_end) spin_end = start + *max_wait;
     while (n == 0 && std::chrono::steady_clock::now() < spin_end) {
@@ -379,9 +374,17 @@ bool KernelTcp::run_once(std::optional<Duration> max_wait) {
       if (n == 0) sched_yield();  // as EventLoop::spin_poll: a waiting process goes first
     }
   }
-  if (n == 0) n = ::epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+  if (n == 0) {
+    // max_wait is the next timer's deadline: what the spin used comes off it.
+    int timeout_ms = -1;
+    if (max_wait) {
+      Duration left = std::max(*max_wait - (std::chrono::steady_clock::now() - start), Duration::zero());
+      auto us = std::chrono::duration_cast<microseconds>(left).count();
+      timeout_ms = static_cast<int>(std::min<int64_t>((us + 999) / 1000, 60'000));
+    }
+    n = ::epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+  }
   if (n < 0) return errno == EINTR;
-  if (n > 0 && busy_poll_ > Duration::zero()) last_event_ = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
     uint64_t c = events[i].data.u64;
     switch (kind_of(c)) {
@@ -402,6 +405,8 @@ bool KernelTcp::run_once(std::optional<Duration> max_wait) {
     }
   }
   finish_closed();
+  // The spin's window starts once the handlers have answered (as EventLoop's).
+  if (n > 0 && busy_poll_ > Duration::zero()) last_event_ = std::chrono::steady_clock::now();
   return true;
 }
 

@@ -183,6 +183,10 @@ void Connection::enter_time_wait(std::string_view rule) {
 void Connection::enter_fin_wait_2(std::string_view rule) {
   set_state(State::FinWait2, rule);
   arm(fin_wait_2_timer_, ctx_.now + ctx_.config.fin_timeout);
+  // Keep-alive probes are for ESTABLISHED and CLOSE-WAIT (connection_keepalive.cpp); here
+  // the FIN-WAIT-2 timer bounds the wait, and an armed keep-alive timer would keep the
+  // connection from becoming a compact record.
+  cancel(keepalive_timer_);
   release_idle_buffers();
 }
 

@@ -78,6 +78,9 @@ GsoRun plan_tcp_gso(std::span<const ConstBytes> packets, size_t max_length) {
     if (!next || next->header != first->header || next->ip_header != first->ip_header) break;
     if (next->payload > run.segment_size || next->seq != previous.seq + previous.payload) break;
     if (run.header_length + run.payload_length + next->payload > max_length) break;
+    // One iovec per payload plus the headers' must stay within writev()'s IOV_MAX (1024):
+    // a peer's tiny MSS (down to 64 bytes) would otherwise fit more in 64 KiB.
+    if (run.count + 1 > kMaxGsoSegments) break;
     if (!same_headers(packets[0], packets[i], *first)) break;
     run.payload_length += next->payload;
     ++run.count;

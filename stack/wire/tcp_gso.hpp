@@ -17,6 +17,10 @@ namespace tcplab::wire {
 // One IPv4 datagram: total length is a 16-bit field.
 constexpr size_t kGsoMaxPacketLength = 65535;
 
+// At most this many segments in one super-packet: with the headers' iovec, writev()'s
+// IOV_MAX of 1024 on Linux.
+constexpr size_t kMaxGsoSegments = 1023;
+
 struct GsoRun {
   size_t count = 1;          // packets from the first that merge (1: write it as it is)
   size_t header_length = 0;  // IPv4 + TCP header bytes, the same in every merged packet

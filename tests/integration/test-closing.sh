@@ -100,6 +100,24 @@ check "--keepalive off: current_connections_including_this 1 [got $all]" test "$
 stop_server
 check "server exits cleanly on SIGTERM" test $? = 0
 
+# ---------------------------------------------------------------- SIGTERM with a client idle
+# An idle keep-alive connection gets a FIN at shutdown, and the server stays until the client's
+# own FIN is acknowledged (bounded by a second): the client (a shell reading until the
+# server's FIN, then closing) must not be left in LAST-ACK with its FIN unanswered.
+start_server --http-port 80 --trace || { not_ok "server restarts with --trace"; exit 1; }
+lab_exec bash -c 'exec 3<>/dev/tcp/192.0.2.2/80
+  printf "GET / HTTP/1.1\r\nHost: a\r\n\r\n" >&3
+  timeout 20 cat <&3 >/dev/null; exec 3<&-' &
+holder=$!
+for _ in $(seq 50); do grep -q 'HTTP GET / HTTP/1.1 -> 200' "$SERVER_LOG" && break; sleep 0.1; done
+stop_server
+rc=$?
+wait "$holder"
+after=$(sed -n '/^tcplab: stopping/,$p' "$SERVER_LOG")
+check "SIGTERM with an idle client: exit 0 [$rc]" test "$rc" = 0
+check "SIGTERM with an idle client: its FIN is acknowledged before exit (TIME-WAIT)" \
+  grep -qE -- '-> TIME-WAIT' <<<"$after"
+
 # ---------------------------------------------------------------- the wire: no RST at all
 if command -v tshark >/dev/null; then
   packets=$(tshark -r "$PCAP" 2>/dev/null | wc -l)

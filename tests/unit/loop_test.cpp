@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "stack/loop/event_loop.hpp"
 #include "stack/loop/status.hpp"
 #include "tests/unit/wire_test_bytes.hpp"
@@ -138,7 +140,8 @@ TEST_CASE("loop: --busy-poll finds the next packet by spinning, and only after t
     Stack stack(StackConfig{}, tracer);
     SteadyClock clock;
     loop::EventLoop loop(link.stack_side, stack, tracer, clock);
-    // A budget far longer than this test, so the second packet is always inside it.
+    // A budget far longer than this test, so a packet sent a few milliseconds later is
+    // always inside it.
     loop.set_busy_poll(spinning ? std::chrono::seconds(30) : Duration::zero());
     // No traffic yet: nothing to spin after, so an empty wait sleeps and finds nothing.
     loop.run_once(std::chrono::milliseconds(1));
@@ -147,13 +150,25 @@ TEST_CASE("loop: --busy-poll finds the next packet by spinning, and only after t
     loop.run_once(std::chrono::milliseconds(200));
     REQUIRE(loop.stats().packets_read == 1);
     CHECK(loop.stats().busy_poll_hits == 0);  // the first packet came to a sleeping loop
+    // A packet already waiting is found by the first check: no wake-up saved, not a hit.
     REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
     loop.run_once(std::chrono::milliseconds(200));
     REQUIRE(loop.stats().packets_read == 2);
+    CHECK(loop.stats().busy_poll_hits == 0);
+    // The next one comes 5 ms into the wait: found by spinning, or by waking from poll().
+    std::thread sender([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      [[maybe_unused]] ssize_t n = write(link.test_side, ping.data(), ping.size());
+    });
+    loop.run_once(std::chrono::seconds(5));
+    sender.join();
+    REQUIRE(loop.stats().packets_read == 3);
     CHECK(loop.stats().busy_poll_hits == (spinning ? 1u : 0u));
     // Spinning never outlasts run_once's own limit: with nothing arriving, a 30 s budget
     // still returns after max_wait (a hang here would fail the test by its timeout).
-    loop.run_once(std::chrono::milliseconds(2));
-    CHECK(loop.stats().packets_read == 2);
+    const auto t0 = std::chrono::steady_clock::now();
+    loop.run_once(std::chrono::milliseconds(20));
+    CHECK(loop.stats().packets_read == 3);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
   }
 }

@@ -339,3 +339,18 @@ TEST_CASE("fin-wait-2 record: bytes held beyond a hole at release are discarded 
   CHECK(stats.fin_wait_2_records == 1);
   CHECK(stats.full_tcbs == 0);
 }
+
+TEST_CASE("fin-wait-2 record: TCP keep-alive on does not keep a released connection whole") {
+  // The keep-alive timer armed in ESTABLISHED has nothing to do in FIN-WAIT-2; left armed it
+  // would stop the connection from becoming a record for the whole idle time.
+  auto config = fin_wait_2_config(true);
+  config.tcp.keepalive = tcp::TcpConfig::KeepAlive{seconds(30), seconds(5), 3};
+  Peer peer(config);
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  open_to_fin_wait_2(peer, 40000, app);
+  INFO(peer.dump());
+  CHECK(peer.stack.tcp().stats().fin_wait_2_records == 1);
+  CHECK(peer.stack.tcp().stats().full_tcbs == 0);
+}

@@ -202,3 +202,21 @@ TEST_CASE("tcp gso: a super-packet never exceeds the IPv4 limit or the cap") {
   auto tail = plan_tcp_gso(rest);
   CHECK(tail.count == 15);
 }
+
+TEST_CASE("tcp gso: a run never needs more iovecs than writev() takes") {
+  // A peer may announce an MSS as small as 64 bytes: 64 KiB of them would be over a thousand
+  // segments, one iovec each. The run stops at kMaxGsoSegments whatever the byte limit.
+  std::vector<std::vector<std::byte>> packets;
+  uint32_t seq = 1000;
+  for (size_t i = 0; i < 1100; ++i) {
+    SegmentSpec s;
+    s.seq = seq;
+    s.id = static_cast<uint16_t>(i + 1);
+    s.payload = 8;
+    packets.push_back(segment(s));
+    seq += 8;
+  }
+  auto run = plan_tcp_gso(spans(packets), size_t{1} << 20);
+  CHECK(run.count == kMaxGsoSegments);
+  CHECK(run.payload_length == kMaxGsoSegments * 8);
+}

@@ -359,7 +359,11 @@ int serve_main(int argc, char** argv, int first) {
     http_server->begin_shutdown();
     loop.resume();
     const Instant give_up = clock.now() + kShutdownGrace;
-    while (http_server->sessions() > 0 && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
+    // Sessions let go of their sockets once the FIN is queued; TCP still owes the FIN's
+    // retransmission and the ACK of the client's FIN, so the drain also waits for every
+    // connection short of TIME-WAIT (a FIN-WAIT-2 record counts) to finish.
+    auto closing = [&] { return http_server->sessions() > 0 || stack.tcp().stats().connections_current > 0; };
+    while (closing() && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
     }
   }
   print_status(stack, loop, o.status, faults);
