@@ -7,25 +7,12 @@
 
 #include "stack/link/fault_injector.hpp"
 #include "stack/loop/event_loop.hpp"
+#include "tests/unit/link_pair.hpp"
 #include "tests/unit/wire_test_bytes.hpp"
 
 using namespace tcplab;
 
 namespace {
-
-struct Link {
-  int stack_side = -1, test_side = -1;
-  Link() {
-    int fds[2];
-    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
-    stack_side = fds[0];
-    test_side = fds[1];
-  }
-  ~Link() {
-    close(stack_side);
-    close(test_side);
-  }
-};
 
 struct Taps : trace::Sink {
   int in = 0, out = 0, faults = 0;
@@ -45,7 +32,7 @@ int read_replies(int fd) {
 }  // namespace
 
 TEST_CASE("loop + faults: an outbound delay holds the reply until the injector's deadline") {
-  Link link;
+  testing::LinkPair link;
   trace::Tracer tracer;
   Taps taps;
   tracer.add(&taps);
@@ -75,7 +62,7 @@ TEST_CASE("loop + faults: an outbound delay holds the reply until the injector's
 }
 
 TEST_CASE("loop + faults: an inbound drop never reaches the stack or the tap") {
-  Link link;
+  testing::LinkPair link;
   trace::Tracer tracer;
   Taps taps;
   tracer.add(&taps);

@@ -9,25 +9,12 @@
 
 #include "stack/loop/event_loop.hpp"
 #include "stack/loop/status.hpp"
+#include "tests/unit/link_pair.hpp"
 #include "tests/unit/wire_test_bytes.hpp"
 
 using namespace tcplab;
 
 namespace {
-
-struct LinkPair {
-  int stack_side = -1, test_side = -1;
-  LinkPair() {
-    int fds[2];
-    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
-    stack_side = fds[0];
-    test_side = fds[1];
-  }
-  ~LinkPair() {
-    close(stack_side);
-    close(test_side);
-  }
-};
 
 struct CountingClient : loop::TimedClient {
   std::optional<Instant> deadline;
@@ -49,7 +36,7 @@ struct PacketCounter : trace::Sink {
 }  // namespace
 
 TEST_CASE("loop: a batch of pings read from the link are all answered") {
-  LinkPair link;
+  testing::LinkPair link;
   trace::Tracer tracer;
   PacketCounter counter;
   tracer.add(&counter);
@@ -78,7 +65,7 @@ TEST_CASE("loop: a batch of pings read from the link are all answered") {
 }
 
 TEST_CASE("loop: sleeps until the earliest deadline, not longer and not busily") {
-  LinkPair link;
+  testing::LinkPair link;
   trace::Tracer tracer;
   Stack stack(StackConfig{}, tracer);
   SteadyClock clock;
@@ -101,7 +88,7 @@ TEST_CASE("loop: sleeps until the earliest deadline, not longer and not busily")
 }
 
 TEST_CASE("loop: request_stop ends run() with 0") {
-  LinkPair link;
+  testing::LinkPair link;
   trace::Tracer tracer;
   Stack stack(StackConfig{}, tracer);
   SteadyClock clock;
@@ -135,7 +122,7 @@ TEST_CASE("loop: --busy-poll finds the next packet by spinning, and only after t
   auto ping = wire::test::hex(wire::test::kPingRequest);
   for (bool spinning : {false, true}) {
     CAPTURE(spinning);
-    LinkPair link;
+    testing::LinkPair link;
     trace::Tracer tracer;
     Stack stack(StackConfig{}, tracer);
     SteadyClock clock;

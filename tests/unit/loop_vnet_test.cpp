@@ -13,24 +13,14 @@
 #include "stack/wire/checksum.hpp"
 #include "stack/wire/virtio_net_header.hpp"
 #include "tests/unit/gso_test_segments.hpp"
+#include "tests/unit/link_pair.hpp"
 #include "tests/unit/wire_test_bytes.hpp"
 
 using namespace tcplab;
 
 namespace {
 
-struct VnetLink {
-  int stack_side = -1, test_side = -1;
-  VnetLink() {
-    int fds[2];
-    REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
-    stack_side = fds[0];
-    test_side = fds[1];
-  }
-  ~VnetLink() {
-    close(stack_side);
-    close(test_side);
-  }
+struct VnetLink : testing::LinkPair {
   void send(const wire::VirtioNetHeader& header, std::vector<std::byte> packet) const {
     std::vector<std::byte> frame(wire::kVirtioNetHeaderLength);
     wire::emit_virtio_net_header(header, frame);
