@@ -85,6 +85,7 @@ inline constexpr std::string_view kLingerStartNote =
 inline constexpr std::string_view kLingerOverNote =
     "lingering close over: request bytes kept arriving and the client did not close within --linger, "
     "sending RST";
+static_assert(kLingerStartNote.ends_with(kLingerNote), "the session writes why + \"; \" + kLingerNote");
 // The fin-timeout deviation's rule, as Connection::fin_wait_2_timeout traces it.
 inline constexpr std::string_view kFinTimeoutRule =
     "Deviation: fin-timeout (FIN-WAIT-2: no FIN from the peer within --fin-timeout, "

@@ -388,7 +388,8 @@ TEST_CASE("fin-wait-2 record: a lingering record is reset exactly --linger after
   const auto& stats = peer.stack.tcp().stats();
   REQUIRE(stats.fin_wait_2_records == 1);
   CHECK(*peer.stack.next_deadline() == peer.now + seconds(5));  // the --fin-timeout, nothing else yet
-  auto late = Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of("more"));
+  const std::string more = "more", again_text = "again";  // outlive the segments' payload views
+  auto late = Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of(more));
   peer.inject(late, 80);
   REQUIRE(peer.take().size() == 1);  // the ACK
   CHECK(stats.fin_wait_2_records == 1);
@@ -398,7 +399,7 @@ TEST_CASE("fin-wait-2 record: a lingering record is reset exactly --linger after
   REQUIRE(snap->timers.size() == 2);
   CHECK(snap->timers[1].name == "linger");
   peer.advance(milliseconds(1000));
-  auto again = Peer::make("P.", c.peer_nxt + 4, c.our_nxt, 1000, bytes_of("again"));
+  auto again = Peer::make("P.", c.peer_nxt + 4, c.our_nxt, 1000, bytes_of(again_text));
   peer.inject(again, 80);  // later bytes do not move the deadline
   REQUIRE(peer.take().size() == 1);
   peer.advance(milliseconds(499));
