@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <span>
 
+#include "stack/tcp/time_wait.hpp"
+
 namespace tcplab::http {
 namespace {
 
@@ -146,9 +148,7 @@ void Session::fire_timer() {
       return;
     }
     if (state == tcp::State::FinWait2) {
-      note(
-          "lingering close over: request bytes kept arriving and the client did not close within "
-          "--linger, sending RST");
+      note(tcp::kLingerOverNote);
       ++env_.stats.lingering_aborts;
       socket_->abort();
       return;
@@ -183,13 +183,17 @@ void Session::on_closed(tcp::Socket&, tcp::CloseReason reason) {
   end();
 }
 
-// Rows 1 and 2 of the close-path table (session_close.cpp): whatever the client still sends
-// would be read and thrown away, which TCP does as well alone. Letting go frees the session
-// now and lets TCP hold FIN-WAIT-2 as a compact record (docs/keepalive.md); a TCP that cannot
-// (the kernel's) keeps the socket with us until on_closed, as before.
+// A plain FIN (close-path table, session_close.cpp): whatever the client still sends would be
+// read and thrown away, which TCP does as well alone. After an idle timeout or shutdown (rows
+// 1, 2) that is all; after a response (row 4) late bytes would start the lingering close, so
+// TCP is asked to do that too (RST after --linger). Letting go frees the session now and lets
+// TCP hold FIN-WAIT-2 as a compact record (docs/keepalive.md); a TCP that cannot (the
+// kernel's) keeps the socket with us until on_closed, as before.
 void Session::let_go() {
   let_go_owed_ = false;
-  if (!socket_ || phase_ != Phase::Closing || !socket_->release()) return;
+  std::optional<Duration> linger;
+  if (linger_on_data_) linger = env_.config.linger;
+  if (!socket_ || phase_ != Phase::Closing || !socket_->release(linger)) return;
   socket_ = nullptr;
   end();
 }
@@ -488,9 +492,8 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   // RFC 9293 §3.10.4 CLOSE: FIN after everything queued; we keep receiving (half-close).
   socket_->close();
   pump_again_ = true;
-  bool late_bytes_change_nothing =
-      choose_close_path(CloseInput{by, true, peer_closed}) == ClosePath::Fin;
-  if (path == ClosePath::Fin && late_bytes_change_nothing) {
+  if (path == ClosePath::Fin) {
+    linger_on_data_ = choose_close_path(CloseInput{by, true, peer_closed}) == ClosePath::Lingering;
     let_go_owed_ = true;
     touch();
   }
@@ -503,9 +506,7 @@ void Session::start_lingering(std::string_view why) {
   phase_ = Phase::Lingering;
   linger_since_ = now_or_pending();
   ++env_.stats.lingering_closes;
-  note(std::string(why) +
-       "; lingering close: request bytes are still arriving, so the server reads and discards them and "
-       "sends RST if the client has not closed after --linger");
+  note(std::string(why) + "; " + std::string(tcp::kLingerNote));
 }
 
 }  // namespace tcplab::http

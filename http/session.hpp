@@ -48,8 +48,9 @@ struct SessionEnv {
 class Session final : public tcp::SocketHandler {
  public:
   // Closing: our FIN is on its way and TCP finishes the close (FIN-WAIT-2 and TIME-WAIT, or
-  // LAST-ACK); the session has no timer. Lingering: the same, but request bytes are still
-  // arriving, so after --linger the session resets the connection.
+  // LAST-ACK); the session has no timer and lets go of the socket at its next visit if TCP
+  // can take it. Lingering: the same, but request bytes are still arriving, so after --linger
+  // the session resets the connection.
   enum class Phase { Reading, Writing, Closing, Lingering, Closed };
 
   // on_gone is called once, from on_closed (or when the session let go of its socket), when
@@ -140,9 +141,11 @@ class Session final : public tcp::SocketHandler {
   std::optional<Instant> request_start_;  // first byte of the current request
   Instant linger_since_{};
   bool in_timer_ = false;
-  // The close is a plain FIN whose late request bytes would only be thrown away: the session
-  // lets TCP finish alone (tcp::Socket::release) at its next visit, once its notes are out.
+  // The close is a plain FIN: the session lets TCP finish alone (tcp::Socket::release) at its
+  // next visit, once its notes are out; with linger_on_data_ late request bytes make TCP do
+  // the lingering close (RST after --linger) as the session would have.
   bool let_go_owed_ = false;
+  bool linger_on_data_ = false;
   bool touch_queued_ = false;  // already in the server's list of sessions to visit
   std::vector<std::string> pending_notes_;
 };

@@ -16,6 +16,10 @@
 // answer its data with RST, which can destroy the response it has not read yet; so the server
 // keeps reading and throws the bytes away, and resets only after --linger (Apache httpd's
 // lingering close).
+// Row 4: bytes arriving after this FIN would turn it into row 3. The session lets go of the
+// socket all the same, asking TCP to do that lingering close for it (tcp::Socket::release
+// with linger_on_data), so a client that keeps its side open costs a compact record, not a
+// session and a whole TCB.
 #include "http/session_close.hpp"
 
 namespace tcplab::http {

@@ -28,6 +28,11 @@ void tcp_field(std::string& out, const StatsSnapshot& s, std::string_view name, 
   if (comma) out += ", ";
 }
 
+// The session lingers itself only while it holds the socket; once it let go (Socket::release
+// with linger_on_data), our TCP lingers for it and counts there.
+uint64_t lingering_closes(const StatsSnapshot& s) { return s.http.lingering_closes + s.tcp.lingering_closes; }
+uint64_t lingering_aborts(const StatsSnapshot& s) { return s.http.lingering_aborts + s.tcp.lingering_resets; }
+
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 std::string fmt_ms(Duration d) {
@@ -58,8 +63,8 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "handshakes_completed", s.tcp.handshakes_completed);
   tcp_field(out, s, "connections_time_wait", s.tcp.connections_time_wait);
   field(out, "bad_requests", s.http.bad_requests);
-  field(out, "lingering_closes", s.http.lingering_closes);
-  field(out, "lingering_aborts", s.http.lingering_aborts);
+  field(out, "lingering_closes", lingering_closes(s));
+  field(out, "lingering_aborts", lingering_aborts(s));
   field(out, "refused_full", s.http.refused_full);
   out += "\"responses\": {";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
@@ -162,10 +167,10 @@ std::string stats_html(const StatsSnapshot& s) {
       "held for 2 x MSL by whichever side closed first", s.tcp_internals);
   row("Bad requests", "bad_requests", s.http.bad_requests,
       "4xx/5xx answers from the parser, each then closed");
-  row("Lingering closes", "lingering_closes", s.http.lingering_closes,
+  row("Lingering closes", "lingering_closes", lingering_closes(s),
       "closes after Connection: close or an error while request bytes were still arriving: the server "
       "read and discarded them instead of a plain FIN");
-  row("Lingering aborts", "lingering_aborts", s.http.lingering_aborts,
+  row("Lingering aborts", "lingering_aborts", lingering_aborts(s),
       "lingering closes that ended with RST: the client kept its side open for --linger");
   row("Refused, server full", "refused_full", s.http.refused_full,
       "new connections reset at --max-connections because no connection was idle to close instead");

@@ -124,6 +124,7 @@ void Connection::discard() {
   cancel(delayed_ack_timer_);
   cancel(time_wait_timer_);
   cancel(fin_wait_2_timer_);
+  cancel(linger_timer_);
   cancel(keepalive_timer_);
   set_state(State::Closed, "discarded by the host");
   handler_ = nullptr;
@@ -141,6 +142,7 @@ void Connection::close_connection(CloseReason reason, std::string_view rule) {
   cancel(delayed_ack_timer_);
   cancel(time_wait_timer_);
   cancel(fin_wait_2_timer_);
+  cancel(linger_timer_);
   cancel(keepalive_timer_);
   set_state(State::Closed, rule);
   if (!events_.closed_delivered) events_.closed = reason;

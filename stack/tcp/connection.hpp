@@ -95,7 +95,7 @@ class Connection final : public Socket {
   bool peer_closed() const override;
   void close() override;
   void abort() override;
-  bool release() override;  // connection_fin_wait_2.cpp
+  bool release(std::optional<Duration> linger_on_data = std::nullopt) override;  // connection_fin_wait_2.cpp
   const FourTuple& tuple() const override { return tuple_; }
   State state() const override { return tcb_.state; }
   ConnectionInfo info() const override;
@@ -121,6 +121,8 @@ class Connection final : public Socket {
   void process_text(const wire::TcpSegment& seg);
   void take_released_text(const wire::TcpSegment& seg);  // connection_fin_wait_2.cpp
   void discard_readable();                               // connection_fin_wait_2.cpp
+  void start_linger();                                   // connection_fin_wait_2.cpp
+  void linger_timeout();                                 // connection_fin_wait_2.cpp
   void check_fin(const wire::TcpSegment& seg);
   void take_syn_options(const wire::TcpSegment& syn);
   uint8_t our_window_shift() const;
@@ -203,7 +205,7 @@ class Connection final : public Socket {
   void add_timestamps(wire::TcpOptions& options) const;
 
   // --- connection_time_wait.cpp: the compact record's common part ----------------------
-  bool holds_only(const Timer& kept) const;
+  bool holds_only(const Timer& kept, const Timer* also = nullptr) const;
   TimeWaitRecord compact_record(const Timer& kept) const;
 
   // --- state and application events ---------------------------------------------------
@@ -226,6 +228,8 @@ class Connection final : public Socket {
   // --fin-timeout: how long FIN-WAIT-2 may last (a deviation, see config.hpp).
   Timer fin_wait_2_timer_{"fin-wait-2", {}};
   Timer keepalive_timer_{"keep-alive", {}};
+  // A released connection's lingering close (release(linger_on_data)): RST when it fires.
+  Timer linger_timer_{"linger", {}};
   Instant last_heard_{};                    // last segment from the peer (RFC 1122 §4.2.3.6 idle time)
   int keepalive_probes_ = 0;                // probes sent since the peer was last heard
   std::optional<Instant> queued_deadline_;  // see queued_deadline()
@@ -323,6 +327,8 @@ class Connection final : public Socket {
   bool finished_ = false;               // see finished()
   // The application let go after CLOSE (release()): no one reads, no callback is owed.
   bool released_ = false;
+  // release(linger_on_data): how long to linger once data arrives after the release.
+  std::optional<Duration> linger_on_data_;
 
   // MTU - 40 of the path as ICMP fragmentation needed reported it (RFC 1191), if it did.
   std::optional<uint16_t> path_mss_;

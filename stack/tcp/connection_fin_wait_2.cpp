@@ -1,14 +1,15 @@
 // A connection its application has let go of (Socket::release, after CLOSE): nobody reads it
 // and no callback is owed, so in FIN-WAIT-2 it can be held as a compact record (time_wait.hpp)
 // until the peer's FIN or the --fin-timeout. What the peer still sends is acknowledged and
-// thrown away - here for the full connection, in TimeWaitTable::take_text for the record.
+// thrown away - here for the full connection, in TimeWaitTable::take_text for the record -
+// and, if the application asked for a lingering close, answered with RST after --linger.
 #include <array>
 
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {
 
-bool Connection::release() {
+bool Connection::release(std::optional<Duration> linger_on_data) {
   // Only a socket the application has closed (RFC 9293 §3.10.4 CLOSE): it still sends what
   // it queued and its FIN, but will never read or be told anything again.
   if (!fin_.close_requested || finished_ || tcb_.state == State::Closed || released_) return false;
@@ -19,9 +20,11 @@ bool Connection::release() {
   events_.closed_delivered = true;
   // Bytes already waiting are thrown away as a read would take them: the window reopens
   // (RFC 9293 §3.8.6.2.2) just as if the application had read them.
+  linger_on_data_ = linger_on_data;
   std::array<std::byte, 4096> sink;
-  for (size_t n = receive_.capacity() / sink.size() + 1; n > 0 && receive(sink) > 0; --n) {
-  }
+  bool discarded = false;
+  for (size_t n = receive_.capacity() / sink.size() + 1; n > 0 && receive(sink) > 0; --n) discarded = true;
+  if (discarded && linger_on_data_ && !fin_.peer_fin) start_linger();
   ctx_.owner.released(*this);
   return true;
 }
@@ -40,6 +43,29 @@ void Connection::take_released_text(const wire::TcpSegment& seg) {
   tcb_.rcv_nxt += static_cast<uint32_t>(seg.payload.size());
   bytes_received_ += seg.payload.size();
   if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &tuple_, kReleasedTextNote);
+  start_linger();
+}
+
+// RFC 9112 §9.6 lingering close, for an application that let go with linger_on_data: the
+// first bytes after the release start the deadline; later ones do not move it (the client
+// gets --linger in all to close, as the HTTP server's own lingering close gives it).
+void Connection::start_linger() {
+  if (!linger_on_data_ || linger_timer_.armed()) return;
+  ++ctx_.stats.lingering_closes;
+  if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &tuple_, kLingerStartNote);
+  arm(linger_timer_, ctx_.now + *linger_on_data_);
+}
+
+// The deadline passed. Only once the peer has acknowledged everything we sent (FIN-WAIT-2):
+// while our data or FIN is unacknowledged a RST could destroy the response, so the wait starts
+// again (the retransmission timeout ends a dead peer). A peer that sent its FIN is done.
+void Connection::linger_timeout() {
+  if (fin_.peer_fin) return;
+  if (tcb_.state == State::FinWait1) return arm(linger_timer_, ctx_.now + *linger_on_data_);
+  if (tcb_.state != State::FinWait2) return;
+  ++ctx_.stats.lingering_resets;
+  if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &tuple_, kLingerOverNote);
+  abort();  // RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST>, then CLOSED
 }
 
 // Out-of-order bytes held when the application let go became readable: nobody will read them.
@@ -49,13 +75,23 @@ void Connection::discard_readable() {
   }
   events_.readable = false;
   ack_.now = true;
+  start_linger();
 }
 
 std::optional<TimeWaitRecord> Connection::fin_wait_2_record() const {
   if (tcb_.state != State::FinWait2 || !released_ || finished_ || handler_ != nullptr || events_.delivering)
     return std::nullopt;
-  if (!holds_only(fin_wait_2_timer_)) return std::nullopt;
-  return compact_record(fin_wait_2_timer_);
+  if (!holds_only(fin_wait_2_timer_, &linger_timer_)) return std::nullopt;
+  TimeWaitRecord r = compact_record(fin_wait_2_timer_);
+  if (linger_on_data_) {
+    r.linger_on_data = true;
+    r.linger = *linger_on_data_;
+  }
+  if (linger_timer_.armed()) {
+    r.lingering = true;
+    r.linger_until = *linger_timer_.deadline;
+  }
+  return r;
 }
 
 }  // namespace tcplab::tcp

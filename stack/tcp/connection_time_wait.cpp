@@ -9,13 +9,13 @@
 namespace tcplab::tcp {
 
 // Nothing owed or held that a record could not answer for: our FIN acknowledged, no timer
-// but `kept`, no ACK pending, no bytes in either buffer (so no SACK blocks), and segments
-// leaving with DF as a record's do.
-bool Connection::holds_only(const Timer& kept) const {
+// but `kept` (and `also`, if given), no ACK pending, no bytes in either buffer (so no SACK
+// blocks), and segments leaving with DF as a record's do.
+bool Connection::holds_only(const Timer& kept, const Timer* also) const {
   if (tcb_.snd_una != tcb_.snd_nxt || !kept.armed() || ack_.now || ack_.window_update_owed) return false;
   for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_,
-                         &fin_wait_2_timer_, &keepalive_timer_})
-    if (t != &kept && t->armed()) return false;
+                         &fin_wait_2_timer_, &keepalive_timer_, &linger_timer_})
+    if (t != &kept && t != also && t->armed()) return false;
   if (send_.size() > 0 || receive_.readable() > 0 || receive_.has_out_of_order()) return false;
   return !path_below_floor_ && !persist_.probing;
 }

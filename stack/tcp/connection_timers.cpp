@@ -31,7 +31,7 @@ void Connection::cancel(Timer& timer) {
 std::optional<Instant> Connection::next_deadline() const {
   std::optional<Instant> next;
   for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_,
-                         &fin_wait_2_timer_, &keepalive_timer_}) {
+                         &fin_wait_2_timer_, &keepalive_timer_, &linger_timer_}) {
     if (t->deadline && (!next || *t->deadline < *next)) next = t->deadline;
   }
   return next;
@@ -59,6 +59,7 @@ void Connection::on_timers() {
     close_connection(CloseReason::Normal, "RFC 9293 §3.10.7.4 (TIME-WAIT: 2 MSL elapsed)");
   }
   if (fire(fin_wait_2_timer_)) fin_wait_2_timeout();
+  if (fire(linger_timer_) && tcb_.state != State::Closed) linger_timeout();
   if (fire(retransmission_timer_)) retransmission_timeout();
   if (fire(persist_timer_)) persist_timeout();
   if (fire(delayed_ack_timer_) && tcb_.state != State::Closed) send_ack("delayed ACK");
@@ -171,6 +172,7 @@ void Connection::enter_time_wait(std::string_view rule) {
   cancel(retransmission_timer_);
   cancel(persist_timer_);
   cancel(fin_wait_2_timer_);
+  cancel(linger_timer_);
   cancel(keepalive_timer_);
   arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
   release_idle_buffers();

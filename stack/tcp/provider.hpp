@@ -40,6 +40,10 @@ struct TcpStats {
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
   // FIN-WAIT-2 connections dropped silently after --fin-timeout.
   uint64_t fin_timeouts = 0;
+  // Released connections lingering (Socket::release with linger_on_data): data arrived after
+  // the release, and of those, the ones reset because the peer did not close in time.
+  uint64_t lingering_closes = 0;
+  uint64_t lingering_resets = 0;
   // RFC 4987 §3.6: SYN-ACKs sent with a cookie instead of a SYN-queue entry; final ACKs
   // whose cookie proved good (a connection was made from it) or did not.
   uint64_t syn_cookies_sent = 0;

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -88,7 +89,13 @@ class Socket {
   // lets FIN-WAIT-1/2 receive them; nobody will read them). True if the socket was let go:
   // the Socket& must not be used again. False if this TCP cannot (the caller keeps the
   // socket, and on_closed comes as before).
-  virtual bool release() { return false; }
+  // linger_on_data: the application's lingering close (RFC 9112 §9.6), done by TCP alone:
+  // the first bytes arriving start a deadline this long; if the peer has not sent its FIN
+  // when it passes (and our FIN is acknowledged), TCP resets the connection.
+  virtual bool release(std::optional<Duration> linger_on_data = std::nullopt) {
+    (void)linger_on_data;
+    return false;
+  }
   virtual const FourTuple& tuple() const = 0;
   virtual State state() const = 0;
   virtual ConnectionInfo info() const = 0;

@@ -34,6 +34,7 @@ TimeWaitTable::~TimeWaitTable() {
   // Keep the host's gauges right when the host itself goes (as ~Connection does).
   for (const TimeWaitRecord& r : fifo_) count(r, -1);
   for (const TimeWaitRecord& r : fin_wait_2_) count(r, -1);
+  for (const TimeWaitRecord& r : lingering_) count(r, -1);
 }
 
 // The host's gauges for one record: a FIN-WAIT-2 connection is current (as a Connection in
@@ -55,9 +56,16 @@ void TimeWaitTable::add(const TimeWaitRecord& record) {
   // earlier deadline.
   Fifo& fifo = fifo_of(record);
   auto at = fifo.end();
-  while (at != fifo.begin() && std::prev(at)->expiry > record.expiry) --at;
+  while (at != fifo.begin() && due(*std::prev(at)) > due(record)) --at;
   index_.insert(fifo.insert(at, record));
   count(record, +1);
+}
+
+// Moves `node` (already in `fifo`, at the back) to its place by due(), walking back over later ones.
+void TimeWaitTable::insert_ordered(Fifo& fifo, Fifo::iterator node) {
+  auto at = node;
+  while (at != fifo.begin() && due(*std::prev(at)) > due(*node)) --at;
+  if (at != node) fifo.splice(at, fifo, node);  // iterators (and the index) stay valid
 }
 
 TimeWaitRecord* TimeWaitTable::find(const FourTuple& tuple) {
@@ -87,6 +95,8 @@ void TimeWaitTable::close(TimeWaitRecord& r, std::string_view rule, bool timer_f
   if (ctx_.tracer.enabled()) {
     auto action = timer_fired ? trace::TimerAction::Fired : trace::TimerAction::Cancelled;
     ctx_.tracer.timer(ctx_.now, r.tuple, timer_name(r), action, r.expiry);
+    if (r.lingering)  // as Connection::close_connection cancels its linger timer
+      ctx_.tracer.timer(ctx_.now, r.tuple, "linger", trace::TimerAction::Cancelled, r.linger_until);
     ctx_.tracer.state_change(ctx_.now, r.tuple, to_string(r.state), to_string(State::Closed), rule);
   }
   FourTuple tuple = r.tuple;  // r goes with the record
@@ -104,12 +114,23 @@ void TimeWaitTable::expire() {
     ++ctx_.stats.fin_timeouts;
     close(fin_wait_2_.front(), kFinTimeoutRule, true);
   }
+  // Lingering records: the --fin-timeout first if both are due (Connection::on_timers fires
+  // the FIN-WAIT-2 timer before the linger timer), else the linger deadline: RST.
+  while (!lingering_.empty() && due(lingering_.front()) <= ctx_.now) {
+    TimeWaitRecord& r = lingering_.front();
+    if (r.expiry <= ctx_.now) {
+      ++ctx_.stats.fin_timeouts;
+      close(r, kFinTimeoutRule, true);
+    } else {
+      linger_over(r);
+    }
+  }
 }
 
 std::optional<Instant> TimeWaitTable::next_expiry() const {
   std::optional<Instant> next;
-  for (const Fifo* fifo : {&fifo_, &fin_wait_2_})
-    if (!fifo->empty() && (!next || fifo->front().expiry < *next)) next = fifo->front().expiry;
+  for (const Fifo* fifo : {&fifo_, &fin_wait_2_, &lingering_})
+    if (!fifo->empty() && (!next || due(fifo->front()) < *next)) next = due(fifo->front());
   return next;
 }
 
@@ -163,6 +184,45 @@ void TimeWaitTable::take_text(TimeWaitRecord& r, const wire::TcpSegment& seg) {
   r.rcv_nxt += static_cast<uint32_t>(seg.payload.size());
   r.bytes_received += seg.payload.size();
   if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &r.tuple, kReleasedTextNote);
+  if (r.linger_on_data && !r.lingering) start_linger(r);
+}
+
+// RFC 9112 §9.6, as Connection::start_linger: the first bytes after a lingering release start
+// the deadline (later bytes leave it); the record moves to the lingering FIFO.
+void TimeWaitTable::start_linger(TimeWaitRecord& r) {
+  ++ctx_.stats.lingering_closes;
+  if (ctx_.tracer.enabled()) ctx_.tracer.note(ctx_.now, &r.tuple, kLingerStartNote);
+  Fifo::iterator node = *index_.find(r.tuple);
+  r.lingering = true;
+  r.linger_until = ctx_.now + r.linger;
+  lingering_.splice(lingering_.end(), fin_wait_2_, node);
+  insert_ordered(lingering_, node);
+  if (ctx_.tracer.enabled())
+    ctx_.tracer.timer(ctx_.now, r.tuple, "linger", trace::TimerAction::Armed, r.linger_until);
+}
+
+// As Connection::linger_timeout in FIN-WAIT-2 (the only state a record lingers in): the peer
+// kept its side open for --linger after sending data, so RFC 9293 §3.10.5 ABORT:
+// <SEQ=SND.NXT><CTL=RST>, and the record goes.
+void TimeWaitTable::linger_over(TimeWaitRecord& r) {
+  if (ctx_.tracer.enabled()) {
+    ctx_.tracer.timer(ctx_.now, r.tuple, "linger", trace::TimerAction::Fired, r.linger_until);
+    ctx_.tracer.note(ctx_.now, &r.tuple, kLingerOverNote);
+  }
+  ++ctx_.stats.lingering_resets;
+  wire::TcpSegment seg;
+  seg.source_port = r.tuple.local_port;
+  seg.destination_port = r.tuple.remote_port;
+  seg.seq = r.snd_nxt;
+  seg.flags.rst = true;
+  ++ctx_.stats.resets_sent;
+  seg.payload = ctx_.emit(r.tuple, seg);
+  trace_segment(r, trace::Direction::Out, seg, {});
+  // The linger timer has fired: out of the lingering FIFO, so close() cancels only the other.
+  Fifo::iterator node = *index_.find(r.tuple);
+  r.lingering = false;
+  fin_wait_2_.splice(fin_wait_2_.end(), lingering_, node);
+  close(r, "RFC 9293 §3.10.5 (ABORT)", false);
 }
 
 // RFC 9293 §3.10.7.4 eighth, FIN-WAIT-2: "Enter the TIME-WAIT state. Start the time-wait
@@ -173,12 +233,16 @@ void TimeWaitTable::enter_time_wait(TimeWaitRecord& r) {
   if (ctx_.tracer.enabled()) {
     ctx_.tracer.state_change(ctx_.now, r.tuple, to_string(State::FinWait2), to_string(State::TimeWait), rule);
     ctx_.tracer.timer(ctx_.now, r.tuple, "fin-wait-2", trace::TimerAction::Cancelled, r.expiry);
+    if (r.lingering)
+      ctx_.tracer.timer(ctx_.now, r.tuple, "linger", trace::TimerAction::Cancelled, r.linger_until);
   }
   Fifo::iterator node = *index_.find(r.tuple);
+  Fifo& from = fifo_of(r);
   count(r, -1);
   r.state = State::TimeWait;
+  r.lingering = false;
   count(r, +1);
-  fifo_.splice(fifo_.end(), fin_wait_2_, node);  // iterators (and the index) stay valid
+  fifo_.splice(fifo_.end(), from, node);  // iterators (and the index) stay valid
   r.expiry = ctx_.now + 2 * ctx_.config.msl;
   if (ctx_.tracer.enabled())
     ctx_.tracer.timer(ctx_.now, r.tuple, "time-wait", trace::TimerAction::Armed, r.expiry);
@@ -367,6 +431,7 @@ void TimeWaitTable::trace_segment(const TimeWaitRecord& r, trace::Direction dir,
 
 void TimeWaitTable::append_info(std::vector<ConnectionInfo>& out) const {
   for (const TimeWaitRecord& r : fin_wait_2_) out.push_back(info(r));
+  for (const TimeWaitRecord& r : lingering_) out.push_back(info(r));
   for (const TimeWaitRecord& r : fifo_) out.push_back(info(r));
 }
 
@@ -405,6 +470,7 @@ TcbSnapshot TimeWaitTable::snapshot(const TimeWaitRecord& r) {
   s.ssthresh = 0;
   s.send_mss = r.send_mss;
   s.timers.push_back({timer_name(r), r.expiry});
+  if (r.lingering) s.timers.push_back({"linger", r.linger_until});
   return s;
 }
 

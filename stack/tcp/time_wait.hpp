@@ -48,11 +48,17 @@ struct TimeWaitRecord {
   uint16_t mss = 0;          // receiver SWS avoidance moves the right edge by min(buffer/2, MSS)
   uint8_t snd_wscale = 0, rcv_wscale = 0;
   bool sack_ok = false;  // RFC 2018, RFC 2883: D-SACKs both ways; other blocks traced as ignored
+  // FIN-WAIT-2 released with linger_on_data (Socket::release): the first bytes start
+  // `lingering` until linger_until, when the record sends RST unless the peer's FIN came.
+  bool linger_on_data = false;
+  bool lingering = false;
   // RFC 9293 §3.10.7.4 ACKs to unacceptable segments are limited per connection
   // (invalid_ack_limit.hpp): when the last one went, if one did.
   InvalidAckClock invalid_ack_clock;
   Timestamps timestamps;  // RFC 7323: TS.Recent for PAWS and TSecr; our TSval clock
   Instant expiry{};       // 2 MSL after the last restart; in FIN-WAIT-2, the --fin-timeout
+  Duration linger{};      // with linger_on_data: from the first bytes to the RST
+  Instant linger_until{};  // while lingering
   // For /tcp and the step mode's TCB view, the connection's last figures (no congestion
   // state: nothing is left to send). Microseconds: an RTO is at most 60 s.
   uint32_t srtt_us = 0, rto_us = 0;
@@ -67,6 +73,19 @@ inline constexpr std::string_view kReleasedTextNote =
     "data after the application let go: acknowledged and discarded (nobody will read it)";
 inline constexpr std::string_view kReleasedOutOfOrderDrop =
     "data beyond a hole after the application let go: not kept (nobody will read it)";
+// The lingering close a released connection does for its application (release with
+// linger_on_data): the HTTP server's notes for it (RFC 9112 §9.6), word for word, whether the
+// session, the connection or the record writes them.
+inline constexpr std::string_view kLingerNote =
+    "lingering close: request bytes are still arriving, so the server reads and discards them and "
+    "sends RST if the client has not closed after --linger";
+inline constexpr std::string_view kLingerStartNote =
+    "request bytes arrived after our FIN; lingering close: request bytes are still arriving, so the server "
+    "reads and discards them and sends RST if the client has not closed after --linger";
+inline constexpr std::string_view kLingerOverNote =
+    "lingering close over: request bytes kept arriving and the client did not close within --linger, "
+    "sending RST";
+static_assert(kLingerStartNote.ends_with(kLingerNote), "the session writes why + \"; \" + kLingerNote");
 // The fin-timeout deviation's rule, as Connection::fin_wait_2_timeout traces it.
 inline constexpr std::string_view kFinTimeoutRule =
     "Deviation: fin-timeout (FIN-WAIT-2: no FIN from the peer within --fin-timeout, "
@@ -76,7 +95,10 @@ inline constexpr std::string_view kFinTimeoutRule =
 // record that starts or restarts its 2 MSL belongs at the back of a FIFO: expiry and restart
 // cost O(1) each, however many records there are; only /tcp's listing walks the table. The
 // --fin-timeout is the same for every FIN-WAIT-2 record too: a second FIFO, and a record
-// that goes on to TIME-WAIT moves from the back of one list to the back of the other.
+// that goes on to TIME-WAIT moves from the back of one list to the back of the other. A
+// lingering record (data after a release with linger_on_data) moves to a third, ordered by
+// the earlier of its --fin-timeout and its linger deadline: --linger is one server's constant,
+// so a record that starts lingering almost always belongs at the back as well.
 class TimeWaitTable {
  public:
   explicit TimeWaitTable(HostContext& ctx) : ctx_(ctx) {}
@@ -90,7 +112,7 @@ class TimeWaitTable {
   TimeWaitRecord* find(const FourTuple& tuple);
   bool contains(const FourTuple& tuple) const { return index_.find(tuple) != index_.end(); }
   size_t size() const { return index_.size(); }
-  size_t fin_wait_2_size() const { return fin_wait_2_.size(); }
+  size_t fin_wait_2_size() const { return fin_wait_2_.size() + lingering_.size(); }
 
   // RFC 9293 §3.10.7.4 for one segment to a record, as the connection would have answered.
   void segment_arrives(TimeWaitRecord& record, const wire::TcpSegment& segment);
@@ -112,7 +134,17 @@ class TimeWaitTable {
 
  private:
   using Fifo = std::list<TimeWaitRecord>;
-  Fifo& fifo_of(const TimeWaitRecord& r) { return r.state == State::FinWait2 ? fin_wait_2_ : fifo_; }
+  Fifo& fifo_of(const TimeWaitRecord& r) {
+    if (r.state != State::FinWait2) return fifo_;
+    return r.lingering ? lingering_ : fin_wait_2_;
+  }
+  // When the record must next be visited: its expiry, or its linger deadline if earlier.
+  static Instant due(const TimeWaitRecord& r) {
+    return r.lingering && r.linger_until < r.expiry ? r.linger_until : r.expiry;
+  }
+  void insert_ordered(Fifo& fifo, Fifo::iterator node);
+  void start_linger(TimeWaitRecord& r);
+  void linger_over(TimeWaitRecord& r);
   void count(const TimeWaitRecord& r, int delta);
   void restart(TimeWaitRecord& record);
   void close(TimeWaitRecord& record, std::string_view rule, bool timer_fired);
@@ -153,6 +185,7 @@ class TimeWaitTable {
   HostContext& ctx_;
   Fifo fifo_;        // TIME-WAIT, earliest expiry first
   Fifo fin_wait_2_;  // released FIN-WAIT-2, earliest --fin-timeout first
+  Fifo lingering_;   // released FIN-WAIT-2 with data after a lingering release, earliest due() first
   std::unordered_set<Fifo::iterator, ByTupleHash, ByTupleEqual> index_;
   bool ack_owed_ = false;  // one segment's answer is still owed (Connection's ack_.now)
   // RFC 2883 §4: the duplicate this segment brought, reported first in its ACK (as

@@ -39,7 +39,8 @@ struct Open {
 // One connection from the peer's port `port` to port 80, with timestamps, SACK and window
 // scaling: a request, our reply, our FIN (the application closes and lets go), and the
 // peer's ACK of everything: FIN-WAIT-2, the peer's side still open.
-Open open_to_fin_wait_2(Peer& peer, uint16_t port, RecordingHandler& app) {
+Open open_to_fin_wait_2(Peer& peer, uint16_t port, RecordingHandler& app,
+                        std::optional<Duration> linger = std::nullopt) {
   Open c;
   peer.set_port(port);
   auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
@@ -67,7 +68,7 @@ Open open_to_fin_wait_2(Peer& peer, uint16_t port, RecordingHandler& app) {
   std::string reply = "HTTP/1.0 200 OK\r\n\r\nhello";
   REQUIRE(socket->send(bytes_of(reply)) == reply.size());
   socket->close();
-  REQUIRE(socket->release());  // the application is done: no read, no callback from now on
+  REQUIRE(socket->release(linger));  // the application is done: no read, no callback from now on
   c.our_nxt += static_cast<uint32_t>(reply.size()) + 1;  // the reply and our FIN
   auto fin_ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
   fin_ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
@@ -79,7 +80,8 @@ Open open_to_fin_wait_2(Peer& peer, uint16_t port, RecordingHandler& app) {
 
 // A whole run against one stack: every segment it sent, its trace as text, its counters.
 struct Run {
-  explicit Run(bool compact, Seq peer_isn) : peer(fin_wait_2_config(compact)) {
+  explicit Run(bool compact, Seq peer_isn, std::optional<Duration> linger_on_data = std::nullopt)
+      : peer(fin_wait_2_config(compact)), linger(linger_on_data) {
     peer.isn = peer_isn;
     trace_file = open_memstream(&trace_text, &trace_size);
     REQUIRE(trace_file != nullptr);
@@ -131,13 +133,14 @@ struct Run {
   std::unique_ptr<trace::TextSink> sink;
   std::vector<std::string> sent;
   bool held_compactly = false;  // in FIN-WAIT-2: a record and no Connection
+  std::optional<Duration> linger;  // released with linger_on_data
 };
 
 // Everything a released FIN-WAIT-2 connection can be sent, in one run, then one ending.
 enum class Ending { FinThenTimeWait, FinTimeout, ResetAtRcvNxt };
 
 void drive(Run& run, Ending ending) {
-  Open c = open_to_fin_wait_2(run.peer, 40000, run.app);
+  Open c = open_to_fin_wait_2(run.peer, 40000, run.app, run.linger);
   const auto& stats = run.peer.stack.tcp().stats();
   run.held_compactly = stats.fin_wait_2_records == 1 && stats.full_tcbs == 0;
   Seq rcv = c.peer_nxt;  // where the peer's next byte goes (RCV.NXT)
@@ -187,7 +190,8 @@ void drive(Run& run, Ending ending) {
       break;
     case Ending::FinTimeout:
       run.advance(seconds(3));
-      REQUIRE(run.peer.stack.tcp().connections().size() == 1);
+      // Lingering on data: reset at 2.3 s (--linger after the first late bytes), not kept.
+      REQUIRE(run.peer.stack.tcp().connections().size() == (run.linger ? 0u : 1u));
       run.advance(seconds(2));
       break;
     case Ending::ResetAtRcvNxt:
@@ -353,4 +357,75 @@ TEST_CASE("fin-wait-2 record: TCP keep-alive on does not keep a released connect
   INFO(peer.dump());
   CHECK(peer.stack.tcp().stats().fin_wait_2_records == 1);
   CHECK(peer.stack.tcp().stats().full_tcbs == 0);
+}
+
+TEST_CASE("fin-wait-2 record: released with linger on data, answers exactly as the full connection") {
+  // --linger 2 s from the first late bytes (at 300 ms): the FIN at about 1.5 s comes in time
+  // (TIME-WAIT, no RST); a peer that never closes is reset at 2.3 s, before the 5 s
+  // --fin-timeout; a RST from the peer ends it first.
+  for (Ending ending : {Ending::FinThenTimeWait, Ending::FinTimeout, Ending::ResetAtRcvNxt}) {
+    CAPTURE(static_cast<int>(ending));
+    Seq isn = draw_peer_isn();
+    Run full(false, isn, seconds(2));
+    Run compact(true, isn, seconds(2));
+    drive(full, ending);
+    drive(compact, ending);
+    CHECK_FALSE(full.held_compactly);
+    CHECK(compact.held_compactly);
+    REQUIRE(full.sent.size() >= 12);
+    CHECK(compact.sent == full.sent);
+    CHECK(counters(compact) == counters(full));
+    const auto& stats = compact.peer.stack.tcp().stats();
+    CHECK(stats.lingering_closes == 1);
+    CHECK(full.peer.stack.tcp().stats().lingering_closes == 1);
+    bool reset = ending == Ending::FinTimeout;
+    CHECK(stats.lingering_resets == (reset ? 1u : 0u));
+    CHECK(full.peer.stack.tcp().stats().lingering_resets == (reset ? 1u : 0u));
+    CHECK(stats.fin_timeouts == 0);  // the linger ran out first
+    if (reset) {
+      REQUIRE_FALSE(compact.sent.empty());
+      CHECK(compact.sent.back().rfind("R ", 0) == 0);  // the last segment: our RST
+    }
+    std::string full_trace = full.trace(), compact_trace = compact.trace();
+    CHECK(full_trace.find(std::string(tcp::kLingerStartNote)) != std::string::npos);
+    CHECK((full_trace.find(std::string(tcp::kLingerOverNote)) != std::string::npos) == reset);
+    CHECK(compact_trace == full_trace);
+    if (compact_trace != full_trace) MESSAGE("full:\n" << full_trace << "\ncompact:\n" << compact_trace);
+  }
+}
+
+TEST_CASE("fin-wait-2 record: a lingering record is reset exactly --linger after the first late bytes") {
+  Peer peer(fin_wait_2_config(true));
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  Open c = open_to_fin_wait_2(peer, 40000, app, milliseconds(1500));
+  const auto& stats = peer.stack.tcp().stats();
+  REQUIRE(stats.fin_wait_2_records == 1);
+  CHECK(*peer.stack.next_deadline() == peer.now + seconds(5));  // the --fin-timeout, nothing else yet
+  const std::string more = "more", again_text = "again";  // outlive the segments' payload views
+  auto late = Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of(more));
+  peer.inject(late, 80);
+  REQUIRE(peer.take().size() == 1);  // the ACK
+  CHECK(stats.fin_wait_2_records == 1);
+  CHECK(*peer.stack.next_deadline() == peer.now + milliseconds(1500));
+  auto snap = peer.stack.tcp().snapshot(peer.stack.tcp().connections()[0].tuple);
+  REQUIRE(snap.has_value());
+  REQUIRE(snap->timers.size() == 2);
+  CHECK(snap->timers[1].name == "linger");
+  peer.advance(milliseconds(1000));
+  auto again = Peer::make("P.", c.peer_nxt + 4, c.our_nxt, 1000, bytes_of(again_text));
+  peer.inject(again, 80);  // later bytes do not move the deadline
+  REQUIRE(peer.take().size() == 1);
+  peer.advance(milliseconds(499));
+  CHECK(peer.take().empty());
+  peer.advance(milliseconds(1));
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "R");
+  CHECK(out[0].seq == c.our_nxt);
+  CHECK(stats.fin_wait_2_records == 0);
+  CHECK(stats.connections_current == 0);
+  CHECK(stats.lingering_resets == 1);
+  CHECK(peer.stack.tcp().connections().empty());
 }
