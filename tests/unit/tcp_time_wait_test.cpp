@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "stack/tcp/time_wait.hpp"
-#include "stack/trace/text_sink.hpp"
 #include "tests/unit/tcp_peer.hpp"
+#include "tests/unit/tcp_recorded_run.hpp"
 
 using namespace tcplab;
 using namespace tcplab::testing;
@@ -76,56 +76,9 @@ Closed open_and_close_first(Peer& peer, uint16_t port, RecordingHandler& app) {
   return c;
 }
 
-// A whole run against one stack: every segment it sent, its trace as text, its counters.
-struct Run {
-  explicit Run(bool compact, Seq peer_isn) : peer(time_wait_config(compact)) {
-    peer.isn = peer_isn;
-    trace_file = open_memstream(&trace_text, &trace_size);
-    REQUIRE(trace_file != nullptr);
-    sink = std::make_unique<trace::TextSink>(trace_file);
-    peer.tracer.add(sink.get());
-    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
-  }
-  ~Run() {
-    peer.tracer.clear();
-    if (trace_file) std::fclose(trace_file);
-    std::free(trace_text);
-  }
-  std::string trace() {
-    std::fflush(trace_file);
-    return std::string(trace_text, trace_size);
-  }
-  // Sends from the peer, with a TSval unless `tsval` is 0, and records what came back.
-  void send(const std::string& flags, Seq seq, Seq ack, const std::string& data = {}, uint32_t tsval = 1) {
-    auto seg = Peer::make(flags, seq, ack, 1000, bytes_of(data));
-    if (tsval != 0) seg.options.timestamps = wire::TcpTimestamps{tsval, 0};
-    peer.inject(seg, 80);
-    collect();
-  }
-  void advance(Duration d) {
-    peer.advance(d);
-    collect();
-  }
-  void collect() {
-    for (const auto& s : peer.take()) {
-      std::string line = s.flags.to_string() + " " + std::to_string(s.seq.raw()) + " " +
-                         std::to_string(s.ack.raw()) + " win " + std::to_string(s.window);
-      if (s.options.timestamps)
-        line += " ts " + std::to_string(s.options.timestamps->value) + "/" +
-                std::to_string(s.options.timestamps->echo_reply);
-      line += " sack " + std::to_string(s.options.sack_blocks);
-      sent.push_back(line);
-    }
-  }
-
-  Peer peer;
-  RecordingAccept acceptor;
-  RecordingHandler app;
-  char* trace_text = nullptr;
-  size_t trace_size = 0;
-  std::FILE* trace_file = nullptr;
-  std::unique_ptr<trace::TextSink> sink;
-  std::vector<std::string> sent;
+// A whole run against one stack (tests/unit/tcp_recorded_run.hpp).
+struct Run : RecordedRun {
+  Run(bool compact, Seq peer_isn) : RecordedRun(time_wait_config(compact), peer_isn) {}
 };
 
 // Everything a TIME-WAIT connection can be sent, in one run, then one of three endings.
@@ -178,19 +131,6 @@ void drive(Run& run, Ending ending) {
     }
   }
   run.advance(seconds(10));
-}
-
-std::string counters(Run& run) {
-  const auto& s = run.peer.stack.tcp().stats();
-  std::string out =
-      "segments " + std::to_string(s.segments_received) + "/" + std::to_string(s.segments_sent) + " resets " +
-      std::to_string(s.resets_sent) + "/" + std::to_string(s.resets_received) + " challenge " +
-      std::to_string(s.challenge_acks_sent) + " suppressed " + std::to_string(s.invalid_acks_suppressed) +
-      " current " + std::to_string(s.connections_current) + " time-wait " +
-      std::to_string(s.connections_time_wait) + " drops";
-  for (size_t i = 0; i < kDropReasonCount; ++i)
-    out += " " + std::to_string(run.peer.stack.tcp().drops().get(static_cast<DropReason>(i)));
-  return out;
 }
 
 }  // namespace
@@ -269,7 +209,7 @@ TEST_CASE("time-wait: the record answers every segment exactly as the full conne
     CHECK(compact.peer.stack.tcp().stats().full_tcbs <= full.peer.stack.tcp().stats().full_tcbs);
     REQUIRE(full.sent.size() >= 8);  // the run did provoke answers (ACKs, challenge ACKs)
     CHECK(compact.sent == full.sent);
-    CHECK(counters(compact) == counters(full));
+    CHECK(compact.counters() == full.counters());
     std::string full_trace = full.trace(), compact_trace = compact.trace();
     CHECK(full_trace.find("TIME-WAIT -> CLOSED") != std::string::npos);
     CHECK(compact_trace == full_trace);
