@@ -65,12 +65,11 @@ struct RecordedRun {
   // The counters a record and a full connection must move alike.
   std::string counters() {
     const auto& s = peer.stack.tcp().stats();
-    std::string out =
-        "segments " + std::to_string(s.segments_received) + "/" + std::to_string(s.segments_sent) + " resets " +
-        std::to_string(s.resets_sent) + "/" + std::to_string(s.resets_received) + " challenge " +
-        std::to_string(s.challenge_acks_sent) + " suppressed " + std::to_string(s.invalid_acks_suppressed) +
-        " current " + std::to_string(s.connections_current) + " time-wait " +
-        std::to_string(s.connections_time_wait) + " fin-timeouts " + std::to_string(s.fin_timeouts) + " drops";
+    auto n = [](uint64_t v) { return std::to_string(v); };
+    std::string out = "segments " + n(s.segments_received) + "/" + n(s.segments_sent) + " resets " +
+                      n(s.resets_sent) + "/" + n(s.resets_received) + " challenge " + n(s.challenge_acks_sent) +
+                      " suppressed " + n(s.invalid_acks_suppressed) + " current " + n(s.connections_current) +
+                      " time-wait " + n(s.connections_time_wait) + " fin-timeouts " + n(s.fin_timeouts) + " drops";
     for (size_t i = 0; i < kDropReasonCount; ++i)
       out += " " + std::to_string(peer.stack.tcp().drops().get(static_cast<DropReason>(i)));
     return out;
