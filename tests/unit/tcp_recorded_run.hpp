@@ -66,10 +66,11 @@ struct RecordedRun {
   std::string counters() {
     const auto& s = peer.stack.tcp().stats();
     auto n = [](uint64_t v) { return std::to_string(v); };
-    std::string out = "segments " + n(s.segments_received) + "/" + n(s.segments_sent) + " resets " +
-                      n(s.resets_sent) + "/" + n(s.resets_received) + " challenge " + n(s.challenge_acks_sent) +
-                      " suppressed " + n(s.invalid_acks_suppressed) + " current " + n(s.connections_current) +
-                      " time-wait " + n(s.connections_time_wait) + " fin-timeouts " + n(s.fin_timeouts) + " drops";
+    std::string out = "segments " + n(s.segments_received) + "/" + n(s.segments_sent);
+    out += " resets " + n(s.resets_sent) + "/" + n(s.resets_received);
+    out += " challenge " + n(s.challenge_acks_sent) + " suppressed " + n(s.invalid_acks_suppressed);
+    out += " current " + n(s.connections_current) + " time-wait " + n(s.connections_time_wait);
+    out += " fin-timeouts " + n(s.fin_timeouts) + " drops";
     for (size_t i = 0; i < kDropReasonCount; ++i)
       out += " " + std::to_string(peer.stack.tcp().drops().get(static_cast<DropReason>(i)));
     return out;
