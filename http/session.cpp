@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <span>
 
-#include "stack/tcp/time_wait.hpp"
+#include "stack/tcp/socket.hpp"
 
 namespace tcplab::http {
 namespace {

@@ -58,6 +58,7 @@ fi
 rm -f build.log
 
 run_tap "style (line length)" bash tests/style/line-length.sh
+run_tap "layering (http/ and services use only the socket interface)" bash tests/style/layering.sh
 run_tap "docs match the code" bash tests/docs/run.sh
 run_tap "deviations listed" bash tests/docs/deviations.sh
 run_doctest "unit" build/unit-tests

@@ -63,6 +63,20 @@ class SocketHandler {
   virtual void on_closed(Socket&, CloseReason) {}
 };
 
+// The lingering close a released connection does for its application (release with
+// linger_on_data): the HTTP server's notes for it (RFC 9112 §9.6), word for word, whether the
+// session, the connection or the compact record writes them. Here, with release(), so the
+// application needs nothing of TCP's internals to write them itself.
+inline constexpr std::string_view kLingerNote =
+    "lingering close: request bytes are still arriving, so the server reads and discards them and "
+    "sends RST if the client has not closed after --linger";
+inline constexpr std::string_view kLingerStartNote =
+    "request bytes arrived after our FIN; lingering close: request bytes are still arriving, so the server "
+    "reads and discards them and sends RST if the client has not closed after --linger";
+inline constexpr std::string_view kLingerOverNote =
+    "lingering close over: request bytes kept arriving and the client did not close within --linger, "
+    "sending RST";
+static_assert(kLingerStartNote.ends_with(kLingerNote), "the session writes why + \"; \" + kLingerNote");
 class Socket {
  public:
   virtual ~Socket() = default;

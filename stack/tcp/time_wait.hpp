@@ -73,19 +73,6 @@ inline constexpr std::string_view kReleasedTextNote =
     "data after the application let go: acknowledged and discarded (nobody will read it)";
 inline constexpr std::string_view kReleasedOutOfOrderDrop =
     "data beyond a hole after the application let go: not kept (nobody will read it)";
-// The lingering close a released connection does for its application (release with
-// linger_on_data): the HTTP server's notes for it (RFC 9112 §9.6), word for word, whether the
-// session, the connection or the record writes them.
-inline constexpr std::string_view kLingerNote =
-    "lingering close: request bytes are still arriving, so the server reads and discards them and "
-    "sends RST if the client has not closed after --linger";
-inline constexpr std::string_view kLingerStartNote =
-    "request bytes arrived after our FIN; lingering close: request bytes are still arriving, so the server "
-    "reads and discards them and sends RST if the client has not closed after --linger";
-inline constexpr std::string_view kLingerOverNote =
-    "lingering close over: request bytes kept arriving and the client did not close within --linger, "
-    "sending RST";
-static_assert(kLingerStartNote.ends_with(kLingerNote), "the session writes why + \"; \" + kLingerNote");
 // The fin-timeout deviation's rule, as Connection::fin_wait_2_timeout traces it.
 inline constexpr std::string_view kFinTimeoutRule =
     "Deviation: fin-timeout (FIN-WAIT-2: no FIN from the peer within --fin-timeout, "
