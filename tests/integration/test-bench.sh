@@ -39,6 +39,7 @@ names = [r["name"] for r in rows]
 for want in ("bulk download, MTU 1500", "bulk upload, MTU 1500", "bulk download with offloads, MTU 1500",
              "bulk upload with offloads, MTU 1500", "bulk download with offloads, against the kernel",
              "bulk upload with offloads, against the kernel", "1 KiB from memory, keep-alive, ab -c 10",
+             "1 KiB file (--root) against memory, alternating",
              "1 KiB from memory, new connection, ab -c 10", "connect latency p50"):
     r = next((r for r in rows if r["name"] == want), None)
     check("row '%s' measured on both sides" % want,
