@@ -56,7 +56,7 @@ void Stack::count_sent(size_t packets) {
   if (packets > 1) ip_stats_.fragments_sent += packets;
 }
 
-void Stack::receive(std::span<const std::byte> packet, Instant now) {
+void Stack::receive(std::span<const std::byte> packet, Instant now, TcpChecksum tcp_checksum) {
   ++ip_stats_.packets_received;
   // RFC 791 / RFC 1122 §3.2.1.1-3.2.1.8: version, header length, total length and checksum
   // are verified by the parser; each failure is a named reason.
@@ -65,8 +65,9 @@ void Stack::receive(std::span<const std::byte> packet, Instant now) {
   const wire::Ipv4Packet& ip = parsed.value();
   // Addresses first: a fragment that is not for us is not ours to reassemble either.
   if (auto reason = ip::check_addresses(ip.header, config_.address)) return drop(*reason, packet, now);
+  // A reassembled datagram is verified whatever its fragments were.
   if (ip.header.is_fragment()) return fragment_arrives(ip, packet, now);
-  datagram_arrives(ip, packet, now);
+  datagram_arrives(ip, packet, now, tcp_checksum);
 }
 
 void Stack::fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const std::byte> raw, Instant now) {
@@ -90,12 +91,13 @@ void Stack::fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const s
   datagram_arrives(*whole, outcome.datagram, now);
 }
 
-void Stack::datagram_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> packet, Instant now) {
+void Stack::datagram_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> packet, Instant now,
+                             TcpChecksum tcp_checksum) {
   switch (ip.header.protocol) {
     case static_cast<uint8_t>(wire::IpProtocol::Icmp):
       return icmp_arrives(ip, packet, now);
     case static_cast<uint8_t>(wire::IpProtocol::Tcp):
-      return tcp_.packet_arrives(ip, now);
+      return tcp_.packet_arrives(ip, now, tcp_checksum == TcpChecksum::Verify);
     case static_cast<uint8_t>(wire::IpProtocol::Udp):
       // RFC 1122 §3.2.2.1: a host SHOULD send port unreachable when the transport protocol
       // has no listener; we have no UDP at all, so every port is closed.

@@ -39,11 +39,18 @@ struct IpStats {
   uint64_t fragments_sent = 0;         // packets of our replies cut to fit the MTU
 };
 
+// Whether TCP verifies a received segment's checksum. Trusted: the link vouches for it - a
+// virtio-net NEEDS_CSUM packet (--offload) was made by a socket on this host and never crossed
+// a wire, which is what the checksum guards against (RFC 9293 §3.1), so summing its bytes
+// again would only repeat work (Linux trusts such packets the same way).
+enum class TcpChecksum : uint8_t { Verify, Trusted };
+
 class Stack {
  public:
   Stack(const StackConfig& config, trace::Tracer& tracer);
   // One IPv4 packet from the link. Replies go to outbox().
-  void receive(std::span<const std::byte> packet, Instant now);
+  void receive(std::span<const std::byte> packet, Instant now,
+               TcpChecksum tcp_checksum = TcpChecksum::Verify);
   // Timers due at `now` (TCP's, and the reassembly timeout); also sets the time used for
   // application calls.
   void advance(Instant now);
@@ -69,7 +76,8 @@ class Stack {
   void drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail = {},
             uint64_t count = 1);
   void fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const std::byte> raw, Instant now);
-  void datagram_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
+  void datagram_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now,
+                        TcpChecksum tcp_checksum = TcpChecksum::Verify);
   void count_sent(size_t packets);
   void reassembly_timed_out(const ip::Reassembler::Expired& expired, Instant now);
   void icmp_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);

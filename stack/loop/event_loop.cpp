@@ -198,23 +198,23 @@ void EventLoop::read_batch(Instant now) {
     if (n == 0) break;
     ++count;
     ++stats_.packets_read;
-    std::span<const std::byte> packet(buffer_.data(), static_cast<size_t>(n));
+    LinkPacket packet{std::span<const std::byte>(buffer_.data(), static_cast<size_t>(n))};
     if (vnet_header_) {
       auto stripped = strip_vnet_header(std::span(buffer_.data(), static_cast<size_t>(n)));
       if (!stripped) continue;
       packet = *stripped;
     }
     if (faults_) {
-      faults_->push(trace::Direction::In, packet, now);
+      faults_->push(trace::Direction::In, packet.bytes, now);
       deliver_from_injector(now);
     } else {
-      deliver(packet, now);
+      deliver(packet.bytes, now, packet.tcp_checksum);
     }
   }
   if (count == kMaxBatch) ++stats_.full_batches;
 }
 
-std::optional<std::span<const std::byte>> EventLoop::strip_vnet_header(std::span<std::byte> read) {
+std::optional<EventLoop::LinkPacket> EventLoop::strip_vnet_header(std::span<std::byte> read) {
   auto header = wire::parse_virtio_net_header(read);
   if (!header) {
     ++stats_.vnet_refused;
@@ -224,23 +224,31 @@ std::optional<std::span<const std::byte>> EventLoop::strip_vnet_header(std::span
   if (header->gso() != wire::VirtioGso::None) ++stats_.gso_reads;
   // A TSO super-packet is one IPv4 datagram of up to 64 KiB with a correct total length: the
   // stack takes it as one large segment, so nothing needs cutting. Its checksum is partial
-  // (the sending socket is on this host), so finish it here: the capture, the fault injector
-  // and the stack's own checksum check then see an ordinary packet.
-  if (header->needs_checksum()) {
-    if (!wire::complete_partial_checksum(*header, packet)) {
-      ++stats_.vnet_refused;
-      return std::nullopt;
-    }
-    ++stats_.checksums_completed;
+  // (the sending socket is on this host): TCP may trust it (TcpChecksum::Trusted) rather than
+  // sum every byte. Other protocols, a capture or trace (which should show the packet as it
+  // would be on a wire) and the fault injector (whose packets the stack verifies) need it
+  // finished, and then it is finished here, once.
+  if (!header->needs_checksum()) return LinkPacket{packet};
+  if (!wire::partial_checksum_in_bounds(*header, packet.size())) {
+    ++stats_.vnet_refused;
+    return std::nullopt;
   }
-  return packet;
+  constexpr auto kTcp = static_cast<uint8_t>(wire::IpProtocol::Tcp);
+  const bool tcp = packet.size() > 9 && wire::read_u8(packet, 9) == kTcp;
+  if (tcp && !tracer_.enabled() && !faults_) {
+    ++stats_.checksums_trusted;
+    return LinkPacket{packet, TcpChecksum::Trusted};
+  }
+  wire::complete_partial_checksum(*header, packet);
+  ++stats_.checksums_completed;
+  return LinkPacket{packet, TcpChecksum::Verify};
 }
 
-void EventLoop::deliver(std::span<const std::byte> packet, Instant now) {
+void EventLoop::deliver(std::span<const std::byte> packet, Instant now, TcpChecksum tcp_checksum) {
   // The tap sits on the stack's side of the fault injector: a capture shows what the stack
   // received and sent; the injector reports what it did to a packet as a fault event.
   if (tracer_.enabled()) tracer_.packet(now, trace::Direction::In, packet);
-  stack_.receive(packet, now);
+  stack_.receive(packet, now, tcp_checksum);
 }
 
 void EventLoop::deliver_from_injector(Instant now) {

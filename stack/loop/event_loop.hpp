@@ -40,6 +40,7 @@ struct LoopStats {
   uint64_t gso_segments = 0;    // ... carrying this many of our segments
   uint64_t gso_reads = 0;       // TSO super-packets the kernel handed us (gso_type TCPV4)
   uint64_t checksums_completed = 0;  // reads whose partial checksum (NEEDS_CSUM) we finished
+  uint64_t checksums_trusted = 0;    // TCP reads with one left partial: TCP need not verify it
   uint64_t vnet_refused = 0;    // reads with a virtio-net header we could not honour (dropped)
 };
 
@@ -92,7 +93,8 @@ class EventLoop {
   void advance_all(Instant now);
   void flush_outbox(Instant now);
   // Hands one inbound packet to the stack, through the tap.
-  void deliver(std::span<const std::byte> packet, Instant now);
+  void deliver(std::span<const std::byte> packet, Instant now,
+               TcpChecksum tcp_checksum = TcpChecksum::Verify);
   // Hands the packets the fault injector releases to the stack.
   void deliver_from_injector(Instant now);
   // Writes one packet to the link (behind a zero virtio-net header if there is one); write
@@ -102,7 +104,12 @@ class EventLoop {
   // returns how many it took.
   size_t write_coalesced(size_t first);
   // Strips and honours the virtio-net header of a packet read; nothing if it is refused.
-  std::optional<std::span<const std::byte>> strip_vnet_header(std::span<std::byte> read);
+  // What follows a read's virtio-net header, and whether TCP may trust its checksum.
+  struct LinkPacket {
+    std::span<const std::byte> bytes;
+    TcpChecksum tcp_checksum = TcpChecksum::Verify;
+  };
+  std::optional<LinkPacket> strip_vnet_header(std::span<std::byte> read);
   // One write system call of `parts`; counts success or error for `packets` packets.
   bool write_parts(std::span<const iovec> parts, size_t packets);
   void drain_signals();

@@ -121,6 +121,8 @@ class Connection final : public Socket {
   void process_text(const wire::TcpSegment& seg);
   void take_released_text(const wire::TcpSegment& seg);  // connection_fin_wait_2.cpp
   void discard_readable();                               // connection_fin_wait_2.cpp
+  // The application read (or let go of) bytes: send or owe the window update (connection_user.cpp).
+  void window_opened();
   void start_linger();                                   // connection_fin_wait_2.cpp
   void linger_timeout();                                 // connection_fin_wait_2.cpp
   void check_fin(const wire::TcpSegment& seg);

@@ -3,8 +3,6 @@
 // until the peer's FIN or the --fin-timeout. What the peer still sends is acknowledged and
 // thrown away - here for the full connection, in TimeWaitTable::take_text for the record -
 // and, if the application asked for a lingering close, answered with RST after --linger.
-#include <array>
-
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {
@@ -21,9 +19,8 @@ bool Connection::release(std::optional<Duration> linger_on_data) {
   // Bytes already waiting are thrown away as a read would take them: the window reopens
   // (RFC 9293 §3.8.6.2.2) just as if the application had read them.
   linger_on_data_ = linger_on_data;
-  std::array<std::byte, 4096> sink;
-  bool discarded = false;
-  for (size_t n = receive_.capacity() / sink.size() + 1; n > 0 && receive(sink) > 0; --n) discarded = true;
+  const bool discarded = receive_.discard() > 0;
+  if (discarded) window_opened();
   if (discarded && linger_on_data_ && !fin_.peer_fin) start_linger();
   ctx_.owner.released(*this);
   return true;
@@ -70,9 +67,7 @@ void Connection::linger_timeout() {
 
 // Out-of-order bytes held when the application let go became readable: nobody will read them.
 void Connection::discard_readable() {
-  std::array<std::byte, 4096> sink;
-  for (size_t n = receive_.capacity() / sink.size() + 1; n > 0 && receive_.read(sink) > 0; --n) {
-  }
+  receive_.discard();
   events_.readable = false;
   ack_.now = true;
   start_linger();

@@ -57,19 +57,22 @@ size_t Connection::send_space() const {
 
 size_t Connection::receive(std::span<std::byte> out) {
   size_t n = receive_.read(out);
+  if (n > 0) window_opened();
+  return n;
+}
+
+void Connection::window_opened() {
+  if (tcb_.state == State::Closed) return;
   // Reading frees window: output() sends a window update if it opened enough (§3.8.6.2.2).
   // Inside a callback the application usually answers next (an HTTP response); RFC 9293
   // §3.8.6.3 wants ACKs to ride on data where they can, so the update waits for the callback
   // to return (deliver_events) instead of leaving as a pure ACK just before that data.
-  if (n > 0 && tcb_.state != State::Closed) {
-    if (events_.delivering) {
-      ack_.window_update_owed = true;
-    } else {
-      output(true);
-      deliver_events();
-    }
+  if (events_.delivering) {
+    ack_.window_update_owed = true;
+  } else {
+    output(true);
+    deliver_events();
   }
-  return n;
 }
 
 size_t Connection::readable() const { return receive_.readable(); }

@@ -354,7 +354,7 @@ TcpHost::TcpHost(const TcpConfig& config, wire::Ipv4Address local_address, trace
 
 TcpHost::~TcpHost() = default;
 
-void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
+void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool verify_checksum) {
   Impl& h = *impl_;
   h.ctx.now = now;
   h.ctx.current_packet =
@@ -362,8 +362,8 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now) {
   h.reap();
   // RFC 9293 §3.1: checksum over the pseudo-header; malformed headers and options refused.
   // SYN+FIN is kept by the parser only so that syn_fin_arrives can look for its connection.
-  auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination, true,
-                                wire::SynFin::Keep);
+  auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination,
+                                verify_checksum, wire::SynFin::Keep);
   if (!parsed) {
     h.ctx.drop(parsed.error());
     return;

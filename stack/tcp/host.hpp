@@ -30,8 +30,9 @@ class TcpHost final : public SocketProvider {
   TcpHost(const TcpHost&) = delete;
   TcpHost& operator=(const TcpHost&) = delete;
 
-  // A verified IPv4 packet whose protocol is TCP and whose destination is ours.
-  void packet_arrives(const wire::Ipv4Packet& packet, Instant now);
+  // A verified IPv4 packet whose protocol is TCP and whose destination is ours; the TCP
+  // checksum is checked unless the link vouched for it (Stack::receive, TcpChecksum).
+  void packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool verify_checksum = true);
   // RFC 1191 / RFC 5927: ICMP fragmentation needed quoting one of our TCP segments; `packet`
   // is the ICMP packet (for drop traces). next_hop_mtu 0: an old router (RFC 1191 §5).
   void fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_hop_mtu, wire::ConstBytes packet,

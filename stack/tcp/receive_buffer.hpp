@@ -25,6 +25,13 @@ class ReceiveBuffer {
   InsertResult insert(size_t offset, wire::ConstBytes data);
   // Copies in-order bytes to the application and frees their space.
   size_t read(wire::MutableBytes out);
+  // Frees every in-order byte unread (nobody will read them); returns how many.
+  size_t discard() {
+    const size_t n = ring_.size();
+    ring_.pop(n);
+    if (reassembly_.empty()) ring_.release_if_empty();
+    return n;
+  }
 
   size_t readable() const { return ring_.size(); }
   // Space after the in-order bytes; out-of-order bytes live inside it.

@@ -39,10 +39,15 @@ size_t emit_virtio_net_header(const VirtioNetHeader& header, MutableBytes out) {
   return kVirtioNetHeaderLength;
 }
 
+bool partial_checksum_in_bounds(const VirtioNetHeader& header, size_t size) {
+  const size_t start = header.checksum_start;
+  return start < size && start + header.checksum_offset + 2 <= size;
+}
+
 bool complete_partial_checksum(const VirtioNetHeader& header, MutableBytes packet) {
+  if (!partial_checksum_in_bounds(header, packet.size())) return false;
   const size_t start = header.checksum_start;
   const size_t field = start + header.checksum_offset;
-  if (start >= packet.size() || field + 2 > packet.size()) return false;
   ChecksumAccumulator sum;
   sum.add(ConstBytes(packet).subspan(start));
   write_u16(packet, field, sum.finish());

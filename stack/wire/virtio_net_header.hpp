@@ -41,6 +41,9 @@ std::optional<VirtioNetHeader> parse_virtio_net_header(ConstBytes bytes);
 // Writes 10 bytes into out[0..10); returns 10.
 size_t emit_virtio_net_header(const VirtioNetHeader& header, MutableBytes out);
 
+// Whether a NEEDS_CSUM header's offsets lie inside a packet of `size` bytes (the checksum
+// field included).
+bool partial_checksum_in_bounds(const VirtioNetHeader& header, size_t size);
 // What the receiver of a NEEDS_CSUM packet does (virtio spec v1.2 §5.1.6.4.2): sums the bytes
 // from checksum_start to the end (the field holding the pseudo-header sum included) and stores
 // the complement at checksum_start + checksum_offset, so the packet verifies like any other.

@@ -56,6 +56,11 @@ check "summary: GSO super-packets were written [$written]" test "${written:-0}" 
 check "summary: most segments left inside super-packets [$segments]" test "${segments:-0}" -gt 40000
 check "summary: TSO super-packets were read [$read_big]" test "${read_big:-0}" -gt 100
 check "summary: no virtio-net header refused [$refused]" test "$refused" = 0
+# With no capture, TCP takes the kernel's partial checksums on trust: no byte is summed twice.
+trusted=$(offload_field "trusted")
+completed=$(offload_field "checksums completed")
+check "summary: partial TCP checksums trusted, not summed [trusted $trusted, completed $completed]" \
+  test "${trusted:-0}" -gt 100 -a "$completed" = 0
 check "summary: nothing dropped" grep -q '^tcplab: drops: none' "$SERVER_LOG"
 stop_server
 check "server exits cleanly on SIGTERM" test $? = 0
@@ -73,6 +78,12 @@ if client 60 tcp_bulk --port 7 --mode echo --bytes "$SMALL"; then
 else
   not_ok "--offload --pcap: 4 MiB through echo, verified"
 fi
+summary
+# A capture must show checksums as they would be on a wire: finished once, then verified.
+trusted=$(offload_field "trusted")
+completed=$(offload_field "checksums completed")
+check "--offload --pcap: partial checksums finished for the capture [completed $completed, trusted $trusted]" \
+  test "${completed:-0}" -gt 10 -a "$trusted" = 0
 stop_server
 if command -v tshark >/dev/null; then
   count() { tshark -r "$CAP" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y "$1" 2>/dev/null | wc -l; }
