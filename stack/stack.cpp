@@ -4,6 +4,7 @@
 #include "stack/stack.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 
 #include "stack/ip/icmp_responder.hpp"
@@ -209,6 +210,16 @@ void Stack::reassembly_timed_out(const ip::Reassembler::Expired& expired, Instan
 void Stack::advance(Instant now) {
   for (const auto& expired : reassembler_.expire(now)) reassembly_timed_out(expired, now);
   tcp_.advance(now);
+}
+
+void Stack::leave_tcp_checksums_to_link(bool on) {
+  // A packet built one way and written the other would leave with a wrong checksum.
+  assert(outbox_.empty() || on == tcp_checksums_left_to_link());
+  tcp_.set_checksum_fill(on ? wire::TcpChecksumFill::LeftToLink : wire::TcpChecksumFill::Complete);
+}
+
+bool Stack::tcp_checksums_left_to_link() const {
+  return tcp_.checksum_fill() == wire::TcpChecksumFill::LeftToLink;
 }
 
 std::optional<Instant> Stack::next_deadline() const {

@@ -56,6 +56,14 @@ class Stack {
   void advance(Instant now);
   std::optional<Instant> next_deadline() const;
 
+  // Whether TCP segments leave with only the pseudo-header sum in their checksum field, for a
+  // link that finishes each one (a virtio-net NEEDS_CSUM write, --offload) or whose receiver
+  // trusts it: no payload byte is summed on the way out. Change it only while the outbox is
+  // empty, so every packet in it was built one way (EventLoop::flush_outbox relies on that).
+  // Off by default: a capture, a trace or a test must see checksums as a wire carries them.
+  void leave_tcp_checksums_to_link(bool on);
+  bool tcp_checksums_left_to_link() const;
+
   Outbox& outbox() { return outbox_; }
   tcp::TcpHost& tcp() { return tcp_; }
   const DropCounters& drops() const { return drops_; }

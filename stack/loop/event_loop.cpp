@@ -111,6 +111,10 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   // Packets made outside the loop (an application call between iterations, a shutdown
   // drain) leave before we sleep, not after the next wakeup.
   if (!stack_.outbox().empty()) flush_outbox(clock_.now());
+  // Decided while the outbox is empty (Stack::leave_tcp_checksums_to_link): with a virtio-net
+  // header the kernel takes a partial checksum as it takes one from a local socket, so neither
+  // side sums the payload.
+  stack_.leave_tcp_checksums_to_link(checksums_to_link());
   pollfd fds[2] = {{link_fd_, POLLIN, 0}, {pipe_read_, POLLIN, 0}};
   const Instant before = clock_.now();
   const std::optional<Instant> deadline = earliest_deadline();
@@ -293,7 +297,17 @@ size_t EventLoop::write_coalesced(size_t first) {
   std::span<const wire::ConstBytes> rest(pending_.data() + first, pending_.size() - first);
   const wire::GsoRun run = wire::plan_tcp_gso(rest);
   if (run.count < 2) {
-    write_packet(rest[0]);
+    // A lone TCP segment built with its checksum left to the link says so in its header.
+    std::optional<wire::VirtioNetHeader> partial;
+    if (stack_.tcp_checksums_left_to_link()) partial = wire::partial_tcp_checksum_header(rest[0]);
+    if (!partial) {
+      write_packet(rest[0]);
+      return 1;
+    }
+    wire::emit_virtio_net_header(*partial, gso_header_);
+    const iovec parts[2] = {{gso_header_.data(), wire::kVirtioNetHeaderLength},
+                            {const_cast<std::byte*>(rest[0].data()), rest[0].size()}};
+    if (write_parts(parts, 1)) ++stats_.checksums_left;
     return 1;
   }
   const size_t header_bytes = wire::emit_tcp_gso_headers(rest, run, gso_header_);

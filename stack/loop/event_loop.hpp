@@ -41,6 +41,7 @@ struct LoopStats {
   uint64_t gso_reads = 0;       // TSO super-packets the kernel handed us (gso_type TCPV4)
   uint64_t checksums_completed = 0;  // reads whose partial checksum (NEEDS_CSUM) we finished
   uint64_t checksums_trusted = 0;    // TCP reads with one left partial: TCP need not verify it
+  uint64_t checksums_left = 0;       // single TCP segments written with theirs left partial
   uint64_t vnet_refused = 0;    // reads with a virtio-net header we could not honour (dropped)
 };
 
@@ -103,6 +104,10 @@ class EventLoop {
   // Writes outbox packets from `first` on, as one GSO super-packet when several merge;
   // returns how many it took.
   size_t write_coalesced(size_t first);
+  // Whether the TCP segments built from now on may leave their checksums to the link: with a
+  // virtio-net header, no fault injector (it and the stack verify what it passes on) and
+  // nothing tracing or capturing (which must show checksums as a wire carries them).
+  bool checksums_to_link() const { return vnet_header_ && !faults_ && !tracer_.enabled(); }
   // Strips and honours the virtio-net header of a packet read; nothing if it is refused.
   // What follows a read's virtio-net header, and whether TCP may trust its checksum.
   struct LinkPacket {

@@ -541,5 +541,7 @@ std::optional<TcbSnapshot> TcpHost::snapshot(const FourTuple& tuple) const {
 const TcpStats& TcpHost::stats() const { return impl_->stats; }
 const DropCounters& TcpHost::drops() const { return impl_->ctx.drops; }
 const TcpConfig& TcpHost::config() const { return impl_->config; }
+void TcpHost::set_checksum_fill(wire::TcpChecksumFill fill) { impl_->ctx.checksum_fill = fill; }
+wire::TcpChecksumFill TcpHost::checksum_fill() const { return impl_->ctx.checksum_fill; }
 
 }  // namespace tcplab::tcp

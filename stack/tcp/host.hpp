@@ -59,6 +59,10 @@ class TcpHost final : public SocketProvider {
   // The drop counters this host counts into (the stack's, shared with IP).
   const DropCounters& drops() const override;
   const TcpConfig& config() const;
+  // What every segment built from now on carries in its checksum field (Stack::
+  // leave_tcp_checksums_to_link says when a link may finish it).
+  void set_checksum_fill(wire::TcpChecksumFill fill);
+  wire::TcpChecksumFill checksum_fill() const;
 
  private:
   struct Impl;

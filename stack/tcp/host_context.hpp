@@ -96,6 +96,8 @@ struct HostContext {
 
   wire::ConstBytes current_packet;  // the IPv4 packet being processed, for drop traces
   TimerQueue timers;                // every connection's earliest timer (see TimerQueue)
+  // Complete unless the link finishes TCP checksums itself (Stack::leave_tcp_checksums_to_link).
+  wire::TcpChecksumFill checksum_fill = wire::TcpChecksumFill::Complete;
 
   // Counts a refused segment and tells the tracer why.
   void drop(DropReason reason, std::string_view detail = {});

@@ -288,7 +288,8 @@ size_t emit_options(const TcpOptions& o, MutableBytes out) {
 }
 }  // namespace
 
-size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination, MutableBytes out) {
+size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination, MutableBytes out,
+                TcpChecksumFill fill) {
   // The caller's buffer, not network input: too small is our bug (tcp.hpp: 60 + payload).
   assert(out.size() >= kTcpMinHeaderLength + segment.options.emitted_length() + segment.payload.size());
   size_t options_length = emit_options(segment.options, out.subspan(kTcpMinHeaderLength));
@@ -307,6 +308,12 @@ size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address desti
   size_t length = header_length + segment.payload.size();
   ChecksumAccumulator acc;
   add_pseudo_header(acc, source, destination, length);
+  if (fill == TcpChecksumFill::LeftToLink) {
+    // The link adds the sum of the segment itself and complements the total (virtio NEEDS_CSUM
+    // semantics): the field holds the folded sum, which is ~finish().
+    write_u16(out, kChecksum, static_cast<uint16_t>(~acc.finish()));
+    return length;
+  }
   acc.add(out.first(length));
   write_u16(out, kChecksum, acc.finish());
   return length;

@@ -92,8 +92,14 @@ enum class SynFin { Refuse, Keep };
 Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address destination,
                              bool verify_checksum = true, SynFin syn_fin = SynFin::Refuse);
 
-// Writes header, options and payload with a correct checksum; returns the bytes written.
+// What emit_tcp puts in the checksum field. Complete: the RFC 9293 §3.1 checksum over the
+// pseudo-header, header and payload. LeftToLink: only the folded pseudo-header sum, for a link
+// that finishes it (a virtio-net NEEDS_CSUM write, --offload): no payload byte is summed.
+enum class TcpChecksumFill : uint8_t { Complete, LeftToLink };
+
+// Writes header, options and payload, the checksum as `fill` says; returns the bytes written.
 // out must hold 60 + payload bytes.
-size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination, MutableBytes out);
+size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination, MutableBytes out,
+                TcpChecksumFill fill = TcpChecksumFill::Complete);
 
 }  // namespace tcplab::wire

@@ -120,4 +120,18 @@ size_t emit_tcp_gso_headers(std::span<const ConstBytes> packets, const GsoRun& r
   return kVirtioNetHeaderLength + run.header_length;
 }
 
+std::optional<VirtioNetHeader> partial_tcp_checksum_header(ConstBytes packet) {
+  if (packet.size() < 40 || (read_u8(packet, 0) >> 4) != 4 || read_u8(packet, 9) != kProtocolTcp)
+    return std::nullopt;
+  const size_t ip_header = size_t{read_u8(packet, 0) & 0x0fu} * 4;
+  // RFC 791 §3.1: a fragment's checksum field may be in another fragment, or nowhere in it.
+  if (ip_header < 20 || ip_header + 20 > packet.size() || (read_u16(packet, 6) & 0x3fff) != 0)
+    return std::nullopt;
+  VirtioNetHeader vnet;
+  vnet.flags = kVirtioNeedsChecksum;
+  vnet.checksum_start = static_cast<uint16_t>(ip_header);
+  vnet.checksum_offset = kTcpChecksumOffset;
+  return vnet;
+}
+
 }  // namespace tcplab::wire

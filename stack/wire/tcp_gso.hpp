@@ -8,9 +8,11 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "stack/wire/bytes.hpp"
+#include "stack/wire/virtio_net_header.hpp"
 
 namespace tcplab::wire {
 
@@ -41,5 +43,10 @@ GsoRun plan_tcp_gso(std::span<const ConstBytes> packets, size_t max_length = kGs
 // the folded pseudo-header sum over the whole TCP length (not complemented: the kernel adds
 // the rest). `out` needs 10 + run.header_length bytes; returns the bytes written.
 size_t emit_tcp_gso_headers(std::span<const ConstBytes> packets, const GsoRun& run, MutableBytes out);
+
+// The virtio-net header for one IPv4/TCP packet (not a fragment) whose checksum field holds
+// only the pseudo-header sum (TcpChecksumFill::LeftToLink): NEEDS_CSUM from the TCP header,
+// no GSO. Nothing for any other packet: its checksums are complete and it goes as it is.
+std::optional<VirtioNetHeader> partial_tcp_checksum_header(ConstBytes packet);
 
 }  // namespace tcplab::wire

@@ -18,6 +18,11 @@ curl_ns() { local t=$1; shift; lab_exec timeout $((t + 10)) curl -sS --max-time 
 offload_field() {
   grep '^tcplab: offload:' "$SERVER_LOG" | tail -1 | sed -nE "s/.*$1 ([0-9]+).*/\\1/p"
 }
+# tcp_checksum_errors: TCP segments with a bad checksum the client's kernel has dropped.
+tcp_checksum_errors() {
+  lab_exec awk '/^Tcp:/ { if (!col) { for (i = 1; i <= NF; i++) if ($i == "InCsumErrors") col = i }
+                          else print $col }' /proc/net/snmp
+}
 # summary: SIGUSR1, then wait (at most 5 s) for the offload line it adds.
 summary() {
   local before; before=$(grep -c '^tcplab: offload:' "$SERVER_LOG")
@@ -61,6 +66,12 @@ trusted=$(offload_field "trusted")
 completed=$(offload_field "checksums completed")
 check "summary: partial TCP checksums trusted, not summed [trusted $trusted, completed $completed]" \
   test "${trusted:-0}" -gt 100 -a "$completed" = 0
+# Our lone segments (handshake, ACKs, the last of a run) leave their checksums to the kernel
+# too; the kernel's TCP took every one (a wrong sum would be counted as InCsumErrors there).
+left=$(offload_field "checksum left")
+check "summary: single segments' checksums left to the kernel [$left]" test "${left:-0}" -gt 10
+check "kernel: no TCP checksum errors in the client's namespace [$(tcp_checksum_errors)]" \
+  test "$(tcp_checksum_errors)" = 0
 check "summary: nothing dropped" grep -q '^tcplab: drops: none' "$SERVER_LOG"
 stop_server
 check "server exits cleanly on SIGTERM" test $? = 0
@@ -84,6 +95,8 @@ trusted=$(offload_field "trusted")
 completed=$(offload_field "checksums completed")
 check "--offload --pcap: partial checksums finished for the capture [completed $completed, trusted $trusted]" \
   test "${completed:-0}" -gt 10 -a "$trusted" = 0
+check "--offload --pcap: our checksums computed whole for the capture [left $(offload_field "checksum left")]" \
+  test "$(offload_field "checksum left")" = 0
 stop_server
 if command -v tshark >/dev/null; then
   count() { tshark -r "$CAP" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y "$1" 2>/dev/null | wc -l; }

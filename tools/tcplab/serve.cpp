@@ -191,9 +191,11 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop, const link:
            " found packets by busy polling\n";
   if (loop.vnet_header())
     out += "tcplab: offload: link writes " + n(l.link_writes) + ", of them GSO super-packets " +
-           n(l.gso_writes) + " carrying " + n(l.gso_segments) + " segments; TSO super-packets read " +
-           n(l.gso_reads) + ", checksums completed " + n(l.checksums_completed) + ", trusted " +
-           n(l.checksums_trusted) + ", refused " + n(l.vnet_refused) + "\n";
+           n(l.gso_writes) + " carrying " + n(l.gso_segments) +
+           " segments, single segments with checksum left " + n(l.checksums_left) +
+           "; TSO super-packets read " + n(l.gso_reads) + ", checksums completed " +
+           n(l.checksums_completed) + ", trusted " + n(l.checksums_trusted) + ", refused " +
+           n(l.vnet_refused) + "\n";
   const auto& t = stack.tcp().stats();
   out += "tcplab: tcp segments in " + n(t.segments_received) + ", out " + n(t.segments_sent) +
          ", retransmissions " + n(t.retransmissions) + " (" + n(t.retransmitted_bytes) +

@@ -79,8 +79,9 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
            });
   const char* offload_default = o.tun.offload ? "offloads on" : "offloads off";
   add_flag(flags, "--offload", "", offload_default,
-           "TUN offloads (IFF_VNET_HDR): runs of our segments leave as one 64 KiB GSO write, and the "
-           "kernel may hand us 64 KiB TSO segments; off while any fault flag is given",
+           "TUN offloads (IFF_VNET_HDR): runs of our segments leave as one 64 KiB GSO write, the "
+           "kernel may hand us 64 KiB TSO segments, and TCP checksums are left to the kernel unless "
+           "a trace or capture runs; off while any fault flag is given",
            switch_into(o.tun.offload, true));
   add_flag(flags, "--no-offload", "", offload_default,
            "no TUN offloads: one read() or write() per MTU-sized packet", switch_into(o.tun.offload, false));
