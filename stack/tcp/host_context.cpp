@@ -22,7 +22,8 @@ wire::ConstBytes HostContext::emit(const FourTuple& tuple, wire::TcpSegment segm
     data->copy_out(offset, at);
     segment.payload = at;
   }
-  size_t tcp_length = wire::emit_tcp(segment, local_address, tuple.remote_ip, all.subspan(kIp), checksum_fill);
+  size_t tcp_length =
+      wire::emit_tcp(segment, local_address, tuple.remote_ip, all.subspan(kIp), checksum_fill);
   buffer.resize(kIp + tcp_length);
 
   wire::Ipv4Header header;
