@@ -22,10 +22,11 @@ struct SegmentSpec {
   uint16_t window = 500;
   uint32_t ts_value = 77;
   uint32_t ack = 5000;
+  TcpChecksumFill checksum = TcpChecksumFill::Complete;
 };
 
 // A complete IPv4/TCP packet as the stack emits it: timestamps option, payload bytes that
-// depend on their sequence number, correct checksums.
+// depend on their sequence number, correct checksums (or the TCP one left to the link).
 inline std::vector<std::byte> segment(const SegmentSpec& s) {
   std::vector<std::byte> payload(s.payload);
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = std::byte((s.seq + i) * 7 & 0xff);
@@ -41,7 +42,7 @@ inline std::vector<std::byte> segment(const SegmentSpec& s) {
   seg.options.timestamps = TcpTimestamps{s.ts_value, 9};
   seg.payload = payload;
   std::vector<std::byte> tcp(60 + payload.size());
-  tcp.resize(emit_tcp(seg, kUs, kPeer, tcp));
+  tcp.resize(emit_tcp(seg, kUs, kPeer, tcp, s.checksum));
   Ipv4Header ip;
   ip.identification = s.id;
   ip.protocol = 6;

@@ -227,42 +227,24 @@ TEST_CASE("emit_tcp leaving the checksum to the link: finishing it gives the com
   // emit_tcp computes itself, at odd and even lengths.
   for (size_t payload_length : {size_t{0}, size_t{1}, size_t{999}, size_t{1448}}) {
     CAPTURE(payload_length);
-    std::vector<std::byte> payload(payload_length);
-    for (size_t i = 0; i < payload.size(); ++i) payload[i] = std::byte(i * 13 & 0xff);
-    TcpSegment seg;
-    seg.source_port = 80;
-    seg.destination_port = 40000;
-    seg.seq = Seq(1000);
-    seg.ack = Seq(5000);
-    seg.flags.ack = true;
-    seg.window = 500;
-    seg.options.timestamps = TcpTimestamps{77, 9};
-    seg.payload = payload;
-    std::vector<std::byte> complete(60 + payload.size()), partial(60 + payload.size());
-    complete.resize(emit_tcp(seg, kUs, kPeer, complete));
-    partial.resize(emit_tcp(seg, kUs, kPeer, partial, TcpChecksumFill::LeftToLink));
+    SegmentSpec spec{.payload = payload_length};
+    const auto complete = segment(spec);
+    spec.checksum = TcpChecksumFill::LeftToLink;
+    auto partial = segment(spec);
     REQUIRE(partial.size() == complete.size());
-    CHECK(read_u16(partial, 16) != read_u16(complete, 16));
-    // Everything but the checksum field is the same.
-    CHECK(std::equal(partial.begin(), partial.begin() + 16, complete.begin()));
-    CHECK(std::equal(partial.begin() + 18, partial.end(), complete.begin() + 18));
-
-    Ipv4Header ip;
-    ip.protocol = 6;
-    ip.source = kUs;
-    ip.destination = kPeer;
-    std::vector<std::byte> packet(20 + partial.size());
-    emit_ipv4_header(ip, partial.size(), packet);
-    std::copy(partial.begin(), partial.end(), packet.begin() + 20);
-    auto header = partial_tcp_checksum_header(packet);
+    CHECK(read_u16(partial, 36) != read_u16(complete, 36));
+    // Everything but the TCP checksum field is the same.
+    CHECK(std::equal(partial.begin(), partial.begin() + 36, complete.begin()));
+    CHECK(std::equal(partial.begin() + 38, partial.end(), complete.begin() + 38));
+    auto header = partial_tcp_checksum_header(partial);
     REQUIRE(header);
     CHECK(header->needs_checksum());
     CHECK(header->gso() == VirtioGso::None);
     CHECK(header->checksum_start == 20);
     CHECK(header->checksum_offset == 16);
-    REQUIRE(complete_partial_checksum(*header, packet));
-    CHECK(read_u16(packet, 36) == read_u16(complete, 16));
-    CHECK(naive_tcp_checksum(packet) == 0);
+    REQUIRE(complete_partial_checksum(*header, partial));
+    CHECK(partial == complete);
+    CHECK(naive_tcp_checksum(partial) == 0);
   }
 }
 
