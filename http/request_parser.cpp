@@ -16,6 +16,11 @@ using syntax::is_digit;
 using syntax::is_tchar;
 using syntax::lower;
 
+// What a parser reused for the next request keeps of its buffers: enough for ordinary requests,
+// while one that carried a large body or long lines gives that memory back.
+constexpr size_t kKeptBodyCapacity = 16 * 1024;
+constexpr size_t kKeptLineCapacity = 4 * 1024;
+
 bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
@@ -87,8 +92,8 @@ std::string_view trim_ows(std::string_view s) {
 }
 
 // Splits a comma-separated list (RFC 9110 §5.6.1), trimming OWS, skipping empty elements.
-std::vector<std::string> split_list(std::string_view value) {
-  std::vector<std::string> out;
+// Appends the lower-cased non-empty items of a comma-separated field value to `out`.
+void append_list(std::string_view value, std::vector<std::string>& out) {
   while (true) {
     auto comma = value.find(',');
     auto item = trim_ows(value.substr(0, comma));
@@ -100,6 +105,11 @@ std::vector<std::string> split_list(std::string_view value) {
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
+}
+
+std::vector<std::string> split_list(std::string_view value) {
+  std::vector<std::string> out;
+  append_list(value, out);
   return out;
 }
 
@@ -128,16 +138,41 @@ bool RequestParser::awaiting_body() const {
          stage_ == Stage::ChunkEnd;
 }
 
+void Request::clear() {
+  method.clear();
+  target.clear();
+  minor = 1;
+  headers.clear();
+  // A large body's buffer is given back rather than kept for requests that rarely need it.
+  if (body.capacity() > kKeptBodyCapacity) body = std::string();
+  body.clear();
+  chunked = false;
+  content_length.reset();
+  connection.clear();
+  expect_continue = false;
+}
+
 Request RequestParser::take() {
   Request out = std::move(request_);
   request_ = Request{};
+  restart();
+  return out;
+}
+
+void RequestParser::next() {
+  request_.clear();
+  restart();
+  if (line_.capacity() > kKeptLineCapacity) line_ = std::string();
+  if (complete_line_.capacity() > kKeptLineCapacity) complete_line_ = std::string();
+}
+
+void RequestParser::restart() {
   stage_ = Stage::RequestLine;
   status_ = Status::NeedMore;
   line_.clear();
   started_ = false;
   empty_lines_ = header_bytes_ = fields_ = trailer_fields_ = 0;
   remaining_ = 0;
-  return out;
 }
 
 bool RequestParser::fail(int status, std::string_view detail) {
@@ -236,9 +271,9 @@ size_t RequestParser::feed(std::string_view data) {
       fail(400, "bare CR");
       return used;
     }
-    std::string copy(line);  // on_line may clear line_
+    complete_line_.assign(line);  // on_line may clear line_; both keep their buffers
     line_.clear();
-    if (!on_line(copy)) return used;
+    if (!on_line(complete_line_)) return used;
   }
   if (stage_ != Stage::Body && stage_ != Stage::ChunkData && status_ == Status::NeedMore) {
     // A CR followed by something other than LF inside a pending line is also a bare CR.
@@ -383,7 +418,7 @@ bool RequestParser::on_headers_end() {
       // that is not all digits): it is what the server would route on.
       if (!is_valid_host(h.value)) return fail(400, "invalid Host");
     } else if (iequals(h.name, "connection")) {
-      for (auto& t : split_list(h.value)) r.connection.push_back(std::move(t));
+      append_list(h.value, r.connection);
     } else if (iequals(h.name, "transfer-encoding")) {
       te_seen = true;
       for (auto& t : split_list(h.value)) te.push_back(std::move(t));

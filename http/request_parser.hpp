@@ -29,6 +29,9 @@ struct Request {
   // The first field called `name` (case-insensitive), or empty.
   std::string_view header(std::string_view name) const;
   bool has_connection_token(std::string_view token) const;
+  // Empties every field for the next request but keeps what the strings and vectors have
+  // allocated, so a parser reused request after request allocates nothing once warm.
+  void clear();
 };
 
 // Hard limits on what a client may send. Each one maps to the status the RFCs ask for.
@@ -63,12 +66,16 @@ class RequestParser {
   const Request& request() const { return request_; }
   // The complete request; the parser is ready for the next one.
   Request take();
+  // Ready for the next request like take(), but the finished request's storage is kept and
+  // reused for it: request() is valid until this call.
+  void next();
   int error_status() const { return error_status_; }
   std::string_view error_detail() const { return error_detail_; }
 
  private:
   enum class Stage { RequestLine, Headers, Body, ChunkSize, ChunkData, ChunkEnd, Trailers, Done, Failed };
 
+  void restart();  // the parsing state of take() and next(), back to a request line
   bool fail(int status, std::string_view detail);
   bool on_line(std::string_view line);
   bool on_request_line(std::string_view line);
@@ -85,6 +92,7 @@ class RequestParser {
   Status status_ = Status::NeedMore;
   Request request_;
   std::string line_;
+  std::string complete_line_;  // the line on_line sees (line_ is free again by then)
   bool started_ = false;
   size_t empty_lines_ = 0;
   size_t header_bytes_ = 0;

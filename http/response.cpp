@@ -60,7 +60,13 @@ std::string format_http_date(std::time_t t) {
 std::string render_head(const ResponseHead& head, const KeepAliveDecision& decision, std::string_view date,
                         uint64_t keepalive_timeout_s) {
   std::string out;
-  out.reserve(256);
+  out.reserve(kTypicalHeadSize);
+  append_head(out, head, decision, date, keepalive_timeout_s);
+  return out;
+}
+
+void append_head(std::string& out, const ResponseHead& head, const KeepAliveDecision& decision,
+                 std::string_view date, uint64_t keepalive_timeout_s) {
   // RFC 9110 §6.2: a server sends its own highest version (1.1) even to a 1.0 client.
   out += "HTTP/1.1 ";
   out += std::to_string(head.status);
@@ -109,7 +115,6 @@ std::string render_head(const ResponseHead& head, const KeepAliveDecision& decis
     out += "\r\n";
   }
   out += "\r\n";
-  return out;
 }
 
 void append_chunk(std::string& out, std::string_view data) {

@@ -29,6 +29,11 @@ std::string format_http_date(std::time_t t);
 // The whole head, ending in the empty line. keepalive_timeout_s feeds Keep-Alive: timeout=.
 std::string render_head(const ResponseHead& head, const KeepAliveDecision& decision, std::string_view date,
                         uint64_t keepalive_timeout_s);
+// The same appended to `out`, so a caller can put the head and the body in one buffer.
+void append_head(std::string& out, const ResponseHead& head, const KeepAliveDecision& decision,
+                 std::string_view date, uint64_t keepalive_timeout_s);
+// Room enough for a head render_head writes with no extra fields and a short content type.
+inline constexpr size_t kTypicalHeadSize = 256;
 
 // Chunked framing (RFC 9112 §7.1) of one chunk into `out` (appends); an empty chunk is
 // never written here because a zero-size chunk ends the body: use kLastChunk.

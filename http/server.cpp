@@ -36,7 +36,8 @@ struct Server::Impl {
             Instant{},
             false,
             [this] { return date(); },
-            [this](Session& s) { touched.push_back(&s); }} {}
+            [this](Session& s) { touched.push_back(&s); },
+            {}} {}
 
   SiteHooks hooks() {
     SiteHooks h;
@@ -62,7 +63,7 @@ struct Server::Impl {
         std::string(tcp.tcp_name())};
   }
 
-  std::string date() {
+  std::string_view date() {
     std::time_t t = config.wall_clock ? config.wall_clock() : std::time(nullptr);
     if (t != date_second) {
       date_second = t;

@@ -269,16 +269,16 @@ void Session::pump_once(bool& progress) {
     }
     return;
   }
-  if (!parser_) parser_ = std::make_unique<RequestParser>(ParserLimits{.max_body = env_.config.max_body});
+  if (!parser_) take_parser();
   RequestParser& parser = *parser_;
   size_t used = parser.feed(inbuf_);
   inbuf_.erase(0, used);
   if (parser.in_progress() && !request_start_) request_start_ = now_or_pending();
   switch (parser.status()) {
     case RequestParser::Status::Complete: {
-      Request request = parser.take();
-      if (inbuf_.empty()) parser_.reset();  // nothing pipelined: the parser is not needed now
-      handle_request(std::move(request));
+      handle_request(parser.request());
+      parser.next();
+      if (inbuf_.empty()) give_back_parser();  // nothing pipelined: the parser is not needed now
       progress = true;
       return;
     }
@@ -304,7 +304,23 @@ void Session::pump_once(bool& progress) {
   }
 }
 
-void Session::handle_request(Request request) {
+void Session::take_parser() {
+  if (env_.spare_parsers.empty()) {
+    parser_ = std::make_unique<RequestParser>(ParserLimits{.max_body = env_.config.max_body});
+    return;
+  }
+  parser_ = std::move(env_.spare_parsers.back());
+  env_.spare_parsers.pop_back();
+}
+
+void Session::give_back_parser() {
+  // A few are enough for the sessions parsing at one time; more would only hold memory.
+  constexpr size_t kMaxSpareParsers = 64;
+  if (env_.spare_parsers.size() < kMaxSpareParsers) env_.spare_parsers.push_back(std::move(parser_));
+  parser_.reset();
+}
+
+void Session::handle_request(const Request& request) {
   ++requests_;
   if (requests_ == 1) ++env_.stats.connections_used;
   if (requests_ > 1) ++env_.stats.keepalive_reuses;
@@ -365,8 +381,14 @@ void Session::start_response(Response response, bool head_only, int minor,
     ++env_.stats.responses_by_class[static_cast<size_t>(head.status / 100)];
   head.content_length = response.body ? response.body->length() : std::optional<uint64_t>(0);
   head.close_delimited = !head.content_length && minor == 0;
-  out_ = render_head(head, decision, env_.date ? env_.date() : std::string(),
-                     whole_seconds(env_.config.keepalive_timeout));
+  // The head and the first piece of the body share one buffer, allocated once per response
+  // (or kept from the last one while pipelined requests wait).
+  size_t first_piece = head_only || !response.body ? 0 : kBodyChunk;
+  if (head.content_length) first_piece = std::min<uint64_t>(first_piece, *head.content_length);
+  out_.clear();
+  out_.reserve(kTypicalHeadSize + first_piece);
+  append_head(out_, head, decision, env_.date ? env_.date() : std::string_view(),
+              whole_seconds(env_.config.keepalive_timeout));
   out_off_ = 0;
   chunked_ = !head.content_length && !head.close_delimited;
   body_left_ = head.content_length;

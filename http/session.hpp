@@ -39,10 +39,14 @@ struct SessionEnv {
   Instant now{};  // the time of the last advance(now)
   bool shutting_down = false;
   // The Date header value (RFC 9110 §6.6.1) for a response sent now; empty function: no Date.
-  std::function<std::string()> date;
+  // The view must stay valid until the next call (the server keeps the text of the second).
+  std::function<std::string_view()> date;
   // Told once per event batch that a session's state (and so its deadline) may have changed,
   // so the server visits only sessions that had an event or whose timer is due, never all.
   std::function<void(Session&)> touched;
+  // Parsers sessions gave back, buffers and all, for the next request of any session: a
+  // request then allocates no parser, no header list and no line buffer once warm.
+  std::vector<std::unique_ptr<RequestParser>> spare_parsers;
 };
 
 class Session final : public tcp::SocketHandler {
@@ -93,7 +97,9 @@ class Session final : public tcp::SocketHandler {
   void read_input();
   bool write_more();  // true once the current response is fully queued
   void append_body_piece();
-  void handle_request(Request request);
+  void handle_request(const Request& request);
+  void take_parser();
+  void give_back_parser();
   void handle_error(int status, std::string_view detail, CloseBy by);
   void start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision);
   void response_done();
@@ -112,8 +118,9 @@ class Session final : public tcp::SocketHandler {
   SessionEnv& env_;
   std::function<void(Session&)> on_gone_;
   FourTuple tuple_;
-  // Made when a request's first bytes arrive and given back once it is parsed with nothing
-  // pipelined behind it: an idle keep-alive connection holds no parser (thousands may wait).
+  // Taken (from env_.spare_parsers, or made) when a request's first bytes arrive and given back
+  // once it is answered with nothing pipelined behind it: an idle keep-alive connection holds
+  // no parser (thousands may wait).
   std::unique_ptr<RequestParser> parser_;
   Phase phase_ = Phase::Reading;
 

@@ -10,6 +10,14 @@ using namespace tcplab::http;
 
 namespace {
 
+Request parse_next(RequestParser& p, std::string_view bytes) {
+  REQUIRE(p.feed(bytes) == bytes.size());
+  REQUIRE(p.status() == RequestParser::Status::Complete);
+  Request copy = p.request();
+  p.next();
+  return copy;
+}
+
 struct Outcome {
   RequestParser::Status status;
   int error = 0;
@@ -380,4 +388,32 @@ TEST_CASE("asterisk-form is for OPTIONS only (RFC 9112 §3.2.4)") {
   CHECK(ok[0].target == "*");
   CHECK(status_of("GET * HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
   CHECK(status_of("POST * HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n") == 400);
+}
+
+TEST_CASE("next(): the parser reused keeps nothing of the request before") {
+  RequestParser p;
+  auto first = parse_next(p, "POST /form HTTP/1.0\r\nHost: a\r\nConnection: close, Foo\r\n"
+                             "Expect: 100-continue\r\nContent-Length: 5\r\n\r\nhello");
+  CHECK(first.method == "POST");
+  CHECK(first.minor == 0);
+  CHECK(first.body == "hello");
+  CHECK(first.content_length == 5);
+  CHECK(first.connection == std::vector<std::string>{"close", "foo"});
+  CHECK(first.expect_continue);
+  auto second = parse_next(p, "GET /x HTTP/1.1\r\nHost: b\r\n\r\n");
+  CHECK(second.method == "GET");
+  CHECK(second.target == "/x");
+  CHECK(second.minor == 1);
+  REQUIRE(second.headers.size() == 1);
+  CHECK(second.header("host") == "b");
+  CHECK(second.body.empty());
+  CHECK_FALSE(second.content_length);
+  CHECK(second.connection.empty());
+  CHECK_FALSE(second.expect_continue);
+  CHECK_FALSE(second.chunked);
+  auto third = parse_next(p, "PUT /c HTTP/1.1\r\nHost: c\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "3\r\nabc\r\n0\r\n\r\n");
+  CHECK(third.chunked);
+  CHECK(third.body == "abc");
+  CHECK(parse_next(p, "GET / HTTP/1.1\r\nHost: d\r\n\r\n").body.empty());
 }

@@ -25,8 +25,9 @@ struct Harness {
 
   explicit Harness(ServerConfig config = {})
       : env{config, stats, responder, nullptr, Instant{}, false,
-            [] { return std::string("Wed, 25 Nov 2026 12:00:00 GMT"); },
-            [](Session&) {}} {
+            [] { return std::string_view("Wed, 25 Nov 2026 12:00:00 GMT"); },
+            [](Session&) {},
+            {}} {
     session = std::make_unique<Session>(sock, env, [this](Session&) { ++gone; });
     sock.after_event = [this] { session->on_timer(); };
   }
@@ -81,6 +82,30 @@ TEST_CASE("an idle keep-alive connection holds no buffer and no parser between r
   h.sock.client_send(kGet11);
   CHECK(h.responses().size() == 2);
   CHECK(h.session->held_bytes() == 0);
+}
+
+TEST_CASE("a parser given back is the next request's, on this connection or another") {
+  Harness h;
+  h.start();
+  CHECK(h.env.spare_parsers.empty());
+  h.sock.client_send("GET /a HTTP/1.1\r\nHost: h\r\n");
+  CHECK(h.env.spare_parsers.empty());  // half a request: the session holds it
+  h.sock.client_send("\r\n");
+  REQUIRE(h.responses().size() == 1);
+  REQUIRE(h.env.spare_parsers.size() == 1);
+  const RequestParser* spare = h.env.spare_parsers.back().get();
+  // A second connection on the same server takes that parser, and gives it back.
+  FakeSocket other;
+  Session second(other, h.env, [](Session&) {});
+  second.start();
+  other.client_send("GET /b HTTP/1.1\r\nHost: h\r\n");
+  CHECK(h.env.spare_parsers.empty());
+  other.client_send("\r\n");
+  auto r = parse_responses(other.sent, false);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].body == "hello /b");
+  REQUIRE(h.env.spare_parsers.size() == 1);
+  CHECK(h.env.spare_parsers.back().get() == spare);
 }
 
 TEST_CASE("idle timeout: nothing 1 ms before, an active close exactly at the timeout") {
