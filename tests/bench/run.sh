@@ -31,9 +31,6 @@ else
   FLOOD=100000; FLOOD_RATE=50000
   SACK_BYTES=$((64 << 20)); SACK_SEEDS=${BENCH_SACK_SEEDS:-1 2 3 4}; SACK_TIMEOUT=150
 fi
-# With offloads a transfer runs at several GB/s: 256 MiB would last 60-80 ms, too short to
-# measure (single rows moved by 40 % between runs), so those rows move four times as much.
-OFFLOAD_BYTES=$((4 * BYTES))
 
 tag=tlb$$
 NS_S=$tag-s   # the servers: tcplab's TUN (and its clients), nginx on one end of a veth pair
@@ -76,10 +73,9 @@ head -c 1024 /dev/zero | tr '\0' 'x' >"$ROOT/bytes/1024"
 cp "$ROOT/bytes/1024" "$ROOT/f1k"
 head -c $((1 << 20)) /dev/zero | tr '\0' 'y' >"$ROOT/f1m"
 cp "$ROOT/f1m" "$ROOT/bytes/1048576"
-# nginx's bulk download (the offload rows): OFFLOAD_BYTES from a file, read once so that it
-# comes from the page cache (a sparse file's holes are filled with fresh zeroed pages at every
-# read: 440 MB/s here).
-head -c "$OFFLOAD_BYTES" /dev/zero >"$ROOT/big"; cat "$ROOT/big" >/dev/null
+# nginx's bulk download: BYTES from a file, read once so that it comes from the page cache
+# (a sparse file's holes are filled with fresh zeroed pages at every read: 440 MB/s here).
+head -c "$BYTES" /dev/zero >"$ROOT/big"; cat "$ROOT/big" >/dev/null
 chmod -R a+rX "$WORK"
 
 cat >"$WORK/nginx.conf" <<CONF
@@ -277,8 +273,7 @@ http_triple() {
   row "$name (same HTTP code on the kernel's TCP)" "req/s" "$PAIR_OURS" "$kt" "tcplab on kernel TCP"
 }
 
-echo "tcplab benchmark ($([ $QUICK -eq 1 ] && echo quick || echo full)): $(nproc) cores," \
-  "$((BYTES >> 20)) MiB transfers ($((OFFLOAD_BYTES >> 20)) MiB with offloads)"
+echo "tcplab benchmark ($([ $QUICK -eq 1 ] && echo quick || echo full)): $(nproc) cores, $((BYTES >> 20)) MiB transfers"
 echo "ratio = tcplab / reference; for 'us', 'ms', 's', 'x', 'bytes' and 'conns' rows lower is better"
 printf '%-52s %-6s %12s %12s %7s  %s\n' "row" "unit" "tcplab" "reference" "ratio" "reference is"
 
@@ -292,16 +287,14 @@ tun_limit() {  # tun_limit MTU write|read [OFFLOAD 0|1] -> MB/s
   ip netns exec "$NS_T" timeout 30 "$BUILD/clients/tun_limit" --dev tlim0 --mtu "$1" --mode "$2" \
     --seconds "$TUN_SECONDS" --offload "${3:-0}" | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
 }
-download_mbps() {  # MB/s of a curl download of BYTES (or $1 bytes) from tcplab
-  in_s timeout 120 curl -sS -o /dev/null -w "%{speed_download}" "http://$TCPLAB_ADDR/bytes/${1:-$BYTES}" |
+download_mbps() {  # MB/s of a curl download of BYTES from tcplab
+  in_s timeout 120 curl -sS -o /dev/null -w "%{speed_download}" "http://$TCPLAB_ADDR/bytes/$BYTES" |
     awk '{printf "%.1f", $1 / 1e6}'
 }
-upload_mbps() {  # MB/s of a kernel client writing BYTES (or $1 bytes) into tcplab's discard service
-  in_s timeout 120 "$BUILD/clients/tcp_bulk" --host $TCPLAB_ADDR --port 9 --mode discard \
-    --bytes "${1:-$BYTES}" --timeout 110 | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
+upload_mbps() {  # MB/s of a kernel client writing BYTES into tcplab's discard service
+  in_s timeout 120 "$BUILD/clients/tcp_bulk" --host $TCPLAB_ADDR --port 9 --mode discard --bytes "$BYTES" \
+    --timeout 110 | sed -nE 's/.*mbps=([0-9.]+).*/\1/p'
 }
-download_offload_mbps() { download_mbps "$OFFLOAD_BYTES"; }
-upload_offload_mbps() { upload_mbps "$OFFLOAD_BYTES"; }
 # bulk_row NAME WHAT MTU write|read [OFFLOAD 0|1]: a bulk row, then the cores its client (curl or
 # tcp_bulk) and tcplab used during the transfer: whichever is near one core is the limit. With
 # OFFLOAD 1 the reference is the TUN limit measured with the same offloads (GSO writes, USO reads).
@@ -329,21 +322,21 @@ done
 # nothing.
 for mtu in $MTUS; do
   start_tcplab --mtu "$mtu" --offload
-  bulk_row "bulk download with offloads, MTU $mtu" download_offload_mbps "$mtu" write 1
-  bulk_row "bulk upload with offloads, MTU $mtu" upload_offload_mbps "$mtu" read 1
+  bulk_row "bulk download with offloads, MTU $mtu" download_mbps "$mtu" write 1
+  bulk_row "bulk upload with offloads, MTU $mtu" upload_mbps "$mtu" read 1
   [ "$mtu" = 1500 ] || continue
   # The ceiling that means something once both sides move 64 KiB per call: the kernel's own
   # TCP between two namespaces over the veth pair (MTU 1500, with the veth's TSO and GRO),
   # nginx sending the same number of bytes from a file, and a kernel client writing into the
   # discard service of the same HTTP code on kernel sockets.
-  ours_down=$(download_offload_mbps)
+  ours_down=$(download_mbps)
   kernel_down=$(in_c timeout 120 curl -sS -o /dev/null -w "%{speed_download}" "http://$NGINX_ADDR:8080/big" |
     awk '{printf "%.1f", $1 / 1e6}')
   row "bulk download with offloads, against the kernel" "MB/s" "$ours_down" "$kernel_down" \
     "nginx, kernel TCP over veth"
-  ours_up=$(upload_offload_mbps)
+  ours_up=$(upload_mbps)
   kernel_up=$(in_c timeout 120 "$BUILD/clients/tcp_bulk" --host $NGINX_ADDR --port 9 --mode discard \
-    --bytes "$OFFLOAD_BYTES" --timeout 110 | sed -nE 's/.*mbps=([0-9.]+).*/\1/p')
+    --bytes "$BYTES" --timeout 110 | sed -nE 's/.*mbps=([0-9.]+).*/\1/p')
   row "bulk upload with offloads, against the kernel" "MB/s" "$ours_up" "$kernel_up" \
     "kernel TCP over veth (--kernel-tcp)"
 done
