@@ -317,6 +317,27 @@ for mtu in $MTUS; do
   bulk_row "bulk download, MTU $mtu" download_mbps "$mtu" write
   bulk_row "bulk upload, MTU $mtu" upload_mbps "$mtu" read
 done
+# Observability cost, before the transfers with offloads (after them, with larger transfers,
+# these rows gave 0.42-0.67 of no capture in three runs where the download alone gave 0.80
+# minutes later). The three downloads take turns, OBS_ROUNDS times, and each figure is the
+# mean of its rounds, so a machine that slows down or speeds up between them charges all three.
+OBS_ROUNDS=2; [ $QUICK -eq 1 ] && OBS_ROUNDS=1
+plain=0; with_pcap=0; with_json=0
+# mean_add SUM FIGURE: SUM + FIGURE / OBS_ROUNDS, or nothing once a download gave no figure.
+mean_add() {
+  [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v n="$OBS_ROUNDS" 'BEGIN { printf "%.1f", a + b / n }'
+}
+for _ in $(seq "$OBS_ROUNDS"); do
+  start_tcplab
+  plain=$(mean_add "$plain" "$(download_mbps)")
+  start_tcplab --pcap "$WORK/bench.pcap"
+  with_pcap=$(mean_add "$with_pcap" "$(download_mbps)")
+  start_tcplab --trace-json "$WORK/bench.jsonl"
+  with_json=$(mean_add "$with_json" "$(download_mbps)")
+  rm -f "$WORK/bench.pcap" "$WORK/bench.jsonl"
+done
+row "bulk download with --pcap" "MB/s" "$with_pcap" "$plain" "tcplab, no capture"
+row "bulk download with --trace-json" "MB/s" "$with_json" "$plain" "tcplab, no trace"
 # The same transfers with tcplab --offload (GSO super-packet writes, TSO reads), each against
 # the TUN limit measured with the same offloads: a ratio against the plain limit would mean
 # nothing.
@@ -340,15 +361,7 @@ for mtu in $MTUS; do
   row "bulk upload with offloads, against the kernel" "MB/s" "$ours_up" "$kernel_up" \
     "kernel TCP over veth (--kernel-tcp)"
 done
-start_tcplab --pcap "$WORK/bench.pcap"
-with_pcap=$(download_mbps)
-start_tcplab --trace-json "$WORK/bench.jsonl"
-with_json=$(download_mbps)
-rm -f "$WORK/bench.pcap" "$WORK/bench.jsonl"
-start_tcplab
-plain=$(download_mbps)
-row "bulk download with --pcap" "MB/s" "$with_pcap" "$plain" "tcplab, no capture"
-row "bulk download with --trace-json" "MB/s" "$with_json" "$plain" "tcplab, no trace"
+start_tcplab  # the rows below use the default server
 
 # --- bulk through loss: SACK against no SACK ---------------------------------------------------
 # The same download by curl (the kernel's TCP as the receiver) from tcplab through the same
