@@ -91,8 +91,8 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-// Splits a comma-separated list (RFC 9110 §5.6.1), trimming OWS, skipping empty elements.
-// Appends the lower-cased non-empty items of a comma-separated field value to `out`.
+// Appends the items of a comma-separated list (RFC 9110 §5.6.1) to `out`, lower-cased, OWS
+// trimmed, empty elements skipped.
 void append_list(std::string_view value, std::vector<std::string>& out) {
   while (true) {
     auto comma = value.find(',');
@@ -107,6 +107,7 @@ void append_list(std::string_view value, std::vector<std::string>& out) {
   }
 }
 
+// The same as a list of its own.
 std::vector<std::string> split_list(std::string_view value) {
   std::vector<std::string> out;
   append_list(value, out);
