@@ -300,14 +300,7 @@ size_t EventLoop::write_coalesced(size_t first) {
     // A lone TCP segment built with its checksum left to the link says so in its header.
     std::optional<wire::VirtioNetHeader> partial;
     if (stack_.tcp_checksums_left_to_link()) partial = wire::partial_tcp_checksum_header(rest[0]);
-    if (!partial) {
-      write_packet(rest[0]);
-      return 1;
-    }
-    wire::emit_virtio_net_header(*partial, gso_header_);
-    const iovec parts[2] = {{gso_header_.data(), wire::kVirtioNetHeaderLength},
-                            {const_cast<std::byte*>(rest[0].data()), rest[0].size()}};
-    if (write_parts(parts, 1)) ++stats_.checksums_left;
+    if (write_packet(rest[0], partial.value_or(wire::VirtioNetHeader{})) && partial) ++stats_.checksums_left;
     return 1;
   }
   const size_t header_bytes = wire::emit_tcp_gso_headers(rest, run, gso_header_);
@@ -325,15 +318,14 @@ size_t EventLoop::write_coalesced(size_t first) {
   return run.count;
 }
 
-void EventLoop::write_packet(std::span<const std::byte> packet) {
-  // A zero virtio-net header: no GSO, checksums complete (the stack computed them).
-  static const std::array<std::byte, wire::kVirtioNetHeaderLength> kPlain{};
-  iovec parts[2] = {{const_cast<std::byte*>(kPlain.data()), kPlain.size()},
-                    {const_cast<std::byte*>(packet.data()), packet.size()}};
-  if (vnet_header_)
-    write_parts(parts, 1);
-  else
-    write_parts(std::span(parts).subspan(1), 1);
+bool EventLoop::write_packet(std::span<const std::byte> packet, const wire::VirtioNetHeader& vnet) {
+  // writev() takes non-const pointers but only reads them.
+  const iovec bytes{const_cast<std::byte*>(packet.data()), packet.size()};
+  if (!vnet_header_) return write_parts(std::span(&bytes, 1), 1);
+  std::array<std::byte, wire::kVirtioNetHeaderLength> header;
+  wire::emit_virtio_net_header(vnet, header);
+  const iovec parts[2] = {{header.data(), header.size()}, bytes};
+  return write_parts(parts, 1);
 }
 
 bool EventLoop::write_parts(std::span<const iovec> parts, size_t packets) {

@@ -98,9 +98,9 @@ class EventLoop {
                TcpChecksum tcp_checksum = TcpChecksum::Verify);
   // Hands the packets the fault injector releases to the stack.
   void deliver_from_injector(Instant now);
-  // Writes one packet to the link (behind a zero virtio-net header if there is one); write
-  // errors are counted.
-  void write_packet(std::span<const std::byte> packet);
+  // Writes one packet to the link, behind `vnet` if the link has a virtio-net header (a zero
+  // one: no GSO, checksums complete); write errors are counted. True if the kernel took it.
+  bool write_packet(std::span<const std::byte> packet, const wire::VirtioNetHeader& vnet = {});
   // Writes outbox packets from `first` on, as one GSO super-packet when several merge;
   // returns how many it took.
   size_t write_coalesced(size_t first);

@@ -24,13 +24,23 @@ struct Shape {
   bool push = false;
 };
 
-std::optional<Shape> shape_of(ConstBytes p) {
+// The IPv4 header length of a whole (unfragmented) IPv4 datagram carrying TCP with room for a
+// TCP header, or nothing for any other packet.
+std::optional<size_t> tcp_in_ipv4(ConstBytes p) {
   if (p.size() < 40 || (read_u8(p, 0) >> 4) != 4) return std::nullopt;
+  const size_t ip_header = size_t{read_u8(p, 0) & 0x0fu} * 4;
+  // RFC 791 §3.1: a fragment (MF set or an offset) is not a whole segment: its TCP header and
+  // checksum field may be in another fragment, or in none of its bytes.
+  if (ip_header < 20 || read_u16(p, 2) != p.size() || (read_u16(p, 6) & 0x3fff) != 0) return std::nullopt;
+  if (read_u8(p, 9) != kProtocolTcp || ip_header + 20 > p.size()) return std::nullopt;
+  return ip_header;
+}
+
+std::optional<Shape> shape_of(ConstBytes p) {
+  const auto ip_header = tcp_in_ipv4(p);
+  if (!ip_header) return std::nullopt;
   Shape s;
-  s.ip_header = size_t{read_u8(p, 0) & 0x0fu} * 4;
-  // RFC 791 §3.1: a fragment (MF set or an offset) is no whole segment to merge.
-  if (s.ip_header < 20 || read_u16(p, 2) != p.size() || (read_u16(p, 6) & 0x3fff) != 0) return std::nullopt;
-  if (read_u8(p, 9) != kProtocolTcp || s.ip_header + 20 > p.size()) return std::nullopt;
+  s.ip_header = *ip_header;
   const size_t tcp_header = static_cast<size_t>(read_u8(p, s.ip_header + 12) >> 4) * 4;
   s.header = s.ip_header + tcp_header;
   if (tcp_header < 20 || s.header >= p.size()) return std::nullopt;  // no payload: nothing to merge
@@ -121,15 +131,11 @@ size_t emit_tcp_gso_headers(std::span<const ConstBytes> packets, const GsoRun& r
 }
 
 std::optional<VirtioNetHeader> partial_tcp_checksum_header(ConstBytes packet) {
-  if (packet.size() < 40 || (read_u8(packet, 0) >> 4) != 4 || read_u8(packet, 9) != kProtocolTcp)
-    return std::nullopt;
-  const size_t ip_header = size_t{read_u8(packet, 0) & 0x0fu} * 4;
-  // RFC 791 §3.1: a fragment's checksum field may be in another fragment, or nowhere in it.
-  if (ip_header < 20 || ip_header + 20 > packet.size() || (read_u16(packet, 6) & 0x3fff) != 0)
-    return std::nullopt;
+  const auto ip_header = tcp_in_ipv4(packet);
+  if (!ip_header) return std::nullopt;
   VirtioNetHeader vnet;
   vnet.flags = kVirtioNeedsChecksum;
-  vnet.checksum_start = static_cast<uint16_t>(ip_header);
+  vnet.checksum_start = static_cast<uint16_t>(*ip_header);
   vnet.checksum_offset = kTcpChecksumOffset;
   return vnet;
 }

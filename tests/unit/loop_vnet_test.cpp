@@ -29,6 +29,17 @@ struct VnetLink : testing::LinkPair {
   }
 };
 
+// A loop on a socketpair link whose frames carry a virtio-net header (as a TUN does with
+// --offload), or none.
+struct VnetLoop {
+  VnetLink link;
+  trace::Tracer tracer;
+  Stack stack{StackConfig{}, tracer};
+  SteadyClock clock;
+  loop::EventLoop loop{link.stack_side, stack, tracer, clock};
+  explicit VnetLoop(bool vnet_header = true) { loop.set_vnet_header(vnet_header); }
+};
+
 // The ping with its ICMP checksum left partial, as a sender with TUN_F_CSUM leaves it: ICMP
 // has no pseudo-header, so the field holds zero.
 std::vector<std::byte> partial_ping() {
@@ -48,12 +59,8 @@ wire::VirtioNetHeader needs_checksum_at(uint16_t start, uint16_t offset) {
 }  // namespace
 
 TEST_CASE("loop with vnet header: a partial checksum is finished and the ping answered") {
-  VnetLink link;
-  trace::Tracer tracer;
-  Stack stack(StackConfig{}, tracer);
-  SteadyClock clock;
-  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
-  loop.set_vnet_header(true);
+  VnetLoop t;
+  auto& [link, tracer, stack, clock, loop] = t;
   link.send(needs_checksum_at(20, 2), partial_ping());
   for (int i = 0; i < 10 && loop.stats().packets_written < 1; ++i)
     loop.run_once(std::chrono::milliseconds(200));
@@ -73,12 +80,8 @@ TEST_CASE("loop with vnet header: a partial checksum is finished and the ping an
 }
 
 TEST_CASE("loop with vnet header: a header the packet cannot honour is refused and counted") {
-  VnetLink link;
-  trace::Tracer tracer;
-  Stack stack(StackConfig{}, tracer);
-  SteadyClock clock;
-  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
-  loop.set_vnet_header(true);
+  VnetLoop t;
+  auto& [link, tracer, stack, clock, loop] = t;
   const auto ping = partial_ping();
   link.send(needs_checksum_at(static_cast<uint16_t>(ping.size()), 2), ping);  // beyond the end
   const std::byte stub[4] = {};  // shorter than a virtio-net header
@@ -91,8 +94,8 @@ TEST_CASE("loop with vnet header: a header the packet cannot honour is refused a
 }
 
 TEST_CASE("loop with vnet header: a run of segments is one GSO write, the rest go alone") {
-  VnetLink link;
-  trace::Tracer tracer;
+  VnetLoop t;
+  auto& [link, tracer, stack, clock, loop] = t;
   struct OutCounter : trace::Sink {
     int out = 0;
     void packet(Instant, trace::Direction d, std::span<const std::byte>) override {
@@ -100,10 +103,6 @@ TEST_CASE("loop with vnet header: a run of segments is one GSO write, the rest g
     }
   } counter;
   tracer.add(&counter);
-  Stack stack(StackConfig{}, tracer);
-  SteadyClock clock;
-  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
-  loop.set_vnet_header(true);
   auto packets = wire::test::train(4, 300);  // 3 x 1448 + 300, PSH on the last
   packets.push_back(wire::test::segment({.seq = 1000 + 3 * 1448 + 300, .payload = 0}));  // a pure ACK
   for (const auto& p : packets) {
@@ -138,11 +137,8 @@ TEST_CASE("loop with vnet header: a run of segments is one GSO write, the rest g
 }
 
 TEST_CASE("loop without vnet header: the same segments are written one by one") {
-  VnetLink link;
-  trace::Tracer tracer;
-  Stack stack(StackConfig{}, tracer);
-  SteadyClock clock;
-  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  VnetLoop t(false);
+  auto& [link, tracer, stack, clock, loop] = t;
   auto packets = wire::test::train(4, 300);
   for (const auto& p : packets) stack.outbox().start_packet().assign(p.begin(), p.end());
   loop.run_once(std::chrono::milliseconds(0));
@@ -162,8 +158,8 @@ TEST_CASE("loop with vnet header: a partial TCP checksum is trusted, or finished
   // with one, the loop finishes the checksum so the capture shows a correct packet.
   for (bool capturing : {false, true}) {
     CAPTURE(capturing);
-    VnetLink link;
-    trace::Tracer tracer;
+    VnetLoop t;
+    auto& [link, tracer, stack, clock, loop] = t;
     struct Seen : trace::Sink {
       std::vector<std::byte> in, out;
       void packet(Instant, trace::Direction d, std::span<const std::byte> p) override {
@@ -171,14 +167,10 @@ TEST_CASE("loop with vnet header: a partial TCP checksum is trusted, or finished
       }
     } seen;
     if (capturing) tracer.add(&seen);
-    Stack stack(StackConfig{}, tracer);
     struct Quiet : tcp::AcceptHandler {
       void on_acceptable(uint16_t) override {}
     } acceptor;
     REQUIRE(stack.tcp().listen(80, &acceptor));
-    SteadyClock clock;
-    loop::EventLoop loop(link.stack_side, stack, tracer, clock);
-    loop.set_vnet_header(true);
     wire::TcpSegment seg;
     seg.source_port = 40000;
     seg.destination_port = 80;

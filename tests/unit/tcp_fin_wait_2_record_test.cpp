@@ -29,50 +29,37 @@ StackConfig fin_wait_2_config(bool compact) {
   return config;
 }
 
-// Where both sides stand once our FIN is acknowledged.
-struct Open {
-  Seq peer_nxt, our_nxt;
-  uint32_t peer_tsval = 5000;
-  uint32_t our_tsval = 0;
+// A plain passive open (no options) from port 40000 to 80: the accepted socket, handled by
+// `app`, with where our next byte and the peer's next byte go.
+struct Accepted {
+  tcp::Socket* socket;
+  Seq ours;
+  Seq theirs;
 };
-
-// One connection from the peer's port `port` to port 80, with timestamps, SACK and window
-// scaling: a request, our reply, our FIN (the application closes and lets go), and the
-// peer's ACK of everything: FIN-WAIT-2, the peer's side still open.
-Open open_to_fin_wait_2(Peer& peer, uint16_t port, RecordingHandler& app,
-                        std::optional<Duration> linger = std::nullopt) {
-  Open c;
-  peer.set_port(port);
-  auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
-  syn.options.mss = 1460;
-  syn.options.window_scale = 7;
-  syn.options.sack_permitted = true;
-  syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval, 0};
-  peer.inject(syn, 80);
+Accepted accept_plain(Peer& peer, RecordingAccept& acceptor, RecordingHandler& app) {
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  peer.set_port(40000);
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
   auto out = peer.take();
   REQUIRE(out.size() == 1);
-  c.peer_nxt = peer.isn + 1;
-  c.our_nxt = out[0].seq + 1;
-  c.our_tsval = out[0].options.timestamps ? out[0].options.timestamps->value : 0;
-  auto ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
-  ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
-  peer.inject(ack, 80);
-  auto* socket = peer.stack.tcp().accept(80);
-  REQUIRE(socket != nullptr);
-  socket->set_handler(&app);
-  std::string request = "GET / HTTP/1.0\r\n\r\n";
-  auto data = Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of(request));
-  data.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
-  peer.inject(data, 80);
-  c.peer_nxt += static_cast<uint32_t>(request.size());
-  std::string reply = "HTTP/1.0 200 OK\r\n\r\nhello";
-  REQUIRE(socket->send(bytes_of(reply)) == reply.size());
-  socket->close();
-  REQUIRE(socket->release(linger));  // the application is done: no read, no callback from now on
-  c.our_nxt += static_cast<uint32_t>(reply.size()) + 1;  // the reply and our FIN
-  auto fin_ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
-  fin_ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
-  peer.inject(fin_ack, 80);
+  Accepted a{nullptr, out[0].seq + 1, peer.isn + 1};
+  peer.inject(Peer::make(".", a.theirs, a.ours, 65535), 80);
+  a.socket = peer.stack.tcp().accept(80);
+  REQUIRE(a.socket != nullptr);
+  a.socket->set_handler(&app);
+  return a;
+}
+
+// Where both sides stand once our FIN is acknowledged.
+using Open = OpenConnection;
+
+// request_reply_close, then the application lets go and the peer acknowledges everything:
+// FIN-WAIT-2, the peer's side still open.
+Open open_to_fin_wait_2(Peer& peer, uint16_t port, RecordingHandler& app,
+                        std::optional<Duration> linger = std::nullopt) {
+  Open c = request_reply_close(peer, port, app);
+  REQUIRE(c.socket->release(linger));  // the application is done: no read, no callback from now on
+  peer.inject(stamped(c, "."), 80);
   peer.take();
   REQUIRE(app.closed == 0);  // let go: on_closed is not owed any more
   return c;
@@ -175,18 +162,7 @@ TEST_CASE("fin-wait-2 record: N released connections hold N compact records and 
   CHECK(stats.full_tcbs == 0);
   CHECK(stats.connections_current == kConnections);
   CHECK(stats.connections_time_wait == 0);
-  auto table = peer.stack.tcp().connections();
-  REQUIRE(table.size() == kConnections);
-  for (const auto& info : table) {
-    CHECK(info.state == State::FinWait2);
-    CHECK(info.buffer_bytes == 0);
-    CHECK(info.bytes_sent == 24);  // the reply, kept for /tcp
-  }
-  auto snap = peer.stack.tcp().snapshot(table[0].tuple);
-  REQUIRE(snap.has_value());
-  CHECK(snap->state == State::FinWait2);
-  REQUIRE(snap->timers.size() == 1);
-  CHECK(snap->timers[0].name == "fin-wait-2");
+  check_compact_records(peer, State::FinWait2, "fin-wait-2", kConnections);
   // The event loop wakes for the first --fin-timeout; then all are gone, silently.
   REQUIRE(peer.stack.next_deadline().has_value());
   CHECK(*peer.stack.next_deadline() == peer.now + seconds(5));
@@ -202,16 +178,7 @@ TEST_CASE("fin-wait-2 record: a connection the application did not let go stays 
   Peer peer(fin_wait_2_config(true));
   RecordingAccept acceptor;
   RecordingHandler app;
-  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
-  peer.set_port(40000);
-  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
-  auto out = peer.take();
-  REQUIRE(out.size() == 1);
-  Seq ours = out[0].seq + 1, theirs = peer.isn + 1;
-  peer.inject(Peer::make(".", theirs, ours, 65535), 80);
-  auto* socket = peer.stack.tcp().accept(80);
-  REQUIRE(socket != nullptr);
-  socket->set_handler(&app);
+  auto [socket, ours, theirs] = accept_plain(peer, acceptor, app);
   CHECK_FALSE(socket->release());  // not closed yet: nothing to let go of
   socket->close();
   peer.inject(Peer::make(".", theirs, ours + 1, 65535), 80);
@@ -253,16 +220,7 @@ TEST_CASE("fin-wait-2 record: bytes held beyond a hole at release are discarded 
   Peer peer(fin_wait_2_config(true));
   RecordingAccept acceptor;
   RecordingHandler app;
-  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
-  peer.set_port(40000);
-  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
-  auto out = peer.take();
-  REQUIRE(out.size() == 1);
-  Seq ours = out[0].seq + 1, theirs = peer.isn + 1;
-  peer.inject(Peer::make(".", theirs, ours, 65535), 80);
-  auto* socket = peer.stack.tcp().accept(80);
-  REQUIRE(socket != nullptr);
-  socket->set_handler(&app);
+  auto [socket, ours, theirs] = accept_plain(peer, acceptor, app);
   peer.inject(Peer::make("P.", theirs + 10, ours, 65535, bytes_of("later")), 80);  // beyond a hole
   socket->close();
   REQUIRE(socket->release());
@@ -272,7 +230,7 @@ TEST_CASE("fin-wait-2 record: bytes held beyond a hole at release are discarded 
   CHECK(stats.full_tcbs == 1);
   peer.take();
   peer.inject(Peer::make("P.", theirs, ours + 1, 65535, bytes_of("0123456789")), 80);  // the hole
-  out = peer.take();
+  auto out = peer.take();
   REQUIRE(out.size() == 1);
   CHECK(out[0].ack == theirs + 15);  // everything taken, at once
   CHECK(app.readable == 0);          // and nobody told

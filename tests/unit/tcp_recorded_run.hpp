@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stack/trace/text_sink.hpp"
@@ -85,5 +86,73 @@ struct RecordedRun {
   std::unique_ptr<trace::TextSink> sink;
   std::vector<std::string> sent;
 };
+
+// Where both sides of a test connection stand.
+struct OpenConnection {
+  tcp::Socket* socket = nullptr;
+  Seq iss, peer_nxt, our_nxt;
+  uint32_t peer_tsval = 5000;
+  uint32_t our_tsval = 0;
+};
+
+// One connection from the peer's port `port` to port 80 (listening already), with timestamps,
+// SACK and window scaling: a request, our 24-byte reply, and our FIN after it (the
+// application closed), not yet acknowledged. The compact-record tests go on from there.
+inline OpenConnection request_reply_close(Peer& peer, uint16_t port, RecordingHandler& app) {
+  OpenConnection c;
+  peer.set_port(port);
+  auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
+  syn.options.mss = 1460;
+  syn.options.window_scale = 7;
+  syn.options.sack_permitted = true;
+  syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval, 0};
+  peer.inject(syn, 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  c.iss = out[0].seq;
+  c.peer_nxt = peer.isn + 1;
+  c.our_nxt = c.iss + 1;
+  c.our_tsval = out[0].options.timestamps ? out[0].options.timestamps->value : 0;
+  auto ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
+  ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
+  peer.inject(ack, 80);
+  c.socket = peer.stack.tcp().accept(80);
+  REQUIRE(c.socket != nullptr);
+  c.socket->set_handler(&app);
+  std::string request = "GET / HTTP/1.0\r\n\r\n";
+  auto data = Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of(request));
+  data.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
+  peer.inject(data, 80);
+  c.peer_nxt += static_cast<uint32_t>(request.size());
+  std::string reply = "HTTP/1.0 200 OK\r\n\r\nhello";
+  REQUIRE(c.socket->send(bytes_of(reply)) == reply.size());
+  c.socket->close();
+  c.our_nxt += static_cast<uint32_t>(reply.size()) + 1;  // the reply and our FIN
+  return c;
+}
+
+// The peer's segment with `flags` at where it stands, carrying its next timestamp.
+inline wire::TcpSegment stamped(OpenConnection& c, const char* flags) {
+  auto s = Peer::make(flags, c.peer_nxt, c.our_nxt, 1000);
+  s.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, c.our_tsval};
+  return s;
+}
+
+// Every connection in /tcp's table is a compact record in `state`: `count` of them, no
+// buffer, the 24-byte reply still counted, and step mode sees one timer, `timer`.
+inline void check_compact_records(Peer& peer, tcp::State state, std::string_view timer, size_t count) {
+  auto table = peer.stack.tcp().connections();
+  REQUIRE(table.size() == count);
+  for (const auto& info : table) {
+    CHECK(info.state == state);
+    CHECK(info.buffer_bytes == 0);
+    CHECK(info.bytes_sent == 24);  // the reply, kept for /tcp
+  }
+  auto snap = peer.stack.tcp().snapshot(table[0].tuple);
+  REQUIRE(snap.has_value());
+  CHECK(snap->state == state);
+  REQUIRE(snap->timers.size() == 1);
+  CHECK(snap->timers[0].name == timer);
+}
 
 }  // namespace tcplab::testing

@@ -26,50 +26,14 @@ StackConfig time_wait_config(bool compact) {
   return config;
 }
 
-// One connection from the peer's port `port` to port 80 (listening already), with timestamps,
-// SACK and window scaling, closed by our side first (FIN-WAIT-1, FIN-WAIT-2), then the peer's
-// FIN: TIME-WAIT. Returns the sequence numbers where both sides stand.
-struct Closed {
-  Seq iss, peer_nxt, our_nxt;
-  uint32_t peer_tsval = 5000;
-};
+// One connection closed by our side first (FIN-WAIT-1, FIN-WAIT-2), then the peer's FIN:
+// TIME-WAIT (request_reply_close, then the peer's ACK and FIN).
+using Closed = OpenConnection;
 
 Closed open_and_close_first(Peer& peer, uint16_t port, RecordingHandler& app) {
-  Closed c;
-  peer.set_port(port);
-  auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
-  syn.options.mss = 1460;
-  syn.options.window_scale = 7;
-  syn.options.sack_permitted = true;
-  syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval, 0};
-  peer.inject(syn, 80);
-  auto out = peer.take();
-  REQUIRE(out.size() == 1);
-  c.iss = out[0].seq;
-  c.peer_nxt = peer.isn + 1;
-  c.our_nxt = c.iss + 1;
-  uint32_t our_tsval = out[0].options.timestamps ? out[0].options.timestamps->value : 0;
-  auto ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
-  ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, our_tsval};
-  peer.inject(ack, 80);
-  auto* socket = peer.stack.tcp().accept(80);
-  REQUIRE(socket != nullptr);
-  socket->set_handler(&app);
-  std::string request = "GET / HTTP/1.0\r\n\r\n";
-  auto data = Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of(request));
-  data.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, our_tsval};
-  peer.inject(data, 80);
-  c.peer_nxt += static_cast<uint32_t>(request.size());
-  std::string reply = "HTTP/1.0 200 OK\r\n\r\nhello";
-  REQUIRE(socket->send(bytes_of(reply)) == reply.size());
-  socket->close();
-  c.our_nxt += static_cast<uint32_t>(reply.size()) + 1;  // the reply and our FIN
-  auto fin_ack = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);
-  fin_ack.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, our_tsval};
-  peer.inject(fin_ack, 80);
-  auto fin = Peer::make("F.", c.peer_nxt, c.our_nxt, 1000);
-  fin.options.timestamps = wire::TcpTimestamps{++c.peer_tsval, our_tsval};
-  peer.inject(fin, 80);
+  Closed c = request_reply_close(peer, port, app);
+  peer.inject(stamped(c, "."), 80);
+  peer.inject(stamped(c, "F."), 80);
   c.peer_nxt += 1;
   peer.take();
   REQUIRE(app.closed == 1);  // on_closed comes with TIME-WAIT: the socket is gone
@@ -153,19 +117,8 @@ TEST_CASE("time-wait: N connections in TIME-WAIT hold N compact records and no C
   CHECK(stats.time_wait_records == kConnections);
   CHECK(stats.full_tcbs == 0);
   CHECK(stats.connections_current == 0);
-  auto table = peer.stack.tcp().connections();
-  REQUIRE(table.size() == kConnections);
-  for (const auto& info : table) {
-    CHECK(info.state == State::TimeWait);
-    CHECK(info.buffer_bytes == 0);
-    CHECK(info.bytes_sent == 24);  // the reply, kept for /tcp
-  }
-  // The step mode's view of one of them: the 2 MSL timer is the only one.
-  auto snap = peer.stack.tcp().snapshot(table[0].tuple);
-  REQUIRE(snap.has_value());
-  CHECK(snap->state == State::TimeWait);
-  REQUIRE(snap->timers.size() == 1);
-  CHECK(snap->timers[0].name == "time-wait");
+  // Step mode's view of one of them: the 2 MSL timer is the only one.
+  check_compact_records(peer, State::TimeWait, "time-wait", kConnections);
   // The event loop wakes for the first expiry, and 2 MSL later all are gone.
   REQUIRE(peer.stack.next_deadline().has_value());
   CHECK(*peer.stack.next_deadline() == peer.now + seconds(2));
