@@ -468,9 +468,9 @@ row "1 KiB file (--root) against memory, alternating" "req/s" "$(per_s $root_req
   "$(per_s $mem_reqs "$mem_secs")" "tcplab from memory"
 
 # --- connections -----------------------------------------------------------------------------
-lat() {  # lat NS HOST PORT -> "p50 p99"
+lat() {  # lat NS HOST PORT [--spin 1] -> "p50 p99"
   ip netns exec "$1" timeout 60 "$BUILD/clients/conn_load" --host "$2" --port "$3" --mode latency \
-    --count "$LAT_COUNT" | sed -nE 's/.*p50_us=([0-9.]+) p99_us=([0-9.]+).*/\1 \2/p'
+    --count "$LAT_COUNT" "${@:4}" | sed -nE 's/.*p50_us=([0-9.]+) p99_us=([0-9.]+).*/\1 \2/p'
 }
 profile_start
 t0=$(cpu_us $SRV_PID)
@@ -489,6 +489,14 @@ row "  client CPU per connect" "us" "$(client_us "$WORK/client-ours" "$LAT_COUNT
   "$(client_us "$WORK/client-ref" "$LAT_COUNT")" "nginx's client"
 client_notes "connect latency" "$WORK/client-ours" "$WORK/client-ref" nginx
 profile_print "connect latency"
+# The same connects with a client that polls for the SYN-ACK instead of sleeping in poll(). The
+# kernel answers nginx's SYN inside the client's own connect() call, so that client never sleeps;
+# tcplab's answer comes from another process, and the blocking rows above include waking the
+# client's idle virtual CPU. With neither side asleep, these rows compare the two handshakes.
+read -r s50 s99 <<<"$(lat "$NS_S" $TCPLAB_ADDR 80 --spin 1)"
+read -r k50 k99 <<<"$(lat "$NS_C" $NGINX_ADDR 8080 --spin 1)"
+row "connect latency p50, client polling" "us" "$s50" "$k50" "nginx (kernel TCP)"
+row "connect latency p99, client polling" "us" "$s99" "$k99" "nginx (kernel TCP)"
 
 worst_over_median() {  # worst_over_median NS URL -> worst / median time of STALL_COUNT downloads
   local i

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -154,6 +155,19 @@ inline void wait_for(int fd, short events, Clock::time_point deadline, const std
   } while (n < 0 && errno == EINTR);
   if (n == 0) fail("timed out waiting to " + what);
   if (n < 0) fail_errno("poll");
+}
+
+// wait_for without sleeping: zero-timeout polls until the event or the deadline, yielding the
+// core between them to anything else that is runnable (tcplab's own busy polling does the same).
+inline void spin_for(int fd, short events, Clock::time_point deadline, const std::string& what) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int n = poll(&p, 1, 0);
+    if (n > 0) return;
+    if (n < 0 && errno != EINTR) fail_errno("poll");
+    if (Clock::now() >= deadline) fail("timed out waiting to " + what);
+    sched_yield();
+  }
 }
 
 inline void send_all(int fd, const void* data, size_t size, Clock::time_point deadline) {

@@ -40,7 +40,8 @@ for want in ("bulk download, MTU 1500", "bulk upload, MTU 1500", "bulk download 
              "bulk upload with offloads, MTU 1500", "bulk download with offloads, against the kernel",
              "bulk upload with offloads, against the kernel", "1 KiB from memory, keep-alive, ab -c 10",
              "1 KiB file (--root) against memory, alternating",
-             "1 KiB from memory, new connection, ab -c 10", "connect latency p50"):
+             "1 KiB from memory, new connection, ab -c 10", "connect latency p50",
+             "connect latency p50, client polling"):
     r = next((r for r in rows if r["name"] == want), None)
     check("row '%s' measured on both sides" % want,
           r is not None and r["tcplab"] > 0 and r["reference"] > 0 and r["ratio"] is not None)
