@@ -125,7 +125,8 @@ std::optional<wire::TcpFlags> parse_flags(std::string_view letters) {
   return f;
 }
 
-bool read_segment(Line& line, int64_t t, Input& input) {
+// The fields a segment event and a TCP fault event share.
+std::optional<SegmentInput> read_segment_fields(Line& line, int64_t t) {
   SegmentInput s;
   s.time_ns = t;
   std::string flags;
@@ -133,18 +134,78 @@ bool read_segment(Line& line, int64_t t, Input& input) {
   if (!line.endpoint("src", s.src) || !line.endpoint("dst", s.dst) || !line.text("flags", flags) ||
       !line.uint("seq_raw", UINT32_MAX, seq) || !line.uint("len", UINT32_MAX, len) ||
       !line.uint("win", UINT16_MAX, window))
-    return false;
+    return std::nullopt;
   auto f = parse_flags(flags);
-  if (!f) return line.bad("unknown flags \"" + flags + "\"");
+  if (!f) {
+    line.bad("unknown flags \"" + flags + "\"");
+    return std::nullopt;
+  }
   s.flags = *f;
-  if (s.flags.ack && !line.uint("ack_raw", UINT32_MAX, ack)) return false;
+  if (s.flags.ack && !line.uint("ack_raw", UINT32_MAX, ack)) return std::nullopt;
   s.seq = Seq(static_cast<uint32_t>(seq));
   s.ack = Seq(static_cast<uint32_t>(ack));
   s.payload_length = static_cast<uint32_t>(len);
   s.window = static_cast<uint16_t>(window);
+  return s;
+}
+
+bool same_segment(const SegmentInput& a, const SegmentInput& b) {
+  return a.src == b.src && a.dst == b.dst && a.seq == b.seq && a.payload_length == b.payload_length &&
+         a.flags.to_string() == b.flags.to_string() && (!a.flags.ack || a.ack == b.ack);
+}
+
+// Notes of inbound faults (duplicated, delayed, reordered) wait for the segment event that
+// the stack writes when the packet reaches it.
+struct PendingFaultNote {
+  SegmentInput segment;
+  std::string note;
+};
+
+bool read_segment(Line& line, int64_t t, Input& input, std::vector<PendingFaultNote>& pending) {
+  auto s = read_segment_fields(line, t);
+  if (!s) return false;
   if (auto* note = line.object.find("note"); note && note->type == JsonValue::Type::String)
-    s.notes.push_back(note->text);
-  input.events.push_back(std::move(s));
+    s->notes.push_back(note->text);
+  for (auto p = pending.begin(); p != pending.end(); ++p) {
+    if (same_segment(p->segment, *s)) {
+      s->notes.push_back(std::move(p->note));
+      pending.erase(p);
+      break;
+    }
+  }
+  input.events.push_back(std::move(*s));
+  return true;
+}
+
+// A "fault" event about a TCP segment marks that segment's arrow, worded as tcplab's pcapng
+// comment is, so both inputs draw the same ladder. An outbound segment was traced before the
+// link harmed it; an inbound one dropped (or corrupted, which the stack then refuses) never
+// becomes a segment event, so the fault event is its arrow. Faults on other packets, and
+// traces older than the fault's TCP fields, are not part of a ladder.
+bool read_fault(Line& line, int64_t t, Input& input, std::vector<PendingFaultNote>& pending) {
+  if (!line.object.find("src")) return true;
+  std::string dir, what;
+  if (!line.text("dir", dir) || !line.text("what", what)) return false;
+  auto s = read_segment_fields(line, t);
+  if (!s) return false;
+  std::string note = "fault injector: " + what;
+  if (dir == "out") {
+    // Bounded: the segment was traced in the same batch, a few events back.
+    size_t looked = 0;
+    for (auto e = input.events.rbegin(); e != input.events.rend() && looked < 256; ++e, ++looked) {
+      auto* earlier = std::get_if<SegmentInput>(&*e);
+      if (earlier && same_segment(*earlier, *s)) {
+        earlier->notes.push_back(std::move(note));
+        return true;
+      }
+    }
+  } else if (what.rfind("dropped", 0) != 0 && what.rfind("corrupted", 0) != 0) {
+    pending.push_back({*s, std::move(note)});
+    if (pending.size() > 256) pending.erase(pending.begin());
+    return true;
+  }
+  s->notes.push_back(std::move(note));
+  input.events.push_back(std::move(*s));
   return true;
 }
 
@@ -225,6 +286,7 @@ bool looks_like_json_trace(std::string_view text) {
 std::optional<Input> from_json_trace(std::string_view text, std::string& error) {
   Input input;
   input.source = "JSON trace";
+  std::vector<PendingFaultNote> pending;
   int number = 0;
   while (!text.empty()) {
     auto cut = text.find('\n');
@@ -250,7 +312,9 @@ std::optional<Input> from_json_trace(std::string_view text, std::string& error) 
     }
     auto time_ns = static_cast<int64_t>(std::llround(*seconds * 1e9));
     if (event == "segment") {
-      if (!read_segment(line, time_ns, input)) return std::nullopt;
+      if (!read_segment(line, time_ns, input, pending)) return std::nullopt;
+    } else if (event == "fault") {
+      if (!read_fault(line, time_ns, input, pending)) return std::nullopt;
     } else if (event == "state") {
       StateInput s;
       s.time_ns = time_ns;

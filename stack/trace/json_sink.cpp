@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "stack/trace/format.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/tcp.hpp"
 
 namespace tcplab::trace {
 
@@ -336,6 +338,22 @@ void JsonSink::fault(Instant t, Direction direction, std::string_view what, std:
   string_field("what", what);
   number_field("bytes", ipv4.size());
   string_field("packet", packet_summary(ipv4));
+  // A TCP segment's fields as a segment event names them, so that a ladder drawn from this
+  // trace can mark the arrow the fault hit (an inbound drop has no segment event at all).
+  if (auto ip = wire::parse_ipv4(ipv4); ip && !ip->header.is_fragment() &&
+                                        ip->header.protocol == static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
+    // Unverified checksum: a corrupted segment is still the segment the fault hit.
+    if (auto tcp = wire::parse_tcp(ip->payload, ip->header.source, ip->header.destination,
+                                   /*verify_checksum=*/false)) {
+      endpoint_field("src", ip->header.source, tcp->source_port);
+      endpoint_field("dst", ip->header.destination, tcp->destination_port);
+      string_field("flags", tcp->flags.to_string());
+      number_field("len", tcp->payload.size());
+      number_field("win", tcp->window);
+      number_field("seq_raw", tcp->seq.raw());
+      if (tcp->flags.ack) number_field("ack_raw", tcp->ack.raw());
+    }
+  }
   end();
 }
 

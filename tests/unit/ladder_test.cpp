@@ -238,6 +238,60 @@ TEST_CASE("ladder: the JSON trace gives exact states on the rows that caused the
   CHECK(svg.find("<sends>") == std::string::npos);
 }
 
+namespace {
+
+// One JSON trace line: a segment ("segment") or a fault on it ("fault", with "what").
+std::string json_segment(const char* event, const char* dir, bool to_server, const char* flags,
+                         uint32_t seq_raw, uint32_t ack_raw, uint32_t len, const char* extra = "") {
+  std::string src = to_server ? "192.0.2.1:40000" : "192.0.2.2:80";
+  std::string dst = to_server ? "192.0.2.2:80" : "192.0.2.1:40000";
+  return std::string(R"({"t":0.1,"event":")") + event + R"(","dir":")" + dir + R"(","src":")" + src +
+         R"(","dst":")" + dst + R"(","flags":")" + flags + R"(","len":)" + std::to_string(len) +
+         R"(,"win":1000,"seq_raw":)" + std::to_string(seq_raw) + R"(,"ack_raw":)" + std::to_string(ack_raw) +
+         extra + "}\n";
+}
+
+}  // namespace
+
+TEST_CASE("ladder: a JSON trace's faults mark their arrows as tcplab's pcapng comments do") {
+  std::string json = json_segment("segment", "in", true, "S", kC, 0, 0) +
+                     json_segment("segment", "out", false, "S.", kS, kC + 1, 0) +
+                     json_segment("segment", "in", true, ".", kC + 1, kS + 1, 0) +
+                     // An outbound segment is traced, then the link drops it.
+                     json_segment("segment", "out", false, ".", kS + 1, kC + 1, 100) +
+                     json_segment("segment", "out", false, "P.", kS + 101, kC + 1, 100) +
+                     json_segment("fault", "out", false, ".", kS + 1, kC + 1, 100,
+                                  R"x(,"what":"dropped (drop out data#1)")x") +
+                     // An inbound segment dropped before the stack: only the fault event tells.
+                     json_segment("fault", "in", true, "P.", kC + 1, kS + 1, 20,
+                                  R"x(,"what":"dropped (drop in data)")x") +
+                     // An inbound duplicate: its note waits for the segment the stack then sees.
+                     json_segment("fault", "in", true, "P.", kC + 21, kS + 1, 20,
+                                  R"x(,"what":"duplicated (dup in data)")x") +
+                     json_segment("segment", "in", true, "P.", kC + 21, kS + 1, 20) +
+                     // A fault on a packet that is not TCP carries no segment fields.
+                     R"x({"t":0.2,"event":"fault","dir":"in","what":"dropped (drop in 1%)","bytes":28,)x"
+                     R"("packet":"192.0.2.1 > 192.0.2.2 icmp"})" "\n";
+  std::string error;
+  auto input = from_json_trace(json, error);
+  REQUIRE_MESSAGE(input, error);
+  auto l = build_ladder(*input);
+  REQUIRE(l.connections.size() == 1);
+  std::vector<const Row*> segments;
+  for (const auto& r : l.connections[0].rows)
+    if (r.kind == RowKind::Segment) segments.push_back(&r);
+  REQUIRE(segments.size() == 7);
+  CHECK(segments[3]->lost);
+  CHECK(segments[3]->notes == std::vector<std::string>{"fault injector: dropped (drop out data#1)"});
+  CHECK_FALSE(segments[4]->lost);
+  CHECK(segments[4]->notes.empty());
+  CHECK(segments[5]->lost);
+  CHECK(segments[5]->to_server);
+  CHECK(segments[5]->notes == std::vector<std::string>{"fault injector: dropped (drop in data)"});
+  CHECK_FALSE(segments[6]->lost);
+  CHECK(segments[6]->notes == std::vector<std::string>{"fault injector: duplicated (dup in data)"});
+}
+
 TEST_CASE("ladder: JSON trace errors name the line") {
   std::string error;
   CHECK_FALSE(from_json_trace("{\"t\":0,\"event\":\"note\",\"text\":\"x\"}\n{oops\n", error));

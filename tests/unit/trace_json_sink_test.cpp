@@ -10,6 +10,7 @@
 #include "stack/trace/json_sink.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/tcp.hpp"
+#include "tests/unit/capture_test_files.hpp"
 
 using namespace tcplab;
 using namespace tcplab::trace;
@@ -152,6 +153,22 @@ TEST_CASE("json trace: state, timer, note and drop objects") {
       R"({"t":1.000000,"event":"note","local":"192.0.2.2:80","remote":"192.0.2.1:40000","text":"accepted"})");
   CHECK(lines[4] == R"({"t":2.000000,"event":"drop","reason":"ipv4-truncated","detail":"1 < 20","bytes":1,)"
                     R"("packet":"1 bytes: 46"})");
+}
+
+TEST_CASE("json trace: a fault on a TCP segment carries the segment's fields, others do not") {
+  auto lines = run_sink([](JsonSink& sink) {
+    auto segment = capture::test::ipv4_tcp({false, 40000, 0x18, 90001, 1001, 100, 512});
+    sink.fault(t0, Direction::Out, "dropped (drop out data#1)", segment);
+    std::vector<std::byte> tiny{std::byte{0x46}};
+    sink.fault(t0, Direction::In, "dropped (drop in 1%)", tiny);
+  });
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == R"x({"t":0.000000,"event":"fault","dir":"out","what":"dropped (drop out data#1)",)x"
+                    R"x("bytes":140,"packet":"192.0.2.2:80 > 192.0.2.1:40000 P. seq 90001 ack 1001 win 512 )x"
+                    R"x(len 100","src":"192.0.2.2:80","dst":"192.0.2.1:40000","flags":"P.","len":100,)x"
+                    R"x("win":512,"seq_raw":90001,"ack_raw":1001})x");
+  CHECK(lines[1] == R"x({"t":0.000000,"event":"fault","dir":"in","what":"dropped (drop in 1%)","bytes":1,)x"
+                    R"x("packet":"1 bytes: 46"})x");
 }
 
 TEST_CASE("json escaping: quotes, backslashes, control characters") {

@@ -4,12 +4,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "stack/trace/cwnd_series.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
+#include "tools/tcplab/input_file.hpp"
 
 namespace tcplab::cli {
 
@@ -41,14 +40,12 @@ int cwnd_main(int argc, char** argv, int first) {
     return kExitUsage;
   }
   const std::string& path = args.positionals[0];
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "tcplab cwnd: cannot read %s: %s\n", path.c_str(), std::strerror(errno));
+  std::string text, error;
+  if (!read_input_file(path, text, error)) {
+    std::fprintf(stderr, "tcplab cwnd: %s\n", error.c_str());
     return kExitRuntime;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  trace::CwndTrace t = trace::read_cwnd_trace(text.str());
+  trace::CwndTrace t = trace::read_cwnd_trace(text);
   if (t.malformed > 0)
     std::fprintf(stderr, "tcplab cwnd: %zu congestion lines could not be read and were skipped\n",
                  t.malformed);

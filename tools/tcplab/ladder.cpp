@@ -5,8 +5,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -14,6 +12,7 @@
 #include "stack/ladder/render.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
+#include "tools/tcplab/input_file.hpp"
 
 namespace tcplab::cli {
 
@@ -24,22 +23,6 @@ struct LadderFlags {
   uint32_t connection = 0;  // 0: all
   bool absolute = false;
 };
-
-bool read_file(const std::string& path, std::vector<std::byte>& out, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  std::vector<char> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) {
-    error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  out.resize(bytes.size());
-  std::memcpy(out.data(), bytes.data(), bytes.size());
-  return true;
-}
 
 }  // namespace
 
@@ -76,12 +59,13 @@ int ladder_main(int argc, char** argv, int first) {
     return kExitUsage;
   }
   const std::string& path = args.positionals[0];
-  std::vector<std::byte> bytes;
-  std::string error;
-  if (!read_file(path, bytes, error)) {
+  std::string text, error;
+  if (!read_input_file(path, text, error)) {
     std::fprintf(stderr, "tcplab ladder: %s\n", error.c_str());
     return kExitRuntime;
   }
+  std::vector<std::byte> bytes(text.size());
+  std::memcpy(bytes.data(), text.data(), text.size());
   auto input = ladder::read_input(bytes, error);
   if (!input) {
     std::fprintf(stderr, "tcplab ladder: %s: %s\n", path.c_str(), error.c_str());

@@ -1,0 +1,12 @@
+// Reading a whole input file named on the command line (a capture, a trace), with the reason
+// in one line when it cannot be read: missing, a directory, unreadable. Never throws.
+#pragma once
+#include <string>
+
+namespace tcplab::cli {
+
+// Fills `out` with the file's bytes and returns true, or sets `error` to
+// "cannot read PATH: REASON" and returns false.
+bool read_input_file(const std::string& path, std::string& out, std::string& error);
+
+}  // namespace tcplab::cli
