@@ -75,6 +75,18 @@ else
 fi
 contains "--trace-json: the state change to ESTABLISHED" "$TMP/t.json" '"to":"ESTABLISHED"'
 
+# --trace-json - : stdout holds the JSON lines only (script results go to stderr), so it pipes
+# into jq or into a file that tcplab ladder reads; the text trace beside it goes to stderr too.
+"$TCPLAB" script --seed 3 --trace --trace-json - "$SCEN/passive-open.pkt" >"$TMP/stdout.json" \
+  2>"$TMP/stderr.txt"
+check "--trace-json -: every stdout line is JSON ($(wc -l <"$TMP/stdout.json") lines)" python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+sys.exit(0 if lines and all(json.loads(l) for l in lines) else 1)' "$TMP/stdout.json"
+contains "--trace-json -: the script result on stderr" "$TMP/stderr.txt" "ok - passive-open"
+check "--trace-json -: tcplab ladder reads the saved stdout" \
+  bash -c '"$1" ladder "$2" >/dev/null' _ "$TCPLAB" "$TMP/stdout.json"
+
 # --- --seed: reproducible, and different seeds differ -----------------------------------
 run_seed() { "$TCPLAB" script --seed "$1" --trace --absolute "$SCEN/passive-open.pkt" 2>&1; }
 check "--seed 42 twice: identical output" test "$(run_seed 42)" = "$(run_seed 42)"

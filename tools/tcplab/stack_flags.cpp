@@ -92,7 +92,8 @@ void add_trace_flags(FlagTable& flags, TraceOptions& o) {
            "print every event to stdout: segments, state changes, timers, drops with their reason",
            switch_into(o.trace, true));
   add_flag(flags, "--trace-json", "FILE", "off",
-           "write the same events as JSON lines to FILE ('-' for stdout)", file_into(o.trace_json));
+           "write the same events as JSON lines to FILE ('-': stdout, which then carries only the JSON; "
+           "all else tcplab prints goes to stderr)", file_into(o.trace_json));
   add_flag(flags, "--pcap", "FILE", "off",
            "capture every packet to FILE (opens in Wireshark while running); in pcapng each packet that "
            "changed a state, was retransmitted, dropped or hit by a fault carries a comment saying so",
@@ -320,6 +321,20 @@ bool resolve_link_addresses(LinkOptions& o, std::string& error) {
 }
 
 bool TraceSinks::open(const TraceOptions& o, std::string& error) {
+  // `--trace-json -`: stdout carries JSON Lines only, so that it pipes into jq or a file that
+  // `tcplab ladder` reads; what tcplab would print there besides (the banner, the text trace,
+  // script results) goes to stderr instead.
+  std::FILE* json_stdout = nullptr;
+  if (o.trace_json == "-") {
+    std::fflush(stdout);
+    const int json_fd = ::dup(STDOUT_FILENO);
+    if (json_fd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0 ||
+        (json_stdout = ::fdopen(json_fd, "w")) == nullptr) {
+      error = std::string("cannot keep stdout for the JSON trace: ") + std::strerror(errno);
+      return false;
+    }
+    std::setvbuf(json_stdout, nullptr, _IOLBF, 0);  // each event as it happens
+  }
   if (o.trace) {
     // Line-buffered, so a trace piped into a file or `grep` shows each event as it happens.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -328,15 +343,15 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
     tracer_.add(text_.get());
   }
   if (!o.trace_json.empty()) {
-    json_file_.reset(o.trace_json == "-" ? stdout : std::fopen(o.trace_json.c_str(), "w"));
+    json_file_.reset(json_stdout ? json_stdout : std::fopen(o.trace_json.c_str(), "w"));
     if (!json_file_) {
       error = "cannot write the JSON trace " + o.trace_json + ": " + std::strerror(errno);
       return false;
     }
     // A file fills a large buffer that the event loop flushes once per wakeup (JsonSink::
     // advance), so a bulk transfer costs one write() per wakeup, not one per event, and a
-    // line is still on disk before the packets it describes leave. stdout keeps its mode.
-    if (json_file_.get() != stdout) {
+    // line is still on disk before the packets it describes leave. stdout stays line-buffered.
+    if (!json_stdout) {
       json_buffer_.resize(kJsonFileBuffer);
       std::setvbuf(json_file_.get(), json_buffer_.data(), _IOFBF, json_buffer_.size());
     }
