@@ -144,6 +144,9 @@ class Session final : public tcp::SocketHandler {
   bool peer_fin_ = false;
   bool pumping_ = false;
   bool pump_again_ = false;
+  // Waiting for the next request while the last response is still unacknowledged: the idle
+  // time has not begun, and the timer looks again every kDeliveryCheck (session.cpp).
+  bool delivering_ = false;
   Instant wait_since_{};                  // when the session last became idle (or was accepted)
   std::optional<Instant> request_start_;  // first byte of the current request
   Instant linger_since_{};

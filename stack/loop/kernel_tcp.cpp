@@ -3,6 +3,7 @@
 #include "stack/loop/kernel_tcp.hpp"
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -98,6 +99,13 @@ class KernelSocket final : public tcp::Socket {
   size_t send_space() const override {
     if (fd_ < 0 || done_ || close_called_ || blocked_) return 0;
     return kSendSpaceEstimate;
+  }
+
+  size_t send_queued() const override {
+    // SIOCOUTQ (tcp(7)): bytes in the send queue not yet acknowledged by the peer.
+    int queued = 0;
+    if (fd_ < 0 || ::ioctl(fd_, SIOCOUTQ, &queued) < 0 || queued < 0) return 0;
+    return static_cast<size_t>(queued);
   }
 
   size_t receive(std::span<std::byte> out) override {

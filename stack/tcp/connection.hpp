@@ -90,6 +90,7 @@ class Connection final : public Socket {
   size_t send(std::span<const std::byte> data) override;
   void push() override;
   size_t send_space() const override;
+  size_t send_queued() const override { return send_.size(); }
   size_t receive(std::span<std::byte> out) override;
   size_t readable() const override;
   bool peer_closed() const override;

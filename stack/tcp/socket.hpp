@@ -85,6 +85,9 @@ class Socket {
   // Queues up to send_space() bytes and returns how many were taken (backpressure).
   virtual size_t send(std::span<const std::byte> data) = 0;
   virtual size_t send_space() const = 0;
+  // Bytes given to send() that the peer has not acknowledged yet (unsent ones included): the
+  // application's data is delivered when this reaches 0.
+  virtual size_t send_queued() const = 0;
   // Copies in-order received bytes out; reading frees receive window.
   virtual size_t receive(std::span<std::byte> out) = 0;
   virtual size_t readable() const = 0;

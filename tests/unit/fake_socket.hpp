@@ -26,6 +26,7 @@ class FakeSocket final : public tcp::Socket {
   std::string inbound;  // sent by the client, not yet read by the application
   std::string sent;     // everything the application sent
   size_t space = std::numeric_limits<size_t>::max() / 2;  // free send buffer
+  size_t unacknowledged = 0;  // of what was sent: bytes the client has not acknowledged
   bool fin_in = false;
   bool closed = false;
   bool aborted = false;
@@ -105,6 +106,7 @@ class FakeSocket final : public tcp::Socket {
     if (space == 0) want_writable_ = true;
     return space;
   }
+  size_t send_queued() const override { return unacknowledged; }
   size_t receive(std::span<std::byte> out) override {
     size_t n = std::min(out.size(), inbound.size());
     std::memcpy(out.data(), inbound.data(), n);

@@ -126,6 +126,27 @@ TEST_CASE("idle timeout: nothing 1 ms before, an active close exactly at the tim
   CHECK_FALSE(h.session->deadline().has_value());
 }
 
+TEST_CASE("idle timeout: a response still unacknowledged is not idle; the idle time starts once it is") {
+  ServerConfig c;
+  c.keepalive_timeout = seconds(1);
+  Harness h(c);
+  h.start();
+  h.sock.unacknowledged = 500'000;  // a slow reader: most of a large response still on its way
+  h.sock.client_send(kGet11);        // answered at t=0
+  h.at(seconds(1));
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(3));  // looked at every 250 ms meanwhile: still unacknowledged
+  CHECK_FALSE(h.sock.closed);
+  h.sock.unacknowledged = 0;  // all acknowledged by the next look, at 3.25 s
+  h.at(Duration(std::chrono::milliseconds(3250)));
+  CHECK_FALSE(h.sock.closed);
+  h.at(Duration(std::chrono::milliseconds(4249)));
+  CHECK_FALSE(h.sock.closed);
+  h.at(Duration(std::chrono::milliseconds(4250)));  // a whole timeout after that look
+  CHECK(h.sock.closed);
+  CHECK(h.stats.closed(CloseBy::Timeout) == 1);
+}
+
 TEST_CASE("each request restarts the idle timer") {
   Harness h;
   h.start();
