@@ -177,6 +177,17 @@ if start_server --status-file "$STATUS"; then
 else
   not_ok "serve --status-file starts"
 fi
+# Each report replaces the status file whole: a device or a symbolic link there is refused at
+# start (exit 2), and stays what it was.
+mknod -m 666 "$TMP/devnull" c 1 3
+ln -s "$TMP/status" "$TMP/status-link"
+for target in "$TMP/devnull" "$TMP/status-link"; do
+  run_cli serve --status-file "$target"
+  err=$OUT rc=$RC
+  check "serve --status-file ${target##*/}: exit 2 ($rc), it says why: $err" \
+    bash -c "[ $rc -eq 2 ] && grep -q 'replaces the file whole' <<<\"\$0\"" "$err"
+done
+check "the device is still a device, the link still a link" test -c "$TMP/devnull" -a -L "$TMP/status-link"
 # Without a status file, table says how to get one and fails.
 if start_server; then
   out=$("$LAB" table --name "$LAB_NAME" 2>&1)

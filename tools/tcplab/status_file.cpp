@@ -1,6 +1,7 @@
 // Writing the status report file atomically (write a sibling, then rename(2)).
 #include "tools/tcplab/status_file.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,7 +10,22 @@
 
 namespace tcplab::cli {
 
+std::optional<std::string> status_file_problem(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return std::nullopt;
+  const char* what = S_ISLNK(st.st_mode)   ? "a symbolic link"
+                     : S_ISDIR(st.st_mode) ? "a directory"
+                     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                   : "not a regular file";
+  return "--status-file " + path + " is " + what +
+         ": each report replaces the file whole, so name a regular file or a new one";
+}
+
 bool write_status_file(const std::string& path, const std::string& text, std::string& error) {
+  if (auto problem = status_file_problem(path)) {
+    error = *problem;
+    return false;
+  }
   const std::string temporary = path + ".tmp." + std::to_string(getpid());
   std::FILE* f = std::fopen(temporary.c_str(), "w");
   if (f == nullptr) {
