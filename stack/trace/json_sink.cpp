@@ -1,6 +1,7 @@
 // JSON Lines trace (see json_sink.hpp).
 #include "stack/trace/json_sink.hpp"
 
+#include <cerrno>
 #include <charconv>
 
 #include "stack/trace/format.hpp"
@@ -189,12 +190,13 @@ void JsonSink::connection_fields(const FourTuple& c) {
 
 void JsonSink::end() {
   line_ += "}\n";
-  std::fwrite(line_.data(), 1, line_.size(), out_);
+  if (write_error_) return;  // no half lines after a gap: the trace ends at the first failure
+  if (std::fwrite(line_.data(), 1, line_.size(), out_) != line_.size()) write_error_ = errno;
   if (!unflushed_since_) unflushed_since_ = event_time_;
 }
 
 void JsonSink::flush() {
-  std::fflush(out_);
+  if (std::fflush(out_) != 0 && !write_error_) write_error_ = errno;
   unflushed_since_.reset();
 }
 

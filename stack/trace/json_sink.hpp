@@ -30,6 +30,9 @@ class JsonSink final : public Sink {
   void fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) override;
 
   void flush();
+  // The errno of the first write that failed (a full disk): the trace stops there, and the
+  // command says so on exit. Nothing while every line was written.
+  std::optional<int> write_error() const { return write_error_; }
   // For loop::TimedAdapter: events not yet flushed are due at once (nullopt when there are
   // none), and advance() flushes them.
   std::optional<Instant> next_deadline() const;
@@ -50,6 +53,7 @@ class JsonSink final : public Sink {
   std::optional<Instant> origin_;
   Instant event_time_;                      // of the event being built
   std::optional<Instant> unflushed_since_;  // the oldest event written since the last flush
+  std::optional<int> write_error_;
   std::string line_;  // reused between events
 };
 

@@ -87,6 +87,18 @@ contains "--trace-json -: the script result on stderr" "$TMP/stderr.txt" "ok - p
 check "--trace-json -: tcplab ladder reads the saved stdout" \
   bash -c '"$1" ladder "$2" >/dev/null' _ "$TCPLAB" "$TMP/stdout.json"
 
+# A trace or capture that could not all be written (a full disk) is said on exit, exit 1.
+"$TCPLAB" script --seed 3 --trace-json /dev/full "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"
+rc=$?
+check "--trace-json on a full disk: exit 1 ($rc) and the reason" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'JSON trace /dev/full is incomplete: cannot write: No space' \"\$0\"" "$TMP/err"
+mkdir -p "$TMP/small"
+unshare -m bash -c 'mount -t tmpfs -o size=4k tmpfs "$1" && "$2" script --seed 3 --pcap "$1/p.pcapng" "$3"' \
+  _ "$TMP/small" "$TCPLAB" "$SCEN" >/dev/null 2>"$TMP/err"
+rc=$?
+check "--pcap filling a 4 KiB file system: exit 1 ($rc) and the reason" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'capture is incomplete: cannot write .*No space left' \"\$0\"" "$TMP/err"
+
 # --- --seed: reproducible, and different seeds differ -----------------------------------
 run_seed() { "$TCPLAB" script --seed "$1" --trace --absolute "$SCEN/passive-open.pkt" 2>&1; }
 check "--seed 42 twice: identical output" test "$(run_seed 42)" = "$(run_seed 42)"

@@ -255,7 +255,7 @@ int get_main(int argc, char** argv, int first) {
     while (stack.tcp().stats().connections_time_wait > 0 && loop.run_once()) {
     }
   }
-  runtime.sinks.flush();
+  if (!runtime.sinks.flush() && rc == kExitOk) rc = kExitRuntime;
   std::fflush(nullptr);
   // Deviation (exit-without-teardown), as in serve: the kernel closes the TUN (removing one
   // we created) and every file is flushed above.

@@ -157,7 +157,7 @@ int script_main(int argc, char** argv, int first) {
 
   int rc = scenario::run_scripts(args.positionals, suite);
   if (ladder) std::fputs(ladder->take_ladder(o.trace.absolute).c_str(), stdout);
-  sinks.flush();
+  if (!sinks.flush() && rc == kExitOk) rc = kExitRuntime;
   return rc;
 }
 

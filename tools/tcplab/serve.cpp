@@ -372,7 +372,7 @@ int serve_main(int argc, char** argv, int first) {
     }
   }
   print_status(stack, loop, o.status, faults);
-  sinks.flush();
+  if (!sinks.flush() && rc == kExitOk) rc = kExitRuntime;
   std::fflush(nullptr);
   // Deviation (exit-without-teardown): we leave without running destructors. The kernel closes
   // the TUN descriptor, which removes a TUN we created (it was never made persistent), and

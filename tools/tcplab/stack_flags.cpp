@@ -343,6 +343,7 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
     tracer_.add(text_.get());
   }
   if (!o.trace_json.empty()) {
+    json_path_ = json_stdout ? "on stdout" : o.trace_json;
     json_file_.reset(json_stdout ? json_stdout : std::fopen(o.trace_json.c_str(), "w"));
     if (!json_file_) {
       error = "cannot write the JSON trace " + o.trace_json + ": " + std::strerror(errno);
@@ -369,10 +370,25 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
   return true;
 }
 
-void TraceSinks::flush() {
-  if (pcap_) pcap_->flush();
-  if (json_) json_->flush();
+bool TraceSinks::flush() {
+  bool whole = true;
+  if (pcap_) {
+    pcap_->flush();
+    if (!pcap_->ok()) {
+      std::fprintf(stderr, "tcplab: the capture is incomplete: %s\n", pcap_->error().c_str());
+      whole = false;
+    }
+  }
+  if (json_) {
+    json_->flush();
+    if (auto e = json_->write_error()) {
+      std::fprintf(stderr, "tcplab: the JSON trace %s is incomplete: cannot write: %s\n",
+                   json_path_.c_str(), std::strerror(*e));
+      whole = false;
+    }
+  }
   std::fflush(stdout);
+  return whole;
 }
 
 }  // namespace tcplab::cli

@@ -98,8 +98,9 @@ class TraceSinks {
   link::PcapWriter* pcap() { return pcap_.get(); }
   trace::JsonSink* json() { return json_.get(); }
   trace::TextSink* text() { return text_.get(); }
-  // Writes everything buffered to disk (before exit).
-  void flush();
+  // Writes everything buffered to disk (before exit). False, after saying on stderr which file
+  // is incomplete and why (a full disk), when a JSON trace or capture could not all be written.
+  bool flush();
 
  private:
   struct FileCloser {
@@ -111,6 +112,7 @@ class TraceSinks {
   std::unique_ptr<trace::TextSink> text_;
   std::vector<char> json_buffer_;  // the JSON file's stdio buffer: declared first, freed last
   std::unique_ptr<std::FILE, FileCloser> json_file_;
+  std::string json_path_;  // for messages: '-' is stdout
   std::unique_ptr<trace::JsonSink> json_;
   std::unique_ptr<link::PcapWriter> pcap_;
 };
