@@ -148,6 +148,7 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   if (faults_) {
     faults_->advance(now);
     deliver_from_injector(now);
+    if (paused_by_user_) now = clock_.now();
   }
   const bool had_packets = ready > 0 && (fds[0].revents & POLLIN);
   if (had_packets) read_batch(now);
@@ -189,7 +190,7 @@ void EventLoop::drain_signals() {
   }
 }
 
-void EventLoop::read_batch(Instant now) {
+void EventLoop::read_batch(Instant& now) {
   int count = 0;
   while (count < kMaxBatch) {
     ssize_t n = ::read(link_fd_, buffer_.data(), buffer_.size());
@@ -214,6 +215,7 @@ void EventLoop::read_batch(Instant now) {
     } else {
       deliver(packet.bytes, now, packet.tcp_checksum);
     }
+    if (paused_by_user_) now = clock_.now();
   }
   if (count == kMaxBatch) ++stats_.full_batches;
 }

@@ -68,6 +68,10 @@ class EventLoop {
   // reads finish partial checksums, and runs of segments leave as GSO super-packets unless a
   // fault injector is set (it sees and writes single packets). Call before run().
   void set_vnet_header(bool on) { vnet_header_ = on; }
+  // A trace sink may hold the loop for as long as a person reads (step mode): the clock is
+  // then read again after every packet handed to the stack, so what comes after a pause
+  // (packets read, timers due, timestamps sent) carries the real time, not the batch's start.
+  void set_paused_by_user(bool on) { paused_by_user_ = on; }
   bool vnet_header() const { return vnet_header_; }
   // Called (outside any signal handler) when SIGUSR1 arrives.
   void on_status_request(std::function<void()> callback) { on_status_ = std::move(callback); }
@@ -90,7 +94,7 @@ class EventLoop {
   const std::string& error() const { return error_; }
 
  private:
-  void read_batch(Instant now);
+  void read_batch(Instant& now);
   void advance_all(Instant now);
   void flush_outbox(Instant now);
   // Hands one inbound packet to the stack, through the tap.
@@ -131,6 +135,7 @@ class EventLoop {
   std::function<void()> on_status_;
   std::vector<std::byte> buffer_;
   bool vnet_header_ = false;
+  bool paused_by_user_ = false;
   std::vector<wire::ConstBytes> pending_;  // the outbox as spans, for plan_tcp_gso
   std::vector<iovec> parts_;               // reused: headers + one slice per payload
   // Virtio-net header + the largest IPv4 (60) and TCP (60) headers.

@@ -159,3 +159,61 @@ TEST_CASE("loop: --busy-poll finds the next packet by spinning, and only after t
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
   }
 }
+
+namespace {
+
+// A clock that only moves when told, and a sink that moves it by a second at every inbound
+// packet: a person reading each step before pressing Enter.
+struct ManualClock final : Clock {
+  Instant t = Instant{} + std::chrono::seconds(100);
+  Instant now() const override { return t; }
+};
+
+struct ReadingSink : trace::Sink {
+  ManualClock& clock;
+  std::vector<Instant> seen_in;
+  explicit ReadingSink(ManualClock& c) : clock(c) {}
+  void packet(Instant t, trace::Direction d, std::span<const std::byte>) override {
+    if (d != trace::Direction::In) return;
+    seen_in.push_back(t);
+    clock.t += std::chrono::seconds(1);
+  }
+};
+
+std::vector<Instant> inbound_times_with_pauses(bool paused_by_user, Instant& advanced_to) {
+  testing::LinkPair link;
+  ManualClock clock;
+  trace::Tracer tracer;
+  ReadingSink reader(clock);
+  tracer.add(&reader);
+  Stack stack(StackConfig{}, tracer);
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_paused_by_user(paused_by_user);
+  struct : loop::TimedClient {
+    Instant* last;
+    std::optional<Instant> next_deadline() const override { return std::nullopt; }
+    void advance(Instant now) override { *last = now; }
+  } recorder;
+  recorder.last = &advanced_to;
+  loop.add_client(recorder);
+  auto ping = wire::test::hex(wire::test::kPingRequest);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
+  loop.run_once(std::chrono::milliseconds(200));
+  return reader.seen_in;
+}
+
+}  // namespace
+
+TEST_CASE("loop: after a step pause, packets and timers get the real time, not the batch's start") {
+  using std::chrono::seconds;
+  const Instant start = Instant{} + seconds(100);
+  Instant advanced_to{};
+  auto stepped = inbound_times_with_pauses(true, advanced_to);
+  CHECK(stepped == std::vector<Instant>{start, start + seconds(1), start + seconds(2)});
+  CHECK(advanced_to == start + seconds(3));  // the stack's timers see the time after the pauses
+  // Without pauses one batch shares one instant, as a batch read at once should.
+  auto batched = inbound_times_with_pauses(false, advanced_to);
+  CHECK(batched == std::vector<Instant>{start, start, start});
+  CHECK(advanced_to == start);
+}

@@ -31,6 +31,7 @@ void LoopExtras::attach(Stack& stack, TraceSinks& sinks, loop::EventLoop& loop, 
     // Every wakeup settles: the TCB after the last inbound segment is printed.
     step_timer_ = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step_);
     loop.add_client(*step_timer_);
+    loop.set_paused_by_user(true);
   }
   // The fault injector sits between the TUN and the stack, both ways, only when asked for.
   if (faults.any()) {
