@@ -129,7 +129,9 @@ void Session::fire_timer() {
   if (phase_ == Phase::Reading) {
     if (request_start_) {
       // RFC 9110 §15.5.9: 408 tells the client we gave up waiting for the rest.
-      note("header timeout: request incomplete after --header-timeout, 408 and close");
+      note(parser_ && parser_->awaiting_body()
+               ? "header timeout: no body bytes for --header-timeout, 408 and close"
+               : "header timeout: request incomplete after --header-timeout, 408 and close");
       handle_error(408, "request not received in time", CloseBy::HeaderTimeout);
       pump();
     } else if (requests_ == 0) {
@@ -287,7 +289,10 @@ void Session::pump_once(bool& progress) {
   RequestParser& parser = *parser_;
   size_t used = parser.feed(inbuf_);
   inbuf_.erase(0, used);
-  if (parser.in_progress() && !request_start_) request_start_ = now_or_pending();
+  // The header timeout bounds the wait for the head; a body may take longer, as long as it
+  // keeps coming: each piece of it restarts the wait, so only a stalled body times out.
+  if (parser.in_progress() && (!request_start_ || (used > 0 && parser.awaiting_body())))
+    request_start_ = now_or_pending();
   switch (parser.status()) {
     case RequestParser::Status::Complete: {
       handle_request(parser.request());

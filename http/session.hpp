@@ -148,7 +148,8 @@ class Session final : public tcp::SocketHandler {
   // time has not begun, and the timer looks again every kDeliveryCheck (session.cpp).
   bool delivering_ = false;
   Instant wait_since_{};                  // when the session last became idle (or was accepted)
-  std::optional<Instant> request_start_;  // first byte of the current request
+  // The first byte of the current request; once its head is in, the last body bytes' arrival.
+  std::optional<Instant> request_start_;
   Instant linger_since_{};
   bool in_timer_ = false;
   // The close is a plain FIN: the session lets TCP finish alone (tcp::Socket::release) at its

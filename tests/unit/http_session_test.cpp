@@ -180,6 +180,34 @@ TEST_CASE("header timeout: a dribbled request gets 408 and a close exactly at th
   CHECK(h.stats.closed(CloseBy::HeaderTimeout) == 1);
 }
 
+TEST_CASE("header timeout: a slow body is fine while it keeps coming; a stalled one gets 408") {
+  ServerConfig c;
+  c.header_timeout = seconds(10);
+  Harness h(c);
+  h.start();
+  h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 30\r\n\r\n");  // head at t=0
+  for (int i = 1; i <= 2; ++i) {
+    h.at(seconds(9 * i));  // 9 s between pieces: 18 s in all, longer than the timeout
+    h.sock.client_send("0123456789");
+  }
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(27));
+  h.sock.client_send("0123456789");  // the last piece, 27 s after the head
+  auto r = h.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].status == 200);
+  CHECK(r[0].body == "012345678901234567890123456789");
+  // The next request's body stalls: 408 a whole timeout after its last piece.
+  h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 30\r\n\r\n0123");
+  h.at(seconds(37) - milliseconds(1));
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(37));
+  r = h.responses();
+  REQUIRE(r.size() == 2);
+  CHECK(r[1].status == 408);
+  CHECK(h.sock.closed);
+}
+
 TEST_CASE("a connection that never sends anything is closed after the header timeout, silently") {
   Harness h;
   h.start();

@@ -106,7 +106,8 @@ FlagTable serve_flags(ServeOptions& o) {
       "make room, and a client is refused only when none is idle",
       uint_into(o.http.max_connections, 1, 10000000));
   add("--header-timeout", "SECONDS", seconds_text(h.header_timeout),
-      "close a connection whose request headers have not arrived within this time",
+      "close a connection whose request headers have not arrived within this time (408), or whose "
+      "request body stops arriving for this long",
       seconds_into(o.http.header_timeout, 0.001, 3600));
   add("--linger", "SECONDS", seconds_text(h.linger),
       "lingering close: after Connection: close or an error while request bytes are still arriving, read "
