@@ -82,6 +82,9 @@ struct Server::Impl {
       if (!socket) break;
       if (sessions.size() >= config.max_connections && !close_oldest_idle()) {
         // Every connection is busy with a request: there is nothing idle to give up.
+        note("refused: --max-connections " + std::to_string(config.max_connections) +
+                 " reached and every connection is busy with a request: RST",
+             &socket->tuple());
         socket->abort();
         ++stats.refused_full;
         continue;
@@ -112,14 +115,14 @@ struct Server::Impl {
   // An idle_order entry is current if its session is still here, still idle, and has not
   // been busy since (a session idle again later has a newer entry further back).
   bool still_idle_since(Session* s, Instant since) const {
-    return sessions.contains(s) && s->idle_keepalive() && s->idle_since() == since;
+    return sessions.contains(s) && s->idle() && s->idle_since() == since;
   }
 
   // Files a session that has just become an idle keep-alive connection (its idle_since() is
   // stamped by now). Stale entries are dropped when they outnumber the sessions, so the
   // queue stays within a small multiple of the sessions however many requests go by.
   void file_idle(Session* s) {
-    if (!s->idle_keepalive() || s->idle_filed == s->idle_since()) return;
+    if (!s->idle() || s->idle_filed == s->idle_since()) return;
     s->idle_filed = s->idle_since();
     idle_order.emplace_back(s, s->idle_since());
     if (idle_order.size() > 2 * sessions.size() + 1024)

@@ -181,7 +181,7 @@ void Session::shutdown() {
 
 void Session::evict() {
   touch();
-  if (idle_keepalive() && socket_)
+  if (idle() && socket_)
     begin_close(CloseBy::Evicted, "--max-connections reached: closing the connection idle the longest");
 }
 

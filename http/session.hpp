@@ -70,11 +70,11 @@ class Session final : public tcp::SocketHandler {
 
   Phase phase() const { return phase_; }
   uint32_t requests() const { return requests_; }
-  // Waiting for the next request on a connection that has served one: the connection a server
-  // may close first when it runs out of room (RFC 9112 §9.6 lets it close idle ones any time).
-  bool idle_keepalive() const {
-    return phase_ == Phase::Reading && requests_ > 0 && !request_start_ && inbuf_.empty();
-  }
+  // Waiting for a request with no byte of one here: a kept-alive connection between requests,
+  // or a new one that has sent nothing yet (a browser's preconnect, a client that never
+  // speaks). The connections a server may close first when it runs out of room (RFC 9112
+  // §9.6 lets it close idle ones at any time).
+  bool idle() const { return phase_ == Phase::Reading && !request_start_ && inbuf_.empty(); }
   Instant idle_since() const { return wait_since_; }
   // Heap bytes held besides the Session itself: buffers grown past a string's inline room, and
   // the request parser while a request is being read. An idle connection holds none.

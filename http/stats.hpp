@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace tcplab::http {
@@ -52,5 +53,9 @@ struct ServerStats {
   void count_close(CloseBy by) { ++closes[static_cast<size_t>(by)]; }
   uint64_t closed(CloseBy by) const { return closes[static_cast<size_t>(by)]; }
 };
+
+// One line for the SIGUSR1/exit report: sessions, requests, and every connection the server
+// refused or closed to make room, so that a RST a client saw has its reason here too.
+std::string status_line(const ServerStats& s);
 
 }  // namespace tcplab::http

@@ -124,6 +124,23 @@ TEST_CASE("http: a connection busy again since it first went idle is not the old
   CHECK(lab.server.stats().closed(http::CloseBy::Evicted) == 1);
 }
 
+TEST_CASE("http: a connection that never sent a request is idle too, and makes room") {
+  http::ServerConfig config;
+  config.max_connections = 2;
+  Many lab(config);
+  lab.connect(50001);  // silent: a preconnect, or a client that never speaks
+  lab.peer.advance(seconds(1));
+  lab.connect(50002);
+  lab.connect(50003);
+  request(lab, 50003);
+  CHECK(lab.got_flag(50001, 'F'));
+  CHECK_FALSE(lab.got_flag(50002, 'F'));
+  CHECK_FALSE(lab.got_flag(50003, 'R'));
+  CHECK(lab.payload(50003).starts_with("HTTP/1.1 200 OK"));
+  CHECK(lab.server.stats().closed(http::CloseBy::Evicted) == 1);
+  CHECK(lab.server.stats().refused_full == 0);
+}
+
 TEST_CASE("http: a client is refused only when no connection is idle") {
   http::ServerConfig config;
   config.max_connections = 1;

@@ -76,7 +76,7 @@ TEST_CASE("an idle keep-alive connection holds no buffer and no parser between r
   CHECK(h.session->held_bytes() > 0);  // half a request: the parser and the bytes so far
   h.sock.client_send("\r\n");
   REQUIRE(h.responses().size() == 1);
-  CHECK(h.session->idle_keepalive());
+  CHECK(h.session->idle());
   CHECK(h.session->held_bytes() == 0);
   // The next request on the same connection is served as before.
   h.sock.client_send(kGet11);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "http/server.hpp"
+#include "http/stats.hpp"
 #include "stack/ip/cidr.hpp"
 #include "stack/link/fault_injector.hpp"
 #include "stack/link/pcap_writer.hpp"
@@ -216,8 +217,9 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop, const link:
 
 // SIGUSR1 and exit: the report to stderr, and to --status-file if one was asked for.
 void print_status(Stack& stack, const loop::EventLoop& loop, const StatusOptions& status,
-                  const link::FaultInjector* faults) {
-  const std::string report = status_report(stack, loop, faults);
+                  const link::FaultInjector* faults, const http::Server* http_server) {
+  std::string report = status_report(stack, loop, faults);
+  if (http_server) report += http::status_line(http_server->stats());
   std::fputs(report.c_str(), stderr);
   std::string error;
   if (!status.status_file.empty() && !write_status_file(status.status_file, report, error)) {
@@ -330,7 +332,7 @@ int serve_main(int argc, char** argv, int first) {
   LoopExtras extras;
   extras.attach(stack, sinks, loop, o.faults, o.step, o.trace.absolute);
   const link::FaultInjector* faults = extras.faults();
-  loop.on_status_request([&] { print_status(stack, loop, o.status, faults); });
+  loop.on_status_request([&] { print_status(stack, loop, o.status, faults, http_server.get()); });
   if (!loop.install_signal_handlers()) {
     std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
     return kExitRuntime;
@@ -372,7 +374,7 @@ int serve_main(int argc, char** argv, int first) {
     while (closing() && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
     }
   }
-  print_status(stack, loop, o.status, faults);
+  print_status(stack, loop, o.status, faults, http_server.get());
   if (!sinks.flush() && rc == kExitOk) rc = kExitRuntime;
   std::fflush(nullptr);
   // Deviation (exit-without-teardown): we leave without running destructors. The kernel closes

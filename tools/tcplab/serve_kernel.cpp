@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "http/stats.hpp"
 #include "stack/loop/kernel_tcp.hpp"
 #include "stack/loop/status.hpp"
 #include "stack/services/chargen.hpp"
@@ -32,7 +33,7 @@ std::string status_report(const loop::KernelTcp& tcp, const http::Server* server
                     std::to_string(tcp.stats().resets_sent) + ", received " +
                     std::to_string(tcp.stats().resets_received) +
                     " (segment counters and drops: not available on kernel sockets)\n";
-  if (server) out += "tcplab: HTTP sessions " + std::to_string(server->sessions()) + "\n";
+  if (server) out += http::status_line(server->stats());
   out += "tcplab: " + loop::format_connections(tcp.connections());
   return out;
 }
