@@ -123,6 +123,12 @@ Response Site::file_response(std::string_view path) {
     auto resolved = root_->resolve(path);
     if (resolved.status == 400)
       return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+    if (resolved.status == 301) {
+      Response r =
+          text_response(301, "text/plain; charset=utf-8", "301 Moved Permanently: " + resolved.path + "\n");
+      r.head.headers.emplace_back("Location", resolved.path);
+      return r;
+    }
     if (resolved.status != 200) return not_found();
     cached = file_cache_.load(path, resolved.path, mime_type_for(resolved.path));
     if (!cached) {

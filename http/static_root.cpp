@@ -122,13 +122,18 @@ Resolved StaticRoot::resolve(std::string_view url_path) const {
   if (!real || !inside(*real)) return {404, {}};
   struct stat st {};
   if (::stat(real->c_str(), &st) != 0) return {404, {}};
+  // What the URL says about itself: a path ending in "/" (or "/.") names a directory.
+  const bool names_directory = decoded->ends_with('/') || decoded->ends_with("/.");
   if (S_ISDIR(st.st_mode)) {
     auto index = real_path(*real + "/index.html");
     if (!index || !inside(*index) || ::stat(index->c_str(), &st) != 0 || !S_ISREG(st.st_mode))
       return {404, {}};
+    // "/sub" served as "/sub/index.html" would make the page's relative links resolve from
+    // "/" (RFC 3986 §5.2.3): send the client to "/sub/" instead, as web servers do.
+    if (!names_directory) return {301, std::string(url_path) + "/"};
     return {200, *index};
   }
-  if (!S_ISREG(st.st_mode)) return {404, {}};
+  if (!S_ISREG(st.st_mode) || names_directory) return {404, {}};
   return {200, *real};
 }
 

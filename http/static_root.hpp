@@ -14,8 +14,10 @@ std::optional<std::string> percent_decode(std::string_view in);
 std::string_view mime_type_for(std::string_view path);
 
 struct Resolved {
-  int status = 404;  // 200: `path` is a regular file inside the root; else 400 or 404
-  std::string path;  // the real (symlink-free) path of the file
+  // 200: `path` is a regular file inside the root; 301: the URL names a directory without its
+  // trailing slash, and `path` is the URL path to send the client to; else 400 or 404.
+  int status = 404;
+  std::string path;  // the real (symlink-free) path of the file, or the redirect's URL path
 };
 
 class StaticRoot {

@@ -95,8 +95,16 @@ TEST_CASE("StaticRoot serves inside the root and never outside it") {
     CHECK(r.path.ends_with(suffix));
   };
   ok("/", "/site/index.html");
-  ok("/dir", "/site/dir/index.html");
   ok("/dir/", "/site/dir/index.html");
+  ok("/dir/.", "/site/dir/index.html");
+  // A directory named without its slash: its page's relative links would resolve from "/",
+  // so the client is sent to the name with the slash.
+  auto redirect = root.resolve("/dir");
+  CHECK(redirect.status == 301);
+  CHECK(redirect.path == "/dir/");
+  // A file named as if it were a directory is not there.
+  CHECK(root.resolve("/sub/a.txt/").status == 404);
+  CHECK(root.resolve("/sub/a.txt/.").status == 404);
   ok("/sub/a.txt", "/site/sub/a.txt");
   ok("/%73ub/a.txt", "/site/sub/a.txt");
   ok("/sub/sp%20ace.css", "/site/sub/sp ace.css");
@@ -146,6 +154,9 @@ TEST_CASE("Site with --root serves files with their type, and 404s the rest") {
   CHECK(out.head.status == 400);
   CHECK(body_of(out).find("secret") == std::string::npos);
   CHECK(site.respond(req("GET", "/link-out")).head.status == 404);
+  auto moved = site.respond(req("GET", "/dir"));
+  CHECK(moved.head.status == 301);
+  CHECK(moved.head.headers == std::vector<std::pair<std::string, std::string>>{{"Location", "/dir/"}});
   CHECK_FALSE(Site(std::string("/nonexistent/dir"), {}).root_ok());
 }
 

@@ -124,8 +124,9 @@ FlagTable serve_flags(ServeOptions& o) {
         return std::nullopt;
       });
   add("--root", "DIR", "built-in demo site",
-      "serve files from DIR instead (files up to 64 KiB are kept in memory and checked against "
-      "the disk once a second, so an edit shows within a second)",
+      "serve files from DIR instead (a directory's index.html for its URL with the trailing slash, "
+      "a 301 to it without; files up to 64 KiB are kept in memory and checked against the disk "
+      "once a second, so an edit shows within a second)",
       [&o](std::string_view v) -> std::optional<std::string> {
         struct stat st {};
         std::string dir(v);
