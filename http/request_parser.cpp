@@ -460,7 +460,7 @@ bool RequestParser::on_headers_end() {
     return true;
   }
   r.content_length = length;
-  if (length && *length > limits_.max_body) return fail(413, "body larger than the limit");
+  if (length && *length > limits_.max_body) return fail(413, "body larger than the limit (--max-body)");
   if (length && *length > 0) {
     remaining_ = *length;
     stage_ = Stage::Body;
@@ -489,7 +489,7 @@ bool RequestParser::on_chunk_size_line(std::string_view line) {
     stage_ = Stage::Trailers;
     return true;
   }
-  if (request_.body.size() + size > limits_.max_body) return fail(413, "chunked body larger than the limit");
+  if (request_.body.size() + size > limits_.max_body) return fail(413, "chunked body larger than the limit (--max-body)");
   remaining_ = size;
   stage_ = Stage::ChunkData;
   return true;

@@ -200,6 +200,8 @@ ln -s "$DOCROOT/site/sub/a.txt" "$DOCROOT/site/link-in"
 restart --root "$DOCROOT/site" || not_ok "server restarts with --root"
 check "--root: / serves index.html" grep -q "root index" <<<"$(curl_ns "$URL/")"
 check "--root: a directory serves its index.html" grep -q "dir index" <<<"$(curl_ns "$URL/dir/")"
+moved=$(curl_ns -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/dir")
+check "--root: a directory without its slash answers 301 to it [got $moved]" test "$moved" = "301 $URL/dir/"
 check "--root: percent-decoded path" grep -q "sub file" <<<"$(curl_ns "$URL/%73ub/a.txt")"
 check "--root: a symlink inside the root is followed" grep -q "sub file" <<<"$(curl_ns "$URL/link-in")"
 check "--root: MIME type by extension" grep -qi "^Content-Type: text/css" <<<"$(curl_ns -sI "$URL/s.css")"
@@ -219,6 +221,14 @@ check "--root: no traversal attempt returns a file outside the root (400/404 eac
 code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/sub/a.txt")
 check "--root: still serving after the traversal attempts [got $code]" test "$code" = 200
 rm -rf "$DOCROOT"
+
+# --max-body: the largest body POST /echo takes (1 MiB by default); above it, 413.
+restart --max-body 2000000 || not_ok "server restarts with --max-body"
+big=$(head -c 1500000 /dev/zero | tr '\0' 'x' | curl_ns -s --data-binary @- -o /dev/null \
+  -w '%{http_code} %{size_download}' "$URL/echo")
+check "--max-body 2000000: a 1.5 MB body comes back [got $big]" test "$big" = "200 1500000"
+over=$(head -c 2000001 /dev/zero | curl_ns -s --data-binary @- -o /dev/null -w '%{http_code}' "$URL/echo")
+check "--max-body 2000000: one byte more is 413 [got $over]" test "$over" = 413
 
 stop_server
 check "server exits cleanly on SIGTERM" test $? = 0

@@ -106,6 +106,10 @@ FlagTable serve_flags(ServeOptions& o) {
       "connections the HTTP server holds at once; at the limit the one idle the longest is closed to "
       "make room, and a client is refused only when none is idle",
       uint_into(o.http.max_connections, 1, 10000000));
+  add("--max-body", "BYTES", std::to_string(h.max_body),
+      "largest request body taken (POST /echo returns it); a larger one gets 413 before it is sent "
+      "(Expect: 100-continue) or while it arrives",
+      uint_into(o.http.max_body, 0, 256u << 20));
   add("--header-timeout", "SECONDS", seconds_text(h.header_timeout),
       "close a connection whose request headers have not arrived within this time (408), or whose "
       "request body stops arriving for this long",
