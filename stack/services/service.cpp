@@ -24,6 +24,7 @@ void Service::adopt(tcp::Socket& socket) {
   ++accepted_;
   sessions_.push_back(make_session(socket));
   Session& session = *sessions_.back();
+  session.socket_ = &socket;
   // set_handler may call on_readable (or even on_closed) at once if bytes or a RST wait.
   socket.set_handler(&session);
   if (!session.finished()) session.start(socket);
@@ -31,6 +32,15 @@ void Service::adopt(tcp::Socket& socket) {
 
 void Service::forget_finished() {
   std::erase_if(sessions_, [](const std::unique_ptr<Session>& s) { return s->finished(); });
+}
+
+void Service::close_all() {
+  // close() may call back into the session (a RST already waiting ends it at once), so take
+  // the list of sockets first.
+  std::vector<tcp::Socket*> open;
+  for (const auto& s : sessions_)
+    if (!s->finished() && s->socket_) open.push_back(s->socket_);
+  for (tcp::Socket* socket : open) socket->close();
 }
 
 size_t Service::active() const {

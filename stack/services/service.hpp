@@ -18,11 +18,16 @@ class Session : public tcp::SocketHandler {
  public:
   // Called once the session is the socket's handler, to start sending if it talks first.
   virtual void start(tcp::Socket&) {}
-  void on_closed(tcp::Socket&, tcp::CloseReason) final { finished_ = true; }
+  void on_closed(tcp::Socket&, tcp::CloseReason) final {
+    finished_ = true;
+    socket_ = nullptr;
+  }
   bool finished() const { return finished_; }
 
  private:
+  friend class Service;
   bool finished_ = false;
+  tcp::Socket* socket_ = nullptr;  // until on_closed
 };
 
 class Service : public tcp::AcceptHandler {
@@ -40,6 +45,9 @@ class Service : public tcp::AcceptHandler {
   void adopt(tcp::Socket& socket);
 
   size_t active() const;  // sessions whose socket has not closed yet
+  // The server is stopping: every open connection gets our FIN (RFC 9293 §3.10.4 CLOSE, after
+  // what is already queued), so its client sees the end instead of a connection that hangs.
+  void close_all();
   uint64_t accepted() const { return accepted_; }
 
  protected:

@@ -9,7 +9,8 @@ require_lab
 need_binaries
 
 PCAP=$(mktemp --suffix=.pcap)
-cleanup_all() { rm -f "$PCAP"; lab_cleanup; }
+TMP_ECHO_OUT=$(mktemp)
+cleanup_all() { rm -f "$PCAP" "$TMP_ECHO_OUT"; lab_cleanup; }
 trap cleanup_all EXIT
 
 MSL=1  # TIME-WAIT = 2 x MSL = 2 s, so the test can watch it end
@@ -128,8 +129,20 @@ else
   not_ok "zero window: 4 MB echo to a 2 KiB receive buffer that stops reading, verified"
 fi
 
-# -- stop cleanly, then read the capture
+# -- stop cleanly, then read the capture. An echo client still connected sees our FIN (its
+# read returns end of stream) instead of a connection that hangs after the server is gone.
+lab_exec timeout 10 python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 7)); s.settimeout(8)
+s.sendall(b"x"); s.recv(1)
+sys.stdout.write("connected\n"); sys.stdout.flush()
+print("eof" if s.recv(100) == b"" else "data")' "$STACK_IP" >"$TMP_ECHO_OUT" 2>&1 &
+echo_pid=$!
+wait_for 5 grep -q connected "$TMP_ECHO_OUT"
 if stop_server; then ok "server exits cleanly on SIGTERM"; else not_ok "server exits cleanly on SIGTERM"; fi
+wait "$echo_pid"
+check "SIGTERM: a connected echo client reads the end of the stream ($(tr '\n' ' ' <"$TMP_ECHO_OUT"))" \
+  grep -q '^eof$' "$TMP_ECHO_OUT"
 
 if command -v tshark >/dev/null; then
   syns=$(tshark -r "$PCAP" -Y 'tcp.flags.syn==1' 2>/dev/null)

@@ -366,16 +366,24 @@ int serve_main(int argc, char** argv, int first) {
   int rc = loop.run();
   if (rc != kExitOk) std::fprintf(stderr, "tcplab: %s\n", loop.error().c_str());
   std::fprintf(stderr, "tcplab: stopping\n");
-  if (rc == kExitOk && http_server && http_server->sessions() > 0) {
+  const bool http_open = http_server && http_server->sessions() > 0;
+  const bool services_open = echo.active() + discard.active() + chargen.active() > 0;
+  if (rc == kExitOk && (http_open || services_open)) {
     // A clean goodbye: idle keep-alive connections get a FIN instead of vanishing, so their
-    // clients see the close (RFC 9112 §9.6). Bounded; a second signal ends it at once.
-    http_server->begin_shutdown();
+    // clients see the close (RFC 9112 §9.6), and so does every echo, discard or chargen
+    // client (nc would otherwise wait forever). Bounded; a second signal ends it at once.
+    if (http_server) http_server->begin_shutdown();
+    echo.close_all();
+    discard.close_all();
+    chargen.close_all();
     loop.resume();
     const Instant give_up = clock.now() + kShutdownGrace;
     // Sessions let go of their sockets once the FIN is queued; TCP still owes the FIN's
     // retransmission and the ACK of the client's FIN, so the drain also waits for every
     // connection short of TIME-WAIT (a FIN-WAIT-2 record counts) to finish.
-    auto closing = [&] { return http_server->sessions() > 0 || stack.tcp().stats().connections_current > 0; };
+    auto closing = [&] {
+      return (http_server && http_server->sessions() > 0) || stack.tcp().stats().connections_current > 0;
+    };
     while (closing() && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
     }
   }
