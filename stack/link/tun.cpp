@@ -320,7 +320,15 @@ Tun& Tun::operator=(Tun&& other) noexcept {
 }
 
 Tun::~Tun() {
+  leave_as_found();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void Tun::leave_as_found() {
+  if (fd_ < 0 || !attached_ || !vnet_header_) return;
+  // The device's IFF_VNET_HDR flag is the descriptor owner's to set and stays until the next
+  // attach resets it; the offload features are what `ethtool -k` shows the admin.
+  [[maybe_unused]] int ignored = ioctl(fd_, TUNSETOFFLOAD, 0);
 }
 
 }  // namespace tcplab::link

@@ -44,6 +44,9 @@ class Tun {
   // Closing the descriptor is what removes a TUN we created (it was never made persistent);
   // a persistent TUN we attached to stays, as its admin left it.
   ~Tun();
+  // Before leaving without destructors: a persistent TUN that this run gave offloads
+  // (tx-checksumming, TSO: they belong to the device) gets them turned off again.
+  void leave_as_found();
 
   int fd() const { return fd_; }
   const std::string& name() const { return name_; }

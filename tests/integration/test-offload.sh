@@ -126,3 +126,17 @@ kill -USR1 "$SERVER_PID"; wait_for 5 grep -q 'connections:' "$SERVER_LOG"
 check "--offload with a fault flag: the summary has no offload line" \
   bash -c "! grep -q '^tcplab: offload:' '$SERVER_LOG'"
 stop_server
+
+# A persistent TUN an admin made keeps its settings: offloads that --offload turned on (they
+# belong to the device) are off again once tcplab exits.
+ip -n "$LAB_NAME" tuntap add mode tun name tcplabo && ip -n "$LAB_NAME" addr add 192.0.2.1/24 dev tcplabo &&
+  ip -n "$LAB_NAME" link set tcplabo up
+features() { lab_exec ethtool -k tcplabo | grep -E '^(tx-checksumming|tcp-segmentation-offload):' | tr '\n' ' '; }
+before=$(features)
+start_server --offload --tun tcplabo --http-port 0 || not_ok "server starts with --offload on a persistent TUN"
+during=$(features)
+stop_server
+after=$(features)
+check "persistent TUN: offloads on while --offload runs ($during)" grep -q 'tx-checksumming: on' <<<"$during"
+check "persistent TUN: as the admin left it after exit ($after)" test -n "$before" -a "$after" = "$before"
+ip -n "$LAB_NAME" link del tcplabo

@@ -257,6 +257,7 @@ int get_main(int argc, char** argv, int first) {
   }
   if (!runtime.sinks.flush() && rc == kExitOk) rc = kExitRuntime;
   std::fflush(nullptr);
+  runtime.tun->leave_as_found();
   // Deviation (exit-without-teardown), as in serve: the kernel closes the TUN (removing one
   // we created) and every file is flushed above.
   std::_Exit(rc);

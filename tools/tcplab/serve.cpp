@@ -390,6 +390,7 @@ int serve_main(int argc, char** argv, int first) {
   print_status(stack, loop, o.status, faults, http_server.get());
   if (!sinks.flush() && rc == kExitOk) rc = kExitRuntime;
   std::fflush(nullptr);
+  tun->leave_as_found();
   // Deviation (exit-without-teardown): we leave without running destructors. The kernel closes
   // the TUN descriptor, which removes a TUN we created (it was never made persistent), and
   // every file is flushed above; tearing down live connections one by one would only add
