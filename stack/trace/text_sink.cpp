@@ -1,6 +1,7 @@
 // Human-readable trace lines (see text_sink.hpp for the format).
 #include "stack/trace/text_sink.hpp"
 
+#include <optional>
 #include <string>
 
 #include "stack/trace/format.hpp"
@@ -24,6 +25,25 @@ constexpr const char* kRst = "1;31";    // bold red
 constexpr const char* kState = "1;35";  // bold magenta
 constexpr const char* kDrop = "31";     // red
 constexpr const char* kNote = "33";     // yellow: [retransmission], [challenge ACK], ...
+
+struct SeenSegment {
+  FourTuple tuple;  // from the stack's side, like a segment event's
+  wire::TcpSegment segment;
+};
+
+// The TCP segment in an IPv4 packet crossing the link `direction`, checksum unverified (a
+// corrupted one is still the segment a fault hit).
+std::optional<SeenSegment> tcp_segment_of(std::span<const std::byte> ipv4, Direction direction) {
+  auto ip = wire::parse_ipv4(ipv4);
+  if (!ip || ip->header.is_fragment() || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp))
+    return std::nullopt;
+  const auto& h = ip->header;
+  auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false);
+  if (!tcp) return std::nullopt;
+  if (direction == Direction::Out)
+    return SeenSegment{{h.source, tcp->source_port, h.destination, tcp->destination_port}, *tcp};
+  return SeenSegment{{h.destination, tcp->destination_port, h.source, tcp->source_port}, *tcp};
+}
 
 }  // namespace
 
@@ -55,6 +75,11 @@ void TextSink::finish_line() {
 }
 
 void TextSink::segment(Instant t, const SegmentEvent& e) {
+  if (e.relative && !options_.absolute) {
+    constexpr size_t kRememberedConnections = 65536;
+    if (isns_.size() >= kRememberedConnections && !isns_.contains(e.tuple)) isns_.clear();
+    isns_[e.tuple] = {e.iss, e.irs};
+  }
   start_line(t);
   add(e.direction == Direction::In ? "In " : "Out", e.direction == Direction::In ? kIn : kOut);
   line_ += ' ';
@@ -76,6 +101,7 @@ void TextSink::segment(Instant t, const SegmentEvent& e) {
 void TextSink::state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
                             std::string_view rule) {
   start_line(t);
+  if (to == "CLOSED") isns_.erase(c);
   line_ += "state ";
   line_ += connection(c);
   line_ += ' ';
@@ -156,6 +182,18 @@ void TextSink::fault(Instant t, Direction direction, std::string_view what, std:
   line_ += ' ';
   line_ += what;
   line_ += "  ";
+  // A segment of a traced connection reads like the segment lines around it (relative
+  // numbers); anything else as the drop lines show a packet.
+  if (auto seen = tcp_segment_of(ipv4, direction)) {
+    if (auto known = isns_.find(seen->tuple); known != isns_.end()) {
+      SegmentEvent e{direction, seen->tuple, seen->segment, true, known->second.first, known->second.second};
+      line_ += segment_endpoints(direction, seen->tuple);
+      line_ += "  ";
+      line_ += segment_summary(e, /*absolute=*/false);
+      finish_line();
+      return;
+    }
+  }
   line_ += packet_summary(ipv4);
   finish_line();
 }

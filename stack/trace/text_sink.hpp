@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include "stack/trace/trace.hpp"
 
@@ -48,6 +50,9 @@ class TextSink final : public Sink {
   Options options_;
   std::optional<Instant> origin_;
   std::string line_;  // reused between events
+  // Each traced connection's ISNs (ours, the peer's), so that a fault line's segment counts
+  // from them like the segment lines around it. Forgotten at CLOSED; bounded.
+  std::unordered_map<FourTuple, std::pair<Seq, Seq>, FourTupleHash> isns_;
 };
 
 }  // namespace tcplab::trace

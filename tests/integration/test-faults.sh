@@ -54,8 +54,8 @@ faults=$(grep -c ' fault ' "$SERVER_LOG")
 check "trace: exactly one fault [got $faults]" test "$faults" = 1
 line=$(grep -m1 ' fault out dropped (drop out data#3)' "$SERVER_LOG")
 check "trace: the fault line names the spec and the segment" test -n "$line"
-abs=$(sed -nE 's/.* seq ([0-9]+) .*/\1/p' <<<"$line")
-rel=$((abs - ISN))
+# Numbered like the segment lines: relative to the ISN.
+rel=$(sed -nE 's/.*  [^ ]+ ([0-9]+):[0-9]+\([0-9]+\) ack .*/\1/p' <<<"$line")
 rtx=$(grep -E "^[0-9.]+ Out .*  [^ ]+ $rel:[0-9]+\([0-9]+\).*\[(fast )?retransmi" "$SERVER_LOG" | head -1)
 check "trace: the same segment (relative seq $rel) is retransmitted" test -n "$rtx"
 kill -USR1 "$SERVER_PID"; sleep 0.3
