@@ -61,6 +61,7 @@ std::string segment_label(const wire::TcpFlags& flags, uint32_t seq, uint32_t ac
 
 // The legend line for inferred states.
 constexpr const char* kInferredLegend =
-    "? = state inferred from the flags (the input does not say; a JSON trace or tcplab pcapng does)";
+    "? = state inferred from the flags (the input does not say: tcplab's JSON trace and pcapng give "
+    "tcplab's own)";
 
 }  // namespace tcplab::ladder

@@ -103,7 +103,9 @@ std::string render_text(const Ladder& ladder) {
           if (!r.notes.empty()) {
             std::string notes;
             for (const auto& n : r.notes) notes += (notes.empty() ? "" : "; ") + n;
-            out += line(k, "", "", '|', centered("^ " + notes, k.arrow, ' '), '|', "") + "\n";
+            std::string text = "^ " + notes;
+            if (text.size() > k.arrow) text = text.substr(0, k.arrow - 3) + "...";  // say it was cut
+            out += line(k, "", "", '|', centered(text, k.arrow, ' '), '|', "") + "\n";
           }
           break;
         case RowKind::State:
