@@ -285,6 +285,11 @@ class Builder {
     int side = side_of(st.local);
     StateCell value{st.to, false, st.rule};
     int64_t t = st.time_ns - origin_;
+    // RFC 9293 §3.10.7 (SEGMENT ARRIVES) names changes a received segment caused; the others
+    // come from a user call (§3.10.4 CLOSE, made while the application answered that very
+    // segment) or a timeout, and belong on the segment the side sends because of them.
+    const bool caused_by_arrival = st.rule.find("§3.10.7") != std::string::npos;
+    if (!caused_by_arrival && before_own_segment(side, st, index)) return;
     // A change caused by a segment the side received: on that segment's row.
     if (!c_.rows.empty()) {
       const Row& last = c_.rows.back();
@@ -294,20 +299,26 @@ class Builder {
         return;
       }
     }
-    // A change made just before the side sends a segment (close() then FIN): on that row.
+    if (caused_by_arrival && before_own_segment(side, st, index)) return;
+    put_state(side, value, t);
+  }
+
+  // A change made just before the side sends a segment (close() then FIN): kept for that
+  // segment's row. False when the side's next event is not a segment it sends at once.
+  bool before_own_segment(int side, const StateInput& st, size_t index) {
     for (size_t j = index + 1; j < g_.events.size(); ++j) {
       const auto* next = std::get_if<SegmentInput>(g_.events[j]);
       if (!next) {
         if (std::holds_alternative<StateInput>(*g_.events[j])) continue;
-        break;
+        return false;
       }
       if (side_of(next->src) == side && next->time_ns == st.time_ns) {
-        pending_[side].push_back(value);
-        return;
+        pending_[side].push_back(StateCell{st.to, false, st.rule});
+        return true;
       }
-      break;
+      return false;
     }
-    put_state(side, value, t);
+    return false;
   }
 
   void note(const NoteInput& n) {

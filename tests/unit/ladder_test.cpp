@@ -292,6 +292,29 @@ TEST_CASE("ladder: a JSON trace's faults mark their arrows as tcplab's pcapng co
   CHECK(segments[6]->notes == std::vector<std::string>{"fault injector: duplicated (dup in data)"});
 }
 
+TEST_CASE("ladder: a state a user call made goes on the segment it sent, even right after a received one") {
+  auto state = [](const char* from, const char* to, const char* rule) {
+    return std::string(R"({"t":0.1,"event":"state","local":"192.0.2.2:80","remote":"192.0.2.1:40000",)") +
+           R"("from":")" + from + R"(","to":")" + to + R"(","rule":")" + rule + "\"}\n";
+  };
+  std::string json = json_segment("segment", "in", true, "S", kC, 0, 0) +
+                     json_segment("segment", "out", false, "S.", kS, kC + 1, 0) +
+                     json_segment("segment", "in", true, ".", kC + 1, kS + 1, 0) +
+                     // The request arrives; answering it, the server closes (HTTP/1.0).
+                     json_segment("segment", "in", true, "P.", kC + 1, kS + 1, 80) +
+                     state("ESTABLISHED", "FIN-WAIT-1", "RFC 9293 §3.10.4 (CLOSE in ESTABLISHED)") +
+                     json_segment("segment", "out", false, "FP.", kS + 1, kC + 81, 500);
+  std::string error;
+  auto input = from_json_trace(json, error);
+  REQUIRE_MESSAGE(input, error);
+  auto l = build_ladder(*input);
+  REQUIRE(l.connections.size() == 1);
+  const auto& rows = l.connections[0].rows;
+  REQUIRE(rows.size() == 5);
+  CHECK(rows[3].server_state.text().empty());  // the request's row
+  CHECK(rows[4].server_state.text() == "FIN-WAIT-1");
+}
+
 TEST_CASE("ladder: JSON trace errors name the line") {
   std::string error;
   CHECK_FALSE(from_json_trace("{\"t\":0,\"event\":\"note\",\"text\":\"x\"}\n{oops\n", error));
