@@ -489,7 +489,8 @@ bool RequestParser::on_chunk_size_line(std::string_view line) {
     stage_ = Stage::Trailers;
     return true;
   }
-  if (request_.body.size() + size > limits_.max_body) return fail(413, "chunked body larger than the limit (--max-body)");
+  if (request_.body.size() + size > limits_.max_body)
+    return fail(413, "chunked body larger than the limit (--max-body)");
   remaining_ = size;
   stage_ = Stage::ChunkData;
   return true;
