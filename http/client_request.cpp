@@ -25,6 +25,14 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
     error = "user information in a URL is not supported: '" + std::string(text) + "'";
     return std::nullopt;
   }
+  // RFC 3986 §3.2.2: an IPv6 literal is written in brackets ("[::1]"); its colons are not a port.
+  if (authority.substr(0, 1) == "[") {
+    error =
+        "IPv6 addresses are not supported: tcplab is IPv4 only; expected http://ADDR[:PORT]/path with "
+        "a dotted IPv4 address, not '" +
+        std::string(text) + "'";
+    return std::nullopt;
+  }
   std::string_view host = authority;
   auto colon = authority.find(':');
   if (colon != std::string_view::npos) {

@@ -133,12 +133,11 @@ Check check_privilege(const Identity& me, const std::string& tun, const Interfac
                   " up");
 }
 
-Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision) {
+Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision,
+                      const std::optional<ip::AddressRefusal>& unreachable) {
   const char* name = "addresses";
-  if (!decision.ok())
-    return fail(name, decision.error,
-                "use the free range it names, or leave --host-ip and --ip out: tcplab then picks a free "
-                "documentation range by itself");
+  if (!decision.ok()) return fail(name, decision.error, decision.fix);
+  if (unreachable) return fail(name, unreachable->error, unreachable->fix);
   std::string chosen = (decision.host ? "host " + decision.host->to_string() + ", " : std::string()) +
                        "stack " + decision.ip.to_string();
   std::string how = request.host_choice == ip::HostChoice::Auto ? "free, chosen automatically"
@@ -247,7 +246,9 @@ Check check_firewall(const Firewall& fw, const std::string& tun) {
 Check check_device_name(const Interface& device, const std::string& tun, const Identity& me) {
   const char* name = "device-name";
   if (!device.exists) return ok(name, "no interface named " + tun + " yet: tcplab creates it");
-  const std::string other = "pick another name with --tun NAME, or remove it: sudo ip link del " + tun;
+  // Never advise deleting it: an interface that is not a TUN is the machine's network (eth0,
+  // lo) or a VM's TAP, and tcplab has no claim to the name.
+  const std::string other = "pick another name with --tun NAME (tcplab uses only TUN devices)";
   if (!device.is_tun_driver) return fail(name, tun + " exists and is not a TUN device", other);
   if (device.tap()) return fail(name, tun + " exists and is a TAP device (tcplab needs TUN)", other);
   if (!device.persistent() || device.carrier)
@@ -265,12 +266,14 @@ Check check_device_name(const Interface& device, const std::string& tun, const I
   return ok(name, tun + " is a persistent TUN (" + owner + "), not in use: tcplab attaches to it");
 }
 
-Check check_tun_settings(const Interface& device, const std::string& tun, uint16_t mtu,
+Check check_tun_settings(const Interface& device, const std::string& tun, uint16_t mtu, bool offload,
                          const std::optional<std::string>& ethtool_k) {
   const char* name = "tun-settings";
   if (!device.exists)
     return info(name, tun + " does not exist: tcplab creates it with MTU " + std::to_string(mtu) +
-                          " and no offloads (the kernel segments and checksums before the TUN)");
+                          (offload ? " and offloads (IFF_VNET_HDR: 64 KiB GSO/TSO segments both ways, TCP "
+                                     "checksums left to the kernel)"
+                                   : " and no offloads (the kernel segments and checksums before the TUN)"));
   std::string detail = tun + " MTU " + std::to_string(device.mtu);
   if (device.mtu != mtu)
     detail += " (tcplab keeps an existing TUN's MTU; --mtu asks for " + std::to_string(mtu) + ")";

@@ -82,13 +82,15 @@ Check check_tun_device(const TunNode& node, const Identity& me);
 Check check_privilege(const Identity& me, const std::string& tun, const Interface& device);
 // The addresses serve would use, decided by the same rules (stack/ip/address_choice.hpp) over
 // the same rtnetlink view of every routing table: ok with what auto would take (and why it
-// skipped a range), FAIL with the clash and a free alternative for an explicit choice.
-Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision);
+// skipped a range), FAIL with the clash and a free alternative for an explicit choice, and
+// FAIL with --host-ip none when `unreachable` says the TUN would not lead to the stack.
+Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision,
+                      const std::optional<ip::AddressRefusal>& unreachable = std::nullopt);
 Check check_rp_filter(const RpFilter& rp, const std::string& tun);
 Check check_firewall(const Firewall& fw, const std::string& tun);
 Check check_device_name(const Interface& device, const std::string& tun, const Identity& me);
-// `ethtool_k`: what `ethtool -k NAME` printed, if it ran.
-Check check_tun_settings(const Interface& device, const std::string& tun, uint16_t mtu,
+// `ethtool_k`: what `ethtool -k NAME` printed, if it ran. `offload`: --offload was given.
+Check check_tun_settings(const Interface& device, const std::string& tun, uint16_t mtu, bool offload,
                          const std::optional<std::string>& ethtool_k);
 Check check_netem(const Netem& netem);
 

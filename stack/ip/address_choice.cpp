@@ -12,19 +12,85 @@ constexpr uint32_t kDefaultTable = 253;
 
 Ipv4Cidr network_of(const Ipv4Cidr& c) { return Ipv4Cidr{c.network(), c.prefix_length}; }
 
-// "a free range instead: --host-ip 198.51.100.1/24 --ip 198.51.100.2, or leave both out ...".
+// What to do when no candidate is free: the user picks a range, and doctor can check it.
+constexpr const char* kPickYourOwn =
+    "pass a private range that no interface or route here uses, e.g. --host-ip 10.123.45.1/24 --ip "
+    "10.123.45.2 (`ip -4 route show table all` lists what is taken; `tcplab doctor --host-ip CIDR` "
+    "checks a choice)";
+
+// "use a free range instead: --host-ip 198.51.100.1/24 --ip 198.51.100.2, or leave both out ...".
 std::string free_alternative(const NetworkView& view, std::string_view own_interface) {
   auto free = first_free_host_range(view, own_interface);
-  if (!free) {
-    return "no documentation range (RFC 5737, RFC 6598 100.64.x.0/24) is free here either; pick an unused "
-           "prefix with --host-ip CIDR";
-  }
+  if (!free) return std::string("no automatic range is free here either; ") + kPickYourOwn;
   auto stack = stack_address_next_to(*free);
   return "use a free range instead, e.g. --host-ip " + free->to_string() + " --ip " + stack->to_string() +
          ", or leave both out to have one picked";
 }
 
+// Each of the first `count` candidates with why it was skipped: "192.0.2.0/24 (it overlaps
+// ...)". Neighbours skipped for the same reason (one route covering 100.64.0.0/10 skips all
+// 256 of its /24s) are one group, "100.64.0.0/24 to 100.64.255.0/24 (each overlaps ...)";
+// past kMaxGroups the rest are only counted, so the line stays readable.
+std::vector<std::string> skipped_ranges(const NetworkView& view, std::string_view own, size_t count) {
+  constexpr size_t kMaxGroups = 6;
+  const std::vector<Ipv4Cidr> candidates = candidate_host_ranges();
+  std::vector<std::string> groups;
+  size_t i = 0;
+  while (i < count && i < candidates.size()) {
+    const std::string why = find_clash(candidates[i], view, own).value_or("is free");
+    size_t end = i + 1;
+    while (end < count && end < candidates.size() && find_clash(candidates[end], view, own) == why) ++end;
+    if (groups.size() == kMaxGroups - 1 && end < count) {
+      groups.push_back(std::to_string(count - i) + " more from " + network_of(candidates[i]).to_string() +
+                       " on (each clashes with an address or route here)");
+      break;
+    }
+    const std::string first = network_of(candidates[i]).to_string();
+    groups.push_back(end - i == 1 ? first + " (it " + why + ")"
+                                  : first + " to " + network_of(candidates[end - 1]).to_string() + " (each " +
+                                        why + ")");
+    i = end;
+  }
+  return groups;
+}
+
+// "a", "a and b", "a, b and c".
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += i + 1 == items.size() ? " and " : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+// Does the prefix of an address on `tun`, or a unicast route through it, hold `ip`? Then the
+// kernel sends the stack's traffic into the TUN.
+bool routed_through(wire::Ipv4Address ip, const NetworkView& view, std::string_view tun) {
+  for (const InterfaceAddress& a : view.addresses)
+    if (a.interface == tun && a.address.contains(ip)) return true;
+  for (const Route& r : view.routes)
+    if (r.interface == tun && r.destination.contains(ip) && r.type == "unicast") return true;
+  return false;
+}
+
 }  // namespace
+
+bool NetworkView::is_tun(std::string_view name) const {
+  return std::find(tun_interfaces.begin(), tun_interfaces.end(), name) != tun_interfaces.end();
+}
+
+std::optional<std::string> unusable_link_address(wire::Ipv4Address address) {
+  const uint32_t a = address.value;
+  if ((a >> 24) == 0) return "is in 0.0.0.0/8, \"this network\" (RFC 1122 §3.2.1.3), never a host's address";
+  if ((a >> 24) == 127)
+    return "is a loopback address (127.0.0.0/8, RFC 1122 §3.2.1.3): it never leaves the machine's lo";
+  if ((a >> 28) == 0xE) return "is a multicast address (224.0.0.0/4, RFC 5771), not one host's";
+  if (a == 0xFFFFFFFFu) return "is the limited broadcast address (RFC 919), not one host's";
+  if ((a >> 28) == 0xF)
+    return "is in 240.0.0.0/4, reserved for future use (RFC 1112 §4, RFC 6890), not a host's address";
+  return std::nullopt;
+}
 
 bool overlaps(const Ipv4Cidr& a, const Ipv4Cidr& b) {
   // Two prefixes overlap exactly when the shorter one contains the longer one's network.
@@ -124,16 +190,57 @@ Ipv4Cidr host_range_around(wire::Ipv4Address stack) {
   return Ipv4Cidr{wire::Ipv4Address{host}, 24};
 }
 
+std::optional<AddressRefusal> check_admin_addressed(const AddressRequest& request, const NetworkView& view) {
+  if (request.host_choice != HostChoice::None) return std::nullopt;
+  const std::string& tun = request.interface;
+  const wire::Ipv4Address ip = request.ip.value_or(request.default_ip);
+  // Without an address on the TUN the kernel has no route to the stack: every ping or curl
+  // would fail with "Network is unreachable".
+  const std::string prepare = "sudo ip addr add 192.0.2.1/24 dev " + tun + " && sudo ip link set " + tun +
+                              " up (then --ip 192.0.2.2)";
+  if (!view.is_tun(tun)) {
+    return AddressRefusal{"--host-ip none leaves the TUN's addresses to its admin, but no TUN " + tun +
+                              " was prepared: the one tcplab creates carries no IPv4 address, so nothing "
+                              "could reach the stack",
+                          "leave --host-ip out to have tcplab address the TUN, or have an admin prepare a "
+                          "persistent one: sudo ip tuntap add mode tun user $USER name " +
+                              tun + " && " + prepare};
+  }
+  std::vector<std::string> carried;
+  std::optional<wire::Ipv4Address> example;  // the stack's address next to the first prefix
+  for (const InterfaceAddress& a : view.addresses) {
+    if (a.interface != tun) continue;
+    carried.push_back(a.address.to_string());
+    if (!example) example = stack_address_next_to(a.address);
+  }
+  if (carried.empty()) {
+    return AddressRefusal{
+        "--host-ip none leaves the TUN's addresses to its admin, but the TUN " + tun +
+            " carries no IPv4 address, so nothing could reach the stack",
+        "leave --host-ip out to have tcplab address the TUN, or have an admin add one: " + prepare};
+  }
+  if (!routed_through(ip, view, tun)) {
+    return AddressRefusal{"--ip " + ip.to_string() + " is not routed through the TUN " + tun +
+                              " (it carries " + join_list(carried) + ")",
+                          "pick an --ip inside " + join_list(carried) +
+                              (example ? " (e.g. --ip " + example->to_string() + ")" : std::string()) +
+                              ", or leave --host-ip out"};
+  }
+  return std::nullopt;
+}
+
 AddressDecision decide_addresses(const AddressRequest& request, const NetworkView& view) {
   AddressDecision d;
-  const std::string_view own = request.interface;
+  // Only a TUN's own addresses are exempt from the clash checks: an interface of another kind
+  // with the same name (eth0, lo) is the machine's network, which serve will refuse to touch.
+  const std::string_view own = view.is_tun(request.interface) ? std::string_view(request.interface) : "";
   switch (request.host_choice) {
     case HostChoice::None: {
       // An admin configured the TUN; the stack's own address must still not belong elsewhere.
       d.ip = request.ip.value_or(request.default_ip);
       if (auto clash = find_clash(Ipv4Cidr{d.ip, 32}, view, own)) {
-        d.error = "--ip " + d.ip.to_string() + " " + *clash + "; pick an --ip that the TUN " +
-                  request.interface + " routes";
+        d.error = "--ip " + d.ip.to_string() + " " + *clash;
+        d.fix = "pick an --ip that the TUN " + request.interface + " routes";
       }
       return d;
     }
@@ -141,7 +248,8 @@ AddressDecision decide_addresses(const AddressRequest& request, const NetworkVie
       d.host = *request.host;
       d.ip = request.ip ? *request.ip : stack_address_next_to(*d.host).value_or(d.host->address);
       if (auto clash = find_clash(network_of(*d.host), view, own)) {
-        d.error = "--host-ip " + d.host->to_string() + " " + *clash + "; " + free_alternative(view, own);
+        d.error = "--host-ip " + d.host->to_string() + " " + *clash;
+        d.fix = free_alternative(view, own);
       }
       return d;
     }
@@ -153,37 +261,47 @@ AddressDecision decide_addresses(const AddressRequest& request, const NetworkVie
     d.ip = *request.ip;
     d.host = host_range_around(d.ip);
     if (auto clash = find_clash(network_of(*d.host), view, own)) {
-      d.error = "--ip " + d.ip.to_string() + " needs the host side " + d.host->to_string() + ", which " +
-                *clash + "; " + free_alternative(view, own);
+      d.error =
+          "--ip " + d.ip.to_string() + " needs the host side " + d.host->to_string() + ", which " + *clash;
+      d.fix = free_alternative(view, own);
     }
     return d;
   }
   // A persistent TUN an admin already addressed keeps its address.
   auto prepared = std::find_if(view.addresses.begin(), view.addresses.end(), [&](const InterfaceAddress& a) {
-    return a.interface == own && a.address.prefix_length <= 30;
+    return !own.empty() && a.interface == own && a.address.prefix_length <= 30;
   });
   if (prepared != view.addresses.end()) {
     d.host = prepared->address;
     d.ip = *stack_address_next_to(*d.host);  // exists for every prefix up to /30
     if (auto clash = find_clash(network_of(*d.host), view, own)) {
-      d.error = "the TUN " + request.interface + " already carries " + d.host->to_string() + ", which " +
-                *clash + "; ask its admin to change it, or pick another --tun";
+      d.error =
+          "the TUN " + request.interface + " already carries " + d.host->to_string() + ", which " + *clash;
+      d.fix = "ask its admin to change it, or pick another --tun";
     }
     return d;
   }
+  const std::vector<Ipv4Cidr> candidates = candidate_host_ranges();
   auto free = first_free_host_range(view, own);
   if (!free) {
     d.error =
-        "every automatic range (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 100.64.0-255.0/24) "
-        "is in use here; pick an unused prefix with --host-ip CIDR";
+        "every automatic range is in use here: " + join_list(skipped_ranges(view, own, candidates.size()));
+    d.fix = kPickYourOwn;
     return d;
   }
   d.host = *free;
   d.ip = *stack_address_next_to(*free);
-  const Ipv4Cidr first = candidate_host_ranges().front();
-  if (free->address != first.address) {
-    d.note = network_of(first).to_string() + " is in use here (it " + *find_clash(first, view, own) +
-             "), so tcplab took " + network_of(*free).to_string();
+  const size_t skipped =
+      static_cast<size_t>(std::find_if(candidates.begin(), candidates.end(),
+                                       [&](const Ipv4Cidr& c) { return c.address == free->address; }) -
+                          candidates.begin());
+  if (skipped == 1) {
+    d.note = network_of(candidates.front()).to_string() + " is in use here (it " +
+             *find_clash(candidates.front(), view, own) + "), so tcplab took " +
+             network_of(*free).to_string();
+  } else if (skipped > 1) {
+    d.note = join_list(skipped_ranges(view, own, skipped)) + " are in use here, so tcplab took " +
+             network_of(*free).to_string();
   }
   return d;
 }

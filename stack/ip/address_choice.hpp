@@ -34,7 +34,18 @@ struct Route {
 struct NetworkView {
   std::vector<InterfaceAddress> addresses;
   std::vector<Route> routes;
+  // The interfaces that are TUN devices (not TAP): only such an interface can be the one
+  // tcplab attaches to, so only its addresses count as an admin's preparation of it.
+  std::vector<std::string> tun_interfaces;
+  bool is_tun(std::string_view name) const;
 };
+
+// Why `address` cannot be an end of the TUN's link ("is a multicast address (224.0.0.0/4)"),
+// or nothing for an ordinary unicast address: the same set that ip::is_invalid_source drops
+// (RFC 1122 §3.2.1.3). The kernel refuses some of these outright (SIOCSIFADDR with a
+// multicast address) and accepts others that nothing can reach, so --host-ip and --ip are
+// checked against the list when they are parsed.
+std::optional<std::string> unusable_link_address(wire::Ipv4Address address);
 
 // Do the two prefixes share at least one address? (One contains the other's network.)
 bool overlaps(const Ipv4Cidr& a, const Ipv4Cidr& b);
@@ -82,19 +93,37 @@ struct AddressRequest {
   std::string interface;                     // the TUN that will carry the host address
 };
 
-// The outcome: either the addresses to use or one line saying what clashes and what is free.
+// The outcome: either the addresses to use or what clashes and what to do instead.
 struct AddressDecision {
   std::optional<Ipv4Cidr> host;  // nothing with --host-ip none
   wire::Ipv4Address ip;
-  std::string error;  // non-empty: refuse, touch nothing
-  std::string note;   // why auto skipped the first range, for the banner; may be empty
+  std::string error;  // non-empty: refuse, touch nothing. What is wrong
+  std::string fix;    // with an error: what to do instead
+  std::string note;   // why auto skipped the ranges before the one it took, for the banner; may be empty
   bool ok() const { return error.empty(); }
+  // The error and its fix as one line, as serve prints it.
+  std::string message() const { return fix.empty() ? error : error + "; " + fix; }
 };
 
-// Decides --host-ip and --ip. Auto takes the TUN's own address if an admin already gave it
-// one, else the first free candidate (or, with --ip alone, the /24 around --ip). An explicit
-// choice that clashes is refused, never adjusted. The request is assumed to have passed the
-// usage checks (--ip inside --host-ip, not the network or broadcast address).
+// Decides --host-ip and --ip. Auto takes the address an admin already gave the TUN (only an
+// existing TUN device: any other interface with that name is never taken over), else the
+// first free candidate (or, with --ip alone, the /24 around --ip). An explicit choice that
+// clashes is refused, never adjusted. None checks only that --ip belongs nowhere else. The
+// request is assumed to have passed the usage checks (--ip inside --host-ip, not the network
+// or broadcast address, unusable_link_address).
 AddressDecision decide_addresses(const AddressRequest& request, const NetworkView& view);
+
+// Why the stack could not be reached, and what to do instead.
+struct AddressRefusal {
+  std::string error;
+  std::string fix;
+  std::string message() const { return error + "; " + fix; }
+};
+
+// --host-ip none touches no address, so the TUN must already be reachable: an existing TUN
+// that carries an IPv4 address whose prefix (or a route through the TUN) holds --ip. Nothing
+// for any other choice. Serve reports it once the TUN is open (after the errors of opening
+// it, such as a TUN of another user), doctor at once; both over the view read before start.
+std::optional<AddressRefusal> check_admin_addressed(const AddressRequest& request, const NetworkView& view);
 
 }  // namespace tcplab::ip

@@ -3,9 +3,11 @@
 // attribute is copied out with memcpy, so a short or odd message is refused, never misread.
 #include "stack/link/netlink_view.hpp"
 
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -257,6 +259,28 @@ void add_route_message(std::span<const uint8_t> bytes, ip::NetworkView& view, co
   }
 }
 
+void add_link_message(std::span<const uint8_t> bytes, ip::NetworkView& view) {
+  const Bytes payload{bytes.data(), bytes.size()};
+  ifinfomsg ifi{};
+  if (!read_struct(payload, ifi) || ifi.ifi_type != ARPHRD_NONE) return;
+  // Both strings come NUL-terminated; the kernel's "tun" link ops name the kind.
+  auto text = [](Bytes value) {
+    std::string s(reinterpret_cast<const char*>(value.data), value.size);
+    return s.substr(0, s.find('\0'));
+  };
+  std::string name, kind;
+  for_each_attribute(Bytes{payload.data + NLMSG_ALIGN(sizeof ifi), payload.size - NLMSG_ALIGN(sizeof ifi)},
+                     [&](unsigned short type, Bytes value) {
+                       if (type == IFLA_IFNAME) name = text(value);
+                       if (type == IFLA_LINKINFO) {
+                         for_each_attribute(value, [&](unsigned short t, Bytes v) {
+                           if (t == IFLA_INFO_KIND) kind = text(v);
+                         });
+                       }
+                     });
+  if (kind == "tun" && !name.empty()) view.tun_interfaces.push_back(name);
+}
+
 std::optional<ip::NetworkView> read_network_view(std::string& error) {
   NetlinkSocket socket;
   if (!socket.ok()) {
@@ -286,7 +310,18 @@ std::optional<ip::NetworkView> read_network_view(std::string& error) {
         },
         error);
     if (r == NetlinkSocket::Outcome::Failed) return std::nullopt;
-    if (a == NetlinkSocket::Outcome::Done && r == NetlinkSocket::Outcome::Done) return view;
+    ifinfomsg links{};
+    links.ifi_family = AF_UNSPEC;
+    auto l = socket.dump(
+        RTM_GETLINK, links,
+        [&](Bytes p) {
+          add_link_message({p.data, p.size}, view);
+        },
+        error);
+    if (l == NetlinkSocket::Outcome::Failed) return std::nullopt;
+    if (a == NetlinkSocket::Outcome::Done && r == NetlinkSocket::Outcome::Done &&
+        l == NetlinkSocket::Outcome::Done)
+      return view;
   }
   error = "the addresses and routes kept changing while being read; try again";
   return std::nullopt;

@@ -11,8 +11,9 @@
 
 namespace tcplab::link {
 
-// One snapshot of the namespace's IPv4 addresses (RTM_GETADDR) and the routes of all its
-// tables (RTM_GETROUTE dump, including local, default and policy tables). Needs no privilege.
+// One snapshot of the namespace's IPv4 addresses (RTM_GETADDR), the routes of all its tables
+// (RTM_GETROUTE dump, including local, default and policy tables) and which of its interfaces
+// are TUN devices (RTM_GETLINK). Needs no privilege.
 // On failure returns nothing and sets `error` to one line.
 std::optional<ip::NetworkView> read_network_view(std::string& error);
 
@@ -25,5 +26,8 @@ void add_address_message(std::span<const uint8_t> payload, ip::NetworkView& view
                          const InterfaceNamer& name_of);
 void add_route_message(std::span<const uint8_t> payload, ip::NetworkView& view,
                        const InterfaceNamer& name_of);
+// One RTM_NEWLINK payload: a TUN (link kind "tun" and no link-layer header, ARPHRD_NONE; a TAP
+// has the same kind but is Ethernet) is added to view.tun_interfaces, anything else ignored.
+void add_link_message(std::span<const uint8_t> payload, ip::NetworkView& view);
 
 }  // namespace tcplab::link

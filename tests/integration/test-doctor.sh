@@ -148,6 +148,82 @@ ip -n "$LAB_NAME" route add 192.0.2.0/25 dev v1
 doctor --host-ip 192.0.2.1/24
 expect addresses FAIL "192.0.2.0/25" "route clash: addresses FAIL names the route"
 
+# ---------------------------------------------------------------- --tun naming the machine's own interface
+# A VM's eth0 (here a veth of that name) or lo is no TUN: its address is not an admin's
+# preparation, and the fix must never be to delete it.
+fresh_lab
+ip -n "$LAB_NAME" link add eth0 type veth peer name eth0p
+ip -n "$LAB_NAME" addr add 10.20.30.1/24 dev eth0
+ip -n "$LAB_NAME" link set eth0 up
+doctor --tun eth0
+expect addresses ok "host 192.0.2.1/24, stack 192.0.2.2: free" "--tun eth0: eth0's own address is not taken for the TUN's"
+expect device-name FAIL "eth0 exists and is not a TUN device" "--tun eth0: device-name FAIL"
+check "--tun eth0: the fix picks another name and never deletes eth0" bash -c '
+  grep -E "^FAIL  device-name " <<<"$1" | grep -q -- "--tun NAME" && ! grep -q "ip link del" <<<"$1"' _ "$OUT"
+doctor --tun lo
+check "--tun lo: no advice to delete lo" bash -c '
+  grep -qE "^FAIL  device-name .*lo exists and is not a TUN" <<<"$1" && ! grep -q "link del" <<<"$1"' _ "$OUT"
+doctor --tun eth0 --host-ip 10.20.30.1/24 --ip 10.20.30.2
+expect addresses FAIL "overlaps address 10.20.30.1/24 on interface eth0" "--tun eth0 with eth0's prefix: a clash"
+
+# ---------------------------------------------------------------- --host-ip none agrees with serve
+fresh_lab
+doctor --host-ip none
+expect addresses FAIL "no TUN tcplab0 was prepared" "--host-ip none without a prepared TUN: addresses FAIL"
+expect addresses FAIL "fix: leave --host-ip out" "--host-ip none without a prepared TUN: the fix"
+out=$(lab_exec timeout 20 "$TCPLAB" serve --host-ip none 2>&1); rc=$?
+check "serve --host-ip none without a prepared TUN: exit 1 with doctor's words [rc $rc: $out]" \
+  bash -c '[ "$1" = 1 ] && grep -q "no TUN tcplab0 was prepared" <<<"$2" && ! grep -q "up on" <<<"$2"' _ "$rc" "$out"
+check "serve --host-ip none: the TUN it created is gone again" bash -c '! ip -n "$1" link show tcplab0 >/dev/null 2>&1' _ "$LAB_NAME"
+ip -n "$LAB_NAME" tuntap add mode tun name tcplab0
+doctor --host-ip none
+expect addresses FAIL "the TUN tcplab0 carries no IPv4 address" "--host-ip none on a TUN without an address: FAIL"
+ip -n "$LAB_NAME" addr add 192.0.2.1/24 dev tcplab0
+doctor --host-ip none
+expect addresses ok "stack 192.0.2.2: free" "--host-ip none on a TUN an admin addressed: ok"
+doctor --host-ip none --ip 198.51.100.2
+expect addresses FAIL "198.51.100.2 is not routed through the TUN tcplab0" "--host-ip none, --ip outside the TUN's prefix: FAIL"
+
+# ---------------------------------------------------------------- addresses no link can have
+for args in "--ip 224.0.0.5:multicast" "--host-ip 0.0.0.1/24:0.0.0.0/8" "--ip 127.0.0.2:loopback" \
+  "--host-ip 255.255.255.255/24:broadcast" "--ip 240.0.0.1:240.0.0.0/4"; do
+  flags=${args%%:*} why=${args#*:}
+  for cmd in doctor serve get; do
+    extra=(); [ "$cmd" = get ] && extra=(http://192.0.2.2/)
+    # shellcheck disable=SC2086
+    out=$(lab_exec timeout 10 "$TCPLAB" "$cmd" $flags "${extra[@]}" 2>&1); rc=$?
+    check "$cmd $flags: a usage error (exit 2) saying $why [rc $rc: $out]" \
+      bash -c '[ "$1" = 2 ] && grep -q -- "$2" <<<"$3"' _ "$rc" "$why" "$out"
+  done
+done
+
+# ---------------------------------------------------------------- every automatic range in use
+fresh_lab
+ip -n "$LAB_NAME" link add v0 type veth peer name v1
+ip -n "$LAB_NAME" link set v0 up
+for range in 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24 100.64.0.0/10; do
+  ip -n "$LAB_NAME" route add "$range" dev v0
+done
+doctor
+expect addresses FAIL "192.0.2.0/24 \(it overlaps route 192.0.2.0/24 dev v0\), 198.51.100.0/24 \(it overlaps" \
+  "all ranges in use: each documentation range with its reason"
+expect addresses FAIL "100.64.0.0/24 to 100.64.255.0/24 \(each overlaps route 100.64.0.0/10 dev v0\)" \
+  "all ranges in use: the shared address space with its reason"
+expect addresses FAIL "fix: pass a private range that no interface or route here uses" \
+  "all ranges in use: the fix is a range of one's own, not leaving the flags out"
+check "all ranges in use: no advice to leave the flags out" bash -c '! grep -q "leave --host-ip" <<<"$1"' _ "$OUT"
+ip -n "$LAB_NAME" route del 100.64.0.0/10 dev v0
+doctor
+expect addresses ok "host 100.64.0.1/24.*\(192.0.2.0/24 \(it overlaps.*198.51.100.0/24 \(it.*203.0.113.0/24 \(it overlaps.* are in use here, so tcplab took 100.64.0.0/24\)" \
+  "three ranges skipped: the note explains each"
+
+# ---------------------------------------------------------------- --offload
+fresh_lab
+doctor --offload
+expect tun-settings info "creates it with MTU 1500 and offloads \(IFF_VNET_HDR" "doctor --offload: tun-settings says offloads"
+doctor
+expect tun-settings info "and no offloads" "doctor without --offload: no offloads"
+
 # ---------------------------------------------------------------- firewall (nftables is per namespace)
 fresh_lab
 lab_exec nft add table inet lab

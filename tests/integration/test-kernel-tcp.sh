@@ -29,6 +29,15 @@ start_server --kernel-tcp 127.0.0.1:8080 --echo 7007 --trace || { not_ok "server
 ok "server starts on the kernel's TCP without a TUN"
 check "--trace is answered with one 'no trace' line" test "$(grep -c '^tcplab: no trace' "$SERVER_LOG")" = 1
 check "no TUN device in the namespace" bash -c '! ip -n "$1" link show type tun | grep -q .' _ "$LAB_NAME"
+# The banner's lines enter this namespace, as the TUN banner's do: pasted as printed from the
+# machine's own namespace, the curl line reaches this server, not the machine's 127.0.0.1.
+LAB=$ROOT/tools/lab
+curl_line="  $LAB exec --name $LAB_NAME -- curl http://127.0.0.1:8080/"
+check "the banner's curl line carries the way into the namespace" grep -qxF "$curl_line" "$SERVER_LOG"
+check "the banner's echo line too" grep -qxF "  $LAB exec --name $LAB_NAME -- nc 127.0.0.1 7007" "$SERVER_LOG"
+if grep -qxF "$curl_line" "$SERVER_LOG"; then
+  check "the banner's curl line works as printed" timeout 20 bash -c "${curl_line# } -sS --max-time 10 -o /dev/null"
+fi
 
 # Two URLs on one curl: the second request reuses the first connection (keep-alive).
 curl_ns -v -o /dev/null -o /dev/null "$URL/" "$URL/bytes/100" 2>"$WORK/v.txt"

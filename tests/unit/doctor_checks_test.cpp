@@ -104,6 +104,43 @@ TEST_CASE("doctor: addresses, decided as serve decides them") {
   CHECK(free.detail == "host 192.0.2.1/24, stack 192.0.2.2: free: clash with no address or route");
 }
 
+TEST_CASE("doctor: addresses, when every automatic range is taken, says why each was skipped") {
+  ip::NetworkView taken;
+  for (const char* dst : {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "100.64.0.0/10"}) {
+    taken.routes.push_back({"eth0", *ip::Ipv4Cidr::parse(dst), std::nullopt});
+  }
+  ip::AddressRequest automatic;
+  automatic.interface = "tcplab0";
+  auto refused = check_addresses(automatic, ip::decide_addresses(automatic, taken));
+  CHECK(refused.status == Status::Fail);
+  CHECK(refused.detail.find("192.0.2.0/24 (it overlaps route 192.0.2.0/24 dev eth0)") != std::string::npos);
+  CHECK(
+      refused.detail.find("100.64.0.0/24 to 100.64.255.0/24 (each overlaps route 100.64.0.0/10 dev eth0)") !=
+      std::string::npos);
+  // Leaving the flags out is what failed: the fix is a range of the user's own.
+  CHECK(refused.fix.find("leave") == std::string::npos);
+  CHECK(refused.fix.find("--host-ip 10.123.45.1/24 --ip 10.123.45.2") != std::string::npos);
+}
+
+TEST_CASE("doctor: addresses with --host-ip none agree with serve: no addressed TUN, no start") {
+  ip::AddressRequest none;
+  none.host_choice = ip::HostChoice::None;
+  none.interface = "tcplab0";
+  ip::NetworkView nothing;
+  auto missing =
+      check_addresses(none, ip::decide_addresses(none, nothing), ip::check_admin_addressed(none, nothing));
+  CHECK(missing.status == Status::Fail);
+  CHECK(missing.detail.find("no TUN tcplab0 was prepared") != std::string::npos);
+  CHECK(missing.fix.find("leave --host-ip out") == 0);
+  ip::NetworkView prepared;
+  prepared.tun_interfaces = {"tcplab0"};
+  prepared.addresses.push_back({"tcplab0", kHost});
+  auto fine =
+      check_addresses(none, ip::decide_addresses(none, prepared), ip::check_admin_addressed(none, prepared));
+  CHECK(fine.status == Status::Ok);
+  CHECK(fine.detail == "stack 192.0.2.2: free: clash with no address or route");
+}
+
 TEST_CASE("doctor: rp_filter") {
   CHECK(check_rp_filter({0, 0, std::nullopt}, "tcplab0").status == Status::Ok);
   CHECK(check_rp_filter({2, 2, std::nullopt}, "tcplab0").detail.find("loose") != std::string::npos);
@@ -157,6 +194,12 @@ TEST_CASE("doctor: a device with the TUN's name") {
   Interface veth;
   veth.exists = true;
   CHECK(check_device_name(veth, "tcplab0", root()).detail == "tcplab0 exists and is not a TUN device");
+  // eth0 or lo under --tun: deleting it would cut the machine off; the fix is another name.
+  for (const char* name : {"eth0", "lo"}) {
+    auto c = check_device_name(veth, name, root());
+    CHECK(c.fix.find("--tun NAME") != std::string::npos);
+    CHECK(c.fix.find("del") == std::string::npos);
+  }
   Interface busy = persistent_tun(-1);
   busy.tun_flags &= ~0x800u;  // not persistent: alive only while a process holds it
   CHECK(check_device_name(busy, "tcplab0", root()).detail.find("another process holds open") !=
@@ -167,17 +210,22 @@ TEST_CASE("doctor: a device with the TUN's name") {
   Interface tap = persistent_tun(-1);
   tap.tun_flags = 0x2 | 0x800;
   CHECK(check_device_name(tap, "tcplab0", root()).detail.find("TAP") != std::string::npos);
+  CHECK(check_device_name(tap, "tcplab0", root()).fix.find("del") == std::string::npos);
   CHECK(check_device_name(persistent_tun(-1), "tcplab0", root()).status == Status::Ok);
   CHECK(check_device_name(persistent_tun(1000), "tcplab0", student()).status == Status::Ok);
   CHECK(check_device_name(persistent_tun(-1), "tcplab0", student()).status == Status::Fail);
 }
 
 TEST_CASE("doctor: TUN settings and netem are information") {
-  auto absent = check_tun_settings({}, "tcplab0", 1500, std::nullopt);
+  auto absent = check_tun_settings({}, "tcplab0", 1500, false, std::nullopt);
   CHECK(absent.status == Status::Info);
+  CHECK(absent.detail.find("MTU 1500 and no offloads") != std::string::npos);
+  auto offload = check_tun_settings({}, "tcplab0", 1500, true, std::nullopt);
+  CHECK(offload.detail.find("MTU 1500 and offloads (IFF_VNET_HDR") != std::string::npos);
+  CHECK(offload.detail.find("no offloads") == std::string::npos);
   Interface d = persistent_tun(-1);
   d.mtu = 1400;
-  auto shown = check_tun_settings(d, "tcplab0", 1500,
+  auto shown = check_tun_settings(d, "tcplab0", 1500, false,
                                   "Features for tcplab0:\nrx-checksumming: off [fixed]\ntx-checksumming: on\n"
                                   "scatter-gather: on\ntcp-segmentation-offload: off\n"
                                   "generic-segmentation-offload: on\ngeneric-receive-offload: on\n");
@@ -185,7 +233,7 @@ TEST_CASE("doctor: TUN settings and netem are information") {
       shown.detail ==
       "tcplab0 MTU 1400 (tcplab keeps an existing TUN's MTU; --mtu asks for 1500); offloads: tx-checksum on, "
       "sg on, tso off, gso on, gro on");
-  CHECK(check_tun_settings(d, "tcplab0", 1400, std::nullopt).detail.find("ethtool is not installed") !=
+  CHECK(check_tun_settings(d, "tcplab0", 1400, false, std::nullopt).detail.find("ethtool is not installed") !=
         std::string::npos);
   CHECK(check_netem({true, false, false}).status == Status::Info);
   CHECK(check_netem({}).detail.find("not available") != std::string::npos);

@@ -202,6 +202,12 @@ TEST_CASE("URLs: http://ADDR[:PORT]/path only, with a clear refusal otherwise") 
   CHECK_FALSE(parse_url("192.0.2.1/", error));
   CHECK(error.find("not a URL") != std::string::npos);
   CHECK_FALSE(parse_url("http://user@192.0.2.1/", error));
+  // An IPv6 literal is named as such, not mistaken for a host and a bad port.
+  CHECK_FALSE(parse_url("http://[::1]/", error));
+  CHECK(error.find("IPv6 addresses are not supported: tcplab is IPv4 only") == 0);
+  CHECK(error.find("bad port") == std::string::npos);
+  CHECK_FALSE(parse_url("http://[2001:db8::1]:8080/x", error));
+  CHECK(error.find("IPv4 only") != std::string::npos);
 }
 
 TEST_CASE("the request: version, Host, and the Connection field each mode sends") {

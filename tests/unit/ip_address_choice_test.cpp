@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "stack/ip/address_choice.hpp"
+#include "stack/ip/ipv4_input.hpp"
 
 using namespace tcplab;
 using namespace tcplab::ip;
@@ -87,10 +88,11 @@ TEST_CASE("address choice: a clean machine keeps 192.0.2.1/24 and 192.0.2.2 with
 TEST_CASE("address choice: explicit choices that clash are refused with the clash and a free range") {
   const NetworkView v = vm_on_test_net_1();
   auto d = decide_addresses(request(HostChoice::Given, "192.0.2.1/24"), v);
-  CHECK(d.error ==
-        "--host-ip 192.0.2.1/24 overlaps address 192.0.2.2/24 on interface eth0; use a free range instead, "
-        "e.g. "
-        "--host-ip 198.51.100.1/24 --ip 198.51.100.2, or leave both out to have one picked");
+  CHECK(d.error == "--host-ip 192.0.2.1/24 overlaps address 192.0.2.2/24 on interface eth0");
+  CHECK(d.fix ==
+        "use a free range instead, e.g. --host-ip 198.51.100.1/24 --ip 198.51.100.2, or leave both out to "
+        "have one picked");
+  CHECK(d.message() == d.error + "; " + d.fix);
   // A superset of the VM's network.
   d = decide_addresses(request(HostChoice::Given, "192.0.0.1/16"), v);
   CHECK(d.error.find("--host-ip 192.0.0.1/16 overlaps address 192.0.2.2/24 on interface eth0") == 0);
@@ -98,7 +100,7 @@ TEST_CASE("address choice: explicit choices that clash are refused with the clas
   d = decide_addresses(request(HostChoice::Auto, nullptr, "192.0.2.50"), v);
   CHECK(d.error.find(
             "--ip 192.0.2.50 needs the host side 192.0.2.1/24, which overlaps address 192.0.2.2/24") == 0);
-  CHECK(d.error.find("--host-ip 198.51.100.1/24 --ip 198.51.100.2") != std::string::npos);
+  CHECK(d.fix.find("--host-ip 198.51.100.1/24 --ip 198.51.100.2") != std::string::npos);
   // With --host-ip none only the stack's own address is checked.
   d = decide_addresses(request(HostChoice::None, nullptr, "192.0.2.50"), v);
   CHECK(d.error.find("--ip 192.0.2.50 overlaps address 192.0.2.2/24 on interface eth0") == 0);
@@ -161,6 +163,7 @@ TEST_CASE("address choice: routes of every table count, also those without an in
 
 TEST_CASE("address choice: the target TUN's own addresses and routes never clash") {
   NetworkView v;
+  v.tun_interfaces = {"tcplab0"};
   v.addresses = {{"tcplab0", cidr("192.0.2.1/24")}};
   v.routes = {route("tcplab0", "192.0.2.0/24"), route("tcplab0", "192.0.2.1/32", nullptr, 255, "local")};
   auto d = decide_addresses(request(HostChoice::Given, "192.0.2.1/24"), v);
@@ -179,12 +182,114 @@ TEST_CASE("address choice: the target TUN's own addresses and routes never clash
         std::string::npos);
 }
 
+TEST_CASE("address choice: an interface that is not a TUN is never taken for a prepared one") {
+  // `--tun eth0` on a VM whose eth0 is 10.20.30.1/24: its address is the machine's, not an
+  // admin's preparation, so auto does not take it and an explicit choice of it clashes.
+  NetworkView v;
+  v.addresses = {{"lo", cidr("127.0.0.1/8")}, {"eth0", cidr("10.20.30.1/24")}};
+  v.routes = {route("eth0", "10.20.30.0/24")};
+  auto eth0 = request(HostChoice::Auto);
+  eth0.interface = "eth0";
+  auto d = decide_addresses(eth0, v);
+  REQUIRE(d.ok());
+  CHECK(d.host->to_string() == "192.0.2.1/24");
+  eth0.host_choice = HostChoice::Given;
+  eth0.host = cidr("10.20.30.1/24");
+  CHECK(decide_addresses(eth0, v).error ==
+        "--host-ip 10.20.30.1/24 overlaps address 10.20.30.1/24 on interface eth0");
+  auto lo = request(HostChoice::Auto);
+  lo.interface = "lo";
+  CHECK(decide_addresses(lo, v).host->to_string() == "192.0.2.1/24");
+  // The same address on a TUN of that name is the admin's, and taken.
+  v.tun_interfaces = {"eth0"};
+  eth0.host_choice = HostChoice::Auto;
+  CHECK(decide_addresses(eth0, v).host->to_string() == "10.20.30.1/24");
+}
+
+TEST_CASE("address choice: --host-ip none needs a TUN that an admin addressed, with --ip inside it") {
+  auto none = request(HostChoice::None);
+  none.default_ip = addr("192.0.2.2");
+  NetworkView v;
+  auto refusal = check_admin_addressed(none, v);
+  REQUIRE(refusal);
+  CHECK(refusal->error.find("no TUN tcplab0 was prepared: the one tcplab creates carries no IPv4 address") !=
+        std::string::npos);
+  CHECK(refusal->fix.find("sudo ip tuntap add mode tun user $USER name tcplab0") != std::string::npos);
+  v.tun_interfaces = {"tcplab0"};
+  refusal = check_admin_addressed(none, v);
+  REQUIRE(refusal);
+  CHECK(refusal->error ==
+        "--host-ip none leaves the TUN's addresses to its admin, but the TUN tcplab0 carries no IPv4 "
+        "address, so nothing could reach the stack");
+  CHECK(refusal->fix.find("sudo ip addr add 192.0.2.1/24 dev tcplab0") != std::string::npos);
+  v.addresses = {{"tcplab0", cidr("198.51.100.1/24")}};
+  refusal = check_admin_addressed(none, v);
+  REQUIRE(refusal);
+  CHECK(refusal->error ==
+        "--ip 192.0.2.2 is not routed through the TUN tcplab0 (it carries 198.51.100.1/24)");
+  none.ip = addr("198.51.100.2");
+  CHECK_FALSE(check_admin_addressed(none, v));
+  // A route through the TUN counts as well as its prefix; other choices are not checked.
+  none.ip = addr("10.1.2.3");
+  v.routes = {route("tcplab0", "10.1.0.0/16")};
+  CHECK_FALSE(check_admin_addressed(none, v));
+  CHECK_FALSE(check_admin_addressed(request(HostChoice::Auto), NetworkView{}));
+}
+
+TEST_CASE("address choice: addresses that cannot be an end of a link") {
+  CHECK(*unusable_link_address(addr("224.0.0.5")) ==
+        "is a multicast address (224.0.0.0/4, RFC 5771), not one host's");
+  CHECK(unusable_link_address(addr("239.255.255.250")));
+  CHECK(unusable_link_address(addr("255.255.255.255"))->find("limited broadcast") != std::string::npos);
+  CHECK(unusable_link_address(addr("0.0.0.1"))->find("0.0.0.0/8") != std::string::npos);
+  CHECK(unusable_link_address(addr("0.0.0.0")));
+  CHECK(unusable_link_address(addr("127.0.0.2"))->find("loopback") != std::string::npos);
+  CHECK(unusable_link_address(addr("240.0.0.1"))->find("240.0.0.0/4") != std::string::npos);
+  for (const char* fine :
+       {"192.0.2.2", "10.0.0.1", "100.64.0.1", "1.0.0.1", "223.255.255.254", "126.255.255.254"})
+    CHECK_FALSE(unusable_link_address(addr(fine)));
+  // Exactly the sources the stack's own input drops: a refused address could never talk to it.
+  for (uint32_t first = 0; first < 256; ++first) {
+    for (uint32_t low : {0u, 1u, 0xFFFFFFu}) {
+      const wire::Ipv4Address a{first << 24 | low};
+      CHECK(unusable_link_address(a).has_value() == is_invalid_source(a));
+    }
+  }
+}
+
+TEST_CASE("address choice: a note explains every range skipped before the one taken") {
+  NetworkView v;
+  v.addresses = {{"eth0", cidr("192.0.2.2/24")}};
+  v.routes = {route("wg0", "198.51.100.0/24")};
+  auto d = decide_addresses(request(HostChoice::Auto), v);
+  REQUIRE(d.ok());
+  CHECK(d.note ==
+        "192.0.2.0/24 (it overlaps address 192.0.2.2/24 on interface eth0) and 198.51.100.0/24 (it overlaps "
+        "route 198.51.100.0/24 dev wg0) are in use here, so tcplab took 203.0.113.0/24");
+}
+
 TEST_CASE("address choice: when every candidate is taken, auto refuses and says what to do") {
   NetworkView v;
   v.routes = {route("eth0", "192.0.2.0/24"), route("eth0", "198.51.100.0/24"),
               route("eth0", "203.0.113.0/24"), route("eth0", "100.64.0.0/10")};
   auto d = decide_addresses(request(HostChoice::Auto), v);
-  CHECK(d.error.find("every automatic range") == 0);
+  CHECK(d.error ==
+        "every automatic range is in use here: 192.0.2.0/24 (it overlaps route 192.0.2.0/24 dev eth0), "
+        "198.51.100.0/24 (it overlaps route 198.51.100.0/24 dev eth0), 203.0.113.0/24 (it overlaps route "
+        "203.0.113.0/24 dev eth0) and 100.64.0.0/24 to 100.64.255.0/24 (each overlaps route 100.64.0.0/10 "
+        "dev eth0)");
+  CHECK(d.fix.find("pass a private range that no interface or route here uses") == 0);
+  // 256 different reasons are counted, not listed.
+  v.routes.pop_back();
+  for (int x = 0; x < 256; ++x) {
+    v.addresses.push_back({"eth1", cidr(("100.64." + std::to_string(x) + ".9/24").c_str())});
+  }
+  d = decide_addresses(request(HostChoice::Auto), v);
+  CHECK(d.error.find("100.64.1.0/24 (it overlaps address 100.64.1.9/24 on interface eth1) and 254 more "
+                     "from 100.64.2.0/24 on (each clashes with an address or route here)") !=
+        std::string::npos);
+  v.addresses.clear();
+  v.routes.push_back(route("eth0", "100.64.0.0/10"));
   // One /24 left in 100.64.0.0/10 is found.
   v.routes.back() = route("eth0", "100.64.0.0/17");
   d = decide_addresses(request(HostChoice::Auto), v);

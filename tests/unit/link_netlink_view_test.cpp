@@ -2,8 +2,10 @@
 // and changes nothing, and every namespace has a loopback interface to look for), and its
 // message parsers on hand-built rtnetlink payloads.
 #include <doctest/doctest.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if_arp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -163,4 +165,31 @@ TEST_CASE("netlink view: route messages: table above 255, gateway, multipath, bl
   link::add_route_message(bad.bytes, view, name_of);
   REQUIRE(view.routes.size() == 5);
   CHECK(ip::describe(view.routes[4]) == "route 198.51.100.0/25");
+}
+
+TEST_CASE("netlink view: link messages name the TUN devices, not TAPs or other kinds") {
+  // IFLA_IFNAME and a nested IFLA_LINKINFO { IFLA_INFO_KIND }, as `ip -d link` reads them.
+  auto link_message = [](const char* name, unsigned short arp_type, const char* kind) {
+    MessageBuilder m;
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    ifi.ifi_type = arp_type;
+    m.header(ifi);
+    m.attribute(IFLA_IFNAME, name, std::strlen(name) + 1);
+    if (kind) {
+      MessageBuilder info;
+      info.attribute(IFLA_INFO_KIND, kind, std::strlen(kind) + 1);
+      m.attribute(IFLA_LINKINFO, info.bytes.data(), info.bytes.size());
+    }
+    return m.bytes;
+  };
+  ip::NetworkView view;
+  link::add_link_message(link_message("tcplab0", ARPHRD_NONE, "tun"), view);
+  link::add_link_message(link_message("tap0", ARPHRD_ETHER, "tun"), view);
+  link::add_link_message(link_message("eth0", ARPHRD_ETHER, "veth"), view);
+  link::add_link_message(link_message("lo", ARPHRD_LOOPBACK, nullptr), view);
+  link::add_link_message(link_message("wg0", ARPHRD_NONE, "wireguard"), view);
+  CHECK(view.tun_interfaces == std::vector<std::string>{"tcplab0"});
+  CHECK(view.is_tun("tcplab0"));
+  CHECK_FALSE(view.is_tun("eth0"));
 }

@@ -67,7 +67,7 @@ std::string shell_word(const std::string& word) {
 }
 
 // The words that run a command in this process's network namespace, ending in a space.
-std::string command_prefix(const BannerInfo& info, const BannerContext& c) {
+std::string command_prefix(long pid, const BannerContext& c) {
   const std::string sudo = c.sudo ? "sudo " : "";
   switch (c.where.kind) {
     case NetworkNamespace::Kind::Default:
@@ -78,9 +78,34 @@ std::string command_prefix(const BannerInfo& info, const BannerContext& c) {
       }
       return sudo + "ip netns exec " + shell_word(c.where.name) + " ";
     case NetworkNamespace::Kind::Unnamed:
-      return sudo + "nsenter --net=/proc/" + std::to_string(info.pid) + "/ns/net -- ";
+      return sudo + "nsenter --net=/proc/" + std::to_string(pid) + "/ns/net -- ";
   }
   return "";
+}
+
+// " (echo on port 7, chargen on port 19)", or nothing without services.
+std::string services_text(uint16_t echo, uint16_t discard, uint16_t chargen) {
+  std::string services;
+  auto service = [&](const char* name, uint16_t port) {
+    if (port == 0) return;
+    services += std::string(services.empty() ? " (" : ", ") + name + " on port " + std::to_string(port);
+  };
+  service("echo", echo);
+  service("discard", discard);
+  service("chargen", chargen);
+  if (!services.empty()) services += ")";
+  return services;
+}
+
+// "tcplab: this runs in network namespace NS; from another terminal (services):".
+std::string where_line(const BannerContext& c, const std::string& services) {
+  if (c.where.kind == NetworkNamespace::Kind::Named)
+    return "tcplab: this runs in network namespace " + c.where.name + "; from another terminal" + services +
+           ":\n";
+  if (c.where.kind == NetworkNamespace::Kind::Unnamed)
+    return "tcplab: this runs in a network namespace without a name; from another terminal" + services +
+           ":\n";
+  return "tcplab: from another terminal" + services + ":\n";
 }
 
 }  // namespace
@@ -148,25 +173,8 @@ std::string banner_text(const BannerInfo& info, const BannerContext& c) {
   const std::string ip = info.ip.to_string();
   std::string out = "tcplab: up on " + info.tun + ", stack " + ip + ", host " + info.host_text + "\n";
   if (!info.note.empty()) out += "tcplab: " + info.note + "\n";
-  std::string services;
-  auto service = [&](const char* name, uint16_t port) {
-    if (port == 0) return;
-    services += std::string(services.empty() ? " (" : ", ") + name + " on port " + std::to_string(port);
-  };
-  service("echo", info.echo_port);
-  service("discard", info.discard_port);
-  service("chargen", info.chargen_port);
-  if (!services.empty()) services += ")";
-  if (c.where.kind == NetworkNamespace::Kind::Named) {
-    out += "tcplab: this runs in network namespace " + c.where.name + "; from another terminal" + services +
-           ":\n";
-  } else if (c.where.kind == NetworkNamespace::Kind::Unnamed) {
-    out +=
-        "tcplab: this runs in a network namespace without a name; from another terminal" + services + ":\n";
-  } else {
-    out += "tcplab: from another terminal" + services + ":\n";
-  }
-  const std::string prefix = command_prefix(info, c);
+  out += where_line(c, services_text(info.echo_port, info.discard_port, info.chargen_port));
+  const std::string prefix = command_prefix(info.pid, c);
   if (info.http_port != 0) {
     out += "  " + prefix + "curl http://" + ip +
            (info.http_port == 80 ? "" : ":" + std::to_string(info.http_port)) + "/\n";
@@ -186,6 +194,25 @@ std::string banner_text(const BannerInfo& info, const BannerContext& c) {
       out += "tcplab: each report is also written to " + info.status_file + "\n";
     }
   }
+  return out;
+}
+
+std::string kernel_banner_text(const KernelBannerInfo& info, const BannerContext& c) {
+  const std::string ip = info.address.to_string();
+  std::string out =
+      "tcplab: up on " + ip + ":" + std::to_string(info.http_port) + " (the kernel's TCP, no TUN)\n";
+  out += where_line(c, services_text(info.echo_port, info.discard_port, info.chargen_port));
+  // The same prefix as the TUN banner: a socket bound in this namespace (its 127.0.0.1, say)
+  // is out of reach of a terminal in another one.
+  const std::string prefix = command_prefix(info.pid, c);
+  out += "  " + prefix + "curl http://" + ip + ":" + std::to_string(info.http_port) + "/\n";
+  for (uint16_t port : {info.echo_port, info.discard_port, info.chargen_port}) {
+    if (port != 0) out += "  " + prefix + "nc " + ip + " " + std::to_string(port) + "\n";
+  }
+  if (info.trace_requested)
+    out += "tcplab: no trace: kernel sockets show us no segments, so --trace has nothing to print\n";
+  out += "tcplab: pid " + std::to_string(info.pid) +
+         "; SIGUSR1 prints the connection table, SIGINT/SIGTERM stop\n";
   return out;
 }
 

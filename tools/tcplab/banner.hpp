@@ -47,6 +47,19 @@ struct BannerContext {
 // The whole banner. The first line is exactly "tcplab: up on NAME, stack ADDR, host CIDR".
 std::string banner_text(const BannerInfo& info, const BannerContext& context);
 
+// What `serve --kernel-tcp ADDR:PORT` has running.
+struct KernelBannerInfo {
+  wire::Ipv4Address address;
+  uint16_t http_port = 0;
+  uint16_t echo_port = 0, discard_port = 0, chargen_port = 0;
+  bool trace_requested = false;  // --trace or --trace-json: say once that there is none
+  long pid = 0;
+};
+
+// The kernel-TCP banner, with the same paste-able lines (and namespace prefix) as the TUN's.
+// The first line is exactly "tcplab: up on ADDR:PORT (the kernel's TCP, no TUN)".
+std::string kernel_banner_text(const KernelBannerInfo& info, const BannerContext& context);
+
 // The context of this process: namespace, tools/lab, and whether sudo is needed.
 BannerContext current_banner_context();
 

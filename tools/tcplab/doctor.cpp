@@ -18,7 +18,9 @@ doctor::Check address_check(const LinkOptions& link) {
   auto view = link::read_network_view(error);
   if (!view)
     return doctor::Check{"addresses", doctor::Status::Fail, "cannot read addresses and routes: " + error, ""};
-  return doctor::check_addresses(address_request(link), ip::decide_addresses(address_request(link), *view));
+  const ip::AddressRequest request = address_request(link);
+  return doctor::check_addresses(request, ip::decide_addresses(request, *view),
+                                 ip::check_admin_addressed(request, *view));
 }
 }  // namespace
 
@@ -40,7 +42,8 @@ int doctor_main(int argc, char** argv, int first) {
         "Checks, in order, what stops tcplab from running here and prints a fix for each failure:\n"
         "  tun-device    /dev/net/tun exists and this user can open it\n"
         "  privilege     root or CAP_NET_ADMIN, or a persistent TUN this user owns\n"
-        "  addresses     --host-ip and --ip are not on another interface or routed elsewhere\n"
+        "  addresses     --host-ip and --ip are not on another interface or routed elsewhere (with\n"
+        "                --host-ip none: the TUN exists and carries an address whose prefix holds --ip)\n"
         "  rp_filter     strict reverse-path filtering (net.ipv4.conf.*.rp_filter = 1)\n"
         "  firewall      nft/iptables rules or policies that drop the TUN's traffic (needs root)\n"
         "  device-name   an interface already called --tun (another tcplab, a non-TUN device)\n"
@@ -65,7 +68,7 @@ int doctor_main(int argc, char** argv, int first) {
       doctor::check_rp_filter(probe_rp_filter(tun), tun),
       doctor::check_firewall(probe_firewall(me), tun),
       doctor::check_device_name(device, tun, me),
-      doctor::check_tun_settings(device, tun, link.tun.mtu,
+      doctor::check_tun_settings(device, tun, link.tun.mtu, link.tun.offload,
                                  device.exists ? probe_ethtool(tun) : std::nullopt),
       doctor::check_netem(probe_netem()),
   };

@@ -255,7 +255,8 @@ int serve_main(int argc, char** argv, int first) {
         "to stderr (and to --status-file).\n\n"
         "With --kernel-tcp ADDR:PORT it runs the same HTTP server (and --echo/--discard/--chargen) on\n"
         "the kernel's TCP instead, for comparing against it: no TUN, no root, no trace of TCP; the\n"
-        "link, fault, capture and TCP flags are refused; --busy-poll applies to its epoll loop.\n\n");
+        "link, fault, capture and TCP flags are refused; --busy-poll applies to its epoll loop. Its lines\n"
+        "after 'tcplab: up on ...' carry the way into its network namespace as well.\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }

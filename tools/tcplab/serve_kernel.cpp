@@ -17,6 +17,7 @@
 #include "stack/services/chargen.hpp"
 #include "stack/services/discard.hpp"
 #include "stack/services/echo.hpp"
+#include "tools/tcplab/banner.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/status_file.hpp"
@@ -153,16 +154,15 @@ int serve_kernel_tcp(const KernelServeOptions& o) {
     return kExitRuntime;
   }
 
-  const std::string where = o.address.to_string() + ":" + std::to_string(o.http.port);
-  std::printf("tcplab: up on %s (the kernel's TCP, no TUN)\n", where.c_str());
-  std::printf("  curl http://%s/\n", where.c_str());
-  if (o.echo_port) std::printf("  echo on port %u\n", o.echo_port);
-  if (o.discard_port) std::printf("  discard on port %u\n", o.discard_port);
-  if (o.chargen_port) std::printf("  chargen on port %u\n", o.chargen_port);
-  if (o.trace_requested)
-    std::printf("tcplab: no trace: kernel sockets show us no segments, so --trace has nothing to print\n");
-  std::printf("tcplab: pid %ld; SIGUSR1 prints the connection table, SIGINT/SIGTERM stop\n",
-              static_cast<long>(getpid()));
+  KernelBannerInfo banner;
+  banner.address = o.address;
+  banner.http_port = o.http.port;
+  banner.echo_port = o.echo_port;
+  banner.discard_port = o.discard_port;
+  banner.chargen_port = o.chargen_port;
+  banner.trace_requested = o.trace_requested;
+  banner.pid = static_cast<long>(getpid());
+  std::fputs(kernel_banner_text(banner, current_banner_context()).c_str(), stdout);
   std::fflush(stdout);
 
   // One turn: the timers of the sockets and the server, then one wait for events.

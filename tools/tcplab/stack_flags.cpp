@@ -40,7 +40,8 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
            "else the first of 192.0.2.1/24, 198.51.100.1/24, 203.0.113.1/24, 100.64.0-255.1/24 that overlaps "
            "no address, route (of any table) or gateway on another interface; an explicit CIDR that overlaps "
            "one is refused, never applied. 'none' leaves the addresses of an admin-configured persistent TUN "
-           "alone",
+           "alone, and is refused unless that TUN exists and already carries an IPv4 address whose prefix "
+           "holds --ip. Multicast, broadcast, 0.0.0.0/8, 127.0.0.0/8 and 240.0.0.0/4 addresses are refused",
            [&o](std::string_view v) -> std::optional<std::string> {
              if (v == "none" || v == "auto") {
                o.host_choice = v == "none" ? ip::HostChoice::None : ip::HostChoice::Auto;
@@ -49,6 +50,8 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
              }
              auto c = ip::Ipv4Cidr::parse(v);
              if (!c) return std::string("expected ADDRESS/PREFIX like 192.0.2.1/24, auto or none");
+             if (auto why = ip::unusable_link_address(c->address))
+               return c->address.to_string() + " " + *why + "; give a unicast address like 192.0.2.1/24";
              o.host_choice = ip::HostChoice::Given;
              o.tun.host = *c;
              return std::nullopt;
@@ -59,6 +62,8 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
            [&o](std::string_view v) -> std::optional<std::string> {
              auto a = wire::Ipv4Address::parse(v);
              if (!a) return std::string("expected a dotted IPv4 address like 192.0.2.2");
+             if (auto why = ip::unusable_link_address(*a))
+               return a->to_string() + " " + *why + "; give a unicast address like 192.0.2.2";
              o.ip = *a;
              o.ip_given = true;
              return std::nullopt;
@@ -311,12 +316,14 @@ bool resolve_link_addresses(LinkOptions& o, std::string& error) {
   }
   ip::AddressDecision decision = ip::decide_addresses(address_request(o), *view);
   if (!decision.ok()) {
-    error = decision.error;
+    error = decision.message();
     return false;
   }
   o.tun.host = decision.host;
   o.ip = decision.ip;
   o.address_note = decision.note;
+  auto refusal = ip::check_admin_addressed(address_request(o), *view);
+  o.unreachable = refusal ? refusal->message() : "";
   return true;
 }
 

@@ -38,6 +38,9 @@ struct LinkOptions {
   Duration busy_poll = default_busy_poll();
   // Why auto did not take the first range (for the banner); set by resolve_link_addresses.
   std::string address_note;
+  // With --host-ip none, why nothing could reach the stack (ip::check_admin_addressed), one
+  // line; set by resolve_link_addresses, reported by open_stack once the TUN has opened.
+  std::string unreachable;
 };
 
 struct StatusOptions {

@@ -41,6 +41,13 @@ bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConf
     std::fprintf(stderr, "tcplab: %s\n", error.c_str());
     return false;
   }
+  // --host-ip none on a TUN nobody addressed: up, but unreachable. Closing the TUN removes
+  // it again if tcplab created it.
+  if (!link.unreachable.empty()) {
+    std::fprintf(stderr, "tcplab: %s\n", link.unreachable.c_str());
+    out.tun.reset();
+    return false;
+  }
 
   StackConfig config;
   config.address = link.ip;
