@@ -95,7 +95,7 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
     auto n = parse_count(path.substr(prefix.size()));
     if (!n || *n > kMaxPatternBytes)
       return text_response(400, "text/plain; charset=utf-8",
-                           "400 Bad Request: /bytes/N needs 0 <= N <= 2^40\n");
+                           "400 Bad Request: " + std::string(prefix) + "N needs 0 <= N <= 2^40\n");
     Response r;
     r.head.content_type = "application/octet-stream";
     r.body = std::make_unique<PatternBody>(*n, prefix == "/bytes/");

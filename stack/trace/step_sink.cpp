@@ -280,8 +280,11 @@ StepSink::TcbText StepSink::tcb_text(const tcp::TcbSnapshot& s) {
   std::string timers;
   for (const auto& t : s.timers) {
     if (!timers.empty()) timers += ", ";
-    timers += std::string(t.name) + " at " + seconds_text(seconds(t.deadline)) + " (in " +
-              seconds_text(seconds_since(last_event_, t.deadline)) + ")";
+    // A deadline already passed (the loop was paused, or the timer fires in this very step)
+    // says so instead of a negative wait.
+    const double wait = seconds_since(last_event_, t.deadline);
+    timers += std::string(t.name) + " at " + seconds_text(seconds(t.deadline)) +
+              (wait >= 0 ? " (in " + seconds_text(wait) + ")" : " (due " + seconds_text(-wait) + " ago)");
     text.timer_key += std::string(t.name) + "@" + std::to_string(t.deadline.time_since_epoch().count()) + ";";
   }
   text.values = {std::string(tcp::to_string(s.state)),
