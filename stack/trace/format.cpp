@@ -102,8 +102,18 @@ std::string packet_summary(std::span<const std::byte> ipv4) {
     // The checksum is not verified here: a drop line must describe even a corrupt segment.
     auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false);
     if (!tcp) {
-      return h.source.to_string() + " > " + h.destination.to_string() + " tcp (" +
-             std::string(to_string(tcp.error())) + ", " + std::to_string(ip->payload.size()) + " bytes)";
+      const auto& p = ip->payload;
+      const std::string why =
+          " (" + std::string(to_string(tcp.error())) + ", " + std::to_string(p.size()) + " bytes)";
+      if (p.size() < 20) return h.source.to_string() + " > " + h.destination.to_string() + " tcp" + why;
+      // RFC 9293 §3.1: the fixed 20 bytes are readable even when the options or the data
+      // offset are not, and say which connection the refused segment was meant for.
+      std::snprintf(buf, sizeof buf, ":%u > ", unsigned{wire::read_u16(p, 0)});
+      std::string out = h.source.to_string() + buf + h.destination.to_string();
+      std::snprintf(buf, sizeof buf, ":%u %s seq %u ack %u", unsigned{wire::read_u16(p, 2)},
+                    wire::TcpFlags::from_byte(wire::read_u8(p, 13)).to_string().c_str(), wire::read_u32(p, 4),
+                    wire::read_u32(p, 8));
+      return out + buf + why;
     }
     const auto& s = *tcp;
     std::string out = h.source.to_string() + ":" + std::to_string(s.source_port) + " > " +

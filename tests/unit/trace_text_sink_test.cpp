@@ -252,6 +252,28 @@ TEST_CASE("text trace: raw packets are left to the pcap sink") {
   CHECK(cap.text() == "0.000000 note hello\n");
 }
 
+TEST_CASE("format: a TCP segment refused for its options still shows its ports, flags and numbers") {
+  wire::Ipv4Header h;
+  h.source = kTuple.remote_ip;
+  h.destination = kTuple.local_ip;
+  h.protocol = 6;
+  std::vector<std::byte> p(20 + 24);
+  wire::emit_ipv4_header(h, 24, p);
+  auto tcp = std::span(p).subspan(20);
+  const uint8_t fixed[20] = {0x9c, 0x40, 0x00, 0x50, 0, 0, 0x03, 0xe8, 0, 0, 0, 0,
+                             0x60, 0x02, 0xff, 0xff, 0, 0, 0, 0};  // 40000 > 80, SYN, seq 1000
+  for (size_t i = 0; i < 20; ++i) tcp[i] = std::byte{fixed[i]};
+  tcp[20] = std::byte{2};  // MSS with length 0: a malformed option
+  tcp[21] = std::byte{0};
+  auto text = packet_summary(p);
+  CHECK(text.starts_with("192.0.2.1:40000 > 192.0.2.2:80 S seq 1000 ack 0 ("));
+  CHECK(text.ends_with(", 24 bytes)"));
+  // Shorter than a TCP header: only the addresses.
+  std::vector<std::byte> tiny(20 + 8);
+  wire::emit_ipv4_header(h, 8, tiny);
+  CHECK(packet_summary(tiny).starts_with("192.0.2.1 > 192.0.2.2 tcp ("));
+}
+
 TEST_CASE("format: packet summaries for ICMP, UDP and other protocols") {
   wire::Ipv4Header h;
   h.source = kTuple.remote_ip;
