@@ -16,6 +16,7 @@
 #include "stack/script/udp_datagram.hpp"
 #include "stack/stack.hpp"
 #include "stack/tcp/socket.hpp"
+#include "stack/text/shell_quote.hpp"
 #include "stack/trace/format.hpp"
 #include "stack/wire/icmp.hpp"
 #include "stack/wire/icmp_quote.hpp"
@@ -193,7 +194,7 @@ class Runner final : public tcp::AcceptHandler {
       }
       result.diagnosis.push_back("seed " + std::to_string(options_.seed) + ": rerun with " +
                                  options_.rerun_command + " --seed " + std::to_string(options_.seed) +
-                                 " --verbose " + script_.path);
+                                 " --verbose " + text::shell_quote(script_.path));
     } catch (const std::exception& e) {
       result.diagnosis.push_back("exception from the stack: " + std::string(e.what()));
       for (const auto& h : history_) result.diagnosis.push_back(h);

@@ -39,6 +39,16 @@ contains "failing script: the differing field" "$TMP/fail" \
 contains "failing script: rerun hint names tcplab script" "$TMP/fail" \
   "rerun with tcplab script --seed 7 --verbose"
 
+# The rerun hint repeats the flags that made the failure, quoted for the shell: pasted, it fails
+# again (passive-open with its SYN lost never reaches SYN-RECEIVED).
+"$TCPLAB" script --seed 7 --fault 'drop in syn' "$SCEN/passive-open.pkt" >"$TMP/fault" 2>&1
+contains "rerun hint keeps --fault, quoted" "$TMP/fault" \
+  "rerun with tcplab script --fault 'drop in syn' --seed 7 --verbose $SCEN/passive-open.pkt"
+rerun=$(sed -n 's/^# seed [0-9]*: rerun with tcplab //p' "$TMP/fault")
+eval "\"\$TCPLAB\" $rerun" >"$TMP/rerun" 2>&1; rc=$?
+check "the pasted rerun command fails the same way (rc $rc)" \
+  bash -c '[ "$1" = 1 ] && grep -q "^not ok - passive-open" "$2"' _ "$rc" "$TMP/rerun"
+
 # --- usage errors exit 2 ------------------------------------------------------------------
 for args in "--bogus $SCEN/passive-open.pkt" "--seed x $SCEN/passive-open.pkt" "" "--pcap"; do
   # shellcheck disable=SC2086
