@@ -58,17 +58,6 @@ Micros micros_since_start(Instant t) {
 }
 Instant at(Micros us) { return Instant{} + std::chrono::microseconds(us); }
 
-std::string normalize_state_name(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c == '_' ? '-' : std::toupper(static_cast<unsigned char>(c)));
-  if (s.starts_with("TCP-")) s = s.substr(4);
-  // Linux's names (tcp_states.h) next to the RFC's.
-  if (s == "SYN-RECV") return "SYN-RECEIVED";
-  if (s == "FIN-WAIT1") return "FIN-WAIT-1";
-  if (s == "FIN-WAIT2") return "FIN-WAIT-2";
-  if (s == "CLOSE") return "CLOSED";
-  return s;
-}
-
 // A trace sink that writes the core's events into the run's history (--trace).
 class HistorySink final : public trace::Sink {
  public:
@@ -1259,16 +1248,6 @@ class Runner final : public tcp::AcceptHandler {
     return check_result(c, 0) + ", SO_ERROR " + actual;
   }
 
-  // Linux's numbers for tcpi_state (include/net/tcp_states.h), for scripts that write them.
-  static std::string linux_state_name(std::string_view v) {
-    static constexpr std::string_view kNames[] = {"",           "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
-                                                  "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
-                                                  "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING"};
-    auto n = parse_uint(v);
-    if (n && *n >= 1 && *n < std::size(kNames)) return std::string(kNames[*n]);
-    return std::string(v);
-  }
-
   // getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_rto=200000, ...}, LEN):
   // the fields tcplab keeps are compared; the others are ignored and named in the history.
   std::string tcp_info(const CallSpec& c, Fd& fd) {
@@ -1304,7 +1283,7 @@ class Runner final : public tcp::AcceptHandler {
         numeric = false;
         actual = fd.socket ? std::string(to_string(fd.socket->state()))
                            : (fd.kind == Fd::Kind::Listener ? "LISTEN" : "CLOSED");
-        value = normalize_state_name(linux_state_name(value));
+        value = rfc_state_name(value, true).value_or(value);  // checked by the parser
       } else if (!snap) {
         ignored.push_back(field + " (no connection)");
         continue;
@@ -1419,7 +1398,7 @@ class Runner final : public tcp::AcceptHandler {
       else if (fd.kind == Fd::Kind::Listener)
         actual = "LISTEN";
     }
-    std::string want = normalize_state_name(c.error);
+    std::string want = rfc_state_name(c.error, false).value_or(c.error);  // checked by the parser
     if (want != actual)
       throw Stop{script_.path + ":" + std::to_string(current_->number) + ": the connection is in " + actual +
                      ", the script expects " + want,
