@@ -11,6 +11,7 @@
 
 #include "stack/script/errno_names.hpp"
 #include "stack/tcp/state.hpp"
+#include "stack/text/escape_unprintable.hpp"
 
 namespace tcplab::scenario {
 namespace {
@@ -890,7 +891,9 @@ std::string ScriptError::format() const {
   if (column > 0) out += ":" + std::to_string(column);
   out += ": script error: " + message;
   if (!token.empty()) out += " (at '" + token + "')";
-  return out;
+  // The token (and messages that quote it) come from the script, which may hold any byte: a
+  // NUL would end the printed line there, an escape sequence would reach the terminal.
+  return text::escape_unprintable(out);
 }
 
 std::string icmp_to_string(uint8_t type, uint8_t code) {

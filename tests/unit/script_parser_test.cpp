@@ -214,3 +214,10 @@ TEST_CASE("script: rfc_state_name reads the RFC's names, Linux's names and Linux
   CHECK_FALSE(rfc_state_name("", true));
   CHECK_FALSE(rfc_state_name("NONSENSE", true));
 }
+
+TEST_CASE("script: an error shows the script's unprintable bytes as \\xNN, whole") {
+  auto r = parse_script("b.pkt", std::string("\x00\x01\xff garbage", 11));
+  REQUIRE(r.error);
+  CHECK(r.error->format() == "b.pkt:1:1: script error: bad time: expected seconds like 0.100, +0.1 or * (at "
+                             "'\\x00\\x01\\xff')");
+}
