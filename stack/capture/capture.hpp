@@ -54,6 +54,12 @@ CaptureResult parse_pcapng(ConstBytes file);
 // Either of the two, chosen by the magic number.
 CaptureResult parse_capture(ConstBytes file);
 
+// Whether ipv4_in_frame knows `linktype` at all (its frames may still hold no IPv4).
+bool linktype_supported(uint32_t linktype);
+// "link type 105 (IEEE 802.11) is not supported; tcplab reads raw IP (101, 12, 14, 228),
+// Ethernet (1) and Linux cooked capture (113, 276)": one line for a user to act on.
+std::string unsupported_linktype_text(uint32_t linktype);
+
 // The IPv4 packet inside a frame of `linktype`, or nothing (another protocol such as IPv6 or
 // ARP, an unknown link type, or a frame too short for its link header).
 std::optional<ConstBytes> ipv4_in_frame(uint32_t linktype, ConstBytes frame);

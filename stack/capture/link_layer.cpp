@@ -1,4 +1,6 @@
 // Unwrapping link-layer frames to the IPv4 packet inside (tcpdump.org/linktypes.html).
+#include <string>
+
 #include "stack/capture/byte_reader.hpp"
 #include "stack/capture/capture.hpp"
 
@@ -18,7 +20,47 @@ std::optional<ConstBytes> if_ipv4(ConstBytes packet) {
   return packet;
 }
 
+// Link types a capture of another machine or interface often has, named so that the user
+// recognises their capture (tcpdump.org/linktypes.html).
+std::string linktype_name(uint32_t linktype) {
+  switch (linktype) {
+    case 0:
+      return "BSD loopback";
+    case 9:
+      return "PPP";
+    case 105:
+      return "IEEE 802.11";
+    case 108:
+      return "OpenBSD loopback";
+    case 127:
+      return "IEEE 802.11 with radiotap";
+  }
+  if (linktype >= 147 && linktype <= 162) return "user-defined, DLT_USER" + std::to_string(linktype - 147);
+  return "";
+}
+
 }  // namespace
+
+bool linktype_supported(uint32_t linktype) {
+  switch (linktype) {
+    case kLinktypeRaw:
+    case kDltRawBsd:
+    case kDltRawOpenBsd:
+    case kLinktypeIpv4:
+    case kLinktypeEthernet:
+    case kLinktypeLinuxSll:
+    case kLinktypeLinuxSll2:
+      return true;
+  }
+  return false;
+}
+
+std::string unsupported_linktype_text(uint32_t linktype) {
+  std::string name = linktype_name(linktype);
+  return "link type " + std::to_string(linktype) + (name.empty() ? "" : " (" + name + ")") +
+         " is not supported; tcplab reads raw IP (101, 12, 14, 228), Ethernet (1) and Linux cooked capture "
+         "(113, 276)";
+}
 
 std::optional<ConstBytes> ipv4_in_frame(uint32_t linktype, ConstBytes frame) {
   ByteReader r(frame, true);  // link headers are in network byte order

@@ -249,6 +249,7 @@ Input from_capture(const capture::Capture& capture) {
     auto bytes = capture::ipv4_in_frame(packet.linktype, packet.data);
     if (!bytes) {
       ++input.skipped;
+      if (!capture::linktype_supported(packet.linktype)) ++input.unsupported_linktypes[packet.linktype];
       continue;
     }
     auto ip = wire::parse_ipv4(*bytes);

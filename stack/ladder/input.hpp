@@ -3,6 +3,7 @@
 #pragma once
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,8 @@ using Event = std::variant<SegmentInput, StateInput, NoteInput>;
 struct Input {
   std::vector<Event> events;  // in file order
   uint64_t skipped = 0;       // packets/events that are not TCP over IPv4 or do not parse
+  // Of those, the packets whose link type tcplab cannot unwrap, by link type.
+  std::map<uint32_t, uint64_t> unsupported_linktypes;
   std::string source;         // "pcap", "pcapng", "JSON trace"
 };
 

@@ -355,6 +355,7 @@ std::string segment_label(const wire::TcpFlags& flags, uint32_t seq, uint32_t ac
 Ladder build_ladder(const Input& input, const LadderOptions& options) {
   Ladder ladder;
   ladder.skipped = input.skipped;
+  ladder.unsupported_linktypes = input.unsupported_linktypes;
   ladder.source = input.source;
   int64_t origin = input.events.empty() ? 0 : event_time(input.events.front());
   for (const Group& g : group_connections(input)) {

@@ -5,6 +5,7 @@
 // Figure 5) and marked so. Numbers are Wireshark's relative ones unless asked for raw.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,7 @@ struct LadderOptions {
 struct Ladder {
   std::vector<Connection> connections;
   uint64_t skipped = 0;  // from Input
+  std::map<uint32_t, uint64_t> unsupported_linktypes;  // from Input
   std::string source;
   bool any_inferred = false;  // some state on some row is inferred: print the legend
 };

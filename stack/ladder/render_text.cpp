@@ -70,9 +70,13 @@ std::string summary_line(const Ladder& ladder) {
   std::string s = std::to_string(n) + (n == 1 ? " connection, " : " connections, ") +
                   std::to_string(segments) + (segments == 1 ? " segment" : " segments") + " from " +
                   ladder.source;
-  if (ladder.skipped)
-    s += "; " + std::to_string(ladder.skipped) + (ladder.skipped == 1 ? " packet" : " packets") +
-         " skipped (not TCP over IPv4)";
+  auto packets = [](uint64_t n) { return std::to_string(n) + (n == 1 ? " packet" : " packets"); };
+  uint64_t other = ladder.skipped;
+  for (const auto& [linktype, n] : ladder.unsupported_linktypes) {
+    s += "; " + packets(n) + " skipped: " + capture::unsupported_linktype_text(linktype);
+    other -= n;
+  }
+  if (other) s += "; " + packets(other) + " skipped (not TCP over IPv4)";
   return s;
 }
 

@@ -16,6 +16,7 @@
 #include "stack/script/udp_datagram.hpp"
 #include "stack/stack.hpp"
 #include "stack/tcp/socket.hpp"
+#include "stack/text/shell_quote.hpp"
 #include "stack/trace/format.hpp"
 #include "stack/wire/icmp.hpp"
 #include "stack/wire/icmp_quote.hpp"
@@ -56,17 +57,6 @@ Micros micros_since_start(Instant t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t - Instant{}).count();
 }
 Instant at(Micros us) { return Instant{} + std::chrono::microseconds(us); }
-
-std::string normalize_state_name(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c == '_' ? '-' : std::toupper(static_cast<unsigned char>(c)));
-  if (s.starts_with("TCP-")) s = s.substr(4);
-  // Linux's names (tcp_states.h) next to the RFC's.
-  if (s == "SYN-RECV") return "SYN-RECEIVED";
-  if (s == "FIN-WAIT1") return "FIN-WAIT-1";
-  if (s == "FIN-WAIT2") return "FIN-WAIT-2";
-  if (s == "CLOSE") return "CLOSED";
-  return s;
-}
 
 // A trace sink that writes the core's events into the run's history (--trace).
 class HistorySink final : public trace::Sink {
@@ -193,7 +183,7 @@ class Runner final : public tcp::AcceptHandler {
       }
       result.diagnosis.push_back("seed " + std::to_string(options_.seed) + ": rerun with " +
                                  options_.rerun_command + " --seed " + std::to_string(options_.seed) +
-                                 " --verbose " + script_.path);
+                                 " --verbose " + text::shell_quote(script_.path));
     } catch (const std::exception& e) {
       result.diagnosis.push_back("exception from the stack: " + std::string(e.what()));
       for (const auto& h : history_) result.diagnosis.push_back(h);
@@ -1258,16 +1248,6 @@ class Runner final : public tcp::AcceptHandler {
     return check_result(c, 0) + ", SO_ERROR " + actual;
   }
 
-  // Linux's numbers for tcpi_state (include/net/tcp_states.h), for scripts that write them.
-  static std::string linux_state_name(std::string_view v) {
-    static constexpr std::string_view kNames[] = {"",           "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
-                                                  "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
-                                                  "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING"};
-    auto n = parse_uint(v);
-    if (n && *n >= 1 && *n < std::size(kNames)) return std::string(kNames[*n]);
-    return std::string(v);
-  }
-
   // getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_rto=200000, ...}, LEN):
   // the fields tcplab keeps are compared; the others are ignored and named in the history.
   std::string tcp_info(const CallSpec& c, Fd& fd) {
@@ -1303,7 +1283,7 @@ class Runner final : public tcp::AcceptHandler {
         numeric = false;
         actual = fd.socket ? std::string(to_string(fd.socket->state()))
                            : (fd.kind == Fd::Kind::Listener ? "LISTEN" : "CLOSED");
-        value = normalize_state_name(linux_state_name(value));
+        value = rfc_state_name(value, true).value_or(value);  // checked by the parser
       } else if (!snap) {
         ignored.push_back(field + " (no connection)");
         continue;
@@ -1418,7 +1398,7 @@ class Runner final : public tcp::AcceptHandler {
       else if (fd.kind == Fd::Kind::Listener)
         actual = "LISTEN";
     }
-    std::string want = normalize_state_name(c.error);
+    std::string want = rfc_state_name(c.error, false).value_or(c.error);  // checked by the parser
     if (want != actual)
       throw Stop{script_.path + ":" + std::to_string(current_->number) + ": the connection is in " + actual +
                      ", the script expects " + want,

@@ -23,7 +23,9 @@ struct RunOptions {
   bool trace = false;    // attach a trace sink: state changes, timers, drops in the history
   uint64_t seed = 0;     // random remote ISNs, ports and ISN key derive from it
   std::FILE* out = stdout;
-  // The command a failure diagnosis tells the reader to rerun with ("tcplab script").
+  // The command a failure diagnosis tells the reader to rerun with: "tcplab script" and every
+  // flag that changes the run (--fault 'drop in syn'), quoted for the shell; the runner adds
+  // --seed, --verbose and the script.
   std::string rerun_command = "build/scenario-tests";
   // More sinks for the run's tracer (tcplab script: text, JSON, pcap, step). They see every
   // packet both ways (Sink::packet), at virtual times counted from Instant{}.

@@ -5,8 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <iterator>
 #include <set>
 #include <string_view>
+
+#include "stack/script/errno_names.hpp"
+#include "stack/tcp/state.hpp"
+#include "stack/text/escape_unprintable.hpp"
 
 namespace tcplab::scenario {
 namespace {
@@ -82,6 +87,11 @@ bool packetdrill_icmp_word(std::string_view word) {
     if (w == word) return true;
   return false;
 }
+
+// The RFC 9293 §3.3.2 state names, for messages.
+constexpr std::string_view kStateNames =
+    "CLOSED, LISTEN, SYN-SENT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING, "
+    "LAST-ACK, TIME-WAIT";
 
 class LineParser {
  public:
@@ -644,6 +654,12 @@ class LineParser {
     // Arguments: split on commas at depth 0 of (), [] and {}.
     int depth = 0;
     size_t arg_start = ++pos;
+    std::vector<int> arg_columns;  // where each argument starts, for script errors about it
+    auto add_arg = [&](size_t end) {
+      size_t first = skip_space(arg_start);
+      c.args.emplace_back(trim(code_.substr(arg_start, end - arg_start)));
+      arg_columns.push_back(static_cast<int>(std::min(first, end)) + 1);
+    };
     for (; pos < code_.size(); ++pos) {
       char ch = code_[pos];
       if (ch == '(' || ch == '[' || ch == '{') {
@@ -655,13 +671,12 @@ class LineParser {
         }
         --depth;
       } else if (ch == ',' && depth == 0) {
-        c.args.emplace_back(trim(code_.substr(arg_start, pos - arg_start)));
+        add_arg(pos);
         arg_start = pos + 1;
       }
     }
     if (pos >= code_.size()) fail(name, "the call's '(' is never closed");
-    std::string last(trim(code_.substr(arg_start, pos - arg_start)));
-    if (!last.empty() || !c.args.empty()) c.args.push_back(last);
+    if (!trim(code_.substr(arg_start, pos - arg_start)).empty() || !c.args.empty()) add_arg(pos);
     pos = skip_space(pos + 1);
     if (pos >= code_.size() || code_[pos] != '=')
       fail(static_cast<int>(pos) + 1, "", "expected '= RESULT' after the call");
@@ -682,11 +697,20 @@ class LineParser {
         Token err = word(pos);
         if (err.text.empty() || err.text[0] != 'E')
           fail(err, "a -1 result needs an errno name, like -1 EAGAIN");
+        if (!is_errno_name(err.text))
+          fail(err, "unknown errno name: expected one of Linux's, like EAGAIN, ECONNRESET or ETIMEDOUT");
         c.error = err.text;
       } else if (c.result < 0) {
         fail(result, "a failing call returns -1 with an errno name");
       }
+      if (c.name == "state")
+        fail(result, "state() = NAME: expected a state name, like state(4) = ESTABLISHED");
     } else {
+      if (c.name != "state")
+        fail(result, "expected a number, or -1 and an errno name, like = 0 or = -1 EAGAIN");
+      if (!rfc_state_name(result.text, false))
+        fail(result, "unknown state: expected one of " + std::string(kStateNames) +
+                         " (Linux's names like TCP_TIME_WAIT or SYN_RECV too)");
       c.result_is_word = true;
       c.error = result.text;
     }
@@ -694,6 +718,58 @@ class LineParser {
     // packetdrill allows a human text after the errno: "-1 EAGAIN (Resource temporarily unavailable)".
     if (pos < code_.size() && (code_[pos] != '(' || code_.back() != ')'))
       fail(static_cast<int>(pos) + 1, std::string(code_.substr(pos)), "unexpected text after the result");
+    if (c.name == "getsockopt" && c.args.size() >= 4 && c.args[2] == "TCP_INFO")
+      check_tcp_info(c.args[3], arg_columns[3]);
+    if (c.name == "getsockopt" && c.args.size() >= 4 && c.args[2] == "SO_ERROR")
+      check_so_error(c.args[3], arg_columns[3]);
+  }
+
+  // "{tcpi_state=TCP_ESTABLISHED, tcpi_rto=200000, ...}": every field NAME=VALUE, separated by
+  // commas; the state a state name or Linux's number, the fields tcplab compares numbers.
+  // Other fields are ignored when the call runs, so their values may be any expression.
+  void check_tcp_info(const std::string& arg, int column) const {
+    if (arg.size() < 2 || arg.front() != '{' || arg.back() != '}')
+      fail(column, arg, "write the expected TCP_INFO fields in braces: {tcpi_state=TCP_ESTABLISHED, ...}");
+    size_t start = 1;
+    const size_t end = arg.size() - 1;
+    while (start < end) {
+      size_t comma = std::min(arg.find(',', start), end);
+      std::string_view raw = std::string_view(arg).substr(start, comma - start);
+      const size_t lead = std::min(raw.find_first_not_of(" \t"), raw.size());
+      const int at = column + static_cast<int>(start + lead);
+      start = comma + 1;
+      std::string_view item = trim(raw);
+      if (item.empty()) continue;
+      auto eq = item.find('=');
+      if (eq == std::string_view::npos)
+        fail(at, std::string(item), "a TCP_INFO field needs =VALUE, like tcpi_rto=200000");
+      std::string field(trim(item.substr(0, eq)));
+      std::string_view value = trim(item.substr(eq + 1));
+      const int value_at = at + static_cast<int>(eq) + 1;
+      if (value.empty()) fail(at, std::string(item), "TCP_INFO field " + field + " has no value after '='");
+      if (auto space = value.find_first_of(" \t"); space != std::string_view::npos &&
+                                                     value.find('=', space) != std::string_view::npos)
+        fail(value_at, std::string(value), "expected ',' between TCP_INFO fields");
+      if (field == "tcpi_state") {
+        if (!rfc_state_name(value, true))
+          fail(value_at, std::string(value),
+               "unknown tcpi_state: expected Linux's number (1 ESTABLISHED ... 11 CLOSING) or a state "
+               "name like TCP_ESTABLISHED");
+      } else if (std::find(std::begin(kTcpInfoNumbers), std::end(kTcpInfoNumbers), field) !=
+                     std::end(kTcpInfoNumbers) &&
+                 value.find_first_not_of("0123456789") != std::string_view::npos) {
+        fail(value_at, std::string(value), "TCP_INFO field " + field + " expects a number");
+      }
+    }
+  }
+
+  // "[0]" or "[ECONNREFUSED]": what SO_ERROR must hold.
+  void check_so_error(const std::string& arg, int column) const {
+    if (arg.size() < 2 || arg.front() != '[' || arg.back() != ']')
+      fail(column, arg, "write the expected SO_ERROR in brackets: [0] or [ECONNREFUSED]");
+    std::string_view value = trim(std::string_view(arg).substr(1, arg.size() - 2));
+    if (value != "0" && !is_errno_name(value))
+      fail(column, arg, "SO_ERROR is 0 or an errno name, like [0] or [ECONNREFUSED]");
   }
 
   const std::string& path_;
@@ -783,12 +859,41 @@ std::string skipped_note(const Script& script) {
   return "skipped " + what + ": tcplab does not run them";
 }
 
+std::optional<std::string> rfc_state_name(std::string_view written, bool linux_numbers) {
+  using tcp::State;
+  if (linux_numbers && !written.empty() &&
+      written.find_first_not_of("0123456789") == std::string_view::npos) {
+    // include/net/tcp_states.h: TCP_ESTABLISHED = 1 ... TCP_CLOSING = 11.
+    static constexpr State kLinux[] = {State::Established, State::SynSent,  State::SynReceived,
+                                       State::FinWait1,    State::FinWait2, State::TimeWait,
+                                       State::Closed,      State::CloseWait, State::LastAck,
+                                       State::Listen,      State::Closing};
+    if (written.size() > 2) return std::nullopt;
+    size_t n = std::stoul(std::string(written));
+    if (n < 1 || n > std::size(kLinux)) return std::nullopt;
+    return std::string(tcp::to_string(kLinux[n - 1]));
+  }
+  std::string s(written);
+  for (auto& c : s) c = static_cast<char>(c == '_' ? '-' : std::toupper(static_cast<unsigned char>(c)));
+  if (s.starts_with("TCP-")) s = s.substr(4);
+  // Linux's names (tcp_states.h) next to the RFC's.
+  if (s == "SYN-RECV") s = "SYN-RECEIVED";
+  if (s == "FIN-WAIT1") s = "FIN-WAIT-1";
+  if (s == "FIN-WAIT2") s = "FIN-WAIT-2";
+  if (s == "CLOSE") s = "CLOSED";
+  for (int i = 0; i <= static_cast<int>(State::TimeWait); ++i)
+    if (tcp::to_string(static_cast<State>(i)) == s) return s;
+  return std::nullopt;
+}
+
 std::string ScriptError::format() const {
   std::string out = file + ":" + std::to_string(line);
   if (column > 0) out += ":" + std::to_string(column);
   out += ": script error: " + message;
   if (!token.empty()) out += " (at '" + token + "')";
-  return out;
+  // The token (and messages that quote it) come from the script, which may hold any byte: a
+  // NUL would end the printed line there, an escape sequence would reach the terminal.
+  return text::escape_unprintable(out);
 }
 
 std::string icmp_to_string(uint8_t type, uint8_t code) {

@@ -152,6 +152,17 @@ std::string icmp_to_string(uint8_t type, uint8_t code);
 // \\ \" for those bytes and \xNN for any other; at most `limit` bytes, then "...".
 std::string quote_text(std::string_view bytes, size_t limit);
 
+// A TCP state as a script writes it - the RFC's name (TIME-WAIT) or Linux's (TCP_TIME_WAIT,
+// SYN_RECV, FIN_WAIT1, CLOSE), in any case, '_' for '-' - as the RFC 9293 §3.3.2 name. With
+// `linux_numbers` also Linux's tcpi_state numbers (1 ESTABLISHED ... 11 CLOSING). Nothing when
+// the text names no state.
+std::optional<std::string> rfc_state_name(std::string_view written, bool linux_numbers);
+
+// The TCP_INFO fields the runner compares as numbers (docs/scenarios.md); tcpi_state is
+// compared as a state, any other field is ignored.
+inline constexpr std::string_view kTcpInfoNumbers[] = {
+    "tcpi_rto", "tcpi_rtt", "tcpi_snd_cwnd", "tcpi_snd_ssthresh", "tcpi_snd_mss", "tcpi_total_retrans"};
+
 // "S.", "FP.", "R": packetdrill's letters in its order (F S R P . U E W).
 std::string flags_to_string(const wire::TcpFlags& flags);
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "stack/script/script.hpp"
+#include "stack/text/escape_unprintable.hpp"
 
 namespace tcplab::scenario {
 
@@ -22,8 +23,10 @@ bool read_file(const std::string& path, std::string& out) {
   return true;
 }
 
+// Diagnoses quote script lines, which may hold any byte: each is shown escaped (\xNN), so a
+// NUL does not cut the line short and an escape sequence does not reach the terminal.
 void print_diagnosis(std::FILE* out, const std::vector<std::string>& lines) {
-  for (const auto& l : lines) std::fprintf(out, "# %s\n", l.c_str());
+  for (const auto& l : lines) std::fprintf(out, "# %s\n", text::escape_unprintable(l).c_str());
 }
 
 // Self-tests of the parser carry their expected error on a comment line, which the parser

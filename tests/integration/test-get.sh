@@ -2,9 +2,9 @@
 # `tcplab get`: tcplab as the HTTP client on its own TCP, the kernel as the server
 # (python3 -m http.server inside the lab namespace, started and stopped by PID). Two URLs on
 # one kept connection, --keepalive off (two connections, the server closes first),
-# --http1.0 with and without keep-alive, -o writing the exact bytes, an HTTP/1.0 server that
-# closes first, a refused port, a timeout, usage errors, and TIME-WAIT on our side when we
-# close first, held until it ends.
+# --http1.0 with and without keep-alive, -o writing the exact bytes (to stdout with -o -; one
+# file named twice is a usage error), an HTTP/1.0 server that closes first, a refused port, a
+# timeout, usage errors, and TIME-WAIT on our side when we close first, held until it ends.
 source "$(dirname "$0")/lib.sh"
 require_lab
 
@@ -132,6 +132,38 @@ get --offload --msl 0.5 "$U11/big.bin" -o "$WORK/big-offload.out"
 got=$(sha256sum <"$WORK/big-offload.out" 2>/dev/null | cut -d' ' -f1)
 check "--offload: exit 0 and the served bytes [rc $RC, sha256 ${got:0:12}]" \
   test "$RC" = 0 -a "$want" = "$got"
+# -o -: the body alone on stdout, like curl's; the result lines and the trace go to stderr.
+lab_exec timeout 60 "$TCPLAB" get --msl 0.5 --trace -o - "$U11/big.bin" \
+  >"$WORK/stdout.bin" 2>"$WORK/stderr.txt"; RC=$?
+check "-o -: exit 0 and stdout holds exactly the body [rc $RC]" \
+  bash -c 'test "$1" = 0 && cmp -s "$2" "$3"' _ "$RC" "$WORK/site/big.bin" "$WORK/stdout.bin"
+check "-o -: the result line (-> stdout) and the trace are on stderr" \
+  bash -c 'grep -q "big.bin: HTTP/1.1 200 OK.* -> stdout;" "$1" && grep -q "CLOSED -> SYN-SENT" "$1"' \
+  _ "$WORK/stderr.txt"
+lab_exec timeout 60 "$TCPLAB" get --msl 0.5 -o - -o - "$U11/a.txt" "$U11/big.bin" >"$WORK/stdout2.bin" \
+  2>/dev/null; RC=$?
+check "-o - twice: the bodies follow each other on stdout, in URL order [rc $RC]" \
+  bash -c 'test "$1" = 0 && cat "$2" "$3" | cmp -s - "$4"' _ "$RC" "$WORK/site/a.txt" "$WORK/site/big.bin" \
+  "$WORK/stdout2.bin"
+# One file named by two -o would get the second body over the start of the first.
+get --msl 0.5 "$U11/big.bin" "$U11/a.txt" -o "$WORK/same.out" -o "$WORK/./same.out"
+check "-o FILE twice: usage error before anything is fetched [rc $RC]" \
+  bash -c 'test "$1" = 2 && grep -q "name the same file" <<<"$2" && ! test -e "$3"' _ "$RC" "$OUT" \
+  "$WORK/same.out"
+echo old >"$WORK/linked.out"
+ln -s "$WORK/linked.out" "$WORK/link.out"
+get --msl 0.5 "$U11/big.bin" "$U11/a.txt" -o "$WORK/linked.out" -o "$WORK/link.out"
+check "-o FILE and -o a symlink to it: usage error [rc $RC]" \
+  bash -c 'test "$1" = 2 && grep -q "name the same file" <<<"$2"' _ "$RC" "$OUT"
+get --msl 0.5 "$U11/a.txt" "$U11/a.txt" "$U11/a.txt" -o /dev/null -o /dev/null -o "$WORK/third.out"
+check "-o /dev/null may repeat [rc $RC]" bash -c 'test "$1" = 0 && cmp -s "$2" "$3"' _ "$RC" \
+  "$WORK/site/a.txt" "$WORK/third.out"
+get "$U11/a.txt" -o - --trace-json -
+check "-o - with --trace-json -: usage error [rc $RC]" \
+  bash -c 'test "$1" = 2 && grep -q "both write to stdout" <<<"$2"' _ "$RC" "$OUT"
+get "$U11/a.txt" --pcap -
+check "--pcap -: refused with the reason [rc $RC]" \
+  bash -c 'test "$1" = 2 && grep -q "a capture cannot go to stdout" <<<"$2" && ! test -e -' _ "$RC" "$OUT"
 get --msl 0.5 "$U11/missing.txt"
 check "a 404 is a response: exit 0 [rc $RC]" \
   bash -c 'test "$1" = 0 && grep -q "HTTP/1.1 404" <<<"$2"' _ "$RC" "$OUT"

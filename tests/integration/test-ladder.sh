@@ -2,7 +2,8 @@
 # `tcplab ladder` on real traffic: a curl keep-alive exchange (two URLs, one connection) with
 # tcplab's own capture (--pcap) and JSON trace (--trace-json), and the same exchange captured
 # by tshark on the TUN as pcapng and as pcap; the ladders must agree segment for segment. Also
-# the SVG (well-formed, every segment in it) and the errors for bad files and arguments.
+# the SVG (well-formed, every segment in it) and the errors for bad files (an unsupported link
+# type among them) and arguments.
 source "$(dirname "$0")/lib.sh"
 require_lab
 
@@ -144,8 +145,16 @@ head -c 100 /dev/urandom | tr '\000{' 'ab' >"$DIR/junk"
 err=$("$TCPLAB" ladder "$DIR/junk" 2>&1 >/dev/null); rc=$?
 check "junk: exit 1 [rc $rc: $err]" bash -c '[ "$1" = 1 ] && grep -q "not a pcap, pcapng or tcplab JSON trace" <<<"$2"' _ \
   "$rc" "$err"
+# A classic pcap of IEEE 802.11 (link type 105): one 4-byte frame that nothing here unwraps.
+zeros4='\x00\x00\x00\x00'
+printf "\xd4\xc3\xb2\xa1\x02\x00\x04\x00$zeros4$zeros4\xff\xff\x00\x00\x69\x00\x00\x00" >"$DIR/wifi.pcap"
+printf "\x01\x00\x00\x00$zeros4\x04\x00\x00\x00\x04\x00\x00\x00$zeros4" >>"$DIR/wifi.pcap"
+err=$("$TCPLAB" ladder "$DIR/wifi.pcap" 2>&1 >/dev/null); rc=$?
+check "an unsupported link type: exit 1, named with the supported ones [rc $rc: $err]" bash -c '
+  [ "$1" = 1 ] && grep -q "no packet could be read: link type 105 (IEEE 802.11) is not supported; tcplab reads raw IP" \
+    <<<"$2"' _ "$rc" "$err"
 err=$("$TCPLAB" ladder "$DIR/nonexistent" 2>&1 >/dev/null); rc=$?
-check "a missing file: exit 1 [rc $rc: $err]" bash -c '[ "$1" = 1 ] && grep -q "cannot open" <<<"$2"' _ "$rc" "$err"
+check "a missing file: exit 1 [rc $rc: $err]" bash -c '[ "$1" = 1 ] && grep -q "cannot read" <<<"$2"' _ "$rc" "$err"
 "$TCPLAB" ladder >/dev/null 2>&1; rc=$?
 check "no FILE: usage error, exit 2 [rc $rc]" test "$rc" = 2
 "$TCPLAB" ladder --help | grep -q -- "--svg OUT"; rc=$?

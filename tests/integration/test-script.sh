@@ -39,6 +39,25 @@ contains "failing script: the differing field" "$TMP/fail" \
 contains "failing script: rerun hint names tcplab script" "$TMP/fail" \
   "rerun with tcplab script --seed 7 --verbose"
 
+# The rerun hint repeats the flags that made the failure, quoted for the shell: pasted, it fails
+# again (passive-open with its SYN lost never reaches SYN-RECEIVED).
+"$TCPLAB" script --seed 7 --fault 'drop in syn' "$SCEN/passive-open.pkt" >"$TMP/fault" 2>&1
+contains "rerun hint keeps --fault, quoted" "$TMP/fault" \
+  "rerun with tcplab script --fault 'drop in syn' --seed 7 --verbose $SCEN/passive-open.pkt"
+rerun=$(sed -n 's/^# seed [0-9]*: rerun with tcplab //p' "$TMP/fault")
+eval "\"\$TCPLAB\" $rerun" >"$TMP/rerun" 2>&1; rc=$?
+check "the pasted rerun command fails the same way (rc $rc)" \
+  bash -c '[ "$1" = 1 ] && grep -q "^not ok - passive-open" "$2"' _ "$rc" "$TMP/rerun"
+
+# Bytes a terminal would act on or lose are shown escaped: a NUL no longer ends the message.
+printf '\x00\x01\xff garbage\n' >"$TMP/nul.pkt"
+printf '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 \x1b[31mlisten(3, 1) = 0\n' >"$TMP/esc.pkt"
+"$TCPLAB" script "$TMP/nul.pkt" "$TMP/esc.pkt" >"$TMP/bytes" 2>&1
+contains "script error: a NUL and other bytes are shown as \\xNN" "$TMP/bytes" \
+  "nul.pkt:1:1: script error: bad time: expected seconds like 0.100, +0.1 or * (at '\x00\x01\xff')"
+contains "script error: an escape sequence is shown, not sent to the terminal" "$TMP/bytes" \
+  "(at '\x1b[31mlisten(3,')"
+
 # --- usage errors exit 2 ------------------------------------------------------------------
 for args in "--bogus $SCEN/passive-open.pkt" "--seed x $SCEN/passive-open.pkt" "" "--pcap"; do
   # shellcheck disable=SC2086

@@ -109,6 +109,42 @@ TEST_CASE("capture: frames that are not IPv4 TCP are skipped and counted") {
   CHECK_FALSE(ipv4_in_frame(999, kSyn));
 }
 
+TEST_CASE("capture: a link type we cannot unwrap is named in the ladder's summary") {
+  CHECK(linktype_supported(kLinktypeLinuxSll2));
+  CHECK_FALSE(linktype_supported(105));
+  CHECK(unsupported_linktype_text(105) ==
+        "link type 105 (IEEE 802.11) is not supported; tcplab reads raw IP (101, 12, 14, 228), Ethernet (1) "
+        "and Linux cooked capture (113, 276)");
+  CHECK(unsupported_linktype_text(147).starts_with("link type 147 (user-defined, DLT_USER0) is not"));
+  CHECK(unsupported_linktype_text(4242).starts_with("link type 4242 is not supported"));
+
+  // One interface we read and one we cannot: the segments are drawn, the rest named.
+  Writer w{false, {}};
+  section_header(w);
+  interface(w, kLinktypeRaw);
+  interface(w, 105);
+  enhanced_packet(w, 0, 1, kSyn);
+  enhanced_packet(w, 1, 2, kSynAck);
+  enhanced_packet(w, 1, 3, kSynAck);
+  auto r = parse_capture(w.out);
+  REQUIRE_MESSAGE(r.capture, r.error);
+  auto input = ladder::from_capture(*r.capture);
+  CHECK(input.events.size() == 1);
+  CHECK(input.skipped == 2);
+  CHECK(input.unsupported_linktypes == std::map<uint32_t, uint64_t>{{105, 2}});
+  std::string summary = ladder::summary_line(ladder::build_ladder(input));
+  CHECK(summary.find("; 2 packets skipped: link type 105 (IEEE 802.11) is not supported") !=
+        std::string::npos);
+  CHECK(summary.find("not TCP over IPv4") == std::string::npos);
+
+  // BSD loopback only: nothing is read, and the reason is the link type.
+  auto loopback = parse_capture(pcap_file(0xa1b2c3d4, false, 0, {{1, 0, kSyn}}));
+  REQUIRE(loopback.capture);
+  auto none = ladder::from_capture(*loopback.capture);
+  CHECK(none.events.empty());
+  CHECK(none.unsupported_linktypes == std::map<uint32_t, uint64_t>{{0, 1}});
+}
+
 TEST_CASE("capture: cut or corrupt pcap files are errors that say where") {
   auto good = pcap_file(0xa1b2c3d4, false, kLinktypeRaw, {{1, 0, kSyn}, {2, 0, kSynAck}});
   SUBCASE("cut inside the last packet") {

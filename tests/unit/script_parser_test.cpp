@@ -162,3 +162,62 @@ TEST_CASE("script: 'frag A:B' and 'udp (LEN)' on injected lines") {
   CHECK(message("+0 < udp 10").find("udp (LEN)") != std::string::npos);
   CHECK(message("+0 < udp (70000)").find("larger than an IPv4 packet") != std::string::npos);
 }
+
+TEST_CASE("script: results are checked as they are read: errno names, state names, TCP_INFO fields") {
+  const std::string open = "+0 accept(3, ..., ...) = 4\n";
+  auto error_of = [&](const std::string& line) {
+    auto r = parse(open + line + "\n");
+    REQUIRE(r.error);
+    return *r.error;
+  };
+  CHECK(parse(open + "+0 read(4, ..., 10) = -1 EAGAIN").script);
+  ScriptError e = error_of("+0 read(4, ..., 10) = -1 EFOO");
+  CHECK(e.line == 4);
+  CHECK(e.column == 26);
+  CHECK(e.token == "EFOO");
+  CHECK(e.message.starts_with("unknown errno name"));
+  CHECK(error_of("+0 read(4, ..., 10) = FOO").message.starts_with("expected a number"));
+
+  CHECK(parse(open + "+0 state(4) = TCP_TIME_WAIT").script);
+  e = error_of("+0 state(4) = NONSENSE");
+  CHECK(e.column == 15);
+  CHECK(e.message.starts_with("unknown state"));
+  CHECK(error_of("+0 state(4) = 1").message.starts_with("state() = NAME"));
+
+  const std::string call = "+0 getsockopt(4, SOL_TCP, TCP_INFO, ";
+  CHECK(parse(open + call + "{tcpi_state=1, tcpi_rto=200000, tcpi_options=A|B}, [232]) = 0").script);
+  e = error_of(call + "{tcpi_state=}, [232]) = 0");
+  CHECK(e.column == 38);
+  CHECK(e.message == "TCP_INFO field tcpi_state has no value after '='");
+  e = error_of(call + "{tcpi_state=99}, [232]) = 0");
+  CHECK(e.column == 49);
+  CHECK(e.token == "99");
+  CHECK(e.message.starts_with("unknown tcpi_state"));
+  e = error_of(call + "{tcpi_state=1 tcpi_rto=200000}, [232]) = 0");
+  CHECK(e.message == "expected ',' between TCP_INFO fields");
+  CHECK(error_of(call + "{tcpi_state=1, tcpi_rto=2x}, [232]) = 0").message ==
+        "TCP_INFO field tcpi_rto expects a number");
+  e = error_of("+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [EBOGUS], [4]) = 0");
+  CHECK(e.message.starts_with("SO_ERROR is 0 or an errno name"));
+}
+
+TEST_CASE("script: rfc_state_name reads the RFC's names, Linux's names and Linux's numbers") {
+  CHECK(rfc_state_name("TIME-WAIT", false) == "TIME-WAIT");
+  CHECK(rfc_state_name("tcp_syn_recv", false) == "SYN-RECEIVED");
+  CHECK(rfc_state_name("CLOSE", false) == "CLOSED");
+  CHECK(rfc_state_name("FIN_WAIT1", false) == "FIN-WAIT-1");
+  CHECK_FALSE(rfc_state_name("1", false));
+  CHECK(rfc_state_name("1", true) == "ESTABLISHED");
+  CHECK(rfc_state_name("11", true) == "CLOSING");
+  CHECK_FALSE(rfc_state_name("0", true));
+  CHECK_FALSE(rfc_state_name("12", true));
+  CHECK_FALSE(rfc_state_name("", true));
+  CHECK_FALSE(rfc_state_name("NONSENSE", true));
+}
+
+TEST_CASE("script: an error shows the script's unprintable bytes as \\xNN, whole") {
+  auto r = parse_script("b.pkt", std::string("\x00\x01\xff garbage", 11));
+  REQUIRE(r.error);
+  CHECK(r.error->format() == "b.pkt:1:1: script error: bad time: expected seconds like 0.100, +0.1 or * (at "
+                             "'\\x00\\x01\\xff')");
+}

@@ -57,6 +57,9 @@ std::optional<std::string> parse_flags(const FlagTable& flags, int argc, char** 
     if (auto error = flag->set(value)) {
       return "bad value '" + std::string(value) + "' for " + flag->name + ": " + *error;
     }
+    parsed.flags.push_back(GivenFlag{flag->name, flag->value_name.empty()
+                                                     ? std::nullopt
+                                                     : std::optional<std::string>(value)});
   }
   return std::nullopt;
 }

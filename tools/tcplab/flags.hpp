@@ -36,9 +36,16 @@ void add_flag(FlagTable& flags, std::string name, std::string value_name, std::s
               std::string help, FlagSetter set, bool repeatable = false);
 
 // What parse_flags found besides the flags.
+// One flag as given on the command line ("--fault=drop in syn" gives "--fault", "drop in syn").
+struct GivenFlag {
+  std::string name;
+  std::optional<std::string> value;  // nothing for a switch
+};
+
 struct ParsedArgs {
   bool help_requested = false;           // -h or --help
   std::vector<std::string> positionals;  // operands (files, URLs), in order; "--" ends the flags
+  std::vector<GivenFlag> flags;          // every flag but -h, in order (to print a command again)
 };
 
 // Parses argv[first..] against the table; "--name value" and "--name=value" both work.

@@ -3,10 +3,12 @@
 // way serve does, runs http::ClientSession on the event loop, prints what happened to each
 // URL and each connection, and stays while our side holds TIME-WAIT.
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +52,9 @@ FlagTable get_flags(GetOptions& o) {
   add_tcp_flags(flags, o.tcp);
   add_flag(
       flags, "-o", "FILE", "bodies are discarded",
-      "write the body of the next URL (in order) to FILE, exactly as decoded (chunked framing removed)",
+      "write the body of the next URL (in order) to FILE, exactly as decoded (chunked framing removed); "
+      "'-' is stdout, which then carries only bodies (all else tcplab prints goes to stderr). Each "
+      "file may be named once; /dev/null and '-' may repeat",
       [&o](std::string_view v) -> std::optional<std::string> {
         if (v.empty()) return std::string("expected a file name");
         o.outputs.emplace_back(v);
@@ -80,17 +84,62 @@ FlagTable get_flags(GetOptions& o) {
   return flags;
 }
 
-// Writes bodies to the -o files and prints each result as it happens.
+// How -o, --trace-json and --pcap name their file in messages.
+std::string shown_name(const std::string& name) { return name == "-" ? "stdout" : name; }
+
+// True when `a` and `b` would be the same regular file. Two writers of one file each truncate
+// it and write from offset 0 through their own descriptor, so the second body would land over
+// the start of the first. An existing file is known by device and inode (a hard link, a
+// symlink, "./a" for "a"); one not created yet by its absolute, normalised path. A device
+// such as /dev/null may be named any number of times.
+bool same_regular_file(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  const bool a_exists = ::stat(a.c_str(), &sa) == 0, b_exists = ::stat(b.c_str(), &sb) == 0;
+  if (a_exists && b_exists) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
+  if (a_exists != b_exists) return false;
+  std::error_code ea, eb;
+  auto pa = std::filesystem::absolute(a, ea).lexically_normal();
+  auto pb = std::filesystem::absolute(b, eb).lexically_normal();
+  return !ea && !eb && pa == pb;
+}
+
+// A usage error when two of the files get writes (-o, --trace-json, --pcap) are one file, or
+// when a body and the JSON trace both ask for stdout. Several `-o -` follow each other on
+// stdout, in URL order, as curl's do.
+std::optional<std::string> shared_output(const GetOptions& o) {
+  std::vector<std::pair<std::string, std::string>> writers;  // flag, file
+  for (const auto& name : o.outputs) writers.emplace_back("-o", name);
+  if (!o.trace.trace_json.empty()) writers.emplace_back("--trace-json", o.trace.trace_json);
+  if (!o.trace.pcap.empty()) writers.emplace_back("--pcap", o.trace.pcap);
+  for (size_t i = 0; i < writers.size(); ++i) {
+    for (size_t j = i + 1; j < writers.size(); ++j) {
+      const auto& [flag_a, a] = writers[i];
+      const auto& [flag_b, b] = writers[j];
+      if (a == "-" && b == "-") {
+        if (flag_a == "-o" && flag_b == "-o") continue;
+        return flag_a + " - and " + flag_b + " - both write to stdout; give one of them a file";
+      }
+      if (a == "-" || b == "-" || !same_regular_file(a, b)) continue;
+      return flag_a + " " + a + " and " + flag_b + " " + b +
+             " name the same file, so one would overwrite the other; give each its own file";
+    }
+  }
+  return std::nullopt;
+}
+
+// Writes bodies to the -o files and prints each result as it happens. A body for `-o -` goes
+// to `body_stdout`, shared by every such URL: flushed after each body, never closed here.
 class Printer final : public http::ClientEvents {
  public:
-  Printer(std::vector<std::FILE*> files, std::vector<std::string> names, Duration msl)
-      : files_(std::move(files)), names_(std::move(names)), msl_(msl) {}
+  Printer(std::vector<std::FILE*> files, std::vector<std::string> names, std::FILE* body_stdout, Duration msl)
+      : files_(std::move(files)), names_(std::move(names)), body_stdout_(body_stdout), msl_(msl) {}
 
   void on_body(size_t index, std::string_view bytes) override {
     if (index >= files_.size() || files_[index] == nullptr) return;
     if (std::fwrite(bytes.data(), 1, bytes.size(), files_[index]) != bytes.size() && !write_failed_) {
       write_failed_ = true;
-      std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", names_[index].c_str(), std::strerror(errno));
+      std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", shown_name(names_[index]).c_str(),
+                   std::strerror(errno));
     }
   }
 
@@ -102,7 +151,7 @@ class Printer final : public http::ClientEvents {
       std::fprintf(stderr, "tcplab get: %s: %s\n", r.url.c_str(), r.error.c_str());
     } else {
       std::string saved;
-      if (r.index < names_.size()) saved = " -> " + names_[r.index];
+      if (r.index < names_.size()) saved = " -> " + shown_name(names_[r.index]);
       std::printf("%s: HTTP/1.%d %d %s; header %llu bytes, body %llu bytes (%.*s)%s; %s\n", r.url.c_str(),
                   r.minor, r.status, r.reason.c_str(), static_cast<unsigned long long>(r.header_bytes),
                   static_cast<unsigned long long>(r.body_bytes),
@@ -112,9 +161,10 @@ class Printer final : public http::ClientEvents {
                   r.persistence.why.c_str());
     }
     if (r.index < files_.size() && files_[r.index] != nullptr) {
-      if (std::fclose(files_[r.index]) != 0 && !write_failed_) {
+      std::FILE* f = files_[r.index];
+      if ((f == body_stdout_ ? std::fflush(f) : std::fclose(f)) != 0 && !write_failed_) {
         write_failed_ = true;
-        std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", names_[r.index].c_str(),
+        std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", shown_name(names_[r.index]).c_str(),
                      std::strerror(errno));
       }
       files_[r.index] = nullptr;
@@ -143,6 +193,7 @@ class Printer final : public http::ClientEvents {
  private:
   std::vector<std::FILE*> files_;
   std::vector<std::string> names_;
+  std::FILE* body_stdout_;
   Duration msl_;
   bool write_failed_ = false;
 };
@@ -160,13 +211,16 @@ int get_main(int argc, char** argv, int first) {
   if (auto error = parse_flags(flags, argc, argv, first, args, SIZE_MAX)) return usage(*error);
   if (args.help_requested) {
     std::printf(
-        "usage: tcplab get URL... [-o FILE]... [flags]\n\n"
+        "usage: tcplab get URL... [-o FILE|-]... [flags]\n\n"
         "The other half of the lab: tcplab is the HTTP client on its own TCP, the kernel the server\n"
         "(python3 -m http.server in the namespace, say). Fetches each http://ADDR[:PORT]/path in order,\n"
         "reusing one connection while keep-alive allows, and prints per URL the status line, the sizes\n"
         "and the connection used, then who closed each connection first. When we close first, tcplab\n"
-        "stays for TIME-WAIT (2 x --msl). Exit 0 if every URL got a response, 1 if not, 2 on a usage "
-        "error.\n\n");
+        "stays for TIME-WAIT (2 x --msl). With -o - a body goes to stdout, like curl's, and all else\n"
+        "tcplab prints goes to stderr:\n\n"
+        "  tcplab get -o - http://192.0.2.1:8000/big.bin | sha256sum\n\n"
+        "Exit 0 if every URL got a response, 1 if not, 2 on a usage error (two -o naming the same\n"
+        "file among them).\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
@@ -175,6 +229,7 @@ int get_main(int argc, char** argv, int first) {
     return usage(std::to_string(o.outputs.size()) + " -o files for " +
                  std::to_string(args.positionals.size()) + " URLs; each -o pairs with one URL, in order");
   }
+  if (auto error = shared_output(o)) return usage(*error);
   if (auto error = check_link(o.link)) return usage(*error);
   std::vector<http::Url> urls;
   for (const auto& text : args.positionals) {
@@ -186,8 +241,17 @@ int get_main(int argc, char** argv, int first) {
 
   // --- runtime from here: errors exit 1 ---
   std::vector<std::FILE*> files;
+  std::FILE* body_stdout = nullptr;
   for (const auto& name : o.outputs) {
-    std::FILE* f = std::fopen(name.c_str(), "wb");
+    if (name == "-" && body_stdout == nullptr) {
+      std::string error;
+      body_stdout = claim_stdout("the bodies", "wb", error);
+      if (body_stdout == nullptr) {
+        std::fprintf(stderr, "tcplab get: %s\n", error.c_str());
+        return kExitRuntime;
+      }
+    }
+    std::FILE* f = name == "-" ? body_stdout : std::fopen(name.c_str(), "wb");
     if (f == nullptr) {
       std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", name.c_str(), std::strerror(errno));
       return kExitRuntime;
@@ -207,7 +271,7 @@ int get_main(int argc, char** argv, int first) {
   config.request.keepalive = o.keepalive.value_or(!o.http10);
   config.request.user_agent = std::string("tcplab/") + kVersion;
   config.timeout = o.timeout;
-  Printer printer(files, o.outputs, o.tcp.msl);
+  Printer printer(files, o.outputs, body_stdout, o.tcp.msl);
   // RFC 6056 §3.3.1: start the ephemeral ports at a random place. Counting from the same port
   // on every run would meet, on the very same 4-tuple, the TIME-WAIT the server kept from
   // the previous run, and the new SYN would be answered with an ACK for the old connection.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "stack/capture/capture.hpp"
 #include "stack/ladder/input.hpp"
 #include "stack/ladder/render.hpp"
 #include "tools/tcplab/commands.hpp"
@@ -47,7 +48,8 @@ int ladder_main(int argc, char** argv, int first) {
         "server right, one arrow per segment with flags, seq/ack relative to each side's ISN (as\n"
         "in Wireshark), len and win; time since the first packet on the left; TCP states where\n"
         "they change. FILE is a pcap or pcapng capture (tcplab --pcap, tcpdump, tshark, Wireshark;\n"
-        "raw IP, Ethernet or Linux cooked link types) or a tcplab JSON trace (--trace-json).\n"
+        "raw IP, Ethernet or Linux cooked link types) or a tcplab JSON trace (--trace-json). Exit 1\n"
+        "when the file cannot be read or holds only packets of another link type.\n"
         "States come from the JSON trace or tcplab's pcapng comments when present; otherwise\n"
         "they are inferred from the flags and marked with '?'. Retransmissions (same sequence\n"
         "range again) and injected faults are marked under their arrow.\n\n");
@@ -69,6 +71,13 @@ int ladder_main(int argc, char** argv, int first) {
   auto input = ladder::read_input(bytes, error);
   if (!input) {
     std::fprintf(stderr, "tcplab ladder: %s: %s\n", path.c_str(), error.c_str());
+    return kExitRuntime;
+  }
+  // Nothing to draw because the capture's link type is one we cannot unwrap: that is an
+  // error to act on (capture on another interface, or with -i any), not an empty diagram.
+  if (input->events.empty() && !input->unsupported_linktypes.empty()) {
+    std::fprintf(stderr, "tcplab ladder: %s: no packet could be read: %s\n", path.c_str(),
+                 capture::unsupported_linktype_text(input->unsupported_linktypes.begin()->first).c_str());
     return kExitRuntime;
   }
   ladder::Ladder diagram = ladder::build_ladder(*input, {o.absolute});

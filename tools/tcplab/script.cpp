@@ -13,6 +13,7 @@
 
 #include "stack/script/suite.hpp"
 #include "stack/stack.hpp"
+#include "stack/text/shell_quote.hpp"
 #include "stack/trace/step_sink.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
@@ -62,6 +63,19 @@ FlagTable script_flags(ScriptOptions& o) {
            "self-tests in tests/scenarios/selftest)",
            switch_into(o.expect_fail, true));
   return flags;
+}
+
+// A failure prints a command that reruns it: every flag given, quoted for the shell, so the
+// faults (--fault 'drop in syn', --drop 5%) come back too; the runner adds --seed and --verbose
+// itself, with the seed it used.
+std::string rerun_command(const ParsedArgs& args) {
+  std::string command = "tcplab script";
+  for (const auto& f : args.flags) {
+    if (f.name == "--seed" || f.name == "--verbose") continue;
+    command += " " + f.name;
+    if (f.value) command += " " + text::shell_quote(*f.value);
+  }
+  return command;
 }
 
 void print_help(const FlagTable& flags) {
@@ -114,7 +128,7 @@ int script_main(int argc, char** argv, int first) {
   scenario::SuiteOptions suite;
   suite.expect_fail = o.expect_fail;
   scenario::RunOptions& run = suite.run;
-  run.rerun_command = "tcplab script";
+  run.rerun_command = rerun_command(args);
   run.verbose = o.verbose || o.step;  // stepping shows which script line is running
   run.seed =
       o.seed_given ? o.seed : std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);

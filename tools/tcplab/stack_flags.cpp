@@ -102,7 +102,12 @@ void add_trace_flags(FlagTable& flags, TraceOptions& o) {
   add_flag(flags, "--pcap", "FILE", "off",
            "capture every packet to FILE (opens in Wireshark while running); in pcapng each packet that "
            "changed a state, was retransmitted, dropped or hit by a fault carries a comment saying so",
-           file_into(o.pcap));
+           [&o](std::string_view v) -> std::optional<std::string> {
+             // stdout carries tcplab's own text, and a capture is binary; a named file can be
+             // read while it grows (Wireshark: View > Reload), so stdout is not offered.
+             if (v == "-") return std::string("a capture cannot go to stdout; give a file name");
+             return file_into(o.pcap)(v);
+           });
   add_flag(flags, "--pcap-format", "pcapng|pcap", "pcapng",
            "capture file format: pcapng with packet comments, or classic pcap (no comments)",
            [&o](std::string_view v) -> std::optional<std::string> {
@@ -327,19 +332,25 @@ bool resolve_link_addresses(LinkOptions& o, std::string& error) {
   return true;
 }
 
+std::FILE* claim_stdout(const char* what, const char* mode, std::string& error) {
+  std::fflush(stdout);
+  const int fd = ::dup(STDOUT_FILENO);
+  std::FILE* kept = nullptr;
+  if (fd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || (kept = ::fdopen(fd, mode)) == nullptr) {
+    error = std::string("cannot keep stdout for ") + what + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return nullptr;
+  }
+  return kept;
+}
+
 bool TraceSinks::open(const TraceOptions& o, std::string& error) {
   // `--trace-json -`: stdout carries JSON Lines only, so that it pipes into jq or a file that
   // `tcplab ladder` reads; what tcplab would print there besides (the banner, the text trace,
   // script results) goes to stderr instead.
   std::FILE* json_stdout = nullptr;
   if (o.trace_json == "-") {
-    std::fflush(stdout);
-    const int json_fd = ::dup(STDOUT_FILENO);
-    if (json_fd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0 ||
-        (json_stdout = ::fdopen(json_fd, "w")) == nullptr) {
-      error = std::string("cannot keep stdout for the JSON trace: ") + std::strerror(errno);
-      return false;
-    }
+    if ((json_stdout = claim_stdout("the JSON trace", "w", error)) == nullptr) return false;
     std::setvbuf(json_stdout, nullptr, _IOLBF, 0);  // each event as it happens
   }
   if (o.trace) {

@@ -91,6 +91,12 @@ ip::AddressRequest address_request(const LinkOptions& o);
 // free alternative (a runtime error: exit 1).
 bool resolve_link_addresses(LinkOptions& o, std::string& error);
 
+// `--trace-json -` and `get -o -`: hands the real stdout over as a new stream opened with `mode`
+// and points file descriptor 1 at stderr, so that everything else tcplab prints (banner, text
+// trace, results) goes there and the data on stdout stays clean for a pipe. Nothing, with
+// `error` set to one line naming `what`, when the descriptors cannot be duplicated.
+std::FILE* claim_stdout(const char* what, const char* mode, std::string& error);
+
 // The sinks the trace group asks for, opened and attached to one tracer. Opening comes before
 // anything touches the network, so a capture file we cannot write is reported first.
 class TraceSinks {
