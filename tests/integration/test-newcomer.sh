@@ -17,6 +17,7 @@ GW_NS=$LAB_NAME-gw      # the VM's gateway
 RUN1=$LAB_NAME-r1       # made by tools/lab run, options before the command
 RUN2=$LAB_NAME-r2       # options after the command
 RUN3=$LAB_NAME-r3       # SIGTERM to tools/lab itself
+RUN4=$LAB_NAME-r4       # SIGHUP to tools/lab itself (its terminal closed)
 FRESH_NS=$LAB_NAME-p    # an admin's persistent TUN
 TMP=$(mktemp -d)
 BG_PIDS=()
@@ -29,7 +30,7 @@ cleanup_all() {
     kill -KILL "$pid" 2>/dev/null
   done
   # Whatever still runs in our own namespaces was started by this test.
-  for ns in "$LAB_NAME" "$GW_NS" "$RUN1" "$RUN2" "$RUN3" "$FRESH_NS"; do
+  for ns in "$LAB_NAME" "$GW_NS" "$RUN1" "$RUN2" "$RUN3" "$RUN4" "$FRESH_NS"; do
     pids=$(ip netns pids "$ns" 2>/dev/null)
     [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
     ip netns del "$ns" 2>/dev/null
@@ -267,6 +268,20 @@ if run_lab "$RUN3" "$TMP/run-term.log" run --name "$RUN3" -- "$TCPLAB" serve; th
     bash -c "[ $rc -eq 0 ] && grep -q '^tcplab: stopping' '$TMP/run-term.log' && ! ip netns list | awk '{print \$1}' | grep -qx '$RUN3'"
 else
   not_ok "tools/lab run comes up for the SIGTERM check"; sed 's/^/# /' "$TMP/run-term.log"
+fi
+# SIGHUP to `tools/lab run` (the terminal it runs in was closed): tcplab is stopped, and the
+# status file run set is removed only after tcplab has written its final report into it.
+if run_lab "$RUN4" "$TMP/run-hup.log" run --name "$RUN4" -- "$TCPLAB" serve; then
+  pid=$(sed -nE 's/^  kill -USR1 ([0-9]+)$/\1/p' "$TMP/run-hup.log")
+  kill -HUP "$LAB_PID"
+  for _ in $(seq 100); do kill -0 "$LAB_PID" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 100); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  check "SIGHUP to tools/lab run: tcplab stops and the namespace is removed" \
+    bash -c "! kill -0 '$LAB_PID' 2>/dev/null && [ -n '$pid' ] && ! kill -0 '$pid' 2>/dev/null && ! ip netns list | awk '{print \$1}' | grep -qx '$RUN4'"
+  check "SIGHUP to tools/lab run: and the status file it set (written as tcplab exits)" \
+    test ! -e "/run/tcplab-lab/$RUN4.status"
+else
+  not_ok "tools/lab run comes up for the SIGHUP check"; sed 's/^/# /' "$TMP/run-hup.log"
 fi
 out=$("$LAB" exec --name "$LAB_NAME" -- echo --name x 2>&1)
 check "tools/lab: words after -- belong to the command" test "$out" == "--name x"
