@@ -14,8 +14,6 @@ constexpr size_t kMaxBufferedInput = 64 * 1024;  // beyond this we stop reading:
 constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a source at a time
 constexpr int kMaxPumpRounds = 10000;      // bound on work per callback (pipelined requests)
 constexpr size_t kKeepBuffer = 16 * 1024;  // buffers above this are freed between responses
-// While a response is still being delivered at the keep-alive deadline, how often to look again.
-constexpr Duration kDeliveryCheck = std::chrono::milliseconds(250);
 
 // Keep-Alive: timeout= takes whole seconds; round up so 0.5 s is not announced as 0.
 uint64_t whole_seconds(Duration d) { return static_cast<uint64_t>(std::chrono::ceil<seconds>(d).count()); }
@@ -93,10 +91,9 @@ std::optional<Instant> Session::deadline() const {
     case Phase::Reading:
       if (request_start_) return base(*request_start_) + env_.config.header_timeout;
       // A fresh connection must send its first request within the header timeout; a used
-      // one may stay idle for the keep-alive timeout, once its last response is delivered.
+      // one may stay idle for the keep-alive timeout.
       if (requests_ == 0) return base(wait_since_) + env_.config.header_timeout;
-      if (delivering_) return base(wait_since_) + std::min(env_.config.keepalive_timeout, kDeliveryCheck);
-      return base(wait_since_) + env_.config.keepalive_timeout;
+      return keepalive_idle_since() + env_.config.keepalive_timeout;
     case Phase::Lingering:
       if (peer_fin_) return std::nullopt;
       return base(linger_since_) + env_.config.linger;
@@ -106,6 +103,17 @@ std::optional<Instant> Session::deadline() const {
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+Instant Session::keepalive_idle_since() const {
+  // Idle means nothing happening, delivery included: the response entered the send buffer at
+  // wait_since_, but a slow reader may take longer than the timeout to acknowledge it (RFC
+  // 9112 §9.5: a server should keep a connection whose data is still moving). Every ACK of
+  // new data is activity, so the idle time counts from the later of the two.
+  Instant since = wait_since_ == kPending ? env_.now : wait_since_;
+  if (socket_)
+    if (auto acked = socket_->last_acknowledged(); acked && *acked > since) since = *acked;
+  return since;
 }
 
 void Session::touch() {
@@ -137,16 +145,11 @@ void Session::fire_timer() {
     } else if (requests_ == 0) {
       begin_close(CloseBy::HeaderTimeout, "no request within --header-timeout");
     } else if (socket_->send_queued() > 0) {
-      // Not idle yet: the last response is still on its way (a slow reader, a zero window),
-      // and RFC 9112 §9.6 lets a server close idle connections, not busy ones. The idle time
-      // starts at the first look that finds it all acknowledged.
-      if (!delivering_)
-        note("keep-alive timeout reached while the response is still unacknowledged: not idle yet");
-      delivering_ = true;
-      wait_since_ = env_.now;
-    } else if (delivering_) {
-      delivering_ = false;
-      wait_since_ = env_.now;
+      // The client has acknowledged nothing for the whole timeout although bytes wait for it
+      // (a zero window that never reopens): idle in all but name.
+      begin_close(CloseBy::Timeout,
+                  "keep-alive timeout: the client acknowledged nothing of the response for "
+                  "--keepalive-timeout, the server closes first (FIN after the bytes still queued)");
     } else {
       begin_close(CloseBy::Timeout,
                   "keep-alive timeout: idle for --keepalive-timeout, the server closes first "
@@ -504,7 +507,6 @@ void Session::response_done() {
     return;
   }
   phase_ = Phase::Reading;
-  delivering_ = false;
   wait_since_ = now_or_pending();
   if (env_.shutting_down && inbuf_.empty()) shutdown();
 }

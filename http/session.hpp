@@ -92,6 +92,9 @@ class Session final : public tcp::SocketHandler {
 
  private:
   void touch();
+  // When a kept-alive connection between requests last saw activity: its last response, or
+  // a later ACK of the response's bytes.
+  Instant keepalive_idle_since() const;
   void pump();
   void pump_once(bool& progress);
   void read_input();
@@ -144,9 +147,6 @@ class Session final : public tcp::SocketHandler {
   bool peer_fin_ = false;
   bool pumping_ = false;
   bool pump_again_ = false;
-  // Waiting for the next request while the last response is still unacknowledged: the idle
-  // time has not begun, and the timer looks again every kDeliveryCheck (session.cpp).
-  bool delivering_ = false;
   Instant wait_since_{};                  // when the session last became idle (or was accepted)
   // The first byte of the current request; once its head is in, the last body bytes' arrival.
   std::optional<Instant> request_start_;

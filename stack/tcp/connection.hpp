@@ -91,6 +91,7 @@ class Connection final : public Socket {
   void push() override;
   size_t send_space() const override;
   size_t send_queued() const override { return send_.size(); }
+  std::optional<Instant> last_acknowledged() const override { return last_acknowledged_; }
   size_t receive(std::span<std::byte> out) override;
   size_t readable() const override;
   bool peer_closed() const override;
@@ -327,6 +328,7 @@ class Connection final : public Socket {
   };
   ApplicationEvents events_;
   mutable bool want_writable_ = false;  // set by send_space() too, which is const to callers
+  std::optional<Instant> last_acknowledged_;  // when SND.UNA last advanced
   bool finished_ = false;               // see finished()
   // The application let go after CLOSE (release()): no one reads, no callback is owed.
   bool released_ = false;

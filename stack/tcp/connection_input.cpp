@@ -329,6 +329,7 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     }
     send_.acknowledge(data);
     tcb_.snd_una = seg.ack;
+    last_acknowledged_ = ctx_.now;
     detect_reneging(tcb_.snd_una);  // RFC 2018 §8, before this ACK's blocks are recorded
     scoreboard_.acknowledge(tcb_.snd_una);
     take_sack_blocks(seg);

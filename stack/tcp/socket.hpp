@@ -88,6 +88,9 @@ class Socket {
   // Bytes given to send() that the peer has not acknowledged yet (unsent ones included): the
   // application's data is delivered when this reaches 0.
   virtual size_t send_queued() const = 0;
+  // When an ACK last acknowledged new data (nothing: none yet, or not known): how an
+  // application tells a slow reader, still taking its data, from an idle peer.
+  virtual std::optional<Instant> last_acknowledged() const { return std::nullopt; }
   // Copies in-order received bytes out; reading frees receive window.
   virtual size_t receive(std::span<std::byte> out) = 0;
   virtual size_t readable() const = 0;

@@ -27,6 +27,7 @@ class FakeSocket final : public tcp::Socket {
   std::string sent;     // everything the application sent
   size_t space = std::numeric_limits<size_t>::max() / 2;  // free send buffer
   size_t unacknowledged = 0;  // of what was sent: bytes the client has not acknowledged
+  std::optional<Instant> acknowledged_at;  // when the client last acknowledged new bytes
   bool fin_in = false;
   bool closed = false;
   bool aborted = false;
@@ -107,6 +108,7 @@ class FakeSocket final : public tcp::Socket {
     return space;
   }
   size_t send_queued() const override { return unacknowledged; }
+  std::optional<Instant> last_acknowledged() const override { return acknowledged_at; }
   size_t receive(std::span<std::byte> out) override {
     size_t n = std::min(out.size(), inbound.size());
     std::memcpy(out.data(), inbound.data(), n);

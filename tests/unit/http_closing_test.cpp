@@ -27,6 +27,7 @@ struct KeptSocket final : tcp::Socket {
   size_t send(std::span<const std::byte> d) override { return inner.send(d); }
   size_t send_space() const override { return inner.send_space(); }
   size_t send_queued() const override { return inner.send_queued(); }
+  std::optional<Instant> last_acknowledged() const override { return inner.last_acknowledged(); }
   size_t receive(std::span<std::byte> out) override { return inner.receive(out); }
   size_t readable() const override { return inner.readable(); }
   bool peer_closed() const override { return inner.peer_closed(); }

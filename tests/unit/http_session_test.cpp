@@ -126,25 +126,40 @@ TEST_CASE("idle timeout: nothing 1 ms before, an active close exactly at the tim
   CHECK_FALSE(h.session->deadline().has_value());
 }
 
-TEST_CASE("idle timeout: a response still unacknowledged is not idle; the idle time starts once it is") {
+TEST_CASE("idle timeout: a slow reader acknowledging the response is not idle; a stalled one is") {
+  using std::chrono::milliseconds;
   ServerConfig c;
   c.keepalive_timeout = seconds(1);
   Harness h(c);
   h.start();
-  h.sock.unacknowledged = 500'000;  // a slow reader: most of a large response still on its way
+  h.sock.unacknowledged = 500'000;  // most of a large response still on its way
   h.sock.client_send(kGet11);        // answered at t=0
-  h.at(seconds(1));
+  // The client takes the bytes slowly: an ACK of new data every 0.9 s, for 3.6 s.
+  for (int i = 1; i <= 4; ++i) {
+    h.sock.acknowledged_at = Instant{} + milliseconds(900 * i);
+    h.at(milliseconds(900 * i));
+    CHECK_FALSE(h.sock.closed);
+  }
+  h.sock.unacknowledged = 0;  // the last ACK, at 3.6 s, took the rest
+  h.at(milliseconds(4599));
   CHECK_FALSE(h.sock.closed);
-  h.at(seconds(3));  // looked at every 250 ms meanwhile: still unacknowledged
-  CHECK_FALSE(h.sock.closed);
-  h.sock.unacknowledged = 0;  // all acknowledged by the next look, at 3.25 s
-  h.at(Duration(std::chrono::milliseconds(3250)));
-  CHECK_FALSE(h.sock.closed);
-  h.at(Duration(std::chrono::milliseconds(4249)));
-  CHECK_FALSE(h.sock.closed);
-  h.at(Duration(std::chrono::milliseconds(4250)));  // a whole timeout after that look
+  h.at(milliseconds(4600));  // a whole timeout after the last ACK
   CHECK(h.sock.closed);
   CHECK(h.stats.closed(CloseBy::Timeout) == 1);
+}
+
+TEST_CASE("idle timeout: a client that acknowledges nothing (a zero window) is closed at the timeout") {
+  ServerConfig c;
+  c.keepalive_timeout = seconds(1);
+  Harness h(c);
+  h.start();
+  h.sock.unacknowledged = 500'000;
+  h.sock.client_send(kGet11);  // answered at t=0; no ACK of new data ever comes
+  h.at(seconds(1) - milliseconds(1));
+  CHECK_FALSE(h.sock.closed);
+  h.at(seconds(1));
+  CHECK(h.sock.closed);  // FIN after the queued bytes, not an abort
+  CHECK_FALSE(h.sock.aborted);
 }
 
 TEST_CASE("each request restarts the idle timer") {

@@ -97,8 +97,8 @@ FlagTable serve_flags(ServeOptions& o) {
         return std::nullopt;
       });
   add("--keepalive-timeout", "SECONDS", seconds_text(h.keepalive_timeout),
-      "close an idle persistent connection after this long: no request pending and the last "
-      "response acknowledged (IIS uses 120, Apache 5)",
+      "close an idle persistent connection after this long: no request and no ACK of the last "
+      "response's bytes for this long (IIS uses 120, Apache 5)",
       seconds_into(o.http.keepalive_timeout, 0.001, 3600));
   add("--max-requests", "N", std::to_string(h.max_requests), "close a persistent connection after N requests",
       uint_into(o.http.max_requests, 1, 1000000));
