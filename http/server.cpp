@@ -97,7 +97,7 @@ struct Server::Impl {
   }
 
   // At --max-connections, a new client is worth more than the connection idle the longest:
-  // close that one (RFC 9112 §9.6: a server may close an idle connection at any time; the
+  // close that one (RFC 9112 §9.5: a server may close an idle connection at any time; the
   // client retries its next request on a new one). idle_order is oldest first, so this skips
   // only entries gone stale, never scans every session: at 100,000 sessions a scan cost
   // about 25 ms per new client.

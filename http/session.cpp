@@ -178,8 +178,7 @@ void Session::fire_timer() {
 
 void Session::shutdown() {
   touch();
-  if (phase_ == Phase::Reading && !request_start_ && inbuf_.empty() && socket_)
-    begin_close(CloseBy::Shutdown, "server shutting down: closing idle connection");
+  if (idle() && socket_) begin_close(CloseBy::Shutdown, "server shutting down: closing idle connection");
 }
 
 void Session::evict() {

@@ -73,7 +73,7 @@ class Session final : public tcp::SocketHandler {
   // Waiting for a request with no byte of one here: a kept-alive connection between requests,
   // or a new one that has sent nothing yet (a browser's preconnect, a client that never
   // speaks). The connections a server may close first when it runs out of room (RFC 9112
-  // §9.6 lets it close idle ones at any time).
+  // §9.5 lets it close idle ones at any time).
   bool idle() const { return phase_ == Phase::Reading && !request_start_ && inbuf_.empty(); }
   Instant idle_since() const { return wait_since_; }
   // Heap bytes held besides the Session itself: buffers grown past a string's inline room, and

@@ -130,7 +130,12 @@ Resolved StaticRoot::resolve(std::string_view url_path) const {
       return {404, {}};
     // "/sub" served as "/sub/index.html" would make the page's relative links resolve from
     // "/" (RFC 3986 §5.2.3): send the client to "/sub/" instead, as web servers do.
-    if (!names_directory) return {301, std::string(url_path) + "/"};
+    if (!names_directory) {
+      // From one leading slash: "//docs/" would name the host "docs" (RFC 3986 §4.2).
+      std::string_view rest = url_path;
+      while (rest.starts_with('/')) rest.remove_prefix(1);
+      return {301, "/" + std::string(rest) + "/"};
+    }
     return {200, *index};
   }
   if (!S_ISREG(st.st_mode) || names_directory) return {404, {}};

@@ -285,10 +285,12 @@ class Builder {
     int side = side_of(st.local);
     StateCell value{st.to, false, st.rule};
     int64_t t = st.time_ns - origin_;
-    // RFC 9293 §3.10.7 (SEGMENT ARRIVES) names changes a received segment caused; the others
-    // come from a user call (§3.10.4 CLOSE, made while the application answered that very
-    // segment) or a timeout, and belong on the segment the side sends because of them.
-    const bool caused_by_arrival = st.rule.find("§3.10.7") != std::string::npos;
+    // RFC 9293 §3.10.7 (SEGMENT ARRIVES) and RFC 4987 (an ACK carrying a SYN cookie) name
+    // changes a received segment caused; the others come from a user call (§3.10.4 CLOSE,
+    // made while the application answered that very segment) or a timeout (§3.10.8), and
+    // belong on the segment the side sends because of them.
+    const bool caused_by_arrival =
+        st.rule.find("§3.10.7") != std::string::npos || st.rule.find("RFC 4987") != std::string::npos;
     if (!caused_by_arrival && before_own_segment(side, st, index)) return;
     // A change caused by a segment the side received: on that segment's row.
     if (!c_.rows.empty()) {

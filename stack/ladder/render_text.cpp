@@ -13,6 +13,14 @@ constexpr size_t kTimeWidth = 11;
 constexpr size_t kStateWidth = 13;  // "SYN-RECEIVED?"
 constexpr size_t kMinArrowWidth = 40;
 
+// At most `bytes` bytes of `s`, never ending inside a UTF-8 character (continuation bytes
+// are 10xxxxxx, RFC 3629 §3).
+std::string utf8_prefix(const std::string& s, size_t bytes) {
+  if (bytes >= s.size()) return s;
+  while (bytes > 0 && (static_cast<unsigned char>(s[bytes]) & 0xC0) == 0x80) --bytes;
+  return s.substr(0, bytes);
+}
+
 std::string pad_left(const std::string& s, size_t width) {
   return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
 }
@@ -108,7 +116,7 @@ std::string render_text(const Ladder& ladder) {
             std::string notes;
             for (const auto& n : r.notes) notes += (notes.empty() ? "" : "; ") + n;
             std::string text = "^ " + notes;
-            if (text.size() > k.arrow) text = text.substr(0, k.arrow - 3) + "...";  // say it was cut
+            if (text.size() > k.arrow) text = utf8_prefix(text, k.arrow - 3) + "...";  // say it was cut
             out += line(k, "", "", '|', centered(text, k.arrow, ' '), '|', "") + "\n";
           }
           break;
@@ -116,7 +124,8 @@ std::string render_text(const Ladder& ladder) {
           out += line(k, time, r.client_state.text(), '|', "", '|', r.server_state.text()) + "\n";
           break;
         case RowKind::Note: {
-          std::string text = r.label.size() + 4 > k.arrow ? r.label.substr(0, k.arrow - 7) + "..." : r.label;
+          std::string text =
+              r.label.size() + 4 > k.arrow ? utf8_prefix(r.label, k.arrow - 7) + "..." : r.label;
           std::string shown = r.note_from_client ? " * " + text : pad_left(text + " * ", k.arrow);
           out += line(k, time, "", '|', shown, '|', "") + "\n";
           break;

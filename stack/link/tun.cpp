@@ -309,6 +309,7 @@ Tun::Tun(Tun&& other) noexcept
 
 Tun& Tun::operator=(Tun&& other) noexcept {
   if (this != &other) {
+    leave_as_found();
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     name_ = std::move(other.name_);

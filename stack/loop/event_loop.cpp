@@ -73,6 +73,12 @@ bool EventLoop::install_signal_handlers() {
   for (int signo : {SIGINT, SIGTERM, SIGUSR1}) {
     if (sigaction(signo, &action, nullptr) != 0) return false;
   }
+  // The terminal closing (SIGHUP) stops us as cleanly as Ctrl-C, with the FIN goodbyes and the
+  // summary; unless it is ignored already, as under nohup, which asked to outlive it.
+  struct sigaction hangup {};
+  if (sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN &&
+      sigaction(SIGHUP, &action, nullptr) != 0)
+    return false;
   // A client that goes away must not kill us through a write to a closed pipe/socket.
   std::signal(SIGPIPE, SIG_IGN);
   return true;
@@ -153,6 +159,7 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   const bool had_packets = ready > 0 && (fds[0].revents & POLLIN);
   if (had_packets) read_batch(now);
   advance_all(now);
+  if (paused_by_user_) now = clock_.now();  // a timer's segment may have been stepped through
   flush_outbox(now);
   // The spin's window starts when the answers have left, not when the packets came: a long
   // batch (or a trace to a slow terminal) must not use it up.
@@ -184,7 +191,7 @@ void EventLoop::drain_signals() {
     if (n <= 0) break;
     for (ssize_t i = 0; i < n; ++i) {
       int signo = bytes[i];
-      if (signo == SIGINT || signo == SIGTERM) stopping_ = true;
+      if (signo == SIGINT || signo == SIGTERM || signo == SIGHUP) stopping_ = true;
       if (signo == SIGUSR1 && on_status_) on_status_();
     }
   }

@@ -76,7 +76,8 @@ class EventLoop {
   // Called (outside any signal handler) when SIGUSR1 arrives.
   void on_status_request(std::function<void()> callback) { on_status_ = std::move(callback); }
 
-  // Routes SIGINT, SIGTERM and SIGUSR1 to this loop through its self-pipe. One loop per process.
+  // Routes SIGINT, SIGTERM, SIGHUP (unless ignored) and SIGUSR1 to this loop through its
+  // self-pipe. One loop per process.
   bool install_signal_handlers();
   // Runs until stop is requested (SIGINT/SIGTERM or request_stop()). Returns 0 then, or 1 on a
   // link error (see error()).

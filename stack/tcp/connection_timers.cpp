@@ -56,7 +56,7 @@ void Connection::on_timers() {
   };
   if (fire(time_wait_timer_)) {
     // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB".
-    close_connection(CloseReason::Normal, "RFC 9293 §3.10.7.4 (TIME-WAIT: 2 MSL elapsed)");
+    close_connection(CloseReason::Normal, "RFC 9293 §3.10.8 (TIME-WAIT: 2 MSL elapsed)");
   }
   if (fire(fin_wait_2_timer_)) fin_wait_2_timeout();
   if (fire(linger_timer_) && tcb_.state != State::Closed) linger_timeout();

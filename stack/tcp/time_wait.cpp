@@ -107,7 +107,7 @@ void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, "discarded by the host
 
 void TimeWaitTable::expire() {
   while (!fifo_.empty() && fifo_.front().expiry <= ctx_.now)
-    close(fifo_.front(), "RFC 9293 §3.10.7.4 (TIME-WAIT: 2 MSL elapsed)", true);
+    close(fifo_.front(), "RFC 9293 §3.10.8 (TIME-WAIT: 2 MSL elapsed)", true);
   // Deviation (fin-timeout): as Connection::fin_wait_2_timeout, dropped silently (no RST)
   // after --fin-timeout in FIN-WAIT-2, and counted.
   while (!fin_wait_2_.empty() && fin_wait_2_.front().expiry <= ctx_.now) {

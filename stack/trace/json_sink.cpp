@@ -342,7 +342,9 @@ void JsonSink::fault(Instant t, Direction direction, std::string_view what, std:
   string_field("packet", packet_summary(ipv4));
   // A TCP segment's fields as a segment event names them, so that a ladder drawn from this
   // trace can mark the arrow the fault hit (an inbound drop has no segment event at all).
-  if (auto ip = wire::parse_ipv4(ipv4); ip && !ip->header.is_fragment() &&
+  // Not for a corrupted packet: the flipped bit may be in the very fields that would say
+  // which segment it was.
+  if (auto ip = wire::parse_ipv4(ipv4); !what.starts_with("corrupted") && ip && !ip->header.is_fragment() &&
                                         ip->header.protocol == static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
     // Unverified checksum: a corrupted segment is still the segment the fault hit.
     if (auto tcp = wire::parse_tcp(ip->payload, ip->header.source, ip->header.destination,

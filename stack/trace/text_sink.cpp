@@ -75,7 +75,9 @@ void TextSink::finish_line() {
 }
 
 void TextSink::segment(Instant t, const SegmentEvent& e) {
-  if (e.relative && !options_.absolute) {
+  // Our SYN in SYN-SENT is relative to our ISN only: the peer's is not known yet.
+  const bool peer_isn_known = e.direction == Direction::In || e.segment.flags.ack;
+  if (e.relative && peer_isn_known && !options_.absolute) {
     constexpr size_t kRememberedConnections = 65536;
     if (isns_.size() >= kRememberedConnections && !isns_.contains(e.tuple)) isns_.clear();
     isns_[e.tuple] = {e.iss, e.irs};

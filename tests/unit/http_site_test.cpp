@@ -102,6 +102,7 @@ TEST_CASE("StaticRoot serves inside the root and never outside it") {
   auto redirect = root.resolve("/dir");
   CHECK(redirect.status == 301);
   CHECK(redirect.path == "/dir/");
+  CHECK(root.resolve("//dir").path == "/dir/");  // not "//dir/", which would name a host
   // A file named as if it were a directory is not there.
   CHECK(root.resolve("/sub/a.txt/").status == 404);
   CHECK(root.resolve("/sub/a.txt/.").status == 404);

@@ -316,7 +316,7 @@ TEST_CASE("pcapng: packets carry the state change, retransmission, drop and faul
     tracer.fault(t0 + microseconds(3), trace::Direction::In, "dropped (drop in data#2)", lost);
     // 5. A timer's state change at a later time does not stick to the last packet.
     tracer.state_change(t0 + seconds(1), kConnection, "TIME-WAIT", "CLOSED",
-                        "RFC 9293 §3.10.7.4 (TIME-WAIT: 2 MSL elapsed)");
+                        "RFC 9293 §3.10.8 (TIME-WAIT: 2 MSL elapsed)");
     // 6. An outbound packet the injector drops: the tap saw it, the fault follows.
     auto data = tcp_packet(false, false, true, 5001, 30);
     tracer.packet(t0 + seconds(2), trace::Direction::Out, data);

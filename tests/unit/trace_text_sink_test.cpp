@@ -140,6 +140,29 @@ TEST_CASE("text trace: a handshake with Wireshark-style relative numbers") {
         "0.299877 Out 192.0.2.2:80 > 192.0.2.1:40000  . 1:1(0) ack 79 win 65535 [retransmission]");
 }
 
+TEST_CASE("text trace: a fault line numbers its segment like the segment lines, once both ISNs are known") {
+  Capture cap;
+  TextSink sink(cap.file());
+  const uint32_t iss = 5000, irs = 90000;
+  // Our SYN (SYN-SENT): the peer's ISN is not known yet, so a fault on its SYN-ACK is absolute.
+  auto syn = segment(80, 40000, iss, 0, "S", 65535);
+  sink.segment(t0, SegmentEvent{Direction::Out, kTuple, syn, true, Seq(iss), Seq()});
+  auto synack = segment(40000, 80, irs, iss + 1, "S.", 64240);
+  sink.fault(t0, Direction::In, "dropped (drop in synack)",
+             tcp_packet(synack, kTuple.remote_ip, kTuple.local_ip));
+  // Established: both known, and the dropped data segment reads like its neighbours.
+  sink.segment(t0, SegmentEvent{Direction::In, kTuple, synack, true, Seq(iss), Seq(irs)});
+  auto data = segment(80, 40000, iss + 1, irs + 1, ".", 65535, 100);
+  sink.fault(t0, Direction::Out, "dropped (drop out data#1)",
+             tcp_packet(data, kTuple.local_ip, kTuple.remote_ip));
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[1] == "0.000000 fault in dropped (drop in synack)  192.0.2.1:40000 > 192.0.2.2:80 S. seq 90000 "
+                    "ack 5001 win 64240 len 0");
+  CHECK(lines[3] == "0.000000 fault out dropped (drop out data#1)  192.0.2.2:80 > 192.0.2.1:40000  "
+                    ". 1:101(100) ack 1 win 65535");
+}
+
 TEST_CASE("text trace: relative numbers survive the 2^32 wrap") {
   Capture cap;
   TextSink sink(cap.file());

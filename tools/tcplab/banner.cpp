@@ -11,6 +11,8 @@
 #include <optional>
 #include <sstream>
 
+#include "stack/text/shell_quote.hpp"
+
 namespace tcplab::cli {
 namespace {
 
@@ -52,20 +54,6 @@ bool lab_accepts(const std::string& name) {
   return true;
 }
 
-// Single-quotes a word for the shell unless it is plainly safe.
-std::string shell_word(const std::string& word) {
-  bool plain = !word.empty();
-  for (char c : word) {
-    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || c == '.' || c == '/' || c == ':' || c == '=' || c == '+';
-    if (!safe) plain = false;
-  }
-  if (plain) return word;
-  std::string quoted = "'";
-  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 // The words that run a command in this process's network namespace, ending in a space.
 std::string command_prefix(long pid, const BannerContext& c) {
   const std::string sudo = c.sudo ? "sudo " : "";
@@ -74,9 +62,9 @@ std::string command_prefix(long pid, const BannerContext& c) {
       return "";
     case NetworkNamespace::Kind::Named:
       if (!c.lab_path.empty() && lab_accepts(c.where.name)) {
-        return sudo + shell_word(c.lab_path) + " exec --name " + c.where.name + " -- ";
+        return sudo + text::shell_quote(c.lab_path) + " exec --name " + c.where.name + " -- ";
       }
-      return sudo + "ip netns exec " + shell_word(c.where.name) + " ";
+      return sudo + "ip netns exec " + text::shell_quote(c.where.name) + " ";
     case NetworkNamespace::Kind::Unnamed:
       return sudo + "nsenter --net=/proc/" + std::to_string(pid) + "/ns/net -- ";
   }
@@ -188,7 +176,7 @@ std::string banner_text(const BannerInfo& info, const BannerContext& c) {
   if (!info.status_file.empty()) {
     if (c.where.kind == NetworkNamespace::Kind::Named && !c.lab_path.empty() && lab_accepts(c.where.name)) {
       out += "tcplab: or shown where you type it (also written to " + info.status_file + "):\n";
-      out += "  " + std::string(c.sudo ? "sudo " : "") + shell_word(c.lab_path) + " table --name " +
+      out += "  " + std::string(c.sudo ? "sudo " : "") + text::shell_quote(c.lab_path) + " table --name " +
              c.where.name + "\n";
     } else {
       out += "tcplab: each report is also written to " + info.status_file + "\n";

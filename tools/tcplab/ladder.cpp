@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,9 +67,7 @@ int ladder_main(int argc, char** argv, int first) {
     std::fprintf(stderr, "tcplab ladder: %s\n", error.c_str());
     return kExitRuntime;
   }
-  std::vector<std::byte> bytes(text.size());
-  std::memcpy(bytes.data(), text.data(), text.size());
-  auto input = ladder::read_input(bytes, error);
+  auto input = ladder::read_input(std::as_bytes(std::span(text)), error);
   if (!input) {
     std::fprintf(stderr, "tcplab ladder: %s: %s\n", path.c_str(), error.c_str());
     return kExitRuntime;

@@ -371,7 +371,7 @@ int serve_main(int argc, char** argv, int first) {
   const bool services_open = echo.active() + discard.active() + chargen.active() > 0;
   if (rc == kExitOk && (http_open || services_open)) {
     // A clean goodbye: idle keep-alive connections get a FIN instead of vanishing, so their
-    // clients see the close (RFC 9112 §9.6), and so does every echo, discard or chargen
+    // clients see the close (RFC 9112 §9.5), and so does every echo, discard or chargen
     // client (nc would otherwise wait forever). Bounded; a second signal ends it at once.
     if (http_server) http_server->begin_shutdown();
     echo.close_all();

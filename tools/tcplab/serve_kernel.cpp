@@ -187,7 +187,7 @@ int serve_kernel_tcp(const KernelServeOptions& o) {
   }
   std::fprintf(stderr, "tcplab: stopping\n");
   if (rc == kExitOk && server->sessions() > 0) {
-    // A clean goodbye as in the TUN mode: idle keep-alive connections get a FIN (RFC 9112 §9.6).
+    // A clean goodbye as in the TUN mode: idle keep-alive connections get a FIN (RFC 9112 §9.5).
     server->begin_shutdown();
     stop = false;
     const Instant give_up = clock.now() + kShutdownGrace;

@@ -1,6 +1,7 @@
 // The shared flag groups and the trace sinks they open.
 #include "tools/tcplab/stack_flags.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -41,7 +42,8 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
            "no address, route (of any table) or gateway on another interface; an explicit CIDR that overlaps "
            "one is refused, never applied. 'none' leaves the addresses of an admin-configured persistent TUN "
            "alone, and is refused unless that TUN exists and already carries an IPv4 address whose prefix "
-           "holds --ip. Multicast, broadcast, 0.0.0.0/8, 127.0.0.0/8 and 240.0.0.0/4 addresses are refused",
+           "holds --ip, or a route to --ip through it. Multicast, broadcast, 0.0.0.0/8, 127.0.0.0/8 and "
+           "240.0.0.0/4 addresses are refused",
            [&o](std::string_view v) -> std::optional<std::string> {
              if (v == "none" || v == "auto") {
                o.host_choice = v == "none" ? ip::HostChoice::None : ip::HostChoice::Auto;
@@ -334,11 +336,17 @@ bool resolve_link_addresses(LinkOptions& o, std::string& error) {
 
 std::FILE* claim_stdout(const char* what, const char* mode, std::string& error) {
   std::fflush(stdout);
-  const int fd = ::dup(STDOUT_FILENO);
-  std::FILE* kept = nullptr;
-  if (fd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || (kept = ::fdopen(fd, mode)) == nullptr) {
+  // A copy above 2 (a closed stdin or stderr must not be reused for it), closed on exec, and
+  // wrapped before stdout is redirected: a failure on the way leaves stdout as it was.
+  const int fd = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  std::FILE* kept = fd < 0 ? nullptr : ::fdopen(fd, mode);
+  if (kept == nullptr || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
     error = std::string("cannot keep stdout for ") + what + ": " + std::strerror(errno);
-    if (fd >= 0) ::close(fd);
+    if (kept != nullptr) {
+      std::fclose(kept);
+    } else if (fd >= 0) {
+      ::close(fd);
+    }
     return nullptr;
   }
   return kept;
@@ -351,7 +359,6 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
   std::FILE* json_stdout = nullptr;
   if (o.trace_json == "-") {
     if ((json_stdout = claim_stdout("the JSON trace", "w", error)) == nullptr) return false;
-    std::setvbuf(json_stdout, nullptr, _IOLBF, 0);  // each event as it happens
   }
   if (o.trace) {
     // Line-buffered, so a trace piped into a file or `grep` shows each event as it happens.
@@ -367,13 +374,11 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
       error = "cannot write the JSON trace " + o.trace_json + ": " + std::strerror(errno);
       return false;
     }
-    // A file fills a large buffer that the event loop flushes once per wakeup (JsonSink::
-    // advance), so a bulk transfer costs one write() per wakeup, not one per event, and a
-    // line is still on disk before the packets it describes leave. stdout stays line-buffered.
-    if (!json_stdout) {
-      json_buffer_.resize(kJsonFileBuffer);
-      std::setvbuf(json_file_.get(), json_buffer_.data(), _IOFBF, json_buffer_.size());
-    }
+    // A file (or stdout) fills a large buffer that the event loop flushes once per wakeup
+    // (JsonSink::advance), so a bulk transfer costs one write() per wakeup, not one per
+    // event, and a line is still out before the packets it describes leave.
+    json_buffer_.resize(kJsonFileBuffer);
+    std::setvbuf(json_file_.get(), json_buffer_.data(), _IOFBF, json_buffer_.size());
     json_ = std::make_unique<trace::JsonSink>(json_file_.get());
     tracer_.add(json_.get());
   }
