@@ -873,16 +873,7 @@ std::optional<std::string> rfc_state_name(std::string_view written, bool linux_n
     if (n < 1 || n > std::size(kLinux)) return std::nullopt;
     return std::string(tcp::to_string(kLinux[n - 1]));
   }
-  std::string s(written);
-  for (auto& c : s) c = static_cast<char>(c == '_' ? '-' : std::toupper(static_cast<unsigned char>(c)));
-  if (s.starts_with("TCP-")) s = s.substr(4);
-  // Linux's names (tcp_states.h) next to the RFC's.
-  if (s == "SYN-RECV") s = "SYN-RECEIVED";
-  if (s == "FIN-WAIT1") s = "FIN-WAIT-1";
-  if (s == "FIN-WAIT2") s = "FIN-WAIT-2";
-  if (s == "CLOSE") s = "CLOSED";
-  for (int i = 0; i <= static_cast<int>(State::TimeWait); ++i)
-    if (tcp::to_string(static_cast<State>(i)) == s) return s;
+  if (auto state = tcp::state_from_name(written)) return std::string(tcp::to_string(*state));
   return std::nullopt;
 }
 

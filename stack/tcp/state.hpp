@@ -1,5 +1,6 @@
 // The eleven connection states of RFC 9293 §3.3.2, printed with the RFC's own names.
 #pragma once
+#include <optional>
 #include <string_view>
 
 namespace tcplab::tcp {
@@ -45,6 +46,10 @@ constexpr std::string_view to_string(State s) {
   }
   return "?";
 }
+
+// A state as people write it: the RFC's names in any case, with '_' for '-', and Linux's
+// (TCP_SYN_RECV, fin_wait1, close); nothing for anything else.
+std::optional<State> state_from_name(std::string_view written);
 
 // RFC 9293 §3.3.2: ESTABLISHED and every later state have seen the peer's SYN.
 constexpr bool is_synchronized(State s) {

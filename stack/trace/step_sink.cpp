@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 
+#include "stack/tcp/state.hpp"
 #include "stack/trace/format.hpp"
 
 namespace tcplab::trace {
@@ -36,15 +37,9 @@ std::string lower(std::string s) {
 }
 
 // "syn_recv", "Established", "TCP_FIN_WAIT1": the RFC name, or empty if it is none.
-std::string state_name(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c == '_' ? '-' : std::toupper(static_cast<unsigned char>(c)));
-  if (s.starts_with("TCP-")) s = s.substr(4);
-  // Linux's names (include/net/tcp_states.h) next to the RFC's.
-  if (s == "SYN-RECV") s = "SYN-RECEIVED";
-  if (s == "FIN-WAIT1") s = "FIN-WAIT-1";
-  if (s == "FIN-WAIT2") s = "FIN-WAIT-2";
-  if (s == "CLOSE") s = "CLOSED";
-  return std::find(kStateNames.begin(), kStateNames.end(), s) != kStateNames.end() ? s : std::string();
+std::string state_name(const std::string& s) {
+  auto state = tcp::state_from_name(s);
+  return state ? std::string(tcp::to_string(*state)) : std::string();
 }
 
 std::string seconds_text(double s) {
