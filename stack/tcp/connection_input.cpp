@@ -129,7 +129,7 @@ bool Connection::answer_duplicate_syn(const wire::TcpSegment& seg) {
   return true;
 }
 
-// RFC 9293 §3.5 Figure 8 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
+// RFC 9293 §3.5 Figure 7 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
 // lies just before RCV.NXT; its ACK still completes our handshake, so the SYN is trimmed
 // off (as the front-trimming in trim_to_window would for data) and the rest processed, with
 // an ACK.

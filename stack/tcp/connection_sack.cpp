@@ -127,8 +127,9 @@ void Connection::add_sack_blocks(wire::TcpOptions& options, size_t payload) cons
   }
   for (size_t i = ranges.size(); i-- > 0 && n < wire::kMaxSackBlocks;) add_range(i);
   options.sack_blocks = n;
-  // RFC 6691 §2: data and options together stay within the peer's MSS, so a full-sized
-  // data segment carries fewer blocks (or none) rather than exceed the path's MTU.
+  // RFC 9293 §3.7.1 (was RFC 6691 §2): data and options together stay within the peer's MSS,
+  // so a full-sized data segment carries fewer blocks (or none) rather than exceed the path's
+  // MTU.
   while (options.sack_blocks > 0 && payload > 0 && payload + options.emitted_length() > effective_mss())
     --options.sack_blocks;
 }

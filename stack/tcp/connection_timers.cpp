@@ -55,7 +55,8 @@ void Connection::on_timers() {
     return true;
   };
   if (fire(time_wait_timer_)) {
-    // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB".
+    // RFC 9293 §3.10.8: "If the time-wait timeout expires on a connection, delete the TCB,
+    // enter the CLOSED state, and return."
     close_connection(CloseReason::Normal, "RFC 9293 §3.10.8 (TIME-WAIT: 2 MSL elapsed)");
   }
   if (fire(fin_wait_2_timer_)) fin_wait_2_timeout();
