@@ -33,7 +33,8 @@ size_t Connection::take_sack_blocks(const wire::TcpSegment& seg) {
   if (update.ignored > 0 && ctx_.tracer.enabled())
     ctx_.tracer.note(
         ctx_.now, &tuple_,
-        "SACK block outside SND.UNA..SND.NXT ignored (RFC 2018 §3: it covers no data in flight)");
+        "SACK block outside SND.UNA..SND.NXT ignored (our reading of RFC 2018 §3: a block "
+        "reports data received, so it must lie in data in flight)");
   return update.newly_sacked;
 }
 

@@ -357,7 +357,8 @@ void TimeWaitTable::take_sack_blocks(const TimeWaitRecord& r, const wire::TcpSeg
   if (!blocks.empty())
     ctx_.tracer.note(
         ctx_.now, &r.tuple,
-        "SACK block outside SND.UNA..SND.NXT ignored (RFC 2018 §3: it covers no data in flight)");
+        "SACK block outside SND.UNA..SND.NXT ignored (our reading of RFC 2018 §3: a block "
+        "reports data received, so it must lie in data in flight)");
 }
 
 // As Connection::note_duplicate: RFC 2883 §4, bytes [seq, seq + length) repeat what we hold.
