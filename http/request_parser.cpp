@@ -451,7 +451,8 @@ bool RequestParser::on_headers_end() {
     if (length) return fail(400, "Transfer-Encoding with Content-Length");
     // RFC 9112 §6.3: chunked must be the final coding, else the length is unknowable -> 400.
     if (te.empty() || te.back() != "chunked") return fail(400, "chunked is not the final transfer coding");
-    // RFC 9112 §7: chunked is never applied twice.
+    // RFC 9112 §6.1: a sender MUST NOT apply chunked more than once; refusing such a request
+    // is our choice.
     if (std::count(te.begin(), te.end(), "chunked") > 1) return fail(400, "chunked applied twice");
     // RFC 9112 §6.1: a transfer coding we do not implement -> 501.
     if (te.size() > 1) return fail(501, "unsupported transfer coding");

@@ -138,7 +138,7 @@ void NewReno::on_retransmission_timeout(size_t flight_size, Seq snd_nxt, bool fi
   // RFC 5681 §3.1 eq. (4), and its implementation note: when the segment has already been
   // retransmitted by the timer, "the value of ssthresh is held constant". cwnd = LW = 1 SMSS.
   size_t ssthresh = first_timeout ? half_flight(flight_size) : ssthresh_;
-  set(smss_, ssthresh, "RFC 5681 §3.1 eq. 4 (retransmission timeout: cwnd = 1 segment)");
+  set(smss_, ssthresh, "RFC 5681 §3.1 (timeout: ssthresh by eq. 4, cwnd = LW = 1 segment)");
 }
 
 void NewReno::before_sending_after_idle(Instant now, Duration rto) {

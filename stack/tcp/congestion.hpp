@@ -61,7 +61,8 @@ class NewReno {
   // `bytes` of new data went out beyond cwnd under that allowance; RFC 5681 §3.2 step 2
   // leaves them out of the FlightSize that ssthresh is computed from.
   void limited_transmit_sent(size_t bytes) { limited_transmit_bytes_ += bytes; }
-  // The retransmission timer expired (RFC 5681 §3.1 eq. 4 and its implementation note;
+  // The retransmission timer expired (RFC 5681 §3.1: ssthresh by eq. 4, held by its
+  // implementation note, and cwnd = LW = 1 segment;
   // RFC 6582 §3.2 step 4). first_timeout: this data had not timed out before.
   void on_retransmission_timeout(size_t flight_size, Seq snd_nxt, bool first_timeout);
   // New data is about to be sent with nothing in flight: RFC 5681 §4.1, restart after idle.

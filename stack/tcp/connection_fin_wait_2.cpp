@@ -29,11 +29,12 @@ bool Connection::release(std::optional<Duration> linger_on_data) {
 // RFC 9293 §3.10.7.4 seventh in FIN-WAIT-1/2 after release(): in-order text moves RCV.NXT and
 // is discarded, text beyond a hole is not kept; either way an ACK goes at once (no delayed
 // ACK: nobody will read, so there is no response for it to ride on).
-// Deviation (released-data-discarded): RFC 1122 §4.2.2.13 says a TCP SHOULD answer data
-// arriving after CLOSE with RST "to show that data was lost". The application that let go
-// asked for the opposite: the HTTP server lets go only where it would read and throw such
-// bytes away itself (a request crossing its idle-timeout FIN), and an RST can destroy the
-// response the client has not read yet (RFC 9112 §9.6). --fin-timeout still bounds the wait.
+// Deviation (released-data-discarded): RFC 9293 §3.6.1 (SHLD-3; was RFC 1122 §4.2.2.13) says
+// a TCP SHOULD answer data arriving after CLOSE with RST "to show that data was lost". The
+// application that let go asked for the opposite: the HTTP server lets go only where it would
+// read and throw such bytes away itself (a request crossing its idle-timeout FIN), and an RST
+// can destroy the response the client has not read yet (RFC 9112 §9.6). --fin-timeout still
+// bounds the wait.
 void Connection::take_released_text(const wire::TcpSegment& seg) {
   ack_.now = true;
   if (seg.seq != tcb_.rcv_nxt) return ctx_.drop(DropReason::TcpOutOfOrderFull, kReleasedOutOfOrderDrop);

@@ -24,8 +24,10 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
     // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.
     if (check_paws(seg) && check_sequence(seg) && record_timestamp(in) && check_rst(seg) && check_syn(seg) &&
         check_ack(seg)) {
-      // Deviation (urg-ignored): URG (sixth step) is ignored; RFC 6093 §4 advises new
-      // applications not to use it, and the urgent byte is delivered in line like any other.
+      // Deviation (urg-ignored): URG (sixth step) is ignored, departing from RFC 9293 §3.8.5
+      // (MUST-30: implementations must still support the urgent mechanism); the same section
+      // (SHLD-13, was RFC 6093 §5) says new applications SHOULD NOT employ it, and the urgent
+      // byte is delivered in line like any other.
       process_text(seg);
       check_fin(seg);
     }
@@ -129,7 +131,7 @@ bool Connection::answer_duplicate_syn(const wire::TcpSegment& seg) {
   return true;
 }
 
-// RFC 9293 §3.5 Figure 8 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
+// RFC 9293 §3.5 Figure 7 (simultaneous open): the peer's SYN,ACK repeats its SYN, which
 // lies just before RCV.NXT; its ACK still completes our handshake, so the SYN is trimmed
 // off (as the front-trimming in trim_to_window would for data) and the rest processed, with
 // an ACK.

@@ -1,7 +1,8 @@
-// TCP keep-alive (RFC 1122 §4.2.3.6), off unless --tcp-keepalive asks for it: after IDLE with
-// nothing from the peer, a probe every INTERVAL - an ACK with SEG.SEQ = SND.NXT - 1 and no
-// data, which any live peer must answer with an ACK (it lies before its window) - and after
-// COUNT unanswered probes a RST and on_closed(TimedOut), as Linux does.
+// TCP keep-alive (RFC 9293 §3.8.4, was RFC 1122 §4.2.3.6), off unless --tcp-keepalive asks
+// for it: after IDLE with nothing from the peer, a probe every INTERVAL - an ACK with
+// SEG.SEQ = SND.NXT - 1 and no data, which any live peer must answer with an ACK (it lies
+// before its window) - and after COUNT unanswered probes a RST and on_closed(TimedOut), as
+// Linux does.
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {
@@ -31,7 +32,7 @@ void Connection::keepalive_timeout() {
   if (keepalive_probes_ >= ka.count) {
     ++ctx_.stats.timeouts;
     send_rst(tcb_.snd_nxt);
-    close_connection(CloseReason::TimedOut, "RFC 1122 §4.2.3.6 (keep-alive: probes unanswered)");
+    close_connection(CloseReason::TimedOut, "RFC 9293 §3.8.4 (keep-alive: probes unanswered)");
     return;
   }
   // RFC 1122 §4.2.3.6: "sending a segment with the sequence number SEG.SEQ = SND.NXT-1";

@@ -107,7 +107,8 @@ bool Connection::send_one_data_segment() {
     // off), or if it is at least half the largest window the peer ever offered.
     bool empties_queue = len == unsent;
     // Deviation (push-ends-nagle): a short segment that ends a message the application
-    // PUSHed (RFC 9293 §3.9.1) goes at once, as if TCP_NODELAY were set for that one write.
+    // PUSHed (RFC 9293 §3.9.1.2 SEND; the sending rule is §3.8.6.2.1 rule (2)) goes at
+    // once, as if TCP_NODELAY were set for that one write.
     // RFC 896 alone would hold the tail of every keep-alive response that is not a multiple
     // of the MSS until the client's delayed ACK releases it (40 ms on Linux): a stall per
     // response on a real network. Short writes that are not pushed still coalesce.
@@ -214,7 +215,7 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
 
 // The window field for the next segment, honouring RFC 9293 §3.8.6.2.2 (receiver SWS
 // avoidance: move the right edge only by min(half the buffer, one MSS) or more) and never
-// moving the right edge left (§3.8.6.2.2, RFC 7323 §2.4).
+// moving the right edge left (§3.8.6, SHLD-14: do not shrink the window; RFC 7323 §2.4).
 uint16_t Connection::window_to_advertise(bool syn) {
   size_t free = receive_.free();
   if (syn) {

@@ -12,13 +12,14 @@ namespace tcplab::tcp {
 namespace {
 
 constexpr uint16_t kIpTcpHeaders = 40;
-// RFC 1122 §3.3.3: every host takes 576-byte datagrams, so MSS 536 always gets through.
+// RFC 791 §3.1 (Total Length), RFC 1122 §3.3.2 (EMTU_R >= 576): every host takes 576-byte
+// datagrams, so MSS 536 always gets through.
 constexpr uint16_t kMinPathMtu = 576;
 // RFC 1191 §7, Table 7-1: the plateaus to guess from when the router left the MTU field 0.
 constexpr std::array<uint16_t, 11> kPlateaus{65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68};
 
-// RFC 1191 §5: "the largest plateau value that is less than the Total Length field of the
-// datagram" that was too big.
+// RFC 1191 §5: "the greatest plateau value that is less than the returned Total Length
+// field" of the datagram that was too big.
 uint16_t plateau_below(uint16_t total_length) {
   for (uint16_t p : kPlateaus)
     if (p < total_length) return p;
@@ -38,7 +39,8 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   uint16_t reported = next_hop_mtu != 0 ? next_hop_mtu : plateau_below(quoted_length);
   // Deviation (path-mtu-floor-576): RFC 1191 §3 lets the estimate fall to 68 bytes. Like
   // Linux (min_pmtu 552), we never go below 576 (MSS 536): a forged ICMP could otherwise
-  // force 28-byte segments (RFC 5927 §7), and RFC 1122 §3.3.3 guarantees 576 gets through.
+  // force 28-byte segments (RFC 5927 §7), and RFC 791 §3.1 / RFC 1122 §3.3.2 guarantee that
+  // every host takes 576.
   // A path that really is smaller would then drop our 576-byte DF segments for ever (a black
   // hole), so a report below 576 also makes this connection stop setting DF, as RFC 1191 §3
   // allows and Linux does below its floor: the router fragments what it cannot forward whole.
@@ -80,9 +82,11 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   if (tcb_.state == State::SynSent || tcb_.state == State::SynReceived) return;  // SYNs are small
   congestion_.set_smss(send_mss());
   if (flight_size() == 0) return;
-  // RFC 1191 §6.4: "retransmit ... datagrams that were too big". Everything outstanding is
-  // resent from SND.UNA in the new size, as after a timeout but without touching cwnd (like
-  // Linux's tcp_simple_retransmit: the path, not congestion, dropped them).
+  // RFC 1191 §6.4: "the retransmission could be done in immediate response to a notification
+  // that the Path MTU has changed", in a size "no larger than the new PMTU", and it "should
+  // not change the congestion window". Everything outstanding is resent from SND.UNA in the
+  // new size, as after a timeout but without touching cwnd (like Linux's
+  // tcp_simple_retransmit: the path, not congestion, dropped them).
   scoreboard_.clear();
   rtx_next_ = tcb_.snd_una;
   rtx_end_ = tcb_.snd_nxt;

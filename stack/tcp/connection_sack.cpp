@@ -33,7 +33,8 @@ size_t Connection::take_sack_blocks(const wire::TcpSegment& seg) {
   if (update.ignored > 0 && ctx_.tracer.enabled())
     ctx_.tracer.note(
         ctx_.now, &tuple_,
-        "SACK block outside SND.UNA..SND.NXT ignored (RFC 2018 §3: it covers no data in flight)");
+        "SACK block outside SND.UNA..SND.NXT ignored (our reading of RFC 2018 §3: a block "
+        "reports data received, so it must lie in data in flight)");
   return update.newly_sacked;
 }
 
@@ -127,8 +128,9 @@ void Connection::add_sack_blocks(wire::TcpOptions& options, size_t payload) cons
   }
   for (size_t i = ranges.size(); i-- > 0 && n < wire::kMaxSackBlocks;) add_range(i);
   options.sack_blocks = n;
-  // RFC 6691 §2: data and options together stay within the peer's MSS, so a full-sized
-  // data segment carries fewer blocks (or none) rather than exceed the path's MTU.
+  // RFC 9293 §3.7.1 (was RFC 6691 §2): data and options together stay within the peer's MSS,
+  // so a full-sized data segment carries fewer blocks (or none) rather than exceed the path's
+  // MTU.
   while (options.sack_blocks > 0 && payload > 0 && payload + options.emitted_length() > effective_mss())
     --options.sack_blocks;
 }

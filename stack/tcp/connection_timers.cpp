@@ -55,7 +55,8 @@ void Connection::on_timers() {
     return true;
   };
   if (fire(time_wait_timer_)) {
-    // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB".
+    // RFC 9293 §3.10.8: "If the time-wait timeout expires on a connection, delete the TCB,
+    // enter the CLOSED state, and return."
     close_connection(CloseReason::Normal, "RFC 9293 §3.10.8 (TIME-WAIT: 2 MSL elapsed)");
   }
   if (fire(fin_wait_2_timer_)) fin_wait_2_timeout();
@@ -90,7 +91,7 @@ void Connection::retransmission_timeout() {
   }
   ++retries_;
   rto_.back_off();  // RFC 6298 §5.5
-  // RFC 5681 §3.1 eq. 4 (cwnd = 1 segment), RFC 6582 §3.2 step 4.
+  // RFC 5681 §3.1 (ssthresh by eq. 4, cwnd = LW = 1 segment), RFC 6582 §3.2 step 4.
   if (!opening) congestion_.on_retransmission_timeout(flight_size(), tcb_.snd_nxt, retries_ == 1);
   uint32_t resent = retransmit_first("retransmission");
   if (!opening) start_timeout_recovery(resent);       // the rest follows as cwnd opens
@@ -134,9 +135,10 @@ void Connection::on_new_ack(size_t acked_bytes) {
   if (tcb_.snd_una == tcb_.snd_nxt) {
     cancel(retransmission_timer_);  // RFC 6298 §5.2
   } else if (!response.retransmit_first || response.restart_timer) {
-    // RFC 6298 §5.3; in fast recovery RFC 6582 §3.2 step 3 (the "Impatient" variant of
-    // §4) restarts the timer only for the first partial ACK, so a long recovery ends in a
-    // timeout rather than one retransmission per RTT.
+    // RFC 6298 §5.3; in fast recovery RFC 6582 §3.2 step 3: "For the first partial ACK that
+    // arrives during fast recovery, also reset the retransmit timer." Only the first, so a
+    // long recovery ends in a timeout rather than one retransmission per RTT (the
+    // "Impatient" variant of RFC 6582 §6, formerly RFC 3782 §4).
     arm(retransmission_timer_, ctx_.now + rto_.rto());
   }
   act_on(response, "retransmission (partial ACK)");

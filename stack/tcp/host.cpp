@@ -35,9 +35,11 @@ void remove_from(std::deque<Connection*>& queue, const Connection* c) {
   if (it != queue.end()) queue.erase(it);
 }
 
-// RFC 1122 §4.2.2.13 / RFC 9293 §3.10.7.4: a new SYN with a sequence number above RCV.NXT
-// may reopen a connection in TIME-WAIT (the old duplicates cannot be confused with the new
-// connection's numbers), if a listener will take it. Any other state answers the SYN itself.
+// RFC 9293 §3.6.1 (MAY-2; was RFC 1122 §4.2.2.13): a new SYN may reopen a connection in
+// TIME-WAIT, if a listener will take it. The RFC's conditions are on our new ISN and on
+// going back to TIME-WAIT if the SYN was an old duplicate; the test used here, a sequence
+// number above RCV.NXT (so old duplicates cannot be confused with the new connection's
+// numbers), is the BSD/Linux heuristic. Any other state answers the SYN itself.
 bool reopens_time_wait(State state, const wire::TcpSegment& seg, Seq rcv_nxt, bool listening) {
   return state == State::TimeWait && seg.flags.syn && !seg.flags.ack && !seg.flags.rst && seg.seq > rcv_nxt &&
          listening;
@@ -391,7 +393,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
       return h.finish_entry();
     }
     if (h.ctx.tracer.enabled())
-      h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 1122 §4.2.2.13)");
+      h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 9293 §3.6.1)");
     h.time_wait.discard(*record);
   } else if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
@@ -403,7 +405,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
       return;
     }
     if (h.ctx.tracer.enabled())
-      h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 1122 §4.2.2.13)");
+      h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 9293 §3.6.1)");
     c.discard();
     h.reap();
   }

@@ -64,9 +64,10 @@ Seq IsnGenerator::next(const FourTuple& t, Instant now) const {
   wire::write_u16(b, 4, t.local_port);
   wire::write_u32(b, 6, t.remote_ip.value);
   wire::write_u16(b, 10, t.remote_port);
-  // RFC 6528 §3: F() hashes the connection-id and the secret key.
+  // RFC 9293 §3.4.1 (SHLD-1, was RFC 6528 §3): F() is a pseudorandom function of the
+  // connection's local and remote address and port and a secret key.
   uint32_t f = static_cast<uint32_t>(siphash24(key_, b));
-  // RFC 6528 §3 / RFC 9293 §3.4.1: M is a timer incremented every 4 microseconds.
+  // RFC 9293 §3.4.1 (was RFC 6528 §3): M is the 4 microsecond timer.
   auto ticks = std::chrono::duration_cast<microseconds>(now.time_since_epoch()).count() / 4;
   return Seq(static_cast<uint32_t>(ticks) + f);
 }

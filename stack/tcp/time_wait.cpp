@@ -176,7 +176,7 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
 // RFC 9293 §3.10.7.4 seventh in FIN-WAIT-2, for a connection nobody reads any more
 // (Connection::take_released_text): in-order bytes move RCV.NXT and are thrown away, bytes
 // beyond a hole are not kept; either way an ACK goes at once, the buffer staying empty.
-// Deviation (released-data-discarded): no RST for them (RFC 1122 §4.2.2.13 SHOULD), see there.
+// Deviation (released-data-discarded): no RST for them (RFC 9293 §3.6.1, SHLD-3), see there.
 void TimeWaitTable::take_text(TimeWaitRecord& r, const wire::TcpSegment& seg) {
   if (seg.payload.empty()) return;
   ack_owed_ = true;
@@ -357,7 +357,8 @@ void TimeWaitTable::take_sack_blocks(const TimeWaitRecord& r, const wire::TcpSeg
   if (!blocks.empty())
     ctx_.tracer.note(
         ctx_.now, &r.tuple,
-        "SACK block outside SND.UNA..SND.NXT ignored (RFC 2018 §3: it covers no data in flight)");
+        "SACK block outside SND.UNA..SND.NXT ignored (our reading of RFC 2018 §3: a block "
+        "reports data received, so it must lie in data in flight)");
 }
 
 // As Connection::note_duplicate: RFC 2883 §4, bytes [seq, seq + length) repeat what we hold.
@@ -391,7 +392,8 @@ void TimeWaitTable::send_challenge_ack(TimeWaitRecord& r) {
 
 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with the window Connection::window_to_advertise would
 // give: the receive buffer is empty (records are made only then), so receiver SWS avoidance
-// (RFC 9293 §3.8.6.2.2) may open the right edge to the whole buffer, never move it left.
+// (RFC 9293 §3.8.6.2.2) may open the right edge to the whole buffer; it never moves it left
+// (§3.8.6, SHLD-14: a receiver SHOULD NOT shrink the window).
 void TimeWaitTable::send_ack(TimeWaitRecord& r, std::string_view note) {
   wire::TcpSegment seg;
   seg.source_port = r.tuple.local_port;

@@ -107,10 +107,11 @@ class TimeWaitTable {
   void illegal_syn_fin_arrives(TimeWaitRecord& record, const wire::TcpSegment& segment);
   // RFC 5927 §4.1: an ICMP error can only be about data in flight, and there is none.
   void fragmentation_needed(TimeWaitRecord& record);
-  // RFC 1122 §4.2.2.13: a new SYN reopens the 4-tuple; the record goes, nothing is sent.
+  // RFC 9293 §3.6.1 (MAY-2): a new SYN reopens the 4-tuple; the record goes, nothing is sent.
   void discard(TimeWaitRecord& record);
-  // RFC 9293 §3.10.7.4: "When the time-wait timeout expires, delete the TCB"; and FIN-WAIT-2
-  // records whose --fin-timeout ran out. Every record due at ctx.now, oldest first.
+  // RFC 9293 §3.10.8: "If the time-wait timeout expires on a connection, delete the TCB";
+  // and FIN-WAIT-2 records whose --fin-timeout ran out. Every record due at ctx.now, oldest
+  // first.
   void expire();
   // The earliest expiry, for the event loop's poll timeout.
   std::optional<Instant> next_expiry() const;

@@ -71,7 +71,7 @@ void ChecksumAccumulator::add(ConstBytes bytes) {
     odd_ = false;
     bytes = bytes.subspan(1);
   }
-  // Deferred carries (RFC 1071 §2(C)): each piece adds at most 16 bits to a 64-bit
+  // Deferred carries (RFC 1071 §2(D)): each piece adds at most 16 bits to a 64-bit
   // accumulator, which cannot overflow on anything we handle; finish() folds once.
   sum_ += sum_words(bytes);
   // RFC 1071 §4.1: an odd trailing byte was padded with a zero low byte; the next piece's

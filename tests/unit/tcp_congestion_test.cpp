@@ -183,14 +183,14 @@ TEST_CASE(
   CHECK(cc.cwnd() == cwnd);
 }
 
-TEST_CASE("congestion: a timeout collapses cwnd to one segment (RFC 5681 §3.1 eq. 4)") {
+TEST_CASE("congestion: a timeout collapses cwnd to one segment (RFC 5681 §3.1, LW)") {
   NewReno cc = started();
   Recorder r;
   r.attach(cc);
   cc.on_retransmission_timeout(8000, kIss + 8001, true);
   CHECK(cc.cwnd() == 1000);
   CHECK(cc.ssthresh() == 4000);
-  CHECK(r.rules.back() == "RFC 5681 §3.1 eq. 4 (retransmission timeout: cwnd = 1 segment)");
+  CHECK(r.rules.back() == "RFC 5681 §3.1 (timeout: ssthresh by eq. 4, cwnd = LW = 1 segment)");
   // The same segment times out again: ssthresh is held (the implementation note of §3.1).
   cc.on_retransmission_timeout(8000, kIss + 8001, false);
   CHECK(cc.ssthresh() == 4000);

@@ -229,14 +229,14 @@ TEST_CASE("text trace: congestion window changes with the rule") {
   Capture cap;
   TextSink sink(cap.file());
   sink.congestion(t0, kTuple, 14600, UINT64_MAX, "RFC 6928 §2 (initial window)");
-  sink.congestion(t0 + milliseconds(5), kTuple, 1460, 7300, "RFC 5681 §3.1 eq. 4 (retransmission timeout)");
+  sink.congestion(t0 + milliseconds(5), kTuple, 1460, 7300, "RFC 5681 §3.1 (timeout)");
   auto lines = cap.lines();
   REQUIRE(lines.size() == 2);
   CHECK(lines[0] ==
         "0.000000 cwnd 192.0.2.2:80 <> 192.0.2.1:40000 14600 ssthresh inf (RFC 6928 §2 (initial window))");
   CHECK(lines[1] ==
         "0.005000 cwnd 192.0.2.2:80 <> 192.0.2.1:40000 1460 ssthresh 7300 "
-        "(RFC 5681 §3.1 eq. 4 (retransmission timeout))");
+        "(RFC 5681 §3.1 (timeout))");
 }
 
 TEST_CASE("text trace: drops name the reason and summarise the packet") {
