@@ -102,14 +102,26 @@ struct Server::Impl {
   // only entries gone stale, never scans every session: at 100,000 sessions a scan cost
   // about 25 ms per new client.
   bool close_oldest_idle() {
-    while (!idle_order.empty()) {
-      auto [s, since] = idle_order.front();
+    // A connection still delivering its last response is busy, not idle ("idle the longest"
+    // would cut a download); it keeps its place. Bounded, so a server full of slow readers
+    // refuses instead of scanning them all for every new client.
+    constexpr size_t kMaxDeliveringSkipped = 256;
+    std::vector<std::pair<Session*, Instant>> delivering;
+    bool evicted = false;
+    while (!idle_order.empty() && delivering.size() < kMaxDeliveringSkipped) {
+      auto entry = idle_order.front();
       idle_order.pop_front();
-      if (!still_idle_since(s, since)) continue;
-      s->evict();
-      return true;
+      if (!still_idle_since(entry.first, entry.second)) continue;
+      if (entry.first->delivering()) {
+        delivering.push_back(entry);
+        continue;
+      }
+      entry.first->evict();
+      evicted = true;
+      break;
     }
-    return false;
+    idle_order.insert(idle_order.begin(), delivering.begin(), delivering.end());
+    return evicted;
   }
 
   // An idle_order entry is current if its session is still here, still idle, and has not

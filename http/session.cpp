@@ -70,6 +70,7 @@ void Session::stamp() {
     if (t == kPending) t = env_.now;
   };
   fix(wait_since_);
+  fix(writing_since_);
   fix(linger_since_);
   if (request_start_) fix(*request_start_);
   if (!pending_notes_.empty()) {
@@ -93,24 +94,37 @@ std::optional<Instant> Session::deadline() const {
       // A fresh connection must send its first request within the header timeout; a used
       // one may stay idle for the keep-alive timeout.
       if (requests_ == 0) return base(wait_since_) + env_.config.header_timeout;
-      return keepalive_idle_since() + env_.config.keepalive_timeout;
+      return active_since(wait_since_) + env_.config.keepalive_timeout;
+    case Phase::Writing:
+      // A response the client takes none of (a zero window that never reopens) would hold
+      // the connection for ever: the same timeout bounds the wait for its next ACK.
+      return active_since(writing_since_) + env_.config.keepalive_timeout;
     case Phase::Lingering:
       if (peer_fin_) return std::nullopt;
       return base(linger_since_) + env_.config.linger;
     case Phase::Closing:  // TCP's own timers (FIN-WAIT-2, TIME-WAIT) end it
-    case Phase::Writing:
     case Phase::Closed:
       return std::nullopt;
   }
   return std::nullopt;
 }
 
-Instant Session::keepalive_idle_since() const {
-  // Idle means nothing happening, delivery included: the response entered the send buffer at
-  // wait_since_, but a slow reader may take longer than the timeout to acknowledge it (RFC
-  // 9112 §9.5: a server should keep a connection whose data is still moving). Every ACK of
-  // new data is activity, so the idle time counts from the later of the two.
-  Instant since = wait_since_ == kPending ? env_.now : wait_since_;
+// The client has acknowledged nothing of a response for the whole timeout although bytes wait
+// for it: a zero window that never reopens. A FIN would wait behind those bytes for ever, so
+// the connection is reset and its memory freed.
+void Session::abort_stalled() {
+  note("response stalled: the client acknowledged none of it for --keepalive-timeout "
+       "(a zero window that never reopens?): RST");
+  count_close(CloseBy::Timeout);
+  socket_->abort();
+}
+
+Instant Session::active_since(Instant t) const {
+  // Idle means nothing happening, delivery included: a response entered the send buffer at
+  // `t`, but a slow reader may take longer than the timeout to acknowledge it (RFC 9112 §9.5:
+  // a server should keep a connection whose data is still moving). Every ACK of new data is
+  // activity, so the idle time counts from the later of the two.
+  Instant since = t == kPending ? env_.now : t;
   if (socket_)
     if (auto acked = socket_->last_acknowledged(); acked && *acked > since) since = *acked;
   return since;
@@ -145,16 +159,16 @@ void Session::fire_timer() {
     } else if (requests_ == 0) {
       begin_close(CloseBy::HeaderTimeout, "no request within --header-timeout");
     } else if (socket_->send_queued() > 0) {
-      // The client has acknowledged nothing for the whole timeout although bytes wait for it
-      // (a zero window that never reopens): idle in all but name.
-      begin_close(CloseBy::Timeout,
-                  "keep-alive timeout: the client acknowledged nothing of the response for "
-                  "--keepalive-timeout, the server closes first (FIN after the bytes still queued)");
+      abort_stalled();
     } else {
       begin_close(CloseBy::Timeout,
                   "keep-alive timeout: idle for --keepalive-timeout, the server closes first "
                   "(active close: this side sends FIN and will hold TIME-WAIT)");
     }
+    return;
+  }
+  if (phase_ == Phase::Writing) {
+    abort_stalled();
     return;
   }
   if (phase_ == Phase::Lingering) {
@@ -416,6 +430,7 @@ void Session::start_response(Response response, bool head_only, int minor,
   body_ = head_only ? nullptr : std::move(response.body);
   close_after_ = !decision.keep_open;
   phase_ = Phase::Writing;
+  writing_since_ = now_or_pending();
   // The head and the first piece of the body go out in one send().
   if (body_) append_body_piece();
 }

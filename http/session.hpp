@@ -75,6 +75,8 @@ class Session final : public tcp::SocketHandler {
   // speaks). The connections a server may close first when it runs out of room (RFC 9112
   // §9.5 lets it close idle ones at any time).
   bool idle() const { return phase_ == Phase::Reading && !request_start_ && inbuf_.empty(); }
+  // Idle but its last response not all acknowledged yet: a slow reader still taking it.
+  bool delivering() const { return socket_ != nullptr && socket_->send_queued() > 0; }
   Instant idle_since() const { return wait_since_; }
   // Heap bytes held besides the Session itself: buffers grown past a string's inline room, and
   // the request parser while a request is being read. An idle connection holds none.
@@ -92,9 +94,10 @@ class Session final : public tcp::SocketHandler {
 
  private:
   void touch();
-  // When a kept-alive connection between requests last saw activity: its last response, or
-  // a later ACK of the response's bytes.
-  Instant keepalive_idle_since() const;
+  // When the connection last saw activity: `t` (a response queued), or a later ACK of new
+  // data.
+  Instant active_since(Instant t) const;
+  void abort_stalled();
   void pump();
   void pump_once(bool& progress);
   void read_input();
@@ -151,6 +154,7 @@ class Session final : public tcp::SocketHandler {
   // The first byte of the current request; once its head is in, the last body bytes' arrival.
   std::optional<Instant> request_start_;
   Instant linger_since_{};
+  Instant writing_since_{};  // when the response being written began
   bool in_timer_ = false;
   // The close is a plain FIN: the session lets TCP finish alone (tcp::Socket::release) at its
   // next visit, once its notes are out; with linger_on_data_ late request bytes make TCP do

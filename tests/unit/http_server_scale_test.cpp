@@ -141,6 +141,23 @@ TEST_CASE("http: a connection that never sent a request is idle too, and makes r
   CHECK(lab.server.stats().refused_full == 0);
 }
 
+TEST_CASE("http: a connection still delivering its response is busy, not the idle one to close") {
+  http::ServerConfig config;
+  config.max_connections = 2;
+  Many lab(config);
+  lab.connect(50001);
+  lab.deliver(50001, "P.", kGet);  // answered, but the client has not acknowledged the response
+  lab.peer.advance(seconds(1));
+  lab.connect(50002);
+  request(lab, 50002);  // answered and acknowledged: idle
+  lab.connect(50003);
+  request(lab, 50003);
+  CHECK_FALSE(lab.got_flag(50001, 'F'));
+  CHECK(lab.got_flag(50002, 'F'));
+  CHECK(lab.payload(50003).starts_with("HTTP/1.1 200 OK"));
+  CHECK(lab.server.stats().closed(http::CloseBy::Evicted) == 1);
+}
+
 TEST_CASE("http: a client is refused only when no connection is idle") {
   http::ServerConfig config;
   config.max_connections = 1;

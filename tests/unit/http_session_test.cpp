@@ -158,8 +158,32 @@ TEST_CASE("idle timeout: a client that acknowledges nothing (a zero window) is c
   h.at(seconds(1) - milliseconds(1));
   CHECK_FALSE(h.sock.closed);
   h.at(seconds(1));
-  CHECK(h.sock.closed);  // FIN after the queued bytes, not an abort
+  CHECK(h.sock.aborted);  // a FIN would wait behind the bytes it never takes
+  CHECK(h.stats.closed(CloseBy::Timeout) == 1);
+}
+
+TEST_CASE("idle timeout: a response too large for the send buffer stalls the same way while it is written") {
+  using std::chrono::milliseconds;
+  ServerConfig c;
+  c.keepalive_timeout = seconds(1);
+  Harness h(c);
+  h.sock.space = 1000;
+  h.start();
+  h.sock.client_send("GET /big/300000 HTTP/1.1\r\nHost: h\r\n\r\n");  // t=0
+  REQUIRE(h.session->phase() == Session::Phase::Writing);
+  // Taking it slowly is fine: an ACK of new data every 0.9 s.
+  for (int i = 1; i <= 3; ++i) {
+    h.sock.acknowledged_at = Instant{} + milliseconds(900 * i);
+    h.at(milliseconds(900 * i));
+    h.sock.drain(1000);
+  }
   CHECK_FALSE(h.sock.aborted);
+  // Then nothing for the whole timeout: reset, and counted as a timeout.
+  h.at(milliseconds(3699));
+  CHECK_FALSE(h.sock.aborted);
+  h.at(milliseconds(3700));
+  CHECK(h.sock.aborted);
+  CHECK(h.stats.closed(CloseBy::Timeout) == 1);
 }
 
 TEST_CASE("each request restarts the idle timer") {

@@ -98,7 +98,8 @@ FlagTable serve_flags(ServeOptions& o) {
       });
   add("--keepalive-timeout", "SECONDS", seconds_text(h.keepalive_timeout),
       "close an idle persistent connection after this long: no request and no ACK of the last "
-      "response's bytes for this long (IIS uses 120, Apache 5)",
+      "response's bytes for this long (IIS uses 120, Apache 5); a response the client takes none "
+      "of for this long is reset",
       seconds_into(o.http.keepalive_timeout, 0.001, 3600));
   add("--max-requests", "N", std::to_string(h.max_requests), "close a persistent connection after N requests",
       uint_into(o.http.max_requests, 1, 1000000));
