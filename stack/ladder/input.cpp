@@ -161,6 +161,34 @@ struct PendingFaultNote {
   std::string note;
 };
 
+// A "drop" event about a TCP segment: worded as tcplab's pcapng comment is. A segment refused
+// after its connection saw it (an RST out of the window) has a segment event just before, in
+// the same instant; one refused earlier (a bad checksum) has none, and the drop is its arrow.
+// Other refused packets are not part of a ladder, and are counted as skipped.
+bool read_drop(Line& line, int64_t t, Input& input) {
+  if (!line.object.find("src")) {
+    ++input.skipped;
+    return true;
+  }
+  std::string reason, detail;
+  if (!line.text("reason", reason)) return false;
+  if (auto* d = line.object.find("detail"); d && d->type == JsonValue::Type::String) detail = d->text;
+  auto s = read_segment_fields(line, t);
+  if (!s) return false;
+  std::string note = "dropped by the stack: " + reason + (detail.empty() ? "" : " (" + detail + ")");
+  size_t looked = 0;
+  for (auto e = input.events.rbegin(); e != input.events.rend() && looked < 16; ++e, ++looked) {
+    auto* earlier = std::get_if<SegmentInput>(&*e);
+    if (earlier && earlier->time_ns == t && same_segment(*earlier, *s)) {
+      earlier->notes.push_back(std::move(note));
+      return true;
+    }
+  }
+  s->notes.push_back(std::move(note));
+  input.events.push_back(std::move(*s));
+  return true;
+}
+
 bool read_segment(Line& line, int64_t t, Input& input, std::vector<PendingFaultNote>& pending) {
   auto s = read_segment_fields(line, t);
   if (!s) return false;
@@ -331,7 +359,7 @@ std::optional<Input> from_json_trace(std::string_view text, std::string& error) 
         return std::nullopt;
       input.events.push_back(std::move(n));
     } else if (event == "drop") {
-      ++input.skipped;  // a refused packet: the summary is text, not a segment to draw
+      if (!read_drop(line, time_ns, input)) return std::nullopt;
     }
     // timers and connection-less notes are not part of a ladder
   }

@@ -304,6 +304,7 @@ void JsonSink::drop(Instant t, DropReason reason, std::span<const std::byte> ipv
   if (!detail.empty()) string_field("detail", detail);
   number_field("bytes", ipv4.size());
   string_field("packet", packet_summary(ipv4));
+  tcp_segment_fields(ipv4);  // for a ladder: the segment the stack refused, as it arrived
   end();
 }
 
@@ -340,25 +341,28 @@ void JsonSink::fault(Instant t, Direction direction, std::string_view what, std:
   string_field("what", what);
   number_field("bytes", ipv4.size());
   string_field("packet", packet_summary(ipv4));
-  // A TCP segment's fields as a segment event names them, so that a ladder drawn from this
-  // trace can mark the arrow the fault hit (an inbound drop has no segment event at all).
-  // Not for a corrupted packet: the flipped bit may be in the very fields that would say
-  // which segment it was.
-  if (auto ip = wire::parse_ipv4(ipv4); !what.starts_with("corrupted") && ip && !ip->header.is_fragment() &&
-                                        ip->header.protocol == static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
-    // Unverified checksum: a corrupted segment is still the segment the fault hit.
-    if (auto tcp = wire::parse_tcp(ip->payload, ip->header.source, ip->header.destination,
-                                   /*verify_checksum=*/false)) {
-      endpoint_field("src", ip->header.source, tcp->source_port);
-      endpoint_field("dst", ip->header.destination, tcp->destination_port);
-      string_field("flags", tcp->flags.to_string());
-      number_field("len", tcp->payload.size());
-      number_field("win", tcp->window);
-      number_field("seq_raw", tcp->seq.raw());
-      if (tcp->flags.ack) number_field("ack_raw", tcp->ack.raw());
-    }
-  }
+  // So that a ladder drawn from this trace can mark the arrow the fault hit (an inbound drop
+  // has no segment event at all). Not for a corrupted packet: the flipped bit may be in the
+  // very fields that would say which segment it was.
+  if (!what.starts_with("corrupted")) tcp_segment_fields(ipv4);
   end();
+}
+
+void JsonSink::tcp_segment_fields(std::span<const std::byte> ipv4) {
+  auto ip = wire::parse_ipv4(ipv4);
+  if (!ip || ip->header.is_fragment() || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp))
+    return;
+  // Unverified checksum: a segment refused for its checksum is still the segment it was.
+  const auto& h = ip->header;
+  auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false);
+  if (!tcp) return;
+  endpoint_field("src", ip->header.source, tcp->source_port);
+  endpoint_field("dst", ip->header.destination, tcp->destination_port);
+  string_field("flags", tcp->flags.to_string());
+  number_field("len", tcp->payload.size());
+  number_field("win", tcp->window);
+  number_field("seq_raw", tcp->seq.raw());
+  if (tcp->flags.ack) number_field("ack_raw", tcp->ack.raw());
 }
 
 }  // namespace tcplab::trace

@@ -45,6 +45,9 @@ class JsonSink final : public Sink {
   void number_field(const char* name, uint64_t value);
   void seconds_field(const char* name, Instant from, Instant to);  // seconds, 6 decimals
   void endpoint_field(const char* name, wire::Ipv4Address ip, uint16_t port);
+  // A TCP segment's fields named as in a segment event (src, dst, flags, len, win, seq_raw,
+  // ack_raw), when `ipv4` holds one; nothing otherwise.
+  void tcp_segment_fields(std::span<const std::byte> ipv4);
   void bool_field(const char* name, bool value);
   void connection_fields(const FourTuple& c);
   void end();

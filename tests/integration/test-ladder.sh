@@ -159,3 +159,12 @@ check "a missing file: exit 1 [rc $rc: $err]" bash -c '[ "$1" = 1 ] && grep -q "
 check "no FILE: usage error, exit 2 [rc $rc]" test "$rc" = 2
 "$TCPLAB" ladder --help | grep -q -- "--svg OUT"; rc=$?
 check "--help lists the flags" test "$rc" = 0
+
+# Segments the stack refused are drawn from a JSON trace as from the capture, with the reason.
+"$TCPLAB" script --seed 1 --trace-json "$TMP/refused.jsonl" --pcap "$TMP/refused.pcapng" \
+  "$ROOT/tests/scenarios/bad-checksum-ignored.pkt" >/dev/null 2>&1
+from_json=$("$TCPLAB" ladder "$TMP/refused.jsonl" 2>&1)
+from_pcap=$("$TCPLAB" ladder "$TMP/refused.pcapng" 2>&1)
+check "refused segments: the JSON ladder marks the 3 bad checksums, as the pcapng one does" \
+  test "$(grep -c 'dropped by the stack: tcp-bad-checksum' <<<"$from_json")" = 3 -a \
+  "$(grep -c 'dropped by the stack: tcp-bad-checksum' <<<"$from_pcap")" = 3

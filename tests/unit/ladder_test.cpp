@@ -315,6 +315,34 @@ TEST_CASE("ladder: a state a user call made goes on the segment it sent, even ri
   CHECK(rows[4].server_state.text() == "FIN-WAIT-1");
 }
 
+TEST_CASE("ladder: a JSON trace's refused segments are drawn with the reason, as in tcplab's pcapng") {
+  const char* bad_sum = R"x(,"reason":"tcp-bad-checksum","bytes":140)x";
+  const char* rst = R"x(,"reason":"tcp-rst-ignored","detail":"RST outside the window","bytes":40)x";
+  std::string json = json_segment("segment", "in", true, "S", kC, 0, 0) +
+                     json_segment("segment", "out", false, "S.", kS, kC + 1, 0) +
+                     json_segment("segment", "in", true, ".", kC + 1, kS + 1, 0) +
+                     // Refused before any connection saw it: no segment event, the drop is the arrow.
+                     json_segment("drop", "in", true, "P.", kC + 1, kS + 1, 100, bad_sum) +
+                     // Refused by its connection: the segment event comes first, the drop marks it.
+                     json_segment("segment", "in", true, "R", kC + 5000, 0, 0) +
+                     json_segment("drop", "in", true, "R", kC + 5000, 0, 0, rst) +
+                     // A refused packet that is not TCP is still only counted.
+                     R"x({"t":0.2,"event":"drop","reason":"ipv4-bad-checksum","bytes":20,"packet":"x"})x" "\n";
+  std::string error;
+  auto input = from_json_trace(json, error);
+  REQUIRE_MESSAGE(input, error);
+  CHECK(input->skipped == 1);
+  auto l = build_ladder(*input);
+  REQUIRE(l.connections.size() == 1);
+  std::vector<const Row*> segments;
+  for (const auto& r : l.connections[0].rows)
+    if (r.kind == RowKind::Segment) segments.push_back(&r);
+  REQUIRE(segments.size() == 5);
+  CHECK(segments[3]->notes == std::vector<std::string>{"dropped by the stack: tcp-bad-checksum"});
+  CHECK(segments[4]->notes ==
+        std::vector<std::string>{"dropped by the stack: tcp-rst-ignored (RST outside the window)"});
+}
+
 TEST_CASE("ladder: JSON trace errors name the line") {
   std::string error;
   CHECK_FALSE(from_json_trace("{\"t\":0,\"event\":\"note\",\"text\":\"x\"}\n{oops\n", error));
