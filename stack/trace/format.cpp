@@ -110,10 +110,15 @@ std::string packet_summary(std::span<const std::byte> ipv4) {
       // offset are not, and say which connection the refused segment was meant for.
       std::snprintf(buf, sizeof buf, ":%u > ", unsigned{wire::read_u16(p, 0)});
       std::string out = h.source.to_string() + buf + h.destination.to_string();
-      std::snprintf(buf, sizeof buf, ":%u %s seq %u ack %u", unsigned{wire::read_u16(p, 2)},
-                    wire::TcpFlags::from_byte(wire::read_u8(p, 13)).to_string().c_str(), wire::read_u32(p, 4),
-                    wire::read_u32(p, 8));
-      return out + buf + why;
+      const auto flags = wire::TcpFlags::from_byte(wire::read_u8(p, 13));
+      std::snprintf(buf, sizeof buf, ":%u %s seq %u", unsigned{wire::read_u16(p, 2)},
+                    flags.to_string().c_str(), wire::read_u32(p, 4));
+      out += buf;
+      if (flags.ack) {
+        std::snprintf(buf, sizeof buf, " ack %u", wire::read_u32(p, 8));
+        out += buf;
+      }
+      return out + why;
     }
     const auto& s = *tcp;
     std::string out = h.source.to_string() + ":" + std::to_string(s.source_port) + " > " +

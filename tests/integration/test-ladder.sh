@@ -168,3 +168,5 @@ from_pcap=$("$TCPLAB" ladder "$TMP/refused.pcapng" 2>&1)
 check "refused segments: the JSON ladder marks the 3 bad checksums, as the pcapng one does" \
   test "$(grep -c 'dropped by the stack: tcp-bad-checksum' <<<"$from_json")" = 3 -a \
   "$(grep -c 'dropped by the stack: tcp-bad-checksum' <<<"$from_pcap")" = 3
+"$TCPLAB" ladder --svg - "$TMP/refused.jsonl" >/dev/null 2>&1; rc=$?
+check "--svg - is a usage error (stdout holds the diagram) [rc $rc]" test "$rc" = 2 -a ! -e ./-

@@ -189,6 +189,9 @@ for target in "$TMP/devnull" "$TMP/status-link"; do
     bash -c "[ $rc -eq 2 ] && grep -q 'replaces the file whole' <<<\"\$0\"" "$err"
 done
 check "the device is still a device, the link still a link" test -c "$TMP/devnull" -a -L "$TMP/status-link"
+run_cli serve --status-file "$TMP/no-such-dir/status"
+check "serve --status-file in a missing directory: exit 2 ($RC), it says so" \
+  bash -c "[ $RC -eq 2 ] && grep -q 'does not exist' <<<\"\$0\"" "$OUT"
 # Without a status file, table says how to get one and fails.
 if start_server; then
   out=$("$LAB" table --name "$LAB_NAME" 2>&1)

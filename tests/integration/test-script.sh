@@ -111,6 +111,10 @@ check "--trace-json -: tcplab ladder reads the saved stdout" \
 rc=$?
 check "--trace-json on a full disk: exit 1 ($rc) and the reason" \
   bash -c "[ $rc -eq 1 ] && grep -q 'JSON trace /dev/full is incomplete: cannot write: No space' \"\$0\"" "$TMP/err"
+"$TCPLAB" script --seed 3 --trace "$SCEN/passive-open.pkt" >/dev/full 2>"$TMP/err"
+rc=$?
+check "--trace to a full disk: exit 1 ($rc) and the reason" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'text trace on stdout is incomplete' \"\$0\"" "$TMP/err"
 mkdir -p "$TMP/small"
 unshare -m bash -c 'mount -t tmpfs -o size=4k tmpfs "$1" && "$2" script --seed 3 --pcap "$1/p.pcapng" "$3"' \
   _ "$TMP/small" "$TCPLAB" "$SCEN" >/dev/null 2>"$TMP/err"

@@ -327,7 +327,8 @@ TEST_CASE("ladder: a JSON trace's refused segments are drawn with the reason, as
                      json_segment("segment", "in", true, "R", kC + 5000, 0, 0) +
                      json_segment("drop", "in", true, "R", kC + 5000, 0, 0, rst) +
                      // A refused packet that is not TCP is still only counted.
-                     R"x({"t":0.2,"event":"drop","reason":"ipv4-bad-checksum","bytes":20,"packet":"x"})x" "\n";
+                     R"x({"t":0.2,"event":"drop","reason":"ipv4-bad-checksum","bytes":20,"packet":"x"})x"
+                     "\n";
   std::string error;
   auto input = from_json_trace(json, error);
   REQUIRE_MESSAGE(input, error);

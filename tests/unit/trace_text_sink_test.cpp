@@ -289,7 +289,7 @@ TEST_CASE("format: a TCP segment refused for its options still shows its ports, 
   tcp[20] = std::byte{2};  // MSS with length 0: a malformed option
   tcp[21] = std::byte{0};
   auto text = packet_summary(p);
-  CHECK(text.starts_with("192.0.2.1:40000 > 192.0.2.2:80 S seq 1000 ack 0 ("));
+  CHECK(text.starts_with("192.0.2.1:40000 > 192.0.2.2:80 S seq 1000 ("));
   CHECK(text.ends_with(", 24 bytes)"));
   // Shorter than a TCP header: only the addresses.
   std::vector<std::byte> tiny(20 + 8);

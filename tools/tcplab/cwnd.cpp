@@ -20,7 +20,7 @@ int cwnd_main(int argc, char** argv, int first) {
            "which connection: the Nth to appear in the trace's congestion events (the list is on stderr)",
            uint_into(conn, 1, 1000000));
   add_flag(flags, "--svg", "FILE", "off", "also draw cwnd and ssthresh over time as a standalone SVG",
-           file_into(svg));
+           side_file_into(svg));
   ParsedArgs args;
   if (auto error = parse_flags(flags, argc, argv, first, args, 1)) {
     std::fprintf(stderr, "tcplab cwnd: %s (see tcplab cwnd --help)\n", error->c_str());

@@ -150,6 +150,16 @@ FlagSetter switch_into(bool& target, bool value) {
   };
 }
 
+FlagSetter side_file_into(std::string& target) {
+  return [&target](std::string_view v) -> std::optional<std::string> {
+    if (v.empty()) return std::string("expected a file name");
+    if (v == "-")
+      return std::string("'-' would be stdout, where the command's own output goes: give a file name");
+    target = std::string(v);
+    return std::nullopt;
+  };
+}
+
 FlagSetter file_into(std::string& target) {
   return [&target](std::string_view v) -> std::optional<std::string> {
     if (v.empty()) return std::string("expected a file name");

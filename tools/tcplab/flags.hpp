@@ -78,6 +78,8 @@ FlagSetter uint_into(T& target, uint64_t min, uint64_t max) {
 }
 FlagSetter seconds_into(Duration& target, double min, double max);
 FlagSetter switch_into(bool& target, bool value);
+// A second output beside what the command prints on stdout (an SVG): a file name, never '-'.
+FlagSetter side_file_into(std::string& target);
 FlagSetter file_into(std::string& target);
 
 }  // namespace tcplab::cli

@@ -32,7 +32,7 @@ int ladder_main(int argc, char** argv, int first) {
   LadderFlags o;
   FlagTable flags;
   add_flag(flags, "--svg", "OUT", "none", "also write the diagram as a standalone SVG file",
-           file_into(o.svg));
+           side_file_into(o.svg));
   add_flag(flags, "--conn", "N", "all", "draw only connection N (numbered as in the full output)",
            uint_into(o.connection, 1, 1000000));
   add_flag(flags, "--absolute", "", "off", "raw sequence numbers instead of relative ones",

@@ -410,7 +410,12 @@ bool TraceSinks::flush() {
       whole = false;
     }
   }
-  std::fflush(stdout);
+  // The text trace goes to stdout, often redirected to a file: a full disk shows here.
+  if ((std::fflush(stdout) != 0 || std::ferror(stdout)) && text_) {
+    std::fprintf(stderr, "tcplab: the text trace on stdout is incomplete: a write failed (%s)\n",
+                 std::strerror(errno));
+    whole = false;
+  }
   return whole;
 }
 

@@ -12,7 +12,16 @@ namespace tcplab::cli {
 
 std::optional<std::string> status_file_problem(const std::string& path) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return std::nullopt;
+  if (::lstat(path.c_str(), &st) != 0) {
+    // A new file: its directory must be there, or every report would fail later.
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat d {};
+    if (::stat(dir.c_str(), &d) != 0 || !S_ISDIR(d.st_mode))
+      return "--status-file " + path + ": the directory " + dir + " does not exist";
+    return std::nullopt;
+  }
+  if (S_ISREG(st.st_mode)) return std::nullopt;
   const char* what = S_ISLNK(st.st_mode)   ? "a symbolic link"
                      : S_ISDIR(st.st_mode) ? "a directory"
                      : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
@@ -29,13 +38,13 @@ bool write_status_file(const std::string& path, const std::string& text, std::st
   const std::string temporary = path + ".tmp." + std::to_string(getpid());
   std::FILE* f = std::fopen(temporary.c_str(), "w");
   if (f == nullptr) {
-    error = "cannot write the status file " + temporary + ": " + std::strerror(errno);
+    error = "cannot write the status file " + path + ": " + std::strerror(errno);
     return false;
   }
   const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   const bool closed = std::fclose(f) == 0;
   if (!written || !closed) {
-    error = "cannot write the status file " + temporary + ": " + std::strerror(errno);
+    error = "cannot write the status file " + path + ": " + std::strerror(errno);
     std::remove(temporary.c_str());
     return false;
   }
