@@ -101,8 +101,7 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
     r.body = std::make_unique<PatternBody>(*n, prefix == "/bytes/");
     return r;
   }
-  (void)query;
-  if (root_) return file_response(path);
+  if (root_) return file_response(path, query);
   if (path == "/" || path == "/index.html") return text_response(200, std::string(kHtml), demo_index_html());
   if (path == "/about.html") return text_response(200, std::string(kHtml), demo_about_html());
   if (path == "/style.css") return text_response(200, "text/css; charset=utf-8", demo_style_css());
@@ -115,7 +114,7 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
   return not_found();
 }
 
-Response Site::file_response(std::string_view path) {
+Response Site::file_response(std::string_view path, std::string_view query) {
   // A small file served before comes from memory, checked against the disk at most once a
   // second (http/file_cache.hpp).
   const CachedFile* cached = file_cache_.lookup(path);
@@ -124,9 +123,11 @@ Response Site::file_response(std::string_view path) {
     if (resolved.status == 400)
       return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
     if (resolved.status == 301) {
+      // The query goes along: it belongs to the resource, whatever its path is spelled.
+      std::string location = resolved.path + (query.empty() ? "" : "?" + std::string(query));
       Response r =
-          text_response(301, "text/plain; charset=utf-8", "301 Moved Permanently: " + resolved.path + "\n");
-      r.head.headers.emplace_back("Location", resolved.path);
+          text_response(301, "text/plain; charset=utf-8", "301 Moved Permanently: " + location + "\n");
+      r.head.headers.emplace_back("Location", location);
       return r;
     }
     if (resolved.status != 200) return not_found();

@@ -32,7 +32,7 @@ class Site final : public Responder {
 
  private:
   Response respond_get(std::string_view path, std::string_view query);
-  Response file_response(std::string_view path);
+  Response file_response(std::string_view path, std::string_view query);
   std::optional<StaticRoot> root_;
   FileCache file_cache_;
   SiteHooks hooks_;

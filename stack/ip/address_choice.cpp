@@ -92,6 +92,21 @@ std::optional<std::string> unusable_link_address(wire::Ipv4Address address) {
   return std::nullopt;
 }
 
+std::optional<std::string> unusable_host_address(const Ipv4Cidr& host) {
+  if (auto why = unusable_link_address(host.address)) return why;
+  if (host.prefix_length >= 31) return std::nullopt;
+  const uint32_t mask = host.netmask().value;
+  const uint32_t host_part = host.address.value & ~mask;
+  const std::string prefix = "/" + std::to_string(host.prefix_length);
+  if (host_part == 0)
+    return "is the network address of its own prefix (all zeros after the " + prefix +
+           ", RFC 1122 §3.2.1.3), not a host's";
+  if (host_part == ~mask)
+    return "is the broadcast address of its own prefix (all ones after the " + prefix +
+           ", RFC 1122 §3.2.1.3), not a host's";
+  return std::nullopt;
+}
+
 bool overlaps(const Ipv4Cidr& a, const Ipv4Cidr& b) {
   // Two prefixes overlap exactly when the shorter one contains the longer one's network.
   const Ipv4Cidr& shorter = a.prefix_length <= b.prefix_length ? a : b;

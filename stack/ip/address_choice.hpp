@@ -46,6 +46,10 @@ struct NetworkView {
 // multicast address) and accepts others that nothing can reach, so --host-ip and --ip are
 // checked against the list when they are parsed.
 std::optional<std::string> unusable_link_address(wire::Ipv4Address address);
+// The same for a host address with its prefix, which also rules out the prefix's own network
+// and broadcast addresses (RFC 1122 §3.2.1.3: all zeros or all ones in the host part), except
+// on /31 and /32, which have no such addresses (RFC 3021).
+std::optional<std::string> unusable_host_address(const Ipv4Cidr& host);
 
 // Do the two prefixes share at least one address? (One contains the other's network.)
 bool overlaps(const Ipv4Cidr& a, const Ipv4Cidr& b);

@@ -158,6 +158,9 @@ TEST_CASE("Site with --root serves files with their type, and 404s the rest") {
   auto moved = site.respond(req("GET", "/dir"));
   CHECK(moved.head.status == 301);
   CHECK(moved.head.headers == std::vector<std::pair<std::string, std::string>>{{"Location", "/dir/"}});
+  auto with_query = site.respond(req("GET", "/dir?x=1&y=2"));
+  CHECK(with_query.head.headers ==
+        std::vector<std::pair<std::string, std::string>>{{"Location", "/dir/?x=1&y=2"}});
   CHECK_FALSE(Site(std::string("/nonexistent/dir"), {}).root_ok());
 }
 

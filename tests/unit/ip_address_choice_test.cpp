@@ -236,6 +236,17 @@ TEST_CASE("address choice: --host-ip none needs a TUN that an admin addressed, w
   CHECK_FALSE(check_admin_addressed(request(HostChoice::Auto), NetworkView{}));
 }
 
+TEST_CASE("address choice: a host address is neither its prefix's network nor its broadcast address") {
+  auto cidr = [](const char* text) { return *Ipv4Cidr::parse(text); };
+  CHECK(unusable_host_address(cidr("10.0.0.0/24"))->find("network address") != std::string::npos);
+  CHECK(unusable_host_address(cidr("10.0.0.255/24"))->find("broadcast address") != std::string::npos);
+  CHECK(unusable_host_address(cidr("10.0.3.255/22"))->find("broadcast address") != std::string::npos);
+  CHECK(unusable_host_address(cidr("224.0.0.5/24"))->find("multicast") != std::string::npos);
+  // RFC 3021: a /31 has two hosts and no network or broadcast address; a /32 is one host.
+  for (const char* fine : {"10.0.0.1/24", "10.0.0.254/24", "10.0.0.0/31", "10.0.0.1/31", "10.0.0.0/32"})
+    CHECK_FALSE(unusable_host_address(cidr(fine)));
+}
+
 TEST_CASE("address choice: addresses that cannot be an end of a link") {
   CHECK(*unusable_link_address(addr("224.0.0.5")) ==
         "is a multicast address (224.0.0.0/4, RFC 5771), not one host's");

@@ -43,7 +43,7 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
            "one is refused, never applied. 'none' leaves the addresses of an admin-configured persistent TUN "
            "alone, and is refused unless that TUN exists and already carries an IPv4 address whose prefix "
            "holds --ip, or a route to --ip through it. Multicast, broadcast, 0.0.0.0/8, 127.0.0.0/8 and "
-           "240.0.0.0/4 addresses are refused",
+           "240.0.0.0/4 addresses are refused, as are a prefix's own network and broadcast addresses",
            [&o](std::string_view v) -> std::optional<std::string> {
              if (v == "none" || v == "auto") {
                o.host_choice = v == "none" ? ip::HostChoice::None : ip::HostChoice::Auto;
@@ -52,7 +52,7 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
              }
              auto c = ip::Ipv4Cidr::parse(v);
              if (!c) return std::string("expected ADDRESS/PREFIX like 192.0.2.1/24, auto or none");
-             if (auto why = ip::unusable_link_address(c->address))
+             if (auto why = ip::unusable_host_address(*c))
                return c->address.to_string() + " " + *why + "; give a unicast address like 192.0.2.1/24";
              o.host_choice = ip::HostChoice::Given;
              o.tun.host = *c;
