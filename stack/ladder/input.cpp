@@ -7,6 +7,7 @@
 #include "stack/tcp/state.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/tcp.hpp"
+#include "stack/wire/tcp_in_ipv4.hpp"
 
 namespace tcplab::ladder {
 
@@ -161,6 +162,21 @@ struct PendingFaultNote {
   std::string note;
 };
 
+// Puts `note` under the segment event among the last `window` events that is `s` (at the same
+// instant, when `same_instant`); else draws `s` itself as an arrow with the note.
+void note_segment(Input& input, SegmentInput s, std::string note, size_t window, bool same_instant) {
+  size_t looked = 0;
+  for (auto e = input.events.rbegin(); e != input.events.rend() && looked < window; ++e, ++looked) {
+    auto* earlier = std::get_if<SegmentInput>(&*e);
+    if (earlier && (!same_instant || earlier->time_ns == s.time_ns) && same_segment(*earlier, s)) {
+      earlier->notes.push_back(std::move(note));
+      return;
+    }
+  }
+  s.notes.push_back(std::move(note));
+  input.events.push_back(std::move(s));
+}
+
 // A "drop" event about a TCP segment: worded as tcplab's pcapng comment is. A segment refused
 // after its connection saw it (an RST out of the window) has a segment event just before, in
 // the same instant; one refused earlier (a bad checksum) has none, and the drop is its arrow.
@@ -176,16 +192,7 @@ bool read_drop(Line& line, int64_t t, Input& input) {
   auto s = read_segment_fields(line, t);
   if (!s) return false;
   std::string note = "dropped by the stack: " + reason + (detail.empty() ? "" : " (" + detail + ")");
-  size_t looked = 0;
-  for (auto e = input.events.rbegin(); e != input.events.rend() && looked < 16; ++e, ++looked) {
-    auto* earlier = std::get_if<SegmentInput>(&*e);
-    if (earlier && earlier->time_ns == t && same_segment(*earlier, *s)) {
-      earlier->notes.push_back(std::move(note));
-      return true;
-    }
-  }
-  s->notes.push_back(std::move(note));
-  input.events.push_back(std::move(*s));
+  note_segment(input, std::move(*s), std::move(note), /*window=*/16, /*same_instant=*/true);
   return true;
 }
 
@@ -207,8 +214,9 @@ bool read_segment(Line& line, int64_t t, Input& input, std::vector<PendingFaultN
 
 // A "fault" event about a TCP segment marks that segment's arrow, worded as tcplab's pcapng
 // comment is, so both inputs draw the same ladder. An outbound segment was traced before the
-// link harmed it; an inbound one dropped (or corrupted, which the stack then refuses) never
-// becomes a segment event, so the fault event is its arrow. Faults on other packets, and
+// link harmed it; an inbound one dropped never becomes a segment event, so the fault event is
+// its arrow (a corrupted packet's event carries no segment fields: its header may be the
+// flipped part). Faults on other packets, and
 // traces older than the fault's TCP fields, are not part of a ladder.
 bool read_fault(Line& line, int64_t t, Input& input, std::vector<PendingFaultNote>& pending) {
   if (!line.object.find("src")) return true;
@@ -217,23 +225,14 @@ bool read_fault(Line& line, int64_t t, Input& input, std::vector<PendingFaultNot
   auto s = read_segment_fields(line, t);
   if (!s) return false;
   std::string note = "fault injector: " + what;
-  if (dir == "out") {
-    // Bounded: the segment was traced in the same batch, a few events back.
-    size_t looked = 0;
-    for (auto e = input.events.rbegin(); e != input.events.rend() && looked < 256; ++e, ++looked) {
-      auto* earlier = std::get_if<SegmentInput>(&*e);
-      if (earlier && same_segment(*earlier, *s)) {
-        earlier->notes.push_back(std::move(note));
-        return true;
-      }
-    }
-  } else if (what.rfind("dropped", 0) != 0 && what.rfind("corrupted", 0) != 0) {
+  if (dir == "in" && !what.starts_with("dropped")) {
     pending.push_back({*s, std::move(note)});
     if (pending.size() > 256) pending.erase(pending.begin());
     return true;
   }
-  s->notes.push_back(std::move(note));
-  input.events.push_back(std::move(*s));
+  // Outbound: traced in the same batch, a few events back (bounded); an inbound drop: its own
+  // arrow.
+  note_segment(input, std::move(*s), std::move(note), dir == "out" ? 256 : 0, /*same_instant=*/false);
   return true;
 }
 
@@ -280,22 +279,18 @@ Input from_capture(const capture::Capture& capture) {
       if (!capture::linktype_supported(packet.linktype)) ++input.unsupported_linktypes[packet.linktype];
       continue;
     }
-    auto ip = wire::parse_ipv4(*bytes);
-    if (!ip || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
-      ++input.skipped;
-      continue;
-    }
     // Checksums are not verified: captures of locally sent packets often hold partial
     // checksums that the NIC (or nobody, on a TUN with offloads) fills in later.
-    auto tcp = wire::parse_tcp(ip->payload, ip->header.source, ip->header.destination, false);
-    if (!tcp) {
+    auto seen = wire::tcp_in_ipv4(*bytes);
+    if (!seen) {
       ++input.skipped;
       continue;
     }
+    const auto* tcp = &seen->tcp;
     SegmentInput s;
     s.time_ns = packet.time_ns;
-    s.src = Endpoint{ip->header.source, tcp->source_port};
-    s.dst = Endpoint{ip->header.destination, tcp->destination_port};
+    s.src = Endpoint{seen->ip.source, tcp->source_port};
+    s.dst = Endpoint{seen->ip.destination, tcp->destination_port};
     s.flags = tcp->flags;
     s.seq = tcp->seq;
     s.ack = tcp->ack;

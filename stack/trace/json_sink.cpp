@@ -7,6 +7,7 @@
 #include "stack/trace/format.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/tcp.hpp"
+#include "stack/wire/tcp_in_ipv4.hpp"
 
 namespace tcplab::trace {
 
@@ -349,15 +350,11 @@ void JsonSink::fault(Instant t, Direction direction, std::string_view what, std:
 }
 
 void JsonSink::tcp_segment_fields(std::span<const std::byte> ipv4) {
-  auto ip = wire::parse_ipv4(ipv4);
-  if (!ip || ip->header.is_fragment() || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp))
-    return;
-  // Unverified checksum: a segment refused for its checksum is still the segment it was.
-  const auto& h = ip->header;
-  auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false);
-  if (!tcp) return;
-  endpoint_field("src", ip->header.source, tcp->source_port);
-  endpoint_field("dst", ip->header.destination, tcp->destination_port);
+  auto seen = wire::tcp_in_ipv4(ipv4);
+  if (!seen) return;
+  const auto* tcp = &seen->tcp;
+  endpoint_field("src", seen->ip.source, tcp->source_port);
+  endpoint_field("dst", seen->ip.destination, tcp->destination_port);
   string_field("flags", tcp->flags.to_string());
   number_field("len", tcp->payload.size());
   number_field("win", tcp->window);

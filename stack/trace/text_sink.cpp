@@ -5,6 +5,7 @@
 #include <string>
 
 #include "stack/trace/format.hpp"
+#include "stack/wire/tcp_in_ipv4.hpp"
 
 namespace tcplab::trace {
 
@@ -31,18 +32,16 @@ struct SeenSegment {
   wire::TcpSegment segment;
 };
 
-// The TCP segment in an IPv4 packet crossing the link `direction`, checksum unverified (a
-// corrupted one is still the segment a fault hit).
+// The TCP segment in an IPv4 packet crossing the link `direction`, with its connection seen
+// from the stack's side.
 std::optional<SeenSegment> tcp_segment_of(std::span<const std::byte> ipv4, Direction direction) {
-  auto ip = wire::parse_ipv4(ipv4);
-  if (!ip || ip->header.is_fragment() || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp))
-    return std::nullopt;
-  const auto& h = ip->header;
-  auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false);
-  if (!tcp) return std::nullopt;
+  auto seen = wire::tcp_in_ipv4(ipv4);
+  if (!seen) return std::nullopt;
+  const auto& h = seen->ip;
+  const auto& tcp = seen->tcp;
   if (direction == Direction::Out)
-    return SeenSegment{{h.source, tcp->source_port, h.destination, tcp->destination_port}, *tcp};
-  return SeenSegment{{h.destination, tcp->destination_port, h.source, tcp->source_port}, *tcp};
+    return SeenSegment{{h.source, tcp.source_port, h.destination, tcp.destination_port}, tcp};
+  return SeenSegment{{h.destination, tcp.destination_port, h.source, tcp.source_port}, tcp};
 }
 
 }  // namespace

@@ -53,6 +53,13 @@ std::vector<Step> exchange(uint16_t port = 40000) {
   };
 }
 
+std::vector<const Row*> segment_rows(const Connection& c) {
+  std::vector<const Row*> out;
+  for (const auto& r : c.rows)
+    if (r.kind == RowKind::Segment) out.push_back(&r);
+  return out;
+}
+
 std::vector<std::string> labels(const Connection& c) {
   std::vector<std::string> out;
   for (const auto& r : c.rows)
@@ -240,6 +247,17 @@ TEST_CASE("ladder: the JSON trace gives exact states on the rows that caused the
 
 namespace {
 
+// The ladder of a JSON trace that holds one connection.
+Ladder one_connection_ladder(const std::string& json, size_t* skipped = nullptr) {
+  std::string error;
+  auto input = from_json_trace(json, error);
+  REQUIRE_MESSAGE(input, error);
+  if (skipped) *skipped = input->skipped;
+  auto l = build_ladder(*input);
+  REQUIRE(l.connections.size() == 1);
+  return l;
+}
+
 // One JSON trace line: a segment ("segment") or a fault on it ("fault", with "what").
 std::string json_segment(const char* event, const char* dir, bool to_server, const char* flags,
                          uint32_t seq_raw, uint32_t ack_raw, uint32_t len, const char* extra = "") {
@@ -272,14 +290,8 @@ TEST_CASE("ladder: a JSON trace's faults mark their arrows as tcplab's pcapng co
                      // A fault on a packet that is not TCP carries no segment fields.
                      R"x({"t":0.2,"event":"fault","dir":"in","what":"dropped (drop in 1%)","bytes":28,)x"
                      R"("packet":"192.0.2.1 > 192.0.2.2 icmp"})" "\n";
-  std::string error;
-  auto input = from_json_trace(json, error);
-  REQUIRE_MESSAGE(input, error);
-  auto l = build_ladder(*input);
-  REQUIRE(l.connections.size() == 1);
-  std::vector<const Row*> segments;
-  for (const auto& r : l.connections[0].rows)
-    if (r.kind == RowKind::Segment) segments.push_back(&r);
+  auto l = one_connection_ladder(json);
+  auto segments = segment_rows(l.connections[0]);
   REQUIRE(segments.size() == 7);
   CHECK(segments[3]->lost);
   CHECK(segments[3]->notes == std::vector<std::string>{"fault injector: dropped (drop out data#1)"});
@@ -304,11 +316,7 @@ TEST_CASE("ladder: a state a user call made goes on the segment it sent, even ri
                      json_segment("segment", "in", true, "P.", kC + 1, kS + 1, 80) +
                      state("ESTABLISHED", "FIN-WAIT-1", "RFC 9293 §3.10.4 (CLOSE in ESTABLISHED)") +
                      json_segment("segment", "out", false, "FP.", kS + 1, kC + 81, 500);
-  std::string error;
-  auto input = from_json_trace(json, error);
-  REQUIRE_MESSAGE(input, error);
-  auto l = build_ladder(*input);
-  REQUIRE(l.connections.size() == 1);
+  auto l = one_connection_ladder(json);
   const auto& rows = l.connections[0].rows;
   REQUIRE(rows.size() == 5);
   CHECK(rows[3].server_state.text().empty());  // the request's row
@@ -329,15 +337,10 @@ TEST_CASE("ladder: a JSON trace's refused segments are drawn with the reason, as
                      // A refused packet that is not TCP is still only counted.
                      R"x({"t":0.2,"event":"drop","reason":"ipv4-bad-checksum","bytes":20,"packet":"x"})x"
                      "\n";
-  std::string error;
-  auto input = from_json_trace(json, error);
-  REQUIRE_MESSAGE(input, error);
-  CHECK(input->skipped == 1);
-  auto l = build_ladder(*input);
-  REQUIRE(l.connections.size() == 1);
-  std::vector<const Row*> segments;
-  for (const auto& r : l.connections[0].rows)
-    if (r.kind == RowKind::Segment) segments.push_back(&r);
+  size_t skipped = 0;
+  auto l = one_connection_ladder(json, &skipped);
+  CHECK(skipped == 1);
+  auto segments = segment_rows(l.connections[0]);
   REQUIRE(segments.size() == 5);
   CHECK(segments[3]->notes == std::vector<std::string>{"dropped by the stack: tcp-bad-checksum"});
   CHECK(segments[4]->notes ==
