@@ -12,16 +12,24 @@ constexpr uint32_t kDefaultTable = 253;
 
 Ipv4Cidr network_of(const Ipv4Cidr& c) { return Ipv4Cidr{c.network(), c.prefix_length}; }
 
-// What to do when no candidate is free: the user picks a range, and doctor can check it.
-constexpr const char* kPickYourOwn =
-    "pass a private range that no interface or route here uses, e.g. --host-ip 10.123.45.1/24 --ip "
-    "10.123.45.2 (`ip -4 route show table all` lists what is taken; `tcplab doctor --host-ip CIDR` "
-    "checks a choice)";
+// What to do when no candidate is free: the user picks a range, and doctor can check it. The
+// example is one of a few private ranges (RFC 1918) that nothing here uses, so pasting it works.
+std::string pick_your_own(const NetworkView& view, std::string_view own_interface) {
+  const std::string how =
+      "(`ip -4 route show table all` lists what is taken; `tcplab doctor --host-ip CIDR` checks a choice)";
+  for (const char* example : {"10.123.45.1/24", "172.31.254.1/24", "192.168.254.1/24", "10.234.56.1/24"}) {
+    const Ipv4Cidr host = *Ipv4Cidr::parse(example);
+    if (find_clash(network_of(host), view, own_interface)) continue;
+    return "pass a private range that no interface or route here uses, e.g. --host-ip " + host.to_string() +
+           " --ip " + stack_address_next_to(host)->to_string() + " " + how;
+  }
+  return "pass a private range that no interface or route here uses " + how;
+}
 
 // "use a free range instead: --host-ip 198.51.100.1/24 --ip 198.51.100.2, or leave both out ...".
 std::string free_alternative(const NetworkView& view, std::string_view own_interface) {
   auto free = first_free_host_range(view, own_interface);
-  if (!free) return std::string("no automatic range is free here either; ") + kPickYourOwn;
+  if (!free) return "no automatic range is free here either; " + pick_your_own(view, own_interface);
   auto stack = stack_address_next_to(*free);
   return "use a free range instead, e.g. --host-ip " + free->to_string() + " --ip " + stack->to_string() +
          ", or leave both out to have one picked";
@@ -301,7 +309,7 @@ AddressDecision decide_addresses(const AddressRequest& request, const NetworkVie
   if (!free) {
     d.error =
         "every automatic range is in use here: " + join_list(skipped_ranges(view, own, candidates.size()));
-    d.fix = kPickYourOwn;
+    d.fix = pick_your_own(view, own);
     return d;
   }
   d.host = *free;

@@ -122,6 +122,26 @@ TEST_CASE("doctor: addresses, when every automatic range is taken, says why each
   CHECK(refused.fix.find("--host-ip 10.123.45.1/24 --ip 10.123.45.2") != std::string::npos);
 }
 
+TEST_CASE("doctor: addresses, the example range of the fix is one that nothing here uses") {
+  ip::NetworkView taken;
+  for (const char* dst : {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "100.64.0.0/10", "10.0.0.0/8"}) {
+    taken.routes.push_back({"eth0", *ip::Ipv4Cidr::parse(dst), std::nullopt});
+  }
+  ip::AddressRequest automatic;
+  automatic.interface = "tcplab0";
+  auto refused = check_addresses(automatic, ip::decide_addresses(automatic, taken));
+  CHECK(refused.status == Status::Fail);
+  CHECK(refused.fix.find("10.123.45") == std::string::npos);
+  CHECK(refused.fix.find("--host-ip 172.31.254.1/24 --ip 172.31.254.2") != std::string::npos);
+  // Every example taken: the fix still says what to do, with no example that would fail.
+  for (const char* dst : {"172.16.0.0/12", "192.168.0.0/16"}) {
+    taken.routes.push_back({"eth1", *ip::Ipv4Cidr::parse(dst), std::nullopt});
+  }
+  auto none_free = check_addresses(automatic, ip::decide_addresses(automatic, taken));
+  CHECK(none_free.fix.find("e.g.") == std::string::npos);
+  CHECK(none_free.fix.find("pass a private range that no interface or route here uses") == 0);
+}
+
 TEST_CASE("doctor: addresses with --host-ip none agree with serve: no addressed TUN, no start") {
   ip::AddressRequest none;
   none.host_choice = ip::HostChoice::None;
