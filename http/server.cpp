@@ -73,7 +73,7 @@ struct Server::Impl {
   }
 
   void note(std::string_view text, const FourTuple* tuple = nullptr) {
-    if (tracer && tracer->enabled()) tracer->note(env.now, tuple, text);
+    if (tracer && tracer->enabled()) tracer->note(std::max(env.now, tracer->latest()), tuple, text);
   }
 
   void accept_all(uint16_t port) {

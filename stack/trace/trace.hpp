@@ -2,6 +2,7 @@
 // Sinks (text, JSON, pcap, step) live beside this file. With no sink attached, each report
 // is one predictable branch: callers test enabled() before building anything costly.
 #pragma once
+#include <algorithm>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -59,35 +60,48 @@ class Tracer {
   void add(Sink* sink) { sinks_.push_back(sink); }
   void clear() { sinks_.clear(); }
   bool enabled() const { return !sinks_.empty(); }
+  // The latest time of any event so far: a layer whose own clock was read earlier in the
+  // same turn (the HTTP server between advances) stamps its notes no earlier than this, so
+  // a trace never goes back in time.
+  Instant latest() const { return latest_; }
 
   void packet(Instant t, Direction d, std::span<const std::byte> ip) {
+    latest_ = std::max(latest_, t);
     for (auto* s : sinks_) s->packet(t, d, ip);
   }
   void drop(Instant t, DropReason r, std::span<const std::byte> ip, std::string_view detail = {}) {
+    latest_ = std::max(latest_, t);
     for (auto* s : sinks_) s->drop(t, r, ip, detail);
   }
   void segment(Instant t, const SegmentEvent& e) {
+    latest_ = std::max(latest_, t);
     for (auto* s : sinks_) s->segment(t, e);
   }
   void state_change(Instant t, const FourTuple& c, std::string_view from, std::string_view to,
                     std::string_view rule) {
+    latest_ = std::max(latest_, t);
     for (auto* s : sinks_) s->state_change(t, c, from, to, rule);
   }
   void timer(Instant t, const FourTuple& c, std::string_view name, TimerAction a, Instant deadline) {
+    latest_ = std::max(latest_, t);
     for (auto* s : sinks_) s->timer(t, c, name, a, deadline);
   }
   void congestion(Instant t, const FourTuple& c, uint64_t cwnd, uint64_t ssthresh, std::string_view rule) {
+    latest_ = std::max(latest_, t);
     for (auto* s : sinks_) s->congestion(t, c, cwnd, ssthresh, rule);
   }
   void note(Instant t, const FourTuple* c, std::string_view text) {
+    latest_ = std::max(latest_, t);
     for (auto* s : sinks_) s->note(t, c, text);
   }
   void fault(Instant t, Direction d, std::string_view what, std::span<const std::byte> ip) {
+    latest_ = std::max(latest_, t);
     for (auto* s : sinks_) s->fault(t, d, what, ip);
   }
 
  private:
   std::vector<Sink*> sinks_;
+  Instant latest_{};
 };
 
 // A sink that hands every event on to another tracer: how one run's events reach a second

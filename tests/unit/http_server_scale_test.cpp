@@ -3,6 +3,7 @@
 // only when no connection is idle; and only sessions with an event or a due timer are visited.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -169,6 +170,32 @@ TEST_CASE("http: a client is refused only when no connection is idle") {
   CHECK_FALSE(lab.got_flag(50001, 'F'));
   CHECK(lab.server.stats().refused_full == 1);
   CHECK(lab.server.stats().closed(http::CloseBy::Evicted) == 0);
+}
+
+TEST_CASE("http: the trace note of a refused client is never stamped before the segment that caused it") {
+  struct Times final : trace::Sink {
+    std::vector<std::pair<Instant, std::string>> notes;
+    void note(Instant t, const FourTuple*, std::string_view text) override { notes.emplace_back(t, text); }
+  } times;
+  http::ServerConfig config;
+  config.max_connections = 1;
+  Many lab(config);
+  lab.peer.tracer.add(&times);
+  lab.server.set_tracer(&lab.peer.tracer);
+  lab.connect(50001);
+  lab.deliver(50001, "P.", "GET / HTTP/1.1\r\n");  // busy: the next client is refused
+  lab.peer.set_port(50002);
+  lab.clients[50002].peer_nxt = lab.peer.isn + 50002;
+  lab.deliver(50002, "S");
+  // The handshake's ACK comes later than the server's last advance: the refusal is decided
+  // while that ACK is processed, so its note must carry the ACK's time, not the older one.
+  lab.peer.advance(milliseconds(5));
+  lab.deliver(50002, ".");
+  REQUIRE(lab.got_flag(50002, 'R'));
+  const auto refused = std::find_if(times.notes.begin(), times.notes.end(),
+                                    [](const auto& n) { return n.second.starts_with("refused"); });
+  REQUIRE(refused != times.notes.end());
+  CHECK(refused->first == lab.peer.now);
 }
 
 TEST_CASE("http: idle timers still fire with many sessions, and only when due") {
