@@ -124,7 +124,8 @@ TEST_CASE("doctor: addresses, when every automatic range is taken, says why each
 
 TEST_CASE("doctor: addresses, the example range of the fix is one that nothing here uses") {
   ip::NetworkView taken;
-  for (const char* dst : {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "100.64.0.0/10", "10.0.0.0/8"}) {
+  for (const char* dst :
+       {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "100.64.0.0/10", "10.0.0.0/8"}) {
     taken.routes.push_back({"eth0", *ip::Ipv4Cidr::parse(dst), std::nullopt});
   }
   ip::AddressRequest automatic;
