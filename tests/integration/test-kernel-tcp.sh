@@ -20,6 +20,16 @@ curl_ns() { lab_exec timeout 60 curl -sS --max-time 50 "$@"; }
 out=$("$TCPLAB" serve --kernel-tcp 127.0.0.1:8080 --pcap /dev/null 2>&1); rc=$?
 check "--pcap with --kernel-tcp is refused with exit 2 [$rc: $out]" \
   bash -c '[ "$1" = 2 ] && grep -q -- "--pcap has no meaning with --kernel-tcp" <<<"$2"' _ "$rc" "$out"
+# --trace-json would leave an empty file (kernel sockets show no segments): refused, naming it,
+# and nothing on stdout (with `-` that is where the JSON was meant to go).
+for target in "$WORK/k.jsonl" -; do
+  out=$("$TCPLAB" serve --kernel-tcp 127.0.0.1:8080 --trace-json "$target" 2>"$WORK/tj.err"); rc=$?
+  err=$(cat "$WORK/tj.err")
+  check "--trace-json $target with --kernel-tcp is refused with exit 2, naming it [$rc: $err]" \
+    bash -c '[ "$1" = 2 ] && grep -q -- "^tcplab serve: --trace-json has nothing to write" <<<"$2"' _ "$rc" "$err"
+  check "--trace-json $target with --kernel-tcp: nothing on stdout [$out]" test -z "$out"
+done
+check "--trace-json FILE with --kernel-tcp: no file left behind" test ! -e "$WORK/k.jsonl"
 out=$("$TCPLAB" serve --kernel-tcp 127.0.0.1 2>&1); rc=$?
 check "--kernel-tcp without a port is refused with exit 2 [$rc: $out]" \
   bash -c '[ "$1" = 2 ] && grep -q "ADDR:PORT" <<<"$2"' _ "$rc" "$out"
@@ -28,6 +38,7 @@ check "--help documents --kernel-tcp" bash -c '"$1" serve --help | grep -q -- "-
 start_server --kernel-tcp 127.0.0.1:8080 --echo 7007 --trace || { not_ok "server starts"; exit 1; }
 ok "server starts on the kernel's TCP without a TUN"
 check "--trace is answered with one 'no trace' line" test "$(grep -c '^tcplab: no trace' "$SERVER_LOG")" = 1
+check "the 'no trace' line names --trace" grep -q '^tcplab: no trace.*--trace has nothing to print' "$SERVER_LOG"
 check "no TUN device in the namespace" bash -c '! ip -n "$1" link show type tun | grep -q .' _ "$LAB_NAME"
 # The banner's lines enter this namespace, as the TUN banner's do: pasted as printed from the
 # machine's own namespace, the curl line reaches this server, not the machine's 127.0.0.1.

@@ -52,7 +52,7 @@ struct KernelBannerInfo {
   wire::Ipv4Address address;
   uint16_t http_port = 0;
   uint16_t echo_port = 0, discard_port = 0, chargen_port = 0;
-  bool trace_requested = false;  // --trace or --trace-json: say once that there is none
+  bool trace_requested = false;  // --trace: say once that there is none
   long pid = 0;
 };
 

@@ -255,9 +255,10 @@ int serve_main(int argc, char** argv, int first) {
         "Stop with Ctrl-C (SIGINT) or SIGTERM; SIGUSR1 prints drop counters and the connection table\n"
         "to stderr (and to --status-file).\n\n"
         "With --kernel-tcp ADDR:PORT it runs the same HTTP server (and --echo/--discard/--chargen) on\n"
-        "the kernel's TCP instead, for comparing against it: no TUN, no root, no trace of TCP; the\n"
-        "link, fault, capture and TCP flags are refused; --busy-poll applies to its epoll loop. Its lines\n"
-        "after 'tcplab: up on ...' carry the way into its network namespace as well.\n\n");
+        "the kernel's TCP instead, for comparing against it: no TUN, no root, no trace of TCP (--trace\n"
+        "says so once); the link, fault, capture, --trace-json and TCP flags are refused; --busy-poll\n"
+        "applies to its epoll loop. Its lines after 'tcplab: up on ...' carry the way into its network\n"
+        "namespace as well.\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
@@ -274,7 +275,7 @@ int serve_main(int argc, char** argv, int first) {
     k.discard_port = o.discard_port;
     k.chargen_port = o.chargen_port;
     k.chargen_bytes = o.chargen_bytes;
-    k.trace_requested = o.trace.trace || !o.trace.trace_json.empty();
+    k.trace_requested = o.trace.trace;  // --trace-json is refused above
     k.status_file = o.status.status_file;
     k.busy_poll = o.link.busy_poll;
     o.http.port = port;  // for the port-clash check below

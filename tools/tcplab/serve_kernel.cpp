@@ -65,7 +65,9 @@ std::optional<std::string> parse_kernel_endpoint(std::string_view text, wire::Ip
 
 std::optional<std::string> flag_refused_with_kernel_tcp(int argc, char** argv, int first) {
   // What still means something on kernel sockets: the HTTP server's own settings, the
-  // services, the status report, and --trace (answered with a note that there is none).
+  // services, the status report, and --trace (answered with a note that there is none: the
+  // terminal is being watched anyway). --trace-json asks for a file, and an empty file or one
+  // with no segments would read as "nothing happened", so it is refused instead.
   static const std::set<std::string_view> allowed = {"--kernel-tcp",
                                                      "--keepalive",
                                                      "--keepalive-timeout",
@@ -80,8 +82,7 @@ std::optional<std::string> flag_refused_with_kernel_tcp(int argc, char** argv, i
                                                      "--chargen-bytes",
                                                      "--status-file",
                                                      "--busy-poll",
-                                                     "--trace",
-                                                     "--trace-json"};
+                                                     "--trace"};
   for (int i = first; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--") break;
@@ -89,6 +90,9 @@ std::optional<std::string> flag_refused_with_kernel_tcp(int argc, char** argv, i
     std::string_view name = arg.substr(0, arg.find('='));
     if (name == "--http-port")
       return std::string("--http-port: with --kernel-tcp the port is the one in ADDR:PORT");
+    if (name == "--trace-json")
+      return std::string("--trace-json has nothing to write with --kernel-tcp: kernel sockets show us "
+                         "no segments");
     if (!allowed.contains(name))
       return std::string(name) + " has no meaning with --kernel-tcp (no TUN, the kernel's TCP)";
   }

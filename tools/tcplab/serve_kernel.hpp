@@ -16,7 +16,7 @@ struct KernelServeOptions {
   http::ServerConfig http;  // http.port is the PORT of ADDR:PORT
   uint16_t echo_port = 0, discard_port = 0, chargen_port = 0;
   uint64_t chargen_bytes = 0;
-  bool trace_requested = false;  // --trace or --trace-json: said once that there is none
+  bool trace_requested = false;  // --trace: said once that there is none
   std::string status_file;
   Duration busy_poll{};  // --busy-poll, as EventLoop::set_busy_poll
 };
