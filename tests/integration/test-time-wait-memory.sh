@@ -3,7 +3,7 @@
 # of 5,000), each connection closed by the server first and so left in TIME-WAIT on tcplab's
 # side for 2 MSL = 120 s (--msl 60). While they all wait: /stats shows them held as compact
 # records with no full TCB left over. tcplab's RSS (VmRSS) growth per connection in
-# TIME-WAIT is printed (a record is 152 bytes, plus its table entries, about 225 bytes of RSS
+# TIME-WAIT is printed (a record is 168 bytes, plus its table entries, about 250 bytes of RSS
 # measured; the full connection used to cost about 1.5 KB): memory and speed targets live in
 # `make bench`, not in assertions here, since RSS depends on the allocator and the machine.
 # Requests/s and the server's CPU time per request of each 5,000 are printed too:
