@@ -67,10 +67,13 @@ ScriptList expand_script_paths(const std::vector<std::string>& paths) {
 int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& options) {
   std::FILE* out = options.run.out;
   ScriptList list = expand_script_paths(paths);
-  for (const auto& d : list.empty_directories)
-    std::fprintf(out, "not ok - %s: no *.pkt scripts in this directory\n", d.c_str());
-
+  // A directory without scripts is a "not ok" of its own, and counted as one: the summary
+  // must not read "0 failed" under a "not ok" line.
   int passed = 0, failed = 0;
+  for (const auto& d : list.empty_directories) {
+    std::fprintf(out, "not ok - %s: no *.pkt scripts in this directory\n", d.c_str());
+    ++failed;
+  }
   for (size_t index = 0; index < list.files.size(); ++index) {
     const std::string& path = list.files[index];
     std::string text;
@@ -97,11 +100,15 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
                      static_cast<unsigned long long>(options.run.seed));
       result = run_script(*parsed.script, options.run);
       if (result.stopped) {
-        std::fprintf(out, "# stopped at %s line %d (quit in step mode); %zu script(s) not run\n",
-                     path.c_str(), result.stopped_line, list.files.size() - index - 1);
-        std::fprintf(out, "# %d passed, %d failed\n", passed, failed);
+        // Quitting is not a failure of the script, but it did not pass either: exit 0 would
+        // say that every script passed, so a stopped run exits 1 and its summary says why.
+        const size_t not_run = list.files.size() - index - 1;
+        std::fprintf(out, "# stopped at %s line %d (quit in step mode); %zu script(s) after it not run\n",
+                     path.c_str(), result.stopped_line, not_run);
+        std::fprintf(out, "# %d passed, %d failed, 1 stopped (quit in step mode), %zu not run\n", passed,
+                     failed, not_run);
         std::fflush(out);
-        return failed > 0 ? 1 : 0;
+        return 1;
       }
       // The run is deterministic for a seed, so a failure is replayed with a trace sink: the
       // diagnosis then shows the core's state changes, timers and drops between the lines.
@@ -158,7 +165,7 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
     std::fflush(out);
   }
   std::fprintf(out, "# %d passed, %d failed\n", passed, failed);
-  return (failed > 0 || !list.empty_directories.empty()) ? 1 : 0;
+  return failed > 0 ? 1 : 0;
 }
 
 }  // namespace tcplab::scenario

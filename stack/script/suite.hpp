@@ -29,7 +29,8 @@ struct ScriptList {
 ScriptList expand_script_paths(const std::vector<std::string>& paths);
 
 // Runs the list and prints to options.run.out; returns 0 when everything passed (or failed
-// as expected), 1 otherwise. q in step mode ends the list early without counting a failure.
+// as expected), 1 otherwise. q in step mode ends the list early: the stopped script and the
+// ones after it count as neither passed nor failed, and the run returns 1 (not all passed).
 int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& options);
 
 }  // namespace tcplab::scenario

@@ -155,9 +155,20 @@ check "--step: no colour when piped" no_escape "$TMP/step"
 printf 'n\nq\n' | "$TCPLAB" script --step --seed 5 "$SCEN/passive-open.pkt" "$SCEN/active-open.pkt" \
   >"$TMP/quit" 2>&1
 rc=${PIPESTATUS[1]}
-check "--step q: quits cleanly (rc $rc)" test "$rc" -eq 0
+# Quitting is no failure, but not every script passed either: exit 1, and the summary counts
+# the stopped script and the one never run.
+check "--step q: exits 1, not every script ran (rc $rc)" test "$rc" -eq 1
 contains "--step q: says where it stopped" "$TMP/quit" \
-  "# stopped at $SCEN/passive-open.pkt line 21 (quit in step mode); 1 script(s) not run"
+  "# stopped at $SCEN/passive-open.pkt line 21 (quit in step mode); 1 script(s) after it not run"
+contains "--step q: the summary counts what did not run" "$TMP/quit" \
+  "# 0 passed, 0 failed, 1 stopped (quit in step mode), 1 not run"
+
+# --- a directory without scripts: its "not ok" counts as a failure -------------------------
+mkdir "$TMP/empty-dir"
+"$TCPLAB" script "$TMP/empty-dir" >"$TMP/empty" 2>&1; rc=$?
+check "a directory with no *.pkt: exit 1 (rc $rc)" test "$rc" -eq 1
+contains "a directory with no *.pkt: not ok" "$TMP/empty" "not ok - $TMP/empty-dir: no *.pkt scripts"
+contains "a directory with no *.pkt: counted as failed" "$TMP/empty" "# 0 passed, 1 failed"
 
 # --- faults in a script: the same injector as serve's, between the peer and the stack ------
 lost=tests/scenarios/with-faults/drop-third-data-segment.pkt
