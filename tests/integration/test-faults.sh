@@ -39,6 +39,10 @@ for args in "--drop 150%" "--dup in:x" "--delay 20:" "--fault drop_out_data" "--
     bash -c '[ "$1" = 2 ] && grep -q "bad value" <<<"$2"' _ "$rc" "$err"
 done
 
+err=$("$TCPLAB" serve --seed 99999999999999999999 2>&1 >/dev/null); rc=$?
+check "serve --seed too large: exit 2 and the range [rc $rc: $err]" bash -c '[ "$1" = 2 ] &&
+  grep -q "for --seed: expected a whole number from 0 to 18446744073709551615" <<<"$2"' _ "$rc" "$err"
+
 # ---------------------------------------------------------------- a targeted drop
 CAP=$WORK/drop.pcapng
 JSON=$WORK/drop.json

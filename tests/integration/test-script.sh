@@ -64,6 +64,10 @@ for args in "--bogus $SCEN/passive-open.pkt" "--seed x $SCEN/passive-open.pkt" "
   "$TCPLAB" script $args >/dev/null 2>"$TMP/err"; rc=$?
   check "usage error exits 2: tcplab script $args (got $rc: $(head -1 "$TMP/err"))" test "$rc" -eq 2
 done
+# A whole number too large for the seed is out of range, not "not a whole number".
+"$TCPLAB" script --seed 99999999999999999999 "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
+contains "--seed too large: the error states the range (rc $rc)" "$TMP/err" \
+  "for --seed: expected a whole number from 0 to 18446744073709551615"
 "$TCPLAB" script --help >"$TMP/help"; rc=$?
 check "script --help exits 0" test "$rc" -eq 0
 contains "script --help lists --step" "$TMP/help" "--step"

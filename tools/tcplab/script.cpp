@@ -52,9 +52,7 @@ FlagTable script_flags(ScriptOptions& o) {
            "fix the peers' ISNs and ports, the stack's ISN key and the fault flags' random numbers, so "
            "two runs print the same; a failure prints the seed it used",
            [&o](std::string_view v) -> std::optional<std::string> {
-             auto n = parse_uint(v, 0, UINT64_MAX);
-             if (!n) return std::string("expected a whole number");
-             o.seed = *n;
+             if (auto error = uint_into(o.seed, 0, UINT64_MAX)(v)) return error;
              o.seed_given = true;
              return std::nullopt;
            });

@@ -167,12 +167,7 @@ void add_fault_flags(FlagTable& flags, FaultOptions& o, bool with_seed) {
   if (with_seed)
     add_flag(flags, "--seed", "N", std::to_string(o.seed),
              "seed of the fault injector's random numbers: the same seed and traffic make the same faults",
-             [&o](std::string_view v) -> std::optional<std::string> {
-               auto n = parse_uint(v, 0, UINT64_MAX);
-               if (!n) return std::string("expected a whole number");
-               o.seed = *n;
-               return std::nullopt;
-             });
+             uint_into(o.seed, 0, UINT64_MAX));
   add_flag(
       flags, "--fault", "'ACTION DIR KIND[#N] [MS]'", "none",
       "a targeted fault on every connection: ACTION is drop, dup, corrupt or delay MS; DIR in or out; "
