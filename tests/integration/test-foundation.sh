@@ -58,6 +58,8 @@ for flag in --tun --host-ip --ip --mtu --ttl --trace --trace-json --pcap --backl
 done
 check "serve --help lists every contract flag${missing:+ (missing:$missing)}" test -z "$missing" -a "$RC" -eq 0
 check "serve --help shows defaults" grep -q '(default: auto)' <<<"$OUT"
+# --ip 192.0.2.1 alone puts the host side on .2 (ip_address_choice_test): the help says so.
+check "serve --help: --ip .1 makes the host side .2" grep -qF '(.2 if ADDR is .1;' <<<"$(tr -s '\n ' ' ' <<<"$OUT")"
 for bad in "serve --mtu abc" "serve --mtu 100" "serve --ip 300.1.1.1" "serve --host-ip 192.0.2.1" \
   "serve --host-ip 192.0.2.1/24 --ip 198.51.100.2" "serve --frobnicate" "serve --tun" "serve --keepalive maybe" \
   "serve --echo 7 --discard 7" "serve --tun a/b" "frobnicate"; do

@@ -59,8 +59,8 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
              return std::nullopt;
            });
   add_flag(flags, "--ip", "ADDR", "the address next to --host-ip's",
-           "the stack's own address; with --host-ip auto, the host side becomes .1 of its /24 (documentation "
-           "ranges, RFC 5737, are never a real LAN)",
+           "the stack's own address; with --host-ip auto, the host side becomes .1 of its /24 (.2 if ADDR "
+           "is .1; documentation ranges, RFC 5737, are never a real LAN)",
            [&o](std::string_view v) -> std::optional<std::string> {
              auto a = wire::Ipv4Address::parse(v);
              if (!a) return std::string("expected a dotted IPv4 address like 192.0.2.2");
