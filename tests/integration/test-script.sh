@@ -85,6 +85,11 @@ if command -v tshark >/dev/null; then
 else
   echo "SKIPPED - --pcap read by tshark: tshark not installed (tests/setup.sh installs it)"
 fi
+# tcplab cwnd on a capture: told it is a capture, not that a "trace" has no events.
+"$TCPLAB" cwnd "$TMP/p.pcap" >/dev/null 2>"$TMP/err"; rc=$?
+contains "cwnd on a capture: names the file type (rc $rc)" "$TMP/err" \
+  "$TMP/p.pcap is a pcapng capture, not a JSON trace"
+check "cwnd on a capture: exit 1 (rc $rc)" test "$rc" -eq 1
 lines=$(wc -l <"$TMP/t.json")
 if python3 -c '
 import json, sys

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "stack/capture/capture.hpp"
 #include "stack/trace/cwnd_series.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
@@ -43,6 +44,16 @@ int cwnd_main(int argc, char** argv, int first) {
   std::string text, error;
   if (!read_input_file(path, text, error)) {
     std::fprintf(stderr, "tcplab cwnd: %s\n", error.c_str());
+    return kExitRuntime;
+  }
+  // A capture holds packets, not the sender's cwnd: say what the file is rather than that its
+  // trace has no events.
+  const capture::ConstBytes bytes(reinterpret_cast<const std::byte*>(text.data()), text.size());
+  if (capture::looks_like_pcapng(bytes) || capture::looks_like_pcap(bytes)) {
+    std::fprintf(stderr,
+                 "tcplab cwnd: %s is a %s capture, not a JSON trace: the congestion window is not on the "
+                 "wire (write a trace with --trace-json; tcplab ladder reads captures)\n",
+                 path.c_str(), capture::looks_like_pcapng(bytes) ? "pcapng" : "pcap");
     return kExitRuntime;
   }
   trace::CwndTrace t = trace::read_cwnd_trace(text);
