@@ -14,6 +14,9 @@ rc=$?
 check "demo --json exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || { sed 's/^/# /' "$errlog"; }
 check "demo --json: progress on stderr, one line per run" test "$(grep -c '^demo: ' "$errlog")" -eq 8
+check "demo: the progress line of a run on one connection says '1 connection'" \
+  bash -c 'grep -q "^demo: http1.1-keepalive .*: 3 requests \.\.\. 1 connection, " "$1" &&
+    ! grep -q " 1 connections" "$1"' _ "$errlog"
 
 # Every assertion on the figures in one small Python program; it prints ok/not ok lines itself.
 python3 - "$json" <<'PY'

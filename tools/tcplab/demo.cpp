@@ -347,8 +347,9 @@ int demo_main(int argc, char** argv, int first) {
     plan_options.one_way_delay = milliseconds(delay);
     for (demo::Mode mode : demo::kAllModes) {
       const auto plan = demo::make_plan(mode, plan_options);
-      std::fprintf(stderr, "demo: %-24s delay %3u ms: %zu requests ... ",
-                   std::string(demo::mode_name(mode)).c_str(), delay, plan.requests.size());
+      std::fprintf(stderr, "demo: %-24s delay %3u ms: %zu request%s ... ",
+                   std::string(demo::mode_name(mode)).c_str(), delay, plan.requests.size(),
+                   plan.requests.size() == 1 ? "" : "s");
       std::fflush(stderr);
       demo::Row row;
       std::string error;
@@ -356,8 +357,8 @@ int demo_main(int argc, char** argv, int first) {
         std::fprintf(stderr, "failed\ntcplab demo: %s\n", error.c_str());
         return kExitRuntime;
       }
-      std::fprintf(stderr, "%llu connections, %.3f s\n", static_cast<unsigned long long>(row.connections),
-                   row.seconds);
+      std::fprintf(stderr, "%llu connection%s, %.3f s\n", static_cast<unsigned long long>(row.connections),
+                   row.connections == 1 ? "" : "s", row.seconds);
       rows.push_back(row);
     }
   }
