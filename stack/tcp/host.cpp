@@ -299,7 +299,12 @@ struct TcpHost::Impl final : ConnectionOwner {
                       "SYN cookie sent (RFC 4987 §3.6), no SYN-queue entry: " + describe(kept));
     }
     synack.payload = ctx.emit(tuple, synack);
-    trace_unconnected(trace::Direction::Out, tuple, synack, "SYN cookie");
+    // No TCB, but both ISNs are known (the cookie is ours, the SYN's seq the peer's): the line
+    // reads "S. 0:0(0) ack 1" like a SYN-ACK from the SYN queue, and so do the later lines of a
+    // connection the cookie's ACK makes.
+    if (ctx.tracer.enabled())
+      ctx.tracer.segment(ctx.now, trace::SegmentEvent{trace::Direction::Out, tuple, synack, true, synack.seq,
+                                                      syn.seq, "SYN cookie"});
   }
 
   // RFC 4987 §3.6: an ACK for no connection may be the end of a cookie handshake. True if it

@@ -5,6 +5,7 @@
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/syn_cookie.hpp"
 #include "stack/tcp/timestamps.hpp"
+#include "stack/trace/format.hpp"
 #include "tcp_peer.hpp"
 
 using namespace tcplab;
@@ -188,6 +189,29 @@ TEST_CASE("tcp: syn_cookies=always answers every SYN with a cookie; never keeps 
   CHECK(other.take().size() == 2);
   CHECK(other.stack.tcp().stats().syn_cookies_sent == 0);
   CHECK(other.stack.drops().get(DropReason::TcpSynQueueEvicted) == 1);
+}
+
+TEST_CASE("tcp: a cookie SYN-ACK is traced with relative numbers, like one from the SYN queue") {
+  struct Segments : trace::Sink {
+    std::vector<std::string> lines;
+    void segment(Instant, const trace::SegmentEvent& e) override {
+      lines.push_back(trace::segment_summary(e));
+    }
+  } seen;
+  auto config = default_stack_config();
+  config.tcp.syn_cookies = Mode::Always;
+  config.tcp.timestamps = false;  // a summary without TS values, the same every run
+  Peer peer(config);
+  peer.tracer.add(&seen);
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
+  syn.options.mss = 1460;
+  peer.inject(syn, 80);
+  REQUIRE(peer.take().size() == 1);
+  REQUIRE(seen.lines.size() == 2);
+  CHECK(seen.lines[0].starts_with("S 0:0(0) win 65535"));
+  CHECK(seen.lines[1].starts_with("S. 0:0(0) ack 1 win "));
 }
 
 TEST_CASE("tcp: a cookie's ACK after the cookie expired is answered with RST") {
