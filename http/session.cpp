@@ -333,6 +333,14 @@ void Session::pump_once(bool& progress) {
           continue_sent_ = true;
         }
       }
+      // read_input stops at kMaxBufferedInput; the parser took those bytes and wants more, and
+      // more may already wait in the socket. Read them now: no new readable event comes for
+      // bytes that are already there (the kernel's edge-triggered epoll, or a TCP whose
+      // segments have all arrived), so stopping here would stall the request until it times out.
+      if (used > 0 && socket_->readable() > 0) {
+        progress = true;
+        return;
+      }
       if (peer_fin_ && inbuf_.empty())
         begin_close(CloseBy::Error, "client closed in the middle of a request");
       return;

@@ -457,6 +457,24 @@ TEST_CASE("POST /echo with Content-Length and with chunked bodies; 100 Continue 
   CHECK(r[3].body == "ok");
 }
 
+TEST_CASE("a body larger than the session's input buffer, all arrived at once, is read to its end") {
+  // All of it is in the socket before the first callback, and no further one comes (the
+  // kernel's edge-triggered epoll): the session must not stop at its 64 KiB input buffer.
+  for (size_t size : {size_t{100000}, size_t{1} << 20}) {
+    Harness h;
+    h.start();
+    std::string body(size, 'a');
+    h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(size) +
+                       "\r\n\r\n" + body);
+    INFO("body of " << size << " bytes");
+    CHECK(h.sock.inbound.empty());
+    auto r = h.responses();
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].status == 200);
+    CHECK(r[0].body == body);
+  }
+}
+
 TEST_CASE("every bad request gets its status, Connection: close and a clean close") {
   struct Case {
     std::string bytes;
