@@ -2,8 +2,8 @@
 # `tcplab serve --kernel-tcp`: the same HTTP server on the kernel's TCP (no TUN), in a namespace
 # of this test's own, bound to its 127.0.0.1: keep-alive reuse, HTTP/1.0 close, /stats JSON
 # (with the TCP internals marked unavailable), a 64 MiB body byte-exact, 100 KB and 1 MiB request
-# bodies sent in one write, the echo service, refused flags, and a clean exit on SIGTERM. Root is
-# needed only for the namespace, not by tcplab.
+# bodies sent in one write, the echo service, refused flags, a clean exit on SIGTERM, and
+# --max-body (413). Root is needed only for the namespace, not by tcplab.
 source "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then not_ok "$(basename "$0"): not root (required under CI=true)"; exit 1; fi
@@ -109,3 +109,15 @@ check "a 1 MiB body in one write is echoed whole (200, no stall)" post_one_write
 stop_server; rc=$?
 check "SIGTERM exits 0 [$rc]" test "$rc" = 0
 check "the exit report says kernel TCP" grep -q '^tcplab: kernel TCP:' "$SERVER_LOG"
+
+# --max-body is an HTTP setting and reaches the server on the kernel's TCP too.
+start_server --kernel-tcp 127.0.0.1:8080 --max-body 100 || { not_ok "server starts with --max-body"; exit 1; }
+ok "--max-body is accepted with --kernel-tcp"
+post_status() {  # post_status SIZE: the status of POST /echo with a body of SIZE bytes
+  curl_ns -o /dev/null -w '%{http_code}' --data-binary "$(head -c "$1" /dev/zero | tr '\0' a)" "$URL/echo"
+}
+status=$(post_status 101)
+check "--max-body 100: a 101-byte body gets 413 [$status]" test "$status" = 413
+status=$(post_status 100)
+check "--max-body 100: a 100-byte body gets 200 [$status]" test "$status" = 200
+stop_server
