@@ -390,6 +390,41 @@ TEST_CASE("asterisk-form is for OPTIONS only (RFC 9112 §3.2.4)") {
   CHECK(status_of("POST * HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n") == 400);
 }
 
+TEST_CASE("leading zeros: the value is limited, not the digits (RFC 9110 §8.6, RFC 9112 §7.1)") {
+  RequestParser p;
+  p.feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0000000000000000005\r\n\r\nhello");
+  REQUIRE(p.status() == RequestParser::Status::Complete);
+  CHECK(p.request().content_length == 5u);
+  CHECK(p.request().body == "hello");
+  RequestParser c;
+  c.feed("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "00000000000000005\r\nhello\r\n00000000000000000000\r\n\r\n");
+  REQUIRE(c.status() == RequestParser::Status::Complete);
+  CHECK(c.request().body == "hello");
+  // What would overflow is still refused, leading zeros or not.
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0001234567890123456789\r\n\r\n") == 400);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "0001234567890abcdef\r\n") == 400);
+}
+
+TEST_CASE("trailer fields are checked like header fields (RFC 9112 §7.1.2)") {
+  const std::string head =
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n";
+  CHECK(status_of(head + "Checksum: 900150983cd24fb0\r\n\r\n") == 200);
+  for (const char* trailer : {"Bad Name: \x01\r\n", "Name: a\x01z\r\n", "Name : v\r\n", "Name: a\x7f\r\n",
+                              " folded\r\n", "no colon\r\n"}) {
+    auto o = parse_all(head + trailer + "\r\n");
+    INFO("trailer: " << trailer << " detail: " << o.detail);
+    CHECK(o.status == RequestParser::Status::Error);
+    CHECK(o.error == 400);
+  }
+  std::string with_nul = head + "Bad Name: ";
+  with_nul += '\x01';
+  with_nul += '\0';
+  with_nul += "\r\n\r\n";
+  CHECK(status_of(with_nul) == 400);
+}
+
 TEST_CASE("next(): the parser reused keeps nothing of the request before") {
   RequestParser p;
   auto first = parse_next(p, "POST /form HTTP/1.0\r\nHost: a\r\nConnection: close, Foo\r\n"
