@@ -400,17 +400,9 @@ bool RequestParser::on_request_line(std::string_view line) {
   auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   auto version = line.substr(sp2 + 1);
   if (!is_token(method)) return fail(400, "bad method token");
-  if (target.empty()) return fail(400, "empty request target");
-  for (char c : target)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "control character in target");
-  // RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT) or asterisk-form.
-  // RFC 3986 §3.1: the scheme of an absolute-form target is case-insensitive.
-  bool form_ok = target.front() == '/' || target == "*" || starts_with_ci(target, "http://") ||
-                 starts_with_ci(target, "https://") || method == "CONNECT";
-  if (!form_ok) return fail(400, "bad request-target form");
-  // RFC 9112 §3.2.4: the asterisk-form is only for a server-wide OPTIONS.
-  if (target == "*" && method != "OPTIONS")
-    return fail(400, "asterisk-form with a method other than OPTIONS");
+  // The version first: a request of another major version is not parsed by HTTP/1.1's rules
+  // for its target (the HTTP/2 connection preface "PRI * HTTP/2.0" gets 505, not a 400 for
+  // its asterisk-form).
   // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
   if (version.size() != 8 || !version.starts_with("HTTP/") || version[6] != '.' || version[5] < '0' ||
       version[5] > '9' || version[7] < '0' || version[7] > '9')
@@ -419,6 +411,38 @@ bool RequestParser::on_request_line(std::string_view line) {
   int minor = version[7] - '0';
   // RFC 9110 §6.2 / §15.6.6: we speak HTTP/1.x only; 0.9, 2 and 3 get 505.
   if (major != 1) return fail(505, "HTTP version not supported");
+  if (target.empty()) return fail(400, "empty request target");
+  for (char c : target)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "control character in target");
+  // RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT) or asterisk-form.
+  // RFC 3986 §3.1: the scheme of an absolute-form target is case-insensitive.
+  std::string_view authority;
+  bool absolute = false;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!starts_with_ci(target, scheme)) continue;
+    absolute = true;
+    authority = target.substr(scheme.size());
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+  }
+  if (absolute) {
+    // RFC 9110 §4.2.4: userinfo in an http(s) URI is to be treated as an error (it is how
+    // credentials leak and how a reader is misled about the host); the same 400 as in Host.
+    if (authority.find('@') != std::string_view::npos) return fail(400, "userinfo in request target");
+    // RFC 9110 §4.2.1: an http URI with an empty host is invalid and must be rejected.
+    if (authority.empty() || authority.front() == ':' || !is_valid_host(authority))
+      return fail(400, "invalid authority in request target");
+  } else if (target.front() != '/' && target != "*") {
+    // RFC 9112 §3.2.3: authority-form = uri-host ":" port, used only by CONNECT; the request
+    // is well-formed (the site answers 405: this server is not a proxy).
+    auto colon = target.rfind(':');
+    auto port = colon == std::string_view::npos ? std::string_view() : target.substr(colon + 1);
+    bool has_port = colon != 0 && !port.empty() && std::all_of(port.begin(), port.end(), is_digit);
+    if (method != "CONNECT" || !has_port || !is_valid_host(target))
+      return fail(400, "bad request-target form");
+  }
+  // RFC 9112 §3.2.4: the asterisk-form is only for a server-wide OPTIONS.
+  if (target == "*" && method != "OPTIONS")
+    return fail(400, "asterisk-form with a method other than OPTIONS");
   // RFC 9110 §2.5: a higher minor version of 1.x is understood as 1.1 (what we implement).
   request_.minor = std::min(minor, 1);
   request_.method = std::string(method);

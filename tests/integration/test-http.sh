@@ -109,9 +109,13 @@ bad "missing Host in HTTP/1.1" 400 "GET / HTTP/1.1\r\n\r\n"
 bad "Host with userinfo" 400 "GET / HTTP/1.1\r\nHost: user@x\r\n\r\n"
 bad "bare LF in chunked framing" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n"
 bad "unsupported version" 505 "GET / HTTP/2.0\r\nHost: x\r\n\r\n"
+bad "HTTP/2 connection preface" 505 "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+bad "userinfo in absolute-form" 400 "GET http://user:pw@x/bytes/2 HTTP/1.1\r\nHost: x\r\n\r\n"
 bad "body over the limit" 413 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
 bad "unknown method" 501 "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"
 bad "known method not allowed (with close)" 405 "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+bad "CONNECT to an authority (with close)" 405 \
+  "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nConnection: close\r\n\r\n"
 code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/")
 check "after every bad input the server still serves [got $code]" test "$code" = 200
 # RFC 9110 §9.3.7: OPTIONS * is about the server as a whole.

@@ -425,6 +425,36 @@ TEST_CASE("trailer fields are checked like header fields (RFC 9112 §7.1.2)") {
   CHECK(status_of(with_nul) == 400);
 }
 
+TEST_CASE("the version is checked before the target: the HTTP/2 preface gets 505") {
+  CHECK(status_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") == 505);
+  CHECK(status_of("GET * HTTP/3.0\r\n\r\n") == 505);
+}
+
+TEST_CASE("CONNECT with an authority-form target is well-formed; other forms of it are not") {
+  for (const char* target : {"example.com:443", "192.0.2.1:80", "[2001:db8::1]:443", "/"}) {
+    INFO(target);
+    CHECK(status_of(std::string("CONNECT ") + target + " HTTP/1.1\r\nHost: h\r\n\r\n") == 200);
+  }
+  for (const char* target : {"example.com", "example.com:", ":443", "user@example.com:443", "[::1]",
+                             "example.com:44x"}) {
+    INFO(target);
+    CHECK(status_of(std::string("CONNECT ") + target + " HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+  }
+  CHECK(status_of("GET example.com:443 HTTP/1.1\r\nHost: h\r\n\r\n") == 400);  // CONNECT only
+}
+
+TEST_CASE("absolute-form: userinfo and an empty host are 400 (RFC 9110 §4.2.1, §4.2.4)") {
+  for (const char* target : {"http://user:pw@x/bytes/2", "http://user@x/", "https://@x/", "http:///x",
+                             "http://:80/x", "http://x y/"}) {
+    INFO(target);
+    CHECK(status_of(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n") == 400);
+  }
+  for (const char* target : {"http://x?a=@", "http://x/p@q", "http://x:8080/", "http://[::1]/"}) {
+    INFO(target);
+    CHECK(status_of(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n") == 200);
+  }
+}
+
 TEST_CASE("next(): the parser reused keeps nothing of the request before") {
   RequestParser p;
   auto first = parse_next(p, "POST /form HTTP/1.0\r\nHost: a\r\nConnection: close, Foo\r\n"
