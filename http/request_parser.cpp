@@ -400,6 +400,8 @@ bool RequestParser::on_request_line(std::string_view line) {
   auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   auto version = line.substr(sp2 + 1);
   if (!is_token(method)) return fail(400, "bad method token");
+  // Kept even if the rest of the line is refused: an error response to HEAD has no content.
+  request_.method = std::string(method);
   // The version first: a request of another major version is not parsed by HTTP/1.1's rules
   // for its target (the HTTP/2 connection preface "PRI * HTTP/2.0" gets 505, not a 400 for
   // its asterisk-form).
@@ -445,7 +447,6 @@ bool RequestParser::on_request_line(std::string_view line) {
     return fail(400, "asterisk-form with a method other than OPTIONS");
   // RFC 9110 §2.5: a higher minor version of 1.x is understood as 1.1 (what we implement).
   request_.minor = std::min(minor, 1);
-  request_.method = std::string(method);
   request_.target = std::string(target);
   started_ = true;
   // RFC 9110 §9.1: a method we do not recognise is 501 Not Implemented.

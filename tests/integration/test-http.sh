@@ -71,6 +71,11 @@ out=$(curl_ns -I "$URL/bytes/1000" 2>&1)
 check "HEAD: Content-Length of the GET body" grep -qi "^Content-Length: 1000" <<<"$out"
 raw --send 'HEAD /bytes/1000 HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' --wait-close 5
 check "HEAD: no body bytes before the next response" grep -qE "^HTTP/1.1 200 OK" <<<"$(sed -n '/^\r$/{n;p;q}' <<<"$RAW_OUT")"
+# RFC 9110 §9.3.2: an error response to HEAD has no content either (here 400 for the missing Host).
+raw --send 'HEAD / HTTP/1.1\r\n\r\n' --wait-close 5
+check "HEAD with an error: 400 with the GET's Content-Length and no body" bash -c '
+  head -1 <<<"$1" | grep -q "^HTTP/1.1 400" && grep -qiE "^Content-Length: [1-9]" <<<"$1" &&
+  ! grep -q "missing Host" <<<"$1"' _ "$RAW_OUT"
 body=$(head -c 100000 /dev/urandom | base64 -w0)
 echo -n "$body" >/tmp/http-echo-$$.txt
 got=$(curl_ns --data-binary @/tmp/http-echo-$$.txt "$URL/echo" | sha256sum)

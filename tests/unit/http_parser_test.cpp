@@ -455,6 +455,13 @@ TEST_CASE("absolute-form: userinfo and an empty host are 400 (RFC 9110 §4.2.1, 
   }
 }
 
+TEST_CASE("the method of a refused request line is known (an error to HEAD has no content)") {
+  RequestParser p;
+  p.feed("HEAD * HTTP/1.1\r\nHost: h\r\n\r\n");
+  REQUIRE(p.status() == RequestParser::Status::Error);
+  CHECK(p.request().method == "HEAD");
+}
+
 TEST_CASE("next(): the parser reused keeps nothing of the request before") {
   RequestParser p;
   auto first = parse_next(p, "POST /form HTTP/1.0\r\nHost: a\r\nConnection: close, Foo\r\n"

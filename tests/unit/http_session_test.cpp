@@ -505,6 +505,36 @@ TEST_CASE("every bad request gets its status, Connection: close and a clean clos
   }
 }
 
+TEST_CASE("an error response to HEAD has the GET headers and no content (RFC 9110 §9.3.2)") {
+  for (const char* bytes : {"HEAD / HTTP/1.1\r\n\r\n", "HEAD * HTTP/1.1\r\nHost: h\r\n\r\n",
+                            "HEAD / HTTP/2.0\r\n\r\n", "HEAD / HTTP/1.1\r\nHost: h\r\nX: a\x01\r\n\r\n"}) {
+    Harness h;
+    h.start();
+    h.sock.client_send(bytes);
+    INFO("request: " << bytes);
+    auto r = h.responses(true);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].status >= 400);
+    CHECK(std::stoul(std::string(r[0].header("content-length"))) > 0);
+    // Nothing after the head: it ends the bytes sent.
+    CHECK(h.sock.sent.find("\r\n\r\n") + 4 == h.sock.sent.size());
+    CHECK(h.sock.closed);
+  }
+  // A GET's error keeps its body, and a HEAD that timed out gets its 408 without one.
+  Harness get;
+  get.start();
+  get.sock.client_send("GET / HTTP/1.1\r\n\r\n");
+  CHECK(get.sock.sent.ends_with("400 Bad Request: missing Host\n"));
+  Harness slow;
+  slow.start();
+  slow.sock.client_send("HEAD / HTTP/1.1\r\nHost: h\r\n");
+  slow.at(ServerConfig{}.header_timeout);
+  auto r = slow.responses(true);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].status == 408);
+  CHECK(slow.sock.sent.find("\r\n\r\n") + 4 == slow.sock.sent.size());
+}
+
 TEST_CASE("the client closing an idle connection is a passive close for us") {
   Harness h;
   h.start();
