@@ -107,6 +107,44 @@ void append_list(std::string_view value, std::vector<std::string>& out) {
   }
 }
 
+// RFC 9110 §8.6 Content-Length = 1*DIGIT and RFC 9112 §7.1 chunk-size = 1*HEXDIG: any number
+// of digits, leading zeros included. What is limited is the value: `max_digits` significant
+// digits at most, so the value cannot overflow 64 bits.
+std::optional<uint64_t> parse_number(std::string_view digits, int base, size_t max_digits) {
+  auto is_digit_of_base = [&](char c) { return base == 16 ? is_hexdig(c) : is_digit(c); };
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), is_digit_of_base)) return std::nullopt;
+  auto first = digits.find_first_not_of('0');
+  if (first == std::string_view::npos) return 0;
+  digits.remove_prefix(first);
+  if (digits.size() > max_digits) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : digits) {
+    char d = lower(c);
+    n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d <= '9' ? d - '0' : d - 'a' + 10);
+  }
+  return n;
+}
+
+// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS, the same in the header and in
+// the trailer section (RFC 9112 §7.1.2). Splits `line` into name and trimmed value, or says
+// what is wrong with it.
+const char* split_field_line(std::string_view line, std::string_view& name, std::string_view& value) {
+  // RFC 9112 §5.2: obs-fold (a line starting with whitespace) in a request -> 400.
+  if (line.front() == ' ' || line.front() == '\t') return "obs-fold (line folding)";
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return "field line without colon";
+  name = line.substr(0, colon);
+  // RFC 9112 §5.1: no whitespace between field name and colon -> 400.
+  if (!is_token(name)) return "bad field name";
+  value = trim_ows(line.substr(colon + 1));
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    // RFC 9110 §5.5: field-vchar / SP / HTAB (obs-text allowed); other controls -> 400.
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return "control character in field value";
+  }
+  return nullptr;
+}
+
 // The same as a list of its own.
 std::vector<std::string> split_list(std::string_view value) {
   std::vector<std::string> out;
@@ -339,8 +377,13 @@ bool RequestParser::on_line(std::string_view line) {
         return true;
       }
       if (++trailer_fields_ + fields_ > limits_.max_fields) return fail(431, "too many trailer fields");
-      if (line.front() == ' ' || line.front() == '\t') return fail(400, "obs-fold in trailer");
-      if (line.find(':') == std::string_view::npos) return fail(400, "trailer without colon");
+      {
+        // Trailer fields are field lines like those of the header section (RFC 9112 §7.1.2),
+        // and malformed ones get the same 400 even though none of them is used.
+        std::string_view name, value;
+        if (const char* error = split_field_line(line, name, value))
+          return fail(400, "trailer: " + std::string(error));
+      }
       return true;
     default:
       return fail(400, "unexpected state");
@@ -357,17 +400,11 @@ bool RequestParser::on_request_line(std::string_view line) {
   auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   auto version = line.substr(sp2 + 1);
   if (!is_token(method)) return fail(400, "bad method token");
-  if (target.empty()) return fail(400, "empty request target");
-  for (char c : target)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "control character in target");
-  // RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT) or asterisk-form.
-  // RFC 3986 §3.1: the scheme of an absolute-form target is case-insensitive.
-  bool form_ok = target.front() == '/' || target == "*" || starts_with_ci(target, "http://") ||
-                 starts_with_ci(target, "https://") || method == "CONNECT";
-  if (!form_ok) return fail(400, "bad request-target form");
-  // RFC 9112 §3.2.4: the asterisk-form is only for a server-wide OPTIONS.
-  if (target == "*" && method != "OPTIONS")
-    return fail(400, "asterisk-form with a method other than OPTIONS");
+  // Kept even if the rest of the line is refused: an error response to HEAD has no content.
+  request_.method = std::string(method);
+  // The version first: a request of another major version is not parsed by HTTP/1.1's rules
+  // for its target (the HTTP/2 connection preface "PRI * HTTP/2.0" gets 505, not a 400 for
+  // its asterisk-form).
   // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
   if (version.size() != 8 || !version.starts_with("HTTP/") || version[6] != '.' || version[5] < '0' ||
       version[5] > '9' || version[7] < '0' || version[7] > '9')
@@ -376,9 +413,40 @@ bool RequestParser::on_request_line(std::string_view line) {
   int minor = version[7] - '0';
   // RFC 9110 §6.2 / §15.6.6: we speak HTTP/1.x only; 0.9, 2 and 3 get 505.
   if (major != 1) return fail(505, "HTTP version not supported");
+  if (target.empty()) return fail(400, "empty request target");
+  for (char c : target)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "control character in target");
+  // RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT) or asterisk-form.
+  // RFC 3986 §3.1: the scheme of an absolute-form target is case-insensitive.
+  std::string_view authority;
+  bool absolute = false;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!starts_with_ci(target, scheme)) continue;
+    absolute = true;
+    authority = target.substr(scheme.size());
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+  }
+  if (absolute) {
+    // RFC 9110 §4.2.4: userinfo in an http(s) URI is to be treated as an error (it is how
+    // credentials leak and how a reader is misled about the host); the same 400 as in Host.
+    if (authority.find('@') != std::string_view::npos) return fail(400, "userinfo in request target");
+    // RFC 9110 §4.2.1: an http URI with an empty host is invalid and must be rejected.
+    if (authority.empty() || authority.front() == ':' || !is_valid_host(authority))
+      return fail(400, "invalid authority in request target");
+  } else if (target.front() != '/' && target != "*") {
+    // RFC 9112 §3.2.3: authority-form = uri-host ":" port, used only by CONNECT; the request
+    // is well-formed (the site answers 405: this server is not a proxy).
+    auto colon = target.rfind(':');
+    auto port = colon == std::string_view::npos ? std::string_view() : target.substr(colon + 1);
+    bool has_port = colon != 0 && !port.empty() && std::all_of(port.begin(), port.end(), is_digit);
+    if (method != "CONNECT" || !has_port || !is_valid_host(target))
+      return fail(400, "bad request-target form");
+  }
+  // RFC 9112 §3.2.4: the asterisk-form is only for a server-wide OPTIONS.
+  if (target == "*" && method != "OPTIONS")
+    return fail(400, "asterisk-form with a method other than OPTIONS");
   // RFC 9110 §2.5: a higher minor version of 1.x is understood as 1.1 (what we implement).
   request_.minor = std::min(minor, 1);
-  request_.method = std::string(method);
   request_.target = std::string(target);
   started_ = true;
   // RFC 9110 §9.1: a method we do not recognise is 501 Not Implemented.
@@ -388,19 +456,8 @@ bool RequestParser::on_request_line(std::string_view line) {
 }
 
 bool RequestParser::on_header_line(std::string_view line) {
-  // RFC 9112 §5.2: obs-fold (a line starting with whitespace) in a request -> 400.
-  if (line.front() == ' ' || line.front() == '\t') return fail(400, "obs-fold (line folding)");
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) return fail(400, "field line without colon");
-  auto name = line.substr(0, colon);
-  // RFC 9112 §5.1: no whitespace between field name and colon -> 400.
-  if (!is_token(name)) return fail(400, "bad field name");
-  auto value = trim_ows(line.substr(colon + 1));
-  for (char c : value) {
-    auto u = static_cast<unsigned char>(c);
-    // RFC 9110 §5.5: field-vchar / SP / HTAB (obs-text allowed); other controls -> 400.
-    if ((u < 0x20 && c != '\t') || u == 0x7f) return fail(400, "control character in field value");
-  }
+  std::string_view name, value;
+  if (const char* error = split_field_line(line, name, value)) return fail(400, error);
   if (++fields_ > limits_.max_fields) return fail(431, "too many header fields");
   request_.headers.push_back(Header{std::string(name), std::string(value)});
   return true;
@@ -432,11 +489,9 @@ bool RequestParser::on_headers_end() {
       auto items = split_list(v);
       if (items.empty()) return fail(400, "empty Content-Length");
       for (const auto& item : items) {
-        if (item.size() > 18 ||
-            !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
-          return fail(400, "invalid Content-Length");
-        uint64_t n = std::stoull(item);
-        if (length && *length != n) return fail(400, "conflicting Content-Length");
+        auto n = parse_number(item, 10, 18);
+        if (!n) return fail(400, "invalid Content-Length");
+        if (length && *length != *n) return fail(400, "conflicting Content-Length");
         length = n;
       }
     }
@@ -476,14 +531,11 @@ bool RequestParser::on_headers_end() {
 bool RequestParser::on_chunk_size_line(std::string_view line) {
   // RFC 9112 §7.1: chunk-size = 1*HEXDIG, then optional chunk extensions (ignored).
   size_t i = 0;
-  uint64_t size = 0;
-  while (i < line.size() && std::isxdigit(static_cast<unsigned char>(line[i]))) {
-    if (i >= 15) return fail(400, "chunk size too large");
-    char c = lower(line[i]);
-    size = size * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-    ++i;
-  }
+  while (i < line.size() && is_hexdig(line[i])) ++i;
   if (i == 0) return fail(400, "bad chunk size");
+  auto parsed = parse_number(line.substr(0, i), 16, 15);
+  if (!parsed) return fail(400, "chunk size too large");
+  uint64_t size = *parsed;
   auto rest = trim_ows(line.substr(i));
   if (!rest.empty() && rest.front() != ';') return fail(400, "bad chunk size line");
   if (size == 0) {

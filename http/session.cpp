@@ -333,6 +333,14 @@ void Session::pump_once(bool& progress) {
           continue_sent_ = true;
         }
       }
+      // read_input stops at kMaxBufferedInput; the parser took those bytes and wants more, and
+      // more may already wait in the socket. Read them now: no new readable event comes for
+      // bytes that are already there (the kernel's edge-triggered epoll, or a TCP whose
+      // segments have all arrived), so stopping here would stall the request until it times out.
+      if (used > 0 && socket_->readable() > 0) {
+        progress = true;
+        return;
+      }
       if (peer_fin_ && inbuf_.empty())
         begin_close(CloseBy::Error, "client closed in the middle of a request");
       return;
@@ -404,7 +412,10 @@ void Session::handle_error(int status, std::string_view detail, CloseBy by) {
   Response response = text_response(status, "text/plain; charset=utf-8", std::move(body));
   // RFC 9112 §9.6: after an error response the connection is closed cleanly.
   KeepAliveDecision decision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
-  start_response(std::move(response), false, 1, decision);
+  // RFC 9110 §9.3.2: no content in a response to HEAD, an error included, once the request
+  // line said HEAD; the head still has the Content-Length a GET would get.
+  const bool head_only = parser_ && parser_->request().method == "HEAD";
+  start_response(std::move(response), head_only, 1, decision);
   close_by_ = by;
   close_why_ = "error " + std::to_string(status);
 }

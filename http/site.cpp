@@ -39,6 +39,19 @@ std::optional<uint64_t> parse_count(std::string_view s) {
 
 }  // namespace
 
+std::string_view origin_form(std::string_view target, std::string& storage) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!starts_with_ci(target, scheme)) continue;
+    target.remove_prefix(scheme.size());
+    auto path_start = target.find_first_of("/?");
+    target = path_start == std::string_view::npos ? std::string_view() : target.substr(path_start);
+    if (!target.empty() && target.front() == '/') return target;
+    storage = "/" + std::string(target);
+    return storage;
+  }
+  return target;
+}
+
 Site::Site(std::optional<std::string> root, SiteHooks hooks, FileCache::Clock clock)
     : file_cache_(std::move(clock)), hooks_(std::move(hooks)) {
   if (root) root_.emplace(*root);
@@ -55,14 +68,13 @@ Response Site::respond(const Request& request) {
     r.head.headers.emplace_back("Allow", "GET, HEAD, POST, OPTIONS");
     return r;
   }
-  // RFC 9112 §3.2.2: absolute-form; we serve one host, so only the path matters.
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (starts_with_ci(target, scheme)) {
-      target.remove_prefix(scheme.size());
-      auto slash = target.find('/');
-      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-    }
-  }
+  std::string rewritten;
+  target = origin_form(target, rewritten);
+  // RFC 9110 §9.3.6: CONNECT asks for a tunnel to an authority-form target (RFC 9112 §3.2.3,
+  // checked by the request parser). This server is no proxy: the method is known but not
+  // allowed, and Allow names what the server supports, as OPTIONS * does.
+  if (request.method == "CONNECT" && !target.empty() && target.front() != '/')
+    return method_not_allowed("GET, HEAD, POST, OPTIONS");
   if (target.empty() || target.front() != '/')
     return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: unsupported request target\n");
   auto q = target.find('?');

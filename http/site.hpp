@@ -38,6 +38,12 @@ class Site final : public Responder {
   SiteHooks hooks_;
 };
 
+// RFC 9112 §3.2.2: an absolute-form target as the origin-form it stands for (we serve one host,
+// so the authority is dropped): "http://h/a?x=1" is "/a?x=1", "http://h?x=1" is "/?x=1" (an
+// empty path is "/", RFC 9112 §3.2.1). Any other target is returned as it is. The result views
+// `target` or `storage`.
+std::string_view origin_form(std::string_view target, std::string& storage);
+
 // The demo pages and assets (the same bytes every time, for tests and captures).
 std::string demo_index_html();
 std::string demo_about_html();

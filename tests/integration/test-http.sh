@@ -71,6 +71,11 @@ out=$(curl_ns -I "$URL/bytes/1000" 2>&1)
 check "HEAD: Content-Length of the GET body" grep -qi "^Content-Length: 1000" <<<"$out"
 raw --send 'HEAD /bytes/1000 HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' --wait-close 5
 check "HEAD: no body bytes before the next response" grep -qE "^HTTP/1.1 200 OK" <<<"$(sed -n '/^\r$/{n;p;q}' <<<"$RAW_OUT")"
+# RFC 9110 §9.3.2: an error response to HEAD has no content either (here 400 for the missing Host).
+raw --send 'HEAD / HTTP/1.1\r\n\r\n' --wait-close 5
+check "HEAD with an error: 400 with the GET's Content-Length and no body" bash -c '
+  head -1 <<<"$1" | grep -q "^HTTP/1.1 400" && grep -qiE "^Content-Length: [1-9]" <<<"$1" &&
+  ! grep -q "missing Host" <<<"$1"' _ "$RAW_OUT"
 body=$(head -c 100000 /dev/urandom | base64 -w0)
 echo -n "$body" >/tmp/http-echo-$$.txt
 got=$(curl_ns --data-binary @/tmp/http-echo-$$.txt "$URL/echo" | sha256sum)
@@ -109,9 +114,13 @@ bad "missing Host in HTTP/1.1" 400 "GET / HTTP/1.1\r\n\r\n"
 bad "Host with userinfo" 400 "GET / HTTP/1.1\r\nHost: user@x\r\n\r\n"
 bad "bare LF in chunked framing" 400 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n"
 bad "unsupported version" 505 "GET / HTTP/2.0\r\nHost: x\r\n\r\n"
+bad "HTTP/2 connection preface" 505 "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+bad "userinfo in absolute-form" 400 "GET http://user:pw@x/bytes/2 HTTP/1.1\r\nHost: x\r\n\r\n"
 bad "body over the limit" 413 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
 bad "unknown method" 501 "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"
 bad "known method not allowed (with close)" 405 "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+bad "CONNECT to an authority (with close)" 405 \
+  "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nConnection: close\r\n\r\n"
 code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/")
 check "after every bad input the server still serves [got $code]" test "$code" = 200
 # RFC 9110 §9.3.7: OPTIONS * is about the server as a whole.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `tcplab serve --kernel-tcp`: the same HTTP server on the kernel's TCP (no TUN), in a namespace
 # of this test's own, bound to its 127.0.0.1: keep-alive reuse, HTTP/1.0 close, /stats JSON
-# (with the TCP internals marked unavailable), a 64 MiB body byte-exact, the echo service,
-# refused flags, and a clean exit on SIGTERM. Root is needed only for the namespace, not by tcplab.
+# (with the TCP internals marked unavailable), a 64 MiB body byte-exact, 100 KB and 1 MiB request
+# bodies sent in one write, the echo service, refused flags, a clean exit on SIGTERM, and
+# --max-body (413). Root is needed only for the namespace, not by tcplab.
 source "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then not_ok "$(basename "$0"): not root (required under CI=true)"; exit 1; fi
@@ -92,7 +93,42 @@ rm -f "$WORK/big"
 echoed=$(lab_exec timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7007; echo kernel-echo >&3; head -n1 <&3')
 check "echo (--echo 7007) on the kernel's TCP answers [$echoed]" test "$echoed" = kernel-echo
 
+# A request body larger than the session's 64 KiB input buffer, sent in one write: all of it is
+# queued in the kernel before the server reads, and the edge-triggered epoll reports it once.
+post_one_write() {  # post_one_write SIZE: 200 and the body echoed back, within 10 s
+  lab_exec timeout 20 python3 -c '
+import socket, sys
+n = int(sys.argv[1])
+body = bytes(i % 251 for i in range(n))
+s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % n + body)
+got = b""
+while True:
+    piece = s.recv(65536)
+    if not piece:
+        break
+    got += piece
+head, _, rest = got.partition(b"\r\n\r\n")
+assert head.startswith(b"HTTP/1.1 200 "), head[:80]
+assert rest == body, (len(rest), n)
+' "$1"
+}
+check "a 100 KB body in one write is echoed whole (200, no stall)" post_one_write 100000
+check "a 1 MiB body in one write is echoed whole (200, no stall)" post_one_write $((1 << 20))
+
 # SIGTERM: exits 0 and prints its goodbye report.
 stop_server; rc=$?
 check "SIGTERM exits 0 [$rc]" test "$rc" = 0
 check "the exit report says kernel TCP" grep -q '^tcplab: kernel TCP:' "$SERVER_LOG"
+
+# --max-body is an HTTP setting and reaches the server on the kernel's TCP too.
+start_server --kernel-tcp 127.0.0.1:8080 --max-body 100 || { not_ok "server starts with --max-body"; exit 1; }
+ok "--max-body is accepted with --kernel-tcp"
+post_status() {  # post_status SIZE: the status of POST /echo with a body of SIZE bytes
+  curl_ns -o /dev/null -w '%{http_code}' --data-binary "$(head -c "$1" /dev/zero | tr '\0' a)" "$URL/echo"
+}
+status=$(post_status 101)
+check "--max-body 100: a 101-byte body gets 413 [$status]" test "$status" = 413
+status=$(post_status 100)
+check "--max-body 100: a 100-byte body gets 200 [$status]" test "$status" = 200
+stop_server

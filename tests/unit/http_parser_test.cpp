@@ -390,6 +390,78 @@ TEST_CASE("asterisk-form is for OPTIONS only (RFC 9112 §3.2.4)") {
   CHECK(status_of("POST * HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n") == 400);
 }
 
+TEST_CASE("leading zeros: the value is limited, not the digits (RFC 9110 §8.6, RFC 9112 §7.1)") {
+  RequestParser p;
+  p.feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0000000000000000005\r\n\r\nhello");
+  REQUIRE(p.status() == RequestParser::Status::Complete);
+  CHECK(p.request().content_length == 5u);
+  CHECK(p.request().body == "hello");
+  RequestParser c;
+  c.feed("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "00000000000000005\r\nhello\r\n00000000000000000000\r\n\r\n");
+  REQUIRE(c.status() == RequestParser::Status::Complete);
+  CHECK(c.request().body == "hello");
+  // What would overflow is still refused, leading zeros or not.
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0001234567890123456789\r\n\r\n") == 400);
+  CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "0001234567890abcdef\r\n") == 400);
+}
+
+TEST_CASE("trailer fields are checked like header fields (RFC 9112 §7.1.2)") {
+  const std::string head =
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n";
+  CHECK(status_of(head + "Checksum: 900150983cd24fb0\r\n\r\n") == 200);
+  for (const char* trailer : {"Bad Name: \x01\r\n", "Name: a\x01z\r\n", "Name : v\r\n", "Name: a\x7f\r\n",
+                              " folded\r\n", "no colon\r\n"}) {
+    auto o = parse_all(head + trailer + "\r\n");
+    INFO("trailer: " << trailer << " detail: " << o.detail);
+    CHECK(o.status == RequestParser::Status::Error);
+    CHECK(o.error == 400);
+  }
+  std::string with_nul = head + "Bad Name: ";
+  with_nul += '\x01';
+  with_nul += '\0';
+  with_nul += "\r\n\r\n";
+  CHECK(status_of(with_nul) == 400);
+}
+
+TEST_CASE("the version is checked before the target: the HTTP/2 preface gets 505") {
+  CHECK(status_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") == 505);
+  CHECK(status_of("GET * HTTP/3.0\r\n\r\n") == 505);
+}
+
+TEST_CASE("CONNECT with an authority-form target is well-formed; other forms of it are not") {
+  for (const char* target : {"example.com:443", "192.0.2.1:80", "[2001:db8::1]:443", "/"}) {
+    INFO(target);
+    CHECK(status_of(std::string("CONNECT ") + target + " HTTP/1.1\r\nHost: h\r\n\r\n") == 200);
+  }
+  for (const char* target : {"example.com", "example.com:", ":443", "user@example.com:443", "[::1]",
+                             "example.com:44x"}) {
+    INFO(target);
+    CHECK(status_of(std::string("CONNECT ") + target + " HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+  }
+  CHECK(status_of("GET example.com:443 HTTP/1.1\r\nHost: h\r\n\r\n") == 400);  // CONNECT only
+}
+
+TEST_CASE("absolute-form: userinfo and an empty host are 400 (RFC 9110 §4.2.1, §4.2.4)") {
+  for (const char* target : {"http://user:pw@x/bytes/2", "http://user@x/", "https://@x/", "http:///x",
+                             "http://:80/x", "http://x y/"}) {
+    INFO(target);
+    CHECK(status_of(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n") == 400);
+  }
+  for (const char* target : {"http://x?a=@", "http://x/p@q", "http://x:8080/", "http://[::1]/"}) {
+    INFO(target);
+    CHECK(status_of(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n") == 200);
+  }
+}
+
+TEST_CASE("the method of a refused request line is known (an error to HEAD has no content)") {
+  RequestParser p;
+  p.feed("HEAD * HTTP/1.1\r\nHost: h\r\n\r\n");
+  REQUIRE(p.status() == RequestParser::Status::Error);
+  CHECK(p.request().method == "HEAD");
+}
+
 TEST_CASE("next(): the parser reused keeps nothing of the request before") {
   RequestParser p;
   auto first = parse_next(p, "POST /form HTTP/1.0\r\nHost: a\r\nConnection: close, Foo\r\n"

@@ -457,6 +457,24 @@ TEST_CASE("POST /echo with Content-Length and with chunked bodies; 100 Continue 
   CHECK(r[3].body == "ok");
 }
 
+TEST_CASE("a body larger than the session's input buffer, all arrived at once, is read to its end") {
+  // All of it is in the socket before the first callback, and no further one comes (the
+  // kernel's edge-triggered epoll): the session must not stop at its 64 KiB input buffer.
+  for (size_t size : {size_t{100000}, size_t{1} << 20}) {
+    Harness h;
+    h.start();
+    std::string body(size, 'a');
+    h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(size) +
+                       "\r\n\r\n" + body);
+    INFO("body of " << size << " bytes");
+    CHECK(h.sock.inbound.empty());
+    auto r = h.responses();
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].status == 200);
+    CHECK(r[0].body == body);
+  }
+}
+
 TEST_CASE("every bad request gets its status, Connection: close and a clean close") {
   struct Case {
     std::string bytes;
@@ -485,6 +503,36 @@ TEST_CASE("every bad request gets its status, Connection: close and a clean clos
     CHECK_FALSE(h.sock.aborted);
     CHECK(h.stats.closed(CloseBy::Error) == 1);
   }
+}
+
+TEST_CASE("an error response to HEAD has the GET headers and no content (RFC 9110 §9.3.2)") {
+  for (const char* bytes : {"HEAD / HTTP/1.1\r\n\r\n", "HEAD * HTTP/1.1\r\nHost: h\r\n\r\n",
+                            "HEAD / HTTP/2.0\r\n\r\n", "HEAD / HTTP/1.1\r\nHost: h\r\nX: a\x01\r\n\r\n"}) {
+    Harness h;
+    h.start();
+    h.sock.client_send(bytes);
+    INFO("request: " << bytes);
+    auto r = h.responses(true);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].status >= 400);
+    CHECK(std::stoul(std::string(r[0].header("content-length"))) > 0);
+    // Nothing after the head: it ends the bytes sent.
+    CHECK(h.sock.sent.find("\r\n\r\n") + 4 == h.sock.sent.size());
+    CHECK(h.sock.closed);
+  }
+  // A GET's error keeps its body, and a HEAD that timed out gets its 408 without one.
+  Harness get;
+  get.start();
+  get.sock.client_send("GET / HTTP/1.1\r\n\r\n");
+  CHECK(get.sock.sent.ends_with("400 Bad Request: missing Host\n"));
+  Harness slow;
+  slow.start();
+  slow.sock.client_send("HEAD / HTTP/1.1\r\nHost: h\r\n");
+  slow.at(ServerConfig{}.header_timeout);
+  auto r = slow.responses(true);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].status == 408);
+  CHECK(slow.sock.sent.find("\r\n\r\n") + 4 == slow.sock.sent.size());
 }
 
 TEST_CASE("the client closing an idle connection is a passive close for us") {

@@ -224,6 +224,29 @@ TEST_CASE("absolute-form targets route by their path whatever the scheme's case"
   CHECK(site.respond(req("GET", "HTTPS://h/style.css")).head.status == 200);
 }
 
+TEST_CASE("absolute-form becomes origin-form with its query; other targets stay as they are") {
+  std::string storage;
+  CHECK(origin_form("http://h/a?x=1", storage) == "/a?x=1");
+  CHECK(origin_form("http://foo?x=1", storage) == "/?x=1");
+  CHECK(origin_form("HTTPS://foo", storage) == "/");
+  CHECK(origin_form("http://foo:8080", storage) == "/");
+  CHECK(origin_form("/b?y", storage) == "/b?y");
+  CHECK(origin_form("example.com:443", storage) == "example.com:443");
+  TempTree t;
+  Site site(t.site(), {});
+  auto moved = site.respond(req("GET", "http://h/dir?x=1"));
+  CHECK(moved.head.headers == std::vector<std::pair<std::string, std::string>>{{"Location", "/dir/?x=1"}});
+}
+
+TEST_CASE("CONNECT: authority-form gets 405 with Allow, like any method the site does not allow") {
+  Site site(std::nullopt, {});
+  auto tunnel = site.respond(req("CONNECT", "example.com:443"));
+  CHECK(tunnel.head.status == 405);
+  REQUIRE(tunnel.head.headers.size() == 1);
+  CHECK(tunnel.head.headers[0] == std::pair<std::string, std::string>{"Allow", "GET, HEAD, POST, OPTIONS"});
+  CHECK(site.respond(req("CONNECT", "/")).head.status == 405);
+}
+
 TEST_CASE("/bytes/N and /stream/N: N pattern bytes; bad N is 400") {
   Site site(std::nullopt, {});
   auto r = site.respond(req("GET", "/bytes/1000"));

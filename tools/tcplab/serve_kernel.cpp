@@ -72,6 +72,7 @@ std::optional<std::string> flag_refused_with_kernel_tcp(int argc, char** argv, i
                                                      "--keepalive",
                                                      "--keepalive-timeout",
                                                      "--max-requests",
+                                                     "--max-body",
                                                      "--max-connections",
                                                      "--header-timeout",
                                                      "--linger",
