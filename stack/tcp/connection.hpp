@@ -341,6 +341,8 @@ class Connection final : public Socket {
   bool path_below_floor_ = false;
   // When we last answered an unacceptable segment with an ACK (invalid_ack_limit.hpp).
   InvalidAckClock invalid_ack_clock_;
+  // When we last sent a challenge ACK (RFC 5961 §7, invalid_ack_limit.hpp).
+  InvalidAckClock challenge_ack_clock_;
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;
   uint32_t retransmissions_ = 0;

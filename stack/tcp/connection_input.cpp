@@ -245,15 +245,9 @@ bool Connection::check_syn(const wire::TcpSegment& seg) {
   return false;
 }
 
+// RFC 5961 §7: rate-limited per connection (invalid_ack_limit.hpp says why not host-wide).
 void Connection::send_challenge_ack() {
-  // RFC 5961 §7: rate-limited host-wide.
-  if (!ctx_.challenge_acks.allow(ctx_.now, ctx_.config.challenge_ack_per_second)) {
-    if (ctx_.tracer.enabled())
-      ctx_.tracer.note(ctx_.now, &tuple_, "challenge ACK suppressed by rate limit (RFC 5961 §7)");
-    return;
-  }
-  ++ctx_.stats.challenge_acks_sent;
-  send_ack("challenge ACK");
+  if (challenge_ack_allowed(ctx_, tuple_, challenge_ack_clock_)) send_ack("challenge ACK");
 }
 
 // RFC 9293 §3.10.7.4 fifth: the ACK field.

@@ -61,7 +61,6 @@ struct TcpHost::Impl final : ConnectionOwner {
             IsnGenerator(config.isn_key, config.fixed_isn),
             Instant{},
             0,
-            ChallengeAckLimiter{},
             wire::ConstBytes{},
             TimerQueue{}},
         cookies(config.isn_key),

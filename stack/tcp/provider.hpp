@@ -24,6 +24,8 @@ struct TcpStats {
   uint64_t resets_sent = 0;
   uint64_t resets_received = 0;
   uint64_t challenge_acks_sent = 0;
+  // Challenge ACKs not sent because of config.challenge_ack_interval (RFC 5961 §7).
+  uint64_t challenge_acks_suppressed = 0;
   // ACKs to unacceptable segments not sent because of config.invalid_ack_interval.
   uint64_t invalid_acks_suppressed = 0;
   // Connections whose MSS an ICMP fragmentation needed lowered (RFC 1191).

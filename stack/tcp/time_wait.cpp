@@ -379,15 +379,9 @@ void TimeWaitTable::send_invalid_ack(TimeWaitRecord& r, const wire::TcpSegment& 
   if (invalid_ack_allowed(ctx_, r.tuple, seg, note, r.invalid_ack_clock)) send_ack(r, note);
 }
 
-// RFC 5961 §7: challenge ACKs are rate-limited host-wide.
+// RFC 5961 §7: challenge ACKs are rate-limited per connection, as Connection's are.
 void TimeWaitTable::send_challenge_ack(TimeWaitRecord& r) {
-  if (!ctx_.challenge_acks.allow(ctx_.now, ctx_.config.challenge_ack_per_second)) {
-    if (ctx_.tracer.enabled())
-      ctx_.tracer.note(ctx_.now, &r.tuple, "challenge ACK suppressed by rate limit (RFC 5961 §7)");
-    return;
-  }
-  ++ctx_.stats.challenge_acks_sent;
-  send_ack(r, "challenge ACK");
+  if (challenge_ack_allowed(ctx_, r.tuple, r.challenge_ack_clock)) send_ack(r, "challenge ACK");
 }
 
 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with the window Connection::window_to_advertise would

@@ -55,6 +55,7 @@ struct TimeWaitRecord {
   // RFC 9293 §3.10.7.4 ACKs to unacceptable segments are limited per connection
   // (invalid_ack_limit.hpp): when the last one went, if one did.
   InvalidAckClock invalid_ack_clock;
+  InvalidAckClock challenge_ack_clock;  // the same for challenge ACKs (RFC 5961 §7)
   Timestamps timestamps;  // RFC 7323: TS.Recent for PAWS and TSecr; our TSval clock
   Instant expiry{};       // 2 MSL after the last restart; in FIN-WAIT-2, the --fin-timeout
   Duration linger{};      // with linger_on_data: from the first bytes to the RST
