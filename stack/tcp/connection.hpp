@@ -244,6 +244,7 @@ class Connection final : public Socket {
     Duration interval{};        // backs off per probe (RFC 9293 §3.8.6.1)
     bool probing = false;       // a zero-window probe byte is outstanding
     bool override_sws = false;  // the SWS override timeout fired: send what fits
+    int unanswered = 0;         // probes sent since the peer last acknowledged anything
   };
   PersistState persist_;
   std::optional<Seq> push_end_;  // the application's last PUSH (RFC 9293 §3.9.1): send up to here now

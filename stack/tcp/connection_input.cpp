@@ -257,6 +257,8 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     return false;
   }
   if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
+  // RFC 1122 §4.2.2.17: an acceptable ACK, even of a zero window, answers our probes.
+  persist_.unanswered = 0;
   if (persist_.probing && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
     // Deviation (zero-window-probe-byte): the probe byte (persist_timeout) did not advance
     // SND.NXT when it was sent; the receiver took it, so now it counts as sent.

@@ -39,7 +39,7 @@ struct TcpStats {
   uint64_t fin_wait_2_records = 0;
   // Full TCBs (Connection objects, with buffers and timers) alive, in any state.
   uint64_t full_tcbs = 0;
-  uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
+  uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions or zero-window probes
   // FIN-WAIT-2 connections dropped silently after --fin-timeout.
   uint64_t fin_timeouts = 0;
   // Released connections lingering (Socket::release with linger_on_data): data arrived after
