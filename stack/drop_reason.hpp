@@ -37,7 +37,7 @@ enum class DropReason : uint8_t {
   TcpBadDataOffset,
   TcpBadChecksum,
   TcpBadOption,  // option length runs past the header or is < 2
-  TcpBadFlags,   // SYN+RST, RST+FIN; SYN+FIN (a challenge ACK if the connection is synchronized)
+  TcpBadFlags,   // SYN+RST; SYN+FIN (a challenge ACK if the connection is synchronized)
   // TCP processing (RFC 9293 §3.10.7)
   TcpNoConnection,         // no listener, no TCB: answered with RST unless it was a RST
   TcpListenQueueFull,      // accept queue full: SYN dropped so the client retries

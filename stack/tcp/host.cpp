@@ -367,9 +367,10 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
       wire::ConstBytes(packet.header_bytes.data(), packet.header_bytes.size() + packet.payload.size());
   h.reap();
   // RFC 9293 §3.1: checksum over the pseudo-header; malformed headers and options refused.
-  // SYN+FIN is kept by the parser only so that syn_fin_arrives can look for its connection.
+  // SYN+FIN is kept by the parser only so that syn_fin_arrives can look for its connection;
+  // RST+FIN is a RST everywhere (RFC 9293 §3.10.7.4: the RST bit is checked before the FIN).
   auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination,
-                                verify_checksum, wire::SynFin::Keep);
+                                verify_checksum, wire::FlagCheck::Host);
   if (!parsed) {
     h.ctx.drop(parsed.error());
     return;
