@@ -112,7 +112,8 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
   }
   if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
   if (zero_window_ack) {
-    // Keep its ACK, drop its text.
+    // Keep its ACK, drop its text (a zero-window probe's byte, typically).
+    ctx_.drop(DropReason::TcpTextIgnored, kZeroWindowTextDrop);
     seg.payload = {};
     seg.flags.fin = false;
     ack_.now = true;  // tell the prober the window is still closed
@@ -421,7 +422,7 @@ void Connection::process_text(const wire::TcpSegment& seg) {
   if (tcb_.state != State::Established && tcb_.state != State::FinWait1 && tcb_.state != State::FinWait2) {
     // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a FIN has been
     // received from the remote side. Ignore the segment text."
-    return;
+    return ctx_.drop(DropReason::TcpTextIgnored, kTextAfterFinDrop);
   }
   if (released_ && !receive_.has_out_of_order()) return take_released_text(seg);
   size_t offset = seq_distance(tcb_.rcv_nxt, seg.seq);

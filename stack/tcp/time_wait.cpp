@@ -160,7 +160,11 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
   } else if (check_ack(r, seg)) {
     // Sixth, URG: ignored. Seventh, text: ignored in TIME-WAIT; in a released FIN-WAIT-2
     // acknowledged and discarded (take_text).
-    if (r.state == State::FinWait2) take_text(r, seg);
+    if (r.state == State::FinWait2) {
+      take_text(r, seg);
+    } else if (!seg.payload.empty()) {
+      ctx_.drop(DropReason::TcpTextIgnored, kTextAfterFinDrop);
+    }
     // Eighth, a FIN right at RCV.NXT, as in Connection::check_fin: RCV.NXT moves over it and
     // it is acknowledged. FIN-WAIT-2 enters TIME-WAIT; in TIME-WAIT it is one beyond the
     // peer's first FIN, which no real peer sends.
@@ -299,6 +303,7 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
   }
   if (seg.flags.rst) return true;
   if (zero_window_ack) {
+    ctx_.drop(DropReason::TcpTextIgnored, kZeroWindowTextDrop);
     seg.payload = {};
     seg.flags.fin = false;
     ack_owed_ = true;

@@ -74,6 +74,12 @@ inline constexpr std::string_view kReleasedTextNote =
     "data after the application let go: acknowledged and discarded (nobody will read it)";
 inline constexpr std::string_view kReleasedOutOfOrderDrop =
     "data beyond a hole after the application let go: not kept (nobody will read it)";
+// Segment text the RFC says to ignore while the rest of the segment (its ACK) is processed:
+// counted as tcp-text-ignored with these details by the connection and the record alike.
+inline constexpr std::string_view kTextAfterFinDrop =
+    "text after the peer's FIN: ignored (RFC 9293 §3.10.7.4 seventh)";
+inline constexpr std::string_view kZeroWindowTextDrop =
+    "text into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
 // The fin-timeout deviation's rule, as Connection::fin_wait_2_timeout traces it.
 inline constexpr std::string_view kFinTimeoutRule =
     "Deviation: fin-timeout (FIN-WAIT-2: no FIN from the peer within --fin-timeout, "
