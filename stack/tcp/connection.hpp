@@ -70,8 +70,9 @@ class Connection final : public Socket {
   void timer_entry_removed() { queued_deadline_.reset(); }
   // Adds next_deadline() to the host's queue unless an entry at or before it is there.
   void queue_timers();
-  // Removed by the host without a word on the wire (SYN-queue eviction, TIME-WAIT reuse).
-  void discard();
+  // Removed without a word on the wire (a half-open connection forgotten, SYN-queue eviction,
+  // TIME-WAIT reuse); `rule` names why, as in every state change.
+  void discard(std::string_view rule);
   // Closed, callbacks done: the host may destroy it at the end of its entry point.
   bool finished() const { return finished_; }
   Origin origin() const { return origin_; }

@@ -218,7 +218,7 @@ bool Connection::check_rst(const wire::TcpSegment& seg) {
       if (origin_ == Origin::Passive) {
         // "If this connection was initiated with a passive OPEN, then return this
         // connection to the LISTEN state": the listener still listens; this TCB goes.
-        discard();
+        discard("RFC 9293 §3.10.7.4 second (RST in SYN-RECEIVED, passive OPEN: back to LISTEN)");
       } else {
         close_connection(CloseReason::Refused,
                          "RFC 9293 §3.10.7.4 second (RST in SYN-RECEIVED, active OPEN)");
@@ -238,8 +238,12 @@ bool Connection::check_syn(const wire::TcpSegment& seg) {
   if (!seg.flags.syn) return true;
   if (tcb_.state == State::SynReceived && origin_ == Origin::Passive) {
     // "If the connection was initiated with a passive OPEN, then return this connection to
-    // the LISTEN state and return."
-    discard();
+    // the LISTEN state and return." The SYN itself is not taken: the peer's next copy of it
+    // reaches the listener and opens afresh.
+    ctx_.drop(DropReason::TcpInvalidInState,
+              "SYN with a new sequence number in SYN-RECEIVED: half-open connection forgotten "
+              "(RFC 9293 §3.10.7.4 fourth)");
+    discard("RFC 9293 §3.10.7.4 fourth (SYN in SYN-RECEIVED, passive OPEN: back to LISTEN)");
     return false;
   }
   send_challenge_ack();

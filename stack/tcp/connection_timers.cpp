@@ -80,7 +80,8 @@ void Connection::retransmission_timeout() {
   if (retries_ >= limit) {
     ++ctx_.stats.timeouts;
     if (tcb_.state == State::SynReceived && origin_ == Origin::Passive) {
-      discard();  // a half-open entry nobody completed: forget it quietly, as Linux does
+      // A half-open entry nobody completed: forget it quietly, as Linux does.
+      discard("RFC 9293 §3.8.3 (SYN,ACK retransmissions exhausted, passive OPEN: forgotten)");
       return;
     }
     // RFC 9293 §3.8.3: past R2 "close the connection"; the RST tells the peer, if it is

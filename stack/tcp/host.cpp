@@ -234,7 +234,7 @@ struct TcpHost::Impl final : ConnectionOwner {
       // the oldest keeps room for real clients instead of locking them out.
       Connection* oldest = l.syn_queue.front();
       l.syn_queue.pop_front();
-      oldest->discard();
+      oldest->discard("RFC 4987 §3.4 (SYN queue full: oldest half-open connection dropped)");
       ctx.drop(DropReason::TcpSynQueueEvicted,
                "SYN queue full: oldest half-open connection dropped (RFC 4987)");
     }
@@ -411,7 +411,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     }
     if (h.ctx.tracer.enabled())
       h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 9293 §3.6.1)");
-    c.discard();
+    c.discard(kReopenRule);
     h.reap();
   }
   if (listener != h.listeners.end()) {

@@ -103,7 +103,7 @@ void TimeWaitTable::close(TimeWaitRecord& r, std::string_view rule, bool timer_f
   remove(tuple);
 }
 
-void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, "discarded by the host", false); }
+void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, kReopenRule, false); }
 
 void TimeWaitTable::expire() {
   while (!fifo_.empty() && fifo_.front().expiry <= ctx_.now)
