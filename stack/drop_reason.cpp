@@ -73,6 +73,8 @@ std::string_view to_string(DropReason reason) {
       return "tcp-ack-in-listen";
     case DropReason::TcpSynQueueEvicted:
       return "tcp-syn-queue-evicted";
+    case DropReason::TcpTextIgnored:
+      return "tcp-text-ignored";
     case DropReason::FaultInjected:
       return "fault-injected";
     case DropReason::IcmpErrorRateLimited:

@@ -37,7 +37,7 @@ enum class DropReason : uint8_t {
   TcpBadDataOffset,
   TcpBadChecksum,
   TcpBadOption,  // option length runs past the header or is < 2
-  TcpBadFlags,   // SYN+RST, RST+FIN; SYN+FIN (a challenge ACK if the connection is synchronized)
+  TcpBadFlags,   // SYN+RST; SYN+FIN (a challenge ACK if the connection is synchronized)
   // TCP processing (RFC 9293 §3.10.7)
   TcpNoConnection,         // no listener, no TCB: answered with RST unless it was a RST
   TcpListenQueueFull,      // accept queue full: SYN dropped so the client retries
@@ -49,6 +49,7 @@ enum class DropReason : uint8_t {
   TcpInvalidInState,       // anything else the RFC says to drop in this state
   TcpAckInListen,          // ACK to a listener: answered with RST (§3.10.7.2)
   TcpSynQueueEvicted,      // SYN queue full: the oldest half-open entry was dropped (RFC 4987)
+  TcpTextIgnored,          // text after the peer's FIN, or into a zero window; the ACK is taken
   // Fault injection (stack/link) for labs
   FaultInjected,
   // ICMP errors not sent (RFC 1812 §4.3.2.8; stack/ip/icmp_rate_limit.hpp)

@@ -315,8 +315,8 @@ class Runner final : public tcp::AcceptHandler {
       }
       else if (k == "persist_max")
         tc.persist_max = d(1000);
-      else if (k == "challenge_ack_per_second")
-        tc.challenge_ack_per_second = static_cast<uint32_t>(u(1000000000));
+      else if (k == "challenge_ack_interval")
+        tc.challenge_ack_interval = d(1000);
       else if (k == "invalid_ack_interval")
         tc.invalid_ack_interval = d(1000);
       else if (k == "isn")
@@ -355,7 +355,7 @@ class Runner final : public tcp::AcceptHandler {
             "msl fin_timeout "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog syn_cookies persist_max "
-            "challenge_ack_per_second invalid_ack_interval isn "
+            "challenge_ack_interval invalid_ack_interval isn "
             "max_out_of_order initial_window sack timestamps keepalive icmp_error_burst "
             "icmp_error_interval reassembly_timeout tolerance port remote_port remote_isn http)");
     }

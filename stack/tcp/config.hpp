@@ -59,8 +59,12 @@ struct TcpConfig {
   SynCookieMode syn_cookies = SynCookieMode::Auto;
   // Persist timer (RFC 9293 §3.8.6.1): zero-window probes back off up to this.
   Duration persist_max = seconds(60);
-  // RFC 5961 §7: at most this many challenge ACKs per second across the host.
-  uint32_t challenge_ack_per_second = 100;
+  // RFC 5961 §7 asks for "an ACK throttling mechanism" on challenge ACKs: one connection
+  // sends at most one per this interval (Linux's per-socket tcp_invalid_ratelimit). Not a
+  // host-wide budget: one shared between connections is an off-path side channel (an attacker
+  // drains it on its own connection and sees whether a spoofed segment to another connection
+  // used part of it, CVE-2016-5696). Zero turns the limit off.
+  Duration challenge_ack_interval = milliseconds(500);
   // RFC 9293 §3.10.7.4 answers an unacceptable segment (outside the window, an ACK of data
   // never sent, a PAWS reject) with an ACK. Like Linux's tcp_invalid_ratelimit, one
   // connection sends at most one such ACK per this interval, so two stacks that disagree

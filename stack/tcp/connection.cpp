@@ -118,7 +118,7 @@ void Connection::open_active() {
   send_syn(false, {});
 }
 
-void Connection::discard() {
+void Connection::discard(std::string_view rule) {
   cancel(retransmission_timer_);
   cancel(persist_timer_);
   cancel(delayed_ack_timer_);
@@ -126,7 +126,7 @@ void Connection::discard() {
   cancel(fin_wait_2_timer_);
   cancel(linger_timer_);
   cancel(keepalive_timer_);
-  set_state(State::Closed, "discarded by the host");
+  set_state(State::Closed, rule);
   handler_ = nullptr;
   events_.closed.reset();
   events_.closed_delivered = true;

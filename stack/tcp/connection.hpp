@@ -70,8 +70,9 @@ class Connection final : public Socket {
   void timer_entry_removed() { queued_deadline_.reset(); }
   // Adds next_deadline() to the host's queue unless an entry at or before it is there.
   void queue_timers();
-  // Removed by the host without a word on the wire (SYN-queue eviction, TIME-WAIT reuse).
-  void discard();
+  // Removed without a word on the wire (a half-open connection forgotten, SYN-queue eviction,
+  // TIME-WAIT reuse); `rule` names why, as in every state change.
+  void discard(std::string_view rule);
   // Closed, callbacks done: the host may destroy it at the end of its entry point.
   bool finished() const { return finished_; }
   Origin origin() const { return origin_; }
@@ -244,6 +245,7 @@ class Connection final : public Socket {
     Duration interval{};        // backs off per probe (RFC 9293 §3.8.6.1)
     bool probing = false;       // a zero-window probe byte is outstanding
     bool override_sws = false;  // the SWS override timeout fired: send what fits
+    int unanswered = 0;         // probes sent since the peer last acknowledged anything
   };
   PersistState persist_;
   std::optional<Seq> push_end_;  // the application's last PUSH (RFC 9293 §3.9.1): send up to here now
@@ -341,6 +343,8 @@ class Connection final : public Socket {
   bool path_below_floor_ = false;
   // When we last answered an unacceptable segment with an ACK (invalid_ack_limit.hpp).
   InvalidAckClock invalid_ack_clock_;
+  // When we last sent a challenge ACK (RFC 5961 §7, invalid_ack_limit.hpp).
+  InvalidAckClock challenge_ack_clock_;
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;
   uint32_t retransmissions_ = 0;

@@ -1,6 +1,6 @@
 // A segment with SYN and FIN for a connection in a synchronized state. RFC 9293 never sees
 // one (a SYN is "fourth" in §3.10.7.4, the FIN "eighth"); RFC 5961 §4.2 answers any SYN in
-// a synchronized state with a challenge ACK, rate-limited host-wide (§7), and changes nothing.
+// a synchronized state with a challenge ACK, rate-limited per connection (§7), and changes nothing.
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {

@@ -19,6 +19,7 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
   } else {
     // A copy we may trim to the window; payload still points into the packet.
     wire::TcpSegment seg = in;
+    drop_fin_of_rst(seg);
     // RFC 9293 §3.10.7.4: first check sequence number, second RST, (third security: none),
     // fourth SYN, fifth ACK, (sixth URG: ignored), seventh text, eighth FIN.
     // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.
@@ -111,7 +112,8 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
   }
   if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
   if (zero_window_ack) {
-    // Keep its ACK, drop its text.
+    // Keep its ACK, drop its text (a zero-window probe's byte, typically).
+    ctx_.drop(DropReason::TcpTextIgnored, kZeroWindowTextDrop);
     seg.payload = {};
     seg.flags.fin = false;
     ack_.now = true;  // tell the prober the window is still closed
@@ -216,7 +218,7 @@ bool Connection::check_rst(const wire::TcpSegment& seg) {
       if (origin_ == Origin::Passive) {
         // "If this connection was initiated with a passive OPEN, then return this
         // connection to the LISTEN state": the listener still listens; this TCB goes.
-        discard();
+        discard("RFC 9293 §3.10.7.4 second (RST in SYN-RECEIVED, passive OPEN: back to LISTEN)");
       } else {
         close_connection(CloseReason::Refused,
                          "RFC 9293 §3.10.7.4 second (RST in SYN-RECEIVED, active OPEN)");
@@ -236,8 +238,12 @@ bool Connection::check_syn(const wire::TcpSegment& seg) {
   if (!seg.flags.syn) return true;
   if (tcb_.state == State::SynReceived && origin_ == Origin::Passive) {
     // "If the connection was initiated with a passive OPEN, then return this connection to
-    // the LISTEN state and return."
-    discard();
+    // the LISTEN state and return." The SYN itself is not taken: the peer's next copy of it
+    // reaches the listener and opens afresh.
+    ctx_.drop(DropReason::TcpInvalidInState,
+              "SYN with a new sequence number in SYN-RECEIVED: half-open connection forgotten "
+              "(RFC 9293 §3.10.7.4 fourth)");
+    discard("RFC 9293 §3.10.7.4 fourth (SYN in SYN-RECEIVED, passive OPEN: back to LISTEN)");
     return false;
   }
   send_challenge_ack();
@@ -245,15 +251,9 @@ bool Connection::check_syn(const wire::TcpSegment& seg) {
   return false;
 }
 
+// RFC 5961 §7: rate-limited per connection (invalid_ack_limit.hpp says why not host-wide).
 void Connection::send_challenge_ack() {
-  // RFC 5961 §7: rate-limited host-wide.
-  if (!ctx_.challenge_acks.allow(ctx_.now, ctx_.config.challenge_ack_per_second)) {
-    if (ctx_.tracer.enabled())
-      ctx_.tracer.note(ctx_.now, &tuple_, "challenge ACK suppressed by rate limit (RFC 5961 §7)");
-    return;
-  }
-  ++ctx_.stats.challenge_acks_sent;
-  send_ack("challenge ACK");
+  if (challenge_ack_allowed(ctx_, tuple_, challenge_ack_clock_)) send_ack("challenge ACK");
 }
 
 // RFC 9293 §3.10.7.4 fifth: the ACK field.
@@ -263,6 +263,8 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     return false;
   }
   if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
+  // RFC 1122 §4.2.2.17: an acceptable ACK, even of a zero window, answers our probes.
+  persist_.unanswered = 0;
   if (persist_.probing && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
     // Deviation (zero-window-probe-byte): the probe byte (persist_timeout) did not advance
     // SND.NXT when it was sent; the receiver took it, so now it counts as sent.
@@ -424,7 +426,7 @@ void Connection::process_text(const wire::TcpSegment& seg) {
   if (tcb_.state != State::Established && tcb_.state != State::FinWait1 && tcb_.state != State::FinWait2) {
     // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a FIN has been
     // received from the remote side. Ignore the segment text."
-    return;
+    return ctx_.drop(DropReason::TcpTextIgnored, kTextAfterFinDrop);
   }
   if (released_ && !receive_.has_out_of_order()) return take_released_text(seg);
   size_t offset = seq_distance(tcb_.rcv_nxt, seg.seq);

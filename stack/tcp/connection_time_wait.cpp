@@ -50,6 +50,7 @@ TimeWaitRecord Connection::compact_record(const Timer& kept) const {
   r.timestamps = timestamps_;
   r.expiry = *kept.deadline;
   r.invalid_ack_clock = invalid_ack_clock_;
+  r.challenge_ack_clock = challenge_ack_clock_;
   auto micros = [](Duration d) {
     auto us = std::chrono::round<microseconds>(d).count();
     return static_cast<uint32_t>(std::clamp<decltype(us)>(us, 0, UINT32_MAX));

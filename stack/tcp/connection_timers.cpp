@@ -80,7 +80,8 @@ void Connection::retransmission_timeout() {
   if (retries_ >= limit) {
     ++ctx_.stats.timeouts;
     if (tcb_.state == State::SynReceived && origin_ == Origin::Passive) {
-      discard();  // a half-open entry nobody completed: forget it quietly, as Linux does
+      // A half-open entry nobody completed: forget it quietly, as Linux does.
+      discard("RFC 9293 §3.8.3 (SYN,ACK retransmissions exhausted, passive OPEN: forgotten)");
       return;
     }
     // RFC 9293 §3.8.3: past R2 "close the connection"; the RST tells the peer, if it is
@@ -146,6 +147,10 @@ void Connection::on_new_ack(size_t acked_bytes) {
 
 // RFC 9293 §3.8.6.1: "The sending TCP must regularly transmit at least one octet of new
 // data (if available) ... even if the send window is zero", backing off between probes.
+// The connection stays open only "as long as the receiving TCP continues to send
+// acknowledgments in response to the probe segments" (RFC 1122 §4.2.2.17): probes nobody
+// acknowledges count like retransmissions and give up at the same limit (R2, §3.8.3), or a
+// peer that closed its window and vanished would hold the connection for ever.
 void Connection::persist_timeout() {
   if (tcb_.snd_wnd > 0 && !persist_.probing) {
     // RFC 9293 §3.8.6.2.1: the override timeout - the window is open but smaller than SWS
@@ -162,8 +167,16 @@ void Connection::persist_timeout() {
     // later ACKs must still carry a SEQ inside its window, or a strict receiver (Linux)
     // drops them and both sides wait forever. check_ack counts the byte as sent once the
     // peer acknowledges it.
+    if (persist_.unanswered >= ctx_.config.max_retransmissions) {
+      ++ctx_.stats.timeouts;
+      send_rst(tcb_.snd_nxt);  // as for retransmissions: a peer still there stops waiting
+      close_connection(CloseReason::TimedOut,
+                       "RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17 (zero-window probes unanswered)");
+      return;
+    }
     send_data(tcb_.snd_nxt, 1, false, "window probe");
     persist_.probing = true;
+    ++persist_.unanswered;
   }
   persist_.interval = std::min(persist_.interval * 2, ctx_.config.persist_max);
   arm(persist_timer_, ctx_.now + persist_.interval);

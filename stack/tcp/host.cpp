@@ -61,7 +61,6 @@ struct TcpHost::Impl final : ConnectionOwner {
             IsnGenerator(config.isn_key, config.fixed_isn),
             Instant{},
             0,
-            ChallengeAckLimiter{},
             wire::ConstBytes{},
             TimerQueue{}},
         cookies(config.isn_key),
@@ -235,7 +234,7 @@ struct TcpHost::Impl final : ConnectionOwner {
       // the oldest keeps room for real clients instead of locking them out.
       Connection* oldest = l.syn_queue.front();
       l.syn_queue.pop_front();
-      oldest->discard();
+      oldest->discard("RFC 4987 §3.4 (SYN queue full: oldest half-open connection dropped)");
       ctx.drop(DropReason::TcpSynQueueEvicted,
                "SYN queue full: oldest half-open connection dropped (RFC 4987)");
     }
@@ -368,9 +367,10 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
       wire::ConstBytes(packet.header_bytes.data(), packet.header_bytes.size() + packet.payload.size());
   h.reap();
   // RFC 9293 §3.1: checksum over the pseudo-header; malformed headers and options refused.
-  // SYN+FIN is kept by the parser only so that syn_fin_arrives can look for its connection.
+  // SYN+FIN is kept by the parser only so that syn_fin_arrives can look for its connection;
+  // RST+FIN is a RST everywhere (RFC 9293 §3.10.7.4: the RST bit is checked before the FIN).
   auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination,
-                                verify_checksum, wire::SynFin::Keep);
+                                verify_checksum, wire::FlagCheck::Host);
   if (!parsed) {
     h.ctx.drop(parsed.error());
     return;
@@ -411,7 +411,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     }
     if (h.ctx.tracer.enabled())
       h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 9293 §3.6.1)");
-    c.discard();
+    c.discard(kReopenRule);
     h.reap();
   }
   if (listener != h.listeners.end()) {

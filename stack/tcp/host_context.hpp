@@ -1,5 +1,5 @@
 // What every connection shares with its host: configuration, the time of the current entry
-// point, where packets and events go, counters, and the host-wide challenge-ACK budget.
+// point, where packets and events go, counters and the timer queue.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -34,25 +34,6 @@ class ConnectionOwner {
   // The application let go of the connection (Socket::release): the host may put a compact
   // record in its place once it is in FIN-WAIT-2 or TIME-WAIT, at its next safe point.
   virtual void released(Connection&) = 0;
-};
-
-// RFC 5961 §7: "limit the number of challenge ACKs ... sent per second" host-wide, so the
-// challenge ACK itself cannot be turned into an amplifier or side channel.
-class ChallengeAckLimiter {
- public:
-  bool allow(Instant now, uint32_t per_second) {
-    if (now - window_start_ >= seconds(1) || now < window_start_) {
-      window_start_ = now;
-      sent_ = 0;
-    }
-    if (sent_ >= per_second) return false;
-    ++sent_;
-    return true;
-  }
-
- private:
-  Instant window_start_{};
-  uint32_t sent_ = 0;
 };
 
 // Which connection has the earliest timer, in O(log n) rather than a walk over every
@@ -92,7 +73,6 @@ struct HostContext {
   IsnGenerator isn;
   Instant now{};
   uint16_t ip_identification = 0;
-  ChallengeAckLimiter challenge_acks;
 
   wire::ConstBytes current_packet;  // the IPv4 packet being processed, for drop traces
   TimerQueue timers;                // every connection's earliest timer (see TimerQueue)

@@ -1,4 +1,4 @@
-// The ACK limit for unacceptable segments (see invalid_ack_limit.hpp).
+// The ACK limits for unacceptable segments and challenge ACKs (see invalid_ack_limit.hpp).
 #include "stack/tcp/invalid_ack_limit.hpp"
 
 #include <algorithm>
@@ -33,6 +33,32 @@ bool invalid_ack_allowed(HostContext& ctx, const FourTuple& tuple, const wire::T
     }
   }
   if (could_loop) clock = {ctx.now, true};
+  return true;
+}
+
+// RFC 5961 §7: "An implementation SHOULD include an ACK throttling mechanism". The clock
+// belongs to the connection, so what one connection receives never changes what another
+// answers.
+bool challenge_ack_allowed(HostContext& ctx, const FourTuple& tuple, InvalidAckClock& clock) {
+  const Duration interval = ctx.config.challenge_ack_interval;
+  if (interval > Duration::zero() && clock.sent) {
+    Duration elapsed = ctx.now - clock.last;
+    if (elapsed >= Duration::zero() && elapsed < interval) {
+      ++ctx.stats.challenge_acks_suppressed;
+      if (ctx.tracer.enabled()) {
+        char text[120];
+        auto ms = std::chrono::duration_cast<milliseconds>(interval).count();
+        int n = std::snprintf(text, sizeof text,
+                              "challenge ACK suppressed: one per %lld ms per connection (RFC 5961 §7)",
+                              static_cast<long long>(ms));
+        size_t length = n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof text - 1);
+        ctx.tracer.note(ctx.now, &tuple, std::string_view(text, length));
+      }
+      return false;
+    }
+  }
+  clock = {ctx.now, true};
+  ++ctx.stats.challenge_acks_sent;
   return true;
 }
 

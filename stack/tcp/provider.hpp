@@ -24,6 +24,8 @@ struct TcpStats {
   uint64_t resets_sent = 0;
   uint64_t resets_received = 0;
   uint64_t challenge_acks_sent = 0;
+  // Challenge ACKs not sent because of config.challenge_ack_interval (RFC 5961 §7).
+  uint64_t challenge_acks_suppressed = 0;
   // ACKs to unacceptable segments not sent because of config.invalid_ack_interval.
   uint64_t invalid_acks_suppressed = 0;
   // Connections whose MSS an ICMP fragmentation needed lowered (RFC 1191).
@@ -37,7 +39,7 @@ struct TcpStats {
   uint64_t fin_wait_2_records = 0;
   // Full TCBs (Connection objects, with buffers and timers) alive, in any state.
   uint64_t full_tcbs = 0;
-  uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions
+  uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions or zero-window probes
   // FIN-WAIT-2 connections dropped silently after --fin-timeout.
   uint64_t fin_timeouts = 0;
   // Released connections lingering (Socket::release with linger_on_data): data arrived after

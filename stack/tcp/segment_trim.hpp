@@ -11,6 +11,13 @@
 
 namespace tcplab::tcp {
 
+// RFC 9293 §3.10.7.4 checks the RST bit (second) long before the FIN (eighth), so a RST+FIN
+// is a RST and its FIN is never acted on; without it the RST takes no sequence space, as
+// the first step's zero-window allowance for RSTs wants.
+inline void drop_fin_of_rst(wire::TcpSegment& seg) {
+  if (seg.flags.rst) seg.flags.fin = false;
+}
+
 // What trim_front cut: `payload` bytes of text from `seq` on (RFC 2883 §4 reports them as a
 // duplicate), and whether anything at all was cut (a SYN alone counts).
 struct FrontTrim {

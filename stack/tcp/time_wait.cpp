@@ -103,7 +103,7 @@ void TimeWaitTable::close(TimeWaitRecord& r, std::string_view rule, bool timer_f
   remove(tuple);
 }
 
-void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, "discarded by the host", false); }
+void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, kReopenRule, false); }
 
 void TimeWaitTable::expire() {
   while (!fifo_.empty() && fifo_.front().expiry <= ctx_.now)
@@ -139,6 +139,7 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
   ack_owed_ = false;
   dsack_.reset();  // RFC 2883: a D-SACK reports the segment that brought the duplicate only
   wire::TcpSegment seg = in;  // may be trimmed to the window
+  drop_fin_of_rst(seg);        // as Connection::segment_arrives
   // First (with RFC 7323 §5.3 R1 before it), check the sequence number.
   if (!check_paws(r, seg) || !check_sequence(r, seg)) return;
   // RFC 7323 §5.3 R3: TS.Recent from a segment that passed, compared with Last.ACK.sent.
@@ -159,7 +160,11 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
   } else if (check_ack(r, seg)) {
     // Sixth, URG: ignored. Seventh, text: ignored in TIME-WAIT; in a released FIN-WAIT-2
     // acknowledged and discarded (take_text).
-    if (r.state == State::FinWait2) take_text(r, seg);
+    if (r.state == State::FinWait2) {
+      take_text(r, seg);
+    } else if (!seg.payload.empty()) {
+      ctx_.drop(DropReason::TcpTextIgnored, kTextAfterFinDrop);
+    }
     // Eighth, a FIN right at RCV.NXT, as in Connection::check_fin: RCV.NXT moves over it and
     // it is acknowledged. FIN-WAIT-2 enters TIME-WAIT; in TIME-WAIT it is one beyond the
     // peer's first FIN, which no real peer sends.
@@ -298,6 +303,7 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
   }
   if (seg.flags.rst) return true;
   if (zero_window_ack) {
+    ctx_.drop(DropReason::TcpTextIgnored, kZeroWindowTextDrop);
     seg.payload = {};
     seg.flags.fin = false;
     ack_owed_ = true;
@@ -379,15 +385,9 @@ void TimeWaitTable::send_invalid_ack(TimeWaitRecord& r, const wire::TcpSegment& 
   if (invalid_ack_allowed(ctx_, r.tuple, seg, note, r.invalid_ack_clock)) send_ack(r, note);
 }
 
-// RFC 5961 §7: challenge ACKs are rate-limited host-wide.
+// RFC 5961 §7: challenge ACKs are rate-limited per connection, as Connection's are.
 void TimeWaitTable::send_challenge_ack(TimeWaitRecord& r) {
-  if (!ctx_.challenge_acks.allow(ctx_.now, ctx_.config.challenge_ack_per_second)) {
-    if (ctx_.tracer.enabled())
-      ctx_.tracer.note(ctx_.now, &r.tuple, "challenge ACK suppressed by rate limit (RFC 5961 §7)");
-    return;
-  }
-  ++ctx_.stats.challenge_acks_sent;
-  send_ack(r, "challenge ACK");
+  if (challenge_ack_allowed(ctx_, r.tuple, r.challenge_ack_clock)) send_ack(r, "challenge ACK");
 }
 
 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with the window Connection::window_to_advertise would

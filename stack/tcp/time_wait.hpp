@@ -55,6 +55,7 @@ struct TimeWaitRecord {
   // RFC 9293 §3.10.7.4 ACKs to unacceptable segments are limited per connection
   // (invalid_ack_limit.hpp): when the last one went, if one did.
   InvalidAckClock invalid_ack_clock;
+  InvalidAckClock challenge_ack_clock;  // the same for challenge ACKs (RFC 5961 §7)
   Timestamps timestamps;  // RFC 7323: TS.Recent for PAWS and TSecr; our TSval clock
   Instant expiry{};       // 2 MSL after the last restart; in FIN-WAIT-2, the --fin-timeout
   Duration linger{};      // with linger_on_data: from the first bytes to the RST
@@ -73,6 +74,15 @@ inline constexpr std::string_view kReleasedTextNote =
     "data after the application let go: acknowledged and discarded (nobody will read it)";
 inline constexpr std::string_view kReleasedOutOfOrderDrop =
     "data beyond a hole after the application let go: not kept (nobody will read it)";
+// Segment text the RFC says to ignore while the rest of the segment (its ACK) is processed:
+// counted as tcp-text-ignored with these details by the connection and the record alike.
+inline constexpr std::string_view kTextAfterFinDrop =
+    "text after the peer's FIN: ignored (RFC 9293 §3.10.7.4 seventh)";
+inline constexpr std::string_view kZeroWindowTextDrop =
+    "text into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
+// A new SYN reopens the 4-tuple (RFC 9293 §3.6.1, MAY-2): the rule of the TIME-WAIT -> CLOSED
+// change, for the connection and the record alike.
+inline constexpr std::string_view kReopenRule = "RFC 9293 §3.6.1 (new SYN reopens a TIME-WAIT connection)";
 // The fin-timeout deviation's rule, as Connection::fin_wait_2_timeout traces it.
 inline constexpr std::string_view kFinTimeoutRule =
     "Deviation: fin-timeout (FIN-WAIT-2: no FIN from the peer within --fin-timeout, "

@@ -100,7 +100,8 @@ std::string packet_summary(std::span<const std::byte> ipv4) {
   }
   if (h.protocol == static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
     // The checksum is not verified here: a drop line must describe even a corrupt segment.
-    auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false);
+    auto tcp = wire::parse_tcp(ip->payload, h.source, h.destination, /*verify_checksum=*/false,
+                               wire::FlagCheck::Host);  // describe what the TCP host took in
     if (!tcp) {
       const auto& p = ip->payload;
       const std::string why =

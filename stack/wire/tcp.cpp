@@ -198,7 +198,7 @@ std::string TcpOptions::to_string(Seq sack_base) const {
 }
 
 Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address destination,
-                             bool verify_checksum, SynFin syn_fin) {
+                             bool verify_checksum, FlagCheck flag_check) {
   if (bytes.size() < kTcpMinHeaderLength) return DropReason::TcpTruncated;
   // RFC 9293 §3.1: Data Offset counts 32-bit words; 5 is the bare header.
   size_t header_length = static_cast<size_t>(read_u8(bytes, kDataOffset) >> 4) * 4;
@@ -216,11 +216,13 @@ Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address d
     return DropReason::TcpBadOption;
   s.flags = TcpFlags::from_byte(read_u8(bytes, kFlags));
   // A segment cannot both open and close (SYN+FIN), open and abort (SYN+RST) or abort and
-  // close (RST+FIN); rejecting these here means the state machine never meets them. The one
-  // exception is SYN+FIN when the caller asks for it (the TCP host: RFC 5961 §4 wants a
-  // challenge ACK for any SYN in a synchronized state, so it needs the connection first).
-  bool syn_fin_refused = s.flags.syn && s.flags.fin && syn_fin == SynFin::Refuse;
-  if (syn_fin_refused || (s.flags.syn && s.flags.rst) || (s.flags.rst && s.flags.fin))
+  // close (RST+FIN); rejecting these here means the state machine never meets them. The
+  // exceptions are for the TCP host (FlagCheck::Host): RFC 5961 §4 wants a challenge ACK
+  // for any SYN in a synchronized state, so SYN+FIN needs the connection first, and RFC 9293
+  // §3.10.7.4 acts on a RST before it ever looks at a FIN.
+  bool strict = flag_check == FlagCheck::Strict;
+  if ((strict && s.flags.syn && s.flags.fin) || (s.flags.syn && s.flags.rst) ||
+      (strict && s.flags.rst && s.flags.fin))
     return DropReason::TcpBadFlags;
   s.source_port = read_u16(bytes, kSourcePort);
   s.destination_port = read_u16(bytes, kDestinationPort);

@@ -81,16 +81,17 @@ struct TcpSegment {
   }
 };
 
-// What parse_tcp does with SYN+FIN. Refuse: tcp-bad-flags like every other nonsense
-// combination. Keep: parsed, so the TCP host can give a connection in a synchronized
-// state the RFC 5961 §4 challenge ACK (and refuse it itself for anything else).
-enum class SynFin { Refuse, Keep };
+// Which flag combinations parse_tcp refuses. Strict: SYN+FIN, SYN+RST and RST+FIN are all
+// tcp-bad-flags. Host: SYN+FIN and RST+FIN are parsed, for the TCP host's own rules - RFC
+// 5961 §4 gives a SYN+FIN in a synchronized state a challenge ACK (and the host refuses it
+// itself anywhere else), and RFC 9293 §3.10.7.4 checks the RST bit (second) long before the
+// FIN (eighth), so RST+FIN is a RST. SYN+RST stays refused.
+enum class FlagCheck { Strict, Host };
 
-// Verifies header length, data offset, option lengths, flags that make no sense (SYN+FIN
-// unless syn_fin is Keep, SYN+RST, RST+FIN) and, when verify_checksum, the checksum over the
-// RFC 9293 §3.1 pseudo-header.
+// Verifies header length, data offset, option lengths, flags that make no sense (see
+// FlagCheck) and, when verify_checksum, the checksum over the RFC 9293 §3.1 pseudo-header.
 Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address destination,
-                             bool verify_checksum = true, SynFin syn_fin = SynFin::Refuse);
+                             bool verify_checksum = true, FlagCheck flag_check = FlagCheck::Strict);
 
 // What emit_tcp puts in the checksum field. Complete: the RFC 9293 §3.1 checksum over the
 // pseudo-header, header and payload. LeftToLink: only the folded pseudo-header sum, for a link

@@ -69,7 +69,8 @@ struct RecordedRun {
     auto n = [](uint64_t v) { return std::to_string(v); };
     std::string out = "segments " + n(s.segments_received) + "/" + n(s.segments_sent);
     out += " resets " + n(s.resets_sent) + "/" + n(s.resets_received);
-    out += " challenge " + n(s.challenge_acks_sent) + " suppressed " + n(s.invalid_acks_suppressed);
+    out += " challenge " + n(s.challenge_acks_sent) + "/" + n(s.challenge_acks_suppressed);
+    out += " suppressed " + n(s.invalid_acks_suppressed);
     out += " current " + n(s.connections_current) + " time-wait " + n(s.connections_time_wait);
     out += " fin-timeouts " + n(s.fin_timeouts) + " drops";
     for (size_t i = 0; i < kDropReasonCount; ++i)

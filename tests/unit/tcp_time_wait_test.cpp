@@ -46,7 +46,7 @@ struct Run : RecordedRun {
 };
 
 // Everything a TIME-WAIT connection can be sent, in one run, then one of three endings.
-enum class Ending { Expires, ResetAtRcvNxt, ReopenedBySyn };
+enum class Ending { Expires, ResetAtRcvNxt, RstFinAtRcvNxt, ReopenedBySyn };
 
 void drive(Run& run, Ending ending) {
   Closed c = open_and_close_first(run.peer, 40000, run.app);
@@ -62,6 +62,7 @@ void drive(Run& run, Ending ending) {
   run.advance(milliseconds(600));
   run.send("R", c.peer_nxt + 100, Seq(0), {}, 0);         // RST in window: challenge
   run.send("R", c.peer_nxt + 0x7fffffff, Seq(0), {}, 0);  // RST outside: dropped
+  run.send("RF", c.peer_nxt + 100, Seq(0), {}, 0);        // RST+FIN in window: a RST
   run.send(".", c.peer_nxt, c.our_nxt + 5, {}, ts++);     // ACK of unsent data
   run.advance(milliseconds(600));
   run.send(".", c.peer_nxt, c.our_nxt - 0x40000000, {}, ts++);  // ACK far too old
@@ -85,6 +86,9 @@ void drive(Run& run, Ending ending) {
       break;
     case Ending::ResetAtRcvNxt:
       run.send("R", c.peer_nxt, Seq(0), {}, 0);
+      break;
+    case Ending::RstFinAtRcvNxt:  // RFC 9293 §3.10.7.4: the RST bit (second) before the FIN
+      run.send("RF", c.peer_nxt, Seq(0), {}, 0);
       break;
     case Ending::ReopenedBySyn: {
       auto syn = Peer::make("S", c.peer_nxt + 100000, Seq(0), 65535);
@@ -152,7 +156,8 @@ TEST_CASE("time-wait: an active open skips a 4-tuple a record still holds") {
 }
 
 TEST_CASE("time-wait: the record answers every segment exactly as the full connection") {
-  for (Ending ending : {Ending::Expires, Ending::ResetAtRcvNxt, Ending::ReopenedBySyn}) {
+  for (Ending ending :
+       {Ending::Expires, Ending::ResetAtRcvNxt, Ending::RstFinAtRcvNxt, Ending::ReopenedBySyn}) {
     CAPTURE(static_cast<int>(ending));
     Seq isn = draw_peer_isn();
     Run full(false, isn);

@@ -1,0 +1,90 @@
+// Tests for giving up zero-window probing (Connection::persist_timeout): RFC 1122 §4.2.2.17
+// keeps a connection open only "as long as the receiving TCP continues to send
+// acknowledgments in response to the probe segments", so unanswered probes count like
+// retransmissions (TcpConfig::max_retransmissions) and the connection is then reset.
+#include <doctest/doctest.h>
+
+#include "tests/unit/tcp_peer.hpp"
+#include "tests/unit/tcp_trace_recorder.hpp"
+
+using namespace tcplab;
+using namespace tcplab::testing;
+using tcp::CloseReason;
+using tcp::State;
+
+namespace {
+
+// Advances the clock one persist_max (60 s) at a time, so each turn fires the persist timer
+// once, and returns how many probes went before something other than a probe was sent.
+int probes_until_other(Established& c, std::vector<Sent>& other, int bound = 40) {
+  int probes = 0;
+  for (int i = 0; i < bound; ++i) {
+    c.peer.advance(seconds(60));
+    for (auto& s : c.peer.take()) {
+      if (s.payload.size() == 1 && !s.flags.rst) {
+        ++probes;
+      } else {
+        other.push_back(s);
+      }
+    }
+    if (!other.empty()) break;
+  }
+  return probes;
+}
+
+}  // namespace
+
+TEST_CASE("tcp: zero-window probes nobody answers end the connection like retransmissions") {
+  Established c;
+  TraceRecorder trace;
+  c.peer.tracer.add(&trace);
+  c.peer_acks(c.our_nxt, 0);
+  REQUIRE(c.socket->send(bytes_of("data")) == 4);
+  std::vector<Sent> other;
+  int probes = probes_until_other(c, other);
+  INFO(c.peer.dump());
+  CHECK(probes == 8);  // max_retransmissions
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.to_string() == "R");
+  CHECK(c.app.reason == CloseReason::TimedOut);
+  CHECK(c.peer.stack.tcp().stats().timeouts == 1);
+  CHECK(TraceRecorder::has(trace.states,
+                           "ESTABLISHED -> CLOSED: RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17 "
+                           "(zero-window probes unanswered)"));
+}
+
+TEST_CASE("tcp: a probe answered with a zero window starts the count again") {
+  Established c;
+  c.peer_acks(c.our_nxt, 0);
+  REQUIRE(c.socket->send(bytes_of("data")) == 4);
+  for (int i = 0; i < 7; ++i) {
+    c.peer.advance(seconds(60));
+    REQUIRE(c.peer.take().size() == 1);
+  }
+  c.peer_acks(c.our_nxt, 0);  // the receiver is alive; its window is still closed
+  std::vector<Sent> other;
+  int probes = probes_until_other(c, other);
+  INFO(c.peer.dump());
+  CHECK(probes == 8);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.to_string() == "R");
+  CHECK(c.app.reason == CloseReason::TimedOut);
+}
+
+TEST_CASE("tcp: LAST-ACK behind a zero window does not last for ever") {
+  Established c;
+  c.peer_acks(c.our_nxt, 0);
+  REQUIRE(c.socket->send(bytes_of("data")) == 4);
+  c.peer.inject(Peer::make("F.", c.peer_nxt, c.our_nxt, 0), c.port);
+  c.peer_nxt += 1;
+  c.peer.take();
+  c.socket->close();
+  CHECK(c.socket->state() == State::LastAck);
+  std::vector<Sent> other;
+  int probes = probes_until_other(c, other);
+  INFO(c.peer.dump());
+  CHECK(probes == 8);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.to_string() == "R");
+  CHECK(c.peer.stack.tcp().stats().connections_current == 0);
+}

@@ -1,0 +1,52 @@
+// Tests for segment text the RFC says to ignore while the segment's ACK is processed: data
+// after the peer's FIN (RFC 9293 §3.10.7.4 seventh) and text into a zero window (first step).
+// Each is counted as tcp-text-ignored with a detail naming the rule.
+#include <doctest/doctest.h>
+
+#include "stack/tcp/time_wait.hpp"
+#include "tests/unit/tcp_peer.hpp"
+#include "tests/unit/tcp_trace_recorder.hpp"
+
+using namespace tcplab;
+using namespace tcplab::testing;
+using tcp::State;
+
+TEST_CASE("tcp: data after the peer's FIN is ignored, counted and traced") {
+  Established c;
+  TraceRecorder trace;
+  c.peer.tracer.add(&trace);
+  c.peer_sends("F.", "");
+  c.peer.take();
+  REQUIRE(c.socket->state() == State::CloseWait);
+  c.peer.inject(Peer::make("P.", c.peer_nxt, c.our_nxt, 1000, bytes_of("late")), c.port);
+  INFO(c.peer.dump());
+  CHECK(c.app.received.empty());
+  CHECK(c.peer.stack.drops().get(DropReason::TcpTextIgnored) == 1);
+  CHECK(TraceRecorder::has(trace.drops,
+                           std::string("tcp-text-ignored: ") + std::string(tcp::kTextAfterFinDrop)));
+  CHECK(c.socket->state() == State::CloseWait);
+}
+
+TEST_CASE("tcp: a zero-window probe's byte is not taken, counted and traced; its ACK is") {
+  auto config = default_stack_config();
+  config.tcp.receive_buffer = 4096;
+  Established c(config);
+  TraceRecorder trace;
+  c.peer.tracer.add(&trace);
+  c.app.read_on_readable = false;
+  c.peer_sends(".", std::string(4096, 'a'));
+  c.peer.advance(milliseconds(200));
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(!out.empty());
+  REQUIRE(out.back().window == 0);
+  c.peer.inject(Peer::make(".", c.peer_nxt, c.our_nxt, 1000, bytes_of("p")), c.port);
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);  // "the window is still closed"
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(out[0].window == 0);
+  CHECK(c.peer.stack.drops().get(DropReason::TcpTextIgnored) == 1);
+  CHECK(c.peer.stack.drops().get(DropReason::TcpUnacceptableSegment) == 0);
+  CHECK(TraceRecorder::has(trace.drops,
+                           std::string("tcp-text-ignored: ") + std::string(tcp::kZeroWindowTextDrop)));
+}
