@@ -317,6 +317,13 @@ class Runner final : public tcp::AcceptHandler {
         tc.persist_max = d(1000);
       else if (k == "challenge_ack_interval")
         tc.challenge_ack_interval = d(1000);
+      // The older name, from when the limit was a host-wide rate: scripts that use it keep
+      // working, now as the same rate per connection (RFC 5961 §7).
+      else if (k == "challenge_ack_per_second") {
+        const uint64_t per_second = u(1000000);
+        if (per_second == 0) bad("expected a whole number from 1 to 1000000 (challenges per second)");
+        tc.challenge_ack_interval = std::chrono::duration_cast<Duration>(seconds(1)) / per_second;
+      }
       else if (k == "invalid_ack_interval")
         tc.invalid_ack_interval = d(1000);
       else if (k == "isn")
@@ -355,7 +362,7 @@ class Runner final : public tcp::AcceptHandler {
             "msl fin_timeout "
             "rto_initial rto_min rto_max max_retransmissions max_syn_retransmissions delayed_ack "
             "delayed_ack_timeout nagle backlog syn_backlog syn_cookies persist_max "
-            "challenge_ack_interval invalid_ack_interval isn "
+            "challenge_ack_interval challenge_ack_per_second invalid_ack_interval isn "
             "max_out_of_order initial_window sack timestamps keepalive icmp_error_burst "
             "icmp_error_interval reassembly_timeout tolerance port remote_port remote_isn http)");
     }
