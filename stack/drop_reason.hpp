@@ -18,6 +18,7 @@ enum class DropReason : uint8_t {
   Ipv4BadChecksum,      // header checksum does not verify
   Ipv4NotForUs,         // destination is not the stack's address
   Ipv4BadSource,        // source is broadcast/multicast/ours (RFC 1122 §3.2.1.3)
+  Ipv4BadOption,        // an option's length is < 2 or runs past the header (RFC 791 §3.1)
   // IPv4 reassembly (RFC 791 §3.2, RFC 815; stack/ip/reassembly.hpp)
   FragmentBadLength,   // empty, or not a multiple of 8 bytes though more fragments follow
   FragmentTooBig,      // would end past the 65,535-byte limit of a datagram

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "stack/drop_reason.hpp"
+#include "stack/ip/cidr.hpp"
 #include "stack/ip/icmp_rate_limit.hpp"
 #include "stack/ip/ipv4_output.hpp"
 #include "stack/ip/reassembly.hpp"
@@ -21,6 +22,9 @@ namespace tcplab {
 
 struct StackConfig {
   wire::Ipv4Address address{0xC0000202};  // 192.0.2.2 (TEST-NET-1, RFC 5737)
+  // The link's prefix (the host side's --host-ip), when known: its network and broadcast
+  // addresses are refused as sources (RFC 1122 §3.2.1.3). Nothing with --host-ip none.
+  std::optional<ip::Ipv4Cidr> link_prefix;
   uint16_t mtu = 1500;
   uint8_t ttl = wire::kDefaultTtl;
   tcp::TcpConfig tcp;
