@@ -45,6 +45,8 @@ std::string_view to_string(DropReason reason) {
       return "icmp-no-connection";
     case DropReason::IcmpSeqNotInFlight:
       return "icmp-seq-not-in-flight";
+    case DropReason::IcmpSoftError:
+      return "icmp-soft-error";
     case DropReason::TcpTruncated:
       return "tcp-truncated";
     case DropReason::TcpBadDataOffset:

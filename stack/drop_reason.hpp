@@ -31,8 +31,9 @@ enum class DropReason : uint8_t {
   IcmpBadChecksum,
   IcmpUnhandledType,  // not an echo request: nothing to answer
   IcmpBadQuote,       // an error whose quote is too short, not IPv4, or not about our TCP
-  IcmpNoConnection,   // fragmentation needed for a 4-tuple we have no connection for
+  IcmpNoConnection,   // an error about a 4-tuple we have no connection for
   IcmpSeqNotInFlight,  // its quoted SEG.SEQ is outside SND.UNA..SND.NXT (RFC 5927 §4.1)
+  IcmpSoftError,       // unreachable that does not abort the connection (RFC 1122 §4.2.3.9)
   // TCP wire (RFC 9293 §3.1)
   TcpTruncated,
   TcpBadDataOffset,

@@ -126,12 +126,14 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
   auto parsed = wire::parse_icmp(ip.payload);
   if (!parsed) return drop(parsed.error(), raw, now);
   const wire::IcmpMessage& message = parsed.value();
-  if (message.type == static_cast<uint8_t>(wire::IcmpType::DestinationUnreachable) &&
-      message.code == static_cast<uint8_t>(wire::UnreachableCode::FragmentationNeeded))
-    return fragmentation_needed_arrives(message, raw, now);
+  if (message.type == static_cast<uint8_t>(wire::IcmpType::DestinationUnreachable)) {
+    if (message.code == static_cast<uint8_t>(wire::UnreachableCode::FragmentationNeeded))
+      return fragmentation_needed_arrives(message, raw, now);
+    return destination_unreachable_arrives(message, ip.header.source, raw, now);
+  }
   if (message.type != static_cast<uint8_t>(wire::IcmpType::EchoRequest)) {
     // RFC 1122 §3.2.2: never answer an ICMP error with an ICMP error, and echo is the only
-    // query we serve; everything else (replies, unreachables, timestamps...) is only counted.
+    // query we serve; everything else (replies, time exceeded, timestamps...) is only counted.
     return drop(DropReason::IcmpUnhandledType, raw, now, "not an echo request");
   }
   // A reply bigger than the MTU (to a reassembled request) leaves in fragments.
@@ -156,11 +158,41 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
 // check) is TCP's to judge. Never answered: it is an ICMP error (RFC 1122 §3.2.2).
 void Stack::fragmentation_needed_arrives(const wire::IcmpMessage& message, std::span<const std::byte> raw,
                                          Instant now) {
-  auto quote = wire::parse_icmp_quote(message.body);
-  if (!quote) return drop(quote.error(), raw, now, "fragmentation needed: quote unreadable");
-  if (quote->source != config_.address || quote->protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp))
-    return drop(DropReason::IcmpBadQuote, raw, now, "fragmentation needed: not about a TCP segment of ours");
+  auto quote = quote_of_our_tcp(message, "fragmentation needed", raw, now);
+  if (!quote) return;
   tcp_.fragmentation_needed(*quote, static_cast<uint16_t>(message.rest & 0xffff), raw, now);
+}
+
+// RFC 1122 §4.2.3.9: any other destination unreachable goes to the connection the quote names,
+// which tells a hard error (protocol or port unreachable, for our SYN) from a soft one. Like
+// fragmentation needed, the quote must be of a TCP segment we sent; never answered.
+void Stack::destination_unreachable_arrives(const wire::IcmpMessage& message, wire::Ipv4Address from,
+                                            std::span<const std::byte> raw, Instant now) {
+  auto quote = quote_of_our_tcp(message, "destination unreachable", raw, now);
+  if (!quote) return;
+  tcp_.destination_unreachable(*quote, message.code, from, raw, now);
+}
+
+// The quote of an ICMP error, if it is of a TCP segment we sent (RFC 5927 §4.1 starts there);
+// otherwise the error is dropped as icmp-bad-quote (or the quote's own reason), `what` naming it.
+std::optional<wire::IcmpQuote> Stack::quote_of_our_tcp(const wire::IcmpMessage& message,
+                                                       std::string_view what, std::span<const std::byte> raw,
+                                                       Instant now) {
+  auto quote = wire::parse_icmp_quote(message.body);
+  NoteBuffer detail;
+  if (!quote) {
+    detail.length = std::snprintf(detail.text, sizeof detail.text, "%.*s: quote unreadable",
+                                  static_cast<int>(what.size()), what.data());
+    drop(quote.error(), raw, now, detail.view());
+    return std::nullopt;
+  }
+  if (quote->source != config_.address || quote->protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
+    detail.length = std::snprintf(detail.text, sizeof detail.text, "%.*s: not about a TCP segment of ours",
+                                  static_cast<int>(what.size()), what.data());
+    drop(DropReason::IcmpBadQuote, raw, now, detail.view());
+    return std::nullopt;
+  }
+  return *quote;
 }
 
 void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& ip,
@@ -168,7 +200,7 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
   // The RFC 1122 §3.2.2 "MUST NOT send an ICMP error" cases are already gone by now: ICMP
   // errors never reach here, broadcast/multicast destinations failed check_addresses,
   // only whole datagrams get here (fragments are reassembled first), and sources that do not
-  // name one host were refused as Ipv4BadSource.
+  // name one host (the link prefix's broadcast among them) were refused as Ipv4BadSource.
   // RFC 1812 §4.3.2.8: the rate of ICMP errors is limited (a token bucket, icmp_rate_limit.hpp),
   // so a flood of bad packets is not answered with a flood of errors. The packet that would
   // have had the answer is counted as dropped for that reason.
