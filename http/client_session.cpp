@@ -386,6 +386,15 @@ void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
         error =
             "connection refused: " + where(c) + " answered our SYN with RST (is a server listening there?)";
         break;
+      case tcp::CloseReason::PortUnreachable:
+        // RFC 1122 §4.2.3.9: a hard error, as curl's "Connection refused" (the trace names its sender).
+        error = "connection refused: ICMP port unreachable came back for our SYN to " + where(c) +
+                " (a firewall rejecting it, typically)";
+        break;
+      case tcp::CloseReason::ProtocolUnreachable:
+        error = "connection refused: ICMP protocol unreachable came back for our SYN to " + where(c) +
+                " (no TCP there)";
+        break;
       case tcp::CloseReason::TimedOut:
         error = "no answer from " + where(c) + ": TCP gave up after its retransmissions";
         break;

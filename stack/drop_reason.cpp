@@ -19,6 +19,8 @@ std::string_view to_string(DropReason reason) {
       return "ipv4-not-for-us";
     case DropReason::Ipv4BadSource:
       return "ipv4-bad-source";
+    case DropReason::Ipv4BadOption:
+      return "ipv4-bad-option";
     case DropReason::FragmentBadLength:
       return "fragment-bad-length";
     case DropReason::FragmentTooBig:
@@ -43,6 +45,8 @@ std::string_view to_string(DropReason reason) {
       return "icmp-no-connection";
     case DropReason::IcmpSeqNotInFlight:
       return "icmp-seq-not-in-flight";
+    case DropReason::IcmpSoftError:
+      return "icmp-soft-error";
     case DropReason::TcpTruncated:
       return "tcp-truncated";
     case DropReason::TcpBadDataOffset:

@@ -18,6 +18,7 @@ enum class DropReason : uint8_t {
   Ipv4BadChecksum,      // header checksum does not verify
   Ipv4NotForUs,         // destination is not the stack's address
   Ipv4BadSource,        // source is broadcast/multicast/ours (RFC 1122 §3.2.1.3)
+  Ipv4BadOption,        // an option's length is < 2 or runs past the header (RFC 791 §3.1)
   // IPv4 reassembly (RFC 791 §3.2, RFC 815; stack/ip/reassembly.hpp)
   FragmentBadLength,   // empty, or not a multiple of 8 bytes though more fragments follow
   FragmentTooBig,      // would end past the 65,535-byte limit of a datagram
@@ -30,8 +31,9 @@ enum class DropReason : uint8_t {
   IcmpBadChecksum,
   IcmpUnhandledType,  // not an echo request: nothing to answer
   IcmpBadQuote,       // an error whose quote is too short, not IPv4, or not about our TCP
-  IcmpNoConnection,   // fragmentation needed for a 4-tuple we have no connection for
+  IcmpNoConnection,   // an error about a 4-tuple we have no connection for
   IcmpSeqNotInFlight,  // its quoted SEG.SEQ is outside SND.UNA..SND.NXT (RFC 5927 §4.1)
+  IcmpSoftError,       // unreachable that does not abort the connection (RFC 1122 §4.2.3.9)
   // TCP wire (RFC 9293 §3.1)
   TcpTruncated,
   TcpBadDataOffset,

@@ -36,6 +36,14 @@ void append_address(char* out, size_t size, wire::Ipv4Address a) {
                 a.value & 0xff);
 }
 
+// Which rule a header refused as ipv4-bad-option broke, for the trace. Only called after
+// parse_ipv4 refused it for that reason, so the header length it read is within the packet.
+std::string_view option_fault(std::span<const std::byte> packet) {
+  size_t header_length = size_t{static_cast<uint8_t>(packet[0]) & 0x0fu} * 4;
+  auto options = packet.subspan(wire::kIpv4MinHeaderLength, header_length - wire::kIpv4MinHeaderLength);
+  return wire::find_ipv4_option_fault(options).value_or("");
+}
+
 }  // namespace
 
 Stack::Stack(const StackConfig& config, trace::Tracer& tracer)
@@ -60,12 +68,16 @@ void Stack::count_sent(size_t packets) {
 void Stack::receive(std::span<const std::byte> packet, Instant now, TcpChecksum tcp_checksum) {
   ++ip_stats_.packets_received;
   // RFC 791 / RFC 1122 §3.2.1.1-3.2.1.8: version, header length, total length and checksum
-  // are verified by the parser; each failure is a named reason.
+  // are verified by the parser, and the options walked (RFC 791 §3.1); each failure is a
+  // named reason.
   auto parsed = wire::parse_ipv4(packet);
-  if (!parsed) return drop(parsed.error(), packet, now);
+  if (!parsed)
+    return drop(parsed.error(), packet, now,
+                parsed.error() == DropReason::Ipv4BadOption ? option_fault(packet) : std::string_view{});
   const wire::Ipv4Packet& ip = parsed.value();
   // Addresses first: a fragment that is not for us is not ours to reassemble either.
-  if (auto reason = ip::check_addresses(ip.header, config_.address)) return drop(*reason, packet, now);
+  if (auto refusal = ip::check_addresses(ip.header, config_.address, config_.link_prefix))
+    return drop(refusal->reason, packet, now, refusal->detail);
   // A reassembled datagram is verified whatever its fragments were.
   if (ip.header.is_fragment()) return fragment_arrives(ip, packet, now);
   datagram_arrives(ip, packet, now, tcp_checksum);
@@ -114,12 +126,14 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
   auto parsed = wire::parse_icmp(ip.payload);
   if (!parsed) return drop(parsed.error(), raw, now);
   const wire::IcmpMessage& message = parsed.value();
-  if (message.type == static_cast<uint8_t>(wire::IcmpType::DestinationUnreachable) &&
-      message.code == static_cast<uint8_t>(wire::UnreachableCode::FragmentationNeeded))
-    return fragmentation_needed_arrives(message, raw, now);
+  if (message.type == static_cast<uint8_t>(wire::IcmpType::DestinationUnreachable)) {
+    if (message.code == static_cast<uint8_t>(wire::UnreachableCode::FragmentationNeeded))
+      return fragmentation_needed_arrives(message, raw, now);
+    return destination_unreachable_arrives(message, ip.header.source, raw, now);
+  }
   if (message.type != static_cast<uint8_t>(wire::IcmpType::EchoRequest)) {
     // RFC 1122 §3.2.2: never answer an ICMP error with an ICMP error, and echo is the only
-    // query we serve; everything else (replies, unreachables, timestamps...) is only counted.
+    // query we serve; everything else (replies, time exceeded, timestamps...) is only counted.
     return drop(DropReason::IcmpUnhandledType, raw, now, "not an echo request");
   }
   // A reply bigger than the MTU (to a reassembled request) leaves in fragments.
@@ -144,11 +158,41 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
 // check) is TCP's to judge. Never answered: it is an ICMP error (RFC 1122 §3.2.2).
 void Stack::fragmentation_needed_arrives(const wire::IcmpMessage& message, std::span<const std::byte> raw,
                                          Instant now) {
-  auto quote = wire::parse_icmp_quote(message.body);
-  if (!quote) return drop(quote.error(), raw, now, "fragmentation needed: quote unreadable");
-  if (quote->source != config_.address || quote->protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp))
-    return drop(DropReason::IcmpBadQuote, raw, now, "fragmentation needed: not about a TCP segment of ours");
+  auto quote = quote_of_our_tcp(message, "fragmentation needed", raw, now);
+  if (!quote) return;
   tcp_.fragmentation_needed(*quote, static_cast<uint16_t>(message.rest & 0xffff), raw, now);
+}
+
+// RFC 1122 §4.2.3.9: any other destination unreachable goes to the connection the quote names,
+// which tells a hard error (protocol or port unreachable, for our SYN) from a soft one. Like
+// fragmentation needed, the quote must be of a TCP segment we sent; never answered.
+void Stack::destination_unreachable_arrives(const wire::IcmpMessage& message, wire::Ipv4Address from,
+                                            std::span<const std::byte> raw, Instant now) {
+  auto quote = quote_of_our_tcp(message, "destination unreachable", raw, now);
+  if (!quote) return;
+  tcp_.destination_unreachable(*quote, message.code, from, raw, now);
+}
+
+// The quote of an ICMP error, if it is of a TCP segment we sent (RFC 5927 §4.1 starts there);
+// otherwise the error is dropped as icmp-bad-quote (or the quote's own reason), `what` naming it.
+std::optional<wire::IcmpQuote> Stack::quote_of_our_tcp(const wire::IcmpMessage& message,
+                                                       std::string_view what, std::span<const std::byte> raw,
+                                                       Instant now) {
+  auto quote = wire::parse_icmp_quote(message.body);
+  NoteBuffer detail;
+  if (!quote) {
+    detail.length = std::snprintf(detail.text, sizeof detail.text, "%.*s: quote unreadable",
+                                  static_cast<int>(what.size()), what.data());
+    drop(quote.error(), raw, now, detail.view());
+    return std::nullopt;
+  }
+  if (quote->source != config_.address || quote->protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
+    detail.length = std::snprintf(detail.text, sizeof detail.text, "%.*s: not about a TCP segment of ours",
+                                  static_cast<int>(what.size()), what.data());
+    drop(DropReason::IcmpBadQuote, raw, now, detail.view());
+    return std::nullopt;
+  }
+  return *quote;
 }
 
 void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& ip,
@@ -156,7 +200,7 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
   // The RFC 1122 §3.2.2 "MUST NOT send an ICMP error" cases are already gone by now: ICMP
   // errors never reach here, broadcast/multicast destinations failed check_addresses,
   // only whole datagrams get here (fragments are reassembled first), and sources that do not
-  // name one host were refused as Ipv4BadSource.
+  // name one host (the link prefix's broadcast among them) were refused as Ipv4BadSource.
   // RFC 1812 §4.3.2.8: the rate of ICMP errors is limited (a token bucket, icmp_rate_limit.hpp),
   // so a flood of bad packets is not answered with a flood of errors. The packet that would
   // have had the answer is counted as dropped for that reason.

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "stack/drop_reason.hpp"
+#include "stack/ip/cidr.hpp"
 #include "stack/ip/icmp_rate_limit.hpp"
 #include "stack/ip/ipv4_output.hpp"
 #include "stack/ip/reassembly.hpp"
@@ -15,12 +16,16 @@
 #include "stack/time.hpp"
 #include "stack/trace/trace.hpp"
 #include "stack/wire/icmp.hpp"
+#include "stack/wire/icmp_quote.hpp"
 #include "stack/wire/ipv4.hpp"
 
 namespace tcplab {
 
 struct StackConfig {
   wire::Ipv4Address address{0xC0000202};  // 192.0.2.2 (TEST-NET-1, RFC 5737)
+  // The link's prefix (the host side's --host-ip), when known: its network and broadcast
+  // addresses are refused as sources (RFC 1122 §3.2.1.3). Nothing with --host-ip none.
+  std::optional<ip::Ipv4Cidr> link_prefix;
   uint16_t mtu = 1500;
   uint8_t ttl = wire::kDefaultTtl;
   tcp::TcpConfig tcp;
@@ -91,6 +96,10 @@ class Stack {
   void icmp_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
   void fragmentation_needed_arrives(const wire::IcmpMessage& message, std::span<const std::byte> raw,
                                     Instant now);
+  void destination_unreachable_arrives(const wire::IcmpMessage& message, wire::Ipv4Address from,
+                                       std::span<const std::byte> raw, Instant now);
+  std::optional<wire::IcmpQuote> quote_of_our_tcp(const wire::IcmpMessage& message, std::string_view what,
+                                                  std::span<const std::byte> raw, Instant now);
   void send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& packet,
                         std::span<const std::byte> raw, Instant now);
 };

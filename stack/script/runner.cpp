@@ -1103,7 +1103,10 @@ class Runner final : public tcp::AcceptHandler {
       case tcp::CloseReason::TimedOut:
         return "ETIMEDOUT";
       case tcp::CloseReason::Refused:
+      case tcp::CloseReason::PortUnreachable:  // Linux's icmp_err_convert
         return "ECONNREFUSED";
+      case tcp::CloseReason::ProtocolUnreachable:
+        return "ENOPROTOOPT";
       case tcp::CloseReason::Aborted:
         return "ECONNABORTED";
       case tcp::CloseReason::Normal:

@@ -3,6 +3,7 @@
 #include "stack/tcp/connection.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace tcplab::tcp {
 namespace {
@@ -12,6 +13,9 @@ constexpr uint16_t kDefaultPeerMss = 536;
 // Deviation (min-peer-mss): a peer announcing a tiny MSS would make us cut data into slivers;
 // like Linux (which clamps at 48-88 bytes) we never go below this.
 constexpr uint16_t kMinMss = 64;
+// RFC 7323 §2.3: a shift above 14 would let the window exceed 2^30, beyond what
+// sequence-number comparison can tell apart.
+constexpr uint8_t kMaxWindowShift = 14;
 
 bool counts_as_current(State s) { return s != State::Closed && s != State::Listen && s != State::TimeWait; }
 
@@ -75,7 +79,15 @@ void Connection::take_syn_options(const wire::TcpSegment& syn) {
     ts_sampled_until_ = tcb_.iss;
   }
   if (ctx_.config.window_scaling && syn.options.window_scale) {
-    tcb_.snd_wscale = std::min<uint8_t>(*syn.options.window_scale, 14);
+    tcb_.snd_wscale = std::min(*syn.options.window_scale, kMaxWindowShift);
+    // RFC 7323 §2.3: "SHOULD log the error but MUST use 14 instead of the specified value";
+    // the In line shows the value as sent.
+    if (*syn.options.window_scale > kMaxWindowShift && ctx_.tracer.enabled()) {
+      char text[80];
+      int n = std::snprintf(text, sizeof text, "window scale %u above 14: taken as 14 (RFC 7323 §2.3)",
+                            unsigned{*syn.options.window_scale});
+      ctx_.tracer.note(ctx_.now, &tuple_, std::string_view(text, static_cast<size_t>(std::max(n, 0))));
+    }
     tcb_.rcv_wscale = window_shift_for(ctx_.config.receive_buffer);
   } else {
     tcb_.snd_wscale = 0;

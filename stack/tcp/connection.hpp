@@ -61,6 +61,9 @@ class Connection final : public Socket {
   // RFC 1191 / RFC 5927 §4.1: ICMP fragmentation needed quoting our segment at `quoted_seq`
   // (connection_path_mtu.cpp). quoted_length: the quoted datagram's total length.
   void fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uint16_t quoted_length);
+  // RFC 1122 §4.2.3.9: any other ICMP destination unreachable (`code`, from `from`) quoting our
+  // segment at `quoted_seq` (connection_unreachable.cpp).
+  void destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv4Address from);
   // Fires whatever timers are due at ctx.now.
   void on_timers();
   std::optional<Instant> next_deadline() const;

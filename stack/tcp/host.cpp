@@ -441,6 +441,26 @@ void TcpHost::fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_h
   h.finish_entry();
 }
 
+void TcpHost::destination_unreachable(const wire::IcmpQuote& quote, uint8_t code, wire::Ipv4Address from,
+                                      wire::ConstBytes packet, Instant now) {
+  Impl& h = *impl_;
+  h.ctx.now = now;
+  h.ctx.current_packet = packet;
+  h.reap();
+  FourTuple tuple{quote.source, quote.source_port, quote.destination, quote.destination_port};
+  auto it = h.connections.find(tuple);
+  if (h.time_wait.find(tuple)) {
+    // A compact record has SND.UNA = SND.NXT: no quoted SEG.SEQ can be in flight.
+    h.ctx.drop(DropReason::IcmpSeqNotInFlight,
+               "destination unreachable: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
+  } else if (it == h.connections.end() || it->second->finished()) {
+    h.ctx.drop(DropReason::IcmpNoConnection, "destination unreachable for no connection");
+  } else {
+    it->second->destination_unreachable(Seq(quote.tcp_seq), code, from);
+  }
+  h.finish_entry();
+}
+
 void TcpHost::advance(Instant now) {
   Impl& h = *impl_;
   h.ctx.now = now;

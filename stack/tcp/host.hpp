@@ -37,6 +37,10 @@ class TcpHost final : public SocketProvider {
   // is the ICMP packet (for drop traces). next_hop_mtu 0: an old router (RFC 1191 §5).
   void fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_hop_mtu, wire::ConstBytes packet,
                             Instant now);
+  // RFC 1122 §4.2.3.9: any other ICMP destination unreachable (`code`, sent by `from`) quoting
+  // one of our TCP segments: a hard error aborts a connection in SYN-SENT, the rest is dropped.
+  void destination_unreachable(const wire::IcmpQuote& quote, uint8_t code, wire::Ipv4Address from,
+                               wire::ConstBytes packet, Instant now);
   // Fires every timer due at `now` and remembers `now` for calls the application makes.
   void advance(Instant now);
   // The earliest timer deadline of any connection, for the event loop's poll timeout.

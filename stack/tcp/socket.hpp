@@ -20,6 +20,10 @@ enum class CloseReason {
   TimedOut,     // retransmissions exhausted: RST sent (RFC 9293 §3.8.3); or the FIN-WAIT-2
                 // --fin-timeout ran out: dropped without a word on the wire
   Refused,      // active open answered with RST
+  // Active open answered with ICMP destination unreachable, port or protocol: hard errors
+  // (RFC 1122 §4.2.3.9), typically a firewall's reject rule.
+  PortUnreachable,
+  ProtocolUnreachable,
 };
 
 constexpr std::string_view to_string(CloseReason r) {
@@ -34,6 +38,10 @@ constexpr std::string_view to_string(CloseReason r) {
       return "timed-out";
     case CloseReason::Refused:
       return "refused";
+    case CloseReason::PortUnreachable:
+      return "port-unreachable";
+    case CloseReason::ProtocolUnreachable:
+      return "protocol-unreachable";
   }
   return "?";
 }

@@ -14,7 +14,28 @@ constexpr size_t kVersionIhl = 0, kTos = 1, kTotalLength = 2, kIdentification = 
 constexpr uint16_t kFlagDontFragment = 0x4000;
 constexpr uint16_t kFlagMoreFragments = 0x2000;
 constexpr uint16_t kFragmentOffsetMask = 0x1fff;
+// RFC 791 §3.1 option types with no length byte.
+constexpr uint8_t kOptionEndOfList = 0, kOptionNoOperation = 1;
 }  // namespace
+
+std::optional<std::string_view> find_ipv4_option_fault(ConstBytes options) {
+  size_t at = 0;
+  while (at < options.size()) {
+    uint8_t type = read_u8(options, at);
+    // RFC 791 §3.1: "the end of the option list"; what follows is padding.
+    if (type == kOptionEndOfList) return std::nullopt;
+    if (type == kOptionNoOperation) {
+      ++at;
+      continue;
+    }
+    if (at + 1 >= options.size()) return "option type without its length byte at the end of the header";
+    uint8_t length = read_u8(options, at + 1);
+    if (length < 2) return "option length below 2 (it counts the type and length bytes)";
+    if (at + length > options.size()) return "option runs past the end of the header";
+    at += length;
+  }
+  return std::nullopt;
+}
 
 std::optional<Ipv4Address> Ipv4Address::parse(std::string_view dotted) {
   // Strict dotted quad: exactly four decimal parts 0..255. Leading zeros are refused because
@@ -68,6 +89,10 @@ Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
   // RFC 1122 §3.2.1.2: a host MUST verify the header checksum and silently discard on failure.
   // Summing a header that contains its own correct checksum yields 0 (RFC 1071 §1).
   if (internet_checksum(header_bytes) != 0) return DropReason::Ipv4BadChecksum;
+  // Parsing is total: a malformed option is refused like a malformed TCP option, not skipped by a
+  // length that would walk past the header (or never advance).
+  ConstBytes options = header_bytes.subspan(kIpv4MinHeaderLength);
+  if (find_ipv4_option_fault(options)) return DropReason::Ipv4BadOption;
   uint16_t flags_fragment = read_u16(bytes, kFlagsFragment);
   Ipv4Header h;
   h.header_length = static_cast<uint8_t>(header_length);
@@ -88,7 +113,7 @@ Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
   p.header = h;
   p.header_bytes = header_bytes;
   // RFC 1122 §3.2.1.8: unknown options must be ignored; we keep them only for display.
-  p.options = header_bytes.subspan(kIpv4MinHeaderLength);
+  p.options = options;
   p.payload = bytes.subspan(header_length, total_length - header_length);
   return p;
 }

@@ -45,11 +45,19 @@ struct Ipv4Header {
 struct Ipv4Packet {
   Ipv4Header header;
   ConstBytes header_bytes;  // the whole header including options (for ICMP quoting)
-  ConstBytes options;       // skipped safely, kept for display
+  ConstBytes options;       // well-formed (find_ipv4_option_fault), skipped, kept for display
   ConstBytes payload;       // exactly total_length - header_length bytes
 };
 
-// Checks version, IHL, total length (trailing bytes beyond it are ignored) and checksum.
+// Why the options part of a header (the bytes after the first 20) is malformed, or nothing
+// if it is well-formed (RFC 791 §3.1): end-of-list ends it, no-operation is one byte, and
+// every other option has a length byte that counts its type and length bytes, so it is at
+// least 2 and the option ends within the header. What an option says is not checked: we
+// act on none of them (RFC 1122 §3.2.1.8 lets a host ignore the ones it does not implement).
+std::optional<std::string_view> find_ipv4_option_fault(ConstBytes options);
+
+// Checks version, IHL, total length (trailing bytes beyond it are ignored), checksum and
+// that the options are well-formed (find_ipv4_option_fault, else ipv4-bad-option).
 // Fragments are parsed too: reassembling them (and checking their lengths and offsets) is
 // stack/ip's job, as is the destination.
 Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes);

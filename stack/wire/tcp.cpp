@@ -20,9 +20,6 @@ constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptMss = 2, kOptWindowScale = 3, kO
                   kOptSack = 5, kOptTimestamps = 8;
 constexpr uint8_t kLenMss = 4, kLenWindowScale = 3, kLenSackPermitted = 2, kLenTimestamps = 10;
 constexpr size_t kSackBlockLength = 8;  // RFC 2018 §3: left edge + right edge, 32 bits each
-// RFC 7323 §2.3: a shift above 14 would let the window exceed 2^30, beyond what
-// sequence-number comparison can tell apart.
-constexpr uint8_t kMaxWindowShift = 14;
 
 constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAckBit = 0x10, kUrg = 0x20,
                   kEce = 0x40, kCwr = 0x80;
@@ -59,9 +56,9 @@ bool parse_options(ConstBytes opts, TcpOptions& out) {
         break;
       case kOptWindowScale: {
         if (len != kLenWindowScale) return false;
-        uint8_t shift = read_u8(opt, 2);
-        // RFC 7323 §2.3: "MUST use 14 instead of the specified value" - clamp, don't drop.
-        out.window_scale = shift > kMaxWindowShift ? kMaxWindowShift : shift;
+        // Kept as on the wire, so a trace shows what the peer sent: RFC 7323 §2.3's "use 14
+        // instead" of a larger shift is the connection's to apply (take_syn_options), and to log.
+        out.window_scale = read_u8(opt, 2);
         break;
       }
       case kOptSackPermitted:

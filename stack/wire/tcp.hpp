@@ -45,7 +45,7 @@ constexpr size_t kMaxSackBlocks = 4;
 
 struct TcpOptions {
   std::optional<uint16_t> mss;              // kind 2, SYN only (RFC 9293 §3.7.1)
-  std::optional<uint8_t> window_scale;      // kind 3, SYN only (RFC 7323 §2)
+  std::optional<uint8_t> window_scale;      // kind 3, SYN only (RFC 7323 §2), as on the wire: may be > 14
   bool sack_permitted = false;              // kind 4 (RFC 2018)
   std::optional<TcpTimestamps> timestamps;  // kind 8 (RFC 7323 §3)
   // kind 5 (RFC 2018 §3): the number of blocks, and the first kMaxSackBlocks of them. emit_tcp

@@ -3,15 +3,19 @@
 # (python3 -m http.server inside the lab namespace, started and stopped by PID). Two URLs on
 # one kept connection, --keepalive off (two connections, the server closes first),
 # --http1.0 with and without keep-alive, -o writing the exact bytes (to stdout with -o -; one
-# file named twice is a usage error), an HTTP/1.0 server that closes first, a refused port, a
-# timeout, usage errors, and TIME-WAIT on our side when we close first, held until it ends.
+# file named twice is a usage error), an HTTP/1.0 server that closes first, a refused port (RST,
+# and a firewall's ICMP reject), a timeout, usage errors, and TIME-WAIT on our side when we
+# close first, held until it ends.
 source "$(dirname "$0")/lib.sh"
 require_lab
 
 BUILD_DIR=$ROOT/${TCPLAB_BUILD:-build}
 TCPLAB=$BUILD_DIR/tcplab
 [ -x "$TCPLAB" ] || { not_ok "$(basename "$0"): $TCPLAB not built (run make)"; exit 1; }
-command -v python3 >/dev/null || { not_ok "$(basename "$0"): python3 missing (tests/setup.sh installs it)"; exit 1; }
+for tool in python3 nft; do
+  command -v "$tool" >/dev/null ||
+    { not_ok "$(basename "$0"): $tool missing (tests/setup.sh installs it)"; exit 1; }
+done
 
 HOST=192.0.2.1   # the kernel's side of the TUN (tcplab's default --host-ip)
 PORT11=8000      # python http.server speaking HTTP/1.1 (keep-alive)
@@ -173,6 +177,32 @@ get "http://$HOST:9/"
 check "refused port: exit 1 [rc $RC]" test "$RC" = 1
 check "refused port: a clear message" \
   grep -q "connection refused: $HOST:9 answered our SYN with RST" <<<"$OUT"
+# A firewall's reject rule (nftables is per namespace) answers our SYN with ICMP: port and
+# protocol unreachable are hard errors (RFC 1122 §4.2.3.9) that end the active open at once,
+# as curl's "Connection refused"; host unreachable is soft: named in the trace, SYN retried.
+REJECT_PORT=8099
+lab_exec nft add table inet getlab
+lab_exec nft add chain inet getlab input '{ type filter hook input priority 0; }'
+lab_exec nft add rule inet getlab input tcp dport $REJECT_PORT reject with icmp type port-unreachable
+get --timeout 20 --trace "http://$HOST:$REJECT_PORT/"
+check "ICMP port unreachable: exit 1 [rc $RC]" test "$RC" = 1
+check "ICMP port unreachable: a clear message" \
+  grep -q "connection refused: ICMP port unreachable came back for our SYN to $HOST:$REJECT_PORT" <<<"$OUT"
+check "ICMP port unreachable: the connection ends on the first SYN's answer, never retried" \
+  bash -c 'grep -q "SYN-SENT -> CLOSED (RFC 1122 §4.2.3.9 (ICMP port unreachable from $1 for our" <<<"$2" &&
+    ! grep -q "retransmission fired" <<<"$2" && ! grep -q "icmp-unhandled-type" <<<"$2"' _ "$HOST" "$OUT"
+lab_exec nft flush chain inet getlab input
+lab_exec nft add rule inet getlab input tcp dport $REJECT_PORT reject with icmp type prot-unreachable
+get --timeout 20 "http://$HOST:$REJECT_PORT/"
+check "ICMP protocol unreachable: exit 1 with a clear message [rc $RC]" bash -c 'test "$1" = 1 &&
+  grep -q "connection refused: ICMP protocol unreachable came back for our SYN" <<<"$2"' _ "$RC" "$OUT"
+lab_exec nft flush chain inet getlab input
+lab_exec nft add rule inet getlab input tcp dport $REJECT_PORT reject with icmp type host-unreachable
+get --timeout 2 --trace "http://$HOST:$REJECT_PORT/"
+check "ICMP host unreachable: soft, dropped by name, the SYN retried until --timeout [rc $RC]" \
+  bash -c 'test "$1" = 1 && grep -q "timed out after 2 s" <<<"$2" && grep -q "retransmission fired" <<<"$2" &&
+    grep -q "drop icmp-soft-error ICMP host unreachable (code 1) .* in SYN-SENT" <<<"$2"' _ "$RC" "$OUT"
+lab_exec nft delete table inet getlab
 get --timeout 1 "http://192.0.2.3:$PORT11/"
 check "no answer: exit 1 [rc $RC]" test "$RC" = 1
 check "no answer: timed out with a clear message" \

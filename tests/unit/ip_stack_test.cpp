@@ -19,9 +19,11 @@ namespace {
 // Remembers every drop and note, so tests see what --trace would print.
 struct RecordingSink : trace::Sink {
   std::vector<DropReason> drops;
+  std::vector<std::string> details;  // one per drop, "" when it has none
   std::vector<std::string> notes;
-  void drop(Instant, DropReason r, std::span<const std::byte>, std::string_view) override {
+  void drop(Instant, DropReason r, std::span<const std::byte>, std::string_view detail) override {
     drops.push_back(r);
+    details.emplace_back(detail);
   }
   void note(Instant, const FourTuple*, std::string_view text) override { notes.emplace_back(text); }
 };
@@ -122,6 +124,58 @@ TEST_CASE("ip: large and empty echo payloads; options skipped; trailing bytes ig
   }
 }
 
+TEST_CASE("ip: an echo request with a malformed IP option is dropped with the rule it broke, not answered") {
+  auto options = [](std::initializer_list<uint8_t> bytes) {
+    std::vector<std::byte> o;
+    for (uint8_t b : bytes) o.push_back(std::byte{b});
+    return o;
+  };
+  struct Case {
+    const char* name;
+    std::vector<std::byte> options;
+    const char* detail;
+  };
+  for (const Case& c : {Case{"record route, length 0", options({7, 0, 4, 0}), "below 2"},
+                        Case{"record route, length 1", options({7, 1, 4, 0}), "below 2"},
+                        Case{"loose source route, length 255", options({131, 255, 4, 0}), "past the end"}}) {
+    CAPTURE(c.name);
+    Fixture f;
+    PacketSpec spec;
+    spec.options = c.options;
+    f.receive(ipv4_packet(spec, icmp_message(8, 0, 5, pattern(4))));
+    CHECK(f.stack.outbox().empty());
+    CHECK(f.stack.ip_stats().echo_replies == 0);
+    CHECK(f.drops(DropReason::Ipv4BadOption) == 1);
+    REQUIRE(f.sink.details.size() == 1);
+    CHECK(f.sink.details[0].find(c.detail) != std::string::npos);
+  }
+}
+
+TEST_CASE("ip: the link prefix's broadcast and network addresses get no answer (RFC 1122 §3.2.1.3, §3.2.2)") {
+  StackConfig config;
+  config.link_prefix = ip::Ipv4Cidr{wire::Ipv4Address{kHost}, 24};  // 192.0.2.1/24
+  for (uint32_t source : {0xC00002FFu, 0xC0000200u}) {              // 192.0.2.255, 192.0.2.0
+    CAPTURE(source);
+    PacketSpec spec;
+    spec.source = source;
+    PacketSpec udp = spec;
+    udp.protocol = 17;
+    for (const auto& packet :
+         {ipv4_packet(spec, icmp_message(8, 0, 1, pattern(4))), ipv4_packet(udp, pattern(8))}) {
+      Fixture f(config);
+      f.receive(packet);
+      CHECK(f.stack.outbox().empty());  // no echo reply, no port unreachable
+      CHECK(f.drops(DropReason::Ipv4BadSource) == 1);
+      REQUIRE(f.sink.details.size() == 1);
+      CHECK(f.sink.details[0].find("link's prefix") != std::string::npos);
+    }
+  }
+  // A host of the prefix is answered as before.
+  Fixture f(config);
+  f.receive(ipv4_packet({}, icmp_message(8, 0, 1, pattern(4))));
+  CHECK(f.stack.ip_stats().echo_replies == 1);
+}
+
 TEST_CASE("ip: every malformed packet is dropped with its reason, counted and traced") {
   struct Case {
     const char* name;
@@ -203,9 +257,9 @@ TEST_CASE("ip: every malformed packet is dropped with its reason, counted and tr
       {"icmp echo reply", DropReason::IcmpUnhandledType, ipv4_packet({}, icmp_message(0, 0, 1, {}))},
       {"icmp timestamp request", DropReason::IcmpUnhandledType,
        ipv4_packet({}, icmp_message(13, 0, 1, pattern(12)))},
-      // RFC 1122 §3.2.2: never an ICMP error about an ICMP error.
-      {"icmp port unreachable", DropReason::IcmpUnhandledType,
-       ipv4_packet({}, icmp_message(3, 3, 0, pattern(28)))},
+      // RFC 1122 §3.2.2: never an ICMP error about an ICMP error; this one quotes no packet
+      // of ours (tcp_unreachable_test.cpp has those).
+      {"icmp port unreachable", DropReason::IcmpBadQuote, ipv4_packet({}, icmp_message(3, 3, 0, pattern(28)))},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);

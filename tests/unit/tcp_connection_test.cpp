@@ -2,6 +2,8 @@
 // a random ISN injects segments, each test asserts the exact segments the stack answers with.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "tests/unit/tcp_peer.hpp"
 
 using namespace tcplab;
@@ -39,6 +41,37 @@ TEST_CASE("tcp: passive open answers SYN with SYN-ACK carrying MSS and window sc
   CHECK(s->state() == State::Established);
   CHECK(s->info().snd_wnd == 502u << 7);
   CHECK(peer.stack.tcp().stats().handshakes_completed == 1);
+}
+
+TEST_CASE("tcp: a window scale above 14 is traced as sent and taken as 14, with a note (RFC 7323 §2.3)") {
+  struct Seen : trace::Sink {
+    std::vector<std::string> in_options, notes;
+    void segment(Instant, const trace::SegmentEvent& e) override {
+      if (e.direction == trace::Direction::In) in_options.push_back(e.segment.options.to_string());
+    }
+    void note(Instant, const FourTuple*, std::string_view text) override { notes.emplace_back(text); }
+  };
+  for (uint8_t shift : {15, 255}) {
+    CAPTURE(int{shift});
+    Peer peer;
+    Seen seen;
+    peer.tracer.add(&seen);
+    RecordingAccept acceptor;
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+    auto syn = Peer::make("S", peer.isn, Seq(0), 64240);
+    syn.options.window_scale = shift;
+    peer.inject(syn, 80);
+    auto out = peer.take();
+    REQUIRE(out.size() == 1);
+    REQUIRE(seen.in_options.size() == 1);
+    CHECK(seen.in_options[0] == "<nop,wscale " + std::to_string(shift) + ">");
+    std::string expected = "window scale " + std::to_string(shift) + " above 14: taken as 14 (RFC 7323 §2.3)";
+    CHECK(std::count(seen.notes.begin(), seen.notes.end(), expected) == 1);
+    peer.inject(Peer::make(".", peer.isn + 1, out[0].seq + 1, 3), 80);
+    auto* s = peer.stack.tcp().accept(80);
+    REQUIRE(s != nullptr);
+    CHECK(s->info().snd_wnd == 3u << 14);
+  }
 }
 
 TEST_CASE("tcp: no window scale option from the peer means none from us") {

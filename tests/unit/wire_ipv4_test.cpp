@@ -130,6 +130,49 @@ TEST_CASE("ipv4: options are skipped and exposed") {
   CHECK(static_cast<int>(r->payload[0]) == 0xde);
 }
 
+TEST_CASE("ipv4: options are walked; a malformed one is refused (RFC 791 §3.1)") {
+  // An echo request header with 8 bytes of options (IHL 7) and no payload.
+  auto with_options = [](std::array<uint8_t, 8> options) {
+    auto p = hex("4700001c0000000040010000c0000201c0000202");
+    for (uint8_t b : options) p.push_back(std::byte{b});
+    p[3] = std::byte{28};
+    fix_checksum(p);
+    return p;
+  };
+  SUBCASE("well-formed: skipped") {
+    // Record route (type 7) with room for one address, then end-of-list.
+    CHECK(parse_ipv4(with_options({7, 7, 4, 0, 0, 0, 0, 0})).ok());
+    // NOP, then an unknown option of length 2, then NOPs up to the end.
+    CHECK(parse_ipv4(with_options({1, 0x99, 2, 1, 1, 1, 1, 1})).ok());
+    // Whatever follows end-of-list is padding, not options.
+    CHECK(parse_ipv4(with_options({0, 7, 0, 0xff, 0xff, 0xff, 0xff, 0xff})).ok());
+    // An option that fills the options area exactly.
+    CHECK(parse_ipv4(with_options({131, 8, 4, 0, 0, 0, 0, 0})).ok());
+  }
+  SUBCASE("malformed: ipv4-bad-option, with the rule it broke") {
+    struct Case {
+      const char* name;
+      std::array<uint8_t, 8> options;
+      const char* fault;
+    };
+    for (const Case& c :
+         {Case{"record route of length 0", {7, 0, 4, 0, 0, 0, 0, 0}, "below 2"},
+          Case{"record route of length 1", {7, 1, 4, 0, 0, 0, 0, 0}, "below 2"},
+          Case{"loose source route of length 255", {131, 255, 4, 0, 0, 0, 0, 0}, "past the end"},
+          Case{"one byte past the header", {1, 131, 8, 4, 0, 0, 0, 0}, "past the end"},
+          Case{"type without its length byte", {1, 1, 1, 1, 1, 1, 1, 7}, "without its length"}}) {
+      CAPTURE(c.name);
+      auto p = with_options(c.options);
+      auto r = parse_ipv4(p);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error() == DropReason::Ipv4BadOption);
+      auto fault = find_ipv4_option_fault(std::span(p).subspan(20, 8));
+      REQUIRE(fault.has_value());
+      CHECK(fault->find(c.fault) != std::string_view::npos);
+    }
+  }
+}
+
 TEST_CASE("ipv4: every rejection reason, each isolated") {
   auto good = hex(test::kPingRequest);
   REQUIRE(parse_ipv4(good).ok());

@@ -106,6 +106,7 @@ bool run_in_namespace(const demo::Plan& plan, const DemoOptions& o, uint32_t del
 
   StackConfig config;
   config.address = wire::Ipv4Address{kStackAddress};
+  config.link_prefix = kHostCidr;
   config.mtu = tun->mtu();
   config.tcp.mss = static_cast<uint16_t>(config.mtu - 40);
   if (getrandom(config.tcp.isn_key.data(), config.tcp.isn_key.size(), 0) !=

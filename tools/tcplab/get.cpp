@@ -181,7 +181,8 @@ class Printer final : public http::ClientEvents {
           id.c_str(), seconds_text(2 * msl_).c_str());
     } else if (r.reason == tcp::CloseReason::Normal) {
       std::printf("%s: the server closed first: TIME-WAIT is on the server's side\n", id.c_str());
-    } else if (r.reason != tcp::CloseReason::Refused) {
+    } else if (r.reason != tcp::CloseReason::Refused && r.reason != tcp::CloseReason::PortUnreachable &&
+               r.reason != tcp::CloseReason::ProtocolUnreachable) {
       std::printf("%s: ended (%.*s)\n", id.c_str(), static_cast<int>(tcp::to_string(r.reason).size()),
                   tcp::to_string(r.reason).data());
     }
@@ -219,6 +220,8 @@ int get_main(int argc, char** argv, int first) {
         "stays for TIME-WAIT (2 x --msl). With -o - a body goes to stdout, like curl's, and all else\n"
         "tcplab prints goes to stderr:\n\n"
         "  tcplab get -o - http://192.0.2.1:8000/big.bin | sha256sum\n\n"
+        "A RST or an ICMP port or protocol unreachable answering the SYN (a firewall's reject rule)\n"
+        "fails that URL at once: connection refused, as with curl.\n\n"
         "Exit 0 if every URL got a response, 1 if not, 2 on a usage error (two -o naming the same\n"
         "file among them).\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);

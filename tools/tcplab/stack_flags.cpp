@@ -43,7 +43,8 @@ void add_link_flags(FlagTable& flags, LinkOptions& o) {
            "one is refused, never applied. 'none' leaves the addresses of an admin-configured persistent TUN "
            "alone, and is refused unless that TUN exists and already carries an IPv4 address whose prefix "
            "holds --ip, or a route to --ip through it. Multicast, broadcast, 0.0.0.0/8, 127.0.0.0/8 and "
-           "240.0.0.0/4 addresses are refused, as are a prefix's own network and broadcast addresses",
+           "240.0.0.0/4 addresses are refused, as are a prefix's own network and broadcast addresses; "
+           "packets from those two are dropped (ipv4-bad-source)",
            [&o](std::string_view v) -> std::optional<std::string> {
              if (v == "none" || v == "auto") {
                o.host_choice = v == "none" ? ip::HostChoice::None : ip::HostChoice::Auto;

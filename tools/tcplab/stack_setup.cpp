@@ -51,6 +51,7 @@ bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConf
 
   StackConfig config;
   config.address = link.ip;
+  config.link_prefix = link.tun.host;
   config.mtu = out.tun->mtu();
   config.ttl = link.ttl;
   config.tcp = tcp;

@@ -1,0 +1,77 @@
+// ICMP destination unreachable for one connection (RFC 1122 §4.2.3.9): protocol and port
+// unreachable answering our SYN end the active open at once, as curl's "Connection refused";
+// every other code, and any code in another state, is a soft error that changes nothing.
+#include <algorithm>
+#include <cstdio>
+
+#include "stack/tcp/connection.hpp"
+#include "stack/wire/icmp.hpp"
+
+namespace tcplab::tcp {
+namespace {
+
+std::string_view code_name(uint8_t code) {
+  switch (code) {
+    case 0:
+      return "net unreachable";
+    case 1:
+      return "host unreachable";
+    case static_cast<uint8_t>(wire::UnreachableCode::Protocol):
+      return "protocol unreachable";
+    case static_cast<uint8_t>(wire::UnreachableCode::Port):
+      return "port unreachable";
+    case 5:
+      return "source route failed";
+    case 13:
+      return "administratively prohibited";
+    default:
+      return "destination unreachable";
+  }
+}
+
+}  // namespace
+
+void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv4Address from) {
+  // RFC 5927 §4.1: an error about a segment we sent quotes a sequence number in
+  // SND.UNA =< SEG.SEQ < SND.NXT; anything else is forged or stale and is ignored.
+  if (!(tcb_.snd_una <= quoted_seq && quoted_seq < tcb_.snd_nxt)) {
+    ctx_.drop(DropReason::IcmpSeqNotInFlight,
+              "destination unreachable: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
+    return;
+  }
+  std::string_view name = code_name(code);
+  bool hard = code == static_cast<uint8_t>(wire::UnreachableCode::Protocol) ||
+              code == static_cast<uint8_t>(wire::UnreachableCode::Port);
+  std::string from_text = from.to_string();
+  std::string_view state = to_string(tcb_.state);
+  char text[160];
+  auto view = [&](int n) {
+    return std::string_view(text, std::min(sizeof text - 1, static_cast<size_t>(std::max(n, 0))));
+  };
+  // RFC 1122 §4.2.3.9: codes 2 (protocol) and 3 (port) are hard errors, and "TCP SHOULD abort
+  // the connection"; codes 0, 1 and 5 are soft, and TCP "MUST NOT abort"; the other codes,
+  // added since, say something about the path, not about this connection.
+  // Deviation (icmp-hard-error-in-syn-sent-only): a hard error aborts only an active open in
+  // SYN-SENT, the one place its quote can only be of our SYN (SEG.SEQ = ISS). Like Linux, a
+  // synchronized connection treats it as soft and carries on until its own timeouts: a forged
+  // ICMP that guessed a sequence number in flight could otherwise reset it (RFC 5927 §4.2).
+  // Linux also aborts SYN-SENT on the soft codes (EHOSTUNREACH); RFC 1122 says it MUST NOT.
+  if (hard && tcb_.state == State::SynSent) {
+    int n =
+        std::snprintf(text, sizeof text, "RFC 1122 §4.2.3.9 (ICMP %.*s from %s for our SYN: a hard error)",
+                      static_cast<int>(name.size()), name.data(), from_text.c_str());
+    close_connection(code == static_cast<uint8_t>(wire::UnreachableCode::Port)
+                         ? CloseReason::PortUnreachable
+                         : CloseReason::ProtocolUnreachable,
+                     view(n));
+    deliver_events();
+    return;
+  }
+  int n = std::snprintf(text, sizeof text,
+                        "ICMP %.*s (code %u) from %s in %.*s: soft error ignored (RFC 1122 §4.2.3.9)",
+                        static_cast<int>(name.size()), name.data(), unsigned{code}, from_text.c_str(),
+                        static_cast<int>(state.size()), state.data());
+  ctx_.drop(DropReason::IcmpSoftError, view(n));
+}
+
+}  // namespace tcplab::tcp
