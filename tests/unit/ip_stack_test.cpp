@@ -151,7 +151,7 @@ TEST_CASE("ip: an echo request with a malformed IP option is dropped with the ru
   }
 }
 
-TEST_CASE("ip: the link prefix's broadcast and network addresses get no answer (RFC 1122 §3.2.1.3, §3.2.2)") {
+TEST_CASE("ip: the link prefix's broadcast and network addresses get no answer (RFC 1122 §3.2.1.3)") {
   StackConfig config;
   config.link_prefix = ip::Ipv4Cidr{wire::Ipv4Address{kHost}, 24};  // 192.0.2.1/24
   for (uint32_t source : {0xC00002FFu, 0xC0000200u}) {              // 192.0.2.255, 192.0.2.0
@@ -259,7 +259,8 @@ TEST_CASE("ip: every malformed packet is dropped with its reason, counted and tr
        ipv4_packet({}, icmp_message(13, 0, 1, pattern(12)))},
       // RFC 1122 §3.2.2: never an ICMP error about an ICMP error; this one quotes no packet
       // of ours (tcp_unreachable_test.cpp has those).
-      {"icmp port unreachable", DropReason::IcmpBadQuote, ipv4_packet({}, icmp_message(3, 3, 0, pattern(28)))},
+      {"icmp port unreachable", DropReason::IcmpBadQuote,
+       ipv4_packet({}, icmp_message(3, 3, 0, pattern(28)))},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);

@@ -65,7 +65,8 @@ TEST_CASE("tcp: a window scale above 14 is traced as sent and taken as 14, with 
     REQUIRE(out.size() == 1);
     REQUIRE(seen.in_options.size() == 1);
     CHECK(seen.in_options[0] == "<nop,wscale " + std::to_string(shift) + ">");
-    std::string expected = "window scale " + std::to_string(shift) + " above 14: taken as 14 (RFC 7323 §2.3)";
+    std::string expected =
+        "window scale " + std::to_string(shift) + " above 14: taken as 14 (RFC 7323 §2.3)";
     CHECK(std::count(seen.notes.begin(), seen.notes.end(), expected) == 1);
     peer.inject(Peer::make(".", peer.isn + 1, out[0].seq + 1, 3), 80);
     auto* s = peer.stack.tcp().accept(80);
