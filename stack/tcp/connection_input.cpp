@@ -113,7 +113,7 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
   if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
   if (zero_window_ack) {
     // Keep its ACK, drop its text (a zero-window probe's byte, typically).
-    ctx_.drop(DropReason::TcpTextIgnored, kZeroWindowTextDrop);
+    ctx_.drop(DropReason::TcpTextIgnored, seg.payload.empty() ? kZeroWindowFinDrop : kZeroWindowTextDrop);
     seg.payload = {};
     seg.flags.fin = false;
     ack_.now = true;  // tell the prober the window is still closed
@@ -263,8 +263,6 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     return false;
   }
   if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
-  // RFC 1122 §4.2.2.17: an acceptable ACK, even of a zero window, answers our probes.
-  persist_.unanswered = 0;
   if (persist_.probing && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
     // Deviation (zero-window-probe-byte): the probe byte (persist_timeout) did not advance
     // SND.NXT when it was sent; the receiver took it, so now it counts as sent.
@@ -284,6 +282,9 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     ctx_.drop(DropReason::TcpAckUnacceptable, "ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5.2)");
     return false;
   }
+  // RFC 1122 §4.2.2.17: an acceptable ACK, even of a zero window, answers our probes (one
+  // refused above, of unsent data or far too old, answers nothing).
+  persist_.unanswered = 0;
   return ack_advances(seg);
 }
 

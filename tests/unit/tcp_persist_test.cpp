@@ -88,3 +88,23 @@ TEST_CASE("tcp: LAST-ACK behind a zero window does not last for ever") {
   CHECK(other[0].flags.to_string() == "R");
   CHECK(c.peer.stack.tcp().stats().connections_current == 0);
 }
+
+TEST_CASE("tcp: an ACK refused at the fifth check does not answer the probes") {
+  Established c;
+  c.peer_acks(c.our_nxt, 0);
+  REQUIRE(c.socket->send(bytes_of("data")) == 4);
+  for (int i = 0; i < 7; ++i) {
+    c.peer.advance(seconds(60));
+    REQUIRE(c.peer.take().size() == 1);
+  }
+  // An ACK of data never sent (RFC 9293 §3.10.7.4 fifth: ACK it and drop it) is no answer from
+  // a live receiver: the next probe is still the eighth and last.
+  c.peer_acks(c.our_nxt + 1000, 0);
+  c.peer.take();
+  std::vector<Sent> other;
+  int probes = probes_until_other(c, other);
+  INFO(c.peer.dump());
+  CHECK(probes == 1);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.to_string() == "R");
+}
