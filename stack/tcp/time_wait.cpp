@@ -303,7 +303,7 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
   }
   if (seg.flags.rst) return true;
   if (zero_window_ack) {
-    ctx_.drop(DropReason::TcpTextIgnored, kZeroWindowTextDrop);
+    ctx_.drop(DropReason::TcpTextIgnored, seg.payload.empty() ? kZeroWindowFinDrop : kZeroWindowTextDrop);
     seg.payload = {};
     seg.flags.fin = false;
     ack_owed_ = true;

@@ -80,6 +80,8 @@ inline constexpr std::string_view kTextAfterFinDrop =
     "text after the peer's FIN: ignored (RFC 9293 §3.10.7.4 seventh)";
 inline constexpr std::string_view kZeroWindowTextDrop =
     "text into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
+inline constexpr std::string_view kZeroWindowFinDrop =
+    "FIN into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
 // A new SYN reopens the 4-tuple (RFC 9293 §3.6.1, MAY-2): the rule of the TIME-WAIT -> CLOSED
 // change, for the connection and the record alike.
 inline constexpr std::string_view kReopenRule = "RFC 9293 §3.6.1 (new SYN reopens a TIME-WAIT connection)";

@@ -49,4 +49,13 @@ TEST_CASE("tcp: a zero-window probe's byte is not taken, counted and traced; its
   CHECK(c.peer.stack.drops().get(DropReason::TcpUnacceptableSegment) == 0);
   CHECK(TraceRecorder::has(trace.drops,
                            std::string("tcp-text-ignored: ") + std::string(tcp::kZeroWindowTextDrop)));
+  // A bare FIN into the closed window carries no text: its drop says it was the FIN.
+  c.peer.inject(Peer::make("F.", c.peer_nxt, c.our_nxt, 1000), c.port);
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(c.peer.stack.drops().get(DropReason::TcpTextIgnored) == 2);
+  CHECK(TraceRecorder::has(trace.drops,
+                           std::string("tcp-text-ignored: ") + std::string(tcp::kZeroWindowFinDrop)));
+  CHECK(c.socket->state() == tcp::State::Established);
 }
