@@ -80,14 +80,8 @@ void Connection::take_syn_options(const wire::TcpSegment& syn) {
   }
   if (ctx_.config.window_scaling && syn.options.window_scale) {
     tcb_.snd_wscale = std::min(*syn.options.window_scale, kMaxWindowShift);
-    // RFC 7323 §2.3: "SHOULD log the error but MUST use 14 instead of the specified value";
-    // the In line shows the value as sent.
-    if (*syn.options.window_scale > kMaxWindowShift && ctx_.tracer.enabled()) {
-      char text[80];
-      int n = std::snprintf(text, sizeof text, "window scale %u above 14: taken as 14 (RFC 7323 §2.3)",
-                            unsigned{*syn.options.window_scale});
-      ctx_.tracer.note(ctx_.now, &tuple_, std::string_view(text, static_cast<size_t>(std::max(n, 0))));
-    }
+    // The In line shows the value as sent; the note says what was used.
+    ctx_.note_window_scale_above_14(tuple_, *syn.options.window_scale);
     tcb_.rcv_wscale = window_shift_for(ctx_.config.receive_buffer);
   } else {
     tcb_.snd_wscale = 0;

@@ -269,7 +269,10 @@ struct TcpHost::Impl final : ConnectionOwner {
     SynCookieOptions options;
     if (config.timestamps && syn.options.timestamps) {
       options.timestamps = true;
-      if (config.window_scaling && syn.options.window_scale) options.window_shift = *syn.options.window_scale;
+      if (config.window_scaling && syn.options.window_scale) {
+        options.window_shift = *syn.options.window_scale;
+        ctx.note_window_scale_above_14(tuple, *syn.options.window_scale);
+      }
       options.sack_permitted = config.sack && syn.options.sack_permitted;
       options = options.normalised();  // a shift above 14 is kept as 14 (RFC 7323 §2.3)
     }

@@ -1,6 +1,8 @@
 // Segment emission into the outbox, and drop accounting, shared by host and connections.
 #include "stack/tcp/host_context.hpp"
 
+#include <string>
+
 namespace tcplab::tcp {
 
 void HostContext::drop(DropReason reason, std::string_view detail) {
@@ -39,6 +41,12 @@ wire::ConstBytes HostContext::emit(const FourTuple& tuple, wire::TcpSegment segm
   wire::emit_ipv4_header(header, tcp_length, wire::MutableBytes(buffer));
   ++stats.segments_sent;
   return segment.payload;
+}
+
+void HostContext::note_window_scale_above_14(const FourTuple& tuple, uint8_t shift) {
+  if (shift <= 14 || !tracer.enabled()) return;
+  tracer.note(now, &tuple,
+              "window scale " + std::to_string(shift) + " above 14: taken as 14 (RFC 7323 §2.3)");
 }
 
 }  // namespace tcplab::tcp

@@ -81,6 +81,9 @@ struct HostContext {
 
   // Counts a refused segment and tells the tracer why.
   void drop(DropReason reason, std::string_view detail = {});
+  // RFC 7323 §2.3: a window scale above 14 "SHOULD log the error but MUST use 14": the note,
+  // from the connection and from a SYN cookie alike.
+  void note_window_scale_above_14(const FourTuple& tuple, uint8_t shift);
   // Builds IPv4 + TCP for `segment` directly in an outbox buffer. With `data` set, the
   // payload is `length` bytes copied straight from the send buffer at `offset` (one copy).
   // Returns the payload as written, so the caller can trace the segment. DF is set unless

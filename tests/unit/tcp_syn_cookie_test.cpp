@@ -7,6 +7,7 @@
 #include "stack/tcp/timestamps.hpp"
 #include "stack/trace/format.hpp"
 #include "tcp_peer.hpp"
+#include "tcp_trace_recorder.hpp"
 
 using namespace tcplab;
 using namespace tcplab::testing;
@@ -442,4 +443,21 @@ TEST_CASE("tcp: without timestamps (SYN or --no-timestamps) a cookie keeps only 
     CHECK(peer.stack.tcp().snapshot(s->tuple())->snd_wnd == 500);  // not scaled
     CHECK(peer.stack.tcp().snapshot(s->tuple())->send_mss == 1460);
   }
+}
+
+TEST_CASE("tcp: a SYN cookie notes a window scale above 14 taken as 14 (RFC 7323 §2.3)") {
+  auto config = default_stack_config();
+  config.tcp.syn_cookies = Mode::Always;
+  Peer peer(config);
+  TraceRecorder trace;
+  peer.tracer.add(&trace);
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  auto syn = full_syn(peer.isn, 777);
+  syn.options.window_scale = uint8_t{15};
+  peer.inject(syn, 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(std::count(trace.notes.begin(), trace.notes.end(),
+                   std::string("window scale 15 above 14: taken as 14 (RFC 7323 §2.3)")) == 1);
 }
