@@ -16,7 +16,7 @@ bool invalid_ack_allowed(HostContext& ctx, const FourTuple& tuple, const wire::T
   // part of an ACK loop - answering it takes new sequence space from the peer - and its
   // ACK may be the one the peer's retransmission asks for, so it is always answered.
   bool could_loop = seg.length() == 0 || seg.flags.syn;
-  if (interval > Duration::zero() && could_loop && clock.sent) {
+  if (interval > Duration::zero() && could_loop && clock.sent()) {
     Duration elapsed = ctx.now - clock.last;
     if (elapsed >= Duration::zero() && elapsed < interval) {
       ++ctx.stats.invalid_acks_suppressed;
@@ -32,7 +32,7 @@ bool invalid_ack_allowed(HostContext& ctx, const FourTuple& tuple, const wire::T
       return false;
     }
   }
-  if (could_loop) clock = {ctx.now, true};
+  if (could_loop) clock.last = ctx.now;
   return true;
 }
 
@@ -41,7 +41,7 @@ bool invalid_ack_allowed(HostContext& ctx, const FourTuple& tuple, const wire::T
 // answers.
 bool challenge_ack_allowed(HostContext& ctx, const FourTuple& tuple, InvalidAckClock& clock) {
   const Duration interval = ctx.config.challenge_ack_interval;
-  if (interval > Duration::zero() && clock.sent) {
+  if (interval > Duration::zero() && clock.sent()) {
     Duration elapsed = ctx.now - clock.last;
     if (elapsed >= Duration::zero() && elapsed < interval) {
       ++ctx.stats.challenge_acks_suppressed;
@@ -57,7 +57,7 @@ bool challenge_ack_allowed(HostContext& ctx, const FourTuple& tuple, InvalidAckC
       return false;
     }
   }
-  clock = {ctx.now, true};
+  clock.last = ctx.now;
   ++ctx.stats.challenge_acks_sent;
   return true;
 }

@@ -14,10 +14,13 @@
 
 namespace tcplab::tcp {
 
-// When a connection last answered an unacceptable segment with an ACK, if it ever did.
+// When a connection last answered an unacceptable segment with an ACK, if it ever did. One
+// time point and no flag ("never" is the earliest time point): a compact TIME-WAIT record
+// carries two of these, and 8 bytes each keeps it small.
 struct InvalidAckClock {
-  Instant last{};
-  bool sent = false;
+  static constexpr Instant kNever = Instant::min();
+  Instant last = kNever;
+  bool sent() const { return last != kNever; }
 };
 
 // Whether the ACK to unacceptable segment `seg` may go now (then `clock` records it). A
