@@ -392,8 +392,8 @@ void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
                 " (a firewall rejecting it, typically)";
         break;
       case tcp::CloseReason::ProtocolUnreachable:
-        error = "connection refused: ICMP protocol unreachable came back for our SYN to " + where(c) +
-                " (no TCP there)";
+        // RFC 1122 §4.2.3.9: a hard error too; curl reports it as "Protocol not available".
+        error = "no TCP at " + where(c) + ": ICMP protocol unreachable came back for our SYN";
         break;
       case tcp::CloseReason::TimedOut:
         error = "no answer from " + where(c) + ": TCP gave up after its retransmissions";

@@ -54,7 +54,7 @@ void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv
   // Deviation (icmp-hard-error-in-syn-sent-only): a hard error aborts only an active open in
   // SYN-SENT, the one place its quote can only be of our SYN (SEG.SEQ = ISS). Like Linux, a
   // synchronized connection treats it as soft and carries on until its own timeouts: a forged
-  // ICMP that guessed a sequence number in flight could otherwise reset it (RFC 5927 §4.2).
+  // ICMP that guessed a sequence number in flight could otherwise reset it (RFC 5927 §5.2).
   // Linux also aborts SYN-SENT on the soft codes (EHOSTUNREACH); RFC 1122 says it MUST NOT.
   if (hard && tcb_.state == State::SynSent) {
     int n =

@@ -195,7 +195,7 @@ lab_exec nft flush chain inet getlab input
 lab_exec nft add rule inet getlab input tcp dport $REJECT_PORT reject with icmp type prot-unreachable
 get --timeout 20 "http://$HOST:$REJECT_PORT/"
 check "ICMP protocol unreachable: exit 1 with a clear message [rc $RC]" bash -c 'test "$1" = 1 &&
-  grep -q "connection refused: ICMP protocol unreachable came back for our SYN" <<<"$2"' _ "$RC" "$OUT"
+  grep -q "no TCP at .*: ICMP protocol unreachable came back for our SYN" <<<"$2"' _ "$RC" "$OUT"
 lab_exec nft flush chain inet getlab input
 lab_exec nft add rule inet getlab input tcp dport $REJECT_PORT reject with icmp type host-unreachable
 get --timeout 2 --trace "http://$HOST:$REJECT_PORT/"

@@ -220,8 +220,9 @@ int get_main(int argc, char** argv, int first) {
         "stays for TIME-WAIT (2 x --msl). With -o - a body goes to stdout, like curl's, and all else\n"
         "tcplab prints goes to stderr:\n\n"
         "  tcplab get -o - http://192.0.2.1:8000/big.bin | sha256sum\n\n"
-        "A RST or an ICMP port or protocol unreachable answering the SYN (a firewall's reject rule)\n"
-        "fails that URL at once: connection refused, as with curl.\n\n"
+        "A RST or an ICMP port unreachable answering the SYN (a firewall's reject rule) fails that\n"
+        "URL at once: connection refused, as with curl. An ICMP protocol unreachable (no TCP\n"
+        "there) fails it at once too.\n\n"
         "Exit 0 if every URL got a response, 1 if not, 2 on a usage error (two -o naming the same\n"
         "file among them).\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
