@@ -128,7 +128,8 @@ void ClientSession::check_timers() {
     const Duration waited = now_ - c.last_progress;
     if ((c.phase == Conn::Phase::Connecting || c.phase == Conn::Phase::Busy) && waited >= config_.timeout) {
       std::string what =
-          c.phase == Conn::Phase::Connecting ? "for the connection (no SYN-ACK from " + where(c) + ")"
+          c.phase == Conn::Phase::Connecting
+              ? "for the connection (no SYN-ACK from " + where(c) + soft_error(c) + ")"
           : parser_.started()
               ? "for the rest of the response (" +
                     std::to_string(parser_.header_bytes() + parser_.body_bytes()) + " bytes so far)"
@@ -377,6 +378,7 @@ void ClientSession::close_ours(Conn& c, std::string_view why) {
 void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
   const auto was = c.phase;
   const bool time_wait = c.socket != nullptr && c.socket->state() == tcp::State::TimeWait;
+  const std::string soft = soft_error(c);
   c.phase = Conn::Phase::Gone;
   c.socket = nullptr;  // gone once this callback returns
   if (active_ && current_ == &c && (was == Conn::Phase::Connecting || was == Conn::Phase::Busy)) {
@@ -396,7 +398,7 @@ void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
         error = "no TCP at " + where(c) + ": ICMP protocol unreachable came back for our SYN";
         break;
       case tcp::CloseReason::TimedOut:
-        error = "no answer from " + where(c) + ": TCP gave up after its retransmissions";
+        error = "no answer from " + where(c) + ": TCP gave up after its retransmissions" + soft;
         break;
       case tcp::CloseReason::ResetByPeer:
         error = "connection reset by the server (RST) after " +
@@ -424,6 +426,16 @@ void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
 
 std::string ClientSession::where(const Conn& c) const {
   return c.address.to_string() + ":" + std::to_string(c.port);
+}
+
+// RFC 1122 §4.2.3.9: a soft error did not end the connection, but it is the likely reason
+// nothing came back, so a timeout names it ("; ICMP host unreachable came back from ...").
+std::string ClientSession::soft_error(const Conn& c) const {
+  if (c.socket == nullptr) return {};
+  const auto error = c.socket->info().icmp_soft_error;
+  if (!error) return {};
+  return "; ICMP " + std::string(tcp::icmp_unreachable_name(error->code)) + " came back from " +
+         error->from.to_string();
 }
 
 void ClientSession::note(const Conn* c, std::string text) {

@@ -114,6 +114,7 @@ class ClientSession {
   void note(const Conn* c, std::string text);
   void flush_notes();
   std::string where(const Conn& c) const;
+  std::string soft_error(const Conn& c) const;
 
   std::vector<Url> urls_;
   ClientConfig config_;

@@ -218,6 +218,7 @@ ConnectionInfo Connection::info() const {
   i.bytes_sent = bytes_sent_;
   i.retransmissions = retransmissions_;
   i.buffer_bytes = send_.storage_bytes() + receive_.storage_bytes();
+  i.icmp_soft_error = soft_error_;
   return i;
 }
 

@@ -8,29 +8,6 @@
 #include "stack/wire/icmp.hpp"
 
 namespace tcplab::tcp {
-namespace {
-
-std::string_view code_name(uint8_t code) {
-  switch (code) {
-    case 0:
-      return "net unreachable";
-    case 1:
-      return "host unreachable";
-    case static_cast<uint8_t>(wire::UnreachableCode::Protocol):
-      return "protocol unreachable";
-    case static_cast<uint8_t>(wire::UnreachableCode::Port):
-      return "port unreachable";
-    case 5:
-      return "source route failed";
-    case 13:
-      return "administratively prohibited";
-    default:
-      return "destination unreachable";
-  }
-}
-
-}  // namespace
-
 void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv4Address from) {
   // RFC 5927 §4.1: an error about a segment we sent quotes a sequence number in
   // SND.UNA =< SEG.SEQ < SND.NXT; anything else is forged or stale and is ignored.
@@ -39,7 +16,7 @@ void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv
               "destination unreachable: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
     return;
   }
-  std::string_view name = code_name(code);
+  std::string_view name = icmp_unreachable_name(code);
   bool hard = code == static_cast<uint8_t>(wire::UnreachableCode::Protocol) ||
               code == static_cast<uint8_t>(wire::UnreachableCode::Port);
   std::string from_text = from.to_string();
@@ -72,6 +49,7 @@ void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv
                         static_cast<int>(name.size()), name.data(), unsigned{code}, from_text.c_str(),
                         static_cast<int>(state.size()), state.data());
   ctx_.drop(DropReason::IcmpSoftError, view(n));
+  soft_error_ = IcmpSoftError{code, from};
 }
 
 }  // namespace tcplab::tcp

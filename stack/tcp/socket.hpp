@@ -46,6 +46,34 @@ constexpr std::string_view to_string(CloseReason r) {
   return "?";
 }
 
+// The name of an ICMP destination unreachable code (RFC 792, RFC 1122 §3.2.2.1).
+constexpr std::string_view icmp_unreachable_name(uint8_t code) {
+  switch (code) {
+    case 0:
+      return "net unreachable";
+    case 1:
+      return "host unreachable";
+    case 2:
+      return "protocol unreachable";
+    case 3:
+      return "port unreachable";
+    case 5:
+      return "source route failed";
+    case 13:
+      return "administratively prohibited";
+    default:
+      return "destination unreachable";
+  }
+}
+
+// The last ICMP soft error about a connection (RFC 1122 §4.2.3.9: TCP MUST NOT abort on it but
+// "SHOULD make it available to the application"): a connection that then times out can say
+// why, as a "no route to host" would.
+struct IcmpSoftError {
+  uint8_t code = 0;
+  wire::Ipv4Address from{};
+};
+
 // A snapshot for /tcp, SIGUSR1 listings and tests. Sequence numbers relative to iss/irs.
 struct ConnectionInfo {
   FourTuple tuple;
@@ -56,6 +84,7 @@ struct ConnectionInfo {
   uint64_t bytes_received = 0, bytes_sent = 0;
   uint32_t retransmissions = 0;
   uint64_t buffer_bytes = 0;  // memory the send and receive buffers hold right now
+  std::optional<IcmpSoftError> icmp_soft_error;
 };
 
 class Socket;

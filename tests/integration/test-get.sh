@@ -202,6 +202,8 @@ get --timeout 2 --trace "http://$HOST:$REJECT_PORT/"
 check "ICMP host unreachable: soft, dropped by name, the SYN retried until --timeout [rc $RC]" \
   bash -c 'test "$1" = 1 && grep -q "timed out after 2 s" <<<"$2" && grep -q "retransmission fired" <<<"$2" &&
     grep -q "drop icmp-soft-error ICMP host unreachable (code 1) .* in SYN-SENT" <<<"$2"' _ "$RC" "$OUT"
+check "ICMP host unreachable: the timeout names it (RFC 1122 §4.2.3.9: available to the application)" \
+  grep -q "no SYN-ACK from $HOST:$REJECT_PORT; ICMP host unreachable came back from" <<<"$OUT"
 lab_exec nft delete table inet getlab
 get --timeout 1 "http://192.0.2.3:$PORT11/"
 check "no answer: exit 1 [rc $RC]" test "$RC" = 1

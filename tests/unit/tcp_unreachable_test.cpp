@@ -98,6 +98,11 @@ TEST_CASE("tcp: other unreachable codes in SYN-SENT are soft errors: dropped, na
     CHECK(seen.drops[0].find("icmp-soft-error ICMP ") == 0);
     CHECK(seen.drops[0].find("from 192.0.2.1 in SYN-SENT: soft error ignored (RFC 1122 §4.2.3.9)") !=
           std::string::npos);
+    // "SHOULD make it available to the application": the socket reports the last one.
+    auto soft = s->info().icmp_soft_error;
+    REQUIRE(soft.has_value());
+    CHECK(int{soft->code} == int{code});
+    CHECK(soft->from.to_string() == "192.0.2.1");
     peer.advance(seconds(1));  // the initial RTO: the SYN goes again
     auto out = peer.take();
     REQUIRE(out.size() == 1);
