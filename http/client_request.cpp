@@ -83,6 +83,11 @@ std::string build_request(const Url& url, const RequestOptions& options) {
 // RFC 9112 §9.3, from the client's side: what we sent and what the server answered.
 Persistence decide_persistence(const RequestOptions& sent, const ReceivedHead& head, BodyFraming framing) {
   if (framing == BodyFraming::UntilClose) return {false, "the body ran until the server closed"};
+  // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means the framing is faulty: the
+  // message is processed, then the connection is closed.
+  if (head.minor == 0 && head.transfer_encoding) {
+    return {false, "HTTP/1.0 response with Transfer-Encoding: faulty framing (RFC 9112 §6.1)"};
+  }
   if (head.has_connection_token("close")) return {false, "the server sent Connection: close"};
   if (sent.minor >= 1 && !sent.keepalive) return {false, "we sent Connection: close (--keepalive off)"};
   if (sent.minor == 0 && !sent.keepalive) {

@@ -55,6 +55,29 @@ std::string quote(std::string_view line) {
   return out + "'";
 }
 
+// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS, in the header and in the
+// trailer section alike (RFC 9112 §7.1.2). Splits `line` into name and trimmed value, or
+// says what is wrong with it.
+const char* split_field_line(std::string_view line, std::string_view& name, std::string_view& value) {
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return "malformed";
+  name = line.substr(0, colon);
+  // RFC 9112 §5.1: no whitespace between the field name and the colon.
+  if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) return "malformed";
+  value = trim_ows(line.substr(colon + 1));
+  return nullptr;
+}
+
+// RFC 9110 §5.5: a field value holds no CR, LF, NUL or other control byte (HTAB aside); a
+// recipient "MUST either reject the message or replace each of those characters with SP".
+// We reject: a value such as "close\0" must not be half-understood.
+bool has_control_byte(std::string_view value) {
+  return std::any_of(value.begin(), value.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
 }  // namespace
 
 std::string_view to_string(BodyFraming framing) {
@@ -191,8 +214,8 @@ void ResponseParser::on_line(std::string_view line) {
       if (line.empty()) {
         stage_ = Stage::Done;
         status_ = Status::Complete;
-      } else if (++fields_ > limits_.max_fields) {
-        fail("more than " + std::to_string(limits_.max_fields) + " header and trailer fields");
+      } else {
+        on_trailer_line(line);
       }
       break;
     default:
@@ -237,29 +260,51 @@ void ResponseParser::on_header_line(std::string_view line) {
       return;
     }
     auto more = trim_ows(line);
+    if (has_control_byte(more)) {
+      fail("a control character in a header field value (RFC 9110 §5.5): " + quote(line));
+      return;
+    }
     auto& value = head_.headers.back().value;
     if (!more.empty()) value += (value.empty() ? "" : " ") + std::string(more);
     return;
   }
-  auto colon = line.find(':');
-  auto name = line.substr(0, colon);
-  // RFC 9112 §5.1: no whitespace between the field name and the colon.
-  if (colon == std::string_view::npos || name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
+  std::string_view name, value;
+  if (split_field_line(line, name, value) != nullptr) {
     fail("malformed header field line: " + quote(line));
+    return;
+  }
+  if (has_control_byte(value)) {
+    fail("a control character in a header field value (RFC 9110 §5.5): " + quote(line));
     return;
   }
   if (++fields_ > limits_.max_fields) {
     fail("more than " + std::to_string(limits_.max_fields) + " header fields");
     return;
   }
-  head_.headers.push_back({std::string(name), std::string(trim_ows(line.substr(colon + 1)))});
+  head_.headers.push_back({std::string(name), std::string(value)});
+}
+
+// RFC 9112 §7.1.2: trailer fields are field lines like those of the header section, checked
+// the same way; their values are not used.
+void ResponseParser::on_trailer_line(std::string_view line) {
+  std::string_view name, value;
+  if (line.front() == ' ' || line.front() == '\t' || split_field_line(line, name, value) != nullptr) {
+    fail("malformed trailer field line: " + quote(line));
+  } else if (has_control_byte(value)) {
+    fail("a control character in a trailer field value (RFC 9110 §5.5): " + quote(line));
+  } else if (++fields_ > limits_.max_fields) {
+    fail("more than " + std::to_string(limits_.max_fields) + " header and trailer fields");
+  }
 }
 
 void ResponseParser::on_headers_end() {
   std::vector<std::string> codings;
   for (const auto& h : head_.headers) {
     if (iequals(h.name, "connection")) append_list(h.value, head_.connection);
-    if (iequals(h.name, "transfer-encoding")) append_list(h.value, codings);
+    if (iequals(h.name, "transfer-encoding")) {
+      head_.transfer_encoding = true;
+      append_list(h.value, codings);
+    }
     if (iequals(h.name, "content-length")) {
       // RFC 9110 §8.6: a list of identical values may be taken as one; anything else is
       // an unrecoverable framing error (RFC 9112 §6.3 rule 5).
@@ -295,6 +340,8 @@ void ResponseParser::on_headers_end() {
     }
     head_ = ReceivedHead{};
     fields_ = 0;
+    interim_bytes_ += header_bytes_;  // header_bytes() is the final head's alone
+    header_bytes_ = 0;
     stage_ = Stage::StatusLine;
     return;
   }
@@ -302,9 +349,13 @@ void ResponseParser::on_headers_end() {
   // RFC 9112 §6.3, in its order.
   if (head_request_ || head_.status == 204 || head_.status == 304) {
     framing_ = BodyFraming::None;  // rule 1
+  } else if (head_.transfer_encoding && head_.content_length) {
+    // Rule 3: both "ought to be handled as an error" (a response splitting or smuggling
+    // attempt, or a broken intermediary): which of the two frames the body is unknowable.
+    fail("both Transfer-Encoding and Content-Length: the body framing is ambiguous (RFC 9112 §6.3 rule 3)");
+    return;
   } else if (!codings.empty()) {
     // Rule 4: chunked last means chunked; any other final coding runs to the close.
-    // Transfer-Encoding overrides Content-Length (rule 3).
     framing_ = head_.chunked ? BodyFraming::Chunked : BodyFraming::UntilClose;
   } else if (head_.content_length) {
     framing_ = BodyFraming::Length;  // rule 6
@@ -374,6 +425,10 @@ void ResponseParser::eof() {
     fail("the server closed the connection without sending a response");
   } else if (!head_complete()) {
     fail("the server closed the connection before the end of the response header");
+  } else if (stage_ == Stage::Trailers) {
+    fail(
+        "the server closed the connection after the last chunk but before the end of the trailer "
+        "section (the empty line that ends a chunked body, RFC 9112 §7.1)");
   } else if (framing_ == BodyFraming::Length) {
     fail("the server closed the connection after " + std::to_string(body_bytes_) + " of " +
          std::to_string(*head_.content_length) + " body bytes");

@@ -33,6 +33,7 @@ struct ReceivedHead {
   std::vector<std::string> connection;  // Connection tokens, lower-cased (RFC 9110 §7.6.1)
   std::optional<uint64_t> content_length;
   bool chunked = false;
+  bool transfer_encoding = false;  // any Transfer-Encoding field, whatever its codings
 
   // The first field called `name` (case-insensitive), or empty.
   std::string_view header(std::string_view name) const;
@@ -71,9 +72,10 @@ class ResponseParser {
   bool head_complete() const { return stage_ > Stage::Headers; }
   const ReceivedHead& head() const { return head_; }
   BodyFraming framing() const { return framing_; }
-  uint64_t header_bytes() const { return header_bytes_; }  // status line and fields, with CRLFs
-  uint64_t body_bytes() const { return body_bytes_; }      // decoded body
-  size_t interim_responses() const { return interim_; }    // 1xx skipped
+  uint64_t header_bytes() const { return header_bytes_; }    // the final head's status line and fields
+  uint64_t interim_bytes() const { return interim_bytes_; }  // the 1xx heads before it
+  uint64_t body_bytes() const { return body_bytes_; }        // decoded body
+  size_t interim_responses() const { return interim_; }      // 1xx skipped
   const std::string& error() const { return error_; }
 
  private:
@@ -83,6 +85,7 @@ class ResponseParser {
   void on_line(std::string_view line);
   void on_status_line(std::string_view line);
   void on_header_line(std::string_view line);
+  void on_trailer_line(std::string_view line);
   void on_headers_end();
   void on_chunk_size_line(std::string_view line);
   void deliver(std::string_view piece, const BodySink& body);
@@ -97,6 +100,7 @@ class ResponseParser {
   std::string line_;
   bool started_ = false;
   uint64_t header_bytes_ = 0;
+  uint64_t interim_bytes_ = 0;
   uint64_t body_bytes_ = 0;
   uint64_t remaining_ = 0;  // body or chunk bytes still to read
   size_t fields_ = 0;

@@ -88,16 +88,38 @@ TEST_CASE("a response without framing runs until the server closes (RFC 9112 §6
 }
 
 TEST_CASE("a Transfer-Encoding other than chunked also runs until the close") {
-  auto p = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef");
+  auto p = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabcdef");
   CHECK(p.parser.framing() == BodyFraming::UntilClose);
   CHECK(p.body == "abcdef");
 }
 
-TEST_CASE("Transfer-Encoding: chunked overrides Content-Length") {
-  auto p = parse(
-      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
-  REQUIRE(p.parser.status() == ResponseParser::Status::Complete);
-  CHECK(p.body == "abc");
+TEST_CASE("Transfer-Encoding with Content-Length is an error (RFC 9112 §6.3 rule 3)") {
+  CHECK(error_of("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: "
+                 "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n") ==
+        "both Transfer-Encoding and Content-Length: the body framing is ambiguous (RFC 9112 §6.3 rule 3)");
+  // Rule 1 comes first: a 304 has no body, whatever its fields say.
+  auto not_modified =
+      parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n");
+  CHECK(not_modified.parser.status() == ResponseParser::Status::Complete);
+}
+
+TEST_CASE("field values with control bytes are rejected (RFC 9110 §5.5), in trailers too") {
+  CHECK(error_of(std::string("HTTP/1.1 200 OK\r\nConnection: close") + '\0' +
+                 "\r\nContent-Length: 0\r\n\r\n") ==
+        "a control character in a header field value (RFC 9110 §5.5): 'Connection: close\\x00'");
+  CHECK(error_of("HTTP/1.1 200 OK\r\nX-A: a\x01b\r\n\r\n").find("control character") != std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nX-A: a\x7f\r\n\r\n").find("control character") != std::string::npos);
+  CHECK(error_of("HTTP/1.1 200 OK\r\nX-A: a\r\n \x02\r\n\r\n").find("control character") !=
+        std::string::npos);
+  auto tab = parse("HTTP/1.1 200 OK\r\nX-A: a\tb\r\nContent-Length: 0\r\n\r\n");
+  CHECK(tab.parser.status() == ResponseParser::Status::Complete);
+  const std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n";
+  CHECK(error_of(chunked + "not a trailer\r\n\r\n") == "malformed trailer field line: 'not a trailer'");
+  CHECK(error_of(chunked + "X-T : 1\r\n\r\n").find("malformed trailer field line") != std::string::npos);
+  CHECK(error_of(chunked + "X-T: 1" + '\0' + "\r\n\r\n").find("control character in a trailer") !=
+        std::string::npos);
+  auto good = parse(chunked + "X-T: 1\r\nX-U: 2\r\n\r\n");
+  CHECK(good.parser.status() == ResponseParser::Status::Complete);
 }
 
 TEST_CASE("HEAD, 204 and 304 responses have no body whatever Content-Length says") {
@@ -115,6 +137,9 @@ TEST_CASE("interim 1xx responses are skipped; the final response follows") {
   CHECK(p.parser.head().status == 200);
   CHECK(p.parser.interim_responses() == 1);
   CHECK(p.body == "ok");
+  // The sizes are the final head's; the interim heads are counted apart.
+  CHECK(p.parser.header_bytes() == 38);
+  CHECK(p.parser.interim_bytes() == 25);
 }
 
 TEST_CASE("fields: obs-fold is unfolded, Connection tokens are lower-cased, LF alone ends a line") {
@@ -165,6 +190,10 @@ TEST_CASE("a close in the middle of a response is an error that says where") {
         "the server closed the connection after 3 of 10 body bytes");
   CHECK(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
             .find("inside the chunked") != std::string::npos);
+  // The last chunk came, but not the empty line that ends the trailer section.
+  CHECK(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n") ==
+        "the server closed the connection after the last chunk but before the end of the trailer section "
+        "(the empty line that ends a chunked body, RFC 9112 §7.1)");
 }
 
 TEST_CASE("expect() starts a fresh response on the same parser") {
@@ -245,4 +274,17 @@ TEST_CASE("the client's keep-alive decision (RFC 9112 §9.3)") {
   CHECK_FALSE(decide_persistence(v10_ka, head(0, {}), BodyFraming::Length).keep_open);
   CHECK(decide_persistence(v11, head(1, {"close"}), BodyFraming::Length).why ==
         "the server sent Connection: close");
+  // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing: used once, then closed,
+  // even when the server offers keep-alive.
+  auto chunked10 = head(0, {"keep-alive"});
+  chunked10.transfer_encoding = true;
+  auto faulty = decide_persistence(v11, chunked10, BodyFraming::Chunked);
+  CHECK_FALSE(faulty.keep_open);
+  CHECK(faulty.why == "HTTP/1.0 response with Transfer-Encoding: faulty framing (RFC 9112 §6.1)");
+  auto parsed = parse(
+      "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: "
+      "keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  REQUIRE(parsed.parser.status() == ResponseParser::Status::Complete);
+  CHECK(parsed.body == "hello");
+  CHECK_FALSE(decide_persistence(v11, parsed.parser.head(), parsed.parser.framing()).keep_open);
 }
