@@ -2,6 +2,7 @@
 // timeouts, the close handshake's order, and a clear line for every way a fetch can fail.
 #include "http/client_session.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -37,16 +38,23 @@ struct ClientSession::Conn final : tcp::SocketHandler {
       : session(s), id(number), address(url.address), port(url.port) {}
 
   void on_connected(tcp::Socket&) override {
-    progress_pending = true;
+    mark_progress();
     if (phase == Phase::Connecting) session.send_request(*this);
   }
   void on_readable(tcp::Socket&) override { session.pump(*this); }
   void on_peer_fin(tcp::Socket&) override { session.pump(*this); }
   void on_writable(tcp::Socket&) override {
-    progress_pending = true;
+    mark_progress();
     session.write_out(*this);
   }
   void on_closed(tcp::Socket&, tcp::CloseReason reason) override { session.connection_closed(*this, reason); }
+
+  // Only a fetch in flight makes progress. Bytes a server keeps sending after its response
+  // on a connection being closed are discarded, and must not restart the close grace or
+  // --timeout: a server that streams for ever would otherwise hold us for ever.
+  void mark_progress() {
+    if (phase == Phase::Connecting || phase == Phase::Busy) progress_pending = true;
+  }
 
   ClientSession& session;
   unsigned id;
@@ -59,7 +67,8 @@ struct ClientSession::Conn final : tcp::SocketHandler {
   bool peer_fin = false;
   bool we_closed = false;
   uint32_t requests = 0;
-  std::string out;  // request bytes send() has not taken yet
+  uint64_t discarded = 0;  // bytes received after the last response, dropped
+  std::string out;         // request bytes send() has not taken yet
   size_t out_off = 0;
   Instant last_progress{};
   bool progress_pending = false;
@@ -105,21 +114,28 @@ std::optional<Instant> ClientSession::next_deadline() const {
 
 void ClientSession::advance(Instant now) {
   now_ = now;
-  for (auto& c : conns_) {
-    if (c->progress_pending) {
-      c->progress_pending = false;
-      c->last_progress = now;
-    }
-  }
+  stamp_progress();
   flush_notes();
   check_timers();
   while (work_pending_) {
     work_pending_ = false;
     step();
   }
+  // What the timers and the steps just did (a close starting its grace, a request sent)
+  // happened now, not at the next batch of packets.
+  stamp_progress();
   flush_notes();
   // Connections are destroyed here, never inside one of their own callbacks.
   std::erase_if(conns_, [](const std::unique_ptr<Conn>& c) { return c->phase == Conn::Phase::Gone; });
+}
+
+void ClientSession::stamp_progress() {
+  for (auto& c : conns_) {
+    if (c->progress_pending) {
+      c->progress_pending = false;
+      c->last_progress = now_;
+    }
+  }
 }
 
 void ClientSession::check_timers() {
@@ -130,6 +146,10 @@ void ClientSession::check_timers() {
       std::string what =
           c.phase == Conn::Phase::Connecting
               ? "for the connection (no SYN-ACK from " + where(c) + soft_error(c) + ")"
+          : c.out_off < c.out.size() || c.socket->send_queued() > 0
+              ? "to send the request (" +
+                    std::to_string(c.out_off - std::min(c.out_off, c.socket->send_queued())) + " of " +
+                    std::to_string(c.out.size()) + " bytes acknowledged by the server)"
           : parser_.started()
               ? "for the rest of the response (" +
                     std::to_string(parser_.header_bytes() + parser_.body_bytes()) + " bytes so far)"
@@ -143,7 +163,12 @@ void ClientSession::check_timers() {
     } else if (c.phase == Conn::Phase::Closing && !c.we_closed && waited >= config_.close_grace) {
       close_ours(c, "the server did not close within " + format_duration(config_.close_grace));
     } else if (c.phase == Conn::Phase::Closing && c.we_closed && waited >= config_.timeout) {
-      note(&c, "conn " + std::to_string(c.id) + ": the close did not finish in time; aborting it (RST)");
+      note(&c, "conn " + std::to_string(c.id) + ": the close did not finish within " +
+                   format_duration(config_.timeout) + " (--timeout)" +
+                   (c.discarded > 0
+                        ? "; the server kept sending (" + std::to_string(c.discarded) + " bytes discarded)"
+                        : std::string()) +
+                   "; aborting it (RST)");
       c.socket->abort();
     }
   }
@@ -208,6 +233,7 @@ void ClientSession::start_fetch(size_t index) {
 
 void ClientSession::send_request(Conn& c) {
   c.phase = Conn::Phase::Busy;
+  c.progress_pending = true;  // --timeout counts from the request
   ++c.requests;
   c.out = build_request(urls_[*active_], config_.request);
   c.out_off = 0;
@@ -228,7 +254,7 @@ void ClientSession::write_out(Conn& c) {
 
 void ClientSession::pump(Conn& c) {
   if (c.socket == nullptr || c.phase == Conn::Phase::Gone) return;
-  c.progress_pending = true;
+  c.mark_progress();
   if (c.phase == Conn::Phase::Busy && active_ && current_ == &c) {
     read_response(c);
   } else {
@@ -246,7 +272,12 @@ void ClientSession::read_idle(Conn& c) {
     c.reusable = false;
     note(&c, "conn " + std::to_string(c.id) + ": " + std::to_string(dropped) +
                  " unexpected bytes while idle; it will not be reused");
+  } else if (dropped > 0 && c.phase == Conn::Phase::Closing && c.discarded == 0) {
+    note(&c, "conn " + std::to_string(c.id) + ": " + std::to_string(dropped) +
+                 " bytes after the response on a closing connection; discarding them and any more"
+                 " (not progress: the close is still bounded)");
   }
+  c.discarded += dropped;
   if (c.socket->peer_closed() && !c.peer_fin) {
     c.peer_fin = true;
     if (c.phase == Conn::Phase::Idle) {
@@ -292,25 +323,30 @@ void ClientSession::read_response(Conn& c) {
     complete_fetch(c);  // a close-delimited body (RFC 9112 §6.3 rule 8)
     return;
   }
-  if (report_.reused && !parser_.started() && !retried_) {
-    // RFC 9112 §9.3.1: the server may close an idle connection just as we send on it; a
-    // GET is idempotent, so it is retried once on a new connection.
-    retried_ = true;
-    note(&c, "conn " + std::to_string(c.id) +
-                 ": closed by the server before any response; retrying on a new"
-                 " connection");
-    c.reusable = false;
-    c.phase = Conn::Phase::Closing;
-    current_ = nullptr;
+  if (retry_on_new_connection(c, "closed by the server (FIN)")) {
     close_ours(c, "the server closed it");
-    next_ = *active_;
-    active_.reset();
-    work_pending_ = true;
     return;
   }
   c.phase = Conn::Phase::Closing;
   fail_fetch(&c, parser_.error());
   close_ours(c, "the response was cut short");
+}
+
+// RFC 9112 §9.3.1: a server may close an idle kept connection just as we send on it (with a
+// FIN, or with a RST when our request arrives after its close); a GET is idempotent, so it
+// is retried once on a new connection when no byte of its response came. False: no retry.
+bool ClientSession::retry_on_new_connection(Conn& c, std::string_view how) {
+  if (!report_.reused || parser_.started() || retried_) return false;
+  retried_ = true;
+  note(&c, "conn " + std::to_string(c.id) + ": " + std::string(how) +
+               " before any response; retrying on a new connection");
+  c.reusable = false;
+  if (c.phase != Conn::Phase::Gone) c.phase = Conn::Phase::Closing;
+  if (current_ == &c) current_ = nullptr;
+  next_ = *active_;
+  active_.reset();
+  work_pending_ = true;
+  return true;
 }
 
 void ClientSession::complete_fetch(Conn& c) {
@@ -320,11 +356,15 @@ void ClientSession::complete_fetch(Conn& c) {
   report_.status = head.status;
   report_.reason = head.reason;
   report_.header_bytes = parser_.header_bytes();
+  report_.interim_bytes = parser_.interim_bytes();
   report_.body_bytes = parser_.body_bytes();
   report_.framing = parser_.framing();
   report_.persistence = decide_persistence(config_.request, head, parser_.framing());
   if (report_.persistence.keep_open && !c.reusable) {
     report_.persistence = {false, "the server sent bytes beyond the response"};
+  }
+  if (report_.persistence.keep_open && (c.peer_fin || c.socket->peer_closed())) {
+    report_.persistence = {false, "the server already closed it (its FIN came with the response)"};
   }
   note(&c, "conn " + std::to_string(c.id) + (report_.persistence.keep_open ? " stays open: " : " closes: ") +
                report_.persistence.why);
@@ -354,6 +394,7 @@ void ClientSession::fail_fetch(Conn* c, std::string error) {
     report_.reason = parser_.head().reason;
   }
   report_.header_bytes = parser_.header_bytes();
+  report_.interim_bytes = parser_.interim_bytes();
   report_.body_bytes = parser_.body_bytes();
   ++failures_;
   if (c != nullptr) {
@@ -381,7 +422,11 @@ void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
   const std::string soft = soft_error(c);
   c.phase = Conn::Phase::Gone;
   c.socket = nullptr;  // gone once this callback returns
-  if (active_ && current_ == &c && (was == Conn::Phase::Connecting || was == Conn::Phase::Busy)) {
+  const bool in_flight =
+      active_ && current_ == &c && (was == Conn::Phase::Connecting || was == Conn::Phase::Busy);
+  const bool retried = in_flight && reason == tcp::CloseReason::ResetByPeer &&
+                       retry_on_new_connection(c, "reset by the server (RST)");
+  if (in_flight && !retried) {
     std::string error;
     switch (reason) {
       case tcp::CloseReason::Refused:

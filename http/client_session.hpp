@@ -46,7 +46,8 @@ struct FetchReport {
   int minor = 1;
   int status = 0;
   std::string reason;
-  uint64_t header_bytes = 0;
+  uint64_t header_bytes = 0;   // the final response's head
+  uint64_t interim_bytes = 0;  // the interim (1xx) heads before it
   uint64_t body_bytes = 0;
   BodyFraming framing = BodyFraming::None;
   Persistence persistence;  // does the connection stay open after this response, and why
@@ -92,6 +93,8 @@ class ClientSession {
 
   // Every URL has its report and every connection is closed (or in TIME-WAIT on our side).
   bool finished() const;
+  // Every URL has its report (connections may still be closing).
+  bool all_fetched() const { return next_ == urls_.size() && !active_; }
   size_t failures() const { return failures_; }
   size_t connections_opened() const { return opened_; }
 
@@ -106,10 +109,12 @@ class ClientSession {
   void pump(Conn& c);
   void read_idle(Conn& c);
   void read_response(Conn& c);
+  bool retry_on_new_connection(Conn& c, std::string_view how);
   void complete_fetch(Conn& c);
   void fail_fetch(Conn* c, std::string error);
   void close_ours(Conn& c, std::string_view why);
   void connection_closed(Conn& c, tcp::CloseReason reason);
+  void stamp_progress();
   void check_timers();
   void note(const Conn* c, std::string text);
   void flush_notes();

@@ -217,3 +217,115 @@ check "https: usage error with the reason [rc $RC]" \
   bash -c 'test "$1" = 2 && grep -q "only http:// URLs" <<<"$2"' _ "$RC" "$OUT"
 get
 check "no URL: usage error [rc $RC]" test "$RC" = 2
+
+# ---------------------------------------------------------------- hostile servers
+# A kernel server that answers in one fixed, faulty way per port: trailing bytes after a
+# complete response, a kept connection closed with our next request unread (the kernel sends
+# RST), and faulty framing or field values that must not keep a connection in use.
+cat >"$WORK/hostile.py" <<'PY'
+import socket, sys, threading, time
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+def read_request(c, buf=b""):
+    while b"\r\n\r\n" not in buf:
+        d = c.recv(65536)
+        if not d:
+            return None, buf
+        buf += d
+    i = buf.index(b"\r\n\r\n") + 4
+    return buf[:i], buf[i:]
+def stream_after(response):  # a complete response, then a byte every 0.3 s, never a FIN
+    def serve(c):
+        read_request(c); c.sendall(response)
+        for _ in range(200):
+            c.send(b"z"); time.sleep(0.3)
+    return serve
+def idle_close(c):  # closes 50 ms after its response, while our next request is unread
+    read_request(c); c.sendall(OK); time.sleep(0.05); c.close()
+def answer_each(response):  # the same response to every request, connection kept
+    def serve(c):
+        rest = b""
+        while True:
+            req, rest = read_request(c, rest)
+            if req is None: return
+            print(req.split(b"\r\n")[0].decode(), flush=True)
+            c.sendall(response)
+    return serve
+MODES = {
+    "trailing-close": stream_after(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n"
+                                   b"\r\nhello"),
+    "trailing-keepalive": stream_after(OK),
+    "idle-close": idle_close,
+    "nul-close": answer_each(b"HTTP/1.1 200 OK\r\nConnection: close\x00\r\nContent-Length: 5\r\n"
+                             b"\r\nhello"),
+    "chunked-1.0": answer_each(b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                               b"Connection: keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+    "cl-te": answer_each(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+}
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
+serve = MODES[sys.argv[2]]
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=lambda c=c: (serve(c), c.close()), daemon=True).start()
+PY
+# start_hostile PORT MODE
+start_hostile() {
+  lab_exec timeout 120 python3 "$WORK/hostile.py" "$1" "$2" >"$WORK/hostile-$1.log" 2>&1 &
+  PY_PIDS+=($!)
+  for _ in $(seq 100); do
+    lab_exec ss -ltnH "sport = :$1" | grep -q LISTEN && return 0
+    sleep 0.1
+  done
+  echo "# hostile server $2 on port $1 did not start:"; cat "$WORK/hostile-$1.log"
+  return 1
+}
+start_hostile 8101 trailing-close && start_hostile 8102 trailing-keepalive && start_hostile 8103 idle-close &&
+  start_hostile 8104 nul-close && start_hostile 8105 chunked-1.0 && start_hostile 8106 cl-te ||
+  { not_ok "hostile servers start"; exit 1; }
+
+# Bytes after a response are not progress: the 1 s grace, then --timeout, bound the close.
+start=$(date +%s%N)
+get --trace --msl 0.5 --timeout 2 "http://$HOST:8101/"
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "trailing bytes after Connection: close: exit 0 within grace + --timeout [rc $RC, $took_ms ms]" \
+  bash -c 'test "$1" = 0 && test "$2" -lt 6000 &&
+    grep -q "we close (the server did not close within 1 s)" <<<"$3" &&
+    grep -q "bytes after the response on a closing connection; discarding them" <<<"$3"' \
+  _ "$RC" "$took_ms" "$OUT"
+start=$(date +%s%N)
+get --trace --msl 0.5 --timeout 2 "http://$HOST:8102/"
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "trailing bytes on a kept connection: our close aborted after --timeout, exit 0 [rc $RC, $took_ms ms]" \
+  bash -c 'test "$1" = 0 && test "$2" -lt 5000 &&
+    grep -q "the close did not finish within 2 s (--timeout); the server kept sending" <<<"$3"' \
+  _ "$RC" "$took_ms" "$OUT"
+# Ctrl-C once every URL has its answer: the exit is by those answers.
+lab_exec timeout --preserve-status -s INT 1.5 "$TCPLAB" get --timeout 20 "http://$HOST:8102/" \
+  >"$WORK/int.out" 2>&1; RC=$?
+check "Ctrl-C while only the close is left: exit 0, says every URL was fetched [rc $RC]" \
+  bash -c 'test "$1" = 0 && grep -q "interrupted while closing a connection (every URL was fetched)" "$2"' \
+  _ "$RC" "$WORK/int.out"
+
+# RFC 9112 §9.3.1: a RST on the reused connection before any response byte: retried once.
+get --trace --msl 0.5 "http://$HOST:8103/a" "http://$HOST:8103/b"
+check "RST on a reused connection before the response: retried on a new one, exit 0 [rc $RC]" \
+  bash -c 'test "$1" = 0 && grep -q "/b: HTTP/1.1 200 OK.*conn 2 (new)" <<<"$2" &&
+    grep -q "reset by the server (RST) before any response; retrying on a new connection" <<<"$2"' \
+  _ "$RC" "$OUT"
+
+# RFC 9110 §5.5, RFC 9112 §6.1, §6.3 rule 3: faulty field values and framing never reuse.
+get --msl 0.5 "http://$HOST:8104/a" "http://$HOST:8104/b"
+check "NUL in Connection: close: a bad response naming it, no reuse [rc $RC]" \
+  bash -c 'test "$1" = 1 && grep -q "control character in a header field value .*close\\\\x00" <<<"$2" &&
+    ! grep -q "(reused)" <<<"$2"' _ "$RC" "$OUT"
+get --msl 0.5 "http://$HOST:8105/a" "http://$HOST:8105/b"
+check "HTTP/1.0 with Transfer-Encoding: processed, then not reused [rc $RC]" \
+  bash -c 'test "$1" = 0 && grep -q "faulty framing (RFC 9112 §6.1)" <<<"$2" &&
+    grep -q "/b: .*conn 2 (new)" <<<"$2"' \
+  _ "$RC" "$OUT"
+get --msl 0.5 "http://$HOST:8106/a"
+check "CL and TE together: the URL fails naming both, the connection is aborted [rc $RC]" \
+  bash -c 'test "$1" = 1 && grep -q "both Transfer-Encoding and Content-Length" <<<"$2" &&
+    grep -q "ended (aborted)" <<<"$2"' \
+  _ "$RC" "$OUT"

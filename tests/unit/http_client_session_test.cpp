@@ -347,3 +347,147 @@ TEST_CASE("extra bytes after a response: the connection is not reused") {
   CHECK_FALSE(h.reports.at(0).persistence.keep_open);
   CHECK(h.sockets.size() == 2);
 }
+
+TEST_CASE("a server that keeps sending after a Connection: close response is closed, then aborted") {
+  ClientConfig config;
+  config.close_grace = seconds(1);
+  config.timeout = seconds(3);
+  Harness h({"http://192.0.2.1/"}, config);
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello");
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].ok);
+  CHECK(h.session->all_fetched());
+  // A byte every 300 ms is no progress: the grace still ends 1 s after the response.
+  for (int ms = 300; ms < 1000; ms += 300) {
+    h.at(milliseconds(ms));
+    h.sock(0).client_send("z");
+  }
+  CHECK_FALSE(h.sock(0).closed);
+  h.at(seconds(1));
+  CHECK(h.sock(0).closed);
+  // After our FIN the server still sends and never closes: --timeout bounds the close.
+  for (int ms = 1300; ms < 4000; ms += 300) {
+    h.at(milliseconds(ms));
+    h.sock(0).client_send("z");
+  }
+  CHECK_FALSE(h.sock(0).aborted);
+  h.at(seconds(4));
+  CHECK(h.sock(0).aborted);
+  CHECK(h.session->finished());
+  CHECK(h.session->failures() == 0);
+}
+
+TEST_CASE("keep-alive: a server streaming after the response does not hold our close for ever") {
+  ClientConfig config;
+  config.timeout = seconds(2);
+  Harness h({"http://192.0.2.1/"}, config);
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(kOk11);
+  CHECK(h.sock(0).closed);  // no more URLs: we close first
+  CHECK(h.session->all_fetched());
+  for (int ms = 300; ms < 2000; ms += 300) {
+    h.at(milliseconds(ms));
+    h.sock(0).client_send("z");
+  }
+  CHECK_FALSE(h.sock(0).aborted);
+  h.at(seconds(2));
+  CHECK(h.sock(0).aborted);
+  CHECK(h.session->finished());
+  CHECK(h.session->failures() == 0);
+}
+
+TEST_CASE("a kept connection reset (RST) before any response byte: retried once on a new one") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(kOk11);
+  REQUIRE(h.sock(0).sent.find("GET /b") != std::string::npos);
+  h.sock(0).st = tcp::State::Closed;
+  h.sock(0).finish(tcp::CloseReason::ResetByPeer);  // the server closed with our request unread
+  h.session->advance(h.now);
+  CHECK(h.reports.size() == 1);  // no failure reported: retried
+  REQUIRE(h.sockets.size() == 2);
+  h.connect(1);
+  CHECK(h.sock(1).sent.starts_with("GET /b HTTP/1.1\r\n"));
+  h.sock(1).client_send(kOk11);
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[1].ok);
+  CHECK(h.reports[1].conn == 2);
+  CHECK(h.session->failures() == 0);
+
+  // Once only, and never when a byte of the response came.
+  Harness r({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  r.start();
+  r.connect(0);
+  r.sock(0).client_send(kOk11);
+  r.sock(0).client_send("HTTP/1.1 200 OK\r\n");
+  r.sock(0).finish(tcp::CloseReason::ResetByPeer);
+  r.session->advance(r.now);
+  REQUIRE(r.reports.size() == 2);
+  CHECK(r.reports[1].error.starts_with("connection reset by the server (RST)"));
+  CHECK(r.sockets.size() == 1);
+}
+
+TEST_CASE("a response whose FIN came with it does not claim the connection stays open") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).after_event = nullptr;
+  h.sock(0).inbound = kOk11;
+  h.sock(0).client_fin();  // the response and the FIN in one batch
+  h.session->advance(h.now);
+  REQUIRE(h.reports.size() == 1);
+  CHECK_FALSE(h.reports[0].persistence.keep_open);
+  CHECK(h.reports[0].persistence.why == "the server already closed it (its FIN came with the response)");
+  CHECK(h.sockets.size() == 2);
+}
+
+TEST_CASE("a timeout while the request is not yet sent says so") {
+  ClientConfig config;
+  config.timeout = seconds(2);
+  Harness h({"http://192.0.2.1/"}, config);
+  h.start();
+  h.sock(0).space = 10;  // the server's window stays closed after 10 bytes
+  h.connect(0);
+  h.at(seconds(2));
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].error.find("waiting to send the request (10 of ") != std::string::npos);
+}
+
+TEST_CASE("bad framing: CL with TE fails and aborts; TE in HTTP/1.0 is used once, then closed") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(
+      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  REQUIRE(h.reports.size() >= 1);
+  CHECK(h.reports[0].error.find("both Transfer-Encoding and Content-Length") != std::string::npos);
+  CHECK(h.sock(0).aborted);
+
+  Harness k({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  k.start();
+  k.connect(0);
+  k.sock(0).client_send(
+      "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: "
+      "keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  REQUIRE(k.reports.size() == 1);
+  CHECK(k.reports[0].ok);
+  CHECK_FALSE(k.reports[0].persistence.keep_open);
+  CHECK(k.sockets.size() == 2);  // the next URL goes to a new connection
+  CHECK(k.sock(0).sent.find("GET /b") == std::string::npos);
+}
+
+TEST_CASE("a NUL in Connection: close is rejected, not half-read as keep-alive") {
+  Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(std::string("HTTP/1.1 200 OK\r\nConnection: close") + '\0' +
+                        "\r\nContent-Length: 5\r\n\r\nhello");
+  REQUIRE(h.reports.size() >= 1);
+  CHECK(h.reports[0].error.find("control character in a header field value") != std::string::npos);
+  CHECK(h.sock(0).aborted);
+  CHECK(h.sock(0).sent.find("GET /b") == std::string::npos);
+}

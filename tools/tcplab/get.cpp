@@ -79,7 +79,9 @@ FlagTable get_flags(GetOptions& o) {
         return std::nullopt;
       });
   add_flag(flags, "--timeout", "SECONDS", seconds_text(o.timeout),
-           "a fetch fails when its connection makes no progress for this long",
+           "a fetch fails when its connection makes no progress for this long; a connection we "
+           "closed that does not finish closing in this long (a server that keeps sending after its "
+           "response and never closes, say) is aborted with RST",
            seconds_into(o.timeout, 0.001, 3600));
   return flags;
 }
@@ -152,9 +154,15 @@ class Printer final : public http::ClientEvents {
     } else {
       std::string saved;
       if (r.index < names_.size()) saved = " -> " + shown_name(names_[r.index]);
-      std::printf("%s: HTTP/1.%d %d %s; header %llu bytes, body %llu bytes (%.*s)%s; %s\n", r.url.c_str(),
-                  r.minor, r.status, r.reason.c_str(), static_cast<unsigned long long>(r.header_bytes),
-                  static_cast<unsigned long long>(r.body_bytes),
+      // RFC 9112 §4: the reason phrase may be empty, and then there is nothing after the code.
+      std::string reason = r.reason.empty() ? std::string() : " " + r.reason;
+      std::string interim;
+      if (r.interim_bytes > 0) {
+        interim = " (plus " + std::to_string(r.interim_bytes) + " bytes of 1xx responses)";
+      }
+      std::printf("%s: HTTP/1.%d %d%s; header %llu bytes%s, body %llu bytes (%.*s)%s; %s\n", r.url.c_str(),
+                  r.minor, r.status, reason.c_str(), static_cast<unsigned long long>(r.header_bytes),
+                  interim.c_str(), static_cast<unsigned long long>(r.body_bytes),
                   static_cast<int>(http::to_string(r.framing).size()), http::to_string(r.framing).data(),
                   saved.c_str(), conn.c_str());
       std::printf("  conn %u %s: %s\n", r.conn, r.persistence.keep_open ? "stays open" : "closes",
@@ -222,9 +230,11 @@ int get_main(int argc, char** argv, int first) {
         "  tcplab get -o - http://192.0.2.1:8000/big.bin | sha256sum\n\n"
         "A RST or an ICMP port unreachable answering the SYN (a firewall's reject rule) fails that\n"
         "URL at once: connection refused, as with curl. An ICMP protocol unreachable (no TCP\n"
-        "there) fails it at once too.\n\n"
+        "there) fails it at once too. A kept connection the server closes or resets before any byte\n"
+        "of the next response is retried once on a new connection (RFC 9112 §9.3.1). Bytes after a\n"
+        "complete response are discarded, never progress: see --timeout.\n\n"
         "Exit 0 if every URL got a response, 1 if not, 2 on a usage error (two -o naming the same\n"
-        "file among them).\n\n");
+        "file among them); Ctrl-C once every URL has its answer exits by those answers.\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
@@ -314,9 +324,12 @@ int get_main(int argc, char** argv, int first) {
   if (!loop.error().empty()) {
     std::fprintf(stderr, "tcplab: %s\n", loop.error().c_str());
     rc = kExitRuntime;
-  } else if (!session.finished()) {
+  } else if (!session.all_fetched()) {
     std::fprintf(stderr, "tcplab get: interrupted before every URL was fetched\n");
     rc = kExitRuntime;
+  } else if (!session.finished()) {
+    // Every URL has its answer: the exit says how they went, not that a close was cut short.
+    std::fprintf(stderr, "tcplab get: interrupted while closing a connection (every URL was fetched)\n");
   } else {
     // RFC 9293 §3.6: the side that closed first waits 2 x MSL in TIME-WAIT, answering a
     // retransmitted FIN; we stay so that our side really does (SIGINT leaves at once).
