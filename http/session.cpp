@@ -72,6 +72,7 @@ void Session::stamp() {
   fix(wait_since_);
   fix(writing_since_);
   fix(linger_since_);
+  fix(lingering_began_);
   if (request_start_) fix(*request_start_);
   if (!pending_notes_.empty()) {
     for (const auto& text : pending_notes_) env_.tracer->note(env_.now, &tuple_, text);
@@ -174,9 +175,16 @@ void Session::fire_timer() {
   if (phase_ == Phase::Lingering) {
     // Lingering close: only give up once the client has acknowledged everything we sent
     // (FIN-WAIT-2); while our data or FIN is still unacknowledged, keep waiting - TCP's own
-    // retransmission timeout ends a dead peer, and a RST now could destroy the response.
+    // retransmission timeout ends a dead peer, and a RST now could destroy the response. A
+    // live client that answers TCP's zero-window probes but acknowledges none of the response
+    // for the whole keep-alive timeout would hold it for ever: reset, as while writing.
     auto state = socket_->state();
     if (state == tcp::State::FinWait1 || state == tcp::State::Closing || state == tcp::State::LastAck) {
+      bool stalled = env_.now >= active_since(lingering_began_) + env_.config.keepalive_timeout;
+      if (socket_->send_queued() > 0 && stalled) {
+        abort_stalled();
+        return;
+      }
       linger_since_ = env_.now;
       return;
     }
@@ -573,7 +581,7 @@ void Session::begin_close(CloseBy by, std::string_view why) {
 // response it has not read yet; give up with RST after --linger (fire_timer).
 void Session::start_lingering(std::string_view why) {
   phase_ = Phase::Lingering;
-  linger_since_ = now_or_pending();
+  linger_since_ = lingering_began_ = now_or_pending();
   ++env_.stats.lingering_closes;
   note(std::string(why) + "; " + std::string(tcp::kLingerNote));
 }

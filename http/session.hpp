@@ -154,6 +154,7 @@ class Session final : public tcp::SocketHandler {
   // The first byte of the current request; once its head is in, the last body bytes' arrival.
   std::optional<Instant> request_start_;
   Instant linger_since_{};
+  Instant lingering_began_{};  // linger_since_ moves on while our data waits; this does not
   Instant writing_since_{};  // when the response being written began
   bool in_timer_ = false;
   // The close is a plain FIN: the session lets TCP finish alone (tcp::Socket::release) at its

@@ -739,3 +739,37 @@ TEST_CASE("an error with the rest of the request still arriving lingers; a lone 
   CHECK_FALSE(lone.sock.aborted);
   CHECK(lone.stats.closed(CloseBy::Error) == 1);
 }
+
+TEST_CASE("lingering close: a client acknowledging nothing for the keep-alive timeout is reset") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  c.keepalive_timeout = seconds(5);
+  Harness h(c);
+  h.start();
+  // Connection: close with the next request already arriving: the lingering close.
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
+  REQUIRE(h.sock.closed);
+  REQUIRE(h.stats.lingering_closes == 1);
+  h.sock.unacknowledged = h.sock.sent.size();  // a zero window: TCP probes, nothing is taken
+  h.at(seconds(4));
+  CHECK_FALSE(h.sock.aborted);  // FIN-WAIT-1: still waiting for the client to take the response
+  h.at(seconds(6));
+  CHECK(h.sock.aborted);  // nothing acknowledged for --keepalive-timeout
+  CHECK(h.stats.lingering_aborts == 0);
+}
+
+TEST_CASE("lingering close: a slow reader still acknowledging the response is not reset") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  c.keepalive_timeout = seconds(5);
+  Harness h(c);
+  h.start();
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
+  REQUIRE(h.sock.closed);
+  h.sock.unacknowledged = h.sock.sent.size();
+  h.sock.acknowledged_at = Instant{} + seconds(3);
+  h.at(seconds(6));
+  CHECK_FALSE(h.sock.aborted);
+  h.at(seconds(10));
+  CHECK(h.sock.aborted);
+}
