@@ -147,8 +147,9 @@ std::string stats_html(const StatsSnapshot& s) {
       "</td><td>no on kernel sockets: segment, retransmission and drop counters are not ours to "
       "see</td></tr>";
   row("Current connections", "current_connections", current_connections_excluding_asker(s),
-      "IIS's \"Current Connections\": open TCP connections (any port, any state but TIME-WAIT) other than "
-      "the one this page came on. 1 while another keep-alive connection waits; 0 after each response "
+      "IIS's \"Current Connections\": TCP connections in any state but LISTEN, TIME-WAIT and CLOSED (any "
+      "port; half-open SYN-RECEIVED ones included, so a SYN flood raises it; SYN cookies hold none) other "
+      "than the one this page came on. 1 while another keep-alive connection waits; 0 after each response "
       "with keep-alive off");
   row("Current connections, including this one", "current_connections_including_this",
       s.tcp.connections_current, "the same, counting the connection asking");

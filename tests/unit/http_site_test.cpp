@@ -299,6 +299,8 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   auto html = stats_html(StatsSnapshot{http, tcp, drops, false, 5, 100});
   CHECK(html.find("Current connections") != std::string::npos);
   CHECK(html.find("Keep-alive off") != std::string::npos);
+  // What TCP counts in connections_current (counts_as_current), said the same way as keepalive.md.
+  CHECK(html.find("any state but LISTEN, TIME-WAIT and CLOSED") != std::string::npos);
 }
 
 TEST_CASE("/stats current_connections leaves out the connection asking, and never goes below 0") {
