@@ -242,6 +242,8 @@ void Session::let_go() {
 void Session::end() {
   phase_ = Phase::Closed;
   count_close(CloseBy::Client);  // only counts if nothing else was counted
+  if (response_unfinished_) ++env_.stats.responses_cut_off;
+  response_unfinished_ = false;
   body_.reset();
   ++env_.stats.requests_per_connection[requests_bucket(requests_)];
   --env_.stats.connections_open;
@@ -433,6 +435,7 @@ void Session::start_response(Response response, bool head_only, int minor,
   ResponseHead& head = response.head;
   if (head.status >= 100 && head.status < 600)
     ++env_.stats.responses_by_class[static_cast<size_t>(head.status / 100)];
+  response_unfinished_ = true;
   head.content_length = response.body ? response.body->length() : std::optional<uint64_t>(0);
   head.close_delimited = !head.content_length && minor == 0;
   // The head and the first piece of the body share one buffer, allocated once per response
@@ -521,6 +524,7 @@ size_t Session::held_bytes() const {
 
 void Session::response_done() {
   ++env_.stats.requests_served;
+  response_unfinished_ = false;
   // The response is whole: its last short segment need not wait for an ACK (Nagle).
   if (socket_) socket_->push();
   out_.clear();

@@ -186,6 +186,37 @@ TEST_CASE("idle timeout: a response too large for the send buffer stalls the sam
   CHECK(h.stats.closed(CloseBy::Timeout) == 1);
 }
 
+TEST_CASE("stats: a response cut off before it was whole is counted, so the totals reconcile") {
+  ServerConfig c;
+  c.keepalive_timeout = seconds(1);
+  Harness h(c);
+  h.sock.space = 1000;
+  h.start();
+  h.sock.client_send("GET /big/300000 HTTP/1.1\r\nHost: h\r\n\r\n");  // never read
+  REQUIRE(h.session->phase() == Session::Phase::Writing);
+  h.at(seconds(1));
+  REQUIRE(h.sock.aborted);
+  CHECK(h.stats.responses_by_class[2] == 1);  // started...
+  CHECK(h.stats.requests_served == 0);        // ...never whole...
+  CHECK(h.stats.responses_cut_off == 1);      // ...and counted as such
+  CHECK(h.stats.requests_per_connection[1] == 1);
+  CHECK(http::status_line(h.stats).find("responses cut off 1") != std::string::npos);
+}
+
+TEST_CASE("stats: a response whole in TCP is served, not cut off, even if the client never reads it") {
+  ServerConfig c;
+  c.keepalive_timeout = seconds(1);
+  Harness h(c);
+  h.start();
+  h.sock.unacknowledged = 500'000;
+  h.sock.client_send(kGet11);
+  h.at(seconds(1));
+  REQUIRE(h.sock.aborted);
+  CHECK(h.stats.responses_by_class[2] == 1);
+  CHECK(h.stats.requests_served == 1);
+  CHECK(h.stats.responses_cut_off == 0);
+}
+
 TEST_CASE("each request restarts the idle timer") {
   Harness h;
   h.start();
