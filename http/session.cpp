@@ -72,6 +72,7 @@ void Session::stamp() {
   fix(wait_since_);
   fix(writing_since_);
   fix(linger_since_);
+  fix(lingering_began_);
   if (request_start_) fix(*request_start_);
   if (!pending_notes_.empty()) {
     for (const auto& text : pending_notes_) env_.tracer->note(env_.now, &tuple_, text);
@@ -174,9 +175,16 @@ void Session::fire_timer() {
   if (phase_ == Phase::Lingering) {
     // Lingering close: only give up once the client has acknowledged everything we sent
     // (FIN-WAIT-2); while our data or FIN is still unacknowledged, keep waiting - TCP's own
-    // retransmission timeout ends a dead peer, and a RST now could destroy the response.
+    // retransmission timeout ends a dead peer, and a RST now could destroy the response. A
+    // live client that answers TCP's zero-window probes but acknowledges none of the response
+    // for the whole keep-alive timeout would hold it for ever: reset, as while writing.
     auto state = socket_->state();
     if (state == tcp::State::FinWait1 || state == tcp::State::Closing || state == tcp::State::LastAck) {
+      bool stalled = env_.now >= active_since(lingering_began_) + env_.config.keepalive_timeout;
+      if (socket_->send_queued() > 0 && stalled) {
+        abort_stalled();
+        return;
+      }
       linger_since_ = env_.now;
       return;
     }
@@ -234,6 +242,8 @@ void Session::let_go() {
 void Session::end() {
   phase_ = Phase::Closed;
   count_close(CloseBy::Client);  // only counts if nothing else was counted
+  if (response_unfinished_) ++env_.stats.responses_cut_off;
+  response_unfinished_ = false;
   body_.reset();
   ++env_.stats.requests_per_connection[requests_bucket(requests_)];
   --env_.stats.connections_open;
@@ -425,6 +435,7 @@ void Session::start_response(Response response, bool head_only, int minor,
   ResponseHead& head = response.head;
   if (head.status >= 100 && head.status < 600)
     ++env_.stats.responses_by_class[static_cast<size_t>(head.status / 100)];
+  response_unfinished_ = true;
   head.content_length = response.body ? response.body->length() : std::optional<uint64_t>(0);
   head.close_delimited = !head.content_length && minor == 0;
   // The head and the first piece of the body share one buffer, allocated once per response
@@ -513,6 +524,7 @@ size_t Session::held_bytes() const {
 
 void Session::response_done() {
   ++env_.stats.requests_served;
+  response_unfinished_ = false;
   // The response is whole: its last short segment need not wait for an ACK (Nagle).
   if (socket_) socket_->push();
   out_.clear();
@@ -573,7 +585,7 @@ void Session::begin_close(CloseBy by, std::string_view why) {
 // response it has not read yet; give up with RST after --linger (fire_timer).
 void Session::start_lingering(std::string_view why) {
   phase_ = Phase::Lingering;
-  linger_since_ = now_or_pending();
+  linger_since_ = lingering_began_ = now_or_pending();
   ++env_.stats.lingering_closes;
   note(std::string(why) + "; " + std::string(tcp::kLingerNote));
 }

@@ -146,6 +146,7 @@ class Session final : public tcp::SocketHandler {
 
   uint32_t requests_ = 0;
   bool continue_sent_ = false;
+  bool response_unfinished_ = false;  // a response started and not yet whole (responses_cut_off)
   bool close_counted_ = false;
   bool peer_fin_ = false;
   bool pumping_ = false;
@@ -154,6 +155,7 @@ class Session final : public tcp::SocketHandler {
   // The first byte of the current request; once its head is in, the last body bytes' arrival.
   std::optional<Instant> request_start_;
   Instant linger_since_{};
+  Instant lingering_began_{};  // linger_since_ moves on while our data waits; this does not
   Instant writing_since_{};  // when the response being written began
   bool in_timer_ = false;
   // The close is a plain FIN: the session lets TCP finish alone (tcp::Socket::release) at its

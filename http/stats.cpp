@@ -6,7 +6,8 @@ namespace tcplab::http {
 std::string status_line(const ServerStats& s) {
   return "tcplab: http: connections " + std::to_string(s.connections_accepted) + " (open " +
          std::to_string(s.connections_open) + "), requests " + std::to_string(s.requests_served) +
-         " (bad " + std::to_string(s.bad_requests) + "); at --max-connections: refused " +
+         " (bad " + std::to_string(s.bad_requests) + ", responses cut off " +
+         std::to_string(s.responses_cut_off) + "); at --max-connections: refused " +
          std::to_string(s.refused_full) + " (every connection busy), idle ones closed to make room " +
          std::to_string(s.closed(CloseBy::Evicted)) + "\n";
 }

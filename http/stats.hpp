@@ -37,6 +37,9 @@ struct ServerStats {
   // connection they never use (ab opens a few spare ones at the end of a run).
   uint64_t connections_used = 0;
   uint64_t requests_served = 0;                  // responses completed (all statuses)
+  // Responses started (so counted in responses_by_class) whose connection ended before the
+  // whole response was written: a client that stopped reading, reset, or timed out.
+  uint64_t responses_cut_off = 0;
   uint64_t keepalive_reuses = 0;                 // requests that arrived on an already used connection
   uint64_t bad_requests = 0;                     // 4xx/5xx produced by the parser
   std::array<uint64_t, 6> responses_by_class{};  // [2] counts 2xx responses, [4] 4xx, ...

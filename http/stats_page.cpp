@@ -59,6 +59,7 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "connections_used", s.http.connections_used);
   field(out, "http_connections_open", s.http.connections_open);
   field(out, "requests_served", s.http.requests_served);
+  field(out, "responses_cut_off", s.http.responses_cut_off);
   field(out, "keepalive_reuses", s.http.keepalive_reuses);
   field(out, "handshakes_completed", s.tcp.handshakes_completed);
   tcp_field(out, s, "connections_time_wait", s.tcp.connections_time_wait);
@@ -147,8 +148,9 @@ std::string stats_html(const StatsSnapshot& s) {
       "</td><td>no on kernel sockets: segment, retransmission and drop counters are not ours to "
       "see</td></tr>";
   row("Current connections", "current_connections", current_connections_excluding_asker(s),
-      "IIS's \"Current Connections\": open TCP connections (any port, any state but TIME-WAIT) other than "
-      "the one this page came on. 1 while another keep-alive connection waits; 0 after each response "
+      "IIS's \"Current Connections\": TCP connections in any state but LISTEN, TIME-WAIT and CLOSED (any "
+      "port; half-open SYN-RECEIVED ones included, so a SYN flood raises it; SYN cookies hold none) other "
+      "than the one this page came on. 1 while another keep-alive connection waits; 0 after each response "
       "with keep-alive off");
   row("Current connections, including this one", "current_connections_including_this",
       s.tcp.connections_current, "the same, counting the connection asking");
@@ -158,7 +160,11 @@ std::string stats_html(const StatsSnapshot& s) {
       "accepted connections that carried a request (browsers and ab open some they never use)");
   row("HTTP connections open", "http_connections_open", s.http.connections_open,
       "connections the HTTP server still holds, closing ones included (until TIME-WAIT or CLOSED)");
-  row("Requests served", "requests_served", s.http.requests_served, "responses completed, any status");
+  row("Requests served", "requests_served", s.http.requests_served,
+      "responses handed whole to TCP (all in its send buffer), any status");
+  row("Responses cut off", "responses_cut_off", s.http.responses_cut_off,
+      "responses started (so in [responses]) whose connection ended before they were whole: a client that "
+      "stopped reading, reset or timed out. responses = requests_served + this + those being written now");
   row("Requests on a reused connection", "keepalive_reuses", s.http.keepalive_reuses,
       "handshakes saved by keep-alive");
   row("Handshakes completed", "handshakes_completed", s.tcp.handshakes_completed,
@@ -204,12 +210,15 @@ std::string stats_html(const StatsSnapshot& s) {
   row("Retransmissions", "tcp.retransmissions", s.tcp.retransmissions,
       "segments sent again (timeout or fast)", s.tcp_internals);
   row("Passive opens", "tcp.passive_opens", s.tcp.passive_opens, "SYNs a listener accepted");
-  out += "</table><h2>Responses by class <code>[responses]</code></h2><table>";
+  out +=
+      "</table><h2>Responses by class <code>[responses]</code></h2><p>Responses started: requests_served "
+      "(handed whole to TCP) + responses_cut_off + those being written now.</p><table>";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
     row(std::to_string(i) + "xx", {}, s.http.responses_by_class[i]);
   out +=
       "</table><h2>Requests per connection <code>[requests_per_connection]</code></h2><p>How many requests "
-      "each closed connection carried: without keep-alive everything lands in 1.</p><table>";
+      "each closed connection received, answered whole or not: without keep-alive everything lands in "
+      "1.</p><table>";
   for (size_t i = 0; i < kRequestsPerConnectionBuckets.size(); ++i)
     row(kRequestsPerConnectionBuckets[i], {}, s.http.requests_per_connection[i]);
   out +=

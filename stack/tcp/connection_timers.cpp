@@ -171,7 +171,9 @@ void Connection::persist_timeout() {
       ++ctx_.stats.timeouts;
       send_rst(tcb_.snd_nxt);  // as for retransmissions: a peer still there stops waiting
       close_connection(CloseReason::TimedOut,
-                       "RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17 (zero-window probes unanswered)");
+                       released_ ? "Deviation: released-zero-window (zero-window probes of a connection its "
+                                   "application let go of count even when answered, like Linux's orphans)"
+                                 : "RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17 (zero-window probes unanswered)");
       return;
     }
     send_data(tcb_.snd_nxt, 1, false, "window probe");

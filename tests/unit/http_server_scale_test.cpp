@@ -159,6 +159,46 @@ TEST_CASE("http: a connection still delivering its response is busy, not the idl
   CHECK(lab.server.stats().closed(http::CloseBy::Evicted) == 1);
 }
 
+TEST_CASE("http: more than 256 connections still delivering do not hide the idle ones") {
+  constexpr int kDelivering = 300;
+  http::ServerConfig config;
+  config.max_connections = kDelivering + 2;
+  Many lab(config);
+  for (int i = 0; i < kDelivering; ++i) {
+    auto port = static_cast<uint16_t>(40000 + i);
+    lab.connect(port);
+    lab.deliver(port, "P.", kGet);  // answered, never acknowledged: delivering, the oldest entries
+  }
+  lab.peer.advance(seconds(1));
+  lab.connect(50001);
+  request(lab, 50001);  // idle, behind every delivering one
+  lab.connect(50002);
+  request(lab, 50002);
+  // Two newcomers: each closes one idle connection, however many delivering ones come first.
+  lab.connect(50003);
+  request(lab, 50003);
+  lab.connect(50004);
+  request(lab, 50004);
+  CHECK(lab.got_flag(50001, 'F'));
+  CHECK(lab.got_flag(50002, 'F'));
+  CHECK(lab.payload(50003).starts_with("HTTP/1.1 200 OK"));
+  CHECK(lab.payload(50004).starts_with("HTTP/1.1 200 OK"));
+  CHECK(lab.server.stats().closed(http::CloseBy::Evicted) == 2);
+  CHECK(lab.server.stats().refused_full == 0);
+  for (int i = 0; i < kDelivering; ++i) CHECK_FALSE(lab.got_flag(static_cast<uint16_t>(40000 + i), 'F'));
+  // 50003 and 50004 are idle now: the next two newcomers are served too, and only then, every
+  // connection busy, is one refused.
+  for (uint16_t port : {50005, 50006}) {
+    lab.connect(port);
+    lab.deliver(port, "P.", "GET / HTTP/1.1\r\n");  // a request still arriving: busy
+  }
+  lab.connect(50007);
+  CHECK(lab.got_flag(50003, 'F'));
+  CHECK(lab.got_flag(50004, 'F'));
+  CHECK(lab.got_flag(50007, 'R'));
+  CHECK(lab.server.stats().refused_full == 1);
+}
+
 TEST_CASE("http: a client is refused only when no connection is idle") {
   http::ServerConfig config;
   config.max_connections = 1;

@@ -186,6 +186,37 @@ TEST_CASE("idle timeout: a response too large for the send buffer stalls the sam
   CHECK(h.stats.closed(CloseBy::Timeout) == 1);
 }
 
+TEST_CASE("stats: a response cut off before it was whole is counted, so the totals reconcile") {
+  ServerConfig c;
+  c.keepalive_timeout = seconds(1);
+  Harness h(c);
+  h.sock.space = 1000;
+  h.start();
+  h.sock.client_send("GET /big/300000 HTTP/1.1\r\nHost: h\r\n\r\n");  // never read
+  REQUIRE(h.session->phase() == Session::Phase::Writing);
+  h.at(seconds(1));
+  REQUIRE(h.sock.aborted);
+  CHECK(h.stats.responses_by_class[2] == 1);  // started...
+  CHECK(h.stats.requests_served == 0);        // ...never whole...
+  CHECK(h.stats.responses_cut_off == 1);      // ...and counted as such
+  CHECK(h.stats.requests_per_connection[1] == 1);
+  CHECK(http::status_line(h.stats).find("responses cut off 1") != std::string::npos);
+}
+
+TEST_CASE("stats: a response whole in TCP is served, not cut off, even if the client never reads it") {
+  ServerConfig c;
+  c.keepalive_timeout = seconds(1);
+  Harness h(c);
+  h.start();
+  h.sock.unacknowledged = 500'000;
+  h.sock.client_send(kGet11);
+  h.at(seconds(1));
+  REQUIRE(h.sock.aborted);
+  CHECK(h.stats.responses_by_class[2] == 1);
+  CHECK(h.stats.requests_served == 1);
+  CHECK(h.stats.responses_cut_off == 0);
+}
+
 TEST_CASE("each request restarts the idle timer") {
   Harness h;
   h.start();
@@ -738,4 +769,38 @@ TEST_CASE("an error with the rest of the request still arriving lingers; a lone 
   lone.at(seconds(30));
   CHECK_FALSE(lone.sock.aborted);
   CHECK(lone.stats.closed(CloseBy::Error) == 1);
+}
+
+TEST_CASE("lingering close: a client acknowledging nothing for the keep-alive timeout is reset") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  c.keepalive_timeout = seconds(5);
+  Harness h(c);
+  h.start();
+  // Connection: close with the next request already arriving: the lingering close.
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
+  REQUIRE(h.sock.closed);
+  REQUIRE(h.stats.lingering_closes == 1);
+  h.sock.unacknowledged = h.sock.sent.size();  // a zero window: TCP probes, nothing is taken
+  h.at(seconds(4));
+  CHECK_FALSE(h.sock.aborted);  // FIN-WAIT-1: still waiting for the client to take the response
+  h.at(seconds(6));
+  CHECK(h.sock.aborted);  // nothing acknowledged for --keepalive-timeout
+  CHECK(h.stats.lingering_aborts == 0);
+}
+
+TEST_CASE("lingering close: a slow reader still acknowledging the response is not reset") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  c.keepalive_timeout = seconds(5);
+  Harness h(c);
+  h.start();
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
+  REQUIRE(h.sock.closed);
+  h.sock.unacknowledged = h.sock.sent.size();
+  h.sock.acknowledged_at = Instant{} + seconds(3);
+  h.at(seconds(6));
+  CHECK_FALSE(h.sock.aborted);
+  h.at(seconds(10));
+  CHECK(h.sock.aborted);
 }

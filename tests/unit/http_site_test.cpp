@@ -269,6 +269,7 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   http.connections_accepted = 3;
   http.connections_used = 2;
   http.requests_served = 7;
+  http.responses_cut_off = 2;
   http.count_close(CloseBy::Timeout);
   http.requests_per_connection[requests_bucket(4)] = 1;
   http.responses_by_class[2] = 7;
@@ -292,13 +293,16 @@ TEST_CASE("/stats JSON carries the issue's counters") {
         "\"connections_used\": 2", "\"requests_served\": 7", "\"handshakes_completed\": 3",
         "\"connections_time_wait\": 2", "\"timeout\": 1", "\"3-5\": 1", "\"received\": 5",
         "\"ipv4-bad-checksum\": 1", "\"2xx\": 7", "\"keepalive\": true", "\"time_wait_records\": 1",
-        "\"fin_wait_2_records\": 8", "\"full_tcbs\": 4"}) {
+        "\"fin_wait_2_records\": 8", "\"full_tcbs\": 4", "\"responses_cut_off\": 2"}) {
     INFO(expected);
     CHECK(json.find(expected) != std::string::npos);
   }
   auto html = stats_html(StatsSnapshot{http, tcp, drops, false, 5, 100});
   CHECK(html.find("Current connections") != std::string::npos);
   CHECK(html.find("Keep-alive off") != std::string::npos);
+  CHECK(html.find("Responses cut off") != std::string::npos);
+  // What TCP counts in connections_current (counts_as_current), said the same way as keepalive.md.
+  CHECK(html.find("any state but LISTEN, TIME-WAIT and CLOSED") != std::string::npos);
 }
 
 TEST_CASE("/stats current_connections leaves out the connection asking, and never goes below 0") {

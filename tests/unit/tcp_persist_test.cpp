@@ -108,3 +108,70 @@ TEST_CASE("tcp: an ACK refused at the fifth check does not answer the probes") {
   REQUIRE(other.size() == 1);
   CHECK(other[0].flags.to_string() == "R");
 }
+
+// Like Linux's tcp_probe_timer for an orphaned socket: once the application has let go
+// (release(), after CLOSE), nobody waits for the connection, so a receiver that answers every
+// probe but never opens its window cannot hold the send buffer for ever.
+TEST_CASE("tcp: a released connection gives up on a zero window even when the probes are answered") {
+  Established c;
+  TraceRecorder trace;
+  c.peer.tracer.add(&trace);
+  c.peer_acks(c.our_nxt, 0);
+  REQUIRE(c.socket->send(bytes_of("data")) == 4);
+  c.socket->close();
+  REQUIRE(c.socket->state() == State::FinWait1);
+  REQUIRE(c.socket->release());
+  int probes = 0;
+  bool reset = false;
+  for (int i = 0; i < 40 && !reset; ++i) {
+    c.peer.advance(seconds(60));
+    for (auto& s : c.peer.take()) {
+      if (s.flags.rst) {
+        reset = true;
+      } else if (s.payload.size() == 1) {
+        ++probes;
+      }
+    }
+    if (!reset) c.peer_acks(c.our_nxt, 0);  // alive, window still closed
+  }
+  INFO(c.peer.dump());
+  CHECK(reset);
+  CHECK(probes == 8);  // max_retransmissions, answered or not
+  CHECK(c.peer.stack.tcp().stats().timeouts == 1);
+  CHECK(c.peer.stack.tcp().stats().connections_current == 0);
+  CHECK(TraceRecorder::has(trace.states, "FIN-WAIT-1 -> CLOSED: Deviation: released-zero-window"));
+}
+
+TEST_CASE("tcp: a released connection counts its probes again after the window opens") {
+  Established c;
+  c.peer_acks(c.our_nxt, 0);
+  REQUIRE(c.socket->send(bytes_of(std::string(10000, 'x'))) == 10000);
+  c.socket->close();
+  REQUIRE(c.socket->release());
+  for (int i = 0; i < 7; ++i) {
+    c.peer.advance(seconds(60));
+    REQUIRE(c.peer.take().size() == 1);
+    c.peer_acks(c.our_nxt, 0);
+  }
+  c.peer_acks(c.our_nxt, 2920);  // the window opens: two segments go, then it closes again
+  REQUIRE(c.peer.take().size() == 2);
+  c.our_nxt += 2920;
+  c.peer_acks(c.our_nxt, 0);
+  std::vector<Sent> other;
+  int probes = 0;
+  for (int i = 0; i < 40 && other.empty(); ++i) {
+    c.peer.advance(seconds(60));
+    for (auto& s : c.peer.take()) {
+      if (s.payload.size() == 1 && !s.flags.rst) {
+        ++probes;
+      } else {
+        other.push_back(s);
+      }
+    }
+    if (other.empty()) c.peer_acks(c.our_nxt, 0);
+  }
+  INFO(c.peer.dump());
+  CHECK(probes == 8);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.to_string() == "R");
+}
