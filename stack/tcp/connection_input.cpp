@@ -283,11 +283,12 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     return false;
   }
   // RFC 1122 §4.2.2.17: an acceptable ACK, even of a zero window, answers our probes (one
-  // refused above, of unsent data or far too old, answers nothing). Deviation
-  // (released-zero-window): not for a connection its application let go of (release()) -
-  // nobody waits for it, so, like Linux's tcp_probe_timer for an orphaned socket, its probes
-  // count whether answered or not, and a receiver that keeps its window shut cannot hold the
-  // send buffer for ever. The count starts again when the window opens (update_send_window).
+  // refused above, of unsent data or far too old, answers nothing).
+  // Deviation (released-zero-window): not for a connection its application let go of
+  // (release()) - nobody waits for it, so, like Linux's tcp_probe_timer for an orphaned
+  // socket, its probes count whether answered or not, and a receiver that keeps its window
+  // shut cannot hold the send buffer for ever. The count starts again when the window opens
+  // (update_send_window).
   if (!released_) persist_.unanswered = 0;
   return ack_advances(seg);
 }

@@ -167,6 +167,8 @@ void Connection::persist_timeout() {
     // later ACKs must still carry a SEQ inside its window, or a strict receiver (Linux)
     // drops them and both sides wait forever. check_ack counts the byte as sent once the
     // peer acknowledges it.
+    // Deviation (released-zero-window): for a connection its application let go of, every
+    // probe counts, answered or not (check_ack says why).
     if (persist_.unanswered >= ctx_.config.max_retransmissions) {
       ++ctx_.stats.timeouts;
       send_rst(tcb_.snd_nxt);  // as for retransmissions: a peer still there stops waiting

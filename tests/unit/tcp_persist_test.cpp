@@ -32,6 +32,14 @@ int probes_until_other(Established& c, std::vector<Sent>& other, int bound = 40)
   return probes;
 }
 
+// Lets seven probes go (one short of max_retransmissions), each one segment.
+void seven_probes(Established& c) {
+  for (int i = 0; i < 7; ++i) {
+    c.peer.advance(seconds(60));
+    REQUIRE(c.peer.take().size() == 1);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("tcp: zero-window probes nobody answers end the connection like retransmissions") {
@@ -57,10 +65,7 @@ TEST_CASE("tcp: a probe answered with a zero window starts the count again") {
   Established c;
   c.peer_acks(c.our_nxt, 0);
   REQUIRE(c.socket->send(bytes_of("data")) == 4);
-  for (int i = 0; i < 7; ++i) {
-    c.peer.advance(seconds(60));
-    REQUIRE(c.peer.take().size() == 1);
-  }
+  seven_probes(c);
   c.peer_acks(c.our_nxt, 0);  // the receiver is alive; its window is still closed
   std::vector<Sent> other;
   int probes = probes_until_other(c, other);
@@ -93,10 +98,7 @@ TEST_CASE("tcp: an ACK refused at the fifth check does not answer the probes") {
   Established c;
   c.peer_acks(c.our_nxt, 0);
   REQUIRE(c.socket->send(bytes_of("data")) == 4);
-  for (int i = 0; i < 7; ++i) {
-    c.peer.advance(seconds(60));
-    REQUIRE(c.peer.take().size() == 1);
-  }
+  seven_probes(c);
   // An ACK of data never sent (RFC 9293 §3.10.7.4 fifth: ACK it and drop it) is no answer from
   // a live receiver: the next probe is still the eighth and last.
   c.peer_acks(c.our_nxt + 1000, 0);
