@@ -348,6 +348,9 @@ class Connection final : public Socket {
   InvalidAckClock invalid_ack_clock_;
   // When we last sent a challenge ACK (RFC 5961 §7, invalid_ack_limit.hpp).
   InvalidAckClock challenge_ack_clock_;
+  // Set by check_sequence when a zero window refused the segment's text or FIN; counted as
+  // tcp-text-ignored only if the rest of the segment (its ACK) is accepted.
+  std::string_view zero_window_drop_;
   std::optional<IcmpSoftError> soft_error_;  // the last one (RFC 1122 §4.2.3.9), for info()
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;

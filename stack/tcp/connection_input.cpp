@@ -23,8 +23,10 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
     // RFC 9293 §3.10.7.4: first check sequence number, second RST, (third security: none),
     // fourth SYN, fifth ACK, (sixth URG: ignored), seventh text, eighth FIN.
     // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.
+    zero_window_drop_ = {};
     if (check_paws(seg) && check_sequence(seg) && record_timestamp(in) && check_rst(seg) && check_syn(seg) &&
         check_ack(seg)) {
+      if (!zero_window_drop_.empty()) ctx_.drop(DropReason::TcpTextIgnored, zero_window_drop_);
       // Deviation (urg-ignored): URG (sixth step) is ignored, departing from RFC 9293 §3.8.5
       // (MUST-30: implementations must still support the urgent mechanism); the same section
       // (SHLD-13, was RFC 6093 §5) says new applications SHOULD NOT employ it, and the urgent
@@ -113,7 +115,8 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
   if (seg.flags.rst) return true;  // RFC 5961 §3.2 needs the untrimmed SEG.SEQ
   if (zero_window_ack) {
     // Keep its ACK, drop its text (a zero-window probe's byte, typically).
-    ctx_.drop(DropReason::TcpTextIgnored, seg.payload.empty() ? kZeroWindowFinDrop : kZeroWindowTextDrop);
+    // Counted once the ACK check passed: a segment whose ACK is refused counts under that.
+    zero_window_drop_ = seg.payload.empty() ? kZeroWindowFinDrop : kZeroWindowTextDrop;
     seg.payload = {};
     seg.flags.fin = false;
     ack_.now = true;  // tell the prober the window is still closed

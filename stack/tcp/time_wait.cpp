@@ -141,6 +141,7 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
   wire::TcpSegment seg = in;  // may be trimmed to the window
   drop_fin_of_rst(seg);        // as Connection::segment_arrives
   // First (with RFC 7323 §5.3 R1 before it), check the sequence number.
+  zero_window_drop_ = {};
   if (!check_paws(r, seg) || !check_sequence(r, seg)) return;
   // RFC 7323 §5.3 R3: TS.Recent from a segment that passed, compared with Last.ACK.sent.
   if (in.options.timestamps)
@@ -158,6 +159,7 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
     send_challenge_ack(r);
     ctx_.drop(DropReason::TcpInvalidInState, "SYN in a synchronized state: challenge ACK (RFC 5961 §4.2)");
   } else if (check_ack(r, seg)) {
+    if (!zero_window_drop_.empty()) ctx_.drop(DropReason::TcpTextIgnored, zero_window_drop_);
     // Sixth, URG: ignored. Seventh, text: ignored in TIME-WAIT; in a released FIN-WAIT-2
     // acknowledged and discarded (take_text).
     if (r.state == State::FinWait2) {
@@ -303,7 +305,7 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
   }
   if (seg.flags.rst) return true;
   if (zero_window_ack) {
-    ctx_.drop(DropReason::TcpTextIgnored, seg.payload.empty() ? kZeroWindowFinDrop : kZeroWindowTextDrop);
+    zero_window_drop_ = seg.payload.empty() ? kZeroWindowFinDrop : kZeroWindowTextDrop;  // as Connection
     seg.payload = {};
     seg.flags.fin = false;
     ack_owed_ = true;

@@ -188,6 +188,7 @@ class TimeWaitTable {
   Fifo lingering_;   // released FIN-WAIT-2 with data after a lingering release, earliest due() first
   std::unordered_set<Fifo::iterator, ByTupleHash, ByTupleEqual> index_;
   bool ack_owed_ = false;  // one segment's answer is still owed (Connection's ack_.now)
+  std::string_view zero_window_drop_;  // as Connection's: counted once the ACK check passed
   // RFC 2883 §4: the duplicate this segment brought, reported first in its ACK (as
   // Connection's dsack_); only for the segment being processed.
   std::optional<wire::SackBlock> dsack_;

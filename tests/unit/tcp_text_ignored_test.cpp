@@ -59,3 +59,21 @@ TEST_CASE("tcp: a zero-window probe's byte is not taken, counted and traced; its
                            std::string("tcp-text-ignored: ") + std::string(tcp::kZeroWindowFinDrop)));
   CHECK(c.socket->state() == tcp::State::Established);
 }
+
+TEST_CASE("tcp: a segment refused at the ACK check is not also counted as ignored text") {
+  auto config = default_stack_config();
+  config.tcp.receive_buffer = 4096;
+  Established c(config);
+  c.app.read_on_readable = false;
+  c.peer_sends(".", std::string(4096, 'a'));
+  c.peer.advance(milliseconds(200));
+  auto out = c.peer.take();
+  REQUIRE(!out.empty());
+  REQUIRE(out.back().window == 0);
+  // A probe byte into our zero window whose ACK covers data we never sent (RFC 9293
+  // §3.10.7.4 fifth): one segment, one reason.
+  c.peer.inject(Peer::make(".", c.peer_nxt, c.our_nxt + 1000, 1000, bytes_of("p")), c.port);
+  c.peer.take();
+  CHECK(c.peer.stack.drops().get(DropReason::TcpAckUnacceptable) == 1);
+  CHECK(c.peer.stack.drops().get(DropReason::TcpTextIgnored) == 0);
+}
