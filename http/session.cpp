@@ -100,9 +100,16 @@ std::optional<Instant> Session::deadline() const {
       // A response the client takes none of (a zero window that never reopens) would hold
       // the connection for ever: the same timeout bounds the wait for its next ACK.
       return active_since(writing_since_) + env_.config.keepalive_timeout;
-    case Phase::Lingering:
-      if (peer_fin_) return std::nullopt;
-      return base(linger_since_) + env_.config.linger;
+    case Phase::Lingering: {
+      // While bytes wait for a client that takes none of them, the stall bound holds whether
+      // or not its FIN came, and fires on time rather than at the next --linger tick.
+      std::optional<Instant> stall;
+      if (socket_ && socket_->send_queued() > 0)
+        stall = active_since(lingering_began_) + env_.config.keepalive_timeout;
+      if (peer_fin_) return stall;
+      const Instant tick = base(linger_since_) + env_.config.linger;
+      return stall ? std::min(tick, *stall) : tick;
+    }
     case Phase::Closing:  // TCP's own timers (FIN-WAIT-2, TIME-WAIT) end it
     case Phase::Closed:
       return std::nullopt;
@@ -179,12 +186,16 @@ void Session::fire_timer() {
     // live client that answers TCP's zero-window probes but acknowledges none of the response
     // for the whole keep-alive timeout would hold it for ever: reset, as while writing.
     auto state = socket_->state();
+    bool stalled = socket_->send_queued() > 0 &&
+                   env_.now >= active_since(lingering_began_) + env_.config.keepalive_timeout;
+    if (stalled) {
+      // The lingering close ends with RST: counted as one (lingering_aborts).
+      ++env_.stats.lingering_aborts;
+      abort_stalled();
+      return;
+    }
+    if (peer_fin_) return;  // only the stall bound was due, and it is not yet
     if (state == tcp::State::FinWait1 || state == tcp::State::Closing || state == tcp::State::LastAck) {
-      bool stalled = env_.now >= active_since(lingering_began_) + env_.config.keepalive_timeout;
-      if (socket_->send_queued() > 0 && stalled) {
-        abort_stalled();
-        return;
-      }
       linger_since_ = env_.now;
       return;
     }

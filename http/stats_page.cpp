@@ -177,7 +177,8 @@ std::string stats_html(const StatsSnapshot& s) {
       "closes after Connection: close or an error while request bytes were still arriving: the server "
       "read and discarded them instead of a plain FIN");
   row("Lingering aborts", "lingering_aborts", lingering_aborts(s),
-      "lingering closes that ended with RST: the client kept its side open for --linger");
+      "lingering closes that ended with RST: the client kept its side open for --linger, "
+      "or took none of the response for --keepalive-timeout");
   row("Refused, server full", "refused_full", s.http.refused_full,
       "new connections reset at --max-connections because no connection was idle to close instead");
   row("SYN cookies sent", "tcp.syn_cookies_sent", s.tcp.syn_cookies_sent,

@@ -784,9 +784,26 @@ TEST_CASE("lingering close: a client acknowledging nothing for the keep-alive ti
   h.sock.unacknowledged = h.sock.sent.size();  // a zero window: TCP probes, nothing is taken
   h.at(seconds(4));
   CHECK_FALSE(h.sock.aborted);  // FIN-WAIT-1: still waiting for the client to take the response
-  h.at(seconds(6));
-  CHECK(h.sock.aborted);  // nothing acknowledged for --keepalive-timeout
-  CHECK(h.stats.lingering_aborts == 0);
+  h.at(seconds(5));
+  CHECK(h.sock.aborted);  // nothing acknowledged for --keepalive-timeout, not the next --linger tick
+  CHECK(h.stats.lingering_aborts == 1);  // a lingering close that ended with RST
+}
+
+TEST_CASE("lingering close: the stall bound holds after the client's FIN too") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  c.keepalive_timeout = seconds(5);
+  Harness h(c);
+  h.start();
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
+  REQUIRE(h.sock.closed);
+  h.sock.unacknowledged = h.sock.sent.size();  // a zero window that never reopens
+  h.sock.client_fin();  // and the client half-closes: CLOSING, our bytes still untaken
+  h.at(seconds(4));
+  CHECK_FALSE(h.sock.aborted);
+  h.at(seconds(5));
+  CHECK(h.sock.aborted);
+  CHECK(h.stats.lingering_aborts == 1);
 }
 
 TEST_CASE("lingering close: a slow reader still acknowledging the response is not reset") {
