@@ -86,6 +86,7 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     retries_ = 0;
     cancel(retransmission_timer_);
     set_state(State::Established, "RFC 9293 §3.10.7.3 (SYN,ACK acknowledges our SYN)");
+    soft_error_.reset();  // the path works after all: an earlier soft error explains nothing
     start_congestion_control();
     start_keepalive();
     events_.connected = true;
@@ -293,6 +294,7 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
   // shut cannot hold the send buffer for ever. The count starts again when the window opens
   // (update_send_window).
   if (!released_) persist_.unanswered = 0;
+  soft_error_.reset();  // like Linux's sk_err_soft: an acceptable ACK shows the path works
   return ack_advances(seg);
 }
 

@@ -107,6 +107,11 @@ TEST_CASE("tcp: other unreachable codes in SYN-SENT are soft errors: dropped, na
     auto out = peer.take();
     REQUIRE(out.size() == 1);
     CHECK(out[0].flags.to_string() == "S");
+    // The SYN-ACK comes after all: the path works, and the old soft error explains nothing.
+    peer.set_port(8000);
+    peer.inject(Peer::make("S.", peer.isn, out[0].seq + 1, 65535), s->tuple().local_port);
+    REQUIRE(s->state() == State::Established);
+    CHECK_FALSE(s->info().icmp_soft_error.has_value());
   }
 }
 
