@@ -126,6 +126,9 @@ class Connection final : public Socket {
   void count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_info);
   void process_text(const wire::TcpSegment& seg);
   void take_released_text(const wire::TcpSegment& seg);  // connection_fin_wait_2.cpp
+  // RFC 5927 §4.1: does an ICMP error's quoted SEG.SEQ lie in SND.UNA..SND.NXT? If not, drops
+  // it as forged or stale, naming `what` (connection_path_mtu.cpp).
+  bool quote_in_flight(Seq quoted_seq, std::string_view what);
   void discard_readable();                               // connection_fin_wait_2.cpp
   // The application read (or let go of) bytes: send or owe the window update (connection_user.cpp).
   void window_opened();

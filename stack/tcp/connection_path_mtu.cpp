@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdio>
 
+#include <string>
+
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {
@@ -28,14 +30,17 @@ uint16_t plateau_below(uint16_t total_length) {
 
 }  // namespace
 
-void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uint16_t quoted_length) {
+bool Connection::quote_in_flight(Seq quoted_seq, std::string_view what) {
   // RFC 5927 §4.1: an error about a segment we sent quotes a sequence number in
   // SND.UNA =< SEG.SEQ < SND.NXT; anything else is forged or stale and is ignored.
-  if (!(tcb_.snd_una <= quoted_seq && quoted_seq < tcb_.snd_nxt)) {
-    ctx_.drop(DropReason::IcmpSeqNotInFlight,
-              "fragmentation needed: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
-    return;
-  }
+  if (tcb_.snd_una <= quoted_seq && quoted_seq < tcb_.snd_nxt) return true;
+  ctx_.drop(DropReason::IcmpSeqNotInFlight,
+            std::string(what) + ": quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
+  return false;
+}
+
+void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uint16_t quoted_length) {
+  if (!quote_in_flight(quoted_seq, "fragmentation needed")) return;
   uint16_t reported = next_hop_mtu != 0 ? next_hop_mtu : plateau_below(quoted_length);
   // Deviation (path-mtu-floor-576): RFC 1191 §3 lets the estimate fall to 68 bytes. Like
   // Linux (min_pmtu 552), we never go below 576 (MSS 536): a forged ICMP could otherwise

@@ -9,13 +9,7 @@
 
 namespace tcplab::tcp {
 void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv4Address from) {
-  // RFC 5927 §4.1: an error about a segment we sent quotes a sequence number in
-  // SND.UNA =< SEG.SEQ < SND.NXT; anything else is forged or stale and is ignored.
-  if (!(tcb_.snd_una <= quoted_seq && quoted_seq < tcb_.snd_nxt)) {
-    ctx_.drop(DropReason::IcmpSeqNotInFlight,
-              "destination unreachable: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
-    return;
-  }
+  if (!quote_in_flight(quoted_seq, "destination unreachable")) return;
   std::string_view name = icmp_unreachable_name(code);
   bool hard = code == static_cast<uint8_t>(wire::UnreachableCode::Protocol) ||
               code == static_cast<uint8_t>(wire::UnreachableCode::Port);

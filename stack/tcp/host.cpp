@@ -115,6 +115,21 @@ struct TcpHost::Impl final : ConnectionOwner {
     }
   }
 
+  // The start of an ICMP error's entry point: the 4-tuple of the segment it quotes, which went
+  // from us to the peer, so its source is our side.
+  FourTuple enter_for_icmp(const wire::IcmpQuote& quote, wire::ConstBytes packet, Instant now) {
+    ctx.now = now;
+    ctx.current_packet = packet;
+    reap();
+    return FourTuple{quote.source, quote.source_port, quote.destination, quote.destination_port};
+  }
+
+  // The connection on `tuple` if it is still open (a finished one waits to be reaped).
+  Connection* live_connection(const FourTuple& tuple) {
+    auto it = connections.find(tuple);
+    return it == connections.end() || it->second->finished() ? nullptr : it->second.get();
+  }
+
   // Destroys closed connections and compacts released ones. Only called at the start and
   // end of host entry points, never while a connection or the application is in the middle
   // of something.
@@ -428,18 +443,13 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
 void TcpHost::fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_hop_mtu,
                                    wire::ConstBytes packet, Instant now) {
   Impl& h = *impl_;
-  h.ctx.now = now;
-  h.ctx.current_packet = packet;
-  h.reap();
-  // The quoted segment went from us to the peer: its source is our side of the 4-tuple.
-  FourTuple tuple{quote.source, quote.source_port, quote.destination, quote.destination_port};
-  auto it = h.connections.find(tuple);
+  const FourTuple tuple = h.enter_for_icmp(quote, packet, now);
   if (TimeWaitRecord* record = h.time_wait.find(tuple)) {
     h.time_wait.fragmentation_needed(*record);
-  } else if (it == h.connections.end() || it->second->finished()) {
-    h.ctx.drop(DropReason::IcmpNoConnection, "fragmentation needed for no connection");
+  } else if (Connection* c = h.live_connection(tuple)) {
+    c->fragmentation_needed(Seq(quote.tcp_seq), next_hop_mtu, quote.total_length);
   } else {
-    it->second->fragmentation_needed(Seq(quote.tcp_seq), next_hop_mtu, quote.total_length);
+    h.ctx.drop(DropReason::IcmpNoConnection, "fragmentation needed for no connection");
   }
   h.finish_entry();
 }
@@ -447,19 +457,15 @@ void TcpHost::fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_h
 void TcpHost::destination_unreachable(const wire::IcmpQuote& quote, uint8_t code, wire::Ipv4Address from,
                                       wire::ConstBytes packet, Instant now) {
   Impl& h = *impl_;
-  h.ctx.now = now;
-  h.ctx.current_packet = packet;
-  h.reap();
-  FourTuple tuple{quote.source, quote.source_port, quote.destination, quote.destination_port};
-  auto it = h.connections.find(tuple);
+  const FourTuple tuple = h.enter_for_icmp(quote, packet, now);
   if (h.time_wait.find(tuple)) {
     // A compact record has SND.UNA = SND.NXT: no quoted SEG.SEQ can be in flight.
     h.ctx.drop(DropReason::IcmpSeqNotInFlight,
                "destination unreachable: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
-  } else if (it == h.connections.end() || it->second->finished()) {
-    h.ctx.drop(DropReason::IcmpNoConnection, "destination unreachable for no connection");
+  } else if (Connection* c = h.live_connection(tuple)) {
+    c->destination_unreachable(Seq(quote.tcp_seq), code, from);
   } else {
-    it->second->destination_unreachable(Seq(quote.tcp_seq), code, from);
+    h.ctx.drop(DropReason::IcmpNoConnection, "destination unreachable for no connection");
   }
   h.finish_entry();
 }
