@@ -152,7 +152,7 @@ void ClientSession::check_timers() {
                     std::to_string(c.out.size()) + " bytes acknowledged by the server)"
           : parser_.started()
               ? "for the rest of the response (" +
-                    std::to_string(parser_.header_bytes() + parser_.body_bytes()) + " bytes so far)"
+                    std::to_string(parser_.received_bytes()) + " bytes so far)"
               : "for the response";
       fail_fetch(&c,
                  "timed out after " + format_duration(config_.timeout) + " waiting " + what + " (--timeout)");
@@ -447,7 +447,7 @@ void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
         break;
       case tcp::CloseReason::ResetByPeer:
         error = "connection reset by the server (RST) after " +
-                std::to_string(parser_.header_bytes() + parser_.body_bytes()) + " response bytes";
+                std::to_string(parser_.received_bytes()) + " response bytes";
         break;
       default:
         error = "the connection closed before the response was complete";

@@ -75,6 +75,8 @@ class ResponseParser {
   uint64_t header_bytes() const { return header_bytes_; }    // the final head's status line and fields
   uint64_t interim_bytes() const { return interim_bytes_; }  // the 1xx heads before it
   uint64_t body_bytes() const { return body_bytes_; }        // decoded body
+  // Everything of the response taken so far: interim heads, the final head, the decoded body.
+  uint64_t received_bytes() const { return interim_bytes_ + header_bytes_ + body_bytes_; }
   size_t interim_responses() const { return interim_; }      // 1xx skipped
   const std::string& error() const { return error_; }
 

@@ -431,6 +431,20 @@ TEST_CASE("a kept connection reset (RST) before any response byte: retried once 
   CHECK(r.sockets.size() == 1);
 }
 
+TEST_CASE("a RST after an interim response counts the interim bytes it did get") {
+  Harness h({"http://192.0.2.1/"});
+  h.start();
+  h.connect(0);
+  const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  h.sock(0).client_send(interim);
+  h.sock(0).st = tcp::State::Closed;
+  h.sock(0).finish(tcp::CloseReason::ResetByPeer);
+  h.session->advance(h.now);
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].error ==
+        "connection reset by the server (RST) after " + std::to_string(interim.size()) + " response bytes");
+}
+
 TEST_CASE("a response whose FIN came with it does not claim the connection stays open") {
   Harness h({"http://192.0.2.1/a", "http://192.0.2.1/b"});
   h.start();
