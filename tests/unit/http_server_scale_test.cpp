@@ -265,3 +265,31 @@ TEST_CASE("http: idle timers still fire with many sessions, and only when due") 
   CHECK(fins == 200);
   CHECK(lab.server.stats().closed(http::CloseBy::Timeout) == 200);
 }
+
+TEST_CASE("http: a newcomer looks at no more than 4,096 connections; the next one goes on from there") {
+  // 4,200 connections still delivering are the oldest entries, one idle connection is behind
+  // them: the first newcomer gives up after 4,096 looks (refused, at a bounded cost), the second
+  // looks at the remaining 104 and then finds the idle one.
+  constexpr int kDelivering = 4200;
+  http::ServerConfig config;
+  config.max_connections = kDelivering + 1;
+  Many lab(config);
+  for (int i = 0; i < kDelivering; ++i) {
+    auto port = static_cast<uint16_t>(20000 + i);
+    lab.connect(port);
+    lab.deliver(port, "P.", kGet);  // answered, never acknowledged: delivering
+  }
+  lab.peer.advance(seconds(1));
+  lab.connect(50001);
+  request(lab, 50001);  // idle, behind every delivering one
+  lab.connect(50002);
+  CHECK(lab.got_flag(50002, 'R'));
+  CHECK_FALSE(lab.got_flag(50001, 'F'));
+  CHECK(lab.server.stats().refused_full == 1);
+  lab.connect(50003);
+  request(lab, 50003);
+  CHECK(lab.got_flag(50001, 'F'));
+  CHECK(lab.payload(50003).starts_with("HTTP/1.1 200 OK"));
+  CHECK(lab.server.stats().closed(http::CloseBy::Evicted) == 1);
+  CHECK(lab.server.stats().refused_full == 1);
+}
