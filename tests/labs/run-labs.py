@@ -24,6 +24,12 @@ lines when the block ends, then stops it by PID. Every `tools/lab --name NAME` n
 block used is removed at the end of the block, pass or fail.
 
 Prints one `ok - FILE: block N` or `not ok - ...` line per block.
+
+A directory with a README.md that tables its labs (`| [01-handshake](01-handshake.md) | topic |
+needs root? | time |`) also has that table checked against the labs' own blocks, before any
+command runs (`--claims` checks only that): "yes" means the first block needs root (a `sudo`
+command), "no" that it does not, and "root for the live part" that a later block does; the
+README's "every lab's first part works with `build/tcplab script`" must hold for every lab.
 """
 import glob
 import os
@@ -85,6 +91,44 @@ def missing(expected, output):
 
 def strip_sudo(command):
     return command[5:] if command.startswith("sudo ") else command
+
+
+def needs_root(block):
+    return any(command.startswith("sudo ") for command, _ in steps(block))
+
+
+def claim_problems(directory):
+    """What the README's labs table (and its no-root sentence) says that the labs contradict;
+    None if the directory has no such table."""
+    readme = os.path.join(directory, "README.md")
+    if not os.path.exists(readme):
+        return None
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    rows = re.findall(r"^\| \[[^]]+\]\(([^)]+\.md)\) \|[^|]*\|([^|]*)\|", text, re.M)
+    if not rows:
+        return None
+    problems = []
+    every_first_part = re.search(r"every lab's first part works with\s+`build/tcplab script`", text)
+    for lab, column in rows:
+        column = column.strip()
+        found = [b for _, b in blocks(os.path.join(directory, lab))]
+        if not found:
+            problems.append("%s: the table lists it, but it has no lab blocks" % lab)
+            continue
+        first_root = needs_root(found[0])
+        later_root = any(needs_root(b) for b in found[1:])
+        if column.startswith("yes") != first_root or column.startswith("no") == first_root:
+            problems.append("%s: the table says %r, but its first part %s root" %
+                            (lab, column, "needs" if first_root else "does not need"))
+        elif not first_root and ("root for" in column) != later_root:
+            problems.append("%s: the table says %r, but %s later part needs root" %
+                            (lab, column, "a" if later_root else "no"))
+        if every_first_part and (first_root or not any(c.startswith("build/tcplab script")
+                                                       for c, _ in steps(found[0]))):
+            problems.append("%s: README.md says every lab's first part works with `build/tcplab script`,"
+                            " but this one's does not" % lab)
+    return problems
 
 
 def run_block(path, lineno, block, env):
@@ -159,13 +203,31 @@ def main():
     # --expect-fail: every block must fail (the runner's own self-test: a check that cannot
     # fail is no check).
     expect_fail = "--expect-fail" in args
-    args = [a for a in args if a != "--expect-fail"]
+    claims_only = "--claims" in args
+    args = [a for a in args if a not in ("--expect-fail", "--claims")]
     files = []
-    for a in args or [os.path.join(ROOT, "docs", "labs")]:
-        files += sorted(glob.glob(os.path.join(a, "*.md"))) if os.path.isdir(a) else [a]
-    env = dict(os.environ, NO_COLOR="1")
     failures = 0
     count = 0
+    for a in args or [os.path.join(ROOT, "docs", "labs")]:
+        if not os.path.isdir(a):
+            files.append(a)
+            continue
+        files += sorted(glob.glob(os.path.join(a, "*.md")))
+        problems = claim_problems(a)
+        if problems is None:
+            continue
+        count += 1
+        rel = os.path.relpath(os.path.join(a, "README.md"), ROOT)
+        if problems:
+            failures += 1
+            print("not ok - %s: the labs table agrees with the labs" % rel)
+            for p in problems:
+                print("# " + p)
+        else:
+            print("ok - %s: the labs table agrees with the labs" % rel)
+    if claims_only:
+        files = []
+    env = dict(os.environ, NO_COLOR="1")
     for path in files:
         rel = os.path.relpath(path, ROOT)
         for n, (lineno, block) in enumerate(blocks(path), 1):
