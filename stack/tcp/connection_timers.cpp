@@ -95,8 +95,10 @@ void Connection::retransmission_timeout() {
   // RFC 5681 §3.1 (ssthresh by eq. 4, cwnd = LW = 1 segment), RFC 6582 §3.2 step 4.
   if (!opening) congestion_.on_retransmission_timeout(flight_size(), tcb_.snd_nxt, retries_ == 1);
   uint32_t resent = retransmit_first("retransmission");
-  if (!opening) start_timeout_recovery(resent);       // the rest follows as cwnd opens
-  arm(retransmission_timer_, ctx_.now + rto_.rto());  // RFC 6298 §5.6
+  if (!opening) start_timeout_recovery(resent);  // the rest follows as cwnd opens
+  // RFC 6298 §5.6, with the backed-off RTO. A SYN or SYN,ACK sent again has armed it already
+  // (send_syn starts a stopped timer, §5.1), with the same deadline: once is enough.
+  if (!retransmission_timer_.armed()) arm(retransmission_timer_, ctx_.now + rto_.rto());
 }
 
 // Resends the earliest unacknowledged segment; returns the sequence space it covers.

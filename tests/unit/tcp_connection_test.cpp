@@ -274,6 +274,39 @@ TEST_CASE("tcp: SYN-ACK retransmission backs off 1 s, 2 s, 4 s and gives up quie
   CHECK(peer.stack.tcp().stats().connections_current == 0);
 }
 
+TEST_CASE("tcp: each SYN-ACK and SYN retransmission arms the retransmission timer once, as traced") {
+  // Lab 04 has students read these timer lines: one "armed" per (re)transmission, as for data.
+  struct Armed : trace::Sink {
+    std::vector<Duration> after;  // how far ahead each arming of the retransmission timer was
+    void timer(Instant t, const FourTuple&, std::string_view name, trace::TimerAction action,
+               Instant deadline) override {
+      if (name == "retransmission" && action == trace::TimerAction::Armed) after.push_back(deadline - t);
+    }
+  };
+  SUBCASE("SYN-ACK (passive open)") {
+    Peer peer;
+    Armed armed;
+    peer.tracer.add(&armed);
+    RecordingAccept acceptor;
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+    peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+    peer.advance(seconds(1));
+    peer.advance(seconds(2));
+    REQUIRE(peer.take().size() == 3);  // the SYN-ACK and two retransmissions
+    CHECK(armed.after == std::vector<Duration>{seconds(1), seconds(2), seconds(4)});
+  }
+  SUBCASE("SYN (active open)") {
+    Peer peer;
+    Armed armed;
+    peer.tracer.add(&armed);
+    RecordingHandler app;
+    REQUIRE(peer.stack.tcp().connect(peer.ip, 40000, &app, 80) != nullptr);
+    peer.advance(seconds(1));
+    REQUIRE(peer.take().size() == 2);  // the SYN and one retransmission
+    CHECK(armed.after == std::vector<Duration>{seconds(1), seconds(2)});
+  }
+}
+
 TEST_CASE("tcp: data retransmission: RTO boundary, back-off, Karn, give-up with RST") {
   auto config = default_stack_config();
   config.tcp.max_retransmissions = 2;
