@@ -185,13 +185,14 @@ void Connection::reject_unacceptable(const wire::TcpSegment& seg) {
     // restarts the 2 MSL timeout (our ACK of it was lost).
     arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
     send_invalid_ack(seg, "ACK of retransmitted FIN");
-  } else {
-    // RFC 2883 §4: text entirely below RCV.NXT is a duplicate; the ACK reports it in a D-SACK.
-    Seq end = seg.seq + static_cast<uint32_t>(seg.payload.size());
-    if (!seg.payload.empty() && end <= tcb_.rcv_nxt) note_duplicate(seg.seq, seg.payload.size());
-    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
-    send_invalid_ack(seg, "dup ACK");
+    ctx_.drop(DropReason::TcpUnacceptableSegment, kRetransmittedFinDrop);
+    return;
   }
+  // RFC 2883 §4: text entirely below RCV.NXT is a duplicate; the ACK reports it in a D-SACK.
+  Seq end = seg.seq + static_cast<uint32_t>(seg.payload.size());
+  if (!seg.payload.empty() && end <= tcb_.rcv_nxt) note_duplicate(seg.seq, seg.payload.size());
+  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop the segment.
+  send_invalid_ack(seg, "dup ACK");
   ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
 }
 

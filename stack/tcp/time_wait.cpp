@@ -294,12 +294,13 @@ bool TimeWaitTable::check_sequence(TimeWaitRecord& r, wire::TcpSegment& seg) {
       // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: the peer did not get our ACK of its FIN.
       restart(r);
       send_invalid_ack(r, seg, "ACK of retransmitted FIN");
-    } else {
-      // RFC 2883 §4: text entirely below RCV.NXT is a duplicate; the ACK reports it.
-      Seq end = seg.seq + static_cast<uint32_t>(seg.payload.size());
-      if (!seg.payload.empty() && end <= r.rcv_nxt) note_duplicate(r, seg.seq, seg.payload.size());
-      send_invalid_ack(r, seg, "dup ACK");
+      ctx_.drop(DropReason::TcpUnacceptableSegment, kRetransmittedFinDrop);
+      return false;
     }
+    // RFC 2883 §4: text entirely below RCV.NXT is a duplicate; the ACK reports it.
+    Seq end = seg.seq + static_cast<uint32_t>(seg.payload.size());
+    if (!seg.payload.empty() && end <= r.rcv_nxt) note_duplicate(r, seg.seq, seg.payload.size());
+    send_invalid_ack(r, seg, "dup ACK");
     ctx_.drop(DropReason::TcpUnacceptableSegment, "outside the receive window (RFC 9293 §3.10.7.4)");
     return false;
   }

@@ -82,6 +82,12 @@ inline constexpr std::string_view kZeroWindowTextDrop =
     "text into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
 inline constexpr std::string_view kZeroWindowFinDrop =
     "FIN into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
+// The peer's FIN again in TIME-WAIT: it lies before RCV.NXT, so it is not acceptable and is
+// answered with an ACK and dropped (RFC 9293 §3.10.7.4 first), and TIME-WAIT's rule restarts
+// the 2 MSL timeout (eighth). The drop's detail says all of that, for the connection and the
+// record alike: "outside the receive window" alone reads as if the FIN had been ignored.
+inline constexpr std::string_view kRetransmittedFinDrop =
+    "retransmitted FIN, already received: ACKed again, 2 MSL restarted (RFC 9293 §3.10.7.4)";
 // A new SYN reopens the 4-tuple (RFC 9293 §3.6.1, MAY-2): the rule of the TIME-WAIT -> CLOSED
 // change, for the connection and the record alike.
 inline constexpr std::string_view kReopenRule = "RFC 9293 §3.6.1 (new SYN reopens a TIME-WAIT connection)";

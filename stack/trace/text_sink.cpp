@@ -141,7 +141,8 @@ void TextSink::drop(Instant t, DropReason reason, std::span<const std::byte> ipv
     line_ += detail;
   }
   line_ += "  ";
-  line_ += packet_summary(ipv4);
+  // The stack drops what arrives: the packet crossed the link inwards.
+  add_packet(Direction::In, ipv4);
   finish_line();
 }
 
@@ -183,20 +184,24 @@ void TextSink::fault(Instant t, Direction direction, std::string_view what, std:
   line_ += ' ';
   line_ += what;
   line_ += "  ";
-  // A segment of a traced connection reads like the segment lines around it (relative
-  // numbers); anything else as the drop lines show a packet.
+  add_packet(direction, ipv4);
+  finish_line();
+}
+
+// A segment of a traced connection reads like the segment lines around it (relative numbers,
+// "192.0.2.1:40000 > 192.0.2.2:80  F. 1:1(0) ack 2 win 1000"); anything else, or everything
+// under --absolute, as a raw packet ("... tcp F. seq 221124944 ack 4065794060 ... len 0").
+void TextSink::add_packet(Direction direction, std::span<const std::byte> ipv4) {
   if (auto seen = tcp_segment_of(ipv4, direction)) {
     if (auto known = isns_.find(seen->tuple); known != isns_.end()) {
       SegmentEvent e{direction, seen->tuple, seen->segment, true, known->second.first, known->second.second};
       line_ += segment_endpoints(direction, seen->tuple);
       line_ += "  ";
       line_ += segment_summary(e, /*absolute=*/false);
-      finish_line();
       return;
     }
   }
   line_ += packet_summary(ipv4);
-  finish_line();
 }
 
 }  // namespace tcplab::trace

@@ -45,6 +45,8 @@ class TextSink final : public Sink {
   void finish_line();
   // Appends `text`, wrapped in an ANSI colour when colour is on.
   void add(std::string_view text, const char* sgr);
+  // Appends a packet that crossed the link `direction` (for drop and fault lines).
+  void add_packet(Direction direction, std::span<const std::byte> ipv4);
 
   std::FILE* out_;
   Options options_;

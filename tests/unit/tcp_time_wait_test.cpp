@@ -174,3 +174,30 @@ TEST_CASE("time-wait: the record answers every segment exactly as the full conne
     if (compact_trace != full_trace) MESSAGE("full:\n" << full_trace << "\ncompact:\n" << compact_trace);
   }
 }
+
+TEST_CASE("time-wait: a retransmitted FIN is traced as ACKed and 2 MSL restarted, in relative numbers") {
+  // RFC 9293 §3.10.7.4: the FIN lies before RCV.NXT, so it is not acceptable: answered with an
+  // ACK and dropped; the TIME-WAIT rule restarts 2 MSL. The drop line must say that, not "outside
+  // the receive window", and show the segment as the In line above it does (lab 03).
+  for (bool compact : {false, true}) {
+    CAPTURE(compact);
+    Run run(compact, draw_peer_isn());
+    Closed c = open_and_close_first(run.peer, 40000, run.app);
+    run.advance(milliseconds(300));
+    size_t before = run.trace().size();
+    run.send("F.", c.peer_nxt - 1, c.our_nxt, {}, c.peer_tsval + 1);
+    std::string after = run.trace().substr(before);
+    INFO(after);
+    std::vector<std::string> lines;  // without their time
+    for (size_t at = 0, end; (end = after.find('\n', at)) != std::string::npos; at = end + 1) {
+      std::string line = after.substr(at, end - at);
+      lines.push_back(line.substr(line.find(' ') + 1));
+    }
+    REQUIRE(lines.size() == 4);
+    REQUIRE(lines[0].rfind("In  ", 0) == 0);
+    CHECK(lines[1] == "timer 192.0.2.2:80 <> 192.0.2.1:40000 time-wait armed +2.000000");
+    CHECK(lines[2].find("[ACK of retransmitted FIN]") != std::string::npos);
+    CHECK(lines[3] == "drop tcp-unacceptable-segment retransmitted FIN, already received: ACKed again, "
+                      "2 MSL restarted (RFC 9293 §3.10.7.4)  " + lines[0].substr(4));
+  }
+}

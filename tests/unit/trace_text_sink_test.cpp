@@ -163,6 +163,26 @@ TEST_CASE("text trace: a fault line numbers its segment like the segment lines, 
                     ". 1:101(100) ack 1 win 65535");
 }
 
+TEST_CASE("text trace: a drop line numbers a traced connection's segment like the segment lines") {
+  Capture cap;
+  TextSink sink(cap.file());
+  const uint32_t iss = 5000, irs = 90000;
+  auto fin = segment(40000, 80, irs + 1, iss + 2, "F.", 1000);
+  sink.segment(t0, SegmentEvent{Direction::In, kTuple, fin, true, Seq(iss), Seq(irs)});
+  sink.drop(t0, DropReason::TcpUnacceptableSegment, tcp_packet(fin, kTuple.remote_ip, kTuple.local_ip),
+            "a detail");
+  // Another connection (port 40001) was never traced: its numbers stay raw.
+  auto other = segment(40001, 80, irs + 1, iss + 2, "F.", 1000);
+  sink.drop(t0, DropReason::TcpUnacceptableSegment, tcp_packet(other, kTuple.remote_ip, kTuple.local_ip), {});
+  auto lines = cap.lines();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "0.000000 In  192.0.2.1:40000 > 192.0.2.2:80  F. 1:1(0) ack 2 win 1000");
+  CHECK(lines[1] == "0.000000 drop tcp-unacceptable-segment a detail  192.0.2.1:40000 > 192.0.2.2:80  "
+                    "F. 1:1(0) ack 2 win 1000");
+  CHECK(lines[2] == "0.000000 drop tcp-unacceptable-segment  192.0.2.1:40001 > 192.0.2.2:80 F. seq 90001 "
+                    "ack 5002 win 1000 len 0");
+}
+
 TEST_CASE("text trace: relative numbers survive the 2^32 wrap") {
   Capture cap;
   TextSink sink(cap.file());
