@@ -97,7 +97,7 @@ echo "$out" | sed 's/^[^#]/# &/'
 ns=${NAMES[1]}
 out=$(ctrl_c "$ns" 2 bash -c 'trap "echo caught SIGINT" INT; while :; do sleep 0.2; done')
 check "a command that catches SIGINT: the second Ctrl-C ends it with SIGTERM (exit 143)" \
-  bash -c '[ "$(head -n 1 <<<"$0")" = "exited 143" ] && grep -q "Ctrl-C again: sending SIGTERM" <<<"$0"' "$out"
+  bash -c '[ "$(head -n 1 <<<"$0")" = "exited 143" ] && grep -q "again: sending SIGTERM" <<<"$0"' "$out"
 check "... the namespace $ns is gone" ns_gone "$ns"
 echo "$out" | sed 's/^[^#]/# &/'
 
