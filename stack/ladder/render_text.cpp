@@ -57,9 +57,15 @@ std::string arrow_text(const Row& r, size_t width) {
 }  // namespace
 
 std::string time_text(int64_t ns) {
+  // Split the magnitude, not the signed value: C++ division truncates toward zero, so both
+  // parts of -0.25 s would be negative ("0.-250000") or the sign would be lost. Times before
+  // the first packet come from joined captures or a clock step, and print as tshark does.
+  const bool negative = ns < 0;
+  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(ns / 1'000'000'000),
-                static_cast<long long>((ns % 1'000'000'000) / 1000));
+  std::snprintf(buf, sizeof buf, "%s%llu.%06llu", negative ? "-" : "",
+                static_cast<unsigned long long>(magnitude / 1'000'000'000),
+                static_cast<unsigned long long>((magnitude % 1'000'000'000) / 1000));
   return buf;
 }
 

@@ -424,3 +424,23 @@ TEST_CASE("ladder: long notes wrap between the SVG's lifelines instead of wideni
   CHECK(text.find("word0 word1") != std::string::npos);
   CHECK(text.find("... * |") != std::string::npos);  // the terminal shortens it
 }
+
+TEST_CASE("ladder: a time before the first packet keeps its sign, in the text and the SVG") {
+  CHECK(time_text(0) == "0.000000");
+  CHECK(time_text(1'234'567'000) == "1.234567");
+  CHECK(time_text(-250'000'000) == "-0.250000");
+  CHECK(time_text(-5'282'511'000) == "-5.282511");
+  CHECK(time_text(-999) == "-0.000000");
+  // Two captures joined with cat: the SYN-ACK is stamped before the SYN.
+  Writer w{false, {}};
+  section_header(w);
+  interface(w, capture::kLinktypeRaw);
+  enhanced_packet(w, 0, 2'000000, ipv4_tcp({true, 40000, kSyn, kC, 0}));
+  enhanced_packet(w, 0, 1'750000, ipv4_tcp({false, 40000, kSyn | kAck, kS, kC + 1}));
+  std::string error;
+  auto input = read_input(w.out, error);
+  REQUIRE_MESSAGE(input, error);
+  auto l = build_ladder(*input);
+  CHECK(render_text(l).find("|   -0.250000 ") != std::string::npos);
+  CHECK(render_svg(l).find(">-0.250000</text>") != std::string::npos);
+}
