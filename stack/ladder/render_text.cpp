@@ -105,9 +105,11 @@ std::string render_text(const Ladder& ladder) {
       k.left = std::max(k.left, r.client_state.text().size());
       k.right = std::max(k.right, r.server_state.text().size());
     }
+    // The title sits in the top border: a long one ("(no SYN in the input)", a wide address)
+    // widens the arrow column, so that the border is as wide as the box and ends in "-+".
     std::string title = "+- " + connection_title(c) + " ";
-    out += "\n" + title + std::string(k.inner() > title.size() - 1 ? k.inner() - title.size() + 1 : 0, '-') +
-           "+\n";
+    if (k.inner() < title.size()) k.arrow += title.size() - k.inner();
+    out += "\n" + title + std::string(k.inner() + 1 - title.size(), '-') + "+\n";
     out += line(k, "time (s)", "client", ' ', "", ' ', "server") + "\n";
     out += line(k, "", c.client.to_string(), ' ', "", ' ', c.server.to_string()) + "\n";
     out += line(k, "", c.client_initial.text(), '|', "", '|', c.server_initial.text()) + "\n";

@@ -444,3 +444,16 @@ TEST_CASE("ladder: a time before the first packet keeps its sign, in the text an
   CHECK(render_text(l).find("|   -0.250000 ") != std::string::npos);
   CHECK(render_svg(l).find(">-0.250000</text>") != std::string::npos);
 }
+
+TEST_CASE("ladder: the top border is as wide as the box, however long the title") {
+  auto steps = exchange();
+  steps.erase(steps.begin(), steps.begin() + 3);  // no SYN: the title says so and is long
+  std::string text = render_text(ladder_from(steps));
+  std::vector<std::string> box;
+  for (size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1)
+    if (text[at] == '+' || text[at] == '|') box.push_back(text.substr(at, end - at));
+  REQUIRE(box.size() > 3);
+  CHECK(box.front().find("(no SYN in the input) -") != std::string::npos);
+  CHECK(box.front().substr(box.front().size() - 2) == "-+");
+  for (const auto& row : box) CHECK(row.size() == box.back().size());
+}
