@@ -84,12 +84,19 @@ std::string summary_line(const Ladder& ladder) {
   std::string s = std::to_string(n) + (n == 1 ? " connection, " : " connections, ") +
                   std::to_string(segments) + (segments == 1 ? " segment" : " segments") + " from " +
                   ladder.source;
+  // A header-only capture (tcpdump -s 96) still draws every segment, with its real length.
+  if (ladder.truncated)
+    s += " (" + std::to_string(ladder.truncated) +
+         " truncated by the snap length: len is from the IPv4 header)";
   auto packets = [](uint64_t n) { return std::to_string(n) + (n == 1 ? " packet" : " packets"); };
-  uint64_t other = ladder.skipped;
+  uint64_t other = ladder.skipped - ladder.header_cut - ladder.fragments;
   for (const auto& [linktype, n] : ladder.unsupported_linktypes) {
     s += "; " + packets(n) + " skipped: " + capture::unsupported_linktype_text(linktype);
     other -= n;
   }
+  if (ladder.header_cut)
+    s += "; " + packets(ladder.header_cut) + " skipped (TCP/IP header cut by the snap length)";
+  if (ladder.fragments) s += "; " + packets(ladder.fragments) + " skipped (IPv4 fragments, not reassembled)";
   if (other) s += "; " + packets(other) + " skipped (not TCP over IPv4)";
   return s;
 }

@@ -50,7 +50,9 @@ int ladder_main(int argc, char** argv, int first) {
         "in Wireshark), len and win; time since the first packet on the left; TCP states where\n"
         "they change. FILE is a pcap or pcapng capture (tcplab --pcap, tcpdump, tshark, Wireshark;\n"
         "raw IP, Ethernet or Linux cooked link types) or a tcplab JSON trace (--trace-json). Exit 1\n"
-        "when the file cannot be read or holds only packets of another link type.\n"
+        "when the file cannot be read or holds only packets of another link type. A segment the\n"
+        "snap length cut short is drawn with its real length (from the IPv4 header) and marked;\n"
+        "IPv4 fragments are reassembled when the capture holds them all.\n"
         "States come from the JSON trace or tcplab's pcapng comments when present; otherwise\n"
         "they are inferred from the flags and marked with '?'. Retransmissions (same sequence\n"
         "range again) and injected faults are marked under their arrow.\n\n");
