@@ -64,6 +64,12 @@ for args in "--bogus $SCEN/passive-open.pkt" "--seed x $SCEN/passive-open.pkt" "
   "$TCPLAB" script $args >/dev/null 2>"$TMP/err"; rc=$?
   check "usage error exits 2: tcplab script $args (got $rc: $(head -1 "$TMP/err"))" test "$rc" -eq 2
 done
+# --pcap and --trace-json naming one file would each write over the other.
+"$TCPLAB" script --pcap "$TMP/same.out" --trace-json "$TMP/./same.out" "$SCEN/passive-open.pkt" \
+  >/dev/null 2>"$TMP/err"; rc=$?
+check "--pcap F --trace-json F: usage error, file not created (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 2 ] && grep -q "name the same file" "$2" && ! [ -e "$3" ]' \
+  _ "$rc" "$TMP/err" "$TMP/same.out"
 # A whole number too large for the seed is out of range, not "not a whole number".
 "$TCPLAB" script --seed 99999999999999999999 "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
 contains "--seed too large: the error states the range (rc $rc)" "$TMP/err" \
