@@ -96,6 +96,20 @@ fi
 contains "cwnd on a capture: names the file type (rc $rc)" "$TMP/err" \
   "$TMP/p.pcap is a pcapng capture, not a JSON trace"
 check "cwnd on a capture: exit 1 (rc $rc)" test "$rc" -eq 1
+# cwnd on a file that is neither: named as such (as ladder names it), not "no congestion events".
+printf '# notes\n' >"$TMP/notes.md"
+"$TCPLAB" cwnd "$TMP/notes.md" >/dev/null 2>"$TMP/err"; rc=$?
+contains "cwnd on a text file: not a JSON trace (rc $rc)" "$TMP/err" \
+  "notes.md: not a tcplab JSON trace (--trace-json) file"
+check "cwnd on a text file: exit 1 (rc $rc)" test "$rc" -eq 1
+# '-' is standard input for both readers.
+"$TCPLAB" ladder - <"$TMP/p.pcap" >"$TMP/stdin.txt" 2>"$TMP/err"; rc=$?
+check "ladder - reads a capture from stdin (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 0 ] && grep -q "^1 connection, 3 segments from pcapng" "$2"' _ "$rc" "$TMP/stdin.txt"
+"$TCPLAB" cwnd - <"$TMP/t.json" >"$TMP/stdin.csv" 2>"$TMP/err"; rc=$?
+check "cwnd - reads a trace from stdin (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 0 ] && grep -q "^[0-9.]*,[0-9]*,,RFC 6928 §2 (initial window)$" "$2"' \
+  _ "$rc" "$TMP/stdin.csv"
 lines=$(wc -l <"$TMP/t.json")
 if python3 -c '
 import json, sys
