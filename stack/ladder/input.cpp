@@ -3,11 +3,11 @@
 
 #include <cmath>
 
+#include "stack/ladder/captured_tcp.hpp"
 #include "stack/trace/json_value.hpp"
 #include "stack/tcp/state.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/tcp.hpp"
-#include "stack/wire/tcp_in_ipv4.hpp"
 
 namespace tcplab::ladder {
 
@@ -272,6 +272,7 @@ void classify_comment(std::string_view comment, std::vector<StateComment>& state
 Input from_capture(const capture::Capture& capture) {
   Input input;
   input.source = capture.format == capture::Format::Pcapng ? "pcapng" : "pcap";
+  CapturedTcpReader reader;
   for (const auto& packet : capture.packets) {
     auto bytes = capture::ipv4_in_frame(packet.linktype, packet.data);
     if (!bytes) {
@@ -279,13 +280,9 @@ Input from_capture(const capture::Capture& capture) {
       if (!capture::linktype_supported(packet.linktype)) ++input.unsupported_linktypes[packet.linktype];
       continue;
     }
-    // Checksums are not verified: captures of locally sent packets often hold partial
-    // checksums that the NIC (or nobody, on a TUN with offloads) fills in later.
-    auto seen = wire::tcp_in_ipv4(*bytes);
-    if (!seen) {
-      ++input.skipped;
-      continue;
-    }
+    const bool cut = packet.original_length > packet.data.size();
+    auto seen = reader.add(*bytes, packet.time_ns, cut);
+    if (!seen) continue;
     const auto* tcp = &seen->tcp;
     SegmentInput s;
     s.time_ns = packet.time_ns;
@@ -294,11 +291,23 @@ Input from_capture(const capture::Capture& capture) {
     s.flags = tcp->flags;
     s.seq = tcp->seq;
     s.ack = tcp->ack;
-    s.payload_length = static_cast<uint32_t>(tcp->payload.size());
+    s.payload_length = seen->payload_length;
     s.window = tcp->window;
+    if (seen->captured_payload < seen->payload_length) {
+      ++input.truncated;
+      // Short enough for the narrowest arrow column: the first line explains the snap length.
+      s.notes.push_back("truncated: " + std::to_string(seen->captured_payload) + " of " +
+                        std::to_string(seen->payload_length) + " bytes captured");
+    }
+    if (seen->fragments > 0)
+      s.notes.push_back("reassembled from " + std::to_string(seen->fragments) + " IPv4 fragments");
     for (const auto& c : packet.comments) classify_comment(c, s.state_comments, s.notes);
     input.events.push_back(std::move(s));
   }
+  reader.finish();
+  input.skipped += reader.skipped().total();
+  input.header_cut = reader.skipped().header_cut;
+  input.fragments = reader.skipped().fragments;
   return input;
 }
 

@@ -64,6 +64,12 @@ struct Input {
   uint64_t skipped = 0;       // packets/events that are not TCP over IPv4 or do not parse
   // Of those, the packets whose link type tcplab cannot unwrap, by link type.
   std::map<uint32_t, uint64_t> unsupported_linktypes;
+  // Of those, TCP over IPv4 that cannot be drawn: the snap length cut into a header, or
+  // IPv4 fragments whose datagram the capture does not hold whole.
+  uint64_t header_cut = 0;
+  uint64_t fragments = 0;
+  // Segments drawn although the snap length cut their payload (their length is the real one).
+  uint64_t truncated = 0;
   std::string source;         // "pcap", "pcapng", "JSON trace"
 };
 
@@ -72,6 +78,8 @@ void classify_comment(std::string_view comment, std::vector<StateComment>& state
                       std::vector<std::string>& notes);
 
 // Every TCP-over-IPv4 packet of the capture as a segment; everything else counted as skipped.
+// A segment the snap length cut keeps its length from the IPv4 header and says it was cut;
+// fragments are reassembled when the capture holds them all (captured_tcp.hpp).
 Input from_capture(const capture::Capture& capture);
 
 // tcplab's JSON trace (stack/trace/json_sink.cpp). Nothing, with `error` set to

@@ -358,6 +358,9 @@ Ladder build_ladder(const Input& input, const LadderOptions& options) {
   Ladder ladder;
   ladder.skipped = input.skipped;
   ladder.unsupported_linktypes = input.unsupported_linktypes;
+  ladder.header_cut = input.header_cut;
+  ladder.fragments = input.fragments;
+  ladder.truncated = input.truncated;
   ladder.source = input.source;
   int64_t origin = input.events.empty() ? 0 : event_time(input.events.front());
   for (const Group& g : group_connections(input)) {

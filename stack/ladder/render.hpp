@@ -20,7 +20,8 @@ std::string time_text(int64_t ns);
 // "connection 1: client 192.0.2.1:40000 -> server 192.0.2.2:80, 7 segments"
 std::string connection_title(const Connection& c);
 
-// "2 connections, 15 segments from pcapng; 3 packets skipped (not TCP over IPv4)"
+// "2 connections, 15 segments from pcapng; 3 packets skipped (not TCP over IPv4)", with the
+// segments cut by the snap length and each other reason for skipping counted apart.
 std::string summary_line(const Ladder& ladder);
 
 }  // namespace tcplab::ladder

@@ -57,9 +57,15 @@ std::string arrow_text(const Row& r, size_t width) {
 }  // namespace
 
 std::string time_text(int64_t ns) {
+  // Split the magnitude, not the signed value: C++ division truncates toward zero, so both
+  // parts of -0.25 s would be negative ("0.-250000") or the sign would be lost. Times before
+  // the first packet come from joined captures or a clock step, and print as tshark does.
+  const bool negative = ns < 0;
+  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(ns / 1'000'000'000),
-                static_cast<long long>((ns % 1'000'000'000) / 1000));
+  std::snprintf(buf, sizeof buf, "%s%llu.%06llu", negative ? "-" : "",
+                static_cast<unsigned long long>(magnitude / 1'000'000'000),
+                static_cast<unsigned long long>((magnitude % 1'000'000'000) / 1000));
   return buf;
 }
 
@@ -78,12 +84,19 @@ std::string summary_line(const Ladder& ladder) {
   std::string s = std::to_string(n) + (n == 1 ? " connection, " : " connections, ") +
                   std::to_string(segments) + (segments == 1 ? " segment" : " segments") + " from " +
                   ladder.source;
+  // A header-only capture (tcpdump -s 96) still draws every segment, with its real length.
+  if (ladder.truncated)
+    s += " (" + std::to_string(ladder.truncated) +
+         " truncated by the snap length: len is from the IPv4 header)";
   auto packets = [](uint64_t n) { return std::to_string(n) + (n == 1 ? " packet" : " packets"); };
-  uint64_t other = ladder.skipped;
+  uint64_t other = ladder.skipped - ladder.header_cut - ladder.fragments;
   for (const auto& [linktype, n] : ladder.unsupported_linktypes) {
     s += "; " + packets(n) + " skipped: " + capture::unsupported_linktype_text(linktype);
     other -= n;
   }
+  if (ladder.header_cut)
+    s += "; " + packets(ladder.header_cut) + " skipped (TCP/IP header cut by the snap length)";
+  if (ladder.fragments) s += "; " + packets(ladder.fragments) + " skipped (IPv4 fragments, not reassembled)";
   if (other) s += "; " + packets(other) + " skipped (not TCP over IPv4)";
   return s;
 }
@@ -99,9 +112,11 @@ std::string render_text(const Ladder& ladder) {
       k.left = std::max(k.left, r.client_state.text().size());
       k.right = std::max(k.right, r.server_state.text().size());
     }
+    // The title sits in the top border: a long one ("(no SYN in the input)", a wide address)
+    // widens the arrow column, so that the border is as wide as the box and ends in "-+".
     std::string title = "+- " + connection_title(c) + " ";
-    out += "\n" + title + std::string(k.inner() > title.size() - 1 ? k.inner() - title.size() + 1 : 0, '-') +
-           "+\n";
+    if (k.inner() < title.size()) k.arrow += title.size() - k.inner();
+    out += "\n" + title + std::string(k.inner() + 1 - title.size(), '-') + "+\n";
     out += line(k, "time (s)", "client", ' ', "", ' ', "server") + "\n";
     out += line(k, "", c.client.to_string(), ' ', "", ' ', c.server.to_string()) + "\n";
     out += line(k, "", c.client_initial.text(), '|', "", '|', c.server_initial.text()) + "\n";

@@ -1,6 +1,7 @@
 // The congestion window series from a JSON trace, as CSV or SVG (see cwnd_series.hpp).
 #include "stack/trace/cwnd_series.hpp"
 
+#include "stack/text/escape_unprintable.hpp"
 #include "stack/text/markup_escape.hpp"
 #include "stack/trace/json_value.hpp"
 
@@ -11,6 +12,17 @@
 
 namespace tcplab::trace {
 namespace {
+
+// "255.255.255.255:65535" is 21 bytes; a longer name comes from a corrupted line.
+constexpr size_t kMaxEndpointName = 48;
+
+// An endpoint name as the trace writes it, printed on stderr and in the SVG: a corrupted
+// line's bytes stay visible as \xNN (never an escape sequence for the terminal, never invalid
+// UTF-8 in the SVG) and a long one is cut and says so.
+std::string endpoint_name(std::string_view raw) {
+  if (raw.size() <= kMaxEndpointName) return text::escape_unprintable(raw);
+  return text::escape_unprintable(raw.substr(0, kMaxEndpointName - 3)) + "...";
+}
 
 // Reads one congestion event; false if a field is missing or of the wrong kind.
 bool to_point(const JsonValue& o, CwndPoint& p, std::string& local, std::string& remote) {
@@ -33,8 +45,8 @@ bool to_point(const JsonValue& o, CwndPoint& p, std::string& local, std::string&
     p.ssthresh = *s;
   }
   p.rule = rule->text;
-  local = l->text;
-  remote = r->text;
+  local = endpoint_name(l->text);
+  remote = endpoint_name(r->text);
   return true;
 }
 

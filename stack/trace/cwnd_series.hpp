@@ -19,7 +19,9 @@ struct CwndPoint {
 };
 
 struct CwndConnection {
-  std::string local, remote;  // "192.0.2.2:80", as the trace writes them
+  // "192.0.2.2:80", as the trace writes them; from a corrupted line, unprintable bytes as \xNN
+  // and at most 48 bytes.
+  std::string local, remote;
   std::vector<CwndPoint> points;
 };
 

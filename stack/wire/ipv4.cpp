@@ -1,6 +1,7 @@
 // IPv4 header parse and emit (RFC 791), with the checks RFC 1122 §3.2.1 asks of a host.
 #include "stack/wire/ipv4.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 #include "stack/wire/checksum.hpp"
@@ -72,7 +73,9 @@ std::string Ipv4Address::to_string() const {
   return s;
 }
 
-Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
+namespace {
+
+Parsed<Ipv4Packet> parse(ConstBytes bytes, bool may_be_cut) {
   // The checks run in the order the fields must be trusted: each one only relies on fields
   // an earlier check has already validated.
   if (bytes.size() < kIpv4MinHeaderLength) return DropReason::Ipv4Truncated;
@@ -84,7 +87,8 @@ Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
     return DropReason::Ipv4BadHeaderLength;
   uint16_t total_length = read_u16(bytes, kTotalLength);
   // RFC 1122 §3.2.1.1 (and link layers that pad): bytes beyond total_length are not ours.
-  if (total_length > bytes.size() || total_length < header_length) return DropReason::Ipv4BadTotalLength;
+  if ((total_length > bytes.size() && !may_be_cut) || total_length < header_length)
+    return DropReason::Ipv4BadTotalLength;
   ConstBytes header_bytes = bytes.first(header_length);
   // RFC 1122 §3.2.1.2: a host MUST verify the header checksum and silently discard on failure.
   // Summing a header that contains its own correct checksum yields 0 (RFC 1071 §1).
@@ -114,9 +118,15 @@ Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) {
   p.header_bytes = header_bytes;
   // RFC 1122 §3.2.1.8: unknown options must be ignored; we keep them only for display.
   p.options = options;
-  p.payload = bytes.subspan(header_length, total_length - header_length);
+  p.payload = bytes.subspan(header_length, std::min<size_t>(total_length, bytes.size()) - header_length);
   return p;
 }
+
+}  // namespace
+
+Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes) { return parse(bytes, /*may_be_cut=*/false); }
+
+Parsed<Ipv4Packet> parse_captured_ipv4(ConstBytes bytes) { return parse(bytes, /*may_be_cut=*/true); }
 
 size_t emit_ipv4_header(const Ipv4Header& header, size_t payload_length, MutableBytes out) {
   // Our own invariants, not network input (style: a broken invariant is an assertion).

@@ -62,6 +62,12 @@ std::optional<std::string_view> find_ipv4_option_fault(ConstBytes options);
 // stack/ip's job, as is the destination.
 Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes);
 
+// For a packet in a capture file that the snap length cut short: the same checks, except that
+// total_length may exceed the bytes at hand (the header itself must be whole, and its
+// checksum right). `payload` is then only the captured part of the payload; total_length
+// still says how long it really was.
+Parsed<Ipv4Packet> parse_captured_ipv4(ConstBytes bytes);
+
 // Writes a 20-byte header (no options) for `payload_length` bytes of payload into out[0..20)
 // with a correct checksum; returns 20. `header.total_length` and `header_length` are ignored.
 size_t emit_ipv4_header(const Ipv4Header& header, size_t payload_length, MutableBytes out);

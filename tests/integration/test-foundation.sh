@@ -69,6 +69,17 @@ for bad in "serve --mtu abc" "serve --mtu 100" "serve --ip 300.1.1.1" "serve --h
 done
 run_cli "$TCPLAB" serve --mtu abc
 check "bad value names the flag and the allowed range" grep -q "bad value 'abc' for --mtu: expected a whole number from 576 to 65535" <<<"$OUT"
+# --pcap and --trace-json naming one file would each write over the other: refused before the
+# file is created, and also when the names differ but the file is the same (a symlink).
+run_cli "$TCPLAB" serve --pcap "$NOBODY_DIR/run.out" --trace-json "$NOBODY_DIR/./run.out"
+check "serve --pcap F --trace-json F: usage error, file not created [rc $RC: $OUT]" bash -c \
+  'test "$1" = 2 && grep -q "name the same file" <<<"$2" && ! test -e "$3"' \
+  _ "$RC" "$OUT" "$NOBODY_DIR/run.out"
+touch "$NOBODY_DIR/old.out" && ln -s "$NOBODY_DIR/old.out" "$NOBODY_DIR/link.out"
+run_cli "$TCPLAB" serve --pcap "$NOBODY_DIR/old.out" --trace-json "$NOBODY_DIR/link.out"
+check "serve --pcap F --trace-json a symlink to F: usage error [rc $RC]" bash -c \
+  'test "$1" = 2 && grep -q "name the same file" <<<"$2"' _ "$RC" "$OUT"
+rm -f "$NOBODY_DIR/old.out" "$NOBODY_DIR/link.out"
 check "no TUN was left behind by usage errors" bash -c "! ip -n '$LAB_NAME' link show tcplab0 >/dev/null 2>&1"
 
 # ------------------------------------------------------------------ non-root

@@ -162,6 +162,10 @@ check "-o FILE and -o a symlink to it: usage error [rc $RC]" \
 get --msl 0.5 "$U11/a.txt" "$U11/a.txt" "$U11/a.txt" -o /dev/null -o /dev/null -o "$WORK/third.out"
 check "-o /dev/null may repeat [rc $RC]" bash -c 'test "$1" = 0 && cmp -s "$2" "$3"' _ "$RC" \
   "$WORK/site/a.txt" "$WORK/third.out"
+get "$U11/a.txt" -o /dev/null --pcap "$WORK/run.out" --trace-json "$WORK/./run.out"
+check "--pcap F --trace-json F: usage error, file not created [rc $RC]" \
+  bash -c 'test "$1" = 2 && grep -q "name the same file" <<<"$2" && ! test -e "$3"' \
+  _ "$RC" "$OUT" "$WORK/run.out"
 get "$U11/a.txt" -o - --trace-json -
 check "-o - with --trace-json -: usage error [rc $RC]" \
   bash -c 'test "$1" = 2 && grep -q "both write to stdout" <<<"$2"' _ "$RC" "$OUT"

@@ -64,6 +64,12 @@ for args in "--bogus $SCEN/passive-open.pkt" "--seed x $SCEN/passive-open.pkt" "
   "$TCPLAB" script $args >/dev/null 2>"$TMP/err"; rc=$?
   check "usage error exits 2: tcplab script $args (got $rc: $(head -1 "$TMP/err"))" test "$rc" -eq 2
 done
+# --pcap and --trace-json naming one file would each write over the other.
+"$TCPLAB" script --pcap "$TMP/same.out" --trace-json "$TMP/./same.out" "$SCEN/passive-open.pkt" \
+  >/dev/null 2>"$TMP/err"; rc=$?
+check "--pcap F --trace-json F: usage error, file not created (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 2 ] && grep -q "name the same file" "$2" && ! [ -e "$3" ]' \
+  _ "$rc" "$TMP/err" "$TMP/same.out"
 # A whole number too large for the seed is out of range, not "not a whole number".
 "$TCPLAB" script --seed 99999999999999999999 "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
 contains "--seed too large: the error states the range (rc $rc)" "$TMP/err" \
@@ -90,6 +96,20 @@ fi
 contains "cwnd on a capture: names the file type (rc $rc)" "$TMP/err" \
   "$TMP/p.pcap is a pcapng capture, not a JSON trace"
 check "cwnd on a capture: exit 1 (rc $rc)" test "$rc" -eq 1
+# cwnd on a file that is neither: named as such (as ladder names it), not "no congestion events".
+printf '# notes\n' >"$TMP/notes.md"
+"$TCPLAB" cwnd "$TMP/notes.md" >/dev/null 2>"$TMP/err"; rc=$?
+contains "cwnd on a text file: not a JSON trace (rc $rc)" "$TMP/err" \
+  "notes.md: not a tcplab JSON trace (--trace-json) file"
+check "cwnd on a text file: exit 1 (rc $rc)" test "$rc" -eq 1
+# '-' is standard input for both readers.
+"$TCPLAB" ladder - <"$TMP/p.pcap" >"$TMP/stdin.txt" 2>"$TMP/err"; rc=$?
+check "ladder - reads a capture from stdin (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 0 ] && grep -q "^1 connection, 3 segments from pcapng" "$2"' _ "$rc" "$TMP/stdin.txt"
+"$TCPLAB" cwnd - <"$TMP/t.json" >"$TMP/stdin.csv" 2>"$TMP/err"; rc=$?
+check "cwnd - reads a trace from stdin (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 0 ] && grep -q "^[0-9.]*,[0-9]*,,RFC 6928 §2 (initial window)$" "$2"' \
+  _ "$rc" "$TMP/stdin.csv"
 lines=$(wc -l <"$TMP/t.json")
 if python3 -c '
 import json, sys

@@ -424,3 +424,141 @@ TEST_CASE("ladder: long notes wrap between the SVG's lifelines instead of wideni
   CHECK(text.find("word0 word1") != std::string::npos);
   CHECK(text.find("... * |") != std::string::npos);  // the terminal shortens it
 }
+
+TEST_CASE("ladder: a time before the first packet keeps its sign, in the text and the SVG") {
+  CHECK(time_text(0) == "0.000000");
+  CHECK(time_text(1'234'567'000) == "1.234567");
+  CHECK(time_text(-250'000'000) == "-0.250000");
+  CHECK(time_text(-5'282'511'000) == "-5.282511");
+  CHECK(time_text(-999) == "-0.000000");
+  // Two captures joined with cat: the SYN-ACK is stamped before the SYN.
+  Writer w{false, {}};
+  section_header(w);
+  interface(w, capture::kLinktypeRaw);
+  enhanced_packet(w, 0, 2'000000, ipv4_tcp({true, 40000, kSyn, kC, 0}));
+  enhanced_packet(w, 0, 1'750000, ipv4_tcp({false, 40000, kSyn | kAck, kS, kC + 1}));
+  std::string error;
+  auto input = read_input(w.out, error);
+  REQUIRE_MESSAGE(input, error);
+  auto l = build_ladder(*input);
+  CHECK(render_text(l).find("|   -0.250000 ") != std::string::npos);
+  CHECK(render_svg(l).find(">-0.250000</text>") != std::string::npos);
+}
+
+TEST_CASE("ladder: the top border is as wide as the box, however long the title") {
+  auto steps = exchange();
+  steps.erase(steps.begin(), steps.begin() + 3);  // no SYN: the title says so and is long
+  std::string text = render_text(ladder_from(steps));
+  std::vector<std::string> box;
+  for (size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1)
+    if (text[at] == '+' || text[at] == '|') box.push_back(text.substr(at, end - at));
+  REQUIRE(box.size() > 3);
+  CHECK(box.front().find("(no SYN in the input) -") != std::string::npos);
+  CHECK(box.front().substr(box.front().size() - 2) == "-+");
+  for (const auto& row : box) CHECK(row.size() == box.back().size());
+}
+
+namespace {
+
+// A pcapng packet block whose frame the snap length cut to `captured` bytes.
+void cut_packet(Writer& w, uint64_t units, const Bytes& frame, size_t captured) {
+  Writer b{w.big_endian, {}};
+  b.u32(0);
+  b.u32(static_cast<uint32_t>(units >> 32));
+  b.u32(static_cast<uint32_t>(units));
+  b.u32(static_cast<uint32_t>(captured));
+  b.u32(static_cast<uint32_t>(frame.size()));
+  b.bytes(Bytes(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(captured)));
+  b.pad4();
+  block(w, 6, b.out);
+}
+
+// The IPv4 packet `whole` as fragments of its payload split at `cuts` (multiples of 8).
+std::vector<Bytes> fragments(const Bytes& whole, std::vector<size_t> cuts, uint16_t id = 7) {
+  auto ip = wire::parse_ipv4(whole);
+  REQUIRE(ip.ok());
+  Bytes payload(ip->payload.begin(), ip->payload.end());
+  cuts.insert(cuts.begin(), 0);
+  cuts.push_back(payload.size());
+  std::vector<Bytes> out;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+    wire::Ipv4Header h = ip->header;
+    h.identification = id;
+    h.dont_fragment = false;
+    h.more_fragments = i + 2 < cuts.size();
+    h.fragment_offset = static_cast<uint16_t>(cuts[i] / 8);
+    Bytes f(20 + cuts[i + 1] - cuts[i]);
+    wire::emit_ipv4_header(h, f.size() - 20, f);
+    std::copy(payload.begin() + static_cast<std::ptrdiff_t>(cuts[i]),
+              payload.begin() + static_cast<std::ptrdiff_t>(cuts[i + 1]), f.begin() + 20);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Ladder ladder_of(const Writer& w) {
+  std::string error;
+  auto input = read_input(w.out, error);
+  REQUIRE_MESSAGE(input, error);
+  return build_ladder(*input);
+}
+
+}  // namespace
+
+TEST_CASE("ladder: a segment cut by the snap length is drawn with its real length and marked") {
+  Writer w{false, {}};
+  section_header(w);
+  interface(w, capture::kLinktypeRaw);
+  enhanced_packet(w, 0, 1000, ipv4_tcp({true, 40000, kSyn, kC, 0}));
+  enhanced_packet(w, 0, 2000, ipv4_tcp({false, 40000, kSyn | kAck, kS, kC + 1}));
+  cut_packet(w, 3000, ipv4_tcp({true, 40000, kPsh | kAck, kC + 1, kS + 1, 83}), 64);  // 24 of 83
+  // The IP header whole but the TCP header cut: nothing reliable to draw.
+  cut_packet(w, 4000, ipv4_tcp({false, 40000, kAck, kS + 1, kC + 84}), 30);
+  // Snap length cutting into the IP header itself.
+  cut_packet(w, 5000, ipv4_tcp({false, 40000, kAck, kS + 1, kC + 84}), 12);
+  auto l = ladder_of(w);
+  REQUIRE(l.connections.size() == 1);
+  const auto rows = segment_rows(l.connections[0]);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[2]->label == "P. seq=1 ack=1 len=83 win=1000");
+  CHECK(rows[2]->notes == std::vector<std::string>{"truncated: 24 of 83 bytes captured"});
+  CHECK(l.truncated == 1);
+  CHECK(summary_line(l) ==
+        "1 connection, 3 segments from pcapng (1 truncated by the snap length: len is from the IPv4 header); "
+        "2 packets skipped (TCP/IP header cut by the snap length)");
+  // A packet the capture holds whole but whose total length claims more is still corrupt.
+  Writer bad{false, {}};
+  section_header(bad);
+  interface(bad, capture::kLinktypeRaw);
+  Bytes p = ipv4_tcp({true, 40000, kSyn, kC, 0});
+  enhanced_packet(bad, 0, 1000, Bytes(p.begin(), p.end() - 4));
+  CHECK(summary_line(ladder_of(bad)) ==
+        "0 connections, 0 segments from pcapng; 1 packet skipped (not TCP over IPv4)");
+}
+
+TEST_CASE("ladder: a segment in IPv4 fragments is reassembled; an incomplete one is counted apart") {
+  Writer w{false, {}};
+  section_header(w);
+  interface(w, capture::kLinktypeRaw);
+  enhanced_packet(w, 0, 1000, ipv4_tcp({true, 40000, kSyn, kC, 0}));
+  enhanced_packet(w, 0, 2000, ipv4_tcp({false, 40000, kSyn | kAck, kS, kC + 1}));
+  enhanced_packet(w, 0, 3000, ipv4_tcp({true, 40000, kAck, kC + 1, kS + 1}));
+  auto pieces = fragments(ipv4_tcp({false, 40000, kPsh | kAck, kS + 1, kC + 1, 200}), {104});
+  enhanced_packet(w, 0, 4000, pieces[0]);
+  enhanced_packet(w, 0, 4001, pieces[1]);
+  enhanced_packet(w, 0, 5000, ipv4_tcp({true, 40000, kAck, kC + 1, kS + 201}));
+  // The first two of three fragments of another segment: the capture never has the third.
+  auto lost = fragments(ipv4_tcp({false, 40000, kPsh | kAck, kS + 201, kC + 1, 300}), {104, 208}, 8);
+  enhanced_packet(w, 0, 6000, lost[0]);
+  enhanced_packet(w, 0, 6001, lost[1]);
+  auto l = ladder_of(w);
+  REQUIRE(l.connections.size() == 1);
+  const auto rows = segment_rows(l.connections[0]);
+  REQUIRE(rows.size() == 5);
+  CHECK(rows[3]->label == "P. seq=1 ack=1 len=200 win=1000");
+  CHECK(rows[3]->notes == std::vector<std::string>{"reassembled from 2 IPv4 fragments"});
+  CHECK(rows[3]->time_ns == 3001'000);  // when the last fragment came
+  CHECK(l.fragments == 2);
+  CHECK(summary_line(l) ==
+        "1 connection, 5 segments from pcapng; 2 packets skipped (IPv4 fragments, not reassembled)");
+}

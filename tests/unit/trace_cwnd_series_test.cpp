@@ -106,3 +106,14 @@ TEST_CASE("cwnd series: the SVG is standalone and draws both lines") {
   CwndConnection empty;
   CHECK(cwnd_svg(empty).ends_with("</svg>\n"));
 }
+
+TEST_CASE("cwnd series: endpoint names from a corrupted line are shown escaped and bounded") {
+  std::string long_name(200, '7');
+  std::string text =
+      "{\"t\":0.1,\"event\":\"congestion\",\"local\":\"1.2.3.4:\\u001b[31m\xff\",\"remote\":\"" + long_name +
+      "\",\"cwnd\":10,\"ssthresh\":null,\"rule\":\"r\"}\n";
+  CwndTrace t = read_cwnd_trace(text);
+  REQUIRE(t.connections.size() == 1);
+  CHECK(t.connections[0].local == "1.2.3.4:\\x1b[31m\\xff");
+  CHECK(t.connections[0].remote == std::string(45, '7') + "...");
+}

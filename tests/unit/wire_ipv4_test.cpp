@@ -114,6 +114,22 @@ TEST_CASE("ipv4: trailing bytes beyond total length are ignored") {
   CHECK(r->header.total_length == 40);
 }
 
+TEST_CASE("ipv4: a captured packet cut by the snap length keeps its total length") {
+  auto p = hex(test::kPingRequest);  // total length 84
+  p.resize(40);
+  CHECK(parse_ipv4(p).error() == DropReason::Ipv4BadTotalLength);  // the stack never sees this
+  auto r = parse_captured_ipv4(p);
+  REQUIRE(r.ok());
+  CHECK(r->header.total_length == 84);
+  CHECK(r->payload.size() == 20);  // what was captured
+  // The header itself must be whole, and a total length below it stays refused.
+  CHECK_FALSE(parse_captured_ipv4(std::span(p).first(19)).ok());
+  p[2] = std::byte{0};
+  p[3] = std::byte{19};
+  fix_checksum(p);
+  CHECK(parse_captured_ipv4(p).error() == DropReason::Ipv4BadTotalLength);
+}
+
 TEST_CASE("ipv4: options are skipped and exposed") {
   // IHL 6 with one 4-byte option (NOP NOP NOP EOL), 4 bytes payload.
   auto p = hex("460001c00000000040060000c0000201c000020201010100deadbeef");

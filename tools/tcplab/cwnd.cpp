@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "stack/capture/capture.hpp"
+#include "stack/ladder/input.hpp"
 #include "stack/trace/cwnd_series.hpp"
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
@@ -32,7 +33,8 @@ int cwnd_main(int argc, char** argv, int first) {
         "usage: tcplab cwnd TRACE.jsonl [--conn N] [--svg FILE]\n\n"
         "Prints the congestion window and slow-start threshold of one connection as CSV\n"
         "(time,cwnd,ssthresh,rule; an empty ssthresh is not set yet), read from a trace written\n"
-        "with --trace-json. Each row is one change with the RFC rule that made it.\n\n");
+        "with --trace-json. Each row is one change with the RFC rule that made it. TRACE.jsonl '-'\n"
+        "reads standard input.\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
@@ -54,6 +56,13 @@ int cwnd_main(int argc, char** argv, int first) {
                  "tcplab cwnd: %s is a %s capture, not a JSON trace: the congestion window is not on the "
                  "wire (write a trace with --trace-json; tcplab ladder reads captures)\n",
                  path.c_str(), capture::looks_like_pcapng(bytes) ? "pcapng" : "pcap");
+    return kExitRuntime;
+  }
+  // Anything else (a README, a gzip file) is said to be no trace at all, as ladder says it,
+  // rather than a trace without congestion events.
+  if (!ladder::looks_like_json_trace(text)) {
+    std::fprintf(stderr, "tcplab cwnd: %s: %s\n", path.c_str(),
+                 text.empty() ? "empty file" : "not a tcplab JSON trace (--trace-json) file");
     return kExitRuntime;
   }
   trace::CwndTrace t = trace::read_cwnd_trace(text);

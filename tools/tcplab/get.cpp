@@ -3,12 +3,10 @@
 // way serve does, runs http::ClientSession on the event loop, prints what happened to each
 // URL and each connection, and stays while our side holds TIME-WAIT.
 #include <sys/random.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +20,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/loop_extras.hpp"
+#include "tools/tcplab/same_file.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 #include "tools/tcplab/stack_setup.hpp"
 
@@ -88,22 +87,6 @@ FlagTable get_flags(GetOptions& o) {
 
 // How -o, --trace-json and --pcap name their file in messages.
 std::string shown_name(const std::string& name) { return name == "-" ? "stdout" : name; }
-
-// True when `a` and `b` would be the same regular file. Two writers of one file each truncate
-// it and write from offset 0 through their own descriptor, so the second body would land over
-// the start of the first. An existing file is known by device and inode (a hard link, a
-// symlink, "./a" for "a"); one not created yet by its absolute, normalised path. A device
-// such as /dev/null may be named any number of times.
-bool same_regular_file(const std::string& a, const std::string& b) {
-  struct stat sa {}, sb {};
-  const bool a_exists = ::stat(a.c_str(), &sa) == 0, b_exists = ::stat(b.c_str(), &sb) == 0;
-  if (a_exists && b_exists) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
-  if (a_exists != b_exists) return false;
-  std::error_code ea, eb;
-  auto pa = std::filesystem::absolute(a, ea).lexically_normal();
-  auto pb = std::filesystem::absolute(b, eb).lexically_normal();
-  return !ea && !eb && pa == pb;
-}
 
 // A usage error when two of the files get writes (-o, --trace-json, --pcap) are one file, or
 // when a body and the JSON trace both ask for stdout. Several `-o -` follow each other on

@@ -10,7 +10,9 @@
 namespace tcplab::cli {
 
 bool read_input_file(const std::string& path, std::string& out, std::string& error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // "-" is standard input, as for most Unix tools: `tshark -w - | tcplab ladder -`.
+  const bool from_stdin = path == "-";
+  const int fd = from_stdin ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error = "cannot read " + path + ": " + std::strerror(errno);
     return false;

@@ -6,7 +6,7 @@
 namespace tcplab::cli {
 
 // Fills `out` with the file's bytes and returns true, or sets `error` to
-// "cannot read PATH: REASON" and returns false.
+// "cannot read PATH: REASON" and returns false. PATH "-" reads standard input to its end.
 bool read_input_file(const std::string& path, std::string& out, std::string& error);
 
 }  // namespace tcplab::cli

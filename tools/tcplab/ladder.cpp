@@ -49,8 +49,10 @@ int ladder_main(int argc, char** argv, int first) {
         "server right, one arrow per segment with flags, seq/ack relative to each side's ISN (as\n"
         "in Wireshark), len and win; time since the first packet on the left; TCP states where\n"
         "they change. FILE is a pcap or pcapng capture (tcplab --pcap, tcpdump, tshark, Wireshark;\n"
-        "raw IP, Ethernet or Linux cooked link types) or a tcplab JSON trace (--trace-json). Exit 1\n"
-        "when the file cannot be read or holds only packets of another link type.\n"
+        "raw IP, Ethernet or Linux cooked link types) or a tcplab JSON trace (--trace-json); '-'\n"
+        "reads standard input. Exit 1 when the file cannot be read or holds only packets of another\n"
+        "link type. A segment the snap length cut short is drawn with its real length (from the IPv4\n"
+        "header) and marked; IPv4 fragments are reassembled when the capture holds them all.\n"
         "States come from the JSON trace or tcplab's pcapng comments when present; otherwise\n"
         "they are inferred from the flags and marked with '?'. Retransmissions (same sequence\n"
         "range again) and injected faults are marked under their arrow.\n\n");

@@ -112,6 +112,10 @@ int script_main(int argc, char** argv, int first) {
     return kExitUsage;
   }
 
+  if (auto problem = check_trace(o.trace)) {
+    std::fprintf(stderr, "tcplab script: %s (see tcplab script --help)\n", problem->c_str());
+    return kExitUsage;
+  }
   TraceSinks sinks;
   std::string error;
   if (!sinks.open(o.trace, error)) {

@@ -145,6 +145,7 @@ FlagTable serve_flags(ServeOptions& o) {
 // Checks that need several flags at once. Returns a usage error or nothing.
 std::optional<std::string> check_combination(const ServeOptions& o) {
   if (auto error = check_link(o.link)) return error;
+  if (auto error = check_trace(o.trace)) return error;
   if (!o.status.status_file.empty())
     if (auto problem = status_file_problem(o.status.status_file)) return problem;
   struct Use {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "stack/link/netlink_view.hpp"
+#include "tools/tcplab/same_file.hpp"
 
 namespace tcplab::cli {
 
@@ -275,6 +276,14 @@ void add_status_flags(FlagTable& flags, StatusOptions& o) {
            "FILE, replaced whole each time; tools/lab run sets TCPLAB_STATUS_FILE so `tools/lab table` "
            "can show it",
            file_into(o.status_file));
+}
+
+std::optional<std::string> check_trace(const TraceOptions& o) {
+  // "-" for --trace-json is stdout, and --pcap refuses "-": they cannot meet there.
+  if (o.trace_json.empty() || o.pcap.empty() || o.trace_json == "-") return std::nullopt;
+  if (!same_regular_file(o.trace_json, o.pcap)) return std::nullopt;
+  return "--trace-json " + o.trace_json + " and --pcap " + o.pcap +
+         " name the same file, so one would overwrite the other; give each its own file";
 }
 
 std::optional<std::string> check_link(const LinkOptions& o) {

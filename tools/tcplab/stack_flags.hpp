@@ -81,6 +81,10 @@ void add_status_flags(FlagTable& flags, StatusOptions& o);
 // Checks the link group as a whole (is --ip inside --host-ip's prefix, ...). A usage error or nothing.
 std::optional<std::string> check_link(const LinkOptions& o);
 
+// Checks the trace group as a whole: --trace-json and --pcap may not name one file (each
+// would write over the other, leaving a file nothing reads). A usage error or nothing.
+std::optional<std::string> check_trace(const TraceOptions& o);
+
 // What the link flags ask of the address choice (stack/ip/address_choice.hpp); doctor asks
 // the same question serve does.
 ip::AddressRequest address_request(const LinkOptions& o);
