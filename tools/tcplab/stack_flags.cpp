@@ -128,7 +128,7 @@ void add_step_flag(FlagTable& flags, bool& step) {
   add_flag(flags, "--step", "", "off",
            "pause before each inbound segment is processed and after each outbound one is built; "
            "show the TCB and what changed; commands from stdin (n, c, b STATE, b rst, b retransmission, "
-           "p, q)",
+           "p, q); the capture and JSON trace are flushed at each pause",
            switch_into(step, true));
 }
 
