@@ -385,6 +385,11 @@ void PcapWriter::flush() {
   dirty_ = false;
 }
 
+void PcapWriter::flush_complete() {
+  write_out(committed());
+  dirty_ = has_pending_;
+}
+
 std::optional<Instant> PcapWriter::next_flush_deadline() const {
   if (has_pending_) return pending_.t;
   if (!dirty_ || !last_flush_) return std::nullopt;

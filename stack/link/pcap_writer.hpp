@@ -57,6 +57,10 @@ class PcapWriter final : public trace::Sink {
 
   // Writes buffered records to the file now.
   void flush();
+  // Writes the records whose events are all known: everything but a pending pcapng record,
+  // which stays until the events it causes have come (step mode pauses while a packet is
+  // being processed; writing it then would cut it off from its comments).
+  void flush_complete();
   // Flushes if records are buffered and the last flush was at least kPcapFlushInterval ago.
   // The event loop calls this every iteration and wakes up by next_flush_deadline(), so a
   // capture is complete on disk within ~100 ms even when traffic stops.

@@ -114,6 +114,9 @@ struct Peer {
   // The stack's TSval clock (RFC 7323) minus script milliseconds, learned from its SYN: script
   // TS values of the stack are milliseconds of script time, whatever its random offset.
   std::optional<uint32_t> ts_base;
+  // A '<' line of this peer carried payload text: its stream is no longer filler bytes, so a
+  // read() that checks them fails because of the script, not of the stack.
+  bool sent_text = false;
 };
 
 struct Emitted {
@@ -239,12 +242,20 @@ class Runner final : public tcp::AcceptHandler {
 
   void apply_config(StackConfig& sc) {
     tcp::TcpConfig& tc = sc.tcp;
+    const ConfigEntry* rto_min_entry = nullptr;
+    const ConfigEntry* rto_max_entry = nullptr;
     for (const ConfigEntry& e : script_.config) {
       const std::string item = e.key + "=" + e.value;
       auto bad = [&](const std::string& why) { script_error(e.line, item, why); };
       auto u = [&](uint64_t max) -> uint64_t {
         auto v = parse_uint(e.value);
         if (!v || *v > max) bad("expected a whole number up to " + std::to_string(max));
+        return *v;
+      };
+      auto in_range = [&](uint64_t min, uint64_t max) -> uint64_t {
+        auto v = parse_uint(e.value);
+        if (!v || *v < min || *v > max)
+          bad("expected a whole number from " + std::to_string(min) + " to " + std::to_string(max));
         return *v;
       };
       auto b = [&]() -> bool {
@@ -261,8 +272,10 @@ class Runner final : public tcp::AcceptHandler {
       const std::string& k = e.key;
       if (k == "mss")
         tc.mss = static_cast<uint16_t>(u(65535));
+      // RFC 791 §3.2: "Every internet module must be able to forward a datagram of 68 octets
+      // without further fragmentation"; a smaller MTU is no IPv4 link.
       else if (k == "mtu")
-        sc.mtu = static_cast<uint16_t>(u(65535));
+        sc.mtu = static_cast<uint16_t>(in_range(68, 65535));
       else if (k == "receive_buffer")
         tc.receive_buffer = u(1ull << 30);
       else if (k == "send_buffer")
@@ -289,11 +302,13 @@ class Runner final : public tcp::AcceptHandler {
         tc.fin_timeout = d(1000000);
       else if (k == "rto_initial")
         tc.rto_initial = d(1000);
-      else if (k == "rto_min")
+      else if (k == "rto_min") {
         tc.rto_min = d(1000);
-      else if (k == "rto_max")
+        rto_min_entry = &e;
+      } else if (k == "rto_max") {
         tc.rto_max = d(1000);
-      else if (k == "max_retransmissions")
+        rto_max_entry = &e;
+      } else if (k == "max_retransmissions")
         tc.max_retransmissions = static_cast<int>(u(1000));
       else if (k == "max_syn_retransmissions")
         tc.max_syn_retransmissions = static_cast<int>(u(1000));
@@ -343,8 +358,10 @@ class Runner final : public tcp::AcceptHandler {
       // The runner's own settings.
       else if (k == "tolerance")
         tolerance_ = std::chrono::duration_cast<std::chrono::microseconds>(d(1000)).count();
+      // Port 0 is reserved: no peer can reach it, and listen() would fail with EADDRINUSE,
+      // which blames the wrong thing.
       else if (k == "port") {
-        listen_port_ = static_cast<uint16_t>(u(65535));
+        listen_port_ = static_cast<uint16_t>(in_range(1, 65535));
         port_given_ = true;
       }
       // An application on the stack (stack/script/app.hpp): tcplab's HTTP server on PORT.
@@ -365,6 +382,17 @@ class Runner final : public tcp::AcceptHandler {
             "challenge_ack_interval challenge_ack_per_second invalid_ack_interval isn "
             "max_out_of_order initial_window sack timestamps keepalive icmp_error_burst "
             "icmp_error_interval reassembly_timeout tolerance port remote_port remote_isn http)");
+    }
+    // RFC 6298 §2.4-2.5: the RTO is clamped to [min, max]; an upside-down range clamps to nonsense.
+    if ((rto_min_entry || rto_max_entry) && tc.rto_min > tc.rto_max) {
+      const ConfigEntry& e = rto_max_entry ? *rto_max_entry : *rto_min_entry;
+      script_error(
+          e.line, e.key + "=" + e.value,
+          "rto_min (" +
+              seconds_text(std::chrono::duration_cast<std::chrono::microseconds>(tc.rto_min).count()) +
+              " s) is above rto_max (" +
+              seconds_text(std::chrono::duration_cast<std::chrono::microseconds>(tc.rto_max).count()) +
+              " s): rto_min must not exceed rto_max");
     }
   }
 
@@ -722,6 +750,7 @@ class Runner final : public tcp::AcceptHandler {
       p.last_syn_rel = spec.seq;
     }
     uint32_t data_start = spec.seq + (spec.flags.syn ? 1u : 0u);
+    if (spec.text && spec.len > 0) p.sent_text = true;
     payload_.resize(spec.len);
     for (uint32_t i = 0; i < spec.len; ++i)
       payload_[i] = spec.text ? static_cast<std::byte>((*spec.text)[i])
@@ -1370,12 +1399,22 @@ class Runner final : public tcp::AcceptHandler {
     for (size_t i = 0; i < got; ++i) {
       char want = filler_byte(static_cast<uint32_t>(*fd.origin + fd.read + i));
       char have = static_cast<char>(payload_[i]);
-      if (want != have)
-        throw Stop{script_.path + ":" + std::to_string(current_->number) +
-                       ": read() returned wrong bytes: stream byte " + std::to_string(fd.read + i) + " is '" +
-                       std::string(1, have) + "', the peer sent '" + std::string(1, want) + "'",
-                   {"line " + std::to_string(current_->number) + ": " + current_->text,
-                    "(bytes were delivered out of order, duplicated or lost)"}};
+      if (want == have) continue;
+      const std::string where = script_.path + ":" + std::to_string(current_->number) + ": read() returned " +
+                                quote_text(std::string_view(&have, 1), 1) + " at stream byte " +
+                                std::to_string(fd.read + i);
+      const std::string line_text = "line " + std::to_string(current_->number) + ": " + current_->text;
+      // With payload text the peer did not send filler bytes: saying it did, and hinting at
+      // a stack bug, would send the reader looking in the wrong place.
+      if (peers_[fd.peer - 1].sent_text)
+        throw Stop{
+            where + " where read() expects the filler byte " + quote_text(std::string_view(&want, 1), 1),
+            {line_text,
+             "(read() checks filler bytes only; this peer's '<' lines send payload text, which is "
+             "for an application on the stack: // config: http=PORT)"}};
+      throw Stop{
+          where + ", the peer sent " + quote_text(std::string_view(&want, 1), 1) + " (the filler byte there)",
+          {line_text, "(bytes were delivered out of order, duplicated or lost)"}};
     }
     fd.read += got;
     if (got == 0 && count > 0) {

@@ -93,6 +93,9 @@ constexpr std::string_view kStateNames =
     "CLOSED, LISTEN, SYN-SENT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING, "
     "LAST-ACK, TIME-WAIT";
 
+// The largest time a script may write, in seconds.
+constexpr Micros kMaxSeconds = 1'000'000;
+
 class LineParser {
  public:
   LineParser(const std::string& path, int number, std::string_view code)
@@ -116,6 +119,8 @@ class LineParser {
     if (pos < code_.size() && (code_[pos] == '<' || code_[pos] == '>') &&
         (pos + 1 == code_.size() || std::isspace(static_cast<unsigned char>(code_[pos + 1])))) {
       bool inject = code_[pos] == '<';
+      // An injected segment is sent at a time the script chooses; "whenever" has no meaning.
+      if (inject && line.time.kind == TimeSpec::Kind::Any) fail(time, "'*' is only allowed on '>' lines");
       parse_segment(line, inject, pos + 1);
     } else {
       // A range on a call is packetdrill's blocking call; tcplab's calls never block, so the
@@ -142,8 +147,10 @@ class LineParser {
     return Token{std::string(code_.substr(start, pos - start)), static_cast<int>(start) + 1};
   }
 
-  // "0.100", "+0.1", "+.1", "1": microseconds, exactly (no floating point).
-  std::optional<Micros> parse_seconds(std::string_view s) const {
+  // "0.100", "+0.1", "+.1", "1": microseconds, exactly (no floating point). The two limits
+  // (docs/scenarios.md, "Times") get messages of their own: the text is a time, just not one
+  // the runner can hold.
+  std::optional<Micros> parse_seconds(const Token& t, std::string_view s) const {
     if (s.empty()) return std::nullopt;
     Micros whole = 0, frac = 0;
     int frac_digits = 0;
@@ -156,9 +163,12 @@ class LineParser {
         any_digit = true;
         if (!dot) {
           whole = whole * 10 + (c - '0');
-          if (whole > 1'000'000) return std::nullopt;  // a million seconds is surely a typo
+          // A million seconds (11.5 days) is surely a typo.
+          if (whole > kMaxSeconds)
+            fail(t, "time too large (at most " + std::to_string(kMaxSeconds) + " s per time)");
         } else {
-          if (++frac_digits > 6) return std::nullopt;
+          if (++frac_digits > 6)
+            fail(t, "time has more than microsecond precision (at most 6 decimals, like 0.000001)");
           frac = frac * 10 + (c - '0');
         }
       } else {
@@ -173,7 +183,7 @@ class LineParser {
   std::pair<TimeSpec::Kind, Micros> parse_time_point(const Token& t, std::string_view s) const {
     bool relative = !s.empty() && s.front() == '+';
     if (relative) s.remove_prefix(1);
-    auto us = parse_seconds(s);
+    auto us = parse_seconds(t, s);
     if (!us) fail(t, "bad time: expected seconds like 0.100, +0.1 or *");
     return {relative ? TimeSpec::Kind::Relative : TimeSpec::Kind::Absolute, *us};
   }
@@ -271,7 +281,10 @@ class LineParser {
   }
 
   uint32_t number(const Token& t, std::string_view s, const char* what) const {
-    if (s.empty() || s.size() > 10) fail(t, std::string("bad ") + what + ": expected a number");
+    if (s.empty()) fail(t, std::string("bad ") + what + ": expected a number");
+    if (s.size() > 10 && s.find_first_not_of("0123456789") == std::string_view::npos)
+      fail(t, std::string(what) + " does not fit in 32 bits");
+    if (s.size() > 10) fail(t, std::string("bad ") + what + ": expected a number");
     uint64_t v = 0;
     for (char c : s) {
       if (!std::isdigit(static_cast<unsigned char>(c)))
@@ -464,6 +477,7 @@ class LineParser {
     parse_flags(need("flags"), s.flags);
     parse_seq(need("seq:end(len)"), s, inject);
     const Token* text_token = nullptr;
+    const Token* ack_token = nullptr;
     while (i < tokens.size()) {
       const Token& t = tokens[i++];
       if (t.text == "frag") {
@@ -472,6 +486,7 @@ class LineParser {
         const Token& v = need("ack value");
         if (s.ack_given) fail(t, "ack given twice");
         s.ack_given = true;
+        ack_token = &t;
         s.ack = number_or_any(v, v.text, "ack", inject);
       } else if (t.text == "win") {
         const Token& v = need("win value");
@@ -504,7 +519,7 @@ class LineParser {
     if (inject) {
       if (s.flags.ack && !s.ack_given)
         fail(1, "", "an injected segment with the ACK flag ('.') needs 'ack N'");
-      if (!s.flags.ack && s.ack_given) fail(1, "", "'ack N' given but the flags have no '.' (ACK)");
+      if (!s.flags.ack && s.ack_given) fail(*ack_token, "'ack N' given but the flags have no '.' (ACK)");
       if (!s.win_given) {
         s.win_given = true;
         s.win = 65535;
@@ -718,10 +733,54 @@ class LineParser {
     // packetdrill allows a human text after the errno: "-1 EAGAIN (Resource temporarily unavailable)".
     if (pos < code_.size() && (code_[pos] != '(' || code_.back() != ')'))
       fail(static_cast<int>(pos) + 1, std::string(code_.substr(pos)), "unexpected text after the result");
+    check_call_numbers(c, name, arg_columns);
     if (c.name == "getsockopt" && c.args.size() >= 4 && c.args[2] == "TCP_INFO")
       check_tcp_info(c.args[3], arg_columns[3]);
     if (c.name == "getsockopt" && c.args.size() >= 4 && c.args[2] == "SO_ERROR")
       check_so_error(c.args[3], arg_columns[3]);
+  }
+
+  // The arguments the runner reads as numbers or words: descriptors, byte counts, shutdown's
+  // HOW and state()'s peer. A mistake in them is a script error found before anything runs,
+  // not a failure when the line's turn comes (docs/scenarios.md, "Calls").
+  void check_call_numbers(const CallSpec& c, const Token& name, const std::vector<int>& columns) const {
+    static const std::set<std::string> takes_fd = {"bind",  "listen",     "accept",     "connect", "write",
+                                                   "send",  "read",       "recv",       "close",   "shutdown",
+                                                   "abort", "setsockopt", "getsockopt", "state"};
+    auto at = [&](size_t i) { return i < columns.size() ? columns[i] : name.column; };
+    auto digits = [](std::string_view v, size_t max_digits) {
+      return !v.empty() && v.size() <= max_digits &&
+             v.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    if (takes_fd.count(c.name)) {
+      if (c.args.empty() || c.args[0].empty()) fail(name, c.name + "() needs a file descriptor argument");
+      const std::string& fd = c.args[0];
+      if (c.name == "state" && fd.front() == '#') {
+        std::string_view n = std::string_view(fd).substr(1);
+        if (!digits(n, 2) || std::stoi(std::string(n)) < 1 || std::stoi(std::string(n)) > 16)
+          fail(at(0), fd, "peers are numbered #1 to #16");
+      } else if (!digits(fd, 9)) {
+        fail(at(0), fd, c.name + "(): the descriptor must be a number, like 3");
+      }
+    }
+    // A byte count the runner allocates: read(fd, ..., N) and write(fd, ..., N).
+    constexpr uint64_t kMaxCount = 64u << 20;
+    auto check_count = [&](size_t i, const char* what) {
+      if (c.args.size() <= i)
+        fail(name, c.name + "() needs " + what + " as argument " + std::to_string(i + 1));
+      const std::string& v = c.args[i];
+      if (!digits(v, 9) || std::stoull(v) > kMaxCount)
+        fail(at(i), v, c.name + "(): " + what + " must be a number from 0 to 67108864 (64 MiB)");
+    };
+    if (c.name == "write" || c.name == "send" || c.name == "read" || c.name == "recv")
+      check_count(2, "a byte count");
+    if (c.name == "listen" && c.args.size() > 1) check_count(1, "a backlog");
+    if (c.name == "shutdown") {
+      if (c.args.size() < 2) fail(name, "shutdown() needs HOW: shutdown(4, SHUT_WR)");
+      if (c.args[1] != "SHUT_WR" && c.args[1] != "SHUT_RDWR")
+        fail(at(1), c.args[1],
+             "shutdown() supports SHUT_WR (and SHUT_RDWR): our close() sends FIN and keeps receiving");
+    }
   }
 
   // "{tcpi_state=TCP_ESTABLISHED, tcpi_rto=200000, ...}": every field NAME=VALUE, separated by
@@ -828,6 +887,45 @@ std::optional<int> strip_block_comments(std::string& text) {
   return std::nullopt;
 }
 
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// A comment that looks like a directive but is not one ("// confg:", "// CONFIG:") would be
+// skipped without a word, and the script would run without its setting. Returns the directive
+// it resembles, or nullptr.
+const char* near_miss_directive(std::string_view comment) {
+  static constexpr const char* kDirectives[] = {"config", "expect-error", "PENDING"};
+  size_t colon = comment.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 16) return nullptr;
+  std::string_view word = comment.substr(0, colon);
+  while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+  auto lower = [](std::string_view w) {
+    std::string out;
+    for (char c : w) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  // Letters dropped, doubled, swapped or changed: at most one edit (or a transposition) away.
+  auto close = [](const std::string& a, const std::string& b) {
+    if (a == b) return true;
+    size_t la = a.size(), lb = b.size();
+    if (la + 1 < lb || lb + 1 < la) return false;
+    std::vector<std::vector<size_t>> d(la + 1, std::vector<size_t>(lb + 1));
+    for (size_t i = 0; i <= la; ++i) d[i][0] = i;
+    for (size_t j = 0; j <= lb; ++j) d[0][j] = j;
+    for (size_t i = 1; i <= la; ++i)
+      for (size_t j = 1; j <= lb; ++j) {
+        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    return d[la][lb] <= 1;
+  };
+  for (const char* d : kDirectives) {
+    if (comment.starts_with(std::string(d) + ":")) return nullptr;  // the directive itself
+    if (close(lower(word), lower(d))) return d;
+  }
+  return nullptr;
+}
+
 std::string_view trim_view(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -877,11 +975,35 @@ std::optional<std::string> rfc_state_name(std::string_view written, bool linux_n
   return std::nullopt;
 }
 
+namespace {
+
+// The script text a diagnosis quotes. Scripts are ASCII, so every other byte is shown as
+// \xNN: a byte order mark or a no-break space looks like nothing, or like a space, on a
+// terminal. A long token (a megabyte of digits) is cut: the start shows what it is.
+std::string quoted_token(std::string_view token) {
+  constexpr size_t kShown = 60;
+  std::string out;
+  for (size_t i = 0; i < token.size() && i < kShown; ++i) {
+    auto c = static_cast<unsigned char>(token[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);  // control characters are escaped by format() as a whole
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  if (token.size() > kShown) out += "...";
+  return out;
+}
+
+}  // namespace
+
 std::string ScriptError::format() const {
   std::string out = file + ":" + std::to_string(line);
   if (column > 0) out += ":" + std::to_string(column);
   out += ": script error: " + message;
-  if (!token.empty()) out += " (at '" + token + "')";
+  if (!token.empty()) out += " (at '" + quoted_token(token) + "')";
   // The token (and messages that quote it) come from the script, which may hold any byte: a
   // NUL would end the printed line there, an escape sequence would reach the terminal.
   return text::escape_unprintable(out);
@@ -941,6 +1063,9 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
   if (script.name.size() > 4 && script.name.ends_with(".pkt")) script.name.resize(script.name.size() - 4);
 
   std::string text = original;
+  // Windows Notepad starts a UTF-8 file with a byte order mark (U+FEFF, EF BB BF). It is no
+  // part of the script, and a terminal would show nothing where the parser stumbled on it.
+  if (text.starts_with(kUtf8Bom)) text.erase(0, kUtf8Bom.size());
   if (auto open_line = strip_block_comments(text)) {
     result.error = ScriptError{path, *open_line, 0, "/*", "block comment is never closed"};
     return result;
@@ -976,6 +1101,12 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
         code = raw.substr(0, c);
         comment = trim_view(raw.substr(c + 2));
       }
+      if (const char* near = near_miss_directive(comment))
+        throw Fail{ScriptError{path, number, static_cast<int>(raw.find("//")) + 1,
+                               std::string(comment.substr(0, comment.find(':') + 1)),
+                               std::string("did you mean '// ") + near +
+                                   ":'? Directives are written exactly so, in lower case; write any "
+                                   "other comment without the colon"}};
       if (comment.starts_with("config:")) {
         if (seen_event)
           throw Fail{ScriptError{path, number, 0, "", "'// config:' must come before the first event line"}};
@@ -992,7 +1123,11 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
               {number, std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))});
         }
       } else if (comment.starts_with("expect-error:")) {
+        // An empty text is found in every diagnosis: any failure would pass the self-test.
         script.expect_error = std::string(trim_view(comment.substr(13)));
+        if (script.expect_error->empty())
+          throw Fail{
+              ScriptError{path, number, 0, "", "'// expect-error:' needs the text the failure must contain"}};
       } else if (comment.starts_with("PENDING:")) {
         script.pending = std::string(trim_view(comment.substr(8)));
       }

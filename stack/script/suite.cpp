@@ -1,7 +1,11 @@
 // The script list runner shared by build/scenario-tests and `tcplab script` (suite.hpp).
 #include "stack/script/suite.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -14,13 +18,34 @@ namespace tcplab::scenario {
 
 namespace {
 
-bool read_file(const std::string& path, std::string& out) {
+// Far more than any scenario (the longest shipped ones are a few kB).
+constexpr uint64_t kMaxScriptBytes = 8u << 20;
+
+// Reads a script whole, or says why not. Only a regular file is read: a device such as
+// /dev/zero never ends (the player would fill memory), and opening a FIFO with no writer
+// blocks for ever. The cap keeps a wrong file from being read whole into memory.
+std::optional<std::string> read_script_file(const std::string& path, std::string& out) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    std::string why = std::strerror(errno);
+    struct stat link {};
+    if (errno == ENOENT && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode))
+      why = "a symbolic link to a file that does not exist";
+    return why;
+  }
+  if (S_ISDIR(st.st_mode)) return "a directory";  // only a trailing path to one gets here
+  if (!S_ISREG(st.st_mode)) return "not a regular file (a device, FIFO or socket); a script is a text file";
+  if (static_cast<uint64_t>(st.st_size) > kMaxScriptBytes)
+    return "script too large (" + std::to_string(st.st_size) + " bytes; at most " +
+           std::to_string(kMaxScriptBytes >> 20) + " MiB)";
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+  if (!in) return std::strerror(errno);
   std::ostringstream s;
   s << in.rdbuf();
   out = s.str();
-  return true;
+  if (out.size() > kMaxScriptBytes)  // it grew after stat()
+    return "script too large (at most " + std::to_string(kMaxScriptBytes >> 20) + " MiB)";
+  return std::nullopt;
 }
 
 // Diagnoses quote script lines, which may hold any byte: each is shown escaped (\xNN), so a
@@ -37,8 +62,9 @@ std::optional<std::string> expect_error_comment(const std::string& text) {
   for (std::string l; std::getline(lines, l);)
     if (auto at = l.find("// expect-error:"); at != std::string::npos) {
       auto e = l.substr(at + 16);
-      e.erase(0, e.find_first_not_of(' '));
-      found = e;
+      e.erase(0, e.find_first_not_of(" \t\r"));
+      e.erase(e.find_last_not_of(" \t\r") + 1);
+      if (!e.empty()) found = e;  // an empty text would match every failure
     }
   return found;
 }
@@ -51,9 +77,13 @@ ScriptList expand_script_paths(const std::vector<std::string>& paths) {
     std::error_code ec;
     if (std::filesystem::is_directory(p, ec)) {
       std::vector<std::string> found;
-      for (const auto& entry : std::filesystem::directory_iterator(p, ec))
-        if (entry.is_regular_file() && entry.path().extension() == ".pkt")
+      // Anything named *.pkt but a directory: a dangling link or a device is then refused
+      // by name when it is read, instead of the directory seeming to hold no scripts.
+      for (const auto& entry : std::filesystem::directory_iterator(p, ec)) {
+        std::error_code type_error;
+        if (entry.path().extension() == ".pkt" && !entry.is_directory(type_error))
           found.push_back(entry.path().string());
+      }
       std::sort(found.begin(), found.end());
       if (found.empty()) list.empty_directories.push_back(p);
       list.files.insert(list.files.end(), found.begin(), found.end());
@@ -78,8 +108,10 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
     const std::string& path = list.files[index];
     std::string text;
     std::string name = std::filesystem::path(path).stem().string();
-    if (!read_file(path, text)) {
-      std::fprintf(out, "not ok - %s\n# cannot read %s\n", name.c_str(), path.c_str());
+    if (name.empty()) name = path;  // "nodir/" has no file name
+    if (auto why = read_script_file(path, text)) {
+      std::fprintf(out, "not ok - %s\n# cannot read %s: %s\n", text::escape_unprintable(name).c_str(),
+                   text::escape_unprintable(path).c_str(), why->c_str());
       ++failed;
       continue;
     }

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "stack/tcp/state.hpp"
+#include "stack/text/escape_unprintable.hpp"
 #include "stack/trace/format.hpp"
 
 namespace tcplab::trace {
@@ -102,7 +103,8 @@ StepCommand parse_step_command(std::string_view line) {
     c.kind = StepCommand::Kind::BreakState;
     return c;
   }
-  c.error = "unknown command '" + text + "' (h for help)";
+  // Typed text is echoed escaped: an arrow key (ESC [ A) would move the cursor instead.
+  c.error = "unknown command '" + text::escape_unprintable(text) + "' (h for help)";
   return c;
 }
 
@@ -213,6 +215,9 @@ void StepSink::pause_at(const FourTuple& tuple, const std::string& headline, con
 }
 
 void StepSink::prompt(const FourTuple& tuple) {
+  // What the screen shows is on disk while the user reads it: Wireshark can open the capture
+  // now, and an interrupt at the prompt loses nothing that was shown.
+  if (before_prompt_) before_prompt_();
   for (;;) {
     std::fputs("step> ", out_);
     std::fflush(out_);
@@ -224,7 +229,7 @@ void StepSink::prompt(const FourTuple& tuple) {
       goal_ = {StepGoal::Kind::Never, {}};
       return;
     }
-    if (options_.echo) std::fprintf(out_, "%s\n", line.c_str());
+    if (options_.echo) std::fprintf(out_, "%s\n", text::escape_unprintable(line).c_str());
     StepCommand c = parse_step_command(line);
     switch (c.kind) {
       case StepCommand::Kind::Next:

@@ -77,6 +77,9 @@ class StepSink final : public Sink {
   void set_snapshot_source(SnapshotSource source) { snapshot_ = std::move(source); }
   // Called once when the user types q (serve stops its event loop, script stops the run).
   void set_on_quit(std::function<void()> on_quit) { on_quit_ = std::move(on_quit); }
+  // Called each time the sink is about to wait for a command: the command flushes its capture
+  // and JSON trace there, so the files hold what the screen shows.
+  void set_before_prompt(std::function<void()> hook) { before_prompt_ = std::move(hook); }
   // Times are printed as seconds since `origin` (default: the first event).
   void set_origin(Instant origin) { origin_ = origin; }
   // Forgets the TCBs shown so far (a new script starts).
@@ -119,6 +122,7 @@ class StepSink final : public Sink {
   Options options_;
   SnapshotSource snapshot_;
   std::function<void()> on_quit_;
+  std::function<void()> before_prompt_;
   std::optional<Instant> origin_;
   Instant last_event_{};  // "in ..." of the timers counts from here
   StepGoal goal_;

@@ -192,6 +192,56 @@ contains "--step q: says where it stopped" "$TMP/quit" \
 contains "--step q: the summary counts what did not run" "$TMP/quit" \
   "# 0 passed, 0 failed, 1 stopped (quit in step mode), 1 not run"
 
+# --- step mode flushes the capture and the JSON trace at each pause ----------------------------
+# While the prompt waits, the files hold what the screen shows (Wireshark can open the capture
+# then), so a Ctrl-C at the prompt loses nothing that was shown. Paused at step 3 (the peer's
+# ACK, before it is processed), the SYN, our SYN-ACK and that ACK have crossed the link: all
+# three must be in the capture, and their segment events in the JSON trace.
+mkfifo "$TMP/step-cmds"
+exec 4<>"$TMP/step-cmds"
+timeout 20 "$TCPLAB" script --step --seed 5 --pcap "$TMP/paused.pcap" --pcap-format pcap \
+  --trace-json "$TMP/paused.json" "$SCEN/passive-open.pkt" <&4 >"$TMP/paused.out" 2>&1 &
+step_pid=$!
+printf 'n\nn\n' >&4
+for _ in $(seq 100); do [ "$(grep -c '^step> ' "$TMP/paused.out")" -ge 3 ] && break; sleep 0.1; done
+# Classic pcap: a 24-byte file header, then per packet a 16-byte record header and the bytes.
+pcap_bytes=$(stat -c %s "$TMP/paused.pcap")
+json_segments=$(grep -c '"segment"' "$TMP/paused.json")
+check "--step: paused at step 3, the capture holds the three packets shown ($pcap_bytes bytes)" \
+  test "$pcap_bytes" -ge $((24 + 3 * (16 + 40)))
+check "--step: paused at step 3, the JSON trace holds the three segments shown ($json_segments)" \
+  test "$json_segments" -ge 3
+# A background job of a script ignores SIGINT, so SIGTERM stands in for Ctrl-C: death by a
+# signal at the prompt, with no chance to flush.
+kill -TERM "$step_pid"; wait "$step_pid"
+exec 4>&-
+check "--step: killed at the prompt, the capture still holds the three packets" \
+  test "$(stat -c %s "$TMP/paused.pcap")" -ge $((24 + 3 * (16 + 40)))
+
+# Flushing at the pauses must not cut a packet off from the comments its processing adds: a
+# stepped pcapng capture carries the same comments as one written without --step.
+if command -v tshark >/dev/null; then
+  "$TCPLAB" script --seed 1 --pcap "$TMP/plain.pcapng" tests/scenarios/passive-close.pkt >/dev/null 2>&1
+  yes n 2>/dev/null | head -100 | "$TCPLAB" script --step --seed 1 --pcap "$TMP/stepped.pcapng" \
+    tests/scenarios/passive-close.pkt >/dev/null 2>&1
+  comments() { tshark -r "$1" -T fields -e frame.number -e frame.comment 2>/dev/null; }
+  check "--step: the capture's packet comments are those of a run without --step" \
+    bash -c '[ -n "$1" ] && [ "$1" = "$2" ]' _ \
+    "$(comments "$TMP/plain.pcapng")" "$(comments "$TMP/stepped.pcapng")"
+else
+  echo "SKIPPED - --step capture comments: tshark not installed (tests/setup.sh installs it)"
+fi
+
+# --- files that are not scripts are refused by name, before anything is read --------------
+timeout 10 "$TCPLAB" script /dev/zero >"$TMP/zero" 2>&1; rc=$?
+check "script /dev/zero: exit 1 at once, not a memory hog (rc $rc)" test "$rc" -eq 1
+contains "script /dev/zero: says why" "$TMP/zero" "# cannot read /dev/zero: not a regular file"
+mkfifo "$TMP/fifo.pkt"
+timeout 10 "$TCPLAB" script "$TMP/fifo.pkt" >"$TMP/fifo" 2>&1; rc=$?
+check "script FIFO: exit 1, no wait for a writer (rc $rc)" test "$rc" -eq 1
+"$TCPLAB" script "$TMP/nodir/" >"$TMP/nodir" 2>&1
+contains "script nodir/: the path is the name" "$TMP/nodir" "not ok - $TMP/nodir/"
+
 # --- a directory without scripts: its "not ok" counts as a failure -------------------------
 mkdir "$TMP/empty-dir"
 "$TCPLAB" script "$TMP/empty-dir" >"$TMP/empty" 2>&1; rc=$?

@@ -393,3 +393,33 @@ TEST_CASE("pcapng: a state change from a user call goes on the segment it sends"
   CHECK(p[0].comments ==
         std::vector<std::string>{"ESTABLISHED -> FIN-WAIT-1 (RFC 9293 §3.10.4 (CLOSE in ESTABLISHED))"});
 }
+
+TEST_CASE("pcapng: flush_complete() writes all but the packet whose comments are still coming") {
+  // Step mode pauses while a packet is processed: the capture is flushed there, and the
+  // packet being processed must not be written before the state change it causes.
+  TempPath tmp;
+  auto syn = tcp_packet(true, true, false, 100);
+  auto ack = tcp_packet(true, false, true, 101);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    tracer.packet(t0, trace::Direction::In, syn);
+    tracer.state_change(t0, kConnection, "LISTEN", "SYN-RECEIVED", "RFC 9293 §3.10.7.2 (SYN in LISTEN)");
+    tracer.packet(t0 + microseconds(1), trace::Direction::In, ack);
+    w.flush_complete();  // the pause at the ACK, before it is processed
+    CHECK(w.packets_written() == 1);
+    CHECK(packets_of(read_all(tmp.path())).size() == 1);
+    tracer.state_change(t0 + microseconds(1), kConnection, "SYN-RECEIVED", "ESTABLISHED",
+                        "RFC 9293 §3.10.7.4 fifth (SYN-RECEIVED: our SYN acknowledged)");
+    w.flush();
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 2);
+  CHECK(p[0].comments ==
+        std::vector<std::string>{"LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2 (SYN in LISTEN))"});
+  CHECK(p[1].comments ==
+        std::vector<std::string>{
+            "SYN-RECEIVED -> ESTABLISHED (RFC 9293 §3.10.7.4 fifth (SYN-RECEIVED: our SYN acknowledged))"});
+}

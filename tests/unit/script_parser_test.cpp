@@ -221,3 +221,113 @@ TEST_CASE("script: an error shows the script's unprintable bytes as \\xNN, whole
   CHECK(r.error->format() == "b.pkt:1:1: script error: bad time: expected seconds like 0.100, +0.1 or * (at "
                              "'\\x00\\x01\\xff')");
 }
+
+TEST_CASE("script: a word where a call wants a number is a script error at its column, before running") {
+  const std::string open = "+0 accept(3, ..., ...) = 4\n";
+  auto error_of = [&](const std::string& line) {
+    auto r = parse(open + line + "\n");
+    REQUIRE(r.error);
+    return *r.error;
+  };
+  ScriptError e = error_of("+0 accept(three, ..., ...) = 5");
+  CHECK(e.line == 4);
+  CHECK(e.column == 11);
+  CHECK(e.token == "three");
+  CHECK(e.message == "accept(): the descriptor must be a number, like 3");
+  e = error_of("+0 write(4, ..., lots) = 100");
+  CHECK(e.column == 18);
+  CHECK(e.token == "lots");
+  CHECK(e.message.starts_with("write(): a byte count must be a number from 0 to 67108864"));
+  CHECK(error_of("+0 read(4, ..., -5) = 0").token == "-5");
+  CHECK(error_of("+0 read(4, ..., 18446744073709551615) = 0").message.find("64 MiB") != std::string::npos);
+  CHECK(error_of("+0 read(4, ..., 67108865) = 0").token == "67108865");
+  CHECK(error_of("+0 read(4, ...) = 0").message == "read() needs a byte count as argument 3");
+  CHECK(error_of("+0 listen(x, y) = 0").token == "x");
+  CHECK(error_of("+0 listen(3, y) = 0").message.starts_with("listen(): a backlog must be a number"));
+  CHECK(error_of("+0 state(x) = CLOSED").token == "x");
+  CHECK(error_of("+0 state(#17) = CLOSED").message == "peers are numbered #1 to #16");
+  e = error_of("+0 shutdown(4, FOO) = 0");
+  CHECK(e.column == 16);
+  CHECK(e.message.starts_with("shutdown() supports SHUT_WR"));
+  CHECK(error_of("+0 close() = 0").message == "close() needs a file descriptor argument");
+  // Every form the shipped scripts and the docs use still parses.
+  CHECK(parse(open +
+              "+0 read(4, ..., 67108864) = -1 EAGAIN\n+0 state(#2) = CLOSED\n"
+              "+0 shutdown(4, SHUT_RDWR) = 0\n+0 setsockopt(4, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n")
+            .script);
+}
+
+TEST_CASE("script: '*' on an injected line is refused like on a call") {
+  auto r = parse("*  < S 0:0(0) win 65535 <mss 1460>\n");
+  REQUIRE(r.error);
+  CHECK(r.error->line == 3);
+  CHECK(r.error->column == 1);
+  CHECK(r.error->message == "'*' is only allowed on '>' lines");
+  CHECK(parse("+0 < S 0:0(0) win 65535\n* > S. 0:0(0) ack 1\n").script);
+}
+
+TEST_CASE("script: a time beyond the limits says which limit") {
+  auto message_of = [](const std::string& time) {
+    auto r = parse(time + " > none\n");
+    REQUIRE(r.error);
+    return r.error->message;
+  };
+  CHECK(parse("+0.100000 > none\n+1000000 > none\n").script);
+  CHECK(message_of("+0.1000000").starts_with("time has more than microsecond precision"));
+  CHECK(message_of("+0.123456789").starts_with("time has more than microsecond precision"));
+  CHECK(message_of("+1000001") == "time too large (at most 1000000 s per time)");
+  CHECK(message_of("0.1...1000001") == "time too large (at most 1000000 s per time)");
+  CHECK(message_of("+abc").starts_with("bad time: expected seconds"));
+  auto seq = parse("+0 < S 99999999999999999999:0(0) win 65535\n");
+  REQUIRE(seq.error);
+  CHECK(seq.error->message == "seq does not fit in 32 bits");
+}
+
+TEST_CASE("script: a UTF-8 byte order mark is skipped; other non-ASCII bytes are shown as \\xNN") {
+  auto bom = parse_script("b.pkt", "\xEF\xBB\xBF// a comment first\n" + std::string(kOpen));
+  CHECK(bom.script);
+  auto nbsp = parse_script("n.pkt", "0\xC2\xA0socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
+  REQUIRE(nbsp.error);
+  CHECK(nbsp.error->format() ==
+        "n.pkt:1:1: script error: bad time: expected seconds like 0.100, +0.1 or * (at "
+        "'0\\xc2\\xa0socket(...,')");
+  // A BOM anywhere else is a mistake, and shown.
+  auto late = parse("\xEF\xBB\xBF+0 > none\n");
+  REQUIRE(late.error);
+  CHECK(late.error->format().find("(at '\\xef\\xbb\\xbf+0')") != std::string::npos);
+}
+
+TEST_CASE("script: a long token is cut in the diagnosis") {
+  auto r = parse("+0 < S 0:0(0) win " + std::string(1'000'000, '9') + "\n");
+  REQUIRE(r.error);
+  const std::string shown = r.error->format();
+  CHECK(shown.size() < 200);
+  CHECK(shown.ends_with("(at '" + std::string(60, '9') + "...')"));
+}
+
+TEST_CASE("script: an empty '// expect-error:' and a misspelt directive are script errors") {
+  auto empty = parse_script("e.pkt", std::string(kOpen) + "// expect-error:   \n");
+  REQUIRE(empty.error);
+  CHECK(empty.error->line == 3);
+  CHECK(empty.error->message.starts_with("'// expect-error:' needs the text"));
+  for (const char* near : {"// confg: mss=1000", "// CONFIG: mss=1000", "// Config : mss=1000",
+                           "// expect_error: x", "// pending: later"}) {
+    auto r = parse_script("c.pkt", std::string(near) + "\n" + kOpen);
+    REQUIRE_MESSAGE(r.error, near);
+    CHECK(r.error->line == 1);
+    CHECK(r.error->message.starts_with("did you mean '// "));
+  }
+  auto spaceless = parse_script("s.pkt", std::string("//config: mss=1000\n") + kOpen);
+  REQUIRE(spaceless.script);
+  REQUIRE(spaceless.script->config.size() == 1);
+  CHECK(spaceless.script->config[0].key == "mss");
+  // Ordinary comments, with or without a colon, are still comments.
+  CHECK(parse_script("o.pkt", std::string("// note: the SYN\n// configure nothing\n") + kOpen).script);
+}
+
+TEST_CASE("script: 'ack N' without '.' points at the ack") {
+  auto r = parse("+0 < S 0:0(0) ack 1 win 65535\n");
+  REQUIRE(r.error);
+  CHECK(r.error->column == 15);
+  CHECK(r.error->token == "ack");
+}

@@ -86,6 +86,8 @@ TEST_CASE("step commands: every key and its mistakes") {
   auto junk = parse_step_command("xyzzy");
   CHECK(junk.kind == Kind::Invalid);
   CHECK(junk.error == "unknown command 'xyzzy' (h for help)");
+  // An arrow key sends ESC [ A: echoed raw it would move the terminal's cursor.
+  CHECK(parse_step_command("\x1b[A").error == "unknown command '\\x1b[A' (h for help)");
 }
 
 TEST_CASE("step decision: which events end the run towards each goal") {

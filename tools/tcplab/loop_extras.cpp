@@ -27,6 +27,9 @@ void LoopExtras::attach(Stack& stack, TraceSinks& sinks, loop::EventLoop& loop, 
         stdin, stdout, trace::StepSink::Options{colour_wanted(stdout), absolute, !isatty(STDIN_FILENO)});
     step_->set_snapshot_source([&stack](const FourTuple& t) { return stack.tcp().snapshot(t); });
     step_->set_on_quit([] { std::raise(SIGTERM); });
+    // The loop stands still at the prompt, so the flush timers above cannot run: the prompt
+    // flushes, and Wireshark shows what the screen showed before the step at hand.
+    step_->set_before_prompt([&sinks] { sinks.flush_at_pause(); });
     tracer.add(step_.get());
     // Every wakeup settles: the TCB after the last inbound segment is printed.
     step_timer_ = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step_);

@@ -84,7 +84,9 @@ void print_help(const FlagTable& flags) {
       "mismatch table and the lines that ran before; exits 0 when every script passed, 1 otherwise,\n"
       "2 on a usage error. A directory means every *.pkt in it. A script with\n"
       "'// config: http=PORT' runs tcplab's HTTP server on the stack and talks to it in payload\n"
-      "text (\"GET / HTTP/1.1\\r\\n...\" on '<' lines, a prefix of the response on '>' lines).\n\n"
+      "text (\"GET / HTTP/1.1\\r\\n...\" on '<' lines, a prefix of the response on '>' lines).\n"
+      "With --step the JSON trace and capture are flushed at each pause (the capture up to the\n"
+      "step at hand); Ctrl-C ends the run at once, q stops it cleanly with the summary.\n\n"
       "  tcplab script tests/scenarios/passive-open.pkt --trace\n"
       "  tcplab script tests/scenarios/passive-open.pkt --step      (Enter = next, h = help)\n"
       "  tcplab script tests/scenarios/http-options-star.pkt --verbose --trace\n"
@@ -153,6 +155,9 @@ int script_main(int argc, char** argv, int first) {
     };
     run.on_settle = [s] { s->settle(); };
     run.stop_requested = [s] { return s->quit_requested(); };
+    // The capture and JSON trace are flushed at every pause; Ctrl-C then ends the command
+    // like any other (no summary), and the files hold what was shown before the prompt.
+    s->set_before_prompt([&sinks] { sinks.flush_at_pause(); });
     std::printf(
         "# step mode: Enter or n = next, c = continue, b STATE, b rst, b retransmission, "
         "p = print TCB, q = quit, h = help\n");

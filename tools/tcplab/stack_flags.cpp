@@ -129,7 +129,7 @@ void add_step_flag(FlagTable& flags, bool& step) {
   add_flag(flags, "--step", "", "off",
            "pause before each inbound segment is processed and after each outbound one is built; "
            "show the TCB and what changed; commands from stdin (n, c, b STATE, b rst, b retransmission, "
-           "p, q)",
+           "p, q); the JSON trace and the capture are flushed at each pause",
            switch_into(step, true));
 }
 
@@ -396,6 +396,12 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
     tracer_.add(pcap_.get());
   }
   return true;
+}
+
+void TraceSinks::flush_at_pause() {
+  if (pcap_) pcap_->flush_complete();
+  if (json_) json_->flush();
+  std::fflush(stdout);
 }
 
 bool TraceSinks::flush() {

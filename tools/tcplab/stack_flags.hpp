@@ -114,6 +114,9 @@ class TraceSinks {
   // Writes everything buffered to disk (before exit). False, after saying on stderr which file
   // is incomplete and why (a full disk), when a JSON trace or capture could not all be written.
   bool flush();
+  // At a step-mode pause: the JSON trace whole, the capture up to the packet being processed
+  // (its comments come after the pause). Errors are left for flush() to report at exit.
+  void flush_at_pause();
 
  private:
   struct FileCloser {

@@ -1,0 +1,65 @@
+// Runner diagnoses that must not blame the stack for the script's own choices, and config
+// values that cannot work, refused before anything runs (stack/script/runner.cpp).
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "stack/script/runner.hpp"
+#include "stack/script/script.hpp"
+
+using namespace tcplab::scenario;
+
+namespace {
+
+const char* kPassiveOpen =
+    "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    "+0    bind(3, ..., ...) = 0\n"
+    "+0    listen(3, 1) = 0\n"
+    "+0    < S 0:0(0) win 65535 <mss 1460>\n"
+    "+0    > S. 0:0(0) ack 1 <mss 1460>\n"
+    "+.1   < . 1:1(0) ack 1 win 65535\n"
+    "+0    accept(3, ..., ...) = 4\n";
+
+RunResult run_text(const std::string& text) {
+  auto parsed = parse_script("t.pkt", text);
+  REQUIRE(parsed.script);
+  RunOptions options;
+  options.seed = 1;
+  options.out = stderr;
+  return run_script(*parsed.script, options);
+}
+
+std::string all_of(const RunResult& r) {
+  std::string all;
+  for (const auto& d : r.diagnosis) all += d + "\n";
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("script runner: read() of payload text says the script sent it, not that the stack lost it") {
+  RunResult r = run_text(std::string(kPassiveOpen) + "+0 < P. 1:6(5) ack 1 win 65535 \"Hello\"\n" +
+                         "+0 read(4, ..., 100) = 5\n");
+  REQUIRE_FALSE(r.passed);
+  const std::string all = all_of(r);
+  CHECK(all.find("read() returned \"H\" at stream byte 0 where read() expects the filler byte \"a\"") !=
+        std::string::npos);
+  CHECK(all.find("the peer sent") == std::string::npos);
+  CHECK(all.find("out of order, duplicated or lost") == std::string::npos);
+  CHECK(all.find("payload text") != std::string::npos);
+}
+
+TEST_CASE("script runner: config values that cannot work are refused with the range") {
+  auto error_of = [](const std::string& config) {
+    RunResult r = run_text(config + "\n" + kPassiveOpen);
+    CHECK(r.script_error);
+    return all_of(r);
+  };
+  CHECK(error_of("// config: port=0").find("expected a whole number from 1 to 65535") != std::string::npos);
+  CHECK(error_of("// config: mtu=10").find("expected a whole number from 68 to 65535") != std::string::npos);
+  std::string rto = error_of("// config: rto_min=5s rto_max=1s");
+  CHECK(rto.find("rto_min (5.000 s) is above rto_max (1.000 s)") != std::string::npos);
+  CHECK(error_of("// config: rto_max=100ms").find("is above rto_max") != std::string::npos);
+  CHECK(run_text(std::string("// config: port=1 mtu=1500 rto_min=1s rto_max=1s\n") + kPassiveOpen).passed);
+}

@@ -1,0 +1,99 @@
+// What the scenario player says about paths that are no scripts it can play: devices, FIFOs,
+// files over the size cap, missing paths and dangling links (stack/script/suite.cpp).
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "stack/script/script.hpp"
+#include "stack/script/suite.hpp"
+
+using namespace tcplab::scenario;
+
+namespace {
+
+const char* kPassiveOpen =
+    "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    "+0    bind(3, ..., ...) = 0\n"
+    "+0    listen(3, 1) = 0\n"
+    "+0    < S 0:0(0) win 65535 <mss 1460>\n"
+    "+0    > S. 0:0(0) ack 1 <mss 1460>\n"
+    "+.1   < . 1:1(0) ack 1 win 65535\n"
+    "+0    accept(3, ..., ...) = 4\n";
+
+// run_scripts() over `paths`, its printed output.
+std::string run_printed(const std::vector<std::string>& paths, bool expect_fail = false) {
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out);
+  SuiteOptions options;
+  options.run.seed = 1;
+  options.run.out = out;
+  options.expect_fail = expect_fail;
+  run_scripts(paths, options);
+  std::rewind(out);
+  std::string text;
+  for (int c; (c = std::fgetc(out)) != EOF;) text += static_cast<char>(c);
+  std::fclose(out);
+  return text;
+}
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char name[] = "/tmp/tcplab-suite-XXXXXX";
+    REQUIRE(::mkdtemp(name));
+    path = name;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("script suite: a device or a FIFO is refused by name before anything is read") {
+  // /dev/zero never ends: reading it whole used to fill memory until the process died.
+  std::string out = run_printed({"/dev/zero"});
+  CHECK(out.find("not ok - zero\n# cannot read /dev/zero: not a regular file") != std::string::npos);
+  TempDir dir;
+  const std::string fifo = (dir.path / "f.pkt").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opening a FIFO without a writer blocks; the check comes first, so this returns.
+  out = run_printed({fifo});
+  CHECK(out.find("cannot read " + fifo + ": not a regular file") != std::string::npos);
+  CHECK(out.find("# 0 passed, 1 failed") != std::string::npos);
+}
+
+TEST_CASE("script suite: a script larger than the cap is refused with the limit") {
+  TempDir dir;
+  const std::string big = (dir.path / "big.pkt").string();
+  { std::ofstream create(big); }
+  std::filesystem::resize_file(big, (8u << 20) + 1);
+  std::string out = run_printed({big});
+  CHECK(out.find("cannot read " + big + ": script too large (8388609 bytes; at most 8 MiB)") !=
+        std::string::npos);
+}
+
+TEST_CASE("script suite: a missing directory and a dangling link are named") {
+  std::string out = run_printed({"/nonexistent-tcplab-dir/"});
+  CHECK(out.find("not ok - /nonexistent-tcplab-dir/\n# cannot read /nonexistent-tcplab-dir/: No such file") !=
+        std::string::npos);
+  TempDir dir;
+  std::filesystem::create_symlink(dir.path / "gone.pkt", dir.path / "x.pkt");
+  out = run_printed({dir.path.string()});
+  CHECK(out.find("not ok - x\n# cannot read " + (dir.path / "x.pkt").string() +
+                 ": a symbolic link to a file that does not exist") != std::string::npos);
+}
+
+TEST_CASE("script suite: an empty '// expect-error:' does not make a self-test pass") {
+  TempDir dir;
+  const std::string path = (dir.path / "ef-empty.pkt").string();
+  std::ofstream(path) << "// expect-error:\n" << kPassiveOpen << "+0 read(4, ..., 10) = 3\n";
+  std::string out = run_printed({path}, /*expect_fail=*/true);
+  CHECK(out.find("ok - ef-empty (failed as expected") == std::string::npos);
+  CHECK(out.find("not ok - ef-empty (a self-test needs a '// expect-error: TEXT' line)") !=
+        std::string::npos);
+}
