@@ -21,10 +21,11 @@ namespace {
 // Far more than any scenario (the longest shipped ones are a few kB).
 constexpr uint64_t kMaxScriptBytes = 8u << 20;
 
-// Reads a script whole, or says why not. Only a regular file is read: a device such as
-// /dev/zero never ends (the player would fill memory), and opening a FIFO with no writer
-// blocks for ever. The cap keeps a wrong file from being read whole into memory.
+// Reads a script whole, or says why not. A regular file is checked by its size first; a pipe
+// or device (`cat x.pkt | tcplab script /dev/stdin`) is read up to the cap and no further,
+// so a device such as /dev/zero, which never ends, is refused instead of filling memory.
 std::optional<std::string> read_script_file(const std::string& path, std::string& out) {
+  const std::string too_large = "script too large (at most " + std::to_string(kMaxScriptBytes >> 20) + " MiB)";
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     std::string why = std::strerror(errno);
@@ -34,17 +35,18 @@ std::optional<std::string> read_script_file(const std::string& path, std::string
     return why;
   }
   if (S_ISDIR(st.st_mode)) return "a directory";  // only a trailing path to one gets here
-  if (!S_ISREG(st.st_mode)) return "not a regular file (a device, FIFO or socket); a script is a text file";
-  if (static_cast<uint64_t>(st.st_size) > kMaxScriptBytes)
+  if (S_ISSOCK(st.st_mode)) return "a socket; a script is a text file";
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxScriptBytes)
     return "script too large (" + std::to_string(st.st_size) + " bytes; at most " +
            std::to_string(kMaxScriptBytes >> 20) + " MiB)";
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::strerror(errno);
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  if (out.size() > kMaxScriptBytes)  // it grew after stat()
-    return "script too large (at most " + std::to_string(kMaxScriptBytes >> 20) + " MiB)";
+  out.clear();
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    out.append(chunk, static_cast<size_t>(in.gcount()));
+    if (out.size() > kMaxScriptBytes) return too_large;  // a device, or a file that grew after stat()
+  }
   return std::nullopt;
 }
 

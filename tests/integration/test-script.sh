@@ -235,10 +235,12 @@ fi
 # --- files that are not scripts are refused by name, before anything is read --------------
 timeout 10 "$TCPLAB" script /dev/zero >"$TMP/zero" 2>&1; rc=$?
 check "script /dev/zero: exit 1 at once, not a memory hog (rc $rc)" test "$rc" -eq 1
-contains "script /dev/zero: says why" "$TMP/zero" "# cannot read /dev/zero: not a regular file"
-mkfifo "$TMP/fifo.pkt"
-timeout 10 "$TCPLAB" script "$TMP/fifo.pkt" >"$TMP/fifo" 2>&1; rc=$?
-check "script FIFO: exit 1, no wait for a writer (rc $rc)" test "$rc" -eq 1
+contains "script /dev/zero: says why" "$TMP/zero" "# cannot read /dev/zero: script too large (at most 8 MiB)"
+timeout 10 "$TCPLAB" script /dev/stdin <tests/scenarios/passive-open.pkt >"$TMP/stdin" 2>&1; rc=$?
+check "script /dev/stdin from a file: passes (rc $rc)" test "$rc" -eq 0
+cat tests/scenarios/passive-open.pkt | timeout 10 "$TCPLAB" script /dev/stdin >"$TMP/pipe" 2>&1; rc=$?
+check "script /dev/stdin from a pipe: passes (rc $rc)" test "$rc" -eq 0
+contains "script /dev/stdin from a pipe: ok" "$TMP/pipe" "ok - stdin"
 "$TCPLAB" script "$TMP/nodir/" >"$TMP/nodir" 2>&1
 contains "script nodir/: the path is the name" "$TMP/nodir" "not ok - $TMP/nodir/"
 
