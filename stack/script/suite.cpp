@@ -25,7 +25,8 @@ constexpr uint64_t kMaxScriptBytes = 8u << 20;
 // or device (`cat x.pkt | tcplab script /dev/stdin`) is read up to the cap and no further,
 // so a device such as /dev/zero, which never ends, is refused instead of filling memory.
 std::optional<std::string> read_script_file(const std::string& path, std::string& out) {
-  const std::string too_large = "script too large (at most " + std::to_string(kMaxScriptBytes >> 20) + " MiB)";
+  const std::string too_large =
+      "script too large (at most " + std::to_string(kMaxScriptBytes >> 20) + " MiB)";
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     std::string why = std::strerror(errno);

@@ -57,7 +57,8 @@ struct TempDir {
 TEST_CASE("script suite: a device that never ends is read up to the cap, not into all memory") {
   // /dev/zero never ends: reading it whole used to fill memory until the process died.
   std::string out = run_printed({"/dev/zero"});
-  CHECK(out.find("not ok - zero\n# cannot read /dev/zero: script too large (at most 8 MiB)") != std::string::npos);
+  CHECK(out.find("not ok - zero\n# cannot read /dev/zero: script too large (at most 8 MiB)") !=
+        std::string::npos);
   CHECK(out.find("# 0 passed, 1 failed") != std::string::npos);
 }
 
