@@ -407,9 +407,12 @@ bool TraceSinks::flush() {
     }
   }
   // The text trace goes to stdout, often redirected to a file: a full disk shows here.
+  errno = 0;
   if ((std::fflush(stdout) != 0 || std::ferror(stdout)) && text_) {
+    // The first failed line's errno: errno itself may be long overwritten by now.
+    const int e = text_->write_error().value_or(errno != 0 ? errno : EIO);
     std::fprintf(stderr, "tcplab: the text trace on stdout is incomplete: a write failed (%s)\n",
-                 std::strerror(errno));
+                 std::strerror(e));
     whole = false;
   }
   return whole;
