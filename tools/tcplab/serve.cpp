@@ -53,7 +53,8 @@ struct ServeOptions {
   std::optional<KernelServeOptions> kernel;  // --kernel-tcp ADDR:PORT
 };
 
-// How long SIGTERM waits for idle HTTP connections to take their FIN before exiting.
+// How long SIGTERM waits for idle HTTP connections to take their FIN, and for responses being
+// sent to finish, before what is still open is reset and tcplab exits.
 constexpr Duration kShutdownGrace = seconds(1);
 
 FlagTable serve_flags(ServeOptions& o) {
@@ -388,6 +389,17 @@ int serve_main(int argc, char** argv, int first) {
       return (http_server && http_server->sessions() > 0) || stack.tcp().stats().connections_current > 0;
     };
     while (closing() && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
+    }
+  }
+  if (rc == kExitOk) {
+    // What the drain did not finish (a response still being sent, a request still arriving, a
+    // FIN not yet acknowledged) is reset before the TUN goes, as a kernel resets the sockets of
+    // a process that exits: its client fails at once instead of hanging, and a response cut
+    // short this way counts as cut off in the report below.
+    if (const uint64_t resets = stack.tcp().abort_all(clock.now()); resets > 0) {
+      loop.send_queued();
+      std::fprintf(stderr, "tcplab: reset %llu connection%s still open at exit\n",
+                   static_cast<unsigned long long>(resets), resets == 1 ? "" : "s");
     }
   }
   print_status(stack, loop, o.status, faults, http_server.get());
