@@ -143,11 +143,25 @@ FlagTable serve_flags(ServeOptions& o) {
   return flags;
 }
 
+// The HTTP server's own flags: they mean nothing with --http-port 0.
+constexpr const char* kHttpServerFlags[] = {
+    "--keepalive", "--keepalive-timeout", "--max-requests", "--max-connections",
+    "--max-body",  "--header-timeout",    "--linger",       "--root"};
+
 // Checks that need several flags at once. Returns a usage error or nothing.
-std::optional<std::string> check_combination(const ServeOptions& o) {
+std::optional<std::string> check_combination(const ServeOptions& o, const ParsedArgs& given) {
   if (auto error = check_link(o.link)) return error;
+  // A flag that only changes another one is refused without it, rather than silently ignored.
+  if (auto error = check_trace_dependents(o.trace, o.step, given)) return error;
+  if (was_given(given, "--chargen-bytes") && o.chargen_port == 0)
+    return std::string("--chargen-bytes sets what the --chargen PORT service sends: give --chargen too");
+  if (o.http.port == 0) {
+    for (const char* name : kHttpServerFlags)
+      if (was_given(given, name))
+        return std::string(name) + " changes the HTTP server, which --http-port 0 turns off";
+  }
   if (!o.status.status_file.empty())
-    if (auto problem = status_file_problem(o.status.status_file)) return problem;
+    if (auto problem = status_file_refused_at_start(o.status.status_file, o.status.source())) return problem;
   struct Use {
     const char* name;
     uint16_t port;
@@ -280,13 +294,13 @@ int serve_main(int argc, char** argv, int first) {
     k.status_file = o.status.status_file;
     k.busy_poll = o.link.busy_poll;
     o.http.port = port;  // for the port-clash check below
-    if (auto error = check_combination(o)) {
+    if (auto error = check_combination(o, args)) {
       std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());
       return kExitUsage;
     }
     return serve_kernel_tcp(k);
   }
-  if (auto error = check_combination(o)) {
+  if (auto error = check_combination(o, args)) {
     std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());
     return kExitUsage;
   }

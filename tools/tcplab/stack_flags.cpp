@@ -269,12 +269,28 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
 
 void add_status_flags(FlagTable& flags, StatusOptions& o) {
   const char* from_env = std::getenv("TCPLAB_STATUS_FILE");
-  if (from_env != nullptr) o.status_file = from_env;
+  if (from_env != nullptr) {
+    o.status_file = from_env;
+    o.from_environment = true;
+  }
   add_flag(flags, "--status-file", "FILE", "$TCPLAB_STATUS_FILE, else off",
            "on SIGUSR1 and at exit also write the status report (drops, counters, connection table) to "
            "FILE, replaced whole each time; tools/lab run sets TCPLAB_STATUS_FILE so `tools/lab table` "
-           "can show it",
-           file_into(o.status_file));
+           "can show it; refused at start if no report can be written there",
+           [&o](std::string_view v) -> std::optional<std::string> {
+             if (v.empty()) return std::string("expected a file name");
+             o.status_file = std::string(v);
+             o.from_environment = false;
+             return std::nullopt;
+           });
+}
+
+std::optional<std::string> check_trace_dependents(const TraceOptions& o, bool step, const ParsedArgs& given) {
+  if (was_given(given, "--pcap-format") && o.pcap.empty())
+    return std::string("--pcap-format sets the format of the --pcap FILE capture: give --pcap too");
+  if (was_given(given, "--absolute") && !o.trace && !step)
+    return std::string("--absolute changes the numbers --trace and --step print: give one of them too");
+  return std::nullopt;
 }
 
 std::optional<std::string> check_link(const LinkOptions& o) {
