@@ -30,7 +30,7 @@ Duration default_busy_poll() {
 void add_link_flags(FlagTable& flags, LinkOptions& o) {
   add_flag(flags, "--tun", "NAME", o.tun.name,
            "TUN device to create, or an existing persistent TUN to attach to (an admin can make one for you: "
-           "sudo ip tuntap add mode tun user $USER name tcplab0)",
+           "sudo ip tuntap add mode tun user STUDENT name tcplab0, STUDENT being your login name)",
            [&o](std::string_view v) -> std::optional<std::string> {
              o.tun.name = std::string(v);
              if (auto bad = link::check_interface_name(o.tun.name)) return *bad;
