@@ -172,3 +172,28 @@ for format in pcapng pcap; do
   check "full disk ($format): ladder reads the capture [rc $RC: $(tail -1 <<<"$OUT")]" test "$RC" -eq 0
   rm -f "$SERVER_LOG"; SERVER_LOG=
 done
+
+# ------------------------------------------------------------------ an unusable /dev/net/tun
+# In a private mount namespace (nothing propagates out): /dev/null bound over the node, and
+# the node hidden while the driver stays loaded. serve must say which, not blame the driver.
+# tun_node_case SETUP: runs serve with SETUP done first; OUT and RC as run_cli sets them.
+tun_node_case() {
+  OUT=$(unshare -m --propagation private -- bash -c "$1 || exit 125; exec \"\$@\"" node-case \
+    ip netns exec "$LAB_NAME" timeout 10 "$TCPLAB" serve 2>&1); RC=$?
+}
+tun_node_case 'mount --bind /dev/null /dev/net/tun'
+if [ "$RC" -eq 125 ]; then
+  skipped "serve with /dev/null over /dev/net/tun" "cannot bind over /dev/net/tun here"
+else
+  check "serve with /dev/null over /dev/net/tun: says it is not the TUN device [rc $RC: $OUT]" \
+    bash -c "[ $RC -eq 1 ] && grep -q 'is not the TUN character device (10,200)' <<<\"\$0\"" "$OUT"
+fi
+if grep -qw tun /proc/misc; then
+  tun_node_case 'mount -t tmpfs -o size=16k tcplab-empty /dev/net'
+  if [ "$RC" -eq 125 ]; then
+    skipped "serve without the node, driver loaded" "cannot mount over /dev/net here"
+  else
+    check "serve without the node but with the driver loaded: advises mknod, not modprobe [rc $RC: $OUT]" \
+      bash -c "[ $RC -eq 1 ] && grep -q 'mknod /dev/net/tun c 10 200' <<<\"\$0\" && ! grep -q modprobe <<<\"\$0\"" "$OUT"
+  fi
+fi
