@@ -83,12 +83,29 @@ std::optional<uint64_t> parse_cap_effective(std::string_view proc_status) {
   return std::nullopt;
 }
 
+namespace {
+
+// The user as an admin should type it in a command run for them: the login name, else the uid
+// (`ip tuntap add user` takes either).
+std::string admin_user_text(const Identity& me) { return me.name.empty() ? std::to_string(me.uid) : me.name; }
+
+}  // namespace
+
 Check check_tun_device(const TunNode& node, const Identity& me) {
   const char* name = "tun-device";
+  // The node's device numbers are the driver's (Documentation/admin-guide/devices.txt: 10,200).
+  const std::string make_node =
+      "sudo mkdir -p /dev/net && sudo mknod /dev/net/tun c 10 200 && sudo chmod 0666 /dev/net/tun";
+  if (!node.exists && node.driver_loaded)
+    return fail(name, "/dev/net/tun does not exist, though the TUN driver is loaded (/proc/misc lists it)",
+                "create the node: " + make_node +
+                    " (in a container, pass the device in: docker run --device /dev/net/tun --cap-add "
+                    "NET_ADMIN ...)");
   if (!node.exists)
     return fail(name, "/dev/net/tun does not exist",
-                "load the driver: sudo modprobe tun (in a container, pass the device in: "
-                "docker run --device /dev/net/tun --cap-add NET_ADMIN ...)");
+                "load the driver: sudo modprobe tun (if the node is still missing: " + make_node +
+                    "; in a container, pass the device in: docker run --device /dev/net/tun --cap-add "
+                    "NET_ADMIN ...)");
   if (!node.char_device || node.major != 10 || node.minor != 200)
     return fail(name, "/dev/net/tun is not the TUN character device (10,200)",
                 "recreate it: sudo rm /dev/net/tun && sudo mknod /dev/net/tun c 10 200 && "
@@ -109,7 +126,8 @@ Check check_tun_device(const TunNode& node, const Identity& me) {
                 "sudo chmod 0666 /dev/net/tun (or a group: sudo chgrp GROUP /dev/net/tun && "
                 "sudo chmod 0660 /dev/net/tun; or an ACL: sudo setfacl -m u:USER:rw /dev/net/tun), "
                 "then optionally a persistent TUN (README: Without root)");
-  if (node.open_errno == ENODEV || node.open_errno == ENXIO || node.open_errno == ENOENT)
+  if ((node.open_errno == ENODEV || node.open_errno == ENXIO || node.open_errno == ENOENT) &&
+      !node.driver_loaded)
     return fail(name, why, "load the driver: sudo modprobe tun");
   return fail(name, why, "check dmesg; the TUN driver refuses to open");
 }
@@ -126,11 +144,22 @@ Check check_privilege(const Identity& me, const std::string& tun, const Interfac
   std::string detail =
       "uid " + std::to_string(me.uid) + " is not root, has no CAP_NET_ADMIN, and " +
       (device.exists ? tun + " is not a persistent TUN it owns" : "there is no persistent TUN " + tun);
-  return fail(name, detail,
-              "run as root (sudo build/tcplab serve), or an admin prepares a persistent TUN once: "
-              "sudo ip tuntap add mode tun user $USER name " +
-                  tun + " && sudo ip addr add 192.0.2.1/24 dev " + tun + " && sudo ip link set " + tun +
-                  " up");
+  // The name is written out, not $USER: in the admin's sudo shell $USER is the admin.
+  const std::string user = admin_user_text(me);
+  // A persistent TUN of someone else's must go first, or `ip tuntap add` fails with "busy"
+  // (the same advice as the device-name check). Anything else on that name is not ours to touch.
+  const bool someone_elses_tun =
+      device.exists && device.is_tun_driver && !device.tap() && device.persistent();
+  if (device.exists && !someone_elses_tun)
+    return fail(name, detail,
+                "run as root (sudo build/tcplab serve), or see device-name: " + tun +
+                    " is taken, and an admin prepares a persistent TUN under another name (--tun NAME)");
+  std::string prepare = "sudo ip tuntap add mode tun user " + user + " name " + tun;
+  if (someone_elses_tun) prepare = "sudo ip tuntap del mode tun name " + tun + " && " + prepare;
+  return fail(
+      name, detail,
+      "run as root (sudo build/tcplab serve), or an admin prepares a persistent TUN once: " + prepare +
+          " && sudo ip addr add 192.0.2.1/24 dev " + tun + " && sudo ip link set " + tun + " up");
 }
 
 Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision,
@@ -262,7 +291,7 @@ Check check_device_name(const Interface& device, const std::string& tun, const I
         name,
         tun + " is a persistent TUN (" + owner + ") that uid " + std::to_string(me.uid) + " may not use",
         "an admin gives it to you: sudo ip tuntap del mode tun name " + tun +
-            " && sudo ip tuntap add mode tun user $USER name " + tun);
+            " && sudo ip tuntap add mode tun user " + admin_user_text(me) + " name " + tun);
   return ok(name, tun + " is a persistent TUN (" + owner + "), not in use: tcplab attaches to it");
 }
 
@@ -274,6 +303,9 @@ Check check_tun_settings(const Interface& device, const std::string& tun, uint16
                           (offload ? " and offloads (IFF_VNET_HDR: 64 KiB GSO/TSO segments both ways, TCP "
                                      "checksums left to the kernel)"
                                    : " and no offloads (the kernel segments and checksums before the TUN)"));
+  // Not a TUN (lo, eth0): tcplab will not use it (device-name says so), so its MTU says nothing.
+  if (!device.is_tun_driver || device.tap())
+    return info(name, tun + " is not a TUN that tcplab can use (see device-name): no settings to show");
   std::string detail = tun + " MTU " + std::to_string(device.mtu);
   if (device.mtu != mtu)
     detail += " (tcplab keeps an existing TUN's MTU; --mtu asks for " + std::to_string(mtu) + ")";

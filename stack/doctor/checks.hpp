@@ -29,6 +29,7 @@ struct Identity {
   uint32_t gid = 0;
   std::vector<uint32_t> groups;  // supplementary
   uint64_t cap_effective = 0;    // /proc/self/status CapEff
+  std::string name;              // the user's login name, for commands an admin runs for them
   bool root() const { return uid == 0; }
   bool net_admin() const;  // root or CAP_NET_ADMIN
   bool in_group(int64_t group) const;
@@ -45,6 +46,8 @@ struct TunNode {
   uint32_t mode = 0;  // permission bits, e.g. 0666
   uint32_t owner_uid = 0, owner_gid = 0;
   int open_errno = 0;  // 0: it opened read-write
+  // /proc/misc lists "200 tun": the driver is loaded, so a missing node needs mknod, not modprobe.
+  bool driver_loaded = false;
 };
 
 // An interface with the TUN's name, from /sys/class/net/NAME.

@@ -182,6 +182,28 @@ uint64_t PcapWriter::wall_nanoseconds(Instant t) const {
   return ns < 0 ? 0 : static_cast<uint64_t>(ns);  // a virtual clock far before the origin: clamp
 }
 
+size_t PcapWriter::whole_records_in(size_t n) const {
+  auto le32_at = [this](size_t at) {
+    return static_cast<uint32_t>(out_[at]) | static_cast<uint32_t>(out_[at + 1]) << 8 |
+           static_cast<uint32_t>(out_[at + 2]) << 16 | static_cast<uint32_t>(out_[at + 3]) << 24;
+  };
+  size_t pos = 0;
+  if (format_ == PcapFormat::Pcap) {
+    constexpr size_t kGlobalHeader = 24, kRecordHeader = 16;
+    if (on_disk_ == 0) {
+      if (n < kGlobalHeader) return 0;
+      pos = kGlobalHeader;
+    }
+    // Each record: ts_sec, ts_usec, incl_len, orig_len, then incl_len bytes.
+    while (pos + kRecordHeader <= n && pos + kRecordHeader + le32_at(pos + 8) <= n)
+      pos += kRecordHeader + le32_at(pos + 8);
+    return pos;
+  }
+  // pcapng: every block, the section header included, starts with its type and total length.
+  while (pos + 8 <= n && le32_at(pos + 4) >= 12 && pos + le32_at(pos + 4) <= n) pos += le32_at(pos + 4);
+  return pos;
+}
+
 void PcapWriter::write_out(size_t n) {
   if (fd_ < 0 || !ok()) return;
   size_t done = 0;
@@ -190,10 +212,15 @@ void PcapWriter::write_out(size_t n) {
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       fail("cannot write");
+      // A full disk took part of a record: the file is cut back to the last whole one, as
+      // docs/observability.md promises, so Wireshark and tcplab ladder read what was recorded.
+      // (A pipe cannot be cut; what it took stays.)
+      [[maybe_unused]] int cut = ::ftruncate(fd_, static_cast<off_t>(on_disk_ + whole_records_in(done)));
       return;
     }
     done += static_cast<size_t>(w);
   }
+  on_disk_ += n;
   out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(n));
   if (has_pending_) pending_.offset -= n;
 }

@@ -123,6 +123,8 @@ class PcapWriter final : public trace::Sink {
   size_t committed() const { return has_pending_ ? pending_.offset : out_.size(); }
   // write()s the first `n` bytes of out_ to the file and drops them from out_.
   void write_out(size_t n);
+  // How many of out_'s first `n` bytes are whole records (or file headers), from its start.
+  size_t whole_records_in(size_t n) const;
   uint64_t wall_nanoseconds(Instant t) const;
 
   PcapFormat format_;
@@ -130,6 +132,7 @@ class PcapWriter final : public trace::Sink {
   // one write() per kOutBufferSize (or per flush): no allocation or stdio call per packet.
   std::vector<std::byte> out_;
   int fd_ = -1;
+  uint64_t on_disk_ = 0;  // bytes of whole records (and headers) in the file
   std::string path_;
   std::string error_;
   Instant steady_origin_;

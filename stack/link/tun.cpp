@@ -11,6 +11,8 @@
 #include <pwd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,7 +44,7 @@ class FdGuard {
 
 std::string user_name() {
   if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
-  return "$USER";
+  return std::to_string(getuid());  // `ip tuntap add user` takes a uid too
 }
 
 // The uid a persistent TUN belongs to (-1: anyone with CAP_NET_ADMIN), from sysfs.
@@ -90,7 +92,7 @@ std::string tunsetiff_error(int err, const std::string& name, bool existed) {
       if (existed) return "interface " + name + " exists and is not a TUN device; pick another --tun NAME";
       return "the kernel refused TUN name '" + name + "'; pick another --tun NAME";
     default:
-      return "cannot set up TUN " + name + ": " + errno_text(err);
+      return "cannot set up TUN " + name + ": " + errno_text(err) + " (tcplab doctor checks the setup)";
   }
 }
 
@@ -101,13 +103,28 @@ std::optional<std::string> check_interface_name(const std::string& name) {
   if (name.size() >= IFNAMSIZ) return "interface name '" + name + "' is longer than 15 characters";
   if (name == "." || name == "..") return "interface name '" + name + "' is not allowed";
   for (char c : name) {
-    // The kernel refuses '/', ':' and whitespace; '%' would make TUNSETIFF pick a name
-    // itself ("tun%d"), which is not what the user asked for.
-    if (c == '/' || c == ':' || c == '%' || c <= ' ' || c == 0x7f) {
-      return "interface name '" + name + "' contains a character the kernel does not allow";
+    // The kernel's rule (dev_valid_name in net/core/dev.c): no '/', ':' or whitespace, where
+    // its isspace() also counts byte 0xA0; any other byte, UTF-8 included, is allowed.
+    const unsigned char b = static_cast<unsigned char>(c);
+    if (c == '/' || c == ':' || c == ' ' || (b >= '\t' && b <= '\r') || b == 0xa0) {
+      return "interface name '" + name + "' contains a character the kernel does not allow ('/', ':' " +
+             "or white space)";
     }
+    // Allowed by that rule, but TUNSETIFF would take it as a pattern ("tun%d") and pick a name
+    // itself, which is not what the user asked for.
+    if (c == '%')
+      return "interface name '" + name + "' contains '%', which would make the kernel pick the name";
   }
   return std::nullopt;
+}
+
+bool tun_driver_loaded() {
+  // The driver registers the misc device "tun" (minor 200) when it loads.
+  std::ifstream misc("/proc/misc");
+  std::string minor, device;
+  while (misc >> minor >> device)
+    if (device == "tun") return true;
+  return false;
 }
 
 std::optional<std::string> interface_with_address(wire::Ipv4Address address) {
@@ -151,11 +168,26 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
     }
   }
 
+  // Anything but the character device 10,200 at that path would give a misleading error
+  // further on (an ioctl on /dev/null: "Inappropriate ioctl for device"), so say what it is.
+  struct stat node {};
+  if (::stat("/dev/net/tun", &node) == 0 &&
+      (!S_ISCHR(node.st_mode) || major(node.st_rdev) != 10 || minor(node.st_rdev) != 200)) {
+    error =
+        "/dev/net/tun is not the TUN character device (10,200); an admin recreates it: sudo rm "
+        "/dev/net/tun && sudo mknod /dev/net/tun c 10 200 (tcplab doctor checks this)";
+    return std::nullopt;
+  }
   FdGuard tun(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
   if (tun.get() < 0) {
     int err = errno;
-    if (err == ENOENT || err == ENXIO || err == ENODEV) {
-      error = "no /dev/net/tun: the TUN driver is not loaded (sudo modprobe tun)";
+    if (err == ENOENT && tun_driver_loaded()) {
+      error =
+          "no /dev/net/tun, though the TUN driver is loaded: an admin creates the node: sudo mkdir -p "
+          "/dev/net && sudo mknod /dev/net/tun c 10 200 && sudo chmod 0666 /dev/net/tun (tcplab doctor "
+          "checks this)";
+    } else if (err == ENOENT || err == ENXIO || err == ENODEV) {
+      error = "no /dev/net/tun: the TUN driver is not loaded (sudo modprobe tun; tcplab doctor checks this)";
     } else if (err == EACCES || err == EPERM) {
       error =
           "cannot open /dev/net/tun: permission denied (run as root, or ask an admin to make it usable: sudo "

@@ -23,9 +23,13 @@ struct TunConfig {
   bool offload = false;
 };
 
-// Checks a name the kernel would accept for an interface: 1..15 bytes, no '/', ':', '%',
-// whitespace, not "." or "..". Returns an error text or nothing.
+// Checks a name the kernel would accept for an interface (dev_valid_name): 1..15 bytes, no '/',
+// ':' or whitespace, not "." or ".."; and no '%', which TUNSETIFF would take as a pattern.
+// Returns an error text or nothing.
 std::optional<std::string> check_interface_name(const std::string& name);
+
+// Whether /proc/misc lists the TUN driver (loaded), so a missing node is the node's fault.
+bool tun_driver_loaded();
 
 // The interface that already carries `address` (by getifaddrs), if any.
 std::optional<std::string> interface_with_address(wire::Ipv4Address address);

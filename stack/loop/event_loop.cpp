@@ -112,6 +112,23 @@ int EventLoop::run() {
   return error_.empty() ? 0 : 1;
 }
 
+void EventLoop::send_queued(Duration max_hold) {
+  if (!error_.empty()) return;
+  Instant now = clock_.now();
+  if (!stack_.outbox().empty()) flush_outbox(now);
+  // The fault injector may hold them (--delay): they leave when it releases them, as long as
+  // that comes within max_hold; the process is about to exit and would lose them.
+  const Instant give_up = now + max_hold;
+  while (faults_) {
+    const std::optional<Instant> next = faults_->next_deadline();
+    if (!next || *next > give_up) break;
+    if (*next > now) ::poll(nullptr, 0, poll_timeout_ms(*next, now, std::nullopt));
+    now = clock_.now();
+    faults_->advance(now);
+    for (const auto& packet : faults_->take(trace::Direction::Out)) write_packet(packet);
+  }
+}
+
 bool EventLoop::run_once(std::optional<Duration> max_wait) {
   if (stopping_ || !error_.empty()) return false;
   // Packets made outside the loop (an application call between iterations, a shutdown

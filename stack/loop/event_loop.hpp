@@ -90,6 +90,9 @@ class EventLoop {
   // Clears a stop request so a short drain can follow (serve's graceful shutdown); a new
   // SIGINT/SIGTERM during the drain stops it again.
   void resume() { stopping_ = false; }
+  // Writes what the stack has queued now, even after a stop (the RSTs of a shutdown),
+  // waiting up to `max_hold` for packets a fault injector holds (--delay) to be released.
+  void send_queued(Duration max_hold = std::chrono::seconds(1));
 
   const LoopStats& stats() const { return stats_; }
   const std::string& error() const { return error_; }

@@ -497,6 +497,21 @@ void TcpHost::advance(Instant now) {
   h.finish_entry();
 }
 
+uint64_t TcpHost::abort_all(Instant now) {
+  Impl& h = *impl_;
+  h.ctx.now = now;
+  h.reap();
+  // Collect first: abort() calls the application back, which may touch the map.
+  h.due.clear();
+  for (auto& [tuple, c] : h.connections)
+    if (!c->finished()) h.due.push_back(c.get());
+  const uint64_t resets_before = h.stats.resets_sent;
+  for (Connection* c : h.due)
+    if (!c->finished()) c->abort();
+  h.finish_entry();
+  return h.stats.resets_sent - resets_before;
+}
+
 std::optional<Instant> TcpHost::next_deadline() const {
   // The queue is tidied here too (impl_ is not const), so the answer is exact, not early.
   impl_->settle_timers();

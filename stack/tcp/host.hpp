@@ -56,6 +56,12 @@ class TcpHost final : public SocketProvider {
   Socket* connect(wire::Ipv4Address remote, uint16_t remote_port, SocketHandler* handler,
                   uint16_t local_port = 0);
 
+  // The process is exiting with connections still open: each gets a RST (RFC 9293 §3.10.5
+  // ABORT), as a kernel resets the sockets of a process that exits with data unsent or unread,
+  // so the peer learns at once instead of waiting on a connection nobody answers. Returns how
+  // many RSTs that sent.
+  uint64_t abort_all(Instant now);
+
   std::vector<ConnectionInfo> connections() const override;
   // The TCB of the connection with this 4-tuple (step mode), or nothing if there is none.
   std::optional<TcbSnapshot> snapshot(const FourTuple& tuple) const;

@@ -1,6 +1,10 @@
 // JSON Lines trace (see json_sink.hpp).
 #include "stack/trace/json_sink.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <charconv>
 
@@ -192,13 +196,44 @@ void JsonSink::connection_fields(const FourTuple& c) {
 void JsonSink::end() {
   line_ += "}\n";
   if (write_error_) return;  // no half lines after a gap: the trace ends at the first failure
-  if (std::fwrite(line_.data(), 1, line_.size(), out_) != line_.size()) write_error_ = errno;
+  if (std::fwrite(line_.data(), 1, line_.size(), out_) != line_.size()) stop_after_failure(errno);
   if (!unflushed_since_) unflushed_since_ = event_time_;
 }
 
 void JsonSink::flush() {
-  if (std::fflush(out_) != 0 && !write_error_) write_error_ = errno;
+  if (std::fflush(out_) != 0 && !write_error_) stop_after_failure(errno);
   unflushed_since_.reset();
+}
+
+void JsonSink::stop_after_failure(int error) {
+  write_error_ = error;
+  // stdio wrote what fit of its buffer, which may end mid-line. A file is cut back to its last
+  // newline so that every line in it parses (tcplab ladder reads what was recorded), and the
+  // descriptor then points at /dev/null: the rest of the buffer, flushed at exit, goes nowhere
+  // instead of past the cut. A pipe or terminal, or a file opened write-only (which cannot be
+  // read back), is left as it is.
+  const int fd = ::fileno(out_);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
+  off_t end = st.st_size;
+  char chunk[4096];
+  while (end > 0) {
+    const off_t from = end > static_cast<off_t>(sizeof chunk) ? end - static_cast<off_t>(sizeof chunk) : 0;
+    const ssize_t n = ::pread(fd, chunk, static_cast<size_t>(end - from), from);
+    if (n != end - from) return;  // cannot read it back: leave the file alone
+    ssize_t i = n;
+    while (i > 0 && chunk[i - 1] != '\n') --i;
+    if (i > 0) {
+      end = from + i;
+      break;
+    }
+    end = from;
+  }
+  if (::ftruncate(fd, end) != 0) return;
+  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null_fd < 0) return;
+  ::dup2(null_fd, fd);
+  ::close(null_fd);
 }
 
 std::optional<Instant> JsonSink::next_deadline() const { return unflushed_since_; }

@@ -30,8 +30,8 @@ class JsonSink final : public Sink {
   void fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) override;
 
   void flush();
-  // The errno of the first write that failed (a full disk): the trace stops there, and the
-  // command says so on exit. Nothing while every line was written.
+  // The errno of the first write that failed (a full disk): the trace stops there, a file
+  // ending at its last whole line, and the command says so on exit. Nothing while every line was written.
   std::optional<int> write_error() const { return write_error_; }
   // For loop::TimedAdapter: events not yet flushed are due at once (nullopt when there are
   // none), and advance() flushes them.
@@ -51,6 +51,8 @@ class JsonSink final : public Sink {
   void bool_field(const char* name, bool value);
   void connection_fields(const FourTuple& c);
   void end();
+  // Records the first failed write and leaves a file ending at its last whole line.
+  void stop_after_failure(int error);
 
   std::FILE* out_;
   std::optional<Instant> origin_;

@@ -1,6 +1,7 @@
 // Human-readable trace lines (see text_sink.hpp for the format).
 #include "stack/trace/text_sink.hpp"
 
+#include <cerrno>
 #include <optional>
 #include <string>
 
@@ -70,7 +71,12 @@ void TextSink::start_line(Instant t) {
 
 void TextSink::finish_line() {
   line_ += '\n';
-  std::fwrite(line_.data(), 1, line_.size(), out_);
+  // The first failure's errno is kept now: by the time the caller looks, other calls (the
+  // event loop's non-blocking reads) have overwritten errno.
+  if ((std::fwrite(line_.data(), 1, line_.size(), out_) != line_.size() || std::ferror(out_)) &&
+      !write_error_) {
+    write_error_ = errno != 0 ? errno : EIO;
+  }
 }
 
 void TextSink::segment(Instant t, const SegmentEvent& e) {

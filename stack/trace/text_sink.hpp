@@ -36,6 +36,8 @@ class TextSink final : public Sink {
   void fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) override;
 
   void flush() { std::fflush(out_); }
+  // The errno of the first line that could not be written (a full disk, a closed pipe).
+  std::optional<int> write_error() const { return write_error_; }
   // Times count from `origin` instead of the first event (a script's virtual time 0).
   void set_origin(Instant origin) { origin_ = origin; }
 
@@ -52,6 +54,7 @@ class TextSink final : public Sink {
   Options options_;
   std::optional<Instant> origin_;
   std::string line_;  // reused between events
+  std::optional<int> write_error_;
   // Each traced connection's ISNs (ours, the peer's), so that a fault line's segment counts
   // from them like the segment lines around it. Forgotten at CLOSED; bounded.
   std::unordered_map<FourTuple, std::pair<Seq, Seq>, FourTupleHash> isns_;

@@ -84,6 +84,10 @@ def tcplab_interface(binary):
             if m:
                 flags.add(m.group(1))
         commands[cmd] = flags
+    # `tcplab help COMMAND` shows COMMAND's help, when the top-level help says it does.
+    top, _ = run_help([binary, "--help"])
+    if "tcplab help COMMAND" in top:
+        commands["help"] = set()
     return commands
 
 

@@ -81,7 +81,8 @@ expect firewall info "needs root" "unprivileged: firewall rules cannot be listed
 as_nobody 0666
 expect tun-device ok "mode 0666 .* opens read-write as uid $NOBODY" "node 0666: tun-device ok for uid $NOBODY"
 expect privilege FAIL "there is no persistent TUN tcplab0" "node 0666, no persistent TUN: privilege FAIL"
-expect privilege FAIL "sudo ip tuntap add mode tun user \\\$USER name tcplab0" "privilege fix: a persistent TUN"
+expect privilege FAIL "sudo ip tuntap add mode tun user nobody name tcplab0" \
+  "privilege fix: a persistent TUN for this user by name (not a literal \$USER)"
 
 ip -n "$LAB_NAME" tuntap add mode tun user "$NOBODY" name tcplab0
 as_nobody 0666

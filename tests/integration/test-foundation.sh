@@ -80,6 +80,11 @@ run_cli "$TCPLAB" serve --pcap "$NOBODY_DIR/old.out" --trace-json "$NOBODY_DIR/l
 check "serve --pcap F --trace-json a symlink to F: usage error [rc $RC]" bash -c \
   'test "$1" = 2 && grep -q "name the same file" <<<"$2"' _ "$RC" "$OUT"
 rm -f "$NOBODY_DIR/old.out" "$NOBODY_DIR/link.out"
+# The status file is rewritten whole at each report: it would wipe a capture of the same name.
+run_cli "$TCPLAB" serve --pcap "$NOBODY_DIR/run.out" --status-file "$NOBODY_DIR/run.out"
+check "serve --pcap F --status-file F: usage error, file not created [rc $RC: $OUT]" bash -c \
+  'test "$1" = 2 && grep -q "name the same file" <<<"$2" && ! test -e "$3"' \
+  _ "$RC" "$OUT" "$NOBODY_DIR/run.out"
 check "no TUN was left behind by usage errors" bash -c "! ip -n '$LAB_NAME' link show tcplab0 >/dev/null 2>&1"
 
 # ------------------------------------------------------------------ non-root

@@ -11,8 +11,8 @@ using namespace tcplab::doctor;
 
 namespace {
 
-Identity root() { return Identity{0, 0, {}, 0x000001ffffffffffULL}; }
-Identity student() { return Identity{1000, 1000, {27, 100}, 0}; }
+Identity root() { return Identity{0, 0, {}, 0x000001ffffffffffULL, "root"}; }
+Identity student() { return Identity{1000, 1000, {27, 100}, 0, ""}; }  // a uid without a passwd entry
 
 TunNode good_node() {
   TunNode n;
@@ -47,6 +47,14 @@ TEST_CASE("doctor: /dev/net/tun") {
   auto missing = check_tun_device(TunNode{}, root());
   CHECK(missing.status == Status::Fail);
   CHECK(missing.fix.find("modprobe tun") != std::string::npos);
+  // The driver is loaded (/proc/misc): modprobe would do nothing, only mknod helps.
+  TunNode no_node;
+  no_node.driver_loaded = true;
+  auto node_missing = check_tun_device(no_node, root());
+  CHECK(node_missing.status == Status::Fail);
+  CHECK(node_missing.detail.find("driver is loaded") != std::string::npos);
+  CHECK(node_missing.fix.find("modprobe") == std::string::npos);
+  CHECK(node_missing.fix.find("sudo mknod /dev/net/tun c 10 200") != std::string::npos);
   auto n = good_node();
   n.mode = 0600;
   n.open_errno = EACCES;
@@ -73,8 +81,21 @@ TEST_CASE("doctor: privilege") {
   CHECK(check_privilege(student(), "tcplab0", by_group).status == Status::Ok);
   auto none = check_privilege(student(), "tcplab0", {});
   CHECK(none.status == Status::Fail);
-  CHECK(none.fix.find("sudo ip tuntap add mode tun user $USER name tcplab0") != std::string::npos);
-  CHECK(check_privilege(student(), "tcplab0", persistent_tun(1001)).status == Status::Fail);
+  // The admin runs it in their own shell, where $USER would be the admin: the uid, or the name.
+  CHECK(none.fix.find("sudo ip tuntap add mode tun user 1000 name tcplab0") != std::string::npos);
+  CHECK(none.fix.find("$USER") == std::string::npos);
+  Identity alice = student();
+  alice.name = "alice";
+  CHECK(check_privilege(alice, "tcplab0", {}).fix.find("user alice name tcplab0") != std::string::npos);
+  // Someone else's persistent TUN: `ip tuntap add` alone would fail with "busy", so the advice
+  // deletes it first, as the device-name check says.
+  auto others = check_privilege(alice, "tcplab0", persistent_tun(0));
+  CHECK(others.status == Status::Fail);
+  CHECK(
+      others.fix.find("sudo ip tuntap del mode tun name tcplab0 && sudo ip tuntap add mode tun user alice") !=
+      std::string::npos);
+  CHECK(check_device_name(persistent_tun(0), "tcplab0", alice).fix.find("user alice name tcplab0") !=
+        std::string::npos);
   CHECK(parse_cap_effective("Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t0000000000001000\n") == 0x1000u);
   CHECK_FALSE(parse_cap_effective("CapEff:\tzz\n"));
   CHECK_FALSE(parse_cap_effective("Name:\tx\n"));
@@ -256,6 +277,13 @@ TEST_CASE("doctor: TUN settings and netem are information") {
       "sg on, tso off, gso on, gro on");
   CHECK(check_tun_settings(d, "tcplab0", 1400, false, std::nullopt).detail.find("ethtool is not installed") !=
         std::string::npos);
+  // lo is no TUN (device-name fails it): its MTU is not a TUN setting.
+  Interface lo;
+  lo.exists = true;
+  lo.mtu = 65536;
+  auto not_tun = check_tun_settings(lo, "lo", 1500, false, std::nullopt);
+  CHECK(not_tun.detail.find("MTU") == std::string::npos);
+  CHECK(not_tun.detail.find("not a TUN") != std::string::npos);
   CHECK(check_netem({true, false, false}).status == Status::Info);
   CHECK(check_netem({}).detail.find("not available") != std::string::npos);
 }

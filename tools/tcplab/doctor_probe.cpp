@@ -8,6 +8,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -20,6 +21,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+
+#include "stack/link/tun.hpp"
 
 extern char** environ;
 
@@ -143,11 +146,13 @@ doctor::Identity probe_identity() {
   }
   if (auto status = read_text("/proc/self/status"))
     me.cap_effective = doctor::parse_cap_effective(*status).value_or(0);
+  if (const passwd* pw = getpwuid(me.uid); pw != nullptr && pw->pw_name != nullptr) me.name = pw->pw_name;
   return me;
 }
 
 doctor::TunNode probe_tun_node(const char* path) {
   doctor::TunNode node;
+  node.driver_loaded = link::tun_driver_loaded();
   struct stat st {};
   if (stat(path, &st) != 0) return node;
   node.exists = true;

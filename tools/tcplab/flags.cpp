@@ -13,6 +13,12 @@ void add_flag(FlagTable& flags, std::string name, std::string value_name, std::s
                        std::move(set), repeatable});
 }
 
+bool was_given(const ParsedArgs& parsed, std::string_view name) {
+  for (const auto& f : parsed.flags)
+    if (f.name == name) return true;
+  return false;
+}
+
 std::optional<std::string> parse_flags(const FlagTable& flags, int argc, char** argv, int first,
                                        ParsedArgs& parsed, size_t max_positionals) {
   bool only_operands = false;
@@ -53,6 +59,16 @@ std::optional<std::string> parse_flags(const FlagTable& flags, int argc, char** 
     } else {
       if (i + 1 >= argc) return flag->name + " needs a value (" + flag->value_name + ")";
       value = argv[++i];
+    }
+    // A second value for a one-value flag is refused rather than silently winning: a student
+    // who wrote `--echo 7 ... --echo 8` expects both, and the command line should say so.
+    if (!flag->repeatable) {
+      for (const auto& earlier : parsed.flags) {
+        if (earlier.name != flag->name) continue;
+        if (!earlier.value) return flag->name + " is given twice; give it once";
+        return flag->name + " is given twice ('" + *earlier.value + "' and '" + std::string(value) +
+               "'); give it once (only flags marked [repeatable] take several values)";
+      }
     }
     if (auto error = flag->set(value)) {
       return "bad value '" + std::string(value) + "' for " + flag->name + ": " + *error;
@@ -100,6 +116,7 @@ std::string describe_flags(const std::vector<Flag>& flags) {
     }
     out += "\n";
   }
+  out += "\nEach flag may be given once; only those marked [repeatable] may be given again.\n";
   return out;
 }
 

@@ -25,7 +25,7 @@ struct Flag {
   std::string help;
   FlagSetter set;
   // A repeatable flag calls its setter once per occurrence ("--drop in:1% --drop out:5%");
-  // any other flag given twice keeps the last value, as most Unix tools do.
+  // any other flag given twice is a usage error naming both values (which one should win?).
   bool repeatable = false;
 };
 
@@ -47,6 +47,9 @@ struct ParsedArgs {
   std::vector<std::string> positionals;  // operands (files, URLs), in order; "--" ends the flags
   std::vector<GivenFlag> flags;          // every flag but -h, in order (to print a command again)
 };
+
+// Whether `name` was given on the command line (for flags that only mean something with another).
+bool was_given(const ParsedArgs& parsed, std::string_view name);
 
 // Parses argv[first..] against the table; "--name value" and "--name=value" both work.
 // Operands are collected when `max_positionals` allows them (SIZE_MAX for any number).

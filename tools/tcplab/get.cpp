@@ -227,6 +227,7 @@ int get_main(int argc, char** argv, int first) {
                  std::to_string(args.positionals.size()) + " URLs; each -o pairs with one URL, in order");
   }
   if (auto error = shared_output(o)) return usage(*error);
+  if (auto error = check_trace_dependents(o.trace, o.step, args)) return usage(*error);
   if (auto error = check_link(o.link)) return usage(*error);
   std::vector<http::Url> urls;
   for (const auto& text : args.positionals) {
@@ -301,11 +302,16 @@ int get_main(int argc, char** argv, int first) {
   }
 
   session.start(clock.now());
-  while (!session.finished() && loop.run_once()) {
+  // A body that cannot be written (`-o - | head -c 10`: a closed pipe) stops the download,
+  // as it does in curl: nothing would take the rest.
+  while (!session.finished() && !printer.write_failed() && loop.run_once()) {
   }
   int rc = session.failures() == 0 && !printer.write_failed() ? kExitOk : kExitRuntime;
   if (!loop.error().empty()) {
     std::fprintf(stderr, "tcplab: %s\n", loop.error().c_str());
+    rc = kExitRuntime;
+  } else if (printer.write_failed() && !session.finished()) {
+    std::fprintf(stderr, "tcplab get: stopped: a body could not be written\n");
     rc = kExitRuntime;
   } else if (!session.all_fetched()) {
     std::fprintf(stderr, "tcplab get: interrupted before every URL was fetched\n");
@@ -319,6 +325,10 @@ int get_main(int argc, char** argv, int first) {
     while (stack.tcp().stats().connections_time_wait > 0 && loop.run_once()) {
     }
   }
+  // A connection still open (interrupted, or stopped by a failed write) is reset before the
+  // TUN goes, as a kernel resets the sockets of a process that exits: the server stops
+  // sending at once instead of holding the rest of the body for a peer that is gone.
+  if (loop.error().empty() && stack.tcp().abort_all(clock.now()) > 0) loop.send_queued();
   if (!runtime.sinks.flush() && rc == kExitOk) rc = kExitRuntime;
   std::fflush(nullptr);
   runtime.tun->leave_as_found();

@@ -35,6 +35,7 @@
 #include "tools/tcplab/serve_kernel.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 #include "tools/tcplab/stack_setup.hpp"
+#include "tools/tcplab/same_file.hpp"
 #include "tools/tcplab/status_file.hpp"
 
 namespace tcplab::cli {
@@ -53,7 +54,8 @@ struct ServeOptions {
   std::optional<KernelServeOptions> kernel;  // --kernel-tcp ADDR:PORT
 };
 
-// How long SIGTERM waits for idle HTTP connections to take their FIN before exiting.
+// How long SIGTERM waits for idle HTTP connections to take their FIN, and for responses being
+// sent to finish, before what is still open is reset and tcplab exits.
 constexpr Duration kShutdownGrace = seconds(1);
 
 FlagTable serve_flags(ServeOptions& o) {
@@ -142,12 +144,32 @@ FlagTable serve_flags(ServeOptions& o) {
   return flags;
 }
 
+// The HTTP server's own flags: they mean nothing with --http-port 0.
+constexpr const char* kHttpServerFlags[] = {
+    "--keepalive", "--keepalive-timeout", "--max-requests", "--max-connections",
+    "--max-body",  "--header-timeout",    "--linger",       "--root"};
+
 // Checks that need several flags at once. Returns a usage error or nothing.
-std::optional<std::string> check_combination(const ServeOptions& o) {
+std::optional<std::string> check_combination(const ServeOptions& o, const ParsedArgs& given) {
   if (auto error = check_link(o.link)) return error;
   if (auto error = check_trace(o.trace)) return error;
-  if (!o.status.status_file.empty())
-    if (auto problem = status_file_problem(o.status.status_file)) return problem;
+  // A flag that only changes another one is refused without it, rather than silently ignored.
+  if (auto error = check_trace_dependents(o.trace, o.step, given)) return error;
+  if (was_given(given, "--chargen-bytes") && o.chargen_port == 0)
+    return std::string("--chargen-bytes sets what the --chargen PORT service sends: give --chargen too");
+  if (o.http.port == 0) {
+    for (const char* name : kHttpServerFlags)
+      if (was_given(given, name))
+        return std::string(name) + " changes the HTTP server, which --http-port 0 turns off";
+  }
+  if (!o.status.status_file.empty()) {
+    // The status report is rewritten whole at every report: it would wipe a capture or trace.
+    for (const auto& [flag, path] : {std::pair{"--pcap", o.trace.pcap}, {"--trace-json", o.trace.trace_json}})
+      if (!path.empty() && path != "-" && same_regular_file(o.status.status_file, path))
+        return o.status.source() + " " + o.status.status_file + " and " + flag + " " + path +
+               " name the same file, so one would overwrite the other; give each its own file";
+    if (auto problem = status_file_refused_at_start(o.status.status_file, o.status.source())) return problem;
+  }
   struct Use {
     const char* name;
     uint16_t port;
@@ -280,13 +302,13 @@ int serve_main(int argc, char** argv, int first) {
     k.status_file = o.status.status_file;
     k.busy_poll = o.link.busy_poll;
     o.http.port = port;  // for the port-clash check below
-    if (auto error = check_combination(o)) {
+    if (auto error = check_combination(o, args)) {
       std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());
       return kExitUsage;
     }
     return serve_kernel_tcp(k);
   }
-  if (auto error = check_combination(o)) {
+  if (auto error = check_combination(o, args)) {
     std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());
     return kExitUsage;
   }
@@ -389,6 +411,17 @@ int serve_main(int argc, char** argv, int first) {
       return (http_server && http_server->sessions() > 0) || stack.tcp().stats().connections_current > 0;
     };
     while (closing() && clock.now() < give_up && loop.run_once(give_up - clock.now())) {
+    }
+  }
+  if (rc == kExitOk) {
+    // What the drain did not finish (a response still being sent, a request still arriving, a
+    // FIN not yet acknowledged) is reset before the TUN goes, as a kernel resets the sockets of
+    // a process that exits: its client fails at once instead of hanging, and a response cut
+    // short this way counts as cut off in the report below.
+    if (const uint64_t resets = stack.tcp().abort_all(clock.now()); resets > 0) {
+      loop.send_queued();
+      std::fprintf(stderr, "tcplab: reset %llu connection%s still open at exit\n",
+                   static_cast<unsigned long long>(resets), resets == 1 ? "" : "s");
     }
   }
   print_status(stack, loop, o.status, faults, http_server.get());

@@ -31,7 +31,7 @@ Duration default_busy_poll() {
 void add_link_flags(FlagTable& flags, LinkOptions& o) {
   add_flag(flags, "--tun", "NAME", o.tun.name,
            "TUN device to create, or an existing persistent TUN to attach to (an admin can make one for you: "
-           "sudo ip tuntap add mode tun user $USER name tcplab0)",
+           "sudo ip tuntap add mode tun user STUDENT name tcplab0, STUDENT being your login name)",
            [&o](std::string_view v) -> std::optional<std::string> {
              o.tun.name = std::string(v);
              if (auto bad = link::check_interface_name(o.tun.name)) return *bad;
@@ -270,12 +270,28 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
 
 void add_status_flags(FlagTable& flags, StatusOptions& o) {
   const char* from_env = std::getenv("TCPLAB_STATUS_FILE");
-  if (from_env != nullptr) o.status_file = from_env;
+  if (from_env != nullptr) {
+    o.status_file = from_env;
+    o.from_environment = true;
+  }
   add_flag(flags, "--status-file", "FILE", "$TCPLAB_STATUS_FILE, else off",
            "on SIGUSR1 and at exit also write the status report (drops, counters, connection table) to "
            "FILE, replaced whole each time; tools/lab run sets TCPLAB_STATUS_FILE so `tools/lab table` "
-           "can show it",
-           file_into(o.status_file));
+           "can show it; refused at start if no report can be written there",
+           [&o](std::string_view v) -> std::optional<std::string> {
+             if (v.empty()) return std::string("expected a file name");
+             o.status_file = std::string(v);
+             o.from_environment = false;
+             return std::nullopt;
+           });
+}
+
+std::optional<std::string> check_trace_dependents(const TraceOptions& o, bool step, const ParsedArgs& given) {
+  if (was_given(given, "--pcap-format") && o.pcap.empty())
+    return std::string("--pcap-format sets the format of the --pcap FILE capture: give --pcap too");
+  if (was_given(given, "--absolute") && !o.trace && !step)
+    return std::string("--absolute changes the numbers --trace and --step print: give one of them too");
+  return std::nullopt;
 }
 
 std::optional<std::string> check_trace(const TraceOptions& o) {
@@ -374,7 +390,9 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
   }
   if (!o.trace_json.empty()) {
     json_path_ = json_stdout ? "on stdout" : o.trace_json;
-    json_file_.reset(json_stdout ? json_stdout : std::fopen(o.trace_json.c_str(), "w"));
+    // "w+": readable too, so that after a failed write (a full disk) the sink can find the
+    // last whole line in what reached the file and cut it there (JsonSink).
+    json_file_.reset(json_stdout ? json_stdout : std::fopen(o.trace_json.c_str(), "w+"));
     if (!json_file_) {
       error = "cannot write the JSON trace " + o.trace_json + ": " + std::strerror(errno);
       return false;
@@ -422,9 +440,12 @@ bool TraceSinks::flush() {
     }
   }
   // The text trace goes to stdout, often redirected to a file: a full disk shows here.
+  errno = 0;
   if ((std::fflush(stdout) != 0 || std::ferror(stdout)) && text_) {
+    // The first failed line's errno: errno itself may be long overwritten by now.
+    const int e = text_->write_error().value_or(errno != 0 ? errno : EIO);
     std::fprintf(stderr, "tcplab: the text trace on stdout is incomplete: a write failed (%s)\n",
-                 std::strerror(errno));
+                 std::strerror(e));
     whole = false;
   }
   return whole;

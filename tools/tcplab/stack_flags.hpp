@@ -45,6 +45,9 @@ struct LinkOptions {
 
 struct StatusOptions {
   std::string status_file;  // where SIGUSR1 also writes the status report; empty: stderr only
+  bool from_environment = false;  // status_file came from TCPLAB_STATUS_FILE, not the flag
+  // How a message names where status_file came from.
+  std::string source() const { return from_environment ? "TCPLAB_STATUS_FILE" : "--status-file"; }
 };
 
 struct TraceOptions {
@@ -77,6 +80,10 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o);
 
 // --status-file (default: $TCPLAB_STATUS_FILE, which tools/lab run sets)
 void add_status_flags(FlagTable& flags, StatusOptions& o);
+
+// A flag of the trace group given without the one it changes (--pcap-format without --pcap,
+// --absolute without --trace or --step): a usage error, so it is not silently ignored.
+std::optional<std::string> check_trace_dependents(const TraceOptions& o, bool step, const ParsedArgs& given);
 
 // Checks the link group as a whole (is --ip inside --host-ip's prefix, ...). A usage error or nothing.
 std::optional<std::string> check_link(const LinkOptions& o);

@@ -10,7 +10,7 @@
 
 namespace tcplab::cli {
 
-std::optional<std::string> status_file_problem(const std::string& path) {
+std::optional<std::string> status_file_problem(const std::string& path, const std::string& source) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     // A new file: its directory must be there, or every report would fail later.
@@ -18,7 +18,7 @@ std::optional<std::string> status_file_problem(const std::string& path) {
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     struct stat d {};
     if (::stat(dir.c_str(), &d) != 0 || !S_ISDIR(d.st_mode))
-      return "--status-file " + path + ": the directory " + dir + " does not exist";
+      return source + " " + path + ": the directory " + dir + " does not exist";
     return std::nullopt;
   }
   if (S_ISREG(st.st_mode)) return std::nullopt;
@@ -26,8 +26,20 @@ std::optional<std::string> status_file_problem(const std::string& path) {
                      : S_ISDIR(st.st_mode) ? "a directory"
                      : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                                                                    : "not a regular file";
-  return "--status-file " + path + " is " + what +
+  return source + " " + path + " is " + what +
          ": each report replaces the file whole, so name a regular file or a new one";
+}
+
+std::optional<std::string> status_file_refused_at_start(const std::string& path, const std::string& source) {
+  if (auto problem = status_file_problem(path, source)) return problem;
+  // Each report is written beside the file, then renamed over it: what must be writable is the
+  // directory. Trying it now says so at start, not in a warning when the run is over.
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  std::FILE* f = std::fopen(temporary.c_str(), "w");
+  if (f == nullptr) return source + " " + path + ": cannot write there: " + std::strerror(errno);
+  std::fclose(f);
+  std::remove(temporary.c_str());
+  return std::nullopt;
 }
 
 bool write_status_file(const std::string& path, const std::string& text, std::string& error) {

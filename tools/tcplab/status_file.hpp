@@ -12,7 +12,12 @@ bool write_status_file(const std::string& path, const std::string& text, std::st
 
 // Why `path` cannot be a status file, if it cannot: replacing it whole would replace a device
 // (/dev/null), a symbolic link or a directory with a regular file. A new path or an existing
-// regular file is fine.
-std::optional<std::string> status_file_problem(const std::string& path);
+// regular file is fine. `source` names where the path came from in the message.
+std::optional<std::string> status_file_problem(const std::string& path,
+                                               const std::string& source = "--status-file");
+
+// The start-up check: status_file_problem, and whether a report can be written there at all
+// (a directory this user may not write in), so a run is refused at once, not warned at exit.
+std::optional<std::string> status_file_refused_at_start(const std::string& path, const std::string& source);
 
 }  // namespace tcplab::cli
