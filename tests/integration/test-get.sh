@@ -329,3 +329,24 @@ check "CL and TE together: the URL fails naming both, the connection is aborted 
   bash -c 'test "$1" = 1 && grep -q "both Transfer-Encoding and Content-Length" <<<"$2" &&
     grep -q "ended (aborted)" <<<"$2"' \
   _ "$RC" "$OUT"
+
+# ---------------------------------------------------------------- one ISN key per boot
+# RFC 6528 / RFC 6191: every run uses the key in /run/tcplab, so on a 4-tuple a new run's ISN and
+# TSval are newer than an old run's, and a server's TIME-WAIT takes the new SYN at once.
+KEY=/run/tcplab/isn-key
+check "ISN key: $KEY holds 16 bytes, mode 0600, owned by root [$(stat -c '%s %a %u' $KEY 2>&1)]" \
+  test "$(stat -c '%s %a %u' $KEY 2>/dev/null)" = "16 600 0"
+key_before=$(sha256sum <$KEY 2>/dev/null)
+# The first run leaves every ephemeral port (49152-65535) in TIME-WAIT at the HTTP/1.0 server (it
+# closes first), so each connection of the second run lands on one of them.
+get --msl 0.2 $(for _ in $(seq 16384); do echo "$U10/a.txt"; done)
+check "TIME-WAIT reuse: 16384 URLs fetched to fill the server's TIME-WAIT [rc $RC]" test "$RC" = 0
+lab_exec ss -tanH state time-wait "( sport = :$PORT10 )" | awk '{print $4}' | sed 's/.*://' | sort -u \
+  >"$WORK/tw-ports"
+get --trace --msl 0.2 $(for _ in $(seq 200); do echo "$U10/a.txt"; done)
+retransmitted=$(grep -c ' S 0:0(0).*\[retransmission\]' <<<"$OUT")
+reused=$(grep -oE 'Out 192\.0\.2\.2:[0-9]+ > [0-9.]+:[0-9]+  S 0:0' <<<"$OUT" | sed -E 's/.*2\.2:([0-9]+) .*/\1/' |
+  sort -u | comm -12 - "$WORK/tw-ports" | wc -l)
+check "TIME-WAIT reuse: 200 more URLs, $reused on a server TIME-WAIT, no SYN resent [rc $RC, $retransmitted]" \
+  test "$RC" = 0 -a "$reused" -ge 100 -a "$retransmitted" = 0
+check "ISN key: unchanged by later runs" test "$(sha256sum <$KEY 2>/dev/null)" = "$key_before"
