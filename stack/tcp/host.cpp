@@ -71,6 +71,7 @@ struct TcpHost::Impl final : ConnectionOwner {
   HostContext ctx;
   std::unordered_map<uint16_t, Listener> listeners;
   std::unordered_map<FourTuple, std::unique_ptr<Connection>, FourTupleHash> connections;
+  std::vector<FourTuple> quick_ack_scratch;  // finish_turn's copy of ctx.quick_acks
   std::vector<Connection*> finished_list;  // closed, to destroy at the next safe point
   std::vector<uint16_t> acceptable_ports;  // on_acceptable calls owed to listeners
   std::vector<Connection*> due;            // scratch for advance(), reused
@@ -494,6 +495,18 @@ void TcpHost::advance(Instant now) {
     if (!c->finished()) h.compact_scratch.push_back(c->tuple());
   }
   for (const FourTuple& tuple : h.compact_scratch) h.hold_compactly(tuple);
+  h.finish_entry();
+}
+
+void TcpHost::finish_turn() {
+  Impl& h = *impl_;
+  if (h.ctx.quick_acks.empty()) return;
+  h.quick_ack_scratch.swap(h.ctx.quick_acks);
+  for (const FourTuple& tuple : h.quick_ack_scratch) {
+    auto it = h.connections.find(tuple);
+    if (it != h.connections.end() && !it->second->finished()) it->second->send_quick_ack();
+  }
+  h.quick_ack_scratch.clear();
   h.finish_entry();
 }
 

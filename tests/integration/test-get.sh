@@ -330,6 +330,18 @@ check "CL and TE together: the URL fails naming both, the connection is aborted 
     grep -q "ended (aborted)" <<<"$2"' \
   _ "$RC" "$OUT"
 
+# ---------------------------------------------------------------- quick ACK
+# Python writes a response's header and its body with two send()s, and its Nagle holds the short
+# body until our ACK of the header: that ACK goes at once (a quick ACK), not after 200 ms.
+start=$(date +%s%N)
+get --trace --msl 0.2 "$U11/a.txt" "$U11/a.txt" "$U11/a.txt"
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "quick ACK: three small responses, exit 0, each header ACKed at once [rc $RC]" \
+  bash -c 'test "$1" = 0 && test "$(grep -c "\[quick ACK\]" <<<"$2")" -ge 3' _ "$RC" "$OUT"
+check "quick ACK: no response waited for a delayed ACK" bash -c '! grep -q "\[delayed ACK\]" <<<"$1"' _ "$OUT"
+check "quick ACK: three small files and 0.4 s of TIME-WAIT in under 0.9 s [took $took_ms ms]" \
+  test "$took_ms" -lt 900
+
 # ---------------------------------------------------------------- one ISN key per boot
 # RFC 6528 / RFC 6191: every run uses the key in /run/tcplab, so on a 4-tuple a new run's ISN and
 # TSval are newer than an old run's, and a server's TIME-WAIT takes the new SYN at once.
