@@ -285,7 +285,14 @@ bool Connection::quick_ack_due() const {
 void Connection::trace_segment(trace::Direction dir, const wire::TcpSegment& seg, std::string_view note) {
   if (!ctx_.tracer.enabled()) return;
   bool relative = tcb_.state != State::SynSent || dir == trace::Direction::Out;
-  ctx_.tracer.segment(ctx_.now, trace::SegmentEvent{dir, tuple_, seg, relative, tcb_.iss, tcb_.irs, note});
+  Seq irs = tcb_.irs;
+  // In SYN-SENT the peer's ISN is not known yet, but a SYN (or SYN-ACK) carries it as its sequence
+  // number (RFC 9293 §3.4), so it reads `S. 0:0(0) ack 1` like every later segment.
+  if (tcb_.state == State::SynSent && dir == trace::Direction::In && seg.flags.syn) {
+    relative = true;
+    irs = seg.seq;
+  }
+  ctx_.tracer.segment(ctx_.now, trace::SegmentEvent{dir, tuple_, seg, relative, tcb_.iss, irs, note});
 }
 
 }  // namespace tcplab::tcp

@@ -342,6 +342,15 @@ check "quick ACK: no response waited for a delayed ACK" bash -c '! grep -q "\[de
 check "quick ACK: three small files and 0.4 s of TIME-WAIT in under 0.9 s [took $took_ms ms]" \
   test "$took_ms" -lt 900
 
+# ---------------------------------------------------------------- the SYN-ACK's numbers
+# The SYN-ACK arriving in SYN-SENT carries the server's ISN: it reads relative, like the rest.
+get --trace --msl 0.2 --isn 1000 "$U11/a.txt"
+check "the SYN-ACK is traced relative to both ISNs: S. 0:0(0) ack 1" \
+  grep -qE "^[0-9.]+ In  [0-9.:]+ > [0-9.:]+  S\. 0:0\(0\) ack 1 win" <<<"$OUT"
+OUT=$(lab_exec timeout 60 "$TCPLAB" get --msl 0.2 --isn 1000 --trace-json - -o /dev/null "$U11/a.txt" 2>/dev/null)
+check "--trace-json: the SYN-ACK has ack 1 and relative true" \
+  grep -qE '"flags":"S\.","seq":0,"end":0,"len":0,"ack":1,"win":[0-9]+,"relative":true,' <<<"$OUT"
+
 # ---------------------------------------------------------------- one ISN key per boot
 # RFC 6528 / RFC 6191: every run uses the key in /run/tcplab, so on a 4-tuple a new run's ISN and
 # TSval are newer than an old run's, and a server's TIME-WAIT takes the new SYN at once.
