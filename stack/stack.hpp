@@ -59,6 +59,8 @@ class Stack {
   // Timers due at `now` (TCP's, and the reassembly timeout); also sets the time used for
   // application calls.
   void advance(Instant now);
+  // Call when the application's turn is over, before taking the outbox (tcp::TcpHost::finish_turn).
+  void finish_turn() { tcp_.finish_turn(); }
   std::optional<Instant> next_deadline() const;
 
   // Whether TCP segments leave with only the pseudo-header sum in their checksum field, for a

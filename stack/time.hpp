@@ -18,6 +18,9 @@ class Clock {
   virtual Instant now() const = 0;
 };
 
+// std::chrono::steady_clock is CLOCK_MONOTONIC on Linux: it counts from boot, not from
+// tcplab's start, so the ISN's clock M (RFC 6528 §3) and TSval (RFC 7323 §5.4) keep going up
+// from one run to the next (tests/unit/time_test.cpp checks it).
 class SteadyClock final : public Clock {
  public:
   Instant now() const override { return std::chrono::steady_clock::now(); }

@@ -133,6 +133,7 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   if (stopping_ || !error_.empty()) return false;
   // Packets made outside the loop (an application call between iterations, a shutdown
   // drain) leave before we sleep, not after the next wakeup.
+  stack_.finish_turn();
   if (!stack_.outbox().empty()) flush_outbox(clock_.now());
   // Decided while the outbox is empty (Stack::leave_tcp_checksums_to_link): with a virtio-net
   // header the kernel takes a partial checksum as it takes one from a local socket, so neither
@@ -289,6 +290,7 @@ void EventLoop::deliver_from_injector(Instant now) {
 void EventLoop::advance_all(Instant now) {
   stack_.advance(now);
   for (TimedClient* client : clients_) client->advance(now);
+  stack_.finish_turn();
 }
 
 void EventLoop::flush_outbox(Instant now) {

@@ -494,6 +494,7 @@ class Runner final : public tcp::AcceptHandler {
   // ---------------------------------------------------------------- packets out
   // Takes what the stack sent out of its outbox, like the event loop's write step.
   void drain() {
+    stack_->finish_turn();
     Outbox& outbox = stack_->outbox();
     for (size_t i = 0; i < outbox.size(); ++i) {
       auto p = outbox.packet(i);
@@ -536,6 +537,7 @@ class Runner final : public tcp::AcceptHandler {
   void deliver(wire::ConstBytes packet) {
     if (tracer_.enabled()) tracer_.packet(now_, trace::Direction::In, packet);
     stack_->receive(packet, now_);
+    stack_->finish_turn();
     Outbox& outbox = stack_->outbox();
     for (size_t i = 0; i < outbox.size(); ++i) {
       auto p = outbox.packet(i);

@@ -66,6 +66,8 @@ class Connection final : public Socket {
   void destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv4Address from);
   // Fires whatever timers are due at ctx.now.
   void on_timers();
+  // The quick ACK queued by a read, at the end of the application's turn, if nothing carried it.
+  void send_quick_ack();
   std::optional<Instant> next_deadline() const;
   // The deadline of this connection's entry in the host's TimerQueue, if it has one; the
   // entry is never later than next_deadline() (arm() adds an earlier one when needed).
@@ -159,6 +161,8 @@ class Connection final : public Socket {
   uint16_t window_to_advertise(bool syn);
   bool window_update_worthwhile() const;
   void schedule_ack(bool immediately);
+  void note_segment_size(size_t length);
+  bool quick_ack_due() const;
   size_t flight_size() const { return seq_distance(tcb_.snd_una, tcb_.snd_nxt); }
   Seq send_base() const;
   size_t sent_data_bytes() const;
@@ -317,6 +321,12 @@ class Connection final : public Socket {
     // The application read inside a callback: the window update waits until the callback
     // returns, so data it sends from there carries the new window (see receive()).
     bool window_update_owed = false;
+    // The largest segment the peer has sent us, as Linux estimates it (rcv_mss): from 536
+    // bytes up, at most the MSS we offered. A segment shorter than that ends a write of the
+    // peer's, whose Nagle may hold its next one until our ACK (see quick_ack_due()).
+    size_t peer_segment_size = 536;
+    bool last_segment_short = false;
+    bool quick_ack_queued = false;  // in HostContext::quick_acks
   };
   AckState ack_;
 

@@ -460,6 +460,7 @@ void Connection::process_text(const wire::TcpSegment& seg) {
     case ReceiveBuffer::Stored::InOrder:
       break;
   }
+  note_segment_size(seg.payload.size());
   tcb_.rcv_nxt += static_cast<uint32_t>(result.advanced);
   bytes_received_ += result.advanced;
   ack_.unacked_bytes += result.advanced;

@@ -58,7 +58,16 @@ void Connection::output(bool after_read) {
   } else if (after_read && window_update_worthwhile()) {
     // RFC 9293 §3.8.6.2.2: the application freed a useful amount of buffer; say so.
     send_ack("window update");
+  } else if (after_read && quick_ack_due() && !ack_.quick_ack_queued) {
+    // At the end of the turn, so that what the application sends meanwhile carries it.
+    ack_.quick_ack_queued = true;
+    ctx_.quick_acks.push_back(tuple_);
   }
+}
+
+void Connection::send_quick_ack() {
+  ack_.quick_ack_queued = false;
+  if (tcb_.state != State::Closed && quick_ack_due()) send_ack("quick ACK");
 }
 
 bool Connection::send_one_data_segment() {
@@ -256,10 +265,34 @@ void Connection::schedule_ack(bool immediately) {
   if (!delayed_ack_timer_.armed()) arm(delayed_ack_timer_, ctx_.now + ctx_.config.delayed_ack_timeout);
 }
 
+void Connection::note_segment_size(size_t length) {
+  size_t full = std::min(ack_.peer_segment_size, size_t{ctx_.config.mss});
+  ack_.last_segment_short = length < full;
+  if (length >= full) ack_.peer_segment_size = std::min(length, size_t{ctx_.config.mss});
+}
+
+// RFC 9293 §3.8.6.3 (was RFC 1122 §4.2.3.2): ACKs SHOULD be delayed, by at most 500 ms, so
+// sending one early is allowed. As Linux does, a delayed ACK goes at once when the application has
+// taken every byte received and the last segment was short: that segment ended a write of the
+// peer's, and if the peer writes again before our ACK, its Nagle algorithm (RFC 896, RFC 9293
+// §3.7.4) holds the new segment until the ACK comes - 200 ms of our timer for a server that sends
+// a header and a body in two writes. Only after a read, and only at the end of the application's
+// turn (TcpHost::finish_turn): a reply or FIN it sends in that turn carries the ACK instead.
+bool Connection::quick_ack_due() const {
+  return delayed_ack_timer_.armed() && ack_.last_segment_short && receive_.readable() == 0;
+}
+
 void Connection::trace_segment(trace::Direction dir, const wire::TcpSegment& seg, std::string_view note) {
   if (!ctx_.tracer.enabled()) return;
   bool relative = tcb_.state != State::SynSent || dir == trace::Direction::Out;
-  ctx_.tracer.segment(ctx_.now, trace::SegmentEvent{dir, tuple_, seg, relative, tcb_.iss, tcb_.irs, note});
+  Seq irs = tcb_.irs;
+  // In SYN-SENT the peer's ISN is not known yet, but a SYN (or SYN-ACK) carries it as its sequence
+  // number (RFC 9293 §3.4), so it reads `S. 0:0(0) ack 1` like every later segment.
+  if (tcb_.state == State::SynSent && dir == trace::Direction::In && seg.flags.syn) {
+    relative = true;
+    irs = seg.seq;
+  }
+  ctx_.tracer.segment(ctx_.now, trace::SegmentEvent{dir, tuple_, seg, relative, tcb_.iss, irs, note});
 }
 
 }  // namespace tcplab::tcp

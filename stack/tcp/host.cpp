@@ -71,6 +71,7 @@ struct TcpHost::Impl final : ConnectionOwner {
   HostContext ctx;
   std::unordered_map<uint16_t, Listener> listeners;
   std::unordered_map<FourTuple, std::unique_ptr<Connection>, FourTupleHash> connections;
+  std::vector<FourTuple> quick_ack_scratch;  // finish_turn's copy of ctx.quick_acks
   std::vector<Connection*> finished_list;  // closed, to destroy at the next safe point
   std::vector<uint16_t> acceptable_ports;  // on_acceptable calls owed to listeners
   std::vector<Connection*> due;            // scratch for advance(), reused
@@ -510,6 +511,18 @@ uint64_t TcpHost::abort_all(Instant now) {
     if (!c->finished()) c->abort();
   h.finish_entry();
   return h.stats.resets_sent - resets_before;
+}
+
+void TcpHost::finish_turn() {
+  Impl& h = *impl_;
+  if (h.ctx.quick_acks.empty()) return;
+  h.quick_ack_scratch.swap(h.ctx.quick_acks);
+  for (const FourTuple& tuple : h.quick_ack_scratch) {
+    auto it = h.connections.find(tuple);
+    if (it != h.connections.end() && !it->second->finished()) it->second->send_quick_ack();
+  }
+  h.quick_ack_scratch.clear();
+  h.finish_entry();
 }
 
 std::optional<Instant> TcpHost::next_deadline() const {

@@ -43,6 +43,9 @@ class TcpHost final : public SocketProvider {
                                wire::ConstBytes packet, Instant now);
   // Fires every timer due at `now` and remembers `now` for calls the application makes.
   void advance(Instant now);
+  // The application's turn is over (its callbacks, and what its loop did after them): quick
+  // ACKs that no data carried in the meantime leave now (connection_output.cpp).
+  void finish_turn();
   // The earliest timer deadline of any connection, for the event loop's poll timeout.
   std::optional<Instant> next_deadline() const;
 

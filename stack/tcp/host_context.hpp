@@ -76,6 +76,8 @@ struct HostContext {
 
   wire::ConstBytes current_packet;  // the IPv4 packet being processed, for drop traces
   TimerQueue timers;                // every connection's earliest timer (see TimerQueue)
+  // Connections owing a quick ACK when the application's turn ends (TcpHost::finish_turn).
+  std::vector<FourTuple> quick_acks{};
   // Complete unless the link finishes TCP checksums itself (Stack::leave_tcp_checksums_to_link).
   wire::TcpChecksumFill checksum_fill = wire::TcpChecksumFill::Complete;
 

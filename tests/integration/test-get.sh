@@ -333,3 +333,45 @@ check "CL and TE together: the URL fails naming both, the connection is aborted 
   bash -c 'test "$1" = 1 && grep -q "both Transfer-Encoding and Content-Length" <<<"$2" &&
     grep -q "ended (aborted)" <<<"$2"' \
   _ "$RC" "$OUT"
+
+# ---------------------------------------------------------------- quick ACK
+# Python writes a response's header and its body with two send()s, and its Nagle holds the short
+# body until our ACK of the header: that ACK goes at once (a quick ACK), not after 200 ms.
+start=$(date +%s%N)
+get --trace --msl 0.2 "$U11/a.txt" "$U11/a.txt" "$U11/a.txt"
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "quick ACK: three small responses, exit 0, each header ACKed at once [rc $RC]" \
+  bash -c 'test "$1" = 0 && test "$(grep -c "\[quick ACK\]" <<<"$2")" -ge 3' _ "$RC" "$OUT"
+check "quick ACK: no response waited for a delayed ACK" bash -c '! grep -q "\[delayed ACK\]" <<<"$1"' _ "$OUT"
+check "quick ACK: three small files and 0.4 s of TIME-WAIT in under 0.9 s [took $took_ms ms]" \
+  test "$took_ms" -lt 900
+
+# ---------------------------------------------------------------- the SYN-ACK's numbers
+# The SYN-ACK arriving in SYN-SENT carries the server's ISN: it reads relative, like the rest.
+get --trace --msl 0.2 --isn 1000 "$U11/a.txt"
+check "the SYN-ACK is traced relative to both ISNs: S. 0:0(0) ack 1" \
+  grep -qE "^[0-9.]+ In  [0-9.:]+ > [0-9.:]+  S\. 0:0\(0\) ack 1 win" <<<"$OUT"
+OUT=$(lab_exec timeout 60 "$TCPLAB" get --msl 0.2 --isn 1000 --trace-json - -o /dev/null "$U11/a.txt" 2>/dev/null)
+check "--trace-json: the SYN-ACK has ack 1 and relative true" \
+  grep -qE '"flags":"S\.","seq":0,"end":0,"len":0,"ack":1,"win":[0-9]+,"relative":true,' <<<"$OUT"
+
+# ---------------------------------------------------------------- one ISN key per boot
+# RFC 6528 / RFC 6191: every run uses the key in /run/tcplab, so on a 4-tuple a new run's ISN and
+# TSval are newer than an old run's, and a server's TIME-WAIT takes the new SYN at once.
+KEY=/run/tcplab/isn-key
+check "ISN key: $KEY holds 16 bytes, mode 0600, owned by root [$(stat -c '%s %a %u' $KEY 2>&1)]" \
+  test "$(stat -c '%s %a %u' $KEY 2>/dev/null)" = "16 600 0"
+key_before=$(sha256sum <$KEY 2>/dev/null)
+# The first run leaves every ephemeral port (49152-65535) in TIME-WAIT at the HTTP/1.0 server (it
+# closes first), so each connection of the second run lands on one of them.
+get --msl 0.2 $(for _ in $(seq 16384); do echo "$U10/a.txt"; done)
+check "TIME-WAIT reuse: 16384 URLs fetched to fill the server's TIME-WAIT [rc $RC]" test "$RC" = 0
+lab_exec ss -tanH state time-wait "( sport = :$PORT10 )" | awk '{print $4}' | sed 's/.*://' | sort -u \
+  >"$WORK/tw-ports"
+get --trace --msl 0.2 $(for _ in $(seq 200); do echo "$U10/a.txt"; done)
+retransmitted=$(grep -c ' S 0:0(0).*\[retransmission\]' <<<"$OUT")
+reused=$(grep -oE 'Out 192\.0\.2\.2:[0-9]+ > [0-9.]+:[0-9]+  S 0:0' <<<"$OUT" | sed -E 's/.*2\.2:([0-9]+) .*/\1/' |
+  sort -u | comm -12 - "$WORK/tw-ports" | wc -l)
+check "TIME-WAIT reuse: 200 more URLs, $reused on a server TIME-WAIT, no SYN resent [rc $RC, $retransmitted]" \
+  test "$RC" = 0 -a "$reused" -ge 100 -a "$retransmitted" = 0
+check "ISN key: unchanged by later runs" test "$(sha256sum <$KEY 2>/dev/null)" = "$key_before"

@@ -4,9 +4,31 @@
 #include <vector>
 
 #include "stack/tcp/isn.hpp"
+#include "tests/unit/tcp_peer.hpp"
 
 using namespace tcplab;
+using tcplab::testing::Peer;
+using tcplab::testing::Sent;
 using tcplab::tcp::IsnGenerator;
+
+namespace {
+
+// A stack (one tcplab run) that opens 192.0.2.2:50000 > 192.0.2.1:8000 at `at`; its SYN.
+Sent syn_of_a_run(const std::array<uint8_t, 16>& key, Instant at) {
+  StackConfig config = testing::default_stack_config();
+  config.tcp.isn_key = key;
+  testing::RecordingHandler app;
+  Peer peer(config);
+  peer.now = at;
+  peer.stack.advance(at);
+  REQUIRE(peer.stack.tcp().connect(peer.ip, 8000, &app, 50000) != nullptr);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].options.timestamps.has_value());
+  return out[0];
+}
+
+}  // namespace
 
 TEST_CASE("isn: SipHash-2-4 matches the reference test vectors") {
   // Key 00..0f, messages 00..(n-1): vectors from the SipHash paper's appendix.
@@ -36,4 +58,22 @@ TEST_CASE("isn: --isn fixes it") {
   IsnGenerator gen({}, 12345u);
   FourTuple a{wire::Ipv4Address{1}, 2, wire::Ipv4Address{3}, 4};
   CHECK(gen.next(a, Instant{seconds(99)}) == Seq(12345));
+}
+
+TEST_CASE("isn: runs with the same key give a 4-tuple ISNs and TSvals that only go up (RFC 6191)") {
+  // Two runs on one boot share the key (stack/loop/boot_isn_key), so a peer still holding the first
+  // run's connection in TIME-WAIT sees the second run's SYN as newer by both its tests.
+  std::array<uint8_t, 16> key{42, 7};
+  const Instant first_run = Instant{} + seconds(5000);
+  Sent first = syn_of_a_run(key, first_run);
+  Sent again = syn_of_a_run(key, first_run);
+  CHECK(again.seq == first.seq);
+  CHECK(again.options.timestamps->value == first.options.timestamps->value);
+
+  // The first run's connection lasted 3 s and sent 500 kB; the second run starts 1 s after it ended.
+  const Duration lifetime = seconds(3);
+  Sent second = syn_of_a_run(key, first_run + lifetime + seconds(1));
+  uint32_t last_tsval_of_first = first.options.timestamps->value + 3000;
+  CHECK(static_cast<int32_t>(second.options.timestamps->value - last_tsval_of_first) > 0);
+  CHECK(second.seq > first.seq + 1 + 500'000);
 }

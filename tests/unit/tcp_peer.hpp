@@ -150,6 +150,7 @@ class Peer {
   // Everything the stack sent since the last call, parsed.
   std::vector<Sent> take() {
     std::vector<Sent> out;
+    stack.finish_turn();  // the test's turn as the application is over
     auto& box = stack.outbox();
     for (size_t i = 0; i < box.size(); ++i) {
       auto ip4 = wire::parse_ipv4(box.packet(i));

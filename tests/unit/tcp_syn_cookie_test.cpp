@@ -139,6 +139,11 @@ TEST_CASE("tcp: a full SYN queue answers with a SYN cookie and its ACK makes a c
   s->set_handler(&app);
   std::byte buf[16];
   CHECK(s->receive(buf) == 5);
+  // That read took every byte of a short segment: its ACK goes at once (quick ACK).
+  out = peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == peer.isn + 6);
+  CHECK(out[0].payload.empty());
   // The peer's window is not scaled: the cookie's SYN-ACK did not agree to window scale.
   auto snap = peer.stack.tcp().snapshot(s->tuple());
   REQUIRE(snap.has_value());

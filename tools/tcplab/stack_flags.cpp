@@ -218,7 +218,8 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
            "then is dropped silently (no RST); like Linux's tcp_fin_timeout, not in RFC 9293",
            seconds_into(o.fin_timeout, 0.001, 3600));
   add_flag(flags, "--isn", "N", "RFC 6528 keyed hash",
-           "fix the initial sequence number (0..4294967295) for reproducible traces",
+           "fix the initial sequence number (0..4294967295) for reproducible traces; otherwise the hash's "
+           "key is kept in /run/tcplab/isn-key until reboot (root only; a fresh key per run without root)",
            [&o](std::string_view v) -> std::optional<std::string> {
              auto n = parse_uint(v, 0, 0xFFFFFFFFu);
              if (!n) return std::string("expected a whole number from 0 to 4294967295");

@@ -1,14 +1,11 @@
 // open_stack: the address check, sinks, TUN and Stack construction shared by serve and get.
 #include "tools/tcplab/stack_setup.hpp"
 
-#include <sys/random.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "stack/loop/boot_isn_key.hpp"
 #include "tools/tcplab/commands.hpp"
 
 namespace tcplab::cli {
@@ -57,12 +54,14 @@ bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConf
   config.tcp = tcp;
   // RFC 9293 §3.7.1: MSS = MTU - 20 (IPv4) - 20 (TCP).
   config.tcp.mss = static_cast<uint16_t>(config.mtu - 40);
-  // RFC 6528: the ISN hash needs a secret key, fresh for every run.
-  if (getrandom(config.tcp.isn_key.data(), config.tcp.isn_key.size(), 0) !=
-      static_cast<ssize_t>(config.tcp.isn_key.size())) {
-    std::fprintf(stderr, "tcplab: cannot read random bytes for the ISN key: %s\n", std::strerror(errno));
+  // RFC 9293 §3.4.1 (was RFC 6528 §3): the ISN hash needs a secret key. One for the whole boot, so the
+  // ISNs and TSvals of a 4-tuple only go up from one run to the next (RFC 6191, RFC 7323 §5.4).
+  auto key = loop::boot_isn_key(loop::kBootIsnKeyDirectory, error);
+  if (!key) {
+    std::fprintf(stderr, "tcplab: %s\n", error.c_str());
     return false;
   }
+  config.tcp.isn_key = key->bytes;
 
   out.stack = std::make_unique<Stack>(config, out.sinks.tracer());
   // The core learns the time from advance(); give it the real time before anything (listen,

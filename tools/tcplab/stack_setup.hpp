@@ -1,6 +1,6 @@
 // The start-up steps every command that runs the stack on a TUN shares (serve, get): settle
 // addresses that clash with nothing on the machine, open the trace sinks, open or attach to the TUN, and
-// build the Stack with a fresh ISN key. One place, so both commands fail the same way.
+// build the Stack with this boot's ISN key. One place, so both commands fail the same way.
 #pragma once
 #include <memory>
 #include <optional>
