@@ -255,10 +255,12 @@ bool Connection::window_update_worthwhile() const {
   return available >= current + step;
 }
 
-// RFC 9293 §3.8.6.3: ACK at least every second full-sized segment, and never later than the
-// delayed-ACK timeout after the first unacknowledged byte.
+// RFC 9293 §3.8.6.3 and RFC 5681 §4.2: ACK at least every second full-sized segment, and
+// never later than the delayed-ACK timeout after the first unacknowledged byte. "Full-sized" is
+// what the peer really sends (peer_segment_size): with timestamps a full segment carries 12
+// bytes less than the MSS, so twice the MSS would wait for a third segment.
 void Connection::schedule_ack(bool immediately) {
-  if (immediately || !ctx_.config.delayed_ack || ack_.unacked_bytes >= size_t{2} * tcb_.mss) {
+  if (immediately || !ctx_.config.delayed_ack || ack_.unacked_bytes >= size_t{2} * ack_.peer_segment_size) {
     ack_.now = true;
     return;
   }

@@ -76,6 +76,22 @@ TEST_CASE("tcp quick ack: full-sized segments are still ACKed every second one (
   CHECK(out[0].ack == c.peer_nxt);
 }
 
+TEST_CASE("tcp delayed ack: segments 12 bytes short of the MSS (timestamps) are full-sized too") {
+  // RFC 5681 §4.2: every second full-sized segment. A peer using timestamps never sends more
+  // than MSS - 12 bytes in one segment; counting against twice the MSS waited for a third.
+  Established c;
+  const std::string full(1448, 'x');
+  for (int i = 0; i < 3; ++i) {
+    c.peer_sends(".", full);
+    CHECK(c.peer.take().empty());
+    c.peer_sends(".", full);
+    auto out = c.peer.take();
+    INFO(c.peer.dump());
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == c.peer_nxt);
+  }
+}
+
 TEST_CASE("tcp quick ack: data the application sends later in the same turn carries the ACK instead") {
   // tcplab get: the response is read in the callback, the next request is sent after it returns.
   Established c;
