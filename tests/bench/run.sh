@@ -103,8 +103,11 @@ start_tcplab() {  # start_tcplab [ARGS...]
   for _ in $(seq 100); do ip -n "$NS_S" link show tcplab0 >/dev/null 2>&1 || break; sleep 0.05; done
   # The old log says "up on" too: without it, the wait below cannot end before the new one is up.
   rm -f "$WORK/tcplab.log"
+  # tcplab refuses a flag given twice: a row that sets its own --keepalive-timeout replaces ours.
+  local keepalive=(--keepalive-timeout 120) arg
+  for arg in "$@"; do [ "$arg" = --keepalive-timeout ] && keepalive=(); done
   ip netns exec "$NS_S" "$BUILD/tcplab" serve --host-ip 192.0.2.1/24 --ip $TCPLAB_ADDR --discard 9 --root "$ROOT" \
-    --keepalive-timeout 120 --max-requests 1000000 --backlog 4096 "$@" >"$WORK/tcplab.log" 2>&1 &
+    "${keepalive[@]}" --max-requests 1000000 --backlog 4096 "$@" >"$WORK/tcplab.log" 2>&1 &
   SRV_PID=$!
   for _ in $(seq 100); do grep -qs '^tcplab: up on' "$WORK/tcplab.log" && return 0; sleep 0.05; done
   echo "bench: tcplab did not start:"; cat "$WORK/tcplab.log"; exit 1
