@@ -207,20 +207,34 @@ void JsonSink::flush() {
 
 void JsonSink::stop_after_failure(int error) {
   write_error_ = error;
-  // stdio wrote what fit of its buffer, which may end mid-line. A file is cut back to its last
-  // newline so that every line in it parses (tcplab ladder reads what was recorded), and the
-  // descriptor then points at /dev/null: the rest of the buffer, flushed at exit, goes nowhere
-  // instead of past the cut. A pipe or terminal, or a file opened write-only (which cannot be
-  // read back), is left as it is.
+  // stdio wrote what fit of its buffer, which may end mid-line. A regular file is cut back to
+  // its last newline so that every line in it parses (tcplab ladder reads what was recorded),
+  // and the descriptor then points at /dev/null: the rest of the buffer, flushed at exit, goes
+  // nowhere instead of past the cut. A pipe or terminal is left as it is.
   const int fd = ::fileno(out_);
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
-  off_t end = st.st_size;
+  cut_at_last_newline(fd, st.st_size);
+  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null_fd < 0) return;
+  ::dup2(null_fd, fd);
+  ::close(null_fd);
+}
+
+void JsonSink::cut_at_last_newline(int fd, off_t size) {
+  // The descriptor is write-only (a FIFO must not be opened for reading too, and a shell's `>`
+  // opens that way): read the file back through a descriptor of our own.
+  const int reader = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC);
+  if (reader < 0) return;
+  off_t end = size;
   char chunk[4096];
   while (end > 0) {
     const off_t from = end > static_cast<off_t>(sizeof chunk) ? end - static_cast<off_t>(sizeof chunk) : 0;
-    const ssize_t n = ::pread(fd, chunk, static_cast<size_t>(end - from), from);
-    if (n != end - from) return;  // cannot read it back: leave the file alone
+    const ssize_t n = ::pread(reader, chunk, static_cast<size_t>(end - from), from);
+    if (n != end - from) {  // cannot read it back: leave the file alone
+      ::close(reader);
+      return;
+    }
     ssize_t i = n;
     while (i > 0 && chunk[i - 1] != '\n') --i;
     if (i > 0) {
@@ -229,11 +243,8 @@ void JsonSink::stop_after_failure(int error) {
     }
     end = from;
   }
+  ::close(reader);
   if (::ftruncate(fd, end) != 0) return;
-  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (null_fd < 0) return;
-  ::dup2(null_fd, fd);
-  ::close(null_fd);
 }
 
 std::optional<Instant> JsonSink::next_deadline() const { return unflushed_since_; }

@@ -1,6 +1,8 @@
 // Machine-readable trace: JSON Lines, one object per event with stable keys, for tools and
 // tests (key list in docs/observability.md). Same relative numbers as the text trace.
 #pragma once
+#include <sys/types.h>
+
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -53,6 +55,8 @@ class JsonSink final : public Sink {
   void end();
   // Records the first failed write and leaves a file ending at its last whole line.
   void stop_after_failure(int error);
+  // Truncates a regular file at its last whole line (read back through /proc/self/fd).
+  static void cut_at_last_newline(int fd, off_t size);
 
   std::FILE* out_;
   std::optional<Instant> origin_;

@@ -236,6 +236,11 @@ fi
 timeout 10 "$TCPLAB" script /dev/zero >"$TMP/zero" 2>&1; rc=$?
 check "script /dev/zero: exit 1 at once, not a memory hog (rc $rc)" test "$rc" -eq 1
 contains "script /dev/zero: says why" "$TMP/zero" "# cannot read /dev/zero: script too large (at most 8 MiB)"
+# A JSON trace into a pipe whose reader leaves (`>(head -c 100)`): the write fails (EPIPE) and
+# the run ends, instead of tcplab holding the pipe's read end too and blocking once it is full.
+timeout 60 "$TCPLAB" script --trace-json >(head -c 100 >/dev/null) tests/scenarios >"$TMP/pipe-trace" 2>&1; rc=$?
+check "--trace-json into a pipe whose reader left: ends with exit 1, not a hang (rc $rc)" test "$rc" -eq 1
+contains "--trace-json into a pipe whose reader left: says the trace is incomplete" "$TMP/pipe-trace" "incomplete"
 timeout 10 "$TCPLAB" script /dev/stdin <tests/scenarios/passive-open.pkt >"$TMP/stdin" 2>&1; rc=$?
 check "script /dev/stdin from a file: passes (rc $rc)" test "$rc" -eq 0
 cat tests/scenarios/passive-open.pkt | timeout 10 "$TCPLAB" script /dev/stdin >"$TMP/pipe" 2>&1; rc=$?

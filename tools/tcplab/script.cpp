@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -118,6 +119,9 @@ int script_main(int argc, char** argv, int first) {
     std::fprintf(stderr, "tcplab script: %s (see tcplab script --help)\n", problem->c_str());
     return kExitUsage;
   }
+  // A trace or capture into a pipe whose reader has gone (`--trace-json >(head)`) is a failed
+  // write to report (the file is named incomplete, exit 1), as in serve, not a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
   TraceSinks sinks;
   std::string error;
   if (!sinks.open(o.trace, error)) {

@@ -391,9 +391,10 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
   }
   if (!o.trace_json.empty()) {
     json_path_ = json_stdout ? "on stdout" : o.trace_json;
-    // "w+": readable too, so that after a failed write (a full disk) the sink can find the
-    // last whole line in what reached the file and cut it there (JsonSink).
-    json_file_.reset(json_stdout ? json_stdout : std::fopen(o.trace_json.c_str(), "w+"));
+    // Write-only: a FIFO or `>(jq ...)` opened read-write would make tcplab its own reader, so
+    // a reader that never comes or goes away would block the event loop instead of failing
+    // the write. After a failed write JsonSink reads a regular file back on its own.
+    json_file_.reset(json_stdout ? json_stdout : std::fopen(o.trace_json.c_str(), "w"));
     if (!json_file_) {
       error = "cannot write the JSON trace " + o.trace_json + ": " + std::strerror(errno);
       return false;
