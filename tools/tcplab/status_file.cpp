@@ -6,9 +6,32 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace tcplab::cli {
+
+namespace {
+
+// A new sibling of `path` to write a report into: a fresh, unpredictable name made with
+// O_EXCL (mkstemp), so a link planted under a guessable name (serve runs as root, perhaps
+// in a directory others can write to) is never followed. Readable by all, like the report.
+std::FILE* open_sibling(const std::string& path, std::string& name) {
+  name = path + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) return nullptr;
+  ::fchmod(fd, 0644);
+  std::FILE* f = ::fdopen(fd, "w");
+  if (f == nullptr) {
+    const int saved = errno;
+    ::close(fd);
+    ::unlink(name.c_str());
+    errno = saved;
+  }
+  return f;
+}
+
+}  // namespace
 
 std::optional<std::string> status_file_problem(const std::string& path, const std::string& source) {
   struct stat st {};
@@ -34,8 +57,8 @@ std::optional<std::string> status_file_refused_at_start(const std::string& path,
   if (auto problem = status_file_problem(path, source)) return problem;
   // Each report is written beside the file, then renamed over it: what must be writable is the
   // directory. Trying it now says so at start, not in a warning when the run is over.
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
-  std::FILE* f = std::fopen(temporary.c_str(), "w");
+  std::string temporary;
+  std::FILE* f = open_sibling(path, temporary);
   if (f == nullptr) return source + " " + path + ": cannot write there: " + std::strerror(errno);
   std::fclose(f);
   std::remove(temporary.c_str());
@@ -47,8 +70,8 @@ bool write_status_file(const std::string& path, const std::string& text, std::st
     error = *problem;
     return false;
   }
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
-  std::FILE* f = std::fopen(temporary.c_str(), "w");
+  std::string temporary;
+  std::FILE* f = open_sibling(path, temporary);
   if (f == nullptr) {
     error = "cannot write the status file " + path + ": " + std::strerror(errno);
     return false;
