@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace tcplab::loop {
@@ -45,16 +46,17 @@ std::optional<Key> read_key(const std::string& path, bool& missing, std::string&
 }
 
 // Writes `key` to a temporary file and links it to `path`. False with `errno` set if that failed;
-// EEXIST means another run got there first.
+// EEXIST means another run got there first. The temporary name is mkstemp's (unique, O_EXCL,
+// mode 0600): runs in different PID namespaces share /run, so a name made of our process id
+// could be another run's, half written.
 bool publish_key(const std::string& path, const Key& key) {
-  std::string temporary = path + "." + std::to_string(::getpid());
-  ::unlink(temporary.c_str());  // left by a run with our process id that died before its link()
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  std::string temporary = path + ".XXXXXX";
+  int fd = ::mkstemp(temporary.data());
   if (fd < 0) return false;
-  bool written = ::fchmod(fd, 0600) == 0 &&
-                 ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size());
-  int saved = errno;
-  ::close(fd);
+  const ssize_t n = ::write(fd, key.data(), key.size());
+  const bool written = n == static_cast<ssize_t>(key.size());
+  int saved = n < 0 ? errno : EIO;  // a short write sets no errno
+  if (::close(fd) != 0 && written) saved = errno;
   bool linked = written && ::link(temporary.c_str(), path.c_str()) == 0;
   if (written && !linked) saved = errno;
   ::unlink(temporary.c_str());

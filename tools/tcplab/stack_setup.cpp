@@ -1,6 +1,8 @@
 // open_stack: the address check, sinks, TUN and Stack construction shared by serve and get.
 #include "tools/tcplab/stack_setup.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -62,6 +64,10 @@ bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConf
     return false;
   }
   config.tcp.isn_key = key->bytes;
+  // Without root a fresh key is expected (README); as root it means the shared one is broken,
+  // and every run until the next boot would quietly draw its own: say so once per run.
+  if (!key->shared && ::geteuid() == 0)
+    std::fprintf(stderr, "tcplab: note: ISN key not shared with other runs: %s\n", key->why_fresh.c_str());
 
   out.stack = std::make_unique<Stack>(config, out.sinks.tracer());
   // The core learns the time from advance(); give it the real time before anything (listen,
