@@ -114,6 +114,9 @@ std::optional<std::string> check_interface_name(const std::string& name) {
     // itself, which is not what the user asked for.
     if (c == '%')
       return "interface name '" + name + "' contains '%', which would make the kernel pick the name";
+    // Allowed too, but the name is printed in banners, errors and doctor's output, where an
+    // escape byte would drive the terminal instead of being shown.
+    if (b < 0x20 || b == 0x7f) return "interface name contains a control character";
   }
   return std::nullopt;
 }

@@ -41,7 +41,7 @@ std::optional<std::string> read_script_file(const std::string& path, std::string
     return "script too large (" + std::to_string(st.st_size) + " bytes; at most " +
            std::to_string(kMaxScriptBytes >> 20) + " MiB)";
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::strerror(errno);
+  if (!in) return errno != 0 ? std::strerror(errno) : "cannot open it";
   out.clear();
   char chunk[65536];
   while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {

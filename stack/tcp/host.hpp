@@ -59,10 +59,10 @@ class TcpHost final : public SocketProvider {
   Socket* connect(wire::Ipv4Address remote, uint16_t remote_port, SocketHandler* handler,
                   uint16_t local_port = 0);
 
-  // The process is exiting with connections still open: each gets a RST (RFC 9293 §3.10.5
-  // ABORT), as a kernel resets the sockets of a process that exits with data unsent or unread,
-  // so the peer learns at once instead of waiting on a connection nobody answers. Returns how
-  // many RSTs that sent.
+  // The process is exiting with connections still open: every one gets a RST (RFC 9293
+  // §3.10.5 ABORT), also those a kernel would keep closing on its own (FIN-WAIT-2, an idle
+  // CLOSE-WAIT), since nothing will be left to answer them; the peer learns at once instead of
+  // waiting on a connection nobody answers. Returns how many RSTs that sent.
   uint64_t abort_all(Instant now);
 
   std::vector<ConnectionInfo> connections() const override;
