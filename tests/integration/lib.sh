@@ -79,6 +79,16 @@ start_server() {
   return 1
 }
 
+# stop_pids PID...: SIGTERM to each process a test started, at most 3 s each, then SIGKILL.
+stop_pids() {
+  local pid
+  for pid in "$@"; do
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+}
+
 # stop_server: SIGTERM, wait at most 10 s (then SIGKILL); returns the server's exit code.
 stop_server() {
   kill -TERM "$SERVER_PID" 2>/dev/null

@@ -24,11 +24,7 @@ WORK=$(mktemp -d)
 PY_PIDS=()
 
 get_cleanup() {
-  for pid in "${PY_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-  done
+  stop_pids "${PY_PIDS[@]}"
   rm -rf "$WORK"
   lab_cleanup
 }

@@ -21,11 +21,7 @@ WORK=$(mktemp -d)
 chmod 755 "$WORK"
 PIDS=()
 process_cleanup() {
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-  done
+  stop_pids "${PIDS[@]}"
   rm -rf "$WORK"
   lab_cleanup
 }

@@ -7,19 +7,12 @@
 
 #include "stack/script/runner.hpp"
 #include "stack/script/script.hpp"
+#include "tests/unit/script_fixtures.hpp"
 
 using namespace tcplab::scenario;
+using tcplab::scenario::testing::kPassiveOpen;
 
 namespace {
-
-const char* kPassiveOpen =
-    "0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
-    "+0    bind(3, ..., ...) = 0\n"
-    "+0    listen(3, 1) = 0\n"
-    "+0    < S 0:0(0) win 65535 <mss 1460>\n"
-    "+0    > S. 0:0(0) ack 1 <mss 1460>\n"
-    "+.1   < . 1:1(0) ack 1 win 65535\n"
-    "+0    accept(3, ..., ...) = 4\n";
 
 RunResult run_text(const std::string& text) {
   auto parsed = parse_script("t.pkt", text);
