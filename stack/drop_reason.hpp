@@ -51,7 +51,7 @@ enum class DropReason : uint8_t {
   TcpInvalidInState,       // anything else the RFC says to drop in this state
   TcpAckInListen,          // ACK to a listener: answered with RST (§3.10.7.2)
   TcpSynQueueEvicted,      // SYN queue full: the oldest half-open entry was dropped (RFC 4987)
-  TcpTextIgnored,          // text after the peer's FIN, or into a zero window; the ACK is taken
+  TcpTextIgnored,          // text after the peer's FIN or into a zero window, a FIN beyond a hole; ACK taken
   // Fault injection (stack/link) for labs
   FaultInjected,
   // ICMP errors not sent (RFC 1812 §4.3.2.8; stack/ip/icmp_rate_limit.hpp)

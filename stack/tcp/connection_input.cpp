@@ -475,7 +475,12 @@ void Connection::check_fin(const wire::TcpSegment& seg) {
   if (!seg.flags.fin) return;
   // Deviation (fin-beyond-hole): a FIN beyond a hole is not remembered (RFC 9293 §3.10.7.4
   // holds such segments for later, SHLD-31): its data was kept, and the peer resends the FIN.
-  if (seg.seq + static_cast<uint32_t>(seg.payload.size()) != tcb_.rcv_nxt) return;
+  // It is still an out-of-order segment: RFC 5681 §4.2 wants an immediate duplicate ACK, with
+  // or without data on it.
+  if (seg.seq + static_cast<uint32_t>(seg.payload.size()) != tcb_.rcv_nxt) {
+    ack_.now = true;
+    return ctx_.drop(DropReason::TcpTextIgnored, kFinBeyondHoleDrop);
+  }
   // "advance RCV.NXT over the FIN, and send an acknowledgment for the FIN".
   tcb_.rcv_nxt += 1;
   fin_.peer_fin = true;

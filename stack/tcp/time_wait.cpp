@@ -174,6 +174,11 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
       r.rcv_nxt += 1;
       ack_owed_ = true;
       if (r.state == State::FinWait2) enter_time_wait(r);
+    } else if (seg.flags.fin && r.state == State::FinWait2) {
+      // Deviation (fin-beyond-hole), as Connection::check_fin: not taken, duplicate ACK
+      // (RFC 5681 §4.2).
+      ack_owed_ = true;
+      ctx_.drop(DropReason::TcpTextIgnored, kFinBeyondHoleDrop);
     }
   }
   if (ack_owed_) send_ack(r, {});

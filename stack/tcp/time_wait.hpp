@@ -82,6 +82,11 @@ inline constexpr std::string_view kZeroWindowTextDrop =
     "text into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
 inline constexpr std::string_view kZeroWindowFinDrop =
     "FIN into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
+// A FIN beyond a hole (deviation fin-beyond-hole): the segment is acceptable but the FIN waits
+// for the bytes before it, so it is not taken; like out-of-order data it is answered with an
+// immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4 first: "held for later").
+inline constexpr std::string_view kFinBeyondHoleDrop =
+    "FIN beyond a hole: not taken until the bytes before it arrive, duplicate ACK (RFC 5681 §4.2)";
 // The peer's FIN again in TIME-WAIT: it lies before RCV.NXT, so it is not acceptable and is
 // answered with an ACK and dropped (RFC 9293 §3.10.7.4 first), and TIME-WAIT's rule restarts
 // the 2 MSL timeout (eighth). The drop's detail says all of that, for the connection and the

@@ -90,6 +90,7 @@ void drive(Run& run, Ending ending) {
   run.send("P.", rcv - 4, c.our_nxt, "uestMORE", ts++);          // overlaps RCV.NXT: trimmed
   rcv += 4;
   run.send("P.", rcv + 100, c.our_nxt, "beyond a hole", ts++);   // out of order: not kept
+  run.send("F.", rcv + 200, c.our_nxt, {}, ts++);                // FIN beyond a hole: dup ACK
   run.send(".", rcv - 1, c.our_nxt, {}, ts++);                   // keep-alive probe: ACK
   run.send(".", rcv - 2000, c.our_nxt, {}, ts++);                // old bare ACK: dup ACK
   run.send(".", rcv - 2000, c.our_nxt, {}, ts++);                // again: rate-limited

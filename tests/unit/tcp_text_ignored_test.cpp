@@ -1,6 +1,7 @@
 // Tests for segment text the RFC says to ignore while the segment's ACK is processed: data
-// after the peer's FIN (RFC 9293 §3.10.7.4 seventh) and text into a zero window (first step).
-// Each is counted as tcp-text-ignored with a detail naming the rule.
+// after the peer's FIN (RFC 9293 §3.10.7.4 seventh), text into a zero window (first step) and
+// a FIN beyond a hole (deviation fin-beyond-hole). Each is counted as tcp-text-ignored with a
+// detail naming the rule.
 #include <doctest/doctest.h>
 
 #include "stack/tcp/time_wait.hpp"
@@ -76,4 +77,28 @@ TEST_CASE("tcp: a segment refused at the ACK check is not also counted as ignore
   c.peer.take();
   CHECK(c.peer.stack.drops().get(DropReason::TcpAckUnacceptable) == 1);
   CHECK(c.peer.stack.drops().get(DropReason::TcpTextIgnored) == 0);
+}
+
+TEST_CASE("tcp: a FIN beyond a hole gets a duplicate ACK, is not taken, and is traced") {
+  Established c;
+  TraceRecorder trace;
+  c.peer.tracer.add(&trace);
+  // RFC 5681 §4.2: an out-of-order segment is ACKed at once, a bare FIN as well as data.
+  c.peer.inject(Peer::make("F.", c.peer_nxt + 10, c.our_nxt, 65535), c.port);
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(out[0].payload.empty());
+  CHECK(c.peer.stack.drops().get(DropReason::TcpTextIgnored) == 1);
+  CHECK(TraceRecorder::has(trace.drops,
+                           std::string("tcp-text-ignored: ") + std::string(tcp::kFinBeyondHoleDrop)));
+  CHECK(c.socket->state() == State::Established);
+  // With data on it the data is held and the FIN is still not taken: one ACK, one drop.
+  c.peer.inject(Peer::make("FP.", c.peer_nxt + 10, c.our_nxt, 65535, bytes_of("later")), c.port);
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(c.peer.stack.drops().get(DropReason::TcpTextIgnored) == 2);
+  CHECK(c.socket->state() == State::Established);
 }
