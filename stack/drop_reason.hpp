@@ -39,7 +39,7 @@ enum class DropReason : uint8_t {
   TcpBadDataOffset,
   TcpBadChecksum,
   TcpBadOption,  // option length runs past the header or is < 2
-  TcpBadFlags,   // SYN+RST; SYN+FIN (a challenge ACK if the connection is synchronized)
+  TcpBadFlags,   // SYN+FIN for no synchronized connection (one that is gets a challenge ACK)
   // TCP processing (RFC 9293 §3.10.7)
   TcpNoConnection,         // no listener, no TCB: answered with RST unless it was a RST
   TcpListenQueueFull,      // accept queue full: SYN dropped so the client retries

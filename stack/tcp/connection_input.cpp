@@ -19,7 +19,7 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
   } else {
     // A copy we may trim to the window; payload still points into the packet.
     wire::TcpSegment seg = in;
-    drop_fin_of_rst(seg);
+    drop_syn_fin_of_rst(seg);
     // RFC 9293 §3.10.7.4: first check sequence number, second RST, (third security: none),
     // fourth SYN, fifth ACK, (sixth URG: ignored), seventh text, eighth FIN.
     // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.

@@ -387,7 +387,8 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
   h.reap();
   // RFC 9293 §3.1: checksum over the pseudo-header; malformed headers and options refused.
   // SYN+FIN is kept by the parser only so that syn_fin_arrives can look for its connection;
-  // RST+FIN is a RST everywhere (RFC 9293 §3.10.7.4: the RST bit is checked before the FIN).
+  // RST+FIN and SYN+RST are RSTs everywhere (RFC 9293 §3.10.7.2-4: the RST bit is checked
+  // before the SYN and the FIN; drop_syn_fin_of_rst).
   auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination,
                                 verify_checksum, wire::FlagCheck::Host);
   if (!parsed) {
@@ -398,7 +399,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
   FourTuple tuple{packet.header.destination, seg.destination_port, packet.header.source, seg.source_port};
   auto it = h.connections.find(tuple);
   TimeWaitRecord* record = it == h.connections.end() ? h.time_wait.find(tuple) : nullptr;
-  if (seg.flags.syn && seg.flags.fin) {
+  if (seg.flags.syn && seg.flags.fin && !seg.flags.rst) {
     if (record != nullptr) {
       ++h.stats.segments_received;
       h.time_wait.illegal_syn_fin_arrives(*record, seg);

@@ -11,11 +11,14 @@
 
 namespace tcplab::tcp {
 
-// RFC 9293 §3.10.7.4 checks the RST bit (second) long before the FIN (eighth), so a RST+FIN
-// is a RST and its FIN is never acted on; without it the RST takes no sequence space, as
-// the first step's zero-window allowance for RSTs wants.
-inline void drop_fin_of_rst(wire::TcpSegment& seg) {
-  if (seg.flags.rst) seg.flags.fin = false;
+// RFC 9293 §3.10.7.4 checks the RST bit (second) before the SYN (fourth) and long before the
+// FIN (eighth), so a RST+FIN or SYN+RST is a RST and its SYN or FIN is never acted on; without
+// them the RST takes no sequence space, as the first step's zero-window allowance for RSTs
+// and RFC 5961 §3.2's test on SEG.SEQ alone want.
+inline void drop_syn_fin_of_rst(wire::TcpSegment& seg) {
+  if (!seg.flags.rst) return;
+  seg.flags.syn = false;
+  seg.flags.fin = false;
 }
 
 // What trim_front cut: `payload` bytes of text from `seq` on (RFC 2883 §4 reports them as a

@@ -139,7 +139,7 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
   ack_owed_ = false;
   dsack_.reset();  // RFC 2883: a D-SACK reports the segment that brought the duplicate only
   wire::TcpSegment seg = in;  // may be trimmed to the window
-  drop_fin_of_rst(seg);        // as Connection::segment_arrives
+  drop_syn_fin_of_rst(seg);    // as Connection::segment_arrives
   // First (with RFC 7323 §5.3 R1 before it), check the sequence number.
   zero_window_drop_ = {};
   if (!check_paws(r, seg) || !check_sequence(r, seg)) return;

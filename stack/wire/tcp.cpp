@@ -213,14 +213,13 @@ Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address d
     return DropReason::TcpBadOption;
   s.flags = TcpFlags::from_byte(read_u8(bytes, kFlags));
   // A segment cannot both open and close (SYN+FIN), open and abort (SYN+RST) or abort and
-  // close (RST+FIN); rejecting these here means the state machine never meets them. The
-  // exceptions are for the TCP host (FlagCheck::Host): RFC 5961 §4 wants a challenge ACK
-  // for any SYN in a synchronized state, so SYN+FIN needs the connection first, and RFC 9293
-  // §3.10.7.4 acts on a RST before it ever looks at a FIN.
+  // close (RST+FIN); rejecting these here means a strict reader never meets them. The TCP
+  // host (FlagCheck::Host) takes all three: RFC 5961 §4 wants a challenge ACK for any SYN in
+  // a synchronized state, so SYN+FIN needs the connection first, and RFC 9293 §3.10.7.3-4
+  // act on a RST before they ever look at a SYN or a FIN.
   bool strict = flag_check == FlagCheck::Strict;
-  if ((strict && s.flags.syn && s.flags.fin) || (s.flags.syn && s.flags.rst) ||
-      (strict && s.flags.rst && s.flags.fin))
-    return DropReason::TcpBadFlags;
+  int opposed = (s.flags.syn ? 1 : 0) + (s.flags.fin ? 1 : 0) + (s.flags.rst ? 1 : 0);
+  if (strict && opposed > 1) return DropReason::TcpBadFlags;
   s.source_port = read_u16(bytes, kSourcePort);
   s.destination_port = read_u16(bytes, kDestinationPort);
   s.seq = Seq(read_u32(bytes, kSeq));

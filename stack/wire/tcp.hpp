@@ -82,10 +82,10 @@ struct TcpSegment {
 };
 
 // Which flag combinations parse_tcp refuses. Strict: SYN+FIN, SYN+RST and RST+FIN are all
-// tcp-bad-flags. Host: SYN+FIN and RST+FIN are parsed, for the TCP host's own rules - RFC
-// 5961 §4 gives a SYN+FIN in a synchronized state a challenge ACK (and the host refuses it
-// itself anywhere else), and RFC 9293 §3.10.7.4 checks the RST bit (second) long before the
-// FIN (eighth), so RST+FIN is a RST. SYN+RST stays refused.
+// tcp-bad-flags. Host: all three are parsed, for the TCP host's own rules - RFC 5961 §4
+// gives a SYN+FIN in a synchronized state a challenge ACK (and the host refuses it itself
+// anywhere else), and RFC 9293 §3.10.7.3-4 check the RST bit (second) before the SYN
+// (fourth) and the FIN (eighth), so SYN+RST and RST+FIN are RSTs.
 enum class FlagCheck { Strict, Host };
 
 // Verifies header length, data offset, option lengths, flags that make no sense (see

@@ -63,6 +63,7 @@ void drive(Run& run, Ending ending) {
   run.send("R", c.peer_nxt + 100, Seq(0), {}, 0);         // RST in window: challenge
   run.send("R", c.peer_nxt + 0x7fffffff, Seq(0), {}, 0);  // RST outside: dropped
   run.send("RF", c.peer_nxt + 100, Seq(0), {}, 0);        // RST+FIN in window: a RST
+  run.send("SR", c.peer_nxt + 200, Seq(0), {}, 0);        // SYN+RST in window: a RST too
   run.send(".", c.peer_nxt, c.our_nxt + 5, {}, ts++);     // ACK of unsent data
   run.advance(milliseconds(600));
   run.send(".", c.peer_nxt, c.our_nxt - 0x40000000, {}, ts++);  // ACK far too old
