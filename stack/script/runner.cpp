@@ -139,6 +139,7 @@ struct Fd final : tcp::SocketHandler {
   Kind kind = Kind::Unbound;
   uint16_t port = 0;
   tcp::Socket* socket = nullptr;  // null once on_closed has run
+  FourTuple tuple{};              // the connection's, kept after on_closed (abort in TIME-WAIT)
   int peer = 1;
   std::optional<tcp::CloseReason> closed;
   bool connected = false;
@@ -1189,6 +1190,7 @@ class Runner final : public tcp::AcceptHandler {
       Fd& fd = new_fd(c);
       fd.kind = Fd::Kind::Connection;
       fd.socket = s;
+      fd.tuple = s->tuple();
       fd.connected = true;
       if (Peer* p = peer_by_remote_port(s->tuple().remote_port)) {
         fd.peer = static_cast<int>(p - peers_.data()) + 1;
@@ -1211,6 +1213,7 @@ class Runner final : public tcp::AcceptHandler {
       }
       fd.kind = Fd::Kind::Connection;
       fd.socket = s;
+      fd.tuple = s->tuple();
       fd.peer = 1;
       p.local_port = s->tuple().local_port;
       p.renew_iss = true;
@@ -1240,6 +1243,10 @@ class Runner final : public tcp::AcceptHandler {
         } else if (!fd.shut_wr) {
           fd.socket->close();
         }
+      } else if (fd.kind == Fd::Kind::Connection && (n == "abort" || fd.linger0)) {
+        // on_closed came in TIME-WAIT (both FINs exchanged), but ABORT still deletes the TCB
+        // there (RFC 9293 §3.10.5), compact record or not.
+        if (stack_->tcp().abort_time_wait(fd.tuple, now_)) what = "aborted (TIME-WAIT deleted, no RST)";
       } else if (fd.kind == Fd::Kind::Listener) {
         what = "closed (the listener stays: TcpHost has no way to stop listening)";
       }

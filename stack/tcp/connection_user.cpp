@@ -119,7 +119,7 @@ void Connection::abort() {
     default:
       break;  // SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: just delete the TCB
   }
-  close_connection(CloseReason::Aborted, "RFC 9293 §3.10.5 (ABORT)");
+  close_connection(CloseReason::Aborted, kAbortRule);
   deliver_events();
 }
 

@@ -514,6 +514,23 @@ uint64_t TcpHost::abort_all(Instant now) {
   return h.stats.resets_sent - resets_before;
 }
 
+bool TcpHost::abort_time_wait(const FourTuple& tuple, Instant now) {
+  Impl& h = *impl_;
+  h.ctx.now = now;
+  h.reap();
+  bool deleted = false;
+  TimeWaitRecord* record = h.time_wait.find(tuple);
+  if (record != nullptr && record->state == State::TimeWait) {
+    h.time_wait.abort(*record);
+    deleted = true;
+  } else if (Connection* c = h.live_connection(tuple); c != nullptr && c->state() == State::TimeWait) {
+    c->abort();
+    deleted = true;
+  }
+  h.finish_entry();
+  return deleted;
+}
+
 void TcpHost::finish_turn() {
   Impl& h = *impl_;
   if (h.ctx.quick_acks.empty()) return;

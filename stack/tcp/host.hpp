@@ -64,6 +64,11 @@ class TcpHost final : public SocketProvider {
   // CLOSE-WAIT), since nothing will be left to answer them; the peer learns at once instead of
   // waiting on a connection nobody answers. Returns how many RSTs that sent.
   uint64_t abort_all(Instant now);
+  // RFC 9293 §3.10.5 ABORT in TIME-WAIT ("delete the TCB, enter CLOSED state"; no RST) for a
+  // socket whose on_closed already came: both FINs were exchanged, so the application no
+  // longer holds the Socket, and the connection may have become a compact record. Deletes
+  // the connection or record on `tuple` if it is in TIME-WAIT; true if there was one.
+  bool abort_time_wait(const FourTuple& tuple, Instant now);
 
   std::vector<ConnectionInfo> connections() const override;
   // The TCB of the connection with this 4-tuple (step mode), or nothing if there is none.

@@ -105,6 +105,8 @@ void TimeWaitTable::close(TimeWaitRecord& r, std::string_view rule, bool timer_f
 
 void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, kReopenRule, false); }
 
+void TimeWaitTable::abort(TimeWaitRecord& r) { close(r, kAbortRule, false); }
+
 void TimeWaitTable::expire() {
   while (!fifo_.empty() && fifo_.front().expiry <= ctx_.now)
     close(fifo_.front(), "RFC 9293 §3.10.8 (TIME-WAIT: 2 MSL elapsed)", true);

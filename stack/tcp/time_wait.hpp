@@ -82,6 +82,8 @@ inline constexpr std::string_view kZeroWindowTextDrop =
     "text into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
 inline constexpr std::string_view kZeroWindowFinDrop =
     "FIN into a zero window: not taken, its ACK is (RFC 9293 §3.10.7.4 first)";
+// The rule a connection's ABORT (Connection::abort) and a record's both name in the trace.
+inline constexpr std::string_view kAbortRule = "RFC 9293 §3.10.5 (ABORT)";
 // A FIN beyond a hole (deviation fin-beyond-hole): the segment is acceptable but the FIN waits
 // for the bytes before it, so it is not taken; like out-of-order data it is answered with an
 // immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4 first: "held for later").
@@ -132,6 +134,8 @@ class TimeWaitTable {
   void fragmentation_needed(TimeWaitRecord& record);
   // RFC 9293 §3.6.1 (MAY-2): a new SYN reopens the 4-tuple; the record goes, nothing is sent.
   void discard(TimeWaitRecord& record);
+  // RFC 9293 §3.10.5 ABORT in TIME-WAIT: "delete the TCB, enter CLOSED state"; nothing is sent.
+  void abort(TimeWaitRecord& record);
   // RFC 9293 §3.10.8: "If the time-wait timeout expires on a connection, delete the TCB";
   // and FIN-WAIT-2 records whose --fin-timeout ran out. Every record due at ctx.now, oldest
   // first.

@@ -134,6 +134,33 @@ TEST_CASE("time-wait: N connections in TIME-WAIT hold N compact records and no C
   CHECK(peer.stack.next_deadline() == std::nullopt);
 }
 
+TEST_CASE("time-wait: ABORT deletes the TIME-WAIT connection, record or not, without a RST") {
+  // RFC 9293 §3.10.5, TIME-WAIT: "delete the TCB, enter CLOSED state". on_closed came with
+  // TIME-WAIT, so the application names the connection by its 4-tuple.
+  for (bool compact : {true, false}) {
+    CAPTURE(compact);
+    Peer peer(time_wait_config(compact));
+    RecordingAccept acceptor;
+    RecordingHandler app;
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+    open_and_close_first(peer, 40000, app);
+    auto before = peer.stack.tcp().connections();
+    REQUIRE(before.size() == 1);
+    REQUIRE(before[0].state == State::TimeWait);
+    const auto& stats = peer.stack.tcp().stats();
+    REQUIRE(stats.time_wait_records == (compact ? 1u : 0u));
+    CHECK(peer.stack.tcp().abort_time_wait(before[0].tuple, peer.now));
+    INFO(peer.dump());
+    CHECK(peer.take().empty());  // no RST in TIME-WAIT
+    CHECK(peer.stack.tcp().connections().empty());
+    CHECK(stats.time_wait_records == 0);
+    CHECK(stats.connections_time_wait == 0);
+    CHECK(stats.full_tcbs == 0);
+    CHECK(app.closed == 1);  // no second on_closed
+    CHECK_FALSE(peer.stack.tcp().abort_time_wait(before[0].tuple, peer.now));
+  }
+}
+
 TEST_CASE("time-wait: with compaction off the same connections stay full TCBs") {
   Peer peer(time_wait_config(false));
   RecordingAccept acceptor;
