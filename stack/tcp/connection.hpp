@@ -123,6 +123,8 @@ class Connection final : public Socket {
   bool check_syn(const wire::TcpSegment& seg);
   bool check_ack(const wire::TcpSegment& seg);
   bool ack_in_syn_received(const wire::TcpSegment& seg);
+  // SYN-RECEIVED, or FIN-WAIT-1 entered from it before our SYN was acknowledged.
+  bool syn_unacknowledged() const;
   bool ack_advances(const wire::TcpSegment& seg);
   void update_send_window(const wire::TcpSegment& seg);
   void count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_info);
@@ -308,6 +310,9 @@ class Connection final : public Socket {
     std::optional<Seq> sent_seq;   // our FIN's sequence number once sent
     bool acked = false;            // the peer acknowledged our FIN
     bool peer_fin = false;         // the peer's FIN arrived in order
+    // CLOSE in SYN-RECEIVED with nothing to send went to FIN-WAIT-1 at once (§3.10.4); until
+    // our SYN is acknowledged the SYN-RECEIVED rules for the ACK still apply.
+    bool before_syn_acked = false;
   };
   FinState fin_;
 

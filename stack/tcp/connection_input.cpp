@@ -142,8 +142,7 @@ bool Connection::answer_duplicate_syn(const wire::TcpSegment& seg) {
 // off (as the front-trimming in trim_to_window would for data) and the rest processed, with
 // an ACK.
 void Connection::strip_repeated_syn(wire::TcpSegment& seg) {
-  if (tcb_.state == State::SynReceived && seg.flags.syn && seg.flags.ack && !seg.flags.rst &&
-      seg.seq == tcb_.irs) {
+  if (syn_unacknowledged() && seg.flags.syn && seg.flags.ack && !seg.flags.rst && seg.seq == tcb_.irs) {
     seg.flags.syn = false;
     seg.seq += 1;
     ack_.now = true;
@@ -267,7 +266,7 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     ctx_.drop(DropReason::TcpNoAckFlag, "no ACK bit (RFC 9293 §3.10.7.4 fifth)");
     return false;
   }
-  if (tcb_.state == State::SynReceived && !ack_in_syn_received(seg)) return false;
+  if (syn_unacknowledged() && !ack_in_syn_received(seg)) return false;
   if (persist_.probing && seg.ack == tcb_.snd_nxt + 1 && unsent_bytes() > 0) {
     // Deviation (zero-window-probe-byte): the probe byte (persist_timeout) did not advance
     // SND.NXT when it was sent; the receiver took it, so now it counts as sent.
@@ -299,8 +298,13 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
   return ack_advances(seg);
 }
 
+bool Connection::syn_unacknowledged() const {
+  return tcb_.state == State::SynReceived || (tcb_.state == State::FinWait1 && fin_.before_syn_acked);
+}
+
 // RFC 9293 §3.10.7.4 fifth, SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter
-// ESTABLISHED state and continue processing"; otherwise <SEQ=SEG.ACK><CTL=RST>.
+// ESTABLISHED state and continue processing"; otherwise <SEQ=SEG.ACK><CTL=RST>. Also in
+// FIN-WAIT-1 after a CLOSE in SYN-RECEIVED (§3.10.4): the same test, the state stays.
 bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   if (!(tcb_.snd_una < seg.ack && seg.ack <= tcb_.snd_nxt)) {
     send_rst(seg.ack);
@@ -319,6 +323,14 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   tcb_.snd_wl1 = seg.seq;
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
+  if (fin_.before_syn_acked) {
+    // Our FIN went before the handshake completed: only an active open gets here (a passive
+    // one has no application to close it yet). ack_advances takes the FIN's ACK, if any.
+    fin_.before_syn_acked = false;
+    start_congestion_control();
+    events_.connected = true;
+    return true;
+  }
   set_state(State::Established, "RFC 9293 §3.10.7.4 fifth (SYN-RECEIVED: our SYN acknowledged)");
   start_congestion_control();
   start_keepalive();

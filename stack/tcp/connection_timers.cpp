@@ -75,7 +75,7 @@ void Connection::on_timers() {
 // (5: about 63 s with the default RTO), like Linux's tcp_syn_retries; RFC 9293 §3.8.3 asks
 // R2 for a SYN to cover at least 3 minutes (MUST-23).
 void Connection::retransmission_timeout() {
-  bool opening = tcb_.state == State::SynSent || tcb_.state == State::SynReceived;
+  bool opening = tcb_.state == State::SynSent || syn_unacknowledged();
   int limit = opening ? ctx_.config.max_syn_retransmissions : ctx_.config.max_retransmissions;
   if (retries_ >= limit) {
     ++ctx_.stats.timeouts;
@@ -103,11 +103,12 @@ void Connection::retransmission_timeout() {
 
 // Resends the earliest unacknowledged segment; returns the sequence space it covers.
 uint32_t Connection::retransmit_first(std::string_view note) {
-  if (tcb_.state == State::SynSent || tcb_.state == State::SynReceived) {
+  if (tcb_.state == State::SynSent || syn_unacknowledged()) {
+    // After a CLOSE in SYN-RECEIVED the SYN,ACK goes again; the FIN follows once it is ACKed.
     timed_seq_.reset();  // RFC 6298 §3 (Karn): no RTT sample across a retransmission
     ++retransmissions_;
     ++ctx_.stats.retransmissions;
-    send_syn(tcb_.state == State::SynReceived, note);
+    send_syn(tcb_.state != State::SynSent, note);
     return 1;
   }
   return retransmit_at(tcb_.snd_una, SIZE_MAX, note);

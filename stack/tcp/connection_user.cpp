@@ -86,8 +86,13 @@ void Connection::close() {
       close_connection(CloseReason::Normal, "RFC 9293 §3.10.4 (CLOSE in SYN-SENT)");
       break;
     case State::SynReceived:
-      // The FIN waits until the handshake completes (see ack_in_syn_received).
+      // RFC 9293 §3.10.4, SYN-RECEIVED: "If no SENDs have been issued and there is no pending
+      // data to send, then form a FIN segment and send it, and enter FIN-WAIT-1 state;
+      // otherwise, queue for processing after entering ESTABLISHED state" (ack_in_syn_received).
       fin_.close_requested = true;
+      if (send_.size() > 0) break;
+      fin_.before_syn_acked = true;
+      set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE in SYN-RECEIVED, nothing to send)");
       break;
     case State::Established:
       fin_.close_requested = true;
