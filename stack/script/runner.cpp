@@ -1248,7 +1248,9 @@ class Runner final : public tcp::AcceptHandler {
         // there (RFC 9293 §3.10.5), compact record or not.
         if (stack_->tcp().abort_time_wait(fd.tuple, now_)) what = "aborted (TIME-WAIT deleted, no RST)";
       } else if (fd.kind == Fd::Kind::Listener) {
-        what = "closed (the listener stays: TcpHost has no way to stop listening)";
+        // RFC 9293 §3.10.4 CLOSE in LISTEN: delete the TCB; the port is closed.
+        stack_->tcp().stop_listening(fd.port, now_);
+        what = "closed (no longer listening)";
       }
       fds_.erase(fd.number);
       drain();

@@ -564,6 +564,28 @@ bool TcpHost::listen(uint16_t port, AcceptHandler* handler, size_t backlog) {
   return true;
 }
 
+bool TcpHost::stop_listening(uint16_t port, Instant now) {
+  Impl& h = *impl_;
+  h.ctx.now = now;
+  h.reap();
+  auto it = h.listeners.find(port);
+  if (it == h.listeners.end()) return false;
+  // Collect first: the listener goes before its children are aborted, so none of them can be
+  // queued for accept again on the way.
+  std::vector<Connection*> children(it->second.syn_queue.begin(), it->second.syn_queue.end());
+  children.insert(children.end(), it->second.accept_queue.begin(), it->second.accept_queue.end());
+  h.listeners.erase(it);
+  if (h.ctx.tracer.enabled())
+    h.ctx.tracer.note(now, nullptr,
+                      "listener on port " + std::to_string(port) +
+                          " closed (RFC 9293 §3.10.4 CLOSE in LISTEN), " + std::to_string(children.size()) +
+                          " not yet accepted reset");
+  for (Connection* c : children)
+    if (!c->finished()) c->abort();
+  h.finish_entry();
+  return true;
+}
+
 Socket* TcpHost::accept(uint16_t port) {
   auto it = impl_->listeners.find(port);
   if (it == impl_->listeners.end()) return nullptr;

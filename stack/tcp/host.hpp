@@ -53,6 +53,11 @@ class TcpHost final : public SocketProvider {
   bool listen(uint16_t port, AcceptHandler* handler) override { return listen(port, handler, 0); }
   // The same with an accept-queue limit; backlog 0 means config.backlog.
   bool listen(uint16_t port, AcceptHandler* handler, size_t backlog);
+  // RFC 9293 §3.10.4 CLOSE in LISTEN: "Delete TCB, enter CLOSED state": later SYNs to `port`
+  // get RST (§3.10.7.1) and the port can be listened on again. Connections queued for accept
+  // and half-open ones from this listener are reset (ABORT, §3.10.5), as Linux does: nobody
+  // can accept them any more. False if nothing listens on `port`.
+  bool stop_listening(uint16_t port, Instant now);
   // The oldest established connection waiting on `port`, or null.
   Socket* accept(uint16_t port) override;
   // Active open (RFC 9293 §3.10.1); local_port 0 picks an ephemeral port.
