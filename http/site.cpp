@@ -1,8 +1,11 @@
 // Routing, method rules (405 with Allow) and the built-in demo content.
 #include "http/site.hpp"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 
 #include "http/stats_page.hpp"
 
@@ -53,7 +56,7 @@ std::string_view origin_form(std::string_view target, std::string& storage) {
 }
 
 Site::Site(std::optional<std::string> root, SiteHooks hooks, FileCache::Clock clock)
-    : file_cache_(std::move(clock)), hooks_(std::move(hooks)) {
+    : file_cache_(clock), clock_(std::move(clock)), hooks_(std::move(hooks)) {
   if (root) root_.emplace(*root);
 }
 
@@ -127,35 +130,77 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
 }
 
 Response Site::file_response(std::string_view path, std::string_view query) {
-  // A small file served before comes from memory, checked against the disk at most once a
-  // second (http/file_cache.hpp).
-  const CachedFile* cached = file_cache_.lookup(path);
-  if (!cached) {
-    auto resolved = root_->resolve(path);
-    if (resolved.status == 400)
-      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
-    if (resolved.status == 301) {
-      // The query goes along: it belongs to the resource, whatever its path is spelled.
-      std::string location = resolved.path + (query.empty() ? "" : "?" + std::string(query));
-      Response r =
-          text_response(301, "text/plain; charset=utf-8", "301 Moved Permanently: " + location + "\n");
-      r.head.headers.emplace_back("Location", location);
-      return r;
-    }
-    if (resolved.status != 200) return not_found();
-    cached = file_cache_.load(path, resolved.path, mime_type_for(resolved.path));
-    if (!cached) {
-      auto file = FileBody::open(resolved.path);
-      if (!file) return not_found();
-      Response r;
-      r.head.content_type = std::string(mime_type_for(resolved.path));
-      r.body = std::move(file);
-      return r;
-    }
+  auto key = normalize_path(path);
+  if (!key) return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+  // "/sub%2f" normalises to "/sub/" but is redirected, not served: it bypasses the cache.
+  const bool cacheable = !key->ends_with('/') || names_directory_as_sent(path);
+  // A small file served in the last second comes from memory (http/file_cache.hpp).
+  if (const CachedFile* cached = cacheable ? file_cache_.lookup(*key) : nullptr) {
+    Response r;
+    r.head.content_type = cached->content_type;
+    r.body = std::make_unique<SharedBody>(cached->bytes);
+    return r;
   }
+  // Not cached, or due for its check: resolve the URL and open the file again, so whatever
+  // changed on disk (a symlink re-pointed or removed, permissions, the file) counts.
+  auto resolved = root_->resolve(path);
+  if (resolved.status != 200 && cacheable) file_cache_.forget(*key);
+  if (resolved.status == 400)
+    return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+  if (resolved.status == 301) {
+    // The query goes along: it belongs to the resource, whatever its path is spelled.
+    std::string location = resolved.path + (query.empty() ? "" : "?" + std::string(query));
+    Response r = text_response(301, "text/plain; charset=utf-8", "301 Moved Permanently: " + location + "\n");
+    r.head.headers.emplace_back("Location", location);
+    return r;
+  }
+  if (resolved.status != 200) return not_found();
+  OpenedFile file = open_regular_file(resolved.path);
+  if (file.failure != OpenFailure::None) {
+    if (cacheable) file_cache_.forget(*key);
+    return open_failed(file.failure);
+  }
+  // The type comes from the name in the URL, as a browser expects ("page.html" may be a
+  // symlink to "page"); a directory's is its index.html's.
+  auto type = mime_type_for(key->ends_with('/') ? resolved.path : *key);
+  const CachedFile* cached =
+      cacheable ? file_cache_.store(*key, resolved.path, type, file.fd, file.st) : nullptr;
   Response r;
-  r.head.content_type = cached->content_type;
-  r.body = std::make_unique<SharedBody>(cached->bytes);
+  r.head.content_type = std::string(type);
+  if (cached) {
+    ::close(file.fd);
+    r.body = std::make_unique<SharedBody>(cached->bytes);
+  } else {
+    r.body = std::make_unique<FileBody>(file.fd, static_cast<uint64_t>(file.st.st_size));
+  }
+  return r;
+}
+
+Response Site::open_failed(OpenFailure failure) {
+  const int status = status_for(failure);
+  std::string body = std::to_string(status) + " " + std::string(reason_phrase(status)) + "\n";
+  if (failure != OpenFailure::OutOfDescriptors)
+    return status == 404 ? not_found() : text_response(status, "text/plain; charset=utf-8", body);
+  // RFC 9110 §15.6.4: 503 for an overload expected to pass (connections holding descriptors
+  // finish); Retry-After (§10.2.3) says when to try again. The operator needs to know too,
+  // but a flood of requests must not flood the terminal: one line per kWarnEvery at most.
+  ++out_of_descriptors_;
+  const auto now = clock_();
+  if (!warned_ || now - *warned_ >= kWarnEvery) {
+    warned_ = now;
+    std::string line =
+        "tcplab: out of file descriptors (EMFILE/ENFILE) opening files under --root; "
+        "answered 503 (" +
+        std::to_string(out_of_descriptors_) + " times so far). Raise `ulimit -n` or lower --max-connections.";
+    if (hooks_.warn)
+      hooks_.warn(line);
+    else
+      std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  Response r = text_response(503, "text/plain; charset=utf-8",
+                             "503 Service Unavailable: out of file "
+                             "descriptors, try again\n");
+  r.head.headers.emplace_back("Retry-After", "1");
   return r;
 }
 
