@@ -30,6 +30,14 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
+// "If-None-Match: *" (RFC 9110 §13.1.2), with the optional whitespace around it.
+bool if_none_match_any(const Request& request) {
+  std::string_view v = request.header("If-None-Match");
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v == "*";
+}
+
 Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
 
 std::optional<uint64_t> parse_count(std::string_view s) {
@@ -85,14 +93,29 @@ Response Site::respond(const Request& request) {
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   const std::string& m = request.method;
   if (path == "/echo") {
-    if (m == "POST") return text_response(200, "application/octet-stream", request.body);
+    if (m == "POST") {
+      // RFC 9110 §13.1.2: "If-None-Match: *" is false for a resource that exists; a method
+      // other than GET or HEAD is then not performed, and the answer is 412.
+      if (if_none_match_any(request))
+        return text_response(412, "text/plain; charset=utf-8", "412 Precondition Failed\n");
+      return text_response(200, "application/octet-stream", request.body);
+    }
     if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST");
     return text_response(
         200, "text/plain; charset=utf-8",
         "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
   }
   if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
-  return respond_get(path, query);
+  Response r = respond_get(path, query);
+  // RFC 9110 §13.1.2: "If-None-Match: *" asks for the resource only if it does not exist; it
+  // does (we were about to answer 200), so GET and HEAD get 304 Not Modified and no content
+  // (§15.4.5). We send no ETags, so a list of entity-tags never matches and changes nothing.
+  if (r.head.status == 200 && if_none_match_any(request)) {
+    Response not_modified;
+    not_modified.head.status = 304;
+    return not_modified;
+  }
+  return r;
 }
 
 Response Site::respond_get(std::string_view path, std::string_view query) {
@@ -107,7 +130,9 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
   // /stream/N: the same bytes as a stream of unknown length (chunked for 1.1).
   for (std::string_view prefix : {"/bytes/", "/stream/"}) {
     if (!path.starts_with(prefix)) continue;
-    auto n = parse_count(path.substr(prefix.size()));
+    // RFC 3986 §2.3: "%31%30" is "10", so N is read after percent-decoding.
+    auto digits = percent_decode(path.substr(prefix.size()));
+    auto n = digits ? parse_count(*digits) : std::nullopt;
     if (!n || *n > kMaxPatternBytes)
       return text_response(400, "text/plain; charset=utf-8",
                            "400 Bad Request: " + std::string(prefix) + "N needs 0 <= N <= 2^40\n");

@@ -1,6 +1,7 @@
 // Tests for serving files under --root when the disk misbehaves: a FIFO never blocks the
 // event loop, failed opens get the status their cause deserves (403, 503 with a warning),
-// the Content-Type follows the URL, and "/sub%2f" is redirected like "/sub".
+// the Content-Type follows the URL, and the small protocol rules around files: If-None-Match,
+// "/sub%2f", /bytes/ with percent-encoded digits.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "http/body_source.hpp"
 #include "http/open_file.hpp"
+#include "http/response.hpp"
 #include "http/site.hpp"
 
 using namespace tcplab::http;
@@ -155,6 +157,31 @@ TEST_CASE("the Content-Type comes from the URL's name, not from a symlink's targ
   }
 }
 
+TEST_CASE("If-None-Match: * on an existing resource: 304 for GET and HEAD, 412 for POST") {
+  TempRoot root;
+  root.write("a.txt", "abc");
+  Site site(root.dir, {});
+  const std::vector<Header> any = {{"If-None-Match", " * "}};
+  for (const char* method : {"GET", "HEAD"}) {
+    Response r = ask(site, method, "/a.txt", any);
+    CHECK(r.head.status == 304);
+    CHECK_FALSE(r.body);
+    CHECK(ask(site, method, "/bytes/10", any).head.status == 304);
+  }
+  CHECK(ask(site, "GET", "/missing", any).head.status == 404);
+  CHECK(ask(site, "POST", "/echo", any).head.status == 412);
+  // We send no ETags, so no entity-tag can match: the request is served as usual.
+  CHECK(ask(site, "GET", "/a.txt", {{"If-None-Match", "\"x\""}}).head.status == 200);
+  // RFC 9110 §15.4.5: no content, and no Content-Length that would not be the 200's.
+  ResponseHead head;
+  head.status = 304;
+  head.content_length = 0;
+  auto text = render_head(head, {true, ConnectionHeader::None, false, 0, CloseCause::None}, "", 5);
+  CHECK(text.find("304 Not Modified") != std::string::npos);
+  CHECK(text.find("Content-Length") == std::string::npos);
+  CHECK(text.find("Transfer-Encoding") == std::string::npos);
+}
+
 TEST_CASE("an encoded slash does not name a directory: /sub%2f is redirected like /sub") {
   TempRoot root;
   REQUIRE(::mkdir((root.dir + "/sub").c_str(), 0755) == 0);
@@ -173,4 +200,13 @@ TEST_CASE("an encoded slash does not name a directory: /sub%2f is redirected lik
   CHECK(body_of(through) == "sub index");
   CHECK(ask(site, "GET", "/sub/%2e").head.status == 200);
   CHECK(ask(site, "GET", "/a.txt%2f").head.status == 404);
+}
+
+TEST_CASE("/bytes/N reads N after percent-decoding (RFC 3986 §2.3)") {
+  Site site(std::nullopt, {});
+  Response r = ask(site, "GET", "/bytes/%31%30");
+  CHECK(r.head.status == 200);
+  CHECK(body_of(r).size() == 10);
+  CHECK(ask(site, "GET", "/bytes/%3").head.status == 400);
+  CHECK(ask(site, "GET", "/bytes/1%00").head.status == 400);
 }
