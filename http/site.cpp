@@ -214,9 +214,9 @@ Response Site::open_failed(OpenFailure failure) {
   if (!warned_ || now - *warned_ >= kWarnEvery) {
     warned_ = now;
     std::string line =
-        "tcplab: out of file descriptors (EMFILE/ENFILE) opening files under --root; "
-        "answered 503 (" +
-        std::to_string(out_of_descriptors_) + " times so far). Raise `ulimit -n` or lower --max-connections.";
+        "tcplab: out of file descriptors (EMFILE/ENFILE) opening a file under --root: "
+        "answered 503 Service Unavailable; 503s for this so far: " +
+        std::to_string(out_of_descriptors_) + ". Raise `ulimit -n` or lower --max-connections.";
     if (hooks_.warn)
       hooks_.warn(line);
     else
