@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "http/open_file.hpp"
+
 namespace tcplab::http {
 
 size_t StringBody::read(std::span<char> out) {
@@ -53,14 +55,10 @@ size_t PatternBody::read(std::span<char> out) {
 }
 
 std::unique_ptr<FileBody> FileBody::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return nullptr;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return nullptr;
-  }
-  return std::make_unique<FileBody>(fd, static_cast<uint64_t>(st.st_size));
+  // Never a blocking open(): a FIFO in the file's place would stop the event loop.
+  OpenedFile file = open_regular_file(path);
+  if (file.failure != OpenFailure::None) return nullptr;
+  return std::make_unique<FileBody>(file.fd, static_cast<uint64_t>(file.st.st_size));
 }
 
 FileBody::~FileBody() { ::close(fd_); }

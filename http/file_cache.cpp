@@ -1,7 +1,6 @@
 // The --root small-file cache.
 #include "http/file_cache.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,60 +24,63 @@ size_t SharedBody::read(std::span<char> out) {
   return n;
 }
 
-const CachedFile* FileCache::lookup(std::string_view url_path) {
-  auto it = entries_.find(url_path);
-  if (it == entries_.end()) return nullptr;
-  CachedFile& file = it->second;
-  const auto now = clock_();
-  if (now - file.checked < kFileRevalidateAfter) return &file;
-  struct stat st {};
-  if (::stat(file.real_path.c_str(), &st) != 0 || !same_file(st, file)) {
-    bytes_ -= file.bytes->size();
-    entries_.erase(it);
-    return nullptr;
-  }
-  file.checked = now;
-  return &file;
+size_t FileCache::cost(const std::string& key, const CachedFile& file) {
+  // The strings' bytes plus a rough allowance for the map node and the shared_ptr's block.
+  return key.size() + file.real_path.size() + file.content_type.size() + file.bytes->size() + 128;
 }
 
-const CachedFile* FileCache::load(std::string_view url_path, const std::string& real_path,
-                                  std::string_view content_type) {
-  int fd = ::open(real_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return nullptr;
-  struct stat st {};
-  std::optional<CachedFile> entry;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-      static_cast<size_t>(st.st_size) <= kMaxCachedFileBytes) {
-    auto bytes = std::make_shared<std::string>(static_cast<size_t>(st.st_size), '\0');
-    size_t got = 0;
-    while (got < bytes->size()) {
-      ssize_t n = ::pread(fd, bytes->data() + got, bytes->size() - got, static_cast<off_t>(got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
+void FileCache::erase(Entries::iterator it) {
+  bytes_ -= cost(it->first, it->second);
+  entries_.erase(it);
+}
+
+const CachedFile* FileCache::lookup(std::string_view key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  if (clock_() - it->second.checked >= kFileRevalidateAfter) return nullptr;
+  return &it->second;
+}
+
+void FileCache::forget(std::string_view key) {
+  auto it = entries_.find(key);
+  if (it != entries_.end()) erase(it);
+}
+
+const CachedFile* FileCache::store(std::string_view key, const std::string& real_path,
+                                   std::string_view content_type, int fd, const struct stat& st) {
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    CachedFile& file = it->second;
+    if (file.real_path == real_path && same_file(st, file)) {
+      file.checked = clock_();
+      return &file;
     }
-    // A file that changed while we read it is not cached; it is served from disk this time.
-    struct stat after {};
-    if (got == bytes->size() && ::fstat(fd, &after) == 0 && after.st_size == st.st_size &&
-        after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec) {
-      entry = CachedFile{real_path,   std::string(content_type), std::move(bytes), st.st_size,
-                         st.st_mtim, st.st_ino,   clock_()};
-    }
+    erase(it);
   }
-  ::close(fd);
-  if (!entry) return nullptr;
-  if (bytes_ + entry->bytes->size() > kFileCacheBudgetBytes) {
+  if (!S_ISREG(st.st_mode) || static_cast<size_t>(st.st_size) > kMaxCachedFileBytes) return nullptr;
+  auto bytes = std::make_shared<std::string>(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < bytes->size()) {
+    ssize_t n = ::pread(fd, bytes->data() + got, bytes->size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  // A file that changed while we read it is not cached; it is served from disk this time.
+  struct stat after {};
+  if (got != bytes->size() || ::fstat(fd, &after) != 0 || after.st_size != st.st_size ||
+      after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
+    return nullptr;
+  CachedFile entry{real_path, std::string(content_type), std::move(bytes), st.st_size, st.st_mtim, st.st_ino,
+                   clock_()};
+  std::string owned_key(key);
+  const size_t entry_cost = cost(owned_key, entry);
+  if (bytes_ + entry_cost > kFileCacheBudgetBytes) {
     entries_.clear();
     bytes_ = 0;
   }
-  bytes_ += entry->bytes->size();
-  auto it = entries_.find(url_path);
-  if (it != entries_.end()) {
-    bytes_ -= it->second.bytes->size();
-    it->second = std::move(*entry);
-    return &it->second;
-  }
-  return &entries_.emplace(std::string(url_path), std::move(*entry)).first->second;
+  bytes_ += entry_cost;
+  return &entries_.emplace(std::move(owned_key), std::move(entry)).first->second;
 }
 
 }  // namespace tcplab::http

@@ -1,8 +1,12 @@
 // Small files under --root kept in memory, so serving one costs no path resolution, open,
-// read or close. An entry is checked against the file (size, modification time, inode) with
-// one stat() at most once per kFileRevalidateAfter, not on every request: a busy file costs
-// one system call a second, and an edited file is served fresh within that second.
+// read or close. Entries are keyed by the normalised request path (StaticRoot's
+// normalize_path), so "/a.txt", "/./a.txt" and "/%61.txt" share one entry. An entry is trusted
+// for kFileRevalidateAfter; after that, the next request resolves the URL again and opens the
+// file again (the caller does both, then hands the result to store()), so a symlink removed or
+// re-pointed, a file made unreadable or an edit is seen within that interval, and a busy file
+// costs a few system calls a second instead of a few per request.
 #pragma once
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -21,7 +25,9 @@ namespace tcplab::http {
 
 // Files up to this size are cached; larger ones are streamed from disk as before.
 inline constexpr size_t kMaxCachedFileBytes = 64 * 1024;
-// The cache's whole budget; when a new file would not fit, the cache starts over.
+// The cache's whole budget, counting each entry's key and path as well as its bytes (so many
+// entries for empty files are bounded too); when a new entry would not fit, the cache starts
+// over.
 inline constexpr size_t kFileCacheBudgetBytes = 16 * 1024 * 1024;
 // How long an entry is trusted before the next use checks it against the disk again.
 inline constexpr std::chrono::milliseconds kFileRevalidateAfter{1000};
@@ -39,7 +45,7 @@ class SharedBody final : public BodySource {
 };
 
 struct CachedFile {
-  std::string real_path;  // resolved inside the root when the entry was made
+  std::string real_path;  // resolved inside the root when the entry was last checked
   std::string content_type;
   std::shared_ptr<const std::string> bytes;
   off_t size = 0;
@@ -54,14 +60,20 @@ class FileCache {
   // The clock is a parameter so tests can step over the revalidation interval.
   explicit FileCache(Clock clock = &std::chrono::steady_clock::now) : clock_(std::move(clock)) {}
 
-  // The cached file for a request path if it is still the same file on disk (checked when the
-  // entry is older than kFileRevalidateAfter). The pointer is valid until the next call.
-  const CachedFile* lookup(std::string_view url_path);
-  // Reads `real_path` (resolved by StaticRoot) into the cache if it is small enough. Returns
-  // the entry, or nullptr when the file is too large or cannot be read (serve it from disk).
-  const CachedFile* load(std::string_view url_path, const std::string& real_path,
-                         std::string_view content_type);
+  // The cached file for a normalised request path if it was checked less than
+  // kFileRevalidateAfter ago; nullptr otherwise (resolve and open it, then call store()).
+  // The pointer is valid until the next call.
+  const CachedFile* lookup(std::string_view key);
+  // `file` is the open regular file `real_path` resolved to now. Keeps it under `key` if it is
+  // small enough (reusing the cached bytes if it is still the same file) and returns the entry;
+  // nullptr when it is too large or changed while being read (serve it from the fd). Never
+  // closes `file`.
+  const CachedFile* store(std::string_view key, const std::string& real_path, std::string_view content_type,
+                          int fd, const struct stat& st);
+  // Drops the entry for `key`, if any: the URL no longer names a file we may serve.
+  void forget(std::string_view key);
   size_t entries() const { return entries_.size(); }
+  size_t bytes_used() const { return bytes_; }
 
  private:
   // Lets find() take the request's string_view without building a std::string per request.
@@ -69,7 +81,10 @@ class FileCache {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, CachedFile, PathHash, std::equal_to<>> entries_;
+  using Entries = std::unordered_map<std::string, CachedFile, PathHash, std::equal_to<>>;
+  static size_t cost(const std::string& key, const CachedFile& file);
+  void erase(Entries::iterator it);
+  Entries entries_;
   size_t bytes_ = 0;
   Clock clock_;
 };

@@ -84,7 +84,10 @@ void append_head(std::string& out, const ResponseHead& head, const KeepAliveDeci
     out += head.content_type;
     out += "\r\n";
   }
-  if (head.content_length) {
+  if (head.status == 304) {
+    // RFC 9110 §15.4.5: a 304 has no content, and its Content-Length would have to be the
+    // length of the 200 it stands for (§8.6): none is sent.
+  } else if (head.content_length) {
     out += "Content-Length: ";
     out += std::to_string(*head.content_length);
     out += "\r\n";

@@ -43,8 +43,8 @@ struct Server::Impl {
     SiteHooks h;
     h.stats_json = [this] { return stats_json(snapshot()); };
     h.stats_html = [this] { return stats_html(snapshot()); };
-    h.tcp_json = [this] { return tcp_json(this->tcp.connections()); };
-    h.tcp_html = [this] { return tcp_html(this->tcp.connections()); };
+    h.tcp_json = [this] { return tcp_json(this->tcp.connections(), this->tcp.tcp_internals_available()); };
+    h.tcp_html = [this] { return tcp_html(this->tcp.connections(), this->tcp.tcp_internals_available()); };
     return h;
   }
 

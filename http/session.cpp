@@ -6,6 +6,7 @@
 #include <span>
 
 #include "stack/tcp/socket.hpp"
+#include "stack/text/escape_unprintable.hpp"
 
 namespace tcplab::http {
 namespace {
@@ -408,9 +409,12 @@ void Session::handle_request(const Request& request) {
     decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
   }
   if (env_.tracer && env_.tracer->enabled()) {
-    std::string line = "HTTP " + request.method + " " + request.target + " HTTP/1." +
-                       std::to_string(request.minor) + " -> " + std::to_string(response.head.status) +
-                       ", request " + std::to_string(requests_) + " on this connection, ";
+    // The target is the client's bytes: a C1 control (0x9b is CSI) or a broken UTF-8 sequence
+    // would reach the terminal as a command, so those are shown as \xNN.
+    std::string line = "HTTP " + request.method + " " + text::escape_unprintable(request.target) +
+                       " HTTP/1." + std::to_string(request.minor) + " -> " +
+                       std::to_string(response.head.status) + ", request " + std::to_string(requests_) +
+                       " on this connection, ";
     line += decision.keep_open ? "keep-alive (connection stays open)"
                                : "then close: " + std::string(to_string(decision.cause));
     note(line);

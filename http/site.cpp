@@ -1,8 +1,11 @@
 // Routing, method rules (405 with Allow) and the built-in demo content.
 #include "http/site.hpp"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 
 #include "http/stats_page.hpp"
 
@@ -25,6 +28,14 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   for (size_t i = 0; i < prefix.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
   return true;
+}
+
+// "If-None-Match: *" (RFC 9110 §13.1.2), with the optional whitespace around it.
+bool if_none_match_any(const Request& request) {
+  std::string_view v = request.header("If-None-Match");
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v == "*";
 }
 
 Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
@@ -53,7 +64,7 @@ std::string_view origin_form(std::string_view target, std::string& storage) {
 }
 
 Site::Site(std::optional<std::string> root, SiteHooks hooks, FileCache::Clock clock)
-    : file_cache_(std::move(clock)), hooks_(std::move(hooks)) {
+    : file_cache_(clock), clock_(std::move(clock)), hooks_(std::move(hooks)) {
   if (root) root_.emplace(*root);
 }
 
@@ -82,14 +93,29 @@ Response Site::respond(const Request& request) {
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   const std::string& m = request.method;
   if (path == "/echo") {
-    if (m == "POST") return text_response(200, "application/octet-stream", request.body);
+    if (m == "POST") {
+      // RFC 9110 §13.1.2: "If-None-Match: *" is false for a resource that exists; a method
+      // other than GET or HEAD is then not performed, and the answer is 412.
+      if (if_none_match_any(request))
+        return text_response(412, "text/plain; charset=utf-8", "412 Precondition Failed\n");
+      return text_response(200, "application/octet-stream", request.body);
+    }
     if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST");
     return text_response(
         200, "text/plain; charset=utf-8",
         "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
   }
   if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
-  return respond_get(path, query);
+  Response r = respond_get(path, query);
+  // RFC 9110 §13.1.2: "If-None-Match: *" asks for the resource only if it does not exist; it
+  // does (we were about to answer 200), so GET and HEAD get 304 Not Modified and no content
+  // (§15.4.5). We send no ETags, so a list of entity-tags never matches and changes nothing.
+  if (r.head.status == 200 && if_none_match_any(request)) {
+    Response not_modified;
+    not_modified.head.status = 304;
+    return not_modified;
+  }
+  return r;
 }
 
 Response Site::respond_get(std::string_view path, std::string_view query) {
@@ -104,7 +130,9 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
   // /stream/N: the same bytes as a stream of unknown length (chunked for 1.1).
   for (std::string_view prefix : {"/bytes/", "/stream/"}) {
     if (!path.starts_with(prefix)) continue;
-    auto n = parse_count(path.substr(prefix.size()));
+    // RFC 3986 §2.3: "%31%30" is "10", so N is read after percent-decoding.
+    auto digits = percent_decode(path.substr(prefix.size()));
+    auto n = digits ? parse_count(*digits) : std::nullopt;
     if (!n || *n > kMaxPatternBytes)
       return text_response(400, "text/plain; charset=utf-8",
                            "400 Bad Request: " + std::string(prefix) + "N needs 0 <= N <= 2^40\n");
@@ -127,35 +155,77 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
 }
 
 Response Site::file_response(std::string_view path, std::string_view query) {
-  // A small file served before comes from memory, checked against the disk at most once a
-  // second (http/file_cache.hpp).
-  const CachedFile* cached = file_cache_.lookup(path);
-  if (!cached) {
-    auto resolved = root_->resolve(path);
-    if (resolved.status == 400)
-      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
-    if (resolved.status == 301) {
-      // The query goes along: it belongs to the resource, whatever its path is spelled.
-      std::string location = resolved.path + (query.empty() ? "" : "?" + std::string(query));
-      Response r =
-          text_response(301, "text/plain; charset=utf-8", "301 Moved Permanently: " + location + "\n");
-      r.head.headers.emplace_back("Location", location);
-      return r;
-    }
-    if (resolved.status != 200) return not_found();
-    cached = file_cache_.load(path, resolved.path, mime_type_for(resolved.path));
-    if (!cached) {
-      auto file = FileBody::open(resolved.path);
-      if (!file) return not_found();
-      Response r;
-      r.head.content_type = std::string(mime_type_for(resolved.path));
-      r.body = std::move(file);
-      return r;
-    }
+  auto key = normalize_path(path);
+  if (!key) return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+  // "/sub%2f" normalises to "/sub/" but is redirected, not served: it bypasses the cache.
+  const bool cacheable = !key->ends_with('/') || names_directory_as_sent(path);
+  // A small file served in the last second comes from memory (http/file_cache.hpp).
+  if (const CachedFile* cached = cacheable ? file_cache_.lookup(*key) : nullptr) {
+    Response r;
+    r.head.content_type = cached->content_type;
+    r.body = std::make_unique<SharedBody>(cached->bytes);
+    return r;
   }
+  // Not cached, or due for its check: resolve the URL and open the file again, so whatever
+  // changed on disk (a symlink re-pointed or removed, permissions, the file) counts.
+  auto resolved = root_->resolve(path);
+  if (resolved.status != 200 && cacheable) file_cache_.forget(*key);
+  if (resolved.status == 400)
+    return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+  if (resolved.status == 301) {
+    // The query goes along: it belongs to the resource, whatever its path is spelled.
+    std::string location = resolved.path + (query.empty() ? "" : "?" + std::string(query));
+    Response r = text_response(301, "text/plain; charset=utf-8", "301 Moved Permanently: " + location + "\n");
+    r.head.headers.emplace_back("Location", location);
+    return r;
+  }
+  if (resolved.status != 200) return not_found();
+  OpenedFile file = open_regular_file(resolved.path);
+  if (file.failure != OpenFailure::None) {
+    if (cacheable) file_cache_.forget(*key);
+    return open_failed(file.failure);
+  }
+  // The type comes from the name in the URL, as a browser expects ("page.html" may be a
+  // symlink to "page"); a directory's is its index.html's.
+  auto type = mime_type_for(key->ends_with('/') ? resolved.path : *key);
+  const CachedFile* cached =
+      cacheable ? file_cache_.store(*key, resolved.path, type, file.fd, file.st) : nullptr;
   Response r;
-  r.head.content_type = cached->content_type;
-  r.body = std::make_unique<SharedBody>(cached->bytes);
+  r.head.content_type = std::string(type);
+  if (cached) {
+    ::close(file.fd);
+    r.body = std::make_unique<SharedBody>(cached->bytes);
+  } else {
+    r.body = std::make_unique<FileBody>(file.fd, static_cast<uint64_t>(file.st.st_size));
+  }
+  return r;
+}
+
+Response Site::open_failed(OpenFailure failure) {
+  const int status = status_for(failure);
+  std::string body = std::to_string(status) + " " + std::string(reason_phrase(status)) + "\n";
+  if (failure != OpenFailure::OutOfDescriptors)
+    return status == 404 ? not_found() : text_response(status, "text/plain; charset=utf-8", body);
+  // RFC 9110 §15.6.4: 503 for an overload expected to pass (connections holding descriptors
+  // finish); Retry-After (§10.2.3) says when to try again. The operator needs to know too,
+  // but a flood of requests must not flood the terminal: one line per kWarnEvery at most.
+  ++out_of_descriptors_;
+  const auto now = clock_();
+  if (!warned_ || now - *warned_ >= kWarnEvery) {
+    warned_ = now;
+    std::string line =
+        "tcplab: out of file descriptors (EMFILE/ENFILE) opening a file under --root: "
+        "answered 503 Service Unavailable; 503s for this so far: " +
+        std::to_string(out_of_descriptors_) + ". Raise `ulimit -n` or lower --max-connections.";
+    if (hooks_.warn)
+      hooks_.warn(line);
+    else
+      std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  Response r = text_response(503, "text/plain; charset=utf-8",
+                             "503 Service Unavailable: out of file "
+                             "descriptors, try again\n");
+  r.head.headers.emplace_back("Retry-After", "1");
   return r;
 }
 

@@ -2,12 +2,15 @@
 // script and images follow the HTML over the same connection), /bytes/N, POST /echo,
 // /stats and /tcp, or a directory given with --root. Routing and method rules live here.
 #pragma once
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 
 #include "http/file_cache.hpp"
 #include "http/handler.hpp"
+#include "http/open_file.hpp"
 #include "http/static_root.hpp"
 
 namespace tcplab::http {
@@ -15,7 +18,12 @@ namespace tcplab::http {
 // Live pages the server fills in (it owns the counters); unset hooks answer 404.
 struct SiteHooks {
   std::function<std::string()> stats_json, stats_html, tcp_json, tcp_html;
+  // A line for the operator (out of file descriptors); unset: written to stderr.
+  std::function<void(const std::string&)> warn;
 };
+
+// At most one warning line per this interval, however many requests fail.
+inline constexpr std::chrono::seconds kWarnEvery{10};
 
 inline constexpr int kDemoImages = 6;
 // /bytes/N above this is refused with 400 (1 TiB: any test fits, a typo does not run forever).
@@ -29,12 +37,17 @@ class Site final : public Responder {
        FileCache::Clock clock = &std::chrono::steady_clock::now);
   bool root_ok() const { return !root_ || root_->valid(); }
   Response respond(const Request& request) override;
+  const FileCache& file_cache() const { return file_cache_; }
 
  private:
   Response respond_get(std::string_view path, std::string_view query);
   Response file_response(std::string_view path, std::string_view query);
+  Response open_failed(OpenFailure failure);
   std::optional<StaticRoot> root_;
   FileCache file_cache_;
+  FileCache::Clock clock_;
+  uint64_t out_of_descriptors_ = 0;  // 503s sent because open() hit EMFILE or ENFILE
+  std::optional<std::chrono::steady_clock::time_point> warned_;
   SiteHooks hooks_;
 };
 

@@ -99,38 +99,54 @@ bool StaticRoot::inside(const std::string& real) const {
                            real[root_.size()] == '/');
 }
 
-Resolved StaticRoot::resolve(std::string_view url_path) const {
-  if (!valid() || url_path.empty() || url_path.front() != '/') return {400, {}};
+std::optional<std::string> normalize_path(std::string_view url_path) {
+  if (url_path.empty() || url_path.front() != '/') return std::nullopt;
   auto decoded = percent_decode(url_path);
-  if (!decoded) return {400, {}};
-  // Build the path from its segments; ".." is refused outright (even where it would stay
-  // inside), so the decision never depends on what is on disk. "%2e%2e" decodes to ".."
-  // first and is refused the same way.
-  std::string joined = root_;
+  if (!decoded) return std::nullopt;
+  // ".." is refused outright (even where it would stay inside), so the decision never depends
+  // on what is on disk. "%2e%2e" decodes to ".." first and is refused the same way.
+  std::string out;
   std::string_view rest = *decoded;
   while (!rest.empty()) {
     auto slash = rest.find('/');
     auto seg = rest.substr(0, slash);
     rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
     if (seg.empty() || seg == ".") continue;
-    if (seg == "..") return {400, {}};
-    if (joined.back() != '/') joined += '/';
-    joined += seg;
+    if (seg == "..") return std::nullopt;
+    out += '/';
+    out += seg;
   }
+  if (out.empty() || decoded->ends_with('/') || decoded->ends_with("/.")) out += '/';
+  return out;
+}
+
+bool names_directory_as_sent(std::string_view url_path) {
+  if (url_path.ends_with('/') || url_path.ends_with("/.")) return true;
+  if (url_path.size() < 4) return false;
+  auto tail = url_path.substr(url_path.size() - 4);
+  return tail[0] == '/' && tail[1] == '%' && tail[2] == '2' && (tail[3] == 'e' || tail[3] == 'E');
+}
+
+Resolved StaticRoot::resolve(std::string_view url_path) const {
+  if (!valid()) return {400, {}};
+  auto normal = normalize_path(url_path);
+  if (!normal) return {400, {}};
+  std::string joined = root_ + (root_ == "/" ? normal->substr(1) : *normal);
   // realpath() resolves every symlink; the result must still be inside the root.
   auto real = real_path(joined);
   if (!real || !inside(*real)) return {404, {}};
   struct stat st {};
   if (::stat(real->c_str(), &st) != 0) return {404, {}};
   // What the URL says about itself: a path ending in "/" (or "/.") names a directory.
-  const bool names_directory = decoded->ends_with('/') || decoded->ends_with("/.");
+  const bool names_directory = normal->ends_with('/');
   if (S_ISDIR(st.st_mode)) {
     auto index = real_path(*real + "/index.html");
     if (!index || !inside(*index) || ::stat(index->c_str(), &st) != 0 || !S_ISREG(st.st_mode))
       return {404, {}};
     // "/sub" served as "/sub/index.html" would make the page's relative links resolve from
-    // "/" (RFC 3986 §5.2.3): send the client to "/sub/" instead, as web servers do.
-    if (!names_directory) {
+    // "/" (RFC 3986 §5.2.3): send the client to "/sub/" instead, as web servers do. The same
+    // for "/sub%2f", whose last segment as sent is still "sub%2f".
+    if (!names_directory_as_sent(url_path)) {
       // From one leading slash: "//docs/" would name the host "docs" (RFC 3986 §4.2).
       std::string_view rest = url_path;
       while (rest.starts_with('/')) rest.remove_prefix(1);

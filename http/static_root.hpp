@@ -10,6 +10,17 @@ namespace tcplab::http {
 // RFC 3986 §2.1 percent-decoding. nullopt for a malformed escape or an encoded NUL.
 std::optional<std::string> percent_decode(std::string_view in);
 
+// The request path as the name it stands for: percent-decoded, with empty and "." segments
+// dropped, ending in "/" when it names a directory ("/a/" or "/a/."); "/./a.txt", "//a.txt" and
+// "/%61.txt" are all "/a.txt". nullopt when it is refused with 400 (a ".." segment, a bad
+// escape, no leading "/"). The file cache's key, and the name the Content-Type comes from.
+std::optional<std::string> normalize_path(std::string_view url_path);
+
+// Whether the path as sent ends in a directory segment ("/", "/." or "/%2e"). A browser
+// resolves relative links against the path as sent (RFC 3986 §5.2.3), so "/sub%2f" does not
+// count: it is redirected to "/sub%2f/" as "/sub" is to "/sub/".
+bool names_directory_as_sent(std::string_view url_path);
+
 // Content-Type by file extension; application/octet-stream when unknown.
 std::string_view mime_type_for(std::string_view path);
 

@@ -19,9 +19,9 @@ void field(std::string& out, std::string_view name, uint64_t value, bool comma =
 
 // A counter only the TCP underneath can know: null in JSON when that TCP (the kernel's) does
 // not tell us, so nobody mistakes "not measured" for zero.
-void tcp_field(std::string& out, const StatsSnapshot& s, std::string_view name, uint64_t value,
+void tcp_field(std::string& out, bool tcp_internals, std::string_view name, uint64_t value,
                bool comma = true) {
-  if (s.tcp_internals) return field(out, name, value, comma);
+  if (tcp_internals) return field(out, name, value, comma);
   out += '"';
   out += name;
   out += "\": null";
@@ -62,7 +62,7 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "responses_cut_off", s.http.responses_cut_off);
   field(out, "keepalive_reuses", s.http.keepalive_reuses);
   field(out, "handshakes_completed", s.tcp.handshakes_completed);
-  tcp_field(out, s, "connections_time_wait", s.tcp.connections_time_wait);
+  tcp_field(out, s.tcp_internals, "connections_time_wait", s.tcp.connections_time_wait);
   field(out, "bad_requests", s.http.bad_requests);
   field(out, "lingering_closes", lingering_closes(s));
   field(out, "lingering_aborts", lingering_aborts(s));
@@ -93,17 +93,17 @@ std::string stats_json(const StatsSnapshot& s) {
   }
   out += ", \"tcp\": {\"name\": \"" + s.tcp_name + "\", \"internals_available\": ";
   out += s.tcp_internals ? "true, " : "false, ";
-  tcp_field(out, s, "segments_received", s.tcp.segments_received);
-  tcp_field(out, s, "segments_sent", s.tcp.segments_sent);
-  tcp_field(out, s, "retransmissions", s.tcp.retransmissions);
+  tcp_field(out, s.tcp_internals, "segments_received", s.tcp.segments_received);
+  tcp_field(out, s.tcp_internals, "segments_sent", s.tcp.segments_sent);
+  tcp_field(out, s.tcp_internals, "retransmissions", s.tcp.retransmissions);
   field(out, "passive_opens", s.tcp.passive_opens);
-  tcp_field(out, s, "syn_cookies_sent", s.tcp.syn_cookies_sent);
-  tcp_field(out, s, "syn_cookies_validated", s.tcp.syn_cookies_validated);
-  tcp_field(out, s, "syn_cookies_rejected", s.tcp.syn_cookies_rejected);
-  tcp_field(out, s, "fin_timeouts", s.tcp.fin_timeouts);
-  tcp_field(out, s, "time_wait_records", s.tcp.time_wait_records);
-  tcp_field(out, s, "fin_wait_2_records", s.tcp.fin_wait_2_records);
-  tcp_field(out, s, "full_tcbs", s.tcp.full_tcbs, false);
+  tcp_field(out, s.tcp_internals, "syn_cookies_sent", s.tcp.syn_cookies_sent);
+  tcp_field(out, s.tcp_internals, "syn_cookies_validated", s.tcp.syn_cookies_validated);
+  tcp_field(out, s.tcp_internals, "syn_cookies_rejected", s.tcp.syn_cookies_rejected);
+  tcp_field(out, s.tcp_internals, "fin_timeouts", s.tcp.fin_timeouts);
+  tcp_field(out, s.tcp_internals, "time_wait_records", s.tcp.time_wait_records);
+  tcp_field(out, s.tcp_internals, "fin_wait_2_records", s.tcp.fin_wait_2_records);
+  tcp_field(out, s.tcp_internals, "full_tcbs", s.tcp.full_tcbs, false);
   out += "}, \"config\": {\"keepalive\": ";
   out += s.keepalive ? "true, " : "false, ";
   field(out, "keepalive_timeout_s", s.keepalive_timeout_s);
@@ -239,7 +239,7 @@ std::string stats_html(const StatsSnapshot& s) {
   return out;
 }
 
-std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections) {
+std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections, bool tcp_internals) {
   std::string out = "{\"connections\": [";
   bool first = true;
   for (const auto& c : connections) {
@@ -250,40 +250,48 @@ std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections) {
     out +=
         "\"remote\": \"" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) + "\", ";
     out += "\"state\": \"" + std::string(tcp::to_string(c.state)) + "\", ";
-    field(out, "snd_una", c.snd_una);
-    field(out, "snd_nxt", c.snd_nxt);
-    field(out, "rcv_nxt", c.rcv_nxt);
-    field(out, "snd_wnd", c.snd_wnd);
+    tcp_field(out, tcp_internals, "snd_una", c.snd_una);
+    tcp_field(out, tcp_internals, "snd_nxt", c.snd_nxt);
+    tcp_field(out, tcp_internals, "rcv_nxt", c.rcv_nxt);
+    tcp_field(out, tcp_internals, "snd_wnd", c.snd_wnd);
     field(out, "rcv_wnd", c.rcv_wnd);
     out += "\"srtt_ms\": " + fmt_ms(c.srtt) + ", \"rto_ms\": " + fmt_ms(c.rto) + ", ";
     field(out, "bytes_received", c.bytes_received);
     field(out, "bytes_sent", c.bytes_sent);
     field(out, "retransmissions", c.retransmissions);
-    field(out, "buffer_bytes", c.buffer_bytes, false);
+    tcp_field(out, tcp_internals, "buffer_bytes", c.buffer_bytes, false);
     out += "}";
   }
   out += "]}\n";
   return out;
 }
 
-std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections) {
+std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections, bool tcp_internals) {
+  auto known = [tcp_internals](uint64_t v) {
+    return tcp_internals ? std::to_string(v) : std::string("<em>not available</em>");
+  };
   std::string out =
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>tcplab /tcp</title>"
       "<meta http-equiv=\"refresh\" content=\"2\"><link rel=\"stylesheet\" href=\"/style.css\"></head><body>"
-      "<h1>TCP connections</h1><p>Sequence numbers are relative (Wireshark's view): snd.* from our ISN, "
-      "rcv.nxt from the client's; <em>buffers</em> is the send and receive buffer memory held (none once a "
-      "connection waits in FIN-WAIT-2 or TIME-WAIT with nothing "
-      "unread).</p><table><tr><th>remote</th><th>local</th><th>state</th><th>snd.una</th>"
+      "<h1>TCP connections</h1><p>";
+  out += tcp_internals
+             ? "Sequence numbers are relative (Wireshark's view): snd.* from our ISN, "
+               "rcv.nxt from the client's; <em>buffers</em> is the send and receive buffer memory held (none "
+               "once a connection waits in FIN-WAIT-2 or TIME-WAIT with nothing unread)."
+             : "The kernel's TCP carries these connections: it does not show us its sequence numbers, send "
+               "window or buffers, so those are <em>not available</em>; rcv.wnd is the kernel's receive "
+               "space.";
+  out +=
+      "</p><table><tr><th>remote</th><th>local</th><th>state</th><th>snd.una</th>"
       "<th>snd.nxt</th><th>rcv.nxt</th><th>snd.wnd</th><th>rcv.wnd</th><th>SRTT ms</th><th>RTO ms</th>"
       "<th>buffers</th></tr>";
   for (const auto& c : connections) {
     out += "<tr><td>" + c.tuple.remote_ip.to_string() + ":" + std::to_string(c.tuple.remote_port) +
            "</td><td>" + c.tuple.local_ip.to_string() + ":" + std::to_string(c.tuple.local_port) +
-           "</td><td>" + std::string(tcp::to_string(c.state)) + "</td><td>" + std::to_string(c.snd_una) +
-           "</td><td>" + std::to_string(c.snd_nxt) + "</td><td>" + std::to_string(c.rcv_nxt) + "</td><td>" +
-           std::to_string(c.snd_wnd) + "</td><td>" + std::to_string(c.rcv_wnd) + "</td><td>" +
-           fmt_ms(c.srtt) + "</td><td>" + fmt_ms(c.rto) + "</td><td>" + std::to_string(c.buffer_bytes) +
-           "</td></tr>";
+           "</td><td>" + std::string(tcp::to_string(c.state)) + "</td><td>" + known(c.snd_una) + "</td><td>" +
+           known(c.snd_nxt) + "</td><td>" + known(c.rcv_nxt) + "</td><td>" + known(c.snd_wnd) + "</td><td>" +
+           std::to_string(c.rcv_wnd) + "</td><td>" + fmt_ms(c.srtt) + "</td><td>" + fmt_ms(c.rto) +
+           "</td><td>" + known(c.buffer_bytes) + "</td></tr>";
   }
   out += "</table><p>" + std::to_string(connections.size()) +
          " connection(s). <a href=\"/tcp\">JSON</a> · <a href=\"/stats.html\">stats</a></p></body></html>\n";

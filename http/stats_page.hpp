@@ -33,7 +33,10 @@ uint64_t current_connections_excluding_asker(const StatsSnapshot& s);
 
 std::string stats_json(const StatsSnapshot& s);
 std::string stats_html(const StatsSnapshot& s);
-std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections);
-std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections);
+// The connection table. `tcp_internals` false (the kernel's TCP): the sequence numbers, the
+// send window and the buffer memory are not shown to us, so they are null in JSON and
+// "not available" in HTML, as in /stats, instead of zeros that look measured.
+std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections, bool tcp_internals = true);
+std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections, bool tcp_internals = true);
 
 }  // namespace tcplab::http

@@ -166,7 +166,9 @@ class KernelSocket final : public tcp::Socket {
     return from_kernel_state(ti.tcpi_state);
   }
 
-  // What the kernel tells through TCP_INFO; the sequence numbers stay 0 (not shown to us).
+  // What the kernel tells through TCP_INFO. The sequence numbers, the send window and the buffer
+  // memory are not shown to us and stay 0; tcp_internals_available() is false, so /tcp prints
+  // them as null ("not available"), never as these zeros.
   tcp::ConnectionInfo info() const override {
     tcp::ConnectionInfo c;
     c.tuple = tuple_;

@@ -206,7 +206,8 @@ echo "dir index" >"$DOCROOT/site/dir/index.html"
 ln -s "$DOCROOT/secret.txt" "$DOCROOT/site/link-out"
 ln -s /etc "$DOCROOT/site/etc-link"
 ln -s "$DOCROOT/site/sub/a.txt" "$DOCROOT/site/link-in"
-restart --root "$DOCROOT/site" || not_ok "server restarts with --root"
+ln -s s.css "$DOCROOT/site/echo"
+restart --root "$DOCROOT/site" --trace || not_ok "server restarts with --root"
 check "--root: / serves index.html" grep -q "root index" <<<"$(curl_ns "$URL/")"
 check "--root: a directory serves its index.html" grep -q "dir index" <<<"$(curl_ns "$URL/dir/")"
 moved=$(curl_ns -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/dir")
@@ -214,6 +215,17 @@ check "--root: a directory without its slash answers 301 to it [got $moved]" tes
 check "--root: percent-decoded path" grep -q "sub file" <<<"$(curl_ns "$URL/%73ub/a.txt")"
 check "--root: a symlink inside the root is followed" grep -q "sub file" <<<"$(curl_ns "$URL/link-in")"
 check "--root: MIME type by extension" grep -qi "^Content-Type: text/css" <<<"$(curl_ns -sI "$URL/s.css")"
+moved=$(curl_ns -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/dir%2f")
+check "--root: an encoded slash is no trailing slash: /dir%2f answers 301 [got $moved]" \
+  test "$moved" = "301 $URL/dir%2f/"
+check "--root: the built-in /echo hides DIR/echo, as --help says" \
+  grep -q "POST a body here" <<<"$(curl_ns "$URL/echo")"
+code=$(curl_ns -o /dev/null -w '%{http_code}' -H 'If-None-Match: *' "$URL/sub/a.txt")
+check "--root: If-None-Match: * on an existing file is 304 [got $code]" test "$code" = 304
+# A C1 control byte (0x9b, CSI on some terminals) in the target reaches the trace escaped.
+raw --send 'GET /c1-\x9b31m HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' --wait-close 5
+check "--trace: a C1 control byte in the target is printed as \\x9b" \
+  bash -c 'grep -qF "GET /c1-\\x9b31m" "$1" && ! LC_ALL=C grep -q "$(printf "\x9b")" "$1"' _ "$SERVER_LOG"
 leaked=0
 for p in "/../secret.txt" "/%2e%2e/secret.txt" "/%2E%2E/secret.txt" "/sub/../../secret.txt" "/sub/%2e%2e/%2e%2e/secret.txt" \
          "/..%2fsecret.txt" "/link-out" "/etc-link/passwd" "//etc/passwd" "/%2fetc%2fpasswd" "/sub/..%2f..%2fsecret.txt" \

@@ -75,6 +75,19 @@ assert s["connections_accepted"] >= 3 and s["requests_served"] >= 3, s
 assert t["passive_opens"] == s["connections_accepted"], s
 ' "$WORK/stats.json"
 
+# /tcp: what the kernel does not show us (sequence numbers, send window, buffers) is null, and
+# /tcp.html says "not available", as /stats does: never zeros that look measured.
+curl_ns -o "$WORK/tcp.json" "$URL/tcp"
+check "/tcp: the kernel's unknown sequence numbers and windows are null" python3 -c '
+import json, sys
+conns = json.load(open(sys.argv[1]))["connections"]
+assert conns, conns
+for c in conns:
+    for k in ("snd_una", "snd_nxt", "rcv_nxt", "snd_wnd", "buffer_bytes"):
+        assert c[k] is None, (k, c)
+' "$WORK/tcp.json"
+check "/tcp.html: those are not available" grep -q "not available" <<<"$(curl_ns "$URL/tcp.html")"
+
 # 64 MiB byte-exact: /bytes/N is byte i = i % 251 (http/site.cpp); compared whole.
 N=$((64 << 20))
 curl_ns -o "$WORK/big" "$URL/bytes/$N"

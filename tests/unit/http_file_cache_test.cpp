@@ -13,6 +13,7 @@
 #include <string>
 
 #include "http/file_cache.hpp"
+#include "http/open_file.hpp"
 #include "http/site.hpp"
 
 using namespace tcplab::http;
@@ -112,6 +113,106 @@ TEST_CASE("within the revalidation interval the cached copy is served without as
   CHECK(status == 404);
 }
 
+TEST_CASE("every spelling of one URL shares one cache entry") {
+  TempRoot root;
+  root.write("a.txt", "same");
+  Site site(root.dir, {});
+  for (std::string target : {"/a.txt", "/./a.txt", "//a.txt", "/%61.txt", "/%2e/a.txt", "/././/a.txt"}) {
+    int status = 0;
+    CHECK(get(site, target, &status) == "same");
+    CHECK(status == 200);
+  }
+  CHECK(site.file_cache().entries() == 1);
+}
+
+TEST_CASE("the cache's budget counts the keys, so empty files cannot grow it without bound") {
+  TempRoot root;
+  root.write("empty", "");
+  FileCache cache;
+  OpenedFile f = open_regular_file(root.dir + "/empty");
+  REQUIRE(f.failure == OpenFailure::None);
+  const std::string long_key = "/" + std::string(8000, 'k');
+  REQUIRE(cache.store(long_key, root.dir + "/empty", "text/plain", f.fd, f.st));
+  ::close(f.fd);
+  CHECK(cache.bytes_used() >= long_key.size());
+  CHECK(cache.bytes_used() <= kFileCacheBudgetBytes);
+}
+
+// Revalidation resolves the URL again: what the name points at now, not the old target.
+TEST_CASE("revalidation sees a symlink re-pointed, removed, or pointed outside the root") {
+  TempRoot root;
+  SteppedClock clock;
+  root.write("a.txt", "target a");
+  root.write("b.txt", "target b");
+  std::ofstream(root.dir + ".outside") << "outside";
+  const std::string link = root.dir + "/link.txt";
+  REQUIRE(::symlink("a.txt", link.c_str()) == 0);
+  Site site(root.dir, {}, clock.fn());
+  CHECK(get(site, "/link.txt") == "target a");
+
+  REQUIRE(::unlink(link.c_str()) == 0);
+  REQUIRE(::symlink("b.txt", link.c_str()) == 0);
+  clock.pass(kFileRevalidateAfter);
+  CHECK(get(site, "/link.txt") == "target b");
+
+  REQUIRE(::unlink(link.c_str()) == 0);
+  REQUIRE(::symlink((root.dir + ".outside").c_str(), link.c_str()) == 0);
+  clock.pass(kFileRevalidateAfter);
+  int status = 0;
+  get(site, "/link.txt", &status);
+  CHECK(status == 404);
+
+  REQUIRE(::unlink(link.c_str()) == 0);
+  REQUIRE(::symlink("a.txt", link.c_str()) == 0);
+  clock.pass(kFileRevalidateAfter);
+  CHECK(get(site, "/link.txt", &status) == "target a");
+  REQUIRE(::unlink(link.c_str()) == 0);
+  clock.pass(kFileRevalidateAfter);
+  get(site, "/link.txt", &status);
+  CHECK(status == 404);
+  ::unlink((root.dir + ".outside").c_str());
+}
+
+TEST_CASE("revalidation sees a directory symlink removed") {
+  TempRoot root;
+  SteppedClock clock;
+  REQUIRE(::mkdir((root.dir + "/d").c_str(), 0755) == 0);
+  root.write("d/index.html", "dir index");
+  REQUIRE(::symlink("d", (root.dir + "/dl").c_str()) == 0);
+  Site site(root.dir, {}, clock.fn());
+  CHECK(get(site, "/dl/") == "dir index");
+  REQUIRE(::unlink((root.dir + "/dl").c_str()) == 0);
+  clock.pass(kFileRevalidateAfter);
+  int status = 0;
+  get(site, "/dl/", &status);
+  CHECK(status == 404);
+}
+
+// Permissions: as root every open succeeds, so the check runs with the effective uid of
+// nobody (seteuid is undone at the end; root keeps its saved uid).
+TEST_CASE("revalidation sees a cached file made unreadable: 403") {
+  TempRoot root;
+  SteppedClock clock;
+  REQUIRE(::chmod(root.dir.c_str(), 0755) == 0);
+  root.write("sol.txt", "answer key");
+  REQUIRE(::chmod((root.dir + "/sol.txt").c_str(), 0644) == 0);
+  const bool as_root = ::geteuid() == 0;
+  if (as_root) REQUIRE(::seteuid(65534) == 0);
+  Site site(root.dir, {}, clock.fn());
+  int status = 0;
+  CHECK(get(site, "/sol.txt", &status) == "answer key");
+  if (as_root) REQUIRE(::seteuid(0) == 0);
+  REQUIRE(::chmod((root.dir + "/sol.txt").c_str(), 0) == 0);
+  if (as_root) REQUIRE(::seteuid(65534) == 0);
+  clock.pass(kFileRevalidateAfter);
+  const std::string body = get(site, "/sol.txt", &status);
+  if (as_root) REQUIRE(::seteuid(0) == 0);
+  if (as_root || ::geteuid() != 0) {
+    CHECK(status == 403);
+    CHECK(body.find("answer key") == std::string::npos);
+  }
+}
+
 TEST_CASE("a cached file keeps the content type of its name") {
   TempRoot root;
   root.write("page.html", "<p>hi</p>");
@@ -133,10 +234,17 @@ TEST_CASE("the cache keeps small files only and serves large ones from disk") {
   root.write("small", small);
   root.write("large", large);
   FileCache cache;
-  auto s = cache.load("/small", root.dir + "/small", "text/plain");
+  auto store = [&](const std::string& name) {
+    OpenedFile f = open_regular_file(root.dir + "/" + name);
+    REQUIRE(f.failure == OpenFailure::None);
+    auto entry = cache.store("/" + name, root.dir + "/" + name, "text/plain", f.fd, f.st);
+    ::close(f.fd);
+    return entry;
+  };
+  auto s = store("small");
   REQUIRE(s);
   CHECK(*s->bytes == small);
-  CHECK_FALSE(cache.load("/large", root.dir + "/large", "text/plain"));
+  CHECK_FALSE(store("large"));
   CHECK(cache.entries() == 1);
   REQUIRE(cache.lookup("/small"));
   CHECK_FALSE(cache.lookup("/large"));

@@ -383,3 +383,16 @@ TEST_CASE("/tcp lists connections with relative numbers") {
   CHECK(json.find("\"snd_nxt\": 1234") != std::string::npos);
   CHECK(tcp_html({c}).find("TIME-WAIT") != std::string::npos);
 }
+
+TEST_CASE("/tcp on the kernel's TCP: the numbers it does not show us are null, not 0") {
+  tcp::ConnectionInfo c;
+  c.state = tcp::State::Established;
+  c.rcv_wnd = 65535;
+  auto json = tcp_json({c}, false);
+  for (const char* name : {"snd_una", "snd_nxt", "rcv_nxt", "snd_wnd", "buffer_bytes"})
+    CHECK(json.find("\"" + std::string(name) + "\": null") != std::string::npos);
+  CHECK(json.find("\"rcv_wnd\": 65535") != std::string::npos);
+  auto html = tcp_html({c}, false);
+  CHECK(html.find("not available") != std::string::npos);
+  CHECK(html.find("Sequence numbers are relative") == std::string::npos);
+}

@@ -1,0 +1,212 @@
+// Tests for serving files under --root when the disk misbehaves: a FIFO never blocks the
+// event loop, failed opens get the status their cause deserves (403, 503 with a warning),
+// the Content-Type follows the URL, and the small protocol rules around files: If-None-Match,
+// "/sub%2f", /bytes/ with percent-encoded digits.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http/body_source.hpp"
+#include "http/open_file.hpp"
+#include "http/response.hpp"
+#include "http/site.hpp"
+
+using namespace tcplab::http;
+
+namespace {
+
+struct TempRoot {
+  std::string dir;
+  TempRoot() {
+    char tmpl[] = "/tmp/tcplab-files-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    ::chmod(dir.c_str(), 0755);
+  }
+  ~TempRoot() { std::system(("rm -rf '" + dir + "'").c_str()); }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir + "/" + name) << text;
+  }
+};
+
+Response ask(Site& site, const std::string& method, const std::string& target,
+             std::vector<Header> headers = {}) {
+  Request r;
+  r.method = method;
+  r.target = target;
+  r.headers = std::move(headers);
+  return site.respond(r);
+}
+
+std::string body_of(Response& r) {
+  std::string out;
+  char buf[8192];
+  while (r.body) {
+    size_t n = r.body->read(std::span<char>(buf, sizeof buf));
+    if (n == 0) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+std::string header_of(const Response& r, std::string_view name) {
+  for (const auto& [n, v] : r.head.headers)
+    if (n == name) return v;
+  return {};
+}
+
+}  // namespace
+
+// Without O_NONBLOCK, open() of a FIFO waits for a writer. The thread below becomes that
+// writer after a while, so a blocking open shows as a slow one instead of hanging the test.
+TEST_CASE("opening a FIFO in a file's place returns at once and refuses it") {
+  TempRoot root;
+  const std::string fifo = root.dir + "/x.txt";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  auto opens_fast = [&](auto open_it) {
+    std::thread writer([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      // Succeeds only if a reader is waiting in open(); it is closed straight away.
+      int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) ::close(fd);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const bool refused = open_it();
+    const auto took = std::chrono::steady_clock::now() - start;
+    writer.join();
+    CHECK(refused);
+    CHECK(took < std::chrono::milliseconds(400));
+  };
+  opens_fast([&] {
+    OpenedFile f = open_regular_file(fifo);
+    if (f.fd >= 0) ::close(f.fd);
+    return f.failure == OpenFailure::NotFound;
+  });
+  opens_fast([&] { return FileBody::open(fifo) == nullptr; });
+}
+
+TEST_CASE("failed opens: 403 for a file the server may not read, 404 for a FIFO") {
+  TempRoot root;
+  root.write("secret.txt", "hidden");
+  REQUIRE(::chmod((root.dir + "/secret.txt").c_str(), 0) == 0);
+  REQUIRE(::mkfifo((root.dir + "/pipe").c_str(), 0644) == 0);
+  Site site(root.dir, {});
+  // As root every open succeeds: ask as nobody (seteuid is undone below).
+  const bool as_root = ::geteuid() == 0;
+  if (as_root) REQUIRE(::seteuid(65534) == 0);
+  Response r = ask(site, "GET", "/secret.txt");
+  if (as_root) REQUIRE(::seteuid(0) == 0);
+  CHECK(r.head.status == 403);
+  CHECK(body_of(r).find("hidden") == std::string::npos);
+  CHECK(ask(site, "GET", "/pipe").head.status == 404);
+}
+
+TEST_CASE("out of file descriptors: 503 with Retry-After, and one warning line per interval") {
+  TempRoot root;
+  root.write("a.txt", "a");
+  root.write("b.txt", "b");
+  std::vector<std::string> warnings;
+  SiteHooks hooks;
+  hooks.warn = [&](const std::string& line) { warnings.push_back(line); };
+  auto now = std::make_shared<std::chrono::steady_clock::time_point>();
+  Site site(root.dir, hooks, [now] { return *now; });
+  // The lowest free descriptor becomes the limit, so the next open() fails with EMFILE.
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+  int lowest = ::dup(0);
+  REQUIRE(lowest >= 0);
+  ::close(lowest);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(lowest);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  Response first = ask(site, "GET", "/a.txt");
+  Response second = ask(site, "GET", "/b.txt");
+  *now += kWarnEvery;
+  Response third = ask(site, "GET", "/a.txt");
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &old) == 0);
+  CHECK(first.head.status == 503);
+  CHECK(second.head.status == 503);
+  CHECK(third.head.status == 503);
+  CHECK(header_of(first, "Retry-After") == "1");
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[0].find("out of file descriptors") != std::string::npos);
+  CHECK(warnings[1].find("so far: 3.") != std::string::npos);
+  // With descriptors back, the same file is served.
+  Response after = ask(site, "GET", "/a.txt");
+  CHECK(after.head.status == 200);
+  CHECK(body_of(after) == "a");
+}
+
+TEST_CASE("the Content-Type comes from the URL's name, not from a symlink's target") {
+  TempRoot root;
+  root.write("page", "<b>x</b>");
+  REQUIRE(::symlink("page", (root.dir + "/page.html").c_str()) == 0);
+  REQUIRE(::symlink("page.html", (root.dir + "/raw").c_str()) == 0);
+  Site site(root.dir, {});
+  for (int i = 0; i < 2; ++i) {  // loaded, then from the cache
+    CHECK(ask(site, "GET", "/page.html").head.content_type == mime_type_for("x.html"));
+    CHECK(ask(site, "GET", "/raw").head.content_type == "application/octet-stream");
+  }
+}
+
+TEST_CASE("If-None-Match: * on an existing resource: 304 for GET and HEAD, 412 for POST") {
+  TempRoot root;
+  root.write("a.txt", "abc");
+  Site site(root.dir, {});
+  const std::vector<Header> any = {{"If-None-Match", " * "}};
+  for (const char* method : {"GET", "HEAD"}) {
+    Response r = ask(site, method, "/a.txt", any);
+    CHECK(r.head.status == 304);
+    CHECK_FALSE(r.body);
+    CHECK(ask(site, method, "/bytes/10", any).head.status == 304);
+  }
+  CHECK(ask(site, "GET", "/missing", any).head.status == 404);
+  CHECK(ask(site, "POST", "/echo", any).head.status == 412);
+  // We send no ETags, so no entity-tag can match: the request is served as usual.
+  CHECK(ask(site, "GET", "/a.txt", {{"If-None-Match", "\"x\""}}).head.status == 200);
+  // RFC 9110 §15.4.5: no content, and no Content-Length that would not be the 200's.
+  ResponseHead head;
+  head.status = 304;
+  head.content_length = 0;
+  auto text = render_head(head, {true, ConnectionHeader::None, false, 0, CloseCause::None}, "", 5);
+  CHECK(text.find("304 Not Modified") != std::string::npos);
+  CHECK(text.find("Content-Length") == std::string::npos);
+  CHECK(text.find("Transfer-Encoding") == std::string::npos);
+}
+
+TEST_CASE("an encoded slash does not name a directory: /sub%2f is redirected like /sub") {
+  TempRoot root;
+  REQUIRE(::mkdir((root.dir + "/sub").c_str(), 0755) == 0);
+  root.write("sub/index.html", "sub index");
+  root.write("a.txt", "a");
+  Site site(root.dir, {});
+  Response served = ask(site, "GET", "/sub/");  // cached under "/sub/" first
+  CHECK(served.head.status == 200);
+  for (const char* target : {"/sub%2f", "/sub%2F"}) {
+    Response r = ask(site, "GET", target);
+    CHECK(r.head.status == 301);
+    CHECK(header_of(r, "Location") == std::string(target) + "/");
+  }
+  Response through = ask(site, "GET", "/sub%2f/");
+  CHECK(through.head.status == 200);
+  CHECK(body_of(through) == "sub index");
+  CHECK(ask(site, "GET", "/sub/%2e").head.status == 200);
+  CHECK(ask(site, "GET", "/a.txt%2f").head.status == 404);
+}
+
+TEST_CASE("/bytes/N reads N after percent-decoding (RFC 3986 §2.3)") {
+  Site site(std::nullopt, {});
+  Response r = ask(site, "GET", "/bytes/%31%30");
+  CHECK(r.head.status == 200);
+  CHECK(body_of(r).size() == 10);
+  CHECK(ask(site, "GET", "/bytes/%3").head.status == 400);
+  CHECK(ask(site, "GET", "/bytes/1%00").head.status == 400);
+}
