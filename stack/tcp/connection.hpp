@@ -157,6 +157,8 @@ class Connection final : public Socket {
   void send_syn(bool with_ack, std::string_view note);
   void send_ack(std::string_view note = {});
   void send_rst(Seq seq);
+  // The sequence number of ABORT's RST: SND.NXT, or the peer's window edge if that is below it.
+  Seq abort_rst_seq() const;
   void send_data(Seq seq, size_t length, bool fin, std::string_view note);
   void transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t offset, size_t length,
                 std::string_view note);

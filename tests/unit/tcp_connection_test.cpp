@@ -782,6 +782,22 @@ TEST_CASE("tcp: abort sends RST and reports Aborted") {
   CHECK(c.peer.stack.tcp().connections().empty());
 }
 
+TEST_CASE("tcp: abort's RST goes at the peer's window edge when the peer shut its window after we sent") {
+  // The peer acknowledged 1,000 of 3,000 bytes with a zero window and dropped the rest: it takes
+  // a RST only at its RCV.NXT (RFC 9293 §3.10.7.4), which is our SND.UNA, not SND.NXT.
+  Established c;
+  c.socket->send(bytes_of(std::string(3000, 'd')));
+  c.peer.take();
+  c.peer_acks(c.our_nxt + 1000, 0);
+  c.peer.take();
+  c.socket->abort();
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "R");
+  CHECK(out[0].seq == c.our_nxt + 1000);
+}
+
 TEST_CASE("tcp: SWS override timeout sends into a window smaller than SWS avoidance wants") {
   Established c;  // the peer once offered 65535
   c.peer_acks(c.our_nxt, 500);
