@@ -53,10 +53,18 @@ run_cli "$TCPLAB" serve --drop in:1% --drop out:2% --help
 check "a [repeatable] flag may still be given twice [rc $RC]" test "$RC" -eq 0
 
 for bad in "serve --pcap-format pcap" "serve --absolute" "serve --chargen-bytes 10" \
-  "serve --http-port 0 --root /" "serve --http-port 0 --keepalive off" "get --absolute http://$HOST/"; do
+  "serve --http-port 0 --root /" "serve --http-port 0 --keepalive off" "get --absolute http://$HOST/" \
+  "script --pcap-format pcap tests/scenarios/passive-open.pkt" "script --absolute tests/scenarios/passive-open.pkt"; do
   run_cli "$TCPLAB" $bad
   check "'tcplab $bad' (needs another flag): exit 2 saying which [rc $RC: $OUT]" \
     bash -c "[ $RC -eq 2 ] && grep -qE 'give (--pcap|one of them|--chargen)|--http-port 0 turns off' <<<\"\$0\"" "$OUT"
+done
+run_cli "$TCPLAB" script --absolute --ladder tests/scenarios/passive-open.pkt
+check "script --absolute --ladder: the ladder prints numbers, so it is taken [rc $RC]" test "$RC" -eq 0
+for both in "serve --offload --no-offload" "get --no-offload --offload http://$HOST/"; do
+  run_cli "$TCPLAB" $both
+  check "'tcplab $both': exit 2, they contradict each other [rc $RC: $OUT]" \
+    bash -c "[ $RC -eq 2 ] && grep -q 'contradict each other' <<<\"\$0\"" "$OUT"
 done
 
 # ------------------------------------------------------------------ --status-file at start

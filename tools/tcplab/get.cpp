@@ -228,6 +228,7 @@ int get_main(int argc, char** argv, int first) {
   }
   if (auto error = shared_output(o)) return usage(*error);
   if (auto error = check_trace_dependents(o.trace, o.step, args)) return usage(*error);
+  if (auto error = check_opposite_switches(args)) return usage(*error);
   if (auto error = check_link(o.link)) return usage(*error);
   std::vector<http::Url> urls;
   for (const auto& text : args.positionals) {

@@ -115,6 +115,11 @@ int script_main(int argc, char** argv, int first) {
     return kExitUsage;
   }
 
+  // --ladder prints sequence numbers too, so --absolute has a use there.
+  if (auto problem = check_trace_dependents(o.trace, o.step || o.ladder, args)) {
+    std::fprintf(stderr, "tcplab script: %s (see tcplab script --help)\n", problem->c_str());
+    return kExitUsage;
+  }
   if (auto problem = check_trace(o.trace)) {
     std::fprintf(stderr, "tcplab script: %s (see tcplab script --help)\n", problem->c_str());
     return kExitUsage;

@@ -155,6 +155,7 @@ constexpr const char* kHttpServerFlags[] = {
 
 // Checks that need several flags at once. Returns a usage error or nothing.
 std::optional<std::string> check_combination(const ServeOptions& o, const ParsedArgs& given) {
+  if (auto error = check_opposite_switches(given)) return error;
   if (auto error = check_link(o.link)) return error;
   if (auto error = check_trace(o.trace)) return error;
   // A flag that only changes another one is refused without it, rather than silently ignored.

@@ -291,7 +291,15 @@ std::optional<std::string> check_trace_dependents(const TraceOptions& o, bool st
   if (was_given(given, "--pcap-format") && o.pcap.empty())
     return std::string("--pcap-format sets the format of the --pcap FILE capture: give --pcap too");
   if (was_given(given, "--absolute") && !o.trace && !step)
-    return std::string("--absolute changes the numbers --trace and --step print: give one of them too");
+    return std::string("--absolute changes the numbers --trace and --step print (and script's --ladder): "
+                       "give one of them too");
+  return std::nullopt;
+}
+
+std::optional<std::string> check_opposite_switches(const ParsedArgs& given) {
+  // Both halves of an on/off pair: which one counts would depend on their order, so neither is taken.
+  if (was_given(given, "--offload") && was_given(given, "--no-offload"))
+    return std::string("--offload and --no-offload contradict each other; give one of them");
   return std::nullopt;
 }
 

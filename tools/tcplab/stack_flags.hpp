@@ -84,6 +84,8 @@ void add_status_flags(FlagTable& flags, StatusOptions& o);
 // A flag of the trace group given without the one it changes (--pcap-format without --pcap,
 // --absolute without --trace or --step): a usage error, so it is not silently ignored.
 std::optional<std::string> check_trace_dependents(const TraceOptions& o, bool step, const ParsedArgs& given);
+// --offload with --no-offload: refused.
+std::optional<std::string> check_opposite_switches(const ParsedArgs& given);
 
 // Checks the link group as a whole (is --ip inside --host-ip's prefix, ...). A usage error or nothing.
 std::optional<std::string> check_link(const LinkOptions& o);
