@@ -26,7 +26,9 @@ bool private_to_us(const struct stat& st) {
 // The key in an existing file; nothing with `why` set if there is none (`missing`) or it is not fit
 // to use.
 std::optional<Key> read_key(const std::string& path, bool& missing, std::string& why) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO put in the key's place would otherwise block the open for ever, before the
+  // fstat below can refuse it as not a regular file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   missing = fd < 0 && errno == ENOENT;
   if (fd < 0) {
     why = system_error("cannot open " + path);

@@ -81,3 +81,15 @@ TEST_CASE("boot isn key: a directory we cannot use means a fresh per-process key
   CHECK_FALSE(a->why_fresh.empty());
   CHECK(a->bytes != b->bytes);
 }
+
+TEST_CASE("boot isn key: a FIFO in the key's place is refused at once, not waited on") {
+  ScratchDirectory scratch;
+  const std::string dir = scratch.path + "/tcplab";
+  REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
+  REQUIRE(::mkfifo((dir + "/isn-key").c_str(), 0600) == 0);
+  std::string error;
+  auto key = boot_isn_key(dir, error);  // opening a FIFO without a writer used to block here
+  REQUIRE(key.has_value());
+  CHECK_FALSE(key->shared);
+  CHECK_FALSE(key->why_fresh.empty());
+}
