@@ -68,9 +68,10 @@ void CapturedTcpReader::fragment(const wire::Ipv4Packet& packet, int64_t time_ns
   // A capture's clock is the reassembly clock: a datagram whose fragments are further apart
   // than the stack's timeout is given up, as a host would, which also bounds what is held.
   forget(reassembler_.expire(now));
-  // A fragment the snap length cut cannot fill its part of the datagram.
+  // A fragment the snap length cut cannot fill its part of the datagram, so the datagram can
+  // never be whole: counted under a reason of its own, not as a fragment that went missing.
   if (packet.payload.size() + packet.header.header_length < packet.header.total_length) {
-    ++skipped_.fragments;
+    ++skipped_.fragments_cut;
     return;
   }
   auto outcome = reassembler_.add(packet, now);

@@ -29,7 +29,8 @@ struct SkippedPackets {
   uint64_t not_tcp = 0;     // not TCP over IPv4 at all, or a header that does not parse
   uint64_t header_cut = 0;  // TCP over IPv4, but the snap length cut into the IP or TCP header
   uint64_t fragments = 0;   // IPv4 fragments whose datagram could not be put back together
-  uint64_t total() const { return not_tcp + header_cut + fragments; }
+  uint64_t fragments_cut = 0;  // IPv4 fragments the snap length cut: their bytes are not all there
+  uint64_t total() const { return not_tcp + header_cut + fragments + fragments_cut; }
 };
 
 class CapturedTcpReader {

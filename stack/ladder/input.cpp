@@ -308,6 +308,7 @@ Input from_capture(const capture::Capture& capture) {
   input.skipped += reader.skipped().total();
   input.header_cut = reader.skipped().header_cut;
   input.fragments = reader.skipped().fragments;
+  input.fragments_cut = reader.skipped().fragments_cut;
   return input;
 }
 

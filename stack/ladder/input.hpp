@@ -68,6 +68,7 @@ struct Input {
   // IPv4 fragments whose datagram the capture does not hold whole.
   uint64_t header_cut = 0;
   uint64_t fragments = 0;
+  uint64_t fragments_cut = 0;  // fragments whose bytes the snap length cut
   // Segments drawn although the snap length cut their payload (their length is the real one).
   uint64_t truncated = 0;
   std::string source;         // "pcap", "pcapng", "JSON trace"

@@ -360,6 +360,7 @@ Ladder build_ladder(const Input& input, const LadderOptions& options) {
   ladder.unsupported_linktypes = input.unsupported_linktypes;
   ladder.header_cut = input.header_cut;
   ladder.fragments = input.fragments;
+  ladder.fragments_cut = input.fragments_cut;
   ladder.truncated = input.truncated;
   ladder.source = input.source;
   int64_t origin = input.events.empty() ? 0 : event_time(input.events.front());

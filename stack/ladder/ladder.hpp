@@ -51,7 +51,7 @@ struct Ladder {
   std::vector<Connection> connections;
   uint64_t skipped = 0;  // from Input
   std::map<uint32_t, uint64_t> unsupported_linktypes;  // from Input
-  uint64_t header_cut = 0, fragments = 0, truncated = 0;  // from Input
+  uint64_t header_cut = 0, fragments = 0, fragments_cut = 0, truncated = 0;  // from Input
   std::string source;
   bool any_inferred = false;  // some state on some row is inferred: print the legend
 };

@@ -89,7 +89,7 @@ std::string summary_line(const Ladder& ladder) {
     s += " (" + std::to_string(ladder.truncated) +
          " truncated by the snap length: len is from the IPv4 header)";
   auto packets = [](uint64_t n) { return std::to_string(n) + (n == 1 ? " packet" : " packets"); };
-  uint64_t other = ladder.skipped - ladder.header_cut - ladder.fragments;
+  uint64_t other = ladder.skipped - ladder.header_cut - ladder.fragments - ladder.fragments_cut;
   for (const auto& [linktype, n] : ladder.unsupported_linktypes) {
     s += "; " + packets(n) + " skipped: " + capture::unsupported_linktype_text(linktype);
     other -= n;
@@ -97,6 +97,8 @@ std::string summary_line(const Ladder& ladder) {
   if (ladder.header_cut)
     s += "; " + packets(ladder.header_cut) + " skipped (TCP/IP header cut by the snap length)";
   if (ladder.fragments) s += "; " + packets(ladder.fragments) + " skipped (IPv4 fragments, not reassembled)";
+  if (ladder.fragments_cut)
+    s += "; " + packets(ladder.fragments_cut) + " skipped (IPv4 fragments cut by the snap length)";
   if (other) s += "; " + packets(other) + " skipped (not TCP over IPv4)";
   return s;
 }

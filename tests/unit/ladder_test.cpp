@@ -562,3 +562,18 @@ TEST_CASE("ladder: a segment in IPv4 fragments is reassembled; an incomplete one
   CHECK(summary_line(l) ==
         "1 connection, 5 segments from pcapng; 2 packets skipped (IPv4 fragments, not reassembled)");
 }
+
+TEST_CASE("ladder: fragments the snap length cut are counted under that reason, not as missing ones") {
+  Writer w{false, {}};
+  section_header(w);
+  interface(w, capture::kLinktypeRaw);
+  enhanced_packet(w, 0, 1000, ipv4_tcp({true, 40000, kSyn, kC, 0}));
+  auto pieces = fragments(ipv4_tcp({false, 40000, kPsh | kAck, kS + 1, kC + 1, 1000}), {512});
+  cut_packet(w, 2000, pieces[0], 96);
+  cut_packet(w, 2001, pieces[1], 96);
+  auto l = ladder_of(w);
+  CHECK(l.fragments == 0);
+  CHECK(l.fragments_cut == 2);
+  CHECK(summary_line(l) == "1 connection, 1 segment from pcapng; 2 packets skipped "
+                           "(IPv4 fragments cut by the snap length)");
+}
