@@ -110,6 +110,10 @@ check "ladder - reads a capture from stdin (rc $rc: $(head -1 "$TMP/err"))" \
 check "cwnd - reads a trace from stdin (rc $rc: $(head -1 "$TMP/err"))" \
   bash -c '[ "$1" = 0 ] && grep -q "^[0-9.]*,[0-9]*,,RFC 6928 §2 (initial window)$" "$2"' \
   _ "$rc" "$TMP/stdin.csv"
+"$TCPLAB" ladder - </dev/null >/dev/null 2>"$TMP/err"
+contains "ladder - with nothing on stdin: names it 'standard input'" "$TMP/err" "standard input: empty file"
+echo hello | "$TCPLAB" cwnd - >/dev/null 2>"$TMP/err"
+contains "cwnd - with text on stdin: names it 'standard input'" "$TMP/err" "standard input: not a tcplab JSON trace"
 lines=$(wc -l <"$TMP/t.json")
 if python3 -c '
 import json, sys

@@ -55,13 +55,13 @@ int cwnd_main(int argc, char** argv, int first) {
     std::fprintf(stderr,
                  "tcplab cwnd: %s is a %s capture, not a JSON trace: the congestion window is not on the "
                  "wire (write a trace with --trace-json; tcplab ladder reads captures)\n",
-                 path.c_str(), capture::looks_like_pcapng(bytes) ? "pcapng" : "pcap");
+                 input_name(path).c_str(), capture::looks_like_pcapng(bytes) ? "pcapng" : "pcap");
     return kExitRuntime;
   }
   // Anything else (a README, a gzip file) is said to be no trace at all, as ladder says it,
   // rather than a trace without congestion events.
   if (!ladder::looks_like_json_trace(text)) {
-    std::fprintf(stderr, "tcplab cwnd: %s: %s\n", path.c_str(),
+    std::fprintf(stderr, "tcplab cwnd: %s: %s\n", input_name(path).c_str(),
                  text.empty() ? "empty file" : "not a tcplab JSON trace (--trace-json) file");
     return kExitRuntime;
   }
@@ -71,7 +71,7 @@ int cwnd_main(int argc, char** argv, int first) {
                  t.malformed);
   if (t.connections.empty()) {
     std::fprintf(stderr, "tcplab cwnd: %s has no congestion events (write one with --trace-json)\n",
-                 path.c_str());
+                 input_name(path).c_str());
     return kExitRuntime;
   }
   for (size_t i = 0; i < t.connections.size(); ++i) {

@@ -14,13 +14,13 @@ bool read_input_file(const std::string& path, std::string& out, std::string& err
   const bool from_stdin = path == "-";
   const int fd = from_stdin ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    error = "cannot read " + path + ": " + std::strerror(errno);
+    error = "cannot read " + input_name(path) + ": " + std::strerror(errno);
     return false;
   }
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd);
-    error = "cannot read " + path + ": it is a directory (give one capture or trace file)";
+    error = "cannot read " + input_name(path) + ": it is a directory (give one capture or trace file)";
     return false;
   }
   out.clear();
@@ -32,7 +32,7 @@ bool read_input_file(const std::string& path, std::string& out, std::string& err
     } else if (n == 0) {
       break;
     } else if (errno != EINTR) {
-      error = "cannot read " + path + ": " + std::strerror(errno);
+      error = "cannot read " + input_name(path) + ": " + std::strerror(errno);
       ::close(fd);
       return false;
     }
@@ -40,5 +40,7 @@ bool read_input_file(const std::string& path, std::string& out, std::string& err
   ::close(fd);
   return true;
 }
+
+std::string input_name(const std::string& path) { return path == "-" ? "standard input" : path; }
 
 }  // namespace tcplab::cli

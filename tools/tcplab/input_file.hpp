@@ -9,4 +9,7 @@ namespace tcplab::cli {
 // "cannot read PATH: REASON" and returns false. PATH "-" reads standard input to its end.
 bool read_input_file(const std::string& path, std::string& out, std::string& error);
 
+// How a message names the input: "standard input" for "-", else the path.
+std::string input_name(const std::string& path);
+
 }  // namespace tcplab::cli

@@ -71,13 +71,13 @@ int ladder_main(int argc, char** argv, int first) {
   }
   auto input = ladder::read_input(std::as_bytes(std::span(text)), error);
   if (!input) {
-    std::fprintf(stderr, "tcplab ladder: %s: %s\n", path.c_str(), error.c_str());
+    std::fprintf(stderr, "tcplab ladder: %s: %s\n", input_name(path).c_str(), error.c_str());
     return kExitRuntime;
   }
   // Nothing to draw because the capture's link type is one we cannot unwrap: that is an
   // error to act on (capture on another interface, or with -i any), not an empty diagram.
   if (input->events.empty() && !input->unsupported_linktypes.empty()) {
-    std::fprintf(stderr, "tcplab ladder: %s: no packet could be read: %s\n", path.c_str(),
+    std::fprintf(stderr, "tcplab ladder: %s: no packet could be read: %s\n", input_name(path).c_str(),
                  capture::unsupported_linktype_text(input->unsupported_linktypes.begin()->first).c_str());
     return kExitRuntime;
   }
@@ -85,7 +85,7 @@ int ladder_main(int argc, char** argv, int first) {
   if (o.connection != 0) {
     if (o.connection > diagram.connections.size()) {
       std::fprintf(stderr, "tcplab ladder: %s has %zu TCP connection(s); there is no connection %u\n",
-                   path.c_str(), diagram.connections.size(), o.connection);
+                   input_name(path).c_str(), diagram.connections.size(), o.connection);
       return kExitRuntime;
     }
     auto chosen = diagram.connections[o.connection - 1];
