@@ -59,6 +59,8 @@ class FileCache {
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
   // The clock is a parameter so tests can step over the revalidation interval.
   explicit FileCache(Clock clock = &std::chrono::steady_clock::now) : clock_(std::move(clock)) {}
+  // The cache's clock, which the site also uses to pace what it reports about failed opens.
+  std::chrono::steady_clock::time_point now() const { return clock_(); }
 
   // The cached file for a normalised request path if it was checked less than
   // kFileRevalidateAfter ago; nullptr otherwise (resolve and open it, then call store()).

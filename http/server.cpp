@@ -113,8 +113,8 @@ struct Server::Impl {
     // Bounded too: a server full of slow readers costs each new client at most this many looks
     // (the next one continues where this one stopped), not a pass over 100,000 sessions.
     constexpr size_t kMaxLooksPerClient = 4096;
-    for (size_t left = std::min(idle_order.size(), kMaxLooksPerClient); left > 0 && !idle_order.empty();
-         --left) {
+    // Each look pops one entry and pushes back at most one, so the queue never runs dry first.
+    for (size_t left = std::min(idle_order.size(), kMaxLooksPerClient); left > 0; --left) {
       auto entry = idle_order.front();
       idle_order.pop_front();
       if (!still_idle_since(entry.first, entry.second)) continue;

@@ -87,6 +87,13 @@ void Session::count_close(CloseBy by) {
   env_.stats.count_close(by);
 }
 
+// A lingering close whose bytes the client takes none of: when to give up on it (nothing while
+// all we sent is acknowledged).
+std::optional<Instant> Session::lingering_stall_at() const {
+  if (!delivering()) return std::nullopt;
+  return active_since(lingering_began_) + env_.config.keepalive_timeout;
+}
+
 std::optional<Instant> Session::deadline() const {
   // A time still pending a stamp is "now": the loop advances us before it sleeps anyway.
   auto base = [&](Instant t) { return t == kPending ? env_.now : t; };
@@ -104,9 +111,7 @@ std::optional<Instant> Session::deadline() const {
     case Phase::Lingering: {
       // While bytes wait for a client that takes none of them, the stall bound holds whether
       // or not its FIN came, and fires on time rather than at the next --linger tick.
-      std::optional<Instant> stall;
-      if (socket_ && socket_->send_queued() > 0)
-        stall = active_since(lingering_began_) + env_.config.keepalive_timeout;
+      const std::optional<Instant> stall = lingering_stall_at();
       if (peer_fin_) return stall;
       const Instant tick = base(linger_since_) + env_.config.linger;
       return stall ? std::min(tick, *stall) : tick;
@@ -187,9 +192,7 @@ void Session::fire_timer() {
     // live client that answers TCP's zero-window probes but acknowledges none of the response
     // for the whole keep-alive timeout would hold it for ever: reset, as while writing.
     auto state = socket_->state();
-    bool stalled = socket_->send_queued() > 0 &&
-                   env_.now >= active_since(lingering_began_) + env_.config.keepalive_timeout;
-    if (stalled) {
+    if (auto stall = lingering_stall_at(); stall && env_.now >= *stall) {
       // The lingering close ends with RST: counted as one (lingering_aborts).
       ++env_.stats.lingering_aborts;
       abort_stalled();

@@ -97,6 +97,8 @@ class Session final : public tcp::SocketHandler {
   // When the connection last saw activity: `t` (a response queued), or a later ACK of new
   // data.
   Instant active_since(Instant t) const;
+  // Lingering: when a client that takes none of our bytes is reset (nothing if all is taken).
+  std::optional<Instant> lingering_stall_at() const;
   void abort_stalled();
   void pump();
   void pump_once(bool& progress);

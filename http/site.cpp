@@ -30,13 +30,8 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// "If-None-Match: *" (RFC 9110 §13.1.2), with the optional whitespace around it.
-bool if_none_match_any(const Request& request) {
-  std::string_view v = request.header("If-None-Match");
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v == "*";
-}
+// "If-None-Match: *" (RFC 9110 §13.1.2); the parser has already trimmed the whitespace around it.
+bool if_none_match_any(const Request& request) { return request.header("If-None-Match") == "*"; }
 
 Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
 
@@ -64,7 +59,7 @@ std::string_view origin_form(std::string_view target, std::string& storage) {
 }
 
 Site::Site(std::optional<std::string> root, SiteHooks hooks, FileCache::Clock clock)
-    : file_cache_(clock), clock_(std::move(clock)), hooks_(std::move(hooks)) {
+    : file_cache_(std::move(clock)), hooks_(std::move(hooks)) {
   if (root) root_.emplace(*root);
 }
 
@@ -155,12 +150,20 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
 }
 
 Response Site::file_response(std::string_view path, std::string_view query) {
-  auto key = normalize_path(path);
-  if (!key) return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+  // The cache key is the normalised path; a path already spelled so is its own key, with no
+  // decoded copy made per request.
+  std::optional<std::string> normalised;
+  std::string_view key = path;
+  if (!is_normal_path(path)) {
+    normalised = normalize_path(path);
+    if (!normalised)
+      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+    key = *normalised;
+  }
   // "/sub%2f" normalises to "/sub/" but is redirected, not served: it bypasses the cache.
-  const bool cacheable = !key->ends_with('/') || names_directory_as_sent(path);
+  const bool cacheable = !key.ends_with('/') || names_directory_as_sent(path);
   // A small file served in the last second comes from memory (http/file_cache.hpp).
-  if (const CachedFile* cached = cacheable ? file_cache_.lookup(*key) : nullptr) {
+  if (const CachedFile* cached = cacheable ? file_cache_.lookup(key) : nullptr) {
     Response r;
     r.head.content_type = cached->content_type;
     r.body = std::make_unique<SharedBody>(cached->bytes);
@@ -169,7 +172,7 @@ Response Site::file_response(std::string_view path, std::string_view query) {
   // Not cached, or due for its check: resolve the URL and open the file again, so whatever
   // changed on disk (a symlink re-pointed or removed, permissions, the file) counts.
   auto resolved = root_->resolve(path);
-  if (resolved.status != 200 && cacheable) file_cache_.forget(*key);
+  if (resolved.status != 200 && cacheable) file_cache_.forget(key);
   if (resolved.status == 400)
     return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
   if (resolved.status == 301) {
@@ -182,14 +185,14 @@ Response Site::file_response(std::string_view path, std::string_view query) {
   if (resolved.status != 200) return not_found();
   OpenedFile file = open_regular_file(resolved.path);
   if (file.failure != OpenFailure::None) {
-    if (cacheable) file_cache_.forget(*key);
+    if (cacheable) file_cache_.forget(key);
     return open_failed(file.failure);
   }
   // The type comes from the name in the URL, as a browser expects ("page.html" may be a
   // symlink to "page"); a directory's is its index.html's.
-  auto type = mime_type_for(key->ends_with('/') ? resolved.path : *key);
+  auto type = mime_type_for(key.ends_with('/') ? resolved.path : key);
   const CachedFile* cached =
-      cacheable ? file_cache_.store(*key, resolved.path, type, file.fd, file.st) : nullptr;
+      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st) : nullptr;
   Response r;
   r.head.content_type = std::string(type);
   if (cached) {
@@ -210,7 +213,7 @@ Response Site::open_failed(OpenFailure failure) {
   // finish); Retry-After (§10.2.3) says when to try again. The operator needs to know too,
   // but a flood of requests must not flood the terminal: one line per kWarnEvery at most.
   ++out_of_descriptors_;
-  const auto now = clock_();
+  const auto now = file_cache_.now();
   if (!warned_ || now - *warned_ >= kWarnEvery) {
     warned_ = now;
     std::string line =

@@ -45,7 +45,6 @@ class Site final : public Responder {
   Response open_failed(OpenFailure failure);
   std::optional<StaticRoot> root_;
   FileCache file_cache_;
-  FileCache::Clock clock_;
   uint64_t out_of_descriptors_ = 0;  // 503s sent because open() hit EMFILE or ENFILE
   std::optional<std::chrono::steady_clock::time_point> warned_;
   SiteHooks hooks_;

@@ -120,6 +120,19 @@ std::optional<std::string> normalize_path(std::string_view url_path) {
   return out;
 }
 
+bool is_normal_path(std::string_view url_path) {
+  if (url_path.empty() || url_path.front() != '/') return false;
+  if (url_path.find('%') != std::string_view::npos) return false;
+  for (size_t i = 1; i <= url_path.size();) {
+    const size_t end = std::min(url_path.find('/', i), url_path.size());
+    const std::string_view segment = url_path.substr(i, end - i);
+    if (segment == "." || segment == "..") return false;
+    if (segment.empty() && end != url_path.size()) return false;  // "//": only a final '/' is empty
+    i = end + 1;
+  }
+  return true;
+}
+
 bool names_directory_as_sent(std::string_view url_path) {
   if (url_path.ends_with('/') || url_path.ends_with("/.")) return true;
   if (url_path.size() < 4) return false;

@@ -15,6 +15,9 @@ std::optional<std::string> percent_decode(std::string_view in);
 // "/%61.txt" are all "/a.txt". nullopt when it is refused with 400 (a ".." segment, a bad
 // escape, no leading "/"). The file cache's key, and the name the Content-Type comes from.
 std::optional<std::string> normalize_path(std::string_view url_path);
+// True when `url_path` is already what normalize_path() would make of it (no percent escape,
+// no empty, "." or ".." segment): most requests, which then need no decoded copy.
+bool is_normal_path(std::string_view url_path);
 
 // Whether the path as sent ends in a directory segment ("/", "/." or "/%2e"). A browser
 // resolves relative links against the path as sent (RFC 3986 §5.2.3), so "/sub%2f" does not

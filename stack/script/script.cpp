@@ -944,6 +944,15 @@ std::string_view after_time(std::string_view raw) {
 
 }  // namespace
 
+std::optional<std::string> expect_error_text(std::string_view line) {
+  constexpr std::string_view kMarker = "// expect-error:";
+  auto at = line.find(kMarker);
+  if (at == std::string_view::npos) return std::nullopt;
+  auto text = trim_view(line.substr(at + kMarker.size()));
+  if (text.empty()) return std::nullopt;
+  return std::string(text);
+}
+
 std::string skipped_note(const Script& script) {
   auto plural = [](int n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);

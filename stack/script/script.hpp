@@ -144,6 +144,10 @@ struct ParseResult {
 };
 ParseResult parse_script(const std::string& path, const std::string& text);
 
+// The text of a "// expect-error: TEXT" comment in `line`, trimmed; nothing if the line has
+// none or the text is empty (an empty text would match every failure).
+std::optional<std::string> expect_error_text(std::string_view line);
+
 // packetdrill's names: "unreachable frag_needed", "time_exceeded exceeded_frag_time", or
 // "type_N code_N" for a pair it has no name for.
 std::string icmp_to_string(uint8_t type, uint8_t code);

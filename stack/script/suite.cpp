@@ -63,12 +63,7 @@ std::optional<std::string> expect_error_comment(const std::string& text) {
   std::optional<std::string> found;
   std::istringstream lines(text);
   for (std::string l; std::getline(lines, l);)
-    if (auto at = l.find("// expect-error:"); at != std::string::npos) {
-      auto e = l.substr(at + 16);
-      e.erase(0, e.find_first_not_of(" \t\r"));
-      e.erase(e.find_last_not_of(" \t\r") + 1);
-      if (!e.empty()) found = e;  // an empty text would match every failure
-    }
+    if (auto e = expect_error_text(l)) found = e;
   return found;
 }
 

@@ -34,8 +34,11 @@ bool Connection::quote_in_flight(Seq quoted_seq, std::string_view what) {
   // RFC 5927 §4.1: an error about a segment we sent quotes a sequence number in
   // SND.UNA =< SEG.SEQ < SND.NXT; anything else is forged or stale and is ignored.
   if (tcb_.snd_una <= quoted_seq && quoted_seq < tcb_.snd_nxt) return true;
+  // The detail is only words for the trace: forged errors are dropped without building it.
   ctx_.drop(DropReason::IcmpSeqNotInFlight,
-            std::string(what) + ": quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
+            ctx_.tracer.enabled()
+                ? std::string(what) + ": quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)"
+                : std::string());
   return false;
 }
 

@@ -220,7 +220,7 @@ check "--root: an encoded slash is no trailing slash: /dir%2f answers 301 [got $
   test "$moved" = "301 $URL/dir%2f/"
 check "--root: the built-in /echo hides DIR/echo, as --help says" \
   grep -q "POST a body here" <<<"$(curl_ns "$URL/echo")"
-code=$(curl_ns -o /dev/null -w '%{http_code}' -H 'If-None-Match: *' "$URL/sub/a.txt")
+code=$(curl_ns -o /dev/null -w '%{http_code}' -H 'If-None-Match:   *  ' "$URL/sub/a.txt")
 check "--root: If-None-Match: * on an existing file is 304 [got $code]" test "$code" = 304
 # A C1 control byte (0x9b, CSI on some terminals) in the target reaches the trace escaped.
 raw --send 'GET /c1-\x9b31m HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' --wait-close 5

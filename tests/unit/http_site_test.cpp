@@ -396,3 +396,15 @@ TEST_CASE("/tcp on the kernel's TCP: the numbers it does not show us are null, n
   CHECK(html.find("not available") != std::string::npos);
   CHECK(html.find("Sequence numbers are relative") == std::string::npos);
 }
+
+TEST_CASE("static root: a path already in normal form is recognised, so it needs no decoded copy") {
+  for (const char* normal : {"/", "/a.txt", "/sub/", "/sub/a.txt", "/a..b", "/.hidden"}) {
+    CAPTURE(normal);
+    CHECK(is_normal_path(normal));
+    CHECK(normalize_path(normal) == std::optional<std::string>(normal));
+  }
+  for (const char* other : {"", "a", "//a", "/./a", "/a/.", "/a/..", "/%61", "/a//b", "/../a"}) {
+    CAPTURE(other);
+    CHECK_FALSE(is_normal_path(other));
+  }
+}

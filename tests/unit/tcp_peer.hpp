@@ -225,4 +225,23 @@ struct Established {
   tcp::Socket* socket = nullptr;
 };
 
+// A connection whose receive window is shut: a 4,096-byte buffer the peer has filled and the
+// application has not read, the zero window already advertised.
+struct ZeroWindowEstablished : Established {
+  ZeroWindowEstablished() : Established(small_buffer()) {
+    app.read_on_readable = false;
+    peer_sends(".", std::string(4096, 'a'));
+    peer.advance(milliseconds(200));
+    auto out = peer.take();
+    INFO(peer.dump());
+    REQUIRE(!out.empty());
+    REQUIRE(out.back().window == 0);
+  }
+  static StackConfig small_buffer() {
+    auto config = default_stack_config();
+    config.tcp.receive_buffer = 4096;
+    return config;
+  }
+};
+
 }  // namespace tcplab::testing

@@ -15,8 +15,9 @@ using tcp::State;
 namespace {
 
 // Advances the clock one persist_max (60 s) at a time, so each turn fires the persist timer
-// once, and returns how many probes went before something other than a probe was sent.
-int probes_until_other(Established& c, std::vector<Sent>& other, int bound = 40) {
+// once, and returns how many probes went before something other than a probe was sent. With
+// `answer`, the peer acknowledges each probe with its window still shut: alive, not reading.
+int probes_until_other(Established& c, std::vector<Sent>& other, bool answer = false, int bound = 40) {
   int probes = 0;
   for (int i = 0; i < bound; ++i) {
     c.peer.advance(seconds(60));
@@ -28,6 +29,7 @@ int probes_until_other(Established& c, std::vector<Sent>& other, int bound = 40)
       }
     }
     if (!other.empty()) break;
+    if (answer) c.peer_acks(c.our_nxt, 0);
   }
   return probes;
 }
@@ -123,21 +125,11 @@ TEST_CASE("tcp: a released connection gives up on a zero window even when the pr
   c.socket->close();
   REQUIRE(c.socket->state() == State::FinWait1);
   REQUIRE(c.socket->release());
-  int probes = 0;
-  bool reset = false;
-  for (int i = 0; i < 40 && !reset; ++i) {
-    c.peer.advance(seconds(60));
-    for (auto& s : c.peer.take()) {
-      if (s.flags.rst) {
-        reset = true;
-      } else if (s.payload.size() == 1) {
-        ++probes;
-      }
-    }
-    if (!reset) c.peer_acks(c.our_nxt, 0);  // alive, window still closed
-  }
+  std::vector<Sent> other;
+  const int probes = probes_until_other(c, other, true);
   INFO(c.peer.dump());
-  CHECK(reset);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.rst);
   CHECK(probes == 8);  // max_retransmissions, answered or not
   CHECK(c.peer.stack.tcp().stats().timeouts == 1);
   CHECK(c.peer.stack.tcp().stats().connections_current == 0);
@@ -160,18 +152,7 @@ TEST_CASE("tcp: a released connection counts its probes again after the window o
   c.our_nxt += 2920;
   c.peer_acks(c.our_nxt, 0);
   std::vector<Sent> other;
-  int probes = 0;
-  for (int i = 0; i < 40 && other.empty(); ++i) {
-    c.peer.advance(seconds(60));
-    for (auto& s : c.peer.take()) {
-      if (s.payload.size() == 1 && !s.flags.rst) {
-        ++probes;
-      } else {
-        other.push_back(s);
-      }
-    }
-    if (other.empty()) c.peer_acks(c.our_nxt, 0);
-  }
+  const int probes = probes_until_other(c, other, true);
   INFO(c.peer.dump());
   CHECK(probes == 8);
   REQUIRE(other.size() == 1);
