@@ -125,13 +125,7 @@ void Connection::open_active() {
 }
 
 void Connection::discard(std::string_view rule) {
-  cancel(retransmission_timer_);
-  cancel(persist_timer_);
-  cancel(delayed_ack_timer_);
-  cancel(time_wait_timer_);
-  cancel(fin_wait_2_timer_);
-  cancel(linger_timer_);
-  cancel(keepalive_timer_);
+  cancel_all_timers();
   set_state(State::Closed, rule);
   handler_ = nullptr;
   events_.closed.reset();
@@ -143,13 +137,7 @@ void Connection::discard(std::string_view rule) {
 }
 
 void Connection::close_connection(CloseReason reason, std::string_view rule) {
-  cancel(retransmission_timer_);
-  cancel(persist_timer_);
-  cancel(delayed_ack_timer_);
-  cancel(time_wait_timer_);
-  cancel(fin_wait_2_timer_);
-  cancel(linger_timer_);
-  cancel(keepalive_timer_);
+  cancel_all_timers();
   set_state(State::Closed, rule);
   if (!events_.closed_delivered) events_.closed = reason;
 }

@@ -2,6 +2,7 @@
 // by job - segment arrival (connection_input.cpp), what to send (connection_output.cpp),
 // timeouts (connection_timers.cpp) and the application's calls (connection_user.cpp).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -181,6 +182,16 @@ class Connection final : public Socket {
   // --- connection_timers.cpp ----------------------------------------------------------
   void arm(Timer& timer, Instant deadline);
   void cancel(Timer& timer);
+  void cancel_all_timers();
+  // Every timer of the connection, in the order their cancellations appear in a trace.
+  template <typename Self>
+  static auto timers_of(Self& self) {
+    return std::array{&self.retransmission_timer_, &self.persist_timer_, &self.delayed_ack_timer_,
+                      &self.time_wait_timer_,      &self.fin_wait_2_timer_, &self.linger_timer_,
+                      &self.keepalive_timer_};
+  }
+  std::array<Timer*, 7> timers() { return timers_of(*this); }
+  std::array<const Timer*, 7> timers() const { return timers_of(*this); }
   void restart_retransmission_timer();
   void retransmission_timeout();
   uint32_t retransmit_first(std::string_view note);

@@ -28,10 +28,13 @@ void Connection::cancel(Timer& timer) {
     ctx_.tracer.timer(ctx_.now, tuple_, timer.name, trace::TimerAction::Cancelled, deadline);
 }
 
+void Connection::cancel_all_timers() {
+  for (Timer* t : timers()) cancel(*t);
+}
+
 std::optional<Instant> Connection::next_deadline() const {
   std::optional<Instant> next;
-  for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &time_wait_timer_,
-                         &fin_wait_2_timer_, &keepalive_timer_, &linger_timer_}) {
+  for (const Timer* t : timers()) {
     if (t->deadline && (!next || *t->deadline < *next)) next = t->deadline;
   }
   return next;

@@ -21,8 +21,7 @@ TcbSnapshot Connection::snapshot() const {
   s.ssthresh = congestion_.ssthresh();
   s.srtt = rto_.srtt();
   s.send_mss = send_mss();
-  for (const Timer* t : {&retransmission_timer_, &persist_timer_, &delayed_ack_timer_, &fin_wait_2_timer_,
-                         &keepalive_timer_, &time_wait_timer_, &linger_timer_})
+  for (const Timer* t : timers())
     if (t->armed()) s.timers.push_back({t->name, *t->deadline});
   return s;
 }
