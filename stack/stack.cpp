@@ -9,6 +9,7 @@
 
 #include "stack/ip/icmp_responder.hpp"
 #include "stack/ip/ipv4_input.hpp"
+#include "stack/text/note_buffer.hpp"
 #include "stack/wire/icmp_quote.hpp"
 
 namespace tcplab {
@@ -23,13 +24,6 @@ StackConfig consistent(StackConfig config) {
   config.tcp.ttl = config.ttl;
   return config;
 }
-
-// Formats into a fixed buffer so tracing an ICMP reply allocates nothing.
-struct NoteBuffer {
-  char text[160];
-  int length = 0;
-  std::string_view view() const { return {text, static_cast<size_t>(std::max(length, 0))}; }
-};
 
 void append_address(char* out, size_t size, wire::Ipv4Address a) {
   std::snprintf(out, size, "%u.%u.%u.%u", a.value >> 24, (a.value >> 16) & 0xff, (a.value >> 8) & 0xff,
@@ -96,10 +90,10 @@ void Stack::fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const s
   auto whole = wire::parse_ipv4(outcome.datagram);
   if (!whole) return drop(whole.error(), outcome.datagram, now);  // cannot happen: we built it
   if (tracer_.enabled()) {
-    NoteBuffer note;
-    note.length = std::snprintf(note.text, sizeof note.text, "reassembled datagram id %u, %zu bytes",
-                                whole->header.identification, outcome.datagram.size());
-    tracer_.note(now, nullptr, note.view());
+    text::NoteBuffer note;
+    tracer_.note(now, nullptr,
+                 note.format("reassembled datagram id %u, %zu bytes", whole->header.identification,
+                             outcome.datagram.size()));
   }
   datagram_arrives(*whole, outcome.datagram, now);
 }
@@ -144,11 +138,10 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
   if (tracer_.enabled()) {
     char to[16];
     append_address(to, sizeof to, ip.header.source);
-    NoteBuffer note;
-    note.length =
-        std::snprintf(note.text, sizeof note.text, "icmp echo reply to %s id %u seq %u, %zu data bytes", to,
-                      message.identifier(), message.sequence(), message.body.size());
-    tracer_.note(now, nullptr, note.view());
+    text::NoteBuffer note;
+    tracer_.note(now, nullptr,
+                 note.format("icmp echo reply to %s id %u seq %u, %zu data bytes", to, message.identifier(),
+                             message.sequence(), message.body.size()));
   }
 }
 
@@ -179,17 +172,15 @@ std::optional<wire::IcmpQuote> Stack::quote_of_our_tcp(const wire::IcmpMessage& 
                                                        std::string_view what, std::span<const std::byte> raw,
                                                        Instant now) {
   auto quote = wire::parse_icmp_quote(message.body);
-  NoteBuffer detail;
+  text::NoteBuffer detail;
   if (!quote) {
-    detail.length = std::snprintf(detail.text, sizeof detail.text, "%.*s: quote unreadable",
-                                  static_cast<int>(what.size()), what.data());
-    drop(quote.error(), raw, now, detail.view());
+    drop(quote.error(), raw, now,
+         detail.format("%.*s: quote unreadable", static_cast<int>(what.size()), what.data()));
     return std::nullopt;
   }
   if (quote->source != config_.address || quote->protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
-    detail.length = std::snprintf(detail.text, sizeof detail.text, "%.*s: not about a TCP segment of ours",
-                                  static_cast<int>(what.size()), what.data());
-    drop(DropReason::IcmpBadQuote, raw, now, detail.view());
+    drop(DropReason::IcmpBadQuote, raw, now,
+         detail.format("%.*s: not about a TCP segment of ours", static_cast<int>(what.size()), what.data()));
     return std::nullopt;
   }
   return *quote;
@@ -216,11 +207,11 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
   if (tracer_.enabled()) {
     char to[16];
     append_address(to, sizeof to, ip.header.source);
-    NoteBuffer note;
-    note.length =
-        std::snprintf(note.text, sizeof note.text, "icmp %s unreachable to %s (ip protocol %u)",
-                      code == wire::UnreachableCode::Port ? "port" : "protocol", to, ip.header.protocol);
-    tracer_.note(now, nullptr, note.view());
+    text::NoteBuffer note;
+    tracer_.note(
+        now, nullptr,
+        note.format("icmp %s unreachable to %s (ip protocol %u)",
+                    code == wire::UnreachableCode::Port ? "port" : "protocol", to, ip.header.protocol));
   }
 }
 
@@ -229,12 +220,12 @@ void Stack::reassembly_timed_out(const ip::Reassembler::Expired& expired, Instan
   // its fragments counted, and if fragment zero had arrived the source SHOULD get an ICMP
   // time exceeded, code 1 (RFC 792) - an error, so rate-limited like the others.
   auto waited = std::chrono::duration_cast<seconds>(reassembler_.limits().timeout).count();
-  NoteBuffer note;
-  note.length = std::snprintf(note.text, sizeof note.text,
-                              "id %u protocol %u: %zu fragments (%zu bytes) incomplete after %llds",
-                              expired.header.identification, expired.header.protocol, expired.fragments,
-                              expired.bytes, static_cast<long long>(waited));
-  drop(DropReason::FragmentTimeout, {}, now, note.view(), expired.fragments);
+  text::NoteBuffer note;
+  drop(DropReason::FragmentTimeout, {}, now,
+       note.format("id %u protocol %u: %zu fragments (%zu bytes) incomplete after %llds",
+                   expired.header.identification, expired.header.protocol, expired.fragments, expired.bytes,
+                   static_cast<long long>(waited)),
+       expired.fragments);
   if (expired.quote.empty()) return;
   if (!icmp_error_limiter_.allow(now))
     return drop(DropReason::IcmpErrorRateLimited, {}, now, "time exceeded (reassembly) not sent");
@@ -245,9 +236,9 @@ void Stack::reassembly_timed_out(const ip::Reassembler::Expired& expired, Instan
   if (tracer_.enabled()) {
     char to[16];
     append_address(to, sizeof to, expired.header.source);
-    note.length = std::snprintf(note.text, sizeof note.text, "icmp time exceeded (reassembly) to %s, id %u",
-                                to, expired.header.identification);
-    tracer_.note(now, nullptr, note.view());
+    tracer_.note(
+        now, nullptr,
+        note.format("icmp time exceeded (reassembly) to %s, id %u", to, expired.header.identification));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "stack/tcp/connection.hpp"
+#include "stack/text/note_buffer.hpp"
 
 namespace tcplab::tcp {
 namespace {
@@ -60,13 +61,12 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   bool lowered = after < before;
   auto trace = [&](const char* what) {
     if (!ctx_.tracer.enabled()) return;
-    char text[128];
-    int n = reported < kMinPathMtu
-                ? std::snprintf(text, sizeof text, "path MTU %u, below %u: %s, segments leave without DF",
-                                unsigned{reported}, unsigned{kMinPathMtu}, what)
-                : std::snprintf(text, sizeof text, "path MTU %u: %s", unsigned{reported}, what);
+    text::NoteBuffer note;
     ctx_.tracer.note(ctx_.now, &tuple_,
-                     std::string_view(text, std::min(sizeof text - 1, static_cast<size_t>(std::max(n, 0)))));
+                     reported < kMinPathMtu
+                         ? note.format("path MTU %u, below %u: %s, segments leave without DF",
+                                       unsigned{reported}, unsigned{kMinPathMtu}, what)
+                         : note.format("path MTU %u: %s", unsigned{reported}, what));
   };
   char what[32];
   if (!lowered) {
