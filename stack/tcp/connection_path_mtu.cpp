@@ -6,8 +6,6 @@
 #include <array>
 #include <cstdio>
 
-#include <string>
-
 #include "stack/tcp/connection.hpp"
 #include "stack/text/note_buffer.hpp"
 
@@ -35,11 +33,7 @@ bool Connection::quote_in_flight(Seq quoted_seq, std::string_view what) {
   // RFC 5927 §4.1: an error about a segment we sent quotes a sequence number in
   // SND.UNA =< SEG.SEQ < SND.NXT; anything else is forged or stale and is ignored.
   if (tcb_.snd_una <= quoted_seq && quoted_seq < tcb_.snd_nxt) return true;
-  // The detail is only words for the trace: forged errors are dropped without building it.
-  ctx_.drop(DropReason::IcmpSeqNotInFlight,
-            ctx_.tracer.enabled()
-                ? std::string(what) + ": quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)"
-                : std::string());
+  ctx_.drop_quote_not_in_flight(what);
   return false;
 }
 
