@@ -30,14 +30,6 @@ void append_address(char* out, size_t size, wire::Ipv4Address a) {
                 a.value & 0xff);
 }
 
-// Which rule a header refused as ipv4-bad-option broke, for the trace. Only called after
-// parse_ipv4 refused it for that reason, so the header length it read is within the packet.
-std::string_view option_fault(std::span<const std::byte> packet) {
-  size_t header_length = size_t{static_cast<uint8_t>(packet[0]) & 0x0fu} * 4;
-  auto options = packet.subspan(wire::kIpv4MinHeaderLength, header_length - wire::kIpv4MinHeaderLength);
-  return wire::find_ipv4_option_fault(options).value_or("");
-}
-
 }  // namespace
 
 Stack::Stack(const StackConfig& config, trace::Tracer& tracer)
@@ -63,11 +55,9 @@ void Stack::receive(std::span<const std::byte> packet, Instant now, TcpChecksum 
   ++ip_stats_.packets_received;
   // RFC 791 / RFC 1122 §3.2.1.1-3.2.1.8: version, header length, total length and checksum
   // are verified by the parser, and the options walked (RFC 791 §3.1); each failure is a
-  // named reason.
+  // named reason, and a malformed option's detail names the rule it broke.
   auto parsed = wire::parse_ipv4(packet);
-  if (!parsed)
-    return drop(parsed.error(), packet, now,
-                parsed.error() == DropReason::Ipv4BadOption ? option_fault(packet) : std::string_view{});
+  if (!parsed) return drop(parsed.error(), packet, now, parsed.detail());
   const wire::Ipv4Packet& ip = parsed.value();
   // Addresses first: a fragment that is not for us is not ours to reassemble either.
   if (auto refusal = ip::check_addresses(ip.header, config_.address, config_.link_prefix))
