@@ -9,6 +9,7 @@
 
 #include "stack/ip/icmp_responder.hpp"
 #include "stack/ip/ipv4_input.hpp"
+#include "stack/text/note_buffer.hpp"
 #include "stack/wire/icmp_quote.hpp"
 
 namespace tcplab {
@@ -24,24 +25,9 @@ StackConfig consistent(StackConfig config) {
   return config;
 }
 
-// Formats into a fixed buffer so tracing an ICMP reply allocates nothing.
-struct NoteBuffer {
-  char text[160];
-  int length = 0;
-  std::string_view view() const { return {text, static_cast<size_t>(std::max(length, 0))}; }
-};
-
 void append_address(char* out, size_t size, wire::Ipv4Address a) {
   std::snprintf(out, size, "%u.%u.%u.%u", a.value >> 24, (a.value >> 16) & 0xff, (a.value >> 8) & 0xff,
                 a.value & 0xff);
-}
-
-// Which rule a header refused as ipv4-bad-option broke, for the trace. Only called after
-// parse_ipv4 refused it for that reason, so the header length it read is within the packet.
-std::string_view option_fault(std::span<const std::byte> packet) {
-  size_t header_length = size_t{static_cast<uint8_t>(packet[0]) & 0x0fu} * 4;
-  auto options = packet.subspan(wire::kIpv4MinHeaderLength, header_length - wire::kIpv4MinHeaderLength);
-  return wire::find_ipv4_option_fault(options).value_or("");
 }
 
 }  // namespace
@@ -69,11 +55,9 @@ void Stack::receive(std::span<const std::byte> packet, Instant now, TcpChecksum 
   ++ip_stats_.packets_received;
   // RFC 791 / RFC 1122 §3.2.1.1-3.2.1.8: version, header length, total length and checksum
   // are verified by the parser, and the options walked (RFC 791 §3.1); each failure is a
-  // named reason.
+  // named reason, and a malformed option's detail names the rule it broke.
   auto parsed = wire::parse_ipv4(packet);
-  if (!parsed)
-    return drop(parsed.error(), packet, now,
-                parsed.error() == DropReason::Ipv4BadOption ? option_fault(packet) : std::string_view{});
+  if (!parsed) return drop(parsed.error(), packet, now, parsed.detail());
   const wire::Ipv4Packet& ip = parsed.value();
   // Addresses first: a fragment that is not for us is not ours to reassemble either.
   if (auto refusal = ip::check_addresses(ip.header, config_.address, config_.link_prefix))
@@ -96,10 +80,10 @@ void Stack::fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const s
   auto whole = wire::parse_ipv4(outcome.datagram);
   if (!whole) return drop(whole.error(), outcome.datagram, now);  // cannot happen: we built it
   if (tracer_.enabled()) {
-    NoteBuffer note;
-    note.length = std::snprintf(note.text, sizeof note.text, "reassembled datagram id %u, %zu bytes",
-                                whole->header.identification, outcome.datagram.size());
-    tracer_.note(now, nullptr, note.view());
+    text::NoteBuffer note;
+    tracer_.note(now, nullptr,
+                 note.format("reassembled datagram id %u, %zu bytes", whole->header.identification,
+                             outcome.datagram.size()));
   }
   datagram_arrives(*whole, outcome.datagram, now);
 }
@@ -144,11 +128,10 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
   if (tracer_.enabled()) {
     char to[16];
     append_address(to, sizeof to, ip.header.source);
-    NoteBuffer note;
-    note.length =
-        std::snprintf(note.text, sizeof note.text, "icmp echo reply to %s id %u seq %u, %zu data bytes", to,
-                      message.identifier(), message.sequence(), message.body.size());
-    tracer_.note(now, nullptr, note.view());
+    text::NoteBuffer note;
+    tracer_.note(now, nullptr,
+                 note.format("icmp echo reply to %s id %u seq %u, %zu data bytes", to, message.identifier(),
+                             message.sequence(), message.body.size()));
   }
 }
 
@@ -179,17 +162,15 @@ std::optional<wire::IcmpQuote> Stack::quote_of_our_tcp(const wire::IcmpMessage& 
                                                        std::string_view what, std::span<const std::byte> raw,
                                                        Instant now) {
   auto quote = wire::parse_icmp_quote(message.body);
-  NoteBuffer detail;
+  text::NoteBuffer detail;
   if (!quote) {
-    detail.length = std::snprintf(detail.text, sizeof detail.text, "%.*s: quote unreadable",
-                                  static_cast<int>(what.size()), what.data());
-    drop(quote.error(), raw, now, detail.view());
+    drop(quote.error(), raw, now,
+         detail.format("%.*s: quote unreadable", static_cast<int>(what.size()), what.data()));
     return std::nullopt;
   }
   if (quote->source != config_.address || quote->protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) {
-    detail.length = std::snprintf(detail.text, sizeof detail.text, "%.*s: not about a TCP segment of ours",
-                                  static_cast<int>(what.size()), what.data());
-    drop(DropReason::IcmpBadQuote, raw, now, detail.view());
+    drop(DropReason::IcmpBadQuote, raw, now,
+         detail.format("%.*s: not about a TCP segment of ours", static_cast<int>(what.size()), what.data()));
     return std::nullopt;
   }
   return *quote;
@@ -216,11 +197,11 @@ void Stack::send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet&
   if (tracer_.enabled()) {
     char to[16];
     append_address(to, sizeof to, ip.header.source);
-    NoteBuffer note;
-    note.length =
-        std::snprintf(note.text, sizeof note.text, "icmp %s unreachable to %s (ip protocol %u)",
-                      code == wire::UnreachableCode::Port ? "port" : "protocol", to, ip.header.protocol);
-    tracer_.note(now, nullptr, note.view());
+    text::NoteBuffer note;
+    tracer_.note(
+        now, nullptr,
+        note.format("icmp %s unreachable to %s (ip protocol %u)",
+                    code == wire::UnreachableCode::Port ? "port" : "protocol", to, ip.header.protocol));
   }
 }
 
@@ -229,12 +210,12 @@ void Stack::reassembly_timed_out(const ip::Reassembler::Expired& expired, Instan
   // its fragments counted, and if fragment zero had arrived the source SHOULD get an ICMP
   // time exceeded, code 1 (RFC 792) - an error, so rate-limited like the others.
   auto waited = std::chrono::duration_cast<seconds>(reassembler_.limits().timeout).count();
-  NoteBuffer note;
-  note.length = std::snprintf(note.text, sizeof note.text,
-                              "id %u protocol %u: %zu fragments (%zu bytes) incomplete after %llds",
-                              expired.header.identification, expired.header.protocol, expired.fragments,
-                              expired.bytes, static_cast<long long>(waited));
-  drop(DropReason::FragmentTimeout, {}, now, note.view(), expired.fragments);
+  text::NoteBuffer note;
+  drop(DropReason::FragmentTimeout, {}, now,
+       note.format("id %u protocol %u: %zu fragments (%zu bytes) incomplete after %llds",
+                   expired.header.identification, expired.header.protocol, expired.fragments, expired.bytes,
+                   static_cast<long long>(waited)),
+       expired.fragments);
   if (expired.quote.empty()) return;
   if (!icmp_error_limiter_.allow(now))
     return drop(DropReason::IcmpErrorRateLimited, {}, now, "time exceeded (reassembly) not sent");
@@ -245,9 +226,9 @@ void Stack::reassembly_timed_out(const ip::Reassembler::Expired& expired, Instan
   if (tracer_.enabled()) {
     char to[16];
     append_address(to, sizeof to, expired.header.source);
-    note.length = std::snprintf(note.text, sizeof note.text, "icmp time exceeded (reassembly) to %s, id %u",
-                                to, expired.header.identification);
-    tracer_.note(now, nullptr, note.view());
+    tracer_.note(
+        now, nullptr,
+        note.format("icmp time exceeded (reassembly) to %s, id %u", to, expired.header.identification));
   }
 }
 

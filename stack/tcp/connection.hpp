@@ -324,7 +324,9 @@ class Connection final : public Socket {
     bool acked = false;            // the peer acknowledged our FIN
     bool peer_fin = false;         // the peer's FIN arrived in order
     // CLOSE in SYN-RECEIVED with nothing to send went to FIN-WAIT-1 at once (§3.10.4); until
-    // our SYN is acknowledged the SYN-RECEIVED rules for the ACK still apply.
+    // our SYN is acknowledged the SYN-RECEIVED rules for the ACK still apply. Kept, not
+    // derived from SND.UNA = ISS: sequence numbers wrap (§3.4), so after 2^32 bytes SND.UNA
+    // can equal ISS again in a FIN-WAIT-1 whose SYN was acknowledged long ago.
     bool before_syn_acked = false;
   };
   FinState fin_;

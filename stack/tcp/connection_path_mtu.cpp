@@ -6,9 +6,8 @@
 #include <array>
 #include <cstdio>
 
-#include <string>
-
 #include "stack/tcp/connection.hpp"
+#include "stack/text/note_buffer.hpp"
 
 namespace tcplab::tcp {
 namespace {
@@ -34,11 +33,7 @@ bool Connection::quote_in_flight(Seq quoted_seq, std::string_view what) {
   // RFC 5927 §4.1: an error about a segment we sent quotes a sequence number in
   // SND.UNA =< SEG.SEQ < SND.NXT; anything else is forged or stale and is ignored.
   if (tcb_.snd_una <= quoted_seq && quoted_seq < tcb_.snd_nxt) return true;
-  // The detail is only words for the trace: forged errors are dropped without building it.
-  ctx_.drop(DropReason::IcmpSeqNotInFlight,
-            ctx_.tracer.enabled()
-                ? std::string(what) + ": quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)"
-                : std::string());
+  ctx_.drop_quote_not_in_flight(what);
   return false;
 }
 
@@ -60,13 +55,12 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   bool lowered = after < before;
   auto trace = [&](const char* what) {
     if (!ctx_.tracer.enabled()) return;
-    char text[128];
-    int n = reported < kMinPathMtu
-                ? std::snprintf(text, sizeof text, "path MTU %u, below %u: %s, segments leave without DF",
-                                unsigned{reported}, unsigned{kMinPathMtu}, what)
-                : std::snprintf(text, sizeof text, "path MTU %u: %s", unsigned{reported}, what);
+    text::NoteBuffer note;
     ctx_.tracer.note(ctx_.now, &tuple_,
-                     std::string_view(text, std::min(sizeof text - 1, static_cast<size_t>(std::max(n, 0)))));
+                     reported < kMinPathMtu
+                         ? note.format("path MTU %u, below %u: %s, segments leave without DF",
+                                       unsigned{reported}, unsigned{kMinPathMtu}, what)
+                         : note.format("path MTU %u: %s", unsigned{reported}, what));
   };
   char what[32];
   if (!lowered) {

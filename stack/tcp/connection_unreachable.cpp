@@ -1,10 +1,8 @@
 // ICMP destination unreachable for one connection (RFC 1122 §4.2.3.9): protocol and port
 // unreachable answering our SYN end the active open at once, as curl's "Connection refused";
 // every other code, and any code in another state, is a soft error that changes nothing.
-#include <algorithm>
-#include <cstdio>
-
 #include "stack/tcp/connection.hpp"
+#include "stack/text/note_buffer.hpp"
 #include "stack/wire/icmp.hpp"
 
 namespace tcplab::tcp {
@@ -15,10 +13,7 @@ void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv
               code == static_cast<uint8_t>(wire::UnreachableCode::Port);
   std::string from_text = from.to_string();
   std::string_view state = to_string(tcb_.state);
-  char text[160];
-  auto view = [&](int n) {
-    return std::string_view(text, std::min(sizeof text - 1, static_cast<size_t>(std::max(n, 0))));
-  };
+  text::NoteBuffer note;
   // RFC 1122 §4.2.3.9: codes 2 (protocol) and 3 (port) are hard errors, and "TCP SHOULD abort
   // the connection"; codes 0, 1 and 5 are soft, and TCP "MUST NOT abort"; the other codes,
   // added since, say something about the path, not about this connection.
@@ -28,21 +23,18 @@ void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv
   // ICMP that guessed a sequence number in flight could otherwise reset it (RFC 5927 §5.2).
   // Linux also aborts SYN-SENT on the soft codes (EHOSTUNREACH); RFC 1122 says it MUST NOT.
   if (hard && tcb_.state == State::SynSent) {
-    int n =
-        std::snprintf(text, sizeof text, "RFC 1122 §4.2.3.9 (ICMP %.*s from %s for our SYN: a hard error)",
-                      static_cast<int>(name.size()), name.data(), from_text.c_str());
     close_connection(code == static_cast<uint8_t>(wire::UnreachableCode::Port)
                          ? CloseReason::PortUnreachable
                          : CloseReason::ProtocolUnreachable,
-                     view(n));
+                     note.format("RFC 1122 §4.2.3.9 (ICMP %.*s from %s for our SYN: a hard error)",
+                                 static_cast<int>(name.size()), name.data(), from_text.c_str()));
     deliver_events();
     return;
   }
-  int n = std::snprintf(text, sizeof text,
-                        "ICMP %.*s (code %u) from %s in %.*s: soft error ignored (RFC 1122 §4.2.3.9)",
+  ctx_.drop(DropReason::IcmpSoftError,
+            note.format("ICMP %.*s (code %u) from %s in %.*s: soft error ignored (RFC 1122 §4.2.3.9)",
                         static_cast<int>(name.size()), name.data(), unsigned{code}, from_text.c_str(),
-                        static_cast<int>(state.size()), state.data());
-  ctx_.drop(DropReason::IcmpSoftError, view(n));
+                        static_cast<int>(state.size()), state.data()));
   soft_error_ = IcmpSoftError{code, from};
 }
 

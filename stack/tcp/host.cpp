@@ -447,7 +447,7 @@ void TcpHost::fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_h
   Impl& h = *impl_;
   const FourTuple tuple = h.enter_for_icmp(quote, packet, now);
   if (TimeWaitRecord* record = h.time_wait.find(tuple)) {
-    h.time_wait.fragmentation_needed(*record);
+    h.time_wait.icmp_error_arrives(*record, "fragmentation needed");
   } else if (Connection* c = h.live_connection(tuple)) {
     c->fragmentation_needed(Seq(quote.tcp_seq), next_hop_mtu, quote.total_length);
   } else {
@@ -460,10 +460,8 @@ void TcpHost::destination_unreachable(const wire::IcmpQuote& quote, uint8_t code
                                       wire::ConstBytes packet, Instant now) {
   Impl& h = *impl_;
   const FourTuple tuple = h.enter_for_icmp(quote, packet, now);
-  if (h.time_wait.find(tuple)) {
-    // A compact record has SND.UNA = SND.NXT: no quoted SEG.SEQ can be in flight.
-    h.ctx.drop(DropReason::IcmpSeqNotInFlight,
-               "destination unreachable: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
+  if (TimeWaitRecord* record = h.time_wait.find(tuple)) {
+    h.time_wait.icmp_error_arrives(*record, "destination unreachable");
   } else if (Connection* c = h.live_connection(tuple)) {
     c->destination_unreachable(Seq(quote.tcp_seq), code, from);
   } else {

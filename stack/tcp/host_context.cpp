@@ -3,11 +3,22 @@
 
 #include <string>
 
+#include "stack/text/note_buffer.hpp"
+
 namespace tcplab::tcp {
 
 void HostContext::drop(DropReason reason, std::string_view detail) {
   drops.count(reason);
   if (tracer.enabled()) tracer.drop(now, reason, current_packet, detail);
+}
+
+void HostContext::drop_quote_not_in_flight(std::string_view what) {
+  // The detail is only words for the trace: forged errors are dropped without building it.
+  text::NoteBuffer detail;
+  drop(DropReason::IcmpSeqNotInFlight,
+       tracer.enabled() ? detail.format("%.*s: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)",
+                                        static_cast<int>(what.size()), what.data())
+                        : std::string_view());
 }
 
 wire::ConstBytes HostContext::emit(const FourTuple& tuple, wire::TcpSegment segment, const SendBuffer* data,

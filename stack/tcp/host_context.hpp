@@ -83,6 +83,9 @@ struct HostContext {
 
   // Counts a refused segment and tells the tracer why.
   void drop(DropReason reason, std::string_view detail = {});
+  // RFC 5927 §4.1: drops an ICMP error (`what`: "fragmentation needed", ...) whose quoted
+  // SEG.SEQ is not in SND.UNA..SND.NXT, from a connection and from a TIME-WAIT record alike.
+  void drop_quote_not_in_flight(std::string_view what);
   // RFC 7323 §2.3: a window scale above 14 "SHOULD log the error but MUST use 14": the note,
   // from the connection and from a SYN cookie alike.
   void note_window_scale_above_14(const FourTuple& tuple, uint8_t shift);

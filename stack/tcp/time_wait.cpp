@@ -268,10 +268,9 @@ void TimeWaitTable::illegal_syn_fin_arrives(TimeWaitRecord& r, const wire::TcpSe
   ctx_.drop(DropReason::TcpBadFlags, "SYN+FIN in a synchronized state: challenge ACK (RFC 5961 §4.2)");
 }
 
-void TimeWaitTable::fragmentation_needed(TimeWaitRecord&) {
+void TimeWaitTable::icmp_error_arrives(TimeWaitRecord&, std::string_view what) {
   // SND.UNA = SND.NXT: no quoted SEG.SEQ can lie in SND.UNA..SND.NXT.
-  ctx_.drop(DropReason::IcmpSeqNotInFlight,
-            "fragmentation needed: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)");
+  ctx_.drop_quote_not_in_flight(what);
 }
 
 // RFC 7323 §5.3 R1 (PAWS), as Connection::check_paws.

@@ -130,8 +130,9 @@ class TimeWaitTable {
   void segment_arrives(TimeWaitRecord& record, const wire::TcpSegment& segment);
   // RFC 5961 §4.2: SYN+FIN in a synchronized state gets a challenge ACK and nothing else.
   void illegal_syn_fin_arrives(TimeWaitRecord& record, const wire::TcpSegment& segment);
-  // RFC 5927 §4.1: an ICMP error can only be about data in flight, and there is none.
-  void fragmentation_needed(TimeWaitRecord& record);
+  // RFC 5927 §4.1: an ICMP error (`what`: "fragmentation needed", ...) can only be about data
+  // in flight, and a record has none: it is dropped.
+  void icmp_error_arrives(TimeWaitRecord& record, std::string_view what);
   // RFC 9293 §3.6.1 (MAY-2): a new SYN reopens the 4-tuple; the record goes, nothing is sent.
   void discard(TimeWaitRecord& record);
   // RFC 9293 §3.10.5 ABORT in TIME-WAIT: "delete the TCB, enter CLOSED state"; nothing is sent.

@@ -96,7 +96,7 @@ Parsed<Ipv4Packet> parse(ConstBytes bytes, bool may_be_cut) {
   // Parsing is total: a malformed option is refused like a malformed TCP option, not skipped by a
   // length that would walk past the header (or never advance).
   ConstBytes options = header_bytes.subspan(kIpv4MinHeaderLength);
-  if (find_ipv4_option_fault(options)) return DropReason::Ipv4BadOption;
+  if (auto fault = find_ipv4_option_fault(options)) return {DropReason::Ipv4BadOption, *fault};
   uint16_t flags_fragment = read_u16(bytes, kFlagsFragment);
   Ipv4Header h;
   h.header_length = static_cast<uint8_t>(header_length);

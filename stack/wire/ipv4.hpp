@@ -57,7 +57,8 @@ struct Ipv4Packet {
 std::optional<std::string_view> find_ipv4_option_fault(ConstBytes options);
 
 // Checks version, IHL, total length (trailing bytes beyond it are ignored), checksum and
-// that the options are well-formed (find_ipv4_option_fault, else ipv4-bad-option).
+// that the options are well-formed (find_ipv4_option_fault, else ipv4-bad-option with the
+// fault as the result's detail()).
 // Fragments are parsed too: reassembling them (and checking their lengths and offsets) is
 // stack/ip's job, as is the destination.
 Parsed<Ipv4Packet> parse_ipv4(ConstBytes bytes);

@@ -3,12 +3,15 @@
 #include <doctest/doctest.h>
 
 #include "tests/unit/tcp_peer.hpp"
+#include "tests/unit/tcp_trace_recorder.hpp"
 
 using namespace tcplab;
 using namespace tcplab::testing;
 
 TEST_CASE("tcp: ACKs to unacceptable segments: one per 500 ms per connection, the rest counted") {
   Established c;
+  TraceRecorder trace;
+  c.peer.tracer.add(&trace);
   auto out_of_window = [&] { c.peer.inject(Peer::make(".", c.peer_nxt + 5000000, c.our_nxt, 1000), c.port); };
   out_of_window();
   auto out = c.peer.take();
@@ -27,6 +30,10 @@ TEST_CASE("tcp: ACKs to unacceptable segments: one per 500 ms per connection, th
   CHECK(c.peer.stack.tcp().stats().invalid_acks_suppressed == 20);
   CHECK(c.peer.stack.drops().get(DropReason::TcpUnacceptableSegment) == 11);
   CHECK(c.peer.stack.drops().get(DropReason::TcpAckUnacceptable) == 10);
+  // Each suppressed ACK is traced with what it would have answered.
+  CHECK(TraceRecorder::has(trace.notes, "dup ACK suppressed: one ACK to unacceptable segments per 500 ms"));
+  CHECK(TraceRecorder::has(
+      trace.notes, "ACK to an ACK of unsent data suppressed: one ACK to unacceptable segments per 500 ms"));
   // Out-of-window data is always answered (it cannot be part of an ACK loop).
   c.peer.inject(Peer::make(".", c.peer_nxt + 5000000, c.our_nxt, 1000, bytes_of("x")), c.port);
   CHECK(c.peer.take().size() == 1);

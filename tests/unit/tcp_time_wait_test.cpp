@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "stack/tcp/time_wait.hpp"
+#include "stack/wire/icmp.hpp"
 #include "tests/unit/tcp_peer.hpp"
 #include "tests/unit/tcp_recorded_run.hpp"
+#include "tests/unit/tcp_trace_recorder.hpp"
 
 using namespace tcplab;
 using namespace tcplab::testing;
@@ -158,6 +160,55 @@ TEST_CASE("time-wait: ABORT deletes the TIME-WAIT connection, record or not, wit
     CHECK(stats.full_tcbs == 0);
     CHECK(app.closed == 1);  // no second on_closed
     CHECK_FALSE(peer.stack.tcp().abort_time_wait(before[0].tuple, peer.now));
+  }
+}
+
+// An ICMP error of `type` and `code` from the peer quoting a segment of ours from port 80 to
+// `port` with SEG.SEQ `seq`: the IPv4 header and the first 8 bytes of TCP, as a router quotes.
+std::vector<std::byte> icmp_error_quoting(const Peer& peer, uint16_t port, Seq seq, uint8_t type,
+                                          uint8_t code, uint32_t rest) {
+  std::vector<std::byte> quote(28);
+  wire::Ipv4Header ours;
+  ours.protocol = static_cast<uint8_t>(wire::IpProtocol::Tcp);
+  ours.source = peer.stack.config().address;
+  ours.destination = peer.ip;
+  wire::emit_ipv4_header(ours, 8, wire::MutableBytes(quote));
+  wire::write_u16(wire::MutableBytes(quote), 20, 80);
+  wire::write_u16(wire::MutableBytes(quote), 22, port);
+  wire::write_u32(wire::MutableBytes(quote), 24, seq.raw());
+  std::vector<std::byte> packet(20 + 8 + quote.size());
+  wire::emit_icmp(type, code, rest, quote, wire::MutableBytes(packet).subspan(20));
+  wire::Ipv4Header h;
+  h.protocol = static_cast<uint8_t>(wire::IpProtocol::Icmp);
+  h.source = peer.ip;
+  h.destination = peer.stack.config().address;
+  wire::emit_ipv4_header(h, 8 + quote.size(), wire::MutableBytes(packet));
+  return packet;
+}
+
+TEST_CASE("time-wait: an ICMP error is dropped as not in flight, record or not (RFC 5927 §4.1)") {
+  for (bool compact : {true, false}) {
+    CAPTURE(compact);
+    Peer peer(time_wait_config(compact));
+    TraceRecorder trace;
+    peer.tracer.add(&trace);
+    RecordingAccept acceptor;
+    RecordingHandler app;
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+    Closed c = open_and_close_first(peer, 40000, app);
+    REQUIRE(peer.stack.tcp().stats().time_wait_records == (compact ? 1u : 0u));
+    Seq fin = c.our_nxt - 1;  // our FIN, acknowledged: nothing is in flight
+    peer.stack.receive(icmp_error_quoting(peer, 40000, fin, 3, 4, 1200), peer.now);  // fragmentation needed
+    peer.stack.receive(icmp_error_quoting(peer, 40000, fin, 3, 3, 0), peer.now);     // port unreachable
+    INFO(peer.dump());
+    CHECK(peer.take().empty());
+    CHECK(peer.stack.drops().get(DropReason::IcmpSeqNotInFlight) == 2);
+    CHECK(TraceRecorder::has(
+        trace.drops, "fragmentation needed: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)"));
+    CHECK(TraceRecorder::has(
+        trace.drops, "destination unreachable: quoted SEG.SEQ not in SND.UNA..SND.NXT (RFC 5927 §4.1)"));
+    CHECK(peer.stack.tcp().connections().size() == 1);
+    CHECK(peer.stack.tcp().connections()[0].state == State::TimeWait);
   }
 }
 
