@@ -182,6 +182,8 @@ Response Site::file_response(std::string_view path, std::string_view query) {
     r.head.headers.emplace_back("Location", location);
     return r;
   }
+  // A directory on the way the server may not enter: the answer a file it may not open gets.
+  if (resolved.status == 403) return open_failed(OpenFailure::Forbidden);
   if (resolved.status != 200) return not_found();
   OpenedFile file = open_regular_file(resolved.path);
   if (file.failure != OpenFailure::None) {
