@@ -215,6 +215,7 @@ Response Site::open_failed(OpenFailure failure) {
   // finish); Retry-After (§10.2.3) says when to try again. The operator needs to know too,
   // but a flood of requests must not flood the terminal: one line per kWarnEvery at most.
   ++out_of_descriptors_;
+  if (hooks_.out_of_descriptors) hooks_.out_of_descriptors();
   const auto now = file_cache_.now();
   if (!warned_ || now - *warned_ >= kWarnEvery) {
     warned_ = now;

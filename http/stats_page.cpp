@@ -73,6 +73,7 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "lingering_closes", lingering_closes(s));
   field(out, "lingering_aborts", lingering_aborts(s));
   field(out, "refused_full", s.http.refused_full);
+  field(out, "out_of_descriptors", s.http.out_of_descriptors);
   out += "\"responses\": {";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
     field(out, std::to_string(i) + "xx", s.http.responses_by_class[i],
@@ -187,6 +188,9 @@ std::string stats_html(const StatsSnapshot& s) {
       "or took none of the response for --keepalive-timeout");
   row("Refused, server full", "refused_full", s.http.refused_full,
       "new connections reset at --max-connections because no connection was idle to close instead");
+  row("Out of file descriptors", "out_of_descriptors", s.http.out_of_descriptors,
+      "503 answers (with Retry-After: 1) because opening a file under --root hit EMFILE or ENFILE: raise "
+      "ulimit -n or lower --max-connections");
   row("SYN cookies sent", "tcp.syn_cookies_sent", s.tcp.syn_cookies_sent,
       "SYN-ACKs sent with a SYN cookie because the SYN queue was full (RFC 4987 §3.6)");
   row("SYN cookies validated", "tcp.syn_cookies_validated", s.tcp.syn_cookies_validated,

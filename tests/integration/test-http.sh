@@ -242,6 +242,26 @@ check "--root: no traversal attempt returns a file outside the root (400/404 eac
 code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/sub/a.txt")
 check "--root: still serving after the traversal attempts [got $code]" test "$code" = 200
 
+# Out of file descriptors: with the soft limit at the lowest free descriptor the next open() of
+# a file fails with EMFILE (connections on our TCP hold none): 503, counted in /stats.
+echo "fresh" >"$DOCROOT/site/fresh.txt"  # never asked for, so not in the file cache
+lowest=0
+while [ "$lowest" -lt 65536 ] && [ -e "/proc/$SERVER_PID/fd/$lowest" ]; do lowest=$((lowest + 1)); done
+soft=$(prlimit --pid "$SERVER_PID" --nofile --output SOFT --noheadings | tr -d ' ')
+before=$(stat out_of_descriptors)
+prlimit --pid "$SERVER_PID" --nofile="$lowest:"
+code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/fresh.txt")
+after=$(stat out_of_descriptors)
+prlimit --pid "$SERVER_PID" --nofile="$soft:"
+check "--root out of file descriptors: 503 [got $code]" test "$code" = 503
+check "--root out of file descriptors: /stats out_of_descriptors counts it [got $before -> $after]" \
+  test "$before $after" = "0 1"
+check "--root out of file descriptors: a line on stderr" grep -q "out of file descriptors" "$SERVER_LOG"
+check "--root out of file descriptors: /stats.html explains out_of_descriptors" \
+  grep -q "\[out_of_descriptors\]" <<<"$(curl_ns "$URL/stats.html")"
+code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/fresh.txt")
+check "--root: served again with descriptors back [got $code]" test "$code" = 200
+
 # A directory the server may not enter: 403 for what is in it, not 404. Root enters every
 # directory (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so this server runs without those two.
 mkdir "$DOCROOT/site/locked"

@@ -153,8 +153,11 @@ TEST_CASE("out of file descriptors: 503 with Retry-After, and one warning line p
   root.write("a.txt", "a");
   root.write("b.txt", "b");
   std::vector<std::string> warnings;
+  int counted = 0;
   SiteHooks hooks;
   hooks.warn = [&](const std::string& line) { warnings.push_back(line); };
+  // Every 503 is counted for /stats, not only the ones that warned.
+  hooks.out_of_descriptors = [&] { ++counted; };
   auto now = std::make_shared<std::chrono::steady_clock::time_point>();
   Site site(root.dir, hooks, [now] { return *now; });
   // The lowest free descriptor becomes the limit, so the next open() fails with EMFILE.
@@ -175,6 +178,7 @@ TEST_CASE("out of file descriptors: 503 with Retry-After, and one warning line p
   CHECK(second.head.status == 503);
   CHECK(third.head.status == 503);
   CHECK(header_of(first, "Retry-After") == "1");
+  CHECK(counted == 3);
   REQUIRE(warnings.size() == 2);
   CHECK(warnings[0].find("out of file descriptors") != std::string::npos);
   CHECK(warnings[1].find("so far: 3.") != std::string::npos);
