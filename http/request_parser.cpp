@@ -15,6 +15,8 @@ using syntax::iequals;
 using syntax::is_digit;
 using syntax::is_tchar;
 using syntax::lower;
+using syntax::split_field_line;
+using syntax::trim_ows;
 
 // What a parser reused for the next request keeps of its buffers: enough for ordinary requests,
 // while one that carried a large body or long lines gives that memory back.
@@ -85,12 +87,6 @@ bool is_valid_host(std::string_view v) {
   return std::all_of(port.begin(), port.end(), is_digit);
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Appends the items of a comma-separated list (RFC 9110 §5.6.1) to `out`, lower-cased, OWS
 // trimmed, empty elements skipped.
 void append_list(std::string_view value, std::vector<std::string>& out) {
@@ -123,26 +119,6 @@ std::optional<uint64_t> parse_number(std::string_view digits, int base, size_t m
     n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d <= '9' ? d - '0' : d - 'a' + 10);
   }
   return n;
-}
-
-// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS, the same in the header and in
-// the trailer section (RFC 9112 §7.1.2). Splits `line` into name and trimmed value, or says
-// what is wrong with it.
-const char* split_field_line(std::string_view line, std::string_view& name, std::string_view& value) {
-  // RFC 9112 §5.2: obs-fold (a line starting with whitespace) in a request -> 400.
-  if (line.front() == ' ' || line.front() == '\t') return "obs-fold (line folding)";
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) return "field line without colon";
-  name = line.substr(0, colon);
-  // RFC 9112 §5.1: no whitespace between field name and colon -> 400.
-  if (!is_token(name)) return "bad field name";
-  value = trim_ows(line.substr(colon + 1));
-  for (char c : value) {
-    auto u = static_cast<unsigned char>(c);
-    // RFC 9110 §5.5: field-vchar / SP / HTAB (obs-text allowed); other controls -> 400.
-    if ((u < 0x20 && c != '\t') || u == 0x7f) return "control character in field value";
-  }
-  return nullptr;
 }
 
 // The same as a list of its own.
@@ -381,8 +357,8 @@ bool RequestParser::on_line(std::string_view line) {
         // Trailer fields are field lines like those of the header section (RFC 9112 §7.1.2),
         // and malformed ones get the same 400 even though none of them is used.
         std::string_view name, value;
-        if (const char* error = split_field_line(line, name, value))
-          return fail(400, "trailer: " + std::string(error));
+        if (auto fault = split_field_line(line, name, value); fault != syntax::FieldLineFault::None)
+          return fail(400, "trailer: " + std::string(syntax::describe(fault)));
       }
       return true;
     default:
@@ -457,7 +433,9 @@ bool RequestParser::on_request_line(std::string_view line) {
 
 bool RequestParser::on_header_line(std::string_view line) {
   std::string_view name, value;
-  if (const char* error = split_field_line(line, name, value)) return fail(400, error);
+  // RFC 9112 §5.2: obs-fold in a request is 400, as is any other malformed field line.
+  if (auto fault = split_field_line(line, name, value); fault != syntax::FieldLineFault::None)
+    return fail(400, syntax::describe(fault));
   if (++fields_ > limits_.max_fields) return fail(431, "too many header fields");
   request_.headers.push_back(Header{std::string(name), std::string(value)});
   return true;

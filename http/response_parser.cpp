@@ -4,7 +4,6 @@
 #include "http/response_parser.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "http/syntax.hpp"
 
@@ -13,14 +12,11 @@ namespace {
 
 using syntax::iequals;
 using syntax::is_digit;
-using syntax::is_tchar;
+using syntax::FieldLineFault;
+using syntax::has_control_byte;
 using syntax::lower;
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using syntax::split_field_line;
+using syntax::trim_ows;
 
 // RFC 9110 §5.6.1 list elements, OWS trimmed, empty elements skipped, lower-cased.
 void append_list(std::string_view value, std::vector<std::string>& out) {
@@ -53,29 +49,6 @@ std::string quote(std::string_view line) {
   }
   if (line.size() > 60) out += "...";
   return out + "'";
-}
-
-// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS, in the header and in the
-// trailer section alike (RFC 9112 §7.1.2). Splits `line` into name and trimmed value, or
-// says what is wrong with it.
-const char* split_field_line(std::string_view line, std::string_view& name, std::string_view& value) {
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) return "malformed";
-  name = line.substr(0, colon);
-  // RFC 9112 §5.1: no whitespace between the field name and the colon.
-  if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) return "malformed";
-  value = trim_ows(line.substr(colon + 1));
-  return nullptr;
-}
-
-// RFC 9110 §5.5: a field value holds no CR, LF, NUL or other control byte (HTAB aside); a
-// recipient "MUST either reject the message or replace each of those characters with SP".
-// We reject: a value such as "close\0" must not be half-understood.
-bool has_control_byte(std::string_view value) {
-  return std::any_of(value.begin(), value.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
 }
 
 }  // namespace
@@ -269,12 +242,13 @@ void ResponseParser::on_header_line(std::string_view line) {
     return;
   }
   std::string_view name, value;
-  if (split_field_line(line, name, value) != nullptr) {
-    fail("malformed header field line: " + quote(line));
+  const auto fault = split_field_line(line, name, value);
+  if (fault == FieldLineFault::ControlByte) {
+    fail("a control character in a header field value (RFC 9110 §5.5): " + quote(line));
     return;
   }
-  if (has_control_byte(value)) {
-    fail("a control character in a header field value (RFC 9110 §5.5): " + quote(line));
+  if (fault != FieldLineFault::None) {
+    fail("malformed header field line: " + quote(line));
     return;
   }
   if (++fields_ > limits_.max_fields) {
@@ -288,10 +262,11 @@ void ResponseParser::on_header_line(std::string_view line) {
 // the same way; their values are not used.
 void ResponseParser::on_trailer_line(std::string_view line) {
   std::string_view name, value;
-  if (line.front() == ' ' || line.front() == '\t' || split_field_line(line, name, value) != nullptr) {
-    fail("malformed trailer field line: " + quote(line));
-  } else if (has_control_byte(value)) {
+  const auto fault = split_field_line(line, name, value);
+  if (fault == FieldLineFault::ControlByte) {
     fail("a control character in a trailer field value (RFC 9110 §5.5): " + quote(line));
+  } else if (fault != FieldLineFault::None) {
+    fail("malformed trailer field line: " + quote(line));
   } else if (++fields_ > limits_.max_fields) {
     fail("more than " + std::to_string(limits_.max_fields) + " header and trailer fields");
   }

@@ -45,6 +45,7 @@ struct Server::Impl {
     h.stats_html = [this] { return stats_html(snapshot()); };
     h.tcp_json = [this] { return tcp_json(this->tcp.connections(), this->tcp.tcp_internals_available()); };
     h.tcp_html = [this] { return tcp_html(this->tcp.connections(), this->tcp.tcp_internals_available()); };
+    h.out_of_descriptors = [this] { ++stats.out_of_descriptors; };
     return h;
   }
 

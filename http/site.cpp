@@ -182,6 +182,8 @@ Response Site::file_response(std::string_view path, std::string_view query) {
     r.head.headers.emplace_back("Location", location);
     return r;
   }
+  // A directory on the way the server may not enter: the answer a file it may not open gets.
+  if (resolved.status == 403) return open_failed(OpenFailure::Forbidden);
   if (resolved.status != 200) return not_found();
   OpenedFile file = open_regular_file(resolved.path);
   if (file.failure != OpenFailure::None) {
@@ -213,6 +215,7 @@ Response Site::open_failed(OpenFailure failure) {
   // finish); Retry-After (§10.2.3) says when to try again. The operator needs to know too,
   // but a flood of requests must not flood the terminal: one line per kWarnEvery at most.
   ++out_of_descriptors_;
+  if (hooks_.out_of_descriptors) hooks_.out_of_descriptors();
   const auto now = file_cache_.now();
   if (!warned_ || now - *warned_ >= kWarnEvery) {
     warned_ = now;

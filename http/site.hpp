@@ -20,6 +20,9 @@ struct SiteHooks {
   std::function<std::string()> stats_json, stats_html, tcp_json, tcp_html;
   // A line for the operator (out of file descriptors); unset: written to stderr.
   std::function<void(const std::string&)> warn;
+  // Called for every 503 sent because open() hit EMFILE or ENFILE (warn is rate-limited, this
+  // is not): the server counts them for /stats.
+  std::function<void()> out_of_descriptors;
 };
 
 // At most one warning line per this interval, however many requests fail.

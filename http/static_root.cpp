@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <cerrno>
 #include <memory>
 #include <utility>
 
@@ -87,6 +88,16 @@ std::string_view mime_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
+int status_for_resolve_error(int err) {
+  switch (err) {
+    case EACCES:
+    case EPERM:
+      return 403;
+    default:
+      return 404;
+  }
+}
+
 StaticRoot::StaticRoot(const std::string& root) {
   auto real = real_path(root);
   struct stat st {};
@@ -145,17 +156,21 @@ Resolved StaticRoot::resolve(std::string_view url_path) const {
   auto normal = normalize_path(url_path);
   if (!normal) return {400, {}};
   std::string joined = root_ + (root_ == "/" ? normal->substr(1) : *normal);
-  // realpath() resolves every symlink; the result must still be inside the root.
+  // realpath() resolves every symlink; the result must still be inside the root. Where it
+  // fails, errno says why: a directory the server may not enter is 403, not 404.
   auto real = real_path(joined);
-  if (!real || !inside(*real)) return {404, {}};
+  if (!real) return {status_for_resolve_error(errno), {}};
+  if (!inside(*real)) return {404, {}};
   struct stat st {};
-  if (::stat(real->c_str(), &st) != 0) return {404, {}};
+  if (::stat(real->c_str(), &st) != 0) return {status_for_resolve_error(errno), {}};
   // What the URL says about itself: a path ending in "/" (or "/.") names a directory.
   const bool names_directory = normal->ends_with('/');
   if (S_ISDIR(st.st_mode)) {
     auto index = real_path(*real + "/index.html");
-    if (!index || !inside(*index) || ::stat(index->c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-      return {404, {}};
+    if (!index) return {status_for_resolve_error(errno), {}};
+    if (!inside(*index)) return {404, {}};
+    if (::stat(index->c_str(), &st) != 0) return {status_for_resolve_error(errno), {}};
+    if (!S_ISREG(st.st_mode)) return {404, {}};
     // "/sub" served as "/sub/index.html" would make the page's relative links resolve from
     // "/" (RFC 3986 §5.2.3): send the client to "/sub/" instead, as web servers do. The same
     // for "/sub%2f", whose last segment as sent is still "sub%2f".

@@ -27,9 +27,14 @@ bool names_directory_as_sent(std::string_view url_path);
 // Content-Type by file extension; application/octet-stream when unknown.
 std::string_view mime_type_for(std::string_view path);
 
+// The status for a path that realpath() or stat() could not resolve, by their errno: a
+// directory on the way the server may not enter (EACCES, EPERM) is 403 Forbidden (RFC 9110
+// §15.5.4), as a file it may not open is; anything else (ENOENT, ENOTDIR, ELOOP, ...) 404.
+int status_for_resolve_error(int err);
+
 struct Resolved {
   // 200: `path` is a regular file inside the root; 301: the URL names a directory without its
-  // trailing slash, and `path` is the URL path to send the client to; else 400 or 404.
+  // trailing slash, and `path` is the URL path to send the client to; else 400, 403 or 404.
   int status = 404;
   std::string path;  // the real (symlink-free) path of the file, or the redirect's URL path
 };

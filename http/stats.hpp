@@ -52,6 +52,8 @@ struct ServerStats {
   uint64_t lingering_aborts = 0;
   // At --max-connections: new clients refused because every connection was busy (none idle).
   uint64_t refused_full = 0;
+  // 503 Service Unavailable answers because open() of a file under --root hit EMFILE or ENFILE.
+  uint64_t out_of_descriptors = 0;
 
   void count_close(CloseBy by) { ++closes[static_cast<size_t>(by)]; }
   uint64_t closed(CloseBy by) const { return closes[static_cast<size_t>(by)]; }

@@ -9,23 +9,29 @@
 namespace tcplab::http {
 namespace {
 
-void field(std::string& out, std::string_view name, uint64_t value, bool comma = true) {
+// A counter only the TCP underneath can know: its value, or `absent` when that TCP (the
+// kernel's) does not tell us, so nobody mistakes "not measured" for zero. JSON says null,
+// HTML "not available".
+std::string measured_or(bool available, uint64_t value, std::string_view absent) {
+  return available ? std::to_string(value) : std::string(absent);
+}
+
+// "name": text, as JSON; `text` is already a JSON value.
+void json_member(std::string& out, std::string_view name, std::string_view text, bool comma) {
   out += '"';
   out += name;
   out += "\": ";
-  out += std::to_string(value);
+  out += text;
   if (comma) out += ", ";
 }
 
-// A counter only the TCP underneath can know: null in JSON when that TCP (the kernel's) does
-// not tell us, so nobody mistakes "not measured" for zero.
+void field(std::string& out, std::string_view name, uint64_t value, bool comma = true) {
+  json_member(out, name, std::to_string(value), comma);
+}
+
 void tcp_field(std::string& out, bool tcp_internals, std::string_view name, uint64_t value,
                bool comma = true) {
-  if (tcp_internals) return field(out, name, value, comma);
-  out += '"';
-  out += name;
-  out += "\": null";
-  if (comma) out += ", ";
+  json_member(out, name, measured_or(tcp_internals, value, "null"), comma);
 }
 
 // The session lingers itself only while it holds the socket; once it let go (Socket::release
@@ -67,6 +73,7 @@ std::string stats_json(const StatsSnapshot& s) {
   field(out, "lingering_closes", lingering_closes(s));
   field(out, "lingering_aborts", lingering_aborts(s));
   field(out, "refused_full", s.http.refused_full);
+  field(out, "out_of_descriptors", s.http.out_of_descriptors);
   out += "\"responses\": {";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
     field(out, std::to_string(i) + "xx", s.http.responses_by_class[i],
@@ -135,7 +142,7 @@ std::string stats_html(const StatsSnapshot& s) {
       out += "]</code>";
     }
     out += "</th><td>";
-    out += available ? std::to_string(v) : std::string("not available");
+    out += measured_or(available, v, "not available");
     out += "</td><td>";
     out += note;
     out += "</td></tr>";
@@ -181,6 +188,9 @@ std::string stats_html(const StatsSnapshot& s) {
       "or took none of the response for --keepalive-timeout");
   row("Refused, server full", "refused_full", s.http.refused_full,
       "new connections reset at --max-connections because no connection was idle to close instead");
+  row("Out of file descriptors", "out_of_descriptors", s.http.out_of_descriptors,
+      "503 answers (with Retry-After: 1) because opening a file under --root hit EMFILE or ENFILE: raise "
+      "ulimit -n or lower --max-connections");
   row("SYN cookies sent", "tcp.syn_cookies_sent", s.tcp.syn_cookies_sent,
       "SYN-ACKs sent with a SYN cookie because the SYN queue was full (RFC 4987 §3.6)");
   row("SYN cookies validated", "tcp.syn_cookies_validated", s.tcp.syn_cookies_validated,
@@ -268,7 +278,7 @@ std::string tcp_json(const std::vector<tcp::ConnectionInfo>& connections, bool t
 
 std::string tcp_html(const std::vector<tcp::ConnectionInfo>& connections, bool tcp_internals) {
   auto known = [tcp_internals](uint64_t v) {
-    return tcp_internals ? std::to_string(v) : std::string("<em>not available</em>");
+    return measured_or(tcp_internals, v, "<em>not available</em>");
   };
   std::string out =
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>tcplab /tcp</title>"

@@ -1,6 +1,6 @@
 // The small pieces of HTTP syntax both the request and the response parsers need: ASCII
-// case-insensitive comparison (field names and tokens are case-insensitive, RFC 9110 §5.1)
-// and the token characters of RFC 9110 §5.6.2.
+// case-insensitive comparison (field names and tokens are case-insensitive, RFC 9110 §5.1),
+// the token characters of RFC 9110 §5.6.2, and the split of a field line into name and value.
 #pragma once
 #include <cstring>
 #include <string_view>
@@ -24,5 +24,31 @@ inline bool is_tchar(char c) {
 }
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// RFC 9110 §5.6.3: OWS = *( SP / HTAB ), trimmed from both ends.
+inline std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 9110 §5.5: a field value holds no CR, LF, NUL or other control byte (HTAB aside).
+bool has_control_byte(std::string_view value);
+
+// What is wrong with a field line, in the order split_field_line() checks it.
+enum class FieldLineFault {
+  None,
+  ObsFold,      // starts with whitespace: line folding (RFC 9112 §5.2)
+  NoColon,      // no ":" at all
+  BadName,      // the name is empty or not a token, e.g. whitespace before the colon (RFC 9112 §5.1)
+  ControlByte,  // a control byte in the value (RFC 9110 §5.5)
+};
+// A few words naming the fault, for a 400's detail.
+const char* describe(FieldLineFault fault);
+
+// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS, the same in the header and in
+// the trailer section (RFC 9112 §7.1.2) and in requests and responses. Sets `name` and the
+// OWS-trimmed `value`, or says what is wrong with the line.
+FieldLineFault split_field_line(std::string_view line, std::string_view& name, std::string_view& value);
 
 }  // namespace tcplab::http::syntax

@@ -63,12 +63,14 @@ lab_up() {
 lab_exec() { ip netns exec "$LAB_NAME" "$@"; }
 
 # start_server [ARGS...]: start `tcplab serve ARGS` inside the namespace, wait for its
-# readiness line (at most 10 s). Output goes to $SERVER_LOG.
+# readiness line (at most 10 s). Output goes to $SERVER_LOG. The array SERVER_PREFIX, empty
+# unless a test sets it, goes before tcplab: a command that execs it, such as setpriv, so that
+# $SERVER_PID is still the server's.
 start_server() {
   [ -n "$SERVER_PID" ] || true
   ip netns list | awk '{print $1}' | grep -qx "$LAB_NAME" || lab_up
   SERVER_LOG=$(mktemp)
-  ip netns exec "$LAB_NAME" "$TCPLAB" serve "$@" >"$SERVER_LOG" 2>&1 &
+  ip netns exec "$LAB_NAME" "${SERVER_PREFIX[@]}" "$TCPLAB" serve "$@" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do
     grep -q '^tcplab: up on' "$SERVER_LOG" && return 0

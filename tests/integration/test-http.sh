@@ -241,6 +241,44 @@ grep -q "top secret" <<<"$RAW_OUT" && leaked=1
 check "--root: no traversal attempt returns a file outside the root (400/404 each)" test "$leaked" = 0
 code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/sub/a.txt")
 check "--root: still serving after the traversal attempts [got $code]" test "$code" = 200
+
+# Out of file descriptors: with the soft limit at the lowest free descriptor the next open() of
+# a file fails with EMFILE (connections on our TCP hold none): 503, counted in /stats.
+echo "fresh" >"$DOCROOT/site/fresh.txt"  # never asked for, so not in the file cache
+lowest=0
+while [ "$lowest" -lt 65536 ] && [ -e "/proc/$SERVER_PID/fd/$lowest" ]; do lowest=$((lowest + 1)); done
+soft=$(prlimit --pid "$SERVER_PID" --nofile --output SOFT --noheadings | tr -d ' ')
+before=$(stat out_of_descriptors)
+prlimit --pid "$SERVER_PID" --nofile="$lowest:"
+code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/fresh.txt")
+after=$(stat out_of_descriptors)
+prlimit --pid "$SERVER_PID" --nofile="$soft:"
+check "--root out of file descriptors: 503 [got $code]" test "$code" = 503
+check "--root out of file descriptors: /stats out_of_descriptors counts it [got $before -> $after]" \
+  test "$before $after" = "0 1"
+check "--root out of file descriptors: a line on stderr" grep -q "out of file descriptors" "$SERVER_LOG"
+check "--root out of file descriptors: /stats.html explains out_of_descriptors" \
+  grep -q "\[out_of_descriptors\]" <<<"$(curl_ns "$URL/stats.html")"
+code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/fresh.txt")
+check "--root: served again with descriptors back [got $code]" test "$code" = 200
+
+# A directory the server may not enter: 403 for what is in it, not 404. Root enters every
+# directory (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so this server runs without those two.
+mkdir "$DOCROOT/site/locked"
+echo "locked away" >"$DOCROOT/site/locked/a.txt"
+echo "locked index" >"$DOCROOT/site/locked/index.html"
+chmod 000 "$DOCROOT/site/locked"
+SERVER_PREFIX=(setpriv --bounding-set -dac_override,-dac_read_search)
+restart --root "$DOCROOT/site" || not_ok "server restarts with --root and no DAC capabilities"
+SERVER_PREFIX=()
+out=$(curl_ns -s -w '\n%{http_code}' "$URL/locked/a.txt")
+check "--root: a file in a directory the server may not enter is 403 [got $(tail -1 <<<"$out")]" \
+  bash -c '[ "$(tail -1 <<<"$1")" = 403 ] && ! grep -q "locked away" <<<"$1"' _ "$out"
+code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/locked/")
+check "--root: the index of a directory the server may not enter is 403 [got $code]" test "$code" = 403
+code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/no-such-file.txt")
+check "--root: a missing file is still 404 [got $code]" test "$code" = 404
+chmod 755 "$DOCROOT/site/locked"
 rm -rf "$DOCROOT"
 
 # --max-body: the largest body POST /echo takes (1 MiB by default); above it, 413.

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -19,6 +20,7 @@
 #include "http/open_file.hpp"
 #include "http/response.hpp"
 #include "http/site.hpp"
+#include "http/static_root.hpp"
 
 using namespace tcplab::http;
 
@@ -109,13 +111,53 @@ TEST_CASE("failed opens: 403 for a file the server may not read, 404 for a FIFO"
   CHECK(ask(site, "GET", "/pipe").head.status == 404);
 }
 
+TEST_CASE("a path that cannot be resolved: 403 where the server may not enter, else 404") {
+  CHECK(status_for_resolve_error(EACCES) == 403);
+  CHECK(status_for_resolve_error(EPERM) == 403);
+  CHECK(status_for_resolve_error(ENOENT) == 404);
+  CHECK(status_for_resolve_error(ENOTDIR) == 404);
+  CHECK(status_for_resolve_error(ELOOP) == 404);
+  CHECK(status_for_resolve_error(ENAMETOOLONG) == 404);
+}
+
+TEST_CASE("a directory the server may not enter: 403 for what is in it and for its index") {
+  TempRoot root;
+  REQUIRE(::mkdir((root.dir + "/locked").c_str(), 0755) == 0);
+  root.write("locked/a.txt", "locked away");
+  root.write("locked/index.html", "locked index");
+  REQUIRE(::mkdir((root.dir + "/open").c_str(), 0755) == 0);
+  root.write("open/index.html", "open index");
+  REQUIRE(::chmod((root.dir + "/locked").c_str(), 0) == 0);
+  Site site(root.dir, {});
+  // As root realpath() enters every directory: ask as nobody (seteuid is undone below).
+  const bool as_root = ::geteuid() == 0;
+  if (as_root) REQUIRE(::seteuid(65534) == 0);
+  Response file = ask(site, "GET", "/locked/a.txt");
+  Response index = ask(site, "GET", "/locked/");
+  const int missing = ask(site, "GET", "/missing.txt").head.status;
+  const int not_a_directory = ask(site, "GET", "/open/index.html/x").head.status;
+  const int open_index = ask(site, "GET", "/open/").head.status;
+  if (as_root) REQUIRE(::seteuid(0) == 0);
+  REQUIRE(::chmod((root.dir + "/locked").c_str(), 0755) == 0);  // so that TempRoot can remove it
+  CHECK(file.head.status == 403);
+  CHECK(body_of(file) == "403 Forbidden\n");
+  CHECK(index.head.status == 403);
+  CHECK(body_of(index).find("locked index") == std::string::npos);
+  CHECK(missing == 404);          // ENOENT
+  CHECK(not_a_directory == 404);  // ENOTDIR
+  CHECK(open_index == 200);
+}
+
 TEST_CASE("out of file descriptors: 503 with Retry-After, and one warning line per interval") {
   TempRoot root;
   root.write("a.txt", "a");
   root.write("b.txt", "b");
   std::vector<std::string> warnings;
+  int counted = 0;
   SiteHooks hooks;
   hooks.warn = [&](const std::string& line) { warnings.push_back(line); };
+  // Every 503 is counted for /stats, not only the ones that warned.
+  hooks.out_of_descriptors = [&] { ++counted; };
   auto now = std::make_shared<std::chrono::steady_clock::time_point>();
   Site site(root.dir, hooks, [now] { return *now; });
   // The lowest free descriptor becomes the limit, so the next open() fails with EMFILE.
@@ -136,6 +178,7 @@ TEST_CASE("out of file descriptors: 503 with Retry-After, and one warning line p
   CHECK(second.head.status == 503);
   CHECK(third.head.status == 503);
   CHECK(header_of(first, "Retry-After") == "1");
+  CHECK(counted == 3);
   REQUIRE(warnings.size() == 2);
   CHECK(warnings[0].find("out of file descriptors") != std::string::npos);
   CHECK(warnings[1].find("so far: 3.") != std::string::npos);

@@ -305,6 +305,21 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   CHECK(html.find("any state but LISTEN, TIME-WAIT and CLOSED") != std::string::npos);
 }
 
+TEST_CASE("/stats counts the 503s sent out of file descriptors, in the JSON and on the HTML page") {
+  ServerStats http;
+  http.out_of_descriptors = 4;
+  tcp::TcpStats tcp;
+  DropCounters drops;
+  StatsSnapshot snap{http, tcp, drops, true, 5, 100};
+  const std::string json = stats_json(snap);
+  CHECK(json.find("\"out_of_descriptors\": 4,") != std::string::npos);
+  // A new key: the ones before it keep their names and places.
+  CHECK(json.find("\"refused_full\": 0, \"out_of_descriptors\": 4, \"responses\": {") != std::string::npos);
+  const std::string html = stats_html(snap);
+  CHECK(html.find("Out of file descriptors <code>[out_of_descriptors]</code></th><td>4</td>") !=
+        std::string::npos);
+}
+
 TEST_CASE("/stats current_connections leaves out the connection asking, and never goes below 0") {
   ServerStats http;
   tcp::TcpStats tcp;

@@ -134,8 +134,9 @@ FlagTable serve_flags(ServeOptions& o) {
       "serve files from DIR instead (a directory's index.html for its URL with the trailing slash, "
       "a 301 to it without, \"/sub%2f\" included; files up to 64 KiB are kept in memory and the URL "
       "is resolved and the file opened again once a second, so an edit, a removed or re-pointed "
-      "symlink or a chmod shows within a second; a file the server may not read is 403, and 503 "
-      "when it is out of file descriptors, with a line on stderr). The built-in paths keep their "
+      "symlink or a chmod shows within a second; a file the server may not read, or one in a "
+      "directory it may not enter, is 403, and 503 when it is out of file descriptors, with a line "
+      "on stderr and out_of_descriptors in /stats). The built-in paths keep their "
       "meaning and hide files of the same name: /stats, /stats.html, /tcp, /tcp.html, /echo, and "
       "everything under /bytes/ and /stream/",
       [&o](std::string_view v) -> std::optional<std::string> {

@@ -1,0 +1,37 @@
+// Tests for http/syntax: the one field-line split both the request and the response parser use,
+// each fault named the way the request parser's 400 detail says it.
+#include <doctest/doctest.h>
+
+#include <string_view>
+
+#include "http/syntax.hpp"
+
+using namespace tcplab::http::syntax;
+
+TEST_CASE("split_field_line: name and OWS-trimmed value, or the first fault found") {
+  std::string_view name, value;
+  CHECK(split_field_line("Host: \t example.org \t", name, value) == FieldLineFault::None);
+  CHECK(name == "Host");
+  CHECK(value == "example.org");
+  CHECK(split_field_line("X-Empty:", name, value) == FieldLineFault::None);
+  CHECK(value.empty());
+  CHECK(split_field_line("Obs: fold\x80", name, value) == FieldLineFault::None);  // obs-text is allowed
+  CHECK(split_field_line(" folded: x", name, value) == FieldLineFault::ObsFold);
+  CHECK(split_field_line("\tfolded", name, value) == FieldLineFault::ObsFold);
+  CHECK(split_field_line("no colon", name, value) == FieldLineFault::NoColon);
+  CHECK(split_field_line("", name, value) == FieldLineFault::NoColon);
+  CHECK(split_field_line("Host : x", name, value) == FieldLineFault::BadName);
+  CHECK(split_field_line(": x", name, value) == FieldLineFault::BadName);
+  CHECK(split_field_line("Connection: close\x7f", name, value) == FieldLineFault::ControlByte);
+  CHECK(split_field_line(std::string_view("Connection: close\0", 18), name, value) ==
+        FieldLineFault::ControlByte);
+  CHECK(split_field_line("Tab:\tinside\tkept\t", name, value) == FieldLineFault::None);
+  CHECK(value == "inside\tkept");
+}
+
+TEST_CASE("describe: the words of a request's 400 detail") {
+  CHECK(std::string_view(describe(FieldLineFault::ObsFold)) == "obs-fold (line folding)");
+  CHECK(std::string_view(describe(FieldLineFault::NoColon)) == "field line without colon");
+  CHECK(std::string_view(describe(FieldLineFault::BadName)) == "bad field name");
+  CHECK(std::string_view(describe(FieldLineFault::ControlByte)) == "control character in field value");
+}
