@@ -115,6 +115,7 @@ Reassembler::Outcome Reassembler::add(const wire::Ipv4Packet& fragment, Instant 
   Outcome o;
   o.kind = Outcome::Kind::Complete;
   o.datagram = assemble(d);
+  o.fragments = d.pieces.size();
   forget(index);
   return o;
 }

@@ -41,6 +41,7 @@ class Reassembler {
     size_t fragments_dropped = 0;  // when Refused: this fragment and any held ones dropped with it
     std::string_view detail;       // when Refused: why, in words
     wire::ConstBytes datagram;     // when Complete: header + payload, valid until the next call
+    size_t fragments = 0;          // when Complete: how many fragments carried it (copies not counted)
   };
   struct Expired {
     wire::Ipv4Header header;  // of a fragment of it: source, destination, protocol, identification

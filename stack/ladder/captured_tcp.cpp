@@ -67,39 +67,31 @@ void CapturedTcpReader::fragment(const wire::Ipv4Packet& packet, int64_t time_ns
   const Instant now = Instant{} + std::chrono::nanoseconds(time_ns);
   // A capture's clock is the reassembly clock: a datagram whose fragments are further apart
   // than the stack's timeout is given up, as a host would, which also bounds what is held.
-  forget(reassembler_.expire(now));
+  count_expired(reassembler_.expire(now));
   // A fragment the snap length cut cannot fill its part of the datagram, so the datagram can
   // never be whole: counted under a reason of its own, not as a fragment that went missing.
   if (packet.payload.size() + packet.header.header_length < packet.header.total_length) {
     ++skipped_.fragments_cut;
     return;
   }
+  // The reassembler counts what it holds: fragments dropped with a refused one, fragments
+  // that made a whole datagram, fragments given up when their datagram expires.
   auto outcome = reassembler_.add(packet, now);
   using Kind = ip::Reassembler::Outcome::Kind;
-  const Key key{packet.header.source.value, packet.header.destination.value, packet.header.identification};
-  if (outcome.kind == Kind::Held) {
-    ++held_[key];
-    return;
-  }
+  if (outcome.kind == Kind::Held) return;
   if (outcome.kind == Kind::Refused) {
     skipped_.fragments += outcome.fragments_dropped;
-    if (outcome.fragments_dropped > 1) held_.erase(key);  // the held ones went with it
     return;
   }
-  const size_t fragments = held_[key] + 1;
-  held_.erase(key);
   auto whole = wire::parse_ipv4(outcome.datagram);
-  if (whole) out = segment(*whole, fragments);
-  if (!out) skipped_.not_tcp += fragments;
+  if (whole) out = segment(*whole, outcome.fragments);
+  if (!out) skipped_.not_tcp += outcome.fragments;
 }
 
-void CapturedTcpReader::finish() { forget(reassembler_.expire(Instant::max())); }
+void CapturedTcpReader::finish() { count_expired(reassembler_.expire(Instant::max())); }
 
-void CapturedTcpReader::forget(const std::vector<ip::Reassembler::Expired>& expired) {
-  for (const auto& e : expired) {
-    skipped_.fragments += e.fragments;
-    held_.erase(Key{e.header.source.value, e.header.destination.value, e.header.identification});
-  }
+void CapturedTcpReader::count_expired(const std::vector<ip::Reassembler::Expired>& expired) {
+  for (const auto& e : expired) skipped_.fragments += e.fragments;
 }
 
 }  // namespace tcplab::ladder

@@ -4,9 +4,7 @@
 // own reassembly is). What cannot be drawn is counted under its own reason.
 #pragma once
 #include <cstdint>
-#include <map>
 #include <optional>
-#include <tuple>
 #include <vector>
 
 #include "stack/ip/reassembly.hpp"
@@ -45,13 +43,9 @@ class CapturedTcpReader {
  private:
   std::optional<CapturedTcp> segment(const wire::Ipv4Packet& packet, size_t fragments);
   void fragment(const wire::Ipv4Packet& packet, int64_t time_ns, std::optional<CapturedTcp>& out);
-  void forget(const std::vector<ip::Reassembler::Expired>& expired);
-
-  // Source, destination and identification (RFC 791 §3.2; the protocol is always TCP here).
-  using Key = std::tuple<uint32_t, uint32_t, uint16_t>;
+  void count_expired(const std::vector<ip::Reassembler::Expired>& expired);
 
   ip::Reassembler reassembler_;
-  std::map<Key, size_t> held_;  // fragments held per datagram (as many as the reassembler holds)
   SkippedPackets skipped_;
 };
 

@@ -22,7 +22,8 @@ FaultInjector::FaultInjector(FaultOptions options, trace::Tracer* tracer)
     : options_(std::move(options)), tracer_(tracer), random_(options_.seed) {}
 
 size_t FaultInjector::held() const {
-  size_t n = delayed_.size();
+  size_t n = 0;
+  for (const auto& queue : delayed_) n += queue.size();
   for (const auto& slot : reorder_slot_) n += slot ? 1 : 0;
   return n;
 }
@@ -122,7 +123,7 @@ void FaultInjector::push(trace::Direction d, wire::ConstBytes packet, Instant no
 bool FaultInjector::held_count_would_overflow() const { return held() >= kMaxHeldPackets; }
 
 void FaultInjector::schedule(Held held, Instant release) {
-  delayed_.emplace(std::pair{release, sequence_++}, std::move(held));
+  delayed_[index(held.direction)].emplace(std::pair{release, sequence_++}, std::move(held));
 }
 
 void FaultInjector::make_ready(Held held, Instant now) {
@@ -141,9 +142,11 @@ void FaultInjector::make_ready(Held held, Instant now) {
 }
 
 void FaultInjector::advance(Instant now) {
-  while (!delayed_.empty() && delayed_.begin()->first.first <= now) {
-    auto node = delayed_.extract(delayed_.begin());
-    make_ready(std::move(node.mapped()), now);
+  for (auto& queue : delayed_) {
+    while (!queue.empty() && queue.begin()->first.first <= now) {
+      auto node = queue.extract(queue.begin());
+      make_ready(std::move(node.mapped()), now);
+    }
   }
   for (size_t i = 0; i < reorder_slot_.size(); ++i) {
     auto& slot = reorder_slot_[i];
@@ -156,11 +159,19 @@ void FaultInjector::advance(Instant now) {
 }
 
 std::optional<Instant> FaultInjector::next_deadline() const {
+  auto in = next_deadline(trace::Direction::In);
+  auto out = next_deadline(trace::Direction::Out);
+  if (!in) return out;
+  if (!out) return in;
+  return std::min(*in, *out);
+}
+
+std::optional<Instant> FaultInjector::next_deadline(trace::Direction d) const {
   std::optional<Instant> earliest;
-  if (!delayed_.empty()) earliest = delayed_.begin()->first.first;
-  for (const auto& slot : reorder_slot_) {
-    if (slot && (!earliest || slot->first < *earliest)) earliest = slot->first;
-  }
+  const auto& queue = delayed_[index(d)];
+  if (!queue.empty()) earliest = queue.begin()->first.first;
+  const auto& slot = reorder_slot_[index(d)];
+  if (slot && (!earliest || slot->first < *earliest)) earliest = slot->first;
   return earliest;
 }
 

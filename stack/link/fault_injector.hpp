@@ -56,6 +56,9 @@ class FaultInjector {
   void advance(Instant now);
   // When advance() next has something to release, or nullopt.
   std::optional<Instant> next_deadline() const;
+  // The same for the packets held in one direction only: a process about to exit waits for
+  // what it sent (its RSTs), not for what it will never read.
+  std::optional<Instant> next_deadline(trace::Direction direction) const;
   // The packets that may now cross in `direction`, oldest first; the queue is emptied.
   std::vector<std::vector<std::byte>> take(trace::Direction direction);
   bool has_ready(trace::Direction direction) const { return !ready_[index(direction)].empty(); }
@@ -84,7 +87,8 @@ class FaultInjector {
   SegmentClassifier classifier_;
   FaultStats stats_;
   uint64_t sequence_ = 0;  // keeps packets with equal release times in arrival order
-  std::map<std::pair<Instant, uint64_t>, Held> delayed_;
+  // Delayed packets by release time, one queue per direction (indexed like ready_).
+  std::array<std::map<std::pair<Instant, uint64_t>, Held>, 2> delayed_;
   std::array<std::optional<std::pair<Instant, Held>>, 2> reorder_slot_;  // (release by, packet)
   std::array<std::vector<std::vector<std::byte>>, 2> ready_;
 };

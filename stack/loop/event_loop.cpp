@@ -117,10 +117,11 @@ void EventLoop::send_queued(Duration max_hold) {
   Instant now = clock_.now();
   if (!stack_.outbox().empty()) flush_outbox(now);
   // The fault injector may hold them (--delay): they leave when it releases them, as long as
-  // that comes within max_hold; the process is about to exit and would lose them.
+  // that comes within max_hold; the process is about to exit and would lose them. Packets it
+  // holds on their way in are not waited for: nothing would read them.
   const Instant give_up = now + max_hold;
   while (faults_) {
-    const std::optional<Instant> next = faults_->next_deadline();
+    const std::optional<Instant> next = faults_->next_deadline(trace::Direction::Out);
     if (!next || *next > give_up) break;
     if (*next > now) ::poll(nullptr, 0, poll_timeout_ms(*next, now, std::nullopt));
     now = clock_.now();

@@ -91,7 +91,8 @@ class EventLoop {
   // SIGINT/SIGTERM during the drain stops it again.
   void resume() { stopping_ = false; }
   // Writes what the stack has queued now, even after a stop (the RSTs of a shutdown),
-  // waiting up to `max_hold` for packets a fault injector holds (--delay) to be released.
+  // waiting up to `max_hold` for the outbound packets a fault injector holds (--delay) to be
+  // released; inbound ones it holds are left there.
   void send_queued(Duration max_hold = std::chrono::seconds(1));
 
   const LoopStats& stats() const { return stats_; }

@@ -154,6 +154,43 @@ took=$(( (${EPOCHREALTIME//[.,]/} - started) / 1000 ))
 check "get -o - | head -c 10: stops at the broken pipe, exit 1 [rc $RC after $took ms]" \
   bash -c "[ $RC -eq 1 ] && [ $took -lt 10000 ] && grep -q 'stopped: a body could not be written' '$WORK/head.err'"
 
+# ------------------------------------------------------------------ get interrupted with an inbound delay
+# A server that sends a small segment every 100 ms (Nagle off) keeps about nine of them held on
+# their way in by --delay in:900 at any moment. At exit the RST goes out at once, and nothing
+# waits for those: they would only be read by a process that is leaving.
+TRICKLE='
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8001))
+s.listen(1)
+c, _ = s.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c.recv(4096)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+for _ in range(300):
+    c.sendall(b"x" * 100)
+    time.sleep(0.1)
+'
+ip netns exec "$LAB_NAME" timeout 40 python3 -c "$TRICKLE" >"$WORK/trickle.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 bash -c "ip netns exec '$LAB_NAME' ss -ltnH 'sport = :8001' | grep -q LISTEN"
+ip netns exec "$LAB_NAME" "$TCPLAB" get --delay in:900 -o /dev/null "http://$HOST:8001/" \
+  >"$WORK/trickle-get.out" 2>&1 &
+GET=$!
+PIDS+=("$GET")
+wait_for 10 bash -c "ip netns exec '$LAB_NAME' ss -tnH state established '( sport = :8001 )' | grep -q ."
+sleep 1.5  # the response has been arriving for a while: segments are held on their way in
+started=${EPOCHREALTIME//[.,]/}
+kill -INT "$GET"
+wait "$GET"; RC=$?
+took=$(( (${EPOCHREALTIME//[.,]/} - started) / 1000 ))
+check "get --delay in:900 interrupted: exits at once, not after what is held inbound [rc $RC, $took ms]" \
+  bash -c "[ $RC -eq 1 ] && [ $took -lt 400 ] &&
+    grep -q 'interrupted before every URL' '$WORK/trickle-get.out'"
+check "get --delay in:900 interrupted: its RST reached the server" \
+  wait_for 3 bash -c "! ip netns exec '$LAB_NAME' ss -tnH state established '( sport = :8001 )' | grep -q ."
+
 # ------------------------------------------------------------------ a full disk
 # A file size limit (ulimit -f, SIGXFSZ ignored) fails writes the way a full disk does: the
 # last write() takes part of its buffer, the next fails. The files must end at a whole record.

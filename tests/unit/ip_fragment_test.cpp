@@ -254,6 +254,26 @@ TEST_CASE("an exact copy of a held fragment is dropped alone; the datagram still
   check_echo_reply(put_together(f.take(), 1500).payload, request);
 }
 
+TEST_CASE("a complete datagram says how many fragments carried it; a copy is not one of them") {
+  // What a reader of captures (the ladder) reports as "reassembled from N IPv4 fragments".
+  ip::Reassembler reassembler;
+  const Instant now{};
+  auto add = [&](const Packet& p) {
+    auto fragment = wire::parse_ipv4(p);
+    REQUIRE(fragment);
+    return reassembler.add(*fragment, now);
+  };
+  using Kind = ip::Reassembler::Outcome::Kind;
+  auto frags = fragments(echo_request(40), {16, 32});
+  REQUIRE(frags.size() == 3);
+  CHECK(add(frags[2]).kind == Kind::Held);
+  CHECK(add(frags[0]).kind == Kind::Held);
+  CHECK(add(frags[0]).kind == Kind::Refused);
+  auto outcome = add(frags[1]);
+  REQUIRE(outcome.kind == Kind::Complete);
+  CHECK(outcome.fragments == 3);
+}
+
 TEST_CASE("fragments from different sources or with different ids are different datagrams") {
   Fixture f;
   auto request = echo_request(2000);

@@ -329,3 +329,34 @@ TEST_CASE("fault injector: the link delay keeps order and holds a bounded number
   CHECK(inj.held() == 0);
   CHECK_FALSE(inj.next_deadline().has_value());
 }
+
+TEST_CASE("fault injector: each direction has its own next release") {
+  FaultOptions o;
+  REQUIRE_FALSE(link::apply_random_fault(o, link::RandomFaultKind::Delay, "in:500"));
+  REQUIRE_FALSE(link::apply_random_fault(o, link::RandomFaultKind::Delay, "out:20"));
+  FaultInjector inj(o);
+  CHECK_FALSE(inj.next_deadline(Direction::In).has_value());
+  CHECK_FALSE(inj.next_deadline(Direction::Out).has_value());
+  inj.push(Direction::In, segment(true, ".", 1, 1, 1), t0);
+  CHECK(inj.next_deadline(Direction::In) == t0 + milliseconds(500));
+  CHECK_FALSE(inj.next_deadline(Direction::Out).has_value());  // an exit has nothing to wait for
+  CHECK(inj.next_deadline() == t0 + milliseconds(500));
+  inj.push(Direction::Out, segment(false, ".", 1, 2, 1), t0 + milliseconds(10));
+  CHECK(inj.next_deadline(Direction::Out) == t0 + milliseconds(30));
+  CHECK(inj.next_deadline(Direction::In) == t0 + milliseconds(500));
+  CHECK(inj.next_deadline() == t0 + milliseconds(30));
+  inj.advance(t0 + milliseconds(30));
+  CHECK(inj.take(Direction::Out).size() == 1);
+  CHECK_FALSE(inj.next_deadline(Direction::Out).has_value());
+  CHECK(inj.next_deadline() == t0 + milliseconds(500));
+  CHECK(inj.held() == 1);
+}
+
+TEST_CASE("fault injector: a packet held for reordering counts in its own direction") {
+  FaultOptions o;
+  REQUIRE_FALSE(link::apply_random_fault(o, link::RandomFaultKind::Reorder, "out:100%"));
+  FaultInjector inj(o);
+  inj.push(Direction::Out, segment(false, ".", 1, 1, 1), t0);
+  CHECK(inj.next_deadline(Direction::Out) == t0 + link::kReorderHoldLimit);
+  CHECK_FALSE(inj.next_deadline(Direction::In).has_value());
+}

@@ -84,3 +84,40 @@ TEST_CASE("loop + faults: an inbound drop never reaches the stack or the tap") {
   CHECK(faults.stats().in().dropped == 3);
   CHECK(read_replies(link.test_side) == 0);
 }
+
+TEST_CASE("loop + faults: send_queued at exit waits for held outbound packets, not inbound ones") {
+  testing::LinkPair link;
+  trace::Tracer tracer;
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  link::FaultOptions options;
+  REQUIRE_FALSE(link::apply_random_fault(options, link::RandomFaultKind::Delay, "in:300"));
+  REQUIRE_FALSE(link::apply_random_fault(options, link::RandomFaultKind::Delay, "out:30"));
+  link::FaultInjector faults(options, &tracer);
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_fault_injector(&faults);
+  auto ping = wire::test::hex(wire::test::kPingRequest);
+  auto send_ping = [&] {
+    REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
+    loop.run_once(std::chrono::milliseconds(100));  // reads it; the injector holds it 300 ms
+    REQUIRE(faults.next_deadline(trace::Direction::In).has_value());
+  };
+
+  SUBCASE("only an inbound packet held: nothing to wait for") {
+    send_ping();
+    Instant before = clock.now();
+    loop.send_queued();
+    CHECK(faults.held() == 1);  // still held: never released, never read
+    CHECK(clock.now() - before < std::chrono::milliseconds(300));
+  }
+  SUBCASE("an outbound packet held as well: it leaves, the inbound one stays") {
+    send_ping();
+    loop.run_once(std::chrono::milliseconds(1000));  // the ping reaches the stack; the reply is held
+    REQUIRE(faults.next_deadline(trace::Direction::Out).has_value());
+    send_ping();
+    loop.send_queued();
+    CHECK(loop.stats().packets_written == 1);
+    CHECK(read_replies(link.test_side) == 1);
+    CHECK(faults.held() == 1);
+  }
+}
