@@ -263,6 +263,9 @@ class Connection final : public Socket {
   Instant last_heard_{};                    // last segment from the peer (RFC 1122 §4.2.3.6 idle time)
   int keepalive_probes_ = 0;                // probes sent since the peer was last heard
   std::optional<Instant> queued_deadline_;  // see queued_deadline()
+  // Our SYN has been acknowledged. Kept, not derived from SND.UNA = ISS: sequence numbers wrap
+  // (RFC 9293 §3.4), so after 2^32 bytes SND.UNA equals ISS again, long after the SYN.
+  bool syn_acked_ = false;
   int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
   // What the persist timer decides for the sender: zero-window probes (RFC 9293 §3.8.6.1)
   // and the SWS override timeout (§3.8.6.2.1).
@@ -323,11 +326,6 @@ class Connection final : public Socket {
     std::optional<Seq> sent_seq;   // our FIN's sequence number once sent
     bool acked = false;            // the peer acknowledged our FIN
     bool peer_fin = false;         // the peer's FIN arrived in order
-    // CLOSE in SYN-RECEIVED with nothing to send went to FIN-WAIT-1 at once (§3.10.4); until
-    // our SYN is acknowledged the SYN-RECEIVED rules for the ACK still apply. Kept, not
-    // derived from SND.UNA = ISS: sequence numbers wrap (§3.4), so after 2^32 bytes SND.UNA
-    // can equal ISS again in a FIN-WAIT-1 whose SYN was acknowledged long ago.
-    bool before_syn_acked = false;
   };
   FinState fin_;
 

@@ -80,6 +80,7 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
   if (ack_acceptable) {
     // Our SYN is acknowledged: SND.UNA = SEG.ACK, ESTABLISHED, send <SEQ=SND.NXT><ACK=RCV.NXT>.
     tcb_.snd_una = seg.ack;
+    syn_acked_ = true;
     tcb_.snd_wl2 = seg.ack;
     if (timed_seq_ && seg.ack > *timed_seq_) rto_.sample(ctx_.now - timed_at_);
     timed_seq_.reset();
@@ -298,8 +299,10 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
   return ack_advances(seg);
 }
 
+// CLOSE in SYN-RECEIVED with nothing to send goes to FIN-WAIT-1 at once (§3.10.4); until our
+// SYN is acknowledged the SYN-RECEIVED rules for the ACK still apply there.
 bool Connection::syn_unacknowledged() const {
-  return tcb_.state == State::SynReceived || (tcb_.state == State::FinWait1 && fin_.before_syn_acked);
+  return tcb_.state == State::SynReceived || (tcb_.state == State::FinWait1 && !syn_acked_);
 }
 
 // RFC 9293 §3.10.7.4 fifth, SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter
@@ -323,10 +326,9 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
   tcb_.snd_wl1 = seg.seq;
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
-  if (fin_.before_syn_acked) {
+  if (tcb_.state == State::FinWait1) {
     // Our FIN went before the handshake completed: only an active open gets here (a passive
-    // one has no application to close it yet). ack_advances takes the FIN's ACK, if any.
-    fin_.before_syn_acked = false;
+    // one has no application to close it yet). ack_advances takes the SYN's and the FIN's ACK.
     start_congestion_control();
     events_.connected = true;
     return true;
@@ -350,7 +352,10 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     // retransmission queue that are thereby entirely acknowledged are removed."
     size_t acked = seq_distance(tcb_.snd_una, seg.ack);
     size_t data = acked;
-    if (tcb_.snd_una == tcb_.iss) --data;  // our SYN
+    if (!syn_acked_) {
+      --data;  // our SYN
+      syn_acked_ = true;
+    }
     if (fin_.sent_seq && !fin_.acked && *fin_.sent_seq < seg.ack) {
       --data;  // our FIN
       fin_.acked = true;

@@ -18,7 +18,7 @@ bool may_send_data(State s) {
 
 Seq Connection::send_base() const {
   // Sequence number of the first byte in the send buffer: the SYN takes ISS.
-  return tcb_.snd_una == tcb_.iss ? tcb_.iss + 1 : tcb_.snd_una;
+  return syn_acked_ ? tcb_.snd_una : tcb_.iss + 1;
 }
 
 size_t Connection::sent_data_bytes() const {

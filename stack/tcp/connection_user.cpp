@@ -91,7 +91,6 @@ void Connection::close() {
       // otherwise, queue for processing after entering ESTABLISHED state" (ack_in_syn_received).
       fin_.close_requested = true;
       if (send_.size() > 0) break;
-      fin_.before_syn_acked = true;
       set_state(State::FinWait1, "RFC 9293 §3.10.4 (CLOSE in SYN-RECEIVED, nothing to send)");
       break;
     case State::Established:

@@ -813,3 +813,40 @@ TEST_CASE("tcp: SWS override timeout sends into a window smaller than SWS avoida
   CHECK(out[0].payload.size() == 500);
   CHECK(out[0].seq == c.our_nxt);
 }
+
+TEST_CASE("tcp: after 2^32 - 1 bytes SND.UNA is ISS again, and the SYN is not counted a second time") {
+  // RFC 9293 §3.4: sequence numbers wrap. Our SYN took ISS; once the peer has acknowledged
+  // 2^32 - 1 bytes of data more, SND.UNA is ISS again although the SYN was acknowledged long
+  // ago. The send buffer must not take that for an unacknowledged SYN (one byte off).
+  StackConfig config = default_stack_config();
+  config.mtu = 65535;
+  config.tcp.mss = 65495;
+  Established c(config, 65535, std::nullopt, 80, 65495);
+  const std::string segment(65495, 'x');
+  uint64_t left = (uint64_t{1} << 32) - 1;
+  while (left > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, segment.size()));
+    REQUIRE(c.socket->send(bytes_of(segment.substr(0, n))) == n);
+    auto out = c.peer.take();
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].seq == c.our_nxt);
+    REQUIRE(out[0].payload.size() == n);
+    c.our_nxt += static_cast<uint32_t>(n);
+    c.peer_acks(c.our_nxt);
+    c.peer.history.clear();  // two lines a segment, 65,000 segments: keep only the end
+    left -= n;
+  }
+  REQUIRE(c.our_nxt == c.iss);
+  for (const std::string word : {"after", "the wrap"}) {
+    REQUIRE(c.socket->send(bytes_of(word)) == word.size());
+    auto out = c.peer.take();
+    INFO(c.peer.dump());
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].seq == c.our_nxt);
+    CHECK(out[0].payload == word);
+    c.our_nxt += static_cast<uint32_t>(word.size());
+    c.peer_acks(c.our_nxt);
+    CHECK(c.peer.take().empty());
+  }
+  CHECK(c.socket->info().snd_una == c.socket->info().snd_nxt);
+}

@@ -187,11 +187,12 @@ class Peer {
 // Drives the common prologue: listener on `server_port`, SYN, SYN-ACK, ACK, accept.
 struct Established {
   explicit Established(StackConfig config = default_stack_config(), uint16_t window = 65535,
-                       std::optional<uint8_t> wscale = std::nullopt, uint16_t server_port = 80)
+                       std::optional<uint8_t> wscale = std::nullopt, uint16_t server_port = 80,
+                       uint16_t peer_mss = 1460)
       : peer(config), port(server_port) {
     REQUIRE(peer.stack.tcp().listen(port, &acceptor));
     auto syn = Peer::make("S", peer.isn, Seq(0), window);
-    syn.options.mss = 1460;
+    syn.options.mss = peer_mss;
     syn.options.window_scale = wscale;
     peer.inject(syn, port);
     auto out = peer.take();
