@@ -37,6 +37,11 @@ NewReno::Response NewReno::on_new_ack(size_t acked, Seq snd_una, size_t flight_s
   Response r;
   dup_acks_ = 0;
   end_limited_transmit();
+  // RFC 6582 §3.2 compares ACKs with recover in sequence arithmetic, which holds only within
+  // 2^31 (RFC 9293 §3.4): a recover left at ISS would, after 2^31 bytes without a loss, seem
+  // ahead of every ACK and forbid fast retransmit for the next 2^31. Outside recovery it
+  // follows SND.UNA - 1 once passed, which changes none of the comparisons the RFC makes.
+  if (!in_recovery_ && snd_una - 1 > recover_) recover_ = snd_una - 1;
   if (in_recovery_) {
     if (snd_una > recover_) {
       // RFC 6582 §3.2 step 3, full ACK: "Set cwnd to ... (1) min (ssthresh, max(FlightSize,

@@ -236,3 +236,21 @@ TEST_CASE("congestion: no observer call when nothing changes") {
   cc.before_sending_after_idle(Instant{}, seconds(1));
   CHECK(r.rules.empty());
 }
+
+TEST_CASE("congestion: fast retransmit still works after 2^31 bytes with no loss (recover wraps)") {
+  // RFC 6582 §3.2 step 2 compares the ACK with recover (ISS at the start). Sequence arithmetic
+  // holds within 2^31 only (RFC 9293 §3.4), so recover must not be left behind at ISS.
+  NewReno cc = started();
+  Seq una = kIss + 1;
+  const uint32_t step = 1u << 28;  // a large but possible amount between two ACKs
+  for (int i = 0; i < 10; ++i) {   // 2.5 GiB in all, no loss
+    una += step;
+    cc.on_new_ack(step, una, 10 * kSmss);
+  }
+  REQUIRE(!(una > kIss));  // past the half-way point: ISS now compares as ahead of SND.UNA
+  const Seq snd_nxt = una + 10 * kSmss;
+  CHECK_FALSE(cc.on_duplicate_ack(una, 10 * kSmss, snd_nxt).retransmit_first);
+  CHECK_FALSE(cc.on_duplicate_ack(una, 10 * kSmss, snd_nxt).retransmit_first);
+  CHECK(cc.on_duplicate_ack(una, 10 * kSmss, snd_nxt).retransmit_first);
+  CHECK(cc.in_recovery());
+}
