@@ -32,6 +32,11 @@ bool Connection::record_timestamp(const wire::TcpSegment& original) {
 // Returns false if this connection does not use timestamps (the caller times segments).
 bool Connection::timestamp_rtt_sample(const wire::TcpSegment& seg) {
   if (!timestamps_.enabled()) return false;
+  // Sequence arithmetic holds within 2^31 only (RFC 9293 §3.4): ACKs without a usable echo
+  // (a peer that drops the option) for longer than that would leave the mark below looking
+  // ahead of SND.UNA, and no sample would come for the next 2^31 bytes. Once passed, it
+  // follows SND.UNA - 1, which changes none of the comparisons.
+  if (tcb_.snd_una - 1 > ts_sampled_until_) ts_sampled_until_ = tcb_.snd_una - 1;
   if (!seg.options.timestamps || seg.options.timestamps->echo_reply == 0) return true;
   // Deviation (ts-rtt-once-per-flight): RFC 7323 §4.2 lets every ACK of new data give a
   // sample; we take one per flight (Appendix G: RFC 6298's gains assume about one sample per

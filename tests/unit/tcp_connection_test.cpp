@@ -850,3 +850,63 @@ TEST_CASE("tcp: after 2^32 - 1 bytes SND.UNA is ISS again, and the SYN is not co
   }
   CHECK(c.socket->info().snd_una == c.socket->info().snd_nxt);
 }
+
+TEST_CASE("tcp: RTT samples from timestamps resume after 2^31 bytes of ACKs without a usable echo") {
+  // RFC 7323 §4.1 samples come once per flight: not until SND.UNA passes the SND.NXT of the
+  // last sample. Sequence arithmetic holds within 2^31 only (RFC 9293 §3.4): if ACKs carry no
+  // echo for longer than that (a peer that drops the option, which we accept), the mark must
+  // not be left behind, where it would seem ahead of SND.UNA for the next 2^31 bytes.
+  StackConfig config = default_stack_config();
+  config.mtu = 65535;
+  config.tcp.mss = 65495;
+  Peer peer(config);
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
+  syn.options.mss = 65495;
+  syn.options.timestamps = wire::TcpTimestamps{1000, 0};
+  peer.inject(syn, 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].options.timestamps);
+  const Seq iss = out[0].seq;
+  const Seq peer_nxt = peer.isn + 1;
+  Seq our_nxt = iss + 1;
+  auto ack = Peer::make(".", peer_nxt, our_nxt, 65535);
+  ack.options.timestamps = wire::TcpTimestamps{1001, out[0].options.timestamps->value};
+  peer.inject(ack, 80);  // the handshake's sample: R = 0
+  tcp::Socket* socket = peer.stack.tcp().accept(80);
+  REQUIRE(socket != nullptr);
+  RecordingHandler app;
+  socket->set_handler(&app);
+  REQUIRE(socket->info().srtt == Duration::zero());
+
+  const std::string segment(65495 - 12, 'x');  // the MSS less the timestamps option
+  uint64_t left = (uint64_t{1} << 31) + segment.size();
+  while (left > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, segment.size()));
+    REQUIRE(socket->send(bytes_of(segment.substr(0, n))) == n);
+    out = peer.take();
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].seq == our_nxt);
+    our_nxt += static_cast<uint32_t>(n);
+    peer.inject(Peer::make(".", peer_nxt, our_nxt, 65535), 80);  // no timestamps option
+    peer.history.clear();  // two lines a segment, 33,000 segments: keep only the end
+    left -= n;
+  }
+  REQUIRE(!(our_nxt > iss + 1));  // past the half-way point since the last sample
+
+  REQUIRE(socket->send(bytes_of("timed")) == 5);
+  out = peer.take();
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].options.timestamps);
+  peer.advance(milliseconds(100));
+  our_nxt += 5;
+  ack = Peer::make(".", peer_nxt, our_nxt, 65535);
+  ack.options.timestamps = wire::TcpTimestamps{1002, out[0].options.timestamps->value};
+  peer.inject(ack, 80);
+  INFO(peer.dump());
+  // RFC 6298 §2.3 from SRTT 0: SRTT = 7/8*0 + 1/8*100 ms.
+  CHECK(socket->info().srtt == microseconds(12500));
+  CHECK(socket->info().snd_una == socket->info().snd_nxt);
+}
