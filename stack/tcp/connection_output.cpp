@@ -110,6 +110,10 @@ bool Connection::send_one_data_segment() {
   // A FIN needs no window space; it goes with (or after) the last byte.
   bool fin = fin_pending && len == unsent;
   if (len == 0 && !fin) return false;
+  // A PUSH is done once SND.NXT reaches its end, whatever size the segments were: kept, it
+  // would come round again after 2^32 bytes (sequence arithmetic, RFC 9293 §3.4) and let an
+  // unpushed short write skip Nagle.
+  if (push_end_ && *push_end_ <= tcb_.snd_nxt) push_end_.reset();
   if (len < send_mss() && !fin && !persist_.override_sws) {
     // RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and §3.7.4 / RFC 896 (Nagle): a short
     // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
@@ -121,7 +125,6 @@ bool Connection::send_one_data_segment() {
     // RFC 896 alone would hold the tail of every keep-alive response that is not a multiple
     // of the MSS until the client's delayed ACK releases it (40 ms on Linux): a stall per
     // response on a real network. Short writes that are not pushed still coalesce.
-    if (push_end_ && *push_end_ <= tcb_.snd_nxt) push_end_.reset();
     bool ends_push = push_end_ && tcb_.snd_nxt + static_cast<uint32_t>(len) >= *push_end_;
     bool nagle_allows = !ctx_.config.nagle || flight == 0 || ends_push;
     bool half_window = max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2;
