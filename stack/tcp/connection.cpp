@@ -93,12 +93,18 @@ void Connection::take_syn_options(const wire::TcpSegment& syn) {
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
 }
 
-void Connection::open_passive(const wire::TcpSegment& syn) {
+void Connection::open_passive(const wire::TcpSegment& syn, std::optional<Seq> iss_above) {
   // RFC 9293 §3.10.7.2 third: RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ, select an ISS,
   // send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SND.NXT = ISS+1, SND.UNA = ISS.
   tcb_.irs = syn.seq;
   tcb_.rcv_nxt = syn.seq + 1;
   tcb_.iss = ctx_.isn.next(tuple_, ctx_.now);
+  // RFC 9293 §3.6.1 (MAY-2), condition (1): a connection reopened from TIME-WAIT takes an ISS
+  // larger than any sequence number of the previous incarnation. The clock-driven ISN moves
+  // 250,000 a second, which a transfer outruns, so the old SND.NXT decides; one unscaled
+  // window beyond it keeps old segments outside the new connection's window, as BSD and
+  // Linux do.
+  if (iss_above && !(tcb_.iss > *iss_above)) tcb_.iss = *iss_above + 65536;
   tcb_.snd_una = tcb_.iss;
   tcb_.snd_nxt = tcb_.iss;
   timestamps_.set_offset(tcb_.iss.raw());

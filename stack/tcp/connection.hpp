@@ -43,7 +43,8 @@ class Connection final : public Socket {
 
   // --- Host entry points --------------------------------------------------------------
   // RFC 9293 §3.10.7.2: LISTEN got a SYN; we become SYN-RECEIVED and answer SYN-ACK.
-  void open_passive(const wire::TcpSegment& syn);
+  // iss_above: SND.NXT of the TIME-WAIT incarnation this SYN reopens, which the ISS must pass.
+  void open_passive(const wire::TcpSegment& syn, std::optional<Seq> iss_above = std::nullopt);
   // RFC 4987 §3.6: the final ACK of a handshake answered with a SYN cookie (iss) that
   // remembered `cookie` (MSS, and window scale, SACK and timestamps if they rode in our
   // TSval); we become SYN-RECEIVED as if the SYN had been queued, then take the ACK

@@ -223,7 +223,9 @@ struct TcpHost::Impl final : ConnectionOwner {
   }
 
   // RFC 9293 §3.10.7.2: LISTEN.
-  void listen_arrives(Listener& l, const FourTuple& tuple, const wire::TcpSegment& seg) {
+  // iss_above: SND.NXT of the TIME-WAIT incarnation this SYN reopens (RFC 9293 §3.6.1).
+  void listen_arrives(Listener& l, const FourTuple& tuple, const wire::TcpSegment& seg,
+                      std::optional<Seq> iss_above = std::nullopt) {
     if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst && cookie_ack_arrives(l, tuple, seg)) return;
     trace_unconnected(trace::Direction::In, tuple, seg);
     // First, check for a RST: "An incoming RST segment could not be valid ... ignore it".
@@ -258,7 +260,7 @@ struct TcpHost::Impl final : ConnectionOwner {
     Connection* c = owned.get();
     connections.emplace(tuple, std::move(owned));
     l.syn_queue.push_back(c);
-    c->open_passive(seg);
+    c->open_passive(seg, iss_above);
   }
 
   // SYN+FIN opens and closes at once. RFC 5961 §4.2: "If the SYN bit is set, irrespective
@@ -412,6 +414,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
   auto listener = h.listeners.find(seg.destination_port);
   bool listening = listener != h.listeners.end();
 
+  std::optional<Seq> reopened_snd_nxt;
   if (record != nullptr) {
     if (!reopens_time_wait(record->state, seg, record->rcv_nxt, listening)) {
       h.time_wait.segment_arrives(*record, seg);
@@ -419,6 +422,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     }
     if (h.ctx.tracer.enabled())
       h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 9293 §3.6.1)");
+    reopened_snd_nxt = record->snd_nxt;
     h.time_wait.discard(*record);
   } else if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
@@ -431,11 +435,12 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     }
     if (h.ctx.tracer.enabled())
       h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 9293 §3.6.1)");
+    reopened_snd_nxt = c.tcb().snd_nxt;
     c.discard(kReopenRule);
     h.reap();
   }
   if (listener != h.listeners.end()) {
-    h.listen_arrives(listener->second, tuple, seg);
+    h.listen_arrives(listener->second, tuple, seg, reopened_snd_nxt);
   } else {
     h.closed_arrives(tuple, seg);
   }

@@ -280,3 +280,28 @@ TEST_CASE("time-wait: a retransmitted FIN is traced as ACKed and 2 MSL restarted
                       "2 MSL restarted (RFC 9293 §3.10.7.4)  " + lines[0].substr(4));
   }
 }
+
+TEST_CASE("time-wait: a connection reopened by a SYN takes an ISS above the old SND.NXT, record or not") {
+  // RFC 9293 §3.6.1 (MAY-2), condition (1). With no time passing the clock-driven ISN of the
+  // same 4-tuple is the old ISS again, below the old SND.NXT (SYN, reply and FIN).
+  for (bool compact : {true, false}) {
+    CAPTURE(compact);
+    Peer peer(time_wait_config(compact));
+    RecordingAccept acceptor;
+    RecordingHandler app;
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+    Closed c = open_and_close_first(peer, 40000, app);
+    REQUIRE(peer.stack.tcp().stats().connections_time_wait == 1);
+    REQUIRE(peer.stack.tcp().stats().time_wait_records == (compact ? 1u : 0u));
+    const Seq old_snd_nxt = c.our_nxt + 1;  // our FIN took one
+    auto syn = Peer::make("S", c.peer_nxt + 100000, Seq(0), 65535);
+    syn.options.mss = 1460;
+    peer.inject(syn, 80);
+    auto out = peer.take();
+    INFO(peer.dump());
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags.to_string() == "S.");
+    CHECK(out[0].seq > old_snd_nxt);
+    CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
+  }
+}
