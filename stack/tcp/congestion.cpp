@@ -46,11 +46,15 @@ NewReno::Response NewReno::on_new_ack(size_t acked, Seq snd_una, size_t flight_s
     if (snd_una > recover_) {
       // RFC 6582 §3.2 step 3, full ACK: "Set cwnd to ... (1) min (ssthresh, max(FlightSize,
       // SMSS) + SMSS)" - option (1), which keeps a burst from following recovery.
+      // Deviation (sack-exit-burst-limit): the same at the end of a SACK recovery, where RFC
+      // 6675 §5 leaves cwnd at ssthresh and the ACK that ends it could release a burst.
+      const bool sack = sack_recovery_;
       in_recovery_ = false;
       sack_recovery_ = false;
       partial_ack_seen_ = false;
       set(std::min(ssthresh_, std::max(flight_size, smss_) + smss_), ssthresh_,
-          "RFC 6582 §3.2 step 3 (full ACK: leave fast recovery)");
+          sack ? "RFC 6675 §5 (RecoveryPoint reached: leave SACK recovery; cwnd as RFC 6582 §3.2 step 3)"
+               : "RFC 6582 §3.2 step 3 (full ACK: leave fast recovery)");
       return r;
     }
     // RFC 6675 §5: a partial ACK changes neither cwnd nor what to send - the scoreboard

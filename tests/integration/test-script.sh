@@ -110,6 +110,9 @@ check "ladder - reads a capture from stdin (rc $rc: $(head -1 "$TMP/err"))" \
 check "cwnd - reads a trace from stdin (rc $rc: $(head -1 "$TMP/err"))" \
   bash -c '[ "$1" = 0 ] && grep -q "^[0-9.]*,[0-9]*,,RFC 6928 §2 (initial window)$" "$2"' \
   _ "$rc" "$TMP/stdin.csv"
+"$TCPLAB" cwnd --conn 2 "$TMP/t.json" >/dev/null 2>"$TMP/err"
+check "cwnd --conn 2 of one connection: 'has 1 connection', not '1 connections'" \
+  grep -q -- "--conn 2, but the trace has 1 connection$" "$TMP/err"
 "$TCPLAB" ladder - </dev/null >/dev/null 2>"$TMP/err"
 contains "ladder - with nothing on stdin: names it 'standard input'" "$TMP/err" "standard input: empty file"
 echo hello | "$TCPLAB" cwnd - >/dev/null 2>"$TMP/err"

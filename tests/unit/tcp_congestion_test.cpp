@@ -254,3 +254,21 @@ TEST_CASE("congestion: fast retransmit still works after 2^31 bytes with no loss
   CHECK(cc.on_duplicate_ack(una, 10 * kSmss, snd_nxt).retransmit_first);
   CHECK(cc.in_recovery());
 }
+
+TEST_CASE("congestion: the end of a SACK recovery is traced as RFC 6675's, cwnd limited as NewReno's") {
+  NewReno cc = started();
+  Recorder r;
+  r.attach(cc);
+  Seq una = kIss + 1, nxt = kIss + 10001;
+  for (int i = 0; i < 3; ++i) cc.on_duplicate_ack(una, 10000, nxt, /*sack=*/true);
+  REQUIRE(cc.in_recovery());
+  CHECK(r.rules.back() == "RFC 6675 §5 (SACK loss recovery: cwnd = ssthresh)");
+  CHECK(cc.cwnd() == 5000);
+  // The cumulative ACK passes RecoveryPoint with 1000 bytes still in flight: deviation
+  // sack-exit-burst-limit, cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
+  cc.on_new_ack(9000, kIss + 10001, 1000);
+  CHECK_FALSE(cc.in_recovery());
+  CHECK(cc.cwnd() == 2000);
+  CHECK(r.rules.back() ==
+        "RFC 6675 §5 (RecoveryPoint reached: leave SACK recovery; cwnd as RFC 6582 §3.2 step 3)");
+}

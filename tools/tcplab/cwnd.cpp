@@ -76,12 +76,12 @@ int cwnd_main(int argc, char** argv, int first) {
   }
   for (size_t i = 0; i < t.connections.size(); ++i) {
     const auto& c = t.connections[i];
-    std::fprintf(stderr, "tcplab cwnd: %s connection %zu: %s -> %s, %zu changes\n", i + 1 == conn ? "*" : " ",
-                 i + 1, c.local.c_str(), c.remote.c_str(), c.points.size());
+    std::fprintf(stderr, "tcplab cwnd: %s connection %zu: %s -> %s, %zu change%s\n", i + 1 == conn ? "*" : " ",
+                 i + 1, c.local.c_str(), c.remote.c_str(), c.points.size(), c.points.size() == 1 ? "" : "s");
   }
   if (conn > t.connections.size()) {
-    std::fprintf(stderr, "tcplab cwnd: --conn %zu, but the trace has %zu connections\n", conn,
-                 t.connections.size());
+    std::fprintf(stderr, "tcplab cwnd: --conn %zu, but the trace has %zu connection%s\n", conn,
+                 t.connections.size(), t.connections.size() == 1 ? "" : "s");
     return kExitRuntime;
   }
   const trace::CwndConnection& c = t.connections[conn - 1];
