@@ -76,8 +76,10 @@ int cwnd_main(int argc, char** argv, int first) {
   }
   for (size_t i = 0; i < t.connections.size(); ++i) {
     const auto& c = t.connections[i];
-    std::fprintf(stderr, "tcplab cwnd: %s connection %zu: %s -> %s, %zu change%s\n", i + 1 == conn ? "*" : " ",
-                 i + 1, c.local.c_str(), c.remote.c_str(), c.points.size(), c.points.size() == 1 ? "" : "s");
+    const size_t changes = c.points.size();
+    std::fprintf(stderr, "tcplab cwnd: %s connection %zu: %s -> %s, %zu change%s\n",
+                 i + 1 == conn ? "*" : " ", i + 1, c.local.c_str(), c.remote.c_str(), changes,
+                 changes == 1 ? "" : "s");
   }
   if (conn > t.connections.size()) {
     std::fprintf(stderr, "tcplab cwnd: --conn %zu, but the trace has %zu connection%s\n", conn,
