@@ -165,6 +165,7 @@ class Connection final : public Socket {
   void transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t offset, size_t length,
                 std::string_view note);
   uint16_t window_to_advertise(bool syn);
+  size_t sws_threshold() const;
   bool window_update_worthwhile() const;
   void schedule_ack(bool immediately);
   void note_segment_size(size_t length);
