@@ -12,6 +12,7 @@
 #include "stack/tcp/host_context.hpp"
 #include "stack/tcp/invalid_ack_limit.hpp"
 #include "stack/tcp/receive_buffer.hpp"
+#include "stack/tcp/receive_window.hpp"
 #include "stack/tcp/rto.hpp"
 #include "stack/tcp/sack_scoreboard.hpp"
 #include "stack/tcp/send_buffer.hpp"

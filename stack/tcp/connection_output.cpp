@@ -225,9 +225,9 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   trace_segment(trace::Direction::Out, seg, note);
 }
 
-// The window field for the next segment, honouring RFC 9293 §3.8.6.2.2 (receiver SWS
-// avoidance: move the right edge only by min(half the buffer, one MSS) or more) and never
-// moving the right edge left (§3.8.6, SHLD-14: do not shrink the window; RFC 7323 §2.4).
+// The window field for the next segment (receive_window.hpp): receiver SWS avoidance (RFC 9293
+// §3.8.6.2.2: move the right edge only by min(half the buffer, one MSS) or more), and a right
+// edge that does not move left (§3.8.6, SHLD-14; RFC 7323 §2.4), rounded up to the scaling unit.
 uint16_t Connection::window_to_advertise(bool syn) {
   size_t free = receive_.free();
   if (syn) {
@@ -238,10 +238,7 @@ uint16_t Connection::window_to_advertise(bool syn) {
     return static_cast<uint16_t>(w);
   }
   uint8_t shift = tcb_.rcv_wscale;
-  size_t current = advertised_window();
-  size_t available = std::min(free, size_t{65535} << shift);
-  size_t wnd = available >= current + sws_threshold() ? available : current;
-  auto field = static_cast<uint16_t>(std::min<size_t>(wnd >> shift, 65535));
+  uint16_t field = receive_window_field({advertised_window(), free, receive_.room(), sws_threshold(), shift});
   Seq right = tcb_.rcv_nxt + (uint32_t{field} << shift);
   if (right > rcv_adv_) rcv_adv_ = right;
   tcb_.rcv_wnd = advertised_window();
