@@ -26,7 +26,8 @@ Connection::Connection(HostContext& ctx, const FourTuple& tuple, Origin origin)
       tuple_(tuple),
       origin_(origin),
       send_(ctx.config.send_buffer),
-      receive_(ctx.config.receive_buffer, ctx.config.max_out_of_order),
+      receive_(ctx.config.receive_buffer, ctx.config.max_out_of_order,
+               scaling_headroom(window_shift_for(ctx.config.receive_buffer))),
       rto_(ctx.config.rto_initial, ctx.config.rto_min, ctx.config.rto_max) {
   ++ctx_.stats.full_tcbs;
 }

@@ -12,6 +12,7 @@
 #include "stack/tcp/host_context.hpp"
 #include "stack/tcp/invalid_ack_limit.hpp"
 #include "stack/tcp/receive_buffer.hpp"
+#include "stack/tcp/receive_window.hpp"
 #include "stack/tcp/rto.hpp"
 #include "stack/tcp/sack_scoreboard.hpp"
 #include "stack/tcp/send_buffer.hpp"
@@ -165,6 +166,7 @@ class Connection final : public Socket {
   void transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t offset, size_t length,
                 std::string_view note);
   uint16_t window_to_advertise(bool syn);
+  size_t sws_threshold() const;
   bool window_update_worthwhile() const;
   void schedule_ack(bool immediately);
   void note_segment_size(size_t length);

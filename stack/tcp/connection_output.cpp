@@ -225,9 +225,9 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
   trace_segment(trace::Direction::Out, seg, note);
 }
 
-// The window field for the next segment, honouring RFC 9293 §3.8.6.2.2 (receiver SWS
-// avoidance: move the right edge only by min(half the buffer, one MSS) or more) and never
-// moving the right edge left (§3.8.6, SHLD-14: do not shrink the window; RFC 7323 §2.4).
+// The window field for the next segment (receive_window.hpp): receiver SWS avoidance (RFC 9293
+// §3.8.6.2.2: move the right edge only by min(half the buffer, one MSS) or more), and a right
+// edge that does not move left (§3.8.6, SHLD-14; RFC 7323 §2.4), rounded up to the scaling unit.
 uint16_t Connection::window_to_advertise(bool syn) {
   size_t free = receive_.free();
   if (syn) {
@@ -238,24 +238,32 @@ uint16_t Connection::window_to_advertise(bool syn) {
     return static_cast<uint16_t>(w);
   }
   uint8_t shift = tcb_.rcv_wscale;
-  size_t current = advertised_window();
-  size_t available = std::min(free, size_t{65535} << shift);
-  size_t threshold = std::min(receive_.capacity() / 2, size_t{tcb_.mss});
-  size_t wnd = available >= current + threshold ? available : current;
-  auto field = static_cast<uint16_t>(std::min<size_t>(wnd >> shift, 65535));
+  uint16_t field = receive_window_field({advertised_window(), free, receive_.room(), sws_threshold(), shift});
   Seq right = tcb_.rcv_nxt + (uint32_t{field} << shift);
   if (right > rcv_adv_) rcv_adv_ = right;
   tcb_.rcv_wnd = advertised_window();
   return field;
 }
 
+// RFC 9293 §3.8.6.2.2: the right edge moves by at least min(Fr * RCV.BUFF, Eff.snd.MSS), Fr = 1/2.
+size_t Connection::sws_threshold() const { return std::min(receive_.capacity() / 2, size_t{tcb_.mss}); }
+
+// Whether the application's read freed enough to tell the peer at once, in an ACK of its own
+// (otherwise the new window rides on the next segment we send). Only if receiver SWS avoidance
+// lets the edge move at all (§3.8.6.2.2); then if the window would open by a quarter of the
+// buffer, or at least double (as Linux's tcp_cleanup_rbuf decides). The second rule matters
+// after a small or zero window: the peer is stalled or nearly so, and without the update it
+// would learn of the space only from its next persist probe (§3.8.6.1), up to a minute later.
+// In a bulk transfer whose reader keeps up the window never falls to half, so neither rule
+// adds an ACK per read.
 bool Connection::window_update_worthwhile() const {
   if (fin_.peer_fin || tcb_.state == State::Closed) return false;
   size_t current = advertised_window();
   size_t available = std::min(receive_.free(), size_t{65535} << tcb_.rcv_wscale);
+  if (available < current + sws_threshold()) return false;
   size_t cap = receive_.capacity();
   size_t step = std::min(cap / 2, std::max(size_t{2} * tcb_.mss, cap / 4));
-  return available >= current + step;
+  return available >= current + step || available >= 2 * current;
 }
 
 // RFC 9293 §3.8.6.3 and RFC 5681 §4.2: ACK at least every second full-sized segment, and

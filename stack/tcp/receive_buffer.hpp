@@ -1,6 +1,8 @@
 // The receive side's bytes: in-order data waiting for the application, and out-of-order
 // segments parked at their place right after it until the hole before them fills
-// (RFC 9293 §3.10.7.4 seventh). The free space is what we advertise as RCV.WND (§3.8.6.2).
+// (RFC 9293 §3.10.7.4 seventh). The free space is what we advertise as RCV.WND (§3.8.6.2); a
+// few bytes of headroom beyond the capacity hold what a scaled window rounded up to its unit
+// promises (receive_window.hpp).
 #pragma once
 #include <cstddef>
 
@@ -11,8 +13,8 @@ namespace tcplab::tcp {
 
 class ReceiveBuffer {
  public:
-  ReceiveBuffer(size_t capacity, size_t max_out_of_order)
-      : ring_(capacity), max_out_of_order_(max_out_of_order) {}
+  ReceiveBuffer(size_t capacity, size_t max_out_of_order, size_t headroom = 0)
+      : ring_(capacity + headroom), capacity_(capacity), max_out_of_order_(max_out_of_order) {}
 
   enum class Stored { InOrder, OutOfOrder, Refused };
   struct InsertResult {
@@ -21,7 +23,7 @@ class ReceiveBuffer {
   };
 
   // Stores `data` that starts `offset` bytes after the in-order point. The caller has
-  // trimmed it to the window, so offset + data.size() <= free().
+  // trimmed it to the window, so offset + data.size() <= room().
   InsertResult insert(size_t offset, wire::ConstBytes data);
   // Copies in-order bytes to the application and frees their space.
   size_t read(wire::MutableBytes out);
@@ -34,9 +36,11 @@ class ReceiveBuffer {
   }
 
   size_t readable() const { return ring_.size(); }
-  // Space after the in-order bytes; out-of-order bytes live inside it.
-  size_t free() const { return ring_.free(); }
-  size_t capacity() const { return ring_.capacity(); }
+  // Space after the in-order bytes within the capacity; out-of-order bytes live inside it.
+  size_t free() const { return ring_.size() < capacity_ ? capacity_ - ring_.size() : 0; }
+  // Space after the in-order bytes, headroom included: the most a window may promise.
+  size_t room() const { return ring_.free(); }
+  size_t capacity() const { return capacity_; }
   size_t out_of_order_bytes() const { return reassembly_.bytes(); }
   bool has_out_of_order() const { return !reassembly_.empty(); }
   // Frees the storage if the application has read everything and no out-of-order bytes wait.
@@ -49,6 +53,7 @@ class ReceiveBuffer {
 
  private:
   ByteRing ring_;
+  size_t capacity_;
   Reassembly reassembly_;
   size_t max_out_of_order_;
 };

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "stack/tcp/acceptability.hpp"
+#include "stack/tcp/receive_window.hpp"
 #include "stack/tcp/sack_scoreboard.hpp"
 #include "stack/tcp/segment_trim.hpp"
 
@@ -402,7 +403,7 @@ void TimeWaitTable::send_challenge_ack(TimeWaitRecord& r) {
 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with the window Connection::window_to_advertise would
 // give: the receive buffer is empty (records are made only then), so receiver SWS avoidance
 // (RFC 9293 §3.8.6.2.2) may open the right edge to the whole buffer; it never moves it left
-// (§3.8.6, SHLD-14: a receiver SHOULD NOT shrink the window).
+// (§3.8.6, SHLD-14: a receiver SHOULD NOT shrink the window; RFC 7323 §2.4: nor by rounding).
 void TimeWaitTable::send_ack(TimeWaitRecord& r, std::string_view note) {
   wire::TcpSegment seg;
   seg.source_port = r.tuple.local_port;
@@ -420,11 +421,9 @@ void TimeWaitTable::send_ack(TimeWaitRecord& r, std::string_view note) {
     dsack_.reset();
   }
   size_t capacity = ctx_.config.receive_buffer;
-  size_t current = advertised_window(r);
-  size_t available = std::min(capacity, size_t{65535} << r.rcv_wscale);
   size_t threshold = std::min(capacity / 2, size_t{r.mss});
-  size_t wnd = available >= current + threshold ? available : current;
-  auto field = static_cast<uint16_t>(std::min<size_t>(wnd >> r.rcv_wscale, 65535));
+  size_t room = capacity + scaling_headroom(r.rcv_wscale);
+  uint16_t field = receive_window_field({advertised_window(r), capacity, room, threshold, r.rcv_wscale});
   Seq right = r.rcv_nxt + (uint32_t{field} << r.rcv_wscale);
   if (right > r.rcv_adv) r.rcv_adv = right;
   seg.window = field;
