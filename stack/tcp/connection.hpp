@@ -160,8 +160,9 @@ class Connection final : public Socket {
   void send_syn(bool with_ack, std::string_view note);
   void send_ack(std::string_view note = {});
   void send_rst(Seq seq);
-  // The sequence number of ABORT's RST: SND.NXT, or the peer's window edge if that is below it.
-  Seq abort_rst_seq() const;
+  // The sequence number of a RST we start (ABORT, giving up): SND.NXT, or the peer's window edge
+  // if that is below it.
+  Seq rst_seq() const;
   void send_data(Seq seq, size_t length, bool fin, std::string_view note);
   void transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t offset, size_t length,
                 std::string_view note);
@@ -269,7 +270,12 @@ class Connection final : public Socket {
   // Our SYN has been acknowledged. Kept, not derived from SND.UNA = ISS: sequence numbers wrap
   // (RFC 9293 §3.4), so after 2^32 bytes SND.UNA equals ISS again, long after the SYN.
   bool syn_acked_ = false;
-  int retries_ = 0;                         // consecutive timeouts of the same data (RFC 9293 §3.8.3)
+  int retries_ = 0;  // timeouts of the same data that count toward R2 (RFC 9293 §3.8.3)
+  // The data at SND.UNA went again by the timer: RFC 5681 §3.1 then holds ssthresh constant.
+  bool resent_by_timer_ = false;
+  // An acceptable ACK came since the last retransmission timeout: with the peer's window shut,
+  // that answers the retransmission as a zero-window probe (RFC 1122 §4.2.2.17).
+  bool answered_since_timeout_ = false;
   // What the persist timer decides for the sender: zero-window probes (RFC 9293 §3.8.6.1)
   // and the SWS override timeout (§3.8.6.2.1).
   struct PersistState {

@@ -85,6 +85,7 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     if (timed_seq_ && seg.ack > *timed_seq_) rto_.sample(ctx_.now - timed_at_);
     timed_seq_.reset();
     retries_ = 0;
+    resent_by_timer_ = false;
     cancel(retransmission_timer_);
     set_state(State::Established, "RFC 9293 §3.10.7.3 (SYN,ACK acknowledges our SYN)");
     soft_error_.reset();  // the path works after all: an earlier soft error explains nothing
@@ -288,7 +289,9 @@ bool Connection::check_ack(const wire::TcpSegment& seg) {
     return false;
   }
   // RFC 1122 §4.2.2.17: an acceptable ACK, even of a zero window, answers our probes (one
-  // refused above, of unsent data or far too old, answers nothing).
+  // refused above, of unsent data or far too old, answers nothing): the persist timer's and,
+  // with data outstanding, the retransmission timer's (retransmission_timeout).
+  answered_since_timeout_ = true;
   // Deviation (released-zero-window): not for a connection its application let go of
   // (release()) - nobody waits for it, so, like Linux's tcp_probe_timer for an orphaned
   // socket, its probes count whether answered or not, and a receiver that keeps its window

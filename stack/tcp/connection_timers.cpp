@@ -80,7 +80,16 @@ void Connection::on_timers() {
 void Connection::retransmission_timeout() {
   bool opening = tcb_.state == State::SynSent || syn_unacknowledged();
   int limit = opening ? ctx_.config.max_syn_retransmissions : ctx_.config.max_retransmissions;
-  if (retries_ >= limit) {
+  // The peer shut its window with our data outstanding: this retransmission is the zero-window
+  // probe (RFC 9293 §3.8.6.1; the persist timer runs only when nothing is in flight), and
+  // RFC 1122 §4.2.2.17 says "as long as the receiving TCP continues to send acknowledgments in
+  // response to the probe segments, the sending TCP MUST allow the connection to stay open".
+  // So a timeout after the peer answered does not count toward R2, as in Linux's
+  // tcp_retransmit_timer ("receiver dastardly shrinks window"); a silent peer is still given up on.
+  // Deviation (released-zero-window): a connection its application let go of counts every one.
+  bool answered_probe = !opening && tcb_.snd_wnd == 0 && answered_since_timeout_ && !released_;
+  answered_since_timeout_ = false;
+  if (!answered_probe && retries_ >= limit) {
     ++ctx_.stats.timeouts;
     if (tcb_.state == State::SynReceived && origin_ == Origin::Passive) {
       // A half-open entry nobody completed: forget it quietly, as Linux does.
@@ -88,16 +97,18 @@ void Connection::retransmission_timeout() {
       return;
     }
     // RFC 9293 §3.8.3: past R2 "close the connection"; the RST tells the peer, if it is
-    // still there, not to wait for us.
-    if (tcb_.state != State::SynSent) send_rst(tcb_.snd_nxt);
+    // still there, not to wait for us (at its window's edge if that is below SND.NXT: rst_seq).
+    if (tcb_.state != State::SynSent) send_rst(rst_seq());
     close_connection(CloseReason::TimedOut, "RFC 9293 §3.8.3 (retransmissions exhausted)");
     return;
   }
-  ++retries_;
+  if (!answered_probe) ++retries_;
   rto_.back_off();  // RFC 6298 §5.5
   // RFC 5681 §3.1 (ssthresh by eq. 4, cwnd = LW = 1 segment), RFC 6582 §3.2 step 4.
-  if (!opening) congestion_.on_retransmission_timeout(flight_size(), tcb_.snd_nxt, retries_ == 1);
-  uint32_t resent = retransmit_first("retransmission");
+  if (!opening) congestion_.on_retransmission_timeout(flight_size(), tcb_.snd_nxt, !resent_by_timer_);
+  resent_by_timer_ = true;
+  uint32_t resent =
+      retransmit_first(answered_probe ? "retransmission (zero-window probe, not counted)" : "retransmission");
   if (!opening) start_timeout_recovery(resent);  // the rest follows as cwnd opens
   // RFC 6298 §5.6, with the backed-off RTO. A SYN or SYN,ACK sent again has armed it already
   // (send_syn starts a stopped timer, §5.1), with the same deadline: once is enough.
@@ -139,6 +150,7 @@ void Connection::act_on(NewReno::Response response, std::string_view note) {
 // congestion.cpp (RFC 5681 §3.1-3.2, RFC 6582 §3.2 step 3).
 void Connection::on_new_ack(size_t acked_bytes) {
   retries_ = 0;
+  resent_by_timer_ = false;
   recovery_ack();
   NewReno::Response response = congestion_.on_new_ack(acked_bytes, tcb_.snd_una, flight_size());
   if (tcb_.snd_una == tcb_.snd_nxt) {
@@ -179,7 +191,7 @@ void Connection::persist_timeout() {
     // probe counts, answered or not (check_ack says why).
     if (persist_.unanswered >= ctx_.config.max_retransmissions) {
       ++ctx_.stats.timeouts;
-      send_rst(tcb_.snd_nxt);  // as for retransmissions: a peer still there stops waiting
+      send_rst(rst_seq());  // as for retransmissions: a peer still there stops waiting
       close_connection(CloseReason::TimedOut,
                        released_ ? "Deviation: released-zero-window (zero-window probes of a connection its "
                                    "application let go of count even when answered, like Linux's orphans)"

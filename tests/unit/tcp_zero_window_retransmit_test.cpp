@@ -1,0 +1,113 @@
+// Tests for retransmission timeouts while the peer's window is shut with our data outstanding
+// (Connection::retransmission_timeout): the retransmission is then the zero-window probe, and
+// RFC 1122 §4.2.2.17 keeps the connection open "as long as the receiving TCP continues to send
+// acknowledgments in response to the probe segments". A silent peer is still given up on after
+// max_retransmissions (RFC 9293 §3.8.3), with a RST at the peer's window edge (deviation
+// rst-at-window-edge); a released connection counts every timeout (deviation released-zero-window).
+#include <doctest/doctest.h>
+
+#include "tests/unit/tcp_peer.hpp"
+
+using namespace tcplab;
+using namespace tcplab::testing;
+using tcp::CloseReason;
+using tcp::State;
+
+namespace {
+
+// Two full segments go (2 x 1460 bytes); the peer takes the first and shuts its window, so the
+// second, already sent, is outstanding beyond it. Returns SND.UNA, the window's edge.
+Seq shut_window_with_data_outstanding(Established& c) {
+  REQUIRE(c.socket->send(bytes_of(std::string(2920, 'x'))) == 2920);
+  REQUIRE(c.peer.take().size() == 2);
+  Seq una = c.our_nxt + 1460;
+  c.peer_acks(una, 0);
+  REQUIRE(c.peer.take().empty());
+  return una;
+}
+
+// Lets virtual time pass, 100 ms at a time, until the stack sends something (at most ten
+// minutes: the RTO backs off to 60 s at most).
+std::vector<Sent> next_sent(Established& c) {
+  for (int i = 0; i < 6000; ++i) {
+    c.peer.advance(milliseconds(100));
+    auto out = c.peer.take();
+    if (!out.empty()) return out;
+  }
+  return {};
+}
+
+// Retransmissions sent before something else (a RST) went; `answer`: the peer acknowledges each
+// one with its window still shut.
+int retransmissions_until_other(Established& c, Seq una, std::vector<Sent>& other, bool answer,
+                                int bound = 40) {
+  int retransmissions = 0;
+  for (int i = 0; i < bound; ++i) {
+    auto out = next_sent(c);
+    REQUIRE(out.size() == 1);
+    if (out[0].flags.rst || out[0].seq != una) {
+      other = out;
+      break;
+    }
+    ++retransmissions;
+    if (answer) c.peer_acks(una, 0);
+  }
+  return retransmissions;
+}
+
+}  // namespace
+
+TEST_CASE("tcp: retransmissions answered with a zero window keep the connection open") {
+  Established c;
+  const Seq una = shut_window_with_data_outstanding(c);
+  std::vector<Sent> other;
+  // Twenty answered retransmissions, well past max_retransmissions (8): no RST.
+  int answered = retransmissions_until_other(c, una, other, true, 20);
+  INFO(c.peer.dump());
+  CHECK(answered == 20);
+  CHECK(other.empty());
+  CHECK(c.socket->state() == State::Established);
+  CHECK(c.peer.stack.tcp().stats().timeouts == 0);
+  // Then the peer falls silent: the timeout after its last answer does not count, the next
+  // eight do, and the ninth gives up.
+  int silent = retransmissions_until_other(c, una, other, false);
+  CHECK(silent == 1 + 8);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.to_string() == "R");
+  CHECK(c.app.reason == CloseReason::TimedOut);
+  CHECK(c.peer.stack.tcp().stats().timeouts == 1);
+}
+
+TEST_CASE("tcp: giving up behind a zero window resets at the window edge, not at SND.NXT") {
+  Established c;
+  const Seq una = shut_window_with_data_outstanding(c);
+  std::vector<Sent> other;
+  int silent = retransmissions_until_other(c, una, other, false);
+  INFO(c.peer.dump());
+  CHECK(silent == 1 + 8);  // the first timeout follows the ACK that shut the window
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.to_string() == "R");
+  // The peer's RCV.NXT is SND.UNA and its window zero: only a RST there is acceptable to it
+  // (RFC 9293 §3.10.7.4); SND.NXT is a segment further.
+  CHECK(other[0].seq == una);
+  CHECK(c.app.reason == CloseReason::TimedOut);
+}
+
+// Like Linux's tcp_retransmit_timer for an orphaned socket: nobody waits for a connection its
+// application let go of, so a peer that answers but never opens its window cannot hold it.
+TEST_CASE("tcp: a released connection counts answered retransmissions into a zero window") {
+  Established c;
+  const Seq una = shut_window_with_data_outstanding(c);
+  c.socket->close();
+  REQUIRE(c.socket->release());
+  c.peer.take();
+  std::vector<Sent> other;
+  int answered = retransmissions_until_other(c, una, other, true);
+  INFO(c.peer.dump());
+  CHECK(answered == 8);  // max_retransmissions, answered or not
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].flags.rst);
+  CHECK(other[0].seq == una);
+  CHECK(c.peer.stack.tcp().stats().timeouts == 1);
+  CHECK(c.peer.stack.tcp().stats().connections_current == 0);
+}
