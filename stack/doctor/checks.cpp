@@ -120,12 +120,14 @@ Check check_tun_device(const TunNode& node, const Identity& me) {
   }
   std::string why =
       what + "; open() as uid " + std::to_string(me.uid) + " fails: " + std::strerror(node.open_errno);
+  // The name is written out, as the privilege check writes it: the admin types this in a shell
+  // of their own, where $USER (or a placeholder left as is) would not be this user.
   if (node.open_errno == EACCES || node.open_errno == EPERM)
     return fail(name, why + " (the node's mode is checked before any TUN's owner)",
                 "run as root (sudo build/tcplab serve), or an admin makes the node usable: "
                 "sudo chmod 0666 /dev/net/tun (or a group: sudo chgrp GROUP /dev/net/tun && "
-                "sudo chmod 0660 /dev/net/tun; or an ACL: sudo setfacl -m u:USER:rw /dev/net/tun), "
-                "then optionally a persistent TUN (README: Without root)");
+                "sudo chmod 0660 /dev/net/tun; or an ACL: sudo setfacl -m u:" + admin_user_text(me) +
+                    ":rw /dev/net/tun), then optionally a persistent TUN (README: Without root)");
   if ((node.open_errno == ENODEV || node.open_errno == ENXIO || node.open_errno == ENOENT) &&
       !node.driver_loaded)
     return fail(name, why, "load the driver: sudo modprobe tun");

@@ -305,6 +305,8 @@ class Connection final : public Socket {
   // What a go-back-N resend (Recovery::Timeout) is called in the trace: after the timer, or
   // after an ICMP said the path's MTU is smaller (RFC 1191 §6.4), where no timer fired.
   const char* go_back_note_ = "retransmission (after timeout)";
+  // Set while a counted retransmission is being sent, so that its trace event says so.
+  bool resending_ = false;
   // RFC 6675 RescueRxt, as the sequence number after it (like rtx_next_ for HighRxt).
   std::optional<Seq> rescue_rxt_;
   // RFC 2018: both SYNs carried SACK-permitted (sack_ok_); the scoreboard of what the peer

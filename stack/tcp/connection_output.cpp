@@ -305,7 +305,9 @@ void Connection::trace_segment(trace::Direction dir, const wire::TcpSegment& seg
     relative = true;
     irs = seg.seq;
   }
-  ctx_.tracer.segment(ctx_.now, trace::SegmentEvent{dir, tuple_, seg, relative, tcb_.iss, irs, note});
+  const bool resent = dir == trace::Direction::Out && resending_;
+  ctx_.tracer.segment(ctx_.now,
+                      trace::SegmentEvent{dir, tuple_, seg, relative, tcb_.iss, irs, note, resent});
 }
 
 }  // namespace tcplab::tcp

@@ -26,7 +26,9 @@ uint32_t Connection::retransmit_at(Seq seq, size_t limit, std::string_view note)
   ++retransmissions_;
   ++ctx_.stats.retransmissions;
   ctx_.stats.retransmitted_bytes += len;
+  resending_ = true;
   send_data(seq, len, fin, note);
+  resending_ = false;
   return static_cast<uint32_t>(len) + (fin ? 1u : 0u);
 }
 

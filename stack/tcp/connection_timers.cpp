@@ -122,7 +122,9 @@ uint32_t Connection::retransmit_first(std::string_view note) {
     timed_seq_.reset();  // RFC 6298 §3 (Karn): no RTT sample across a retransmission
     ++retransmissions_;
     ++ctx_.stats.retransmissions;
+    resending_ = true;
     send_syn(tcb_.state != State::SynSent, note);
+    resending_ = false;
     return 1;
   }
   return retransmit_at(tcb_.snd_una, SIZE_MAX, note);

@@ -320,6 +320,8 @@ void JsonSink::segment(Instant t, const SegmentEvent& e) {
   }
   line_ += '}';
   if (!e.note.empty()) string_field("note", e.note);
+  // Only when true, so that `select(.retransmission)` counts what the exit summary counts.
+  if (e.retransmission) bool_field("retransmission", true);
   end();
 }
 

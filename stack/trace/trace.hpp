@@ -29,6 +29,10 @@ struct SegmentEvent {
   Seq iss;                     // our initial sequence number
   Seq irs;                     // the peer's initial sequence number
   std::string_view note = {};  // "retransmission", "challenge ACK", "window probe", ...
+  // Sent again, and counted in the stack's "retransmissions" (exit summary, SIGUSR1, /stats).
+  // The notes of such segments vary ("fast retransmit", "retransmission (SACK recovery)", ...)
+  // and some notes that mention a retransmission are not one ("ACK of retransmitted FIN").
+  bool retransmission = false;
 };
 
 class Sink {

@@ -7,7 +7,7 @@
 # persistent TUN with 192.0.2.1/24 keeps working and a second TUN beside it steps over its
 # range; the banner's lines work exactly as printed
 # (named namespace, tools/lab run with options before or after the command, an unnamed
-# namespace); tools/lab status names the tcplab PID and tools/lab table shows its table.
+# namespace, also when tcplab was started in the background and re-parented); tools/lab status names the tcplab PID and tools/lab table shows its table.
 source "$(dirname "$0")/lib.sh"
 require_lab
 
@@ -305,6 +305,25 @@ else
 fi
 kill -TERM "$UNNAMED_PID" 2>/dev/null
 wait "$UNNAMED_PID" 2>/dev/null
+
+# ------------------------------------------------------------------ an unnamed namespace, re-parented
+# Started in the background from a subshell that exits (as `nohup ... &` and `setsid` leave it):
+# tcplab's parent is re-parented, so no ancestor is left in the namespace the user came from and
+# only PID 1 can tell (through /proc/1/net where /proc/1/ns/net is refused, as it is to root
+# without CAP_SYS_PTRACE). A banner that guessed "default" would print a bare curl to the host.
+REPARENTED_LOG=$TMP/reparented.log
+(unshare --net -- bash -c "ip link set lo up && exec timeout -s INT 60 '$TCPLAB' serve" \
+  >"$REPARENTED_LOG" 2>&1 </dev/null &)
+if wait_for_log "$REPARENTED_LOG" '^  (sudo )?kill -USR1 [0-9]+$' 100; then
+  pid=$(sed -nE 's/^  (sudo )?kill -USR1 ([0-9]+)$/\2/p' "$REPARENTED_LOG")
+  BG_PIDS+=("$pid")
+  PREFIX="nsenter --net=/proc/$pid/ns/net -- "
+  check "re-parented, unnamed namespace: the banner's curl line enters it (nsenter), as printed" \
+    curl_line_works "$REPARENTED_LOG" "$PREFIX"
+  kill -TERM "$pid" 2>/dev/null
+else
+  not_ok "re-parented, unnamed namespace: tcplab comes up"; sed 's/^/# /' "$REPARENTED_LOG"
+fi
 
 # ------------------------------------------------------------------ an admin's persistent TUN
 ip netns add "$FRESH_NS" && ip -n "$FRESH_NS" link set lo up &&

@@ -65,6 +65,13 @@ TEST_CASE("doctor: /dev/net/tun") {
         "(the node's mode is checked before any TUN's owner)");
   CHECK(denied.fix.find("run as root") == 0);
   CHECK(denied.fix.find("sudo chmod 0666 /dev/net/tun") != std::string::npos);
+  // The ACL names the user as the privilege check does (the uid without a passwd entry), never a
+  // placeholder an admin would have to fill in.
+  CHECK(denied.fix.find("sudo setfacl -m u:1000:rw /dev/net/tun") != std::string::npos);
+  CHECK(denied.fix.find("USER") == std::string::npos);
+  Identity alice = student();
+  alice.name = "alice";
+  CHECK(check_tun_device(n, alice).fix.find("sudo setfacl -m u:alice:rw /dev/net/tun") != std::string::npos);
   n = good_node();
   n.minor = 3;
   CHECK(check_tun_device(n, root()).fix.find("mknod /dev/net/tun c 10 200") != std::string::npos);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <string>
 #include <vector>
 
 #include "stack/stack.hpp"
@@ -69,12 +70,29 @@ struct Receiver final : tcp::AcceptHandler, tcp::SocketHandler {
 struct SenderCost {
   uint64_t retransmissions = 0;  // segments resent
   Duration virtual_time{};       // from connect() to the end, on the virtual clock
+  uint64_t both_retransmissions = 0;    // both stacks' counters, as an exit summary adds them
+  uint64_t traced_retransmissions = 0;  // segment events of both stacks marked as retransmissions
+  std::vector<std::string> notes;       // the notes those events carried, each once
+};
+
+// Counts the segment events marked as retransmissions, and which notes they carried.
+struct RetransmissionCounter final : trace::Sink {
+  SenderCost* cost = nullptr;
+  void segment(Instant, const trace::SegmentEvent& e) override {
+    if (!e.retransmission) return;
+    ++cost->traced_retransmissions;
+    if (std::find(cost->notes.begin(), cost->notes.end(), e.note) == cost->notes.end())
+      cost->notes.emplace_back(e.note);
+  }
 };
 
 // Moves packets between the stacks; `drop_every` > 0 loses every n-th data packet once.
 double transfer(uint64_t bytes, int drop_every, Receiver& rx, Sender& tx, bool sack = true,
                 SenderCost* cost = nullptr) {
   trace::Tracer tracer;
+  RetransmissionCounter counter;
+  counter.cost = cost;
+  if (cost) tracer.add(&counter);
   StackConfig server_config, client_config;
   client_config.address = wire::Ipv4Address{0xC0000201};
   server_config.tcp.sack = client_config.tcp.sack = sack;
@@ -112,6 +130,7 @@ double transfer(uint64_t bytes, int drop_every, Receiver& rx, Sender& tx, bool s
   }
   if (cost) {
     cost->retransmissions = client.tcp().stats().retransmissions;
+    cost->both_retransmissions = cost->retransmissions + server.tcp().stats().retransmissions;
     cost->virtual_time = now - Instant{seconds(1)};
   }
   double secs = std::max(1e-6, static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC);
@@ -155,6 +174,13 @@ TEST_CASE("tcp bulk: with several losses per window, SACK resends less than NewR
   CHECK_FALSE(rx_plain.corrupt);
   CHECK(with_sack.retransmissions <= without_sack.retransmissions);
   CHECK(with_sack.virtual_time <= without_sack.virtual_time);
+  // The trace marks exactly the segments the counters count, whatever their notes say ("fast
+  // retransmit", "retransmission (SACK recovery)", ...): a trace reader counts what the exit
+  // summary's "retransmissions N" counts.
+  CHECK(with_sack.both_retransmissions > 0);
+  CHECK(with_sack.traced_retransmissions == with_sack.both_retransmissions);
+  CHECK(without_sack.traced_retransmissions == without_sack.both_retransmissions);
+  CHECK(with_sack.notes.size() + without_sack.notes.size() > 2);
   auto ms = [](Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   MESSAGE("2 MiB, every 7th data packet lost: SACK " << with_sack.retransmissions << " segments resent, "
                                                      << ms(with_sack.virtual_time) << " ms; NewReno only "

@@ -75,7 +75,7 @@ TEST_CASE("json trace: a segment with relative numbers, raw numbers and options"
     synack.flags.syn = synack.flags.ack = true;
     synack.window = 65535;
     sink.segment(t0 + microseconds(250), SegmentEvent{Direction::Out, kTuple, synack, true, Seq(1000),
-                                                      Seq(0xFFFFFFFF), "retransmission"});
+                                                      Seq(0xFFFFFFFF), "retransmission", true});
   });
   REQUIRE(lines.size() == 2);
   CHECK(lines[0] ==
@@ -85,7 +85,7 @@ TEST_CASE("json trace: a segment with relative numbers, raw numbers and options"
   CHECK(lines[1] ==
         R"({"t":0.000250,"event":"segment","dir":"out","src":"192.0.2.2:80","dst":"192.0.2.1:40000",)"
         R"("flags":"S.","seq":0,"end":0,"len":0,"ack":1,"win":65535,"relative":true,"seq_raw":1000,)"
-        R"("ack_raw":0,"options":{},"note":"retransmission"})");
+        R"("ack_raw":0,"options":{},"note":"retransmission","retransmission":true})");
 }
 
 TEST_CASE("json trace: SACK blocks relative to the ISN they acknowledge (RFC 2018)") {

@@ -66,6 +66,8 @@ std::string command_prefix(long pid, const BannerContext& c) {
       }
       return sudo + "ip netns exec " + text::shell_quote(c.where.name) + " ";
     case NetworkNamespace::Kind::Unnamed:
+    case NetworkNamespace::Kind::Unknown:
+      // Entering the namespace works from any terminal, this one's own included.
       return sudo + "nsenter --net=/proc/" + std::to_string(pid) + "/ns/net -- ";
   }
   return "";
@@ -93,44 +95,55 @@ std::string where_line(const BannerContext& c, const std::string& services) {
   if (c.where.kind == NetworkNamespace::Kind::Unnamed)
     return "tcplab: this runs in a network namespace without a name; from another terminal" + services +
            ":\n";
+  if (c.where.kind == NetworkNamespace::Kind::Unknown)
+    return "tcplab: cannot tell whether this network namespace is your terminals' (/proc/1 is out of "
+           "reach), so the lines enter it; from another terminal" +
+           services + ":\n";
   return "tcplab: from another terminal" + services + ":\n";
+}
+
+// Whether PID 1 shares our network namespace; nothing when neither route can be read.
+std::optional<bool> same_namespace_as_pid1(const Identity& self) {
+  if (auto init = identity_of("/proc/1/ns/net")) return *init == self;
+  // Opening /proc/1/ns/net needs ptrace rights over PID 1, which even root lacks without
+  // CAP_SYS_PTRACE (a container) and any other user lacks always. /proc/PID/net needs none, and
+  // each namespace has its own entries there, so one entry's inode tells the namespaces apart.
+  auto ours = identity_of("/proc/self/net/dev");
+  auto init = identity_of("/proc/1/net/dev");
+  if (!ours || !init) return std::nullopt;
+  return *ours == *init;
+}
+
+// True when a process up our chain of parents is in another namespace than `self`.
+bool ancestor_elsewhere(const Identity& self) {
+  for (long pid = parent_of(getpid()); pid > 1; pid = parent_of(pid)) {
+    auto theirs = identity_of("/proc/" + std::to_string(pid) + "/ns/net");
+    if (!theirs) return false;
+    if (*theirs != self) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
 NetworkNamespace current_network_namespace() {
-  NetworkNamespace result;
+  link::NamespaceEvidence evidence;
   auto self = identity_of("/proc/self/ns/net");
-  if (!self) return result;
+  if (!self) return link::decide_network_namespace(evidence);
   if (DIR* dir = opendir("/run/netns")) {
     while (dirent* entry = readdir(dir)) {
       std::string name = entry->d_name;
       if (name == "." || name == "..") continue;
       if (identity_of("/run/netns/" + name) == self) {
-        result.kind = NetworkNamespace::Kind::Named;
-        result.name = name;
+        evidence.run_netns_name = name;
         break;
       }
     }
     closedir(dir);
-    if (result.kind == NetworkNamespace::Kind::Named) return result;
   }
-  if (auto init = identity_of("/proc/1/ns/net")) {
-    if (*init != *self) result.kind = NetworkNamespace::Kind::Unnamed;
-    return result;
-  }
-  // PID 1's namespace may be out of reach (an unprivileged user, a sandbox). Then the nearest
-  // ancestor we can see stands for "where the user's terminals are": `unshare --net` leaves
-  // its parent shell behind in the namespace the user came from.
-  for (long pid = parent_of(getpid()); pid > 1; pid = parent_of(pid)) {
-    auto theirs = identity_of("/proc/" + std::to_string(pid) + "/ns/net");
-    if (!theirs) break;
-    if (*theirs != *self) {
-      result.kind = NetworkNamespace::Kind::Unnamed;
-      break;
-    }
-  }
-  return result;
+  evidence.same_as_pid1 = same_namespace_as_pid1(*self);
+  evidence.ancestor_elsewhere = ancestor_elsewhere(*self);
+  return link::decide_network_namespace(evidence);
 }
 
 std::string lab_script_path() {

@@ -6,20 +6,17 @@
 #include <cstdint>
 #include <string>
 
+#include "stack/link/network_namespace.hpp"
 #include "stack/wire/ipv4.hpp"
 
 namespace tcplab::cli {
 
-// Which network namespace this process is in.
-struct NetworkNamespace {
-  enum class Kind { Default, Named, Unnamed };
-  Kind kind = Kind::Default;
-  std::string name;  // with Named: its entry in /run/netns (as `ip netns` names it)
-};
+using link::NetworkNamespace;
 
 // Compares /proc/self/ns/net with every /run/netns entry (by device and inode), then with
-// /proc/1/ns/net. If that cannot be read (no privilege, a sandbox), with the nearest ancestor
-// process whose namespace can be read; with none, assumes the default namespace.
+// /proc/1/ns/net, or, when that is refused, /proc/self/net with /proc/1/net (see
+// stack/link/network_namespace.hpp), then with the ancestor processes' namespaces. When none of
+// that tells, the namespace is Unknown, never assumed to be the default one.
 NetworkNamespace current_network_namespace();
 
 // tools/lab beside the binary's own directory (build/tcplab -> tools/lab), if it is there.
@@ -44,7 +41,8 @@ struct BannerContext {
   bool kill_sudo = false;  // signalling us needs `sudo ` (started through sudo)
 };
 
-// The whole banner. The first line is exactly "tcplab: up on NAME, stack ADDR, host CIDR".
+// The whole banner. The first line is exactly "tcplab: up on NAME, stack ADDR, host CIDR" (with
+// --host-ip none "host as configured on NAME": BannerInfo::host_text).
 std::string banner_text(const BannerInfo& info, const BannerContext& context);
 
 // What `serve --kernel-tcp ADDR:PORT` has running.
