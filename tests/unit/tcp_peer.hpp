@@ -226,6 +226,32 @@ struct Established {
   tcp::Socket* socket = nullptr;
 };
 
+// A connection whose peer takes 65,495-byte segments (a 64 KiB MTU), so that a test can move
+// 4 GiB through it in well under a second and see sequence numbers wrap (RFC 9293 §3.4).
+struct JumboEstablished : Established {
+  static constexpr uint16_t kMss = 65495;
+  JumboEstablished() : Established(jumbo_config(), 65535, std::nullopt, 80, kMss) {}
+  static StackConfig jumbo_config() {
+    auto config = default_stack_config();
+    config.mtu = 65535;
+    config.tcp.mss = kMss;
+    return config;
+  }
+  // Writes n bytes (at most one segment; 0: nothing new, the next queued segment goes), checks
+  // that one segment leaves at our_nxt with them, and has the peer acknowledge it.
+  void send_one_and_ack(size_t n) {
+    if (n > 0) REQUIRE(socket->send(bytes_of(segment.substr(0, n))) == n);
+    auto out = peer.take();
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].seq == our_nxt);
+    REQUIRE(out[0].payload.size() == (n > 0 ? n : segment.size()));
+    our_nxt += static_cast<uint32_t>(out[0].payload.size());
+    peer_acks(our_nxt);
+    peer.history.clear();  // two lines a segment, 65,000 segments: keep only the end
+  }
+  const std::string segment = std::string(kMss, 'x');
+};
+
 // A connection whose receive window is shut: a 4,096-byte buffer the peer has filled and the
 // application has not read, the zero window already advertised.
 struct ZeroWindowEstablished : Established {

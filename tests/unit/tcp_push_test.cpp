@@ -55,31 +55,18 @@ TEST_CASE("tcp: a push long passed does not let a short write through 2^32 bytes
   // The end of the last PUSH is a sequence number, compared in sequence arithmetic (RFC 9293
   // §3.4). Kept after SND.NXT passed it, it would come round again after 2^32 bytes and make
   // an unpushed short write near it look like the end of a pushed message (Nagle skipped).
-  StackConfig config = default_stack_config();
-  config.mtu = 65535;
-  config.tcp.mss = 65495;
-  Established c(config, 65535, std::nullopt, 80, 65495);
-  const std::string segment(65495, 'x');
+  JumboEstablished c;
+  const std::string& segment = c.segment;
   uint64_t left = (uint64_t{1} << 32) - 50;  // bytes sent from the push's end up to here
-  auto send_and_ack = [&](size_t n) {
-    if (n > 0) REQUIRE(c.socket->send(bytes_of(segment.substr(0, n))) == n);
-    auto out = c.peer.take();
-    REQUIRE(out.size() == 1);
-    const size_t sent = out[0].payload.size();
-    REQUIRE(sent == (n > 0 ? n : segment.size()));
-    c.our_nxt += static_cast<uint32_t>(sent);
-    c.peer_acks(c.our_nxt);
-    c.peer.history.clear();  // two lines a segment, 65,000 segments: keep only the end
-  };
   // Two whole segments, the second waiting for the window when the push comes: nothing short
   // is ever held for this push, and it ends where the second segment does.
   REQUIRE(c.socket->send(bytes_of(segment + segment)) == 2 * segment.size());
   c.socket->push();
-  send_and_ack(0);
-  send_and_ack(0);
+  c.send_one_and_ack(0);
+  c.send_one_and_ack(0);
   while (left > 1000) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(left - 1000, segment.size()));
-    send_and_ack(n);
+    c.send_one_and_ack(n);
     left -= n;
   }
   // 1000 bytes before the push's end comes round: one segment in flight, then a short write.
