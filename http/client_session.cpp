@@ -479,7 +479,7 @@ std::string ClientSession::soft_error(const Conn& c) const {
   if (c.socket == nullptr) return {};
   const auto error = c.socket->info().icmp_soft_error;
   if (!error) return {};
-  return "; ICMP " + std::string(tcp::icmp_unreachable_name(error->code)) + " came back from " +
+  return "; ICMP " + std::string(tcp::icmp_error_name(error->type, error->code)) + " came back from " +
          error->from.to_string();
 }
 

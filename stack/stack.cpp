@@ -113,11 +113,16 @@ void Stack::icmp_arrives(const wire::Ipv4Packet& ip, std::span<const std::byte> 
   if (message.type == static_cast<uint8_t>(wire::IcmpType::DestinationUnreachable)) {
     if (message.code == static_cast<uint8_t>(wire::UnreachableCode::FragmentationNeeded))
       return fragmentation_needed_arrives(message, raw, now);
-    return destination_unreachable_arrives(message, ip.header.source, raw, now);
+    return icmp_error_arrives(message, ip.header.source, raw, now);
   }
+  // RFC 1122 §3.2.2.4 and §3.2.2.5: time exceeded and parameter problem "MUST be passed to the
+  // transport layer" (TCP keeps them as soft errors, §4.2.3.9).
+  if (message.type == static_cast<uint8_t>(wire::IcmpType::TimeExceeded) ||
+      message.type == static_cast<uint8_t>(wire::IcmpType::ParameterProblem))
+    return icmp_error_arrives(message, ip.header.source, raw, now);
   if (message.type != static_cast<uint8_t>(wire::IcmpType::EchoRequest)) {
     // RFC 1122 §3.2.2: never answer an ICMP error with an ICMP error, and echo is the only
-    // query we serve; everything else (replies, time exceeded, timestamps...) is only counted.
+    // query we serve; everything else (replies, timestamps, redirects...) is only counted.
     return drop(DropReason::IcmpUnhandledType, raw, now, "not an echo request");
   }
   // A reply bigger than the MTU (to a reassembled request) leaves in fragments.
@@ -146,14 +151,15 @@ void Stack::fragmentation_needed_arrives(const wire::IcmpMessage& message, std::
   tcp_.fragmentation_needed(*quote, static_cast<uint16_t>(message.rest & 0xffff), raw, now);
 }
 
-// RFC 1122 §4.2.3.9: any other destination unreachable goes to the connection the quote names,
-// which tells a hard error (protocol or port unreachable, for our SYN) from a soft one. Like
-// fragmentation needed, the quote must be of a TCP segment we sent; never answered.
-void Stack::destination_unreachable_arrives(const wire::IcmpMessage& message, wire::Ipv4Address from,
-                                            std::span<const std::byte> raw, Instant now) {
-  auto quote = quote_of_our_tcp(message, "destination unreachable", raw, now);
+// RFC 1122 §4.2.3.9: any other destination unreachable, time exceeded or parameter problem
+// goes to the connection the quote names, which tells a hard error (protocol or port
+// unreachable, for our SYN) from a soft one. Like fragmentation needed, the quote must be of a
+// TCP segment we sent; never answered.
+void Stack::icmp_error_arrives(const wire::IcmpMessage& message, wire::Ipv4Address from,
+                               std::span<const std::byte> raw, Instant now) {
+  auto quote = quote_of_our_tcp(message, tcp::icmp_error_kind(message.type), raw, now);
   if (!quote) return;
-  tcp_.destination_unreachable(*quote, message.code, from, raw, now);
+  tcp_.icmp_error(*quote, message.type, message.code, from, raw, now);
 }
 
 // The quote of an ICMP error, if it is of a TCP segment we sent (RFC 5927 §4.1 starts there);

@@ -98,8 +98,8 @@ class Stack {
   void icmp_arrives(const wire::Ipv4Packet& packet, std::span<const std::byte> raw, Instant now);
   void fragmentation_needed_arrives(const wire::IcmpMessage& message, std::span<const std::byte> raw,
                                     Instant now);
-  void destination_unreachable_arrives(const wire::IcmpMessage& message, wire::Ipv4Address from,
-                                       std::span<const std::byte> raw, Instant now);
+  void icmp_error_arrives(const wire::IcmpMessage& message, wire::Ipv4Address from,
+                          std::span<const std::byte> raw, Instant now);
   std::optional<wire::IcmpQuote> quote_of_our_tcp(const wire::IcmpMessage& message, std::string_view what,
                                                   std::span<const std::byte> raw, Instant now);
   void send_unreachable(wire::UnreachableCode code, const wire::Ipv4Packet& packet,

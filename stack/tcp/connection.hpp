@@ -66,7 +66,7 @@ class Connection final : public Socket {
   void fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uint16_t quoted_length);
   // RFC 1122 §4.2.3.9: any other ICMP destination unreachable (`code`, from `from`) quoting our
   // segment at `quoted_seq` (connection_unreachable.cpp).
-  void destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv4Address from);
+  void icmp_error(Seq quoted_seq, uint8_t type, uint8_t code, wire::Ipv4Address from);
   // Fires whatever timers are due at ctx.now.
   void on_timers();
   // The quick ACK queued by a read, at the end of the application's turn, if nothing carried it.

@@ -1,16 +1,19 @@
-// ICMP destination unreachable for one connection (RFC 1122 §4.2.3.9): protocol and port
-// unreachable answering our SYN end the active open at once, as curl's "Connection refused";
-// every other code, and any code in another state, is a soft error that changes nothing.
+// An ICMP error for one connection (RFC 1122 §4.2.3.9): protocol and port unreachable answering
+// our SYN end the active open at once, as curl's "Connection refused"; every other unreachable
+// code, time exceeded and parameter problem (which RFC 1122 §3.2.2.4-3.2.2.5 says MUST be passed
+// to the transport layer), and any error in another state, are soft errors that change nothing
+// but what the application can learn.
 #include "stack/tcp/connection.hpp"
 #include "stack/text/note_buffer.hpp"
 #include "stack/wire/icmp.hpp"
 
 namespace tcplab::tcp {
-void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv4Address from) {
-  if (!quote_in_flight(quoted_seq, "destination unreachable")) return;
-  std::string_view name = icmp_unreachable_name(code);
-  bool hard = code == static_cast<uint8_t>(wire::UnreachableCode::Protocol) ||
-              code == static_cast<uint8_t>(wire::UnreachableCode::Port);
+void Connection::icmp_error(Seq quoted_seq, uint8_t type, uint8_t code, wire::Ipv4Address from) {
+  if (!quote_in_flight(quoted_seq, icmp_error_kind(type))) return;
+  std::string_view name = icmp_error_name(type, code);
+  bool hard = type == static_cast<uint8_t>(wire::IcmpType::DestinationUnreachable) &&
+              (code == static_cast<uint8_t>(wire::UnreachableCode::Protocol) ||
+               code == static_cast<uint8_t>(wire::UnreachableCode::Port));
   std::string from_text = from.to_string();
   std::string_view state = to_string(tcb_.state);
   text::NoteBuffer note;
@@ -35,7 +38,7 @@ void Connection::destination_unreachable(Seq quoted_seq, uint8_t code, wire::Ipv
             note.format("ICMP %.*s (code %u) from %s in %.*s: soft error ignored (RFC 1122 §4.2.3.9)",
                         static_cast<int>(name.size()), name.data(), unsigned{code}, from_text.c_str(),
                         static_cast<int>(state.size()), state.data()));
-  soft_error_ = IcmpSoftError{code, from};
+  soft_error_ = IcmpSoftError{type, code, from};
 }
 
 }  // namespace tcplab::tcp

@@ -461,16 +461,17 @@ void TcpHost::fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_h
   h.finish_entry();
 }
 
-void TcpHost::destination_unreachable(const wire::IcmpQuote& quote, uint8_t code, wire::Ipv4Address from,
-                                      wire::ConstBytes packet, Instant now) {
+void TcpHost::icmp_error(const wire::IcmpQuote& quote, uint8_t type, uint8_t code, wire::Ipv4Address from,
+                         wire::ConstBytes packet, Instant now) {
   Impl& h = *impl_;
   const FourTuple tuple = h.enter_for_icmp(quote, packet, now);
+  const std::string_view what = icmp_error_kind(type);
   if (TimeWaitRecord* record = h.time_wait.find(tuple)) {
-    h.time_wait.icmp_error_arrives(*record, "destination unreachable");
+    h.time_wait.icmp_error_arrives(*record, what);
   } else if (Connection* c = h.live_connection(tuple)) {
-    c->destination_unreachable(Seq(quote.tcp_seq), code, from);
+    c->icmp_error(Seq(quote.tcp_seq), type, code, from);
   } else {
-    h.ctx.drop(DropReason::IcmpNoConnection, "destination unreachable for no connection");
+    h.ctx.drop(DropReason::IcmpNoConnection, "ICMP error for no connection");
   }
   h.finish_entry();
 }

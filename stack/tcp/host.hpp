@@ -37,10 +37,11 @@ class TcpHost final : public SocketProvider {
   // is the ICMP packet (for drop traces). next_hop_mtu 0: an old router (RFC 1191 §5).
   void fragmentation_needed(const wire::IcmpQuote& quote, uint16_t next_hop_mtu, wire::ConstBytes packet,
                             Instant now);
-  // RFC 1122 §4.2.3.9: any other ICMP destination unreachable (`code`, sent by `from`) quoting
-  // one of our TCP segments: a hard error aborts a connection in SYN-SENT, the rest is dropped.
-  void destination_unreachable(const wire::IcmpQuote& quote, uint8_t code, wire::Ipv4Address from,
-                               wire::ConstBytes packet, Instant now);
+  // RFC 1122 §4.2.3.9: any other ICMP destination unreachable, time exceeded or parameter
+  // problem (`type`, `code`, sent by `from`) quoting one of our TCP segments: a hard error aborts
+  // a connection in SYN-SENT, the rest are soft errors, kept for the application.
+  void icmp_error(const wire::IcmpQuote& quote, uint8_t type, uint8_t code, wire::Ipv4Address from,
+                  wire::ConstBytes packet, Instant now);
   // Fires every timer due at `now` and remembers `now` for calls the application makes.
   void advance(Instant now);
   // The application's turn is over (its callbacks, and what its loop did after them): quick

@@ -66,10 +66,26 @@ constexpr std::string_view icmp_unreachable_name(uint8_t code) {
   }
 }
 
+// The name of an ICMP error TCP is told about: destination unreachable (by code), time exceeded
+// or parameter problem (RFC 792, RFC 1122 §3.2.2.4-3.2.2.5).
+constexpr std::string_view icmp_error_name(uint8_t type, uint8_t code) {
+  if (type == 11) return code == 1 ? "time exceeded (fragment reassembly)" : "time exceeded (TTL)";
+  if (type == 12) return "parameter problem";
+  return icmp_unreachable_name(code);
+}
+
+// The kind of an ICMP error, for drop reasons: "destination unreachable", "time exceeded"...
+constexpr std::string_view icmp_error_kind(uint8_t type) {
+  if (type == 11) return "time exceeded";
+  if (type == 12) return "parameter problem";
+  return "destination unreachable";
+}
+
 // The last ICMP soft error about a connection (RFC 1122 §4.2.3.9: TCP MUST NOT abort on it but
 // "SHOULD make it available to the application"): a connection that then times out can say
 // why, as a "no route to host" would.
 struct IcmpSoftError {
+  uint8_t type = 3;  // destination unreachable, time exceeded (11) or parameter problem (12)
   uint8_t code = 0;
   wire::Ipv4Address from{};
 };

@@ -7,7 +7,13 @@
 
 namespace tcplab::wire {
 
-enum class IcmpType : uint8_t { EchoReply = 0, DestinationUnreachable = 3, EchoRequest = 8 };
+enum class IcmpType : uint8_t {
+  EchoReply = 0,
+  DestinationUnreachable = 3,
+  EchoRequest = 8,
+  TimeExceeded = 11,
+  ParameterProblem = 12,
+};
 
 // RFC 792 codes of destination unreachable; FragmentationNeeded carries the next-hop MTU in
 // the low 16 bits of the "rest" word (RFC 1191 §4).

@@ -1,6 +1,6 @@
-// Tests for ICMP destination unreachable (stack.cpp destination_unreachable_arrives, TcpHost and
-// connection_unreachable.cpp, RFC 1122 §4.2.3.9): a hand-built ICMP type 3 quoting one of our
-// segments goes through Stack::receive like any packet from the link.
+// Tests for ICMP destination unreachable and the other errors TCP is told of (stack.cpp
+// icmp_error_arrives, TcpHost and connection_unreachable.cpp, RFC 1122 §4.2.3.9): a hand-built
+// ICMP error quoting one of our segments goes through Stack::receive like any packet from the link.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -16,12 +16,13 @@ using tcp::State;
 
 namespace {
 
-// An ICMP type 3 with `code` from the peer's host (a firewall's reject rule), quoting the
-// first 28 bytes of `ours` (IP + 8 TCP).
-std::vector<std::byte> unreachable(const Peer& peer, std::span<const std::byte> ours, uint8_t code) {
+// An ICMP error (type 3 by default: a firewall's reject rule) with `code` from the peer's host,
+// quoting the first 28 bytes of `ours` (IP + 8 TCP).
+std::vector<std::byte> unreachable(const Peer& peer, std::span<const std::byte> ours, uint8_t code,
+                                   uint8_t type = 3) {
   constexpr size_t kQuoted = 28;
   std::vector<std::byte> packet(20 + 8 + kQuoted);
-  wire::emit_icmp(3, code, 0, ours.first(kQuoted), wire::MutableBytes(packet).subspan(20));
+  wire::emit_icmp(type, code, 0, ours.first(kQuoted), wire::MutableBytes(packet).subspan(20));
   wire::Ipv4Header h;
   h.protocol = 1;
   h.source = peer.ip;
@@ -131,6 +132,28 @@ TEST_CASE("tcp: port unreachable for an established connection is soft; a quote 
   c.peer.stack.receive(unreachable(c.peer, segment, 3), c.peer.now);
   CHECK(c.peer.stack.drops().get(DropReason::IcmpSeqNotInFlight) == 1);
   CHECK(c.socket->state() == State::Established);
+}
+
+TEST_CASE("tcp: time exceeded and parameter problem reach the connection as soft errors (RFC 1122 §3.2.2)") {
+  // "An incoming Time Exceeded message MUST be passed to the transport layer" (§3.2.2.4), the
+  // same for Parameter Problem (§3.2.2.5); TCP tells the application (§4.2.3.9), aborts nothing.
+  for (uint8_t type : {11, 12}) {
+    CAPTURE(type);
+    Established c;
+    std::string data(100, 'x');
+    REQUIRE(c.socket->send(bytes_of(data)) == data.size());
+    auto segment = first_sent(c.peer);
+    c.peer.take();
+    c.peer.stack.receive(unreachable(c.peer, segment, 0, type), c.peer.now);
+    CHECK(c.socket->state() == State::Established);
+    CHECK(c.peer.stack.drops().get(DropReason::IcmpSoftError) == 1);
+    CHECK(c.peer.stack.drops().get(DropReason::IcmpUnhandledType) == 0);
+    auto soft = c.socket->info().icmp_soft_error;
+    REQUIRE(soft.has_value());
+    CHECK(soft->type == type);
+    CHECK(tcp::icmp_error_name(soft->type, soft->code) ==
+          (type == 11 ? "time exceeded (TTL)" : "parameter problem"));
+  }
 }
 
 TEST_CASE("tcp: port unreachable quoting a SYN we did not send (wrong SEG.SEQ or 4-tuple) changes nothing") {
