@@ -131,6 +131,9 @@ void Connection::add_sack_blocks(wire::TcpOptions& options, size_t payload) cons
   // RFC 9293 §3.7.1 (was RFC 6691 §2): data and options together stay within the peer's MSS,
   // so a full-sized data segment carries fewer blocks (or none) rather than exceed the path's
   // MTU.
+  // Deviation (sack-blocks-yield-to-data): RFC 2018 §4 says SACK options SHOULD be in every ACK
+  // while data is missing; a full-sized data segment drops them rather than its data (Linux
+  // shortens the data), so only our pure ACKs and short segments carry them.
   while (options.sack_blocks > 0 && payload > 0 && payload + options.emitted_length() > effective_mss())
     --options.sack_blocks;
 }

@@ -82,7 +82,11 @@ bool Connection::peer_closed() const { return fin_.peer_fin && receive_.readable
 void Connection::close() {
   switch (tcb_.state) {
     case State::SynSent:
-      // RFC 9293 §3.10.4, SYN-SENT: "Delete the TCB".
+      // RFC 9293 §3.10.4, SYN-SENT: "Delete the TCB and return 'error: closing' responses to
+      // any queued SENDs, or RECEIVEs".
+      // Deviation (close-in-syn-sent-quiet): data already taken by send() is dropped without an
+      // error of its own; the socket then reads as a clean end of stream (0) and refuses writes
+      // (EPIPE), as after any close: the socket interface has no call left to report it on.
       close_connection(CloseReason::Normal, "RFC 9293 §3.10.4 (CLOSE in SYN-SENT)");
       break;
     case State::SynReceived:
