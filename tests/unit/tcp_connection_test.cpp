@@ -844,14 +844,11 @@ TEST_CASE("tcp: RTT samples from timestamps resume after 2^31 bytes of ACKs with
   // last sample. Sequence arithmetic holds within 2^31 only (RFC 9293 §3.4): if ACKs carry no
   // echo for longer than that (a peer that drops the option, which we accept), the mark must
   // not be left behind, where it would seem ahead of SND.UNA for the next 2^31 bytes.
-  StackConfig config = default_stack_config();
-  config.mtu = 65535;
-  config.tcp.mss = 65495;
-  Peer peer(config);
+  Peer peer(JumboEstablished::jumbo_config());
   RecordingAccept acceptor;
   REQUIRE(peer.stack.tcp().listen(80, &acceptor));
   auto syn = Peer::make("S", peer.isn, Seq(0), 65535);
-  syn.options.mss = 65495;
+  syn.options.mss = JumboEstablished::kMss;
   syn.options.timestamps = wire::TcpTimestamps{1000, 0};
   peer.inject(syn, 80);
   auto out = peer.take();
@@ -869,7 +866,7 @@ TEST_CASE("tcp: RTT samples from timestamps resume after 2^31 bytes of ACKs with
   socket->set_handler(&app);
   REQUIRE(socket->info().srtt == Duration::zero());
 
-  const std::string segment(65495 - 12, 'x');  // the MSS less the timestamps option
+  const std::string segment(JumboEstablished::kMss - 12, 'x');  // the MSS less the timestamps option
   uint64_t left = (uint64_t{1} << 31) + segment.size();
   while (left > 0) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(left, segment.size()));

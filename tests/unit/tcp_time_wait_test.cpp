@@ -42,6 +42,23 @@ Closed open_and_close_first(Peer& peer, uint16_t port, RecordingHandler& app) {
   return c;
 }
 
+// One connection in TIME-WAIT, held as a compact record or as its full connection, with the
+// listener still on port 80 (the record-or-not tests run each check both ways).
+struct TimeWaitOf {
+  explicit TimeWaitOf(bool compact) : peer(time_wait_config(compact)) {
+    peer.tracer.add(&trace);
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+    c = open_and_close_first(peer, 40000, app);
+    REQUIRE(peer.stack.tcp().stats().connections_time_wait == 1);
+    REQUIRE(peer.stack.tcp().stats().time_wait_records == (compact ? 1u : 0u));
+  }
+  Peer peer;
+  TraceRecorder trace;
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  Closed c;
+};
+
 // A whole run against one stack (tests/unit/tcp_recorded_run.hpp).
 struct Run : RecordedRun {
   Run(bool compact, Seq peer_isn) : RecordedRun(time_wait_config(compact), peer_isn) {}
@@ -141,11 +158,8 @@ TEST_CASE("time-wait: ABORT deletes the TIME-WAIT connection, record or not, wit
   // TIME-WAIT, so the application names the connection by its 4-tuple.
   for (bool compact : {true, false}) {
     CAPTURE(compact);
-    Peer peer(time_wait_config(compact));
-    RecordingAccept acceptor;
-    RecordingHandler app;
-    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
-    open_and_close_first(peer, 40000, app);
+    TimeWaitOf t(compact);
+    Peer& peer = t.peer;
     auto before = peer.stack.tcp().connections();
     REQUIRE(before.size() == 1);
     REQUIRE(before[0].state == State::TimeWait);
@@ -158,7 +172,7 @@ TEST_CASE("time-wait: ABORT deletes the TIME-WAIT connection, record or not, wit
     CHECK(stats.time_wait_records == 0);
     CHECK(stats.connections_time_wait == 0);
     CHECK(stats.full_tcbs == 0);
-    CHECK(app.closed == 1);  // no second on_closed
+    CHECK(t.app.closed == 1);  // no second on_closed
     CHECK_FALSE(peer.stack.tcp().abort_time_wait(before[0].tuple, peer.now));
   }
 }
@@ -189,14 +203,10 @@ std::vector<std::byte> icmp_error_quoting(const Peer& peer, uint16_t port, Seq s
 TEST_CASE("time-wait: an ICMP error is dropped as not in flight, record or not (RFC 5927 §4.1)") {
   for (bool compact : {true, false}) {
     CAPTURE(compact);
-    Peer peer(time_wait_config(compact));
-    TraceRecorder trace;
-    peer.tracer.add(&trace);
-    RecordingAccept acceptor;
-    RecordingHandler app;
-    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
-    Closed c = open_and_close_first(peer, 40000, app);
-    REQUIRE(peer.stack.tcp().stats().time_wait_records == (compact ? 1u : 0u));
+    TimeWaitOf t(compact);
+    Peer& peer = t.peer;
+    const TraceRecorder& trace = t.trace;
+    const Closed& c = t.c;
     Seq fin = c.our_nxt - 1;  // our FIN, acknowledged: nothing is in flight
     peer.stack.receive(icmp_error_quoting(peer, 40000, fin, 3, 4, 1200), peer.now);  // fragmentation needed
     peer.stack.receive(icmp_error_quoting(peer, 40000, fin, 3, 3, 0), peer.now);     // port unreachable
@@ -286,13 +296,9 @@ TEST_CASE("time-wait: a connection reopened by a SYN takes an ISS above the old 
   // same 4-tuple is the old ISS again, below the old SND.NXT (SYN, reply and FIN).
   for (bool compact : {true, false}) {
     CAPTURE(compact);
-    Peer peer(time_wait_config(compact));
-    RecordingAccept acceptor;
-    RecordingHandler app;
-    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
-    Closed c = open_and_close_first(peer, 40000, app);
-    REQUIRE(peer.stack.tcp().stats().connections_time_wait == 1);
-    REQUIRE(peer.stack.tcp().stats().time_wait_records == (compact ? 1u : 0u));
+    TimeWaitOf t(compact);
+    Peer& peer = t.peer;
+    const Closed& c = t.c;
     const Seq old_snd_nxt = c.our_nxt + 1;  // our FIN took one
     auto syn = Peer::make("S", c.peer_nxt + 100000, Seq(0), 65535);
     syn.options.mss = 1460;
