@@ -47,12 +47,14 @@ void FileCache::forget(std::string_view key) {
 }
 
 const CachedFile* FileCache::store(std::string_view key, const std::string& real_path,
-                                   std::string_view content_type, int fd, const struct stat& st) {
+                                   std::string_view content_type, int fd, const struct stat& st,
+                                   const Validators& validators) {
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     CachedFile& file = it->second;
     if (file.real_path == real_path && same_file(st, file)) {
       file.checked = clock_();
+      file.validators = validators;
       return &file;
     }
     erase(it);
@@ -71,8 +73,9 @@ const CachedFile* FileCache::store(std::string_view key, const std::string& real
   if (got != bytes->size() || ::fstat(fd, &after) != 0 || after.st_size != st.st_size ||
       after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
     return nullptr;
-  CachedFile entry{real_path, std::string(content_type), std::move(bytes), st.st_size, st.st_mtim, st.st_ino,
-                   clock_()};
+  CachedFile entry{
+      real_path, std::string(content_type), std::move(bytes), st.st_size, st.st_mtim, st.st_ino, clock_(),
+      validators};
   std::string owned_key(key);
   const size_t entry_cost = cost(owned_key, entry);
   if (bytes_ + entry_cost > kFileCacheBudgetBytes) {

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "http/body_source.hpp"
+#include "http/conditional.hpp"
 
 namespace tcplab::http {
 
@@ -52,6 +53,7 @@ struct CachedFile {
   timespec mtime{};
   ino_t inode = 0;
   std::chrono::steady_clock::time_point checked;  // when the disk last agreed
+  Validators validators;  // ETag and Last-Modified, made once per check rather than per request
 };
 
 class FileCache {
@@ -69,9 +71,9 @@ class FileCache {
   // `file` is the open regular file `real_path` resolved to now. Keeps it under `key` if it is
   // small enough (reusing the cached bytes if it is still the same file) and returns the entry;
   // nullptr when it is too large or changed while being read (serve it from the fd). Never
-  // closes `file`.
+  // closes `file`. `validators` are the file's as of `st`.
   const CachedFile* store(std::string_view key, const std::string& real_path, std::string_view content_type,
-                          int fd, const struct stat& st);
+                          int fd, const struct stat& st, const Validators& validators);
   // Drops the entry for `key`, if any: the URL no longer names a file we may serve.
   void forget(std::string_view key);
   size_t entries() const { return entries_.size(); }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <ctime>
 
 #include "http/stats_page.hpp"
 
@@ -35,12 +36,45 @@ bool if_none_match_any(const Request& request) { return request.header("If-None-
 
 Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
 
+Response not_modified(std::string etag) {
+  // RFC 9110 §15.4.5: a 304 carries the ETag the 200 would have had, and no content.
+  Response r;
+  r.head.status = 304;
+  if (!etag.empty()) r.head.headers.emplace_back("ETag", std::move(etag));
+  return r;
+}
+
+Response precondition_failed() {
+  return text_response(412, "text/plain; charset=utf-8", "412 Precondition Failed\n");
+}
+
 std::optional<uint64_t> parse_count(std::string_view s) {
   if (s.empty() || s.size() > 15) return std::nullopt;
   uint64_t n = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return n;
+}
+
+// RFC 9110 §13.2.2: a file's preconditions, evaluated before its content is read. nullopt:
+// serve the file.
+std::optional<Response> answer_preconditions(const Request& request, const Validators& validators,
+                                             std::time_t now) {
+  switch (evaluate_preconditions(request, validators, now)) {
+    case Precondition::Serve:
+      return std::nullopt;
+    case Precondition::NotModified:
+      return not_modified(validators.etag);
+    case Precondition::Failed:
+      return precondition_failed();
+  }
+  return std::nullopt;
+}
+
+// RFC 9110 §8.8: both validators go on every 200 for a file, so a cache can ask either way.
+void add_validators(Response& r, const Validators& validators) {
+  r.head.headers.emplace_back("ETag", validators.etag);
+  r.head.headers.emplace_back("Last-Modified", validators.last_modified_text);
 }
 
 }  // namespace
@@ -91,8 +125,7 @@ Response Site::respond(const Request& request) {
     if (m == "POST") {
       // RFC 9110 §13.1.2: "If-None-Match: *" is false for a resource that exists; a method
       // other than GET or HEAD is then not performed, and the answer is 412.
-      if (if_none_match_any(request))
-        return text_response(412, "text/plain; charset=utf-8", "412 Precondition Failed\n");
+      if (if_none_match_any(request)) return precondition_failed();
       return text_response(200, "application/octet-stream", request.body);
     }
     if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST");
@@ -101,19 +134,16 @@ Response Site::respond(const Request& request) {
         "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
   }
   if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
-  Response r = respond_get(path, query);
+  Response r = respond_get(request, path, query);
   // RFC 9110 §13.1.2: "If-None-Match: *" asks for the resource only if it does not exist; it
   // does (we were about to answer 200), so GET and HEAD get 304 Not Modified and no content
-  // (§15.4.5). We send no ETags, so a list of entity-tags never matches and changes nothing.
-  if (r.head.status == 200 && if_none_match_any(request)) {
-    Response not_modified;
-    not_modified.head.status = 304;
-    return not_modified;
-  }
+  // (§15.4.5). Files under --root have validators and answered their preconditions already;
+  // the built-in pages have none, so a list of entity-tags never matches them.
+  if (r.head.status == 200 && if_none_match_any(request)) return not_modified({});
   return r;
 }
 
-Response Site::respond_get(std::string_view path, std::string_view query) {
+Response Site::respond_get(const Request& request, std::string_view path, std::string_view query) {
   auto hook = [](const std::function<std::string()>& f, std::string_view type) {
     return f ? text_response(200, std::string(type), f()) : not_found();
   };
@@ -136,7 +166,7 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
     r.body = std::make_unique<PatternBody>(*n, prefix == "/bytes/");
     return r;
   }
-  if (root_) return file_response(path, query);
+  if (root_) return file_response(request, path, query);
   if (path == "/" || path == "/index.html") return text_response(200, std::string(kHtml), demo_index_html());
   if (path == "/about.html") return text_response(200, std::string(kHtml), demo_about_html());
   if (path == "/style.css") return text_response(200, "text/css; charset=utf-8", demo_style_css());
@@ -149,7 +179,7 @@ Response Site::respond_get(std::string_view path, std::string_view query) {
   return not_found();
 }
 
-Response Site::file_response(std::string_view path, std::string_view query) {
+Response Site::file_response(const Request& request, std::string_view path, std::string_view query) {
   // The cache key is the normalised path; a path already spelled so is its own key, with no
   // decoded copy made per request.
   std::optional<std::string> normalised;
@@ -163,10 +193,13 @@ Response Site::file_response(std::string_view path, std::string_view query) {
   // "/sub%2f" normalises to "/sub/" but is redirected, not served: it bypasses the cache.
   const bool cacheable = !key.ends_with('/') || names_directory_as_sent(path);
   // A small file served in the last second comes from memory (http/file_cache.hpp).
+  const std::time_t now = std::time(nullptr);
   if (const CachedFile* cached = cacheable ? file_cache_.lookup(key) : nullptr) {
+    if (auto answered = answer_preconditions(request, cached->validators, now)) return std::move(*answered);
     Response r;
     r.head.content_type = cached->content_type;
     r.body = std::make_unique<SharedBody>(cached->bytes);
+    add_validators(r, cached->validators);
     return r;
   }
   // Not cached, or due for its check: resolve the URL and open the file again, so whatever
@@ -193,8 +226,13 @@ Response Site::file_response(std::string_view path, std::string_view query) {
   // The type comes from the name in the URL, as a browser expects ("page.html" may be a
   // symlink to "page"); a directory's is its index.html's.
   auto type = mime_type_for(key.ends_with('/') ? resolved.path : key);
+  const Validators validators = validators_for(file.st, now);
   const CachedFile* cached =
-      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st) : nullptr;
+      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st, validators) : nullptr;
+  if (auto answered = answer_preconditions(request, validators, now)) {
+    ::close(file.fd);
+    return std::move(*answered);
+  }
   Response r;
   r.head.content_type = std::string(type);
   if (cached) {
@@ -203,6 +241,7 @@ Response Site::file_response(std::string_view path, std::string_view query) {
   } else {
     r.body = std::make_unique<FileBody>(file.fd, static_cast<uint64_t>(file.st.st_size));
   }
+  add_validators(r, validators);
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "http/conditional.hpp"
 #include "http/file_cache.hpp"
 #include "http/handler.hpp"
 #include "http/open_file.hpp"
@@ -43,8 +44,8 @@ class Site final : public Responder {
   const FileCache& file_cache() const { return file_cache_; }
 
  private:
-  Response respond_get(std::string_view path, std::string_view query);
-  Response file_response(std::string_view path, std::string_view query);
+  Response respond_get(const Request& request, std::string_view path, std::string_view query);
+  Response file_response(const Request& request, std::string_view path, std::string_view query);
   Response open_failed(OpenFailure failure);
   std::optional<StaticRoot> root_;
   FileCache file_cache_;

@@ -222,6 +222,24 @@ check "--root: the built-in /echo hides DIR/echo, as --help says" \
   grep -q "POST a body here" <<<"$(curl_ns "$URL/echo")"
 code=$(curl_ns -o /dev/null -w '%{http_code}' -H 'If-None-Match:   *  ' "$URL/sub/a.txt")
 check "--root: If-None-Match: * on an existing file is 304 [got $code]" test "$code" = 304
+# Revalidation as a browser's cache or curl does it: the ETag and Last-Modified of a 200 come
+# back in If-None-Match and If-Modified-Since, and an unchanged file is 304 with no content.
+head=$(curl_ns -sI "$URL/sub/a.txt")
+check "--root: a file's 200 has an ETag and a Last-Modified" \
+  bash -c 'grep -qi "^ETag: \"" <<<"$1" && grep -qi "^Last-Modified: .* GMT" <<<"$1"' _ "$head"
+curl_ns -o /dev/null --etag-save "$DOCROOT/etag" "$URL/sub/a.txt"
+out=$(curl_ns -w '%{http_code} %{size_download}' --etag-compare "$DOCROOT/etag" "$URL/sub/a.txt")
+check "--root: curl --etag-compare of an unchanged file: 304 and no content [got $out]" test "$out" = "304 0"
+code=$(curl_ns -o /dev/null -w '%{http_code}' -z "$DOCROOT/site/sub/a.txt" "$URL/sub/a.txt")
+check "--root: curl -z with the file's own time (If-Modified-Since): 304 [got $code]" test "$code" = 304
+code=$(curl_ns -o /dev/null -w '%{http_code}' -z 'Sun, 06 Nov 1994 08:49:37 GMT' "$URL/sub/a.txt")
+check "--root: curl -z with a date before the file's: 200 [got $code]" test "$code" = 200
+echo "sub file, edited" >"$DOCROOT/site/sub/a.txt"
+sleep 1.1  # the small-file cache looks at the disk again after a second
+out=$(curl_ns --etag-compare "$DOCROOT/etag" "$URL/sub/a.txt")
+check "--root: after an edit the old ETag no longer matches: 200 with the new content [got $out]" \
+  test "$out" = "sub file, edited"
+echo "sub file" >"$DOCROOT/site/sub/a.txt"
 # A C1 control byte (0x9b, CSI on some terminals) in the target reaches the trace escaped.
 raw --send 'GET /c1-\x9b31m HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' --wait-close 5
 check "--trace: a C1 control byte in the target is printed as \\x9b" \

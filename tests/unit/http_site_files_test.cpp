@@ -213,7 +213,7 @@ TEST_CASE("If-None-Match: * on an existing resource: 304 for GET and HEAD, 412 f
   }
   CHECK(ask(site, "GET", "/missing", any).head.status == 404);
   CHECK(ask(site, "POST", "/echo", any).head.status == 412);
-  // We send no ETags, so no entity-tag can match: the request is served as usual.
+  // An entity-tag that is not the file's does not match: the request is served as usual.
   CHECK(ask(site, "GET", "/a.txt", {{"If-None-Match", "\"x\""}}).head.status == 200);
   // RFC 9110 §15.4.5: no content, and no Content-Length that would not be the 200's.
   ResponseHead head;

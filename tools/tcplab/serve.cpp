@@ -32,10 +32,10 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/loop_extras.hpp"
+#include "tools/tcplab/same_file.hpp"
 #include "tools/tcplab/serve_kernel.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 #include "tools/tcplab/stack_setup.hpp"
-#include "tools/tcplab/same_file.hpp"
 #include "tools/tcplab/status_file.hpp"
 
 namespace tcplab::cli {
@@ -136,7 +136,9 @@ FlagTable serve_flags(ServeOptions& o) {
       "is resolved and the file opened again once a second, so an edit, a removed or re-pointed "
       "symlink or a chmod shows within a second; a file the server may not read, or one in a "
       "directory it may not enter, is 403, and 503 when it is out of file descriptors, with a line "
-      "on stderr and out_of_descriptors in /stats). The built-in paths keep their "
+      "on stderr and out_of_descriptors in /stats). Files carry an ETag and a Last-Modified, and "
+      "If-None-Match or If-Modified-Since that finds the file unchanged answers 304 (curl "
+      "--etag-compare, curl -z). The built-in paths keep their "
       "meaning and hide files of the same name: /stats, /stats.html, /tcp, /tcp.html, /echo, and "
       "everything under /bytes/ and /stream/",
       [&o](std::string_view v) -> std::optional<std::string> {
