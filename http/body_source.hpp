@@ -1,6 +1,7 @@
 // Response bodies as pull sources, so the session writes only as much as TCP's send buffer
 // takes (backpressure) and a large body is never held in memory whole.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,6 +18,9 @@ class BodySource {
   virtual std::optional<uint64_t> length() const = 0;
   // Copies the next bytes into `out`; 0 means the body is complete.
   virtual size_t read(std::span<char> out) = 0;
+  // Moves past the next `n` bytes (or to the end), for a byte range that starts further in
+  // (RFC 9110 §14). This one reads them into a scratch buffer; sources that can, just move.
+  virtual void skip(uint64_t n);
 };
 
 // A body built in memory (pages, JSON, echo).
@@ -25,6 +29,9 @@ class StringBody final : public BodySource {
   explicit StringBody(std::string text) : text_(std::move(text)) {}
   std::optional<uint64_t> length() const override { return text_.size(); }
   size_t read(std::span<char> out) override;
+  void skip(uint64_t n) override {
+    offset_ += static_cast<size_t>(std::min<uint64_t>(n, text_.size() - offset_));
+  }
 
  private:
   std::string text_;
@@ -41,6 +48,7 @@ class PatternBody final : public BodySource {
     return known_ ? std::optional<uint64_t>(n_) : std::nullopt;
   }
   size_t read(std::span<char> out) override;
+  void skip(uint64_t n) override { offset_ += std::min(n, n_ - offset_); }
   static char byte_at(uint64_t i) { return static_cast<char>(i % 251); }
 
  private:
@@ -60,6 +68,7 @@ class FileBody final : public BodySource {
   FileBody& operator=(const FileBody&) = delete;
   std::optional<uint64_t> length() const override { return size_; }
   size_t read(std::span<char> out) override;
+  void skip(uint64_t n) override { offset_ += std::min(n, size_ - offset_); }
 
  private:
   int fd_;

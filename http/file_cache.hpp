@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -39,6 +40,9 @@ class SharedBody final : public BodySource {
   explicit SharedBody(std::shared_ptr<const std::string> bytes) : bytes_(std::move(bytes)) {}
   std::optional<uint64_t> length() const override { return bytes_->size(); }
   size_t read(std::span<char> out) override;
+  void skip(uint64_t n) override {
+    offset_ += static_cast<size_t>(std::min<uint64_t>(n, bytes_->size() - offset_));
+  }
 
  private:
   std::shared_ptr<const std::string> bytes_;

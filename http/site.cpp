@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "http/byte_range.hpp"
 #include "http/stats_page.hpp"
 
 namespace tcplab::http {
@@ -72,9 +73,11 @@ std::optional<Response> answer_preconditions(const Request& request, const Valid
 }
 
 // RFC 9110 §8.8: both validators go on every 200 for a file, so a cache can ask either way.
+// Files also take Range requests (http/byte_range.hpp).
 void add_validators(Response& r, const Validators& validators) {
   r.head.headers.emplace_back("ETag", validators.etag);
   r.head.headers.emplace_back("Last-Modified", validators.last_modified_text);
+  r.byte_ranges = true;
 }
 
 }  // namespace
@@ -140,7 +143,8 @@ Response Site::respond(const Request& request) {
   // (§15.4.5). Files under --root have validators and answered their preconditions already;
   // the built-in pages have none, so a list of entity-tags never matches them.
   if (r.head.status == 200 && if_none_match_any(request)) return not_modified({});
-  return r;
+  // §13.2.2 step 5: with the preconditions passed, a Range may ask for part of it.
+  return apply_range(request, std::move(r), std::time(nullptr));
 }
 
 Response Site::respond_get(const Request& request, std::string_view path, std::string_view query) {
@@ -164,6 +168,7 @@ Response Site::respond_get(const Request& request, std::string_view path, std::s
     Response r;
     r.head.content_type = "application/octet-stream";
     r.body = std::make_unique<PatternBody>(*n, prefix == "/bytes/");
+    r.byte_ranges = prefix == "/bytes/";
     return r;
   }
   if (root_) return file_response(request, path, query);

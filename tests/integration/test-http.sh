@@ -240,6 +240,16 @@ out=$(curl_ns --etag-compare "$DOCROOT/etag" "$URL/sub/a.txt")
 check "--root: after an edit the old ETag no longer matches: 200 with the new content [got $out]" \
   test "$out" = "sub file, edited"
 echo "sub file" >"$DOCROOT/site/sub/a.txt"
+# Range requests: part of a file, and a download resumed where it stopped.
+out=$(curl_ns -r 4-7 -w ' %{http_code}' "$URL/sub/a.txt")
+check "--root: curl -r 4-7 gets 206 with those bytes [got $out]" test "$out" = "file 206"
+code=$(curl_ns -o /dev/null -w '%{http_code}' -r 100000- "$URL/sub/a.txt")
+check "--root: a range past the end is 416 [got $code]" test "$code" = 416
+curl_ns -o "$DOCROOT/whole" "$URL/bytes/300000"
+curl_ns -o "$DOCROOT/resumed" -r 0-99999 "$URL/bytes/300000"
+code=$(curl_ns -o "$DOCROOT/resumed" -w '%{http_code}' -C - "$URL/bytes/300000")
+check "curl -C - resumes /bytes/N where it stopped: 206 and the same bytes as one download [got $code]" \
+  bash -c 'test "$1" = 206 && cmp -s "$2" "$3"' _ "$code" "$DOCROOT/whole" "$DOCROOT/resumed"
 # A C1 control byte (0x9b, CSI on some terminals) in the target reaches the trace escaped.
 raw --send 'GET /c1-\x9b31m HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' --wait-close 5
 check "--trace: a C1 control byte in the target is printed as \\x9b" \

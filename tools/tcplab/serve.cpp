@@ -138,7 +138,8 @@ FlagTable serve_flags(ServeOptions& o) {
       "directory it may not enter, is 403, and 503 when it is out of file descriptors, with a line "
       "on stderr and out_of_descriptors in /stats). Files carry an ETag and a Last-Modified, and "
       "If-None-Match or If-Modified-Since that finds the file unchanged answers 304 (curl "
-      "--etag-compare, curl -z). The built-in paths keep their "
+      "--etag-compare, curl -z); files and /bytes/N take one byte range, 206 (curl -r, curl -C -). "
+      "The built-in paths keep their "
       "meaning and hide files of the same name: /stats, /stats.html, /tcp, /tcp.html, /echo, and "
       "everything under /bytes/ and /stream/",
       [&o](std::string_view v) -> std::optional<std::string> {

@@ -1,0 +1,137 @@
+// Range parsing, the 206 and 416 answers, and If-Range (RFC 9110 §13.1.5, §14, §15.3.7).
+#include "http/byte_range.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include "http/conditional.hpp"
+#include "http/syntax.hpp"
+
+namespace tcplab::http {
+namespace {
+
+// 1*DIGIT, all of `s`; nullopt for anything else or a value past 2^64.
+std::optional<uint64_t> parse_position(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return n;
+}
+
+std::string_view field_of(const ResponseHead& head, std::string_view name) {
+  for (const auto& [n, v] : head.headers)
+    if (n == name) return v;
+  return {};
+}
+
+// RFC 9110 §13.1.5: the Range applies only if the client's copy is the one we have now.
+bool if_range_holds(std::string_view if_range, const ResponseHead& head, std::time_t now) {
+  if_range = syntax::trim_ows(if_range);
+  if (if_range.starts_with('"') || if_range.starts_with("W/")) {
+    // An entity-tag, compared strongly: ours are strong, so a weak one never matches.
+    const auto etag = field_of(head, "ETag");
+    return !etag.empty() && if_range == etag;
+  }
+  // A date matches only if it is exactly the Last-Modified we would send, and that one is
+  // strong: at least a second before now (§8.8.2.2), so no later edit in the same second hides.
+  const auto sent = field_of(head, "Last-Modified");
+  if (sent.empty() || if_range != sent) return false;
+  auto modified = parse_http_date(sent, now);
+  return modified && *modified < now;
+}
+
+std::string_view request_field(const Request& request, std::string_view name, bool* repeated) {
+  std::string_view found;
+  *repeated = false;
+  for (const auto& h : request.headers) {
+    if (!syntax::iequals(h.name, name)) continue;
+    if (found.data()) *repeated = true;
+    found = h.value;
+  }
+  return found;
+}
+
+}  // namespace
+
+RangeAnswer parse_range(std::string_view field, uint64_t length) {
+  field = syntax::trim_ows(field);
+  // §14.1: the range unit is case-insensitive; any unit but bytes is ignored (§14.2).
+  constexpr std::string_view kUnit = "bytes=";
+  if (field.size() < kUnit.size() || !syntax::iequals(field.substr(0, kUnit.size()), kUnit))
+    return IgnoreRange{};
+  std::string_view spec = syntax::trim_ows(field.substr(kUnit.size()));
+  // One range only: a list (a comma anywhere) is answered with the whole representation.
+  if (spec.find(',') != std::string_view::npos) return IgnoreRange{};
+  const auto dash = spec.find('-');
+  if (dash == std::string_view::npos) return IgnoreRange{};
+  const std::string_view first_text = spec.substr(0, dash), last_text = spec.substr(dash + 1);
+  // §14.1.1: with zero length only a suffix range could be satisfied, and it would hold no
+  // bytes; the whole (empty) representation says as much.
+  if (length == 0) return IgnoreRange{};
+  if (first_text.empty()) {
+    // suffix-range "-N": the last N bytes; "-0" asks for nothing and cannot be satisfied.
+    auto suffix = parse_position(last_text);
+    if (!suffix) return IgnoreRange{};
+    if (*suffix == 0) return UnsatisfiableRange{};
+    return ByteRange{length - std::min(*suffix, length), length - 1};
+  }
+  auto first = parse_position(first_text);
+  if (!first) return IgnoreRange{};
+  uint64_t last = length - 1;
+  if (!last_text.empty()) {
+    auto given = parse_position(last_text);
+    if (!given || *given < *first) return IgnoreRange{};  // §14.1.1: invalid, not unsatisfiable
+    last = std::min(*given, length - 1);
+  }
+  if (*first >= length) return UnsatisfiableRange{};
+  return ByteRange{*first, last};
+}
+
+RangeBody::RangeBody(std::unique_ptr<BodySource> whole, uint64_t first, uint64_t length)
+    : whole_(std::move(whole)), length_(length) {
+  whole_->skip(first);
+}
+
+size_t RangeBody::read(std::span<char> out) {
+  const uint64_t left = length_ - sent_;
+  if (left == 0) return 0;
+  const size_t n = whole_->read(out.first(static_cast<size_t>(std::min<uint64_t>(out.size(), left))));
+  sent_ += n;
+  return n;
+}
+
+Response apply_range(const Request& request, Response whole, std::time_t now) {
+  if (!whole.byte_ranges || whole.head.status != 200 || !whole.body) return whole;
+  const auto length = whole.body->length();
+  if (!length) return whole;
+  whole.head.headers.emplace_back("Accept-Ranges", "bytes");
+  // §14.2: GET is the only method with range handling; the field is ignored on the others.
+  if (request.method != "GET") return whole;
+  bool repeated = false;
+  const auto range_field = request_field(request, "Range", &repeated);
+  if (!range_field.data() || repeated) return whole;
+  bool if_range_repeated = false;
+  const auto if_range = request_field(request, "If-Range", &if_range_repeated);
+  if (if_range.data() && (if_range_repeated || !if_range_holds(if_range, whole.head, now))) return whole;
+  const RangeAnswer answer = parse_range(range_field, *length);
+  if (std::holds_alternative<IgnoreRange>(answer)) return whole;
+  const std::string total = std::to_string(*length);
+  if (std::holds_alternative<UnsatisfiableRange>(answer)) {
+    // §15.5.17: 416 says how long the representation is, so the client can ask again.
+    Response r = text_response(416, "text/plain; charset=utf-8",
+                               "416 Range Not Satisfiable: the representation is " + total + " bytes\n");
+    r.head.headers.emplace_back("Content-Range", "bytes */" + total);
+    return r;
+  }
+  const auto range = std::get<ByteRange>(answer);
+  // §15.3.7: 206 keeps the 200's ETag, Last-Modified and type, and says which bytes it holds.
+  whole.head.status = 206;
+  whole.head.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                                       std::to_string(range.last) + "/" + total);
+  whole.body = std::make_unique<RangeBody>(std::move(whole.body), range.first, range.last - range.first + 1);
+  return whole;
+}
+
+}  // namespace tcplab::http

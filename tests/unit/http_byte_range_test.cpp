@@ -1,0 +1,167 @@
+// Tests for range requests (RFC 9110 §14): parsing one byte range against a length, the body
+// that sends only those bytes, and the site's 206, 416 and If-Range answers.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "http/byte_range.hpp"
+#include "http/conditional.hpp"
+#include "http/response.hpp"
+#include "http/site.hpp"
+
+using namespace tcplab::http;
+
+namespace {
+
+struct TempRoot {
+  std::string dir;
+  TempRoot() {
+    char tmpl[] = "/tmp/tcplab-range-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    ::chmod(dir.c_str(), 0755);
+  }
+  ~TempRoot() { std::system(("rm -rf '" + dir + "'").c_str()); }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir + "/" + name) << text;
+  }
+  void set_mtime(const std::string& name, std::time_t seconds) const {
+    timespec times[2] = {{seconds, 0}, {seconds, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, (dir + "/" + name).c_str(), times, 0) == 0);
+  }
+};
+
+Response ask(Site& site, const std::string& target, std::vector<Header> headers = {},
+             const std::string& method = "GET") {
+  Request r;
+  r.method = method;
+  r.target = target;
+  r.headers = std::move(headers);
+  return site.respond(r);
+}
+
+std::string field(const Response& r, const std::string& name) {
+  for (const auto& [n, v] : r.head.headers)
+    if (n == name) return v;
+  return "";
+}
+
+std::string body_of(Response& r) {
+  std::string out;
+  char buf[7];  // small, so a range is read in several pieces
+  while (r.body) {
+    size_t n = r.body->read(std::span<char>(buf, sizeof buf));
+    if (n == 0) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+bool ignored(const RangeAnswer& a) { return std::holds_alternative<IgnoreRange>(a); }
+bool unsatisfiable(const RangeAnswer& a) { return std::holds_alternative<UnsatisfiableRange>(a); }
+
+}  // namespace
+
+TEST_CASE("one byte range is read as RFC 9110 §14.1.2 writes it") {
+  CHECK(parse_range("bytes=0-499", 10000) == RangeAnswer{ByteRange{0, 499}});
+  CHECK(parse_range("bytes=500-999", 10000) == RangeAnswer{ByteRange{500, 999}});
+  CHECK(parse_range("bytes=9500-", 10000) == RangeAnswer{ByteRange{9500, 9999}});
+  CHECK(parse_range("bytes=-500", 10000) == RangeAnswer{ByteRange{9500, 9999}});
+  CHECK(parse_range("Bytes=0-0", 10000) == RangeAnswer{ByteRange{0, 0}});  // the unit is case-insensitive
+  // A last position past the end is the end; a suffix longer than the whole is the whole.
+  CHECK(parse_range("bytes=9000-20000", 10000) == RangeAnswer{ByteRange{9000, 9999}});
+  CHECK(parse_range("bytes=-20000", 10000) == RangeAnswer{ByteRange{0, 9999}});
+}
+
+TEST_CASE("a range past the end is unsatisfiable; a malformed one, or several, are ignored") {
+  CHECK(unsatisfiable(parse_range("bytes=10000-", 10000)));
+  CHECK(unsatisfiable(parse_range("bytes=20000-30000", 10000)));
+  CHECK(unsatisfiable(parse_range("bytes=-0", 10000)));
+  for (const char* bad : {"", "bytes", "bytes=", "bytes=-", "bytes=a-b", "bytes=5-4", "bytes=1-2-3",
+                          "items=0-1", "bytes=0-1,5-6", "bytes=+1-2", "bytes=99999999999999999999-"})
+    CHECK_MESSAGE(ignored(parse_range(bad, 10000)), bad);
+  // An empty representation has no byte to give: the whole (empty) answer is sent.
+  CHECK(ignored(parse_range("bytes=0-", 0)));
+}
+
+TEST_CASE("a range of a file: 206 with Content-Range, only those bytes, and the 200's validators") {
+  TempRoot root;
+  root.write("a.txt", "0123456789abcdefghij");  // 20 bytes
+  Site site(root.dir, {});
+  for (bool cached : {false, true}) {  // read from the file, then from the cache's copy
+    CAPTURE(cached);
+    Response whole = ask(site, "/a.txt");
+    CHECK(field(whole, "Accept-Ranges") == "bytes");
+    Response r = ask(site, "/a.txt", {{"Range", "bytes=5-14"}});
+    CHECK(r.head.status == 206);
+    CHECK(field(r, "Content-Range") == "bytes 5-14/20");
+    CHECK(r.body->length() == 10u);
+    CHECK(body_of(r) == "56789abcde");
+    CHECK(field(r, "ETag") == field(whole, "ETag"));
+    Response tail = ask(site, "/a.txt", {{"Range", "bytes=-3"}});
+    CHECK(body_of(tail) == "hij");
+    Response past = ask(site, "/a.txt", {{"Range", "bytes=20-"}});
+    CHECK(past.head.status == 416);
+    CHECK(field(past, "Content-Range") == "bytes */20");
+    // HEAD and a list of ranges get the whole 200 (§14.2).
+    CHECK(ask(site, "/a.txt", {{"Range", "bytes=5-14"}}, "HEAD").head.status == 200);
+    CHECK(ask(site, "/a.txt", {{"Range", "bytes=0-1,5-6"}}).head.status == 200);
+  }
+}
+
+TEST_CASE("/bytes/N takes ranges, and its pattern continues where the range starts") {
+  Site site(std::nullopt, {});
+  Response r = ask(site, "/bytes/1000", {{"Range", "bytes=600-"}});
+  CHECK(r.head.status == 206);
+  CHECK(field(r, "Content-Range") == "bytes 600-999/1000");
+  const std::string got = body_of(r);
+  REQUIRE(got.size() == 400);
+  for (size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == PatternBody::byte_at(600 + i));
+  // Pages and a stream of unknown length take none.
+  CHECK(ask(site, "/", {{"Range", "bytes=0-9"}}).head.status == 200);
+  CHECK(field(ask(site, "/"), "Accept-Ranges").empty());
+  CHECK(ask(site, "/stream/1000", {{"Range", "bytes=0-9"}}).head.status == 200);
+}
+
+TEST_CASE("If-Range: the range only if the client's copy is the one on disk, else the whole file") {
+  TempRoot root;
+  root.write("a.txt", "0123456789");
+  const std::time_t old = std::time(nullptr) - 100;
+  root.set_mtime("a.txt", old);
+  Site site(root.dir, {});
+  const std::string etag = field(ask(site, "/a.txt"), "ETag");
+  const std::string date = format_http_date(old);
+  auto status = [&](const std::string& if_range) {
+    return ask(site, "/a.txt", {{"Range", "bytes=2-"}, {"If-Range", if_range}}).head.status;
+  };
+  CHECK(status(etag) == 206);
+  CHECK(status(date) == 206);
+  CHECK(status("\"another\"") == 200);
+  CHECK(status("W/" + etag) == 200);  // §13.1.5: the strong comparison
+  CHECK(status(format_http_date(old - 1)) == 200);
+  CHECK(status("not a validator") == 200);
+}
+
+TEST_CASE("If-Range with a date fails while the file's time is this very second (a weak validator)") {
+  TempRoot root;
+  root.write("a.txt", "0123456789");
+  const std::time_t now = std::time(nullptr);
+  root.set_mtime("a.txt", now + 3600);  // sent as now: an edit later in this second keeps it
+  Site site(root.dir, {});
+  Response r = ask(site, "/a.txt");
+  const std::string sent = field(r, "Last-Modified");
+  Request q;
+  q.method = "GET";
+  q.target = "/a.txt";
+  q.headers = {{"Range", "bytes=2-"}, {"If-Range", sent}};
+  auto modified = parse_http_date(sent, now);
+  REQUIRE(modified);
+  CHECK(apply_range(q, ask(site, "/a.txt"), *modified).head.status == 200);
+  CHECK(apply_range(q, ask(site, "/a.txt"), *modified + 1).head.status == 206);
+}
