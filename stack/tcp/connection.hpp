@@ -90,6 +90,9 @@ class Connection final : public Socket {
   // In TIME-WAIT with the application done, only the 2 MSL timer armed and no bytes held:
   // the compact record that can stand in for this connection (connection_time_wait.cpp).
   std::optional<TimeWaitRecord> time_wait_record() const;
+  // In TIME-WAIT with its 2 MSL timer armed, whatever else it holds: the record of it that a
+  // reopening SYN leaves behind, in case that SYN was an old duplicate (RFC 9293 §3.6.1).
+  std::optional<TimeWaitRecord> time_wait_for_reopen() const;
   // In FIN-WAIT-2 after the application let go (release), only the --fin-timeout armed and
   // no bytes held: the compact record that can stand in for it (connection_fin_wait_2.cpp).
   std::optional<TimeWaitRecord> fin_wait_2_record() const;

@@ -224,6 +224,7 @@ bool Connection::check_rst(const wire::TcpSegment& seg) {
       if (origin_ == Origin::Passive) {
         // "If this connection was initiated with a passive OPEN, then return this
         // connection to the LISTEN state": the listener still listens; this TCB goes.
+        ctx_.owner.reset_in_syn_received(*this);
         discard("RFC 9293 §3.10.7.4 second (RST in SYN-RECEIVED, passive OPEN: back to LISTEN)");
       } else {
         close_connection(CloseReason::Refused,

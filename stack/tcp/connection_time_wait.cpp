@@ -29,6 +29,11 @@ std::optional<TimeWaitRecord> Connection::time_wait_record() const {
   return compact_record(time_wait_timer_);
 }
 
+std::optional<TimeWaitRecord> Connection::time_wait_for_reopen() const {
+  if (tcb_.state != State::TimeWait || !time_wait_timer_.armed()) return std::nullopt;
+  return compact_record(time_wait_timer_);
+}
+
 TimeWaitRecord Connection::compact_record(const Timer& kept) const {
   TimeWaitRecord r;
   r.tuple = tuple_;

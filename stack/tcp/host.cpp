@@ -36,8 +36,9 @@ void remove_from(std::deque<Connection*>& queue, const Connection* c) {
 }
 
 // RFC 9293 §3.6.1 (MAY-2; was RFC 1122 §4.2.2.13): a new SYN may reopen a connection in
-// TIME-WAIT, if a listener will take it. The RFC's conditions are on our new ISN and on
-// going back to TIME-WAIT if the SYN was an old duplicate; the test used here, a sequence
+// TIME-WAIT, if a listener will take it. The RFC's conditions are on our new ISN
+// (Connection::open_passive) and on going back to TIME-WAIT if the SYN was an old duplicate
+// (Impl::reopened); the test used here, a sequence
 // number above RCV.NXT (so old duplicates cannot be confused with the new connection's
 // numbers), is the BSD/Linux heuristic. Any other state answers the SYN itself.
 bool reopens_time_wait(State state, const wire::TcpSegment& seg, Seq rcv_nxt, bool listening) {
@@ -81,6 +82,12 @@ struct TcpHost::Impl final : ConnectionOwner {
   SynCookies cookies;
   std::optional<Instant> last_cookie_sent;  // auto mode checks ACKs only while cookies may be out
   TimeWaitTable time_wait;                  // TIME-WAIT connections whose Connection is freed
+  // RFC 9293 §3.6.1 (MAY-2) condition (2): a SYN that reopened TIME-WAIT may be an old
+  // duplicate, which the peer answers with RST instead of completing the handshake. Until the
+  // new connection is ESTABLISHED or gone, the record it replaced is kept here; after that RST,
+  // it goes back into the table with the time it had left (`restore`, at the next reap).
+  std::unordered_map<FourTuple, TimeWaitRecord, FourTupleHash> reopened;
+  std::vector<FourTuple> restore;
 
   // --- ConnectionOwner ---
   bool accept_queue_has_room(const Connection& c) const override {
@@ -88,6 +95,7 @@ struct TcpHost::Impl final : ConnectionOwner {
     return it == listeners.end() || it->second.accept_queue.size() < it->second.backlog;
   }
   void established(Connection& c) override {
+    if (!reopened.empty()) reopened.erase(c.tuple());  // the SYN was a new connection's, not old
     auto it = listeners.find(c.tuple().local_port);
     if (it == listeners.end()) return;
     remove_from(it->second.syn_queue, &c);
@@ -96,6 +104,9 @@ struct TcpHost::Impl final : ConnectionOwner {
     if (ctx.tracer.enabled()) ctx.tracer.note(ctx.now, &c.tuple(), "connection queued for accept");
   }
   void finished(Connection& c) override { finished_list.push_back(&c); }
+  void reset_in_syn_received(Connection& c) override {
+    if (reopened.count(c.tuple()) != 0) restore.push_back(c.tuple());
+  }
   void released(Connection& c) override { released_list.push_back(c.tuple()); }
 
   // Pops queue heads that no longer stand for their connection's earliest timer (re-armed
@@ -150,6 +161,19 @@ struct TcpHost::Impl final : ConnectionOwner {
       connections.erase(it);
     }
     finished_list.clear();
+    for (const FourTuple& tuple : restore) {
+      auto it = reopened.find(tuple);
+      if (it == reopened.end() || connections.count(tuple) != 0) continue;
+      if (ctx.tracer.enabled())
+        ctx.tracer.note(ctx.now, &tuple,
+                        "RST answers the reopening SYN's SYN,ACK: the SYN was an old duplicate, back to "
+                        "TIME-WAIT (RFC 9293 §3.6.1)");
+      time_wait.add(it->second);
+    }
+    restore.clear();
+    // A reopened connection that ended any other way leaves nothing to go back to.
+    if (!reopened.empty())
+      std::erase_if(reopened, [this](const auto& entry) { return connections.count(entry.first) == 0; });
   }
 
   // RFC 9293 §3.10.7.4's TIME-WAIT rules read only a few numbers: once a connection is in
@@ -423,6 +447,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     if (h.ctx.tracer.enabled())
       h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 9293 §3.6.1)");
     reopened_snd_nxt = record->snd_nxt;
+    h.reopened[tuple] = *record;
     h.time_wait.discard(*record);
   } else if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
@@ -436,8 +461,10 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     if (h.ctx.tracer.enabled())
       h.ctx.tracer.note(now, &tuple, "new SYN reopens a TIME-WAIT connection (RFC 9293 §3.6.1)");
     reopened_snd_nxt = c.tcb().snd_nxt;
+    auto kept = c.time_wait_for_reopen();
     c.discard(kReopenRule);
     h.reap();
+    if (kept) h.reopened[tuple] = *kept;  // after reap(), which forgets entries with no connection
   }
   if (listener != h.listeners.end()) {
     h.listen_arrives(listener->second, tuple, seg, reopened_snd_nxt);

@@ -31,6 +31,9 @@ class ConnectionOwner {
   virtual void established(Connection&) = 0;
   // The connection is closed and has told its application: destroy it after this entry point.
   virtual void finished(Connection&) = 0;
+  // A passive connection got the peer's RST in SYN-RECEIVED and goes back to LISTEN (it is
+  // finished too): if its SYN reopened a TIME-WAIT connection, that SYN was an old duplicate.
+  virtual void reset_in_syn_received(Connection&) = 0;
   // The application let go of the connection (Socket::release): the host may put a compact
   // record in its place once it is in FIN-WAIT-2 or TIME-WAIT, at its next safe point.
   virtual void released(Connection&) = 0;

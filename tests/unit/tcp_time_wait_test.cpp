@@ -311,3 +311,55 @@ TEST_CASE("time-wait: a connection reopened by a SYN takes an ISS above the old 
     CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
   }
 }
+
+TEST_CASE("time-wait: a reopening SYN answered by RST was an old duplicate: back to TIME-WAIT") {
+  // RFC 9293 §3.6.1 (MAY-2), condition (2). The peer that is not opening a connection answers
+  // our SYN,ACK with RST; the old connection's TIME-WAIT comes back, and its retransmitted FIN
+  // is acknowledged again as before the SYN.
+  for (bool compact : {true, false}) {
+    CAPTURE(compact);
+    TimeWaitOf t(compact);
+    Peer& peer = t.peer;
+    const Closed& c = t.c;
+    const int accepted_before = t.acceptor.calls;
+    const Seq syn_seq = c.peer_nxt + 100000;
+    auto syn = Peer::make("S", syn_seq, Seq(0), 65535);
+    syn.options.mss = 1460;
+    peer.inject(syn, 80);
+    REQUIRE(peer.take().size() == 1);  // SYN,ACK
+    REQUIRE(peer.stack.tcp().stats().connections_time_wait == 0);
+    peer.inject(Peer::make("R", syn_seq + 1, Seq(0), 0), 80);
+    INFO(peer.dump());
+    CHECK(peer.take().empty());
+    CHECK(peer.stack.tcp().stats().connections_time_wait == 1);
+    CHECK(TraceRecorder::has(t.trace.notes,
+                             "the SYN was an old duplicate, back to TIME-WAIT (RFC 9293 §3.6.1)"));
+    auto fin = Peer::make("F.", c.peer_nxt - 1, c.our_nxt, 65535);
+    fin.options.timestamps = wire::TcpTimestamps{c.peer_tsval + 5, 0};
+    peer.inject(fin, 80);
+    auto out = peer.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags.to_string() == ".");
+    CHECK(out[0].ack == c.peer_nxt);
+    CHECK(t.acceptor.calls == accepted_before);
+  }
+}
+
+TEST_CASE("time-wait: a reopening SYN that completes its handshake leaves no TIME-WAIT behind") {
+  TimeWaitOf t(true);
+  Peer& peer = t.peer;
+  const Closed& c = t.c;
+  const int accepted_before = t.acceptor.calls;
+  const Seq syn_seq = c.peer_nxt + 100000;
+  auto syn = Peer::make("S", syn_seq, Seq(0), 65535);
+  syn.options.mss = 1460;
+  peer.inject(syn, 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  peer.inject(Peer::make(".", syn_seq + 1, out[0].seq + 1, 65535), 80);
+  CHECK(t.acceptor.calls == accepted_before + 1);
+  // A RST now resets the new connection; the old TIME-WAIT does not come back.
+  peer.inject(Peer::make("R", syn_seq + 1, Seq(0), 0), 80);
+  peer.take();
+  CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
+}
