@@ -106,7 +106,7 @@ Response apply_range(const Request& request, Response whole, std::time_t now) {
   if (!whole.byte_ranges || whole.head.status != 200 || !whole.body) return whole;
   const auto length = whole.body->length();
   if (!length) return whole;
-  whole.head.headers.emplace_back("Accept-Ranges", "bytes");
+  whole.head.accept_ranges = true;
   // §14.2: GET is the only method with range handling; the field is ignored on the others.
   if (request.method != "GET") return whole;
   bool repeated = false;

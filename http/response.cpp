@@ -100,6 +100,7 @@ void append_head(std::string& out, const ResponseHead& head, const KeepAliveDeci
   } else if (!head.close_delimited) {
     out += "Transfer-Encoding: chunked\r\n";
   }
+  if (head.accept_ranges) out += "Accept-Ranges: bytes\r\n";
   for (const auto& [name, value] : head.headers) {
     out += name;
     out += ": ";

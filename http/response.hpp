@@ -18,6 +18,7 @@ struct ResponseHead {
   std::string content_type;                // empty: no Content-Type
   std::optional<uint64_t> content_length;  // nullopt: Transfer-Encoding: chunked
   bool close_delimited = false;            // no length, no chunked: the body ends at close (HTTP/1.0)
+  bool accept_ranges = false;              // "Accept-Ranges: bytes" (RFC 9110 §14.3)
   std::vector<std::pair<std::string, std::string>> headers;  // extra fields (Allow, ...)
 };
 
