@@ -117,12 +117,17 @@ bool Connection::send_one_data_segment() {
   if (len < send_mss() && !fin && !persist_.override_sws) {
     // RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and §3.7.4 / RFC 896 (Nagle): a short
     // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
-    // off), or if it is at least half the largest window the peer ever offered.
+    // off), rule (2); or if it is at least half the largest window the peer ever offered,
+    // rule (3), which the RFC also brackets with Nagle's "[SND.NXT = SND.UNA and]".
+    // Deviation (half-window-past-nagle): rule (3) is applied without that bracket, as BSD's
+    // tcp_output does, so a window-sized short segment goes with data unacknowledged.
     bool empties_queue = len == unsent;
     // Deviation (push-ends-nagle): a short segment that ends a message the application
-    // PUSHed (RFC 9293 §3.9.1.2 SEND; the sending rule is §3.8.6.2.1 rule (2)) goes at
-    // once, as if TCP_NODELAY were set for that one write.
-    // RFC 896 alone would hold the tail of every keep-alive response that is not a multiple
+    // PUSHed (RFC 9293 §3.9.1.2 SEND) goes at once, as if TCP_NODELAY were set for that one
+    // write. The RFC does not allow it: §3.7.4 buffers all user data while data is
+    // unacknowledged "regardless of the PSH bit", and §3.8.6.2.1 rule (2) keeps that
+    // bracket for pushed data: "[SND.NXT = SND.UNA and] PUSHed and D <= U".
+    // Nagle alone would hold the tail of every keep-alive response that is not a multiple
     // of the MSS until the client's delayed ACK releases it (40 ms on Linux): a stall per
     // response on a real network. Short writes that are not pushed still coalesce.
     bool ends_push = push_end_ && tcb_.snd_nxt + static_cast<uint32_t>(len) >= *push_end_;
