@@ -32,7 +32,8 @@ class NewReno {
   // iss: RFC 6582 §3.2 step 1, "recover" starts at the initial send sequence number.
   void start(size_t smss, uint32_t initial_window_segments, bool syn_retransmitted, Seq iss);
   // The path MTU shrank (RFC 1191): later increases count in the new SMSS. cwnd keeps its
-  // bytes, as RFC 1191 says nothing about congestion and the loss was no congestion signal.
+  // bytes: RFC 1191 §6.4, "a retransmission caused by a Datagram Too Big message should not
+  // change the congestion window".
   void set_smss(size_t smss) { smss_ = smss > 0 ? smss : 1; }
 
   // What the connection must do after an ACK.
