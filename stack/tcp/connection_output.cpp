@@ -175,7 +175,9 @@ void Connection::send_syn(bool with_ack, std::string_view note) {
   if (ctx_.config.window_scaling && (!with_ack || peer_syn_.window_scale)) {
     seg.options.window_scale = our_window_shift();
   }
-  // RFC 2018 §2: SACK-permitted in a SYN, and in a SYN,ACK only if the peer's SYN had it.
+  // RFC 2018 §2: SACK-permitted "may be sent in a SYN" and "MUST NOT be sent on non-SYN
+  // segments". In a SYN,ACK only if the peer's SYN had it: a convention (BSD, Linux; RFC
+  // 7323 §2.2 and §3.2 make it the rule for its own options), not RFC 2018's rule.
   seg.options.sack_permitted = ctx_.config.sack && (!with_ack || peer_syn_.sack);
   // RFC 7323 §3.2: TSopt in a SYN (TSecr 0), in a SYN,ACK only if the SYN had it (echoing it).
   if (ctx_.config.timestamps && (!with_ack || peer_syn_.timestamps))
