@@ -78,7 +78,7 @@ class NewReno {
   size_t ssthresh() const { return ssthresh_; }
   bool in_recovery() const { return in_recovery_; }
   int duplicate_acks() const { return dup_acks_; }
-  // The initial window for this connection (RFC 5681 §4.1 "IW").
+  // The initial window for this connection ("IW", RFC 5681 §3.1; §4.1 restarts from it).
   size_t initial_window() const { return initial_window_; }
 
  private:
