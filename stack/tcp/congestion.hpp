@@ -27,7 +27,8 @@ class NewReno {
 
   void set_observer(Observer observer) { observer_ = std::move(observer); }
 
-  // The handshake is over: SMSS is known. RFC 5681 §3.1 / RFC 6928: IW = segments * SMSS;
+  // The handshake is over: SMSS is known. RFC 5681 §3.1 / RFC 6928 §2:
+  // IW = min(segments * SMSS, max(2 * SMSS, segments * 1460)), 14600 bytes for 10 segments;
   // RFC 5681 §3.1: if the SYN or SYN,ACK had to be retransmitted, IW is one segment.
   // iss: RFC 6582 §3.2 step 1, "recover" starts at the initial send sequence number.
   void start(size_t smss, uint32_t initial_window_segments, bool syn_retransmitted, Seq iss);
