@@ -86,7 +86,8 @@ struct TcpConfig {
     int count = 9;
   };
   std::optional<KeepAlive> keepalive;
-  // RFC 6928: initial congestion window of 10 segments.
+  // RFC 6928 §2: initial congestion window of 10 segments, at most 14600 bytes (but at least
+  // 2 segments): min(10*MSS, max(2*MSS, 14600)); the byte cap scales with this count.
   uint32_t initial_window_segments = 10;
 };
 

@@ -4,6 +4,12 @@
 #include <algorithm>
 
 namespace tcplab::tcp {
+namespace {
+
+// RFC 6928 §2's byte cap, 14600, is 10 segments of this size (an Ethernet MSS).
+constexpr size_t kRfc6928Mss = 1460;
+
+}  // namespace
 
 void NewReno::set(size_t cwnd, size_t ssthresh, std::string_view rule) {
   if (cwnd == cwnd_ && ssthresh == ssthresh_) return;
@@ -27,8 +33,13 @@ void NewReno::start(size_t smss, uint32_t initial_window_segments, bool syn_retr
     initial_window_ = smss_;
     set(initial_window_, ssthresh_, "RFC 5681 §3.1 (initial window: SYN was retransmitted)");
   } else {
-    // RFC 6928 §2 (as Linux): IW = 10 segments; RFC 5681 §3.1 allows up to 4 without it.
-    initial_window_ = size_t{std::max<uint32_t>(initial_window_segments, 1)} * smss_;
+    // RFC 6928 §2: "the upper bound for the initial window will be min (10*MSS, max (2*MSS,
+    // 14600))": 10 segments up to an MSS of 1460, then 14600 bytes, but never below 2
+    // segments (an MSS of 8960 gets 17920, not 89600; Linux takes 10 segments whatever the
+    // MSS). RFC 5681 §3.1 allows up to 4 segments without it. initial_window_segments stands
+    // for the 10 in both terms (14600 is 10 segments of 1460).
+    size_t segments = std::max<uint32_t>(initial_window_segments, 1);
+    initial_window_ = std::min(segments * smss_, std::max(2 * smss_, segments * kRfc6928Mss));
     set(initial_window_, ssthresh_, "RFC 6928 §2 (initial window)");
   }
 }

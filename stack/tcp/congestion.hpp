@@ -27,12 +27,14 @@ class NewReno {
 
   void set_observer(Observer observer) { observer_ = std::move(observer); }
 
-  // The handshake is over: SMSS is known. RFC 5681 §3.1 / RFC 6928: IW = segments * SMSS;
+  // The handshake is over: SMSS is known. RFC 5681 §3.1 / RFC 6928 §2:
+  // IW = min(segments * SMSS, max(2 * SMSS, segments * 1460)), 14600 bytes for 10 segments;
   // RFC 5681 §3.1: if the SYN or SYN,ACK had to be retransmitted, IW is one segment.
   // iss: RFC 6582 §3.2 step 1, "recover" starts at the initial send sequence number.
   void start(size_t smss, uint32_t initial_window_segments, bool syn_retransmitted, Seq iss);
   // The path MTU shrank (RFC 1191): later increases count in the new SMSS. cwnd keeps its
-  // bytes, as RFC 1191 says nothing about congestion and the loss was no congestion signal.
+  // bytes: RFC 1191 §6.4, "a retransmission caused by a Datagram Too Big message should not
+  // change the congestion window".
   void set_smss(size_t smss) { smss_ = smss > 0 ? smss : 1; }
 
   // What the connection must do after an ACK.
@@ -77,7 +79,7 @@ class NewReno {
   size_t ssthresh() const { return ssthresh_; }
   bool in_recovery() const { return in_recovery_; }
   int duplicate_acks() const { return dup_acks_; }
-  // The initial window for this connection (RFC 5681 §4.1 "IW").
+  // The initial window for this connection ("IW", RFC 5681 §3.1; §4.1 restarts from it).
   size_t initial_window() const { return initial_window_; }
 
  private:

@@ -69,7 +69,8 @@ void Connection::take_syn_options(const wire::TcpSegment& syn) {
   // RFC 7323 §2.2: scaling is on only if both SYNs carry the option; §2.3: a shift above
   // 14 is treated as 14.
   peer_syn_.window_scale = syn.options.window_scale.has_value();
-  // RFC 2018 §2: SACK is used only if both SYNs carried SACK-permitted.
+  // RFC 2018 §4: no SACK blocks to a peer whose SYN did not carry SACK-permitted; and, as in
+  // BSD and Linux, SACK is used only if both SYNs carried it.
   peer_syn_.sack = syn.options.sack_permitted;
   sack_ok_ = ctx_.config.sack && syn.options.sack_permitted;
   // RFC 7323 §3.2: timestamps only if both SYNs carried them; TS.Recent starts at the

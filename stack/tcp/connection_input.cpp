@@ -356,7 +356,8 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     // retransmission queue that are thereby entirely acknowledged are removed."
     size_t acked = seq_distance(tcb_.snd_una, seg.ack);
     size_t data = acked;
-    if (!syn_acked_) {
+    bool acks_syn = !syn_acked_;
+    if (acks_syn) {
       --data;  // our SYN
       syn_acked_ = true;
     }
@@ -378,6 +379,9 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
       rto_.sample(ctx_.now - timed_at_);
       timed_seq_.reset();
     }
+    // RFC 6298 §5.7: after our SYN,ACK timed out, the data begins with an RTO of 3 s even if
+    // this ACK's timestamp just gave a sample (start_congestion_control ran before it).
+    if (acks_syn && retransmissions_ > 0) rto_.after_syn_timeout();
     on_new_ack(data);
     if (want_writable_ && send_.free() > 0) {
       want_writable_ = false;

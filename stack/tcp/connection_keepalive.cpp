@@ -35,8 +35,9 @@ void Connection::keepalive_timeout() {
     close_connection(CloseReason::TimedOut, "RFC 9293 §3.8.4 (keep-alive: probes unanswered)");
     return;
   }
-  // RFC 1122 §4.2.3.6: "sending a segment with the sequence number SEG.SEQ = SND.NXT-1";
-  // the note allows one garbage byte for old stacks - not needed by any current peer.
+  // RFC 1122 §4.2.3.6 (now RFC 9293 §3.8.4): "Such a segment generally contains SEG.SEQ =
+  // SND.NXT-1 and may or may not contain one garbage octet of data." Ours carries none; the
+  // garbage octet was for old stacks that ignore a probe without data - no current peer does.
   wire::TcpSegment probe;
   probe.seq = tcb_.snd_nxt - 1u;
   probe.flags.ack = true;

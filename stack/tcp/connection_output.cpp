@@ -117,12 +117,17 @@ bool Connection::send_one_data_segment() {
   if (len < send_mss() && !fin && !persist_.override_sws) {
     // RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and §3.7.4 / RFC 896 (Nagle): a short
     // segment goes only if it empties the queue and nothing is unacknowledged (or Nagle is
-    // off), or if it is at least half the largest window the peer ever offered.
+    // off), rule (2); or if it is at least half the largest window the peer ever offered,
+    // rule (3), which the RFC also brackets with Nagle's "[SND.NXT = SND.UNA and]".
+    // Deviation (half-window-past-nagle): rule (3) is applied without that bracket, as BSD's
+    // tcp_output does, so a window-sized short segment goes with data unacknowledged.
     bool empties_queue = len == unsent;
     // Deviation (push-ends-nagle): a short segment that ends a message the application
-    // PUSHed (RFC 9293 §3.9.1.2 SEND; the sending rule is §3.8.6.2.1 rule (2)) goes at
-    // once, as if TCP_NODELAY were set for that one write.
-    // RFC 896 alone would hold the tail of every keep-alive response that is not a multiple
+    // PUSHed (RFC 9293 §3.9.1.2 SEND) goes at once, as if TCP_NODELAY were set for that one
+    // write. The RFC does not allow it: §3.7.4 buffers all user data while data is
+    // unacknowledged "regardless of the PSH bit", and §3.8.6.2.1 rule (2) keeps that
+    // bracket for pushed data: "[SND.NXT = SND.UNA and] PUSHed and D <= U".
+    // Nagle alone would hold the tail of every keep-alive response that is not a multiple
     // of the MSS until the client's delayed ACK releases it (40 ms on Linux): a stall per
     // response on a real network. Short writes that are not pushed still coalesce.
     bool ends_push = push_end_ && tcb_.snd_nxt + static_cast<uint32_t>(len) >= *push_end_;
@@ -170,7 +175,9 @@ void Connection::send_syn(bool with_ack, std::string_view note) {
   if (ctx_.config.window_scaling && (!with_ack || peer_syn_.window_scale)) {
     seg.options.window_scale = our_window_shift();
   }
-  // RFC 2018 §2: SACK-permitted in a SYN, and in a SYN,ACK only if the peer's SYN had it.
+  // RFC 2018 §2: SACK-permitted "may be sent in a SYN" and "MUST NOT be sent on non-SYN
+  // segments". In a SYN,ACK only if the peer's SYN had it: a convention (BSD, Linux; RFC
+  // 7323 §2.2 and §3.2 make it the rule for its own options), not RFC 2018's rule.
   seg.options.sack_permitted = ctx_.config.sack && (!with_ack || peer_syn_.sack);
   // RFC 7323 §3.2: TSopt in a SYN (TSecr 0), in a SYN,ACK only if the SYN had it (echoing it).
   if (ctx_.config.timestamps && (!with_ack || peer_syn_.timestamps))

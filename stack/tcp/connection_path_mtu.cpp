@@ -85,10 +85,14 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   congestion_.set_smss(send_mss());
   if (flight_size() == 0) return;
   // RFC 1191 §6.4: "the retransmission could be done in immediate response to a notification
-  // that the Path MTU has changed", in a size "no larger than the new PMTU", and it "should
-  // not change the congestion window". Everything outstanding is resent from SND.UNA in the
-  // new size, as after a timeout but without touching cwnd (like Linux's
-  // tcp_simple_retransmit: the path, not congestion, dropped them).
+  // that the Path MTU has changed", in a size "no larger than the new PMTU", and "a
+  // retransmission caused by a Datagram Too Big message should not change the congestion
+  // window. It should, however, trigger the slow-start mechanism (i.e., only one segment
+  // should be retransmitted until acknowledgements begin to arrive again)." cwnd is left alone.
+  // Deviation (path-mtu-resend-in-cwnd): not one segment but everything outstanding is resent
+  // from SND.UNA in the new size, go-back-N as after a timeout, as far as cwnd allows, like
+  // Linux's tcp_simple_retransmit: the path, not congestion, dropped them, and one segment
+  // per round trip would take many round trips to resend a window that never reached the peer.
   scoreboard_.clear();
   rtx_next_ = tcb_.snd_una;
   rtx_end_ = tcb_.snd_nxt;

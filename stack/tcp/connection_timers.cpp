@@ -167,8 +167,9 @@ void Connection::on_new_ack(size_t acked_bytes) {
   act_on(response, "retransmission (partial ACK)");
 }
 
-// RFC 9293 §3.8.6.1: "The sending TCP must regularly transmit at least one octet of new
-// data (if available) ... even if the send window is zero", backing off between probes.
+// RFC 9293 §3.8.6.1: "The sending TCP peer must regularly transmit at least one octet of new
+// data (if available), or retransmit to the receiving TCP peer even if the send window is
+// zero", backing off between probes.
 // The connection stays open only "as long as the receiving TCP continues to send
 // acknowledgments in response to the probe segments" (RFC 1122 §4.2.2.17): probes nobody
 // acknowledges count like retransmissions and give up at the same limit (R2, §3.8.3), or a

@@ -35,7 +35,10 @@ inline uint16_t receive_window_field(const ReceiveWindowInputs& in) {
   // Deviation (scaled-window-retraction): when the buffer, headroom included, cannot hold even
   // that (earlier roundings used the headroom while the application did not read), the window
   // is rounded down: RFC 7323 Appendix F's retracted window, by less than one unit, rather
-  // than a promise of bytes the buffer would have to throw away.
+  // than a promise of bytes the buffer would have to throw away. RFC 7323 §2.4 expects such a
+  // retraction but requires, (1), "The receiver MUST honor, as in window, any segment that
+  // would have been in window for any <ACK> sent by the receiver"; we do not: bytes beyond the
+  // retracted edge are outside the window (§3.10.7.4) and dropped, as the buffer has no room.
   size_t kept = (in.current + unit - 1) / unit * unit;
   if (kept > in.room) kept = in.current / unit * unit;
   return static_cast<uint16_t>(std::min(std::max(opened, kept), largest) >> in.shift);

@@ -30,11 +30,13 @@ void RtoEstimator::sample(Duration r) {
 void RtoEstimator::back_off() { rto_ = std::min(rto_ * 2, max_); }
 
 void RtoEstimator::after_syn_timeout() {
-  // "If the timer expires awaiting the ACK of a SYN segment and the TCP implementation is
-  // using an RTO less than 3 seconds, the RTO MUST be re-initialized to 3 seconds when data
-  // transmission begins". A sample (from timestamps) says more than the fallback, as in Linux.
+  // RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
+  // implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized to 3
+  // seconds when data transmission begins". A MUST without exception: even an RTT sample
+  // from timestamps (which Linux lets keep its own RTO) does not change it. SRTT and RTTVAR
+  // are kept, and the next sample computes the RTO from them again (§2.3).
   constexpr Duration kFallback = seconds(3);
-  if (!has_sample_ && rto_ < kFallback) rto_ = clamp(kFallback);
+  if (rto_ < kFallback) rto_ = clamp(kFallback);
 }
 
 }  // namespace tcplab::tcp

@@ -15,8 +15,8 @@ class RtoEstimator {
   void sample(Duration r);
   // RFC 6298 §5.5: the timer expired, so RTO <- RTO * 2 (bounded by the maximum, §2.5).
   void back_off();
-  // RFC 6298 §5.7: the handshake completed after our SYN (or SYN,ACK) timed out, with no RTT
-  // sample to go by: an RTO below 3 s becomes 3 s for the data that follows.
+  // RFC 6298 §5.7: the handshake completed after our SYN (or SYN,ACK) timed out: an RTO below
+  // 3 s becomes 3 s for the data that follows, whatever samples the handshake gave.
   void after_syn_timeout();
 
   Duration rto() const { return rto_; }

@@ -150,7 +150,9 @@ class Socket {
   // The peer's FIN has arrived and every byte before it has been read.
   virtual bool peer_closed() const = 0;
   // RFC 9293 §3.9.1 SEND with PUSH: what is queued so far is a whole message (an HTTP
-  // response), so its last, short segment should leave at once rather than wait for an ACK.
+  // response). Its last, short segment then leaves at once rather than wait for an ACK: a
+  // departure from Nagle, which holds data "regardless of the PSH bit" (see Connection's
+  // send_one_data_segment, push-ends-nagle).
   virtual void push() {}
   // RFC 9293 §3.10.4 CLOSE: FIN after queued data; receiving continues (half-close).
   virtual void close() = 0;

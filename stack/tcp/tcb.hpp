@@ -11,7 +11,7 @@ namespace tcplab::tcp {
 struct Tcb {
   State state = State::Closed;
 
-  // Send sequence variables (RFC 9293 §3.3.1, figure 4).
+  // Send sequence variables (RFC 9293 §3.3.1, Table 2; the send sequence space is Figure 3).
   Seq snd_una;           // oldest unacknowledged sequence number
   Seq snd_nxt;           // next sequence number to send
   uint32_t snd_wnd = 0;  // peer's window in bytes, already scaled
@@ -20,7 +20,7 @@ struct Tcb {
   Seq snd_wl2;           // SEG.ACK of the segment that last updated the window
   Seq iss;               // our initial send sequence number
 
-  // Receive sequence variables (RFC 9293 §3.3.1, figure 5).
+  // Receive sequence variables (RFC 9293 §3.3.1, Table 3; the receive sequence space is Figure 4).
   Seq rcv_nxt;           // next sequence number expected
   uint32_t rcv_wnd = 0;  // window we last advertised, in bytes
   Seq rcv_up;            // urgent pointer (unused)

@@ -403,7 +403,8 @@ void TimeWaitTable::send_challenge_ack(TimeWaitRecord& r) {
 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with the window Connection::window_to_advertise would
 // give: the receive buffer is empty (records are made only then), so receiver SWS avoidance
 // (RFC 9293 §3.8.6.2.2) may open the right edge to the whole buffer; it never moves it left
-// (§3.8.6, SHLD-14: a receiver SHOULD NOT shrink the window; RFC 7323 §2.4: nor by rounding).
+// (§3.8.6, SHLD-14: a receiver SHOULD NOT shrink the window), not even by the rounding of a
+// scaled window that RFC 7323 §2.4 allows for: an empty buffer always has the headroom.
 void TimeWaitTable::send_ack(TimeWaitRecord& r, std::string_view note) {
   wire::TcpSegment seg;
   seg.source_port = r.tuple.local_port;

@@ -80,13 +80,15 @@ Parsed<Ipv4Packet> parse(ConstBytes bytes, bool may_be_cut) {
   // an earlier check has already validated.
   if (bytes.size() < kIpv4MinHeaderLength) return DropReason::Ipv4Truncated;
   uint8_t version_ihl = read_u8(bytes, kVersionIhl);
+  // RFC 1122 §3.2.1.1: a datagram whose version number is not 4 MUST be silently discarded.
   if ((version_ihl >> 4) != 4) return DropReason::Ipv4BadVersion;
   size_t header_length = size_t{version_ihl & 0x0fu} * 4;
   // RFC 791 §3.1: IHL is in 32-bit words; 5 is the minimum for a well-formed header.
   if (header_length < kIpv4MinHeaderLength || header_length > bytes.size())
     return DropReason::Ipv4BadHeaderLength;
   uint16_t total_length = read_u16(bytes, kTotalLength);
-  // RFC 1122 §3.2.1.1 (and link layers that pad): bytes beyond total_length are not ours.
+  // RFC 791 §3.1 (Total Length: the datagram's length, header and data): bytes beyond it
+  // are not ours (link layers pad).
   if ((total_length > bytes.size() && !may_be_cut) || total_length < header_length)
     return DropReason::Ipv4BadTotalLength;
   ConstBytes header_bytes = bytes.first(header_length);

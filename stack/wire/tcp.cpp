@@ -44,7 +44,8 @@ bool parse_options(ConstBytes opts, TcpOptions& out) {
       ++i;
       continue;
     }
-    // RFC 9293 §3.2: every other option carries a length byte counting kind and length.
+    // RFC 9293 §3.1 (MUST-68): every other option carries a length byte counting kind and
+    // length; an illegal length (e.g., zero) is handled by dropping the segment (MUST-7).
     if (i + 1 >= opts.size()) return false;
     uint8_t len = read_u8(opts, i + 1);
     if (len < 2 || i + len > opts.size()) return false;
@@ -83,7 +84,8 @@ bool parse_options(ConstBytes opts, TcpOptions& out) {
         out.timestamps = TcpTimestamps{read_u32(opt, 2), read_u32(opt, 6)};
         break;
       default:
-        // RFC 9293 §3.2 / RFC 1122 §4.2.2.5: unknown options are skipped by their length.
+        // RFC 9293 §3.1 (MUST-6; was RFC 1122 §4.2.2.5): unknown options are ignored without
+        // error, skipped by their length.
         break;
     }
     i += len;
@@ -202,7 +204,8 @@ Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address d
   if (header_length < kTcpMinHeaderLength || header_length > bytes.size())
     return DropReason::TcpBadDataOffset;
   if (verify_checksum) {
-    // RFC 9293 §3.10.7.1 (and RFC 1122 §4.2.2.7): a segment with a bad checksum is discarded.
+    // RFC 9293 §3.1 (MUST-3; was RFC 1122 §4.2.2.7): "the receiver MUST check it"; a segment
+    // with a bad checksum is discarded.
     ChecksumAccumulator acc;
     add_pseudo_header(acc, source, destination, bytes.size());
     acc.add(bytes);

@@ -47,6 +47,25 @@ TEST_CASE("congestion: initial window is 10 segments, ssthresh unset (RFC 6928 �
   CHECK(r.rules[0] == "RFC 6928 §2 (initial window)");
 }
 
+TEST_CASE("congestion: the initial window is min(10*MSS, max(2*MSS, 14600)) (RFC 6928 §2)") {
+  struct Case {
+    size_t smss;
+    size_t iw;
+  };
+  for (Case c :
+       {Case{1460, 14600}, Case{8960, 17920}, Case{536, 5360}, Case{1448, 14480}, Case{4000, 14600}}) {
+    CAPTURE(c.smss);
+    NewReno cc;
+    cc.start(c.smss, 10, false, kIss);
+    CHECK(cc.cwnd() == c.iw);
+    CHECK(cc.initial_window() == c.iw);
+  }
+  // The byte cap counts in the configured segments: 16 segments of 1000 bytes fit 16 * 1460.
+  NewReno sixteen;
+  sixteen.start(1000, 16, false, kIss);
+  CHECK(sixteen.cwnd() == 16000);
+}
+
 TEST_CASE("congestion: a retransmitted SYN leaves an initial window of one segment (RFC 5681 §3.1)") {
   NewReno cc;
   cc.start(kSmss, 10, true, kIss);

@@ -51,7 +51,7 @@ TEST_CASE("rto: back-off doubles up to the maximum, a new sample restores (§5.5
   CHECK(e.rto() == milliseconds(300));
 }
 
-TEST_CASE("rto: after a SYN timed out, 3 s when data begins, unless a sample says more (§5.7)") {
+TEST_CASE("rto: after a SYN timed out, 3 s when data begins, even after a sample (§5.7)") {
   RtoEstimator backed_off(seconds(1), milliseconds(200), seconds(60));
   backed_off.back_off();
   backed_off.after_syn_timeout();
@@ -61,8 +61,11 @@ TEST_CASE("rto: after a SYN timed out, 3 s when data begins, unless a sample say
   CHECK(long_initial.rto() == seconds(5));
   RtoEstimator sampled(seconds(1), milliseconds(200), seconds(60));
   sampled.sample(milliseconds(100));
-  sampled.after_syn_timeout();
-  CHECK(sampled.rto() == milliseconds(300));
+  sampled.after_syn_timeout();  // a MUST: a timestamp sample makes no exception
+  CHECK(sampled.rto() == seconds(3));
+  CHECK(sampled.srtt() == milliseconds(100));  // kept for the next sample (§2.3)
+  sampled.sample(milliseconds(100));
+  CHECK(sampled.rto() < seconds(3));
   RtoEstimator low_max(seconds(1), milliseconds(200), seconds(2));  // --rto-max below 3 s bounds it
   low_max.after_syn_timeout();
   CHECK(low_max.rto() == seconds(2));
