@@ -299,15 +299,24 @@ void PcapWriter::packet(Instant t, trace::Direction direction, std::span<const s
   if (direction == trace::Direction::In) {
     if (auto key = tcp_key(ipv4))
       pending_.tuple = FourTuple{key->destination, key->destination_port, key->source, key->source_port};
-    // A fault the injector made to this packet on its way in (delay, duplicate, ...).
-    for (auto it = inbound_notes_.begin(); it != inbound_notes_.end(); ++it) {
-      if (!same_bytes(it->bytes, ipv4)) continue;
-      ++it->seen;
-      std::string text = "fault injector: " + it->text;
-      if (it->copies > 1) text += ", copy " + std::to_string(it->seen) + " of " + std::to_string(it->copies);
-      pending_.comments.push_back(std::move(text));
-      if (it->seen >= it->copies) inbound_notes_.erase(it);
-      break;
+    // The faults the injector made to this packet on its way in (delay, duplicate, ...): all
+    // those of one decision (a packet both corrupted and duplicated has two), each copy of a
+    // duplicate numbered.
+    auto first = std::find_if(inbound_notes_.begin(), inbound_notes_.end(),
+                              [&](const InboundNote& n) { return same_bytes(n.bytes, ipv4); });
+    if (first != inbound_notes_.end()) {
+      const Instant decided = first->t;
+      for (auto it = first; it != inbound_notes_.end();) {
+        if (it->t != decided || !same_bytes(it->bytes, ipv4)) {
+          ++it;
+          continue;
+        }
+        ++it->seen;
+        std::string text = "fault injector: " + it->text;
+        if (it->numbered) text += ", copy " + std::to_string(it->seen) + " of " + std::to_string(it->copies);
+        pending_.comments.push_back(std::move(text));
+        it = it->seen >= it->copies ? inbound_notes_.erase(it) : it + 1;
+      }
     }
   } else if (!outbound_notes_.empty()) {
     // Notes wait in the order the stack built its segments, which is the order they leave.
@@ -401,9 +410,18 @@ void PcapWriter::fault(Instant t, trace::Direction direction, std::string_view w
     pending_.comments.push_back(std::move(text));
     return;
   }
+  // What the injector did to a duplicated packet (a flipped bit, a delay) is in both copies,
+  // so those notes go on both records, whichever the injector reported first.
+  const bool duplicated = what.starts_with("duplicated");
+  int copies = duplicated ? 2 : 1;
+  for (auto& earlier : inbound_notes_) {
+    if (earlier.t != t || earlier.seen != 0 || !same_bytes(earlier.bytes, ipv4)) continue;
+    if (duplicated) earlier.copies = 2;
+    if (earlier.numbered) copies = 2;
+  }
   if (inbound_notes_.size() >= kMaxWaitingNotes) inbound_notes_.pop_front();
-  inbound_notes_.push_back(InboundNote{std::vector<std::byte>(ipv4.begin(), ipv4.end()), std::string(what),
-                                       what.starts_with("duplicated") ? 2 : 1, 0});
+  inbound_notes_.push_back(InboundNote{t, std::vector<std::byte>(ipv4.begin(), ipv4.end()), std::string(what),
+                                       copies, 0, duplicated});
 }
 
 void PcapWriter::flush() {

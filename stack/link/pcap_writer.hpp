@@ -105,12 +105,15 @@ class PcapWriter final : public trace::Sink {
     std::string text;
   };
   // A fault that changes how an inbound packet reaches the stack (delay, duplicate, ...),
-  // waiting for that packet to reach the tap; matched by its bytes.
+  // waiting for that packet to reach the tap. Matched by its bytes; the notes of one packet
+  // share the time the injector decided.
   struct InboundNote {
+    Instant t;
     std::vector<std::byte> bytes;
     std::string text;
-    int copies = 1;  // a duplicated packet arrives twice
+    int copies = 1;         // a duplicated packet arrives twice
     int seen = 0;
+    bool numbered = false;  // the duplicate itself: "copy 1 of 2", "copy 2 of 2"
   };
 
   void fail(const std::string& what);

@@ -372,6 +372,33 @@ TEST_CASE("pcapng: inbound faults are marked when the packet reaches the stack")
   CHECK(p[3].comments.empty());
 }
 
+TEST_CASE("pcapng: both copies of a corrupted duplicate carry both faults, numbered 1 and 2") {
+  // The injector corrupts, then duplicates, and reports each at the same moment with the
+  // corrupted bytes; the two notes belong to the one decision and to both copies.
+  TempPath tmp;
+  auto corrupted = tcp_packet(true, false, true, 300, 5);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    tracer.fault(t0, trace::Direction::In, "corrupted: bit 156 flipped (random --corrupt)", corrupted);
+    tracer.fault(t0, trace::Direction::In, "duplicated (random --dup)", corrupted);
+    tracer.packet(t0, trace::Direction::In, corrupted);
+    tracer.packet(t0, trace::Direction::In, corrupted);
+    tracer.packet(t0 + seconds(1), trace::Direction::In, corrupted);  // no fault of ours
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 3);
+  CHECK(p[0].comments ==
+        std::vector<std::string>{"fault injector: corrupted: bit 156 flipped (random --corrupt)",
+                                 "fault injector: duplicated (random --dup), copy 1 of 2"});
+  CHECK(p[1].comments ==
+        std::vector<std::string>{"fault injector: corrupted: bit 156 flipped (random --corrupt)",
+                                 "fault injector: duplicated (random --dup), copy 2 of 2"});
+  CHECK(p[2].comments.empty());
+}
+
 TEST_CASE("pcapng: a state change from a user call goes on the segment it sends") {
   TempPath tmp;
   auto sent = tcp_packet(false, false, true, 7000);
