@@ -272,6 +272,7 @@ void PcapWriter::start_pending(Instant t, trace::Direction direction, std::span<
   pending_.kept = std::min(pending_.length, kPcapSnapLength);
   pending_.comments.clear();
   pending_.tuple.reset();
+  pending_.answered = false;
   has_pending_ = true;
   // The block up to the packet's end is known now; the length is patched in write_pending.
   const uint64_t ns = wall_nanoseconds(t);
@@ -342,6 +343,9 @@ void PcapWriter::segment(Instant t, const trace::SegmentEvent& e) {
       pending_.comments.push_back(std::string(e.note));
     return;
   }
+  // The inbound packet being processed has led to output: the comments of its own steps
+  // are known (see flush_complete).
+  if (has_pending_ && pending_.direction == trace::Direction::In) pending_.answered = true;
   OutboundNote note;
   // State changes made by a user call (CLOSE, active OPEN) or a timer at this moment go with
   // this connection's next segment: the FIN after CLOSE, the SYN after OPEN.
@@ -431,6 +435,11 @@ void PcapWriter::flush() {
 }
 
 void PcapWriter::flush_complete() {
+  // A pending outbound record is complete: the fault injector reports what it does to a
+  // segment right after the tap. A pending inbound one is complete once the stack has built
+  // a segment since: its processing has gone past the RFC 9293 §3.10.7 steps that change its
+  // state (a later change would go on this connection's next segment instead).
+  if (has_pending_ && (pending_.direction == trace::Direction::Out || pending_.answered)) write_pending();
   write_out(committed());
   dirty_ = has_pending_;
 }
