@@ -39,7 +39,7 @@ struct SegmentInput {
   Seq seq, ack;  // as on the wire
   uint32_t payload_length = 0;
   uint16_t window = 0;
-  std::vector<std::string> notes;            // "retransmission", "injected fault: drop", ...
+  std::vector<std::string> notes;            // "retransmission", "fault injector: dropped (...)", ...
   std::vector<StateComment> state_comments;  // from capture comments
 };
 

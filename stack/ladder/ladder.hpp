@@ -29,7 +29,7 @@ struct Row {
   bool to_server = true;           // the arrow's direction (Segment rows)
   std::string label;               // "S. seq=0 ack=1 len=0 win=65535" (Segment), the note (Note)
   bool lost = false;               // an injected drop: the arrow does not arrive
-  std::vector<std::string> notes;  // "retransmission", "injected fault: drop", ...
+  std::vector<std::string> notes;  // "retransmission", "fault injector: dropped (...)", ...
   StateCell client_state, server_state;
   bool note_from_client = false;  // Note rows: whose note (the local endpoint)
 };

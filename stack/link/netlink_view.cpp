@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -279,6 +280,43 @@ void add_link_message(std::span<const uint8_t> bytes, ip::NetworkView& view) {
                        }
                      });
   if (kind == "tun" && !name.empty()) view.tun_interfaces.push_back(name);
+}
+
+std::optional<uint64_t> link_tx_dropped(std::span<const uint8_t> bytes, int index) {
+  const Bytes payload{bytes.data(), bytes.size()};
+  ifinfomsg ifi{};
+  if (!read_struct(payload, ifi) || ifi.ifi_index != index) return std::nullopt;
+  std::optional<uint64_t> dropped;
+  for_each_attribute(Bytes{payload.data + NLMSG_ALIGN(sizeof ifi), payload.size - NLMSG_ALIGN(sizeof ifi)},
+                     [&](unsigned short type, Bytes value) {
+                       // The struct has grown over the years; tx_dropped is in every version.
+                       constexpr size_t kAt = offsetof(rtnl_link_stats64, tx_dropped);
+                       uint64_t n = 0;
+                       if (type != IFLA_STATS64 || value.size < kAt + sizeof n) return;
+                       std::memcpy(&n, value.data + kAt, sizeof n);
+                       dropped = n;
+                     });
+  return dropped;
+}
+
+std::optional<uint64_t> read_tx_dropped(const std::string& interface) {
+  // By index in this process's namespace: /sys/class/net shows the namespace that mounted
+  // sysfs, which after a plain `unshare --net` is another one, maybe with a tcplab0 of its own.
+  const int index = static_cast<int>(if_nametoindex(interface.c_str()));
+  NetlinkSocket socket;
+  if (index == 0 || !socket.ok()) return std::nullopt;
+  std::optional<uint64_t> dropped;
+  std::string error;
+  ifinfomsg links{};
+  links.ifi_family = AF_UNSPEC;
+  auto outcome = socket.dump(
+      RTM_GETLINK, links,
+      [&](Bytes p) {
+        if (auto n = link_tx_dropped({p.data, p.size}, index)) dropped = n;
+      },
+      error);
+  if (outcome == NetlinkSocket::Outcome::Failed) return std::nullopt;
+  return dropped;
 }
 
 std::optional<ip::NetworkView> read_network_view(std::string& error) {

@@ -30,4 +30,11 @@ void add_route_message(std::span<const uint8_t> payload, ip::NetworkView& view,
 // has the same kind but is Ethernet) is added to view.tun_interfaces, anything else ignored.
 void add_link_message(std::span<const uint8_t> payload, ip::NetworkView& view);
 
+// The interface's tx_dropped counter (IFLA_STATS64), read over rtnetlink in this process's
+// network namespace. On a TUN these are the packets the kernel sent towards its reader and
+// dropped because the reader's queue (txqueuelen packets) was full. Nothing if unreadable.
+std::optional<uint64_t> read_tx_dropped(const std::string& interface);
+// Its parser: the tx_dropped of one RTM_NEWLINK payload, if it describes interface `index`.
+std::optional<uint64_t> link_tx_dropped(std::span<const uint8_t> payload, int index);
+
 }  // namespace tcplab::link

@@ -272,6 +272,7 @@ void PcapWriter::start_pending(Instant t, trace::Direction direction, std::span<
   pending_.kept = std::min(pending_.length, kPcapSnapLength);
   pending_.comments.clear();
   pending_.tuple.reset();
+  pending_.answered = false;
   has_pending_ = true;
   // The block up to the packet's end is known now; the length is patched in write_pending.
   const uint64_t ns = wall_nanoseconds(t);
@@ -299,15 +300,24 @@ void PcapWriter::packet(Instant t, trace::Direction direction, std::span<const s
   if (direction == trace::Direction::In) {
     if (auto key = tcp_key(ipv4))
       pending_.tuple = FourTuple{key->destination, key->destination_port, key->source, key->source_port};
-    // A fault the injector made to this packet on its way in (delay, duplicate, ...).
-    for (auto it = inbound_notes_.begin(); it != inbound_notes_.end(); ++it) {
-      if (!same_bytes(it->bytes, ipv4)) continue;
-      ++it->seen;
-      std::string text = "fault injector: " + it->text;
-      if (it->copies > 1) text += ", copy " + std::to_string(it->seen) + " of " + std::to_string(it->copies);
-      pending_.comments.push_back(std::move(text));
-      if (it->seen >= it->copies) inbound_notes_.erase(it);
-      break;
+    // The faults the injector made to this packet on its way in (delay, duplicate, ...): all
+    // those of one decision (a packet both corrupted and duplicated has two), each copy of a
+    // duplicate numbered.
+    auto first = std::find_if(inbound_notes_.begin(), inbound_notes_.end(),
+                              [&](const InboundNote& n) { return same_bytes(n.bytes, ipv4); });
+    if (first != inbound_notes_.end()) {
+      const Instant decided = first->t;
+      for (auto it = first; it != inbound_notes_.end();) {
+        if (it->t != decided || !same_bytes(it->bytes, ipv4)) {
+          ++it;
+          continue;
+        }
+        ++it->seen;
+        std::string text = "fault injector: " + it->text;
+        if (it->numbered) text += ", copy " + std::to_string(it->seen) + " of " + std::to_string(it->copies);
+        pending_.comments.push_back(std::move(text));
+        it = it->seen >= it->copies ? inbound_notes_.erase(it) : it + 1;
+      }
     }
   } else if (!outbound_notes_.empty()) {
     // Notes wait in the order the stack built its segments, which is the order they leave.
@@ -333,6 +343,9 @@ void PcapWriter::segment(Instant t, const trace::SegmentEvent& e) {
       pending_.comments.push_back(std::string(e.note));
     return;
   }
+  // The inbound packet being processed has led to output: the comments of its own steps
+  // are known (see flush_complete).
+  if (has_pending_ && pending_.direction == trace::Direction::In) pending_.answered = true;
   OutboundNote note;
   // State changes made by a user call (CLOSE, active OPEN) or a timer at this moment go with
   // this connection's next segment: the FIN after CLOSE, the SYN after OPEN.
@@ -401,9 +414,18 @@ void PcapWriter::fault(Instant t, trace::Direction direction, std::string_view w
     pending_.comments.push_back(std::move(text));
     return;
   }
+  // What the injector did to a duplicated packet (a flipped bit, a delay) is in both copies,
+  // so those notes go on both records, whichever the injector reported first.
+  const bool duplicated = what.starts_with("duplicated");
+  int copies = duplicated ? 2 : 1;
+  for (auto& earlier : inbound_notes_) {
+    if (earlier.t != t || earlier.seen != 0 || !same_bytes(earlier.bytes, ipv4)) continue;
+    if (duplicated) earlier.copies = 2;
+    if (earlier.numbered) copies = 2;
+  }
   if (inbound_notes_.size() >= kMaxWaitingNotes) inbound_notes_.pop_front();
-  inbound_notes_.push_back(InboundNote{std::vector<std::byte>(ipv4.begin(), ipv4.end()), std::string(what),
-                                       what.starts_with("duplicated") ? 2 : 1, 0});
+  inbound_notes_.push_back(InboundNote{t, std::vector<std::byte>(ipv4.begin(), ipv4.end()), std::string(what),
+                                       copies, 0, duplicated});
 }
 
 void PcapWriter::flush() {
@@ -413,6 +435,11 @@ void PcapWriter::flush() {
 }
 
 void PcapWriter::flush_complete() {
+  // A pending outbound record is complete: the fault injector reports what it does to a
+  // segment right after the tap. A pending inbound one is complete once the stack has built
+  // a segment since: its processing has gone past the RFC 9293 §3.10.7 steps that change its
+  // state (a later change would go on this connection's next segment instead).
+  if (has_pending_ && (pending_.direction == trace::Direction::Out || pending_.answered)) write_pending();
   write_out(committed());
   dirty_ = has_pending_;
 }

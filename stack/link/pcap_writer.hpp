@@ -57,9 +57,10 @@ class PcapWriter final : public trace::Sink {
 
   // Writes buffered records to the file now.
   void flush();
-  // Writes the records whose events are all known: everything but a pending pcapng record,
-  // which stays until the events it causes have come (step mode pauses while a packet is
-  // being processed; writing it then would cut it off from its comments).
+  // Writes the records whose events are all known, for step mode's pauses: everything but an
+  // inbound pcapng record whose processing has not built a segment yet, which stays until the
+  // events it causes have come (the pause before a packet is processed would otherwise cut
+  // it off from its comments). The segments the stack built reach the tap when its turn ends.
   void flush_complete();
   // Flushes if records are buffered and the last flush was at least kPcapFlushInterval ago.
   // The event loop calls this every iteration and wakes up by next_flush_deadline(), so a
@@ -89,6 +90,7 @@ class PcapWriter final : public trace::Sink {
     uint32_t kept = 0;         // the bytes kept in the block (incl_len)
     std::vector<std::string> comments;
     std::optional<FourTuple> tuple;  // a TCP segment's connection, from the stack's side
+    bool answered = false;           // inbound: the stack has built a segment since it came
   };
   // Comments for an outbound segment, made when the stack built it (segment event), waiting
   // for the packet to reach the tap; matched by ports, sequence number, flags and length.
@@ -105,12 +107,15 @@ class PcapWriter final : public trace::Sink {
     std::string text;
   };
   // A fault that changes how an inbound packet reaches the stack (delay, duplicate, ...),
-  // waiting for that packet to reach the tap; matched by its bytes.
+  // waiting for that packet to reach the tap. Matched by its bytes; the notes of one packet
+  // share the time the injector decided.
   struct InboundNote {
+    Instant t;
     std::vector<std::byte> bytes;
     std::string text;
-    int copies = 1;  // a duplicated packet arrives twice
+    int copies = 1;         // a duplicated packet arrives twice
     int seen = 0;
+    bool numbered = false;  // the duplicate itself: "copy 1 of 2", "copy 2 of 2"
   };
 
   void fail(const std::string& what);

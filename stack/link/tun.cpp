@@ -287,6 +287,17 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
     }
   }
 
+  // The kernel queues what it sends towards tcplab in a ring of txqueuelen packets and drops
+  // (tx_dropped) whatever finds it full. While tcplab writes a burst it does not read, and
+  // a client's ACKs during a bulk download overflowed the default 500 (hundreds lost in a
+  // 5 MiB download). A TUN we create gets a longer ring; a persistent one stays as its admin
+  // set it. Best effort: the queue length only changes what is lost under load.
+  if (!existed) {
+    ifr = request_for(name);
+    ifr.ifr_qlen = kTunTxQueueLength;
+    [[maybe_unused]] int ignored = ioctl(control.get(), SIOCSIFTXQLEN, &ifr);
+  }
+
   if (config.host && !address_already_ours) {
     auto fail_address = [&](int err) {
       if (err == EPERM || err == EACCES) {

@@ -16,7 +16,10 @@ What counts as a mention:
   tests/, docs/) or a Markdown link target must exist (globs must match something; a module
   named without its extension, like stack/loop/event_loop, must have a source file); build/
   outputs are not checked; a relative path that climbs with ../ must lead to something in
-  the repository: the repository stands alone, so nothing may point outside it.
+  the repository: the repository stands alone, so nothing may point outside it;
+- a fault's pcapng comment quoted in an inline code span (`fault injector: dropped (...)`)
+  must be in the words the writer uses: "fault injector: " and the start of a report made
+  in stack/link/fault_injector.cpp.
 
 Usage: check-docs.py [--root DIR] [--tcplab BIN] [FILE.md...]   (default: README.md docs/**/*.md)
 """
@@ -101,9 +104,20 @@ def other_tool_flags(root):
     return flags
 
 
+# A code span that quotes a fault's pcapng comment, however it is worded.
+FAULT_COMMENT_RE = re.compile(r"^(fault injector|injected fault)\b")
+
+
+def fault_reports(root):
+    """The words each fault report of the injector starts with: "dropped", "duplicated", ..."""
+    with open(os.path.join(root, "stack/link/fault_injector.cpp"), encoding="utf-8") as f:
+        return set(re.findall(r'report\(now, d,\s*"([a-z]+)', f.read()))
+
+
 class Checker:
     def __init__(self, root, commands, other_flags):
         self.root = root
+        self.fault_reports = fault_reports(root)
         self.commands = commands
         self.all_tcplab_flags = set().union(*commands.values())
         self.other_flags = other_flags
@@ -224,6 +238,16 @@ class Checker:
                 self.check_make_run(where, span)
                 if not TCPLAB_RE.search(span):
                     self.check_lone_flag(where, span, line)
+                self.check_fault_comment(where, span)
+
+    def check_fault_comment(self, where, span):
+        if not FAULT_COMMENT_RE.match(span):
+            return
+        self.checked += 1
+        words = re.match(r"fault injector: ([a-z]+)", span)
+        if not words or words.group(1) not in self.fault_reports:
+            self.problem(where, "`%s` is not a comment tcplab writes (it writes \"fault injector: \" "
+                         "and one of: %s)" % (span, ", ".join(sorted(self.fault_reports))))
 
 
 def main():

@@ -239,6 +239,31 @@ else
   echo "SKIPPED - --step capture comments: tshark not installed (tests/setup.sh installs it)"
 fi
 
+# At each pause the pcapng capture holds every packet that crossed the link before the step,
+# comments and all: the SYN at step 2 (the SYN-ACK it led to), the ACK that the data segments
+# of steps 4-7 follow; those four reach the link together when the write's turn ends, so they
+# are all there at step 8, and not before.
+if command -v tshark >/dev/null; then
+  mkfifo "$TMP/burst-cmds"
+  exec 5<>"$TMP/burst-cmds"
+  timeout 30 "$TCPLAB" script --step --seed 1 --pcap "$TMP/burst.pcapng" \
+    "$SCEN/fast-retransmit.pkt" <&5 >"$TMP/burst.out" 2>&1 &
+  burst_pid=$!
+  counts=""
+  for pause in 1 2 3 4 5 6 7 8; do
+    for _ in $(seq 100); do [ "$(grep -c '^step> ' "$TMP/burst.out")" -ge "$pause" ] && break; sleep 0.1; done
+    counts="$counts $(tshark -r "$TMP/burst.pcapng" 2>/dev/null | wc -l)"
+    printf 'n\n' >&5
+  done
+  printf 'q\n' >&5
+  wait "$burst_pid"
+  exec 5>&-
+  check "--step pcapng: packets in the file at pauses 1-8 are those sent or received before [$counts]" \
+    test "$counts" = " 0 1 2 3 3 3 3 7"
+else
+  echo "SKIPPED - --step pcapng at each pause: tshark not installed (tests/setup.sh installs it)"
+fi
+
 # --- files that are not scripts are refused by name, before anything is read --------------
 timeout 10 "$TCPLAB" script /dev/zero >"$TMP/zero" 2>&1; rc=$?
 check "script /dev/zero: exit 1 at once, not a memory hog (rc $rc)" test "$rc" -eq 1

@@ -13,6 +13,13 @@ if ! start_server --echo 7 --discard 9 --chargen 19 --chargen-bytes "$BYTES" --m
   exit 1
 fi
 
+# The TUN's queue towards tcplab: at the kernel's default of 500 packets, the client's ACKs
+# overflowed it while tcplab wrote a burst (hundreds dropped in a 5 MiB download).
+qlen=$(ip -n "$LAB_NAME" -o link show tcplab0 | grep -o 'qlen [0-9]*')
+check "serve: the TUN it creates queues 4096 packets towards tcplab [$qlen]" test "$qlen" = "qlen 4096"
+tun_dropped() { ip netns exec "$LAB_NAME" cat /sys/class/net/tcplab0/statistics/tx_dropped; }
+dropped_before=$(tun_dropped)
+
 # bulk NAME SECONDS ARGS...: one transfer, its ok/not ok line and its MB/s.
 bulk() {
   local name=$1 limit=$2; shift 2
@@ -44,4 +51,14 @@ else
   not_ok "bulk: nothing left behind after the transfers"
   show "$table"
 fi
+dropped=$(( $(tun_dropped) - dropped_before ))
+check "bulk: the TUN dropped no packet before tcplab read it [$dropped]" test "$dropped" = 0
 if stop_server; then ok "server exits cleanly on SIGTERM"; else not_ok "server exits cleanly on SIGTERM"; fi
+# The exit summary says how many the TUN dropped unread, and only when there were any.
+if [ "$dropped" = 0 ]; then
+  check "summary: no line about packets the TUN dropped" \
+    bash -c '! grep -q "packets the TUN dropped before tcplab read them" "$1"' _ "$SERVER_LOG"
+else
+  check "summary: the TUN's $dropped drops counted" \
+    grep -q "the TUN dropped before tcplab read them $dropped " "$SERVER_LOG"
+fi

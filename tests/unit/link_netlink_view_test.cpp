@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -192,4 +193,29 @@ TEST_CASE("netlink view: link messages name the TUN devices, not TAPs or other k
   CHECK(view.tun_interfaces == std::vector<std::string>{"tcplab0"});
   CHECK(view.is_tun("tcplab0"));
   CHECK_FALSE(view.is_tun("eth0"));
+}
+
+TEST_CASE("netlink view: a link's tx_dropped comes from IFLA_STATS64, for its index only") {
+  // On a TUN, tx_dropped counts the packets the kernel dropped because tcplab had not read
+  // the queue in time; the exit summary reports them.
+  auto stats_message = [](int index, uint64_t tx_dropped, size_t stats_size) {
+    MessageBuilder m;
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    ifi.ifi_index = index;
+    m.header(ifi);
+    m.attribute(IFLA_IFNAME, "tcplab0", 8);
+    rtnl_link_stats64 stats{};
+    stats.tx_packets = 2412;
+    stats.tx_dropped = tx_dropped;
+    m.attribute(IFLA_STATS64, &stats, stats_size);
+    return m.bytes;
+  };
+  CHECK(link::link_tx_dropped(stats_message(7, 534, sizeof(rtnl_link_stats64)), 7) == 534u);
+  CHECK_FALSE(link::link_tx_dropped(stats_message(7, 534, sizeof(rtnl_link_stats64)), 8));
+  // Cut before tx_dropped: nothing, not a misread.
+  CHECK_FALSE(link::link_tx_dropped(stats_message(7, 534, offsetof(rtnl_link_stats64, tx_dropped)), 7));
+  // The running kernel: loopback drops nothing it sends.
+  CHECK(link::read_tx_dropped("lo").has_value());
+  CHECK_FALSE(link::read_tx_dropped("no-such-if0").has_value());
 }

@@ -372,6 +372,33 @@ TEST_CASE("pcapng: inbound faults are marked when the packet reaches the stack")
   CHECK(p[3].comments.empty());
 }
 
+TEST_CASE("pcapng: both copies of a corrupted duplicate carry both faults, numbered 1 and 2") {
+  // The injector corrupts, then duplicates, and reports each at the same moment with the
+  // corrupted bytes; the two notes belong to the one decision and to both copies.
+  TempPath tmp;
+  auto corrupted = tcp_packet(true, false, true, 300, 5);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    tracer.fault(t0, trace::Direction::In, "corrupted: bit 156 flipped (random --corrupt)", corrupted);
+    tracer.fault(t0, trace::Direction::In, "duplicated (random --dup)", corrupted);
+    tracer.packet(t0, trace::Direction::In, corrupted);
+    tracer.packet(t0, trace::Direction::In, corrupted);
+    tracer.packet(t0 + seconds(1), trace::Direction::In, corrupted);  // no fault of ours
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 3);
+  CHECK(p[0].comments ==
+        std::vector<std::string>{"fault injector: corrupted: bit 156 flipped (random --corrupt)",
+                                 "fault injector: duplicated (random --dup), copy 1 of 2"});
+  CHECK(p[1].comments ==
+        std::vector<std::string>{"fault injector: corrupted: bit 156 flipped (random --corrupt)",
+                                 "fault injector: duplicated (random --dup), copy 2 of 2"});
+  CHECK(p[2].comments.empty());
+}
+
 TEST_CASE("pcapng: a state change from a user call goes on the segment it sends") {
   TempPath tmp;
   auto sent = tcp_packet(false, false, true, 7000);
@@ -422,4 +449,35 @@ TEST_CASE("pcapng: flush_complete() writes all but the packet whose comments are
   CHECK(p[1].comments ==
         std::vector<std::string>{
             "SYN-RECEIVED -> ESTABLISHED (RFC 9293 §3.10.7.4 fifth (SYN-RECEIVED: our SYN acknowledged))"});
+}
+
+TEST_CASE("pcapng: flush_complete() at an Out step writes the inbound packet that led to it") {
+  // Step mode pauses at each segment the stack builds, before it reaches the tap: the packet
+  // whose processing built it, and the segment sent at the step before, are whole by then,
+  // so Wireshark opened at the pause shows them with their comments.
+  TempPath tmp;
+  auto syn = tcp_packet(true, true, false, 100);
+  auto syn_ack = tcp_packet(false, true, true, 5000);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    tracer.packet(t0, trace::Direction::In, syn);
+    tracer.state_change(t0, kConnection, "LISTEN", "SYN-RECEIVED", "RFC 9293 §3.10.7.2 (SYN in LISTEN)");
+    auto ip = wire::parse_ipv4(syn_ack);
+    auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
+    REQUIRE(seg);
+    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, false, Seq(5000), Seq(100)});
+    w.flush_complete();  // the pause at the SYN-ACK, built but not sent
+    CHECK(w.packets_written() == 1);
+    auto shown = packets_of(read_all(tmp.path()));
+    REQUIRE(shown.size() == 1);
+    CHECK(shown[0].comments ==
+          std::vector<std::string>{"LISTEN -> SYN-RECEIVED (RFC 9293 §3.10.7.2 (SYN in LISTEN))"});
+    tracer.packet(t0, trace::Direction::Out, syn_ack);  // the turn ends: the SYN-ACK is sent
+    w.flush_complete();  // the next pause: the SYN-ACK is whole (it waits for no event)
+    CHECK(packets_of(read_all(tmp.path())).size() == 2);
+  }
+  CHECK(packets_of(read_all(tmp.path())).size() == 2);
 }

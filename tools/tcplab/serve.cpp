@@ -16,6 +16,7 @@
 #include "http/stats.hpp"
 #include "stack/ip/cidr.hpp"
 #include "stack/link/fault_injector.hpp"
+#include "stack/link/netlink_view.hpp"
 #include "stack/link/pcap_writer.hpp"
 #include "stack/link/tun.hpp"
 #include "stack/loop/event_loop.hpp"
@@ -219,8 +220,30 @@ std::string format_faults(const link::FaultStats& stats) {
   return out.empty() ? "none" : out;
 }
 
+// The packets the kernel dropped on the TUN because its queue towards tcplab was full: they
+// are in a capture on the TUN and never reached tcplab's. Counted from the start of this run
+// (a persistent TUN keeps its counter between runs).
+class TunQueueDrops {
+ public:
+  explicit TunQueueDrops(const link::Tun& tun) : name_(tun.name()), at_start_(link::read_tx_dropped(name_)) {}
+  // "tcplab: packets the TUN dropped before tcplab read them N (...)" when there were any.
+  std::string report_line() const {
+    const std::optional<uint64_t> now = link::read_tx_dropped(name_);
+    if (!now || !at_start_ || *now <= *at_start_) return {};
+    const std::string dropped = std::to_string(*now - *at_start_);
+    return "tcplab: packets the TUN dropped before tcplab read them " + dropped +
+           " (its queue towards tcplab was full; " + name_ + "'s tx_dropped; `ip link` shows the queue " +
+           "as qlen)\n";
+  }
+
+ private:
+  std::string name_;
+  std::optional<uint64_t> at_start_;
+};
+
 // The status report: drop counters, packet and TCP counters, faults, the connection table.
-std::string status_report(Stack& stack, const loop::EventLoop& loop, const link::FaultInjector* faults) {
+std::string status_report(Stack& stack, const loop::EventLoop& loop, const link::FaultInjector* faults,
+                          const TunQueueDrops& tun_drops) {
   const auto& ip = stack.ip_stats();
   const auto& l = loop.stats();
   auto n = [](uint64_t v) { return std::to_string(v); };
@@ -228,6 +251,7 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop, const link:
   out += "tcplab: packets in " + n(l.packets_read) + ", out " + n(l.packets_written) + " (write errors " +
          n(l.write_errors) + "); echo replies " + n(ip.echo_replies) + ", unreachables " +
          n(ip.unreachables_sent) + "\n";
+  out += tun_drops.report_line();
   // --busy-poll: how often the spin found the next packet (each one a process wake-up saved).
   if (l.busy_poll_hits > 0)
     out += "tcplab: wake-ups " + n(l.wakeups) + ", of them " + n(l.busy_poll_hits) +
@@ -255,8 +279,9 @@ std::string status_report(Stack& stack, const loop::EventLoop& loop, const link:
 
 // SIGUSR1 and exit: the report to stderr, and to --status-file if one was asked for.
 void print_status(Stack& stack, const loop::EventLoop& loop, const StatusOptions& status,
-                  const link::FaultInjector* faults, const http::Server* http_server) {
-  std::string report = status_report(stack, loop, faults);
+                  const link::FaultInjector* faults, const http::Server* http_server,
+                  const TunQueueDrops& tun_drops) {
+  std::string report = status_report(stack, loop, faults, tun_drops);
   if (http_server) report += http::status_line(http_server->stats());
   std::fputs(report.c_str(), stderr);
   std::string error;
@@ -372,7 +397,8 @@ int serve_main(int argc, char** argv, int first) {
   LoopExtras extras;
   extras.attach(stack, sinks, loop, o.faults, o.step, o.trace.absolute);
   const link::FaultInjector* faults = extras.faults();
-  loop.on_status_request([&] { print_status(stack, loop, o.status, faults, http_server.get()); });
+  const TunQueueDrops tun_drops(*tun);
+  loop.on_status_request([&] { print_status(stack, loop, o.status, faults, http_server.get(), tun_drops); });
   if (!loop.install_signal_handlers()) {
     std::fprintf(stderr, "tcplab: cannot install signal handlers: %s\n", loop.error().c_str());
     return kExitRuntime;
@@ -433,7 +459,7 @@ int serve_main(int argc, char** argv, int first) {
                    static_cast<unsigned long long>(resets), resets == 1 ? "" : "s");
     }
   }
-  print_status(stack, loop, o.status, faults, http_server.get());
+  print_status(stack, loop, o.status, faults, http_server.get(), tun_drops);
   if (!sinks.flush() && rc == kExitOk) rc = kExitRuntime;
   std::fflush(nullptr);
   tun->leave_as_found();
