@@ -206,7 +206,8 @@ bool entity_tag_list_matches(std::string_view field, std::string_view etag, bool
 
 Precondition evaluate_preconditions(const Request& request, const Validators& validators, std::time_t now) {
   const bool get_or_head = request.method == "GET" || request.method == "HEAD";
-  // RFC 9110 §13.1.4: a date that cannot be parsed, or one later than now, is ignored.
+  // RFC 9110 §13.1.3, §13.1.4: a date that cannot be parsed is ignored, and so is one later than
+  // now (§13.1.3; for If-Unmodified-Since such a date could only hold, ignored or not).
   auto valid_date = [&](const std::optional<std::string>& value) -> std::optional<std::time_t> {
     if (!value) return std::nullopt;
     auto t = parse_http_date(*value, now);
@@ -231,6 +232,17 @@ Precondition evaluate_preconditions(const Request& request, const Validators& va
   if (!get_or_head) return Precondition::Serve;
   if (auto since = valid_date(field_value(request, "If-Modified-Since")))
     if (validators.last_modified <= *since) return Precondition::NotModified;
+  return Precondition::Serve;
+}
+
+Precondition evaluate_preconditions_without_validators(const Request& request) {
+  if (auto if_match = field_value(request, "If-Match"))
+    if (syntax::trim_ows(*if_match) != "*") return Precondition::Failed;
+  if (auto if_none_match = field_value(request, "If-None-Match")) {
+    if (syntax::trim_ows(*if_none_match) != "*") return Precondition::Serve;
+    return request.method == "GET" || request.method == "HEAD" ? Precondition::NotModified
+                                                               : Precondition::Failed;
+  }
   return Precondition::Serve;
 }
 

@@ -51,4 +51,10 @@ enum class Precondition {
 // and with the precedence RFC 9110 §13.2.2 gives, for a file that exists.
 Precondition evaluate_preconditions(const Request& request, const Validators& validators, std::time_t now);
 
+// The same for a resource that exists but has no validators (the built-in pages, /bytes/N,
+// POST /echo): "If-Match: *" holds and "If-None-Match: *" fails, since they ask only whether
+// it exists; any list of entity-tags matches nothing (§13.1.1, §13.1.2), and the two dates
+// have no modification time to compare with, so they are ignored (§13.1.3, §13.1.4).
+Precondition evaluate_preconditions_without_validators(const Request& request);
+
 }  // namespace tcplab::http

@@ -14,6 +14,7 @@ struct Response {
   std::unique_ptr<BodySource> body;  // null: empty body
   bool close = false;                // close after this response whatever the policy says
   bool byte_ranges = false;          // a GET may ask for part of it (RFC 9110 §14): files, /bytes/N
+  bool preconditions_evaluated = false;  // If-* already answered against its own validators (files)
 };
 
 // A response with a small in-memory body.

@@ -32,9 +32,6 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// "If-None-Match: *" (RFC 9110 §13.1.2); the parser has already trimmed the whitespace around it.
-bool if_none_match_any(const Request& request) { return request.header("If-None-Match") == "*"; }
-
 Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
 
 Response not_modified(std::string etag) {
@@ -78,6 +75,7 @@ void add_validators(Response& r, const Validators& validators) {
   r.head.headers.emplace_back("ETag", validators.etag);
   r.head.headers.emplace_back("Last-Modified", validators.last_modified_text);
   r.byte_ranges = true;
+  r.preconditions_evaluated = true;
 }
 
 }  // namespace
@@ -126,9 +124,10 @@ Response Site::respond(const Request& request) {
   const std::string& m = request.method;
   if (path == "/echo") {
     if (m == "POST") {
-      // RFC 9110 §13.1.2: "If-None-Match: *" is false for a resource that exists; a method
-      // other than GET or HEAD is then not performed, and the answer is 412.
-      if (if_none_match_any(request)) return precondition_failed();
+      // RFC 9110 §13.2.1: the preconditions are evaluated before the method is performed; a
+      // false one means 412 (for a method other than GET or HEAD, If-None-Match's too).
+      if (evaluate_preconditions_without_validators(request) != Precondition::Serve)
+        return precondition_failed();
       return text_response(200, "application/octet-stream", request.body);
     }
     if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST");
@@ -138,11 +137,20 @@ Response Site::respond(const Request& request) {
   }
   if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
   Response r = respond_get(request, path, query);
-  // RFC 9110 §13.1.2: "If-None-Match: *" asks for the resource only if it does not exist; it
-  // does (we were about to answer 200), so GET and HEAD get 304 Not Modified and no content
-  // (§15.4.5). Files under --root have validators and answered their preconditions already;
-  // the built-in pages have none, so a list of entity-tags never matches them.
-  if (r.head.status == 200 && if_none_match_any(request)) return not_modified({});
+  // RFC 9110 §13.2.1: preconditions count only where the answer would be 2xx. Files under
+  // --root answered theirs against their validators; the built-in pages have none, so only
+  // "*" means anything: "If-None-Match: *" on a page that exists is 304 with no content
+  // (§15.4.5), and "If-Match" with anything but "*" is 412.
+  if (r.head.status / 100 == 2 && !r.preconditions_evaluated) {
+    switch (evaluate_preconditions_without_validators(request)) {
+      case Precondition::Serve:
+        break;
+      case Precondition::NotModified:
+        return not_modified({});
+      case Precondition::Failed:
+        return precondition_failed();
+    }
+  }
   // §13.2.2 step 5: with the preconditions passed, a Range may ask for part of it.
   return apply_range(request, std::move(r), std::time(nullptr));
 }

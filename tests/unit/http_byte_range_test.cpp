@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <string>
@@ -94,7 +95,7 @@ TEST_CASE("a range of a file: 206 with Content-Range, only those bytes, and the 
   TempRoot root;
   root.write("a.txt", "0123456789abcdefghij");  // 20 bytes
   Site site(root.dir, {});
-  for (bool cached : {false, true}) {  // read from the file, then from the cache's copy
+  for (bool cached : {false, true}) {  // the first answer stores the file, the next finds it stored
     CAPTURE(cached);
     Response whole = ask(site, "/a.txt");
     CHECK(whole.head.accept_ranges);
@@ -115,6 +116,22 @@ TEST_CASE("a range of a file: 206 with Content-Range, only those bytes, and the 
     CHECK(ask(site, "/a.txt", {{"Range", "bytes=5-14"}}, "HEAD").head.status == 200);
     CHECK(ask(site, "/a.txt", {{"Range", "bytes=0-1,5-6"}}).head.status == 200);
   }
+}
+
+TEST_CASE("a range of a file too large for the cache is read from the file at its offset") {
+  TempRoot root;
+  std::string content;
+  for (size_t i = 0; i < kMaxCachedFileBytes + 5000; ++i) content += static_cast<char>('a' + i % 26);
+  root.write("big.txt", content);
+  Site site(root.dir, {});
+  const std::string total = std::to_string(content.size());
+  Response r = ask(site, "/big.txt", {{"Range", "bytes=65530-65545"}});
+  CHECK(r.head.status == 206);
+  CHECK(field(r, "Content-Range") == "bytes 65530-65545/" + total);
+  CHECK(body_of(r) == content.substr(65530, 16));
+  Response tail = ask(site, "/big.txt", {{"Range", "bytes=-5"}});
+  CHECK(body_of(tail) == content.substr(content.size() - 5));
+  CHECK(site.file_cache().entries() == 0);
 }
 
 TEST_CASE("/bytes/N takes ranges, and its pattern continues where the range starts") {
@@ -155,7 +172,10 @@ TEST_CASE("If-Range with a date fails while the file's time is this very second 
   root.write("a.txt", "0123456789");
   const std::time_t now = std::time(nullptr);
   root.set_mtime("a.txt", now + 3600);  // sent as now: an edit later in this second keeps it
-  Site site(root.dir, {});
+  // A cache clock that stands still: every answer below comes from the entry stored first, with
+  // the same Last-Modified, however long the test takes.
+  const auto frozen = std::chrono::steady_clock::now();
+  Site site(root.dir, {}, [frozen] { return frozen; });
   Response r = ask(site, "/a.txt");
   const std::string sent = field(r, "Last-Modified");
   Request q;

@@ -217,12 +217,59 @@ TEST_CASE("a modification time in the future is sent as now, never later than th
   CHECK(*sent <= std::time(nullptr));
 }
 
-TEST_CASE("the built-in pages have no validators: only If-None-Match: * changes their answer") {
+TEST_CASE("the built-in pages have no validators: only \"*\" holds or fails, a list never matches") {
   Site site(std::nullopt, {});
   Response r = ask(site, "/");
   CHECK(r.head.status == 200);
   CHECK(field(r, "ETag").empty());
   CHECK(field(r, "Last-Modified").empty());
   CHECK(ask(site, "/", {{"If-Modified-Since", format_http_date(std::time(nullptr))}}).head.status == 200);
+  CHECK(ask(site, "/", {{"If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"}}).head.status == 200);
   CHECK(ask(site, "/", {{"If-None-Match", "*"}}).head.status == 304);
+  CHECK(ask(site, "/", {{"If-None-Match", "\"x\""}}).head.status == 200);
+  // RFC 9110 §13.1.1: If-Match is false unless a listed tag matches, and nothing here has one.
+  for (const char* target : {"/", "/bytes/10", "/style.css"}) {
+    CAPTURE(target);
+    CHECK(ask(site, target, {{"If-Match", "\"x\""}}).head.status == 412);
+    CHECK(ask(site, target, {{"If-Match", "*"}}).head.status == 200);
+  }
+  // A missing page stays 404 whatever its preconditions say (§13.2.1).
+  CHECK(ask(site, "/missing", {{"If-Match", "\"x\""}}).head.status == 404);
+}
+
+TEST_CASE("POST /echo is not performed when a precondition is false") {
+  Site site(std::nullopt, {});
+  auto post = [&](std::vector<Header> headers) {
+    Request r;
+    r.method = "POST";
+    r.target = "/echo";
+    r.body = "abc";
+    r.headers = std::move(headers);
+    return site.respond(r).head.status;
+  };
+  CHECK(post({}) == 200);
+  CHECK(post({{"If-Match", "\"nope\""}}) == 412);
+  CHECK(post({{"If-Match", "*"}}) == 200);
+  CHECK(post({{"If-None-Match", "*"}}) == 412);
+  CHECK(post({{"If-None-Match", "\"x\""}}) == 200);
+}
+
+TEST_CASE("a file too large for the cache answers its preconditions before it is read") {
+  TempRoot root;
+  root.write("big.bin", std::string(kMaxCachedFileBytes + 1000, 'x'));
+  root.set_mtime("big.bin", kExample);
+  Site site(root.dir, {});
+  for (int round = 0; round < 2; ++round) {  // never cached: every answer opens the file
+    CAPTURE(round);
+    Response r = ask(site, "/big.bin");
+    REQUIRE(r.head.status == 200);
+    const std::string etag = field(r, "ETag");
+    CHECK(site.file_cache().entries() == 0);
+    Response again = ask(site, "/big.bin", {{"If-None-Match", etag}});
+    CHECK(again.head.status == 304);
+    CHECK(field(again, "ETag") == etag);
+    CHECK_FALSE(again.body);
+    CHECK(ask(site, "/big.bin", {{"If-Modified-Since", format_http_date(kExample)}}).head.status == 304);
+    CHECK(ask(site, "/big.bin", {{"If-Match", "\"other\""}}).head.status == 412);
+  }
 }
