@@ -41,9 +41,9 @@ void remove_from(std::deque<Connection*>& queue, const Connection* c) {
 // (Impl::reopened); the test used here, a sequence
 // number above RCV.NXT (so old duplicates cannot be confused with the new connection's
 // numbers), is the BSD/Linux heuristic. Any other state answers the SYN itself.
-bool reopens_time_wait(State state, const wire::TcpSegment& seg, Seq rcv_nxt, bool listening) {
+bool reopens_time_wait(State state, const wire::TcpSegment& seg, Seq rcv_nxt, bool listener_takes_it) {
   return state == State::TimeWait && seg.flags.syn && !seg.flags.ack && !seg.flags.rst && seg.seq > rcv_nxt &&
-         listening;
+         listener_takes_it;
 }
 
 }  // namespace
@@ -248,6 +248,15 @@ struct TcpHost::Impl final : ConnectionOwner {
 
   // RFC 9293 §3.10.7.2: LISTEN.
   // iss_above: SND.NXT of the TIME-WAIT incarnation this SYN reopens (RFC 9293 §3.6.1).
+  bool accept_queue_full(const Listener& l) const { return l.accept_queue.size() >= l.backlog; }
+  // RFC 4987 §3.6: with --syn-cookies always, or auto and the SYN queue full, a SYN gets a
+  // cookie instead of a TCB.
+  bool answers_with_cookie(const Listener& l) const {
+    using Mode = TcpConfig::SynCookieMode;
+    return config.syn_cookies == Mode::Always ||
+           (config.syn_cookies == Mode::Auto && l.syn_queue.size() >= config.syn_backlog);
+  }
+
   void listen_arrives(Listener& l, const FourTuple& tuple, const wire::TcpSegment& seg,
                       std::optional<Seq> iss_above = std::nullopt) {
     if (seg.flags.ack && !seg.flags.syn && !seg.flags.rst && cookie_ack_arrives(l, tuple, seg)) return;
@@ -264,13 +273,9 @@ struct TcpHost::Impl final : ConnectionOwner {
     if (!seg.flags.syn) return ctx.drop(DropReason::TcpInvalidInState, "LISTEN: no SYN");
     // Third, the SYN. Deviation (accept-queue-full-syn): a full accept queue refuses the SYN
     // silently so the client retries later, as Linux does; a RST would make it give up.
-    if (l.accept_queue.size() >= l.backlog)
-      return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
-    using Mode = TcpConfig::SynCookieMode;
-    bool queue_full = l.syn_queue.size() >= config.syn_backlog;
-    if (config.syn_cookies == Mode::Always || (config.syn_cookies == Mode::Auto && queue_full))
-      return send_cookie(tuple, seg);
-    if (queue_full) {
+    if (accept_queue_full(l)) return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
+    if (answers_with_cookie(l)) return send_cookie(tuple, seg);
+    if (l.syn_queue.size() >= config.syn_backlog) {
       // RFC 4987 §3.4 ("dropping the oldest half-open connection"), with SYN cookies off: a
       // flood of spoofed SYNs fills the SYN queue with entries that never complete; evicting
       // the oldest keeps room for real clients instead of locking them out.
@@ -436,11 +441,16 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
   }
   ++h.stats.segments_received;
   auto listener = h.listeners.find(seg.destination_port);
-  bool listening = listener != h.listeners.end();
+  // RFC 9293 §3.6.1's conditions hold only for a SYN that gets a TCB of its own: a SYN cookie's
+  // ISS cannot be chosen above the old SND.NXT (condition (1)), and with no TCB nothing could go
+  // back to TIME-WAIT (condition (2)); a full accept queue would drop the SYN. TIME-WAIT then
+  // answers the SYN itself (a challenge ACK), and the client's next SYN finds it gone.
+  bool reopenable = listener != h.listeners.end() && !h.accept_queue_full(listener->second) &&
+                   !h.answers_with_cookie(listener->second);
 
   std::optional<Seq> reopened_snd_nxt;
   if (record != nullptr) {
-    if (!reopens_time_wait(record->state, seg, record->rcv_nxt, listening)) {
+    if (!reopens_time_wait(record->state, seg, record->rcv_nxt, reopenable)) {
       h.time_wait.segment_arrives(*record, seg);
       return h.finish_entry();
     }
@@ -451,7 +461,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     h.time_wait.discard(*record);
   } else if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
-    bool reopen = reopens_time_wait(c.state(), seg, c.tcb().rcv_nxt, listening);
+    bool reopen = reopens_time_wait(c.state(), seg, c.tcb().rcv_nxt, reopenable);
     if (!reopen) {
       c.segment_arrives(seg);
       h.hold_compactly(c);
