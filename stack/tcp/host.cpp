@@ -274,7 +274,10 @@ struct TcpHost::Impl final : ConnectionOwner {
     // Third, the SYN. Deviation (accept-queue-full-syn): a full accept queue refuses the SYN
     // silently so the client retries later, as Linux does; a RST would make it give up.
     if (accept_queue_full(l)) return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
-    if (answers_with_cookie(l)) return send_cookie(tuple, seg);
+    // A SYN that reopens TIME-WAIT gets a TCB even when cookies are on, as on Linux: a cookie's
+    // ISS could not be kept above the old SND.NXT, nor go back to TIME-WAIT (RFC 9293 §3.6.1
+    // conditions (1) and (2)), and the peer has shown itself real (it finished a connection).
+    if (!iss_above && answers_with_cookie(l)) return send_cookie(tuple, seg);
     if (l.syn_queue.size() >= config.syn_backlog) {
       // RFC 4987 §3.4 ("dropping the oldest half-open connection"), with SYN cookies off: a
       // flood of spoofed SYNs fills the SYN queue with entries that never complete; evicting
@@ -441,12 +444,8 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
   }
   ++h.stats.segments_received;
   auto listener = h.listeners.find(seg.destination_port);
-  // RFC 9293 §3.6.1's conditions hold only for a SYN that gets a TCB of its own: a SYN cookie's
-  // ISS cannot be chosen above the old SND.NXT (condition (1)), and with no TCB nothing could go
-  // back to TIME-WAIT (condition (2)); a full accept queue would drop the SYN. TIME-WAIT then
-  // answers the SYN itself (a challenge ACK), and the client's next SYN finds it gone.
-  bool reopenable = listener != h.listeners.end() && !h.accept_queue_full(listener->second) &&
-                   !h.answers_with_cookie(listener->second);
+  // A full accept queue would drop the SYN: TIME-WAIT then answers it itself (a challenge ACK).
+  bool reopenable = listener != h.listeners.end() && !h.accept_queue_full(listener->second);
 
   std::optional<Seq> reopened_snd_nxt;
   if (record != nullptr) {

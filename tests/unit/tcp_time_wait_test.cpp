@@ -364,10 +364,9 @@ TEST_CASE("time-wait: a reopening SYN that completes its handshake leaves no TIM
   CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
 }
 
-TEST_CASE("time-wait: a SYN that a SYN cookie would answer does not reopen TIME-WAIT") {
+TEST_CASE("time-wait: a SYN that reopens TIME-WAIT gets a TCB, not a cookie, even with cookies on") {
   // RFC 9293 §3.6.1 condition (1) asks for an ISS above the old SND.NXT, which a cookie's ISS
-  // cannot promise, and condition (2) needs a TCB to go back from. TIME-WAIT stays and answers
-  // the SYN with a challenge ACK (RFC 5961 §4.2); the client's RST to that ACK ends it.
+  // cannot promise, and condition (2) needs a TCB to go back to TIME-WAIT from.
   auto config = time_wait_config(true);
   config.tcp.syn_cookies = tcp::TcpConfig::SynCookieMode::Always;
   Peer peer(config);
@@ -376,13 +375,18 @@ TEST_CASE("time-wait: a SYN that a SYN cookie would answer does not reopen TIME-
   REQUIRE(peer.stack.tcp().listen(80, &acceptor));
   Closed c = open_and_close_first(peer, 40000, app);
   REQUIRE(peer.stack.tcp().stats().time_wait_records == 1);
-  auto syn = Peer::make("S", c.peer_nxt + 100000, Seq(0), 65535);
+  const uint64_t cookies_before = peer.stack.tcp().stats().syn_cookies_sent;
+  const Seq syn_seq = c.peer_nxt + 100000;
+  auto syn = Peer::make("S", syn_seq, Seq(0), 65535);
   syn.options.mss = 1460;
   peer.inject(syn, 80);
   auto out = peer.take();
   INFO(peer.dump());
   REQUIRE(out.size() == 1);
-  CHECK(out[0].flags.to_string() == ".");
-  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(out[0].flags.to_string() == "S.");
+  CHECK(out[0].seq > c.our_nxt + 1);
+  CHECK(peer.stack.tcp().stats().syn_cookies_sent == cookies_before);
+  // ... and so it can go back to TIME-WAIT when the peer resets it.
+  peer.inject(Peer::make("R", syn_seq + 1, Seq(0), 0), 80);
   CHECK(peer.stack.tcp().stats().time_wait_records == 1);
 }

@@ -197,7 +197,8 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
            uint_into(o.syn_backlog, 1, 1000000));
   add_flag(flags, "--syn-cookies", "auto|always|never", "auto",
            "RFC 4987 SYN cookies: auto answers with a cookie when the SYN queue is full, always for every "
-           "SYN (labs), never drops the oldest half-open connection instead. A cookie keeps the MSS, and "
+           "SYN (labs), never drops the oldest half-open connection instead; a SYN that reopens "
+           "TIME-WAIT gets a TCB either way. A cookie keeps the MSS, and "
            "window scale, SACK and timestamps when the SYN has timestamps (they ride in our TSval); "
            "without them (or with --no-timestamps) only the MSS",
            [&o](std::string_view v) -> std::optional<std::string> {
