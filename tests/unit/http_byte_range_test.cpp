@@ -16,53 +16,12 @@
 #include "http/conditional.hpp"
 #include "http/response.hpp"
 #include "http/site.hpp"
+#include "tests/unit/http_site_fixture.hpp"
 
 using namespace tcplab::http;
+using namespace tcplab::testing;
 
 namespace {
-
-struct TempRoot {
-  std::string dir;
-  TempRoot() {
-    char tmpl[] = "/tmp/tcplab-range-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    ::chmod(dir.c_str(), 0755);
-  }
-  ~TempRoot() { std::system(("rm -rf '" + dir + "'").c_str()); }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir + "/" + name) << text;
-  }
-  void set_mtime(const std::string& name, std::time_t seconds) const {
-    timespec times[2] = {{seconds, 0}, {seconds, 0}};
-    REQUIRE(::utimensat(AT_FDCWD, (dir + "/" + name).c_str(), times, 0) == 0);
-  }
-};
-
-Response ask(Site& site, const std::string& target, std::vector<Header> headers = {},
-             const std::string& method = "GET") {
-  Request r;
-  r.method = method;
-  r.target = target;
-  r.headers = std::move(headers);
-  return site.respond(r);
-}
-
-std::string field(const Response& r, const std::string& name) {
-  for (const auto& [n, v] : r.head.headers)
-    if (n == name) return v;
-  return "";
-}
-
-std::string body_of(Response& r) {
-  std::string out;
-  char buf[7];  // small, so a range is read in several pieces
-  while (r.body) {
-    size_t n = r.body->read(std::span<char>(buf, sizeof buf));
-    if (n == 0) break;
-    out.append(buf, n);
-  }
-  return out;
-}
 
 bool ignored(const RangeAnswer& a) { return std::holds_alternative<IgnoreRange>(a); }
 bool unsatisfiable(const RangeAnswer& a) { return std::holds_alternative<UnsatisfiableRange>(a); }
@@ -97,24 +56,24 @@ TEST_CASE("a range of a file: 206 with Content-Range, only those bytes, and the 
   Site site(root.dir, {});
   for (bool cached : {false, true}) {  // the first answer stores the file, the next finds it stored
     CAPTURE(cached);
-    Response whole = ask(site, "/a.txt");
+    Response whole = ask(site, "GET", "/a.txt");
     CHECK(whole.head.accept_ranges);
     CHECK(render_head(whole.head, {true, ConnectionHeader::None, false, 0, CloseCause::None}, "", 5)
               .find("\r\nAccept-Ranges: bytes\r\n") != std::string::npos);
-    Response r = ask(site, "/a.txt", {{"Range", "bytes=5-14"}});
+    Response r = ask(site, "GET", "/a.txt", {{"Range", "bytes=5-14"}});
     CHECK(r.head.status == 206);
     CHECK(field(r, "Content-Range") == "bytes 5-14/20");
     CHECK(r.body->length() == 10u);
-    CHECK(body_of(r) == "56789abcde");
+    CHECK(body_of(r, 7) == "56789abcde");
     CHECK(field(r, "ETag") == field(whole, "ETag"));
-    Response tail = ask(site, "/a.txt", {{"Range", "bytes=-3"}});
-    CHECK(body_of(tail) == "hij");
-    Response past = ask(site, "/a.txt", {{"Range", "bytes=20-"}});
+    Response tail = ask(site, "GET", "/a.txt", {{"Range", "bytes=-3"}});
+    CHECK(body_of(tail, 7) == "hij");
+    Response past = ask(site, "GET", "/a.txt", {{"Range", "bytes=20-"}});
     CHECK(past.head.status == 416);
     CHECK(field(past, "Content-Range") == "bytes */20");
     // HEAD and a list of ranges get the whole 200 (§14.2).
-    CHECK(ask(site, "/a.txt", {{"Range", "bytes=5-14"}}, "HEAD").head.status == 200);
-    CHECK(ask(site, "/a.txt", {{"Range", "bytes=0-1,5-6"}}).head.status == 200);
+    CHECK(ask(site, "HEAD", "/a.txt", {{"Range", "bytes=5-14"}}).head.status == 200);
+    CHECK(ask(site, "GET", "/a.txt", {{"Range", "bytes=0-1,5-6"}}).head.status == 200);
   }
 }
 
@@ -125,27 +84,27 @@ TEST_CASE("a range of a file too large for the cache is read from the file at it
   root.write("big.txt", content);
   Site site(root.dir, {});
   const std::string total = std::to_string(content.size());
-  Response r = ask(site, "/big.txt", {{"Range", "bytes=65530-65545"}});
+  Response r = ask(site, "GET", "/big.txt", {{"Range", "bytes=65530-65545"}});
   CHECK(r.head.status == 206);
   CHECK(field(r, "Content-Range") == "bytes 65530-65545/" + total);
-  CHECK(body_of(r) == content.substr(65530, 16));
-  Response tail = ask(site, "/big.txt", {{"Range", "bytes=-5"}});
-  CHECK(body_of(tail) == content.substr(content.size() - 5));
+  CHECK(body_of(r, 7) == content.substr(65530, 16));
+  Response tail = ask(site, "GET", "/big.txt", {{"Range", "bytes=-5"}});
+  CHECK(body_of(tail, 7) == content.substr(content.size() - 5));
   CHECK(site.file_cache().entries() == 0);
 }
 
 TEST_CASE("/bytes/N takes ranges, and its pattern continues where the range starts") {
   Site site(std::nullopt, {});
-  Response r = ask(site, "/bytes/1000", {{"Range", "bytes=600-"}});
+  Response r = ask(site, "GET", "/bytes/1000", {{"Range", "bytes=600-"}});
   CHECK(r.head.status == 206);
   CHECK(field(r, "Content-Range") == "bytes 600-999/1000");
-  const std::string got = body_of(r);
+  const std::string got = body_of(r, 7);
   REQUIRE(got.size() == 400);
   for (size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == PatternBody::byte_at(600 + i));
   // Pages and a stream of unknown length take none.
-  CHECK(ask(site, "/", {{"Range", "bytes=0-9"}}).head.status == 200);
-  CHECK_FALSE(ask(site, "/").head.accept_ranges);
-  CHECK(ask(site, "/stream/1000", {{"Range", "bytes=0-9"}}).head.status == 200);
+  CHECK(ask(site, "GET", "/", {{"Range", "bytes=0-9"}}).head.status == 200);
+  CHECK_FALSE(ask(site, "GET", "/").head.accept_ranges);
+  CHECK(ask(site, "GET", "/stream/1000", {{"Range", "bytes=0-9"}}).head.status == 200);
 }
 
 TEST_CASE("If-Range: the range only if the client's copy is the one on disk, else the whole file") {
@@ -154,10 +113,10 @@ TEST_CASE("If-Range: the range only if the client's copy is the one on disk, els
   const std::time_t old = std::time(nullptr) - 100;
   root.set_mtime("a.txt", old);
   Site site(root.dir, {});
-  const std::string etag = field(ask(site, "/a.txt"), "ETag");
+  const std::string etag = field(ask(site, "GET", "/a.txt"), "ETag");
   const std::string date = format_http_date(old);
   auto status = [&](const std::string& if_range) {
-    return ask(site, "/a.txt", {{"Range", "bytes=2-"}, {"If-Range", if_range}}).head.status;
+    return ask(site, "GET", "/a.txt", {{"Range", "bytes=2-"}, {"If-Range", if_range}}).head.status;
   };
   CHECK(status(etag) == 206);
   CHECK(status(date) == 206);
@@ -176,7 +135,7 @@ TEST_CASE("If-Range with a date fails while the file's time is this very second 
   // the same Last-Modified, however long the test takes.
   const auto frozen = std::chrono::steady_clock::now();
   Site site(root.dir, {}, [frozen] { return frozen; });
-  Response r = ask(site, "/a.txt");
+  Response r = ask(site, "GET", "/a.txt");
   const std::string sent = field(r, "Last-Modified");
   Request q;
   q.method = "GET";
@@ -184,6 +143,6 @@ TEST_CASE("If-Range with a date fails while the file's time is this very second 
   q.headers = {{"Range", "bytes=2-"}, {"If-Range", sent}};
   auto modified = parse_http_date(sent, now);
   REQUIRE(modified);
-  CHECK(apply_range(q, ask(site, "/a.txt"), *modified).head.status == 200);
-  CHECK(apply_range(q, ask(site, "/a.txt"), *modified + 1).head.status == 206);
+  CHECK(apply_range(q, ask(site, "GET", "/a.txt"), *modified).head.status == 200);
+  CHECK(apply_range(q, ask(site, "GET", "/a.txt"), *modified + 1).head.status == 206);
 }

@@ -17,8 +17,10 @@
 #include "http/conditional.hpp"
 #include "http/response.hpp"
 #include "http/site.hpp"
+#include "tests/unit/http_site_fixture.hpp"
 
 using namespace tcplab::http;
+using namespace tcplab::testing;
 
 namespace {
 
@@ -26,38 +28,6 @@ namespace {
 constexpr std::time_t kExample = 784111777;
 // "Now" for the parsing tests: 2026-11-30 00:00:00 UTC.
 constexpr std::time_t kNow = 1795996800;
-
-struct TempRoot {
-  std::string dir;
-  TempRoot() {
-    char tmpl[] = "/tmp/tcplab-cond-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    ::chmod(dir.c_str(), 0755);
-  }
-  ~TempRoot() { std::system(("rm -rf '" + dir + "'").c_str()); }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir + "/" + name) << text;
-  }
-  void set_mtime(const std::string& name, std::time_t seconds) const {
-    timespec times[2] = {{seconds, 0}, {seconds, 0}};
-    REQUIRE(::utimensat(AT_FDCWD, (dir + "/" + name).c_str(), times, 0) == 0);
-  }
-};
-
-Response ask(Site& site, const std::string& target, std::vector<Header> headers = {},
-             const std::string& method = "GET") {
-  Request r;
-  r.method = method;
-  r.target = target;
-  r.headers = std::move(headers);
-  return site.respond(r);
-}
-
-std::string field(const Response& r, const std::string& name) {
-  for (const auto& [n, v] : r.head.headers)
-    if (n == name) return v;
-  return "";
-}
 
 Request request_with(std::vector<Header> headers) {
   Request r;
@@ -169,23 +139,25 @@ TEST_CASE("a file's 200 carries ETag and Last-Modified; a client holding it gets
   Site site(root.dir, {});
   for (bool cached : {false, true}) {  // the first answer opens the file, the next is from memory
     CAPTURE(cached);
-    Response r = ask(site, "/a.txt");
+    Response r = ask(site, "GET", "/a.txt");
     REQUIRE(r.head.status == 200);
     const std::string etag = field(r, "ETag");
     CHECK(etag.size() > 2);
     CHECK(etag.front() == '"');
     CHECK(field(r, "Last-Modified") == "Sun, 06 Nov 1994 08:49:37 GMT");
 
-    Response again = ask(site, "/a.txt", {{"If-None-Match", etag}});
+    Response again = ask(site, "GET", "/a.txt", {{"If-None-Match", etag}});
     CHECK(again.head.status == 304);
     CHECK_FALSE(again.body);
     CHECK(field(again, "ETag") == etag);
     CHECK(field(again, "Last-Modified").empty());  // §15.4.5: the ETag is enough
     CHECK(again.head.content_type.empty());
-    CHECK(ask(site, "/a.txt", {{"If-None-Match", "W/" + etag}}, "HEAD").head.status == 304);
-    CHECK(ask(site, "/a.txt", {{"If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"}}).head.status == 304);
-    CHECK(ask(site, "/a.txt", {{"If-Modified-Since", "Sun, 06 Nov 1994 08:49:36 GMT"}}).head.status == 200);
-    Response failed = ask(site, "/a.txt", {{"If-Match", "\"something else\""}});
+    CHECK(ask(site, "HEAD", "/a.txt", {{"If-None-Match", "W/" + etag}}).head.status == 304);
+    CHECK(ask(site, "GET", "/a.txt", {{"If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"}}).head.status ==
+          304);
+    CHECK(ask(site, "GET", "/a.txt", {{"If-Modified-Since", "Sun, 06 Nov 1994 08:49:36 GMT"}}).head.status ==
+          200);
+    Response failed = ask(site, "GET", "/a.txt", {{"If-Match", "\"something else\""}});
     CHECK(failed.head.status == 412);
   }
 }
@@ -195,11 +167,11 @@ TEST_CASE("an edited file gets a new ETag, so the client's copy is no longer cur
   root.write("a.txt", "first");
   auto now = std::make_shared<std::chrono::steady_clock::time_point>();
   Site site(root.dir, {}, [now] { return *now; });
-  const std::string first = field(ask(site, "/a.txt"), "ETag");
+  const std::string first = field(ask(site, "GET", "/a.txt"), "ETag");
   root.write("a.txt", "edit!");  // the same size
   root.set_mtime("a.txt", kExample);
   *now += kFileRevalidateAfter;
-  Response r = ask(site, "/a.txt", {{"If-None-Match", first}});
+  Response r = ask(site, "GET", "/a.txt", {{"If-None-Match", first}});
   CHECK(r.head.status == 200);
   CHECK(field(r, "ETag") != first);
 }
@@ -210,7 +182,7 @@ TEST_CASE("a modification time in the future is sent as now, never later than th
   const std::time_t before = std::time(nullptr);
   root.set_mtime("a.txt", before + 3600);
   Site site(root.dir, {});
-  Response r = ask(site, "/a.txt");
+  Response r = ask(site, "GET", "/a.txt");
   auto sent = parse_http_date(field(r, "Last-Modified"), before);
   REQUIRE(sent);
   CHECK(*sent >= before);
@@ -219,22 +191,23 @@ TEST_CASE("a modification time in the future is sent as now, never later than th
 
 TEST_CASE("the built-in pages have no validators: only \"*\" holds or fails, a list never matches") {
   Site site(std::nullopt, {});
-  Response r = ask(site, "/");
+  Response r = ask(site, "GET", "/");
   CHECK(r.head.status == 200);
   CHECK(field(r, "ETag").empty());
   CHECK(field(r, "Last-Modified").empty());
-  CHECK(ask(site, "/", {{"If-Modified-Since", format_http_date(std::time(nullptr))}}).head.status == 200);
-  CHECK(ask(site, "/", {{"If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"}}).head.status == 200);
-  CHECK(ask(site, "/", {{"If-None-Match", "*"}}).head.status == 304);
-  CHECK(ask(site, "/", {{"If-None-Match", "\"x\""}}).head.status == 200);
+  CHECK(ask(site, "GET", "/", {{"If-Modified-Since", format_http_date(std::time(nullptr))}}).head.status ==
+        200);
+  CHECK(ask(site, "GET", "/", {{"If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"}}).head.status == 200);
+  CHECK(ask(site, "GET", "/", {{"If-None-Match", "*"}}).head.status == 304);
+  CHECK(ask(site, "GET", "/", {{"If-None-Match", "\"x\""}}).head.status == 200);
   // RFC 9110 §13.1.1: If-Match is false unless a listed tag matches, and nothing here has one.
   for (const char* target : {"/", "/bytes/10", "/style.css"}) {
     CAPTURE(target);
-    CHECK(ask(site, target, {{"If-Match", "\"x\""}}).head.status == 412);
-    CHECK(ask(site, target, {{"If-Match", "*"}}).head.status == 200);
+    CHECK(ask(site, "GET", target, {{"If-Match", "\"x\""}}).head.status == 412);
+    CHECK(ask(site, "GET", target, {{"If-Match", "*"}}).head.status == 200);
   }
   // A missing page stays 404 whatever its preconditions say (§13.2.1).
-  CHECK(ask(site, "/missing", {{"If-Match", "\"x\""}}).head.status == 404);
+  CHECK(ask(site, "GET", "/missing", {{"If-Match", "\"x\""}}).head.status == 404);
 }
 
 TEST_CASE("POST /echo is not performed when a precondition is false") {
@@ -261,15 +234,16 @@ TEST_CASE("a file too large for the cache answers its preconditions before it is
   Site site(root.dir, {});
   for (int round = 0; round < 2; ++round) {  // never cached: every answer opens the file
     CAPTURE(round);
-    Response r = ask(site, "/big.bin");
+    Response r = ask(site, "GET", "/big.bin");
     REQUIRE(r.head.status == 200);
     const std::string etag = field(r, "ETag");
     CHECK(site.file_cache().entries() == 0);
-    Response again = ask(site, "/big.bin", {{"If-None-Match", etag}});
+    Response again = ask(site, "GET", "/big.bin", {{"If-None-Match", etag}});
     CHECK(again.head.status == 304);
     CHECK(field(again, "ETag") == etag);
     CHECK_FALSE(again.body);
-    CHECK(ask(site, "/big.bin", {{"If-Modified-Since", format_http_date(kExample)}}).head.status == 304);
-    CHECK(ask(site, "/big.bin", {{"If-Match", "\"other\""}}).head.status == 412);
+    CHECK(ask(site, "GET", "/big.bin", {{"If-Modified-Since", format_http_date(kExample)}}).head.status ==
+          304);
+    CHECK(ask(site, "GET", "/big.bin", {{"If-Match", "\"other\""}}).head.status == 412);
   }
 }

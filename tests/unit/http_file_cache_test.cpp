@@ -15,27 +15,12 @@
 #include "http/file_cache.hpp"
 #include "http/open_file.hpp"
 #include "http/site.hpp"
+#include "tests/unit/http_site_fixture.hpp"
 
 using namespace tcplab::http;
+using namespace tcplab::testing;
 
 namespace {
-
-struct TempRoot {
-  std::string dir;
-  TempRoot() {
-    char tmpl[] = "/tmp/tcplab-cache-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-  }
-  ~TempRoot() { std::system(("rm -rf '" + dir + "'").c_str()); }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir + "/" + name) << text;
-  }
-  // Moves the file's modification time, as an editor saving the same length would.
-  void touch(const std::string& name, long seconds) const {
-    timespec times[2] = {{seconds, 0}, {seconds, 0}};
-    REQUIRE(::utimensat(AT_FDCWD, (dir + "/" + name).c_str(), times, 0) == 0);
-  }
-};
 
 std::string get(Site& site, const std::string& target, int* status = nullptr) {
   Request r;
@@ -78,7 +63,7 @@ TEST_CASE("a cached file is served again, and every change on disk is seen after
   CHECK(get(site, "/a.txt") == "second, longer");
 
   root.write("a.txt", "third!, longer");  // the same size: only the time tells
-  root.touch("a.txt", 1000000000);
+  root.set_mtime("a.txt", 1000000000);
   clock.pass(kFileRevalidateAfter);
   CHECK(get(site, "/a.txt") == "third!, longer");
 

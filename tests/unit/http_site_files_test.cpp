@@ -21,43 +21,12 @@
 #include "http/response.hpp"
 #include "http/site.hpp"
 #include "http/static_root.hpp"
+#include "tests/unit/http_site_fixture.hpp"
 
 using namespace tcplab::http;
+using namespace tcplab::testing;
 
 namespace {
-
-struct TempRoot {
-  std::string dir;
-  TempRoot() {
-    char tmpl[] = "/tmp/tcplab-files-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    ::chmod(dir.c_str(), 0755);
-  }
-  ~TempRoot() { std::system(("rm -rf '" + dir + "'").c_str()); }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir + "/" + name) << text;
-  }
-};
-
-Response ask(Site& site, const std::string& method, const std::string& target,
-             std::vector<Header> headers = {}) {
-  Request r;
-  r.method = method;
-  r.target = target;
-  r.headers = std::move(headers);
-  return site.respond(r);
-}
-
-std::string body_of(Response& r) {
-  std::string out;
-  char buf[8192];
-  while (r.body) {
-    size_t n = r.body->read(std::span<char>(buf, sizeof buf));
-    if (n == 0) break;
-    out.append(buf, n);
-  }
-  return out;
-}
 
 std::string header_of(const Response& r, std::string_view name) {
   for (const auto& [n, v] : r.head.headers)

@@ -42,6 +42,16 @@ Closed open_and_close_first(Peer& peer, uint16_t port, RecordingHandler& app) {
   return c;
 }
 
+// A new SYN far above the old RCV.NXT, which reopens the TIME-WAIT connection `c`; its sequence
+// number, for the peer's answers to our SYN,ACK.
+Seq send_reopening_syn(Peer& peer, const Closed& c) {
+  const Seq syn_seq = c.peer_nxt + 100000;
+  auto syn = Peer::make("S", syn_seq, Seq(0), 65535);
+  syn.options.mss = 1460;
+  peer.inject(syn, 80);
+  return syn_seq;
+}
+
 // One connection in TIME-WAIT, held as a compact record or as its full connection, with the
 // listener still on port 80 (the record-or-not tests run each check both ways).
 struct TimeWaitOf {
@@ -300,9 +310,7 @@ TEST_CASE("time-wait: a connection reopened by a SYN takes an ISS above the old 
     Peer& peer = t.peer;
     const Closed& c = t.c;
     const Seq old_snd_nxt = c.our_nxt + 1;  // our FIN took one
-    auto syn = Peer::make("S", c.peer_nxt + 100000, Seq(0), 65535);
-    syn.options.mss = 1460;
-    peer.inject(syn, 80);
+    send_reopening_syn(peer, c);
     auto out = peer.take();
     INFO(peer.dump());
     REQUIRE(out.size() == 1);
@@ -322,10 +330,7 @@ TEST_CASE("time-wait: a reopening SYN answered by RST was an old duplicate: back
     Peer& peer = t.peer;
     const Closed& c = t.c;
     const int accepted_before = t.acceptor.calls;
-    const Seq syn_seq = c.peer_nxt + 100000;
-    auto syn = Peer::make("S", syn_seq, Seq(0), 65535);
-    syn.options.mss = 1460;
-    peer.inject(syn, 80);
+    const Seq syn_seq = send_reopening_syn(peer, c);
     REQUIRE(peer.take().size() == 1);  // SYN,ACK
     REQUIRE(peer.stack.tcp().stats().connections_time_wait == 0);
     peer.inject(Peer::make("R", syn_seq + 1, Seq(0), 0), 80);
@@ -350,10 +355,7 @@ TEST_CASE("time-wait: a reopening SYN that completes its handshake leaves no TIM
   Peer& peer = t.peer;
   const Closed& c = t.c;
   const int accepted_before = t.acceptor.calls;
-  const Seq syn_seq = c.peer_nxt + 100000;
-  auto syn = Peer::make("S", syn_seq, Seq(0), 65535);
-  syn.options.mss = 1460;
-  peer.inject(syn, 80);
+  const Seq syn_seq = send_reopening_syn(peer, c);
   auto out = peer.take();
   REQUIRE(out.size() == 1);
   peer.inject(Peer::make(".", syn_seq + 1, out[0].seq + 1, 65535), 80);
@@ -376,10 +378,7 @@ TEST_CASE("time-wait: a SYN that reopens TIME-WAIT gets a TCB, not a cookie, eve
   Closed c = open_and_close_first(peer, 40000, app);
   REQUIRE(peer.stack.tcp().stats().time_wait_records == 1);
   const uint64_t cookies_before = peer.stack.tcp().stats().syn_cookies_sent;
-  const Seq syn_seq = c.peer_nxt + 100000;
-  auto syn = Peer::make("S", syn_seq, Seq(0), 65535);
-  syn.options.mss = 1460;
-  peer.inject(syn, 80);
+  const Seq syn_seq = send_reopening_syn(peer, c);
   auto out = peer.take();
   INFO(peer.dump());
   REQUIRE(out.size() == 1);
