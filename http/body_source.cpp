@@ -80,11 +80,10 @@ size_t FileBody::read(std::span<char> out) {
   do {
     n = ::pread(fd_, out.data(), want, static_cast<off_t>(offset_));
   } while (n < 0 && errno == EINTR);
-  // A file that shrank under us: pad with zeros so the promised Content-Length holds.
-  if (n <= 0) {
-    std::memset(out.data(), 0, want);
-    n = static_cast<ssize_t>(want);
-  }
+  // A file that shrank under us (end of file before size_) or a read error: the body ends
+  // here, short of length(). Zeros in its place would reach the client as a whole, valid
+  // response; the session closes the connection instead (RFC 9112 §8).
+  if (n <= 0) return 0;
   offset_ += static_cast<uint64_t>(n);
   return static_cast<size_t>(n);
 }

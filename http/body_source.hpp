@@ -16,7 +16,10 @@ class BodySource {
   virtual ~BodySource() = default;
   // Total length if known (Content-Length); nullopt means chunked / close-delimited.
   virtual std::optional<uint64_t> length() const = 0;
-  // Copies the next bytes into `out`; 0 means the body is complete.
+  // Copies the next bytes into `out`; 0 means the body is complete. A source of known length
+  // that returns 0 before length() bytes has failed (a file that shrank or could not be read):
+  // the session then closes the connection, so the client sees the response is incomplete
+  // (RFC 9112 §8) instead of a whole one with invented bytes.
   virtual size_t read(std::span<char> out) = 0;
   // Moves past the next `n` bytes (or to the end), for a byte range that starts further in
   // (RFC 9110 §14). This one reads them into a scratch buffer; sources that can, just move.

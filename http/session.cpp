@@ -467,6 +467,7 @@ void Session::start_response(Response response, bool head_only, int minor,
   out_off_ = 0;
   chunked_ = !head.content_length && !head.close_delimited;
   body_left_ = head.content_length;
+  body_missing_ = 0;
   body_ = head_only ? nullptr : std::move(response.body);
   close_after_ = !decision.keep_open;
   phase_ = Phase::Writing;
@@ -484,7 +485,11 @@ bool Session::write_more() {
       if (out_off_ < out_.size()) return false;  // send buffer full: wait for on_writable
     }
     if (!body_) {
-      response_done();
+      if (body_missing_ > 0) {
+        abandon_response();
+      } else {
+        response_done();
+      }
       return true;
     }
     // Pull the next piece only when the previous one was taken: memory stays one chunk.
@@ -529,6 +534,8 @@ void Session::append_body_piece() {
     if (body_left_) {
       *body_left_ -= n;
       if (*body_left_ == 0) at_body_end_ = true;
+      // The source ended before the length the head promised: it failed (body_source.hpp).
+      if (at_body_end_) body_missing_ = *body_left_;
     }
   }
   if (at_body_end_) body_.reset();
@@ -564,6 +571,16 @@ void Session::response_done() {
   phase_ = Phase::Reading;
   wait_since_ = now_or_pending();
   if (env_.shutting_down && inbuf_.empty()) shutdown();
+}
+
+// RFC 9112 §8: a sender that cannot deliver the length it promised closes the connection, so
+// that the recipient sees an incomplete message. What was read has been sent; the close stops
+// the body there. response_unfinished_ stays set: end() counts it in responses_cut_off.
+void Session::abandon_response() {
+  begin_close(CloseBy::Error, "response body ended " + std::to_string(body_missing_) +
+                                  " bytes short of its Content-Length (the file shrank or could not be "
+                                  "read while being sent): closing without the rest, so the client sees "
+                                  "the response incomplete (RFC 9112 §8); counted as a response cut off");
 }
 
 void Session::begin_close(CloseBy by, std::string_view why) {

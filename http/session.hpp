@@ -111,6 +111,7 @@ class Session final : public tcp::SocketHandler {
   void handle_error(int status, std::string_view detail, CloseBy by);
   void start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision);
   void response_done();
+  void abandon_response();  // the body source failed: close without the rest of the body
   void begin_close(CloseBy by, std::string_view why);
   void start_lingering(std::string_view why);
   void let_go();
@@ -140,6 +141,7 @@ class Session final : public tcp::SocketHandler {
   bool chunked_ = false;
   bool at_body_end_ = false;
   std::optional<uint64_t> body_left_;  // bytes of a known-length body not yet read
+  uint64_t body_missing_ = 0;          // bytes a failed source never gave (0: none missing)
   bool close_after_ = false;
   CloseBy close_by_ = CloseBy::Server;
   CloseBy closing_by_ = CloseBy::Server;  // why begin_close() was called

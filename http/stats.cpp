@@ -51,7 +51,8 @@ std::string_view close_by_meaning(CloseBy by) {
     case CloseBy::MaxRequests:
       return "--max-requests reached: the last response said Connection: close";
     case CloseBy::Error:
-      return "a bad request (4xx/5xx) or the client closing half-way through a request";
+      return "a bad request (4xx/5xx), the client closing half-way through a request, or a response body "
+             "the server could not finish (a file that shrank while it was sent)";
     case CloseBy::Shutdown:
       return "the server was stopping (SIGINT/SIGTERM)";
     case CloseBy::Reset:

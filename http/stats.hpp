@@ -15,7 +15,7 @@ enum class CloseBy {
   Timeout,        // --keepalive-timeout expired on an idle persistent connection
   HeaderTimeout,  // --header-timeout: a request that never finished arriving (408)
   MaxRequests,    // --max-requests reached
-  Error,          // a bad request (4xx/5xx from the parser) closed the connection
+  Error,          // a bad request (4xx/5xx from the parser), or a body we could not finish
   Shutdown,       // the server is stopping
   Reset,          // the client reset the connection (RST), or it timed out in TCP
   Evicted,        // --max-connections reached: the longest-idle keep-alive connection made room
@@ -38,7 +38,8 @@ struct ServerStats {
   uint64_t connections_used = 0;
   uint64_t requests_served = 0;                  // responses completed (all statuses)
   // Responses started (so counted in responses_by_class) whose connection ended before the
-  // whole response was written: a client that stopped reading, reset, or timed out.
+  // whole response was written: a client that stopped reading, reset, or timed out, or a body
+  // the server could not finish (a file that shrank while it was sent).
   uint64_t responses_cut_off = 0;
   uint64_t keepalive_reuses = 0;                 // requests that arrived on an already used connection
   uint64_t bad_requests = 0;                     // 4xx/5xx produced by the parser

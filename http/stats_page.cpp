@@ -171,7 +171,9 @@ std::string stats_html(const StatsSnapshot& s) {
       "responses handed whole to TCP (all in its send buffer), any status");
   row("Responses cut off", "responses_cut_off", s.http.responses_cut_off,
       "responses started (so in [responses]) whose connection ended before they were whole: a client that "
-      "stopped reading, reset or timed out. responses = requests_served + this + those being written now");
+      "stopped reading, reset or timed out, or a body the server could not finish (a file that shrank while "
+      "it was sent: the connection is closed so the client sees it incomplete). "
+      "responses = requests_served + this + those being written now");
   row("Requests on a reused connection", "keepalive_reuses", s.http.keepalive_reuses,
       "handshakes saved by keep-alive");
   row("Handshakes completed", "handshakes_completed", s.tcp.handshakes_completed,

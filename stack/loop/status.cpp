@@ -22,15 +22,19 @@ std::string format_drops(const DropCounters& drops) {
   return out;
 }
 
-std::string format_connections(const std::vector<tcp::ConnectionInfo>& connections) {
+std::string format_connections(const std::vector<tcp::ConnectionInfo>& connections,
+                               bool sequence_numbers_known) {
+  auto number = [sequence_numbers_known](uint32_t v) {
+    return sequence_numbers_known ? std::to_string(v) : std::string("-");
+  };
   std::string out = "connections: " + std::to_string(connections.size()) + "\n";
   for (const auto& c : connections) {
     std::string state(tcp::to_string(c.state));
     state.resize(std::max<size_t>(state.size(), 12), ' ');
     // Local first: the stack's own view of the connection. Numbers are relative to our ISS
     // (snd.*) and the peer's IRS (rcv.nxt), as Wireshark shows them.
-    out += "  " + state + " " + c.tuple.to_string(false) + "  snd.una " + std::to_string(c.snd_una) +
-           " snd.nxt " + std::to_string(c.snd_nxt) + " rcv.nxt " + std::to_string(c.rcv_nxt) + "\n";
+    out += "  " + state + " " + c.tuple.to_string(false) + "  snd.una " + number(c.snd_una) + " snd.nxt " +
+           number(c.snd_nxt) + " rcv.nxt " + number(c.rcv_nxt) + "\n";
   }
   return out;
 }

@@ -14,6 +14,9 @@ std::string format_drops(const DropCounters& drops);
 
 // A header line then one line per connection:
 // "  ESTABLISHED  192.0.2.2:7 > 192.0.2.1:40000  snd.una 1 snd.nxt 1 rcv.nxt 6".
-std::string format_connections(const std::vector<tcp::ConnectionInfo>& connections);
+// Without `sequence_numbers_known` (the kernel's TCP, which does not show them) each number is
+// "-", as /tcp shows null: a 0 there would read as measured.
+std::string format_connections(const std::vector<tcp::ConnectionInfo>& connections,
+                               bool sequence_numbers_known = true);
 
 }  // namespace tcplab::loop

@@ -31,6 +31,10 @@ class JsonSink final : public Sink {
   void note(Instant t, const FourTuple* c, std::string_view text) override;
   void fault(Instant t, Direction direction, std::string_view what, std::span<const std::byte> ipv4) override;
 
+  // "t" counts from `origin` instead of the first event: `tcplab script` sets a script's
+  // virtual time 0, as for the text trace, so both show the same times.
+  void set_origin(Instant origin) { origin_ = origin; }
+
   void flush();
   // The errno of the first write that failed (a full disk): the trace stops there, a file
   // ending at its last whole line, and the command says so on exit. Nothing while every line was written.

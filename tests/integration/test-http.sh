@@ -270,6 +270,33 @@ check "--root: no traversal attempt returns a file outside the root (400/404 eac
 code=$(curl_ns -o /dev/null -w '%{http_code}' "$URL/sub/a.txt")
 check "--root: still serving after the traversal attempts [got $code]" test "$code" = 200
 
+# A file that shrinks while it is sent (RFC 9112 §8), whole and as a range: the response ends
+# where the file does and the connection closes, so curl says the transfer is incomplete (exit
+# 18) instead of taking a 200 padded with zeros; /stats counts it cut off, the trace says why.
+for range in "" "500000-"; do
+  head -c 20000000 /dev/urandom >"$DOCROOT/site/shrinking.bin"
+  cp "$DOCROOT/site/shrinking.bin" "$DOCROOT/original.bin"
+  before=$(stat responses_cut_off)
+  lab_exec timeout 30 curl -sS --max-time 25 --limit-rate 4M ${range:+-r "$range"} \
+    -o "$DOCROOT/shrunk.bin" "$URL/shrinking.bin" 2>"$DOCROOT/shrunk.err" &
+  curl_pid=$!
+  sleep 1
+  truncate -s 1000000 "$DOCROOT/site/shrinking.bin"
+  wait "$curl_pid"; rc=$?
+  got=$(wc -c <"$DOCROOT/shrunk.bin" 2>/dev/null || echo 0)
+  what="--root${range:+ -r $range}: a file that shrinks while it is sent"
+  err=$(head -c 200 "$DOCROOT/shrunk.err")
+  check "$what: curl exits 18, transfer incomplete [got $rc, $got bytes: $err]" \
+    bash -c '[ "$1" = 18 ] && grep -q "transfer closed with [0-9]* bytes remaining" <<<"$2"' _ "$rc" "$err"
+  check "$what: the bytes received are the file's own, none invented [got $got bytes]" \
+    bash -c '[ "$4" -gt 0 ] && cmp -s "$1" <(tail -c +$(( ${3:-0} + 1 )) "$2" | head -c "$4")' _ \
+    "$DOCROOT/shrunk.bin" "$DOCROOT/original.bin" "${range%-}" "$got"
+  cut_off_counted() { [ "$(stat responses_cut_off)" = $((before + 1)) ]; }
+  check "$what: /stats counts it in responses_cut_off [was $before]" wait_for 5 cut_off_counted
+done
+check "--root: a file that shrinks while it is sent: the trace says the body ended short" \
+  grep -q "response body ended [0-9]* bytes short of its Content-Length" "$SERVER_LOG"
+
 # Out of file descriptors: with the soft limit at the lowest free descriptor the next open() of
 # a file fails with EMFILE (connections on our TCP hold none): 503, counted in /stats.
 echo "fresh" >"$DOCROOT/site/fresh.txt"  # never asked for, so not in the file cache

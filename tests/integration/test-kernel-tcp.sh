@@ -87,6 +87,20 @@ for c in conns:
         assert c[k] is None, (k, c)
 ' "$WORK/tcp.json"
 check "/tcp.html: those are not available" grep -q "not available" <<<"$(curl_ns "$URL/tcp.html")"
+# The connection table (SIGUSR1, exit) says the same with "-": a connection held open while it
+# is printed shows its real state and no invented sequence numbers.
+lab_exec timeout 20 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080; sleep 5' &
+holder=$!
+held_open() { [ "$(lab_exec ss -Htn state established '( sport = :8080 )' | wc -l)" -ge 1 ]; }
+wait_for 5 held_open
+before=$(wc -l <"$SERVER_LOG")
+kill -USR1 "$SERVER_PID"
+table_line() { tail -n +"$((before + 1))" "$SERVER_LOG" | grep -m1 '^  ESTABLISHED .*127.0.0.1:8080 >'; }
+wait_for 5 table_line >/dev/null
+line=$(table_line)
+check "SIGUSR1's connection table: '-' for the kernel's sequence numbers, never 0 [$line]" \
+  grep -qE ' snd\.una - snd\.nxt - rcv\.nxt -$' <<<"$line"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 # 64 MiB byte-exact: /bytes/N is byte i = i % 251 (http/site.cpp); compared whole.
 N=$((64 << 20))

@@ -142,6 +142,22 @@ contains "--trace-json -: the script result on stderr" "$TMP/stderr.txt" "ok - p
 check "--trace-json -: tcplab ladder reads the saved stdout" \
   bash -c '"$1" ladder "$2" >/dev/null' _ "$TCPLAB" "$TMP/stdout.json"
 
+# The JSON "t" is the script's virtual time, as the text trace's first column: with --delay the
+# first event is not at 0, and the second script starts again at 0 - never a negative time
+# (which tcplab ladder refuses) and never a JSON time that disagrees with --trace.
+"$TCPLAB" script --seed 1 --delay 5 --trace --trace-json "$TMP/delay.json" "$SCEN/passive-open.pkt" \
+  "$SCEN/active-open.pkt" >"$TMP/delay.txt" 2>&1
+check "--delay 5, two scripts: the JSON trace's times agree with --trace, none negative" python3 -c '
+import json, re, sys
+json_t = [json.loads(l)["t"] for l in open(sys.argv[1])]
+text_t = [float(m.group(1)) for m in (re.match(r"(\d+\.\d{6}) ", l) for l in open(sys.argv[2])) if m]
+assert json_t and min(json_t) >= 0, min(json_t)
+assert json_t[0] == text_t[0] > 0, (json_t[0], text_t[0])
+assert ["%.6f" % t for t in json_t] == ["%.6f" % t for t in text_t], (len(json_t), len(text_t))
+' "$TMP/delay.json" "$TMP/delay.txt"
+check "--delay 5, two scripts: tcplab ladder reads the JSON trace" \
+  bash -c '"$1" ladder "$2" >/dev/null' _ "$TCPLAB" "$TMP/delay.json"
+
 # A trace or capture that could not all be written (a full disk) is said on exit, exit 1.
 "$TCPLAB" script --seed 3 --trace-json /dev/full "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"
 rc=$?

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/session.hpp"
 #include "tests/unit/http_test_support.hpp"
@@ -201,6 +202,44 @@ TEST_CASE("stats: a response cut off before it was whole is counted, so the tota
   CHECK(h.stats.responses_cut_off == 1);      // ...and counted as such
   CHECK(h.stats.requests_per_connection[1] == 1);
   CHECK(http::status_line(h.stats).find("responses cut off 1") != std::string::npos);
+}
+
+TEST_CASE("a body that ends before its Content-Length: sent as far as it goes, then closed and cut off") {
+  // RFC 9112 §8: the server cannot deliver the length it promised (a file that shrank while it
+  // was sent), so it closes the connection and the client sees the response incomplete: no
+  // padding, no "served", and the next request on this connection never comes.
+  struct Notes final : trace::Sink {
+    std::vector<std::string> texts;
+    void note(Instant, const FourTuple*, std::string_view text) override { texts.emplace_back(text); }
+  } notes;
+  trace::Tracer tracer;
+  tracer.add(&notes);
+  for (bool small_buffer : {false, true}) {  // the body in one send(), or as the window opens
+    CAPTURE(small_buffer);
+    notes.texts.clear();
+    Harness h;
+    h.env.tracer = &tracer;
+    if (small_buffer) h.sock.space = 1000;
+    h.start();
+    h.sock.client_send("GET /short/300000 HTTP/1.1\r\nHost: h\r\n\r\n" + std::string(kGet11));
+    for (int i = 0; i < 1000 && small_buffer && !h.sock.closed; ++i) h.sock.drain(1000);
+    const auto head_end = h.sock.sent.find("\r\n\r\n") + 4;
+    CHECK(h.sock.sent.find("Content-Length: 300000\r\n") < head_end);
+    CHECK(h.sock.sent.substr(head_end) == pattern(150000));  // the bytes there were, no more
+    CHECK(h.sock.closed);  // FIN after them
+    CHECK_FALSE(h.sock.aborted);
+    CHECK(h.sock.sent.find("hello /a") == std::string::npos);  // the pipelined GET is not answered
+    CHECK(h.stats.requests_served == 0);
+    CHECK(h.stats.closed(CloseBy::Error) == 1);
+    h.sock.finish(tcp::CloseReason::Normal);
+    CHECK(h.gone == 1);
+    CHECK(h.stats.responses_by_class[2] == 1);
+    CHECK(h.stats.responses_cut_off == 1);
+    bool noted = false;
+    for (const auto& text : notes.texts)
+      noted = noted || text.starts_with("response body ended 150000 bytes short of its Content-Length");
+    CHECK(noted);
+  }
 }
 
 TEST_CASE("stats: a response whole in TCP is served, not cut off, even if the client never reads it") {

@@ -94,12 +94,33 @@ inline std::string pattern(uint64_t n) {
   return s;
 }
 
+// A body that promises `promised` pattern bytes and ends after `given` of them: a source that
+// fails half-way, as a file that shrinks while it is sent.
+class ShortBody final : public BodySource {
+ public:
+  ShortBody(uint64_t promised, uint64_t given) : promised_(promised), given_(given) {}
+  std::optional<uint64_t> length() const override { return promised_; }
+  size_t read(std::span<char> out) override { return given_.read(out); }
+
+ private:
+  uint64_t promised_;
+  PatternBody given_;
+};
+
 // Routes: GET /hello -> "hello <target>", /big/N -> N pattern bytes (known length),
-// /stream/N -> N pattern bytes (unknown length), POST /echo -> the body.
+// /stream/N -> N pattern bytes (unknown length), /short/N -> N bytes promised and N/2 given,
+// POST /echo -> the body.
 class TestResponder final : public Responder {
  public:
   Response respond(const Request& req) override {
     std::string_view t = req.target;
+    if (t.starts_with("/short/")) {
+      uint64_t n = std::stoull(std::string(t.substr(7)));
+      Response r;
+      r.head.content_type = "application/octet-stream";
+      r.body = std::make_unique<ShortBody>(n, n / 2);
+      return r;
+    }
     if (req.method == "POST" && t == "/echo") return text_response(200, "application/octet-stream", req.body);
     if (t.starts_with("/big/") || t.starts_with("/stream/")) {
       bool known = t.starts_with("/big/");

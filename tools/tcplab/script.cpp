@@ -136,6 +136,10 @@ int script_main(int argc, char** argv, int first) {
   }
   // Virtual time 0 is written as the Unix epoch, so a capture's timestamps are script time.
   if (sinks.pcap()) sinks.pcap()->set_origin(Instant{}, std::chrono::system_clock::time_point{});
+  // The JSON trace's "t" is script time too, as the text trace's first column: counted from the
+  // first event instead, a script whose first event is not at 0 (--delay) would be shifted and
+  // the next script, which starts again at 0, would get negative times.
+  if (sinks.json()) sinks.json()->set_origin(Instant{});
   // The runner's events reach the command's shared sinks (text, JSON, pcap) through this.
   trace::ForwardingSink forward(sinks.tracer());
 

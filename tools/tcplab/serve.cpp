@@ -140,7 +140,9 @@ FlagTable serve_flags(ServeOptions& o) {
       "on stderr and out_of_descriptors in /stats). Files carry an ETag and a Last-Modified, and "
       "If-None-Match or If-Modified-Since that finds the file unchanged answers 304 (curl "
       "--etag-compare, curl -z); files and /bytes/N take one byte range, 206 (curl -r, curl -C -). "
-      "The built-in paths keep their "
+      "A file that shrinks or cannot be read while it is sent ends its response there and the "
+      "connection is closed, so the client sees it incomplete (curl exit 18), and /stats counts it "
+      "in responses_cut_off. The built-in paths keep their "
       "meaning and hide files of the same name: /stats, /stats.html, /tcp, /tcp.html, /echo, and "
       "everything under /bytes/ and /stream/",
       [&o](std::string_view v) -> std::optional<std::string> {

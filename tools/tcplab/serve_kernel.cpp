@@ -35,7 +35,8 @@ std::string status_report(const loop::KernelTcp& tcp, const http::Server* server
                     std::to_string(tcp.stats().resets_received) +
                     " (segment counters and drops: not available on kernel sockets)\n";
   if (server) out += http::status_line(server->stats());
-  out += "tcplab: " + loop::format_connections(tcp.connections());
+  // The kernel does not show its sequence numbers: "-", not zeros that would look measured.
+  out += "tcplab: " + loop::format_connections(tcp.connections(), false);
   return out;
 }
 
