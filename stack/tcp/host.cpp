@@ -274,11 +274,12 @@ struct TcpHost::Impl final : ConnectionOwner {
     // Third, the SYN. Deviation (accept-queue-full-syn): a full accept queue refuses the SYN
     // silently so the client retries later, as Linux does; a RST would make it give up.
     if (accept_queue_full(l)) return ctx.drop(DropReason::TcpListenQueueFull, "accept queue full");
-    // A SYN that reopens TIME-WAIT gets a TCB even when cookies are on, as on Linux: a cookie's
-    // ISS could not be kept above the old SND.NXT, nor go back to TIME-WAIT (RFC 9293 §3.6.1
-    // conditions (1) and (2)), and the peer has shown itself real (it finished a connection).
+    // A SYN that reopens TIME-WAIT gets a TCB even when cookies are on or the SYN queue is
+    // full, as on Linux: a cookie's ISS could not be kept above the old SND.NXT, nor go back to
+    // TIME-WAIT (RFC 9293 §3.6.1 conditions (1) and (2)); the peer has shown itself real (it
+    // finished a connection), so it neither evicts a half-open connection nor waits for room.
     if (!iss_above && answers_with_cookie(l)) return send_cookie(tuple, seg);
-    if (l.syn_queue.size() >= config.syn_backlog) {
+    if (!iss_above && l.syn_queue.size() >= config.syn_backlog) {
       // RFC 4987 §3.4 ("dropping the oldest half-open connection"), with SYN cookies off: a
       // flood of spoofed SYNs fills the SYN queue with entries that never complete; evicting
       // the oldest keeps room for real clients instead of locking them out.

@@ -389,3 +389,36 @@ TEST_CASE("time-wait: a SYN that reopens TIME-WAIT gets a TCB, not a cookie, eve
   peer.inject(Peer::make("R", syn_seq + 1, Seq(0), 0), 80);
   CHECK(peer.stack.tcp().stats().time_wait_records == 1);
 }
+
+TEST_CASE("time-wait: a SYN that reopens TIME-WAIT never evicts a half-open connection") {
+  // With SYN cookies off a full SYN queue drops its oldest half-open connection for a new SYN
+  // (RFC 4987 §3.4); a reopening SYN goes past the queue instead, as on Linux: a burst of
+  // clients reusing ports the server holds in TIME-WAIT must not reset each other's handshakes.
+  auto config = time_wait_config(true);
+  config.tcp.syn_cookies = tcp::TcpConfig::SynCookieMode::Never;
+  config.tcp.syn_backlog = 1;
+  Peer peer(config);
+  RecordingAccept acceptor;
+  RecordingHandler app;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  Closed c = open_and_close_first(peer, 40000, app);
+  const int accepted_before = acceptor.calls;
+  // A half-open connection from another port fills the SYN queue.
+  auto other = Peer::make("S", Seq(5000), Seq(0), 65535);
+  other.options.mss = 1460;
+  peer.set_port(40001);
+  peer.inject(other, 80);
+  auto syn_ack = peer.take();
+  REQUIRE(syn_ack.size() == 1);
+  peer.set_port(40000);
+  send_reopening_syn(peer, c);
+  auto out = peer.take();
+  INFO(peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].flags.to_string() == "S.");
+  CHECK(peer.stack.drops().get(DropReason::TcpSynQueueEvicted) == 0);
+  // The half-open connection is still there: its ACK completes it.
+  peer.set_port(40001);
+  peer.inject(Peer::make(".", Seq(5001), syn_ack[0].seq + 1, 65535), 80);
+  CHECK(acceptor.calls == accepted_before + 1);
+}
