@@ -99,6 +99,11 @@ Parsed<Ipv4Packet> parse(ConstBytes bytes, bool may_be_cut) {
   // length that would walk past the header (or never advance).
   ConstBytes options = header_bytes.subspan(kIpv4MinHeaderLength);
   if (auto fault = find_ipv4_option_fault(options)) return {DropReason::Ipv4BadOption, *fault};
+  // Deviation (ip-options-skipped): well-formed options are skipped, none acted on. RFC 1122
+  // §3.2.1.8 says they MUST reach the transport, which MUST keep a received source route's
+  // return route for its replies (§4.2.3.8); tcplab answers straight to the source instead.
+  // Hosts rarely see source routes at all: Linux drops them unless accept_source_route is set,
+  // and RFC 7126 §4.3-4.4 advises dropping them.
   uint16_t flags_fragment = read_u16(bytes, kFlagsFragment);
   Ipv4Header h;
   h.header_length = static_cast<uint8_t>(header_length);
