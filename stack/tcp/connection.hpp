@@ -133,6 +133,8 @@ class Connection final : public Socket {
   bool syn_unacknowledged() const;
   bool ack_advances(const wire::TcpSegment& seg);
   void update_send_window(const wire::TcpSegment& seg);
+  // The window opened after it shut below data we had sent: resend that (connection_window_reopen.cpp).
+  void window_reopened(Seq old_edge, uint32_t old_window);
   void count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_info);
   void process_text(const wire::TcpSegment& seg);
   void take_released_text(const wire::TcpSegment& seg);  // connection_fin_wait_2.cpp
@@ -163,9 +165,9 @@ class Connection final : public Socket {
   void send_syn(bool with_ack, std::string_view note);
   void send_ack(std::string_view note = {});
   void send_rst(Seq seq);
-  // The sequence number of a RST we start (ABORT, giving up): SND.NXT, or the peer's window edge
-  // if that is below it.
-  Seq rst_seq() const;
+  // The sequence number of an ACK or a RST we start (ABORT, giving up): SND.NXT, or the peer's
+  // window edge if that is below it.
+  Seq acceptable_seq() const;
   void send_data(Seq seq, size_t length, bool fin, std::string_view note);
   void transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t offset, size_t length,
                 std::string_view note);

@@ -415,6 +415,8 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
 
 void Connection::update_send_window(const wire::TcpSegment& seg) {
   if (!(tcb_.snd_wl1 < seg.seq || (tcb_.snd_wl1 == seg.seq && tcb_.snd_wl2 <= seg.ack))) return;
+  const uint32_t old_window = tcb_.snd_wnd;
+  const Seq old_edge = tcb_.snd_wl2 + old_window;
   tcb_.snd_wnd = uint32_t{seg.window} << tcb_.snd_wscale;  // RFC 7323 §2.3
   tcb_.snd_wl1 = seg.seq;
   tcb_.snd_wl2 = seg.ack;
@@ -427,6 +429,7 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
     persist_.interval = Duration::zero();
     persist_.unanswered = 0;
   }
+  window_reopened(old_edge, old_window);
 }
 
 // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, no SYN/FIN, does

@@ -193,9 +193,28 @@ void Connection::send_syn(bool with_ack, std::string_view note) {
   if (!retransmission_timer_.armed()) arm(retransmission_timer_, ctx_.now + rto_.rto());
 }
 
+// The SEQ for a segment without data that we send (an ACK, a RST): SND.NXT while that is
+// inside the peer's window, else the window's right edge SND.UNA + SND.WND, as Linux's
+// tcp_acceptable_seq does. A peer whose window shut after we sent (a zero window, the data
+// beyond it dropped) accepts a segment only at its RCV.NXT (RFC 9293 §3.10.7.4: with RCV.WND
+// zero, SEG.SEQ must equal RCV.NXT), so at SND.NXT it drops it unseen.
+// Deviation (rst-at-window-edge): ABORT's RST (RFC 9293 §3.10.5) and the one that gives up
+// after R2 (§3.8.3) say <SEQ=SND.NXT>; with it the peer ignores the RST and waits on a
+// connection nobody answers.
+// Deviation (ack-at-window-edge): RFC 9293 sends every ACK with <SEQ=SND.NXT> (§3.10.7.4, and
+// §3.8.6.3 for delayed ones); with it a Linux peer that stopped reading drops all our ACKs of
+// its data (tcp_sequence), never learns we have it and resends it for nothing, backing off.
+Seq Connection::acceptable_seq() const {
+  // Until our SYN is acknowledged the window says nothing about it: the SYN takes ISS whatever
+  // the window (a SYN may offer a zero one).
+  if (!syn_acked_) return tcb_.snd_nxt;
+  const Seq window_edge = tcb_.snd_una + tcb_.snd_wnd;
+  return window_edge < tcb_.snd_nxt ? window_edge : tcb_.snd_nxt;
+}
+
 void Connection::send_ack(std::string_view note) {
   wire::TcpSegment seg;
-  seg.seq = tcb_.snd_nxt;
+  seg.seq = acceptable_seq();
   seg.flags.ack = true;
   transmit(seg, nullptr, 0, 0, note);
 }

@@ -97,13 +97,19 @@ void Connection::retransmission_timeout() {
       return;
     }
     // RFC 9293 §3.8.3: past R2 "close the connection"; the RST tells the peer, if it is
-    // still there, not to wait for us (at its window's edge if that is below SND.NXT: rst_seq).
-    if (tcb_.state != State::SynSent) send_rst(rst_seq());
+    // still there, not to wait for us (at its window's edge if that is below SND.NXT: acceptable_seq).
+    if (tcb_.state != State::SynSent) send_rst(acceptable_seq());
     close_connection(CloseReason::TimedOut, "RFC 9293 §3.8.3 (retransmissions exhausted)");
     return;
   }
   if (!answered_probe) ++retries_;
-  rto_.back_off();  // RFC 6298 §5.5
+  // RFC 6298 §5.5; for a zero-window probe remembered as such, to be undone when the window
+  // opens (window_reopened).
+  if (!opening && tcb_.snd_wnd == 0) {
+    rto_.back_off_probe();
+  } else {
+    rto_.back_off();
+  }
   // RFC 5681 §3.1 (ssthresh by eq. 4, cwnd = LW = 1 segment), RFC 6582 §3.2 step 4.
   if (!opening) congestion_.on_retransmission_timeout(flight_size(), tcb_.snd_nxt, !resent_by_timer_);
   resent_by_timer_ = true;
@@ -194,7 +200,7 @@ void Connection::persist_timeout() {
     // probe counts, answered or not (check_ack says why).
     if (persist_.unanswered >= ctx_.config.max_retransmissions) {
       ++ctx_.stats.timeouts;
-      send_rst(rst_seq());  // as for retransmissions: a peer still there stops waiting
+      send_rst(acceptable_seq());  // as for retransmissions: a peer still there stops waiting
       close_connection(CloseReason::TimedOut,
                        released_ ? "Deviation: released-zero-window (zero-window probes of a connection its "
                                    "application let go of count even when answered, like Linux's orphans)"

@@ -112,17 +112,6 @@ void Connection::close() {
   deliver_events();
 }
 
-// Deviation (rst-at-window-edge): a RST we start - ABORT's (RFC 9293 §3.10.5) or the one that
-// gives up after R2 (§3.8.3) - carries SND.NXT only while that is inside the peer's window.
-// A peer whose window shut after we sent (a zero window, the data beyond it dropped) accepts a
-// RST only at its RCV.NXT (RFC 9293 §3.10.7.4: with RCV.WND zero, SEG.SEQ must equal RCV.NXT), so
-// past the window's right edge SND.UNA + SND.WND goes instead, as Linux's tcp_acceptable_seq
-// does: with SND.NXT the peer drops the RST and waits on a connection nobody answers.
-Seq Connection::rst_seq() const {
-  const Seq window_edge = tcb_.snd_una + tcb_.snd_wnd;
-  return window_edge < tcb_.snd_nxt ? window_edge : tcb_.snd_nxt;
-}
-
 void Connection::abort() {
   switch (tcb_.state) {
     case State::SynReceived:
@@ -131,7 +120,7 @@ void Connection::abort() {
     case State::FinWait2:
     case State::CloseWait:
       // RFC 9293 §3.10.5: "Send a reset segment: <SEQ=SND.NXT><CTL=RST>".
-      send_rst(rst_seq());
+      send_rst(acceptable_seq());
       break;
     case State::Closed:
       return;

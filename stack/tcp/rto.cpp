@@ -25,9 +25,26 @@ void RtoEstimator::sample(Duration r) {
   }
   // RFC 6298 §2.2/§2.3: RTO <- SRTT + max(G, K*RTTVAR), K = 4; then §2.4/§2.5 bounds.
   rto_ = clamp(srtt_ + std::max(kGranularity, rttvar_ * 4));
+  before_probes_.reset();
 }
 
 void RtoEstimator::back_off() { rto_ = std::min(rto_ * 2, max_); }
+
+void RtoEstimator::back_off_probe() {
+  if (!before_probes_) before_probes_ = rto_;
+  back_off();
+}
+
+// RFC 6298 §5.5 doubles the RTO because a timeout may mean the path lost the segment or is
+// congested; a probe into a zero window times out because the receiver had no room, which its
+// answers said. Once the window opens that back-off measured the receiver, not the path, and
+// keeping it would leave the next real loss waiting up to a minute (the persist timer's probes,
+// RFC 9293 §3.8.6.1, never touch the RTO at all). Backing off from before the probes is kept.
+void RtoEstimator::end_probing() {
+  if (!before_probes_) return;
+  rto_ = *before_probes_;
+  before_probes_.reset();
+}
 
 void RtoEstimator::after_syn_timeout() {
   // RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP

@@ -2,6 +2,8 @@
 // clamped to [rto_min, rto_max], doubled on each timeout (§5.5). Karn's rule (§3) is the
 // caller's job: it only feeds samples from segments that were never retransmitted.
 #pragma once
+#include <optional>
+
 #include "stack/time.hpp"
 
 namespace tcplab::tcp {
@@ -15,6 +17,13 @@ class RtoEstimator {
   void sample(Duration r);
   // RFC 6298 §5.5: the timer expired, so RTO <- RTO * 2 (bounded by the maximum, §2.5).
   void back_off();
+  // The same back-off for a timeout whose segment was a zero-window probe (RFC 9293 §3.8.6.1:
+  // the peer's window was shut with our data outstanding), remembering the RTO before the
+  // first one. RFC 1122 §4.2.2.17 has probe intervals grow exponentially, which this does.
+  void back_off_probe();
+  // The window opened: probing is over, and the RTO goes back to what it was before the
+  // probes' back-off (a fresh sample since then has replaced it already).
+  void end_probing();
   // RFC 6298 §5.7: the handshake completed after our SYN (or SYN,ACK) timed out: an RTO below
   // 3 s becomes 3 s for the data that follows, whatever samples the handshake gave.
   void after_syn_timeout();
@@ -35,6 +44,7 @@ class RtoEstimator {
   Duration rto_;
   Duration srtt_{}, rttvar_{};
   bool has_sample_ = false;
+  std::optional<Duration> before_probes_;  // the RTO before zero-window probes backed it off
 };
 
 }  // namespace tcplab::tcp

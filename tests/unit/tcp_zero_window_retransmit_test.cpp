@@ -111,3 +111,67 @@ TEST_CASE("tcp: a released connection counts answered retransmissions into a zer
   CHECK(c.peer.stack.tcp().stats().timeouts == 1);
   CHECK(c.peer.stack.tcp().stats().connections_current == 0);
 }
+
+// Deviation ack-at-window-edge: the peer's RCV.NXT is SND.UNA and its window zero, so it accepts
+// a segment only at SND.UNA (RFC 9293 §3.10.7.4); an ACK at SND.NXT would be dropped unseen
+// (Linux's tcp_sequence), and the peer would resend data we already have.
+TEST_CASE("tcp: an ACK sent while the peer's window is shut carries SEQ at the window's edge") {
+  Established c;
+  const Seq una = shut_window_with_data_outstanding(c);
+  c.our_nxt = una;
+  c.peer_sends(".", std::string(4096, 'a'), 0);
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload.empty());
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(out[0].seq == una);
+  // Once the window opens again, ACKs carry SND.NXT as usual.
+  c.peer_acks(una, 65535);
+  c.peer.take();
+  c.peer_sends(".", std::string(4096, 'b'));
+  out = c.peer.take();
+  REQUIRE(!out.empty());
+  CHECK(out.back().seq == una + 1460);
+}
+
+// RFC 1122 §4.2.2.16: after the window shrank below what was sent, the old data goes again as
+// soon as the window allows; the timer's segments meanwhile were zero-window probes, answered.
+// Not when the backed-off retransmission timer next fires (seconds later, or a minute).
+TEST_CASE("tcp: the window opening after answered zero-window probes resends at once, timer unbacked") {
+  Established c;
+  const Seq una = shut_window_with_data_outstanding(c);
+  // The first timeout comes after one RTO; measure it.
+  Instant shut_at = c.peer.now;
+  auto out = next_sent(c);
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].seq == una);
+  const Duration rto = c.peer.now - shut_at;
+  c.peer_acks(una, 0);
+  // Three more answered probes: the RTO has doubled four times by now.
+  for (int i = 0; i < 3; ++i) {
+    out = next_sent(c);
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].seq == una);
+    c.peer_acks(una, 0);
+  }
+  c.peer.advance(milliseconds(100));
+  REQUIRE(c.peer.take().empty());
+  // The peer's application reads: a window update, SEG.ACK unchanged. The segment at SND.UNA
+  // goes at once.
+  c.peer_acks(una, 65535);
+  out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seq == una);
+  CHECK(out[0].payload.size() == 1460);
+  // If that is lost too, the timer fires after the RTO from before the probes, not 16 times it.
+  Instant resent_at = c.peer.now;
+  out = next_sent(c);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seq == una);
+  CHECK(c.peer.now - resent_at <= rto + milliseconds(100));
+  // An ACK of the data ends it: nothing more is owed.
+  c.peer_acks(una + 1460, 65535);
+  CHECK(c.socket->state() == State::Established);
+}
