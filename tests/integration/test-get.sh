@@ -164,6 +164,8 @@ check "-o - to a slow reader: a zero window advertised, and probes answered [$ze
   test "$zero_windows" -ge 2
 check "-o - to a slow reader: reading resumes when the output drains" \
   grep -q "the body's output drained; reading again" "$WORK/slow.err"
+check "--help says a slow reader closes the window" \
+  bash -c '"$1" get --help | grep -q "the server sees a zero window"' _ "$TCPLAB"
 # One file named by two -o would get the second body over the start of the first.
 get --msl 0.5 "$U11/big.bin" "$U11/a.txt" -o "$WORK/same.out" -o "$WORK/./same.out"
 check "-o FILE twice: usage error before anything is fetched [rc $RC]" \
