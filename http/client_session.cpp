@@ -100,6 +100,7 @@ std::optional<Instant> ClientSession::next_deadline() const {
     switch (c->phase) {
       case Conn::Phase::Connecting:
       case Conn::Phase::Busy:
+        if (paused(*c)) break;  // waiting for our own output, not for the server
         consider(c->last_progress + config_.timeout);
         break;
       case Conn::Phase::Closing:
@@ -116,6 +117,7 @@ void ClientSession::advance(Instant now) {
   now_ = now;
   stamp_progress();
   flush_notes();
+  resume_body();
   check_timers();
   while (work_pending_) {
     work_pending_ = false;
@@ -142,6 +144,7 @@ void ClientSession::check_timers() {
   for (size_t i = 0; i < conns_.size(); ++i) {
     Conn& c = *conns_[i];
     const Duration waited = now_ - c.last_progress;
+    if (paused(c)) continue;
     if ((c.phase == Conn::Phase::Connecting || c.phase == Conn::Phase::Busy) && waited >= config_.timeout) {
       std::string what =
           c.phase == Conn::Phase::Connecting
@@ -292,6 +295,16 @@ void ClientSession::read_response(Conn& c) {
   const size_t index = *active_;
   auto body = [this, index](std::string_view piece) { events_.on_body(index, piece); };
   while (c.phase == Conn::Phase::Busy) {
+    if (events_.body_blocked(index)) {
+      // Bytes stay in TCP's receive buffer: its window shrinks to zero, and the server's
+      // TCP waits (probing the window) instead of retransmitting to a receiver gone silent.
+      if (!body_paused_) {
+        note(&c, "conn " + std::to_string(c.id) + ": the body's output is full; not reading until it "
+                     "drains (our receive window closes)");
+      }
+      body_paused_ = true;
+      return;
+    }
     size_t n = c.socket->receive(std::as_writable_bytes(std::span(buf)));
     if (n == 0) break;
     std::string_view data(buf.data(), n);
@@ -330,6 +343,21 @@ void ClientSession::read_response(Conn& c) {
   c.phase = Conn::Phase::Closing;
   fail_fetch(&c, parser_.error());
   close_ours(c, "the response was cut short");
+}
+
+void ClientSession::resume_body() {
+  if (!body_paused_) return;
+  if (current_ == nullptr || !active_ || current_->phase != Conn::Phase::Busy) {
+    body_paused_ = false;
+    return;
+  }
+  if (events_.body_blocked(*active_)) return;
+  body_paused_ = false;
+  Conn& c = *current_;
+  // The pause was ours, not the server's: --timeout starts again from here.
+  c.last_progress = now_;
+  note(&c, "conn " + std::to_string(c.id) + ": the body's output drained; reading again");
+  pump(c);
 }
 
 // RFC 9112 §9.3.1: a server may close an idle kept connection just as we send on it (with a
@@ -397,6 +425,7 @@ void ClientSession::fail_fetch(Conn* c, std::string error) {
   report_.interim_bytes = parser_.interim_bytes();
   report_.body_bytes = parser_.body_bytes();
   ++failures_;
+  body_paused_ = false;
   if (c != nullptr) {
     c->reusable = false;
     if (current_ == c) current_ = nullptr;

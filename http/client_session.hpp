@@ -68,6 +68,14 @@ class ClientEvents {
   virtual ~ClientEvents() = default;
   // Decoded body bytes of URL `index`, in order, as they arrive.
   virtual void on_body(size_t index, std::string_view bytes) = 0;
+  // Where URL `index`'s body goes cannot take more now (a slow reader on stdout): the session
+  // stops reading the socket, so TCP's receive window closes (RFC 9293 §3.8.6: the sender
+  // sees a zero window and probes it), and reads again on the first advance() after this
+  // turns false. A fetch paused so does not count towards --timeout.
+  virtual bool body_blocked(size_t index) const {
+    (void)index;
+    return false;
+  }
   virtual void on_fetched(const FetchReport& report) = 0;
   virtual void on_connection_closed(const ConnectionReport&) {}
 };
@@ -109,6 +117,9 @@ class ClientSession {
   void pump(Conn& c);
   void read_idle(Conn& c);
   void read_response(Conn& c);
+  // Reads the response again once the body's output takes bytes (ClientEvents::body_blocked).
+  void resume_body();
+  bool paused(const Conn& c) const { return body_paused_ && current_ == &c; }
   bool retry_on_new_connection(Conn& c, std::string_view how);
   void complete_fetch(Conn& c);
   void fail_fetch(Conn* c, std::string error);
@@ -137,6 +148,7 @@ class ClientSession {
   size_t last_started_ = SIZE_MAX;  // the URL start_fetch last began
   bool retried_ = false;            // ... and it was already retried on a new connection
   bool work_pending_ = false;
+  bool body_paused_ = false;  // the active fetch stopped reading: its output was full
   size_t failures_ = 0;
   unsigned opened_ = 0;
   struct PendingNote {

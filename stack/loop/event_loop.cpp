@@ -1,5 +1,6 @@
-// The poll() loop: link + self-pipe, batch reads, timers by deadline, writes. The self-pipe
-// turns signals into ordinary readable bytes, so no real work ever runs in a signal handler.
+// The poll() loop: link + self-pipe + watched descriptors, batch reads, timers by deadline,
+// writes. The self-pipe turns signals into ordinary readable bytes, so no real work ever runs
+// in a signal handler.
 #include "stack/loop/event_loop.hpp"
 
 #include <fcntl.h>
@@ -140,7 +141,8 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   // header the kernel takes a partial checksum as it takes one from a local socket, so neither
   // side sums the payload.
   stack_.leave_tcp_checksums_to_link(checksums_to_link());
-  pollfd fds[2] = {{link_fd_, POLLIN, 0}, {pipe_read_, POLLIN, 0}};
+  fill_pollfds();
+  std::vector<pollfd>& fds = fds_;
   const Instant before = clock_.now();
   const std::optional<Instant> deadline = earliest_deadline();
   int ready = 0;
@@ -155,7 +157,7 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
     const Instant now = clock_.now();
     std::optional<Duration> left = max_wait;
     if (left) left = std::max(*left - (now - before), Duration::zero());
-    ready = ::poll(fds, 2, poll_timeout_ms(deadline, now, left));
+    ready = ::poll(fds.data(), fds.size(), poll_timeout_ms(deadline, now, left));
   }
   if (ready < 0 && errno != EINTR) {
     error_ = std::string("poll failed: ") + std::strerror(errno);
@@ -177,6 +179,7 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   }
   const bool had_packets = ready > 0 && (fds[0].revents & POLLIN);
   if (had_packets) read_batch(now);
+  if (ready > 0) report_watched();
   advance_all(now);
   if (paused_by_user_) now = clock_.now();  // a timer's segment may have been stepped through
   flush_outbox(now);
@@ -186,12 +189,29 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   return !stopping_ && error_.empty();
 }
 
-int EventLoop::spin_poll(pollfd (&fds)[2], Duration budget) {
+void EventLoop::fill_pollfds() {
+  fds_.assign({{link_fd_, POLLIN, 0}, {pipe_read_, POLLIN, 0}});
+  polled_.clear();
+  for (WatchedFd* watched : watched_) {
+    if (const short events = watched->wanted_events(); events != 0) {
+      fds_.push_back({watched->fd(), events, 0});
+      polled_.push_back(watched);
+    }
+  }
+}
+
+void EventLoop::report_watched() {
+  for (size_t i = 0; i < polled_.size(); ++i) {
+    if (fds_[i + 2].revents != 0) polled_[i]->on_ready(fds_[i + 2].revents);
+  }
+}
+
+int EventLoop::spin_poll(std::vector<pollfd>& fds, Duration budget) {
   // Bounded by the real clock whatever clock_ is, so a clock that does not move cannot make
   // it spin for ever.
   const auto end = std::chrono::steady_clock::now() + budget;
   for (bool waited = false;; waited = true) {
-    int ready = ::poll(fds, 2, 0);
+    int ready = ::poll(fds.data(), fds.size(), 0);
     // A packet found after at least one empty check is a wake-up saved; one already waiting
     // (more than a batch arrived) would have been found without spinning.
     if (ready > 0 && (fds[0].revents & POLLIN) && waited) ++stats_.busy_poll_hits;

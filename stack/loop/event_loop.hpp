@@ -14,6 +14,7 @@
 
 #include "stack/link/fault_injector.hpp"
 #include "stack/loop/timed_client.hpp"
+#include "stack/loop/watched_fd.hpp"
 #include "stack/stack.hpp"
 #include "stack/time.hpp"
 #include "stack/trace/trace.hpp"
@@ -56,6 +57,8 @@ class EventLoop {
 
   // Another timed client, advanced after the stack on every wakeup (not owned).
   void add_client(TimedClient& client);
+  // Another descriptor to wait on, as it asks (not owned): see WatchedFd.
+  void add_watch(WatchedFd& watched) { watched_.push_back(&watched); }
   // Puts a fault injector between the link and the stack, both ways (not owned; null for
   // none). The loop wakes for its held packets. Call before run().
   void set_fault_injector(link::FaultInjector* injector) { faults_ = injector; }
@@ -128,7 +131,11 @@ class EventLoop {
   bool write_parts(std::span<const iovec> parts, size_t packets);
   void drain_signals();
   // Polls without sleeping until something is ready or `budget` has passed; the poll() result.
-  int spin_poll(pollfd (&fds)[2], Duration budget);
+  int spin_poll(std::vector<pollfd>& fds, Duration budget);
+  // The link, the self-pipe, then every watched descriptor that wants an event now.
+  void fill_pollfds();
+  // Tells the watched descriptors what poll() found for them.
+  void report_watched();
   std::optional<Instant> earliest_deadline() const;
 
   int link_fd_;
@@ -136,6 +143,9 @@ class EventLoop {
   trace::Tracer& tracer_;
   const Clock& clock_;
   std::vector<TimedClient*> clients_;
+  std::vector<WatchedFd*> watched_;
+  std::vector<pollfd> fds_;          // reused: what run_once polls
+  std::vector<WatchedFd*> polled_;   // the watched descriptors in fds_, from fds_[2] on
   link::FaultInjector* faults_ = nullptr;
   std::function<void()> on_status_;
   std::vector<std::byte> buffer_;

@@ -334,10 +334,12 @@ tcp::Socket* KernelTcp::accept(uint16_t port) {
     if (errno == EMFILE || errno == ENFILE) set_listening_paused(port, it->second, true);
     return nullptr;
   }
-  // Our HTTP responses go out as header and body writes: without TCP_NODELAY Nagle's algorithm
-  // (RFC 896) would hold the body for the client's delayed ACK on every keep-alive request.
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Only where the caller asked (set_no_delay): everywhere else Nagle's algorithm (RFC 896)
+  // stays on, as on our TCP, so a service behaves the same on both.
+  if (no_delay_ports_.contains(port)) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   sockaddr_in local{};
   socklen_t local_len = sizeof local;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "stack/tcp/provider.hpp"
@@ -35,6 +36,9 @@ class KernelTcp final : public tcp::SocketProvider {
   bool tcp_internals_available() const override { return false; }
   std::string_view tcp_name() const override { return "kernel"; }
 
+  // Sockets accepted on `port` from now on get TCP_NODELAY (Nagle's algorithm off). Off by
+  // default, as on our own TCP; serve sets it for HTTP, and for the services with --no-nagle.
+  void set_no_delay(uint16_t port) { no_delay_ports_.insert(port); }
   // Why the last listen() failed (errno text).
   const std::string& error() const { return error_; }
   // Another descriptor for the loop to watch (a signalfd): `on_ready` runs when it is readable.
@@ -68,6 +72,7 @@ class KernelTcp final : public tcp::SocketProvider {
   int epoll_fd_ = -1;
   std::unordered_map<uint16_t, Listener> listeners_;
   std::unordered_map<int, std::function<void()>> watched_;
+  std::unordered_set<uint16_t> no_delay_ports_;
   // Keyed by address, not fd: abort() closes the fd before on_closed, and the kernel may hand
   // the same number to the next accept.
   std::unordered_map<KernelSocket*, std::unique_ptr<KernelSocket>> sockets_;

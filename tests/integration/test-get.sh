@@ -2,8 +2,9 @@
 # `tcplab get`: tcplab as the HTTP client on its own TCP, the kernel as the server
 # (python3 -m http.server inside the lab namespace, started and stopped by PID). Two URLs on
 # one kept connection, --keepalive off (two connections, the server closes first),
-# --http1.0 with and without keep-alive, -o writing the exact bytes (to stdout with -o -; one
-# file named twice is a usage error), an HTTP/1.0 server that closes first, a refused port (RST,
+# --http1.0 with and without keep-alive, -o writing the exact bytes (to stdout with -o -, also
+# into a slow reader, which closes our window instead of stalling tcplab; one file named twice
+# is a usage error), an HTTP/1.0 server that closes first, a refused port (RST,
 # and a firewall's ICMP reject), a timeout, usage errors, and TIME-WAIT on our side when we
 # close first, held until it ends.
 source "$(dirname "$0")/lib.sh"
@@ -56,6 +57,7 @@ syns() { grep -c "CLOSED -> SYN-SENT" <<<"$OUT"; }
 
 mkdir -p "$WORK/site"
 head -c 300000 /dev/urandom >"$WORK/site/big.bin"
+head -c 3000000 /dev/urandom >"$WORK/site/slow.bin"
 echo "hello from the kernel's server" >"$WORK/site/a.txt"
 lab_up || { not_ok "lab namespace"; exit 1; }
 start_python $PORT11 HTTP/1.1 || { not_ok "python3 http.server (HTTP/1.1) starts"; exit 1; }
@@ -145,6 +147,25 @@ lab_exec timeout 60 "$TCPLAB" get --msl 0.5 -o - -o - "$U11/a.txt" "$U11/big.bin
 check "-o - twice: the bodies follow each other on stdout, in URL order [rc $RC]" \
   bash -c 'test "$1" = 0 && cat "$2" "$3" | cmp -s - "$4"' _ "$RC" "$WORK/site/a.txt" "$WORK/site/big.bin" \
   "$WORK/stdout2.bin"
+# -o - into a reader that sleeps first: tcplab never waits in write(). While the pipe is full it
+# stops reading its socket, so it advertises a zero window and answers the server's window
+# probes (RFC 9293 §3.8.6.1) instead of falling silent, and reads again once the reader drains.
+# A small receive buffer closes the window within a few hundred KB.
+lab_exec timeout 60 "$TCPLAB" get --msl 0.5 --trace --recv-buffer 65536 -o - "$U11/slow.bin" \
+  2>"$WORK/slow.err" | (sleep 3; sha256sum) >"$WORK/slow.sum"; RC=${PIPESTATUS[0]}
+want=$(sha256sum <"$WORK/site/slow.bin" | cut -d' ' -f1)
+got=$(cut -d' ' -f1 <"$WORK/slow.sum")
+check "-o - to a slow reader: exit 0 and the body's hash is right [rc $RC, sha256 ${got:0:12}]" \
+  test "$RC" = 0 -a "$want" = "$got"
+check "-o - to a slow reader: the session stops reading while the output is full" \
+  grep -q "the body's output is full; not reading until it drains" "$WORK/slow.err"
+zero_windows=$(grep -cE " Out 192\.0\.2\.2:[0-9]+ > 192\.0\.2\.1:$PORT11 .* win 0( |$)" "$WORK/slow.err")
+check "-o - to a slow reader: a zero window advertised, and probes answered [$zero_windows segments]" \
+  test "$zero_windows" -ge 2
+check "-o - to a slow reader: reading resumes when the output drains" \
+  grep -q "the body's output drained; reading again" "$WORK/slow.err"
+check "--help says a slow reader closes the window" \
+  bash -c '"$1" get --help | grep -q "the server sees a zero window"' _ "$TCPLAB"
 # One file named by two -o would get the second body over the start of the first.
 get --msl 0.5 "$U11/big.bin" "$U11/a.txt" -o "$WORK/same.out" -o "$WORK/./same.out"
 check "-o FILE twice: usage error before anything is fetched [rc $RC]" \

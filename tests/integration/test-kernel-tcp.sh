@@ -2,8 +2,9 @@
 # `tcplab serve --kernel-tcp`: the same HTTP server on the kernel's TCP (no TUN), in a namespace
 # of this test's own, bound to its 127.0.0.1: keep-alive reuse, HTTP/1.0 close, /stats JSON
 # (with the TCP internals marked unavailable), a 64 MiB body byte-exact, 100 KB and 1 MiB request
-# bodies sent in one write, the echo service, refused flags, a clean exit on SIGTERM, and
-# --max-body (413). Root is needed only for the namespace, not by tcplab.
+# bodies sent in one write, the echo service, refused flags, a clean exit on SIGTERM,
+# --max-body (413), and --no-nagle reaching the services. Root is needed only for the namespace,
+# not by tcplab.
 source "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then not_ok "$(basename "$0"): not root (required under CI=true)"; exit 1; fi
@@ -159,3 +160,31 @@ check "--max-body 100: a 101-byte body gets 413 [$status]" test "$status" = 413
 status=$(post_status 100)
 check "--max-body 100: a 100-byte body gets 200 [$status]" test "$status" = 200
 stop_server
+
+# --no-nagle reaches the services on the kernel's TCP as it does on ours (TCP_NODELAY on their
+# sockets; without it they keep Nagle's algorithm, like ours, and only HTTP gets TCP_NODELAY).
+# A write-write-read client: each round sends two small writes and reads both echoes. With Nagle
+# on the echo's second write may wait for the client's delayed ACK (about 40 ms on Linux), so
+# with --no-nagle no round may take that long.
+start_server --kernel-tcp 127.0.0.1:8080 --echo 7007 --no-nagle || { not_ok "server starts with --no-nagle"; exit 1; }
+ok "--no-nagle is accepted with --kernel-tcp"
+slowest=$(lab_exec timeout 30 python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 7007), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+slowest = 0.0
+for _ in range(100):
+    start = time.monotonic()
+    s.send(b"a" * 10)
+    s.send(b"b" * 10)
+    got = 0
+    while got < 20:
+        got += len(s.recv(100))
+    slowest = max(slowest, time.monotonic() - start)
+print(int(slowest * 1000))
+')
+check "--no-nagle: echo write-write-read never waits for a delayed ACK [slowest round $slowest ms]" \
+  test -n "$slowest" -a "${slowest:-99}" -lt 20
+stop_server
+check "--help says --no-nagle reaches the services with --kernel-tcp" \
+  bash -c '"$1" serve --help | tr "\n" " " | grep -q "unless --no-nagle turns it off for them too"' _ "$TCPLAB"

@@ -14,6 +14,7 @@
 
 #include "http/client_session.hpp"
 #include "stack/link/pcap_writer.hpp"
+#include "stack/loop/buffered_output.hpp"
 #include "stack/loop/event_loop.hpp"
 #include "stack/loop/timed_client.hpp"
 #include "stack/stack.hpp"
@@ -112,20 +113,21 @@ std::optional<std::string> shared_output(const GetOptions& o) {
   return std::nullopt;
 }
 
-// Writes bodies to the -o files and prints each result as it happens. A body for `-o -` goes
-// to `body_stdout`, shared by every such URL: flushed after each body, never closed here.
+// Writes bodies to the -o outputs and prints each result as it happens. Several `-o -` share
+// one output (stdout). An output never blocks the event loop: one that cannot keep up makes
+// body_blocked() true, and the session stops reading until it drains.
 class Printer final : public http::ClientEvents {
  public:
-  Printer(std::vector<std::FILE*> files, std::vector<std::string> names, std::FILE* body_stdout, Duration msl)
-      : files_(std::move(files)), names_(std::move(names)), body_stdout_(body_stdout), msl_(msl) {}
+  Printer(std::vector<loop::BufferedOutput*> outputs, std::vector<std::string> names, Duration msl)
+      : outputs_(std::move(outputs)), names_(std::move(names)), msl_(msl) {}
 
   void on_body(size_t index, std::string_view bytes) override {
-    if (index >= files_.size() || files_[index] == nullptr) return;
-    if (std::fwrite(bytes.data(), 1, bytes.size(), files_[index]) != bytes.size() && !write_failed_) {
-      write_failed_ = true;
-      std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", shown_name(names_[index]).c_str(),
-                   std::strerror(errno));
-    }
+    if (index >= outputs_.size() || outputs_[index] == nullptr) return;
+    outputs_[index]->write(bytes);
+  }
+
+  bool body_blocked(size_t index) const override {
+    return index < outputs_.size() && outputs_[index] != nullptr && outputs_[index]->full();
   }
 
   void on_fetched(const http::FetchReport& r) override {
@@ -151,15 +153,6 @@ class Printer final : public http::ClientEvents {
       std::printf("  conn %u %s: %s\n", r.conn, r.persistence.keep_open ? "stays open" : "closes",
                   r.persistence.why.c_str());
     }
-    if (r.index < files_.size() && files_[r.index] != nullptr) {
-      std::FILE* f = files_[r.index];
-      if ((f == body_stdout_ ? std::fflush(f) : std::fclose(f)) != 0 && !write_failed_) {
-        write_failed_ = true;
-        std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", shown_name(names_[r.index]).c_str(),
-                     std::strerror(errno));
-      }
-      files_[r.index] = nullptr;
-    }
     std::fflush(stdout);
   }
 
@@ -180,12 +173,28 @@ class Printer final : public http::ClientEvents {
     std::fflush(stdout);
   }
 
-  bool write_failed() const { return write_failed_; }
+  // A body could not be written (`-o - | head -c 10`: a closed pipe); said once, on stderr.
+  bool write_failed() {
+    for (size_t i = 0; i < outputs_.size() && !write_failed_; ++i) {
+      if (outputs_[i] != nullptr && outputs_[i]->failed()) {
+        write_failed_ = true;
+        std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", shown_name(names_[i]).c_str(),
+                     outputs_[i]->error().c_str());
+      }
+    }
+    return write_failed_;
+  }
+  // Body bytes still wait for a slow reader.
+  bool unwritten() const {
+    for (const auto* out : outputs_) {
+      if (out != nullptr && out->buffered() > 0 && !out->failed()) return true;
+    }
+    return false;
+  }
 
  private:
-  std::vector<std::FILE*> files_;
+  std::vector<loop::BufferedOutput*> outputs_;  // by URL index; null: discarded
   std::vector<std::string> names_;
-  std::FILE* body_stdout_;
   Duration msl_;
   bool write_failed_ = false;
 };
@@ -211,6 +220,9 @@ int get_main(int argc, char** argv, int first) {
         "stays for TIME-WAIT (2 x --msl). With -o - a body goes to stdout, like curl's, and all else\n"
         "tcplab prints goes to stderr:\n\n"
         "  tcplab get -o - http://192.0.2.1:8000/big.bin | sha256sum\n\n"
+        "A slow reader (or an -o FIFO) never stalls tcplab: while the output cannot take more,\n"
+        "tcplab stops reading the connection, so the server sees a zero window (its probes are\n"
+        "answered), and that wait does not count towards --timeout.\n\n"
         "A RST or an ICMP port unreachable answering the SYN (a firewall's reject rule) fails that\n"
         "URL at once: connection refused, as with curl. An ICMP protocol unreachable (no TCP\n"
         "there) fails it at once too. A kept connection the server closes or resets before any byte\n"
@@ -239,23 +251,29 @@ int get_main(int argc, char** argv, int first) {
   }
 
   // --- runtime from here: errors exit 1 ---
-  std::vector<std::FILE*> files;
-  std::FILE* body_stdout = nullptr;
+  std::vector<std::unique_ptr<loop::BufferedOutput>> owned_outputs;
+  std::vector<loop::BufferedOutput*> outputs;  // by URL index
+  loop::BufferedOutput* body_stdout = nullptr;
   for (const auto& name : o.outputs) {
+    std::string error;
     if (name == "-" && body_stdout == nullptr) {
-      std::string error;
-      body_stdout = claim_stdout("the bodies", "wb", error);
+      std::FILE* kept = claim_stdout("the bodies", "wb", error);
+      if (kept != nullptr) {
+        owned_outputs.push_back(loop::BufferedOutput::adopt(fileno(kept), error));
+        body_stdout = owned_outputs.back().get();
+      }
       if (body_stdout == nullptr) {
         std::fprintf(stderr, "tcplab get: %s\n", error.c_str());
         return kExitRuntime;
       }
+    } else if (name != "-") {
+      owned_outputs.push_back(loop::BufferedOutput::open(name, error));
+      if (owned_outputs.back() == nullptr) {
+        std::fprintf(stderr, "tcplab get: %s\n", error.c_str());
+        return kExitRuntime;
+      }
     }
-    std::FILE* f = name == "-" ? body_stdout : std::fopen(name.c_str(), "wb");
-    if (f == nullptr) {
-      std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", name.c_str(), std::strerror(errno));
-      return kExitRuntime;
-    }
-    files.push_back(f);
+    outputs.push_back(name == "-" ? body_stdout : owned_outputs.back().get());
   }
 
   SteadyClock clock;
@@ -270,7 +288,7 @@ int get_main(int argc, char** argv, int first) {
   config.request.keepalive = o.keepalive.value_or(!o.http10);
   config.request.user_agent = std::string("tcplab/") + kVersion;
   config.timeout = o.timeout;
-  Printer printer(files, o.outputs, body_stdout, o.tcp.msl);
+  Printer printer(outputs, o.outputs, o.tcp.msl);
   // RFC 6056 §3.3.1: start the ephemeral ports at a random place. Counting from the same port
   // on every run would meet, on the very same 4-tuple, the TIME-WAIT the server kept from
   // the previous run, and the new SYN would be answered with an ACK for the old connection.
@@ -294,6 +312,9 @@ int get_main(int argc, char** argv, int first) {
   loop.set_vnet_header(runtime.tun->vnet_header());
   loop::TimedAdapter<http::ClientSession> session_timer(session);
   loop.add_client(session_timer);
+  // A full output is watched for POLLOUT, so the loop writes it out as its reader takes the
+  // bytes and never waits in write() (ACKs, window updates and timers go on meanwhile).
+  for (auto& output : owned_outputs) loop.add_watch(*output);
   LoopExtras extras;
   extras.attach(stack, runtime.sinks, loop, o.faults, o.step, o.trace.absolute);
   if (extras.stepping()) std::printf("%s\n", kStepWithRealClients);
@@ -304,8 +325,9 @@ int get_main(int argc, char** argv, int first) {
 
   session.start(clock.now());
   // A body that cannot be written (`-o - | head -c 10`: a closed pipe) stops the download,
-  // as it does in curl: nothing would take the rest.
-  while (!session.finished() && !printer.write_failed() && loop.run_once()) {
+  // as it does in curl: nothing would take the rest. Bytes a slow reader has not taken yet
+  // keep the loop going after the last fetch.
+  while ((!session.finished() || printer.unwritten()) && !printer.write_failed() && loop.run_once()) {
   }
   int rc = session.failures() == 0 && !printer.write_failed() ? kExitOk : kExitRuntime;
   if (!loop.error().empty()) {
@@ -316,6 +338,9 @@ int get_main(int argc, char** argv, int first) {
     rc = kExitRuntime;
   } else if (!session.all_fetched()) {
     std::fprintf(stderr, "tcplab get: interrupted before every URL was fetched\n");
+    rc = kExitRuntime;
+  } else if (printer.unwritten()) {
+    std::fprintf(stderr, "tcplab get: interrupted before every body was written out\n");
     rc = kExitRuntime;
   } else if (!session.finished()) {
     // Every URL has its answer: the exit says how they went, not that a close was cut short.
@@ -331,6 +356,14 @@ int get_main(int argc, char** argv, int first) {
   // sending at once instead of holding the rest of the body for a peer that is gone.
   if (loop.error().empty() && stack.tcp().abort_all(clock.now()) > 0) loop.send_queued();
   if (!runtime.sinks.flush() && rc == kExitOk) rc = kExitRuntime;
+  // Closing also puts back a shared stdout's flags (BufferedOutput::adopt).
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i] != nullptr && !outputs[i]->close() && rc == kExitOk) {
+      std::fprintf(stderr, "tcplab get: cannot write %s: %s\n", shown_name(o.outputs[i]).c_str(),
+                   outputs[i]->error().c_str());
+      rc = kExitRuntime;
+    }
+  }
   std::fflush(nullptr);
   runtime.tun->leave_as_found();
   // Deviation (exit-without-teardown), as in serve: the kernel closes the TUN (removing one

@@ -315,9 +315,11 @@ int serve_main(int argc, char** argv, int first) {
         "to stderr (and to --status-file).\n\n"
         "With --kernel-tcp ADDR:PORT it runs the same HTTP server (and --echo/--discard/--chargen) on\n"
         "the kernel's TCP instead, for comparing against it: no TUN, no root, no trace of TCP (--trace\n"
-        "says so once); the link, fault, capture, --trace-json and TCP flags are refused; --busy-poll\n"
-        "applies to its epoll loop. Its lines after 'tcplab: up on ...' carry the way into its network\n"
-        "namespace as well.\n\n");
+        "says so once); the link, fault, capture, --trace-json and TCP flags are refused, but for\n"
+        "--no-nagle; --busy-poll applies to its epoll loop. HTTP sockets get TCP_NODELAY (for the\n"
+        "push our TCP gives a response's last segment); the services keep Nagle's algorithm, as on\n"
+        "our TCP, unless --no-nagle turns it off for them too. Its lines after 'tcplab: up on ...'\n"
+        "carry the way into its network namespace as well.\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
@@ -337,6 +339,7 @@ int serve_main(int argc, char** argv, int first) {
     k.trace_requested = o.trace.trace;  // --trace-json is refused above
     k.status_file = o.status.status_file;
     k.busy_poll = o.link.busy_poll;
+    k.no_nagle = !o.tcp.nagle;
     o.http.port = port;  // for the port-clash check below
     if (auto error = check_combination(o, args)) {
       std::fprintf(stderr, "tcplab serve: %s (see tcplab serve --help)\n", error->c_str());

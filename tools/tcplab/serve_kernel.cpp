@@ -84,6 +84,7 @@ std::optional<std::string> flag_refused_with_kernel_tcp(int argc, char** argv, i
                                                      "--chargen-bytes",
                                                      "--status-file",
                                                      "--busy-poll",
+                                                     "--no-nagle",
                                                      "--trace"};
   for (int i = first; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -126,6 +127,17 @@ int serve_kernel_tcp(const KernelServeOptions& o) {
                  o.address.to_string().c_str(), o.http.port,
                  tcp.error().empty() ? server->error().c_str() : tcp.error().c_str());
     return kExitRuntime;
+  }
+  // Our HTTP responses go out as header and body writes: with Nagle's algorithm (RFC 896) the
+  // body would wait for the client's delayed ACK on every keep-alive request. Our own TCP lets
+  // the response's last segment pass Nagle by its push (deviation push-ends-nagle); the kernel
+  // has no such call, so TCP_NODELAY stands in for it. The services keep Nagle, as they do on
+  // our TCP, unless --no-nagle turns it off for them as it does there.
+  tcp.set_no_delay(o.http.port);
+  if (o.no_nagle) {
+    for (uint16_t port : {o.echo_port, o.discard_port, o.chargen_port}) {
+      if (port != 0) tcp.set_no_delay(port);
+    }
   }
   services::EchoService echo(&tcp);
   services::DiscardService discard(&tcp);

@@ -19,6 +19,7 @@ struct KernelServeOptions {
   bool trace_requested = false;  // --trace: said once that there is none
   std::string status_file;
   Duration busy_poll{};  // --busy-poll, as EventLoop::set_busy_poll
+  bool no_nagle = false;  // --no-nagle: TCP_NODELAY on the services' sockets too
 };
 
 // "127.0.0.1:8080" into address and port; an error line otherwise.
