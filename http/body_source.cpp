@@ -14,16 +14,6 @@
 
 namespace tcplab::http {
 
-void BodySource::skip(uint64_t n) {
-  std::array<char, 4096> scratch;
-  while (n > 0) {
-    const size_t got =
-        read(std::span<char>(scratch.data(), static_cast<size_t>(std::min<uint64_t>(n, scratch.size()))));
-    if (got == 0) return;
-    n -= got;
-  }
-}
-
 size_t StringBody::read(std::span<char> out) {
   size_t n = std::min(out.size(), text_.size() - offset_);
   std::memcpy(out.data(), text_.data() + offset_, n);

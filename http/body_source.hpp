@@ -21,9 +21,9 @@ class BodySource {
   // the session then closes the connection, so the client sees the response is incomplete
   // (RFC 9112 §8) instead of a whole one with invented bytes.
   virtual size_t read(std::span<char> out) = 0;
-  // Moves past the next `n` bytes (or to the end), for a byte range that starts further in
-  // (RFC 9110 §14). This one reads them into a scratch buffer; sources that can, just move.
-  virtual void skip(uint64_t n);
+  // Moves past the next `n` bytes (or to the end) without copying them, for a byte range that
+  // starts further in (RFC 9110 §14).
+  virtual void skip(uint64_t n) = 0;
 };
 
 // A body built in memory (pages, JSON, echo).

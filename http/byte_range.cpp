@@ -2,7 +2,6 @@
 #include "http/byte_range.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <string>
 
 #include "http/conditional.hpp"
@@ -10,15 +9,6 @@
 
 namespace tcplab::http {
 namespace {
-
-// 1*DIGIT, all of `s`; nullopt for anything else or a value past 2^64.
-std::optional<uint64_t> parse_position(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return n;
-}
 
 std::string_view field_of(const ResponseHead& head, std::string_view name) {
   for (const auto& [n, v] : head.headers)
@@ -42,25 +32,13 @@ bool if_range_holds(std::string_view if_range, const ResponseHead& head, std::ti
   return modified && *modified < now;
 }
 
-std::string_view request_field(const Request& request, std::string_view name, bool* repeated) {
-  std::string_view found;
-  *repeated = false;
-  for (const auto& h : request.headers) {
-    if (!syntax::iequals(h.name, name)) continue;
-    if (found.data()) *repeated = true;
-    found = h.value;
-  }
-  return found;
-}
-
 }  // namespace
 
 RangeAnswer parse_range(std::string_view field, uint64_t length) {
   field = syntax::trim_ows(field);
   // §14.1: the range unit is case-insensitive; any unit but bytes is ignored (§14.2).
   constexpr std::string_view kUnit = "bytes=";
-  if (field.size() < kUnit.size() || !syntax::iequals(field.substr(0, kUnit.size()), kUnit))
-    return IgnoreRange{};
+  if (!syntax::starts_with_ci(field, kUnit)) return IgnoreRange{};
   std::string_view spec = syntax::trim_ows(field.substr(kUnit.size()));
   // One range only: a list (a comma anywhere) is answered with the whole representation.
   if (spec.find(',') != std::string_view::npos) return IgnoreRange{};
@@ -72,16 +50,16 @@ RangeAnswer parse_range(std::string_view field, uint64_t length) {
   if (length == 0) return IgnoreRange{};
   if (first_text.empty()) {
     // suffix-range "-N": the last N bytes; "-0" asks for nothing and cannot be satisfied.
-    auto suffix = parse_position(last_text);
+    auto suffix = syntax::parse_decimal(last_text);
     if (!suffix) return IgnoreRange{};
     if (*suffix == 0) return UnsatisfiableRange{};
     return ByteRange{length - std::min(*suffix, length), length - 1};
   }
-  auto first = parse_position(first_text);
+  auto first = syntax::parse_decimal(first_text);
   if (!first) return IgnoreRange{};
   uint64_t last = length - 1;
   if (!last_text.empty()) {
-    auto given = parse_position(last_text);
+    auto given = syntax::parse_decimal(last_text);
     if (!given || *given < *first) return IgnoreRange{};  // §14.1.1: invalid, not unsatisfiable
     last = std::min(*given, length - 1);
   }
@@ -109,13 +87,13 @@ Response apply_range(const Request& request, Response whole, std::time_t now) {
   whole.head.accept_ranges = true;
   // §14.2: GET is the only method with range handling; the field is ignored on the others.
   if (request.method != "GET") return whole;
-  bool repeated = false;
-  const auto range_field = request_field(request, "Range", &repeated);
-  if (!range_field.data() || repeated) return whole;
-  bool if_range_repeated = false;
-  const auto if_range = request_field(request, "If-Range", &if_range_repeated);
-  if (if_range.data() && (if_range_repeated || !if_range_holds(if_range, whole.head, now))) return whole;
-  const RangeAnswer answer = parse_range(range_field, *length);
+  // Several Range or If-Range lines join into a list (RFC 9110 §5.3), which neither reads as
+  // one range or one validator: the whole representation goes.
+  const auto range_field = request.field_list("Range");
+  if (!range_field) return whole;
+  if (auto if_range = request.field_list("If-Range"); if_range && !if_range_holds(*if_range, whole.head, now))
+    return whole;
+  const RangeAnswer answer = parse_range(*range_field, *length);
   if (std::holds_alternative<IgnoreRange>(answer)) return whole;
   const std::string total = std::to_string(*length);
   if (std::holds_alternative<UnsatisfiableRange>(answer)) {

@@ -3,6 +3,7 @@
 // gets 206 Partial Content with only those bytes. One range per request; a request for
 // several is answered with the whole representation, which §14.2 allows.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -40,6 +41,11 @@ class RangeBody final : public BodySource {
   RangeBody(std::unique_ptr<BodySource> whole, uint64_t first, uint64_t length);
   std::optional<uint64_t> length() const override { return length_; }
   size_t read(std::span<char> out) override;
+  void skip(uint64_t n) override {
+    n = std::min(n, length_ - sent_);
+    whole_->skip(n);
+    sent_ += n;
+  }
 
  private:
   std::unique_ptr<BodySource> whole_;

@@ -11,11 +11,9 @@
 namespace tcplab::http {
 namespace {
 
-constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-constexpr std::array<std::string_view, 7> kLongDays = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-                                                       "Friday", "Saturday", "Sunday"};
+// RFC 850's day names, in kHttpDayNames' order.
+constexpr std::array<std::string_view, 7> kLongDays = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                                       "Thursday", "Friday", "Saturday"};
 
 // Reads a fixed-width run of digits from the front of `s` and consumes it.
 std::optional<int> take_digits(std::string_view& s, size_t width) {
@@ -76,9 +74,9 @@ std::optional<std::time_t> to_epoch(const Fields& f) {
 std::optional<std::time_t> parse_imf_fixdate(std::string_view s) {
   Fields f;
   int month = 0;
-  if (!take_one_of(s, kDays) || !take(s, ", ")) return std::nullopt;
+  if (!take_one_of(s, kHttpDayNames) || !take(s, ", ")) return std::nullopt;
   auto d = take_digits(s, 2);
-  if (!d || !take(s, " ") || !take_one_of(s, kMonths, &month) || !take(s, " ")) return std::nullopt;
+  if (!d || !take(s, " ") || !take_one_of(s, kHttpMonthNames, &month) || !take(s, " ")) return std::nullopt;
   auto y = take_digits(s, 4);
   if (!y || !take(s, " ") || !take_time(s, f) || s != " GMT") return std::nullopt;
   f.year = *y;
@@ -93,7 +91,7 @@ std::optional<std::time_t> parse_rfc850(std::string_view s, std::time_t now) {
   int month = 0;
   if (!take_one_of(s, kLongDays) || !take(s, ", ")) return std::nullopt;
   auto d = take_digits(s, 2);
-  if (!d || !take(s, "-") || !take_one_of(s, kMonths, &month) || !take(s, "-")) return std::nullopt;
+  if (!d || !take(s, "-") || !take_one_of(s, kHttpMonthNames, &month) || !take(s, "-")) return std::nullopt;
   auto yy = take_digits(s, 2);
   if (!yy || !take(s, " ") || !take_time(s, f) || s != " GMT") return std::nullopt;
   // RFC 9110 §5.6.7: a two-digit year that appears more than 50 years in the future is the
@@ -112,7 +110,8 @@ std::optional<std::time_t> parse_rfc850(std::string_view s, std::time_t now) {
 std::optional<std::time_t> parse_asctime(std::string_view s) {
   Fields f;
   int month = 0;
-  if (!take_one_of(s, kDays) || !take(s, " ") || !take_one_of(s, kMonths, &month) || !take(s, " "))
+  if (!take_one_of(s, kHttpDayNames) || !take(s, " ") || !take_one_of(s, kHttpMonthNames, &month) ||
+      !take(s, " "))
     return std::nullopt;
   std::optional<int> d;
   if (take(s, " "))
@@ -126,19 +125,6 @@ std::optional<std::time_t> parse_asctime(std::string_view s) {
   f.month = month + 1;
   f.day = *d;
   return to_epoch(f);
-}
-
-// RFC 9110 §5.3: several field lines of one name are one list, joined with ", ".
-std::optional<std::string> field_value(const Request& request, std::string_view name) {
-  std::optional<std::string> joined;
-  for (const auto& h : request.headers) {
-    if (!syntax::iequals(h.name, name)) continue;
-    if (joined)
-      *joined += ", " + h.value;
-    else
-      joined = h.value;
-  }
-  return joined;
 }
 
 // etagc = "!" / %x23-7E / obs-text: anything visible but a double quote (RFC 9110 §8.8.3).
@@ -204,45 +190,36 @@ bool entity_tag_list_matches(std::string_view field, std::string_view etag, bool
   }
 }
 
-Precondition evaluate_preconditions(const Request& request, const Validators& validators, std::time_t now) {
+Precondition evaluate_preconditions(const Request& request, const Validators* validators, std::time_t now) {
   const bool get_or_head = request.method == "GET" || request.method == "HEAD";
+  // No validators: no entity-tag (an empty one, which no quoted tag equals) and no date.
+  const std::string_view etag = validators ? std::string_view(validators->etag) : std::string_view();
   // RFC 9110 §13.1.3, §13.1.4: a date that cannot be parsed is ignored, and so is one later than
   // now (§13.1.3; for If-Unmodified-Since such a date could only hold, ignored or not).
   auto valid_date = [&](const std::optional<std::string>& value) -> std::optional<std::time_t> {
-    if (!value) return std::nullopt;
+    if (!validators || !value) return std::nullopt;
     auto t = parse_http_date(*value, now);
     if (!t || *t > now) return std::nullopt;
     return t;
   };
   // §13.2.2 step 1: If-Match uses the strong comparison (§13.1.1).
-  if (auto if_match = field_value(request, "If-Match")) {
-    if (!entity_tag_list_matches(*if_match, validators.etag, false)) return Precondition::Failed;
-  } else if (auto since = valid_date(field_value(request, "If-Unmodified-Since"))) {
+  if (auto if_match = request.field_list("If-Match")) {
+    if (!entity_tag_list_matches(*if_match, etag, false)) return Precondition::Failed;
+  } else if (auto since = valid_date(request.field_list("If-Unmodified-Since"))) {
     // Step 2 (§13.1.4): false when the file changed after the date.
-    if (validators.last_modified > *since) return Precondition::Failed;
+    if (validators->last_modified > *since) return Precondition::Failed;
   }
   // Step 3: If-None-Match uses the weak comparison (§13.1.2); when it is present,
   // If-Modified-Since is not looked at.
-  if (auto if_none_match = field_value(request, "If-None-Match")) {
-    if (entity_tag_list_matches(*if_none_match, validators.etag, true))
+  if (auto if_none_match = request.field_list("If-None-Match")) {
+    if (entity_tag_list_matches(*if_none_match, etag, true))
       return get_or_head ? Precondition::NotModified : Precondition::Failed;
     return Precondition::Serve;
   }
   // Step 4 (§13.1.3): only for GET and HEAD; false when the file has not changed since.
   if (!get_or_head) return Precondition::Serve;
-  if (auto since = valid_date(field_value(request, "If-Modified-Since")))
-    if (validators.last_modified <= *since) return Precondition::NotModified;
-  return Precondition::Serve;
-}
-
-Precondition evaluate_preconditions_without_validators(const Request& request) {
-  if (auto if_match = field_value(request, "If-Match"))
-    if (syntax::trim_ows(*if_match) != "*") return Precondition::Failed;
-  if (auto if_none_match = field_value(request, "If-None-Match")) {
-    if (syntax::trim_ows(*if_none_match) != "*") return Precondition::Serve;
-    return request.method == "GET" || request.method == "HEAD" ? Precondition::NotModified
-                                                               : Precondition::Failed;
-  }
+  if (auto since = valid_date(request.field_list("If-Modified-Since")))
+    if (validators->last_modified <= *since) return Precondition::NotModified;
   return Precondition::Serve;
 }
 

@@ -48,13 +48,11 @@ enum class Precondition {
 };
 
 // Evaluates If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since in the order
-// and with the precedence RFC 9110 §13.2.2 gives, for a file that exists.
-Precondition evaluate_preconditions(const Request& request, const Validators& validators, std::time_t now);
-
-// The same for a resource that exists but has no validators (the built-in pages, /bytes/N,
-// POST /echo): "If-Match: *" holds and "If-None-Match: *" fails, since they ask only whether
-// it exists; any list of entity-tags matches nothing (§13.1.1, §13.1.2), and the two dates
-// have no modification time to compare with, so they are ignored (§13.1.3, §13.1.4).
-Precondition evaluate_preconditions_without_validators(const Request& request);
+// and with the precedence RFC 9110 §13.2.2 gives, for a resource that exists. `validators`
+// null: one that has none (the built-in pages, /bytes/N, POST /echo), where only "*" holds
+// ("If-Match: *") or fails ("If-None-Match: *"), a list of entity-tags matches nothing
+// (§13.1.1, §13.1.2), and the two dates, with no modification time to compare, are ignored
+// (§13.1.3, §13.1.4).
+Precondition evaluate_preconditions(const Request& request, const Validators* validators, std::time_t now);
 
 }  // namespace tcplab::http

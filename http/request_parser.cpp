@@ -14,6 +14,7 @@ namespace {
 using syntax::iequals;
 using syntax::is_digit;
 using syntax::is_tchar;
+using syntax::starts_with_ci;
 using syntax::lower;
 using syntax::split_field_line;
 using syntax::trim_ows;
@@ -24,10 +25,6 @@ constexpr size_t kKeptBodyCapacity = 16 * 1024;
 constexpr size_t kKeptLineCapacity = 4 * 1024;
 
 bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
 
 bool is_hexdig(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
@@ -134,6 +131,18 @@ std::string_view Request::header(std::string_view name) const {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return h.value;
   return {};
+}
+
+std::optional<std::string> Request::field_list(std::string_view name) const {
+  std::optional<std::string> joined;
+  for (const auto& h : headers) {
+    if (!iequals(h.name, name)) continue;
+    if (joined)
+      *joined += ", " + h.value;
+    else
+      joined = h.value;
+  }
+  return joined;
 }
 
 bool Request::has_connection_token(std::string_view token) const {

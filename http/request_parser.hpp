@@ -28,6 +28,9 @@ struct Request {
 
   // The first field called `name` (case-insensitive), or empty.
   std::string_view header(std::string_view name) const;
+  // Every field line called `name` as one list, joined with ", " (RFC 9110 §5.3); nullopt when
+  // there is none.
+  std::optional<std::string> field_list(std::string_view name) const;
   bool has_connection_token(std::string_view token) const;
   // Empties every field for the next request but keeps what the strings and vectors have
   // allocated, so a parser reused request after request allocates nothing once warm.

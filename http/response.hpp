@@ -1,6 +1,7 @@
 // Response heads (RFC 9112 §4, RFC 9110 §6.6): status line, Date, Server, framing, type,
 // Connection/Keep-Alive as the policy decided. Pure functions: the date comes in as a value.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -23,6 +24,12 @@ struct ResponseHead {
 };
 
 std::string_view reason_phrase(int status);
+
+// The day and month names of an HTTP-date (RFC 9110 §5.6.7), Sunday first as struct tm counts.
+inline constexpr std::array<std::string_view, 7> kHttpDayNames = {"Sun", "Mon", "Tue", "Wed",
+                                                                  "Thu", "Fri", "Sat"};
+inline constexpr std::array<std::string_view, 12> kHttpMonthNames = {
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 // IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string format_http_date(std::time_t t);

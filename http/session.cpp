@@ -466,9 +466,9 @@ void Session::start_response(Response response, bool head_only, int minor,
               whole_seconds(env_.config.keepalive_timeout));
   out_off_ = 0;
   chunked_ = !head.content_length && !head.close_delimited;
-  body_left_ = head.content_length;
-  body_missing_ = 0;
   body_ = head_only ? nullptr : std::move(response.body);
+  // What is left of a body of known length; after the source ends, what it never gave.
+  body_left_ = body_ ? head.content_length : std::nullopt;
   close_after_ = !decision.keep_open;
   phase_ = Phase::Writing;
   writing_since_ = now_or_pending();
@@ -485,7 +485,7 @@ bool Session::write_more() {
       if (out_off_ < out_.size()) return false;  // send buffer full: wait for on_writable
     }
     if (!body_) {
-      if (body_missing_ > 0) {
+      if (body_left_ && *body_left_ > 0) {  // the source ended early: it failed (body_source.hpp)
         abandon_response();
       } else {
         response_done();
@@ -534,8 +534,6 @@ void Session::append_body_piece() {
     if (body_left_) {
       *body_left_ -= n;
       if (*body_left_ == 0) at_body_end_ = true;
-      // The source ended before the length the head promised: it failed (body_source.hpp).
-      if (at_body_end_) body_missing_ = *body_left_;
     }
   }
   if (at_body_end_) body_.reset();
@@ -577,7 +575,7 @@ void Session::response_done() {
 // that the recipient sees an incomplete message. What was read has been sent; the close stops
 // the body there. response_unfinished_ stays set: end() counts it in responses_cut_off.
 void Session::abandon_response() {
-  begin_close(CloseBy::Error, "response body ended " + std::to_string(body_missing_) +
+  begin_close(CloseBy::Error, "response body ended " + std::to_string(body_left_.value_or(0)) +
                                   " bytes short of its Content-Length (the file shrank or could not be "
                                   "read while being sent): closing without the rest, so the client sees "
                                   "the response incomplete (RFC 9112 §8); counted as a response cut off");

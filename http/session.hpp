@@ -140,8 +140,9 @@ class Session final : public tcp::SocketHandler {
   std::unique_ptr<BodySource> body_;
   bool chunked_ = false;
   bool at_body_end_ = false;
-  std::optional<uint64_t> body_left_;  // bytes of a known-length body not yet read
-  uint64_t body_missing_ = 0;          // bytes a failed source never gave (0: none missing)
+  // Bytes of a known-length body not yet read; above 0 once the source has ended, the bytes a
+  // failed source never gave.
+  std::optional<uint64_t> body_left_;
   bool close_after_ = false;
   CloseBy close_by_ = CloseBy::Server;
   CloseBy closing_by_ = CloseBy::Server;  // why begin_close() was called

@@ -3,13 +3,12 @@
 
 #include <unistd.h>
 
-#include <cctype>
-#include <charconv>
 #include <cstdio>
 #include <ctime>
 
 #include "http/byte_range.hpp"
 #include "http/stats_page.hpp"
+#include "http/syntax.hpp"
 
 namespace tcplab::http {
 namespace {
@@ -22,14 +21,6 @@ Response method_not_allowed(std::string allow) {
       text_response(405, "text/plain; charset=utf-8", "405 Method Not Allowed (allowed: " + allow + ")\n");
   r.head.headers.emplace_back("Allow", std::move(allow));
   return r;
-}
-
-// RFC 3986 §3.1: schemes are case-insensitive.
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  return true;
 }
 
 Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
@@ -46,23 +37,21 @@ Response precondition_failed() {
   return text_response(412, "text/plain; charset=utf-8", "412 Precondition Failed\n");
 }
 
+// A count in a URL (/bytes/N, /img/N.svg): at most 15 digits, so no value is near overflow.
 std::optional<uint64_t> parse_count(std::string_view s) {
-  if (s.empty() || s.size() > 15) return std::nullopt;
-  uint64_t n = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return n;
+  if (s.size() > 15) return std::nullopt;
+  return syntax::parse_decimal(s);
 }
 
-// RFC 9110 §13.2.2: a file's preconditions, evaluated before its content is read. nullopt:
-// serve the file.
-std::optional<Response> answer_preconditions(const Request& request, const Validators& validators,
+// RFC 9110 §13.2.2: a resource's preconditions (a file's evaluated before its content is
+// read; `validators` null for the built-in pages). nullopt: serve it.
+std::optional<Response> answer_preconditions(const Request& request, const Validators* validators,
                                              std::time_t now) {
   switch (evaluate_preconditions(request, validators, now)) {
     case Precondition::Serve:
       return std::nullopt;
     case Precondition::NotModified:
-      return not_modified(validators.etag);
+      return not_modified(validators ? validators->etag : std::string());
     case Precondition::Failed:
       return precondition_failed();
   }
@@ -82,7 +71,8 @@ void add_validators(Response& r, const Validators& validators) {
 
 std::string_view origin_form(std::string_view target, std::string& storage) {
   for (std::string_view scheme : {"http://", "https://"}) {
-    if (!starts_with_ci(target, scheme)) continue;
+    // RFC 3986 §3.1: schemes are case-insensitive.
+    if (!syntax::starts_with_ci(target, scheme)) continue;
     target.remove_prefix(scheme.size());
     auto path_start = target.find_first_of("/?");
     target = path_start == std::string_view::npos ? std::string_view() : target.substr(path_start);
@@ -122,12 +112,12 @@ Response Site::respond(const Request& request) {
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   const std::string& m = request.method;
+  const std::time_t now = std::time(nullptr);
   if (path == "/echo") {
     if (m == "POST") {
       // RFC 9110 §13.2.1: the preconditions are evaluated before the method is performed; a
       // false one means 412 (for a method other than GET or HEAD, If-None-Match's too).
-      if (evaluate_preconditions_without_validators(request) != Precondition::Serve)
-        return precondition_failed();
+      if (evaluate_preconditions(request, nullptr, now) != Precondition::Serve) return precondition_failed();
       return text_response(200, "application/octet-stream", request.body);
     }
     if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST");
@@ -136,26 +126,19 @@ Response Site::respond(const Request& request) {
         "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
   }
   if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
-  Response r = respond_get(request, path, query);
+  Response r = respond_get(request, path, query, now);
   // RFC 9110 §13.2.1: preconditions count only where the answer would be 2xx. Files under
   // --root answered theirs against their validators; the built-in pages have none, so only
   // "*" means anything: "If-None-Match: *" on a page that exists is 304 with no content
   // (§15.4.5), and "If-Match" with anything but "*" is 412.
-  if (r.head.status / 100 == 2 && !r.preconditions_evaluated) {
-    switch (evaluate_preconditions_without_validators(request)) {
-      case Precondition::Serve:
-        break;
-      case Precondition::NotModified:
-        return not_modified({});
-      case Precondition::Failed:
-        return precondition_failed();
-    }
-  }
+  if (r.head.status / 100 == 2 && !r.preconditions_evaluated)
+    if (auto answered = answer_preconditions(request, nullptr, now)) return std::move(*answered);
   // §13.2.2 step 5: with the preconditions passed, a Range may ask for part of it.
-  return apply_range(request, std::move(r), std::time(nullptr));
+  return apply_range(request, std::move(r), now);
 }
 
-Response Site::respond_get(const Request& request, std::string_view path, std::string_view query) {
+Response Site::respond_get(const Request& request, std::string_view path, std::string_view query,
+                           std::time_t now) {
   auto hook = [](const std::function<std::string()>& f, std::string_view type) {
     return f ? text_response(200, std::string(type), f()) : not_found();
   };
@@ -179,7 +162,7 @@ Response Site::respond_get(const Request& request, std::string_view path, std::s
     r.byte_ranges = prefix == "/bytes/";
     return r;
   }
-  if (root_) return file_response(request, path, query);
+  if (root_) return file_response(request, path, query, now);
   if (path == "/" || path == "/index.html") return text_response(200, std::string(kHtml), demo_index_html());
   if (path == "/about.html") return text_response(200, std::string(kHtml), demo_about_html());
   if (path == "/style.css") return text_response(200, "text/css; charset=utf-8", demo_style_css());
@@ -192,7 +175,8 @@ Response Site::respond_get(const Request& request, std::string_view path, std::s
   return not_found();
 }
 
-Response Site::file_response(const Request& request, std::string_view path, std::string_view query) {
+Response Site::file_response(const Request& request, std::string_view path, std::string_view query,
+                             std::time_t now) {
   // The cache key is the normalised path; a path already spelled so is its own key, with no
   // decoded copy made per request.
   std::optional<std::string> normalised;
@@ -206,9 +190,8 @@ Response Site::file_response(const Request& request, std::string_view path, std:
   // "/sub%2f" normalises to "/sub/" but is redirected, not served: it bypasses the cache.
   const bool cacheable = !key.ends_with('/') || names_directory_as_sent(path);
   // A small file served in the last second comes from memory (http/file_cache.hpp).
-  const std::time_t now = std::time(nullptr);
   if (const CachedFile* cached = cacheable ? file_cache_.lookup(key) : nullptr) {
-    if (auto answered = answer_preconditions(request, cached->validators, now)) return std::move(*answered);
+    if (auto answered = answer_preconditions(request, &cached->validators, now)) return std::move(*answered);
     Response r;
     r.head.content_type = cached->content_type;
     r.body = std::make_unique<SharedBody>(cached->bytes);
@@ -242,7 +225,7 @@ Response Site::file_response(const Request& request, std::string_view path, std:
   const Validators validators = validators_for(file.st, now);
   const CachedFile* cached =
       cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st, validators) : nullptr;
-  if (auto answered = answer_preconditions(request, validators, now)) {
+  if (auto answered = answer_preconditions(request, &validators, now)) {
     ::close(file.fd);
     return std::move(*answered);
   }

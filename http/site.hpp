@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <optional>
 #include <string>
@@ -44,8 +45,11 @@ class Site final : public Responder {
   const FileCache& file_cache() const { return file_cache_; }
 
  private:
-  Response respond_get(const Request& request, std::string_view path, std::string_view query);
-  Response file_response(const Request& request, std::string_view path, std::string_view query);
+  // `now`: the wall clock, read once per request (Last-Modified, dates in preconditions).
+  Response respond_get(const Request& request, std::string_view path, std::string_view query,
+                       std::time_t now);
+  Response file_response(const Request& request, std::string_view path, std::string_view query,
+                         std::time_t now);
   Response open_failed(OpenFailure failure);
   std::optional<StaticRoot> root_;
   FileCache file_cache_;

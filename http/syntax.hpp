@@ -2,7 +2,10 @@
 // case-insensitive comparison (field names and tokens are case-insensitive, RFC 9110 §5.1),
 // the token characters of RFC 9110 §5.6.2, and the split of a field line into name and value.
 #pragma once
+#include <charconv>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 namespace tcplab::http::syntax {
@@ -14,6 +17,19 @@ inline bool iequals(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i)
     if (lower(a[i]) != lower(b[i])) return false;
   return true;
+}
+
+// Whether `s` begins with `prefix`, ASCII case ignored (schemes, RFC 3986 §3.1; range units).
+inline bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// 1*DIGIT, all of `s`, as a number; nullopt for anything else (signs, spaces) or past 2^64 - 1.
+inline std::optional<uint64_t> parse_decimal(std::string_view s) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return n;
 }
 
 // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /

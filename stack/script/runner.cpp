@@ -294,14 +294,13 @@ class Runner final : public tcp::AcceptHandler {
         auto idle = parse_duration(e.value.substr(0, c1), 1000000);
         auto interval = parse_duration(e.value.substr(c1 + 1, c2 - c1 - 1), 1000000);
         auto count = parse_uint(e.value.substr(c2 + 1));
-        if (!idle || !interval || !count || *count == 0 || *count > 1000)
-          bad("expected IDLE,INTERVAL,COUNT like 10,2,3");
-        // The same bounds as --tcp-keepalive: an interval of 0 would send every probe at once
-        // and reset a live peer before it could answer one (RFC 1122 §4.2.3.6).
-        if (*idle < milliseconds(1) || *idle > seconds(864000) || *interval < milliseconds(1) ||
-            *interval > seconds(86400))
-          bad("IDLE from 1 ms to 864000 s and INTERVAL from 1 ms to 86400 s, as --tcp-keepalive");
-        tc.keepalive = tcp::TcpConfig::KeepAlive{*idle, *interval, static_cast<int>(*count)};
+        if (!idle || !interval || !count || *count > 1000) bad("expected IDLE,INTERVAL,COUNT like 10,2,3");
+        // The same bounds as --tcp-keepalive (RFC 1122 §4.2.3.6).
+        tcp::TcpConfig::KeepAlive keepalive{*idle, *interval, static_cast<int>(*count)};
+        if (!keepalive.within_bounds())
+          bad("IDLE from 1 ms to 864000 s and INTERVAL from 1 ms to 86400 s, COUNT from 1 to 1000, as "
+              "--tcp-keepalive");
+        tc.keepalive = keepalive;
       } else if (k == "msl")
         tc.msl = d(1000000);
       else if (k == "fin_timeout")

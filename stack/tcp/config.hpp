@@ -84,6 +84,12 @@ struct TcpConfig {
     Duration idle = seconds(7200);  // "MUST ... default to no less than two hours"
     Duration interval = seconds(75);
     int count = 9;
+    // The bounds --tcp-keepalive and a script's keepalive share: an interval of 0 would send
+    // every probe at once and reset a live peer before it could answer one.
+    bool within_bounds() const {
+      return idle >= milliseconds(1) && idle <= seconds(864000) && interval >= milliseconds(1) &&
+             interval <= seconds(86400) && count >= 1 && count <= 1000;
+    }
   };
   std::optional<KeepAlive> keepalive;
   // RFC 6928 §2: initial congestion window of 10 segments, at most 14600 bytes (but at least

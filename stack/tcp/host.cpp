@@ -92,7 +92,7 @@ struct TcpHost::Impl final : ConnectionOwner {
   // --- ConnectionOwner ---
   bool accept_queue_has_room(const Connection& c) const override {
     auto it = listeners.find(c.tuple().local_port);
-    return it == listeners.end() || it->second.accept_queue.size() < it->second.backlog;
+    return it == listeners.end() || !accept_queue_full(it->second);
   }
   void established(Connection& c) override {
     if (!reopened.empty()) reopened.erase(c.tuple());  // the SYN was a new connection's, not old
@@ -158,22 +158,25 @@ struct TcpHost::Impl final : ConnectionOwner {
           remove_from(l->second.accept_queue, c);
         }
       }
+      const FourTuple tuple = c->tuple();
       connections.erase(it);
+      if (!reopened.empty()) end_reopened(tuple);
     }
     finished_list.clear();
-    for (const FourTuple& tuple : restore) {
-      auto it = reopened.find(tuple);
-      if (it == reopened.end() || connections.count(tuple) != 0) continue;
-      if (ctx.tracer.enabled())
-        ctx.tracer.note(ctx.now, &tuple,
-                        "RST answers the reopening SYN's SYN,ACK: the SYN was an old duplicate, back to "
-                        "TIME-WAIT (RFC 9293 §3.6.1)");
-      time_wait.add(it->second);
-    }
     restore.clear();
-    // A reopened connection that ended any other way leaves nothing to go back to.
-    if (!reopened.empty())
-      std::erase_if(reopened, [this](const auto& entry) { return connections.count(entry.first) == 0; });
+  }
+
+  // A connection on `tuple` is gone: if it had reopened TIME-WAIT, the record it replaced goes
+  // back into the table after an old duplicate's RST (reset_in_syn_received), and is dropped
+  // after any other ending.
+  void end_reopened(const FourTuple& tuple) {
+    auto kept = reopened.extract(tuple);
+    if (kept.empty() || std::find(restore.begin(), restore.end(), tuple) == restore.end()) return;
+    if (ctx.tracer.enabled())
+      ctx.tracer.note(ctx.now, &tuple,
+                      "RST answers the reopening SYN's SYN,ACK: the SYN was an old duplicate, back to "
+                      "TIME-WAIT (RFC 9293 §3.6.1)");
+    time_wait.add(kept.mapped());
   }
 
   // RFC 9293 §3.10.7.4's TIME-WAIT rules read only a few numbers: once a connection is in
@@ -474,7 +477,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     auto kept = c.time_wait_for_reopen();
     c.discard(kReopenRule);
     h.reap();
-    if (kept) h.reopened[tuple] = *kept;  // after reap(), which forgets entries with no connection
+    if (kept) h.reopened[tuple] = *kept;  // after reap(), which would end it with the old connection
   }
   if (listener != h.listeners.end()) {
     h.listen_arrives(listener->second, tuple, seg, reopened_snd_nxt);

@@ -87,8 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   validators.etag = "\"abc\"";
   validators.last_modified = kNow - 100;
   validators.last_modified_text = format_http_date(validators.last_modified);
-  (void)evaluate_preconditions(request, validators, kNow);
-  (void)evaluate_preconditions_without_validators(request);
+  (void)evaluate_preconditions(request, &validators, kNow);
+  (void)evaluate_preconditions(request, nullptr, kNow);
 
   // The representation: `length` bytes of a pattern, served with our validators.
   std::string whole(static_cast<size_t>(length), '\0');

@@ -26,16 +26,6 @@
 using namespace tcplab::http;
 using namespace tcplab::testing;
 
-namespace {
-
-std::string header_of(const Response& r, std::string_view name) {
-  for (const auto& [n, v] : r.head.headers)
-    if (n == name) return v;
-  return {};
-}
-
-}  // namespace
-
 // Without O_NONBLOCK, open() of a FIFO waits for a writer. The thread below becomes that
 // writer after a while, so a blocking open shows as a slow one instead of hanging the test.
 TEST_CASE("opening a FIFO in a file's place returns at once and refuses it") {
@@ -166,7 +156,7 @@ TEST_CASE("out of file descriptors: 503 with Retry-After, and one warning line p
   CHECK(first.head.status == 503);
   CHECK(second.head.status == 503);
   CHECK(third.head.status == 503);
-  CHECK(header_of(first, "Retry-After") == "1");
+  CHECK(field(first, "Retry-After") == "1");
   CHECK(counted == 3);
   REQUIRE(warnings.size() == 2);
   CHECK(warnings[0].find("out of file descriptors") != std::string::npos);
@@ -225,7 +215,7 @@ TEST_CASE("an encoded slash does not name a directory: /sub%2f is redirected lik
   for (const char* target : {"/sub%2f", "/sub%2F"}) {
     Response r = ask(site, "GET", target);
     CHECK(r.head.status == 301);
-    CHECK(header_of(r, "Location") == std::string(target) + "/");
+    CHECK(field(r, "Location") == std::string(target) + "/");
   }
   Response through = ask(site, "GET", "/sub%2f/");
   CHECK(through.head.status == 200);

@@ -101,6 +101,7 @@ class ShortBody final : public BodySource {
   ShortBody(uint64_t promised, uint64_t given) : promised_(promised), given_(given) {}
   std::optional<uint64_t> length() const override { return promised_; }
   size_t read(std::span<char> out) override { return given_.read(out); }
+  void skip(uint64_t n) override { given_.skip(n); }
 
  private:
   uint64_t promised_;

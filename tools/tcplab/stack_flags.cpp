@@ -254,12 +254,14 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
              auto c1 = v.find(','), c2 = v.rfind(',');
              const std::string usage = "expected IDLE,INTERVAL,COUNT like 60,10,5 (seconds, seconds, probes)";
              if (c1 == std::string_view::npos || c1 == c2) return usage;
-             auto idle = parse_seconds(v.substr(0, c1), 0.001, 864000);
-             auto interval = parse_seconds(v.substr(c1 + 1, c2 - c1 - 1), 0.001, 86400);
+             auto idle = parse_seconds(v.substr(0, c1), 0, 864000);
+             auto interval = parse_seconds(v.substr(c1 + 1, c2 - c1 - 1), 0, 86400);
              auto count = parse_uint(v.substr(c2 + 1), 1, 1000);
              if (!idle || !interval || !count) return usage;
-             o.keepalive = tcp::TcpConfig::KeepAlive{from_seconds(*idle), from_seconds(*interval),
-                                                     static_cast<int>(*count)};
+             tcp::TcpConfig::KeepAlive keepalive{from_seconds(*idle), from_seconds(*interval),
+                                                 static_cast<int>(*count)};
+             if (!keepalive.within_bounds()) return usage;
+             o.keepalive = keepalive;
              return std::nullopt;
            });
   add_flag(flags, "--recv-buffer", "BYTES", std::to_string(d.receive_buffer),
