@@ -220,13 +220,18 @@ contains "--step q: the summary counts what did not run" "$TMP/quit" \
 # then), so a Ctrl-C at the prompt loses nothing that was shown. Paused at step 3 (the peer's
 # ACK, before it is processed), the SYN, our SYN-ACK and that ACK have crossed the link: all
 # three must be in the capture, and their segment events in the JSON trace.
+# wait_for_pauses OUT N: until the stepped run writing OUT has shown its Nth prompt (at most 10 s).
+wait_for_pauses() {
+  local _
+  for _ in $(seq 100); do [ "$(grep -c '^step> ' "$1")" -ge "$2" ] && return; sleep 0.1; done
+}
 mkfifo "$TMP/step-cmds"
 exec 4<>"$TMP/step-cmds"
 timeout 20 "$TCPLAB" script --step --seed 5 --pcap "$TMP/paused.pcap" --pcap-format pcap \
   --trace-json "$TMP/paused.json" "$SCEN/passive-open.pkt" <&4 >"$TMP/paused.out" 2>&1 &
 step_pid=$!
 printf 'n\nn\n' >&4
-for _ in $(seq 100); do [ "$(grep -c '^step> ' "$TMP/paused.out")" -ge 3 ] && break; sleep 0.1; done
+wait_for_pauses "$TMP/paused.out" 3
 # Classic pcap: a 24-byte file header, then per packet a 16-byte record header and the bytes.
 pcap_bytes=$(stat -c %s "$TMP/paused.pcap")
 json_segments=$(grep -c '"segment"' "$TMP/paused.json")
@@ -251,15 +256,11 @@ if command -v tshark >/dev/null; then
   check "--step: the capture's packet comments are those of a run without --step" \
     bash -c '[ -n "$1" ] && [ "$1" = "$2" ]' _ \
     "$(comments "$TMP/plain.pcapng")" "$(comments "$TMP/stepped.pcapng")"
-else
-  echo "SKIPPED - --step capture comments: tshark not installed (tests/setup.sh installs it)"
-fi
 
-# At each pause the pcapng capture holds every packet that crossed the link before the step,
-# comments and all: the SYN at step 2 (the SYN-ACK it led to), the ACK that the data segments
-# of steps 4-7 follow; those four reach the link together when the write's turn ends, so they
-# are all there at step 8, and not before.
-if command -v tshark >/dev/null; then
+  # At each pause the pcapng capture holds every packet that crossed the link before the step,
+  # comments and all: the SYN at step 2 (the SYN-ACK it led to), the ACK that the data segments
+  # of steps 4-7 follow; those four reach the link together when the write's turn ends, so they
+  # are all there at step 8, and not before.
   mkfifo "$TMP/burst-cmds"
   exec 5<>"$TMP/burst-cmds"
   timeout 30 "$TCPLAB" script --step --seed 1 --pcap "$TMP/burst.pcapng" \
@@ -267,7 +268,7 @@ if command -v tshark >/dev/null; then
   burst_pid=$!
   counts=""
   for pause in 1 2 3 4 5 6 7 8; do
-    for _ in $(seq 100); do [ "$(grep -c '^step> ' "$TMP/burst.out")" -ge "$pause" ] && break; sleep 0.1; done
+    wait_for_pauses "$TMP/burst.out" "$pause"
     counts="$counts $(tshark -r "$TMP/burst.pcapng" 2>/dev/null | wc -l)"
     printf 'n\n' >&5
   done
@@ -277,7 +278,8 @@ if command -v tshark >/dev/null; then
   check "--step pcapng: packets in the file at pauses 1-8 are those sent or received before [$counts]" \
     test "$counts" = " 0 1 2 3 3 3 3 7"
 else
-  echo "SKIPPED - --step pcapng at each pause: tshark not installed (tests/setup.sh installs it)"
+  echo "SKIPPED - --step pcapng comments and packets at each pause: tshark not installed" \
+    "(tests/setup.sh installs it)"
 fi
 
 # --- files that are not scripts are refused by name, before anything is read --------------
@@ -347,7 +349,7 @@ contains "serve --step: warns that clients keep their own clocks" "$SERVER_LOG" 
   "tcplab: step mode: the stack stops at every segment, but real clients keep their own clocks"
 lab_exec timeout 30 curl -sS --max-time 25 -o "$TMP/body" http://192.0.2.2/ 2>"$TMP/curl.err" &
 curl_pid=$!
-for _ in $(seq 100); do grep -q '^step> ' "$SERVER_LOG" && break; sleep 0.1; done
+wait_for_pauses "$SERVER_LOG" 1
 check "serve --step: pauses on the inbound SYN" \
   grep -qE '^step 1  .*  In  192\.0\.2\.1:[0-9]+ > 192\.0\.2\.2:80  S 0:0\(0\)' "$SERVER_LOG"
 sleep 0.5
