@@ -36,27 +36,50 @@ have_cmd ethtool    || need+=(ethtool)
 # apt-cache knows no package before the first apt-get update on a fresh machine.
 if [ "$(id -u)" -eq 0 ] && ! apt_knows make; then apt-get update -qq; fi
 clang_runtime
+# first_known NAME...: the first package this release's apt knows (names differ between Debian
+# and Ubuntu, and between releases); none when it knows none of them.
+first_known() {
+  local name
+  for name in "$@"; do apt_knows "$name" && { echo "$name"; return; }; done
+}
+# want NAME...: add the first known of these packages, or say that none is known here.
+want() {
+  local name; name=$(first_known "$@")
+  if [ -n "$name" ]; then need+=("$name"); else echo "setup: no package $* on this release" >&2; fi
+}
 have_cmd clang++    || need+=(clang)
-have_cmd chromium   || need+=(chromium)
-have_cmd nginx      || need+=(nginx-light)   # the benchmark's reference server
+have_cmd nginx      || want nginx-light nginx   # the benchmark's reference server
 have_cmd wrk        || need+=(wrk)
 # perf, for the benchmark's profiles only (`sudo BENCH_PROFILE=1 make bench`): make test never
 # profiles, so its set-up does not install it.
-if [ "${BENCH_PROFILE:-0}" = 1 ]; then have_cmd perf || need+=(linux-perf); fi
-if [ ${#need[@]} -gt 0 ]; then
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then have_cmd perf || want linux-perf "linux-tools-$(uname -r)"; fi
+# The headless browser of test-http-chromium.sh is a Debian package, but on Ubuntu only a
+# wrapper that installs a snap, which can fail where snapd cannot run (a container): it is
+# installed on its own, and if that fails the browser test reports itself skipped.
+browser=()
+if ! have_cmd chromium && ! have_cmd chromium-browser; then
+  browser=("$(first_known chromium chromium-browser)")
+  [ -z "${browser[0]}" ] && browser=()
+fi
+if [ ${#need[@]} -gt 0 ] || [ ${#browser[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: missing ${need[*]}; run as root (sudo make test) so they can be installed" >&2
+    echo "setup: missing ${need[*]} ${browser[*]}; run as root (sudo make test) so they can be" \
+      "installed" >&2
     exit 1
   fi
-  echo "setup: installing ${need[*]}"
+  echo "setup: installing ${need[*]} ${browser[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # tshark asks whether non-root users may capture; answer once, non-interactively.
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ ${#need[@]} -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; fi
+  if [ ${#browser[@]} -gt 0 ] &&
+    ! apt-get install -y -qq --no-install-recommends "${browser[@]}" >/dev/null; then
+    echo "setup: ${browser[*]} could not be installed; the headless browser test will be skipped" >&2
+  fi
   # Debian starts an installed nginx on port 80 of the machine's own namespace; the benchmark
   # runs its own inside a namespace, so stop the system one (where systemd runs at all).
-  if printf '%s\n' "${need[@]}" | grep -qx nginx-light && command -v systemctl >/dev/null; then
+  if printf '%s\n' "${need[@]}" | grep -qxE 'nginx(-light)?' && command -v systemctl >/dev/null; then
     systemctl disable --now nginx >/dev/null 2>&1 || true
   fi
 fi
