@@ -51,7 +51,7 @@ trap 'exit 130' INT TERM
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (namespaces and TUN devices): sudo make bench"; exit 1; }
 for tool in ab wrk nginx curl; do
-  command -v $tool >/dev/null || { echo "bench: needs $tool (sudo make bench installs it: tests/bench/setup.sh)"; exit 1; }
+  command -v $tool >/dev/null || { echo "bench: needs $tool (sudo make bench installs it with tests/setup.sh)"; exit 1; }
 done
 
 in_s() { ip netns exec "$NS_S" "$@"; }
