@@ -26,10 +26,13 @@ bool if_range_holds(std::string_view if_range, const ResponseHead& head, std::ti
   }
   // A date matches only if it is exactly the Last-Modified we would send, and that one is
   // strong: at least a second before now (§8.8.2.2), so no later edit in the same second hides.
+  // Compared as times, not text: §5.6.7 has recipients accept all three date forms, and the
+  // RFC 850 or asctime spelling of our second names the same copy.
   const auto sent = field_of(head, "Last-Modified");
-  if (sent.empty() || if_range != sent) return false;
-  auto modified = parse_http_date(sent, now);
-  return modified && *modified < now;
+  if (sent.empty()) return false;
+  const auto modified = parse_http_date(sent, now);
+  const auto asked = parse_http_date(if_range, now);
+  return modified && asked && *asked == *modified && *modified < now;
 }
 
 }  // namespace

@@ -127,6 +127,14 @@ TEST_CASE("If-Range: the range only if the client's copy is the one on disk, els
   };
   CHECK(status(etag) == 206);
   CHECK(status(date) == 206);
+  // The same second in RFC 850's and asctime's spellings (RFC 9110 §5.6.7) names the same copy.
+  std::tm utc{};
+  gmtime_r(&old, &utc);
+  char rfc850[64], asctime_form[64];
+  std::strftime(rfc850, sizeof rfc850, "%A, %d-%b-%y %H:%M:%S GMT", &utc);
+  std::strftime(asctime_form, sizeof asctime_form, "%a %b %e %H:%M:%S %Y", &utc);
+  CHECK(status(rfc850) == 206);
+  CHECK(status(asctime_form) == 206);
   CHECK(status("\"another\"") == 200);
   CHECK(status("W/" + etag) == 200);  // §13.1.5: the strong comparison
   CHECK(status(format_http_date(old - 1)) == 200);
