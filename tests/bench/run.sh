@@ -36,12 +36,12 @@ tag=tlb$$
 NS_S=$tag-s   # the servers: tcplab's TUN (and its clients), nginx on one end of a veth pair
 NS_C=$tag-c   # nginx's clients, on the other end of the veth pair
 NS_T=$tag-t   # the raw TUN measurement
-SRV_PID=; NGINX_PID=; HOLD_PIDS=; KT_PID=; PERF_PID=
+SRV_PID=; NGINX_PID=; HOLD_PIDS=; KT_PID=; PERF_PID=; FLOOR_PID=
 LOSS_PIDS=; LOSS_NS=  # the SACK rows' servers and clients, and their namespaces
 WORK=$(mktemp -d)
 cleanup() {
-  for p in $PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS; do kill "$p" 2>/dev/null; done
-  for p in $PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS; do wait "$p" 2>/dev/null; done
+  for p in $PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS $FLOOR_PID; do kill "$p" 2>/dev/null; done
+  for p in $PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS $FLOOR_PID; do wait "$p" 2>/dev/null; done
   for ns in $NS_S $NS_C $NS_T $LOSS_NS; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$WORK"
   return 0
@@ -244,6 +244,7 @@ wrk_rps() {  # wrk_rps NS URL ARGS...: "REQUESTS/S REQUESTS"; two threads, one a
   ip netns exec "$ns" timeout 60 wrk -t2 -d"${WRK_SECONDS}s" "$@" "$url" 2>/dev/null |
     awk '/^Requests\/sec:/ { r = $2 } / requests in / { n = $1 } END { if (r != "") print r, n }'
 }
+declare -A NGINX_CPU_US  # by row name: nginx's server CPU per request, for the floor rows
 # http_pair NAME TOOL ARGS...: the same load against tcplab and nginx, plus the server's and the
 # client's CPU per request (the requests each side completed), and the profile if asked for.
 http_pair() {
@@ -259,8 +260,8 @@ http_pair() {
   n1=$(cpu_us $(nginx_pids))
   row "$name" "req/s" "$ours" "$ref" "nginx"
   PAIR_OURS=$ours
-  row "  server CPU per request" "us" "$(per_us $((t1 - t0)) "$ours_n")" "$(per_us $((n1 - n0)) "$ref_n")" \
-    "nginx"
+  NGINX_CPU_US[$name]=$(per_us $((n1 - n0)) "$ref_n")
+  row "  server CPU per request" "us" "$(per_us $((t1 - t0)) "$ours_n")" "${NGINX_CPU_US[$name]}" "nginx"
   row "  client CPU per request" "us" "$(client_us "$WORK/client-ours" "$ours_n")" \
     "$(client_us "$WORK/client-ref" "$ref_n")" "nginx's client"
   client_notes "$name" "$WORK/client-ours" "$WORK/client-ref" nginx
@@ -500,6 +501,54 @@ read -r s50 s99 <<<"$(lat "$NS_S" $TCPLAB_ADDR 80 --spin 1)"
 read -r k50 k99 <<<"$(lat "$NS_C" $NGINX_ADDR 8080 --spin 1)"
 row "connect latency p50, client polling" "us" "$s50" "$k50" "nginx (kernel TCP)"
 row "connect latency p99, client polling" "us" "$s99" "$k99" "nginx (kernel TCP)"
+
+# --- the floor: the same small requests answered on a TUN by no stack at all ----------------------
+# tests/clients/tun_http_floor answers on a TUN of its own with pre-built packets: a SYN-ACK per
+# SYN, one response per request segment, a FIN-ACK per FIN; one read() and one write() per
+# packet as tcplab, and no buffers, timers, parsing or state machine. What it costs per request
+# is the kernel's share of each packet (the TUN, and the client's whole TCP receive and wake-up
+# inside the write), which any stack on this TUN pays. Each row runs the load against tcplab
+# and then against the floor; where a target asks for a fraction of nginx's server CPU, a line
+# says whether that is above the floor at all.
+floor_start() {
+  ip -n "$NS_T" link del tlim0 2>/dev/null
+  ip -n "$NS_T" tuntap add mode tun name tlim0
+  ip -n "$NS_T" addr add 198.18.0.1/24 dev tlim0
+  ip -n "$NS_T" link set tlim0 up
+  # Not under timeout, so that $! is the floor itself (whose CPU the rows read): it stops on its own
+  # after --seconds.
+  ip netns exec "$NS_T" "$BUILD/clients/tun_http_floor" --dev tlim0 --ip 198.18.0.2 --seconds 300 \
+    >"$WORK/floor.out" 2>&1 &
+  FLOOR_PID=$!
+  for _ in $(seq 100); do grep -qs '^ready' "$WORK/floor.out" && return 0; sleep 0.05; done
+  echo "bench: tun_http_floor did not start: $(cat "$WORK/floor.out")"; exit 1
+}
+floor_pair() {  # floor_pair NAME TOOL PATH ARGS...: tcplab, then the floor, same load
+  local name=$1 tool=$2 path=$3 t0 t1 f0 f1 ours ours_n floor floor_n target; shift 3
+  t0=$(cpu_us $SRV_PID)
+  read -r ours ours_n <<<"$($tool "$NS_S" "http://$TCPLAB_ADDR$path" "$@")"
+  t1=$(cpu_us $SRV_PID); f0=$(cpu_us $FLOOR_PID)
+  read -r floor floor_n <<<"$($tool "$NS_T" "http://198.18.0.2$path" "$@")"
+  f1=$(cpu_us $FLOOR_PID)
+  row "$name, against no stack" "req/s" "$ours" "$floor" "TUN floor (no stack)"
+  row "  server CPU per request" "us" "$(per_us $((t1 - t0)) "$ours_n")" "$(per_us $((f1 - f0)) "$floor_n")" \
+    "TUN floor (no stack)"
+  target=$(awk -v n="${NGINX_CPU_US[$name]:-0}" 'BEGIN { if (n > 0) printf "%.1f", n / 3 }')
+  [ -n "$target" ] && echo "#   a third of nginx's server CPU per request (${NGINX_CPU_US[$name]} us) is $target us;" \
+    "the floor's is $(per_us $((f1 - f0)) "$floor_n") us"
+}
+floor_start
+floor_pair "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
+floor_pair "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
+floor_pair "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
+floor_pair "1 KiB from memory, new connection, ab -c 10" ab_rps /bytes/1024 -n "$CL_REQ" -c 10
+read -r t50 _ <<<"$(lat "$NS_S" $TCPLAB_ADDR 80)"
+read -r f50 _ <<<"$(lat "$NS_T" 198.18.0.2 80)"
+row "connect latency p50, against no stack" "us" "$t50" "$f50" "TUN floor (no stack)"
+kill "$FLOOR_PID" 2>/dev/null; wait "$FLOOR_PID" 2>/dev/null; FLOOR_PID=
+sed -nE 's/^requests=([0-9]+) connections=([0-9]+)/# the TUN floor answered \1 requests on \2 connections/p' \
+  "$WORK/floor.out"
+ip -n "$NS_T" link del tlim0 2>/dev/null
 
 worst_over_median() {  # worst_over_median NS URL -> worst / median time of STALL_COUNT downloads
   local i

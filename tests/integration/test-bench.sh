@@ -20,6 +20,7 @@ check "the table has a header and at least 20 rows" \
 sed -n '/^# seed\|^# SACK against\|idle: /p; /^# conn_load: /p' "$out"
 check "every HTTP row and connect latency print the clients' share of a core" \
   test "$(grep -c '^#   client CPU: [0-9.]* of a core against tcplab, [0-9.]* against nginx$' "$out")" -ge 9
+check "the TUN floor counted the requests it answered" grep -qE '^# the TUN floor answered [1-9][0-9]* requests' "$out"
 check "no profile without BENCH_PROFILE=1" bash -c "! grep -q '^# profile' '$out'"
 check "SACK against no SACK: every seed's two downloads whole and verified" \
   grep -qE '^# SACK against no SACK: ([1-9][0-9]*) of \1 seeds compared' "$out"
@@ -61,6 +62,13 @@ check("connect latency: the client's CPU per connect measured on both sides",
 bulk = [r for r in rows if r["name"] == "CPU during it: the client's, tcplab's"]
 check("bulk rows: the client's and tcplab's CPU (cores) measured",
       len(bulk) >= 2 and all(r["tcplab"] > 0 and r["reference"] > 0 for r in bulk))
+# The TUN floor answered the loads (a response ab or wrk cannot frame stalls the load, which
+# then reports no rate, and the row reads 0), and its CPU was read.
+floor = [r for r in rows if r["reference_name"] == "TUN floor (no stack)"]
+check("rows against the TUN floor: 4 loads and connect latency, both sides measured",
+      len([r for r in floor if r["unit"] == "req/s"]) == 4 and
+      any(r["name"] == "connect latency p50, against no stack" for r in floor) and
+      all(r["tcplab"] > 0 and r["reference"] > 0 for r in floor))
 idle = next((r for r in rows if r["name"].endswith("idle keep-alive connections: served")), None)
 check("idle row: every connection asked for was served",
       idle is not None and idle["reference"] > 0 and idle["tcplab"] == idle["reference"])
