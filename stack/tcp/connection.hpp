@@ -216,6 +216,8 @@ class Connection final : public Socket {
   // --- connection_recovery.cpp: which lost segments to resend, and when ----------------
   uint32_t retransmit_at(Seq seq, size_t limit, std::string_view note);
   void start_timeout_recovery(uint32_t first_length);
+  // Go-back-N: resends from..end in order as cwnd allows, traced as `note` (why: connection_recovery.cpp).
+  void start_go_back_n(Seq from, Seq end, const char* note);
   void start_sack_recovery(uint32_t first_length);
   void recovery_ack();
   enum class RecoverySend { Sent, Blocked, Nothing };
