@@ -137,10 +137,10 @@ uint32_t Connection::retransmit_first(std::string_view note) {
 }
 
 // The handshake is complete: NewReno starts with the initial window (RFC 5681 §3.1,
-// RFC 6928), one segment if our SYN or SYN,ACK had to be retransmitted, and then the RTO
-// falls back to 3 s (RFC 6298 §5.7).
+// RFC 6928), one segment if our SYN or SYN,ACK had to be retransmitted. (The RTO's fall back
+// to 3 s after that, RFC 6298 §5.7, comes after the handshake's last RTT sample instead:
+// syn_sent_arrives, ack_advances.)
 void Connection::start_congestion_control() {
-  if (retransmissions_ > 0) rto_.after_syn_timeout();
   congestion_.set_observer([this](size_t cwnd, size_t ssthresh, std::string_view rule) {
     if (ctx_.tracer.enabled()) ctx_.tracer.congestion(ctx_.now, tuple_, cwnd, ssthresh, rule);
   });
