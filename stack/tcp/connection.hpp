@@ -216,6 +216,8 @@ class Connection final : public Socket {
   // --- connection_recovery.cpp: which lost segments to resend, and when ----------------
   uint32_t retransmit_at(Seq seq, size_t limit, std::string_view note);
   void start_timeout_recovery(uint32_t first_length);
+  // Go-back-N: resends from..end in order as cwnd allows, traced as `note` (why: connection_recovery.cpp).
+  void start_go_back_n(Seq from, Seq end, const char* note);
   void start_sack_recovery(uint32_t first_length);
   void recovery_ack();
   enum class RecoverySend { Sent, Blocked, Nothing };
@@ -279,7 +281,9 @@ class Connection final : public Socket {
   // The data at SND.UNA went again by the timer: RFC 5681 §3.1 then holds ssthresh constant.
   bool resent_by_timer_ = false;
   // An acceptable ACK came since the last retransmission timeout: with the peer's window shut,
-  // that answers the retransmission as a zero-window probe (RFC 1122 §4.2.2.17).
+  // that answers the retransmission as a zero-window probe (RFC 1122 §4.2.2.17), so the next
+  // timeout neither counts toward R2 nor is a loss. Not persist_.unanswered == 0: for a released
+  // connection answers do not reset that count, yet an answer still says the path lost nothing.
   bool answered_since_timeout_ = false;
   // What the persist timer decides for the sender: zero-window probes (RFC 9293 §3.8.6.1)
   // and the SWS override timeout (§3.8.6.2.1).

@@ -84,6 +84,9 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     tcb_.snd_wl2 = seg.ack;
     if (timed_seq_ && seg.ack > *timed_seq_) rto_.sample(ctx_.now - timed_at_);
     timed_seq_.reset();
+    // RFC 6298 §5.7: our SYN timed out, so the data begins with an RTO of at least 3 s. Here
+    // for an active open; a passive or simultaneous one gets there in ack_advances.
+    if (retransmissions_ > 0) rto_.after_syn_timeout();
     retries_ = 0;
     resent_by_timer_ = false;
     cancel(retransmission_timer_);
@@ -380,7 +383,9 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
       timed_seq_.reset();
     }
     // RFC 6298 §5.7: after our SYN,ACK timed out, the data begins with an RTO of 3 s even if
-    // this ACK's timestamp just gave a sample (start_congestion_control ran before it).
+    // this ACK's timestamp just gave a sample, so after it. Only SYN-RECEIVED gets here with
+    // our SYN unacknowledged (a passive or simultaneous open); syn_sent_arrives does the same
+    // for an active open, whose SYN,ACK does not come this way.
     if (acks_syn && retransmissions_ > 0) rto_.after_syn_timeout();
     on_new_ack(data);
     if (want_writable_ && send_.free() > 0) {

@@ -94,10 +94,7 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   // Linux's tcp_simple_retransmit: the path, not congestion, dropped them, and one segment
   // per round trip would take many round trips to resend a window that never reached the peer.
   scoreboard_.clear();
-  rtx_next_ = tcb_.snd_una;
-  rtx_end_ = tcb_.snd_nxt;
-  recovery_ = Recovery::Timeout;
-  go_back_note_ = "retransmission (path MTU)";
+  start_go_back_n(tcb_.snd_una, tcb_.snd_nxt, "retransmission (path MTU)");
   arm(retransmission_timer_, ctx_.now + rto_.rto());
   output();
   deliver_events();

@@ -42,10 +42,22 @@ void Connection::start_timeout_recovery(uint32_t first_length) {
   // all SACK information made available during the loss recovery following an RTO". Our test:
   // SACKed data stays in the send buffer until cumulatively ACKed, and a cumulative ACK that
   // stops inside SACKed data clears the scoreboard and resends it (detect_reneging).
-  rtx_next_ = tcb_.snd_una + first_length;
-  rtx_end_ = tcb_.snd_nxt;
-  recovery_ = rtx_next_ < rtx_end_ ? Recovery::Timeout : Recovery::None;
-  go_back_note_ = "retransmission (after timeout)";
+  start_go_back_n(tcb_.snd_una + first_length, tcb_.snd_nxt, "retransmission (after timeout)");
+  if (!(rtx_next_ < rtx_end_)) recovery_ = Recovery::None;  // that segment was all there was
+}
+
+// Go-back-N: the data from `from` to `end` is presumed lost and goes again in order, as cwnd
+// allows (send_recovery_segment), each segment traced with `note`. RFC 5681 §3.1 is why after a
+// retransmission timeout: the sender then "uses the slow start algorithm" from one segment, and
+// everything sent before the timeout is resent that way, not just the segment at SND.UNA that
+// RFC 6298 §5.4 names (as BSD and Linux do). The other callers presume data lost for a reason
+// of their own (a smaller path MTU, RFC 1191 §6.4; SACK reneging, RFC 2018 §8; a window that
+// shut below it, RFC 1122 §4.2.2.16) and resend it the same way.
+void Connection::start_go_back_n(Seq from, Seq end, const char* note) {
+  rtx_next_ = from;
+  rtx_end_ = end;
+  recovery_ = Recovery::Timeout;
+  go_back_note_ = note;
 }
 
 // RFC 6675 §5 steps 4.1-4.3: RecoveryPoint = HighData; the first segment has been resent.

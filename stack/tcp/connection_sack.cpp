@@ -53,9 +53,7 @@ void Connection::detect_reneging(Seq ack) {
                      "SACK reneging: the cumulative ACK stops inside SACKed data; scoreboard "
                      "cleared, that data goes again (RFC 2018 §8)");
   if (recovery_ == Recovery::None) return;
-  recovery_ = Recovery::Timeout;
-  go_back_note_ = "retransmission (SACK reneging)";
-  rtx_next_ = ack;
+  start_go_back_n(ack, rtx_end_, "retransmission (SACK reneging)");  // recovery's end stays
 }
 
 // Receiver: an out-of-order segment starting at `seq` arrived; it leads the next SACK option.

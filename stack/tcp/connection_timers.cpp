@@ -87,9 +87,11 @@ void Connection::retransmission_timeout() {
   // So a timeout after the peer answered does not count toward R2, as in Linux's
   // tcp_retransmit_timer ("receiver dastardly shrinks window"); a silent peer is still given up on.
   // Deviation (released-zero-window): a connection its application let go of counts every one.
-  bool answered_probe = !opening && tcb_.snd_wnd == 0 && answered_since_timeout_ && !released_;
+  const bool zero_window_probe = !opening && tcb_.snd_wnd == 0;
+  const bool answered_probe = zero_window_probe && answered_since_timeout_;
   answered_since_timeout_ = false;
-  if (!answered_probe && retries_ >= limit) {
+  const bool counted = !answered_probe || released_;
+  if (counted && retries_ >= limit) {
     ++ctx_.stats.timeouts;
     if (tcb_.state == State::SynReceived && origin_ == Origin::Passive) {
       // A half-open entry nobody completed: forget it quietly, as Linux does.
@@ -102,20 +104,33 @@ void Connection::retransmission_timeout() {
     close_connection(CloseReason::TimedOut, "RFC 9293 §3.8.3 (retransmissions exhausted)");
     return;
   }
-  if (!answered_probe) ++retries_;
+  if (counted) ++retries_;
   // RFC 6298 §5.5; for a zero-window probe remembered as such, to be undone when the window
   // opens (window_reopened).
-  if (!opening && tcb_.snd_wnd == 0) {
+  if (zero_window_probe) {
     rto_.back_off_probe();
   } else {
     rto_.back_off();
   }
-  // RFC 5681 §3.1 (ssthresh by eq. 4, cwnd = LW = 1 segment), RFC 6582 §3.2 step 4.
-  if (!opening) congestion_.on_retransmission_timeout(flight_size(), tcb_.snd_nxt, !resent_by_timer_);
-  resent_by_timer_ = true;
-  uint32_t resent =
-      retransmit_first(answered_probe ? "retransmission (zero-window probe, not counted)" : "retransmission");
-  if (!opening) start_timeout_recovery(resent);  // the rest follows as cwnd opens
+  if (answered_probe) {
+    // Deviation (zero-window-probe-keeps-cwnd): RFC 5681 §3.1 sets cwnd to one segment and cuts
+    // ssthresh "upon a timeout", and Linux's tcp_retransmit_timer does so here too
+    // (tcp_enter_loss). But the peer answered the last probe with its window still shut: the
+    // receiver has no room, the path lost nothing, and probing a zero window is what RFC 9293
+    // §3.8.6.1 and RFC 1122 §4.2.2.17 ask of a sender, no sign of congestion. So cwnd and
+    // ssthresh stay, as when the persist timer probes with nothing in flight (Linux's
+    // tcp_probe_timer leaves them too), and nothing but the probe goes: the rest of the flight
+    // waits for the window to open (window_reopened), and cwnd limits it then. resent_by_timer_
+    // is left as it was: for eq. 4's held ssthresh an answered probe is no timeout either.
+    retransmit_first(counted ? "retransmission (zero-window probe)"
+                             : "retransmission (zero-window probe, not counted)");
+  } else {
+    // RFC 5681 §3.1 (ssthresh by eq. 4, cwnd = LW = 1 segment), RFC 6582 §3.2 step 4.
+    if (!opening) congestion_.on_retransmission_timeout(flight_size(), tcb_.snd_nxt, !resent_by_timer_);
+    resent_by_timer_ = true;
+    uint32_t resent = retransmit_first("retransmission");
+    if (!opening) start_timeout_recovery(resent);  // the rest follows as cwnd opens
+  }
   // RFC 6298 §5.6, with the backed-off RTO. A SYN or SYN,ACK sent again has armed it already
   // (send_syn starts a stopped timer, §5.1), with the same deadline: once is enough.
   if (!retransmission_timer_.armed()) arm(retransmission_timer_, ctx_.now + rto_.rto());
@@ -137,10 +152,10 @@ uint32_t Connection::retransmit_first(std::string_view note) {
 }
 
 // The handshake is complete: NewReno starts with the initial window (RFC 5681 §3.1,
-// RFC 6928), one segment if our SYN or SYN,ACK had to be retransmitted, and then the RTO
-// falls back to 3 s (RFC 6298 §5.7).
+// RFC 6928), one segment if our SYN or SYN,ACK had to be retransmitted. (The RTO's fall back
+// to 3 s after that, RFC 6298 §5.7, comes after the handshake's last RTT sample instead:
+// syn_sent_arrives, ack_advances.)
 void Connection::start_congestion_control() {
-  if (retransmissions_ > 0) rto_.after_syn_timeout();
   congestion_.set_observer([this](size_t cwnd, size_t ssthresh, std::string_view rule) {
     if (ctx_.tracer.enabled()) ctx_.tracer.congestion(ctx_.now, tuple_, cwnd, ssthresh, rule);
   });

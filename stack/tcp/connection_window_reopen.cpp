@@ -27,10 +27,9 @@ void Connection::window_reopened(Seq old_edge, uint32_t old_window) {
   if (!(old_edge < new_edge)) return;  // the window did not open
   // Go-back-N from the old edge, as cwnd allows, like after a timeout (connection_recovery.cpp);
   // what was below that edge was inside the window the peer had offered, and may have reached it.
-  rtx_next_ = recovery_ == Recovery::None ? from : std::min(rtx_next_, from);
-  rtx_end_ = tcb_.snd_nxt;
-  recovery_ = Recovery::Timeout;
-  go_back_note_ = "retransmission (window reopened)";
+  // A recovery under way that had not yet resent as far as `from` goes on from where it was.
+  const Seq resend_from = recovery_ == Recovery::None ? from : std::min(rtx_next_, from);
+  start_go_back_n(resend_from, tcb_.snd_nxt, "retransmission (window reopened)");
   // RFC 6298 has no rule for this: its timer ran as the probe timer, backed off as RFC 1122
   // §4.2.2.17 wants probes to be (rto_.back_off_probe). Probing is over, so the RTO drops that
   // back-off (RtoEstimator::end_probing says why) and the timer restarts for the resent data as

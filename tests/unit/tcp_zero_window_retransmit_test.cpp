@@ -4,6 +4,8 @@
 // acknowledgments in response to the probe segments". A silent peer is still given up on after
 // max_retransmissions (RFC 9293 §3.8.3), with a RST at the peer's window edge (deviation
 // rst-at-window-edge); a released connection counts every timeout (deviation released-zero-window).
+// A timeout after an answer is no loss either: cwnd and ssthresh stay (deviation
+// zero-window-probe-keeps-cwnd); one nobody answered collapses cwnd as RFC 5681 §3.1 says.
 #include <doctest/doctest.h>
 
 #include "tests/unit/tcp_peer.hpp"
@@ -53,6 +55,12 @@ int retransmissions_until_other(Established& c, Seq una, std::vector<Sent>& othe
     if (answer) c.peer_acks(una, 0);
   }
   return retransmissions;
+}
+
+tcp::TcbSnapshot snapshot_of(Established& c) {
+  auto snap = c.peer.stack.tcp().snapshot(c.socket->tuple());
+  REQUIRE(snap.has_value());
+  return *snap;
 }
 
 }  // namespace
@@ -174,4 +182,62 @@ TEST_CASE("tcp: the window opening after answered zero-window probes resends at 
   // An ACK of the data ends it: nothing more is owed.
   c.peer_acks(una + 1460, 65535);
   CHECK(c.socket->state() == State::Established);
+}
+
+// A probe the peer answers with a zero window is no loss: the window is shut because the
+// receiver has no room (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17), not because the path dropped
+// anything, so RFC 5681 §3.1's reaction to a timeout (cwnd = 1 segment, ssthresh cut) is not
+// applied (deviation zero-window-probe-keeps-cwnd). The window it grew to is there when the
+// receiver opens up again. Each probe is one segment: what else was outstanding waits for the
+// window (a cwnd of several segments must not send it into the shut window).
+TEST_CASE("tcp: zero-window probes the peer answers leave cwnd and ssthresh alone") {
+  Established c;
+  REQUIRE(c.socket->send(bytes_of(std::string(5 * 1460, 'x'))) == 5 * 1460);
+  REQUIRE(c.peer.take().size() == 5);
+  const Seq una = c.our_nxt + 1460;
+  c.peer_acks(una, 0);  // four segments outstanding beyond the shut window
+  REQUIRE(c.peer.take().empty());
+  const auto before = snapshot_of(c);
+  REQUIRE(before.cwnd > 1460);
+  for (int i = 0; i < 4; ++i) {
+    auto out = next_sent(c);
+    INFO("probe " << i << "\n" << c.peer.dump());
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].seq == una);
+    c.peer_acks(una, 0);
+    CHECK(snapshot_of(c).cwnd == before.cwnd);
+    CHECK(snapshot_of(c).ssthresh == before.ssthresh);
+  }
+  // The peer's application reads: the four segments go again at once (RFC 1122 §4.2.2.16),
+  // as cwnd, still what it was, allows.
+  c.peer_acks(una, 65535);
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 4);
+  CHECK(out[0].seq == una);
+  CHECK(out[3].seq == una + 3 * 1460);
+  CHECK(snapshot_of(c).cwnd == before.cwnd);
+  c.peer_acks(una + 1460, 65535);
+  CHECK(snapshot_of(c).cwnd > before.cwnd);  // slow start goes on from there
+}
+
+// A probe nobody answers may have been lost like any segment: that timeout is a loss as RFC
+// 5681 §3.1 has it, cwnd = 1 segment and ssthresh = max(FlightSize / 2, 2 * SMSS).
+TEST_CASE("tcp: a zero-window probe the peer does not answer collapses cwnd like any timeout") {
+  Established c;
+  const Seq una = shut_window_with_data_outstanding(c);
+  const auto before = snapshot_of(c);
+  REQUIRE(before.cwnd > 1460);
+  // The first timeout follows the ACK that shut the window: answered.
+  auto out = next_sent(c);
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].seq == una);
+  CHECK(snapshot_of(c).cwnd == before.cwnd);
+  // No answer to it: the next timeout is a loss.
+  out = next_sent(c);
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].seq == una);
+  CHECK(snapshot_of(c).cwnd == 1460);
+  CHECK(snapshot_of(c).ssthresh == 2 * 1460);  // FlightSize 2920 / 2 is below 2 * SMSS
 }
