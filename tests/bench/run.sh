@@ -538,6 +538,7 @@ floor_pair() {  # floor_pair NAME TOOL PATH ARGS...: tcplab, then the floor, sam
     "the floor's is $(per_us $((f1 - f0)) "$floor_n") us"
 }
 floor_start
+floor_pair "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
 floor_pair "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
 floor_pair "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
 floor_pair "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
