@@ -1,7 +1,9 @@
-// URL parsing, the GET request `tcplab get` sends, and the client's keep-alive decision.
+// URL parsing, resolving a redirect's Location, the GET request `tcplab get` sends, and the
+// client's keep-alive decision.
 #include "http/client_request.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace tcplab::http {
 
@@ -66,6 +68,66 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
     }
   }
   return url;
+}
+
+bool is_followable_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+namespace {
+
+// RFC 3986 §5.2.4: remove_dot_segments, on a path that starts with '/'.
+std::string remove_dot_segments(std::string_view path) {
+  std::vector<std::string_view> kept;
+  size_t start = 1;
+  bool ends_in_directory = false;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view segment = path.substr(start, end - start);
+    ends_in_directory = segment == "." || segment == "..";
+    if (segment == "..") {
+      if (!kept.empty()) kept.pop_back();
+    } else if (segment != ".") {
+      kept.push_back(segment);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (auto segment : kept) out += "/" + std::string(segment);
+  if (out.empty() || ends_in_directory) out += "/";
+  return out;
+}
+
+}  // namespace
+
+std::optional<Url> resolve_location(const Url& base, std::string_view location, std::string& error) {
+  // The query and fragment are not paths: dot segments are removed before them only.
+  std::string_view reference = location.substr(0, location.find('#'));
+  const size_t path_end = std::min(reference.find('?'), reference.size());
+  std::string_view path = reference.substr(0, path_end);
+  std::string_view query = reference.substr(path_end);
+  const size_t scheme_end = reference.find("://");
+  const bool has_scheme = scheme_end != std::string_view::npos && scheme_end < path_end &&
+                          reference.find('/') > scheme_end;
+  std::string absolute;
+  if (has_scheme) {
+    absolute = std::string(reference);
+  } else if (reference.starts_with("//")) {
+    absolute = "http:" + std::string(reference);
+  } else if (path.starts_with('/')) {
+    absolute = "http://" + base.authority + remove_dot_segments(path) + std::string(query);
+  } else {
+    // A relative path merges with the base path up to its last '/' (RFC 3986 §5.2.3); an empty
+    // one keeps the base path and takes the reference's query, if any.
+    std::string_view base_path = std::string_view(base.path).substr(0, base.path.find('?'));
+    std::string merged = path.empty() ? std::string(base_path)
+                                      : std::string(base_path.substr(0, base_path.rfind('/') + 1)) +
+                                            std::string(path);
+    if (path.empty() && query.empty()) query = std::string_view(base.path).substr(base_path.size());
+    absolute = "http://" + base.authority + remove_dot_segments(merged) + std::string(query);
+  }
+  return parse_url(absolute, error);
 }
 
 std::string build_request(const Url& url, const RequestOptions& options) {

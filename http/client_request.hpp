@@ -1,6 +1,6 @@
-// The pure parts of `tcplab get`: which URLs it accepts, the request it sends, and whether a
-// connection may carry another request after a response (RFC 9112 §9.3), as functions of
-// their inputs only, so tests state each case in one line.
+// The pure parts of `tcplab get`: which URLs it accepts, where a redirect's Location leads,
+// the request it sends, and whether a connection may carry another request after a response
+// (RFC 9112 §9.3), as functions of their inputs only, so tests state each case in one line.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -23,6 +23,16 @@ struct Url {
 
 // The URL, or nothing with `error` saying what is wrong in one line.
 std::optional<Url> parse_url(std::string_view text, std::string& error);
+
+// RFC 9110 §15.4: the redirections a client may follow automatically with a GET (300 and 304
+// are not: 300 offers a choice, 304 is an answer to a conditional request).
+bool is_followable_redirect(int status);
+
+// RFC 9110 §10.2.2: a Location value is a URI reference, resolved against the URL that was
+// asked for (RFC 3986 §5.2): an absolute http:// URL, a network-path reference ("//ADDR/p"),
+// an absolute path ("/p") or a relative one ("p", "../p"). The URL, or nothing with `error`
+// saying why it cannot be fetched (another scheme, a host name: tcplab has no TLS and no DNS).
+std::optional<Url> resolve_location(const Url& base, std::string_view location, std::string& error);
 
 struct RequestOptions {
   int minor = 1;          // --http1.0 sends HTTP/1.0

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "http/syntax.hpp"
+
 namespace tcplab::http {
 namespace {
 
@@ -190,10 +192,10 @@ void ClientSession::step() {
 }
 
 void ClientSession::start_fetch(size_t index) {
-  const Url& url = urls_[index];
   if (index != last_started_) retried_ = false;  // a retry starts the same URL again
   last_started_ = index;
   active_ = index;
+  const Url& url = active_url();
   report_ = FetchReport{};
   report_.index = index;
   report_.url = url.text;
@@ -238,9 +240,9 @@ void ClientSession::send_request(Conn& c) {
   c.phase = Conn::Phase::Busy;
   c.progress_pending = true;  // --timeout counts from the request
   ++c.requests;
-  c.out = build_request(urls_[*active_], config_.request);
+  c.out = build_request(active_url(), config_.request);
   c.out_off = 0;
-  note(&c, "GET " + urls_[*active_].path + " on conn " + std::to_string(c.id) +
+  note(&c, "GET " + active_url().path + " on conn " + std::to_string(c.id) +
                (report_.reused ? " (reused)" : " (new)"));
   write_out(c);
 }
@@ -293,7 +295,9 @@ void ClientSession::read_idle(Conn& c) {
 void ClientSession::read_response(Conn& c) {
   std::array<char, 16384> buf;
   const size_t index = *active_;
-  auto body = [this, index](std::string_view piece) { events_.on_body(index, piece); };
+  auto body = [this, index](std::string_view piece) {
+    if (!following_redirect()) events_.on_body(index, piece);
+  };
   while (c.phase == Conn::Phase::Busy) {
     if (events_.body_blocked(index)) {
       // Bytes stay in TCP's receive buffer: its window shrinks to zero, and the server's
@@ -396,6 +400,7 @@ void ClientSession::complete_fetch(Conn& c) {
   }
   note(&c, "conn " + std::to_string(c.id) + (report_.persistence.keep_open ? " stays open: " : " closes: ") +
                report_.persistence.why);
+  const bool redirected = following_redirect();
   if (report_.persistence.keep_open) {
     c.phase = Conn::Phase::Idle;
   } else {
@@ -408,9 +413,40 @@ void ClientSession::complete_fetch(Conn& c) {
     }
     if (current_ == &c) current_ = nullptr;
   }
+  if (redirected && follow_redirect(c)) return;
+  redirect_.reset();
+  redirects_ = 0;
   events_.on_fetched(report_);
   active_.reset();
   work_pending_ = true;
+}
+
+bool ClientSession::following_redirect() const {
+  return config_.max_redirects > 0 && parser_.head_complete() &&
+         is_followable_redirect(parser_.head().status) &&
+         !parser_.head().header("Location").empty();
+}
+
+bool ClientSession::follow_redirect(const Conn& c) {
+  std::string error;
+  auto target = resolve_location(active_url(), syntax::trim_ows(parser_.head().header("Location")), error);
+  if (!target || redirects_ >= config_.max_redirects) {
+    // The response itself was whole: its connection keeps what complete_fetch decided.
+    fail_fetch(nullptr, target ? "not followed: " + std::to_string(config_.max_redirects) +
+                                " redirects already (-L follows at most that many)"
+                          : "cannot follow the redirect: " + error);
+    return true;
+  }
+  report_.redirect_to = target->text;
+  note(&c, "following the " + std::to_string(report_.status) + " redirect to " + target->text + " (-L)");
+  events_.on_fetched(report_);
+  redirect_ = std::move(*target);
+  ++redirects_;
+  retried_ = false;  // the new URL may be retried once on a stale connection in its turn
+  next_ = *active_;  // the same URL's turn again, now at the Location
+  active_.reset();
+  work_pending_ = true;
+  return true;
 }
 
 void ClientSession::fail_fetch(Conn* c, std::string error) {
@@ -426,6 +462,8 @@ void ClientSession::fail_fetch(Conn* c, std::string error) {
   report_.body_bytes = parser_.body_bytes();
   ++failures_;
   body_paused_ = false;
+  redirect_.reset();
+  redirects_ = 0;
   if (c != nullptr) {
     c->reusable = false;
     if (current_ == c) current_ = nullptr;
@@ -526,4 +564,5 @@ void ClientSession::flush_notes() {
   notes_.clear();
 }
 
-}  // namespace tcplab::http
+}  // namespace tcplab::http#include "http/syntax.hpp"
+

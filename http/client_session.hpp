@@ -33,6 +33,9 @@ struct ClientConfig {
   // closing ourselves: RFC 9112 §9.6 has the server close first, which leaves TIME-WAIT with
   // the server; a server that does not is closed by us after this grace.
   Duration close_grace = seconds(1);
+  // -L: how many redirects (RFC 9110 §15.4) one URL may follow, each fetched with a GET on the
+  // Location's URL; 0 follows none, and a 3xx is then the URL's answer.
+  unsigned max_redirects = 0;
 };
 
 // One URL's outcome.
@@ -51,6 +54,7 @@ struct FetchReport {
   uint64_t body_bytes = 0;
   BodyFraming framing = BodyFraming::None;
   Persistence persistence;  // does the connection stay open after this response, and why
+  std::string redirect_to;  // -L: a redirect followed to this URL (its body is not delivered)
 };
 
 // One connection's end.
@@ -122,6 +126,12 @@ class ClientSession {
   bool paused(const Conn& c) const { return body_paused_ && current_ == &c; }
   bool retry_on_new_connection(Conn& c, std::string_view how);
   void complete_fetch(Conn& c);
+  // -L: the response in hand is a redirect to follow (its body is not the URL's body).
+  bool following_redirect() const;
+  // The URL in flight: the given one, or where -L's redirects led it.
+  const Url& active_url() const { return redirect_ ? *redirect_ : urls_[*active_]; }
+  // Fetches the same URL index again from the Location, or fails it; true if it did either.
+  bool follow_redirect(const Conn& c);
   void fail_fetch(Conn* c, std::string error);
   void close_ours(Conn& c, std::string_view why);
   void connection_closed(Conn& c, tcp::CloseReason reason);
@@ -146,6 +156,8 @@ class ClientSession {
   FetchReport report_;                        // of active_
   ResponseParser parser_;
   size_t last_started_ = SIZE_MAX;  // the URL start_fetch last began
+  std::optional<Url> redirect_;     // -L: where the URL at next_ (or active_) now points
+  unsigned redirects_ = 0;          // ... after this many redirects
   bool retried_ = false;            // ... and it was already retried on a new connection
   bool work_pending_ = false;
   bool body_paused_ = false;  // the active fetch stopped reading: its output was full

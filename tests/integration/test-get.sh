@@ -84,6 +84,22 @@ port=$(our_ports | head -1)
 no_kernel_time_wait() { [ -n "$1" ] && ! kernel_time_wait "$1"; }
 check "TIME-WAIT: the kernel (the passive closer) holds none for port ${port:-?}" no_kernel_time_wait "$port"
 
+# ---------------------------------------------------------------- -L: a directory's redirect
+# python's http.server answers a directory asked for without its slash with 301 and Location:
+# /dir/; -L follows it on the same kept connection and writes only the index page.
+mkdir -p "$WORK/site/dir"
+echo "the directory's index" >"$WORK/site/dir/index.html"
+get --msl 0.1 "$U11/dir"
+check "without -L: the 301 is the answer, exit 0 [rc $RC]" \
+  bash -c '[ "$1" = 0 ] && grep -q "/dir: HTTP/1.1 301 Moved Permanently" <<<"$2"' _ "$RC" "$OUT"
+get --msl 0.1 -L -o "$WORK/dir.out" "$U11/dir"
+check "-L: exit 0 [rc $RC]" test "$RC" = 0
+check "-L: the 301 is printed with where it leads" \
+  grep -q "/dir: HTTP/1.1 301 Moved Permanently.* -> redirect to $U11/dir/ (-L); conn 1 (new)" <<<"$OUT"
+check "-L: the Location is fetched on the same connection" \
+  grep -q "/dir/: HTTP/1.1 200 OK.* -> $WORK/dir.out; conn 1 (reused)" <<<"$OUT"
+check "-L: -o holds the index page only" cmp -s "$WORK/dir.out" "$WORK/site/dir/index.html"
+
 # ---------------------------------------------------------------- --keepalive off
 get --trace --keepalive off "$U11/a.txt" "$U11/a.txt"
 check "--keepalive off: exit 0 [rc $RC]" test "$RC" = 0

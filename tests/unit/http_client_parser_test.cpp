@@ -239,6 +239,33 @@ TEST_CASE("URLs: http://ADDR[:PORT]/path only, with a clear refusal otherwise") 
   CHECK(error.find("IPv4 only") != std::string::npos);
 }
 
+TEST_CASE("-L: a Location resolves against the URL asked for (RFC 3986 §5.2)") {
+  std::string error;
+  const Url base = *parse_url("http://192.0.2.1:8000/a/b/c?q=1", error);
+  auto resolved = [&](std::string_view location) {
+    auto u = resolve_location(base, location, error);
+    return u ? u->text : "error: " + error;
+  };
+  CHECK(resolved("http://198.51.100.7/x") == "http://198.51.100.7/x");
+  CHECK(resolved("//198.51.100.7:81/y") == "http://198.51.100.7:81/y");
+  CHECK(resolved("/d/") == "http://192.0.2.1:8000/d/");
+  CHECK(resolved("/d/./e/../f?k=v#top") == "http://192.0.2.1:8000/d/f?k=v");
+  CHECK(resolved("g") == "http://192.0.2.1:8000/a/b/g");
+  CHECK(resolved("../g") == "http://192.0.2.1:8000/a/g");
+  CHECK(resolved("../../../g") == "http://192.0.2.1:8000/g");
+  CHECK(resolved("..") == "http://192.0.2.1:8000/a/");
+  CHECK(resolved("?z") == "http://192.0.2.1:8000/a/b/c?z");
+  CHECK(resolved("") == "http://192.0.2.1:8000/a/b/c?q=1");
+  CHECK(resolved("https://192.0.2.1/") ==
+        "error: only http:// URLs are supported, not 'https://' (tcplab has no TLS)");
+  CHECK(resolved("http://example.com/").find("no DNS") != std::string::npos);
+  CHECK(is_followable_redirect(301));
+  CHECK(is_followable_redirect(308));
+  CHECK_FALSE(is_followable_redirect(300));
+  CHECK_FALSE(is_followable_redirect(304));
+  CHECK_FALSE(is_followable_redirect(200));
+}
+
 TEST_CASE("the request: version, Host, and the Connection field each mode sends") {
   auto u = *[] {
     std::string e;

@@ -1,6 +1,7 @@
 // Tests for http/client_session over fake sockets: keep-alive reuse, Connection: close from
 // either side, HTTP/1.0 with and without keep-alive, close-delimited bodies, who closes
-// first (TIME-WAIT), refusal, timeouts, bad responses and the retry on a stale connection.
+// first (TIME-WAIT), refusal, timeouts, bad responses, the retry on a stale connection, and
+// -L's redirects.
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -504,4 +505,66 @@ TEST_CASE("a NUL in Connection: close is rejected, not half-read as keep-alive")
   CHECK(h.reports[0].error.find("control character in a header field value") != std::string::npos);
   CHECK(h.sock(0).aborted);
   CHECK(h.sock(0).sent.find("GET /b") == std::string::npos);
+}
+
+TEST_CASE("-L: a redirect is followed on the kept connection, and only the last body is delivered") {
+  ClientConfig config;
+  config.max_redirects = 2;
+  Harness h({"http://192.0.2.1:8000/d", "http://192.0.2.1:8000/z"}, config);
+  h.start();
+  h.connect(0);
+  h.sock(0).sent.clear();
+  h.sock(0).client_send("HTTP/1.1 301 Moved Permanently\r\nLocation: /d/\r\nContent-Length: 4\r\n\r\nmove");
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].ok);
+  CHECK(h.reports[0].status == 301);
+  CHECK(h.reports[0].redirect_to == "http://192.0.2.1:8000/d/");
+  CHECK(h.bodies[0].empty());  // the redirect's own body is not the URL's
+  CHECK(h.sock(0).sent.starts_with("GET /d/ HTTP/1.1\r\n"));
+  h.sock(0).sent.clear();
+  h.sock(0).client_send(kOk11);
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[1].index == 0);
+  CHECK(h.reports[1].url == "http://192.0.2.1:8000/d/");
+  CHECK(h.reports[1].reused);
+  CHECK(h.reports[1].redirect_to.empty());
+  CHECK(h.bodies[0] == "hello");
+  // The next URL starts from its own text, not from where the redirect led.
+  CHECK(h.sock(0).sent.starts_with("GET /z HTTP/1.1\r\n"));
+  CHECK(h.session->failures() == 0);
+}
+
+TEST_CASE("-L: too many redirects, or a Location tcplab cannot fetch, fail the URL; without -L a 3xx is it") {
+  ClientConfig config;
+  config.max_redirects = 1;
+  Harness h({"http://192.0.2.1:8000/a", "http://192.0.2.1:8000/b"}, config);
+  h.start();
+  h.connect(0);
+  const char* loop = "HTTP/1.1 302 Found\r\nLocation: /a\r\nContent-Length: 0\r\n\r\n";
+  h.sock(0).client_send(loop);
+  h.sock(0).client_send(loop);
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[0].ok);
+  CHECK_FALSE(h.reports[1].ok);
+  CHECK(h.reports[1].error == "not followed: 1 redirects already (-L follows at most that many)");
+  // The next URL still goes, on the same kept connection, and is followed afresh.
+  h.sock(0).sent.clear();
+  h.sock(0).client_send(
+      "HTTP/1.1 307 Temporary Redirect\r\nLocation: https://192.0.2.1/b\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(h.reports.size() == 3);
+  CHECK_FALSE(h.reports[2].ok);
+  CHECK(h.reports[2].error.find("cannot follow the redirect: only http:// URLs") == 0);
+  CHECK(h.session->failures() == 2);
+  CHECK(h.sockets.size() == 1);
+
+  Harness plain({"http://192.0.2.1:8000/a"});
+  plain.start();
+  plain.connect(0);
+  plain.sock(0).client_send(
+      "HTTP/1.1 301 Moved Permanently\r\nLocation: /b\r\nContent-Length: 4\r\n\r\nmove");
+  REQUIRE(plain.reports.size() == 1);
+  CHECK(plain.reports[0].ok);
+  CHECK(plain.reports[0].redirect_to.empty());
+  CHECK(plain.bodies[0] == "move");
+  CHECK(plain.session->failures() == 0);
 }

@@ -28,6 +28,9 @@
 namespace tcplab::cli {
 namespace {
 
+// -L: how many redirects one URL may follow (browsers allow 20).
+constexpr unsigned kMaxRedirects = 20;
+
 // RFC 6335 §6: the dynamic (ephemeral) port range.
 constexpr uint32_t kFirstEphemeral = 49152;
 
@@ -40,6 +43,7 @@ struct GetOptions {
   std::vector<std::string> outputs;  // -o FILE, paired with the URLs in order
   bool http10 = false;
   std::optional<bool> keepalive;  // unset: on for HTTP/1.1, off for HTTP/1.0
+  bool follow_redirects = false;  // -L
   Duration timeout = seconds(10);
 };
 
@@ -78,6 +82,13 @@ FlagTable get_flags(GetOptions& o) {
           return std::string("expected on or off");
         return std::nullopt;
       });
+  add_flag(flags, "-L", "", "redirects are answers",
+           "follow redirects (301, 302, 303, 307 and 308 with a Location), at most " +
+               std::to_string(kMaxRedirects) +
+               " for each URL, as curl -L does: each hop is printed, the next request goes to the "
+               "Location (on the same connection if it is the same server), and -o gets only the last "
+               "response's body",
+           switch_into(o.follow_redirects, true));
   add_flag(flags, "--timeout", "SECONDS", seconds_text(o.timeout),
            "a fetch fails when its connection makes no progress for this long; a connection we "
            "closed that does not finish closing in this long (a server that keeps sending after its "
@@ -138,7 +149,11 @@ class Printer final : public http::ClientEvents {
       std::fprintf(stderr, "tcplab get: %s: %s\n", r.url.c_str(), r.error.c_str());
     } else {
       std::string saved;
-      if (r.index < names_.size()) saved = " -> " + shown_name(names_[r.index]);
+      if (!r.redirect_to.empty()) {
+        saved = " -> redirect to " + r.redirect_to + " (-L)";
+      } else if (r.index < names_.size()) {
+        saved = " -> " + shown_name(names_[r.index]);
+      }
       // RFC 9112 §4: the reason phrase may be empty, and then there is nothing after the code.
       std::string reason = r.reason.empty() ? std::string() : " " + r.reason;
       std::string interim;
@@ -288,6 +303,7 @@ int get_main(int argc, char** argv, int first) {
   config.request.keepalive = o.keepalive.value_or(!o.http10);
   config.request.user_agent = std::string("tcplab/") + kVersion;
   config.timeout = o.timeout;
+  config.max_redirects = o.follow_redirects ? kMaxRedirects : 0;
   Printer printer(outputs, o.outputs, o.tcp.msl);
   // RFC 6056 §3.3.1: start the ephemeral ports at a random place. Counting from the same port
   // on every run would meet, on the very same 4-tuple, the TIME-WAIT the server kept from
