@@ -225,6 +225,7 @@ class Connection final : public Socket {
   RecoverySend send_rescue_segment();
   Seq skip_sacked(Seq seq, Seq limit) const;
   size_t recovery_room(size_t wanted) const;
+  size_t window_room_at(Seq seq) const;
   bool new_data_sendable() const;
   size_t pipe() const;
 

@@ -134,7 +134,7 @@ Connection::RecoverySend Connection::send_recovery_segment() {
   }
   if (!(cursor < limit)) return RecoverySend::Nothing;
   size_t hole = seq_distance(cursor, scoreboard_.next_sacked(cursor, limit));
-  size_t room = recovery_room(hole);
+  size_t room = std::min(recovery_room(hole), window_room_at(cursor));
   if (room == 0) return RecoverySend::Blocked;
   uint32_t sent = retransmit_at(cursor, std::min(room, hole), note);
   if (sent == 0) return RecoverySend::Nothing;
@@ -158,6 +158,17 @@ size_t Connection::recovery_room(size_t wanted) const {
   size_t in_pipe = pipe();
   size_t room = congestion_.cwnd() > in_pipe ? congestion_.cwnd() - in_pipe : 0;
   return room < std::min(send_mss(), wanted) ? 0 : room;
+}
+
+// RFC 1122 §4.2.2.16: after the peer shrank its window, "retransmit normally the old
+// unacknowledged data between SND.UNA and SND.UNA+SND.WND" - resends, like new data, stay
+// inside the window the peer offers now (RFC 9293 §3.8.6): a cwnd kept through answered
+// zero-window probes must not pour the whole old flight into a window just reopened a little.
+// The bytes from `seq` to the window's right edge; 0 at or beyond it. (A shut window is
+// probed from the retransmission timer, retransmit_first, which this does not limit.)
+size_t Connection::window_room_at(Seq seq) const {
+  const Seq edge = tcb_.snd_una + tcb_.snd_wnd;
+  return seq < edge ? seq_distance(seq, edge) : 0;
 }
 
 // RFC 6675 §4 NextSeg (2): "there exists available unsent data and the receiver's
@@ -191,7 +202,7 @@ Connection::RecoverySend Connection::send_rescue_segment() {
   size_t length = seq_distance(run->first, run->end);
   Seq from = length > send_mss() ? run->end - static_cast<uint32_t>(send_mss()) : run->first;
   size_t wanted = seq_distance(from, run->end);
-  size_t room = recovery_room(wanted);
+  size_t room = std::min(recovery_room(wanted), window_room_at(from));
   if (room == 0) return RecoverySend::Blocked;
   if (retransmit_at(from, std::min(room, wanted), "rescue retransmission") == 0) return RecoverySend::Nothing;
   rescue_rxt_ = rtx_end_;  // RescueRxt = RecoveryPoint; HighRxt (rtx_next_) stays

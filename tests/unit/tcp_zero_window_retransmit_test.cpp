@@ -241,3 +241,39 @@ TEST_CASE("tcp: a zero-window probe the peer does not answer collapses cwnd like
   CHECK(snapshot_of(c).cwnd == 1460);
   CHECK(snapshot_of(c).ssthresh == 2 * 1460);  // FlightSize 2920 / 2 is below 2 * SMSS
 }
+
+// RFC 1122 §4.2.2.16: the old data goes again only "between SND.UNA and SND.UNA+SND.WND". With
+// cwnd kept through the answered probes, a window that opens a little must get that much and no
+// more: the rest waits for the window to move, not for cwnd (a peer that shrinks its window,
+// Linux with net.ipv4.tcp_shrink_window=1, got the whole old flight again at every opening).
+TEST_CASE("tcp: a window that reopens a little gets resends up to its edge, no more") {
+  Established c;
+  REQUIRE(c.socket->send(bytes_of(std::string(5 * 1460, 'x'))) == 5 * 1460);
+  REQUIRE(c.peer.take().size() == 5);
+  const Seq una = c.our_nxt + 1460;
+  c.peer_acks(una, 0);
+  REQUIRE(c.peer.take().empty());
+  auto out = next_sent(c);  // the first probe, answered
+  REQUIRE(out.size() == 1);
+  c.peer_acks(una, 0);
+  REQUIRE(snapshot_of(c).cwnd > 4 * 1460);
+  // Room for two segments: two go, not four.
+  c.peer_acks(una, 2 * 1460);
+  out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].seq == una);
+  CHECK(out[1].seq == una + 1460);
+  // Part of a segment's room: that part goes (the peer can take it), and nothing past the edge.
+  c.peer_acks(una + 2 * 1460, 1000);
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seq == una + 2 * 1460);
+  CHECK(out[0].payload.size() == 1000);
+  // The window moves on: the rest follows.
+  c.peer_acks(una + 2 * 1460 + 1000, 65535);
+  out = c.peer.take();
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].seq == una + 2 * 1460 + 1000);
+  CHECK(out[1].seq + static_cast<uint32_t>(out[1].payload.size()) == una + 4 * 1460);
+}
