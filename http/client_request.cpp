@@ -3,13 +3,17 @@
 #include "http/client_request.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
+
+#include "http/syntax.hpp"
 
 namespace tcplab::http {
 
 std::optional<Url> parse_url(std::string_view text, std::string& error) {
   constexpr std::string_view kScheme = "http://";
-  if (text.substr(0, kScheme.size()) != kScheme) {
+  // RFC 3986 §3.1: "schemes are case-insensitive" (HTTP:// is http://).
+  if (!syntax::starts_with_ci(text, kScheme)) {
     auto colon = text.find("://");
     error = colon == std::string_view::npos
                 ? "'" + std::string(text) + "' is not a URL; expected http://ADDR[:PORT]/path"
@@ -99,22 +103,55 @@ std::string remove_dot_segments(std::string_view path) {
   return out;
 }
 
+// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ':', before any
+// '/', '?' or '#'. Its length, or 0 if the reference has none (it is relative).
+size_t scheme_length(std::string_view reference) {
+  if (reference.empty() || !std::isalpha(static_cast<unsigned char>(reference[0]))) return 0;
+  for (size_t i = 1; i < reference.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(reference[i]);
+    if (c == ':') return i;
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return 0;
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::optional<Url> resolve_location(const Url& base, std::string_view location, std::string& error) {
+  // Browsers and curl send a space in a Location as %20 rather than refuse it (it is no URI
+  // character, RFC 3986 §2); control bytes never get here (the response parser refuses them).
+  std::string encoded;
+  for (char c : location.substr(0, location.find('#'))) {
+    if (c == ' ')
+      encoded += "%20";
+    else
+      encoded += c;
+  }
+  std::string_view reference = encoded;
+  const size_t scheme = scheme_length(reference);
+  if (scheme > 0 && !syntax::starts_with_ci(reference, "http:")) {
+    const bool slashes = reference.substr(scheme + 1).starts_with("//");
+    const std::string named(reference.substr(0, scheme + (slashes ? 3 : 1)));
+    error = "only http:// URLs are supported, not '" + named + "'" +
+            (syntax::starts_with_ci(reference, "https:") ? " (tcplab has no TLS)" : "");
+    return std::nullopt;
+  }
+  // "http:" with a path and no authority, or an authority: the rest resolves as without it.
+  if (scheme > 0 && !reference.substr(scheme + 1).starts_with("//")) reference.remove_prefix(scheme + 1);
   // The query and fragment are not paths: dot segments are removed before them only.
-  std::string_view reference = location.substr(0, location.find('#'));
   const size_t path_end = std::min(reference.find('?'), reference.size());
   std::string_view path = reference.substr(0, path_end);
   std::string_view query = reference.substr(path_end);
-  const size_t scheme_end = reference.find("://");
-  const bool has_scheme = scheme_end != std::string_view::npos && scheme_end < path_end &&
-                          reference.find('/') > scheme_end;
   std::string absolute;
-  if (has_scheme) {
-    absolute = std::string(reference);
-  } else if (reference.starts_with("//")) {
-    absolute = "http:" + std::string(reference);
+  if (scheme > 0 || reference.starts_with("//")) {
+    // RFC 3986 §5.2.2: an absolute reference's path loses its dot segments too.
+    std::string_view rest = reference.substr(reference.find("//") + 2);
+    const size_t authority_end = std::min(rest.find_first_of("/?"), rest.size());
+    const size_t rest_path_end = std::min(rest.find('?'), rest.size());
+    std::string_view rest_path = rest.substr(authority_end, rest_path_end - authority_end);
+    absolute = "http://" + std::string(rest.substr(0, authority_end)) +
+               (rest_path.empty() ? std::string("/") : remove_dot_segments(rest_path)) +
+               std::string(rest.substr(rest_path_end));
   } else if (path.starts_with('/')) {
     absolute = "http://" + base.authority + remove_dot_segments(path) + std::string(query);
   } else {

@@ -432,9 +432,11 @@ bool ClientSession::follow_redirect(const Conn& c) {
   auto target = resolve_location(active_url(), syntax::trim_ows(parser_.head().header("Location")), error);
   if (!target || redirects_ >= config_.max_redirects) {
     // The response itself was whole: its connection keeps what complete_fetch decided.
-    fail_fetch(nullptr, target ? "not followed: " + std::to_string(config_.max_redirects) +
-                                " redirects already (-L follows at most that many)"
-                          : "cannot follow the redirect: " + error);
+    const std::string redirect = "its " + std::to_string(parser_.head().status) + " redirect";
+    fail_fetch(nullptr, target ? redirect + " to " + target->text + " not followed: " +
+                                     std::to_string(config_.max_redirects) + " redirects already since " +
+                                     urls_[*active_].text + " (-L follows at most that many)"
+                               : redirect + " cannot be followed: " + error);
     return true;
   }
   report_.redirect_to = target->text;

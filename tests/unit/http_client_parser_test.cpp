@@ -221,6 +221,7 @@ TEST_CASE("URLs: http://ADDR[:PORT]/path only, with a clear refusal otherwise") 
   REQUIRE(bare);
   CHECK(bare->port == 80);
   CHECK(bare->path == "/");
+  CHECK(parse_url("HTTP://192.0.2.1/x", error));  // RFC 3986 §3.1: the scheme in any case
   CHECK_FALSE(parse_url("https://192.0.2.1/", error));
   CHECK(error.find("only http://") != std::string::npos);
   CHECK_FALSE(parse_url("http://example.com/", error));
@@ -259,6 +260,13 @@ TEST_CASE("-L: a Location resolves against the URL asked for (RFC 3986 §5.2)") 
   CHECK(resolved("https://192.0.2.1/") ==
         "error: only http:// URLs are supported, not 'https://' (tcplab has no TLS)");
   CHECK(resolved("http://example.com/").find("no DNS") != std::string::npos);
+  // RFC 3986 §3.1: a scheme is any letters-first name before ':', in any case.
+  CHECK(resolved("mailto:someone@example.com") == "error: only http:// URLs are supported, not 'mailto:'");
+  CHECK(resolved("HTTP://198.51.100.7/x") == "http://198.51.100.7/x");
+  // §5.2.2: an absolute reference's path loses its dot segments too; a space goes as %20.
+  CHECK(resolved("http://198.51.100.7/a/./b/../c?x=/../y") == "http://198.51.100.7/a/c?x=/../y");
+  CHECK(resolved("//198.51.100.7") == "http://198.51.100.7/");
+  CHECK(resolved("/a b") == "http://192.0.2.1:8000/a%20b");
   CHECK(is_followable_redirect(301));
   CHECK(is_followable_redirect(308));
   CHECK_FALSE(is_followable_redirect(300));

@@ -546,14 +546,16 @@ TEST_CASE("-L: too many redirects, or a Location tcplab cannot fetch, fail the U
   REQUIRE(h.reports.size() == 2);
   CHECK(h.reports[0].ok);
   CHECK_FALSE(h.reports[1].ok);
-  CHECK(h.reports[1].error == "not followed: 1 redirects already (-L follows at most that many)");
+  CHECK(h.reports[1].status == 302);
+  CHECK(h.reports[1].error == "its 302 redirect to http://192.0.2.1:8000/a not followed: 1 redirects already "
+                              "since http://192.0.2.1:8000/a (-L follows at most that many)");
   // The next URL still goes, on the same kept connection, and is followed afresh.
   h.sock(0).sent.clear();
   h.sock(0).client_send(
       "HTTP/1.1 307 Temporary Redirect\r\nLocation: https://192.0.2.1/b\r\nContent-Length: 0\r\n\r\n");
   REQUIRE(h.reports.size() == 3);
   CHECK_FALSE(h.reports[2].ok);
-  CHECK(h.reports[2].error.find("cannot follow the redirect: only http:// URLs") == 0);
+  CHECK(h.reports[2].error.find("its 307 redirect cannot be followed: only http:// URLs") == 0);
   CHECK(h.session->failures() == 2);
   CHECK(h.sockets.size() == 1);
 
