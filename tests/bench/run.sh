@@ -444,12 +444,17 @@ loss_rows() {
 loss_rows
 
 # --- small HTTP responses ---------------------------------------------------------------------
-http_triple "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
-http_triple "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
-http_triple "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
-http_triple "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
-http_triple "1 KiB from memory, new connection, ab -c 10" ab_rps /bytes/1024 -n "$CL_REQ" -c 10
-http_triple "1 KiB from memory, new connection, wrk -c 50" wrk_rps /bytes/1024 -c 50 -H "Connection: close"
+# memory_loads FUNCTION: FUNCTION NAME TOOL PATH ARGS... for each 1 KiB load from memory (the
+# rows against nginx and the kernel adapter here, against the TUN floor below).
+memory_loads() {
+  "$1" "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
+  "$1" "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
+  "$1" "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
+  "$1" "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
+  "$1" "1 KiB from memory, new connection, ab -c 10" ab_rps /bytes/1024 -n "$CL_REQ" -c 10
+  "$1" "1 KiB from memory, new connection, wrk -c 50" wrk_rps /bytes/1024 -c 50 -H "Connection: close"
+}
+memory_loads http_triple
 http_pair "1 KiB file (--root), keep-alive, ab -c 10" ab_rps /f1k -k -n "$KA_REQ" -c 10
 http_pair "1 KiB file (--root), new connection, ab -c 10" ab_rps /f1k -n "$CL_REQ" -c 10
 # The --root target is a ratio within tcplab (a file against the same bytes from memory), and
@@ -538,11 +543,7 @@ floor_pair() {  # floor_pair NAME TOOL PATH ARGS...: tcplab, then the floor, sam
     "the floor's is $(per_us $((f1 - f0)) "$floor_n") us"
 }
 floor_start
-floor_pair "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
-floor_pair "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
-floor_pair "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
-floor_pair "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
-floor_pair "1 KiB from memory, new connection, ab -c 10" ab_rps /bytes/1024 -n "$CL_REQ" -c 10
+memory_loads floor_pair
 read -r t50 _ <<<"$(lat "$NS_S" $TCPLAB_ADDR 80)"
 read -r f50 _ <<<"$(lat "$NS_T" 198.18.0.2 80)"
 row "connect latency p50, against no stack" "us" "$t50" "$f50" "TUN floor (no stack)"

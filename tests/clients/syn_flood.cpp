@@ -24,7 +24,10 @@
 #include <string>
 #include <thread>
 
+#include "tests/clients/packet_bytes.hpp"
 #include "tests/clients/tcp_client.hpp"
+
+using namespace tcpclient;
 
 namespace {
 
@@ -34,25 +37,6 @@ const char* kUsage =
 constexpr uint32_t kFloodNet = 0xC6120000;   // 198.18.0.0
 constexpr uint32_t kFloodMask = 0x0001ffff;  // /15: the low 17 bits vary
 constexpr size_t kLength = 20 + 24;          // IPv4 + TCP with the MSS option
-
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  put16(p, static_cast<uint16_t>(v >> 16));
-  put16(p + 2, static_cast<uint16_t>(v));
-}
-
-uint32_t sum16(const uint8_t* data, size_t n, uint32_t sum = 0) {
-  for (size_t i = 0; i + 1 < n; i += 2) sum += (uint32_t{data[i]} << 8) | data[i + 1];
-  if (n % 2) sum += uint32_t{data[n - 1]} << 8;
-  return sum;
-}
-uint16_t fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
 
 // One SYN with MSS 1460 from `src`:`sport` to `dst`:`dport`, checksums filled in.
 void make_syn(std::array<uint8_t, kLength>& p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,

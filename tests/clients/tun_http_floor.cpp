@@ -20,6 +20,7 @@
 #include <array>
 #include <vector>
 
+#include "tests/clients/packet_bytes.hpp"
 #include "tests/clients/tcp_client.hpp"
 
 using namespace tcpclient;
@@ -36,28 +37,6 @@ constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x1
 
 volatile sig_atomic_t stop = 0;
 void on_signal(int) { stop = 1; }
-
-uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t get32(const uint8_t* p) { return uint32_t(get16(p)) << 16 | get16(p + 2); }
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  put16(p, static_cast<uint16_t>(v >> 16));
-  put16(p + 2, static_cast<uint16_t>(v));
-}
-
-// RFC 1071: the Internet checksum's running sum, folded at the end.
-uint32_t sum16(const uint8_t* p, size_t n, uint32_t sum = 0) {
-  for (size_t i = 0; i + 1 < n; i += 2) sum += get16(p + i);
-  if (n % 2) sum += uint32_t(p[n - 1]) << 8;
-  return sum;
-}
-uint16_t fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
 
 struct Flow {
   uint32_t rcv_nxt = 0;  // the client's next sequence number

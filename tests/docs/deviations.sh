@@ -6,17 +6,10 @@
 cd "$(dirname "$0")/../.."
 CHECK=tests/docs/deviations.py
 FIXTURE=tests/docs/fixtures/deviations
+source tests/docs/fixture_check.sh
 status=0
 
-got=$(python3 "$CHECK" --root "$FIXTURE"); rc=$?
-want=$(cat "$FIXTURE.expected")
-if [ "$rc" -eq 1 ] && [ "$got" = "$want" ]; then
-  echo "ok - the deviations check finds every planted mistake in $FIXTURE/ ($(wc -l <<<"$want"))"
-else
-  echo "not ok - the deviations check on $FIXTURE/ (exit $rc); expected vs found:"
-  diff <(echo "$want") <(echo "$got") | sed 's/^/# /'
-  status=1
-fi
+fixture_check deviations "$FIXTURE/" "$FIXTURE.expected" python3 "$CHECK" --root "$FIXTURE"
 
 python3 "$CHECK" || status=1
 exit $status

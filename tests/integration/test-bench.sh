@@ -65,8 +65,8 @@ check("bulk rows: the client's and tcplab's CPU (cores) measured",
 # The TUN floor answered the loads (a response ab or wrk cannot frame stalls the load, which
 # then reports no rate, and the row reads 0), and its CPU was read.
 floor = [r for r in rows if r["reference_name"] == "TUN floor (no stack)"]
-check("rows against the TUN floor: 5 loads and connect latency, both sides measured",
-      len([r for r in floor if r["unit"] == "req/s"]) == 5 and
+check("rows against the TUN floor: 6 loads and connect latency, both sides measured",
+      len([r for r in floor if r["unit"] == "req/s"]) == 6 and
       any(r["name"] == "connect latency p50, against no stack" for r in floor) and
       all(r["tcplab"] > 0 and r["reference"] > 0 for r in floor))
 idle = next((r for r in rows if r["name"].endswith("idle keep-alive connections: served")), None)
