@@ -24,10 +24,10 @@ bool if_range_holds(std::string_view if_range, const ResponseHead& head, std::ti
     const auto etag = field_of(head, "ETag");
     return !etag.empty() && if_range == etag;
   }
-  // A date matches only if it is exactly the Last-Modified we would send, and that one is
-  // strong: at least a second before now (§8.8.2.2), so no later edit in the same second hides.
-  // Compared as times, not text: §5.6.7 has recipients accept all three date forms, and the
-  // RFC 850 or asctime spelling of our second names the same copy.
+  // A date matches only if it names the second of the Last-Modified we would send (§13.1.5's
+  // "exactly matches", compared as times: §5.6.7 has recipients accept all three date forms, so
+  // the RFC 850 or asctime spelling of that second matches too), and that one is strong: at
+  // least a second before now (§8.8.2.2), so no later edit in the same second hides.
   const auto sent = field_of(head, "Last-Modified");
   if (sent.empty()) return false;
   const auto modified = parse_http_date(sent, now);

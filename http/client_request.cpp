@@ -9,6 +9,17 @@
 #include "http/syntax.hpp"
 
 namespace tcplab::http {
+namespace {
+
+// The refusal of a URL whose scheme (the first `scheme_length` bytes of `text`) is not http.
+std::string unsupported_scheme(std::string_view text, size_t scheme_length) {
+  const bool slashes = text.substr(scheme_length + 1).starts_with("//");
+  const std::string named(text.substr(0, scheme_length + (slashes ? 3 : 1)));
+  return "only http:// URLs are supported, not '" + named + "'" +
+         (syntax::starts_with_ci(text, "https:") ? " (tcplab has no TLS)" : "");
+}
+
+}  // namespace
 
 std::optional<Url> parse_url(std::string_view text, std::string& error) {
   constexpr std::string_view kScheme = "http://";
@@ -17,8 +28,7 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
     auto colon = text.find("://");
     error = colon == std::string_view::npos
                 ? "'" + std::string(text) + "' is not a URL; expected http://ADDR[:PORT]/path"
-                : "only http:// URLs are supported, not '" + std::string(text.substr(0, colon + 3)) + "'" +
-                      (text.substr(0, colon) == "https" ? " (tcplab has no TLS)" : "");
+                : unsupported_scheme(text, colon);
     return std::nullopt;
   }
   Url url;
@@ -41,7 +51,11 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
   }
   std::string_view host = authority;
   auto colon = authority.find(':');
-  if (colon != std::string_view::npos) {
+  // RFC 3986 §3.2.3: an empty port ("ADDR:") is the scheme's default.
+  if (colon != std::string_view::npos && colon + 1 == authority.size()) {
+    host = authority.substr(0, colon);
+    authority = host;
+  } else if (colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     std::string_view port = authority.substr(colon + 1);
     uint32_t n = 0;
@@ -53,6 +67,10 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
       return std::nullopt;
     }
     url.port = static_cast<uint16_t>(n);
+  }
+  if (host.empty()) {
+    error = "no host in '" + std::string(text) + "'";
+    return std::nullopt;
   }
   auto address = wire::Ipv4Address::parse(host);
   if (!address) {
@@ -128,24 +146,23 @@ std::optional<Url> resolve_location(const Url& base, std::string_view location, 
       encoded += c;
   }
   std::string_view reference = encoded;
-  const size_t scheme = scheme_length(reference);
-  if (scheme > 0 && !syntax::starts_with_ci(reference, "http:")) {
-    const bool slashes = reference.substr(scheme + 1).starts_with("//");
-    const std::string named(reference.substr(0, scheme + (slashes ? 3 : 1)));
-    error = "only http:// URLs are supported, not '" + named + "'" +
-            (syntax::starts_with_ci(reference, "https:") ? " (tcplab has no TLS)" : "");
-    return std::nullopt;
+  if (const size_t scheme = scheme_length(reference); scheme > 0) {
+    if (!syntax::starts_with_ci(reference, "http:")) {
+      error = unsupported_scheme(reference, scheme);
+      return std::nullopt;
+    }
+    // RFC 3986 §5.2.2, the non-strict reading: a scheme that is the base's own (http) is dropped
+    // and the rest resolves as a reference without one ("http:g" as "g", §5.4.2).
+    reference.remove_prefix(scheme + 1);
   }
-  // "http:" with a path and no authority, or an authority: the rest resolves as without it.
-  if (scheme > 0 && !reference.substr(scheme + 1).starts_with("//")) reference.remove_prefix(scheme + 1);
   // The query and fragment are not paths: dot segments are removed before them only.
   const size_t path_end = std::min(reference.find('?'), reference.size());
   std::string_view path = reference.substr(0, path_end);
   std::string_view query = reference.substr(path_end);
   std::string absolute;
-  if (scheme > 0 || reference.starts_with("//")) {
-    // RFC 3986 §5.2.2: an absolute reference's path loses its dot segments too.
-    std::string_view rest = reference.substr(reference.find("//") + 2);
+  if (reference.starts_with("//")) {
+    // A network-path reference: its own authority, and RFC 3986 §5.2.2 removes its dot segments.
+    std::string_view rest = reference.substr(2);
     const size_t authority_end = std::min(rest.find_first_of("/?"), rest.size());
     const size_t rest_path_end = std::min(rest.find('?'), rest.size());
     std::string_view rest_path = rest.substr(authority_end, rest_path_end - authority_end);

@@ -24,8 +24,9 @@ struct Url {
 // The URL, or nothing with `error` saying what is wrong in one line.
 std::optional<Url> parse_url(std::string_view text, std::string& error);
 
-// RFC 9110 §15.4: the redirections a client may follow automatically with a GET (300 and 304
-// are not: 300 offers a choice, 304 is an answer to a conditional request).
+// RFC 9110 §15.4: the redirections `get -L` follows with a GET. Not 304 (an answer to a
+// conditional request), nor 300 (a choice among representations: §15.4.1 lets a client follow
+// its Location; we show the choice instead).
 bool is_followable_redirect(int status);
 
 // RFC 9110 §10.2.2: a Location value is a URI reference, resolved against the URL that was

@@ -296,7 +296,7 @@ void ClientSession::read_response(Conn& c) {
   std::array<char, 16384> buf;
   const size_t index = *active_;
   auto body = [this, index](std::string_view piece) {
-    if (!following_redirect()) events_.on_body(index, piece);
+    if (!response_is_redirect_to_follow()) events_.on_body(index, piece);
   };
   while (c.phase == Conn::Phase::Busy) {
     if (events_.body_blocked(index)) {
@@ -400,7 +400,7 @@ void ClientSession::complete_fetch(Conn& c) {
   }
   note(&c, "conn " + std::to_string(c.id) + (report_.persistence.keep_open ? " stays open: " : " closes: ") +
                report_.persistence.why);
-  const bool redirected = following_redirect();
+  const bool redirected = response_is_redirect_to_follow();
   if (report_.persistence.keep_open) {
     c.phase = Conn::Phase::Idle;
   } else {
@@ -413,7 +413,10 @@ void ClientSession::complete_fetch(Conn& c) {
     }
     if (current_ == &c) current_ = nullptr;
   }
-  if (redirected && follow_redirect(c)) return;
+  if (redirected) {
+    follow_redirect(c);
+    return;
+  }
   redirect_.reset();
   redirects_ = 0;
   events_.on_fetched(report_);
@@ -421,13 +424,13 @@ void ClientSession::complete_fetch(Conn& c) {
   work_pending_ = true;
 }
 
-bool ClientSession::following_redirect() const {
+bool ClientSession::response_is_redirect_to_follow() const {
   return config_.max_redirects > 0 && parser_.head_complete() &&
          is_followable_redirect(parser_.head().status) &&
          !parser_.head().header("Location").empty();
 }
 
-bool ClientSession::follow_redirect(const Conn& c) {
+void ClientSession::follow_redirect(const Conn& c) {
   std::string error;
   auto target = resolve_location(active_url(), syntax::trim_ows(parser_.head().header("Location")), error);
   if (!target || redirects_ >= config_.max_redirects) {
@@ -437,7 +440,7 @@ bool ClientSession::follow_redirect(const Conn& c) {
                                      std::to_string(config_.max_redirects) + " redirects already since " +
                                      urls_[*active_].text + " (-L follows at most that many)"
                                : redirect + " cannot be followed: " + error);
-    return true;
+    return;
   }
   report_.redirect_to = target->text;
   note(&c, "following the " + std::to_string(report_.status) + " redirect to " + target->text + " (-L)");
@@ -448,7 +451,6 @@ bool ClientSession::follow_redirect(const Conn& c) {
   next_ = *active_;  // the same URL's turn again, now at the Location
   active_.reset();
   work_pending_ = true;
-  return true;
 }
 
 void ClientSession::fail_fetch(Conn* c, std::string error) {
@@ -566,5 +568,4 @@ void ClientSession::flush_notes() {
   notes_.clear();
 }
 
-}  // namespace tcplab::http#include "http/syntax.hpp"
-
+}  // namespace tcplab::http

@@ -127,11 +127,12 @@ class ClientSession {
   bool retry_on_new_connection(Conn& c, std::string_view how);
   void complete_fetch(Conn& c);
   // -L: the response in hand is a redirect to follow (its body is not the URL's body).
-  bool following_redirect() const;
+  bool response_is_redirect_to_follow() const;
   // The URL in flight: the given one, or where -L's redirects led it.
   const Url& active_url() const { return redirect_ ? *redirect_ : urls_[*active_]; }
-  // Fetches the same URL index again from the Location, or fails it; true if it did either.
-  bool follow_redirect(const Conn& c);
+  // Fetches the same URL index again from the Location, or fails it (too many redirects, a
+  // Location we cannot fetch).
+  void follow_redirect(const Conn& c);
   void fail_fetch(Conn* c, std::string error);
   void close_ours(Conn& c, std::string_view why);
   void connection_closed(Conn& c, tcp::CloseReason reason);

@@ -164,8 +164,12 @@ size_t Connection::recovery_room(size_t wanted) const {
 // unacknowledged data between SND.UNA and SND.UNA+SND.WND" - resends, like new data, stay
 // inside the window the peer offers now (RFC 9293 §3.8.6): a cwnd kept through answered
 // zero-window probes must not pour the whole old flight into a window just reopened a little.
-// The bytes from `seq` to the window's right edge; 0 at or beyond it. (A shut window is
-// probed from the retransmission timer, retransmit_first, which this does not limit.)
+// The bytes from `seq` to the window's right edge; 0 at or beyond it (a FIN alone there waits
+// for the window or the timer). Only go-back-N, SACK and rescue resends are held to it: the
+// segment at SND.UNA that retransmit_first sends (a timeout, a fast retransmit) goes whole, as
+// the probe of a shut or shrunk window (§4.2.2.16: "the TCP MUST probe it in the standard
+// way"). §4.2.2.16 also lets a sender "retransmit old data beyond SND.UNA+SND.WND": holding the
+// others at the edge is our choice, the one Linux's tcp_retransmit_skb makes.
 size_t Connection::window_room_at(Seq seq) const {
   const Seq edge = tcb_.snd_una + tcb_.snd_wnd;
   return seq < edge ? seq_distance(seq, edge) : 0;

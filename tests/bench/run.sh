@@ -40,8 +40,9 @@ SRV_PID=; NGINX_PID=; HOLD_PIDS=; KT_PID=; PERF_PID=; FLOOR_PID=
 LOSS_PIDS=; LOSS_NS=  # the SACK rows' servers and clients, and their namespaces
 WORK=$(mktemp -d)
 cleanup() {
-  for p in $PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS $FLOOR_PID; do kill "$p" 2>/dev/null; done
-  for p in $PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS $FLOOR_PID; do wait "$p" 2>/dev/null; done
+  local pids="$PERF_PID $HOLD_PIDS $SRV_PID $NGINX_PID $KT_PID $LOSS_PIDS $FLOOR_PID"
+  for p in $pids; do kill "$p" 2>/dev/null; done
+  for p in $pids; do wait "$p" 2>/dev/null; done
   for ns in $NS_S $NS_C $NS_T $LOSS_NS; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$WORK"
   return 0
@@ -51,7 +52,8 @@ trap 'exit 130' INT TERM
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (namespaces and TUN devices): sudo make bench"; exit 1; }
 for tool in ab wrk nginx curl; do
-  command -v $tool >/dev/null || { echo "bench: needs $tool (sudo make bench installs it with tests/setup.sh)"; exit 1; }
+  command -v $tool >/dev/null ||
+    { echo "bench: needs $tool (sudo make bench installs it with tests/setup.sh)"; exit 1; }
 done
 
 in_s() { ip netns exec "$NS_S" "$@"; }
@@ -522,7 +524,7 @@ floor_start() {
   ip -n "$NS_T" link set tlim0 up
   # Not under timeout, so that $! is the floor itself (whose CPU the rows read): it stops on its own
   # after --seconds.
-  ip netns exec "$NS_T" "$BUILD/clients/tun_http_floor" --dev tlim0 --ip 198.18.0.2 --seconds 300 \
+  ip netns exec "$NS_T" "$BUILD/clients/tun_http_floor" --dev tlim0 --ip 198.18.0.2 --seconds 1200 \
     >"$WORK/floor.out" 2>&1 &
   FLOOR_PID=$!
   for _ in $(seq 100); do grep -qs '^ready' "$WORK/floor.out" && return 0; sleep 0.05; done
@@ -539,8 +541,9 @@ floor_pair() {  # floor_pair NAME TOOL PATH ARGS...: tcplab, then the floor, sam
   row "  server CPU per request" "us" "$(per_us $((t1 - t0)) "$ours_n")" "$(per_us $((f1 - f0)) "$floor_n")" \
     "TUN floor (no stack)"
   target=$(awk -v n="${NGINX_CPU_US[$name]:-0}" 'BEGIN { if (n > 0) printf "%.1f", n / 3 }')
-  [ -n "$target" ] && echo "#   a third of nginx's server CPU per request (${NGINX_CPU_US[$name]} us) is $target us;" \
-    "the floor's is $(per_us $((f1 - f0)) "$floor_n") us"
+  [ -n "$target" ] &&
+    echo "#   a third of nginx's server CPU per request (${NGINX_CPU_US[$name]} us) is $target us;" \
+      "the floor's is $(per_us $((f1 - f0)) "$floor_n") us"
 }
 floor_start
 memory_loads floor_pair

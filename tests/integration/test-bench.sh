@@ -20,7 +20,8 @@ check "the table has a header and at least 20 rows" \
 sed -n '/^# seed\|^# SACK against\|idle: /p; /^# conn_load: /p' "$out"
 check "every HTTP row and connect latency print the clients' share of a core" \
   test "$(grep -c '^#   client CPU: [0-9.]* of a core against tcplab, [0-9.]* against nginx$' "$out")" -ge 9
-check "the TUN floor counted the requests it answered" grep -qE '^# the TUN floor answered [1-9][0-9]* requests' "$out"
+check "the TUN floor counted the requests it answered" \
+  grep -qE '^# the TUN floor answered [1-9][0-9]* requests' "$out"
 check "no profile without BENCH_PROFILE=1" bash -c "! grep -q '^# profile' '$out'"
 check "SACK against no SACK: every seed's two downloads whole and verified" \
   grep -qE '^# SACK against no SACK: ([1-9][0-9]*) of \1 seeds compared' "$out"

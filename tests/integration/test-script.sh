@@ -220,18 +220,15 @@ contains "--step q: the summary counts what did not run" "$TMP/quit" \
 # then), so a Ctrl-C at the prompt loses nothing that was shown. Paused at step 3 (the peer's
 # ACK, before it is processed), the SYN, our SYN-ACK and that ACK have crossed the link: all
 # three must be in the capture, and their segment events in the JSON trace.
-# wait_for_pauses OUT N: until the stepped run writing OUT has shown its Nth prompt (at most 10 s).
-wait_for_pauses() {
-  local _
-  for _ in $(seq 100); do [ "$(grep -c '^step> ' "$1")" -ge "$2" ] && return; sleep 0.1; done
-}
+# pauses_shown OUT N: the stepped run writing OUT has shown its Nth prompt.
+pauses_shown() { [ "$(grep -c '^step> ' "$1" 2>/dev/null)" -ge "$2" ]; }
 mkfifo "$TMP/step-cmds"
 exec 4<>"$TMP/step-cmds"
 timeout 20 "$TCPLAB" script --step --seed 5 --pcap "$TMP/paused.pcap" --pcap-format pcap \
   --trace-json "$TMP/paused.json" "$SCEN/passive-open.pkt" <&4 >"$TMP/paused.out" 2>&1 &
 step_pid=$!
 printf 'n\nn\n' >&4
-wait_for_pauses "$TMP/paused.out" 3
+wait_for 10 pauses_shown "$TMP/paused.out" 3
 # Classic pcap: a 24-byte file header, then per packet a 16-byte record header and the bytes.
 pcap_bytes=$(stat -c %s "$TMP/paused.pcap")
 json_segments=$(grep -c '"segment"' "$TMP/paused.json")
@@ -268,7 +265,7 @@ if command -v tshark >/dev/null; then
   burst_pid=$!
   counts=""
   for pause in 1 2 3 4 5 6 7 8; do
-    wait_for_pauses "$TMP/burst.out" "$pause"
+    wait_for 10 pauses_shown "$TMP/burst.out" "$pause"
     counts="$counts $(tshark -r "$TMP/burst.pcapng" 2>/dev/null | wc -l)"
     printf 'n\n' >&5
   done
@@ -349,7 +346,7 @@ contains "serve --step: warns that clients keep their own clocks" "$SERVER_LOG" 
   "tcplab: step mode: the stack stops at every segment, but real clients keep their own clocks"
 lab_exec timeout 30 curl -sS --max-time 25 -o "$TMP/body" http://192.0.2.2/ 2>"$TMP/curl.err" &
 curl_pid=$!
-wait_for_pauses "$SERVER_LOG" 1
+wait_for 10 pauses_shown "$SERVER_LOG" 1
 check "serve --step: pauses on the inbound SYN" \
   grep -qE '^step 1  .*  In  192\.0\.2\.1:[0-9]+ > 192\.0\.2\.2:80  S 0:0\(0\)' "$SERVER_LOG"
 sleep 0.5

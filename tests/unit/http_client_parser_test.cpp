@@ -224,6 +224,10 @@ TEST_CASE("URLs: http://ADDR[:PORT]/path only, with a clear refusal otherwise") 
   CHECK(parse_url("HTTP://192.0.2.1/x", error));  // RFC 3986 §3.1: the scheme in any case
   CHECK_FALSE(parse_url("https://192.0.2.1/", error));
   CHECK(error.find("only http://") != std::string::npos);
+  CHECK_FALSE(parse_url("HTTPS://192.0.2.1/", error));
+  CHECK(error.find("(tcplab has no TLS)") != std::string::npos);
+  CHECK_FALSE(parse_url("http://:80/", error));
+  CHECK(error == "no host in 'http://:80/'");
   CHECK_FALSE(parse_url("http://example.com/", error));
   CHECK(error.find("no DNS") != std::string::npos);
   CHECK_FALSE(parse_url("http://192.0.2.1:0/", error));
@@ -267,6 +271,22 @@ TEST_CASE("-L: a Location resolves against the URL asked for (RFC 3986 §5.2)") 
   CHECK(resolved("http://198.51.100.7/a/./b/../c?x=/../y") == "http://198.51.100.7/a/c?x=/../y");
   CHECK(resolved("//198.51.100.7") == "http://198.51.100.7/");
   CHECK(resolved("/a b") == "http://192.0.2.1:8000/a%20b");
+  // §5.2.2's non-strict reading drops a scheme that is the base's own (§5.4.2: "http:g" = "g").
+  CHECK(resolved("http:") == "http://192.0.2.1:8000/a/b/c?q=1");
+  CHECK(resolved("http:g") == "http://192.0.2.1:8000/a/b/g");
+  CHECK(resolved("http:/g") == "http://192.0.2.1:8000/g");
+  CHECK(resolved("http:?z") == "http://192.0.2.1:8000/a/b/c?z");
+  CHECK(resolved("http:g//10.0.0.9/x") == "http://192.0.2.1:8000/a/b/g//10.0.0.9/x");  // not a host
+  CHECK(resolved("?") == "http://192.0.2.1:8000/a/b/c?");
+  CHECK(resolved("//10.0.0.1:8080") == "http://10.0.0.1:8080/");
+  CHECK(resolved("http://10.0.0.1:8080?x") == "http://10.0.0.1:8080/?x");
+  auto empty_port = resolve_location(base, "//10.0.0.1:/x", error);  // §3.2.3: the default port
+  REQUIRE(empty_port);
+  CHECK(empty_port->port == 80);
+  CHECK(empty_port->authority == "10.0.0.1");
+  CHECK(resolved("//") == "error: no host in 'http:///'");
+  CHECK(resolved("HTTPS://x/") ==
+        "error: only http:// URLs are supported, not 'HTTPS://' (tcplab has no TLS)");
   CHECK(is_followable_redirect(301));
   CHECK(is_followable_redirect(308));
   CHECK_FALSE(is_followable_redirect(300));

@@ -550,6 +550,8 @@ TEST_CASE("-L: too many redirects, or a Location tcplab cannot fetch, fail the U
   CHECK(h.reports[1].error == "its 302 redirect to http://192.0.2.1:8000/a not followed: 1 redirects already "
                               "since http://192.0.2.1:8000/a (-L follows at most that many)");
   // The next URL still goes, on the same kept connection, and is followed afresh.
+  CHECK(h.sock(0).sent.ends_with(
+      "GET /b HTTP/1.1\r\nHost: 192.0.2.1:8000\r\nUser-Agent: tcplab\r\nAccept: */*\r\n\r\n"));
   h.sock(0).sent.clear();
   h.sock(0).client_send(
       "HTTP/1.1 307 Temporary Redirect\r\nLocation: https://192.0.2.1/b\r\nContent-Length: 0\r\n\r\n");
@@ -569,4 +571,68 @@ TEST_CASE("-L: too many redirects, or a Location tcplab cannot fetch, fail the U
   CHECK(plain.reports[0].redirect_to.empty());
   CHECK(plain.bodies[0] == "move");
   CHECK(plain.session->failures() == 0);
+}
+
+TEST_CASE("-L: a redirect to another server opens a new connection and closes the kept one") {
+  ClientConfig config;
+  config.max_redirects = 5;
+  Harness h({"http://192.0.2.1:8000/a"}, config);
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(
+      "HTTP/1.1 302 Found\r\nLocation: http://192.0.2.1:8010/b\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].redirect_to == "http://192.0.2.1:8010/b");
+  REQUIRE(h.sockets.size() == 2);  // port 8010: another server
+  CHECK(h.sock(1).t.remote_port == 8010);
+  CHECK(h.sock(0).closed);  // the kept connection to 8000 is closed by us
+  h.connect(1);
+  CHECK(h.sock(1).sent.starts_with("GET /b HTTP/1.1\r\nHost: 192.0.2.1:8010\r\n"));
+  h.sock(1).client_send(kOk11);
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[1].ok);
+  CHECK(h.reports[1].conn == 2);
+  CHECK_FALSE(h.reports[1].reused);
+  CHECK(h.bodies[0] == "hello");
+}
+
+TEST_CASE("-L: a redirect with Connection: close goes on a new connection to the same server") {
+  ClientConfig config;
+  config.max_redirects = 5;
+  Harness h({"http://192.0.2.1:8000/a"}, config);
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send(
+      "HTTP/1.1 301 Moved Permanently\r\nLocation: /b\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(h.reports.size() == 1);
+  CHECK_FALSE(h.reports[0].persistence.keep_open);
+  REQUIRE(h.sockets.size() == 2);
+  h.connect(1);
+  CHECK(h.sock(1).sent.starts_with("GET /b HTTP/1.1\r\n"));
+  h.sock(1).client_send(kOk11);
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.bodies[0] == "hello");
+  CHECK(h.session->failures() == 0);
+}
+
+TEST_CASE("-L: a kept connection the server resets at the redirected request is retried at the Location") {
+  ClientConfig config;
+  config.max_redirects = 5;
+  Harness h({"http://192.0.2.1:8000/a"}, config);
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send("HTTP/1.1 301 Moved Permanently\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(h.sock(0).sent.ends_with("GET /b HTTP/1.1\r\nHost: 192.0.2.1:8000\r\nUser-Agent: tcplab\r\n"
+                                   "Accept: */*\r\n\r\n"));
+  // The server had closed the kept connection: RST before any byte of the answer.
+  h.sock(0).st = tcp::State::Closed;
+  h.sock(0).finish(tcp::CloseReason::ResetByPeer);
+  h.session->advance(h.now);
+  REQUIRE(h.sockets.size() == 2);
+  h.connect(1);
+  CHECK(h.sock(1).sent.starts_with("GET /b HTTP/1.1\r\n"));  // the Location, not /a again
+  h.sock(1).client_send(kOk11);
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[1].ok);
+  CHECK(h.bodies[0] == "hello");
 }

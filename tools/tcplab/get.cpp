@@ -243,8 +243,9 @@ int get_main(int argc, char** argv, int first) {
         "there) fails it at once too. A kept connection the server closes or resets before any byte\n"
         "of the next response is retried once on a new connection (RFC 9112 §9.3.1). Bytes after a\n"
         "complete response are discarded, never progress: see --timeout.\n\n"
-        "Exit 0 if every URL got a response, 1 if not, 2 on a usage error (two -o naming the same\n"
-        "file among them); Ctrl-C once every URL has its answer exits by those answers.\n\n");
+        "Exit 0 if every URL got a response (with -L a final one: a redirect it cannot or may no\n"
+        "longer follow fails its URL), 1 if not, 2 on a usage error (two -o naming the same file\n"
+        "among them); Ctrl-C once every URL has its answer exits by those answers.\n\n");
     std::fputs(describe_flags(flags).c_str(), stdout);
     return kExitOk;
   }
