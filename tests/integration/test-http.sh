@@ -277,10 +277,14 @@ for range in "" "500000-"; do
   head -c 20000000 /dev/urandom >"$DOCROOT/site/shrinking.bin"
   cp "$DOCROOT/site/shrinking.bin" "$DOCROOT/original.bin"
   before=$(stat responses_cut_off)
-  lab_exec timeout 30 curl -sS --max-time 25 --limit-rate 4M ${range:+-r "$range"} \
+  rm -f "$DOCROOT/shrunk.bin"
+  lab_exec timeout 30 curl -sS --max-time 25 --limit-rate 2M ${range:+-r "$range"} \
     -o "$DOCROOT/shrunk.bin" "$URL/shrinking.bin" 2>"$DOCROOT/shrunk.err" &
   curl_pid=$!
-  sleep 1
+  # Shrink it once the first bytes have come, not after a fixed sleep: on a loaded machine a
+  # sleep could outlast the whole download, and nothing would be cut.
+  first_bytes_came() { [ "$(wc -c <"$DOCROOT/shrunk.bin" 2>/dev/null || echo 0)" -ge 1000000 ]; }
+  wait_for 10 first_bytes_came
   truncate -s 1000000 "$DOCROOT/site/shrinking.bin"
   wait "$curl_pid"; rc=$?
   got=$(wc -c <"$DOCROOT/shrunk.bin" 2>/dev/null || echo 0)
