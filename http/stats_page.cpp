@@ -108,6 +108,7 @@ std::string stats_json(const StatsSnapshot& s) {
   tcp_field(out, s.tcp_internals, "syn_cookies_validated", s.tcp.syn_cookies_validated);
   tcp_field(out, s.tcp_internals, "syn_cookies_rejected", s.tcp.syn_cookies_rejected);
   tcp_field(out, s.tcp_internals, "fin_timeouts", s.tcp.fin_timeouts);
+  tcp_field(out, s.tcp_internals, "time_wait_evicted", s.tcp.time_wait_evicted);
   tcp_field(out, s.tcp_internals, "time_wait_records", s.tcp.time_wait_records);
   tcp_field(out, s.tcp_internals, "fin_wait_2_records", s.tcp.fin_wait_2_records);
   tcp_field(out, s.tcp_internals, "full_tcbs", s.tcp.full_tcbs, false);
@@ -201,6 +202,9 @@ std::string stats_html(const StatsSnapshot& s) {
       "ACKs for no connection whose cookie was forged or expired, answered with RST");
   row("FIN-WAIT-2 timeouts", "tcp.fin_timeouts", s.tcp.fin_timeouts,
       "connections dropped silently after --fin-timeout: our FIN was acknowledged, the client's never came",
+      s.tcp_internals);
+  row("TIME-WAIT ended early", "tcp.time_wait_evicted", s.tcp.time_wait_evicted,
+      "TIME-WAIT records ended before 2 x MSL because --max-time-wait were held (the oldest goes first)",
       s.tcp_internals);
   row("TIME-WAIT records", "tcp.time_wait_records", s.tcp.time_wait_records,
       "connections in TIME-WAIT held as a compact record of their last numbers, their full TCB freed",

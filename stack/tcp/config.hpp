@@ -25,6 +25,12 @@ struct TcpConfig {
   // takes MSL = 2 min.
   // Labs pass --msl 1 or so, so TIME-WAIT can be watched ending.
   Duration msl = seconds(30);
+  // Deviation (time-wait-cap): RFC 9293 keeps every TIME-WAIT for 2 MSL; a server that closes
+  // first holds one per connection, so 15,000 new connections a second would hold 900,000 for
+  // a 60 s TIME-WAIT, memory without a bound. Past this many, the oldest record (the nearest
+  // to its end anyway) goes first, as Linux bounds them with net.ipv4.tcp_max_tw_buckets
+  // (which drops the newest instead). About 200 bytes each (time_wait.hpp).
+  size_t max_time_wait = 262144;
   // Hold TIME-WAIT as a compact record instead of the whole connection (time_wait.hpp).
   // Off only in tests that check the record answers exactly as the connection did.
   bool compact_time_wait = true;

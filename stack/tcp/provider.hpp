@@ -42,6 +42,8 @@ struct TcpStats {
   uint64_t timeouts = 0;  // connections aborted after exhausting retransmissions or zero-window probes
   // FIN-WAIT-2 connections dropped silently after --fin-timeout.
   uint64_t fin_timeouts = 0;
+  // TIME-WAIT records ended early because --max-time-wait records were held.
+  uint64_t time_wait_evicted = 0;
   // Released connections lingering (Socket::release with linger_on_data): data arrived after
   // the release, and of those, the ones reset because the peer did not close in time.
   uint64_t lingering_closes = 0;

@@ -52,6 +52,7 @@ void TimeWaitTable::count(const TimeWaitRecord& r, int delta) {
 }
 
 void TimeWaitTable::add(const TimeWaitRecord& record) {
+  if (record.state == State::TimeWait) make_room();
   // 2 MSL (or the --fin-timeout) is constant, so the newest record expires last and goes at
   // the back; walking back over later expiries keeps the order even if a record came with an
   // earlier deadline.
@@ -102,6 +103,15 @@ void TimeWaitTable::close(TimeWaitRecord& r, std::string_view rule, bool timer_f
   }
   FourTuple tuple = r.tuple;  // r goes with the record
   remove(tuple);
+}
+
+// Deviation (time-wait-cap), see TcpConfig::max_time_wait: before one more TIME-WAIT record,
+// the oldest ones go while --max-time-wait are held.
+void TimeWaitTable::make_room() {
+  while (!fifo_.empty() && fifo_.size() >= ctx_.config.max_time_wait) {
+    ++ctx_.stats.time_wait_evicted;
+    close(fifo_.front(), "--max-time-wait records held: the oldest TIME-WAIT ends early", false);
+  }
 }
 
 void TimeWaitTable::discard(TimeWaitRecord& r) { close(r, kReopenRule, false); }
@@ -251,6 +261,7 @@ void TimeWaitTable::enter_time_wait(TimeWaitRecord& r) {
     if (r.lingering)
       ctx_.tracer.timer(ctx_.now, r.tuple, "linger", trace::TimerAction::Cancelled, r.linger_until);
   }
+  make_room();
   Fifo::iterator node = *index_.find(r.tuple);
   Fifo& from = fifo_of(r);
   count(r, -1);

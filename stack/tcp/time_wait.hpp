@@ -165,6 +165,7 @@ class TimeWaitTable {
   void restart(TimeWaitRecord& record);
   void close(TimeWaitRecord& record, std::string_view rule, bool timer_fired);
   void remove(const FourTuple& tuple);
+  void make_room();
   // FIN-WAIT-2 (connection_fin_wait_2.cpp's rules for a released connection).
   void take_text(TimeWaitRecord& r, const wire::TcpSegment& seg);
   void enter_time_wait(TimeWaitRecord& r);

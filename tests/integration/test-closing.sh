@@ -118,6 +118,21 @@ check "SIGTERM with an idle client: exit 0 [$rc]" test "$rc" = 0
 check "SIGTERM with an idle client: its FIN is acknowledged before exit (TIME-WAIT)" \
   grep -qE -- '-> TIME-WAIT' <<<"$after"
 
+# ---------------------------------------------------------------- --max-time-wait
+# HTTP/1.0 with no keep-alive: the server closes first, so each request leaves one TIME-WAIT
+# with it. At --max-time-wait 20 the 60 requests leave 20, and the 40 oldest ended early.
+start_server --http-port 80 --max-time-wait 20 || { not_ok "server restarts with --max-time-wait 20"; exit 1; }
+lab_exec timeout 60 ab -q -n 60 http://192.0.2.2/ >/dev/null 2>&1
+tw_stats=$(curl_ns "$URL/stats")
+tw_field() { grep -oE "\"$1\": [0-9]+" <<<"$tw_stats" | head -1 | grep -oE '[0-9]+$'; }
+# The /stats request itself closes after its answer too (curl's connection: the client closes
+# first on HTTP/1.1, so it leaves no TIME-WAIT here).
+check "--max-time-wait 20: 20 TIME-WAIT records held [$(tw_field time_wait_records)]" \
+  test "$(tw_field time_wait_records)" = 20
+check "--max-time-wait 20: the 40 oldest ended early, counted [$(tw_field time_wait_evicted)]" \
+  test "$(tw_field time_wait_evicted)" = 40
+stop_server
+
 # ---------------------------------------------------------------- the wire: no RST at all
 if command -v tshark >/dev/null; then
   packets=$(tshark -r "$PCAP" 2>/dev/null | wc -l)

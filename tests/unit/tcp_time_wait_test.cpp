@@ -4,6 +4,7 @@
 // trace lines, same counters), and expires after 2 MSL.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -161,6 +162,38 @@ TEST_CASE("time-wait: N connections in TIME-WAIT hold N compact records and no C
   CHECK(stats.time_wait_records == 0);
   CHECK(peer.stack.tcp().connections().empty());
   CHECK(peer.stack.next_deadline() == std::nullopt);
+}
+
+// Deviation (time-wait-cap): at --max-time-wait records the oldest TIME-WAIT ends early, so a
+// server that closes first under a steady stream of new connections holds bounded memory.
+TEST_CASE("time-wait: past --max-time-wait records the oldest ends early, counted and traced") {
+  auto config = time_wait_config(true);
+  config.tcp.max_time_wait = 3;
+  Peer peer(config);
+  TraceRecorder trace;
+  peer.tracer.add(&trace);
+  RecordingAccept acceptor;
+  std::vector<RecordingHandler> apps(5);
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  for (uint16_t i = 0; i < 5; ++i) open_and_close_first(peer, 40000 + i, apps[i]);
+  INFO(peer.dump());
+  const auto& stats = peer.stack.tcp().stats();
+  CHECK(stats.time_wait_records == 3);
+  CHECK(stats.connections_time_wait == 3);
+  CHECK(stats.time_wait_evicted == 2);
+  // The two oldest went, the three newest stay.
+  std::vector<uint16_t> held;
+  for (const auto& info : peer.stack.tcp().connections()) held.push_back(info.tuple.remote_port);
+  std::sort(held.begin(), held.end());
+  CHECK(held == std::vector<uint16_t>{40002, 40003, 40004});
+  size_t early = 0;
+  for (const auto& line : trace.states)
+    early += line == "TIME-WAIT -> CLOSED: --max-time-wait records held: the oldest TIME-WAIT ends early";
+  CHECK(early == 2);
+  // The rest expire as usual.
+  peer.advance(seconds(2));
+  CHECK(stats.time_wait_records == 0);
+  CHECK(stats.time_wait_evicted == 2);
 }
 
 TEST_CASE("time-wait: ABORT deletes the TIME-WAIT connection, record or not, without a RST") {

@@ -214,6 +214,11 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
       "maximum segment lifetime; TIME-WAIT lasts 2 x MSL. RFC 9293 suggests 120 s, Linux uses 30 s (60 s "
       "TIME-WAIT); labs pass 1 or 2 so TIME-WAIT can be watched ending",
       seconds_into(o.msl, 0.001, 600));
+  add_flag(flags, "--max-time-wait", "N", std::to_string(d.max_time_wait),
+           "TIME-WAIT records held at most; past that the oldest ends early (like Linux's "
+           "net.ipv4.tcp_max_tw_buckets): a server that closes first holds one per connection for "
+           "2 x MSL, about 200 bytes each",
+           uint_into(o.max_time_wait, 1, 100000000));
   add_flag(flags, "--fin-timeout", "SECONDS", seconds_text(d.fin_timeout),
            "how long a connection waits in FIN-WAIT-2 for the peer's FIN after ours was acknowledged, "
            "then is dropped silently (no RST); like Linux's tcp_fin_timeout, not in RFC 9293",
