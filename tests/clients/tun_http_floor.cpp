@@ -12,16 +12,14 @@
 // that never fills its window (ab and wrk on a namespace's TUN, 1 KiB responses).
 // Runs until SIGINT/SIGTERM or --seconds, then prints "requests=N connections=N".
 #include <fcntl.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 
 #include <array>
 #include <vector>
 
 #include "tests/clients/packet_bytes.hpp"
 #include "tests/clients/tcp_client.hpp"
+#include "tests/clients/tun_attach.hpp"
 
 using namespace tcpclient;
 
@@ -159,16 +157,6 @@ class Floor {
   uint64_t requests_ = 0, connections_ = 0;
 };
 
-int attach(const std::string& name) {
-  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) fail_errno("open /dev/net/tun");
-  ifreq ifr{};
-  ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI);
-  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name.c_str());
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) fail_errno("TUNSETIFF " + name);
-  return fd;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,7 +178,7 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  const int fd = attach(dev);
+  const int fd = attach_tun(dev, 0, O_NONBLOCK);
   Floor floor(fd, ntohl(ip.s_addr), body);
   std::array<uint8_t, 65536> in{};
   const auto end =

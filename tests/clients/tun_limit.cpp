@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "tests/clients/tcp_client.hpp"
+#include "tests/clients/tun_attach.hpp"
 
 using namespace tcpclient;
 
@@ -47,12 +48,7 @@ constexpr size_t kVnetHeader = 10;  // struct virtio_net_hdr
 constexpr size_t kMaxDatagram = 65535;
 
 int attach(const std::string& name, bool offload) {
-  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0) fail_errno("open /dev/net/tun");
-  ifreq ifr{};
-  ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0));
-  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name.c_str());
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) fail_errno("TUNSETIFF " + name);
+  int fd = attach_tun(name, offload ? IFF_VNET_HDR : 0);
   if (offload) {
     int size = kVnetHeader;
     if (ioctl(fd, TUNSETVNETHDRSZ, &size) < 0) fail_errno("TUNSETVNETHDRSZ");

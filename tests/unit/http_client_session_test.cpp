@@ -80,6 +80,16 @@ struct Harness : ClientEvents {
 
 const char* kOk11 = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
+// -L: a session following up to `hops` redirects per URL, started, its first connection made.
+std::unique_ptr<Harness> following(std::vector<std::string> urls, unsigned hops) {
+  ClientConfig config;
+  config.max_redirects = hops;
+  auto h = std::make_unique<Harness>(std::move(urls), config);
+  h->start();
+  h->connect(0);
+  return h;
+}
+
 }  // namespace
 
 TEST_CASE("keep-alive: two URLs on one connection, then we close first and hold TIME-WAIT") {
@@ -508,11 +518,8 @@ TEST_CASE("a NUL in Connection: close is rejected, not half-read as keep-alive")
 }
 
 TEST_CASE("-L: a redirect is followed on the kept connection, and only the last body is delivered") {
-  ClientConfig config;
-  config.max_redirects = 2;
-  Harness h({"http://192.0.2.1:8000/d", "http://192.0.2.1:8000/z"}, config);
-  h.start();
-  h.connect(0);
+  auto session = following({"http://192.0.2.1:8000/d", "http://192.0.2.1:8000/z"}, 2);
+  Harness& h = *session;
   h.sock(0).sent.clear();
   h.sock(0).client_send("HTTP/1.1 301 Moved Permanently\r\nLocation: /d/\r\nContent-Length: 4\r\n\r\nmove");
   REQUIRE(h.reports.size() == 1);
@@ -535,11 +542,8 @@ TEST_CASE("-L: a redirect is followed on the kept connection, and only the last 
 }
 
 TEST_CASE("-L: too many redirects, or a Location tcplab cannot fetch, fail the URL; without -L a 3xx is it") {
-  ClientConfig config;
-  config.max_redirects = 1;
-  Harness h({"http://192.0.2.1:8000/a", "http://192.0.2.1:8000/b"}, config);
-  h.start();
-  h.connect(0);
+  auto session = following({"http://192.0.2.1:8000/a", "http://192.0.2.1:8000/b"}, 1);
+  Harness& h = *session;
   const char* loop = "HTTP/1.1 302 Found\r\nLocation: /a\r\nContent-Length: 0\r\n\r\n";
   h.sock(0).client_send(loop);
   h.sock(0).client_send(loop);
@@ -574,11 +578,8 @@ TEST_CASE("-L: too many redirects, or a Location tcplab cannot fetch, fail the U
 }
 
 TEST_CASE("-L: a redirect to another server opens a new connection and closes the kept one") {
-  ClientConfig config;
-  config.max_redirects = 5;
-  Harness h({"http://192.0.2.1:8000/a"}, config);
-  h.start();
-  h.connect(0);
+  auto session = following({"http://192.0.2.1:8000/a"}, 5);
+  Harness& h = *session;
   h.sock(0).client_send(
       "HTTP/1.1 302 Found\r\nLocation: http://192.0.2.1:8010/b\r\nContent-Length: 0\r\n\r\n");
   REQUIRE(h.reports.size() == 1);
@@ -597,11 +598,8 @@ TEST_CASE("-L: a redirect to another server opens a new connection and closes th
 }
 
 TEST_CASE("-L: a redirect with Connection: close goes on a new connection to the same server") {
-  ClientConfig config;
-  config.max_redirects = 5;
-  Harness h({"http://192.0.2.1:8000/a"}, config);
-  h.start();
-  h.connect(0);
+  auto session = following({"http://192.0.2.1:8000/a"}, 5);
+  Harness& h = *session;
   h.sock(0).client_send(
       "HTTP/1.1 301 Moved Permanently\r\nLocation: /b\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   REQUIRE(h.reports.size() == 1);
@@ -616,11 +614,8 @@ TEST_CASE("-L: a redirect with Connection: close goes on a new connection to the
 }
 
 TEST_CASE("-L: a kept connection the server resets at the redirected request is retried at the Location") {
-  ClientConfig config;
-  config.max_redirects = 5;
-  Harness h({"http://192.0.2.1:8000/a"}, config);
-  h.start();
-  h.connect(0);
+  auto session = following({"http://192.0.2.1:8000/a"}, 5);
+  Harness& h = *session;
   h.sock(0).client_send("HTTP/1.1 301 Moved Permanently\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n");
   REQUIRE(h.sock(0).sent.ends_with("GET /b HTTP/1.1\r\nHost: 192.0.2.1:8000\r\nUser-Agent: tcplab\r\n"
                                    "Accept: */*\r\n\r\n"));

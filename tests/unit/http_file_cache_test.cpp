@@ -23,19 +23,9 @@ using namespace tcplab::testing;
 namespace {
 
 std::string get(Site& site, const std::string& target, int* status = nullptr) {
-  Request r;
-  r.method = "GET";
-  r.target = target;
-  Response resp = site.respond(r);
+  Response resp = ask(site, "GET", target);
   if (status) *status = resp.head.status;
-  std::string out;
-  char buf[8192];
-  while (resp.body) {
-    size_t n = resp.body->read(std::span<char>(buf, sizeof buf));
-    if (n == 0) break;
-    out.append(buf, n);
-  }
-  return out;
+  return body_of(resp);
 }
 
 // A clock the test moves by hand.
