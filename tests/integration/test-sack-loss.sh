@@ -90,21 +90,33 @@ if ! start_server --echo 7 --msl 1 --tcp-keepalive 1,1,3; then
   exit 1
 fi
 CAP=$WORK/keepalive.pcap
-lab_exec timeout 20 tshark -q -i tcplab0 -f 'tcp port 7' -w "$CAP" >"$WORK/tshark.log" 2>&1 &
-TSHARK_PID=$!
-# tshark says "Capturing on" once its capture runs; only then may the connection start.
-capturing() { grep -q 'Capturing on' "$WORK/tshark.log"; }
-if ! wait_for 10 capturing; then
-  not_ok "tshark captures on the TUN inside the namespace"
-  cat "$WORK/tshark.log"
-  exit 1
+# capture_idle_connection: tshark on the TUN while an idle kernel connection is held open for
+# 4.5 s (probes after 1 s idle, then every second).
+capture_idle_connection() {
+  rm -f "$CAP" "$WORK/tshark.log"
+  lab_exec timeout 20 tshark -q -i tcplab0 -f 'tcp port 7' -w "$CAP" >"$WORK/tshark.log" 2>&1 &
+  TSHARK_PID=$!
+  # tshark says "Capturing on" once its capture runs; only then may the connection start.
+  capturing() { grep -q 'Capturing on' "$WORK/tshark.log"; }
+  if ! wait_for 10 capturing; then
+    not_ok "tshark captures on the TUN inside the namespace"
+    cat "$WORK/tshark.log"
+    exit 1
+  fi
+  sleep 4.5 | lab_exec timeout 8 nc -N "$STACK_IP" 7 >/dev/null 2>&1
+  sleep 0.5
+  kill -INT "$TSHARK_PID" 2>/dev/null
+  wait "$TSHARK_PID" 2>/dev/null
+  TSHARK_PID=
+}
+# tshark marks a probe only on a connection it saw open. Once in a clean-clone run it printed
+# "Capturing on" and still missed the first three packets (12 of the usual 15, no SYN): then
+# the run is made once more, and the checks read the capture that holds the handshake.
+capture_idle_connection
+if [ "$(tshark -r "$CAP" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 2>/dev/null | wc -l)" = 0 ]; then
+  echo "# the capture began after the handshake; capturing a second idle connection"
+  capture_idle_connection
 fi
-# An idle kernel connection held open for 4.5 s: probes after 1 s idle, then every second.
-sleep 4.5 | lab_exec timeout 8 nc -N "$STACK_IP" 7 >/dev/null 2>&1
-sleep 0.5
-kill -INT "$TSHARK_PID" 2>/dev/null
-wait "$TSHARK_PID" 2>/dev/null
-TSHARK_PID=
 stop_server
 packets=$(tshark -r "$CAP" 2>/dev/null | wc -l)
 echo "# tshark captured $packets packets on port 7"
