@@ -3,8 +3,11 @@
 set -euo pipefail
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
-have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-apt_knows() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
+# The answers are read whole before matching: under pipefail, `apt-cache ... | grep -q` fails
+# whenever grep stops reading early and apt-cache dies of SIGPIPE, which its longer answers
+# (several versions) make likely: a known package then looked unknown.
+have_pkg() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == *'install ok installed'* ]]; }
+apt_knows() { [[ $(apt-cache policy "$1" 2>/dev/null) =~ Candidate:\ [0-9] ]]; }
 # The sanitizer and libFuzzer runtimes: their package is named after clang's major version
 # (libclang-rt-N-dev), so ask the installed clang which one; without clang, the unversioned
 # libclang-rt-dev follows the distribution's default clang installed with it. On releases
@@ -33,8 +36,10 @@ have_cmd python3    || need+=(python3)   # JSON checks, the labs runner, the doc
 have_cmd xmllint    || need+=(libxml2-utils)
 have_cmd nft        || need+=(nftables)
 have_cmd ethtool    || need+=(ethtool)
-# apt-cache knows no package before the first apt-get update on a fresh machine.
-if [ "$(id -u)" -eq 0 ] && ! apt_knows make; then apt-get update -qq; fi
+# apt-cache knows no package before the first apt-get update on a fresh machine (it still shows
+# installed ones, such as make, as candidates: only the package lists tell).
+have_lists() { compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; }
+if [ "$(id -u)" -eq 0 ] && ! have_lists; then apt-get update -qq; fi
 clang_runtime
 # first_known NAME...: the first package this release's apt knows (names differ between Debian
 # and Ubuntu, and between releases); none when it knows none of them.
