@@ -8,6 +8,12 @@
 
 CXX      ?= g++
 CLANGXX  ?= clang++
+# The sanitizer build uses clang where there is one (the fuzzers need it anyway): g++ with
+# ASan and UBSan takes about twice as long on these files (15 s against 8 s for
+# http/session.cpp), which made the sanitizer build most of a fresh `make test`.
+ifeq ($(origin SANXX),undefined)
+SANXX    := $(shell command -v $(CLANGXX) >/dev/null 2>&1 && echo $(CLANGXX) || echo $(CXX))
+endif
 BUILD    := build
 WARN     := -Wall -Wextra -Werror
 BASE     := -std=c++20 $(WARN) -I. -MMD -MP
@@ -44,7 +50,7 @@ $(BUILD)/rel/%.o: %.cpp
 
 $(BUILD)/san/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(BASE) $(SAN_FLAGS) -c $< -o $@
+	$(SANXX) $(BASE) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/fuzzobj/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -60,10 +66,10 @@ $(SCEN): $(call rel_obj,$(LIB_SRCS) $(SCEN_SRCS))
 	$(CXX) $(REL_FLAGS) -o $@ $^
 
 $(SAN_UNIT): $(call san_obj,$(LIB_SRCS) $(UNIT_SRCS))
-	$(CXX) $(SAN_FLAGS) -o $@ $^
+	$(SANXX) $(SAN_FLAGS) -o $@ $^
 
 $(SAN_SCEN): $(call san_obj,$(LIB_SRCS) $(SCEN_SRCS))
-	$(CXX) $(SAN_FLAGS) -o $@ $^
+	$(SANXX) $(SAN_FLAGS) -o $@ $^
 
 # Small kernel-socket clients the integration tests drive (one file, one program).
 $(BUILD)/clients/%: tests/clients/%.cpp
