@@ -30,7 +30,9 @@ CLIENT_SRCS:= $(sort $(wildcard tests/clients/*.cpp))
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/*_fuzz.cpp))
 
 rel_obj = $(patsubst %.cpp,$(BUILD)/rel/%.o,$(1))
-san_obj = $(patsubst %.cpp,$(BUILD)/san/%.o,$(1))
+# Per compiler, so that a checkout built before with another one never links the two together.
+SAN_OBJ  := $(BUILD)/san/obj-$(notdir $(SANXX))
+san_obj = $(patsubst %.cpp,$(SAN_OBJ)/%.o,$(1))
 fuzz_obj = $(patsubst %.cpp,$(BUILD)/fuzzobj/%.o,$(1))
 
 TCPLAB      := $(BUILD)/tcplab
@@ -48,7 +50,7 @@ $(BUILD)/rel/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(BASE) $(REL_FLAGS) -c $< -o $@
 
-$(BUILD)/san/%.o: %.cpp
+$(SAN_OBJ)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(SANXX) $(BASE) $(SAN_FLAGS) -c $< -o $@
 
