@@ -272,14 +272,17 @@ size_t RequestParser::feed(std::string_view data) {
            stage_ == Stage::RequestLine ? "request line too long" : "header section too large");
       return used;
     }
-    line_.append(piece);
+    // A line that arrived whole is parsed where it lies; only one split across reads is
+    // gathered in line_ first (on_line copies what it keeps, so a view into `data` will do).
+    const bool in_place = line_.empty() && lf != std::string_view::npos;
+    if (!in_place) line_.append(piece);
     if (lf == std::string_view::npos) {
       used += piece.size();
       // A CR may only end a line; anything after it inside the line is a bare CR.
       break;
     }
     used += piece.size() + 1;
-    std::string_view line = line_;
+    std::string_view line = in_place ? piece : std::string_view(line_);
     // RFC 9112 §2.2: lines end in CRLF; we also accept a bare LF there (a MAY) but a CR
     // anywhere else is a bare CR, which the same section says to reject or replace.
     bool crlf = !line.empty() && line.back() == '\r';
@@ -294,6 +297,10 @@ size_t RequestParser::feed(std::string_view data) {
     if (line.find('\r') != std::string_view::npos) {
       fail(400, "bare CR");
       return used;
+    }
+    if (in_place) {
+      if (!on_line(line)) return used;
+      continue;
     }
     complete_line_.assign(line);  // on_line may clear line_; both keep their buffers
     line_.clear();

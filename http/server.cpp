@@ -37,6 +37,7 @@ struct Server::Impl {
             false,
             [this] { return date(); },
             [this](Session& s) { touched.push_back(&s); },
+            {},
             {}} {}
 
   SiteHooks hooks() {

@@ -293,6 +293,7 @@ void Session::read_input() {
     if (closing) {
       input_discarded_ = true;
     } else {
+      if (inbuf_.empty()) take_buffer(inbuf_);
       inbuf_.append(buf, n);
     }
   }
@@ -388,6 +389,24 @@ void Session::give_back_parser() {
   parser_.reset();
 }
 
+void Session::take_buffer(std::string& buffer) {
+  if (buffer.capacity() > std::string().capacity() || env_.spare_buffers.empty()) return;
+  buffer.swap(env_.spare_buffers.back());
+  env_.spare_buffers.pop_back();
+}
+
+void Session::give_back_buffer(std::string& buffer) {
+  // Enough for every session busy in one event batch; the rest is freed, so the spares hold
+  // at most a few MiB however many connections come and go.
+  constexpr size_t kMaxSpareBuffers = 128;
+  if (buffer.capacity() > std::string().capacity() && buffer.capacity() <= kKeepBuffer &&
+      env_.spare_buffers.size() < kMaxSpareBuffers) {
+    buffer.clear();
+    env_.spare_buffers.push_back(std::move(buffer));
+  }
+  std::string().swap(buffer);
+}
+
 void Session::handle_request(const Request& request) {
   ++requests_;
   if (requests_ == 1) ++env_.stats.connections_used;
@@ -461,6 +480,7 @@ void Session::start_response(Response response, bool head_only, int minor,
   size_t first_piece = head_only || !response.body ? 0 : kBodyChunk;
   if (head.content_length) first_piece = std::min<uint64_t>(first_piece, *head.content_length);
   out_.clear();
+  take_buffer(out_);
   out_.reserve(kTypicalHeadSize + first_piece);
   append_head(out_, head, decision, env_.date ? env_.date() : std::string_view(),
               whole_seconds(env_.config.keepalive_timeout));
@@ -558,9 +578,9 @@ void Session::response_done() {
   if (!inbuf_.empty() && out_.capacity() <= kKeepBuffer) {
     if (scratch_.capacity() > kKeepBuffer) std::string().swap(scratch_);
   } else {
-    std::string().swap(out_);
-    std::string().swap(scratch_);
-    if (inbuf_.empty()) std::string().swap(inbuf_);
+    give_back_buffer(out_);
+    give_back_buffer(scratch_);
+    if (inbuf_.empty()) give_back_buffer(inbuf_);
   }
   if (close_after_) {
     begin_close(close_by_, close_why_);
@@ -590,9 +610,9 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   ClosePath path = choose_close_path(CloseInput{by, unanswered, peer_closed});
   phase_ = Phase::Closing;
   body_.reset();
-  std::string().swap(inbuf_);
-  std::string().swap(out_);
-  std::string().swap(scratch_);
+  give_back_buffer(inbuf_);
+  give_back_buffer(out_);
+  give_back_buffer(scratch_);
   out_off_ = 0;
   if (path == ClosePath::Lingering) {
     start_lingering(why);

@@ -47,6 +47,9 @@ struct SessionEnv {
   // Parsers sessions gave back, buffers and all, for the next request of any session: a
   // request then allocates no parser, no header list and no line buffer once warm.
   std::vector<std::unique_ptr<RequestParser>> spare_parsers;
+  // Input and output buffers the same way: an idle connection holds none (so 100,000 of them
+  // stay small), yet a keep-alive request does not pay a malloc and a free for each of them.
+  std::vector<std::string> spare_buffers;
 };
 
 class Session final : public tcp::SocketHandler {
@@ -108,6 +111,9 @@ class Session final : public tcp::SocketHandler {
   void handle_request(const Request& request);
   void take_parser();
   void give_back_parser();
+  // An empty buffer gets a spare one's storage; a used one is given back (or freed when large).
+  void take_buffer(std::string& buffer);
+  void give_back_buffer(std::string& buffer);
   void handle_error(int status, std::string_view detail, CloseBy by);
   void start_response(Response response, bool head_only, int minor, const KeepAliveDecision& decision);
   void response_done();

@@ -3,6 +3,7 @@
 // how the server closes (a plain FIN or a lingering close, http/session_close.cpp).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct Harness {
       : env{config, stats, responder, nullptr, Instant{}, false,
             [] { return std::string_view("Wed, 25 Nov 2026 12:00:00 GMT"); },
             [](Session&) {},
+            {},
             {}} {
     session = std::make_unique<Session>(sock, env, [this](Session&) { ++gone; });
     sock.after_event = [this] { session->on_timer(); };
@@ -107,6 +109,38 @@ TEST_CASE("a parser given back is the next request's, on this connection or anot
   CHECK(r[0].body == "hello /b");
   REQUIRE(h.env.spare_parsers.size() == 1);
   CHECK(h.env.spare_parsers.back().get() == spare);
+}
+
+TEST_CASE("input and output buffers given back are reused by the next request; large ones are freed") {
+  Harness h;
+  h.start();
+  CHECK(h.env.spare_buffers.empty());
+  h.sock.client_send(kGet11);
+  REQUIRE(h.responses().size() == 1);
+  // The request's input buffer and the response's output buffer, both back in the spares.
+  REQUIRE(h.env.spare_buffers.size() == 2);
+  std::vector<const char*> storage;
+  for (const auto& b : h.env.spare_buffers) {
+    CHECK(b.empty());
+    storage.push_back(b.data());
+  }
+  CHECK(h.session->held_bytes() == 0);
+  // The next request (here on another connection) takes both and gives the same two back.
+  FakeSocket other;
+  Session second(other, h.env, [](Session&) {});
+  second.start();
+  other.client_send(kGet11);
+  REQUIRE(parse_responses(other.sent, false).size() == 1);
+  REQUIRE(h.env.spare_buffers.size() == 2);
+  for (const auto& b : h.env.spare_buffers)
+    CHECK(std::find(storage.begin(), storage.end(), b.data()) != storage.end());
+  // A buffer that grew past what is worth keeping is freed, not kept as a spare.
+  h.sock.client_send("GET /a HTTP/1.1\r\nHost: h\r\nX-Pad: " + std::string(20000, 'p') + "\r\n\r\n");
+  REQUIRE(h.responses().size() == 2);
+  // The input buffer held the 20 KB request and was freed; the output buffer came back.
+  REQUIRE(h.env.spare_buffers.size() == 1);
+  CHECK(h.env.spare_buffers.back().capacity() <= 16 * 1024);
+  CHECK(h.session->held_bytes() == 0);
 }
 
 TEST_CASE("idle timeout: nothing 1 ms before, an active close exactly at the timeout") {
