@@ -30,10 +30,21 @@ CLIENT_SRCS:= $(sort $(wildcard tests/clients/*.cpp))
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/*_fuzz.cpp))
 
 rel_obj = $(patsubst %.cpp,$(BUILD)/rel/%.o,$(1))
+ifeq ($(notdir $(SANXX)),$(notdir $(CLANGXX)))
+# With clang, one sanitizer build of the library serves the unit and scenario tests and the
+# fuzzers: the same flags plus the fuzzers' coverage hooks, which the tests never use. A fresh
+# `make test` then compiles the library twice instead of three times (about 5 minutes less on
+# a two-core VM; the sanitizer unit tests take some 13 s longer with the hooks).
+SAN_FLAGS += -fsanitize=fuzzer-no-link
+SAN_OBJ  := $(BUILD)/san/obj-$(notdir $(SANXX))-fuzzable
+FUZZ_OBJ := $(SAN_OBJ)
+else
 # Per compiler, so that a checkout built before with another one never links the two together.
 SAN_OBJ  := $(BUILD)/san/obj-$(notdir $(SANXX))
+FUZZ_OBJ := $(BUILD)/fuzzobj
+endif
 san_obj = $(patsubst %.cpp,$(SAN_OBJ)/%.o,$(1))
-fuzz_obj = $(patsubst %.cpp,$(BUILD)/fuzzobj/%.o,$(1))
+fuzz_obj = $(patsubst %.cpp,$(FUZZ_OBJ)/%.o,$(1))
 
 TCPLAB      := $(BUILD)/tcplab
 UNIT        := $(BUILD)/unit-tests
@@ -78,7 +89,7 @@ $(BUILD)/clients/%: tests/clients/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(BASE) $(REL_FLAGS) -o $@ $<
 
-$(BUILD)/fuzz/%: $(call fuzz_obj,$(LIB_SRCS)) $(BUILD)/fuzzobj/tests/fuzz/%.o
+$(BUILD)/fuzz/%: $(call fuzz_obj,$(LIB_SRCS) tests/fuzz/%.cpp)
 	@mkdir -p $(dir $@)
 	$(CLANGXX) -fsanitize=fuzzer,address,undefined -o $@ $^
 # Keep the fuzz objects: they are only prerequisites of a pattern rule, which would make GNU
