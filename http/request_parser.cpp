@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 
 #include "http/syntax.hpp"
 
@@ -28,13 +27,10 @@ bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), 
 
 bool is_hexdig(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
-// RFC 3986 §2.3 unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
-bool is_unreserved(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-// RFC 3986 §2.2 sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
-bool is_sub_delim(char c) { return c != '\0' && std::strchr("!$&'()*+,;=", c) != nullptr; }
+// RFC 3986 §2.3 unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~", and
+// RFC 3986 §2.2 sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "=".
+constexpr syntax::ByteSet kUnreservedOrSubDelim = syntax::alnum_and("-._~" "!$&'()*+,;=");
+bool is_unreserved_or_sub_delim(char c) { return syntax::in_set(kUnreservedOrSubDelim, c); }
 
 // RFC 3986 §3.2.2 reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4address is a
 // subset of it. No "@" (userinfo), no ":" (that starts the port), no whitespace.
@@ -43,7 +39,7 @@ bool is_reg_name(std::string_view s) {
     if (s[i] == '%') {
       if (i + 2 >= s.size() || !is_hexdig(s[i + 1]) || !is_hexdig(s[i + 2])) return false;
       i += 2;
-    } else if (!is_unreserved(s[i]) && !is_sub_delim(s[i])) {
+    } else if (!is_unreserved_or_sub_delim(s[i])) {
       return false;
     }
   }
@@ -61,7 +57,7 @@ bool is_ip_literal_body(std::string_view s) {
     auto rest = s.substr(dot + 1);
     return std::all_of(version.begin(), version.end(), is_hexdig) &&
            std::all_of(rest.begin(), rest.end(),
-                       [](char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':'; });
+                       [](char c) { return is_unreserved_or_sub_delim(c) || c == ':'; });
   }
   return s.find(':') != std::string_view::npos &&
          std::all_of(s.begin(), s.end(), [](char c) { return is_hexdig(c) || c == ':' || c == '.'; });

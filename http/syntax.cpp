@@ -5,11 +5,18 @@
 
 namespace tcplab::http::syntax {
 
+namespace {
+// CTL except HTAB: 0x00-0x1F and 0x7F (RFC 5234 B.1), as a table (see ByteSet).
+constexpr ByteSet kControlBytes = [] {
+  ByteSet set{};
+  for (int c = 0; c < 0x20; ++c) set[static_cast<size_t>(c)] = c != '\t';
+  set[0x7f] = true;
+  return set;
+}();
+}  // namespace
+
 bool has_control_byte(std::string_view value) {
-  return std::any_of(value.begin(), value.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
+  return std::any_of(value.begin(), value.end(), [](char c) { return in_set(kControlBytes, c); });
 }
 
 const char* describe(FieldLineFault fault) {

@@ -34,17 +34,22 @@ inline std::optional<uint64_t> parse_decimal(std::string_view s) {
 
 // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
 // "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-// A table of the 256 byte values, built once at compile time: every byte of every field
-// name is checked, and a search of the punctuation list per byte showed in the profile.
-inline constexpr std::array<bool, 256> kTcharTable = [] {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[static_cast<size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
-inline bool is_tchar(char c) { return kTcharTable[static_cast<unsigned char>(c)]; }
+// A set of byte values as a table of all 256, built at compile time: ALPHA and DIGIT plus
+// `punctuation`. Every byte of a request's names and values is checked against such a set,
+// and a search of a punctuation list per byte showed in the profile.
+using ByteSet = std::array<bool, 256>;
+constexpr ByteSet alnum_and(std::string_view punctuation) {
+  ByteSet set{};
+  for (int c = '0'; c <= '9'; ++c) set[static_cast<size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) set[static_cast<size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) set[static_cast<size_t>(c)] = true;
+  for (char c : punctuation) set[static_cast<unsigned char>(c)] = true;
+  return set;
+}
+inline bool in_set(const ByteSet& set, char c) { return set[static_cast<unsigned char>(c)]; }
+
+inline constexpr ByteSet kTchar = alnum_and("!#$%&'*+-.^_`|~");
+inline bool is_tchar(char c) { return in_set(kTchar, c); }
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 

@@ -2,6 +2,7 @@
 // each fault named the way the request parser's 400 detail says it.
 #include <doctest/doctest.h>
 
+#include <string>
 #include <string_view>
 
 #include "http/syntax.hpp"
@@ -34,4 +35,22 @@ TEST_CASE("describe: the words of a request's 400 detail") {
   CHECK(std::string_view(describe(FieldLineFault::NoColon)) == "field line without colon");
   CHECK(std::string_view(describe(FieldLineFault::BadName)) == "bad field name");
   CHECK(std::string_view(describe(FieldLineFault::ControlByte)) == "control character in field value");
+}
+
+TEST_CASE("the byte tables agree with the RFC grammar for all 256 byte values") {
+  // RFC 9110 §5.6.2 tchar, and CTL but HTAB (RFC 5234 B.1) for a field value (RFC 9110 §5.5),
+  // spelled out one byte at a time here to check the tables built at compile time.
+  const std::string_view tchar_punctuation = "!#$%&'*+-.^_`|~";
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool alnum = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+    const bool tchar = alnum || (b != 0 && tchar_punctuation.find(c) != std::string_view::npos);
+    const bool control = (b < 0x20 && b != '\t') || b == 0x7f;
+    INFO("byte " << b);
+    CHECK(is_tchar(c) == tchar);
+    CHECK(has_control_byte(std::string_view(&c, 1)) == control);
+    // Anywhere in a value, not only first.
+    const std::string value = std::string("ok ") + c + " ok";
+    CHECK(has_control_byte(value) == control);
+  }
 }
