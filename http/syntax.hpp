@@ -32,8 +32,6 @@ inline std::optional<uint64_t> parse_decimal(std::string_view s) {
   return n;
 }
 
-// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
 // A set of byte values as a table of all 256, built at compile time: ALPHA and DIGIT plus
 // `punctuation`. Every byte of a request's names and values is checked against such a set,
 // and a search of a punctuation list per byte showed in the profile.
@@ -48,6 +46,8 @@ constexpr ByteSet alnum_and(std::string_view punctuation) {
 }
 inline bool in_set(const ByteSet& set, char c) { return set[static_cast<unsigned char>(c)]; }
 
+// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
 inline constexpr ByteSet kTchar = alnum_and("!#$%&'*+-.^_`|~");
 inline bool is_tchar(char c) { return in_set(kTchar, c); }
 
