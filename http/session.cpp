@@ -58,7 +58,7 @@ void Session::start() {
 Instant Session::now_or_pending() const { return in_timer_ ? env_.now : kPending; }
 
 void Session::note(std::string_view text) {
-  if (!env_.tracer || !env_.tracer->enabled()) return;
+  if (!tracing()) return;
   if (in_timer_) {
     env_.tracer->note(env_.now, &tuple_, text);
   } else {
@@ -430,7 +430,7 @@ void Session::handle_request(const Request& request) {
     // RFC 9112 §6.1: no chunked for an HTTP/1.0 client; the body ends when we close.
     decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
   }
-  if (env_.tracer && env_.tracer->enabled()) {
+  if (tracing()) {
     // The target is the client's bytes: a C1 control (0x9b is CSI) or a broken UTF-8 sequence
     // would reach the terminal as a command, so those are shown as \xNN.
     std::string line = "HTTP " + request.method + " " + text::escape_unprintable(request.target) +
@@ -617,8 +617,8 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   if (path == ClosePath::Lingering) {
     start_lingering(why);
   } else if (peer_closed) {
-    note(std::string(why));
-  } else {
+    note(why);
+  } else if (tracing()) {  // the text is built only for a trace: every closing connection passes here
     note(std::string(why) +
          "; FIN: nothing unanswered, so TCP finishes the close - FIN-WAIT-2 until the client's FIN, then "
          "TIME-WAIT (if the client never closes, TCP drops the connection silently after --fin-timeout)");

@@ -123,6 +123,7 @@ class Session final : public tcp::SocketHandler {
   void let_go();
   void end();
   void count_close(CloseBy by);
+  bool tracing() const { return env_.tracer && env_.tracer->enabled(); }
   void note(std::string_view text);
   void fire_timer();
   void stamp();
