@@ -294,13 +294,12 @@ size_t RequestParser::feed(std::string_view data) {
       fail(400, "bare CR");
       return used;
     }
-    if (in_place) {
-      if (!on_line(line)) return used;
-      continue;
+    if (!in_place) {
+      complete_line_.assign(line);  // on_line may clear line_; both keep their buffers
+      line_.clear();
+      line = complete_line_;
     }
-    complete_line_.assign(line);  // on_line may clear line_; both keep their buffers
-    line_.clear();
-    if (!on_line(complete_line_)) return used;
+    if (!on_line(line)) return used;
   }
   if (stage_ != Stage::Body && stage_ != Stage::ChunkData && status_ == Status::NeedMore) {
     // A CR followed by something other than LF inside a pending line is also a bare CR.

@@ -16,6 +16,9 @@ constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a sou
 constexpr int kMaxPumpRounds = 10000;      // bound on work per callback (pipelined requests)
 constexpr size_t kKeepBuffer = 16 * 1024;  // buffers above this are freed between responses
 
+// Bytes a string holds on the heap: none while its text fits in the string itself.
+size_t heap_bytes(const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() : 0; }
+
 // Keep-Alive: timeout= takes whole seconds; round up so 0.5 s is not announced as 0.
 uint64_t whole_seconds(Duration d) { return static_cast<uint64_t>(std::chrono::ceil<seconds>(d).count()); }
 
@@ -390,7 +393,7 @@ void Session::give_back_parser() {
 }
 
 void Session::take_buffer(std::string& buffer) {
-  if (buffer.capacity() > std::string().capacity() || env_.spare_buffers.empty()) return;
+  if (heap_bytes(buffer) > 0 || env_.spare_buffers.empty()) return;
   buffer.swap(env_.spare_buffers.back());
   env_.spare_buffers.pop_back();
 }
@@ -399,8 +402,8 @@ void Session::give_back_buffer(std::string& buffer) {
   // Enough for every session busy in one event batch; the rest is freed, so the spares hold
   // at most a few MiB however many connections come and go.
   constexpr size_t kMaxSpareBuffers = 128;
-  if (buffer.capacity() > std::string().capacity() && buffer.capacity() <= kKeepBuffer &&
-      env_.spare_buffers.size() < kMaxSpareBuffers) {
+  const size_t held = heap_bytes(buffer);
+  if (held > 0 && held <= kKeepBuffer && env_.spare_buffers.size() < kMaxSpareBuffers) {
     buffer.clear();
     env_.spare_buffers.push_back(std::move(buffer));
   }
@@ -560,9 +563,7 @@ void Session::append_body_piece() {
 }
 
 size_t Session::held_bytes() const {
-  const size_t inline_room = std::string().capacity();
-  auto heap = [&](const std::string& s) { return s.capacity() > inline_room ? s.capacity() : 0; };
-  return heap(inbuf_) + heap(out_) + heap(scratch_) + (parser_ ? sizeof(RequestParser) : 0);
+  return heap_bytes(inbuf_) + heap_bytes(out_) + heap_bytes(scratch_) + (parser_ ? sizeof(RequestParser) : 0);
 }
 
 void Session::response_done() {
