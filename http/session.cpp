@@ -447,7 +447,7 @@ void Session::handle_request(const Request& request) {
   start_response(std::move(response), request.method == "HEAD", request.minor, decision);
   if (!decision.keep_open) {
     close_by_ = close_by_for(decision.cause);
-    close_why_ = to_string(decision.cause);
+    close_cause_ = decision.cause;
   }
 }
 
@@ -467,7 +467,7 @@ void Session::handle_error(int status, std::string_view detail, CloseBy by) {
   const bool head_only = parser_ && parser_->request().method == "HEAD";
   start_response(std::move(response), head_only, 1, decision);
   close_by_ = by;
-  close_why_ = "error " + std::to_string(status);
+  close_error_status_ = status;
 }
 
 void Session::start_response(Response response, bool head_only, int minor,
@@ -584,7 +584,10 @@ void Session::response_done() {
     if (inbuf_.empty()) give_back_buffer(inbuf_);
   }
   if (close_after_) {
-    begin_close(close_by_, close_why_);
+    if (close_error_status_ != 0)
+      begin_close(close_by_, "error " + std::to_string(close_error_status_));
+    else
+      begin_close(close_by_, to_string(close_cause_));
     return;
   }
   phase_ = Phase::Reading;

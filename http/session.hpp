@@ -154,7 +154,11 @@ class Session final : public tcp::SocketHandler {
   CloseBy close_by_ = CloseBy::Server;
   CloseBy closing_by_ = CloseBy::Server;  // why begin_close() was called
   bool input_discarded_ = false;          // request bytes thrown away since the close began
-  std::string close_why_;
+  // Why the connection closes after this response, for the trace: kept as the cause, not as
+  // text, because the text of most causes is longer than a string holds without allocating
+  // and every connection closed by the server would pay for it.
+  CloseCause close_cause_ = CloseCause::None;
+  int close_error_status_ = 0;  // not 0: the close follows this error response
 
   uint32_t requests_ = 0;
   bool continue_sent_ = false;

@@ -276,6 +276,37 @@ TEST_CASE("a body that ends before its Content-Length: sent as far as it goes, t
   }
 }
 
+TEST_CASE("the trace says why the server closes after a response: the keep-alive cause or the error") {
+  struct Notes final : trace::Sink {
+    std::vector<std::string> texts;
+    void note(Instant, const FourTuple*, std::string_view text) override { texts.emplace_back(text); }
+  } notes;
+  trace::Tracer tracer;
+  tracer.add(&notes);
+  struct Case {
+    std::string request;
+    std::string why;  // how the note on the close begins
+  };
+  const Case cases[] = {
+      {"GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "client sent Connection: close"},
+      {"GET /a HTTP/1.0\r\n\r\n", "HTTP/1.0 without Connection: keep-alive"},
+      {"GET /a HTTP/1.1\r\n\r\n", "error 400"},  // RFC 9112 §3.2: no Host
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.request);
+    notes.texts.clear();
+    Harness h;
+    h.env.tracer = &tracer;
+    h.start();
+    h.sock.client_send(c.request);
+    h.at(milliseconds(1));  // the session's notes are timestamped and handed on by its timer turn
+    REQUIRE(h.sock.closed);
+    bool noted = false;
+    for (const auto& text : notes.texts) noted = noted || text.starts_with(c.why + "; FIN");
+    CHECK(noted);
+  }
+}
+
 TEST_CASE("stats: a response whole in TCP is served, not cut off, even if the client never reads it") {
   ServerConfig c;
   c.keepalive_timeout = seconds(1);
