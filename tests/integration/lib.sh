@@ -60,6 +60,10 @@ lab_up() {
 }
 
 # lab_exec COMMAND...: run a client inside the namespace.
+# Not for a background job whose PID is kept to stop it later: `lab_exec X &` runs the
+# function in a subshell, so $! is that shell, and killing it leaves X running (orphaned, in a
+# namespace nobody can delete). Start such jobs with `ip netns exec "$LAB_NAME" X &`, which
+# execs X in place: $! is X.
 lab_exec() { ip netns exec "$LAB_NAME" "$@"; }
 
 # start_server [ARGS...]: start `tcplab serve ARGS` inside the namespace, wait for its

@@ -74,7 +74,7 @@ measure() {
   # each, and holds them (no read, no close) for at most 120 s, in the background.
   HOLD_PIDS=()
   hold() {
-    lab_exec bash -c "ulimit -n 20000; exec timeout 120 '$CONN_LOAD' --host $HOST --port 80 --mode hold \
+    ip netns exec "$LAB_NAME" bash -c "ulimit -n 20000; exec timeout 120 '$CONN_LOAD' --host $HOST --port 80 --mode hold \
       --count $1 --batch 1 --seconds 110" >"$2" 2>&1 &
     HOLD_PIDS+=($!)
   }

@@ -33,7 +33,7 @@ trap get_cleanup EXIT
 
 # start_python PORT PROTOCOL: a kernel HTTP server in the namespace, serving $WORK/site.
 start_python() {
-  lab_exec python3 -m http.server --bind 0.0.0.0 --directory "$WORK/site" --protocol "$2" "$1" \
+  ip netns exec "$LAB_NAME" python3 -m http.server --bind 0.0.0.0 --directory "$WORK/site" --protocol "$2" "$1" \
     >"$WORK/python-$1.log" 2>&1 &
   PY_PIDS+=($!)
   for _ in $(seq 100); do
@@ -308,7 +308,7 @@ while True:
 PY
 # start_hostile PORT MODE
 start_hostile() {
-  lab_exec timeout 120 python3 "$WORK/hostile.py" "$1" "$2" >"$WORK/hostile-$1.log" 2>&1 &
+  ip netns exec "$LAB_NAME" timeout 120 python3 "$WORK/hostile.py" "$1" "$2" >"$WORK/hostile-$1.log" 2>&1 &
   PY_PIDS+=($!)
   for _ in $(seq 100); do
     lab_exec ss -ltnH "sport = :$1" | grep -q LISTEN && return 0

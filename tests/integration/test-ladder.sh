@@ -41,7 +41,7 @@ start_server --http-port 80 --pcap "$DIR/serve.pcapng" --trace-json "$DIR/trace.
 # sent after the traffic.
 start_tshark() {  # start_tshark FILE [tshark args...]
   local file=$1; shift
-  lab_exec tshark -l -P -i tcplab0 -w "$file" "$@" >"$file.out" 2>"$file.log" &
+  ip netns exec "$LAB_NAME" tshark -l -P -i tcplab0 -w "$file" "$@" >"$file.out" 2>"$file.log" &
   TSHARK_PIDS+=($!)
   for _ in $(seq 100); do grep -q "Capturing on" "$file.log" 2>/dev/null && return 0; sleep 0.1; done
   echo "# tshark did not start:"; cat "$file.log"; return 1

@@ -165,7 +165,7 @@ if start_server --status-file "$STATUS"; then
   out=$("$LAB" status --name "$LAB_NAME" 2>&1)
   check "tools/lab status names the tcplab PID" grep -q "^lab: tcplab PID $SERVER_PID: " <<<"$out"
   # A connection that stays open while the table is taken (the header timeout is 10 s).
-  lab_exec timeout 6 bash -c 'exec 3<>/dev/tcp/198.51.100.2/80; sleep 4' &
+  ip netns exec "$LAB_NAME" timeout 6 bash -c 'exec 3<>/dev/tcp/198.51.100.2/80; sleep 4' &
   BG_PIDS+=($!)
   sleep 0.5
   out=$("$LAB" --name "$LAB_NAME" table 2>&1)

@@ -94,7 +94,7 @@ CAP=$WORK/keepalive.pcap
 # 4.5 s (probes after 1 s idle, then every second).
 capture_idle_connection() {
   rm -f "$CAP" "$WORK/tshark.log"
-  lab_exec timeout 20 tshark -q -i tcplab0 -f 'tcp port 7' -w "$CAP" >"$WORK/tshark.log" 2>&1 &
+  ip netns exec "$LAB_NAME" timeout 20 tshark -q -i tcplab0 -f 'tcp port 7' -w "$CAP" >"$WORK/tshark.log" 2>&1 &
   TSHARK_PID=$!
   # tshark says "Capturing on" once its capture runs; only then may the connection start.
   capturing() { grep -q 'Capturing on' "$WORK/tshark.log"; }

@@ -54,7 +54,7 @@ check "the overflow was answered with SYN cookies (sent > 0)" test "${sent:-0}" 
 check "connections were made from SYN cookies (validated > 0)" test "${validated:-0}" -gt 0
 
 # ------------------------------------------------------------------ 10,000 spoofed SYNs
-lab_exec timeout 60 "$FLOOD" --dst $ADDR --port 80 --count 10000 --rate 4000 --seconds 30 \
+ip netns exec "$LAB_NAME" timeout 60 "$FLOOD" --dst $ADDR --port 80 --count 10000 --rate 4000 --seconds 30 \
   >"$WORK/flood.out" 2>&1 &
 FLOOD_PID=$!
 ok_count=0; tries=0
