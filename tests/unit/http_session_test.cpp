@@ -50,6 +50,18 @@ struct Harness {
 
 const char* kGet11 = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
 
+// The notes a session writes into its trace, in order.
+struct NoteRecorder final : trace::Sink {
+  std::vector<std::string> texts;
+  trace::Tracer tracer;
+  NoteRecorder() { tracer.add(this); }
+  void note(Instant, const FourTuple*, std::string_view text) override { texts.emplace_back(text); }
+  bool any_starts_with(std::string_view prefix) const {
+    return std::any_of(texts.begin(), texts.end(),
+                       [&](const std::string& text) { return text.starts_with(prefix); });
+  }
+};
+
 }  // namespace
 
 TEST_CASE("HTTP/1.1 GET: 200, no Connection header, connection stays open and idle timer runs") {
@@ -242,17 +254,12 @@ TEST_CASE("a body that ends before its Content-Length: sent as far as it goes, t
   // RFC 9112 §8: the server cannot deliver the length it promised (a file that shrank while it
   // was sent), so it closes the connection and the client sees the response incomplete: no
   // padding, no "served", and the next request on this connection never comes.
-  struct Notes final : trace::Sink {
-    std::vector<std::string> texts;
-    void note(Instant, const FourTuple*, std::string_view text) override { texts.emplace_back(text); }
-  } notes;
-  trace::Tracer tracer;
-  tracer.add(&notes);
+  NoteRecorder notes;
   for (bool small_buffer : {false, true}) {  // the body in one send(), or as the window opens
     CAPTURE(small_buffer);
     notes.texts.clear();
     Harness h;
-    h.env.tracer = &tracer;
+    h.env.tracer = &notes.tracer;
     if (small_buffer) h.sock.space = 1000;
     h.start();
     h.sock.client_send("GET /short/300000 HTTP/1.1\r\nHost: h\r\n\r\n" + std::string(kGet11));
@@ -269,20 +276,12 @@ TEST_CASE("a body that ends before its Content-Length: sent as far as it goes, t
     CHECK(h.gone == 1);
     CHECK(h.stats.responses_by_class[2] == 1);
     CHECK(h.stats.responses_cut_off == 1);
-    bool noted = false;
-    for (const auto& text : notes.texts)
-      noted = noted || text.starts_with("response body ended 150000 bytes short of its Content-Length");
-    CHECK(noted);
+    CHECK(notes.any_starts_with("response body ended 150000 bytes short of its Content-Length"));
   }
 }
 
 TEST_CASE("the trace says why the server closes after a response: the keep-alive cause or the error") {
-  struct Notes final : trace::Sink {
-    std::vector<std::string> texts;
-    void note(Instant, const FourTuple*, std::string_view text) override { texts.emplace_back(text); }
-  } notes;
-  trace::Tracer tracer;
-  tracer.add(&notes);
+  NoteRecorder notes;
   struct Case {
     std::string request;
     std::string why;  // how the note on the close begins
@@ -296,14 +295,12 @@ TEST_CASE("the trace says why the server closes after a response: the keep-alive
     CAPTURE(c.request);
     notes.texts.clear();
     Harness h;
-    h.env.tracer = &tracer;
+    h.env.tracer = &notes.tracer;
     h.start();
     h.sock.client_send(c.request);
     h.at(milliseconds(1));  // the session's notes are timestamped and handed on by its timer turn
     REQUIRE(h.sock.closed);
-    bool noted = false;
-    for (const auto& text : notes.texts) noted = noted || text.starts_with(c.why + "; FIN");
-    CHECK(noted);
+    CHECK(notes.any_starts_with(c.why + "; FIN"));
   }
 }
 
