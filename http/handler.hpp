@@ -12,7 +12,6 @@ namespace tcplab::http {
 struct Response {
   ResponseHead head;                 // content_length is filled from body by the session
   std::unique_ptr<BodySource> body;  // null: empty body
-  bool close = false;                // close after this response whatever the policy says
   bool byte_ranges = false;          // a GET may ask for part of it (RFC 9110 §14): files, /bytes/N
   bool preconditions_evaluated = false;  // If-* already answered against its own validators (files)
 };

@@ -19,6 +19,8 @@ std::string_view to_string(CloseCause cause) {
       return "max requests reached";
     case CloseCause::ShuttingDown:
       return "server shutting down";
+    case CloseCause::Http10UnknownLength:
+      return "HTTP/1.0 response of unknown length: it ends at the close";
   }
   return "?";
 }

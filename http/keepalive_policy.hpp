@@ -21,7 +21,17 @@ struct KeepAliveInput {
 enum class ConnectionHeader { None, Close, KeepAlive };
 
 // Why the connection closes (for /stats "closes by who" and the trace).
-enum class CloseCause { None, ClientClose, Http10Default, ServerOff, MaxRequests, ShuttingDown };
+// Http10UnknownLength is the session's, not the policy's: a body whose length is not known
+// before it is sent can only end at the close for an HTTP/1.0 client (RFC 9112 §6.1: no chunked).
+enum class CloseCause {
+  None,
+  ClientClose,
+  Http10Default,
+  ServerOff,
+  MaxRequests,
+  ShuttingDown,
+  Http10UnknownLength
+};
 
 std::string_view to_string(CloseCause cause);
 

@@ -425,13 +425,10 @@ void Session::handle_request(const Request& request) {
       .max_requests = env_.config.max_requests,
       .shutting_down = env_.shutting_down,
   });
-  if (response.close && decision.keep_open) {
-    decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
-  }
   auto length = response.body ? response.body->length() : std::optional<uint64_t>(0);
   if (!length && request.minor == 0 && decision.keep_open) {
     // RFC 9112 §6.1: no chunked for an HTTP/1.0 client; the body ends when we close.
-    decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::None};
+    decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::Http10UnknownLength};
   }
   if (tracing()) {
     // The target is the client's bytes: a C1 control (0x9b is CSI) or a broken UTF-8 sequence

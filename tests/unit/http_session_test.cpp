@@ -289,6 +289,8 @@ TEST_CASE("the trace says why the server closes after a response: the keep-alive
   const Case cases[] = {
       {"GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "client sent Connection: close"},
       {"GET /a HTTP/1.0\r\n\r\n", "HTTP/1.0 without Connection: keep-alive"},
+      {"GET /stream/10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+       "HTTP/1.0 response of unknown length: it ends at the close"},
       {"GET /a HTTP/1.1\r\n\r\n", "error 400"},  // RFC 9112 §3.2: no Host
   };
   for (const Case& c : cases) {
