@@ -93,7 +93,7 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
 }
 
 bool is_followable_redirect(int status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+  return status == 300 || status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 namespace {

@@ -24,9 +24,10 @@ struct Url {
 // The URL, or nothing with `error` saying what is wrong in one line.
 std::optional<Url> parse_url(std::string_view text, std::string& error);
 
-// RFC 9110 §15.4: the redirections `get -L` follows with a GET. Not 304 (an answer to a
-// conditional request), nor 300 (a choice among representations: §15.4.1 lets a client follow
-// its Location; we show the choice instead).
+// RFC 9110 §15.4: the redirections `get -L` follows with a GET. A 300 (a choice among
+// representations) only when it names the server's preferred one in a Location, which
+// §15.4.1 lets a client follow automatically, as curl -L does. Not 304 (an answer to a
+// conditional request).
 bool is_followable_redirect(int status);
 
 // RFC 9110 §10.2.2: a Location value is a URI reference, resolved against the URL that was

@@ -287,7 +287,15 @@ def answer_each(response):  # the same response to every request, connection kep
             print(req.split(b"\r\n")[0].decode(), flush=True)
             c.sendall(response)
     return serve
+def choices(c):  # a 300 for "/" naming its preferred choice, and that choice
+    rest = b""
+    while True:
+        req, rest = read_request(c, rest)
+        if req is None: return
+        c.sendall(b"HTTP/1.1 300 Multiple Choices\r\nLocation: /chosen\r\nContent-Length: 0\r\n\r\n"
+                  if req.startswith(b"GET / ") else OK)
 MODES = {
+    "choices": choices,
     "trailing-close": stream_after(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n"
                                    b"\r\nhello"),
     "trailing-keepalive": stream_after(OK),
@@ -318,7 +326,8 @@ start_hostile() {
   return 1
 }
 start_hostile 8101 trailing-close && start_hostile 8102 trailing-keepalive && start_hostile 8103 idle-close &&
-  start_hostile 8104 nul-close && start_hostile 8105 chunked-1.0 && start_hostile 8106 cl-te ||
+  start_hostile 8104 nul-close && start_hostile 8105 chunked-1.0 && start_hostile 8106 cl-te &&
+  start_hostile 8107 choices ||
   { not_ok "hostile servers start"; exit 1; }
 
 # Bytes after a response are not progress: the 1 s grace, then --timeout, bound the close.
@@ -365,6 +374,17 @@ get --msl 0.5 "http://$HOST:8106/a"
 check "CL and TE together: the URL fails naming both, the connection is aborted [rc $RC]" \
   bash -c 'test "$1" = 1 && grep -q "both Transfer-Encoding and Content-Length" <<<"$2" &&
     grep -q "ended (aborted)" <<<"$2"' \
+  _ "$RC" "$OUT"
+
+# RFC 9110 §15.4.1: a 300's Location is the server's preferred choice; -L follows it, as curl -L.
+get --msl 0.2 -L -o "$WORK/chosen.out" "http://$HOST:8107/"
+check "-L: a 300 with a Location is followed to it, on the same connection [rc $RC]" \
+  bash -c 'test "$1" = 0 && grep -q "/: HTTP/1.1 300 Multiple Choices.* -> redirect to http://$3:8107/chosen (-L)" <<<"$2" &&
+    grep -q "/chosen: HTTP/1.1 200 OK.*conn 1 (reused)" <<<"$2" && test "$(cat "$4")" = hello' \
+  _ "$RC" "$OUT" "$HOST" "$WORK/chosen.out"
+get --msl 0.2 "http://$HOST:8107/"
+check "without -L: the 300 is the answer, exit 0 [rc $RC]" \
+  bash -c 'test "$1" = 0 && grep -q "HTTP/1.1 300 Multiple Choices" <<<"$2" && ! grep -q "redirect to" <<<"$2"' \
   _ "$RC" "$OUT"
 
 # ---------------------------------------------------------------- quick ACK

@@ -577,6 +577,29 @@ TEST_CASE("-L: too many redirects, or a Location tcplab cannot fetch, fail the U
   CHECK(plain.session->failures() == 0);
 }
 
+TEST_CASE("-L: a 300 is followed to the Location it prefers; one without a Location is the answer") {
+  auto session = following({"http://192.0.2.1:8000/doc", "http://192.0.2.1:8000/list"}, 2);
+  Harness& h = *session;
+  h.sock(0).sent.clear();
+  // RFC 9110 §15.4.1: a Location in a 300 is the server's preferred choice, and a user agent
+  // may follow it automatically (curl -L does).
+  h.sock(0).client_send("HTTP/1.1 300 Multiple Choices\r\nLocation: /doc.en\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(h.reports.size() == 1);
+  CHECK(h.reports[0].status == 300);
+  CHECK(h.reports[0].redirect_to == "http://192.0.2.1:8000/doc.en");
+  CHECK(h.sock(0).sent.starts_with("GET /doc.en HTTP/1.1\r\n"));
+  h.sock(0).client_send(kOk11);
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.bodies[0] == "hello");
+  // Without a Location there is nothing to follow: the list of choices is the URL's body.
+  h.sock(0).client_send("HTTP/1.1 300 Multiple Choices\r\nContent-Length: 7\r\n\r\nchoices");
+  REQUIRE(h.reports.size() == 3);
+  CHECK(h.reports[2].status == 300);
+  CHECK(h.reports[2].redirect_to.empty());
+  CHECK(h.bodies[1] == "choices");
+  CHECK(h.session->failures() == 0);
+}
+
 TEST_CASE("-L: a redirect to another server opens a new connection and closes the kept one") {
   auto session = following({"http://192.0.2.1:8000/a"}, 5);
   Harness& h = *session;

@@ -83,7 +83,7 @@ FlagTable get_flags(GetOptions& o) {
         return std::nullopt;
       });
   add_flag(flags, "-L", "", "redirects are answers",
-           "follow redirects (301, 302, 303, 307 and 308 with a Location) as curl -L does, at most " +
+           "follow redirects (300, 301, 302, 303, 307 and 308 with a Location) as curl -L does, at most " +
                std::to_string(kMaxRedirects) +
                " for each URL (as browsers; curl allows 50): each hop is printed, the next request goes "
                "to the Location (on the same connection if it is the same server), and -o gets only the "
