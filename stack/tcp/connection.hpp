@@ -147,6 +147,7 @@ class Connection final : public Socket {
   void start_linger();                                   // connection_fin_wait_2.cpp
   void linger_timeout();                                 // connection_fin_wait_2.cpp
   void check_fin(const wire::TcpSegment& seg);
+  bool ack_rides_on_reply() const;
   void take_syn_options(const wire::TcpSegment& syn);
   uint8_t our_window_shift() const;
   void send_challenge_ack();
