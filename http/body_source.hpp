@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 
+#include "http/recycled_allocation.hpp"
+
 namespace tcplab::http {
 
 class BodySource {
@@ -44,7 +46,7 @@ class StringBody final : public BodySource {
 // /bytes/N: byte i of the body is (i % 251) - a prime period, so a segment placed at the
 // wrong offset never looks right by accident. Generated on demand: O(1) memory for any N.
 // `known_length` false makes it a stream of unknown length (sent chunked).
-class PatternBody final : public BodySource {
+class PatternBody final : public BodySource, public RecycledAllocation<PatternBody> {
  public:
   explicit PatternBody(uint64_t n, bool known_length = true) : n_(n), known_(known_length) {}
   std::optional<uint64_t> length() const override {

@@ -74,7 +74,7 @@ const CachedFile* FileCache::store(std::string_view key, const std::string& real
       after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
     return nullptr;
   CachedFile entry{
-      real_path, std::string(content_type), std::move(bytes), st.st_size, st.st_mtim, st.st_ino, clock_(),
+      real_path, content_type, std::move(bytes), st.st_size, st.st_mtim, st.st_ino, clock_(),
       validators};
   std::string owned_key(key);
   const size_t entry_cost = cost(owned_key, entry);

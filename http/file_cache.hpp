@@ -51,7 +51,7 @@ class SharedBody final : public BodySource {
 
 struct CachedFile {
   std::string real_path;  // resolved inside the root when the entry was last checked
-  std::string content_type;
+  std::string_view content_type;  // static text, from mime_type_for
   std::shared_ptr<const std::string> bytes;
   off_t size = 0;
   timespec mtime{};
@@ -75,7 +75,8 @@ class FileCache {
   // `file` is the open regular file `real_path` resolved to now. Keeps it under `key` if it is
   // small enough (reusing the cached bytes if it is still the same file) and returns the entry;
   // nullptr when it is too large or changed while being read (serve it from the fd). Never
-  // closes `file`. `validators` are the file's as of `st`.
+  // closes `file`. `validators` are the file's as of `st`; `content_type` is static text
+  // (mime_type_for's), kept as a view.
   const CachedFile* store(std::string_view key, const std::string& real_path, std::string_view content_type,
                           int fd, const struct stat& st, const Validators& validators);
   // Drops the entry for `key`, if any: the URL no longer names a file we may serve.

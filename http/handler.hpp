@@ -17,7 +17,7 @@ struct Response {
 };
 
 // A response with a small in-memory body.
-Response text_response(int status, std::string content_type, std::string body);
+Response text_response(int status, std::string_view content_type, std::string body);
 
 class Responder {
  public:

@@ -16,7 +16,9 @@ namespace tcplab::http {
 
 struct ResponseHead {
   int status = 200;
-  std::string content_type;                // empty: no Content-Type
+  // Empty: no Content-Type. Always text with static storage (a literal, mime_type_for's table),
+  // so that setting it per response copies nothing.
+  std::string_view content_type;
   std::optional<uint64_t> content_length;  // nullopt: Transfer-Encoding: chunked
   bool close_delimited = false;            // no length, no chunked: the body ends at close (HTTP/1.0)
   bool accept_ranges = false;              // "Accept-Ranges: bytes" (RFC 9110 §14.3)

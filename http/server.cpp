@@ -3,13 +3,13 @@
 // (read-only).
 #include "http/server.hpp"
 
-#include <deque>
 #include <queue>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "http/response.hpp"
+#include "http/ring_queue.hpp"
 #include "http/session.hpp"
 #include "http/site.hpp"
 #include "http/stats.hpp"
@@ -142,9 +142,9 @@ struct Server::Impl {
   void file_idle(Session* s) {
     if (!s->idle() || s->idle_filed == s->idle_since()) return;
     s->idle_filed = s->idle_since();
-    idle_order.emplace_back(s, s->idle_since());
+    idle_order.push_back({s, s->idle_since()});
     if (idle_order.size() > 2 * sessions.size() + 1024)
-      std::erase_if(idle_order, [this](const auto& e) { return !still_idle_since(e.first, e.second); });
+      idle_order.erase_if([this](const auto& e) { return !still_idle_since(e.first, e.second); });
   }
 
   // Visits one session: stamps and fires what is due, then files its next deadline.
@@ -178,7 +178,7 @@ struct Server::Impl {
   SessionEnv env;
   trace::Tracer* tracer = nullptr;
   std::unordered_map<Session*, std::unique_ptr<Session>> sessions;
-  std::deque<std::pair<Session*, Instant>> idle_order;  // became idle, oldest first (file_idle)
+  RingQueue<std::pair<Session*, Instant>> idle_order;  // became idle, oldest first (file_idle)
   std::vector<std::unique_ptr<Session>> graveyard;
   std::vector<Session*> scratch;
   std::vector<Session*> touched;  // sessions with an event since the last advance

@@ -35,10 +35,10 @@ CloseBy close_by_for(CloseCause cause) {
 
 }  // namespace
 
-Response text_response(int status, std::string content_type, std::string body) {
+Response text_response(int status, std::string_view content_type, std::string body) {
   Response r;
   r.head.status = status;
-  r.head.content_type = std::move(content_type);
+  r.head.content_type = content_type;
   r.body = std::make_unique<StringBody>(std::move(body));
   return r;
 }

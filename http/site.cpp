@@ -140,7 +140,7 @@ Response Site::respond(const Request& request) {
 Response Site::respond_get(const Request& request, std::string_view path, std::string_view query,
                            std::time_t now) {
   auto hook = [](const std::function<std::string()>& f, std::string_view type) {
-    return f ? text_response(200, std::string(type), f()) : not_found();
+    return f ? text_response(200, type, f()) : not_found();
   };
   if (path == "/stats") return hook(hooks_.stats_json, "application/json");
   if (path == "/stats.html") return hook(hooks_.stats_html, kHtml);
@@ -163,8 +163,8 @@ Response Site::respond_get(const Request& request, std::string_view path, std::s
     return r;
   }
   if (root_) return file_response(request, path, query, now);
-  if (path == "/" || path == "/index.html") return text_response(200, std::string(kHtml), demo_index_html());
-  if (path == "/about.html") return text_response(200, std::string(kHtml), demo_about_html());
+  if (path == "/" || path == "/index.html") return text_response(200, kHtml, demo_index_html());
+  if (path == "/about.html") return text_response(200, kHtml, demo_about_html());
   if (path == "/style.css") return text_response(200, "text/css; charset=utf-8", demo_style_css());
   if (path == "/app.js") return text_response(200, "text/javascript; charset=utf-8", demo_app_js());
   if (path.starts_with("/img/") && path.ends_with(".svg")) {
@@ -230,7 +230,7 @@ Response Site::file_response(const Request& request, std::string_view path, std:
     return std::move(*answered);
   }
   Response r;
-  r.head.content_type = std::string(type);
+  r.head.content_type = type;
   if (cached) {
     ::close(file.fd);
     r.body = std::make_unique<SharedBody>(cached->bytes);
