@@ -16,7 +16,8 @@ struct Response {
   bool preconditions_evaluated = false;  // If-* already answered against its own validators (files)
 };
 
-// A response with a small in-memory body.
+// A response with a small in-memory body. `content_type` must be static text (a literal,
+// mime_type_for's table): the response keeps a view of it, not a copy.
 Response text_response(int status, std::string_view content_type, std::string body);
 
 class Responder {

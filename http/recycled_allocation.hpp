@@ -15,13 +15,13 @@ class RecycledAllocation {
  public:
   static void* operator new(std::size_t size) {
     FreeList& list = free_list();
-    if (size == sizeof(T) && list.count > 0) return list.blocks[--list.count];
+    if (size == sizeof(T) && !list.gone && list.count > 0) return list.blocks[--list.count];
     return ::operator new(size);
   }
   // Sized, so that deleting through a base class with a virtual destructor finds it too.
   static void operator delete(void* block, std::size_t size) noexcept {
     FreeList& list = free_list();
-    if (size == sizeof(T) && list.count < kKept) {
+    if (size == sizeof(T) && !list.gone && list.count < kKept) {
       list.blocks[list.count++] = block;
       return;
     }
@@ -33,11 +33,15 @@ class RecycledAllocation {
   struct FreeList {
     std::array<void*, kKept> blocks{};
     std::size_t count = 0;
+    // Set once the thread's list has been torn down: an object freed later still (by a static
+    // destroyed after it) goes straight back to the heap.
+    bool gone = false;
     FreeList() = default;
     FreeList(const FreeList&) = delete;
     FreeList& operator=(const FreeList&) = delete;
     ~FreeList() {
       while (count > 0) ::operator delete(blocks[--count]);
+      gone = true;
     }
   };
   static FreeList& free_list() {

@@ -16,6 +16,7 @@ class RingQueue {
   size_t size() const { return count_; }
   const T& front() const { return slots_[head_]; }
   void pop_front() {
+    slots_[head_] = T{};  // what it held goes now, not when the slot is next written
     head_ = next(head_);
     --count_;
   }
@@ -30,8 +31,11 @@ class RingQueue {
     size_t kept = 0;
     for (size_t i = 0; i < count_; ++i) {
       T& entry = slots_[wrap(head_ + i)];
-      if (!remove(entry)) slots_[wrap(head_ + kept++)] = std::move(entry);
+      if (remove(entry)) continue;
+      if (kept != i) slots_[wrap(head_ + kept)] = std::move(entry);  // never onto itself
+      ++kept;
     }
+    for (size_t i = kept; i < count_; ++i) slots_[wrap(head_ + i)] = T{};
     count_ = kept;
   }
 

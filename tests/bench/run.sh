@@ -505,6 +505,7 @@ lat_tcplab() {
   read -r t50 t99 <<<"$(measured "$WORK/client-ours" lat "$NS_S" $TCPLAB_ADDR 80)"
   t1=$(cpu_us $SRV_PID)
   [ "$1" -eq 1 ] && profile_stop
+  [ -n "$t50" ] || echo "# connect latency: a round against tcplab gave no figures (conn_load failed)"
   t50s+=" $t50"; t99s+=" $t99"; t_us=$((t_us + t1 - t0))
   cat "$WORK/client-ours" >>"$WORK/client-ours.rounds"
 }
@@ -513,6 +514,7 @@ lat_nginx() {
   n0=$(cpu_us $(nginx_pids))
   read -r n50 n99 <<<"$(measured "$WORK/client-ref" lat "$NS_C" $NGINX_ADDR 8080)"
   n1=$(cpu_us $(nginx_pids))
+  [ -n "$n50" ] || echo "# connect latency: a round against nginx gave no figures (conn_load failed)"
   n50s+=" $n50"; n99s+=" $n99"; n_us=$((n_us + n1 - n0))
   cat "$WORK/client-ref" >>"$WORK/client-ref.rounds"
 }

@@ -48,3 +48,17 @@ TEST_CASE("RingQueue: erase_if drops what it is told to and keeps the rest in or
   expected.push_back(1000);
   CHECK(drain(q) == expected);
 }
+
+TEST_CASE("RingQueue: entries that own memory survive erase_if and leave with pop_front") {
+  // An entry kept in place must not be moved onto itself (a std::vector moved onto itself is
+  // left empty).
+  RingQueue<std::vector<int>> q;
+  for (int i = 0; i < 5; ++i) q.push_back(std::vector<int>(3, i));
+  q.erase_if([](const std::vector<int>& v) { return v[0] == 3; });
+  REQUIRE(q.size() == 4);
+  for (int expected : {0, 1, 2, 4}) {
+    CHECK(q.front() == std::vector<int>(3, expected));
+    q.pop_front();
+  }
+  CHECK(q.empty());
+}
