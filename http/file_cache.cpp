@@ -25,8 +25,9 @@ size_t SharedBody::read(std::span<char> out) {
 }
 
 size_t FileCache::cost(const std::string& key, const CachedFile& file) {
-  // The strings' bytes plus a rough allowance for the map node and the shared_ptr's block.
-  return key.size() + file.real_path.size() + file.content_type.size() + file.bytes->size() + 128;
+  // The owned strings' bytes (the content type is static text) plus a rough allowance for the
+  // map node and the shared_ptr's block.
+  return key.size() + file.real_path.size() + file.bytes->size() + 128;
 }
 
 void FileCache::erase(Entries::iterator it) {

@@ -10,8 +10,6 @@
 #include <vector>
 
 #include "http/server.hpp"
-#include "stack/wire/ipv4.hpp"
-#include "stack/wire/tcp.hpp"
 #include "tests/unit/allocation_counter.hpp"
 #include "tests/unit/tcp_peer.hpp"
 
@@ -31,25 +29,15 @@ struct KeepAliveLab {
   void build(const std::string& flags, const std::string& data = {}) {
     wire::TcpSegment seg = Peer::make(flags, client_nxt, server_nxt, 65535,
                                       std::as_bytes(std::span(data.data(), data.size())));
-    seg.source_port = 40000;
-    seg.destination_port = 80;
     if (seg.flags.syn) seg.options.mss = 1460;
-    packet.resize(2048);
-    const size_t n = wire::emit_tcp(seg, peer.ip, peer.stack.config().address,
-                                    wire::MutableBytes(packet).subspan(20));
-    wire::Ipv4Header h;
-    h.protocol = 6;
-    h.source = peer.ip;
-    h.destination = peer.stack.config().address;
-    wire::emit_ipv4_header(h, n, wire::MutableBytes(packet));
-    packet_size = 20 + n;
+    peer.build_packet(seg, 80, packet);
     client_nxt += static_cast<uint32_t>(data.size()) + (seg.flags.syn || seg.flags.fin ? 1u : 0u);
   }
   // What an event loop does with a packet: the stack takes it, the server and the timers get
   // their turn, the turn ends. This is the counted part.
   void deliver() {
     peer.now += std::chrono::milliseconds(1);
-    peer.stack.receive(std::span<const std::byte>(packet.data(), packet_size), peer.now);
+    peer.stack.receive(packet, peer.now);
     server.advance(peer.now);
     peer.stack.advance(peer.now);
     peer.stack.finish_turn();
@@ -58,20 +46,14 @@ struct KeepAliveLab {
   // sequence space now ends.
   size_t collect() {
     size_t bytes = 0;
-    auto& box = peer.stack.outbox();
-    for (size_t i = 0; i < box.size(); ++i) {
-      auto ip4 = wire::parse_ipv4(box.packet(i));
-      REQUIRE(ip4.ok());
-      auto tcp = wire::parse_tcp(ip4->payload, ip4->header.source, ip4->header.destination);
-      REQUIRE(tcp.ok());
-      const Seq end = tcp->seq + static_cast<uint32_t>(tcp->payload.size()) +
-                      (tcp->flags.syn || tcp->flags.fin ? 1u : 0u);
-      if (tcp->flags.syn || server_nxt < end) server_nxt = end;
-      bytes += tcp->payload.size();
-      CHECK_FALSE(tcp->flags.rst);
-      CHECK_FALSE(tcp->flags.fin);
+    for (const Sent& s : peer.take()) {
+      const uint32_t flags = s.flags.syn || s.flags.fin ? 1u : 0u;
+      const Seq end = s.seq + static_cast<uint32_t>(s.payload.size()) + flags;
+      if (s.flags.syn || server_nxt < end) server_nxt = end;
+      bytes += s.payload.size();
+      CHECK_FALSE(s.flags.rst);
+      CHECK_FALSE(s.flags.fin);
     }
-    box.clear();
     return bytes;
   }
 
@@ -80,7 +62,6 @@ struct KeepAliveLab {
   Seq client_nxt = peer.isn;
   Seq server_nxt;
   std::vector<std::byte> packet;
-  size_t packet_size = 0;
 };
 
 }  // namespace

@@ -106,9 +106,20 @@ class Peer {
 
   // Sends one segment from the peer to the stack. `rel_seq` is relative to the peer's ISN.
   void inject(wire::TcpSegment seg, uint16_t to_port, bool corrupt = false) {
+    std::vector<std::byte> packet;
+    build_packet(seg, to_port, packet, corrupt);
+    history.push_back("< " + seg.flags.to_string() + " seq " + std::to_string(seg.seq - isn) + " ack " +
+                      std::to_string(seg.ack.raw()) + " len " + std::to_string(seg.payload.size()));
+    stack.receive(packet, now);
+  }
+
+  // The IPv4 packet carrying `seg` from the peer to `to_port`, written into `packet` (which
+  // allocates nothing once it has held a packet this large).
+  void build_packet(wire::TcpSegment seg, uint16_t to_port, std::vector<std::byte>& packet,
+                    bool corrupt = false) const {
     seg.source_port = port_;
     seg.destination_port = to_port;
-    std::vector<std::byte> packet(20 + 60 + seg.payload.size());
+    packet.resize(20 + 60 + seg.payload.size());
     size_t n = wire::emit_tcp(seg, ip, stack.config().address, wire::MutableBytes(packet).subspan(20));
     if (corrupt) packet[20 + 16] ^= std::byte{0x55};
     wire::Ipv4Header h;
@@ -117,9 +128,6 @@ class Peer {
     h.destination = stack.config().address;
     wire::emit_ipv4_header(h, n, wire::MutableBytes(packet));
     packet.resize(20 + n);
-    history.push_back("< " + seg.flags.to_string() + " seq " + std::to_string(seg.seq - isn) + " ack " +
-                      std::to_string(seg.ack.raw()) + " len " + std::to_string(seg.payload.size()));
-    stack.receive(packet, now);
   }
 
   // A segment with flags, absolute seq/ack, window and optional payload.
