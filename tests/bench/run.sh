@@ -457,8 +457,16 @@ memory_loads() {
   "$1" "1 KiB from memory, new connection, wrk -c 50" wrk_rps /bytes/1024 -c 50 -H "Connection: close"
 }
 memory_loads http_triple
-http_pair "1 KiB file (--root), keep-alive, ab -c 10" ab_rps /f1k -k -n "$KA_REQ" -c 10
-http_pair "1 KiB file (--root), new connection, ab -c 10" ab_rps /f1k -n "$CL_REQ" -c 10
+# The same six loads for a 1 KiB file under --root, against nginx serving the same file.
+root_loads() {
+  "$1" "1 KiB file (--root), keep-alive, ab -c 1" ab_rps /f1k -k -n "$KA_REQ" -c 1
+  "$1" "1 KiB file (--root), keep-alive, ab -c 10" ab_rps /f1k -k -n "$KA_REQ" -c 10
+  "$1" "1 KiB file (--root), keep-alive, wrk -c 50" wrk_rps /f1k -c 50
+  "$1" "1 KiB file (--root), new connection, ab -c 1" ab_rps /f1k -n "$CL_REQ" -c 1
+  "$1" "1 KiB file (--root), new connection, ab -c 10" ab_rps /f1k -n "$CL_REQ" -c 10
+  "$1" "1 KiB file (--root), new connection, wrk -c 50" wrk_rps /f1k -c 50 -H "Connection: close"
+}
+root_loads http_pair
 # The --root target is a ratio within tcplab (a file against the same bytes from memory), and
 # rows a minute apart differ by more than the target on this kind of machine: alternate the
 # two paths on the same server and compare the sums. Single rounds still differ by up to 17 %
@@ -482,6 +490,24 @@ done
 per_s() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.2f", n / s; else print 0 }'; }
 row "1 KiB file (--root) against memory, alternating" "req/s" "$(per_s $root_reqs "$root_secs")" \
   "$(per_s $mem_reqs "$mem_secs")" "tcplab from memory"
+
+# What a capture and a JSON trace cost per request, not per byte as in the bulk rows above:
+# keep-alive ab -c 10 against a server with --pcap, one with --trace-json and one with neither,
+# taking turns OBS_ROUNDS times as the downloads do, each figure the mean of its rounds.
+ka_rps() { ab_rps "$NS_S" "http://$TCPLAB_ADDR/bytes/1024" -k -n "$KA_REQ" -c 10 | awk '{print $1}'; }
+plain=0; with_pcap=0; with_json=0
+for _ in $(seq "$OBS_ROUNDS"); do
+  start_tcplab
+  plain=$(mean_add "$plain" "$(ka_rps)")
+  start_tcplab --pcap "$WORK/bench.pcap"
+  with_pcap=$(mean_add "$with_pcap" "$(ka_rps)")
+  start_tcplab --trace-json "$WORK/bench.jsonl"
+  with_json=$(mean_add "$with_json" "$(ka_rps)")
+  rm -f "$WORK/bench.pcap" "$WORK/bench.jsonl"
+done
+start_tcplab  # the rows below use the default server
+row "1 KiB keep-alive, ab -c 10, with --pcap" "req/s" "$with_pcap" "$plain" "tcplab, no capture"
+row "1 KiB keep-alive, ab -c 10, with --trace-json" "req/s" "$with_json" "$plain" "tcplab, no trace"
 
 # --- connections -----------------------------------------------------------------------------
 lat() {  # lat NS HOST PORT [--spin 1] -> "p50 p99"
@@ -702,6 +728,8 @@ idle_row() {
     "420" "nginx's own figure"
   row "  tcplab RSS while they are open" "MiB" "$(awk -v b="$during" 'BEGIN{printf "%.1f", b / 1024}')" "256" "target"
   row "  a new request while they are open" "ms" "$t" "10" "target"
+  # No reference: nginx is not asked to hold this many (its figure would be the kernel's).
+  row "  time to open them (the slowest client process)" "s" "${slowest:-0}" "" "no reference"
 }
 idle_row "$IDLE_COUNT"
 [ "$BIG_IDLE" -gt 0 ] && idle_row "$BIG_IDLE"

@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
     refused += c.refused;
   }
   const size_t timed_out = count - served - failed;
-  std::printf("%s count=%zu established=%zu served=%zu failed=%zu refused=%zu timed_out=%zu seconds=%.1f\n",
+  std::printf("%s count=%zu established=%zu served=%zu failed=%zu refused=%zu timed_out=%zu seconds=%.3f\n",
               mode == "hold" ? "ready" : "burst", count, established, served, failed, refused, timed_out,
               seconds_since(opening));
   std::fflush(stdout);

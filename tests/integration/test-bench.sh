@@ -19,7 +19,7 @@ check "the table has a header and at least 20 rows" \
 # it asked for: what the harness must do, whatever the speed.
 sed -n '/^# seed\|^# SACK against\|idle: /p; /^# conn_load: /p' "$out"
 check "every HTTP row and connect latency print the clients' share of a core" \
-  test "$(grep -c '^#   client CPU: [0-9.]* of a core against tcplab, [0-9.]* against nginx$' "$out")" -ge 9
+  test "$(grep -c '^#   client CPU: [0-9.]* of a core against tcplab, [0-9.]* against nginx$' "$out")" -ge 13
 check "the TUN floor counted the requests it answered" \
   grep -qE '^# the TUN floor answered [1-9][0-9]* requests' "$out"
 check "no profile without BENCH_PROFILE=1" bash -c "! grep -q '^# profile' '$out'"
@@ -53,10 +53,10 @@ check("SACK row: tcplab with SACK and with --no-sack both resent bytes through t
 # The load generators' CPU beside the rows (their values are CPU time spent, not speed: any
 # measured load costs its client some).
 client = [r for r in rows if r["name"] == "client CPU per request"]
-check("a 'client CPU per request' row for each of the 8 HTTP rows, both clients measured",
-      len(client) >= 8 and all(r["tcplab"] > 0 and r["reference"] > 0 for r in client))
+check("a 'client CPU per request' row for each of the 12 HTTP rows, both clients measured",
+      len(client) >= 12 and all(r["tcplab"] > 0 and r["reference"] > 0 for r in client))
 server = [r for r in rows if r["name"] == "server CPU per request"]
-check("a 'server CPU per request' row for each of the 8 HTTP rows (wrk's too)", len(server) >= 8)
+check("a 'server CPU per request' row for each of the 12 HTTP rows (wrk's too)", len(server) >= 12)
 conn = next((r for r in rows if r["name"] == "client CPU per connect"), None)
 check("connect latency: the client's CPU per connect measured on both sides",
       conn is not None and conn["tcplab"] > 0 and conn["reference"] > 0)
@@ -73,4 +73,14 @@ check("rows against the TUN floor: 6 loads and connect latency, both sides measu
 idle = next((r for r in rows if r["name"].endswith("idle keep-alive connections: served")), None)
 check("idle row: every connection asked for was served",
       idle is not None and idle["reference"] > 0 and idle["tcplab"] == idle["reference"])
+opened = next((r for r in rows if r["name"] == "time to open them (the slowest client process)"), None)
+check("idle row: the time to open them measured", opened is not None and opened["tcplab"] > 0)
+# Every load at 1, 10 and 50 clients from --root as well, against nginx serving the same file.
+root = [r for r in rows if r["name"].startswith("1 KiB file (--root), ") and r["unit"] == "req/s"]
+check("rows from --root: 6 loads, both sides measured",
+      len(root) == 6 and all(r["tcplab"] > 0 and r["reference"] > 0 for r in root))
+for want in ("1 KiB keep-alive, ab -c 10, with --pcap", "1 KiB keep-alive, ab -c 10, with --trace-json"):
+    r = next((r for r in rows if r["name"] == want), None)
+    check("row '%s' measured with and without" % want,
+          r is not None and r["tcplab"] > 0 and r["reference"] > 0)
 PY
