@@ -79,7 +79,8 @@ check("idle row: the time to open them measured", opened is not None and opened[
 root = [r for r in rows if r["name"].startswith("1 KiB file (--root), ") and r["unit"] == "req/s"]
 check("rows from --root: 6 loads, both sides measured",
       len(root) == 6 and all(r["tcplab"] > 0 and r["reference"] > 0 for r in root))
-for want in ("1 KiB keep-alive, ab -c 10, with --pcap", "1 KiB keep-alive, ab -c 10, with --trace-json"):
+for want in ("1 KiB from memory, keep-alive, ab -c 10, with --pcap",
+             "1 KiB from memory, keep-alive, ab -c 10, with --trace-json"):
     r = next((r for r in rows if r["name"] == want), None)
     check("row '%s' measured with and without" % want,
           r is not None and r["tcplab"] > 0 and r["reference"] > 0)
