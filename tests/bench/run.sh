@@ -328,22 +328,28 @@ done
 # minutes later). The three downloads take turns, OBS_ROUNDS times, and each figure is the
 # mean of its rounds, so a machine that slows down or speeds up between them charges all three.
 OBS_ROUNDS=2; [ $QUICK -eq 1 ] && OBS_ROUNDS=1
-plain=0; with_pcap=0; with_json=0
-# mean_add SUM FIGURE: SUM + FIGURE / OBS_ROUNDS, or nothing once a download gave no figure.
+# mean_add SUM FIGURE: SUM + FIGURE / OBS_ROUNDS, or nothing once a measurement gave no figure.
 mean_add() {
   [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v n="$OBS_ROUNDS" 'BEGIN { printf "%.1f", a + b / n }'
 }
-for _ in $(seq "$OBS_ROUNDS"); do
-  start_tcplab
-  plain=$(mean_add "$plain" "$(download_mbps)")
-  start_tcplab --pcap "$WORK/bench.pcap"
-  with_pcap=$(mean_add "$with_pcap" "$(download_mbps)")
-  start_tcplab --trace-json "$WORK/bench.jsonl"
-  with_json=$(mean_add "$with_json" "$(download_mbps)")
-  rm -f "$WORK/bench.pcap" "$WORK/bench.jsonl"
-done
-row "bulk download with --pcap" "MB/s" "$with_pcap" "$plain" "tcplab, no capture"
-row "bulk download with --trace-json" "MB/s" "$with_json" "$plain" "tcplab, no trace"
+# observability_rows MEASURE WHAT UNIT: MEASURE (a function printing one figure) against a
+# tcplab with --pcap, one with --trace-json and one with neither, in turns; the rows
+# "WHAT with --pcap" and "WHAT with --trace-json" against the one with neither.
+observability_rows() {
+  local measure=$1 what=$2 unit=$3 plain=0 with_pcap=0 with_json=0
+  for _ in $(seq "$OBS_ROUNDS"); do
+    start_tcplab
+    plain=$(mean_add "$plain" "$("$measure")")
+    start_tcplab --pcap "$WORK/bench.pcap"
+    with_pcap=$(mean_add "$with_pcap" "$("$measure")")
+    start_tcplab --trace-json "$WORK/bench.jsonl"
+    with_json=$(mean_add "$with_json" "$("$measure")")
+    rm -f "$WORK/bench.pcap" "$WORK/bench.jsonl"
+  done
+  row "$what with --pcap" "$unit" "$with_pcap" "$plain" "tcplab, no capture"
+  row "$what with --trace-json" "$unit" "$with_json" "$plain" "tcplab, no trace"
+}
+observability_rows download_mbps "bulk download" "MB/s"
 # The same transfers with tcplab --offload (GSO super-packet writes, TSO reads), each against
 # the TUN limit measured with the same offloads: a ratio against the plain limit would mean
 # nothing.
@@ -633,19 +639,7 @@ row "burst of $BIG_BURST connects, $BIG_BATCH at a time: refused" "conns" \
 # the HTTP rows left (its TIME-WAIT records included), and before the flood, which starts its own.
 OBS_REQ=$((KA_REQ * 3))
 ka_rps() { ab_rps "$NS_S" "http://$TCPLAB_ADDR/bytes/1024" -k -n "$OBS_REQ" -c 10 | awk '{print $1}'; }
-plain=0; with_pcap=0; with_json=0
-for _ in $(seq "$OBS_ROUNDS"); do
-  start_tcplab
-  plain=$(mean_add "$plain" "$(ka_rps)")
-  start_tcplab --pcap "$WORK/bench.pcap"
-  with_pcap=$(mean_add "$with_pcap" "$(ka_rps)")
-  start_tcplab --trace-json "$WORK/bench.jsonl"
-  with_json=$(mean_add "$with_json" "$(ka_rps)")
-  rm -f "$WORK/bench.pcap" "$WORK/bench.jsonl"
-done
-row "1 KiB from memory, keep-alive, ab -c 10, with --pcap" "req/s" "$with_pcap" "$plain" "tcplab, no capture"
-row "1 KiB from memory, keep-alive, ab -c 10, with --trace-json" "req/s" "$with_json" "$plain" \
-  "tcplab, no trace"
+observability_rows ka_rps "1 KiB from memory, keep-alive, ab -c 10," "req/s"
 
 # A flood of spoofed SYNs (tests/clients/syn_flood, from 198.18.0.0/15 into the TUN) while a real
 # client makes one request at a time, each with a 5 s limit: its failures and slowest request;
