@@ -37,6 +37,7 @@ struct Server::Impl {
             false,
             [this] { return date(); },
             [this](Session& s) { touched.push_back(&s); },
+            [this](Session& s) { yielded.push_back({&s, advances}); },
             {},
             {}} {}
 
@@ -163,6 +164,21 @@ struct Server::Impl {
     }
   }
 
+  // Resumes the sessions that yielded before the last advance (the event loop wrote that
+  // turn's packets since); those that yielded after it wait for the next one. Resuming
+  // touches a session, so this advance visits it and files its timers.
+  void resume_yielded() {
+    size_t due = 0;
+    while (due < yielded.size() && yielded[due].second < advances) ++due;
+    if (due == 0) return;
+    resuming.clear();
+    for (size_t i = 0; i < due; ++i) resuming.push_back(yielded[i].first);
+    yielded.erase(yielded.begin(), yielded.begin() + static_cast<std::ptrdiff_t>(due));
+    for (Session* s : resuming)
+      if (sessions.contains(s)) s->resume();
+    resuming.clear();
+  }
+
   // Called from inside the session's on_closed: keep it alive until the callback returns.
   void gone(Session& s) {
     auto it = sessions.find(&s);
@@ -182,6 +198,12 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Session>> graveyard;
   std::vector<Session*> scratch;
   std::vector<Session*> touched;  // sessions with an event since the last advance
+  // Sessions that stopped writing a long body (SessionEnv::yielded), with the number of
+  // advances done when they did, oldest first: each goes on in the first advance after the
+  // event loop has written the packets of the turn it stopped in.
+  std::vector<std::pair<Session*, uint64_t>> yielded;
+  std::vector<Session*> resuming;
+  uint64_t advances = 0;
   TimerHeap timers;
   std::time_t date_second = -1;
   std::string date_text;
@@ -222,6 +244,7 @@ size_t Server::sessions() const { return impl_->sessions.size(); }
 void Server::advance(Instant now) {
   impl_->env.now = now;
   impl_->graveyard.clear();
+  impl_->resume_yielded();
   // Only sessions that had an event or whose deadline has come: the rest sleep, however many.
   auto& list = impl_->scratch;
   list.clear();
@@ -232,11 +255,13 @@ void Server::advance(Instant now) {
   }
   for (Session* s : list) impl_->visit(s);
   list.clear();
+  ++impl_->advances;
 }
 
 std::optional<Instant> Server::next_deadline() const {
   // A session with an event waits for its stamp from the next advance: that is now.
-  if (!impl_->touched.empty()) return impl_->env.now;
+  // So does one that yielded: the next turn resumes it.
+  if (!impl_->touched.empty() || !impl_->yielded.empty()) return impl_->env.now;
   if (impl_->timers.empty()) return std::nullopt;
   return impl_->timers.top().first;
 }

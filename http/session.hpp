@@ -44,6 +44,10 @@ struct SessionEnv {
   // Told once per event batch that a session's state (and so its deadline) may have changed,
   // so the server visits only sessions that had an event or whose timer is due, never all.
   std::function<void(Session&)> touched;
+  // Told when a session stopped writing a long body to let this turn's packets leave
+  // (Session::write_more); the server calls resume() on it in a later turn. Empty function:
+  // sessions write on until the send buffer is full.
+  std::function<void(Session&)> yielded;
   // Parsers sessions gave back, buffers and all, for the next request of any session: a
   // request then allocates no parser, no header list and no line buffer once warm.
   std::vector<std::unique_ptr<RequestParser>> spare_parsers;
@@ -68,6 +72,7 @@ class Session final : public tcp::SocketHandler {
   void start();  // attaches to the socket and starts the header timer
   std::optional<Instant> deadline() const;
   void on_timer();  // stamps pending times with env.now, then fires whatever timer is due
+  void resume();    // goes on writing a response that yielded (SessionEnv::yielded)
   void shutdown();  // the server is stopping: close now if idle
   void evict();     // the server is full: close this idle keep-alive connection now
 
@@ -166,6 +171,7 @@ class Session final : public tcp::SocketHandler {
   bool close_counted_ = false;
   bool peer_fin_ = false;
   bool pumping_ = false;
+  bool yielded_ = false;  // stopped writing a body for this turn; the server resumes it
   bool pump_again_ = false;
   Instant wait_since_{};                  // when the session last became idle (or was accepted)
   // The first byte of the current request; once its head is in, the last body bytes' arrival.

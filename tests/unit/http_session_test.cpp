@@ -29,6 +29,7 @@ struct Harness {
       : env{config, stats, responder, nullptr, Instant{}, false,
             [] { return std::string_view("Wed, 25 Nov 2026 12:00:00 GMT"); },
             [](Session&) {},
+            {},  // no yielding: a response is written until the send buffer is full
             {},
             {}} {
     session = std::make_unique<Session>(sock, env, [this](Session&) { ++gone; });
