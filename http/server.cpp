@@ -37,9 +37,16 @@ struct Server::Impl {
             false,
             [this] { return date(); },
             [this](Session& s) { touched.push_back(&s); },
-            [this](Session& s) { yielded.push_back({&s, advances}); },
+            yield_hook(tcp),
             {},
             {}} {}
+
+  // Where a session that stopped writing a long body goes (SessionEnv::yielded): only where
+  // the packets of a turn leave at its end; on kernel sockets send() transmits at once.
+  std::function<void(Session&)> yield_hook(const tcp::SocketProvider& provider) {
+    if (!provider.sends_leave_at_turn_end()) return {};
+    return [this](Session& s) { yielded.push_back({&s, advances}); };
+  }
 
   SiteHooks hooks() {
     SiteHooks h;
@@ -183,6 +190,9 @@ struct Server::Impl {
   void gone(Session& s) {
     auto it = sessions.find(&s);
     if (it == sessions.end()) return;
+    // A session that ends while queued to resume leaves the queue: a new one at its address
+    // must not be resumed by its entry.
+    if (s.yielded()) std::erase_if(yielded, [&s](const auto& entry) { return entry.first == &s; });
     graveyard.push_back(std::move(it->second));
     sessions.erase(it);
   }
@@ -199,8 +209,9 @@ struct Server::Impl {
   std::vector<Session*> scratch;
   std::vector<Session*> touched;  // sessions with an event since the last advance
   // Sessions that stopped writing a long body (SessionEnv::yielded), with the number of
-  // advances done when they did, oldest first: each goes on in the first advance after the
-  // event loop has written the packets of the turn it stopped in.
+  // advances done when they did, oldest first, each at most once (Session::yielded()): each
+  // goes on in the first advance after the event loop has written the packets of the turn
+  // it stopped in.
   std::vector<std::pair<Session*, uint64_t>> yielded;
   std::vector<Session*> resuming;
   uint64_t advances = 0;

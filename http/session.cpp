@@ -15,10 +15,9 @@ constexpr size_t kMaxBufferedInput = 64 * 1024;  // beyond this we stop reading:
 constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a source at a time
 // Bytes one write_more() call puts into the send buffer before it yields (SessionEnv::yielded).
 // Nothing leaves before the event loop's turn ends, so a 1 MiB body made and copied whole into
-// a 1 MiB send buffer delayed the response's first byte by 1-3 ms. 128 KiB is more than TCP
-// sends in its first round trip anyway (RFC 6928: an initial window of ten segments), and
-// measured as good as 64 KiB and better than 256 KiB (docs/performance.md).
-constexpr size_t kWriteBudgetPerTurn = 2 * kBodyChunk;
+// a 1 MiB send buffer delayed the response's first byte by 1-3 ms. Measured: 128 KiB as good
+// as 64 KiB for the first byte, 256 KiB worse (docs/performance.md).
+constexpr size_t kWriteBudget = 2 * kBodyChunk;
 constexpr int kMaxPumpRounds = 10000;      // bound on work per callback (pipelined requests)
 constexpr size_t kKeepBuffer = 16 * 1024;  // buffers above this are freed between responses
 
@@ -526,8 +525,9 @@ bool Session::write_more() {
       }
       return true;
     }
-    // Enough for this turn: the packets made so far leave first, the rest follows next turn.
-    if (sent >= kWriteBudgetPerTurn && env_.yielded) {
+    // Enough for now: the packets made so far leave first, the rest follows next turn. Queued
+    // once: until resume(), a write that reaches the budget again just stops.
+    if (sent >= kWriteBudget && env_.yielded) {
       if (!yielded_) {
         yielded_ = true;
         env_.yielded(*this);
@@ -587,7 +587,6 @@ size_t Session::held_bytes() const {
 
 void Session::response_done() {
   ++env_.stats.requests_served;
-  yielded_ = false;  // finished by an event (an ACK made room) before the server resumed it
   response_unfinished_ = false;
   // The response is whole: its last short segment need not wait for an ACK (Nagle).
   if (socket_) socket_->push();

@@ -73,6 +73,7 @@ class Session final : public tcp::SocketHandler {
   std::optional<Instant> deadline() const;
   void on_timer();  // stamps pending times with env.now, then fires whatever timer is due
   void resume();    // goes on writing a response that yielded (SessionEnv::yielded)
+  bool yielded() const { return yielded_; }  // queued with the server to resume
   void shutdown();  // the server is stopping: close now if idle
   void evict();     // the server is full: close this idle keep-alive connection now
 
@@ -171,7 +172,7 @@ class Session final : public tcp::SocketHandler {
   bool close_counted_ = false;
   bool peer_fin_ = false;
   bool pumping_ = false;
-  bool yielded_ = false;  // stopped writing a body for this turn; the server resumes it
+  bool yielded_ = false;  // queued with the server to resume (set by write_more, cleared by resume)
   bool pump_again_ = false;
   Instant wait_since_{};                  // when the session last became idle (or was accepted)
   // The first byte of the current request; once its head is in, the last body bytes' arrival.

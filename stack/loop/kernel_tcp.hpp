@@ -34,6 +34,7 @@ class KernelTcp final : public tcp::SocketProvider {
   const tcp::TcpStats& stats() const override { return stats_; }
   const DropCounters& drops() const override { return no_drops_; }
   bool tcp_internals_available() const override { return false; }
+  bool sends_leave_at_turn_end() const override { return false; }
   std::string_view tcp_name() const override { return "kernel"; }
 
   // Sockets accepted on `port` from now on get TCP_NODELAY (Nagle's algorithm off). Off by

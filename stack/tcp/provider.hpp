@@ -71,6 +71,10 @@ class SocketProvider {
   // False when the TCP underneath keeps no segment-level counters of its own (the kernel's):
   // then stats() holds only what the provider counts itself and drops() is all zeros.
   virtual bool tcp_internals_available() const { return true; }
+  // True when what Socket::send() takes leaves only once the event loop's turn ends (tcplab's
+  // TCP: the outbox is written once per turn), false when it leaves at once (kernel sockets).
+  // The HTTP server lets a long response yield between turns only in the first case.
+  virtual bool sends_leave_at_turn_end() const { return true; }
   // "tcplab" or "kernel": which TCP carries the connections, for /stats.
   virtual std::string_view tcp_name() const { return "tcplab"; }
 };
