@@ -27,11 +27,7 @@ struct KeepAliveLab {
 
   // Builds the client's next segment into `packet` (nothing of this is counted).
   void build(const std::string& flags, const std::string& data = {}) {
-    wire::TcpSegment seg = Peer::make(flags, client_nxt, server_nxt, 65535,
-                                      std::as_bytes(std::span(data.data(), data.size())));
-    if (seg.flags.syn) seg.options.mss = 1460;
-    peer.build_packet(seg, 80, packet);
-    client_nxt += static_cast<uint32_t>(data.size()) + (seg.flags.syn || seg.flags.fin ? 1u : 0u);
+    peer.build_next(flags, client_nxt, server_nxt, data, 80, packet);
   }
   // What an event loop does with a packet: the stack takes it, the server and the timers get
   // their turn, the turn ends. This is the counted part.

@@ -23,11 +23,7 @@ struct DownloadLab {
   DownloadLab() : server(peer.stack.tcp(), http::ServerConfig{}) { REQUIRE(server.start()); }
 
   void send(const std::string& flags, const std::string& data = {}) {
-    wire::TcpSegment seg = Peer::make(flags, client_nxt, server_nxt, 65535,
-                                      std::as_bytes(std::span(data.data(), data.size())));
-    if (seg.flags.syn) seg.options.mss = 1460;
-    peer.build_packet(seg, 80, packet);
-    client_nxt += static_cast<uint32_t>(data.size()) + (seg.flags.syn || seg.flags.fin ? 1u : 0u);
+    peer.build_next(flags, client_nxt, server_nxt, data, 80, packet);
     peer.now += std::chrono::milliseconds(1);
     peer.stack.receive(packet, peer.now);
     server.advance(peer.now);

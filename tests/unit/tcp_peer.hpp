@@ -10,6 +10,7 @@
 #include <optional>
 #include <ostream>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,16 @@ class Peer {
     h.destination = stack.config().address;
     wire::emit_ipv4_header(h, n, wire::MutableBytes(packet));
     packet.resize(20 + n);
+  }
+
+  // The next segment of a client that keeps its own send sequence `nxt` (window 65535, MSS
+  // 1460 on a SYN), built into `packet`; `nxt` moves past its data and SYN or FIN.
+  void build_next(const std::string& flags, Seq& nxt, Seq ack, const std::string& data, uint16_t to_port,
+                  std::vector<std::byte>& packet) const {
+    wire::TcpSegment seg = make(flags, nxt, ack, 65535, std::as_bytes(std::span(data.data(), data.size())));
+    if (seg.flags.syn) seg.options.mss = 1460;
+    build_packet(seg, to_port, packet);
+    nxt += static_cast<uint32_t>(data.size()) + (seg.flags.syn || seg.flags.fin ? 1u : 0u);
   }
 
   // A segment with flags, absolute seq/ack, window and optional payload.
