@@ -251,6 +251,7 @@ void Server::set_tracer(trace::Tracer* tracer) {
 
 const ServerStats& Server::stats() const { return impl_->stats; }
 size_t Server::sessions() const { return impl_->sessions.size(); }
+size_t Server::sessions_to_resume() const { return impl_->yielded.size(); }
 
 void Server::advance(Instant now) {
   impl_->env.now = now;

@@ -56,6 +56,9 @@ class Server final : public tcp::AcceptHandler {
   void set_tracer(trace::Tracer* tracer);
   const ServerStats& stats() const;
   size_t sessions() const;  // connections the server holds (including lingering ones)
+  // Sessions that stopped writing a long response and wait for the next turn (at most one
+  // entry each).
+  size_t sessions_to_resume() const;
   // Idle, header and linger timers.
   void advance(Instant now);
   std::optional<Instant> next_deadline() const;
