@@ -12,19 +12,9 @@
 #include <string_view>
 
 #include "http/request_parser.hpp"
+#include "http/validators.hpp"
 
 namespace tcplab::http {
-
-struct Validators {
-  // RFC 9110 §8.8.3: a strong entity-tag, quotes included, made from the file's inode, size
-  // and modification time in nanoseconds (an edit changes at least one of them, except one
-  // that keeps the size and lands in the same tick of the file system's clock).
-  std::string etag;
-  // RFC 9110 §8.8.2: the modification time in whole seconds, never later than `now` (an origin
-  // server SHOULD NOT send a Last-Modified later than its Date, §8.8.2.1).
-  std::time_t last_modified = 0;
-  std::string last_modified_text;  // as IMF-fixdate
-};
 
 Validators validators_for(const struct stat& st, std::time_t now);
 

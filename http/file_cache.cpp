@@ -55,7 +55,8 @@ const CachedFile* FileCache::store(std::string_view key, const std::string& real
     CachedFile& file = it->second;
     if (file.real_path == real_path && same_file(st, file)) {
       file.checked = clock_();
-      file.validators = validators;
+      // The same file mostly keeps its validators; the responses in flight keep the old ones.
+      if (*file.validators != validators) file.validators = std::make_shared<const Validators>(validators);
       return &file;
     }
     erase(it);
@@ -75,8 +76,8 @@ const CachedFile* FileCache::store(std::string_view key, const std::string& real
       after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
     return nullptr;
   CachedFile entry{
-      real_path, content_type, std::move(bytes), st.st_size, st.st_mtim, st.st_ino, clock_(),
-      validators};
+      real_path,  content_type, std::move(bytes), st.st_size,
+      st.st_mtim, st.st_ino,    clock_(),         std::make_shared<const Validators>(validators)};
   std::string owned_key(key);
   const size_t entry_cost = cost(owned_key, entry);
   if (bytes_ + entry_cost > kFileCacheBudgetBytes) {

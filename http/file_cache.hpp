@@ -34,8 +34,9 @@ inline constexpr size_t kFileCacheBudgetBytes = 16 * 1024 * 1024;
 // How long an entry is trusted before the next use checks it against the disk again.
 inline constexpr std::chrono::milliseconds kFileRevalidateAfter{1000};
 
-// A body that shares the cached bytes: many responses, one copy.
-class SharedBody final : public BodySource {
+// A body that shares the cached bytes: many responses, one copy. Made once per response, so
+// from a short free list rather than the heap (http/recycled_allocation.hpp).
+class SharedBody final : public BodySource, public RecycledAllocation<SharedBody> {
  public:
   explicit SharedBody(std::shared_ptr<const std::string> bytes) : bytes_(std::move(bytes)) {}
   std::optional<uint64_t> length() const override { return bytes_->size(); }
@@ -50,14 +51,16 @@ class SharedBody final : public BodySource {
 };
 
 struct CachedFile {
-  std::string real_path;  // resolved inside the root when the entry was last checked
+  std::string real_path;          // resolved inside the root when the entry was last checked
   std::string_view content_type;  // static text, from mime_type_for
   std::shared_ptr<const std::string> bytes;
   off_t size = 0;
   timespec mtime{};
   ino_t inode = 0;
   std::chrono::steady_clock::time_point checked;  // when the disk last agreed
-  Validators validators;  // ETag and Last-Modified, made once per check rather than per request
+  // ETag and Last-Modified, made once per check rather than per request, and shared with the
+  // responses (ResponseHead::validators).
+  std::shared_ptr<const Validators> validators;
 };
 
 class FileCache {

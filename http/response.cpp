@@ -61,6 +61,14 @@ std::string format_http_date(std::time_t t) {
   return buf;
 }
 
+std::string_view ResponseHead::field(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (n == name) return v;
+  if (validators && name == "ETag") return validators->etag;
+  if (validators && name == "Last-Modified") return validators->last_modified_text;
+  return {};
+}
+
 std::string render_head(const ResponseHead& head, const KeepAliveDecision& decision, std::string_view date,
                         uint64_t keepalive_timeout_s) {
   std::string out;
@@ -99,6 +107,13 @@ void append_head(std::string& out, const ResponseHead& head, const KeepAliveDeci
     out += "Transfer-Encoding: chunked\r\n";
   }
   if (head.accept_ranges) out += "Accept-Ranges: bytes\r\n";
+  if (head.validators) {
+    out += "ETag: ";
+    out += head.validators->etag;
+    out += "\r\nLast-Modified: ";
+    out += head.validators->last_modified_text;
+    out += "\r\n";
+  }
   for (const auto& [name, value] : head.headers) {
     out += name;
     out += ": ";

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "http/keepalive_policy.hpp"
+#include "http/validators.hpp"
 
 namespace tcplab::http {
 
@@ -22,7 +24,15 @@ struct ResponseHead {
   std::optional<uint64_t> content_length;  // nullopt: Transfer-Encoding: chunked
   bool close_delimited = false;            // no length, no chunked: the body ends at close (HTTP/1.0)
   bool accept_ranges = false;              // "Accept-Ranges: bytes" (RFC 9110 §14.3)
+  // A file's ETag and Last-Modified (RFC 9110 §8.8), written before `headers`. Shared with the
+  // --root file cache, which makes them once per check of the file, so a response for a cached
+  // file copies no header text.
+  std::shared_ptr<const Validators> validators;
   std::vector<std::pair<std::string, std::string>> headers;  // extra fields (Allow, ...)
+
+  // The value of the extra field `name` (ETag, Last-Modified, Content-Range, ...) as it will be
+  // written, from `headers` or `validators`; empty when there is none.
+  std::string_view field(std::string_view name) const;
 };
 
 std::string_view reason_phrase(int status);

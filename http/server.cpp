@@ -28,7 +28,8 @@ struct Server::Impl {
   Impl(tcp::SocketProvider& tcp, const ServerConfig& config)
       : tcp(tcp),
         config(config),
-        site(config.root, hooks()),
+        site(config.root, hooks(),
+             config.file_cache_clock ? config.file_cache_clock : &std::chrono::steady_clock::now),
         env{config,
             stats,
             site,

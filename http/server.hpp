@@ -3,6 +3,7 @@
 // It shows connection-per-request (HTTP/1.0, Connection: close, --keepalive off) against
 // persistent connections (HTTP/1.1 keep-alive with an idle timeout).
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <functional>
@@ -36,6 +37,9 @@ struct ServerConfig {
   // cannot give; this is the one place it is read, injected so tests fix it. Unset:
   // std::time() in server.cpp.
   std::function<std::time_t()> wall_clock;
+  // The --root file cache's clock, which paces its checks of the disk (http/file_cache.hpp).
+  // Unset: std::chrono::steady_clock; tests fix it so that no check falls in what they count.
+  std::function<std::chrono::steady_clock::time_point()> file_cache_clock;
 };
 
 struct ServerStats;

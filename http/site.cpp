@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <memory>
 
 #include "http/byte_range.hpp"
 #include "http/stats_page.hpp"
@@ -60,9 +61,8 @@ std::optional<Response> answer_preconditions(const Request& request, const Valid
 
 // RFC 9110 §8.8: both validators go on every 200 for a file, so a cache can ask either way.
 // Files also take Range requests (http/byte_range.hpp).
-void add_validators(Response& r, const Validators& validators) {
-  r.head.headers.emplace_back("ETag", validators.etag);
-  r.head.headers.emplace_back("Last-Modified", validators.last_modified_text);
+void add_validators(Response& r, std::shared_ptr<const Validators> validators) {
+  r.head.validators = std::move(validators);
   r.byte_ranges = true;
   r.preconditions_evaluated = true;
 }
@@ -191,7 +191,8 @@ Response Site::file_response(const Request& request, std::string_view path, std:
   const bool cacheable = !key.ends_with('/') || names_directory_as_sent(path);
   // A small file served in the last second comes from memory (http/file_cache.hpp).
   if (const CachedFile* cached = cacheable ? file_cache_.lookup(key) : nullptr) {
-    if (auto answered = answer_preconditions(request, &cached->validators, now)) return std::move(*answered);
+    if (auto answered = answer_preconditions(request, cached->validators.get(), now))
+      return std::move(*answered);
     Response r;
     r.head.content_type = cached->content_type;
     r.body = std::make_unique<SharedBody>(cached->bytes);
@@ -222,10 +223,10 @@ Response Site::file_response(const Request& request, std::string_view path, std:
   // The type comes from the name in the URL, as a browser expects ("page.html" may be a
   // symlink to "page"); a directory's is its index.html's.
   auto type = mime_type_for(key.ends_with('/') ? resolved.path : key);
-  const Validators validators = validators_for(file.st, now);
+  auto validators = std::make_shared<const Validators>(validators_for(file.st, now));
   const CachedFile* cached =
-      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st, validators) : nullptr;
-  if (auto answered = answer_preconditions(request, &validators, now)) {
+      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st, *validators) : nullptr;
+  if (auto answered = answer_preconditions(request, validators.get(), now)) {
     ::close(file.fd);
     return std::move(*answered);
   }
@@ -237,7 +238,7 @@ Response Site::file_response(const Request& request, std::string_view path, std:
   } else {
     r.body = std::make_unique<FileBody>(file.fd, static_cast<uint64_t>(file.st.st_size));
   }
-  add_validators(r, validators);
+  add_validators(r, std::move(validators));
   return r;
 }
 

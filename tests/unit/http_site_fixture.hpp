@@ -48,9 +48,7 @@ inline http::Response ask(http::Site& site, const std::string& method, const std
 
 // The first extra field called `name` (ETag, Content-Range, ...), or empty.
 inline std::string field(const http::Response& r, const std::string& name) {
-  for (const auto& [n, v] : r.head.headers)
-    if (n == name) return v;
-  return "";
+  return std::string(r.head.field(name));
 }
 
 // The whole body, read `chunk` bytes at a time (small chunks read a body in many pieces).
