@@ -51,7 +51,8 @@ struct TcpConfig {
   // Deviation (syn-give-up-early): SYN and SYN-ACK tries, fewer than RFC 9293 §3.8.3 asks
   // (see Connection::retransmission_timeout); Linux's tcp_syn_retries is 6.
   int max_syn_retransmissions = 5;
-  // RFC 9293 §3.8.6.3: ACK at least every second full-sized segment and within 500 ms.
+  // RFC 9293 §3.8.6.3: ACK at least every second full-sized segment and within 500 ms (the
+  // segments one turn reads are acknowledged together: Connection::schedule_ack).
   bool delayed_ack = true;
   Duration delayed_ack_timeout = milliseconds(200);
   bool nagle = true;         // RFC 896 / RFC 9293 §3.7.4

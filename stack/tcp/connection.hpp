@@ -27,6 +27,10 @@ namespace tcplab::tcp {
 
 struct SynCookieContents;  // syn_cookie.hpp
 
+// The most a turn leaves unacknowledged before it ACKs at once (Connection::schedule_ack): what
+// Linux's GRO merges into one packet at most.
+inline constexpr size_t kMaxTurnAckBytes = 64 * 1024;
+
 // A deadline stored in the connection (style: "timers are data").
 struct Timer {
   std::string_view name;
@@ -69,7 +73,8 @@ class Connection final : public Socket {
   void icmp_error(Seq quoted_seq, uint8_t type, uint8_t code, wire::Ipv4Address from);
   // Fires whatever timers are due at ctx.now.
   void on_timers();
-  // The quick ACK queued by a read, at the end of the application's turn, if nothing carried it.
+  // At the end of the turn, the ACK queued for it if nothing carried it: a quick ACK after a
+  // read, or the one for the full-sized segments the turn read (schedule_ack).
   void send_quick_ack();
   std::optional<Instant> next_deadline() const;
   // The deadline of this connection's entry in the host's TimerQueue, if it has one; the
@@ -367,6 +372,8 @@ class Connection final : public Socket {
     size_t peer_segment_size = 536;
     bool last_segment_short = false;
     bool quick_ack_queued = false;  // in HostContext::quick_acks
+    // Two full-sized segments or more arrived this turn: the turn's end sends their ACK.
+    bool turn_end_ack_owed = false;
   };
   AckState ack_;
 

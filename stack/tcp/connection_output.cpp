@@ -2,6 +2,7 @@
 // congestion window, Nagle (RFC 896, RFC 9293 §3.7.4), sender and receiver silly window
 // avoidance (§3.8.6.2), delayed ACKs (§3.8.6.3), window scaling (RFC 7323 §2).
 #include <algorithm>
+#include <utility>
 
 #include "stack/tcp/connection.hpp"
 
@@ -67,7 +68,14 @@ void Connection::output(bool after_read) {
 
 void Connection::send_quick_ack() {
   ack_.quick_ack_queued = false;
-  if (tcb_.state != State::Closed && quick_ack_due()) send_ack("quick ACK");
+  const bool owed = std::exchange(ack_.turn_end_ack_owed, false);
+  if (tcb_.state == State::Closed) return;
+  // Unless a segment sent this turn carried it already.
+  if (owed && ack_.unacked_bytes > 0) {
+    send_ack("ACK for the segments read this turn");
+  } else if (quick_ack_due()) {
+    send_ack("quick ACK");
+  }
 }
 
 bool Connection::send_one_data_segment() {
@@ -296,9 +304,26 @@ bool Connection::window_update_worthwhile() const {
 // never later than the delayed-ACK timeout after the first unacknowledged byte. "Full-sized" is
 // what the peer really sends (peer_segment_size): with timestamps a full segment carries 12
 // bytes less than the MSS, so twice the MSS would wait for a third segment.
+//
+// Deviation (ack-per-turn): that ACK goes at the end of the turn that read the segments
+// (TcpHost::finish_turn), so the segments one wake-up reads from the link are acknowledged
+// together rather than two by two, unless more than kMaxTurnAckBytes are unacknowledged: Linux
+// acknowledges the segments its GRO merged into one packet the same way, up to 64 KiB. Every
+// ACK we send is a write() inside which the sender's kernel takes it and sends more: one per
+// pair of segments was half of the packets of an upload and most of its time. Data the
+// application sends in that turn carries the ACK instead.
 void Connection::schedule_ack(bool immediately) {
-  if (immediately || !ctx_.config.delayed_ack || ack_.unacked_bytes >= size_t{2} * ack_.peer_segment_size) {
+  const bool two_full_segments = ack_.unacked_bytes >= size_t{2} * ack_.peer_segment_size;
+  if (immediately || !ctx_.config.delayed_ack || ack_.unacked_bytes >= kMaxTurnAckBytes) {
     ack_.now = true;
+    return;
+  }
+  if (two_full_segments) {
+    ack_.turn_end_ack_owed = true;
+    if (!ack_.quick_ack_queued) {
+      ack_.quick_ack_queued = true;
+      ctx_.quick_acks.push_back(tuple_);
+    }
     return;
   }
   if (!delayed_ack_timer_.armed()) arm(delayed_ack_timer_, ctx_.now + ctx_.config.delayed_ack_timeout);

@@ -79,7 +79,8 @@ struct HostContext {
 
   wire::ConstBytes current_packet;  // the IPv4 packet being processed, for drop traces
   TimerQueue timers;                // every connection's earliest timer (see TimerQueue)
-  // Connections owing a quick ACK when the application's turn ends (TcpHost::finish_turn).
+  // Connections owing an ACK when the turn ends (TcpHost::finish_turn): a quick ACK, or the
+  // one for the full-sized segments the turn read (Connection::schedule_ack).
   std::vector<FourTuple> quick_acks{};
   // Complete unless the link finishes TCP checksums itself (Stack::leave_tcp_checksums_to_link).
   wire::TcpChecksumFill checksum_fill = wire::TcpChecksumFill::Complete;
