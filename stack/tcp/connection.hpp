@@ -180,7 +180,9 @@ class Connection final : public Socket {
   uint16_t window_to_advertise(bool syn);
   size_t sws_threshold() const;
   bool window_update_worthwhile() const;
-  void schedule_ack(bool immediately);
+  // After in-order data: `arrived` bytes of it just now, `immediately` when RFC 5681 §4.2 asks
+  // for the ACK at once (a hole filled).
+  void schedule_ack(bool immediately, size_t arrived);
   void note_segment_size(size_t length);
   bool quick_ack_due() const;
   size_t flight_size() const { return seq_distance(tcb_.snd_una, tcb_.snd_nxt); }
@@ -372,7 +374,8 @@ class Connection final : public Socket {
     size_t peer_segment_size = 536;
     bool last_segment_short = false;
     bool quick_ack_queued = false;  // in HostContext::quick_acks
-    // Two full-sized segments or more arrived this turn: the turn's end sends their ACK.
+    // Two full-sized segments' worth or more is unacknowledged: the turn's end sends the ACK
+    // (schedule_ack), if nothing sent in the turn carried it.
     bool turn_end_ack_owed = false;
   };
   AckState ack_;

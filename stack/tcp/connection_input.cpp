@@ -518,7 +518,7 @@ void Connection::process_text(const wire::TcpSegment& seg) {
   events_.readable = true;
   if (released_) return discard_readable();  // a hole held at release() just filled
   // RFC 5681 §4.2: a segment that fills a hole is ACKed at once too.
-  schedule_ack(had_holes);
+  schedule_ack(had_holes, result.advanced);
 }
 
 // RFC 9293 §3.10.7.4 eighth: the FIN bit, once every byte before it has arrived.

@@ -104,7 +104,9 @@ TEST_CASE("tcp: in-order data is delivered and ACKed after the delayed-ACK timeo
   CHECK(out[0].seq == c.our_nxt);
 }
 
-TEST_CASE("tcp: every second full-sized segment is ACKed at once") {
+TEST_CASE("tcp: every second full-sized segment is ACKed, at the end of the turn that read it") {
+  // Each peer_sends() here is a turn of its own (take() ends it); tcp_turn_ack_test.cpp has
+  // several segments in one turn.
   Established c;
   std::string full(1460, 'a');
   c.peer_sends(".", full);

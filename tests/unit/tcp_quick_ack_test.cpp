@@ -59,6 +59,7 @@ TEST_CASE("tcp quick ack: a reply sent from the callback carries the ACK; no pur
 }
 
 TEST_CASE("tcp quick ack: full-sized segments are still ACKed every second one (RFC 9293 §3.8.6.3)") {
+  // A turn per segment (take() ends it), so the ACK a pair calls for leaves with the second.
   Established c;
   const std::string full(1460, 'x');
   for (int i = 0; i < 3; ++i) {

@@ -1,7 +1,7 @@
 // Tests for the ACK of full-sized segments at the end of the turn that read them
 // (Connection::schedule_ack, "Deviation (ack-per-turn)"): RFC 9293 §3.8.6.3 asks for an ACK at
 // least every second full-sized segment; the segments one wake-up reads are acknowledged
-// together, as Linux does for what its GRO merged, and never more than 64 KiB of them.
+// together, as Linux's TCP does what its GRO merged, and one ACK never covers more than 64 KiB.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -41,13 +41,13 @@ TEST_CASE("tcp turn ack: ten full-sized segments read in one turn get one ACK, a
   CHECK(c.app.received.size() == 10 * kFull.size());
 }
 
-TEST_CASE("tcp turn ack: more than 64 KiB unacknowledged in one turn is ACKed at once") {
+TEST_CASE("tcp turn ack: no ACK covers more than 64 KiB; the one that would is sent at once") {
   Established c(default_stack_config(), 65535, uint8_t{7});  // window scaling: room for more
   // The first segment's turn opens the window past the SYN's unscaled 64 KiB (a window update).
   c.peer_sends(".", kFull);
   REQUIRE(c.peer.take().size() == 1);
-  // 45 segments are 65,160 bytes; the 46th takes the unacknowledged bytes past 65,536.
-  for (int i = 0; i < 45; ++i) c.peer_sends(".", kFull);
+  // 45 segments are 65,160 bytes: a 46th would take the unacknowledged bytes past 65,536.
+  for (int i = 0; i < 44; ++i) c.peer_sends(".", kFull);
   CHECK(c.peer.stack.outbox().empty());
   c.peer_sends(".", kFull);
   CHECK(c.peer.stack.outbox().size() == 1);
@@ -59,6 +59,20 @@ TEST_CASE("tcp turn ack: more than 64 KiB unacknowledged in one turn is ACKed at
   CHECK(out[0].ack == capped);
   CHECK(out[1].ack == c.peer_nxt);
   CHECK(out[1].payload.empty());
+}
+
+TEST_CASE("tcp turn ack: one segment worth two full ones (a TSO super-packet) is ACKed at once") {
+  Established c(default_stack_config(), 65535, uint8_t{7});
+  c.peer_sends(".", kFull);  // learns the peer's full segment size; opens the window
+  REQUIRE(c.peer.take().size() == 1);
+  c.peer_sends(".", std::string(40 * kFull.size(), 's'));
+  CHECK(c.peer.stack.outbox().size() == 1);
+  c.peer_sends(".", std::string(40 * kFull.size(), 't'));
+  CHECK(c.peer.stack.outbox().size() == 2);
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].ack == c.peer_nxt);
 }
 
 TEST_CASE("tcp turn ack: a reply sent in the turn carries the ACK; no pure ACK goes before it") {
@@ -76,11 +90,46 @@ TEST_CASE("tcp turn ack: a reply sent in the turn carries the ACK; no pure ACK g
 
 TEST_CASE("tcp turn ack: one full-sized segment alone still waits for the delayed-ACK timer") {
   Established c;
-  c.app.read_on_readable = false;  // no read, so no quick ACK either
+  c.app.read_on_readable = false;  // left unread, as a full segment is never quick-ACKed anyway
   c.peer_sends(".", kFull);
   CHECK(c.peer.take().empty());
   c.peer.advance(milliseconds(200));
   auto out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);
+}
+
+namespace {
+
+// Reads what arrived, then, once `enough` bytes have, lets go of the connection from inside
+// the callback.
+struct ReleaseOnRead : RecordingHandler {
+  size_t enough = 0;
+  void on_readable(tcp::Socket& s) override {
+    RecordingHandler::on_readable(s);
+    if (received.size() >= enough) s.release();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("tcp turn ack: a connection let go of in the turn still sends the ACK it owes") {
+  // In FIN-WAIT-2 a released connection becomes a compact record as soon as it owes nothing;
+  // the ACK owed to the turn's end must keep it whole until that ACK has gone.
+  Established c;
+  ReleaseOnRead app;
+  app.enough = 8000;
+  c.socket->set_handler(&app);
+  c.socket->close();
+  auto fin = c.peer.take();
+  REQUIRE(fin.size() == 1);
+  REQUIRE(fin[0].flags.fin);
+  c.our_nxt = fin[0].seq + 1;
+  c.peer_acks(c.our_nxt);  // FIN-WAIT-2
+  REQUIRE(c.peer.take().empty());
+  c.peer_sends(".", std::string(8000, 'd'));  // one segment worth several, as from a sender's TSO
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
   REQUIRE(out.size() == 1);
   CHECK(out[0].ack == c.peer_nxt);
 }
