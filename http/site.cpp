@@ -225,7 +225,9 @@ Response Site::file_response(const Request& request, std::string_view path, std:
   auto type = mime_type_for(key.ends_with('/') ? resolved.path : key);
   auto validators = std::make_shared<const Validators>(validators_for(file.st, now));
   const CachedFile* cached =
-      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st, *validators) : nullptr;
+      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st, validators) : nullptr;
+  // The entry's own, when it kept the ones it had: one copy for the file and its responses.
+  if (cached) validators = cached->validators;
   if (auto answered = answer_preconditions(request, validators.get(), now)) {
     ::close(file.fd);
     return std::move(*answered);

@@ -101,8 +101,7 @@ size_t allocations_in_warm_requests(http::ServerConfig config, const std::string
   for (int i = 0; i < kRequests; ++i) one_request(warm_up);
   size_t counted = 0;
   for (int i = 0; i < kRequests; ++i) one_request(counted);
-  INFO("allocations in ", kRequests, " requests after as many of warm-up: ", counted);
-  return counted;
+  return counted;  // in kRequests requests after as many of warm-up
 }
 
 }  // namespace

@@ -107,7 +107,8 @@ TEST_CASE("the cache's budget counts the keys, so empty files cannot grow it wit
   OpenedFile f = open_regular_file(root.dir + "/empty");
   REQUIRE(f.failure == OpenFailure::None);
   const std::string long_key = "/" + std::string(8000, 'k');
-  REQUIRE(cache.store(long_key, root.dir + "/empty", "text/plain", f.fd, f.st, {}));
+  REQUIRE(cache.store(long_key, root.dir + "/empty", "text/plain", f.fd, f.st,
+                      std::make_shared<const Validators>()));
   ::close(f.fd);
   CHECK(cache.bytes_used() >= long_key.size());
   CHECK(cache.bytes_used() <= kFileCacheBudgetBytes);
@@ -210,7 +211,8 @@ TEST_CASE("the cache keeps small files only and serves large ones from disk") {
   auto store = [&](const std::string& name) {
     OpenedFile f = open_regular_file(root.dir + "/" + name);
     REQUIRE(f.failure == OpenFailure::None);
-    auto entry = cache.store("/" + name, root.dir + "/" + name, "text/plain", f.fd, f.st, {});
+    auto entry = cache.store("/" + name, root.dir + "/" + name, "text/plain", f.fd, f.st,
+                             std::make_shared<const Validators>());
     ::close(f.fd);
     return entry;
   };

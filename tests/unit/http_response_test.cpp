@@ -2,6 +2,7 @@
 // chose, dates are IMF-fixdate, chunks are framed, bodies stream in pieces.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,31 @@ TEST_CASE("a head for HTTP/1.1 keep-alive has no Connection header") {
   CHECK(s ==
         "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: tcplab\r\n"
         "Content-Type: text/html\r\nContent-Length: 12\r\n\r\n");
+}
+
+TEST_CASE("a file's validators are written after Accept-Ranges and before the extra fields") {
+  // RFC 9110 §8.8: a file's 200 (and a 206 of it) carries its ETag and Last-Modified; they come
+  // shared from the file cache, not as extra fields, and field() finds them all the same.
+  ResponseHead h;
+  h.status = 206;
+  h.content_length = 4;
+  h.accept_ranges = true;
+  auto validators = std::make_shared<Validators>();
+  validators->etag = "\"1-2-3\"";
+  validators->last_modified_text = "Sun, 06 Nov 1994 08:49:37 GMT";
+  h.validators = validators;
+  h.headers = {{"Content-Range", "bytes 4-7/10"}};
+  KeepAliveDecision keep{true, ConnectionHeader::None, false, 99, CloseCause::None};
+  CHECK(render_head(h, keep, "", 5) ==
+        "HTTP/1.1 206 Partial Content\r\nServer: tcplab\r\nContent-Length: 4\r\n"
+        "Accept-Ranges: bytes\r\nETag: \"1-2-3\"\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+        "Content-Range: bytes 4-7/10\r\n\r\n");
+  CHECK(h.field("ETag") == "\"1-2-3\"");
+  CHECK(h.field("Last-Modified") == "Sun, 06 Nov 1994 08:49:37 GMT");
+  CHECK(h.field("Content-Range") == "bytes 4-7/10");
+  CHECK(h.field("Location").empty());
+  h.validators = nullptr;
+  CHECK(h.field("ETag").empty());
 }
 
 TEST_CASE("close and HTTP/1.0 keep-alive heads") {
