@@ -253,6 +253,7 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
     rcv_wup_ = tcb_.rcv_nxt;
     // Any segment carrying our ACK settles what we owed (RFC 9293 §3.8.6.3).
     ack_.now = false;
+    ack_.turn_end_ack_owed = false;
     ack_.unacked_bytes = 0;
     cancel(delayed_ack_timer_);
   }
@@ -312,8 +313,10 @@ bool Connection::window_update_worthwhile() const {
 // of up to 64 KiB the same way. Every ACK we send is a write() inside which the sender's kernel
 // takes it and sends more: one per pair of segments was a third of the packets of an upload,
 // and going by the speed-up without them, about half of its time. Data the application sends
-// in that turn carries the ACK instead. The delayed-ACK timer stays armed meanwhile, so the
-// ACK is never later than it would have been, whatever happens to the turn.
+// in that turn carries the ACK instead. The delayed-ACK timer stays armed meanwhile, so the ACK
+// is never later than the delayed-ACK timeout, whatever happens to the turn. A segment worth two
+// full ones is ACKed at once with whatever came before it, which may then pass 64 KiB, as on
+// Linux.
 void Connection::schedule_ack(bool immediately, size_t arrived) {
   const size_t full = ack_.peer_segment_size;
   // One segment worth two full ones (a super-packet the sender's TSO made, which --offload hands

@@ -581,7 +581,11 @@ void TcpHost::finish_turn() {
   h.quick_ack_scratch.swap(h.ctx.quick_acks);
   for (const FourTuple& tuple : h.quick_ack_scratch) {
     auto it = h.connections.find(tuple);
-    if (it != h.connections.end() && !it->second->finished()) it->second->send_quick_ack();
+    if (it == h.connections.end() || it->second->finished()) continue;
+    it->second->send_quick_ack();
+    // That ACK (and its delayed-ACK timer, now cancelled) may have been all that kept a
+    // released FIN-WAIT-2 connection whole.
+    h.hold_compactly(tuple);
   }
   h.quick_ack_scratch.clear();
   h.finish_entry();

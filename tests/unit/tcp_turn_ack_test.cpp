@@ -1,7 +1,7 @@
 // Tests for the ACK of full-sized segments at the end of the turn that read them
 // (Connection::schedule_ack, "Deviation (ack-per-turn)"): RFC 9293 §3.8.6.3 asks for an ACK at
 // least every second full-sized segment; the segments one wake-up reads are acknowledged
-// together, as Linux's TCP does what its GRO merged, and one ACK never covers more than 64 KiB.
+// together, as Linux's TCP does what its GRO merged, at most 64 KiB of full segments per ACK.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -41,7 +41,7 @@ TEST_CASE("tcp turn ack: ten full-sized segments read in one turn get one ACK, a
   CHECK(c.app.received.size() == 10 * kFull.size());
 }
 
-TEST_CASE("tcp turn ack: no ACK covers more than 64 KiB; the one that would is sent at once") {
+TEST_CASE("tcp turn ack: full segments held for the turn stay under 64 KiB; the ACK goes at once before") {
   Established c(default_stack_config(), 65535, uint8_t{7});  // window scaling: room for more
   // The first segment's turn opens the window past the SYN's unscaled 64 KiB (a window update).
   c.peer_sends(".", kFull);
@@ -88,6 +88,24 @@ TEST_CASE("tcp turn ack: a reply sent in the turn carries the ACK; no pure ACK g
   CHECK(out[0].ack == c.peer_nxt);
 }
 
+TEST_CASE("tcp turn ack: once a reply has carried the ACK, a later segment of the turn waits") {
+  // The reply settles what the first two segments were owed; the third is one full segment,
+  // which waits for the delayed-ACK timer like any other, not for the turn's end.
+  Established c;
+  Replier replier;
+  replier.size = 2 * kFull.size();
+  c.socket->set_handler(&replier);
+  for (int i = 0; i < 3; ++i) c.peer_sends(".", kFull);
+  auto out = c.peer.take();
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "reply");
+  c.peer.advance(milliseconds(200));
+  out = c.peer.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);
+}
+
 TEST_CASE("tcp turn ack: one full-sized segment alone still waits for the delayed-ACK timer") {
   Established c;
   c.app.read_on_readable = false;  // left unread, as a full segment is never quick-ACKed anyway
@@ -113,9 +131,33 @@ struct ReleaseOnRead : RecordingHandler {
 
 }  // namespace
 
-TEST_CASE("tcp turn ack: a connection let go of in the turn still sends the ACK it owes") {
-  // In FIN-WAIT-2 a released connection becomes a compact record as soon as it owes nothing;
-  // the ACK owed to the turn's end must keep it whole until that ACK has gone.
+TEST_CASE("tcp turn ack: a connection let go of in the turn sends its ACK, then becomes a record") {
+  // In FIN-WAIT-2 a released connection becomes a compact record as soon as it owes nothing:
+  // the ACK owed to the turn's end must keep it whole until that ACK has gone, and once it has,
+  // nothing keeps it whole any more.
+  Established c;
+  ReleaseOnRead app;
+  app.enough = 6 * kFull.size();
+  c.socket->set_handler(&app);
+  c.socket->close();
+  auto fin = c.peer.take();
+  REQUIRE(fin.size() == 1);
+  REQUIRE(fin[0].flags.fin);
+  c.our_nxt = fin[0].seq + 1;
+  c.peer_acks(c.our_nxt);  // FIN-WAIT-2
+  REQUIRE(c.peer.take().empty());
+  for (int i = 0; i < 6; ++i) c.peer_sends(".", kFull);  // the last read lets go
+  const auto& stats = c.peer.stack.tcp().stats();
+  CHECK(stats.full_tcbs == 1);  // whole while the ACK is owed
+  auto out = c.peer.take();     // the turn ends
+  INFO(c.peer.dump());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ack == c.peer_nxt);
+  CHECK(stats.fin_wait_2_records == 1);
+  CHECK(stats.full_tcbs == 0);
+}
+
+TEST_CASE("tcp turn ack: a super-packet to a connection let go of in the turn is ACKed at once") {
   Established c;
   ReleaseOnRead app;
   app.enough = 8000;
@@ -123,7 +165,6 @@ TEST_CASE("tcp turn ack: a connection let go of in the turn still sends the ACK 
   c.socket->close();
   auto fin = c.peer.take();
   REQUIRE(fin.size() == 1);
-  REQUIRE(fin[0].flags.fin);
   c.our_nxt = fin[0].seq + 1;
   c.peer_acks(c.our_nxt);  // FIN-WAIT-2
   REQUIRE(c.peer.take().empty());
