@@ -12,21 +12,21 @@ namespace {
 
 // RFC 9110 §13.1.5: the Range applies only if the client's copy is the one we have now.
 bool if_range_holds(std::string_view if_range, const ResponseHead& head, std::time_t now) {
+  // Only a file has validators; a resource without them never matches (§13.1.5: the whole
+  // representation goes).
+  const Validators* ours = head.validators.get();
+  if (ours == nullptr) return false;
   if_range = syntax::trim_ows(if_range);
   if (if_range.starts_with('"') || if_range.starts_with("W/")) {
     // An entity-tag, compared strongly: ours are strong, so a weak one never matches.
-    const auto etag = head.field("ETag");
-    return !etag.empty() && if_range == etag;
+    return if_range == ours->etag;
   }
   // A date matches only if it names the second of the Last-Modified we would send (§13.1.5's
   // "exactly matches", compared as times: §5.6.7 has recipients accept all three date forms, so
   // the RFC 850 or asctime spelling of that second matches too), and that one is strong: at
   // least a second before now (§8.8.2.2), so no later edit in the same second hides.
-  const auto sent = head.field("Last-Modified");
-  if (sent.empty()) return false;
-  const auto modified = parse_http_date(sent, now);
   const auto asked = parse_http_date(if_range, now);
-  return modified && asked && *asked == *modified && *modified < now;
+  return asked && *asked == ours->last_modified && ours->last_modified < now;
 }
 
 }  // namespace

@@ -28,8 +28,7 @@ struct Server::Impl {
   Impl(tcp::SocketProvider& tcp, const ServerConfig& config)
       : tcp(tcp),
         config(config),
-        site(config.root, hooks(),
-             config.file_cache_clock ? config.file_cache_clock : &std::chrono::steady_clock::now),
+        site(config.root, hooks(), config.file_cache_clock),
         env{config,
             stats,
             site,

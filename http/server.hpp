@@ -37,9 +37,9 @@ struct ServerConfig {
   // cannot give; this is the one place it is read, injected so tests fix it. Unset:
   // std::time() in server.cpp.
   std::function<std::time_t()> wall_clock;
-  // The --root file cache's clock, which paces its checks of the disk (http/file_cache.hpp).
-  // Unset: std::chrono::steady_clock; tests fix it so that no check falls in what they count.
-  std::function<std::chrono::steady_clock::time_point()> file_cache_clock;
+  // The --root file cache's clock, which paces its checks of the disk (http/file_cache.hpp);
+  // tests fix it so that no check falls in what they count.
+  std::function<std::chrono::steady_clock::time_point()> file_cache_clock = &std::chrono::steady_clock::now;
 };
 
 struct ServerStats;

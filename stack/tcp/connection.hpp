@@ -27,10 +27,6 @@ namespace tcplab::tcp {
 
 struct SynCookieContents;  // syn_cookie.hpp
 
-// The most a turn leaves unacknowledged before it ACKs at once (Connection::schedule_ack): what
-// Linux's GRO merges into one packet at most.
-inline constexpr size_t kMaxTurnAckBytes = 64 * 1024;
-
 // A deadline stored in the connection (style: "timers are data").
 struct Timer {
   std::string_view name;
@@ -373,10 +369,9 @@ class Connection final : public Socket {
     // peer's, whose Nagle may hold its next one until our ACK (see quick_ack_due()).
     size_t peer_segment_size = 536;
     bool last_segment_short = false;
-    bool quick_ack_queued = false;  // in HostContext::quick_acks
-    // Two full-sized segments' worth or more is unacknowledged: the turn's end sends the ACK
-    // (schedule_ack), if nothing sent in the turn carried it.
-    bool turn_end_ack_owed = false;
+    // In HostContext::quick_acks: the turn's end sends a quick ACK, or the ACK two full-sized
+    // segments call for (schedule_ack), if nothing sent in the turn carried it.
+    bool quick_ack_queued = false;
   };
   AckState ack_;
 

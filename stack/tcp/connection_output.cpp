@@ -2,12 +2,15 @@
 // congestion window, Nagle (RFC 896, RFC 9293 §3.7.4), sender and receiver silly window
 // avoidance (§3.8.6.2), delayed ACKs (§3.8.6.3), window scaling (RFC 7323 §2).
 #include <algorithm>
-#include <utility>
 
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {
 namespace {
+
+// The most a turn leaves unacknowledged before it ACKs at once (Connection::schedule_ack): what
+// Linux's GRO merges into one packet at most.
+constexpr size_t kMaxTurnAckBytes = 64 * 1024;
 
 bool may_send_data(State s) {
   // Data queued before CLOSE still goes out after it (RFC 9293 §3.10.4: the FIN follows it).
@@ -68,10 +71,10 @@ void Connection::output(bool after_read) {
 
 void Connection::send_quick_ack() {
   ack_.quick_ack_queued = false;
-  const bool owed = std::exchange(ack_.turn_end_ack_owed, false);
   if (tcb_.state == State::Closed) return;
-  // Unless a segment sent this turn carried it already.
-  if (owed && ack_.unacked_bytes > 0) {
+  // Still two full segments' worth unacknowledged: no segment sent this turn carried the ACK
+  // (schedule_ack) that they call for.
+  if (ack_.unacked_bytes >= 2 * ack_.peer_segment_size) {
     send_ack("ACK for the segments read this turn");
   } else if (quick_ack_due()) {
     send_ack("quick ACK");
@@ -253,7 +256,6 @@ void Connection::transmit(wire::TcpSegment& seg, const SendBuffer* data, size_t 
     rcv_wup_ = tcb_.rcv_nxt;
     // Any segment carrying our ACK settles what we owed (RFC 9293 §3.8.6.3).
     ack_.now = false;
-    ack_.turn_end_ack_owed = false;
     ack_.unacked_bytes = 0;
     cancel(delayed_ack_timer_);
   }
@@ -327,12 +329,9 @@ void Connection::schedule_ack(bool immediately, size_t arrived) {
     return;
   }
   if (!delayed_ack_timer_.armed()) arm(delayed_ack_timer_, ctx_.now + ctx_.config.delayed_ack_timeout);
-  if (ack_.unacked_bytes >= 2 * full && !ack_.turn_end_ack_owed) {
-    ack_.turn_end_ack_owed = true;
-    if (!ack_.quick_ack_queued) {
-      ack_.quick_ack_queued = true;
-      ctx_.quick_acks.push_back(tuple_);
-    }
+  if (ack_.unacked_bytes >= 2 * full && !ack_.quick_ack_queued) {
+    ack_.quick_ack_queued = true;  // the turn's end sends it (send_quick_ack)
+    ctx_.quick_acks.push_back(tuple_);
   }
 }
 

@@ -582,10 +582,11 @@ void TcpHost::finish_turn() {
   for (const FourTuple& tuple : h.quick_ack_scratch) {
     auto it = h.connections.find(tuple);
     if (it == h.connections.end() || it->second->finished()) continue;
-    it->second->send_quick_ack();
+    Connection& c = *it->second;
+    c.send_quick_ack();
     // That ACK (and its delayed-ACK timer, now cancelled) may have been all that kept a
     // released FIN-WAIT-2 connection whole.
-    h.hold_compactly(tuple);
+    if (!c.finished()) h.hold_compactly(c);
   }
   h.quick_ack_scratch.clear();
   h.finish_entry();

@@ -25,7 +25,6 @@ struct DownloadLab {
 
   void send(const std::string& flags, const std::string& data = {}) {
     peer.build_next(flags, client_nxt, server_nxt, data, 80, packet);
-    most_to_resume = std::max(most_to_resume, server.sessions_to_resume());
     peer.now += std::chrono::milliseconds(1);
     peer.stack.receive(packet, peer.now);
     server.advance(peer.now);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/unit/tcp_peer.hpp"
 
@@ -75,13 +76,21 @@ TEST_CASE("tcp turn ack: one segment worth two full ones (a TSO super-packet) is
   CHECK(out[1].ack == c.peer_nxt);
 }
 
+// `segments` full segments in one turn to an application that replies once it has read the
+// first `reply_after` of them; what the turn sent.
+std::vector<Sent> turn_with_reply(Established& c, int segments, int reply_after) {
+  Replier replier;
+  replier.size = static_cast<size_t>(reply_after) * kFull.size();
+  c.socket->set_handler(&replier);
+  for (int i = 0; i < segments; ++i) c.peer_sends(".", kFull);
+  auto out = c.peer.take();
+  c.socket->set_handler(&c.app);
+  return out;
+}
+
 TEST_CASE("tcp turn ack: a reply sent in the turn carries the ACK; no pure ACK goes before it") {
   Established c;
-  Replier replier;
-  replier.size = 4 * kFull.size();
-  c.socket->set_handler(&replier);
-  for (int i = 0; i < 4; ++i) c.peer_sends(".", kFull);
-  auto out = c.peer.take();
+  auto out = turn_with_reply(c, 4, 4);
   INFO(c.peer.dump());
   REQUIRE(out.size() == 1);
   CHECK(out[0].payload == "reply");
@@ -92,11 +101,7 @@ TEST_CASE("tcp turn ack: once a reply has carried the ACK, a later segment of th
   // The reply settles what the first two segments were owed; the third is one full segment,
   // which waits for the delayed-ACK timer like any other, not for the turn's end.
   Established c;
-  Replier replier;
-  replier.size = 2 * kFull.size();
-  c.socket->set_handler(&replier);
-  for (int i = 0; i < 3; ++i) c.peer_sends(".", kFull);
-  auto out = c.peer.take();
+  auto out = turn_with_reply(c, 3, 2);
   INFO(c.peer.dump());
   REQUIRE(out.size() == 1);
   CHECK(out[0].payload == "reply");
@@ -129,6 +134,18 @@ struct ReleaseOnRead : RecordingHandler {
   }
 };
 
+// Our close, and the peer's ACK of our FIN: FIN-WAIT-2, `app` reading.
+void to_fin_wait_2(Established& c, RecordingHandler& app) {
+  c.socket->set_handler(&app);
+  c.socket->close();
+  auto fin = c.peer.take();
+  REQUIRE(fin.size() == 1);
+  REQUIRE(fin[0].flags.fin);
+  c.our_nxt = fin[0].seq + 1;
+  c.peer_acks(c.our_nxt);
+  REQUIRE(c.peer.take().empty());
+}
+
 }  // namespace
 
 TEST_CASE("tcp turn ack: a connection let go of in the turn sends its ACK, then becomes a record") {
@@ -138,14 +155,7 @@ TEST_CASE("tcp turn ack: a connection let go of in the turn sends its ACK, then 
   Established c;
   ReleaseOnRead app;
   app.enough = 6 * kFull.size();
-  c.socket->set_handler(&app);
-  c.socket->close();
-  auto fin = c.peer.take();
-  REQUIRE(fin.size() == 1);
-  REQUIRE(fin[0].flags.fin);
-  c.our_nxt = fin[0].seq + 1;
-  c.peer_acks(c.our_nxt);  // FIN-WAIT-2
-  REQUIRE(c.peer.take().empty());
+  to_fin_wait_2(c, app);
   for (int i = 0; i < 6; ++i) c.peer_sends(".", kFull);  // the last read lets go
   const auto& stats = c.peer.stack.tcp().stats();
   CHECK(stats.full_tcbs == 1);  // whole while the ACK is owed
@@ -161,14 +171,9 @@ TEST_CASE("tcp turn ack: a super-packet to a connection let go of in the turn is
   Established c;
   ReleaseOnRead app;
   app.enough = 8000;
-  c.socket->set_handler(&app);
-  c.socket->close();
-  auto fin = c.peer.take();
-  REQUIRE(fin.size() == 1);
-  c.our_nxt = fin[0].seq + 1;
-  c.peer_acks(c.our_nxt);  // FIN-WAIT-2
-  REQUIRE(c.peer.take().empty());
+  to_fin_wait_2(c, app);
   c.peer_sends(".", std::string(8000, 'd'));  // one segment worth several, as from a sender's TSO
+  CHECK(c.peer.stack.outbox().size() == 1);   // at once, before the turn ends
   auto out = c.peer.take();
   INFO(c.peer.dump());
   REQUIRE(out.size() == 1);
