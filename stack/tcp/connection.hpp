@@ -71,7 +71,7 @@ class Connection final : public Socket {
   void on_timers();
   // At the end of the turn, the ACK queued for it if nothing carried it: a quick ACK after a
   // read, or the one for the full-sized segments the turn read (schedule_ack).
-  void send_quick_ack();
+  void send_turn_end_ack();
   std::optional<Instant> next_deadline() const;
   // The deadline of this connection's entry in the host's TimerQueue, if it has one; the
   // entry is never later than next_deadline() (arm() adds an earlier one when needed).
@@ -369,9 +369,9 @@ class Connection final : public Socket {
     // peer's, whose Nagle may hold its next one until our ACK (see quick_ack_due()).
     size_t peer_segment_size = 536;
     bool last_segment_short = false;
-    // In HostContext::quick_acks: the turn's end sends a quick ACK, or the ACK two full-sized
-    // segments call for (schedule_ack), if nothing sent in the turn carried it.
-    bool quick_ack_queued = false;
+    // In HostContext::acks_at_turn_end: the turn's end sends a quick ACK, or the ACK two
+    // full-sized segments call for (schedule_ack), if nothing sent in the turn carried it.
+    bool queued_for_turn_end = false;
   };
   AckState ack_;
 

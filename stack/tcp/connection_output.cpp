@@ -62,15 +62,15 @@ void Connection::output(bool after_read) {
   } else if (after_read && window_update_worthwhile()) {
     // RFC 9293 §3.8.6.2.2: the application freed a useful amount of buffer; say so.
     send_ack("window update");
-  } else if (after_read && quick_ack_due() && !ack_.quick_ack_queued) {
+  } else if (after_read && quick_ack_due() && !ack_.queued_for_turn_end) {
     // At the end of the turn, so that what the application sends meanwhile carries it.
-    ack_.quick_ack_queued = true;
-    ctx_.quick_acks.push_back(tuple_);
+    ack_.queued_for_turn_end = true;
+    ctx_.acks_at_turn_end.push_back(tuple_);
   }
 }
 
-void Connection::send_quick_ack() {
-  ack_.quick_ack_queued = false;
+void Connection::send_turn_end_ack() {
+  ack_.queued_for_turn_end = false;
   if (tcb_.state == State::Closed) return;
   // Still two full segments' worth unacknowledged: no segment sent this turn carried the ACK
   // (schedule_ack) that they call for.
@@ -329,9 +329,9 @@ void Connection::schedule_ack(bool immediately, size_t arrived) {
     return;
   }
   if (!delayed_ack_timer_.armed()) arm(delayed_ack_timer_, ctx_.now + ctx_.config.delayed_ack_timeout);
-  if (ack_.unacked_bytes >= 2 * full && !ack_.quick_ack_queued) {
-    ack_.quick_ack_queued = true;  // the turn's end sends it (send_quick_ack)
-    ctx_.quick_acks.push_back(tuple_);
+  if (ack_.unacked_bytes >= 2 * full && !ack_.queued_for_turn_end) {
+    ack_.queued_for_turn_end = true;  // the turn's end sends it (send_turn_end_ack)
+    ctx_.acks_at_turn_end.push_back(tuple_);
   }
 }
 

@@ -72,7 +72,7 @@ struct TcpHost::Impl final : ConnectionOwner {
   HostContext ctx;
   std::unordered_map<uint16_t, Listener> listeners;
   std::unordered_map<FourTuple, std::unique_ptr<Connection>, FourTupleHash> connections;
-  std::vector<FourTuple> quick_ack_scratch;  // finish_turn's copy of ctx.quick_acks
+  std::vector<FourTuple> turn_end_ack_scratch;  // finish_turn's copy of ctx.acks_at_turn_end
   std::vector<Connection*> finished_list;  // closed, to destroy at the next safe point
   std::vector<uint16_t> acceptable_ports;  // on_acceptable calls owed to listeners
   std::vector<Connection*> due;            // scratch for advance(), reused
@@ -577,18 +577,18 @@ bool TcpHost::abort_time_wait(const FourTuple& tuple, Instant now) {
 
 void TcpHost::finish_turn() {
   Impl& h = *impl_;
-  if (h.ctx.quick_acks.empty()) return;
-  h.quick_ack_scratch.swap(h.ctx.quick_acks);
-  for (const FourTuple& tuple : h.quick_ack_scratch) {
+  if (h.ctx.acks_at_turn_end.empty()) return;
+  h.turn_end_ack_scratch.swap(h.ctx.acks_at_turn_end);
+  for (const FourTuple& tuple : h.turn_end_ack_scratch) {
     auto it = h.connections.find(tuple);
     if (it == h.connections.end() || it->second->finished()) continue;
     Connection& c = *it->second;
-    c.send_quick_ack();
+    c.send_turn_end_ack();
     // That ACK (and its delayed-ACK timer, now cancelled) may have been all that kept a
     // released FIN-WAIT-2 connection whole.
     if (!c.finished()) h.hold_compactly(c);
   }
-  h.quick_ack_scratch.clear();
+  h.turn_end_ack_scratch.clear();
   h.finish_entry();
 }
 

@@ -81,7 +81,7 @@ struct HostContext {
   TimerQueue timers;                // every connection's earliest timer (see TimerQueue)
   // Connections owing an ACK when the turn ends (TcpHost::finish_turn): a quick ACK, or the
   // one for the full-sized segments the turn read (Connection::schedule_ack).
-  std::vector<FourTuple> quick_acks{};
+  std::vector<FourTuple> acks_at_turn_end{};
   // Complete unless the link finishes TCP checksums itself (Stack::leave_tcp_checksums_to_link).
   wire::TcpChecksumFill checksum_fill = wire::TcpChecksumFill::Complete;
 
