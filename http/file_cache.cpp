@@ -49,14 +49,14 @@ void FileCache::forget(std::string_view key) {
 
 const CachedFile* FileCache::store(std::string_view key, const std::string& real_path,
                                    std::string_view content_type, int fd, const struct stat& st,
-                                   std::shared_ptr<const Validators> validators) {
+                                   const Validators& validators) {
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     CachedFile& file = it->second;
     if (file.real_path == real_path && same_file(st, file)) {
       file.checked = clock_();
       // The same file mostly keeps its validators; the responses in flight keep the old ones.
-      if (*file.validators != *validators) file.validators = std::move(validators);
+      if (*file.validators != validators) file.validators = std::make_shared<const Validators>(validators);
       return &file;
     }
     erase(it);
@@ -77,7 +77,7 @@ const CachedFile* FileCache::store(std::string_view key, const std::string& real
     return nullptr;
   CachedFile entry{
       real_path,  content_type, std::move(bytes), st.st_size,
-      st.st_mtim, st.st_ino,    clock_(),         std::move(validators)};
+      st.st_mtim, st.st_ino,    clock_(),         std::make_shared<const Validators>(validators)};
   std::string owned_key(key);
   const size_t entry_cost = cost(owned_key, entry);
   if (bytes_ + entry_cost > kFileCacheBudgetBytes) {

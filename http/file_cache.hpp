@@ -78,10 +78,11 @@ class FileCache {
   // `file` is the open regular file `real_path` resolved to now. Keeps it under `key` if it is
   // small enough (reusing the cached bytes if it is still the same file) and returns the entry;
   // nullptr when it is too large or changed while being read (serve it from the fd). Never
-  // closes `file`. `validators` are the file's as of `st` (not null), kept by the entry unless
-  // it already holds the same; `content_type` is static text (mime_type_for's), kept as a view.
+  // closes `file`. `validators` are the file's as of `st`: a shared copy is made only for a new
+  // entry or when they changed (a check of an unchanged file allocates nothing);
+  // `content_type` is static text (mime_type_for's), kept as a view.
   const CachedFile* store(std::string_view key, const std::string& real_path, std::string_view content_type,
-                          int fd, const struct stat& st, std::shared_ptr<const Validators> validators);
+                          int fd, const struct stat& st, const Validators& validators);
   // Drops the entry for `key`, if any: the URL no longer names a file we may serve.
   void forget(std::string_view key);
   size_t entries() const { return entries_.size(); }

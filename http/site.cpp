@@ -223,11 +223,12 @@ Response Site::file_response(const Request& request, std::string_view path, std:
   // The type comes from the name in the URL, as a browser expects ("page.html" may be a
   // symlink to "page"); a directory's is its index.html's.
   auto type = mime_type_for(key.ends_with('/') ? resolved.path : key);
-  auto validators = std::make_shared<const Validators>(validators_for(file.st, now));
+  const Validators fresh = validators_for(file.st, now);
   const CachedFile* cached =
-      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st, validators) : nullptr;
-  // The entry's own, when it kept the ones it had: one copy for the file and its responses.
-  if (cached) validators = cached->validators;
+      cacheable ? file_cache_.store(key, resolved.path, type, file.fd, file.st, fresh) : nullptr;
+  // The entry's own when it keeps the file: one copy for the file and all its responses.
+  std::shared_ptr<const Validators> validators =
+      cached ? cached->validators : std::make_shared<const Validators>(fresh);
   if (auto answered = answer_preconditions(request, validators.get(), now)) {
     ::close(file.fd);
     return std::move(*answered);

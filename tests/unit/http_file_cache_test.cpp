@@ -12,9 +12,11 @@
 #include <memory>
 #include <string>
 
+#include "http/conditional.hpp"
 #include "http/file_cache.hpp"
 #include "http/open_file.hpp"
 #include "http/site.hpp"
+#include "tests/unit/allocation_counter.hpp"
 #include "tests/unit/http_site_fixture.hpp"
 
 using namespace tcplab::http;
@@ -107,8 +109,7 @@ TEST_CASE("the cache's budget counts the keys, so empty files cannot grow it wit
   OpenedFile f = open_regular_file(root.dir + "/empty");
   REQUIRE(f.failure == OpenFailure::None);
   const std::string long_key = "/" + std::string(8000, 'k');
-  REQUIRE(cache.store(long_key, root.dir + "/empty", "text/plain", f.fd, f.st,
-                      std::make_shared<const Validators>()));
+  REQUIRE(cache.store(long_key, root.dir + "/empty", "text/plain", f.fd, f.st, Validators{}));
   ::close(f.fd);
   CHECK(cache.bytes_used() >= long_key.size());
   CHECK(cache.bytes_used() <= kFileCacheBudgetBytes);
@@ -211,8 +212,7 @@ TEST_CASE("the cache keeps small files only and serves large ones from disk") {
   auto store = [&](const std::string& name) {
     OpenedFile f = open_regular_file(root.dir + "/" + name);
     REQUIRE(f.failure == OpenFailure::None);
-    auto entry = cache.store("/" + name, root.dir + "/" + name, "text/plain", f.fd, f.st,
-                             std::make_shared<const Validators>());
+    auto entry = cache.store("/" + name, root.dir + "/" + name, "text/plain", f.fd, f.st, Validators{});
     ::close(f.fd);
     return entry;
   };
@@ -227,6 +227,42 @@ TEST_CASE("the cache keeps small files only and serves large ones from disk") {
   Site site(root.dir, {});
   CHECK(get(site, "/large") == large);
   CHECK(get(site, "/small") == small);
+}
+
+TEST_CASE("checking an unchanged file again keeps its validators and allocates nothing") {
+  TempRoot root;
+  root.write("a.txt", "abc");
+  FileCache cache;
+  OpenedFile f = open_regular_file(root.dir + "/a.txt");
+  REQUIRE(f.failure == OpenFailure::None);
+  const std::string path = root.dir + "/a.txt";
+  const Validators as_of_now = validators_for(f.st, f.st.st_mtim.tv_sec + 10);
+  const CachedFile* first = cache.store("/a.txt", path, "text/plain", f.fd, f.st, as_of_now);
+  REQUIRE(first);
+  const std::shared_ptr<const Validators> kept = first->validators;
+  REQUIRE(kept);
+  CHECK(*kept == as_of_now);
+  const CachedFile* again = nullptr;
+  size_t allocated = 0;
+  {
+    tcplab::testing::AllocationScope scope;
+    again = cache.store("/a.txt", path, "text/plain", f.fd, f.st, as_of_now);
+    allocated = scope.made();
+  }
+  REQUIRE(again);
+  CHECK(again->validators == kept);
+#if !TCPLAB_TEST_ASAN
+  CHECK(allocated == 0);
+#endif
+  // Validators that differ replace the entry's;
+  // a response in flight keeps the ones it holds.
+  Validators later = as_of_now;
+  later.etag = "\"other\"";
+  const CachedFile* changed = cache.store("/a.txt", path, "text/plain", f.fd, f.st, later);
+  ::close(f.fd);
+  REQUIRE(changed);
+  CHECK(*changed->validators == later);
+  CHECK(*kept == as_of_now);
 }
 
 TEST_CASE("refused paths never reach the cache") {
