@@ -452,27 +452,23 @@ loss_rows() {
 loss_rows
 
 # --- small HTTP responses ---------------------------------------------------------------------
-# memory_loads FUNCTION: FUNCTION NAME TOOL PATH ARGS... for each 1 KiB load from memory (the
-# rows against nginx and the kernel adapter here, against the TUN floor below).
-memory_loads() {
-  "$1" "1 KiB from memory, keep-alive, ab -c 1" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 1
-  "$1" "1 KiB from memory, keep-alive, ab -c 10" ab_rps /bytes/1024 -k -n "$KA_REQ" -c 10
-  "$1" "1 KiB from memory, keep-alive, wrk -c 50" wrk_rps /bytes/1024 -c 50
-  "$1" "1 KiB from memory, new connection, ab -c 1" ab_rps /bytes/1024 -n "$CL_REQ" -c 1
-  "$1" "1 KiB from memory, new connection, ab -c 10" ab_rps /bytes/1024 -n "$CL_REQ" -c 10
-  "$1" "1 KiB from memory, new connection, wrk -c 50" wrk_rps /bytes/1024 -c 50 -H "Connection: close"
+# small_loads FUNCTION LABEL PATH: FUNCTION NAME TOOL PATH ARGS... for each of the six 1 KiB
+# loads of PATH, named after LABEL.
+small_loads() {
+  local fn=$1 label=$2 path=$3
+  "$fn" "$label, keep-alive, ab -c 1" ab_rps "$path" -k -n "$KA_REQ" -c 1
+  "$fn" "$label, keep-alive, ab -c 10" ab_rps "$path" -k -n "$KA_REQ" -c 10
+  "$fn" "$label, keep-alive, wrk -c 50" wrk_rps "$path" -c 50
+  "$fn" "$label, new connection, ab -c 1" ab_rps "$path" -n "$CL_REQ" -c 1
+  "$fn" "$label, new connection, ab -c 10" ab_rps "$path" -n "$CL_REQ" -c 10
+  "$fn" "$label, new connection, wrk -c 50" wrk_rps "$path" -c 50 -H "Connection: close"
 }
+# memory_loads FUNCTION: the six loads from memory (the rows against nginx and the kernel
+# adapter here, against the TUN floor below).
+memory_loads() { small_loads "$1" "1 KiB from memory" /bytes/1024; }
 memory_loads http_triple
 # The same six loads for a 1 KiB file under --root, against nginx serving the same file.
-root_loads() {
-  "$1" "1 KiB file (--root), keep-alive, ab -c 1" ab_rps /f1k -k -n "$KA_REQ" -c 1
-  "$1" "1 KiB file (--root), keep-alive, ab -c 10" ab_rps /f1k -k -n "$KA_REQ" -c 10
-  "$1" "1 KiB file (--root), keep-alive, wrk -c 50" wrk_rps /f1k -c 50
-  "$1" "1 KiB file (--root), new connection, ab -c 1" ab_rps /f1k -n "$CL_REQ" -c 1
-  "$1" "1 KiB file (--root), new connection, ab -c 10" ab_rps /f1k -n "$CL_REQ" -c 10
-  "$1" "1 KiB file (--root), new connection, wrk -c 50" wrk_rps /f1k -c 50 -H "Connection: close"
-}
-root_loads http_pair
+small_loads http_pair "1 KiB file (--root)" /f1k
 # The --root target is a ratio within tcplab (a file against the same bytes from memory), and
 # rows a minute apart differ by more than the target on this kind of machine: alternate the
 # two paths on the same server and compare the sums. Single rounds still differ by up to 17 %
