@@ -178,12 +178,13 @@ struct Server::Impl {
     size_t due = 0;
     while (due < yielded.size() && yielded[due].second < advances) ++due;
     if (due == 0) return;
-    resuming.clear();
-    for (size_t i = 0; i < due; ++i) resuming.push_back(yielded[i].first);
+    // advance() fills scratch only after this returns.
+    scratch.clear();
+    for (size_t i = 0; i < due; ++i) scratch.push_back(yielded[i].first);
     yielded.erase(yielded.begin(), yielded.begin() + static_cast<std::ptrdiff_t>(due));
-    for (Session* s : resuming)
+    for (Session* s : scratch)
       if (sessions.contains(s)) s->resume();
-    resuming.clear();
+    scratch.clear();
   }
 
   // Called from inside the session's on_closed: keep it alive until the callback returns.
@@ -213,7 +214,6 @@ struct Server::Impl {
   // goes on in the first advance after the event loop has written the packets of the turn
   // it stopped in.
   std::vector<std::pair<Session*, uint64_t>> yielded;
-  std::vector<Session*> resuming;
   uint64_t advances = 0;
   TimerHeap timers;
   std::time_t date_second = -1;
