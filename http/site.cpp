@@ -24,6 +24,14 @@ Response method_not_allowed(std::string allow) {
   return r;
 }
 
+// RFC 9110 §9.3.7: a successful answer to OPTIONS, for the server (OPTIONS *) or a resource:
+// 200 with Allow, the methods it supports, and no content.
+Response options_answer(std::string allow) {
+  auto r = text_response(200, "", "");
+  r.head.headers.emplace_back("Allow", std::move(allow));
+  return r;
+}
+
 Response not_found() { return text_response(404, "text/plain; charset=utf-8", "404 Not Found\n"); }
 
 Response not_modified(std::string etag) {
@@ -95,9 +103,7 @@ Response Site::respond(const Request& request) {
     // supports and no content (the request parser lets only OPTIONS use the asterisk-form).
     if (request.method != "OPTIONS")
       return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: * is only for OPTIONS\n");
-    auto r = text_response(200, "", "");
-    r.head.headers.emplace_back("Allow", "GET, HEAD, POST, OPTIONS");
-    return r;
+    return options_answer("GET, HEAD, POST, OPTIONS");
   }
   std::string rewritten;
   target = origin_form(target, rewritten);
@@ -120,12 +126,19 @@ Response Site::respond(const Request& request) {
       if (evaluate_preconditions(request, nullptr, now) != Precondition::Serve) return precondition_failed();
       return text_response(200, "application/octet-stream", request.body);
     }
-    if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST");
+    if (m == "OPTIONS") return options_answer("GET, HEAD, POST, OPTIONS");
+    if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST, OPTIONS");
     return text_response(
         200, "text/plain; charset=utf-8",
         "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
   }
-  if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
+  if (m == "OPTIONS") {
+    // Only for a resource that is there: otherwise what a GET would get (404, 301, 400).
+    Response as_for_get = respond_get(request, path, query, now);
+    if (as_for_get.head.status / 100 != 2) return as_for_get;
+    return options_answer("GET, HEAD, OPTIONS");
+  }
+  if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, OPTIONS");
   Response r = respond_get(request, path, query, now);
   // RFC 9110 §13.2.1: preconditions count only where the answer would be 2xx. Files under
   // --root answered theirs against their validators; the built-in pages have none, so only

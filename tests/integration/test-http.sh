@@ -127,6 +127,12 @@ check "after every bad input the server still serves [got $code]" test "$code" =
 out=$(curl_ns -si -X OPTIONS --request-target '*' "$URL" | tr -d '\r')
 check "OPTIONS *: 200, Allow lists the server's methods, Content-Length: 0" bash -c 'grep -q "^HTTP/1.1 200" <<<"$1" &&
   grep -qx "Allow: GET, HEAD, POST, OPTIONS" <<<"$1" && grep -qx "Content-Length: 0" <<<"$1"' _ "$out"
+# ...and OPTIONS on a resource about that resource: the methods 405 would name, OPTIONS among them.
+out=$(curl_ns -si -X OPTIONS "$URL/" | tr -d '\r')
+check "OPTIONS /: 200, Allow: GET, HEAD, OPTIONS, Content-Length: 0" bash -c 'grep -q "^HTTP/1.1 200" <<<"$1" &&
+  grep -qx "Allow: GET, HEAD, OPTIONS" <<<"$1" && grep -qx "Content-Length: 0" <<<"$1"' _ "$out"
+code=$(curl_ns -o /dev/null -w '%{http_code}' -X OPTIONS "$URL/no-such-page")
+check "OPTIONS on a missing page is 404 [got $code]" test "$code" = 404
 raw --send 'GET HTTP://192.0.2.2/style.css HTTP/1.1\r\nHost: 192.0.2.2\r\nConnection: close\r\n\r\n' --wait-close 5
 status=$(head -1 <<<"$RAW_OUT" | cut -d' ' -f2)
 check "absolute-form with an upper-case scheme (GET HTTP://...) is served [got $status]" test "$status" = 200
@@ -283,7 +289,7 @@ for range in "" "500000-"; do
   curl_pid=$!
   # Shrink it once the first bytes have come, not after a fixed sleep: on a loaded machine a
   # sleep could outlast the whole download, and nothing would be cut.
-  first_bytes_came() { [ "$(wc -c <"$DOCROOT/shrunk.bin" 2>/dev/null || echo 0)" -ge 1000000 ]; }
+  first_bytes_came() { [ "$(wc -c 2>/dev/null <"$DOCROOT/shrunk.bin" || echo 0)" -ge 1000000 ]; }
   wait_for 10 first_bytes_came
   truncate -s 1000000 "$DOCROOT/site/shrinking.bin"
   wait "$curl_pid"; rc=$?

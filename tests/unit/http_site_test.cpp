@@ -188,7 +188,7 @@ TEST_CASE("the demo page references its assets, and each asset is served") {
   CHECK(site.respond(req("GET", "/stats")).head.status == 404);  // no hooks in this test
 }
 
-TEST_CASE("methods: GET/HEAD everywhere, POST only on /echo, others 405 with Allow") {
+TEST_CASE("methods: GET/HEAD/OPTIONS everywhere, POST only on /echo, others 405 with Allow") {
   Site site(std::nullopt, {});
   auto echo = site.respond(req("POST", "/echo", "abc"));
   CHECK(echo.head.status == 200);
@@ -196,12 +196,37 @@ TEST_CASE("methods: GET/HEAD everywhere, POST only on /echo, others 405 with All
   auto post = site.respond(req("POST", "/"));
   CHECK(post.head.status == 405);
   REQUIRE(post.head.headers.size() == 1);
-  CHECK(post.head.headers[0] == std::pair<std::string, std::string>{"Allow", "GET, HEAD"});
+  CHECK(post.head.headers[0] == std::pair<std::string, std::string>{"Allow", "GET, HEAD, OPTIONS"});
   auto del = site.respond(req("DELETE", "/echo"));
   CHECK(del.head.status == 405);
-  CHECK(del.head.headers[0].second == "GET, HEAD, POST");
+  CHECK(del.head.headers[0].second == "GET, HEAD, POST, OPTIONS");
   CHECK(site.respond(req("HEAD", "/")).head.status == 200);
-  CHECK(site.respond(req("OPTIONS", "/")).head.status == 405);
+}
+
+TEST_CASE(
+    "OPTIONS on a resource: 200 with its Allow and no content; a missing one is 404 (RFC 9110 "
+    "§9.3.7)") {
+  Site site(std::nullopt, {});
+  auto page = site.respond(req("OPTIONS", "/"));
+  CHECK(page.head.status == 200);
+  CHECK(page.head.headers ==
+        std::vector<std::pair<std::string, std::string>>{{"Allow", "GET, HEAD, OPTIONS"}});
+  CHECK(page.head.content_type.empty());
+  CHECK(body_of(page).empty());
+  auto echo = site.respond(req("OPTIONS", "/echo"));
+  CHECK(echo.head.status == 200);
+  CHECK(echo.head.headers ==
+        std::vector<std::pair<std::string, std::string>>{{"Allow", "GET, HEAD, POST, OPTIONS"}});
+  CHECK(body_of(echo).empty());
+  CHECK(site.respond(req("OPTIONS", "/bytes/10")).head.status == 200);
+  CHECK(site.respond(req("OPTIONS", "/nope")).head.status == 404);
+  CHECK(site.respond(req("OPTIONS", "/bytes/x")).head.status == 400);
+  TempTree t;
+  Site files(t.site(), {});
+  auto moved = files.respond(req("OPTIONS", "/dir"));
+  CHECK(moved.head.status == 301);
+  CHECK(files.respond(req("OPTIONS", "/sub/a.txt")).head.status == 200);
+  CHECK(files.respond(req("OPTIONS", "/missing.txt")).head.status == 404);
 }
 
 TEST_CASE("OPTIONS *: 200 with Allow listing the server's methods and no content (RFC 9110 §9.3.7)") {
