@@ -520,6 +520,11 @@ void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
         error = "connection reset by the server (RST) after " +
                 std::to_string(parser_.received_bytes()) + " response bytes";
         break;
+      case tcp::CloseReason::Aborted:
+        // Our own paths that abort a fetch (timeout, bad response) fail it first; this is the
+        // program stopping (Ctrl-C, a body it could not write) and resetting what is open.
+        error = "stopped here before the response was complete: we reset the connection (RST)";
+        break;
       default:
         error = "the connection closed before the response was complete";
         break;

@@ -153,6 +153,10 @@ RC=${PIPESTATUS[0]}
 took=$(( (${EPOCHREALTIME//[.,]/} - started) / 1000 ))
 check "get -o - | head -c 10: stops at the broken pipe, exit 1 [rc $RC after $took ms]" \
   bash -c "[ $RC -eq 1 ] && [ $took -lt 10000 ] && grep -q 'stopped: a body could not be written' '$WORK/head.err'"
+# The URL's own line says the stop was ours, not that the server closed early.
+check "get -o - | head -c 10: the URL's line says we reset it, not that the server closed" \
+  bash -c "grep -q 'stopped here before the response was complete: we reset the connection (RST)' \
+    '$WORK/head.err' && ! grep -q 'closed before the response was complete' '$WORK/head.err'"
 
 # ------------------------------------------------------------------ get interrupted with an inbound delay
 # A server that sends a small segment every 100 ms (Nagle off) keeps about nine of them held on
@@ -188,6 +192,8 @@ took=$(( (${EPOCHREALTIME//[.,]/} - started) / 1000 ))
 check "get --delay in:900 interrupted: exits at once, not after what is held inbound [rc $RC, $took ms]" \
   bash -c "[ $RC -eq 1 ] && [ $took -lt 400 ] &&
     grep -q 'interrupted before every URL' '$WORK/trickle-get.out'"
+check "get --delay in:900 interrupted: the URL's line says we reset it" \
+  grep -q 'stopped here before the response was complete: we reset the connection (RST)' "$WORK/trickle-get.out"
 check "get --delay in:900 interrupted: its RST reached the server" \
   wait_for 3 bash -c "! ip netns exec '$LAB_NAME' ss -tnH state established '( sport = :8001 )' | grep -q ."
 
