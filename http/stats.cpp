@@ -5,7 +5,7 @@ namespace tcplab::http {
 
 std::string status_line(const ServerStats& s) {
   return "tcplab: http: connections " + std::to_string(s.connections_accepted) + " (open " +
-         std::to_string(s.connections_open) + "), requests " + std::to_string(s.requests_served) +
+         std::to_string(s.connections_open) + "), requests served " + std::to_string(s.requests_served) +
          " (bad " + std::to_string(s.bad_requests) + ", responses cut off " +
          std::to_string(s.responses_cut_off) + "); at --max-connections: refused " +
          std::to_string(s.refused_full) + " (every connection busy), idle ones closed to make room " +
