@@ -463,6 +463,7 @@ void Session::handle_error(int status, std::string_view detail, CloseBy by) {
   ++env_.stats.bad_requests;
   // What is left of the bad request is dropped; whether more of it is still coming shows
   // after our FIN (pump_once, Phase::Closing) or as bytes TCP holds unread (begin_close).
+  dropped_at_error_ = by == CloseBy::Error ? inbuf_.size() : 0;  // a 408's is its own unfinished head
   inbuf_.clear();
   request_start_.reset();
   std::string body =
@@ -642,8 +643,13 @@ void Session::begin_close(CloseBy by, std::string_view why) {
   } else if (peer_closed) {
     note(why);
   } else if (tracing()) {  // the text is built only for a trace: every closing connection passes here
-    note(std::string(why) +
-         "; FIN: nothing unanswered, so TCP finishes the close - FIN-WAIT-2 until the client's FIN, then "
+    // Bytes read behind a bad request went with it: none is left unread for TCP to reset.
+    const std::string left = dropped_at_error_ > 0
+                                 ? "nothing left unread (the " + std::to_string(dropped_at_error_) +
+                                       " bytes read behind the bad request were discarded with it)"
+                                 : "nothing unanswered";
+    note(std::string(why) + "; FIN: " + left +
+         ", so TCP finishes the close - FIN-WAIT-2 until the client's FIN, then "
          "TIME-WAIT (if the client never closes, TCP drops the connection silently after --fin-timeout)");
   }
   // RFC 9293 §3.10.4 CLOSE: FIN after everything queued; we keep receiving (half-close).

@@ -165,6 +165,9 @@ class Session final : public tcp::SocketHandler {
   // and every connection closed by the server would pay for it.
   CloseCause close_cause_ = CloseCause::None;
   int close_error_status_ = 0;  // not 0: the close follows this error response
+  // Bytes already read behind the point where a request turned out bad (the rest of it, and
+  // any requests pipelined after it): discarded with it, for the close's trace note.
+  size_t dropped_at_error_ = 0;
 
   uint32_t requests_ = 0;
   bool continue_sent_ = false;

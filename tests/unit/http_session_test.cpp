@@ -310,6 +310,24 @@ TEST_CASE("the trace says why the server closes after a response: the keep-alive
   }
 }
 
+TEST_CASE("a bad request's close note counts the pipelined bytes discarded with it") {
+  NoteRecorder notes;
+  Harness h;
+  h.env.tracer = &notes.tracer;
+  h.start();
+  const std::string behind = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";  // 28 bytes, twice
+  h.sock.client_send("BAD REQUEST LINE\r\n\r\n" + behind + behind);
+  h.at(milliseconds(1));
+  REQUIRE(h.sock.closed);
+  auto responses = h.responses();
+  REQUIRE(responses.size() == 1);
+  CHECK(responses[0].status == 400);
+  // The parser stops after the bad line; the empty line and the two requests behind it go too.
+  CHECK(notes.any_starts_with("error 400; FIN: nothing left unread (the 58 bytes read behind the bad "
+                              "request were discarded with it)"));
+  CHECK_FALSE(notes.any_starts_with("error 400; FIN: nothing unanswered"));
+}
+
 TEST_CASE("stats: a response whole in TCP is served, not cut off, even if the client never reads it") {
   ServerConfig c;
   c.keepalive_timeout = seconds(1);
