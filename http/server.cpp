@@ -66,7 +66,7 @@ struct Server::Impl {
         tcp.stats(),
         tcp.drops(),
         config.keepalive,
-        static_cast<uint64_t>(std::chrono::duration_cast<seconds>(config.keepalive_timeout).count()),
+        std::chrono::duration<double>(config.keepalive_timeout).count(),
         config.max_requests,
         1,
         tcp.tcp_internals_available(),

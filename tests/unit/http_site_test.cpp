@@ -345,6 +345,20 @@ TEST_CASE("/stats counts the 503s sent out of file descriptors, in the JSON and 
         std::string::npos);
 }
 
+TEST_CASE("/stats shows the idle timeout in force, a fractional one too") {
+  ServerStats http;
+  tcp::TcpStats tcp;
+  DropCounters drops;
+  CHECK(stats_json(StatsSnapshot{http, tcp, drops, true, 5, 100}).find("\"keepalive_timeout_s\": 5,") !=
+        std::string::npos);
+  const StatsSnapshot half{http, tcp, drops, true, 0.5, 100};  // --keepalive-timeout 0.5
+  CHECK(stats_json(half).find("\"keepalive_timeout_s\": 0.5,") != std::string::npos);
+  CHECK(stats_html(half).find("timeout 0.5 s") != std::string::npos);
+  CHECK(
+      stats_json(StatsSnapshot{http, tcp, drops, true, 0.001, 100}).find("\"keepalive_timeout_s\": 0.001,") !=
+      std::string::npos);
+}
+
 TEST_CASE("/stats current_connections leaves out the connection asking, and never goes below 0") {
   ServerStats http;
   tcp::TcpStats tcp;
