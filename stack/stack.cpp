@@ -74,8 +74,19 @@ void Stack::fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const s
   auto outcome = reassembler_.add(fragment, now);
   using Kind = ip::Reassembler::Outcome::Kind;
   if (outcome.kind == Kind::Held) return;
-  if (outcome.kind == Kind::Refused)
+  if (outcome.kind == Kind::Refused) {
+    // The counter counts every fragment dropped; the trace has one line, which says so.
+    if (outcome.fragments_dropped > 1 && tracer_.enabled()) {
+      const size_t held = outcome.fragments_dropped - 1;
+      text::NoteBuffer detail;
+      return drop(outcome.reason, raw, now,
+                  detail.format("%.*s; %zu held fragment%s of the datagram dropped with it",
+                                static_cast<int>(outcome.detail.size()), outcome.detail.data(), held,
+                                held == 1 ? "" : "s"),
+                  outcome.fragments_dropped);
+    }
     return drop(outcome.reason, raw, now, outcome.detail, outcome.fragments_dropped);
+  }
   ++ip_stats_.datagrams_reassembled;
   auto whole = wire::parse_ipv4(outcome.datagram);
   if (!whole) return drop(whole.error(), outcome.datagram, now);  // cannot happen: we built it

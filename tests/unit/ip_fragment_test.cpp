@@ -209,12 +209,26 @@ TEST_CASE("overlapping fragments drop the whole datagram (RFC 5722's reasoning)"
     spec.flags_fragment = 0x2000 | (992 / 8);  // [992, 1008): 8 bytes over the first
     f.receive(ipv4_packet(spec, pattern(16)));
     CHECK(f.drops(DropReason::FragmentOverlap) == 2);  // the held fragment and the new one
+    // One line in the trace for the two: it says the held one went too.
     REQUIRE(f.sink.drops.size() == 1);
-    CHECK(f.sink.drops[0].second == "overlaps a fragment already held");
+    CHECK(f.sink.drops[0].second ==
+          "overlaps a fragment already held; 1 held fragment of the datagram dropped with it");
     // The datagram is gone: its last fragment alone completes nothing.
     f.receive(frags[1]);
     CHECK(f.stack.outbox().empty());
     CHECK(f.stack.next_deadline().has_value());  // the last fragment waits, as a new datagram
+  }
+  SUBCASE("three held, then an overlap: four counted, one trace line naming the three") {
+    auto three = fragments(echo_request(4000), {1000, 2000, 3000});
+    Fixture f;
+    for (size_t i = 0; i < 3; ++i) f.receive(three[i]);
+    PacketSpec spec;
+    spec.flags_fragment = 0x2000 | (1496 / 8);  // [1496, 1512): inside the second
+    f.receive(ipv4_packet(spec, pattern(16)));
+    CHECK(f.drops(DropReason::FragmentOverlap) == 4);
+    REQUIRE(f.sink.drops.size() == 1);
+    CHECK(f.sink.drops[0].second ==
+          "overlaps a fragment already held; 3 held fragments of the datagram dropped with it");
   }
   SUBCASE("a fragment inside one held") {
     Fixture f;
@@ -239,7 +253,8 @@ TEST_CASE("overlapping fragments drop the whole datagram (RFC 5722's reasoning)"
     spec.flags_fragment = 1000 / 8;  // last again, but ending at 1016
     f.receive(ipv4_packet(spec, pattern(16)));
     CHECK(f.drops(DropReason::FragmentOverlap) == 2);
-    CHECK(f.sink.drops[0].second == "a second last fragment with another end");
+    CHECK(f.sink.drops[0].second ==
+          "a second last fragment with another end; 1 held fragment of the datagram dropped with it");
   }
 }
 
