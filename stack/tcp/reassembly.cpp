@@ -7,6 +7,7 @@ namespace tcplab::tcp {
 
 bool Reassembly::add(size_t begin, size_t end) {
   if (begin >= end) return true;
+  if (ranges_.capacity() == 0) ranges_.reserve(kMaxRanges);
   // First range that ends at or after `begin` (touching counts, so neighbours merge).
   auto first = std::find_if(ranges_.begin(), ranges_.end(), [&](const Range& r) { return r.end >= begin; });
   auto last = first;
@@ -24,6 +25,7 @@ bool Reassembly::add(size_t begin, size_t end) {
 }
 
 size_t Reassembly::advance(size_t n) {
+  if (ranges_.empty()) return 0;
   size_t extra = 0;
   // Ranges wholly below the new in-order point are duplicates of what just arrived.
   while (!ranges_.empty() && ranges_.front().begin <= n) {
@@ -36,6 +38,7 @@ size_t Reassembly::advance(size_t n) {
     r.begin -= moved;
     r.end -= moved;
   }
+  if (ranges_.empty()) ranges_ = std::vector<Range>();  // every hole filled: give the room back
   return extra;
 }
 

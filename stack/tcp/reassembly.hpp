@@ -12,7 +12,9 @@ class Reassembly {
   // Bounds the bookkeeping: a peer cannot make us track more than this many holes.
   static constexpr size_t kMaxRanges = 32;
 
-  Reassembly() { ranges_.reserve(kMaxRanges + 1); }
+  // Holds no memory while there is no hole: most connections never see one, and an idle
+  // connection should cost its TCB and little else. The first hole takes room for all
+  // kMaxRanges at once (no allocation per segment), given back when the holes are filled.
 
   // Records bytes [begin, end) as held, merging with neighbours (overlaps and duplicates
   // collapse). False, and nothing recorded, when that would need more than kMaxRanges.
@@ -25,7 +27,7 @@ class Reassembly {
   size_t bytes() const;
   bool empty() const { return ranges_.empty(); }
   size_t range_count() const { return ranges_.size(); }
-  void clear() { ranges_.clear(); }
+  void clear() { ranges_ = std::vector<Range>(); }
 
   struct Range {
     size_t begin, end;  // offsets from the in-order point

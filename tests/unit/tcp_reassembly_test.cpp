@@ -53,6 +53,25 @@ TEST_CASE("reassembly: bounded number of holes") {
   CHECK(r.add(1, 2));  // a duplicate still fits
 }
 
+TEST_CASE("reassembly: holds no memory without a hole, and gives it back when the holes fill") {
+  Reassembly r;
+  CHECK(r.ranges().capacity() == 0);  // a new (or idle) connection's
+  CHECK(r.advance(1000) == 0);        // in-order data alone takes nothing
+  CHECK(r.ranges().capacity() == 0);
+  REQUIRE(r.add(100, 200));
+  REQUIRE(r.add(300, 400));
+  CHECK(r.ranges().capacity() >= Reassembly::kMaxRanges);  // once for the whole episode
+  CHECK(r.advance(100) == 100);                            // fills the first hole
+  CHECK(r.range_count() == 1);
+  CHECK(r.ranges().capacity() >= Reassembly::kMaxRanges);  // a hole is left: kept
+  CHECK(r.advance(100) == 100);                            // and the last
+  CHECK(r.empty());
+  CHECK(r.ranges().capacity() == 0);
+  REQUIRE(r.add(10, 20));
+  r.clear();
+  CHECK(r.ranges().capacity() == 0);
+}
+
 TEST_CASE("receive buffer: out-of-order data is delivered when the hole fills") {
   ReceiveBuffer r(64, 64);
   auto res = r.insert(5, b("fghij"));
