@@ -88,8 +88,7 @@ inline constexpr std::string_view kAbortRule = "RFC 9293 §3.10.5 (ABORT)";
 // for the bytes before it, so it is not taken; like out-of-order data it is answered with an
 // immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4 first: "held for later").
 inline constexpr std::string_view kFinBeyondHoleDrop =
-    "FIN beyond a hole: not taken until the bytes before it arrive (any data on the segment is "
-    "kept), duplicate ACK (RFC 5681 §4.2)";
+    "FIN beyond a hole: not taken until the bytes before it arrive, duplicate ACK (RFC 5681 §4.2)";
 // The peer's FIN again in TIME-WAIT: it lies before RCV.NXT, so it is not acceptable and is
 // answered with an ACK and dropped (RFC 9293 §3.10.7.4 first), and TIME-WAIT's rule restarts
 // the 2 MSL timeout (eighth). The drop's detail says all of that, for the connection and the
