@@ -522,8 +522,11 @@ void ClientSession::connection_closed(Conn& c, tcp::CloseReason reason) {
         break;
       case tcp::CloseReason::Aborted:
         // Our own paths that abort a fetch (timeout, bad response) fail it first; this is the
-        // program stopping (Ctrl-C, a body it could not write) and resetting what is open.
-        error = "stopped here before the response was complete: we reset the connection (RST)";
+        // program stopping (Ctrl-C, a body it could not write) and resetting what is open. In
+        // SYN-SENT an ABORT sends nothing (RFC 9293 §3.10.5): there is no connection to reset.
+        error = was == Conn::Phase::Connecting
+                    ? "stopped here while connecting (nothing to reset: no SYN-ACK had come)"
+                    : "stopped here before the response was complete: we reset the connection (RST)";
         break;
       default:
         error = "the connection closed before the response was complete";

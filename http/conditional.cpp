@@ -191,6 +191,10 @@ bool entity_tag_list_matches(std::string_view field, std::string_view etag, bool
 }
 
 Precondition evaluate_preconditions(const Request& request, const Validators* validators, std::time_t now) {
+  // RFC 9110 §13.2.1: a method that neither selects nor modifies a representation (CONNECT,
+  // OPTIONS, TRACE) ignores the conditional fields.
+  if (request.method == "OPTIONS" || request.method == "CONNECT" || request.method == "TRACE")
+    return Precondition::Serve;
   const bool get_or_head = request.method == "GET" || request.method == "HEAD";
   // No validators: no entity-tag (an empty one, which no quoted tag equals) and no date.
   const std::string_view etag = validators ? std::string_view(validators->etag) : std::string_view();

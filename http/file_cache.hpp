@@ -79,7 +79,8 @@ class FileCache {
   // small enough (reusing the cached bytes if it is still the same file) and returns the entry;
   // nullptr when it is too large or changed while being read (serve it from the fd). Never
   // closes `file`. `validators` are the file's as of `st`: a shared copy is made only for a new
-  // entry or when they changed (a check of an unchanged file allocates nothing);
+  // entry or when they changed (no allocation here for an unchanged file). They must not be
+  // the cache's own (`*entry->validators`): a changed file's entry is erased before the copy;
   // `content_type` is static text (mime_type_for's), kept as a view.
   const CachedFile* store(std::string_view key, const std::string& real_path, std::string_view content_type,
                           int fd, const struct stat& st, const Validators& validators);

@@ -14,6 +14,7 @@
 #include "http/site.hpp"
 #include "http/stats.hpp"
 #include "http/stats_page.hpp"
+#include "stack/text/shortest_seconds.hpp"
 
 namespace tcplab::http {
 namespace {
@@ -61,16 +62,15 @@ struct Server::Impl {
   // asking_connections stays 1: the hooks run only while answering a request, whose connection
   // is open (ESTABLISHED or CLOSE-WAIT) and counted by TCP; /stats reports the others.
   StatsSnapshot snapshot() {
-    return StatsSnapshot{
-        stats,
-        tcp.stats(),
-        tcp.drops(),
-        config.keepalive,
-        std::chrono::duration<double>(config.keepalive_timeout).count(),
-        config.max_requests,
-        1,
-        tcp.tcp_internals_available(),
-        std::string(tcp.tcp_name())};
+    return StatsSnapshot{stats,
+                         tcp.stats(),
+                         tcp.drops(),
+                         config.keepalive,
+                         config.keepalive_timeout,
+                         config.max_requests,
+                         1,
+                         tcp.tcp_internals_available(),
+                         std::string(tcp.tcp_name())};
   }
 
   std::string_view date() {
@@ -234,11 +234,11 @@ bool Server::start() {
     impl_->error = "port " + std::to_string(impl_->config.port) + " is already in use";
     return false;
   }
-  auto secs = [](Duration d) { return std::to_string(std::chrono::duration_cast<seconds>(d).count()); };
-  impl_->note("HTTP server listening on port " + std::to_string(impl_->config.port) + ", keep-alive " +
-              (impl_->config.keepalive ? "on (timeout " + secs(impl_->config.keepalive_timeout) + " s, max " +
-                                             std::to_string(impl_->config.max_requests) + " requests)"
-                                       : std::string("off: every response says Connection: close")));
+  const ServerConfig& c = impl_->config;
+  impl_->note("HTTP server listening on port " + std::to_string(c.port) + ", keep-alive " +
+              (c.keepalive ? "on (timeout " + text::shortest_seconds(c.keepalive_timeout) + " s, max " +
+                                 std::to_string(c.max_requests) + " requests)"
+                           : std::string("off: every response says Connection: close")));
   return true;
 }
 

@@ -15,20 +15,24 @@ namespace tcplab::http {
 namespace {
 
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
+// The methods each kind of target takes, as Allow names them (RFC 9110 §10.2.1): one text for
+// OPTIONS and the 405s alike, so the two cannot drift apart.
+constexpr std::string_view kAllowServer = "GET, HEAD, POST, OPTIONS";  // OPTIONS *, and /echo
+constexpr std::string_view kAllowPage = "GET, HEAD, OPTIONS";          // every other path
 
-Response method_not_allowed(std::string allow) {
+Response method_not_allowed(std::string_view allow) {
   // RFC 9110 §15.5.6: 405 carries Allow with the methods the resource supports.
-  auto r =
-      text_response(405, "text/plain; charset=utf-8", "405 Method Not Allowed (allowed: " + allow + ")\n");
-  r.head.headers.emplace_back("Allow", std::move(allow));
+  auto r = text_response(405, "text/plain; charset=utf-8",
+                         "405 Method Not Allowed (allowed: " + std::string(allow) + ")\n");
+  r.head.headers.emplace_back("Allow", allow);
   return r;
 }
 
 // RFC 9110 §9.3.7: a successful answer to OPTIONS, for the server (OPTIONS *) or a resource:
 // 200 with Allow, the methods it supports, and no content.
-Response options_answer(std::string allow) {
+Response options_answer(std::string_view allow) {
   auto r = text_response(200, "", "");
-  r.head.headers.emplace_back("Allow", std::move(allow));
+  r.head.headers.emplace_back("Allow", allow);
   return r;
 }
 
@@ -103,7 +107,7 @@ Response Site::respond(const Request& request) {
     // supports and no content (the request parser lets only OPTIONS use the asterisk-form).
     if (request.method != "OPTIONS")
       return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: * is only for OPTIONS\n");
-    return options_answer("GET, HEAD, POST, OPTIONS");
+    return options_answer(kAllowServer);
   }
   std::string rewritten;
   target = origin_form(target, rewritten);
@@ -111,7 +115,7 @@ Response Site::respond(const Request& request) {
   // checked by the request parser). This server is no proxy: the method is known but not
   // allowed, and Allow names what the server supports, as OPTIONS * does.
   if (request.method == "CONNECT" && !target.empty() && target.front() != '/')
-    return method_not_allowed("GET, HEAD, POST, OPTIONS");
+    return method_not_allowed(kAllowServer);
   if (target.empty() || target.front() != '/')
     return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: unsupported request target\n");
   auto q = target.find('?');
@@ -126,8 +130,8 @@ Response Site::respond(const Request& request) {
       if (evaluate_preconditions(request, nullptr, now) != Precondition::Serve) return precondition_failed();
       return text_response(200, "application/octet-stream", request.body);
     }
-    if (m == "OPTIONS") return options_answer("GET, HEAD, POST, OPTIONS");
-    if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, POST, OPTIONS");
+    if (m == "OPTIONS") return options_answer(kAllowServer);
+    if (m != "GET" && m != "HEAD") return method_not_allowed(kAllowServer);
     return text_response(
         200, "text/plain; charset=utf-8",
         "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
@@ -136,9 +140,9 @@ Response Site::respond(const Request& request) {
     // Only for a resource that is there: otherwise what a GET would get (404, 301, 400).
     Response as_for_get = respond_get(request, path, query, now);
     if (as_for_get.head.status / 100 != 2) return as_for_get;
-    return options_answer("GET, HEAD, OPTIONS");
+    return options_answer(kAllowPage);
   }
-  if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD, OPTIONS");
+  if (m != "GET" && m != "HEAD") return method_not_allowed(kAllowPage);
   Response r = respond_get(request, path, query, now);
   // RFC 9110 §13.2.1: preconditions count only where the answer would be 2xx. Files under
   // --root answered theirs against their validators; the built-in pages have none, so only

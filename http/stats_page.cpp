@@ -1,12 +1,11 @@
 // Rendering /stats and /tcp.
 #include "http/stats_page.hpp"
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <system_error>
 
 #include "stack/text/markup_escape.hpp"
+#include "stack/text/shortest_seconds.hpp"
 
 namespace tcplab::http {
 namespace {
@@ -29,13 +28,6 @@ void json_member(std::string& out, std::string_view name, std::string_view text,
 
 void field(std::string& out, std::string_view name, uint64_t value, bool comma = true) {
   json_member(out, name, std::to_string(value), comma);
-}
-
-// Seconds as the shortest text that reads back as the same value: "5", "0.5", "0.001".
-std::string seconds_text(double seconds) {
-  char text[32];
-  auto [end, ec] = std::to_chars(text, text + sizeof text, seconds);
-  return ec == std::errc() ? std::string(text, end) : std::to_string(seconds);
 }
 
 void tcp_field(std::string& out, bool tcp_internals, std::string_view name, uint64_t value,
@@ -123,7 +115,7 @@ std::string stats_json(const StatsSnapshot& s) {
   tcp_field(out, s.tcp_internals, "full_tcbs", s.tcp.full_tcbs, false);
   out += "}, \"config\": {\"keepalive\": ";
   out += s.keepalive ? "true, " : "false, ";
-  json_member(out, "keepalive_timeout_s", seconds_text(s.keepalive_timeout_s), true);
+  json_member(out, "keepalive_timeout_s", text::shortest_seconds(s.keepalive_timeout), true);
   field(out, "max_requests", s.max_requests, false);
   out += "}}\n";
   return out;
@@ -256,7 +248,7 @@ std::string stats_html(const StatsSnapshot& s) {
   }
   out += "</table><p>Keep-alive ";
   out += s.keepalive ? "on" : "off";
-  out += ", timeout " + seconds_text(s.keepalive_timeout_s) + " s, max requests " +
+  out += ", timeout " + text::shortest_seconds(s.keepalive_timeout) + " s, max requests " +
          std::to_string(s.max_requests) + " <code>[config]</code>";
   out +=
       ". <a href=\"/stats\">JSON</a> · <a href=\"/tcp.html\">connection table</a> · <a href=\"/\">demo "

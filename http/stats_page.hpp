@@ -7,6 +7,7 @@
 
 #include "http/stats.hpp"
 #include "stack/drop_reason.hpp"
+#include "stack/time.hpp"
 #include "stack/tcp/provider.hpp"
 #include "stack/tcp/socket.hpp"
 
@@ -17,8 +18,8 @@ struct StatsSnapshot {
   const tcp::TcpStats& tcp;
   const DropCounters& drops;
   bool keepalive = true;
-  // The idle timeout in force, in seconds: fractional when --keepalive-timeout is (0.5).
-  double keepalive_timeout_s = 5;
+  // The idle timeout in force (/stats: keepalive_timeout_s, fractional when the flag is, 0.5).
+  Duration keepalive_timeout = std::chrono::seconds(5);
   uint32_t max_requests = 100;
   // Connections the request for this page travels on and that tcp.connections_current
   // therefore counts: 1 when served over HTTP (the server's hooks), 0 for a bare snapshot.

@@ -76,16 +76,14 @@ void Stack::fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const s
   if (outcome.kind == Kind::Held) return;
   if (outcome.kind == Kind::Refused) {
     // The counter counts every fragment dropped; the trace has one line, which says so.
+    std::string_view detail = outcome.detail;
+    text::NoteBuffer with_held;
     if (outcome.fragments_dropped > 1 && tracer_.enabled()) {
       const size_t held = outcome.fragments_dropped - 1;
-      text::NoteBuffer detail;
-      return drop(outcome.reason, raw, now,
-                  detail.format("%.*s; %zu held fragment%s of the datagram dropped with it",
-                                static_cast<int>(outcome.detail.size()), outcome.detail.data(), held,
-                                held == 1 ? "" : "s"),
-                  outcome.fragments_dropped);
+      detail = with_held.format("%.*s; %zu held fragment%s of the datagram dropped with it",
+                                static_cast<int>(detail.size()), detail.data(), held, held == 1 ? "" : "s");
     }
-    return drop(outcome.reason, raw, now, outcome.detail, outcome.fragments_dropped);
+    return drop(outcome.reason, raw, now, detail, outcome.fragments_dropped);
   }
   ++ip_stats_.datagrams_reassembled;
   auto whole = wire::parse_ipv4(outcome.datagram);

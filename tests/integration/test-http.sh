@@ -293,7 +293,7 @@ for range in "" "500000-"; do
   wait_for 10 first_bytes_came
   truncate -s 1000000 "$DOCROOT/site/shrinking.bin"
   wait "$curl_pid"; rc=$?
-  got=$(wc -c <"$DOCROOT/shrunk.bin" 2>/dev/null || echo 0)
+  got=$(wc -c 2>/dev/null <"$DOCROOT/shrunk.bin" || echo 0)
   what="--root${range:+ -r $range}: a file that shrinks while it is sent"
   err=$(head -c 200 "$DOCROOT/shrunk.err")
   check "$what: curl exits 18, transfer incomplete [got $rc, $got bytes: $err]" \

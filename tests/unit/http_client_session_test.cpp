@@ -284,6 +284,30 @@ TEST_CASE("timeouts: no SYN-ACK, and no response, each fail with a message and e
   CHECK(h.session->finished());
 }
 
+TEST_CASE("a fetch the program stops itself (Ctrl-C, a body it cannot write) says so, not the server") {
+  SUBCASE("mid-body: we reset the connection") {
+    Harness h({"http://192.0.2.1/"});
+    h.start();
+    h.connect(0);
+    h.sock(0).client_send("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    h.sock(0).st = tcp::State::Closed;  // tcplab get's abort_all at exit
+    h.sock(0).finish(tcp::CloseReason::Aborted);
+    h.session->advance(h.now);
+    REQUIRE(h.reports.size() == 1);
+    CHECK(h.reports[0].error ==
+          "stopped here before the response was complete: we reset the connection (RST)");
+  }
+  SUBCASE("while connecting: nothing to reset") {
+    Harness h({"http://192.0.2.1/"});
+    h.start();
+    h.sock(0).st = tcp::State::Closed;
+    h.sock(0).finish(tcp::CloseReason::Aborted);
+    h.session->advance(h.now);
+    REQUIRE(h.reports.size() == 1);
+    CHECK(h.reports[0].error == "stopped here while connecting (nothing to reset: no SYN-ACK had come)");
+  }
+}
+
 TEST_CASE("a bad response fails the fetch and aborts the connection") {
   Harness h({"http://192.0.2.1/"});
   h.start();

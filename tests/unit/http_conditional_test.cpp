@@ -92,6 +92,22 @@ TEST_CASE("an entity-tag list matches by the strong or the weak comparison") {
     CHECK_MESSAGE(!entity_tag_list_matches(bad, "\"abc\"", true), bad);
 }
 
+TEST_CASE("OPTIONS, CONNECT and TRACE ignore the conditional fields (RFC 9110 §13.2.1)") {
+  const Validators v = example_validators();
+  for (const char* method : {"OPTIONS", "CONNECT", "TRACE"}) {
+    CAPTURE(method);
+    const std::vector<Header> fields{{"If-Match", "\"other\""},
+                                     {"If-None-Match", "*"},
+                                     {"If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"}};
+    for (const Header& field : fields) {
+      CAPTURE(field.name);
+      Request r = request_with({field});
+      r.method = method;
+      CHECK(evaluate_preconditions(r, &v, kNow) == Precondition::Serve);
+    }
+  }
+}
+
 TEST_CASE("preconditions are evaluated in RFC 9110 §13.2.2's order") {
   const Validators v = example_validators();
   const std::string same = format_http_date(kExample);

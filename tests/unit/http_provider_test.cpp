@@ -70,11 +70,11 @@ TEST_CASE("/stats.html marks the counters a kernel TCP does not show as not avai
   http::ServerStats http;
   tcp::TcpStats tcp;
   DropCounters drops;
-  http::StatsSnapshot own{http, tcp, drops, true, 5, 100};
+  http::StatsSnapshot own{http, tcp, drops, true, std::chrono::seconds(5), 100};
   CHECK(http::stats_html(own).find("not available") == std::string::npos);
   CHECK(http::stats_json(own).find("\"name\": \"tcplab\", \"internals_available\": true") !=
         std::string::npos);
-  http::StatsSnapshot kernel{http, tcp, drops, true, 5, 100};
+  http::StatsSnapshot kernel{http, tcp, drops, true, std::chrono::seconds(5), 100};
   kernel.tcp_internals = false;
   kernel.tcp_name = "kernel";
   auto html = http::stats_html(kernel);

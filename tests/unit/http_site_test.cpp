@@ -16,6 +16,8 @@
 
 using namespace tcplab;
 using namespace tcplab::http;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 
 namespace {
 
@@ -226,6 +228,10 @@ TEST_CASE(
   auto moved = files.respond(req("OPTIONS", "/dir"));
   CHECK(moved.head.status == 301);
   CHECK(files.respond(req("OPTIONS", "/sub/a.txt")).head.status == 200);
+  // RFC 9110 §13.2.1: the conditional fields mean nothing to OPTIONS, a file's included.
+  Request conditional = req("OPTIONS", "/sub/a.txt");
+  conditional.headers = {{"If-Match", "\"x\""}, {"If-None-Match", "*"}};
+  CHECK(files.respond(conditional).head.status == 200);
   CHECK(files.respond(req("OPTIONS", "/missing.txt")).head.status == 404);
 }
 
@@ -311,7 +317,7 @@ TEST_CASE("/stats JSON carries the issue's counters") {
   tcp.resets_received = 5;
   DropCounters drops;
   drops.count(DropReason::Ipv4BadChecksum);
-  auto json = stats_json(StatsSnapshot{http, tcp, drops, true, 5, 100});
+  auto json = stats_json(StatsSnapshot{http, tcp, drops, true, seconds(5), 100});
   for (const char* expected :
        {"\"current_connections\": 2", "\"current_connections_including_this\": 3", "\"lingering_closes\": 4",
         "\"lingering_aborts\": 1", "\"fin_timeouts\": 6", "\"connections_accepted\": 3",
@@ -322,7 +328,7 @@ TEST_CASE("/stats JSON carries the issue's counters") {
     INFO(expected);
     CHECK(json.find(expected) != std::string::npos);
   }
-  auto html = stats_html(StatsSnapshot{http, tcp, drops, false, 5, 100});
+  auto html = stats_html(StatsSnapshot{http, tcp, drops, false, seconds(5), 100});
   CHECK(html.find("Current connections") != std::string::npos);
   CHECK(html.find("Keep-alive off") != std::string::npos);
   CHECK(html.find("Responses cut off") != std::string::npos);
@@ -335,7 +341,7 @@ TEST_CASE("/stats counts the 503s sent out of file descriptors, in the JSON and 
   http.out_of_descriptors = 4;
   tcp::TcpStats tcp;
   DropCounters drops;
-  StatsSnapshot snap{http, tcp, drops, true, 5, 100};
+  StatsSnapshot snap{http, tcp, drops, true, seconds(5), 100};
   const std::string json = stats_json(snap);
   CHECK(json.find("\"out_of_descriptors\": 4,") != std::string::npos);
   // A new key: the ones before it keep their names and places.
@@ -349,14 +355,13 @@ TEST_CASE("/stats shows the idle timeout in force, a fractional one too") {
   ServerStats http;
   tcp::TcpStats tcp;
   DropCounters drops;
-  CHECK(stats_json(StatsSnapshot{http, tcp, drops, true, 5, 100}).find("\"keepalive_timeout_s\": 5,") !=
-        std::string::npos);
-  const StatsSnapshot half{http, tcp, drops, true, 0.5, 100};  // --keepalive-timeout 0.5
+  CHECK(stats_json(StatsSnapshot{http, tcp, drops, true, seconds(5), 100})
+            .find("\"keepalive_timeout_s\": 5,") != std::string::npos);
+  const StatsSnapshot half{http, tcp, drops, true, milliseconds(500), 100};  // --keepalive-timeout 0.5
   CHECK(stats_json(half).find("\"keepalive_timeout_s\": 0.5,") != std::string::npos);
   CHECK(stats_html(half).find("timeout 0.5 s") != std::string::npos);
-  CHECK(
-      stats_json(StatsSnapshot{http, tcp, drops, true, 0.001, 100}).find("\"keepalive_timeout_s\": 0.001,") !=
-      std::string::npos);
+  CHECK(stats_json(StatsSnapshot{http, tcp, drops, true, milliseconds(1), 100})
+            .find("\"keepalive_timeout_s\": 0.001,") != std::string::npos);
 }
 
 TEST_CASE("/stats current_connections leaves out the connection asking, and never goes below 0") {
@@ -364,14 +369,14 @@ TEST_CASE("/stats current_connections leaves out the connection asking, and neve
   tcp::TcpStats tcp;
   DropCounters drops;
   tcp.connections_current = 1;  // keep-alive off, right after a response: only the asker is open
-  auto json = stats_json(StatsSnapshot{http, tcp, drops, false, 5, 100});
+  auto json = stats_json(StatsSnapshot{http, tcp, drops, false, seconds(5), 100});
   CHECK(json.find("\"current_connections\": 0,") != std::string::npos);
   CHECK(json.find("\"current_connections_including_this\": 1,") != std::string::npos);
   tcp.connections_current = 0;  // a snapshot that claims an asker TCP does not count
-  CHECK(stats_json(StatsSnapshot{http, tcp, drops, false, 5, 100}).find("\"current_connections\": 0,") !=
-        std::string::npos);
+  CHECK(stats_json(StatsSnapshot{http, tcp, drops, false, seconds(5), 100})
+            .find("\"current_connections\": 0,") != std::string::npos);
   tcp.connections_current = 2;  // one other idle keep-alive connection
-  StatsSnapshot bare{http, tcp, drops, true, 5, 100};
+  StatsSnapshot bare{http, tcp, drops, true, seconds(5), 100};
   bare.asking_connections = 0;  // not asked over a connection: every one counts
   CHECK(stats_json(bare).find("\"current_connections\": 2,") != std::string::npos);
 }
@@ -380,7 +385,7 @@ TEST_CASE("/stats.html explains every counter the JSON shows, under the JSON nam
   ServerStats http;
   tcp::TcpStats tcp;
   DropCounters drops;
-  StatsSnapshot snap{http, tcp, drops, true, 5, 100};
+  StatsSnapshot snap{http, tcp, drops, true, seconds(5), 100};
   std::string json = stats_json(snap), html = stats_html(snap);
   // Every number in the JSON by its path ("current_connections", "closes.timeout", ...) and
   // every object ("responses", "drops", ...). A number at the top level or inside closes,
