@@ -126,16 +126,16 @@ echo "# tshark captured $packets packets on port 7"
 # an acknowledgment number Linux sends (SND.NXT - 1); an answer is Linux's ACK right after it.
 tshark -r "$CAP" -T fields -E separator=' ' -e ip.src -e tcp.seq_raw -e tcp.ack_raw -e tcp.len \
   -e tcp.flags.syn -e tcp.flags.fin -e tcp.flags.reset 2>/dev/null >"$WORK/keepalive-segments.txt"
+# Sequence numbers pass through "%.0f": awk would write one above 2^31 as 3.1035e+09.
 read -r probes answers < <(awk -v us="$STACK_IP" '
   function plain() { return $4 == 0 && $5 == 0 && $6 == 0 && $7 == 0 }
+  function seq(n) { return sprintf("%.0f", n % 4294967296) }
   FNR == 1 { fin = 0; pass++ }
   $6 == 1 { fin = 1 }
   fin { next }
-  pass == 1 { if ($1 != us && plain()) acked[$3] = 1; next }
-  $1 == us && plain() && (($2 + 1) % 4294967296) in acked {
-    probes++; probe_end = ($2 + 1) % 4294967296; next
-  }
-  $1 != us && plain() && probe_end != "" && $3 == probe_end { answers++ }
+  pass == 1 { if ($1 != us && plain()) acked[seq($3)] = 1; next }
+  $1 == us && plain() && (seq($2 + 1) in acked) { probes++; probe_end = seq($2 + 1); next }
+  $1 != us && plain() && probe_end != "" && seq($3) == probe_end { answers++ }
   { probe_end = "" }
   END { print probes + 0, answers + 0 }' "$WORK/keepalive-segments.txt" "$WORK/keepalive-segments.txt")
 resets=$(tshark -r "$CAP" -Y 'tcp.flags.reset == 1' 2>/dev/null | wc -l)
