@@ -27,7 +27,6 @@ class Reassembly {
   size_t bytes() const;
   bool empty() const { return ranges_.empty(); }
   size_t range_count() const { return ranges_.size(); }
-  void clear() { ranges_ = std::vector<Range>(); }
 
   struct Range {
     size_t begin, end;  // offsets from the in-order point
