@@ -38,7 +38,7 @@ enum class DropReason : uint8_t {
   TcpTruncated,
   TcpBadDataOffset,
   TcpBadChecksum,
-  TcpBadOption,  // option length runs past the header or is < 2
+  TcpBadOption,  // option length < 2, past the header, or wrong for its kind
   TcpBadFlags,   // SYN+FIN for no synchronized connection (one that is gets a challenge ACK)
   // TCP processing (RFC 9293 §3.10.7)
   TcpNoConnection,         // no listener, no TCB: answered with RST unless it was a RST

@@ -430,7 +430,7 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
   auto parsed = wire::parse_tcp(packet.payload, packet.header.source, packet.header.destination,
                                 verify_checksum, wire::FlagCheck::Host);
   if (!parsed) {
-    h.ctx.drop(parsed.error());
+    h.ctx.drop(parsed.error(), parsed.detail());
     return;
   }
   const wire::TcpSegment& seg = parsed.value();

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "stack/wire/checksum.hpp"
 
@@ -34,8 +36,9 @@ void add_pseudo_header(ChecksumAccumulator& acc, Ipv4Address source, Ipv4Address
   acc.add_u16(static_cast<uint16_t>(tcp_length));
 }
 
-// Returns false if the option list is malformed.
-bool parse_options(ConstBytes opts, TcpOptions& out) {
+// Fills `out`; if the option list is malformed, returns the rule it broke (for the trace's
+// tcp-bad-option line) and `out` is not to be used.
+std::optional<std::string_view> parse_options(ConstBytes opts, TcpOptions& out) {
   size_t i = 0;
   while (i < opts.size()) {
     uint8_t kind = read_u8(opts, i);
@@ -46,30 +49,32 @@ bool parse_options(ConstBytes opts, TcpOptions& out) {
     }
     // RFC 9293 §3.1 (MUST-68): every other option carries a length byte counting kind and
     // length; an illegal length (e.g., zero) is handled by dropping the segment (MUST-7).
-    if (i + 1 >= opts.size()) return false;
+    if (i + 1 >= opts.size()) return "option kind without its length byte at the end of the header";
     uint8_t len = read_u8(opts, i + 1);
-    if (len < 2 || i + len > opts.size()) return false;
+    if (len < 2) return "option length below 2 (it counts the kind and length bytes)";
+    if (i + len > opts.size()) return "option runs past the end of the header";
     ConstBytes opt = opts.subspan(i, len);
     switch (kind) {
       case kOptMss:
-        if (len != kLenMss) return false;
+        if (len != kLenMss) return "MSS option length is not 4";
         out.mss = read_u16(opt, 2);
         break;
       case kOptWindowScale: {
-        if (len != kLenWindowScale) return false;
+        if (len != kLenWindowScale) return "window scale option length is not 3";
         // Kept as on the wire, so a trace shows what the peer sent: RFC 7323 §2.3's "use 14
         // instead" of a larger shift is the connection's to apply (take_syn_options), and to log.
         out.window_scale = read_u8(opt, 2);
         break;
       }
       case kOptSackPermitted:
-        if (len != kLenSackPermitted) return false;
+        if (len != kLenSackPermitted) return "SACK-permitted option length is not 2";
         out.sack_permitted = true;
         break;
       case kOptSack: {
         // RFC 2018 §3: length is 8n + 2 for n blocks; a SACK option without blocks says nothing.
         size_t body = len - 2u;
-        if (body == 0 || body % kSackBlockLength != 0) return false;
+        if (body == 0) return "SACK option without blocks";
+        if (body % kSackBlockLength != 0) return "SACK option length is not 2 + 8n";
         for (size_t b = 0; b < body / kSackBlockLength; ++b) {
           if (out.sack_blocks < kMaxSackBlocks) {
             size_t at = 2 + b * kSackBlockLength;
@@ -80,7 +85,7 @@ bool parse_options(ConstBytes opts, TcpOptions& out) {
         break;
       }
       case kOptTimestamps:
-        if (len != kLenTimestamps) return false;
+        if (len != kLenTimestamps) return "timestamps option length is not 10";
         out.timestamps = TcpTimestamps{read_u32(opt, 2), read_u32(opt, 6)};
         break;
       default:
@@ -90,7 +95,7 @@ bool parse_options(ConstBytes opts, TcpOptions& out) {
     }
     i += len;
   }
-  return true;
+  return std::nullopt;
 }
 }  // namespace
 
@@ -212,8 +217,8 @@ Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address d
     if (acc.finish() != 0) return DropReason::TcpBadChecksum;
   }
   TcpSegment s;
-  if (!parse_options(bytes.subspan(kTcpMinHeaderLength, header_length - kTcpMinHeaderLength), s.options))
-    return DropReason::TcpBadOption;
+  auto options = bytes.subspan(kTcpMinHeaderLength, header_length - kTcpMinHeaderLength);
+  if (auto fault = parse_options(options, s.options)) return {DropReason::TcpBadOption, *fault};
   s.flags = TcpFlags::from_byte(read_u8(bytes, kFlags));
   // A segment cannot both open and close (SYN+FIN), open and abort (SYN+RST) or abort and
   // close (RST+FIN); rejecting these here means a strict reader never meets them. The TCP

@@ -208,26 +208,31 @@ TEST_CASE("tcp: options") {
     CHECK(r->options.timestamps->echo_reply == 11u);
     CHECK(r->options.to_string() == "<nop,nop,TS val 10 ecr 11>");
   }
-  SUBCASE("malformed options are TcpBadOption") {
-    for (const char* bad : {
-             "0200",                      // length 0
-             "0201",                      // length 1
-             "1e01",                      // unknown kind with length < 2
-             "010101 02",                 // kind with no room for its length byte
-             "080a0000",                  // timestamps claiming 10 bytes with 4 left in the header
-             "020305",                    // MSS with length 3
-             "02050000000000",            // MSS with length 5
-             "0304050000",                // window scale with length 4
-             "0402 0403000000",           // SACK-permitted with length 3
-             "0502",                      // SACK with no blocks
-             "050b 0000000100000002 00",  // SACK length not 2+8n
-             "0808 000000010000",         // timestamps length 8
-             "01 1e0a 0000",              // unknown option running past the header
+  SUBCASE("malformed options are TcpBadOption, with the rule they broke") {
+    struct Bad {
+      const char* options;
+      std::string_view rule;
+    };
+    for (const Bad& bad : {
+             Bad{"0200", "option length below 2 (it counts the kind and length bytes)"},
+             Bad{"0201", "option length below 2 (it counts the kind and length bytes)"},
+             Bad{"1e01", "option length below 2 (it counts the kind and length bytes)"},
+             Bad{"010101 02", "option kind without its length byte at the end of the header"},
+             Bad{"080a0000", "option runs past the end of the header"},  // 10 bytes claimed, 4 left
+             Bad{"020305", "MSS option length is not 4"},                // 3
+             Bad{"02050000000000", "MSS option length is not 4"},        // 5
+             Bad{"0304050000", "window scale option length is not 3"},
+             Bad{"0402 0403000000", "SACK-permitted option length is not 2"},
+             Bad{"0502", "SACK option without blocks"},
+             Bad{"050b 0000000100000002 00", "SACK option length is not 2 + 8n"},
+             Bad{"0808 000000010000", "timestamps option length is not 10"},
+             Bad{"01 1e0a 0000", "option runs past the end of the header"},  // unknown kind
          }) {
-      CAPTURE(bad);
-      auto r = parse_opts(bad);
+      CAPTURE(bad.options);
+      auto r = parse_opts(bad.options);
       REQUIRE_FALSE(r.ok());
       CHECK(r.error() == DropReason::TcpBadOption);
+      CHECK(r.detail() == bad.rule);
     }
   }
 }
