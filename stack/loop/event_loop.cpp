@@ -180,6 +180,13 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   const bool had_packets = ready > 0 && (fds[0].revents & POLLIN);
   if (had_packets) read_batch(now);
   if (ready > 0) report_watched();
+  if (paused_by_user_ && had_packets) {
+    // Step mode: what the packet's steps built leaves now, before the timers' turn, whose
+    // steps may hold the loop again (a timer armed before a long pause is due at once).
+    stack_.finish_turn();
+    flush_outbox(now);
+    now = clock_.now();
+  }
   advance_all(now);
   if (paused_by_user_) now = clock_.now();  // a timer's segment may have been stepped through
   flush_outbox(now);
@@ -237,8 +244,12 @@ void EventLoop::drain_signals() {
 }
 
 void EventLoop::read_batch(Instant& now) {
+  // In step mode every packet is a turn of its own (run_once sends its answers before the
+  // timers run): the answers to one packet leave before the next is read, as the person
+  // stepping expects. A batch would hold them through every later pause.
+  const int limit = paused_by_user_ ? 1 : kMaxBatch;
   int count = 0;
-  while (count < kMaxBatch) {
+  while (count < limit) {
     ssize_t n = ::read(link_fd_, buffer_.data(), buffer_.size());
     if (n < 0) {
       if (errno == EINTR) continue;

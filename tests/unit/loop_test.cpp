@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "stack/loop/event_loop.hpp"
 #include "stack/loop/status.hpp"
@@ -204,7 +206,8 @@ std::vector<Instant> inbound_times_with_pauses(bool paused_by_user, Instant& adv
   auto ping = wire::test::hex(wire::test::kPingRequest);
   for (int i = 0; i < 3; ++i)
     REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
-  loop.run_once(std::chrono::milliseconds(200));
+  // Stepping, each packet is a turn of its own (see the next test); unstepped, one batch.
+  for (int turn = 0; turn < (paused_by_user ? 3 : 1); ++turn) loop.run_once(std::chrono::milliseconds(200));
   return reader.seen_in;
 }
 
@@ -221,4 +224,61 @@ TEST_CASE("loop: after a step pause, packets and timers get the real time, not t
   auto batched = inbound_times_with_pauses(false, advanced_to);
   CHECK(batched == std::vector<Instant>{start, start, start});
   CHECK(advanced_to == start);
+}
+
+namespace {
+
+// The order in which packets crossed the link: "in" or "out", one entry each.
+struct CrossingOrder : trace::Sink {
+  std::vector<std::string> seen;
+  void packet(Instant, trace::Direction d, std::span<const std::byte>) override {
+    seen.emplace_back(d == trace::Direction::In ? "in" : "out");
+  }
+};
+
+// Two pings waiting on the link, as many turns as they take. `written_before_timers` gets,
+// for each turn, how many packets the loop had written when the timers' turn began.
+std::vector<std::string> crossings_of_two_pings(bool paused_by_user,
+                                                std::vector<uint64_t>& written_before_timers) {
+  testing::LinkPair link;
+  trace::Tracer tracer;
+  CrossingOrder order;
+  tracer.add(&order);
+  Stack stack(StackConfig{}, tracer);
+  SteadyClock clock;
+  loop::EventLoop loop(link.stack_side, stack, tracer, clock);
+  loop.set_paused_by_user(paused_by_user);
+  struct : loop::TimedClient {
+    const loop::EventLoop* loop;
+    std::vector<uint64_t>* written;
+    std::optional<Instant> next_deadline() const override { return std::nullopt; }
+    void advance(Instant) override { written->push_back(loop->stats().packets_written); }
+  } timers;
+  timers.loop = &loop;
+  timers.written = &written_before_timers;
+  loop.add_client(timers);
+  auto ping = wire::test::hex(wire::test::kPingRequest);
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(write(link.test_side, ping.data(), ping.size()) == static_cast<ssize_t>(ping.size()));
+  for (int turn = 0; turn < 4 && loop.stats().packets_written < 2; ++turn)
+    loop.run_once(std::chrono::milliseconds(200));
+  return order.seen;
+}
+
+}  // namespace
+
+TEST_CASE("loop: in step mode a packet's answer leaves before the next packet is read") {
+  // A person may pause at the second packet for longer than the client waits to retransmit:
+  // the first packet's answer must already be on the wire by then.
+  // And it has left before the timers run, since a timer's step may hold the loop again.
+  std::vector<uint64_t> written_before_timers;
+  CHECK(crossings_of_two_pings(true, written_before_timers) ==
+        std::vector<std::string>{"in", "out", "in", "out"});
+  CHECK(written_before_timers == std::vector<uint64_t>{1, 2});
+  // Without step mode, packets waiting together are read as one batch, answered together
+  // when the turn ends, after the timers.
+  written_before_timers.clear();
+  CHECK(crossings_of_two_pings(false, written_before_timers) ==
+        std::vector<std::string>{"in", "in", "out", "out"});
+  CHECK(written_before_timers == std::vector<uint64_t>{0});
 }
