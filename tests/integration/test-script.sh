@@ -70,6 +70,24 @@ done
 check "--pcap F --trace-json F: usage error, file not created (rc $rc: $(head -1 "$TMP/err"))" \
   bash -c '[ "$1" = 2 ] && grep -q "name the same file" "$2" && ! [ -e "$3" ]' \
   _ "$rc" "$TMP/err" "$TMP/same.out"
+# The same through a symlink whose target does not exist yet: open() would create the target.
+ln -s "$TMP/target.out" "$TMP/link.out"
+"$TCPLAB" script --pcap "$TMP/link.out" --trace-json "$TMP/target.out" "$SCEN/passive-open.pkt" \
+  >/dev/null 2>"$TMP/err"; rc=$?
+check "--pcap LINK --trace-json its new target: usage error, nothing created (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 2 ] && grep -q "name the same file" "$2" && ! [ -e "$3" ]' \
+  _ "$rc" "$TMP/err" "$TMP/target.out"
+# An output naming one of the inputs would empty it before it is read: refused, input intact.
+mkdir -p "$TMP/own"
+cp "$SCEN/passive-open.pkt" "$TMP/own/mine.pkt"
+for flag in --trace-json --pcap; do
+  for operand in "$TMP/own/mine.pkt" "$TMP/own"; do
+    "$TCPLAB" script "$flag" "$TMP/own/mine.pkt" "$operand" >/dev/null 2>"$TMP/err"; rc=$?
+    check "script $flag over its own script ($operand): usage error, script intact (rc $rc: $(head -1 "$TMP/err"))" \
+      bash -c '[ "$1" = 2 ] && grep -q "is the input file" "$2" && cmp -s "$3" "$4"' \
+      _ "$rc" "$TMP/err" "$SCEN/passive-open.pkt" "$TMP/own/mine.pkt"
+  done
+done
 # A whole number too large for the seed is out of range, not "not a whole number".
 "$TCPLAB" script --seed 99999999999999999999 "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
 contains "--seed too large: the error states the range (rc $rc)" "$TMP/err" \
@@ -113,6 +131,16 @@ check "cwnd - reads a trace from stdin (rc $rc: $(head -1 "$TMP/err"))" \
 "$TCPLAB" cwnd --conn 2 "$TMP/t.json" >/dev/null 2>"$TMP/err"
 check "cwnd --conn 2 of one connection: 'has 1 connection', not '1 connections'" \
   grep -q -- "--conn 2, but the trace has 1 connection$" "$TMP/err"
+# --svg naming the file read would replace the capture or trace with the drawing.
+cp "$TMP/p.pcap" "$TMP/keep.pcap"
+cp "$TMP/t.json" "$TMP/keep.json"
+for reader in "ladder $TMP/keep.pcap --svg $TMP/./keep.pcap" "cwnd $TMP/keep.json --svg $TMP/keep.json"; do
+  # shellcheck disable=SC2086
+  "$TCPLAB" $reader >/dev/null 2>"$TMP/err"; rc=$?
+  check "$reader: usage error, input intact (rc $rc: $(head -1 "$TMP/err"))" \
+    bash -c '[ "$1" = 2 ] && grep -q "is the input file" "$2" && cmp -s "$3" "$4" && cmp -s "$5" "$6"' \
+    _ "$rc" "$TMP/err" "$TMP/p.pcap" "$TMP/keep.pcap" "$TMP/t.json" "$TMP/keep.json"
+done
 "$TCPLAB" ladder - </dev/null >/dev/null 2>"$TMP/err"
 contains "ladder - with nothing on stdin: names it 'standard input'" "$TMP/err" "standard input: empty file"
 echo hello | "$TCPLAB" cwnd - >/dev/null 2>"$TMP/err"

@@ -11,6 +11,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/input_file.hpp"
+#include "tools/tcplab/same_file.hpp"
 
 namespace tcplab::cli {
 
@@ -43,6 +44,10 @@ int cwnd_main(int argc, char** argv, int first) {
     return kExitUsage;
   }
   const std::string& path = args.positionals[0];
+  if (auto problem = output_over_input("--svg", svg, {path})) {
+    std::fprintf(stderr, "tcplab cwnd: %s\n", problem->c_str());
+    return kExitUsage;
+  }
   std::string text, error;
   if (!read_input_file(path, text, error)) {
     std::fprintf(stderr, "tcplab cwnd: %s\n", error.c_str());

@@ -15,6 +15,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/input_file.hpp"
+#include "tools/tcplab/same_file.hpp"
 
 namespace tcplab::cli {
 
@@ -64,6 +65,10 @@ int ladder_main(int argc, char** argv, int first) {
     return kExitUsage;
   }
   const std::string& path = args.positionals[0];
+  if (auto problem = output_over_input("--svg", o.svg, {path})) {
+    std::fprintf(stderr, "tcplab ladder: %s\n", problem->c_str());
+    return kExitUsage;
+  }
   std::string text, error;
   if (!read_input_file(path, text, error)) {
     std::fprintf(stderr, "tcplab ladder: %s\n", error.c_str());

@@ -19,6 +19,7 @@
 #include "tools/tcplab/commands.hpp"
 #include "tools/tcplab/flags.hpp"
 #include "tools/tcplab/ladder_collector.hpp"
+#include "tools/tcplab/same_file.hpp"
 #include "tools/tcplab/script_apps.hpp"
 #include "tools/tcplab/stack_flags.hpp"
 
@@ -124,6 +125,15 @@ int script_main(int argc, char** argv, int first) {
   if (auto problem = check_trace(o.trace)) {
     std::fprintf(stderr, "tcplab script: %s (see tcplab script --help)\n", problem->c_str());
     return kExitUsage;
+  }
+  // The outputs are opened (emptied) before the first script is read.
+  const std::vector<std::string> scripts = scenario::expand_script_paths(args.positionals).files;
+  for (auto [flag, output] :
+       {std::pair{"--trace-json", &o.trace.trace_json}, std::pair{"--pcap", &o.trace.pcap}}) {
+    if (auto problem = output_over_input(flag, *output, scripts)) {
+      std::fprintf(stderr, "tcplab script: %s\n", problem->c_str());
+      return kExitUsage;
+    }
   }
   // A trace or capture into a pipe whose reader has gone (`--trace-json >(head)`) is a failed
   // write to report (the file is named incomplete, exit 1), as in serve, not a silent death.
