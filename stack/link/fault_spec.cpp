@@ -104,6 +104,18 @@ std::optional<std::string> apply_random_fault(FaultOptions& options, RandomFault
     in = false;
     value.remove_prefix(4);
   }
+  // The flag is repeatable for its two directions, not for a second value in one of them:
+  // which of two values counted would depend on their order.
+  constexpr uint8_t kIn = 1, kOut = 2;
+  const uint8_t directions = (in ? kIn : 0) | (out ? kOut : 0);
+  uint8_t& given = options.random_given[static_cast<size_t>(kind)];
+  if (const uint8_t again = given & directions; again != 0) {
+    const char* which = again == (kIn | kOut) ? "both directions already have"
+                        : again == kIn        ? "the in direction already has"
+                                              : "the out direction already has";
+    return std::string(which) + " a value from an earlier use of this flag; give each direction " +
+           "one value (in:VALUE and out:VALUE for two different ones)";
+  }
   auto set = [&](auto&& assign) {
     if (in) assign(options.in);
     if (out) assign(options.out);
@@ -124,6 +136,7 @@ std::optional<std::string> apply_random_fault(FaultOptions& options, RandomFault
       r.delay = *delay;
       r.jitter = *jitter;
     });
+    given |= directions;
     return std::nullopt;
   }
   auto p = parse_probability(value);
@@ -147,6 +160,7 @@ std::optional<std::string> apply_random_fault(FaultOptions& options, RandomFault
         break;
     }
   });
+  given |= directions;
   return std::nullopt;
 }
 

@@ -65,6 +65,9 @@ struct FaultOptions {
   RandomFaults out;  // packets from the stack to the TUN
   uint64_t seed = 1;
   std::vector<TargetedFault> targeted;
+  // Which directions each random fault flag has set (bit 0 in, bit 1 out, by RandomFaultKind),
+  // so that a second value for a direction is refused instead of silently replacing the first.
+  std::array<uint8_t, 5> random_given{};
 
   bool any() const { return in.any() || out.any() || !targeted.empty(); }
   const RandomFaults& random(trace::Direction d) const { return d == trace::Direction::In ? in : out; }
@@ -75,7 +78,8 @@ enum class RandomFaultKind { Drop, Dup, Reorder, Corrupt, Delay };
 
 // Parses one random-fault value, with an optional "in:" / "out:" prefix (both directions
 // without one), and stores it in `options`. Probabilities are "0.05" or "5%"; delays are
-// "MS" or "MS:JITTER" in milliseconds. Returns an error text or nothing.
+// "MS" or "MS:JITTER" in milliseconds. Returns an error text or nothing; a direction this
+// kind already has a value for is an error (`--drop 1 --drop 0`, `--delay 20 --delay out:30`).
 std::optional<std::string> apply_random_fault(FaultOptions& options, RandomFaultKind kind,
                                               std::string_view value);
 

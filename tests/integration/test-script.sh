@@ -59,7 +59,8 @@ contains "script error: an escape sequence is shown, not sent to the terminal" "
   "(at '\x1b[31mlisten(3,')"
 
 # --- usage errors exit 2 ------------------------------------------------------------------
-for args in "--bogus $SCEN/passive-open.pkt" "--seed x $SCEN/passive-open.pkt" "" "--pcap"; do
+for args in "--bogus $SCEN/passive-open.pkt" "--seed x $SCEN/passive-open.pkt" "" "--pcap" \
+  "--drop 1 --drop 0 $SCEN/passive-open.pkt" "--delay 20 --delay out:30 $SCEN/passive-open.pkt"; do
   # shellcheck disable=SC2086
   "$TCPLAB" script $args >/dev/null 2>"$TMP/err"; rc=$?
   check "usage error exits 2: tcplab script $args (got $rc: $(head -1 "$TMP/err"))" test "$rc" -eq 2

@@ -93,19 +93,45 @@ TEST_CASE("fault spec: probabilities, directions and delays") {
   CHECK_FALSE(link::apply_random_fault(o, link::RandomFaultKind::Dup, "0.5"));
   CHECK(o.in.dup == doctest::Approx(0.5));
   CHECK(o.out.dup == doctest::Approx(0.5));
-  CHECK_FALSE(link::apply_random_fault(o, link::RandomFaultKind::Delay, "20"));
+  CHECK_FALSE(link::apply_random_fault(o, link::RandomFaultKind::Delay, "in:20"));
   CHECK(o.in.delay == milliseconds(20));
-  CHECK(o.out.delay == milliseconds(20));
+  CHECK(o.out.delay == Duration::zero());
   CHECK(o.in.jitter == Duration::zero());
+  for (const char* bad : {"20:", ":5", "x", "-1", "in:", "60001", "both:20"})
+    CHECK_MESSAGE(link::apply_random_fault(o, link::RandomFaultKind::Delay, bad).has_value(), bad);
   CHECK_FALSE(link::apply_random_fault(o, link::RandomFaultKind::Delay, "out:30:5"));
   CHECK(o.out.delay == milliseconds(30));
   CHECK(o.out.jitter == milliseconds(5));
   CHECK(o.in.delay == milliseconds(20));
-  for (const char* bad : {"20:", ":5", "x", "-1", "in:", "60001", "both:20"})
-    CHECK_MESSAGE(link::apply_random_fault(o, link::RandomFaultKind::Delay, bad).has_value(), bad);
   CHECK(link::apply_random_fault(o, link::RandomFaultKind::Reorder, "up:5%").has_value());
   CHECK(o.any());
   CHECK_FALSE(FaultOptions{}.any());
+}
+
+TEST_CASE("fault spec: a second value for a direction is refused, not silently taken") {
+  using link::RandomFaultKind;
+  const std::string advice =
+      " a value from an earlier use of this flag; give each direction one value (in:VALUE and out:VALUE for "
+      "two "
+      "different ones)";
+  FaultOptions o;
+  CHECK_FALSE(link::apply_random_fault(o, RandomFaultKind::Drop, "1"));
+  CHECK(link::apply_random_fault(o, RandomFaultKind::Drop, "0") == "both directions already have" + advice);
+  CHECK(link::apply_random_fault(o, RandomFaultKind::Drop, "out:0") ==
+        "the out direction already has" + advice);
+  CHECK(o.in.drop == 1.0);  // the first value stands
+  CHECK(o.out.drop == 1.0);
+  // Another kind keeps its own record.
+  CHECK_FALSE(link::apply_random_fault(o, RandomFaultKind::Dup, "in:5%"));
+  CHECK(link::apply_random_fault(o, RandomFaultKind::Dup, "2%") == "the in direction already has" + advice);
+  CHECK_FALSE(link::apply_random_fault(o, RandomFaultKind::Dup, "out:2%"));
+  CHECK(o.in.dup == doctest::Approx(0.05));
+  CHECK(o.out.dup == doctest::Approx(0.02));
+  // A refused malformed value sets nothing, so the direction can still be given.
+  CHECK(link::apply_random_fault(o, RandomFaultKind::Delay, "in:x").has_value());
+  CHECK_FALSE(link::apply_random_fault(o, RandomFaultKind::Delay, "20"));
+  CHECK(link::apply_random_fault(o, RandomFaultKind::Delay, "out:30:5") ==
+        "the out direction already has" + advice);
 }
 
 TEST_CASE("fault spec: targeted faults parse and refuse clearly") {
