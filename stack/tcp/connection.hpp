@@ -208,6 +208,7 @@ class Connection final : public Socket {
   void restart_retransmission_timer();
   void retransmission_timeout();
   uint32_t retransmit_first(std::string_view note);
+  void resend_syn(std::string_view note);
   void persist_timeout();
   void enter_time_wait(std::string_view rule);
   void enter_fin_wait_2(std::string_view rule);

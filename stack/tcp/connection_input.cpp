@@ -156,7 +156,7 @@ bool Connection::check_sequence(wire::TcpSegment& seg) {
 bool Connection::answer_duplicate_syn(const wire::TcpSegment& seg) {
   if (!(tcb_.state == State::SynReceived && seg.flags.syn && !seg.flags.ack && seg.seq == tcb_.irs))
     return false;
-  if (!seg.flags.rst) send_syn(true, "retransmission (duplicate SYN)");
+  if (!seg.flags.rst) resend_syn("retransmission (duplicate SYN)");
   return true;
 }
 

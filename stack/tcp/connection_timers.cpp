@@ -140,15 +140,20 @@ void Connection::retransmission_timeout() {
 uint32_t Connection::retransmit_first(std::string_view note) {
   if (tcb_.state == State::SynSent || syn_unacknowledged()) {
     // After a CLOSE in SYN-RECEIVED the SYN,ACK goes again; the FIN follows once it is ACKed.
-    timed_seq_.reset();  // RFC 6298 §3 (Karn): no RTT sample across a retransmission
-    ++retransmissions_;
-    ++ctx_.stats.retransmissions;
-    resending_ = true;
-    send_syn(tcb_.state != State::SynSent, note);
-    resending_ = false;
+    resend_syn(note);
     return 1;
   }
   return retransmit_at(tcb_.snd_una, SIZE_MAX, note);
+}
+
+// Our SYN (SYN-SENT) or SYN,ACK sent again, counted and traced as a retransmission.
+void Connection::resend_syn(std::string_view note) {
+  timed_seq_.reset();  // RFC 6298 §3 (Karn): no RTT sample across a retransmission
+  ++retransmissions_;
+  ++ctx_.stats.retransmissions;
+  resending_ = true;
+  send_syn(tcb_.state != State::SynSent, note);
+  resending_ = false;
 }
 
 // The handshake is complete: NewReno starts with the initial window (RFC 5681 §3.1,

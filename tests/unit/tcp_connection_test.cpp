@@ -278,6 +278,41 @@ TEST_CASE("tcp: SYN-ACK retransmission backs off 1 s, 2 s, 4 s and gives up quie
   CHECK(peer.stack.tcp().stats().connections_current == 0);
 }
 
+TEST_CASE(
+    "tcp: a SYN-ACK sent again for a duplicate SYN is a retransmission: counted, flagged, no RTT sample") {
+  struct Resent : trace::Sink {
+    std::vector<std::string> out;  // each SYN-ACK sent: its note, and whether it is flagged resent
+    void segment(Instant, const trace::SegmentEvent& e) override {
+      if (e.direction == trace::Direction::Out)
+        out.push_back(std::string(e.note) + (e.retransmission ? " [counted]" : ""));
+    }
+  };
+  Peer peer;
+  Resent resent;
+  peer.tracer.add(&resent);
+  RecordingAccept acceptor;
+  REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+  auto first = peer.take();
+  REQUIRE(first.size() == 1);
+  // The SYN-ACK was lost: the client's SYN comes again, and the SYN-ACK is resent at once.
+  peer.advance(milliseconds(300));
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+  auto again = peer.take();
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].flags.to_string() == "S.");
+  CHECK(again[0].seq == first[0].seq);
+  CHECK(resent.out == std::vector<std::string>{"", "retransmission (duplicate SYN) [counted]"});
+  CHECK(peer.stack.tcp().stats().retransmissions == 1);
+  // RFC 6298 §3 (Karn): the ACK may answer either SYN-ACK, so it gives no RTT sample.
+  peer.advance(milliseconds(10));
+  peer.inject(Peer::make(".", peer.isn + 1, first[0].seq + 1, 1000), 80);
+  auto* socket = peer.stack.tcp().accept(80);
+  REQUIRE(socket != nullptr);
+  CHECK(socket->info().retransmissions == 1);
+  CHECK(socket->info().srtt == Duration::zero());  // no sample taken
+}
+
 TEST_CASE("tcp: each SYN-ACK and SYN retransmission arms the retransmission timer once, as traced") {
   // Lab 04 has students read these timer lines: one "armed" per (re)transmission, as for data.
   struct Armed : trace::Sink {
