@@ -47,10 +47,14 @@ class Inference {
     }
   }
   State state(int side) const { return state_[side]; }
+  // Whether the last segment showed that `side`'s FIN crossed the peer's: the CLOSE-WAIT
+  // inferred when the peer's FIN was seen was FIN-WAIT-1 (cleared by the next segment).
+  bool fin_crossed(int side) const { return crossed_fin_[side]; }
 
   // Applies a segment from side `a`; `lost` segments change only their sender.
   void on_segment(int a, const SegmentInput& s, bool lost) {
     int b = 1 - a;
+    crossed_fin_[0] = crossed_fin_[1] = false;
     const auto& f = s.flags;
     State& sender = state_[a];
     if (f.syn) syn_seq_[a] = s.seq;
@@ -61,7 +65,15 @@ class Inference {
       if (f.fin) {
         fin_end_[a] = s.seq + s.payload_length + (f.syn ? 1u : 0u) + 1u;
         if (sender == State::Established || sender == State::SynReceived) sender = State::FinWait1;
-        if (sender == State::CloseWait) sender = State::LastAck;
+        if (sender == State::CloseWait) {
+          // A FIN whose ACK falls short of the peer's FIN was sent before that FIN arrived
+          // (an ACK carries RCV.NXT): the two crossed, a simultaneous close (RFC 9293 §3.6,
+          // Figure 13). The sender was in FIN-WAIT-1, not CLOSE-WAIT, and the peer's FIN takes
+          // it to CLOSING.
+          const bool acks_peer_fin = f.ack && fin_end_[b] && s.ack >= *fin_end_[b];
+          sender = acks_peer_fin ? State::LastAck : State::Closing;
+          crossed_fin_[a] = !acks_peer_fin;
+        }
       }
     }
     if (lost) return;
@@ -95,6 +107,7 @@ class Inference {
 
  private:
   State state_[2] = {State::Closed, State::Closed};
+  bool crossed_fin_[2] = {false, false};
   std::optional<Seq> syn_seq_[2];
   std::optional<Seq> fin_end_[2];
 };
@@ -264,8 +277,14 @@ class Builder {
     State before[2] = {inference.state(kClient), inference.state(kServer)};
     inference.on_segment(a, s, r.lost);
     for (int side : {kClient, kServer}) {
-      if (exact_[side] || inference.state(side) == before[side]) continue;
+      if (exact_[side]) continue;
+      if (inference.fin_crossed(side) && close_wait_row_[side]) {
+        cell(c_.rows[*close_wait_row_[side]], side) =
+            StateCell{std::string(tcp::to_string(State::FinWait1)), true, ""};
+      }
+      if (inference.state(side) == before[side]) continue;
       cell(r, side) = StateCell{std::string(tcp::to_string(inference.state(side))), true, ""};
+      if (inference.state(side) == State::CloseWait) close_wait_row_[side] = c_.rows.size();
     }
     // Exact changes the trace reported just before this segment left its sender.
     if (!pending_[a].empty() && cell(r, a).empty()) {
@@ -342,6 +361,7 @@ class Builder {
   std::optional<Seq> base_[2];
   std::optional<Seq> max_end_[2];
   std::vector<StateCell> pending_[2];
+  std::optional<size_t> close_wait_row_[2];  // the row that showed a side's inferred CLOSE-WAIT
 };
 
 }  // namespace

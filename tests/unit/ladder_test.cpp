@@ -184,6 +184,39 @@ TEST_CASE("ladder: a connection that began before the capture starts counting at
   CHECK(render_text(l).find("(no SYN in the input)") != std::string::npos);
 }
 
+TEST_CASE("ladder: FINs that cross are a simultaneous close, inferred for both ends") {
+  // The server's FIN is seen first, then the client's, whose ACK (1) falls short of the
+  // server's FIN: the client sent it before that FIN arrived (RFC 9293 §3.6, Figure 13).
+  auto l = ladder_from({
+      {{true, 40000, kSyn, kC, 0}},
+      {{false, 40000, kSyn | kAck, kS, kC + 1}},
+      {{true, 40000, kAck, kC + 1, kS + 1}},
+      {{false, 40000, kFin | kAck, kS + 1, kC + 1}},
+      {{true, 40000, kFin | kAck, kC + 1, kS + 1}},
+      {{false, 40000, kAck, kS + 2, kC + 2}},
+      {{true, 40000, kAck, kC + 2, kS + 2}},
+  });
+  const auto& c = l.connections[0];
+  CHECK(c.rows[3].server_state.text() == "FIN-WAIT-1?");
+  CHECK(c.rows[3].client_state.text() == "FIN-WAIT-1?");  // not CLOSE-WAIT: its FIN was on its way
+  CHECK(c.rows[4].client_state.text() == "CLOSING?");
+  CHECK(c.rows[4].server_state.text() == "CLOSING?");
+  CHECK(c.rows[5].client_state.text() == "TIME-WAIT?");
+  CHECK(c.rows[6].server_state.text() == "TIME-WAIT?");
+  // A FIN that acknowledges the peer's is the passive close it looks like.
+  auto passive = ladder_from({
+      {{true, 40000, kSyn, kC, 0}},
+      {{false, 40000, kSyn | kAck, kS, kC + 1}},
+      {{true, 40000, kAck, kC + 1, kS + 1}},
+      {{false, 40000, kFin | kAck, kS + 1, kC + 1}},
+      {{true, 40000, kFin | kAck, kC + 1, kS + 2}},
+  });
+  const auto& p = passive.connections[0];
+  CHECK(p.rows[3].client_state.text() == "CLOSE-WAIT?");
+  CHECK(p.rows[4].client_state.text() == "LAST-ACK?");
+  CHECK(p.rows[4].server_state.text() == "TIME-WAIT?");
+}
+
 TEST_CASE("ladder: a reset closes both ends") {
   auto l = ladder_from({{{true, 40000, kSyn, kC, 0}}, {{false, 40000, kRst | kAck, 0, kC + 1}}});
   const auto& c = l.connections[0];
