@@ -223,7 +223,10 @@ std::optional<TargetedFault> parse_targeted_fault(std::string_view text, std::st
   f.kind = *kind;
   if (f.action == FaultAction::Delay) {
     if (words.size() != 4) {
-      error = "delay needs milliseconds, like 'delay in syn 2000'";
+      error = words.size() < 4 ? "delay needs milliseconds, like 'delay in syn 2000'"
+                               : "delay takes one number of milliseconds, not '" + std::string(words[3]) +
+                                     " " + std::string(words[4]) + (words.size() > 5 ? " ...'" : "'") +
+                                     ", like 'delay in syn 2000'";
       return std::nullopt;
     }
     auto ms = parse_millis(words[3]);

@@ -160,7 +160,8 @@ TEST_CASE("fault spec: targeted faults parse and refuse clearly") {
                 Bad{"drop up data", "unknown direction"}, Bad{"drop out datum", "unknown segment kind"},
                 Bad{"drop out data#0", "count from 1"}, Bad{"drop out data#x", "count from 1"},
                 Bad{"drop out data#", "count from 1"}, Bad{"delay in syn", "needs milliseconds"},
-                Bad{"delay in syn soon", "not a delay"}, Bad{"drop out fin 5", "takes no argument"}}) {
+                Bad{"delay in syn soon", "not a delay"}, Bad{"drop out fin 5", "takes no argument"},
+                Bad{"delay in syn 20 30", "takes one number of milliseconds, not '20 30'"}}) {
     error.clear();
     CHECK_MESSAGE(!link::parse_targeted_fault(b.spec, error), b.spec);
     CHECK_MESSAGE(error.find(b.says) != std::string::npos, b.spec << ": " << error);
