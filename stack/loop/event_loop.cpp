@@ -18,8 +18,10 @@
 namespace tcplab::loop {
 namespace {
 
-// The write end of the current loop's self-pipe; the handler may only touch this.
+// The write end of the current loop's self-pipe, and the text to print at once on SIGINT
+// (set_interrupt_notice); the handler may only touch these.
 std::atomic<int> g_signal_pipe{-1};
+std::atomic<const std::string_view*> g_interrupt_notice{nullptr};
 
 void on_signal(int signo) {
   int saved = errno;  // write() may clobber errno under the interrupted code
@@ -27,6 +29,9 @@ void on_signal(int signo) {
   if (fd >= 0) {
     unsigned char byte = static_cast<unsigned char>(signo);
     [[maybe_unused]] ssize_t n = ::write(fd, &byte, 1);  // pipe full: a wakeup is pending anyway
+  }
+  if (const std::string_view* notice = g_interrupt_notice.load(); signo == SIGINT && notice != nullptr) {
+    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, notice->data(), notice->size());
   }
   errno = saved;
 }
@@ -84,6 +89,8 @@ bool EventLoop::install_signal_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
   return true;
 }
+
+void EventLoop::set_interrupt_notice(const std::string_view* notice) { g_interrupt_notice.store(notice); }
 
 void EventLoop::request_stop() {
   stopping_ = true;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stack/link/fault_injector.hpp"
@@ -82,6 +83,9 @@ class EventLoop {
   // Routes SIGINT, SIGTERM, SIGHUP (unless ignored) and SIGUSR1 to this loop through its
   // self-pipe. One loop per process.
   bool install_signal_handlers();
+  // Text the SIGINT handler writes to stderr at once (null: none), for a loop a sink may hold
+  // (step mode), which acts on the signal only when it runs again. Must outlive the handlers.
+  static void set_interrupt_notice(const std::string_view* notice);
   // Runs until stop is requested (SIGINT/SIGTERM or request_stop()). Returns 0 then, or 1 on a
   // link error (see error()).
   int run();

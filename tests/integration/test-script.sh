@@ -386,4 +386,23 @@ check "serve --step: c continues and curl succeeds (rc $rc)" test "$rc" -eq 0 -a
 check "serve --step: no further pause after c" test "$(grep -c '^step> ' "$SERVER_LOG")" -eq 1
 stop_server; rc=$?
 check "serve --step: stops cleanly on SIGTERM (rc $rc)" test "$rc" -eq 0
+# Ctrl-C at the prompt is acted on only when the loop runs again: tcplab says so at once.
+ip netns exec "$LAB_NAME" "$TCPLAB" serve --step --http-port 80 <&3 >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do grep -q '^tcplab: up on' "$SERVER_LOG" && break; sleep 0.1; done
+lab_exec timeout 30 curl -sS --max-time 25 -o /dev/null http://192.0.2.2/ 2>/dev/null &
+curl_pid=$!
+wait_for 10 pauses_shown "$SERVER_LOG" 1
+kill -INT "$SERVER_PID"
+sleep 0.3
+contains "serve --step: Ctrl-C at the prompt is answered at once" "$SERVER_LOG" \
+  "tcplab: Ctrl-C noted: tcplab stops when the stack runs again; at a step> prompt, q stops now"
+echo q >&3
+for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+stopped_by_q=yes
+kill -0 "$SERVER_PID" 2>/dev/null && stopped_by_q=no
+stop_server; rc=$?
+check "serve --step: q after Ctrl-C stops it (rc $rc, stopped by q: $stopped_by_q)" \
+  test "$rc" -eq 0 -a "$stopped_by_q" = yes
+wait "$curl_pid" 2>/dev/null
 exec 3>&-

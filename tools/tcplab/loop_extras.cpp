@@ -35,6 +35,11 @@ void LoopExtras::attach(Stack& stack, TraceSinks& sinks, loop::EventLoop& loop, 
     step_timer_ = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step_);
     loop.add_client(*step_timer_);
     loop.set_paused_by_user(true);
+    // Ctrl-C at the prompt reaches the loop only when it runs again: say so at once.
+    static constexpr std::string_view kInterruptNotice =
+        "\ntcplab: Ctrl-C noted: tcplab stops when the stack runs again; at a step> prompt, q stops "
+        "now and c runs on to the stop\n";
+    loop::EventLoop::set_interrupt_notice(&kInterruptNotice);
   }
   // The fault injector sits between the TUN and the stack, both ways, only when asked for.
   if (faults.any()) {
