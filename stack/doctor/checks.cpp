@@ -360,7 +360,11 @@ std::string format_json(const std::vector<Check>& checks) {
     out += i ? ",\n " : "";
     out += "{\"check\":";
     trace::append_json_string(out, c.name);
+    // "ok" is false only for a failure; "status" tells a pass from a piece of information.
     out += c.status == Status::Fail ? ",\"ok\":false" : ",\"ok\":true";
+    out += c.status == Status::Ok     ? ",\"status\":\"ok\""
+           : c.status == Status::Fail ? ",\"status\":\"fail\""
+                                      : ",\"status\":\"info\"";
     out += ",\"detail\":";
     trace::append_json_string(out, c.detail);
     out += ",\"fix\":";

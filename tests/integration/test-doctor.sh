@@ -59,14 +59,17 @@ expect netem info "sch_netem" "good setup: netem is information"
 echo "$OUT" | sed 's/^/# /'
 
 json=$(lab_exec "$TCPLAB" doctor --json); rc=$?
-check "--json: exit 0, an array of objects with exactly check/ok/detail/fix [rc $rc]" python3 -c '
+check "--json: exit 0, an array of objects with exactly check/ok/status/detail/fix [rc $rc]" python3 -c '
 import json, sys
 checks = json.loads(sys.argv[1])
 assert [c["check"] for c in checks] == ["tun-device", "privilege", "addresses", "rp_filter", "firewall",
                                         "device-name", "tun-settings", "netem"], checks
 for c in checks:
-    assert set(c) == {"check", "ok", "detail", "fix"}, c
+    assert set(c) == {"check", "ok", "status", "detail", "fix"}, c
     assert c["ok"] is True and isinstance(c["detail"], str) and isinstance(c["fix"], str), c
+# The information checks are told apart from the passes, as the text output does.
+assert [c["status"] for c in checks if c["check"] in ("tun-settings", "netem")] == ["info", "info"], checks
+assert [c["status"] for c in checks if c["check"] in ("tun-device", "privilege")] == ["ok", "ok"], checks
 ' "$json"
 
 # ---------------------------------------------------------------- /dev/net/tun 0600, unprivileged user

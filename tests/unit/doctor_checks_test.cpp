@@ -304,9 +304,10 @@ TEST_CASE("doctor: text and JSON output, exit status") {
         "FAIL  rp_filter     strict \"1\"; fix: sysctl\n"
         "info  netem         absent\n");
   CHECK(format_json(checks) ==
-        "[{\"check\":\"tun-device\",\"ok\":true,\"detail\":\"fine\",\"fix\":\"\"},\n"
-        " {\"check\":\"rp_filter\",\"ok\":false,\"detail\":\"strict \\\"1\\\"\",\"fix\":\"sysctl\"},\n"
-        " {\"check\":\"netem\",\"ok\":true,\"detail\":\"absent\",\"fix\":\"\"}]\n");
+        "[{\"check\":\"tun-device\",\"ok\":true,\"status\":\"ok\",\"detail\":\"fine\",\"fix\":\"\"},\n"
+        " {\"check\":\"rp_filter\",\"ok\":false,\"status\":\"fail\",\"detail\":\"strict \\\"1\\\"\",\"fix\":"
+        "\"sysctl\"},\n"
+        " {\"check\":\"netem\",\"ok\":true,\"status\":\"info\",\"detail\":\"absent\",\"fix\":\"\"}]\n");
   CHECK_FALSE(all_ok(checks));
   checks.erase(checks.begin() + 1);
   CHECK(all_ok(checks));

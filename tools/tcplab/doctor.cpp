@@ -29,7 +29,10 @@ int doctor_main(int argc, char** argv, int first) {
   bool json = false;
   FlagTable flags;
   add_link_flags(flags, link);
-  add_flag(flags, "--json", "", "off", "print a JSON array of {check, ok, detail, fix} instead of lines",
+  add_flag(flags, "--json", "", "off",
+           "print a JSON array of {check, ok, status, detail, fix} instead of lines (ok: not failed; status: "
+           "ok, fail "
+           "or info)",
            switch_into(json, true));
   ParsedArgs args;
   if (auto error = parse_flags(flags, argc, argv, first, args)) {
