@@ -141,6 +141,16 @@ void Session::abort_stalled() {
   socket_->abort();
 }
 
+// Whether an unacknowledged response, due for abort_stalled, is held by a shut window. An open
+// one means the segments or their ACKs are being lost: TCP retransmits them, backing off, and
+// gives up on a dead peer itself (RFC 9293 §3.8.3), so the wait starts again instead.
+bool Session::stalled_by_shut_window() {
+  const std::optional<bool> shut = socket_->peer_window_shut();
+  if (!shut || *shut) return true;  // not known (kernel TCP): the timeout alone decides
+  stall_check_ = env_.now;
+  return false;
+}
+
 Instant Session::active_since(Instant t) const {
   // Idle means nothing happening, delivery included: a response entered the send buffer at
   // `t`, but a slow reader may take longer than the timeout to acknowledge it (RFC 9112 §9.5:
@@ -149,7 +159,8 @@ Instant Session::active_since(Instant t) const {
   Instant since = t == kPending ? env_.now : t;
   if (socket_)
     if (auto acked = socket_->last_acknowledged(); acked && *acked > since) since = *acked;
-  return since;
+  // A wait that found the window open (stalled_by_shut_window) starts again from there.
+  return std::max(since, stall_check_);
 }
 
 void Session::touch() {
@@ -187,7 +198,7 @@ void Session::fire_timer() {
     } else if (requests_ == 0) {
       begin_close(CloseBy::HeaderTimeout, "no request within --header-timeout");
     } else if (socket_->send_queued() > 0) {
-      abort_stalled();
+      if (stalled_by_shut_window()) abort_stalled();
     } else {
       begin_close(CloseBy::Timeout,
                   "keep-alive timeout: idle for --keepalive-timeout, the server closes first "
@@ -196,7 +207,7 @@ void Session::fire_timer() {
     return;
   }
   if (phase_ == Phase::Writing) {
-    abort_stalled();
+    if (stalled_by_shut_window()) abort_stalled();
     return;
   }
   if (phase_ == Phase::Lingering) {
@@ -206,7 +217,7 @@ void Session::fire_timer() {
     // live client that answers TCP's zero-window probes but acknowledges none of the response
     // for the whole keep-alive timeout would hold it for ever: reset, as while writing.
     auto state = socket_->state();
-    if (auto stall = lingering_stall_at(); stall && env_.now >= *stall) {
+    if (auto stall = lingering_stall_at(); stall && env_.now >= *stall && stalled_by_shut_window()) {
       // The lingering close ends with RST: counted as one (lingering_aborts).
       ++env_.stats.lingering_aborts;
       abort_stalled();

@@ -109,6 +109,7 @@ class Session final : public tcp::SocketHandler {
   // Lingering: when a client that takes none of our bytes is reset (nothing if all is taken).
   std::optional<Instant> lingering_stall_at() const;
   void abort_stalled();
+  bool stalled_by_shut_window();
   void pump();
   void pump_once(bool& progress);
   void read_input();
@@ -182,7 +183,8 @@ class Session final : public tcp::SocketHandler {
   std::optional<Instant> request_start_;
   Instant linger_since_{};
   Instant lingering_began_{};  // linger_since_ moves on while our data waits; this does not
-  Instant writing_since_{};  // when the response being written began
+  Instant writing_since_{};    // when the response being written began
+  Instant stall_check_{};      // when a stall's timeout last found the client's window open
   bool in_timer_ = false;
   // The close is a plain FIN: the session lets TCP finish alone (tcp::Socket::release) at its
   // next visit, once its notes are out; with linger_on_data_ late request bytes make TCP do

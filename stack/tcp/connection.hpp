@@ -105,6 +105,7 @@ class Connection final : public Socket {
   size_t send_space() const override;
   size_t send_queued() const override { return send_.size(); }
   std::optional<Instant> last_acknowledged() const override { return last_acknowledged_; }
+  std::optional<bool> peer_window_shut() const override { return tcb_.snd_wnd == 0; }
   size_t receive(std::span<std::byte> out) override;
   size_t readable() const override;
   bool peer_closed() const override;

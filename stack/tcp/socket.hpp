@@ -144,6 +144,10 @@ class Socket {
   // When an ACK last acknowledged new data (nothing: none yet, or not known): how an
   // application tells a slow reader, still taking its data, from an idle peer.
   virtual std::optional<Instant> last_acknowledged() const { return std::nullopt; }
+  // Whether the peer's window is shut (zero), so nothing can be sent until it reopens; nothing
+  // when not known. An application waiting for an ACK tells a client that takes nothing (shut)
+  // from a path losing packets, which TCP's own retransmissions and their limit look after.
+  virtual std::optional<bool> peer_window_shut() const { return std::nullopt; }
   // Copies in-order received bytes out; reading frees receive window.
   virtual size_t receive(std::span<std::byte> out) = 0;
   virtual size_t readable() const = 0;

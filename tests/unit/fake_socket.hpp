@@ -28,6 +28,7 @@ class FakeSocket final : public tcp::Socket {
   size_t space = std::numeric_limits<size_t>::max() / 2;  // free send buffer
   size_t unacknowledged = 0;  // of what was sent: bytes the client has not acknowledged
   std::optional<Instant> acknowledged_at;  // when the client last acknowledged new bytes
+  std::optional<bool> window_shut;         // the client's window: shut, open, or not known
   bool fin_in = false;
   bool closed = false;
   bool aborted = false;
@@ -109,6 +110,7 @@ class FakeSocket final : public tcp::Socket {
   }
   size_t send_queued() const override { return unacknowledged; }
   std::optional<Instant> last_acknowledged() const override { return acknowledged_at; }
+  std::optional<bool> peer_window_shut() const override { return window_shut; }
   size_t receive(std::span<std::byte> out) override {
     size_t n = std::min(out.size(), inbound.size());
     std::memcpy(out.data(), inbound.data(), n);

@@ -210,6 +210,52 @@ TEST_CASE("idle timeout: a client that acknowledges nothing (a zero window) is c
   CHECK(h.stats.closed(CloseBy::Timeout) == 1);
 }
 
+TEST_CASE("idle timeout: a response unacknowledged with the window open is loss for TCP, not a stall") {
+  // Segments or ACKs lost: TCP retransmits with a backed-off RTO that may exceed the timeout,
+  // and gives up on a dead client itself. Only a shut window is the stall the timeout is for.
+  for (bool writing : {false, true}) {
+    CAPTURE(writing);
+    ServerConfig c;
+    c.keepalive_timeout = seconds(1);
+    Harness h(c);
+    if (writing) h.sock.space = 1000;
+    h.start();
+    h.sock.unacknowledged = 500'000;
+    h.sock.window_shut = false;
+    h.sock.client_send(writing ? "GET /big/300000 HTTP/1.1\r\nHost: h\r\n\r\n" : kGet11);  // t=0
+    REQUIRE(h.session->phase() == (writing ? Session::Phase::Writing : Session::Phase::Reading));
+    h.at(seconds(1));
+    h.at(seconds(5));
+    CHECK_FALSE(h.sock.aborted);
+    CHECK_FALSE(h.sock.closed);
+    // The window shuts and stays shut: a whole timeout later, the stall is reset.
+    h.sock.window_shut = true;
+    h.at(seconds(6) - std::chrono::milliseconds(1));
+    CHECK_FALSE(h.sock.aborted);
+    h.at(seconds(6));
+    CHECK(h.sock.aborted);
+    CHECK(h.stats.closed(CloseBy::Timeout) == 1);
+  }
+}
+
+TEST_CASE("lingering close: an unacknowledged response with the window open is not reset") {
+  ServerConfig c;
+  c.linger = seconds(2);
+  c.keepalive_timeout = seconds(5);
+  Harness h(c);
+  h.start();
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
+  REQUIRE(h.sock.closed);
+  h.sock.unacknowledged = h.sock.sent.size();
+  h.sock.window_shut = false;  // lost on the way: TCP is retransmitting
+  h.at(seconds(5));
+  h.at(seconds(12));
+  CHECK_FALSE(h.sock.aborted);
+  h.sock.window_shut = true;
+  h.at(seconds(17));
+  CHECK(h.sock.aborted);
+}
+
 TEST_CASE("idle timeout: a response too large for the send buffer stalls the same way while it is written") {
   using std::chrono::milliseconds;
   ServerConfig c;
