@@ -328,6 +328,7 @@ class Connection final : public Socket {
   // RFC 2018: both SYNs carried SACK-permitted (sack_ok_); the scoreboard of what the peer
   // holds; the starts of the out-of-order segments we received most recently (RFC 2018 §4).
   bool sack_ok_ = false;
+  bool peer_sends_sack_blocks_ = false;  // an ACK of the peer's has carried a SACK block
   SackScoreboard scoreboard_;
   std::array<Seq, wire::kMaxSackBlocks> sack_recent_{};
   size_t sack_recent_count_ = 0;

@@ -466,8 +466,15 @@ void Connection::count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_
   // too). We take that part: an ACK of SND.UNA with new SACK information counts whatever its
   // window. A Linux receiver's window grows with nearly every segment while it autotunes its
   // buffer; without this its duplicates would not count and a loss would wait for the timer.
+  // RFC 6675 §2 goes further: with SACK, only an ACK that SACKs bytes not SACKed before is a
+  // duplicate. We follow it once the peer has shown it sends SACK blocks: an ACK sent again by
+  // the network, or one reporting only a duplicate it received (a D-SACK, RFC 2883 §4), says
+  // nothing was lost, and counting it would start recovery and resend data that arrived.
+  // A peer that sends no blocks at all keeps RFC 5681 §2's count (sack-without-blocks-newreno below).
+  const bool sack_says = sack_ok_ && (peer_sends_sack_blocks_ || seg.options.sack_blocks > 0);
+  const bool counts = sack_says ? new_sack_info : same_window;
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
-                   !persist_.probing && tcb_.snd_wnd > 0 && (same_window || (sack_ok_ && new_sack_info));
+                   !persist_.probing && tcb_.snd_wnd > 0 && counts;
   if (!duplicate) return;
   // RFC 6675 §5: with a scoreboard, recovery also starts when IsLost(HighACK + 1), and then
   // follows the scoreboard instead of NewReno's window inflation.

@@ -14,6 +14,7 @@ namespace tcplab::tcp {
 // SACK information").
 size_t Connection::take_sack_blocks(const wire::TcpSegment& seg) {
   if (!sack_ok_ || seg.options.sack_blocks == 0) return 0;
+  peer_sends_sack_blocks_ = true;
   size_t n = std::min<size_t>(seg.options.sack_blocks, wire::kMaxSackBlocks);
   std::span blocks(seg.options.sack.data(), n);
   // RFC 2883 §4: a D-SACK first block reports a duplicate the peer received - no new SACK
