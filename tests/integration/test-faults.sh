@@ -123,6 +123,30 @@ check "capture: and carries the stack's drop reason" \
 echo "# $(tshark -r "$CAP" -T fields -e $COMMENT -c 1 2>/dev/null)"
 check "the exit summary counts the corruptions" grep -q "faults injected: in corrupt 3$" "$SERVER_LOG"
 
+# ---------------------------------------------------------------- loss longer than the idle timeout
+# The SYN-ACK and the response's first two segments lost: the first arrives on the third RTO,
+# about 10 s in, after the 5 s --keepalive-timeout. The window is open all along, so the
+# server waits for TCP's retransmission instead of resetting the response as stalled.
+restart --trace --fault 'drop out synack#1' --fault 'drop out data#1' --fault 'drop out data#2' ||
+  { not_ok "server starts with three lost segments"; exit 1; }
+got=$(curl_ns 40 "$URL/bytes/3000" | sha256sum)
+check "curl /bytes/3000 through three lost segments and backed-off RTOs: bytes equal the pattern" \
+  test "$got" = "$("$PATTERN" 3000 | sha256sum)"
+check "trace: no response reset as stalled" bash -c '! grep -q "response stalled" "$1"' _ "$SERVER_LOG"
+
+# ---------------------------------------------------------------- duplicates, no loss
+# Every packet may arrive twice, none is lost: the client's repeated ACKs and its D-SACKs
+# for our duplicated segments are no duplicate ACKs under SACK (RFC 6675 §2), so nothing is
+# worth resending (counted as duplicates, they resent about half of every download).
+restart --dup 20% --seed 3 || { not_ok "server starts with --dup 20%"; exit 1; }
+got=$(curl_ns 60 "$URL/bytes/3000000" | sha256sum)
+check "curl /bytes/3000000 through 20% duplication both ways: bytes equal the pattern" \
+  test "$got" = "$("$PATTERN" 3000000 | sha256sum)"
+stop_server
+resent=$(sed -nE 's/.*retransmissions ([0-9]+) .*/\1/p' "$SERVER_LOG" | head -1)
+check "20% duplication and no loss: next to nothing resent [retransmissions ${resent:-none}]" \
+  test "${resent:-99999}" -le 10
+
 # ---------------------------------------------------------------- random faults, 64 MiB
 # --rto-min 50: the lab link's RTT is far below a millisecond, and with Linux's 200 ms the
 # run would mostly wait for timers after lost retransmissions. Without SACK, a window with
