@@ -233,6 +233,21 @@ check "--step: exactly 3 pauses" test "$(grep -cE '^step [0-9]+ ' "$TMP/step")" 
 no_escape() { ! grep -q $'\033' "$1"; }
 check "--step: no colour when piped" no_escape "$TMP/step"
 
+# SIGUSR1 (a status request: tools/lab table) to a tcplab with no event loop handling it, as
+# any tcplab is before its loop starts, is ignored rather than the signal's default: death.
+mkfifo "$TMP/usr1"
+"$TCPLAB" script --step --seed 5 "$SCEN/passive-open.pkt" <"$TMP/usr1" >"$TMP/usr1.out" 2>&1 &
+usr1_pid=$!
+exec 4>"$TMP/usr1"
+for _ in $(seq 50); do grep -q '^step> ' "$TMP/usr1.out" && break; sleep 0.1; done
+kill -USR1 "$usr1_pid"
+sleep 0.2
+echo c >&4
+exec 4>&-
+wait "$usr1_pid"; rc=$?
+check "SIGUSR1 at a script's step prompt is ignored: the run completes (rc $rc)" \
+  bash -c '[ "$1" = 0 ] && grep -q "^ok - passive-open" "$2"' _ "$rc" "$TMP/usr1.out"
+
 printf 'n\nq\n' | "$TCPLAB" script --step --seed 5 "$SCEN/passive-open.pkt" "$SCEN/active-open.pkt" \
   >"$TMP/quit" 2>&1
 rc=${PIPESTATUS[1]}

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -51,8 +52,16 @@ const tcplab::cli::Command* find_command(std::string_view name) {
 
 }  // namespace
 
+namespace {
+void ignore_early_status_request(int) {}
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tcplab::cli;
+  // SIGUSR1 asks a running tcplab for its status (tools/lab table); one that comes before the
+  // event loop installs its handler must not kill the process (the default action). A handler
+  // that does nothing, not SIG_IGN, which programs tcplab runs (ip, tc) would inherit.
+  std::signal(SIGUSR1, ignore_early_status_request);
   fill_closed_standard_fds();
   if (argc < 2) {
     print_usage(stderr);
@@ -67,6 +76,11 @@ int main(int argc, char** argv) {
         char* help_argv[] = {argv[0], argv[2], help_flag, nullptr};
         return c->run(3, help_argv, 2);
       }
+    }
+    if (argc > 3 && find_command(argv[2]) != nullptr) {
+      std::fprintf(stderr, "tcplab: unexpected argument '%s' after %s %s (see tcplab --help)\n", argv[3],
+                   argv[1], argv[2]);
+      return kExitUsage;
     }
     if (argc > 2) {
       std::fprintf(stderr, "tcplab: no command '%s' to show help for (see tcplab --help)\n", argv[2]);
