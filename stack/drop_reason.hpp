@@ -67,7 +67,7 @@ std::string_view to_string(DropReason reason);
 // A counter per reason; printed at exit, on SIGUSR1 and in /stats.
 class DropCounters {
  public:
-  void count(DropReason reason) { ++counts_[static_cast<size_t>(reason)]; }
+  void count(DropReason reason, uint64_t n = 1) { counts_[static_cast<size_t>(reason)] += n; }
   uint64_t get(DropReason reason) const { return counts_[static_cast<size_t>(reason)]; }
   uint64_t total() const {
     uint64_t sum = 0;

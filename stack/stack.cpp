@@ -42,7 +42,7 @@ Stack::Stack(const StackConfig& config, trace::Tracer& tracer)
 
 void Stack::drop(DropReason reason, std::span<const std::byte> packet, Instant now, std::string_view detail,
                  uint64_t count) {
-  for (uint64_t i = 0; i < count; ++i) drops_.count(reason);
+  drops_.count(reason, count);
   if (tracer_.enabled()) tracer_.drop(now, reason, packet, detail);
 }
 

@@ -74,6 +74,9 @@ class Stack {
   Outbox& outbox() { return outbox_; }
   tcp::TcpHost& tcp() { return tcp_; }
   const DropCounters& drops() const { return drops_; }
+  // Packets dropped before they reached the stack or the link (the fault injector's, counted
+  // as fault-injected), so that the drop counters and /stats account for every lost packet.
+  void count_link_drops(DropReason reason, uint64_t n) { drops_.count(reason, n); }
   const IpStats& ip_stats() const { return ip_stats_; }
   const StackConfig& config() const { return config_; }
 

@@ -136,6 +136,7 @@ void EventLoop::send_queued(Duration max_hold) {
     faults_->advance(now);
     for (const auto& packet : faults_->take(trace::Direction::Out)) write_packet(packet);
   }
+  if (faults_) count_injected_drops();
 }
 
 bool EventLoop::run_once(std::optional<Duration> max_wait) {
@@ -197,10 +198,19 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   advance_all(now);
   if (paused_by_user_) now = clock_.now();  // a timer's segment may have been stepped through
   flush_outbox(now);
+  if (faults_) count_injected_drops();
   // The spin's window starts when the answers have left, not when the packets came: a long
   // batch (or a trace to a slow terminal) must not use it up.
   if (had_packets) last_packet_ = clock_.now();
   return !stopping_ && error_.empty();
+}
+
+void EventLoop::count_injected_drops() {
+  const link::FaultStats& s = faults_->stats();
+  const uint64_t dropped = s.in().dropped + s.in().queue_full + s.out().dropped + s.out().queue_full;
+  if (dropped == injected_drops_counted_) return;
+  stack_.count_link_drops(DropReason::FaultInjected, dropped - injected_drops_counted_);
+  injected_drops_counted_ = dropped;
 }
 
 void EventLoop::fill_pollfds() {

@@ -138,6 +138,8 @@ class EventLoop {
   int spin_poll(std::vector<pollfd>& fds, Duration budget);
   // The link, the self-pipe, then every watched descriptor that wants an event now.
   void fill_pollfds();
+  // Tells the stack's drop counters of the packets the fault injector dropped since last time.
+  void count_injected_drops();
   // Tells the watched descriptors what poll() found for them.
   void report_watched();
   std::optional<Instant> earliest_deadline() const;
@@ -151,6 +153,7 @@ class EventLoop {
   std::vector<pollfd> fds_;          // reused: what run_once polls
   std::vector<WatchedFd*> polled_;   // the watched descriptors in fds_, from fds_[2] on
   link::FaultInjector* faults_ = nullptr;
+  uint64_t injected_drops_counted_ = 0;  // of the injector's drops, those told to the stack
   std::function<void()> on_status_;
   std::vector<std::byte> buffer_;
   bool vnet_header_ = false;

@@ -83,6 +83,10 @@ TEST_CASE("loop + faults: an inbound drop never reaches the stack or the tap") {
   CHECK(stack.ip_stats().echo_replies == 0);
   CHECK(faults.stats().in().dropped == 3);
   CHECK(read_replies(link.test_side) == 0);
+  // The drop counters (the exit summary, /stats) account for them, once each.
+  CHECK(stack.drops().get(DropReason::FaultInjected) == 3);
+  loop.run_once(std::chrono::milliseconds(1));
+  CHECK(stack.drops().get(DropReason::FaultInjected) == 3);
 }
 
 TEST_CASE("loop + faults: send_queued at exit waits for held outbound packets, not inbound ones") {
