@@ -121,6 +121,24 @@ std::optional<std::string> check_interface_name(const std::string& name) {
   return std::nullopt;
 }
 
+// The first IPv4 address on interface `name`, with its prefix length, as "A.B.C.D/N".
+std::optional<std::string> first_ipv4_address_of(const std::string& name) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<std::string> found;
+  for (ifaddrs* it = list; it != nullptr; it = it->ifa_next) {
+    if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET || name != it->ifa_name) continue;
+    sockaddr_in sin, mask{};
+    std::memcpy(&sin, it->ifa_addr, sizeof sin);
+    if (it->ifa_netmask != nullptr) std::memcpy(&mask, it->ifa_netmask, sizeof mask);
+    found = wire::Ipv4Address{ntohl(sin.sin_addr.s_addr)}.to_string() + "/" +
+            std::to_string(__builtin_popcount(mask.sin_addr.s_addr));
+    break;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
 bool tun_driver_loaded() {
   // The driver registers the misc device "tun" (minor 200) when it loads.
   std::ifstream misc("/proc/misc");
@@ -168,6 +186,16 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
         return std::nullopt;
       }
       address_already_ours = true;  // an admin configured the persistent TUN already
+    } else if (existed) {
+      // Giving it ours would replace the admin's (SIOCSIFADDR sets the first address), for
+      // good: an admin's TUN is used as its admin left it.
+      if (auto admins = first_ipv4_address_of(name)) {
+        error = name + " is a persistent TUN that already carries " + *admins +
+                ", which tcplab does not replace; leave out --host-ip to use it (and give an --ip " +
+                "inside it), or ask its admin to change it (sudo ip addr del " + *admins + " dev " + name +
+                " && sudo ip addr add " + config.host->to_string() + " dev " + name + ")";
+        return std::nullopt;
+      }
     }
   }
 
@@ -265,9 +293,11 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
   }
 
   uint16_t mtu = config.mtu;
+  std::optional<int> mtu_to_restore;  // an attached TUN's own MTU, put back on exit
   ifr = request_for(name);
   if (ioctl(control.get(), SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu != config.mtu) {
     int current = ifr.ifr_mtu;
+    if (existed) mtu_to_restore = current;
     ifr = request_for(name);
     ifr.ifr_mtu = config.mtu;
     if (ioctl(control.get(), SIOCSIFMTU, &ifr) < 0) {
@@ -276,6 +306,7 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
         warnings.push_back("cannot change the MTU of " + name + " (needs CAP_NET_ADMIN); using its MTU " +
                            std::to_string(current));
         mtu = static_cast<uint16_t>(current);
+        mtu_to_restore.reset();
       } else if (err == EINVAL) {
         error =
             "the kernel refused MTU " + std::to_string(config.mtu) + " for " + name + "; pick another --mtu";
@@ -324,6 +355,8 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
       return std::nullopt;
     }
   }
+  // An attached TUN that had no address gets ours for this run only.
+  const bool address_to_remove = existed && config.host && !address_already_ours;
 
   ifr = request_for(name);
   if (ioctl(control.get(), SIOCGIFFLAGS, &ifr) < 0) {
@@ -343,7 +376,10 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
       return std::nullopt;
     }
   }
-  return Tun(tun.release(), name, mtu, existed, vnet_header);
+  Tun made(tun.release(), name, mtu, existed, vnet_header);
+  made.mtu_to_restore_ = mtu_to_restore;
+  made.address_to_remove_ = address_to_remove;
+  return made;
 }
 
 Tun::Tun(Tun&& other) noexcept
@@ -351,7 +387,9 @@ Tun::Tun(Tun&& other) noexcept
       name_(std::move(other.name_)),
       mtu_(other.mtu_),
       attached_(other.attached_),
-      vnet_header_(other.vnet_header_) {}
+      vnet_header_(other.vnet_header_),
+      mtu_to_restore_(std::exchange(other.mtu_to_restore_, std::nullopt)),
+      address_to_remove_(std::exchange(other.address_to_remove_, false)) {}
 
 Tun& Tun::operator=(Tun&& other) noexcept {
   if (this != &other) {
@@ -362,6 +400,8 @@ Tun& Tun::operator=(Tun&& other) noexcept {
     mtu_ = other.mtu_;
     attached_ = other.attached_;
     vnet_header_ = other.vnet_header_;
+    mtu_to_restore_ = std::exchange(other.mtu_to_restore_, std::nullopt);
+    address_to_remove_ = std::exchange(other.address_to_remove_, false);
   }
   return *this;
 }
@@ -372,10 +412,30 @@ Tun::~Tun() {
 }
 
 void Tun::leave_as_found() {
-  if (fd_ < 0 || !attached_ || !vnet_header_) return;
+  if (fd_ < 0 || !attached_) return;
   // The device's IFF_VNET_HDR flag is the descriptor owner's to set and stays until the next
   // attach resets it; the offload features are what `ethtool -k` shows the admin.
-  [[maybe_unused]] int ignored = ioctl(fd_, TUNSETOFFLOAD, 0);
+  if (vnet_header_) {
+    [[maybe_unused]] int ignored = ioctl(fd_, TUNSETOFFLOAD, 0);
+  }
+  if (!mtu_to_restore_ && !address_to_remove_) return;
+  // Best effort, once: the MTU and address this run set go back to what the admin left.
+  FdGuard control(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (control.get() < 0) return;
+  if (mtu_to_restore_) {
+    ifreq ifr = request_for(name_);
+    ifr.ifr_mtu = *mtu_to_restore_;
+    [[maybe_unused]] int ignored = ioctl(control.get(), SIOCSIFMTU, &ifr);
+  }
+  if (address_to_remove_) {
+    // Setting 0.0.0.0 removes the interface's address, as `ifconfig NAME 0.0.0.0` does.
+    ifreq ifr = request_for(name_);
+    sockaddr_in none = inet_sockaddr(wire::Ipv4Address{0});
+    std::memcpy(&ifr.ifr_addr, &none, sizeof none);
+    [[maybe_unused]] int ignored = ioctl(control.get(), SIOCSIFADDR, &ifr);
+  }
+  mtu_to_restore_.reset();
+  address_to_remove_ = false;
 }
 
 }  // namespace tcplab::link

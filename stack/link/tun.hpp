@@ -54,7 +54,8 @@ class Tun {
   // a persistent TUN we attached to stays, as its admin left it.
   ~Tun();
   // Before leaving without destructors: a persistent TUN that this run gave offloads
-  // (tx-checksumming, TSO: they belong to the device) gets them turned off again.
+  // (tx-checksumming, TSO: they belong to the device) gets them turned off again, and the MTU
+  // and address this run set (--mtu, --host-ip on a TUN without one) are put back.
   void leave_as_found();
 
   int fd() const { return fd_; }
@@ -75,6 +76,8 @@ class Tun {
   uint16_t mtu_ = 0;
   bool attached_ = false;
   bool vnet_header_ = false;
+  std::optional<int> mtu_to_restore_;  // an attached TUN's MTU before this run changed it
+  bool address_to_remove_ = false;     // this run gave an attached TUN its only address
 };
 
 }  // namespace tcplab::link

@@ -353,6 +353,37 @@ for args in "" "--host-ip 192.0.2.1/24"; do
     test "$rc" -eq 0 -a "$before" == "$after"
   [ "$before" == "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/# /'
 done
+# Another --host-ip than the one the admin gave would replace it: refused, nothing changed.
+ip netns exec "$FRESH_NS" timeout 20 "$TCPLAB" serve --tun tcplabp --host-ip 198.51.100.1/24 \
+  >"$TMP/other-host.log" 2>&1
+rc=$?
+after=$(snapshot4 "$FRESH_NS")
+check "persistent TUN, another --host-ip: exit 1, says it does not replace the admin's, nothing changed" \
+  bash -c '[ "$1" = 1 ] && grep -q "is a persistent TUN that already carries 192.0.2.1/24, which tcplab does not replace" "$2" &&
+    [ "$3" == "$4" ]' _ "$rc" "$TMP/other-host.log" "$before" "$after"
+# An --mtu of its own, and an address given to an admin's TUN that had none, last for the run.
+mtu_of() { ip -n "$FRESH_NS" -o link show tcplabp | grep -oE 'mtu [0-9]+'; }
+mtu_before=$(mtu_of)
+log=$TMP/persistent-mtu.log
+ip netns exec "$FRESH_NS" "$TCPLAB" serve --tun tcplabp --mtu 9000 >"$log" 2>&1 &
+pid=$!
+BG_PIDS+=("$pid")
+wait_for_log "$log" '^tcplab: up on' 100 || { not_ok "persistent TUN with --mtu 9000 comes up"; sed 's/^/# /' "$log"; }
+mtu_during=$(mtu_of)
+kill -TERM "$pid"; wait "$pid"; rc=$?
+check "persistent TUN, --mtu 9000: used while running, the admin's MTU back on exit ($mtu_before, $mtu_during, $(mtu_of))" \
+  test "$rc" -eq 0 -a "$mtu_during" = "mtu 9000" -a "$(mtu_of)" = "$mtu_before"
+ip -n "$FRESH_NS" addr flush dev tcplabp
+log=$TMP/persistent-noaddr.log
+ip netns exec "$FRESH_NS" "$TCPLAB" serve --tun tcplabp >"$log" 2>&1 &
+pid=$!
+BG_PIDS+=("$pid")
+wait_for_log "$log" '^tcplab: up on' 100 || { not_ok "persistent TUN without an address comes up"; sed 's/^/# /' "$log"; }
+during=$(ip -n "$FRESH_NS" -4 -o addr show dev tcplabp | wc -l)
+kill -TERM "$pid"; wait "$pid"; rc=$?
+check "persistent TUN without an address: one given for the run, none left after it ($during during)" \
+  test "$rc" -eq 0 -a "$during" = 1 -a "$(ip -n "$FRESH_NS" -4 -o addr show dev tcplabp | wc -l)" = 0
+ip -n "$FRESH_NS" addr add 192.0.2.1/24 dev tcplabp
 # A second TUN beside the admin's: auto steps over the range the first one uses.
 log=$TMP/second.log
 ip netns exec "$FRESH_NS" "$TCPLAB" serve --tun tcplab1 >"$log" 2>&1 &
