@@ -51,6 +51,15 @@ run_cli "$TCPLAB" serve --trace --trace --help
 check "a switch given twice: exit 2 [rc $RC]" test "$RC" -eq 2
 run_cli "$TCPLAB" serve --drop in:1% --drop out:2% --help
 check "a [repeatable] flag may still be given twice [rc $RC]" test "$RC" -eq 0
+run_cli "$TCPLAB" help serve extra
+check "help serve extra: exit 2 naming the extra argument [rc $RC: $OUT]" \
+  bash -c "[ $RC -eq 2 ] && grep -q \"unexpected argument 'extra' after help serve\" <<<\"\$0\"" "$OUT"
+run_cli "$TCPLAB" serve --recv-buffer 1
+check "--recv-buffer below one 536-byte segment: exit 2 with the range [rc $RC: $OUT]" \
+  bash -c "[ $RC -eq 2 ] && grep -q 'expected a whole number from 536 to' <<<\"\$0\"" "$OUT"
+run_cli "$TCPLAB" serve --kernel-tcp 127.0.0.1:8080 --echo 8080
+check "--echo on --kernel-tcp's port: the message names the flag given [rc $RC: $OUT]" \
+  bash -c "[ $RC -eq 2 ] && grep -q \"\-\-echo and \-\-kernel-tcp's PORT both use port 8080\" <<<\"\$0\"" "$OUT"
 
 for bad in "serve --pcap-format pcap" "serve --absolute" "serve --chargen-bytes 10" \
   "serve --http-port 0 --root /" "serve --http-port 0 --keepalive off" "get --absolute http://$HOST/" \

@@ -224,7 +224,14 @@ int get_main(int argc, char** argv, int first) {
     std::fprintf(stderr, "tcplab get: %s (see tcplab get --help)\n", error.c_str());
     return kExitUsage;
   };
-  if (auto error = parse_flags(flags, argc, argv, first, args, SIZE_MAX)) return usage(*error);
+  if (auto error = parse_flags(flags, argc, argv, first, args, SIZE_MAX)) {
+    // A listening server's flags: get only opens connections, so say where they belong.
+    for (const char* listening : {"--backlog", "--syn-backlog", "--syn-cookies"}) {
+      if (error->starts_with("unknown flag '" + std::string(listening) + "'"))
+        *error += " (it sets how a listening port takes connections: a flag of tcplab serve)";
+    }
+    return usage(*error);
+  }
   if (args.help_requested) {
     std::printf(
         "usage: tcplab get URL... [-o FILE|-]... [flags]\n\n"
@@ -296,6 +303,14 @@ int get_main(int argc, char** argv, int first) {
   StackRuntime runtime;
   no_offload_with_faults(o.link, o.faults);
   if (!open_stack(o.link, o.trace, o.tcp, clock, runtime)) return kExitRuntime;
+  // The stack's own address (known once the addresses are chosen) has no server behind it:
+  // its SYN would come back to the stack itself and wait out the handshake for nothing.
+  for (const http::Url& url : urls) {
+    if (url.address == o.link.ip)
+      return usage(url.text + " names the stack's own address " + o.link.ip.to_string() +
+                   ": tcplab get fetches from a server on the host's side of the TUN" +
+                   (o.link.tun.host ? ", such as " + o.link.tun.host->address.to_string() : std::string()));
+  }
   Stack& stack = *runtime.stack;
   trace::Tracer& tracer = runtime.sinks.tracer();
 

@@ -71,6 +71,7 @@ FlagTable serve_flags(ServeOptions& o) {
   add_link_flags(flags, o.link);
   add_trace_flags(flags, o.trace);
   add_step_flag(flags, o.step);
+  add_listening_flags(flags, o.tcp);
   add_tcp_flags(flags, o.tcp);
   add_status_flags(flags, o.status);
   add_fault_flags(flags, o.faults);
@@ -186,10 +187,13 @@ std::optional<std::string> check_combination(const ServeOptions& o, const Parsed
     const char* name;
     uint16_t port;
   };
+  // With --kernel-tcp ADDR:PORT, the HTTP port is that flag's unless --http-port was given.
+  const char* http_port_flag =
+      o.kernel && !was_given(given, "--http-port") ? "--kernel-tcp's PORT" : "--http-port";
   const Use uses[] = {{"--echo", o.echo_port},
                       {"--discard", o.discard_port},
                       {"--chargen", o.chargen_port},
-                      {"--http-port", o.http.port}};
+                      {http_port_flag, o.http.port}};
   for (size_t i = 0; i < std::size(uses); ++i) {
     for (size_t j = i + 1; j < std::size(uses); ++j) {
       if (uses[i].port != 0 && uses[i].port == uses[j].port) {

@@ -19,6 +19,7 @@ namespace {
 // A burst of JSON events per write() (see TraceSinks::open).
 constexpr size_t kJsonFileBuffer = 256 * 1024;
 constexpr uint64_t kMaxBuffer = uint64_t{1} << 30;
+constexpr uint64_t kMinBuffer = 536;  // RFC 9293 §3.7.1: the segment size every TCP takes
 }
 
 Duration default_busy_poll() {
@@ -186,7 +187,7 @@ void add_fault_flags(FlagTable& flags, FaultOptions& o, bool with_seed) {
       true);
 }
 
-void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
+void add_listening_flags(FlagTable& flags, tcp::TcpConfig& o) {
   const tcp::TcpConfig d;  // defaults for the help text
   add_flag(flags, "--backlog", "N", std::to_string(d.backlog),
            "accept queue length per listening port (established connections not yet accepted)",
@@ -209,6 +210,10 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
              else return std::string("expected auto, always or never");
              return std::nullopt;
            });
+}
+
+void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
+  const tcp::TcpConfig d;  // defaults for the help text
   add_flag(
       flags, "--msl", "SECONDS", seconds_text(d.msl),
       "maximum segment lifetime; TIME-WAIT lasts 2 x MSL. RFC 9293 suggests 120 s, Linux uses 30 s (60 s "
@@ -269,12 +274,16 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
              o.keepalive = keepalive;
              return std::nullopt;
            });
+  // RFC 9293 §3.7.1: every TCP must take 536-byte segments; a window below one of them would
+  // have the peer trickle a few bytes per segment (SWS avoidance waiting on every one), and an
+  // HTTP request would time out before it arrived.
   add_flag(flags, "--recv-buffer", "BYTES", std::to_string(d.receive_buffer),
-           "receive buffer per connection; bounds the advertised window",
-           uint_into(o.receive_buffer, 1, kMaxBuffer));
+           "receive buffer per connection, at least 536 (the segment every TCP takes); bounds the "
+           "advertised window",
+           uint_into(o.receive_buffer, kMinBuffer, kMaxBuffer));
   add_flag(flags, "--send-buffer", "BYTES", std::to_string(d.send_buffer),
-           "send buffer per connection; send() takes no more than this",
-           uint_into(o.send_buffer, 1, kMaxBuffer));
+           "send buffer per connection, at least 536; send() takes no more than this",
+           uint_into(o.send_buffer, kMinBuffer, kMaxBuffer));
 }
 
 void add_status_flags(FlagTable& flags, StatusOptions& o) {

@@ -74,8 +74,10 @@ void add_fault_flags(FlagTable& flags, FaultOptions& o, bool with_seed = true);
 
 // Colour on `out` only for a terminal and when NO_COLOR (no-color.org) is unset or empty.
 bool colour_wanted(std::FILE* out);
-// --backlog, --msl, --isn, --rto-min, --no-delayed-ack, --no-nagle, --no-sack, --no-timestamps,
-// --tcp-keepalive, --fin-timeout, --recv-buffer, --send-buffer
+// --backlog, --syn-backlog, --syn-cookies: how a listening port takes connections (serve only)
+void add_listening_flags(FlagTable& flags, tcp::TcpConfig& o);
+// --msl, --max-time-wait, --fin-timeout, --isn, --rto-min, --no-delayed-ack, --no-nagle, --no-sack,
+// --no-timestamps, --tcp-keepalive, --recv-buffer, --send-buffer
 void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o);
 
 // --status-file (default: $TCPLAB_STATUS_FILE, which tools/lab run sets)
