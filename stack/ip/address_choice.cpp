@@ -226,7 +226,7 @@ std::optional<AddressRefusal> check_admin_addressed(const AddressRequest& reques
                               " was prepared: the one tcplab creates carries no IPv4 address, so nothing "
                               "could reach the stack",
                           "leave --host-ip out to have tcplab address the TUN, or have an admin prepare a "
-                          "persistent one: sudo ip tuntap add mode tun user $USER name " +
+                          "persistent one: sudo ip tuntap add mode tun user " + request.user + " name " +
                               tun + " && " + prepare};
   }
   std::vector<std::string> carried;

@@ -95,6 +95,7 @@ struct AddressRequest {
   std::optional<wire::Ipv4Address> ip;       // --ip, if given
   wire::Ipv4Address default_ip{0xC0000202};  // 192.0.2.2: the stack's address with --host-ip none
   std::string interface;                     // the TUN that will carry the host address
+  std::string user = "$USER";                // who an admin's `ip tuntap add ... user` names
 };
 
 // The outcome: either the addresses to use or what clashes and what to do instead.

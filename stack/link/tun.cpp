@@ -42,11 +42,6 @@ class FdGuard {
   int fd_;
 };
 
-std::string user_name() {
-  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
-  return std::to_string(getuid());  // `ip tuntap add user` takes a uid too
-}
-
 // The uid a persistent TUN belongs to (-1: anyone with CAP_NET_ADMIN), from sysfs.
 std::string tun_owner(const std::string& name) {
   std::ifstream in("/sys/class/net/" + name + "/owner");
@@ -78,12 +73,12 @@ std::string tunsetiff_error(int err, const std::string& name, bool existed) {
       if (existed) {
         return "TUN " + name + " exists but you may not attach to it (it belongs to uid " + tun_owner(name) +
                "); an admin can give it to you: sudo ip tuntap del mode tun name " + name +
-               " && sudo ip tuntap add mode tun user " + user_name() + " name " + name;
+               " && sudo ip tuntap add mode tun user " + current_user_name() + " name " + name;
       }
       return "cannot create TUN " + name +
              ": needs root or CAP_NET_ADMIN; or ask an admin for a persistent TUN: sudo ip tuntap add mode "
              "tun user " +
-             user_name() + " name " + name;
+             current_user_name() + " name " + name;
     case EBUSY:
       return "TUN " + name +
              " is busy: another process has it open (another tcplab serve?); stop it or pick another --tun "
@@ -97,6 +92,11 @@ std::string tunsetiff_error(int err, const std::string& name, bool existed) {
 }
 
 }  // namespace
+
+std::string current_user_name() {
+  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  return std::to_string(getuid());  // `ip tuntap add user` takes a uid too
+}
 
 std::optional<std::string> check_interface_name(const std::string& name) {
   if (name.empty()) return "interface name is empty";

@@ -39,6 +39,11 @@ bool tun_driver_loaded();
 // The interface that already carries `address` (by getifaddrs), if any.
 std::optional<std::string> interface_with_address(wire::Ipv4Address address);
 
+// The user running tcplab, as an admin's `ip tuntap add ... user NAME` names them (the uid
+// when the name is unknown). Written out in advice, since in the admin's sudo shell $USER is
+// the admin.
+std::string current_user_name();
+
 class Tun {
  public:
   // Opens or attaches and configures. On failure returns nullopt and sets `error` to one line

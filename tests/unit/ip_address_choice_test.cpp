@@ -209,12 +209,13 @@ TEST_CASE("address choice: an interface that is not a TUN is never taken for a p
 TEST_CASE("address choice: --host-ip none needs a TUN that an admin addressed, with --ip inside it") {
   auto none = request(HostChoice::None);
   none.default_ip = addr("192.0.2.2");
+  none.user = "student";  // the admin's command names the user, not the admin's own $USER
   NetworkView v;
   auto refusal = check_admin_addressed(none, v);
   REQUIRE(refusal);
   CHECK(refusal->error.find("no TUN tcplab0 was prepared: the one tcplab creates carries no IPv4 address") !=
         std::string::npos);
-  CHECK(refusal->fix.find("sudo ip tuntap add mode tun user $USER name tcplab0") != std::string::npos);
+  CHECK(refusal->fix.find("sudo ip tuntap add mode tun user student name tcplab0") != std::string::npos);
   v.tun_interfaces = {"tcplab0"};
   refusal = check_admin_addressed(none, v);
   REQUIRE(refusal);

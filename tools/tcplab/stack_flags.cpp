@@ -359,6 +359,7 @@ ip::AddressRequest address_request(const LinkOptions& o) {
   if (o.ip_given) request.ip = o.ip;
   request.default_ip = o.ip;
   request.interface = o.tun.name;
+  request.user = link::current_user_name();
   return request;
 }
 
