@@ -63,6 +63,16 @@ struct NoteRecorder final : trace::Sink {
   }
 };
 
+// Connection: close with the next request already arriving: a lingering close, with the whole
+// response still unacknowledged by the client.
+void start_lingering_close(Harness& h) {
+  h.start();
+  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
+  REQUIRE(h.sock.closed);
+  REQUIRE(h.stats.lingering_closes == 1);
+  h.sock.unacknowledged = h.sock.sent.size();
+}
+
 }  // namespace
 
 TEST_CASE("HTTP/1.1 GET: 200, no Connection header, connection stays open and idle timer runs") {
@@ -243,10 +253,7 @@ TEST_CASE("lingering close: an unacknowledged response with the window open is n
   c.linger = seconds(2);
   c.keepalive_timeout = seconds(5);
   Harness h(c);
-  h.start();
-  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
-  REQUIRE(h.sock.closed);
-  h.sock.unacknowledged = h.sock.sent.size();
+  start_lingering_close(h);
   h.sock.window_shut = false;  // lost on the way: TCP is retransmitting
   h.at(seconds(5));
   h.at(seconds(12));
@@ -947,12 +954,7 @@ TEST_CASE("lingering close: a client acknowledging nothing for the keep-alive ti
   c.linger = seconds(2);
   c.keepalive_timeout = seconds(5);
   Harness h(c);
-  h.start();
-  // Connection: close with the next request already arriving: the lingering close.
-  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
-  REQUIRE(h.sock.closed);
-  REQUIRE(h.stats.lingering_closes == 1);
-  h.sock.unacknowledged = h.sock.sent.size();  // a zero window: TCP probes, nothing is taken
+  start_lingering_close(h);  // a zero window: TCP probes, nothing is taken
   h.at(seconds(4));
   CHECK_FALSE(h.sock.aborted);  // FIN-WAIT-1: still waiting for the client to take the response
   h.at(seconds(5));
@@ -965,10 +967,7 @@ TEST_CASE("lingering close: the stall bound holds after the client's FIN too") {
   c.linger = seconds(2);
   c.keepalive_timeout = seconds(5);
   Harness h(c);
-  h.start();
-  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
-  REQUIRE(h.sock.closed);
-  h.sock.unacknowledged = h.sock.sent.size();  // a zero window that never reopens
+  start_lingering_close(h);  // a zero window that never reopens
   h.sock.client_fin();  // and the client half-closes: CLOSING, our bytes still untaken
   h.at(seconds(4));
   CHECK_FALSE(h.sock.aborted);
@@ -982,10 +981,7 @@ TEST_CASE("lingering close: a slow reader still acknowledging the response is no
   c.linger = seconds(2);
   c.keepalive_timeout = seconds(5);
   Harness h(c);
-  h.start();
-  h.sock.client_send("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /late HTTP/1.1\r\n");
-  REQUIRE(h.sock.closed);
-  h.sock.unacknowledged = h.sock.sent.size();
+  start_lingering_close(h);
   h.sock.acknowledged_at = Instant{} + seconds(3);
   h.at(seconds(6));
   CHECK_FALSE(h.sock.aborted);
