@@ -44,7 +44,8 @@ TEST_CASE("tcp: a SACK option whose length is not 2 + 8n drops the segment, and 
   c.peer.tracer.add(&drops);
   // One data segment carrying a one-block SACK option, emitted well-formed (nop, nop, kind 5,
   // length 10), then its length byte set to 9: the block no longer fits RFC 2018 §3's 8n + 2.
-  auto seg = Peer::make("P.", c.peer_nxt, c.our_nxt, 65535, bytes_of("hello"));
+  const std::string hello = "hello";  // the segment's payload points into it
+  auto seg = Peer::make("P.", c.peer_nxt, c.our_nxt, 65535, bytes_of(hello));
   seg.options.sack[0] = wire::SackBlock{c.our_nxt, c.our_nxt};
   seg.options.sack_blocks = 1;
   std::vector<std::byte> packet;
