@@ -190,10 +190,11 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
       // Giving it ours would replace the admin's (SIOCSIFADDR sets the first address), for
       // good: an admin's TUN is used as its admin left it.
       if (auto admins = first_ipv4_address_of(name)) {
-        error = name + " is a persistent TUN that already carries " + *admins +
-                ", which tcplab does not replace; leave out --host-ip to use it (and give an --ip " +
-                "inside it), or ask its admin to change it (sudo ip addr del " + *admins + " dev " + name +
-                " && sudo ip addr add " + config.host->to_string() + " dev " + name + ")";
+        const std::string wanted = config.host->to_string();
+        error = name + " is a persistent TUN that already carries " + *admins + ", not " + wanted +
+                ", and tcplab does not replace it; use it as it is with --host-ip none (and an --ip it " +
+                "routes), or ask its admin to change it (sudo ip addr del " + *admins + " dev " + name +
+                " && sudo ip addr add " + wanted + " dev " + name + ")";
         return std::nullopt;
       }
     }

@@ -188,7 +188,7 @@ bool EventLoop::run_once(std::optional<Duration> max_wait) {
   const bool had_packets = ready > 0 && (fds[0].revents & POLLIN);
   if (had_packets) read_batch(now);
   if (ready > 0) report_watched();
-  if (paused_by_user_ && had_packets) {
+  if (paused_by_user_) {
     // Step mode: what the packet's steps built leaves now, before the timers' turn, whose
     // steps may hold the loop again (a timer armed before a long pause is due at once).
     stack_.finish_turn();

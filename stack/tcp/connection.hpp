@@ -323,12 +323,17 @@ class Connection final : public Socket {
   const char* go_back_note_ = "retransmission (after timeout)";
   // Set while a counted retransmission is being sent, so that its trace event says so.
   bool resending_ = false;
+  // Our SYN or SYN,ACK was resent because the retransmission timer expired: RFC 6298 §5.7's
+  // 3 s RTO and RFC 5681 §3.1's one-segment initial window. A SYN,ACK resent for a duplicate
+  // SYN is counted as a retransmission but does not set it (the SYN may have been duplicated,
+  // nothing lost; Linux too cuts the window only after more than one SYN,ACK retransmission).
+  bool syn_timed_out_ = false;
   // RFC 6675 RescueRxt, as the sequence number after it (like rtx_next_ for HighRxt).
   std::optional<Seq> rescue_rxt_;
   // RFC 2018: both SYNs carried SACK-permitted (sack_ok_); the scoreboard of what the peer
   // holds; the starts of the out-of-order segments we received most recently (RFC 2018 §4).
   bool sack_ok_ = false;
-  bool peer_sends_sack_blocks_ = false;  // an ACK of the peer's has carried a SACK block
+  bool peer_sends_sack_blocks_ = false;  // an ACK of the peer's carried a usable SACK block
   SackScoreboard scoreboard_;
   std::array<Seq, wire::kMaxSackBlocks> sack_recent_{};
   size_t sack_recent_count_ = 0;

@@ -104,7 +104,7 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
     timed_seq_.reset();
     // RFC 6298 §5.7: our SYN timed out, so the data begins with an RTO of at least 3 s. Here
     // for an active open; a passive or simultaneous one gets there in ack_advances.
-    if (retransmissions_ > 0) rto_.after_syn_timeout();
+    if (syn_timed_out_) rto_.after_syn_timeout();
     retries_ = 0;
     resent_by_timer_ = false;
     cancel(retransmission_timer_);
@@ -404,7 +404,7 @@ bool Connection::ack_advances(const wire::TcpSegment& seg) {
     // this ACK's timestamp just gave a sample, so after it. Only SYN-RECEIVED gets here with
     // our SYN unacknowledged (a passive or simultaneous open); syn_sent_arrives does the same
     // for an active open, whose SYN,ACK does not come this way.
-    if (acks_syn && retransmissions_ > 0) rto_.after_syn_timeout();
+    if (acks_syn && syn_timed_out_) rto_.after_syn_timeout();
     on_new_ack(data);
     if (want_writable_ && send_.free() > 0) {
       want_writable_ = false;
@@ -471,7 +471,7 @@ void Connection::count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_
   // the network, or one reporting only a duplicate it received (a D-SACK, RFC 2883 §4), says
   // nothing was lost, and counting it would start recovery and resend data that arrived.
   // A peer that sends no blocks at all keeps RFC 5681 §2's count (sack-without-blocks-newreno below).
-  const bool sack_says = sack_ok_ && (peer_sends_sack_blocks_ || seg.options.sack_blocks > 0);
+  const bool sack_says = sack_ok_ && peer_sends_sack_blocks_;
   const bool counts = sack_says ? new_sack_info : same_window;
   bool duplicate = seg.payload.empty() && !seg.flags.syn && !seg.flags.fin && flight_size() > 0 &&
                    !persist_.probing && tcb_.snd_wnd > 0 && counts;

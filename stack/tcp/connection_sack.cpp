@@ -14,7 +14,6 @@ namespace tcplab::tcp {
 // SACK information").
 size_t Connection::take_sack_blocks(const wire::TcpSegment& seg) {
   if (!sack_ok_ || seg.options.sack_blocks == 0) return 0;
-  peer_sends_sack_blocks_ = true;
   size_t n = std::min<size_t>(seg.options.sack_blocks, wire::kMaxSackBlocks);
   std::span blocks(seg.options.sack.data(), n);
   // RFC 2883 §4: a D-SACK first block reports a duplicate the peer received - no new SACK
@@ -29,8 +28,13 @@ size_t Connection::take_sack_blocks(const wire::TcpSegment& seg) {
                            " (RFC 2883: the peer received these bytes twice; not new SACK "
                            "information, not reneging)");
     blocks = blocks.subspan(1);
+    peer_sends_sack_blocks_ = true;
   }
   auto update = scoreboard_.add(blocks, tcb_.snd_una, tcb_.snd_nxt);
+  // Only blocks that make sense show a peer that reports with SACK (count_duplicate_ack): one
+  // whose blocks all fall outside our data (a middlebox that rewrote sequence numbers but not
+  // the blocks) keeps RFC 5681's count, or no loss would ever be found but by the timer.
+  if (update.ignored < blocks.size()) peer_sends_sack_blocks_ = true;
   if (update.ignored > 0 && ctx_.tracer.enabled())
     ctx_.tracer.note(
         ctx_.now, &tuple_,

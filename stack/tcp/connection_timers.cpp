@@ -140,6 +140,7 @@ void Connection::retransmission_timeout() {
 uint32_t Connection::retransmit_first(std::string_view note) {
   if (tcb_.state == State::SynSent || syn_unacknowledged()) {
     // After a CLOSE in SYN-RECEIVED the SYN,ACK goes again; the FIN follows once it is ACKed.
+    syn_timed_out_ = true;
     resend_syn(note);
     return 1;
   }
@@ -157,14 +158,14 @@ void Connection::resend_syn(std::string_view note) {
 }
 
 // The handshake is complete: NewReno starts with the initial window (RFC 5681 §3.1,
-// RFC 6928), one segment if our SYN or SYN,ACK had to be retransmitted. (The RTO's fall back
+// RFC 6928), one segment if our SYN or SYN,ACK timed out (syn_timed_out_). (The RTO's fall back
 // to 3 s after that, RFC 6298 §5.7, comes after the handshake's last RTT sample instead:
 // syn_sent_arrives, ack_advances.)
 void Connection::start_congestion_control() {
   congestion_.set_observer([this](size_t cwnd, size_t ssthresh, std::string_view rule) {
     if (ctx_.tracer.enabled()) ctx_.tracer.congestion(ctx_.now, tuple_, cwnd, ssthresh, rule);
   });
-  congestion_.start(send_mss(), ctx_.config.initial_window_segments, retransmissions_ > 0, tcb_.iss);
+  congestion_.start(send_mss(), ctx_.config.initial_window_segments, syn_timed_out_, tcb_.iss);
 }
 
 // What NewReno asked for after an ACK: retransmit the segment at SND.UNA (RFC 5681 §3.2

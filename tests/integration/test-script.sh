@@ -89,6 +89,11 @@ for flag in --trace-json --pcap; do
       _ "$rc" "$TMP/err" "$SCEN/passive-open.pkt" "$TMP/own/mine.pkt"
   done
 done
+# A new *.pkt output inside a directory operand would be run as one of its scripts.
+"$TCPLAB" script --trace-json "$TMP/own/new.pkt" "$TMP/own" >/dev/null 2>"$TMP/err"; rc=$?
+check "script --trace-json DIR/new.pkt DIR: usage error, nothing created (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 2 ] && grep -q "would be read as a script of the directory" "$2" && ! [ -e "$3" ]' \
+  _ "$rc" "$TMP/err" "$TMP/own/new.pkt"
 # A whole number too large for the seed is out of range, not "not a whole number".
 "$TCPLAB" script --seed 99999999999999999999 "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
 contains "--seed too large: the error states the range (rc $rc)" "$TMP/err" \

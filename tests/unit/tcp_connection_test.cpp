@@ -278,8 +278,7 @@ TEST_CASE("tcp: SYN-ACK retransmission backs off 1 s, 2 s, 4 s and gives up quie
   CHECK(peer.stack.tcp().stats().connections_current == 0);
 }
 
-TEST_CASE(
-    "tcp: a SYN-ACK sent again for a duplicate SYN is a retransmission: counted, flagged, no RTT sample") {
+TEST_CASE("tcp: a SYN-ACK resent for a duplicate SYN is a retransmission, not a timeout: no RTT sample, IW") {
   struct Resent : trace::Sink {
     std::vector<std::string> out;  // each SYN-ACK sent: its note, and whether it is flagged resent
     void segment(Instant, const trace::SegmentEvent& e) override {
@@ -292,12 +291,12 @@ TEST_CASE(
   peer.tracer.add(&resent);
   RecordingAccept acceptor;
   REQUIRE(peer.stack.tcp().listen(80, &acceptor));
-  peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
   auto first = peer.take();
   REQUIRE(first.size() == 1);
   // The SYN-ACK was lost: the client's SYN comes again, and the SYN-ACK is resent at once.
   peer.advance(milliseconds(300));
-  peer.inject(Peer::make("S", peer.isn, Seq(0), 1000), 80);
+  peer.inject(Peer::make("S", peer.isn, Seq(0), 65535), 80);
   auto again = peer.take();
   REQUIRE(again.size() == 1);
   CHECK(again[0].flags.to_string() == "S.");
@@ -306,11 +305,18 @@ TEST_CASE(
   CHECK(peer.stack.tcp().stats().retransmissions == 1);
   // RFC 6298 §3 (Karn): the ACK may answer either SYN-ACK, so it gives no RTT sample.
   peer.advance(milliseconds(10));
-  peer.inject(Peer::make(".", peer.isn + 1, first[0].seq + 1, 1000), 80);
+  peer.inject(Peer::make(".", peer.isn + 1, first[0].seq + 1, 65535), 80);
   auto* socket = peer.stack.tcp().accept(80);
   REQUIRE(socket != nullptr);
   CHECK(socket->info().retransmissions == 1);
   CHECK(socket->info().srtt == Duration::zero());  // no sample taken
+  // No timer expired, and the SYN may have been duplicated with nothing lost: neither RFC 6298
+  // §5.7's 3 s RTO nor RFC 5681 §3.1's one-segment initial window, which a timeout brings.
+  CHECK(socket->info().rto == seconds(1));
+  const std::string data(4 * 536, 'x');  // four segments of the peer's default MSS
+  REQUIRE(socket->send(bytes_of(data)) == data.size());
+  peer.stack.finish_turn();
+  CHECK(peer.take().size() == 4);
 }
 
 TEST_CASE("tcp: each SYN-ACK and SYN retransmission arms the retransmission timer once, as traced") {

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -25,6 +26,23 @@
 
 namespace tcplab::cli {
 namespace {
+
+// Whether `output` is a *.pkt file, not there yet, in one of the directories named in `operands`
+// (tcplab script runs every *.pkt in a directory it is given).
+bool new_script_in(const std::string& output, const std::vector<std::string>& operands) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (output.empty() || output == "-" || fs::path(output).extension() != ".pkt" || fs::exists(output, ec))
+    return false;
+  const fs::path folder = fs::weakly_canonical(fs::absolute(output, ec).parent_path(), ec);
+  if (ec) return false;
+  for (const std::string& operand : operands) {
+    std::error_code dir_ec;
+    if (fs::is_directory(operand, dir_ec) && fs::weakly_canonical(operand, dir_ec) == folder && !dir_ec)
+      return true;
+  }
+  return false;
+}
 
 struct ScriptOptions {
   TraceOptions trace;
@@ -130,7 +148,12 @@ int script_main(int argc, char** argv, int first) {
   const std::vector<std::string> scripts = scenario::expand_script_paths(args.positionals).files;
   for (auto [flag, output] :
        {std::pair{"--trace-json", &o.trace.trace_json}, std::pair{"--pcap", &o.trace.pcap}}) {
-    if (auto problem = output_over_input(flag, *output, scripts)) {
+    auto problem = output_over_input(flag, *output, scripts);
+    // A new *.pkt in a directory given as an operand would be listed as one of its scripts.
+    if (!problem && new_script_in(*output, args.positionals))
+      problem = std::string(flag) + " " + *output + " would be read as a script of the directory it is in; " +
+                "give the output another name or place";
+    if (problem) {
       std::fprintf(stderr, "tcplab script: %s\n", problem->c_str());
       return kExitUsage;
     }
