@@ -218,6 +218,12 @@ void StepSink::prompt(const FourTuple& tuple) {
   // What the screen shows is on disk while the user reads it: Wireshark can open the capture
   // now, and an interrupt at the prompt loses nothing that was shown.
   if (before_prompt_) before_prompt_();
+  struct LeavingPrompt {
+    const std::function<void()>& hook;
+    ~LeavingPrompt() {
+      if (hook) hook();
+    }
+  } leaving{after_prompt_};
   for (;;) {
     std::fputs("step> ", out_);
     std::fflush(out_);

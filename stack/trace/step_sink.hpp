@@ -80,6 +80,8 @@ class StepSink final : public Sink {
   // Called each time the sink is about to wait for a command: the command flushes its capture
   // and JSON trace there, so the files hold what the screen shows.
   void set_before_prompt(std::function<void()> hook) { before_prompt_ = std::move(hook); }
+  // Called when the prompt is left (the user's command read, or the end of input).
+  void set_after_prompt(std::function<void()> hook) { after_prompt_ = std::move(hook); }
   // Times are printed as seconds since `origin` (default: the first event).
   void set_origin(Instant origin) { origin_ = origin; }
   // Forgets the TCBs shown so far (a new script starts).
@@ -123,6 +125,7 @@ class StepSink final : public Sink {
   SnapshotSource snapshot_;
   std::function<void()> on_quit_;
   std::function<void()> before_prompt_;
+  std::function<void()> after_prompt_;
   std::optional<Instant> origin_;
   Instant last_event_{};  // "in ..." of the timers counts from here
   StepGoal goal_;

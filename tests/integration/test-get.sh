@@ -208,9 +208,10 @@ check "--pcap -: refused with the reason [rc $RC]" \
 get "$U11/a.txt" --backlog 1
 check "--backlog (a listening server's flag): usage error naming serve [rc $RC]" \
   bash -c 'test "$1" = 2 && grep -q "a flag of tcplab serve" <<<"$2"' _ "$RC" "$OUT"
-get "http://192.0.2.2:8000/"
-check "the stack's own address: usage error, not a handshake that waits out --timeout [rc $RC]" \
-  bash -c 'test "$1" = 2 && grep -q "names the stack.s own address 192.0.2.2" <<<"$2"' _ "$RC" "$OUT"
+get "http://192.0.2.2:8000/" --pcap "$WORK/own.pcap"
+check "the stack's own address: usage error before the capture is made, not a handshake that waits [rc $RC]" \
+  bash -c 'test "$1" = 2 && grep -q "names the stack.s own address 192.0.2.2" <<<"$2" && ! test -e "$3"' \
+  _ "$RC" "$OUT" "$WORK/own.pcap"
 get --msl 0.5 "$U11/missing.txt"
 check "a 404 is a response: exit 0 [rc $RC]" \
   bash -c 'test "$1" = 0 && grep -q "HTTP/1.1 404" <<<"$2"' _ "$RC" "$OUT"

@@ -416,7 +416,7 @@ wait_for 10 pauses_shown "$SERVER_LOG" 1
 kill -INT "$SERVER_PID"
 sleep 0.3
 contains "serve --step: Ctrl-C at the prompt is answered at once" "$SERVER_LOG" \
-  "tcplab: Ctrl-C noted: tcplab stops when the stack runs again; at a step> prompt, q stops now"
+  "tcplab: Ctrl-C noted: tcplab stops when the stack runs again; q stops it now"
 echo q >&3
 for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
 stopped_by_q=yes

@@ -201,10 +201,16 @@ TEST_CASE("step sink: end of input continues without stopping; settle shows the 
   tcb.snd_una = tcb.snd_nxt = Seq(1001);
   tcb.rcv_nxt = Seq(5001);
   sink.set_snapshot_source([&](const FourTuple&) { return tcb; });
+  // The hooks around each prompt (serve --step flushes its files and arms its Ctrl-C notice),
+  // in order, once per prompt: left after the command is read, and at the end of input too.
+  std::string hooks;
+  sink.set_before_prompt([&] { hooks += "("; });
+  sink.set_after_prompt([&] { hooks += ")"; });
 
   auto data = segment(".");
   data.seq = Seq(5001);
   sink.segment(t0, SegmentEvent{Direction::In, kTuple, data, true, Seq(1000), Seq(5000)});
+  CHECK(hooks == "()");
   tcb.rcv_nxt = Seq(5101);
   tcb.timers.push_back({"delayed-ack", t0 + milliseconds(40)});
   sink.settle();  // the segment was processed: the TCB after it, with the change

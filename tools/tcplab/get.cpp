@@ -302,15 +302,23 @@ int get_main(int argc, char** argv, int first) {
   SteadyClock clock;
   StackRuntime runtime;
   no_offload_with_faults(o.link, o.faults);
-  if (!open_stack(o.link, o.trace, o.tcp, clock, runtime)) return kExitRuntime;
   // The stack's own address (known once the addresses are chosen) has no server behind it:
-  // its SYN would come back to the stack itself and wait out the handshake for nothing.
-  for (const http::Url& url : urls) {
-    if (url.address == o.link.ip)
-      return usage(url.text + " names the stack's own address " + o.link.ip.to_string() +
-                   ": tcplab get fetches from a server on the host's side of the TUN" +
-                   (o.link.tun.host ? ", such as " + o.link.tun.host->address.to_string() : std::string()));
-  }
+  // its SYN would come back to the stack itself and wait out the handshake for nothing. Checked
+  // before the TUN is made and the capture or trace files are opened.
+  bool own_address = false;
+  auto no_url_to_ourselves = [&](const LinkOptions& link) {
+    for (const http::Url& url : urls) {
+      if (url.address != link.ip) continue;
+      own_address = true;
+      usage(url.text + " names the stack's own address " + link.ip.to_string() +
+            ": tcplab get fetches from a server on the host's side of the TUN" +
+            (link.tun.host ? ", such as " + link.tun.host->address.to_string() : std::string()));
+      return false;
+    }
+    return true;
+  };
+  if (!open_stack(o.link, o.trace, o.tcp, clock, runtime, no_url_to_ourselves))
+    return own_address ? kExitUsage : kExitRuntime;
   Stack& stack = *runtime.stack;
   trace::Tracer& tracer = runtime.sinks.tracer();
 

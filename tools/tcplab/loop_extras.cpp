@@ -29,17 +29,20 @@ void LoopExtras::attach(Stack& stack, TraceSinks& sinks, loop::EventLoop& loop, 
     step_->set_on_quit([] { std::raise(SIGTERM); });
     // The loop stands still at the prompt, so the flush timers above cannot run: the prompt
     // flushes, and Wireshark shows what the screen showed before the step at hand.
-    step_->set_before_prompt([&sinks] { sinks.flush_at_pause(); });
+    // Ctrl-C at the prompt reaches the loop only when it runs again: say so at once, there.
+    static constexpr std::string_view kInterruptNotice =
+        "\ntcplab: Ctrl-C noted: tcplab stops when the stack runs again; q stops it now, c runs on to "
+        "the stop\n";
+    step_->set_before_prompt([&sinks] {
+      sinks.flush_at_pause();
+      loop::EventLoop::set_interrupt_notice(&kInterruptNotice);
+    });
+    step_->set_after_prompt([] { loop::EventLoop::set_interrupt_notice(nullptr); });
     tracer.add(step_.get());
     // Every wakeup settles: the TCB after the last inbound segment is printed.
     step_timer_ = std::make_unique<loop::TimedAdapter<trace::StepSink>>(*step_);
     loop.add_client(*step_timer_);
     loop.set_paused_by_user(true);
-    // Ctrl-C at the prompt reaches the loop only when it runs again: say so at once.
-    static constexpr std::string_view kInterruptNotice =
-        "\ntcplab: Ctrl-C noted: tcplab stops when the stack runs again; at a step> prompt, q stops "
-        "now and c runs on to the stop\n";
-    loop::EventLoop::set_interrupt_notice(&kInterruptNotice);
   }
   // The fault injector sits between the TUN and the stack, both ways, only when asked for.
   if (faults.any()) {

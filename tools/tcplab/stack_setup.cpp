@@ -19,13 +19,15 @@ void no_offload_with_faults(LinkOptions& link, const FaultOptions& faults) {
 }
 
 bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp,
-                const Clock& clock, StackRuntime& out) {
+                const Clock& clock, StackRuntime& out,
+                const std::function<bool(const LinkOptions&)>& addresses_settled) {
   // Addresses first: a clash with the machine's own network is refused before anything exists.
   std::string error;
   if (!resolve_link_addresses(link, error)) {
     std::fprintf(stderr, "tcplab: %s\n", error.c_str());
     return false;
   }
+  if (addresses_settled && !addresses_settled(link)) return false;
 
   // Sinks next: a capture file we cannot write is reported before touching the network.
   if (!out.sinks.open(trace, error)) {

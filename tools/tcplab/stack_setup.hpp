@@ -2,6 +2,7 @@
 // addresses that clash with nothing on the machine, open the trace sinks, open or attach to the TUN, and
 // build the Stack with this boot's ISN key. One place, so both commands fail the same way.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -31,8 +32,9 @@ void no_offload_with_faults(LinkOptions& link, const FaultOptions& faults);
 
 // Runs the steps in order (the address choice is settled into `link`, as --host-ip auto asks); on failure
 // prints one line ("tcplab: ...") to stderr and returns false. On success the stack has been advanced to
-// clock.now().
+// clock.now(). `addresses_settled`, if given, runs once the addresses are known and before anything
+// is opened or created; returning false stops there (it prints its own message).
 bool open_stack(LinkOptions& link, const TraceOptions& trace, const tcp::TcpConfig& tcp, const Clock& clock,
-                StackRuntime& out);
+                StackRuntime& out, const std::function<bool(const LinkOptions&)>& addresses_settled = {});
 
 }  // namespace tcplab::cli
