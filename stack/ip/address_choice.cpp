@@ -252,7 +252,9 @@ std::optional<AddressRefusal> check_admin_addressed(const AddressRequest& reques
   return std::nullopt;
 }
 
-AddressDecision decide_addresses(const AddressRequest& request, const NetworkView& view) {
+namespace {
+
+AddressDecision choose_addresses(const AddressRequest& request, const NetworkView& view) {
   AddressDecision d;
   // Only a TUN's own addresses are exempt from the clash checks: an interface of another kind
   // with the same name (eth0, lo) is the machine's network, which serve will refuse to touch.
@@ -326,6 +328,31 @@ AddressDecision decide_addresses(const AddressRequest& request, const NetworkVie
     d.note = join_list(skipped_ranges(view, own, skipped)) + " are in use here, so tcplab took " +
              network_of(*free).to_string();
   }
+  return d;
+}
+
+}  // namespace
+
+AddressDecision decide_addresses(const AddressRequest& request, const NetworkView& view) {
+  AddressDecision d = choose_addresses(request, view);
+  if (!d.ok() || !d.host || !view.is_tun(request.interface)) return d;
+  // An existing TUN that carries IPv4 addresses is its admin's: giving it another would replace
+  // the first of them (SIOCSIFADDR), for good. Whether the host address came from --host-ip,
+  // from --ip alone or from auto (which skips a /31 or /32 it cannot pair with --ip), it must be
+  // one the TUN already has.
+  std::optional<Ipv4Cidr> admins;
+  for (const InterfaceAddress& a : view.addresses) {
+    if (a.interface != request.interface) continue;
+    if (a.address.address == d.host->address) return d;
+    if (!admins) admins = a.address;
+  }
+  if (!admins) return d;
+  const std::string wanted = d.host->to_string(), tun = request.interface;
+  d.error = "the TUN " + tun + " already carries " + admins->to_string() + ", not " + wanted +
+            ", and tcplab does not replace an address an admin gave it";
+  d.fix = "use it as it is with --host-ip none (and an --ip it routes), or ask its admin to change it: " +
+          std::string("sudo ip addr del ") + admins->to_string() + " dev " + tun + " && sudo ip addr add " +
+          wanted + " dev " + tun;
   return d;
 }
 

@@ -113,7 +113,8 @@ struct AddressDecision {
 // Decides --host-ip and --ip. Auto takes the address an admin already gave the TUN (only an
 // existing TUN device: any other interface with that name is never taken over), else the
 // first free candidate (or, with --ip alone, the /24 around --ip). An explicit choice that
-// clashes is refused, never adjusted. None checks only that --ip belongs nowhere else. The
+// clashes is refused, never adjusted, and so is any host address other than those an existing
+// TUN already carries (an admin's). None checks only that --ip belongs nowhere else. The
 // request is assumed to have passed the usage checks (--ip inside --host-ip, not the network
 // or broadcast address, unusable_link_address).
 AddressDecision decide_addresses(const AddressRequest& request, const NetworkView& view);

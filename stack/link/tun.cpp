@@ -121,24 +121,6 @@ std::optional<std::string> check_interface_name(const std::string& name) {
   return std::nullopt;
 }
 
-// The first IPv4 address on interface `name`, with its prefix length, as "A.B.C.D/N".
-std::optional<std::string> first_ipv4_address_of(const std::string& name) {
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return std::nullopt;
-  std::optional<std::string> found;
-  for (ifaddrs* it = list; it != nullptr; it = it->ifa_next) {
-    if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET || name != it->ifa_name) continue;
-    sockaddr_in sin, mask{};
-    std::memcpy(&sin, it->ifa_addr, sizeof sin);
-    if (it->ifa_netmask != nullptr) std::memcpy(&mask, it->ifa_netmask, sizeof mask);
-    found = wire::Ipv4Address{ntohl(sin.sin_addr.s_addr)}.to_string() + "/" +
-            std::to_string(__builtin_popcount(mask.sin_addr.s_addr));
-    break;
-  }
-  freeifaddrs(list);
-  return found;
-}
-
 bool tun_driver_loaded() {
   // The driver registers the misc device "tun" (minor 200) when it loads.
   std::ifstream misc("/proc/misc");
@@ -186,17 +168,6 @@ std::optional<Tun> Tun::open(const TunConfig& config, std::string& error,
         return std::nullopt;
       }
       address_already_ours = true;  // an admin configured the persistent TUN already
-    } else if (existed) {
-      // Giving it ours would replace the admin's (SIOCSIFADDR sets the first address), for
-      // good: an admin's TUN is used as its admin left it.
-      if (auto admins = first_ipv4_address_of(name)) {
-        const std::string wanted = config.host->to_string();
-        error = name + " is a persistent TUN that already carries " + *admins + ", not " + wanted +
-                ", and tcplab does not replace it; use it as it is with --host-ip none (and an --ip it " +
-                "routes), or ask its admin to change it (sudo ip addr del " + *admins + " dev " + name +
-                " && sudo ip addr add " + wanted + " dev " + name + ")";
-        return std::nullopt;
-      }
     }
   }
 

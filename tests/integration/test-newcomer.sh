@@ -359,7 +359,7 @@ ip netns exec "$FRESH_NS" timeout 20 "$TCPLAB" serve --tun tcplabp --host-ip 198
 rc=$?
 after=$(snapshot4 "$FRESH_NS")
 check "persistent TUN, another --host-ip: exit 1, says it does not replace the admin's, nothing changed" \
-  bash -c '[ "$1" = 1 ] && grep -q "is a persistent TUN that already carries 192.0.2.1/24, not 198.51.100.1/24, and tcplab does not replace it" "$2" &&
+  bash -c '[ "$1" = 1 ] && grep -q "the TUN tcplabp already carries 192.0.2.1/24, not 198.51.100.1/24, and tcplab does not replace" "$2" &&
     [ "$3" == "$4" ]' _ "$rc" "$TMP/other-host.log" "$before" "$after"
 # An --mtu of its own, and an address given to an admin's TUN that had none, last for the run.
 mtu_of() { ip -n "$FRESH_NS" -o link show tcplabp | grep -oE 'mtu [0-9]+'; }

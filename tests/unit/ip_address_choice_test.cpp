@@ -182,6 +182,31 @@ TEST_CASE("address choice: the target TUN's own addresses and routes never clash
         std::string::npos);
 }
 
+TEST_CASE("address choice: a host address other than the ones an admin's TUN carries is refused") {
+  NetworkView v;
+  v.tun_interfaces = {"tcplab0"};
+  v.addresses = {{"tcplab0", cidr("10.9.0.254/24")}};
+  v.routes = {route("tcplab0", "10.9.0.0/24")};
+  const std::string refused = "the TUN tcplab0 already carries 10.9.0.254/24, not ";
+  // --host-ip, --ip alone (whose /24 would be 10.9.0.1/24) and auto past a /32 it cannot pair.
+  auto given = decide_addresses(request(HostChoice::Given, "198.51.100.1/24"), v);
+  CHECK(given.error.find(refused + "198.51.100.1/24, and tcplab does not replace") != std::string::npos);
+  CHECK(given.fix.find("--host-ip none") != std::string::npos);
+  CHECK(given.fix.find("sudo ip addr del 10.9.0.254/24 dev tcplab0 && sudo ip addr add 198.51.100.1/24") !=
+        std::string::npos);
+  auto ip_alone = decide_addresses(request(HostChoice::Auto, nullptr, "10.9.0.5"), v);
+  CHECK(ip_alone.error.find(refused + "10.9.0.1/24") != std::string::npos);
+  v.addresses = {{"tcplab0", cidr("10.9.0.254/32")}};
+  v.routes = {};
+  CHECK(decide_addresses(request(HostChoice::Auto), v).error.find("already carries 10.9.0.254/32") !=
+        std::string::npos);
+  // One of its own addresses is taken; a TUN without any gets the one asked for.
+  v.addresses = {{"tcplab0", cidr("10.9.0.254/24")}, {"tcplab0", cidr("192.0.2.1/24")}};
+  CHECK(decide_addresses(request(HostChoice::Given, "192.0.2.1/24"), v).ok());
+  v.addresses = {};
+  CHECK(decide_addresses(request(HostChoice::Given, "198.51.100.1/24"), v).ok());
+}
+
 TEST_CASE("address choice: an interface that is not a TUN is never taken for a prepared one") {
   // `--tun eth0` on a VM whose eth0 is 10.20.30.1/24: its address is the machine's, not an
   // admin's preparation, so auto does not take it and an explicit choice of it clashes.

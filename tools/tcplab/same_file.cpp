@@ -29,8 +29,7 @@ std::filesystem::path file_to_be_created(const std::string& name, std::error_cod
 }  // namespace
 
 bool same_regular_file(const std::string& a, const std::string& b) {
-  struct stat sa {
-  }, sb{};
+  struct stat sa {}, sb {};
   const bool a_exists = ::stat(a.c_str(), &sa) == 0, b_exists = ::stat(b.c_str(), &sb) == 0;
   if (a_exists && b_exists) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
   if (a_exists != b_exists) return false;
@@ -38,6 +37,13 @@ bool same_regular_file(const std::string& a, const std::string& b) {
   auto pa = file_to_be_created(a, ea);
   auto pb = file_to_be_created(b, eb);
   return !ea && !eb && pa == pb;
+}
+
+bool would_be_created_in(const std::string& output, const std::string& directory) {
+  std::error_code eo, ed;
+  if (!std::filesystem::is_directory(directory, ed)) return false;
+  const auto folder = file_to_be_created(output, eo).parent_path();
+  return !eo && folder == std::filesystem::weakly_canonical(directory, ed) && !ed;
 }
 
 std::optional<std::string> output_over_input(const std::string& flag, const std::string& output,

@@ -14,6 +14,10 @@ namespace tcplab::cli {
 // /dev/null may be named any number of times.
 bool same_regular_file(const std::string& a, const std::string& b);
 
+// Whether opening `output` for writing would create it directly inside `directory` (a symlink
+// followed, as same_regular_file does); false if `directory` is not one.
+bool would_be_created_in(const std::string& output, const std::string& directory);
+
 // A usage error when the file that `flag` writes (`output`; "" or "-" for none or stdout) is
 // one of the files the command reads (`inputs`, "-" being stdin).
 std::optional<std::string> output_over_input(const std::string& flag, const std::string& output,

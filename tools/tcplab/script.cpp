@@ -3,6 +3,7 @@
 // The player and the result printing are stack/script/, shared with build/scenario-tests.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -30,18 +31,12 @@ namespace {
 // Whether `output` is a *.pkt file, not there yet, in one of the directories named in `operands`
 // (tcplab script runs every *.pkt in a directory it is given).
 bool new_script_in(const std::string& output, const std::vector<std::string>& operands) {
-  namespace fs = std::filesystem;
   std::error_code ec;
-  if (output.empty() || output == "-" || fs::path(output).extension() != ".pkt" || fs::exists(output, ec))
+  if (output.empty() || output == "-" || std::filesystem::path(output).extension() != ".pkt" ||
+      std::filesystem::exists(output, ec))
     return false;
-  const fs::path folder = fs::weakly_canonical(fs::absolute(output, ec).parent_path(), ec);
-  if (ec) return false;
-  for (const std::string& operand : operands) {
-    std::error_code dir_ec;
-    if (fs::is_directory(operand, dir_ec) && fs::weakly_canonical(operand, dir_ec) == folder && !dir_ec)
-      return true;
-  }
-  return false;
+  return std::any_of(operands.begin(), operands.end(),
+                     [&](const std::string& operand) { return would_be_created_in(output, operand); });
 }
 
 struct ScriptOptions {
