@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "stack/link/open_output.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/tcp.hpp"
 
@@ -117,12 +118,13 @@ std::optional<PcapFormat> parse_pcap_format(std::string_view text) {
   return std::nullopt;
 }
 
-PcapWriter::PcapWriter(const std::string& path, PcapFormat format)
+PcapWriter::PcapWriter(const std::string& path, PcapFormat format,
+                       const std::function<void()>& waiting_for_reader)
     : format_(format),
       path_(path),
       steady_origin_(std::chrono::steady_clock::now()),
       wall_origin_(std::chrono::system_clock::now()) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  fd_ = open_output(path, waiting_for_reader);
   if (fd_ < 0) {
     fail("cannot open");
     return;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,8 +32,10 @@ std::optional<PcapFormat> parse_pcap_format(std::string_view text);
 
 class PcapWriter final : public trace::Sink {
  public:
-  // Creates (truncates) `path` and writes the file header. Check ok() afterwards.
-  explicit PcapWriter(const std::string& path, PcapFormat format = PcapFormat::Pcapng);
+  // Creates (truncates) `path` and writes the file header. Check ok() afterwards. A FIFO
+  // with no reader yet calls `waiting_for_reader` and waits for one (open_output).
+  explicit PcapWriter(const std::string& path, PcapFormat format = PcapFormat::Pcapng,
+                      const std::function<void()>& waiting_for_reader = {});
   ~PcapWriter() override;  // writes what is pending, flushes and closes
   PcapWriter(const PcapWriter&) = delete;
   PcapWriter& operator=(const PcapWriter&) = delete;

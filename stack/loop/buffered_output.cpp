@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "stack/link/open_output.hpp"
+
 namespace tcplab::loop {
 namespace {
 
@@ -26,8 +28,9 @@ bool is_storage(int fd) {
 
 }  // namespace
 
-std::unique_ptr<BufferedOutput> BufferedOutput::open(const std::string& path, std::string& error) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+std::unique_ptr<BufferedOutput> BufferedOutput::open(const std::string& path, std::string& error,
+                                                     const std::function<void()>& waiting_for_reader) {
+  const int fd = link::open_output(path, waiting_for_reader);
   if (fd < 0) {
     error = "cannot write " + path + ": " + std::strerror(errno);
     return nullptr;

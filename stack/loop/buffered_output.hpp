@@ -5,6 +5,7 @@
 // sender sees a zero window instead of a receiver that has gone silent.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,9 +24,11 @@ constexpr size_t kOutputLowWater = 64 * 1024;
 
 class BufferedOutput final : public WatchedFd {
  public:
-  // Creates or truncates `path`, as fopen(path, "wb") does (a FIFO still waits for its
-  // reader here). Null, with `error` set, if it cannot.
-  static std::unique_ptr<BufferedOutput> open(const std::string& path, std::string& error);
+  // Creates or truncates `path`, as fopen(path, "wb") does; a FIFO with no reader yet calls
+  // `waiting_for_reader`, then waits for one here (link::open_output). Null, with `error`
+  // set, if it cannot.
+  static std::unique_ptr<BufferedOutput> open(const std::string& path, std::string& error,
+                                              const std::function<void()>& waiting_for_reader = {});
   // Writes to `fd` (stdout's kept copy), which stays the caller's to close. A pipe or a
   // terminal is opened again through /proc/self/fd, so that making it non-blocking does not
   // change the descriptor the shell or our stderr may share; where that fails (a socket) the

@@ -182,6 +182,18 @@ check "-o - to a slow reader: reading resumes when the output drains" \
   grep -q "the body's output drained; reading again" "$WORK/slow.err"
 check "--help says a slow reader closes the window" \
   bash -c '"$1" get --help | grep -q "the server sees a zero window"' _ "$TCPLAB"
+# -o FIFO with no reader yet: tcplab says what it waits for (the open would otherwise block
+# without a word), then the body goes through whole once a reader comes.
+rm -f "$WORK/body.fifo"; mkfifo "$WORK/body.fifo"
+lab_exec timeout 60 "$TCPLAB" get --msl 0.5 -o "$WORK/body.fifo" "$U11/big.bin" >/dev/null 2>"$WORK/fifo.err" &
+get_pid=$!
+for _ in $(seq 50); do grep -q "waiting for a process to read the FIFO" "$WORK/fifo.err" && break; sleep 0.1; done
+noticed=$(grep -c "waiting for a process to read the FIFO $WORK/body.fifo (the body goes there)" "$WORK/fifo.err")
+got=$(timeout 60 sha256sum <"$WORK/body.fifo" | cut -d' ' -f1)
+wait "$get_pid"; RC=$?
+want=$(sha256sum <"$WORK/site/big.bin" | cut -d' ' -f1)
+check "-o FIFO with no reader: says it waits, then the body whole [rc $RC, notice $noticed, sha256 ${got:0:12}]" \
+  test "$RC" = 0 -a "$noticed" = 1 -a "$want" = "$got"
 # One file named by two -o would get the second body over the start of the first.
 get --msl 0.5 "$U11/big.bin" "$U11/a.txt" -o "$WORK/same.out" -o "$WORK/./same.out"
 check "-o FILE twice: usage error before anything is fetched [rc $RC]" \

@@ -94,6 +94,18 @@ done
 check "script --trace-json DIR/new.pkt DIR: usage error, nothing created (rc $rc: $(head -1 "$TMP/err"))" \
   bash -c '[ "$1" = 2 ] && grep -q "would be read as a script of the directory" "$2" && ! [ -e "$3" ]' \
   _ "$rc" "$TMP/err" "$TMP/own/new.pkt"
+# An output FIFO that no process reads yet: tcplab says it waits for a reader, then writes.
+for flag in --pcap --trace-json; do
+  rm -f "$TMP/out.fifo"; mkfifo "$TMP/out.fifo"
+  timeout 20 "$TCPLAB" script "$flag" "$TMP/out.fifo" "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err" &
+  pid=$!
+  for _ in $(seq 50); do grep -q "waiting for a process to read the FIFO" "$TMP/err" && break; sleep 0.1; done
+  noticed=$(grep -c "waiting for a process to read the FIFO $TMP/out.fifo" "$TMP/err")
+  timeout 20 cat "$TMP/out.fifo" >"$TMP/fifo.read"
+  wait "$pid"; rc=$?
+  check "script $flag FIFO with no reader: says it waits, then writes (rc $rc, notice $noticed, $(wc -c <"$TMP/fifo.read") bytes read)" \
+    bash -c '[ "$1" = 0 ] && [ "$2" = 1 ] && [ -s "$3" ]' _ "$rc" "$noticed" "$TMP/fifo.read"
+done
 # A whole number too large for the seed is out of range, not "not a whole number".
 "$TCPLAB" script --seed 99999999999999999999 "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
 contains "--seed too large: the error states the range (rc $rc)" "$TMP/err" \

@@ -244,7 +244,8 @@ int get_main(int argc, char** argv, int first) {
         "  tcplab get -o - http://192.0.2.1:8000/big.bin | sha256sum\n\n"
         "A slow reader (or an -o FIFO) never stalls tcplab: while the output cannot take more,\n"
         "tcplab stops reading the connection, so the server sees a zero window (its probes are\n"
-        "answered), and that wait does not count towards --timeout.\n\n"
+        "answered), and that wait does not count towards --timeout. An -o FIFO that no process\n"
+        "reads yet is waited for before anything starts, with a line on stderr saying so.\n\n"
         "A RST or an ICMP port unreachable answering the SYN (a firewall's reject rule) fails that\n"
         "URL at once: connection refused, as with curl. An ICMP protocol unreachable (no TCP\n"
         "there) fails it at once too. A kept connection the server closes or resets before any byte\n"
@@ -290,7 +291,7 @@ int get_main(int argc, char** argv, int first) {
         return kExitRuntime;
       }
     } else if (name != "-") {
-      owned_outputs.push_back(loop::BufferedOutput::open(name, error));
+      owned_outputs.push_back(loop::BufferedOutput::open(name, error, fifo_reader_notice("the body", name)));
       if (owned_outputs.back() == nullptr) {
         std::fprintf(stderr, "tcplab get: %s\n", error.c_str());
         return kExitRuntime;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "stack/link/netlink_view.hpp"
+#include "stack/link/open_output.hpp"
 #include "tools/tcplab/same_file.hpp"
 
 namespace tcplab::cli {
@@ -382,6 +383,13 @@ bool resolve_link_addresses(LinkOptions& o, std::string& error) {
   return true;
 }
 
+std::function<void()> fifo_reader_notice(const char* what, const std::string& path) {
+  return [what, path] {
+    std::fprintf(stderr, "tcplab: waiting for a process to read the FIFO %s (%s goes there); Ctrl-C stops\n",
+                 path.c_str(), what);
+  };
+}
+
 std::FILE* claim_stdout(const char* what, const char* mode, std::string& error) {
   std::fflush(stdout);
   // A copy above 2 (a closed stdin or stderr must not be reused for it), closed on exec, and
@@ -420,7 +428,13 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
     // Write-only: a FIFO or `>(jq ...)` opened read-write would make tcplab its own reader, so
     // a reader that never comes or goes away would block the event loop instead of failing
     // the write. After a failed write JsonSink reads a regular file back on its own.
-    json_file_.reset(json_stdout ? json_stdout : std::fopen(o.trace_json.c_str(), "w"));
+    if (json_stdout != nullptr) {
+      json_file_.reset(json_stdout);
+    } else {
+      const int fd = link::open_output(o.trace_json, fifo_reader_notice("the JSON trace", o.trace_json));
+      json_file_.reset(fd < 0 ? nullptr : ::fdopen(fd, "w"));
+      if (fd >= 0 && !json_file_) ::close(fd);
+    }
     if (!json_file_) {
       error = "cannot write the JSON trace " + o.trace_json + ": " + std::strerror(errno);
       return false;
@@ -434,7 +448,8 @@ bool TraceSinks::open(const TraceOptions& o, std::string& error) {
     tracer_.add(json_.get());
   }
   if (!o.pcap.empty()) {
-    pcap_ = std::make_unique<link::PcapWriter>(o.pcap, o.pcap_format);
+    pcap_ = std::make_unique<link::PcapWriter>(o.pcap, o.pcap_format,
+                                               fifo_reader_notice("the capture", o.pcap));
     if (!pcap_->ok()) {
       error = pcap_->error();
       return false;

@@ -3,6 +3,7 @@
 // flag means the same thing, with the same default and help, wherever it appears.
 #pragma once
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,11 @@ ip::AddressRequest address_request(const LinkOptions& o);
 // refused. Touches nothing. Returns false with `error` set to one line naming the clash and a
 // free alternative (a runtime error: exit 1).
 bool resolve_link_addresses(LinkOptions& o, std::string& error);
+
+// What an output opened on a FIFO with no reader yet prints before waiting for one
+// (link::open_output): "tcplab: waiting for a process to read the FIFO PATH (WHAT goes
+// there); Ctrl-C stops", so the wait is never a silent hang.
+std::function<void()> fifo_reader_notice(const char* what, const std::string& path);
 
 // `--trace-json -` and `get -o -`: hands the real stdout over as a new stream opened with `mode`
 // and points file descriptor 1 at stderr, so that everything else tcplab prints (banner, text
