@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -227,20 +228,47 @@ Check check_firewall(const Firewall& fw, const std::string& tun) {
         problems.push_back("iptables `" + p + "` with no ACCEPT rule for " + tun);
     }
   }
+  // Each nft problem names the table and chain it was found in, so the advice inserts the
+  // accept rule where it takes effect (a ruleset's tables are named by whoever wrote it).
+  const bool iptables_problem = !problems.empty();
+  std::vector<std::string> nft_fixes;
   if (fw.nft) {
+    std::string table;  // "inet filter", from `table inet filter {`
+    std::string chain;
     std::string chain_hook;
     bool chain_accepts = false;
     std::string chain_policy_line;
+    auto fix_in_chain = [&](const std::string& interface_match) {
+      std::string fix = "sudo nft insert rule " + (table.empty() ? "inet filter" : table) + " " +
+                        (chain.empty() ? "input" : chain) + " " + interface_match + " " + tun + " accept";
+      if (std::find(nft_fixes.begin(), nft_fixes.end(), fix) == nft_fixes.end()) nft_fixes.push_back(fix);
+    };
     auto close_chain = [&] {
-      if (!chain_policy_line.empty() && !chain_accepts)
+      if (!chain_policy_line.empty() && !chain_accepts) {
         problems.push_back("nft chain with `" + chain_policy_line + "` and no accept rule for " + tun);
+        fix_in_chain(chain_hook);
+      }
       chain_hook.clear();
       chain_policy_line.clear();
       chain_accepts = false;
     };
+    // "table inet filter {" -> "inet filter"; "chain input {" -> "input".
+    auto declared = [](std::string_view line, std::string_view keyword) {
+      line.remove_prefix(keyword.size());
+      if (auto brace = line.find('{'); brace != std::string_view::npos) line = line.substr(0, brace);
+      return std::string(trim(line));
+    };
     for (auto raw : lines(*fw.nft)) {
       auto l = trim(raw);
-      if (l.substr(0, 6) == "chain ") close_chain();
+      if (l.substr(0, 6) == "table ") {
+        close_chain();
+        table = declared(l, "table ");
+        chain.clear();
+      }
+      if (l.substr(0, 6) == "chain ") {
+        close_chain();
+        chain = declared(l, "chain ");
+      }
       if (contains(l, "type filter hook") && contains(l, "policy drop")) {
         bool hook_input = contains(l, "hook input"), hook_output = contains(l, "hook output");
         if (hook_input || hook_output) {
@@ -253,8 +281,11 @@ Check check_firewall(const Firewall& fw, const std::string& tun) {
       bool names_tun = contains(l, quoted) || contains(l, "name " + tun);
       if (!chain_hook.empty() && names_tun && contains(l, chain_hook) && contains(l, "accept"))
         chain_accepts = true;
-      if (names_tun && (contains(l, " drop") || contains(l, " reject")))
+      if (names_tun && (contains(l, " drop") || contains(l, " reject"))) {
         problems.push_back("nft rule `" + std::string(l) + "`");
+        // An accept inserted at the top of the same chain is matched before this rule.
+        fix_in_chain(contains(l, "oifname") ? "oifname" : "iifname");
+      }
     }
     close_chain();
   }
@@ -266,12 +297,16 @@ Check check_firewall(const Firewall& fw, const std::string& tun) {
   }
   std::string detail;
   for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
-  return fail(name, detail,
-              "let the lab's interface through: sudo iptables -I INPUT -i " + tun +
-                  " -j ACCEPT && sudo iptables -I "
-                  "OUTPUT -o " +
-                  tun + " -j ACCEPT (nft: sudo nft insert rule inet filter input iifname " + tun +
-                  " accept, and the same for output with oifname)");
+  std::string advice = "let the lab's interface through: ";
+  if (iptables_problem || nft_fixes.empty())
+    advice +=
+        "sudo iptables -I INPUT -i " + tun + " -j ACCEPT && sudo iptables -I OUTPUT -o " + tun + " -j ACCEPT";
+  if (!nft_fixes.empty()) {
+    std::string nft;
+    for (const auto& fix : nft_fixes) nft += (nft.empty() ? "" : " && ") + fix;
+    advice += iptables_problem ? " (nft: " + nft + ")" : nft;
+  }
+  return fail(name, detail, advice);
 }
 
 Check check_device_name(const Interface& device, const std::string& tun, const Identity& me) {

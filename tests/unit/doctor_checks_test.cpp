@@ -236,6 +236,23 @@ TEST_CASE("doctor: firewall rules") {
                       std::nullopt, true},
                      "tcplab0");
   CHECK(nft_rule.detail == "nft rule `oifname \"tcplab0\" drop`");
+  // The advice names the table and chain the problem is in, not a table that may not exist.
+  CHECK(nft_rule.fix ==
+        "let the lab's interface through: sudo nft insert rule ip t c oifname tcplab0 accept");
+  CHECK(nft.fix ==
+        "let the lab's interface through: sudo nft insert rule inet filter input iifname tcplab0 accept");
+  std::string named_tables =
+      "table ip fw {\n\tchain in_chain {\n\t\ttype filter hook input priority 0; policy drop;\n\t}\n"
+      "\tchain out_chain {\n\t\ttype filter hook output priority 0; policy drop;\n\t}\n}\n";
+  auto both = check_firewall({named_tables, "-P INPUT DROP\n", true}, "tcplab0");
+  CHECK(check_firewall({named_tables, "-P INPUT ACCEPT\n", true}, "tcplab0").fix ==
+        "let the lab's interface through: sudo nft insert rule ip fw in_chain iifname tcplab0 accept && "
+        "sudo nft insert rule ip fw out_chain oifname tcplab0 accept");
+  CHECK(both.fix ==
+        "let the lab's interface through: sudo iptables -I INPUT -i tcplab0 -j ACCEPT && sudo iptables -I "
+        "OUTPUT "
+        "-o tcplab0 -j ACCEPT (nft: sudo nft insert rule ip fw in_chain iifname tcplab0 accept && "
+        "sudo nft insert rule ip fw out_chain oifname tcplab0 accept)");
 }
 
 TEST_CASE("doctor: a device with the TUN's name") {
