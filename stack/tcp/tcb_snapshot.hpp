@@ -23,6 +23,9 @@ struct TcbSnapshot {
   uint32_t snd_wnd = 0;   // bytes, after scaling
   uint32_t rcv_wnd = 0;   // bytes, as last advertised
   Duration rto{};         // RFC 6298 retransmission timeout
+  // False for a compact TIME-WAIT or FIN-WAIT-2 record: nothing is left to send, so it keeps
+  // no congestion state, and cwnd and ssthresh read 0 without meaning a window of 0.
+  bool congestion_kept = true;
   uint64_t cwnd = 0;      // RFC 5681 congestion window, bytes
   uint64_t ssthresh = 0;  // RFC 5681 slow start threshold, bytes (SIZE_MAX: not yet set)
   Duration srtt{};        // RFC 6298 smoothed round-trip time (0 before the first sample)

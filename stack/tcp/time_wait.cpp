@@ -488,7 +488,8 @@ TcbSnapshot TimeWaitTable::snapshot(const TimeWaitRecord& r) {
   s.rcv_wnd = advertised_window(r);
   s.rto = microseconds(r.rto_us);
   s.srtt = microseconds(r.srtt_us);
-  s.cwnd = 0;  // no congestion state is kept: nothing is left to send
+  s.congestion_kept = false;  // nothing is left to send
+  s.cwnd = 0;
   s.ssthresh = 0;
   s.send_mss = r.send_mss;
   s.timers.push_back({timer_name(r), r.expiry});

@@ -300,7 +300,8 @@ StepSink::TcbText StepSink::tcb_text(const tcp::TcbSnapshot& s) {
                  irs_known || abs ? rel(s.irs, s.rcv_nxt) : std::string("-"),
                  std::to_string(s.rcv_wnd),
                  seconds_text(std::chrono::duration<double>(s.rto).count()) + "s",
-                 std::to_string(s.cwnd),
+                 // A record's 0 is no window: it would read as a collapse at TIME-WAIT.
+                 s.congestion_kept ? std::to_string(s.cwnd) : std::string("- (compact record)"),
                  timers.empty() ? std::string("none") : timers};
   return text;
 }

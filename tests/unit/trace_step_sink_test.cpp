@@ -233,3 +233,26 @@ TEST_CASE("step sink: end of input continues without stopping; settle shows the 
   std::fclose(in);
   std::fclose(out);
 }
+
+TEST_CASE("step sink: a compact TIME-WAIT record's cwnd reads as not kept, not as a window of 0") {
+  std::FILE* in = input("\n");
+  std::FILE* out = std::tmpfile();
+  StepSink sink(in, out, StepSink::Options{false, false, false});
+  tcp::TcbSnapshot tcb;
+  tcb.state = tcp::State::TimeWait;
+  tcb.cwnd = 14600;
+  sink.set_snapshot_source([&](const FourTuple&) { return tcb; });
+  auto fin = segment("F.");
+  sink.segment(t0, SegmentEvent{Direction::In, kTuple, fin, true, Seq(), Seq()});
+  // The connection is then held as a compact record (TimeWaitTable::snapshot).
+  tcb.congestion_kept = false;
+  tcb.cwnd = 0;
+  sink.settle();
+
+  std::string text = contents(out);
+  INFO(text);
+  CHECK(text.find("cwnd 14600->- (compact record)") != std::string::npos);
+  CHECK(text.find("->0") == std::string::npos);
+  std::fclose(in);
+  std::fclose(out);
+}
