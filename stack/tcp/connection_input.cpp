@@ -531,6 +531,16 @@ void Connection::process_text(const wire::TcpSegment& seg) {
 // RFC 9293 §3.10.7.4 eighth: the FIN bit, once every byte before it has arrived.
 void Connection::check_fin(const wire::TcpSegment& seg) {
   if (!seg.flags.fin) return;
+  if (fin_.peer_fin) {
+    // Deviation (fin-after-fin): CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT. The eighth step
+    // would advance RCV.NXT over this FIN too, but the peer's FIN was its last sequence
+    // number: RCV.NXT past it acknowledges nothing the peer sent, and the peer's ACK of our
+    // FIN (which carries that RCV.NXT) would fail the sequence check, so the close never
+    // finishes. Not taken, ACKed; text on it was dropped already (process_text).
+    ack_.now = true;
+    if (seg.payload.empty()) ctx_.drop(DropReason::TcpTextIgnored, kFinAfterFinDrop);
+    return;
+  }
   // Deviation (fin-beyond-hole): a FIN beyond a hole is not remembered (RFC 9293 §3.10.7.4
   // holds such segments for later, SHLD-31): its data was kept, and the peer resends the FIN.
   // It is still an out-of-order segment: RFC 5681 §4.2 wants an immediate duplicate ACK, with

@@ -181,12 +181,15 @@ void TimeWaitTable::segment_arrives(TimeWaitRecord& r, const wire::TcpSegment& i
       ctx_.drop(DropReason::TcpTextIgnored, kTextAfterFinDrop);
     }
     // Eighth, a FIN right at RCV.NXT, as in Connection::check_fin: RCV.NXT moves over it and
-    // it is acknowledged. FIN-WAIT-2 enters TIME-WAIT; in TIME-WAIT it is one beyond the
-    // peer's first FIN, which no real peer sends.
-    if (seg.flags.fin && seg.seq + static_cast<uint32_t>(seg.payload.size()) == r.rcv_nxt) {
+    // it is acknowledged, and FIN-WAIT-2 enters TIME-WAIT. In TIME-WAIT it would lie one
+    // beyond the peer's first FIN. Deviation (fin-after-fin): not taken, ACKed.
+    if (seg.flags.fin && r.state == State::TimeWait) {
+      ack_owed_ = true;
+      if (seg.payload.empty()) ctx_.drop(DropReason::TcpTextIgnored, kFinAfterFinDrop);
+    } else if (seg.flags.fin && seg.seq + static_cast<uint32_t>(seg.payload.size()) == r.rcv_nxt) {
       r.rcv_nxt += 1;
       ack_owed_ = true;
-      if (r.state == State::FinWait2) enter_time_wait(r);
+      enter_time_wait(r);
     } else if (seg.flags.fin && r.state == State::FinWait2) {
       // Deviation (fin-beyond-hole), as Connection::check_fin: not taken, duplicate ACK
       // (RFC 5681 §4.2).

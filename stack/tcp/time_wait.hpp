@@ -89,6 +89,11 @@ inline constexpr std::string_view kAbortRule = "RFC 9293 §3.10.5 (ABORT)";
 // immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4 first: "held for later").
 inline constexpr std::string_view kFinBeyondHoleDrop =
     "FIN beyond a hole: not taken until the bytes before it arrive, duplicate ACK (RFC 5681 §4.2)";
+// A FIN at RCV.NXT after the peer's FIN was taken (deviation fin-after-fin): the peer's
+// sequence space ended at its first FIN, so nothing can follow it; taking this one would
+// acknowledge a byte the peer never sent, and its ACK of our FIN would then be refused.
+inline constexpr std::string_view kFinAfterFinDrop =
+    "FIN after the peer's FIN: not taken, its sequence space ended there (RFC 9293 §3.10.7.4 eighth)";
 // The peer's FIN again in TIME-WAIT: it lies before RCV.NXT, so it is not acceptable and is
 // answered with an ACK and dropped (RFC 9293 §3.10.7.4 first), and TIME-WAIT's rule restarts
 // the 2 MSL timeout (eighth). The drop's detail says all of that, for the connection and the
