@@ -19,4 +19,17 @@ ROWS=tests/docs/scenario-rows.py
 FIXTURE=tests/docs/fixtures/scenario-rows
 fixture_check scenario-rows "$FIXTURE/" "$FIXTURE.expected" python3 "$ROWS" --root "$FIXTURE"
 python3 "$ROWS" || status=1
+
+# The first script a reader of docs/scenarios.md meets (the first code block) must pass as
+# printed: readers paste it.
+example=$(mktemp --suffix=.pkt)
+awk '/^```/ { if (inside) exit; inside = 1; next } inside' docs/scenarios.md >"$example"
+if [ -s "$example" ] && build/tcplab script "$example" >"$example.out" 2>&1; then
+  echo "ok - docs/scenarios.md: its first example script passes as printed"
+else
+  echo "not ok - docs/scenarios.md: its first example script does not pass as printed:"
+  sed 's/^/#   /' "$example.out" 2>/dev/null | head -20
+  status=1
+fi
+rm -f "$example" "$example.out"
 exit $status
