@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 require_lab
 
 command -v python3 >/dev/null || { skipped "$(basename "$0")" "no python3 for the pty driver"; exit 0; }
-NAMES=("$LAB_NAME-sleep" "$LAB_NAME-int" "$LAB_NAME-term")
+NAMES=("$LAB_NAME-sleep" "$LAB_NAME-int" "$LAB_NAME-term" "$LAB_NAME-reset")
 cleanup_all() {
   local ns pids
   for ns in "${NAMES[@]}"; do
@@ -108,4 +108,33 @@ check "a command that catches SIGINT and SIGTERM: the third Ctrl-C kills it (exi
   bash -c '[ "$(head -n 1 <<<"$0")" = "exited 137" ] && grep -q "sending SIGKILL" <<<"$0"' "$out"
 check "... the namespace $ns is gone" ns_gone "$ns"
 echo "$out" | sed 's/^[^#]/# &/'
+
+# tcplab stopped while a client downloads: tcplab resets the open connection as it exits, and
+# run removes the namespace only after the client has had its moment to read that reset, so
+# curl fails with "Connection reset by peer" (exit 56), as the README says, instead of being
+# killed by the clean-up (exit 143) before it could tell.
+ns=${NAMES[3]}
+log=$(mktemp)
+timeout 60 "$LAB" --name "$ns" run -- "$TCPLAB" serve >"$log" 2>&1 &
+run_pid=$!
+url=
+for _ in $(seq 100); do
+  url=$(grep -oE 'curl http://[0-9.]+/' "$log" | head -n 1 | cut -d' ' -f2)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+timeout 30 ip netns exec "$ns" curl -sS --limit-rate 100k -o /dev/null "${url}bytes/10000000" 2>"$log.curl" &
+curl_pid=$!
+sleep 1
+server=$(ip netns pids "$ns" 2>/dev/null | while read -r pid; do
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = tcplab ] && echo "$pid"; done | head -n 1)
+[ -n "$server" ] && kill -INT "$server"
+curl_rc=0
+wait "$curl_pid" || curl_rc=$?
+wait "$run_pid" 2>/dev/null
+check "tcplab stopped under run during a download: curl reads the reset (rc $curl_rc: $(head -c 80 "$log.curl"))" \
+  bash -c '[ "$1" = 56 ] && grep -q "reset" "$2"' _ "$curl_rc" "$log.curl"
+check "... tcplab said it reset the connection" grep -q "reset 1 connection still open at exit" "$log"
+check "... the namespace $ns is gone" ns_gone "$ns"
+rm -f "$log" "$log.curl"
 exit 0
