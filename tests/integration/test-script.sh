@@ -94,6 +94,20 @@ done
 check "script --trace-json DIR/new.pkt DIR: usage error, nothing created (rc $rc: $(head -1 "$TMP/err"))" \
   bash -c '[ "$1" = 2 ] && grep -q "would be read as a script of the directory" "$2" && ! [ -e "$3" ]' \
   _ "$rc" "$TMP/err" "$TMP/own/new.pkt"
+# "-" is a script on stdin, once; not with --step, which reads its keys there.
+"$TCPLAB" script - <"$SCEN/passive-open.pkt" >"$TMP/out" 2>&1; rc=$?
+check "script - reads the script from stdin (rc $rc: $(head -1 "$TMP/out"))" \
+  bash -c '[ "$1" = 0 ] && grep -q "^ok - stdin" "$2"' _ "$rc" "$TMP/out"
+"$TCPLAB" script - - <"$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
+check "script - -: usage error (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 2 ] && grep -q "names stdin more than once" "$2"' _ "$rc" "$TMP/err"
+"$TCPLAB" script --step - <"$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
+check "script --step -: usage error (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 2 ] && grep -q "step reads its keys from stdin" "$2"' _ "$rc" "$TMP/err"
+# --help with a value: the error names --help, not "unknown flag '--help'".
+"$TCPLAB" script --help=x >/dev/null 2>"$TMP/err"; rc=$?
+check "script --help=x: usage error saying --help takes no value (rc $rc: $(head -1 "$TMP/err"))" \
+  bash -c '[ "$1" = 2 ] && grep -q -- "--help takes no value" "$2"' _ "$rc" "$TMP/err"
 # An output FIFO that no process reads yet: tcplab says it waits for a reader, then writes.
 for flag in --pcap --trace-json; do
   rm -f "$TMP/out.fifo"; mkfifo "$TMP/out.fifo"

@@ -40,6 +40,7 @@ std::optional<std::string> parse_flags(const FlagTable& flags, int argc, char** 
       parsed.help_requested = true;
       continue;
     }
+    if (arg.starts_with("--help=")) return "--help takes no value";
     std::string_view name = arg;
     std::optional<std::string_view> inline_value;
     if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {

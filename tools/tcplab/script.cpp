@@ -93,13 +93,14 @@ std::string rerun_command(const ParsedArgs& args) {
 
 void print_help(const FlagTable& flags) {
   std::printf(
-      "usage: tcplab script [flags] FILE.pkt|DIR...\n\n"
+      "usage: tcplab script [flags] FILE.pkt|DIR|-...\n\n"
       "Plays packet scenario scripts (packetdrill syntax, docs/scenarios.md) against the stack in\n"
       "memory on a virtual clock: no root, no TUN. Prints 'ok - NAME' or 'not ok - NAME' with the\n"
       "mismatch table and the lines that ran before; exits 0 when every script passed, 1 otherwise,\n"
-      "2 on a usage error. A directory means every *.pkt in it. A script with\n"
-      "'// config: http=PORT' runs tcplab's HTTP server on the stack and talks to it in payload\n"
-      "text (\"GET / HTTP/1.1\\r\\n...\" on '<' lines, a prefix of the response on '>' lines).\n"
+      "2 on a usage error. A directory means every *.pkt in it, and - one script read from stdin.\n"
+      "A script with '// config: http=PORT' runs tcplab's HTTP server on the stack and talks to it\n"
+      "in payload text (\"GET / HTTP/1.1\\r\\n...\" on '<' lines, a prefix of the response on '>'\n"
+      "lines).\n"
       "With --step the JSON trace and capture are flushed at each pause (the capture with every\n"
       "packet sent or received before the step at hand; a burst of segments is sent when it ends);\n"
       "Ctrl-C ends the run at once, q stops it cleanly with the summary.\n\n"
@@ -129,6 +130,18 @@ int script_main(int argc, char** argv, int first) {
                  "tcplab script: name at least one .pkt script or directory (see tcplab script --help)\n");
     return kExitUsage;
   }
+
+  // "-" is the script on stdin, as ladder and cwnd take "-" for their input.
+  const auto from_stdin = std::count(args.positionals.begin(), args.positionals.end(), "-");
+  const char* stdin_refusal = nullptr;
+  if (from_stdin > 1) stdin_refusal = "- names stdin more than once; it holds one script";
+  if (from_stdin == 1 && o.step)
+    stdin_refusal = "--step reads its keys from stdin, so the script cannot come from there (-)";
+  if (stdin_refusal != nullptr) {
+    std::fprintf(stderr, "tcplab script: %s (see tcplab script --help)\n", stdin_refusal);
+    return kExitUsage;
+  }
+  std::replace(args.positionals.begin(), args.positionals.end(), std::string("-"), std::string("/dev/stdin"));
 
   // --ladder prints sequence numbers too, so --absolute has a use there.
   if (auto problem = check_trace_dependents(o.trace, o.step || o.ladder, args)) {

@@ -223,7 +223,7 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
   add_flag(flags, "--max-time-wait", "N", std::to_string(d.max_time_wait),
            "TIME-WAIT records held at most; past that the oldest ends early (like Linux's "
            "net.ipv4.tcp_max_tw_buckets): a server that closes first holds one per connection for "
-           "2 x MSL, about 200 bytes each",
+           "2 x MSL, about 200 bytes each (a 168-byte record, its list node and its index entry)",
            uint_into(o.max_time_wait, 1, 100000000));
   add_flag(flags, "--fin-timeout", "SECONDS", seconds_text(d.fin_timeout),
            "how long a connection waits in FIN-WAIT-2 for the peer's FIN after ours was acknowledged, "
