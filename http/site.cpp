@@ -121,9 +121,20 @@ Response Site::respond(const Request& request) {
   auto q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  // Which page a path names is decided on its normal form: RFC 3986 §6.2.2 makes "/%73tats"
+  // and "/stats" one URI, and "/./stats" and "//stats" name what "/stats" names to the file
+  // lookup, so they are the built-in page too, never a file of that name under --root.
+  std::string normal_storage;
+  std::string_view route = path;
+  if (!is_normal_path(path)) {
+    auto normal = normalize_path(path);
+    if (!normal) return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+    normal_storage = std::move(*normal);
+    route = normal_storage;
+  }
   const std::string& m = request.method;
   const std::time_t now = std::time(nullptr);
-  if (path == "/echo") {
+  if (route == "/echo") {
     if (m == "POST") {
       // RFC 9110 §13.2.1: the preconditions are evaluated before the method is performed; a
       // false one means 412 (for a method other than GET or HEAD, If-None-Match's too).
@@ -138,12 +149,12 @@ Response Site::respond(const Request& request) {
   }
   if (m == "OPTIONS") {
     // Only for a resource that is there: otherwise what a GET would get (404, 301, 400).
-    Response as_for_get = respond_get(request, path, query, now);
+    Response as_for_get = respond_get(request, path, route, query, now);
     if (as_for_get.head.status / 100 != 2) return as_for_get;
     return options_answer(kAllowPage);
   }
   if (m != "GET" && m != "HEAD") return method_not_allowed(kAllowPage);
-  Response r = respond_get(request, path, query, now);
+  Response r = respond_get(request, path, route, query, now);
   // RFC 9110 §13.2.1: preconditions count only where the answer would be 2xx. Files under
   // --root answered theirs against their validators; the built-in pages have none, so only
   // "*" means anything: "If-None-Match: *" on a page that exists is 304 with no content
@@ -154,22 +165,21 @@ Response Site::respond(const Request& request) {
   return apply_range(request, std::move(r), now);
 }
 
-Response Site::respond_get(const Request& request, std::string_view path, std::string_view query,
-                           std::time_t now) {
+Response Site::respond_get(const Request& request, std::string_view path, std::string_view route,
+                           std::string_view query, std::time_t now) {
   auto hook = [](const std::function<std::string()>& f, std::string_view type) {
     return f ? text_response(200, type, f()) : not_found();
   };
-  if (path == "/stats") return hook(hooks_.stats_json, "application/json");
-  if (path == "/stats.html") return hook(hooks_.stats_html, kHtml);
-  if (path == "/tcp") return hook(hooks_.tcp_json, "application/json");
-  if (path == "/tcp.html") return hook(hooks_.tcp_html, kHtml);
+  if (route == "/stats") return hook(hooks_.stats_json, "application/json");
+  if (route == "/stats.html") return hook(hooks_.stats_html, kHtml);
+  if (route == "/tcp") return hook(hooks_.tcp_json, "application/json");
+  if (route == "/tcp.html") return hook(hooks_.tcp_html, kHtml);
   // /bytes/N: N deterministic bytes, byte i = i % 251, streamed with Content-Length;
   // /stream/N: the same bytes as a stream of unknown length (chunked for 1.1).
   for (std::string_view prefix : {"/bytes/", "/stream/"}) {
-    if (!path.starts_with(prefix)) continue;
-    // RFC 3986 §2.3: "%31%30" is "10", so N is read after percent-decoding.
-    auto digits = percent_decode(path.substr(prefix.size()));
-    auto n = digits ? parse_count(*digits) : std::nullopt;
+    if (!route.starts_with(prefix)) continue;
+    // RFC 3986 §2.3: "%31%30" is "10"; the route is decoded already, and decoded once only.
+    auto n = parse_count(route.substr(prefix.size()));
     if (!n || *n > kMaxPatternBytes)
       return text_response(400, "text/plain; charset=utf-8",
                            "400 Bad Request: " + std::string(prefix) + "N needs 0 <= N <= 2^40\n");
@@ -179,31 +189,24 @@ Response Site::respond_get(const Request& request, std::string_view path, std::s
     r.byte_ranges = prefix == "/bytes/";
     return r;
   }
-  if (root_) return file_response(request, path, query, now);
-  if (path == "/" || path == "/index.html") return text_response(200, kHtml, demo_index_html());
-  if (path == "/about.html") return text_response(200, kHtml, demo_about_html());
-  if (path == "/style.css") return text_response(200, "text/css; charset=utf-8", demo_style_css());
-  if (path == "/app.js") return text_response(200, "text/javascript; charset=utf-8", demo_app_js());
-  if (path.starts_with("/img/") && path.ends_with(".svg")) {
-    auto n = parse_count(path.substr(5, path.size() - 5 - 4));
+  if (root_) return file_response(request, path, route, query, now);
+  if (route == "/" || route == "/index.html") return text_response(200, kHtml, demo_index_html());
+  if (route == "/about.html") return text_response(200, kHtml, demo_about_html());
+  if (route == "/style.css") return text_response(200, "text/css; charset=utf-8", demo_style_css());
+  if (route == "/app.js") return text_response(200, "text/javascript; charset=utf-8", demo_app_js());
+  if (route.starts_with("/img/") && route.ends_with(".svg")) {
+    auto n = parse_count(route.substr(5, route.size() - 5 - 4));
     if (n && *n >= 1 && *n <= kDemoImages)
       return text_response(200, "image/svg+xml", demo_image_svg(static_cast<int>(*n)));
   }
   return not_found();
 }
 
-Response Site::file_response(const Request& request, std::string_view path, std::string_view query,
-                             std::time_t now) {
-  // The cache key is the normalised path; a path already spelled so is its own key, with no
-  // decoded copy made per request.
-  std::optional<std::string> normalised;
-  std::string_view key = path;
-  if (!is_normal_path(path)) {
-    normalised = normalize_path(path);
-    if (!normalised)
-      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
-    key = *normalised;
-  }
+Response Site::file_response(const Request& request, std::string_view path, std::string_view route,
+                             std::string_view query, std::time_t now) {
+  // The cache key is the normalised path (respond() made it; a path already spelled so is its
+  // own, with no decoded copy made per request).
+  const std::string_view key = route;
   // "/sub%2f" normalises to "/sub/" but is redirected, not served: it bypasses the cache.
   const bool cacheable = !key.ends_with('/') || names_directory_as_sent(path);
   // A small file served in the last second comes from memory (http/file_cache.hpp).

@@ -45,11 +45,12 @@ class Site final : public Responder {
   const FileCache& file_cache() const { return file_cache_; }
 
  private:
-  // `now`: the wall clock, read once per request (Last-Modified, dates in preconditions).
-  Response respond_get(const Request& request, std::string_view path, std::string_view query,
-                       std::time_t now);
-  Response file_response(const Request& request, std::string_view path, std::string_view query,
-                         std::time_t now);
+  // `path` as sent (the file lookup's redirects need it), `route` its normal form (the
+  // built-in pages are matched on it); `now`: the wall clock, read once per request.
+  Response respond_get(const Request& request, std::string_view path, std::string_view route,
+                       std::string_view query, std::time_t now);
+  Response file_response(const Request& request, std::string_view path, std::string_view route,
+                         std::string_view query, std::time_t now);
   Response open_failed(OpenFailure failure);
   std::optional<StaticRoot> root_;
   FileCache file_cache_;

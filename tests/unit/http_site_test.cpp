@@ -295,6 +295,44 @@ TEST_CASE("/bytes/N and /stream/N: N pattern bytes; bad N is 400") {
   CHECK(site.respond(req("GET", "/bytes/99999999999999999999")).head.status == 400);
 }
 
+TEST_CASE("a built-in page is found by its path's normal form, and hides a file of that name") {
+  TempTree t;
+  TempTree::write(t.site() + "/stats", "FILE stats");
+  TempTree::write(t.site() + "/echo", "FILE echo");
+  mkdir((t.site() + "/bytes").c_str(), 0755);
+  TempTree::write(t.site() + "/bytes/10", "FILE bytes");
+  SiteHooks hooks;
+  hooks.stats_json = [] { return std::string("{\"built-in\": true}"); };
+  for (bool with_root : {true, false}) {
+    INFO("with --root: " << with_root);
+    Site site(with_root ? std::optional<std::string>(t.site()) : std::nullopt, hooks);
+    // RFC 3986 §6.2.2: "%73" is "s"; "/./" and "//" name what "/" does to the file lookup.
+    for (const char* spelling : {"/stats", "/%73tats", "/./stats", "//stats", "/%2fstats"}) {
+      INFO(spelling);
+      auto r = site.respond(req("GET", spelling));
+      CHECK(r.head.status == 200);
+      CHECK(body_of(r) == "{\"built-in\": true}");
+    }
+    for (const char* spelling : {"/%62ytes/10", "//bytes/10", "/./bytes/10", "/bytes%2f10", "/bytes/%31%30"}) {
+      INFO(spelling);
+      auto r = site.respond(req("GET", spelling));
+      CHECK(r.head.status == 200);
+      CHECK(body_of(r).size() == 10);
+    }
+    auto echo = site.respond(req("GET", "/%65cho"));
+    CHECK(body_of(echo).find("POST a body here") != std::string::npos);
+    // Decoded once: "%2531" is "%31", which is no count.
+    CHECK(site.respond(req("GET", "/bytes/%2531")).head.status == 400);
+    // A path that has no normal form is refused the same way with or without --root.
+    CHECK(site.respond(req("GET", "/%zz")).head.status == 400);
+    CHECK(site.respond(req("GET", "/a/../stats")).head.status == 400);
+  }
+  Site demo(std::nullopt, {});
+  auto about = demo.respond(req("GET", "/about.html"));
+  auto about_escaped = demo.respond(req("GET", "/%61bout.html"));
+  CHECK(body_of(about_escaped) == body_of(about));
+}
+
 TEST_CASE("/stats JSON carries the issue's counters") {
   ServerStats http;
   http.connections_accepted = 3;
