@@ -128,7 +128,8 @@ Response Site::respond(const Request& request) {
   std::string_view route = path;
   if (!is_normal_path(path)) {
     auto normal = normalize_path(path);
-    if (!normal) return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+    if (!normal)
+      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
     normal_storage = std::move(*normal);
     route = normal_storage;
   }

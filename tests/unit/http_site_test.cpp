@@ -313,7 +313,8 @@ TEST_CASE("a built-in page is found by its path's normal form, and hides a file 
       CHECK(r.head.status == 200);
       CHECK(body_of(r) == "{\"built-in\": true}");
     }
-    for (const char* spelling : {"/%62ytes/10", "//bytes/10", "/./bytes/10", "/bytes%2f10", "/bytes/%31%30"}) {
+    for (const char* spelling :
+         {"/%62ytes/10", "//bytes/10", "/./bytes/10", "/bytes%2f10", "/bytes/%31%30"}) {
       INFO(spelling);
       auto r = site.respond(req("GET", spelling));
       CHECK(r.head.status == 200);
