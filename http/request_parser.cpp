@@ -518,15 +518,14 @@ bool RequestParser::on_headers_end() {
 }
 
 bool RequestParser::on_chunk_size_line(std::string_view line) {
-  // RFC 9112 §7.1: chunk-size = 1*HEXDIG, then optional chunk extensions (ignored).
+  // RFC 9112 §7.1: chunk-size = 1*HEXDIG, then optional chunk extensions (checked, ignored).
   size_t i = 0;
   while (i < line.size() && is_hexdig(line[i])) ++i;
   if (i == 0) return fail(400, "bad chunk size");
   auto parsed = parse_number(line.substr(0, i), 16, 15);
   if (!parsed) return fail(400, "chunk size too large");
   uint64_t size = *parsed;
-  auto rest = trim_ows(line.substr(i));
-  if (!rest.empty() && rest.front() != ';') return fail(400, "bad chunk size line");
+  if (!syntax::is_chunk_ext(line.substr(i))) return fail(400, "bad chunk size line");
   if (size == 0) {
     stage_ = Stage::Trailers;
     return true;

@@ -376,8 +376,7 @@ void ResponseParser::on_chunk_size_line(std::string_view line) {
     }
     size = size * 16 + static_cast<uint64_t>(v);
   }
-  auto rest = trim_ows(line.substr(digits));
-  if (digits == 0 || (!rest.empty() && rest.front() != ';')) {
+  if (digits == 0 || !syntax::is_chunk_ext(line.substr(digits))) {
     fail("an invalid chunk-size line: " + quote(line));
     return;
   }

@@ -63,6 +63,13 @@ inline std::string_view trim_ows(std::string_view s) {
 // RFC 9110 §5.5: a field value holds no CR, LF, NUL or other control byte (HTAB aside).
 bool has_control_byte(std::string_view value);
 
+// What follows the chunk size on its line, by RFC 9112 §7.1.1: nothing, or chunk-ext =
+// *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), a name being a token and a
+// value a token or a quoted-string. Whitespace with no ";" after it, a control byte or an
+// unclosed quote is refused: two parsers that read such a line differently are how a
+// request is smuggled past one of them.
+bool is_chunk_ext(std::string_view rest);
+
 // What is wrong with a field line, in the order split_field_line() checks it.
 enum class FieldLineFault {
   None,

@@ -72,6 +72,15 @@ TEST_CASE("a response split at every byte gives the same head and body") {
   }
 }
 
+TEST_CASE("a chunk-size line with anything but chunk extensions after the size fails the response") {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  CHECK(parse(head + "3 ;a=\"v\"\r\nabc\r\n0\r\n\r\n").parser.status() == ResponseParser::Status::Complete);
+  for (const char* line : {"3 ", "3;\x01", "3 x"}) {
+    INFO("line: '" << line << "'");
+    CHECK(error_of(head + line + "\r\nabc\r\n0\r\n\r\n").starts_with("an invalid chunk-size line"));
+  }
+}
+
 TEST_CASE("bytes after a complete response are not consumed (they belong to nothing)") {
   auto p = parse("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\n");
   REQUIRE(p.parser.status() == ResponseParser::Status::Complete);

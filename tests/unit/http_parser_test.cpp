@@ -346,6 +346,18 @@ TEST_CASE("Host must be a valid uri-host[:port] (RFC 9112 §3.2, RFC 3986 §3.2.
   CHECK(status_of("GET / HTTP/1.0\r\nHost: a b\r\n\r\n") == 400);
 }
 
+TEST_CASE("a chunk-size line with anything but chunk extensions after the size is 400 (RFC 9112 §7.1.1)") {
+  std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  CHECK(status_of(head + "3 ;name=\"v\"\r\nabc\r\n0\r\n\r\n") == 200);
+  for (const char* line : {"3 ", "3;\x01", "3 x", "3;"}) {
+    auto o = parse_all(head + line + "\r\nabc\r\n0\r\n\r\n");
+    INFO("line: '" << line << "' detail: " << o.detail);
+    CHECK(o.status == RequestParser::Status::Error);
+    CHECK(o.error == 400);
+    CHECK(o.detail == "bad chunk size line");
+  }
+}
+
 TEST_CASE("a bare LF in chunked framing is 400 (RFC 9112 §7.1), wherever it is") {
   std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
   CHECK(status_of(head + "3\r\nabc\r\n0\r\n\r\n") == 200);  // the CRLF original

@@ -30,6 +30,19 @@ TEST_CASE("split_field_line: name and OWS-trimmed value, or the first fault foun
   CHECK(value == "inside\tkept");
 }
 
+TEST_CASE("is_chunk_ext: nothing, or ;name[=value] by RFC 9112 §7.1.1, whitespace only before ; and =") {
+  for (std::string_view ok :
+       {"", ";a", ";a=b", " ;a", "\t; a = b", ";a=\"x y\"", ";a=\"q\\\"\";b", ";a;b=1"}) {
+    INFO("'" << ok << "'");
+    CHECK(is_chunk_ext(ok));
+  }
+  for (std::string_view bad : {" ", "\t", ";", "x", " x", ";\x01", ";a=", ";a=\"open", ";a=\"\x01\"", ";a b",
+                               ";a ", ";a=b c", "=b"}) {
+    INFO("'" << bad << "'");
+    CHECK_FALSE(is_chunk_ext(bad));
+  }
+}
+
 TEST_CASE("describe: the words of a request's 400 detail") {
   CHECK(std::string_view(describe(FieldLineFault::ObsFold)) == "obs-fold (line folding)");
   CHECK(std::string_view(describe(FieldLineFault::NoColon)) == "field line without colon");
