@@ -2,6 +2,8 @@
 #include "http/byte_range.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "http/conditional.hpp"
@@ -29,6 +31,14 @@ bool if_range_holds(std::string_view if_range, const ResponseHead& head, std::ti
   return asked && *asked == ours->last_modified && ours->last_modified < now;
 }
 
+// §14.1.1: a position is 1*DIGIT of any length. One past what 64 bits hold lies past the end
+// of every representation, so it is kept as the largest value instead of making the whole
+// field invalid ("bytes=0-99999999999999999999" is the whole, as "bytes=0-" is).
+std::optional<uint64_t> parse_position(std::string_view text) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), syntax::is_digit)) return std::nullopt;
+  return syntax::parse_decimal(text).value_or(UINT64_MAX);
+}
+
 }  // namespace
 
 RangeAnswer parse_range(std::string_view field, uint64_t length) {
@@ -47,16 +57,16 @@ RangeAnswer parse_range(std::string_view field, uint64_t length) {
   if (length == 0) return IgnoreRange{};
   if (first_text.empty()) {
     // suffix-range "-N": the last N bytes; "-0" asks for nothing and cannot be satisfied.
-    auto suffix = syntax::parse_decimal(last_text);
+    auto suffix = parse_position(last_text);
     if (!suffix) return IgnoreRange{};
     if (*suffix == 0) return UnsatisfiableRange{};
     return ByteRange{length - std::min(*suffix, length), length - 1};
   }
-  auto first = syntax::parse_decimal(first_text);
+  auto first = parse_position(first_text);
   if (!first) return IgnoreRange{};
   uint64_t last = length - 1;
   if (!last_text.empty()) {
-    auto given = syntax::parse_decimal(last_text);
+    auto given = parse_position(last_text);
     if (!given || *given < *first) return IgnoreRange{};  // §14.1.1: invalid, not unsatisfiable
     last = std::min(*given, length - 1);
   }

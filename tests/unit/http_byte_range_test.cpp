@@ -37,6 +37,10 @@ TEST_CASE("one byte range is read as RFC 9110 §14.1.2 writes it") {
   // A last position past the end is the end; a suffix longer than the whole is the whole.
   CHECK(parse_range("bytes=9000-20000", 10000) == RangeAnswer{ByteRange{9000, 9999}});
   CHECK(parse_range("bytes=-20000", 10000) == RangeAnswer{ByteRange{0, 9999}});
+  // Positions too large for 64 bits are past every end, not malformed (§14.1.1: 1*DIGIT).
+  CHECK(parse_range("bytes=0-99999999999999999999", 10000) == RangeAnswer{ByteRange{0, 9999}});
+  CHECK(parse_range("bytes=-99999999999999999999", 10000) == RangeAnswer{ByteRange{0, 9999}});
+  CHECK(unsatisfiable(parse_range("bytes=99999999999999999999-", 10000)));
 }
 
 TEST_CASE("a range past the end is unsatisfiable; a malformed one, or several, are ignored") {
@@ -44,7 +48,7 @@ TEST_CASE("a range past the end is unsatisfiable; a malformed one, or several, a
   CHECK(unsatisfiable(parse_range("bytes=20000-30000", 10000)));
   CHECK(unsatisfiable(parse_range("bytes=-0", 10000)));
   for (const char* bad : {"", "bytes", "bytes=", "bytes=-", "bytes=a-b", "bytes=5-4", "bytes=1-2-3",
-                          "items=0-1", "bytes=0-1,5-6", "bytes=+1-2", "bytes=99999999999999999999-"})
+                          "items=0-1", "bytes=0-1,5-6", "bytes=+1-2"})
     CHECK_MESSAGE(ignored(parse_range(bad, 10000)), bad);
   // An empty representation has no byte to give: the whole (empty) answer is sent.
   CHECK(ignored(parse_range("bytes=0-", 0)));
