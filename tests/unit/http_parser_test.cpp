@@ -346,6 +346,17 @@ TEST_CASE("Host must be a valid uri-host[:port] (RFC 9112 §3.2, RFC 3986 §3.2.
   CHECK(status_of("GET / HTTP/1.0\r\nHost: a b\r\n\r\n") == 400);
 }
 
+TEST_CASE("a fragment in the request-target is 400 (RFC 9112 §3.2: no form has one)") {
+  for (const char* target : {"/#frag", "/?a#frag", "/stats#x", "http://h/p#f"}) {
+    auto o = parse_all(std::string("GET ") + target + " HTTP/1.1\r\nHost: h\r\n\r\n");
+    INFO("target: " << target << " detail: " << o.detail);
+    CHECK(o.status == RequestParser::Status::Error);
+    CHECK(o.error == 400);
+    CHECK(o.detail == "fragment (#) in request target");
+  }
+  CHECK(status_of("GET /%23 HTTP/1.1\r\nHost: h\r\n\r\n") == 200);  // an escaped # is a name
+}
+
 TEST_CASE("a chunk-size line with anything but chunk extensions after the size is 400 (RFC 9112 §7.1.1)") {
   std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
   CHECK(status_of(head + "3 ;name=\"v\"\r\nabc\r\n0\r\n\r\n") == 200);
