@@ -94,7 +94,8 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
   take_syn_options(seg);
   // Deviation (syn-data-not-queued): data and FIN carried on a SYN are not queued (RFC 9293
   // allows them); the peer retransmits them, and no common stack sends them without TCP Fast
-  // Open.
+  // Open. Counted, so the trace says where the bytes went.
+  if (!seg.payload.empty()) ctx_.drop(DropReason::TcpTextIgnored, kSynDataDrop);
   if (ack_acceptable) {
     // Our SYN is acknowledged: SND.UNA = SEG.ACK, ESTABLISHED, send <SEQ=SND.NXT><ACK=RCV.NXT>.
     tcb_.snd_una = seg.ack;

@@ -281,7 +281,10 @@ struct TcpHost::Impl final : ConnectionOwner {
     // full, as on Linux: a cookie's ISS could not be kept above the old SND.NXT, nor go back to
     // TIME-WAIT (RFC 9293 §3.6.1 conditions (1) and (2)); the peer has shown itself real (it
     // finished a connection), so it neither evicts a half-open connection nor waits for room.
-    if (!iss_above && answers_with_cookie(l)) return send_cookie(tuple, seg);
+    if (!iss_above && answers_with_cookie(l)) {
+      send_cookie(tuple, seg);
+      return syn_data_not_queued(seg);
+    }
     if (!iss_above && l.syn_queue.size() >= config.syn_backlog) {
       // RFC 4987 §3.4 ("dropping the oldest half-open connection"), with SYN cookies off: a
       // flood of spoofed SYNs fills the SYN queue with entries that never complete; evicting
@@ -297,6 +300,11 @@ struct TcpHost::Impl final : ConnectionOwner {
     connections.emplace(tuple, std::move(owned));
     l.syn_queue.push_back(c);
     c->open_passive(seg, iss_above);
+    syn_data_not_queued(seg);
+  }
+  // Deviation (syn-data-not-queued), for a SYN answered with a TCB or with a cookie.
+  void syn_data_not_queued(const wire::TcpSegment& syn) {
+    if (!syn.payload.empty()) ctx.drop(DropReason::TcpTextIgnored, kSynDataDrop);
   }
 
   // SYN+FIN opens and closes at once. RFC 5961 §4.2: "If the SYN bit is set, irrespective

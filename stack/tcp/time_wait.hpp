@@ -89,6 +89,10 @@ inline constexpr std::string_view kAbortRule = "RFC 9293 §3.10.5 (ABORT)";
 // immediate duplicate ACK (RFC 5681 §4.2, RFC 9293 §3.10.7.4 first: "held for later").
 inline constexpr std::string_view kFinBeyondHoleDrop =
     "FIN beyond a hole: not taken until the bytes before it arrive, duplicate ACK (RFC 5681 §4.2)";
+// Data on a SYN (deviation syn-data-not-queued): the SYN is taken, its data is not; the
+// SYN,ACK or ACK acknowledges the SYN alone, so the peer sends the data again.
+inline constexpr std::string_view kSynDataDrop =
+    "data on a SYN: not queued, only the SYN is acknowledged and the peer resends it";
 // A FIN at RCV.NXT after the peer's FIN was taken (deviation fin-after-fin): the peer's
 // sequence space ended at its first FIN, so nothing can follow it; taking this one would
 // acknowledge a byte the peer never sent, and its ACK of our FIN would then be refused.

@@ -86,3 +86,25 @@ TEST_CASE("tcp: a FIN beyond a hole gets a duplicate ACK, is not taken, and is t
   CHECK(c.peer.stack.drops().get(DropReason::TcpTextIgnored) == 2);
   CHECK(c.socket->state() == State::Established);
 }
+
+TEST_CASE("tcp: data on a SYN is not queued, and the drop says so (deviation syn-data-not-queued)") {
+  for (bool cookie : {false, true}) {
+    INFO("answered with a SYN cookie: " << cookie);
+    auto config = default_stack_config();
+    if (cookie) config.tcp.syn_cookies = tcp::TcpConfig::SynCookieMode::Always;
+    Peer peer(config);
+    TraceRecorder trace;
+    peer.tracer.add(&trace);
+    RecordingAccept acceptor;
+    REQUIRE(peer.stack.tcp().listen(80, &acceptor));
+    auto syn = Peer::make("S", peer.isn, Seq(0), 65535, bytes_of("early data"));
+    syn.options.mss = 1460;
+    peer.inject(syn, 80);
+    auto out = peer.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == peer.isn + 1);  // the SYN alone is acknowledged
+    CHECK(peer.stack.drops().get(DropReason::TcpTextIgnored) == 1);
+    CHECK(TraceRecorder::has(trace.drops,
+                             std::string("tcp-text-ignored: ") + std::string(tcp::kSynDataDrop)));
+  }
+}
