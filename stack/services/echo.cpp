@@ -3,6 +3,8 @@
 #include "stack/services/echo.hpp"
 
 #include <algorithm>
+#include <cstddef>
+#include <vector>
 
 namespace tcplab::services {
 namespace {
@@ -18,6 +20,12 @@ class EchoSession final : public Session {
  private:
   void pump(tcp::Socket& s) {
     if (closing_) return;
+    // Bytes read but not taken back by send() go first, and nothing more is read before they
+    // have gone: "send back any data it receives" (RFC 862), in order.
+    if (!unsent_.empty()) {
+      unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<std::ptrdiff_t>(s.send(unsent_)));
+      if (!unsent_.empty()) return;  // on_writable resumes us
+    }
     while (s.readable() > 0) {
       // RFC 862 says only "send back"; backpressure is ours: take no more than the send
       // buffer can hold now. Unread bytes stay in TCP's receive buffer, the advertised window
@@ -27,7 +35,14 @@ class EchoSession final : public Session {
       if (room == 0) return;
       size_t n = s.receive(scratch_.first(std::min(room, scratch_.size())));
       if (n == 0) break;
-      s.send(scratch_.first(n));  // takes all n: they fit in send_space()
+      // Our TCP takes all n (they fit in send_space()); the kernel's (serve --kernel-tcp) only
+      // estimates its space and may take fewer. The rest is the session's to keep, since the
+      // scratch buffer is shared by every session of the service.
+      size_t taken = s.send(scratch_.first(n));
+      if (taken < n) {
+        unsent_.assign(scratch_.begin() + static_cast<std::ptrdiff_t>(taken), scratch_.begin() + n);
+        return;
+      }
     }
     // The client's FIN: everything before it has been read and queued back, so close our
     // side too (FIN after the queued data, RFC 9293 §3.10.4).
@@ -38,6 +53,7 @@ class EchoSession final : public Session {
   }
 
   std::span<std::byte> scratch_;
+  std::vector<std::byte> unsent_;  // read, not yet taken by send(); at most one scratch's worth
   bool closing_ = false;
 };
 

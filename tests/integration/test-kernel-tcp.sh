@@ -120,6 +120,28 @@ rm -f "$WORK/big"
 # The services run on the same provider: echo answers what it is sent.
 echoed=$(lab_exec timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7007; echo kernel-echo >&3; head -n1 <&3')
 check "echo (--echo 7007) on the kernel's TCP answers [$echoed]" test "$echoed" = kernel-echo
+# A client that reads slower than it sends fills the kernel's send buffer: a send() then takes
+# fewer bytes than the echo read, and those must still come back, in order.
+head -c 5000000 /dev/urandom >"$WORK/echo.in"
+lab_exec timeout 60 python3 - "$WORK/echo.in" "$WORK/echo.out" <<'PYEOF'
+import socket, sys, threading, time
+data = open(sys.argv[1], "rb").read()
+s = socket.create_connection(("127.0.0.1", 7007))
+def writer():
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+threading.Thread(target=writer, daemon=True).start()
+time.sleep(2)  # read nothing for a while: the echo's sends meet a full kernel buffer
+out = bytearray()
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    out += chunk
+open(sys.argv[2], "wb").write(out)
+PYEOF
+check "echo on the kernel's TCP to a slow reader: all 5 MB back, in order [$(stat -c %s "$WORK/echo.out" 2>/dev/null) bytes]" \
+  cmp -s "$WORK/echo.in" "$WORK/echo.out"
 
 # A request body larger than the session's 64 KiB input buffer, sent in one write: all of it is
 # queued in the kernel before the server reads, and the edge-triggered epoll reports it once.
