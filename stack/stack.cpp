@@ -72,6 +72,15 @@ void Stack::fragment_arrives(const wire::Ipv4Packet& fragment, std::span<const s
   // above (nor an ICMP error, RFC 1122 §3.2.2) ever sees a non-initial fragment.
   ++ip_stats_.fragments_received;
   auto outcome = reassembler_.add(fragment, now);
+  for (const auto& evicted : reassembler_.evicted()) {
+    text::NoteBuffer note;
+    drop(DropReason::FragmentNoRoom, {}, now,
+         note.format("id %u protocol %u: %zu fragments (%zu bytes) of the oldest incomplete datagram "
+                     "dropped to make room for a new one",
+                     evicted.header.identification, evicted.header.protocol, evicted.fragments,
+                     evicted.bytes),
+         evicted.fragments);
+  }
   using Kind = ip::Reassembler::Outcome::Kind;
   if (outcome.kind == Kind::Held) return;
   if (outcome.kind == Kind::Refused) {

@@ -40,12 +40,24 @@ void Reassembler::forget(size_t index) {
   pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
+bool Reassembler::evict_oldest(std::optional<size_t> keep) {
+  // pending_ is in order of arrival, so the oldest is the first one that is not `keep`.
+  const size_t index = keep == std::optional<size_t>(0) ? 1 : 0;
+  if (index >= pending_.size()) return false;
+  const Datagram& d = pending_[index];
+  evicted_.push_back(Evicted{d.key, d.pieces.size(), d.bytes});
+  forget(index);
+  return true;
+}
+
 Reassembler::Outcome Reassembler::add(const wire::Ipv4Packet& fragment, Instant now) {
+  evicted_.clear();
   const wire::Ipv4Header& h = fragment.header;
   size_t length = fragment.payload.size();
   // RFC 791 §3.1: the fragment offset counts 8-byte units, so every fragment but the last
   // carries a multiple of 8 bytes; an empty fragment carries nothing to reassemble.
-  if (length == 0 || (h.more_fragments && length % 8 != 0))
+  if (length == 0) return refuse(DropReason::FragmentBadLength, "an empty fragment: nothing to reassemble");
+  if (h.more_fragments && length % 8 != 0)
     return refuse(DropReason::FragmentBadLength, "not a multiple of 8 bytes before the last fragment");
   size_t begin = size_t{h.fragment_offset} * 8;
   size_t end = begin + length;
@@ -56,17 +68,23 @@ Reassembler::Outcome Reassembler::add(const wire::Ipv4Packet& fragment, Instant 
                          [&](const Datagram& d) { return same_datagram(d.key, h); });
   size_t index = static_cast<size_t>(it - pending_.begin());
   if (it == pending_.end()) {
-    if (pending_.size() >= limits_.max_datagrams)
-      return refuse(DropReason::FragmentNoRoom, "too many datagrams in reassembly");
-    if (bytes_held_ + length > limits_.max_bytes_held)
-      return refuse(DropReason::FragmentNoRoom, "reassembly memory full");
+    // At a limit, the oldest incomplete datagram makes room (the drop-oldest RFC 4987 §3.4
+    // describes for a SYN queue): refusing the new one instead would refuse every fragmented
+    // datagram until the old ones time out, 30 s later, and a lossy path leaves such
+    // leftovers all the time. The oldest has also had the longest to complete.
+    while (pending_.size() >= limits_.max_datagrams || bytes_held_ + length > limits_.max_bytes_held)
+      if (!evict_oldest(std::nullopt)) break;
     Datagram d;
     d.key = h;
     d.deadline = now + limits_.timeout;
     pending_.push_back(std::move(d));
+    index = pending_.size() - 1;  // the evictions moved the end
   } else {
     if (it->pieces.size() >= limits_.max_fragments_per_datagram)
       return refuse(DropReason::FragmentNoRoom, "too many fragments for one datagram");
+    // Older datagrams make room for this one's next fragment too; it moves up as they go.
+    while (bytes_held_ + length > limits_.max_bytes_held && evict_oldest(index))
+      if (index > 0) --index;
     if (bytes_held_ + length > limits_.max_bytes_held)
       return refuse(DropReason::FragmentNoRoom, "reassembly memory full");
   }

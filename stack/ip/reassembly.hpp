@@ -43,6 +43,14 @@ class Reassembler {
     wire::ConstBytes datagram;     // when Complete: header + payload, valid until the next call
     size_t fragments = 0;          // when Complete: how many fragments carried it (copies not counted)
   };
+  // A datagram dropped before its time: the oldest incomplete one, to make room for a newer
+  // one when the limits are reached (as an attacker's or a lossy path's leftovers would
+  // otherwise refuse every fragmented datagram until they time out).
+  struct Evicted {
+    wire::Ipv4Header header;  // of a fragment of it: source, destination, protocol, identification
+    size_t fragments = 0;
+    size_t bytes = 0;
+  };
   struct Expired {
     wire::Ipv4Header header;  // of a fragment of it: source, destination, protocol, identification
     size_t fragments = 0;
@@ -54,8 +62,10 @@ class Reassembler {
 
   explicit Reassembler(ReassemblyLimits limits = {}) : limits_(limits) {}
 
-  // One fragment (MF set or offset != 0) that passed the IPv4 header checks.
+  // One fragment (MF set or offset != 0) that passed the IPv4 header checks. Datagrams it
+  // evicted to make room are then in evicted(), until the next call.
   Outcome add(const wire::Ipv4Packet& fragment, Instant now);
+  const std::vector<Evicted>& evicted() const { return evicted_; }
   // Drops every datagram whose timeout has passed at `now` and says which.
   std::vector<Expired> expire(Instant now);
   std::optional<Instant> next_deadline() const;
@@ -85,11 +95,14 @@ class Reassembler {
   bool complete(const Datagram& d) const;
   wire::ConstBytes assemble(const Datagram& d);
   void forget(size_t index);
+  // Evicts the oldest datagram other than `keep` (an index, or none); false if there is none.
+  bool evict_oldest(std::optional<size_t> keep);
 
   ReassemblyLimits limits_;
   std::vector<Datagram> pending_;  // few (max_datagrams): a linear search is the clearest
   size_t bytes_held_ = 0;
   std::vector<std::byte> assembled_;  // the last complete datagram, reused
+  std::vector<Evicted> evicted_;      // by the last add()
 };
 
 }  // namespace tcplab::ip

@@ -396,13 +396,33 @@ TEST_CASE("limits: datagrams at once, bytes held, fragments per datagram, 65,535
       spec.identification = id;
       f.receive(fragments(echo_request(100), {56}, spec)[0]);
     }
+    // The fifth makes room by dropping the oldest, whose fragment is counted and named.
     CHECK(f.drops(DropReason::FragmentNoRoom) == 1);
-    CHECK(f.sink.drops.back().second == "too many datagrams in reassembly");
-    // A fragment of a datagram already held still gets in, and completes it.
+    CHECK(f.sink.drops.back().second ==
+          "id 1 protocol 1: 1 fragments (56 bytes) of the oldest incomplete datagram dropped to make room "
+          "for a new one");
+    // The evicted one cannot complete; the newest (held) still can.
     PacketSpec first;
     first.identification = 1;
     f.receive(fragments(echo_request(100), {56}, first)[1]);
+    CHECK(f.take().empty());
+    PacketSpec fifth;
+    fifth.identification = 5;
+    f.receive(fragments(echo_request(100), {56}, fifth)[1]);
     CHECK(f.take().size() == 1);
+  }
+  SUBCASE("a full table of leftovers does not lock out new datagrams (a lossy path, ping -s 8000)") {
+    Fixture f;  // the default limits: 16 datagrams
+    for (uint16_t id = 1; id <= 40; ++id) {
+      PacketSpec spec;
+      spec.identification = id;
+      f.receive(fragments(echo_request(4000), {1480, 2960}, spec)[0]);  // the rest is lost
+    }
+    PacketSpec whole;
+    whole.identification = 100;
+    for (const auto& p : fragments(echo_request(4000), {1480, 2960}, whole)) f.receive(p);
+    CHECK(f.take().size() == 3);  // answered, in three fragments
+    CHECK(f.drops(DropReason::FragmentNoRoom) == 40 - 16 + 1);
   }
   SUBCASE("at most max_bytes_held, all datagrams together") {
     StackConfig config;
@@ -415,12 +435,22 @@ TEST_CASE("limits: datagrams at once, bytes held, fragments per datagram, 65,535
     PacketSpec other;
     other.identification = 7;
     f.receive(fragments(echo_request(100), {56}, other)[0]);
-    CHECK(f.drops(DropReason::FragmentNoRoom) == 1);
-    CHECK(f.sink.drops.back().second == "reassembly memory full");
-    f.receive(a[2]);  // 1048 more would pass the limit too: this datagram cannot complete
+    // The new datagram's 56 bytes do not fit: the oldest (a, 2 fragments) makes room.
     CHECK(f.drops(DropReason::FragmentNoRoom) == 2);
-    f.stack.advance(Instant{} + seconds(30));
-    CHECK(f.drops(DropReason::FragmentTimeout) == 2);
+    CHECK(f.sink.drops.back().second.find(": 2 fragments (2960 bytes) of the oldest") != std::string::npos);
+    f.receive(a[2]);  // a was dropped: its last fragment starts a datagram that cannot complete
+    CHECK(f.take().empty());
+    // One datagram alone larger than the memory: refused, nothing older to drop.
+    StackConfig tiny;
+    tiny.reassembly.max_bytes_held = 2000;
+    Fixture g(tiny);
+    auto big = fragments(echo_request(4000), {1480, 2960});
+    g.receive(big[0]);
+    g.receive(big[1]);
+    CHECK(g.drops(DropReason::FragmentNoRoom) == 1);
+    CHECK(g.sink.drops.back().second == "reassembly memory full");
+    g.stack.advance(Instant{} + seconds(30));
+    CHECK(g.drops(DropReason::FragmentTimeout) == 1);
   }
   SUBCASE("at most max_fragments_per_datagram") {
     StackConfig config;
@@ -508,4 +538,17 @@ TEST_CASE("the trace names a fragment's place, not a transport header it does no
   CHECK(trace::packet_summary(ipv4_packet(spec, pattern(16))) ==
         "192.0.2.1 > 192.0.2.2 frag id 4660 offset 1480 proto 1 len 16");
   CHECK(trace::packet_summary({}) == "(datagram in reassembly)");
+}
+
+TEST_CASE("an empty fragment's drop says it is empty, not that it is no multiple of 8") {
+  for (uint16_t flags : {uint16_t{0x2000 | 185}, uint16_t{251}}) {  // MF at 1480, and a last one at 2008
+    CAPTURE(flags);
+    Fixture f;
+    PacketSpec spec;
+    spec.flags_fragment = flags;
+    f.receive(ipv4_packet(spec, {}));
+    CHECK(f.drops(DropReason::FragmentBadLength) == 1);
+    REQUIRE_FALSE(f.sink.drops.empty());
+    CHECK(f.sink.drops.back().second == "an empty fragment: nothing to reassemble");
+  }
 }
