@@ -97,7 +97,8 @@ TEST_CASE("tcp: data on a SYN is not queued, and the drop says so (deviation syn
     peer.tracer.add(&trace);
     RecordingAccept acceptor;
     REQUIRE(peer.stack.tcp().listen(80, &acceptor));
-    auto syn = Peer::make("S", peer.isn, Seq(0), 65535, bytes_of("early data"));
+    const std::string early = "early data";  // outlives the segment, which points into it
+    auto syn = Peer::make("S", peer.isn, Seq(0), 65535, bytes_of(early));
     syn.options.mss = 1460;
     peer.inject(syn, 80);
     auto out = peer.take();
