@@ -72,41 +72,49 @@ Reassembler::Outcome Reassembler::add(const wire::Ipv4Packet& fragment, Instant 
     // describes for a SYN queue): refusing the new one instead would refuse every fragmented
     // datagram until the old ones time out, 30 s later, and a lossy path leaves such
     // leftovers all the time. The oldest has also had the longest to complete.
-    while (pending_.size() >= limits_.max_datagrams || bytes_held_ + length > limits_.max_bytes_held)
-      if (!evict_oldest(std::nullopt)) break;
+    while (pending_.size() >= limits_.max_datagrams && evict_oldest(std::nullopt)) {
+    }
+    if (pending_.size() >= limits_.max_datagrams)
+      return refuse(DropReason::FragmentNoRoom, "too many datagrams in reassembly");
     Datagram d;
     d.key = h;
     d.deadline = now + limits_.timeout;
     pending_.push_back(std::move(d));
     index = pending_.size() - 1;  // the evictions moved the end
-  } else {
-    if (it->pieces.size() >= limits_.max_fragments_per_datagram)
-      return refuse(DropReason::FragmentNoRoom, "too many fragments for one datagram");
-    // Older datagrams make room for this one's next fragment too; it moves up as they go.
-    while (bytes_held_ + length > limits_.max_bytes_held && evict_oldest(index))
-      if (index > 0) --index;
-    if (bytes_held_ + length > limits_.max_bytes_held)
-      return refuse(DropReason::FragmentNoRoom, "reassembly memory full");
+  } else if (it->pieces.size() >= limits_.max_fragments_per_datagram) {
+    return refuse(DropReason::FragmentNoRoom, "too many fragments for one datagram");
+  }
+  {
+    const Datagram& d = pending_[index];
+    // The end of the datagram: named once by the last fragment, and nothing may lie beyond it.
+    if (!h.more_fragments) {
+      if (d.end && *d.end != end) return discard(index, "a second last fragment with another end");
+      if (!d.pieces.empty() && d.pieces.back().end > end) return discard(index, "data held beyond the end");
+    } else if (d.end && end > *d.end) {
+      return discard(index, "data beyond the end");
+    }
+    // RFC 5722 §4 (written for IPv6, the same holds here): an overlap is never innocent, and
+    // reading it either way lets an attacker choose what the upper layer sees; drop it all.
+    // An exact copy of a held fragment is what a network that duplicates packets delivers.
+    auto after =
+        std::find_if(d.pieces.begin(), d.pieces.end(), [&](const Piece& p) { return p.begin >= begin; });
+    if (after != d.pieces.end() && after->begin == begin && after->end == end)
+      return refuse(DropReason::FragmentDuplicate, "a copy of a fragment already held");
+    bool overlaps_next = after != d.pieces.end() && after->begin < end;
+    bool overlaps_previous = after != d.pieces.begin() && std::prev(after)->end > begin;
+    if (overlaps_next || overlaps_previous) return discard(index, "overlaps a fragment already held");
+  }
+  // Only a fragment that will be kept makes room, by evicting older datagrams (this one moves
+  // up as they go); a copy or an overlap above never costs another datagram its place.
+  while (bytes_held_ + length > limits_.max_bytes_held && evict_oldest(index))
+    if (index > 0) --index;
+  if (bytes_held_ + length > limits_.max_bytes_held) {
+    if (pending_[index].pieces.empty()) forget(index);  // a new datagram that cannot fit at all
+    return refuse(DropReason::FragmentNoRoom, "reassembly memory full");
   }
   Datagram& d = pending_[index];
-
-  // The end of the datagram: named once by the last fragment, and nothing may lie beyond it.
-  if (!h.more_fragments) {
-    if (d.end && *d.end != end) return discard(index, "a second last fragment with another end");
-    if (!d.pieces.empty() && d.pieces.back().end > end) return discard(index, "data held beyond the end");
-  } else if (d.end && end > *d.end) {
-    return discard(index, "data beyond the end");
-  }
-  // RFC 5722 §4 (written for IPv6, the same holds here): an overlap is never innocent, and
-  // reading it either way lets an attacker choose what the upper layer sees; drop it all.
-  // An exact copy of a held fragment is what a network that duplicates packets delivers.
   auto after =
       std::find_if(d.pieces.begin(), d.pieces.end(), [&](const Piece& p) { return p.begin >= begin; });
-  if (after != d.pieces.end() && after->begin == begin && after->end == end)
-    return refuse(DropReason::FragmentDuplicate, "a copy of a fragment already held");
-  bool overlaps_next = after != d.pieces.end() && after->begin < end;
-  bool overlaps_previous = after != d.pieces.begin() && std::prev(after)->end > begin;
-  if (overlaps_next || overlaps_previous) return discard(index, "overlaps a fragment already held");
 
   Piece piece;
   piece.begin = static_cast<uint32_t>(begin);

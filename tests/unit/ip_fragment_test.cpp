@@ -452,6 +452,34 @@ TEST_CASE("limits: datagrams at once, bytes held, fragments per datagram, 65,535
     g.stack.advance(Instant{} + seconds(30));
     CHECK(g.drops(DropReason::FragmentTimeout) == 1);
   }
+  SUBCASE("a copy or an overlap refused at the memory limit costs no other datagram its place") {
+    StackConfig config;
+    config.reassembly.max_bytes_held = 4200;  // one whole 4,008-byte datagram, not two
+    Fixture f(config);
+    PacketSpec one, two;
+    one.identification = 1;
+    two.identification = 2;
+    auto a = fragments(echo_request(4000), {1480, 2960}, one);
+    auto b = fragments(echo_request(4000), {1480, 2960}, two);
+    f.receive(a[0]);
+    f.receive(b[0]);  // 2960 held
+    f.receive(b[0]);  // a copy: dropped alone, nothing evicted
+    CHECK(f.drops(DropReason::FragmentDuplicate) == 1);
+    CHECK(f.drops(DropReason::FragmentNoRoom) == 0);
+    f.receive(a[1]);  // datagram 1 goes on: 1480 more would pass 4200, so 2 (the other) goes
+    CHECK(f.drops(DropReason::FragmentNoRoom) == 1);
+    f.receive(a[2]);
+    CHECK(f.take().size() == 3);  // datagram 1 completed and was answered
+    // A new datagram's fragment that alone is larger than the memory is refused, not held.
+    StackConfig tiny;
+    tiny.reassembly.max_bytes_held = 1000;
+    Fixture g(tiny);
+    g.receive(fragments(echo_request(4000), {1480, 2960})[0]);
+    CHECK(g.drops(DropReason::FragmentNoRoom) == 1);
+    CHECK(g.sink.drops.back().second == "reassembly memory full");
+    g.stack.advance(Instant{} + seconds(30));
+    CHECK(g.drops(DropReason::FragmentTimeout) == 0);  // nothing was kept to time out
+  }
   SUBCASE("at most max_fragments_per_datagram") {
     StackConfig config;
     config.reassembly.max_fragments_per_datagram = 3;
