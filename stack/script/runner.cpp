@@ -185,9 +185,11 @@ class Runner final : public tcp::AcceptHandler {
             "lines that ran before (virtual time, seq/ack relative to each side's ISN):");
         for (const auto& h : history_) result.diagnosis.push_back(h);
       }
+      // A script read from stdin ("-") has to come through the pipe again.
       result.diagnosis.push_back("seed " + std::to_string(options_.seed) + ": rerun with " +
                                  options_.rerun_command + " --seed " + std::to_string(options_.seed) +
-                                 " --verbose " + text::shell_quote(script_.path));
+                                 " --verbose " + text::shell_quote(script_.path) +
+                                 (script_.path == "-" ? " (the script on stdin again)" : ""));
     } catch (const std::exception& e) {
       result.diagnosis.push_back("exception from the stack: " + std::string(e.what()));
       for (const auto& h : history_) result.diagnosis.push_back(h);

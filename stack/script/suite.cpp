@@ -2,6 +2,7 @@
 #include "stack/script/suite.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -27,6 +28,20 @@ constexpr uint64_t kMaxScriptBytes = 8u << 20;
 std::optional<std::string> read_script_file(const std::string& path, std::string& out) {
   const std::string too_large =
       "script too large (at most " + std::to_string(kMaxScriptBytes >> 20) + " MiB)";
+  if (path == "-") {
+    // stdin as it is, whatever it is (a pipe, a file, a socket): read from descriptor 0 itself,
+    // not reopened by a name, which a socket does not have and a file would start again.
+    out.clear();
+    char chunk[65536];
+    for (;;) {
+      const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return std::strerror(errno);
+      if (n == 0) return std::nullopt;
+      out.append(chunk, static_cast<size_t>(n));
+      if (out.size() > kMaxScriptBytes) return too_large;
+    }
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     std::string why = std::strerror(errno);
@@ -73,7 +88,9 @@ ScriptList expand_script_paths(const std::vector<std::string>& paths) {
   ScriptList list;
   for (const auto& p : paths) {
     std::error_code ec;
-    if (std::filesystem::is_directory(p, ec)) {
+    if (p == "-") {
+      list.files.push_back(p);  // stdin, never a directory named "-"
+    } else if (std::filesystem::is_directory(p, ec)) {
       std::vector<std::string> found;
       // Anything named *.pkt but a directory: a dangling link or a device is then refused
       // by name when it is read, instead of the directory seeming to hold no scripts.
@@ -105,7 +122,7 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
   for (size_t index = 0; index < list.files.size(); ++index) {
     const std::string& path = list.files[index];
     std::string text;
-    std::string name = std::filesystem::path(path).stem().string();
+    std::string name = path == "-" ? "stdin" : std::filesystem::path(path).stem().string();
     if (name.empty()) name = path;  // "nodir/" has no file name
     if (auto why = read_script_file(path, text)) {
       std::fprintf(out, "not ok - %s\n# cannot read %s: %s\n", text::escape_unprintable(name).c_str(),

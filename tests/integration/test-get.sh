@@ -189,7 +189,7 @@ lab_exec timeout 60 "$TCPLAB" get --msl 0.5 -o "$WORK/body.fifo" "$U11/big.bin" 
 get_pid=$!
 for _ in $(seq 50); do grep -q "waiting for a process to read the FIFO" "$WORK/fifo.err" && break; sleep 0.1; done
 noticed=$(grep -c "waiting for a process to read the FIFO $WORK/body.fifo (the body goes there)" "$WORK/fifo.err")
-got=$(timeout 60 sha256sum <"$WORK/body.fifo" | cut -d' ' -f1)
+got=$(timeout 60 sha256sum "$WORK/body.fifo" | cut -d' ' -f1)  # opened under timeout
 wait "$get_pid"; RC=$?
 want=$(sha256sum <"$WORK/site/big.bin" | cut -d' ' -f1)
 check "-o FIFO with no reader: says it waits, then the body whole [rc $RC, notice $noticed, sha256 ${got:0:12}]" \

@@ -100,10 +100,24 @@ check "script - reads the script from stdin (rc $rc: $(head -1 "$TMP/out"))" \
   bash -c '[ "$1" = 0 ] && grep -q "^ok - stdin" "$2"' _ "$rc" "$TMP/out"
 "$TCPLAB" script - - <"$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
 check "script - -: usage error (rc $rc: $(head -1 "$TMP/err"))" \
-  bash -c '[ "$1" = 2 ] && grep -q "names stdin more than once" "$2"' _ "$rc" "$TMP/err"
-"$TCPLAB" script --step - <"$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
-check "script --step -: usage error (rc $rc: $(head -1 "$TMP/err"))" \
-  bash -c '[ "$1" = 2 ] && grep -q "step reads its keys from stdin" "$2"' _ "$rc" "$TMP/err"
+  bash -c '[ "$1" = 2 ] && grep -q "stdin is named more than once" "$2"' _ "$rc" "$TMP/err"
+for name in - /dev/stdin; do
+  "$TCPLAB" script --step "$name" <"$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
+  check "script --step $name: usage error (rc $rc: $(head -1 "$TMP/err"))" \
+    bash -c '[ "$1" = 2 ] && grep -q "step reads its keys from stdin" "$2"' _ "$rc" "$TMP/err"
+done
+# stdin that is a socket (no name to open again): read from descriptor 0 as it is.
+python3 - "$TCPLAB" "$SCEN/passive-open.pkt" >"$TMP/out" 2>&1 <<'PYEOF'
+import socket, subprocess, sys
+ours, theirs = socket.socketpair()
+ours.sendall(open(sys.argv[2], "rb").read())
+ours.shutdown(socket.SHUT_WR)
+r = subprocess.run([sys.argv[1], "script", "-"], stdin=theirs, capture_output=True, text=True, timeout=20)
+print("rc", r.returncode)
+print(r.stdout + r.stderr)
+PYEOF
+check "script - with a socket on stdin: passes ($(grep -m1 'ok - ' "$TMP/out"))" \
+  bash -c 'grep -q "^rc 0$" "$1" && grep -q "^ok - stdin" "$1"' _ "$TMP/out"
 # --help with a value: the error names --help, not "unknown flag '--help'".
 "$TCPLAB" script --help=x >/dev/null 2>"$TMP/err"; rc=$?
 check "script --help=x: usage error saying --help takes no value (rc $rc: $(head -1 "$TMP/err"))" \
@@ -120,6 +134,18 @@ for flag in --pcap --trace-json; do
   check "script $flag FIFO with no reader: says it waits, then writes (rc $rc, notice $noticed, $(wc -c <"$TMP/fifo.read") bytes read)" \
     bash -c '[ "$1" = 0 ] && [ "$2" = 1 ] && [ -s "$3" ]' _ "$rc" "$noticed" "$TMP/fifo.read"
 done
+# A UNIX socket also makes open() fail with ENXIO: an error at once, no wait for a reader.
+python3 - "$TMP/out.sock" "$TCPLAB" "$SCEN/passive-open.pkt" >"$TMP/sock.out" 2>&1 <<'PYEOF'
+import socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+r = subprocess.run([sys.argv[2], "script", "--pcap", sys.argv[1], sys.argv[3]], capture_output=True,
+                   text=True, timeout=20)
+print("rc", r.returncode)
+print(r.stderr)
+PYEOF
+check "script --pcap SOCKET: refused at once, no FIFO notice ($(grep -v '^rc' "$TMP/sock.out" | head -1))" \
+  bash -c 'grep -q "^rc 1$" "$1" && grep -q "No such device or address" "$1" && ! grep -q "FIFO" "$1"' _ "$TMP/sock.out"
 # A whole number too large for the seed is out of range, not "not a whole number".
 "$TCPLAB" script --seed 99999999999999999999 "$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
 contains "--seed too large: the error states the range (rc $rc)" "$TMP/err" \

@@ -131,17 +131,19 @@ int script_main(int argc, char** argv, int first) {
     return kExitUsage;
   }
 
-  // "-" is the script on stdin, as ladder and cwnd take "-" for their input.
-  const auto from_stdin = std::count(args.positionals.begin(), args.positionals.end(), "-");
+  // "-" is the script on stdin, as ladder and cwnd take "-" for their input; the names of
+  // stdin as a file count too (step mode would read its keys from the script's own lines).
+  const auto from_stdin = std::count_if(args.positionals.begin(), args.positionals.end(), [](const auto& p) {
+    return p == "-" || p == "/dev/stdin" || p == "/dev/fd/0" || p == "/proc/self/fd/0";
+  });
   const char* stdin_refusal = nullptr;
-  if (from_stdin > 1) stdin_refusal = "- names stdin more than once; it holds one script";
+  if (from_stdin > 1) stdin_refusal = "stdin is named more than once (-, /dev/stdin); it holds one script";
   if (from_stdin == 1 && o.step)
-    stdin_refusal = "--step reads its keys from stdin, so the script cannot come from there (-)";
+    stdin_refusal = "--step reads its keys from stdin, so the script cannot come from there";
   if (stdin_refusal != nullptr) {
     std::fprintf(stderr, "tcplab script: %s (see tcplab script --help)\n", stdin_refusal);
     return kExitUsage;
   }
-  std::replace(args.positionals.begin(), args.positionals.end(), std::string("-"), std::string("/dev/stdin"));
 
   // --ladder prints sequence numbers too, so --absolute has a use there.
   if (auto problem = check_trace_dependents(o.trace, o.step || o.ladder, args)) {
