@@ -39,6 +39,18 @@ std::optional<uint64_t> parse_position(std::string_view text) {
   return syntax::parse_decimal(text).value_or(UINT64_MAX);
 }
 
+// Whether the number `a` is smaller than `b`, both 1*DIGIT of any length: two positions that
+// both overflow are kept as the same largest value, and their order is still the digits'.
+bool digits_less(std::string_view a, std::string_view b) {
+  auto significant = [](std::string_view d) {
+    while (d.size() > 1 && d.front() == '0') d.remove_prefix(1);
+    return d;
+  };
+  a = significant(a);
+  b = significant(b);
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
 }  // namespace
 
 RangeAnswer parse_range(std::string_view field, uint64_t length) {
@@ -67,7 +79,8 @@ RangeAnswer parse_range(std::string_view field, uint64_t length) {
   uint64_t last = length - 1;
   if (!last_text.empty()) {
     auto given = parse_position(last_text);
-    if (!given || *given < *first) return IgnoreRange{};  // §14.1.1: invalid, not unsatisfiable
+    // §14.1.1: a last position before the first is invalid, not unsatisfiable.
+    if (!given || digits_less(last_text, first_text)) return IgnoreRange{};
     last = std::min(*given, length - 1);
   }
   if (*first >= length) return UnsatisfiableRange{};

@@ -121,9 +121,11 @@ Response Site::respond(const Request& request) {
   auto q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-  // Which page a path names is decided on its normal form: RFC 3986 §6.2.2 makes "/%73tats"
-  // and "/stats" one URI, and "/./stats" and "//stats" name what "/stats" names to the file
-  // lookup, so they are the built-in page too, never a file of that name under --root.
+  // Which page a path names is decided on the form the file lookup under --root reads it in
+  // (normalize_path): RFC 3986 §6.2.2 makes "/%73tats" and "/stats" one URI, and the lookup
+  // also reads "/./stats", "//stats" and "/%2fstats" as "/stats". Were the built-ins matched
+  // on the path as sent, those spellings would reach a file named "stats", which the
+  // built-in page hides. A path the lookup refuses (a ".." segment, a bad escape) is 400.
   std::string normal_storage;
   std::string_view route = path;
   if (!is_normal_path(path)) {

@@ -41,6 +41,10 @@ TEST_CASE("one byte range is read as RFC 9110 §14.1.2 writes it") {
   CHECK(parse_range("bytes=0-99999999999999999999", 10000) == RangeAnswer{ByteRange{0, 9999}});
   CHECK(parse_range("bytes=-99999999999999999999", 10000) == RangeAnswer{ByteRange{0, 9999}});
   CHECK(unsatisfiable(parse_range("bytes=99999999999999999999-", 10000)));
+  // Two such positions keep their order: last before first is still invalid, so ignored.
+  CHECK(ignored(parse_range("bytes=99999999999999999999-99999999999999999998", 10000)));
+  CHECK(unsatisfiable(parse_range("bytes=99999999999999999998-99999999999999999999", 10000)));
+  CHECK(parse_range("bytes=0010-0020", 10000) == RangeAnswer{ByteRange{10, 20}});  // leading zeros
 }
 
 TEST_CASE("a range past the end is unsatisfiable; a malformed one, or several, are ignored") {

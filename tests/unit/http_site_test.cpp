@@ -306,7 +306,7 @@ TEST_CASE("a built-in page is found by its path's normal form, and hides a file 
   for (bool with_root : {true, false}) {
     INFO("with --root: " << with_root);
     Site site(with_root ? std::optional<std::string>(t.site()) : std::nullopt, hooks);
-    // RFC 3986 §6.2.2: "%73" is "s"; "/./" and "//" name what "/" does to the file lookup.
+    // RFC 3986 §6.2.2: "%73" is "s"; the file lookup reads "/./", "//" and "%2f" as "/".
     for (const char* spelling : {"/stats", "/%73tats", "/./stats", "//stats", "/%2fstats"}) {
       INFO(spelling);
       auto r = site.respond(req("GET", spelling));
@@ -324,7 +324,7 @@ TEST_CASE("a built-in page is found by its path's normal form, and hides a file 
     CHECK(body_of(echo).find("POST a body here") != std::string::npos);
     // Decoded once: "%2531" is "%31", which is no count.
     CHECK(site.respond(req("GET", "/bytes/%2531")).head.status == 400);
-    // A path that has no normal form is refused the same way with or without --root.
+    // A path the file lookup refuses is refused the same way with or without --root.
     CHECK(site.respond(req("GET", "/%zz")).head.status == 400);
     CHECK(site.respond(req("GET", "/a/../stats")).head.status == 400);
   }
