@@ -264,6 +264,11 @@ size_t RequestParser::feed(std::string_view data) {
         fail(400, "bare CR");
         return used;
       }
+      if (stage_ == Stage::RequestLine && !space_before(piece, line_limit())) {
+        // RFC 9112 §3: a method longer than any we implement is 501, not a long target (414).
+        fail(501, "method too long");
+        return used;
+      }
       fail(line_limit_status(),
            stage_ == Stage::RequestLine ? "request line too long" : "header section too large");
       return used;
@@ -307,6 +312,14 @@ size_t RequestParser::feed(std::string_view data) {
     if (cr != std::string::npos && cr + 1 < line_.size()) fail(400, "bare CR");
   }
   return used;
+}
+
+bool RequestParser::space_before(std::string_view piece, size_t limit) const {
+  // Only the first `limit` bytes count, so that the verdict is the same however the line
+  // was split (fed a byte at a time, the parser never sees past limit + 1 bytes).
+  if (line_.substr(0, limit).find(' ') != std::string::npos) return true;
+  if (line_.size() >= limit) return false;
+  return piece.substr(0, limit - line_.size()).find(' ') != std::string_view::npos;
 }
 
 bool RequestParser::bare_cr_before(std::string_view piece, size_t limit) const {

@@ -88,6 +88,8 @@ class RequestParser {
   size_t line_limit() const;
   // A CR followed by something other than LF in line_ + piece, at an offset below limit.
   bool bare_cr_before(std::string_view piece, size_t limit) const;
+  // A space in line_ + piece at an offset below limit: the method ended within the limit.
+  bool space_before(std::string_view piece, size_t limit) const;
   int line_limit_status() const;
 
   ParserLimits limits_;

@@ -100,6 +100,7 @@ bad() {  # bad NAME EXPECTED_STATUS RAW_BYTES
     test "$status" = "$2" -a "$(result_field closed)" = fin
 }
 bad "request line > 8 KiB" 414 "GET /$(head -c 9000 /dev/zero | tr '\0' a) HTTP/1.1\r\nHost: x\r\n\r\n"
+bad "method > 8 KiB" 501 "$(head -c 9000 /dev/zero | tr '\0' A) / HTTP/1.1\r\nHost: x\r\n\r\n"
 bad "headers > 32 KiB" 431 "GET / HTTP/1.1\r\nHost: x\r\nX-Big: $(head -c 33000 /dev/zero | tr '\0' b)\r\n\r\n"
 fields=$(for i in $(seq 101); do printf 'X-F%d: v\\r\\n' "$i"; done)
 bad "more than 100 fields" 431 "GET / HTTP/1.1\r\nHost: x\r\n${fields}\r\n"

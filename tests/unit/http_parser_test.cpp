@@ -323,6 +323,25 @@ TEST_CASE("a CR exactly at the line limit is not counted before its LF arrives")
   CHECK(status_bytewise(too_long, limits) == 414);
 }
 
+TEST_CASE("a request line too long before its first space is a method too long: 501") {
+  ParserLimits limits;
+  limits.max_request_line = 16;
+  // The method fills the limit: 501 (RFC 9112 §3), whole or fed a byte at a time, even when a
+  // space follows later in the line.
+  for (std::string line : {std::string(17, 'A') + " / HTTP/1.1", std::string(16, 'A') + " / HTTP/1.1",
+                           std::string(40, 'A')}) {
+    INFO(line);
+    CHECK(status_of(line + "\r\nHost: x\r\n\r\n", limits) == 501);
+    CHECK(status_bytewise(line + "\r\nHost: x\r\n\r\n", limits) == 501);
+  }
+  // A space inside the limit: the method ended, the target is what is too long.
+  std::string long_target = "GET /" + std::string(30, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  CHECK(status_of(long_target, limits) == 414);
+  CHECK(status_bytewise(long_target, limits) == 414);
+  // At the default 8 KiB limit, as a client would send it.
+  CHECK(status_of(std::string(9000, 'A') + " / HTTP/1.1\r\nHost: h\r\n\r\n") == 501);
+}
+
 TEST_CASE("Host must be a valid uri-host[:port] (RFC 9112 §3.2, RFC 3986 §3.2.2)") {
   auto with_host = [](std::string value) { return "GET / HTTP/1.1\r\nHost: " + value + "\r\n\r\n"; };
   const char* good[] = {"h",           "example.com",           "example.com:8080", "192.0.2.2:80", "[::1]",
