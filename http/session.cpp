@@ -20,6 +20,7 @@ constexpr size_t kBodyChunk = 64 * 1024;         // body bytes pulled from a sou
 constexpr size_t kWriteBudget = 2 * kBodyChunk;
 constexpr int kMaxPumpRounds = 10000;      // bound on work per callback (pipelined requests)
 constexpr size_t kKeepBuffer = 16 * 1024;  // buffers above this are freed between responses
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";  // RFC 9110 §15.2.1
 
 // Bytes a string holds on the heap: none while its text fits in the string itself.
 size_t heap_bytes(const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() : 0; }
@@ -378,9 +379,11 @@ void Session::pump_once(bool& progress) {
       // RFC 9110 §10.1.1: a client waiting on Expect: 100-continue gets the go-ahead.
       if (parser.awaiting_body() && parser.request().expect_continue && parser.request().minor >= 1 &&
           !continue_sent_ && inbuf_.empty()) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         if (socket_->send_space() >= kContinue.size()) {
-          socket_->send(std::as_bytes(std::span(kContinue.data(), kContinue.size())));
+          size_t n = socket_->send(std::as_bytes(std::span(kContinue.data(), kContinue.size())));
+          // The kernel's sockets only estimate their space: what a short write left leads
+          // the final response (start_response), so the stream stays whole.
+          continue_unsent_ = kContinue.size() - n;
           continue_sent_ = true;
         }
       }
@@ -504,7 +507,9 @@ void Session::start_response(Response response, bool head_only, int minor,
   if (head.content_length) first_piece = std::min<uint64_t>(first_piece, *head.content_length);
   out_.clear();
   take_buffer(out_);
-  out_.reserve(kTypicalHeadSize + first_piece);
+  out_.reserve(continue_unsent_ + kTypicalHeadSize + first_piece);
+  out_ += kContinue.substr(kContinue.size() - continue_unsent_);
+  continue_unsent_ = 0;
   append_head(out_, head, decision, env_.date ? env_.date() : std::string_view(),
               whole_seconds(env_.config.keepalive_timeout));
   out_off_ = 0;

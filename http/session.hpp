@@ -172,6 +172,7 @@ class Session final : public tcp::SocketHandler {
 
   uint32_t requests_ = 0;
   bool continue_sent_ = false;
+  size_t continue_unsent_ = 0;  // the tail of a 100 Continue that send() did not take
   bool response_unfinished_ = false;  // a response started and not yet whole (responses_cut_off)
   bool close_counted_ = false;
   bool peer_fin_ = false;

@@ -666,6 +666,27 @@ TEST_CASE("POST /echo with Content-Length and with chunked bodies; 100 Continue 
   CHECK(r[3].body == "ok");
 }
 
+TEST_CASE("a 100 Continue cut short by send() leads the final response: the stream stays whole") {
+  // The kernel's sockets (serve --kernel-tcp) only estimate their send space, so send() may
+  // take part of the interim response; the rest must not be lost, or the client reads
+  // "HTTP/1.1 100 Cont" followed by the next status line.
+  Harness h;
+  h.start();
+  h.sock.space = 10;
+  h.sock.overstated_space = 1000;
+  h.sock.client_send("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  CHECK(h.sock.sent == "HTTP/1.1 1");
+  h.sock.overstated_space = 0;
+  h.sock.drain(100000);
+  h.sock.client_send("ok");
+  auto r = h.responses();
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].status == 100);
+  CHECK(r[1].status == 200);
+  CHECK(r[1].body == "ok");
+  CHECK(h.sock.sent.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"));
+}
+
 TEST_CASE("a body larger than the session's input buffer, all arrived at once, is read to its end") {
   // All of it is in the socket before the first callback, and no further one comes (the
   // kernel's edge-triggered epoll): the session must not stop at its 64 KiB input buffer.
