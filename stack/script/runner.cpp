@@ -1246,8 +1246,12 @@ class Runner final : public tcp::AcceptHandler {
         if (n == "abort" || fd.linger0) {
           fd.socket->abort();
           what = "aborted (RST)";
-        } else if (!fd.shut_wr) {
-          fd.socket->close();
+        } else {
+          if (!fd.shut_wr) fd.socket->close();
+          // close(2) gives the descriptor up: the application will never read this socket
+          // again, so TCP finishes alone (Linux's orphaned socket; --fin-timeout applies).
+          // shutdown(SHUT_WR) keeps it.
+          if (fd.socket->release()) fd.socket = nullptr;
         }
       } else if (fd.kind == Fd::Kind::Connection && (n == "abort" || fd.linger0)) {
         // on_closed came in TIME-WAIT (both FINs exchanged), but ABORT still deletes the TCB

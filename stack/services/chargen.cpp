@@ -44,6 +44,9 @@ class ChargenSession final : public Session {
     }
     closing_ = true;
     s.close();  // FIN after the last byte; may end in on_closed
+    // Whatever the client still sends would only be thrown away (RFC 864): TCP does that
+    // alone, and a client that never closes cannot hold the connection for ever.
+    let_go(s);
   }
 
   void discard_input(tcp::Socket& s) {
@@ -55,6 +58,7 @@ class ChargenSession final : public Session {
     if (!closing_ && limit_ == 0 && s.peer_closed()) {
       closing_ = true;
       s.close();
+      let_go(s);
     }
   }
 

@@ -24,6 +24,17 @@ class Session : public tcp::SocketHandler {
   }
   bool finished() const { return finished_; }
 
+ protected:
+  // After close(), for a session that will read nothing more: TCP finishes the close alone
+  // (Socket::release), and the --fin-timeout bounds a FIN-WAIT-2 nobody owns. The session
+  // ends here, unless on_closed already came or this TCP cannot let go (kernel sockets),
+  // where on_closed ends it as before.
+  void let_go(tcp::Socket& s) {
+    if (finished_ || !s.release()) return;
+    finished_ = true;
+    socket_ = nullptr;
+  }
+
  private:
   friend class Service;
   bool finished_ = false;

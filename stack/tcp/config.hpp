@@ -38,8 +38,9 @@ struct TcpConfig {
   bool compact_fin_wait_2 = true;
   // Deviation (fin-timeout): RFC 9293 lets FIN-WAIT-2 last as long as the peer keeps its side
   // open (the peer may still send). Like Linux's tcp_fin_timeout for orphaned connections, a
-  // connection whose FIN was acknowledged but whose peer never sends its own is dropped
-  // silently (no RST) after this long (--fin-timeout).
+  // connection its application let go of (Socket::release), whose FIN was acknowledged but
+  // whose peer never sends its own, is dropped silently (no RST) after this long
+  // (--fin-timeout). A half-closed socket the application still holds waits for ever.
   Duration fin_timeout = seconds(60);
   // RFC 6298 §2.1: initial RTO 1 s.
   Duration rto_initial = seconds(1);

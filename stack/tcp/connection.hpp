@@ -213,6 +213,7 @@ class Connection final : public Socket {
   void persist_timeout();
   void enter_time_wait(std::string_view rule);
   void enter_fin_wait_2(std::string_view rule);
+  void arm_fin_wait_2_timer();
   void fin_wait_2_timeout();
   void release_idle_buffers();
   void on_new_ack(size_t acked_bytes);

@@ -22,6 +22,9 @@ bool Connection::release(std::optional<Duration> linger_on_data) {
   const bool discarded = receive_.discard() > 0;
   if (discarded) window_opened();
   if (discarded && linger_on_data_ && !fin_.peer_fin) start_linger();
+  // Let go in FIN-WAIT-2 (after a half-close): the --fin-timeout starts now, as Linux's
+  // tcp_fin_timeout starts when a half-closed socket is closed.
+  if (tcb_.state == State::FinWait2) arm_fin_wait_2_timer();
   ctx_.owner.released(*this);
   return true;
 }

@@ -250,10 +250,12 @@ void Connection::enter_time_wait(std::string_view rule) {
 }
 
 // RFC 9293 §3.10.7.4 fifth: our FIN is acknowledged, nothing of ours is left to send; the
-// peer may still send data and its FIN. The FIN-WAIT-2 timer bounds how long we wait.
+// peer may still send data and its FIN. Once the application has let go (release), the
+// FIN-WAIT-2 timer bounds how long we wait; an application still holding a half-closed
+// socket (shutdown(SHUT_WR)) may wait as long as it likes, as on Linux.
 void Connection::enter_fin_wait_2(std::string_view rule) {
   set_state(State::FinWait2, rule);
-  arm(fin_wait_2_timer_, ctx_.now + ctx_.config.fin_timeout);
+  if (released_) arm_fin_wait_2_timer();
   // Keep-alive probes are for ESTABLISHED and CLOSE-WAIT (connection_keepalive.cpp); here
   // the FIN-WAIT-2 timer bounds the wait, and an armed keep-alive timer would keep the
   // connection from becoming a compact record.
@@ -261,12 +263,17 @@ void Connection::enter_fin_wait_2(std::string_view rule) {
   release_idle_buffers();
 }
 
-// Deviation (fin-timeout): RFC 9293 has no FIN-WAIT-2 timeout (§3.10.7.4 only says the user's CLOSE can be
-// acknowledged). A peer that vanished after acknowledging our FIN would hold the TCB forever,
-// so, like Linux's tcp_fin_timeout (60 s) for connections the application has closed, we
-// delete it after --fin-timeout. Silently, as Linux does by default: the peer acknowledged our
-// FIN, so it knows we are done; an RST would only matter to a peer still sending, and that
-// is the application's call (the HTTP server's lingering close sends one).
+// Deviation (fin-timeout): RFC 9293 has no FIN-WAIT-2 timeout (§3.10.7.4 only says the user's
+// CLOSE can be acknowledged). A peer that vanished after acknowledging our FIN would hold a
+// TCB nobody owns for ever, so, like Linux's tcp_fin_timeout (60 s) for orphaned sockets, a
+// connection its application let go of is deleted after --fin-timeout. One the application
+// still holds is its own to end (it can read, and abort).
+void Connection::arm_fin_wait_2_timer() { arm(fin_wait_2_timer_, ctx_.now + ctx_.config.fin_timeout); }
+
+// The --fin-timeout ran out (deviation fin-timeout, above): the connection is deleted.
+// Silently, as Linux does by default: the peer acknowledged our FIN, so it knows we are done;
+// an RST would only matter to a peer still sending, and that is the application's call (the
+// HTTP server's lingering close sends one).
 void Connection::fin_wait_2_timeout() {
   if (tcb_.state != State::FinWait2) return;
   ++ctx_.stats.fin_timeouts;

@@ -34,6 +34,10 @@ class FakeSocket final : public tcp::Socket {
   std::optional<bool> window_shut;         // the client's window: shut, open, or not known
   bool fin_in = false;
   bool closed = false;
+  // release() succeeds after close(), as tcplab's TCP does; by default it fails, as the
+  // kernel's sockets (serve --kernel-tcp) do.
+  bool releasable = false;
+  bool released = false;
   bool aborted = false;
   bool sent_after_close = false;
   bool gone = false;
@@ -126,6 +130,12 @@ class FakeSocket final : public tcp::Socket {
     closed = true;
     if (st == tcp::State::Established) st = tcp::State::FinWait1;
     if (st == tcp::State::CloseWait) st = tcp::State::LastAck;
+  }
+  bool release(std::optional<Duration> = std::nullopt) override {
+    if (!releasable || !closed || released) return false;
+    released = true;
+    handler = nullptr;
+    return true;
   }
   void abort() override {
     aborted = true;

@@ -193,6 +193,22 @@ TEST_CASE("chargen: a limit is honoured even if the client half-closes first") {
   CHECK(s.closed);
 }
 
+TEST_CASE("chargen: after its FIN it lets TCP finish alone, so a silent client holds no session") {
+  ChargenService chargen(nullptr, 1000);
+  FakeSocket tcplab_socket, kernel_socket;
+  tcplab_socket.releasable = true;
+  chargen.adopt(tcplab_socket);
+  CHECK(tcplab_socket.closed);
+  CHECK(tcplab_socket.released);  // the --fin-timeout now bounds its FIN-WAIT-2
+  CHECK(chargen.active() == 0);
+  chargen.adopt(kernel_socket);  // a TCP that cannot let go: the session waits for on_closed
+  CHECK(kernel_socket.closed);
+  CHECK_FALSE(kernel_socket.released);
+  CHECK(chargen.active() == 1);
+  kernel_socket.finish(tcp::CloseReason::Normal);
+  CHECK(chargen.active() == 0);
+}
+
 TEST_CASE("service: finished sessions are freed, live ones kept") {
   EchoService echo(nullptr);
   FakeSocket a, b, c;

@@ -226,8 +226,9 @@ void add_tcp_flags(FlagTable& flags, tcp::TcpConfig& o) {
            "2 x MSL, about 200 bytes each (a 168-byte record, its list node and its index entry)",
            uint_into(o.max_time_wait, 1, 100000000));
   add_flag(flags, "--fin-timeout", "SECONDS", seconds_text(d.fin_timeout),
-           "how long a connection waits in FIN-WAIT-2 for the peer's FIN after ours was acknowledged, "
-           "then is dropped silently (no RST); like Linux's tcp_fin_timeout, not in RFC 9293",
+           "how long a connection its application has closed waits in FIN-WAIT-2 for the peer's FIN "
+           "after ours was acknowledged, then is dropped silently (no RST); like Linux's "
+           "tcp_fin_timeout, not in RFC 9293",
            seconds_into(o.fin_timeout, 0.001, 3600));
   add_flag(flags, "--isn", "N", "RFC 6528 keyed hash",
            "fix the initial sequence number (0..4294967295) for reproducible traces; otherwise the hash's "
