@@ -86,6 +86,7 @@ class Connection final : public Socket {
   bool finished() const { return finished_; }
   Origin origin() const { return origin_; }
   const Tcb& tcb() const { return tcb_; }
+  const Timestamps& timestamps() const { return timestamps_; }  // RFC 7323 TS.Recent, for RFC 6191
   // A copy of the TCB, RTO, cwnd and armed timers for inspectors (tcb_snapshot.cpp).
   TcbSnapshot snapshot() const;
   // In TIME-WAIT with the application done, only the 2 MSL timer armed and no bytes held:

@@ -38,12 +38,25 @@ void remove_from(std::deque<Connection*>& queue, const Connection* c) {
 // RFC 9293 §3.6.1 (MAY-2; was RFC 1122 §4.2.2.13): a new SYN may reopen a connection in
 // TIME-WAIT, if a listener will take it. The RFC's conditions are on our new ISN
 // (Connection::open_passive) and on going back to TIME-WAIT if the SYN was an old duplicate
-// (Impl::reopened); the test used here, a sequence
-// number above RCV.NXT (so old duplicates cannot be confused with the new connection's
-// numbers), is the BSD/Linux heuristic. Any other state answers the SYN itself.
-bool reopens_time_wait(State state, const wire::TcpSegment& seg, Seq rcv_nxt, bool listener_takes_it) {
-  return state == State::TimeWait && seg.flags.syn && !seg.flags.ack && !seg.flags.rst && seg.seq > rcv_nxt &&
-         listener_takes_it;
+// (Impl::reopened). Which SYN is new is RFC 6191 §2's test: where both incarnations use
+// timestamps, a TSval above the old TS.Recent (or equal to it, with a higher sequence
+// number); otherwise a sequence number above RCV.NXT, so old duplicates cannot be confused
+// with the new connection's numbers. A SYN that fails it is answered as TIME-WAIT answers any
+// unacceptable segment (an ACK, RFC 9293 §3.10.7.4), and any other state answers it itself.
+bool reopens_time_wait(State state, const wire::TcpSegment& seg, Seq rcv_nxt, const Timestamps& old,
+                       bool timestamps_on, bool listener_takes_it, Instant now) {
+  if (state != State::TimeWait || !seg.flags.syn || seg.flags.ack || seg.flags.rst || !listener_takes_it)
+    return false;
+  const bool seq_above = seg.seq > rcv_nxt;
+  const bool new_uses_timestamps = timestamps_on && seg.options.timestamps.has_value();
+  if (!new_uses_timestamps) return seq_above;
+  // RFC 6191 §2: the old incarnation had no timestamps, the new one will: honoured, as
+  // Linux does (its old duplicates carry no option for PAWS to test; a fresh keyed ISN,
+  // RFC 6528, keeps them far from the new window).
+  if (!old.enabled()) return true;
+  const uint32_t tsval = seg.options.timestamps->value;
+  if (old.paws_rejects(tsval, now)) return false;  // older than TS.Recent: an old duplicate
+  return tsval != old.recent() || seq_above;
 }
 
 }  // namespace
@@ -461,7 +474,8 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
 
   std::optional<Seq> reopened_snd_nxt;
   if (record != nullptr) {
-    if (!reopens_time_wait(record->state, seg, record->rcv_nxt, reopenable)) {
+    if (!reopens_time_wait(record->state, seg, record->rcv_nxt, record->timestamps, h.config.timestamps,
+                           reopenable, now)) {
       h.time_wait.segment_arrives(*record, seg);
       return h.finish_entry();
     }
@@ -472,7 +486,8 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     h.time_wait.discard(*record);
   } else if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
-    bool reopen = reopens_time_wait(c.state(), seg, c.tcb().rcv_nxt, reopenable);
+    bool reopen = reopens_time_wait(c.state(), seg, c.tcb().rcv_nxt, c.timestamps(), h.config.timestamps,
+                                    reopenable, now);
     if (!reopen) {
       c.segment_arrives(seg);
       h.hold_compactly(c);

@@ -98,8 +98,10 @@ void drive(Run& run, Ending ending) {
   run.advance(milliseconds(600));
   run.send(".", c.peer_nxt, c.our_nxt - 0x40000000, {}, ts++);  // ACK far too old
   run.send(".", c.peer_nxt, c.our_nxt, {}, 7);                  // PAWS: TSval went back
-  run.send("S", run.peer.isn, Seq(0), {}, ts++);                // old duplicate SYN: ACK
-  run.send("S", c.peer_nxt, Seq(0), {}, ts++);                  // SYN at RCV.NXT: challenge
+  // SYNs without timestamps: the sequence number decides whether they reopen (RFC 6191 §2).
+  run.send("S", run.peer.isn, Seq(0), {}, 0);                   // old duplicate SYN: ACK
+  run.send("S", c.peer_nxt, Seq(0), {}, 0);                     // SYN at RCV.NXT: challenge
+  run.send("S", c.peer_nxt + 50, Seq(0), {}, 7);                // TSval went back: PAWS ACK
   run.send("SF", c.peer_nxt, Seq(0), {}, ts++);                 // SYN+FIN: challenge ACK
   run.send("P", c.peer_nxt, Seq(0), "no ack", ts++);            // no ACK bit: dropped
   auto sacked = Peer::make(".", c.peer_nxt, c.our_nxt, 1000);   // SACK blocks: ignored
@@ -349,6 +351,36 @@ TEST_CASE("time-wait: a connection reopened by a SYN takes an ISS above the old 
     REQUIRE(out.size() == 1);
     CHECK(out[0].flags.to_string() == "S.");
     CHECK(out[0].seq > old_snd_nxt);
+    CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
+  }
+}
+
+TEST_CASE("time-wait: with timestamps both ways, a SYN's TSval decides if it reopens, record or not") {
+  // RFC 6191 §2: the old connection used timestamps and the new SYN carries one, so a TSval
+  // older than TS.Recent marks an old duplicate whatever its sequence number, and a newer one
+  // a new connection, even with a lower sequence number.
+  for (bool compact : {true, false}) {
+    CAPTURE(compact);
+    TimeWaitOf t(compact);
+    Peer& peer = t.peer;
+    const Closed& c = t.c;
+    INFO(peer.dump());
+    auto old_duplicate = Peer::make("S", c.peer_nxt + 100000, Seq(0), 65535);
+    old_duplicate.options.mss = 1460;
+    old_duplicate.options.timestamps = wire::TcpTimestamps{c.peer_tsval - 10, 0};
+    peer.inject(old_duplicate, 80);
+    auto out = peer.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags.to_string() == ".");  // TIME-WAIT's ACK, not a SYN,ACK
+    CHECK(peer.stack.tcp().stats().connections_time_wait == 1);
+    auto new_syn = Peer::make("S", c.peer_nxt - 1000, Seq(0), 65535);
+    new_syn.options.mss = 1460;
+    new_syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval + 10, 0};
+    peer.inject(new_syn, 80);
+    out = peer.take();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags.to_string() == "S.");
+    CHECK(out[0].ack == c.peer_nxt - 999);
     CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
   }
 }
