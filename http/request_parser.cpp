@@ -215,6 +215,18 @@ size_t RequestParser::line_limit() const {
   }
 }
 
+std::string_view RequestParser::line_limit_detail() const {
+  switch (stage_) {
+    case Stage::RequestLine:
+      return "request line too long";
+    case Stage::Headers:
+    case Stage::Trailers:
+      return "header section too large";
+    default:
+      return "chunk line too long";  // a chunk-size line with its extensions, or chunk data's CRLF
+  }
+}
+
 int RequestParser::line_limit_status() const {
   switch (stage_) {
     case Stage::RequestLine:
@@ -269,8 +281,7 @@ size_t RequestParser::feed(std::string_view data) {
         fail(501, "method too long");
         return used;
       }
-      fail(line_limit_status(),
-           stage_ == Stage::RequestLine ? "request line too long" : "header section too large");
+      fail(line_limit_status(), line_limit_detail());
       return used;
     }
     // A line that arrived whole is parsed where it lies; only one split across reads is

@@ -91,6 +91,7 @@ class RequestParser {
   // A space in line_ + piece at an offset below limit: the method ended within the limit.
   bool space_before(std::string_view piece, size_t limit) const;
   int line_limit_status() const;
+  std::string_view line_limit_detail() const;  // the error detail to go with it
 
   ParserLimits limits_;
   Stage stage_ = Stage::RequestLine;

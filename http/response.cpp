@@ -131,9 +131,15 @@ void append_head(std::string& out, const ResponseHead& head, const KeepAliveDeci
       break;
   }
   if (decision.keep_alive_params) {
-    out += "Keep-Alive: timeout=";
-    out += std::to_string(keepalive_timeout_s);
-    out += ", max=";
+    // An idle timeout under a second has no whole number of seconds to announce: timeout=0
+    // would read as "do not reuse", so only max= is sent.
+    out += "Keep-Alive: ";
+    if (keepalive_timeout_s > 0) {
+      out += "timeout=";
+      out += std::to_string(keepalive_timeout_s);
+      out += ", ";
+    }
+    out += "max=";
     out += std::to_string(decision.remaining);
     out += "\r\n";
   }

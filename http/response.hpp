@@ -46,7 +46,8 @@ inline constexpr std::array<std::string_view, 12> kHttpMonthNames = {
 // IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string format_http_date(std::time_t t);
 
-// The whole head, ending in the empty line. keepalive_timeout_s feeds Keep-Alive: timeout=.
+// The whole head, ending in the empty line. keepalive_timeout_s feeds Keep-Alive: timeout=
+// (left out when 0).
 std::string render_head(const ResponseHead& head, const KeepAliveDecision& decision, std::string_view date,
                         uint64_t keepalive_timeout_s);
 // The same appended to `out`, so a caller can put the head and the body in one buffer.

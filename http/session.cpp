@@ -25,8 +25,10 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";  // RFC 
 // Bytes a string holds on the heap: none while its text fits in the string itself.
 size_t heap_bytes(const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() : 0; }
 
-// Keep-Alive: timeout= takes whole seconds; round up so 0.5 s is not announced as 0.
-uint64_t whole_seconds(Duration d) { return static_cast<uint64_t>(std::chrono::ceil<seconds>(d).count()); }
+// Keep-Alive: timeout= takes whole seconds. Rounded down: a client may rely on the idle
+// connection lasting that long, so 1.5 s is announced as 1, never 2; under 1 s, 0 (and
+// append_head leaves timeout= out).
+uint64_t whole_seconds(Duration d) { return static_cast<uint64_t>(std::chrono::floor<seconds>(d).count()); }
 
 CloseBy close_by_for(CloseCause cause) {
   switch (cause) {
@@ -385,6 +387,7 @@ void Session::pump_once(bool& progress) {
           // the final response (start_response), so the stream stays whole.
           continue_unsent_ = kContinue.size() - n;
           continue_sent_ = true;
+          ++env_.stats.responses_by_class[1];  // an interim response (RFC 9110 §15.2), counted as 1xx
         }
       }
       // read_input stops at kMaxBufferedInput; the parser took those bytes and wants more, and

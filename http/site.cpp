@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -19,6 +21,18 @@ constexpr std::string_view kHtml = "text/html; charset=utf-8";
 // OPTIONS and the 405s alike, so the two cannot drift apart.
 constexpr std::string_view kAllowServer = "GET, HEAD, POST, OPTIONS";  // OPTIONS *, and /echo
 constexpr std::string_view kAllowPage = "GET, HEAD, OPTIONS";          // every other path
+
+// The address the client used, from its Host header (RFC 9112 §3.2), for the curl example a
+// page prints: tcplab may run on another address than the usual 192.0.2.2. Only what a host
+// and port are made of is echoed; anything else gets a placeholder.
+std::string example_host(const Request& request) {
+  const std::string_view host = request.header("host");
+  const bool plain = !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' ||
+           c == ']';
+  });
+  return plain ? std::string(host) : std::string("ADDR");
+}
 
 Response method_not_allowed(std::string_view allow) {
   // RFC 9110 §15.5.6: 405 carries Allow with the methods the resource supports.
@@ -146,9 +160,9 @@ Response Site::respond(const Request& request) {
     }
     if (m == "OPTIONS") return options_answer(kAllowServer);
     if (m != "GET" && m != "HEAD") return method_not_allowed(kAllowServer);
-    return text_response(
-        200, "text/plain; charset=utf-8",
-        "POST a body here and it comes back: curl --data-binary @file http://192.0.2.2/echo\n");
+    return text_response(200, "text/plain; charset=utf-8",
+                         "POST a body here and it comes back: curl --data-binary @file http://" +
+                             example_host(request) + "/echo\n");
   }
   if (m == "OPTIONS") {
     // Only for a resource that is there: otherwise what a GET would get (404, 301, 400).
@@ -333,9 +347,10 @@ std::string demo_about_html() {
          "page</a>. Count the <code>S</code> (SYN) lines: with keep-alive, a handful (one per parallel "
          "browser "
          "connection); with <code>--keepalive off</code>, one per asset.</li>\n"
-         "<li><b>The Connection header.</b> <code>curl -v http://192.0.2.2/</code> (HTTP/1.1): no Connection "
+         "<li><b>The Connection header.</b> <code>curl -v http://ADDR/</code> (HTTP/1.1, ADDR being the "
+         "address this page came from): no Connection "
          "header, "
-         "the connection stays. <code>curl -v --http1.0 http://192.0.2.2/</code>: <code>Connection: "
+         "the connection stays. <code>curl -v --http1.0 http://ADDR/</code>: <code>Connection: "
          "close</code> and "
          "the server closes. Add <code>-H 'Connection: keep-alive'</code> to the 1.0 request and the answer "
          "says "

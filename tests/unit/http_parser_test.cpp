@@ -388,6 +388,14 @@ TEST_CASE("a chunk-size line with anything but chunk extensions after the size i
   }
 }
 
+TEST_CASE("a chunk-size line over its limit is 400 \"chunk line too long\", not a header error") {
+  std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  auto o = parse_all(head + "3;ext=" + std::string(2000, 'x') + "\r\nabc\r\n0\r\n\r\n");
+  CHECK(o.status == RequestParser::Status::Error);
+  CHECK(o.error == 400);
+  CHECK(o.detail == "chunk line too long");
+}
+
 TEST_CASE("a bare LF in chunked framing is 400 (RFC 9112 §7.1), wherever it is") {
   std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
   CHECK(status_of(head + "3\r\nabc\r\n0\r\n\r\n") == 200);  // the CRLF original

@@ -65,6 +65,9 @@ TEST_CASE("close and HTTP/1.0 keep-alive heads") {
   CHECK(closed.find("Keep-Alive") == std::string::npos);
   auto ka = render_head(h, {true, ConnectionHeader::KeepAlive, true, 42, CloseCause::None}, "", 7);
   CHECK(ka.find("Connection: keep-alive\r\nKeep-Alive: timeout=7, max=42\r\n\r\n") != std::string::npos);
+  // No whole second to announce: max= alone, never timeout=0.
+  auto short_timeout = render_head(h, {true, ConnectionHeader::KeepAlive, true, 42, CloseCause::None}, "", 0);
+  CHECK(short_timeout.find("Connection: keep-alive\r\nKeep-Alive: max=42\r\n\r\n") != std::string::npos);
 }
 
 TEST_CASE("unknown length is chunked, unless close-delimited") {

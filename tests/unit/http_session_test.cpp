@@ -493,6 +493,21 @@ TEST_CASE("HTTP/1.0 with keep-alive: Connection: keep-alive and Keep-Alive param
   CHECK_FALSE(h.sock.closed);
 }
 
+TEST_CASE("HTTP/1.0 keep-alive: timeout= never promises more than the idle timeout") {
+  // A client may count on an idle connection lasting the announced seconds: round down.
+  for (auto [timeout, announced] : {std::pair{milliseconds(1500), "timeout=1, max=99"},
+                                    std::pair{milliseconds(500), "max=99"}}) {
+    ServerConfig c;
+    c.keepalive_timeout = timeout;
+    Harness h(c);
+    h.start();
+    h.sock.client_send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    auto r = h.responses();
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].header("keep-alive") == announced);
+  }
+}
+
 TEST_CASE("Connection: close from an HTTP/1.1 client, and --keepalive off") {
   Harness a;
   a.start();
@@ -664,6 +679,8 @@ TEST_CASE("POST /echo with Content-Length and with chunked bodies; 100 Continue 
   CHECK(r[1].body == "abcde");
   CHECK(r[2].status == 100);
   CHECK(r[3].body == "ok");
+  CHECK(h.stats.responses_by_class[1] == 1);  // /stats responses.1xx: the 100 Continue
+  CHECK(h.stats.responses_by_class[2] == 3);
 }
 
 TEST_CASE("a 100 Continue cut short by send() leads the final response: the stream stays whole") {
