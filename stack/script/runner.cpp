@@ -1251,7 +1251,8 @@ class Runner final : public tcp::AcceptHandler {
           // close(2) gives the descriptor up: the application will never read this socket
           // again, so TCP finishes alone (Linux's orphaned socket; --fin-timeout applies).
           // shutdown(SHUT_WR) keeps it.
-          if (fd.socket->release()) fd.socket = nullptr;
+          // close() in SYN-SENT deletes the connection at once: on_closed already ran.
+          if (fd.socket && fd.socket->release()) fd.socket = nullptr;
         }
       } else if (fd.kind == Fd::Kind::Connection && (n == "abort" || fd.linger0)) {
         // on_closed came in TIME-WAIT (both FINs exchanged), but ABORT still deletes the TCB
