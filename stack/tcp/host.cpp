@@ -50,9 +50,9 @@ bool reopens_time_wait(State state, const wire::TcpSegment& seg, Seq rcv_nxt, co
   const bool seq_above = seg.seq > rcv_nxt;
   const bool new_uses_timestamps = timestamps_on && seg.options.timestamps.has_value();
   if (!new_uses_timestamps) return seq_above;
-  // RFC 6191 §2: the old incarnation had no timestamps, the new one will: honoured, as
-  // Linux does (its old duplicates carry no option for PAWS to test; a fresh keyed ISN,
-  // RFC 6528, keeps them far from the new window).
+  // RFC 6191 §2: the old incarnation had no timestamps, the new one will: honoured (Linux
+  // uses the sequence test here instead). Old duplicates carry no option for PAWS to test,
+  // but the new keyed ISN (RFC 6528) keeps the new window far from their numbers.
   if (!old.enabled()) return true;
   const uint32_t tsval = seg.options.timestamps->value;
   if (old.paws_rejects(tsval, now)) return false;  // older than TS.Recent: an old duplicate

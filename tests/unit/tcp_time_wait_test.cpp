@@ -385,6 +385,30 @@ TEST_CASE("time-wait: with timestamps both ways, a SYN's TSval decides if it reo
   }
 }
 
+TEST_CASE("time-wait: a SYN whose TSval equals TS.Recent reopens only with a higher sequence number") {
+  // RFC 6191 §2: the timestamps cannot tell, so the sequence number does.
+  for (bool compact : {true, false}) {
+    CAPTURE(compact);
+    TimeWaitOf t(compact);
+    Peer& peer = t.peer;
+    const Closed& c = t.c;
+    INFO(peer.dump());
+    auto syn_at = [&](Seq seq) {
+      auto syn = Peer::make("S", seq, Seq(0), 65535);
+      syn.options.mss = 1460;
+      syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval, 0};  // TS.Recent: the FIN's
+      peer.inject(syn, 80);
+      auto out = peer.take();
+      REQUIRE(out.size() == 1);
+      return out[0].flags.to_string();
+    };
+    CHECK(syn_at(c.peer_nxt) == ".");  // at RCV.NXT, not above: TIME-WAIT's ACK
+    CHECK(peer.stack.tcp().stats().connections_time_wait == 1);
+    CHECK(syn_at(c.peer_nxt + 1) == "S.");
+    CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
+  }
+}
+
 TEST_CASE("time-wait: a reopening SYN answered by RST was an old duplicate: back to TIME-WAIT") {
   // RFC 9293 §3.6.1 (MAY-2), condition (2). The peer that is not opening a connection answers
   // our SYN,ACK with RST; the old connection's TIME-WAIT comes back, and its retransmitted FIN
