@@ -310,6 +310,15 @@ void Session::pump() {
   pumping_ = false;
 }
 
+// The rest of a 100 Continue a kernel socket's send() took only part of, as soon as there is
+// room: the client waits for it before sending the body (RFC 9110 §10.1.1). What still does
+// not fit leads the final response (start_response).
+void Session::finish_continue() {
+  if (continue_unsent_ == 0 || !socket_) return;
+  const std::string_view tail = kContinue.substr(kContinue.size() - continue_unsent_);
+  continue_unsent_ -= socket_->send(std::as_bytes(std::span(tail.data(), tail.size())));
+}
+
 void Session::read_input() {
   char buf[16 * 1024];
   bool closing = phase_ == Phase::Closing || phase_ == Phase::Lingering;
@@ -346,6 +355,7 @@ void Session::pump_once(bool& progress) {
       if (write_more()) progress = true;
       return;
     case Phase::Reading:
+      finish_continue();
       break;
   }
   if (inbuf_.empty()) {

@@ -112,6 +112,7 @@ class Session final : public tcp::SocketHandler {
   bool stalled_by_shut_window();
   void pump();
   void pump_once(bool& progress);
+  void finish_continue();
   void read_input();
   bool write_more();  // true once the current response is fully queued
   void append_body_piece();
