@@ -131,8 +131,9 @@ void append_head(std::string& out, const ResponseHead& head, const KeepAliveDeci
       break;
   }
   if (decision.keep_alive_params) {
-    // An idle timeout under a second has no whole number of seconds to announce: timeout=0
-    // would read as "do not reuse", so only max= is sent.
+    // Keep-Alive: timeout=, max= (RFC 2068 §19.7.1.1, HTTP/1.0 keep-alive). An idle timeout
+    // under a second has no whole number of seconds to announce: timeout=0 would read as "do
+    // not reuse", so only max= is sent.
     out += "Keep-Alive: ";
     if (keepalive_timeout_s > 0) {
       out += "timeout=";

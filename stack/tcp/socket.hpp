@@ -17,8 +17,8 @@ enum class CloseReason {
   Normal,       // both FINs exchanged (or our FIN acknowledged in LAST-ACK)
   ResetByPeer,  // an acceptable RST arrived
   Aborted,      // we called abort(): RST sent
-  TimedOut,     // retransmissions exhausted: RST sent (RFC 9293 §3.8.3); or the FIN-WAIT-2
-                // --fin-timeout ran out: dropped without a word on the wire
+  TimedOut,     // retransmissions exhausted: RST sent (RFC 9293 §3.8.3). (The FIN-WAIT-2
+                // --fin-timeout ends only released connections, whose application is not told.)
   Refused,      // active open answered with RST
   // Active open answered with ICMP destination unreachable, port or protocol: hard errors
   // (RFC 1122 §4.2.3.9), typically a firewall's reject rule.
