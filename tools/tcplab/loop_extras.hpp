@@ -34,6 +34,7 @@ class LoopExtras {
 // The one line step mode prints when it starts with real clients on the other side.
 inline constexpr const char* kStepWithRealClients =
     "tcplab: step mode: the stack stops at every segment, but real clients keep their own clocks: "
-    "a long pause makes them retransmit (Enter = next, c = continue, h = help)";
+    "a long pause makes them retransmit, and the stack's own timers fire when it goes on (Enter = next, "
+    "c = continue, h = help)";
 
 }  // namespace tcplab::cli
