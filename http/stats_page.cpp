@@ -175,7 +175,7 @@ std::string stats_html(const StatsSnapshot& s) {
       "responses started (so in [responses]) whose connection ended before they were whole: a client that "
       "stopped reading, reset or timed out, or a body the server could not finish (a file that shrank while "
       "it was sent: the connection is closed so the client sees it incomplete). "
-      "responses = requests_served + this + those being written now");
+      "responses 2xx to 5xx = requests_served + this + those being written now");
   row("Requests on a reused connection", "keepalive_reuses", s.http.keepalive_reuses,
       "handshakes saved by keep-alive");
   row("Handshakes completed", "handshakes_completed", s.tcp.handshakes_completed,
@@ -229,8 +229,9 @@ std::string stats_html(const StatsSnapshot& s) {
       "segments sent again (timeout or fast)", s.tcp_internals);
   row("Passive opens", "tcp.passive_opens", s.tcp.passive_opens, "SYNs a listener accepted");
   out +=
-      "</table><h2>Responses by class <code>[responses]</code></h2><p>Responses started: requests_served "
-      "(handed whole to TCP) + responses_cut_off + those being written now.</p><table>";
+      "</table><h2>Responses by class <code>[responses]</code></h2><p>Final responses started (2xx to "
+      "5xx): requests_served (handed whole to TCP) + responses_cut_off + those being written now. 1xx counts "
+      "each interim 100 Continue sent before a request body.</p><table>";
   for (size_t i = 1; i < s.http.responses_by_class.size(); ++i)
     row(std::to_string(i) + "xx", {}, s.http.responses_by_class[i]);
   out +=
