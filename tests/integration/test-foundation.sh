@@ -62,7 +62,7 @@ check "serve --help shows defaults" grep -q '(default: auto)' <<<"$OUT"
 check "serve --help: --ip .1 makes the host side .2" grep -qF '(.2 if ADDR is .1;' <<<"$(tr -s '\n ' ' ' <<<"$OUT")"
 for bad in "serve --mtu abc" "serve --mtu 100" "serve --ip 300.1.1.1" "serve --host-ip 192.0.2.1" \
   "serve --host-ip 192.0.2.1/24 --ip 198.51.100.2" "serve --frobnicate" "serve --tun" "serve --keepalive maybe" \
-  "serve --echo 7 --discard 7" "serve --tun a/b" "frobnicate"; do
+  "serve --echo 7 --discard 7" "serve --tun a/b" "serve --keepalive off --max-requests 3" "frobnicate"; do
   run_cli "$TCPLAB" $bad
   lines=$(printf '%s\n' "$OUT" | grep -c .)
   check "'tcplab $bad' exits 2 with one line" test "$RC" -eq 2 -a "$lines" -eq 1

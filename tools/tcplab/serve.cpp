@@ -170,6 +170,9 @@ std::optional<std::string> check_combination(const ServeOptions& o, const Parsed
   if (auto error = check_trace_dependents(o.trace, o.step, given)) return error;
   if (was_given(given, "--chargen-bytes") && o.chargen_port == 0)
     return std::string("--chargen-bytes sets what the --chargen PORT service sends: give --chargen too");
+  if (!o.http.keepalive && was_given(given, "--max-requests"))
+    return std::string("--max-requests limits requests per persistent connection, which --keepalive off "
+                       "turns off: every connection already carries one");
   if (o.http.port == 0) {
     for (const char* name : kHttpServerFlags)
       if (was_given(given, name))
