@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "stack/ladder/render.hpp"
+#include "stack/text/escape_unprintable.hpp"
 
 namespace tcplab::ladder {
 
@@ -152,7 +153,17 @@ std::string render_text(const Ladder& ladder) {
     out += "+" + std::string(k.inner(), '-') + "+\n";
   }
   if (ladder.any_inferred) out += std::string("\n") + kInferredLegend + "\n";
-  return out;
+  // Notes, comments and state names come from the input file and go to a terminal: a control
+  // byte in them (an escape sequence) is shown as \xNN, line by line, never obeyed.
+  std::string shown;
+  shown.reserve(out.size());
+  for (size_t at = 0, end; at < out.size(); at = end + 1) {
+    end = out.find('\n', at);
+    if (end == std::string::npos) end = out.size();
+    shown += text::escape_unprintable(std::string_view(out).substr(at, end - at));
+    if (end < out.size()) shown += '\n';
+  }
+  return shown;
 }
 
 }  // namespace tcplab::ladder

@@ -145,6 +145,17 @@ TEST_CASE("ladder: tcplab's pcapng comments give exact states, notes and lost se
   CHECK(text.find("^ injected fault: drop") != std::string::npos);
 }
 
+TEST_CASE("ladder: a control byte in a note from the input is shown as \\xNN, never sent to the terminal") {
+  auto steps = exchange();
+  steps[4].comments = {"evil \x1b[31mred\x01"};
+  auto l = ladder_from(steps);
+  std::string text = render_text(l);
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find('\x01') == std::string::npos);
+  CHECK(text.find("evil \\x1b[31mred\\x01") != std::string::npos);
+  CHECK(text.find("\n|") != std::string::npos);  // the line breaks themselves stay
+}
+
 TEST_CASE("ladder: connections are split by four-tuple and by a new SYN, and numbered in order") {
   auto steps = exchange(40000);
   auto second = exchange(40001);
