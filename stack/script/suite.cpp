@@ -130,7 +130,8 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
       ++failed;
       continue;
     }
-    auto parsed = parse_script(path, text);
+    // Errors point at "stdin:LINE:COL", the name the result line gives a piped script.
+    auto parsed = parse_script(path == "-" ? "stdin" : path, text);
     RunResult result;
     std::optional<std::string> expect_error;
     if (parsed.error) {

@@ -98,6 +98,9 @@ check "script --trace-json DIR/new.pkt DIR: usage error, nothing created (rc $rc
 "$TCPLAB" script - <"$SCEN/passive-open.pkt" >"$TMP/out" 2>&1; rc=$?
 check "script - reads the script from stdin (rc $rc: $(head -1 "$TMP/out"))" \
   bash -c '[ "$1" = 0 ] && grep -q "^ok - stdin" "$2"' _ "$rc" "$TMP/out"
+printf 'junk\n' | "$TCPLAB" script - >"$TMP/out" 2>&1; rc=$?
+check "script -: an error in a piped script points at stdin:LINE:COL (rc $rc: $(sed -n 2p "$TMP/out"))" \
+  bash -c '[ "$1" = 1 ] && grep -q "^# stdin:1:1: script error" "$2"' _ "$rc" "$TMP/out"
 "$TCPLAB" script - - <"$SCEN/passive-open.pkt" >/dev/null 2>"$TMP/err"; rc=$?
 check "script - -: usage error (rc $rc: $(head -1 "$TMP/err"))" \
   bash -c '[ "$1" = 2 ] && grep -q "stdin is named more than once" "$2"' _ "$rc" "$TMP/err"
