@@ -158,6 +158,12 @@ check "-o -: exit 0 and stdout holds exactly the body [rc $RC]" \
 check "-o -: the result line (-> stdout) and the trace are on stderr" \
   bash -c 'grep -q "big.bin: HTTP/1.1 200 OK.* -> stdout;" "$1" && grep -q "CLOSED -> SYN-SENT" "$1"' \
   _ "$WORK/stderr.txt"
+# -o into a file that refuses the bytes (/dev/full: ENOSPC): exit 1, the error on stderr, and
+# the result line does not claim the body was saved.
+lab_exec timeout 60 "$TCPLAB" get --msl 0.5 -o /dev/full "$U11/a.txt" >"$WORK/full.out" 2>"$WORK/full.err"; RC=$?
+check "-o /dev/full: exit 1, 'cannot write' on stderr, the result line says writing failed [rc $RC]" \
+  bash -c 'test "$1" = 1 && grep -q "cannot write /dev/full" "$2" && grep -q -- "-> /dev/full (writing it failed)" "$3"' \
+  _ "$RC" "$WORK/full.err" "$WORK/full.out"
 lab_exec timeout 60 "$TCPLAB" get --msl 0.5 -o - -o - "$U11/a.txt" "$U11/big.bin" >"$WORK/stdout2.bin" \
   2>/dev/null; RC=$?
 check "-o - twice: the bodies follow each other on stdout, in URL order [rc $RC]" \

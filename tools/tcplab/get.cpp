@@ -153,6 +153,9 @@ class Printer final : public http::ClientEvents {
         saved = " -> redirect to " + r.redirect_to + " (-L)";
       } else if (r.index < names_.size()) {
         saved = " -> " + shown_name(names_[r.index]);
+        // Not "saved" when the file refused the bytes (EIO, a full disk): the error follows.
+        if (r.index < outputs_.size() && outputs_[r.index] != nullptr && outputs_[r.index]->failed())
+          saved += " (writing it failed)";
       }
       // RFC 9112 §4: the reason phrase may be empty, and then there is nothing after the code.
       std::string reason = r.reason.empty() ? std::string() : " " + r.reason;
