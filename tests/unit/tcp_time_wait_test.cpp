@@ -53,6 +53,18 @@ Seq send_reopening_syn(Peer& peer, const Closed& c) {
   return syn_seq;
 }
 
+// A SYN carrying a timestamp, sent to the TIME-WAIT connection's 4-tuple: the one segment the
+// stack answers with (TIME-WAIT's ACK, or the SYN,ACK of a reopened connection).
+auto answer_to_timestamped_syn(Peer& peer, Seq seq, uint32_t tsval) {
+  auto syn = Peer::make("S", seq, Seq(0), 65535);
+  syn.options.mss = 1460;
+  syn.options.timestamps = wire::TcpTimestamps{tsval, 0};
+  peer.inject(syn, 80);
+  auto out = peer.take();
+  REQUIRE(out.size() == 1);
+  return out[0];
+}
+
 // One connection in TIME-WAIT, held as a compact record or as its full connection, with the
 // listener still on port 80 (the record-or-not tests run each check both ways).
 struct TimeWaitOf {
@@ -365,22 +377,12 @@ TEST_CASE("time-wait: with timestamps both ways, a SYN's TSval decides if it reo
     Peer& peer = t.peer;
     const Closed& c = t.c;
     INFO(peer.dump());
-    auto old_duplicate = Peer::make("S", c.peer_nxt + 100000, Seq(0), 65535);
-    old_duplicate.options.mss = 1460;
-    old_duplicate.options.timestamps = wire::TcpTimestamps{c.peer_tsval - 10, 0};
-    peer.inject(old_duplicate, 80);
-    auto out = peer.take();
-    REQUIRE(out.size() == 1);
-    CHECK(out[0].flags.to_string() == ".");  // TIME-WAIT's ACK, not a SYN,ACK
+    // Far above RCV.NXT, but older than TS.Recent: TIME-WAIT's ACK, not a SYN,ACK.
+    CHECK(answer_to_timestamped_syn(peer, c.peer_nxt + 100000, c.peer_tsval - 10).flags.to_string() == ".");
     CHECK(peer.stack.tcp().stats().connections_time_wait == 1);
-    auto new_syn = Peer::make("S", c.peer_nxt - 1000, Seq(0), 65535);
-    new_syn.options.mss = 1460;
-    new_syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval + 10, 0};
-    peer.inject(new_syn, 80);
-    out = peer.take();
-    REQUIRE(out.size() == 1);
-    CHECK(out[0].flags.to_string() == "S.");
-    CHECK(out[0].ack == c.peer_nxt - 999);
+    auto reopened = answer_to_timestamped_syn(peer, c.peer_nxt - 1000, c.peer_tsval + 10);
+    CHECK(reopened.flags.to_string() == "S.");
+    CHECK(reopened.ack == c.peer_nxt - 999);
     CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
   }
 }
@@ -393,18 +395,10 @@ TEST_CASE("time-wait: a SYN whose TSval equals TS.Recent reopens only with a hig
     Peer& peer = t.peer;
     const Closed& c = t.c;
     INFO(peer.dump());
-    auto syn_at = [&](Seq seq) {
-      auto syn = Peer::make("S", seq, Seq(0), 65535);
-      syn.options.mss = 1460;
-      syn.options.timestamps = wire::TcpTimestamps{c.peer_tsval, 0};  // TS.Recent: the FIN's
-      peer.inject(syn, 80);
-      auto out = peer.take();
-      REQUIRE(out.size() == 1);
-      return out[0].flags.to_string();
-    };
-    CHECK(syn_at(c.peer_nxt) == ".");  // at RCV.NXT, not above: TIME-WAIT's ACK
+    // c.peer_tsval is TS.Recent: the FIN's. At RCV.NXT, not above it: TIME-WAIT's ACK.
+    CHECK(answer_to_timestamped_syn(peer, c.peer_nxt, c.peer_tsval).flags.to_string() == ".");
     CHECK(peer.stack.tcp().stats().connections_time_wait == 1);
-    CHECK(syn_at(c.peer_nxt + 1) == "S.");
+    CHECK(answer_to_timestamped_syn(peer, c.peer_nxt + 1, c.peer_tsval).flags.to_string() == "S.");
     CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
   }
 }
