@@ -315,8 +315,12 @@ void Session::pump() {
 // not fit leads the final response (start_response).
 void Session::finish_continue() {
   if (continue_unsent_ == 0 || !socket_) return;
-  const std::string_view tail = kContinue.substr(kContinue.size() - continue_unsent_);
+  const std::string_view tail = continue_tail();
   continue_unsent_ -= socket_->send(std::as_bytes(std::span(tail.data(), tail.size())));
+}
+
+std::string_view Session::continue_tail() const {
+  return kContinue.substr(kContinue.size() - continue_unsent_);
 }
 
 void Session::read_input() {
@@ -521,7 +525,7 @@ void Session::start_response(Response response, bool head_only, int minor,
   out_.clear();
   take_buffer(out_);
   out_.reserve(continue_unsent_ + kTypicalHeadSize + first_piece);
-  out_ += kContinue.substr(kContinue.size() - continue_unsent_);
+  out_ += continue_tail();
   continue_unsent_ = 0;
   append_head(out_, head, decision, env_.date ? env_.date() : std::string_view(),
               whole_seconds(env_.config.keepalive_timeout));

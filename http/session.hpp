@@ -113,6 +113,7 @@ class Session final : public tcp::SocketHandler {
   void pump();
   void pump_once(bool& progress);
   void finish_continue();
+  std::string_view continue_tail() const;  // what send() has not taken of a 100 Continue
   void read_input();
   bool write_more();  // true once the current response is fully queued
   void append_body_piece();

@@ -190,7 +190,8 @@ TEST_CASE("the demo page references its assets, and each asset is served") {
   CHECK(site.respond(req("GET", "/stats")).head.status == 404);  // no hooks in this test
 }
 
-TEST_CASE("GET /echo shows a curl example with the address the client used, never a foreign string") {
+TEST_CASE("GET /echo shows a curl example with the address the client used") {
+  // An invalid Host never gets here: the parser answers it with 400 ("invalid Host").
   Site site(std::nullopt, {});
   auto example = [&](std::optional<std::string> host) {
     Request r = req("GET", "/echo");
@@ -202,7 +203,6 @@ TEST_CASE("GET /echo shows a curl example with the address the client used, neve
                                     "http://10.7.0.2:8080/echo\n");
   CHECK(example("[fd00::2]").find("http://[fd00::2]/echo") != std::string::npos);
   CHECK(example(std::nullopt).find("http://ADDR/echo") != std::string::npos);
-  CHECK(example("x y<script>").find("http://ADDR/echo") != std::string::npos);
 }
 
 TEST_CASE("methods: GET/HEAD/OPTIONS everywhere, POST only on /echo, others 405 with Allow") {

@@ -370,36 +370,29 @@ TEST_CASE("time-wait: a connection reopened by a SYN takes an ISS above the old 
 TEST_CASE("time-wait: with timestamps both ways, a SYN's TSval decides if it reopens, record or not") {
   // RFC 6191 §2: the old connection used timestamps and the new SYN carries one, so a TSval
   // older than TS.Recent marks an old duplicate whatever its sequence number, and a newer one
-  // a new connection, even with a lower sequence number.
+  // a new connection, even with a lower sequence number. An equal TSval cannot tell: the
+  // sequence number does.
   for (bool compact : {true, false}) {
     CAPTURE(compact);
-    TimeWaitOf t(compact);
-    Peer& peer = t.peer;
-    const Closed& c = t.c;
-    INFO(peer.dump());
+    TimeWaitOf older_newer(compact), equal(compact);
+    Peer& p1 = older_newer.peer;
+    Peer& p2 = equal.peer;
+    INFO(p1.dump());
+    INFO(p2.dump());
+    const Closed& c = older_newer.c;
     // Far above RCV.NXT, but older than TS.Recent: TIME-WAIT's ACK, not a SYN,ACK.
-    CHECK(answer_to_timestamped_syn(peer, c.peer_nxt + 100000, c.peer_tsval - 10).flags.to_string() == ".");
-    CHECK(peer.stack.tcp().stats().connections_time_wait == 1);
-    auto reopened = answer_to_timestamped_syn(peer, c.peer_nxt - 1000, c.peer_tsval + 10);
+    CHECK(answer_to_timestamped_syn(p1, c.peer_nxt + 100000, c.peer_tsval - 10).flags.to_string() == ".");
+    CHECK(p1.stack.tcp().stats().connections_time_wait == 1);
+    auto reopened = answer_to_timestamped_syn(p1, c.peer_nxt - 1000, c.peer_tsval + 10);
     CHECK(reopened.flags.to_string() == "S.");
     CHECK(reopened.ack == c.peer_nxt - 999);
-    CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
-  }
-}
-
-TEST_CASE("time-wait: a SYN whose TSval equals TS.Recent reopens only with a higher sequence number") {
-  // RFC 6191 §2: the timestamps cannot tell, so the sequence number does.
-  for (bool compact : {true, false}) {
-    CAPTURE(compact);
-    TimeWaitOf t(compact);
-    Peer& peer = t.peer;
-    const Closed& c = t.c;
-    INFO(peer.dump());
-    // c.peer_tsval is TS.Recent: the FIN's. At RCV.NXT, not above it: TIME-WAIT's ACK.
-    CHECK(answer_to_timestamped_syn(peer, c.peer_nxt, c.peer_tsval).flags.to_string() == ".");
-    CHECK(peer.stack.tcp().stats().connections_time_wait == 1);
-    CHECK(answer_to_timestamped_syn(peer, c.peer_nxt + 1, c.peer_tsval).flags.to_string() == "S.");
-    CHECK(peer.stack.tcp().stats().connections_time_wait == 0);
+    CHECK(p1.stack.tcp().stats().connections_time_wait == 0);
+    // equal.c.peer_tsval is TS.Recent (the FIN's). At RCV.NXT, not above it: TIME-WAIT's ACK.
+    const Closed& e = equal.c;
+    CHECK(answer_to_timestamped_syn(p2, e.peer_nxt, e.peer_tsval).flags.to_string() == ".");
+    CHECK(p2.stack.tcp().stats().connections_time_wait == 1);
+    CHECK(answer_to_timestamped_syn(p2, e.peer_nxt + 1, e.peer_tsval).flags.to_string() == "S.");
+    CHECK(p2.stack.tcp().stats().connections_time_wait == 0);
   }
 }
 
