@@ -25,6 +25,14 @@ class Responder {
   virtual ~Responder() = default;
   // HEAD requests get the GET response here; the session drops the body (RFC 9110 §9.3.2).
   virtual Response respond(const Request& request) = 0;
+  // Whether respond() would read the content of a request with this head (the body not yet
+  // arrived). A client that sent Expect: 100-continue waits for our go-ahead before the body;
+  // where the answer does not depend on the body, the session answers at once instead
+  // (RFC 9110 §10.1.1), and the body is never sent. True unless a responder knows better.
+  virtual bool takes_body(const Request& head) {
+    (void)head;
+    return true;
+  }
 };
 
 }  // namespace tcplab::http

@@ -21,6 +21,8 @@ std::string_view to_string(CloseCause cause) {
       return "server shutting down";
     case CloseCause::Http10UnknownLength:
       return "HTTP/1.0 response of unknown length: it ends at the close";
+    case CloseCause::BodyNotRead:
+      return "answered without the request's body (no 100 Continue), which may still come";
   }
   return "?";
 }

@@ -30,7 +30,8 @@ enum class CloseCause {
   ServerOff,
   MaxRequests,
   ShuttingDown,
-  Http10UnknownLength
+  Http10UnknownLength,
+  BodyNotRead  // answered before an Expect: 100-continue body that was never asked for
 };
 
 std::string_view to_string(CloseCause cause);

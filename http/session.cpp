@@ -392,9 +392,16 @@ void Session::pump_once(bool& progress) {
       progress = true;
       return;
     case RequestParser::Status::NeedMore:
-      // RFC 9110 §10.1.1: a client waiting on Expect: 100-continue gets the go-ahead.
+      // RFC 9110 §10.1.1: a client waiting on Expect: 100-continue gets the go-ahead, unless
+      // the answer does not depend on the body (a 405, a 404): then it gets that answer at once
+      // and need not send the body at all.
       if (parser.awaiting_body() && parser.request().expect_continue && parser.request().minor >= 1 &&
           !continue_sent_ && inbuf_.empty()) {
+        if (!env_.responder.takes_body(parser.request())) {
+          handle_request(parser.request(), true);
+          progress = true;
+          return;
+        }
         if (socket_->send_space() >= kContinue.size()) {
           size_t n = socket_->send(std::as_bytes(std::span(kContinue.data(), kContinue.size())));
           // The kernel's sockets only estimate their space: what a short write left leads
@@ -452,7 +459,7 @@ void Session::give_back_buffer(std::string& buffer) {
   std::string().swap(buffer);
 }
 
-void Session::handle_request(const Request& request) {
+void Session::handle_request(const Request& request, bool body_unread) {
   ++requests_;
   if (requests_ == 1) ++env_.stats.connections_used;
   if (requests_ > 1) ++env_.stats.keepalive_reuses;
@@ -471,6 +478,12 @@ void Session::handle_request(const Request& request) {
   if (!length && request.minor == 0 && decision.keep_open) {
     // RFC 9112 §6.1: no chunked for an HTTP/1.0 client; the body ends when we close.
     decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::Http10UnknownLength};
+  }
+  if (body_unread) {
+    // RFC 9110 §10.1.1: answering before the content, the server says whether it will close
+    // or read on; the client may send the body anyway after waiting, and its bytes would be
+    // read as the next request, so the connection ends with this response.
+    decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::BodyNotRead};
   }
   if (tracing()) {
     // The target is the client's bytes: a C1 control (0x9b is CSI) or a broken UTF-8 sequence

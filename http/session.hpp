@@ -117,7 +117,8 @@ class Session final : public tcp::SocketHandler {
   void read_input();
   bool write_more();  // true once the current response is fully queued
   void append_body_piece();
-  void handle_request(const Request& request);
+  // body_unread: answered on the head alone, an Expect: 100-continue body not asked for.
+  void handle_request(const Request& request, bool body_unread = false);
   void take_parser();
   void give_back_parser();
   // An empty buffer gets a spare one's storage; a used one is given back (or freed when large).

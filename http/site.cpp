@@ -103,6 +103,20 @@ std::string_view origin_form(std::string_view target, std::string& storage) {
   return target;
 }
 
+namespace {
+
+// The form of `path` the built-in pages are matched on (see respond), kept in `storage` when it
+// differs; nullopt for a path the file lookup refuses.
+std::optional<std::string_view> normal_route(std::string_view path, std::string& storage) {
+  if (is_normal_path(path)) return path;
+  auto normal = normalize_path(path);
+  if (!normal) return std::nullopt;
+  storage = std::move(*normal);
+  return storage;
+}
+
+}  // namespace
+
 Site::Site(std::optional<std::string> root, SiteHooks hooks, FileCache::Clock clock)
     : file_cache_(std::move(clock)), hooks_(std::move(hooks)) {
   if (root) root_.emplace(*root);
@@ -135,14 +149,9 @@ Response Site::respond(const Request& request) {
   // on the path as sent, those spellings would reach a file named "stats", which the
   // built-in page hides. A path the lookup refuses (a ".." segment, a bad escape) is 400.
   std::string normal_storage;
-  std::string_view route = path;
-  if (!is_normal_path(path)) {
-    auto normal = normalize_path(path);
-    if (!normal)
-      return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
-    normal_storage = std::move(*normal);
-    route = normal_storage;
-  }
+  auto normal = normal_route(path, normal_storage);
+  if (!normal) return text_response(400, "text/plain; charset=utf-8", "400 Bad Request: path not allowed\n");
+  std::string_view route = *normal;
   const std::string& m = request.method;
   const std::time_t now = std::time(nullptr);
   if (route == "/echo") {
@@ -174,6 +183,15 @@ Response Site::respond(const Request& request) {
     if (auto answered = answer_preconditions(request, nullptr, now)) return std::move(*answered);
   // §13.2.2 step 5: with the preconditions passed, a Range may ask for part of it.
   return apply_range(request, std::move(r), now);
+}
+
+bool Site::takes_body(const Request& head) {
+  if (head.method != "POST") return false;
+  std::string rewritten;
+  std::string_view target = origin_form(head.target, rewritten);
+  std::string normal_storage;
+  auto route = normal_route(target.substr(0, target.find('?')), normal_storage);
+  return route && *route == "/echo";
 }
 
 Response Site::respond_get(const Request& request, std::string_view path, std::string_view route,

@@ -82,6 +82,15 @@ got=$(curl_ns --data-binary @/tmp/http-echo-$$.txt "$URL/echo" | sha256sum)
 check "POST /echo with Content-Length returns the body" test "$got" = "$(sha256sum </tmp/http-echo-$$.txt)"
 got=$(curl_ns -H 'Transfer-Encoding: chunked' --data-binary @/tmp/http-echo-$$.txt "$URL/echo" | sha256sum)
 check "POST /echo with a chunked body returns the body" test "$got" = "$(sha256sum </tmp/http-echo-$$.txt)"
+# RFC 9110 §10.1.1: with Expect: 100-continue, /echo (which reads the body) sends the go-ahead;
+# a POST the site answers without reading it gets that answer at once, and no 100 at all.
+out=$(curl_ns -sv -H 'Expect: 100-continue' --data-binary @/tmp/http-echo-$$.txt "$URL/echo" 2>&1 >/dev/null)
+check "Expect: 100-continue on /echo: 100 Continue, then 200" bash -c '
+  grep -q "^< HTTP/1.1 100 Continue" <<<"$1" && grep -q "^< HTTP/1.1 200 OK" <<<"$1"' _ "$out"
+out=$(curl_ns -sv -H 'Expect: 100-continue' --data-binary @/tmp/http-echo-$$.txt "$URL/" 2>&1 >/dev/null)
+check "Expect: 100-continue on a POST answered 405: the 405 at once, no 100, then close" bash -c '
+  ! grep -q "100 Continue" <<<"$1" && grep -q "^< HTTP/1.1 405" <<<"$1" &&
+  grep -qi "^< Connection: close" <<<"$1"' _ "$out"
 rm -f /tmp/http-echo-$$.txt
 code=$(curl_ns -o /dev/null -w '%{http_code}' -X PUT "$URL/")
 check "PUT / is 405 [got $code]" test "$code" = 405

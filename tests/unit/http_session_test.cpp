@@ -706,6 +706,29 @@ TEST_CASE("a 100 Continue cut short by send() leads the final response: the stre
   CHECK(h.sock.sent.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"));
 }
 
+TEST_CASE("Expect: 100-continue where the answer needs no body: that answer at once, then close") {
+  // RFC 9110 §10.1.1: a 100 Continue would only bring a body the answer ignores.
+  Harness h;
+  NoteRecorder notes;
+  h.env.tracer = &notes.tracer;
+  h.start();
+  h.sock.client_send("POST /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n");
+  CHECK(h.sock.sent.find("100 Continue") == std::string::npos);
+  auto r = h.responses();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].status == 200);
+  CHECK(r[0].header("connection") == "close");
+  CHECK(h.sock.closed);
+  CHECK(h.stats.responses_by_class[1] == 0);
+  CHECK(notes.any_starts_with("HTTP POST /a HTTP/1.1 -> 200, request 1 on this connection, then close: "
+                              "answered without the request's body"));
+  // The client may send the body anyway once it tires of waiting: read and thrown away, never
+  // taken for a request.
+  h.sock.client_send(std::string(5000, 'x'));
+  CHECK(h.responses().size() == 1);
+  CHECK(h.stats.lingering_closes == 1);
+}
+
 TEST_CASE("a body larger than the session's input buffer, all arrived at once, is read to its end") {
   // All of it is in the socket before the first callback, and no further one comes (the
   // kernel's edge-triggered epoll): the session must not stop at its 64 KiB input buffer.

@@ -220,6 +220,20 @@ TEST_CASE("methods: GET/HEAD/OPTIONS everywhere, POST only on /echo, others 405 
   CHECK(site.respond(req("HEAD", "/")).head.status == 200);
 }
 
+TEST_CASE("only POST /echo reads a request's content, whatever spelling its target has") {
+  Site site(std::nullopt, {});
+  CHECK(site.takes_body(req("POST", "/echo")));
+  CHECK(site.takes_body(req("POST", "/echo?x=1")));
+  CHECK(site.takes_body(req("POST", "/%65cho")));
+  CHECK(site.takes_body(req("POST", "http://h/echo")));
+  CHECK_FALSE(site.takes_body(req("PUT", "/echo")));
+  CHECK_FALSE(site.takes_body(req("GET", "/echo")));
+  CHECK_FALSE(site.takes_body(req("POST", "/")));
+  CHECK_FALSE(site.takes_body(req("POST", "/echo/more")));
+  CHECK_FALSE(site.takes_body(req("POST", "/../echo")));
+  CHECK_FALSE(site.takes_body(req("POST", "*")));
+}
+
 TEST_CASE(
     "OPTIONS on a resource: 200 with its Allow and no content; a missing one is 404 (RFC 9110 "
     "§9.3.7)") {

@@ -133,6 +133,7 @@ class TestResponder final : public Responder {
     }
     return text_response(200, "text/plain", "hello " + req.target);
   }
+  bool takes_body(const Request& head) override { return head.method == "POST" && head.target == "/echo"; }
 };
 
 }  // namespace tcplab::http::testing
