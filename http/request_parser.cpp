@@ -429,7 +429,10 @@ bool RequestParser::on_request_line(std::string_view line) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "control character in target");
   // RFC 9112 §3.2: no form of request-target has a fragment; a client strips "#..." before it
   // sends (RFC 9110 §4.2.5), and taking one as part of the path or query would answer a URL
-  // the client never meant. Bytes above 0x7F are let through, as curl sends them unescaped.
+  // the client never meant.
+  // Deviation (raw-bytes-in-target): bytes above 0x7F are let through, although a URI is ASCII
+  // with the rest percent-encoded (RFC 3986 §2): curl sends a UTF-8 name typed in a URL
+  // unescaped, and nginx serves it; the file lookup treats both spellings alike.
   if (target.find('#') != std::string_view::npos) return fail(400, "fragment (#) in request target");
   // RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT) or asterisk-form.
   // RFC 3986 §3.1: the scheme of an absolute-form target is case-insensitive.

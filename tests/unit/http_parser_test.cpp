@@ -376,6 +376,14 @@ TEST_CASE("a fragment in the request-target is 400 (RFC 9112 §3.2: no form has 
   CHECK(status_of("GET /%23 HTTP/1.1\r\nHost: h\r\n\r\n") == 200);  // an escaped # is a name
 }
 
+TEST_CASE("bytes above 0x7F in a target are taken as they are; control bytes are 400") {
+  auto requests = parse_split("GET /caf\xC3\xA9.txt HTTP/1.1\r\nHost: h\r\n\r\n", {});
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].target == "/caf\xC3\xA9.txt");
+  CHECK(status_of("GET /a\x7f HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+  CHECK(status_of("GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+}
+
 TEST_CASE("a chunk-size line with anything but chunk extensions after the size is 400 (RFC 9112 §7.1.1)") {
   std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
   CHECK(status_of(head + "3 ;name=\"v\"\r\nabc\r\n0\r\n\r\n") == 200);

@@ -75,6 +75,9 @@ TEST_CASE("percent-decoding, including malformed escapes and encoded NUL") {
   CHECK_FALSE(percent_decode("/bad%2").has_value());
   CHECK_FALSE(percent_decode("/bad%zz").has_value());
   CHECK_FALSE(percent_decode("/nul%00x").has_value());
+  // Raw bytes above 0x7F (a UTF-8 name curl sent unescaped) name what their escapes name.
+  CHECK(normalize_path("/caf\xC3\xA9.txt") == std::optional<std::string>("/caf\xC3\xA9.txt"));
+  CHECK(normalize_path("/caf%C3%A9.txt") == normalize_path("/caf\xC3\xA9.txt"));
 }
 
 TEST_CASE("MIME types by extension") {
