@@ -331,6 +331,8 @@ MODES = {
                                b"Connection: keep-alive\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
     "cl-te": answer_each(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
                          b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+    "status-799": answer_each(b"HTTP/1.1 799 Library Error\r\nLocation: /elsewhere\r\n"
+                              b"Content-Length: 5\r\n\r\nhello"),
 }
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
@@ -352,7 +354,7 @@ start_hostile() {
 }
 start_hostile 8101 trailing-close && start_hostile 8102 trailing-keepalive && start_hostile 8103 idle-close &&
   start_hostile 8104 nul-close && start_hostile 8105 chunked-1.0 && start_hostile 8106 cl-te &&
-  start_hostile 8107 choices ||
+  start_hostile 8107 choices && start_hostile 8108 status-799 ||
   { not_ok "hostile servers start"; exit 1; }
 
 # Bytes after a response are not progress: the 1 s grace, then --timeout, bound the close.
@@ -411,6 +413,13 @@ get --msl 0.2 "http://$HOST:8107/"
 check "without -L: the 300 is the answer, exit 0 [rc $RC]" \
   bash -c 'test "$1" = 0 && grep -q "HTTP/1.1 300 Multiple Choices" <<<"$2" && ! grep -q "redirect to" <<<"$2"' \
   _ "$RC" "$OUT"
+
+# RFC 9110 §15: a code above 599 is no HTTP status; it is read as a 5xx (its Location not followed).
+get --msl 0.2 -L -o "$WORK/799.out" "http://$HOST:8108/"
+check "status 799: printed as not an HTTP status code, read as a 5xx, body kept [rc $RC]" \
+  bash -c 'test "$1" = 0 && grep -q "/: HTTP/1.1 799 Library Error (not an HTTP status code: read as a 5xx" <<<"$2" &&
+    ! grep -q "redirect to" <<<"$2" && test "$(cat "$3")" = hello' \
+  _ "$RC" "$OUT" "$WORK/799.out"
 
 # ---------------------------------------------------------------- quick ACK
 # Python writes a response's header and its body with two send()s, and its Nagle holds the short

@@ -159,6 +159,9 @@ class Printer final : public http::ClientEvents {
       }
       // RFC 9112 §4: the reason phrase may be empty, and then there is nothing after the code.
       std::string reason = r.reason.empty() ? std::string() : " " + r.reason;
+      // RFC 9110 §15: codes above 599 are not HTTP's (libraries use them internally); a
+      // client takes such a response as a 5xx, which is how it was read (no redirect, a body).
+      if (r.status > 599) reason += " (not an HTTP status code: read as a 5xx, RFC 9110 §15)";
       std::string interim;
       if (r.interim_bytes > 0) {
         interim = " (plus " + std::to_string(r.interim_bytes) + " bytes of 1xx responses)";
