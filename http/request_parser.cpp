@@ -425,14 +425,14 @@ bool RequestParser::on_request_line(std::string_view line) {
   // RFC 9110 §6.2 / §15.6.6: we speak HTTP/1.x only; 0.9, 2 and 3 get 505.
   if (major != 1) return fail(505, "HTTP version not supported");
   if (target.empty()) return fail(400, "empty request target");
+  // Deviation (raw-bytes-in-target): bytes above 0x7F are let through, although a URI is ASCII
+  // with the rest percent-encoded (RFC 3986 §2): curl sends a UTF-8 name typed in a URL
+  // unescaped, and nginx serves it; the file lookup treats both spellings alike.
   for (char c : target)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "control character in target");
   // RFC 9112 §3.2: no form of request-target has a fragment; a client strips "#..." before it
   // sends (RFC 9110 §4.2.5), and taking one as part of the path or query would answer a URL
   // the client never meant.
-  // Deviation (raw-bytes-in-target): bytes above 0x7F are let through, although a URI is ASCII
-  // with the rest percent-encoded (RFC 3986 §2): curl sends a UTF-8 name typed in a URL
-  // unescaped, and nginx serves it; the file lookup treats both spellings alike.
   if (target.find('#') != std::string_view::npos) return fail(400, "fragment (#) in request target");
   // RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT) or asterisk-form.
   // RFC 3986 §3.1: the scheme of an absolute-form target is case-insensitive.

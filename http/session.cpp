@@ -393,7 +393,7 @@ void Session::pump_once(bool& progress) {
       return;
     case RequestParser::Status::NeedMore:
       // RFC 9110 §10.1.1: a client waiting on Expect: 100-continue gets the go-ahead, unless
-      // the answer does not depend on the body (a 405, a 404): then it gets that answer at once
+      // the answer does not depend on the body (a 405, a 412): then it gets that answer at once
       // and need not send the body at all.
       if (parser.awaiting_body() && parser.request().expect_continue && parser.request().minor >= 1 &&
           !continue_sent_ && inbuf_.empty()) {
@@ -479,7 +479,7 @@ void Session::handle_request(const Request& request, bool body_unread) {
     // RFC 9112 §6.1: no chunked for an HTTP/1.0 client; the body ends when we close.
     decision = KeepAliveDecision{false, ConnectionHeader::Close, false, 0, CloseCause::Http10UnknownLength};
   }
-  if (body_unread) {
+  if (body_unread && decision.keep_open) {
     // RFC 9110 §10.1.1: answering before the content, the server says whether it will close
     // or read on; the client may send the body anyway after waiting, and its bytes would be
     // read as the next request, so the connection ends with this response.

@@ -191,7 +191,9 @@ bool Site::takes_body(const Request& head) {
   std::string_view target = origin_form(head.target, rewritten);
   std::string normal_storage;
   auto route = normal_route(target.substr(0, target.find('?')), normal_storage);
-  return route && *route == "/echo";
+  // A failing precondition is a 412 decided on the head alone (respond checks it first).
+  return route && *route == "/echo" &&
+         evaluate_preconditions(head, nullptr, std::time(nullptr)) == Precondition::Serve;
 }
 
 Response Site::respond_get(const Request& request, std::string_view path, std::string_view route,

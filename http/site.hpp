@@ -42,7 +42,8 @@ class Site final : public Responder {
        FileCache::Clock clock = &std::chrono::steady_clock::now);
   bool root_ok() const { return !root_ || root_->valid(); }
   Response respond(const Request& request) override;
-  // Only POST /echo reads a request's content; every other answer is the same without it.
+  // Only POST /echo reads a request's content (unless a precondition fails); every other
+  // answer is the same without it.
   bool takes_body(const Request& head) override;
   const FileCache& file_cache() const { return file_cache_; }
 

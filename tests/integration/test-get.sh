@@ -417,7 +417,8 @@ check "without -L: the 300 is the answer, exit 0 [rc $RC]" \
 # RFC 9110 §15: a code above 599 is no HTTP status; it is read as a 5xx (its Location not followed).
 get --msl 0.2 -L -o "$WORK/799.out" "http://$HOST:8108/"
 check "status 799: printed as not an HTTP status code, read as a 5xx, body kept [rc $RC]" \
-  bash -c 'test "$1" = 0 && grep -q "/: HTTP/1.1 799 Library Error (not an HTTP status code: read as a 5xx" <<<"$2" &&
+  bash -c 'test "$1" = 0 &&
+    grep -q "/: HTTP/1.1 799 Library Error (not an HTTP status code: read as a 5xx" <<<"$2" &&
     ! grep -q "redirect to" <<<"$2" && test "$(cat "$3")" = hello' \
   _ "$RC" "$OUT" "$WORK/799.out"
 

@@ -729,6 +729,21 @@ TEST_CASE("Expect: 100-continue where the answer needs no body: that answer at o
   CHECK(h.stats.lingering_closes == 1);
 }
 
+TEST_CASE("an answer before the body keeps a stronger reason to close: the last request allowed") {
+  ServerConfig config;
+  config.max_requests = 1;
+  Harness h(config);
+  NoteRecorder notes;
+  h.env.tracer = &notes.tracer;
+  h.start();
+  h.sock.client_send("POST /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n");
+  REQUIRE(h.responses().size() == 1);
+  CHECK(h.sock.closed);
+  CHECK(notes.any_starts_with("HTTP POST /a HTTP/1.1 -> 200, request 1 on this connection, then close: "
+                              "max requests reached"));
+  CHECK(h.stats.closed(CloseBy::MaxRequests) == 1);
+}
+
 TEST_CASE("a body larger than the session's input buffer, all arrived at once, is read to its end") {
   // All of it is in the socket before the first callback, and no further one comes (the
   // kernel's edge-triggered epoll): the session must not stop at its 64 KiB input buffer.

@@ -235,6 +235,13 @@ TEST_CASE("only POST /echo reads a request's content, whatever spelling its targ
   CHECK_FALSE(site.takes_body(req("POST", "/echo/more")));
   CHECK_FALSE(site.takes_body(req("POST", "/../echo")));
   CHECK_FALSE(site.takes_body(req("POST", "*")));
+  // A failing precondition is 412 whatever the body: decided on the head (RFC 9110 §13.2.1).
+  Request conditional = req("POST", "/echo");
+  conditional.headers = {{"If-Match", "\"x\""}};
+  CHECK_FALSE(site.takes_body(conditional));
+  CHECK(site.respond(conditional).head.status == 412);
+  conditional.headers = {{"If-Match", "*"}};
+  CHECK(site.takes_body(conditional));
 }
 
 TEST_CASE(
