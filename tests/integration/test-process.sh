@@ -57,6 +57,12 @@ check "help serve extra: exit 2 naming the extra argument [rc $RC: $OUT]" \
 run_cli "$TCPLAB" serve --recv-buffer 1
 check "--recv-buffer below one 536-byte segment: exit 2 with the range [rc $RC: $OUT]" \
   bash -c "[ $RC -eq 2 ] && grep -q 'expected a whole number from 536 to' <<<\"\$0\"" "$OUT"
+run_cli "$TCPLAB" get --timeout 1e-3 "http://$HOST/"
+check "--timeout 1e-3: exit 2 asking for decimal notation [rc $RC: $OUT]" \
+  bash -c "[ $RC -eq 2 ] && grep -q 'from 0.001 to 3600, in decimal notation' <<<\"\$0\"" "$OUT"
+run_cli "$TCPLAB" get --timeout 9999 "http://$HOST/"
+check "--timeout 9999: exit 2 with the range alone [rc $RC: $OUT]" \
+  bash -c "[ $RC -eq 2 ] && grep -q 'from 0.001 to 3600 (see' <<<\"\$0\"" "$OUT"
 run_cli "$TCPLAB" serve --kernel-tcp 127.0.0.1:8080 --echo 8080
 check "--echo on --kernel-tcp's port: the message names the flag given [rc $RC: $OUT]" \
   bash -c "[ $RC -eq 2 ] && grep -q \"\-\-echo and \-\-kernel-tcp's PORT both use port 8080\" <<<\"\$0\"" "$OUT"

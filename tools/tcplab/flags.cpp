@@ -153,8 +153,15 @@ FlagSetter seconds_into(Duration& target, double min, double max) {
   return [&target, min, max](std::string_view v) -> std::optional<std::string> {
     auto s = parse_seconds(v, min, max);
     if (!s) {
-      return "expected seconds from " + seconds_text(from_seconds(min)) + " to " +
-             seconds_text(from_seconds(max));
+      std::string range = "expected seconds from " + seconds_text(from_seconds(min)) + " to " +
+                          seconds_text(from_seconds(max));
+      // "1e-3" is a number, but not one the flags read: say what is wrong with it.
+      double scientific = 0;
+      const char* last = v.data() + v.size();
+      auto [end, ec] = std::from_chars(v.data(), last, scientific, std::chars_format::scientific);
+      if (!v.empty() && ec == std::errc{} && end == last)
+        range += ", in decimal notation (0.001, not 1e-3)";
+      return range;
     }
     target = from_seconds(*s);
     return std::nullopt;
