@@ -160,7 +160,7 @@ FlagSetter seconds_into(Duration& target, double min, double max) {
       const char* last = v.data() + v.size();
       auto [end, ec] = std::from_chars(v.data(), last, scientific, std::chars_format::scientific);
       if (!v.empty() && ec == std::errc{} && end == last)
-        range += ", in decimal notation (0.001, not 1e-3)";
+        range += ", in decimal notation (like 0.001, not 1e-3)";
       return range;
     }
     target = from_seconds(*s);
