@@ -123,6 +123,7 @@ class Connection final : public Socket {
   bool check_sequence(wire::TcpSegment& seg);
   bool answer_duplicate_syn(const wire::TcpSegment& seg);
   void strip_repeated_syn(wire::TcpSegment& seg);
+  uint32_t window_in_bytes(const wire::TcpSegment& seg) const;
   uint32_t advertised_window() const;
   bool late_bare_ack(const wire::TcpSegment& seg) const;
   bool zero_window_allowance(const wire::TcpSegment& seg) const;
@@ -419,6 +420,8 @@ class Connection final : public Socket {
   // Set by check_sequence when a zero window refused the segment's text or FIN; counted as
   // tcp-text-ignored only if the rest of the segment (its ACK) is accepted.
   std::string_view zero_window_drop_;
+  // Set by strip_repeated_syn: the segment was a SYN,ACK, so its window is not scaled.
+  bool window_came_with_syn_ = false;
   std::optional<IcmpSoftError> soft_error_;  // the last one (RFC 1122 §4.2.3.9), for info()
 
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;

@@ -24,6 +24,7 @@ void Connection::segment_arrives(const wire::TcpSegment& in) {
     // fourth SYN, fifth ACK, (sixth URG: ignored), seventh text, eighth FIN.
     // RFC 7323 §5.3: PAWS (R1) before the sequence check (R2), TS.Recent (R3) after it.
     zero_window_drop_ = {};
+    window_came_with_syn_ = false;
     if (check_paws(seg) && check_sequence(seg) && record_timestamp(in) && check_rst(seg) && check_syn(seg) &&
         check_ack(seg)) {
       if (!zero_window_drop_.empty()) ctx_.drop(DropReason::TcpTextIgnored, zero_window_drop_);
@@ -170,7 +171,14 @@ void Connection::strip_repeated_syn(wire::TcpSegment& seg) {
     seg.flags.syn = false;
     seg.seq += 1;
     ack_.now = true;
+    window_came_with_syn_ = true;  // RFC 7323 §2.2: its window is still a SYN's, not scaled
   }
+}
+
+// SEG.WND in bytes: scaled by the peer's shift (RFC 7323 §2.3), except the window of a SYN or
+// SYN,ACK, which "MUST NOT be scaled" (§2.2), also when its SYN was trimmed off as a repeat.
+uint32_t Connection::window_in_bytes(const wire::TcpSegment& seg) const {
+  return window_came_with_syn_ ? uint32_t{seg.window} : uint32_t{seg.window} << tcb_.snd_wscale;
 }
 
 // The receive window as the peer knows it: from RCV.NXT to the right edge we last advertised
@@ -347,8 +355,9 @@ bool Connection::ack_in_syn_received(const wire::TcpSegment& seg) {
     ctx_.drop(DropReason::TcpListenQueueFull, "accept queue full: handshake ACK ignored");
     return false;
   }
-  // "SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK" (scaled: not a SYN).
-  tcb_.snd_wnd = uint32_t{seg.window} << tcb_.snd_wscale;
+  // "SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK" (scaled, unless it is the
+  // SYN,ACK of a simultaneous open).
+  tcb_.snd_wnd = window_in_bytes(seg);
   tcb_.snd_wl1 = seg.seq;
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
@@ -441,7 +450,7 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
   if (!(tcb_.snd_wl1 < seg.seq || (tcb_.snd_wl1 == seg.seq && tcb_.snd_wl2 <= seg.ack))) return;
   const uint32_t old_window = tcb_.snd_wnd;
   const Seq old_edge = tcb_.snd_wl2 + old_window;
-  tcb_.snd_wnd = uint32_t{seg.window} << tcb_.snd_wscale;  // RFC 7323 §2.3
+  tcb_.snd_wnd = window_in_bytes(seg);
   tcb_.snd_wl1 = seg.seq;
   tcb_.snd_wl2 = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, tcb_.snd_wnd);
@@ -461,7 +470,7 @@ void Connection::update_send_window(const wire::TcpSegment& seg) {
 // third starts fast retransmit, §3.2; the first two may release new data, RFC 3042) is the
 // congestion module's decision. new_sack_info: the ACK SACKed bytes not SACKed before.
 void Connection::count_duplicate_ack(const wire::TcpSegment& seg, bool new_sack_info) {
-  bool same_window = (uint32_t{seg.window} << tcb_.snd_wscale) == tcb_.snd_wnd;
+  bool same_window = window_in_bytes(seg) == tcb_.snd_wnd;
   // RFC 6675 §2: "an ACK which carries new SACK data is counted as a duplicate
   // acknowledgment ... even if it ... changes the advertised window" (RFC 5681 §2 allows it
   // too). We take that part: an ACK of SND.UNA with new SACK information counts whatever its
