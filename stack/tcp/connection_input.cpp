@@ -120,6 +120,9 @@ void Connection::syn_sent_arrives(const wire::TcpSegment& seg) {
   } else {
     // Simultaneous open: SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
     set_state(State::SynReceived, "RFC 9293 §3.10.7.3 (SYN without ACK: simultaneous open)");
+    // RFC 6298 §3 (Karn): the ISS goes out a second time in this SYN,ACK, and an ACK of it
+    // cannot say which copy it answers (a TSecr can, and gives the sample instead).
+    timed_seq_.reset();
     send_syn(true, {});
   }
 }
