@@ -47,6 +47,12 @@ std::string_view to_string(DropReason reason) {
       return "icmp-seq-not-in-flight";
     case DropReason::IcmpSoftError:
       return "icmp-soft-error";
+    case DropReason::UdpTruncated:
+      return "udp-truncated";
+    case DropReason::UdpBadLength:
+      return "udp-bad-length";
+    case DropReason::UdpBadChecksum:
+      return "udp-bad-checksum";
     case DropReason::TcpTruncated:
       return "tcp-truncated";
     case DropReason::TcpBadDataOffset:

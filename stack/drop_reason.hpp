@@ -34,6 +34,10 @@ enum class DropReason : uint8_t {
   IcmpNoConnection,   // an error about a 4-tuple we have no connection for
   IcmpSeqNotInFlight,  // its quoted SEG.SEQ is outside SND.UNA..SND.NXT (RFC 5927 §4.1)
   IcmpSoftError,       // unreachable that does not abort the connection (RFC 1122 §4.2.3.9)
+  // UDP (RFC 768, RFC 1122 §4.1.3.4): only a well-formed datagram gets port unreachable
+  UdpTruncated,    // shorter than its 8-byte header, or than its length field says
+  UdpBadLength,    // a length field below 8
+  UdpBadChecksum,  // a non-zero checksum that does not verify: silently discarded
   // TCP wire (RFC 9293 §3.1)
   TcpTruncated,
   TcpBadDataOffset,

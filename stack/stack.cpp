@@ -11,6 +11,7 @@
 #include "stack/ip/ipv4_input.hpp"
 #include "stack/text/note_buffer.hpp"
 #include "stack/wire/icmp_quote.hpp"
+#include "stack/wire/udp.hpp"
 
 namespace tcplab {
 namespace {
@@ -113,10 +114,15 @@ void Stack::datagram_arrives(const wire::Ipv4Packet& ip, std::span<const std::by
       return icmp_arrives(ip, packet, now);
     case static_cast<uint8_t>(wire::IpProtocol::Tcp):
       return tcp_.packet_arrives(ip, now, tcp_checksum == TcpChecksum::Verify);
-    case static_cast<uint8_t>(wire::IpProtocol::Udp):
+    case static_cast<uint8_t>(wire::IpProtocol::Udp): {
+      // RFC 1122 §4.1.3.4: a datagram with a bad checksum is silently discarded, so only a
+      // well-formed one is answered.
+      auto udp = wire::parse_udp(ip.payload, ip.header.source, ip.header.destination);
+      if (!udp) return drop(udp.error(), packet, now, udp.detail());
       // RFC 1122 §3.2.2.1: a host SHOULD send port unreachable when the transport protocol
       // has no listener; we have no UDP at all, so every port is closed.
       return send_unreachable(wire::UnreachableCode::Port, ip, packet, now);
+    }
     default:
       // RFC 1122 §3.2.2.1: protocol unreachable when "the designated transport protocol is
       // not supported".

@@ -1,6 +1,7 @@
 // The UDP datagram a script's "< udp (LEN)" line sends (RFC 768). tcplab has no UDP, so the
 // datagram exists only to be refused with ICMP port unreachable (RFC 1122 §3.2.2.1): the
-// stack never reads it, and stack/wire has no UDP type. Built here, beside its only user.
+// stack reads only its header (wire::parse_udp), and stack/wire emits no UDP. Built here,
+// beside its only user.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -13,7 +14,7 @@ constexpr size_t kUdpHeaderLength = 8;
 
 // Header (source port, destination port, length, checksum) and `payload_length` filler bytes.
 // RFC 768: "An all zero transmitted checksum value means that the transmitter generated no
-// checksum", which IPv4 allows; the stack would not check it anyway.
+// checksum", which IPv4 allows.
 inline std::vector<std::byte> udp_datagram(uint16_t source_port, uint16_t destination_port,
                                            uint32_t payload_length) {
   std::vector<std::byte> out(kUdpHeaderLength + payload_length, std::byte{'u'});

@@ -548,7 +548,7 @@ TEST_CASE("fragmented UDP gets one port unreachable, quoting the reassembled dat
   Fixture f;
   PacketSpec spec;
   spec.protocol = 17;
-  auto udp = pattern(600, 9);
+  auto udp = udp_datagram(spec, pattern(592, 9));
   for (const auto& p : fragments(udp, {304}, spec)) f.receive(p);
   auto out = f.take();
   REQUIRE(out.size() == 1);

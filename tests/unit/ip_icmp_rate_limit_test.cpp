@@ -46,7 +46,7 @@ TEST_CASE("stack: a UDP flood gets 50 port unreachables at once, the rest counte
   Stack stack(StackConfig{}, tracer);
   PacketSpec udp;
   udp.protocol = 17;
-  auto datagram = ipv4_packet(udp, pattern(16));
+  auto datagram = ipv4_packet(udp, udp_datagram(udp, pattern(8)));
   Instant t = Instant{} + seconds(10);
   for (int i = 0; i < 80; ++i) stack.receive(datagram, t);
   CHECK(stack.outbox().size() == 50);

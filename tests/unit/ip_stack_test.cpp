@@ -275,21 +275,58 @@ TEST_CASE("ip: every malformed packet is dropped with its reason, counted and tr
 }
 
 TEST_CASE("ip: UDP gets port unreachable quoting the IP header and 8 bytes (RFC 792, RFC 1122 §3.2.2.1)") {
-  Fixture f;
   PacketSpec spec;
   spec.protocol = 17;
-  auto udp = pattern(8 + 30, 0x40);  // an 8-byte UDP header and 30 bytes of data
-  auto datagram = ipv4_packet(spec, udp);
-  f.receive(datagram);
-  auto r = f.only_reply();
-  check_reply_header(r, kHost, 64);
-  REQUIRE(r.size() == 20 + 8 + 20 + 8);
-  CHECK(static_cast<uint8_t>(r[20]) == 3);  // destination unreachable
-  CHECK(static_cast<uint8_t>(r[21]) == 3);  // port
-  CHECK(get32(r, 24) == 0);                 // unused
-  CHECK(std::equal(r.begin() + 28, r.end(), datagram.begin()));
-  CHECK(f.stack.ip_stats().unreachables_sent == 1);
-  CHECK(f.stack.drops().total() == 0);
+  // An 8-byte UDP header and 30 bytes of data, with a checksum and without one (zero).
+  for (bool with_checksum : {true, false}) {
+    CAPTURE(with_checksum);
+    Fixture f;
+    auto datagram = ipv4_packet(spec, udp_datagram(spec, pattern(30, 0x40), with_checksum));
+    f.receive(datagram);
+    auto r = f.only_reply();
+    check_reply_header(r, kHost, 64);
+    REQUIRE(r.size() == 20 + 8 + 20 + 8);
+    CHECK(static_cast<uint8_t>(r[20]) == 3);  // destination unreachable
+    CHECK(static_cast<uint8_t>(r[21]) == 3);  // port
+    CHECK(get32(r, 24) == 0);                 // unused
+    CHECK(std::equal(r.begin() + 28, r.end(), datagram.begin()));
+    CHECK(f.stack.ip_stats().unreachables_sent == 1);
+    CHECK(f.stack.drops().total() == 0);
+  }
+}
+
+TEST_CASE("ip: a malformed UDP datagram is dropped with its reason, never answered (RFC 1122 §4.1.3.4)") {
+  PacketSpec spec;
+  spec.protocol = 17;
+  auto good = udp_datagram(spec, pattern(30, 0x40));
+  auto with = [&](auto change) {
+    auto d = good;
+    change(d);
+    return d;
+  };
+  struct Case {
+    const char* name;
+    DropReason reason;
+    std::vector<std::byte> udp;
+  };
+  const Case cases[] = {
+      {"shorter than the header", DropReason::UdpTruncated, pattern(7)},
+      {"length field past the datagram", DropReason::UdpTruncated, with([](auto& d) { put16(d, 4, 39); })},
+      {"length field below 8", DropReason::UdpBadLength, with([](auto& d) { put16(d, 4, 7); })},
+      {"a wrong checksum", DropReason::UdpBadChecksum, with([](auto& d) { d[6] ^= std::byte{1}; })},
+      {"a flipped data byte", DropReason::UdpBadChecksum, with([](auto& d) { d[20] ^= std::byte{0x80}; })},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    Fixture f;
+    f.receive(ipv4_packet(spec, c.udp));
+    CHECK(f.stack.outbox().empty());
+    CHECK(f.stack.ip_stats().unreachables_sent == 0);
+    CHECK(f.drops(c.reason) == 1);
+    CHECK(f.stack.drops().total() == 1);
+    REQUIRE(f.sink.details.size() == 1);
+    CHECK_FALSE(f.sink.details[0].empty());  // the trace line says which rule it broke
+  }
 }
 
 TEST_CASE("ip: unknown protocol gets protocol unreachable; short payloads and options are quoted whole") {

@@ -74,4 +74,25 @@ inline std::vector<std::byte> pattern(size_t n, uint8_t start = 0) {
   return v;
 }
 
+// A UDP datagram (RFC 768) from port 40000 to 9 carrying `data`, with the checksum over the
+// pseudo-header for `spec`'s addresses, or none (zero) when `with_checksum` is false.
+inline std::vector<std::byte> udp_datagram(const PacketSpec& spec, std::span<const std::byte> data,
+                                           bool with_checksum = true) {
+  std::vector<std::byte> d(8 + data.size());
+  put16(d, 0, 40000);
+  put16(d, 2, 9);
+  put16(d, 4, static_cast<uint16_t>(d.size()));
+  for (size_t i = 0; i < data.size(); ++i) d[8 + i] = data[i];
+  if (!with_checksum) return d;
+  std::vector<std::byte> summed(12);
+  put32(summed, 0, spec.source);
+  put32(summed, 4, spec.destination);
+  put16(summed, 8, 17);
+  put16(summed, 10, static_cast<uint16_t>(d.size()));
+  summed.insert(summed.end(), d.begin(), d.end());
+  uint16_t sum = wire::test::naive_checksum(summed);
+  put16(d, 6, sum == 0 ? 0xffff : sum);  // RFC 768: a computed zero is sent as all ones
+  return d;
+}
+
 }  // namespace tcplab::ip::test
