@@ -99,15 +99,23 @@ struct TcpKey {
   uint16_t source_port = 0, destination_port = 0;
   uint32_t seq = 0, length = 0;
   uint8_t flags = 0;
+  uint32_t ack = 0;
+  uint16_t window = 0;
 };
 std::optional<TcpKey> tcp_key(std::span<const std::byte> ipv4) {
   auto ip = wire::parse_ipv4(ipv4);
   if (!ip || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) return std::nullopt;
   auto seg = wire::parse_tcp(ip->payload, ip->header.source, ip->header.destination, false);
   if (!seg) return std::nullopt;
-  return TcpKey{ip->header.source,     ip->header.destination, seg->source_port,
-                seg->destination_port, seg->seq.raw(),         static_cast<uint32_t>(seg->payload.size()),
-                seg->flags.to_byte()};
+  return TcpKey{ip->header.source,
+                ip->header.destination,
+                seg->source_port,
+                seg->destination_port,
+                seg->seq.raw(),
+                static_cast<uint32_t>(seg->payload.size()),
+                seg->flags.to_byte(),
+                seg->ack.raw(),
+                seg->window};
 }
 
 }  // namespace
@@ -325,8 +333,11 @@ void PcapWriter::packet(Instant t, trace::Direction direction, std::span<const s
     // Notes wait in the order the stack built its segments, which is the order they leave.
     if (auto key = tcp_key(ipv4)) {
       for (auto it = outbound_notes_.begin(); it != outbound_notes_.end(); ++it) {
+        // Pure ACKs of one turn share ports, SEQ, flags and length: the ACK number and the
+        // window tell a dup ACK from the ACK or window update after it.
         if (it->source_port != key->source_port || it->destination_port != key->destination_port ||
-            it->seq != key->seq || it->flags != key->flags || it->length != key->length)
+            it->seq != key->seq || it->flags != key->flags || it->length != key->length ||
+            it->ack != key->ack || it->window != key->window)
           continue;
         for (auto& c : it->comments) pending_.comments.push_back(std::move(c));
         // Notes before it belonged to segments that never reached the tap.
@@ -364,6 +375,8 @@ void PcapWriter::segment(Instant t, const trace::SegmentEvent& e) {
   note.seq = e.segment.seq.raw();
   note.length = static_cast<uint32_t>(e.segment.payload.size());
   note.flags = e.segment.flags.to_byte();
+  note.ack = e.segment.ack.raw();
+  note.window = e.segment.window;
   if (outbound_notes_.size() >= kMaxWaitingNotes) outbound_notes_.pop_front();
   outbound_notes_.push_back(std::move(note));
 }

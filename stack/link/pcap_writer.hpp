@@ -96,11 +96,14 @@ class PcapWriter final : public trace::Sink {
     bool answered = false;           // inbound: the stack has built a segment since it came
   };
   // Comments for an outbound segment, made when the stack built it (segment event), waiting
-  // for the packet to reach the tap; matched by ports, sequence number, flags and length.
+  // for the packet to reach the tap; matched by ports, sequence and acknowledgment numbers,
+  // flags, window and length.
   struct OutboundNote {
     uint16_t source_port = 0, destination_port = 0;
     uint32_t seq = 0, length = 0;
     uint8_t flags = 0;
+    uint32_t ack = 0;
+    uint16_t window = 0;
     std::vector<std::string> comments;
   };
   // A state change a user call or timer made, waiting for the segment that goes with it.

@@ -234,15 +234,16 @@ std::vector<Epb> packets_of(const std::vector<uint8_t>& file) {
 const wire::Ipv4Address kPeer{0xC0000201}, kUs{0xC0000202};
 
 // A TCP segment from the peer (in) or from us (out) on 192.0.2.2:80 <> 192.0.2.1:40000.
-std::vector<std::byte> tcp_packet(bool in, bool syn, bool ack, uint32_t seq, size_t payload = 0) {
+std::vector<std::byte> tcp_packet(bool in, bool syn, bool ack, uint32_t seq, size_t payload = 0,
+                                  uint32_t ack_number = 1, uint16_t window = 1000) {
   wire::TcpSegment s;
   s.source_port = in ? 40000 : 80;
   s.destination_port = in ? 80 : 40000;
   s.flags.syn = syn;
   s.flags.ack = ack;
   s.seq = Seq(seq);
-  s.ack = Seq(1);
-  s.window = 1000;
+  s.ack = Seq(ack_number);
+  s.window = window;
   std::vector<std::byte> data(payload, std::byte{'d'});
   s.payload = data;
   std::vector<std::byte> p(20 + 60 + payload);
@@ -344,6 +345,39 @@ TEST_CASE("pcapng: packets carry the state change, retransmission, drop and faul
   CHECK(p[3].captured == 60u);
   CHECK(p[4].comments == std::vector<std::string>{"fault injector: dropped (drop out data#1)"});
   CHECK(p[4].ns == 1700000002ull * 1000000000ull);
+}
+
+TEST_CASE("pcapng: a note on one of a turn's pure ACKs goes on that ACK, not the one before it") {
+  TempPath tmp;
+  // Three pure ACKs built in one turn, all with SEQ 5001 and no data: a dup ACK (ack 101), the
+  // ACK of the segments the turn read (ack 301, noted), and a window update (ack 301, a
+  // larger window, noted). They reach the tap after all three were built.
+  auto dup = tcp_packet(false, false, true, 5001, 0, 101, 1000);
+  auto turn_ack = tcp_packet(false, false, true, 5001, 0, 301, 1000);
+  auto update = tcp_packet(false, false, true, 5001, 0, 301, 4000);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    auto built = [&](const std::vector<std::byte>& packet, std::string_view note) {
+      auto ip = wire::parse_ipv4(packet);
+      auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
+      REQUIRE(seg);
+      tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, false, Seq(5000), Seq(100), note});
+    };
+    built(dup, "");
+    built(turn_ack, "ACK for the segments read this turn");
+    built(update, "window update");
+    for (const auto* packet : {&dup, &turn_ack, &update})
+      tracer.packet(t0 + microseconds(1), trace::Direction::Out, *packet);
+    w.flush();
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 3);
+  CHECK(p[0].comments.empty());
+  CHECK(p[1].comments == std::vector<std::string>{"ACK for the segments read this turn"});
+  CHECK(p[2].comments == std::vector<std::string>{"window update"});
 }
 
 TEST_CASE("pcapng: inbound faults are marked when the packet reaches the stack") {
