@@ -84,6 +84,8 @@ class Connection final : public Socket {
   void discard(std::string_view rule);
   // Closed, callbacks done: the host may destroy it at the end of its entry point.
   bool finished() const { return finished_; }
+  // The application still holds the socket and has not been told it is closed.
+  bool held_by_application() const { return handler_ != nullptr && !events_.closed_delivered; }
   Origin origin() const { return origin_; }
   const Tcb& tcb() const { return tcb_; }
   const Timestamps& timestamps() const { return timestamps_; }  // RFC 7323 TS.Recent, for RFC 6191
@@ -399,6 +401,9 @@ class Connection final : public Socket {
     bool delivering = false;
     bool output_owed = false;  // the application sent or closed inside a callback
     bool closed_delivered = false;
+    // TIME-WAIT came while the application still had bytes to read: on_closed waits until it
+    // has read them (receive) or 2 MSL end.
+    bool closed_once_read = false;
   };
   ApplicationEvents events_;
   mutable bool want_writable_ = false;  // set by send_space() too, which is const to callers

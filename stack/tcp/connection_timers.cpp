@@ -245,8 +245,18 @@ void Connection::enter_time_wait(std::string_view rule) {
   cancel(keepalive_timer_);
   arm(time_wait_timer_, ctx_.now + 2 * ctx_.config.msl);
   release_idle_buffers();
-  // Both FINs are exchanged: the application's part is over (the TCB lingers alone).
-  if (!events_.closed_delivered) events_.closed = CloseReason::Normal;
+  // Both FINs are exchanged: the application's part is over (the TCB lingers alone), once it
+  // has read what we acknowledged (RFC 9293 §3.10.7.4 seventh: we took responsibility for it).
+  // Deviation (read-in-time-wait): an application that half-closed and reads later still
+  // finds those bytes, as on Linux; RFC 9293 §3.10.3 answers a RECEIVE in TIME-WAIT with
+  // "connection closing", which loses them. Until then a SYN does not reopen the connection
+  // (host.cpp).
+  if (events_.closed_delivered) return;
+  if (handler_ != nullptr && receive_.readable() > 0) {
+    events_.closed_once_read = true;
+  } else {
+    events_.closed = CloseReason::Normal;
+  }
 }
 
 // RFC 9293 §3.10.7.4 fifth: our FIN is acknowledged, nothing of ours is left to send; the

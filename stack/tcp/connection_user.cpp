@@ -57,6 +57,13 @@ size_t Connection::send_space() const {
 
 size_t Connection::receive(std::span<std::byte> out) {
   size_t n = receive_.read(out);
+  if (events_.closed_once_read && receive_.readable() == 0) {
+    // The last unread byte is out (enter_time_wait): now the application hears of the close.
+    events_.closed_once_read = false;
+    events_.closed = CloseReason::Normal;
+    deliver_events();
+    return n;
+  }
   if (n > 0) window_opened();
   return n;
 }

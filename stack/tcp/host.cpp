@@ -486,8 +486,11 @@ void TcpHost::packet_arrives(const wire::Ipv4Packet& packet, Instant now, bool v
     h.time_wait.discard(*record);
   } else if (it != h.connections.end() && !it->second->finished()) {
     Connection& c = *it->second;
-    bool reopen = reopens_time_wait(c.state(), seg, c.tcb().rcv_nxt, c.timestamps(), h.config.timestamps,
-                                    reopenable, now);
+    // A TIME-WAIT connection whose application has not read all it was sent is still its
+    // socket: a SYN gets the TIME-WAIT answer, not a new connection in its place.
+    bool reopen =
+        !c.held_by_application() && reopens_time_wait(c.state(), seg, c.tcb().rcv_nxt, c.timestamps(),
+                                                      h.config.timestamps, reopenable, now);
     if (!reopen) {
       c.segment_arrives(seg);
       h.hold_compactly(c);
