@@ -34,11 +34,12 @@ inline uint16_t receive_window_field(const ReceiveWindowInputs& in) {
   // down would move it left by up to 2^shift - 1 bytes).
   // Deviation (scaled-window-retraction): when the buffer, headroom included, cannot hold even
   // that (earlier roundings used the headroom while the application did not read), the window
-  // is rounded down: RFC 7323 Appendix F's retracted window, by less than one unit, rather
-  // than a promise of bytes the buffer would have to throw away. RFC 7323 §2.4 expects such a
-  // retraction but requires, (1), "The receiver MUST honor, as in window, any segment that
-  // would have been in window for any <ACK> sent by the receiver"; we do not: bytes beyond the
-  // retracted edge are outside the window (§3.10.7.4) and dropped, as the buffer has no room.
+  // field is rounded down: RFC 7323 Appendix F's retracted window, by less than one unit,
+  // where RFC 9293 §3.8.6 (SHLD-14) says a receiver SHOULD NOT shrink the window. RFC 7323
+  // §2.4 expects such a retraction and requires, (1), "The receiver MUST honor, as in window,
+  // any segment that would have been in window for any <ACK> sent by the receiver": we do, as
+  // the edge the sequence check uses (RCV.NXT + RCV.WND, Connection::window_to_advertise)
+  // never moves left, and the bytes up to it fit in the buffer, whose room held it before.
   size_t kept = (in.current + unit - 1) / unit * unit;
   if (kept > in.room) kept = in.current / unit * unit;
   return static_cast<uint16_t>(std::min(std::max(opened, kept), largest) >> in.shift);
