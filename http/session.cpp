@@ -176,6 +176,7 @@ void Session::on_timer() {
   touch_queued_ = false;
   in_timer_ = true;
   stamp();
+  if (pump_owed_ && socket_) pump();
   fire_timer();
   if (let_go_owed_) let_go();
   in_timer_ = false;
@@ -301,7 +302,15 @@ void Session::pump() {
     return;
   }
   pumping_ = true;
-  for (int round = 0; round < kMaxPumpRounds; ++round) {
+  pump_owed_ = false;
+  for (int round = 0;; ++round) {
+    if (round == kMaxPumpRounds) {
+      // The bound shares a turn between connections; pipelined requests past it are answered
+      // from the next advance, in order (RFC 9112 §9.3.2), as no new event may come for them.
+      pump_owed_ = true;
+      touch();
+      break;
+    }
     bool progress = false;
     pump_again_ = false;
     pump_once(progress);

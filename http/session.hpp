@@ -182,6 +182,9 @@ class Session final : public tcp::SocketHandler {
   bool pumping_ = false;
   bool yielded_ = false;  // queued with the server to resume (set by write_more, cleared by resume)
   bool pump_again_ = false;
+  // pump() stopped at its bound with pipelined requests still to answer: the next on_timer
+  // (the server's next advance, as pump() touched the session) goes on with them.
+  bool pump_owed_ = false;
   Instant wait_since_{};                  // when the session last became idle (or was accepted)
   // The first byte of the current request; once its head is in, the last body bytes' arrival.
   std::optional<Instant> request_start_;

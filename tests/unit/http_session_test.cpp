@@ -537,6 +537,24 @@ TEST_CASE("20 pipelined requests in one write get 20 responses in order") {
   CHECK(h.stats.connections_used == 1);
 }
 
+TEST_CASE("12,000 pipelined requests in one write are all answered, in order, over several turns") {
+  // One callback answers a bounded number of requests, so that one connection cannot hold the
+  // server; the rest must follow from the next turns even though no new event comes for them.
+  ServerConfig config;
+  config.max_requests = 100000;
+  Harness h(config);
+  h.start();
+  std::string many;
+  const int count = 12000;
+  for (int i = 0; i < count; ++i) many += "GET /r" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  h.sock.client_send(many);
+  for (int turn = 0; turn < 10 && h.responses().size() < count; ++turn) h.session->on_timer();
+  auto r = h.responses();
+  REQUIRE(r.size() == count);
+  for (int i = 0; i < count; ++i) CHECK(r[i].body == "hello /r" + std::to_string(i));
+  CHECK_FALSE(h.sock.closed);
+}
+
 TEST_CASE("pipelined requests split at every byte position give the same responses") {
   std::string reqs = std::string(kGet11) + "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc" +
                      "GET /z HTTP/1.1\r\nHost: h\r\n\r\n";
