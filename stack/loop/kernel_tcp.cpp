@@ -132,6 +132,24 @@ class KernelSocket final : public tcp::Socket {
 
   bool peer_closed() const override { return eof_ || ((rdhup_ || done_) && readable() == 0); }
 
+  // When an ACK last acknowledged new data, so that the HTTP server keeps a slow reader that
+  // is still taking a response (RFC 9112 §9.5) rather than resetting it at its idle timeout.
+  // The kernel reports no such time; what it does report: how many sent bytes are still
+  // unacknowledged (SIOCOUTQ) and how long ago the last ACK came (TCP_INFO's
+  // tcpi_last_ack_recv, in ms). If more bytes are acknowledged than at the last call, that
+  // last ACK took new data; if none are, the time found before stands.
+  std::optional<Instant> last_acknowledged() const override {
+    if (fd_ < 0 || done_ || bytes_sent_ == 0) return acked_at_;
+    const uint64_t acked = bytes_sent_ - std::min<uint64_t>(send_queued(), bytes_sent_);
+    if (acked <= acked_seen_) return acked_at_;
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return acked_at_;
+    acked_seen_ = acked;
+    acked_at_ = owner_.now() - std::chrono::milliseconds(info.tcpi_last_ack_recv);
+    return acked_at_;
+  }
+
   // RFC 9293 §3.10.4 CLOSE on the kernel: shutdown(SHUT_WR) sends our FIN after queued data;
   // the fd stays open to read until the peer's FIN, then it is closed and on_closed follows.
   void close() override {
@@ -275,6 +293,9 @@ class KernelSocket final : public tcp::Socket {
   Instant closed_at_{};
   tcp::CloseReason reason_ = tcp::CloseReason::Normal;
   uint64_t bytes_received_ = 0, bytes_sent_ = 0;
+  // last_acknowledged(): the bytes found acknowledged at its last call, and the ACK time then.
+  mutable uint64_t acked_seen_ = 0;
+  mutable std::optional<Instant> acked_at_;
 };
 
 KernelTcp::KernelTcp(wire::Ipv4Address address)

@@ -3,8 +3,9 @@
 # of this test's own, bound to its 127.0.0.1: keep-alive reuse, HTTP/1.0 close, /stats JSON
 # (with the TCP internals marked unavailable), a 64 MiB body byte-exact, 100 KB and 1 MiB request
 # bodies sent in one write, the echo service, refused flags, a clean exit on SIGTERM,
-# --max-body (413), and --no-nagle reaching the services. Root is needed only for the namespace,
-# not by tcplab.
+# --max-body (413), --no-nagle reaching the services, a slow reader kept past the idle timeout
+# while a stopped one is reset, and 5,001 pipelined requests all answered. Root is needed only
+# for the namespace, not by tcplab.
 source "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then not_ok "$(basename "$0"): not root (required under CI=true)"; exit 1; fi
@@ -210,3 +211,68 @@ check "--no-nagle: echo write-write-read never waits for a delayed ACK [slowest 
 stop_server
 check "--help says --no-nagle reaches the services with --kernel-tcp" \
   bash -c '"$1" serve --help | tr "\n" " " | grep -q "unless --no-nagle turns it off for them too"' _ "$TCPLAB"
+
+# The idle timeout leaves a slow reader alone while it is still taking a response (every ACK
+# of new data is activity; the kernel's socket tells it from SIOCOUTQ and TCP_INFO), and still
+# resets one that takes nothing more. A 4 KiB receive buffer read 4 KiB every 3 ms moves about
+# 50 KB/s here, so 200,000 bytes take several times the 1 s timeout.
+start_server --kernel-tcp 127.0.0.1:8080 --keepalive-timeout 1 --max-requests 100000 ||
+  { not_ok "server starts with --keepalive-timeout 1"; exit 1; }
+slow=$(lab_exec timeout 60 python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.sendall(b"GET /bytes/200000 HTTP/1.1\r\nHost: x\r\n\r\n")
+got, start, end = b"", time.monotonic(), "timeout"
+try:
+    while time.monotonic() - start < 50:
+        b = s.recv(4096)
+        if not b:
+            end = "eof"
+            break
+        got += b
+        time.sleep(0.003)
+        if len(got.partition(b"\r\n\r\n")[2]) >= 200000:
+            end = "whole"
+            break
+except Exception as e:
+    end = type(e).__name__
+print(end, len(got.partition(b"\r\n\r\n")[2]), round(time.monotonic() - start, 1))
+')
+read -r slow_end slow_body slow_secs <<<"$slow"
+check "--keepalive-timeout 1: a slow reader still taking the response gets all of it, no reset [$slow]" \
+  test "$slow_end" = whole -a "$slow_body" = 200000
+check "the slow read took longer than the idle timeout, so the timeout was tested [$slow_secs s]" \
+  python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 2 else 1)' "${slow_secs:-0}"
+stopped=$(lab_exec timeout 30 python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.sendall(b"GET /bytes/3000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+s.recv(4096)
+time.sleep(4)
+try:
+    while s.recv(65536):
+        pass
+    print("eof")
+except ConnectionResetError:
+    print("reset")
+')
+check "a reader that takes nothing more is still reset after the idle timeout [$stopped]" test "$stopped" = reset
+
+# Pipelined requests beyond what one callback answers (5,000) are answered too, in order.
+piped=$(lab_exec timeout 30 python3 -c '
+import socket
+s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+n = 5001
+s.sendall(b"".join(b"GET /bytes/%d HTTP/1.1\r\nHost: x\r\n\r\n" % (i % 10) for i in range(n)))
+buf = b""
+while buf.count(b"HTTP/1.1 200") < n:
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    buf += b
+print(buf.count(b"HTTP/1.1 200"))
+')
+check "5,001 pipelined requests in one write get 5,001 responses [$piped]" test "$piped" = 5001
+stop_server
