@@ -20,10 +20,19 @@ constexpr std::string_view kHtml = "text/html; charset=utf-8";
 constexpr std::string_view kAllowServer = "GET, HEAD, POST, OPTIONS";  // OPTIONS *, and /echo
 constexpr std::string_view kAllowPage = "GET, HEAD, OPTIONS";          // every other path
 
-// The address the client used, from its Host header, for the curl example a page prints:
-// tcplab may run on another address than the usual 192.0.2.2. The parser has already refused
-// a Host that is not uri-host [":" port] (400, RFC 9112 §3.2), so what is here is an address.
+// The address the client used, for the curl example a page prints: tcplab may run on another
+// address than the usual 192.0.2.2. RFC 9112 §3.3: with an absolute-form target "the target
+// URI is the same as the request-target", so its authority (without any userinfo) comes
+// first; otherwise the Host header, which the parser has already refused unless it is
+// uri-host [":" port] (400, RFC 9112 §3.2).
 std::string example_host(const Request& request) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!syntax::starts_with_ci(request.target, scheme)) continue;
+    std::string_view authority = std::string_view(request.target).substr(scheme.size());
+    authority = authority.substr(0, authority.find_first_of("/?"));
+    if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+    if (!authority.empty()) return std::string(authority);
+  }
   const std::string_view host = request.header("host");
   return host.empty() ? std::string("ADDR") : std::string(host);
 }

@@ -206,6 +206,16 @@ TEST_CASE("GET /echo shows a curl example with the address the client used") {
                                     "http://10.7.0.2:8080/echo\n");
   CHECK(example("[fd00::2]").find("http://[fd00::2]/echo") != std::string::npos);
   CHECK(example(std::nullopt).find("http://ADDR/echo") != std::string::npos);
+  // RFC 9112 §3.3: an absolute-form target names the server, whatever Host says.
+  auto absolute = [&](std::string target) {
+    Request r = req("GET", std::move(target));
+    r.headers.push_back({"Host", "b.example"});
+    auto response = site.respond(r);
+    return body_of(response);
+  };
+  CHECK(absolute("http://a.example:8080/echo").find("http://a.example:8080/echo\n") != std::string::npos);
+  CHECK(absolute("HTTP://a.example/echo?x=1").find("http://a.example/echo\n") != std::string::npos);
+  CHECK(absolute("http://user@a.example/echo").find("http://a.example/echo\n") != std::string::npos);
 }
 
 TEST_CASE("methods: GET/HEAD/OPTIONS everywhere, POST only on /echo, others 405 with Allow") {
