@@ -501,7 +501,10 @@ bool RequestParser::on_headers_end() {
       te_seen = true;
       for (auto& t : split_list(h.value)) te.push_back(std::move(t));
     } else if (iequals(h.name, "expect")) {
-      if (iequals(trim_ows(h.value), "100-continue")) r.expect_continue = true;
+      // RFC 9110 §10.1.1: Expect is a list, its expectations case-insensitive; 100-continue is
+      // the only one defined, and a server MAY ignore (or 417) the others.
+      for (const auto& expectation : split_list(h.value))
+        if (iequals(expectation, "100-continue")) r.expect_continue = true;
     } else if (iequals(h.name, "content-length")) {
       // RFC 9110 §8.6: a list of identical values may be accepted as one; anything else,
       // and any non-digit, is an invalid Content-Length -> 400 (RFC 9112 §6.3 item 5).

@@ -253,6 +253,19 @@ TEST_CASE("bare LF line endings are accepted; in_progress tracks a started reque
   CHECK(p.status() == RequestParser::Status::Complete);
 }
 
+TEST_CASE("Expect: 100-continue is found as a member of a list, in any case (RFC 9110 §10.1.1)") {
+  for (const char* value : {"100-Continue", "100-continue, foo", "foo=1, 100-continue", " 100-continue "}) {
+    CAPTURE(value);
+    RequestParser p;
+    p.feed(std::string("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: ") + value +
+           "\r\nContent-Length: 4\r\n\r\n");
+    CHECK(p.request().expect_continue);
+  }
+  RequestParser other;
+  other.feed("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue-later\r\nContent-Length: 4\r\n\r\n");
+  CHECK_FALSE(other.request().expect_continue);
+}
+
 TEST_CASE("Expect: 100-continue is noticed while the body is awaited") {
   RequestParser p;
   p.feed("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
