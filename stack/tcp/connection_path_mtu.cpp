@@ -50,7 +50,10 @@ void Connection::fragmentation_needed(Seq quoted_seq, uint16_t next_hop_mtu, uin
   uint16_t mtu = std::max(reported, kMinPathMtu);
   bool df_off_now = reported < kMinPathMtu && !path_below_floor_;
   if (df_off_now) path_below_floor_ = true;
-  uint16_t before = effective_mss();
+  // In SYN-SENT the peer's MSS is not known yet (the MSS is the 536 default until its SYN,ACK
+  // comes, RFC 9293 §3.7.1): what the path allows is kept against our own MSS, and meets the
+  // peer's in effective_mss() from then on.
+  uint16_t before = tcb_.state == State::SynSent ? path_mss_.value_or(ctx_.config.mss) : effective_mss();
   uint16_t after = static_cast<uint16_t>(mtu - kIpTcpHeaders);
   bool lowered = after < before;
   auto trace = [&](const char* what) {
