@@ -225,6 +225,13 @@ bool read_fault(Line& line, int64_t t, Input& input, std::vector<PendingFaultNot
   auto s = read_segment_fields(line, t);
   if (!s) return false;
   std::string note = "fault injector: " + what;
+  if (dir == "in" && what.starts_with("duplicated")) {
+    // Both copies reach the stack, each a segment event: numbered as the pcapng comments are.
+    pending.push_back({*s, note + ", copy 1 of 2"});
+    pending.push_back({*s, note + ", copy 2 of 2"});
+    if (pending.size() > 256) pending.erase(pending.begin(), pending.begin() + 2);
+    return true;
+  }
   if (dir == "in" && !what.starts_with("dropped")) {
     pending.push_back({*s, std::move(note)});
     if (pending.size() > 256) pending.erase(pending.begin());

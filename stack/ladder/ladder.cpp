@@ -265,11 +265,13 @@ class Builder {
     r.label = segment_label(f, seq, ack, s.payload_length, s.window);
     r.notes = s.notes;
     // A segment whose sequence space was all sent before is a retransmission (as Wireshark's
-    // analysis calls it); the input may already say so.
+    // analysis calls it); the input may already say so. The fault injector's second copy of a
+    // duplicated segment is not one: the sender sent it once.
     uint32_t space = s.payload_length + (f.syn ? 1u : 0u) + (f.fin ? 1u : 0u);
     if (space > 0) {
       Seq end = s.seq + space;
-      if (max_end_[a] && s.seq < *max_end_[a] && !mentions(r.notes, "retransmi"))
+      if (max_end_[a] && s.seq < *max_end_[a] && !mentions(r.notes, "retransmi") &&
+          !mentions(r.notes, "fault injector: duplicated"))
         r.notes.push_back(end <= *max_end_[a] ? "retransmission" : "retransmission (partly new data)");
       if (!max_end_[a] || end > *max_end_[a]) max_end_[a] = end;
     }

@@ -331,12 +331,13 @@ TEST_CASE("ladder: a JSON trace's faults mark their arrows as tcplab's pcapng co
                      json_segment("fault", "in", true, "P.", kC + 21, kS + 1, 20,
                                   R"x(,"what":"duplicated (dup in data)")x") +
                      json_segment("segment", "in", true, "P.", kC + 21, kS + 1, 20) +
+                     json_segment("segment", "in", true, "P.", kC + 21, kS + 1, 20) +
                      // A fault on a packet that is not TCP carries no segment fields.
                      R"x({"t":0.2,"event":"fault","dir":"in","what":"dropped (drop in 1%)","bytes":28,)x"
                      R"("packet":"192.0.2.1 > 192.0.2.2 icmp"})" "\n";
   auto l = one_connection_ladder(json);
   auto segments = segment_rows(l.connections[0]);
-  REQUIRE(segments.size() == 7);
+  REQUIRE(segments.size() == 8);
   CHECK(segments[3]->lost);
   CHECK(segments[3]->notes == std::vector<std::string>{"fault injector: dropped (drop out data#1)"});
   CHECK_FALSE(segments[4]->lost);
@@ -345,7 +346,10 @@ TEST_CASE("ladder: a JSON trace's faults mark their arrows as tcplab's pcapng co
   CHECK(segments[5]->to_server);
   CHECK(segments[5]->notes == std::vector<std::string>{"fault injector: dropped (drop in data)"});
   CHECK_FALSE(segments[6]->lost);
-  CHECK(segments[6]->notes == std::vector<std::string>{"fault injector: duplicated (dup in data)"});
+  // Both copies, numbered as the pcapng comments number them; the second is no retransmission.
+  const std::string duplicated = "fault injector: duplicated (dup in data)";
+  CHECK(segments[6]->notes == std::vector<std::string>{duplicated + ", copy 1 of 2"});
+  CHECK(segments[7]->notes == std::vector<std::string>{duplicated + ", copy 2 of 2"});
 }
 
 TEST_CASE("ladder: a state a user call made goes on the segment it sent, even right after a received one") {
