@@ -200,6 +200,14 @@ void ClientSession::start_fetch(size_t index) {
   report_.index = index;
   report_.url = url.text;
   parser_.expect(false);
+  // Before anything else: a kept connection stays kept for the URLs after this one.
+  if (config_.refuse_address) {
+    if (auto why = config_.refuse_address(url.address)) {
+      fail_fetch(nullptr, "cannot open a connection to " + url.address.to_string() + ":" +
+                              std::to_string(url.port) + ": " + url.address.to_string() + " " + *why);
+      return;
+    }
+  }
 
   Conn* c = current_;
   const bool same_server = c != nullptr && c->address == url.address && c->port == url.port;

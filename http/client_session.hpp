@@ -36,6 +36,9 @@ struct ClientConfig {
   // -L: how many redirects (RFC 9110 §15.4) one URL may follow, each fetched with a GET on the
   // Location's URL; 0 follows none, and a 3xx is then the URL's answer.
   unsigned max_redirects = 0;
+  // Why no connection may be opened to this address (RFC 1122 §4.2.3.10: a broadcast or
+  // multicast address, say), or nothing; asked before each connection, redirects included.
+  std::function<std::optional<std::string>(wire::Ipv4Address)> refuse_address;
 };
 
 // One URL's outcome.

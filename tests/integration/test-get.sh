@@ -230,6 +230,13 @@ get "http://192.0.2.2:8000/" --pcap "$WORK/own.pcap"
 check "the stack's own address: usage error before the capture is made, not a handshake that waits [rc $RC]" \
   bash -c 'test "$1" = 2 && grep -q "names the stack.s own address 192.0.2.2" <<<"$2" && ! test -e "$3"' \
   _ "$RC" "$OUT" "$WORK/own.pcap"
+# RFC 1122 §4.2.3.10: an OPEN to a multicast or broadcast address is refused as an error.
+for bad in 224.0.0.1 192.0.2.255; do
+  get "http://$bad/" --pcap "$WORK/bad.pcap"
+  check "$bad: usage error naming RFC 1122 §4.2.3.10, no SYN, no capture [rc $RC]" \
+    bash -c 'test "$1" = 2 && grep -q "names $3, which .*RFC 1122 §4.2.3.10" <<<"$2" && ! test -e "$4"' \
+    _ "$RC" "$OUT" "$bad" "$WORK/bad.pcap"
+done
 get --msl 0.5 "$U11/missing.txt"
 check "a 404 is a response: exit 0 [rc $RC]" \
   bash -c 'test "$1" = 0 && grep -q "HTTP/1.1 404" <<<"$2"' _ "$RC" "$OUT"

@@ -606,6 +606,29 @@ TEST_CASE("-L: too many redirects, or a Location tcplab cannot fetch, fail the U
   CHECK(plain.session->failures() == 0);
 }
 
+TEST_CASE("-L: a Location whose address no connection may go to fails its URL at once, no SYN sent") {
+  ClientConfig config;
+  config.max_redirects = 2;
+  // RFC 1122 §4.2.3.10: the caller says which addresses an OPEN must refuse.
+  config.refuse_address = [](wire::Ipv4Address a) -> std::optional<std::string> {
+    if (a == wire::Ipv4Address{0xE0000002}) return "is a multicast address";
+    return std::nullopt;
+  };
+  Harness h({"http://192.0.2.1:8000/a", "http://192.0.2.1:8000/b"}, config);
+  h.start();
+  h.connect(0);
+  h.sock(0).client_send("HTTP/1.1 302 Found\r\nLocation: http://224.0.0.2/x\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(h.reports.size() == 2);
+  CHECK(h.reports[0].redirect_to == "http://224.0.0.2/x");
+  CHECK_FALSE(h.reports[1].ok);
+  CHECK(h.reports[1].error == "cannot open a connection to 224.0.0.2:80: 224.0.0.2 is a multicast address");
+  CHECK(h.session->failures() == 1);
+  // No connection towards it, and the kept one carries the next URL.
+  CHECK(h.sockets.size() == 1);
+  CHECK(h.sock(0).sent.ends_with(
+      "GET /b HTTP/1.1\r\nHost: 192.0.2.1:8000\r\nUser-Agent: tcplab\r\nAccept: */*\r\n\r\n"));
+}
+
 TEST_CASE("-L: a 300 without a Location is the answer: the list of choices is the URL's body") {
   auto session = following({"http://192.0.2.1:8000/doc"}, 2);
   Harness& h = *session;

@@ -100,6 +100,23 @@ FlagTable get_flags(GetOptions& o) {
 // How -o, --trace-json and --pcap name their file in messages.
 std::string shown_name(const std::string& name) { return name == "-" ? "stdout" : name; }
 
+// RFC 1122 §4.2.3.10: "A TCP implementation MUST reject as an error a local OPEN call for an
+// invalid remote IP address (e.g., a broadcast or multicast address)": the addresses no host
+// has, the TUN prefix's own network and broadcast addresses, and the stack's own address,
+// which has no server behind it. Why `remote` is one of them, or nothing.
+std::optional<std::string> refused_remote(wire::Ipv4Address remote, wire::Ipv4Address ours,
+                                          const std::optional<ip::Ipv4Cidr>& host) {
+  constexpr std::string_view kRule = " (RFC 1122 §4.2.3.10: no connection to it)";
+  if (remote == ours)
+    return "is the stack's own address: tcplab get fetches from a server on the host's side of the TUN" +
+           (host ? ", such as " + host->address.to_string() : std::string());
+  if (auto why = ip::unusable_link_address(remote)) return *why + std::string(kRule);
+  if (host && host->contains(remote))
+    if (auto why = ip::unusable_host_address(ip::Ipv4Cidr{remote, host->prefix_length}))
+      return *why + std::string(kRule);
+  return std::nullopt;
+}
+
 // A usage error when two of the files get writes (-o, --trace-json, --pcap) are one file, or
 // when a body and the JSON trace both ask for stdout. Several `-o -` follow each other on
 // stdout, in URL order, as curl's do.
@@ -257,6 +274,9 @@ int get_main(int argc, char** argv, int first) {
         "there) fails it at once too. A kept connection the server closes or resets before any byte\n"
         "of the next response is retried once on a new connection (RFC 9112 §9.3.1). Bytes after a\n"
         "complete response are discarded, never progress: see --timeout.\n\n"
+        "No connection goes to an address no one host has (multicast, broadcast, 0.0.0.0/8, the\n"
+        "TUN prefix's network and broadcast addresses: RFC 1122 §4.2.3.10) or to the stack's own:\n"
+        "such a URL is a usage error, such a redirect fails its URL at once.\n\n"
         "Exit 0 if every URL got a response (with -L a final one: a redirect it cannot or may no\n"
         "longer follow fails its URL), 1 if not, 2 on a usage error (two -o naming the same file\n"
         "among them); Ctrl-C once every URL has its answer exits by those answers.\n\n");
@@ -309,23 +329,29 @@ int get_main(int argc, char** argv, int first) {
   SteadyClock clock;
   StackRuntime runtime;
   no_offload_with_faults(o.link, o.faults);
-  // The stack's own address (known once the addresses are chosen) has no server behind it:
-  // its SYN would come back to the stack itself and wait out the handshake for nothing. Checked
-  // before the TUN is made and the capture or trace files are opened.
-  bool own_address = false;
-  auto no_url_to_ourselves = [&](const LinkOptions& link) {
+  // A URL no connection may go to (refused_remote: the stack's own address, whose SYN would
+  // come back to the stack itself, a broadcast or multicast address ...) is a usage error,
+  // found once the addresses are chosen, before the TUN is made and the capture or trace files
+  // are opened. A redirect to one fails its URL (ClientConfig::refuse_address).
+  bool refused_url = false;
+  wire::Ipv4Address ours;
+  std::optional<ip::Ipv4Cidr> host;
+  auto no_url_refused = [&](const LinkOptions& link) {
+    ours = link.ip;
+    host = link.tun.host;
     for (const http::Url& url : urls) {
-      if (url.address != link.ip) continue;
-      own_address = true;
-      usage(url.text + " names the stack's own address " + link.ip.to_string() +
-            ": tcplab get fetches from a server on the host's side of the TUN" +
-            (link.tun.host ? ", such as " + link.tun.host->address.to_string() : std::string()));
+      auto why = refused_remote(url.address, ours, host);
+      if (!why) continue;
+      refused_url = true;
+      usage(url.address == ours ? url.text + " names the stack's own address " + ours.to_string() +
+                                      why->substr(why->find(':'))
+                                : url.text + " names " + url.address.to_string() + ", which " + *why);
       return false;
     }
     return true;
   };
-  if (!open_stack(o.link, o.trace, o.tcp, clock, runtime, no_url_to_ourselves))
-    return own_address ? kExitUsage : kExitRuntime;
+  if (!open_stack(o.link, o.trace, o.tcp, clock, runtime, no_url_refused))
+    return refused_url ? kExitUsage : kExitRuntime;
   Stack& stack = *runtime.stack;
   trace::Tracer& tracer = runtime.sinks.tracer();
 
@@ -335,6 +361,7 @@ int get_main(int argc, char** argv, int first) {
   config.request.user_agent = std::string("tcplab/") + kVersion;
   config.timeout = o.timeout;
   config.max_redirects = o.follow_redirects ? kMaxRedirects : 0;
+  config.refuse_address = [&ours, &host](wire::Ipv4Address a) { return refused_remote(a, ours, host); };
   Printer printer(outputs, o.outputs, o.tcp.msl);
   // RFC 6056 §3.3.1: start the ephemeral ports at a random place. Counting from the same port
   // on every run would meet, on the very same 4-tuple, the TIME-WAIT the server kept from
