@@ -221,7 +221,14 @@ void ResponseParser::on_status_line(std::string_view line) {
     fail("status code below 100: " + quote(line));
     return;
   }
-  head_.reason = line.size() > 13 ? std::string(line.substr(13)) : std::string();
+  // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ). A control byte in it
+  // (an escape sequence, a NUL) would be printed to the user's terminal as it came.
+  const std::string_view reason = line.size() > 13 ? line.substr(13) : std::string_view();
+  if (has_control_byte(reason)) {
+    fail("a control character in the reason phrase (RFC 9112 §4): " + quote(line));
+    return;
+  }
+  head_.reason = std::string(reason);
   stage_ = Stage::Headers;
 }
 
@@ -370,7 +377,10 @@ void ResponseParser::on_chunk_size_line(std::string_view line) {
     } else {
       break;
     }
-    if (++digits > 15) {
+    // RFC 9112 §7.1: chunk-size = 1*HEXDIG, so leading zeros are allowed; what is limited is
+    // the value (15 significant hex digits), not how it is written.
+    ++digits;
+    if (size >> 56 != 0) {
       fail("a chunk size too large: " + quote(line));
       return;
     }

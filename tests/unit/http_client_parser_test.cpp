@@ -131,6 +131,25 @@ TEST_CASE("field values with control bytes are rejected (RFC 9110 §5.5), in tra
   CHECK(good.parser.status() == ResponseParser::Status::Complete);
 }
 
+TEST_CASE("a control byte in the reason phrase fails the response (RFC 9112 §4), HTAB aside") {
+  CHECK(error_of("HTTP/1.1 200 O\x1b[31mK\r\nContent-Length: 0\r\n\r\n") ==
+        "a control character in the reason phrase (RFC 9112 §4): 'HTTP/1.1 200 O\\x1b[31mK'");
+  CHECK(error_of(std::string("HTTP/1.1 200 AB") + '\0' + "CD\r\nContent-Length: 0\r\n\r\n")
+            .find("control character in the reason phrase") != std::string::npos);
+  auto tab = parse("HTTP/1.1 200 O\tK \xc3\xa9\r\nContent-Length: 0\r\n\r\n");  // HTAB and obs-text
+  CHECK(tab.parser.status() == ResponseParser::Status::Complete);
+  CHECK(tab.parser.head().reason == "O\tK \xc3\xa9");
+}
+
+TEST_CASE("a chunk size may have leading zeros; its value is what is limited (RFC 9112 §7.1)") {
+  auto zeros = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "0000000000000005\r\nhello\r\n0\r\n\r\n");
+  CHECK(zeros.parser.status() == ResponseParser::Status::Complete);
+  CHECK(zeros.body == "hello");
+  CHECK(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n")
+            .find("a chunk size too large") == 0);
+}
+
 TEST_CASE("HEAD, 204 and 304 responses have no body whatever Content-Length says") {
   auto head = parse("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 0, true);
   CHECK(head.parser.status() == ResponseParser::Status::Complete);
