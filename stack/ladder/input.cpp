@@ -192,7 +192,12 @@ bool read_drop(Line& line, int64_t t, Input& input) {
   auto s = read_segment_fields(line, t);
   if (!s) return false;
   std::string note = "dropped by the stack: " + reason + (detail.empty() ? "" : " (" + detail + ")");
-  note_segment(input, std::move(*s), std::move(note), /*window=*/16, /*same_instant=*/true);
+  // Refused while it was read (a bad checksum, a malformed header): no connection saw it, so
+  // no segment event is its own, however alike an earlier one (the copies of a corrupted ACK
+  // look like the valid ACK before them in every field but the one the flipped bit hit).
+  const bool refused_when_read = reason == "tcp-bad-checksum" || reason == "tcp-truncated" ||
+                                 reason == "tcp-bad-data-offset" || reason == "tcp-bad-option";
+  note_segment(input, std::move(*s), std::move(note), refused_when_read ? 0 : 16, /*same_instant=*/true);
   return true;
 }
 

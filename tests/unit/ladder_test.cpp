@@ -382,6 +382,11 @@ TEST_CASE("ladder: a JSON trace's refused segments are drawn with the reason, as
                      // Refused by its connection: the segment event comes first, the drop marks it.
                      json_segment("segment", "in", true, "R", kC + 5000, 0, 0) +
                      json_segment("drop", "in", true, "R", kC + 5000, 0, 0, rst) +
+                     // Two corrupted copies of an ACK, alike in every field the match reads to
+                     // the valid ACK just taken: each is its own arrow, the valid one unmarked.
+                     json_segment("segment", "in", true, ".", kC + 101, kS + 1, 0) +
+                     json_segment("drop", "in", true, ".", kC + 101, kS + 1, 0, bad_sum) +
+                     json_segment("drop", "in", true, ".", kC + 101, kS + 1, 0, bad_sum) +
                      // A refused packet that is not TCP is still only counted.
                      R"x({"t":0.2,"event":"drop","reason":"ipv4-bad-checksum","bytes":20,"packet":"x"})x"
                      "\n";
@@ -389,10 +394,13 @@ TEST_CASE("ladder: a JSON trace's refused segments are drawn with the reason, as
   auto l = one_connection_ladder(json, &skipped);
   CHECK(skipped == 1);
   auto segments = segment_rows(l.connections[0]);
-  REQUIRE(segments.size() == 5);
+  REQUIRE(segments.size() == 8);
   CHECK(segments[3]->notes == std::vector<std::string>{"dropped by the stack: tcp-bad-checksum"});
   CHECK(segments[4]->notes ==
         std::vector<std::string>{"dropped by the stack: tcp-rst-ignored (RST outside the window)"});
+  CHECK(segments[5]->notes.empty());
+  CHECK(segments[6]->notes == std::vector<std::string>{"dropped by the stack: tcp-bad-checksum"});
+  CHECK(segments[7]->notes == std::vector<std::string>{"dropped by the stack: tcp-bad-checksum"});
 }
 
 TEST_CASE("ladder: JSON trace errors name the line") {
