@@ -47,6 +47,9 @@ constexpr uint32_t kEpbFlagOutbound = 2;
 constexpr size_t kMaxOptionLength = 65535;
 // Bounds on notes waiting for their packet, so a note that never finds one cannot pile up.
 constexpr size_t kMaxWaitingNotes = 256;
+// Outbound segments built and not yet seen by the tap: one turn may build a whole window.
+constexpr size_t kMaxWaitingSegments = 4096;
+constexpr size_t kMaxLookahead = 64;
 
 void put_le16(std::byte* at, uint16_t v) {
   at[0] = std::byte(v & 0xff);
@@ -107,15 +110,9 @@ std::optional<TcpKey> tcp_key(std::span<const std::byte> ipv4) {
   if (!ip || ip->header.protocol != static_cast<uint8_t>(wire::IpProtocol::Tcp)) return std::nullopt;
   auto seg = wire::parse_tcp(ip->payload, ip->header.source, ip->header.destination, false);
   if (!seg) return std::nullopt;
-  return TcpKey{ip->header.source,
-                ip->header.destination,
-                seg->source_port,
-                seg->destination_port,
-                seg->seq.raw(),
-                static_cast<uint32_t>(seg->payload.size()),
-                seg->flags.to_byte(),
-                seg->ack.raw(),
-                seg->window};
+  return TcpKey{ip->header.source,     ip->header.destination, seg->source_port,
+                seg->destination_port, seg->seq.raw(),         static_cast<uint32_t>(seg->payload.size()),
+                seg->flags.to_byte(),  seg->ack.raw(),         seg->window};
 }
 
 }  // namespace
@@ -330,9 +327,13 @@ void PcapWriter::packet(Instant t, trace::Direction direction, std::span<const s
       }
     }
   } else if (!outbound_notes_.empty()) {
-    // Notes wait in the order the stack built its segments, which is the order they leave.
+    // Segments wait in the order the stack built them, which is the order they leave, so the
+    // packet is at or near the front; a packet no segment event stands for (a GSO super-packet
+    // with --offload) looks no further than kMaxLookahead.
     if (auto key = tcp_key(ipv4)) {
-      for (auto it = outbound_notes_.begin(); it != outbound_notes_.end(); ++it) {
+      const auto end = outbound_notes_.begin() +
+                       static_cast<std::ptrdiff_t>(std::min(outbound_notes_.size(), kMaxLookahead));
+      for (auto it = outbound_notes_.begin(); it != end; ++it) {
         // Pure ACKs of one turn share ports, SEQ, flags and length: the ACK number and the
         // window tell a dup ACK from the ACK or window update after it.
         if (it->source_port != key->source_port || it->destination_port != key->destination_port ||
@@ -361,15 +362,19 @@ void PcapWriter::segment(Instant t, const trace::SegmentEvent& e) {
   if (has_pending_ && pending_.direction == trace::Direction::In) pending_.answered = true;
   OutboundNote note;
   // State changes made by a user call (CLOSE, active OPEN) or a timer at this moment go with
-  // this connection's next segment: the FIN after CLOSE, the SYN after OPEN.
+  // this connection's next segment: the SYN after OPEN; a CLOSE's with the FIN, which may
+  // follow queued data, even later.
   std::erase_if(state_notes_, [&](StateNote& s) {
-    if (s.t < t) return true;  // stale: no segment went with it
-    if (s.tuple != e.tuple) return false;
+    if (s.on_fin) {
+      if (s.tuple != e.tuple || !e.segment.flags.fin) return false;
+    } else {
+      if (s.t < t) return true;  // stale: no segment went with it
+      if (s.tuple != e.tuple) return false;
+    }
     note.comments.push_back(std::move(s.text));
     return true;
   });
   if (!e.note.empty()) note.comments.push_back(std::string(e.note));
-  if (note.comments.empty()) return;
   note.source_port = e.tuple.local_port;
   note.destination_port = e.tuple.remote_port;
   note.seq = e.segment.seq.raw();
@@ -377,7 +382,7 @@ void PcapWriter::segment(Instant t, const trace::SegmentEvent& e) {
   note.flags = e.segment.flags.to_byte();
   note.ack = e.segment.ack.raw();
   note.window = e.segment.window;
-  if (outbound_notes_.size() >= kMaxWaitingNotes) outbound_notes_.pop_front();
+  if (outbound_notes_.size() >= kMaxWaitingSegments) outbound_notes_.pop_front();
   outbound_notes_.push_back(std::move(note));
 }
 
@@ -386,15 +391,20 @@ void PcapWriter::state_change(Instant t, const FourTuple& c, std::string_view fr
   if (format_ != PcapFormat::Pcapng) return;
   std::string text = std::string(from) + " -> " + std::string(to);
   if (!rule.empty()) text += " (" + std::string(rule) + ")";
-  // RFC 9293 §3.10.7 is "segment arrives": such a change belongs to the inbound packet the
-  // stack is processing right now. Anything else waits for the connection's next segment.
-  if (rule.find("§3.10.7") != std::string_view::npos && has_pending_ &&
-      pending_.direction == trace::Direction::In && pending_.t == t && pending_.tuple == c) {
+  // RFC 9293 §3.10.7 is "segment arrives", and RFC 4987 §3.6's valid cookie is an ACK that
+  // arrived: such a change belongs to the inbound packet the stack is processing right now.
+  // Anything else waits for the connection's next segment.
+  const bool from_arrival =
+      rule.find("§3.10.7") != std::string_view::npos || rule.find("RFC 4987") != std::string_view::npos;
+  if (from_arrival && has_pending_ && pending_.direction == trace::Direction::In && pending_.t == t &&
+      pending_.tuple == c) {
     pending_.comments.push_back(std::move(text));
     return;
   }
   if (state_notes_.size() >= kMaxWaitingNotes) state_notes_.erase(state_notes_.begin());
-  state_notes_.push_back(StateNote{t, c, std::move(text)});
+  // RFC 9293 §3.10.4: CLOSE sends a FIN (after any queued data); that segment shows the change.
+  const bool on_fin = to == "FIN-WAIT-1" || to == "LAST-ACK";
+  state_notes_.push_back(StateNote{t, c, std::move(text), on_fin});
 }
 
 void PcapWriter::drop(Instant, DropReason reason, std::span<const std::byte> ipv4, std::string_view detail) {

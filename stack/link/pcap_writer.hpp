@@ -95,9 +95,10 @@ class PcapWriter final : public trace::Sink {
     std::optional<FourTuple> tuple;  // a TCP segment's connection, from the stack's side
     bool answered = false;           // inbound: the stack has built a segment since it came
   };
-  // Comments for an outbound segment, made when the stack built it (segment event), waiting
-  // for the packet to reach the tap; matched by ports, sequence and acknowledgment numbers,
-  // flags, window and length.
+  // An outbound segment as the stack built it (segment event), with its comments, waiting for
+  // the packet to reach the tap; matched by ports, sequence and acknowledgment numbers, flags,
+  // window and length. Every segment has one, noted or not, so that of two alike (a segment
+  // and its retransmission in one turn) each packet takes its own.
   struct OutboundNote {
     uint16_t source_port = 0, destination_port = 0;
     uint32_t seq = 0, length = 0;
@@ -106,11 +107,13 @@ class PcapWriter final : public trace::Sink {
     uint16_t window = 0;
     std::vector<std::string> comments;
   };
-  // A state change a user call or timer made, waiting for the segment that goes with it.
+  // A state change a user call or timer made, waiting for the segment that goes with it: for
+  // a CLOSE (to FIN-WAIT-1 or LAST-ACK) the one that carries the FIN, whenever it leaves.
   struct StateNote {
     Instant t;
     FourTuple tuple;
     std::string text;
+    bool on_fin = false;
   };
   // A fault that changes how an inbound packet reaches the stack (delay, duplicate, ...),
   // waiting for that packet to reach the tap. Matched by its bytes; the notes of one packet

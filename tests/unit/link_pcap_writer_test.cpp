@@ -235,12 +235,13 @@ const wire::Ipv4Address kPeer{0xC0000201}, kUs{0xC0000202};
 
 // A TCP segment from the peer (in) or from us (out) on 192.0.2.2:80 <> 192.0.2.1:40000.
 std::vector<std::byte> tcp_packet(bool in, bool syn, bool ack, uint32_t seq, size_t payload = 0,
-                                  uint32_t ack_number = 1, uint16_t window = 1000) {
+                                  uint32_t ack_number = 1, uint16_t window = 1000, bool fin = false) {
   wire::TcpSegment s;
   s.source_port = in ? 40000 : 80;
   s.destination_port = in ? 80 : 40000;
   s.flags.syn = syn;
   s.flags.ack = ack;
+  s.flags.fin = fin;
   s.seq = Seq(seq);
   s.ack = Seq(ack_number);
   s.window = window;
@@ -435,7 +436,7 @@ TEST_CASE("pcapng: both copies of a corrupted duplicate carry both faults, numbe
 
 TEST_CASE("pcapng: a state change from a user call goes on the segment it sends") {
   TempPath tmp;
-  auto sent = tcp_packet(false, false, true, 7000);
+  auto sent = tcp_packet(false, false, true, 7000, 0, 1, 1000, /*fin=*/true);
   {
     PcapWriter w(tmp.path());
     w.set_origin(t0, wall0);
@@ -453,6 +454,84 @@ TEST_CASE("pcapng: a state change from a user call goes on the segment it sends"
   REQUIRE(p.size() == 1);
   CHECK(p[0].comments ==
         std::vector<std::string>{"ESTABLISHED -> FIN-WAIT-1 (RFC 9293 §3.10.4 (CLOSE in ESTABLISHED))"});
+}
+
+TEST_CASE("pcapng: a CLOSE's state change goes on the FIN, after the data queued before it") {
+  // A Connection: close response longer than one segment: CLOSE comes with the response, the
+  // data segments leave first, and the FIN leaves later still (when the window allows).
+  TempPath tmp;
+  auto data = tcp_packet(false, false, true, 7000, 100);
+  auto fin = tcp_packet(false, false, true, 7100, 0, 1, 1000, /*fin=*/true);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    auto built = [&](Instant t, const std::vector<std::byte>& packet) {
+      auto ip = wire::parse_ipv4(packet);
+      auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
+      REQUIRE(seg);
+      tracer.segment(t, {trace::Direction::Out, kConnection, *seg, true, Seq(6000), Seq(100)});
+      tracer.packet(t, trace::Direction::Out, packet);
+    };
+    tracer.state_change(t0, kConnection, "ESTABLISHED", "FIN-WAIT-1",
+                        "RFC 9293 §3.10.4 (CLOSE in ESTABLISHED)");
+    built(t0, data);
+    built(t0 + milliseconds(40), fin);
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 2);
+  CHECK(p[0].comments.empty());
+  CHECK(p[1].comments ==
+        std::vector<std::string>{"ESTABLISHED -> FIN-WAIT-1 (RFC 9293 §3.10.4 (CLOSE in ESTABLISHED))"});
+}
+
+TEST_CASE("pcapng: a valid SYN cookie's state change goes on the ACK that carried it") {
+  TempPath tmp;
+  auto ack = tcp_packet(true, false, true, 101);
+  auto answer = tcp_packet(false, false, true, 5001, 50);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    tracer.packet(t0, trace::Direction::In, ack);
+    tracer.state_change(t0, kConnection, "LISTEN", "SYN-RECEIVED", "RFC 4987 §3.6 (valid SYN cookie)");
+    auto ip = wire::parse_ipv4(answer);
+    auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
+    REQUIRE(seg);
+    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, true, Seq(5000), Seq(100)});
+    tracer.packet(t0, trace::Direction::Out, answer);
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 2);
+  CHECK(p[0].comments ==
+        std::vector<std::string>{"LISTEN -> SYN-RECEIVED (RFC 4987 §3.6 (valid SYN cookie))"});
+  CHECK(p[1].comments.empty());
+}
+
+TEST_CASE("pcapng: of a segment and its retransmission built in one turn, the note goes on the second") {
+  // A rescue retransmission of a segment first sent in the same turn: alike in every field.
+  TempPath tmp;
+  auto segment = tcp_packet(false, false, true, 9000, 100);
+  {
+    PcapWriter w(tmp.path());
+    w.set_origin(t0, wall0);
+    trace::Tracer tracer;
+    tracer.add(&w);
+    auto ip = wire::parse_ipv4(segment);
+    auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
+    REQUIRE(seg);
+    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, true, Seq(5000), Seq(100)});
+    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, true, Seq(5000), Seq(100),
+                        "rescue retransmission", true});
+    tracer.packet(t0, trace::Direction::Out, segment);
+    tracer.packet(t0, trace::Direction::Out, segment);
+  }
+  auto p = packets_of(read_all(tmp.path()));
+  REQUIRE(p.size() == 2);
+  CHECK(p[0].comments.empty());
+  CHECK(p[1].comments == std::vector<std::string>{"rescue retransmission"});
 }
 
 TEST_CASE("pcapng: flush_complete() writes all but the packet whose comments are still coming") {
