@@ -168,7 +168,8 @@ std::string stats_html(const StatsSnapshot& s) {
   row("Connections used", "connections_used", s.http.connections_used,
       "accepted connections that carried a request (browsers and ab open some they never use)");
   row("HTTP connections open", "http_connections_open", s.http.connections_open,
-      "connections the HTTP server still holds, closing ones included (until TIME-WAIT or CLOSED)");
+      "connections the HTTP server still holds, those it is closing included until its FIN has left and "
+      "nothing is left to read: then TCP finishes the close alone (/tcp lists it)");
   row("Requests served", "requests_served", s.http.requests_served,
       "responses handed whole to TCP (all in its send buffer), any status");
   row("Responses cut off", "responses_cut_off", s.http.responses_cut_off,

@@ -302,8 +302,8 @@ void print_help(const FlagTable& flags) {
       "past the server's idle timeout (a new handshake), and keep-alive with a small --max-requests.\n"
       "Each mode runs once on the bare TUN and once with --delay emulated in each direction, because\n"
       "a handshake costs microseconds locally and a round trip on a real network. Every run happens\n"
-      "in a network namespace of its own that disappears with it. Needs root. docs/keepalive.md\n"
-      "explains each mode and what the columns show.\n\n");
+      "in a network namespace of its own that disappears with it. Needs root. Lab 2\n"
+      "(docs/labs/02-keepalive.md) explains each mode and what the columns show.\n\n");
   std::fputs(describe_flags(flags).c_str(), stdout);
 }
 
