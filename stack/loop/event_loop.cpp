@@ -301,6 +301,10 @@ std::optional<EventLoop::LinkPacket> EventLoop::strip_vnet_header(std::span<std:
     return std::nullopt;
   }
   std::span<std::byte> packet = read.subspan(wire::kVirtioNetHeaderLength);
+  if (wire::inbound_header_fault(*header, packet)) {
+    ++stats_.vnet_refused;
+    return std::nullopt;
+  }
   if (header->gso() != wire::VirtioGso::None) ++stats_.gso_reads;
   // A TSO super-packet is one IPv4 datagram of up to 64 KiB with a correct total length: the
   // stack takes it as one large segment, so nothing needs cutting. Its checksum is partial
@@ -309,13 +313,7 @@ std::optional<EventLoop::LinkPacket> EventLoop::strip_vnet_header(std::span<std:
   // would be on a wire) and the fault injector (whose packets the stack verifies) need it
   // finished, and then it is finished here, once.
   if (!header->needs_checksum()) return LinkPacket{packet};
-  if (!wire::partial_checksum_in_bounds(*header, packet.size())) {
-    ++stats_.vnet_refused;
-    return std::nullopt;
-  }
-  constexpr auto kTcp = static_cast<uint8_t>(wire::IpProtocol::Tcp);
-  const bool tcp = packet.size() > 9 && wire::read_u8(packet, 9) == kTcp;
-  if (tcp && !tracer_.enabled() && !faults_) {
+  if (wire::partial_tcp_checksum(*header, packet) && !tracer_.enabled() && !faults_) {
     ++stats_.checksums_trusted;
     return LinkPacket{packet, TcpChecksum::Trusted};
   }

@@ -93,6 +93,26 @@ TEST_CASE("loop with vnet header: a header the packet cannot honour is refused a
   CHECK(loop.stats().link_writes == 0);
 }
 
+TEST_CASE("loop with vnet header: a GSO type or size the TUN was not offered is refused and counted") {
+  // As Linux's virtio_net_hdr_to_skb refuses them: tcplab offers TCPv4 segmentation only.
+  VnetLoop t;
+  auto& [link, tracer, stack, clock, loop] = t;
+  const auto ping = wire::test::hex(wire::test::kPingRequest);
+  wire::VirtioNetHeader unknown;
+  unknown.gso_type = 0x7f;
+  unknown.gso_size = 1000;
+  wire::VirtioNetHeader no_size;
+  no_size.gso_type = static_cast<uint8_t>(wire::VirtioGso::TcpV4);
+  wire::VirtioNetHeader not_tcp = no_size;
+  not_tcp.gso_size = 1448;
+  for (const auto& header : {unknown, no_size, not_tcp}) link.send(header, ping);
+  for (int i = 0; i < 10 && loop.stats().packets_read < 3; ++i) loop.run_once(std::chrono::milliseconds(50));
+  CHECK(loop.stats().packets_read == 3);
+  CHECK(loop.stats().vnet_refused == 3);
+  CHECK(loop.stats().gso_reads == 0);
+  CHECK(stack.ip_stats().echo_replies == 0);
+}
+
 TEST_CASE("loop with vnet header: a run of segments is one GSO write, the rest go alone") {
   VnetLoop t;
   auto& [link, tracer, stack, clock, loop] = t;
@@ -150,6 +170,39 @@ TEST_CASE("loop without vnet header: the same segments are written one by one") 
     REQUIRE(n == static_cast<ssize_t>(p.size()));
     CHECK(std::equal(p.begin(), p.end(), frame.begin()));
   }
+}
+
+TEST_CASE("loop with vnet header: only a partial checksum at the TCP checksum field is trusted") {
+  // A SYN whose TCP checksum is wrong, behind a NEEDS_CSUM header that names another field
+  // (the IPv4 header checksum): it must be finished and verified, never taken on trust.
+  VnetLoop t;
+  auto& [link, tracer, stack, clock, loop] = t;
+  struct Quiet : tcp::AcceptHandler {
+    void on_acceptable(uint16_t) override {}
+  } acceptor;
+  REQUIRE(stack.tcp().listen(80, &acceptor));
+  wire::TcpSegment seg;
+  seg.source_port = 40000;
+  seg.destination_port = 80;
+  seg.seq = Seq(1000);
+  seg.flags.syn = true;
+  seg.window = 65535;
+  std::vector<std::byte> tcp_bytes(60);
+  tcp_bytes.resize(wire::emit_tcp(seg, wire::test::kPeer, wire::test::kUs, tcp_bytes));
+  wire::Ipv4Header ip;
+  ip.protocol = 6;
+  ip.source = wire::test::kPeer;
+  ip.destination = wire::test::kUs;
+  std::vector<std::byte> syn(20 + tcp_bytes.size());
+  wire::emit_ipv4_header(ip, tcp_bytes.size(), syn);
+  std::copy(tcp_bytes.begin(), tcp_bytes.end(), syn.begin() + 20);
+  wire::write_u16(syn, 36, 0xdead);  // a TCP checksum nobody finishes
+  link.send(needs_checksum_at(0, 10), syn);
+  for (int i = 0; i < 10 && loop.stats().packets_read < 1; ++i) loop.run_once(std::chrono::milliseconds(50));
+  loop.run_once(std::chrono::milliseconds(50));
+  CHECK(loop.stats().packets_read == 1);
+  CHECK(loop.stats().checksums_trusted == 0);
+  CHECK(loop.stats().packets_written == 0);  // no SYN-ACK: the segment was not taken
 }
 
 TEST_CASE("loop with vnet header: a partial TCP checksum is trusted, or finished for a capture") {
