@@ -168,6 +168,7 @@ Check check_privilege(const Identity& me, const std::string& tun, const Interfac
 Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision,
                       const std::optional<ip::AddressRefusal>& unreachable) {
   const char* name = "addresses";
+  if (unreachable && unreachable->tun_missing) return fail(name, unreachable->error, unreachable->fix);
   if (!decision.ok()) return fail(name, decision.error, decision.fix);
   if (unreachable) return fail(name, unreachable->error, unreachable->fix);
   std::string chosen = (decision.host ? "host " + decision.host->to_string() + ", " : std::string()) +
@@ -179,34 +180,53 @@ Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecisi
   return ok(name, detail);
 }
 
-Check check_rp_filter(const RpFilter& rp, const std::string& tun) {
+Check check_rp_filter(const RpFilter& rp, const std::string& tun, const std::optional<StackRoute>& stack) {
   const char* name = "rp_filter";
   if (!rp.all) return info(name, "cannot read /proc/sys/net/ipv4/conf/all/rp_filter");
-  // The kernel uses max(conf/all, conf/DEVICE); a new device starts with conf/default.
-  int device = rp.device ? *rp.device : rp.default_value.value_or(0);
+  // The kernel uses max(conf/all, conf/DEVICE); a new device starts with conf/default
+  // (Documentation/networking/ip-sysctl.rst, rp_filter).
+  const bool device_exists = rp.device.has_value();
+  int device = device_exists ? *rp.device : rp.default_value.value_or(0);
   int effective = *rp.all > device ? *rp.all : device;
   std::string detail = "net.ipv4.conf.all.rp_filter = " + std::to_string(*rp.all);
   if (rp.default_value) detail += ", default = " + std::to_string(*rp.default_value);
   if (rp.device) detail += ", " + tun + " = " + std::to_string(*rp.device);
   detail += std::string(": ") + rp_name(effective) + " reverse-path filtering for " + tun;
   if (effective != 1) return ok(name, detail);
-  std::string fix = "sudo sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2";
-  if (rp.device) fix += " net.ipv4.conf." + tun + ".rp_filter=2";
-  fix += " (2 = loose, 0 = off)";
+  // Strict mode (RFC 3704 §2.2) drops a packet from the TUN only when the route back to its
+  // source leaves through another interface. The stack's packets come from its own address, so
+  // while that address is routed via the TUN they pass.
+  if (stack && stack->via_tun)
+    return ok(name, detail + ", which passes the stack's packets: " + stack->ip.to_string() +
+                        " is routed via " + tun);
+  // Only the settings that are 1 make it strict; since the kernel takes the larger, raising
+  // just those to 2 makes it loose, and every other interface keeps its setting.
+  std::string settings;
+  if (*rp.all == 1) settings += " net.ipv4.conf.all.rp_filter=2";
+  if (device == 1)
+    settings += device_exists ? " net.ipv4.conf." + tun + ".rp_filter=2"
+                              : " net.ipv4.conf.default.rp_filter=2";  // what the new TUN will start with
+  std::string where = stack ? "the stack's address " + stack->ip.to_string() + ", which is not routed via "
+                            : "any stack address not routed via ";
   return fail(name,
               detail +
                   " (RFC 3704): the kernel silently drops a packet from the TUN unless its reply would "
-                  "leave through the TUN too, which breaks any stack address not routed via " +
-                  tun,
-              fix);
+                  "leave through the TUN too, which breaks " + where + tun,
+              "sudo sysctl -w" + settings + " (2 = loose, 0 = off)");
 }
 
 Check check_firewall(const Firewall& fw, const std::string& tun) {
+  LabTraffic lab;
+  lab.tun = tun;
+  return check_firewall(fw, lab);
+}
+
+Check check_firewall(const Firewall& fw, const LabTraffic& lab) {
   const char* name = "firewall";
+  const std::string& tun = lab.tun;
   if (!fw.nft && !fw.iptables) return ok(name, "neither nft nor iptables is installed: no rules to check");
   if (!fw.could_read) return info(name, "listing firewall rules needs root", "sudo build/tcplab doctor");
   std::vector<std::string> problems, notes;
-  const std::string quoted = "\"" + tun + "\"";
   if (fw.iptables) {
     bool accepts_in = false, accepts_out = false;
     std::vector<std::string> policies;
@@ -228,75 +248,33 @@ Check check_firewall(const Firewall& fw, const std::string& tun) {
         problems.push_back("iptables `" + p + "` with no ACCEPT rule for " + tun);
     }
   }
-  // Each nft problem names the table and chain it was found in, so the advice inserts the
-  // accept rule where it takes effect (a ruleset's tables are named by whoever wrote it).
   const bool iptables_problem = !problems.empty();
-  std::vector<std::string> nft_fixes;
+  // Each nft drop names the table and base chain it was found in, so the advice inserts the
+  // accept rule where it takes effect: at the top of that chain, before every rule (a ruleset's
+  // tables are named by whoever wrote it).
+  std::vector<std::string> nft_fixes, maybes;
+  auto fix_for = [&](const NftDrop& d) {
+    const char* match = d.direction == Direction::FromStack ? "iifname" : "oifname";
+    std::string fix = "sudo nft insert rule " + d.table + " " + d.chain + " " + match + " " + tun + " accept";
+    if (std::find(nft_fixes.begin(), nft_fixes.end(), fix) == nft_fixes.end()) nft_fixes.push_back(fix);
+  };
   if (fw.nft) {
-    std::string table;  // "inet filter", from `table inet filter {`
-    std::string chain;
-    std::string chain_hook;
-    bool chain_accepts = false;
-    std::string chain_policy_line;
-    auto fix_in_chain = [&](const std::string& interface_match) {
-      std::string fix = "sudo nft insert rule " + (table.empty() ? "inet filter" : table) + " " +
-                        (chain.empty() ? "input" : chain) + " " + interface_match + " " + tun + " accept";
-      if (std::find(nft_fixes.begin(), nft_fixes.end(), fix) == nft_fixes.end()) nft_fixes.push_back(fix);
-    };
-    auto close_chain = [&] {
-      if (!chain_policy_line.empty() && !chain_accepts) {
-        problems.push_back("nft chain with `" + chain_policy_line + "` and no accept rule for " + tun);
-        fix_in_chain(chain_hook);
-      }
-      chain_hook.clear();
-      chain_policy_line.clear();
-      chain_accepts = false;
-    };
-    // "table inet filter {" -> "inet filter"; "chain input {" -> "input".
-    auto declared = [](std::string_view line, std::string_view keyword) {
-      line.remove_prefix(keyword.size());
-      if (auto brace = line.find('{'); brace != std::string_view::npos) line = line.substr(0, brace);
-      return std::string(trim(line));
-    };
+    const NftVerdicts verdicts = walk_nft_ruleset(*fw.nft, lab);
+    for (const NftDrop& d : verdicts.drops) {
+      problems.push_back(d.what);
+      fix_for(d);
+    }
+    for (const NftDrop& d : verdicts.maybe_drops) {
+      maybes.push_back(d.what + " (in " + d.table + " " + d.chain + ")");
+      fix_for(d);
+    }
     for (auto raw : lines(*fw.nft)) {
       auto l = trim(raw);
-      if (l.substr(0, 6) == "table ") {
-        close_chain();
-        table = declared(l, "table ");
-        chain.clear();
-      }
-      if (l.substr(0, 6) == "chain ") {
-        close_chain();
-        chain = declared(l, "chain ");
-      }
-      if (contains(l, "type filter hook") && contains(l, "policy drop")) {
-        bool hook_input = contains(l, "hook input"), hook_output = contains(l, "hook output");
-        if (hook_input || hook_output) {
-          chain_hook = hook_input ? "iifname" : "oifname";
-          chain_policy_line = std::string(l);
-        }
-        if (contains(l, "hook forward"))
-          notes.push_back("nft forward policy drop (does not affect local traffic)");
-      }
-      bool names_tun = contains(l, quoted) || contains(l, "name " + tun);
-      if (!chain_hook.empty() && names_tun && contains(l, chain_hook) && contains(l, "accept"))
-        chain_accepts = true;
-      if (names_tun && (contains(l, " drop") || contains(l, " reject"))) {
-        problems.push_back("nft rule `" + std::string(l) + "`");
-        // An accept inserted at the top of the same chain is matched before this rule.
-        fix_in_chain(contains(l, "oifname") ? "oifname" : "iifname");
-      }
+      if (contains(l, "type filter hook forward") && contains(l, "policy drop"))
+        notes.push_back("nft forward policy drop (does not affect local traffic)");
     }
-    close_chain();
   }
   std::string tools = fw.nft && fw.iptables ? "nft and iptables" : fw.nft ? "nft" : "iptables";
-  if (problems.empty()) {
-    std::string detail = "no " + tools + " rule drops traffic on " + tun;
-    for (const auto& n : notes) detail += "; " + n;
-    return ok(name, detail);
-  }
-  std::string detail;
-  for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
   std::string advice = "let the lab's interface through: ";
   if (iptables_problem || nft_fixes.empty())
     advice +=
@@ -306,11 +284,35 @@ Check check_firewall(const Firewall& fw, const std::string& tun) {
     for (const auto& fix : nft_fixes) nft += (nft.empty() ? "" : " && ") + fix;
     advice += iptables_problem ? " (nft: " + nft + ")" : nft;
   }
+  std::string may;
+  for (const auto& m : maybes) may += (may.empty() ? "" : "; ") + m;
+  if (problems.empty() && !maybes.empty()) {
+    // A match doctor cannot decide (a mark, a rate, a connection state that holds for some
+    // packets) is not reported ok: the rule is named, so the user can judge it.
+    return info(name,
+                "no " + tools + " rule surely drops traffic on " + tun + ", but these may: " + may,
+                "if the lab's traffic does not get through, " + advice);
+  }
+  if (problems.empty()) {
+    std::string detail = "no " + tools + " rule drops traffic on " + tun;
+    for (const auto& n : notes) detail += "; " + n;
+    return ok(name, detail);
+  }
+  std::string detail;
+  for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
+  if (!maybes.empty()) detail += "; and may: " + may;
   return fail(name, detail, advice);
 }
 
-Check check_device_name(const Interface& device, const std::string& tun, const Identity& me) {
+Check check_device_name(const Interface& device, const std::string& tun, const Identity& me,
+                        ip::HostChoice host_choice) {
   const char* name = "device-name";
+  if (!device.exists && host_choice == ip::HostChoice::None)
+    return fail(name,
+                "no interface named " + tun +
+                    ": with --host-ip none tcplab addresses nothing, so no TUN it created could be reached",
+                "an admin prepares a persistent TUN " + tun +
+                    " with an address (the addresses check gives the commands), or leave --host-ip out");
   if (!device.exists) return ok(name, "no interface named " + tun + " yet: tcplab creates it");
   // Never advise deleting it: an interface that is not a TUN is the machine's network (eth0,
   // lo) or a VM's TAP, and tcplab has no claim to the name.

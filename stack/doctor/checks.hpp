@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stack/doctor/nft_ruleset.hpp"
 #include "stack/ip/address_choice.hpp"
 #include "stack/ip/cidr.hpp"
 #include "stack/wire/ipv4.hpp"
@@ -66,6 +67,14 @@ struct RpFilter {
   std::optional<int> all, default_value, device;  // device only if the TUN exists
 };
 
+// Where the kernel routes the stack's address, from the same rtnetlink view as the address check.
+struct StackRoute {
+  wire::Ipv4Address ip;  // --ip, or what auto chose
+  // The prefix of an address on the TUN (the host address tcplab gives it, or an admin's with
+  // --host-ip none), or a route through it, holds `ip`.
+  bool via_tun = false;
+};
+
 // What `nft list ruleset` and `iptables -S` printed; nothing when the tool is missing.
 struct Firewall {
   std::optional<std::string> nft;
@@ -89,9 +98,19 @@ Check check_privilege(const Identity& me, const std::string& tun, const Interfac
 // FAIL with --host-ip none when `unreachable` says the TUN would not lead to the stack.
 Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision,
                       const std::optional<ip::AddressRefusal>& unreachable = std::nullopt);
-Check check_rp_filter(const RpFilter& rp, const std::string& tun);
+// Strict reverse-path filtering (RFC 3704) only hurts when the stack's address is routed elsewhere
+// than the TUN; `stack` is nothing when the routes could not be read.
+Check check_rp_filter(const RpFilter& rp, const std::string& tun,
+                      const std::optional<StackRoute>& stack = std::nullopt);
+// nft rules are walked in order with the lab's traffic (nft_ruleset.hpp): a rule or policy that
+// surely drops it fails, one that only might is information naming the rule. The overload with
+// only the TUN's name assumes serve's default addresses and port.
+Check check_firewall(const Firewall& fw, const LabTraffic& lab);
 Check check_firewall(const Firewall& fw, const std::string& tun);
-Check check_device_name(const Interface& device, const std::string& tun, const Identity& me);
+// With --host-ip none (`host_choice`) tcplab cannot create the TUN itself: one it made would carry
+// no address.
+Check check_device_name(const Interface& device, const std::string& tun, const Identity& me,
+                        ip::HostChoice host_choice = ip::HostChoice::Auto);
 // `ethtool_k`: what `ethtool -k NAME` printed, if it ran. `offload`: --offload was given.
 Check check_tun_settings(const Interface& device, const std::string& tun, uint16_t mtu, bool offload,
                          const std::optional<std::string>& ethtool_k);

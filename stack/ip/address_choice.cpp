@@ -218,16 +218,18 @@ std::optional<AddressRefusal> check_admin_addressed(const AddressRequest& reques
   const std::string& tun = request.interface;
   const wire::Ipv4Address ip = request.ip.value_or(request.default_ip);
   // Without an address on the TUN the kernel has no route to the stack: every ping or curl
-  // would fail with "Network is unreachable".
-  const std::string prepare = "sudo ip addr add 192.0.2.1/24 dev " + tun + " && sudo ip link set " + tun +
-                              " up (then --ip 192.0.2.2)";
+  // would fail with "Network is unreachable". The address to add is the /24 around the stack's,
+  // so that the --ip the user gave (or the default) is the one routed.
+  const std::string prepare = "sudo ip addr add " + host_range_around(ip).to_string() + " dev " + tun +
+                              " && sudo ip link set " + tun + " up (then --ip " + ip.to_string() + ")";
   if (!view.is_tun(tun)) {
     return AddressRefusal{"--host-ip none leaves the TUN's addresses to its admin, but no TUN " + tun +
                               " was prepared: the one tcplab creates carries no IPv4 address, so nothing "
                               "could reach the stack",
                           "leave --host-ip out to have tcplab address the TUN, or have an admin prepare a "
                           "persistent one: sudo ip tuntap add mode tun user " + request.user + " name " +
-                              tun + " && " + prepare};
+                              tun + " && " + prepare,
+                          true};
   }
   std::vector<std::string> carried;
   std::optional<wire::Ipv4Address> example;  // the stack's address next to the first prefix

@@ -2,8 +2,10 @@
 # `tcplab doctor` on a good setup and on deliberately broken ones, each built inside a lab
 # namespace (or, for /dev/net/tun's mode, a private mount namespace inside it), never on the
 # machine itself: a 0600 device node for an unprivileged user, a persistent TUN owned by that
-# user, a running tcplab holding the name, a non-TUN device with the name, rp_filter=1, an
-# address clash on a veth, a route clash, and an nftables input chain with policy drop.
+# user, a running tcplab holding the name, a non-TUN device with the name, rp_filter=1 (fine
+# while the stack is routed via the TUN), an address clash on a veth, a route clash,
+# --host-ip none without a TUN, and nftables input chains: policy drop, a drop by wildcard,
+# address or port, and the accept doctor advises placed before a drop.
 source "$(dirname "$0")/lib.sh"
 require_lab
 
@@ -120,14 +122,36 @@ expect device-name ok "persistent TUN \(no owner\), not in use: tcplab attaches"
   "root and an unused persistent TUN: device-name ok"
 
 # ---------------------------------------------------------------- rp_filter
+# Strict mode drops a packet from the TUN only when the route back to its source leaves
+# elsewhere: with the stack's address on the TUN's prefix (what serve sets up) it works.
 fresh_lab
-lab_exec sysctl -qw net.ipv4.conf.all.rp_filter=1
+lab_exec sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
 doctor
-check "rp_filter=1: exit 1 [rc $RC]" test "$RC" = 1
-expect rp_filter FAIL "net.ipv4.conf.all.rp_filter = 1.*strict" "rp_filter=1: FAIL"
-expect rp_filter FAIL "fix: sudo sysctl -w net.ipv4.conf.all.rp_filter=2" "rp_filter=1: the fix is loose mode"
-lab_exec sysctl -qw net.ipv4.conf.all.rp_filter=2
-doctor
+check "rp_filter=1, stack routed via the TUN: exit 0 [rc $RC]" test "$RC" = 0
+expect rp_filter ok "strict.*192.0.2.2 is routed via tcplab0" "rp_filter=1, stack routed via the TUN: ok"
+start_server --http-port 80 || { not_ok "server starts with rp_filter=1"; exit 1; }
+check "rp_filter=1: curl gets 200 from the stack, as doctor said" bash -c '
+  [ "$(ip netns exec "$1" timeout 20 curl -s -o /dev/null -w "%{http_code}" --max-time 10 \
+    http://192.0.2.2/)" = 200 ]' _ "$LAB_NAME"
+check "rp_filter=1: ping gets its reply" lab_exec timeout 10 ping -c 1 -W 5 192.0.2.2
+stop_server
+# --host-ip none with an --ip the admin's TUN does not route: strict filtering drops the
+# stack's packets, and the fix changes only the settings that are 1.
+lab_exec sysctl -qw net.ipv4.conf.default.rp_filter=0
+ip -n "$LAB_NAME" tuntap add mode tun name tcplab0
+ip -n "$LAB_NAME" addr add 192.0.2.1/24 dev tcplab0
+lab_exec sysctl -qw net.ipv4.conf.tcplab0.rp_filter=1
+doctor --host-ip none --ip 198.51.100.2
+check "rp_filter=1, stack not routed via the TUN: exit 1 [rc $RC]" test "$RC" = 1
+expect rp_filter FAIL "strict.*198.51.100.2, which is not routed via tcplab0" "rp_filter=1, stack elsewhere: FAIL"
+expect rp_filter FAIL "fix: sudo sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.tcplab0.rp_filter=2 \(" \
+  "rp_filter=1: the fix makes all and the TUN loose, nothing else"
+lab_exec sysctl -qw net.ipv4.conf.all.rp_filter=0
+doctor --host-ip none --ip 198.51.100.2
+expect rp_filter FAIL "fix: sudo sysctl -w net.ipv4.conf.tcplab0.rp_filter=2 \(" \
+  "rp_filter: only the TUN strict, only the TUN's setting changes"
+lab_exec sysctl -qw net.ipv4.conf.tcplab0.rp_filter=2
+doctor --host-ip none --ip 198.51.100.2
 expect rp_filter ok "loose" "rp_filter=2: ok"
 
 # ---------------------------------------------------------------- address and route clashes
@@ -179,6 +203,22 @@ out=$(lab_exec timeout 20 "$TCPLAB" serve --host-ip none 2>&1); rc=$?
 check "serve --host-ip none without a prepared TUN: exit 1 with doctor's words [rc $rc: $out]" \
   bash -c '[ "$1" = 1 ] && grep -q "no TUN tcplab0 was prepared" <<<"$2" && ! grep -q "up on" <<<"$2"' _ "$rc" "$out"
 check "serve --host-ip none: the TUN it created is gone again" bash -c '! ip -n "$1" link show tcplab0 >/dev/null 2>&1' _ "$LAB_NAME"
+expect device-name FAIL "no interface named tcplab0: with --host-ip none" \
+  "--host-ip none without a prepared TUN: device-name does not promise that tcplab creates it"
+# Another tcplab on tcplab1 holds 192.0.2.1/24: still the missing TUN is what doctor and serve name.
+start_server --tun tcplab1 --http-port 80 || { not_ok "server on tcplab1 starts"; exit 1; }
+doctor --host-ip none
+expect addresses FAIL "no TUN tcplab0 was prepared" "--host-ip none, no TUN, --ip in another TUN's prefix: the missing TUN"
+check "--host-ip none, no TUN: no complaint about an overlap" bash -c '! grep -q "overlaps" <<<"$1"' _ "$OUT"
+out=$(lab_exec timeout 20 "$TCPLAB" serve --host-ip none 2>&1); rc=$?
+check "serve --host-ip none, no TUN, another TUN's prefix: exit 1 naming the missing TUN [rc $rc: $out]" \
+  bash -c '[ "$1" = 1 ] && grep -q "no TUN tcplab0 was prepared" <<<"$2" && ! grep -q "overlaps" <<<"$2"' _ "$rc" "$out"
+stop_server
+ip -n "$LAB_NAME" tuntap add mode tun name tlq0
+doctor --tun tlq0 --host-ip none --ip 172.31.9.2
+expect addresses FAIL "sudo ip addr add 172.31.9.1/24 dev tlq0 && sudo ip link set tlq0 up \(then --ip 172.31.9.2\)" \
+  "--host-ip none on an unaddressed TUN: the advice is the /24 around --ip"
+ip -n "$LAB_NAME" tuntap del mode tun name tlq0
 ip -n "$LAB_NAME" tuntap add mode tun name tcplab0
 doctor --host-ip none
 expect addresses FAIL "the TUN tcplab0 carries no IPv4 address" "--host-ip none on a TUN without an address: FAIL"
@@ -238,6 +278,33 @@ expect firewall FAIL "policy drop;\` and no accept rule for tcplab0" "nft input 
 lab_exec nft add rule inet lab input iifname '"tcplab0"' accept
 doctor
 expect firewall ok "no nft rule drops traffic on tcplab0" "nft policy drop with an accept for tcplab0: ok"
+
+# Each of these alone in an ip input chain with policy accept drops the lab's traffic.
+for rule in 'ip saddr 192.0.2.0/24 drop' 'iifname "tcplab*" drop' 'tcp sport 80 drop'; do
+  fresh_lab
+  lab_exec nft add table ip qa
+  lab_exec nft add chain ip qa c '{ type filter hook input priority 0; policy accept; }'
+  lab_exec nft "add rule ip qa c $rule"
+  doctor
+  expect firewall FAIL "nft rule \`$(sed 's/[][*.^$]/\\&/g' <<<"$rule")\`" "nft \`$rule\`: firewall FAIL names the rule"
+done
+# The fix doctor gives for a drop makes it ok: the accept it inserts comes first.
+fresh_lab
+lab_exec nft add table ip qa
+lab_exec nft add chain ip qa c '{ type filter hook input priority 0; policy accept; }'
+lab_exec nft add rule ip qa c iifname '"tcplab0"' drop
+doctor
+expect firewall FAIL "fix: .*sudo nft insert rule ip qa c iifname tcplab0 accept$" "nft iifname drop: the fix inserts an accept"
+fix=$(grep -oE "sudo nft insert rule ip qa c iifname tcplab0 accept" <<<"$OUT" | head -1)
+# shellcheck disable=SC2086
+lab_exec ${fix#sudo }
+doctor
+expect firewall ok "no nft rule drops traffic on tcplab0" "after doctor's own fix (accept before the drop): firewall ok"
+start_server --http-port 80 || { not_ok "server starts"; exit 1; }
+check "after doctor's own fix: curl gets 200 from the stack" bash -c '
+  [ "$(ip netns exec "$1" timeout 20 curl -s -o /dev/null -w "%{http_code}" --max-time 10 \
+    http://192.0.2.2/)" = 200 ]' _ "$LAB_NAME"
+stop_server
 
 "$TCPLAB" doctor --help | grep -q "rp_filter"; rc=$?
 check "--help lists the checks" test "$rc" = 0

@@ -200,8 +200,8 @@ check "host address already on tcplab0: exit 1, names the interface" \
   bash -c "[ $RC -eq 1 ] && grep -q 'overlaps address 192.0.2.1/24 on interface tcplab0' <<<\"\$0\"" "$OUT"
 echo "# $OUT"
 run_cli "$TCPLAB" serve --tun tcplab1 --host-ip none --ip 192.0.2.1
-check "stack address already on an interface: exit 1" \
-  bash -c "[ $RC -eq 1 ] && grep -q -- '--ip 192.0.2.1 overlaps address 192.0.2.1/24 on interface tcplab0' <<<\"\$0\"" "$OUT"
+check "--host-ip none on a TUN nobody prepared: exit 1, says so before any address clash" \
+  bash -c "[ $RC -eq 1 ] && grep -q -- 'no TUN tcplab1 was prepared' <<<\"\$0\" && ! grep -q overlaps <<<\"\$0\"" "$OUT"
 check "failed starts leave no tcplab1 behind" bash -c "! ip -n '$LAB_NAME' link show tcplab1 >/dev/null 2>&1"
 check "first server still answers" ping_ok
 

@@ -117,7 +117,7 @@ refusals=(
   "--host-ip 172.31.9.5/24|contains 172.31.9.1, the gateway of default route via 172.31.9.1 dev vm0 table 102"
   "--host-ip 203.0.113.1/24|overlaps route 203.0.113.0/24 dev vm0 table 100"
   "--ip 203.0.113.7|overlaps route 203.0.113.0/24 dev vm0 table 100"
-  "--host-ip none --ip 192.0.2.7|--ip 192.0.2.7 overlaps address 192.0.2.2/24 on interface vm0"
+  "--host-ip none --ip 192.0.2.7|no TUN tcplab0 was prepared"
 )
 for r in "${refusals[@]}"; do
   args=${r%%|*} expected=${r#*|}

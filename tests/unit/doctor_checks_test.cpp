@@ -190,6 +190,49 @@ TEST_CASE("doctor: addresses with --host-ip none agree with serve: no addressed 
   CHECK(fine.detail == "stack 192.0.2.2: free: clash with no address or route");
 }
 
+TEST_CASE("doctor: --host-ip none advises the /24 around the given --ip") {
+  ip::AddressRequest none;
+  none.host_choice = ip::HostChoice::None;
+  none.interface = "tlq0";
+  none.ip = wire::Ipv4Address{0xAC1F0902};  // 172.31.9.2
+  ip::NetworkView unaddressed;
+  unaddressed.tun_interfaces = {"tlq0"};
+  auto c = check_addresses(none, ip::decide_addresses(none, unaddressed),
+                           ip::check_admin_addressed(none, unaddressed));
+  CHECK(c.status == Status::Fail);
+  CHECK(c.fix.find("sudo ip addr add 172.31.9.1/24 dev tlq0 && sudo ip link set tlq0 up "
+                   "(then --ip 172.31.9.2)") != std::string::npos);
+  CHECK(c.fix.find("192.0.2") == std::string::npos);
+}
+
+TEST_CASE("doctor: --host-ip none with no TUN at all names the missing TUN, not a clash of --ip") {
+  // Another tcplab runs on tcplab1 with 192.0.2.1/24; nobody prepared tcplab0.
+  ip::AddressRequest none;
+  none.host_choice = ip::HostChoice::None;
+  none.interface = "tcplab0";
+  ip::NetworkView other_tun;
+  other_tun.tun_interfaces = {"tcplab1"};
+  other_tun.addresses.push_back({"tcplab1", kHost});
+  other_tun.routes.push_back({"tcplab1", *ip::Ipv4Cidr::parse("192.0.2.0/24"), std::nullopt});
+  auto refusal = ip::check_admin_addressed(none, other_tun);
+  REQUIRE(refusal);
+  CHECK(refusal->tun_missing);  // serve reports it, not the clash, once it has opened the TUN
+  auto c = check_addresses(none, ip::decide_addresses(none, other_tun), refusal);
+  CHECK(c.status == Status::Fail);
+  CHECK(c.detail.find("no TUN tcplab0 was prepared") != std::string::npos);
+  CHECK(c.detail.find("overlaps") == std::string::npos);
+  // Once an admin prepared tcplab0, --ip inside tcplab1's prefix is a clash again.
+  ip::NetworkView prepared = other_tun;
+  prepared.tun_interfaces.push_back("tcplab0");
+  CHECK_FALSE(ip::decide_addresses(none, prepared).ok());
+  // tcplab creating the TUN is what --host-ip none rules out.
+  auto device = check_device_name({}, "tcplab0", root(), ip::HostChoice::None);
+  CHECK(device.status == Status::Fail);
+  CHECK(device.detail.find("tcplab creates it") == std::string::npos);
+  CHECK(device.detail.find("--host-ip none") != std::string::npos);
+  CHECK(check_device_name({}, "tcplab0", root(), ip::HostChoice::Given).status == Status::Ok);
+}
+
 TEST_CASE("doctor: rp_filter") {
   CHECK(check_rp_filter({0, 0, std::nullopt}, "tcplab0").status == Status::Ok);
   CHECK(check_rp_filter({2, 2, std::nullopt}, "tcplab0").detail.find("loose") != std::string::npos);
@@ -203,6 +246,35 @@ TEST_CASE("doctor: rp_filter") {
   CHECK(check_rp_filter({0, 0, 1}, "tcplab0").fix.find("net.ipv4.conf.tcplab0.rp_filter=2") !=
         std::string::npos);
   CHECK(check_rp_filter({}, "tcplab0").status == Status::Info);
+}
+
+TEST_CASE("doctor: strict rp_filter is fine while the stack's address is routed via the TUN") {
+  // all = default = 1, so the TUN gets 1: curl and ping work, the reply route leads back into the TUN.
+  auto routed = check_rp_filter({1, 1, 1}, "tcplab0", StackRoute{kStack, true});
+  CHECK(routed.status == Status::Ok);
+  CHECK(routed.detail.find("strict") != std::string::npos);
+  CHECK(routed.detail.find("192.0.2.2 is routed via tcplab0") != std::string::npos);
+  CHECK(routed.fix.empty());
+  auto elsewhere = check_rp_filter({1, 1, 1}, "tcplab0", StackRoute{kStack, false});
+  CHECK(elsewhere.status == Status::Fail);
+  CHECK(elsewhere.detail.find("the stack's address 192.0.2.2, which is not routed via tcplab0") !=
+        std::string::npos);
+}
+
+TEST_CASE("doctor: the rp_filter fix changes only the settings that make it strict") {
+  const StackRoute unrouted{kStack, false};
+  // Only the TUN is strict: all and default stay as they are.
+  CHECK(check_rp_filter({0, 0, 1}, "tcplab0", unrouted).fix ==
+        "sudo sysctl -w net.ipv4.conf.tcplab0.rp_filter=2 (2 = loose, 0 = off)");
+  // Only all is strict: the TUN's own 0 is not what needs changing.
+  CHECK(check_rp_filter({1, 0, 0}, "tcplab0", unrouted).fix ==
+        "sudo sysctl -w net.ipv4.conf.all.rp_filter=2 (2 = loose, 0 = off)");
+  CHECK(
+      check_rp_filter({1, 1, 1}, "tcplab0", unrouted).fix ==
+      "sudo sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.tcplab0.rp_filter=2 (2 = loose, 0 = off)");
+  // No TUN yet: the one tcplab creates starts from default.
+  CHECK(check_rp_filter({0, 1, std::nullopt}, "tcplab0", unrouted).fix ==
+        "sudo sysctl -w net.ipv4.conf.default.rp_filter=2 (2 = loose, 0 = off)");
 }
 
 TEST_CASE("doctor: firewall rules") {
@@ -253,6 +325,79 @@ TEST_CASE("doctor: firewall rules") {
         "OUTPUT "
         "-o tcplab0 -j ACCEPT (nft: sudo nft insert rule ip fw in_chain iifname tcplab0 accept && "
         "sudo nft insert rule ip fw out_chain oifname tcplab0 accept)");
+}
+
+namespace {
+// An `ip qa` table with one input chain (policy accept) holding `rules`, as `nft list ruleset`
+// prints it.
+Firewall nft_input(const std::string& rules, const std::string& hook = "input") {
+  return {"table ip qa {\n\tchain c {\n\t\ttype filter hook " + hook + " priority filter; policy accept;\n" +
+              rules + "\t}\n}\n",
+          std::nullopt, true};
+}
+}  // namespace
+
+TEST_CASE("doctor: an nft drop whose match hits the lab's traffic fails, wildcard, address or port") {
+  for (const char* rule : {"iifname \"tcplab*\" drop", "ip saddr 192.0.2.0/24 drop", "tcp sport 80 drop",
+                           "ip daddr 192.0.2.1 counter packets 3 bytes 180 drop",
+                           "iifname { \"eth0\", \"tcplab0\" } reject with icmp type port-unreachable",
+                           "meta l4proto tcp iifname != \"eth0\" drop"}) {
+    CAPTURE(rule);
+    auto c = check_firewall(nft_input("\t\t" + std::string(rule) + "\n"), "tcplab0");
+    CHECK(c.status == Status::Fail);
+    CHECK(c.detail == "nft rule `" + std::string(rule) + "`");
+    CHECK(c.fix == "let the lab's interface through: sudo nft insert rule ip qa c iifname tcplab0 accept");
+  }
+  // The same in the output direction: the kernel's packets to the stack.
+  auto out =
+      check_firewall(nft_input("\t\tip daddr 192.0.2.2 tcp dport { 80, 443 } drop\n", "output"), "tcplab0");
+  CHECK(out.status == Status::Fail);
+  CHECK(out.fix == "let the lab's interface through: sudo nft insert rule ip qa c oifname tcplab0 accept");
+  // Other addresses, ports, interfaces, protocols and states are no problem.
+  for (const char* rule :
+       {"iifname \"eth*\" drop", "ip saddr 10.0.0.0/8 drop", "tcp dport 22 drop", "tcp sport 443 drop",
+        "udp dport 53 drop", "ct state invalid drop", "iifname \"tcplab0\" ip saddr != 192.0.2.0/24 drop"}) {
+    CAPTURE(rule);
+    CHECK(check_firewall(nft_input("\t\t" + std::string(rule) + "\n"), "tcplab0").status == Status::Ok);
+  }
+  // The addresses doctor walks with are the ones serve would use.
+  LabTraffic elsewhere;
+  elsewhere.host = wire::Ipv4Address{0xC6336401};   // 198.51.100.1
+  elsewhere.stack = wire::Ipv4Address{0xC6336402};  // 198.51.100.2
+  CHECK(check_firewall(nft_input("\t\tip saddr 192.0.2.0/24 drop\n"), elsewhere).status == Status::Ok);
+  CHECK(check_firewall(nft_input("\t\tip saddr 198.51.100.0/24 drop\n"), elsewhere).status == Status::Fail);
+}
+
+TEST_CASE("doctor: an nft drop doctor cannot decide is named, never reported ok") {
+  auto c = check_firewall(nft_input("\t\tmeta mark 0x1 drop\n\t\tct state new drop\n"), "tcplab0");
+  CHECK(c.status == Status::Info);
+  CHECK(c.detail ==
+        "no nft rule surely drops traffic on tcplab0, but these may: nft rule `meta mark 0x1 drop` (in ip qa "
+        "c); "
+        "nft rule `ct state new drop` (in ip qa c)");
+  CHECK(c.fix.find("sudo nft insert rule ip qa c iifname tcplab0 accept") != std::string::npos);
+}
+
+TEST_CASE("doctor: nft rules count in order: an accept for the lab before the drop lets it through") {
+  // The state after running the fix doctor gave for `iifname "tcplab0" drop`.
+  auto fixed =
+      check_firewall(nft_input("\t\tiifname \"tcplab0\" accept\n\t\tiifname \"tcplab0\" drop\n"), "tcplab0");
+  CHECK(fixed.status == Status::Ok);
+  // After the drop, the accept is never reached.
+  CHECK(check_firewall(nft_input("\t\tiifname \"tcplab0\" drop\n\t\tiifname \"tcplab0\" accept\n"), "tcplab0")
+            .status == Status::Fail);
+  // An accept that covers only some of the lab's packets does not save it from a later drop.
+  CHECK(
+      check_firewall(nft_input("\t\tct state established accept\n\t\tiifname \"tcplab0\" drop\n"), "tcplab0")
+          .status == Status::Fail);
+  // A drop in a chain reached by jump counts; an accept there ends the walk too.
+  const std::string jumps =
+      "table inet fw {\n\tchain lab {\n\t\tip saddr 192.0.2.2 drop\n\t}\n\tchain input {\n"
+      "\t\ttype filter hook input priority 0; policy accept;\n\t\tjump lab\n\t}\n}\n";
+  auto jumped = check_firewall({jumps, std::nullopt, true}, "tcplab0");
+  CHECK(jumped.status == Status::Fail);
+  CHECK(jumped.fix ==
+        "let the lab's interface through: sudo nft insert rule inet fw input iifname tcplab0 accept");
 }
 
 TEST_CASE("doctor: a device with the TUN's name") {

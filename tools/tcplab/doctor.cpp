@@ -2,6 +2,7 @@
 // each failure. The facts come from doctor_probe.cpp, the judgement from stack/doctor/.
 #include <cstdio>
 
+#include "http/server.hpp"
 #include "stack/doctor/checks.hpp"
 #include "stack/link/netlink_view.hpp"
 #include "tools/tcplab/commands.hpp"
@@ -13,14 +14,47 @@ namespace tcplab::cli {
 
 namespace {
 // The same decision serve makes before it creates anything (stack/ip/address_choice.hpp).
-doctor::Check address_check(const LinkOptions& link) {
-  std::string error;
-  auto view = link::read_network_view(error);
+doctor::Check address_check(const LinkOptions& link, const std::optional<ip::NetworkView>& view,
+                            const std::string& view_error) {
   if (!view)
-    return doctor::Check{"addresses", doctor::Status::Fail, "cannot read addresses and routes: " + error, ""};
+    return doctor::Check{"addresses", doctor::Status::Fail, "cannot read addresses and routes: " + view_error,
+                         ""};
   const ip::AddressRequest request = address_request(link);
   return doctor::check_addresses(request, ip::decide_addresses(request, *view),
                                  ip::check_admin_addressed(request, *view));
+}
+
+// Where the stack's address would be routed, for the rp_filter check. tcplab gives the TUN a host
+// address whose prefix holds the stack's; with --host-ip none that is the admin's job, and
+// check_admin_addressed says whether it was done.
+std::optional<doctor::StackRoute> stack_route(const LinkOptions& link,
+                                              const std::optional<ip::NetworkView>& view) {
+  if (!view) return std::nullopt;
+  const ip::AddressRequest request = address_request(link);
+  const ip::AddressDecision decision = ip::decide_addresses(request, *view);
+  if (request.host_choice == ip::HostChoice::None)
+    return doctor::StackRoute{decision.ip, !ip::check_admin_addressed(request, *view)};
+  const bool host_prefix_holds_stack = decision.ok() && decision.host && decision.host->contains(decision.ip);
+  return doctor::StackRoute{decision.ip, host_prefix_holds_stack};
+}
+
+// The traffic the firewall check walks the rules with: the addresses serve would use and the
+// HTTP server's default port (doctor has no --http-port). With --host-ip none the host side is
+// the admin's address on the TUN whose prefix holds the stack's, if there is one.
+doctor::LabTraffic lab_traffic(const LinkOptions& link, const std::optional<ip::NetworkView>& view) {
+  doctor::LabTraffic lab;
+  lab.tun = link.tun.name;
+  lab.served_ports = {http::ServerConfig{}.port};
+  if (!view) return lab;  // serve's defaults
+  const ip::AddressRequest request = address_request(link);
+  const ip::AddressDecision decision = ip::decide_addresses(request, *view);
+  lab.stack = decision.ip;
+  lab.host = decision.host ? std::optional(decision.host->address) : std::nullopt;
+  if (request.host_choice == ip::HostChoice::None) {
+    for (const ip::InterfaceAddress& a : view->addresses)
+      if (a.interface == link.tun.name && a.address.contains(decision.ip)) lab.host = a.address.address;
+  }
+  return lab;
 }
 }  // namespace
 
@@ -48,8 +82,11 @@ int doctor_main(int argc, char** argv, int first) {
         "  addresses     --host-ip and --ip are not on another interface or routed elsewhere (with\n"
         "                --host-ip none: the TUN exists and carries an address whose prefix holds --ip,\n"
         "                or a route to it)\n"
-        "  rp_filter     strict reverse-path filtering (net.ipv4.conf.*.rp_filter = 1)\n"
-        "  firewall      nft/iptables rules or policies that drop the TUN's traffic (needs root)\n"
+        "  rp_filter     strict reverse-path filtering (net.ipv4.conf.*.rp_filter = 1) when the stack's\n"
+        "                address is not routed via the TUN\n"
+        "  firewall      nft/iptables rules or policies that drop the TUN's traffic (needs root);\n"
+        "                nft chains are read in order, as the kernel does, with the lab's addresses\n"
+        "                and port 80: a rule that only may drop it is named (info)\n"
         "  device-name   an interface already called --tun (another tcplab, a non-TUN device)\n"
         "  tun-settings  the existing TUN's MTU and offloads (information)\n"
         "  netem         whether tc's netem is available (information)\n"
@@ -65,13 +102,15 @@ int doctor_main(int argc, char** argv, int first) {
   const std::string& tun = link.tun.name;
   auto me = probe_identity();
   auto device = probe_interface(tun);
+  std::string view_error;
+  const auto view = link::read_network_view(view_error);
   std::vector<doctor::Check> checks = {
       doctor::check_tun_device(probe_tun_node(), me),
       doctor::check_privilege(me, tun, device),
-      address_check(link),
-      doctor::check_rp_filter(probe_rp_filter(tun), tun),
-      doctor::check_firewall(probe_firewall(me), tun),
-      doctor::check_device_name(device, tun, me),
+      address_check(link, view, view_error),
+      doctor::check_rp_filter(probe_rp_filter(tun), tun, stack_route(link, view)),
+      doctor::check_firewall(probe_firewall(me), lab_traffic(link, view)),
+      doctor::check_device_name(device, tun, me, link.host_choice),
       doctor::check_tun_settings(device, tun, link.tun.mtu, link.tun.offload,
                                  device.exists ? probe_ethtool(tun) : std::nullopt),
       doctor::check_netem(probe_netem()),
