@@ -260,6 +260,16 @@ std::vector<std::byte> tcp_packet(bool in, bool syn, bool ack, uint32_t seq, siz
 
 const FourTuple kConnection{kUs, 80, kPeer, 40000};
 
+// The segment event the stack emits when it builds `packet`, one of ours on kConnection.
+void built(trace::Tracer& tracer, Instant t, const std::vector<std::byte>& packet, std::string_view note = {},
+           bool retransmission = false) {
+  auto ip = wire::parse_ipv4(packet);
+  auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
+  REQUIRE(seg);
+  tracer.segment(t,
+                 {trace::Direction::Out, kConnection, *seg, true, Seq(5000), Seq(100), note, retransmission});
+}
+
 }  // namespace
 
 TEST_CASE("pcapng: section header and one raw-IPv4 interface with nanosecond timestamps") {
@@ -361,15 +371,9 @@ TEST_CASE("pcapng: a note on one of a turn's pure ACKs goes on that ACK, not the
     w.set_origin(t0, wall0);
     trace::Tracer tracer;
     tracer.add(&w);
-    auto built = [&](const std::vector<std::byte>& packet, std::string_view note) {
-      auto ip = wire::parse_ipv4(packet);
-      auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
-      REQUIRE(seg);
-      tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, false, Seq(5000), Seq(100), note});
-    };
-    built(dup, "");
-    built(turn_ack, "ACK for the segments read this turn");
-    built(update, "window update");
+    built(tracer, t0, dup);
+    built(tracer, t0, turn_ack, "ACK for the segments read this turn");
+    built(tracer, t0, update, "window update");
     for (const auto* packet : {&dup, &turn_ack, &update})
       tracer.packet(t0 + microseconds(1), trace::Direction::Out, *packet);
     w.flush();
@@ -467,17 +471,12 @@ TEST_CASE("pcapng: a CLOSE's state change goes on the FIN, after the data queued
     w.set_origin(t0, wall0);
     trace::Tracer tracer;
     tracer.add(&w);
-    auto built = [&](Instant t, const std::vector<std::byte>& packet) {
-      auto ip = wire::parse_ipv4(packet);
-      auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
-      REQUIRE(seg);
-      tracer.segment(t, {trace::Direction::Out, kConnection, *seg, true, Seq(6000), Seq(100)});
-      tracer.packet(t, trace::Direction::Out, packet);
-    };
     tracer.state_change(t0, kConnection, "ESTABLISHED", "FIN-WAIT-1",
                         "RFC 9293 §3.10.4 (CLOSE in ESTABLISHED)");
-    built(t0, data);
-    built(t0 + milliseconds(40), fin);
+    built(tracer, t0, data);
+    tracer.packet(t0, trace::Direction::Out, data);
+    built(tracer, t0 + milliseconds(40), fin);
+    tracer.packet(t0 + milliseconds(40), trace::Direction::Out, fin);
   }
   auto p = packets_of(read_all(tmp.path()));
   REQUIRE(p.size() == 2);
@@ -497,10 +496,7 @@ TEST_CASE("pcapng: a valid SYN cookie's state change goes on the ACK that carrie
     tracer.add(&w);
     tracer.packet(t0, trace::Direction::In, ack);
     tracer.state_change(t0, kConnection, "LISTEN", "SYN-RECEIVED", "RFC 4987 §3.6 (valid SYN cookie)");
-    auto ip = wire::parse_ipv4(answer);
-    auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
-    REQUIRE(seg);
-    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, true, Seq(5000), Seq(100)});
+    built(tracer, t0, answer);
     tracer.packet(t0, trace::Direction::Out, answer);
   }
   auto p = packets_of(read_all(tmp.path()));
@@ -519,12 +515,8 @@ TEST_CASE("pcapng: of a segment and its retransmission built in one turn, the no
     w.set_origin(t0, wall0);
     trace::Tracer tracer;
     tracer.add(&w);
-    auto ip = wire::parse_ipv4(segment);
-    auto seg = wire::parse_tcp(ip->payload, kUs, kPeer);
-    REQUIRE(seg);
-    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, true, Seq(5000), Seq(100)});
-    tracer.segment(t0, {trace::Direction::Out, kConnection, *seg, true, Seq(5000), Seq(100),
-                        "rescue retransmission", true});
+    built(tracer, t0, segment);
+    built(tracer, t0, segment, "rescue retransmission", true);
     tracer.packet(t0, trace::Direction::Out, segment);
     tracer.packet(t0, trace::Direction::Out, segment);
   }

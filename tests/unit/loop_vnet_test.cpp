@@ -48,6 +48,27 @@ std::vector<std::byte> partial_ping() {
   return ping;
 }
 
+// A SYN from 192.0.2.1:40000 to port 80 (MSS 1460), with a complete TCP checksum.
+std::vector<std::byte> syn_to_port_80() {
+  wire::TcpSegment seg;
+  seg.source_port = 40000;
+  seg.destination_port = 80;
+  seg.seq = Seq(1000);
+  seg.flags.syn = true;
+  seg.window = 65535;
+  seg.options.mss = 1460;
+  std::vector<std::byte> tcp_bytes(60);
+  tcp_bytes.resize(wire::emit_tcp(seg, wire::test::kPeer, wire::test::kUs, tcp_bytes));
+  wire::Ipv4Header ip;
+  ip.protocol = 6;
+  ip.source = wire::test::kPeer;
+  ip.destination = wire::test::kUs;
+  std::vector<std::byte> syn(20 + tcp_bytes.size());
+  wire::emit_ipv4_header(ip, tcp_bytes.size(), syn);
+  std::copy(tcp_bytes.begin(), tcp_bytes.end(), syn.begin() + 20);
+  return syn;
+}
+
 wire::VirtioNetHeader needs_checksum_at(uint16_t start, uint16_t offset) {
   wire::VirtioNetHeader h;
   h.flags = wire::kVirtioNeedsChecksum;
@@ -181,21 +202,7 @@ TEST_CASE("loop with vnet header: only a partial checksum at the TCP checksum fi
     void on_acceptable(uint16_t) override {}
   } acceptor;
   REQUIRE(stack.tcp().listen(80, &acceptor));
-  wire::TcpSegment seg;
-  seg.source_port = 40000;
-  seg.destination_port = 80;
-  seg.seq = Seq(1000);
-  seg.flags.syn = true;
-  seg.window = 65535;
-  std::vector<std::byte> tcp_bytes(60);
-  tcp_bytes.resize(wire::emit_tcp(seg, wire::test::kPeer, wire::test::kUs, tcp_bytes));
-  wire::Ipv4Header ip;
-  ip.protocol = 6;
-  ip.source = wire::test::kPeer;
-  ip.destination = wire::test::kUs;
-  std::vector<std::byte> syn(20 + tcp_bytes.size());
-  wire::emit_ipv4_header(ip, tcp_bytes.size(), syn);
-  std::copy(tcp_bytes.begin(), tcp_bytes.end(), syn.begin() + 20);
+  auto syn = syn_to_port_80();
   wire::write_u16(syn, 36, 0xdead);  // a TCP checksum nobody finishes
   link.send(needs_checksum_at(0, 10), syn);
   for (int i = 0; i < 10 && loop.stats().packets_read < 1; ++i) loop.run_once(std::chrono::milliseconds(50));
@@ -224,22 +231,7 @@ TEST_CASE("loop with vnet header: a partial TCP checksum is trusted, or finished
       void on_acceptable(uint16_t) override {}
     } acceptor;
     REQUIRE(stack.tcp().listen(80, &acceptor));
-    wire::TcpSegment seg;
-    seg.source_port = 40000;
-    seg.destination_port = 80;
-    seg.seq = Seq(1000);
-    seg.flags.syn = true;
-    seg.window = 65535;
-    seg.options.mss = 1460;
-    std::vector<std::byte> tcp_bytes(60);
-    tcp_bytes.resize(wire::emit_tcp(seg, wire::test::kPeer, wire::test::kUs, tcp_bytes));
-    wire::Ipv4Header ip;
-    ip.protocol = 6;
-    ip.source = wire::test::kPeer;
-    ip.destination = wire::test::kUs;
-    std::vector<std::byte> syn(20 + tcp_bytes.size());
-    wire::emit_ipv4_header(ip, tcp_bytes.size(), syn);
-    std::copy(tcp_bytes.begin(), tcp_bytes.end(), syn.begin() + 20);
+    auto syn = syn_to_port_80();
     const uint16_t full = wire::read_u16(syn, 36);
     wire::ChecksumAccumulator pseudo;
     pseudo.add(wire::ConstBytes(syn).subspan(12, 8));
