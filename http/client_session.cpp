@@ -197,6 +197,7 @@ void ClientSession::start_fetch(size_t index) {
   active_ = index;
   const Url& url = active_url();
   report_ = FetchReport{};
+  report_.retried = retried_;  // still set when this start is the retry of the same URL
   report_.index = index;
   report_.url = url.text;
   parser_.expect(false);

@@ -47,6 +47,9 @@ struct FetchReport {
   std::string url;
   unsigned conn = 0;  // connections are numbered 1, 2, ... in the order opened; 0: none
   bool reused = false;
+  // The URL went out again on a new connection: the kept one was closed or reset before any
+  // byte of its response (RFC 9112 §9.3.1).
+  bool retried = false;
   bool ok = false;    // a complete response arrived (any status code)
   std::string error;  // why not, one line
   int minor = 1;

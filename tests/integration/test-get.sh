@@ -390,7 +390,7 @@ check "Ctrl-C while only the close is left: exit 0, says every URL was fetched [
 # RFC 9112 §9.3.1: a RST on the reused connection before any response byte: retried once.
 get --trace --msl 0.5 "http://$HOST:8103/a" "http://$HOST:8103/b"
 check "RST on a reused connection before the response: retried on a new one, exit 0 [rc $RC]" \
-  bash -c 'test "$1" = 0 && grep -q "/b: HTTP/1.1 200 OK.*conn 2 (new)" <<<"$2" &&
+  bash -c 'test "$1" = 0 && grep -q "/b: HTTP/1.1 200 OK.*conn 2 (new), retried: the kept connection" <<<"$2" &&
     grep -q "reset by the server (RST) before any response; retrying on a new connection" <<<"$2"' \
   _ "$RC" "$OUT"
 

@@ -451,6 +451,8 @@ TEST_CASE("a kept connection reset (RST) before any response byte: retried once 
   REQUIRE(h.reports.size() == 2);
   CHECK(h.reports[1].ok);
   CHECK(h.reports[1].conn == 2);
+  CHECK(h.reports[1].retried);  // the report says so, not only the trace
+  CHECK_FALSE(h.reports[0].retried);
   CHECK(h.session->failures() == 0);
 
   // Once only, and never when a byte of the response came.

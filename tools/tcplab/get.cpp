@@ -161,6 +161,7 @@ class Printer final : public http::ClientEvents {
   void on_fetched(const http::FetchReport& r) override {
     std::string conn = r.conn == 0 ? std::string("no connection")
                                    : "conn " + std::to_string(r.conn) + (r.reused ? " (reused)" : " (new)");
+    if (r.retried) conn += ", retried: the kept connection closed before any response (RFC 9112 §9.3.1)";
     if (!r.ok) {
       std::printf("%s: failed on %s\n", r.url.c_str(), conn.c_str());
       std::fprintf(stderr, "tcplab get: %s: %s\n", r.url.c_str(), r.error.c_str());
