@@ -392,6 +392,8 @@ class LineParser {
         item = trim(item.substr(n));
       }
       if (words.empty()) fail(t, "empty option between commas");
+      // Where this item starts in the line, so an error points at it rather than at '<'.
+      const int item_column = t.column + static_cast<int>(words[0].data() - t.text.data());
       OptionSpec o;
       auto arity = [&](size_t n) {
         if (words.size() != n)
@@ -435,7 +437,8 @@ class LineParser {
           o.blocks.emplace_back(left, right);
         }
         for (const auto& x : s.options) {
-          if (x.kind == OptionSpec::Kind::Sack) fail(t, "one sack option per segment; list all blocks in it");
+          if (x.kind == OptionSpec::Kind::Sack)
+            fail(item_column, "sack", "one sack option per segment; list all blocks in it");
         }
       } else if (const char* why = unsupported_option(words[0])) {
         fail(t, "option '" + std::string(words[0]) + "' is not supported: " + why);
@@ -443,6 +446,14 @@ class LineParser {
         fail(t, "unknown option '" + std::string(words[0]) +
                     "' (known: mss, wscale, sackOK, TS, sack, nop, eol)");
       }
+      // An option given twice cannot be checked: the segment carries one value, and the
+      // comparison would see only one of the two (nop and eol are padding, any number goes).
+      const bool padding = o.kind == OptionSpec::Kind::Nop || o.kind == OptionSpec::Kind::Eol;
+      if (!padding && o.kind != OptionSpec::Kind::Sack)  // sack has its own message above
+        for (const auto& x : s.options)
+          if (x.kind == o.kind)
+            fail(item_column, std::string(words[0]),
+                 "option '" + std::string(words[0]) + "' is given twice; a segment carries it once");
       s.options.push_back(o);
     }
   }
