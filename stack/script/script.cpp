@@ -757,7 +757,7 @@ class LineParser {
   void check_call_numbers(const CallSpec& c, const Token& name, const std::vector<int>& columns) const {
     static const std::set<std::string> takes_fd = {"bind",  "listen",     "accept",     "connect", "write",
                                                    "send",  "read",       "recv",       "close",   "shutdown",
-                                                   "abort", "setsockopt", "getsockopt", "state"};
+                                                   "abort", "setsockopt", "getsockopt", "state",   "fcntl"};
     auto at = [&](size_t i) { return i < columns.size() ? columns[i] : name.column; };
     auto digits = [](std::string_view v, size_t max_digits) {
       return !v.empty() && v.size() <= max_digits &&
@@ -786,6 +786,22 @@ class LineParser {
     if (c.name == "write" || c.name == "send" || c.name == "read" || c.name == "recv")
       check_count(2, "a byte count");
     if (c.name == "listen" && c.args.size() > 1) check_count(1, "a backlog");
+    // tcplab's sockets never block and keep no other flags: fcntl() can only confirm that,
+    // and an ioctl() would be answered with numbers tcplab does not keep.
+    if (c.name == "ioctl")
+      fail(name, "ioctl() is not supported by tcplab's scenario player (use read() to see what is "
+                 "readable)");
+    if (c.name == "fcntl") {
+      if (c.args.size() == 2 && c.args[1] == "F_GETFL") return;
+      if (c.args.size() == 3 && c.args[1] == "F_SETFL") {
+        if (c.args[2].find("O_NONBLOCK") == std::string::npos)
+          fail(at(2), c.args[2], "fcntl(F_SETFL) without O_NONBLOCK: tcplab sockets never block");
+        return;
+      }
+      fail(c.args.size() > 1 ? at(1) : name.column, c.args.size() > 1 ? c.args[1] : c.name,
+           "fcntl() supports F_GETFL and F_SETFL with O_NONBLOCK, like "
+           "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK)");
+    }
     if (c.name == "shutdown") {
       if (c.args.size() < 2) fail(name, "shutdown() needs HOW: shutdown(4, SHUT_WR)");
       if (c.args[1] != "SHUT_WR" && c.args[1] != "SHUT_RDWR")

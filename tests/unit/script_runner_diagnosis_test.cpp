@@ -56,3 +56,16 @@ TEST_CASE("script runner: config values that cannot work are refused with the ra
   CHECK(error_of("// config: rto_max=100ms").find("is above rto_max") != std::string::npos);
   CHECK(run_text(std::string("// config: port=1 mtu=1500 rto_min=1s rto_max=1s\n") + kPassiveOpen).passed);
 }
+
+TEST_CASE("script runner: a call on a descriptor that is not open returns -1 EBADF, as scripts expect") {
+  // After close(4) the descriptor is gone: packetdrill scripts write the kernel's answer.
+  RunResult closed = run_text(std::string(kPassiveOpen) + "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n" +
+                              "+0 close(4) = -1 EBADF\n+0 fcntl(4, F_GETFL) = -1 EBADF\n");
+  CHECK(closed.passed);
+  CHECK(all_of(closed).empty());
+  RunResult wrong = run_text(std::string(kPassiveOpen) + "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n" +
+                             "+0 fcntl(4, F_GETFL) = 2050\n+0 close(5) = 0\n");
+  REQUIRE_FALSE(wrong.passed);
+  CHECK(all_of(wrong).find("close() on fd 5, which is not open, returned -1 EBADF, the script expects 0") !=
+        std::string::npos);
+}
