@@ -1373,9 +1373,22 @@ class Runner final : public tcp::AcceptHandler {
         actual = fd.socket ? std::string(to_string(fd.socket->state()))
                            : (fd.kind == Fd::Kind::Listener ? "LISTEN" : "CLOSED");
         value = rfc_state_name(value, true).value_or(value);  // checked by the parser
-      } else if (!snap) {
-        ignored.push_back(field + " (no connection)");
-        continue;
+      } else if (!snap || (field == "tcpi_total_retrans" && !info)) {
+        // Without a connection tcplab has none of these numbers: skipping the field would pass
+        // whatever the script claims, so a field it does keep fails; others stay ignored.
+        if (std::find(std::begin(kTcpInfoNumbers), std::end(kTcpInfoNumbers), field) ==
+            std::end(kTcpInfoNumbers)) {
+          ignored.push_back(field + " (no connection)");
+          continue;
+        }
+        const std::string what = fd.kind == Fd::Kind::Listener ? "a listener"
+                                 : fd.kind == Fd::Kind::Unbound ? "not connected"
+                                                                : "its connection is closed";
+        throw Stop{script_.path + ":" + std::to_string(current_->number) + ": TCP_INFO " + field +
+                       " has no value: fd " + std::to_string(fd.number) + " has no connection (" + what +
+                       "), the script expects " + value,
+                   {"line " + std::to_string(current_->number) + ": " + current_->text,
+                    "(tcplab keeps " + field + " per connection; leave it out of this call)"}};
       } else if (field == "tcpi_rto") {
         actual = std::to_string(micros(snap->rto));
       } else if (field == "tcpi_rtt") {
