@@ -188,6 +188,7 @@ class Runner final : public tcp::AcceptHandler {
       result.script_error = stop.script_error;
       result.diagnosis.push_back(stop.headline);
       for (const auto& d : stop.details) result.diagnosis.push_back("  " + d);
+      result.failure_lines = result.diagnosis.size();
       if (!stop.script_error || !history_.empty()) {
         result.diagnosis.push_back(
             "lines that ran before (virtual time, seq/ack relative to each side's ISN):");
@@ -200,6 +201,7 @@ class Runner final : public tcp::AcceptHandler {
                                  (script_.path == "-" ? " (the script on stdin again)" : ""));
     } catch (const std::exception& e) {
       result.diagnosis.push_back("exception from the stack: " + std::string(e.what()));
+      result.failure_lines = 1;
       for (const auto& h : history_) result.diagnosis.push_back(h);
     }
     return result;

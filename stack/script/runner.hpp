@@ -51,6 +51,9 @@ struct RunResult {
   bool stopped = false;       // stop_requested() ended the run before `stopped_line`
   int stopped_line = 0;
   std::vector<std::string> diagnosis;  // why it failed: headline, details, history
+  // How many of the diagnosis's first lines are the failure itself (headline and details),
+  // before the history and the rerun hint: what a self-test's expect-error is matched with.
+  size_t failure_lines = 0;
 };
 
 RunResult run_script(const Script& script, const RunOptions& options);

@@ -85,3 +85,25 @@ TEST_CASE("script suite: an empty '// expect-error:' does not make a self-test p
   CHECK(out.find("not ok - ef-empty (a self-test needs a '// expect-error: TEXT' line)") !=
         std::string::npos);
 }
+
+TEST_CASE("script suite: expect-error is matched in the failure, not in the history, rerun hint or path") {
+  TempDir dir;
+  // The failure is a wrong read count; "win 65535" is only in a line that ran before it.
+  const std::string history = (dir.path / "ef-history.pkt").string();
+  std::ofstream(history) << "// expect-error: win 65535\n" << kPassiveOpen << "+0 read(4, ..., 10) = 3\n";
+  CHECK(run_printed({history}, true).find("not ok - ef-history (failed, but not with \"win 65535\")") !=
+        std::string::npos);
+  // The file's name is in the headline's path and in the rerun hint, never in the failure.
+  const std::string named = (dir.path / "ef-named.pkt").string();
+  std::ofstream(named) << "// expect-error: ef-named\n" << kPassiveOpen << "+0 read(4, ..., 10) = 3\n";
+  CHECK(run_printed({named}, true).find("not ok - ef-named (failed, but not with") != std::string::npos);
+  // The headline without its path, and the detail lines (the script line), do count.
+  const std::string right = (dir.path / "ef-right.pkt").string();
+  std::ofstream(right) << "// expect-error: 9: read() returned -1 EAGAIN, the script expects 3\n"
+                       << kPassiveOpen << "+0 read(4, ..., 10) = 3\n";
+  CHECK(run_printed({right}, true).find("ok - ef-right (failed as expected") != std::string::npos);
+  const std::string detail = (dir.path / "ef-detail.pkt").string();
+  std::ofstream(detail) << "// expect-error: line 9: +0 read(4, ..., 10) = 3\n"
+                        << kPassiveOpen << "+0 read(4, ..., 10) = 3\n";
+  CHECK(run_printed({detail}, true).find("ok - ef-detail (failed as expected") != std::string::npos);
+}

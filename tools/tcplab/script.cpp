@@ -72,7 +72,8 @@ FlagTable script_flags(ScriptOptions& o) {
              return std::nullopt;
            });
   add_flag(flags, "--expect-fail", "", "off",
-           "every script must FAIL with the text of its '// expect-error:' line (the runner's "
+           "every script must FAIL with the text of its '// expect-error:' line in its failure: the "
+           "headline without the path, and the lines under it, not the history (the runner's "
            "self-tests in tests/scenarios/selftest)",
            switch_into(o.expect_fail, true));
   return flags;
