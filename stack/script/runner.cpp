@@ -1307,9 +1307,12 @@ class Runner final : public tcp::AcceptHandler {
     const std::string& opt = c.args[2];
     if (opt == "SO_REUSEADDR" || opt == "SO_REUSEPORT") return check_result(c, 0) + " (ignored)";
     if (opt == "SO_LINGER") {
-      std::string v = c.args.size() > 3 ? c.args[3] : "";
-      v.erase(std::remove_if(v.begin(), v.end(), [](unsigned char ch) { return std::isspace(ch); }), v.end());
-      fd.linger0 = v.find("onoff=1") != std::string::npos && v.find("linger=0") != std::string::npos;
+      // struct linger's two fields, read as numbers: a substring test took linger=05 or
+      // linger=00 for "linger=0", and onoff=10 for "onoff=1".
+      auto value = linger_value(c.args.size() > 3 ? c.args[3] : "");
+      if (!value)
+        line_script_error("SO_LINGER takes {onoff=N, linger=SECONDS} with numbers, like {onoff=1, linger=0}");
+      fd.linger0 = value->first != 0 && value->second == 0;
       return check_result(c, 0) + (fd.linger0 ? " (close() will abort with RST)" : "");
     }
     if (opt == "TCP_FASTOPEN" || opt == "TCP_FASTOPEN_CONNECT")
@@ -1319,6 +1322,29 @@ class Runner final : public tcp::AcceptHandler {
     if (opt == "SO_RCVBUF" || opt == "SO_SNDBUF")
       line_script_error(opt + " is per stack in tcplab: use '// config: receive_buffer=N' or send_buffer=N");
     line_script_error("setsockopt " + opt + " is not supported by the scenario runner");
+  }
+
+  // "{onoff=1, linger=0}" (packetdrill's struct linger): onoff and linger, in either order.
+  static std::optional<std::pair<uint64_t, uint64_t>> linger_value(std::string_view v) {
+    v = trim_text(v);
+    if (v.size() < 2 || v.front() != '{' || v.back() != '}') return std::nullopt;
+    v = v.substr(1, v.size() - 2);
+    std::optional<uint64_t> onoff, linger;
+    while (!v.empty()) {
+      size_t comma = std::min(v.find(','), v.size());
+      std::string_view item = trim_text(v.substr(0, comma));
+      v = comma < v.size() ? v.substr(comma + 1) : std::string_view{};
+      size_t eq = item.find('=');
+      if (eq == std::string_view::npos) return std::nullopt;
+      std::string_view name = trim_text(item.substr(0, eq));
+      auto number = parse_uint(trim_text(item.substr(eq + 1)));
+      if (!number) return std::nullopt;
+      if (name == "onoff" && !onoff) onoff = number;
+      else if (name == "linger" && !linger) linger = number;
+      else return std::nullopt;
+    }
+    if (!onoff || !linger) return std::nullopt;
+    return std::pair{*onoff, *linger};
   }
 
   std::string getsockopt(const CallSpec& c) {

@@ -69,3 +69,17 @@ TEST_CASE("script runner: a call on a descriptor that is not open returns -1 EBA
   CHECK(all_of(wrong).find("close() on fd 5, which is not open, returned -1 EBADF, the script expects 0") !=
         std::string::npos);
 }
+
+TEST_CASE("script runner: SO_LINGER's onoff and linger are numbers, linger=05 is no abort") {
+  auto linger = [](const std::string& value, const std::string& expected) {
+    return run_text(std::string(kPassiveOpen) + "+0 setsockopt(4, SOL_SOCKET, SO_LINGER, " + value +
+                    ", 8) = 0\n+0 close(4) = 0\n+0 " + expected + "\n");
+  };
+  CHECK(linger("{onoff=1, linger=05}", "> F. 1:1(0) ack 1").passed);
+  CHECK(linger("{onoff=10, linger=0}", "> R 1:1(0)").passed);
+  CHECK(linger("{ linger = 0, onoff = 1 }", "> R 1:1(0)").passed);
+  CHECK(linger("{onoff=0, linger=0}", "> F. 1:1(0) ack 1").passed);
+  RunResult bad = linger("{onoff=1, linger=zero}", "> R 1:1(0)");
+  CHECK(bad.script_error);
+  CHECK(all_of(bad).find("SO_LINGER takes {onoff=N, linger=SECONDS}") != std::string::npos);
+}
