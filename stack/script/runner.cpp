@@ -651,6 +651,39 @@ class Runner final : public tcp::AcceptHandler {
     throw stop;
   }
 
+  // The peer a packet of the stack's is for: a segment's by its ports, an ICMP error's by the
+  // packet it quotes; 0 when it is for no peer of the script.
+  int peer_of(const Emitted& e) const {
+    auto ip = wire::parse_ipv4(e.bytes);
+    if (ip && ip->header.protocol == static_cast<uint8_t>(wire::IpProtocol::Icmp)) {
+      auto icmp = wire::parse_icmp(ip->payload);
+      if (!icmp) return 0;
+      auto quote = wire::parse_icmp_quote(icmp->body);
+      if (!quote) return 0;
+      for (int i = 0; i < kMaxPeers; ++i)
+        if (peers_[i].port == quote->source_port) return i + 1;
+      return 0;
+    }
+    return decode(e).peer;
+  }
+
+  // "> #N none": nothing unmatched went to peer N. Packets to other peers stay queued for
+  // their own '>' lines (and are still caught before the next '<' line or call).
+  void expect_nothing_pending_to(int peer) {
+    std::vector<const Emitted*> theirs;
+    for (const auto& e : emitted_)
+      if (peer_of(e) == peer) theirs.push_back(&e);
+    if (theirs.empty()) return;
+    Stop stop{script_.path + ":" + std::to_string(current_->number) + ": unexpected packet to peer #" +
+                  std::to_string(peer) + " where the script expects none: the stack sent " +
+                  std::to_string(theirs.size()) + " packet(s) to it the script does not expect",
+              {"line " + std::to_string(current_->number) + ": " + current_->text}};
+    for (const Emitted* e : theirs)
+      stop.details.push_back("unexpected packet at " + seconds_text(e->at) + ": " + describe(*e));
+    stop.details.push_back("(add a '>' line for it before this line, or fix the stack)");
+    throw stop;
+  }
+
   // ---------------------------------------------------------------- history
   // Lines that act (inject, call) are recorded before they run, so the core's trace events
   // follow them in the history; their outcome is appended afterwards.
@@ -710,7 +743,10 @@ class Runner final : public tcp::AcceptHandler {
         break;
       }
       case Line::Kind::ExpectNone:
-        expect_nothing_pending("where the script expects none");
+        if (line.segment.peer_given)
+          expect_nothing_pending_to(line.segment.peer);
+        else
+          expect_nothing_pending("where the script expects none");
         script_time_ = t;
         record(line, t, "nothing sent, as expected");
         break;

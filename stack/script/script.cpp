@@ -472,6 +472,7 @@ class LineParser {
       uint32_t n = number(t, std::string_view(t.text).substr(1), "peer");
       if (n < 1 || n > 16) fail(t, "peers are numbered #1 to #16");
       s.peer = static_cast<int>(n);
+      s.peer_given = true;
     }
     if (!inject && i < tokens.size() && tokens[i].text == "none") {
       line.kind = Line::Kind::ExpectNone;

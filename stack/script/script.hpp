@@ -46,6 +46,7 @@ struct OptionSpec {
 
 struct SegmentSpec {
   int peer = 1;  // "#2" selects remote peer 2 (its own port and ISN)
+  bool peer_given = false;  // "#N" written: "> #N none" is about that peer's packets only
   wire::TcpFlags flags;
   bool seq_any = false;  // "*" instead of seq:end(len)
   uint32_t seq = 0;      // relative to the sender's ISN

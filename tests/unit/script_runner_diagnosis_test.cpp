@@ -83,3 +83,16 @@ TEST_CASE("script runner: SO_LINGER's onoff and linger are numbers, linger=05 is
   CHECK(bad.script_error);
   CHECK(all_of(bad).find("SO_LINGER takes {onoff=N, linger=SECONDS}") != std::string::npos);
 }
+
+TEST_CASE("script runner: '> #N none' is about peer N's packets, not another peer's") {
+  // Peer #1's SYN-ACK is still unmatched when '> #2 none' runs: peer #2 was sent nothing.
+  const std::string open2 =
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 2) = 0\n"
+      "+0 < S 0:0(0) win 65535 <mss 1460>\n";
+  RunResult quiet = run_text(open2 + "+0 > #2 none\n+0 > S. 0:0(0) ack 1 <mss 1460>\n");
+  CHECK(quiet.passed);
+  CHECK(all_of(quiet).empty());
+  RunResult owed = run_text(open2 + "+0 > #1 none\n");
+  REQUIRE_FALSE(owed.passed);
+  CHECK(all_of(owed).find("unexpected packet to peer #1 where the script expects none") != std::string::npos);
+}
