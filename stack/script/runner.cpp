@@ -911,7 +911,8 @@ class Runner final : public tcp::AcceptHandler {
     const SegmentSpec& spec = line.segment;
     Micros lo, hi;
     if (line.time.kind == TimeSpec::Kind::Any) {
-      lo = t;
+      // "Whenever": a packet already sent, before the clock reached this line, matches too.
+      lo = 0;
       hi = t + kAnyHorizon;
     } else if (line.time.range_end) {
       lo = t;
@@ -949,7 +950,12 @@ class Runner final : public tcp::AcceptHandler {
       }
     }
     bool ok = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.ok; });
-    script_time_ = (line.time.kind == TimeSpec::Kind::Any || line.time.range_end) ? e.at : t;
+    // The next relative line counts from when the packet left; an earlier packet under '*'
+    // does not take the script's time back.
+    if (line.time.kind == TimeSpec::Kind::Any)
+      script_time_ = std::max(script_time_, e.at);
+    else
+      script_time_ = line.time.range_end ? e.at : t;
     if (!ok) {
       Stop stop{
           script_.path + ":" + std::to_string(line.number) + ": the stack's packet differs from the script",

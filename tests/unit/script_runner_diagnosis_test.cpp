@@ -96,3 +96,13 @@ TEST_CASE("script runner: '> #N none' is about peer N's packets, not another pee
   REQUIRE_FALSE(owed.passed);
   CHECK(all_of(owed).find("unexpected packet to peer #1 where the script expects none") != std::string::npos);
 }
+
+TEST_CASE("script runner: '*' on a '>' line matches a packet sent before the clock reached it") {
+  // Both segments leave at 0.100; the first is matched 5 ms later, within the tolerance, so
+  // the clock is at 0.105 when '*' asks for the second.
+  RunResult r = run_text(std::string(kPassiveOpen) + "+0 write(4, ..., 2920) = 2920\n" +
+                         "+.005 > . 1:1461(1460) ack 1\n* > P. 1461:2921(1460) ack 1\n" +
+                         "+.1 < . 1:1(0) ack 2921 win 65535\n");
+  CHECK(r.passed);
+  CHECK(all_of(r).empty());
+}
