@@ -194,11 +194,13 @@ class Runner final : public tcp::AcceptHandler {
             "lines that ran before (virtual time, seq/ack relative to each side's ISN):");
         for (const auto& h : history_) result.diagnosis.push_back(h);
       }
-      // A script read from stdin ("-") has to come through the pipe again.
+      // A script read from stdin is named "stdin" in diagnoses, but a rerun reads it from "-",
+      // through the pipe again: "stdin" would be taken for a file of that name.
       result.diagnosis.push_back("seed " + std::to_string(options_.seed) + ": rerun with " +
                                  options_.rerun_command + " --seed " + std::to_string(options_.seed) +
-                                 " --verbose " + text::shell_quote(script_.path) +
-                                 (script_.path == "-" ? " (the script on stdin again)" : ""));
+                                 " --verbose " +
+                                 (script_.from_stdin ? std::string("- (the script on stdin again)")
+                                                     : text::shell_quote(script_.path)));
     } catch (const std::exception& e) {
       result.diagnosis.push_back("exception from the stack: " + std::string(e.what()));
       result.failure_lines = 1;

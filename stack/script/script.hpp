@@ -126,6 +126,8 @@ struct ConfigEntry {
 struct Script {
   std::string path;
   std::string name;  // file name without directory and ".pkt"
+  // Read from stdin ("-", named "stdin" in diagnoses): a rerun has to pipe it in again.
+  bool from_stdin = false;
   std::vector<ConfigEntry> config;
   std::vector<Line> lines;
   std::optional<std::string> expect_error;  // "// expect-error: TEXT" (self-test scripts)

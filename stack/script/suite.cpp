@@ -156,6 +156,7 @@ int run_scripts(const std::vector<std::string>& paths, const SuiteOptions& optio
       expect_error = expect_error_comment(text);
     } else {
       expect_error = parsed.script->expect_error;
+      parsed.script->from_stdin = path == "-";
       if (std::string note = skipped_note(*parsed.script); !note.empty())
         std::fprintf(out, "# %s: %s\n", name.c_str(), note.c_str());
       if (options.before_script) options.before_script(path);

@@ -106,3 +106,15 @@ TEST_CASE("script runner: '*' on a '>' line matches a packet sent before the clo
   CHECK(r.passed);
   CHECK(all_of(r).empty());
 }
+
+TEST_CASE("script runner: the rerun hint of a script from stdin reads it from '-' again") {
+  auto parsed = parse_script("stdin", std::string(kPassiveOpen) + "+0 read(4, ..., 10) = 3\n");
+  REQUIRE(parsed.script);
+  parsed.script->from_stdin = true;
+  RunOptions options;
+  options.seed = 1;
+  options.out = stderr;
+  const std::string all = all_of(run_script(*parsed.script, options));
+  CHECK(all.find("--seed 1 --verbose - (the script on stdin again)") != std::string::npos);
+  CHECK(all.find("--verbose stdin") == std::string::npos);
+}
