@@ -118,3 +118,10 @@ TEST_CASE("script runner: the rerun hint of a script from stdin reads it from '-
   CHECK(all.find("--seed 1 --verbose - (the script on stdin again)") != std::string::npos);
   CHECK(all.find("--verbose stdin") == std::string::npos);
 }
+
+TEST_CASE("script runner: EWOULDBLOCK is EAGAIN, as on Linux") {
+  CHECK(run_text(std::string(kPassiveOpen) + "+0 read(4, ..., 10) = -1 EWOULDBLOCK\n" +
+                 "+0 accept(3, ..., ...) = -1 EWOULDBLOCK\n")
+            .passed);
+  CHECK_FALSE(run_text(std::string(kPassiveOpen) + "+0 read(4, ..., 10) = -1 EINTR\n").passed);
+}
