@@ -3,9 +3,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include "http/byte_range.hpp"
 #include "http/stats_page.hpp"
@@ -13,6 +15,21 @@
 
 namespace tcplab::http {
 namespace {
+
+// An absolute-form target (RFC 9112 §3.2.2) as its authority and what follows it ("/a?x=1",
+// "?x=1" or ""); nothing for any other form. RFC 3986 §3.1: schemes are case-insensitive.
+struct AbsoluteForm {
+  std::string_view authority, rest;
+};
+std::optional<AbsoluteForm> absolute_form(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!syntax::starts_with_ci(target, scheme)) continue;
+    target.remove_prefix(scheme.size());
+    const size_t end = std::min(target.find_first_of("/?"), target.size());
+    return AbsoluteForm{target.substr(0, end), target.substr(end)};
+  }
+  return std::nullopt;
+}
 
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
 // The methods each kind of target takes, as Allow names them (RFC 9110 §10.2.1): one text for
@@ -26,10 +43,8 @@ constexpr std::string_view kAllowPage = "GET, HEAD, OPTIONS";          // every 
 // first; otherwise the Host header, which the parser has already refused unless it is
 // uri-host [":" port] (400, RFC 9112 §3.2).
 std::string example_host(const Request& request) {
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (!syntax::starts_with_ci(request.target, scheme)) continue;
-    std::string_view authority = std::string_view(request.target).substr(scheme.size());
-    authority = authority.substr(0, authority.find_first_of("/?"));
+  if (auto absolute = absolute_form(request.target)) {
+    std::string_view authority = absolute->authority;
     if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
     if (!authority.empty()) return std::string(authority);
   }
@@ -99,17 +114,11 @@ void add_validators(Response& r, std::shared_ptr<const Validators> validators) {
 }  // namespace
 
 std::string_view origin_form(std::string_view target, std::string& storage) {
-  for (std::string_view scheme : {"http://", "https://"}) {
-    // RFC 3986 §3.1: schemes are case-insensitive.
-    if (!syntax::starts_with_ci(target, scheme)) continue;
-    target.remove_prefix(scheme.size());
-    auto path_start = target.find_first_of("/?");
-    target = path_start == std::string_view::npos ? std::string_view() : target.substr(path_start);
-    if (!target.empty() && target.front() == '/') return target;
-    storage = "/" + std::string(target);
-    return storage;
-  }
-  return target;
+  auto absolute = absolute_form(target);
+  if (!absolute) return target;
+  if (!absolute->rest.empty() && absolute->rest.front() == '/') return absolute->rest;
+  storage = "/" + std::string(absolute->rest);
+  return storage;
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "stack/doctor/text_lines.hpp"
 #include "stack/trace/json_sink.hpp"
 
 namespace tcplab::doctor {
@@ -32,24 +33,6 @@ std::string octal(uint32_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
   return buf;
-}
-
-// Lines of a text, without the newline.
-std::vector<std::string_view> lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    auto cut = text.find('\n');
-    out.push_back(text.substr(0, cut));
-    if (cut == std::string_view::npos) break;
-    text.remove_prefix(cut + 1);
-  }
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
 }
 
 bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
@@ -168,7 +151,6 @@ Check check_privilege(const Identity& me, const std::string& tun, const Interfac
 Check check_addresses(const ip::AddressRequest& request, const ip::AddressDecision& decision,
                       const std::optional<ip::AddressRefusal>& unreachable) {
   const char* name = "addresses";
-  if (unreachable && unreachable->tun_missing) return fail(name, unreachable->error, unreachable->fix);
   if (!decision.ok()) return fail(name, decision.error, decision.fix);
   if (unreachable) return fail(name, unreachable->error, unreachable->fix);
   std::string chosen = (decision.host ? "host " + decision.host->to_string() + ", " : std::string()) +

@@ -4,9 +4,9 @@
 #include "stack/doctor/nft_ruleset.hpp"
 
 #include <algorithm>
-#include <map>
 #include <string_view>
 
+#include "stack/doctor/text_lines.hpp"
 #include "stack/ip/cidr.hpp"
 
 namespace tcplab::doctor {
@@ -36,14 +36,6 @@ struct Table {
   std::vector<Chain> chains;
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
 // "table inet filter {" -> "inet filter".
 std::string declared(std::string_view line, std::string_view keyword) {
   line.remove_prefix(keyword.size());
@@ -57,26 +49,22 @@ std::vector<Table> parse_ruleset(const std::string& text) {
   std::vector<Table> tables;
   bool ipv4_table = false, in_chain = false;
   int depth = 0;  // braces open; a chain's rules are at depth 2
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line = trim(std::string_view(text).substr(start, end - start));
-    start = end + 1;
+  for (std::string_view raw : lines(text)) {
+    std::string_view line = trim(raw);
     if (auto comment = line.find(" # "); comment != std::string_view::npos)
       line = trim(line.substr(0, comment));
     const int opened = static_cast<int>(std::count(line.begin(), line.end(), '{'));
     const int closed = static_cast<int>(std::count(line.begin(), line.end(), '}'));
-    if (depth == 0 && starts_with(line, "table ")) {
+    if (depth == 0 && line.starts_with("table ")) {
       std::string name = declared(line, "table ");
-      ipv4_table = starts_with(name, "ip ") || starts_with(name, "inet ");
+      ipv4_table = name.starts_with("ip ") || name.starts_with("inet ");
       if (ipv4_table) tables.push_back({name, {}});
-    } else if (depth == 1 && starts_with(line, "chain ") && ipv4_table) {
+    } else if (depth == 1 && line.starts_with("chain ") && ipv4_table) {
       tables.back().chains.push_back({declared(line, "chain "), std::nullopt, "", {}});
       in_chain = true;
     } else if (depth == 2 && in_chain && !line.empty() && line != "}") {
       Chain& chain = tables.back().chains.back();
-      if (starts_with(line, "type ")) {
+      if (line.starts_with("type ")) {
         const bool from_stack = line.find("hook input") != std::string_view::npos ||
                                 line.find("hook prerouting") != std::string_view::npos;
         const bool to_stack = line.find("hook output") != std::string_view::npos ||
@@ -84,7 +72,7 @@ std::vector<Table> parse_ruleset(const std::string& text) {
         if (from_stack) chain.hook = Direction::FromStack;
         if (to_stack) chain.hook = Direction::ToStack;
         if (line.find("policy drop") != std::string_view::npos) chain.policy_line = std::string(line);
-      } else if (!starts_with(line, "comment ") && !starts_with(line, "policy ")) {
+      } else if (!line.starts_with("comment ") && !line.starts_with("policy ")) {
         chain.rules.emplace_back(line);
       } else if (line.find("policy drop") != std::string_view::npos) {
         chain.policy_line = std::string(line);
@@ -142,7 +130,7 @@ std::vector<std::string> elements_of(const std::string& value) {
 bool name_matches(const std::string& pattern, const std::string& name) {
   if (!pattern.empty() && pattern.back() == '*' &&
       (pattern.size() < 2 || pattern[pattern.size() - 2] != '\\'))
-    return starts_with(name, std::string_view(pattern).substr(0, pattern.size() - 1));
+    return name.starts_with(std::string_view(pattern).substr(0, pattern.size() - 1));
   return pattern == name;
 }
 

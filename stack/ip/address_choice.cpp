@@ -228,8 +228,7 @@ std::optional<AddressRefusal> check_admin_addressed(const AddressRequest& reques
                               "could reach the stack",
                           "leave --host-ip out to have tcplab address the TUN, or have an admin prepare a "
                           "persistent one: sudo ip tuntap add mode tun user " + request.user + " name " +
-                              tun + " && " + prepare,
-                          true};
+                              tun + " && " + prepare};
   }
   std::vector<std::string> carried;
   std::optional<wire::Ipv4Address> example;  // the stack's address next to the first prefix
@@ -264,7 +263,10 @@ AddressDecision choose_addresses(const AddressRequest& request, const NetworkVie
   switch (request.host_choice) {
     case HostChoice::None: {
       // An admin configured the TUN; the stack's own address must still not belong elsewhere.
+      // With no such TUN at all that is the problem, and check_admin_addressed names it: a
+      // clash of --ip with another interface would only hide it.
       d.ip = request.ip.value_or(request.default_ip);
+      if (own.empty()) return d;
       if (auto clash = find_clash(Ipv4Cidr{d.ip, 32}, view, own)) {
         d.error = "--ip " + d.ip.to_string() + " " + *clash;
         d.fix = "pick an --ip that the TUN " + request.interface + " routes";

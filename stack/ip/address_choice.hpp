@@ -123,9 +123,6 @@ AddressDecision decide_addresses(const AddressRequest& request, const NetworkVie
 struct AddressRefusal {
   std::string error;
   std::string fix;
-  // No TUN of that name exists: nothing else about the addresses matters until an admin
-  // prepares one, so serve and doctor report this before any clash of --ip.
-  bool tun_missing = false;
   std::string message() const { return error + "; " + fix; }
 };
 

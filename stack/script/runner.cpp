@@ -640,15 +640,23 @@ class Runner final : public tcp::AcceptHandler {
     return text;
   }
 
-  void expect_nothing_pending(const std::string& where) {
-    if (emitted_.empty()) return;
+  // Nothing the stack sent is still unmatched; with `peer` (a "> #N none" line), nothing that
+  // went to that peer: packets to other peers stay queued for their own '>' lines (and are
+  // still caught before the next '<' line or call).
+  void expect_nothing_pending(const std::string& where, int peer = 0) {
+    std::vector<const Emitted*> unexpected;
+    for (const auto& e : emitted_)
+      if (peer == 0 || peer_of(e) == peer) unexpected.push_back(&e);
+    if (unexpected.empty()) return;
+    const std::string to = peer == 0 ? "" : "to peer #" + std::to_string(peer) + " ";
     Stop stop{script_.path + (current_ ? ":" + std::to_string(current_->number) : "") +
-                  ": unexpected packet " + where + ": the stack sent " + std::to_string(emitted_.size()) +
-                  " packet(s) the script does not expect",
+                  ": unexpected packet " + to + where + ": the stack sent " +
+                  std::to_string(unexpected.size()) + " packet(s)" + (peer == 0 ? "" : " to it") +
+                  " the script does not expect",
               {}};
     if (current_) stop.details.push_back("line " + std::to_string(current_->number) + ": " + current_->text);
-    for (const auto& e : emitted_)
-      stop.details.push_back("unexpected packet at " + seconds_text(e.at) + ": " + describe(e));
+    for (const Emitted* e : unexpected)
+      stop.details.push_back("unexpected packet at " + seconds_text(e->at) + ": " + describe(*e));
     stop.details.push_back("(add a '>' line for it before this line, or fix the stack)");
     throw stop;
   }
@@ -667,23 +675,6 @@ class Runner final : public tcp::AcceptHandler {
       return 0;
     }
     return decode(e).peer;
-  }
-
-  // "> #N none": nothing unmatched went to peer N. Packets to other peers stay queued for
-  // their own '>' lines (and are still caught before the next '<' line or call).
-  void expect_nothing_pending_to(int peer) {
-    std::vector<const Emitted*> theirs;
-    for (const auto& e : emitted_)
-      if (peer_of(e) == peer) theirs.push_back(&e);
-    if (theirs.empty()) return;
-    Stop stop{script_.path + ":" + std::to_string(current_->number) + ": unexpected packet to peer #" +
-                  std::to_string(peer) + " where the script expects none: the stack sent " +
-                  std::to_string(theirs.size()) + " packet(s) to it the script does not expect",
-              {"line " + std::to_string(current_->number) + ": " + current_->text}};
-    for (const Emitted* e : theirs)
-      stop.details.push_back("unexpected packet at " + seconds_text(e->at) + ": " + describe(*e));
-    stop.details.push_back("(add a '>' line for it before this line, or fix the stack)");
-    throw stop;
   }
 
   // ---------------------------------------------------------------- history
@@ -745,10 +736,8 @@ class Runner final : public tcp::AcceptHandler {
         break;
       }
       case Line::Kind::ExpectNone:
-        if (line.segment.peer_given)
-          expect_nothing_pending_to(line.segment.peer);
-        else
-          expect_nothing_pending("where the script expects none");
+        expect_nothing_pending("where the script expects none",
+                               line.segment.peer_given ? line.segment.peer : 0);
         script_time_ = t;
         record(line, t, "nothing sent, as expected");
         break;
@@ -1154,10 +1143,9 @@ class Runner final : public tcp::AcceptHandler {
       return call(line);
     } catch (const BadDescriptor& bad) {
       if (!c.result_is_word && c.result == -1 && c.error == "EBADF") return "returned -1 EBADF";
-      std::string expected =
-          c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "");
       throw Stop{script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() on fd " +
-                     bad.fd + ", which is not open, returned -1 EBADF, the script expects " + expected,
+                     bad.fd + ", which is not open, returned -1 EBADF, the script expects " +
+                     expected_text(c),
                  {"line " + std::to_string(current_->number) + ": " + current_->text}};
     }
   }
@@ -1171,6 +1159,11 @@ class Runner final : public tcp::AcceptHandler {
     return static_cast<size_t>(*n);
   }
 
+  // The script's "= N" / "= -1 ENAME", as the messages quote it.
+  static std::string expected_text(const CallSpec& c) {
+    return c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "");
+  }
+
   // Like the kernel, a new descriptor is the lowest number not in use (0-2 are stdio).
   Fd& new_fd(const CallSpec& c) {
     int number = 3;
@@ -1179,7 +1172,7 @@ class Runner final : public tcp::AcceptHandler {
       throw Stop{
           script_.path + ":" + std::to_string(current_->number) + ": " + c.name + "() returned fd " +
               std::to_string(number) + ", the script expects " +
-              (c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "")),
+              expected_text(c),
           {"line " + std::to_string(current_->number) + ": " + current_->text}};
     fd_storage_.push_back(std::make_unique<Fd>());
     Fd& fd = *fd_storage_.back();
@@ -1191,8 +1184,7 @@ class Runner final : public tcp::AcceptHandler {
   // Compares the call's real result with the script's "= N" / "= -1 ENAME".
   std::string check_result(const CallSpec& c, int64_t value, const std::string& error = {}) {
     std::string actual = std::to_string(value) + (value == -1 ? " " + error : "");
-    std::string expected =
-        c.result_is_word ? c.error : std::to_string(c.result) + (c.result == -1 ? " " + c.error : "");
+    std::string expected = expected_text(c);
     // Linux defines EWOULDBLOCK as EAGAIN: one errno under two names, either may be written.
     auto same = [](const std::string& want, const std::string& got) {
       return want == got || (want == "EWOULDBLOCK" && got == "EAGAIN");

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "stack/wire/checksum.hpp"
+#include "stack/wire/pseudo_header.hpp"
 
 namespace tcplab::wire {
 
@@ -25,16 +26,6 @@ constexpr size_t kSackBlockLength = 8;  // RFC 2018 §3: left edge + right edge,
 
 constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAckBit = 0x10, kUrg = 0x20,
                   kEce = 0x40, kCwr = 0x80;
-
-// RFC 9293 §3.1: the checksum also covers a pseudo-header of source and destination
-// address, a zero byte, the protocol number and the TCP length (header + data).
-void add_pseudo_header(ChecksumAccumulator& acc, Ipv4Address source, Ipv4Address destination,
-                       size_t tcp_length) {
-  acc.add_u32(source.value);
-  acc.add_u32(destination.value);
-  acc.add_u16(static_cast<uint16_t>(IpProtocol::Tcp));
-  acc.add_u16(static_cast<uint16_t>(tcp_length));
-}
 
 // Fills `out`; if the option list is malformed, returns the rule it broke (for the trace's
 // tcp-bad-option line) and `out` is not to be used.
@@ -212,7 +203,7 @@ Parsed<TcpSegment> parse_tcp(ConstBytes bytes, Ipv4Address source, Ipv4Address d
     // RFC 9293 §3.1 (MUST-3; was RFC 1122 §4.2.2.7): "the receiver MUST check it"; a segment
     // with a bad checksum is discarded.
     ChecksumAccumulator acc;
-    add_pseudo_header(acc, source, destination, bytes.size());
+    add_pseudo_header(acc, source, destination, IpProtocol::Tcp, bytes.size());
     acc.add(bytes);
     if (acc.finish() != 0) return DropReason::TcpBadChecksum;
   }
@@ -313,7 +304,7 @@ size_t emit_tcp(const TcpSegment& segment, Ipv4Address source, Ipv4Address desti
     std::memmove(out.data() + header_length, segment.payload.data(), segment.payload.size());
   size_t length = header_length + segment.payload.size();
   ChecksumAccumulator acc;
-  add_pseudo_header(acc, source, destination, length);
+  add_pseudo_header(acc, source, destination, IpProtocol::Tcp, length);
   if (fill == TcpChecksumFill::LeftToLink) {
     // The link adds the sum of the segment itself and complements the total (virtio NEEDS_CSUM
     // semantics): the field holds the folded sum, which is ~finish().

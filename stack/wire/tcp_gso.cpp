@@ -140,4 +140,26 @@ std::optional<VirtioNetHeader> partial_tcp_checksum_header(ConstBytes packet) {
   return vnet;
 }
 
+std::optional<std::string_view> inbound_header_fault(const VirtioNetHeader& header, ConstBytes packet) {
+  switch (header.gso()) {
+    case VirtioGso::None:
+      break;
+    case VirtioGso::TcpV4:
+      if (header.gso_size == 0) return "a GSO packet with no segment size";
+      if (!tcp_in_ipv4(packet)) return "TCPv4 segmentation on a packet that is not one IPv4/TCP datagram";
+      break;
+    default:
+      return "a GSO type tcplab does not offer the TUN";
+  }
+  if (header.needs_checksum() && !partial_checksum_in_bounds(header, packet.size()))
+    return "partial checksum offsets outside the packet";
+  return std::nullopt;
+}
+
+bool partial_tcp_checksum(const VirtioNetHeader& header, ConstBytes packet) {
+  const auto expected = partial_tcp_checksum_header(packet);
+  return header.needs_checksum() && expected && header.checksum_start == expected->checksum_start &&
+         header.checksum_offset == expected->checksum_offset;
+}
+
 }  // namespace tcplab::wire

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "stack/wire/bytes.hpp"
 #include "stack/wire/virtio_net_header.hpp"
@@ -43,6 +44,17 @@ GsoRun plan_tcp_gso(std::span<const ConstBytes> packets, size_t max_length = kGs
 // the folded pseudo-header sum over the whole TCP length (not complemented: the kernel adds
 // the rest). `out` needs 10 + run.header_length bytes; returns the bytes written.
 size_t emit_tcp_gso_headers(std::span<const ConstBytes> packets, const GsoRun& run, MutableBytes out);
+
+// The other way, what the kernel hands us: why a header read from the TUN cannot be honoured,
+// or nothing. A GSO type tcplab never offers the TUN (it offers TCPv4 segmentation only), a
+// GSO packet with no segment size, the TCPv4 type on a packet that is not one whole IPv4/TCP
+// datagram, or NEEDS_CSUM offsets outside the packet: Linux's virtio_net_hdr_to_skb refuses
+// the same headers on its way.
+std::optional<std::string_view> inbound_header_fault(const VirtioNetHeader& header, ConstBytes packet);
+// Whether a NEEDS_CSUM header leaves exactly a TCP checksum partial, the header
+// partial_tcp_checksum_header gives for the packet: only such a packet's TCP checksum may be
+// taken without being summed.
+bool partial_tcp_checksum(const VirtioNetHeader& header, ConstBytes packet);
 
 // The virtio-net header for one IPv4/TCP packet (not a fragment) whose checksum field holds
 // only the pseudo-header sum (TcpChecksumFill::LeftToLink): NEEDS_CSUM from the TCP header,

@@ -1,7 +1,7 @@
 // UDP header checks (see udp.hpp).
 #include "stack/wire/udp.hpp"
 
-#include "stack/wire/checksum.hpp"
+#include "stack/wire/pseudo_header.hpp"
 
 namespace tcplab::wire {
 namespace {
@@ -27,10 +27,7 @@ Parsed<UdpHeader> parse_udp(ConstBytes bytes, Ipv4Address source, Ipv4Address de
   // discard the datagram" (silently: no port unreachable either).
   if (h.checksum != 0) {
     ChecksumAccumulator acc;
-    acc.add_u32(source.value);
-    acc.add_u32(destination.value);
-    acc.add_u16(static_cast<uint16_t>(IpProtocol::Udp));
-    acc.add_u16(h.length);
+    add_pseudo_header(acc, source, destination, IpProtocol::Udp, h.length);
     acc.add(bytes.first(h.length));
     if (acc.finish() != 0)
       return {DropReason::UdpBadChecksum, "discarded without port unreachable (RFC 1122 §4.1.3.4)"};

@@ -44,40 +44,6 @@ bool partial_checksum_in_bounds(const VirtioNetHeader& header, size_t size) {
   return start < size && start + header.checksum_offset + 2 <= size;
 }
 
-namespace {
-constexpr size_t kIpv4MinHeader = 20, kTcpChecksumOffset = 16;
-constexpr uint8_t kTcpProtocol = 6;
-
-bool is_tcp_over_ipv4(ConstBytes packet) {
-  return packet.size() >= kIpv4MinHeader && (read_u8(packet, 0) >> 4) == 4 &&
-         read_u8(packet, 9) == kTcpProtocol;
-}
-}  // namespace
-
-std::optional<std::string_view> inbound_header_fault(const VirtioNetHeader& header, ConstBytes packet) {
-  switch (header.gso()) {
-    case VirtioGso::None:
-      break;
-    case VirtioGso::TcpV4:
-      if (header.gso_size == 0) return "a GSO packet with no segment size";
-      if (!is_tcp_over_ipv4(packet)) return "TCPv4 segmentation on a packet that is not TCP over IPv4";
-      break;
-    default:
-      return "a GSO type tcplab does not offer the TUN";
-  }
-  if (header.needs_checksum() && !partial_checksum_in_bounds(header, packet.size()))
-    return "partial checksum offsets outside the packet";
-  return std::nullopt;
-}
-
-bool partial_tcp_checksum(const VirtioNetHeader& header, ConstBytes packet) {
-  if (!header.needs_checksum() || !is_tcp_over_ipv4(packet)) return false;
-  const size_t ip_header = static_cast<size_t>(read_u8(packet, 0) & 0x0f) * 4;
-  const bool fragment = (read_u16(packet, 6) & 0x3fff) != 0;  // MF set or an offset: RFC 791 §3.1
-  return !fragment && header.checksum_start == ip_header && header.checksum_offset == kTcpChecksumOffset &&
-         partial_checksum_in_bounds(header, packet.size());
-}
-
 bool complete_partial_checksum(const VirtioNetHeader& header, MutableBytes packet) {
   if (!partial_checksum_in_bounds(header, packet.size())) return false;
   const size_t start = header.checksum_start;

@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 
 #include "stack/wire/bytes.hpp"
 
@@ -45,16 +44,6 @@ size_t emit_virtio_net_header(const VirtioNetHeader& header, MutableBytes out);
 // Whether a NEEDS_CSUM header's offsets lie inside a packet of `size` bytes (the checksum
 // field included).
 bool partial_checksum_in_bounds(const VirtioNetHeader& header, size_t size);
-// Why a header read from the TUN cannot be honoured, or nothing: a GSO type tcplab never
-// asks for (it offers the TUN TCPv4 segmentation only), a GSO packet without a segment size,
-// the TCPv4 type on a packet that is not TCP over IPv4, or NEEDS_CSUM offsets outside the
-// packet. Linux's virtio_net_hdr_to_skb refuses the same headers the other way.
-std::optional<std::string_view> inbound_header_fault(const VirtioNetHeader& header, ConstBytes packet);
-// Whether a NEEDS_CSUM header leaves exactly a TCP checksum partial: an unfragmented IPv4
-// packet of protocol 6, checksum_start at the end of its IP header and checksum_offset 16,
-// the checksum field of the TCP header (RFC 9293 §3.1). Only such a packet may be taken
-// without its TCP checksum being summed.
-bool partial_tcp_checksum(const VirtioNetHeader& header, ConstBytes packet);
 // What the receiver of a NEEDS_CSUM packet does (virtio spec v1.2 §5.1.6.4.2): sums the bytes
 // from checksum_start to the end (the field holding the pseudo-header sum included) and stores
 // the complement at checksum_start + checksum_offset, so the packet verifies like any other.

@@ -101,10 +101,14 @@ TEST_CASE("address choice: explicit choices that clash are refused with the clas
   CHECK(d.error.find(
             "--ip 192.0.2.50 needs the host side 192.0.2.1/24, which overlaps address 192.0.2.2/24") == 0);
   CHECK(d.fix.find("--host-ip 198.51.100.1/24 --ip 198.51.100.2") != std::string::npos);
-  // With --host-ip none only the stack's own address is checked.
-  d = decide_addresses(request(HostChoice::None, nullptr, "192.0.2.50"), v);
+  // With --host-ip none only the stack's own address is checked, on the TUN an admin prepared
+  // (with none, the missing TUN is the problem: check_admin_addressed).
+  NetworkView prepared = v;
+  prepared.tun_interfaces.push_back("tcplab0");
+  d = decide_addresses(request(HostChoice::None, nullptr, "192.0.2.50"), prepared);
   CHECK(d.error.find("--ip 192.0.2.50 overlaps address 192.0.2.2/24 on interface eth0") == 0);
-  d = decide_addresses(request(HostChoice::None, nullptr, "198.51.100.2"), v);
+  CHECK(decide_addresses(request(HostChoice::None, nullptr, "192.0.2.50"), v).ok());
+  d = decide_addresses(request(HostChoice::None, nullptr, "198.51.100.2"), prepared);
   CHECK(d.ok());
   CHECK_FALSE(d.host.has_value());
 }

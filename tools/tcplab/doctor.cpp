@@ -13,27 +13,37 @@
 namespace tcplab::cli {
 
 namespace {
-// The same decision serve makes before it creates anything (stack/ip/address_choice.hpp).
-doctor::Check address_check(const LinkOptions& link, const std::optional<ip::NetworkView>& view,
-                            const std::string& view_error) {
-  if (!view)
+// The same decision serve makes before it creates anything (stack/ip/address_choice.hpp),
+// made once for the checks that read it.
+struct AddressPlan {
+  ip::AddressRequest request;
+  ip::AddressDecision decision;
+  std::optional<ip::AddressRefusal> unreachable;  // --host-ip none: why nothing reaches the stack
+};
+
+std::optional<AddressPlan> address_plan(const LinkOptions& link, const std::optional<ip::NetworkView>& view) {
+  if (!view) return std::nullopt;
+  AddressPlan plan{address_request(link), {}, {}};
+  plan.decision = ip::decide_addresses(plan.request, *view);
+  plan.unreachable = ip::check_admin_addressed(plan.request, *view);
+  return plan;
+}
+
+doctor::Check address_check(const std::optional<AddressPlan>& plan, const std::string& view_error) {
+  if (!plan)
     return doctor::Check{"addresses", doctor::Status::Fail, "cannot read addresses and routes: " + view_error,
                          ""};
-  const ip::AddressRequest request = address_request(link);
-  return doctor::check_addresses(request, ip::decide_addresses(request, *view),
-                                 ip::check_admin_addressed(request, *view));
+  return doctor::check_addresses(plan->request, plan->decision, plan->unreachable);
 }
 
 // Where the stack's address would be routed, for the rp_filter check. tcplab gives the TUN a host
 // address whose prefix holds the stack's; with --host-ip none that is the admin's job, and
 // check_admin_addressed says whether it was done.
-std::optional<doctor::StackRoute> stack_route(const LinkOptions& link,
-                                              const std::optional<ip::NetworkView>& view) {
-  if (!view) return std::nullopt;
-  const ip::AddressRequest request = address_request(link);
-  const ip::AddressDecision decision = ip::decide_addresses(request, *view);
-  if (request.host_choice == ip::HostChoice::None)
-    return doctor::StackRoute{decision.ip, !ip::check_admin_addressed(request, *view)};
+std::optional<doctor::StackRoute> stack_route(const std::optional<AddressPlan>& plan) {
+  if (!plan) return std::nullopt;
+  const ip::AddressDecision& decision = plan->decision;
+  if (plan->request.host_choice == ip::HostChoice::None)
+    return doctor::StackRoute{decision.ip, !plan->unreachable};
   const bool host_prefix_holds_stack = decision.ok() && decision.host && decision.host->contains(decision.ip);
   return doctor::StackRoute{decision.ip, host_prefix_holds_stack};
 }
@@ -41,16 +51,16 @@ std::optional<doctor::StackRoute> stack_route(const LinkOptions& link,
 // The traffic the firewall check walks the rules with: the addresses serve would use and the
 // HTTP server's default port (doctor has no --http-port). With --host-ip none the host side is
 // the admin's address on the TUN whose prefix holds the stack's, if there is one.
-doctor::LabTraffic lab_traffic(const LinkOptions& link, const std::optional<ip::NetworkView>& view) {
+doctor::LabTraffic lab_traffic(const LinkOptions& link, const std::optional<ip::NetworkView>& view,
+                               const std::optional<AddressPlan>& plan) {
   doctor::LabTraffic lab;
   lab.tun = link.tun.name;
   lab.served_ports = {http::ServerConfig{}.port};
-  if (!view) return lab;  // serve's defaults
-  const ip::AddressRequest request = address_request(link);
-  const ip::AddressDecision decision = ip::decide_addresses(request, *view);
+  if (!plan) return lab;  // serve's defaults
+  const ip::AddressDecision& decision = plan->decision;
   lab.stack = decision.ip;
   lab.host = decision.host ? std::optional(decision.host->address) : std::nullopt;
-  if (request.host_choice == ip::HostChoice::None) {
+  if (plan->request.host_choice == ip::HostChoice::None) {
     for (const ip::InterfaceAddress& a : view->addresses)
       if (a.interface == link.tun.name && a.address.contains(decision.ip)) lab.host = a.address.address;
   }
@@ -104,12 +114,13 @@ int doctor_main(int argc, char** argv, int first) {
   auto device = probe_interface(tun);
   std::string view_error;
   const auto view = link::read_network_view(view_error);
+  const auto plan = address_plan(link, view);
   std::vector<doctor::Check> checks = {
       doctor::check_tun_device(probe_tun_node(), me),
       doctor::check_privilege(me, tun, device),
-      address_check(link, view, view_error),
-      doctor::check_rp_filter(probe_rp_filter(tun), tun, stack_route(link, view)),
-      doctor::check_firewall(probe_firewall(me), lab_traffic(link, view)),
+      address_check(plan, view_error),
+      doctor::check_rp_filter(probe_rp_filter(tun), tun, stack_route(plan)),
+      doctor::check_firewall(probe_firewall(me), lab_traffic(link, view, plan)),
       doctor::check_device_name(device, tun, me, link.host_choice),
       doctor::check_tun_settings(device, tun, link.tun.mtu, link.tun.offload,
                                  device.exists ? probe_ethtool(tun) : std::nullopt),

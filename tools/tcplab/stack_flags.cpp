@@ -372,16 +372,14 @@ bool resolve_link_addresses(LinkOptions& o, std::string& error) {
     return false;
   }
   ip::AddressDecision decision = ip::decide_addresses(address_request(o), *view);
-  auto refusal = ip::check_admin_addressed(address_request(o), *view);
-  // With --host-ip none and no TUN at all, the missing TUN is the problem (reported once the
-  // TUN opens, as doctor reports it); a clash of --ip elsewhere would only hide it.
-  if (!decision.ok() && !(refusal && refusal->tun_missing)) {
+  if (!decision.ok()) {
     error = decision.message();
     return false;
   }
   o.tun.host = decision.host;
   o.ip = decision.ip;
   o.address_note = decision.note;
+  auto refusal = ip::check_admin_addressed(address_request(o), *view);
   o.unreachable = refusal ? refusal->message() : "";
   return true;
 }
