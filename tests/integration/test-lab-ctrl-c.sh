@@ -79,6 +79,17 @@ if status is None:
 else:
     print("exited", os.waitstatus_to_exitcode(status) % 256 if os.WIFEXITED(status)
           else 128 + os.WTERMSIG(status))
+# What run wrote just before it ended may still wait in the pty: read it too, so a failure
+# shows every message (at most 2 s; EIO once the terminal has no other end).
+end = time.time() + 2
+while time.time() < end and select.select([fd], [], [], 0.2)[0]:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
 for line in out.decode(errors="replace").splitlines():
     print("# " + line)
 EOF
