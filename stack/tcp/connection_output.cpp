@@ -152,9 +152,11 @@ bool Connection::send_one_data_segment() {
   size_t beyond_cwnd =
       recovery_ == Recovery::None && flight + len > cwnd ? flight + len - std::max(flight, cwnd) : 0;
   if (beyond_cwnd > 0) congestion_.limited_transmit_sent(beyond_cwnd);
-  send_data(seq, len, fin, beyond_cwnd > 0 ? "limited transmit" : std::string_view{});
+  // SND.NXT moves before the segment is traced, as for a SYN (send_syn): step mode shows the
+  // TCB "now", with the segment sent (RFC 9293 §3.3.1: SND.NXT is the next to send).
   tcb_.snd_nxt += static_cast<uint32_t>(len) + (fin ? 1u : 0u);
   if (fin) fin_.sent_seq = seq + static_cast<uint32_t>(len);
+  send_data(seq, len, fin, beyond_cwnd > 0 ? "limited transmit" : std::string_view{});
   bytes_sent_ += len;
   if (!timed_seq_) {
     timed_seq_ = seq;

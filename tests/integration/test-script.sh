@@ -293,6 +293,18 @@ check "--step: exactly 3 pauses" test "$(grep -cE '^step [0-9]+ ' "$TMP/step")" 
 no_escape() { ! grep -q $'\033' "$1"; }
 check "--step: no colour when piped" no_escape "$TMP/step"
 
+# At an outbound segment the TCB is shown with that segment sent: SND.NXT already covers its
+# data and its FIN, as it covers a SYN.
+# now_after FILE STEP NOW: the line after a step line matching STEP (an ERE) matches NOW.
+now_after() { awk -v step="$2" -v now="$3" 'hit { if ($0 ~ now) found = 1; hit = 0 }
+  $0 ~ step { hit = 1 } END { exit !found }' "$1"; }
+printf 'n\n%.0s' $(seq 40) | "$TCPLAB" script --step --seed 5 "$SCEN/abort-sends-rst.pkt" \
+  "$SCEN/active-close-time-wait.pkt" >"$TMP/step-data" 2>&1
+check "--step: once our 100 data bytes are out, snd.nxt is 101" now_after "$TMP/step-data" \
+  '^step [0-9]+  [0-9.]+  Out .* P\. 1:101\(100\)' '^  now: .* snd\.nxt 1->101 '
+check "--step: once our FIN is out, snd.nxt counts it" now_after "$TMP/step-data" \
+  '^step [0-9]+  [0-9.]+  Out .* F\. 1:1\(0\)' '^  now: .* snd\.nxt 1->2 '
+
 # SIGUSR1 (a status request: tools/lab table) to a tcplab with no event loop handling it, as
 # any tcplab is before its loop starts, is ignored rather than the signal's default: death.
 mkfifo "$TMP/usr1"
