@@ -254,16 +254,14 @@ void TimeWaitTable::linger_over(TimeWaitRecord& r) {
 }
 
 // RFC 9293 §3.10.7.4 eighth, FIN-WAIT-2: "Enter the TIME-WAIT state. Start the time-wait
-// timer, turn off the other timers", in Connection::enter_time_wait's order and trace lines.
+// timer, turn off the other timers", with Connection::enter_time_wait's trace lines.
 // The record moves to the back of the TIME-WAIT FIFO: its 2 MSL starts now, the latest.
+// The lines follow the move, so that what reads the record at the state change (step mode's
+// TCB) finds it in TIME-WAIT, as a connection's state is set before its state line.
 void TimeWaitTable::enter_time_wait(TimeWaitRecord& r) {
   constexpr std::string_view rule = "RFC 9293 §3.10.7.4 eighth (FIN-WAIT-2: FIN received)";
-  if (ctx_.tracer.enabled()) {
-    ctx_.tracer.state_change(ctx_.now, r.tuple, to_string(State::FinWait2), to_string(State::TimeWait), rule);
-    ctx_.tracer.timer(ctx_.now, r.tuple, "fin-wait-2", trace::TimerAction::Cancelled, r.expiry);
-    if (r.lingering)
-      ctx_.tracer.timer(ctx_.now, r.tuple, "linger", trace::TimerAction::Cancelled, r.linger_until);
-  }
+  const Instant fin_wait_2_expiry = r.expiry;
+  const bool was_lingering = r.lingering;
   make_room();
   Fifo::iterator node = *index_.find(r.tuple);
   Fifo& from = fifo_of(r);
@@ -273,8 +271,12 @@ void TimeWaitTable::enter_time_wait(TimeWaitRecord& r) {
   count(r, +1);
   fifo_.splice(fifo_.end(), from, node);  // iterators (and the index) stay valid
   r.expiry = ctx_.now + 2 * ctx_.config.msl;
-  if (ctx_.tracer.enabled())
-    ctx_.tracer.timer(ctx_.now, r.tuple, "time-wait", trace::TimerAction::Armed, r.expiry);
+  if (!ctx_.tracer.enabled()) return;
+  ctx_.tracer.state_change(ctx_.now, r.tuple, to_string(State::FinWait2), to_string(State::TimeWait), rule);
+  ctx_.tracer.timer(ctx_.now, r.tuple, "fin-wait-2", trace::TimerAction::Cancelled, fin_wait_2_expiry);
+  if (was_lingering)
+    ctx_.tracer.timer(ctx_.now, r.tuple, "linger", trace::TimerAction::Cancelled, r.linger_until);
+  ctx_.tracer.timer(ctx_.now, r.tuple, "time-wait", trace::TimerAction::Armed, r.expiry);
 }
 
 void TimeWaitTable::illegal_syn_fin_arrives(TimeWaitRecord& r, const wire::TcpSegment& seg) {

@@ -304,6 +304,12 @@ check "--step: once our 100 data bytes are out, snd.nxt is 101" now_after "$TMP/
   '^step [0-9]+  [0-9.]+  Out .* P\. 1:101\(100\)' '^  now: .* snd\.nxt 1->101 '
 check "--step: once our FIN is out, snd.nxt counts it" now_after "$TMP/step-data" \
   '^step [0-9]+  [0-9.]+  Out .* F\. 1:1\(0\)' '^  now: .* snd\.nxt 1->2 '
+# A connection in FIN-WAIT-2 is held as a compact record; at its move to TIME-WAIT the TCB
+# shown is already the TIME-WAIT one, as for a full connection's state changes.
+printf 'b TIME-WAIT\nn\nq\n' | "$TCPLAB" script --step --seed 5 "$SCEN/active-close-time-wait.pkt" \
+  >"$TMP/step-tw" 2>&1
+check "--step: at FIN-WAIT-2 -> TIME-WAIT the TCB shown is in TIME-WAIT" now_after "$TMP/step-tw" \
+  '^step [0-9]+  [0-9.]+  state .* FIN-WAIT-2 -> TIME-WAIT' '^  now: +[A-Z-]*->TIME-WAIT '
 
 # SIGUSR1 (a status request: tools/lab table) to a tcplab with no event loop handling it, as
 # any tcplab is before its loop starts, is ignored rather than the signal's default: death.
