@@ -3,6 +3,9 @@
 // SEG.SEQ = SND.NXT - 1 and no data, which any live peer must answer with an ACK (it lies
 // before its window) - and after COUNT unanswered probes a RST and on_closed(TimedOut), as
 // Linux does.
+// Deviation (keepalive-stack-wide): RFC 9293 §3.8.4 (MUST-25) wants the application able to
+// turn keep-alives on or off for each connection; here one setting (--tcp-keepalive, a
+// script's `keepalive` config) covers every connection of the stack, off by default (MUST-26).
 #include "stack/tcp/connection.hpp"
 
 namespace tcplab::tcp {

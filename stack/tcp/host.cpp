@@ -322,8 +322,12 @@ struct TcpHost::Impl final : ConnectionOwner {
 
   // SYN+FIN opens and closes at once. RFC 5961 §4.2: "If the SYN bit is set, irrespective
   // of the sequence number, TCP MUST send an ACK (also referred to as challenge ACK)" in a
-  // synchronized state; for anything else (no connection, LISTEN, SYN-SENT, SYN-RECEIVED)
-  // it is refused and counted as tcp-bad-flags, with no answer, as the parser used to do.
+  // synchronized state.
+  // Deviation (syn-fin-dropped): for anything else (no connection, LISTEN, SYN-SENT,
+  // SYN-RECEIVED) it is refused and counted as tcp-bad-flags, with no answer. RFC 9293
+  // §3.10.7.1 answers a segment for no connection with a RST, and §3.10.7.2 would take the SYN
+  // in LISTEN and queue the FIN; no stack opens a connection with SYN+FIN (port scanners
+  // probe with it), and Linux too discards it at a listener.
   void syn_fin_arrives(Connection* c, const wire::TcpSegment& seg) {
     if (c != nullptr && !c->finished() && is_synchronized(c->state())) {
       ++stats.segments_received;

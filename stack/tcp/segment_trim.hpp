@@ -44,8 +44,13 @@ inline FrontTrim trim_front(wire::TcpSegment& seg, Seq rcv_nxt) {
   return t;
 }
 
-// Cuts what lies beyond the window's right edge off the back, and the FIN with it (a FIN right
-// after text that fits takes no buffer space, so it stays). Returns whether anything was cut.
+// Cuts what lies beyond the window's right edge off the back, and the FIN with it. Returns
+// whether anything was cut.
+// Deviation (fin-at-window-edge): a FIN right after text that fills the window exactly stays,
+// although it lies at RCV.NXT + RCV.WND, outside the window RFC 9293 §3.10.7.4 trims to
+// ("including SYN and FIN"): it takes no buffer space, and Linux, which queues an in-order
+// segment whole while its window is open, takes it too. A bare FIN sent into the zero window
+// that follows is still refused (zero_window_allowance).
 inline bool trim_back(wire::TcpSegment& seg, Seq window_end) {
   uint32_t room = seq_distance(seg.seq, window_end);
   if (seg.payload.size() <= room) return false;
