@@ -487,7 +487,8 @@ class LineParser {
       return parse_icmp(line, inject, tokens, i);
     if (i < tokens.size() && tokens[i].text == "udp") return parse_udp(line, inject, tokens, i, pos);
     parse_flags(need("flags"), s.flags);
-    parse_seq(need("seq:end(len)"), s, inject);
+    const Token& seq_token = need("seq:end(len)");
+    parse_seq(seq_token, s, inject);
     const Token* text_token = nullptr;
     const Token* ack_token = nullptr;
     while (i < tokens.size()) {
@@ -529,6 +530,15 @@ class LineParser {
                       " bytes) is longer than the segment's len " + std::to_string(s.len) +
                       ": it could never match (write seq:*(*) for any length)");
     if (inject) {
+      // The runner builds this segment whole, in one IPv4 datagram even when "frag" sends a
+      // piece of it: RFC 791 §3.1's 16-bit total length holds the 20-byte IPv4 header, the
+      // TCP header with its options, and the payload.
+      const size_t options = injected_option_bytes(s);
+      const size_t room = 65535 - wire::kIpv4MinHeaderLength - wire::kTcpMinHeaderLength - options;
+      if (s.len > room)
+        fail(seq_token, "len is larger than an IPv4 packet can carry (with its options): at most " +
+                            std::to_string(room) + " payload bytes beside " + std::to_string(options) +
+                            " option bytes");
       if (s.flags.ack && !s.ack_given)
         fail(1, "", "an injected segment with the ACK flag ('.') needs 'ack N'");
       if (!s.flags.ack && s.ack_given) fail(*ack_token, "'ack N' given but the flags have no '.' (ACK)");
@@ -537,6 +547,38 @@ class LineParser {
         s.win = 65535;
       }
     }
+  }
+
+  // The option bytes the runner's segment carries: the wire encoder's layout (emit_tcp, each
+  // group padded to 32 bits), with every SACK block the script lists. The values do not
+  // change the layout, so zeros stand in for them.
+  static size_t injected_option_bytes(const SegmentSpec& s) {
+    wire::TcpOptions o;
+    size_t blocks = 0;
+    for (const OptionSpec& x : s.options) {
+      switch (x.kind) {
+        case OptionSpec::Kind::Mss:
+          o.mss = 0;
+          break;
+        case OptionSpec::Kind::WindowScale:
+          o.window_scale = 0;
+          break;
+        case OptionSpec::Kind::SackPermitted:
+          o.sack_permitted = true;
+          break;
+        case OptionSpec::Kind::Timestamps:
+          o.timestamps = wire::TcpTimestamps{};
+          break;
+        case OptionSpec::Kind::Sack:
+          blocks += x.blocks.size();
+          break;
+        case OptionSpec::Kind::Nop:
+        case OptionSpec::Kind::Eol:
+          break;  // layout is the encoder's: it adds its own padding
+      }
+    }
+    // RFC 2018 §3 with the encoder's two leading NOPs: nop, nop, kind, length, 8 bytes a block.
+    return o.emitted_length() + (blocks ? 4 + 8 * blocks : 0);
   }
 
   // "frag A:B" (tcplab extension), the last thing on a '<' TCP or udp line.

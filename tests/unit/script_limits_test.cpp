@@ -1,0 +1,56 @@
+// Scenario lines that ask for what no packet or socket can be: refused by the parser with
+// the line, the column and the limit, before anything runs (stack/script/script.cpp), and
+// what the runner then compares (stack/script/runner.cpp).
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "stack/script/runner.hpp"
+#include "stack/script/script.hpp"
+#include "tests/unit/script_fixtures.hpp"
+
+using namespace tcplab::scenario;
+using tcplab::scenario::testing::kPassiveOpen;
+
+namespace {
+
+ParseResult parse_line(const std::string& line) { return parse_script("l.pkt", line + "\n"); }
+
+RunResult run_text(const std::string& text) {
+  auto parsed = parse_script("t.pkt", text);
+  REQUIRE(parsed.script);
+  RunOptions options;
+  options.seed = 1;
+  options.out = stderr;
+  return run_script(*parsed.script, options);
+}
+
+}  // namespace
+
+TEST_CASE("script limits: an injected segment's len counts its options against the IPv4 packet") {
+  // 20 + 20 + 4 option bytes + 65495 is past RFC 791's 65535: the runner's encoder would
+  // have asserted on it.
+  auto r = parse_line("0 < . 1:65496(65495) ack 1 win 65535 <mss 1460>");
+  REQUIRE(r.error);
+  CHECK(r.error->line == 1);
+  CHECK(r.error->column == 7);
+  CHECK(r.error->token == "1:65496(65495)");
+  CHECK(r.error->message.starts_with("len is larger than an IPv4 packet can carry (with its options)"));
+  CHECK(r.error->message.find("at most 65491 payload bytes beside 4 option bytes") != std::string::npos);
+  // The same on a fragment: the datagram is built whole before a piece of it is sent.
+  CHECK(parse_line("0 < . 1:65496(65495) ack 1 win 65535 <mss 1460> frag 0:8").error);
+  // Up to the limit the segment is built and sent, whole or as a fragment.
+  CHECK(parse_line("0 < . 1:65492(65491) ack 1 win 65535 <mss 1460>").script);
+  CHECK(parse_line("0 < . 1:65496(65495) ack 1 win 65535").script);
+  CHECK(parse_line("0 < . 1:65484(65483) ack 1 win 65535 <nop,nop,TS val 1 ecr 0>").script);
+  CHECK(parse_line("0 < . 1:65485(65484) ack 1 win 65535 <nop,nop,TS val 1 ecr 0>").error);
+  // The other injected kinds at their largest run without tripping the encoder: a UDP
+  // datagram of 65507 bytes, an ICMP error quoting a 65495-byte segment (no options), and
+  // segments at the limit, whole and in a fragment.
+  RunResult big = run_text(std::string(kPassiveOpen) +
+                           "+0 < udp (65507)\n+0 > icmp unreachable port_unreachable\n"
+                           "+0 < icmp unreachable frag_needed mtu 1200 [1:65496(65495)]\n"
+                           "+0 < . 1:65492(65491) ack 1 win 65535 <mss 1460> frag 0:8\n");
+  CHECK_FALSE(big.script_error);
+}
