@@ -93,6 +93,9 @@ constexpr std::string_view kStateNames =
     "CLOSED, LISTEN, SYN-SENT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING, "
     "LAST-ACK, TIME-WAIT";
 
+// The TCP option space: a header is at most 60 bytes, 20 of them fixed (RFC 9293 §3.1).
+constexpr size_t kMaxOptionBytes = wire::kTcpMaxHeaderLength - wire::kTcpMinHeaderLength;
+
 // The largest time a script may write, in seconds.
 constexpr Micros kMaxSeconds = 1'000'000;
 
@@ -491,6 +494,7 @@ class LineParser {
     parse_seq(seq_token, s, inject);
     const Token* text_token = nullptr;
     const Token* ack_token = nullptr;
+    const Token* options_token = nullptr;
     while (i < tokens.size()) {
       const Token& t = tokens[i++];
       if (t.text == "frag") {
@@ -510,6 +514,7 @@ class LineParser {
       } else if (t.text.front() == '<') {
         if (s.options_given) fail(t, "options given twice");
         parse_options(t, s, inject);
+        options_token = &t;
       } else if (t.text.front() == '"') {
         if (s.text) fail(t, "payload text given twice");
         s.text = decode_text(t);
@@ -534,6 +539,12 @@ class LineParser {
       // piece of it: RFC 791 §3.1's 16-bit total length holds the 20-byte IPv4 header, the
       // TCP header with its options, and the payload.
       const size_t options = injected_option_bytes(s);
+      // RFC 9293 §3.1: Data Offset counts at most 15 words, so options take at most 40 bytes;
+      // the encoder would drop the SACK blocks that do not fit (only SACK can overflow).
+      if (options > kMaxOptionBytes)
+        fail(*options_token, "the options take " + std::to_string(options) + " bytes as laid out, but a "
+                             "TCP header has room for " + std::to_string(kMaxOptionBytes) +
+                             " (RFC 9293 §3.1): give fewer SACK blocks (3 fit beside TS, 4 alone)");
       const size_t room = 65535 - wire::kIpv4MinHeaderLength - wire::kTcpMinHeaderLength - options;
       if (s.len > room)
         fail(seq_token, "len is larger than an IPv4 packet can carry (with its options): at most " +

@@ -54,3 +54,19 @@ TEST_CASE("script limits: an injected segment's len counts its options against t
                            "+0 < . 1:65492(65491) ack 1 win 65535 <mss 1460> frag 0:8\n");
   CHECK_FALSE(big.script_error);
 }
+
+TEST_CASE("script limits: injected options past the 40 bytes of TCP option space are refused") {
+  // nop,nop,TS (12) and nop,nop,sack with 4 blocks (36): 48 bytes, where the encoder would
+  // have dropped the fourth block without a word.
+  auto r = parse_line("0 < . 1:1(0) ack 1 win 65535 <sack 1:2 3:4 5:6 7:8, TS val 1 ecr 0>");
+  REQUIRE(r.error);
+  CHECK(r.error->column == 30);
+  CHECK(r.error->message.starts_with("the options take 48 bytes as laid out, but a TCP header has room "
+                                     "for 40 (RFC 9293 §3.1)"));
+  // The same blocks fit alone, and three beside the timestamps.
+  CHECK(parse_line("0 < . 1:1(0) ack 1 win 65535 <sack 1:2 3:4 5:6 7:8>").script);
+  CHECK(parse_line("0 < . 1:1(0) ack 1 win 65535 <sack 1:2 3:4 5:6, TS val 1 ecr 0>").script);
+  // 4 + 12 + 4 + 28: a third block is one too many beside mss, sackOK, TS and wscale.
+  CHECK(parse_line("0 < S 0:0(0) win 65535 <mss 1460, sackOK, TS val 1 ecr 0, wscale 7, sack 1:2 3:4 5:6>")
+            .error);
+}
