@@ -783,8 +783,14 @@ class LineParser {
       } else if (c.result < 0) {
         fail(result, "a failing call returns -1 with an errno name");
       }
-      if (c.name == "state")
-        fail(result, "state() = NAME: expected a state name, like state(4) = ESTABLISHED");
+      // A descriptor that is not open answers every call with -1 EBADF, as the kernel's does
+      // (docs/scenarios.md, "Calls"); state() is no exception, but a peer has no descriptor.
+      const bool peer = !c.args.empty() && !c.args[0].empty() && c.args[0].front() == '#';
+      if (c.name == "state" && (c.result != -1 || c.error != "EBADF" || peer))
+        fail(result, peer ? "state(#N) = NAME: a peer has no descriptor, so its state is a name, like "
+                            "state(#1) = TIME-WAIT"
+                          : "state() = NAME, or -1 EBADF for a descriptor that is not open: expected a "
+                            "state name, like state(4) = ESTABLISHED");
     } else {
       if (c.name != "state")
         fail(result, "expected a number, or -1 and an errno name, like = 0 or = -1 EAGAIN");

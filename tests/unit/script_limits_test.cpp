@@ -70,3 +70,30 @@ TEST_CASE("script limits: injected options past the 40 bytes of TCP option space
   CHECK(parse_line("0 < S 0:0(0) win 65535 <mss 1460, sackOK, TS val 1 ecr 0, wscale 7, sack 1:2 3:4 5:6>")
             .error);
 }
+
+TEST_CASE("script limits: state(N) = -1 EBADF is what a descriptor that is not open answers") {
+  const std::string open = std::string(kPassiveOpen);
+  CHECK(parse_script("s.pkt", open + "+0 state(9) = -1 EBADF\n").script);
+  auto other = parse_script("s.pkt", open + "+0 state(9) = -1 EAGAIN\n");
+  REQUIRE(other.error);
+  CHECK(other.error->column == 15);
+  CHECK(other.error->message.starts_with("state() = NAME, or -1 EBADF for a descriptor that is not open"));
+  auto peer = parse_script("s.pkt", open + "+0 state(#1) = -1 EBADF\n");
+  REQUIRE(peer.error);
+  CHECK(peer.error->message.starts_with("state(#N) = NAME: a peer has no descriptor"));
+
+  RunResult closed = run_text(open + "+0 state(9) = -1 EBADF\n+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n" +
+                              "+0 state(4) = -1 EBADF\n");
+  CHECK(closed.passed);
+  std::string all;
+  RunResult named = run_text(open + "+0 state(9) = CLOSED\n");
+  for (const auto& d : named.diagnosis) all += d + "\n";
+  CHECK(all.find("state() on fd 9, which is not open, returned -1 EBADF, the script expects CLOSED") !=
+        std::string::npos);
+  all.clear();
+  RunResult open_fd = run_text(open + "+0 state(4) = -1 EBADF\n");
+  CHECK_FALSE(open_fd.passed);
+  CHECK_FALSE(open_fd.script_error);
+  for (const auto& d : open_fd.diagnosis) all += d + "\n";
+  CHECK(all.find("the connection is in ESTABLISHED, the script expects -1 EBADF") != std::string::npos);
+}
