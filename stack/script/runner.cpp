@@ -1475,9 +1475,14 @@ class Runner final : public tcp::AcceptHandler {
         ignored.push_back(field);
         continue;
       }
-      if (numeric && !parse_uint(value))
+      // Numbers are compared as numbers, as the kernel's struct holds them: 010 is 10. The
+      // parser has checked the digits and the 32-bit range.
+      std::string_view digits = value;
+      while (numeric && digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+      const auto want_number = numeric ? parse_uint(digits) : std::nullopt;
+      if (numeric && !want_number)
         line_script_error("TCP_INFO field " + field + ": '" + value + "' is not a number");
-      if (value != actual)
+      if (numeric ? want_number != parse_uint(actual) : value != actual)
         throw Stop{script_.path + ":" + std::to_string(current_->number) + ": TCP_INFO " + field + " is " +
                        actual + ", the script expects " + value,
                    {"line " + std::to_string(current_->number) + ": " + current_->text}};

@@ -902,9 +902,16 @@ class LineParser {
                "unknown tcpi_state: expected Linux's number (1 ESTABLISHED ... 11 CLOSING) or a state "
                "name like TCP_ESTABLISHED");
       } else if (std::find(std::begin(kTcpInfoNumbers), std::end(kTcpInfoNumbers), field) !=
-                     std::end(kTcpInfoNumbers) &&
-                 value.find_first_not_of("0123456789") != std::string_view::npos) {
-        fail(value_at, std::string(value), "TCP_INFO field " + field + " expects a number");
+                 std::end(kTcpInfoNumbers)) {
+        if (value.find_first_not_of("0123456789") != std::string_view::npos)
+          fail(value_at, std::string(value), "TCP_INFO field " + field + " expects a number");
+        // Linux's struct tcp_info holds these fields as __u32: a larger value could never
+        // match, and is surely a typo. Leading zeros do not count (010 is 10).
+        std::string_view significant = value.substr(std::min(value.find_first_not_of('0'), value.size()));
+        if (significant.size() > 10 || (significant.size() == 10 && significant > "4294967295"))
+          fail(value_at, std::string(value),
+               "TCP_INFO field " + field +
+                   " is too large: tcp_info's fields are 32-bit (at most 4294967295)");
       }
     }
   }

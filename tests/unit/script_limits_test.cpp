@@ -97,3 +97,21 @@ TEST_CASE("script limits: state(N) = -1 EBADF is what a descriptor that is not o
   for (const auto& d : open_fd.diagnosis) all += d + "\n";
   CHECK(all.find("the connection is in ESTABLISHED, the script expects -1 EBADF") != std::string::npos);
 }
+
+TEST_CASE("script limits: TCP_INFO numbers are compared as numbers and range-checked when parsed") {
+  const std::string call = "+0 getsockopt(4, SOL_TCP, TCP_INFO, ";
+  CHECK(run_text(kPassiveOpen + call + "{tcpi_snd_cwnd=010}, [232]) = 0\n").passed);
+  CHECK(run_text(kPassiveOpen + call + "{tcpi_snd_cwnd=000000000000000000000010, tcpi_snd_mss=01460}, " +
+                 "[232]) = 0\n")
+            .passed);
+  CHECK_FALSE(run_text(kPassiveOpen + call + "{tcpi_snd_cwnd=011}, [232]) = 0\n").passed);
+  auto big = parse_script("i.pkt", kPassiveOpen + call + "{tcpi_rto=99999999999999999999}, [232]) = 0\n");
+  REQUIRE(big.error);
+  CHECK(big.error->line == 8);
+  CHECK(big.error->column == 47);
+  CHECK(big.error->token == "99999999999999999999");
+  CHECK(big.error->message ==
+        "TCP_INFO field tcpi_rto is too large: tcp_info's fields are 32-bit (at most 4294967295)");
+  CHECK(parse_script("i.pkt", kPassiveOpen + call + "{tcpi_rto=4294967296}, [232]) = 0\n").error);
+  CHECK(parse_script("i.pkt", kPassiveOpen + call + "{tcpi_rto=4294967295}, [232]) = 0\n").script);
+}
