@@ -1245,7 +1245,14 @@ class Runner final : public tcp::AcceptHandler {
     if (n == "getsockopt") return getsockopt(c);
     if (n == "listen") {
       Fd& fd = fd_arg(c);
-      size_t backlog = c.args.size() > 1 ? count_arg(c, 1) : 0;
+      size_t backlog = 0;
+      if (c.args.size() > 1) {
+        auto n = parse_uint(c.args[1]);
+        if (!n || *n > (64u << 20))  // the parser's bound: a backlog is connections, not bytes
+          line_script_error("listen(): the backlog '" + c.args[1] +
+                            "' is not a number of connections up to 67108864");
+        backlog = static_cast<size_t>(*n);
+      }
       if (fd.kind != Fd::Kind::Unbound) line_script_error("listen() on a descriptor that is already in use");
       // listen(fd, 0) would mean "config.backlog" to TcpHost; Linux treats 0 as a queue of 1.
       bool ok = stack_->tcp().listen(listen_port_, this, backlog == 0 ? 1 : backlog);

@@ -845,7 +845,11 @@ class LineParser {
     };
     if (c.name == "write" || c.name == "send" || c.name == "read" || c.name == "recv")
       check_count(2, "a byte count");
-    if (c.name == "listen" && c.args.size() > 1) check_count(1, "a backlog");
+    // listen()'s backlog counts connections, not bytes: the same range, its own words.
+    if (c.name == "listen" && c.args.size() > 1 &&
+        (!digits(c.args[1], 9) || std::stoull(c.args[1]) > kMaxCount))
+      fail(at(1), c.args[1],
+           "listen(): the backlog must be a number of connections from 0 to " + std::to_string(kMaxCount));
     // tcplab's sockets never block and keep no other flags: fcntl() can only confirm that,
     // and an ioctl() would be answered with numbers tcplab does not keep.
     if (c.name == "ioctl")

@@ -115,3 +115,15 @@ TEST_CASE("script limits: TCP_INFO numbers are compared as numbers and range-che
   CHECK(parse_script("i.pkt", kPassiveOpen + call + "{tcpi_rto=4294967296}, [232]) = 0\n").error);
   CHECK(parse_script("i.pkt", kPassiveOpen + call + "{tcpi_rto=4294967295}, [232]) = 0\n").script);
 }
+
+TEST_CASE("script limits: a backlog is a number of connections, not bytes") {
+  auto r = parse_script("b.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, many) = 0\n");
+  REQUIRE(r.error);
+  CHECK(r.error->line == 2);
+  CHECK(r.error->column == 14);
+  CHECK(r.error->message == "listen(): the backlog must be a number of connections from 0 to 67108864");
+  CHECK(r.error->message.find("MiB") == std::string::npos);
+  CHECK(r.error->message.find("byte") == std::string::npos);
+  CHECK(parse_script("b.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 67108865) = 0\n")
+            .error);
+}

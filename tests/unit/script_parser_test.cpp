@@ -243,7 +243,7 @@ TEST_CASE("script: a word where a call wants a number is a script error at its c
   CHECK(error_of("+0 read(4, ..., 67108865) = 0").token == "67108865");
   CHECK(error_of("+0 read(4, ...) = 0").message == "read() needs a byte count as argument 3");
   CHECK(error_of("+0 listen(x, y) = 0").token == "x");
-  CHECK(error_of("+0 listen(3, y) = 0").message.starts_with("listen(): a backlog must be a number"));
+  CHECK(error_of("+0 listen(3, y) = 0").message.starts_with("listen(): the backlog must be a number"));
   CHECK(error_of("+0 state(x) = CLOSED").token == "x");
   CHECK(error_of("+0 state(#17) = CLOSED").message == "peers are numbered #1 to #16");
   e = error_of("+0 shutdown(4, FOO) = 0");
