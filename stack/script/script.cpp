@@ -1211,9 +1211,10 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
       if (const char* near = near_miss_directive(comment))
         throw Fail{ScriptError{path, number, static_cast<int>(raw.find("//")) + 1,
                                std::string(comment.substr(0, comment.find(':') + 1)),
+                               // "exactly as shown": PENDING is upper case, the others lower.
                                std::string("did you mean '// ") + near +
-                                   ":'? Directives are written exactly so, in lower case; write any "
-                                   "other comment without the colon"}};
+                                   ":'? Directives are written exactly as shown; write any other "
+                                   "comment without the colon"}};
       if (comment.starts_with("config:")) {
         if (seen_event)
           throw Fail{ScriptError{path, number, 0, "", "'// config:' must come before the first event line"}};

@@ -127,3 +127,16 @@ TEST_CASE("script limits: a backlog is a number of connections, not bytes") {
   CHECK(parse_script("b.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 67108865) = 0\n")
             .error);
 }
+
+TEST_CASE("script limits: a misspelt directive is told to be written exactly as shown") {
+  auto pending = parse_script("p.pkt", std::string("// pending: x\n") + kPassiveOpen);
+  REQUIRE(pending.error);
+  CHECK(pending.error->message ==
+        "did you mean '// PENDING:'? Directives are written exactly as shown; write any other comment "
+        "without the colon");
+  CHECK(pending.error->message.find("lower case") == std::string::npos);
+  auto config = parse_script("c.pkt", std::string("// CONFIG: mss=1000\n") + kPassiveOpen);
+  REQUIRE(config.error);
+  CHECK(config.error->message.starts_with(
+      "did you mean '// config:'? Directives are written exactly as shown"));
+}
