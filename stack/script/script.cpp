@@ -1240,10 +1240,15 @@ ParseResult parse_script(const std::string& path, const std::string& original) {
         script.pending = std::string(trim_view(comment.substr(8)));
       }
       if (trim_view(code).empty()) continue;
-      if (trim_view(code).starts_with("--"))
-        throw Fail{ScriptError{path, number, 1, std::string(trim_view(code)).substr(0, 12),
+      if (trim_view(code).starts_with("--")) {
+        // The whole flag is the token: format() cuts a long one at 60 bytes, with "...", as
+        // every quoted token is cut (docs/scenarios.md, "Reading a failure").
+        const size_t at = code.find_first_not_of(" \t\r\f\v");
+        const size_t end = std::min(code.find_first_of(" \t\r\f\v", at), code.size());
+        throw Fail{ScriptError{path, number, static_cast<int>(at) + 1, std::string(code.substr(at, end - at)),
                                "packetdrill command-line flags are not supported; use '// config:' "
                                "for settings"}};
+      }
       seen_event = true;
       script.lines.push_back(LineParser(path, number, code).parse());
     }

@@ -140,3 +140,18 @@ TEST_CASE("script limits: a misspelt directive is told to be written exactly as 
   CHECK(config.error->message.starts_with(
       "did you mean '// config:'? Directives are written exactly as shown"));
 }
+
+TEST_CASE("script limits: a packetdrill flag line quotes the flag whole, cut at 60 bytes with '...'") {
+  auto r = parse_script("f.pkt", std::string("--tolerance_usecs=10000\n") + kPassiveOpen);
+  REQUIRE(r.error);
+  CHECK(r.error->column == 1);
+  CHECK(r.error->format() == "f.pkt:1:1: script error: packetdrill command-line flags are not supported; use "
+                             "'// config:' for settings (at '--tolerance_usecs=10000')");
+  auto indented = parse_script("f.pkt", "  --ip_version=ipv4 --x\n" + std::string(kPassiveOpen));
+  REQUIRE(indented.error);
+  CHECK(indented.error->column == 3);
+  CHECK(indented.error->token == "--ip_version=ipv4");
+  auto long_flag = parse_script("f.pkt", "--" + std::string(100, 'a') + "=1\n" + kPassiveOpen);
+  REQUIRE(long_flag.error);
+  CHECK(long_flag.error->format().ends_with("(at '--" + std::string(58, 'a') + "...')"));
+}
