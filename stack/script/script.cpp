@@ -834,6 +834,31 @@ class LineParser {
         fail(at(0), fd, c.name + "(): the descriptor must be a number, like 3");
       }
     }
+    // tcplab's sockets are TCP over IPv4: any other type or protocol would silently get a
+    // TCP socket, and the script would test something other than it says.
+    if (c.name == "socket") {
+      if (c.args.size() != 3)
+        fail(name, "socket() takes three arguments: socket(..., SOCK_STREAM, IPPROTO_TCP)");
+      // "SOCK_STREAM | SOCK_NONBLOCK": the type, and flags that change nothing here (tcplab's
+      // sockets never block, and there is no exec).
+      std::string_view type = c.args[1];
+      bool stream = false, other = false;
+      while (!type.empty()) {
+        const size_t bar = std::min(type.find('|'), type.size());
+        const std::string_view part = trim(type.substr(0, bar));
+        type = bar < type.size() ? type.substr(bar + 1) : std::string_view{};
+        if (part == "SOCK_STREAM" && !stream)
+          stream = true;
+        else if (part != "SOCK_NONBLOCK" && part != "SOCK_CLOEXEC")
+          other = true;
+      }
+      if (!stream || other)
+        fail(at(1), c.args[1],
+             "socket(): tcplab's scenario player has TCP sockets only: the type must be SOCK_STREAM "
+             "(SOCK_NONBLOCK and SOCK_CLOEXEC may be or'ed in)");
+      if (c.args[2] != "IPPROTO_TCP" && c.args[2] != "0")
+        fail(at(2), c.args[2], "socket(): the protocol must be IPPROTO_TCP or 0 (TCP sockets only)");
+    }
     // A byte count the runner allocates: read(fd, ..., N) and write(fd, ..., N).
     constexpr uint64_t kMaxCount = 64u << 20;
     auto check_count = [&](size_t i, const char* what) {

@@ -155,3 +155,19 @@ TEST_CASE("script limits: a packetdrill flag line quotes the flag whole, cut at 
   REQUIRE(long_flag.error);
   CHECK(long_flag.error->format().ends_with("(at '--" + std::string(58, 'a') + "...')"));
 }
+
+TEST_CASE("script limits: socket() other than SOCK_STREAM, IPPROTO_TCP is a script error") {
+  auto udp = parse_line("0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3");
+  REQUIRE(udp.error);
+  CHECK(udp.error->column == 15);
+  CHECK(udp.error->token == "SOCK_DGRAM");
+  CHECK(udp.error->message.starts_with("socket(): tcplab's scenario player has TCP sockets only"));
+  auto proto = parse_line("0 socket(..., SOCK_STREAM, IPPROTO_UDP) = 3");
+  REQUIRE(proto.error);
+  CHECK(proto.error->column == 28);
+  CHECK(proto.error->message == "socket(): the protocol must be IPPROTO_TCP or 0 (TCP sockets only)");
+  CHECK(parse_line("0 socket(..., SOCK_RAW | SOCK_STREAM, 0) = 3").error);
+  CHECK(parse_line("0 socket(..., SOCK_STREAM) = 3").error);
+  CHECK(parse_line("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3").script);
+  CHECK(parse_line("0 socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, 0) = 3").script);
+}
