@@ -389,8 +389,16 @@ class Runner final : public tcp::AcceptHandler {
         if (*app_port_ == 0) bad("expected the port the HTTP server listens on, like http=80");
         app_line_ = e.line;
       }
-      else if (k == "remote_port")
-        remote_port_ = static_cast<uint16_t>(u(65535 - kMaxPeers));
+      // Peer N uses remote_port + N - 1: all 16 fit up to 65535 from 65520. Port 0 is
+      // reserved, as for `port` above.
+      else if (k == "remote_port") {
+        auto v = parse_uint(e.value);
+        if (!v || *v < 1 || *v > 65536 - kMaxPeers)
+          bad("expected a whole number from 1 to " + std::to_string(65536 - kMaxPeers) + " (peers #1 to #" +
+              std::to_string(kMaxPeers) + " use remote_port to remote_port + " +
+              std::to_string(kMaxPeers - 1) + ")");
+        remote_port_ = static_cast<uint16_t>(*v);
+      }
       else if (k == "remote_isn")
         remote_isn_ = static_cast<uint32_t>(u(0xffffffffull));
       else

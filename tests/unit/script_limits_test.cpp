@@ -171,3 +171,19 @@ TEST_CASE("script limits: socket() other than SOCK_STREAM, IPPROTO_TCP is a scri
   CHECK(parse_line("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3").script);
   CHECK(parse_line("0 socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, 0) = 3").script);
 }
+
+TEST_CASE("script limits: remote_port is 1 to 65520, so that the 16 peers' ports fit") {
+  auto error_of = [](const std::string& value) {
+    RunResult r = run_text("// config: remote_port=" + value + "\n" + kPassiveOpen);
+    CHECK(r.script_error);
+    std::string all;
+    for (const auto& d : r.diagnosis) all += d + "\n";
+    return all;
+  };
+  const std::string range = "expected a whole number from 1 to 65520 (peers #1 to #16 use remote_port to "
+                            "remote_port + 15)";
+  CHECK(error_of("0").find(range) != std::string::npos);
+  CHECK(error_of("65521").find(range) != std::string::npos);
+  CHECK(run_text(std::string("// config: remote_port=65520\n") + kPassiveOpen).passed);
+  CHECK(run_text(std::string("// config: remote_port=1\n") + kPassiveOpen).passed);
+}
