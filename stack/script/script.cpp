@@ -88,6 +88,26 @@ bool packetdrill_icmp_word(std::string_view word) {
   return false;
 }
 
+// The script text a diagnosis quotes. Scripts are ASCII, so every other byte is shown as
+// \xNN: a byte order mark or a no-break space looks like nothing, or like a space, on a
+// terminal. A long token (a megabyte of digits) is cut: the start shows what it is.
+std::string quoted_token(std::string_view token) {
+  constexpr size_t kShown = 60;
+  std::string out;
+  for (size_t i = 0; i < token.size() && i < kShown; ++i) {
+    auto c = static_cast<unsigned char>(token[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);  // control characters are escaped by format() as a whole
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  if (token.size() > kShown) out += "...";
+  return out;
+}
+
 // The RFC 9293 §3.3.2 state names, for messages.
 constexpr std::string_view kStateNames =
     "CLOSED, LISTEN, SYN-SENT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING, "
@@ -400,7 +420,7 @@ class LineParser {
       OptionSpec o;
       auto arity = [&](size_t n) {
         if (words.size() != n)
-          fail(t, "option '" + std::string(words[0]) + "' has the wrong number of values");
+          fail(t, "option '" + quoted_token(words[0]) + "' has the wrong number of values");
       };
       if (words[0] == "mss") {
         arity(2);
@@ -446,7 +466,9 @@ class LineParser {
       } else if (const char* why = unsupported_option(words[0])) {
         fail(t, "option '" + std::string(words[0]) + "' is not supported: " + why);
       } else {
-        fail(t, "unknown option '" + std::string(words[0]) +
+        // The name is shown as the token is (\xNN for non-ASCII): a no-break space inside it
+        // ("mss\xc2\xa01460") would otherwise look like the space it is mistaken for.
+        fail(t, "unknown option '" + quoted_token(words[0]) +
                     "' (known: mss, wscale, sackOK, TS, sack, nop, eol)");
       }
       // An option given twice cannot be checked: the segment carries one value, and the
@@ -680,7 +702,7 @@ class LineParser {
       }
       if (!found) {
         if (packetdrill_icmp_word(code.text) || code.text.starts_with("code_"))
-          fail(code, "ICMP " + type.text + " code '" + code.text +
+          fail(code, "ICMP " + type.text + " code '" + quoted_token(code.text) +
                          "' is not supported by tcplab's scenario player (" +
                          std::string(kIcmpSupported) + ")");
         fail(code, "unknown ICMP code for " + type.text + " (" + std::string(kIcmpSupported) + ")");
@@ -1106,30 +1128,6 @@ std::optional<std::string> rfc_state_name(std::string_view written, bool linux_n
   if (auto state = tcp::state_from_name(written)) return std::string(tcp::to_string(*state));
   return std::nullopt;
 }
-
-namespace {
-
-// The script text a diagnosis quotes. Scripts are ASCII, so every other byte is shown as
-// \xNN: a byte order mark or a no-break space looks like nothing, or like a space, on a
-// terminal. A long token (a megabyte of digits) is cut: the start shows what it is.
-std::string quoted_token(std::string_view token) {
-  constexpr size_t kShown = 60;
-  std::string out;
-  for (size_t i = 0; i < token.size() && i < kShown; ++i) {
-    auto c = static_cast<unsigned char>(token[i]);
-    if (c < 0x80) {
-      out += static_cast<char>(c);  // control characters are escaped by format() as a whole
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    }
-  }
-  if (token.size() > kShown) out += "...";
-  return out;
-}
-
-}  // namespace
 
 std::string ScriptError::format() const {
   std::string out = file + ":" + std::to_string(line);

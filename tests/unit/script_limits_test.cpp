@@ -187,3 +187,15 @@ TEST_CASE("script limits: remote_port is 1 to 65520, so that the 16 peers' ports
   CHECK(run_text(std::string("// config: remote_port=65520\n") + kPassiveOpen).passed);
   CHECK(run_text(std::string("// config: remote_port=1\n") + kPassiveOpen).passed);
 }
+
+TEST_CASE("script limits: a non-ASCII byte in an option name is shown as \\xNN, as in the token") {
+  auto r = parse_line("0 < S 0:0(0) win 65535 <mss\xC2\xA0" "1460>");
+  REQUIRE(r.error);
+  const std::string shown = r.error->format();
+  CHECK(shown.find("unknown option 'mss\\xc2\\xa01460'") != std::string::npos);
+  CHECK(shown.find("(at '<mss\\xc2\\xa01460>')") != std::string::npos);
+  CHECK(shown.find('\xC2') == std::string::npos);
+  auto arity = parse_line("0 < S 0:0(0) win 65535 <sackOK\xC2\xA0 1>");
+  REQUIRE(arity.error);
+  CHECK(arity.error->format().find('\xC2') == std::string::npos);
+}
