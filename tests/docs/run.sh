@@ -2,7 +2,8 @@
 # The docs check (make test's "docs match the code" suite): first shows that the checker
 # finds each kind of mistake in tests/docs/fixtures/bad.md (so it can fail), then checks
 # README.md and docs/**/*.md against build/tcplab and the repository; then that every
-# tests/scenarios/*.pkt has its row in docs/scenarios.md (scenario-rows.py). ok/not ok lines.
+# tests/scenarios/*.pkt has its row in docs/scenarios.md (scenario-rows.py), and that its
+# failure examples are real output (failure-examples.py). ok/not ok lines.
 cd "$(dirname "$0")/../.."
 CHECK=tests/docs/check-docs.py
 [ -x build/tcplab ] || { echo "not ok - docs check: build/tcplab not built (run make)"; exit 1; }
@@ -19,6 +20,14 @@ ROWS=tests/docs/scenario-rows.py
 FIXTURE=tests/docs/fixtures/scenario-rows
 fixture_check scenario-rows "$FIXTURE/" "$FIXTURE.expected" python3 "$ROWS" --root "$FIXTURE"
 python3 "$ROWS" || status=1
+
+# The failure examples of docs/scenarios.md against what build/scenario-tests prints.
+if [ -x build/scenario-tests ]; then
+  python3 tests/docs/failure-examples.py || status=1
+else
+  echo "not ok - docs/scenarios.md failure examples: build/scenario-tests not built (run make)"
+  status=1
+fi
 
 # The first script a reader of docs/scenarios.md meets (the first code block) must pass as
 # printed: readers paste it.
