@@ -1,5 +1,13 @@
-// Script text shared by the scenario player's unit tests.
+// Script text and a runner shared by the scenario player's unit tests.
 #pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "stack/script/runner.hpp"
+#include "stack/script/script.hpp"
 
 namespace tcplab::scenario::testing {
 
@@ -12,5 +20,15 @@ inline constexpr const char* kPassiveOpen =
     "+0    > S. 0:0(0) ack 1 <mss 1460>\n"
     "+.1   < . 1:1(0) ack 1 win 65535\n"
     "+0    accept(3, ..., ...) = 4\n";
+
+// Parses TEXT (which must parse) and runs it with seed 1, the diagnosis on stderr.
+inline RunResult run_text(const std::string& text) {
+  auto parsed = parse_script("t.pkt", text);
+  REQUIRE(parsed.script);
+  RunOptions options;
+  options.seed = 1;
+  options.out = stderr;
+  return run_script(*parsed.script, options);
+}
 
 }  // namespace tcplab::scenario::testing

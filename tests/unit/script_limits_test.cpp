@@ -12,19 +12,11 @@
 
 using namespace tcplab::scenario;
 using tcplab::scenario::testing::kPassiveOpen;
+using tcplab::scenario::testing::run_text;
 
 namespace {
 
 ParseResult parse_line(const std::string& line) { return parse_script("l.pkt", line + "\n"); }
-
-RunResult run_text(const std::string& text) {
-  auto parsed = parse_script("t.pkt", text);
-  REQUIRE(parsed.script);
-  RunOptions options;
-  options.seed = 1;
-  options.out = stderr;
-  return run_script(*parsed.script, options);
-}
 
 }  // namespace
 

@@ -11,17 +11,9 @@
 
 using namespace tcplab::scenario;
 using tcplab::scenario::testing::kPassiveOpen;
+using tcplab::scenario::testing::run_text;
 
 namespace {
-
-RunResult run_text(const std::string& text) {
-  auto parsed = parse_script("t.pkt", text);
-  REQUIRE(parsed.script);
-  RunOptions options;
-  options.seed = 1;
-  options.out = stderr;
-  return run_script(*parsed.script, options);
-}
 
 std::string all_of(const RunResult& r) {
   std::string all;
