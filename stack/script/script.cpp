@@ -861,6 +861,8 @@ class LineParser {
     if (c.name == "socket") {
       if (c.args.size() != 3)
         fail(name, "socket() takes three arguments: socket(..., SOCK_STREAM, IPPROTO_TCP)");
+      if (c.args[0] != "..." && c.args[0] != "AF_INET")
+        fail(at(0), c.args[0], "socket(): tcplab's stack is IPv4 only: the domain must be AF_INET (or ...)");
       // "SOCK_STREAM | SOCK_NONBLOCK": the type, and flags that change nothing here (tcplab's
       // sockets never block, and there is no exec).
       std::string_view type = c.args[1];

@@ -162,6 +162,12 @@ TEST_CASE("script limits: socket() other than SOCK_STREAM, IPPROTO_TCP is a scri
   CHECK(parse_line("0 socket(..., SOCK_STREAM) = 3").error);
   CHECK(parse_line("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3").script);
   CHECK(parse_line("0 socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, 0) = 3").script);
+  // IPv4 only: an AF_INET6 socket would silently be an IPv4 one.
+  auto v6 = parse_line("0 socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP) = 3");
+  REQUIRE(v6.error);
+  CHECK(v6.error->column == 10);
+  CHECK(v6.error->token == "AF_INET6");
+  CHECK(v6.error->message.starts_with("socket(): tcplab's stack is IPv4 only"));
 }
 
 TEST_CASE("script limits: remote_port is 1 to 65520, so that the 16 peers' ports fit") {
