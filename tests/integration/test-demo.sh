@@ -62,6 +62,24 @@ check "demo: a ladder of a short run of each mode after the table" bash -c '
   [ "$(grep -c "as the stack saw them$" <<<"$1")" = 4 ] &&
   grep -A3 "^http1.0-close: 2 requests" <<<"$1" | grep -q "^2 connections, " &&
   grep -A3 "^http1.1-keepalive: 2 requests" <<<"$1" | grep -q "^1 connection, "' _ "$out"
+# The --max-requests ladder shows the cap at work: two requests on the first connection, then
+# its close and a second handshake for the third (not a connection per request, which would
+# look like HTTP/1.0's).
+capped_first() {
+  awk '/^keepalive-max-requests: 3 requests with --max-requests 2/ { on = 1 }
+       on && /connection 2:/ { exit } on && /P\. seq=[0-9]+ ack=[0-9]+ len=[1-9][0-9]* .*->\|/ { n++ }
+       END { print n + 0 }' <<<"$1"
+}
+check "demo: the --max-requests ladder carries 2 requests on its first of 2 connections" bash -c '
+  grep -A3 "^keepalive-max-requests: 3 requests with --max-requests 2" <<<"$1" | grep -q "^2 connections, " &&
+  [ "$2" = 2 ]' _ "$out" "$(capped_first "$out")"
+# Piped, stdout and stderr in one stream: each progress line comes right before its own ladder.
+both=$(timeout 60 "$TCPLAB" demo keepalive --delay 0 --assets 1 --keepalive-timeout 0.2 2>&1)
+in_order() {
+  awk '/^demo: short / { mode = $3; next } mode != "" && NF { if (index($0, mode ": ") != 1) bad = 1; mode = "" }
+       END { exit bad }' <<<"$1"
+}
+check "demo piped with 2>&1: each 'short MODE run' line is followed by MODE's ladder" in_order "$both"
 out=$(timeout 60 "$TCPLAB" demo keepalive --delay 0 --assets 1 --keepalive-timeout 0.2 --no-ladders 2>/dev/null)
 check "demo --no-ladders: the table only" test "$(grep -c "as the stack saw them" <<<"$out")" -eq 0
 

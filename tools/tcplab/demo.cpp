@@ -372,13 +372,22 @@ int demo_main(int argc, char** argv, int first) {
   std::fputs(demo::format_table(rows).c_str(), stdout);
   if (!o.ladders) return kExitOk;
 
-  // A short version of each mode, drawn: the page and one asset on the bare link.
+  // A short version of each mode, drawn: the page and one asset on the bare link. The
+  // --max-requests one has two assets and a cap of 2, so that its ladder shows what the cap
+  // does (two requests on one connection, the server's FIN, a new handshake for the third)
+  // rather than a connection per request, which would look like HTTP/1.0's.
+  constexpr uint32_t kLadderMaxRequests = 2;
   demo::PlanOptions short_options = plan_options;
   short_options.assets = 1;
   short_options.one_way_delay = Duration{};
   for (demo::Mode mode : demo::kAllModes) {
-    auto plan = demo::make_plan(mode, short_options);
-    if (mode == demo::Mode::MaxRequests) plan.max_requests = 1;
+    demo::PlanOptions options = short_options;
+    if (mode == demo::Mode::MaxRequests) options.assets = 2;
+    auto plan = demo::make_plan(mode, options);
+    if (mode == demo::Mode::MaxRequests) plan.max_requests = kLadderMaxRequests;
+    // The progress lines go to stderr, the ladders to stdout: piped, stdout is buffered, so
+    // it is flushed first for the two to stay in order in `2>&1 | less`.
+    std::fflush(stdout);
     std::fprintf(stderr, "demo: short %s run for its ladder ... ",
                  std::string(demo::mode_name(mode)).c_str());
     demo::Row row;
@@ -388,9 +397,10 @@ int demo_main(int argc, char** argv, int first) {
       return kExitRuntime;
     }
     std::fprintf(stderr, "done\n");
+    const std::string cap =
+        mode == demo::Mode::MaxRequests ? " with --max-requests " + std::to_string(kLadderMaxRequests) : "";
     std::printf("\n%s: %zu requests%s, as the stack saw them\n%s", std::string(demo::mode_name(mode)).c_str(),
-                plan.requests.size(), mode == demo::Mode::MaxRequests ? " with --max-requests 1" : "",
-                ladder.c_str());
+                plan.requests.size(), cap.c_str(), ladder.c_str());
   }
   return kExitOk;
 }
