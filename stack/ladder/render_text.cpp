@@ -49,6 +49,36 @@ std::string line(const Columns& k, const std::string& time, const std::string& l
   return s;
 }
 
+// Text from the input (notes, comments, state names) as one cell shows it: a control byte as
+// \xNN (escape_unprintable), a tab too, before the cell is measured and padded, so that a
+// note's newline does not split its row and an escape does not widen it after the padding.
+std::string printable_cell(std::string_view raw) {
+  std::string out;
+  for (char c : text::escape_unprintable(raw)) {
+    if (c == '\t')
+      out += "\\x09";
+    else
+      out += c;
+  }
+  return out;
+}
+
+Ladder with_printable_cells(const Ladder& ladder) {
+  Ladder shown = ladder;
+  auto state = [](StateCell& s) { s.name = printable_cell(s.name); };
+  for (Connection& c : shown.connections) {
+    state(c.client_initial);
+    state(c.server_initial);
+    for (Row& r : c.rows) {
+      r.label = printable_cell(r.label);
+      for (std::string& n : r.notes) n = printable_cell(n);
+      state(r.client_state);
+      state(r.server_state);
+    }
+  }
+  return shown;
+}
+
 std::string arrow_text(const Row& r, size_t width) {
   std::string body = centered(" " + r.label + " ", width - 1, '-');
   char head = r.lost ? 'x' : (r.to_server ? '>' : '<');
@@ -104,7 +134,8 @@ std::string summary_line(const Ladder& ladder) {
   return s;
 }
 
-std::string render_text(const Ladder& ladder) {
+std::string render_text(const Ladder& input) {
+  const Ladder ladder = with_printable_cells(input);
   std::string out = summary_line(ladder) + "\n";
   for (const Connection& c : ladder.connections) {
     Columns k{kStateWidth, kMinArrowWidth, kStateWidth};
@@ -153,8 +184,7 @@ std::string render_text(const Ladder& ladder) {
     out += "+" + std::string(k.inner(), '-') + "+\n";
   }
   if (ladder.any_inferred) out += std::string("\n") + kInferredLegend + "\n";
-  // Notes, comments and state names come from the input file and go to a terminal: a control
-  // byte in them (an escape sequence) is shown as \xNN, line by line, never obeyed.
+  // The cells are printable already; the summary names the input file, which may not be.
   std::string shown;
   shown.reserve(out.size());
   for (size_t at = 0, end; at < out.size(); at = end + 1) {

@@ -156,6 +156,35 @@ TEST_CASE("ladder: a control byte in a note from the input is shown as \\xNN, ne
   CHECK(text.find("\n|") != std::string::npos);  // the line breaks themselves stay
 }
 
+TEST_CASE("ladder: escaped text from the input keeps its row on one line and the box its width") {
+  auto steps = exchange();
+  steps[4].comments = {"evil \x1b[31mred\ttab"};
+  auto l = ladder_from(steps);
+  // A JSON trace's note may hold a newline; state names come from the input too.
+  for (auto& r : l.connections.at(0).rows) {
+    if (r.kind == RowKind::Segment && r.notes.empty()) {
+      r.notes.push_back("two\nlines");
+      r.client_state.name = "ODD\tSTATE";
+      break;
+    }
+  }
+  std::string text = render_text(l);
+  CHECK(text.find("evil \\x1b[31mred\\x09tab") != std::string::npos);
+  CHECK(text.find("two\\x0alines") != std::string::npos);
+  CHECK(text.find("ODD\\x09STATE") != std::string::npos);
+  CHECK(text.find('\t') == std::string::npos);
+  std::vector<std::string> box;
+  for (size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1)
+    if (text[at] == '+' || text[at] == '|') box.push_back(text.substr(at, end - at));
+  REQUIRE(box.size() > 3);
+  for (const auto& row : box) CHECK(row.size() == box.back().size());
+  // No line outside the box between its borders: the note's newline did not split its row.
+  size_t first = text.find("\n+"), last = text.rfind("\n+");
+  for (size_t at = first + 1, end; (end = text.find('\n', at)) != std::string::npos && at < last;
+       at = end + 1)
+    CHECK((text[at] == '+' || text[at] == '|'));
+}
+
 TEST_CASE("ladder: connections are split by four-tuple and by a new SYN, and numbered in order") {
   auto steps = exchange(40000);
   auto second = exchange(40001);
