@@ -301,9 +301,12 @@ Check check_device_name(const Interface& device, const std::string& tun, const I
   const std::string other = "pick another name with --tun NAME (tcplab uses only TUN devices)";
   if (!device.is_tun_driver) return fail(name, tun + " exists and is not a TUN device", other);
   if (device.tap()) return fail(name, tun + " exists and is a TAP device (tcplab needs TUN)", other);
-  if (!device.persistent() || device.carrier)
+  if (!device.persistent() || device.carrier) {
+    // The name advised must not be the busy one itself.
+    const std::string free_name = tun == "tcplab1" ? "tcplab2" : "tcplab1";
     return fail(name, tun + " is a TUN that another process holds open (is tcplab already running?)",
-                "stop that process, or use another name: --tun tcplab1");
+                "stop that process, or use another name: --tun " + free_name);
+  }
   bool usable = me.net_admin() || device.owner == me.uid || me.in_group(device.group);
   std::string owner = device.owner < 0 ? "no owner" : "owner uid " + std::to_string(device.owner);
   if (device.group >= 0) owner += ", group " + std::to_string(device.group);

@@ -416,6 +416,9 @@ TEST_CASE("doctor: a device with the TUN's name") {
   busy.tun_flags &= ~0x800u;  // not persistent: alive only while a process holds it
   CHECK(check_device_name(busy, "tcplab0", root()).detail.find("another process holds open") !=
         std::string::npos);
+  CHECK(check_device_name(busy, "tcplab0", root()).fix.ends_with("use another name: --tun tcplab1"));
+  // Never the busy name itself as the other name.
+  CHECK(check_device_name(busy, "tcplab1", root()).fix.ends_with("use another name: --tun tcplab2"));
   Interface attached = persistent_tun(-1);
   attached.carrier = true;
   CHECK(check_device_name(attached, "tcplab0", root()).status == Status::Fail);
