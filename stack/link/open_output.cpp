@@ -8,8 +8,10 @@
 
 namespace tcplab::link {
 
-int open_output(const std::string& path, const std::function<void()>& waiting_for_reader) {
-  constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY;
+int open_output(const std::string& path, const std::function<void()>& waiting_for_reader,
+                ExistingContents existing) {
+  const int kFlags =
+      O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (existing == ExistingContents::Truncated ? O_TRUNC : 0);
   // POSIX open(): O_NONBLOCK on a FIFO opened for writing fails with ENXIO when no process
   // has it open for reading, instead of waiting; on anything else it does no harm.
   int fd = ::open(path.c_str(), kFlags | O_NONBLOCK, 0666);

@@ -26,18 +26,37 @@ bool is_storage(int fd) {
   return ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
+bool is_regular_file(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 }  // namespace
 
 std::unique_ptr<BufferedOutput> BufferedOutput::open(const std::string& path, std::string& error,
                                                      const std::function<void()>& waiting_for_reader) {
-  const int fd = link::open_output(path, waiting_for_reader);
+  return open_file(path, error, waiting_for_reader, link::ExistingContents::Truncated);
+}
+
+std::unique_ptr<BufferedOutput> BufferedOutput::open_kept_until_written(
+    const std::string& path, std::string& error, const std::function<void()>& waiting_for_reader) {
+  return open_file(path, error, waiting_for_reader, link::ExistingContents::Kept);
+}
+
+std::unique_ptr<BufferedOutput> BufferedOutput::open_file(const std::string& path, std::string& error,
+                                                          const std::function<void()>& waiting_for_reader,
+                                                          link::ExistingContents existing) {
+  const int fd = link::open_output(path, waiting_for_reader, existing);
   if (fd < 0) {
     error = "cannot write " + path + ": " + std::strerror(errno);
     return nullptr;
   }
   // Opened here, so the flag is ours alone: a FIFO or a slow device no longer blocks writes.
   if (!is_storage(fd)) make_nonblocking(fd);
-  return std::unique_ptr<BufferedOutput>(new BufferedOutput(fd, true, -1));
+  auto output = std::unique_ptr<BufferedOutput>(new BufferedOutput(fd, true, -1));
+  // Only a regular file has contents to keep until its new ones begin.
+  output->truncate_pending_ = existing == link::ExistingContents::Kept && is_regular_file(fd);
+  return output;
 }
 
 std::unique_ptr<BufferedOutput> BufferedOutput::adopt(int fd, std::string& error) {
@@ -57,8 +76,16 @@ std::unique_ptr<BufferedOutput> BufferedOutput::adopt(int fd, std::string& error
 
 BufferedOutput::~BufferedOutput() { close(); }
 
+void BufferedOutput::start() {
+  if (!truncate_pending_ || failed() || fd_ < 0) return;
+  truncate_pending_ = false;
+  if (::ftruncate(fd_, 0) != 0) fail(errno);
+}
+
 void BufferedOutput::write(std::string_view bytes) {
   if (failed() || fd_ < 0) return;
+  start();
+  if (failed()) return;
   if (buffered() == 0) {
     // Nothing waits ahead of these bytes: straight to the descriptor, as far as it takes them.
     while (!bytes.empty()) {

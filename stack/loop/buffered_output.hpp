@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stack/link/open_output.hpp"
 #include "stack/loop/watched_fd.hpp"
 
 namespace tcplab::loop {
@@ -29,6 +30,10 @@ class BufferedOutput final : public WatchedFd {
   // set, if it cannot.
   static std::unique_ptr<BufferedOutput> open(const std::string& path, std::string& error,
                                               const std::function<void()>& waiting_for_reader = {});
+  // The same, but a regular file keeps what it holds until start() or the first write empties
+  // it: an output whose bytes may never come (a download that fails) loses nothing.
+  static std::unique_ptr<BufferedOutput> open_kept_until_written(
+      const std::string& path, std::string& error, const std::function<void()>& waiting_for_reader = {});
   // Writes to `fd` (stdout's kept copy), which stays the caller's to close. A pipe or a
   // terminal is opened again through /proc/self/fd, so that making it non-blocking does not
   // change the descriptor the shell or our stderr may share; where that fails (a socket) the
@@ -40,6 +45,9 @@ class BufferedOutput final : public WatchedFd {
 
   // Takes all of `bytes`: writes what the descriptor takes now, buffers the rest.
   void write(std::string_view bytes);
+  // Empties a file opened by open_kept_until_written, once: its new contents begin (even if
+  // they are empty). Does nothing to any other output.
+  void start();
   // From reaching kOutputHighWater buffered bytes until the reader brings them down to
   // kOutputLowWater.
   bool full() const { return full_; }
@@ -58,6 +66,9 @@ class BufferedOutput final : public WatchedFd {
  private:
   BufferedOutput(int fd, bool owned, int restore_flags)
       : fd_(fd), owned_(owned), restore_flags_(restore_flags) {}
+  static std::unique_ptr<BufferedOutput> open_file(const std::string& path, std::string& error,
+                                                   const std::function<void()>& waiting_for_reader,
+                                                   link::ExistingContents existing);
   // Writes buffered bytes until the descriptor would block.
   void flush_some();
   void fail(int error_number);  // error_ from errno; the buffer is dropped
@@ -68,6 +79,7 @@ class BufferedOutput final : public WatchedFd {
   std::vector<char> buffer_;
   size_t head_ = 0;  // bytes of buffer_ already written
   bool full_ = false;
+  bool truncate_pending_ = false;  // open_kept_until_written: emptied at start()
   std::string error_;
 };
 

@@ -59,6 +59,7 @@ mkdir -p "$WORK/site"
 head -c 300000 /dev/urandom >"$WORK/site/big.bin"
 head -c 3000000 /dev/urandom >"$WORK/site/slow.bin"
 echo "hello from the kernel's server" >"$WORK/site/a.txt"
+: >"$WORK/site/empty.txt"
 lab_up || { not_ok "lab namespace"; exit 1; }
 start_python $PORT11 HTTP/1.1 || { not_ok "python3 http.server (HTTP/1.1) starts"; exit 1; }
 start_python $PORT10 HTTP/1.0 || { not_ok "python3 http.server (HTTP/1.0) starts"; exit 1; }
@@ -246,6 +247,16 @@ get "http://$HOST:9/"
 check "refused port: exit 1 [rc $RC]" test "$RC" = 1
 check "refused port: a clear message" \
   grep -q "connection refused: $HOST:9 answered our SYN with RST" <<<"$OUT"
+# -o FILE that exists keeps its contents when its URL fails (as curl's -o: nothing lost), and
+# an empty body that did arrive still replaces them.
+printf 'the old contents\n' >"$WORK/kept.out"
+get -o "$WORK/kept.out" "http://$HOST:9/"
+check "-o an existing file, the URL refused: exit 1, the file as it was [rc $RC]" \
+  bash -c 'test "$1" = 1 && test "$(cat "$2")" = "the old contents"' _ "$RC" "$WORK/kept.out"
+printf 'the old contents\n' >"$WORK/emptied.out"
+get --msl 0.5 -o "$WORK/emptied.out" "$U11/empty.txt"
+check "-o an existing file, an empty body: the file is emptied [rc $RC]" \
+  bash -c 'test "$1" = 0 && test ! -s "$2"' _ "$RC" "$WORK/emptied.out"
 # A firewall's reject rule (nftables is per namespace) answers our SYN with ICMP: port and
 # protocol unreachable are hard errors (RFC 1122 §4.2.3.9) that end the active open at once,
 # as curl's "Connection refused"; host unreachable is soft: named in the trace, SYN retried.

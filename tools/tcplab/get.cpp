@@ -57,7 +57,8 @@ FlagTable get_flags(GetOptions& o) {
   add_flag(
       flags, "-o", "FILE", "bodies are discarded",
       "write the body of the next URL (in order) to FILE, exactly as decoded (chunked framing removed); "
-      "'-' is stdout, which then carries only bodies (all else tcplab prints goes to stderr). Each "
+      "'-' is stdout, which then carries only bodies (all else tcplab prints goes to stderr). An "
+      "existing FILE keeps its contents until that body begins (a URL that fails loses nothing). Each "
       "file may be named once; /dev/null and '-' may repeat",
       [&o](std::string_view v) -> std::optional<std::string> {
         if (v.empty()) return std::string("expected a file name");
@@ -159,6 +160,9 @@ class Printer final : public http::ClientEvents {
   }
 
   void on_fetched(const http::FetchReport& r) override {
+    // A body that was empty still replaces what the file held.
+    if (r.ok && r.redirect_to.empty() && r.index < outputs_.size() && outputs_[r.index] != nullptr)
+      outputs_[r.index]->start();
     std::string conn = r.conn == 0 ? std::string("no connection")
                                    : "conn " + std::to_string(r.conn) + (r.reused ? " (reused)" : " (new)");
     if (r.retried) conn += ", retried: the kept connection closed before any response (RFC 9112 §9.3.1)";
@@ -319,7 +323,10 @@ int get_main(int argc, char** argv, int first) {
         return kExitRuntime;
       }
     } else if (name != "-") {
-      owned_outputs.push_back(loop::BufferedOutput::open(name, error, fifo_reader_notice("the body", name)));
+      // An existing file keeps its contents until this URL's body begins (as curl's -o): a URL
+      // that fails, or a redirect that cannot be followed, loses nothing.
+      owned_outputs.push_back(
+          loop::BufferedOutput::open_kept_until_written(name, error, fifo_reader_notice("the body", name)));
       if (owned_outputs.back() == nullptr) {
         std::fprintf(stderr, "tcplab get: %s\n", error.c_str());
         return kExitRuntime;
