@@ -31,7 +31,7 @@ class BufferedOutput final : public WatchedFd {
   static std::unique_ptr<BufferedOutput> open(const std::string& path, std::string& error,
                                               const std::function<void()>& waiting_for_reader = {});
   // The same, but a regular file keeps what it holds until start() or the first write empties
-  // it: an output whose bytes may never come (a download that fails) loses nothing.
+  // it: an output whose bytes never come (a download that fails before its body) loses nothing.
   static std::unique_ptr<BufferedOutput> open_kept_until_written(
       const std::string& path, std::string& error, const std::function<void()>& waiting_for_reader = {});
   // Writes to `fd` (stdout's kept copy), which stays the caller's to close. A pipe or a

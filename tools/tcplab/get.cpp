@@ -58,7 +58,8 @@ FlagTable get_flags(GetOptions& o) {
       flags, "-o", "FILE", "bodies are discarded",
       "write the body of the next URL (in order) to FILE, exactly as decoded (chunked framing removed); "
       "'-' is stdout, which then carries only bodies (all else tcplab prints goes to stderr). An "
-      "existing FILE keeps its contents until that body begins (a URL that fails loses nothing). Each "
+      "existing FILE keeps its contents until that body begins (a URL that fails before then loses "
+      "nothing). Each "
       "file may be named once; /dev/null and '-' may repeat",
       [&o](std::string_view v) -> std::optional<std::string> {
         if (v.empty()) return std::string("expected a file name");
@@ -324,7 +325,7 @@ int get_main(int argc, char** argv, int first) {
       }
     } else if (name != "-") {
       // An existing file keeps its contents until this URL's body begins (as curl's -o): a URL
-      // that fails, or a redirect that cannot be followed, loses nothing.
+      // that fails before then, or a redirect that cannot be followed, loses nothing.
       owned_outputs.push_back(
           loop::BufferedOutput::open_kept_until_written(name, error, fifo_reader_notice("the body", name)));
       if (owned_outputs.back() == nullptr) {
