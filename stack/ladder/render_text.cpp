@@ -52,7 +52,9 @@ std::string line(const Columns& k, const std::string& time, const std::string& l
 // Text from the input (notes, comments, state names) as one cell shows it: a control byte as
 // \xNN (escape_unprintable), a tab too, before the cell is measured and padded, so that a
 // note's newline does not split its row and an escape does not widen it after the padding.
-std::string printable_cell(std::string_view raw) {
+std::string cell(std::string_view raw) {
+  const auto plain = [](char c) { return c >= ' ' && c <= '~'; };
+  if (std::all_of(raw.begin(), raw.end(), plain)) return std::string(raw);
   std::string out;
   for (char c : text::escape_unprintable(raw)) {
     if (c == '\t')
@@ -63,24 +65,10 @@ std::string printable_cell(std::string_view raw) {
   return out;
 }
 
-Ladder with_printable_cells(const Ladder& ladder) {
-  Ladder shown = ladder;
-  auto state = [](StateCell& s) { s.name = printable_cell(s.name); };
-  for (Connection& c : shown.connections) {
-    state(c.client_initial);
-    state(c.server_initial);
-    for (Row& r : c.rows) {
-      r.label = printable_cell(r.label);
-      for (std::string& n : r.notes) n = printable_cell(n);
-      state(r.client_state);
-      state(r.server_state);
-    }
-  }
-  return shown;
-}
+std::string cell(const StateCell& state) { return cell(state.text()); }
 
-std::string arrow_text(const Row& r, size_t width) {
-  std::string body = centered(" " + r.label + " ", width - 1, '-');
+std::string arrow_text(const Row& r, const std::string& label, size_t width) {
+  std::string body = centered(" " + label + " ", width - 1, '-');
   char head = r.lost ? 'x' : (r.to_server ? '>' : '<');
   return r.to_server ? body + head : head + body;
 }
@@ -134,17 +122,17 @@ std::string summary_line(const Ladder& ladder) {
   return s;
 }
 
-std::string render_text(const Ladder& input) {
-  const Ladder ladder = with_printable_cells(input);
-  std::string out = summary_line(ladder) + "\n";
+std::string render_text(const Ladder& ladder) {
+  // The summary names the input file, whose name may hold anything.
+  std::string out = text::escape_unprintable(summary_line(ladder)) + "\n";
   for (const Connection& c : ladder.connections) {
     Columns k{kStateWidth, kMinArrowWidth, kStateWidth};
-    k.left = std::max({k.left, c.client.to_string().size(), c.client_initial.text().size()});
-    k.right = std::max({k.right, c.server.to_string().size(), c.server_initial.text().size()});
+    k.left = std::max({k.left, c.client.to_string().size(), cell(c.client_initial).size()});
+    k.right = std::max({k.right, c.server.to_string().size(), cell(c.server_initial).size()});
     for (const Row& r : c.rows) {
-      if (r.kind == RowKind::Segment) k.arrow = std::max(k.arrow, r.label.size() + 6);
-      k.left = std::max(k.left, r.client_state.text().size());
-      k.right = std::max(k.right, r.server_state.text().size());
+      if (r.kind == RowKind::Segment) k.arrow = std::max(k.arrow, cell(r.label).size() + 6);
+      k.left = std::max(k.left, cell(r.client_state).size());
+      k.right = std::max(k.right, cell(r.server_state).size());
     }
     // The title sits in the top border: a long one ("(no SYN in the input)", a wide address)
     // widens the arrow column, so that the border is as wide as the box and ends in "-+".
@@ -153,28 +141,28 @@ std::string render_text(const Ladder& input) {
     out += "\n" + title + std::string(k.inner() + 1 - title.size(), '-') + "+\n";
     out += line(k, "time (s)", "client", ' ', "", ' ', "server") + "\n";
     out += line(k, "", c.client.to_string(), ' ', "", ' ', c.server.to_string()) + "\n";
-    out += line(k, "", c.client_initial.text(), '|', "", '|', c.server_initial.text()) + "\n";
+    out += line(k, "", cell(c.client_initial), '|', "", '|', cell(c.server_initial)) + "\n";
     for (const Row& r : c.rows) {
       std::string time = time_text(r.time_ns);
       switch (r.kind) {
         case RowKind::Segment:
-          out +=
-              line(k, time, r.client_state.text(), '|', arrow_text(r, k.arrow), '|', r.server_state.text()) +
-              "\n";
+          out += line(k, time, cell(r.client_state), '|', arrow_text(r, cell(r.label), k.arrow), '|',
+                      cell(r.server_state)) +
+                 "\n";
           if (!r.notes.empty()) {
             std::string notes;
-            for (const auto& n : r.notes) notes += (notes.empty() ? "" : "; ") + n;
+            for (const auto& n : r.notes) notes += (notes.empty() ? "" : "; ") + cell(n);
             std::string text = "^ " + notes;
             if (text.size() > k.arrow) text = utf8_prefix(text, k.arrow - 3) + "...";  // say it was cut
             out += line(k, "", "", '|', centered(text, k.arrow, ' '), '|', "") + "\n";
           }
           break;
         case RowKind::State:
-          out += line(k, time, r.client_state.text(), '|', "", '|', r.server_state.text()) + "\n";
+          out += line(k, time, cell(r.client_state), '|', "", '|', cell(r.server_state)) + "\n";
           break;
         case RowKind::Note: {
-          std::string text =
-              r.label.size() + 4 > k.arrow ? utf8_prefix(r.label, k.arrow - 7) + "..." : r.label;
+          const std::string label = cell(r.label);
+          std::string text = label.size() + 4 > k.arrow ? utf8_prefix(label, k.arrow - 7) + "..." : label;
           std::string shown = r.note_from_client ? " * " + text : pad_left(text + " * ", k.arrow);
           out += line(k, time, "", '|', shown, '|', "") + "\n";
           break;
@@ -184,16 +172,7 @@ std::string render_text(const Ladder& input) {
     out += "+" + std::string(k.inner(), '-') + "+\n";
   }
   if (ladder.any_inferred) out += std::string("\n") + kInferredLegend + "\n";
-  // The cells are printable already; the summary names the input file, which may not be.
-  std::string shown;
-  shown.reserve(out.size());
-  for (size_t at = 0, end; at < out.size(); at = end + 1) {
-    end = out.find('\n', at);
-    if (end == std::string::npos) end = out.size();
-    shown += text::escape_unprintable(std::string_view(out).substr(at, end - at));
-    if (end < out.size()) shown += '\n';
-  }
-  return shown;
+  return out;
 }
 
 }  // namespace tcplab::ladder
