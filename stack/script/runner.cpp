@@ -1162,7 +1162,7 @@ class Runner final : public tcp::AcceptHandler {
     if (c.args.size() <= i)
       line_script_error(c.name + "() needs a byte count as argument " + std::to_string(i + 1));
     auto n = parse_uint(c.args[i]);
-    if (!n || *n > (64u << 20))
+    if (!n || *n > kMaxCallCount)
       line_script_error(c.name + "(): byte count '" + c.args[i] + "' is not a number up to 64 MiB");
     return static_cast<size_t>(*n);
   }
@@ -1256,9 +1256,7 @@ class Runner final : public tcp::AcceptHandler {
       size_t backlog = 0;
       if (c.args.size() > 1) {
         auto n = parse_uint(c.args[1]);
-        if (!n || *n > (64u << 20))  // the parser's bound: a backlog is connections, not bytes
-          line_script_error("listen(): the backlog '" + c.args[1] +
-                            "' is not a number of connections up to 67108864");
+        if (!n || *n > kMaxCallCount) line_script_error(backlog_range_text() + ", not '" + c.args[1] + "'");
         backlog = static_cast<size_t>(*n);
       }
       if (fd.kind != Fd::Kind::Unbound) line_script_error("listen() on a descriptor that is already in use");

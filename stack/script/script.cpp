@@ -420,7 +420,7 @@ class LineParser {
       OptionSpec o;
       auto arity = [&](size_t n) {
         if (words.size() != n)
-          fail(t, "option '" + quoted_token(words[0]) + "' has the wrong number of values");
+          fail(t, "option '" + std::string(words[0]) + "' has the wrong number of values");
       };
       if (words[0] == "mss") {
         arity(2);
@@ -865,40 +865,40 @@ class LineParser {
         fail(at(0), c.args[0], "socket(): tcplab's stack is IPv4 only: the domain must be AF_INET (or ...)");
       // "SOCK_STREAM | SOCK_NONBLOCK": the type, and flags that change nothing here (tcplab's
       // sockets never block, and there is no exec).
-      std::string_view type = c.args[1];
-      bool stream = false, other = false;
-      while (!type.empty()) {
-        const size_t bar = std::min(type.find('|'), type.size());
-        const std::string_view part = trim(type.substr(0, bar));
-        type = bar < type.size() ? type.substr(bar + 1) : std::string_view{};
+      // Every part between the bars must be one of these: an empty one ("SOCK_STREAM|") or
+      // SOCK_STREAM twice is a typo, not a type.
+      bool stream = false, malformed = false;
+      for (std::string_view rest = c.args[1];;) {
+        const size_t bar = rest.find('|');
+        const std::string_view part = trim(rest.substr(0, bar));
         if (part == "SOCK_STREAM" && !stream)
           stream = true;
         else if (part != "SOCK_NONBLOCK" && part != "SOCK_CLOEXEC")
-          other = true;
+          malformed = true;
+        if (bar == std::string_view::npos) break;
+        rest.remove_prefix(bar + 1);
       }
-      if (!stream || other)
+      if (!stream || malformed)
         fail(at(1), c.args[1],
-             "socket(): tcplab's scenario player has TCP sockets only: the type must be SOCK_STREAM "
-             "(SOCK_NONBLOCK and SOCK_CLOEXEC may be or'ed in)");
+             "socket(): tcplab's scenario player has TCP sockets only: the type must be SOCK_STREAM, "
+             "once (SOCK_NONBLOCK and SOCK_CLOEXEC may be or'ed in with |)");
       if (c.args[2] != "IPPROTO_TCP" && c.args[2] != "0")
         fail(at(2), c.args[2], "socket(): the protocol must be IPPROTO_TCP or 0 (TCP sockets only)");
     }
     // A byte count the runner allocates: read(fd, ..., N) and write(fd, ..., N).
-    constexpr uint64_t kMaxCount = 64u << 20;
     auto check_count = [&](size_t i, const char* what) {
       if (c.args.size() <= i)
         fail(name, c.name + "() needs " + what + " as argument " + std::to_string(i + 1));
       const std::string& v = c.args[i];
-      if (!digits(v, 9) || std::stoull(v) > kMaxCount)
+      if (!digits(v, 9) || std::stoull(v) > kMaxCallCount)
         fail(at(i), v, c.name + "(): " + what + " must be a number from 0 to 67108864 (64 MiB)");
     };
     if (c.name == "write" || c.name == "send" || c.name == "read" || c.name == "recv")
       check_count(2, "a byte count");
     // listen()'s backlog counts connections, not bytes: the same range, its own words.
     if (c.name == "listen" && c.args.size() > 1 &&
-        (!digits(c.args[1], 9) || std::stoull(c.args[1]) > kMaxCount))
-      fail(at(1), c.args[1],
-           "listen(): the backlog must be a number of connections from 0 to " + std::to_string(kMaxCount));
+        (!digits(c.args[1], 9) || std::stoull(c.args[1]) > kMaxCallCount))
+      fail(at(1), c.args[1], backlog_range_text());
     // tcplab's sockets never block and keep no other flags: fcntl() can only confirm that,
     // and an ioctl() would be answered with numbers tcplab does not keep.
     if (c.name == "ioctl")

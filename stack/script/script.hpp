@@ -165,6 +165,13 @@ std::string quote_text(std::string_view bytes, size_t limit);
 // the text names no state.
 std::optional<std::string> rfc_state_name(std::string_view written, bool linux_numbers);
 
+// The largest byte count a read() or write() line may name (the runner allocates it), and the
+// largest listen() backlog, with the words the parser and the runner refuse a backlog in.
+inline constexpr uint64_t kMaxCallCount = 64u << 20;
+inline std::string backlog_range_text() {
+  return "listen(): the backlog must be a number of connections from 0 to " + std::to_string(kMaxCallCount);
+}
+
 // The TCP_INFO fields the runner compares as numbers (docs/scenarios.md); tcpi_state is
 // compared as a state, any other field is ignored.
 inline constexpr std::string_view kTcpInfoNumbers[] = {

@@ -159,6 +159,10 @@ TEST_CASE("script limits: socket() other than SOCK_STREAM, IPPROTO_TCP is a scri
   CHECK(proto.error->column == 28);
   CHECK(proto.error->message == "socket(): the protocol must be IPPROTO_TCP or 0 (TCP sockets only)");
   CHECK(parse_line("0 socket(..., SOCK_RAW | SOCK_STREAM, 0) = 3").error);
+  // Not a type: an empty part after a bar, or SOCK_STREAM twice.
+  CHECK(parse_line("0 socket(..., SOCK_STREAM|, 0) = 3").error);
+  CHECK(parse_line("0 socket(..., SOCK_STREAM | , 0) = 3").error);
+  CHECK(parse_line("0 socket(..., SOCK_STREAM|SOCK_STREAM, 0) = 3").error);
   CHECK(parse_line("0 socket(..., SOCK_STREAM) = 3").error);
   CHECK(parse_line("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3").script);
   CHECK(parse_line("0 socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, 0) = 3").script);
@@ -193,7 +197,9 @@ TEST_CASE("script limits: a non-ASCII byte in an option name is shown as \\xNN, 
   CHECK(shown.find("unknown option 'mss\\xc2\\xa01460'") != std::string::npos);
   CHECK(shown.find("(at '<mss\\xc2\\xa01460>')") != std::string::npos);
   CHECK(shown.find('\xC2') == std::string::npos);
-  auto arity = parse_line("0 < S 0:0(0) win 65535 <sackOK\xC2\xA0 1>");
-  REQUIRE(arity.error);
-  CHECK(arity.error->format().find('\xC2') == std::string::npos);
+  // The same in an ICMP code name that the message quotes.
+  auto icmp = parse_line("0 > icmp unreachable code_\xC2\xA0" "1");
+  REQUIRE(icmp.error);
+  CHECK(icmp.error->message.find("code 'code_\\xc2\\xa01' is not supported") != std::string::npos);
+  CHECK(icmp.error->format().find('\xC2') == std::string::npos);
 }
