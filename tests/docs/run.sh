@@ -21,8 +21,12 @@ FIXTURE=tests/docs/fixtures/scenario-rows
 fixture_check scenario-rows "$FIXTURE/" "$FIXTURE.expected" python3 "$ROWS" --root "$FIXTURE"
 python3 "$ROWS" || status=1
 
-# The failure examples of docs/scenarios.md against what build/scenario-tests prints.
+# The failure examples of docs/scenarios.md against what build/scenario-tests prints, first on a
+# fixture with each mistake planted (an example without its command, one with a row left out).
 if [ -x build/scenario-tests ]; then
+  fixture_check failure-examples tests/docs/fixtures/failure-examples.md \
+    tests/docs/fixtures/failure-examples.expected python3 tests/docs/failure-examples.py \
+    tests/docs/fixtures/failure-examples.md
   python3 tests/docs/failure-examples.py || status=1
 else
   echo "not ok - docs/scenarios.md failure examples: build/scenario-tests not built (run make)"

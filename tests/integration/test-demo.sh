@@ -75,9 +75,11 @@ check "demo: the --max-requests ladder carries 2 requests on its first of 2 conn
   [ "$2" = 2 ]' _ "$out" "$(capped_first "$out")"
 # Piped, stdout and stderr in one stream: each progress line comes right before its own ladder.
 both=$(timeout 60 "$TCPLAB" demo keepalive --delay 0 --assets 1 --keepalive-timeout 0.2 2>&1)
+# A progress line while the previous mode's ladder is still due is out of order too.
 in_order() {
-  awk '/^demo: short / { mode = $3; next } mode != "" && NF { if (index($0, mode ": ") != 1) bad = 1; mode = "" }
-       END { exit bad }' <<<"$1"
+  awk '/^demo: short / { if (mode != "") bad = 1; mode = $3; n++; next }
+       mode != "" && NF { if (index($0, mode ": ") != 1) bad = 1; mode = "" }
+       END { exit bad || mode != "" || n != 4 }' <<<"$1"
 }
 check "demo piped with 2>&1: each 'short MODE run' line is followed by MODE's ladder" in_order "$both"
 out=$(timeout 60 "$TCPLAB" demo keepalive --delay 0 --assets 1 --keepalive-timeout 0.2 --no-ladders 2>/dev/null)
