@@ -26,11 +26,6 @@ bool is_storage(int fd) {
   return ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
-bool is_regular_file(int fd) {
-  struct stat st {};
-  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 }  // namespace
 
 std::unique_ptr<BufferedOutput> BufferedOutput::open(const std::string& path, std::string& error,
@@ -55,7 +50,9 @@ std::unique_ptr<BufferedOutput> BufferedOutput::open_file(const std::string& pat
   if (!is_storage(fd)) make_nonblocking(fd);
   auto output = std::unique_ptr<BufferedOutput>(new BufferedOutput(fd, true, -1));
   // Only a regular file has contents to keep until its new ones begin.
-  output->truncate_pending_ = existing == link::ExistingContents::Kept && is_regular_file(fd);
+  struct stat st {};
+  output->truncate_pending_ =
+      existing == link::ExistingContents::Kept && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   return output;
 }
 
@@ -84,8 +81,10 @@ void BufferedOutput::start() {
 
 void BufferedOutput::write(std::string_view bytes) {
   if (failed() || fd_ < 0) return;
-  start();
-  if (failed()) return;
+  if (truncate_pending_) {
+    start();
+    if (failed()) return;
+  }
   if (buffered() == 0) {
     // Nothing waits ahead of these bytes: straight to the descriptor, as far as it takes them.
     while (!bytes.empty()) {

@@ -382,9 +382,11 @@ int demo_main(int argc, char** argv, int first) {
   short_options.one_way_delay = Duration{};
   for (demo::Mode mode : demo::kAllModes) {
     demo::PlanOptions options = short_options;
-    if (mode == demo::Mode::MaxRequests) options.assets = 2;
+    if (mode == demo::Mode::MaxRequests) {
+      options.assets = 2;
+      options.max_requests = kLadderMaxRequests;
+    }
     auto plan = demo::make_plan(mode, options);
-    if (mode == demo::Mode::MaxRequests) plan.max_requests = kLadderMaxRequests;
     // The progress lines go to stderr, the ladders to stdout: piped, stdout is buffered, so
     // it is flushed first for the two to stay in order in `2>&1 | less`.
     std::fflush(stdout);
